@@ -1,0 +1,22 @@
+//! Compiles proto/ispd/admin/v1/*.proto with protox, so no `protoc` binary is needed.
+
+use std::path::PathBuf;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let files = [
+        "common", "client", "tariff", "subscription", "login", "nas", "audit", "codelist",
+    ]
+    .map(|name| format!("proto/ispd/admin/v1/{name}.proto"));
+    let descriptors = protox::compile(&files, ["proto"])?;
+    let out = PathBuf::from(std::env::var("OUT_DIR")?);
+    std::fs::write(
+        out.join("admin_descriptor.bin"),
+        prost::Message::encode_to_vec(&descriptors),
+    )?;
+    tonic_prost_build::configure()
+        .build_server(true)
+        .build_client(true)
+        .compile_fds(descriptors)?;
+    println!("cargo:rerun-if-changed=proto");
+    Ok(())
+}
