@@ -1,1 +1,14 @@
-//! stub
+//! The billing domain of ispd: clients, tariffs, subscriptions and the money rules around them.
+//!
+//! Architecture invariant: this crate is pure. It never reads a clock (dates come in as
+//! arguments), never touches a database, socket or file, and never compiles tonic or sqlx.
+//! The daemon loads records, asks this crate for decisions and stores the results.
+
+pub mod client;
+pub mod field;
+pub mod money;
+pub mod period;
+pub mod subscription;
+pub mod tariff;
+
+pub use field::FieldError;

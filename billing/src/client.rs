@@ -1,0 +1,466 @@
+//! The client card (ISPadmin "Přidání nového kontaktu", net47 "Karta Klienta"): the record,
+//! its defaults and the rules a client must satisfy before it is stored.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use crate::FieldError;
+use crate::field::{email, max_len, require};
+
+/// Extra variable symbols a client may have besides the client number (ISPadmin: up to 3).
+pub const MAX_VARIABLE_SYMBOLS: usize = 3;
+/// Billing days are 1-28 so that every month has the day.
+pub const MAX_BILLING_DAY: u32 = 28;
+pub const DEFAULT_STATUS: &str = "connected";
+pub const DEFAULT_INVOICE_GROUP: &str = "default";
+pub const DEFAULT_PAYMENT_TYPE: &str = "bank_transfer";
+/// The payment type that needs a SIPO number (Czech postal direct debit).
+pub const SIPO_PAYMENT_TYPE: &str = "sipo";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ClientKind {
+    #[default]
+    Private,
+    Corporate,
+}
+
+impl ClientKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientKind::Private => "private",
+            ClientKind::Corporate => "corporate",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "private" => Some(ClientKind::Private),
+            "corporate" => Some(ClientKind::Corporate),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Address {
+    pub street: String,
+    pub postcode: String,
+    pub city: String,
+    pub country: String,
+    pub gps: Option<Gps>,
+}
+
+/// Decimal degrees, WGS 84.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Gps {
+    pub lat: Decimal,
+    pub lon: Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BankAccount {
+    pub number: String,
+    pub iban: String,
+    pub bic: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ContactPerson {
+    pub name: String,
+    pub role: String,
+    pub email: String,
+    pub phone: String,
+    pub note: String,
+}
+
+/// How and when a client is invoiced and chased.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Invoicing {
+    pub invoice_group: String,
+    pub payment_type: String,
+    pub billing_day: u32,
+    /// `None`: the global default applies.
+    pub due_days: Option<u32>,
+    pub send_by_post: bool,
+    pub send_by_email: bool,
+    pub no_auto_reminders: bool,
+    pub proforma: bool,
+    pub never_suspend: bool,
+    pub variable_symbols: Vec<String>,
+    /// Positive = credit, negative = debt carried over on migration.
+    pub opening_balance: Decimal,
+    pub sipo_number: String,
+}
+
+impl Default for Invoicing {
+    fn default() -> Self {
+        Self {
+            invoice_group: DEFAULT_INVOICE_GROUP.into(),
+            payment_type: DEFAULT_PAYMENT_TYPE.into(),
+            billing_day: 1,
+            due_days: None,
+            send_by_post: false,
+            send_by_email: true,
+            no_auto_reminders: false,
+            proforma: false,
+            never_suspend: false,
+            variable_symbols: Vec::new(),
+            opening_balance: Decimal::ZERO,
+            sipo_number: String::new(),
+        }
+    }
+}
+
+/// A client as stored. `id` and `version` are assigned by storage.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Client {
+    pub id: i64,
+    pub number: String,
+    pub name: String,
+    pub kind: ClientKind,
+    pub name2: String,
+    pub contact_person: String,
+    pub address: Address,
+    pub floor: String,
+    pub flat: String,
+    pub id_number: String,
+    pub birth_date: Option<NaiveDate>,
+    pub company_id: String,
+    pub vat_id: String,
+    pub email: String,
+    pub invoice_email: String,
+    pub technical_email: String,
+    pub business_email: String,
+    pub phone: String,
+    pub mobile: String,
+    pub fax: String,
+    pub website: String,
+    pub groups: Vec<String>,
+    pub status: String,
+    pub installation_address: Option<Address>,
+    pub bank_accounts: Vec<BankAccount>,
+    pub contract_returned_on: Option<NaiveDate>,
+    /// Highlighted in lists, with the reason (ISPadmin "Označit klienta").
+    pub highlight: Option<String>,
+    pub invoicing: Invoicing,
+    pub no_bulk_email: bool,
+    pub contact_persons: Vec<ContactPerson>,
+    pub note: String,
+    pub internal_note_1: String,
+    pub internal_note_2: String,
+    pub portal_login: String,
+    pub version: i64,
+}
+
+impl Client {
+    /// Where invoices are e-mailed: the invoicing address, else the main one.
+    pub fn invoice_recipient(&self) -> Option<&str> {
+        [&self.invoice_email, &self.email]
+            .into_iter()
+            .find(|e| !e.is_empty())
+            .map(String::as_str)
+    }
+
+    /// Fills what the manuals default: status, portal login = client number, groups sorted.
+    pub fn apply_defaults(&mut self) {
+        if self.status.is_empty() {
+            self.status = DEFAULT_STATUS.into();
+        }
+        if self.portal_login.is_empty() {
+            self.portal_login = self.number.clone();
+        }
+        if self.invoicing.invoice_group.is_empty() {
+            self.invoicing.invoice_group = DEFAULT_INVOICE_GROUP.into();
+        }
+        if self.invoicing.payment_type.is_empty() {
+            self.invoicing.payment_type = DEFAULT_PAYMENT_TYPE.into();
+        }
+        if self.invoicing.billing_day == 0 {
+            self.invoicing.billing_day = 1;
+        }
+        self.groups.sort();
+        self.groups.dedup();
+    }
+
+    /// The rules of the client card. Postcodes are deliberately not checked: formats differ
+    /// between countries.
+    pub fn validate(&self) -> Result<(), FieldError> {
+        require("client.number", &self.number)?;
+        max_len("client.number", &self.number, 32)?;
+        if self.number.chars().any(char::is_whitespace) {
+            return Err(FieldError::new("client.number", "must not contain spaces"));
+        }
+        require("client.name", &self.name)?;
+        max_len("client.name", &self.name, 200)?;
+        require("client.address.street", &self.address.street)?;
+        require("client.address.postcode", &self.address.postcode)?;
+        require("client.address.city", &self.address.city)?;
+        validate_gps("client.address", self.address.gps)?;
+        if let Some(install) = &self.installation_address {
+            require("client.installation_address.street", &install.street)?;
+            require("client.installation_address.city", &install.city)?;
+            validate_gps("client.installation_address", install.gps)?;
+        }
+        for (field, value) in [
+            ("client.email", &self.email),
+            ("client.invoice_email", &self.invoice_email),
+            ("client.technical_email", &self.technical_email),
+            ("client.business_email", &self.business_email),
+        ] {
+            email(field, value)?;
+        }
+        for (i, person) in self.contact_persons.iter().enumerate() {
+            require(&format!("client.contact_persons[{i}].name"), &person.name)?;
+            email(&format!("client.contact_persons[{i}].email"), &person.email)?;
+        }
+        for (i, account) in self.bank_accounts.iter().enumerate() {
+            if account.number.trim().is_empty() && account.iban.trim().is_empty() {
+                return Err(FieldError::new(
+                    format!("client.bank_accounts[{i}]"),
+                    "an account number or an IBAN is required",
+                ));
+            }
+            if !account.bic.is_empty() && ![8, 11].contains(&account.bic.len()) {
+                return Err(FieldError::new(
+                    format!("client.bank_accounts[{i}].bic"),
+                    "a BIC has 8 or 11 characters",
+                ));
+            }
+        }
+        if self.highlight.as_deref().is_some_and(|r| r.len() > 255) {
+            return Err(FieldError::new(
+                "client.highlight_reason",
+                "at most 255 characters",
+            ));
+        }
+        self.validate_invoicing()
+    }
+
+    fn validate_invoicing(&self) -> Result<(), FieldError> {
+        let inv = &self.invoicing;
+        if !(1..=MAX_BILLING_DAY).contains(&inv.billing_day) {
+            return Err(FieldError::new(
+                "client.invoicing.billing_day",
+                format!("must be 1-{MAX_BILLING_DAY}"),
+            ));
+        }
+        if inv.due_days.is_some_and(|d| d > 365) {
+            return Err(FieldError::new(
+                "client.invoicing.due_days",
+                "at most 365 days",
+            ));
+        }
+        if inv.variable_symbols.len() > MAX_VARIABLE_SYMBOLS {
+            return Err(FieldError::new(
+                "client.invoicing.variable_symbols",
+                format!("at most {MAX_VARIABLE_SYMBOLS} assigned variable symbols"),
+            ));
+        }
+        for (i, vs) in inv.variable_symbols.iter().enumerate() {
+            let field = format!("client.invoicing.variable_symbols[{i}]");
+            if !is_variable_symbol(vs) {
+                return Err(FieldError::new(field, "1-10 digits"));
+            }
+            if inv.variable_symbols[..i].contains(vs) {
+                return Err(FieldError::new(field, format!("{vs} is listed twice")));
+            }
+        }
+        if inv.payment_type == SIPO_PAYMENT_TYPE && inv.sipo_number.trim().is_empty() {
+            return Err(FieldError::new(
+                "client.invoicing.sipo_number",
+                "required when the payment type is sipo",
+            ));
+        }
+        crate::money::to_minor_units("client.invoicing.opening_balance", inv.opening_balance)?;
+        Ok(())
+    }
+}
+
+fn validate_gps(prefix: &str, gps: Option<Gps>) -> Result<(), FieldError> {
+    let Some(gps) = gps else { return Ok(()) };
+    let within = |v: Decimal, limit: i64| v.abs() <= Decimal::from(limit);
+    if !within(gps.lat, 90) {
+        return Err(FieldError::new(
+            format!("{prefix}.gps_lat"),
+            "latitude is -90..90",
+        ));
+    }
+    if !within(gps.lon, 180) {
+        return Err(FieldError::new(
+            format!("{prefix}.gps_lon"),
+            "longitude is -180..180",
+        ));
+    }
+    Ok(())
+}
+
+/// Czech bank payments carry a numeric variable symbol of at most 10 digits.
+pub fn is_variable_symbol(text: &str) -> bool {
+    (1..=10).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The numeric value of a client number, used to propose the next free one. Numbers with
+/// letters ("A-17") take no part in the proposal.
+pub fn numeric_value(number: &str) -> Option<i64> {
+    if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    number.parse().ok()
+}
+
+/// The next free client number after the highest numeric one; "1" for the first client.
+pub fn propose_number(highest_numeric: Option<i64>) -> String {
+    highest_numeric.map_or(1, |n| n.saturating_add(1)).to_string()
+}
+
+/// Another client sharing an identifier that should be unique: reported, not refused
+/// (ISPadmin warns on a reused ID card or company ID and still saves).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Duplicate {
+    pub field: &'static str,
+    pub other_client: String,
+}
+
+impl std::fmt::Display for Duplicate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} is also used by client {}",
+            self.field, self.other_client
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn valid() -> Client {
+        let mut client = Client {
+            number: "1001".into(),
+            name: "Novák Jan".into(),
+            address: Address {
+                street: "Dlouhá 12".into(),
+                postcode: "110 00".into(),
+                city: "Praha".into(),
+                ..Address::default()
+            },
+            ..Client::default()
+        };
+        client.apply_defaults();
+        client
+    }
+
+    fn refused(edit: impl FnOnce(&mut Client)) -> String {
+        let mut client = valid();
+        edit(&mut client);
+        client.validate().unwrap_err().field
+    }
+
+    #[test]
+    fn minimal_client_is_valid_with_manual_defaults() {
+        let client = valid();
+        assert_eq!(client.validate(), Ok(()));
+        assert_eq!(client.status, "connected");
+        assert_eq!(client.portal_login, "1001");
+        assert_eq!(client.invoicing.billing_day, 1);
+        assert!(client.invoicing.send_by_email);
+    }
+
+    #[test]
+    fn required_fields_are_named() {
+        assert_eq!(refused(|c| c.number.clear()), "client.number");
+        assert_eq!(refused(|c| c.name = " ".into()), "client.name");
+        assert_eq!(refused(|c| c.address.street.clear()), "client.address.street");
+        assert_eq!(
+            refused(|c| c.address.postcode.clear()),
+            "client.address.postcode"
+        );
+        assert_eq!(refused(|c| c.address.city.clear()), "client.address.city");
+    }
+
+    #[test]
+    fn postcode_format_is_not_checked() {
+        for postcode in ["110 00", "00-950", "SW1A 1AA", "12345-678", "x"] {
+            let mut client = valid();
+            client.address.postcode = postcode.into();
+            assert_eq!(client.validate(), Ok(()), "{postcode}");
+        }
+    }
+
+    #[test]
+    fn field_rules() {
+        assert_eq!(refused(|c| c.email = "novak".into()), "client.email");
+        assert_eq!(
+            refused(|c| c.invoice_email = "x@".into()),
+            "client.invoice_email"
+        );
+        assert_eq!(
+            refused(|c| c.invoicing.billing_day = 29),
+            "client.invoicing.billing_day"
+        );
+        assert_eq!(
+            refused(|c| c.invoicing.variable_symbols = vec!["1".into(), "2".into(), "3".into(), "4".into()]),
+            "client.invoicing.variable_symbols"
+        );
+        assert_eq!(
+            refused(|c| c.invoicing.variable_symbols = vec!["12a".into()]),
+            "client.invoicing.variable_symbols[0]"
+        );
+        assert_eq!(
+            refused(|c| c.invoicing.variable_symbols = vec!["7".into(), "7".into()]),
+            "client.invoicing.variable_symbols[1]"
+        );
+        assert_eq!(
+            refused(|c| c.contact_persons.push(ContactPerson::default())),
+            "client.contact_persons[0].name"
+        );
+        assert_eq!(
+            refused(|c| c.bank_accounts.push(BankAccount {
+                number: "123/0800".into(),
+                bic: "GIBA".into(),
+                ..BankAccount::default()
+            })),
+            "client.bank_accounts[0].bic"
+        );
+        assert_eq!(
+            refused(|c| c.invoicing.payment_type = SIPO_PAYMENT_TYPE.into()),
+            "client.invoicing.sipo_number"
+        );
+        assert_eq!(
+            refused(|c| c.address.gps = Some(Gps {
+                lat: Decimal::from(91),
+                lon: Decimal::ZERO
+            })),
+            "client.address.gps_lat"
+        );
+        assert_eq!(refused(|c| c.number = "10 01".into()), "client.number");
+    }
+
+    #[test]
+    fn three_variable_symbols_are_allowed() {
+        let mut client = valid();
+        client.invoicing.variable_symbols = vec!["11".into(), "12".into(), "13".into()];
+        assert_eq!(client.validate(), Ok(()));
+    }
+
+    #[test]
+    fn invoices_go_to_invoice_email_else_main() {
+        let mut client = valid();
+        assert_eq!(client.invoice_recipient(), None);
+        client.email = "main@example.cz".into();
+        assert_eq!(client.invoice_recipient(), Some("main@example.cz"));
+        client.invoice_email = "ucetni@example.cz".into();
+        assert_eq!(client.invoice_recipient(), Some("ucetni@example.cz"));
+    }
+
+    #[test]
+    fn next_number_proposal() {
+        assert_eq!(propose_number(None), "1");
+        assert_eq!(propose_number(Some(1041)), "1042");
+        assert_eq!(numeric_value("1041"), Some(1041));
+        assert_eq!(numeric_value("A-17"), None);
+        assert_eq!(numeric_value(""), None);
+        assert_eq!(numeric_value("99999999999999999999999"), None);
+    }
+}

@@ -1,0 +1,91 @@
+//! Money is `Decimal` in code and integer minor units (hundredths) in storage: exact on every
+//! backend, and summable in SQL. Never a float.
+
+use rust_decimal::Decimal;
+
+use crate::FieldError;
+
+/// Digits after the decimal point that a stored amount may carry.
+pub const SCALE: u32 = 2;
+
+/// Converts to hundredths; refuses amounts with more precision than storage keeps, so nothing
+/// is silently rounded away.
+pub fn to_minor_units(field: &str, amount: Decimal) -> Result<i64, FieldError> {
+    let normalized = amount.normalize();
+    if normalized.scale() > SCALE {
+        return Err(FieldError::new(
+            field,
+            format!("at most {SCALE} decimal places: {amount}"),
+        ));
+    }
+    (normalized * Decimal::ONE_HUNDRED)
+        .trunc()
+        .try_into()
+        .map_err(|_| FieldError::new(field, format!("amount out of range: {amount}")))
+}
+
+/// The inverse of [`to_minor_units`]; always has exactly two decimal places ("12.50").
+pub fn from_minor_units(minor: i64) -> Decimal {
+    Decimal::new(minor, SCALE)
+}
+
+/// Parses a decimal string as typed by an operator or sent over the API ("1234.5", "-20").
+/// Empty text is zero.
+pub fn parse(field: &str, text: &str) -> Result<Decimal, FieldError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(Decimal::ZERO);
+    }
+    let bad = || FieldError::new(field, format!("not a decimal number: {text:?}"));
+    // Plain notation only: "1e3" or "1_000" are typing mistakes in a money field.
+    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return Err(bad());
+    }
+    text.parse::<Decimal>().map_err(|_| bad())
+}
+
+/// Parses and converts in one step, for API fields that carry money.
+pub fn parse_minor_units(field: &str, text: &str) -> Result<i64, FieldError> {
+    to_minor_units(field, parse(field, text)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_exactly() {
+        for (text, minor) in [
+            ("0", 0),
+            ("12.5", 1250),
+            ("12.50", 1250),
+            ("-0.01", -1),
+            ("499.00", 49_900),
+            ("92233720368547758.07", i64::MAX),
+        ] {
+            assert_eq!(parse_minor_units("p", text).unwrap(), minor, "{text}");
+            assert_eq!(
+                from_minor_units(minor),
+                parse("p", text).unwrap(),
+                "{text}"
+            );
+        }
+        assert_eq!(from_minor_units(1250).to_string(), "12.50");
+    }
+
+    #[test]
+    fn refuses_what_it_cannot_store() {
+        assert_eq!(
+            parse_minor_units("tariff.price", "1.005")
+                .unwrap_err()
+                .to_string(),
+            "tariff.price: at most 2 decimal places: 1.005"
+        );
+        assert!(parse_minor_units("p", "1e3").is_err());
+        assert!(parse_minor_units("p", "abc").is_err());
+        assert!(parse_minor_units("p", "92233720368547758.08").is_err());
+        // Trailing zeros beyond the scale are not extra precision.
+        assert_eq!(parse_minor_units("p", "1.2000").unwrap(), 120);
+    }
+}

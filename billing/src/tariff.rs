@@ -1,0 +1,163 @@
+//! Tariffs: what a service is sold as (price, VAT, period) and the speed it gives.
+
+use rust_decimal::Decimal;
+
+use crate::FieldError;
+use crate::field::{max_len, require};
+use crate::period::Period;
+
+/// Rates are in kbit/s from the subscriber's point of view: download is what the NAS sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Rate {
+    pub download_kbps: u64,
+    pub upload_kbps: u64,
+}
+
+/// MikroTik-style burst: `rate` is allowed while the average over `time_seconds` stays under
+/// `threshold`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Burst {
+    pub rate: Rate,
+    pub threshold: Rate,
+    pub time_seconds: u32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tariff {
+    pub id: i64,
+    pub name: String,
+    pub rate: Rate,
+    pub burst: Option<Burst>,
+    /// Price per period.
+    pub price: Decimal,
+    pub price_includes_vat: bool,
+    /// Percent, e.g. 21.
+    pub vat_rate: Decimal,
+    pub period: Period,
+    pub framed_pool: String,
+    pub note: String,
+    pub version: i64,
+}
+
+/// 100 Gbit/s: anything above is a unit mistake (bit/s typed as kbit/s).
+pub const MAX_RATE_KBPS: u64 = 100_000_000;
+
+impl Tariff {
+    pub fn validate(&self) -> Result<(), FieldError> {
+        require("tariff.name", &self.name)?;
+        max_len("tariff.name", &self.name, 100)?;
+        validate_rate("tariff", self.rate)?;
+        if self.rate.download_kbps == 0 || self.rate.upload_kbps == 0 {
+            return Err(FieldError::new(
+                "tariff.download_kbps",
+                "download and upload rates must be positive",
+            ));
+        }
+        if let Some(burst) = &self.burst {
+            validate_rate("tariff.burst", burst.rate)?;
+            validate_rate("tariff.burst.threshold", burst.threshold)?;
+            if burst.rate.download_kbps < self.rate.download_kbps
+                || burst.rate.upload_kbps < self.rate.upload_kbps
+            {
+                return Err(FieldError::new(
+                    "tariff.burst",
+                    "the burst rate must not be below the tariff rate",
+                ));
+            }
+            if burst.time_seconds == 0 {
+                return Err(FieldError::new(
+                    "tariff.burst.time_seconds",
+                    "must be positive",
+                ));
+            }
+        }
+        if self.price.is_sign_negative() {
+            return Err(FieldError::new("tariff.price", "must not be negative"));
+        }
+        crate::money::to_minor_units("tariff.price", self.price)?;
+        if self.vat_rate.is_sign_negative() || self.vat_rate > Decimal::ONE_HUNDRED {
+            return Err(FieldError::new("tariff.vat_rate", "percent, 0-100"));
+        }
+        max_len("tariff.framed_pool", &self.framed_pool, 64)
+    }
+}
+
+fn validate_rate(prefix: &str, rate: Rate) -> Result<(), FieldError> {
+    for (field, value) in [
+        ("download_kbps", rate.download_kbps),
+        ("upload_kbps", rate.upload_kbps),
+    ] {
+        if value > MAX_RATE_KBPS {
+            return Err(FieldError::new(
+                format!("{prefix}.{field}"),
+                format!("at most {MAX_RATE_KBPS} kbit/s"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tariff() -> Tariff {
+        Tariff {
+            id: 0,
+            name: "Fiber 100".into(),
+            rate: Rate {
+                download_kbps: 100_000,
+                upload_kbps: 20_000,
+            },
+            burst: None,
+            price: Decimal::new(49900, 2),
+            price_includes_vat: true,
+            vat_rate: Decimal::from(21),
+            period: Period::Monthly,
+            framed_pool: String::new(),
+            note: String::new(),
+            version: 0,
+        }
+    }
+
+    #[test]
+    fn rules() {
+        assert_eq!(tariff().validate(), Ok(()));
+        let field = |edit: fn(&mut Tariff)| {
+            let mut t = tariff();
+            edit(&mut t);
+            t.validate().unwrap_err().field
+        };
+        assert_eq!(field(|t| t.name.clear()), "tariff.name");
+        assert_eq!(field(|t| t.rate.upload_kbps = 0), "tariff.download_kbps");
+        assert_eq!(
+            field(|t| t.rate.download_kbps = MAX_RATE_KBPS + 1),
+            "tariff.download_kbps"
+        );
+        assert_eq!(field(|t| t.price = Decimal::new(-1, 0)), "tariff.price");
+        assert_eq!(field(|t| t.price = Decimal::new(1, 3)), "tariff.price");
+        assert_eq!(field(|t| t.vat_rate = Decimal::from(101)), "tariff.vat_rate");
+        assert_eq!(
+            field(|t| t.burst = Some(Burst {
+                rate: Rate {
+                    download_kbps: 50_000,
+                    upload_kbps: 50_000
+                },
+                threshold: Rate::default(),
+                time_seconds: 8
+            })),
+            "tariff.burst"
+        );
+        assert_eq!(
+            field(|t| t.burst = Some(Burst {
+                rate: Rate {
+                    download_kbps: 200_000,
+                    upload_kbps: 40_000
+                },
+                threshold: Rate::default(),
+                time_seconds: 0
+            })),
+            "tariff.burst.time_seconds"
+        );
+    }
+}

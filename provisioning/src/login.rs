@@ -1,0 +1,259 @@
+//! Logins: the network credentials RADIUS answers for (net47's "computers").
+
+use std::net::{Ipv4Addr, Ipv6Addr};
+use std::str::FromStr;
+
+use ispd_billing::FieldError;
+use ispd_billing::field::{max_len, require};
+
+use crate::mac::MacAddress;
+
+/// How a login proves who it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AuthType {
+    /// PPPoE / L2TP / hotspot with username and password (PAP, CHAP, MS-CHAPv2).
+    #[default]
+    Ppp,
+    /// DHCP or hotspot MAC authentication: the MAC is the identity.
+    Mac,
+}
+
+impl AuthType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthType::Ppp => "ppp",
+            AuthType::Mac => "mac",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "ppp" => Some(AuthType::Ppp),
+            "mac" => Some(AuthType::Mac),
+            _ => None,
+        }
+    }
+}
+
+/// An IPv6 prefix such as `2001:db8:100::/56`, as RADIUS Framed-IPv6-Prefix carries it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Ipv6Prefix {
+    pub addr: Ipv6Addr,
+    pub len: u8,
+}
+
+impl FromStr for Ipv6Prefix {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let (addr, len) = text
+            .split_once('/')
+            .ok_or_else(|| format!("not an IPv6 prefix (addr/len): {text:?}"))?;
+        let addr: Ipv6Addr = addr
+            .parse()
+            .map_err(|_| format!("not an IPv6 address: {addr:?}"))?;
+        let len: u8 = len
+            .parse()
+            .ok()
+            .filter(|l| *l <= 128)
+            .ok_or_else(|| format!("prefix length is 0-128: {len:?}"))?;
+        let host_bits = u128::from(addr) & (u128::MAX.checked_shr(u32::from(len)).unwrap_or(0));
+        if host_bits != 0 {
+            return Err(format!("host bits set beyond /{len}: {text}"));
+        }
+        Ok(Ipv6Prefix { addr, len })
+    }
+}
+
+impl std::fmt::Display for Ipv6Prefix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.addr, self.len)
+    }
+}
+
+/// An extra reply attribute configured on a login, by dictionary name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtraAttribute {
+    pub name: String,
+    pub value: String,
+}
+
+/// A login as stored. The password lives encrypted in storage and never in this record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Login {
+    pub id: i64,
+    pub username: String,
+    pub auth_type: AuthType,
+    pub mac: Option<MacAddress>,
+    pub ipv4: Option<Ipv4Addr>,
+    pub ipv6_prefix: Option<Ipv6Prefix>,
+    /// NAS names the login may use; empty = any.
+    pub nas: Vec<String>,
+    pub attributes: Vec<ExtraAttribute>,
+    pub subscription_id: i64,
+    pub disabled: bool,
+    pub note: String,
+    pub version: i64,
+}
+
+/// Longest password RADIUS can carry in User-Password (RFC 2865 §5.2).
+pub const MAX_PASSWORD_LEN: usize = 128;
+
+impl Login {
+    /// A MAC login without a username is known by its canonical MAC.
+    pub fn apply_defaults(&mut self) {
+        if self.username.is_empty()
+            && self.auth_type == AuthType::Mac
+            && let Some(mac) = self.mac
+        {
+            self.username = mac.to_string();
+        }
+        self.nas.sort();
+        self.nas.dedup();
+    }
+
+    pub fn validate(&self) -> Result<(), FieldError> {
+        require("login.username", &self.username)?;
+        max_len("login.username", &self.username, 253)?;
+        if self
+            .username
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace())
+        {
+            return Err(FieldError::new(
+                "login.username",
+                "must not contain spaces or control characters",
+            ));
+        }
+        if self.auth_type == AuthType::Mac && self.mac.is_none() {
+            return Err(FieldError::new(
+                "login.mac",
+                "required for a DHCP/MAC login",
+            ));
+        }
+        if self.subscription_id <= 0 {
+            return Err(FieldError::required("login.subscription_id"));
+        }
+        for (i, attr) in self.attributes.iter().enumerate() {
+            require(&format!("login.attributes[{i}].name"), &attr.name)?;
+            max_len(&format!("login.attributes[{i}].value"), &attr.value, 253)?;
+        }
+        max_len("login.note", &self.note, 1000)
+    }
+}
+
+/// Checks an operator-chosen password: RADIUS must be able to carry it.
+pub fn validate_password(password: &str) -> Result<(), FieldError> {
+    if password.is_empty() {
+        return Err(FieldError::required("password"));
+    }
+    if password.len() > MAX_PASSWORD_LEN {
+        return Err(FieldError::new(
+            "password",
+            format!("at most {MAX_PASSWORD_LEN} bytes (RADIUS User-Password limit)"),
+        ));
+    }
+    if password.chars().any(char::is_control) {
+        return Err(FieldError::new(
+            "password",
+            "must not contain control characters",
+        ));
+    }
+    Ok(())
+}
+
+/// Letters and digits that survive being read over the phone: no 0/O, 1/l/I.
+const PASSWORD_ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+pub const GENERATED_PASSWORD_LEN: usize = 12;
+
+/// Turns random bytes (from the daemon's OS random source) into a password. Rejection
+/// sampling keeps every character equally likely; `None` when the bytes run out, so the caller
+/// passes more.
+pub fn password_from_random(random: &[u8]) -> Option<String> {
+    let n = PASSWORD_ALPHABET.len();
+    let limit = 256 - 256 % n;
+    let password: String = random
+        .iter()
+        .filter(|&&b| usize::from(b) < limit)
+        .take(GENERATED_PASSWORD_LEN)
+        .map(|&b| char::from(PASSWORD_ALPHABET[usize::from(b) % n]))
+        .collect();
+    (password.len() == GENERATED_PASSWORD_LEN).then_some(password)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn login() -> Login {
+        Login {
+            id: 0,
+            username: "novak".into(),
+            auth_type: AuthType::Ppp,
+            mac: None,
+            ipv4: None,
+            ipv6_prefix: None,
+            nas: vec![],
+            attributes: vec![],
+            subscription_id: 1,
+            disabled: false,
+            note: String::new(),
+            version: 0,
+        }
+    }
+
+    #[test]
+    fn mac_login_needs_a_mac_and_defaults_its_username() {
+        let mut l = login();
+        l.auth_type = AuthType::Mac;
+        assert_eq!(l.validate().unwrap_err().field, "login.mac");
+        l.username.clear();
+        l.mac = Some("AA-BB-CC-DD-EE-FF".parse().unwrap());
+        l.apply_defaults();
+        assert_eq!(l.username, "aa:bb:cc:dd:ee:ff");
+        assert_eq!(l.validate(), Ok(()));
+    }
+
+    #[test]
+    fn rules() {
+        let field = |edit: fn(&mut Login)| {
+            let mut l = login();
+            edit(&mut l);
+            l.validate().unwrap_err().field
+        };
+        assert_eq!(field(|l| l.username.clear()), "login.username");
+        assert_eq!(field(|l| l.username = "a b".into()), "login.username");
+        assert_eq!(field(|l| l.subscription_id = 0), "login.subscription_id");
+        assert_eq!(
+            field(|l| l.attributes.push(ExtraAttribute {
+                name: String::new(),
+                value: "x".into()
+            })),
+            "login.attributes[0].name"
+        );
+    }
+
+    #[test]
+    fn passwords() {
+        assert!(validate_password(&"x".repeat(128)).is_ok());
+        assert!(validate_password(&"x".repeat(129)).is_err());
+        assert!(validate_password("").is_err());
+        assert!(validate_password("a\0b").is_err());
+        let generated = password_from_random(&(0..=255).collect::<Vec<u8>>()).unwrap();
+        assert_eq!(generated.len(), GENERATED_PASSWORD_LEN);
+        assert!(generated.bytes().all(|b| PASSWORD_ALPHABET.contains(&b)));
+        // Bytes at or above the rejection limit are skipped, not folded into a bias.
+        assert_eq!(password_from_random(&[255; 64]), None);
+    }
+
+    #[test]
+    fn ipv6_prefixes() {
+        let p: Ipv6Prefix = "2001:db8:100::/56".parse().unwrap();
+        assert_eq!(p.len, 56);
+        assert_eq!(p.to_string(), "2001:db8:100::/56");
+        assert!("2001:db8::1/64".parse::<Ipv6Prefix>().is_err());
+        assert!("2001:db8::/129".parse::<Ipv6Prefix>().is_err());
+        assert!("2001:db8::".parse::<Ipv6Prefix>().is_err());
+        assert!("::/0".parse::<Ipv6Prefix>().is_ok());
+    }
+}
