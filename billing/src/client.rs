@@ -17,7 +17,8 @@ pub const DEFAULT_PAYMENT_TYPE: &str = "bank_transfer";
 /// The payment type that needs a SIPO number (Czech postal direct debit).
 pub const SIPO_PAYMENT_TYPE: &str = "sipo";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ClientKind {
     #[default]
     Private,
@@ -41,7 +42,7 @@ impl ClientKind {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 pub struct Address {
     pub street: String,
     pub postcode: String,
@@ -51,20 +52,20 @@ pub struct Address {
 }
 
 /// Decimal degrees, WGS 84.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Gps {
     pub lat: Decimal,
     pub lon: Decimal,
 }
 
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 pub struct BankAccount {
     pub number: String,
     pub iban: String,
     pub bic: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 pub struct ContactPerson {
     pub name: String,
     pub role: String,
@@ -74,7 +75,7 @@ pub struct ContactPerson {
 }
 
 /// How and when a client is invoiced and chased.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Invoicing {
     pub invoice_group: String,
     pub payment_type: String,
@@ -112,7 +113,7 @@ impl Default for Invoicing {
 }
 
 /// A client as stored. `id` and `version` are assigned by storage.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 pub struct Client {
     pub id: i64,
     pub number: String,
@@ -310,12 +311,14 @@ pub fn numeric_value(number: &str) -> Option<i64> {
 
 /// The next free client number after the highest numeric one; "1" for the first client.
 pub fn propose_number(highest_numeric: Option<i64>) -> String {
-    highest_numeric.map_or(1, |n| n.saturating_add(1)).to_string()
+    highest_numeric
+        .map_or(1, |n| n.saturating_add(1))
+        .to_string()
 }
 
 /// Another client sharing an identifier that should be unique: reported, not refused
 /// (ISPadmin warns on a reused ID card or company ID and still saves).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Duplicate {
     pub field: &'static str,
     pub other_client: String,
@@ -371,7 +374,10 @@ mod tests {
     fn required_fields_are_named() {
         assert_eq!(refused(|c| c.number.clear()), "client.number");
         assert_eq!(refused(|c| c.name = " ".into()), "client.name");
-        assert_eq!(refused(|c| c.address.street.clear()), "client.address.street");
+        assert_eq!(
+            refused(|c| c.address.street.clear()),
+            "client.address.street"
+        );
         assert_eq!(
             refused(|c| c.address.postcode.clear()),
             "client.address.postcode"
@@ -400,7 +406,8 @@ mod tests {
             "client.invoicing.billing_day"
         );
         assert_eq!(
-            refused(|c| c.invoicing.variable_symbols = vec!["1".into(), "2".into(), "3".into(), "4".into()]),
+            refused(|c| c.invoicing.variable_symbols =
+                vec!["1".into(), "2".into(), "3".into(), "4".into()]),
             "client.invoicing.variable_symbols"
         );
         assert_eq!(

@@ -65,11 +65,7 @@ mod tests {
             ("92233720368547758.07", i64::MAX),
         ] {
             assert_eq!(parse_minor_units("p", text).unwrap(), minor, "{text}");
-            assert_eq!(
-                from_minor_units(minor),
-                parse("p", text).unwrap(),
-                "{text}"
-            );
+            assert_eq!(from_minor_units(minor), parse("p", text).unwrap(), "{text}");
         }
         assert_eq!(from_minor_units(1250).to_string(), "12.50");
     }

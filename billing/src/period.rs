@@ -1,7 +1,8 @@
 //! Billing periods (the Mango manual's "Perioda").
 
 /// How often a service is charged.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Period {
     Monthly,
     Quarterly,

@@ -9,7 +9,8 @@ use crate::period::Period;
 
 /// Where a subscription is in its life. One enum rather than flags, so "paused and ended" cannot
 /// be written down.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum SubscriptionState {
     /// Activation date is still ahead.
     NotYetActive,
@@ -45,7 +46,7 @@ impl SubscriptionState {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Subscription {
     pub id: i64,
     pub client_id: i64,
@@ -104,7 +105,10 @@ impl Subscription {
         if !self.variable_symbol.is_empty()
             && !crate::client::is_variable_symbol(&self.variable_symbol)
         {
-            return Err(FieldError::new("subscription.variable_symbol", "1-10 digits"));
+            return Err(FieldError::new(
+                "subscription.variable_symbol",
+                "1-10 digits",
+            ));
         }
         max_len("subscription.note", &self.note, 255)
     }
@@ -159,7 +163,10 @@ mod tests {
             edit(&mut s);
             s.validate().unwrap_err().field
         };
-        assert_eq!(field(|s| s.billing_from = day(14)), "subscription.billing_from");
+        assert_eq!(
+            field(|s| s.billing_from = day(14)),
+            "subscription.billing_from"
+        );
         assert_eq!(
             field(|s| s.commitment_until = Some(day(1))),
             "subscription.commitment_until"

@@ -7,7 +7,7 @@ use crate::field::{max_len, require};
 use crate::period::Period;
 
 /// Rates are in kbit/s from the subscriber's point of view: download is what the NAS sends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 pub struct Rate {
     pub download_kbps: u64,
     pub upload_kbps: u64,
@@ -15,14 +15,14 @@ pub struct Rate {
 
 /// MikroTik-style burst: `rate` is allowed while the average over `time_seconds` stays under
 /// `threshold`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Burst {
     pub rate: Rate,
     pub threshold: Rate,
     pub time_seconds: u32,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Tariff {
     pub id: i64,
     pub name: String,
@@ -136,7 +136,10 @@ mod tests {
         );
         assert_eq!(field(|t| t.price = Decimal::new(-1, 0)), "tariff.price");
         assert_eq!(field(|t| t.price = Decimal::new(1, 3)), "tariff.price");
-        assert_eq!(field(|t| t.vat_rate = Decimal::from(101)), "tariff.vat_rate");
+        assert_eq!(
+            field(|t| t.vat_rate = Decimal::from(101)),
+            "tariff.vat_rate"
+        );
         assert_eq!(
             field(|t| t.burst = Some(Burst {
                 rate: Rate {

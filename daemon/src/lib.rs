@@ -1,1 +1,10 @@
-//! stub
+//! The ispd daemon: the imperative shell around the pure `billing` and `provisioning` cores.
+//! It owns every effect: configuration, storage, sockets, the admin API and the clock.
+
+pub mod api;
+pub mod config;
+pub mod metrics;
+pub mod seal;
+pub mod server;
+pub mod storage;
+pub mod token;

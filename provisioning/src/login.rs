@@ -9,7 +9,8 @@ use ispd_billing::field::{max_len, require};
 use crate::mac::MacAddress;
 
 /// How a login proves who it is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum AuthType {
     /// PPPoE / L2TP / hotspot with username and password (PAP, CHAP, MS-CHAPv2).
     #[default]
@@ -65,6 +66,12 @@ impl FromStr for Ipv6Prefix {
     }
 }
 
+impl serde::Serialize for Ipv6Prefix {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 impl std::fmt::Display for Ipv6Prefix {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}/{}", self.addr, self.len)
@@ -72,14 +79,14 @@ impl std::fmt::Display for Ipv6Prefix {
 }
 
 /// An extra reply attribute configured on a login, by dictionary name.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ExtraAttribute {
     pub name: String,
     pub value: String,
 }
 
 /// A login as stored. The password lives encrypted in storage and never in this record.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Login {
     pub id: i64,
     pub username: String,

@@ -6,7 +6,8 @@ use ispd_billing::FieldError;
 use ispd_billing::field::{max_len, require};
 
 /// Decides the rate-limit attributes in replies (the classic support call when wrong).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum NasVendor {
     #[default]
     Generic,
@@ -46,7 +47,7 @@ pub const DEFAULT_COA_PORT: u16 = 3799;
 pub const MIN_SECRET_LEN: usize = 8;
 
 /// A NAS as stored; the shared secret is kept apart (encrypted) and never in this record.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Nas {
     pub id: i64,
     pub name: String,
@@ -85,10 +86,7 @@ pub fn validate_secret(field: &str, secret: &str) -> Result<(), FieldError> {
         ));
     }
     if secret.len() > 128 || secret.chars().any(char::is_control) {
-        return Err(FieldError::new(
-            field,
-            "at most 128 printable characters",
-        ));
+        return Err(FieldError::new(field, "at most 128 printable characters"));
     }
     Ok(())
 }

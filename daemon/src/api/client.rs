@@ -1,0 +1,310 @@
+//! ClientService: the client card over gRPC.
+
+use ispd_admin_proto::v1;
+use ispd_billing::client::{
+    Address, BankAccount, Client, ClientKind, ContactPerson, Duplicate, Gps, Invoicing,
+};
+use ispd_billing::money;
+use tonic::{Request, Response, Status};
+
+use super::{AdminState, date, date_text, field, invalid, page, writer};
+use crate::storage::ClientFilter;
+
+fn address_from(prefix: &str, a: v1::Address) -> Result<Address, Status> {
+    let gps = match (a.gps_lat.trim(), a.gps_lon.trim()) {
+        ("", "") => None,
+        (lat, lon) => Some(Gps {
+            lat: money::parse(&format!("{prefix}.gps_lat"), lat).map_err(invalid)?,
+            lon: money::parse(&format!("{prefix}.gps_lon"), lon).map_err(invalid)?,
+        }),
+    };
+    Ok(Address {
+        street: a.street.trim().to_owned(),
+        postcode: a.postcode.trim().to_owned(),
+        city: a.city.trim().to_owned(),
+        country: a.country.trim().to_owned(),
+        gps,
+    })
+}
+
+fn address_to(a: &Address) -> v1::Address {
+    v1::Address {
+        street: a.street.clone(),
+        postcode: a.postcode.clone(),
+        city: a.city.clone(),
+        country: a.country.clone(),
+        gps_lat: a.gps.map(|g| g.lat.to_string()).unwrap_or_default(),
+        gps_lon: a.gps.map(|g| g.lon.to_string()).unwrap_or_default(),
+    }
+}
+
+/// The API message as a domain record; defaults are applied by storage.
+pub(super) fn client_from(c: v1::Client) -> Result<Client, Status> {
+    let kind = match v1::ClientKind::try_from(c.kind) {
+        Ok(v1::ClientKind::Unspecified | v1::ClientKind::Private) => ClientKind::Private,
+        Ok(v1::ClientKind::Corporate) => ClientKind::Corporate,
+        Err(_) => return Err(field("client.kind", "private or corporate")),
+    };
+    let inv = c.invoicing.unwrap_or_default();
+    let installation_address = match c.installation_address {
+        Some(a) if a != v1::Address::default() => {
+            Some(address_from("client.installation_address", a)?)
+        }
+        _ => None,
+    };
+    Ok(Client {
+        id: c.id,
+        number: c.number.trim().to_owned(),
+        name: c.name.trim().to_owned(),
+        kind,
+        name2: c.name2,
+        contact_person: c.contact_person,
+        address: address_from("client.address", c.address.unwrap_or_default())?,
+        floor: c.floor,
+        flat: c.flat,
+        id_number: c.id_number.trim().to_owned(),
+        birth_date: date("client.birth_date", &c.birth_date)?,
+        company_id: c.company_id.trim().to_owned(),
+        vat_id: c.vat_id.trim().to_owned(),
+        email: c.email.trim().to_owned(),
+        invoice_email: c.invoice_email.trim().to_owned(),
+        technical_email: c.technical_email.trim().to_owned(),
+        business_email: c.business_email.trim().to_owned(),
+        phone: c.phone,
+        mobile: c.mobile,
+        fax: c.fax,
+        website: c.website,
+        groups: c.groups,
+        status: c.status,
+        installation_address,
+        bank_accounts: c
+            .bank_accounts
+            .into_iter()
+            .map(|b| BankAccount {
+                number: b.number.trim().to_owned(),
+                iban: b.iban.replace(' ', "").to_uppercase(),
+                bic: b.bic.trim().to_uppercase(),
+            })
+            .collect(),
+        contract_returned_on: date("client.contract_returned_on", &c.contract_returned_on)?,
+        highlight: c.highlighted.then_some(c.highlight_reason),
+        invoicing: Invoicing {
+            invoice_group: inv.invoice_group,
+            payment_type: inv.payment_type,
+            billing_day: inv.billing_day,
+            due_days: inv.due_days,
+            send_by_post: inv.send_by_post,
+            send_by_email: inv.send_by_email.unwrap_or(true),
+            no_auto_reminders: inv.no_auto_reminders,
+            proforma: inv.proforma,
+            never_suspend: inv.never_suspend,
+            variable_symbols: inv
+                .variable_symbols
+                .into_iter()
+                .map(|v| v.trim().to_owned())
+                .collect(),
+            opening_balance: money::parse(
+                "client.invoicing.opening_balance",
+                &inv.opening_balance,
+            )
+            .map_err(invalid)?,
+            sipo_number: inv.sipo_number,
+        },
+        no_bulk_email: c.no_bulk_email,
+        contact_persons: c
+            .contact_persons
+            .into_iter()
+            .map(|p| ContactPerson {
+                name: p.name,
+                role: p.role,
+                email: p.email,
+                phone: p.phone,
+                note: p.note,
+            })
+            .collect(),
+        note: c.note,
+        internal_note_1: c.internal_note_1,
+        internal_note_2: c.internal_note_2,
+        portal_login: c.portal_login,
+        version: c.version,
+    })
+}
+
+pub(super) fn client_to(c: &Client) -> v1::Client {
+    v1::Client {
+        id: c.id,
+        number: c.number.clone(),
+        name: c.name.clone(),
+        kind: match c.kind {
+            ClientKind::Private => v1::ClientKind::Private,
+            ClientKind::Corporate => v1::ClientKind::Corporate,
+        } as i32,
+        name2: c.name2.clone(),
+        contact_person: c.contact_person.clone(),
+        address: Some(address_to(&c.address)),
+        floor: c.floor.clone(),
+        flat: c.flat.clone(),
+        id_number: c.id_number.clone(),
+        birth_date: date_text(c.birth_date),
+        company_id: c.company_id.clone(),
+        vat_id: c.vat_id.clone(),
+        email: c.email.clone(),
+        invoice_email: c.invoice_email.clone(),
+        technical_email: c.technical_email.clone(),
+        business_email: c.business_email.clone(),
+        phone: c.phone.clone(),
+        mobile: c.mobile.clone(),
+        fax: c.fax.clone(),
+        website: c.website.clone(),
+        groups: c.groups.clone(),
+        status: c.status.clone(),
+        installation_address: c.installation_address.as_ref().map(address_to),
+        bank_accounts: c
+            .bank_accounts
+            .iter()
+            .map(|b| v1::BankAccount {
+                number: b.number.clone(),
+                iban: b.iban.clone(),
+                bic: b.bic.clone(),
+            })
+            .collect(),
+        contract_returned_on: date_text(c.contract_returned_on),
+        highlighted: c.highlight.is_some(),
+        highlight_reason: c.highlight.clone().unwrap_or_default(),
+        invoicing: Some(v1::Invoicing {
+            invoice_group: c.invoicing.invoice_group.clone(),
+            payment_type: c.invoicing.payment_type.clone(),
+            billing_day: c.invoicing.billing_day,
+            due_days: c.invoicing.due_days,
+            send_by_post: c.invoicing.send_by_post,
+            send_by_email: Some(c.invoicing.send_by_email),
+            no_auto_reminders: c.invoicing.no_auto_reminders,
+            proforma: c.invoicing.proforma,
+            never_suspend: c.invoicing.never_suspend,
+            variable_symbols: c.invoicing.variable_symbols.clone(),
+            opening_balance: c.invoicing.opening_balance.to_string(),
+            sipo_number: c.invoicing.sipo_number.clone(),
+        }),
+        no_bulk_email: c.no_bulk_email,
+        contact_persons: c
+            .contact_persons
+            .iter()
+            .map(|p| v1::ContactPerson {
+                name: p.name.clone(),
+                role: p.role.clone(),
+                email: p.email.clone(),
+                phone: p.phone.clone(),
+                note: p.note.clone(),
+            })
+            .collect(),
+        note: c.note.clone(),
+        internal_note_1: c.internal_note_1.clone(),
+        internal_note_2: c.internal_note_2.clone(),
+        portal_login: c.portal_login.clone(),
+        version: c.version,
+        created_at: String::new(),
+        updated_at: String::new(),
+    }
+}
+
+fn response(client: &Client, warnings: &[Duplicate]) -> v1::ClientResponse {
+    v1::ClientResponse {
+        client: Some(client_to(client)),
+        warnings: warnings.iter().map(ToString::to_string).collect(),
+    }
+}
+
+#[tonic::async_trait]
+impl v1::client_service_server::ClientService for AdminState {
+    async fn create_client(
+        &self,
+        request: Request<v1::CreateClientRequest>,
+    ) -> Result<Response<v1::ClientResponse>, Status> {
+        let actor = writer(&request)?;
+        let client = request
+            .into_inner()
+            .client
+            .ok_or_else(|| field("client", "required"))?;
+        let (client, warnings) = self.store.create_client(&actor, client_from(client)?).await?;
+        Ok(Response::new(response(&client, &warnings)))
+    }
+
+    async fn get_client(
+        &self,
+        request: Request<v1::GetClientRequest>,
+    ) -> Result<Response<v1::Client>, Status> {
+        let number = request.into_inner().number;
+        Ok(Response::new(client_to(&self.store.get_client(&number).await?)))
+    }
+
+    async fn update_client(
+        &self,
+        request: Request<v1::UpdateClientRequest>,
+    ) -> Result<Response<v1::ClientResponse>, Status> {
+        let actor = writer(&request)?;
+        let client = request
+            .into_inner()
+            .client
+            .ok_or_else(|| field("client", "required"))?;
+        if client.number.is_empty() {
+            return Err(field("client.number", "required: it says which client to update"));
+        }
+        let (client, warnings) = self.store.update_client(&actor, client_from(client)?).await?;
+        Ok(Response::new(response(&client, &warnings)))
+    }
+
+    async fn list_clients(
+        &self,
+        request: Request<v1::ListClientsRequest>,
+    ) -> Result<Response<v1::ListClientsResponse>, Status> {
+        let r = request.into_inner();
+        let filter = ClientFilter {
+            name_contains: r.name_contains,
+            group: r.group,
+            status: r.status,
+            city: r.city,
+        };
+        let page = self.store.list_clients(&filter, page(r.page)?).await?;
+        Ok(Response::new(v1::ListClientsResponse {
+            clients: page.items.iter().map(client_to).collect(),
+            next_page_token: page.next_page_token,
+        }))
+    }
+
+    async fn delete_client(
+        &self,
+        request: Request<v1::DeleteClientRequest>,
+    ) -> Result<Response<v1::DeleteClientResponse>, Status> {
+        let actor = writer(&request)?;
+        self.store
+            .delete_client(&actor, &request.into_inner().number)
+            .await?;
+        Ok(Response::new(v1::DeleteClientResponse {}))
+    }
+
+    async fn search_clients(
+        &self,
+        request: Request<v1::SearchClientsRequest>,
+    ) -> Result<Response<v1::SearchClientsResponse>, Status> {
+        let r = request.into_inner();
+        let hits = self.store.search_clients(&r.query, r.limit).await?;
+        Ok(Response::new(v1::SearchClientsResponse {
+            hits: hits
+                .into_iter()
+                .map(|h| v1::SearchHit {
+                    client: Some(client_to(&h.client)),
+                    matched: h.matched.to_owned(),
+                })
+                .collect(),
+        }))
+    }
+
+    async fn next_client_number(
+        &self,
+        _request: Request<v1::NextClientNumberRequest>,
+    ) -> Result<Response<v1::NextClientNumberResponse>, Status> {
+        Ok(Response::new(v1::NextClientNumberResponse {
+            number: self.store.next_client_number().await?,
+        }))
+    }
+}

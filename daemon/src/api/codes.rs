@@ -1,0 +1,67 @@
+//! CodeListService.
+
+use ispd_admin_proto::v1;
+use tonic::{Request, Response, Status};
+
+use super::{AdminState, admin, field};
+use crate::storage::CodeList;
+
+fn list_from(list: i32) -> Result<CodeList, Status> {
+    match v1::CodeList::try_from(list) {
+        Ok(v1::CodeList::ClientGroup) => Ok(CodeList::ClientGroup),
+        Ok(v1::CodeList::ClientStatus) => Ok(CodeList::ClientStatus),
+        Ok(v1::CodeList::PaymentType) => Ok(CodeList::PaymentType),
+        Ok(v1::CodeList::InvoiceGroup) => Ok(CodeList::InvoiceGroup),
+        _ => Err(field(
+            "list",
+            "one of client_group, client_status, payment_type, invoice_group",
+        )),
+    }
+}
+
+#[tonic::async_trait]
+impl v1::code_list_service_server::CodeListService for AdminState {
+    async fn list_codes(
+        &self,
+        request: Request<v1::ListCodesRequest>,
+    ) -> Result<Response<v1::ListCodesResponse>, Status> {
+        let list_id = request.into_inner().list;
+        let list = list_from(list_id)?;
+        let codes = self.store.list_codes(list).await?;
+        Ok(Response::new(v1::ListCodesResponse {
+            codes: codes
+                .into_iter()
+                .map(|(code, label)| v1::Code {
+                    list: list_id,
+                    code,
+                    label,
+                })
+                .collect(),
+        }))
+    }
+
+    async fn put_code(&self, request: Request<v1::PutCodeRequest>) -> Result<Response<v1::Code>, Status> {
+        let actor = admin(&request)?;
+        let code = request
+            .into_inner()
+            .code
+            .ok_or_else(|| field("code", "required"))?;
+        let list = list_from(code.list)?;
+        self.store
+            .put_code(&actor, list, &code.code, &code.label)
+            .await?;
+        Ok(Response::new(code))
+    }
+
+    async fn delete_code(
+        &self,
+        request: Request<v1::DeleteCodeRequest>,
+    ) -> Result<Response<v1::DeleteCodeResponse>, Status> {
+        let actor = admin(&request)?;
+        let r = request.into_inner();
+        self.store
+            .delete_code(&actor, list_from(r.list)?, &r.code)
+            .await?;
+        Ok(Response::new(v1::DeleteCodeResponse {}))
+    }
+}

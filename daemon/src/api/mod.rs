@@ -1,0 +1,203 @@
+//! The gRPC admin API (`ispd.admin.v1`): token check, validation at the edge, mapping of
+//! storage errors to status codes with the offending field named.
+
+mod audit;
+mod client;
+mod codes;
+mod login;
+mod nas;
+mod subscription;
+mod tariff;
+
+use std::sync::Arc;
+
+use ispd_admin_proto::v1;
+use tonic::service::Interceptor;
+use tonic::{Request, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+
+use crate::config::Config;
+use crate::storage::{Actor, PageRequest, Store, StoreError};
+use crate::token::{Caller, Role, TokenSet};
+use ispd_billing::FieldError;
+
+/// Shared state of every admin service.
+#[derive(Clone)]
+pub struct AdminState {
+    pub store: Store,
+    pub config: Arc<Config>,
+}
+
+/// Checks the bearer token of every call and attaches the caller for the handlers.
+#[derive(Clone)]
+pub struct Authenticator {
+    tokens: Arc<TokenSet>,
+}
+
+impl Authenticator {
+    pub fn new(tokens: TokenSet) -> Self {
+        Self {
+            tokens: Arc::new(tokens),
+        }
+    }
+}
+
+impl Interceptor for Authenticator {
+    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
+        let header = request
+            .metadata()
+            .get("authorization")
+            .ok_or_else(|| Status::unauthenticated("missing authorization: Bearer <token>"))?;
+        let token = header
+            .to_str()
+            .ok()
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .ok_or_else(|| Status::unauthenticated("authorization must be \"Bearer <token>\""))?;
+        let caller = self
+            .tokens
+            .authenticate(token)
+            .ok_or_else(|| Status::unauthenticated("unknown or revoked token"))?
+            .clone();
+        request.extensions_mut().insert(caller);
+        Ok(request)
+    }
+}
+
+fn caller<T>(request: &Request<T>) -> Result<&Caller, Status> {
+    request
+        .extensions()
+        .get::<Caller>()
+        .ok_or_else(|| Status::unauthenticated("no authenticated caller"))
+}
+
+/// The caller as the audit actor, refused unless their role may change data.
+fn writer<T>(request: &Request<T>) -> Result<Actor, Status> {
+    let caller = caller(request)?;
+    if !caller.role.can_write() {
+        return Err(Status::permission_denied(format!(
+            "token {:?} is {}: it cannot change data",
+            caller.name,
+            caller.role.as_str()
+        )));
+    }
+    Ok(Actor(caller.name.clone()))
+}
+
+/// As [`writer`], for changes reserved to admins (NAS secrets, code lists).
+fn admin<T>(request: &Request<T>) -> Result<Actor, Status> {
+    let actor = writer(request)?;
+    if caller(request)?.role != Role::Admin {
+        return Err(Status::permission_denied(
+            "only an admin token may change NAS entries and code lists",
+        ));
+    }
+    Ok(actor)
+}
+
+/// INVALID_ARGUMENT naming the field, in the message and as a google.rpc.BadRequest detail.
+pub fn invalid(error: FieldError) -> Status {
+    Status::with_error_details(
+        tonic::Code::InvalidArgument,
+        error.to_string(),
+        ErrorDetails::with_bad_request_violation(error.field.clone(), error.problem.clone()),
+    )
+}
+
+fn field(field: &str, problem: impl Into<String>) -> Status {
+    invalid(FieldError::new(field, problem))
+}
+
+impl From<StoreError> for Status {
+    fn from(error: StoreError) -> Status {
+        match error {
+            StoreError::NotFound { .. } => Status::not_found(error.to_string()),
+            StoreError::Conflict { field, message } => Status::with_error_details(
+                tonic::Code::AlreadyExists,
+                format!("{field}: {message}"),
+                ErrorDetails::with_bad_request_violation(field, message),
+            ),
+            StoreError::Stale { .. } => Status::aborted(error.to_string()),
+            StoreError::Precondition(message) => Status::failed_precondition(message),
+            StoreError::Invalid(e) => invalid(e),
+            StoreError::Seal(e) => {
+                tracing::error!(error = %e, "a stored secret cannot be opened");
+                Status::internal("a stored secret cannot be opened; see the server log")
+            }
+            StoreError::Database(e) => {
+                tracing::error!(error = %e, "database error in an admin call");
+                Status::unavailable("database error; see the server log")
+            }
+        }
+    }
+}
+
+fn page(p: Option<v1::PageRequest>) -> Result<PageRequest, Status> {
+    let p = p.unwrap_or_default();
+    PageRequest::parse(p.page_size, &p.page_token).map_err(invalid)
+}
+
+fn date(name: &str, text: &str) -> Result<Option<chrono::NaiveDate>, Status> {
+    if text.is_empty() {
+        return Ok(None);
+    }
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map(Some)
+        .map_err(|_| field(name, format!("not a date (YYYY-MM-DD): {text:?}")))
+}
+
+fn date_text(d: Option<chrono::NaiveDate>) -> String {
+    d.map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}
+
+fn period_from(p: i32) -> Result<Option<ispd_billing::period::Period>, Status> {
+    use ispd_billing::period::Period;
+    Ok(match v1::Period::try_from(p) {
+        Ok(v1::Period::Unspecified) => None,
+        Ok(v1::Period::Monthly) => Some(Period::Monthly),
+        Ok(v1::Period::Quarterly) => Some(Period::Quarterly),
+        Ok(v1::Period::HalfYearly) => Some(Period::HalfYearly),
+        Ok(v1::Period::Yearly) => Some(Period::Yearly),
+        Ok(v1::Period::OneOff) => Some(Period::OneOff),
+        Err(_) => return Err(field("period", format!("unknown period {p}"))),
+    })
+}
+
+fn period_to(p: Option<ispd_billing::period::Period>) -> i32 {
+    use ispd_billing::period::Period;
+    (match p {
+        None => v1::Period::Unspecified,
+        Some(Period::Monthly) => v1::Period::Monthly,
+        Some(Period::Quarterly) => v1::Period::Quarterly,
+        Some(Period::HalfYearly) => v1::Period::HalfYearly,
+        Some(Period::Yearly) => v1::Period::Yearly,
+        Some(Period::OneOff) => v1::Period::OneOff,
+    }) as i32
+}
+
+/// Builds the tonic router with every admin service behind the token check, plus the
+/// standard health service and server reflection (both without a token, as tools expect).
+pub fn router(state: AdminState, auth: Authenticator) -> anyhow::Result<tonic::transport::server::Router> {
+    use v1::{
+        audit_service_server::AuditServiceServer, client_service_server::ClientServiceServer,
+        code_list_service_server::CodeListServiceServer, login_service_server::LoginServiceServer,
+        nas_service_server::NasServiceServer,
+        subscription_service_server::SubscriptionServiceServer,
+        tariff_service_server::TariffServiceServer,
+    };
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(ispd_admin_proto::FILE_DESCRIPTOR_SET)
+        .build_v1()?;
+    let (health_reporter, health) = tonic_health::server::health_reporter();
+    let _ = health_reporter;
+    Ok(tonic::transport::Server::builder()
+        .add_service(health)
+        .add_service(reflection)
+        .add_service(ClientServiceServer::with_interceptor(state.clone(), auth.clone()))
+        .add_service(TariffServiceServer::with_interceptor(state.clone(), auth.clone()))
+        .add_service(SubscriptionServiceServer::with_interceptor(state.clone(), auth.clone()))
+        .add_service(LoginServiceServer::with_interceptor(state.clone(), auth.clone()))
+        .add_service(NasServiceServer::with_interceptor(state.clone(), auth.clone()))
+        .add_service(AuditServiceServer::with_interceptor(state.clone(), auth.clone()))
+        .add_service(CodeListServiceServer::with_interceptor(state, auth)))
+}

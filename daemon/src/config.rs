@@ -1,0 +1,389 @@
+//! The daemon's TOML configuration: every key optional with a documented default (README),
+//! unknown keys refused, validated before anything starts.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+use crate::token::Role;
+
+/// Root of ispd.toml.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Database, key file, admin token and ports.json live here.
+    #[serde(default = "default_state_dir")]
+    pub state_dir: PathBuf,
+    #[serde(default)]
+    pub log: LogConfig,
+    #[serde(default)]
+    pub database: DatabaseConfig,
+    #[serde(default)]
+    pub radius: RadiusConfig,
+    #[serde(default)]
+    pub admin: AdminConfig,
+    #[serde(default)]
+    pub metrics: MetricsConfig,
+    #[serde(default)]
+    pub billing: BillingConfig,
+    #[serde(default)]
+    pub nas: Vec<NasConfig>,
+    #[serde(default)]
+    pub token: Vec<TokenConfig>,
+}
+
+fn default_state_dir() -> PathBuf {
+    PathBuf::from("ispd-data")
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human on a terminal, JSON otherwise.
+    #[default]
+    Auto,
+    Human,
+    Json,
+    /// Plain lines without timestamps: journald adds its own.
+    Journald,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    /// A tracing filter such as "info" or "ispd=debug,sqlx=warn".
+    #[serde(default = "default_log_level")]
+    pub level: String,
+    #[serde(default)]
+    pub format: LogFormat,
+}
+
+fn default_log_level() -> String {
+    "info".into()
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            level: default_log_level(),
+            format: LogFormat::Auto,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `sqlite://PATH` or `postgres://...`; unset = SQLite at `<state_dir>/ispd.db`.
+    pub url: Option<String>,
+    #[serde(default = "default_max_connections")]
+    pub max_connections: u32,
+}
+
+fn default_max_connections() -> u32 {
+    8
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            url: None,
+            max_connections: default_max_connections(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RadiusConfig {
+    #[serde(default = "default_auth_listen")]
+    pub auth_listen: Vec<SocketAddr>,
+    #[serde(default = "default_acct_listen")]
+    pub acct_listen: Vec<SocketAddr>,
+}
+
+fn default_auth_listen() -> Vec<SocketAddr> {
+    vec![SocketAddr::from(([127, 0, 0, 1], 1812))]
+}
+
+fn default_acct_listen() -> Vec<SocketAddr> {
+    vec![SocketAddr::from(([127, 0, 0, 1], 1813))]
+}
+
+impl Default for RadiusConfig {
+    fn default() -> Self {
+        Self {
+            auth_listen: default_auth_listen(),
+            acct_listen: default_acct_listen(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminConfig {
+    #[serde(default = "default_admin_listen")]
+    pub listen: SocketAddr,
+}
+
+fn default_admin_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 50051))
+}
+
+impl Default for AdminConfig {
+    fn default() -> Self {
+        Self {
+            listen: default_admin_listen(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Prometheus endpoint; unset = no endpoint.
+    pub listen: Option<SocketAddr>,
+}
+
+#[allow(clippy::derivable_impls)]
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        Self { listen: None }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BillingConfig {
+    /// Due days for clients without their own (ISPadmin `splatnost_faktur`).
+    #[serde(default = "default_due_days")]
+    pub default_due_days: u32,
+    /// ISO 4217 code printed beside every amount.
+    #[serde(default = "default_currency")]
+    pub currency: String,
+}
+
+fn default_due_days() -> u32 {
+    14
+}
+
+fn default_currency() -> String {
+    "CZK".into()
+}
+
+impl Default for BillingConfig {
+    fn default() -> Self {
+        Self {
+            default_due_days: default_due_days(),
+            currency: default_currency(),
+        }
+    }
+}
+
+/// A NAS declared in the file; such entries are read-only over the API.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NasConfig {
+    pub name: String,
+    pub address: IpAddr,
+    pub secret: String,
+    #[serde(default)]
+    pub vendor: Option<String>,
+    #[serde(default)]
+    pub coa_port: Option<u16>,
+    #[serde(default = "default_true")]
+    pub require_message_authenticator: bool,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+impl std::fmt::Debug for NasConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NasConfig")
+            .field("name", &self.name)
+            .field("address", &self.address)
+            .field("secret", &"<redacted>")
+            .field("vendor", &self.vendor)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An API token declared in the file: only its hash is written down.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenConfig {
+    pub name: String,
+    pub role: Role,
+    /// `sha256:<64 hex digits>`, as printed by `ispd hash-token`.
+    pub hash: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        toml::from_str("").expect("the empty config is valid")
+    }
+}
+
+impl Config {
+    /// Reads and validates a config file; errors name the file, the line and the key.
+    pub fn load(path: &Path) -> anyhow::Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read config file {}", path.display()))?;
+        Self::parse(&text).with_context(|| format!("invalid config file {}", path.display()))
+    }
+
+    pub fn parse(text: &str) -> anyhow::Result<Config> {
+        let config: Config = toml::from_str(text).map_err(|e| anyhow::anyhow!("{e}"))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        if let Some(url) = &self.database.url
+            && !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://"))
+        {
+            bail!("database.url: must start with sqlite: or postgres:// (got a different scheme)");
+        }
+        if self.database.max_connections == 0 {
+            bail!("database.max_connections: must be at least 1");
+        }
+        if self.radius.auth_listen.is_empty() {
+            bail!("radius.auth_listen: at least one address");
+        }
+        if self.radius.acct_listen.is_empty() {
+            bail!("radius.acct_listen: at least one address");
+        }
+        if self.billing.currency.len() != 3
+            || !self.billing.currency.bytes().all(|b| b.is_ascii_uppercase())
+        {
+            bail!("billing.currency: an ISO 4217 code such as \"CZK\" or \"EUR\"");
+        }
+        tracing_subscriber::EnvFilter::try_new(&self.log.level)
+            .map_err(|e| anyhow::anyhow!("log.level: {e}"))?;
+        let mut names = std::collections::HashSet::new();
+        let mut addresses = std::collections::HashSet::new();
+        for (i, nas) in self.nas.iter().enumerate() {
+            let key = format!("nas[{i}]");
+            if !names.insert(nas.name.as_str()) {
+                bail!("{key}.name: {:?} is declared twice", nas.name);
+            }
+            if !addresses.insert(nas.address) {
+                bail!("{key}.address: {} is declared twice", nas.address);
+            }
+            if let Some(vendor) = &nas.vendor
+                && ispd_provisioning::nas::NasVendor::parse(vendor).is_none()
+            {
+                bail!("{key}.vendor: one of generic, mikrotik, cisco, juniper, accel-ppp");
+            }
+            self.nas_record(i)
+                .validate()
+                .map_err(|e| anyhow::anyhow!("{key}.{}", e.to_string().trim_start_matches("nas.")))?;
+            ispd_provisioning::nas::validate_secret(&format!("{key}.secret"), &nas.secret)?;
+        }
+        let mut token_names = std::collections::HashSet::new();
+        for (i, token) in self.token.iter().enumerate() {
+            if !token_names.insert(token.name.as_str()) {
+                bail!("token[{i}].name: {:?} is declared twice", token.name);
+            }
+            crate::token::TokenHash::parse(&token.hash)
+                .map_err(|e| anyhow::anyhow!("token[{i}].hash: {e}"))?;
+        }
+        Ok(())
+    }
+
+    /// The domain record of the i-th `[[nas]]` table.
+    pub fn nas_record(&self, i: usize) -> ispd_provisioning::nas::Nas {
+        let nas = &self.nas[i];
+        ispd_provisioning::nas::Nas {
+            id: 0,
+            name: nas.name.clone(),
+            address: nas.address,
+            vendor: nas
+                .vendor
+                .as_deref()
+                .and_then(ispd_provisioning::nas::NasVendor::parse)
+                .unwrap_or_default(),
+            coa_port: nas
+                .coa_port
+                .unwrap_or(ispd_provisioning::nas::DEFAULT_COA_PORT),
+            require_message_authenticator: nas.require_message_authenticator,
+            note: String::new(),
+            version: 0,
+        }
+    }
+
+    /// The SQLite file under the state directory unless a URL is configured.
+    pub fn database_url(&self) -> String {
+        match &self.database.url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}", self.state_dir.join("ispd.db").display()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_file_gives_documented_defaults() {
+        let c = Config::parse("").unwrap();
+        assert_eq!(c.state_dir, PathBuf::from("ispd-data"));
+        assert_eq!(c.radius.auth_listen, vec!["127.0.0.1:1812".parse().unwrap()]);
+        assert_eq!(c.radius.acct_listen, vec!["127.0.0.1:1813".parse().unwrap()]);
+        assert_eq!(c.admin.listen, "127.0.0.1:50051".parse().unwrap());
+        assert_eq!(c.database_url(), "sqlite://ispd-data/ispd.db");
+        assert_eq!(c.billing.default_due_days, 14);
+    }
+
+    #[test]
+    fn unknown_keys_are_named_with_their_line() {
+        let err = Config::parse("state_dir = \"/tmp/x\"\n[radius]\nauth_port = 1812\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("auth_port"), "{err}");
+        assert!(err.contains("line 3"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        for (text, key) in [
+            ("[database]\nurl = \"mysql://x\"", "database.url"),
+            ("[billing]\ncurrency = \"Kč\"", "billing.currency"),
+            (
+                "[[nas]]\nname = \"a\"\naddress = \"192.0.2.1\"\nsecret = \"short\"",
+                "nas[0].secret",
+            ),
+            (
+                "[[nas]]\nname = \"a\"\naddress = \"192.0.2.1\"\nsecret = \"longenough\"\nvendor = \"huawei\"",
+                "nas[0].vendor",
+            ),
+            (
+                "[[token]]\nname = \"ops\"\nrole = \"admin\"\nhash = \"md5:abc\"",
+                "token[0].hash",
+            ),
+        ] {
+            let err = format!("{:#}", Config::parse(text).unwrap_err());
+            assert!(err.contains(key), "{key}: {err}");
+        }
+        let err = format!(
+            "{:#}",
+            Config::parse("[[token]]\nname = \"ops\"\nrole = \"root\"\nhash = \"x\"").unwrap_err()
+        );
+        assert!(err.contains("role") || err.contains("root"), "{err}");
+    }
+
+    #[test]
+    fn nas_secret_stays_out_of_debug() {
+        let c = Config::parse(
+            "[[nas]]\nname = \"core\"\naddress = \"192.0.2.1\"\nsecret = \"xyzzy5461secret\"",
+        )
+        .unwrap();
+        assert!(!format!("{c:?}").contains("xyzzy5461"));
+        assert!(c.nas[0].require_message_authenticator);
+    }
+}

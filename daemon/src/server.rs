@@ -1,0 +1,197 @@
+//! Start-up and the life of the daemon: state directory, storage, tokens, listeners,
+//! ports.json, readiness, and shutdown on SIGTERM/SIGINT.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::net::{TcpListener, UdpSocket};
+
+use crate::api::{AdminState, Authenticator, router};
+use crate::config::Config;
+use crate::seal::Sealer;
+use crate::storage::{Store, redact_url};
+use crate::token::{self, Caller, Role, TokenHash, TokenSet};
+
+/// Runs the daemon until SIGTERM or SIGINT.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let state_dir = config.state_dir.clone();
+    std::fs::create_dir_all(&state_dir).with_context(|| {
+        format!("cannot create the state directory {}", state_dir.display())
+    })?;
+    restrict_permissions(&state_dir);
+    let sealer = Sealer::load_or_create(&state_dir)?;
+    let url = config.database_url();
+    let store = Store::open(&url, config.database.max_connections, sealer).await?;
+    let tokens = load_tokens(&config, &store, &state_dir).await?;
+
+    let mut ports = BTreeMap::new();
+    // RADIUS sockets are bound now so that ports are reserved and reported; answering
+    // Access- and Accounting-Requests comes with the authentication and accounting work.
+    let auth = bind_udp(&config.radius.auth_listen, "radius.auth_listen").await?;
+    let acct = bind_udp(&config.radius.acct_listen, "radius.acct_listen").await?;
+    ports.insert("auth", auth[0].local_addr()?);
+    ports.insert("acct", acct[0].local_addr()?);
+    let admin_listener = TcpListener::bind(config.admin.listen)
+        .await
+        .with_context(|| format!("admin.listen: cannot listen on {}", config.admin.listen))?;
+    let admin_addr = admin_listener.local_addr()?;
+    ports.insert("admin", admin_addr);
+    let metrics = match config.metrics.listen {
+        Some(addr) => {
+            let listener = TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("metrics.listen: cannot listen on {addr}"))?;
+            ports.insert("metrics", listener.local_addr()?);
+            Some(listener)
+        }
+        None => None,
+    };
+    write_ports(&state_dir, &ports)?;
+
+    let config = Arc::new(config);
+    let state = AdminState {
+        store: store.clone(),
+        config: config.clone(),
+    };
+    let admin = router(state, Authenticator::new(tokens))?;
+    let shutdown = shutdown_signal();
+    let admin_task = tokio::spawn(async move {
+        admin
+            .serve_with_incoming_shutdown(
+                tokio_stream_from(admin_listener),
+                shutdown,
+            )
+            .await
+    });
+    for socket in auth.into_iter().chain(acct) {
+        tokio::spawn(hold_radius_socket(socket));
+    }
+    if let Some(listener) = metrics {
+        tokio::spawn(crate::metrics::serve(listener, store.clone()));
+    }
+
+    tracing::info!(
+        auth = %ports["auth"],
+        acct = %ports["acct"],
+        admin = %admin_addr,
+        database = %redact_url(&url),
+        state_dir = %state_dir.display(),
+        "ispd is ready: listening for RADIUS and the admin API"
+    );
+    notify_systemd("READY=1");
+    admin_task
+        .await
+        .context("admin server task failed")?
+        .context("admin server failed")?;
+    notify_systemd("STOPPING=1");
+    store.close().await;
+    tracing::info!("ispd stopped");
+    Ok(())
+}
+
+/// Tokens from the config file, plus the database's; on the very first start with none at
+/// all, an admin token is created and written to `<state_dir>/admin.token` (mode 0600).
+async fn load_tokens(config: &Config, store: &Store, state_dir: &Path) -> anyhow::Result<TokenSet> {
+    let mut set = TokenSet::default();
+    for t in &config.token {
+        let hash = TokenHash::parse(&t.hash).map_err(|e| anyhow::anyhow!("token {:?}: {e}", t.name))?;
+        set.insert(hash, Caller { name: t.name.clone(), role: t.role });
+    }
+    let stored = store.list_tokens().await.context("cannot read API tokens")?;
+    if set.is_empty() && stored.is_empty() {
+        let path = token::admin_token_path(state_dir);
+        let secret = token::generate()?;
+        if path.exists() {
+            std::fs::remove_file(&path)
+                .with_context(|| format!("cannot replace stale {}", path.display()))?;
+        }
+        token::write_private_file(&path, &format!("{secret}\n"))
+            .with_context(|| format!("cannot write the admin token to {}", path.display()))?;
+        store
+            .insert_token("admin", Role::Admin, TokenHash::of(&secret))
+            .await
+            .context("cannot store the admin token's hash")?;
+        tracing::info!(path = %path.display(), "first start: created an admin API token; ispctl on this host finds it there");
+        set.insert(TokenHash::of(&secret), Caller { name: "admin".into(), role: Role::Admin });
+    }
+    for (name, role, hash) in stored {
+        set.insert(hash, Caller { name, role });
+    }
+    Ok(set)
+}
+
+async fn bind_udp(addrs: &[SocketAddr], key: &str) -> anyhow::Result<Vec<UdpSocket>> {
+    let mut sockets = Vec::with_capacity(addrs.len());
+    for addr in addrs {
+        sockets.push(
+            UdpSocket::bind(addr)
+                .await
+                .with_context(|| format!("{key}: cannot listen on {addr}"))?,
+        );
+    }
+    Ok(sockets)
+}
+
+/// Keeps a RADIUS socket open; requests are read and dropped until the RADIUS server lands.
+async fn hold_radius_socket(socket: UdpSocket) {
+    let mut buf = [0u8; 4096];
+    while let Ok((_, from)) = socket.recv_from(&mut buf).await {
+        tracing::debug!(%from, "RADIUS request dropped: this build does not answer RADIUS yet");
+    }
+}
+
+fn write_ports(state_dir: &Path, ports: &BTreeMap<&str, SocketAddr>) -> anyhow::Result<()> {
+    let json: BTreeMap<&str, String> = ports.iter().map(|(k, v)| (*k, v.to_string())).collect();
+    let path = state_dir.join("ports.json");
+    let tmp = state_dir.join("ports.json.tmp");
+    std::fs::write(&tmp, serde_json::to_string_pretty(&json)?)
+        .and_then(|()| std::fs::rename(&tmp, &path))
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// The state directory holds keys and tokens: nobody but the daemon's user reads it.
+fn restrict_permissions(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Err(e) = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)) {
+        tracing::warn!(dir = %dir.display(), error = %e, "cannot restrict the state directory to its owner");
+    }
+}
+
+fn tokio_stream_from(
+    listener: TcpListener,
+) -> impl tokio_stream::Stream<Item = std::io::Result<tokio::net::TcpStream>> {
+    tokio_stream::wrappers::TcpListenerStream::new(listener)
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM: finishing admin calls in flight, then stopping"),
+        _ = int.recv() => tracing::info!("SIGINT: stopping"),
+    }
+}
+
+/// sd_notify without a library: one datagram to $NOTIFY_SOCKET when systemd asks for it.
+fn notify_systemd(state: &str) {
+    let Some(path) = std::env::var_os("NOTIFY_SOCKET") else { return };
+    let socket = match std::os::unix::net::UnixDatagram::unbound() {
+        Ok(s) => s,
+        Err(_) => return,
+    };
+    let bytes = path.as_encoded_bytes();
+    let result = if let Some(abstract_name) = bytes.strip_prefix(b"@") {
+        use std::os::linux::net::SocketAddrExt;
+        std::os::unix::net::SocketAddr::from_abstract_name(abstract_name)
+            .and_then(|addr| socket.send_to_addr(state.as_bytes(), &addr))
+    } else {
+        socket.send_to(state.as_bytes(), &path)
+    };
+    if let Err(e) = result {
+        tracing::warn!(error = %e, "cannot notify systemd");
+    }
+}

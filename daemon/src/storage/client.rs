@@ -1,0 +1,821 @@
+//! Clients and their child rows (groups, assigned variable symbols, bank accounts).
+
+use ispd_billing::client::{
+    Address, BankAccount, Client, ClientKind, ContactPerson, Duplicate, Gps, Invoicing,
+};
+use ispd_billing::money;
+use sqlx::AnyConnection;
+
+use sqlx::AssertSqlSafe;
+use super::{
+    Actor, Arg, Page, PageRequest, Store, StoreError, StoreResult, Where, audit_json, corrupt,
+    date_text, now, page_of, parse_opt_date, record_audit, unique_as_conflict,
+};
+
+#[derive(sqlx::FromRow)]
+struct ClientRow {
+    id: i64,
+    number: String,
+    name: String,
+    kind: String,
+    name2: String,
+    contact_person: String,
+    street: String,
+    postcode: String,
+    city: String,
+    country: String,
+    gps_lat: Option<String>,
+    gps_lon: Option<String>,
+    floor: String,
+    flat: String,
+    id_number: String,
+    birth_date: Option<String>,
+    company_id: String,
+    vat_id: String,
+    email: String,
+    invoice_email: String,
+    technical_email: String,
+    business_email: String,
+    phone: String,
+    mobile: String,
+    fax: String,
+    website: String,
+    status: String,
+    has_install_address: bool,
+    install_street: String,
+    install_postcode: String,
+    install_city: String,
+    install_country: String,
+    install_gps_lat: Option<String>,
+    install_gps_lon: Option<String>,
+    contract_returned_on: Option<String>,
+    highlight_reason: Option<String>,
+    invoice_group: String,
+    payment_type: String,
+    billing_day: i64,
+    due_days: Option<i64>,
+    send_by_post: bool,
+    send_by_email: bool,
+    no_auto_reminders: bool,
+    proforma: bool,
+    never_suspend: bool,
+    opening_balance_minor: i64,
+    sipo_number: String,
+    no_bulk_email: bool,
+    contact_persons_json: String,
+    note: String,
+    internal_note_1: String,
+    internal_note_2: String,
+    portal_login: String,
+    version: i64,
+}
+
+const COLUMNS: &str = "id, number, name, kind, name2, contact_person, street, postcode, city, country,
+    gps_lat, gps_lon, floor, flat, id_number, birth_date, company_id, vat_id, email, invoice_email,
+    technical_email, business_email, phone, mobile, fax, website, status, has_install_address,
+    install_street, install_postcode, install_city, install_country, install_gps_lat,
+    install_gps_lon, contract_returned_on, highlight_reason, invoice_group, payment_type,
+    billing_day, due_days, send_by_post, send_by_email, no_auto_reminders, proforma,
+    never_suspend, opening_balance_minor, sipo_number, no_bulk_email, contact_persons_json, note,
+    internal_note_1, internal_note_2, portal_login, version";
+
+/// Columns written by [`bind_client`], in its bind order.
+const WRITE_COLUMNS: &str = "number, number_numeric, name, name_folded, kind, name2, contact_person, street, postcode,
+    city, country, gps_lat, gps_lon, floor, flat, id_number, birth_date, company_id, vat_id,
+    email, invoice_email, technical_email, business_email, phone, mobile, fax, website,
+    status, has_install_address, install_street, install_postcode, install_city,
+    install_country, install_gps_lat, install_gps_lon, contract_returned_on, highlight_reason,
+    invoice_group, payment_type, billing_day, due_days, send_by_post, send_by_email,
+    no_auto_reminders, proforma, never_suspend, opening_balance_minor, sipo_number,
+    no_bulk_email, contact_persons_json, note, internal_note_1, internal_note_2, portal_login,
+    version";
+const COLUMN_COUNT: usize = 55;
+
+fn gps(lat: Option<String>, lon: Option<String>) -> StoreResult<Option<Gps>> {
+    match (lat, lon) {
+        (Some(lat), Some(lon)) => Ok(Some(Gps {
+            lat: lat.parse().map_err(|_| corrupt(format!("gps {lat:?}")))?,
+            lon: lon.parse().map_err(|_| corrupt(format!("gps {lon:?}")))?,
+        })),
+        _ => Ok(None),
+    }
+}
+
+fn gps_text(g: Option<Gps>) -> (Option<String>, Option<String>) {
+    match g {
+        Some(g) => (Some(g.lat.to_string()), Some(g.lon.to_string())),
+        None => (None, None),
+    }
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredContactPerson {
+    name: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    note: String,
+}
+
+impl ClientRow {
+    fn into_client(self) -> StoreResult<Client> {
+        let contacts: Vec<StoredContactPerson> = serde_json::from_str(&self.contact_persons_json)
+            .map_err(|e| corrupt(format!("client {}: contact persons: {e}", self.number)))?;
+        Ok(Client {
+            id: self.id,
+            kind: ClientKind::parse(&self.kind)
+                .ok_or_else(|| corrupt(format!("client kind {:?}", self.kind)))?,
+            address: Address {
+                street: self.street,
+                postcode: self.postcode,
+                city: self.city,
+                country: self.country,
+                gps: gps(self.gps_lat, self.gps_lon)?,
+            },
+            birth_date: parse_opt_date("birth_date", self.birth_date)?,
+            installation_address: if self.has_install_address {
+                Some(Address {
+                    street: self.install_street,
+                    postcode: self.install_postcode,
+                    city: self.install_city,
+                    country: self.install_country,
+                    gps: gps(self.install_gps_lat, self.install_gps_lon)?,
+                })
+            } else {
+                None
+            },
+            contract_returned_on: parse_opt_date("contract_returned_on", self.contract_returned_on)?,
+            highlight: self.highlight_reason,
+            invoicing: Invoicing {
+                invoice_group: self.invoice_group,
+                payment_type: self.payment_type,
+                billing_day: u32::try_from(self.billing_day).unwrap_or(1),
+                due_days: self.due_days.and_then(|d| u32::try_from(d).ok()),
+                send_by_post: self.send_by_post,
+                send_by_email: self.send_by_email,
+                no_auto_reminders: self.no_auto_reminders,
+                proforma: self.proforma,
+                never_suspend: self.never_suspend,
+                variable_symbols: Vec::new(),
+                opening_balance: money::from_minor_units(self.opening_balance_minor),
+                sipo_number: self.sipo_number,
+            },
+            contact_persons: contacts
+                .into_iter()
+                .map(|c| ContactPerson {
+                    name: c.name,
+                    role: c.role,
+                    email: c.email,
+                    phone: c.phone,
+                    note: c.note,
+                })
+                .collect(),
+            number: self.number,
+            name: self.name,
+            name2: self.name2,
+            contact_person: self.contact_person,
+            floor: self.floor,
+            flat: self.flat,
+            id_number: self.id_number,
+            company_id: self.company_id,
+            vat_id: self.vat_id,
+            email: self.email,
+            invoice_email: self.invoice_email,
+            technical_email: self.technical_email,
+            business_email: self.business_email,
+            phone: self.phone,
+            mobile: self.mobile,
+            fax: self.fax,
+            website: self.website,
+            groups: Vec::new(),
+            status: self.status,
+            bank_accounts: Vec::new(),
+            no_bulk_email: self.no_bulk_email,
+            note: self.note,
+            internal_note_1: self.internal_note_1,
+            internal_note_2: self.internal_note_2,
+            portal_login: self.portal_login,
+            version: self.version,
+        })
+    }
+}
+
+/// Filters for listing clients; empty fields do not filter.
+#[derive(Debug, Clone, Default)]
+pub struct ClientFilter {
+    pub name_contains: String,
+    pub group: String,
+    pub status: String,
+    pub city: String,
+}
+
+/// A search result and the field that matched.
+#[derive(Debug, Clone)]
+pub struct SearchHit {
+    pub client: Client,
+    pub matched: &'static str,
+}
+
+/// Case-folded text for name search, done in Rust so "Novák" matches "NOVÁK" on both backends.
+fn fold(text: &str) -> String {
+    text.to_lowercase()
+}
+
+fn like_pattern(fragment: &str) -> String {
+    let escaped = fragment
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{}%", fold(&escaped))
+}
+
+impl Store {
+    async fn load_children(conn: &mut AnyConnection, client: &mut Client) -> StoreResult<()> {
+        client.groups = sqlx::query_scalar(
+            "SELECT code FROM client_group_member WHERE client_id = $1 ORDER BY code",
+        )
+        .bind(client.id)
+        .fetch_all(&mut *conn)
+        .await?;
+        client.invoicing.variable_symbols = sqlx::query_scalar(
+            "SELECT variable_symbol FROM client_variable_symbol WHERE client_id = $1 ORDER BY position",
+        )
+        .bind(client.id)
+        .fetch_all(&mut *conn)
+        .await?;
+        let accounts: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT number, iban, bic FROM client_bank_account WHERE client_id = $1 ORDER BY position",
+        )
+        .bind(client.id)
+        .fetch_all(&mut *conn)
+        .await?;
+        client.bank_accounts = accounts
+            .into_iter()
+            .map(|(number, iban, bic)| BankAccount { number, iban, bic })
+            .collect();
+        Ok(())
+    }
+
+    async fn client_where(
+        conn: &mut AnyConnection,
+        condition: &str,
+        key: Arg,
+    ) -> StoreResult<Option<Client>> {
+        let sql = format!("SELECT {COLUMNS} FROM client WHERE {condition}");
+        let query = sqlx::query_as::<_, ClientRow>(AssertSqlSafe(sql));
+        let row = match key {
+            Arg::Text(t) => query.bind(t).fetch_optional(&mut *conn).await?,
+            Arg::Int(i) => query.bind(i).fetch_optional(&mut *conn).await?,
+        };
+        match row {
+            Some(row) => {
+                let mut client = row.into_client()?;
+                Self::load_children(conn, &mut client).await?;
+                Ok(Some(client))
+            }
+            None => Ok(None),
+        }
+    }
+
+    async fn client_by_number(conn: &mut AnyConnection, number: &str) -> StoreResult<Client> {
+        Self::client_where(conn, "number = $1", Arg::Text(number.to_owned()))
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                entity: "client",
+                key: number.to_owned(),
+            })
+    }
+
+    pub(super) async fn client_id_of(conn: &mut AnyConnection, number: &str) -> StoreResult<i64> {
+        sqlx::query_scalar("SELECT id FROM client WHERE number = $1")
+            .bind(number.to_owned())
+            .fetch_optional(conn)
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                entity: "client",
+                key: number.to_owned(),
+            })
+    }
+
+    pub async fn get_client(&self, number: &str) -> StoreResult<Client> {
+        let mut conn = self.pool.acquire().await?;
+        Self::client_by_number(&mut conn, number).await
+    }
+
+    /// The number proposed for a new client: one past the highest numeric client number.
+    pub async fn next_client_number(&self) -> StoreResult<String> {
+        let mut conn = self.pool.acquire().await?;
+        Self::propose_number(&mut conn).await
+    }
+
+    async fn propose_number(conn: &mut AnyConnection) -> StoreResult<String> {
+        let highest: Option<i64> = sqlx::query_scalar("SELECT MAX(number_numeric) FROM client")
+            .fetch_one(conn)
+            .await?;
+        Ok(ispd_billing::client::propose_number(highest))
+    }
+
+    /// Codes must exist in their code list; checked here because the lists are editable.
+    async fn check_codes(conn: &mut AnyConnection, client: &Client) -> StoreResult<()> {
+        let mut checks: Vec<(&str, &str, String)> = vec![
+            ("client_status", "client.status", client.status.clone()),
+            (
+                "invoice_group",
+                "client.invoicing.invoice_group",
+                client.invoicing.invoice_group.clone(),
+            ),
+            (
+                "payment_type",
+                "client.invoicing.payment_type",
+                client.invoicing.payment_type.clone(),
+            ),
+        ];
+        for group in &client.groups {
+            checks.push(("client_group", "client.groups", group.clone()));
+        }
+        for (list, field, code) in checks {
+            let found: Option<String> =
+                sqlx::query_scalar("SELECT code FROM code_list WHERE list = $1 AND code = $2")
+                    .bind(list.to_owned())
+                    .bind(code.clone())
+                    .fetch_optional(&mut *conn)
+                    .await?;
+            if found.is_none() {
+                return Err(StoreError::Invalid(ispd_billing::FieldError::new(
+                    field,
+                    format!("{code:?} is not in the {list} code list"),
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Variable symbols identify one client for payment matching, so they may not be shared.
+    async fn check_variable_symbols(conn: &mut AnyConnection, client: &Client) -> StoreResult<()> {
+        for (i, vs) in client.invoicing.variable_symbols.iter().enumerate() {
+            let owner: Option<String> = sqlx::query_scalar(
+                "SELECT c.number FROM client_variable_symbol v JOIN client c ON c.id = v.client_id
+                 WHERE v.variable_symbol = $1 AND v.client_id <> $2",
+            )
+            .bind(vs.clone())
+            .bind(client.id)
+            .fetch_optional(&mut *conn)
+            .await?;
+            if let Some(owner) = owner {
+                return Err(StoreError::Conflict {
+                    field: format!("client.invoicing.variable_symbols[{i}]"),
+                    message: format!("{vs} is already assigned to client {owner}"),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// ID card and company ID reuse is reported, not refused (ISPadmin behaviour).
+    async fn duplicates(conn: &mut AnyConnection, client: &Client) -> StoreResult<Vec<Duplicate>> {
+        let mut found = Vec::new();
+        for (field, column, value) in [
+            ("id_number", "id_number", &client.id_number),
+            ("company_id", "company_id", &client.company_id),
+        ] {
+            if value.trim().is_empty() {
+                continue;
+            }
+            let others: Vec<String> = sqlx::query_scalar(AssertSqlSafe(format!(
+                "SELECT number FROM client WHERE {column} = $1 AND id <> $2 ORDER BY number"
+            )))
+            .bind(value.clone())
+            .bind(client.id)
+            .fetch_all(&mut *conn)
+            .await?;
+            found.extend(others.into_iter().map(|other_client| Duplicate {
+                field,
+                other_client,
+            }));
+        }
+        Ok(found)
+    }
+
+    async fn write_children(conn: &mut AnyConnection, client: &Client) -> StoreResult<()> {
+        for table in [
+            "client_group_member",
+            "client_variable_symbol",
+            "client_bank_account",
+        ] {
+            sqlx::query(AssertSqlSafe(format!("DELETE FROM {table} WHERE client_id = $1")))
+                .bind(client.id)
+                .execute(&mut *conn)
+                .await?;
+        }
+        for group in &client.groups {
+            sqlx::query("INSERT INTO client_group_member (client_id, code) VALUES ($1, $2)")
+                .bind(client.id)
+                .bind(group.clone())
+                .execute(&mut *conn)
+                .await?;
+        }
+        for (position, vs) in client.invoicing.variable_symbols.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO client_variable_symbol (variable_symbol, client_id, position) VALUES ($1, $2, $3)",
+            )
+            .bind(vs.clone())
+            .bind(client.id)
+            .bind(position as i64)
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| unique_as_conflict(e, "client.invoicing.variable_symbols"))?;
+        }
+        for (position, account) in client.bank_accounts.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO client_bank_account (client_id, position, number, iban, bic) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(client.id)
+            .bind(position as i64)
+            .bind(account.number.clone())
+            .bind(account.iban.clone())
+            .bind(account.bic.clone())
+            .execute(&mut *conn)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Creates a client; an empty number gets the next free one. Returns the stored client and
+    /// the duplicate-identifier warnings.
+    pub async fn create_client(
+        &self,
+        actor: &Actor,
+        mut client: Client,
+    ) -> StoreResult<(Client, Vec<Duplicate>)> {
+        let mut tx = self.pool.begin().await?;
+        if client.number.is_empty() {
+            client.number = Self::propose_number(&mut tx).await?;
+        }
+        client.apply_defaults();
+        client.validate()?;
+        client.id = 0;
+        client.version = 1;
+        let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM client WHERE number = $1")
+            .bind(client.number.clone())
+            .fetch_optional(&mut *tx)
+            .await?;
+        if taken.is_some() {
+            return Err(StoreError::Conflict {
+                field: "client.number".into(),
+                message: format!("client number {} is already taken", client.number),
+            });
+        }
+        Self::check_codes(&mut tx, &client).await?;
+        Self::check_variable_symbols(&mut tx, &client).await?;
+        let warnings = Self::duplicates(&mut tx, &client).await?;
+        let at = now();
+        let sql = format!(
+            "INSERT INTO client ({}, created_at, updated_at) VALUES ({}) RETURNING id",
+            WRITE_COLUMNS,
+            (1..=COLUMN_COUNT + 2).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+        );
+        let id: i64 = bind_client(sqlx::query_scalar(AssertSqlSafe(sql)), &client)?
+            .bind(at.clone())
+            .bind(at)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| unique_as_conflict(e, "client.number"))?;
+        client.id = id;
+        Self::write_children(&mut tx, &client).await?;
+        record_audit(
+            &mut tx,
+            actor,
+            "client.create",
+            "client",
+            &client.number,
+            Some(&client.number),
+            None,
+            audit_json(&client),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok((client, warnings))
+    }
+
+    /// Replaces a client record. `client.version` must be the version the edit was based on.
+    /// The client number is the key and cannot change here.
+    pub async fn update_client(
+        &self,
+        actor: &Actor,
+        mut client: Client,
+    ) -> StoreResult<(Client, Vec<Duplicate>)> {
+        let mut tx = self.pool.begin().await?;
+        let before = Self::client_by_number(&mut tx, &client.number).await?;
+        if before.version != client.version {
+            return Err(StoreError::Stale {
+                entity: "client",
+                key: client.number,
+            });
+        }
+        client.id = before.id;
+        client.apply_defaults();
+        client.validate()?;
+        Self::check_codes(&mut tx, &client).await?;
+        Self::check_variable_symbols(&mut tx, &client).await?;
+        let warnings = Self::duplicates(&mut tx, &client).await?;
+        client.version = before.version + 1;
+        let assignments = WRITE_COLUMNS
+            .split(',')
+            .map(str::trim)
+            .enumerate()
+            .map(|(i, column)| format!("{column} = ${}", i + 1))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "UPDATE client SET {assignments}, updated_at = ${} WHERE id = ${} AND version = ${} RETURNING id",
+            COLUMN_COUNT + 1,
+            COLUMN_COUNT + 2,
+            COLUMN_COUNT + 3
+        );
+        let updated: Option<i64> = bind_client(sqlx::query_scalar(AssertSqlSafe(sql)), &client)?
+            .bind(now())
+            .bind(client.id)
+            .bind(before.version)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if updated.is_none() {
+            return Err(StoreError::Stale {
+                entity: "client",
+                key: client.number,
+            });
+        }
+        Self::write_children(&mut tx, &client).await?;
+        record_audit(
+            &mut tx,
+            actor,
+            "client.update",
+            "client",
+            &client.number,
+            Some(&client.number),
+            audit_json(&before),
+            audit_json(&client),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok((client, warnings))
+    }
+
+    /// Deletes a contact that never became a client: refused once it has subscriptions.
+    pub async fn delete_client(&self, actor: &Actor, number: &str) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        let before = Self::client_by_number(&mut tx, number).await?;
+        let subscriptions: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM subscription WHERE client_id = $1")
+                .bind(before.id)
+                .fetch_one(&mut *tx)
+                .await?;
+        if subscriptions > 0 {
+            return Err(StoreError::Precondition(format!(
+                "client {number} has {subscriptions} subscription(s); end and delete them first"
+            )));
+        }
+        for table in [
+            "client_group_member",
+            "client_variable_symbol",
+            "client_bank_account",
+        ] {
+            sqlx::query(AssertSqlSafe(format!("DELETE FROM {table} WHERE client_id = $1")))
+                .bind(before.id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("DELETE FROM client WHERE id = $1")
+            .bind(before.id)
+            .execute(&mut *tx)
+            .await?;
+        record_audit(
+            &mut tx,
+            actor,
+            "client.delete",
+            "client",
+            number,
+            Some(number),
+            audit_json(&before),
+            None,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn list_clients(
+        &self,
+        filter: &ClientFilter,
+        page: PageRequest,
+    ) -> StoreResult<Page<Client>> {
+        let mut w = Where::default();
+        if let Some(after) = page.after {
+            w.and("id > {}", Arg::Int(after));
+        }
+        if !filter.name_contains.is_empty() {
+            w.and(
+                "name_folded LIKE {} ESCAPE '\\'",
+                Arg::Text(like_pattern(&filter.name_contains)),
+            );
+        }
+        if !filter.group.is_empty() {
+            w.and(
+                "id IN (SELECT client_id FROM client_group_member WHERE code = {})",
+                Arg::Text(filter.group.clone()),
+            );
+        }
+        if !filter.status.is_empty() {
+            w.and("status = {}", Arg::Text(filter.status.clone()));
+        }
+        if !filter.city.is_empty() {
+            w.and("city = {}", Arg::Text(filter.city.clone()));
+        }
+        let limit = page.limit();
+        let sql = format!(
+            "SELECT {COLUMNS} FROM client {} ORDER BY id LIMIT {}",
+            w.sql(),
+            w.next_placeholder()
+        );
+        let mut conn = self.pool.acquire().await?;
+        let rows = w
+            .bind(sqlx::query_as::<_, ClientRow>(AssertSqlSafe(sql)))
+            .bind(limit + 1)
+            .fetch_all(&mut *conn)
+            .await?;
+        let mut clients = Vec::with_capacity(rows.len());
+        for row in rows {
+            let mut client = row.into_client()?;
+            Self::load_children(&mut conn, &mut client).await?;
+            clients.push(client);
+        }
+        Ok(page_of(clients, limit, |c| c.id))
+    }
+
+    /// Finds clients the way a support desk asks: by number, variable symbol, login, IP, MAC,
+    /// e-mail, phone or a fragment of the name. Exact identifiers are tried first.
+    pub async fn search_clients(&self, query: &str, limit: u32) -> StoreResult<Vec<SearchHit>> {
+        let query = query.trim();
+        if query.is_empty() {
+            return Ok(Vec::new());
+        }
+        let limit = if limit == 0 { 20 } else { limit.min(200) } as usize;
+        let mac = query
+            .parse::<ispd_provisioning::mac::MacAddress>()
+            .ok()
+            .map(|m| m.to_string());
+        let mut probes: Vec<(&'static str, String, String)> = vec![
+            ("number", "SELECT id FROM client WHERE number = $1".into(), query.to_owned()),
+            (
+                "variable_symbol",
+                "SELECT client_id FROM client_variable_symbol WHERE variable_symbol = $1
+                 UNION SELECT client_id FROM subscription WHERE variable_symbol = $1".into(),
+                query.to_owned(),
+            ),
+            (
+                "login",
+                "SELECT s.client_id FROM login l JOIN subscription s ON s.id = l.subscription_id WHERE l.username = $1".into(),
+                query.to_owned(),
+            ),
+            (
+                "ip",
+                "SELECT s.client_id FROM login l JOIN subscription s ON s.id = l.subscription_id WHERE l.ipv4 = $1 OR l.ipv6_prefix = $1".into(),
+                query.to_owned(),
+            ),
+            (
+                "email",
+                "SELECT id FROM client WHERE LOWER(email) = $1 OR LOWER(invoice_email) = $1 OR LOWER(technical_email) = $1 OR LOWER(business_email) = $1".into(),
+                query.to_lowercase(),
+            ),
+            (
+                "phone",
+                "SELECT id FROM client WHERE REPLACE(phone, ' ', '') = $1 OR REPLACE(mobile, ' ', '') = $1".into(),
+                query.replace(' ', ""),
+            ),
+            (
+                "name",
+                "SELECT id FROM client WHERE name_folded LIKE $1 ESCAPE '\\' ORDER BY name_folded".into(),
+                like_pattern(query),
+            ),
+        ];
+        if let Some(mac) = mac {
+            probes.insert(
+                4,
+                (
+                    "mac",
+                    "SELECT s.client_id FROM login l JOIN subscription s ON s.id = l.subscription_id WHERE l.mac = $1".into(),
+                    mac,
+                ),
+            );
+        }
+        let mut conn = self.pool.acquire().await?;
+        let mut hits: Vec<SearchHit> = Vec::new();
+        for (matched, sql, arg) in probes {
+            let ids: Vec<i64> = sqlx::query_scalar(AssertSqlSafe(sql))
+                .bind(arg)
+                .fetch_all(&mut *conn)
+                .await?;
+            for id in ids {
+                if hits.len() >= limit {
+                    return Ok(hits);
+                }
+                if hits.iter().any(|h| h.client.id == id) {
+                    continue;
+                }
+                if let Some(client) = Self::client_where(&mut conn, "id = $1", Arg::Int(id)).await? {
+                    hits.push(SearchHit { client, matched });
+                }
+            }
+        }
+        Ok(hits)
+    }
+}
+
+type ScalarQuery<'q> =
+    sqlx::query::QueryScalar<'q, sqlx::Any, i64, sqlx::any::AnyArguments>;
+
+/// Binds every column after `id`, in COLUMNS order.
+fn bind_client<'q>(q: ScalarQuery<'q>, c: &Client) -> StoreResult<ScalarQuery<'q>> {
+    let (lat, lon) = gps_text(c.address.gps);
+    let install = c.installation_address.clone().unwrap_or_default();
+    let (ilat, ilon) = gps_text(install.gps);
+    let contacts: Vec<StoredContactPerson> = c
+        .contact_persons
+        .iter()
+        .map(|p| StoredContactPerson {
+            name: p.name.clone(),
+            role: p.role.clone(),
+            email: p.email.clone(),
+            phone: p.phone.clone(),
+            note: p.note.clone(),
+        })
+        .collect();
+    let opening = money::to_minor_units("client.invoicing.opening_balance", c.invoicing.opening_balance)?;
+    Ok(q.bind(c.number.clone())
+        .bind(ispd_billing::client::numeric_value(&c.number))
+        .bind(c.name.clone())
+        .bind(fold(&c.name))
+        .bind(c.kind.as_str().to_owned())
+        .bind(c.name2.clone())
+        .bind(c.contact_person.clone())
+        .bind(c.address.street.clone())
+        .bind(c.address.postcode.clone())
+        .bind(c.address.city.clone())
+        .bind(c.address.country.clone())
+        .bind(lat)
+        .bind(lon)
+        .bind(c.floor.clone())
+        .bind(c.flat.clone())
+        .bind(c.id_number.clone())
+        .bind(c.birth_date.map(date_text))
+        .bind(c.company_id.clone())
+        .bind(c.vat_id.clone())
+        .bind(c.email.clone())
+        .bind(c.invoice_email.clone())
+        .bind(c.technical_email.clone())
+        .bind(c.business_email.clone())
+        .bind(c.phone.clone())
+        .bind(c.mobile.clone())
+        .bind(c.fax.clone())
+        .bind(c.website.clone())
+        .bind(c.status.clone())
+        .bind(c.installation_address.is_some())
+        .bind(install.street)
+        .bind(install.postcode)
+        .bind(install.city)
+        .bind(install.country)
+        .bind(ilat)
+        .bind(ilon)
+        .bind(c.contract_returned_on.map(date_text))
+        .bind(c.highlight.clone())
+        .bind(c.invoicing.invoice_group.clone())
+        .bind(c.invoicing.payment_type.clone())
+        .bind(i64::from(c.invoicing.billing_day))
+        .bind(c.invoicing.due_days.map(i64::from))
+        .bind(c.invoicing.send_by_post)
+        .bind(c.invoicing.send_by_email)
+        .bind(c.invoicing.no_auto_reminders)
+        .bind(c.invoicing.proforma)
+        .bind(c.invoicing.never_suspend)
+        .bind(opening)
+        .bind(c.invoicing.sipo_number.clone())
+        .bind(c.no_bulk_email)
+        .bind(serde_json::to_string(&contacts).unwrap_or_else(|_| "[]".into()))
+        .bind(c.note.clone())
+        .bind(c.internal_note_1.clone())
+        .bind(c.internal_note_2.clone())
+        .bind(c.portal_login.clone())
+        .bind(c.version))
+}
+
+impl Store {
+    /// How many clients are stored, for the metrics endpoint.
+    pub async fn count_clients(&self) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM client")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+}

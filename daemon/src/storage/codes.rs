@@ -1,0 +1,145 @@
+//! Editable code lists: client groups, client statuses, payment types, invoice groups.
+
+use super::{Actor, Store, StoreError, StoreResult, record_audit};
+use ispd_billing::FieldError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeList {
+    ClientGroup,
+    ClientStatus,
+    PaymentType,
+    InvoiceGroup,
+}
+
+impl CodeList {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CodeList::ClientGroup => "client_group",
+            CodeList::ClientStatus => "client_status",
+            CodeList::PaymentType => "payment_type",
+            CodeList::InvoiceGroup => "invoice_group",
+        }
+    }
+
+    /// The client column (or child table) that refers to codes of this list.
+    fn usage_sql(self) -> &'static str {
+        match self {
+            CodeList::ClientGroup => "SELECT COUNT(*) FROM client_group_member WHERE code = $1",
+            CodeList::ClientStatus => "SELECT COUNT(*) FROM client WHERE status = $1",
+            CodeList::PaymentType => "SELECT COUNT(*) FROM client WHERE payment_type = $1",
+            CodeList::InvoiceGroup => "SELECT COUNT(*) FROM client WHERE invoice_group = $1",
+        }
+    }
+}
+
+fn validate_code(code: &str) -> Result<(), FieldError> {
+    let ok = !code.is_empty()
+        && code.len() <= 32
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(FieldError::new(
+            "code.code",
+            "1-32 characters: lowercase letters, digits, '_' or '-'",
+        ))
+    }
+}
+
+impl Store {
+    pub async fn list_codes(&self, list: CodeList) -> StoreResult<Vec<(String, String)>> {
+        Ok(
+            sqlx::query_as("SELECT code, label FROM code_list WHERE list = $1 ORDER BY code")
+                .bind(list.as_str().to_owned())
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Adds a code or changes its label.
+    pub async fn put_code(
+        &self,
+        actor: &Actor,
+        list: CodeList,
+        code: &str,
+        label: &str,
+    ) -> StoreResult<()> {
+        validate_code(code)?;
+        ispd_billing::field::require("code.label", label)?;
+        let mut tx = self.pool.begin().await?;
+        let before: Option<String> =
+            sqlx::query_scalar("SELECT label FROM code_list WHERE list = $1 AND code = $2")
+                .bind(list.as_str().to_owned())
+                .bind(code.to_owned())
+                .fetch_optional(&mut *tx)
+                .await?;
+        if before.is_some() {
+            sqlx::query("UPDATE code_list SET label = $3 WHERE list = $1 AND code = $2")
+        } else {
+            sqlx::query("INSERT INTO code_list (list, code, label) VALUES ($1, $2, $3)")
+        }
+        .bind(list.as_str().to_owned())
+        .bind(code.to_owned())
+        .bind(label.to_owned())
+        .execute(&mut *tx)
+        .await?;
+        let json = |label: &str| {
+            serde_json::json!({"list": list.as_str(), "code": code, "label": label}).to_string()
+        };
+        record_audit(
+            &mut tx,
+            actor,
+            "code.put",
+            "code",
+            &format!("{}/{code}", list.as_str()),
+            None,
+            before.as_deref().map(json),
+            Some(json(label)),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Removes a code nobody uses.
+    pub async fn delete_code(&self, actor: &Actor, list: CodeList, code: &str) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        let in_use: i64 = sqlx::query_scalar(list.usage_sql())
+            .bind(code.to_owned())
+            .fetch_one(&mut *tx)
+            .await?;
+        if in_use > 0 {
+            return Err(StoreError::Precondition(format!(
+                "{} {code:?} is used by {in_use} client(s)",
+                list.as_str()
+            )));
+        }
+        let deleted = sqlx::query("DELETE FROM code_list WHERE list = $1 AND code = $2")
+            .bind(list.as_str().to_owned())
+            .bind(code.to_owned())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if deleted == 0 {
+            return Err(StoreError::NotFound {
+                entity: "code",
+                key: format!("{}/{code}", list.as_str()),
+            });
+        }
+        record_audit(
+            &mut tx,
+            actor,
+            "code.delete",
+            "code",
+            &format!("{}/{code}", list.as_str()),
+            None,
+            None,
+            None,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

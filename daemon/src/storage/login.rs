@@ -1,0 +1,325 @@
+//! Logins, with their password sealed at rest.
+
+use ispd_provisioning::login::{AuthType, ExtraAttribute, Login};
+use sqlx::AnyConnection;
+
+use sqlx::AssertSqlSafe;
+use super::{
+    Actor, Arg, Page, PageRequest, Store, StoreError, StoreResult, Where, audit_json, corrupt,
+    page_of, record_audit, unique_as_conflict,
+};
+
+/// A login with the client it belongs to (through its subscription).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct LoginRecord {
+    pub login: Login,
+    pub client_number: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct LoginRow {
+    id: i64,
+    username: String,
+    auth_type: String,
+    mac: Option<String>,
+    ipv4: Option<String>,
+    ipv6_prefix: Option<String>,
+    nas_json: String,
+    attributes_json: String,
+    subscription_id: i64,
+    disabled: bool,
+    note: String,
+    version: i64,
+    client_number: String,
+}
+
+const SELECT: &str = "SELECT l.id, l.username, l.auth_type, l.mac, l.ipv4, l.ipv6_prefix,
+    l.nas_json, l.attributes_json, l.subscription_id, l.disabled, l.note, l.version,
+    c.number AS client_number
+    FROM login l JOIN subscription s ON s.id = l.subscription_id JOIN client c ON c.id = s.client_id";
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredAttribute {
+    name: String,
+    value: String,
+}
+
+impl LoginRow {
+    fn into_record(self) -> StoreResult<LoginRecord> {
+        let bad = |what: &str| corrupt(format!("login {}: {what}", self.username));
+        let nas: Vec<String> = serde_json::from_str(&self.nas_json).map_err(|_| bad("nas"))?;
+        let attributes: Vec<StoredAttribute> =
+            serde_json::from_str(&self.attributes_json).map_err(|_| bad("attributes"))?;
+        Ok(LoginRecord {
+            login: Login {
+                id: self.id,
+                auth_type: AuthType::parse(&self.auth_type).ok_or_else(|| bad("auth type"))?,
+                mac: self.mac.as_deref().map(str::parse).transpose().map_err(|_| bad("mac"))?,
+                ipv4: self.ipv4.as_deref().map(str::parse).transpose().map_err(|_| bad("ipv4"))?,
+                ipv6_prefix: self
+                    .ipv6_prefix
+                    .as_deref()
+                    .map(str::parse)
+                    .transpose()
+                    .map_err(|_| bad("ipv6 prefix"))?,
+                nas,
+                attributes: attributes
+                    .into_iter()
+                    .map(|a| ExtraAttribute {
+                        name: a.name,
+                        value: a.value,
+                    })
+                    .collect(),
+                subscription_id: self.subscription_id,
+                disabled: self.disabled,
+                note: self.note,
+                version: self.version,
+                username: self.username,
+            },
+            client_number: self.client_number,
+        })
+    }
+}
+
+fn attributes_json(login: &Login) -> String {
+    let stored: Vec<StoredAttribute> = login
+        .attributes
+        .iter()
+        .map(|a| StoredAttribute {
+            name: a.name.clone(),
+            value: a.value.clone(),
+        })
+        .collect();
+    serde_json::to_string(&stored).unwrap_or_else(|_| "[]".into())
+}
+
+impl Store {
+    async fn login_where(conn: &mut AnyConnection, condition: &str, key: Arg) -> StoreResult<Option<LoginRecord>> {
+        let sql = format!("{SELECT} WHERE {condition}");
+        let q = sqlx::query_as::<_, LoginRow>(AssertSqlSafe(sql));
+        let row = match key {
+            Arg::Text(t) => q.bind(t).fetch_optional(conn).await?,
+            Arg::Int(i) => q.bind(i).fetch_optional(conn).await?,
+        };
+        row.map(LoginRow::into_record).transpose()
+    }
+
+    async fn login_by_username(conn: &mut AnyConnection, username: &str) -> StoreResult<LoginRecord> {
+        Self::login_where(conn, "l.username = $1", Arg::Text(username.to_owned()))
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                entity: "login",
+                key: username.to_owned(),
+            })
+    }
+
+    pub async fn get_login(&self, username: &str) -> StoreResult<LoginRecord> {
+        let mut conn = self.pool.acquire().await?;
+        Self::login_by_username(&mut conn, username).await
+    }
+
+    /// Usernames and static addresses identify one login each, so they are unique.
+    async fn check_login_unique(conn: &mut AnyConnection, login: &Login) -> StoreResult<()> {
+        let checks = [
+            ("login.username", "username", Some(login.username.clone())),
+            ("login.ipv4", "ipv4", login.ipv4.map(|a| a.to_string())),
+            ("login.ipv6_prefix", "ipv6_prefix", login.ipv6_prefix.map(|p| p.to_string())),
+        ];
+        for (field, column, value) in checks {
+            let Some(value) = value else { continue };
+            let other: Option<String> = sqlx::query_scalar(AssertSqlSafe(format!(
+                "SELECT username FROM login WHERE {column} = $1 AND id <> $2"
+            )))
+            .bind(value.clone())
+            .bind(login.id)
+            .fetch_optional(&mut *conn)
+            .await?;
+            if let Some(other) = other {
+                return Err(StoreError::Conflict {
+                    field: field.into(),
+                    message: format!("{value} is already used by login {other}"),
+                });
+            }
+        }
+        let subscription: Option<i64> = sqlx::query_scalar("SELECT id FROM subscription WHERE id = $1")
+            .bind(login.subscription_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+        if subscription.is_none() {
+            return Err(StoreError::NotFound {
+                entity: "subscription",
+                key: login.subscription_id.to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    pub async fn create_login(&self, actor: &Actor, mut login: Login, password: &str) -> StoreResult<LoginRecord> {
+        login.apply_defaults();
+        login.validate()?;
+        ispd_provisioning::login::validate_password(password)?;
+        login.id = 0;
+        login.version = 1;
+        let sealed = self.sealer.seal(password)?;
+        let mut tx = self.pool.begin().await?;
+        Self::check_login_unique(&mut tx, &login).await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO login (username, auth_type, mac, ipv4, ipv6_prefix, nas_json,
+                attributes_json, subscription_id, disabled, note, password_sealed, version)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+        )
+        .bind(login.username.clone())
+        .bind(login.auth_type.as_str().to_owned())
+        .bind(login.mac.map(|m| m.to_string()))
+        .bind(login.ipv4.map(|a| a.to_string()))
+        .bind(login.ipv6_prefix.map(|p| p.to_string()))
+        .bind(serde_json::to_string(&login.nas).unwrap_or_else(|_| "[]".into()))
+        .bind(attributes_json(&login))
+        .bind(login.subscription_id)
+        .bind(login.disabled)
+        .bind(login.note.clone())
+        .bind(sealed)
+        .bind(login.version)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| unique_as_conflict(e, "login.username"))?;
+        let stored = Self::login_where(&mut tx, "l.id = $1", Arg::Int(id))
+            .await?
+            .ok_or_else(|| corrupt("login vanished inside its transaction".into()))?;
+        record_audit(&mut tx, actor, "login.create", "login", &stored.login.username, Some(&stored.client_number), None, audit_json(&stored)).await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    /// Replaces a login found by id (so it can be renamed); the password changes only when
+    /// `new_password` is given.
+    pub async fn update_login(
+        &self,
+        actor: &Actor,
+        mut login: Login,
+        new_password: Option<&str>,
+    ) -> StoreResult<LoginRecord> {
+        login.apply_defaults();
+        login.validate()?;
+        let sealed = match new_password {
+            Some(p) => {
+                ispd_provisioning::login::validate_password(p)?;
+                Some(self.sealer.seal(p)?)
+            }
+            None => None,
+        };
+        let mut tx = self.pool.begin().await?;
+        let before = Self::login_where(&mut tx, "l.id = $1", Arg::Int(login.id))
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                entity: "login",
+                key: login.username.clone(),
+            })?;
+        if before.login.version != login.version {
+            return Err(StoreError::Stale {
+                entity: "login",
+                key: before.login.username,
+            });
+        }
+        Self::check_login_unique(&mut tx, &login).await?;
+        login.version += 1;
+        sqlx::query(
+            "UPDATE login SET username = $1, auth_type = $2, mac = $3, ipv4 = $4, ipv6_prefix = $5,
+                nas_json = $6, attributes_json = $7, subscription_id = $8, disabled = $9, note = $10,
+                password_sealed = COALESCE($11, password_sealed), version = $12 WHERE id = $13",
+        )
+        .bind(login.username.clone())
+        .bind(login.auth_type.as_str().to_owned())
+        .bind(login.mac.map(|m| m.to_string()))
+        .bind(login.ipv4.map(|a| a.to_string()))
+        .bind(login.ipv6_prefix.map(|p| p.to_string()))
+        .bind(serde_json::to_string(&login.nas).unwrap_or_else(|_| "[]".into()))
+        .bind(attributes_json(&login))
+        .bind(login.subscription_id)
+        .bind(login.disabled)
+        .bind(login.note.clone())
+        .bind(sealed)
+        .bind(login.version)
+        .bind(login.id)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| unique_as_conflict(e, "login.username"))?;
+        let stored = Self::login_where(&mut tx, "l.id = $1", Arg::Int(login.id))
+            .await?
+            .ok_or_else(|| corrupt("login vanished inside its transaction".into()))?;
+        let action = if new_password.is_some() { "login.update+password" } else { "login.update" };
+        record_audit(&mut tx, actor, action, "login", &stored.login.username, Some(&stored.client_number), audit_json(&before), audit_json(&stored)).await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    pub async fn set_login_password(&self, actor: &Actor, username: &str, password: &str) -> StoreResult<()> {
+        ispd_provisioning::login::validate_password(password)?;
+        let sealed = self.sealer.seal(password)?;
+        let mut tx = self.pool.begin().await?;
+        let record = Self::login_by_username(&mut tx, username).await?;
+        sqlx::query("UPDATE login SET password_sealed = $1, version = version + 1 WHERE id = $2")
+            .bind(sealed)
+            .bind(record.login.id)
+            .execute(&mut *tx)
+            .await?;
+        record_audit(&mut tx, actor, "login.password", "login", username, Some(&record.client_number), None, None).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The clear-text password, for the RADIUS side (CHAP and MS-CHAPv2 need it).
+    pub async fn login_password(&self, username: &str) -> StoreResult<String> {
+        let sealed: String = sqlx::query_scalar("SELECT password_sealed FROM login WHERE username = $1")
+            .bind(username.to_owned())
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                entity: "login",
+                key: username.to_owned(),
+            })?;
+        Ok(self.sealer.open(&sealed)?)
+    }
+
+    pub async fn list_logins(
+        &self,
+        client_number: &str,
+        subscription_id: Option<i64>,
+        page: PageRequest,
+    ) -> StoreResult<Page<LoginRecord>> {
+        let mut w = Where::default();
+        if let Some(after) = page.after {
+            w.and("l.id > {}", Arg::Int(after));
+        }
+        if !client_number.is_empty() {
+            w.and("c.number = {}", Arg::Text(client_number.to_owned()));
+        }
+        if let Some(id) = subscription_id {
+            w.and("l.subscription_id = {}", Arg::Int(id));
+        }
+        let limit = page.limit();
+        let sql = format!("{SELECT} {} ORDER BY l.id LIMIT {}", w.sql(), w.next_placeholder());
+        let rows = w
+            .bind(sqlx::query_as::<_, LoginRow>(AssertSqlSafe(sql)))
+            .bind(limit + 1)
+            .fetch_all(&self.pool)
+            .await?;
+        let records = rows
+            .into_iter()
+            .map(LoginRow::into_record)
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(page_of(records, limit, |r| r.login.id))
+    }
+
+    pub async fn delete_login(&self, actor: &Actor, username: &str) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        let before = Self::login_by_username(&mut tx, username).await?;
+        sqlx::query("DELETE FROM login WHERE id = $1")
+            .bind(before.login.id)
+            .execute(&mut *tx)
+            .await?;
+        record_audit(&mut tx, actor, "login.delete", "login", username, Some(&before.client_number), audit_json(&before), None).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

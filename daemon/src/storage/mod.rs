@@ -1,0 +1,365 @@
+//! Storage: one repository, [`Store`], over SQLite (the embedded default) and PostgreSQL.
+//!
+//! Both backends run the same SQL through sqlx's `Any` driver with `$n` placeholders; what
+//! differs is kept to the edges: the migrations (`migrations/sqlite`, `migrations/postgres`,
+//! differing only in identity columns) and the connection set-up. One schema shape for both
+//! means one conformance suite (`conformance.rs`) proves both. Every write runs in one
+//! transaction together with its audit record.
+
+mod audit;
+mod client;
+mod codes;
+mod login;
+mod nas;
+mod subscription;
+mod tariff;
+mod token;
+
+#[cfg(test)]
+mod conformance;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyConnection, AnyPool, Executor};
+
+pub use audit::{AuditEntry, AuditFilter};
+pub use client::{ClientFilter, SearchHit};
+pub use codes::CodeList;
+pub use login::LoginRecord;
+pub use nas::NasRecord;
+pub use subscription::{HistoryEntry, SubscriptionFilter, SubscriptionRecord};
+
+use crate::seal::{SealError, Sealer};
+use ispd_billing::FieldError;
+
+/// Which database is behind the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn of_url(url: &str) -> Option<Backend> {
+        if url.starts_with("sqlite:") {
+            Some(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Backend::Postgres)
+        } else {
+            None
+        }
+    }
+}
+
+/// What went wrong, in the words the API maps to status codes.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{entity} {key:?} not found")]
+    NotFound { entity: &'static str, key: String },
+    /// A unique field already taken (client number, username, address...).
+    #[error("{field}: {message}")]
+    Conflict { field: String, message: String },
+    /// The record changed since the caller read it.
+    #[error("{entity} {key:?} was changed by someone else since it was read; read it again")]
+    Stale { entity: &'static str, key: String },
+    /// The operation is refused in the record's current situation (e.g. delete while in use).
+    #[error("{0}")]
+    Precondition(String),
+    #[error(transparent)]
+    Invalid(#[from] FieldError),
+    #[error(transparent)]
+    Seal(#[from] SealError),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Who made a change, for the audit log.
+#[derive(Debug, Clone)]
+pub struct Actor(pub String);
+
+/// The repository. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    sealer: Sealer,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("backend", &self.backend).finish()
+    }
+}
+
+/// Keyset paging: at most this many rows per page.
+pub const MAX_PAGE_SIZE: u32 = 1000;
+pub const DEFAULT_PAGE_SIZE: u32 = 50;
+
+/// A page of results and the token for the next one.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_page_token: String,
+}
+
+/// A request for one page: `after` is the page token (an id) of the previous page.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PageRequest {
+    pub size: u32,
+    pub after: Option<i64>,
+}
+
+impl PageRequest {
+    pub fn parse(size: u32, token: &str) -> Result<PageRequest, FieldError> {
+        let after = if token.is_empty() {
+            None
+        } else {
+            Some(
+                token
+                    .parse::<i64>()
+                    .map_err(|_| FieldError::new("page.page_token", "not a token from a previous page"))?,
+            )
+        };
+        Ok(PageRequest { size, after })
+    }
+
+    fn limit(self) -> i64 {
+        let size = match self.size {
+            0 => DEFAULT_PAGE_SIZE,
+            n => n.min(MAX_PAGE_SIZE),
+        };
+        i64::from(size)
+    }
+}
+
+/// Cuts the one extra row fetched to learn whether another page exists.
+fn page_of<T>(mut items: Vec<T>, limit: i64, id_of: impl Fn(&T) -> i64) -> Page<T> {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let next_page_token = if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(|t| id_of(t).to_string()).unwrap_or_default()
+    } else {
+        String::new()
+    };
+    Page {
+        items,
+        next_page_token,
+    }
+}
+
+/// A bind value for dynamically built filters.
+#[derive(Debug, Clone)]
+enum Arg {
+    Text(String),
+    Int(i64),
+}
+
+/// Builds `WHERE a = $1 AND b LIKE $2 ...` with numbered placeholders, valid on both backends.
+#[derive(Debug, Default)]
+struct Where {
+    conditions: Vec<String>,
+    args: Vec<Arg>,
+}
+
+impl Where {
+    /// Adds a condition; `{}` in it stands for the next placeholder.
+    fn and(&mut self, condition: &str, arg: Arg) {
+        self.args.push(arg);
+        self.conditions
+            .push(condition.replace("{}", &format!("${}", self.args.len())));
+    }
+
+    fn sql(&self) -> String {
+        if self.conditions.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", self.conditions.join(" AND "))
+        }
+    }
+
+    fn next_placeholder(&self) -> String {
+        format!("${}", self.args.len() + 1)
+    }
+
+    fn bind<'q, O>(
+        &self,
+        mut query: sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments>,
+    ) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments> {
+        for arg in &self.args {
+            query = match arg {
+                Arg::Text(t) => query.bind(t.clone()),
+                Arg::Int(i) => query.bind(*i),
+            };
+        }
+        query
+    }
+}
+
+/// Timestamps are fixed-width RFC 3339 UTC text, so text order is time order on both backends.
+pub fn timestamp(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+fn now() -> String {
+    timestamp(chrono::Utc::now())
+}
+
+fn parse_date(field: &str, text: &str) -> StoreResult<chrono::NaiveDate> {
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+        StoreError::Database(sqlx::Error::Decode(
+            format!("{field}: stored date {text:?} is not YYYY-MM-DD").into(),
+        ))
+    })
+}
+
+fn parse_opt_date(field: &str, text: Option<String>) -> StoreResult<Option<chrono::NaiveDate>> {
+    text.map(|t| parse_date(field, &t)).transpose()
+}
+
+fn date_text(date: chrono::NaiveDate) -> String {
+    date.format("%Y-%m-%d").to_string()
+}
+
+fn corrupt(what: String) -> StoreError {
+    StoreError::Database(sqlx::Error::Decode(what.into()))
+}
+
+/// Maps a unique-constraint violation that slipped past the explicit checks (a concurrent
+/// insert) to a conflict on the given field.
+fn unique_as_conflict(err: sqlx::Error, field: &str) -> StoreError {
+    match &err {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict {
+            field: field.into(),
+            message: "already exists".into(),
+        },
+        _ => StoreError::Database(err),
+    }
+}
+
+impl Store {
+    /// Connects, creating the SQLite file when needed, and applies the embedded migrations.
+    pub async fn open(url: &str, max_connections: u32, sealer: Sealer) -> anyhow::Result<Store> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::of_url(url)
+            .context("database.url must start with sqlite: or postgres://")?;
+        let url = match backend {
+            Backend::Sqlite if !url.contains('?') => format!("{url}?mode=rwc"),
+            _ => url.to_owned(),
+        };
+        let options = AnyConnectOptions::from_str(&url)
+            .context("database.url is not a valid database URL")?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        conn.execute("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL;")
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await
+            .with_context(|| format!("cannot connect to the database ({})", redact_url(&url)))?;
+        let migrator = match backend {
+            Backend::Sqlite => sqlx::migrate!("migrations/sqlite"),
+            Backend::Postgres => sqlx::migrate!("migrations/postgres"),
+        };
+        migrator
+            .run(&pool)
+            .await
+            .context("cannot apply database migrations")?;
+        Ok(Store {
+            pool,
+            backend,
+            sealer,
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// The URL with any password replaced, for logs and errors.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.split_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:***@{host}")
+        }
+        None => url.to_owned(),
+    }
+}
+
+/// Writes one audit record in the transaction of the change it describes.
+#[allow(clippy::too_many_arguments)]
+async fn record_audit(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    action: &str,
+    entity: &str,
+    entity_key: &str,
+    client_number: Option<&str>,
+    before: Option<String>,
+    after: Option<String>,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO audit (at, actor, action, entity, entity_key, client_number, before_json, after_json)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(now())
+    .bind(actor.0.clone())
+    .bind(action.to_owned())
+    .bind(entity.to_owned())
+    .bind(entity_key.to_owned())
+    .bind(client_number.map(str::to_owned))
+    .bind(before)
+    .bind(after)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// JSON for the audit log. Records never hold secrets (they are sealed apart), so nothing
+/// secret can reach the log through this.
+fn audit_json(record: &impl serde::Serialize) -> Option<String> {
+    serde_json::to_string(record).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://ispd:s3cret@db:5432/ispd"),
+            "postgres://ispd:***@db:5432/ispd"
+        );
+        assert_eq!(redact_url("sqlite://x.db"), "sqlite://x.db");
+    }
+
+    #[test]
+    fn where_builder_numbers_placeholders() {
+        let mut w = Where::default();
+        w.and("a = {}", Arg::Int(1));
+        w.and("b LIKE {}", Arg::Text("x".into()));
+        assert_eq!(w.sql(), "WHERE a = $1 AND b LIKE $2");
+        assert_eq!(w.next_placeholder(), "$3");
+    }
+}

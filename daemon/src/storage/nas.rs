@@ -1,0 +1,223 @@
+//! NAS entries created over the API, with their shared secret sealed at rest.
+
+use std::net::IpAddr;
+
+use ispd_provisioning::nas::{Nas, NasVendor};
+use sqlx::AnyConnection;
+
+use sqlx::AssertSqlSafe;
+use super::{
+    Actor, Page, PageRequest, Store, StoreError, StoreResult, audit_json, corrupt, page_of,
+    record_audit, unique_as_conflict,
+};
+
+/// A stored NAS. The secret is only opened for the RADIUS side, never for the API.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NasRecord {
+    pub nas: Nas,
+}
+
+#[derive(sqlx::FromRow)]
+struct NasRow {
+    id: i64,
+    name: String,
+    address: String,
+    vendor: String,
+    coa_port: i64,
+    require_message_authenticator: bool,
+    note: String,
+    version: i64,
+}
+
+const COLUMNS: &str =
+    "id, name, address, vendor, coa_port, require_message_authenticator, note, version";
+
+impl NasRow {
+    fn into_nas(self) -> StoreResult<Nas> {
+        Ok(Nas {
+            id: self.id,
+            address: self
+                .address
+                .parse::<IpAddr>()
+                .map_err(|_| corrupt(format!("nas {}: address", self.name)))?,
+            vendor: NasVendor::parse(&self.vendor)
+                .ok_or_else(|| corrupt(format!("nas {}: vendor", self.name)))?,
+            coa_port: u16::try_from(self.coa_port)
+                .map_err(|_| corrupt(format!("nas {}: coa port", self.name)))?,
+            require_message_authenticator: self.require_message_authenticator,
+            name: self.name,
+            note: self.note,
+            version: self.version,
+        })
+    }
+}
+
+impl Store {
+    async fn nas_by(conn: &mut AnyConnection, column: &str, key: String) -> StoreResult<Option<Nas>> {
+        sqlx::query_as::<_, NasRow>(AssertSqlSafe(format!("SELECT {COLUMNS} FROM nas WHERE {column} = $1")))
+            .bind(key)
+            .fetch_optional(conn)
+            .await?
+            .map(NasRow::into_nas)
+            .transpose()
+    }
+
+    pub async fn get_nas(&self, name: &str) -> StoreResult<Nas> {
+        let mut conn = self.pool.acquire().await?;
+        Self::nas_by(&mut conn, "name", name.to_owned())
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                entity: "nas",
+                key: name.to_owned(),
+            })
+    }
+
+    async fn check_nas_unique(conn: &mut AnyConnection, nas: &Nas) -> StoreResult<()> {
+        for (field, column, value) in [
+            ("nas.name", "name", nas.name.clone()),
+            ("nas.address", "address", nas.address.to_string()),
+        ] {
+            if let Some(other) = Self::nas_by(conn, column, value.clone()).await?
+                && other.id != nas.id
+            {
+                return Err(StoreError::Conflict {
+                    field: field.into(),
+                    message: format!("{value} is already used by NAS {}", other.name),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn create_nas(&self, actor: &Actor, mut nas: Nas, secret: &str) -> StoreResult<Nas> {
+        nas.validate()?;
+        ispd_provisioning::nas::validate_secret("secret", secret)?;
+        nas.id = 0;
+        nas.version = 1;
+        let sealed = self.sealer.seal(secret)?;
+        let mut tx = self.pool.begin().await?;
+        Self::check_nas_unique(&mut tx, &nas).await?;
+        sqlx::query(
+            "INSERT INTO nas (name, address, vendor, coa_port, require_message_authenticator,
+                secret_sealed, note, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(nas.name.clone())
+        .bind(nas.address.to_string())
+        .bind(nas.vendor.as_str().to_owned())
+        .bind(i64::from(nas.coa_port))
+        .bind(nas.require_message_authenticator)
+        .bind(sealed)
+        .bind(nas.note.clone())
+        .bind(nas.version)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| unique_as_conflict(e, "nas.name"))?;
+        let stored = Self::nas_by(&mut tx, "name", nas.name.clone())
+            .await?
+            .ok_or_else(|| corrupt("nas vanished inside its transaction".into()))?;
+        record_audit(&mut tx, actor, "nas.create", "nas", &stored.name, None, None, audit_json(&stored)).await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    pub async fn update_nas(&self, actor: &Actor, mut nas: Nas, new_secret: Option<&str>) -> StoreResult<Nas> {
+        nas.validate()?;
+        let sealed = match new_secret {
+            Some(s) => {
+                ispd_provisioning::nas::validate_secret("new_secret", s)?;
+                Some(self.sealer.seal(s)?)
+            }
+            None => None,
+        };
+        let mut tx = self.pool.begin().await?;
+        let before = sqlx::query_as::<_, NasRow>(AssertSqlSafe(format!("SELECT {COLUMNS} FROM nas WHERE id = $1")))
+            .bind(nas.id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                entity: "nas",
+                key: nas.name.clone(),
+            })?
+            .into_nas()?;
+        if before.version != nas.version {
+            return Err(StoreError::Stale {
+                entity: "nas",
+                key: before.name,
+            });
+        }
+        Self::check_nas_unique(&mut tx, &nas).await?;
+        nas.version += 1;
+        sqlx::query(
+            "UPDATE nas SET name = $1, address = $2, vendor = $3, coa_port = $4,
+                require_message_authenticator = $5, secret_sealed = COALESCE($6, secret_sealed),
+                note = $7, version = $8 WHERE id = $9",
+        )
+        .bind(nas.name.clone())
+        .bind(nas.address.to_string())
+        .bind(nas.vendor.as_str().to_owned())
+        .bind(i64::from(nas.coa_port))
+        .bind(nas.require_message_authenticator)
+        .bind(sealed)
+        .bind(nas.note.clone())
+        .bind(nas.version)
+        .bind(nas.id)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| unique_as_conflict(e, "nas.name"))?;
+        let action = if new_secret.is_some() { "nas.update+secret" } else { "nas.update" };
+        record_audit(&mut tx, actor, action, "nas", &nas.name, None, audit_json(&before), audit_json(&nas)).await?;
+        tx.commit().await?;
+        Ok(nas)
+    }
+
+    pub async fn list_nas(&self, page: PageRequest) -> StoreResult<Page<Nas>> {
+        let limit = page.limit();
+        let rows = sqlx::query_as::<_, NasRow>(AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM nas WHERE id > $1 ORDER BY id LIMIT $2"
+        )))
+        .bind(page.after.unwrap_or(0))
+        .bind(limit + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        let all = rows
+            .into_iter()
+            .map(NasRow::into_nas)
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(page_of(all, limit, |n| n.id))
+    }
+
+    /// Every stored NAS with its opened secret: what the RADIUS side loads at start-up.
+    pub async fn nas_with_secrets(&self) -> StoreResult<Vec<(Nas, String)>> {
+        let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, secret_sealed FROM nas ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        let mut conn = self.pool.acquire().await?;
+        for (id, sealed) in rows {
+            let nas = sqlx::query_as::<_, NasRow>(AssertSqlSafe(format!("SELECT {COLUMNS} FROM nas WHERE id = $1")))
+                .bind(id)
+                .fetch_one(&mut *conn)
+                .await?
+                .into_nas()?;
+            out.push((nas, self.sealer.open(&sealed)?));
+        }
+        Ok(out)
+    }
+
+    pub async fn delete_nas(&self, actor: &Actor, name: &str) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        let before = Self::nas_by(&mut tx, "name", name.to_owned())
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                entity: "nas",
+                key: name.to_owned(),
+            })?;
+        sqlx::query("DELETE FROM nas WHERE id = $1")
+            .bind(before.id)
+            .execute(&mut *tx)
+            .await?;
+        record_audit(&mut tx, actor, "nas.delete", "nas", name, None, audit_json(&before), None).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

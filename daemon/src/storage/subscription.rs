@@ -1,0 +1,343 @@
+//! Subscriptions and their state history.
+
+use chrono::NaiveDate;
+use ispd_billing::money;
+use ispd_billing::period::Period;
+use ispd_billing::subscription::{Subscription, SubscriptionState};
+use sqlx::AnyConnection;
+
+use sqlx::AssertSqlSafe;
+use super::{
+    Actor, Arg, Page, PageRequest, Store, StoreError, StoreResult, Where, audit_json, corrupt,
+    date_text, now, page_of, parse_date, parse_opt_date, record_audit, unique_as_conflict,
+};
+
+/// A subscription with the names the API speaks in.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SubscriptionRecord {
+    pub subscription: Subscription,
+    pub client_number: String,
+    pub tariff_name: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SubscriptionFilter {
+    pub client_number: String,
+    pub tariff: String,
+    pub state: Option<SubscriptionState>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryEntry {
+    pub at: String,
+    pub from_state: Option<SubscriptionState>,
+    pub to_state: SubscriptionState,
+    pub actor: String,
+    pub note: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct SubscriptionRow {
+    id: i64,
+    client_id: i64,
+    tariff_id: i64,
+    activation_date: String,
+    billing_from: String,
+    price_override_minor: Option<i64>,
+    period: Option<String>,
+    commitment_until: Option<String>,
+    variable_symbol: Option<String>,
+    note: String,
+    state: String,
+    version: i64,
+    client_number: String,
+    tariff_name: String,
+}
+
+const SELECT: &str = "SELECT s.id, s.client_id, s.tariff_id, s.activation_date, s.billing_from,
+    s.price_override_minor, s.period, s.commitment_until, s.variable_symbol, s.note, s.state,
+    s.version, c.number AS client_number, t.name AS tariff_name
+    FROM subscription s JOIN client c ON c.id = s.client_id JOIN tariff t ON t.id = s.tariff_id";
+
+fn state(text: &str) -> StoreResult<SubscriptionState> {
+    SubscriptionState::parse(text).ok_or_else(|| corrupt(format!("subscription state {text:?}")))
+}
+
+impl SubscriptionRow {
+    fn into_record(self) -> StoreResult<SubscriptionRecord> {
+        Ok(SubscriptionRecord {
+            subscription: Subscription {
+                id: self.id,
+                client_id: self.client_id,
+                tariff_id: self.tariff_id,
+                activation_date: parse_date("activation_date", &self.activation_date)?,
+                billing_from: parse_date("billing_from", &self.billing_from)?,
+                price_override: self.price_override_minor.map(money::from_minor_units),
+                period: self
+                    .period
+                    .map(|p| Period::parse(&p).ok_or_else(|| corrupt(format!("period {p:?}"))))
+                    .transpose()?,
+                commitment_until: parse_opt_date("commitment_until", self.commitment_until)?,
+                variable_symbol: self.variable_symbol.unwrap_or_default(),
+                note: self.note,
+                state: state(&self.state)?,
+                version: self.version,
+            },
+            client_number: self.client_number,
+            tariff_name: self.tariff_name,
+        })
+    }
+}
+
+impl Store {
+    async fn subscription_by_id(conn: &mut AnyConnection, id: i64) -> StoreResult<SubscriptionRecord> {
+        sqlx::query_as::<_, SubscriptionRow>(AssertSqlSafe(format!("{SELECT} WHERE s.id = $1")))
+            .bind(id)
+            .fetch_optional(conn)
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                entity: "subscription",
+                key: id.to_string(),
+            })?
+            .into_record()
+    }
+
+    pub async fn get_subscription(&self, id: i64) -> StoreResult<SubscriptionRecord> {
+        let mut conn = self.pool.acquire().await?;
+        Self::subscription_by_id(&mut conn, id).await
+    }
+
+    async fn check_subscription_vs(conn: &mut AnyConnection, s: &Subscription) -> StoreResult<()> {
+        if s.variable_symbol.is_empty() {
+            return Ok(());
+        }
+        let taken: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM subscription WHERE variable_symbol = $1 AND id <> $2",
+        )
+        .bind(s.variable_symbol.clone())
+        .bind(s.id)
+        .fetch_optional(conn)
+        .await?;
+        match taken {
+            Some(other) => Err(StoreError::Conflict {
+                field: "subscription.variable_symbol".into(),
+                message: format!("{} is already used by subscription {other}", s.variable_symbol),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Creates a subscription for `client_number` on `tariff_name`; its state starts from the
+    /// activation date and `today`, and the first history entry records it.
+    pub async fn create_subscription(
+        &self,
+        actor: &Actor,
+        client_number: &str,
+        tariff_name: &str,
+        mut s: Subscription,
+        today: NaiveDate,
+    ) -> StoreResult<SubscriptionRecord> {
+        let mut tx = self.pool.begin().await?;
+        s.client_id = Self::client_id_of(&mut tx, client_number).await?;
+        s.tariff_id = Self::tariff_by_name(&mut tx, tariff_name).await?.id;
+        s.state = Subscription::initial_state(s.activation_date, today);
+        s.version = 1;
+        s.id = 0;
+        s.validate()?;
+        Self::check_subscription_vs(&mut tx, &s).await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO subscription (client_id, tariff_id, activation_date, billing_from,
+                price_override_minor, period, commitment_until, variable_symbol, note, state,
+                version, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+        )
+        .bind(s.client_id)
+        .bind(s.tariff_id)
+        .bind(date_text(s.activation_date))
+        .bind(date_text(s.billing_from))
+        .bind(s.price_override.map(|p| money::to_minor_units("subscription.price_override", p)).transpose()?)
+        .bind(s.period.map(|p| p.as_str().to_owned()))
+        .bind(s.commitment_until.map(date_text))
+        .bind((!s.variable_symbol.is_empty()).then(|| s.variable_symbol.clone()))
+        .bind(s.note.clone())
+        .bind(s.state.as_str().to_owned())
+        .bind(s.version)
+        .bind(now())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| unique_as_conflict(e, "subscription.variable_symbol"))?;
+        sqlx::query(
+            "INSERT INTO subscription_history (subscription_id, at, from_state, to_state, actor, note)
+             VALUES ($1, $2, NULL, $3, $4, $5)",
+        )
+        .bind(id)
+        .bind(now())
+        .bind(s.state.as_str().to_owned())
+        .bind(actor.0.clone())
+        .bind("created".to_owned())
+        .execute(&mut *tx)
+        .await?;
+        let stored = Self::subscription_by_id(&mut tx, id).await?;
+        record_audit(
+            &mut tx,
+            actor,
+            "subscription.create",
+            "subscription",
+            &id.to_string(),
+            Some(client_number),
+            None,
+            audit_json(&stored),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    /// Changes the editable fields (Mango: change_service / edit_service). The client and the
+    /// state are not changed here: state transitions belong to billing and enforcement.
+    pub async fn update_subscription(
+        &self,
+        actor: &Actor,
+        tariff_name: &str,
+        mut s: Subscription,
+    ) -> StoreResult<SubscriptionRecord> {
+        let mut tx = self.pool.begin().await?;
+        let before = Self::subscription_by_id(&mut tx, s.id).await?;
+        if before.subscription.version != s.version {
+            return Err(StoreError::Stale {
+                entity: "subscription",
+                key: s.id.to_string(),
+            });
+        }
+        s.client_id = before.subscription.client_id;
+        s.state = before.subscription.state;
+        s.tariff_id = Self::tariff_by_name(&mut tx, tariff_name).await?.id;
+        s.validate()?;
+        Self::check_subscription_vs(&mut tx, &s).await?;
+        s.version += 1;
+        sqlx::query(
+            "UPDATE subscription SET tariff_id = $1, activation_date = $2, billing_from = $3,
+                price_override_minor = $4, period = $5, commitment_until = $6,
+                variable_symbol = $7, note = $8, version = $9 WHERE id = $10",
+        )
+        .bind(s.tariff_id)
+        .bind(date_text(s.activation_date))
+        .bind(date_text(s.billing_from))
+        .bind(s.price_override.map(|p| money::to_minor_units("subscription.price_override", p)).transpose()?)
+        .bind(s.period.map(|p| p.as_str().to_owned()))
+        .bind(s.commitment_until.map(date_text))
+        .bind((!s.variable_symbol.is_empty()).then(|| s.variable_symbol.clone()))
+        .bind(s.note.clone())
+        .bind(s.version)
+        .bind(s.id)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| unique_as_conflict(e, "subscription.variable_symbol"))?;
+        let stored = Self::subscription_by_id(&mut tx, s.id).await?;
+        record_audit(
+            &mut tx,
+            actor,
+            "subscription.update",
+            "subscription",
+            &s.id.to_string(),
+            Some(&stored.client_number),
+            audit_json(&before),
+            audit_json(&stored),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    pub async fn list_subscriptions(
+        &self,
+        filter: &SubscriptionFilter,
+        page: PageRequest,
+    ) -> StoreResult<Page<SubscriptionRecord>> {
+        let mut w = Where::default();
+        if let Some(after) = page.after {
+            w.and("s.id > {}", Arg::Int(after));
+        }
+        if !filter.client_number.is_empty() {
+            w.and("c.number = {}", Arg::Text(filter.client_number.clone()));
+        }
+        if !filter.tariff.is_empty() {
+            w.and("t.name = {}", Arg::Text(filter.tariff.clone()));
+        }
+        if let Some(state) = filter.state {
+            w.and("s.state = {}", Arg::Text(state.as_str().to_owned()));
+        }
+        let limit = page.limit();
+        let sql = format!("{SELECT} {} ORDER BY s.id LIMIT {}", w.sql(), w.next_placeholder());
+        let rows = w
+            .bind(sqlx::query_as::<_, SubscriptionRow>(AssertSqlSafe(sql)))
+            .bind(limit + 1)
+            .fetch_all(&self.pool)
+            .await?;
+        let records = rows
+            .into_iter()
+            .map(SubscriptionRow::into_record)
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(page_of(records, limit, |r| r.subscription.id))
+    }
+
+    /// Mango's "delete completely": the subscription and its history go; refused while logins
+    /// still belong to it.
+    pub async fn delete_subscription(&self, actor: &Actor, id: i64) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        let before = Self::subscription_by_id(&mut tx, id).await?;
+        let logins: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM login WHERE subscription_id = $1")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+        if logins > 0 {
+            return Err(StoreError::Precondition(format!(
+                "subscription {id} has {logins} login(s); delete or move them first"
+            )));
+        }
+        sqlx::query("DELETE FROM subscription_history WHERE subscription_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM subscription WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        record_audit(
+            &mut tx,
+            actor,
+            "subscription.delete",
+            "subscription",
+            &id.to_string(),
+            Some(&before.client_number),
+            audit_json(&before),
+            None,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn subscription_history(&self, id: i64) -> StoreResult<Vec<HistoryEntry>> {
+        let mut conn = self.pool.acquire().await?;
+        Self::subscription_by_id(&mut conn, id).await?;
+        let rows: Vec<(String, Option<String>, String, String, String)> = sqlx::query_as(
+            "SELECT at, from_state, to_state, actor, note FROM subscription_history
+             WHERE subscription_id = $1 ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?;
+        rows.into_iter()
+            .map(|(at, from, to, actor, note)| {
+                Ok(HistoryEntry {
+                    at,
+                    from_state: from.as_deref().map(state).transpose()?,
+                    to_state: state(&to)?,
+                    actor,
+                    note,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,229 @@
+//! Tariffs.
+
+use ispd_billing::money;
+use ispd_billing::period::Period;
+use ispd_billing::tariff::{Burst, Rate, Tariff};
+use sqlx::AnyConnection;
+
+use sqlx::AssertSqlSafe;
+use super::{
+    Actor, Page, PageRequest, Store, StoreError, StoreResult, audit_json, corrupt, page_of,
+    record_audit, unique_as_conflict,
+};
+
+#[derive(sqlx::FromRow)]
+struct TariffRow {
+    id: i64,
+    name: String,
+    download_kbps: i64,
+    upload_kbps: i64,
+    burst_download_kbps: Option<i64>,
+    burst_upload_kbps: Option<i64>,
+    burst_threshold_download_kbps: Option<i64>,
+    burst_threshold_upload_kbps: Option<i64>,
+    burst_time_seconds: Option<i64>,
+    price_minor: i64,
+    price_includes_vat: bool,
+    vat_rate: String,
+    period: String,
+    framed_pool: String,
+    note: String,
+    version: i64,
+}
+
+const COLUMNS: &str = "id, name, download_kbps, upload_kbps, burst_download_kbps, burst_upload_kbps,
+    burst_threshold_download_kbps, burst_threshold_upload_kbps, burst_time_seconds, price_minor,
+    price_includes_vat, vat_rate, period, framed_pool, note, version";
+
+fn kbps(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+impl TariffRow {
+    fn into_tariff(self) -> StoreResult<Tariff> {
+        let burst = match (
+            self.burst_download_kbps,
+            self.burst_upload_kbps,
+            self.burst_threshold_download_kbps,
+            self.burst_threshold_upload_kbps,
+            self.burst_time_seconds,
+        ) {
+            (Some(d), Some(u), Some(td), Some(tu), Some(t)) => Some(Burst {
+                rate: Rate {
+                    download_kbps: kbps(d),
+                    upload_kbps: kbps(u),
+                },
+                threshold: Rate {
+                    download_kbps: kbps(td),
+                    upload_kbps: kbps(tu),
+                },
+                time_seconds: u32::try_from(t).unwrap_or(0),
+            }),
+            _ => None,
+        };
+        Ok(Tariff {
+            id: self.id,
+            rate: Rate {
+                download_kbps: kbps(self.download_kbps),
+                upload_kbps: kbps(self.upload_kbps),
+            },
+            burst,
+            price: money::from_minor_units(self.price_minor),
+            price_includes_vat: self.price_includes_vat,
+            vat_rate: self
+                .vat_rate
+                .parse()
+                .map_err(|_| corrupt(format!("tariff {}: vat rate", self.name)))?,
+            period: Period::parse(&self.period)
+                .ok_or_else(|| corrupt(format!("tariff {}: period", self.name)))?,
+            name: self.name,
+            framed_pool: self.framed_pool,
+            note: self.note,
+            version: self.version,
+        })
+    }
+}
+
+type Q<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+
+fn bind_tariff<'q>(q: Q<'q>, t: &Tariff) -> StoreResult<Q<'q>> {
+    let b = t.burst;
+    let wide = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+    Ok(q.bind(t.name.clone())
+        .bind(wide(t.rate.download_kbps))
+        .bind(wide(t.rate.upload_kbps))
+        .bind(b.map(|b| wide(b.rate.download_kbps)))
+        .bind(b.map(|b| wide(b.rate.upload_kbps)))
+        .bind(b.map(|b| wide(b.threshold.download_kbps)))
+        .bind(b.map(|b| wide(b.threshold.upload_kbps)))
+        .bind(b.map(|b| i64::from(b.time_seconds)))
+        .bind(money::to_minor_units("tariff.price", t.price)?)
+        .bind(t.price_includes_vat)
+        .bind(t.vat_rate.normalize().to_string())
+        .bind(t.period.as_str().to_owned())
+        .bind(t.framed_pool.clone())
+        .bind(t.note.clone())
+        .bind(t.version))
+}
+
+impl Store {
+    pub(super) async fn tariff_by_name(conn: &mut AnyConnection, name: &str) -> StoreResult<Tariff> {
+        sqlx::query_as::<_, TariffRow>(AssertSqlSafe(format!("SELECT {COLUMNS} FROM tariff WHERE name = $1")))
+            .bind(name.to_owned())
+            .fetch_optional(conn)
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                entity: "tariff",
+                key: name.to_owned(),
+            })?
+            .into_tariff()
+    }
+
+    pub async fn get_tariff(&self, name: &str) -> StoreResult<Tariff> {
+        let mut conn = self.pool.acquire().await?;
+        Self::tariff_by_name(&mut conn, name).await
+    }
+
+    pub async fn create_tariff(&self, actor: &Actor, mut tariff: Tariff) -> StoreResult<Tariff> {
+        tariff.validate()?;
+        tariff.version = 1;
+        let mut tx = self.pool.begin().await?;
+        if Self::tariff_by_name(&mut tx, &tariff.name).await.is_ok() {
+            return Err(StoreError::Conflict {
+                field: "tariff.name".into(),
+                message: format!("a tariff named {:?} already exists", tariff.name),
+            });
+        }
+        let sql = format!(
+            "INSERT INTO tariff ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+            COLUMNS.replacen("id, ", "", 1)
+        );
+        bind_tariff(sqlx::query(AssertSqlSafe(sql)), &tariff)?
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| unique_as_conflict(e, "tariff.name"))?;
+        let stored = Self::tariff_by_name(&mut tx, &tariff.name).await?;
+        record_audit(&mut tx, actor, "tariff.create", "tariff", &stored.name, None, None, audit_json(&stored)).await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    /// Replaces a tariff found by its id (so it can be renamed); versions must match.
+    pub async fn update_tariff(&self, actor: &Actor, mut tariff: Tariff) -> StoreResult<Tariff> {
+        tariff.validate()?;
+        let mut tx = self.pool.begin().await?;
+        let before = sqlx::query_as::<_, TariffRow>(AssertSqlSafe(format!("SELECT {COLUMNS} FROM tariff WHERE id = $1")))
+            .bind(tariff.id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                entity: "tariff",
+                key: tariff.name.clone(),
+            })?
+            .into_tariff()?;
+        if before.version != tariff.version {
+            return Err(StoreError::Stale {
+                entity: "tariff",
+                key: before.name,
+            });
+        }
+        if before.name != tariff.name && Self::tariff_by_name(&mut tx, &tariff.name).await.is_ok() {
+            return Err(StoreError::Conflict {
+                field: "tariff.name".into(),
+                message: format!("a tariff named {:?} already exists", tariff.name),
+            });
+        }
+        tariff.version += 1;
+        let sql = "UPDATE tariff SET name = $1, download_kbps = $2, upload_kbps = $3,
+            burst_download_kbps = $4, burst_upload_kbps = $5, burst_threshold_download_kbps = $6,
+            burst_threshold_upload_kbps = $7, burst_time_seconds = $8, price_minor = $9,
+            price_includes_vat = $10, vat_rate = $11, period = $12, framed_pool = $13, note = $14,
+            version = $15 WHERE id = $16";
+        bind_tariff(sqlx::query(sql), &tariff)?
+            .bind(tariff.id)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| unique_as_conflict(e, "tariff.name"))?;
+        let stored = Self::tariff_by_name(&mut tx, &tariff.name).await?;
+        record_audit(&mut tx, actor, "tariff.update", "tariff", &stored.name, None, audit_json(&before), audit_json(&stored)).await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    pub async fn list_tariffs(&self, page: PageRequest) -> StoreResult<Page<Tariff>> {
+        let limit = page.limit();
+        let rows = sqlx::query_as::<_, TariffRow>(AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM tariff WHERE id > $1 ORDER BY id LIMIT $2"
+        )))
+        .bind(page.after.unwrap_or(0))
+        .bind(limit + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        let tariffs = rows
+            .into_iter()
+            .map(TariffRow::into_tariff)
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(page_of(tariffs, limit, |t| t.id))
+    }
+
+    pub async fn delete_tariff(&self, actor: &Actor, name: &str) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        let before = Self::tariff_by_name(&mut tx, name).await?;
+        let used: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM subscription WHERE tariff_id = $1")
+            .bind(before.id)
+            .fetch_one(&mut *tx)
+            .await?;
+        if used > 0 {
+            return Err(StoreError::Precondition(format!(
+                "tariff {name:?} is used by {used} subscription(s)"
+            )));
+        }
+        sqlx::query("DELETE FROM tariff WHERE id = $1")
+            .bind(before.id)
+            .execute(&mut *tx)
+            .await?;
+        record_audit(&mut tx, actor, "tariff.delete", "tariff", name, None, audit_json(&before), None).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

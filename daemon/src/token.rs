@@ -1,0 +1,172 @@
+//! Bearer tokens for the admin API: random, shown once, stored only as a SHA-256 hash.
+//!
+//! Tokens are 256 random bits, so a plain SHA-256 is as good as a slow password hash here and
+//! lets every request be checked with one hash and one map lookup.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+/// What a token may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Everything.
+    Admin,
+    /// Day-to-day changes to clients, services, logins and NAS entries.
+    Operator,
+    /// Reads only.
+    Readonly,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Operator => "operator",
+            Role::Readonly => "readonly",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Role> {
+        match text {
+            "admin" => Some(Role::Admin),
+            "operator" => Some(Role::Operator),
+            "readonly" => Some(Role::Readonly),
+            _ => None,
+        }
+    }
+
+    pub fn can_write(self) -> bool {
+        !matches!(self, Role::Readonly)
+    }
+}
+
+/// `sha256:<64 hex>`: the only form in which a token is ever stored or configured.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TokenHash([u8; 32]);
+
+impl std::fmt::Debug for TokenHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TokenHash({})", self)
+    }
+}
+
+impl std::fmt::Display for TokenHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "sha256:{}", hex::encode(self.0))
+    }
+}
+
+impl TokenHash {
+    pub fn of(token: &str) -> TokenHash {
+        TokenHash(Sha256::digest(token.trim().as_bytes()).into())
+    }
+
+    pub fn parse(text: &str) -> Result<TokenHash, String> {
+        let hex_part = text
+            .strip_prefix("sha256:")
+            .ok_or("expected \"sha256:<64 hex digits>\" as printed by `ispd hash-token`")?;
+        let mut bytes = [0u8; 32];
+        hex::decode_to_slice(hex_part, &mut bytes)
+            .map_err(|_| "expected 64 hex digits after \"sha256:\"")?;
+        Ok(TokenHash(bytes))
+    }
+}
+
+/// A new random token. The prefix makes a leaked token easy to recognise in a scanner.
+pub fn generate() -> std::io::Result<String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(std::io::Error::other)?;
+    Ok(format!("ispd_{}", hex::encode(bytes)))
+}
+
+/// Who is calling, once the token is checked; recorded as the actor in the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub name: String,
+    pub role: Role,
+}
+
+/// The set of accepted tokens, from the config file and the database.
+#[derive(Debug, Default, Clone)]
+pub struct TokenSet {
+    by_hash: HashMap<TokenHash, Caller>,
+}
+
+impl TokenSet {
+    pub fn insert(&mut self, hash: TokenHash, caller: Caller) {
+        self.by_hash.insert(hash, caller);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_hash.is_empty()
+    }
+
+    pub fn authenticate(&self, token: &str) -> Option<&Caller> {
+        self.by_hash.get(&TokenHash::of(token))
+    }
+}
+
+/// Where the first-start admin token is written, readable only by the daemon's user.
+pub fn admin_token_path(state_dir: &Path) -> PathBuf {
+    state_dir.join("admin.token")
+}
+
+/// Writes a secret file with mode 0600 from the start, never briefly world-readable.
+pub fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(contents.as_bytes())?;
+    file.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_round_trip_and_authenticate() {
+        let token = generate().unwrap();
+        assert!(token.starts_with("ispd_") && token.len() == 69);
+        let hash = TokenHash::of(&token);
+        assert_eq!(TokenHash::parse(&hash.to_string()), Ok(hash));
+        let mut set = TokenSet::default();
+        set.insert(
+            hash,
+            Caller {
+                name: "ops".into(),
+                role: Role::Operator,
+            },
+        );
+        assert_eq!(set.authenticate(&token).unwrap().name, "ops");
+        assert_eq!(set.authenticate(&format!("{token}\n")).unwrap().name, "ops");
+        assert!(set.authenticate("ispd_wrong").is_none());
+        assert!(TokenHash::parse("sha256:abcd").is_err());
+        assert!(TokenHash::parse(&"0".repeat(64)).is_err());
+    }
+
+    #[test]
+    fn known_vector() {
+        // printf 'abc' | sha256sum
+        assert_eq!(
+            TokenHash::of("abc").to_string(),
+            "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn roles() {
+        assert!(Role::Admin.can_write());
+        assert!(Role::Operator.can_write());
+        assert!(!Role::Readonly.can_write());
+        assert_eq!(Role::parse("readonly"), Some(Role::Readonly));
+    }
+}
