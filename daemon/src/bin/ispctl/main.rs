@@ -1,1 +1,130 @@
-fn main() {}
+//! `ispctl`: the admin command line of ispd.
+//!
+//! It is a thin client of the gRPC admin API and nothing else: it shares no code with the
+//! daemon, so it can run on any machine that can reach the API, and every rule (validation,
+//! defaults, permissions) lives in one place, the server.
+
+mod args;
+mod audit;
+mod client;
+mod code;
+mod connect;
+mod errors;
+mod login;
+mod nas;
+mod output;
+mod paging;
+mod subscription;
+mod tariff;
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+use crate::connect::{Api, Global, Target};
+use crate::output::Out;
+
+const AFTER_HELP: &str = "\
+Connection:
+  The token is taken from ISPD_TOKEN, else --token-file, else <state dir>/admin.token.
+  The server is --server (ISPD_SERVER), else the \"admin\" entry of <state dir>/ports.json,
+  else http://127.0.0.1:50051. The state dir is --state-dir (ISPD_STATE_DIR), else
+  ./ispd-data when it holds admin.token, else /var/lib/ispd.
+
+Exit status: 0 on success, 1 on any error, 2 on a command-line usage error.";
+
+/// Administer ispd (clients, tariffs, subscriptions, logins, NAS devices) over its admin API.
+#[derive(Parser, Debug)]
+#[command(name = "ispctl", version, after_help = AFTER_HELP)]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+
+    /// Print JSON instead of tables: one object per record, {"items": [...],
+    /// "next_page_token": ...} for lists.
+    #[arg(long, global = true)]
+    json: bool,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Clients (contacts): the client card.
+    #[command(subcommand)]
+    Client(client::Cmd),
+    /// Tariffs: price, period and speed profile.
+    #[command(subcommand)]
+    Tariff(tariff::Cmd),
+    /// Subscriptions: a client's service on a tariff.
+    #[command(subcommand, visible_alias = "sub")]
+    Subscription(subscription::Cmd),
+    /// Logins: network access credentials answered by RADIUS.
+    #[command(subcommand)]
+    Login(login::Cmd),
+    /// NAS devices allowed to send RADIUS requests.
+    #[command(subcommand)]
+    Nas(nas::Cmd),
+    /// Code lists: client groups, statuses, payment types, invoice groups.
+    #[command(subcommand)]
+    Code(code::Cmd),
+    /// A client's action history, newest first.
+    Audit(audit::AuditArgs),
+}
+
+async fn dispatch(command: Command, api: &mut Api<'_>, out: Out) -> Result<()> {
+    match command {
+        Command::Client(cmd) => client::run(cmd, api, out).await,
+        Command::Tariff(cmd) => tariff::run(cmd, api, out).await,
+        Command::Subscription(cmd) => subscription::run(cmd, api, out).await,
+        Command::Login(cmd) => login::run(cmd, api, out).await,
+        Command::Nas(cmd) => nas::run(cmd, api, out).await,
+        Command::Code(cmd) => code::run(cmd, api, out).await,
+        Command::Audit(args) => audit::run(args, api, out).await,
+    }
+}
+
+fn main() -> ExitCode {
+    // Usage errors exit with 2 here, inside clap.
+    let cli = Cli::parse();
+    let out = Out { json: cli.json };
+    let target = match Target::discover(&cli.global) {
+        Ok(target) => target,
+        Err(e) => {
+            errors::report(&e, None);
+            return ExitCode::FAILURE;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            errors::report(&e.into(), None);
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut api = Api::new(&target);
+    match runtime.block_on(dispatch(cli.command, &mut api, out)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            errors::report(&e, Some(&target));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Catches clashing flag names and references to flags that do not exist (`conflicts_with`)
+    /// across all subcommands, which clap otherwise reports only when that subcommand runs.
+    #[test]
+    fn command_line_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}

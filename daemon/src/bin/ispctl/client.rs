@@ -1,0 +1,822 @@
+//! `ispctl client …`: the client card.
+//!
+//! `add` and `edit` share one set of field flags. `edit` reads the client, changes only the
+//! fields named on the command line and writes the whole record back with the version it
+//! read, so a concurrent change is refused by the server (ABORTED) instead of overwritten.
+//! Repeatable flags (`--group`, `--vs`, `--bank-account`, `--contact`) add to the existing list
+//! in `edit`; the `--clear-*` / `--remove-*` flags take entries away.
+
+use anyhow::{Result, bail};
+use clap::{Args, Subcommand, ValueEnum};
+use ispd_admin_proto::v1::{
+    Address, BankAccount, Client, ClientKind, ContactPerson, CreateClientRequest,
+    DeleteClientRequest, GetClientRequest, Invoicing, ListClientsRequest, NextClientNumberRequest,
+    SearchClientsRequest, UpdateClientRequest,
+};
+use serde_json::json;
+
+use crate::args::{self, ProtoEnum, assign, enum_name};
+use crate::connect::Api;
+use crate::output::{Out, Record, Table, warn_all};
+use crate::paging::{self, PageArgs};
+
+#[derive(Subcommand, Debug)]
+pub enum Cmd {
+    /// Create a client and print the stored record, including the number the server assigned
+    /// when --number was left out.
+    Add(Box<AddArgs>),
+    /// Print one client.
+    Show {
+        /// Client number.
+        number: String,
+    },
+    /// List clients, optionally filtered (filters combine with AND).
+    List(ListArgs),
+    /// Change the given fields of a client and leave the rest untouched.
+    Edit(Box<EditArgs>),
+    /// Delete a client (refused while it has subscriptions).
+    Delete {
+        /// Client number.
+        number: String,
+    },
+    /// Find clients the way a support desk does: by number, name fragment, variable symbol,
+    /// e-mail, phone, login username, IP address or MAC.
+    Search {
+        query: String,
+        /// At most N hits [server default: 20].
+        #[arg(long, value_name = "N")]
+        limit: Option<u32>,
+    },
+    /// Print the number the server would give the next client created without --number.
+    NextNumber,
+}
+
+/// Client type: a person or a company.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum KindArg {
+    Private,
+    Corporate,
+}
+
+impl ProtoEnum for KindArg {
+    fn to_proto(self) -> i32 {
+        (match self {
+            Self::Private => ClientKind::Private,
+            Self::Corporate => ClientKind::Corporate,
+        }) as i32
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct AddArgs {
+    /// Client number; also the default variable symbol and portal login [default: the next
+    /// free number].
+    #[arg(long)]
+    number: Option<String>,
+    #[command(flatten)]
+    fields: Fields,
+}
+
+#[derive(Args, Debug)]
+pub struct EditArgs {
+    /// Number of the client to change.
+    number: String,
+    #[command(flatten)]
+    fields: Fields,
+    #[command(flatten)]
+    clear: Clear,
+}
+
+#[derive(Args, Debug)]
+pub struct ListArgs {
+    /// Only clients whose name contains this text.
+    #[arg(long, value_name = "TEXT")]
+    name_contains: Option<String>,
+    /// Only clients in this group (code).
+    #[arg(long)]
+    group: Option<String>,
+    /// Only clients with this status (code).
+    #[arg(long)]
+    status: Option<String>,
+    /// Only clients whose billing address is in this city.
+    #[arg(long)]
+    city: Option<String>,
+    #[command(flatten)]
+    page: PageArgs,
+}
+
+/// Every field of the client card. All optional: `add` leaves the rest to server defaults,
+/// `edit` leaves the rest as stored. An empty value (`--email ""`) clears a text field.
+#[derive(Args, Debug)]
+struct Fields {
+    /// Name (person) or company name. Required on add.
+    #[arg(long, help_heading = "Identity")]
+    name: Option<String>,
+    /// Private person or company [server default: private].
+    #[arg(long, help_heading = "Identity")]
+    kind: Option<KindArg>,
+    /// Second name line (companies).
+    #[arg(long, help_heading = "Identity")]
+    name2: Option<String>,
+    /// Person who represents the company.
+    #[arg(long, help_heading = "Identity")]
+    contact_person: Option<String>,
+    /// ID card or passport number (a duplicate is only a warning).
+    #[arg(long, help_heading = "Identity")]
+    id_number: Option<String>,
+    /// Date of birth, YYYY-MM-DD.
+    #[arg(long, value_parser = args::date, value_name = "DATE", help_heading = "Identity")]
+    birth_date: Option<String>,
+    /// Company ID, IČO (a duplicate is only a warning).
+    #[arg(long, help_heading = "Identity")]
+    company_id: Option<String>,
+    /// VAT ID, DIČ.
+    #[arg(long, help_heading = "Identity")]
+    vat_id: Option<String>,
+    /// Client status (code from the status code list) [server default: connected].
+    #[arg(long, help_heading = "Identity")]
+    status: Option<String>,
+    /// Client group (code from the group code list); repeatable. On edit: adds.
+    #[arg(long = "group", value_name = "CODE", help_heading = "Identity")]
+    groups: Vec<String>,
+    /// Portal login [server default: the client number].
+    #[arg(long, help_heading = "Identity")]
+    portal_login: Option<String>,
+
+    /// Billing address: street and house number.
+    #[arg(long, help_heading = "Address")]
+    street: Option<String>,
+    /// Billing address: postcode.
+    #[arg(long, help_heading = "Address")]
+    postcode: Option<String>,
+    /// Billing address: city.
+    #[arg(long, help_heading = "Address")]
+    city: Option<String>,
+    /// Billing address: country.
+    #[arg(long, help_heading = "Address")]
+    country: Option<String>,
+    /// GPS latitude in decimal degrees, e.g. 50.0755.
+    #[arg(long, value_parser = args::decimal, allow_hyphen_values = true, value_name = "DEG", help_heading = "Address")]
+    gps_lat: Option<String>,
+    /// GPS longitude in decimal degrees, e.g. 14.4378.
+    #[arg(long, value_parser = args::decimal, allow_hyphen_values = true, value_name = "DEG", help_heading = "Address")]
+    gps_lon: Option<String>,
+    /// Floor.
+    #[arg(long, help_heading = "Address")]
+    floor: Option<String>,
+    /// Flat (apartment) number.
+    #[arg(long, help_heading = "Address")]
+    flat: Option<String>,
+    /// Installation address (when it differs from billing): street.
+    #[arg(long, help_heading = "Address")]
+    install_street: Option<String>,
+    /// Installation address: postcode.
+    #[arg(long, help_heading = "Address")]
+    install_postcode: Option<String>,
+    /// Installation address: city.
+    #[arg(long, help_heading = "Address")]
+    install_city: Option<String>,
+    /// Installation address: country.
+    #[arg(long, help_heading = "Address")]
+    install_country: Option<String>,
+
+    /// E-mail.
+    #[arg(long, help_heading = "Contact")]
+    email: Option<String>,
+    /// E-mail for invoices [default: --email].
+    #[arg(long, help_heading = "Contact")]
+    invoice_email: Option<String>,
+    /// Technical contact e-mail.
+    #[arg(long, help_heading = "Contact")]
+    technical_email: Option<String>,
+    /// Business contact e-mail.
+    #[arg(long, help_heading = "Contact")]
+    business_email: Option<String>,
+    /// Phone.
+    #[arg(long, help_heading = "Contact")]
+    phone: Option<String>,
+    /// Mobile phone.
+    #[arg(long, help_heading = "Contact")]
+    mobile: Option<String>,
+    /// Fax.
+    #[arg(long, help_heading = "Contact")]
+    fax: Option<String>,
+    /// Website.
+    #[arg(long, help_heading = "Contact")]
+    website: Option<String>,
+    /// Contact person: NAME[,ROLE[,EMAIL[,PHONE[,NOTE]]]]; repeatable. On edit: adds.
+    #[arg(long = "contact", value_parser = parse_contact, value_name = "NAME[,ROLE[,EMAIL[,PHONE[,NOTE]]]]", help_heading = "Contact")]
+    contacts: Vec<ContactPerson>,
+    /// Exclude from bulk e-mail.
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL", help_heading = "Contact")]
+    no_bulk_email: Option<bool>,
+
+    /// Bank account: NUMBER[,IBAN[,BIC]] (NUMBER may be empty when IBAN is given);
+    /// repeatable. On edit: adds.
+    #[arg(long = "bank-account", value_parser = parse_bank_account, value_name = "NUMBER[,IBAN[,BIC]]", help_heading = "Invoicing")]
+    bank_accounts: Vec<BankAccount>,
+    /// Invoice group (code) [server default: default].
+    #[arg(long, value_name = "CODE", help_heading = "Invoicing")]
+    invoice_group: Option<String>,
+    /// Payment type (code) [server default: bank_transfer].
+    #[arg(long, value_name = "CODE", help_heading = "Invoicing")]
+    payment_type: Option<String>,
+    /// Day of month the client's billing periods start, 1-28.
+    #[arg(long, value_name = "DAY", help_heading = "Invoicing")]
+    billing_day: Option<u32>,
+    /// Days until an invoice is due [default: the global setting].
+    #[arg(long, value_name = "DAYS", help_heading = "Invoicing")]
+    due_days: Option<u32>,
+    /// Send invoices by post.
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL", help_heading = "Invoicing")]
+    send_by_post: Option<bool>,
+    /// Do not send invoices by e-mail (sent by default).
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL", help_heading = "Invoicing")]
+    no_email_invoices: Option<bool>,
+    /// Do not send payment reminders automatically.
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL", help_heading = "Invoicing")]
+    no_auto_reminders: Option<bool>,
+    /// Issue pro-forma invoices.
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL", help_heading = "Invoicing")]
+    proforma: Option<bool>,
+    /// Never suspend the service for debt.
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL", help_heading = "Invoicing")]
+    never_suspend: Option<bool>,
+    /// Extra variable symbol for matching payments (at most 3); repeatable. On edit: adds.
+    #[arg(long = "vs", value_name = "VS", help_heading = "Invoicing")]
+    vs: Vec<String>,
+    /// Balance carried over from another system: negative = debt, positive = credit.
+    #[arg(long, value_parser = args::money, allow_hyphen_values = true, value_name = "AMOUNT", help_heading = "Invoicing")]
+    opening_balance: Option<String>,
+    /// SIPO number (required with payment type sipo).
+    #[arg(long, help_heading = "Invoicing")]
+    sipo_number: Option<String>,
+
+    /// Date the signed contract came back, YYYY-MM-DD ("" = not returned).
+    #[arg(long, value_parser = args::date, value_name = "DATE", help_heading = "Notes")]
+    contract_returned_on: Option<String>,
+    /// Highlight the client in lists, giving the reason.
+    #[arg(long, value_name = "REASON", help_heading = "Notes")]
+    highlight: Option<String>,
+    /// Operator note (never shown to the client).
+    #[arg(long, help_heading = "Notes")]
+    note: Option<String>,
+    /// Internal note 1.
+    #[arg(long, help_heading = "Notes")]
+    internal_note_1: Option<String>,
+    /// Internal note 2.
+    #[arg(long, help_heading = "Notes")]
+    internal_note_2: Option<String>,
+}
+
+/// Ways to take something away, for `edit` only; applied before the field flags, so e.g.
+/// `--clear-group --group vip` replaces the groups with just "vip".
+#[derive(Args, Debug, Default)]
+struct Clear {
+    /// Remove all groups.
+    #[arg(long, alias = "clear-groups", help_heading = "Clearing")]
+    clear_group: bool,
+    /// Remove this group; repeatable.
+    #[arg(long, value_name = "CODE", help_heading = "Clearing")]
+    remove_group: Vec<String>,
+    /// Remove all extra variable symbols.
+    #[arg(long, help_heading = "Clearing")]
+    clear_vs: bool,
+    /// Remove this variable symbol; repeatable.
+    #[arg(long, value_name = "VS", help_heading = "Clearing")]
+    remove_vs: Vec<String>,
+    /// Remove the installation address (installation at the billing address).
+    #[arg(long, help_heading = "Clearing")]
+    clear_installation_address: bool,
+    /// Remove the GPS coordinates.
+    #[arg(long, help_heading = "Clearing")]
+    clear_gps: bool,
+    /// Remove all bank accounts.
+    #[arg(long, help_heading = "Clearing")]
+    clear_bank_accounts: bool,
+    /// Remove all contact persons.
+    #[arg(long, help_heading = "Clearing")]
+    clear_contacts: bool,
+    /// Stop highlighting the client.
+    #[arg(long, help_heading = "Clearing")]
+    clear_highlight: bool,
+    /// Use the global default due days again.
+    #[arg(long, help_heading = "Clearing")]
+    clear_due_days: bool,
+}
+
+fn parse_bank_account(s: &str) -> Result<BankAccount, String> {
+    let mut parts = s.splitn(3, ',').map(|p| p.trim().to_owned());
+    let account = BankAccount {
+        number: parts.next().unwrap_or_default(),
+        iban: parts.next().unwrap_or_default(),
+        bic: parts.next().unwrap_or_default(),
+    };
+    if account.number.is_empty() && account.iban.is_empty() {
+        return Err("expected NUMBER[,IBAN[,BIC]] with a number or an IBAN".to_owned());
+    }
+    Ok(account)
+}
+
+fn parse_contact(s: &str) -> Result<ContactPerson, String> {
+    let mut parts = s.splitn(5, ',').map(|p| p.trim().to_owned());
+    let contact = ContactPerson {
+        name: parts.next().unwrap_or_default(),
+        role: parts.next().unwrap_or_default(),
+        email: parts.next().unwrap_or_default(),
+        phone: parts.next().unwrap_or_default(),
+        note: parts.next().unwrap_or_default(),
+    };
+    if contact.name.is_empty() {
+        return Err("expected NAME[,ROLE[,EMAIL[,PHONE[,NOTE]]]] with a name".to_owned());
+    }
+    Ok(contact)
+}
+
+/// Applies `clear` and then `f` to `c`. Sub-messages (address, invoicing) are only created
+/// when something in them changes, so an `edit` that touches nothing leaves them as read.
+fn apply(c: &mut Client, f: &Fields, clear: &Clear) {
+    assign(&mut c.name, &f.name);
+    if let Some(kind) = f.kind {
+        c.kind = kind.to_proto();
+    }
+    assign(&mut c.name2, &f.name2);
+    assign(&mut c.contact_person, &f.contact_person);
+    assign(&mut c.id_number, &f.id_number);
+    assign(&mut c.birth_date, &f.birth_date);
+    assign(&mut c.company_id, &f.company_id);
+    assign(&mut c.vat_id, &f.vat_id);
+    assign(&mut c.status, &f.status);
+    if clear.clear_group {
+        c.groups.clear();
+    }
+    c.groups.retain(|g| !clear.remove_group.contains(g));
+    add_unique(&mut c.groups, &f.groups);
+    assign(&mut c.portal_login, &f.portal_login);
+
+    let mut address = c.address.clone().unwrap_or_default();
+    assign(&mut address.street, &f.street);
+    assign(&mut address.postcode, &f.postcode);
+    assign(&mut address.city, &f.city);
+    assign(&mut address.country, &f.country);
+    if clear.clear_gps {
+        address.gps_lat.clear();
+        address.gps_lon.clear();
+    }
+    assign(&mut address.gps_lat, &f.gps_lat);
+    assign(&mut address.gps_lon, &f.gps_lon);
+    if c.address.clone().unwrap_or_default() != address {
+        c.address = Some(address);
+    }
+    assign(&mut c.floor, &f.floor);
+    assign(&mut c.flat, &f.flat);
+
+    if clear.clear_installation_address {
+        c.installation_address = None;
+    }
+    let install = [
+        &f.install_street,
+        &f.install_postcode,
+        &f.install_city,
+        &f.install_country,
+    ];
+    if install.iter().any(|v| v.is_some()) {
+        let a: &mut Address = c.installation_address.get_or_insert_default();
+        assign(&mut a.street, &f.install_street);
+        assign(&mut a.postcode, &f.install_postcode);
+        assign(&mut a.city, &f.install_city);
+        assign(&mut a.country, &f.install_country);
+    }
+
+    assign(&mut c.email, &f.email);
+    assign(&mut c.invoice_email, &f.invoice_email);
+    assign(&mut c.technical_email, &f.technical_email);
+    assign(&mut c.business_email, &f.business_email);
+    assign(&mut c.phone, &f.phone);
+    assign(&mut c.mobile, &f.mobile);
+    assign(&mut c.fax, &f.fax);
+    assign(&mut c.website, &f.website);
+    if clear.clear_contacts {
+        c.contact_persons.clear();
+    }
+    c.contact_persons.extend(f.contacts.iter().cloned());
+    if let Some(b) = f.no_bulk_email {
+        c.no_bulk_email = b;
+    }
+
+    if clear.clear_bank_accounts {
+        c.bank_accounts.clear();
+    }
+    c.bank_accounts.extend(f.bank_accounts.iter().cloned());
+
+    let before = c.invoicing.clone().unwrap_or_default();
+    let mut inv: Invoicing = before.clone();
+    assign(&mut inv.invoice_group, &f.invoice_group);
+    assign(&mut inv.payment_type, &f.payment_type);
+    if let Some(day) = f.billing_day {
+        inv.billing_day = day;
+    }
+    if clear.clear_due_days {
+        inv.due_days = None;
+    }
+    if f.due_days.is_some() {
+        inv.due_days = f.due_days;
+    }
+    if let Some(b) = f.send_by_post {
+        inv.send_by_post = b;
+    }
+    if let Some(b) = f.no_email_invoices {
+        inv.send_by_email = Some(!b);
+    }
+    if let Some(b) = f.no_auto_reminders {
+        inv.no_auto_reminders = b;
+    }
+    if let Some(b) = f.proforma {
+        inv.proforma = b;
+    }
+    if let Some(b) = f.never_suspend {
+        inv.never_suspend = b;
+    }
+    if clear.clear_vs {
+        inv.variable_symbols.clear();
+    }
+    inv.variable_symbols
+        .retain(|v| !clear.remove_vs.contains(v));
+    add_unique(&mut inv.variable_symbols, &f.vs);
+    assign(&mut inv.opening_balance, &f.opening_balance);
+    assign(&mut inv.sipo_number, &f.sipo_number);
+    if inv != before {
+        c.invoicing = Some(inv);
+    }
+
+    assign(&mut c.contract_returned_on, &f.contract_returned_on);
+    if clear.clear_highlight {
+        c.highlighted = false;
+        c.highlight_reason.clear();
+    }
+    if let Some(reason) = &f.highlight {
+        c.highlighted = true;
+        c.highlight_reason.clone_from(reason);
+    }
+    assign(&mut c.note, &f.note);
+    assign(&mut c.internal_note_1, &f.internal_note_1);
+    assign(&mut c.internal_note_2, &f.internal_note_2);
+}
+
+fn add_unique(list: &mut Vec<String>, new: &[String]) {
+    for item in new {
+        if !list.contains(item) {
+            list.push(item.clone());
+        }
+    }
+}
+
+pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
+    match cmd {
+        Cmd::Add(a) => {
+            let mut client = Client {
+                number: a.number.unwrap_or_default(),
+                ..Client::default()
+            };
+            apply(&mut client, &a.fields, &Clear::default());
+            let resp = api
+                .clients()
+                .await?
+                .create_client(CreateClientRequest {
+                    client: Some(client),
+                })
+                .await?
+                .into_inner();
+            print_response(out, resp.client.unwrap_or_default(), &resp.warnings)
+        }
+        Cmd::Show { number } => {
+            let client = api
+                .clients()
+                .await?
+                .get_client(GetClientRequest { number })
+                .await?
+                .into_inner();
+            out.record(&record(&client))
+        }
+        Cmd::List(l) => {
+            let mut svc = api.clients().await?;
+            let page = paging::collect(&l.page, async |page| {
+                let resp = svc
+                    .list_clients(ListClientsRequest {
+                        page: Some(page),
+                        name_contains: l.name_contains.clone().unwrap_or_default(),
+                        group: l.group.clone().unwrap_or_default(),
+                        status: l.status.clone().unwrap_or_default(),
+                        city: l.city.clone().unwrap_or_default(),
+                    })
+                    .await?
+                    .into_inner();
+                Ok((resp.clients, resp.next_page_token))
+            })
+            .await?;
+            out.list(&page.items, &page.next_page_token, record, table)
+        }
+        Cmd::Edit(e) => {
+            let mut svc = api.clients().await?;
+            let read = svc
+                .get_client(GetClientRequest {
+                    number: e.number.clone(),
+                })
+                .await?
+                .into_inner();
+            let mut client = read.clone();
+            apply(&mut client, &e.fields, &e.clear);
+            if client == read {
+                bail!(
+                    "nothing to change: give at least one field flag (see `ispctl client edit --help`)"
+                );
+            }
+            let resp = svc
+                .update_client(UpdateClientRequest {
+                    client: Some(client),
+                })
+                .await?
+                .into_inner();
+            print_response(out, resp.client.unwrap_or_default(), &resp.warnings)
+        }
+        Cmd::Delete { number } => {
+            api.clients()
+                .await?
+                .delete_client(DeleteClientRequest {
+                    number: number.clone(),
+                })
+                .await?;
+            out.deleted("client", &number)
+        }
+        Cmd::Search { query, limit } => {
+            let resp = api
+                .clients()
+                .await?
+                .search_clients(SearchClientsRequest {
+                    query,
+                    limit: limit.unwrap_or(0),
+                })
+                .await?
+                .into_inner();
+            out.list(
+                &resp.hits,
+                "",
+                |hit| {
+                    Record::new()
+                        .str("matched", &hit.matched)
+                        .nested("client", record(&hit.client.clone().unwrap_or_default()))
+                },
+                |hits| {
+                    let mut t =
+                        Table::new(&["NUMBER", "NAME", "CITY", "PHONE", "EMAIL", "MATCHED"]);
+                    for hit in hits {
+                        let c = hit.client.clone().unwrap_or_default();
+                        let city = c.address.map(|a| a.city).unwrap_or_default();
+                        t.row(vec![
+                            c.number,
+                            c.name,
+                            city,
+                            c.phone,
+                            c.email,
+                            hit.matched.clone(),
+                        ]);
+                    }
+                    t
+                },
+            )
+        }
+        Cmd::NextNumber => {
+            let number = api
+                .clients()
+                .await?
+                .next_client_number(NextClientNumberRequest {})
+                .await?
+                .into_inner()
+                .number;
+            out.value(&number, json!({ "number": number }))
+        }
+    }
+}
+
+/// Output of `add` / `edit`: the record, with the server's warnings on stderr and, for
+/// `--json`, also under "warnings".
+fn print_response(out: Out, client: Client, warnings: &[String]) -> Result<()> {
+    warn_all(warnings);
+    let mut rec = record(&client);
+    if out.json {
+        rec = rec.strs("warnings", warnings);
+    }
+    out.record(&rec)
+}
+
+fn address(a: &Address) -> Record {
+    Record::new()
+        .str("street", &a.street)
+        .str("postcode", &a.postcode)
+        .str("city", &a.city)
+        .str("country", &a.country)
+        .str("gps_lat", &a.gps_lat)
+        .str("gps_lon", &a.gps_lon)
+}
+
+fn invoicing(i: &Invoicing) -> Record {
+    Record::new()
+        .str("invoice_group", &i.invoice_group)
+        .str("payment_type", &i.payment_type)
+        .num("billing_day", i.billing_day)
+        .opt("due_days", i.due_days)
+        .flag("send_by_post", i.send_by_post)
+        .opt("send_by_email", i.send_by_email)
+        .flag("no_auto_reminders", i.no_auto_reminders)
+        .flag("proforma", i.proforma)
+        .flag("never_suspend", i.never_suspend)
+        .strs("variable_symbols", &i.variable_symbols)
+        .str("opening_balance", &i.opening_balance)
+        .str("sipo_number", &i.sipo_number)
+}
+
+/// The client as JSON / `show` lines; field names are the proto's.
+pub fn record(c: &Client) -> Record {
+    Record::new()
+        .num("id", c.id)
+        .str("number", &c.number)
+        .str("name", &c.name)
+        .name("kind", enum_name::<KindArg>(c.kind))
+        .str("name2", &c.name2)
+        .str("contact_person", &c.contact_person)
+        .nested("address", address(&c.address.clone().unwrap_or_default()))
+        .str("floor", &c.floor)
+        .str("flat", &c.flat)
+        .str("id_number", &c.id_number)
+        .str("birth_date", &c.birth_date)
+        .str("company_id", &c.company_id)
+        .str("vat_id", &c.vat_id)
+        .str("email", &c.email)
+        .str("invoice_email", &c.invoice_email)
+        .str("technical_email", &c.technical_email)
+        .str("business_email", &c.business_email)
+        .str("phone", &c.phone)
+        .str("mobile", &c.mobile)
+        .str("fax", &c.fax)
+        .str("website", &c.website)
+        .strs("groups", &c.groups)
+        .str("status", &c.status)
+        .opt_nested(
+            "installation_address",
+            c.installation_address.as_ref().map(address),
+        )
+        .records(
+            "bank_accounts",
+            c.bank_accounts
+                .iter()
+                .map(|b| {
+                    Record::new()
+                        .str("number", &b.number)
+                        .str("iban", &b.iban)
+                        .str("bic", &b.bic)
+                })
+                .collect(),
+        )
+        .str("contract_returned_on", &c.contract_returned_on)
+        .flag("highlighted", c.highlighted)
+        .str("highlight_reason", &c.highlight_reason)
+        .nested(
+            "invoicing",
+            invoicing(&c.invoicing.clone().unwrap_or_default()),
+        )
+        .flag("no_bulk_email", c.no_bulk_email)
+        .records(
+            "contact_persons",
+            c.contact_persons
+                .iter()
+                .map(|p| {
+                    Record::new()
+                        .str("name", &p.name)
+                        .str("role", &p.role)
+                        .str("email", &p.email)
+                        .str("phone", &p.phone)
+                        .str("note", &p.note)
+                })
+                .collect(),
+        )
+        .str("note", &c.note)
+        .str("internal_note_1", &c.internal_note_1)
+        .str("internal_note_2", &c.internal_note_2)
+        .str("portal_login", &c.portal_login)
+        .num("version", c.version)
+        .str("created_at", &c.created_at)
+        .str("updated_at", &c.updated_at)
+}
+
+fn table(clients: &[Client]) -> Table {
+    let mut t = Table::new(&[
+        "NUMBER", "NAME", "KIND", "CITY", "STATUS", "GROUPS", "PHONE", "EMAIL",
+    ]);
+    for c in clients {
+        let city = c
+            .address
+            .as_ref()
+            .map(|a| a.city.clone())
+            .unwrap_or_default();
+        let name = if c.highlighted {
+            format!("{} (!)", c.name)
+        } else {
+            c.name.clone()
+        };
+        t.row(vec![
+            c.number.clone(),
+            name,
+            enum_name::<KindArg>(c.kind),
+            city,
+            c.status.clone(),
+            c.groups.join(","),
+            c.phone.clone(),
+            c.email.clone(),
+        ]);
+    }
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Probe {
+        #[command(subcommand)]
+        cmd: Cmd,
+    }
+
+    fn edit(argv: &[&str], start: &Client) -> Client {
+        let argv = ["probe", "edit", "1001"].iter().chain(argv);
+        let Cmd::Edit(e) = Probe::try_parse_from(argv).expect("parses").cmd else {
+            panic!("not edit");
+        };
+        let mut c = start.clone();
+        apply(&mut c, &e.fields, &e.clear);
+        c
+    }
+
+    #[test]
+    fn edit_changes_only_what_is_named() {
+        let start = Client {
+            name: "Old".into(),
+            email: "a@b.cz".into(),
+            groups: vec!["vip".into()],
+            ..Client::default()
+        };
+        assert_eq!(edit(&[], &start), start);
+        let c = edit(&["--name", "New", "--group", "wifi", "--proforma"], &start);
+        assert_eq!(c.name, "New");
+        assert_eq!(c.email, "a@b.cz");
+        assert_eq!(c.groups, ["vip", "wifi"]);
+        assert!(c.invoicing.as_ref().is_some_and(|i| i.proforma));
+        assert!(c.address.is_none());
+        let c = edit(
+            &["--clear-group", "--group", "x", "--proforma=false"],
+            &start,
+        );
+        assert_eq!(c.groups, ["x"]);
+        assert!(c.invoicing.is_none());
+        let c = edit(
+            &["--email", "", "--no-email-invoices", "--gps-lat", "-12.5"],
+            &start,
+        );
+        assert_eq!(c.email, "");
+        assert_eq!(c.invoicing.and_then(|i| i.send_by_email), Some(false));
+        assert_eq!(c.address.map(|a| a.gps_lat), Some("-12.5".to_owned()));
+    }
+
+    #[test]
+    fn add_flags_parse() {
+        let argv = [
+            "probe",
+            "add",
+            "--name",
+            "ACME",
+            "--kind",
+            "corporate",
+            "--bank-account",
+            ",CZ6508000000192000145399,GIBACZPX",
+            "--contact",
+            "Jan Novák,technik,jan@acme.cz",
+            "--opening-balance",
+            "-150,50",
+        ];
+        let Cmd::Add(a) = Probe::try_parse_from(argv).expect("parses").cmd else {
+            panic!("not add");
+        };
+        let mut c = Client::default();
+        apply(&mut c, &a.fields, &Clear::default());
+        assert_eq!(c.kind, ClientKind::Corporate as i32);
+        assert_eq!(c.bank_accounts[0].iban, "CZ6508000000192000145399");
+        assert_eq!(c.bank_accounts[0].bic, "GIBACZPX");
+        assert_eq!(c.contact_persons[0].email, "jan@acme.cz");
+        assert_eq!(
+            c.invoicing.map(|i| i.opening_balance),
+            Some("-150.50".to_owned())
+        );
+        assert!(Probe::try_parse_from(["probe", "add", "--birth-date", "1.1.1990"]).is_err());
+    }
+}

@@ -1,0 +1,103 @@
+//! `ispctl code …`: the editable code lists that client fields refer to (groups, statuses,
+//! payment types, invoice groups). `put` creates or relabels, so it is safe to repeat.
+
+use anyhow::Result;
+use clap::{Subcommand, ValueEnum};
+use ispd_admin_proto::v1::{Code, CodeList, DeleteCodeRequest, ListCodesRequest, PutCodeRequest};
+
+use crate::args::{ProtoEnum, enum_name};
+use crate::connect::Api;
+use crate::output::{Out, Record, Table};
+
+#[derive(Subcommand, Debug)]
+pub enum Cmd {
+    /// List the codes of one list.
+    List { kind: KindArg },
+    /// Create a code, or change the label of an existing one.
+    Put {
+        kind: KindArg,
+        /// Short machine code: lowercase letters, digits, '_' and '-'.
+        code: String,
+        /// Human-readable label.
+        label: String,
+    },
+    /// Delete a code (refused while a client uses it).
+    Delete { kind: KindArg, code: String },
+}
+
+/// Which code list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum KindArg {
+    /// Client groups (`client --group`).
+    Group,
+    /// Client statuses (`client --status`).
+    Status,
+    /// Payment types (`client --payment-type`).
+    #[value(alias = "payment_type")]
+    PaymentType,
+    /// Invoice groups (`client --invoice-group`).
+    #[value(alias = "invoice_group")]
+    InvoiceGroup,
+}
+
+impl ProtoEnum for KindArg {
+    fn to_proto(self) -> i32 {
+        (match self {
+            Self::Group => CodeList::ClientGroup,
+            Self::Status => CodeList::ClientStatus,
+            Self::PaymentType => CodeList::PaymentType,
+            Self::InvoiceGroup => CodeList::InvoiceGroup,
+        }) as i32
+    }
+}
+
+pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
+    let mut svc = api.codes().await?;
+    match cmd {
+        Cmd::List { kind } => {
+            let codes = svc
+                .list_codes(ListCodesRequest {
+                    list: kind.to_proto(),
+                })
+                .await?
+                .into_inner()
+                .codes;
+            out.list(&codes, "", record, |codes| {
+                let mut t = Table::new(&["CODE", "LABEL"]);
+                for c in codes {
+                    t.row(vec![c.code.clone(), c.label.clone()]);
+                }
+                t
+            })
+        }
+        Cmd::Put { kind, code, label } => {
+            let code = svc
+                .put_code(PutCodeRequest {
+                    code: Some(Code {
+                        list: kind.to_proto(),
+                        code,
+                        label,
+                    }),
+                })
+                .await?
+                .into_inner();
+            out.record(&record(&code))
+        }
+        Cmd::Delete { kind, code } => {
+            svc.delete_code(DeleteCodeRequest {
+                list: kind.to_proto(),
+                code: code.clone(),
+            })
+            .await?;
+            out.deleted("code", &code)
+        }
+    }
+}
+
+/// The code as JSON / `show` lines; `list` uses the CLI names (group, status, …).
+fn record(c: &Code) -> Record {
+    Record::new()
+        .name("list", enum_name::<KindArg>(c.list))
+        .str("code", &c.code)
+        .str("label", &c.label)
+}

@@ -1,0 +1,279 @@
+//! `ispctl nas …`: the devices allowed to talk RADIUS to ispd.
+//!
+//! The shared secret goes to the server and nowhere else: it is never printed, and the server
+//! only ever says whether one is set. Because a secret on the command line ends up in shell
+//! history and process listings, `--secret-file` and `ISPD_NAS_SECRET` are offered too.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand, ValueEnum};
+use ispd_admin_proto::v1::{
+    CreateNasRequest, DeleteNasRequest, GetNasRequest, ListNasRequest, Nas, NasVendor,
+    UpdateNasRequest,
+};
+
+use crate::args::{ProtoEnum, assign, enum_name};
+use crate::connect::Api;
+use crate::output::{Out, Record, Table, yes_no};
+use crate::paging::{self, PageArgs};
+
+const SECRET_ENV: &str = "ISPD_NAS_SECRET";
+
+#[derive(Subcommand, Debug)]
+pub enum Cmd {
+    /// Register a NAS. The secret comes from --secret, --secret-file or ISPD_NAS_SECRET.
+    Add(Box<AddArgs>),
+    /// Print one NAS (without its secret).
+    Show {
+        /// NAS name.
+        name: String,
+    },
+    /// List NAS devices, including those declared in the config file.
+    List {
+        #[command(flatten)]
+        page: PageArgs,
+    },
+    /// Change the given fields of a NAS; the secret is kept unless a new one is given.
+    Edit(Box<EditArgs>),
+    /// Delete a NAS (only those added through the API; config entries live in the config).
+    Delete {
+        /// NAS name.
+        name: String,
+    },
+}
+
+/// Decides which rate-limit attributes RADIUS replies carry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum VendorArg {
+    Generic,
+    Mikrotik,
+    Cisco,
+    Juniper,
+    #[value(alias = "accel_ppp")]
+    AccelPpp,
+}
+
+impl ProtoEnum for VendorArg {
+    fn to_proto(self) -> i32 {
+        (match self {
+            Self::Generic => NasVendor::Generic,
+            Self::Mikrotik => NasVendor::Mikrotik,
+            Self::Cisco => NasVendor::Cisco,
+            Self::Juniper => NasVendor::Juniper,
+            Self::AccelPpp => NasVendor::AccelPpp,
+        }) as i32
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct AddArgs {
+    /// Unique NAS name.
+    #[arg(long)]
+    name: String,
+    /// Source IP address of its RADIUS requests.
+    #[arg(long, value_name = "IP")]
+    address: String,
+    /// Shared secret, at least 8 characters (visible in process listings: prefer
+    /// --secret-file or ISPD_NAS_SECRET).
+    #[arg(long, conflicts_with = "secret_file")]
+    secret: Option<String>,
+    /// Read the shared secret from this file (trailing newline ignored).
+    #[arg(long, value_name = "PATH")]
+    secret_file: Option<PathBuf>,
+    #[command(flatten)]
+    fields: Fields,
+}
+
+#[derive(Args, Debug)]
+pub struct EditArgs {
+    /// Name of the NAS to change.
+    name: String,
+    /// Rename the NAS.
+    #[arg(long, value_name = "NAME")]
+    new_name: Option<String>,
+    /// Source IP address of its RADIUS requests.
+    #[arg(long, value_name = "IP")]
+    address: Option<String>,
+    /// Set a new shared secret (ISPD_NAS_SECRET is not read here, so that a variable left
+    /// over in the environment cannot change a secret by accident).
+    #[arg(long, conflicts_with = "secret_file")]
+    secret: Option<String>,
+    /// Read the new shared secret from this file.
+    #[arg(long, value_name = "PATH")]
+    secret_file: Option<PathBuf>,
+    #[command(flatten)]
+    fields: Fields,
+}
+
+/// Optional fields shared by `add` and `edit`.
+#[derive(Args, Debug)]
+struct Fields {
+    /// Vendor, which decides the rate-limit attributes [server default: generic].
+    #[arg(long)]
+    vendor: Option<VendorArg>,
+    /// Port for CoA / Disconnect requests [server default: 3799].
+    #[arg(long, value_name = "PORT")]
+    coa_port: Option<u16>,
+    /// Accept Access-Requests without a Message-Authenticator (weakens the BlastRADIUS
+    /// protection; only for devices that cannot send one).
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    no_require_message_authenticator: Option<bool>,
+    /// Free-text note.
+    #[arg(long)]
+    note: Option<String>,
+}
+
+fn apply(n: &mut Nas, f: &Fields) {
+    if let Some(v) = f.vendor {
+        n.vendor = v.to_proto();
+    }
+    if let Some(port) = f.coa_port {
+        n.coa_port = u32::from(port);
+    }
+    if let Some(b) = f.no_require_message_authenticator {
+        n.require_message_authenticator = Some(!b);
+    }
+    assign(&mut n.note, &f.note);
+}
+
+/// Reads a secret file; only line endings are stripped, as spaces may belong to the secret.
+fn read_secret(path: &Path) -> Result<String> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read secret file {}", path.display()))?;
+    Ok(text.trim_end_matches(['\n', '\r']).to_owned())
+}
+
+pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
+    match cmd {
+        Cmd::Add(a) => {
+            let secret = match (a.secret, &a.secret_file) {
+                (Some(s), _) => s,
+                (None, Some(path)) => read_secret(path)?,
+                (None, None) => match std::env::var(SECRET_ENV) {
+                    Ok(s) if !s.is_empty() => s,
+                    _ => bail!(
+                        "a shared secret is required: pass --secret-file, --secret or set {SECRET_ENV}"
+                    ),
+                },
+            };
+            let mut nas = Nas {
+                name: a.name,
+                address: a.address,
+                ..Nas::default()
+            };
+            apply(&mut nas, &a.fields);
+            let nas = api
+                .nas()
+                .await?
+                .create_nas(CreateNasRequest {
+                    nas: Some(nas),
+                    secret,
+                })
+                .await?
+                .into_inner();
+            out.record(&record(&nas))
+        }
+        Cmd::Show { name } => {
+            let nas = api
+                .nas()
+                .await?
+                .get_nas(GetNasRequest { name })
+                .await?
+                .into_inner();
+            out.record(&record(&nas))
+        }
+        Cmd::List { page } => {
+            let mut svc = api.nas().await?;
+            let page = paging::collect(&page, async |page| {
+                let resp = svc
+                    .list_nas(ListNasRequest { page: Some(page) })
+                    .await?
+                    .into_inner();
+                Ok((resp.nas, resp.next_page_token))
+            })
+            .await?;
+            out.list(&page.items, &page.next_page_token, record, table)
+        }
+        Cmd::Edit(e) => {
+            let new_secret = match (e.secret, &e.secret_file) {
+                (Some(s), _) => s,
+                (None, Some(path)) => read_secret(path)?,
+                (None, None) => String::new(),
+            };
+            let mut svc = api.nas().await?;
+            let read = svc
+                .get_nas(GetNasRequest {
+                    name: e.name.clone(),
+                })
+                .await?
+                .into_inner();
+            let mut nas = read.clone();
+            assign(&mut nas.name, &e.new_name);
+            assign(&mut nas.address, &e.address);
+            apply(&mut nas, &e.fields);
+            if nas == read && new_secret.is_empty() {
+                bail!(
+                    "nothing to change: give at least one field flag (see `ispctl nas edit --help`)"
+                );
+            }
+            let nas = svc
+                .update_nas(UpdateNasRequest {
+                    nas: Some(nas),
+                    new_secret,
+                })
+                .await?
+                .into_inner();
+            out.record(&record(&nas))
+        }
+        Cmd::Delete { name } => {
+            api.nas()
+                .await?
+                .delete_nas(DeleteNasRequest { name: name.clone() })
+                .await?;
+            out.deleted("nas", &name)
+        }
+    }
+}
+
+/// The NAS as JSON / `show` lines. `require_message_authenticator` is null when unset (the
+/// server then requires it).
+pub fn record(n: &Nas) -> Record {
+    Record::new()
+        .num("id", n.id)
+        .str("name", &n.name)
+        .str("address", &n.address)
+        .name("vendor", enum_name::<VendorArg>(n.vendor))
+        .num("coa_port", n.coa_port)
+        .opt(
+            "require_message_authenticator",
+            n.require_message_authenticator,
+        )
+        .flag("secret_set", n.secret_set)
+        .str("source", &n.source)
+        .str("note", &n.note)
+        .num("version", n.version)
+}
+
+fn table(list: &[Nas]) -> Table {
+    let mut t = Table::new(&[
+        "NAME", "ADDRESS", "VENDOR", "COA_PORT", "MSG_AUTH", "SECRET", "SOURCE",
+    ]);
+    for n in list {
+        let coa_port = if n.coa_port == 0 {
+            "3799".to_owned()
+        } else {
+            n.coa_port.to_string()
+        };
+        t.row(vec![
+            n.name.clone(),
+            n.address.clone(),
+            enum_name::<VendorArg>(n.vendor),
+            coa_port,
+            yes_no(n.require_message_authenticator.unwrap_or(true)).to_owned(),
+            (if n.secret_set { "set" } else { "missing" }).to_owned(),
+            n.source.clone(),
+        ]);
+    }
+    t
+}

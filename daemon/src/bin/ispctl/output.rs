@@ -1,0 +1,369 @@
+//! Human and machine output.
+//!
+//! Each resource turns its protobuf message into a [`Record`]: an ordered list of fields in
+//! proto order. The same record gives both the `--json` object (every field present, so
+//! scripts never need to guess) and the `key: value` lines of `show` (only fields that say
+//! something), so the two views cannot drift apart. Lists are aligned-column [`Table`]s.
+
+use std::io::{ErrorKind, Write};
+
+use anyhow::Result;
+use serde_json::{Map, Value, json};
+
+/// How to print: chosen once by the global `--json` flag.
+#[derive(Clone, Copy, Debug)]
+pub struct Out {
+    pub json: bool,
+}
+
+impl Out {
+    /// One record (`show`, `add`, `edit`).
+    pub fn record(self, record: &Record) -> Result<()> {
+        if self.json {
+            emit_json(&record.to_json())
+        } else {
+            let mut lines = Vec::new();
+            record.kv_lines("", &mut lines);
+            let text: String = lines.iter().map(|(k, v)| format!("{k}: {v}\n")).collect();
+            emit(&text)
+        }
+    }
+
+    /// A listing: `{"items": [...], "next_page_token": ...}` (the token is null on the last
+    /// page) or a table followed by [`more_hint`].
+    pub fn list<T>(
+        self,
+        items: &[T],
+        next_page_token: &str,
+        record: impl Fn(&T) -> Record,
+        table: impl FnOnce(&[T]) -> Table,
+    ) -> Result<()> {
+        if self.json {
+            let items: Vec<Value> = items.iter().map(|i| record(i).to_json()).collect();
+            let next = if next_page_token.is_empty() {
+                Value::Null
+            } else {
+                Value::from(next_page_token)
+            };
+            emit_json(&json!({ "items": items, "next_page_token": next }))
+        } else {
+            emit(&table(items).render())?;
+            more_hint(next_page_token);
+            Ok(())
+        }
+    }
+
+    /// Confirmation of a delete.
+    pub fn deleted(self, kind: &str, key: &str) -> Result<()> {
+        if self.json {
+            emit_json(&json!({ "deleted": true, "kind": kind, "key": key }))
+        } else {
+            emit(&format!("deleted {kind} {key}\n"))
+        }
+    }
+
+    /// A line of human output that has no JSON counterpart of its own.
+    pub fn line(self, text: &str) -> Result<()> {
+        emit(&format!("{text}\n"))
+    }
+
+    /// A single answer that is not a record (next free number, a new password).
+    pub fn value(self, human: &str, json: Value) -> Result<()> {
+        if self.json {
+            emit_json(&json)
+        } else {
+            emit(&format!("{human}\n"))
+        }
+    }
+}
+
+/// Tells a human reader (on stderr, so a piped table stays clean) that a listing stopped at a
+/// page boundary and how to go on.
+pub fn more_hint(next_page_token: &str) {
+    if !next_page_token.is_empty() {
+        eprintln!("(more results: add --all, or --page-token {next_page_token})");
+    }
+}
+
+/// Non-fatal findings from the server, always on stderr so they are seen even with `--json`.
+pub fn warn_all(warnings: &[String]) {
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
+}
+
+fn emit_json(value: &Value) -> Result<()> {
+    let mut text = serde_json::to_string_pretty(value)?;
+    text.push('\n');
+    emit(&text)
+}
+
+/// Writes to stdout; a closed pipe (`ispctl client list | head`) is not an error.
+fn emit(text: &str) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(e) if e.kind() != ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
+/// One field of a [`Record`].
+enum Field {
+    /// Shown by `show` only when it says something: not "", 0, false, [] or null.
+    Plain(Value),
+    /// Shown whenever set, even as 0 or false (enums, optional numbers and flags, where an
+    /// explicit "no" differs from "default").
+    Always(Value),
+    Nested(Record),
+    Records(Vec<Record>),
+}
+
+/// An ordered set of named fields: see the module documentation.
+#[derive(Default)]
+pub struct Record(Vec<(&'static str, Field)>);
+
+impl Record {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn push(mut self, key: &'static str, field: Field) -> Self {
+        self.0.push((key, field));
+        self
+    }
+
+    pub fn str(self, key: &'static str, value: &str) -> Self {
+        self.push(key, Field::Plain(Value::from(value)))
+    }
+
+    pub fn num(self, key: &'static str, value: impl Into<Value>) -> Self {
+        self.push(key, Field::Plain(value.into()))
+    }
+
+    pub fn flag(self, key: &'static str, value: bool) -> Self {
+        self.push(key, Field::Plain(Value::from(value)))
+    }
+
+    /// An optional scalar: `null` when unset, shown even when 0/false when set.
+    pub fn opt<T: Into<Value>>(self, key: &'static str, value: Option<T>) -> Self {
+        self.push(key, Field::Always(value.map_or(Value::Null, Into::into)))
+    }
+
+    /// An enum value, already turned into its CLI name.
+    pub fn name(self, key: &'static str, value: String) -> Self {
+        self.push(key, Field::Always(Value::from(value)))
+    }
+
+    pub fn strs(self, key: &'static str, values: &[String]) -> Self {
+        self.push(key, Field::Plain(Value::from(values.to_vec())))
+    }
+
+    /// Arbitrary JSON (audit snapshots).
+    pub fn raw(self, key: &'static str, value: Value) -> Self {
+        self.push(key, Field::Plain(value))
+    }
+
+    pub fn nested(self, key: &'static str, value: Record) -> Self {
+        self.push(key, Field::Nested(value))
+    }
+
+    /// An optional sub-message: `null` when absent.
+    pub fn opt_nested(self, key: &'static str, value: Option<Record>) -> Self {
+        match value {
+            Some(r) => self.push(key, Field::Nested(r)),
+            None => self.push(key, Field::Plain(Value::Null)),
+        }
+    }
+
+    pub fn records(self, key: &'static str, values: Vec<Record>) -> Self {
+        self.push(key, Field::Records(values))
+    }
+
+    pub fn to_json(&self) -> Value {
+        let map: Map<String, Value> = self
+            .0
+            .iter()
+            .map(|(k, f)| {
+                let v = match f {
+                    Field::Plain(v) | Field::Always(v) => v.clone(),
+                    Field::Nested(r) => r.to_json(),
+                    Field::Records(rs) => Value::Array(rs.iter().map(Record::to_json).collect()),
+                };
+                ((*k).to_owned(), v)
+            })
+            .collect();
+        Value::Object(map)
+    }
+
+    /// `key: value` pairs for `show`; nested records use dotted keys (`address.city`), each
+    /// element of a list of records becomes one `key: a=…, b=…` line.
+    fn kv_lines(&self, prefix: &str, out: &mut Vec<(String, String)>) {
+        for (key, field) in &self.0 {
+            let key = format!("{prefix}{key}");
+            match field {
+                Field::Plain(v) => plain_lines(&key, v, out),
+                Field::Always(Value::Null) => {}
+                Field::Always(Value::Bool(b)) => out.push((key, yes_no(*b).to_owned())),
+                Field::Always(v) => out.push((key, scalar_text(v))),
+                Field::Nested(r) => r.kv_lines(&format!("{key}."), out),
+                Field::Records(rs) => {
+                    for r in rs {
+                        let mut inner = Vec::new();
+                        r.kv_lines("", &mut inner);
+                        if !inner.is_empty() {
+                            let joined: Vec<String> =
+                                inner.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                            out.push((key.clone(), joined.join(", ")));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn plain_lines(key: &str, value: &Value, out: &mut Vec<(String, String)>) {
+    match value {
+        Value::Null | Value::Bool(false) => {}
+        Value::String(s) if s.is_empty() => {}
+        Value::Number(n) if n.as_u64() == Some(0) || n.as_i64() == Some(0) => {}
+        Value::Array(items) if items.is_empty() => {}
+        Value::Array(items) if items.iter().all(Value::is_string) => {
+            let texts: Vec<String> = items.iter().map(scalar_text).collect();
+            out.push((key.to_owned(), texts.join(", ")));
+        }
+        Value::Object(map) => {
+            for (k, v) in map {
+                plain_lines(&format!("{key}.{k}"), v, out);
+            }
+        }
+        Value::Bool(true) => out.push((key.to_owned(), "yes".to_owned())),
+        other => out.push((key.to_owned(), scalar_text(other))),
+    }
+}
+
+fn scalar_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// How tables and `show` print a boolean.
+pub fn yes_no(b: bool) -> &'static str {
+    if b { "yes" } else { "no" }
+}
+
+/// A plain aligned-column table: header row, two spaces between columns, no borders, so it
+/// survives `grep`, `sort` and narrow terminals alike.
+pub struct Table {
+    head: Vec<&'static str>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    pub fn new(head: &[&'static str]) -> Self {
+        Self {
+            head: head.to_vec(),
+            rows: Vec::new(),
+        }
+    }
+
+    pub fn row(&mut self, cells: Vec<String>) {
+        self.rows.push(cells);
+    }
+
+    pub fn render(&self) -> String {
+        // Embedded newlines or tabs (a note, say) would break the columns.
+        let clean = |s: &str| s.replace(['\n', '\r', '\t'], " ");
+        let head: Vec<String> = self.head.iter().map(|h| (*h).to_owned()).collect();
+        let rows: Vec<Vec<String>> = std::iter::once(head)
+            .chain(
+                self.rows
+                    .iter()
+                    .map(|r| r.iter().map(|c| clean(c)).collect()),
+            )
+            .collect();
+        let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+        let widths: Vec<usize> = (0..columns)
+            .map(|i| {
+                rows.iter()
+                    .filter_map(|r| r.get(i))
+                    .map(|c| c.chars().count())
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        let mut text = String::new();
+        for row in &rows {
+            let mut line = String::new();
+            for (i, cell) in row.iter().enumerate() {
+                line.push_str(cell);
+                if i + 1 < row.len() {
+                    let pad = widths[i] - cell.chars().count() + 2;
+                    line.extend(std::iter::repeat_n(' ', pad));
+                }
+            }
+            text.push_str(line.trim_end());
+            text.push('\n');
+        }
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_aligns_by_characters() {
+        let mut t = Table::new(&["NUMBER", "NAME", "CITY"]);
+        t.row(vec!["1".into(), "Žofie Nováková".into(), "Brno".into()]);
+        t.row(vec!["1002".into(), "ACME".into(), String::new()]);
+        assert_eq!(
+            t.render(),
+            "NUMBER  NAME            CITY\n\
+             1       Žofie Nováková  Brno\n\
+             1002    ACME\n"
+        );
+    }
+
+    #[test]
+    fn record_json_has_every_field_and_show_only_meaningful_ones() {
+        let r = Record::new()
+            .num("id", 7)
+            .str("name", "x")
+            .str("empty", "")
+            .flag("off", false)
+            .opt::<u32>("due_days", None)
+            .opt("send", Some(false))
+            .nested("address", Record::new().str("city", "Praha"))
+            .opt_nested("installation_address", None)
+            .records(
+                "accounts",
+                vec![Record::new().str("number", "1/0800").str("bic", "")],
+            );
+        let v = r.to_json();
+        assert_eq!(v["empty"], "");
+        assert_eq!(v["off"], false);
+        assert!(v["due_days"].is_null());
+        assert!(v["installation_address"].is_null());
+        assert_eq!(v["address"]["city"], "Praha");
+        let mut lines = Vec::new();
+        r.kv_lines("", &mut lines);
+        let text: Vec<String> = lines.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+        assert_eq!(
+            text,
+            [
+                "id: 7",
+                "name: x",
+                "send: no",
+                "address.city: Praha",
+                "accounts: number=1/0800"
+            ]
+        );
+    }
+}

@@ -1,0 +1,316 @@
+//! `ispctl subscription …`: a client's service on a tariff.
+//!
+//! The state is output only (the server derives it from the activation date and later from
+//! billing), so there is no flag to set it; `history` shows how it got where it is.
+
+use anyhow::{Result, bail};
+use clap::{Args, Subcommand, ValueEnum};
+use ispd_admin_proto::v1::{
+    CreateSubscriptionRequest, DeleteSubscriptionRequest, GetSubscriptionRequest,
+    ListSubscriptionsRequest, Period, Subscription, SubscriptionHistoryEntry,
+    SubscriptionHistoryRequest, SubscriptionState, UpdateSubscriptionRequest,
+};
+
+use crate::args::{self, PeriodArg, ProtoEnum, assign, enum_name};
+use crate::connect::Api;
+use crate::output::{Out, Record, Table};
+use crate::paging::{self, PageArgs};
+
+#[derive(Subcommand, Debug)]
+pub enum Cmd {
+    /// Subscribe a client to a tariff.
+    Add(Box<AddArgs>),
+    /// Print one subscription.
+    Show {
+        /// Subscription ID.
+        id: i64,
+    },
+    /// List subscriptions, optionally filtered.
+    List {
+        /// Only this client's subscriptions (client number).
+        #[arg(long, value_name = "NUMBER")]
+        client: Option<String>,
+        /// Only subscriptions on this tariff.
+        #[arg(long, value_name = "NAME")]
+        tariff: Option<String>,
+        /// Only subscriptions in this state.
+        #[arg(long)]
+        state: Option<StateArg>,
+        #[command(flatten)]
+        page: PageArgs,
+    },
+    /// Change the given fields of a subscription and leave the rest untouched.
+    Edit(Box<EditArgs>),
+    /// Delete a subscription and its history completely (refused while logins belong to it).
+    Delete {
+        /// Subscription ID.
+        id: i64,
+    },
+    /// Show the state changes of a subscription.
+    History {
+        /// Subscription ID.
+        id: i64,
+    },
+}
+
+/// Lifecycle state of a subscription.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum StateArg {
+    #[value(alias = "not_yet_active")]
+    NotYetActive,
+    Active,
+    Paused,
+    Blocked,
+    Ended,
+}
+
+impl ProtoEnum for StateArg {
+    fn to_proto(self) -> i32 {
+        (match self {
+            Self::NotYetActive => SubscriptionState::NotYetActive,
+            Self::Active => SubscriptionState::Active,
+            Self::Paused => SubscriptionState::Paused,
+            Self::Blocked => SubscriptionState::Blocked,
+            Self::Ended => SubscriptionState::Ended,
+        }) as i32
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct AddArgs {
+    /// Client number.
+    #[arg(long, value_name = "NUMBER")]
+    client: String,
+    /// Tariff name.
+    #[arg(long, value_name = "NAME")]
+    tariff: String,
+    /// Date the service starts working, YYYY-MM-DD.
+    #[arg(long, value_parser = args::date, value_name = "DATE")]
+    activation: String,
+    #[command(flatten)]
+    fields: Fields,
+}
+
+#[derive(Args, Debug)]
+pub struct EditArgs {
+    /// Subscription ID.
+    id: i64,
+    /// Move the subscription to another client (client number).
+    #[arg(long, value_name = "NUMBER")]
+    client: Option<String>,
+    /// Change the tariff.
+    #[arg(long, value_name = "NAME")]
+    tariff: Option<String>,
+    /// Activation date, YYYY-MM-DD.
+    #[arg(long, value_parser = args::date, value_name = "DATE")]
+    activation: Option<String>,
+    #[command(flatten)]
+    fields: Fields,
+    /// Go back to the tariff's billing period.
+    #[arg(long)]
+    clear_period: bool,
+}
+
+/// Optional fields shared by `add` and `edit`; an empty value ("") clears a field.
+#[derive(Args, Debug)]
+struct Fields {
+    /// First charged day, YYYY-MM-DD [default: the activation date].
+    #[arg(long, value_parser = args::date, value_name = "DATE")]
+    billing_from: Option<String>,
+    /// Price overriding the tariff's ("" = the tariff's price).
+    #[arg(long, value_parser = args::money, value_name = "AMOUNT")]
+    price: Option<String>,
+    /// Billing period [default: the tariff's].
+    #[arg(long)]
+    period: Option<PeriodArg>,
+    /// End of the minimum commitment, YYYY-MM-DD.
+    #[arg(long, value_parser = args::date, value_name = "DATE")]
+    commitment_until: Option<String>,
+    /// Variable symbol for payments meant for this service.
+    #[arg(long, value_name = "VS")]
+    vs: Option<String>,
+    /// Free-text note.
+    #[arg(long)]
+    note: Option<String>,
+}
+
+fn apply(s: &mut Subscription, f: &Fields) {
+    assign(&mut s.billing_from, &f.billing_from);
+    assign(&mut s.price_override, &f.price);
+    if let Some(p) = f.period {
+        s.period = p.to_proto();
+    }
+    assign(&mut s.commitment_until, &f.commitment_until);
+    assign(&mut s.variable_symbol, &f.vs);
+    assign(&mut s.note, &f.note);
+}
+
+pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
+    match cmd {
+        Cmd::Add(a) => {
+            let mut sub = Subscription {
+                client_number: a.client,
+                tariff: a.tariff,
+                activation_date: a.activation,
+                ..Subscription::default()
+            };
+            apply(&mut sub, &a.fields);
+            let sub = api
+                .subscriptions()
+                .await?
+                .create_subscription(CreateSubscriptionRequest {
+                    subscription: Some(sub),
+                })
+                .await?
+                .into_inner();
+            out.record(&record(&sub))
+        }
+        Cmd::Show { id } => {
+            let sub = api
+                .subscriptions()
+                .await?
+                .get_subscription(GetSubscriptionRequest { id })
+                .await?
+                .into_inner();
+            out.record(&record(&sub))
+        }
+        Cmd::List {
+            client,
+            tariff,
+            state,
+            page,
+        } => {
+            let mut svc = api.subscriptions().await?;
+            let page = paging::collect(&page, async |page| {
+                let resp = svc
+                    .list_subscriptions(ListSubscriptionsRequest {
+                        page: Some(page),
+                        client_number: client.clone().unwrap_or_default(),
+                        tariff: tariff.clone().unwrap_or_default(),
+                        state: state.map_or(0, StateArg::to_proto),
+                    })
+                    .await?
+                    .into_inner();
+                Ok((resp.subscriptions, resp.next_page_token))
+            })
+            .await?;
+            out.list(&page.items, &page.next_page_token, record, table)
+        }
+        Cmd::Edit(e) => {
+            let mut svc = api.subscriptions().await?;
+            let read = svc
+                .get_subscription(GetSubscriptionRequest { id: e.id })
+                .await?
+                .into_inner();
+            let mut sub = read.clone();
+            assign(&mut sub.client_number, &e.client);
+            assign(&mut sub.tariff, &e.tariff);
+            assign(&mut sub.activation_date, &e.activation);
+            if e.clear_period {
+                sub.period = Period::Unspecified as i32;
+            }
+            apply(&mut sub, &e.fields);
+            if sub == read {
+                bail!(
+                    "nothing to change: give at least one field flag (see `ispctl subscription edit --help`)"
+                );
+            }
+            let sub = svc
+                .update_subscription(UpdateSubscriptionRequest {
+                    subscription: Some(sub),
+                })
+                .await?
+                .into_inner();
+            out.record(&record(&sub))
+        }
+        Cmd::Delete { id } => {
+            api.subscriptions()
+                .await?
+                .delete_subscription(DeleteSubscriptionRequest { id })
+                .await?;
+            out.deleted("subscription", &id.to_string())
+        }
+        Cmd::History { id } => {
+            let entries = api
+                .subscriptions()
+                .await?
+                .subscription_history(SubscriptionHistoryRequest { id })
+                .await?
+                .into_inner()
+                .entries;
+            out.list(&entries, "", history_record, history_table)
+        }
+    }
+}
+
+/// The subscription as JSON / `show` lines. `price_override` is "" when the tariff's price
+/// applies and `period` is "unspecified" when the tariff's period does.
+pub fn record(s: &Subscription) -> Record {
+    Record::new()
+        .num("id", s.id)
+        .str("client_number", &s.client_number)
+        .str("tariff", &s.tariff)
+        .str("activation_date", &s.activation_date)
+        .str("billing_from", &s.billing_from)
+        .str("price_override", &s.price_override)
+        .name("period", enum_name::<PeriodArg>(s.period))
+        .str("commitment_until", &s.commitment_until)
+        .str("variable_symbol", &s.variable_symbol)
+        .str("note", &s.note)
+        .name("state", enum_name::<StateArg>(s.state))
+        .num("version", s.version)
+}
+
+fn table(subs: &[Subscription]) -> Table {
+    let mut t = Table::new(&[
+        "ID",
+        "CLIENT",
+        "TARIFF",
+        "STATE",
+        "ACTIVATION",
+        "PRICE",
+        "PERIOD",
+        "VS",
+    ]);
+    for s in subs {
+        let period = if s.period == Period::Unspecified as i32 {
+            String::new()
+        } else {
+            enum_name::<PeriodArg>(s.period)
+        };
+        t.row(vec![
+            s.id.to_string(),
+            s.client_number.clone(),
+            s.tariff.clone(),
+            enum_name::<StateArg>(s.state),
+            s.activation_date.clone(),
+            s.price_override.clone(),
+            period,
+            s.variable_symbol.clone(),
+        ]);
+    }
+    t
+}
+
+fn history_record(h: &SubscriptionHistoryEntry) -> Record {
+    Record::new()
+        .str("at", &h.at)
+        .name("from_state", enum_name::<StateArg>(h.from_state))
+        .name("to_state", enum_name::<StateArg>(h.to_state))
+        .str("actor", &h.actor)
+        .str("note", &h.note)
+}
+
+fn history_table(entries: &[SubscriptionHistoryEntry]) -> Table {
+    let mut t = Table::new(&["AT", "FROM", "TO", "ACTOR", "NOTE"]);
+    for h in entries {
+        t.row(vec![
+            h.at.clone(),
+            enum_name::<StateArg>(h.from_state),
+            enum_name::<StateArg>(h.to_state),
+            h.actor.clone(),
+            h.note.clone(),
+        ]);
+    }
+    t
+}

@@ -1,0 +1,285 @@
+//! `ispctl tariff …`: what subscriptions are sold as, and the speed RADIUS gives their logins.
+//!
+//! Rates are kbit/s on the wire; on the command line they also take k/M/G suffixes because
+//! that is how operators think of them ("20M"), and tables print them the same way.
+
+use anyhow::{Result, bail};
+use clap::{Args, Subcommand};
+use ispd_admin_proto::v1::{
+    Burst, CreateTariffRequest, DeleteTariffRequest, GetTariffRequest, ListTariffsRequest, Tariff,
+    UpdateTariffRequest,
+};
+
+use crate::args::{self, PeriodArg, ProtoEnum, assign, enum_name, rate_text};
+use crate::connect::Api;
+use crate::output::{Out, Record, Table, yes_no};
+use crate::paging::{self, PageArgs};
+
+#[derive(Subcommand, Debug)]
+pub enum Cmd {
+    /// Create a tariff.
+    Add(Box<AddArgs>),
+    /// Print one tariff.
+    Show {
+        /// Tariff name.
+        name: String,
+    },
+    /// List tariffs.
+    List {
+        #[command(flatten)]
+        page: PageArgs,
+    },
+    /// Change the given fields of a tariff and leave the rest untouched.
+    Edit(Box<EditArgs>),
+    /// Delete a tariff (refused while a subscription uses it).
+    Delete {
+        /// Tariff name.
+        name: String,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct AddArgs {
+    /// Unique tariff name.
+    #[arg(long)]
+    name: String,
+    /// Download rate (subscriber's view): kbit/s, or with a suffix: 512k, 20M, 1G.
+    #[arg(long, value_parser = args::rate, value_name = "RATE")]
+    down: u64,
+    /// Upload rate: kbit/s, or with a suffix: 512k, 20M, 1G.
+    #[arg(long, value_parser = args::rate, value_name = "RATE")]
+    up: u64,
+    /// Price per period, e.g. 499.00.
+    #[arg(long, value_parser = args::money, value_name = "AMOUNT")]
+    price: String,
+    #[command(flatten)]
+    fields: Fields,
+}
+
+#[derive(Args, Debug)]
+pub struct EditArgs {
+    /// Name of the tariff to change.
+    name: String,
+    /// Rename the tariff.
+    #[arg(long, value_name = "NAME")]
+    new_name: Option<String>,
+    /// Download rate: kbit/s, or with a suffix: 512k, 20M, 1G.
+    #[arg(long, value_parser = args::rate, value_name = "RATE")]
+    down: Option<u64>,
+    /// Upload rate: kbit/s, or with a suffix: 512k, 20M, 1G.
+    #[arg(long, value_parser = args::rate, value_name = "RATE")]
+    up: Option<u64>,
+    /// Price per period.
+    #[arg(long, value_parser = args::money, value_name = "AMOUNT")]
+    price: Option<String>,
+    #[command(flatten)]
+    fields: Fields,
+    /// Remove the burst settings.
+    #[arg(long)]
+    no_burst: bool,
+}
+
+/// Optional fields shared by `add` and `edit`.
+#[derive(Args, Debug)]
+struct Fields {
+    /// VAT rate in percent, e.g. 21.
+    #[arg(long, value_parser = args::decimal, value_name = "PERCENT")]
+    vat_rate: Option<String>,
+    /// The price already includes VAT.
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    price_includes_vat: Option<bool>,
+    /// Billing period [server default: monthly].
+    #[arg(long)]
+    period: Option<PeriodArg>,
+    /// Burst download rate (MikroTik burst): allowed while the average stays under the
+    /// threshold.
+    #[arg(long, value_parser = args::rate, value_name = "RATE", help_heading = "Burst")]
+    burst_down: Option<u64>,
+    /// Burst upload rate.
+    #[arg(long, value_parser = args::rate, value_name = "RATE", help_heading = "Burst")]
+    burst_up: Option<u64>,
+    /// Average download rate below which bursting is allowed.
+    #[arg(long, value_parser = args::rate, value_name = "RATE", help_heading = "Burst")]
+    burst_threshold_down: Option<u64>,
+    /// Average upload rate below which bursting is allowed.
+    #[arg(long, value_parser = args::rate, value_name = "RATE", help_heading = "Burst")]
+    burst_threshold_up: Option<u64>,
+    /// Averaging window of the burst, in seconds.
+    #[arg(long, value_name = "SECONDS", help_heading = "Burst")]
+    burst_time: Option<u32>,
+    /// RADIUS Framed-Pool for logins without a static address [default: the NAS default].
+    #[arg(long, value_name = "POOL")]
+    framed_pool: Option<String>,
+    /// Free-text note.
+    #[arg(long)]
+    note: Option<String>,
+}
+
+fn apply(t: &mut Tariff, f: &Fields) {
+    assign(&mut t.vat_rate, &f.vat_rate);
+    if let Some(b) = f.price_includes_vat {
+        t.price_includes_vat = b;
+    }
+    if let Some(p) = f.period {
+        t.period = p.to_proto();
+    }
+    let burst_flags = [
+        f.burst_down,
+        f.burst_up,
+        f.burst_threshold_down,
+        f.burst_threshold_up,
+    ];
+    if burst_flags.iter().any(Option::is_some) || f.burst_time.is_some() {
+        let b: &mut Burst = t.burst.get_or_insert_default();
+        b.download_kbps = f.burst_down.unwrap_or(b.download_kbps);
+        b.upload_kbps = f.burst_up.unwrap_or(b.upload_kbps);
+        b.threshold_download_kbps = f.burst_threshold_down.unwrap_or(b.threshold_download_kbps);
+        b.threshold_upload_kbps = f.burst_threshold_up.unwrap_or(b.threshold_upload_kbps);
+        b.time_seconds = f.burst_time.unwrap_or(b.time_seconds);
+    }
+    assign(&mut t.framed_pool, &f.framed_pool);
+    assign(&mut t.note, &f.note);
+}
+
+pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
+    match cmd {
+        Cmd::Add(a) => {
+            let mut tariff = Tariff {
+                name: a.name,
+                download_kbps: a.down,
+                upload_kbps: a.up,
+                price: a.price,
+                ..Tariff::default()
+            };
+            apply(&mut tariff, &a.fields);
+            let tariff = api
+                .tariffs()
+                .await?
+                .create_tariff(CreateTariffRequest {
+                    tariff: Some(tariff),
+                })
+                .await?
+                .into_inner();
+            out.record(&record(&tariff))
+        }
+        Cmd::Show { name } => {
+            let tariff = api
+                .tariffs()
+                .await?
+                .get_tariff(GetTariffRequest { name })
+                .await?
+                .into_inner();
+            out.record(&record(&tariff))
+        }
+        Cmd::List { page } => {
+            let mut svc = api.tariffs().await?;
+            let page = paging::collect(&page, async |page| {
+                let resp = svc
+                    .list_tariffs(ListTariffsRequest { page: Some(page) })
+                    .await?
+                    .into_inner();
+                Ok((resp.tariffs, resp.next_page_token))
+            })
+            .await?;
+            out.list(&page.items, &page.next_page_token, record, table)
+        }
+        Cmd::Edit(e) => {
+            let mut svc = api.tariffs().await?;
+            let read = svc
+                .get_tariff(GetTariffRequest {
+                    name: e.name.clone(),
+                })
+                .await?
+                .into_inner();
+            let mut tariff = read.clone();
+            assign(&mut tariff.name, &e.new_name);
+            tariff.download_kbps = e.down.unwrap_or(tariff.download_kbps);
+            tariff.upload_kbps = e.up.unwrap_or(tariff.upload_kbps);
+            assign(&mut tariff.price, &e.price);
+            if e.no_burst {
+                tariff.burst = None;
+            }
+            apply(&mut tariff, &e.fields);
+            if tariff == read {
+                bail!(
+                    "nothing to change: give at least one field flag (see `ispctl tariff edit --help`)"
+                );
+            }
+            let tariff = svc
+                .update_tariff(UpdateTariffRequest {
+                    tariff: Some(tariff),
+                })
+                .await?
+                .into_inner();
+            out.record(&record(&tariff))
+        }
+        Cmd::Delete { name } => {
+            api.tariffs()
+                .await?
+                .delete_tariff(DeleteTariffRequest { name: name.clone() })
+                .await?;
+            out.deleted("tariff", &name)
+        }
+    }
+}
+
+/// The tariff as JSON / `show` lines; rates are numbers in kbit/s, money decimal strings.
+pub fn record(t: &Tariff) -> Record {
+    Record::new()
+        .num("id", t.id)
+        .str("name", &t.name)
+        .num("download_kbps", t.download_kbps)
+        .num("upload_kbps", t.upload_kbps)
+        .opt_nested(
+            "burst",
+            t.burst.as_ref().map(|b| {
+                Record::new()
+                    .num("download_kbps", b.download_kbps)
+                    .num("upload_kbps", b.upload_kbps)
+                    .num("threshold_download_kbps", b.threshold_download_kbps)
+                    .num("threshold_upload_kbps", b.threshold_upload_kbps)
+                    .num("time_seconds", b.time_seconds)
+            }),
+        )
+        .str("price", &t.price)
+        .flag("price_includes_vat", t.price_includes_vat)
+        .str("vat_rate", &t.vat_rate)
+        .name("period", enum_name::<PeriodArg>(t.period))
+        .str("framed_pool", &t.framed_pool)
+        .str("note", &t.note)
+        .num("version", t.version)
+}
+
+fn table(tariffs: &[Tariff]) -> Table {
+    let mut table = Table::new(&[
+        "NAME", "DOWN", "UP", "PRICE", "VAT%", "INCL_VAT", "PERIOD", "BURST", "POOL",
+    ]);
+    for t in tariffs {
+        let burst = t
+            .burst
+            .as_ref()
+            .map(|b| {
+                format!(
+                    "{}/{} @{}/{} {}s",
+                    rate_text(b.download_kbps),
+                    rate_text(b.upload_kbps),
+                    rate_text(b.threshold_download_kbps),
+                    rate_text(b.threshold_upload_kbps),
+                    b.time_seconds
+                )
+            })
+            .unwrap_or_default();
+        table.row(vec![
+            t.name.clone(),
+            rate_text(t.download_kbps),
+            rate_text(t.upload_kbps),
+            t.price.clone(),
+            t.vat_rate.clone(),
+            yes_no(t.price_includes_vat).to_owned(),
+            enum_name::<PeriodArg>(t.period),
+            burst,
+            t.framed_pool.clone(),
+        ]);
+    }
+    table
+}
