@@ -120,6 +120,13 @@ impl Login {
     }
 
     pub fn validate(&self) -> Result<(), FieldError> {
+        // For a MAC login the missing MAC is the real problem, not the username it implies.
+        if self.auth_type == AuthType::Mac && self.mac.is_none() {
+            return Err(FieldError::new(
+                "login.mac",
+                "required for a DHCP/MAC login",
+            ));
+        }
         require("login.username", &self.username)?;
         max_len("login.username", &self.username, 253)?;
         if self
@@ -130,12 +137,6 @@ impl Login {
             return Err(FieldError::new(
                 "login.username",
                 "must not contain spaces or control characters",
-            ));
-        }
-        if self.auth_type == AuthType::Mac && self.mac.is_none() {
-            return Err(FieldError::new(
-                "login.mac",
-                "required for a DHCP/MAC login",
             ));
         }
         if self.subscription_id <= 0 {

@@ -1,1 +1,6 @@
-//! e2e
+//! End-to-end tests: a real `ispd` process driven by real clients (`ispctl`, a tonic gRPC
+//! client, and for RADIUS Debian's `radclient`). One test binary, many modules: each extra
+//! binary would link the whole daemon again.
+
+mod admin;
+mod daemon;

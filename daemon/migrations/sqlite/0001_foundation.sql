@@ -1,6 +1,7 @@
 -- ispd foundation schema. The PostgreSQL twin differs only in the identity column type.
 -- Conventions shared by both backends:
 --   money: BIGINT minor units (hundredths) -- exact, summable, never floating point;
+--   flags: BIGINT 0/1 (the Any driver maps no boolean type on SQLite);
 --   dates: TEXT 'YYYY-MM-DD'; timestamps: TEXT RFC 3339 UTC with microseconds, fixed width,
 --   so text order is time order; secrets: TEXT sealed with the state directory's key.
 
@@ -52,7 +53,7 @@ CREATE TABLE client (
     fax                     TEXT NOT NULL,
     website                 TEXT NOT NULL,
     status                  TEXT NOT NULL,
-    has_install_address     BOOLEAN NOT NULL,
+    has_install_address     BIGINT NOT NULL,
     install_street          TEXT NOT NULL,
     install_postcode        TEXT NOT NULL,
     install_city            TEXT NOT NULL,
@@ -65,14 +66,14 @@ CREATE TABLE client (
     payment_type            TEXT NOT NULL,
     billing_day             BIGINT NOT NULL,
     due_days                BIGINT,
-    send_by_post            BOOLEAN NOT NULL,
-    send_by_email           BOOLEAN NOT NULL,
-    no_auto_reminders       BOOLEAN NOT NULL,
-    proforma                BOOLEAN NOT NULL,
-    never_suspend           BOOLEAN NOT NULL,
+    send_by_post            BIGINT NOT NULL,
+    send_by_email           BIGINT NOT NULL,
+    no_auto_reminders       BIGINT NOT NULL,
+    proforma                BIGINT NOT NULL,
+    never_suspend           BIGINT NOT NULL,
     opening_balance_minor   BIGINT NOT NULL,
     sipo_number             TEXT NOT NULL,
-    no_bulk_email           BOOLEAN NOT NULL,
+    no_bulk_email           BIGINT NOT NULL,
     contact_persons_json    TEXT NOT NULL,
     note                    TEXT NOT NULL,
     internal_note_1         TEXT NOT NULL,
@@ -126,7 +127,7 @@ CREATE TABLE tariff (
     burst_threshold_upload_kbps   BIGINT,
     burst_time_seconds      BIGINT,
     price_minor             BIGINT NOT NULL,
-    price_includes_vat      BOOLEAN NOT NULL,
+    price_includes_vat      BIGINT NOT NULL,
     vat_rate                TEXT NOT NULL,
     period                  TEXT NOT NULL,
     framed_pool             TEXT NOT NULL,
@@ -169,7 +170,7 @@ CREATE TABLE nas (
     address                         TEXT NOT NULL UNIQUE,
     vendor                          TEXT NOT NULL,
     coa_port                        BIGINT NOT NULL,
-    require_message_authenticator   BOOLEAN NOT NULL,
+    require_message_authenticator   BIGINT NOT NULL,
     secret_sealed                   TEXT NOT NULL,
     note                            TEXT NOT NULL,
     version                         BIGINT NOT NULL
@@ -185,7 +186,7 @@ CREATE TABLE login (
     nas_json            TEXT NOT NULL,
     attributes_json     TEXT NOT NULL,
     subscription_id     BIGINT NOT NULL REFERENCES subscription (id),
-    disabled            BOOLEAN NOT NULL,
+    disabled            BIGINT NOT NULL,
     note                TEXT NOT NULL,
     password_sealed     TEXT NOT NULL,
     version             BIGINT NOT NULL

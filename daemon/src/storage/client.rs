@@ -41,7 +41,7 @@ struct ClientRow {
     fax: String,
     website: String,
     status: String,
-    has_install_address: bool,
+    has_install_address: i64,
     install_street: String,
     install_postcode: String,
     install_city: String,
@@ -54,14 +54,14 @@ struct ClientRow {
     payment_type: String,
     billing_day: i64,
     due_days: Option<i64>,
-    send_by_post: bool,
-    send_by_email: bool,
-    no_auto_reminders: bool,
-    proforma: bool,
-    never_suspend: bool,
+    send_by_post: i64,
+    send_by_email: i64,
+    no_auto_reminders: i64,
+    proforma: i64,
+    never_suspend: i64,
     opening_balance_minor: i64,
     sipo_number: String,
-    no_bulk_email: bool,
+    no_bulk_email: i64,
     contact_persons_json: String,
     note: String,
     internal_note_1: String,
@@ -137,7 +137,7 @@ impl ClientRow {
                 gps: gps(self.gps_lat, self.gps_lon)?,
             },
             birth_date: parse_opt_date("birth_date", self.birth_date)?,
-            installation_address: if self.has_install_address {
+            installation_address: if self.has_install_address != 0 {
                 Some(Address {
                     street: self.install_street,
                     postcode: self.install_postcode,
@@ -155,11 +155,11 @@ impl ClientRow {
                 payment_type: self.payment_type,
                 billing_day: u32::try_from(self.billing_day).unwrap_or(1),
                 due_days: self.due_days.and_then(|d| u32::try_from(d).ok()),
-                send_by_post: self.send_by_post,
-                send_by_email: self.send_by_email,
-                no_auto_reminders: self.no_auto_reminders,
-                proforma: self.proforma,
-                never_suspend: self.never_suspend,
+                send_by_post: self.send_by_post != 0,
+                send_by_email: self.send_by_email != 0,
+                no_auto_reminders: self.no_auto_reminders != 0,
+                proforma: self.proforma != 0,
+                never_suspend: self.never_suspend != 0,
                 variable_symbols: Vec::new(),
                 opening_balance: money::from_minor_units(self.opening_balance_minor),
                 sipo_number: self.sipo_number,
@@ -194,7 +194,7 @@ impl ClientRow {
             groups: Vec::new(),
             status: self.status,
             bank_accounts: Vec::new(),
-            no_bulk_email: self.no_bulk_email,
+            no_bulk_email: self.no_bulk_email != 0,
             note: self.note,
             internal_note_1: self.internal_note_1,
             internal_note_2: self.internal_note_2,
@@ -782,7 +782,7 @@ fn bind_client<'q>(q: ScalarQuery<'q>, c: &Client) -> StoreResult<ScalarQuery<'q
         .bind(c.fax.clone())
         .bind(c.website.clone())
         .bind(c.status.clone())
-        .bind(c.installation_address.is_some())
+        .bind(i64::from(c.installation_address.is_some()))
         .bind(install.street)
         .bind(install.postcode)
         .bind(install.city)
@@ -795,14 +795,14 @@ fn bind_client<'q>(q: ScalarQuery<'q>, c: &Client) -> StoreResult<ScalarQuery<'q
         .bind(c.invoicing.payment_type.clone())
         .bind(i64::from(c.invoicing.billing_day))
         .bind(c.invoicing.due_days.map(i64::from))
-        .bind(c.invoicing.send_by_post)
-        .bind(c.invoicing.send_by_email)
-        .bind(c.invoicing.no_auto_reminders)
-        .bind(c.invoicing.proforma)
-        .bind(c.invoicing.never_suspend)
+        .bind(i64::from(c.invoicing.send_by_post))
+        .bind(i64::from(c.invoicing.send_by_email))
+        .bind(i64::from(c.invoicing.no_auto_reminders))
+        .bind(i64::from(c.invoicing.proforma))
+        .bind(i64::from(c.invoicing.never_suspend))
         .bind(opening)
         .bind(c.invoicing.sipo_number.clone())
-        .bind(c.no_bulk_email)
+        .bind(i64::from(c.no_bulk_email))
         .bind(serde_json::to_string(&contacts).unwrap_or_else(|_| "[]".into()))
         .bind(c.note.clone())
         .bind(c.internal_note_1.clone())

@@ -27,7 +27,7 @@ struct LoginRow {
     nas_json: String,
     attributes_json: String,
     subscription_id: i64,
-    disabled: bool,
+    disabled: i64,
     note: String,
     version: i64,
     client_number: String,
@@ -71,7 +71,7 @@ impl LoginRow {
                     })
                     .collect(),
                 subscription_id: self.subscription_id,
-                disabled: self.disabled,
+                disabled: self.disabled != 0,
                 note: self.note,
                 version: self.version,
                 username: self.username,
@@ -176,7 +176,7 @@ impl Store {
         .bind(serde_json::to_string(&login.nas).unwrap_or_else(|_| "[]".into()))
         .bind(attributes_json(&login))
         .bind(login.subscription_id)
-        .bind(login.disabled)
+        .bind(i64::from(login.disabled))
         .bind(login.note.clone())
         .bind(sealed)
         .bind(login.version)
@@ -236,7 +236,7 @@ impl Store {
         .bind(serde_json::to_string(&login.nas).unwrap_or_else(|_| "[]".into()))
         .bind(attributes_json(&login))
         .bind(login.subscription_id)
-        .bind(login.disabled)
+        .bind(i64::from(login.disabled))
         .bind(login.note.clone())
         .bind(sealed)
         .bind(login.version)

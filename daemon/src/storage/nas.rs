@@ -24,7 +24,7 @@ struct NasRow {
     address: String,
     vendor: String,
     coa_port: i64,
-    require_message_authenticator: bool,
+    require_message_authenticator: i64,
     note: String,
     version: i64,
 }
@@ -44,7 +44,7 @@ impl NasRow {
                 .ok_or_else(|| corrupt(format!("nas {}: vendor", self.name)))?,
             coa_port: u16::try_from(self.coa_port)
                 .map_err(|_| corrupt(format!("nas {}: coa port", self.name)))?,
-            require_message_authenticator: self.require_message_authenticator,
+            require_message_authenticator: self.require_message_authenticator != 0,
             name: self.name,
             note: self.note,
             version: self.version,
@@ -105,7 +105,7 @@ impl Store {
         .bind(nas.address.to_string())
         .bind(nas.vendor.as_str().to_owned())
         .bind(i64::from(nas.coa_port))
-        .bind(nas.require_message_authenticator)
+        .bind(i64::from(nas.require_message_authenticator))
         .bind(sealed)
         .bind(nas.note.clone())
         .bind(nas.version)
@@ -156,7 +156,7 @@ impl Store {
         .bind(nas.address.to_string())
         .bind(nas.vendor.as_str().to_owned())
         .bind(i64::from(nas.coa_port))
-        .bind(nas.require_message_authenticator)
+        .bind(i64::from(nas.require_message_authenticator))
         .bind(sealed)
         .bind(nas.note.clone())
         .bind(nas.version)

@@ -23,7 +23,7 @@ struct TariffRow {
     burst_threshold_upload_kbps: Option<i64>,
     burst_time_seconds: Option<i64>,
     price_minor: i64,
-    price_includes_vat: bool,
+    price_includes_vat: i64,
     vat_rate: String,
     period: String,
     framed_pool: String,
@@ -69,7 +69,7 @@ impl TariffRow {
             },
             burst,
             price: money::from_minor_units(self.price_minor),
-            price_includes_vat: self.price_includes_vat,
+            price_includes_vat: self.price_includes_vat != 0,
             vat_rate: self
                 .vat_rate
                 .parse()
@@ -98,7 +98,7 @@ fn bind_tariff<'q>(q: Q<'q>, t: &Tariff) -> StoreResult<Q<'q>> {
         .bind(b.map(|b| wide(b.threshold.upload_kbps)))
         .bind(b.map(|b| i64::from(b.time_seconds)))
         .bind(money::to_minor_units("tariff.price", t.price)?)
-        .bind(t.price_includes_vat)
+        .bind(i64::from(t.price_includes_vat))
         .bind(t.vat_rate.normalize().to_string())
         .bind(t.period.as_str().to_owned())
         .bind(t.framed_pool.clone())

@@ -1,0 +1,1581 @@
+//! Storage conformance suite: every test runs against a fresh SQLite file and a fresh
+//! PostgreSQL database, so both backends are held to the same behaviour.
+//!
+//! `cargo test -p ispd --lib storage::conformance::postgres::client_round_trip` runs one test
+//! on one backend. PostgreSQL tests need `ISPD_TEST_DATABASE_URL` (a role with CREATEDB;
+//! `scripts/test` sets it); without it they are skipped with a note on stderr.
+
+use std::fmt::Debug;
+
+use chrono::NaiveDate;
+use ispd_billing::client::{
+    Address, BankAccount, Client, ClientKind, ContactPerson, Duplicate, Gps, Invoicing,
+};
+use ispd_billing::period::Period;
+use ispd_billing::subscription::{Subscription, SubscriptionState};
+use ispd_billing::tariff::{Burst, Rate, Tariff};
+use ispd_provisioning::login::{AuthType, ExtraAttribute, Login};
+use ispd_provisioning::nas::{Nas, NasVendor};
+use rust_decimal::Decimal;
+
+use super::{
+    Actor, AuditFilter, ClientFilter, CodeList, Page, PageRequest, Store, StoreError, StoreResult,
+    SubscriptionFilter, SubscriptionRecord,
+};
+use crate::seal::Sealer;
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures
+// ---------------------------------------------------------------------------------------------
+
+fn sealer() -> Sealer {
+    Sealer::from_key([42; 32])
+}
+
+fn actor() -> Actor {
+    Actor("conformance-operator".into())
+}
+
+/// The day the tests pretend it is, for subscription states.
+fn today() -> NaiveDate {
+    date(2026, 11, 15)
+}
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).expect("valid date")
+}
+
+fn dec(text: &str) -> Decimal {
+    Decimal::from_str_exact(text).expect("decimal literal")
+}
+
+fn gps(lat: &str, lon: &str) -> Option<Gps> {
+    Some(Gps {
+        lat: dec(lat),
+        lon: dec(lon),
+    })
+}
+
+/// A valid client with only the required fields.
+fn minimal_client(number: &str, name: &str) -> Client {
+    Client {
+        number: number.into(),
+        name: name.into(),
+        address: Address {
+            street: "Dlouhá 12".into(),
+            postcode: "110 00".into(),
+            city: "Praha".into(),
+            country: "CZ".into(),
+            gps: None,
+        },
+        ..Client::default()
+    }
+}
+
+/// Codes [`full_client`] refers to besides the built-in ones.
+async fn create_full_client_codes(store: &Store) {
+    for (list, code, label) in [
+        (CodeList::ClientGroup, "vip", "VIP"),
+        (CodeList::ClientGroup, "wireless", "Wireless"),
+        (CodeList::InvoiceGroup, "corporate", "Corporate"),
+    ] {
+        store.put_code(&actor(), list, code, label).await.unwrap();
+    }
+}
+
+/// A client with every field set to something other than its default.
+fn full_client() -> Client {
+    Client {
+        id: 0,
+        number: "1001".into(),
+        name: "Novák Jan".into(),
+        kind: ClientKind::Corporate,
+        name2: "Novák & syn s.r.o.".into(),
+        contact_person: "Jana Nováková".into(),
+        address: Address {
+            street: "Dlouhá 12".into(),
+            postcode: "110 00".into(),
+            city: "Praha".into(),
+            country: "CZ".into(),
+            gps: gps("50.0875100", "-14.4213"),
+        },
+        floor: "3".into(),
+        flat: "12b".into(),
+        id_number: "801017/1234".into(),
+        birth_date: Some(date(1980, 10, 17)),
+        company_id: "12345678".into(),
+        vat_id: "CZ12345678".into(),
+        email: "Jan.Novak@Example.cz".into(),
+        invoice_email: "ucetni@novak.cz".into(),
+        technical_email: "tech@novak.cz".into(),
+        business_email: "obchod@novak.cz".into(),
+        phone: "+420 777 123 456".into(),
+        mobile: "+420 603 000 111".into(),
+        fax: "+420 222 333 444".into(),
+        website: "https://novak.example.cz".into(),
+        groups: vec!["vip".into(), "wireless".into()],
+        status: "non_payer".into(),
+        installation_address: Some(Address {
+            street: "Krátká 3".into(),
+            postcode: "252 42".into(),
+            city: "Jesenice".into(),
+            country: "CZ".into(),
+            gps: gps("49.9681", "14.5136"),
+        }),
+        bank_accounts: vec![
+            BankAccount {
+                number: "123456789/0800".into(),
+                iban: "CZ6508000000192000145399".into(),
+                bic: "GIBACZPX".into(),
+            },
+            BankAccount {
+                number: String::new(),
+                iban: "DE89370400440532013000".into(),
+                bic: "COBADEFFXXX".into(),
+            },
+        ],
+        contract_returned_on: Some(date(2024, 2, 1)),
+        highlight: Some("Pays late; call before suspending".into()),
+        invoicing: Invoicing {
+            invoice_group: "corporate".into(),
+            payment_type: "sipo".into(),
+            billing_day: 15,
+            due_days: Some(21),
+            send_by_post: true,
+            send_by_email: false,
+            no_auto_reminders: true,
+            proforma: true,
+            never_suspend: true,
+            variable_symbols: vec!["2001".into(), "2002".into(), "2003".into()],
+            opening_balance: dec("-1234.50"),
+            sipo_number: "1234567890".into(),
+        },
+        no_bulk_email: true,
+        contact_persons: vec![
+            ContactPerson {
+                name: "Petr Novák".into(),
+                role: "accountant".into(),
+                email: "petr@novak.cz".into(),
+                phone: "+420 777 000 001".into(),
+                note: "mornings only".into(),
+            },
+            ContactPerson {
+                name: "Eva Nováková".into(),
+                role: "technician".into(),
+                email: String::new(),
+                phone: "+420 777 000 002".into(),
+                note: String::new(),
+            },
+        ],
+        note: "Note for the client".into(),
+        internal_note_1: "Internal one".into(),
+        internal_note_2: "Internal two".into(),
+        portal_login: "novak-portal".into(),
+        version: 0,
+    }
+}
+
+fn tariff(name: &str, price: &str) -> Tariff {
+    Tariff {
+        id: 0,
+        name: name.into(),
+        rate: Rate {
+            download_kbps: 100_000,
+            upload_kbps: 20_000,
+        },
+        burst: Some(Burst {
+            rate: Rate {
+                download_kbps: 150_000,
+                upload_kbps: 30_000,
+            },
+            threshold: Rate {
+                download_kbps: 80_000,
+                upload_kbps: 15_000,
+            },
+            time_seconds: 16,
+        }),
+        price: dec(price),
+        price_includes_vat: true,
+        vat_rate: dec("21"),
+        period: Period::Monthly,
+        framed_pool: "customers".into(),
+        note: "Flagship".into(),
+        version: 0,
+    }
+}
+
+fn subscription(activation: NaiveDate) -> Subscription {
+    Subscription {
+        id: 0,
+        client_id: 0,
+        tariff_id: 0,
+        activation_date: activation,
+        billing_from: activation,
+        price_override: None,
+        period: None,
+        commitment_until: None,
+        variable_symbol: String::new(),
+        note: String::new(),
+        state: SubscriptionState::Active,
+        version: 0,
+    }
+}
+
+fn ppp_login(username: &str, subscription_id: i64) -> Login {
+    Login {
+        id: 0,
+        username: username.into(),
+        auth_type: AuthType::Ppp,
+        mac: None,
+        ipv4: None,
+        ipv6_prefix: None,
+        nas: Vec::new(),
+        attributes: Vec::new(),
+        subscription_id,
+        disabled: false,
+        note: String::new(),
+        version: 0,
+    }
+}
+
+fn nas(name: &str, address: &str) -> Nas {
+    Nas {
+        id: 0,
+        name: name.into(),
+        address: address.parse().expect("ip address"),
+        vendor: NasVendor::Mikrotik,
+        coa_port: 3799,
+        require_message_authenticator: true,
+        note: "rack A".into(),
+        version: 0,
+    }
+}
+
+/// Creates client `number` with one subscription on "Fiber 100" (created when missing).
+async fn subscribed_client(store: &Store, number: &str) -> SubscriptionRecord {
+    store
+        .create_client(
+            &actor(),
+            minimal_client(number, &format!("Client {number}")),
+        )
+        .await
+        .unwrap();
+    if store.get_tariff("Fiber 100").await.is_err() {
+        store
+            .create_tariff(&actor(), tariff("Fiber 100", "499.90"))
+            .await
+            .unwrap();
+    }
+    store
+        .create_subscription(
+            &actor(),
+            number,
+            "Fiber 100",
+            subscription(date(2026, 1, 1)),
+            today(),
+        )
+        .await
+        .unwrap()
+}
+
+/// Every client, in id order.
+async fn all_clients(store: &Store) -> Vec<Client> {
+    let page = PageRequest {
+        size: 1000,
+        after: None,
+    };
+    store
+        .list_clients(&ClientFilter::default(), page)
+        .await
+        .unwrap()
+        .items
+}
+
+/// Client numbers matching a filter, in id order (one page is plenty here).
+async fn listed(store: &Store, filter: ClientFilter) -> Vec<String> {
+    store
+        .list_clients(&filter, PageRequest::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|c| c.number)
+        .collect()
+}
+
+/// Search results as "number by field".
+async fn found(store: &Store, query: &str) -> Vec<String> {
+    store
+        .search_clients(query, 0)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|hit| format!("{} by {}", hit.client.number, hit.matched))
+        .collect()
+}
+
+/// Reads one text column bypassing the Store, over a separate connection to its database.
+async fn raw_text(store: &Store, sql: &'static str, key: &str) -> String {
+    use sqlx::{ConnectOptions, Connection};
+    let mut conn = store.pool.connect_options().connect().await.unwrap();
+    let value: String = sqlx::query_scalar(sql)
+        .bind(key.to_owned())
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    value
+}
+
+// Expected errors. Each names what it expected and shows what came instead.
+
+#[track_caller]
+fn expect_conflict<T: Debug>(result: StoreResult<T>, field: &str) {
+    match result {
+        Err(StoreError::Conflict { field: f, .. }) if f == field => {}
+        other => panic!("expected a conflict on {field}, got {other:?}"),
+    }
+}
+
+#[track_caller]
+fn expect_invalid<T: Debug>(result: StoreResult<T>, field: &str) {
+    match result {
+        Err(StoreError::Invalid(e)) if e.field == field => {}
+        other => panic!("expected {field} to be refused as invalid, got {other:?}"),
+    }
+}
+
+#[track_caller]
+fn expect_stale<T: Debug>(result: StoreResult<T>) {
+    match result {
+        Err(StoreError::Stale { .. }) => {}
+        other => panic!("expected a stale-version error, got {other:?}"),
+    }
+}
+
+#[track_caller]
+fn expect_precondition<T: Debug>(result: StoreResult<T>) {
+    match result {
+        Err(StoreError::Precondition(_)) => {}
+        other => panic!("expected a refused precondition, got {other:?}"),
+    }
+}
+
+#[track_caller]
+fn expect_not_found<T: Debug>(result: StoreResult<T>) {
+    match result {
+        Err(StoreError::NotFound { .. }) => {}
+        other => panic!("expected not found, got {other:?}"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Clients
+// ---------------------------------------------------------------------------------------------
+
+async fn client_round_trip(store: Store) {
+    create_full_client_codes(&store).await;
+    let sent = full_client();
+    let (created, warnings) = store.create_client(&actor(), sent.clone()).await.unwrap();
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert!(created.id > 0);
+    assert_eq!(created.version, 1);
+
+    let stored = store.get_client("1001").await.unwrap();
+    let mut expected = sent;
+    expected.id = created.id;
+    expected.version = 1;
+    assert_eq!(stored, expected);
+    assert_eq!(created, stored);
+    assert_eq!(stored.invoicing.opening_balance.to_string(), "-1234.50");
+}
+
+async fn duplicate_client_number_conflicts(store: Store) {
+    store
+        .create_client(&actor(), minimal_client("1001", "Novák Jan"))
+        .await
+        .unwrap();
+    let mut second = minimal_client("1001", "Svoboda Petr");
+    second.invoicing.variable_symbols = vec!["777".into()];
+    expect_conflict(store.create_client(&actor(), second).await, "client.number");
+
+    let clients = all_clients(&store).await;
+    assert_eq!(clients.len(), 1);
+    assert_eq!(clients[0].name, "Novák Jan");
+    assert!(
+        found(&store, "777").await.is_empty(),
+        "refused client's symbol was kept"
+    );
+    let audit = store
+        .list_audit(&AuditFilter::default(), PageRequest::default())
+        .await
+        .unwrap();
+    let creates = audit
+        .items
+        .iter()
+        .filter(|e| e.action == "client.create")
+        .count();
+    assert_eq!(creates, 1, "the refused create was audited");
+}
+
+async fn client_numbers_are_proposed(store: Store) {
+    assert_eq!(store.next_client_number().await.unwrap(), "1");
+    let (first, _) = store
+        .create_client(&actor(), minimal_client("", "First"))
+        .await
+        .unwrap();
+    assert_eq!(first.number, "1");
+    assert_eq!(
+        first.portal_login, "1",
+        "the portal login defaults to the number"
+    );
+    let (second, _) = store
+        .create_client(&actor(), minimal_client("", "Second"))
+        .await
+        .unwrap();
+    assert_eq!(second.number, "2");
+    assert_eq!(store.get_client("2").await.unwrap().name, "Second");
+
+    store
+        .create_client(&actor(), minimal_client("1041", "By hand"))
+        .await
+        .unwrap();
+    assert_eq!(store.next_client_number().await.unwrap(), "1042");
+    store
+        .create_client(&actor(), minimal_client("A-7", "Lettered"))
+        .await
+        .unwrap();
+    assert_eq!(store.next_client_number().await.unwrap(), "1042");
+    let (next, _) = store
+        .create_client(&actor(), minimal_client("", "Next"))
+        .await
+        .unwrap();
+    assert_eq!(next.number, "1042");
+}
+
+async fn duplicate_identifiers_warn(store: Store) {
+    let mut first = minimal_client("1", "First");
+    first.id_number = "801017/1234".into();
+    first.company_id = "12345678".into();
+    let (_, warnings) = store.create_client(&actor(), first).await.unwrap();
+    assert!(warnings.is_empty());
+
+    let mut same_id = minimal_client("2", "Same ID card");
+    same_id.id_number = "801017/1234".into();
+    let (_, warnings) = store.create_client(&actor(), same_id).await.unwrap();
+    assert_eq!(
+        warnings,
+        [Duplicate {
+            field: "id_number",
+            other_client: "1".into()
+        }]
+    );
+
+    let mut same_company = minimal_client("3", "Same company");
+    same_company.company_id = "12345678".into();
+    let (_, warnings) = store.create_client(&actor(), same_company).await.unwrap();
+    assert_eq!(
+        warnings,
+        [Duplicate {
+            field: "company_id",
+            other_client: "1".into()
+        }]
+    );
+
+    // Both were saved despite the warnings.
+    assert_eq!(all_clients(&store).await.len(), 3);
+    assert_eq!(
+        store.get_client("2").await.unwrap().id_number,
+        "801017/1234"
+    );
+    assert_eq!(store.get_client("3").await.unwrap().company_id, "12345678");
+}
+
+async fn variable_symbols_are_unique_and_limited(store: Store) {
+    let mut owner = minimal_client("1", "Owner");
+    owner.invoicing.variable_symbols = vec!["2001".into()];
+    let (owner, _) = store.create_client(&actor(), owner).await.unwrap();
+
+    let mut taker = minimal_client("2", "Taker");
+    taker.invoicing.variable_symbols = vec!["2001".into()];
+    expect_conflict(
+        store.create_client(&actor(), taker.clone()).await,
+        "client.invoicing.variable_symbols[0]",
+    );
+    taker.invoicing.variable_symbols = vec!["3001".into(), "2001".into()];
+    expect_conflict(
+        store.create_client(&actor(), taker.clone()).await,
+        "client.invoicing.variable_symbols[1]",
+    );
+    expect_not_found(store.get_client("2").await);
+
+    taker.invoicing.variable_symbols = ["1", "2", "3", "4"].map(String::from).to_vec();
+    expect_invalid(
+        store.create_client(&actor(), taker).await,
+        "client.invoicing.variable_symbols",
+    );
+
+    // The owner keeps its own symbol through an update.
+    let mut edited = owner.clone();
+    edited.note = "still mine".into();
+    let (edited, _) = store.update_client(&actor(), edited).await.unwrap();
+    assert_eq!(edited.invoicing.variable_symbols, ["2001"]);
+    assert_eq!(
+        store
+            .get_client("1")
+            .await
+            .unwrap()
+            .invoicing
+            .variable_symbols,
+        ["2001"]
+    );
+}
+
+async fn client_validation(store: Store) {
+    let cases: [(fn(&mut Client), &str); 6] = [
+        (|c| c.name.clear(), "client.name"),
+        (|c| c.address.street.clear(), "client.address.street"),
+        (|c| c.address.postcode.clear(), "client.address.postcode"),
+        (|c| c.address.city = "  ".into(), "client.address.city"),
+        (|c| c.email = "novak@".into(), "client.email"),
+        (|c| c.status = "gone".into(), "client.status"),
+    ];
+    for (edit, field) in cases {
+        let mut client = minimal_client("1", "Novák Jan");
+        edit(&mut client);
+        expect_invalid(store.create_client(&actor(), client).await, field);
+    }
+    assert!(all_clients(&store).await.is_empty());
+}
+
+async fn client_update_versions_and_audit(store: Store) {
+    let (created, _) = store
+        .create_client(&actor(), minimal_client("1001", "Novák Jan"))
+        .await
+        .unwrap();
+    let mut edit = created.clone();
+    edit.name = "Nováková Jana".into();
+    let (updated, _) = store.update_client(&actor(), edit.clone()).await.unwrap();
+    assert_eq!(updated.version, 2);
+    let stored = store.get_client("1001").await.unwrap();
+    assert_eq!(stored.version, 2);
+    assert_eq!(stored.name, "Nováková Jana");
+
+    // The same edit again is based on version 1, which is gone.
+    edit.name = "Lost update".into();
+    expect_stale(store.update_client(&actor(), edit).await);
+    assert_eq!(
+        store.get_client("1001").await.unwrap().name,
+        "Nováková Jana"
+    );
+
+    let filter = AuditFilter {
+        client_number: "1001".into(),
+        ..AuditFilter::default()
+    };
+    let audit = store
+        .list_audit(&filter, PageRequest::default())
+        .await
+        .unwrap()
+        .items;
+    let actions: Vec<&str> = audit.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["client.update", "client.create"], "newest first");
+    for entry in &audit {
+        assert_eq!(entry.actor, actor().0);
+        assert_eq!(entry.entity, "client");
+        assert_eq!(entry.entity_key, "1001");
+        assert_eq!(entry.client_number.as_deref(), Some("1001"));
+    }
+    assert!(audit[0].at >= audit[1].at);
+    let json = |text: &Option<String>| -> serde_json::Value {
+        serde_json::from_str(text.as_deref().expect("audit JSON present")).unwrap()
+    };
+    let (update, create) = (&audit[0], &audit[1]);
+    assert_eq!(create.before_json, None);
+    assert_eq!(json(&create.after_json)["name"], "Novák Jan");
+    assert_eq!(json(&update.before_json)["name"], "Novák Jan");
+    assert_eq!(json(&update.after_json)["name"], "Nováková Jana");
+    assert_eq!(json(&update.after_json)["version"], 2);
+}
+
+async fn list_clients_filters_and_pages(store: Store) {
+    for (list, code) in [
+        (CodeList::ClientGroup, "vip"),
+        (CodeList::ClientGroup, "wireless"),
+    ] {
+        store.put_code(&actor(), list, code, code).await.unwrap();
+    }
+    let clients = [
+        ("1", "NOVÁK Jan", "Praha", "connected", "vip"),
+        ("2", "novák Petr", "Praha", "connected", ""),
+        ("3", "Svoboda Karel", "Brno", "non_payer", "wireless"),
+        ("4", "Dvořák Aleš", "Brno", "connected", "vip"),
+        ("5", "Černá Eva", "Ostrava", "disconnected", ""),
+    ];
+    for (number, name, city, status, group) in clients {
+        let mut client = minimal_client(number, name);
+        client.address.city = city.into();
+        client.status = status.into();
+        client.groups = [group]
+            .iter()
+            .filter(|g| !g.is_empty())
+            .map(|g| g.to_string())
+            .collect();
+        store.create_client(&actor(), client).await.unwrap();
+    }
+
+    let by_name = |name: &str| ClientFilter {
+        name_contains: name.into(),
+        ..ClientFilter::default()
+    };
+    assert_eq!(listed(&store, by_name("novák")).await, ["1", "2"]);
+    assert_eq!(listed(&store, by_name("NOVÁK")).await, ["1", "2"]);
+    assert_eq!(listed(&store, by_name("ák")).await, ["1", "2", "4"]);
+    let group = ClientFilter {
+        group: "vip".into(),
+        ..ClientFilter::default()
+    };
+    assert_eq!(listed(&store, group).await, ["1", "4"]);
+    let status = ClientFilter {
+        status: "non_payer".into(),
+        ..ClientFilter::default()
+    };
+    assert_eq!(listed(&store, status).await, ["3"]);
+    let city = ClientFilter {
+        city: "Brno".into(),
+        ..ClientFilter::default()
+    };
+    assert_eq!(listed(&store, city).await, ["3", "4"]);
+    let combined = ClientFilter {
+        city: "Brno".into(),
+        group: "vip".into(),
+        ..ClientFilter::default()
+    };
+    assert_eq!(listed(&store, combined).await, ["4"]);
+
+    // Pages of two: 2 + 2 + 1, each with a token except the last, no client twice.
+    let mut token = String::new();
+    let mut sizes = Vec::new();
+    let mut seen = Vec::new();
+    loop {
+        let request = PageRequest::parse(2, &token).unwrap();
+        let page = store
+            .list_clients(&ClientFilter::default(), request)
+            .await
+            .unwrap();
+        sizes.push(page.items.len());
+        seen.extend(page.items.into_iter().map(|c| c.number));
+        token = page.next_page_token;
+        if token.is_empty() || sizes.len() > 5 {
+            break;
+        }
+    }
+    assert_eq!(sizes, [2, 2, 1]);
+    assert_eq!(seen, ["1", "2", "3", "4", "5"]);
+
+    // Paging combines with a filter.
+    let first = store
+        .list_clients(
+            &by_name("ák"),
+            PageRequest {
+                size: 2,
+                after: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(first.items.len(), 2);
+    let rest = store
+        .list_clients(
+            &by_name("ák"),
+            PageRequest::parse(2, &first.next_page_token).unwrap(),
+        )
+        .await
+        .unwrap();
+    let numbers: Vec<&str> = rest.items.iter().map(|c| c.number.as_str()).collect();
+    assert_eq!(numbers, ["4"]);
+    assert!(rest.next_page_token.is_empty());
+}
+
+/// `%` and `_` in a name filter are literal characters, not wildcards.
+async fn list_clients_name_filter_is_literal(store: Store) {
+    for (number, name) in [("1", "100% Net"), ("2", "Net_Works"), ("3", "NetWorks 100")] {
+        store
+            .create_client(&actor(), minimal_client(number, name))
+            .await
+            .unwrap();
+    }
+    let by_name = |name: &str| ClientFilter {
+        name_contains: name.into(),
+        ..ClientFilter::default()
+    };
+    assert_eq!(listed(&store, by_name("0%")).await, ["1"]);
+    assert_eq!(listed(&store, by_name("t_w")).await, ["2"]);
+    assert_eq!(listed(&store, by_name("net")).await, ["1", "2", "3"]);
+}
+
+async fn search_clients_finds_by_every_identifier(store: Store) {
+    let mut novak = minimal_client("1001", "Novák Jan");
+    novak.invoicing.variable_symbols = vec!["2001".into()];
+    novak.email = "Jan.Novak@Example.cz".into();
+    novak.phone = "+420 777 123 456".into();
+    novak.mobile = "603000111".into();
+    store.create_client(&actor(), novak).await.unwrap();
+    let mut svoboda = minimal_client("1002", "Svoboda Petr");
+    svoboda.email = "petr@svoboda.cz".into();
+    svoboda.phone = "+420 777 999 999".into();
+    store.create_client(&actor(), svoboda).await.unwrap();
+
+    store
+        .create_tariff(&actor(), tariff("Fiber 100", "499.90"))
+        .await
+        .unwrap();
+    let mut with_vs = subscription(date(2026, 1, 1));
+    with_vs.variable_symbol = "3001".into();
+    let sub = store
+        .create_subscription(&actor(), "1001", "Fiber 100", with_vs, today())
+        .await
+        .unwrap();
+    let other_sub = store
+        .create_subscription(
+            &actor(),
+            "1002",
+            "Fiber 100",
+            subscription(date(2026, 1, 1)),
+            today(),
+        )
+        .await
+        .unwrap();
+    let id = sub.subscription.id;
+    let mut ppp = ppp_login("novak", id);
+    ppp.ipv4 = Some("10.0.0.5".parse().unwrap());
+    store.create_login(&actor(), ppp, "pw-1").await.unwrap();
+    let mut dhcp = ppp_login("", id);
+    dhcp.auth_type = AuthType::Mac;
+    dhcp.mac = Some("aa:bb:cc:dd:ee:ff".parse().unwrap());
+    store.create_login(&actor(), dhcp, "pw-2").await.unwrap();
+    let mut other = ppp_login("svoboda", other_sub.subscription.id);
+    other.ipv4 = Some("10.0.0.6".parse().unwrap());
+    store.create_login(&actor(), other, "pw-3").await.unwrap();
+
+    assert_eq!(found(&store, "1001").await, ["1001 by number"]);
+    assert_eq!(found(&store, " 1002 ").await, ["1002 by number"]);
+    assert_eq!(found(&store, "2001").await, ["1001 by variable_symbol"]);
+    assert_eq!(found(&store, "3001").await, ["1001 by variable_symbol"]);
+    assert_eq!(found(&store, "novak").await, ["1001 by login"]);
+    assert_eq!(found(&store, "10.0.0.5").await, ["1001 by ip"]);
+    assert_eq!(found(&store, "10.0.0.6").await, ["1002 by ip"]);
+    assert_eq!(found(&store, "AA-BB-CC-DD-EE-FF").await, ["1001 by mac"]);
+    assert_eq!(found(&store, "aabb.ccdd.eeff").await, ["1001 by mac"]);
+    assert_eq!(
+        found(&store, "JAN.NOVAK@EXAMPLE.CZ").await,
+        ["1001 by email"]
+    );
+    assert_eq!(found(&store, "+420777 123456").await, ["1001 by phone"]);
+    assert_eq!(found(&store, "603 000 111").await, ["1001 by phone"]);
+    assert_eq!(found(&store, "vák j").await, ["1001 by name"]);
+    assert_eq!(found(&store, "NOVÁK").await, ["1001 by name"]);
+    assert!(found(&store, "nobody").await.is_empty());
+    assert!(found(&store, "  ").await.is_empty());
+    // A matching client comes back whole.
+    let hits = store.search_clients("2001", 0).await.unwrap();
+    assert_eq!(hits[0].client, store.get_client("1001").await.unwrap());
+}
+
+async fn delete_client_only_without_subscriptions(store: Store) {
+    subscribed_client(&store, "1").await;
+    expect_precondition(store.delete_client(&actor(), "1").await);
+    assert_eq!(store.get_client("1").await.unwrap().number, "1");
+
+    let mut contact = minimal_client("2", "Just a contact");
+    contact.invoicing.variable_symbols = vec!["4001".into()];
+    store.create_client(&actor(), contact).await.unwrap();
+    store.delete_client(&actor(), "2").await.unwrap();
+    expect_not_found(store.get_client("2").await);
+    expect_not_found(store.delete_client(&actor(), "2").await);
+    // Its variable symbol went with it.
+    let mut heir = minimal_client("3", "Heir");
+    heir.invoicing.variable_symbols = vec!["4001".into()];
+    store.create_client(&actor(), heir).await.unwrap();
+    assert_eq!(all_clients(&store).await.len(), 2);
+}
+
+/// Opening balances (BIGINT minor units) come back exactly, at both ends of the range.
+async fn money_round_trips_exactly(store: Store) {
+    for (number, amount) in [("1", "0.01"), ("2", "-99999999.99"), ("3", "99999999.99")] {
+        let mut client = minimal_client(number, "Money");
+        client.invoicing.opening_balance = dec(amount);
+        store.create_client(&actor(), client).await.unwrap();
+        let stored = store.get_client(number).await.unwrap();
+        assert_eq!(stored.invoicing.opening_balance, dec(amount));
+        assert_eq!(stored.invoicing.opening_balance.to_string(), amount);
+    }
+    let stored = store
+        .create_tariff(&actor(), tariff("Cheap", "0.01"))
+        .await
+        .unwrap();
+    assert_eq!(stored.price.to_string(), "0.01");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tariffs and subscriptions
+// ---------------------------------------------------------------------------------------------
+
+async fn tariffs(store: Store) {
+    let sent = tariff("Fiber 100", "499.90");
+    let created = store.create_tariff(&actor(), sent.clone()).await.unwrap();
+    assert!(created.id > 0);
+    assert_eq!(created.version, 1);
+    let stored = store.get_tariff("Fiber 100").await.unwrap();
+    let mut expected = sent.clone();
+    expected.id = created.id;
+    expected.version = 1;
+    assert_eq!(stored, expected);
+    assert_eq!(stored.price.to_string(), "499.90");
+    assert_eq!(stored.vat_rate, dec("21"));
+    assert_eq!(stored.burst, sent.burst);
+
+    let mut plain = tariff("Plain", "299.00");
+    plain.burst = None;
+    plain.vat_rate = dec("12.5");
+    plain.period = Period::Quarterly;
+    store.create_tariff(&actor(), plain).await.unwrap();
+    let plain = store.get_tariff("Plain").await.unwrap();
+    assert_eq!(plain.burst, None);
+    assert_eq!(plain.vat_rate, dec("12.5"));
+    assert_eq!(plain.period, Period::Quarterly);
+
+    expect_conflict(
+        store
+            .create_tariff(&actor(), tariff("Fiber 100", "1.00"))
+            .await,
+        "tariff.name",
+    );
+    expect_invalid(
+        store
+            .create_tariff(&actor(), tariff("Odd", "499.905"))
+            .await,
+        "tariff.price",
+    );
+    expect_not_found(store.get_tariff("Odd").await);
+
+    let mut edit = stored.clone();
+    edit.price = dec("549.00");
+    let updated = store.update_tariff(&actor(), edit.clone()).await.unwrap();
+    assert_eq!(updated.version, 2);
+    assert_eq!(
+        store.get_tariff("Fiber 100").await.unwrap().price,
+        dec("549")
+    );
+    edit.price = dec("1.00");
+    expect_stale(store.update_tariff(&actor(), edit).await);
+    assert_eq!(
+        store.get_tariff("Fiber 100").await.unwrap().price,
+        dec("549")
+    );
+    let mut rename = updated.clone();
+    rename.name = "Plain".into();
+    expect_conflict(store.update_tariff(&actor(), rename).await, "tariff.name");
+
+    store
+        .create_client(&actor(), minimal_client("1", "User"))
+        .await
+        .unwrap();
+    store
+        .create_subscription(
+            &actor(),
+            "1",
+            "Fiber 100",
+            subscription(date(2026, 1, 1)),
+            today(),
+        )
+        .await
+        .unwrap();
+    expect_precondition(store.delete_tariff(&actor(), "Fiber 100").await);
+    assert!(store.get_tariff("Fiber 100").await.is_ok());
+    store.delete_tariff(&actor(), "Plain").await.unwrap();
+    expect_not_found(store.get_tariff("Plain").await);
+}
+
+async fn subscriptions(store: Store) {
+    store
+        .create_client(&actor(), minimal_client("1", "One"))
+        .await
+        .unwrap();
+    store
+        .create_client(&actor(), minimal_client("2", "Two"))
+        .await
+        .unwrap();
+    store
+        .create_tariff(&actor(), tariff("Fiber 100", "499.90"))
+        .await
+        .unwrap();
+
+    let mut future = subscription(date(2026, 12, 1));
+    future.billing_from = date(2026, 12, 15);
+    future.price_override = Some(dec("399.50"));
+    future.period = Some(Period::Yearly);
+    future.commitment_until = Some(date(2028, 11, 30));
+    future.variable_symbol = "5001".into();
+    future.note = "promo".into();
+    let future = store
+        .create_subscription(&actor(), "1", "Fiber 100", future, today())
+        .await
+        .unwrap();
+    assert_eq!(future.subscription.state, SubscriptionState::NotYetActive);
+    assert_eq!(future.client_number, "1");
+    assert_eq!(future.tariff_name, "Fiber 100");
+    assert_eq!(future.subscription.version, 1);
+    let stored = store
+        .get_subscription(future.subscription.id)
+        .await
+        .unwrap();
+    assert_eq!(stored, future);
+    assert_eq!(
+        stored.subscription.price_override.map(|p| p.to_string()),
+        Some("399.50".into())
+    );
+    assert_eq!(
+        stored.subscription.commitment_until,
+        Some(date(2028, 11, 30))
+    );
+
+    let past = store
+        .create_subscription(
+            &actor(),
+            "1",
+            "Fiber 100",
+            subscription(date(2026, 11, 1)),
+            today(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(past.subscription.state, SubscriptionState::Active);
+    let same_day = store
+        .create_subscription(&actor(), "2", "Fiber 100", subscription(today()), today())
+        .await
+        .unwrap();
+    assert_eq!(same_day.subscription.state, SubscriptionState::Active);
+
+    let history = store
+        .subscription_history(future.subscription.id)
+        .await
+        .unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].from_state, None);
+    assert_eq!(history[0].to_state, SubscriptionState::NotYetActive);
+    assert_eq!(history[0].actor, actor().0);
+
+    let mut early = subscription(date(2026, 12, 1));
+    early.billing_from = date(2026, 11, 30);
+    expect_invalid(
+        store
+            .create_subscription(&actor(), "1", "Fiber 100", early, today())
+            .await,
+        "subscription.billing_from",
+    );
+    let mut clash = subscription(date(2026, 1, 1));
+    clash.variable_symbol = "5001".into();
+    expect_conflict(
+        store
+            .create_subscription(&actor(), "2", "Fiber 100", clash.clone(), today())
+            .await,
+        "subscription.variable_symbol",
+    );
+    // Moving an existing subscription onto a taken symbol conflicts too.
+    let mut moved = past.subscription.clone();
+    moved.variable_symbol = "5001".into();
+    expect_conflict(
+        store
+            .update_subscription(&actor(), "Fiber 100", moved)
+            .await,
+        "subscription.variable_symbol",
+    );
+    expect_not_found(
+        store
+            .create_subscription(&actor(), "9", "Fiber 100", subscription(today()), today())
+            .await,
+    );
+
+    let ids = |page: Page<SubscriptionRecord>| -> Vec<i64> {
+        page.items.iter().map(|r| r.subscription.id).collect()
+    };
+    let of_one = SubscriptionFilter {
+        client_number: "1".into(),
+        ..SubscriptionFilter::default()
+    };
+    assert_eq!(
+        ids(store
+            .list_subscriptions(&of_one, PageRequest::default())
+            .await
+            .unwrap()),
+        [future.subscription.id, past.subscription.id]
+    );
+    let active = SubscriptionFilter {
+        state: Some(SubscriptionState::Active),
+        ..SubscriptionFilter::default()
+    };
+    assert_eq!(
+        ids(store
+            .list_subscriptions(&active, PageRequest::default())
+            .await
+            .unwrap()),
+        [past.subscription.id, same_day.subscription.id]
+    );
+    let pending_of_two = SubscriptionFilter {
+        client_number: "2".into(),
+        state: Some(SubscriptionState::NotYetActive),
+        ..SubscriptionFilter::default()
+    };
+    assert!(
+        store
+            .list_subscriptions(&pending_of_two, PageRequest::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+
+    // Update: versions as for clients.
+    let mut edit = past.subscription.clone();
+    edit.note = "edited".into();
+    let edited = store
+        .update_subscription(&actor(), "Fiber 100", edit.clone())
+        .await
+        .unwrap();
+    assert_eq!(edited.subscription.version, 2);
+    assert_eq!(edited.subscription.note, "edited");
+    expect_stale(store.update_subscription(&actor(), "Fiber 100", edit).await);
+
+    store
+        .create_login(&actor(), ppp_login("one", past.subscription.id), "pw-1")
+        .await
+        .unwrap();
+    expect_precondition(
+        store
+            .delete_subscription(&actor(), past.subscription.id)
+            .await,
+    );
+    assert!(store.get_subscription(past.subscription.id).await.is_ok());
+    store
+        .delete_subscription(&actor(), future.subscription.id)
+        .await
+        .unwrap();
+    expect_not_found(store.get_subscription(future.subscription.id).await);
+    expect_not_found(store.subscription_history(future.subscription.id).await);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Logins and NAS
+// ---------------------------------------------------------------------------------------------
+
+async fn logins(store: Store) {
+    let sub = subscribed_client(&store, "1001").await.subscription.id;
+    let other_sub = subscribed_client(&store, "1002").await.subscription.id;
+
+    let mut sent = ppp_login("novak", sub);
+    sent.ipv4 = Some("10.0.0.5".parse().unwrap());
+    sent.ipv6_prefix = Some("2001:db8:100::/56".parse().unwrap());
+    sent.nas = vec!["core-2".into(), "core-1".into()];
+    sent.attributes = vec![ExtraAttribute {
+        name: "Mikrotik-Rate-Limit".into(),
+        value: "10M/10M".into(),
+    }];
+    sent.note = "flat 12".into();
+    let created = store
+        .create_login(&actor(), sent.clone(), "s3cret-Pass")
+        .await
+        .unwrap();
+    assert_eq!(created.client_number, "1001");
+    assert_eq!(created.login.version, 1);
+    assert_eq!(
+        created.login.nas,
+        ["core-1", "core-2"],
+        "NAS list is sorted"
+    );
+    assert_eq!(store.get_login("novak").await.unwrap(), created);
+    let mut expected = sent;
+    expected.id = created.login.id;
+    expected.version = 1;
+    expected.nas.sort();
+    assert_eq!(created.login, expected);
+
+    assert_eq!(store.login_password("novak").await.unwrap(), "s3cret-Pass");
+    let sealed = raw_text(
+        &store,
+        "SELECT password_sealed FROM login WHERE username = $1",
+        "novak",
+    )
+    .await;
+    assert!(
+        !sealed.contains("s3cret-Pass"),
+        "password stored in clear: {sealed}"
+    );
+    assert!(!sealed.is_empty());
+
+    expect_conflict(
+        store
+            .create_login(&actor(), ppp_login("novak", other_sub), "pw")
+            .await,
+        "login.username",
+    );
+    let mut same_ip = ppp_login("other", other_sub);
+    same_ip.ipv4 = Some("10.0.0.5".parse().unwrap());
+    expect_conflict(
+        store.create_login(&actor(), same_ip, "pw").await,
+        "login.ipv4",
+    );
+    let mut no_mac = ppp_login("dhcp", sub);
+    no_mac.auth_type = AuthType::Mac;
+    expect_invalid(
+        store.create_login(&actor(), no_mac, "pw").await,
+        "login.mac",
+    );
+    expect_not_found(store.get_login("other").await);
+    expect_not_found(store.get_login("dhcp").await);
+
+    let mut dhcp = ppp_login("", sub);
+    dhcp.auth_type = AuthType::Mac;
+    dhcp.mac = Some("AA-BB-CC-DD-EE-FF".parse().unwrap());
+    let dhcp = store.create_login(&actor(), dhcp, "mac-pw").await.unwrap();
+    assert_eq!(dhcp.login.username, "aa:bb:cc:dd:ee:ff");
+    assert_eq!(
+        store
+            .get_login("aa:bb:cc:dd:ee:ff")
+            .await
+            .unwrap()
+            .login
+            .mac,
+        dhcp.login.mac
+    );
+
+    // A new password replaces the old one; without one the old one stays.
+    let mut edit = created.login.clone();
+    edit.note = "moved".into();
+    let updated = store
+        .update_login(&actor(), edit, Some("n3w-Pass"))
+        .await
+        .unwrap();
+    assert_eq!(updated.login.version, 2);
+    assert_eq!(store.login_password("novak").await.unwrap(), "n3w-Pass");
+    let mut edit = updated.login.clone();
+    edit.disabled = true;
+    let updated = store.update_login(&actor(), edit, None).await.unwrap();
+    assert!(updated.login.disabled);
+    assert_eq!(store.login_password("novak").await.unwrap(), "n3w-Pass");
+    expect_stale(
+        store
+            .update_login(&actor(), created.login.clone(), None)
+            .await,
+    );
+
+    let usernames = |client: &'static str| {
+        let store = store.clone();
+        async move {
+            store
+                .list_logins(client, None, PageRequest::default())
+                .await
+                .unwrap()
+                .items
+                .into_iter()
+                .map(|r| r.login.username)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(usernames("1001").await, ["novak", "aa:bb:cc:dd:ee:ff"]);
+    assert!(usernames("1002").await.is_empty());
+
+    store.delete_login(&actor(), "novak").await.unwrap();
+    expect_not_found(store.get_login("novak").await);
+    expect_not_found(store.login_password("novak").await);
+}
+
+async fn nas_entries(store: Store) {
+    let secret = "xyzzy5461-secret";
+    let created = store
+        .create_nas(&actor(), nas("core-1", "192.0.2.1"), secret)
+        .await
+        .unwrap();
+    assert!(created.id > 0);
+    assert_eq!(created.version, 1);
+    let mut expected = nas("core-1", "192.0.2.1");
+    expected.id = created.id;
+    expected.version = 1;
+    assert_eq!(created, expected);
+    assert_eq!(store.get_nas("core-1").await.unwrap(), created);
+
+    let sealed = raw_text(
+        &store,
+        "SELECT secret_sealed FROM nas WHERE name = $1",
+        "core-1",
+    )
+    .await;
+    assert!(!sealed.contains(secret), "secret stored in clear: {sealed}");
+    assert_eq!(
+        store.nas_with_secrets().await.unwrap(),
+        [(created.clone(), secret.to_owned())]
+    );
+
+    expect_conflict(
+        store
+            .create_nas(&actor(), nas("core-2", "192.0.2.1"), secret)
+            .await,
+        "nas.address",
+    );
+    expect_conflict(
+        store
+            .create_nas(&actor(), nas("core-1", "192.0.2.2"), secret)
+            .await,
+        "nas.name",
+    );
+    expect_not_found(store.get_nas("core-2").await);
+
+    let mut edit = created.clone();
+    edit.note = "rack B".into();
+    let updated = store.update_nas(&actor(), edit, None).await.unwrap();
+    assert_eq!(updated.version, 2);
+    assert_eq!(store.get_nas("core-1").await.unwrap(), updated);
+    assert_eq!(store.nas_with_secrets().await.unwrap()[0].1, secret);
+    let mut edit = updated.clone();
+    edit.address = "2001:db8::1".parse().unwrap();
+    let updated = store
+        .update_nas(&actor(), edit, Some("another-secret-42"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.nas_with_secrets().await.unwrap(),
+        [(updated.clone(), "another-secret-42".to_owned())]
+    );
+    expect_stale(store.update_nas(&actor(), created, None).await);
+
+    store.delete_nas(&actor(), "core-1").await.unwrap();
+    expect_not_found(store.get_nas("core-1").await);
+    assert!(store.nas_with_secrets().await.unwrap().is_empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Code lists
+// ---------------------------------------------------------------------------------------------
+
+async fn code_lists(store: Store) {
+    let codes = |list: CodeList| {
+        let store = store.clone();
+        async move {
+            store
+                .list_codes(list)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|(code, _)| code)
+                .collect::<Vec<_>>()
+        }
+    };
+    let statuses = codes(CodeList::ClientStatus).await;
+    for code in ["connected", "non_payer"] {
+        assert!(statuses.iter().any(|c| c == code), "{code} in {statuses:?}");
+    }
+    let payment_types = codes(CodeList::PaymentType).await;
+    for code in ["bank_transfer", "sipo"] {
+        assert!(
+            payment_types.iter().any(|c| c == code),
+            "{code} in {payment_types:?}"
+        );
+    }
+    assert!(
+        codes(CodeList::InvoiceGroup)
+            .await
+            .contains(&"default".to_owned())
+    );
+
+    store
+        .put_code(&actor(), CodeList::ClientGroup, "vip", "VIP")
+        .await
+        .unwrap();
+    store
+        .put_code(&actor(), CodeList::ClientGroup, "vip", "VIP customers")
+        .await
+        .unwrap();
+    assert_eq!(
+        store.list_codes(CodeList::ClientGroup).await.unwrap(),
+        [("vip".to_owned(), "VIP customers".to_owned())]
+    );
+    expect_invalid(
+        store
+            .put_code(&actor(), CodeList::ClientGroup, "Bad Code", "Bad")
+            .await,
+        "code.code",
+    );
+
+    let mut client = minimal_client("1", "Grouped");
+    client.groups = vec!["vip".into()];
+    let (client, _) = store.create_client(&actor(), client).await.unwrap();
+    expect_precondition(
+        store
+            .delete_code(&actor(), CodeList::ClientGroup, "vip")
+            .await,
+    );
+    expect_precondition(
+        store
+            .delete_code(&actor(), CodeList::ClientStatus, "connected")
+            .await,
+    );
+    expect_precondition(
+        store
+            .delete_code(&actor(), CodeList::PaymentType, "bank_transfer")
+            .await,
+    );
+    assert!(
+        codes(CodeList::ClientGroup)
+            .await
+            .contains(&"vip".to_owned())
+    );
+
+    // Once no client uses it, the code can go.
+    let mut ungrouped = client;
+    ungrouped.groups.clear();
+    store.update_client(&actor(), ungrouped).await.unwrap();
+    store
+        .delete_code(&actor(), CodeList::ClientGroup, "vip")
+        .await
+        .unwrap();
+    assert!(codes(CodeList::ClientGroup).await.is_empty());
+    expect_not_found(
+        store
+            .delete_code(&actor(), CodeList::ClientGroup, "vip")
+            .await,
+    );
+    let mut client = minimal_client("2", "Gone group");
+    client.groups = vec!["vip".into()];
+    expect_invalid(store.create_client(&actor(), client).await, "client.groups");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Persistence
+// ---------------------------------------------------------------------------------------------
+
+/// Closing and reopening the database keeps everything; migrations re-run harmlessly.
+async fn reopened_store_keeps_data(store: Store, url: String) {
+    create_full_client_codes(&store).await;
+    let (client, _) = store.create_client(&actor(), full_client()).await.unwrap();
+    let nas = store
+        .create_nas(&actor(), nas("core-1", "192.0.2.1"), "xyzzy5461-secret")
+        .await
+        .unwrap();
+    let statuses = store.list_codes(CodeList::ClientStatus).await.unwrap();
+    store.close().await;
+
+    let reopened = Store::open(&url, 4, sealer()).await.expect("reopen");
+    assert_eq!(reopened.get_client("1001").await.unwrap(), client);
+    assert_eq!(
+        reopened.nas_with_secrets().await.unwrap(),
+        [(nas, "xyzzy5461-secret".to_owned())]
+    );
+    assert_eq!(
+        reopened.list_codes(CodeList::ClientStatus).await.unwrap(),
+        statuses
+    );
+    assert_eq!(reopened.next_client_number().await.unwrap(), "1002");
+    reopened.close().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The suite, once per backend
+// ---------------------------------------------------------------------------------------------
+
+macro_rules! conformance {
+    (store: [$($name:ident),* $(,)?] store_and_url: [$($url_name:ident),* $(,)?]) => {
+        conformance!(@backend sqlite [$($name),*] [$($url_name),*]);
+        conformance!(@backend postgres [$($name),*] [$($url_name),*]);
+    };
+    (@backend $backend:ident [$($name:ident),*] [$($url_name:ident),*]) => {
+        mod $backend {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::harness::$backend(stringify!($name), |store, _url| super::$name(store))
+                        .await;
+                }
+            )*
+            $(
+                #[tokio::test]
+                async fn $url_name() {
+                    super::harness::$backend(stringify!($url_name), super::$url_name).await;
+                }
+            )*
+        }
+    };
+}
+
+conformance! {
+    store: [
+        client_round_trip,
+        duplicate_client_number_conflicts,
+        client_numbers_are_proposed,
+        duplicate_identifiers_warn,
+        variable_symbols_are_unique_and_limited,
+        client_validation,
+        client_update_versions_and_audit,
+        list_clients_filters_and_pages,
+        list_clients_name_filter_is_literal,
+        search_clients_finds_by_every_identifier,
+        delete_client_only_without_subscriptions,
+        money_round_trips_exactly,
+        tariffs,
+        subscriptions,
+        logins,
+        nas_entries,
+        code_lists,
+    ]
+    store_and_url: [reopened_store_keeps_data]
+}
+
+/// Fresh databases per test, removed afterwards even when the test panics: the body runs in
+/// its own task, its panic is caught by the join, the database dropped, then the panic resumed.
+mod harness {
+    use std::future::Future;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use sqlx::{AnyConnection, AssertSqlSafe, Connection, Executor};
+
+    use super::super::{Store, redact_url};
+    use super::sealer;
+
+    const URL_VARIABLE: &str = "ISPD_TEST_DATABASE_URL";
+
+    /// pid + counter + nanoseconds: unique across parallel tests and test processes.
+    fn unique() -> String {
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or_default();
+        format!(
+            "{}_{}_{nanos}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        )
+    }
+
+    /// A panic's payload, carried from the test task to the test thread.
+    type Panic = Box<dyn std::any::Any + Send>;
+
+    /// Opens a store on `url` and runs the body in its own task, so that a panic comes back as
+    /// a value; the store is closed whatever happened, before the database is removed.
+    async fn run<F, Fut>(url: String, body: F) -> Result<(), Panic>
+    where
+        F: FnOnce(Store, String) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let store = match Store::open(&url, 4, sealer()).await {
+            Ok(store) => store,
+            Err(e) => {
+                let message = format!("cannot open {}: {e:#}", redact_url(&url));
+                eprintln!("{message}");
+                return Err(Box::new(message));
+            }
+        };
+        let outcome = tokio::spawn(body(store.clone(), url)).await;
+        store.close().await;
+        outcome.map_err(|e| {
+            e.try_into_panic()
+                .unwrap_or_else(|e| Box::new(format!("test task failed: {e}")))
+        })
+    }
+
+    /// Fails the test with the body's own panic, after the clean-up.
+    fn finish(outcome: Result<(), Panic>) {
+        if let Err(panic) = outcome {
+            std::panic::resume_unwind(panic);
+        }
+    }
+
+    pub(super) async fn sqlite<F, Fut>(test: &str, body: F)
+    where
+        F: FnOnce(Store, String) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let dir = std::env::temp_dir().join(format!("ispd-conformance-{}-{test}", unique()));
+        std::fs::create_dir_all(&dir).expect("create the test directory");
+        let url = format!("sqlite://{}", dir.join("ispd.db").display());
+        let outcome = run(url, body).await;
+        let _ = std::fs::remove_dir_all(&dir);
+        finish(outcome);
+    }
+
+    pub(super) async fn postgres<F, Fut>(test: &str, body: F)
+    where
+        F: FnOnce(Store, String) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let Ok(base) = std::env::var(URL_VARIABLE) else {
+            eprintln!(
+                "{URL_VARIABLE} unset: skipping PostgreSQL conformance ({test}); scripts/test sets it"
+            );
+            return;
+        };
+        let name = format!("ispd_test_{}", unique());
+        admin(&base, &format!("CREATE DATABASE {name}"))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let outcome = run(with_database(&base, &name), body).await;
+        drop_database(&base, &name).await;
+        finish(outcome);
+    }
+
+    /// `WITH (FORCE)` ends connections a panicked test left behind; it can still fail while
+    /// one of them is starting up, hence the retries. A database left over is reported only.
+    async fn drop_database(base: &str, name: &str) {
+        let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+        let mut attempts = 0;
+        while let Err(e) = admin(base, &sql).await {
+            attempts += 1;
+            if attempts == 10 {
+                eprintln!("warning: test database {name} left behind: {e}");
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Runs one statement on the server the test URL points at. Panics when the server does
+    /// not answer: a set but dead URL is a broken CI setup, not a reason to skip.
+    async fn admin(base: &str, sql: &str) -> Result<(), String> {
+        sqlx::any::install_default_drivers();
+        let mut conn = AnyConnection::connect(base).await.unwrap_or_else(|e| {
+            panic!(
+                "{URL_VARIABLE}={} is set but PostgreSQL does not answer: {e}",
+                redact_url(base)
+            )
+        });
+        let result = conn.execute(AssertSqlSafe(sql.to_owned())).await;
+        let _ = conn.close().await;
+        result.map(drop).map_err(|e| format!("{sql}: {e}"))
+    }
+
+    /// The URL with its database name replaced, keeping any query string.
+    pub(super) fn with_database(url: &str, database: &str) -> String {
+        let (scheme, rest) = url.split_once("://").unwrap_or(("postgres", url));
+        let (location, query) = match rest.split_once('?') {
+            Some((location, query)) => (location, format!("?{query}")),
+            None => (rest, String::new()),
+        };
+        let authority = location.split('/').next().unwrap_or_default();
+        format!("{scheme}://{authority}/{database}{query}")
+    }
+
+    #[test]
+    fn database_name_is_swapped() {
+        assert_eq!(
+            with_database("postgres://ispd:ispd@127.0.0.1:5432/postgres", "t1"),
+            "postgres://ispd:ispd@127.0.0.1:5432/t1"
+        );
+        assert_eq!(
+            with_database("postgresql://u@h/db?sslmode=disable", "t2"),
+            "postgresql://u@h/t2?sslmode=disable"
+        );
+        assert_eq!(
+            with_database("postgres://h:5432", "t3"),
+            "postgres://h:5432/t3"
+        );
+    }
+}

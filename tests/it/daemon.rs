@@ -1,0 +1,280 @@
+//! The harness: start `ispd` on port 0 in its own state directory, read ports.json, and
+//! drive it with `ispctl` or a gRPC client.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use ispd_admin_proto::v1;
+use tonic::metadata::MetadataValue;
+use tonic::service::Interceptor;
+use tonic::transport::Channel;
+
+pub const ISPD: &str = env!("CARGO_BIN_EXE_ispd");
+pub const ISPCTL: &str = env!("CARGO_BIN_EXE_ispctl");
+
+static NEXT: AtomicU32 = AtomicU32::new(0);
+
+/// A fresh directory under the system temp dir, removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(name: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!(
+            "ispd-it-{}-{}-{name}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A running ispd. Stopped with SIGTERM on drop.
+pub struct Daemon {
+    pub dir: TempDir,
+    pub state_dir: PathBuf,
+    pub config_path: PathBuf,
+    pub ports: serde_json::Value,
+    child: Option<Child>,
+}
+
+/// The config every test daemon starts from: all ports 0, state in the test's directory.
+pub fn base_config(state_dir: &Path) -> String {
+    format!(
+        "state_dir = {state:?}\n\
+         [radius]\nauth_listen = [\"127.0.0.1:0\"]\nacct_listen = [\"127.0.0.1:0\"]\n\
+         [admin]\nlisten = \"127.0.0.1:0\"\n",
+        state = state_dir.display().to_string()
+    )
+}
+
+impl Daemon {
+    /// Starts ispd with the base config plus `extra` TOML appended.
+    pub fn start(name: &str, extra: &str) -> Daemon {
+        let dir = TempDir::new(name);
+        let state_dir = dir.0.join("state");
+        let config_path = dir.0.join("ispd.toml");
+        std::fs::write(&config_path, format!("{}{extra}", base_config(&state_dir))).unwrap();
+        let mut daemon = Daemon {
+            dir,
+            state_dir,
+            config_path,
+            ports: serde_json::Value::Null,
+            child: None,
+        };
+        daemon.spawn();
+        daemon
+    }
+
+    /// (Re)starts the process on the same config and state directory.
+    pub fn spawn(&mut self) {
+        let ports_file = self.state_dir.join("ports.json");
+        let _ = std::fs::remove_file(&ports_file);
+        let log = std::fs::File::create(self.dir.0.join("ispd.log")).unwrap();
+        let child = Command::new(ISPD)
+            .arg("--config")
+            .arg(&self.config_path)
+            .env("ISPD_LOG_FORMAT", "human")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("spawn ispd");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(text) = std::fs::read_to_string(&ports_file)
+                && let Ok(ports) = serde_json::from_str(&text)
+            {
+                self.ports = ports;
+                break;
+            }
+            if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
+                panic!("ispd exited with {status} during start-up:\n{}", self.log());
+            }
+            assert!(Instant::now() < deadline, "ispd did not start:\n{}", self.log());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.0.join("ispd.log")).unwrap_or_default()
+    }
+
+    pub fn admin_url(&self) -> String {
+        format!("http://{}", self.ports["admin"].as_str().unwrap())
+    }
+
+    pub fn admin_token(&self) -> String {
+        std::fs::read_to_string(self.state_dir.join("admin.token"))
+            .unwrap()
+            .trim()
+            .to_owned()
+    }
+
+    /// Stops with SIGTERM and waits; panics if it does not stop in time.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(child.id().to_string())
+                .status();
+            let deadline = Instant::now() + Duration::from_secs(10);
+            loop {
+                if child.try_wait().unwrap().is_some() {
+                    return;
+                }
+                if Instant::now() > deadline {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    panic!("ispd ignored SIGTERM for 10 s");
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+
+    /// Runs ispctl against this daemon the way an operator on the host would: it finds the
+    /// server and the admin token through the state directory alone.
+    pub fn ispctl(&self, args: &[&str]) -> Output {
+        Command::new(ISPCTL)
+            .arg("--state-dir")
+            .arg(&self.state_dir)
+            .args(args)
+            .env_remove("ISPD_TOKEN")
+            .env_remove("ISPD_SERVER")
+            .output()
+            .expect("run ispctl")
+    }
+
+    /// ispctl that must succeed; returns its stdout parsed as JSON (`--json` is added).
+    pub fn ispctl_json(&self, args: &[&str]) -> serde_json::Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        let out = self.ispctl(&all);
+        assert!(
+            out.status.success(),
+            "ispctl {args:?} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!("ispctl {args:?}: not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout))
+        })
+    }
+
+    pub async fn channel(&self) -> Channel {
+        Channel::from_shared(self.admin_url())
+            .unwrap()
+            .connect()
+            .await
+            .expect("connect to the admin API")
+    }
+
+    pub async fn clients(&self, token: &str) -> v1::client_service_client::ClientServiceClient<
+        tonic::service::interceptor::InterceptedService<Channel, Bearer>,
+    > {
+        v1::client_service_client::ClientServiceClient::with_interceptor(
+            self.channel().await,
+            Bearer::new(token),
+        )
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Adds `authorization: Bearer <token>` to every call.
+#[derive(Clone)]
+pub struct Bearer(MetadataValue<tonic::metadata::Ascii>);
+
+impl Bearer {
+    pub fn new(token: &str) -> Bearer {
+        Bearer(format!("Bearer {token}").parse().unwrap())
+    }
+}
+
+impl Interceptor for Bearer {
+    fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+        request
+            .metadata_mut()
+            .insert("authorization", self.0.clone());
+        Ok(request)
+    }
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A throwaway PostgreSQL database for one test, dropped on drop. `None` (with a note on
+/// stderr) when ISPD_TEST_DATABASE_URL is unset; scripts/test always sets it.
+pub struct PgDatabase {
+    admin_url: String,
+    name: String,
+    pub url: String,
+}
+
+impl PgDatabase {
+    pub fn create(tag: &str) -> Option<PgDatabase> {
+        let Ok(admin_url) = std::env::var("ISPD_TEST_DATABASE_URL") else {
+            eprintln!("ISPD_TEST_DATABASE_URL unset: skipping the PostgreSQL run; scripts/test sets it");
+            return None;
+        };
+        let name = format!(
+            "ispd_it_{}_{}_{tag}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        Self::execute(&admin_url, &format!("CREATE DATABASE {name}"));
+        let (base, _) = admin_url.rsplit_once('/').expect("URL with a database name");
+        let url = format!("{base}/{name}");
+        Some(PgDatabase { admin_url, name, url })
+    }
+
+    fn execute(url: &str, sql: &str) {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            use sqlx::Connection;
+            sqlx::any::install_default_drivers();
+            let mut conn = sqlx::AnyConnection::connect(url)
+                .await
+                .expect("ISPD_TEST_DATABASE_URL is set but PostgreSQL does not answer");
+            sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+        });
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        Self::execute(
+            &self.admin_url,
+            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+        );
+    }
+}
