@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -11,12 +11,13 @@ use tokio::net::{TcpListener, UdpSocket};
 
 use crate::api::{AdminState, Authenticator, router};
 use crate::config::Config;
+use crate::live::Live;
 use crate::seal::Sealer;
 use crate::storage::{Store, redact_url};
 use crate::token::{self, Caller, Role, TokenHash, TokenSet};
 
-/// Runs the daemon until SIGTERM or SIGINT.
-pub async fn run(config: Config) -> anyhow::Result<()> {
+/// Runs the daemon until SIGTERM or SIGINT; SIGHUP re-reads `config_path`.
+pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result<()> {
     let state_dir = config.state_dir.clone();
     std::fs::create_dir_all(&state_dir).with_context(|| {
         format!("cannot create the state directory {}", state_dir.display())
@@ -25,7 +26,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let sealer = Sealer::load_or_create(&state_dir)?;
     let url = config.database_url();
     let store = Store::open(&url, config.database.max_connections, sealer).await?;
-    let tokens = load_tokens(&config, &store, &state_dir).await?;
+    bootstrap_admin_token(&config, &store, &state_dir).await?;
+    let tokens = Arc::new(Live::new(token_set(&config, &store).await?));
 
     let mut ports = BTreeMap::new();
     // RADIUS sockets are bound now so that ports are reserved and reported; answering
@@ -51,12 +53,13 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     };
     write_ports(&state_dir, &ports)?;
 
-    let config = Arc::new(config);
+    let live_config = Arc::new(Live::new(config));
     let state = AdminState {
         store: store.clone(),
-        config: config.clone(),
+        config: live_config.clone(),
     };
-    let admin = router(state, Authenticator::new(tokens))?;
+    let admin = router(state, Authenticator::new(tokens.clone()))?;
+    tokio::spawn(reload_on_sighup(config_path, live_config, tokens, store.clone()));
     let shutdown = shutdown_signal();
     let admin_task = tokio::spawn(async move {
         admin
@@ -92,16 +95,24 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Tokens from the config file, plus the database's; on the very first start with none at
-/// all, an admin token is created and written to `<state_dir>/admin.token` (mode 0600).
-async fn load_tokens(config: &Config, store: &Store, state_dir: &Path) -> anyhow::Result<TokenSet> {
+/// The accepted tokens: the config file's plus the database's.
+async fn token_set(config: &Config, store: &Store) -> anyhow::Result<TokenSet> {
     let mut set = TokenSet::default();
     for t in &config.token {
         let hash = TokenHash::parse(&t.hash).map_err(|e| anyhow::anyhow!("token {:?}: {e}", t.name))?;
         set.insert(hash, Caller { name: t.name.clone(), role: t.role });
     }
+    for (name, role, hash) in store.list_tokens().await.context("cannot read API tokens")? {
+        set.insert(hash, Caller { name, role });
+    }
+    Ok(set)
+}
+
+/// On the very first start, with no token configured or stored, creates an admin token and
+/// writes it to `<state_dir>/admin.token` (mode 0600); only its hash is stored.
+async fn bootstrap_admin_token(config: &Config, store: &Store, state_dir: &Path) -> anyhow::Result<()> {
     let stored = store.list_tokens().await.context("cannot read API tokens")?;
-    if set.is_empty() && stored.is_empty() {
+    if config.token.is_empty() && stored.is_empty() {
         let path = token::admin_token_path(state_dir);
         let secret = token::generate()?;
         if path.exists() {
@@ -115,12 +126,55 @@ async fn load_tokens(config: &Config, store: &Store, state_dir: &Path) -> anyhow
             .await
             .context("cannot store the admin token's hash")?;
         tracing::info!(path = %path.display(), "first start: created an admin API token; ispctl on this host finds it there");
-        set.insert(TokenHash::of(&secret), Caller { name: "admin".into(), role: Role::Admin });
     }
-    for (name, role, hash) in stored {
-        set.insert(hash, Caller { name, role });
+    Ok(())
+}
+
+/// SIGHUP (`systemctl reload ispd`): re-read the config file; a bad file is refused and the
+/// running configuration keeps serving. Tokens and NAS entries apply at once; addresses,
+/// the database and the state directory need a restart, which is logged.
+async fn reload_on_sighup(
+    path: Option<PathBuf>,
+    config: Arc<Live<Config>>,
+    tokens: Arc<Live<TokenSet>>,
+    store: Store,
+) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut hup) = signal(SignalKind::hangup()) else {
+        tracing::warn!("cannot listen for SIGHUP: reload is unavailable");
+        return;
+    };
+    while hup.recv().await.is_some() {
+        let Some(path) = &path else {
+            tracing::info!("SIGHUP: running on built-in defaults, no config file to re-read");
+            continue;
+        };
+        notify_systemd("RELOADING=1");
+        match Config::load(path) {
+            Err(e) => tracing::error!("reload refused, the running configuration stays: {e:#}"),
+            Ok(new) => {
+                let old = config.load();
+                if new.state_dir != old.state_dir
+                    || new.database_url() != old.database_url()
+                    || new.radius.auth_listen != old.radius.auth_listen
+                    || new.radius.acct_listen != old.radius.acct_listen
+                    || new.admin.listen != old.admin.listen
+                    || new.metrics.listen != old.metrics.listen
+                {
+                    tracing::warn!("state_dir, database and listen addresses change only on restart");
+                }
+                match token_set(&new, &store).await {
+                    Ok(set) => {
+                        tokens.store(set);
+                        config.store(new);
+                        tracing::info!(path = %path.display(), "configuration reloaded");
+                    }
+                    Err(e) => tracing::error!("reload refused, the running configuration stays: {e:#}"),
+                }
+            }
+        }
+        notify_systemd("READY=1");
     }
-    Ok(set)
 }
 
 async fn bind_udp(addrs: &[SocketAddr], key: &str) -> anyhow::Result<Vec<UdpSocket>> {

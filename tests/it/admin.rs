@@ -468,3 +468,48 @@ fn postgres_backend_serves_and_keeps_data_across_restarts() {
     assert_eq!(audit["items"].as_array().unwrap().len(), 2);
     drop(d);
 }
+
+fn sha256_hex(text: &str) -> String {
+    let out = std::process::Command::new("sha256sum")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().unwrap().write_all(text.as_bytes())?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    stdout(&out).split_whitespace().next().unwrap().to_owned()
+}
+
+#[test]
+fn sighup_applies_a_good_config_and_refuses_a_bad_one() {
+    let first = "ispd_first_token_for_reload_test_000";
+    let second = "ispd_second_token_for_reload_test_11";
+    let token = |name: &str, secret: &str| {
+        format!("[[token]]\nname = \"{name}\"\nrole = \"admin\"\nhash = \"sha256:{}\"\n", sha256_hex(secret))
+    };
+    let d = Daemon::start("reload", &token("first", first));
+    let list = |secret: &str| {
+        std::process::Command::new(crate::daemon::ISPCTL)
+            .args(["--server", &d.admin_url(), "client", "list"])
+            .env("ISPD_TOKEN", secret)
+            .output()
+            .unwrap()
+            .status
+            .success()
+    };
+    assert!(list(first) && !list(second));
+    let base = crate::daemon::base_config(&d.state_dir);
+    std::fs::write(&d.config_path, format!("{base}{}{}", token("first", first), token("second", second))).unwrap();
+    d.signal("HUP");
+    d.wait_for_log("configuration reloaded");
+    assert!(list(second), "a token added to the file works after reload");
+
+    std::fs::write(&d.config_path, format!("{base}[metrics]\nbogus = 1\n")).unwrap();
+    d.signal("HUP");
+    d.wait_for_log("reload refused");
+    assert!(d.log().contains("bogus"), "the refusal names the key:\n{}", d.log());
+    assert!(list(first) && list(second), "the running configuration keeps serving");
+}

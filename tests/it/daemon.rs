@@ -121,6 +121,22 @@ impl Daemon {
             .to_owned()
     }
 
+    /// Sends a signal such as "HUP" to the running daemon.
+    pub fn signal(&self, name: &str) {
+        let pid = self.child.as_ref().expect("running").id().to_string();
+        let ok = Command::new("kill").arg(format!("-{name}")).arg(pid).status().unwrap();
+        assert!(ok.success());
+    }
+
+    /// Waits until the log contains `needle` (bounded), for effects of signals.
+    pub fn wait_for_log(&self, needle: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !self.log().contains(needle) {
+            assert!(Instant::now() < deadline, "log never said {needle:?}:\n{}", self.log());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Stops with SIGTERM and waits; panics if it does not stop in time.
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {

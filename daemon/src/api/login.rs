@@ -92,7 +92,7 @@ impl AdminState {
     /// A login may only name NAS devices ispd knows, from the config file or the API.
     async fn check_nas_names(&self, login: &Login) -> Result<(), Status> {
         for (i, name) in login.nas.iter().enumerate() {
-            if self.config.nas.iter().any(|n| &n.name == name) {
+            if self.config.load().nas.iter().any(|n| &n.name == name) {
                 continue;
             }
             match self.store.get_nas(name).await {

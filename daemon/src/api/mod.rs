@@ -17,6 +17,7 @@ use tonic::{Request, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
 use crate::config::Config;
+use crate::live::Live;
 use crate::storage::{Actor, PageRequest, Store, StoreError};
 use crate::token::{Caller, Role, TokenSet};
 use ispd_billing::FieldError;
@@ -25,20 +26,20 @@ use ispd_billing::FieldError;
 #[derive(Clone)]
 pub struct AdminState {
     pub store: Store,
-    pub config: Arc<Config>,
+    /// Swapped on reload: NAS entries declared in the file can change.
+    pub config: Arc<Live<Config>>,
 }
 
 /// Checks the bearer token of every call and attaches the caller for the handlers.
 #[derive(Clone)]
 pub struct Authenticator {
-    tokens: Arc<TokenSet>,
+    tokens: Arc<Live<TokenSet>>,
 }
 
 impl Authenticator {
-    pub fn new(tokens: TokenSet) -> Self {
-        Self {
-            tokens: Arc::new(tokens),
-        }
+    /// Shares `tokens` with the reloader, so a changed `[[token]]` list applies at once.
+    pub fn new(tokens: Arc<Live<TokenSet>>) -> Self {
+        Self { tokens }
     }
 }
 
@@ -55,6 +56,7 @@ impl Interceptor for Authenticator {
             .ok_or_else(|| Status::unauthenticated("authorization must be \"Bearer <token>\""))?;
         let caller = self
             .tokens
+            .load()
             .authenticate(token)
             .ok_or_else(|| Status::unauthenticated("unknown or revoked token"))?
             .clone();

@@ -63,9 +63,8 @@ fn nas_to(n: &Nas, source: &str) -> v1::Nas {
 
 impl AdminState {
     fn config_nas(&self) -> Vec<Nas> {
-        (0..self.config.nas.len())
-            .map(|i| self.config.nas_record(i))
-            .collect()
+        let config = self.config.load();
+        (0..config.nas.len()).map(|i| config.nas_record(i)).collect()
     }
 
     /// Config entries own their name and address: the API may not shadow or change them.
@@ -156,7 +155,7 @@ impl v1::nas_service_server::NasService for AdminState {
     ) -> Result<Response<v1::DeleteNasResponse>, Status> {
         let actor = admin(&request)?;
         let name = request.into_inner().name;
-        if self.config.nas.iter().any(|n| n.name == name) {
+        if self.config.load().nas.iter().any(|n| n.name == name) {
             return Err(Status::failed_precondition(format!(
                 "NAS {name:?} is declared in the config file; remove it there"
             )));

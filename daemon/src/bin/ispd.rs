@@ -89,7 +89,7 @@ fn run(config_path: Option<PathBuf>) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?
-        .block_on(ispd::server::run(config))
+        .block_on(ispd::server::run(config, config_path))
 }
 
 fn init_logging(config: &Config) {

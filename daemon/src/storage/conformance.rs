@@ -373,6 +373,10 @@ fn expect_not_found<T: Debug>(result: StoreResult<T>) {
 // Clients
 // ---------------------------------------------------------------------------------------------
 
+// BUG (SQLite only): every read of a client fails with "Any driver does not support the SQLite
+// type SqliteTypeInfo(Bool)": sqlx's Any driver cannot decode the BOOLEAN columns of
+// migrations/sqlite/0001_foundation.sql. The same bug fails, on SQLite, every test below that
+// reads a client, tariff, login or NAS back; see the note above `conformance!`.
 async fn client_round_trip(store: Store) {
     create_full_client_codes(&store).await;
     let sent = full_client();
@@ -956,6 +960,12 @@ async fn subscriptions(store: Store) {
         .await
         .unwrap();
     assert_eq!(same_day.subscription.state, SubscriptionState::Active);
+    let tomorrow = today().succ_opt().unwrap();
+    let tomorrow = store
+        .create_subscription(&actor(), "2", "Fiber 100", subscription(tomorrow), today())
+        .await
+        .unwrap();
+    assert_eq!(tomorrow.subscription.state, SubscriptionState::NotYetActive);
 
     let history = store
         .subscription_history(future.subscription.id)
@@ -1027,13 +1037,12 @@ async fn subscriptions(store: Store) {
         state: Some(SubscriptionState::NotYetActive),
         ..SubscriptionFilter::default()
     };
-    assert!(
-        store
+    assert_eq!(
+        ids(store
             .list_subscriptions(&pending_of_two, PageRequest::default())
             .await
-            .unwrap()
-            .items
-            .is_empty()
+            .unwrap()),
+        [tomorrow.subscription.id]
     );
 
     // Update: versions as for clients.
@@ -1406,6 +1415,14 @@ macro_rules! conformance {
     };
 }
 
+// BUG (SQLite only, daemon/migrations/sqlite/0001_foundation.sql + storage/{client,tariff,login,
+// nas}.rs): sqlx 0.9's Any driver refuses SQLite columns declared BOOLEAN (AnyColumn/AnyTypeInfo
+// have no mapping for SqliteTypeInfo(Bool)), and `bool` decodes only from an Any Bool value,
+// which SQLite never produces. So on SQLite every read of a client, tariff, login or NAS fails
+// and all `sqlite::*` tests but `client_validation` fail. Suggested fix: make the flag columns
+// `BIGINT NOT NULL` (0/1) in both migrations, bind `i64::from(flag)` and read them as `i64`
+// (`!= 0`) in ClientRow, TariffRow, LoginRow and NasRow. With that change applied to a scratch
+// copy, the whole suite passes on both backends.
 conformance! {
     store: [
         client_round_trip,
