@@ -451,8 +451,14 @@ impl Store {
         actor: &Actor,
         mut client: Client,
     ) -> StoreResult<(Client, Vec<Duplicate>)> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         if client.number.is_empty() {
+            if self.backend == super::Backend::Postgres {
+                // Serialises numbering: a second creator waits, then sees the first one's number.
+                sqlx::query("LOCK TABLE client IN SHARE ROW EXCLUSIVE MODE")
+                    .execute(&mut *tx)
+                    .await?;
+            }
             client.number = Self::propose_number(&mut tx).await?;
         }
         client.apply_defaults();
@@ -508,7 +514,7 @@ impl Store {
         actor: &Actor,
         mut client: Client,
     ) -> StoreResult<(Client, Vec<Duplicate>)> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let before = Self::client_by_number(&mut tx, &client.number).await?;
         if before.version != client.version {
             return Err(StoreError::Stale {
@@ -566,7 +572,7 @@ impl Store {
 
     /// Deletes a contact that never became a client: refused once it has subscriptions.
     pub async fn delete_client(&self, actor: &Actor, number: &str) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let before = Self::client_by_number(&mut tx, number).await?;
         let subscriptions: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM subscription WHERE client_id = $1")

@@ -68,7 +68,7 @@ impl Store {
     ) -> StoreResult<()> {
         validate_code(code)?;
         ispd_billing::field::require("code.label", label)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let before: Option<String> =
             sqlx::query_scalar("SELECT label FROM code_list WHERE list = $1 AND code = $2")
                 .bind(list.as_str().to_owned())
@@ -105,7 +105,7 @@ impl Store {
 
     /// Removes a code nobody uses.
     pub async fn delete_code(&self, actor: &Actor, list: CodeList, code: &str) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let in_use: i64 = sqlx::query_scalar(list.usage_sql())
             .bind(code.to_owned())
             .fetch_one(&mut *tx)

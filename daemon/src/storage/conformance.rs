@@ -6,6 +6,7 @@
 //! `scripts/test` sets it); without it they are skipped with a note on stderr.
 
 use std::fmt::Debug;
+use std::future::Future;
 
 use chrono::NaiveDate;
 use ispd_billing::client::{
@@ -373,10 +374,6 @@ fn expect_not_found<T: Debug>(result: StoreResult<T>) {
 // Clients
 // ---------------------------------------------------------------------------------------------
 
-// BUG (SQLite only): every read of a client fails with "Any driver does not support the SQLite
-// type SqliteTypeInfo(Bool)": sqlx's Any driver cannot decode the BOOLEAN columns of
-// migrations/sqlite/0001_foundation.sql. The same bug fails, on SQLite, every test below that
-// reads a client, tariff, login or NAS back; see the note above `conformance!`.
 async fn client_round_trip(store: Store) {
     create_full_client_codes(&store).await;
     let sent = full_client();
@@ -536,13 +533,18 @@ async fn variable_symbols_are_unique_and_limited(store: Store) {
 }
 
 async fn client_validation(store: Store) {
-    let cases: [(fn(&mut Client), &str); 6] = [
+    type Edit = fn(&mut Client);
+    let cases: [(Edit, &str); 7] = [
         (|c| c.name.clear(), "client.name"),
         (|c| c.address.street.clear(), "client.address.street"),
         (|c| c.address.postcode.clear(), "client.address.postcode"),
         (|c| c.address.city = "  ".into(), "client.address.city"),
         (|c| c.email = "novak@".into(), "client.email"),
         (|c| c.status = "gone".into(), "client.status"),
+        (
+            |c| c.invoicing.opening_balance = dec("0.005"),
+            "client.invoicing.opening_balance",
+        ),
     ];
     for (edit, field) in cases {
         let mut client = minimal_client("1", "Novák Jan");
@@ -600,6 +602,46 @@ async fn client_update_versions_and_audit(store: Store) {
     assert_eq!(json(&update.before_json)["name"], "Novák Jan");
     assert_eq!(json(&update.after_json)["name"], "Nováková Jana");
     assert_eq!(json(&update.after_json)["version"], 2);
+}
+
+/// An update replaces the whole record, child rows included: what is left out is gone.
+async fn client_update_replaces_everything(store: Store) {
+    create_full_client_codes(&store).await;
+    let (full, _) = store.create_client(&actor(), full_client()).await.unwrap();
+
+    let mut bare = minimal_client("1001", "Novák Jan");
+    bare.version = full.version;
+    let (updated, _) = store.update_client(&actor(), bare.clone()).await.unwrap();
+    let mut expected = bare;
+    expected.apply_defaults();
+    expected.id = full.id;
+    expected.version = 2;
+    let stored = store.get_client("1001").await.unwrap();
+    assert_eq!(stored, expected);
+    assert_eq!(updated, stored);
+
+    // The symbols it gave up are free for others; taking one back is then refused whole.
+    let mut other = minimal_client("1002", "Other");
+    other.invoicing.variable_symbols = vec!["2001".into()];
+    store.create_client(&actor(), other).await.unwrap();
+    let mut again = full_client();
+    again.version = 2;
+    expect_conflict(
+        store.update_client(&actor(), again.clone()).await,
+        "client.invoicing.variable_symbols[0]",
+    );
+    assert_eq!(store.get_client("1001").await.unwrap(), expected);
+
+    again.invoicing.variable_symbols = vec!["2003".into(), "2002".into()];
+    store.update_client(&actor(), again.clone()).await.unwrap();
+    again.id = full.id;
+    again.version = 3;
+    assert_eq!(store.get_client("1001").await.unwrap(), again);
+    expect_not_found(
+        store
+            .update_client(&actor(), minimal_client("9999", "Nobody"))
+            .await,
+    );
 }
 
 async fn list_clients_filters_and_pages(store: Store) {
@@ -797,11 +839,198 @@ async fn delete_client_only_without_subscriptions(store: Store) {
     store.delete_client(&actor(), "2").await.unwrap();
     expect_not_found(store.get_client("2").await);
     expect_not_found(store.delete_client(&actor(), "2").await);
+    let filter = AuditFilter {
+        client_number: "2".into(),
+        ..AuditFilter::default()
+    };
+    let audit = store
+        .list_audit(&filter, PageRequest::default())
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(audit[0].action, "client.delete");
+    assert_eq!(audit[0].after_json, None);
+    assert!(
+        audit[0]
+            .before_json
+            .as_deref()
+            .unwrap()
+            .contains("Just a contact")
+    );
     // Its variable symbol went with it.
     let mut heir = minimal_client("3", "Heir");
     heir.invoicing.variable_symbols = vec!["4001".into()];
     store.create_client(&actor(), heir).await.unwrap();
     assert_eq!(all_clients(&store).await.len(), 2);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Concurrency: operators working at the same time
+// ---------------------------------------------------------------------------------------------
+
+/// Runs `count` copies of a store operation at the same time (the pool has 4 connections).
+async fn at_once<T, F, Fut>(store: &Store, count: usize, operation: F) -> Vec<StoreResult<T>>
+where
+    T: Send + 'static,
+    F: Fn(Store, usize) -> Fut,
+    Fut: Future<Output = StoreResult<T>> + Send + 'static,
+{
+    let tasks: Vec<_> = (0..count)
+        .map(|i| tokio::spawn(operation(store.clone(), i)))
+        .collect();
+    let mut results = Vec::new();
+    for task in tasks {
+        results.push(task.await.expect("task"));
+    }
+    results
+}
+
+/// Of concurrent edits based on the same version exactly one succeeds; the others are Stale.
+#[track_caller]
+fn one_winner<T: Debug>(results: Vec<StoreResult<T>>) -> T {
+    let mut winners = Vec::new();
+    for result in results {
+        match result {
+            Ok(won) => winners.push(won),
+            Err(StoreError::Stale { .. }) => {}
+            Err(e) => panic!("expected success or Stale, got {e:?}"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "exactly one edit may win");
+    winners.pop().unwrap()
+}
+
+// BUG: SQLite fails with Database(SqliteError { code: 5, "database is locked" }). Every write
+// method starts a DEFERRED transaction (`self.pool.begin()`), reads (its checks), then writes;
+// in WAL mode the read-to-write upgrade fails at once with SQLITE_BUSY when another connection
+// wrote meanwhile, and busy_timeout does not apply. Fix: begin write transactions with
+// `self.pool.begin_with("BEGIN IMMEDIATE")` on SQLite (plain `begin()` on PostgreSQL).
+/// Operators saving at the same time: every save lands, none is refused.
+async fn concurrent_client_creates(store: Store) {
+    let results = at_once(&store, 8, |store, i| async move {
+        let client = minimal_client(&(i + 1).to_string(), "Parallel");
+        store.create_client(&actor(), client).await
+    })
+    .await;
+    for result in results {
+        result.unwrap();
+    }
+    assert_eq!(all_clients(&store).await.len(), 8);
+}
+
+// BUG: SQLite fails with "database is locked", as in `concurrent_client_creates`.
+/// Two operators saving the same client: one wins, the others are told it changed (Stale).
+async fn concurrent_updates_of_one_client(store: Store) {
+    let (client, _) = store
+        .create_client(&actor(), minimal_client("1", "Original"))
+        .await
+        .unwrap();
+    let results = at_once(&store, 4, move |store, i| {
+        let mut edit = client.clone();
+        edit.name = format!("Edit {i}");
+        async move { store.update_client(&actor(), edit).await }
+    })
+    .await;
+    let winner = one_winner(results).0;
+    let stored = store.get_client("1").await.unwrap();
+    assert_eq!(stored.version, 2);
+    assert_eq!(stored.name, winner.name);
+}
+
+// BUG: both backends fail: create_client proposes MAX(number_numeric) + 1 inside its transaction,
+// but nothing stops two transactions from proposing the same number. PostgreSQL: the loser
+// gets Conflict on client.number; SQLite: "database is locked" (see above). Fix: on PostgreSQL
+// `LOCK TABLE client IN SHARE ROW EXCLUSIVE MODE` before propose_number when the number is
+// empty (client.rs, create_client); on SQLite BEGIN IMMEDIATE already serialises writers.
+/// Clients created at the same time without a number all get one, each a different one.
+async fn concurrent_auto_numbers(store: Store) {
+    let results = at_once(&store, 8, |store, _| async move {
+        store
+            .create_client(&actor(), minimal_client("", "Parallel"))
+            .await
+    })
+    .await;
+    let mut numbers: Vec<u32> = results
+        .into_iter()
+        .map(|r| r.unwrap().0.number.parse().unwrap())
+        .collect();
+    numbers.sort_unstable();
+    assert_eq!(numbers, [1, 2, 3, 4, 5, 6, 7, 8]);
+}
+
+// Lost updates (the four tests below). PostgreSQL lets several of the edits succeed:
+// update_tariff, update_subscription, update_login and update_nas compare versions only in Rust
+// after a plain SELECT; concurrent editors all read version 1 and all write. Fix: add
+// `AND version = $n` (the version read) to their UPDATE's WHERE and return Stale when no row
+// was updated, as update_client does. On SQLite they fail with "database is locked" instead,
+// see `concurrent_client_creates`.
+
+// BUG: PostgreSQL lost update, SQLite "database is locked"; see the note above.
+/// Concurrent edits of one tariff: one wins, the others are Stale.
+async fn concurrent_tariff_updates(store: Store) {
+    let tariff = store
+        .create_tariff(&actor(), tariff("Fiber 100", "499.90"))
+        .await
+        .unwrap();
+    let results = at_once(&store, 4, move |store, i| {
+        let mut edit = tariff.clone();
+        edit.note = format!("edit {i}");
+        async move { store.update_tariff(&actor(), edit).await }
+    })
+    .await;
+    let winner = one_winner(results);
+    assert_eq!(store.get_tariff("Fiber 100").await.unwrap(), winner);
+}
+
+// BUG: PostgreSQL lost update, SQLite "database is locked"; see the note above.
+/// Concurrent edits of one subscription: one wins, the others are Stale.
+async fn concurrent_subscription_updates(store: Store) {
+    let subscription = subscribed_client(&store, "1").await.subscription;
+    let results = at_once(&store, 4, move |store, i| {
+        let mut edit = subscription.clone();
+        edit.note = format!("edit {i}");
+        async move { store.update_subscription(&actor(), "Fiber 100", edit).await }
+    })
+    .await;
+    let winner = one_winner(results);
+    let id = winner.subscription.id;
+    assert_eq!(store.get_subscription(id).await.unwrap(), winner);
+}
+
+// BUG: PostgreSQL lost update, SQLite "database is locked"; see the note above.
+/// Concurrent edits of one login: one wins, the others are Stale.
+async fn concurrent_login_updates(store: Store) {
+    let sub = subscribed_client(&store, "1").await.subscription.id;
+    let login = store
+        .create_login(&actor(), ppp_login("novak", sub), "pw-1")
+        .await
+        .unwrap()
+        .login;
+    let results = at_once(&store, 4, move |store, i| {
+        let mut edit = login.clone();
+        edit.note = format!("edit {i}");
+        async move { store.update_login(&actor(), edit, None).await }
+    })
+    .await;
+    let winner = one_winner(results);
+    assert_eq!(store.get_login("novak").await.unwrap(), winner);
+}
+
+// BUG: PostgreSQL lost update, SQLite "database is locked"; see the note above.
+/// Concurrent edits of one NAS: one wins, the others are Stale.
+async fn concurrent_nas_updates(store: Store) {
+    let nas = store
+        .create_nas(&actor(), nas("core-1", "192.0.2.1"), "xyzzy5461-secret")
+        .await
+        .unwrap();
+    let results = at_once(&store, 4, move |store, i| {
+        let mut edit = nas.clone();
+        edit.note = format!("edit {i}");
+        async move { store.update_nas(&actor(), edit, None).await }
+    })
+    .await;
+    let winner = one_winner(results);
+    assert_eq!(store.get_nas("core-1").await.unwrap(), winner);
 }
 
 /// Opening balances (BIGINT minor units) come back exactly, at both ends of the range.
@@ -1134,6 +1363,17 @@ async fn logins(store: Store) {
         store.create_login(&actor(), same_ip, "pw").await,
         "login.ipv4",
     );
+    let mut same_prefix = ppp_login("other", other_sub);
+    same_prefix.ipv6_prefix = Some("2001:db8:100::/56".parse().unwrap());
+    expect_conflict(
+        store.create_login(&actor(), same_prefix, "pw").await,
+        "login.ipv6_prefix",
+    );
+    expect_not_found(
+        store
+            .create_login(&actor(), ppp_login("orphan", 9999), "pw")
+            .await,
+    );
     let mut no_mac = ppp_login("dhcp", sub);
     no_mac.auth_type = AuthType::Mac;
     expect_invalid(
@@ -1238,6 +1478,17 @@ async fn nas_entries(store: Store) {
         "nas.name",
     );
     expect_not_found(store.get_nas("core-2").await);
+    let second = store
+        .create_nas(&actor(), nas("core-2", "192.0.2.2"), secret)
+        .await
+        .unwrap();
+    let mut onto_first = second.clone();
+    onto_first.address = created.address;
+    expect_conflict(
+        store.update_nas(&actor(), onto_first, None).await,
+        "nas.address",
+    );
+    store.delete_nas(&actor(), "core-2").await.unwrap();
 
     let mut edit = created.clone();
     edit.note = "rack B".into();
@@ -1313,6 +1564,12 @@ async fn code_lists(store: Store) {
             .put_code(&actor(), CodeList::ClientGroup, "Bad Code", "Bad")
             .await,
         "code.code",
+    );
+    expect_invalid(
+        store
+            .put_code(&actor(), CodeList::ClientGroup, "empty", " ")
+            .await,
+        "code.label",
     );
 
     let mut client = minimal_client("1", "Grouped");
@@ -1415,14 +1672,6 @@ macro_rules! conformance {
     };
 }
 
-// BUG (SQLite only, daemon/migrations/sqlite/0001_foundation.sql + storage/{client,tariff,login,
-// nas}.rs): sqlx 0.9's Any driver refuses SQLite columns declared BOOLEAN (AnyColumn/AnyTypeInfo
-// have no mapping for SqliteTypeInfo(Bool)), and `bool` decodes only from an Any Bool value,
-// which SQLite never produces. So on SQLite every read of a client, tariff, login or NAS fails
-// and all `sqlite::*` tests but `client_validation` fail. Suggested fix: make the flag columns
-// `BIGINT NOT NULL` (0/1) in both migrations, bind `i64::from(flag)` and read them as `i64`
-// (`!= 0`) in ClientRow, TariffRow, LoginRow and NasRow. With that change applied to a scratch
-// copy, the whole suite passes on both backends.
 conformance! {
     store: [
         client_round_trip,
@@ -1432,6 +1681,14 @@ conformance! {
         variable_symbols_are_unique_and_limited,
         client_validation,
         client_update_versions_and_audit,
+        client_update_replaces_everything,
+        concurrent_client_creates,
+        concurrent_updates_of_one_client,
+        concurrent_tariff_updates,
+        concurrent_subscription_updates,
+        concurrent_login_updates,
+        concurrent_nas_updates,
+        concurrent_auto_numbers,
         list_clients_filters_and_pages,
         list_clients_name_filter_is_literal,
         search_clients_finds_by_every_identifier,

@@ -161,7 +161,7 @@ impl Store {
         login.id = 0;
         login.version = 1;
         let sealed = self.sealer.seal(password)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         Self::check_login_unique(&mut tx, &login).await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO login (username, auth_type, mac, ipv4, ipv6_prefix, nas_json,
@@ -208,7 +208,7 @@ impl Store {
             }
             None => None,
         };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let before = Self::login_where(&mut tx, "l.id = $1", Arg::Int(login.id))
             .await?
             .ok_or_else(|| StoreError::NotFound {
@@ -223,10 +223,10 @@ impl Store {
         }
         Self::check_login_unique(&mut tx, &login).await?;
         login.version += 1;
-        sqlx::query(
+        let updated = sqlx::query(
             "UPDATE login SET username = $1, auth_type = $2, mac = $3, ipv4 = $4, ipv6_prefix = $5,
                 nas_json = $6, attributes_json = $7, subscription_id = $8, disabled = $9, note = $10,
-                password_sealed = COALESCE($11, password_sealed), version = $12 WHERE id = $13",
+                password_sealed = COALESCE($11, password_sealed), version = $12 WHERE id = $13 AND version = $14",
         )
         .bind(login.username.clone())
         .bind(login.auth_type.as_str().to_owned())
@@ -241,9 +241,14 @@ impl Store {
         .bind(sealed)
         .bind(login.version)
         .bind(login.id)
+        .bind(before.login.version)
         .execute(&mut *tx)
         .await
-        .map_err(|e| unique_as_conflict(e, "login.username"))?;
+        .map_err(|e| unique_as_conflict(e, "login.username"))?
+        .rows_affected();
+        if updated == 0 {
+            return Err(StoreError::Stale { entity: "login", key: before.login.username.clone() });
+        }
         let stored = Self::login_where(&mut tx, "l.id = $1", Arg::Int(login.id))
             .await?
             .ok_or_else(|| corrupt("login vanished inside its transaction".into()))?;
@@ -256,7 +261,7 @@ impl Store {
     pub async fn set_login_password(&self, actor: &Actor, username: &str, password: &str) -> StoreResult<()> {
         ispd_provisioning::login::validate_password(password)?;
         let sealed = self.sealer.seal(password)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let record = Self::login_by_username(&mut tx, username).await?;
         sqlx::query("UPDATE login SET password_sealed = $1, version = version + 1 WHERE id = $2")
             .bind(sealed)
@@ -312,7 +317,7 @@ impl Store {
     }
 
     pub async fn delete_login(&self, actor: &Actor, username: &str) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let before = Self::login_by_username(&mut tx, username).await?;
         sqlx::query("DELETE FROM login WHERE id = $1")
             .bind(before.login.id)

@@ -6,6 +6,7 @@
 //! means one conformance suite (`conformance.rs`) proves both. Every write runs in one
 //! transaction together with its audit record.
 
+mod access;
 mod audit;
 mod client;
 mod codes;
@@ -25,6 +26,7 @@ use anyhow::Context;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Executor};
 
+pub use access::{AccessRow, AccessScope};
 pub use audit::{AuditEntry, AuditFilter};
 pub use client::{ClientFilter, SearchHit};
 pub use codes::CodeList;
@@ -281,6 +283,16 @@ impl Store {
             backend,
             sealer,
         })
+    }
+
+    /// A write transaction. SQLite's default DEFERRED transactions fail with SQLITE_BUSY when
+    /// they read before writing while another connection writes; IMMEDIATE takes the write lock
+    /// up front and waits for it (busy_timeout).
+    async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
     }
 
     pub fn backend(&self) -> Backend {

@@ -95,7 +95,7 @@ impl Store {
         nas.id = 0;
         nas.version = 1;
         let sealed = self.sealer.seal(secret)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         Self::check_nas_unique(&mut tx, &nas).await?;
         sqlx::query(
             "INSERT INTO nas (name, address, vendor, coa_port, require_message_authenticator,
@@ -129,7 +129,7 @@ impl Store {
             }
             None => None,
         };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let before = sqlx::query_as::<_, NasRow>(AssertSqlSafe(format!("SELECT {COLUMNS} FROM nas WHERE id = $1")))
             .bind(nas.id)
             .fetch_optional(&mut *tx)
@@ -147,10 +147,10 @@ impl Store {
         }
         Self::check_nas_unique(&mut tx, &nas).await?;
         nas.version += 1;
-        sqlx::query(
+        let updated = sqlx::query(
             "UPDATE nas SET name = $1, address = $2, vendor = $3, coa_port = $4,
                 require_message_authenticator = $5, secret_sealed = COALESCE($6, secret_sealed),
-                note = $7, version = $8 WHERE id = $9",
+                note = $7, version = $8 WHERE id = $9 AND version = $10",
         )
         .bind(nas.name.clone())
         .bind(nas.address.to_string())
@@ -161,9 +161,14 @@ impl Store {
         .bind(nas.note.clone())
         .bind(nas.version)
         .bind(nas.id)
+        .bind(before.version)
         .execute(&mut *tx)
         .await
-        .map_err(|e| unique_as_conflict(e, "nas.name"))?;
+        .map_err(|e| unique_as_conflict(e, "nas.name"))?
+        .rows_affected();
+        if updated == 0 {
+            return Err(StoreError::Stale { entity: "nas", key: before.name.clone() });
+        }
         let action = if new_secret.is_some() { "nas.update+secret" } else { "nas.update" };
         record_audit(&mut tx, actor, action, "nas", &nas.name, None, audit_json(&before), audit_json(&nas)).await?;
         tx.commit().await?;
@@ -205,7 +210,7 @@ impl Store {
     }
 
     pub async fn delete_nas(&self, actor: &Actor, name: &str) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let before = Self::nas_by(&mut tx, "name", name.to_owned())
             .await?
             .ok_or_else(|| StoreError::NotFound {

@@ -137,7 +137,7 @@ impl Store {
         mut s: Subscription,
         today: NaiveDate,
     ) -> StoreResult<SubscriptionRecord> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         s.client_id = Self::client_id_of(&mut tx, client_number).await?;
         s.tariff_id = Self::tariff_by_name(&mut tx, tariff_name).await?.id;
         s.state = Subscription::initial_state(s.activation_date, today);
@@ -201,7 +201,7 @@ impl Store {
         tariff_name: &str,
         mut s: Subscription,
     ) -> StoreResult<SubscriptionRecord> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let before = Self::subscription_by_id(&mut tx, s.id).await?;
         if before.subscription.version != s.version {
             return Err(StoreError::Stale {
@@ -215,10 +215,10 @@ impl Store {
         s.validate()?;
         Self::check_subscription_vs(&mut tx, &s).await?;
         s.version += 1;
-        sqlx::query(
+        let updated = sqlx::query(
             "UPDATE subscription SET tariff_id = $1, activation_date = $2, billing_from = $3,
                 price_override_minor = $4, period = $5, commitment_until = $6,
-                variable_symbol = $7, note = $8, version = $9 WHERE id = $10",
+                variable_symbol = $7, note = $8, version = $9 WHERE id = $10 AND version = $11",
         )
         .bind(s.tariff_id)
         .bind(date_text(s.activation_date))
@@ -230,9 +230,14 @@ impl Store {
         .bind(s.note.clone())
         .bind(s.version)
         .bind(s.id)
+        .bind(before.subscription.version)
         .execute(&mut *tx)
         .await
-        .map_err(|e| unique_as_conflict(e, "subscription.variable_symbol"))?;
+        .map_err(|e| unique_as_conflict(e, "subscription.variable_symbol"))?
+        .rows_affected();
+        if updated == 0 {
+            return Err(StoreError::Stale { entity: "subscription", key: s.id.to_string() });
+        }
         let stored = Self::subscription_by_id(&mut tx, s.id).await?;
         record_audit(
             &mut tx,
@@ -284,7 +289,7 @@ impl Store {
     /// Mango's "delete completely": the subscription and its history go; refused while logins
     /// still belong to it.
     pub async fn delete_subscription(&self, actor: &Actor, id: i64) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let before = Self::subscription_by_id(&mut tx, id).await?;
         let logins: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM login WHERE subscription_id = $1")
             .bind(id)

@@ -127,7 +127,7 @@ impl Store {
     pub async fn create_tariff(&self, actor: &Actor, mut tariff: Tariff) -> StoreResult<Tariff> {
         tariff.validate()?;
         tariff.version = 1;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         if Self::tariff_by_name(&mut tx, &tariff.name).await.is_ok() {
             return Err(StoreError::Conflict {
                 field: "tariff.name".into(),
@@ -151,7 +151,7 @@ impl Store {
     /// Replaces a tariff found by its id (so it can be renamed); versions must match.
     pub async fn update_tariff(&self, actor: &Actor, mut tariff: Tariff) -> StoreResult<Tariff> {
         tariff.validate()?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let before = sqlx::query_as::<_, TariffRow>(AssertSqlSafe(format!("SELECT {COLUMNS} FROM tariff WHERE id = $1")))
             .bind(tariff.id)
             .fetch_optional(&mut *tx)
@@ -178,12 +178,17 @@ impl Store {
             burst_download_kbps = $4, burst_upload_kbps = $5, burst_threshold_download_kbps = $6,
             burst_threshold_upload_kbps = $7, burst_time_seconds = $8, price_minor = $9,
             price_includes_vat = $10, vat_rate = $11, period = $12, framed_pool = $13, note = $14,
-            version = $15 WHERE id = $16";
-        bind_tariff(sqlx::query(sql), &tariff)?
+            version = $15 WHERE id = $16 AND version = $17";
+        let updated = bind_tariff(sqlx::query(sql), &tariff)?
             .bind(tariff.id)
+            .bind(before.version)
             .execute(&mut *tx)
             .await
-            .map_err(|e| unique_as_conflict(e, "tariff.name"))?;
+            .map_err(|e| unique_as_conflict(e, "tariff.name"))?
+            .rows_affected();
+        if updated == 0 {
+            return Err(StoreError::Stale { entity: "tariff", key: before.name });
+        }
         let stored = Self::tariff_by_name(&mut tx, &tariff.name).await?;
         record_audit(&mut tx, actor, "tariff.update", "tariff", &stored.name, None, audit_json(&before), audit_json(&stored)).await?;
         tx.commit().await?;
@@ -207,7 +212,7 @@ impl Store {
     }
 
     pub async fn delete_tariff(&self, actor: &Actor, name: &str) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let before = Self::tariff_by_name(&mut tx, name).await?;
         let used: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM subscription WHERE tariff_id = $1")
             .bind(before.id)

@@ -1,0 +1,163 @@
+//! The rows the RADIUS access cache is built from: one per login, joined with its
+//! subscription, client and tariff, password opened. Read at start-up and after each change,
+//! never on the RADIUS hot path.
+
+use ispd_billing::subscription::SubscriptionState;
+use ispd_billing::tariff::{Burst, Rate};
+use ispd_provisioning::login::{AuthType, ExtraAttribute};
+use ispd_provisioning::mac::MacAddress;
+use sqlx::AssertSqlSafe;
+
+use super::{Arg, Store, StoreResult, Where, corrupt};
+
+/// Which logins to (re)load.
+#[derive(Debug, Clone)]
+pub enum AccessScope {
+    All,
+    Login(i64),
+    Subscription(i64),
+    Client(String),
+    Tariff(i64),
+}
+
+/// Everything RADIUS needs to answer for one login.
+#[derive(Clone, PartialEq)]
+pub struct AccessRow {
+    pub login_id: i64,
+    pub username: String,
+    pub password: String,
+    pub auth_type: AuthType,
+    pub mac: Option<MacAddress>,
+    pub ipv4: Option<std::net::Ipv4Addr>,
+    pub ipv6_prefix: Option<ispd_provisioning::login::Ipv6Prefix>,
+    pub nas: Vec<String>,
+    pub attributes: Vec<ExtraAttribute>,
+    pub disabled: bool,
+    pub subscription_id: i64,
+    pub subscription_state: SubscriptionState,
+    pub client_number: String,
+    pub never_suspend: bool,
+    pub rate: Rate,
+    pub burst: Option<Burst>,
+    pub framed_pool: String,
+}
+
+impl std::fmt::Debug for AccessRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccessRow")
+            .field("login_id", &self.login_id)
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    login_id: i64,
+    username: String,
+    password_sealed: String,
+    auth_type: String,
+    mac: Option<String>,
+    ipv4: Option<String>,
+    ipv6_prefix: Option<String>,
+    nas_json: String,
+    attributes_json: String,
+    disabled: i64,
+    subscription_id: i64,
+    state: String,
+    client_number: String,
+    never_suspend: i64,
+    download_kbps: i64,
+    upload_kbps: i64,
+    burst_download_kbps: Option<i64>,
+    burst_upload_kbps: Option<i64>,
+    burst_threshold_download_kbps: Option<i64>,
+    burst_threshold_upload_kbps: Option<i64>,
+    burst_time_seconds: Option<i64>,
+    framed_pool: String,
+}
+
+const SELECT: &str = "SELECT l.id AS login_id, l.username, l.password_sealed, l.auth_type, l.mac,
+    l.ipv4, l.ipv6_prefix, l.nas_json, l.attributes_json, l.disabled, s.id AS subscription_id,
+    s.state, c.number AS client_number, c.never_suspend, t.download_kbps, t.upload_kbps,
+    t.burst_download_kbps, t.burst_upload_kbps, t.burst_threshold_download_kbps,
+    t.burst_threshold_upload_kbps, t.burst_time_seconds, t.framed_pool
+    FROM login l JOIN subscription s ON s.id = l.subscription_id
+    JOIN client c ON c.id = s.client_id JOIN tariff t ON t.id = s.tariff_id";
+
+#[derive(serde::Deserialize)]
+struct StoredAttribute {
+    name: String,
+    value: String,
+}
+
+fn kbps(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+impl Store {
+    pub async fn access_rows(&self, scope: &AccessScope) -> StoreResult<Vec<AccessRow>> {
+        let mut w = Where::default();
+        match scope {
+            AccessScope::All => {}
+            AccessScope::Login(id) => w.and("l.id = {}", Arg::Int(*id)),
+            AccessScope::Subscription(id) => w.and("s.id = {}", Arg::Int(*id)),
+            AccessScope::Client(number) => w.and("c.number = {}", Arg::Text(number.clone())),
+            AccessScope::Tariff(id) => w.and("t.id = {}", Arg::Int(*id)),
+        }
+        let sql = format!("{SELECT} {} ORDER BY l.id", w.sql());
+        let rows = w
+            .bind(sqlx::query_as::<_, Row>(AssertSqlSafe(sql)))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter().map(|r| self.access_row(r)).collect()
+    }
+
+    fn access_row(&self, r: Row) -> StoreResult<AccessRow> {
+        let bad = |what: &str| corrupt(format!("login {}: {what}", r.username));
+        let burst = match (
+            r.burst_download_kbps,
+            r.burst_upload_kbps,
+            r.burst_threshold_download_kbps,
+            r.burst_threshold_upload_kbps,
+            r.burst_time_seconds,
+        ) {
+            (Some(d), Some(u), Some(td), Some(tu), Some(t)) => Some(Burst {
+                rate: Rate { download_kbps: kbps(d), upload_kbps: kbps(u) },
+                threshold: Rate { download_kbps: kbps(td), upload_kbps: kbps(tu) },
+                time_seconds: u32::try_from(t).unwrap_or(0),
+            }),
+            _ => None,
+        };
+        let attributes: Vec<StoredAttribute> =
+            serde_json::from_str(&r.attributes_json).map_err(|_| bad("attributes"))?;
+        Ok(AccessRow {
+            login_id: r.login_id,
+            password: self.sealer.open(&r.password_sealed)?,
+            auth_type: AuthType::parse(&r.auth_type).ok_or_else(|| bad("auth type"))?,
+            mac: r.mac.as_deref().map(str::parse).transpose().map_err(|_| bad("mac"))?,
+            ipv4: r.ipv4.as_deref().map(str::parse).transpose().map_err(|_| bad("ipv4"))?,
+            ipv6_prefix: r
+                .ipv6_prefix
+                .as_deref()
+                .map(str::parse)
+                .transpose()
+                .map_err(|_| bad("ipv6 prefix"))?,
+            nas: serde_json::from_str(&r.nas_json).map_err(|_| bad("nas"))?,
+            attributes: attributes
+                .into_iter()
+                .map(|a| ExtraAttribute { name: a.name, value: a.value })
+                .collect(),
+            disabled: r.disabled != 0,
+            subscription_id: r.subscription_id,
+            subscription_state: SubscriptionState::parse(&r.state).ok_or_else(|| bad("state"))?,
+            client_number: r.client_number,
+            never_suspend: r.never_suspend != 0,
+            rate: Rate { download_kbps: kbps(r.download_kbps), upload_kbps: kbps(r.upload_kbps) },
+            burst,
+            framed_pool: r.framed_pool,
+            username: r.username,
+        })
+    }
+}
