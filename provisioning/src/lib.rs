@@ -1,11 +1,16 @@
-//! The RADIUS domain of ispd: logins, NAS devices and (with the authentication issue) the
-//! access policy that turns them into replies.
+//! The RADIUS domain of ispd: logins, NAS devices, credential checks, the access policy and
+//! the per-vendor rendering of speeds into reply attributes.
 //!
-//! Architecture invariant: this crate is pure. No sockets, no database, no clock; it works on
-//! records and decoded packets handed to it by the daemon.
+//! Architecture invariant: this crate is pure. No sockets, no database, no clock, no random
+//! source; it works on records and decoded packets handed to it by the daemon, and returns
+//! typed reply attributes that the daemon encodes (it does not depend on the RADIUS codec).
 
+pub mod auth;
 pub mod login;
 pub mod mac;
 pub mod nas;
+pub mod policy;
+pub mod rate;
+pub mod reply;
 
 pub use ispd_billing::FieldError;

@@ -1,0 +1,567 @@
+//! The access policy: whether a login gets in, and with which reply attributes.
+//!
+//! One pure function, [`decide`], takes everything the daemon knows about an Access-Request
+//! (the login from its access cache, the proof presented, the NAS, the open session count and
+//! the configured policy) and returns a [`Decision`]. The daemon logs and counts the
+//! [`RejectReason`], encodes the [`ReplyAttribute`]s and sends the packet.
+
+use std::net::Ipv4Addr;
+use std::num::NonZeroU32;
+
+use ispd_billing::subscription::SubscriptionState;
+use ispd_billing::tariff::{Burst, Rate};
+
+use crate::auth::{self, Credential, Proof, mschapv2};
+use crate::login::{AuthType, ExtraAttribute, Ipv6Prefix};
+use crate::mac::MacAddress;
+use crate::nas::NasVendor;
+use crate::rate::{CiscoShaping, rate_attributes};
+use crate::reply::{MppeKey, ReplyAttribute};
+
+/// Where a login stands for network access. One enum rather than flags, so "paused but
+/// suspended for debt" has exactly one meaning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccessState {
+    Active,
+    /// Active subscription, but the client owes money past the suspension rule.
+    SuspendedForDebt,
+    /// Blocked by the operator.
+    Blocked,
+    /// Paused at the client's request.
+    Paused,
+    Ended,
+    NotYetActive,
+}
+
+impl AccessState {
+    pub const ALL: [AccessState; 6] = [
+        AccessState::Active,
+        AccessState::SuspendedForDebt,
+        AccessState::Blocked,
+        AccessState::Paused,
+        AccessState::Ended,
+        AccessState::NotYetActive,
+    ];
+
+    /// Stable label for logs and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccessState::Active => "active",
+            AccessState::SuspendedForDebt => "suspended_for_debt",
+            AccessState::Blocked => "blocked",
+            AccessState::Paused => "paused",
+            AccessState::Ended => "ended",
+            AccessState::NotYetActive => "not_yet_active",
+        }
+    }
+}
+
+impl std::fmt::Display for AccessState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Combines the subscription's lifecycle state with the billing side's debt verdict.
+///
+/// Debt suspension only ever narrows an Active subscription: a paused or blocked one is
+/// already restricted for its own reason (which the operator chose and should see), and an
+/// ended one is over. Clients marked never-suspend (e.g. a hospital, the mayor's office) keep
+/// access whatever they owe.
+pub fn access_state(
+    subscription: SubscriptionState,
+    debt_suspended: bool,
+    never_suspend: bool,
+) -> AccessState {
+    match subscription {
+        SubscriptionState::Active if debt_suspended && !never_suspend => {
+            AccessState::SuspendedForDebt
+        }
+        SubscriptionState::Active => AccessState::Active,
+        SubscriptionState::Blocked => AccessState::Blocked,
+        SubscriptionState::Paused => AccessState::Paused,
+        SubscriptionState::Ended => AccessState::Ended,
+        SubscriptionState::NotYetActive => AccessState::NotYetActive,
+    }
+}
+
+/// The restricted reply: a slow connection marked for the operator's captive portal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WalledGarden {
+    /// Mikrotik-Address-List for the session's address; the operator's firewall redirects
+    /// that list to the payment page. Only MikroTik NASes understand it.
+    pub address_list: String,
+    /// A separate pool for restricted sessions. This is how non-MikroTik NASes (and
+    /// firewalls keyed on address ranges) recognise them; when set it replaces the login's
+    /// static address and the tariff pool.
+    pub framed_pool: Option<String>,
+    /// The walled-garden speed; the tariff's rate and burst do not apply.
+    pub rate: Rate,
+}
+
+impl Default for WalledGarden {
+    fn default() -> Self {
+        WalledGarden {
+            address_list: "ispd-suspended".to_owned(),
+            framed_pool: None,
+            rate: Rate {
+                download_kbps: 256,
+                upload_kbps: 256,
+            },
+        }
+    }
+}
+
+/// What to do with a login in a restricted state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Restricted {
+    /// Access-Reject: the subscriber's router keeps retrying and shows "no connection".
+    Reject,
+    /// Access-Accept into the walled garden, so the subscriber sees why and can pay.
+    WalledGarden(WalledGarden),
+}
+
+impl Default for Restricted {
+    fn default() -> Self {
+        Restricted::WalledGarden(WalledGarden::default())
+    }
+}
+
+/// The policy knobs the daemon fills from its configuration file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyConfig {
+    pub suspended_for_debt: Restricted,
+    pub blocked: Restricted,
+    pub paused: Restricted,
+    /// Session-Timeout for every accepted session; `None` sends none (sessions last until
+    /// the NAS or a Disconnect-Request ends them).
+    pub session_timeout: Option<u32>,
+    /// Acct-Interim-Interval in seconds; 0 sends none and leaves the NAS default.
+    pub acct_interim_interval: u32,
+    pub idle_timeout: Option<u32>,
+    pub cisco_shaping: CiscoShaping,
+}
+
+impl Default for PolicyConfig {
+    fn default() -> Self {
+        PolicyConfig {
+            suspended_for_debt: Restricted::default(),
+            blocked: Restricted::default(),
+            paused: Restricted::default(),
+            session_timeout: None,
+            acct_interim_interval: 300,
+            idle_timeout: None,
+            cisco_shaping: CiscoShaping::default(),
+        }
+    }
+}
+
+impl PolicyConfig {
+    /// The configured action for a restricted state; `None` for states that are not
+    /// restricted but plainly allowed (Active) or refused (Ended, NotYetActive).
+    pub fn restricted(&self, state: AccessState) -> Option<&Restricted> {
+        match state {
+            AccessState::SuspendedForDebt => Some(&self.suspended_for_debt),
+            AccessState::Blocked => Some(&self.blocked),
+            AccessState::Paused => Some(&self.paused),
+            AccessState::Active | AccessState::Ended | AccessState::NotYetActive => None,
+        }
+    }
+}
+
+/// What the daemon's access cache holds per login: the joined login, subscription, tariff and
+/// client facts that an Access-Request needs, so answering one touches no database.
+#[derive(Clone, PartialEq)]
+pub struct LoginAccess {
+    pub login_id: i64,
+    /// For the daemon's logs; not sent to the NAS.
+    pub client_number: String,
+    pub username: String,
+    /// Clear text, needed to verify CHAP and MS-CHAPv2. Never logged (see the Debug impl).
+    pub password: String,
+    pub auth_type: AuthType,
+    /// The MAC a MAC login is bound to; compared with Calling-Station-Id.
+    pub mac: Option<MacAddress>,
+    pub disabled: bool,
+    /// NAS names the login may use; empty = any.
+    pub allowed_nas: Vec<String>,
+    pub state: AccessState,
+    pub rate: Rate,
+    pub burst: Option<Burst>,
+    /// The tariff's Framed-Pool; `None` or empty = let the NAS pick.
+    pub framed_pool: Option<String>,
+    pub ipv4: Option<Ipv4Addr>,
+    pub ipv6_prefix: Option<Ipv6Prefix>,
+    pub attributes: Vec<ExtraAttribute>,
+    /// Most sessions the login may hold at once; `None` = no limit.
+    pub simultaneous_use: Option<NonZeroU32>,
+}
+
+/// The default session limit: one, since a second concurrent session with the same
+/// credentials is almost always a shared or stolen password.
+pub const DEFAULT_SIMULTANEOUS_USE: NonZeroU32 = NonZeroU32::MIN;
+
+/// Everything but the password, which must never reach a log line.
+impl std::fmt::Debug for LoginAccess {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginAccess")
+            .field("login_id", &self.login_id)
+            .field("client_number", &self.client_number)
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .field("auth_type", &self.auth_type)
+            .field("mac", &self.mac)
+            .field("disabled", &self.disabled)
+            .field("allowed_nas", &self.allowed_nas)
+            .field("state", &self.state)
+            .field("rate", &self.rate)
+            .field("burst", &self.burst)
+            .field("framed_pool", &self.framed_pool)
+            .field("ipv4", &self.ipv4)
+            .field("ipv6_prefix", &self.ipv6_prefix)
+            .field("attributes", &self.attributes)
+            .field("simultaneous_use", &self.simultaneous_use)
+            .finish()
+    }
+}
+
+/// The NAS that sent the request, as the daemon identified it by source address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NasContext {
+    pub name: String,
+    pub vendor: NasVendor,
+}
+
+/// The parts of an Access-Request the policy reads.
+#[derive(Debug, Clone, Copy)]
+pub struct AccessRequest<'a> {
+    /// User-Name as received: MS-CHAPv2 hashes exactly what the peer typed.
+    pub user_name: &'a str,
+    pub credential: Credential<'a>,
+    /// Calling-Station-Id, when it parses as a MAC address.
+    pub calling_station: Option<MacAddress>,
+}
+
+/// Why a request was refused. The daemon logs it and counts it per variant; it carries no
+/// credential material.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RejectReason {
+    UnknownUser,
+    BadCredential,
+    Disabled,
+    NasNotAllowed,
+    Ended,
+    NotYetActive,
+    /// A restricted state whose configured action is [`Restricted::Reject`].
+    Restricted(AccessState),
+    SimultaneousUse,
+}
+
+impl RejectReason {
+    /// Stable label for logs and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RejectReason::UnknownUser => "unknown_user",
+            RejectReason::BadCredential => "bad_credential",
+            RejectReason::Disabled => "disabled",
+            RejectReason::NasNotAllowed => "nas_not_allowed",
+            RejectReason::Ended => "ended",
+            RejectReason::NotYetActive => "not_yet_active",
+            RejectReason::Restricted(AccessState::SuspendedForDebt) => "suspended_for_debt",
+            RejectReason::Restricted(AccessState::Blocked) => "blocked",
+            RejectReason::Restricted(AccessState::Paused) => "paused",
+            RejectReason::Restricted(_) => "restricted",
+            RejectReason::SimultaneousUse => "simultaneous_use",
+        }
+    }
+
+    /// The Reply-Message the subscriber's router may show. An unknown user and a wrong
+    /// password read the same, so the reply does not tell a guesser which usernames exist;
+    /// the other reasons are only reached after the credential verified.
+    pub fn reply_message(self) -> &'static str {
+        match self {
+            RejectReason::UnknownUser | RejectReason::BadCredential => "Authentication failed",
+            RejectReason::Disabled => "Account disabled",
+            RejectReason::NasNotAllowed => "Login not allowed on this access server",
+            RejectReason::Ended => "Service has ended",
+            RejectReason::NotYetActive => "Service is not active yet",
+            RejectReason::Restricted(AccessState::SuspendedForDebt) => {
+                "Service suspended for unpaid invoices"
+            }
+            RejectReason::Restricted(AccessState::Paused) => "Service is paused",
+            RejectReason::Restricted(_) => "Service blocked",
+            RejectReason::SimultaneousUse => "Already logged in: session limit reached",
+        }
+    }
+
+    /// The RFC 2759 §6 code an MS-CHAPv2 peer shows for this reason.
+    fn mschap_failure(self) -> mschapv2::FailureCode {
+        match self {
+            RejectReason::UnknownUser
+            | RejectReason::BadCredential
+            | RejectReason::SimultaneousUse => mschapv2::FailureCode::AuthenticationFailure,
+            RejectReason::Disabled => mschapv2::FailureCode::AccountDisabled,
+            RejectReason::NasNotAllowed
+            | RejectReason::Ended
+            | RejectReason::NotYetActive
+            | RejectReason::Restricted(_) => mschapv2::FailureCode::NoDialinPermission,
+        }
+    }
+}
+
+impl std::fmt::Display for RejectReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The answer to an Access-Request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Access-Accept with these attributes, in this order: static addressing, pool, timeouts,
+    /// rate, address list, per-login extras, Class, then what the authentication method
+    /// needs (MS-CHAP2-Success and the MPPE keys).
+    Accept {
+        attributes: Vec<ReplyAttribute>,
+        /// Active, or the restricted state served from the walled garden.
+        state: AccessState,
+    },
+    /// Access-Reject. `attributes` holds what the method needs besides Reply-Message
+    /// (MS-CHAP-Error for MS-CHAPv2, so the peer shows a proper error instead of timing out).
+    Reject {
+        reason: RejectReason,
+        reply_message: String,
+        attributes: Vec<ReplyAttribute>,
+    },
+}
+
+impl Decision {
+    pub fn is_accept(&self) -> bool {
+        matches!(self, Decision::Accept { .. })
+    }
+}
+
+/// Decides an Access-Request.
+///
+/// `login` is the daemon's cache entry for the User-Name (for MAC logins: for the MAC), `None`
+/// when there is none. `open_sessions` is the login's count of sessions the daemon believes
+/// are up, not counting the one being authenticated.
+///
+/// The checks run in this order, and the order is part of the contract:
+/// 1. unknown user,
+/// 2. credential,
+/// 3. disabled,
+/// 4. NAS allowed,
+/// 5. ended / not yet active,
+/// 6. restricted state configured to reject,
+/// 7. Simultaneous-Use.
+///
+/// The credential comes before anything that reveals facts about the account, so without the
+/// password nobody learns whether a login exists, is disabled or is in debt. Simultaneous-Use
+/// comes last so that a subscriber with a stale session hears "limit reached" only when
+/// nothing else would have refused them anyway.
+pub fn decide(
+    login: Option<&LoginAccess>,
+    request: &AccessRequest<'_>,
+    nas: &NasContext,
+    open_sessions: u32,
+    config: &PolicyConfig,
+) -> Decision {
+    let Some(login) = login else {
+        return reject(RejectReason::UnknownUser, request);
+    };
+    let Some(proof) = verify(login, request) else {
+        return reject(RejectReason::BadCredential, request);
+    };
+    if login.disabled {
+        return reject(RejectReason::Disabled, request);
+    }
+    if !login.allowed_nas.is_empty() && !login.allowed_nas.contains(&nas.name) {
+        return reject(RejectReason::NasNotAllowed, request);
+    }
+    let garden = match login.state {
+        AccessState::Active => None,
+        AccessState::Ended => return reject(RejectReason::Ended, request),
+        AccessState::NotYetActive => return reject(RejectReason::NotYetActive, request),
+        state => match config.restricted(state) {
+            Some(Restricted::WalledGarden(garden)) => Some(garden),
+            Some(Restricted::Reject) | None => {
+                return reject(RejectReason::Restricted(state), request);
+            }
+        },
+    };
+    if let Some(limit) = login.simultaneous_use
+        && open_sessions >= limit.get()
+    {
+        return reject(RejectReason::SimultaneousUse, request);
+    }
+    Decision::Accept {
+        attributes: accept_attributes(login, garden, &proof, nas, config),
+        state: login.state,
+    }
+}
+
+/// Checks the request's proof for this login.
+///
+/// A MAC login is proven by the NAS having seen that MAC (Calling-Station-Id), whatever
+/// password the request carries: DHCP and hotspot MAC authentication send the MAC itself, an
+/// empty or a fixed password depending on the NAS. Requiring the MAC match keeps a PPPoE user
+/// from typing a MAC login's username with any password. A PPP login always needs the
+/// password.
+fn verify(login: &LoginAccess, request: &AccessRequest<'_>) -> Option<Proof> {
+    match login.auth_type {
+        AuthType::Mac => {
+            let bound = login.mac?;
+            (request.calling_station == Some(bound)).then_some(Proof::Password)
+        }
+        AuthType::Ppp => {
+            auth::verify_password(&request.credential, request.user_name, &login.password)
+        }
+    }
+}
+
+fn reject(reason: RejectReason, request: &AccessRequest<'_>) -> Decision {
+    let message = reason.reply_message();
+    let mut attributes = Vec::new();
+    if let Credential::MsChapV2 {
+        challenge,
+        response,
+    } = request.credential
+        && let (Ok(challenge), Some(response)) = (
+            <&[u8; 16]>::try_from(challenge),
+            mschapv2::Response::parse(response),
+        )
+    {
+        // C= echoes the exchange's own challenge: with R=0 the peer never answers it, and the
+        // policy has no random source of its own.
+        attributes.push(ReplyAttribute::MsChapError(mschapv2::error_value(
+            response.ident,
+            reason.mschap_failure(),
+            challenge,
+            message,
+        )));
+    }
+    Decision::Reject {
+        reason,
+        reply_message: message.to_owned(),
+        attributes,
+    }
+}
+
+/// The Access-Accept attributes, in the order documented on [`Decision::Accept`].
+fn accept_attributes(
+    login: &LoginAccess,
+    garden: Option<&WalledGarden>,
+    proof: &Proof,
+    nas: &NasContext,
+    config: &PolicyConfig,
+) -> Vec<ReplyAttribute> {
+    let mut out = Vec::new();
+    let garden_pool = garden
+        .and_then(|g| g.framed_pool.as_deref())
+        .filter(|p| !p.is_empty());
+
+    // Addressing. A walled-garden pool replaces the static address: the operator keys the
+    // restriction on the pool's range, and a static address would slip past it.
+    if let Some(pool) = garden_pool {
+        out.push(ReplyAttribute::FramedPool(pool.to_owned()));
+    } else if let Some(ip) = login.ipv4 {
+        out.push(ReplyAttribute::FramedIpAddress(ip));
+    } else if let Some(pool) = login.framed_pool.as_deref().filter(|p| !p.is_empty()) {
+        out.push(ReplyAttribute::FramedPool(pool.to_owned()));
+    }
+    // IPv6 only outside the garden: MikroTik address lists and captive portals work on IPv4,
+    // so a routed IPv6 prefix would be an open side door around the payment page.
+    if garden.is_none()
+        && let Some(prefix) = login.ipv6_prefix
+    {
+        out.push(ipv6_attribute(prefix));
+    }
+
+    if let Some(timeout) = config.session_timeout {
+        out.push(ReplyAttribute::SessionTimeout(timeout));
+    }
+    if let Some(timeout) = config.idle_timeout {
+        out.push(ReplyAttribute::IdleTimeout(timeout));
+    }
+    if config.acct_interim_interval > 0 {
+        out.push(ReplyAttribute::AcctInterimInterval(
+            config.acct_interim_interval,
+        ));
+    }
+
+    match garden {
+        Some(garden) => {
+            out.extend(rate_attributes(
+                nas.vendor,
+                garden.rate,
+                None,
+                config.cisco_shaping,
+            ));
+            if nas.vendor == NasVendor::Mikrotik && !garden.address_list.is_empty() {
+                out.push(ReplyAttribute::MikrotikAddressList(
+                    garden.address_list.clone(),
+                ));
+            }
+        }
+        None => {
+            out.extend(rate_attributes(
+                nas.vendor,
+                login.rate,
+                login.burst.as_ref(),
+                config.cisco_shaping,
+            ));
+            // Extras only for full access: a per-login Framed-Route or rate override must not
+            // loosen the operator's restriction.
+            out.extend(login.attributes.iter().map(|a| ReplyAttribute::Extra {
+                name: a.name.clone(),
+                value: a.value.clone(),
+            }));
+        }
+    }
+
+    out.push(ReplyAttribute::Class(class(login.login_id)));
+
+    if let Proof::MsChapV2(success) = proof {
+        out.push(ReplyAttribute::MsChap2Success(success.attribute_value()));
+        out.push(ReplyAttribute::MsMppeRecvKey(MppeKey(success.mppe.recv)));
+        out.push(ReplyAttribute::MsMppeSendKey(MppeKey(success.mppe.send)));
+        // FreeRADIUS rlm_mschap's defaults: encryption allowed, not required; 40- and 128-bit
+        // both offered (a 40-bit key is a prefix of the 128-bit one, RFC 3079 §3.4).
+        out.push(ReplyAttribute::MsMppeEncryptionPolicy(1));
+        out.push(ReplyAttribute::MsMppeEncryptionTypes(0x6));
+    }
+    out
+}
+
+/// Framed-IPv6-Prefix for a /64 or longer, Delegated-IPv6-Prefix for anything shorter.
+///
+/// RFC 3162 §2.3 Framed-IPv6-Prefix is the prefix advertised on the PPP link (router
+/// advertisements, SLAAC), which is a /64 by RFC 4291 and never shorter; RFC 4818
+/// Delegated-IPv6-Prefix is delegated to the CPE with DHCPv6-PD for its LAN, and ISPs delegate
+/// /48 to /60 (RIPE-690 recommends /48 or /56). A login stores one prefix, so its length
+/// tells which of the two it is.
+pub fn ipv6_attribute(prefix: Ipv6Prefix) -> ReplyAttribute {
+    if prefix.len >= 64 {
+        ReplyAttribute::FramedIpv6Prefix(prefix)
+    } else {
+        ReplyAttribute::DelegatedIpv6Prefix(prefix)
+    }
+}
+
+/// The Class value that ties accounting back to the login: `ispd:<login id>`. The NAS echoes
+/// it unchanged in every Accounting-Request of the session (RFC 2865 §5.25).
+pub fn class(login_id: i64) -> Vec<u8> {
+    format!("ispd:{login_id}").into_bytes()
+}
+
+/// Reads a Class value back: the login id when the value is one of ispd's.
+pub fn parse_class(value: &[u8]) -> Option<i64> {
+    let text = std::str::from_utf8(value).ok()?;
+    let id = text.strip_prefix("ispd:")?;
+    if id.starts_with('+') {
+        return None;
+    }
+    id.parse().ok()
+}
