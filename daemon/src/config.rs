@@ -244,7 +244,9 @@ impl Config {
 
     fn validate(&self) -> anyhow::Result<()> {
         if let Some(url) = &self.database.url
-            && !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://"))
+            && !(url.starts_with("sqlite:")
+                || url.starts_with("postgres://")
+                || url.starts_with("postgresql://"))
         {
             bail!("database.url: must start with sqlite: or postgres:// (got a different scheme)");
         }
@@ -258,7 +260,11 @@ impl Config {
             bail!("radius.acct_listen: at least one address");
         }
         if self.billing.currency.len() != 3
-            || !self.billing.currency.bytes().all(|b| b.is_ascii_uppercase())
+            || !self
+                .billing
+                .currency
+                .bytes()
+                .all(|b| b.is_ascii_uppercase())
         {
             bail!("billing.currency: an ISO 4217 code such as \"CZK\" or \"EUR\"");
         }
@@ -279,9 +285,9 @@ impl Config {
             {
                 bail!("{key}.vendor: one of generic, mikrotik, cisco, juniper, accel-ppp");
             }
-            self.nas_record(i)
-                .validate()
-                .map_err(|e| anyhow::anyhow!("{key}.{}", e.to_string().trim_start_matches("nas.")))?;
+            self.nas_record(i).validate().map_err(|e| {
+                anyhow::anyhow!("{key}.{}", e.to_string().trim_start_matches("nas."))
+            })?;
             ispd_provisioning::nas::validate_secret(&format!("{key}.secret"), &nas.secret)?;
         }
         let mut token_names = std::collections::HashSet::new();
@@ -333,8 +339,14 @@ mod tests {
     fn empty_file_gives_documented_defaults() {
         let c = Config::parse("").unwrap();
         assert_eq!(c.state_dir, PathBuf::from("ispd-data"));
-        assert_eq!(c.radius.auth_listen, vec!["127.0.0.1:1812".parse().unwrap()]);
-        assert_eq!(c.radius.acct_listen, vec!["127.0.0.1:1813".parse().unwrap()]);
+        assert_eq!(
+            c.radius.auth_listen,
+            vec!["127.0.0.1:1812".parse().unwrap()]
+        );
+        assert_eq!(
+            c.radius.acct_listen,
+            vec!["127.0.0.1:1813".parse().unwrap()]
+        );
         assert_eq!(c.admin.listen, "127.0.0.1:50051".parse().unwrap());
         assert_eq!(c.database_url(), "sqlite://ispd-data/ispd.db");
         assert_eq!(c.billing.default_due_days, 14);

@@ -11,7 +11,9 @@ use crate::storage::Store;
 pub async fn serve(listener: TcpListener, store: Store) {
     let started = Instant::now();
     loop {
-        let Ok((mut stream, _)) = listener.accept().await else { continue };
+        let Ok((mut stream, _)) = listener.accept().await else {
+            continue;
+        };
         let store = store.clone();
         tokio::spawn(async move {
             let mut request = [0u8; 1024];

@@ -28,7 +28,9 @@ impl std::fmt::Debug for Sealer {
 pub enum SealError {
     #[error("sealed value is malformed")]
     Malformed,
-    #[error("sealed value does not open with this key (is secret.key the one the data was written with?)")]
+    #[error(
+        "sealed value does not open with this key (is secret.key the one the data was written with?)"
+    )]
     WrongKey,
     #[error("no random numbers from the operating system: {0}")]
     Random(String),
@@ -115,7 +117,10 @@ mod tests {
         let sealed = a.seal("pw").unwrap();
         let b = Sealer::load_or_create(&dir).unwrap();
         assert_eq!(b.open(&sealed).unwrap(), "pw");
-        let mode = std::fs::metadata(dir.join("secret.key")).unwrap().permissions().mode();
+        let mode = std::fs::metadata(dir.join("secret.key"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
         std::fs::remove_dir_all(&dir).unwrap();
     }

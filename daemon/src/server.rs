@@ -19,9 +19,8 @@ use crate::token::{self, Caller, Role, TokenHash, TokenSet};
 /// Runs the daemon until SIGTERM or SIGINT; SIGHUP re-reads `config_path`.
 pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result<()> {
     let state_dir = config.state_dir.clone();
-    std::fs::create_dir_all(&state_dir).with_context(|| {
-        format!("cannot create the state directory {}", state_dir.display())
-    })?;
+    std::fs::create_dir_all(&state_dir)
+        .with_context(|| format!("cannot create the state directory {}", state_dir.display()))?;
     restrict_permissions(&state_dir);
     let sealer = Sealer::load_or_create(&state_dir)?;
     let url = config.database_url();
@@ -59,14 +58,16 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
         config: live_config.clone(),
     };
     let admin = router(state, Authenticator::new(tokens.clone()))?;
-    tokio::spawn(reload_on_sighup(config_path, live_config, tokens, store.clone()));
+    tokio::spawn(reload_on_sighup(
+        config_path,
+        live_config,
+        tokens,
+        store.clone(),
+    ));
     let shutdown = shutdown_signal();
     let admin_task = tokio::spawn(async move {
         admin
-            .serve_with_incoming_shutdown(
-                tokio_stream_from(admin_listener),
-                shutdown,
-            )
+            .serve_with_incoming_shutdown(tokio_stream_from(admin_listener), shutdown)
             .await
     });
     for socket in auth.into_iter().chain(acct) {
@@ -99,10 +100,21 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
 async fn token_set(config: &Config, store: &Store) -> anyhow::Result<TokenSet> {
     let mut set = TokenSet::default();
     for t in &config.token {
-        let hash = TokenHash::parse(&t.hash).map_err(|e| anyhow::anyhow!("token {:?}: {e}", t.name))?;
-        set.insert(hash, Caller { name: t.name.clone(), role: t.role });
+        let hash =
+            TokenHash::parse(&t.hash).map_err(|e| anyhow::anyhow!("token {:?}: {e}", t.name))?;
+        set.insert(
+            hash,
+            Caller {
+                name: t.name.clone(),
+                role: t.role,
+            },
+        );
     }
-    for (name, role, hash) in store.list_tokens().await.context("cannot read API tokens")? {
+    for (name, role, hash) in store
+        .list_tokens()
+        .await
+        .context("cannot read API tokens")?
+    {
         set.insert(hash, Caller { name, role });
     }
     Ok(set)
@@ -110,8 +122,15 @@ async fn token_set(config: &Config, store: &Store) -> anyhow::Result<TokenSet> {
 
 /// On the very first start, with no token configured or stored, creates an admin token and
 /// writes it to `<state_dir>/admin.token` (mode 0600); only its hash is stored.
-async fn bootstrap_admin_token(config: &Config, store: &Store, state_dir: &Path) -> anyhow::Result<()> {
-    let stored = store.list_tokens().await.context("cannot read API tokens")?;
+async fn bootstrap_admin_token(
+    config: &Config,
+    store: &Store,
+    state_dir: &Path,
+) -> anyhow::Result<()> {
+    let stored = store
+        .list_tokens()
+        .await
+        .context("cannot read API tokens")?;
     if config.token.is_empty() && stored.is_empty() {
         let path = token::admin_token_path(state_dir);
         let secret = token::generate()?;
@@ -161,7 +180,9 @@ async fn reload_on_sighup(
                     || new.admin.listen != old.admin.listen
                     || new.metrics.listen != old.metrics.listen
                 {
-                    tracing::warn!("state_dir, database and listen addresses change only on restart");
+                    tracing::warn!(
+                        "state_dir, database and listen addresses change only on restart"
+                    );
                 }
                 match token_set(&new, &store).await {
                     Ok(set) => {
@@ -169,7 +190,9 @@ async fn reload_on_sighup(
                         config.store(new);
                         tracing::info!(path = %path.display(), "configuration reloaded");
                     }
-                    Err(e) => tracing::error!("reload refused, the running configuration stays: {e:#}"),
+                    Err(e) => {
+                        tracing::error!("reload refused, the running configuration stays: {e:#}")
+                    }
                 }
             }
         }
@@ -232,7 +255,9 @@ async fn shutdown_signal() {
 
 /// sd_notify without a library: one datagram to $NOTIFY_SOCKET when systemd asks for it.
 fn notify_systemd(state: &str) {
-    let Some(path) = std::env::var_os("NOTIFY_SOCKET") else { return };
+    let Some(path) = std::env::var_os("NOTIFY_SOCKET") else {
+        return;
+    };
     let socket = match std::os::unix::net::UnixDatagram::unbound() {
         Ok(s) => s,
         Err(_) => return,

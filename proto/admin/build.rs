@@ -4,7 +4,14 @@ use std::path::PathBuf;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let files = [
-        "common", "client", "tariff", "subscription", "login", "nas", "audit", "codelist",
+        "common",
+        "client",
+        "tariff",
+        "subscription",
+        "login",
+        "nas",
+        "audit",
+        "codelist",
     ]
     .map(|name| format!("proto/ispd/admin/v1/{name}.proto"));
     let descriptors = protox::compile(&files, ["proto"])?;

@@ -11,25 +11,109 @@ use crate::daemon::{Bearer, Daemon, ISPD, TempDir, stderr, stdout};
 
 /// `ispctl client add` with every flag the client card has.
 const FULL_CLIENT: &[&str] = &[
-    "client", "add", "--number", "1001", "--name", "Nováková Jana", "--kind", "corporate",
-    "--name2", "Jana Nováková s.r.o.", "--contact-person", "Petr Novák",
-    "--street", "Dlouhá 12", "--postcode", "110 00", "--city", "Praha", "--country", "CZ",
-    "--gps-lat", "50.0878", "--gps-lon", "14.4205", "--floor", "3", "--flat", "12a",
-    "--install-street", "Krátká 1", "--install-postcode", "120 00", "--install-city", "Praha 2",
-    "--install-country", "CZ", "--id-number", "AB123456", "--birth-date", "1980-02-29",
-    "--company-id", "12345678", "--vat-id", "CZ12345678", "--email", "jana@example.cz",
-    "--invoice-email", "ucetni@example.cz", "--technical-email", "tech@example.cz",
-    "--business-email", "obchod@example.cz", "--phone", "+420 222 333 444",
-    "--mobile", "+420 777 888 999", "--fax", "+420 222 333 445", "--website", "https://example.cz",
-    "--group", "vip", "--group", "staff", "--status", "connected",
-    "--bank-account", "123456789/0800,CZ6508000000192000145399,GIBACZPX",
-    "--contract-returned-on", "2026-10-01", "--highlight", "pays late, call first",
-    "--invoice-group", "default", "--payment-type", "bank_transfer", "--billing-day", "15",
-    "--due-days", "10", "--send-by-post", "--no-auto-reminders", "--proforma", "--never-suspend",
-    "--vs", "7001", "--vs", "7002", "--vs", "7003", "--opening-balance", "-1234.50",
-    "--no-bulk-email", "--contact", "Petr Novák,owner,petr@example.cz,+420 111",
-    "--note", "gate code 1234", "--internal-note-1", "old ISPadmin id 77",
-    "--internal-note-2", "fiber since 2019", "--portal-login", "jana1001",
+    "client",
+    "add",
+    "--number",
+    "1001",
+    "--name",
+    "Nováková Jana",
+    "--kind",
+    "corporate",
+    "--name2",
+    "Jana Nováková s.r.o.",
+    "--contact-person",
+    "Petr Novák",
+    "--street",
+    "Dlouhá 12",
+    "--postcode",
+    "110 00",
+    "--city",
+    "Praha",
+    "--country",
+    "CZ",
+    "--gps-lat",
+    "50.0878",
+    "--gps-lon",
+    "14.4205",
+    "--floor",
+    "3",
+    "--flat",
+    "12a",
+    "--install-street",
+    "Krátká 1",
+    "--install-postcode",
+    "120 00",
+    "--install-city",
+    "Praha 2",
+    "--install-country",
+    "CZ",
+    "--id-number",
+    "AB123456",
+    "--birth-date",
+    "1980-02-29",
+    "--company-id",
+    "12345678",
+    "--vat-id",
+    "CZ12345678",
+    "--email",
+    "jana@example.cz",
+    "--invoice-email",
+    "ucetni@example.cz",
+    "--technical-email",
+    "tech@example.cz",
+    "--business-email",
+    "obchod@example.cz",
+    "--phone",
+    "+420 222 333 444",
+    "--mobile",
+    "+420 777 888 999",
+    "--fax",
+    "+420 222 333 445",
+    "--website",
+    "https://example.cz",
+    "--group",
+    "vip",
+    "--group",
+    "staff",
+    "--status",
+    "connected",
+    "--bank-account",
+    "123456789/0800,CZ6508000000192000145399,GIBACZPX",
+    "--contract-returned-on",
+    "2026-10-01",
+    "--highlight",
+    "pays late, call first",
+    "--invoice-group",
+    "default",
+    "--payment-type",
+    "bank_transfer",
+    "--billing-day",
+    "15",
+    "--due-days",
+    "10",
+    "--send-by-post",
+    "--no-auto-reminders",
+    "--proforma",
+    "--never-suspend",
+    "--vs",
+    "7001",
+    "--vs",
+    "7002",
+    "--vs",
+    "7003",
+    "--opening-balance",
+    "-1234.50",
+    "--no-bulk-email",
+    "--contact",
+    "Petr Novák,owner,petr@example.cz,+420 111",
+    "--note",
+    "gate code 1234",
+    "--internal-note-1",
+    "old ISPadmin id 77",
+    "--internal-note-2",
+    "fiber since 2019",
+    "--portal-login",
+    "jana1001",
 ];
 
 fn make_groups(d: &Daemon) {
@@ -47,10 +131,19 @@ fn first_start_creates_a_private_admin_token_that_ispctl_finds() {
     let token = d.admin_token();
     assert!(token.starts_with("ispd_"));
     let log = d.log();
-    assert!(log.contains(&token_file.display().to_string()), "log names the file:\n{log}");
-    assert!(!log.contains(&token), "the token itself never reaches the log");
+    assert!(
+        log.contains(&token_file.display().to_string()),
+        "log names the file:\n{log}"
+    );
+    assert!(
+        !log.contains(&token),
+        "the token itself never reaches the log"
+    );
     for name in ["auth", "acct", "admin"] {
-        assert!(d.ports[name].as_str().unwrap().starts_with("127.0.0.1:"), "{name}");
+        assert!(
+            d.ports[name].as_str().unwrap().starts_with("127.0.0.1:"),
+            "{name}"
+        );
     }
     // No token flag, no server flag: ispctl finds both through the state directory.
     let list = d.ispctl_json(&["client", "list"]);
@@ -98,30 +191,80 @@ fn a_client_with_every_field_reads_back_identical() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let got = rt.block_on(async {
         let mut api = d.clients(&d.admin_token()).await;
-        api.get_client(v1::GetClientRequest { number: "1001".into() })
-            .await
-            .unwrap()
-            .into_inner()
+        api.get_client(v1::GetClientRequest {
+            number: "1001".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
     });
     assert_eq!(got.name, "Nováková Jana");
-    assert_eq!(got.invoicing.unwrap().variable_symbols, ["7001", "7002", "7003"]);
+    assert_eq!(
+        got.invoicing.unwrap().variable_symbols,
+        ["7001", "7002", "7003"]
+    );
 }
 
 #[test]
 fn duplicates_are_refused_or_warned_as_the_manuals_say() {
     let d = Daemon::start("duplicates", "");
-    d.ispctl_json(&["client", "add", "--number", "5", "--name", "A", "--street", "S 1",
-        "--postcode", "1", "--city", "C", "--id-number", "X1", "--company-id", "999"]);
+    d.ispctl_json(&[
+        "client",
+        "add",
+        "--number",
+        "5",
+        "--name",
+        "A",
+        "--street",
+        "S 1",
+        "--postcode",
+        "1",
+        "--city",
+        "C",
+        "--id-number",
+        "X1",
+        "--company-id",
+        "999",
+    ]);
     // Same client number: refused, with the server's message, exit 1.
-    let out = d.ispctl(&["client", "add", "--number", "5", "--name", "B", "--street", "S 2",
-        "--postcode", "1", "--city", "C"]);
+    let out = d.ispctl(&[
+        "client",
+        "add",
+        "--number",
+        "5",
+        "--name",
+        "B",
+        "--street",
+        "S 2",
+        "--postcode",
+        "1",
+        "--city",
+        "C",
+    ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("client.number"), "{}", stderr(&out));
     // Same ID card and company ID: saved, with warnings naming the other client.
-    let added = d.ispctl_json(&["client", "add", "--name", "C", "--street", "S 3",
-        "--postcode", "1", "--city", "C", "--id-number", "X1", "--company-id", "999"]);
+    let added = d.ispctl_json(&[
+        "client",
+        "add",
+        "--name",
+        "C",
+        "--street",
+        "S 3",
+        "--postcode",
+        "1",
+        "--city",
+        "C",
+        "--id-number",
+        "X1",
+        "--company-id",
+        "999",
+    ]);
     let warnings = added["warnings"].to_string();
-    assert!(warnings.contains("id_number") && warnings.contains("client 5"), "{warnings}");
+    assert!(
+        warnings.contains("id_number") && warnings.contains("client 5"),
+        "{warnings}"
+    );
     assert!(warnings.contains("company_id"), "{warnings}");
     assert_eq!(added["number"], "6", "next free number assigned");
     // Over gRPC the duplicate number is ALREADY_EXISTS.
@@ -132,7 +275,12 @@ fn duplicates_are_refused_or_warned_as_the_manuals_say() {
             client: Some(v1::Client {
                 number: "5".into(),
                 name: "D".into(),
-                address: Some(v1::Address { street: "s".into(), postcode: "1".into(), city: "c".into(), ..Default::default() }),
+                address: Some(v1::Address {
+                    street: "s".into(),
+                    postcode: "1".into(),
+                    city: "c".into(),
+                    ..Default::default()
+                }),
                 ..Default::default()
             }),
         })
@@ -141,7 +289,11 @@ fn duplicates_are_refused_or_warned_as_the_manuals_say() {
     });
     assert_eq!(status.code(), Code::AlreadyExists);
     let list = d.ispctl_json(&["client", "list"]);
-    assert_eq!(list["items"].as_array().unwrap().len(), 2, "nothing extra stored");
+    assert_eq!(
+        list["items"].as_array().unwrap().len(),
+        2,
+        "nothing extra stored"
+    );
 }
 
 #[test]
@@ -152,22 +304,39 @@ fn bad_requests_name_the_field_and_store_nothing() {
         let mut api = d.clients(&d.admin_token()).await;
         let mut client = v1::Client {
             name: "Novák".into(),
-            address: Some(v1::Address { street: "Dlouhá 1".into(), postcode: "110 00".into(), ..Default::default() }),
+            address: Some(v1::Address {
+                street: "Dlouhá 1".into(),
+                postcode: "110 00".into(),
+                ..Default::default()
+            }),
             ..Default::default()
         };
         let status = api
-            .create_client(v1::CreateClientRequest { client: Some(client.clone()) })
+            .create_client(v1::CreateClientRequest {
+                client: Some(client.clone()),
+            })
             .await
             .unwrap_err();
         assert_eq!(status.code(), Code::InvalidArgument);
-        assert!(status.message().contains("client.address.city"), "{}", status.message());
-        let violations = status.get_error_details().bad_request().unwrap().field_violations.clone();
+        assert!(
+            status.message().contains("client.address.city"),
+            "{}",
+            status.message()
+        );
+        let violations = status
+            .get_error_details()
+            .bad_request()
+            .unwrap()
+            .field_violations
+            .clone();
         assert_eq!(violations[0].field, "client.address.city");
 
         client.address.as_mut().unwrap().city = "Praha".into();
         client.email = "not-an-email".into();
         let status = api
-            .create_client(v1::CreateClientRequest { client: Some(client.clone()) })
+            .create_client(v1::CreateClientRequest {
+                client: Some(client.clone()),
+            })
             .await
             .unwrap_err();
         assert_eq!(status.code(), Code::InvalidArgument);
@@ -179,10 +348,16 @@ fn bad_requests_name_the_field_and_store_nothing() {
             ..Default::default()
         });
         let status = api
-            .create_client(v1::CreateClientRequest { client: Some(client) })
+            .create_client(v1::CreateClientRequest {
+                client: Some(client),
+            })
             .await
             .unwrap_err();
-        assert!(status.message().contains("variable_symbols"), "{}", status.message());
+        assert!(
+            status.message().contains("variable_symbols"),
+            "{}",
+            status.message()
+        );
 
         let list = api
             .list_clients(v1::ListClientsRequest::default())
@@ -198,7 +373,11 @@ fn bad_requests_name_the_field_and_store_nothing() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).to_lowercase().contains("token"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).to_lowercase().contains("token"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -251,16 +430,30 @@ fn a_readonly_token_reads_but_cannot_write() {
         let mut boss = d.clients(admin).await;
         let client = v1::Client {
             name: "Novák".into(),
-            address: Some(v1::Address { street: "S".into(), postcode: "1".into(), city: "C".into(), ..Default::default() }),
+            address: Some(v1::Address {
+                street: "S".into(),
+                postcode: "1".into(),
+                city: "C".into(),
+                ..Default::default()
+            }),
             ..Default::default()
         };
-        boss.create_client(v1::CreateClientRequest { client: Some(client.clone()) }).await.unwrap();
+        boss.create_client(v1::CreateClientRequest {
+            client: Some(client.clone()),
+        })
+        .await
+        .unwrap();
 
         let mut auditor = d.clients(readonly).await;
-        let list = auditor.list_clients(v1::ListClientsRequest::default()).await.unwrap();
+        let list = auditor
+            .list_clients(v1::ListClientsRequest::default())
+            .await
+            .unwrap();
         assert_eq!(list.into_inner().clients.len(), 1, "readonly can read");
         let status = auditor
-            .create_client(v1::CreateClientRequest { client: Some(client) })
+            .create_client(v1::CreateClientRequest {
+                client: Some(client),
+            })
             .await
             .unwrap_err();
         assert_eq!(status.code(), Code::PermissionDenied);
@@ -269,13 +462,19 @@ fn a_readonly_token_reads_but_cannot_write() {
             .await
             .unwrap_err();
         assert_eq!(status.code(), Code::PermissionDenied);
-        let list = boss.list_clients(v1::ListClientsRequest::default()).await.unwrap();
+        let list = boss
+            .list_clients(v1::ListClientsRequest::default())
+            .await
+            .unwrap();
         assert_eq!(list.into_inner().clients.len(), 1, "nothing changed");
         let audit = v1::audit_service_client::AuditServiceClient::with_interceptor(
             d.channel().await,
             Bearer::new(admin),
         )
-        .list_audit(v1::ListAuditRequest { client_number: "1".into(), ..Default::default() })
+        .list_audit(v1::ListAuditRequest {
+            client_number: "1".into(),
+            ..Default::default()
+        })
         .await
         .unwrap()
         .into_inner();
@@ -287,9 +486,29 @@ fn a_readonly_token_reads_but_cannot_write() {
 #[test]
 fn the_audit_log_records_who_changed_what() {
     let d = Daemon::start("audit", "");
-    d.ispctl_json(&["client", "add", "--number", "42", "--name", "Old Name", "--street", "S",
-        "--postcode", "1", "--city", "C"]);
-    d.ispctl_json(&["client", "edit", "42", "--name", "New Name", "--email", "n@example.cz"]);
+    d.ispctl_json(&[
+        "client",
+        "add",
+        "--number",
+        "42",
+        "--name",
+        "Old Name",
+        "--street",
+        "S",
+        "--postcode",
+        "1",
+        "--city",
+        "C",
+    ]);
+    d.ispctl_json(&[
+        "client",
+        "edit",
+        "42",
+        "--name",
+        "New Name",
+        "--email",
+        "n@example.cz",
+    ]);
     let audit = d.ispctl_json(&["audit", "42"]);
     let items = audit["items"].as_array().unwrap();
     assert_eq!(items.len(), 2, "{audit}");
@@ -304,12 +523,30 @@ fn the_audit_log_records_who_changed_what() {
 #[test]
 fn data_survives_a_restart() {
     let mut d = Daemon::start("restart", "");
-    d.ispctl_json(&["client", "add", "--number", "77", "--name", "Persistent", "--street", "S",
-        "--postcode", "1", "--city", "C", "--opening-balance", "0.01"]);
+    d.ispctl_json(&[
+        "client",
+        "add",
+        "--number",
+        "77",
+        "--name",
+        "Persistent",
+        "--street",
+        "S",
+        "--postcode",
+        "1",
+        "--city",
+        "C",
+        "--opening-balance",
+        "0.01",
+    ]);
     let token = d.admin_token();
     d.stop();
     d.spawn();
-    assert_eq!(d.admin_token(), token, "the admin token is kept, not regenerated");
+    assert_eq!(
+        d.admin_token(),
+        token,
+        "the admin token is kept, not regenerated"
+    );
     let c = d.ispctl_json(&["client", "show", "77"]);
     assert_eq!(c["name"], "Persistent");
     assert_eq!(c["invoicing"]["opening_balance"], "0.01");
@@ -318,23 +555,70 @@ fn data_survives_a_restart() {
 #[test]
 fn services_logins_and_search_work_together() {
     let d = Daemon::start("services", "");
-    d.ispctl_json(&["client", "add", "--number", "300", "--name", "Dvořák Antonín",
-        "--street", "Sokolská 5", "--postcode", "602 00", "--city", "Brno", "--phone", "+420 603 123 456"]);
-    let tariff = d.ispctl_json(&["tariff", "add", "--name", "Fiber 100", "--down", "100M",
-        "--up", "20M", "--price", "499.90", "--vat-rate", "21", "--price-includes-vat"]);
+    d.ispctl_json(&[
+        "client",
+        "add",
+        "--number",
+        "300",
+        "--name",
+        "Dvořák Antonín",
+        "--street",
+        "Sokolská 5",
+        "--postcode",
+        "602 00",
+        "--city",
+        "Brno",
+        "--phone",
+        "+420 603 123 456",
+    ]);
+    let tariff = d.ispctl_json(&[
+        "tariff",
+        "add",
+        "--name",
+        "Fiber 100",
+        "--down",
+        "100M",
+        "--up",
+        "20M",
+        "--price",
+        "499.90",
+        "--vat-rate",
+        "21",
+        "--price-includes-vat",
+    ]);
     assert_eq!(tariff["download_kbps"], 100_000);
     assert_eq!(tariff["price"], "499.90");
-    let sub = d.ispctl_json(&["subscription", "add", "--client", "300", "--tariff", "Fiber 100",
-        "--activation", "2026-01-01"]);
+    let sub = d.ispctl_json(&[
+        "subscription",
+        "add",
+        "--client",
+        "300",
+        "--tariff",
+        "Fiber 100",
+        "--activation",
+        "2026-01-01",
+    ]);
     assert_eq!(sub["state"], "active");
     let sub_id = sub["id"].to_string();
     let history = d.ispctl_json(&["subscription", "history", &sub_id]);
     assert_eq!(history["items"][0]["to_state"], "active");
 
-    let login = d.ispctl_json(&["login", "add", "--subscription", &sub_id, "--username", "dvorak",
-        "--ipv4", "100.64.0.10"]);
+    let login = d.ispctl_json(&[
+        "login",
+        "add",
+        "--subscription",
+        &sub_id,
+        "--username",
+        "dvorak",
+        "--ipv4",
+        "100.64.0.10",
+    ]);
     let generated = login["generated_password"].as_str().unwrap().to_owned();
-    assert_eq!(generated.len(), 12, "a password is generated when none is given");
+    assert_eq!(
+        generated.len(),
+        12,
+        "a password is generated when none is given"
+    );
     // The password is never returned again.
     let shown = d.ispctl(&["--json", "login", "show", "dvorak"]);
     assert!(!stdout(&shown).contains(&generated));
@@ -343,11 +627,27 @@ fn services_logins_and_search_work_together() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("login.mac"), "{}", stderr(&out));
     // The same static IP twice is refused.
-    let out = d.ispctl(&["login", "add", "--subscription", &sub_id, "--username", "other",
-        "--ipv4", "100.64.0.10"]);
+    let out = d.ispctl(&[
+        "login",
+        "add",
+        "--subscription",
+        &sub_id,
+        "--username",
+        "other",
+        "--ipv4",
+        "100.64.0.10",
+    ]);
     assert!(stderr(&out).contains("login.ipv4"), "{}", stderr(&out));
-    d.ispctl_json(&["login", "add", "--subscription", &sub_id, "--auth", "mac",
-        "--mac", "AABB.CCDD.EEFF"]);
+    d.ispctl_json(&[
+        "login",
+        "add",
+        "--subscription",
+        &sub_id,
+        "--auth",
+        "mac",
+        "--mac",
+        "AABB.CCDD.EEFF",
+    ]);
 
     for (query, matched) in [
         ("300", "number"),
@@ -358,7 +658,10 @@ fn services_logins_and_search_work_together() {
         ("dvoř", "name"),
     ] {
         let hits = d.ispctl_json(&["client", "search", query]);
-        assert_eq!(hits["items"][0]["client"]["number"], "300", "{query}: {hits}");
+        assert_eq!(
+            hits["items"][0]["client"]["number"], "300",
+            "{query}: {hits}"
+        );
         assert_eq!(hits["items"][0]["matched"], matched, "{query}");
     }
     // A tariff in use and a client with services cannot be deleted.
@@ -375,15 +678,40 @@ fn nas_secrets_are_write_only() {
         "nas",
         "[[nas]]\nname = \"core-1\"\naddress = \"127.0.0.2\"\nsecret = \"config-secret-1\"\nvendor = \"mikrotik\"\n",
     );
-    let added = d.ispctl(&["--json", "nas", "add", "--name", "edge-1", "--address", "127.0.0.3",
-        "--secret", "api-secret-123", "--vendor", "cisco"]);
+    let added = d.ispctl(&[
+        "--json",
+        "nas",
+        "add",
+        "--name",
+        "edge-1",
+        "--address",
+        "127.0.0.3",
+        "--secret",
+        "api-secret-123",
+        "--vendor",
+        "cisco",
+    ]);
     assert!(added.status.success(), "{}", stderr(&added));
     let list = d.ispctl(&["--json", "nas", "list"]);
     let text = stdout(&list);
-    assert!(!text.contains("api-secret-123") && !text.contains("config-secret-1"), "{text}");
+    assert!(
+        !text.contains("api-secret-123") && !text.contains("config-secret-1"),
+        "{text}"
+    );
     let list: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let names: Vec<_> = list["items"].as_array().unwrap().iter().map(|n| (n["name"].clone(), n["source"].clone())).collect();
-    assert_eq!(names, vec![(json!("core-1"), json!("config")), (json!("edge-1"), json!("api"))]);
+    let names: Vec<_> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| (n["name"].clone(), n["source"].clone()))
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            (json!("core-1"), json!("config")),
+            (json!("edge-1"), json!("api"))
+        ]
+    );
     // Config entries are changed in the file only.
     let out = d.ispctl(&["nas", "delete", "core-1"]);
     assert_eq!(out.status.code(), Some(1));
@@ -392,7 +720,10 @@ fn nas_secrets_are_write_only() {
     let db = std::fs::read(d.state_dir.join("ispd.db")).unwrap_or_default();
     let wal = std::fs::read(d.state_dir.join("ispd.db-wal")).unwrap_or_default();
     for bytes in [db, wal] {
-        assert!(!bytes.windows(14).any(|w| w == b"api-secret-123"), "secret stored in clear");
+        assert!(
+            !bytes.windows(14).any(|w| w == b"api-secret-123"),
+            "secret stored in clear"
+        );
     }
     assert!(!d.log().contains("api-secret-123"));
 }
@@ -404,11 +735,16 @@ fn health_and_reflection_answer() {
     rt.block_on(async {
         let mut health = tonic_health::pb::health_client::HealthClient::new(d.channel().await);
         let reply = health
-            .check(tonic_health::pb::HealthCheckRequest { service: String::new() })
+            .check(tonic_health::pb::HealthCheckRequest {
+                service: String::new(),
+            })
             .await
             .unwrap()
             .into_inner();
-        assert_eq!(reply.status, tonic_health::pb::health_check_response::ServingStatus::Serving as i32);
+        assert_eq!(
+            reply.status,
+            tonic_health::pb::health_check_response::ServingStatus::Serving as i32
+        );
     });
 }
 
@@ -416,15 +752,27 @@ fn health_and_reflection_answer() {
 fn config_errors_are_named_and_nothing_starts() {
     let dir = TempDir::new("check-config");
     let bad = dir.0.join("bad.toml");
-    std::fs::write(&bad, "[radius]\nauth_listen = [\"127.0.0.1:1812\"]\nauth_port = 1\n").unwrap();
-    let out = std::process::Command::new(ISPD).arg("check-config").arg(&bad).output().unwrap();
+    std::fs::write(
+        &bad,
+        "[radius]\nauth_listen = [\"127.0.0.1:1812\"]\nauth_port = 1\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(ISPD)
+        .arg("check-config")
+        .arg(&bad)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(err.contains("auth_port") && err.contains("line 3"), "{err}");
 
     let good = dir.0.join("good.toml");
     std::fs::write(&good, crate::daemon::base_config(&dir.0.join("state"))).unwrap();
-    let out = std::process::Command::new(ISPD).arg("check-config").arg(&good).output().unwrap();
+    let out = std::process::Command::new(ISPD)
+        .arg("check-config")
+        .arg(&good)
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
 
     // A database that cannot be reached: a clear error, a non-zero exit, no panic.
@@ -446,15 +794,24 @@ fn config_errors_are_named_and_nothing_starts() {
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(err.contains("cannot connect to the database"), "{err}");
-    assert!(!err.contains("secretpw"), "the database password is redacted: {err}");
+    assert!(
+        !err.contains("secretpw"),
+        "the database password is redacted: {err}"
+    );
     assert!(!err.contains("panicked"), "{err}");
 }
 
 #[test]
 fn postgres_backend_serves_and_keeps_data_across_restarts() {
-    let Some(db) = crate::daemon::PgDatabase::create("restart") else { return };
+    let Some(db) = crate::daemon::PgDatabase::create("restart") else {
+        return;
+    };
     let mut d = Daemon::start("postgres", &format!("[database]\nurl = {:?}\n", db.url));
-    assert!(d.log().contains("postgres://"), "log names the backend:\n{}", d.log());
+    assert!(
+        d.log().contains("postgres://"),
+        "log names the backend:\n{}",
+        d.log()
+    );
     make_groups(&d);
     d.ispctl_json(FULL_CLIENT);
     d.ispctl_json(&["client", "edit", "1001", "--city", "Brno"]);
@@ -488,7 +845,10 @@ fn sighup_applies_a_good_config_and_refuses_a_bad_one() {
     let first = "ispd_first_token_for_reload_test_000";
     let second = "ispd_second_token_for_reload_test_11";
     let token = |name: &str, secret: &str| {
-        format!("[[token]]\nname = \"{name}\"\nrole = \"admin\"\nhash = \"sha256:{}\"\n", sha256_hex(secret))
+        format!(
+            "[[token]]\nname = \"{name}\"\nrole = \"admin\"\nhash = \"sha256:{}\"\n",
+            sha256_hex(secret)
+        )
     };
     let d = Daemon::start("reload", &token("first", first));
     let list = |secret: &str| {
@@ -502,7 +862,11 @@ fn sighup_applies_a_good_config_and_refuses_a_bad_one() {
     };
     assert!(list(first) && !list(second));
     let base = crate::daemon::base_config(&d.state_dir);
-    std::fs::write(&d.config_path, format!("{base}{}{}", token("first", first), token("second", second))).unwrap();
+    std::fs::write(
+        &d.config_path,
+        format!("{base}{}{}", token("first", first), token("second", second)),
+    )
+    .unwrap();
     d.signal("HUP");
     d.wait_for_log("configuration reloaded");
     assert!(list(second), "a token added to the file works after reload");
@@ -510,6 +874,13 @@ fn sighup_applies_a_good_config_and_refuses_a_bad_one() {
     std::fs::write(&d.config_path, format!("{base}[metrics]\nbogus = 1\n")).unwrap();
     d.signal("HUP");
     d.wait_for_log("reload refused");
-    assert!(d.log().contains("bogus"), "the refusal names the key:\n{}", d.log());
-    assert!(list(first) && list(second), "the running configuration keeps serving");
+    assert!(
+        d.log().contains("bogus"),
+        "the refusal names the key:\n{}",
+        d.log()
+    );
+    assert!(
+        list(first) && list(second),
+        "the running configuration keeps serving"
+    );
 }

@@ -101,7 +101,11 @@ impl Daemon {
             if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
                 panic!("ispd exited with {status} during start-up:\n{}", self.log());
             }
-            assert!(Instant::now() < deadline, "ispd did not start:\n{}", self.log());
+            assert!(
+                Instant::now() < deadline,
+                "ispd did not start:\n{}",
+                self.log()
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -124,7 +128,11 @@ impl Daemon {
     /// Sends a signal such as "HUP" to the running daemon.
     pub fn signal(&self, name: &str) {
         let pid = self.child.as_ref().expect("running").id().to_string();
-        let ok = Command::new("kill").arg(format!("-{name}")).arg(pid).status().unwrap();
+        let ok = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(pid)
+            .status()
+            .unwrap();
         assert!(ok.success());
     }
 
@@ -132,7 +140,11 @@ impl Daemon {
     pub fn wait_for_log(&self, needle: &str) {
         let deadline = Instant::now() + Duration::from_secs(10);
         while !self.log().contains(needle) {
-            assert!(Instant::now() < deadline, "log never said {needle:?}:\n{}", self.log());
+            assert!(
+                Instant::now() < deadline,
+                "log never said {needle:?}:\n{}",
+                self.log()
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -184,7 +196,10 @@ impl Daemon {
             String::from_utf8_lossy(&out.stderr)
         );
         serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!("ispctl {args:?}: not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout))
+            panic!(
+                "ispctl {args:?}: not JSON ({e}): {}",
+                String::from_utf8_lossy(&out.stdout)
+            )
         })
     }
 
@@ -196,7 +211,10 @@ impl Daemon {
             .expect("connect to the admin API")
     }
 
-    pub async fn clients(&self, token: &str) -> v1::client_service_client::ClientServiceClient<
+    pub async fn clients(
+        &self,
+        token: &str,
+    ) -> v1::client_service_client::ClientServiceClient<
         tonic::service::interceptor::InterceptedService<Channel, Bearer>,
     > {
         v1::client_service_client::ClientServiceClient::with_interceptor(
@@ -226,7 +244,10 @@ impl Bearer {
 }
 
 impl Interceptor for Bearer {
-    fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
         request
             .metadata_mut()
             .insert("authorization", self.0.clone());
@@ -253,7 +274,9 @@ pub struct PgDatabase {
 impl PgDatabase {
     pub fn create(tag: &str) -> Option<PgDatabase> {
         let Ok(admin_url) = std::env::var("ISPD_TEST_DATABASE_URL") else {
-            eprintln!("ISPD_TEST_DATABASE_URL unset: skipping the PostgreSQL run; scripts/test sets it");
+            eprintln!(
+                "ISPD_TEST_DATABASE_URL unset: skipping the PostgreSQL run; scripts/test sets it"
+            );
             return None;
         };
         let name = format!(
@@ -262,9 +285,15 @@ impl PgDatabase {
             NEXT.fetch_add(1, Ordering::Relaxed)
         );
         Self::execute(&admin_url, &format!("CREATE DATABASE {name}"));
-        let (base, _) = admin_url.rsplit_once('/').expect("URL with a database name");
+        let (base, _) = admin_url
+            .rsplit_once('/')
+            .expect("URL with a database name");
         let url = format!("{base}/{name}");
-        Some(PgDatabase { admin_url, name, url })
+        Some(PgDatabase {
+            admin_url,
+            name,
+            url,
+        })
     }
 
     fn execute(url: &str, sql: &str) {

@@ -103,11 +103,8 @@ pub(super) fn client_from(c: v1::Client) -> Result<Client, Status> {
                 .into_iter()
                 .map(|v| v.trim().to_owned())
                 .collect(),
-            opening_balance: money::parse(
-                "client.invoicing.opening_balance",
-                &inv.opening_balance,
-            )
-            .map_err(invalid)?,
+            opening_balance: money::parse("client.invoicing.opening_balance", &inv.opening_balance)
+                .map_err(invalid)?,
             sipo_number: inv.sipo_number,
         },
         no_bulk_email: c.no_bulk_email,
@@ -225,7 +222,10 @@ impl v1::client_service_server::ClientService for AdminState {
             .into_inner()
             .client
             .ok_or_else(|| field("client", "required"))?;
-        let (client, warnings) = self.store.create_client(&actor, client_from(client)?).await?;
+        let (client, warnings) = self
+            .store
+            .create_client(&actor, client_from(client)?)
+            .await?;
         Ok(Response::new(response(&client, &warnings)))
     }
 
@@ -234,7 +234,9 @@ impl v1::client_service_server::ClientService for AdminState {
         request: Request<v1::GetClientRequest>,
     ) -> Result<Response<v1::Client>, Status> {
         let number = request.into_inner().number;
-        Ok(Response::new(client_to(&self.store.get_client(&number).await?)))
+        Ok(Response::new(client_to(
+            &self.store.get_client(&number).await?,
+        )))
     }
 
     async fn update_client(
@@ -247,9 +249,15 @@ impl v1::client_service_server::ClientService for AdminState {
             .client
             .ok_or_else(|| field("client", "required"))?;
         if client.number.is_empty() {
-            return Err(field("client.number", "required: it says which client to update"));
+            return Err(field(
+                "client.number",
+                "required: it says which client to update",
+            ));
         }
-        let (client, warnings) = self.store.update_client(&actor, client_from(client)?).await?;
+        let (client, warnings) = self
+            .store
+            .update_client(&actor, client_from(client)?)
+            .await?;
         Ok(Response::new(response(&client, &warnings)))
     }
 

@@ -40,7 +40,10 @@ impl v1::code_list_service_server::CodeListService for AdminState {
         }))
     }
 
-    async fn put_code(&self, request: Request<v1::PutCodeRequest>) -> Result<Response<v1::Code>, Status> {
+    async fn put_code(
+        &self,
+        request: Request<v1::PutCodeRequest>,
+    ) -> Result<Response<v1::Code>, Status> {
         let actor = admin(&request)?;
         let code = request
             .into_inner()

@@ -98,7 +98,10 @@ impl AdminState {
             match self.store.get_nas(name).await {
                 Ok(_) => {}
                 Err(StoreError::NotFound { .. }) => {
-                    return Err(field(&format!("login.nas[{i}]"), format!("unknown NAS {name:?}")));
+                    return Err(field(
+                        &format!("login.nas[{i}]"),
+                        format!("unknown NAS {name:?}"),
+                    ));
                 }
                 Err(e) => return Err(e.into()),
             }

@@ -179,7 +179,10 @@ fn period_to(p: Option<ispd_billing::period::Period>) -> i32 {
 
 /// Builds the tonic router with every admin service behind the token check, plus the
 /// standard health service and server reflection (both without a token, as tools expect).
-pub fn router(state: AdminState, auth: Authenticator) -> anyhow::Result<tonic::transport::server::Router> {
+pub fn router(
+    state: AdminState,
+    auth: Authenticator,
+) -> anyhow::Result<tonic::transport::server::Router> {
     use v1::{
         audit_service_server::AuditServiceServer, client_service_server::ClientServiceServer,
         code_list_service_server::CodeListServiceServer, login_service_server::LoginServiceServer,
@@ -195,11 +198,29 @@ pub fn router(state: AdminState, auth: Authenticator) -> anyhow::Result<tonic::t
     Ok(tonic::transport::Server::builder()
         .add_service(health)
         .add_service(reflection)
-        .add_service(ClientServiceServer::with_interceptor(state.clone(), auth.clone()))
-        .add_service(TariffServiceServer::with_interceptor(state.clone(), auth.clone()))
-        .add_service(SubscriptionServiceServer::with_interceptor(state.clone(), auth.clone()))
-        .add_service(LoginServiceServer::with_interceptor(state.clone(), auth.clone()))
-        .add_service(NasServiceServer::with_interceptor(state.clone(), auth.clone()))
-        .add_service(AuditServiceServer::with_interceptor(state.clone(), auth.clone()))
+        .add_service(ClientServiceServer::with_interceptor(
+            state.clone(),
+            auth.clone(),
+        ))
+        .add_service(TariffServiceServer::with_interceptor(
+            state.clone(),
+            auth.clone(),
+        ))
+        .add_service(SubscriptionServiceServer::with_interceptor(
+            state.clone(),
+            auth.clone(),
+        ))
+        .add_service(LoginServiceServer::with_interceptor(
+            state.clone(),
+            auth.clone(),
+        ))
+        .add_service(NasServiceServer::with_interceptor(
+            state.clone(),
+            auth.clone(),
+        ))
+        .add_service(AuditServiceServer::with_interceptor(
+            state.clone(),
+            auth.clone(),
+        ))
         .add_service(CodeListServiceServer::with_interceptor(state, auth)))
 }

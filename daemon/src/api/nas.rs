@@ -64,7 +64,9 @@ fn nas_to(n: &Nas, source: &str) -> v1::Nas {
 impl AdminState {
     fn config_nas(&self) -> Vec<Nas> {
         let config = self.config.load();
-        (0..config.nas.len()).map(|i| config.nas_record(i)).collect()
+        (0..config.nas.len())
+            .map(|i| config.nas_record(i))
+            .collect()
     }
 
     /// Config entries own their name and address: the API may not shadow or change them.
@@ -107,12 +109,18 @@ impl v1::nas_service_server::NasService for AdminState {
         Ok(Response::new(nas_to(&stored, "api")))
     }
 
-    async fn get_nas(&self, request: Request<v1::GetNasRequest>) -> Result<Response<v1::Nas>, Status> {
+    async fn get_nas(
+        &self,
+        request: Request<v1::GetNasRequest>,
+    ) -> Result<Response<v1::Nas>, Status> {
         let name = request.into_inner().name;
         if let Some(n) = self.config_nas().into_iter().find(|n| n.name == name) {
             return Ok(Response::new(nas_to(&n, "config")));
         }
-        Ok(Response::new(nas_to(&self.store.get_nas(&name).await?, "api")))
+        Ok(Response::new(nas_to(
+            &self.store.get_nas(&name).await?,
+            "api",
+        )))
     }
 
     async fn update_nas(

@@ -38,13 +38,15 @@ fn subscription_from(s: &v1::Subscription) -> Result<Subscription, Status> {
         client_id: 0,
         tariff_id: 0,
         activation_date,
-        billing_from: date("subscription.billing_from", &s.billing_from)?.unwrap_or(activation_date),
+        billing_from: date("subscription.billing_from", &s.billing_from)?
+            .unwrap_or(activation_date),
         price_override: if s.price_override.trim().is_empty() {
             None
         } else {
             Some(money::parse("subscription.price_override", &s.price_override).map_err(invalid)?)
         },
-        period: period_from(s.period).map_err(|_| field("subscription.period", "unknown period"))?,
+        period: period_from(s.period)
+            .map_err(|_| field("subscription.period", "unknown period"))?,
         commitment_until: date("subscription.commitment_until", &s.commitment_until)?,
         variable_symbol: s.variable_symbol.trim().to_owned(),
         note: s.note.clone(),
@@ -91,7 +93,13 @@ impl v1::subscription_service_server::SubscriptionService for AdminState {
         let today = chrono::Local::now().date_naive();
         let stored = self
             .store
-            .create_subscription(&actor, &s.client_number, &s.tariff, subscription_from(&s)?, today)
+            .create_subscription(
+                &actor,
+                &s.client_number,
+                &s.tariff,
+                subscription_from(&s)?,
+                today,
+            )
             .await?;
         Ok(Response::new(subscription_to(&stored)))
     }
@@ -114,7 +122,10 @@ impl v1::subscription_service_server::SubscriptionService for AdminState {
             .subscription
             .ok_or_else(|| field("subscription", "required"))?;
         if s.id == 0 {
-            return Err(field("subscription.id", "required: it says which subscription to update"));
+            return Err(field(
+                "subscription.id",
+                "required: it says which subscription to update",
+            ));
         }
         if s.tariff.is_empty() {
             return Err(field("subscription.tariff", "required"));
@@ -136,7 +147,10 @@ impl v1::subscription_service_server::SubscriptionService for AdminState {
             tariff: r.tariff,
             state: state_from(r.state)?,
         };
-        let page = self.store.list_subscriptions(&filter, page(r.page)?).await?;
+        let page = self
+            .store
+            .list_subscriptions(&filter, page(r.page)?)
+            .await?;
         Ok(Response::new(v1::ListSubscriptionsResponse {
             subscriptions: page.items.iter().map(subscription_to).collect(),
             next_page_token: page.next_page_token,

@@ -78,7 +78,10 @@ impl v1::tariff_service_server::TariffService for AdminState {
             .into_inner()
             .tariff
             .ok_or_else(|| field("tariff", "required"))?;
-        let stored = self.store.create_tariff(&actor, tariff_from(tariff)?).await?;
+        let stored = self
+            .store
+            .create_tariff(&actor, tariff_from(tariff)?)
+            .await?;
         Ok(Response::new(tariff_to(&stored)))
     }
 
@@ -100,9 +103,15 @@ impl v1::tariff_service_server::TariffService for AdminState {
             .tariff
             .ok_or_else(|| field("tariff", "required"))?;
         if tariff.id == 0 {
-            return Err(field("tariff.id", "required: it says which tariff to update"));
+            return Err(field(
+                "tariff.id",
+                "required: it says which tariff to update",
+            ));
         }
-        let stored = self.store.update_tariff(&actor, tariff_from(tariff)?).await?;
+        let stored = self
+            .store
+            .update_tariff(&actor, tariff_from(tariff)?)
+            .await?;
         Ok(Response::new(tariff_to(&stored)))
     }
 
@@ -110,7 +119,10 @@ impl v1::tariff_service_server::TariffService for AdminState {
         &self,
         request: Request<v1::ListTariffsRequest>,
     ) -> Result<Response<v1::ListTariffsResponse>, Status> {
-        let page = self.store.list_tariffs(page(request.into_inner().page)?).await?;
+        let page = self
+            .store
+            .list_tariffs(page(request.into_inner().page)?)
+            .await?;
         Ok(Response::new(v1::ListTariffsResponse {
             tariffs: page.items.iter().map(tariff_to).collect(),
             next_page_token: page.next_page_token,

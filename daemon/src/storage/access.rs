@@ -124,8 +124,14 @@ impl Store {
             r.burst_time_seconds,
         ) {
             (Some(d), Some(u), Some(td), Some(tu), Some(t)) => Some(Burst {
-                rate: Rate { download_kbps: kbps(d), upload_kbps: kbps(u) },
-                threshold: Rate { download_kbps: kbps(td), upload_kbps: kbps(tu) },
+                rate: Rate {
+                    download_kbps: kbps(d),
+                    upload_kbps: kbps(u),
+                },
+                threshold: Rate {
+                    download_kbps: kbps(td),
+                    upload_kbps: kbps(tu),
+                },
                 time_seconds: u32::try_from(t).unwrap_or(0),
             }),
             _ => None,
@@ -136,8 +142,18 @@ impl Store {
             login_id: r.login_id,
             password: self.sealer.open(&r.password_sealed)?,
             auth_type: AuthType::parse(&r.auth_type).ok_or_else(|| bad("auth type"))?,
-            mac: r.mac.as_deref().map(str::parse).transpose().map_err(|_| bad("mac"))?,
-            ipv4: r.ipv4.as_deref().map(str::parse).transpose().map_err(|_| bad("ipv4"))?,
+            mac: r
+                .mac
+                .as_deref()
+                .map(str::parse)
+                .transpose()
+                .map_err(|_| bad("mac"))?,
+            ipv4: r
+                .ipv4
+                .as_deref()
+                .map(str::parse)
+                .transpose()
+                .map_err(|_| bad("ipv4"))?,
             ipv6_prefix: r
                 .ipv6_prefix
                 .as_deref()
@@ -147,14 +163,20 @@ impl Store {
             nas: serde_json::from_str(&r.nas_json).map_err(|_| bad("nas"))?,
             attributes: attributes
                 .into_iter()
-                .map(|a| ExtraAttribute { name: a.name, value: a.value })
+                .map(|a| ExtraAttribute {
+                    name: a.name,
+                    value: a.value,
+                })
                 .collect(),
             disabled: r.disabled != 0,
             subscription_id: r.subscription_id,
             subscription_state: SubscriptionState::parse(&r.state).ok_or_else(|| bad("state"))?,
             client_number: r.client_number,
             never_suspend: r.never_suspend != 0,
-            rate: Rate { download_kbps: kbps(r.download_kbps), upload_kbps: kbps(r.upload_kbps) },
+            rate: Rate {
+                download_kbps: kbps(r.download_kbps),
+                upload_kbps: kbps(r.upload_kbps),
+            },
             burst,
             framed_pool: r.framed_pool,
             username: r.username,

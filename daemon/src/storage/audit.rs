@@ -1,7 +1,7 @@
 //! Reading the audit log (writing happens inside each change's transaction, see `mod.rs`).
 
-use sqlx::AssertSqlSafe;
 use super::{Arg, Page, PageRequest, Store, StoreResult, Where, page_of};
+use sqlx::AssertSqlSafe;
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct AuditEntry {
@@ -24,13 +24,20 @@ pub struct AuditFilter {
 
 impl Store {
     /// Newest first.
-    pub async fn list_audit(&self, filter: &AuditFilter, page: PageRequest) -> StoreResult<Page<AuditEntry>> {
+    pub async fn list_audit(
+        &self,
+        filter: &AuditFilter,
+        page: PageRequest,
+    ) -> StoreResult<Page<AuditEntry>> {
         let mut w = Where::default();
         if let Some(before) = page.after {
             w.and("id < {}", Arg::Int(before));
         }
         if !filter.client_number.is_empty() {
-            w.and("client_number = {}", Arg::Text(filter.client_number.clone()));
+            w.and(
+                "client_number = {}",
+                Arg::Text(filter.client_number.clone()),
+            );
         }
         if !filter.entity.is_empty() {
             w.and("entity = {}", Arg::Text(filter.entity.clone()));

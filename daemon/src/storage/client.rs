@@ -6,11 +6,11 @@ use ispd_billing::client::{
 use ispd_billing::money;
 use sqlx::AnyConnection;
 
-use sqlx::AssertSqlSafe;
 use super::{
     Actor, Arg, Page, PageRequest, Store, StoreError, StoreResult, Where, audit_json, corrupt,
     date_text, now, page_of, parse_opt_date, record_audit, unique_as_conflict,
 };
+use sqlx::AssertSqlSafe;
 
 #[derive(sqlx::FromRow)]
 struct ClientRow {
@@ -70,7 +70,8 @@ struct ClientRow {
     version: i64,
 }
 
-const COLUMNS: &str = "id, number, name, kind, name2, contact_person, street, postcode, city, country,
+const COLUMNS: &str =
+    "id, number, name, kind, name2, contact_person, street, postcode, city, country,
     gps_lat, gps_lon, floor, flat, id_number, birth_date, company_id, vat_id, email, invoice_email,
     technical_email, business_email, phone, mobile, fax, website, status, has_install_address,
     install_street, install_postcode, install_city, install_country, install_gps_lat,
@@ -80,7 +81,8 @@ const COLUMNS: &str = "id, number, name, kind, name2, contact_person, street, po
     internal_note_1, internal_note_2, portal_login, version";
 
 /// Columns written by [`bind_client`], in its bind order.
-const WRITE_COLUMNS: &str = "number, number_numeric, name, name_folded, kind, name2, contact_person, street, postcode,
+const WRITE_COLUMNS: &str =
+    "number, number_numeric, name, name_folded, kind, name2, contact_person, street, postcode,
     city, country, gps_lat, gps_lon, floor, flat, id_number, birth_date, company_id, vat_id,
     email, invoice_email, technical_email, business_email, phone, mobile, fax, website,
     status, has_install_address, install_street, install_postcode, install_city,
@@ -123,8 +125,9 @@ struct StoredContactPerson {
 
 impl ClientRow {
     fn into_client(self) -> StoreResult<Client> {
-        let contacts: Vec<StoredContactPerson> = serde_json::from_str(&self.contact_persons_json)
-            .map_err(|e| corrupt(format!("client {}: contact persons: {e}", self.number)))?;
+        let contacts: Vec<StoredContactPerson> =
+            serde_json::from_str(&self.contact_persons_json)
+                .map_err(|e| corrupt(format!("client {}: contact persons: {e}", self.number)))?;
         Ok(Client {
             id: self.id,
             kind: ClientKind::parse(&self.kind)
@@ -148,7 +151,10 @@ impl ClientRow {
             } else {
                 None
             },
-            contract_returned_on: parse_opt_date("contract_returned_on", self.contract_returned_on)?,
+            contract_returned_on: parse_opt_date(
+                "contract_returned_on",
+                self.contract_returned_on,
+            )?,
             highlight: self.highlight_reason,
             invoicing: Invoicing {
                 invoice_group: self.invoice_group,
@@ -406,10 +412,12 @@ impl Store {
             "client_variable_symbol",
             "client_bank_account",
         ] {
-            sqlx::query(AssertSqlSafe(format!("DELETE FROM {table} WHERE client_id = $1")))
-                .bind(client.id)
-                .execute(&mut *conn)
-                .await?;
+            sqlx::query(AssertSqlSafe(format!(
+                "DELETE FROM {table} WHERE client_id = $1"
+            )))
+            .bind(client.id)
+            .execute(&mut *conn)
+            .await?;
         }
         for group in &client.groups {
             sqlx::query("INSERT INTO client_group_member (client_id, code) VALUES ($1, $2)")
@@ -482,7 +490,10 @@ impl Store {
         let sql = format!(
             "INSERT INTO client ({}, created_at, updated_at) VALUES ({}) RETURNING id",
             WRITE_COLUMNS,
-            (1..=COLUMN_COUNT + 2).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+            (1..=COLUMN_COUNT + 2)
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
         let id: i64 = bind_client(sqlx::query_scalar(AssertSqlSafe(sql)), &client)?
             .bind(at.clone())
@@ -589,10 +600,12 @@ impl Store {
             "client_variable_symbol",
             "client_bank_account",
         ] {
-            sqlx::query(AssertSqlSafe(format!("DELETE FROM {table} WHERE client_id = $1")))
-                .bind(before.id)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(AssertSqlSafe(format!(
+                "DELETE FROM {table} WHERE client_id = $1"
+            )))
+            .bind(before.id)
+            .execute(&mut *tx)
+            .await?;
         }
         sqlx::query("DELETE FROM client WHERE id = $1")
             .bind(before.id)
@@ -731,7 +744,8 @@ impl Store {
                 if hits.iter().any(|h| h.client.id == id) {
                     continue;
                 }
-                if let Some(client) = Self::client_where(&mut conn, "id = $1", Arg::Int(id)).await? {
+                if let Some(client) = Self::client_where(&mut conn, "id = $1", Arg::Int(id)).await?
+                {
                     hits.push(SearchHit { client, matched });
                 }
             }
@@ -740,8 +754,7 @@ impl Store {
     }
 }
 
-type ScalarQuery<'q> =
-    sqlx::query::QueryScalar<'q, sqlx::Any, i64, sqlx::any::AnyArguments>;
+type ScalarQuery<'q> = sqlx::query::QueryScalar<'q, sqlx::Any, i64, sqlx::any::AnyArguments>;
 
 /// Binds every column after `id`, in COLUMNS order.
 fn bind_client<'q>(q: ScalarQuery<'q>, c: &Client) -> StoreResult<ScalarQuery<'q>> {
@@ -759,7 +772,10 @@ fn bind_client<'q>(q: ScalarQuery<'q>, c: &Client) -> StoreResult<ScalarQuery<'q
             note: p.note.clone(),
         })
         .collect();
-    let opening = money::to_minor_units("client.invoicing.opening_balance", c.invoicing.opening_balance)?;
+    let opening = money::to_minor_units(
+        "client.invoicing.opening_balance",
+        c.invoicing.opening_balance,
+    )?;
     Ok(q.bind(c.number.clone())
         .bind(ispd_billing::client::numeric_value(&c.number))
         .bind(c.name.clone())

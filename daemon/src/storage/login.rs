@@ -3,11 +3,11 @@
 use ispd_provisioning::login::{AuthType, ExtraAttribute, Login};
 use sqlx::AnyConnection;
 
-use sqlx::AssertSqlSafe;
 use super::{
     Actor, Arg, Page, PageRequest, Store, StoreError, StoreResult, Where, audit_json, corrupt,
     page_of, record_audit, unique_as_conflict,
 };
+use sqlx::AssertSqlSafe;
 
 /// A login with the client it belongs to (through its subscription).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -54,8 +54,18 @@ impl LoginRow {
             login: Login {
                 id: self.id,
                 auth_type: AuthType::parse(&self.auth_type).ok_or_else(|| bad("auth type"))?,
-                mac: self.mac.as_deref().map(str::parse).transpose().map_err(|_| bad("mac"))?,
-                ipv4: self.ipv4.as_deref().map(str::parse).transpose().map_err(|_| bad("ipv4"))?,
+                mac: self
+                    .mac
+                    .as_deref()
+                    .map(str::parse)
+                    .transpose()
+                    .map_err(|_| bad("mac"))?,
+                ipv4: self
+                    .ipv4
+                    .as_deref()
+                    .map(str::parse)
+                    .transpose()
+                    .map_err(|_| bad("ipv4"))?,
                 ipv6_prefix: self
                     .ipv6_prefix
                     .as_deref()
@@ -94,7 +104,11 @@ fn attributes_json(login: &Login) -> String {
 }
 
 impl Store {
-    async fn login_where(conn: &mut AnyConnection, condition: &str, key: Arg) -> StoreResult<Option<LoginRecord>> {
+    async fn login_where(
+        conn: &mut AnyConnection,
+        condition: &str,
+        key: Arg,
+    ) -> StoreResult<Option<LoginRecord>> {
         let sql = format!("{SELECT} WHERE {condition}");
         let q = sqlx::query_as::<_, LoginRow>(AssertSqlSafe(sql));
         let row = match key {
@@ -104,7 +118,10 @@ impl Store {
         row.map(LoginRow::into_record).transpose()
     }
 
-    async fn login_by_username(conn: &mut AnyConnection, username: &str) -> StoreResult<LoginRecord> {
+    async fn login_by_username(
+        conn: &mut AnyConnection,
+        username: &str,
+    ) -> StoreResult<LoginRecord> {
         Self::login_where(conn, "l.username = $1", Arg::Text(username.to_owned()))
             .await?
             .ok_or_else(|| StoreError::NotFound {
@@ -123,7 +140,11 @@ impl Store {
         let checks = [
             ("login.username", "username", Some(login.username.clone())),
             ("login.ipv4", "ipv4", login.ipv4.map(|a| a.to_string())),
-            ("login.ipv6_prefix", "ipv6_prefix", login.ipv6_prefix.map(|p| p.to_string())),
+            (
+                "login.ipv6_prefix",
+                "ipv6_prefix",
+                login.ipv6_prefix.map(|p| p.to_string()),
+            ),
         ];
         for (field, column, value) in checks {
             let Some(value) = value else { continue };
@@ -141,10 +162,11 @@ impl Store {
                 });
             }
         }
-        let subscription: Option<i64> = sqlx::query_scalar("SELECT id FROM subscription WHERE id = $1")
-            .bind(login.subscription_id)
-            .fetch_optional(&mut *conn)
-            .await?;
+        let subscription: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM subscription WHERE id = $1")
+                .bind(login.subscription_id)
+                .fetch_optional(&mut *conn)
+                .await?;
         if subscription.is_none() {
             return Err(StoreError::NotFound {
                 entity: "subscription",
@@ -154,7 +176,12 @@ impl Store {
         Ok(())
     }
 
-    pub async fn create_login(&self, actor: &Actor, mut login: Login, password: &str) -> StoreResult<LoginRecord> {
+    pub async fn create_login(
+        &self,
+        actor: &Actor,
+        mut login: Login,
+        password: &str,
+    ) -> StoreResult<LoginRecord> {
         login.apply_defaults();
         login.validate()?;
         ispd_provisioning::login::validate_password(password)?;
@@ -186,7 +213,17 @@ impl Store {
         let stored = Self::login_where(&mut tx, "l.id = $1", Arg::Int(id))
             .await?
             .ok_or_else(|| corrupt("login vanished inside its transaction".into()))?;
-        record_audit(&mut tx, actor, "login.create", "login", &stored.login.username, Some(&stored.client_number), None, audit_json(&stored)).await?;
+        record_audit(
+            &mut tx,
+            actor,
+            "login.create",
+            "login",
+            &stored.login.username,
+            Some(&stored.client_number),
+            None,
+            audit_json(&stored),
+        )
+        .await?;
         tx.commit().await?;
         Ok(stored)
     }
@@ -247,18 +284,40 @@ impl Store {
         .map_err(|e| unique_as_conflict(e, "login.username"))?
         .rows_affected();
         if updated == 0 {
-            return Err(StoreError::Stale { entity: "login", key: before.login.username.clone() });
+            return Err(StoreError::Stale {
+                entity: "login",
+                key: before.login.username.clone(),
+            });
         }
         let stored = Self::login_where(&mut tx, "l.id = $1", Arg::Int(login.id))
             .await?
             .ok_or_else(|| corrupt("login vanished inside its transaction".into()))?;
-        let action = if new_password.is_some() { "login.update+password" } else { "login.update" };
-        record_audit(&mut tx, actor, action, "login", &stored.login.username, Some(&stored.client_number), audit_json(&before), audit_json(&stored)).await?;
+        let action = if new_password.is_some() {
+            "login.update+password"
+        } else {
+            "login.update"
+        };
+        record_audit(
+            &mut tx,
+            actor,
+            action,
+            "login",
+            &stored.login.username,
+            Some(&stored.client_number),
+            audit_json(&before),
+            audit_json(&stored),
+        )
+        .await?;
         tx.commit().await?;
         Ok(stored)
     }
 
-    pub async fn set_login_password(&self, actor: &Actor, username: &str, password: &str) -> StoreResult<()> {
+    pub async fn set_login_password(
+        &self,
+        actor: &Actor,
+        username: &str,
+        password: &str,
+    ) -> StoreResult<()> {
         ispd_provisioning::login::validate_password(password)?;
         let sealed = self.sealer.seal(password)?;
         let mut tx = self.write_tx().await?;
@@ -268,21 +327,32 @@ impl Store {
             .bind(record.login.id)
             .execute(&mut *tx)
             .await?;
-        record_audit(&mut tx, actor, "login.password", "login", username, Some(&record.client_number), None, None).await?;
+        record_audit(
+            &mut tx,
+            actor,
+            "login.password",
+            "login",
+            username,
+            Some(&record.client_number),
+            None,
+            None,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// The clear-text password, for the RADIUS side (CHAP and MS-CHAPv2 need it).
     pub async fn login_password(&self, username: &str) -> StoreResult<String> {
-        let sealed: String = sqlx::query_scalar("SELECT password_sealed FROM login WHERE username = $1")
-            .bind(username.to_owned())
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or_else(|| StoreError::NotFound {
-                entity: "login",
-                key: username.to_owned(),
-            })?;
+        let sealed: String =
+            sqlx::query_scalar("SELECT password_sealed FROM login WHERE username = $1")
+                .bind(username.to_owned())
+                .fetch_optional(&self.pool)
+                .await?
+                .ok_or_else(|| StoreError::NotFound {
+                    entity: "login",
+                    key: username.to_owned(),
+                })?;
         Ok(self.sealer.open(&sealed)?)
     }
 
@@ -303,7 +373,11 @@ impl Store {
             w.and("l.subscription_id = {}", Arg::Int(id));
         }
         let limit = page.limit();
-        let sql = format!("{SELECT} {} ORDER BY l.id LIMIT {}", w.sql(), w.next_placeholder());
+        let sql = format!(
+            "{SELECT} {} ORDER BY l.id LIMIT {}",
+            w.sql(),
+            w.next_placeholder()
+        );
         let rows = w
             .bind(sqlx::query_as::<_, LoginRow>(AssertSqlSafe(sql)))
             .bind(limit + 1)
@@ -323,7 +397,17 @@ impl Store {
             .bind(before.login.id)
             .execute(&mut *tx)
             .await?;
-        record_audit(&mut tx, actor, "login.delete", "login", username, Some(&before.client_number), audit_json(&before), None).await?;
+        record_audit(
+            &mut tx,
+            actor,
+            "login.delete",
+            "login",
+            username,
+            Some(&before.client_number),
+            audit_json(&before),
+            None,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }

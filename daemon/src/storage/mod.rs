@@ -94,7 +94,9 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("backend", &self.backend).finish()
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .finish()
     }
 }
 
@@ -121,11 +123,9 @@ impl PageRequest {
         let after = if token.is_empty() {
             None
         } else {
-            Some(
-                token
-                    .parse::<i64>()
-                    .map_err(|_| FieldError::new("page.page_token", "not a token from a previous page"))?,
-            )
+            Some(token.parse::<i64>().map_err(|_| {
+                FieldError::new("page.page_token", "not a token from a previous page")
+            })?)
         };
         Ok(PageRequest { size, after })
     }
@@ -144,7 +144,10 @@ fn page_of<T>(mut items: Vec<T>, limit: i64, id_of: impl Fn(&T) -> i64) -> Page<
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
     let next_page_token = if items.len() > limit {
         items.truncate(limit);
-        items.last().map(|t| id_of(t).to_string()).unwrap_or_default()
+        items
+            .last()
+            .map(|t| id_of(t).to_string())
+            .unwrap_or_default()
     } else {
         String::new()
     };
@@ -247,8 +250,8 @@ impl Store {
     /// Connects, creating the SQLite file when needed, and applies the embedded migrations.
     pub async fn open(url: &str, max_connections: u32, sealer: Sealer) -> anyhow::Result<Store> {
         sqlx::any::install_default_drivers();
-        let backend = Backend::of_url(url)
-            .context("database.url must start with sqlite: or postgres://")?;
+        let backend =
+            Backend::of_url(url).context("database.url must start with sqlite: or postgres://")?;
         let url = match backend {
             Backend::Sqlite if !url.contains('?') => format!("{url}?mode=rwc"),
             _ => url.to_owned(),

@@ -5,11 +5,11 @@ use std::net::IpAddr;
 use ispd_provisioning::nas::{Nas, NasVendor};
 use sqlx::AnyConnection;
 
-use sqlx::AssertSqlSafe;
 use super::{
     Actor, Page, PageRequest, Store, StoreError, StoreResult, audit_json, corrupt, page_of,
     record_audit, unique_as_conflict,
 };
+use sqlx::AssertSqlSafe;
 
 /// A stored NAS. The secret is only opened for the RADIUS side, never for the API.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,13 +53,19 @@ impl NasRow {
 }
 
 impl Store {
-    async fn nas_by(conn: &mut AnyConnection, column: &str, key: String) -> StoreResult<Option<Nas>> {
-        sqlx::query_as::<_, NasRow>(AssertSqlSafe(format!("SELECT {COLUMNS} FROM nas WHERE {column} = $1")))
-            .bind(key)
-            .fetch_optional(conn)
-            .await?
-            .map(NasRow::into_nas)
-            .transpose()
+    async fn nas_by(
+        conn: &mut AnyConnection,
+        column: &str,
+        key: String,
+    ) -> StoreResult<Option<Nas>> {
+        sqlx::query_as::<_, NasRow>(AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM nas WHERE {column} = $1"
+        )))
+        .bind(key)
+        .fetch_optional(conn)
+        .await?
+        .map(NasRow::into_nas)
+        .transpose()
     }
 
     pub async fn get_nas(&self, name: &str) -> StoreResult<Nas> {
@@ -115,12 +121,27 @@ impl Store {
         let stored = Self::nas_by(&mut tx, "name", nas.name.clone())
             .await?
             .ok_or_else(|| corrupt("nas vanished inside its transaction".into()))?;
-        record_audit(&mut tx, actor, "nas.create", "nas", &stored.name, None, None, audit_json(&stored)).await?;
+        record_audit(
+            &mut tx,
+            actor,
+            "nas.create",
+            "nas",
+            &stored.name,
+            None,
+            None,
+            audit_json(&stored),
+        )
+        .await?;
         tx.commit().await?;
         Ok(stored)
     }
 
-    pub async fn update_nas(&self, actor: &Actor, mut nas: Nas, new_secret: Option<&str>) -> StoreResult<Nas> {
+    pub async fn update_nas(
+        &self,
+        actor: &Actor,
+        mut nas: Nas,
+        new_secret: Option<&str>,
+    ) -> StoreResult<Nas> {
         nas.validate()?;
         let sealed = match new_secret {
             Some(s) => {
@@ -130,15 +151,17 @@ impl Store {
             None => None,
         };
         let mut tx = self.write_tx().await?;
-        let before = sqlx::query_as::<_, NasRow>(AssertSqlSafe(format!("SELECT {COLUMNS} FROM nas WHERE id = $1")))
-            .bind(nas.id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| StoreError::NotFound {
-                entity: "nas",
-                key: nas.name.clone(),
-            })?
-            .into_nas()?;
+        let before = sqlx::query_as::<_, NasRow>(AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM nas WHERE id = $1"
+        )))
+        .bind(nas.id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| StoreError::NotFound {
+            entity: "nas",
+            key: nas.name.clone(),
+        })?
+        .into_nas()?;
         if before.version != nas.version {
             return Err(StoreError::Stale {
                 entity: "nas",
@@ -167,10 +190,27 @@ impl Store {
         .map_err(|e| unique_as_conflict(e, "nas.name"))?
         .rows_affected();
         if updated == 0 {
-            return Err(StoreError::Stale { entity: "nas", key: before.name.clone() });
+            return Err(StoreError::Stale {
+                entity: "nas",
+                key: before.name.clone(),
+            });
         }
-        let action = if new_secret.is_some() { "nas.update+secret" } else { "nas.update" };
-        record_audit(&mut tx, actor, action, "nas", &nas.name, None, audit_json(&before), audit_json(&nas)).await?;
+        let action = if new_secret.is_some() {
+            "nas.update+secret"
+        } else {
+            "nas.update"
+        };
+        record_audit(
+            &mut tx,
+            actor,
+            action,
+            "nas",
+            &nas.name,
+            None,
+            audit_json(&before),
+            audit_json(&nas),
+        )
+        .await?;
         tx.commit().await?;
         Ok(nas)
     }
@@ -193,17 +233,20 @@ impl Store {
 
     /// Every stored NAS with its opened secret: what the RADIUS side loads at start-up.
     pub async fn nas_with_secrets(&self) -> StoreResult<Vec<(Nas, String)>> {
-        let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, secret_sealed FROM nas ORDER BY id")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows: Vec<(i64, String)> =
+            sqlx::query_as("SELECT id, secret_sealed FROM nas ORDER BY id")
+                .fetch_all(&self.pool)
+                .await?;
         let mut out = Vec::with_capacity(rows.len());
         let mut conn = self.pool.acquire().await?;
         for (id, sealed) in rows {
-            let nas = sqlx::query_as::<_, NasRow>(AssertSqlSafe(format!("SELECT {COLUMNS} FROM nas WHERE id = $1")))
-                .bind(id)
-                .fetch_one(&mut *conn)
-                .await?
-                .into_nas()?;
+            let nas = sqlx::query_as::<_, NasRow>(AssertSqlSafe(format!(
+                "SELECT {COLUMNS} FROM nas WHERE id = $1"
+            )))
+            .bind(id)
+            .fetch_one(&mut *conn)
+            .await?
+            .into_nas()?;
             out.push((nas, self.sealer.open(&sealed)?));
         }
         Ok(out)
@@ -221,7 +264,17 @@ impl Store {
             .bind(before.id)
             .execute(&mut *tx)
             .await?;
-        record_audit(&mut tx, actor, "nas.delete", "nas", name, None, audit_json(&before), None).await?;
+        record_audit(
+            &mut tx,
+            actor,
+            "nas.delete",
+            "nas",
+            name,
+            None,
+            audit_json(&before),
+            None,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }

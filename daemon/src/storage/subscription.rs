@@ -6,11 +6,11 @@ use ispd_billing::period::Period;
 use ispd_billing::subscription::{Subscription, SubscriptionState};
 use sqlx::AnyConnection;
 
-use sqlx::AssertSqlSafe;
 use super::{
     Actor, Arg, Page, PageRequest, Store, StoreError, StoreResult, Where, audit_json, corrupt,
     date_text, now, page_of, parse_date, parse_opt_date, record_audit, unique_as_conflict,
 };
+use sqlx::AssertSqlSafe;
 
 /// A subscription with the names the API speaks in.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -90,7 +90,10 @@ impl SubscriptionRow {
 }
 
 impl Store {
-    async fn subscription_by_id(conn: &mut AnyConnection, id: i64) -> StoreResult<SubscriptionRecord> {
+    async fn subscription_by_id(
+        conn: &mut AnyConnection,
+        id: i64,
+    ) -> StoreResult<SubscriptionRecord> {
         sqlx::query_as::<_, SubscriptionRow>(AssertSqlSafe(format!("{SELECT} WHERE s.id = $1")))
             .bind(id)
             .fetch_optional(conn)
@@ -121,7 +124,10 @@ impl Store {
         match taken {
             Some(other) => Err(StoreError::Conflict {
                 field: "subscription.variable_symbol".into(),
-                message: format!("{} is already used by subscription {other}", s.variable_symbol),
+                message: format!(
+                    "{} is already used by subscription {other}",
+                    s.variable_symbol
+                ),
             }),
             None => Ok(()),
         }
@@ -155,7 +161,11 @@ impl Store {
         .bind(s.tariff_id)
         .bind(date_text(s.activation_date))
         .bind(date_text(s.billing_from))
-        .bind(s.price_override.map(|p| money::to_minor_units("subscription.price_override", p)).transpose()?)
+        .bind(
+            s.price_override
+                .map(|p| money::to_minor_units("subscription.price_override", p))
+                .transpose()?,
+        )
         .bind(s.period.map(|p| p.as_str().to_owned()))
         .bind(s.commitment_until.map(date_text))
         .bind((!s.variable_symbol.is_empty()).then(|| s.variable_symbol.clone()))
@@ -223,7 +233,11 @@ impl Store {
         .bind(s.tariff_id)
         .bind(date_text(s.activation_date))
         .bind(date_text(s.billing_from))
-        .bind(s.price_override.map(|p| money::to_minor_units("subscription.price_override", p)).transpose()?)
+        .bind(
+            s.price_override
+                .map(|p| money::to_minor_units("subscription.price_override", p))
+                .transpose()?,
+        )
         .bind(s.period.map(|p| p.as_str().to_owned()))
         .bind(s.commitment_until.map(date_text))
         .bind((!s.variable_symbol.is_empty()).then(|| s.variable_symbol.clone()))
@@ -236,7 +250,10 @@ impl Store {
         .map_err(|e| unique_as_conflict(e, "subscription.variable_symbol"))?
         .rows_affected();
         if updated == 0 {
-            return Err(StoreError::Stale { entity: "subscription", key: s.id.to_string() });
+            return Err(StoreError::Stale {
+                entity: "subscription",
+                key: s.id.to_string(),
+            });
         }
         let stored = Self::subscription_by_id(&mut tx, s.id).await?;
         record_audit(
@@ -273,7 +290,11 @@ impl Store {
             w.and("s.state = {}", Arg::Text(state.as_str().to_owned()));
         }
         let limit = page.limit();
-        let sql = format!("{SELECT} {} ORDER BY s.id LIMIT {}", w.sql(), w.next_placeholder());
+        let sql = format!(
+            "{SELECT} {} ORDER BY s.id LIMIT {}",
+            w.sql(),
+            w.next_placeholder()
+        );
         let rows = w
             .bind(sqlx::query_as::<_, SubscriptionRow>(AssertSqlSafe(sql)))
             .bind(limit + 1)
@@ -291,10 +312,11 @@ impl Store {
     pub async fn delete_subscription(&self, actor: &Actor, id: i64) -> StoreResult<()> {
         let mut tx = self.write_tx().await?;
         let before = Self::subscription_by_id(&mut tx, id).await?;
-        let logins: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM login WHERE subscription_id = $1")
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
+        let logins: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM login WHERE subscription_id = $1")
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
         if logins > 0 {
             return Err(StoreError::Precondition(format!(
                 "subscription {id} has {logins} login(s); delete or move them first"

@@ -5,11 +5,11 @@ use ispd_billing::period::Period;
 use ispd_billing::tariff::{Burst, Rate, Tariff};
 use sqlx::AnyConnection;
 
-use sqlx::AssertSqlSafe;
 use super::{
     Actor, Page, PageRequest, Store, StoreError, StoreResult, audit_json, corrupt, page_of,
     record_audit, unique_as_conflict,
 };
+use sqlx::AssertSqlSafe;
 
 #[derive(sqlx::FromRow)]
 struct TariffRow {
@@ -31,7 +31,8 @@ struct TariffRow {
     version: i64,
 }
 
-const COLUMNS: &str = "id, name, download_kbps, upload_kbps, burst_download_kbps, burst_upload_kbps,
+const COLUMNS: &str =
+    "id, name, download_kbps, upload_kbps, burst_download_kbps, burst_upload_kbps,
     burst_threshold_download_kbps, burst_threshold_upload_kbps, burst_time_seconds, price_minor,
     price_includes_vat, vat_rate, period, framed_pool, note, version";
 
@@ -107,16 +108,21 @@ fn bind_tariff<'q>(q: Q<'q>, t: &Tariff) -> StoreResult<Q<'q>> {
 }
 
 impl Store {
-    pub(super) async fn tariff_by_name(conn: &mut AnyConnection, name: &str) -> StoreResult<Tariff> {
-        sqlx::query_as::<_, TariffRow>(AssertSqlSafe(format!("SELECT {COLUMNS} FROM tariff WHERE name = $1")))
-            .bind(name.to_owned())
-            .fetch_optional(conn)
-            .await?
-            .ok_or_else(|| StoreError::NotFound {
-                entity: "tariff",
-                key: name.to_owned(),
-            })?
-            .into_tariff()
+    pub(super) async fn tariff_by_name(
+        conn: &mut AnyConnection,
+        name: &str,
+    ) -> StoreResult<Tariff> {
+        sqlx::query_as::<_, TariffRow>(AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM tariff WHERE name = $1"
+        )))
+        .bind(name.to_owned())
+        .fetch_optional(conn)
+        .await?
+        .ok_or_else(|| StoreError::NotFound {
+            entity: "tariff",
+            key: name.to_owned(),
+        })?
+        .into_tariff()
     }
 
     pub async fn get_tariff(&self, name: &str) -> StoreResult<Tariff> {
@@ -143,7 +149,17 @@ impl Store {
             .await
             .map_err(|e| unique_as_conflict(e, "tariff.name"))?;
         let stored = Self::tariff_by_name(&mut tx, &tariff.name).await?;
-        record_audit(&mut tx, actor, "tariff.create", "tariff", &stored.name, None, None, audit_json(&stored)).await?;
+        record_audit(
+            &mut tx,
+            actor,
+            "tariff.create",
+            "tariff",
+            &stored.name,
+            None,
+            None,
+            audit_json(&stored),
+        )
+        .await?;
         tx.commit().await?;
         Ok(stored)
     }
@@ -152,15 +168,17 @@ impl Store {
     pub async fn update_tariff(&self, actor: &Actor, mut tariff: Tariff) -> StoreResult<Tariff> {
         tariff.validate()?;
         let mut tx = self.write_tx().await?;
-        let before = sqlx::query_as::<_, TariffRow>(AssertSqlSafe(format!("SELECT {COLUMNS} FROM tariff WHERE id = $1")))
-            .bind(tariff.id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| StoreError::NotFound {
-                entity: "tariff",
-                key: tariff.name.clone(),
-            })?
-            .into_tariff()?;
+        let before = sqlx::query_as::<_, TariffRow>(AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM tariff WHERE id = $1"
+        )))
+        .bind(tariff.id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| StoreError::NotFound {
+            entity: "tariff",
+            key: tariff.name.clone(),
+        })?
+        .into_tariff()?;
         if before.version != tariff.version {
             return Err(StoreError::Stale {
                 entity: "tariff",
@@ -187,10 +205,23 @@ impl Store {
             .map_err(|e| unique_as_conflict(e, "tariff.name"))?
             .rows_affected();
         if updated == 0 {
-            return Err(StoreError::Stale { entity: "tariff", key: before.name });
+            return Err(StoreError::Stale {
+                entity: "tariff",
+                key: before.name,
+            });
         }
         let stored = Self::tariff_by_name(&mut tx, &tariff.name).await?;
-        record_audit(&mut tx, actor, "tariff.update", "tariff", &stored.name, None, audit_json(&before), audit_json(&stored)).await?;
+        record_audit(
+            &mut tx,
+            actor,
+            "tariff.update",
+            "tariff",
+            &stored.name,
+            None,
+            audit_json(&before),
+            audit_json(&stored),
+        )
+        .await?;
         tx.commit().await?;
         Ok(stored)
     }
@@ -214,10 +245,11 @@ impl Store {
     pub async fn delete_tariff(&self, actor: &Actor, name: &str) -> StoreResult<()> {
         let mut tx = self.write_tx().await?;
         let before = Self::tariff_by_name(&mut tx, name).await?;
-        let used: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM subscription WHERE tariff_id = $1")
-            .bind(before.id)
-            .fetch_one(&mut *tx)
-            .await?;
+        let used: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM subscription WHERE tariff_id = $1")
+                .bind(before.id)
+                .fetch_one(&mut *tx)
+                .await?;
         if used > 0 {
             return Err(StoreError::Precondition(format!(
                 "tariff {name:?} is used by {used} subscription(s)"
@@ -227,7 +259,17 @@ impl Store {
             .bind(before.id)
             .execute(&mut *tx)
             .await?;
-        record_audit(&mut tx, actor, "tariff.delete", "tariff", name, None, audit_json(&before), None).await?;
+        record_audit(
+            &mut tx,
+            actor,
+            "tariff.delete",
+            "tariff",
+            name,
+            None,
+            audit_json(&before),
+            None,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
