@@ -5,6 +5,7 @@ pub mod api;
 pub mod config;
 pub mod live;
 pub mod metrics;
+pub mod radius;
 pub mod seal;
 pub mod server;
 pub mod storage;

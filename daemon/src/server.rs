@@ -12,6 +12,7 @@ use tokio::net::{TcpListener, UdpSocket};
 use crate::api::{AdminState, Authenticator, router};
 use crate::config::Config;
 use crate::live::Live;
+use crate::radius::RadiusService;
 use crate::seal::Sealer;
 use crate::storage::{Store, redact_url};
 use crate::token::{self, Caller, Role, TokenHash, TokenSet};
@@ -52,10 +53,16 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
     };
     write_ports(&state_dir, &ports)?;
 
+    let radius = Arc::new(
+        RadiusService::load(&config, &store)
+            .await
+            .context("cannot build the RADIUS access cache")?,
+    );
     let live_config = Arc::new(Live::new(config));
     let state = AdminState {
         store: store.clone(),
         config: live_config.clone(),
+        radius: radius.clone(),
     };
     let admin = router(state, Authenticator::new(tokens.clone()))?;
     tokio::spawn(reload_on_sighup(
@@ -63,6 +70,7 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
         live_config,
         tokens,
         store.clone(),
+        radius.clone(),
     ));
     let shutdown = shutdown_signal();
     let admin_task = tokio::spawn(async move {
@@ -70,11 +78,18 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
             .serve_with_incoming_shutdown(tokio_stream_from(admin_listener), shutdown)
             .await
     });
-    for socket in auth.into_iter().chain(acct) {
-        tokio::spawn(hold_radius_socket(socket));
+    for socket in auth {
+        radius.serve(socket);
+    }
+    for socket in acct {
+        tokio::spawn(hold_accounting_socket(socket));
     }
     if let Some(listener) = metrics {
-        tokio::spawn(crate::metrics::serve(listener, store.clone()));
+        tokio::spawn(crate::metrics::serve(
+            listener,
+            store.clone(),
+            radius.clone(),
+        ));
     }
 
     tracing::info!(
@@ -157,6 +172,7 @@ async fn reload_on_sighup(
     config: Arc<Live<Config>>,
     tokens: Arc<Live<TokenSet>>,
     store: Store,
+    radius: Arc<RadiusService>,
 ) {
     use tokio::signal::unix::{SignalKind, signal};
     let Ok(mut hup) = signal(SignalKind::hangup()) else {
@@ -187,6 +203,7 @@ async fn reload_on_sighup(
                 match token_set(&new, &store).await {
                     Ok(set) => {
                         tokens.store(set);
+                        radius.refresh_nas(&new, &store).await;
                         config.store(new);
                         tracing::info!(path = %path.display(), "configuration reloaded");
                     }
@@ -212,11 +229,12 @@ async fn bind_udp(addrs: &[SocketAddr], key: &str) -> anyhow::Result<Vec<UdpSock
     Ok(sockets)
 }
 
-/// Keeps a RADIUS socket open; requests are read and dropped until the RADIUS server lands.
-async fn hold_radius_socket(socket: UdpSocket) {
+/// Keeps the accounting port open. Without an Accounting-Response the NAS retries or
+/// spools, which is right until accounting is stored durably (the accounting issue).
+async fn hold_accounting_socket(socket: UdpSocket) {
     let mut buf = [0u8; 4096];
     while let Ok((_, from)) = socket.recv_from(&mut buf).await {
-        tracing::debug!(%from, "RADIUS request dropped: this build does not answer RADIUS yet");
+        tracing::debug!(%from, "Accounting-Request not answered: accounting is not implemented yet");
     }
 }
 

@@ -4,3 +4,4 @@
 
 mod admin;
 mod daemon;
+mod radius;

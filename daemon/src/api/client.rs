@@ -8,7 +8,7 @@ use ispd_billing::money;
 use tonic::{Request, Response, Status};
 
 use super::{AdminState, date, date_text, field, invalid, page, writer};
-use crate::storage::ClientFilter;
+use crate::storage::{AccessScope, ClientFilter};
 
 fn address_from(prefix: &str, a: v1::Address) -> Result<Address, Status> {
     let gps = match (a.gps_lat.trim(), a.gps_lon.trim()) {
@@ -258,6 +258,8 @@ impl v1::client_service_server::ClientService for AdminState {
             .store
             .update_client(&actor, client_from(client)?)
             .await?;
+        self.refresh(AccessScope::Client(client.number.clone()))
+            .await;
         Ok(Response::new(response(&client, &warnings)))
     }
 

@@ -6,7 +6,7 @@ use ispd_provisioning::login::{AuthType, ExtraAttribute, Login, password_from_ra
 use tonic::{Request, Response, Status};
 
 use super::{AdminState, field, page, writer};
-use crate::storage::{LoginRecord, StoreError};
+use crate::storage::{AccessScope, LoginRecord, StoreError};
 
 fn login_from(l: v1::Login) -> Result<Login, Status> {
     let auth_type = match v1::AuthType::try_from(l.auth_type) {
@@ -126,6 +126,7 @@ impl v1::login_service_server::LoginService for AdminState {
             (r.password, false)
         };
         let stored = self.store.create_login(&actor, login, &password).await?;
+        self.refresh(AccessScope::Login(stored.login.id)).await;
         Ok(Response::new(v1::CreateLoginResponse {
             login: Some(login_to(&stored)),
             generated_password: if generated { password } else { String::new() },
@@ -153,6 +154,7 @@ impl v1::login_service_server::LoginService for AdminState {
         self.check_nas_names(&login).await?;
         let new_password = (!r.new_password.is_empty()).then_some(r.new_password.as_str());
         let stored = self.store.update_login(&actor, login, new_password).await?;
+        self.refresh(AccessScope::Login(stored.login.id)).await;
         Ok(Response::new(login_to(&stored)))
     }
 
@@ -177,9 +179,10 @@ impl v1::login_service_server::LoginService for AdminState {
         request: Request<v1::DeleteLoginRequest>,
     ) -> Result<Response<v1::DeleteLoginResponse>, Status> {
         let actor = writer(&request)?;
-        self.store
-            .delete_login(&actor, &request.into_inner().username)
-            .await?;
+        let username = request.into_inner().username;
+        let id = self.store.get_login(&username).await?.login.id;
+        self.store.delete_login(&actor, &username).await?;
+        self.refresh(AccessScope::Login(id)).await;
         Ok(Response::new(v1::DeleteLoginResponse {}))
     }
 
@@ -189,9 +192,12 @@ impl v1::login_service_server::LoginService for AdminState {
     ) -> Result<Response<v1::ResetLoginPasswordResponse>, Status> {
         let actor = writer(&request)?;
         let password = generate_password()?;
+        let username = request.into_inner().username;
         self.store
-            .set_login_password(&actor, &request.into_inner().username, &password)
+            .set_login_password(&actor, &username, &password)
             .await?;
+        let id = self.store.get_login(&username).await?.login.id;
+        self.refresh(AccessScope::Login(id)).await;
         Ok(Response::new(v1::ResetLoginPasswordResponse { password }))
     }
 }

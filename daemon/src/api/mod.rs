@@ -18,6 +18,8 @@ use tonic_types::{ErrorDetails, StatusExt};
 
 use crate::config::Config;
 use crate::live::Live;
+use crate::radius::RadiusService;
+use crate::storage::AccessScope;
 use crate::storage::{Actor, PageRequest, Store, StoreError};
 use crate::token::{Caller, Role, TokenSet};
 use ispd_billing::FieldError;
@@ -28,6 +30,8 @@ pub struct AdminState {
     pub store: Store,
     /// Swapped on reload: NAS entries declared in the file can change.
     pub config: Arc<Live<Config>>,
+    /// Told about every change that alters what RADIUS answers.
+    pub radius: Arc<RadiusService>,
 }
 
 /// Checks the bearer token of every call and attaches the caller for the handlers.
@@ -62,6 +66,13 @@ impl Interceptor for Authenticator {
             .clone();
         request.extensions_mut().insert(caller);
         Ok(request)
+    }
+}
+
+impl AdminState {
+    /// Makes RADIUS see a committed change before the API call returns.
+    async fn refresh(&self, scope: AccessScope) {
+        self.radius.refresh(&self.store, scope).await;
     }
 }
 

@@ -106,6 +106,9 @@ impl v1::nas_service_server::NasService for AdminState {
         let nas = nas_from(r.nas.ok_or_else(|| field("nas", "required"))?)?;
         self.refuse_config_clash(&nas, None)?;
         let stored = self.store.create_nas(&actor, nas, &r.secret).await?;
+        self.radius
+            .refresh_nas(&self.config.load(), &self.store)
+            .await;
         Ok(Response::new(nas_to(&stored, "api")))
     }
 
@@ -137,6 +140,9 @@ impl v1::nas_service_server::NasService for AdminState {
         self.refuse_config_clash(&nas, None)?;
         let new_secret = (!r.new_secret.is_empty()).then_some(r.new_secret.as_str());
         let stored = self.store.update_nas(&actor, nas, new_secret).await?;
+        self.radius
+            .refresh_nas(&self.config.load(), &self.store)
+            .await;
         Ok(Response::new(nas_to(&stored, "api")))
     }
 
@@ -169,6 +175,9 @@ impl v1::nas_service_server::NasService for AdminState {
             )));
         }
         self.store.delete_nas(&actor, &name).await?;
+        self.radius
+            .refresh_nas(&self.config.load(), &self.store)
+            .await;
         Ok(Response::new(v1::DeleteNasResponse {}))
     }
 }

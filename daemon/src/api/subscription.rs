@@ -6,7 +6,7 @@ use ispd_billing::subscription::{Subscription, SubscriptionState};
 use tonic::{Request, Response, Status};
 
 use super::{AdminState, date, date_text, field, invalid, page, period_from, period_to, writer};
-use crate::storage::{SubscriptionFilter, SubscriptionRecord};
+use crate::storage::{AccessScope, SubscriptionFilter, SubscriptionRecord};
 
 fn state_to(s: SubscriptionState) -> i32 {
     (match s {
@@ -101,6 +101,8 @@ impl v1::subscription_service_server::SubscriptionService for AdminState {
                 today,
             )
             .await?;
+        self.refresh(AccessScope::Subscription(stored.subscription.id))
+            .await;
         Ok(Response::new(subscription_to(&stored)))
     }
 
@@ -134,6 +136,8 @@ impl v1::subscription_service_server::SubscriptionService for AdminState {
             .store
             .update_subscription(&actor, &s.tariff, subscription_from(&s)?)
             .await?;
+        self.refresh(AccessScope::Subscription(stored.subscription.id))
+            .await;
         Ok(Response::new(subscription_to(&stored)))
     }
 

@@ -7,6 +7,8 @@ use ispd_billing::tariff::{Burst, Rate, Tariff};
 use rust_decimal::Decimal;
 use tonic::{Request, Response, Status};
 
+use crate::storage::AccessScope;
+
 use super::{AdminState, field, invalid, page, period_from, period_to, writer};
 
 fn tariff_from(t: v1::Tariff) -> Result<Tariff, Status> {
@@ -112,6 +114,7 @@ impl v1::tariff_service_server::TariffService for AdminState {
             .store
             .update_tariff(&actor, tariff_from(tariff)?)
             .await?;
+        self.refresh(AccessScope::Tariff(stored.id)).await;
         Ok(Response::new(tariff_to(&stored)))
     }
 

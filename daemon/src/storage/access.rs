@@ -34,6 +34,7 @@ pub struct AccessRow {
     pub attributes: Vec<ExtraAttribute>,
     pub disabled: bool,
     pub subscription_id: i64,
+    pub tariff_id: i64,
     pub subscription_state: SubscriptionState,
     pub client_number: String,
     pub never_suspend: bool,
@@ -65,6 +66,7 @@ struct Row {
     attributes_json: String,
     disabled: i64,
     subscription_id: i64,
+    tariff_id: i64,
     state: String,
     client_number: String,
     never_suspend: i64,
@@ -80,7 +82,7 @@ struct Row {
 
 const SELECT: &str = "SELECT l.id AS login_id, l.username, l.password_sealed, l.auth_type, l.mac,
     l.ipv4, l.ipv6_prefix, l.nas_json, l.attributes_json, l.disabled, s.id AS subscription_id,
-    s.state, c.number AS client_number, c.never_suspend, t.download_kbps, t.upload_kbps,
+    t.id AS tariff_id, s.state, c.number AS client_number, c.never_suspend, t.download_kbps, t.upload_kbps,
     t.burst_download_kbps, t.burst_upload_kbps, t.burst_threshold_download_kbps,
     t.burst_threshold_upload_kbps, t.burst_time_seconds, t.framed_pool
     FROM login l JOIN subscription s ON s.id = l.subscription_id
@@ -170,6 +172,7 @@ impl Store {
                 .collect(),
             disabled: r.disabled != 0,
             subscription_id: r.subscription_id,
+            tariff_id: r.tariff_id,
             subscription_state: SubscriptionState::parse(&r.state).ok_or_else(|| bad("state"))?,
             client_number: r.client_number,
             never_suspend: r.never_suspend != 0,

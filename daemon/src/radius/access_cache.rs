@@ -1,0 +1,133 @@
+//! The in-memory access cache: every login with what RADIUS needs to answer for it, so the
+//! hot path never touches the database. Built at start-up; each admin change reloads the
+//! logins it touches before the API call returns.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use ispd_provisioning::mac::MacAddress;
+use ispd_provisioning::policy::{DEFAULT_SIMULTANEOUS_USE, LoginAccess, access_state};
+
+use crate::storage::{AccessRow, AccessScope};
+
+/// What a cached login belongs to, so a change to a subscription, client or tariff finds it.
+#[derive(Debug, Clone)]
+struct Owner {
+    username: String,
+    mac: Option<MacAddress>,
+    subscription_id: i64,
+    client_number: String,
+    tariff_id: i64,
+}
+
+#[derive(Default)]
+pub struct AccessCache {
+    by_username: HashMap<String, Arc<LoginAccess>>,
+    by_mac: HashMap<MacAddress, Arc<LoginAccess>>,
+    owners: HashMap<i64, Owner>,
+}
+
+impl AccessCache {
+    pub fn from_rows(rows: Vec<AccessRow>) -> AccessCache {
+        let mut cache = AccessCache::default();
+        cache.by_username.reserve(rows.len());
+        cache.owners.reserve(rows.len());
+        for row in rows {
+            cache.insert(row);
+        }
+        cache
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_username.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_username.is_empty()
+    }
+
+    /// The login a request names: by User-Name, or for MAC authentication by the MAC in
+    /// User-Name or Calling-Station-Id.
+    pub fn lookup(
+        &self,
+        user_name: &str,
+        calling_station: Option<MacAddress>,
+    ) -> Option<&LoginAccess> {
+        if let Some(login) = self.by_username.get(user_name) {
+            return Some(login);
+        }
+        let mac = user_name.parse::<MacAddress>().ok().or(calling_station)?;
+        self.by_mac.get(&mac).map(Arc::as_ref)
+    }
+
+    /// Replaces every cached login inside `scope` with `rows` (the scope's logins as they are
+    /// now in the database): deleted ones disappear, changed ones are replaced.
+    pub fn apply(&mut self, scope: &AccessScope, rows: Vec<AccessRow>) {
+        let stale: Vec<i64> = self
+            .owners
+            .iter()
+            .filter(|(id, owner)| match scope {
+                AccessScope::All => true,
+                AccessScope::Login(login) => *id == login,
+                AccessScope::Subscription(s) => owner.subscription_id == *s,
+                AccessScope::Client(number) => &owner.client_number == number,
+                AccessScope::Tariff(t) => owner.tariff_id == *t,
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        for id in stale {
+            self.remove(id);
+        }
+        for row in rows {
+            self.remove(row.login_id);
+            self.insert(row);
+        }
+    }
+
+    fn remove(&mut self, login_id: i64) {
+        if let Some(owner) = self.owners.remove(&login_id) {
+            self.by_username.remove(&owner.username);
+            if let Some(mac) = owner.mac
+                && self
+                    .by_mac
+                    .get(&mac)
+                    .is_some_and(|l| l.login_id == login_id)
+            {
+                self.by_mac.remove(&mac);
+            }
+        }
+    }
+
+    fn insert(&mut self, row: AccessRow) {
+        let owner = Owner {
+            username: row.username.clone(),
+            mac: row.mac,
+            subscription_id: row.subscription_id,
+            client_number: row.client_number.clone(),
+            tariff_id: row.tariff_id,
+        };
+        let login = Arc::new(LoginAccess {
+            login_id: row.login_id,
+            state: access_state(row.subscription_state, false, row.never_suspend),
+            client_number: row.client_number,
+            username: row.username,
+            password: row.password,
+            auth_type: row.auth_type,
+            mac: row.mac,
+            disabled: row.disabled,
+            allowed_nas: row.nas,
+            rate: row.rate,
+            burst: row.burst,
+            framed_pool: (!row.framed_pool.is_empty()).then_some(row.framed_pool),
+            ipv4: row.ipv4,
+            ipv6_prefix: row.ipv6_prefix,
+            attributes: row.attributes,
+            simultaneous_use: Some(DEFAULT_SIMULTANEOUS_USE),
+        });
+        if let Some(mac) = row.mac {
+            self.by_mac.insert(mac, login.clone());
+        }
+        self.by_username.insert(owner.username.clone(), login);
+        self.owners.insert(row.login_id, owner);
+    }
+}

@@ -1,0 +1,181 @@
+//! One Access-Request or Status-Server, from verified datagram to encoded reply. Everything
+//! here is in memory: the NAS table, the access cache and the policy.
+
+use ispd_provisioning::auth::Credential;
+use ispd_provisioning::mac::MacAddress;
+use ispd_provisioning::policy::{AccessRequest, Decision, NasContext, PolicyConfig, decide};
+use ispd_provisioning::reply::ReplyAttribute;
+use ispd_radius::dict::{microsoft, rfc};
+use ispd_radius::{Attribute, Code, MaPolicy, PacketRef};
+
+use super::access_cache::AccessCache;
+use super::nas_table::NasEntry;
+use super::stats::RadiusStats;
+
+/// What to do with a datagram from a known NAS.
+pub enum Outcome {
+    Reply(Vec<u8>),
+    /// Silently discarded (RFC 2865 §3); already counted.
+    Drop,
+}
+
+pub fn handle(
+    datagram: &[u8],
+    nas: &NasEntry,
+    cache: &AccessCache,
+    policy: &PolicyConfig,
+    stats: &RadiusStats,
+) -> Outcome {
+    let packet = match PacketRef::decode(datagram) {
+        Ok(p) => p,
+        Err(e) => {
+            RadiusStats::bump(&stats.dropped_malformed_total);
+            tracing::debug!(nas = %nas.name, reason = e.reason(), "malformed RADIUS datagram dropped");
+            return Outcome::Drop;
+        }
+    };
+    match packet.code() {
+        Code::AccessRequest | Code::StatusServer => {}
+        other => {
+            RadiusStats::bump(&stats.dropped_unexpected_code_total);
+            tracing::debug!(nas = %nas.name, code = other.name(), "unexpected code on the auth port");
+            return Outcome::Drop;
+        }
+    }
+    let ma_policy = if nas.require_message_authenticator {
+        MaPolicy::Required
+    } else {
+        MaPolicy::IfPresent
+    };
+    if let Err(e) = packet.verify_request(&nas.secret, ma_policy) {
+        RadiusStats::bump(&stats.dropped_authenticator_total);
+        tracing::debug!(nas = %nas.name, reason = e.reason(), "request failed verification: wrong secret or forged");
+        return Outcome::Drop;
+    }
+    // FreeRADIUS 3.2.5 hardening: Proxy-State without Message-Authenticator is the shape of
+    // the BlastRADIUS forgery, even from a NAS not required to sign.
+    if packet.first(rfc::PROXY_STATE).is_some()
+        && packet.first(rfc::MESSAGE_AUTHENTICATOR).is_none()
+    {
+        RadiusStats::bump(&stats.dropped_authenticator_total);
+        return Outcome::Drop;
+    }
+    let reply = if packet.code() == Code::StatusServer {
+        RadiusStats::bump(&stats.status_server_total);
+        let mut reply = packet.reply(Code::AccessAccept);
+        reply.push(Attribute::string(rfc::REPLY_MESSAGE, "ispd is up"));
+        reply
+    } else {
+        access_request(&packet, nas, cache, policy, stats)
+    };
+    let mut reply = reply;
+    reply.insert_message_authenticator();
+    match reply.encode_response(packet.authenticator(), &nas.secret) {
+        Ok(bytes) => Outcome::Reply(bytes),
+        Err(e) => {
+            tracing::error!(nas = %nas.name, error = %e, "reply could not be encoded");
+            Outcome::Drop
+        }
+    }
+}
+
+fn access_request(
+    packet: &PacketRef<'_>,
+    nas: &NasEntry,
+    cache: &AccessCache,
+    policy: &PolicyConfig,
+    stats: &RadiusStats,
+) -> ispd_radius::Packet {
+    let user_name = packet
+        .first(rfc::USER_NAME)
+        .and_then(|a| a.as_str().ok())
+        .unwrap_or_default();
+    let password;
+    let credential = if let Some(hidden) = packet.first(rfc::USER_PASSWORD) {
+        match ispd_radius::password::unhide(hidden.as_bytes(), &nas.secret, packet.authenticator())
+        {
+            Ok(p) => {
+                password = p;
+                Credential::Pap {
+                    password: password.as_bytes(),
+                }
+            }
+            Err(_) => Credential::Pap { password: &[] },
+        }
+    } else if let Some(chap) = packet.first(rfc::CHAP_PASSWORD) {
+        Credential::Chap {
+            chap_password: chap.as_bytes(),
+            challenge: ispd_radius::chap::challenge(packet),
+        }
+    } else if let (Some(challenge), Some(response)) = (
+        packet.vendor_first(microsoft::VENDOR_ID, microsoft::MS_CHAP_CHALLENGE),
+        packet.vendor_first(microsoft::VENDOR_ID, microsoft::MS_CHAP2_RESPONSE),
+    ) {
+        Credential::MsChapV2 {
+            challenge: challenge.as_bytes(),
+            response: response.as_bytes(),
+        }
+    } else {
+        Credential::None
+    };
+    let calling_station = packet
+        .first(rfc::CALLING_STATION_ID)
+        .and_then(|a| a.as_str().ok())
+        .and_then(|s| s.parse::<MacAddress>().ok());
+    let request = AccessRequest {
+        user_name,
+        credential,
+        calling_station,
+    };
+    let login = cache.lookup(user_name, calling_station);
+    let context = NasContext {
+        name: nas.name.clone(),
+        vendor: nas.vendor,
+    };
+    // Simultaneous-Use counts open sessions, which accounting (the next issue) records.
+    let decision = decide(login, &request, &context, 0, policy);
+    let mut salt_counter = 0u16;
+    let mut salt = || {
+        let mut s = [0u8; 2];
+        if getrandom::fill(&mut s).is_err() {
+            salt_counter = salt_counter.wrapping_add(1);
+            s = salt_counter.to_be_bytes();
+        }
+        s[0] |= 0x80;
+        s
+    };
+    let (code, attributes) = match decision {
+        Decision::Accept { attributes, state } => {
+            RadiusStats::bump(&stats.accepts_total);
+            tracing::debug!(nas = %nas.name, user = user_name, method = credential.method(), state = state.as_str(), "accept");
+            (Code::AccessAccept, attributes)
+        }
+        Decision::Reject {
+            reason,
+            reply_message,
+            mut attributes,
+        } => {
+            RadiusStats::bump(&stats.rejects_total);
+            tracing::info!(nas = %nas.name, user = user_name, method = credential.method(), reason = reason.as_str(), "reject");
+            attributes.insert(0, ReplyAttribute::ReplyMessage(reply_message));
+            (Code::AccessReject, attributes)
+        }
+    };
+    let mut reply = packet.reply(code);
+    for attr in &attributes {
+        match super::reply::encode(attr, &nas.secret, packet.authenticator(), &mut salt) {
+            Some(a) => reply.push(a),
+            None => {
+                tracing::warn!(nas = %nas.name, user = user_name, attribute = ?attr_name(attr), "reply attribute skipped: unknown name or bad value")
+            }
+        }
+    }
+    reply
+}
+
+fn attr_name(attr: &ReplyAttribute) -> String {
+    match attr {
+        ReplyAttribute::Extra { name, .. } => name.clone(),
+        _ => "built-in".into(),
+    }
+}

@@ -1,0 +1,177 @@
+//! The RADIUS authentication server: thin receive loops around the codec (`ispd-radius`)
+//! and the policy (`ispd-provisioning`), answering from memory only.
+
+mod access_cache;
+mod dedup;
+mod handler;
+mod nas_table;
+mod reply;
+pub mod stats;
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use ispd_provisioning::policy::PolicyConfig;
+use tokio::net::UdpSocket;
+
+pub use access_cache::AccessCache;
+pub use nas_table::NasTable;
+
+use crate::config::Config;
+use crate::live::Live;
+use crate::storage::{AccessScope, Store, StoreResult};
+use dedup::ReplyCache;
+use stats::RadiusStats;
+
+/// RFC 5080 suggests keeping replies for the NAS's retransmission window.
+const DUPLICATE_WINDOW: Duration = Duration::from_secs(5);
+const DUPLICATE_CAPACITY: usize = 200_000;
+/// Receive tasks per socket: enough to keep both cores busy under load.
+const WORKERS_PER_SOCKET: usize = 2;
+
+/// Shared state of the auth server; admin changes update it through [`RadiusService::refresh`].
+pub struct RadiusService {
+    nas: Live<NasTable>,
+    cache: RwLock<AccessCache>,
+    replies: ReplyCache,
+    policy: PolicyConfig,
+    pub stats: RadiusStats,
+    unknown_sources: Mutex<HashMap<IpAddr, Instant>>,
+}
+
+impl RadiusService {
+    /// Loads the NAS table and every login into memory.
+    pub async fn load(config: &Config, store: &Store) -> StoreResult<RadiusService> {
+        let started = Instant::now();
+        let nas = NasTable::load(config, store).await?;
+        let cache = AccessCache::from_rows(store.access_rows(&AccessScope::All).await?);
+        tracing::info!(
+            logins = cache.len(),
+            nas = nas.len(),
+            millis = started.elapsed().as_millis() as u64,
+            "access cache built"
+        );
+        Ok(RadiusService {
+            nas: Live::new(nas),
+            cache: RwLock::new(cache),
+            replies: ReplyCache::new(DUPLICATE_WINDOW, DUPLICATE_CAPACITY),
+            policy: PolicyConfig::default(),
+            stats: RadiusStats::default(),
+            unknown_sources: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Reloads the logins in `scope` after an admin change, before the API call returns.
+    pub async fn refresh(&self, store: &Store, scope: AccessScope) {
+        match store.access_rows(&scope).await {
+            Ok(rows) => self
+                .cache
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .apply(&scope, rows),
+            Err(e) => {
+                tracing::error!(error = %e, ?scope, "access cache refresh failed; reloading everything");
+                if let Ok(rows) = store.access_rows(&AccessScope::All).await {
+                    *self.cache.write().unwrap_or_else(|e| e.into_inner()) =
+                        AccessCache::from_rows(rows);
+                }
+            }
+        }
+    }
+
+    /// Reloads the NAS table (after a NAS change over the API or a config reload).
+    pub async fn refresh_nas(&self, config: &Config, store: &Store) {
+        match NasTable::load(config, store).await {
+            Ok(table) => self.nas.store(table),
+            Err(e) => tracing::error!(error = %e, "NAS table reload failed; the old one stays"),
+        }
+    }
+
+    pub fn cached_logins(&self) -> usize {
+        self.cache.read().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    /// Serves one bound socket until the process ends.
+    pub fn serve(self: &Arc<Self>, socket: UdpSocket) {
+        let socket = Arc::new(socket);
+        for _ in 0..WORKERS_PER_SOCKET {
+            let service = self.clone();
+            let socket = socket.clone();
+            tokio::spawn(async move { service.receive_loop(&socket).await });
+        }
+    }
+
+    async fn receive_loop(&self, socket: &UdpSocket) {
+        // One byte more than the largest legal packet, so oversize datagrams are recognised.
+        let mut buf = vec![0u8; 4097];
+        loop {
+            let (len, from) = match socket.recv_from(&mut buf).await {
+                Ok(x) => x,
+                Err(e) => {
+                    tracing::warn!(error = %e, "RADIUS receive failed");
+                    continue;
+                }
+            };
+            if let Some(reply) = self.process(&buf[..len], from)
+                && let Err(e) = socket.send_to(&reply, from).await
+            {
+                tracing::warn!(%from, error = %e, "RADIUS reply not sent");
+            }
+        }
+    }
+
+    /// The whole decision for one datagram; `None` = drop silently.
+    fn process(&self, datagram: &[u8], from: SocketAddr) -> Option<Vec<u8>> {
+        RadiusStats::bump(&self.stats.requests_total);
+        let table = self.nas.load();
+        let Some(nas) = table.get(from.ip()) else {
+            RadiusStats::bump(&self.stats.dropped_unknown_nas_total);
+            self.log_unknown_source(from.ip());
+            return None;
+        };
+        // Retransmission: the same reply bytes, not a second evaluation (RFC 5080).
+        if datagram.len() >= 20 {
+            let mut authenticator = [0u8; 16];
+            authenticator.copy_from_slice(&datagram[4..20]);
+            if let Some(reply) = self.replies.get(from, datagram[1], &authenticator) {
+                RadiusStats::bump(&self.stats.duplicates_total);
+                return Some(reply);
+            }
+            let cache = self.cache.read().unwrap_or_else(|e| e.into_inner());
+            match handler::handle(datagram, nas, &cache, &self.policy, &self.stats) {
+                handler::Outcome::Reply(reply) => {
+                    drop(cache);
+                    self.replies
+                        .put(from, datagram[1], authenticator, reply.clone());
+                    Some(reply)
+                }
+                handler::Outcome::Drop => None,
+            }
+        } else {
+            RadiusStats::bump(&self.stats.dropped_malformed_total);
+            None
+        }
+    }
+
+    /// RFC 2865: unknown sources are dropped silently; the log says so at most once a
+    /// minute per source so a misconfigured NAS is visible without flooding the journal.
+    fn log_unknown_source(&self, ip: IpAddr) {
+        let now = Instant::now();
+        let mut seen = self
+            .unknown_sources
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let due = seen
+            .get(&ip)
+            .is_none_or(|last| now.duration_since(*last) >= Duration::from_secs(60));
+        if due {
+            if seen.len() > 10_000 {
+                seen.retain(|_, last| now.duration_since(*last) < Duration::from_secs(60));
+            }
+            seen.insert(ip, now);
+            tracing::warn!(source = %ip, "RADIUS request from an unknown NAS dropped; add it with `ispctl nas add` or a [[nas]] table");
+        }
+    }
+}
