@@ -102,6 +102,129 @@ pub struct RadiusConfig {
     pub auth_listen: Vec<SocketAddr>,
     #[serde(default = "default_acct_listen")]
     pub acct_listen: Vec<SocketAddr>,
+    /// Acct-Interim-Interval sent in every Access-Accept; 0 sends none.
+    #[serde(default = "default_interim")]
+    pub acct_interim_interval: u32,
+    /// Session-Timeout in seconds; unset sends none.
+    #[serde(default)]
+    pub session_timeout: Option<u32>,
+    /// Idle-Timeout in seconds; unset sends none.
+    #[serde(default)]
+    pub idle_timeout: Option<u32>,
+    /// Sessions one login may hold at once; 0 = no limit.
+    #[serde(default = "default_simultaneous_use")]
+    pub simultaneous_use: u32,
+    /// How Cisco NASes get the speed: named policy-maps or rate-limit interface config.
+    #[serde(default)]
+    pub cisco_shaping: CiscoShapingConfig,
+    #[serde(default)]
+    pub restricted: RestrictedConfig,
+    #[serde(default)]
+    pub walled_garden: WalledGardenConfig,
+}
+
+fn default_interim() -> u32 {
+    300
+}
+
+fn default_simultaneous_use() -> u32 {
+    1
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum CiscoShapingConfig {
+    #[default]
+    PolicyNames,
+    RateLimit,
+}
+
+/// What a login in a restricted state gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum RestrictedAction {
+    /// Accepted into the walled garden: slow, marked, redirected to the "payment due" page.
+    #[default]
+    WalledGarden,
+    Reject,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RestrictedConfig {
+    #[serde(default)]
+    pub suspended_for_debt: RestrictedAction,
+    #[serde(default)]
+    pub blocked: RestrictedAction,
+    #[serde(default)]
+    pub paused: RestrictedAction,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WalledGardenConfig {
+    /// Mikrotik-Address-List the operator's firewall redirects to the payment page.
+    #[serde(default = "default_address_list")]
+    pub address_list: String,
+    /// A separate pool for restricted sessions (for NASes without address lists).
+    #[serde(default)]
+    pub framed_pool: Option<String>,
+    #[serde(default = "default_garden_rate")]
+    pub download_kbps: u64,
+    #[serde(default = "default_garden_rate")]
+    pub upload_kbps: u64,
+}
+
+fn default_address_list() -> String {
+    "ispd-suspended".into()
+}
+
+fn default_garden_rate() -> u64 {
+    256
+}
+
+impl Default for WalledGardenConfig {
+    fn default() -> Self {
+        Self {
+            address_list: default_address_list(),
+            framed_pool: None,
+            download_kbps: default_garden_rate(),
+            upload_kbps: default_garden_rate(),
+        }
+    }
+}
+
+impl RadiusConfig {
+    /// The access policy the provisioning core applies, from these keys.
+    pub fn policy(&self) -> ispd_provisioning::policy::PolicyConfig {
+        use ispd_provisioning::policy::{PolicyConfig, Restricted, WalledGarden};
+        let garden = WalledGarden {
+            address_list: self.walled_garden.address_list.clone(),
+            framed_pool: self.walled_garden.framed_pool.clone(),
+            rate: ispd_billing::tariff::Rate {
+                download_kbps: self.walled_garden.download_kbps,
+                upload_kbps: self.walled_garden.upload_kbps,
+            },
+        };
+        let action = |a: RestrictedAction| match a {
+            RestrictedAction::WalledGarden => Restricted::WalledGarden(garden.clone()),
+            RestrictedAction::Reject => Restricted::Reject,
+        };
+        PolicyConfig {
+            suspended_for_debt: action(self.restricted.suspended_for_debt),
+            blocked: action(self.restricted.blocked),
+            paused: action(self.restricted.paused),
+            session_timeout: self.session_timeout,
+            acct_interim_interval: self.acct_interim_interval,
+            idle_timeout: self.idle_timeout,
+            cisco_shaping: match self.cisco_shaping {
+                CiscoShapingConfig::PolicyNames => {
+                    ispd_provisioning::rate::CiscoShaping::PolicyNames
+                }
+                CiscoShapingConfig::RateLimit => ispd_provisioning::rate::CiscoShaping::RateLimit,
+            },
+        }
+    }
 }
 
 fn default_auth_listen() -> Vec<SocketAddr> {
@@ -114,10 +237,7 @@ fn default_acct_listen() -> Vec<SocketAddr> {
 
 impl Default for RadiusConfig {
     fn default() -> Self {
-        Self {
-            auth_listen: default_auth_listen(),
-            acct_listen: default_acct_listen(),
-        }
+        toml::from_str("").expect("an empty [radius] table is valid")
     }
 }
 
@@ -258,6 +378,16 @@ impl Config {
         }
         if self.radius.acct_listen.is_empty() {
             bail!("radius.acct_listen: at least one address");
+        }
+        if self.radius.walled_garden.address_list.is_empty()
+            || self.radius.walled_garden.address_list.len() > 64
+        {
+            bail!("radius.walled_garden.address_list: 1-64 characters");
+        }
+        if self.radius.walled_garden.download_kbps == 0
+            || self.radius.walled_garden.upload_kbps == 0
+        {
+            bail!("radius.walled_garden: download_kbps and upload_kbps must be positive");
         }
         if self.billing.currency.len() != 3
             || !self

@@ -203,7 +203,7 @@ async fn reload_on_sighup(
                 match token_set(&new, &store).await {
                     Ok(set) => {
                         tokens.store(set);
-                        radius.refresh_nas(&new, &store).await;
+                        radius.reload(&new, &store).await;
                         config.store(new);
                         tracing::info!(path = %path.display(), "configuration reloaded");
                     }

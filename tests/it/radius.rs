@@ -392,14 +392,7 @@ fn a_blocked_subscription_lands_in_the_walled_garden() {
     d.stop();
     // No state transitions over the API yet (billing and enforcement issues): set the state
     // in the database as those will, and let the restart rebuild the cache from it.
-    let db = d.state_dir.join("ispd.db");
-    let status = Command::new("python3")
-        .args(["-c", &format!(
-            "import sqlite3; c = sqlite3.connect({:?}); c.execute(\"UPDATE subscription SET state = 'blocked'\"); c.commit()",
-            db.display().to_string())])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    sqlite(&d, "UPDATE subscription SET state = 'blocked'");
     d.spawn();
     let out = radclient(
         &d,
@@ -471,4 +464,75 @@ fn retransmissions_get_the_identical_reply_and_garbage_is_dropped() {
         stdout(&out)
     );
     assert!(metric(&d, "ispd_radius_dropped_malformed_total") >= 3);
+}
+
+/// Runs SQL on a stopped daemon's SQLite database, as later capabilities will write it.
+fn sqlite(d: &Daemon, sql: &str) {
+    let db = d.state_dir.join("ispd.db");
+    let status = Command::new("python3")
+        .args(["-c", &format!(
+            "import sqlite3, sys; c = sqlite3.connect({:?}); c.executescript(sys.argv[1]); c.commit()",
+            db.display().to_string()), sql])
+        .status()
+        .unwrap();
+    assert!(status.success(), "{sql}");
+}
+
+#[test]
+fn simultaneous_use_counts_open_sessions() {
+    let mut d = radius_daemon("radius-simuse", "");
+    let login_id = d.ispctl_json(&["login", "show", "novak"])["id"].to_string();
+    d.stop();
+    // One open session, as accounting will record it.
+    sqlite(&d, &format!(
+        "INSERT INTO session (nas_name, acct_session_id, session_key, login_id, username, started_at, updated_at)
+         VALUES ('mt-core', 'A1', 'mt-core/A1/1', {login_id}, 'novak', '2026-11-24T10:00:00.000000Z', '2026-11-24T10:00:00.000000Z')"));
+    d.spawn();
+    let req =
+        "User-Name = \"novak\", User-Password = \"arctangent\", Message-Authenticator = 0x00\n";
+    let out = radclient(&d, "auth", SECRET, req);
+    assert!(
+        received(&out).contains("Access-Reject"),
+        "limit 1 with one open session: {}",
+        stdout(&out)
+    );
+    d.stop();
+    // A closed session does not count.
+    sqlite(
+        &d,
+        "UPDATE session SET stopped_at = '2026-11-24T11:00:00.000000Z'",
+    );
+    d.spawn();
+    assert!(received(&radclient(&d, "auth", SECRET, req)).contains("Access-Accept"));
+}
+
+#[test]
+fn restricted_states_follow_the_config() {
+    let mut d = radius_daemon(
+        "radius-restricted",
+        "[radius.restricted]\nblocked = \"reject\"\n[radius.walled_garden]\naddress_list = \"dluznici\"\ndownload_kbps = 512\nupload_kbps = 128\n",
+    );
+    d.stop();
+    sqlite(&d, "UPDATE subscription SET state = 'blocked'");
+    d.spawn();
+    let req =
+        "User-Name = \"novak\", User-Password = \"arctangent\", Message-Authenticator = 0x00\n";
+    assert!(received(&radclient(&d, "auth", SECRET, req)).contains("Access-Reject"));
+    d.stop();
+    sqlite(&d, "UPDATE subscription SET state = 'paused'");
+    d.spawn();
+    let out = radclient(&d, "auth", SECRET, req);
+    let lines = reply_lines(&out);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l == "Mikrotik-Address-List = \"dluznici\""),
+        "{lines:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l == "Mikrotik-Rate-Limit = \"128k/512k\""),
+        "{lines:?}"
+    );
 }

@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use ispd_provisioning::mac::MacAddress;
-use ispd_provisioning::policy::{DEFAULT_SIMULTANEOUS_USE, LoginAccess, access_state};
+use std::num::NonZeroU32;
+
+use ispd_provisioning::policy::{LoginAccess, access_state};
 
 use crate::storage::{AccessRow, AccessScope};
 
@@ -25,17 +27,38 @@ pub struct AccessCache {
     by_username: HashMap<String, Arc<LoginAccess>>,
     by_mac: HashMap<MacAddress, Arc<LoginAccess>>,
     owners: HashMap<i64, Owner>,
+    /// Open sessions per login id, for Simultaneous-Use (maintained by accounting).
+    open_sessions: HashMap<i64, u32>,
+    /// `[radius] simultaneous_use`; `None` = no limit.
+    simultaneous_use: Option<NonZeroU32>,
 }
 
 impl AccessCache {
-    pub fn from_rows(rows: Vec<AccessRow>) -> AccessCache {
-        let mut cache = AccessCache::default();
+    pub fn from_rows(rows: Vec<AccessRow>, simultaneous_use: u32) -> AccessCache {
+        let mut cache = AccessCache {
+            simultaneous_use: NonZeroU32::new(simultaneous_use),
+            ..AccessCache::default()
+        };
         cache.by_username.reserve(rows.len());
         cache.owners.reserve(rows.len());
         for row in rows {
             cache.insert(row);
         }
         cache
+    }
+
+    pub fn set_open_sessions(&mut self, open: HashMap<i64, u32>) {
+        self.open_sessions = open;
+    }
+
+    pub fn open_sessions(&self, login_id: i64) -> u32 {
+        self.open_sessions.get(&login_id).copied().unwrap_or(0)
+    }
+
+    /// Returns whether the limit changed (cached logins then need rebuilding).
+    pub fn set_simultaneous_use(&mut self, limit: u32) -> bool {
+        let limit = NonZeroU32::new(limit);
+        std::mem::replace(&mut self.simultaneous_use, limit) != limit
     }
 
     pub fn len(&self) -> usize {
@@ -122,7 +145,7 @@ impl AccessCache {
             ipv4: row.ipv4,
             ipv6_prefix: row.ipv6_prefix,
             attributes: row.attributes,
-            simultaneous_use: Some(DEFAULT_SIMULTANEOUS_USE),
+            simultaneous_use: self.simultaneous_use,
         });
         if let Some(mac) = row.mac {
             self.by_mac.insert(mac, login.clone());

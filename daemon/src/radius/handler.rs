@@ -132,8 +132,8 @@ fn access_request(
         name: nas.name.clone(),
         vendor: nas.vendor,
     };
-    // Simultaneous-Use counts open sessions, which accounting (the next issue) records.
-    let decision = decide(login, &request, &context, 0, policy);
+    let open_sessions = login.map_or(0, |l| cache.open_sessions(l.login_id));
+    let decision = decide(login, &request, &context, open_sessions, policy);
     let mut salt_counter = 0u16;
     let mut salt = || {
         let mut s = [0u8; 2];

@@ -36,7 +36,7 @@ pub struct RadiusService {
     nas: Live<NasTable>,
     cache: RwLock<AccessCache>,
     replies: ReplyCache,
-    policy: PolicyConfig,
+    policy: Live<PolicyConfig>,
     pub stats: RadiusStats,
     unknown_sources: Mutex<HashMap<IpAddr, Instant>>,
 }
@@ -46,7 +46,11 @@ impl RadiusService {
     pub async fn load(config: &Config, store: &Store) -> StoreResult<RadiusService> {
         let started = Instant::now();
         let nas = NasTable::load(config, store).await?;
-        let cache = AccessCache::from_rows(store.access_rows(&AccessScope::All).await?);
+        let mut cache = AccessCache::from_rows(
+            store.access_rows(&AccessScope::All).await?,
+            config.radius.simultaneous_use,
+        );
+        cache.set_open_sessions(store.open_session_counts().await?);
         tracing::info!(
             logins = cache.len(),
             nas = nas.len(),
@@ -57,7 +61,7 @@ impl RadiusService {
             nas: Live::new(nas),
             cache: RwLock::new(cache),
             replies: ReplyCache::new(DUPLICATE_WINDOW, DUPLICATE_CAPACITY),
-            policy: PolicyConfig::default(),
+            policy: Live::new(config.radius.policy()),
             stats: RadiusStats::default(),
             unknown_sources: Mutex::new(HashMap::new()),
         })
@@ -74,10 +78,24 @@ impl RadiusService {
             Err(e) => {
                 tracing::error!(error = %e, ?scope, "access cache refresh failed; reloading everything");
                 if let Ok(rows) = store.access_rows(&AccessScope::All).await {
-                    *self.cache.write().unwrap_or_else(|e| e.into_inner()) =
-                        AccessCache::from_rows(rows);
+                    let mut cache = self.cache.write().unwrap_or_else(|e| e.into_inner());
+                    cache.apply(&AccessScope::All, rows);
                 }
             }
+        }
+    }
+
+    /// Applies a reloaded config: NAS table, policy and the Simultaneous-Use limit.
+    pub async fn reload(&self, config: &Config, store: &Store) {
+        self.refresh_nas(config, store).await;
+        self.policy.store(config.radius.policy());
+        let limit_changed = self
+            .cache
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .set_simultaneous_use(config.radius.simultaneous_use);
+        if limit_changed {
+            self.refresh(store, AccessScope::All).await;
         }
     }
 
@@ -140,7 +158,8 @@ impl RadiusService {
                 return Some(reply);
             }
             let cache = self.cache.read().unwrap_or_else(|e| e.into_inner());
-            match handler::handle(datagram, nas, &cache, &self.policy, &self.stats) {
+            let policy = self.policy.load();
+            match handler::handle(datagram, nas, &cache, &policy, &self.stats) {
                 handler::Outcome::Reply(reply) => {
                     drop(cache);
                     self.replies

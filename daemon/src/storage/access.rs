@@ -186,3 +186,19 @@ impl Store {
         })
     }
 }
+
+impl Store {
+    /// Open sessions per login, for Simultaneous-Use: read into memory at start-up.
+    pub async fn open_session_counts(&self) -> StoreResult<std::collections::HashMap<i64, u32>> {
+        let rows: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT login_id, COUNT(*) FROM session
+             WHERE stopped_at IS NULL AND login_id IS NOT NULL GROUP BY login_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(login, n)| (login, u32::try_from(n).unwrap_or(u32::MAX)))
+            .collect())
+    }
+}
