@@ -51,7 +51,6 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
         }
         None => None,
     };
-    write_ports(&state_dir, &ports)?;
 
     let radius = Arc::new(
         RadiusService::load(&config, &store)
@@ -92,6 +91,8 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
         ));
     }
 
+    // Written last: a script that sees ports.json can send requests and get answers.
+    write_ports(&state_dir, &ports)?;
     tracing::info!(
         auth = %ports["auth"],
         acct = %ports["acct"],
@@ -217,16 +218,39 @@ async fn reload_on_sighup(
     }
 }
 
+/// Bursts from many NASes (after an outage every subscriber reconnects at once) must queue
+/// in the kernel rather than be dropped: ask for a large receive buffer.
+const UDP_RECEIVE_BUFFER: usize = 4 << 20;
+
 async fn bind_udp(addrs: &[SocketAddr], key: &str) -> anyhow::Result<Vec<UdpSocket>> {
     let mut sockets = Vec::with_capacity(addrs.len());
     for addr in addrs {
-        sockets.push(
-            UdpSocket::bind(addr)
-                .await
-                .with_context(|| format!("{key}: cannot listen on {addr}"))?,
-        );
+        let socket =
+            udp_socket(*addr).with_context(|| format!("{key}: cannot listen on {addr}"))?;
+        sockets.push(UdpSocket::from_std(socket)?);
     }
     Ok(sockets)
+}
+
+fn udp_socket(addr: SocketAddr) -> std::io::Result<std::net::UdpSocket> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
+    if addr.is_ipv6() {
+        socket.set_only_v6(true)?;
+    }
+    let _ = socket.set_recv_buffer_size(UDP_RECEIVE_BUFFER);
+    let granted = socket.recv_buffer_size().unwrap_or(0);
+    if granted < UDP_RECEIVE_BUFFER {
+        tracing::warn!(
+            %addr,
+            granted,
+            wanted = UDP_RECEIVE_BUFFER,
+            "small UDP receive buffer: bursts may be dropped; raise net.core.rmem_max"
+        );
+    }
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    Ok(socket.into())
 }
 
 /// Keeps the accounting port open. Without an Accounting-Response the NAS retries or

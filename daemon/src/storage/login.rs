@@ -412,3 +412,85 @@ impl Store {
         Ok(())
     }
 }
+
+impl Store {
+    /// Creates many logins on one subscription in one transaction, with one audit record:
+    /// the path for migrating a FreeRADIUS user table and for seeding benchmarks. All or
+    /// nothing: the first invalid or duplicate login refuses the whole batch.
+    pub async fn import_logins(
+        &self,
+        actor: &Actor,
+        subscription_id: i64,
+        logins: &[(String, String)],
+    ) -> StoreResult<usize> {
+        let mut rows = Vec::with_capacity(logins.len());
+        for (i, (username, password)) in logins.iter().enumerate() {
+            let login = Login {
+                id: 0,
+                username: username.clone(),
+                auth_type: AuthType::Ppp,
+                mac: None,
+                ipv4: None,
+                ipv6_prefix: None,
+                nas: Vec::new(),
+                attributes: Vec::new(),
+                subscription_id,
+                disabled: false,
+                note: String::new(),
+                version: 1,
+            };
+            login.validate().map_err(|e| {
+                StoreError::Invalid(ispd_billing::FieldError::new(
+                    format!("logins[{i}].{}", e.field),
+                    e.problem,
+                ))
+            })?;
+            ispd_provisioning::login::validate_password(password)?;
+            rows.push((username.clone(), self.sealer.seal(password)?));
+        }
+        let mut tx = self.write_tx().await?;
+        let client_number: String = sqlx::query_scalar(
+            "SELECT c.number FROM subscription s JOIN client c ON c.id = s.client_id WHERE s.id = $1",
+        )
+        .bind(subscription_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| StoreError::NotFound {
+            entity: "subscription",
+            key: subscription_id.to_string(),
+        })?;
+        for (username, sealed) in &rows {
+            sqlx::query(
+                "INSERT INTO login (username, auth_type, mac, ipv4, ipv6_prefix, nas_json,
+                    attributes_json, subscription_id, disabled, note, password_sealed, version)
+                 VALUES ($1, 'ppp', NULL, NULL, NULL, '[]', '[]', $2, 0, '', $3, 1)",
+            )
+            .bind(username.clone())
+            .bind(subscription_id)
+            .bind(sealed.clone())
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| match unique_as_conflict(e, "login.username") {
+                StoreError::Conflict { field, .. } => StoreError::Conflict {
+                    field,
+                    message: format!("{username} already exists"),
+                },
+                other => other,
+            })?;
+        }
+        let summary = serde_json::json!({"subscription_id": subscription_id, "logins": rows.len()});
+        record_audit(
+            &mut tx,
+            actor,
+            "login.import",
+            "login",
+            &format!("{} logins", rows.len()),
+            Some(&client_number),
+            None,
+            Some(summary.to_string()),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(rows.len())
+    }
+}

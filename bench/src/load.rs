@@ -1,0 +1,258 @@
+//! Closed- and open-loop RADIUS load over UDP on loopback. Every reply's Response
+//! Authenticator and Message-Authenticator is checked; a reply that fails counts as
+//! unanswered.
+
+use std::net::{SocketAddr, UdpSocket};
+use std::time::{Duration, Instant};
+
+use ispd_radius::dict::rfc;
+use ispd_radius::{Attribute, Code, MaPolicy, Packet, PacketRef};
+
+use crate::seed::{password, username};
+
+/// Sockets (and threads) the load is spread over: each has 256 RADIUS identifiers.
+const THREADS: usize = 2;
+/// After the last send, how long replies are awaited before the rest count as unanswered.
+const DRAIN: Duration = Duration::from_secs(1);
+
+#[derive(Default)]
+pub struct Report {
+    pub sent: u64,
+    pub accepted: u64,
+    pub rejected: u64,
+    pub unanswered: u64,
+    pub elapsed: Duration,
+    latencies_us: Vec<u32>,
+}
+
+impl Report {
+    fn merge(&mut self, other: Report) {
+        self.sent += other.sent;
+        self.accepted += other.accepted;
+        self.rejected += other.rejected;
+        self.unanswered += other.unanswered;
+        self.elapsed = self.elapsed.max(other.elapsed);
+        self.latencies_us.extend(other.latencies_us);
+    }
+
+    fn percentile(&self, p: f64) -> f64 {
+        if self.latencies_us.is_empty() {
+            return f64::NAN;
+        }
+        let i = ((self.latencies_us.len() - 1) as f64 * p).round() as usize;
+        f64::from(self.latencies_us[i]) / 1000.0
+    }
+
+    pub fn print(&mut self) {
+        self.latencies_us.sort_unstable();
+        let answered = self.accepted + self.rejected;
+        println!(
+            "  sent {}, answered {} ({} accept, {} reject), unanswered {}",
+            self.sent, answered, self.accepted, self.rejected, self.unanswered
+        );
+        println!(
+            "  {:.0} answered requests/s; latency p50 {:.3} ms, p99 {:.3} ms, p99.9 {:.3} ms, max {:.3} ms",
+            answered as f64 / self.elapsed.as_secs_f64(),
+            self.percentile(0.50),
+            self.percentile(0.99),
+            self.percentile(0.999),
+            self.percentile(1.0),
+        );
+    }
+}
+
+/// One request slot per RADIUS identifier of a socket.
+struct Slots {
+    pending: Vec<Option<(Instant, [u8; 16])>>,
+    next_login: usize,
+    authenticator_seed: u64,
+}
+
+impl Slots {
+    fn new(first_login: usize) -> Slots {
+        Slots {
+            pending: vec![None; 256],
+            next_login: first_login,
+            authenticator_seed: 0x9E37_79B9_7F4A_7C15 ^ first_login as u64,
+        }
+    }
+
+    /// Builds a signed PAP Access-Request for the next login into identifier `id`.
+    fn request(&mut self, id: u8, logins: usize, secret: &[u8]) -> Vec<u8> {
+        // xorshift: distinct Request Authenticators without a random source.
+        let mut authenticator = [0u8; 16];
+        for chunk in authenticator.chunks_mut(8) {
+            self.authenticator_seed ^= self.authenticator_seed << 13;
+            self.authenticator_seed ^= self.authenticator_seed >> 7;
+            self.authenticator_seed ^= self.authenticator_seed << 17;
+            chunk.copy_from_slice(&self.authenticator_seed.to_le_bytes());
+        }
+        let i = self.next_login % logins;
+        self.next_login += THREADS;
+        let mut packet = Packet::new(Code::AccessRequest, id, authenticator);
+        packet.push(Attribute::string(rfc::USER_NAME, &username(i)));
+        let hidden = ispd_radius::password::hide(password(i).as_bytes(), secret, &authenticator)
+            .expect("short password");
+        packet.push(Attribute::new(rfc::USER_PASSWORD, hidden));
+        packet.insert_message_authenticator();
+        self.pending[usize::from(id)] = Some((Instant::now(), authenticator));
+        packet.encode_request(secret).expect("small packet")
+    }
+
+    /// Accounts for a reply; false when it matches no pending request or fails verification.
+    fn reply(&mut self, datagram: &[u8], secret: &[u8], report: &mut Report) -> Option<u8> {
+        let packet = PacketRef::decode(datagram).ok()?;
+        let id = packet.identifier();
+        let (sent_at, authenticator) = self.pending[usize::from(id)]?;
+        packet
+            .verify_response(&authenticator, secret, MaPolicy::Required)
+            .ok()?;
+        self.pending[usize::from(id)] = None;
+        report
+            .latencies_us
+            .push(sent_at.elapsed().as_micros().min(u128::from(u32::MAX)) as u32);
+        match packet.code() {
+            Code::AccessAccept => report.accepted += 1,
+            _ => report.rejected += 1,
+        }
+        Some(id)
+    }
+
+    fn outstanding(&self) -> u64 {
+        self.pending.iter().filter(|p| p.is_some()).count() as u64
+    }
+}
+
+fn socket(target: SocketAddr) -> anyhow::Result<UdpSocket> {
+    let socket = UdpSocket::bind("127.0.0.1:0")?;
+    socket.connect(target)?;
+    Ok(socket)
+}
+
+/// Keeps `window` requests in flight for `duration`: the throughput the daemon sustains.
+pub fn closed_loop(
+    target: SocketAddr,
+    secret: &[u8],
+    logins: usize,
+    window: usize,
+    duration: Duration,
+) -> anyhow::Result<Report> {
+    let per_thread = (window / THREADS).clamp(1, 255);
+    let handles: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let secret = secret.to_vec();
+            std::thread::spawn(move || -> anyhow::Result<Report> {
+                let socket = socket(target)?;
+                socket.set_read_timeout(Some(Duration::from_millis(200)))?;
+                let mut slots = Slots::new(t);
+                let mut report = Report::default();
+                let mut buf = [0u8; 4096];
+                let started = Instant::now();
+                for id in 0..per_thread {
+                    socket.send(&slots.request(id as u8, logins, &secret))?;
+                    report.sent += 1;
+                }
+                while started.elapsed() < duration {
+                    match socket.recv(&mut buf) {
+                        Ok(n) => {
+                            if let Some(id) = slots.reply(&buf[..n], &secret, &mut report) {
+                                socket.send(&slots.request(id, logins, &secret))?;
+                                report.sent += 1;
+                            }
+                        }
+                        Err(_) => {
+                            // Requests older than a second are lost: count them, reuse the ids.
+                            for id in 0..per_thread {
+                                if let Some((at, _)) = slots.pending[id]
+                                    && at.elapsed() > Duration::from_secs(1)
+                                {
+                                    report.unanswered += 1;
+                                    socket.send(&slots.request(id as u8, logins, &secret))?;
+                                    report.sent += 1;
+                                }
+                            }
+                        }
+                    }
+                }
+                report.elapsed = started.elapsed();
+                drain(&socket, &mut slots, &secret, &mut report);
+                Ok(report)
+            })
+        })
+        .collect();
+    collect(handles)
+}
+
+/// Offers `rate` requests per second for `duration`, whatever the answers: the latency an
+/// operator's NASes see at that load, and whether anything is lost.
+pub fn open_loop(
+    target: SocketAddr,
+    secret: &[u8],
+    logins: usize,
+    rate: u64,
+    duration: Duration,
+) -> anyhow::Result<Report> {
+    let interval = Duration::from_secs_f64(THREADS as f64 / rate.max(1) as f64);
+    let handles: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let secret = secret.to_vec();
+            std::thread::spawn(move || -> anyhow::Result<Report> {
+                let socket = socket(target)?;
+                let mut slots = Slots::new(t);
+                let mut report = Report::default();
+                let mut buf = [0u8; 4096];
+                let started = Instant::now();
+                let mut next_send = started;
+                let mut id: u8 = 0;
+                while started.elapsed() < duration {
+                    let now = Instant::now();
+                    if now >= next_send {
+                        if slots.pending[usize::from(id)].is_some() {
+                            // Still unanswered after a full lap of 256 identifiers.
+                            report.unanswered += 1;
+                        }
+                        socket.send(&slots.request(id, logins, &secret))?;
+                        report.sent += 1;
+                        id = id.wrapping_add(1);
+                        next_send += interval;
+                        continue;
+                    }
+                    socket
+                        .set_read_timeout(Some((next_send - now).max(Duration::from_micros(20))))?;
+                    if let Ok(n) = socket.recv(&mut buf) {
+                        slots.reply(&buf[..n], &secret, &mut report);
+                    }
+                }
+                report.elapsed = started.elapsed();
+                drain(&socket, &mut slots, &secret, &mut report);
+                Ok(report)
+            })
+        })
+        .collect();
+    collect(handles)
+}
+
+fn drain(socket: &UdpSocket, slots: &mut Slots, secret: &[u8], report: &mut Report) {
+    let until = Instant::now() + DRAIN;
+    let mut buf = [0u8; 4096];
+    let _ = socket.set_read_timeout(Some(Duration::from_millis(50)));
+    while slots.outstanding() > 0 && Instant::now() < until {
+        if let Ok(n) = socket.recv(&mut buf) {
+            slots.reply(&buf[..n], secret, report);
+        }
+    }
+    report.unanswered += slots.outstanding();
+}
+
+fn collect(
+    handles: Vec<std::thread::JoinHandle<anyhow::Result<Report>>>,
+) -> anyhow::Result<Report> {
+    let mut total = Report::default();
+    for handle in handles {
+        let report = handle
+            .join()
+            .map_err(|_| anyhow::anyhow!("a load thread panicked"))??;
+        total.merge(report);
+    }
+    Ok(total)
+}

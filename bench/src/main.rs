@@ -1,0 +1,120 @@
+//! `ispd-bench`: drives a real ispd with RADIUS load from this machine and prints what an
+//! operator compares: requests per second, unanswered requests, latency percentiles,
+//! resident memory and the access-cache build time. Every loop is bounded in time.
+//!
+//! ```text
+//! cargo run --release -p ispd-bench -- auth --logins 100000
+//! ```
+
+mod daemon;
+mod load;
+mod seed;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "ispd-bench", about = "Load generator for ispd (loopback only)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// PAP Access-Requests for distinct logins: closed loop for throughput, then open loop
+    /// at a fixed rate for latency.
+    Auth(AuthArgs),
+}
+
+#[derive(clap::Args)]
+struct AuthArgs {
+    /// Distinct logins in the database (and in the requests).
+    #[arg(long, default_value_t = 100_000)]
+    logins: usize,
+    /// State directory for the benchmarked daemon; seeded when it has no database.
+    #[arg(long, default_value = "/tmp/ispd-bench-auth")]
+    state_dir: PathBuf,
+    /// Seed a fresh database even when one exists.
+    #[arg(long)]
+    reseed: bool,
+    /// The ispd binary; default: next to this one.
+    #[arg(long)]
+    ispd: Option<PathBuf>,
+    /// Closed loop: requests in flight.
+    #[arg(long, default_value_t = 256)]
+    window: usize,
+    /// Closed loop duration in seconds.
+    #[arg(long, default_value_t = 10)]
+    closed_seconds: u64,
+    /// Open loop: offered requests per second.
+    #[arg(long, default_value_t = 30_000)]
+    rate: u64,
+    /// Open loop duration in seconds.
+    #[arg(long, default_value_t = 10)]
+    open_seconds: u64,
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Auth(args) => auth(args),
+    }
+}
+
+fn auth(args: AuthArgs) -> anyhow::Result<()> {
+    let secret = seed::SECRET.as_bytes();
+    if args.reseed || !args.state_dir.join("ispd.db").exists() {
+        println!(
+            "seeding {} logins into {}",
+            args.logins,
+            args.state_dir.display()
+        );
+        let seeded = seed::seed(&args.state_dir, args.logins)?;
+        println!("  seeded in {:.1} s", seeded.as_secs_f64());
+    }
+    let ispd = match args.ispd {
+        Some(path) => path,
+        None => std::env::current_exe()?
+            .parent()
+            .context("no directory beside ispd-bench")?
+            .join("ispd"),
+    };
+    let daemon = daemon::Daemon::start(&ispd, &args.state_dir)?;
+    println!(
+        "ispd: access cache of {} logins built in {} ms",
+        daemon.cached_logins, daemon.cache_millis
+    );
+    let target = daemon.auth_addr;
+    let logins = args.logins;
+
+    let mut closed = load::closed_loop(
+        target,
+        secret,
+        logins,
+        args.window,
+        Duration::from_secs(args.closed_seconds),
+    )?;
+    println!(
+        "closed loop, {} in flight, {} s:",
+        args.window, args.closed_seconds
+    );
+    closed.print();
+
+    let mut open = load::open_loop(
+        target,
+        secret,
+        logins,
+        args.rate,
+        Duration::from_secs(args.open_seconds),
+    )?;
+    println!(
+        "open loop, offered {}/s, {} s:",
+        args.rate, args.open_seconds
+    );
+    open.print();
+    println!("ispd resident memory: {} MB", daemon.rss_mb()?);
+    Ok(())
+}
