@@ -3,6 +3,8 @@
 //! unanswered.
 
 use std::net::{SocketAddr, UdpSocket};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ispd_radius::dict::rfc;
@@ -65,14 +67,17 @@ impl Report {
 struct Slots {
     pending: Vec<Option<(Instant, [u8; 16])>>,
     next_login: usize,
+    /// Slots of one run interleave their logins: slot `t` of `n` takes t, t+n, t+2n...
+    step: usize,
     authenticator_seed: u64,
 }
 
 impl Slots {
-    fn new(first_login: usize) -> Slots {
+    fn new(first_login: usize, step: usize) -> Slots {
         Slots {
             pending: vec![None; 256],
             next_login: first_login,
+            step,
             authenticator_seed: 0x9E37_79B9_7F4A_7C15 ^ first_login as u64,
         }
     }
@@ -88,7 +93,7 @@ impl Slots {
             chunk.copy_from_slice(&self.authenticator_seed.to_le_bytes());
         }
         let i = self.next_login % logins;
-        self.next_login += THREADS;
+        self.next_login += self.step;
         let mut packet = Packet::new(Code::AccessRequest, id, authenticator);
         packet.push(Attribute::string(rfc::USER_NAME, &username(i)));
         let hidden = ispd_radius::password::hide(password(i).as_bytes(), secret, &authenticator)
@@ -144,7 +149,7 @@ pub fn closed_loop(
             std::thread::spawn(move || -> anyhow::Result<Report> {
                 let socket = socket(target)?;
                 socket.set_read_timeout(Some(Duration::from_millis(200)))?;
-                let mut slots = Slots::new(t);
+                let mut slots = Slots::new(t, THREADS);
                 let mut report = Report::default();
                 let mut buf = [0u8; 4096];
                 let started = Instant::now();
@@ -184,7 +189,9 @@ pub fn closed_loop(
 }
 
 /// Offers `rate` requests per second for `duration`, whatever the answers: the latency an
-/// operator's NASes see at that load, and whether anything is lost.
+/// operator's NASes see at that load, and whether anything is lost. One pacing thread sends
+/// round-robin over several sockets (more identifiers in flight); one thread per socket
+/// blocks in recv, so replies are timed when they arrive.
 pub fn open_loop(
     target: SocketAddr,
     secret: &[u8],
@@ -192,44 +199,71 @@ pub fn open_loop(
     rate: u64,
     duration: Duration,
 ) -> anyhow::Result<Report> {
-    let interval = Duration::from_secs_f64(THREADS as f64 / rate.max(1) as f64);
-    let handles: Vec<_> = (0..THREADS)
-        .map(|t| {
+    const SOCKETS: usize = 4;
+    let interval = Duration::from_secs_f64(1.0 / rate.max(1) as f64);
+    let sockets: Vec<Arc<UdpSocket>> = (0..SOCKETS)
+        .map(|_| socket(target).map(Arc::new))
+        .collect::<anyhow::Result<_>>()?;
+    let slots: Vec<Arc<Mutex<Slots>>> = (0..SOCKETS)
+        .map(|t| Arc::new(Mutex::new(Slots::new(t, SOCKETS))))
+        .collect();
+    let sending = Arc::new(AtomicBool::new(true));
+    let receivers: Vec<_> = (0..SOCKETS)
+        .map(|i| {
+            let socket = sockets[i].clone();
+            let slots = slots[i].clone();
+            let sending = sending.clone();
             let secret = secret.to_vec();
             std::thread::spawn(move || -> anyhow::Result<Report> {
-                let socket = socket(target)?;
-                let mut slots = Slots::new(t);
                 let mut report = Report::default();
                 let mut buf = [0u8; 4096];
-                let started = Instant::now();
-                let mut next_send = started;
-                let mut id: u8 = 0;
-                while started.elapsed() < duration {
-                    let now = Instant::now();
-                    if now >= next_send {
-                        if slots.pending[usize::from(id)].is_some() {
-                            // Still unanswered after a full lap of 256 identifiers.
-                            report.unanswered += 1;
-                        }
-                        socket.send(&slots.request(id, logins, &secret))?;
-                        report.sent += 1;
-                        id = id.wrapping_add(1);
-                        next_send += interval;
-                        continue;
-                    }
-                    socket
-                        .set_read_timeout(Some((next_send - now).max(Duration::from_micros(20))))?;
+                socket.set_read_timeout(Some(Duration::from_millis(100)))?;
+                while sending.load(Ordering::Relaxed) {
                     if let Ok(n) = socket.recv(&mut buf) {
+                        let mut slots = slots.lock().expect("slots");
                         slots.reply(&buf[..n], &secret, &mut report);
                     }
                 }
-                report.elapsed = started.elapsed();
+                let mut slots = slots.lock().expect("slots");
                 drain(&socket, &mut slots, &secret, &mut report);
                 Ok(report)
             })
         })
         .collect();
-    collect(handles)
+    let mut sender = Report::default();
+    let started = Instant::now();
+    let mut next_send = started;
+    let mut ids = [0u8; SOCKETS];
+    let mut n = 0usize;
+    while started.elapsed() < duration {
+        let now = Instant::now();
+        if now < next_send {
+            // nanosleep, not a socket timeout: SO_RCVTIMEO ticks in jiffies and would turn
+            // the offered load into bursts.
+            std::thread::sleep(next_send - now);
+            continue;
+        }
+        let k = n % SOCKETS;
+        let id = ids[k];
+        let request = {
+            let mut slots = slots[k].lock().expect("slots");
+            if slots.pending[usize::from(id)].is_some() {
+                // Still unanswered after a full lap of 256 identifiers.
+                sender.unanswered += 1;
+            }
+            slots.request(id, logins, secret)
+        };
+        sockets[k].send(&request)?;
+        sender.sent += 1;
+        ids[k] = id.wrapping_add(1);
+        n += 1;
+        next_send += interval;
+    }
+    sender.elapsed = started.elapsed();
+    sending.store(false, Ordering::Relaxed);
+    let mut total = collect(receivers)?;
+    total.merge(sender);
+    Ok(total)
 }
 
 fn drain(socket: &UdpSocket, slots: &mut Slots, secret: &[u8], report: &mut Report) {

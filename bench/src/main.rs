@@ -87,6 +87,10 @@ fn auth(args: AuthArgs) -> anyhow::Result<()> {
         "ispd: access cache of {} logins built in {} ms",
         daemon.cached_logins, daemon.cache_millis
     );
+    println!(
+        "ispd resident memory with the cache built: {} MB",
+        daemon.rss_mb()?
+    );
     let target = daemon.auth_addr;
     let logins = args.logins;
 
@@ -115,6 +119,9 @@ fn auth(args: AuthArgs) -> anyhow::Result<()> {
         args.rate, args.open_seconds
     );
     open.print();
-    println!("ispd resident memory: {} MB", daemon.rss_mb()?);
+    println!(
+        "ispd resident memory after the load: {} MB",
+        daemon.rss_mb()?
+    );
     Ok(())
 }

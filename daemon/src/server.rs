@@ -32,8 +32,8 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
     let mut ports = BTreeMap::new();
     // RADIUS sockets are bound now so that ports are reserved and reported; answering
     // Access- and Accounting-Requests comes with the authentication and accounting work.
-    let auth = bind_udp(&config.radius.auth_listen, "radius.auth_listen").await?;
-    let acct = bind_udp(&config.radius.acct_listen, "radius.acct_listen").await?;
+    let auth = bind_udp(&config.radius.auth_listen, "radius.auth_listen")?;
+    let acct = bind_udp(&config.radius.acct_listen, "radius.acct_listen")?;
     ports.insert("auth", auth[0].local_addr()?);
     ports.insert("acct", acct[0].local_addr()?);
     let admin_listener = TcpListener::bind(config.admin.listen)
@@ -78,10 +78,13 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
             .await
     });
     for socket in auth {
-        radius.serve(socket);
+        radius
+            .serve(socket)
+            .context("cannot start the RADIUS threads")?;
     }
     for socket in acct {
-        tokio::spawn(hold_accounting_socket(socket));
+        socket.set_nonblocking(true)?;
+        tokio::spawn(hold_accounting_socket(UdpSocket::from_std(socket)?));
     }
     if let Some(listener) = metrics {
         tokio::spawn(crate::metrics::serve(
@@ -222,14 +225,11 @@ async fn reload_on_sighup(
 /// in the kernel rather than be dropped: ask for a large receive buffer.
 const UDP_RECEIVE_BUFFER: usize = 4 << 20;
 
-async fn bind_udp(addrs: &[SocketAddr], key: &str) -> anyhow::Result<Vec<UdpSocket>> {
-    let mut sockets = Vec::with_capacity(addrs.len());
-    for addr in addrs {
-        let socket =
-            udp_socket(*addr).with_context(|| format!("{key}: cannot listen on {addr}"))?;
-        sockets.push(UdpSocket::from_std(socket)?);
-    }
-    Ok(sockets)
+fn bind_udp(addrs: &[SocketAddr], key: &str) -> anyhow::Result<Vec<std::net::UdpSocket>> {
+    addrs
+        .iter()
+        .map(|addr| udp_socket(*addr).with_context(|| format!("{key}: cannot listen on {addr}")))
+        .collect()
 }
 
 fn udp_socket(addr: SocketAddr) -> std::io::Result<std::net::UdpSocket> {
@@ -248,7 +248,6 @@ fn udp_socket(addr: SocketAddr) -> std::io::Result<std::net::UdpSocket> {
             "small UDP receive buffer: bursts may be dropped; raise net.core.rmem_max"
         );
     }
-    socket.set_nonblocking(true)?;
     socket.bind(&addr.into())?;
     Ok(socket.into())
 }

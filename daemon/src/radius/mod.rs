@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use ispd_provisioning::policy::PolicyConfig;
-use tokio::net::UdpSocket;
+use std::net::UdpSocket;
 
 pub use access_cache::AccessCache;
 pub use nas_table::NasTable;
@@ -27,7 +27,9 @@ use stats::RadiusStats;
 
 /// RFC 5080 suggests keeping replies for the NAS's retransmission window.
 const DUPLICATE_WINDOW: Duration = Duration::from_secs(5);
-const DUPLICATE_CAPACITY: usize = 200_000;
+/// Bounds the reply cache's memory (about 20 MB): at 20,000 requests/s it still covers the
+/// whole window, beyond that the oldest replies go first.
+const DUPLICATE_CAPACITY: usize = 100_000;
 /// Receive tasks per socket: enough to keep both cores busy under load.
 const WORKERS_PER_SOCKET: usize = 2;
 
@@ -111,29 +113,34 @@ impl RadiusService {
         self.cache.read().unwrap_or_else(|e| e.into_inner()).len()
     }
 
-    /// Serves one bound socket until the process ends.
-    pub fn serve(self: &Arc<Self>, socket: UdpSocket) {
+    /// Serves one bound (blocking) socket until the process ends. The hot path needs no
+    /// async I/O, so plain threads blocked in recv answer with the least latency.
+    pub fn serve(self: &Arc<Self>, socket: UdpSocket) -> std::io::Result<()> {
         let socket = Arc::new(socket);
-        for _ in 0..WORKERS_PER_SOCKET {
+        for i in 0..WORKERS_PER_SOCKET {
             let service = self.clone();
             let socket = socket.clone();
-            tokio::spawn(async move { service.receive_loop(&socket).await });
+            std::thread::Builder::new()
+                .name(format!("radius-auth-{i}"))
+                .spawn(move || service.receive_loop(&socket))?;
         }
+        Ok(())
     }
 
-    async fn receive_loop(&self, socket: &UdpSocket) {
+    fn receive_loop(&self, socket: &UdpSocket) {
         // One byte more than the largest legal packet, so oversize datagrams are recognised.
         let mut buf = vec![0u8; 4097];
         loop {
-            let (len, from) = match socket.recv_from(&mut buf).await {
+            let (len, from) = match socket.recv_from(&mut buf) {
                 Ok(x) => x,
                 Err(e) => {
                     tracing::warn!(error = %e, "RADIUS receive failed");
+                    std::thread::sleep(Duration::from_millis(10));
                     continue;
                 }
             };
             if let Some(reply) = self.process(&buf[..len], from)
-                && let Err(e) = socket.send_to(&reply, from).await
+                && let Err(e) = socket.send_to(&reply, from)
             {
                 tracing::warn!(%from, error = %e, "RADIUS reply not sent");
             }
