@@ -60,10 +60,27 @@ pub fn base_config(state_dir: &Path) -> String {
 impl Daemon {
     /// Starts ispd with the base config plus `extra` TOML appended.
     pub fn start(name: &str, extra: &str) -> Daemon {
+        Self::start_config(name, |state_dir| {
+            format!("{}{extra}", base_config(state_dir))
+        })
+    }
+
+    /// Starts ispd with `config` after only the `state_dir` line: for tests that choose
+    /// their own listeners.
+    pub fn start_with(name: &str, config: &str) -> Daemon {
+        Self::start_config(name, |state_dir| {
+            format!(
+                "state_dir = {:?}\n{config}",
+                state_dir.display().to_string()
+            )
+        })
+    }
+
+    fn start_config(name: &str, config: impl FnOnce(&Path) -> String) -> Daemon {
         let dir = TempDir::new(name);
         let state_dir = dir.0.join("state");
         let config_path = dir.0.join("ispd.toml");
-        std::fs::write(&config_path, format!("{}{extra}", base_config(&state_dir))).unwrap();
+        std::fs::write(&config_path, config(&state_dir)).unwrap();
         let mut daemon = Daemon {
             dir,
             state_dir,

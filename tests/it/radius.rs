@@ -536,3 +536,80 @@ fn restricted_states_follow_the_config() {
         "{lines:?}"
     );
 }
+
+#[test]
+fn ipv6_listeners_and_nas_addresses_work() {
+    // Only IPv6 listeners, instead of the harness's 127.0.0.1 ones.
+    let d = Daemon::start_with(
+        "radius-ipv6",
+        &format!(
+            "[radius]\nauth_listen = [\"[::1]:0\"]\nacct_listen = [\"[::1]:0\"]\n[admin]\nlisten = \"127.0.0.1:0\"\n\
+             [[nas]]\nname = \"v6\"\naddress = \"::1\"\nsecret = \"{SECRET}\"\nvendor = \"accel-ppp\"\n"
+        ),
+    );
+    d.ispctl_json(&[
+        "client",
+        "add",
+        "--number",
+        "1",
+        "--name",
+        "V6",
+        "--street",
+        "S",
+        "--postcode",
+        "1",
+        "--city",
+        "C",
+    ]);
+    d.ispctl_json(&[
+        "tariff", "add", "--name", "T", "--down", "20M", "--up", "5M", "--price", "1",
+    ]);
+    let sub = d.ispctl_json(&[
+        "subscription",
+        "add",
+        "--client",
+        "1",
+        "--tariff",
+        "T",
+        "--activation",
+        "2026-01-01",
+    ]);
+    d.ispctl_json(&[
+        "login",
+        "add",
+        "--subscription",
+        &sub["id"].to_string(),
+        "--username",
+        "v6user",
+        "--password",
+        "secret-pw",
+        "--ipv6-prefix",
+        "2001:db8:100::/56",
+    ]);
+    let addr = d.ports["auth"].as_str().unwrap().to_owned();
+    assert!(addr.starts_with("[::1]:"), "{addr}");
+    let out = radclient(
+        &d,
+        "auth",
+        SECRET,
+        "User-Name = \"v6user\", User-Password = \"secret-pw\", Message-Authenticator = 0x00\n",
+    );
+    assert!(
+        received(&out).contains("Access-Accept"),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let lines = reply_lines(&out);
+    // accel-ppp reads "down/up" in kbit/s from Filter-Id; a /56 is delegated to the CPE.
+    assert!(
+        lines.iter().any(|l| l == "Filter-Id = \"20000/5000\""),
+        "{lines:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l == "Delegated-IPv6-Prefix = 2001:db8:100::/56"),
+        "{lines:?}"
+    );
+}

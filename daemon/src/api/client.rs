@@ -199,8 +199,6 @@ pub(super) fn client_to(c: &Client) -> v1::Client {
         internal_note_2: c.internal_note_2.clone(),
         portal_login: c.portal_login.clone(),
         version: c.version,
-        created_at: String::new(),
-        updated_at: String::new(),
     }
 }
 

@@ -704,8 +704,6 @@ pub fn record(c: &Client) -> Record {
         .str("internal_note_2", &c.internal_note_2)
         .str("portal_login", &c.portal_login)
         .num("version", c.version)
-        .str("created_at", &c.created_at)
-        .str("updated_at", &c.updated_at)
 }
 
 fn table(clients: &[Client]) -> Table {
