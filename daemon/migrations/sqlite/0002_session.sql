@@ -15,9 +15,22 @@ CREATE TABLE session (
     updated_at          TEXT NOT NULL,
     stopped_at          TEXT,
     terminate_cause     TEXT,
+    session_seconds     BIGINT NOT NULL DEFAULT 0,
     input_octets        BIGINT NOT NULL DEFAULT 0,
     output_octets       BIGINT NOT NULL DEFAULT 0,
     input_packets       BIGINT NOT NULL DEFAULT 0,
     output_packets      BIGINT NOT NULL DEFAULT 0
 );
 CREATE INDEX session_open_by_login ON session (login_id) WHERE stopped_at IS NULL;
+CREATE INDEX session_by_nas ON session (nas_name, acct_session_id);
+CREATE INDEX session_history ON session (login_id, started_at);
+
+-- Traffic and time per login and day: the input for statistics and data caps (FUP).
+CREATE TABLE usage_daily (
+    login_id            BIGINT NOT NULL REFERENCES login (id) ON DELETE CASCADE,
+    day                 TEXT NOT NULL,
+    input_octets        BIGINT NOT NULL DEFAULT 0,
+    output_octets       BIGINT NOT NULL DEFAULT 0,
+    session_seconds     BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (login_id, day)
+);

@@ -12,6 +12,7 @@ mod client;
 mod codes;
 mod login;
 mod nas;
+mod session;
 mod subscription;
 mod tariff;
 mod token;
@@ -32,6 +33,7 @@ pub use client::{ClientFilter, SearchHit};
 pub use codes::CodeList;
 pub use login::LoginRecord;
 pub use nas::NasRecord;
+pub use session::{SessionFilter, SessionRow, UsageDay};
 pub use subscription::{HistoryEntry, SubscriptionFilter, SubscriptionRecord};
 
 use crate::seal::{SealError, Sealer};

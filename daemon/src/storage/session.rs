@@ -1,0 +1,149 @@
+//! Reading sessions and daily usage (accounting writes them, see `accounting.rs`).
+
+use chrono::NaiveDate;
+use sqlx::AssertSqlSafe;
+
+use super::{Arg, Page, PageRequest, Store, StoreError, StoreResult, Where, date_text, page_of};
+
+/// A session as the NAS reported it.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct SessionRow {
+    pub id: i64,
+    pub nas_name: String,
+    pub acct_session_id: String,
+    pub login_id: Option<i64>,
+    pub username: String,
+    pub client_number: Option<String>,
+    pub framed_ip: Option<String>,
+    pub calling_station: Option<String>,
+    pub nas_port: Option<String>,
+    /// RFC 3339 UTC text, as stored.
+    pub started_at: String,
+    pub updated_at: String,
+    pub stopped_at: Option<String>,
+    pub terminate_cause: Option<String>,
+    pub session_seconds: i64,
+    pub input_octets: i64,
+    pub output_octets: i64,
+    pub input_packets: i64,
+    pub output_packets: i64,
+}
+
+/// Filters for open sessions; empty fields do not filter.
+#[derive(Debug, Clone, Default)]
+pub struct SessionFilter {
+    pub client_number: String,
+    pub username: String,
+    pub nas_name: String,
+    pub framed_ip: String,
+}
+
+/// One login's traffic on one day.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UsageDay {
+    pub day: NaiveDate,
+    pub input_octets: i64,
+    pub output_octets: i64,
+    pub session_seconds: i64,
+}
+
+const SELECT: &str = "SELECT s.id, s.nas_name, s.acct_session_id, s.login_id, s.username,
+    c.number AS client_number, s.framed_ip, s.calling_station, s.nas_port, s.started_at,
+    s.updated_at, s.stopped_at, s.terminate_cause, s.session_seconds, s.input_octets,
+    s.output_octets, s.input_packets, s.output_packets
+    FROM session s LEFT JOIN login l ON l.id = s.login_id
+    LEFT JOIN subscription sub ON sub.id = l.subscription_id
+    LEFT JOIN client c ON c.id = sub.client_id";
+
+impl Store {
+    /// Who is online now (sessions without a Stop), oldest first.
+    pub async fn open_sessions(
+        &self,
+        filter: &SessionFilter,
+        page: PageRequest,
+    ) -> StoreResult<Page<SessionRow>> {
+        let mut w = Where::default();
+        w.and("s.stopped_at IS NULL AND s.id > {}", Arg::Int(page.after.unwrap_or(0)));
+        if !filter.client_number.is_empty() {
+            w.and("c.number = {}", Arg::Text(filter.client_number.clone()));
+        }
+        if !filter.username.is_empty() {
+            w.and("s.username = {}", Arg::Text(filter.username.clone()));
+        }
+        if !filter.nas_name.is_empty() {
+            w.and("s.nas_name = {}", Arg::Text(filter.nas_name.clone()));
+        }
+        if !filter.framed_ip.is_empty() {
+            w.and("s.framed_ip = {}", Arg::Text(filter.framed_ip.clone()));
+        }
+        let limit = page.limit();
+        let sql = format!("{SELECT} {} ORDER BY s.id LIMIT {}", w.sql(), w.next_placeholder());
+        let rows = w
+            .bind(sqlx::query_as::<_, SessionRow>(AssertSqlSafe(sql)))
+            .bind(limit + 1)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(page_of(rows, limit, |r| r.id))
+    }
+
+    /// A login's sessions, newest first (open and closed).
+    pub async fn session_history(
+        &self,
+        username: &str,
+        page: PageRequest,
+    ) -> StoreResult<Page<SessionRow>> {
+        let mut w = Where::default();
+        w.and("s.username = {}", Arg::Text(username.to_owned()));
+        if let Some(before) = page.after {
+            w.and("s.id < {}", Arg::Int(before));
+        }
+        let limit = page.limit();
+        let sql = format!(
+            "{SELECT} {} ORDER BY s.id DESC LIMIT {}",
+            w.sql(),
+            w.next_placeholder()
+        );
+        let rows = w
+            .bind(sqlx::query_as::<_, SessionRow>(AssertSqlSafe(sql)))
+            .bind(limit + 1)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(page_of(rows, limit, |r| r.id))
+    }
+
+    /// A login's traffic per day in `from..=to`, days without traffic omitted.
+    pub async fn daily_usage(
+        &self,
+        username: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StoreResult<Vec<UsageDay>> {
+        let login_id: i64 = sqlx::query_scalar("SELECT id FROM login WHERE username = $1")
+            .bind(username.to_owned())
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                entity: "login",
+                key: username.to_owned(),
+            })?;
+        let rows: Vec<(String, i64, i64, i64)> = sqlx::query_as(
+            "SELECT day, input_octets, output_octets, session_seconds FROM usage_daily
+             WHERE login_id = $1 AND day >= $2 AND day <= $3 ORDER BY day",
+        )
+        .bind(login_id)
+        .bind(date_text(from))
+        .bind(date_text(to))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(day, input_octets, output_octets, session_seconds)| {
+                Ok(UsageDay {
+                    day: super::parse_date("usage_daily.day", &day)?,
+                    input_octets,
+                    output_octets,
+                    session_seconds,
+                })
+            })
+            .collect()
+    }
+}
