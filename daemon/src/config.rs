@@ -111,6 +111,10 @@ pub struct RadiusConfig {
     /// Idle-Timeout in seconds; unset sends none.
     #[serde(default)]
     pub idle_timeout: Option<u32>,
+    /// An open session with no accounting update for this many seconds is closed as stale;
+    /// unset = 3 × acct_interim_interval + 60.
+    #[serde(default)]
+    pub stale_after: Option<u64>,
     /// Sessions one login may hold at once; 0 = no limit.
     #[serde(default = "default_simultaneous_use")]
     pub simultaneous_use: u32,
@@ -195,6 +199,11 @@ impl Default for WalledGardenConfig {
 }
 
 impl RadiusConfig {
+    pub fn stale_after(&self) -> std::time::Duration {
+        let interim = u64::from(self.acct_interim_interval.max(60));
+        std::time::Duration::from_secs(self.stale_after.unwrap_or(3 * interim + 60))
+    }
+
     /// The access policy the provisioning core applies, from these keys.
     pub fn policy(&self) -> ispd_provisioning::policy::PolicyConfig {
         use ispd_provisioning::policy::{PolicyConfig, Restricted, WalledGarden};

@@ -7,12 +7,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
-use tokio::net::{TcpListener, UdpSocket};
+use tokio::net::TcpListener;
 
 use crate::api::{AdminState, Authenticator, router};
 use crate::config::Config;
 use crate::live::Live;
 use crate::radius::RadiusService;
+use crate::radius::accounting::{AccountingService, sweep_stale_sessions};
 use crate::seal::Sealer;
 use crate::storage::{Store, redact_url};
 use crate::token::{self, Caller, Role, TokenHash, TokenSet};
@@ -57,6 +58,7 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
             .await
             .context("cannot build the RADIUS access cache")?,
     );
+    let stale_after = config.radius.stale_after();
     let live_config = Arc::new(Live::new(config));
     let state = AdminState {
         store: store.clone(),
@@ -82,10 +84,17 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
             .serve(socket)
             .context("cannot start the RADIUS threads")?;
     }
+    let accounting = AccountingService::start(radius.clone(), store.clone());
     for socket in acct {
-        socket.set_nonblocking(true)?;
-        tokio::spawn(hold_accounting_socket(UdpSocket::from_std(socket)?));
+        accounting
+            .serve(socket)
+            .context("cannot start the accounting thread")?;
     }
+    tokio::spawn(sweep_stale_sessions(
+        store.clone(),
+        radius.clone(),
+        stale_after,
+    ));
     if let Some(listener) = metrics {
         tokio::spawn(crate::metrics::serve(
             listener,
@@ -250,15 +259,6 @@ fn udp_socket(addr: SocketAddr) -> std::io::Result<std::net::UdpSocket> {
     }
     socket.bind(&addr.into())?;
     Ok(socket.into())
-}
-
-/// Keeps the accounting port open. Without an Accounting-Response the NAS retries or
-/// spools, which is right until accounting is stored durably (the accounting issue).
-async fn hold_accounting_socket(socket: UdpSocket) {
-    let mut buf = [0u8; 4096];
-    while let Ok((_, from)) = socket.recv_from(&mut buf).await {
-        tracing::debug!(%from, "Accounting-Request not answered: accounting is not implemented yet");
-    }
 }
 
 fn write_ports(state_dir: &Path, ports: &BTreeMap<&str, SocketAddr>) -> anyhow::Result<()> {

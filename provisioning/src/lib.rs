@@ -5,6 +5,7 @@
 //! source; it works on records and decoded packets handed to it by the daemon, and returns
 //! typed reply attributes that the daemon encodes (it does not depend on the RADIUS codec).
 
+pub mod accounting;
 pub mod auth;
 pub mod login;
 pub mod mac;

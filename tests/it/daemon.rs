@@ -142,6 +142,15 @@ impl Daemon {
             .to_owned()
     }
 
+    /// Kills the daemon with SIGKILL: no shutdown path runs, as in a crash or power loss
+    /// of the process.
+    pub fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+    }
+
     /// Sends a signal such as "HUP" to the running daemon.
     pub fn signal(&self, name: &str) {
         let pid = self.child.as_ref().expect("running").id().to_string();

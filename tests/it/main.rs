@@ -2,6 +2,7 @@
 //! client, and for RADIUS Debian's `radclient`). One test binary, many modules: each extra
 //! binary would link the whole daemon again.
 
+mod accounting;
 mod admin;
 mod daemon;
 mod radius;

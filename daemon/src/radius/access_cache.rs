@@ -51,6 +51,14 @@ impl AccessCache {
         self.open_sessions = open;
     }
 
+    pub fn adjust_open_sessions(&mut self, login_id: i64, delta: i32) {
+        let count = self.open_sessions.entry(login_id).or_insert(0);
+        *count = count.saturating_add_signed(delta);
+        if *count == 0 {
+            self.open_sessions.remove(&login_id);
+        }
+    }
+
     pub fn open_sessions(&self, login_id: i64) -> u32 {
         self.open_sessions.get(&login_id).copied().unwrap_or(0)
     }

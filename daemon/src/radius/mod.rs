@@ -2,6 +2,7 @@
 //! and the policy (`ispd-provisioning`), answering from memory only.
 
 mod access_cache;
+pub mod accounting;
 mod dedup;
 mod handler;
 mod nas_table;
@@ -106,6 +107,17 @@ impl RadiusService {
         match NasTable::load(config, store).await {
             Ok(table) => self.nas.store(table),
             Err(e) => tracing::error!(error = %e, "NAS table reload failed; the old one stays"),
+        }
+    }
+
+    /// Applies committed session openings and closings to the Simultaneous-Use counts.
+    pub fn adjust_open_sessions(&self, changes: &[(i64, i32)]) {
+        if changes.is_empty() {
+            return;
+        }
+        let mut cache = self.cache.write().unwrap_or_else(|e| e.into_inner());
+        for (login, delta) in changes {
+            cache.adjust_open_sessions(*login, *delta);
         }
     }
 

@@ -35,7 +35,10 @@ counters! {
     dropped_unknown_nas_total: "Requests from source addresses that are no known NAS.",
     dropped_malformed_total: "Malformed datagrams (bad length, attributes, unknown code).",
     dropped_authenticator_total: "Requests whose authenticator or Message-Authenticator did not verify, or lacked a required one.",
-    dropped_unexpected_code_total: "Packets of a code the auth port does not serve.",
+    dropped_unexpected_code_total: "Packets of a code the port does not serve.",
+    acct_requests_total: "Datagrams received on the RADIUS accounting ports.",
+    acct_responses_total: "Accounting-Responses sent, each after its record was committed.",
+    acct_store_failures_total: "Batches of accounting that could not be committed (not answered; the NAS retransmits).",
 }
 
 impl RadiusStats {

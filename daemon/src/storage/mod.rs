@@ -7,6 +7,7 @@
 //! transaction together with its audit record.
 
 mod access;
+mod accounting;
 mod audit;
 mod client;
 mod codes;
@@ -28,6 +29,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Executor};
 
 pub use access::{AccessRow, AccessScope};
+pub use accounting::{AcctItem, OpenSessionChanges};
 pub use audit::{AuditEntry, AuditFilter};
 pub use client::{ClientFilter, SearchHit};
 pub use codes::CodeList;

@@ -63,7 +63,10 @@ impl Store {
         page: PageRequest,
     ) -> StoreResult<Page<SessionRow>> {
         let mut w = Where::default();
-        w.and("s.stopped_at IS NULL AND s.id > {}", Arg::Int(page.after.unwrap_or(0)));
+        w.and(
+            "s.stopped_at IS NULL AND s.id > {}",
+            Arg::Int(page.after.unwrap_or(0)),
+        );
         if !filter.client_number.is_empty() {
             w.and("c.number = {}", Arg::Text(filter.client_number.clone()));
         }
@@ -77,7 +80,11 @@ impl Store {
             w.and("s.framed_ip = {}", Arg::Text(filter.framed_ip.clone()));
         }
         let limit = page.limit();
-        let sql = format!("{SELECT} {} ORDER BY s.id LIMIT {}", w.sql(), w.next_placeholder());
+        let sql = format!(
+            "{SELECT} {} ORDER BY s.id LIMIT {}",
+            w.sql(),
+            w.next_placeholder()
+        );
         let rows = w
             .bind(sqlx::query_as::<_, SessionRow>(AssertSqlSafe(sql)))
             .bind(limit + 1)

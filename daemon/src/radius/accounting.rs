@@ -1,0 +1,294 @@
+//! The accounting server (RFC 2866): receive threads decode and verify, one writer commits
+//! batches (group commit), and only then is each NAS answered. A request whose batch failed
+//! to commit gets no answer, so the NAS retransmits it: nothing acknowledged is ever lost.
+
+use std::net::{SocketAddr, UdpSocket};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use ispd_provisioning::accounting::{AcctRecord, Counters, StatusType, login_from_class, octets};
+use ispd_radius::dict::rfc;
+use ispd_radius::{Code, MaPolicy, PacketRef};
+use tokio::sync::mpsc;
+
+use super::RadiusService;
+use super::dedup::ReplyCache;
+use super::stats::RadiusStats;
+use crate::storage::{AcctItem, Store};
+
+/// Requests waiting for the writer; beyond this the receive threads wait (back-pressure).
+const QUEUE: usize = 20_000;
+/// Most requests committed in one transaction.
+const MAX_BATCH: usize = 2_000;
+
+/// A request decoded and verified, waiting for its commit before the reply goes out.
+struct Pending {
+    item: Option<AcctItem>,
+    reply: Vec<u8>,
+    to: SocketAddr,
+    identifier: u8,
+    authenticator: [u8; 16],
+    socket: Arc<UdpSocket>,
+}
+
+pub struct AccountingService {
+    radius: Arc<RadiusService>,
+    replies: ReplyCache,
+    queue: mpsc::Sender<Pending>,
+}
+
+impl AccountingService {
+    /// Starts the writer on the current tokio runtime.
+    pub fn start(radius: Arc<RadiusService>, store: Store) -> Arc<AccountingService> {
+        let (queue, rx) = mpsc::channel(QUEUE);
+        let service = Arc::new(AccountingService {
+            radius: radius.clone(),
+            replies: ReplyCache::new(super::DUPLICATE_WINDOW, super::DUPLICATE_CAPACITY),
+            queue,
+        });
+        tokio::spawn(writer(rx, store, radius, service.clone()));
+        service
+    }
+
+    pub fn serve(self: &Arc<Self>, socket: UdpSocket) -> std::io::Result<()> {
+        let socket = Arc::new(socket);
+        let service = self.clone();
+        std::thread::Builder::new()
+            .name("radius-acct".into())
+            .spawn(move || service.receive_loop(&socket))?;
+        Ok(())
+    }
+
+    fn receive_loop(&self, socket: &Arc<UdpSocket>) {
+        let mut buf = vec![0u8; 4097];
+        loop {
+            let (len, from) = match socket.recv_from(&mut buf) {
+                Ok(x) => x,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accounting receive failed");
+                    std::thread::sleep(Duration::from_millis(10));
+                    continue;
+                }
+            };
+            if let Some(pending) = self.process(&buf[..len], from, socket)
+                && self.queue.blocking_send(pending).is_err()
+            {
+                return;
+            }
+        }
+    }
+
+    fn process(
+        &self,
+        datagram: &[u8],
+        from: SocketAddr,
+        socket: &Arc<UdpSocket>,
+    ) -> Option<Pending> {
+        let stats = &self.radius.stats;
+        RadiusStats::bump(&stats.acct_requests_total);
+        let table = self.radius.nas.load();
+        let Some(nas) = table.get(from.ip()) else {
+            RadiusStats::bump(&stats.dropped_unknown_nas_total);
+            self.radius.log_unknown_source(from.ip());
+            return None;
+        };
+        let Ok(packet) = PacketRef::decode(datagram) else {
+            RadiusStats::bump(&stats.dropped_malformed_total);
+            return None;
+        };
+        if packet.code() != Code::AccountingRequest {
+            RadiusStats::bump(&stats.dropped_unexpected_code_total);
+            return None;
+        }
+        // RFC 2866: a request whose authenticator does not verify is silently discarded.
+        if packet
+            .verify_request(&nas.secret, MaPolicy::IfPresent)
+            .is_err()
+        {
+            RadiusStats::bump(&stats.dropped_authenticator_total);
+            return None;
+        }
+        let authenticator = *packet.authenticator();
+        if let Some(reply) = self.replies.get(from, packet.identifier(), &authenticator) {
+            RadiusStats::bump(&stats.duplicates_total);
+            let _ = socket.send_to(&reply, from);
+            return None;
+        }
+        let record = match record(&packet, Utc::now()) {
+            Ok(r) => r,
+            Err(problem) => {
+                RadiusStats::bump(&stats.dropped_malformed_total);
+                tracing::debug!(nas = %nas.name, problem, "Accounting-Request dropped");
+                return None;
+            }
+        };
+        let reply = packet
+            .reply(Code::AccountingResponse)
+            .encode_response(&authenticator, &nas.secret)
+            .ok()?;
+        Some(Pending {
+            item: record.map(|record| AcctItem {
+                nas_name: nas.name.clone(),
+                record,
+            }),
+            reply,
+            to: from,
+            identifier: packet.identifier(),
+            authenticator,
+            socket: socket.clone(),
+        })
+    }
+}
+
+/// Commits what is queued, in batches, then answers. On a database error nothing of the
+/// batch is answered; the NASes retransmit.
+async fn writer(
+    mut rx: mpsc::Receiver<Pending>,
+    store: Store,
+    radius: Arc<RadiusService>,
+    service: Arc<AccountingService>,
+) {
+    let mut batch: Vec<Pending> = Vec::with_capacity(MAX_BATCH);
+    while let Some(first) = rx.recv().await {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(p) => batch.push(p),
+                Err(_) => break,
+            }
+        }
+        let items: Vec<AcctItem> = batch.iter().filter_map(|p| p.item.clone()).collect();
+        match store.apply_accounting(&items).await {
+            Ok(changes) => {
+                radius.adjust_open_sessions(&changes);
+                for p in batch.drain(..) {
+                    service
+                        .replies
+                        .put(p.to, p.identifier, p.authenticator, p.reply.clone());
+                    if let Err(e) = p.socket.send_to(&p.reply, p.to) {
+                        tracing::warn!(to = %p.to, error = %e, "Accounting-Response not sent");
+                    }
+                    RadiusStats::bump(&radius.stats.acct_responses_total);
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, requests = batch.len(), "accounting not stored; the NASes will retransmit");
+                RadiusStats::bump(&radius.stats.acct_store_failures_total);
+                batch.clear();
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    }
+}
+
+/// The record an Accounting-Request carries; `Ok(None)` for status types that are
+/// acknowledged but not stored (Failed, tunnel records), `Err` for a malformed request.
+fn record(
+    packet: &PacketRef<'_>,
+    received: DateTime<Utc>,
+) -> Result<Option<AcctRecord>, &'static str> {
+    let u32_of = |typ: u8| packet.first(typ).and_then(|a| a.as_u32().ok());
+    let text_of = |typ: u8| {
+        packet
+            .first(typ)
+            .and_then(|a| a.as_str().ok())
+            .map(str::to_owned)
+    };
+    let status_code = u32_of(rfc::ACCT_STATUS_TYPE).ok_or("no Acct-Status-Type")?;
+    let Some(status) = StatusType::from_code(status_code) else {
+        return Ok(None);
+    };
+    let acct_session_id = text_of(rfc::ACCT_SESSION_ID).unwrap_or_default();
+    if acct_session_id.is_empty()
+        && !matches!(status, StatusType::AccountingOn | StatusType::AccountingOff)
+    {
+        return Err("no Acct-Session-Id");
+    }
+    let event = packet
+        .first(rfc::EVENT_TIMESTAMP)
+        .and_then(|a| a.as_date().ok())
+        .map(DateTime::<Utc>::from)
+        .unwrap_or(received);
+    let delay = i64::from(u32_of(rfc::ACCT_DELAY_TIME).unwrap_or(0));
+    let counter = |low: u8, high: u8| octets(u32_of(low).unwrap_or(0), u32_of(high).unwrap_or(0));
+    Ok(Some(AcctRecord {
+        status,
+        acct_session_id,
+        username: text_of(rfc::USER_NAME).unwrap_or_default(),
+        login_id: packet
+            .first(rfc::CLASS)
+            .and_then(|a| login_from_class(a.as_bytes())),
+        framed_ip: packet
+            .first(rfc::FRAMED_IP_ADDRESS)
+            .and_then(|a| a.as_ipv4().ok()),
+        calling_station: text_of(rfc::CALLING_STATION_ID),
+        nas_port: text_of(rfc::NAS_PORT_ID)
+            .or_else(|| u32_of(rfc::NAS_PORT).map(|p| p.to_string())),
+        event_time: event - chrono::Duration::seconds(delay),
+        session_seconds: u64::from(u32_of(rfc::ACCT_SESSION_TIME).unwrap_or(0)),
+        counters: Counters {
+            input_octets: counter(rfc::ACCT_INPUT_OCTETS, rfc::ACCT_INPUT_GIGAWORDS),
+            output_octets: counter(rfc::ACCT_OUTPUT_OCTETS, rfc::ACCT_OUTPUT_GIGAWORDS),
+            input_packets: u64::from(u32_of(rfc::ACCT_INPUT_PACKETS).unwrap_or(0)),
+            output_packets: u64::from(u32_of(rfc::ACCT_OUTPUT_PACKETS).unwrap_or(0)),
+        },
+        terminate_cause: u32_of(rfc::ACCT_TERMINATE_CAUSE).map(terminate_cause),
+    }))
+}
+
+/// Acct-Terminate-Cause by its RFC 2866 name.
+fn terminate_cause(code: u32) -> String {
+    const NAMES: [&str; 22] = [
+        "",
+        "User-Request",
+        "Lost-Carrier",
+        "Lost-Service",
+        "Idle-Timeout",
+        "Session-Timeout",
+        "Admin-Reset",
+        "Admin-Reboot",
+        "Port-Error",
+        "NAS-Error",
+        "NAS-Request",
+        "NAS-Reboot",
+        "Port-Unneeded",
+        "Port-Preempted",
+        "Port-Suspended",
+        "Service-Unavailable",
+        "Callback",
+        "User-Error",
+        "Host-Request",
+        "Supplicant-Restart",
+        "Reauthentication-Failure",
+        "Port-Reinitialized",
+    ];
+    NAMES
+        .get(code as usize)
+        .filter(|n| !n.is_empty())
+        .map_or_else(|| code.to_string(), |n| (*n).to_owned())
+}
+
+/// Closes sessions the NAS stopped reporting on: checked every quarter of `stale_after`
+/// (between 1 s and a minute).
+pub async fn sweep_stale_sessions(store: Store, radius: Arc<RadiusService>, stale_after: Duration) {
+    let period = (stale_after / 4).clamp(Duration::from_secs(1), Duration::from_secs(60));
+    let mut tick = tokio::time::interval(period);
+    loop {
+        tick.tick().await;
+        let before = Utc::now() - chrono::Duration::from_std(stale_after).unwrap_or_default();
+        match store.close_stale_sessions(before).await {
+            Ok(changes) if !changes.is_empty() => {
+                tracing::info!(
+                    sessions = changes.len(),
+                    "closed stale sessions (no update from the NAS)"
+                );
+                radius.adjust_open_sessions(&changes);
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "stale-session sweep failed; retrying in a minute")
+            }
+        }
+    }
+}

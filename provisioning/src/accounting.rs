@@ -1,0 +1,367 @@
+//! The accounting model (RFC 2866): how a session's stored state changes when an
+//! Accounting-Request arrives, whatever order the NAS's packets arrive in.
+//!
+//! Rules: a lost Start is recreated from the first Interim or Stop; a Stop closes; a
+//! retransmission or a late packet never moves counters backwards and never counts the same
+//! traffic twice; a closed session is never reopened. The daemon stores what [`apply`]
+//! decides, in one transaction with the usage delta.
+
+use chrono::{DateTime, Utc};
+
+/// Acct-Status-Type (RFC 2866 §5.1, RFC 2869).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusType {
+    Start,
+    Stop,
+    InterimUpdate,
+    /// The NAS (re)started: every session it had open is over.
+    AccountingOn,
+    /// The NAS is shutting down: likewise.
+    AccountingOff,
+}
+
+impl StatusType {
+    pub fn from_code(code: u32) -> Option<StatusType> {
+        match code {
+            1 => Some(StatusType::Start),
+            2 => Some(StatusType::Stop),
+            3 => Some(StatusType::InterimUpdate),
+            7 => Some(StatusType::AccountingOn),
+            8 => Some(StatusType::AccountingOff),
+            _ => None,
+        }
+    }
+}
+
+/// Octets and packets in both directions. "Input" is what the NAS received from the
+/// subscriber (upload), "output" what it sent to them (download).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Counters {
+    pub input_octets: u64,
+    pub output_octets: u64,
+    pub input_packets: u64,
+    pub output_packets: u64,
+}
+
+impl Counters {
+    /// Per-field maximum: counters only grow within a session.
+    fn max(self, other: Counters) -> Counters {
+        Counters {
+            input_octets: self.input_octets.max(other.input_octets),
+            output_octets: self.output_octets.max(other.output_octets),
+            input_packets: self.input_packets.max(other.input_packets),
+            output_packets: self.output_packets.max(other.output_packets),
+        }
+    }
+}
+
+/// Acct-Input-Octets with Acct-Input-Gigawords (RFC 2869 §5.1): the 64-bit count.
+pub fn octets(low: u32, gigawords: u32) -> u64 {
+    (u64::from(gigawords) << 32) | u64::from(low)
+}
+
+/// One Accounting-Request, decoded by the daemon.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AcctRecord {
+    pub status: StatusType,
+    pub acct_session_id: String,
+    pub username: String,
+    /// From our Class attribute ("ispd:<login id>"), when the NAS echoes it.
+    pub login_id: Option<i64>,
+    pub framed_ip: Option<std::net::Ipv4Addr>,
+    pub calling_station: Option<String>,
+    pub nas_port: Option<String>,
+    /// When it happened: Event-Timestamp, else arrival, minus Acct-Delay-Time.
+    pub event_time: DateTime<Utc>,
+    /// Acct-Session-Time.
+    pub session_seconds: u64,
+    pub counters: Counters,
+    pub terminate_cause: Option<String>,
+}
+
+/// What is stored about a session.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionState {
+    pub started_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub stopped_at: Option<DateTime<Utc>>,
+    pub terminate_cause: Option<String>,
+    pub session_seconds: u64,
+    pub counters: Counters,
+}
+
+/// Traffic and time to add to the login's daily usage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct UsageDelta {
+    pub input_octets: u64,
+    pub output_octets: u64,
+    pub session_seconds: u64,
+}
+
+impl UsageDelta {
+    pub fn is_zero(&self) -> bool {
+        *self == UsageDelta::default()
+    }
+
+    fn between(old: &SessionState, new: &SessionState) -> UsageDelta {
+        UsageDelta {
+            input_octets: new
+                .counters
+                .input_octets
+                .saturating_sub(old.counters.input_octets),
+            output_octets: new
+                .counters
+                .output_octets
+                .saturating_sub(old.counters.output_octets),
+            session_seconds: new.session_seconds.saturating_sub(old.session_seconds),
+        }
+    }
+}
+
+/// The decision for one record against the latest stored session with its NAS and
+/// Acct-Session-Id.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SessionChange {
+    /// A new session row (a Start, or a lost Start recreated from Interim/Stop).
+    Create {
+        session: SessionState,
+        usage: UsageDelta,
+    },
+    /// The existing row changes.
+    Update {
+        session: SessionState,
+        usage: UsageDelta,
+    },
+    /// Nothing to store (a retransmitted Start, a late packet with nothing new).
+    Nothing,
+}
+
+/// Applies one Start/Interim/Stop record. (Accounting-On/Off close every open session of
+/// the NAS; that is a bulk update the daemon does directly.)
+pub fn apply(existing: Option<&SessionState>, record: &AcctRecord) -> SessionChange {
+    let start_of_record = record.event_time
+        - chrono::Duration::seconds(i64::try_from(record.session_seconds).unwrap_or(i64::MAX / 2));
+    match existing {
+        None => {
+            let stopped = record.status == StatusType::Stop;
+            let session = SessionState {
+                started_at: if record.status == StatusType::Start {
+                    record.event_time
+                } else {
+                    start_of_record
+                },
+                updated_at: record.event_time,
+                stopped_at: stopped.then_some(record.event_time),
+                terminate_cause: if stopped {
+                    record.terminate_cause.clone()
+                } else {
+                    None
+                },
+                session_seconds: record.session_seconds,
+                counters: record.counters,
+            };
+            let usage = UsageDelta {
+                input_octets: record.counters.input_octets,
+                output_octets: record.counters.output_octets,
+                session_seconds: record.session_seconds,
+            };
+            SessionChange::Create { session, usage }
+        }
+        Some(old) => {
+            // The NAS reused an Acct-Session-Id after the old session ended: a new session.
+            if record.status == StatusType::Start {
+                return match old.stopped_at {
+                    Some(stopped) if record.event_time > stopped => apply(None, record),
+                    _ => SessionChange::Nothing,
+                };
+            }
+            let mut new = old.clone();
+            new.counters = old.counters.max(record.counters);
+            new.session_seconds = old.session_seconds.max(record.session_seconds);
+            new.updated_at = old.updated_at.max(record.event_time);
+            if record.status == StatusType::Stop && old.stopped_at.is_none() {
+                new.stopped_at = Some(record.event_time.max(old.started_at));
+                new.terminate_cause = record.terminate_cause.clone();
+            }
+            if new == *old {
+                return SessionChange::Nothing;
+            }
+            let usage = UsageDelta::between(old, &new);
+            SessionChange::Update {
+                session: new,
+                usage,
+            }
+        }
+    }
+}
+
+/// The login a session belongs to from our Class attribute ("ispd:<id>").
+pub fn login_from_class(class: &[u8]) -> Option<i64> {
+    std::str::from_utf8(class)
+        .ok()?
+        .strip_prefix("ispd:")?
+        .parse()
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(minute: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 24, 10, minute, 0).unwrap()
+    }
+
+    fn record(
+        status: StatusType,
+        minute: u32,
+        seconds: u64,
+        input: u64,
+        output: u64,
+    ) -> AcctRecord {
+        AcctRecord {
+            status,
+            acct_session_id: "81000001".into(),
+            username: "novak".into(),
+            login_id: Some(7),
+            framed_ip: None,
+            calling_station: None,
+            nas_port: None,
+            event_time: at(minute),
+            session_seconds: seconds,
+            counters: Counters {
+                input_octets: input,
+                output_octets: output,
+                input_packets: 0,
+                output_packets: 0,
+            },
+            terminate_cause: (status == StatusType::Stop).then(|| "User-Request".to_owned()),
+        }
+    }
+
+    fn stored(change: SessionChange) -> (SessionState, UsageDelta) {
+        match change {
+            SessionChange::Create { session, usage } | SessionChange::Update { session, usage } => {
+                (session, usage)
+            }
+            SessionChange::Nothing => panic!("expected a change"),
+        }
+    }
+
+    #[test]
+    fn start_interim_stop() {
+        let (s, u) = stored(apply(None, &record(StatusType::Start, 0, 0, 0, 0)));
+        assert_eq!((s.started_at, s.stopped_at), (at(0), None));
+        assert!(u.is_zero());
+        let (s, u) = stored(apply(
+            Some(&s),
+            &record(StatusType::InterimUpdate, 5, 300, 1000, 5000),
+        ));
+        assert_eq!(
+            u,
+            UsageDelta {
+                input_octets: 1000,
+                output_octets: 5000,
+                session_seconds: 300
+            }
+        );
+        let (s, u) = stored(apply(
+            Some(&s),
+            &record(StatusType::Stop, 7, 420, 1500, 9000),
+        ));
+        assert_eq!(s.stopped_at, Some(at(7)));
+        assert_eq!(s.terminate_cause.as_deref(), Some("User-Request"));
+        assert_eq!(
+            u,
+            UsageDelta {
+                input_octets: 500,
+                output_octets: 4000,
+                session_seconds: 120
+            }
+        );
+    }
+
+    #[test]
+    fn retransmissions_and_late_packets_never_count_twice() {
+        let (s, _) = stored(apply(None, &record(StatusType::Start, 0, 0, 0, 0)));
+        assert_eq!(
+            apply(Some(&s), &record(StatusType::Start, 0, 0, 0, 0)),
+            SessionChange::Nothing
+        );
+        let (s, _) = stored(apply(
+            Some(&s),
+            &record(StatusType::InterimUpdate, 10, 600, 2000, 2000),
+        ));
+        // An older interim arriving late: nothing moves backwards, nothing is added.
+        assert_eq!(
+            apply(
+                Some(&s),
+                &record(StatusType::InterimUpdate, 5, 300, 1000, 1000)
+            ),
+            SessionChange::Nothing
+        );
+        let (closed, _) = stored(apply(
+            Some(&s),
+            &record(StatusType::Stop, 12, 720, 3000, 3000),
+        ));
+        assert_eq!(
+            apply(
+                Some(&closed),
+                &record(StatusType::Stop, 12, 720, 3000, 3000)
+            ),
+            SessionChange::Nothing
+        );
+        // A late interim after the Stop does not reopen the session.
+        assert_eq!(
+            apply(
+                Some(&closed),
+                &record(StatusType::InterimUpdate, 11, 660, 2500, 2500)
+            ),
+            SessionChange::Nothing
+        );
+    }
+
+    #[test]
+    fn lost_start_is_recreated_from_interim_or_stop() {
+        let (s, u) = stored(apply(
+            None,
+            &record(StatusType::InterimUpdate, 10, 600, 100, 200),
+        ));
+        assert_eq!(
+            s.started_at,
+            at(0),
+            "start = event time - Acct-Session-Time"
+        );
+        assert_eq!(s.stopped_at, None);
+        assert_eq!(u.input_octets, 100);
+        let (s, _) = stored(apply(None, &record(StatusType::Stop, 10, 600, 100, 200)));
+        assert_eq!((s.started_at, s.stopped_at), (at(0), Some(at(10))));
+    }
+
+    #[test]
+    fn a_reused_session_id_after_the_stop_is_a_new_session() {
+        let (s, _) = stored(apply(None, &record(StatusType::Start, 0, 0, 0, 0)));
+        let (closed, _) = stored(apply(Some(&s), &record(StatusType::Stop, 5, 300, 10, 10)));
+        assert!(matches!(
+            apply(Some(&closed), &record(StatusType::Start, 30, 0, 0, 0)),
+            SessionChange::Create { .. }
+        ));
+    }
+
+    #[test]
+    fn gigawords_extend_the_counters() {
+        assert_eq!(octets(5, 0), 5);
+        assert_eq!(octets(0, 1), 1 << 32);
+        assert_eq!(octets(u32::MAX, 2), (2 << 32) + u64::from(u32::MAX));
+    }
+
+    #[test]
+    fn class_names_the_login() {
+        assert_eq!(login_from_class(b"ispd:42"), Some(42));
+        assert_eq!(login_from_class(b"other:42"), None);
+        assert_eq!(login_from_class(b"ispd:x"), None);
+        assert_eq!(StatusType::from_code(3), Some(StatusType::InterimUpdate));
+        assert_eq!(StatusType::from_code(9), None);
+    }
+}

@@ -1,0 +1,347 @@
+//! RADIUS accounting end to end: radclient and raw UDP against a real ispd, checked in the
+//! database it writes.
+
+use std::net::UdpSocket;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use ispd_radius::dict::rfc;
+use ispd_radius::{Attribute, Code, Packet, PacketRef};
+
+use crate::daemon::{Daemon, stdout};
+
+const SECRET: &str = "acct-secret-123";
+
+/// A daemon with one NAS and one login; `radius` adds keys to its [radius] table.
+fn acct_daemon(name: &str, radius: &str) -> Daemon {
+    let d = Daemon::start_with(
+        name,
+        &format!(
+            "[radius]\nauth_listen = [\"127.0.0.1:0\"]\nacct_listen = [\"127.0.0.1:0\"]\n{radius}\n\
+             [admin]\nlisten = \"127.0.0.1:0\"\n\
+             [[nas]]\nname = \"bras\"\naddress = \"127.0.0.1\"\nsecret = \"{SECRET}\"\nvendor = \"mikrotik\"\n"
+        ),
+    );
+    d.ispctl_json(&[
+        "client",
+        "add",
+        "--number",
+        "7",
+        "--name",
+        "Acct",
+        "--street",
+        "S",
+        "--postcode",
+        "1",
+        "--city",
+        "C",
+    ]);
+    d.ispctl_json(&[
+        "tariff", "add", "--name", "T", "--down", "10M", "--up", "2M", "--price", "1",
+    ]);
+    let sub = d.ispctl_json(&[
+        "subscription",
+        "add",
+        "--client",
+        "7",
+        "--tariff",
+        "T",
+        "--activation",
+        "2026-01-01",
+    ]);
+    d.ispctl_json(&[
+        "login",
+        "add",
+        "--subscription",
+        &sub["id"].to_string(),
+        "--username",
+        "novak",
+        "--password",
+        "arctangent",
+    ]);
+    d
+}
+
+fn radclient(d: &Daemon, port: &str, command: &str, secret: &str, attributes: &str) -> String {
+    let mut child = Command::new("radclient")
+        .args([
+            "-x",
+            "-r",
+            "1",
+            "-t",
+            "1",
+            d.ports[port].as_str().unwrap(),
+            command,
+            secret,
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(attributes.as_bytes())
+        .unwrap();
+    stdout(&child.wait_with_output().unwrap())
+}
+
+/// Rows of a query on the daemon's SQLite database, as text (python3's sqlite3).
+fn query(d: &Daemon, sql: &str) -> Vec<String> {
+    let out = Command::new("python3")
+        .args(["-c", "import sqlite3, sys\nfor r in sqlite3.connect(sys.argv[1]).execute(sys.argv[2]): print('|'.join(map(str, r)))",
+            &d.state_dir.join("ispd.db").display().to_string(), sql])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout(&out).lines().map(str::to_owned).collect()
+}
+
+#[test]
+fn start_interim_stop_with_gigawords_and_daily_usage() {
+    let d = acct_daemon("acct-cycle", "");
+    let answered = |attrs: &str| {
+        radclient(&d, "acct", "acct", SECRET, attrs).contains("Received Accounting-Response")
+    };
+    assert!(answered(
+        "Acct-Status-Type = Start, Acct-Session-Id = \"81000001\", User-Name = \"novak\", Framed-IP-Address = 100.64.0.7, Calling-Station-Id = \"AA-BB-CC-00-11-22\", NAS-Port = 15\n"
+    ));
+    assert_eq!(
+        query(
+            &d,
+            "SELECT username, framed_ip, calling_station, nas_port, stopped_at FROM session"
+        ),
+        ["novak|100.64.0.7|AA-BB-CC-00-11-22|15|None"]
+    );
+    // 4 GiB + 1000 down: Acct-Output-Gigawords carries the high 32 bits.
+    assert!(answered(
+        "Acct-Status-Type = Interim-Update, Acct-Session-Id = \"81000001\", User-Name = \"novak\", Acct-Session-Time = 300, Acct-Input-Octets = 500, Acct-Output-Octets = 1000, Acct-Output-Gigawords = 1\n"
+    ));
+    assert!(answered(
+        "Acct-Status-Type = Stop, Acct-Session-Id = \"81000001\", User-Name = \"novak\", Acct-Session-Time = 600, Acct-Input-Octets = 800, Acct-Output-Octets = 3000, Acct-Output-Gigawords = 1, Acct-Terminate-Cause = User-Request\n"
+    ));
+    let rows = query(
+        &d,
+        "SELECT input_octets, output_octets, session_seconds, terminate_cause, stopped_at IS NOT NULL FROM session",
+    );
+    assert_eq!(
+        rows,
+        [format!("800|{}|600|User-Request|1", (1u64 << 32) + 3000)]
+    );
+    let usage = query(
+        &d,
+        "SELECT input_octets, output_octets, session_seconds FROM usage_daily",
+    );
+    assert_eq!(
+        usage,
+        [format!("800|{}|600", (1u64 << 32) + 3000)],
+        "usage equals the session's totals"
+    );
+}
+
+/// Builds a signed Accounting-Request.
+fn acct_request(id: u8, attrs: Vec<Attribute>) -> Vec<u8> {
+    let mut packet = Packet::new(Code::AccountingRequest, id, [0; 16]);
+    for a in attrs {
+        packet.push(a);
+    }
+    packet.encode_request(SECRET.as_bytes()).unwrap()
+}
+
+fn interim(session: &str, seconds: u32, input: u32) -> Vec<Attribute> {
+    vec![
+        Attribute::integer(rfc::ACCT_STATUS_TYPE, 3),
+        Attribute::string(rfc::ACCT_SESSION_ID, session),
+        Attribute::string(rfc::USER_NAME, "novak"),
+        Attribute::integer(rfc::ACCT_SESSION_TIME, seconds),
+        Attribute::integer(rfc::ACCT_INPUT_OCTETS, input),
+    ]
+}
+
+#[test]
+fn retransmissions_are_acknowledged_but_counted_once() {
+    let d = acct_daemon("acct-dup", "");
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(2)))
+        .unwrap();
+    socket.connect(d.ports["acct"].as_str().unwrap()).unwrap();
+    let mut buf = [0u8; 4096];
+    // Lost Start: the first Interim creates the session.
+    let first = acct_request(1, interim("s-dup", 60, 1000));
+    for _ in 0..2 {
+        socket.send(&first).unwrap();
+        let n = socket.recv(&mut buf).unwrap();
+        assert_eq!(
+            PacketRef::decode(&buf[..n]).unwrap().code(),
+            Code::AccountingResponse
+        );
+    }
+    // The same Interim again later, with a new identifier (so not a RFC 5080 duplicate):
+    // acknowledged, nothing counted twice.
+    socket
+        .send(&acct_request(2, interim("s-dup", 60, 1000)))
+        .unwrap();
+    socket.recv(&mut buf).unwrap();
+    // An older Interim arriving late does not move counters backwards.
+    socket
+        .send(&acct_request(3, interim("s-dup", 30, 400)))
+        .unwrap();
+    socket.recv(&mut buf).unwrap();
+    assert_eq!(
+        query(&d, "SELECT COUNT(*), MAX(input_octets) FROM session"),
+        ["1|1000"]
+    );
+    assert_eq!(
+        query(&d, "SELECT input_octets, session_seconds FROM usage_daily"),
+        ["1000|60"]
+    );
+}
+
+#[test]
+fn a_wrong_secret_gets_no_answer_and_stores_nothing() {
+    let d = acct_daemon("acct-secret", "");
+    let out = radclient(
+        &d,
+        "acct",
+        "acct",
+        "not-the-secret",
+        "Acct-Status-Type = Start, Acct-Session-Id = \"x1\", User-Name = \"novak\"\n",
+    );
+    assert!(!out.contains("Received"), "{out}");
+    assert_eq!(query(&d, "SELECT COUNT(*) FROM session"), ["0"]);
+}
+
+#[test]
+fn accounting_on_closes_the_nas_sessions_and_frees_simultaneous_use() {
+    let d = acct_daemon("acct-reboot", "");
+    let login =
+        "User-Name = \"novak\", User-Password = \"arctangent\", Message-Authenticator = 0x00\n";
+    assert!(radclient(&d, "auth", "auth", SECRET, login).contains("Access-Accept"));
+    radclient(
+        &d,
+        "acct",
+        "acct",
+        SECRET,
+        "Acct-Status-Type = Start, Acct-Session-Id = \"r1\", User-Name = \"novak\", Class = 0x697370643a31\n",
+    );
+    // The open session is counted in memory: a second login is refused (limit 1).
+    assert!(radclient(&d, "auth", "auth", SECRET, login).contains("Access-Reject"));
+    let out = radclient(
+        &d,
+        "acct",
+        "acct",
+        SECRET,
+        "Acct-Status-Type = Accounting-On, NAS-Identifier = \"bras\"\n",
+    );
+    assert!(out.contains("Received Accounting-Response"), "{out}");
+    assert_eq!(
+        query(&d, "SELECT terminate_cause FROM session"),
+        ["NAS-Reboot"]
+    );
+    assert!(radclient(&d, "auth", "auth", SECRET, login).contains("Access-Accept"));
+}
+
+#[test]
+fn stale_sessions_are_closed_by_the_sweeper() {
+    let d = acct_daemon("acct-stale", "stale_after = 2");
+    radclient(
+        &d,
+        "acct",
+        "acct",
+        SECRET,
+        "Acct-Status-Type = Start, Acct-Session-Id = \"st1\", User-Name = \"novak\"\n",
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if query(&d, "SELECT terminate_cause FROM session") == ["Lost-Carrier"] {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "stale session never closed:\n{}",
+            d.log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn kill_9_loses_nothing_that_was_acknowledged() {
+    let mut d = acct_daemon("acct-kill", "");
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    socket.connect(d.ports["acct"].as_str().unwrap()).unwrap();
+    const N: u32 = 3000;
+    const WINDOW: u32 = 64;
+    let start = |i: u32| {
+        acct_request(
+            (i % 256) as u8,
+            vec![
+                Attribute::integer(rfc::ACCT_STATUS_TYPE, 1),
+                Attribute::string(rfc::ACCT_SESSION_ID, &format!("k{i}")),
+                Attribute::string(rfc::USER_NAME, "novak"),
+            ],
+        )
+    };
+    let mut acked = std::collections::HashSet::new();
+    let mut next = 0u32;
+    let mut buf = [0u8; 4096];
+    let mut pending = std::collections::HashMap::new();
+    let started = Instant::now();
+    let mut killed = false;
+    // Bounded: N requests or 30 s, whichever first; kill -9 once a third is acknowledged.
+    while (next < N || !pending.is_empty()) && started.elapsed() < Duration::from_secs(30) {
+        while next < N && pending.len() < WINDOW as usize && !killed {
+            socket.send(&start(next)).unwrap();
+            pending.insert((next % 256) as u8, next);
+            next += 1;
+        }
+        match socket.recv(&mut buf) {
+            Ok(n) => {
+                let reply = PacketRef::decode(&buf[..n]).unwrap();
+                if let Some(i) = pending.remove(&reply.identifier()) {
+                    acked.insert(i);
+                }
+            }
+            Err(_) if killed => break,
+            Err(_) => {}
+        }
+        if !killed && acked.len() as u32 >= N / 3 {
+            d.kill9();
+            killed = true;
+        }
+    }
+    assert!(killed, "the daemon was killed mid-way");
+    d.spawn();
+    let stored: Vec<String> = query(
+        &d,
+        "SELECT acct_session_id, COUNT(*) FROM session GROUP BY acct_session_id",
+    );
+    let mut stored_ids = std::collections::HashSet::new();
+    for row in &stored {
+        let (id, count) = row.split_once('|').unwrap();
+        assert_eq!(count, "1", "{id} stored twice");
+        stored_ids.insert(id.to_owned());
+    }
+    for i in &acked {
+        assert!(
+            stored_ids.contains(&format!("k{i}")),
+            "acknowledged k{i} was lost"
+        );
+    }
+    assert!(
+        acked.len() >= 1000,
+        "enough traffic before the kill: {}",
+        acked.len()
+    );
+}
