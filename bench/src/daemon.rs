@@ -10,6 +10,7 @@ use anyhow::{Context, bail};
 pub struct Daemon {
     child: Child,
     pub auth_addr: SocketAddr,
+    pub acct_addr: SocketAddr,
     pub cached_logins: u64,
     pub cache_millis: u64,
 }
@@ -34,6 +35,7 @@ impl Daemon {
         let mut daemon = Daemon {
             child,
             auth_addr: "127.0.0.1:0".parse()?,
+            acct_addr: "127.0.0.1:0".parse()?,
             cached_logins: 0,
             cache_millis: 0,
         };

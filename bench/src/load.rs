@@ -63,8 +63,19 @@ impl Report {
     }
 }
 
+/// What the generator sends.
+#[derive(Debug, Clone, Copy)]
+pub enum Workload {
+    /// PAP Access-Requests with Message-Authenticator, cycling through the logins.
+    Auth,
+    /// Start, Interim-Update and Stop for each of `sessions` sessions in turn, then again
+    /// with new session ids.
+    Acct { sessions: usize },
+}
+
 /// One request slot per RADIUS identifier of a socket.
 struct Slots {
+    workload: Workload,
     pending: Vec<Option<(Instant, [u8; 16])>>,
     next_login: usize,
     /// Slots of one run interleave their logins: slot `t` of `n` takes t, t+n, t+2n...
@@ -73,8 +84,9 @@ struct Slots {
 }
 
 impl Slots {
-    fn new(first_login: usize, step: usize) -> Slots {
+    fn new(workload: Workload, first_login: usize, step: usize) -> Slots {
         Slots {
+            workload,
             pending: vec![None; 256],
             next_login: first_login,
             step,
@@ -92,16 +104,48 @@ impl Slots {
             self.authenticator_seed ^= self.authenticator_seed << 17;
             chunk.copy_from_slice(&self.authenticator_seed.to_le_bytes());
         }
-        let i = self.next_login % logins;
+        let n = self.next_login;
         self.next_login += self.step;
-        let mut packet = Packet::new(Code::AccessRequest, id, authenticator);
-        packet.push(Attribute::string(rfc::USER_NAME, &username(i)));
-        let hidden = ispd_radius::password::hide(password(i).as_bytes(), secret, &authenticator)
-            .expect("short password");
-        packet.push(Attribute::new(rfc::USER_PASSWORD, hidden));
-        packet.insert_message_authenticator();
+        let bytes = match self.workload {
+            Workload::Auth => {
+                let i = n % logins;
+                let mut packet = Packet::new(Code::AccessRequest, id, authenticator);
+                packet.push(Attribute::string(rfc::USER_NAME, &username(i)));
+                let hidden =
+                    ispd_radius::password::hide(password(i).as_bytes(), secret, &authenticator)
+                        .expect("short password");
+                packet.push(Attribute::new(rfc::USER_PASSWORD, hidden));
+                packet.insert_message_authenticator();
+                packet.encode_request(secret).expect("small packet")
+            }
+            Workload::Acct { sessions } => {
+                let session = (n / 3) % sessions;
+                let cycle = n / (3 * sessions);
+                let (status, seconds) = match n % 3 {
+                    0 => (1, 0),
+                    1 => (3, 300),
+                    _ => (2, 600),
+                };
+                let mut packet = Packet::new(Code::AccountingRequest, id, [0; 16]);
+                packet.push(Attribute::integer(rfc::ACCT_STATUS_TYPE, status));
+                packet.push(Attribute::string(
+                    rfc::ACCT_SESSION_ID,
+                    &format!("b{session:06}-{cycle}"),
+                ));
+                packet.push(Attribute::string(
+                    rfc::USER_NAME,
+                    &username(session % logins),
+                ));
+                packet.push(Attribute::integer(rfc::ACCT_SESSION_TIME, seconds));
+                packet.push(Attribute::integer(rfc::ACCT_INPUT_OCTETS, seconds * 1000));
+                packet.push(Attribute::integer(rfc::ACCT_OUTPUT_OCTETS, seconds * 8000));
+                packet.encode_request(secret).expect("small packet")
+            }
+        };
+        // Accounting-Requests carry a computed authenticator: take it from the wire bytes.
+        authenticator.copy_from_slice(&bytes[4..20]);
         self.pending[usize::from(id)] = Some((Instant::now(), authenticator));
-        packet.encode_request(secret).expect("small packet")
+        bytes
     }
 
     /// Accounts for a reply; false when it matches no pending request or fails verification.
@@ -109,15 +153,19 @@ impl Slots {
         let packet = PacketRef::decode(datagram).ok()?;
         let id = packet.identifier();
         let (sent_at, authenticator) = self.pending[usize::from(id)]?;
+        let policy = match self.workload {
+            Workload::Auth => MaPolicy::Required,
+            Workload::Acct { .. } => MaPolicy::IfPresent,
+        };
         packet
-            .verify_response(&authenticator, secret, MaPolicy::Required)
+            .verify_response(&authenticator, secret, policy)
             .ok()?;
         self.pending[usize::from(id)] = None;
         report
             .latencies_us
             .push(sent_at.elapsed().as_micros().min(u128::from(u32::MAX)) as u32);
         match packet.code() {
-            Code::AccessAccept => report.accepted += 1,
+            Code::AccessAccept | Code::AccountingResponse => report.accepted += 1,
             _ => report.rejected += 1,
         }
         Some(id)
@@ -136,6 +184,7 @@ fn socket(target: SocketAddr) -> anyhow::Result<UdpSocket> {
 
 /// Keeps `window` requests in flight for `duration`: the throughput the daemon sustains.
 pub fn closed_loop(
+    workload: Workload,
     target: SocketAddr,
     secret: &[u8],
     logins: usize,
@@ -149,7 +198,7 @@ pub fn closed_loop(
             std::thread::spawn(move || -> anyhow::Result<Report> {
                 let socket = socket(target)?;
                 socket.set_read_timeout(Some(Duration::from_millis(200)))?;
-                let mut slots = Slots::new(t, THREADS);
+                let mut slots = Slots::new(workload, t, THREADS);
                 let mut report = Report::default();
                 let mut buf = [0u8; 4096];
                 let started = Instant::now();
@@ -193,6 +242,7 @@ pub fn closed_loop(
 /// round-robin over several sockets (more identifiers in flight); one thread per socket
 /// blocks in recv, so replies are timed when they arrive.
 pub fn open_loop(
+    workload: Workload,
     target: SocketAddr,
     secret: &[u8],
     logins: usize,
@@ -205,7 +255,7 @@ pub fn open_loop(
         .map(|_| socket(target).map(Arc::new))
         .collect::<anyhow::Result<_>>()?;
     let slots: Vec<Arc<Mutex<Slots>>> = (0..SOCKETS)
-        .map(|t| Arc::new(Mutex::new(Slots::new(t, SOCKETS))))
+        .map(|t| Arc::new(Mutex::new(Slots::new(workload, t, SOCKETS))))
         .collect();
     let sending = Arc::new(AtomicBool::new(true));
     let receivers: Vec<_> = (0..SOCKETS)

@@ -4,6 +4,7 @@
 //!
 //! ```text
 //! cargo run --release -p ispd-bench -- auth --logins 100000
+//! cargo run --release -p ispd-bench -- acct --sessions 100000
 //! ```
 
 mod daemon;
@@ -28,6 +29,35 @@ enum Command {
     /// PAP Access-Requests for distinct logins: closed loop for throughput, then open loop
     /// at a fixed rate for latency.
     Auth(AuthArgs),
+    /// Start/Interim/Stop cycles (each answered only after its commit): closed loop for
+    /// throughput, then open loop at a fixed rate for latency.
+    Acct(AcctArgs),
+}
+
+#[derive(clap::Args)]
+struct AcctArgs {
+    /// Sessions cycled through (Start, Interim, Stop each).
+    #[arg(long, default_value_t = 100_000)]
+    sessions: usize,
+    /// Logins the sessions belong to.
+    #[arg(long, default_value_t = 10_000)]
+    logins: usize,
+    #[arg(long, default_value = "/tmp/ispd-bench-acct")]
+    state_dir: PathBuf,
+    /// PostgreSQL instead of SQLite, e.g. postgres://ispd:ispd@127.0.0.1:5432/ispd_bench
+    /// (the database must exist and be empty; it is seeded).
+    #[arg(long)]
+    database_url: Option<String>,
+    #[arg(long)]
+    ispd: Option<PathBuf>,
+    #[arg(long, default_value_t = 256)]
+    window: usize,
+    #[arg(long, default_value_t = 10)]
+    closed_seconds: u64,
+    #[arg(long, default_value_t = 10_000)]
+    rate: u64,
+    #[arg(long, default_value_t = 10)]
+    open_seconds: u64,
 }
 
 #[derive(clap::Args)]
@@ -61,7 +91,64 @@ struct AuthArgs {
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Auth(args) => auth(args),
+        Command::Acct(args) => acct(args),
     }
+}
+
+fn ispd_path(arg: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    match arg {
+        Some(path) => Ok(path),
+        None => Ok(std::env::current_exe()?
+            .parent()
+            .context("no directory beside ispd-bench")?
+            .join("ispd")),
+    }
+}
+
+fn acct(args: AcctArgs) -> anyhow::Result<()> {
+    let secret = seed::SECRET.as_bytes();
+    println!(
+        "seeding {} logins into {}",
+        args.logins,
+        args.database_url.as_deref().unwrap_or("SQLite")
+    );
+    seed::seed_with(&args.state_dir, args.logins, args.database_url.as_deref())?;
+    let daemon = daemon::Daemon::start(&ispd_path(args.ispd)?, &args.state_dir)?;
+    let workload = load::Workload::Acct {
+        sessions: args.sessions,
+    };
+    let target = daemon.acct_addr;
+    let mut closed = load::closed_loop(
+        workload,
+        target,
+        secret,
+        args.logins,
+        args.window,
+        Duration::from_secs(args.closed_seconds),
+    )?;
+    println!(
+        "closed loop, {} in flight, {} s:",
+        args.window, args.closed_seconds
+    );
+    closed.print();
+    let mut open = load::open_loop(
+        workload,
+        target,
+        secret,
+        args.logins,
+        args.rate,
+        Duration::from_secs(args.open_seconds),
+    )?;
+    println!(
+        "open loop, offered {}/s, {} s:",
+        args.rate, args.open_seconds
+    );
+    open.print();
+    println!(
+        "ispd resident memory after the load: {} MB",
+        daemon.rss_mb()?
+    );
+    Ok(())
 }
 
 fn auth(args: AuthArgs) -> anyhow::Result<()> {
@@ -75,14 +162,7 @@ fn auth(args: AuthArgs) -> anyhow::Result<()> {
         let seeded = seed::seed(&args.state_dir, args.logins)?;
         println!("  seeded in {:.1} s", seeded.as_secs_f64());
     }
-    let ispd = match args.ispd {
-        Some(path) => path,
-        None => std::env::current_exe()?
-            .parent()
-            .context("no directory beside ispd-bench")?
-            .join("ispd"),
-    };
-    let daemon = daemon::Daemon::start(&ispd, &args.state_dir)?;
+    let daemon = daemon::Daemon::start(&ispd_path(args.ispd)?, &args.state_dir)?;
     println!(
         "ispd: access cache of {} logins built in {} ms",
         daemon.cached_logins, daemon.cache_millis
@@ -95,6 +175,7 @@ fn auth(args: AuthArgs) -> anyhow::Result<()> {
     let logins = args.logins;
 
     let mut closed = load::closed_loop(
+        load::Workload::Auth,
         target,
         secret,
         logins,
@@ -108,6 +189,7 @@ fn auth(args: AuthArgs) -> anyhow::Result<()> {
     closed.print();
 
     let mut open = load::open_loop(
+        load::Workload::Auth,
         target,
         secret,
         logins,

@@ -23,6 +23,15 @@ pub fn password(i: usize) -> String {
 }
 
 pub fn seed(state_dir: &Path, logins: usize) -> anyhow::Result<Duration> {
+    seed_with(state_dir, logins, None)
+}
+
+/// Seeds into SQLite under `state_dir`, or into the PostgreSQL database at `database_url`.
+pub fn seed_with(
+    state_dir: &Path,
+    logins: usize,
+    database_url: Option<&str>,
+) -> anyhow::Result<Duration> {
     let _ = std::fs::remove_dir_all(state_dir);
     std::fs::create_dir_all(state_dir)?;
     std::fs::write(
@@ -30,9 +39,12 @@ pub fn seed(state_dir: &Path, logins: usize) -> anyhow::Result<Duration> {
         format!(
             "state_dir = {dir:?}\n[log]\nlevel = \"warn,ispd::radius=info\"\n\
              [radius]\nauth_listen = [\"127.0.0.1:0\"]\nacct_listen = [\"127.0.0.1:0\"]\n\
-             [admin]\nlisten = \"127.0.0.1:0\"\n\
+             [admin]\nlisten = \"127.0.0.1:0\"\n{database}\
              [[nas]]\nname = \"bench\"\naddress = \"127.0.0.1\"\nsecret = \"{SECRET}\"\nvendor = \"mikrotik\"\n",
-            dir = state_dir.display().to_string()
+            dir = state_dir.display().to_string(),
+            database = database_url
+                .map(|url| format!("[database]\nurl = {url:?}\n"))
+                .unwrap_or_default(),
         ),
     )?;
     let started = Instant::now();
@@ -41,7 +53,10 @@ pub fn seed(state_dir: &Path, logins: usize) -> anyhow::Result<Duration> {
         .build()?;
     runtime.block_on(async {
         let sealer = Sealer::load_or_create(state_dir)?;
-        let url = format!("sqlite://{}", state_dir.join("ispd.db").display());
+        let url = database_url.map_or_else(
+            || format!("sqlite://{}", state_dir.join("ispd.db").display()),
+            str::to_owned,
+        );
         let store = Store::open(&url, 2, sealer).await?;
         let actor = Actor("bench".into());
         let client = Client {

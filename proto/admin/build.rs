@@ -12,6 +12,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "nas",
         "audit",
         "codelist",
+        "session",
     ]
     .map(|name| format!("proto/ispd/admin/v1/{name}.proto"));
     let descriptors = protox::compile(&files, ["proto"])?;

@@ -6,3 +6,4 @@ mod accounting;
 mod admin;
 mod daemon;
 mod radius;
+mod sessions;

@@ -483,10 +483,10 @@ fn simultaneous_use_counts_open_sessions() {
     let mut d = radius_daemon("radius-simuse", "");
     let login_id = d.ispctl_json(&["login", "show", "novak"])["id"].to_string();
     d.stop();
-    // One open session, as accounting will record it.
+    // One open session, recently updated (the stale sweeper would close an old one).
     sqlite(&d, &format!(
         "INSERT INTO session (nas_name, acct_session_id, session_key, login_id, username, started_at, updated_at)
-         VALUES ('mt-core', 'A1', 'mt-core/A1/1', {login_id}, 'novak', '2026-11-24T10:00:00.000000Z', '2026-11-24T10:00:00.000000Z')"));
+         VALUES ('mt-core', 'A1', 'mt-core/A1/1', {login_id}, 'novak', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))"));
     d.spawn();
     let req =
         "User-Name = \"novak\", User-Password = \"arctangent\", Message-Authenticator = 0x00\n";

@@ -6,6 +6,7 @@ mod client;
 mod codes;
 mod login;
 mod nas;
+mod session;
 mod subscription;
 mod tariff;
 
@@ -197,7 +198,7 @@ pub fn router(
     use v1::{
         audit_service_server::AuditServiceServer, client_service_server::ClientServiceServer,
         code_list_service_server::CodeListServiceServer, login_service_server::LoginServiceServer,
-        nas_service_server::NasServiceServer,
+        nas_service_server::NasServiceServer, session_service_server::SessionServiceServer,
         subscription_service_server::SubscriptionServiceServer,
         tariff_service_server::TariffServiceServer,
     };
@@ -230,6 +231,10 @@ pub fn router(
             auth.clone(),
         ))
         .add_service(AuditServiceServer::with_interceptor(
+            state.clone(),
+            auth.clone(),
+        ))
+        .add_service(SessionServiceServer::with_interceptor(
             state.clone(),
             auth.clone(),
         ))

@@ -15,6 +15,7 @@ use ispd_admin_proto::v1::client_service_client::ClientServiceClient;
 use ispd_admin_proto::v1::code_list_service_client::CodeListServiceClient;
 use ispd_admin_proto::v1::login_service_client::LoginServiceClient;
 use ispd_admin_proto::v1::nas_service_client::NasServiceClient;
+use ispd_admin_proto::v1::session_service_client::SessionServiceClient;
 use ispd_admin_proto::v1::subscription_service_client::SubscriptionServiceClient;
 use ispd_admin_proto::v1::tariff_service_client::TariffServiceClient;
 use tonic::metadata::{Ascii, MetadataValue};
@@ -294,6 +295,10 @@ impl<'t> Api<'t> {
 
     pub async fn audit(&mut self) -> Result<AuditServiceClient<Svc>> {
         Ok(AuditServiceClient::new(self.service().await?))
+    }
+
+    pub async fn sessions(&mut self) -> Result<SessionServiceClient<Svc>> {
+        Ok(SessionServiceClient::new(self.service().await?))
     }
 }
 

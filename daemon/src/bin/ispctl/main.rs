@@ -14,6 +14,7 @@ mod login;
 mod nas;
 mod output;
 mod paging;
+mod session;
 mod subscription;
 mod tariff;
 
@@ -72,6 +73,11 @@ enum Command {
     Code(code::Cmd),
     /// A client's action history, newest first.
     Audit(audit::AuditArgs),
+    /// Accounting sessions: who is online, a login's session history.
+    #[command(subcommand)]
+    Session(session::Cmd),
+    /// A login's traffic and online time per day.
+    Usage(session::UsageArgs),
 }
 
 async fn dispatch(command: Command, api: &mut Api<'_>, out: Out) -> Result<()> {
@@ -83,6 +89,8 @@ async fn dispatch(command: Command, api: &mut Api<'_>, out: Out) -> Result<()> {
         Command::Nas(cmd) => nas::run(cmd, api, out).await,
         Command::Code(cmd) => code::run(cmd, api, out).await,
         Command::Audit(args) => audit::run(args, api, out).await,
+        Command::Session(cmd) => session::run(cmd, api, out).await,
+        Command::Usage(args) => session::usage(args, api, out).await,
     }
 }
 

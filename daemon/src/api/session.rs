@@ -1,0 +1,138 @@
+//! SessionService: the read side of accounting (who is online, session history, traffic per
+//! day). Read-only, so any valid token may call it.
+
+use ispd_admin_proto::v1;
+use tonic::{Request, Response, Status};
+
+use super::{AdminState, date, field, page};
+use crate::storage::{SessionFilter, SessionRow};
+
+/// The widest date range `DailyUsage` answers, in days between `from` and `to`.
+const MAX_USAGE_SPAN_DAYS: i64 = 366;
+
+/// Counters are stored as BIGINT and never negative; a negative one would be a bug elsewhere
+/// and is shown as 0 rather than as a huge unsigned number.
+fn unsigned(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+fn session_to(s: SessionRow) -> v1::Session {
+    v1::Session {
+        id: s.id,
+        nas: s.nas_name,
+        acct_session_id: s.acct_session_id,
+        username: s.username,
+        client_number: s.client_number.unwrap_or_default(),
+        framed_ip: s.framed_ip.unwrap_or_default(),
+        calling_station: s.calling_station.unwrap_or_default(),
+        nas_port: s.nas_port.unwrap_or_default(),
+        started_at: s.started_at,
+        updated_at: s.updated_at,
+        stopped_at: s.stopped_at.unwrap_or_default(),
+        terminate_cause: s.terminate_cause.unwrap_or_default(),
+        duration_seconds: unsigned(s.session_seconds),
+        input_octets: unsigned(s.input_octets),
+        output_octets: unsigned(s.output_octets),
+        input_packets: unsigned(s.input_packets),
+        output_packets: unsigned(s.output_packets),
+    }
+}
+
+fn required_username(name: &str, text: &str) -> Result<String, Status> {
+    let username = text.trim();
+    if username.is_empty() {
+        return Err(field(name, "required"));
+    }
+    Ok(username.to_owned())
+}
+
+#[tonic::async_trait]
+impl v1::session_service_server::SessionService for AdminState {
+    async fn list_open_sessions(
+        &self,
+        request: Request<v1::ListOpenSessionsRequest>,
+    ) -> Result<Response<v1::ListSessionsResponse>, Status> {
+        let r = request.into_inner();
+        let framed_ip = match r.framed_ip.trim() {
+            "" => String::new(),
+            // Canonical text, as accounting stores it.
+            ip => ip
+                .parse::<std::net::IpAddr>()
+                .map_err(|_| field("framed_ip", format!("not an IP address: {ip:?}")))?
+                .to_string(),
+        };
+        let filter = SessionFilter {
+            client_number: r.client_number.trim().to_owned(),
+            username: r.username.trim().to_owned(),
+            nas_name: r.nas.trim().to_owned(),
+            framed_ip,
+        };
+        let page = self.store.open_sessions(&filter, page(r.page)?).await?;
+        Ok(Response::new(v1::ListSessionsResponse {
+            sessions: page.items.into_iter().map(session_to).collect(),
+            next_page_token: page.next_page_token,
+        }))
+    }
+
+    async fn session_history(
+        &self,
+        request: Request<v1::SessionHistoryRequest>,
+    ) -> Result<Response<v1::ListSessionsResponse>, Status> {
+        let r = request.into_inner();
+        let username = required_username("username", &r.username)?;
+        let page = self.store.session_history(&username, page(r.page)?).await?;
+        Ok(Response::new(v1::ListSessionsResponse {
+            sessions: page.items.into_iter().map(session_to).collect(),
+            next_page_token: page.next_page_token,
+        }))
+    }
+
+    async fn daily_usage(
+        &self,
+        request: Request<v1::DailyUsageRequest>,
+    ) -> Result<Response<v1::DailyUsageResponse>, Status> {
+        let r = request.into_inner();
+        let username = required_username("username", &r.username)?;
+        let from = date("from", r.from.trim())?.ok_or_else(|| field("from", "required"))?;
+        let to = date("to", r.to.trim())?.ok_or_else(|| field("to", "required"))?;
+        if to < from {
+            return Err(field(
+                "to",
+                format!("must not be before from ({from}), got {to}"),
+            ));
+        }
+        let span = (to - from).num_days();
+        if span > MAX_USAGE_SPAN_DAYS {
+            return Err(field(
+                "to",
+                format!(
+                    "at most {MAX_USAGE_SPAN_DAYS} days after from ({from}); {to} is {span} days \
+                     after it"
+                ),
+            ));
+        }
+        let days: Vec<v1::UsageDay> = self
+            .store
+            .daily_usage(&username, from, to)
+            .await?
+            .into_iter()
+            .map(|d| v1::UsageDay {
+                day: d.day.format("%Y-%m-%d").to_string(),
+                input_octets: unsigned(d.input_octets),
+                output_octets: unsigned(d.output_octets),
+                session_seconds: unsigned(d.session_seconds),
+            })
+            .collect();
+        let sum = |f: fn(&v1::UsageDay) -> u64| {
+            days.iter()
+                .map(f)
+                .fold(0u64, |total, n| total.saturating_add(n))
+        };
+        Ok(Response::new(v1::DailyUsageResponse {
+            total_input_octets: sum(|d| d.input_octets),
+            total_output_octets: sum(|d| d.output_octets),
+            total_session_seconds: sum(|d| d.session_seconds),
+            days,
+        }))
+    }
+}

@@ -1,0 +1,316 @@
+//! `ispctl session …` and `ispctl usage`: the read side of RADIUS accounting.
+//!
+//! Directions in tables are the subscriber's: DOWN (download) is RADIUS "output" (what the NAS
+//! sent to the subscriber), UP (upload) is RADIUS "input". `--json` keeps the API's field names
+//! (`input_octets`, `output_octets`) and exact numbers; tables show decimal units (1 GB =
+//! 10^9 bytes), as line speeds and traffic are quoted.
+
+use anyhow::Result;
+use chrono::{DateTime, Utc};
+use clap::{Args, Subcommand};
+use ispd_admin_proto::v1::{
+    DailyUsageRequest, ListOpenSessionsRequest, Session, SessionHistoryRequest, UsageDay,
+};
+use serde_json::json;
+
+use crate::args;
+use crate::connect::Api;
+use crate::output::{Out, Record, Table};
+use crate::paging::{self, PageArgs};
+
+#[derive(Subcommand, Debug)]
+pub enum Cmd {
+    /// Who is online: sessions the NAS has not reported as stopped, oldest first.
+    ///
+    /// DURATION is the time since the session started (by this machine's clock); the NAS's
+    /// own count, which lags by up to the interim interval, is `duration_seconds` in --json.
+    List {
+        /// Only this client's sessions (client number).
+        #[arg(long, value_name = "NUMBER")]
+        client: Option<String>,
+        /// Only sessions of this username.
+        #[arg(long, value_name = "USERNAME")]
+        login: Option<String>,
+        /// Only sessions on this NAS.
+        #[arg(long, value_name = "NAME")]
+        nas: Option<String>,
+        /// Only the session with this framed IP address.
+        #[arg(long, value_name = "ADDRESS")]
+        ip: Option<String>,
+        #[command(flatten)]
+        page: PageArgs,
+    },
+    /// A login's sessions, open and closed, newest first.
+    ///
+    /// DURATION is the NAS's Acct-Session-Time for closed sessions and the time since the
+    /// start for open ones.
+    History {
+        /// Username.
+        login: String,
+        #[command(flatten)]
+        page: PageArgs,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct UsageArgs {
+    /// Username.
+    login: String,
+    /// First day, YYYY-MM-DD.
+    #[arg(long, value_parser = args::date, value_name = "DATE")]
+    from: String,
+    /// Last day (inclusive), YYYY-MM-DD; at most 366 days after --from.
+    #[arg(long, value_parser = args::date, value_name = "DATE")]
+    to: String,
+}
+
+pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
+    let mut svc = api.sessions().await?;
+    match cmd {
+        Cmd::List {
+            client,
+            login,
+            nas,
+            ip,
+            page,
+        } => {
+            let page = paging::collect(&page, async |page| {
+                let resp = svc
+                    .list_open_sessions(ListOpenSessionsRequest {
+                        page: Some(page),
+                        client_number: client.clone().unwrap_or_default(),
+                        username: login.clone().unwrap_or_default(),
+                        nas: nas.clone().unwrap_or_default(),
+                        framed_ip: ip.clone().unwrap_or_default(),
+                    })
+                    .await?
+                    .into_inner();
+                Ok((resp.sessions, resp.next_page_token))
+            })
+            .await?;
+            out.list(&page.items, &page.next_page_token, record, online_table)
+        }
+        Cmd::History { login, page } => {
+            let page = paging::collect(&page, async |page| {
+                let resp = svc
+                    .session_history(SessionHistoryRequest {
+                        username: login.clone(),
+                        page: Some(page),
+                    })
+                    .await?
+                    .into_inner();
+                Ok((resp.sessions, resp.next_page_token))
+            })
+            .await?;
+            out.list(&page.items, &page.next_page_token, record, history_table)
+        }
+    }
+}
+
+pub async fn usage(a: UsageArgs, api: &mut Api<'_>, out: Out) -> Result<()> {
+    let resp = api
+        .sessions()
+        .await?
+        .daily_usage(DailyUsageRequest {
+            username: a.login.clone(),
+            from: a.from.clone(),
+            to: a.to.clone(),
+        })
+        .await?
+        .into_inner();
+    let days: Vec<_> = resp.days.iter().map(|d| day_record(d).to_json()).collect();
+    let json = json!({
+        "username": a.login,
+        "from": a.from,
+        "to": a.to,
+        "days": days,
+        "total_input_octets": resp.total_input_octets,
+        "total_output_octets": resp.total_output_octets,
+        "total_session_seconds": resp.total_session_seconds,
+    });
+    let mut t = Table::new(&["DAY", "DOWNLOAD", "UPLOAD", "TIME"]);
+    for d in &resp.days {
+        t.row(vec![
+            d.day.clone(),
+            bytes(d.output_octets),
+            bytes(d.input_octets),
+            hms(d.session_seconds),
+        ]);
+    }
+    t.row(vec![
+        "TOTAL".to_owned(),
+        bytes(resp.total_output_octets),
+        bytes(resp.total_input_octets),
+        hms(resp.total_session_seconds),
+    ]);
+    out.value(t.render().trim_end(), json)
+}
+
+/// The session as JSON: the API's fields, unchanged.
+fn record(s: &Session) -> Record {
+    Record::new()
+        .num("id", s.id)
+        .str("nas", &s.nas)
+        .str("acct_session_id", &s.acct_session_id)
+        .str("username", &s.username)
+        .str("client_number", &s.client_number)
+        .str("framed_ip", &s.framed_ip)
+        .str("calling_station", &s.calling_station)
+        .str("nas_port", &s.nas_port)
+        .str("started_at", &s.started_at)
+        .str("updated_at", &s.updated_at)
+        .str("stopped_at", &s.stopped_at)
+        .str("terminate_cause", &s.terminate_cause)
+        .num("duration_seconds", s.duration_seconds)
+        .num("input_octets", s.input_octets)
+        .num("output_octets", s.output_octets)
+        .num("input_packets", s.input_packets)
+        .num("output_packets", s.output_packets)
+}
+
+fn day_record(d: &UsageDay) -> Record {
+    Record::new()
+        .str("day", &d.day)
+        .num("input_octets", d.input_octets)
+        .num("output_octets", d.output_octets)
+        .num("session_seconds", d.session_seconds)
+}
+
+fn online_table(sessions: &[Session]) -> Table {
+    let now = Utc::now();
+    let mut t = Table::new(&[
+        "USERNAME", "CLIENT", "NAS", "IP", "MAC", "STARTED", "DURATION", "DOWN", "UP",
+    ]);
+    for s in sessions {
+        t.row(vec![
+            s.username.clone(),
+            s.client_number.clone(),
+            s.nas.clone(),
+            s.framed_ip.clone(),
+            s.calling_station.clone(),
+            short_time(&s.started_at),
+            hms(shown_duration(s, now)),
+            bytes(s.output_octets),
+            bytes(s.input_octets),
+        ]);
+    }
+    t
+}
+
+fn history_table(sessions: &[Session]) -> Table {
+    let now = Utc::now();
+    let mut t = Table::new(&[
+        "STARTED", "STOPPED", "DURATION", "DOWN", "UP", "NAS", "IP", "CAUSE",
+    ]);
+    for s in sessions {
+        let stopped = if s.stopped_at.is_empty() {
+            "online".to_owned()
+        } else {
+            short_time(&s.stopped_at)
+        };
+        t.row(vec![
+            short_time(&s.started_at),
+            stopped,
+            hms(shown_duration(s, now)),
+            bytes(s.output_octets),
+            bytes(s.input_octets),
+            s.nas.clone(),
+            s.framed_ip.clone(),
+            s.terminate_cause.clone(),
+        ]);
+    }
+    t
+}
+
+fn parse_time(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// RFC 3339 UTC to the second, `2026-11-24T10:00:00Z`; unparsable text is shown as it is.
+fn short_time(text: &str) -> String {
+    parse_time(text).map_or_else(
+        || text.to_owned(),
+        |t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+    )
+}
+
+/// The NAS's count for a closed session; for an open one the time since its start, which
+/// does not lag like the NAS's count (never less than that count, in case of clock skew).
+fn shown_duration(s: &Session, now: DateTime<Utc>) -> u64 {
+    if !s.stopped_at.is_empty() {
+        return s.duration_seconds;
+    }
+    parse_time(&s.started_at)
+        .and_then(|started| u64::try_from((now - started).num_seconds()).ok())
+        .map_or(s.duration_seconds, |elapsed| {
+            elapsed.max(s.duration_seconds)
+        })
+}
+
+/// `h:mm:ss`, hours unbounded (a week online is `168:00:00`).
+fn hms(seconds: u64) -> String {
+    format!(
+        "{}:{:02}:{:02}",
+        seconds / 3600,
+        seconds / 60 % 60,
+        seconds % 60
+    )
+}
+
+/// Bytes in decimal units with one decimal: `512 B`, `1.2 GB`.
+fn bytes(n: u64) -> String {
+    const UNITS: [&str; 6] = ["kB", "MB", "GB", "TB", "PB", "EB"];
+    if n < 1000 {
+        return format!("{n} B");
+    }
+    // f64's 53 bits are plenty at one decimal.
+    let mut value = n as f64 / 1000.0;
+    let mut unit = 0;
+    // 999.96 kB would print as "1000.0 kB": move up before rounding does.
+    while value >= 999.95 && unit + 1 < UNITS.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_are_human() {
+        assert_eq!(bytes(0), "0 B");
+        assert_eq!(bytes(999), "999 B");
+        assert_eq!(bytes(1000), "1.0 kB");
+        assert_eq!(bytes(1_234_567_890), "1.2 GB");
+        assert_eq!(bytes(999_960), "1.0 MB");
+        assert_eq!(bytes(u64::MAX), "18.4 EB");
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(hms(0), "0:00:00");
+        assert_eq!(hms(3_725), "1:02:05");
+        assert_eq!(hms(7 * 86_400), "168:00:00");
+        let now = parse_time("2026-11-24T12:00:00Z").unwrap();
+        let mut s = Session {
+            started_at: "2026-11-24T10:00:00.000000Z".into(),
+            duration_seconds: 3_600,
+            ..Session::default()
+        };
+        assert_eq!(shown_duration(&s, now), 7_200, "open: time since start");
+        s.stopped_at = "2026-11-24T11:00:00.000000Z".into();
+        assert_eq!(shown_duration(&s, now), 3_600, "closed: the NAS's count");
+        s.stopped_at.clear();
+        s.started_at = "2026-11-24T13:00:00Z".into();
+        assert_eq!(shown_duration(&s, now), 3_600, "start in the future");
+        assert_eq!(
+            short_time("2026-11-24T10:00:00.123456Z"),
+            "2026-11-24T10:00:00Z"
+        );
+        assert_eq!(short_time("garbage"), "garbage");
+    }
+}
