@@ -58,6 +58,10 @@ impl Daemon {
             .as_str()
             .context("ports.json: auth")?
             .parse()?;
+        daemon.acct_addr = ports["acct"]
+            .as_str()
+            .context("ports.json: acct")?
+            .parse()?;
         for line in std::fs::read_to_string(&log_path)?.lines() {
             let Ok(entry) = serde_json::from_str::<serde_json::Value>(line) else {
                 continue;

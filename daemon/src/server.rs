@@ -13,7 +13,7 @@ use crate::api::{AdminState, Authenticator, router};
 use crate::config::Config;
 use crate::live::Live;
 use crate::radius::RadiusService;
-use crate::radius::accounting::{AccountingService, sweep_stale_sessions};
+use crate::radius::accounting::AccountingService;
 use crate::seal::Sealer;
 use crate::storage::{Store, redact_url};
 use crate::token::{self, Caller, Role, TokenHash, TokenSet};
@@ -84,17 +84,13 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
             .serve(socket)
             .context("cannot start the RADIUS threads")?;
     }
-    let accounting = AccountingService::start(radius.clone(), store.clone());
+    let accounting = AccountingService::start(radius.clone(), store.clone(), stale_after);
     for socket in acct {
         accounting
             .serve(socket)
             .context("cannot start the accounting thread")?;
     }
-    tokio::spawn(sweep_stale_sessions(
-        store.clone(),
-        radius.clone(),
-        stale_after,
-    ));
+
     if let Some(listener) = metrics {
         tokio::spawn(crate::metrics::serve(
             listener,

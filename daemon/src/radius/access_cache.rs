@@ -69,6 +69,10 @@ impl AccessCache {
         std::mem::replace(&mut self.simultaneous_use, limit) != limit
     }
 
+    pub fn contains_login(&self, login_id: i64) -> bool {
+        self.owners.contains_key(&login_id)
+    }
+
     pub fn len(&self) -> usize {
         self.by_username.len()
     }

@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 use super::RadiusService;
 use super::dedup::ReplyCache;
 use super::stats::RadiusStats;
-use crate::storage::{AcctItem, Store};
+use crate::storage::{AcctItem, SessionMemory, Store};
 
 /// Requests waiting for the writer; beyond this the receive threads wait (back-pressure).
 const QUEUE: usize = 20_000;
@@ -39,15 +39,19 @@ pub struct AccountingService {
 }
 
 impl AccountingService {
-    /// Starts the writer on the current tokio runtime.
-    pub fn start(radius: Arc<RadiusService>, store: Store) -> Arc<AccountingService> {
+    /// Starts the writer (which also sweeps stale sessions) on the current tokio runtime.
+    pub fn start(
+        radius: Arc<RadiusService>,
+        store: Store,
+        stale_after: Duration,
+    ) -> Arc<AccountingService> {
         let (queue, rx) = mpsc::channel(QUEUE);
         let service = Arc::new(AccountingService {
             radius: radius.clone(),
             replies: ReplyCache::new(super::DUPLICATE_WINDOW, super::DUPLICATE_CAPACITY),
             queue,
         });
-        tokio::spawn(writer(rx, store, radius, service.clone()));
+        tokio::spawn(writer(rx, store, radius, service.clone(), stale_after));
         service
     }
 
@@ -129,6 +133,9 @@ impl AccountingService {
             .ok()?;
         Some(Pending {
             item: record.map(|record| AcctItem {
+                login_id: self
+                    .radius
+                    .login_for_accounting(record.login_id, &record.username),
                 nas_name: nas.name.clone(),
                 record,
             }),
@@ -142,15 +149,30 @@ impl AccountingService {
 }
 
 /// Commits what is queued, in batches, then answers. On a database error nothing of the
-/// batch is answered; the NASes retransmit.
+/// batch is answered; the NASes retransmit. Between batches it closes stale sessions, so
+/// its memory of open sessions never disagrees with the sweep.
 async fn writer(
     mut rx: mpsc::Receiver<Pending>,
     store: Store,
     radius: Arc<RadiusService>,
     service: Arc<AccountingService>,
+    stale_after: Duration,
 ) {
+    let mut memory = SessionMemory::default();
     let mut batch: Vec<Pending> = Vec::with_capacity(MAX_BATCH);
-    while let Some(first) = rx.recv().await {
+    let period = (stale_after / 4).clamp(Duration::from_secs(1), Duration::from_secs(60));
+    let mut sweep = tokio::time::interval(period);
+    loop {
+        let first = tokio::select! {
+            next = rx.recv() => match next {
+                Some(p) => p,
+                None => return,
+            },
+            _ = sweep.tick() => {
+                sweep_stale(&store, &radius, stale_after, &mut memory).await;
+                continue;
+            }
+        };
         batch.push(first);
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
@@ -159,16 +181,16 @@ async fn writer(
             }
         }
         let items: Vec<AcctItem> = batch.iter().filter_map(|p| p.item.clone()).collect();
-        match store.apply_accounting(&items).await {
+        match store.apply_accounting(&items, &mut memory).await {
             Ok(changes) => {
                 radius.adjust_open_sessions(&changes);
                 for p in batch.drain(..) {
-                    service
-                        .replies
-                        .put(p.to, p.identifier, p.authenticator, p.reply.clone());
                     if let Err(e) = p.socket.send_to(&p.reply, p.to) {
                         tracing::warn!(to = %p.to, error = %e, "Accounting-Response not sent");
                     }
+                    service
+                        .replies
+                        .put(p.to, p.identifier, p.authenticator, p.reply);
                     RadiusStats::bump(&radius.stats.acct_responses_total);
                 }
             }
@@ -179,6 +201,27 @@ async fn writer(
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
         }
+    }
+}
+
+/// Closes sessions the NAS stopped reporting on (no update for `stale_after`).
+async fn sweep_stale(
+    store: &Store,
+    radius: &RadiusService,
+    stale_after: Duration,
+    memory: &mut SessionMemory,
+) {
+    let before = Utc::now() - chrono::Duration::from_std(stale_after).unwrap_or_default();
+    match store.close_stale_sessions(before, memory).await {
+        Ok(changes) if !changes.is_empty() => {
+            tracing::info!(
+                sessions = changes.len(),
+                "closed stale sessions (no update from the NAS)"
+            );
+            radius.adjust_open_sessions(&changes);
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "stale-session sweep failed; retrying later"),
     }
 }
 
@@ -267,28 +310,4 @@ fn terminate_cause(code: u32) -> String {
         .get(code as usize)
         .filter(|n| !n.is_empty())
         .map_or_else(|| code.to_string(), |n| (*n).to_owned())
-}
-
-/// Closes sessions the NAS stopped reporting on: checked every quarter of `stale_after`
-/// (between 1 s and a minute).
-pub async fn sweep_stale_sessions(store: Store, radius: Arc<RadiusService>, stale_after: Duration) {
-    let period = (stale_after / 4).clamp(Duration::from_secs(1), Duration::from_secs(60));
-    let mut tick = tokio::time::interval(period);
-    loop {
-        tick.tick().await;
-        let before = Utc::now() - chrono::Duration::from_std(stale_after).unwrap_or_default();
-        match store.close_stale_sessions(before).await {
-            Ok(changes) if !changes.is_empty() => {
-                tracing::info!(
-                    sessions = changes.len(),
-                    "closed stale sessions (no update from the NAS)"
-                );
-                radius.adjust_open_sessions(&changes);
-            }
-            Ok(_) => {}
-            Err(e) => {
-                tracing::warn!(error = %e, "stale-session sweep failed; retrying in a minute")
-            }
-        }
-    }
 }

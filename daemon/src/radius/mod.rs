@@ -121,6 +121,15 @@ impl RadiusService {
         }
     }
 
+    /// The login an accounting record belongs to: the Class we put in the Accept when it
+    /// still names a login, else the login with that User-Name (or MAC).
+    pub fn login_for_accounting(&self, from_class: Option<i64>, username: &str) -> Option<i64> {
+        let cache = self.cache.read().unwrap_or_else(|e| e.into_inner());
+        from_class
+            .filter(|id| cache.contains_login(*id))
+            .or_else(|| cache.lookup(username, None).map(|l| l.login_id))
+    }
+
     pub fn cached_logins(&self) -> usize {
         self.cache.read().unwrap_or_else(|e| e.into_inner()).len()
     }

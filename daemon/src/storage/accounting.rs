@@ -5,6 +5,8 @@ use chrono::{DateTime, Utc};
 use ispd_provisioning::accounting::{
     AcctRecord, Counters, SessionChange, SessionState, StatusType, UsageDelta, apply,
 };
+use std::collections::HashMap;
+
 use sqlx::AnyConnection;
 
 use super::{Store, StoreResult, corrupt, timestamp};
@@ -14,7 +16,26 @@ use super::{Store, StoreResult, corrupt, timestamp};
 pub struct AcctItem {
     pub nas_name: String,
     pub record: AcctRecord,
+    /// The login, resolved by the receiver from Class or User-Name in the access cache.
+    pub login_id: Option<i64>,
 }
+
+/// What the writer remembers about sessions it has seen, so a typical Interim or Stop costs
+/// one UPDATE instead of a SELECT and an UPDATE. Only committed state enters it.
+#[derive(Debug, Default)]
+pub struct SessionMemory {
+    sessions: HashMap<(String, String), Known>,
+}
+
+#[derive(Debug, Clone)]
+struct Known {
+    row_id: i64,
+    login_id: Option<i64>,
+    state: SessionState,
+}
+
+/// Bound on remembered sessions; beyond it the memory starts again from the database.
+const MEMORY_LIMIT: usize = 500_000;
 
 /// How a committed batch changed the number of open sessions per login (for
 /// Simultaneous-Use in the access cache).
@@ -73,85 +94,124 @@ impl Row {
 
 impl Store {
     /// Stores a batch in one transaction. Returns the open-session changes per login.
-    pub async fn apply_accounting(&self, batch: &[AcctItem]) -> StoreResult<OpenSessionChanges> {
+    /// `memory` is updated only when the transaction commits.
+    pub async fn apply_accounting(
+        &self,
+        batch: &[AcctItem],
+        memory: &mut SessionMemory,
+    ) -> StoreResult<OpenSessionChanges> {
         let mut tx = self.write_tx().await?;
+        let mut staged: HashMap<(String, String), Known> = HashMap::new();
+        let mut usage: HashMap<(i64, chrono::NaiveDate), UsageDelta> = HashMap::new();
         let mut changes = Vec::new();
         for item in batch {
-            Self::apply_one(&mut tx, item, &mut changes).await?;
+            let record = &item.record;
+            if matches!(
+                record.status,
+                StatusType::AccountingOn | StatusType::AccountingOff
+            ) {
+                Self::close_nas_sessions(
+                    &mut tx,
+                    &item.nas_name,
+                    record.event_time,
+                    "NAS-Reboot",
+                    &mut changes,
+                )
+                .await?;
+                staged.retain(|(nas, _), _| nas != &item.nas_name);
+                memory.sessions.retain(|(nas, _), _| nas != &item.nas_name);
+                continue;
+            }
+            let key = (item.nas_name.clone(), record.acct_session_id.clone());
+            let known = match staged.get(&key).or_else(|| memory.sessions.get(&key)) {
+                Some(k) => Some(k.clone()),
+                None => Self::load_session(&mut tx, &key).await?,
+            };
+            if let Some(k) = Self::apply_one(&mut tx, item, known, &mut changes, &mut usage).await?
+            {
+                staged.insert(key, k);
+            }
+        }
+        for ((login, day), delta) in &usage {
+            Self::add_usage(&mut tx, *login, *day, *delta).await?;
         }
         tx.commit().await?;
+        if memory.sessions.len() + staged.len() > MEMORY_LIMIT {
+            memory.sessions.clear();
+        }
+        for (key, known) in staged {
+            memory.sessions.insert(key, known);
+        }
         Ok(changes)
     }
 
-    async fn apply_one(
+    async fn load_session(
         conn: &mut AnyConnection,
-        item: &AcctItem,
-        changes: &mut OpenSessionChanges,
-    ) -> StoreResult<()> {
-        let record = &item.record;
-        if matches!(
-            record.status,
-            StatusType::AccountingOn | StatusType::AccountingOff
-        ) {
-            return Self::close_nas_sessions(
-                conn,
-                &item.nas_name,
-                record.event_time,
-                "NAS-Reboot",
-                changes,
-            )
-            .await;
-        }
+        key: &(String, String),
+    ) -> StoreResult<Option<Known>> {
         let row: Option<Row> = sqlx::query_as(
             "SELECT id, login_id, started_at, updated_at, stopped_at, terminate_cause,
                 session_seconds, input_octets, output_octets, input_packets, output_packets
              FROM session WHERE nas_name = $1 AND acct_session_id = $2 ORDER BY id DESC LIMIT 1",
         )
-        .bind(item.nas_name.clone())
-        .bind(record.acct_session_id.clone())
+        .bind(key.0.clone())
+        .bind(key.1.clone())
         .fetch_optional(&mut *conn)
         .await?;
-        let existing = row.as_ref().map(Row::state).transpose()?;
-        match apply(existing.as_ref(), record) {
-            SessionChange::Nothing => Ok(()),
-            SessionChange::Create { session, usage } => {
-                let login_id = match record.login_id {
-                    Some(id) => Some(id),
-                    None => {
-                        sqlx::query_scalar("SELECT id FROM login WHERE username = $1")
-                            .bind(record.username.clone())
-                            .fetch_optional(&mut *conn)
-                            .await?
-                    }
-                };
-                // A Class naming a login that no longer exists: keep the session, unlinked.
-                let login_id = match login_id {
-                    Some(id) => {
-                        sqlx::query_scalar("SELECT id FROM login WHERE id = $1")
-                            .bind(id)
-                            .fetch_optional(&mut *conn)
-                            .await?
-                    }
-                    None => None,
-                };
+        row.map(|r| {
+            Ok(Known {
+                row_id: r.id,
+                login_id: r.login_id,
+                state: r.state()?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Stores one record's change; returns what is now known about its session.
+    async fn apply_one(
+        conn: &mut AnyConnection,
+        item: &AcctItem,
+        known: Option<Known>,
+        changes: &mut OpenSessionChanges,
+        usage: &mut HashMap<(i64, chrono::NaiveDate), UsageDelta>,
+    ) -> StoreResult<Option<Known>> {
+        let record = &item.record;
+        let day = record.event_time.with_timezone(&chrono::Local).date_naive();
+        let mut add_usage = |login: Option<i64>, delta: UsageDelta| {
+            if let Some(login) = login
+                && !delta.is_zero()
+            {
+                let total = usage.entry((login, day)).or_default();
+                total.input_octets += delta.input_octets;
+                total.output_octets += delta.output_octets;
+                total.session_seconds += delta.session_seconds;
+            }
+        };
+        match apply(known.as_ref().map(|k| &k.state), record) {
+            SessionChange::Nothing => Ok(known),
+            SessionChange::Create {
+                session,
+                usage: delta,
+            } => {
                 let key = format!(
                     "{}/{}/{}",
                     item.nas_name,
                     record.acct_session_id,
                     session.started_at.timestamp()
                 );
-                sqlx::query(
+                let row_id: Option<i64> = sqlx::query_scalar(
                     "INSERT INTO session (nas_name, acct_session_id, session_key, login_id, username,
                         framed_ip, calling_station, nas_port, started_at, updated_at, stopped_at,
                         terminate_cause, session_seconds, input_octets, output_octets,
                         input_packets, output_packets)
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
-                     ON CONFLICT (session_key) DO NOTHING",
+                     ON CONFLICT (session_key) DO NOTHING RETURNING id",
                 )
                 .bind(item.nas_name.clone())
                 .bind(record.acct_session_id.clone())
                 .bind(key)
-                .bind(login_id)
+                .bind(item.login_id)
                 .bind(record.username.clone())
                 .bind(record.framed_ip.map(|a| a.to_string()))
                 .bind(record.calling_station.clone())
@@ -165,18 +225,30 @@ impl Store {
                 .bind(wide(session.counters.output_octets))
                 .bind(wide(session.counters.input_packets))
                 .bind(wide(session.counters.output_packets))
-                .execute(&mut *conn)
+                .fetch_optional(&mut *conn)
                 .await?;
-                if let Some(login) = login_id {
-                    if session.stopped_at.is_none() {
-                        changes.push((login, 1));
-                    }
-                    Self::add_usage(conn, login, record.event_time, usage).await?;
+                let Some(row_id) = row_id else {
+                    // The same session key exists already (a duplicate under another
+                    // identifier): nothing new to store.
+                    return Ok(known);
+                };
+                if let Some(login) = item.login_id
+                    && session.stopped_at.is_none()
+                {
+                    changes.push((login, 1));
                 }
-                Ok(())
+                add_usage(item.login_id, delta);
+                Ok(Some(Known {
+                    row_id,
+                    login_id: item.login_id,
+                    state: session,
+                }))
             }
-            SessionChange::Update { session, usage } => {
-                let row = row.expect("an update has a stored row");
+            SessionChange::Update {
+                session,
+                usage: delta,
+            } => {
+                let known = known.expect("an update has a stored row");
                 sqlx::query(
                     "UPDATE session SET updated_at = $1, stopped_at = $2, terminate_cause = $3,
                         session_seconds = $4, input_octets = $5, output_octets = $6,
@@ -192,16 +264,20 @@ impl Store {
                 .bind(wide(session.counters.input_packets))
                 .bind(wide(session.counters.output_packets))
                 .bind(record.framed_ip.map(|a| a.to_string()))
-                .bind(row.id)
+                .bind(known.row_id)
                 .execute(&mut *conn)
                 .await?;
-                if let Some(login) = row.login_id {
-                    if row.stopped_at.is_none() && session.stopped_at.is_some() {
-                        changes.push((login, -1));
-                    }
-                    Self::add_usage(conn, login, record.event_time, usage).await?;
+                if let Some(login) = known.login_id
+                    && known.state.stopped_at.is_none()
+                    && session.stopped_at.is_some()
+                {
+                    changes.push((login, -1));
                 }
-                Ok(())
+                add_usage(known.login_id, delta);
+                Ok(Some(Known {
+                    state: session,
+                    ..known
+                }))
             }
         }
     }
@@ -211,13 +287,9 @@ impl Store {
     async fn add_usage(
         conn: &mut AnyConnection,
         login_id: i64,
-        at: DateTime<Utc>,
+        day: chrono::NaiveDate,
         usage: UsageDelta,
     ) -> StoreResult<()> {
-        if usage.is_zero() {
-            return Ok(());
-        }
-        let day = at.with_timezone(&chrono::Local).date_naive();
         sqlx::query(
             "INSERT INTO usage_daily (login_id, day, input_octets, output_octets, session_seconds)
              VALUES ($1, $2, $3, $4, $5)
@@ -262,19 +334,22 @@ impl Store {
         Ok(())
     }
 
-    /// Closes sessions not updated since `before` (lost Stop, NAS gone): the sweeper.
+    /// Closes sessions not updated since `before` (lost Stop, NAS gone): the sweeper,
+    /// run by the accounting writer so its [`SessionMemory`] stays true.
     pub async fn close_stale_sessions(
         &self,
         before: DateTime<Utc>,
+        memory: &mut SessionMemory,
     ) -> StoreResult<OpenSessionChanges> {
         let mut tx = self.write_tx().await?;
-        let stale: Vec<(i64, Option<i64>, String)> = sqlx::query_as(
-            "SELECT id, login_id, updated_at FROM session WHERE stopped_at IS NULL AND updated_at < $1",
+        let stale: Vec<(i64, Option<i64>, String, String, String)> = sqlx::query_as(
+            "SELECT id, login_id, updated_at, nas_name, acct_session_id FROM session
+             WHERE stopped_at IS NULL AND updated_at < $1",
         )
         .bind(timestamp(before))
         .fetch_all(&mut *tx)
         .await?;
-        for (id, _, updated_at) in &stale {
+        for (id, _, updated_at, _, _) in &stale {
             sqlx::query(
                 "UPDATE session SET stopped_at = $1, terminate_cause = 'Lost-Carrier' WHERE id = $2",
             )
@@ -284,9 +359,12 @@ impl Store {
             .await?;
         }
         tx.commit().await?;
+        for (_, _, _, nas, sid) in &stale {
+            memory.sessions.remove(&(nas.clone(), sid.clone()));
+        }
         Ok(stale
             .into_iter()
-            .filter_map(|(_, l, _)| l.map(|l| (l, -1)))
+            .filter_map(|(_, l, ..)| l.map(|l| (l, -1)))
             .collect())
     }
 }
