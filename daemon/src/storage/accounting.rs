@@ -1,15 +1,21 @@
 //! Writing accounting: a batch of Accounting-Requests in one transaction (group commit).
 //! The NAS is answered only after this returns Ok.
+//!
+//! A batch is decided in memory first (`provisioning::accounting::apply` per record, in
+//! arrival order), then written with a few multi-row statements: one SELECT for the sessions
+//! the writer does not remember, one INSERT for new sessions, one UPDATE for changed ones and
+//! one upsert for the daily usage. Round trips per batch, not per record, are what lets a
+//! networked PostgreSQL keep up.
 
-use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
 use ispd_provisioning::accounting::{
     AcctRecord, Counters, SessionChange, SessionState, StatusType, UsageDelta, apply,
 };
-use std::collections::HashMap;
+use sqlx::{AnyConnection, AssertSqlSafe};
 
-use sqlx::AnyConnection;
-
-use super::{Store, StoreResult, corrupt, timestamp};
+use super::{Store, StoreResult, corrupt, date_text, timestamp};
 
 /// One decoded Accounting-Request and the NAS it came from.
 #[derive(Debug, Clone)]
@@ -20,11 +26,17 @@ pub struct AcctItem {
     pub login_id: Option<i64>,
 }
 
-/// What the writer remembers about sessions it has seen, so a typical Interim or Stop costs
-/// one UPDATE instead of a SELECT and an UPDATE. Only committed state enters it.
+/// How a committed batch changed the number of open sessions per login (for
+/// Simultaneous-Use in the access cache).
+pub type OpenSessionChanges = Vec<(i64, i32)>;
+
+type Key = (String, String);
+
+/// What the writer remembers about sessions it has seen, so a typical Interim or Stop needs
+/// no SELECT. Only committed state enters it.
 #[derive(Debug, Default)]
 pub struct SessionMemory {
-    sessions: HashMap<(String, String), Known>,
+    sessions: HashMap<Key, Known>,
 }
 
 #[derive(Debug, Clone)]
@@ -36,14 +48,31 @@ struct Known {
 
 /// Bound on remembered sessions; beyond it the memory starts again from the database.
 const MEMORY_LIMIT: usize = 500_000;
+/// Rows per multi-row statement (17 parameters each stays far below SQLite's limit).
+const ROWS_PER_STATEMENT: usize = 500;
 
-/// How a committed batch changed the number of open sessions per login (for
-/// Simultaneous-Use in the access cache).
-pub type OpenSessionChanges = Vec<(i64, i32)>;
+/// A session created in this batch, not yet in the database.
+struct NewSession {
+    item: AcctItem,
+    state: SessionState,
+}
+
+/// The batch's decisions, written by [`Store::flush`].
+#[derive(Default)]
+struct Pending {
+    /// In creation order; keyed so later records of the same session update them in place.
+    creates: Vec<Key>,
+    new: HashMap<Key, NewSession>,
+    /// Final state of changed stored rows, with their state when the batch began.
+    updates: HashMap<Key, (Known, SessionState)>,
+    usage: HashMap<(i64, NaiveDate), UsageDelta>,
+}
 
 #[derive(sqlx::FromRow)]
 struct Row {
     id: i64,
+    nas_name: String,
+    acct_session_id: String,
     login_id: Option<i64>,
     started_at: String,
     updated_at: String,
@@ -71,25 +100,53 @@ fn narrow(v: i64) -> u64 {
 }
 
 impl Row {
-    fn state(&self) -> StoreResult<SessionState> {
-        Ok(SessionState {
-            started_at: time("started_at", &self.started_at)?,
-            updated_at: time("updated_at", &self.updated_at)?,
-            stopped_at: self
-                .stopped_at
-                .as_deref()
-                .map(|t| time("stopped_at", t))
-                .transpose()?,
-            terminate_cause: self.terminate_cause.clone(),
-            session_seconds: narrow(self.session_seconds),
-            counters: Counters {
-                input_octets: narrow(self.input_octets),
-                output_octets: narrow(self.output_octets),
-                input_packets: narrow(self.input_packets),
-                output_packets: narrow(self.output_packets),
+    fn known(&self) -> StoreResult<Known> {
+        Ok(Known {
+            row_id: self.id,
+            login_id: self.login_id,
+            state: SessionState {
+                started_at: time("started_at", &self.started_at)?,
+                updated_at: time("updated_at", &self.updated_at)?,
+                stopped_at: self
+                    .stopped_at
+                    .as_deref()
+                    .map(|t| time("stopped_at", t))
+                    .transpose()?,
+                terminate_cause: self.terminate_cause.clone(),
+                session_seconds: narrow(self.session_seconds),
+                counters: Counters {
+                    input_octets: narrow(self.input_octets),
+                    output_octets: narrow(self.output_octets),
+                    input_packets: narrow(self.input_packets),
+                    output_packets: narrow(self.output_packets),
+                },
             },
         })
     }
+}
+
+/// `($1, $2, ...), ($k, ...)` for `rows` rows of `columns` parameters; `cast` wraps each
+/// column's placeholder (so PostgreSQL knows the types of a VALUES list).
+fn values(rows: usize, cast: &[&str]) -> String {
+    let columns = cast.len();
+    (0..rows)
+        .map(|r| {
+            let cells: Vec<String> = cast
+                .iter()
+                .enumerate()
+                .map(|(c, ty)| {
+                    let p = format!("${}", r * columns + c + 1);
+                    if ty.is_empty() {
+                        p
+                    } else {
+                        format!("CAST({p} AS {ty})")
+                    }
+                })
+                .collect();
+            format!("({})", cells.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl Store {
@@ -101,218 +158,277 @@ impl Store {
         memory: &mut SessionMemory,
     ) -> StoreResult<OpenSessionChanges> {
         let mut tx = self.write_tx().await?;
-        let mut staged: HashMap<(String, String), Known> = HashMap::new();
-        let mut usage: HashMap<(i64, chrono::NaiveDate), UsageDelta> = HashMap::new();
         let mut changes = Vec::new();
+        let mut committed: Vec<(Key, Known)> = Vec::new();
+        let mut forget: Vec<String> = Vec::new();
+        let mut pending = Pending::default();
+        let mut loaded = Self::load_unknown(&mut tx, batch, memory).await?;
         for item in batch {
             let record = &item.record;
             if matches!(
                 record.status,
                 StatusType::AccountingOn | StatusType::AccountingOff
             ) {
-                Self::close_nas_sessions(
-                    &mut tx,
-                    &item.nas_name,
-                    record.event_time,
-                    "NAS-Reboot",
-                    &mut changes,
-                )
-                .await?;
-                staged.retain(|(nas, _), _| nas != &item.nas_name);
-                memory.sessions.retain(|(nas, _), _| nas != &item.nas_name);
+                // Everything before it in the batch first, then close the NAS's sessions.
+                committed.extend(
+                    Self::flush(&mut tx, std::mem::take(&mut pending), &mut changes).await?,
+                );
+                committed.retain(|((nas, _), _)| nas != &item.nas_name);
+                loaded.retain(|(nas, _), _| nas != &item.nas_name);
+                forget.push(item.nas_name.clone());
+                Self::close_nas_sessions(&mut tx, &item.nas_name, record.event_time, &mut changes)
+                    .await?;
                 continue;
             }
-            let key = (item.nas_name.clone(), record.acct_session_id.clone());
-            let known = match staged.get(&key).or_else(|| memory.sessions.get(&key)) {
-                Some(k) => Some(k.clone()),
-                None => Self::load_session(&mut tx, &key).await?,
+            let key: Key = (item.nas_name.clone(), record.acct_session_id.clone());
+            if let Some(new) = pending.new.get_mut(&key) {
+                // Created earlier in this batch: later records change it before it is written.
+                if let SessionChange::Update { session, usage } = apply(Some(&new.state), record) {
+                    new.state = session;
+                    add(&mut pending.usage, new.item.login_id, record, usage);
+                }
+                continue;
+            }
+            let current = match pending.updates.get(&key) {
+                Some((known, state)) => Some(Known {
+                    state: state.clone(),
+                    ..known.clone()
+                }),
+                None => memory
+                    .sessions
+                    .get(&key)
+                    .filter(|_| !forget.contains(&key.0))
+                    .or_else(|| loaded.get(&key))
+                    .cloned(),
             };
-            if let Some(k) = Self::apply_one(&mut tx, item, known, &mut changes, &mut usage).await?
-            {
-                staged.insert(key, k);
+            match apply(current.as_ref().map(|k| &k.state), record) {
+                SessionChange::Nothing => {}
+                SessionChange::Create { session, usage } => {
+                    add(&mut pending.usage, item.login_id, record, usage);
+                    pending.updates.remove(&key);
+                    pending.creates.push(key.clone());
+                    pending.new.insert(
+                        key,
+                        NewSession {
+                            item: item.clone(),
+                            state: session,
+                        },
+                    );
+                }
+                SessionChange::Update { session, usage } => {
+                    let known = current.expect("an update has a stored row");
+                    add(&mut pending.usage, known.login_id, record, usage);
+                    let before = pending
+                        .updates
+                        .remove(&key)
+                        .map_or(known, |(original, _)| original);
+                    pending.updates.insert(key, (before, session));
+                }
             }
         }
-        for ((login, day), delta) in &usage {
-            Self::add_usage(&mut tx, *login, *day, *delta).await?;
-        }
+        committed.extend(Self::flush(&mut tx, pending, &mut changes).await?);
         tx.commit().await?;
-        if memory.sessions.len() + staged.len() > MEMORY_LIMIT {
+        for nas in forget {
+            memory.sessions.retain(|(n, _), _| n != &nas);
+        }
+        if memory.sessions.len() + committed.len() > MEMORY_LIMIT {
             memory.sessions.clear();
         }
-        for (key, known) in staged {
-            memory.sessions.insert(key, known);
-        }
+        memory.sessions.extend(committed);
         Ok(changes)
     }
 
-    async fn load_session(
+    /// One SELECT (per NAS) for the batch's sessions the writer does not remember.
+    async fn load_unknown(
         conn: &mut AnyConnection,
-        key: &(String, String),
-    ) -> StoreResult<Option<Known>> {
-        let row: Option<Row> = sqlx::query_as(
-            "SELECT id, login_id, started_at, updated_at, stopped_at, terminate_cause,
-                session_seconds, input_octets, output_octets, input_packets, output_packets
-             FROM session WHERE nas_name = $1 AND acct_session_id = $2 ORDER BY id DESC LIMIT 1",
-        )
-        .bind(key.0.clone())
-        .bind(key.1.clone())
-        .fetch_optional(&mut *conn)
-        .await?;
-        row.map(|r| {
-            Ok(Known {
-                row_id: r.id,
-                login_id: r.login_id,
-                state: r.state()?,
-            })
-        })
-        .transpose()
+        batch: &[AcctItem],
+        memory: &SessionMemory,
+    ) -> StoreResult<HashMap<Key, Known>> {
+        let mut by_nas: HashMap<&str, Vec<&str>> = HashMap::new();
+        for item in batch {
+            let key = (item.nas_name.clone(), item.record.acct_session_id.clone());
+            if !item.record.acct_session_id.is_empty() && !memory.sessions.contains_key(&key) {
+                let ids = by_nas.entry(&item.nas_name).or_default();
+                if !ids.contains(&item.record.acct_session_id.as_str()) {
+                    ids.push(&item.record.acct_session_id);
+                }
+            }
+        }
+        let mut found: HashMap<Key, Known> = HashMap::new();
+        for (nas, ids) in by_nas {
+            for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+                let placeholders: Vec<String> =
+                    (2..chunk.len() + 2).map(|i| format!("${i}")).collect();
+                let sql = format!(
+                    "SELECT id, nas_name, acct_session_id, login_id, started_at, updated_at,
+                        stopped_at, terminate_cause, session_seconds, input_octets,
+                        output_octets, input_packets, output_packets
+                     FROM session WHERE nas_name = $1 AND acct_session_id IN ({}) ORDER BY id",
+                    placeholders.join(", ")
+                );
+                let mut query = sqlx::query_as::<_, Row>(AssertSqlSafe(sql)).bind(nas.to_owned());
+                for id in chunk {
+                    query = query.bind((*id).to_owned());
+                }
+                // Ordered by id: the latest session with a reused Acct-Session-Id wins.
+                for row in query.fetch_all(&mut *conn).await? {
+                    let key = (row.nas_name.clone(), row.acct_session_id.clone());
+                    found.insert(key, row.known()?);
+                }
+            }
+        }
+        Ok(found)
     }
 
-    /// Stores one record's change; returns what is now known about its session.
-    async fn apply_one(
+    /// Writes the batch's decisions; returns the committed-to-be state for the memory.
+    async fn flush(
         conn: &mut AnyConnection,
-        item: &AcctItem,
-        known: Option<Known>,
+        pending: Pending,
         changes: &mut OpenSessionChanges,
-        usage: &mut HashMap<(i64, chrono::NaiveDate), UsageDelta>,
-    ) -> StoreResult<Option<Known>> {
-        let record = &item.record;
-        let day = record.event_time.with_timezone(&chrono::Local).date_naive();
-        let mut add_usage = |login: Option<i64>, delta: UsageDelta| {
-            if let Some(login) = login
-                && !delta.is_zero()
-            {
-                let total = usage.entry((login, day)).or_default();
-                total.input_octets += delta.input_octets;
-                total.output_octets += delta.output_octets;
-                total.session_seconds += delta.session_seconds;
+    ) -> StoreResult<Vec<(Key, Known)>> {
+        let mut known = Vec::with_capacity(pending.creates.len() + pending.updates.len());
+        let mut new = pending.new;
+        let creates: Vec<NewSession> = pending
+            .creates
+            .iter()
+            .filter_map(|k| new.remove(k))
+            .collect();
+        for chunk in creates.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "INSERT INTO session (nas_name, acct_session_id, session_key, login_id, username,
+                    framed_ip, calling_station, nas_port, started_at, updated_at, stopped_at,
+                    terminate_cause, session_seconds, input_octets, output_octets,
+                    input_packets, output_packets)
+                 VALUES {} ON CONFLICT (session_key) DO NOTHING RETURNING id, session_key",
+                values(chunk.len(), &[""; 17])
+            );
+            let mut query = sqlx::query_as::<_, (i64, String)>(AssertSqlSafe(sql));
+            for s in chunk {
+                let r = &s.item.record;
+                query = query
+                    .bind(s.item.nas_name.clone())
+                    .bind(r.acct_session_id.clone())
+                    .bind(session_key(s))
+                    .bind(s.item.login_id)
+                    .bind(r.username.clone())
+                    .bind(r.framed_ip.map(|a| a.to_string()))
+                    .bind(r.calling_station.clone())
+                    .bind(r.nas_port.clone())
+                    .bind(timestamp(s.state.started_at))
+                    .bind(timestamp(s.state.updated_at))
+                    .bind(s.state.stopped_at.map(timestamp))
+                    .bind(s.state.terminate_cause.clone())
+                    .bind(wide(s.state.session_seconds))
+                    .bind(wide(s.state.counters.input_octets))
+                    .bind(wide(s.state.counters.output_octets))
+                    .bind(wide(s.state.counters.input_packets))
+                    .bind(wide(s.state.counters.output_packets));
             }
-        };
-        match apply(known.as_ref().map(|k| &k.state), record) {
-            SessionChange::Nothing => Ok(known),
-            SessionChange::Create {
-                session,
-                usage: delta,
-            } => {
-                let key = format!(
-                    "{}/{}/{}",
-                    item.nas_name,
-                    record.acct_session_id,
-                    session.started_at.timestamp()
-                );
-                let row_id: Option<i64> = sqlx::query_scalar(
-                    "INSERT INTO session (nas_name, acct_session_id, session_key, login_id, username,
-                        framed_ip, calling_station, nas_port, started_at, updated_at, stopped_at,
-                        terminate_cause, session_seconds, input_octets, output_octets,
-                        input_packets, output_packets)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
-                     ON CONFLICT (session_key) DO NOTHING RETURNING id",
-                )
-                .bind(item.nas_name.clone())
-                .bind(record.acct_session_id.clone())
-                .bind(key)
-                .bind(item.login_id)
-                .bind(record.username.clone())
-                .bind(record.framed_ip.map(|a| a.to_string()))
-                .bind(record.calling_station.clone())
-                .bind(record.nas_port.clone())
-                .bind(timestamp(session.started_at))
-                .bind(timestamp(session.updated_at))
-                .bind(session.stopped_at.map(timestamp))
-                .bind(session.terminate_cause.clone())
-                .bind(wide(session.session_seconds))
-                .bind(wide(session.counters.input_octets))
-                .bind(wide(session.counters.output_octets))
-                .bind(wide(session.counters.input_packets))
-                .bind(wide(session.counters.output_packets))
-                .fetch_optional(&mut *conn)
-                .await?;
-                let Some(row_id) = row_id else {
-                    // The same session key exists already (a duplicate under another
-                    // identifier): nothing new to store.
-                    return Ok(known);
+            let inserted: HashMap<String, i64> = query
+                .fetch_all(&mut *conn)
+                .await?
+                .into_iter()
+                .map(|(id, key)| (key, id))
+                .collect();
+            for s in chunk {
+                // A session key already stored (a duplicate under another identifier) adds
+                // nothing.
+                let Some(row_id) = inserted.get(&session_key(s)) else {
+                    continue;
                 };
-                if let Some(login) = item.login_id
-                    && session.stopped_at.is_none()
+                if let Some(login) = s.item.login_id
+                    && s.state.stopped_at.is_none()
                 {
                     changes.push((login, 1));
                 }
-                add_usage(item.login_id, delta);
-                Ok(Some(Known {
-                    row_id,
-                    login_id: item.login_id,
-                    state: session,
-                }))
+                known.push((
+                    (
+                        s.item.nas_name.clone(),
+                        s.item.record.acct_session_id.clone(),
+                    ),
+                    Known {
+                        row_id: *row_id,
+                        login_id: s.item.login_id,
+                        state: s.state.clone(),
+                    },
+                ));
             }
-            SessionChange::Update {
-                session,
-                usage: delta,
-            } => {
-                let known = known.expect("an update has a stored row");
-                sqlx::query(
-                    "UPDATE session SET updated_at = $1, stopped_at = $2, terminate_cause = $3,
-                        session_seconds = $4, input_octets = $5, output_octets = $6,
-                        input_packets = $7, output_packets = $8,
-                        framed_ip = COALESCE(framed_ip, $9) WHERE id = $10",
+        }
+        let updates: Vec<(Key, (Known, SessionState))> = pending.updates.into_iter().collect();
+        for chunk in updates.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "UPDATE session SET updated_at = v.column2, stopped_at = v.column3,
+                    terminate_cause = v.column4, session_seconds = v.column5,
+                    input_octets = v.column6, output_octets = v.column7,
+                    input_packets = v.column8, output_packets = v.column9
+                 FROM (VALUES {}) AS v WHERE session.id = v.column1",
+                values(
+                    chunk.len(),
+                    &[
+                        "BIGINT", "TEXT", "TEXT", "TEXT", "BIGINT", "BIGINT", "BIGINT", "BIGINT",
+                        "BIGINT"
+                    ]
                 )
-                .bind(timestamp(session.updated_at))
-                .bind(session.stopped_at.map(timestamp))
-                .bind(session.terminate_cause.clone())
-                .bind(wide(session.session_seconds))
-                .bind(wide(session.counters.input_octets))
-                .bind(wide(session.counters.output_octets))
-                .bind(wide(session.counters.input_packets))
-                .bind(wide(session.counters.output_packets))
-                .bind(record.framed_ip.map(|a| a.to_string()))
-                .bind(known.row_id)
-                .execute(&mut *conn)
-                .await?;
-                if let Some(login) = known.login_id
-                    && known.state.stopped_at.is_none()
-                    && session.stopped_at.is_some()
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for (_, (before, state)) in chunk {
+                query = query
+                    .bind(before.row_id)
+                    .bind(timestamp(state.updated_at))
+                    .bind(state.stopped_at.map(timestamp))
+                    .bind(state.terminate_cause.clone())
+                    .bind(wide(state.session_seconds))
+                    .bind(wide(state.counters.input_octets))
+                    .bind(wide(state.counters.output_octets))
+                    .bind(wide(state.counters.input_packets))
+                    .bind(wide(state.counters.output_packets));
+            }
+            query.execute(&mut *conn).await?;
+            for (key, (before, state)) in chunk {
+                if let Some(login) = before.login_id
+                    && before.state.stopped_at.is_none()
+                    && state.stopped_at.is_some()
                 {
                     changes.push((login, -1));
                 }
-                add_usage(known.login_id, delta);
-                Ok(Some(Known {
-                    state: session,
-                    ..known
-                }))
+                known.push((
+                    key.clone(),
+                    Known {
+                        state: state.clone(),
+                        ..before.clone()
+                    },
+                ));
             }
         }
-    }
-
-    /// Adds traffic to the login's day (local date of the event: what an operator calls
-    /// "today").
-    async fn add_usage(
-        conn: &mut AnyConnection,
-        login_id: i64,
-        day: chrono::NaiveDate,
-        usage: UsageDelta,
-    ) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO usage_daily (login_id, day, input_octets, output_octets, session_seconds)
-             VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (login_id, day) DO UPDATE SET
-                input_octets = usage_daily.input_octets + excluded.input_octets,
-                output_octets = usage_daily.output_octets + excluded.output_octets,
-                session_seconds = usage_daily.session_seconds + excluded.session_seconds",
-        )
-        .bind(login_id)
-        .bind(super::date_text(day))
-        .bind(wide(usage.input_octets))
-        .bind(wide(usage.output_octets))
-        .bind(wide(usage.session_seconds))
-        .execute(conn)
-        .await?;
-        Ok(())
+        let usage: Vec<((i64, NaiveDate), UsageDelta)> = pending.usage.into_iter().collect();
+        for chunk in usage.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "INSERT INTO usage_daily (login_id, day, input_octets, output_octets, session_seconds)
+                 VALUES {}
+                 ON CONFLICT (login_id, day) DO UPDATE SET
+                    input_octets = usage_daily.input_octets + excluded.input_octets,
+                    output_octets = usage_daily.output_octets + excluded.output_octets,
+                    session_seconds = usage_daily.session_seconds + excluded.session_seconds",
+                values(chunk.len(), &[""; 5])
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for ((login, day), delta) in chunk {
+                query = query
+                    .bind(*login)
+                    .bind(date_text(*day))
+                    .bind(wide(delta.input_octets))
+                    .bind(wide(delta.output_octets))
+                    .bind(wide(delta.session_seconds));
+            }
+            query.execute(&mut *conn).await?;
+        }
+        Ok(known)
     }
 
     async fn close_nas_sessions(
         conn: &mut AnyConnection,
         nas_name: &str,
         at: DateTime<Utc>,
-        cause: &str,
         changes: &mut OpenSessionChanges,
     ) -> StoreResult<()> {
         let logins: Vec<Option<i64>> = sqlx::query_scalar(
@@ -323,11 +439,10 @@ impl Store {
         .await?;
         changes.extend(logins.into_iter().flatten().map(|l| (l, -1)));
         sqlx::query(
-            "UPDATE session SET stopped_at = $1, updated_at = $1, terminate_cause = $2
-             WHERE nas_name = $3 AND stopped_at IS NULL",
+            "UPDATE session SET stopped_at = $1, updated_at = $1, terminate_cause = 'NAS-Reboot'
+             WHERE nas_name = $2 AND stopped_at IS NULL",
         )
         .bind(timestamp(at))
-        .bind(cause.to_owned())
         .bind(nas_name.to_owned())
         .execute(conn)
         .await?;
@@ -367,4 +482,32 @@ impl Store {
             .filter_map(|(_, l, ..)| l.map(|l| (l, -1)))
             .collect())
     }
+}
+
+/// NAS + Acct-Session-Id + start: unique even when a NAS reuses session ids.
+fn session_key(s: &NewSession) -> String {
+    format!(
+        "{}/{}/{}",
+        s.item.nas_name,
+        s.item.record.acct_session_id,
+        s.state.started_at.timestamp()
+    )
+}
+
+/// Adds traffic to the login's local day of the event (what an operator calls "today").
+fn add(
+    usage: &mut HashMap<(i64, NaiveDate), UsageDelta>,
+    login: Option<i64>,
+    record: &AcctRecord,
+    delta: UsageDelta,
+) {
+    let Some(login) = login else { return };
+    if delta.is_zero() {
+        return;
+    }
+    let day = record.event_time.with_timezone(&chrono::Local).date_naive();
+    let total = usage.entry((login, day)).or_default();
+    total.input_octets += delta.input_octets;
+    total.output_octets += delta.output_octets;
+    total.session_seconds += delta.session_seconds;
 }
