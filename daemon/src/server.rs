@@ -84,7 +84,8 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
             .serve(socket)
             .context("cannot start the RADIUS threads")?;
     }
-    let accounting = AccountingService::start(radius.clone(), store.clone(), stale_after);
+    let accounting =
+        AccountingService::start(radius.clone(), store.clone(), stale_after, &state_dir);
     for socket in acct {
         accounting
             .serve(socket)

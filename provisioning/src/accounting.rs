@@ -9,7 +9,7 @@
 use chrono::{DateTime, Utc};
 
 /// Acct-Status-Type (RFC 2866 §5.1, RFC 2869).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum StatusType {
     Start,
     Stop,
@@ -35,7 +35,7 @@ impl StatusType {
 
 /// Octets and packets in both directions. "Input" is what the NAS received from the
 /// subscriber (upload), "output" what it sent to them (download).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Counters {
     pub input_octets: u64,
     pub output_octets: u64,
@@ -60,8 +60,8 @@ pub fn octets(low: u32, gigawords: u32) -> u64 {
     (u64::from(gigawords) << 32) | u64::from(low)
 }
 
-/// One Accounting-Request, decoded by the daemon.
-#[derive(Debug, Clone, PartialEq)]
+/// One Accounting-Request, decoded by the daemon. Serializable so the daemon can spool it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AcctRecord {
     pub status: StatusType,
     pub acct_session_id: String,

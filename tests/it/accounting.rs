@@ -345,3 +345,162 @@ fn kill_9_loses_nothing_that_was_acknowledged() {
         acked.len()
     );
 }
+
+/// A TCP forwarder to PostgreSQL that the test can cut: connections are dropped and new ones
+/// refused while it is down, as when the database host fails.
+struct Outage {
+    addr: std::net::SocketAddr,
+    up: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Outage {
+    fn start(target: String) -> Outage {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let up = Arc::new(AtomicBool::new(true));
+        let generation = Arc::new(AtomicU64::new(0));
+        let (up2, generation2) = (up.clone(), generation.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { continue };
+                if !up2.load(Ordering::SeqCst) {
+                    drop(client);
+                    continue;
+                }
+                let Ok(server) = std::net::TcpStream::connect(&target) else {
+                    continue;
+                };
+                let born = generation2.load(Ordering::SeqCst);
+                for (from, to) in [
+                    (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                    (server, client),
+                ] {
+                    let (up, generation) = (up2.clone(), generation2.clone());
+                    std::thread::spawn(move || {
+                        use std::io::{Read, Write};
+                        let (mut from, mut to) = (from, to);
+                        from.set_read_timeout(Some(Duration::from_millis(100)))
+                            .unwrap();
+                        let mut buf = [0u8; 16384];
+                        loop {
+                            if !up.load(Ordering::SeqCst)
+                                || generation.load(Ordering::SeqCst) != born
+                            {
+                                let _ = from.shutdown(std::net::Shutdown::Both);
+                                let _ = to.shutdown(std::net::Shutdown::Both);
+                                return;
+                            }
+                            match from.read(&mut buf) {
+                                Ok(0) => return,
+                                Ok(n) => {
+                                    if to.write_all(&buf[..n]).is_err() {
+                                        return;
+                                    }
+                                }
+                                Err(e)
+                                    if e.kind() == std::io::ErrorKind::WouldBlock
+                                        || e.kind() == std::io::ErrorKind::TimedOut => {}
+                                Err(_) => return,
+                            }
+                        }
+                    });
+                }
+            }
+        });
+        Outage {
+            addr,
+            up,
+            generation,
+        }
+    }
+
+    fn set_up(&self, up: bool) {
+        use std::sync::atomic::Ordering;
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.up.store(up, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn a_database_outage_is_spooled_and_replayed_without_loss() {
+    let Some(db) = crate::daemon::PgDatabase::create("outage") else {
+        return;
+    };
+    let (scheme_user, rest) = db.url.split_once('@').unwrap();
+    let (host_port, database) = rest.split_once('/').unwrap();
+    let proxy = Outage::start(host_port.to_owned());
+    let via_proxy = format!("{scheme_user}@{}/{database}", proxy.addr);
+    let mut d = acct_daemon("acct-outage", &format!("\n[database]\nurl = {via_proxy:?}"));
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(8)))
+        .unwrap();
+    socket.connect(d.ports["acct"].as_str().unwrap()).unwrap();
+    let start = |i: u32| {
+        acct_request(
+            (i % 256) as u8,
+            vec![
+                Attribute::integer(rfc::ACCT_STATUS_TYPE, 1),
+                Attribute::string(rfc::ACCT_SESSION_ID, &format!("o{i}")),
+                Attribute::string(rfc::USER_NAME, "novak"),
+            ],
+        )
+    };
+    let mut buf = [0u8; 4096];
+    let mut send_and_ack = |i: u32| {
+        socket.send(&start(i)).unwrap();
+        let n = socket
+            .recv(&mut buf)
+            .unwrap_or_else(|e| panic!("request {i} not acknowledged: {e}"));
+        assert_eq!(
+            PacketRef::decode(&buf[..n]).unwrap().identifier(),
+            (i % 256) as u8
+        );
+    };
+    for i in 0..20 {
+        send_and_ack(i);
+    }
+    proxy.set_up(false);
+    // The database is gone: requests are still acknowledged, from the spool.
+    for i in 20..60 {
+        send_and_ack(i);
+    }
+    let spool = d.state_dir.join("accounting.spool");
+    assert!(spool.exists(), "records were spooled:\n{}", d.log());
+    proxy.set_up(true);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while spool.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "spool never replayed:\n{}",
+            d.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    for i in 60..70 {
+        send_and_ack(i);
+    }
+    d.stop();
+    // Everything acknowledged is in PostgreSQL, exactly once.
+    let rows = psql(
+        &db.url,
+        "SELECT COUNT(*), COUNT(DISTINCT acct_session_id) FROM session",
+    );
+    assert_eq!(rows.trim(), "70|70", "{}", d.log());
+}
+
+fn psql(url: &str, sql: &str) -> String {
+    let out = Command::new("psql")
+        .args([url, "-tAc", sql])
+        .output()
+        .expect("psql (postgresql-client) is installed with PostgreSQL by scripts/test");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout(&out)
+}

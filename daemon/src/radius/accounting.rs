@@ -14,6 +14,7 @@ use tokio::sync::mpsc;
 
 use super::RadiusService;
 use super::dedup::ReplyCache;
+use super::spool::Spool;
 use super::stats::RadiusStats;
 use crate::storage::{AcctItem, SessionMemory, Store};
 
@@ -21,6 +22,8 @@ use crate::storage::{AcctItem, SessionMemory, Store};
 const QUEUE: usize = 20_000;
 /// Most requests committed in one transaction.
 const MAX_BATCH: usize = 2_000;
+/// How long a batch may wait for the database before it goes to the spool.
+const STORE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// A request decoded and verified, waiting for its commit before the reply goes out.
 struct Pending {
@@ -39,11 +42,13 @@ pub struct AccountingService {
 }
 
 impl AccountingService {
-    /// Starts the writer (which also sweeps stale sessions) on the current tokio runtime.
+    /// Starts the writer (which also sweeps stale sessions and replays the spool) on the
+    /// current tokio runtime.
     pub fn start(
         radius: Arc<RadiusService>,
         store: Store,
         stale_after: Duration,
+        state_dir: &std::path::Path,
     ) -> Arc<AccountingService> {
         let (queue, rx) = mpsc::channel(QUEUE);
         let service = Arc::new(AccountingService {
@@ -51,7 +56,18 @@ impl AccountingService {
             replies: ReplyCache::new(super::DUPLICATE_WINDOW, super::DUPLICATE_CAPACITY),
             queue,
         });
-        tokio::spawn(writer(rx, store, radius, service.clone(), stale_after));
+        let spool = Spool::new(state_dir);
+        if spool.is_pending() {
+            tracing::warn!(path = %spool.path().display(), "spooled accounting found; it is replayed before new records");
+        }
+        tokio::spawn(writer(
+            rx,
+            store,
+            radius,
+            service.clone(),
+            stale_after,
+            spool,
+        ));
         service
     }
 
@@ -148,28 +164,39 @@ impl AccountingService {
     }
 }
 
-/// Commits what is queued, in batches, then answers. On a database error nothing of the
-/// batch is answered; the NASes retransmit. Between batches it closes stale sessions, so
-/// its memory of open sessions never disagrees with the sweep.
+/// Commits what is queued, in batches, then answers. When the database cannot take a batch,
+/// the batch goes to the spool (fsynced) and is answered; while anything is spooled, new
+/// batches queue behind it there, and the spool is replayed as soon as the database takes it
+/// again. Only if the spool cannot be written either is a batch left unanswered, so the NASes
+/// retransmit. Between batches the writer also closes stale sessions, so its memory of open
+/// sessions never disagrees with the sweep.
 async fn writer(
     mut rx: mpsc::Receiver<Pending>,
     store: Store,
     radius: Arc<RadiusService>,
     service: Arc<AccountingService>,
     stale_after: Duration,
+    spool: Spool,
 ) {
     let mut memory = SessionMemory::default();
     let mut batch: Vec<Pending> = Vec::with_capacity(MAX_BATCH);
     let period = (stale_after / 4).clamp(Duration::from_secs(1), Duration::from_secs(60));
     let mut sweep = tokio::time::interval(period);
+    let mut retry = tokio::time::interval(Duration::from_secs(1));
     loop {
         let first = tokio::select! {
             next = rx.recv() => match next {
                 Some(p) => p,
                 None => return,
             },
+            _ = retry.tick(), if spool.is_pending() => {
+                replay(&spool, &store, &radius, &mut memory).await;
+                continue;
+            }
             _ = sweep.tick() => {
-                sweep_stale(&store, &radius, stale_after, &mut memory).await;
+                if !spool.is_pending() {
+                    sweep_stale(&store, &radius, stale_after, &mut memory).await;
+                }
                 continue;
             }
         };
@@ -181,25 +208,87 @@ async fn writer(
             }
         }
         let items: Vec<AcctItem> = batch.iter().filter_map(|p| p.item.clone()).collect();
-        match store.apply_accounting(&items, &mut memory).await {
-            Ok(changes) => {
-                radius.adjust_open_sessions(&changes);
-                for p in batch.drain(..) {
-                    if let Err(e) = p.socket.send_to(&p.reply, p.to) {
-                        tracing::warn!(to = %p.to, error = %e, "Accounting-Response not sent");
-                    }
-                    service
-                        .replies
-                        .put(p.to, p.identifier, p.authenticator, p.reply);
-                    RadiusStats::bump(&radius.stats.acct_responses_total);
+        let durable = if spool.is_pending() {
+            spool_batch(&spool, &items, &radius)
+        } else {
+            // A database that hangs is as unavailable as one that refuses: spool after a
+            // bounded wait. If the commit did land, replaying the same records is harmless.
+            let stored =
+                tokio::time::timeout(STORE_TIMEOUT, store.apply_accounting(&items, &mut memory))
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(crate::storage::StoreError::Precondition(format!(
+                            "no commit within {STORE_TIMEOUT:?}"
+                        )))
+                    });
+            match stored {
+                Ok(changes) => {
+                    radius.adjust_open_sessions(&changes);
+                    true
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, requests = items.len(), "database unavailable for accounting; spooling to {}", spool.path().display());
+                    RadiusStats::bump(&radius.stats.acct_store_failures_total);
+                    spool_batch(&spool, &items, &radius)
                 }
             }
-            Err(e) => {
-                tracing::error!(error = %e, requests = batch.len(), "accounting not stored; the NASes will retransmit");
-                RadiusStats::bump(&radius.stats.acct_store_failures_total);
-                batch.clear();
-                tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        if durable {
+            for p in batch.drain(..) {
+                if let Err(e) = p.socket.send_to(&p.reply, p.to) {
+                    tracing::warn!(to = %p.to, error = %e, "Accounting-Response not sent");
+                }
+                service
+                    .replies
+                    .put(p.to, p.identifier, p.authenticator, p.reply);
+                RadiusStats::bump(&radius.stats.acct_responses_total);
             }
+        } else {
+            batch.clear();
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+/// Appends a batch to the spool; false (nothing may be answered) when even that fails.
+fn spool_batch(spool: &Spool, items: &[AcctItem], radius: &RadiusService) -> bool {
+    match spool.append(items) {
+        Ok(()) => {
+            RadiusStats::bump(&radius.stats.acct_spooled_batches_total);
+            true
+        }
+        Err(e) => {
+            tracing::error!(error = %e, path = %spool.path().display(), "accounting cannot be spooled either; not answering, the NASes will retransmit");
+            false
+        }
+    }
+}
+
+/// Moves the spool into the database, in order, in batches; keeps it on any failure.
+async fn replay(spool: &Spool, store: &Store, radius: &RadiusService, memory: &mut SessionMemory) {
+    let items = match spool.read() {
+        Ok(items) => items,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read the accounting spool");
+            return;
+        }
+    };
+    for chunk in items.chunks(MAX_BATCH) {
+        match store.apply_accounting(chunk, memory).await {
+            Ok(changes) => radius.adjust_open_sessions(&changes),
+            Err(e) => {
+                tracing::debug!(error = %e, "database still unavailable; the spool waits");
+                return;
+            }
+        }
+    }
+    match spool.clear() {
+        Ok(()) => tracing::info!(
+            records = items.len(),
+            "spooled accounting replayed into the database"
+        ),
+        Err(e) => {
+            tracing::error!(error = %e, "spool replayed but not cleared; it will be replayed again (harmless)")
         }
     }
 }

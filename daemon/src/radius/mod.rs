@@ -7,6 +7,7 @@ mod dedup;
 mod handler;
 mod nas_table;
 mod reply;
+mod spool;
 pub mod stats;
 
 use std::collections::HashMap;

@@ -38,7 +38,8 @@ counters! {
     dropped_unexpected_code_total: "Packets of a code the port does not serve.",
     acct_requests_total: "Datagrams received on the RADIUS accounting ports.",
     acct_responses_total: "Accounting-Responses sent, each after its record was committed.",
-    acct_store_failures_total: "Batches of accounting that could not be committed (not answered; the NAS retransmits).",
+    acct_store_failures_total: "Batches of accounting the database could not take.",
+    acct_spooled_batches_total: "Batches written to the local spool while the database was unavailable.",
 }
 
 impl RadiusStats {

@@ -18,7 +18,7 @@ use sqlx::{AnyConnection, AssertSqlSafe};
 use super::{Store, StoreResult, corrupt, date_text, timestamp};
 
 /// One decoded Accounting-Request and the NAS it came from.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct AcctItem {
     pub nas_name: String,
     pub record: AcctRecord,
