@@ -4,6 +4,7 @@
 
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -16,7 +17,7 @@ use super::RadiusService;
 use super::dedup::ReplyCache;
 use super::spool::Spool;
 use super::stats::RadiusStats;
-use crate::storage::{AcctItem, SessionMemory, Store};
+use crate::storage::{AcctItem, Backend, Partition, SessionMemory, Store};
 
 /// Requests waiting for the writer; beyond this the receive threads wait (back-pressure).
 const QUEUE: usize = 20_000;
@@ -26,6 +27,7 @@ const MAX_BATCH: usize = 2_000;
 const STORE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// A request decoded and verified, waiting for its commit before the reply goes out.
+#[derive(Clone)]
 struct Pending {
     item: Option<AcctItem>,
     reply: Vec<u8>,
@@ -33,12 +35,25 @@ struct Pending {
     identifier: u8,
     authenticator: [u8; 16],
     socket: Arc<UdpSocket>,
+    /// For Accounting-On/Off, which every writer handles for its share of the sessions:
+    /// the writer that brings this to zero sends the reply.
+    countdown: Option<Arc<AtomicUsize>>,
+}
+
+impl Pending {
+    /// Whether this writer is the one to answer (always, unless the request was shared).
+    fn answer_now(&self) -> bool {
+        self.countdown
+            .as_ref()
+            .is_none_or(|c| c.fetch_sub(1, Ordering::AcqRel) == 1)
+    }
 }
 
 pub struct AccountingService {
     radius: Arc<RadiusService>,
     replies: ReplyCache,
-    queue: mpsc::Sender<Pending>,
+    /// One queue per writer; a session always goes to the same writer.
+    queues: Vec<mpsc::Sender<Pending>>,
 }
 
 impl AccountingService {
@@ -50,24 +65,37 @@ impl AccountingService {
         stale_after: Duration,
         state_dir: &std::path::Path,
     ) -> Arc<AccountingService> {
-        let (queue, rx) = mpsc::channel(QUEUE);
+        // SQLite has one writer at a time anyway; PostgreSQL commits in parallel.
+        let writers = match store.backend() {
+            Backend::Sqlite => 1,
+            Backend::Postgres => 2,
+        };
+        let (queues, receivers): (Vec<_>, Vec<_>) =
+            (0..writers).map(|_| mpsc::channel(QUEUE)).unzip();
         let service = Arc::new(AccountingService {
             radius: radius.clone(),
             replies: ReplyCache::new(super::DUPLICATE_WINDOW, super::DUPLICATE_CAPACITY),
-            queue,
+            queues,
         });
-        let spool = Spool::new(state_dir);
-        if spool.is_pending() {
-            tracing::warn!(path = %spool.path().display(), "spooled accounting found; it is replayed before new records");
+        for (index, rx) in receivers.into_iter().enumerate() {
+            let spool = Spool::new(state_dir, index);
+            if spool.is_pending() {
+                tracing::warn!(path = %spool.path().display(), "spooled accounting found; it is replayed before new records");
+            }
+            let partition = Partition {
+                index,
+                count: writers,
+            };
+            tokio::spawn(writer(
+                rx,
+                store.clone(),
+                radius.clone(),
+                service.clone(),
+                stale_after,
+                spool,
+                partition,
+            ));
         }
-        tokio::spawn(writer(
-            rx,
-            store,
-            radius,
-            service.clone(),
-            stale_after,
-            spool,
-        ));
         service
     }
 
@@ -92,9 +120,37 @@ impl AccountingService {
                 }
             };
             if let Some(pending) = self.process(&buf[..len], from, socket)
-                && self.queue.blocking_send(pending).is_err()
+                && self.route(pending).is_err()
             {
                 return;
+            }
+        }
+    }
+
+    /// A session's records go to its writer; Accounting-On/Off goes to every writer.
+    fn route(&self, mut pending: Pending) -> Result<(), ()> {
+        let session = pending
+            .item
+            .as_ref()
+            .filter(|i| {
+                !matches!(
+                    i.record.status,
+                    StatusType::AccountingOn | StatusType::AccountingOff
+                )
+            })
+            .map(|i| (i.nas_name.clone(), i.record.acct_session_id.clone()));
+        let queues = &self.queues;
+        match session {
+            Some((nas, sid)) => queues[Partition::of(&nas, &sid, queues.len())]
+                .blocking_send(pending)
+                .map_err(|_| ()),
+            None if pending.item.is_none() => queues[0].blocking_send(pending).map_err(|_| ()),
+            None => {
+                pending.countdown = Some(Arc::new(AtomicUsize::new(queues.len())));
+                for queue in queues {
+                    queue.blocking_send(pending.clone()).map_err(|_| ())?;
+                }
+                Ok(())
             }
         }
     }
@@ -160,6 +216,7 @@ impl AccountingService {
             identifier: packet.identifier(),
             authenticator,
             socket: socket.clone(),
+            countdown: None,
         })
     }
 }
@@ -177,8 +234,9 @@ async fn writer(
     service: Arc<AccountingService>,
     stale_after: Duration,
     spool: Spool,
+    partition: Partition,
 ) {
-    let mut memory = SessionMemory::default();
+    let mut memory = SessionMemory::new(partition);
     let mut batch: Vec<Pending> = Vec::with_capacity(MAX_BATCH);
     let period = (stale_after / 4).clamp(Duration::from_secs(1), Duration::from_secs(60));
     let mut sweep = tokio::time::interval(period);
@@ -235,6 +293,9 @@ async fn writer(
         };
         if durable {
             for p in batch.drain(..) {
+                if !p.answer_now() {
+                    continue;
+                }
                 if let Err(e) = p.socket.send_to(&p.reply, p.to) {
                     tracing::warn!(to = %p.to, error = %e, "Accounting-Response not sent");
                 }

@@ -14,9 +14,10 @@ pub struct Spool {
 }
 
 impl Spool {
-    pub fn new(state_dir: &Path) -> Spool {
+    /// The spool of writer `index` (each writer keeps its own, so appends never interleave).
+    pub fn new(state_dir: &Path, index: usize) -> Spool {
         Spool {
-            path: state_dir.join("accounting.spool"),
+            path: state_dir.join(format!("accounting.{index}.spool")),
         }
     }
 

@@ -32,11 +32,42 @@ pub type OpenSessionChanges = Vec<(i64, i32)>;
 
 type Key = (String, String);
 
-/// What the writer remembers about sessions it has seen, so a typical Interim or Stop needs
-/// no SELECT. Only committed state enters it.
-#[derive(Debug, Default)]
+/// Several writers (one database connection each) share the sessions by a hash of NAS and
+/// Acct-Session-Id, so every session has exactly one writer and its memory stays true.
+#[derive(Debug, Clone, Copy)]
+pub struct Partition {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl Partition {
+    pub fn of(nas_name: &str, acct_session_id: &str, count: usize) -> usize {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (nas_name, acct_session_id).hash(&mut h);
+        (h.finish() % count.max(1) as u64) as usize
+    }
+
+    fn owns(&self, nas_name: &str, acct_session_id: &str) -> bool {
+        Self::of(nas_name, acct_session_id, self.count) == self.index
+    }
+}
+
+/// What one writer remembers about the sessions of its partition, so a typical Interim or
+/// Stop needs no SELECT. Only committed state enters it.
+#[derive(Debug)]
 pub struct SessionMemory {
+    partition: Partition,
     sessions: HashMap<Key, Known>,
+}
+
+impl SessionMemory {
+    pub fn new(partition: Partition) -> SessionMemory {
+        SessionMemory {
+            partition,
+            sessions: HashMap::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -176,8 +207,14 @@ impl Store {
                 committed.retain(|((nas, _), _)| nas != &item.nas_name);
                 loaded.retain(|(nas, _), _| nas != &item.nas_name);
                 forget.push(item.nas_name.clone());
-                Self::close_nas_sessions(&mut tx, &item.nas_name, record.event_time, &mut changes)
-                    .await?;
+                Self::close_nas_sessions(
+                    &mut tx,
+                    &item.nas_name,
+                    record.event_time,
+                    memory.partition,
+                    &mut changes,
+                )
+                .await?;
                 continue;
             }
             let key: Key = (item.nas_name.clone(), record.acct_session_id.clone());
@@ -357,8 +394,10 @@ impl Store {
         let updates: Vec<(Key, (Known, SessionState))> = pending.updates.into_iter().collect();
         for chunk in updates.chunks(ROWS_PER_STATEMENT) {
             let sql = format!(
-                "UPDATE session SET updated_at = v.column2, stopped_at = v.column3,
-                    terminate_cause = v.column4, session_seconds = v.column5,
+                "UPDATE session SET updated_at = v.column2,
+                    stopped_at = COALESCE(session.stopped_at, v.column3),
+                    terminate_cause = COALESCE(session.terminate_cause, v.column4),
+                    session_seconds = v.column5,
                     input_octets = v.column6, output_octets = v.column7,
                     input_packets = v.column8, output_packets = v.column9
                  FROM (VALUES {}) AS v WHERE session.id = v.column1",
@@ -425,27 +464,36 @@ impl Store {
         Ok(known)
     }
 
+    /// Closes the NAS's open sessions of this writer's partition (each writer gets the
+    /// Accounting-On/Off).
     async fn close_nas_sessions(
         conn: &mut AnyConnection,
         nas_name: &str,
         at: DateTime<Utc>,
+        partition: Partition,
         changes: &mut OpenSessionChanges,
     ) -> StoreResult<()> {
-        let logins: Vec<Option<i64>> = sqlx::query_scalar(
-            "SELECT login_id FROM session WHERE nas_name = $1 AND stopped_at IS NULL",
+        let open: Vec<(i64, Option<i64>, String)> = sqlx::query_as(
+            "SELECT id, login_id, acct_session_id FROM session
+             WHERE nas_name = $1 AND stopped_at IS NULL",
         )
         .bind(nas_name.to_owned())
         .fetch_all(&mut *conn)
         .await?;
-        changes.extend(logins.into_iter().flatten().map(|l| (l, -1)));
-        sqlx::query(
-            "UPDATE session SET stopped_at = $1, updated_at = $1, terminate_cause = 'NAS-Reboot'
-             WHERE nas_name = $2 AND stopped_at IS NULL",
-        )
-        .bind(timestamp(at))
-        .bind(nas_name.to_owned())
-        .execute(conn)
-        .await?;
+        for (id, login, sid) in open {
+            if !partition.owns(nas_name, &sid) {
+                continue;
+            }
+            sqlx::query(
+                "UPDATE session SET stopped_at = $1, updated_at = $1, terminate_cause = 'NAS-Reboot'
+                 WHERE id = $2",
+            )
+            .bind(timestamp(at))
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+            changes.extend(login.map(|l| (l, -1)));
+        }
         Ok(())
     }
 
@@ -464,6 +512,11 @@ impl Store {
         .bind(timestamp(before))
         .fetch_all(&mut *tx)
         .await?;
+        let partition = memory.partition;
+        let stale: Vec<_> = stale
+            .into_iter()
+            .filter(|(_, _, _, nas, sid)| partition.owns(nas, sid))
+            .collect();
         for (id, _, updated_at, _, _) in &stale {
             sqlx::query(
                 "UPDATE session SET stopped_at = $1, terminate_cause = 'Lost-Carrier' WHERE id = $2",

@@ -29,7 +29,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Executor};
 
 pub use access::{AccessRow, AccessScope};
-pub use accounting::{AcctItem, OpenSessionChanges, SessionMemory};
+pub use accounting::{AcctItem, OpenSessionChanges, Partition, SessionMemory};
 pub use audit::{AuditEntry, AuditFilter};
 pub use client::{ClientFilter, SearchHit};
 pub use codes::CodeList;
