@@ -106,7 +106,32 @@ fn query(d: &Daemon, sql: &str) -> Vec<String> {
 
 #[test]
 fn start_interim_stop_with_gigawords_and_daily_usage() {
-    let d = acct_daemon("acct-cycle", "");
+    cycle(None);
+}
+
+#[test]
+fn start_interim_stop_on_postgres() {
+    if let Some(db) = crate::daemon::PgDatabase::create("cycle") {
+        cycle(Some(db));
+    }
+}
+
+/// Rows of a query on the daemon's database: SQLite, or PostgreSQL when `pg` is given.
+fn rows(d: &Daemon, pg: Option<&crate::daemon::PgDatabase>, sql: &str) -> Vec<String> {
+    match pg {
+        Some(db) => psql(&db.url, sql).lines().map(str::to_owned).collect(),
+        None => query(d, sql),
+    }
+}
+
+fn database_table(pg: Option<&crate::daemon::PgDatabase>) -> String {
+    pg.map(|db| format!("\n[database]\nurl = {:?}", db.url))
+        .unwrap_or_default()
+}
+
+fn cycle(pg: Option<crate::daemon::PgDatabase>) {
+    let d = acct_daemon("acct-cycle", &database_table(pg.as_ref()));
+    let query = |_: &Daemon, sql: &str| rows(&d, pg.as_ref(), sql);
     let answered = |attrs: &str| {
         radclient(&d, "acct", "acct", SECRET, attrs).contains("Received Accounting-Response")
     };
@@ -116,9 +141,9 @@ fn start_interim_stop_with_gigawords_and_daily_usage() {
     assert_eq!(
         query(
             &d,
-            "SELECT username, framed_ip, calling_station, nas_port, stopped_at FROM session"
+            "SELECT username, framed_ip, calling_station, nas_port, COALESCE(stopped_at, 'open') FROM session"
         ),
-        ["novak|100.64.0.7|AA-BB-CC-00-11-22|15|None"]
+        ["novak|100.64.0.7|AA-BB-CC-00-11-22|15|open"]
     );
     // 4 GiB + 1000 down: Acct-Output-Gigawords carries the high 32 bits.
     assert!(answered(
@@ -129,11 +154,14 @@ fn start_interim_stop_with_gigawords_and_daily_usage() {
     ));
     let rows = query(
         &d,
-        "SELECT input_octets, output_octets, session_seconds, terminate_cause, stopped_at IS NOT NULL FROM session",
+        "SELECT input_octets, output_octets, session_seconds, terminate_cause, CASE WHEN stopped_at IS NULL THEN 'open' ELSE 'closed' END FROM session",
     );
     assert_eq!(
         rows,
-        [format!("800|{}|600|User-Request|1", (1u64 << 32) + 3000)]
+        [format!(
+            "800|{}|600|User-Request|closed",
+            (1u64 << 32) + 3000
+        )]
     );
     let usage = query(
         &d,
@@ -221,7 +249,20 @@ fn a_wrong_secret_gets_no_answer_and_stores_nothing() {
 
 #[test]
 fn accounting_on_closes_the_nas_sessions_and_frees_simultaneous_use() {
-    let d = acct_daemon("acct-reboot", "");
+    nas_reboot(None);
+}
+
+/// On PostgreSQL two writers share the sessions: both must close theirs, one answers.
+#[test]
+fn accounting_on_closes_every_writers_sessions_on_postgres() {
+    if let Some(db) = crate::daemon::PgDatabase::create("reboot") {
+        nas_reboot(Some(db));
+    }
+}
+
+fn nas_reboot(pg: Option<crate::daemon::PgDatabase>) {
+    let d = acct_daemon("acct-reboot", &database_table(pg.as_ref()));
+    let query = |_: &Daemon, sql: &str| rows(&d, pg.as_ref(), sql);
     let login =
         "User-Name = \"novak\", User-Password = \"arctangent\", Message-Authenticator = 0x00\n";
     assert!(radclient(&d, "auth", "auth", SECRET, login).contains("Access-Accept"));
@@ -232,6 +273,18 @@ fn accounting_on_closes_the_nas_sessions_and_frees_simultaneous_use() {
         SECRET,
         "Acct-Status-Type = Start, Acct-Session-Id = \"r1\", User-Name = \"novak\", Class = 0x697370643a31\n",
     );
+    // More sessions, spread over the writers (by a hash of their ids).
+    for i in 0..8 {
+        radclient(
+            &d,
+            "acct",
+            "acct",
+            SECRET,
+            &format!(
+                "Acct-Status-Type = Start, Acct-Session-Id = \"r-other-{i}\", User-Name = \"someone-{i}\"\n"
+            ),
+        );
+    }
     // The open session is counted in memory: a second login is refused (limit 1).
     assert!(radclient(&d, "auth", "auth", SECRET, login).contains("Access-Reject"));
     let out = radclient(
@@ -243,8 +296,11 @@ fn accounting_on_closes_the_nas_sessions_and_frees_simultaneous_use() {
     );
     assert!(out.contains("Received Accounting-Response"), "{out}");
     assert_eq!(
-        query(&d, "SELECT terminate_cause FROM session"),
-        ["NAS-Reboot"]
+        query(
+            &d,
+            "SELECT terminate_cause, COUNT(*) FROM session GROUP BY terminate_cause"
+        ),
+        ["NAS-Reboot|9"]
     );
     assert!(radclient(&d, "auth", "auth", SECRET, login).contains("Access-Accept"));
 }
