@@ -2,7 +2,7 @@
 //! database it writes.
 
 use std::net::UdpSocket;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use ispd_radius::dict::rfc;
@@ -60,48 +60,6 @@ fn acct_daemon(name: &str, radius: &str) -> Daemon {
         "arctangent",
     ]);
     d
-}
-
-fn radclient(d: &Daemon, port: &str, command: &str, secret: &str, attributes: &str) -> String {
-    let mut child = Command::new("radclient")
-        .args([
-            "-x",
-            "-r",
-            "1",
-            "-t",
-            "1",
-            d.ports[port].as_str().unwrap(),
-            command,
-            secret,
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(attributes.as_bytes())
-        .unwrap();
-    stdout(&child.wait_with_output().unwrap())
-}
-
-/// Rows of a query on the daemon's SQLite database, as text (python3's sqlite3).
-fn query(d: &Daemon, sql: &str) -> Vec<String> {
-    let out = Command::new("python3")
-        .args(["-c", "import sqlite3, sys\nfor r in sqlite3.connect(sys.argv[1]).execute(sys.argv[2]): print('|'.join(map(str, r)))",
-            &d.state_dir.join("ispd.db").display().to_string(), sql])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout(&out).lines().map(str::to_owned).collect()
 }
 
 #[test]
@@ -175,6 +133,15 @@ fn cycle(pg: Option<crate::daemon::PgDatabase>) {
 }
 
 /// Builds a signed Accounting-Request.
+/// radclient's output for one request.
+fn radclient(d: &Daemon, port: &str, command: &str, secret: &str, attributes: &str) -> String {
+    stdout(&d.radclient(port, command, secret, attributes))
+}
+
+fn query(d: &Daemon, sql: &str) -> Vec<String> {
+    d.query(sql)
+}
+
 fn acct_request(id: u8, attrs: Vec<Attribute>) -> Vec<u8> {
     let mut packet = Packet::new(Code::AccountingRequest, id, [0; 16]);
     for a in attrs {

@@ -229,6 +229,65 @@ impl Daemon {
         })
     }
 
+    /// Debian's radclient sending one request to `port` ("auth" or "acct"); `-r 1 -t 1`
+    /// keeps a missing answer to about a second.
+    pub fn radclient(&self, port: &str, command: &str, secret: &str, attributes: &str) -> Output {
+        use std::io::Write;
+        let mut child = Command::new("radclient")
+            .args([
+                "-x",
+                "-r",
+                "1",
+                "-t",
+                "1",
+                self.ports[port].as_str().unwrap(),
+                command,
+                secret,
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("radclient (freeradius-utils) is installed by scripts/test");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(attributes.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    /// Runs SQL on a stopped daemon's SQLite database, as capabilities not yet reachable
+    /// over the API (billing, enforcement) will write it.
+    pub fn sqlite(&self, sql: &str) {
+        let out = self.python_sqlite(
+            "c = sqlite3.connect(sys.argv[1]); c.executescript(sys.argv[2]); c.commit()",
+            sql,
+        );
+        assert!(out.status.success(), "{sql}: {}", stderr(&out));
+    }
+
+    /// Rows of a query on the daemon's SQLite database, columns joined by '|'.
+    pub fn query(&self, sql: &str) -> Vec<String> {
+        let out = self.python_sqlite(
+            "for r in sqlite3.connect(sys.argv[1]).execute(sys.argv[2]): print('|'.join(map(str, r)))",
+            sql,
+        );
+        assert!(out.status.success(), "{sql}: {}", stderr(&out));
+        stdout(&out).lines().map(str::to_owned).collect()
+    }
+
+    /// python3's sqlite3 module: an independent reader of what ispd wrote.
+    fn python_sqlite(&self, script: &str, sql: &str) -> Output {
+        Command::new("python3")
+            .args(["-c", &format!("import sqlite3, sys\n{script}")])
+            .arg(self.state_dir.join("ispd.db"))
+            .arg(sql)
+            .output()
+            .unwrap()
+    }
+
     pub async fn channel(&self) -> Channel {
         Channel::from_shared(self.admin_url())
             .unwrap()

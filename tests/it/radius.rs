@@ -2,7 +2,7 @@
 //! UDP where radclient cannot express the case (retransmissions, garbage).
 
 use std::net::UdpSocket;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::time::Duration;
 
 use crate::daemon::{Daemon, stderr, stdout};
@@ -89,27 +89,13 @@ fn radius_daemon(name: &str, extra: &str) -> Daemon {
     d
 }
 
-fn auth_addr(d: &Daemon) -> String {
-    d.ports["auth"].as_str().unwrap().to_owned()
+/// radclient to the auth port.
+fn radclient(d: &Daemon, command: &str, secret: &str, attributes: &str) -> Output {
+    d.radclient("auth", command, secret, attributes)
 }
 
-/// radclient with one request; `-r 1 -t 1` keeps a missing answer to about a second.
-fn radclient(d: &Daemon, command: &str, secret: &str, attributes: &str) -> Output {
-    let mut child = Command::new("radclient")
-        .args(["-x", "-r", "1", "-t", "1", &auth_addr(d), command, secret])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("radclient (freeradius-utils) is installed by scripts/test");
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(attributes.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+fn auth_addr(d: &Daemon) -> String {
+    d.ports["auth"].as_str().unwrap().to_owned()
 }
 
 /// The attribute lines radclient printed for the reply.
@@ -392,7 +378,7 @@ fn a_blocked_subscription_lands_in_the_walled_garden() {
     d.stop();
     // No state transitions over the API yet (billing and enforcement issues): set the state
     // in the database as those will, and let the restart rebuild the cache from it.
-    sqlite(&d, "UPDATE subscription SET state = 'blocked'");
+    d.sqlite("UPDATE subscription SET state = 'blocked'");
     d.spawn();
     let out = radclient(
         &d,
@@ -466,25 +452,13 @@ fn retransmissions_get_the_identical_reply_and_garbage_is_dropped() {
     assert!(metric(&d, "ispd_radius_dropped_malformed_total") >= 3);
 }
 
-/// Runs SQL on a stopped daemon's SQLite database, as later capabilities will write it.
-fn sqlite(d: &Daemon, sql: &str) {
-    let db = d.state_dir.join("ispd.db");
-    let status = Command::new("python3")
-        .args(["-c", &format!(
-            "import sqlite3, sys; c = sqlite3.connect({:?}); c.executescript(sys.argv[1]); c.commit()",
-            db.display().to_string()), sql])
-        .status()
-        .unwrap();
-    assert!(status.success(), "{sql}");
-}
-
 #[test]
 fn simultaneous_use_counts_open_sessions() {
     let mut d = radius_daemon("radius-simuse", "");
     let login_id = d.ispctl_json(&["login", "show", "novak"])["id"].to_string();
     d.stop();
     // One open session, recently updated (the stale sweeper would close an old one).
-    sqlite(&d, &format!(
+    d.sqlite(&format!(
         "INSERT INTO session (nas_name, acct_session_id, session_key, login_id, username, started_at, updated_at)
          VALUES ('mt-core', 'A1', 'mt-core/A1/1', {login_id}, 'novak', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))"));
     d.spawn();
@@ -498,10 +472,7 @@ fn simultaneous_use_counts_open_sessions() {
     );
     d.stop();
     // A closed session does not count.
-    sqlite(
-        &d,
-        "UPDATE session SET stopped_at = '2026-11-24T11:00:00.000000Z'",
-    );
+    d.sqlite("UPDATE session SET stopped_at = '2026-11-24T11:00:00.000000Z'");
     d.spawn();
     assert!(received(&radclient(&d, "auth", SECRET, req)).contains("Access-Accept"));
 }
@@ -513,13 +484,13 @@ fn restricted_states_follow_the_config() {
         "[radius.restricted]\nblocked = \"reject\"\n[radius.walled_garden]\naddress_list = \"dluznici\"\ndownload_kbps = 512\nupload_kbps = 128\n",
     );
     d.stop();
-    sqlite(&d, "UPDATE subscription SET state = 'blocked'");
+    d.sqlite("UPDATE subscription SET state = 'blocked'");
     d.spawn();
     let req =
         "User-Name = \"novak\", User-Password = \"arctangent\", Message-Authenticator = 0x00\n";
     assert!(received(&radclient(&d, "auth", SECRET, req)).contains("Access-Reject"));
     d.stop();
-    sqlite(&d, "UPDATE subscription SET state = 'paused'");
+    d.sqlite("UPDATE subscription SET state = 'paused'");
     d.spawn();
     let out = radclient(&d, "auth", SECRET, req);
     let lines = reply_lines(&out);

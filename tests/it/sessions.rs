@@ -11,23 +11,6 @@ use tonic_types::StatusExt;
 
 use crate::daemon::{Bearer, Daemon, ISPD, stderr, stdout};
 
-/// Runs SQL on a stopped daemon's SQLite database.
-fn sqlite(d: &Daemon, sql: &str) {
-    let db = d.state_dir.join("ispd.db");
-    let status = Command::new("python3")
-        .args([
-            "-c",
-            &format!(
-                "import sqlite3, sys; c = sqlite3.connect({:?}); c.executescript(sys.argv[1]); c.commit()",
-                db.display().to_string()
-            ),
-            sql,
-        ])
-        .status()
-        .unwrap();
-    assert!(status.success(), "{sql}");
-}
-
 /// A client with one subscription and one login (`username`, static `ipv4`); the login's id.
 fn client_with_login(d: &Daemon, number: &str, username: &str, ipv4: &str) -> i64 {
     d.ispctl_json(&[
@@ -199,7 +182,7 @@ fn seeded(name: &str) -> Daemon {
                 ({novak}, '2026-11-23', 1000, 999, 605),
                 ({novak}, '2026-11-24', 5000000000, 6000000000, 300);"
     );
-    sqlite(&d, &sql);
+    d.sqlite(&sql);
     d.spawn();
     d
 }
