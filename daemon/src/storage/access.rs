@@ -8,6 +8,7 @@ use ispd_provisioning::login::{AuthType, ExtraAttribute};
 use ispd_provisioning::mac::MacAddress;
 use sqlx::AssertSqlSafe;
 
+use super::login::{column, extra_attributes, nas_names};
 use super::{Arg, Store, StoreResult, Where, corrupt};
 
 /// Which logins to (re)load.
@@ -88,12 +89,6 @@ const SELECT: &str = "SELECT l.id AS login_id, l.username, l.password_sealed, l.
     FROM login l JOIN subscription s ON s.id = l.subscription_id
     JOIN client c ON c.id = s.client_id JOIN tariff t ON t.id = s.tariff_id";
 
-#[derive(serde::Deserialize)]
-struct StoredAttribute {
-    name: String,
-    value: String,
-}
-
 fn kbps(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
 }
@@ -138,38 +133,15 @@ impl Store {
             }),
             _ => None,
         };
-        let attributes: Vec<StoredAttribute> =
-            serde_json::from_str(&r.attributes_json).map_err(|_| bad("attributes"))?;
         Ok(AccessRow {
             login_id: r.login_id,
             password: self.sealer.open(&r.password_sealed)?,
             auth_type: AuthType::parse(&r.auth_type).ok_or_else(|| bad("auth type"))?,
-            mac: r
-                .mac
-                .as_deref()
-                .map(str::parse)
-                .transpose()
-                .map_err(|_| bad("mac"))?,
-            ipv4: r
-                .ipv4
-                .as_deref()
-                .map(str::parse)
-                .transpose()
-                .map_err(|_| bad("ipv4"))?,
-            ipv6_prefix: r
-                .ipv6_prefix
-                .as_deref()
-                .map(str::parse)
-                .transpose()
-                .map_err(|_| bad("ipv6 prefix"))?,
-            nas: serde_json::from_str(&r.nas_json).map_err(|_| bad("nas"))?,
-            attributes: attributes
-                .into_iter()
-                .map(|a| ExtraAttribute {
-                    name: a.name,
-                    value: a.value,
-                })
-                .collect(),
+            mac: column(&r.username, "mac", r.mac.as_deref())?,
+            ipv4: column(&r.username, "ipv4", r.ipv4.as_deref())?,
+            ipv6_prefix: column(&r.username, "ipv6 prefix", r.ipv6_prefix.as_deref())?,
+            nas: nas_names(&r.username, &r.nas_json)?,
+            attributes: extra_attributes(&r.username, &r.attributes_json)?,
             disabled: r.disabled != 0,
             subscription_id: r.subscription_id,
             tariff_id: r.tariff_id,

@@ -47,39 +47,15 @@ struct StoredAttribute {
 impl LoginRow {
     fn into_record(self) -> StoreResult<LoginRecord> {
         let bad = |what: &str| corrupt(format!("login {}: {what}", self.username));
-        let nas: Vec<String> = serde_json::from_str(&self.nas_json).map_err(|_| bad("nas"))?;
-        let attributes: Vec<StoredAttribute> =
-            serde_json::from_str(&self.attributes_json).map_err(|_| bad("attributes"))?;
         Ok(LoginRecord {
             login: Login {
                 id: self.id,
                 auth_type: AuthType::parse(&self.auth_type).ok_or_else(|| bad("auth type"))?,
-                mac: self
-                    .mac
-                    .as_deref()
-                    .map(str::parse)
-                    .transpose()
-                    .map_err(|_| bad("mac"))?,
-                ipv4: self
-                    .ipv4
-                    .as_deref()
-                    .map(str::parse)
-                    .transpose()
-                    .map_err(|_| bad("ipv4"))?,
-                ipv6_prefix: self
-                    .ipv6_prefix
-                    .as_deref()
-                    .map(str::parse)
-                    .transpose()
-                    .map_err(|_| bad("ipv6 prefix"))?,
-                nas,
-                attributes: attributes
-                    .into_iter()
-                    .map(|a| ExtraAttribute {
-                        name: a.name,
-                        value: a.value,
-                    })
-                    .collect(),
+                mac: column(&self.username, "mac", self.mac.as_deref())?,
+                ipv4: column(&self.username, "ipv4", self.ipv4.as_deref())?,
+                ipv6_prefix: column(&self.username, "ipv6 prefix", self.ipv6_prefix.as_deref())?,
+                nas: nas_names(&self.username, &self.nas_json)?,
+                attributes: extra_attributes(&self.username, &self.attributes_json)?,
                 subscription_id: self.subscription_id,
                 disabled: self.disabled != 0,
                 note: self.note,
@@ -89,6 +65,33 @@ impl LoginRow {
             client_number: self.client_number,
         })
     }
+}
+
+/// A nullable text column parsed into its type; a value that does not parse is corruption.
+pub(super) fn column<T: std::str::FromStr>(
+    username: &str,
+    what: &str,
+    text: Option<&str>,
+) -> StoreResult<Option<T>> {
+    text.map(str::parse)
+        .transpose()
+        .map_err(|_| corrupt(format!("login {username}: {what}")))
+}
+
+pub(super) fn nas_names(username: &str, json: &str) -> StoreResult<Vec<String>> {
+    serde_json::from_str(json).map_err(|_| corrupt(format!("login {username}: nas")))
+}
+
+pub(super) fn extra_attributes(username: &str, json: &str) -> StoreResult<Vec<ExtraAttribute>> {
+    let stored: Vec<StoredAttribute> =
+        serde_json::from_str(json).map_err(|_| corrupt(format!("login {username}: attributes")))?;
+    Ok(stored
+        .into_iter()
+        .map(|a| ExtraAttribute {
+            name: a.name,
+            value: a.value,
+        })
+        .collect())
 }
 
 fn attributes_json(login: &Login) -> String {
