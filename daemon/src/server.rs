@@ -111,6 +111,7 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
         "ispd is ready: listening for RADIUS and the admin API"
     );
     notify_systemd("READY=1");
+    tokio::spawn(watchdog());
     admin_task
         .await
         .context("admin server task failed")?
@@ -288,6 +289,24 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = term.recv() => tracing::info!("SIGTERM: finishing admin calls in flight, then stopping"),
         _ = int.recv() => tracing::info!("SIGINT: stopping"),
+    }
+}
+
+/// Under `WatchdogSec=`, systemd restarts a daemon that stops saying it is alive: ping at
+/// half the interval it gives in $WATCHDOG_USEC. The ping comes from the runtime, so a
+/// wedged runtime stops it.
+async fn watchdog() {
+    let Some(micros) = std::env::var("WATCHDOG_USEC")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .filter(|m| *m > 0)
+    else {
+        return;
+    };
+    let mut tick = tokio::time::interval(std::time::Duration::from_micros(micros / 2));
+    loop {
+        tick.tick().await;
+        notify_systemd("WATCHDOG=1");
     }
 }
 

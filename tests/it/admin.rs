@@ -884,3 +884,35 @@ fn sighup_applies_a_good_config_and_refuses_a_bad_one() {
         "the running configuration keeps serving"
     );
 }
+
+#[test]
+fn systemd_hears_ready_and_watchdog_pings() {
+    use std::os::unix::net::UnixDatagram;
+    let dir = TempDir::new("notify");
+    let socket_path = dir.0.join("notify.sock");
+    let socket = UnixDatagram::bind(&socket_path).unwrap();
+    socket
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let config = dir.0.join("ispd.toml");
+    std::fs::write(&config, crate::daemon::base_config(&dir.0.join("state"))).unwrap();
+    let mut child = std::process::Command::new(ISPD)
+        .arg("--config")
+        .arg(&config)
+        .env("NOTIFY_SOCKET", &socket_path)
+        .env("WATCHDOG_USEC", "200000")
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 256];
+    while seen.iter().filter(|m: &&String| *m == "WATCHDOG=1").count() < 2 {
+        let n = socket
+            .recv(&mut buf)
+            .expect("systemd notifications within 10 s");
+        seen.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(seen[0], "READY=1", "{seen:?}");
+}
