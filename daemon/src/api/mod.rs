@@ -205,8 +205,8 @@ pub fn router(
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(ispd_admin_proto::FILE_DESCRIPTOR_SET)
         .build_v1()?;
-    let (health_reporter, health) = tonic_health::server::health_reporter();
-    let _ = health_reporter;
+    // The overall service ("") reports SERVING from the start; nothing toggles it yet.
+    let (_reporter, health) = tonic_health::server::health_reporter();
     Ok(tonic::transport::Server::builder()
         .add_service(health)
         .add_service(reflection)
