@@ -5,9 +5,13 @@
 //! The daemon loads records, asks this crate for decisions and stores the results.
 
 pub mod client;
+pub mod dunning;
 pub mod field;
+pub mod invoice;
 pub mod money;
+pub mod payment;
 pub mod period;
+pub mod schedule;
 pub mod subscription;
 pub mod tariff;
 

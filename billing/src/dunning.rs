@@ -1,0 +1,979 @@
+//! Reminders and the suspension decision (ISPadmin "Pozastavit služby", "Neposílat upomínky
+//! automaticky", "Nepozastavovat"; Mango reminders with a deadline, force-stop and pause of the
+//! dunning process).
+//!
+//! # Days overdue
+//! An invoice is `today - due_date` days overdue; on its due date it is 0 days overdue (still
+//! on time). Only the invoice's open amount (`total - paid`) counts, so a fully paid invoice
+//! is never chased and a partly paid one is chased for the rest.
+//!
+//! # Reminders and suspension are independent
+//! Reminders are letters; suspension is decided by debt alone. ISPadmin suspends when an
+//! invoice is overdue the set number of days and the amount reaches the minimum, and exempts
+//! only "Nepozastavovat" clients; its reminder switches do not enter that rule. So pausing or
+//! stopping dunning, or `no_auto_reminders`, stops letters but **not** suspension: the one
+//! switch that keeps a debtor connected is `never_suspend`.
+
+use chrono::{Days, NaiveDate};
+use rust_decimal::Decimal;
+
+use crate::FieldError;
+use crate::client::Invoicing;
+use crate::payment::{OpenInvoice, oldest_first};
+
+/// One step of the reminder ladder.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ReminderLevel {
+    /// 1 = first reminder; levels are sent in ascending order.
+    pub level: u8,
+    /// Sent once the invoice is at least this many days overdue (at least 1).
+    pub days_after_due: u32,
+    /// The reminder asks for payment within this many days of being sent (Mango "Datum lhůty").
+    pub deadline_days: u32,
+    /// A reminder fee to charge, if any.
+    pub fee: Option<Decimal>,
+}
+
+/// The operator's dunning settings (ISPadmin invoicing settings, general).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DunningSettings {
+    pub levels: Vec<ReminderLevel>,
+    /// `pozastavit_neplatice`: suspend debtors automatically.
+    pub suspend_enabled: bool,
+    /// `pozastavit_neplatice_min_castka`: suspend only when at least this much is overdue.
+    pub suspend_min_amount: Decimal,
+    /// `pozastavit_po_splatnosti`: only invoices overdue **more than** this many days count.
+    pub suspend_days_after_due: u32,
+}
+
+/// Default: first reminder 7 days after the due date, second after 14, each asking for payment
+/// within 7 days and without a fee; suspension on, for at least 1.00 overdue more than 21
+/// days. The 21 days are the second reminder's deadline (14 + 7): nobody is cut off before the
+/// date a reminder gave them. Operators who want the manuals' shorter grace set it lower.
+impl Default for DunningSettings {
+    fn default() -> Self {
+        Self {
+            levels: vec![
+                ReminderLevel {
+                    level: 1,
+                    days_after_due: 7,
+                    deadline_days: 7,
+                    fee: None,
+                },
+                ReminderLevel {
+                    level: 2,
+                    days_after_due: 14,
+                    deadline_days: 7,
+                    fee: None,
+                },
+            ],
+            suspend_enabled: true,
+            suspend_min_amount: Decimal::ONE,
+            suspend_days_after_due: 21,
+        }
+    }
+}
+
+impl DunningSettings {
+    /// Levels are numbered from 1, each number once, and a higher level comes later
+    /// (strictly more days after the due date); amounts are non-negative and storable.
+    pub fn validate(&self) -> Result<(), FieldError> {
+        let mut levels: Vec<(usize, &ReminderLevel)> = self.levels.iter().enumerate().collect();
+        levels.sort_by_key(|(_, level)| level.level);
+        let mut previous: Option<&ReminderLevel> = None;
+        for (i, level) in levels {
+            let field = |name: &str| format!("dunning.levels[{i}].{name}");
+            if level.level == 0 {
+                return Err(FieldError::new(field("level"), "levels start at 1"));
+            }
+            if level.days_after_due == 0 {
+                return Err(FieldError::new(
+                    field("days_after_due"),
+                    "at least 1: nothing is overdue on its due date",
+                ));
+            }
+            if let Some(previous) = previous {
+                if previous.level == level.level {
+                    return Err(FieldError::new(
+                        field("level"),
+                        format!("level {} is listed twice", level.level),
+                    ));
+                }
+                if level.days_after_due <= previous.days_after_due {
+                    return Err(FieldError::new(
+                        field("days_after_due"),
+                        format!(
+                            "must be later than level {} ({} days)",
+                            previous.level, previous.days_after_due
+                        ),
+                    ));
+                }
+            }
+            if let Some(fee) = level.fee {
+                if fee.is_sign_negative() && !fee.is_zero() {
+                    return Err(FieldError::new(field("fee"), "must not be negative"));
+                }
+                crate::money::to_minor_units(&field("fee"), fee)?;
+            }
+            previous = Some(level);
+        }
+        if self.suspend_min_amount.is_sign_negative() && !self.suspend_min_amount.is_zero() {
+            return Err(FieldError::new(
+                "dunning.suspend_min_amount",
+                "must not be negative",
+            ));
+        }
+        crate::money::to_minor_units("dunning.suspend_min_amount", self.suspend_min_amount)?;
+        Ok(())
+    }
+}
+
+/// What dunning needs to know about one client.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+pub struct ClientDunningState {
+    /// Client card "Neposílat upomínky automaticky" (VIP, staff).
+    pub no_auto_reminders: bool,
+    /// Client card "Nepozastavovat".
+    pub never_suspend: bool,
+    /// Dunning force-stopped (Mango req_stop); a reminder issued by hand restarts it, so the
+    /// caller clears this flag when an operator sends one.
+    pub stopped: bool,
+    /// Dunning paused until this date (no maximum): no automatic reminders before it; they
+    /// resume on the date itself.
+    pub paused_until: Option<NaiveDate>,
+    /// (invoice id, level) of every reminder already sent, automatic or by hand.
+    pub reminders_sent: Vec<(i64, u8)>,
+}
+
+impl ClientDunningState {
+    /// The client card's switches, with no dunning history.
+    pub fn for_client(invoicing: &Invoicing) -> Self {
+        Self {
+            no_auto_reminders: invoicing.no_auto_reminders,
+            never_suspend: invoicing.never_suspend,
+            ..Self::default()
+        }
+    }
+
+    /// Whether automatic reminders are held back today.
+    pub fn reminders_held(&self, today: NaiveDate) -> bool {
+        self.no_auto_reminders || self.stopped || self.paused_until.is_some_and(|d| today < d)
+    }
+
+    fn highest_sent(&self, invoice: i64) -> Option<u8> {
+        self.reminders_sent
+            .iter()
+            .filter(|&&(id, _)| id == invoice)
+            .map(|&(_, level)| level)
+            .max()
+    }
+}
+
+/// A reminder to send today.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ReminderDue {
+    pub invoice_id: i64,
+    pub level: u8,
+    /// Pay by this date: today + the level's deadline days.
+    pub deadline: NaiveDate,
+    pub fee: Option<Decimal>,
+}
+
+fn days_overdue(invoice: &OpenInvoice, today: NaiveDate) -> i64 {
+    (today - invoice.due_date).num_days()
+}
+
+fn add_days(date: NaiveDate, days: u32) -> NaiveDate {
+    date.checked_add_days(Days::new(days.into()))
+        .unwrap_or(NaiveDate::MAX)
+}
+
+/// The reminders to send today, oldest invoice first.
+///
+/// Rules: none while reminders are held (`no_auto_reminders`, `stopped`, or `paused_until`
+/// still ahead). Per invoice with an open amount, the next level is the lowest one above the
+/// highest level already sent for it (so each level is sent once, in order, and a higher level
+/// sent by hand is not followed by a lower one); it is due once the invoice is at least that
+/// level's `days_after_due` (and at least 1) days overdue. At most one reminder per invoice per
+/// day: a sweep that runs late sends level 1 today and level 2 on the next run, never both in
+/// one letter run.
+pub fn reminders_due(
+    settings: &DunningSettings,
+    state: &ClientDunningState,
+    overdue: &[OpenInvoice],
+    today: NaiveDate,
+) -> Vec<ReminderDue> {
+    if state.reminders_held(today) {
+        return Vec::new();
+    }
+    let mut levels: Vec<&ReminderLevel> = settings.levels.iter().collect();
+    levels.sort_by_key(|level| level.level);
+    let mut due = Vec::new();
+    for invoice in oldest_first(overdue) {
+        if invoice.open_amount() <= Decimal::ZERO {
+            continue;
+        }
+        let highest = state.highest_sent(invoice.id);
+        let Some(next) = levels
+            .iter()
+            .find(|level| highest.is_none_or(|sent| level.level > sent))
+        else {
+            continue;
+        };
+        if days_overdue(invoice, today) >= i64::from(next.days_after_due.max(1)) {
+            due.push(ReminderDue {
+                invoice_id: invoice.id,
+                level: next.level,
+                deadline: add_days(today, next.deadline_days),
+                fee: next.fee,
+            });
+        }
+    }
+    due
+}
+
+/// What to do with the client's access today. A change, not a state: `Keep` leaves access as
+/// it is (connected or suspended).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccessDecision {
+    Keep,
+    /// Suspend for debt: `overdue` is the sum that crossed the minimum, `oldest_due` the due
+    /// date of the oldest invoice in it (for the walled garden's explanation).
+    Suspend {
+        overdue: Decimal,
+        oldest_due: NaiveDate,
+    },
+    /// The debt no longer justifies suspension: reconnect.
+    Restore,
+}
+
+/// The debt that counts towards suspension today.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SuspensionDebt {
+    /// Sum of the open amounts of invoices overdue more than `suspend_days_after_due` days.
+    pub overdue: Decimal,
+    pub oldest_due: NaiveDate,
+}
+
+/// The open amounts of the invoices overdue **more than** `suspend_days_after_due` days
+/// (with 14: an invoice due on the 1st counts from the 16th); `None` when there are none.
+pub fn suspension_debt(
+    settings: &DunningSettings,
+    open_invoices: &[OpenInvoice],
+    today: NaiveDate,
+) -> Option<SuspensionDebt> {
+    let grace = i64::from(settings.suspend_days_after_due);
+    open_invoices
+        .iter()
+        .filter(|invoice| {
+            invoice.open_amount() > Decimal::ZERO && days_overdue(invoice, today) > grace
+        })
+        .fold(None, |debt: Option<SuspensionDebt>, invoice| {
+            Some(match debt {
+                None => SuspensionDebt {
+                    overdue: invoice.open_amount(),
+                    oldest_due: invoice.due_date,
+                },
+                Some(debt) => SuspensionDebt {
+                    overdue: debt.overdue + invoice.open_amount(),
+                    oldest_due: debt.oldest_due.min(invoice.due_date),
+                },
+            })
+        })
+}
+
+/// The suspension decision, all of it in one place.
+///
+/// A client **should be suspended** when: suspension is enabled, the client is not
+/// `never_suspend`, and the open amounts of invoices overdue more than
+/// `suspend_days_after_due` days sum to at least `suspend_min_amount` (and to more than zero).
+/// Dunning pause, stop and `no_auto_reminders` do not enter (see the module notes).
+///
+/// `currently_suspended` means suspended **for debt** by this rule, not blocked by an operator
+/// for another reason (the caller must not feed operator blocks here, or they would be lifted).
+///
+/// - should be suspended, is not → `Suspend`;
+/// - is suspended, should not be → `Restore`, the moment the condition fails: a matched
+///   payment (or a partial one dropping the overdue sum below the minimum), `never_suspend`
+///   being set, or suspension being switched off;
+/// - otherwise → `Keep`.
+///
+/// Pure: the same inputs give the same decision, and once the decision is carried out
+/// (`currently_suspended` updated) the same day gives `Keep`.
+pub fn access_decision(
+    settings: &DunningSettings,
+    state: &ClientDunningState,
+    open_invoices: &[OpenInvoice],
+    currently_suspended: bool,
+    today: NaiveDate,
+) -> AccessDecision {
+    let debt = suspension_debt(settings, open_invoices, today).filter(|debt| {
+        settings.suspend_enabled
+            && !state.never_suspend
+            && debt.overdue >= settings.suspend_min_amount
+    });
+    match (debt, currently_suspended) {
+        (Some(debt), false) => AccessDecision::Suspend {
+            overdue: debt.overdue,
+            oldest_due: debt.oldest_due,
+        },
+        (None, true) => AccessDecision::Restore,
+        (Some(_), true) | (None, false) => AccessDecision::Keep,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Days of 2026, March 1 = day 1, so "due + N" reads as `day(1 + N)`.
+    fn day(n: u32) -> NaiveDate {
+        add_days(NaiveDate::from_ymd_opt(2026, 2, 28).unwrap(), n)
+    }
+
+    fn dec(text: &str) -> Decimal {
+        text.parse().unwrap()
+    }
+
+    fn invoice(id: i64, due: u32, total: &str, paid: &str) -> OpenInvoice {
+        OpenInvoice {
+            id,
+            number: format!("F{id}"),
+            issue_date: day(1),
+            due_date: day(due),
+            total: dec(total),
+            paid: dec(paid),
+        }
+    }
+
+    /// The manuals' example: suspend after 14 days when at least 1.00 is overdue.
+    fn settings() -> DunningSettings {
+        DunningSettings {
+            suspend_days_after_due: 14,
+            ..DunningSettings::default()
+        }
+    }
+
+    // --- suspension: the table -----------------------------------------------------------------
+
+    struct Case {
+        name: &'static str,
+        settings: fn(&mut DunningSettings),
+        state: ClientDunningState,
+        invoices: Vec<OpenInvoice>,
+        suspended: bool,
+        today: u32,
+        want: AccessDecision,
+    }
+
+    fn case(name: &'static str) -> Case {
+        Case {
+            name,
+            settings: |_| {},
+            state: ClientDunningState::default(),
+            invoices: vec![invoice(1, 1, "500", "0")],
+            suspended: false,
+            today: 16,
+            want: AccessDecision::Keep,
+        }
+    }
+
+    fn suspend(overdue: &str, oldest_due: u32) -> AccessDecision {
+        AccessDecision::Suspend {
+            overdue: dec(overdue),
+            oldest_due: day(oldest_due),
+        }
+    }
+
+    #[test]
+    fn access_decision_table() {
+        use AccessDecision::{Keep, Restore};
+        let paused = ClientDunningState {
+            paused_until: Some(day(200)),
+            ..ClientDunningState::default()
+        };
+        let stopped_no_letters = ClientDunningState {
+            stopped: true,
+            no_auto_reminders: true,
+            ..ClientDunningState::default()
+        };
+        let never = ClientDunningState {
+            never_suspend: true,
+            ..ClientDunningState::default()
+        };
+        let cases = [
+            // Grace boundary: due on day 1, grace 14.
+            Case {
+                today: 15,
+                want: Keep,
+                ..case("exactly N days overdue: still within grace")
+            },
+            Case {
+                today: 16,
+                want: suspend("500", 1),
+                ..case("N + 1 days overdue: suspend")
+            },
+            Case {
+                today: 1,
+                want: Keep,
+                ..case("on the due date")
+            },
+            Case {
+                settings: |s| s.suspend_days_after_due = 0,
+                today: 1,
+                want: Keep,
+                ..case("grace 0: not on the due date")
+            },
+            Case {
+                settings: |s| s.suspend_days_after_due = 0,
+                today: 2,
+                want: suspend("500", 1),
+                ..case("grace 0: the day after")
+            },
+            Case {
+                suspended: true,
+                want: Keep,
+                ..case("already suspended: keep")
+            },
+            Case {
+                suspended: true,
+                today: 15,
+                want: Restore,
+                ..case("suspended but within grace (due date moved): restore")
+            },
+            // Minimum amount.
+            Case {
+                invoices: vec![invoice(1, 1, "0.99", "0")],
+                want: Keep,
+                ..case("0.99 overdue, minimum 1.00")
+            },
+            Case {
+                invoices: vec![invoice(1, 1, "1.00", "0")],
+                want: suspend("1.00", 1),
+                ..case("exactly the minimum")
+            },
+            Case {
+                invoices: vec![invoice(1, 1, "0.99", "0")],
+                suspended: true,
+                want: Restore,
+                ..case("suspended, below the minimum")
+            },
+            Case {
+                settings: |s| s.suspend_min_amount = Decimal::ZERO,
+                invoices: vec![],
+                want: Keep,
+                ..case("minimum 0 and no debt: nothing to suspend for")
+            },
+            Case {
+                settings: |s| s.suspend_min_amount = Decimal::ZERO,
+                invoices: vec![invoice(1, 1, "0.01", "0")],
+                want: suspend("0.01", 1),
+                ..case("minimum 0: any overdue amount")
+            },
+            // Client and global switches.
+            Case {
+                state: never.clone(),
+                want: Keep,
+                ..case("never_suspend")
+            },
+            Case {
+                state: never,
+                suspended: true,
+                want: Restore,
+                ..case("never_suspend set while suspended")
+            },
+            Case {
+                settings: |s| s.suspend_enabled = false,
+                want: Keep,
+                ..case("suspension disabled")
+            },
+            Case {
+                settings: |s| s.suspend_enabled = false,
+                suspended: true,
+                want: Restore,
+                ..case("suspension disabled while suspended")
+            },
+            // Payments.
+            Case {
+                invoices: vec![invoice(1, 1, "500", "499.50")],
+                suspended: true,
+                want: Restore,
+                ..case("partial payment drops below the minimum")
+            },
+            Case {
+                invoices: vec![invoice(1, 1, "500", "400")],
+                suspended: true,
+                want: Keep,
+                ..case("partial payment still above the minimum")
+            },
+            Case {
+                invoices: vec![invoice(1, 1, "500", "400")],
+                want: suspend("100", 1),
+                ..case("the open rest counts, not the total")
+            },
+            Case {
+                invoices: vec![invoice(1, 1, "500", "500")],
+                suspended: true,
+                want: Restore,
+                ..case("paid in full")
+            },
+            Case {
+                invoices: vec![invoice(1, 1, "500", "600")],
+                want: Keep,
+                ..case("overpaid invoice")
+            },
+            Case {
+                invoices: vec![],
+                suspended: true,
+                want: Restore,
+                ..case("no invoices")
+            },
+            // Dunning switches do not stop suspension.
+            Case {
+                state: paused,
+                want: suspend("500", 1),
+                ..case("paused dunning")
+            },
+            Case {
+                state: stopped_no_letters,
+                want: suspend("500", 1),
+                ..case("stopped dunning, no automatic reminders")
+            },
+            // Several invoices.
+            Case {
+                invoices: vec![invoice(2, 3, "0.60", "0"), invoice(1, 1, "0.60", "0")],
+                today: 18,
+                want: suspend("1.20", 1),
+                ..case("several small invoices summed")
+            },
+            Case {
+                invoices: vec![invoice(1, 1, "0.60", "0"), invoice(2, 3, "5000", "0")],
+                want: Keep,
+                ..case("only invoices past the grace count")
+            },
+            Case {
+                invoices: vec![
+                    invoice(1, 1, "300", "0"),
+                    invoice(2, 2, "300", "300"),
+                    invoice(3, 0, "200", "150"),
+                    invoice(4, 10, "999", "0"),
+                ],
+                today: 16,
+                want: suspend("350", 0),
+                ..case("paid and not-yet-counted invoices are left out")
+            },
+        ];
+        for c in cases {
+            let mut settings = settings();
+            (c.settings)(&mut settings);
+            let got = access_decision(&settings, &c.state, &c.invoices, c.suspended, day(c.today));
+            assert_eq!(got, c.want, "{}", c.name);
+            // Idempotent: the same inputs, the same answer.
+            let again =
+                access_decision(&settings, &c.state, &c.invoices, c.suspended, day(c.today));
+            assert_eq!(again, got, "{} (again)", c.name);
+        }
+    }
+
+    #[test]
+    fn a_payment_restores_the_moment_it_is_matched() {
+        let s = settings();
+        let state = ClientDunningState::default();
+        let mut invoices = vec![invoice(1, 1, "500", "0")];
+        assert_eq!(
+            access_decision(&s, &state, &invoices, false, day(16)),
+            suspend("500", 1)
+        );
+        assert_eq!(
+            access_decision(&s, &state, &invoices, true, day(17)),
+            AccessDecision::Keep
+        );
+        let allocation = crate::payment::allocate(dec("500"), &invoices, Decimal::ZERO).unwrap();
+        for (id, part) in allocation.to_invoices {
+            invoices.iter_mut().find(|i| i.id == id).unwrap().paid += part;
+        }
+        assert_eq!(
+            access_decision(&s, &state, &invoices, true, day(17)),
+            AccessDecision::Restore
+        );
+        assert_eq!(
+            access_decision(&s, &state, &invoices, false, day(17)),
+            AccessDecision::Keep
+        );
+    }
+
+    // --- reminders -----------------------------------------------------------------------------
+
+    fn reminder(invoice_id: i64, level: u8, today: u32) -> ReminderDue {
+        ReminderDue {
+            invoice_id,
+            level,
+            deadline: day(today + 7),
+            fee: None,
+        }
+    }
+
+    #[test]
+    fn first_reminder_on_day_seven() {
+        let s = settings();
+        let state = ClientDunningState::default();
+        let invoices = [invoice(1, 1, "500", "0")];
+        assert!(reminders_due(&s, &state, &invoices, day(7)).is_empty());
+        assert_eq!(
+            reminders_due(&s, &state, &invoices, day(8)),
+            vec![reminder(1, 1, 8)]
+        );
+    }
+
+    #[test]
+    fn levels_in_order_once_each() {
+        let s = settings();
+        let mut state = ClientDunningState::default();
+        let invoices = [invoice(1, 1, "500", "0"), invoice(2, 5, "100", "0")];
+        let mut sent = Vec::new();
+        for today in 1..=80 {
+            for r in reminders_due(&s, &state, &invoices, day(today)) {
+                assert_eq!(r.deadline, day(today + 7));
+                sent.push((today, r.invoice_id, r.level));
+                state.reminders_sent.push((r.invoice_id, r.level));
+            }
+        }
+        assert_eq!(sent, vec![(8, 1, 1), (12, 2, 1), (15, 1, 2), (19, 2, 2)]);
+    }
+
+    #[test]
+    fn a_late_sweep_sends_one_level_per_run() {
+        let s = settings();
+        let mut state = ClientDunningState::default();
+        let invoices = [invoice(1, 1, "500", "0")];
+        assert_eq!(
+            reminders_due(&s, &state, &invoices, day(40)),
+            vec![reminder(1, 1, 40)]
+        );
+        state.reminders_sent.push((1, 1));
+        assert_eq!(
+            reminders_due(&s, &state, &invoices, day(41)),
+            vec![reminder(1, 2, 41)]
+        );
+        state.reminders_sent.push((1, 2));
+        assert!(reminders_due(&s, &state, &invoices, day(42)).is_empty());
+    }
+
+    #[test]
+    fn a_higher_level_sent_by_hand_is_not_followed_by_a_lower_one() {
+        let s = settings();
+        let state = ClientDunningState {
+            reminders_sent: vec![(1, 2)],
+            ..ClientDunningState::default()
+        };
+        assert!(reminders_due(&s, &state, &[invoice(1, 1, "500", "0")], day(30)).is_empty());
+        // Another invoice's history does not count.
+        assert_eq!(
+            reminders_due(&s, &state, &[invoice(3, 1, "500", "0")], day(30)),
+            vec![reminder(3, 1, 30)]
+        );
+    }
+
+    #[test]
+    fn held_reminders() {
+        let s = settings();
+        let invoices = [invoice(1, 1, "500", "0")];
+        let due = |state: ClientDunningState, today: u32| {
+            reminders_due(&s, &state, &invoices, day(today))
+        };
+        let none = ClientDunningState::default;
+        assert!(
+            due(
+                ClientDunningState {
+                    no_auto_reminders: true,
+                    ..none()
+                },
+                20
+            )
+            .is_empty()
+        );
+        assert!(
+            due(
+                ClientDunningState {
+                    stopped: true,
+                    ..none()
+                },
+                20
+            )
+            .is_empty()
+        );
+        let paused = ClientDunningState {
+            paused_until: Some(day(25)),
+            ..none()
+        };
+        assert!(due(paused.clone(), 24).is_empty());
+        assert_eq!(due(paused, 25), vec![reminder(1, 1, 25)]);
+        // never_suspend is about access, not letters.
+        assert_eq!(
+            due(
+                ClientDunningState {
+                    never_suspend: true,
+                    ..none()
+                },
+                20
+            ),
+            vec![reminder(1, 1, 20)]
+        );
+    }
+
+    #[test]
+    fn paid_invoices_get_no_reminder() {
+        let s = settings();
+        let state = ClientDunningState::default();
+        let invoices = [
+            invoice(1, 1, "500", "500"),
+            invoice(2, 1, "500", "700"),
+            invoice(3, 1, "500", "499"),
+        ];
+        assert_eq!(
+            reminders_due(&s, &state, &invoices, day(10)),
+            vec![reminder(3, 1, 10)]
+        );
+    }
+
+    #[test]
+    fn level_settings_are_honoured() {
+        let s = DunningSettings {
+            levels: vec![
+                ReminderLevel {
+                    level: 2,
+                    days_after_due: 30,
+                    deadline_days: 3,
+                    fee: Some(dec("100")),
+                },
+                ReminderLevel {
+                    level: 1,
+                    days_after_due: 3,
+                    deadline_days: 10,
+                    fee: Some(dec("50")),
+                },
+            ],
+            ..settings()
+        };
+        let mut state = ClientDunningState::default();
+        let invoices = [invoice(1, 1, "500", "0")];
+        assert_eq!(
+            reminders_due(&s, &state, &invoices, day(4)),
+            vec![ReminderDue {
+                invoice_id: 1,
+                level: 1,
+                deadline: day(14),
+                fee: Some(dec("50")),
+            }]
+        );
+        state.reminders_sent.push((1, 1));
+        assert!(reminders_due(&s, &state, &invoices, day(30)).is_empty());
+        assert_eq!(
+            reminders_due(&s, &state, &invoices, day(31)),
+            vec![ReminderDue {
+                invoice_id: 1,
+                level: 2,
+                deadline: day(34),
+                fee: Some(dec("100")),
+            }]
+        );
+        // No levels configured: no reminders.
+        let silent = DunningSettings {
+            levels: vec![],
+            ..settings()
+        };
+        assert!(
+            reminders_due(&silent, &ClientDunningState::default(), &invoices, day(60)).is_empty()
+        );
+    }
+
+    #[test]
+    fn a_level_of_zero_days_waits_until_the_invoice_is_overdue() {
+        let s = DunningSettings {
+            levels: vec![ReminderLevel {
+                level: 1,
+                days_after_due: 0,
+                deadline_days: 0,
+                fee: None,
+            }],
+            ..settings()
+        };
+        let state = ClientDunningState::default();
+        let invoices = [invoice(1, 5, "1", "0")];
+        assert!(reminders_due(&s, &state, &invoices, day(5)).is_empty());
+        assert_eq!(reminders_due(&s, &state, &invoices, day(6)).len(), 1);
+    }
+
+    // --- settings ------------------------------------------------------------------------------
+
+    #[test]
+    fn defaults_are_consistent() {
+        let s = DunningSettings::default();
+        assert_eq!(s.validate(), Ok(()));
+        assert!(s.suspend_enabled);
+        assert_eq!(s.suspend_min_amount, dec("1.00"));
+        let last = s.levels.iter().max_by_key(|l| l.level).unwrap();
+        // Nobody is suspended before the last reminder's deadline has passed.
+        assert_eq!(
+            s.suspend_days_after_due,
+            last.days_after_due + last.deadline_days
+        );
+    }
+
+    #[test]
+    fn settings_rules() {
+        let refused = |edit: fn(&mut DunningSettings)| {
+            let mut s = DunningSettings::default();
+            edit(&mut s);
+            s.validate().unwrap_err().field
+        };
+        assert_eq!(
+            refused(|s| s.levels[0].level = 0),
+            "dunning.levels[0].level"
+        );
+        assert_eq!(
+            refused(|s| s.levels[1].level = 1),
+            "dunning.levels[1].level"
+        );
+        assert_eq!(
+            refused(|s| s.levels[1].days_after_due = 7),
+            "dunning.levels[1].days_after_due"
+        );
+        assert_eq!(
+            refused(|s| s.levels[0].days_after_due = 0),
+            "dunning.levels[0].days_after_due"
+        );
+        assert_eq!(
+            refused(|s| s.levels[0].fee = Some(Decimal::NEGATIVE_ONE)),
+            "dunning.levels[0].fee"
+        );
+        assert_eq!(
+            refused(|s| s.levels[0].fee = Some(dec("0.001"))),
+            "dunning.levels[0].fee"
+        );
+        assert_eq!(
+            refused(|s| s.suspend_min_amount = dec("-1")),
+            "dunning.suspend_min_amount"
+        );
+        let mut s = DunningSettings::default();
+        s.levels.reverse();
+        assert_eq!(s.validate(), Ok(()));
+    }
+
+    #[test]
+    fn state_from_the_client_card() {
+        let invoicing = Invoicing {
+            no_auto_reminders: true,
+            never_suspend: true,
+            ..Invoicing::default()
+        };
+        let state = ClientDunningState::for_client(&invoicing);
+        assert!(state.no_auto_reminders && state.never_suspend && !state.stopped);
+        assert!(
+            ClientDunningState::for_client(&Invoicing::default()) == ClientDunningState::default()
+        );
+    }
+
+    // --- properties ----------------------------------------------------------------------------
+
+    fn invoices() -> impl Strategy<Value = Vec<OpenInvoice>> {
+        proptest::collection::vec((1u32..60, 0i64..2_000, 0i64..2_500), 0..6).prop_map(|rows| {
+            rows.into_iter()
+                .enumerate()
+                .map(|(i, (due, total, paid))| OpenInvoice {
+                    id: i as i64 + 1,
+                    number: String::new(),
+                    issue_date: day(1),
+                    due_date: day(due),
+                    total: Decimal::new(total, 2),
+                    paid: Decimal::new(paid.min(total + 100), 2),
+                })
+                .collect()
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn carrying_out_a_decision_leaves_nothing_to_do(
+            invoices in invoices(),
+            suspended: bool,
+            enabled: bool,
+            never_suspend: bool,
+            paused: bool,
+            grace in 0u32..30,
+            min in 0i64..1_500,
+            today in 1u32..90,
+        ) {
+            let settings = DunningSettings {
+                suspend_enabled: enabled,
+                suspend_min_amount: Decimal::new(min, 2),
+                suspend_days_after_due: grace,
+                ..DunningSettings::default()
+            };
+            let state = ClientDunningState {
+                never_suspend,
+                paused_until: paused.then(|| day(today + 1)),
+                ..ClientDunningState::default()
+            };
+            let decision = access_decision(&settings, &state, &invoices, suspended, day(today));
+            let now_suspended = match &decision {
+                AccessDecision::Suspend { overdue, oldest_due } => {
+                    prop_assert!(!suspended && enabled && !never_suspend);
+                    prop_assert!(*overdue >= settings.suspend_min_amount);
+                    prop_assert!(*overdue > Decimal::ZERO);
+                    prop_assert!((day(today) - *oldest_due).num_days() > i64::from(grace));
+                    true
+                }
+                AccessDecision::Restore => {
+                    prop_assert!(suspended);
+                    false
+                }
+                AccessDecision::Keep => suspended,
+            };
+            prop_assert_eq!(
+                access_decision(&settings, &state, &invoices, now_suspended, day(today)),
+                AccessDecision::Keep
+            );
+            // Pausing dunning never changes the decision.
+            let unpaused = ClientDunningState { paused_until: None, ..state.clone() };
+            prop_assert_eq!(
+                access_decision(&settings, &unpaused, &invoices, suspended, day(today)),
+                decision
+            );
+        }
+
+        #[test]
+        fn each_level_once_and_in_order(invoices in invoices(), start in 1u32..40) {
+            let settings = DunningSettings::default();
+            let mut state = ClientDunningState::default();
+            for today in start..start + 80 {
+                let due = reminders_due(&settings, &state, &invoices, day(today));
+                for r in &due {
+                    let invoice = invoices.iter().find(|i| i.id == r.invoice_id).unwrap();
+                    prop_assert!(invoice.open_amount() > Decimal::ZERO);
+                    let level = settings.levels.iter().find(|l| l.level == r.level).unwrap();
+                    prop_assert!(
+                        (day(today) - invoice.due_date).num_days()
+                            >= i64::from(level.days_after_due)
+                    );
+                    prop_assert_eq!(due.iter().filter(|o| o.invoice_id == r.invoice_id).count(), 1);
+                }
+                state.reminders_sent.extend(due.iter().map(|r| (r.invoice_id, r.level)));
+            }
+            for invoice in &invoices {
+                let levels: Vec<u8> = state
+                    .reminders_sent
+                    .iter()
+                    .filter(|(id, _)| *id == invoice.id)
+                    .map(|&(_, level)| level)
+                    .collect();
+                let want: Vec<u8> = if invoice.open_amount() > Decimal::ZERO { vec![1, 2] } else { vec![] };
+                prop_assert_eq!(levels, want);
+            }
+        }
+    }
+}
