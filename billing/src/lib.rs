@@ -4,6 +4,7 @@
 //! arguments), never touches a database, socket or file, and never compiles tonic or sqlx.
 //! The daemon loads records, asks this crate for decisions and stores the results.
 
+pub mod bank;
 pub mod client;
 pub mod dunning;
 pub mod field;
