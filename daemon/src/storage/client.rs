@@ -362,23 +362,48 @@ impl Store {
 
     /// Variable symbols identify one client for payment matching, so they may not be shared.
     async fn check_variable_symbols(conn: &mut AnyConnection, client: &Client) -> StoreResult<()> {
+        if let Some(owner) = Self::variable_symbol_owner(conn, &client.number, client.id).await? {
+            return Err(StoreError::Conflict {
+                field: "client.number".into(),
+                message: format!(
+                    "{} is a variable symbol of client {owner}; payments could not tell them apart",
+                    client.number
+                ),
+            });
+        }
         for (i, vs) in client.invoicing.variable_symbols.iter().enumerate() {
-            let owner: Option<String> = sqlx::query_scalar(
-                "SELECT c.number FROM client_variable_symbol v JOIN client c ON c.id = v.client_id
-                 WHERE v.variable_symbol = $1 AND v.client_id <> $2",
-            )
-            .bind(vs.clone())
-            .bind(client.id)
-            .fetch_optional(&mut *conn)
-            .await?;
-            if let Some(owner) = owner {
+            if let Some(owner) = Self::variable_symbol_owner(conn, vs, client.id).await? {
                 return Err(StoreError::Conflict {
                     field: format!("client.invoicing.variable_symbols[{i}]"),
-                    message: format!("{vs} is already assigned to client {owner}"),
+                    message: format!("{vs} is already a variable symbol of client {owner}"),
                 });
             }
         }
         Ok(())
+    }
+
+    /// Another client that a payment with this variable symbol would be matched to: by its
+    /// number, an assigned symbol or a service's symbol. A symbol must name one client.
+    pub(super) async fn variable_symbol_owner(
+        conn: &mut AnyConnection,
+        vs: &str,
+        except_client: i64,
+    ) -> StoreResult<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT number FROM (
+                SELECT number FROM client WHERE number = $1 AND id <> $2
+                UNION SELECT c.number FROM client_variable_symbol v
+                    JOIN client c ON c.id = v.client_id
+                    WHERE v.variable_symbol = $1 AND v.client_id <> $2
+                UNION SELECT c.number FROM subscription s
+                    JOIN client c ON c.id = s.client_id
+                    WHERE s.variable_symbol = $1 AND s.client_id <> $2
+             ) AS owners LIMIT 1",
+        )
+        .bind(vs.to_owned())
+        .bind(except_client)
+        .fetch_optional(conn)
+        .await?)
     }
 
     /// ID card and company ID reuse is reported, not refused (ISPadmin behaviour).

@@ -1644,6 +1644,41 @@ async fn reopened_store_keeps_data(store: Store, url: String) {
     reopened.close().await;
 }
 
+/// A variable symbol must lead a payment to one client: a client number, assigned symbols
+/// and service symbols may not collide across clients.
+async fn variable_symbols_name_one_client(store: Store) {
+    let first = subscribed_client(&store, "1001").await;
+    let mut second = minimal_client("1002", "Druhý");
+    second.invoicing.variable_symbols = vec!["1001".into()];
+    expect_conflict(
+        store.create_client(&actor(), second.clone()).await,
+        "client.invoicing.variable_symbols[0]",
+    );
+    second.invoicing.variable_symbols = vec!["5555".into()];
+    store.create_client(&actor(), second).await.unwrap();
+    // A service symbol equal to another client's assigned symbol is refused...
+    let mut sub = first.subscription.clone();
+    sub.variable_symbol = "5555".into();
+    expect_conflict(
+        store
+            .update_subscription(&actor(), &first.tariff_name, sub.clone())
+            .await,
+        "subscription.variable_symbol",
+    );
+    // ...and a client number equal to another client's service symbol too.
+    sub.variable_symbol = "7777".into();
+    store
+        .update_subscription(&actor(), &first.tariff_name, sub)
+        .await
+        .unwrap();
+    expect_conflict(
+        store
+            .create_client(&actor(), minimal_client("7777", "Třetí"))
+            .await,
+        "client.number",
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // The RADIUS side: access rows and accounting batches
 // ---------------------------------------------------------------------------------------------
@@ -1853,6 +1888,7 @@ conformance! {
         logins,
         nas_entries,
         code_lists,
+        variable_symbols_name_one_client,
         access_rows_follow_the_records,
         accounting_batches_store_sessions_once,
     ]

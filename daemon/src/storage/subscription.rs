@@ -119,13 +119,22 @@ impl Store {
         )
         .bind(s.variable_symbol.clone())
         .bind(s.id)
-        .fetch_optional(conn)
+        .fetch_optional(&mut *conn)
         .await?;
-        match taken {
-            Some(other) => Err(StoreError::Conflict {
+        if let Some(other) = taken {
+            return Err(StoreError::Conflict {
                 field: "subscription.variable_symbol".into(),
                 message: format!(
                     "{} is already used by subscription {other}",
+                    s.variable_symbol
+                ),
+            });
+        }
+        match Self::variable_symbol_owner(conn, &s.variable_symbol, s.client_id).await? {
+            Some(owner) => Err(StoreError::Conflict {
+                field: "subscription.variable_symbol".into(),
+                message: format!(
+                    "{} is a variable symbol of client {owner}; payments could not tell them apart",
                     s.variable_symbol
                 ),
             }),
