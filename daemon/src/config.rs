@@ -292,6 +292,14 @@ pub struct BillingConfig {
     /// ISO 4217 code printed beside every amount.
     #[serde(default = "default_currency")]
     pub currency: String,
+    /// Invoice numbers: `{year}`, `{yy}`, `{seq}`, `{seq:05}`; gap-free per invoice group and
+    /// year.
+    #[serde(default = "default_number_format")]
+    pub number_format: String,
+}
+
+fn default_number_format() -> String {
+    "{year}{seq:05}".into()
 }
 
 fn default_due_days() -> u32 {
@@ -307,6 +315,7 @@ impl Default for BillingConfig {
         Self {
             default_due_days: default_due_days(),
             currency: default_currency(),
+            number_format: default_number_format(),
         }
     }
 }
@@ -407,6 +416,8 @@ impl Config {
         {
             bail!("billing.currency: an ISO 4217 code such as \"CZK\" or \"EUR\"");
         }
+        ispd_billing::invoice::check_pattern(&self.billing.number_format)
+            .map_err(|e| anyhow::anyhow!("billing.number_format: {e}"))?;
         tracing_subscriber::EnvFilter::try_new(&self.log.level)
             .map_err(|e| anyhow::anyhow!("log.level: {e}"))?;
         let mut names = std::collections::HashSet::new();

@@ -13,6 +13,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "audit",
         "codelist",
         "session",
+        "billing",
     ]
     .map(|name| format!("proto/ispd/admin/v1/{name}.proto"));
     let descriptors = protox::compile(&files, ["proto"])?;

@@ -4,6 +4,7 @@
 
 mod accounting;
 mod admin;
+mod billing;
 mod daemon;
 mod radius;
 mod sessions;

@@ -2,6 +2,7 @@
 //! storage errors to status codes with the offending field named.
 
 mod audit;
+mod billing;
 mod client;
 mod codes;
 mod login;
@@ -196,7 +197,8 @@ pub fn router(
     auth: Authenticator,
 ) -> anyhow::Result<tonic::transport::server::Router> {
     use v1::{
-        audit_service_server::AuditServiceServer, client_service_server::ClientServiceServer,
+        audit_service_server::AuditServiceServer, billing_service_server::BillingServiceServer,
+        client_service_server::ClientServiceServer,
         code_list_service_server::CodeListServiceServer, login_service_server::LoginServiceServer,
         nas_service_server::NasServiceServer, session_service_server::SessionServiceServer,
         subscription_service_server::SubscriptionServiceServer,
@@ -227,6 +229,10 @@ pub fn router(
             auth.clone(),
         ))
         .add_service(NasServiceServer::with_interceptor(
+            state.clone(),
+            auth.clone(),
+        ))
+        .add_service(BillingServiceServer::with_interceptor(
             state.clone(),
             auth.clone(),
         ))

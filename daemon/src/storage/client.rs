@@ -287,7 +287,10 @@ impl Store {
         }
     }
 
-    async fn client_by_number(conn: &mut AnyConnection, number: &str) -> StoreResult<Client> {
+    pub(super) async fn client_by_number(
+        conn: &mut AnyConnection,
+        number: &str,
+    ) -> StoreResult<Client> {
         Self::client_where(conn, "number = $1", Arg::Text(number.to_owned()))
             .await?
             .ok_or_else(|| StoreError::NotFound {

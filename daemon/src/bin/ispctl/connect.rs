@@ -11,6 +11,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
 use ispd_admin_proto::v1::audit_service_client::AuditServiceClient;
+use ispd_admin_proto::v1::billing_service_client::BillingServiceClient;
 use ispd_admin_proto::v1::client_service_client::ClientServiceClient;
 use ispd_admin_proto::v1::code_list_service_client::CodeListServiceClient;
 use ispd_admin_proto::v1::login_service_client::LoginServiceClient;
@@ -299,6 +300,10 @@ impl<'t> Api<'t> {
 
     pub async fn sessions(&mut self) -> Result<SessionServiceClient<Svc>> {
         Ok(SessionServiceClient::new(self.service().await?))
+    }
+
+    pub async fn billing(&mut self) -> Result<BillingServiceClient<Svc>> {
+        Ok(BillingServiceClient::new(self.service().await?))
     }
 }
 

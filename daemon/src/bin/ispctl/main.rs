@@ -6,6 +6,7 @@
 
 mod args;
 mod audit;
+mod billing;
 mod client;
 mod code;
 mod connect;
@@ -78,6 +79,12 @@ enum Command {
     Session(session::Cmd),
     /// A login's traffic and online time per day.
     Usage(session::UsageArgs),
+    /// The billing run: issue the invoices that are due.
+    #[command(subcommand)]
+    Billing(billing::Cmd),
+    /// Invoices issued by the billing run.
+    #[command(subcommand)]
+    Invoice(billing::InvoiceCmd),
 }
 
 async fn dispatch(command: Command, api: &mut Api<'_>, out: Out) -> Result<()> {
@@ -91,6 +98,8 @@ async fn dispatch(command: Command, api: &mut Api<'_>, out: Out) -> Result<()> {
         Command::Audit(args) => audit::run(args, api, out).await,
         Command::Session(cmd) => session::run(cmd, api, out).await,
         Command::Usage(args) => session::usage(args, api, out).await,
+        Command::Billing(cmd) => billing::run(cmd, api, out).await,
+        Command::Invoice(cmd) => billing::invoice(cmd, api, out).await,
     }
 }
 

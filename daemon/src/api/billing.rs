@@ -1,0 +1,104 @@
+//! BillingService: the billing run on demand and the invoices it issued.
+
+use ispd_admin_proto::v1;
+use rust_decimal::Decimal;
+use tonic::{Request, Response, Status};
+
+use super::{AdminState, date, date_text, field, writer};
+use crate::storage::{InvoiceDraft, InvoiceRecord};
+
+fn invoice_to(number: Option<&str>, draft: &InvoiceDraft, state: &str) -> v1::Invoice {
+    v1::Invoice {
+        number: number.unwrap_or_default().to_owned(),
+        invoice_group: draft.invoice_group.clone(),
+        client_number: draft.client_number.clone(),
+        client_name: draft.client_name.clone(),
+        issue_date: date_text(Some(draft.issue_date)),
+        taxable_supply_date: date_text(Some(draft.taxable_supply_date)),
+        due_date: date_text(Some(draft.due_date)),
+        variable_symbol: draft.variable_symbol.clone(),
+        currency: draft.currency.clone(),
+        net: draft.totals.net.to_string(),
+        vat: draft.totals.vat.to_string(),
+        gross: draft.totals.gross.to_string(),
+        state: state.to_owned(),
+        lines: draft
+            .lines
+            .iter()
+            .map(|l| v1::InvoiceLine {
+                description: l.line.description.clone(),
+                quantity: l.line.quantity.normalize().to_string(),
+                unit_price: l.line.unit_price.to_string(),
+                vat_rate: l.line.vat_rate.normalize().to_string(),
+                net: l.line.net.to_string(),
+                vat: l.line.vat.to_string(),
+                gross: l.line.gross.to_string(),
+                subscription_id: l.subscription_id.unwrap_or_default(),
+                period_from: date_text(l.period.map(|p| p.0)),
+                period_to: date_text(l.period.map(|p| p.1)),
+            })
+            .collect(),
+        vat_summary: draft
+            .totals
+            .by_rate
+            .iter()
+            .map(|s| v1::VatSummary {
+                rate: s.rate.normalize().to_string(),
+                net: s.net.to_string(),
+                vat: s.vat.to_string(),
+                gross: s.gross.to_string(),
+            })
+            .collect(),
+    }
+}
+
+fn record_to(r: &InvoiceRecord) -> v1::Invoice {
+    invoice_to(Some(&r.number), &r.draft, &r.state)
+}
+
+#[tonic::async_trait]
+impl v1::billing_service_server::BillingService for AdminState {
+    async fn run_billing(
+        &self,
+        request: Request<v1::RunBillingRequest>,
+    ) -> Result<Response<v1::RunBillingResponse>, Status> {
+        let actor = writer(&request)?;
+        let r = request.into_inner();
+        let as_of = date("as_of", &r.as_of)?.ok_or_else(|| field("as_of", "required"))?;
+        let config = self.config.load();
+        let invoices =
+            crate::billing_run::run(&self.store, &config.billing, &actor, as_of, r.dry_run).await?;
+        let total: Decimal = invoices.iter().map(|i| i.draft.totals.gross).sum();
+        Ok(Response::new(v1::RunBillingResponse {
+            invoices: invoices
+                .iter()
+                .map(|i| invoice_to(i.number.as_deref(), &i.draft, "unpaid"))
+                .collect(),
+            total_gross: total.to_string(),
+            currency: config.billing.currency.clone(),
+            dry_run: r.dry_run,
+        }))
+    }
+
+    async fn list_invoices(
+        &self,
+        request: Request<v1::ListInvoicesRequest>,
+    ) -> Result<Response<v1::ListInvoicesResponse>, Status> {
+        let client = request.into_inner().client_number;
+        if client.is_empty() {
+            return Err(field("client_number", "required"));
+        }
+        let invoices = self.store.list_invoices(&client).await?;
+        Ok(Response::new(v1::ListInvoicesResponse {
+            invoices: invoices.iter().map(record_to).collect(),
+        }))
+    }
+
+    async fn get_invoice(
+        &self,
+        request: Request<v1::GetInvoiceRequest>,
+    ) -> Result<Response<v1::Invoice>, Status> {
+        let invoice = self.store.get_invoice(&request.into_inner().number).await?;
+        Ok(Response::new(record_to(&invoice)))
+    }
+}

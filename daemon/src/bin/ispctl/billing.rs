@@ -1,0 +1,306 @@
+//! `ispctl billing run` and `ispctl invoice …`: the billing run and the invoices it issues.
+//!
+//! Amounts are the server's exact decimal strings, never recomputed here; every amount a human
+//! sees carries its currency (`1210.00 CZK`). `--json` keeps the API's field names, with the
+//! amounts and the currency in separate fields.
+
+use anyhow::Result;
+use clap::Subcommand;
+use ispd_admin_proto::v1::{
+    GetInvoiceRequest, Invoice, InvoiceLine, ListInvoicesRequest, RunBillingRequest, VatSummary,
+};
+use serde_json::json;
+
+use crate::args;
+use crate::connect::Api;
+use crate::output::{Out, Record, Table};
+
+#[derive(Subcommand, Debug)]
+pub enum Cmd {
+    /// Issue every invoice due by --as-of and not issued yet.
+    ///
+    /// A second run for the same date issues nothing. With --dry-run nothing is stored and no
+    /// numbers are allocated: the table shows what a real run would issue.
+    Run {
+        /// Bill everything due up to this day, YYYY-MM-DD.
+        #[arg(long, value_parser = required_date, value_name = "DATE")]
+        as_of: String,
+        /// Only show what would be issued: store nothing, allocate no numbers.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum InvoiceCmd {
+    /// List a client's invoices.
+    List {
+        /// Client number.
+        #[arg(long, value_name = "NUMBER")]
+        client: String,
+    },
+    /// Print one invoice with its lines and VAT summary.
+    Show {
+        /// Invoice number.
+        number: String,
+    },
+}
+
+/// [`args::date`] for a date the API requires: empty is refused too.
+fn required_date(s: &str) -> Result<String, String> {
+    match args::date(s)? {
+        d if d.is_empty() => {
+            Err("expected a date as YYYY-MM-DD (e.g. 2026-11-24), got \"\"".to_owned())
+        }
+        d => Ok(d),
+    }
+}
+
+pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
+    match cmd {
+        Cmd::Run { as_of, dry_run } => {
+            let resp = api
+                .billing()
+                .await?
+                .run_billing(RunBillingRequest {
+                    as_of: as_of.clone(),
+                    dry_run,
+                })
+                .await?
+                .into_inner();
+            let invoices: Vec<_> = resp.invoices.iter().map(|i| record(i).to_json()).collect();
+            let json = json!({
+                "dry_run": resp.dry_run,
+                "currency": resp.currency,
+                "total_gross": resp.total_gross,
+                "invoices": invoices,
+            });
+            if resp.invoices.is_empty() {
+                return out.value(&format!("nothing to invoice as of {as_of}"), json);
+            }
+            let count = resp.invoices.len();
+            let human = format!(
+                "{}total: {} ({count} invoice{})",
+                run_table(&resp.invoices).render(),
+                money(&resp.total_gross, &resp.currency),
+                if count == 1 { "" } else { "s" }
+            );
+            out.value(&human, json)
+        }
+    }
+}
+
+pub async fn invoice(cmd: InvoiceCmd, api: &mut Api<'_>, out: Out) -> Result<()> {
+    let mut svc = api.billing().await?;
+    match cmd {
+        InvoiceCmd::List { client } => {
+            let invoices = svc
+                .list_invoices(ListInvoicesRequest {
+                    client_number: client,
+                })
+                .await?
+                .into_inner()
+                .invoices;
+            out.list(&invoices, "", record, list_table)
+        }
+        InvoiceCmd::Show { number } => {
+            let inv = svc
+                .get_invoice(GetInvoiceRequest { number })
+                .await?
+                .into_inner();
+            if out.json {
+                return out.record(&record(&inv));
+            }
+            out.record(&header(&inv))?;
+            out.line("")?;
+            out.line(lines_table(&inv).render().trim_end())?;
+            out.line("")?;
+            out.line(vat_table(&inv).render().trim_end())
+        }
+    }
+}
+
+/// An amount with its currency, `1210.00 CZK`; empty stays empty.
+fn money(amount: &str, currency: &str) -> String {
+    if amount.is_empty() || currency.is_empty() {
+        amount.to_owned()
+    } else {
+        format!("{amount} {currency}")
+    }
+}
+
+/// The invoice as JSON: the API's fields, unchanged.
+fn record(i: &Invoice) -> Record {
+    Record::new()
+        .str("number", &i.number)
+        .str("invoice_group", &i.invoice_group)
+        .str("client_number", &i.client_number)
+        .str("client_name", &i.client_name)
+        .str("issue_date", &i.issue_date)
+        .str("taxable_supply_date", &i.taxable_supply_date)
+        .str("due_date", &i.due_date)
+        .str("variable_symbol", &i.variable_symbol)
+        .str("currency", &i.currency)
+        .str("net", &i.net)
+        .str("vat", &i.vat)
+        .str("gross", &i.gross)
+        .str("state", &i.state)
+        .records("lines", i.lines.iter().map(line_record).collect())
+        .records(
+            "vat_summary",
+            i.vat_summary.iter().map(vat_record).collect(),
+        )
+}
+
+fn line_record(l: &InvoiceLine) -> Record {
+    Record::new()
+        .str("description", &l.description)
+        .str("quantity", &l.quantity)
+        .str("unit_price", &l.unit_price)
+        .str("vat_rate", &l.vat_rate)
+        .str("net", &l.net)
+        .str("vat", &l.vat)
+        .str("gross", &l.gross)
+        .num("subscription_id", l.subscription_id)
+        .str("period_from", &l.period_from)
+        .str("period_to", &l.period_to)
+}
+
+fn vat_record(v: &VatSummary) -> Record {
+    Record::new()
+        .str("rate", &v.rate)
+        .str("net", &v.net)
+        .str("vat", &v.vat)
+        .str("gross", &v.gross)
+}
+
+/// The `show` header: the invoice's own fields, amounts with their currency.
+fn header(i: &Invoice) -> Record {
+    Record::new()
+        .str("number", &i.number)
+        .str("invoice_group", &i.invoice_group)
+        .str("client_number", &i.client_number)
+        .str("client_name", &i.client_name)
+        .str("issue_date", &i.issue_date)
+        .str("taxable_supply_date", &i.taxable_supply_date)
+        .str("due_date", &i.due_date)
+        .str("variable_symbol", &i.variable_symbol)
+        .str("net", &money(&i.net, &i.currency))
+        .str("vat", &money(&i.vat, &i.currency))
+        .str("gross", &money(&i.gross, &i.currency))
+        .str("state", &i.state)
+}
+
+fn run_table(invoices: &[Invoice]) -> Table {
+    let mut t = Table::new(&["NUMBER", "CLIENT", "NAME", "GROSS", "LINES"]);
+    for i in invoices {
+        let number = if i.number.is_empty() {
+            "(dry run)".to_owned()
+        } else {
+            i.number.clone()
+        };
+        t.row(vec![
+            number,
+            i.client_number.clone(),
+            i.client_name.clone(),
+            money(&i.gross, &i.currency),
+            i.lines.len().to_string(),
+        ]);
+    }
+    t
+}
+
+fn list_table(invoices: &[Invoice]) -> Table {
+    let mut t = Table::new(&["NUMBER", "ISSUED", "DUE", "GROSS", "STATE"]);
+    for i in invoices {
+        t.row(vec![
+            i.number.clone(),
+            i.issue_date.clone(),
+            i.due_date.clone(),
+            money(&i.gross, &i.currency),
+            i.state.clone(),
+        ]);
+    }
+    t
+}
+
+fn lines_table(i: &Invoice) -> Table {
+    let mut t = Table::new(&[
+        "DESCRIPTION",
+        "QTY",
+        "UNIT_PRICE",
+        "VAT%",
+        "NET",
+        "VAT",
+        "GROSS",
+    ]);
+    for l in &i.lines {
+        t.row(vec![
+            l.description.clone(),
+            l.quantity.clone(),
+            money(&l.unit_price, &i.currency),
+            l.vat_rate.clone(),
+            money(&l.net, &i.currency),
+            money(&l.vat, &i.currency),
+            money(&l.gross, &i.currency),
+        ]);
+    }
+    t
+}
+
+fn vat_table(i: &Invoice) -> Table {
+    let mut t = Table::new(&["RATE", "NET", "VAT", "GROSS"]);
+    for v in &i.vat_summary {
+        t.row(vec![
+            format!("{}%", v.rate),
+            money(&v.net, &i.currency),
+            money(&v.vat, &i.currency),
+            money(&v.gross, &i.currency),
+        ]);
+    }
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_carry_their_currency() {
+        assert_eq!(money("1210.00", "CZK"), "1210.00 CZK");
+        assert_eq!(money("", "CZK"), "");
+        assert_eq!(money("5", ""), "5");
+    }
+
+    #[test]
+    fn as_of_is_a_required_date() {
+        assert_eq!(required_date("2026-11-1"), Ok("2026-11-01".to_owned()));
+        assert!(required_date("").is_err());
+        assert!(required_date("30.11.2026").is_err());
+    }
+
+    #[test]
+    fn dry_run_rows_and_json_shape() {
+        let inv = Invoice {
+            client_number: "1002".into(),
+            client_name: "ACME".into(),
+            currency: "CZK".into(),
+            gross: "1210.00".into(),
+            lines: vec![InvoiceLine::default()],
+            vat_summary: vec![VatSummary {
+                rate: "21".into(),
+                ..VatSummary::default()
+            }],
+            ..Invoice::default()
+        };
+        assert_eq!(
+            run_table(std::slice::from_ref(&inv)).render(),
+            "NUMBER     CLIENT  NAME  GROSS        LINES\n\
+             (dry run)  1002    ACME  1210.00 CZK  1\n"
+        );
+        let v = record(&inv).to_json();
+        assert_eq!(v["number"], "");
+        assert_eq!(v["lines"][0]["subscription_id"], 0);
+        assert_eq!(v["vat_summary"][0]["rate"], "21");
+    }
+}

@@ -1,0 +1,156 @@
+//! The billing run end to end over gRPC: due periods invoiced once, prorated by days, with
+//! gap-free numbers and the client as it was when the invoice was issued.
+
+use ispd_admin_proto::v1;
+
+use crate::daemon::{Bearer, Daemon};
+
+#[test]
+fn the_billing_run_issues_each_period_once_with_gap_free_numbers() {
+    let d = Daemon::start("billing-run", "");
+    d.ispctl_json(&[
+        "client",
+        "add",
+        "--number",
+        "1001",
+        "--name",
+        "Nováková Jana",
+        "--street",
+        "Dlouhá 12",
+        "--postcode",
+        "110 00",
+        "--city",
+        "Praha",
+    ]);
+    d.ispctl_json(&[
+        "tariff",
+        "add",
+        "--name",
+        "Fiber 100",
+        "--down",
+        "100M",
+        "--up",
+        "20M",
+        "--price",
+        "499.00",
+        "--vat-rate",
+        "21",
+        "--price-includes-vat",
+    ]);
+    d.ispctl_json(&[
+        "subscription",
+        "add",
+        "--client",
+        "1001",
+        "--tariff",
+        "Fiber 100",
+        "--activation",
+        "2026-11-10",
+    ]);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let mut billing = v1::billing_service_client::BillingServiceClient::with_interceptor(
+            d.channel().await,
+            Bearer::new(&d.admin_token()),
+        );
+        let run = |as_of: &str, dry_run: bool| v1::RunBillingRequest {
+            as_of: as_of.into(),
+            dry_run,
+        };
+        // Dry run: what would be issued, nothing stored, no number used.
+        let dry = billing
+            .run_billing(run("2026-11-10", true))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(dry.invoices.len(), 1);
+        assert_eq!(dry.invoices[0].number, "");
+        // Billing day 1, activated on the 10th: 21 of November's 30 days, by days.
+        let first = &dry.invoices[0];
+        assert_eq!(first.gross, "349.30");
+        assert_eq!(first.lines[0].quantity, "0.7");
+        assert_eq!(
+            (first.net.as_str(), first.vat.as_str()),
+            ("288.68", "60.62")
+        );
+        assert_eq!(dry.currency, "CZK");
+
+        let issued = billing
+            .run_billing(run("2026-11-10", false))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(
+            issued.invoices[0].number, "202600001",
+            "the dry run used no number"
+        );
+        assert_eq!(
+            issued.invoices[0].due_date, "2026-11-24",
+            "14 days, the default"
+        );
+        assert_eq!(issued.invoices[0].variable_symbol, "1001");
+        let again = billing
+            .run_billing(run("2026-11-10", false))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(
+            again.invoices.is_empty(),
+            "a second run for the same date issues nothing"
+        );
+
+        let december = billing
+            .run_billing(run("2026-12-01", false))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(december.invoices[0].number, "202600002");
+        assert_eq!(december.invoices[0].gross, "499.00");
+        assert_eq!(december.invoices[0].lines[0].period_from, "2026-12-01");
+        assert_eq!(december.invoices[0].lines[0].period_to, "2026-12-31");
+
+        // Editing the client later does not change issued documents.
+        d.ispctl_json(&["client", "edit", "1001", "--name", "Svobodová Jana"]);
+        let shown = billing
+            .get_invoice(v1::GetInvoiceRequest {
+                number: "202600001".into(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(shown.client_name, "Nováková Jana");
+        assert_eq!(shown.gross, "349.30");
+        assert_eq!(shown.vat_summary[0].rate, "21");
+        assert_eq!(shown.state, "unpaid");
+        let listed = billing
+            .list_invoices(v1::ListInvoicesRequest {
+                client_number: "1001".into(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let numbers: Vec<_> = listed.invoices.iter().map(|i| i.number.as_str()).collect();
+        assert_eq!(numbers, ["202600002", "202600001"], "newest first");
+
+        // The same through ispctl, with the currency beside every amount.
+        let shown = d.ispctl_json(&["invoice", "show", "202600002"]);
+        assert_eq!(shown["gross"], "499.00");
+        assert_eq!(shown["lines"][0]["quantity"], "1");
+        let table = d.ispctl(&["invoice", "list", "--client", "1001"]);
+        let text = String::from_utf8_lossy(&table.stdout);
+        assert!(
+            text.contains("499.00 CZK") && text.contains("349.30 CZK"),
+            "{text}"
+        );
+        let dry = d.ispctl_json(&["billing", "run", "--as-of", "2026-12-01", "--dry-run"]);
+        assert_eq!(
+            dry["invoices"],
+            serde_json::json!([]),
+            "nothing left to bill"
+        );
+
+        let status = billing.run_billing(run("", false)).await.unwrap_err();
+        assert_eq!(status.code(), tonic::Code::InvalidArgument);
+        assert!(status.message().contains("as_of"));
+    });
+}
