@@ -14,6 +14,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "codelist",
         "session",
         "billing",
+        "payment",
     ]
     .map(|name| format!("proto/ispd/admin/v1/{name}.proto"));
     let descriptors = protox::compile(&files, ["proto"])?;

@@ -6,5 +6,6 @@ mod accounting;
 mod admin;
 mod billing;
 mod daemon;
+mod payments;
 mod radius;
 mod sessions;

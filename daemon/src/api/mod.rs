@@ -7,6 +7,7 @@ mod client;
 mod codes;
 mod login;
 mod nas;
+mod payment;
 mod session;
 mod subscription;
 mod tariff;
@@ -200,7 +201,8 @@ pub fn router(
         audit_service_server::AuditServiceServer, billing_service_server::BillingServiceServer,
         client_service_server::ClientServiceServer,
         code_list_service_server::CodeListServiceServer, login_service_server::LoginServiceServer,
-        nas_service_server::NasServiceServer, session_service_server::SessionServiceServer,
+        nas_service_server::NasServiceServer, payment_service_server::PaymentServiceServer,
+        session_service_server::SessionServiceServer,
         subscription_service_server::SubscriptionServiceServer,
         tariff_service_server::TariffServiceServer,
     };
@@ -229,6 +231,10 @@ pub fn router(
             auth.clone(),
         ))
         .add_service(NasServiceServer::with_interceptor(
+            state.clone(),
+            auth.clone(),
+        ))
+        .add_service(PaymentServiceServer::with_interceptor(
             state.clone(),
             auth.clone(),
         ))

@@ -143,7 +143,11 @@ impl AccessCache {
         };
         let login = Arc::new(LoginAccess {
             login_id: row.login_id,
-            state: access_state(row.subscription_state, false, row.never_suspend),
+            state: access_state(
+                row.subscription_state,
+                row.debt_suspended,
+                row.never_suspend,
+            ),
             client_number: row.client_number,
             username: row.username,
             password: row.password,

@@ -39,6 +39,8 @@ pub struct AccessRow {
     pub subscription_state: SubscriptionState,
     pub client_number: String,
     pub never_suspend: bool,
+    /// Set by the dunning run: the client is suspended for debt.
+    pub debt_suspended: bool,
     pub rate: Rate,
     pub burst: Option<Burst>,
     pub framed_pool: String,
@@ -71,6 +73,7 @@ struct Row {
     state: String,
     client_number: String,
     never_suspend: i64,
+    debt_suspended: i64,
     download_kbps: i64,
     upload_kbps: i64,
     burst_download_kbps: Option<i64>,
@@ -83,7 +86,7 @@ struct Row {
 
 const SELECT: &str = "SELECT l.id AS login_id, l.username, l.password_sealed, l.auth_type, l.mac,
     l.ipv4, l.ipv6_prefix, l.nas_json, l.attributes_json, l.disabled, s.id AS subscription_id,
-    t.id AS tariff_id, s.state, c.number AS client_number, c.never_suspend, t.download_kbps, t.upload_kbps,
+    t.id AS tariff_id, s.state, c.number AS client_number, c.never_suspend, c.debt_suspended, t.download_kbps, t.upload_kbps,
     t.burst_download_kbps, t.burst_upload_kbps, t.burst_threshold_download_kbps,
     t.burst_threshold_upload_kbps, t.burst_time_seconds, t.framed_pool
     FROM login l JOIN subscription s ON s.id = l.subscription_id
@@ -148,6 +151,7 @@ impl Store {
             subscription_state: SubscriptionState::parse(&r.state).ok_or_else(|| bad("state"))?,
             client_number: r.client_number,
             never_suspend: r.never_suspend != 0,
+            debt_suspended: r.debt_suspended != 0,
             rate: Rate {
                 download_kbps: kbps(r.download_kbps),
                 upload_kbps: kbps(r.upload_kbps),

@@ -14,6 +14,7 @@ mod codes;
 mod invoice;
 mod login;
 mod nas;
+mod payment;
 mod session;
 mod subscription;
 mod tariff;
@@ -37,6 +38,7 @@ pub use codes::CodeList;
 pub use invoice::{BillingCandidate, InvoiceDraft, InvoiceLineRecord, InvoiceRecord};
 pub use login::LoginRecord;
 pub use nas::NasRecord;
+pub use payment::{DunningInput, NewPayment, PaymentOutcome, UnmatchedPayment};
 pub use session::{SessionFilter, SessionRow, UsageDay};
 pub use subscription::{HistoryEntry, SubscriptionFilter, SubscriptionRecord};
 

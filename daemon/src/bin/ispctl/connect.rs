@@ -16,6 +16,7 @@ use ispd_admin_proto::v1::client_service_client::ClientServiceClient;
 use ispd_admin_proto::v1::code_list_service_client::CodeListServiceClient;
 use ispd_admin_proto::v1::login_service_client::LoginServiceClient;
 use ispd_admin_proto::v1::nas_service_client::NasServiceClient;
+use ispd_admin_proto::v1::payment_service_client::PaymentServiceClient;
 use ispd_admin_proto::v1::session_service_client::SessionServiceClient;
 use ispd_admin_proto::v1::subscription_service_client::SubscriptionServiceClient;
 use ispd_admin_proto::v1::tariff_service_client::TariffServiceClient;
@@ -304,6 +305,10 @@ impl<'t> Api<'t> {
 
     pub async fn billing(&mut self) -> Result<BillingServiceClient<Svc>> {
         Ok(BillingServiceClient::new(self.service().await?))
+    }
+
+    pub async fn payments(&mut self) -> Result<PaymentServiceClient<Svc>> {
+        Ok(PaymentServiceClient::new(self.service().await?))
     }
 }
 

@@ -15,6 +15,7 @@ mod login;
 mod nas;
 mod output;
 mod paging;
+mod payment;
 mod session;
 mod subscription;
 mod tariff;
@@ -85,6 +86,12 @@ enum Command {
     /// Invoices issued by the billing run.
     #[command(subcommand)]
     Invoice(billing::InvoiceCmd),
+    /// Payments: record, import bank statements, unmatched payments, a client's balance.
+    #[command(subcommand)]
+    Payment(payment::Cmd),
+    /// The dunning run: suspend clients who do not pay, restore those who did.
+    #[command(subcommand)]
+    Dunning(payment::DunningCmd),
 }
 
 async fn dispatch(command: Command, api: &mut Api<'_>, out: Out) -> Result<()> {
@@ -100,6 +107,8 @@ async fn dispatch(command: Command, api: &mut Api<'_>, out: Out) -> Result<()> {
         Command::Usage(args) => session::usage(args, api, out).await,
         Command::Billing(cmd) => billing::run(cmd, api, out).await,
         Command::Invoice(cmd) => billing::invoice(cmd, api, out).await,
+        Command::Payment(cmd) => payment::run(cmd, api, out).await,
+        Command::Dunning(cmd) => payment::dunning(cmd, api, out).await,
     }
 }
 

@@ -1,0 +1,209 @@
+//! PaymentService: payments typed in or imported from bank statements, balances, and the
+//! dunning run.
+
+use ispd_admin_proto::v1;
+use ispd_billing::bank::{CsvMapping, Statement};
+use ispd_billing::money;
+use tonic::{Request, Response, Status};
+
+use super::{AdminState, caller, date, field, invalid, writer};
+use crate::storage::{Actor, NewPayment, PaymentOutcome};
+
+impl AdminState {
+    /// Restores each paying client who was suspended, then reports the outcomes.
+    async fn payment_results(
+        &self,
+        actor: &Actor,
+        outcomes: Vec<PaymentOutcome>,
+    ) -> Result<Vec<v1::PaymentResult>, Status> {
+        let today = chrono::Local::now().date_naive();
+        let mut results = Vec::with_capacity(outcomes.len());
+        for o in outcomes {
+            let restored = match &o.client_number {
+                Some(number) if !o.duplicate => {
+                    crate::dunning_run::restore_if_paid(
+                        &self.store,
+                        &self.radius,
+                        actor,
+                        number,
+                        today,
+                    )
+                    .await?
+                }
+                _ => false,
+            };
+            results.push(v1::PaymentResult {
+                client_number: o.client_number.unwrap_or_default(),
+                matched_by: o.matched_by.unwrap_or_default().to_owned(),
+                amount: o.amount.to_string(),
+                allocated: o.allocated.to_string(),
+                to_credit: o.to_credit.to_string(),
+                duplicate: o.duplicate,
+                bank_transaction_id: o.bank_transaction_id.unwrap_or_default(),
+                restored,
+            });
+        }
+        Ok(results)
+    }
+}
+
+fn statement(format: &str, content: &[u8], mapping: &str) -> Result<Statement, Status> {
+    let text = || {
+        std::str::from_utf8(content).map_err(|_| {
+            field(
+                "content",
+                "not UTF-8 text; convert the export (e.g. from Windows-1250) first",
+            )
+        })
+    };
+    let parsed = match format {
+        "camt053" => ispd_billing::bank::parse_camt053(content),
+        "gpc" => ispd_billing::bank::parse_gpc(text()?),
+        "csv" => {
+            if mapping.trim().is_empty() {
+                return Err(field(
+                    "mapping",
+                    "required for csv: the column mapping as TOML",
+                ));
+            }
+            let mapping: CsvMapping =
+                toml::from_str(mapping).map_err(|e| field("mapping", e.to_string()))?;
+            ispd_billing::bank::parse_csv(text()?, &mapping)
+        }
+        other => {
+            return Err(field(
+                "format",
+                format!("camt053, csv or gpc, not {other:?}"),
+            ));
+        }
+    };
+    parsed.map_err(|e| field("content", e.to_string()))
+}
+
+#[tonic::async_trait]
+impl v1::payment_service_server::PaymentService for AdminState {
+    async fn add_payment(
+        &self,
+        request: Request<v1::AddPaymentRequest>,
+    ) -> Result<Response<v1::PaymentResult>, Status> {
+        let actor = writer(&request)?;
+        let r = request.into_inner();
+        if r.client_number.is_empty() {
+            return Err(field("client_number", "required"));
+        }
+        let amount = money::parse("amount", &r.amount).map_err(invalid)?;
+        let received_on = date("received_on", &r.received_on)?
+            .unwrap_or_else(|| chrono::Local::now().date_naive());
+        let payment = NewPayment {
+            amount,
+            received_on,
+            variable_symbol: None,
+            payer_account: None,
+            payer_name: None,
+            message: (!r.note.is_empty()).then_some(r.note),
+            bank_transaction_id: None,
+            source: "manual".into(),
+            client_number: Some(r.client_number),
+        };
+        let outcomes = self.store.record_payments(&actor, &[payment]).await?;
+        let mut results = self.payment_results(&actor, outcomes).await?;
+        Ok(Response::new(results.remove(0)))
+    }
+
+    async fn import_statement(
+        &self,
+        request: Request<v1::ImportStatementRequest>,
+    ) -> Result<Response<v1::ImportStatementResponse>, Status> {
+        let actor = writer(&request)?;
+        let r = request.into_inner();
+        let parsed = statement(&r.format, &r.content, &r.mapping)?;
+        let payments: Vec<NewPayment> = parsed
+            .incoming()
+            .map(|line| NewPayment {
+                amount: line.amount,
+                received_on: line.booked_on,
+                variable_symbol: line.variable_symbol.clone(),
+                payer_account: line.payer_account.clone(),
+                payer_name: line.payer_name.clone(),
+                message: line.message.clone(),
+                bank_transaction_id: Some(line.bank_transaction_id.clone()),
+                source: r.format.clone(),
+                client_number: None,
+            })
+            .collect();
+        let outcomes = self.store.record_payments(&actor, &payments).await?;
+        let results = self.payment_results(&actor, outcomes).await?;
+        let count =
+            |f: fn(&v1::PaymentResult) -> bool| results.iter().filter(|p| f(p)).count() as u32;
+        Ok(Response::new(v1::ImportStatementResponse {
+            recorded: count(|p| !p.duplicate),
+            duplicates: count(|p| p.duplicate),
+            unmatched: count(|p| !p.duplicate && p.client_number.is_empty()),
+            payments: results,
+        }))
+    }
+
+    async fn list_unmatched(
+        &self,
+        _request: Request<v1::ListUnmatchedRequest>,
+    ) -> Result<Response<v1::ListUnmatchedResponse>, Status> {
+        let payments = self.store.unmatched_payments().await?;
+        Ok(Response::new(v1::ListUnmatchedResponse {
+            payments: payments
+                .into_iter()
+                .map(|p| v1::UnmatchedPayment {
+                    id: p.id,
+                    amount: money::from_minor_units(p.amount_minor).to_string(),
+                    received_on: p.received_on,
+                    variable_symbol: p.variable_symbol.unwrap_or_default(),
+                    payer_account: p.payer_account.unwrap_or_default(),
+                    payer_name: p.payer_name.unwrap_or_default(),
+                    message: p.message.unwrap_or_default(),
+                })
+                .collect(),
+        }))
+    }
+
+    async fn client_balance(
+        &self,
+        request: Request<v1::ClientBalanceRequest>,
+    ) -> Result<Response<v1::ClientBalanceResponse>, Status> {
+        let number = request.into_inner().client_number;
+        let (credit, owed, suspended) = self.store.client_balance(&number).await?;
+        Ok(Response::new(v1::ClientBalanceResponse {
+            // Always two decimal places, as money is printed everywhere else.
+            balance: format!("{:.2}", credit - owed),
+            credit: format!("{credit:.2}"),
+            owed: format!("{owed:.2}"),
+            currency: self.config.load().billing.currency.clone(),
+            suspended,
+        }))
+    }
+
+    async fn run_dunning(
+        &self,
+        request: Request<v1::RunDunningRequest>,
+    ) -> Result<Response<v1::RunDunningResponse>, Status> {
+        let dry_run = request.get_ref().dry_run;
+        let actor = if dry_run {
+            Actor(caller(&request)?.name.clone())
+        } else {
+            writer(&request)?
+        };
+        let r = request.into_inner();
+        let today = date("as_of", &r.as_of)?.ok_or_else(|| field("as_of", "required"))?;
+        let changes =
+            crate::dunning_run::run(&self.store, &self.radius, &actor, today, r.dry_run).await?;
+        Ok(Response::new(v1::RunDunningResponse {
+            changes: changes
+                .into_iter()
+                .map(|c| v1::DunningChange {
+                    client_number: c.client_number,
+                    action: if c.suspend { "suspend" } else { "restore" }.into(),
+                    overdue: c.overdue.to_string(),
+                })
+                .collect(),
+            dry_run: r.dry_run,
+        }))
+    }
+}

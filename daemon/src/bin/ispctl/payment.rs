@@ -1,0 +1,466 @@
+//! `ispctl payment …` and `ispctl dunning run`: payments, their matching to clients, and the
+//! dunning run that suspends clients who do not pay and restores them when they do.
+//!
+//! Amounts are the server's exact decimal strings, never recomputed here. Only the balance
+//! comes with a currency, and carries it wherever a human sees it (`-349.30 CZK`); the other
+//! answers give none, so their amounts are shown as sent. `--json` keeps the API's field names.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use clap::{Subcommand, ValueEnum};
+use ispd_admin_proto::v1::{
+    AddPaymentRequest, ClientBalanceRequest, DunningChange, ImportStatementRequest,
+    ListUnmatchedRequest, PaymentResult, RunDunningRequest, UnmatchedPayment,
+};
+use serde_json::json;
+
+use crate::args;
+use crate::connect::Api;
+use crate::output::{Out, Record, Table, yes_no};
+
+#[derive(Subcommand, Debug)]
+pub enum Cmd {
+    /// Record a payment typed in by an operator (cash, card) for a known client.
+    ///
+    /// The server pays the client's invoices oldest first and keeps the rest as credit; a
+    /// payment that settles a suspended client's debt restores their access.
+    Add {
+        /// Client number.
+        #[arg(long, value_name = "NUMBER")]
+        client: String,
+        /// Amount received, e.g. 499.00 (a decimal comma is accepted).
+        #[arg(long, value_parser = required_money, value_name = "AMOUNT")]
+        amount: String,
+        /// Day the payment was received, YYYY-MM-DD [default: today, local time]
+        #[arg(long, value_parser = required_date, value_name = "DATE")]
+        date: Option<String>,
+        /// Free-text note.
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
+    },
+    /// Import a bank statement file and match its payments to clients.
+    ///
+    /// All or nothing: a bad file records nothing and the error names the line. Importing
+    /// the same statement again records nothing new (payments already recorded are shown as
+    /// DUPLICATE); payments that match no client are shown as UNMATCHED and listed by
+    /// `ispctl payment unmatched`.
+    Import {
+        /// The statement file.
+        file: PathBuf,
+        /// The file's format.
+        #[arg(long, value_name = "FORMAT")]
+        format: Format,
+        /// Column mapping of a csv statement, as TOML; required with --format csv.
+        #[arg(long, value_name = "FILE", required_if_eq("format", "csv"))]
+        mapping: Option<PathBuf>,
+    },
+    /// List bank payments that matched no client.
+    Unmatched,
+    /// Print a client's balance (owed, credit, suspended): the "client balance" command.
+    ///
+    /// The client balance lives here rather than under `ispctl client`. A negative balance is
+    /// owed, a positive one is credit.
+    Balance {
+        /// Client number.
+        client: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DunningCmd {
+    /// Suspend clients overdue past the grace period as of --as-of, and restore those who
+    /// have paid.
+    ///
+    /// Suspended clients land in the RADIUS walled garden. With --dry-run nothing changes:
+    /// the table shows what a real run would do.
+    Run {
+        /// Judge overdue invoices as of this day, YYYY-MM-DD.
+        #[arg(long, value_parser = required_date, value_name = "DATE")]
+        as_of: String,
+        /// Only show what would change: suspend and restore no one.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+/// Bank statement formats the server reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// ISO 20022 camt.053 XML.
+    #[value(name = "camt053")]
+    Camt053,
+    /// CSV, with a column mapping (--mapping).
+    Csv,
+    /// GPC (ABO), the Czech banks' fixed-width format.
+    Gpc,
+}
+
+impl Format {
+    /// The API's name of the format.
+    fn api_name(self) -> &'static str {
+        match self {
+            Self::Camt053 => "camt053",
+            Self::Csv => "csv",
+            Self::Gpc => "gpc",
+        }
+    }
+}
+
+/// [`args::date`] for a date the API requires: empty is refused too.
+fn required_date(s: &str) -> Result<String, String> {
+    match args::date(s)? {
+        d if d.is_empty() => {
+            Err("expected a date as YYYY-MM-DD (e.g. 2026-11-24), got \"\"".to_owned())
+        }
+        d => Ok(d),
+    }
+}
+
+/// [`args::money`] for an amount the API requires: empty is refused too.
+fn required_money(s: &str) -> Result<String, String> {
+    match args::money(s)? {
+        m if m.is_empty() => Err("expected a decimal amount such as 1234.50, got \"\"".to_owned()),
+        m => Ok(m),
+    }
+}
+
+fn read_file(path: &Path, what: &str) -> Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("cannot read {what} {}", path.display()))
+}
+
+pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
+    match cmd {
+        Cmd::Add {
+            client,
+            amount,
+            date,
+            note,
+        } => {
+            let received_on = date.unwrap_or_else(|| {
+                chrono::Local::now()
+                    .date_naive()
+                    .format("%Y-%m-%d")
+                    .to_string()
+            });
+            let result = api
+                .payments()
+                .await?
+                .add_payment(AddPaymentRequest {
+                    client_number: client,
+                    amount,
+                    received_on,
+                    note: note.unwrap_or_default(),
+                })
+                .await?
+                .into_inner();
+            out.value(&added_text(&result), record(&result).to_json())
+        }
+        Cmd::Import {
+            file,
+            format,
+            mapping,
+        } => {
+            // Local files first, so a typo fails before any connection is made.
+            let content = read_file(&file, "statement file")?;
+            let mapping = match &mapping {
+                Some(path) => String::from_utf8(read_file(path, "mapping file")?)
+                    .with_context(|| format!("mapping file {} is not UTF-8", path.display()))?,
+                None => String::new(),
+            };
+            let resp = api
+                .payments()
+                .await?
+                .import_statement(ImportStatementRequest {
+                    format: format.api_name().to_owned(),
+                    content,
+                    mapping,
+                })
+                .await?
+                .into_inner();
+            let payments: Vec<_> = resp.payments.iter().map(|p| record(p).to_json()).collect();
+            let json = json!({
+                "payments": payments,
+                "recorded": resp.recorded,
+                "duplicates": resp.duplicates,
+                "unmatched": resp.unmatched,
+            });
+            let mut human = String::new();
+            if !resp.payments.is_empty() {
+                human.push_str(&import_table(&resp.payments).render());
+            }
+            human.push_str(&format!(
+                "recorded {}, duplicates {}, unmatched {}",
+                resp.recorded, resp.duplicates, resp.unmatched
+            ));
+            let restored: Vec<&str> = resp
+                .payments
+                .iter()
+                .filter(|p| p.restored)
+                .map(|p| p.client_number.as_str())
+                .collect();
+            if !restored.is_empty() {
+                human.push_str(&format!("\nrestored access: {}", restored.join(", ")));
+            }
+            out.value(&human, json)
+        }
+        Cmd::Unmatched => {
+            let payments = api
+                .payments()
+                .await?
+                .list_unmatched(ListUnmatchedRequest {})
+                .await?
+                .into_inner()
+                .payments;
+            out.list(&payments, "", unmatched_record, unmatched_table)
+        }
+        Cmd::Balance { client } => {
+            let b = api
+                .payments()
+                .await?
+                .client_balance(ClientBalanceRequest {
+                    client_number: client,
+                })
+                .await?
+                .into_inner();
+            let json = json!({
+                "balance": b.balance,
+                "credit": b.credit,
+                "owed": b.owed,
+                "currency": b.currency,
+                "suspended": b.suspended,
+            });
+            let human = format!(
+                "balance: {} (owed {}, credit {}), suspended: {}",
+                money(&b.balance, &b.currency),
+                money(&b.owed, &b.currency),
+                money(&b.credit, &b.currency),
+                yes_no(b.suspended)
+            );
+            out.value(&human, json)
+        }
+    }
+}
+
+pub async fn dunning(cmd: DunningCmd, api: &mut Api<'_>, out: Out) -> Result<()> {
+    match cmd {
+        DunningCmd::Run { as_of, dry_run } => {
+            let resp = api
+                .payments()
+                .await?
+                .run_dunning(RunDunningRequest {
+                    as_of: as_of.clone(),
+                    dry_run,
+                })
+                .await?
+                .into_inner();
+            let changes: Vec<_> = resp
+                .changes
+                .iter()
+                .map(|c| change_record(c).to_json())
+                .collect();
+            let json = json!({
+                "dry_run": resp.dry_run,
+                "changes": changes,
+            });
+            if resp.changes.is_empty() {
+                return out.value(&format!("no changes as of {as_of}"), json);
+            }
+            let mut human = dunning_table(&resp.changes).render();
+            if resp.dry_run {
+                human.push_str("(dry run: nothing was changed)");
+            }
+            out.value(human.trim_end(), json)
+        }
+    }
+}
+
+/// An amount with its currency, `349.30 CZK`; empty stays empty.
+fn money(amount: &str, currency: &str) -> String {
+    if amount.is_empty() || currency.is_empty() {
+        amount.to_owned()
+    } else {
+        format!("{amount} {currency}")
+    }
+}
+
+/// The payment result as JSON: the API's fields, unchanged.
+fn record(p: &PaymentResult) -> Record {
+    Record::new()
+        .str("client_number", &p.client_number)
+        .str("matched_by", &p.matched_by)
+        .str("amount", &p.amount)
+        .str("allocated", &p.allocated)
+        .str("to_credit", &p.to_credit)
+        .flag("duplicate", p.duplicate)
+        .str("bank_transaction_id", &p.bank_transaction_id)
+        .flag("restored", p.restored)
+}
+
+fn unmatched_record(u: &UnmatchedPayment) -> Record {
+    Record::new()
+        .num("id", u.id)
+        .str("amount", &u.amount)
+        .str("received_on", &u.received_on)
+        .str("variable_symbol", &u.variable_symbol)
+        .str("payer_account", &u.payer_account)
+        .str("payer_name", &u.payer_name)
+        .str("message", &u.message)
+}
+
+fn change_record(c: &DunningChange) -> Record {
+    Record::new()
+        .str("client_number", &c.client_number)
+        .str("action", &c.action)
+        .str("overdue", &c.overdue)
+}
+
+/// What `payment add` prints: where the money went.
+fn added_text(p: &PaymentResult) -> String {
+    let mut lines = Vec::new();
+    if p.duplicate {
+        lines.push("duplicate: already recorded, nothing changed".to_owned());
+    }
+    lines.push(match (p.client_number.as_str(), p.matched_by.as_str()) {
+        ("", _) => "client: (unmatched)".to_owned(),
+        (client, "") => format!("client: {client}"),
+        (client, by) => format!("client: {client} (matched by {by})"),
+    });
+    lines.push(format!("amount: {}", p.amount));
+    lines.push(format!("allocated: {}", p.allocated));
+    lines.push(format!("to credit: {}", p.to_credit));
+    if p.restored {
+        lines.push("restored access".to_owned());
+    }
+    lines.join("\n")
+}
+
+/// MATCHED_BY, or why there is none.
+fn matched_by(p: &PaymentResult) -> String {
+    if p.duplicate {
+        "DUPLICATE".to_owned()
+    } else if p.client_number.is_empty() {
+        "UNMATCHED".to_owned()
+    } else {
+        p.matched_by.clone()
+    }
+}
+
+fn import_table(payments: &[PaymentResult]) -> Table {
+    let mut t = Table::new(&[
+        "BANK_ID",
+        "CLIENT",
+        "MATCHED_BY",
+        "AMOUNT",
+        "ALLOCATED",
+        "CREDIT",
+    ]);
+    for p in payments {
+        t.row(vec![
+            p.bank_transaction_id.clone(),
+            p.client_number.clone(),
+            matched_by(p),
+            p.amount.clone(),
+            p.allocated.clone(),
+            p.to_credit.clone(),
+        ]);
+    }
+    t
+}
+
+fn unmatched_table(payments: &[UnmatchedPayment]) -> Table {
+    let mut t = Table::new(&["ID", "DATE", "AMOUNT", "VS", "ACCOUNT", "NAME", "MESSAGE"]);
+    for u in payments {
+        t.row(vec![
+            u.id.to_string(),
+            u.received_on.clone(),
+            u.amount.clone(),
+            u.variable_symbol.clone(),
+            u.payer_account.clone(),
+            u.payer_name.clone(),
+            u.message.clone(),
+        ]);
+    }
+    t
+}
+
+fn dunning_table(changes: &[DunningChange]) -> Table {
+    let mut t = Table::new(&["CLIENT", "ACTION", "OVERDUE"]);
+    for c in changes {
+        t.row(vec![
+            c.client_number.clone(),
+            c.action.clone(),
+            c.overdue.clone(),
+        ]);
+    }
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn required_values() {
+        assert_eq!(required_date("2026-11-1"), Ok("2026-11-01".to_owned()));
+        assert!(required_date("").is_err());
+        assert_eq!(required_money("499,50"), Ok("499.50".to_owned()));
+        assert!(required_money("").is_err());
+        assert!(required_money("499 CZK").is_err());
+    }
+
+    #[test]
+    fn import_rows_say_why_there_is_no_match() {
+        let rows = [
+            PaymentResult {
+                bank_transaction_id: "T1".into(),
+                client_number: "1002".into(),
+                matched_by: "assigned_vs".into(),
+                amount: "499.00".into(),
+                allocated: "349.30".into(),
+                to_credit: "149.70".into(),
+                ..PaymentResult::default()
+            },
+            PaymentResult {
+                bank_transaction_id: "T2".into(),
+                amount: "10.00".into(),
+                ..PaymentResult::default()
+            },
+            PaymentResult {
+                bank_transaction_id: "T3".into(),
+                client_number: "1002".into(),
+                matched_by: "assigned_vs".into(),
+                duplicate: true,
+                ..PaymentResult::default()
+            },
+        ];
+        assert_eq!(
+            import_table(&rows).render(),
+            "BANK_ID  CLIENT  MATCHED_BY   AMOUNT  ALLOCATED  CREDIT\n\
+             T1       1002    assigned_vs  499.00  349.30     149.70\n\
+             T2               UNMATCHED    10.00\n\
+             T3       1002    DUPLICATE\n"
+        );
+        let v = record(&rows[1]).to_json();
+        assert_eq!(v["client_number"], "");
+        assert_eq!(v["restored"], false);
+    }
+
+    #[test]
+    fn add_reports_restored_access() {
+        let p = PaymentResult {
+            client_number: "1002".into(),
+            matched_by: "manual".into(),
+            amount: "499.00".into(),
+            allocated: "499.00".into(),
+            to_credit: "0.00".into(),
+            restored: true,
+            ..PaymentResult::default()
+        };
+        assert_eq!(
+            added_text(&p),
+            "client: 1002 (matched by manual)\namount: 499.00\nallocated: 499.00\n\
+             to credit: 0.00\nrestored access"
+        );
+    }
+}

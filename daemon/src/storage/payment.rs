@@ -1,0 +1,397 @@
+//! Payments: recording, matching to clients (`ispd_billing::payment`), allocation to the
+//! oldest open invoices, credit, and the inputs of the dunning decision. A statement import
+//! is one transaction: all of it or none of it.
+
+use chrono::NaiveDate;
+use ispd_billing::client::BankAccount;
+use ispd_billing::invoice::state_for;
+use ispd_billing::money;
+use ispd_billing::payment::{
+    Directory, IncomingPayment, Match, MatchTarget, MatchedBy, OpenInvoice, allocate,
+};
+use rust_decimal::Decimal;
+use sqlx::AnyConnection;
+
+use super::{Actor, Store, StoreError, StoreResult, date_text, now, parse_date, record_audit};
+
+/// A payment to record: from a statement line, or typed in for a known client.
+#[derive(Debug, Clone)]
+pub struct NewPayment {
+    pub amount: Decimal,
+    pub received_on: NaiveDate,
+    pub variable_symbol: Option<String>,
+    pub payer_account: Option<String>,
+    pub payer_name: Option<String>,
+    pub message: Option<String>,
+    pub bank_transaction_id: Option<String>,
+    /// "manual" or the statement format.
+    pub source: String,
+    /// Set for a manual payment: the client it is for, no matching needed.
+    pub client_number: Option<String>,
+}
+
+/// What happened to one payment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PaymentOutcome {
+    pub bank_transaction_id: Option<String>,
+    pub client_id: Option<i64>,
+    pub client_number: Option<String>,
+    pub matched_by: Option<&'static str>,
+    pub amount: Decimal,
+    pub allocated: Decimal,
+    pub to_credit: Decimal,
+    /// Already recorded by an earlier import: nothing new stored.
+    pub duplicate: bool,
+}
+
+/// A recorded payment no client could be found for.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct UnmatchedPayment {
+    pub id: i64,
+    pub amount_minor: i64,
+    pub received_on: String,
+    pub variable_symbol: Option<String>,
+    pub payer_account: Option<String>,
+    pub payer_name: Option<String>,
+    pub message: Option<String>,
+}
+
+/// What the dunning decision needs about one client.
+#[derive(Debug, Clone)]
+pub struct DunningInput {
+    pub client_id: i64,
+    pub client_number: String,
+    pub never_suspend: bool,
+    pub no_auto_reminders: bool,
+    pub debt_suspended: bool,
+    pub open_invoices: Vec<OpenInvoice>,
+}
+
+fn matched_by_name(by: MatchedBy) -> &'static str {
+    match by {
+        MatchedBy::ClientNumber => "client_number",
+        MatchedBy::AssignedVs => "assigned_vs",
+        MatchedBy::SubscriptionVs => "subscription_vs",
+        MatchedBy::BankAccount => "bank_account",
+    }
+}
+
+impl Store {
+    /// Records payments in one transaction: duplicates (by bank transaction id) are skipped,
+    /// the rest matched, stored and allocated oldest invoice first, with any excess as credit.
+    pub async fn record_payments(
+        &self,
+        actor: &Actor,
+        payments: &[NewPayment],
+    ) -> StoreResult<Vec<PaymentOutcome>> {
+        let mut tx = self.write_tx().await?;
+        let directory = Self::payment_directory(&mut tx).await?;
+        let mut outcomes = Vec::with_capacity(payments.len());
+        for p in payments {
+            money::to_minor_units("payment.amount", p.amount)?;
+            if p.amount <= Decimal::ZERO {
+                return Err(StoreError::Invalid(ispd_billing::FieldError::new(
+                    "payment.amount",
+                    "must be positive",
+                )));
+            }
+            if let Some(id) = &p.bank_transaction_id {
+                let seen: Option<i64> =
+                    sqlx::query_scalar("SELECT id FROM payment WHERE bank_transaction_id = $1")
+                        .bind(id.clone())
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                if seen.is_some() {
+                    outcomes.push(PaymentOutcome {
+                        bank_transaction_id: Some(id.clone()),
+                        client_id: None,
+                        client_number: None,
+                        matched_by: None,
+                        amount: p.amount,
+                        allocated: Decimal::ZERO,
+                        to_credit: Decimal::ZERO,
+                        duplicate: true,
+                    });
+                    continue;
+                }
+            }
+            let (client, matched_by) = match &p.client_number {
+                Some(number) => (
+                    Some(Self::client_id_of(&mut tx, number).await?),
+                    Some("manual"),
+                ),
+                None => {
+                    let incoming = IncomingPayment {
+                        id: 0,
+                        amount: p.amount,
+                        received_on: p.received_on,
+                        variable_symbol: p.variable_symbol.clone(),
+                        payer_account: p.payer_account.clone(),
+                        bank_transaction_id: p.bank_transaction_id.clone(),
+                    };
+                    match ispd_billing::payment::match_payment(&incoming, &directory) {
+                        Match::Matched { target, by } => {
+                            (Some(target_client(target)), Some(matched_by_name(by)))
+                        }
+                        Match::Unmatched(_) => (None, None),
+                    }
+                }
+            };
+            let payment_id: i64 = sqlx::query_scalar(
+                "INSERT INTO payment (client_id, amount_minor, received_on, variable_symbol,
+                    payer_account, payer_name, message, bank_transaction_id, source, matched_by,
+                    created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+            )
+            .bind(client)
+            .bind(money::to_minor_units("payment.amount", p.amount)?)
+            .bind(date_text(p.received_on))
+            .bind(p.variable_symbol.clone())
+            .bind(p.payer_account.clone())
+            .bind(p.payer_name.clone())
+            .bind(p.message.clone())
+            .bind(p.bank_transaction_id.clone())
+            .bind(p.source.clone())
+            .bind(matched_by.map(str::to_owned))
+            .bind(now())
+            .fetch_one(&mut *tx)
+            .await?;
+            let (allocated, to_credit, number) = match client {
+                Some(client) => {
+                    let (allocated, to_credit) =
+                        Self::allocate_payment(&mut tx, client, payment_id, p.amount).await?;
+                    let number: String =
+                        sqlx::query_scalar("SELECT number FROM client WHERE id = $1")
+                            .bind(client)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                    record_audit(
+                        &mut tx,
+                        actor,
+                        "payment.record",
+                        "payment",
+                        &payment_id.to_string(),
+                        Some(&number),
+                        None,
+                        Some(
+                            serde_json::json!({
+                                "amount": p.amount.to_string(),
+                                "allocated": allocated.to_string(),
+                                "to_credit": to_credit.to_string(),
+                                "matched_by": matched_by,
+                            })
+                            .to_string(),
+                        ),
+                    )
+                    .await?;
+                    (allocated, to_credit, Some(number))
+                }
+                None => (Decimal::ZERO, Decimal::ZERO, None),
+            };
+            outcomes.push(PaymentOutcome {
+                bank_transaction_id: p.bank_transaction_id.clone(),
+                client_id: client,
+                client_number: number,
+                matched_by,
+                amount: p.amount,
+                allocated,
+                to_credit,
+                duplicate: false,
+            });
+        }
+        tx.commit().await?;
+        Ok(outcomes)
+    }
+
+    /// Everything a variable symbol or account can name, read once per import.
+    async fn payment_directory(conn: &mut AnyConnection) -> StoreResult<Directory> {
+        let mut directory = Directory::new();
+        let clients: Vec<(i64, String)> = sqlx::query_as("SELECT id, number FROM client")
+            .fetch_all(&mut *conn)
+            .await?;
+        for (id, number) in clients {
+            directory.add_client_number(id, &number);
+        }
+        let assigned: Vec<(i64, String)> =
+            sqlx::query_as("SELECT client_id, variable_symbol FROM client_variable_symbol")
+                .fetch_all(&mut *conn)
+                .await?;
+        for (id, vs) in assigned {
+            directory.add_assigned_vs(id, &vs);
+        }
+        let services: Vec<(i64, i64, String)> = sqlx::query_as(
+            "SELECT client_id, id, variable_symbol FROM subscription WHERE variable_symbol IS NOT NULL",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        for (client, id, vs) in services {
+            directory.add_subscription_vs(client, id, &vs);
+        }
+        let accounts: Vec<(i64, String, String, String)> =
+            sqlx::query_as("SELECT client_id, number, iban, bic FROM client_bank_account")
+                .fetch_all(&mut *conn)
+                .await?;
+        for (id, number, iban, bic) in accounts {
+            directory.add_bank_account(id, &BankAccount { number, iban, bic });
+        }
+        Ok(directory)
+    }
+
+    async fn open_invoices(conn: &mut AnyConnection, client: i64) -> StoreResult<Vec<OpenInvoice>> {
+        let rows: Vec<(i64, String, String, String, i64, i64)> = sqlx::query_as(
+            "SELECT id, number, issue_date, due_date, gross_minor, paid_minor FROM invoice
+             WHERE client_id = $1 AND state IN ('unpaid', 'partially_paid') ORDER BY id",
+        )
+        .bind(client)
+        .fetch_all(&mut *conn)
+        .await?;
+        rows.into_iter()
+            .map(|(id, number, issue, due, gross, paid)| {
+                Ok(OpenInvoice {
+                    id,
+                    number,
+                    issue_date: parse_date("issue_date", &issue)?,
+                    due_date: parse_date("due_date", &due)?,
+                    total: money::from_minor_units(gross),
+                    paid: money::from_minor_units(paid),
+                })
+            })
+            .collect()
+    }
+
+    /// Puts a payment (plus any credit the client holds) on the oldest open invoices.
+    async fn allocate_payment(
+        conn: &mut AnyConnection,
+        client: i64,
+        payment_id: i64,
+        amount: Decimal,
+    ) -> StoreResult<(Decimal, Decimal)> {
+        let open = Self::open_invoices(conn, client).await?;
+        let credit_minor: i64 = sqlx::query_scalar("SELECT credit_minor FROM client WHERE id = $1")
+            .bind(client)
+            .fetch_one(&mut *conn)
+            .await?;
+        let credit = money::from_minor_units(credit_minor);
+        let allocation =
+            allocate(amount, &open, credit).map_err(|e| StoreError::Precondition(e.to_string()))?;
+        for (invoice_id, part) in &allocation.to_invoices {
+            let invoice = open
+                .iter()
+                .find(|i| i.id == *invoice_id)
+                .expect("allocate only returns the invoices it was given");
+            let paid = invoice.paid + *part;
+            sqlx::query(
+                "INSERT INTO payment_allocation (payment_id, invoice_id, amount_minor) VALUES ($1, $2, $3)",
+            )
+            .bind(payment_id)
+            .bind(*invoice_id)
+            .bind(money::to_minor_units("allocation", *part)?)
+            .execute(&mut *conn)
+            .await?;
+            sqlx::query("UPDATE invoice SET paid_minor = $1, state = $2 WHERE id = $3")
+                .bind(money::to_minor_units("invoice.paid", paid)?)
+                .bind(state_for(invoice.total, paid, false).as_str().to_owned())
+                .bind(*invoice_id)
+                .execute(&mut *conn)
+                .await?;
+        }
+        let credit_after = allocation.credit_after(credit);
+        sqlx::query("UPDATE client SET credit_minor = $1 WHERE id = $2")
+            .bind(money::to_minor_units("client.credit", credit_after)?)
+            .bind(client)
+            .execute(&mut *conn)
+            .await?;
+        Ok((
+            allocation.allocated() - allocation.from_credit,
+            allocation.to_credit,
+        ))
+    }
+
+    pub async fn unmatched_payments(&self) -> StoreResult<Vec<UnmatchedPayment>> {
+        Ok(sqlx::query_as(
+            "SELECT id, amount_minor, received_on, variable_symbol, payer_account, payer_name,
+                message FROM payment WHERE client_id IS NULL ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// (credit, owed, suspended for debt) of a client.
+    pub async fn client_balance(&self, number: &str) -> StoreResult<(Decimal, Decimal, bool)> {
+        let mut conn = self.pool.acquire().await?;
+        let client = Self::client_id_of(&mut conn, number).await?;
+        let (credit, suspended): (i64, i64) =
+            sqlx::query_as("SELECT credit_minor, debt_suspended FROM client WHERE id = $1")
+                .bind(client)
+                .fetch_one(&mut *conn)
+                .await?;
+        let owed: Decimal = Self::open_invoices(&mut conn, client)
+            .await?
+            .iter()
+            .map(OpenInvoice::open_amount)
+            .sum();
+        Ok((money::from_minor_units(credit), owed, suspended != 0))
+    }
+
+    /// Every client with open invoices or a suspension: the dunning run's input.
+    pub async fn dunning_inputs(&self) -> StoreResult<Vec<DunningInput>> {
+        let mut conn = self.pool.acquire().await?;
+        let clients: Vec<(i64, String, i64, i64, i64)> = sqlx::query_as(
+            "SELECT id, number, never_suspend, no_auto_reminders, debt_suspended FROM client
+             WHERE debt_suspended <> 0 OR id IN
+                (SELECT client_id FROM invoice WHERE state IN ('unpaid', 'partially_paid'))
+             ORDER BY id",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut inputs = Vec::with_capacity(clients.len());
+        for (id, number, never, no_reminders, suspended) in clients {
+            inputs.push(DunningInput {
+                client_id: id,
+                client_number: number,
+                never_suspend: never != 0,
+                no_auto_reminders: no_reminders != 0,
+                debt_suspended: suspended != 0,
+                open_invoices: Self::open_invoices(&mut conn, id).await?,
+            });
+        }
+        Ok(inputs)
+    }
+
+    /// Records the dunning decision for a client, with its audit entry.
+    pub async fn set_debt_suspended(
+        &self,
+        actor: &Actor,
+        client_number: &str,
+        suspended: bool,
+        overdue: Decimal,
+    ) -> StoreResult<()> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query("UPDATE client SET debt_suspended = $1 WHERE number = $2")
+            .bind(i64::from(suspended))
+            .bind(client_number.to_owned())
+            .execute(&mut *tx)
+            .await?;
+        record_audit(
+            &mut tx,
+            actor,
+            if suspended {
+                "client.suspend"
+            } else {
+                "client.restore"
+            },
+            "client",
+            client_number,
+            Some(client_number),
+            None,
+            Some(serde_json::json!({"overdue": overdue.to_string()}).to_string()),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+fn target_client(target: MatchTarget) -> i64 {
+    target.client()
+}

@@ -1,0 +1,196 @@
+//! Money to access, end to end: an unpaid invoice past the grace period suspends the client
+//! (the walled garden over RADIUS), a bank statement with the payment restores full speed at
+//! once, and importing the same statement again records nothing.
+
+use ispd_admin_proto::v1;
+
+use crate::daemon::{Bearer, Daemon, stdout};
+
+const SECRET: &str = "billing-secret-1";
+
+const MAPPING: &str = r#"
+delimiter = ";"
+has_header = true
+date_format = "%d.%m.%Y"
+decimal_comma = true
+default_currency = "CZK"
+[columns]
+transaction_id = "ID"
+date = "Datum"
+amount = "Objem"
+variable_symbol = "VS"
+payer_account = "Protiucet"
+"#;
+
+fn radius_reply(d: &Daemon) -> Vec<String> {
+    let out = d.radclient(
+        "auth",
+        "auth",
+        SECRET,
+        "User-Name = \"novak\", User-Password = \"arctangent\", Message-Authenticator = 0x00\n",
+    );
+    let text = stdout(&out);
+    assert!(text.contains("Received Access-Accept"), "{text}");
+    text.lines()
+        .skip_while(|l| !l.starts_with("Received "))
+        .skip(1)
+        .map(|l| l.trim().to_owned())
+        .collect()
+}
+
+#[test]
+fn an_unpaid_client_is_suspended_and_restored_by_the_bank_statement() {
+    let d = Daemon::start(
+        "payments",
+        &format!(
+            "[[nas]]\nname = \"mt\"\naddress = \"127.0.0.1\"\nsecret = \"{SECRET}\"\nvendor = \"mikrotik\"\n"
+        ),
+    );
+    d.ispctl_json(&[
+        "client",
+        "add",
+        "--number",
+        "1001",
+        "--name",
+        "Dlužník Karel",
+        "--street",
+        "S 1",
+        "--postcode",
+        "1",
+        "--city",
+        "C",
+    ]);
+    d.ispctl_json(&[
+        "tariff",
+        "add",
+        "--name",
+        "Fiber 50",
+        "--down",
+        "50M",
+        "--up",
+        "10M",
+        "--price",
+        "499.00",
+        "--vat-rate",
+        "21",
+        "--price-includes-vat",
+    ]);
+    let sub = d.ispctl_json(&[
+        "subscription",
+        "add",
+        "--client",
+        "1001",
+        "--tariff",
+        "Fiber 50",
+        "--activation",
+        "2026-10-01",
+    ]);
+    d.ispctl_json(&[
+        "login",
+        "add",
+        "--subscription",
+        &sub["id"].to_string(),
+        "--username",
+        "novak",
+        "--password",
+        "arctangent",
+    ]);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let token = d.admin_token();
+        let mut billing = v1::billing_service_client::BillingServiceClient::with_interceptor(
+            d.channel().await,
+            Bearer::new(&token),
+        );
+        let mut payments = v1::payment_service_client::PaymentServiceClient::with_interceptor(
+            d.channel().await,
+            Bearer::new(&token),
+        );
+        let issued = billing
+            .run_billing(v1::RunBillingRequest { as_of: "2026-10-01".into(), dry_run: false })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(issued.invoices[0].due_date, "2026-10-15");
+
+        // 40 days after the due date, past the 21-day grace: suspended.
+        let dunning = |as_of: &str| v1::RunDunningRequest { as_of: as_of.into(), dry_run: false };
+        let run = payments.run_dunning(dunning("2026-11-24")).await.unwrap().into_inner();
+        assert_eq!(run.changes.len(), 1);
+        assert_eq!((run.changes[0].action.as_str(), run.changes[0].overdue.as_str()), ("suspend", "499.00"));
+        let again = payments.run_dunning(dunning("2026-11-24")).await.unwrap().into_inner();
+        assert!(again.changes.is_empty(), "idempotent");
+        let garden = radius_reply(&d);
+        assert!(garden.iter().any(|l| l == "Mikrotik-Address-List = \"ispd-suspended\""), "{garden:?}");
+        assert!(garden.iter().any(|l| l == "Mikrotik-Rate-Limit = \"256k/256k\""), "{garden:?}");
+
+        // A statement line with a bad amount: refused whole, naming the line; nothing stored.
+        let bad = "ID;Datum;Objem;VS;Protiucet\nT1;24.11.2026;499,00;1001;19-2000145399/0800\nT2;24.11.2026;12,5x;9;1/0100\n";
+        let status = payments
+            .import_statement(v1::ImportStatementRequest {
+                format: "csv".into(),
+                content: bad.as_bytes().to_vec(),
+                mapping: MAPPING.into(),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(status.code(), tonic::Code::InvalidArgument);
+        assert!(status.message().contains("line 3"), "{}", status.message());
+        let balance = payments
+            .client_balance(v1::ClientBalanceRequest { client_number: "1001".into() })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!((balance.owed.as_str(), balance.suspended), ("499.00", true));
+
+        // The real statement: the payment is matched by VS and access comes back at once.
+        let good = "ID;Datum;Objem;VS;Protiucet\nT1;24.11.2026;499,00;0000001001;19-2000145399/0800\nT2;24.11.2026;100,00;4242;1/0100\n";
+        let import = v1::ImportStatementRequest {
+            format: "csv".into(),
+            content: good.as_bytes().to_vec(),
+            mapping: MAPPING.into(),
+        };
+        let imported = payments.import_statement(import.clone()).await.unwrap().into_inner();
+        assert_eq!((imported.recorded, imported.duplicates, imported.unmatched), (2, 0, 1));
+        let paid = imported.payments.iter().find(|p| p.client_number == "1001").unwrap();
+        assert_eq!((paid.matched_by.as_str(), paid.allocated.as_str()), ("client_number", "499.00"));
+        assert!(paid.restored, "the payment restored access");
+        let full = radius_reply(&d);
+        assert!(full.iter().any(|l| l == "Mikrotik-Rate-Limit = \"10M/50M\""), "{full:?}");
+        assert!(!full.iter().any(|l| l.starts_with("Mikrotik-Address-List")), "{full:?}");
+
+        // The same statement again: acknowledged, nothing new.
+        let twice = payments.import_statement(import).await.unwrap().into_inner();
+        assert_eq!((twice.recorded, twice.duplicates), (0, 2));
+        let balance = payments
+            .client_balance(v1::ClientBalanceRequest { client_number: "1001".into() })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!((balance.owed.as_str(), balance.suspended), ("0.00", false));
+        assert_eq!(balance.balance, "0.00");
+        let unmatched = payments
+            .list_unmatched(v1::ListUnmatchedRequest {})
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(unmatched.payments.len(), 1);
+        assert_eq!(unmatched.payments[0].variable_symbol, "4242");
+        let invoice = billing
+            .get_invoice(v1::GetInvoiceRequest { number: "202600001".into() })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(invoice.state, "paid");
+    });
+    // The same through ispctl.
+    let balance = d.ispctl_json(&["payment", "balance", "1001"]);
+    assert_eq!(
+        (balance["owed"].as_str(), balance["currency"].as_str()),
+        (Some("0.00"), Some("CZK"))
+    );
+    let dry = d.ispctl_json(&["dunning", "run", "--as-of", "2026-11-24", "--dry-run"]);
+    assert_eq!(dry["changes"], serde_json::json!([]));
+    let unmatched = d.ispctl_json(&["payment", "unmatched"]);
+    assert_eq!(unmatched["items"][0]["amount"], "100.00");
+}
