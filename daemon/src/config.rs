@@ -296,6 +296,21 @@ pub struct BillingConfig {
     /// year.
     #[serde(default = "default_number_format")]
     pub number_format: String,
+    /// Local time of day ("HH:MM") for the daily billing run and dunning run; "" = only on
+    /// demand (`ispctl billing run`, `ispctl dunning run`).
+    #[serde(default = "default_run_at")]
+    pub run_at: String,
+}
+
+fn default_run_at() -> String {
+    "02:30".into()
+}
+
+impl BillingConfig {
+    /// The daily run's time of day, if scheduled.
+    pub fn run_at(&self) -> Option<chrono::NaiveTime> {
+        chrono::NaiveTime::parse_from_str(&self.run_at, "%H:%M").ok()
+    }
 }
 
 fn default_number_format() -> String {
@@ -316,6 +331,7 @@ impl Default for BillingConfig {
             default_due_days: default_due_days(),
             currency: default_currency(),
             number_format: default_number_format(),
+            run_at: default_run_at(),
         }
     }
 }
@@ -415,6 +431,9 @@ impl Config {
                 .all(|b| b.is_ascii_uppercase())
         {
             bail!("billing.currency: an ISO 4217 code such as \"CZK\" or \"EUR\"");
+        }
+        if !self.billing.run_at.is_empty() && self.billing.run_at().is_none() {
+            bail!("billing.run_at: a time of day as \"HH:MM\", or \"\" for no daily run");
         }
         ispd_billing::invoice::check_pattern(&self.billing.number_format)
             .map_err(|e| anyhow::anyhow!("billing.number_format: {e}"))?;

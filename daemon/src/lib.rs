@@ -8,6 +8,7 @@ pub mod dunning_run;
 pub mod live;
 pub mod metrics;
 pub mod radius;
+pub mod schedule;
 pub mod seal;
 pub mod server;
 pub mod storage;

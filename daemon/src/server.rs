@@ -68,7 +68,7 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
     let admin = router(state, Authenticator::new(tokens.clone()))?;
     tokio::spawn(reload_on_sighup(
         config_path,
-        live_config,
+        live_config.clone(),
         tokens,
         store.clone(),
         radius.clone(),
@@ -84,6 +84,11 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
             .serve(socket)
             .context("cannot start the RADIUS threads")?;
     }
+    tokio::spawn(crate::schedule::daily(
+        live_config.clone(),
+        store.clone(),
+        radius.clone(),
+    ));
     let accounting =
         AccountingService::start(radius.clone(), store.clone(), stale_after, &state_dir);
     for socket in acct {

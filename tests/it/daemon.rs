@@ -52,7 +52,8 @@ pub fn base_config(state_dir: &Path) -> String {
     format!(
         "state_dir = {state:?}\n\
          [radius]\nauth_listen = [\"127.0.0.1:0\"]\nacct_listen = [\"127.0.0.1:0\"]\n\
-         [admin]\nlisten = \"127.0.0.1:0\"\n",
+         [admin]\nlisten = \"127.0.0.1:0\"\n\
+         [billing]\nrun_at = \"\"\n",
         state = state_dir.display().to_string()
     )
 }

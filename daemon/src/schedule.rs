@@ -1,0 +1,82 @@
+//! The daily jobs: the billing run, then the dunning run, once a day at `[billing] run_at`
+//! (local time). Both are idempotent, so a restart that runs them twice on a day is harmless.
+//! (Several instances on one PostgreSQL will need an advisory lock here; one instance needs
+//! none.)
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Local, NaiveTime};
+
+use crate::config::Config;
+use crate::live::Live;
+use crate::radius::RadiusService;
+use crate::storage::{Actor, Store};
+
+/// The first moment at or after `now` whose local time of day is `at`.
+pub fn next_run(now: DateTime<Local>, at: NaiveTime) -> DateTime<Local> {
+    let today = now.date_naive().and_time(at);
+    let candidate = today.and_local_timezone(Local).earliest().unwrap_or(now);
+    if candidate >= now {
+        candidate
+    } else {
+        (today + chrono::Duration::days(1))
+            .and_local_timezone(Local)
+            .earliest()
+            .unwrap_or(now + chrono::Duration::days(1))
+    }
+}
+
+/// Runs forever: sleeps until the configured time, then bills and dunns as of today.
+pub async fn daily(config: Arc<Live<Config>>, store: Store, radius: Arc<RadiusService>) {
+    let actor = Actor("schedule".into());
+    loop {
+        let Some(at) = config.load().billing.run_at() else {
+            // Not scheduled: look again after a reload might have changed that.
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            continue;
+        };
+        let now = Local::now();
+        let wait = (next_run(now, at) - now).to_std().unwrap_or_default();
+        tokio::time::sleep(wait.max(Duration::from_secs(1))).await;
+        let today = Local::now().date_naive();
+        let billing = config.load().billing.clone();
+        match crate::billing_run::run(&store, &billing, &actor, today, false).await {
+            Ok(invoices) => tracing::info!(invoices = invoices.len(), %today, "daily billing run"),
+            Err(e) => {
+                tracing::error!(error = %e, "daily billing run failed; it runs again tomorrow, or run `ispctl billing run`")
+            }
+        }
+        match crate::dunning_run::run(&store, &radius, &actor, today, false).await {
+            Ok(changes) => tracing::info!(changes = changes.len(), %today, "daily dunning run"),
+            Err(e) => {
+                tracing::error!(error = %e, "daily dunning run failed; run `ispctl dunning run`")
+            }
+        }
+        // Past the minute, so the same run time is not taken twice.
+        tokio::time::sleep(Duration::from_secs(61)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn next_run_is_today_or_tomorrow() {
+        let at = NaiveTime::from_hms_opt(2, 30, 0).unwrap();
+        let before = Local.with_ymd_and_hms(2026, 11, 24, 1, 0, 0).unwrap();
+        assert_eq!(
+            next_run(before, at),
+            Local.with_ymd_and_hms(2026, 11, 24, 2, 30, 0).unwrap()
+        );
+        let after = Local.with_ymd_and_hms(2026, 11, 24, 3, 0, 0).unwrap();
+        assert_eq!(
+            next_run(after, at),
+            Local.with_ymd_and_hms(2026, 11, 25, 2, 30, 0).unwrap()
+        );
+        let exactly = Local.with_ymd_and_hms(2026, 11, 24, 2, 30, 0).unwrap();
+        assert_eq!(next_run(exactly, at), exactly);
+    }
+}
