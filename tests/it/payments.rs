@@ -40,10 +40,25 @@ fn radius_reply(d: &Daemon) -> Vec<String> {
 
 #[test]
 fn an_unpaid_client_is_suspended_and_restored_by_the_bank_statement() {
+    suspended_and_restored(None);
+}
+
+#[test]
+fn suspension_and_restore_on_postgres() {
+    if let Some(db) = crate::daemon::PgDatabase::create("payments") {
+        suspended_and_restored(Some(db));
+    }
+}
+
+fn suspended_and_restored(pg: Option<crate::daemon::PgDatabase>) {
+    let database = pg
+        .as_ref()
+        .map(|db| format!("[database]\nurl = {:?}\n", db.url))
+        .unwrap_or_default();
     let d = Daemon::start(
         "payments",
         &format!(
-            "[[nas]]\nname = \"mt\"\naddress = \"127.0.0.1\"\nsecret = \"{SECRET}\"\nvendor = \"mikrotik\"\n"
+            "{database}[[nas]]\nname = \"mt\"\naddress = \"127.0.0.1\"\nsecret = \"{SECRET}\"\nvendor = \"mikrotik\"\n"
         ),
     );
     d.ispctl_json(&[
