@@ -208,4 +208,35 @@ fn suspended_and_restored(pg: Option<crate::daemon::PgDatabase>) {
     assert_eq!(dry["changes"], serde_json::json!([]));
     let unmatched = d.ispctl_json(&["payment", "unmatched"]);
     assert_eq!(unmatched["items"][0]["amount"], "100.00");
+
+    // The unmatched payment assigned by hand: no debt left, so it becomes credit; undone,
+    // it waits among the unmatched again and the credit is gone.
+    let id = unmatched["items"][0]["id"].to_string();
+    let assigned = d.ispctl_json(&["payment", "assign", &id, "--client", "1001"]);
+    assert_eq!(
+        (
+            assigned["matched_by"].as_str(),
+            assigned["to_credit"].as_str()
+        ),
+        (Some("manual"), Some("100.00"))
+    );
+    let balance = d.ispctl_json(&["payment", "balance", "1001"]);
+    assert_eq!(balance["credit"], "100.00");
+    assert_eq!(
+        d.ispctl_json(&["payment", "unmatched"])["items"],
+        serde_json::json!([])
+    );
+    let again = d.ispctl(&["payment", "assign", &id, "--client", "1001"]);
+    assert_eq!(
+        again.status.code(),
+        Some(1),
+        "an assigned payment cannot be assigned twice"
+    );
+    d.ispctl_json(&["payment", "unassign", &id]);
+    let balance = d.ispctl_json(&["payment", "balance", "1001"]);
+    assert_eq!(balance["credit"], "0.00");
+    assert_eq!(
+        d.ispctl_json(&["payment", "unmatched"])["items"][0]["amount"],
+        "100.00"
+    );
 }

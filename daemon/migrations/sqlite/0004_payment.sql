@@ -14,6 +14,9 @@ CREATE TABLE payment (
     bank_transaction_id     TEXT UNIQUE,
     source                  TEXT NOT NULL,
     matched_by              TEXT,
+    -- What the allocation did to the client's credit, so it can be undone exactly.
+    to_credit_minor         BIGINT NOT NULL DEFAULT 0,
+    from_credit_minor       BIGINT NOT NULL DEFAULT 0,
     created_at              TEXT NOT NULL
 );
 CREATE INDEX payment_client ON payment (client_id);

@@ -164,6 +164,36 @@ impl v1::payment_service_server::PaymentService for AdminState {
         }))
     }
 
+    async fn assign_payment(
+        &self,
+        request: Request<v1::AssignPaymentRequest>,
+    ) -> Result<Response<v1::PaymentResult>, Status> {
+        let actor = writer(&request)?;
+        let r = request.into_inner();
+        if r.client_number.is_empty() {
+            return Err(field("client_number", "required"));
+        }
+        let invoice = (!r.invoice_number.is_empty()).then_some(r.invoice_number.as_str());
+        let outcome = self
+            .store
+            .assign_payment(&actor, r.payment_id, &r.client_number, invoice)
+            .await?;
+        let mut results = self.payment_results(&actor, vec![outcome]).await?;
+        Ok(Response::new(results.remove(0)))
+    }
+
+    async fn unassign_payment(
+        &self,
+        request: Request<v1::UnassignPaymentRequest>,
+    ) -> Result<Response<v1::UnassignPaymentResponse>, Status> {
+        let actor = writer(&request)?;
+        let client_number = self
+            .store
+            .unassign_payment(&actor, request.into_inner().payment_id)
+            .await?;
+        Ok(Response::new(v1::UnassignPaymentResponse { client_number }))
+    }
+
     async fn client_balance(
         &self,
         request: Request<v1::ClientBalanceRequest>,

@@ -7,7 +7,8 @@ use ispd_billing::client::BankAccount;
 use ispd_billing::invoice::state_for;
 use ispd_billing::money;
 use ispd_billing::payment::{
-    Directory, IncomingPayment, Match, MatchTarget, MatchedBy, OpenInvoice, allocate,
+    Allocation, AssignMode, Directory, IncomingPayment, Match, MatchTarget, MatchedBy, OpenInvoice,
+    assign, unassign,
 };
 use rust_decimal::Decimal;
 use sqlx::AnyConnection;
@@ -266,20 +267,27 @@ impl Store {
         payment_id: i64,
         amount: Decimal,
     ) -> StoreResult<(Decimal, Decimal)> {
+        Self::assign_to_client(conn, client, payment_id, amount, AssignMode::UpToDebt).await
+    }
+
+    /// Allocates a payment to a client's invoices by `mode` and records what it did to the
+    /// client's credit; returns (paid to invoices from this payment, new credit).
+    async fn assign_to_client(
+        conn: &mut AnyConnection,
+        client: i64,
+        payment_id: i64,
+        amount: Decimal,
+        mode: AssignMode,
+    ) -> StoreResult<(Decimal, Decimal)> {
         let open = Self::open_invoices(conn, client).await?;
-        let credit_minor: i64 = sqlx::query_scalar("SELECT credit_minor FROM client WHERE id = $1")
-            .bind(client)
-            .fetch_one(&mut *conn)
-            .await?;
-        let credit = money::from_minor_units(credit_minor);
-        let allocation =
-            allocate(amount, &open, credit).map_err(|e| StoreError::Precondition(e.to_string()))?;
+        let credit = Self::client_credit(conn, client).await?;
+        let allocation = assign(amount, mode, &open, credit)
+            .map_err(|e| StoreError::Precondition(e.to_string()))?;
         for (invoice_id, part) in &allocation.to_invoices {
             let invoice = open
                 .iter()
                 .find(|i| i.id == *invoice_id)
-                .expect("allocate only returns the invoices it was given");
-            let paid = invoice.paid + *part;
+                .expect("assign only returns the invoices it was given");
             sqlx::query(
                 "INSERT INTO payment_allocation (payment_id, invoice_id, amount_minor) VALUES ($1, $2, $3)",
             )
@@ -288,23 +296,213 @@ impl Store {
             .bind(money::to_minor_units("allocation", *part)?)
             .execute(&mut *conn)
             .await?;
-            sqlx::query("UPDATE invoice SET paid_minor = $1, state = $2 WHERE id = $3")
-                .bind(money::to_minor_units("invoice.paid", paid)?)
-                .bind(state_for(invoice.total, paid, false).as_str().to_owned())
-                .bind(*invoice_id)
-                .execute(&mut *conn)
-                .await?;
+            Self::set_invoice_paid(conn, *invoice_id, invoice.total, invoice.paid + *part).await?;
         }
-        let credit_after = allocation.credit_after(credit);
-        sqlx::query("UPDATE client SET credit_minor = $1 WHERE id = $2")
-            .bind(money::to_minor_units("client.credit", credit_after)?)
-            .bind(client)
-            .execute(&mut *conn)
-            .await?;
+        Self::set_client_credit(conn, client, allocation.credit_after(credit)).await?;
+        sqlx::query(
+            "UPDATE payment SET to_credit_minor = $1, from_credit_minor = $2 WHERE id = $3",
+        )
+        .bind(money::to_minor_units(
+            "payment.to_credit",
+            allocation.to_credit,
+        )?)
+        .bind(money::to_minor_units(
+            "payment.from_credit",
+            allocation.from_credit,
+        )?)
+        .bind(payment_id)
+        .execute(&mut *conn)
+        .await?;
         Ok((
             allocation.allocated() - allocation.from_credit,
             allocation.to_credit,
         ))
+    }
+
+    async fn client_credit(conn: &mut AnyConnection, client: i64) -> StoreResult<Decimal> {
+        let minor: i64 = sqlx::query_scalar("SELECT credit_minor FROM client WHERE id = $1")
+            .bind(client)
+            .fetch_one(&mut *conn)
+            .await?;
+        Ok(money::from_minor_units(minor))
+    }
+
+    async fn set_client_credit(
+        conn: &mut AnyConnection,
+        client: i64,
+        credit: Decimal,
+    ) -> StoreResult<()> {
+        sqlx::query("UPDATE client SET credit_minor = $1 WHERE id = $2")
+            .bind(money::to_minor_units("client.credit", credit)?)
+            .bind(client)
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
+    }
+
+    async fn set_invoice_paid(
+        conn: &mut AnyConnection,
+        invoice: i64,
+        total: Decimal,
+        paid: Decimal,
+    ) -> StoreResult<()> {
+        sqlx::query("UPDATE invoice SET paid_minor = $1, state = $2 WHERE id = $3")
+            .bind(money::to_minor_units("invoice.paid", paid)?)
+            .bind(state_for(total, paid, false).as_str().to_owned())
+            .bind(invoice)
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
+    }
+
+    /// Assigns an unmatched payment by hand (Mango "Párovat platbu"): `invoice` = the whole
+    /// payment to that invoice, else up to the client's debt with the rest as credit.
+    pub async fn assign_payment(
+        &self,
+        actor: &Actor,
+        payment_id: i64,
+        client_number: &str,
+        invoice: Option<&str>,
+    ) -> StoreResult<PaymentOutcome> {
+        let mut tx = self.write_tx().await?;
+        let (current, amount_minor): (Option<i64>, i64) =
+            sqlx::query_as("SELECT client_id, amount_minor FROM payment WHERE id = $1")
+                .bind(payment_id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| StoreError::NotFound {
+                    entity: "payment",
+                    key: payment_id.to_string(),
+                })?;
+        if current.is_some() {
+            return Err(StoreError::Precondition(format!(
+                "payment {payment_id} is already assigned; unassign it first"
+            )));
+        }
+        let client = Self::client_id_of(&mut tx, client_number).await?;
+        let mode = match invoice {
+            Some(number) => {
+                let id: i64 = sqlx::query_scalar(
+                    "SELECT id FROM invoice WHERE number = $1 AND client_id = $2",
+                )
+                .bind(number.to_owned())
+                .bind(client)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| StoreError::NotFound {
+                    entity: "invoice of this client",
+                    key: number.to_owned(),
+                })?;
+                AssignMode::WholeToOneInvoice(id)
+            }
+            None => AssignMode::UpToDebt,
+        };
+        sqlx::query("UPDATE payment SET client_id = $1, matched_by = 'manual' WHERE id = $2")
+            .bind(client)
+            .bind(payment_id)
+            .execute(&mut *tx)
+            .await?;
+        let amount = money::from_minor_units(amount_minor);
+        let (allocated, to_credit) =
+            Self::assign_to_client(&mut tx, client, payment_id, amount, mode).await?;
+        record_audit(
+            &mut tx,
+            actor,
+            "payment.assign",
+            "payment",
+            &payment_id.to_string(),
+            Some(client_number),
+            None,
+            Some(serde_json::json!({"allocated": allocated.to_string(), "to_credit": to_credit.to_string(), "invoice": invoice}).to_string()),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(PaymentOutcome {
+            bank_transaction_id: None,
+            client_id: Some(client),
+            client_number: Some(client_number.to_owned()),
+            matched_by: Some("manual"),
+            amount,
+            allocated,
+            to_credit,
+            duplicate: false,
+        })
+    }
+
+    /// Undoes a payment's assignment: invoices get their amounts back, the credit it made
+    /// goes and the credit it spent returns; the payment waits among the unmatched again.
+    /// Refused when the credit it created has been spent since (undo that first).
+    pub async fn unassign_payment(&self, actor: &Actor, payment_id: i64) -> StoreResult<String> {
+        let mut tx = self.write_tx().await?;
+        let (client, to_credit, from_credit): (Option<i64>, i64, i64) = sqlx::query_as(
+            "SELECT client_id, to_credit_minor, from_credit_minor FROM payment WHERE id = $1",
+        )
+        .bind(payment_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| StoreError::NotFound {
+            entity: "payment",
+            key: payment_id.to_string(),
+        })?;
+        let client = client.ok_or_else(|| {
+            StoreError::Precondition(format!("payment {payment_id} is not assigned"))
+        })?;
+        let parts: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT invoice_id, amount_minor FROM payment_allocation WHERE payment_id = $1",
+        )
+        .bind(payment_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        let previous = Allocation {
+            to_invoices: parts
+                .iter()
+                .map(|(id, m)| (*id, money::from_minor_units(*m)))
+                .collect(),
+            to_credit: money::from_minor_units(to_credit),
+            from_credit: money::from_minor_units(from_credit),
+        };
+        let credit = Self::client_credit(&mut tx, client).await?;
+        let reversal =
+            unassign(&previous, credit).map_err(|e| StoreError::Precondition(e.to_string()))?;
+        for (invoice_id, part) in &reversal.from_invoices {
+            let (total, paid): (i64, i64) =
+                sqlx::query_as("SELECT gross_minor, paid_minor FROM invoice WHERE id = $1")
+                    .bind(*invoice_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            let paid = money::from_minor_units(paid) - *part;
+            Self::set_invoice_paid(&mut tx, *invoice_id, money::from_minor_units(total), paid)
+                .await?;
+        }
+        Self::set_client_credit(&mut tx, client, reversal.credit_after).await?;
+        sqlx::query("DELETE FROM payment_allocation WHERE payment_id = $1")
+            .bind(payment_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "UPDATE payment SET client_id = NULL, matched_by = NULL, to_credit_minor = 0,
+                from_credit_minor = 0 WHERE id = $1",
+        )
+        .bind(payment_id)
+        .execute(&mut *tx)
+        .await?;
+        let number: String = sqlx::query_scalar("SELECT number FROM client WHERE id = $1")
+            .bind(client)
+            .fetch_one(&mut *tx)
+            .await?;
+        record_audit(
+            &mut tx,
+            actor,
+            "payment.unassign",
+            "payment",
+            &payment_id.to_string(),
+            Some(&number),
+            None,
+            None,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(number)
     }
 
     pub async fn unmatched_payments(&self) -> StoreResult<Vec<UnmatchedPayment>> {

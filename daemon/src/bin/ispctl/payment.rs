@@ -10,8 +10,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use clap::{Subcommand, ValueEnum};
 use ispd_admin_proto::v1::{
-    AddPaymentRequest, ClientBalanceRequest, DunningChange, ImportStatementRequest,
-    ListUnmatchedRequest, PaymentResult, RunDunningRequest, UnmatchedPayment,
+    AddPaymentRequest, AssignPaymentRequest, ClientBalanceRequest, DunningChange,
+    ImportStatementRequest, ListUnmatchedRequest, PaymentResult, RunDunningRequest,
+    UnassignPaymentRequest, UnmatchedPayment,
 };
 use serde_json::json;
 
@@ -57,6 +58,26 @@ pub enum Cmd {
     },
     /// List bank payments that matched no client.
     Unmatched,
+    /// Assign an unmatched payment to a client by hand.
+    ///
+    /// With --invoice the whole payment goes to that invoice (Mango's "whole payment to one
+    /// charge"); without it the payment pays the client's debt oldest first and the rest
+    /// becomes credit ("only up to the debt").
+    Assign {
+        /// Payment id, as listed by `ispctl payment unmatched`.
+        payment: i64,
+        /// Client number.
+        #[arg(long, value_name = "NUMBER")]
+        client: String,
+        /// Put the whole payment on this invoice of the client.
+        #[arg(long, value_name = "NUMBER")]
+        invoice: Option<String>,
+    },
+    /// Undo an assignment: the payment waits among the unmatched again.
+    Unassign {
+        /// Payment id.
+        payment: i64,
+    },
     /// Print a client's balance (owed, credit, suspended): the "client balance" command.
     ///
     /// The client balance lives here rather than under `ispctl client`. A negative balance is
@@ -213,6 +234,40 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
                 .into_inner()
                 .payments;
             out.list(&payments, "", unmatched_record, unmatched_table)
+        }
+        Cmd::Assign {
+            payment,
+            client,
+            invoice,
+        } => {
+            let result = api
+                .payments()
+                .await?
+                .assign_payment(AssignPaymentRequest {
+                    payment_id: payment,
+                    client_number: client,
+                    invoice_number: invoice.unwrap_or_default(),
+                })
+                .await?
+                .into_inner();
+            out.value(&added_text(&result), record(&result).to_json())
+        }
+        Cmd::Unassign { payment } => {
+            let resp = api
+                .payments()
+                .await?
+                .unassign_payment(UnassignPaymentRequest {
+                    payment_id: payment,
+                })
+                .await?
+                .into_inner();
+            out.value(
+                &format!(
+                    "payment {payment} unassigned from client {}",
+                    resp.client_number
+                ),
+                json!({"payment_id": payment, "client_number": resp.client_number}),
+            )
         }
         Cmd::Balance { client } => {
             let b = api
