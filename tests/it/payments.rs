@@ -209,6 +209,28 @@ fn suspended_and_restored(pg: Option<crate::daemon::PgDatabase>) {
     let unmatched = d.ispctl_json(&["payment", "unmatched"]);
     assert_eq!(unmatched["items"][0]["amount"], "100.00");
 
+    // The statement: the invoice, then the payment that settled it.
+    let statement = d.ispctl_json(&["payment", "statement", "1001"]);
+    let rows: Vec<_> = statement["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["kind"].as_str().unwrap(),
+                r["amount"].as_str().unwrap(),
+                r["running_balance"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("invoice", "-499.00", "-499.00"),
+            ("payment", "499.00", "0.00")
+        ]
+    );
+
     // The unmatched payment assigned by hand: no debt left, so it becomes credit; undone,
     // it waits among the unmatched again and the credit is gone.
     let id = unmatched["items"][0]["id"].to_string();

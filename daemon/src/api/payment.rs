@@ -210,6 +210,32 @@ impl v1::payment_service_server::PaymentService for AdminState {
         }))
     }
 
+    async fn client_statement(
+        &self,
+        request: Request<v1::ClientStatementRequest>,
+    ) -> Result<Response<v1::ClientStatementResponse>, Status> {
+        let rows = self
+            .store
+            .client_statement(&request.into_inner().client_number)
+            .await?;
+        Ok(Response::new(v1::ClientStatementResponse {
+            rows: rows
+                .into_iter()
+                .map(|r| v1::StatementRow {
+                    date: r.date.format("%Y-%m-%d").to_string(),
+                    kind: serde_json::to_value(r.kind)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default(),
+                    description: r.description,
+                    amount: format!("{:.2}", r.amount),
+                    running_balance: format!("{:.2}", r.running_balance),
+                })
+                .collect(),
+            currency: self.config.load().billing.currency.clone(),
+        }))
+    }
+
     async fn run_dunning(
         &self,
         request: Request<v1::RunDunningRequest>,

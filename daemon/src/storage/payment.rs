@@ -8,7 +8,7 @@ use ispd_billing::invoice::state_for;
 use ispd_billing::money;
 use ispd_billing::payment::{
     Allocation, AssignMode, Directory, IncomingPayment, Match, MatchTarget, MatchedBy, OpenInvoice,
-    assign, unassign,
+    StatementEntry, StatementRow, assign, statement, unassign,
 };
 use rust_decimal::Decimal;
 use sqlx::AnyConnection;
@@ -503,6 +503,53 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(number)
+    }
+
+    /// The client's account in date order: the opening balance (dated the day the client was
+    /// created), invoices and payments, with the running balance (positive = credit).
+    pub async fn client_statement(&self, number: &str) -> StoreResult<Vec<StatementRow>> {
+        let mut conn = self.pool.acquire().await?;
+        let client = Self::client_id_of(&mut conn, number).await?;
+        let (opening, created): (i64, String) =
+            sqlx::query_as("SELECT opening_balance_minor, created_at FROM client WHERE id = $1")
+                .bind(client)
+                .fetch_one(&mut *conn)
+                .await?;
+        let mut entries = Vec::new();
+        if opening != 0 {
+            entries.push(StatementEntry::OpeningBalance {
+                date: parse_date("created_at", created.get(..10).unwrap_or_default())?,
+                amount: money::from_minor_units(opening),
+            });
+        }
+        let invoices: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT issue_date, number, gross_minor FROM invoice WHERE client_id = $1 ORDER BY id",
+        )
+        .bind(client)
+        .fetch_all(&mut *conn)
+        .await?;
+        for (date, number, gross) in invoices {
+            entries.push(StatementEntry::Invoice {
+                date: parse_date("issue_date", &date)?,
+                number,
+                total: money::from_minor_units(gross),
+            });
+        }
+        let payments: Vec<(String, Option<String>, Option<String>, i64)> = sqlx::query_as(
+            "SELECT received_on, variable_symbol, bank_transaction_id, amount_minor FROM payment
+             WHERE client_id = $1 ORDER BY id",
+        )
+        .bind(client)
+        .fetch_all(&mut *conn)
+        .await?;
+        for (date, vs, bank_id, amount) in payments {
+            entries.push(StatementEntry::Payment {
+                date: parse_date("received_on", &date)?,
+                reference: vs.or(bank_id).unwrap_or_else(|| "manual".into()),
+                amount: money::from_minor_units(amount),
+            });
+        }
+        Ok(statement(Decimal::ZERO, &entries))
     }
 
     pub async fn unmatched_payments(&self) -> StoreResult<Vec<UnmatchedPayment>> {

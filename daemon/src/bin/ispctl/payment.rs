@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use clap::{Subcommand, ValueEnum};
 use ispd_admin_proto::v1::{
-    AddPaymentRequest, AssignPaymentRequest, ClientBalanceRequest, DunningChange,
-    ImportStatementRequest, ListUnmatchedRequest, PaymentResult, RunDunningRequest,
+    AddPaymentRequest, AssignPaymentRequest, ClientBalanceRequest, ClientStatementRequest,
+    DunningChange, ImportStatementRequest, ListUnmatchedRequest, PaymentResult, RunDunningRequest,
     UnassignPaymentRequest, UnmatchedPayment,
 };
 use serde_json::json;
@@ -72,6 +72,12 @@ pub enum Cmd {
         /// Put the whole payment on this invoice of the client.
         #[arg(long, value_name = "NUMBER")]
         invoice: Option<String>,
+    },
+    /// Print a client's account in date order with the running balance: the "client
+    /// statement" command (it lives here like `payment balance`).
+    Statement {
+        /// Client number.
+        client: String,
     },
     /// Undo an assignment: the payment waits among the unmatched again.
     Unassign {
@@ -251,6 +257,44 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
                 .await?
                 .into_inner();
             out.value(&added_text(&result), record(&result).to_json())
+        }
+        Cmd::Statement { client } => {
+            let resp = api
+                .payments()
+                .await?
+                .client_statement(ClientStatementRequest {
+                    client_number: client,
+                })
+                .await?
+                .into_inner();
+            let currency = resp.currency.clone();
+            let mut table = Table::new(&["DATE", "KIND", "DESCRIPTION", "AMOUNT", "BALANCE"]);
+            for r in &resp.rows {
+                table.row(vec![
+                    r.date.clone(),
+                    r.kind.clone(),
+                    r.description.clone(),
+                    money(&r.amount, &currency),
+                    money(&r.running_balance, &currency),
+                ]);
+            }
+            let rows: Vec<_> = resp
+                .rows
+                .iter()
+                .map(|r| {
+                    json!({
+                        "date": r.date,
+                        "kind": r.kind,
+                        "description": r.description,
+                        "amount": r.amount,
+                        "running_balance": r.running_balance,
+                    })
+                })
+                .collect();
+            out.value(
+                &table.render(),
+                json!({"items": rows, "currency": currency, "next_page_token": null}),
+            )
         }
         Cmd::Unassign { payment } => {
             let resp = api
