@@ -254,6 +254,27 @@ fn suspended_and_restored(pg: Option<crate::daemon::PgDatabase>) {
         Some(1),
         "an assigned payment cannot be assigned twice"
     );
+    // Credit can be paid back, never more than there is.
+    let refunded = d.ispctl_json(&["payment", "refund", "1001", "--amount", "60.00"]);
+    assert_eq!(refunded["credit_after"], "40.00");
+    let too_much = d.ispctl(&["payment", "refund", "1001", "--amount", "50.00"]);
+    assert_eq!(too_much.status.code(), Some(1));
+    // The credit the assignment created has been partly refunded: undo is refused until
+    // the refund is out of the way, so the assignment stays.
+    let refused = d.ispctl(&["payment", "unassign", &id]);
+    assert_eq!(refused.status.code(), Some(1));
+    let statement = d.ispctl_json(&["payment", "statement", "1001"]);
+    let last = statement["items"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (last["kind"].as_str(), last["running_balance"].as_str()),
+        (Some("refund"), Some("40.00"))
+    );
+    d.ispctl_json(&["payment", "add", "--client", "1001", "--amount", "60.00"]);
     d.ispctl_json(&["payment", "unassign", &id]);
     let balance = d.ispctl_json(&["payment", "balance", "1001"]);
     assert_eq!(balance["credit"], "0.00");

@@ -28,6 +28,16 @@ CREATE TABLE payment_allocation (
 );
 CREATE INDEX payment_allocation_invoice ON payment_allocation (invoice_id);
 
+-- Credit paid back to a client (a recorded refund, not a bank order).
+CREATE TABLE refund (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    client_id       BIGINT NOT NULL REFERENCES client (id),
+    amount_minor    BIGINT NOT NULL,
+    refunded_on     TEXT NOT NULL,
+    note            TEXT NOT NULL,
+    created_at      TEXT NOT NULL
+);
+
 -- Unallocated money the client has paid (an overpayment), spent on the next invoices.
 ALTER TABLE client ADD COLUMN credit_minor BIGINT NOT NULL DEFAULT 0;
 -- Set by the dunning run (billing::dunning::access_decision); RADIUS serves the walled garden.

@@ -210,6 +210,25 @@ impl v1::payment_service_server::PaymentService for AdminState {
         }))
     }
 
+    async fn refund_credit(
+        &self,
+        request: Request<v1::RefundCreditRequest>,
+    ) -> Result<Response<v1::RefundCreditResponse>, Status> {
+        let actor = writer(&request)?;
+        let r = request.into_inner();
+        let amount = money::parse("amount", &r.amount).map_err(invalid)?;
+        let on = date("refunded_on", &r.refunded_on)?
+            .unwrap_or_else(|| chrono::Local::now().date_naive());
+        let after = self
+            .store
+            .refund_credit(&actor, &r.client_number, amount, on, &r.note)
+            .await?;
+        Ok(Response::new(v1::RefundCreditResponse {
+            credit_after: format!("{after:.2}"),
+            currency: self.config.load().billing.currency.clone(),
+        }))
+    }
+
     async fn client_statement(
         &self,
         request: Request<v1::ClientStatementRequest>,

@@ -549,7 +549,62 @@ impl Store {
                 amount: money::from_minor_units(amount),
             });
         }
+        let refunds: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT refunded_on, amount_minor FROM refund WHERE client_id = $1 ORDER BY id",
+        )
+        .bind(client)
+        .fetch_all(&mut *conn)
+        .await?;
+        for (date, amount) in refunds {
+            entries.push(StatementEntry::Refund {
+                date: parse_date("refunded_on", &date)?,
+                amount: money::from_minor_units(amount),
+            });
+        }
         Ok(statement(Decimal::ZERO, &entries))
+    }
+
+    /// Pays credit back to the client (recorded, not a bank order); refused beyond the credit.
+    pub async fn refund_credit(
+        &self,
+        actor: &Actor,
+        number: &str,
+        amount: Decimal,
+        refunded_on: NaiveDate,
+        note: &str,
+    ) -> StoreResult<Decimal> {
+        let amount_minor = money::to_minor_units("amount", amount)?;
+        let mut tx = self.write_tx().await?;
+        let client = Self::client_id_of(&mut tx, number).await?;
+        let credit = Self::client_credit(&mut tx, client).await?;
+        let after = ispd_billing::payment::refund(credit, amount).map_err(|e| {
+            StoreError::Invalid(ispd_billing::FieldError::new("amount", e.to_string()))
+        })?;
+        sqlx::query(
+            "INSERT INTO refund (client_id, amount_minor, refunded_on, note, created_at)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(client)
+        .bind(amount_minor)
+        .bind(date_text(refunded_on))
+        .bind(note.to_owned())
+        .bind(now())
+        .execute(&mut *tx)
+        .await?;
+        Self::set_client_credit(&mut tx, client, after).await?;
+        record_audit(
+            &mut tx,
+            actor,
+            "payment.refund",
+            "client",
+            number,
+            Some(number),
+            None,
+            Some(serde_json::json!({"amount": amount.to_string(), "credit_after": after.to_string()}).to_string()),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
     }
 
     pub async fn unmatched_payments(&self) -> StoreResult<Vec<UnmatchedPayment>> {

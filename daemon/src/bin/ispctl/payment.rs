@@ -11,8 +11,8 @@ use anyhow::{Context, Result};
 use clap::{Subcommand, ValueEnum};
 use ispd_admin_proto::v1::{
     AddPaymentRequest, AssignPaymentRequest, ClientBalanceRequest, ClientStatementRequest,
-    DunningChange, ImportStatementRequest, ListUnmatchedRequest, PaymentResult, RunDunningRequest,
-    UnassignPaymentRequest, UnmatchedPayment,
+    DunningChange, ImportStatementRequest, ListUnmatchedRequest, PaymentResult,
+    RefundCreditRequest, RunDunningRequest, UnassignPaymentRequest, UnmatchedPayment,
 };
 use serde_json::json;
 
@@ -78,6 +78,17 @@ pub enum Cmd {
     Statement {
         /// Client number.
         client: String,
+    },
+    /// Pay credit back to a client (a recorded refund, not a bank order).
+    Refund {
+        /// Client number.
+        client: String,
+        /// Amount to pay back; at most the client's credit.
+        #[arg(long, value_parser = required_money, value_name = "AMOUNT")]
+        amount: String,
+        /// Free-text note.
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
     },
     /// Undo an assignment: the payment waits among the unmatched again.
     Unassign {
@@ -294,6 +305,30 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
             out.value(
                 &table.render(),
                 json!({"items": rows, "currency": currency, "next_page_token": null}),
+            )
+        }
+        Cmd::Refund {
+            client,
+            amount,
+            note,
+        } => {
+            let resp = api
+                .payments()
+                .await?
+                .refund_credit(RefundCreditRequest {
+                    client_number: client,
+                    amount,
+                    refunded_on: String::new(),
+                    note: note.unwrap_or_default(),
+                })
+                .await?
+                .into_inner();
+            out.value(
+                &format!(
+                    "credit after the refund: {}",
+                    money(&resp.credit_after, &resp.currency)
+                ),
+                json!({"credit_after": resp.credit_after, "currency": resp.currency}),
             )
         }
         Cmd::Unassign { payment } => {
