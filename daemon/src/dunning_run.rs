@@ -4,22 +4,36 @@
 //! walled garden (or full speed again).
 
 use chrono::NaiveDate;
-use ispd_billing::dunning::{AccessDecision, ClientDunningState, DunningSettings, access_decision};
+use ispd_billing::dunning::{
+    AccessDecision, ClientDunningState, DunningSettings, access_decision, reminders_due,
+};
 use rust_decimal::Decimal;
 
 use crate::radius::RadiusService;
 use crate::storage::{AccessScope, Actor, DunningInput, Store, StoreResult};
 
-/// A change the run made (or, in a dry run, would make).
+/// What the run did (or, in a dry run, would do) for a client.
 #[derive(Debug, Clone, PartialEq)]
-pub struct DunningChange {
-    pub client_number: String,
-    pub suspend: bool,
-    pub overdue: Decimal,
+pub enum DunningChange {
+    Suspend {
+        client_number: String,
+        overdue: Decimal,
+    },
+    Restore {
+        client_number: String,
+    },
+    /// A reminder of `level` for the invoice, to pay by `deadline`.
+    Reminder {
+        client_number: String,
+        invoice_id: i64,
+        invoice_number: String,
+        level: u8,
+        deadline: NaiveDate,
+    },
 }
 
-/// Suspends every client overdue past the grace period and restores every suspended client
-/// who no longer is. Idempotent: a second run on the same day changes nothing.
+/// Sends the reminders that are due, suspends every client overdue past the grace period and
+/// restores every suspended client who no longer is. Idempotent: a second run on the same day changes nothing.
 pub async fn run(
     store: &Store,
     radius: &RadiusService,
@@ -30,6 +44,32 @@ pub async fn run(
     let settings = DunningSettings::default();
     let mut changes = Vec::new();
     for input in store.dunning_inputs().await? {
+        let due = reminders_due(&settings, &state_of(&input), &input.open_invoices, today);
+        // One reminder per invoice per day, however often the run is started.
+        let due = due
+            .into_iter()
+            .filter(|r| !input.reminded_on.contains(&(r.invoice_id, today)));
+        for reminder in due {
+            let invoice_number = if dry_run {
+                input
+                    .open_invoices
+                    .iter()
+                    .find(|i| i.id == reminder.invoice_id)
+                    .map(|i| i.number.clone())
+                    .unwrap_or_default()
+            } else {
+                store
+                    .record_reminder(actor, &input.client_number, &reminder, today)
+                    .await?
+            };
+            changes.push(DunningChange::Reminder {
+                client_number: input.client_number.clone(),
+                invoice_id: reminder.invoice_id,
+                invoice_number,
+                level: reminder.level,
+                deadline: reminder.deadline,
+            });
+        }
         if let Some(change) = decide(&settings, &input, today) {
             if !dry_run {
                 apply(store, radius, actor, &change).await?;
@@ -55,11 +95,21 @@ pub async fn restore_if_paid(
         return Ok(false);
     };
     match decide(&settings, input, today) {
-        Some(change) if !change.suspend => {
+        Some(change @ DunningChange::Restore { .. }) => {
             apply(store, radius, actor, &change).await?;
             Ok(true)
         }
         _ => Ok(false),
+    }
+}
+
+fn state_of(input: &DunningInput) -> ClientDunningState {
+    ClientDunningState {
+        no_auto_reminders: input.no_auto_reminders,
+        never_suspend: input.never_suspend,
+        stopped: false,
+        paused_until: None,
+        reminders_sent: input.reminders_sent.clone(),
     }
 }
 
@@ -68,13 +118,7 @@ fn decide(
     input: &DunningInput,
     today: NaiveDate,
 ) -> Option<DunningChange> {
-    let state = ClientDunningState {
-        no_auto_reminders: input.no_auto_reminders,
-        never_suspend: input.never_suspend,
-        stopped: false,
-        paused_until: None,
-        reminders_sent: Vec::new(),
-    };
+    let state = state_of(input);
     match access_decision(
         settings,
         &state,
@@ -83,15 +127,12 @@ fn decide(
         today,
     ) {
         AccessDecision::Keep => None,
-        AccessDecision::Suspend { overdue, .. } => Some(DunningChange {
+        AccessDecision::Suspend { overdue, .. } => Some(DunningChange::Suspend {
             client_number: input.client_number.clone(),
-            suspend: true,
             overdue,
         }),
-        AccessDecision::Restore => Some(DunningChange {
+        AccessDecision::Restore => Some(DunningChange::Restore {
             client_number: input.client_number.clone(),
-            suspend: false,
-            overdue: Decimal::ZERO,
         }),
     }
 }
@@ -102,11 +143,19 @@ async fn apply(
     actor: &Actor,
     change: &DunningChange,
 ) -> StoreResult<()> {
+    let (client, suspend, overdue) = match change {
+        DunningChange::Suspend {
+            client_number,
+            overdue,
+        } => (client_number, true, *overdue),
+        DunningChange::Restore { client_number } => (client_number, false, Decimal::ZERO),
+        DunningChange::Reminder { .. } => return Ok(()),
+    };
     store
-        .set_debt_suspended(actor, &change.client_number, change.suspend, change.overdue)
+        .set_debt_suspended(actor, client, suspend, overdue)
         .await?;
     radius
-        .refresh(store, AccessScope::Client(change.client_number.clone()))
+        .refresh(store, AccessScope::Client(client.clone()))
         .await;
     Ok(())
 }

@@ -131,8 +131,11 @@ fn suspended_and_restored(pg: Option<crate::daemon::PgDatabase>) {
         // 40 days after the due date, past the 21-day grace: suspended.
         let dunning = |as_of: &str| v1::RunDunningRequest { as_of: as_of.into(), dry_run: false };
         let run = payments.run_dunning(dunning("2026-11-24")).await.unwrap().into_inner();
-        assert_eq!(run.changes.len(), 1);
-        assert_eq!((run.changes[0].action.as_str(), run.changes[0].overdue.as_str()), ("suspend", "499.00"));
+        let actions: Vec<_> = run.changes.iter().map(|c| c.action.as_str()).collect();
+        assert_eq!(actions, ["reminder", "suspend"]);
+        let reminder = &run.changes[0];
+        assert_eq!((reminder.invoice_number.as_str(), reminder.level, reminder.deadline.as_str()), ("202600001", 1, "2026-12-01"));
+        assert_eq!(run.changes[1].overdue, "499.00");
         let again = payments.run_dunning(dunning("2026-11-24")).await.unwrap().into_inner();
         assert!(again.changes.is_empty(), "idempotent");
         let garden = radius_reply(&d);

@@ -38,6 +38,16 @@ CREATE TABLE refund (
     created_at      TEXT NOT NULL
 );
 
+-- Reminders sent by the dunning run: each level once per invoice.
+CREATE TABLE reminder (
+    invoice_id      BIGINT NOT NULL REFERENCES invoice (id),
+    level           BIGINT NOT NULL,
+    sent_on         TEXT NOT NULL,
+    deadline        TEXT NOT NULL,
+    fee_minor       BIGINT,
+    PRIMARY KEY (invoice_id, level)
+);
+
 -- Unallocated money the client has paid (an overpayment), spent on the next invoices.
 ALTER TABLE client ADD COLUMN credit_minor BIGINT NOT NULL DEFAULT 0;
 -- Set by the dunning run (billing::dunning::access_decision); RADIUS serves the walled garden.

@@ -47,6 +47,40 @@ impl AdminState {
     }
 }
 
+fn change_to(change: crate::dunning_run::DunningChange) -> v1::DunningChange {
+    use crate::dunning_run::DunningChange as C;
+    match change {
+        C::Suspend {
+            client_number,
+            overdue,
+        } => v1::DunningChange {
+            client_number,
+            action: "suspend".into(),
+            overdue: overdue.to_string(),
+            ..Default::default()
+        },
+        C::Restore { client_number } => v1::DunningChange {
+            client_number,
+            action: "restore".into(),
+            ..Default::default()
+        },
+        C::Reminder {
+            client_number,
+            invoice_number,
+            level,
+            deadline,
+            ..
+        } => v1::DunningChange {
+            client_number,
+            action: "reminder".into(),
+            invoice_number,
+            level: u32::from(level),
+            deadline: deadline.format("%Y-%m-%d").to_string(),
+            ..Default::default()
+        },
+    }
+}
+
 fn statement(format: &str, content: &[u8], mapping: &str) -> Result<Statement, Status> {
     let text = || {
         std::str::from_utf8(content).map_err(|_| {
@@ -270,14 +304,7 @@ impl v1::payment_service_server::PaymentService for AdminState {
         let changes =
             crate::dunning_run::run(&self.store, &self.radius, &actor, today, r.dry_run).await?;
         Ok(Response::new(v1::RunDunningResponse {
-            changes: changes
-                .into_iter()
-                .map(|c| v1::DunningChange {
-                    client_number: c.client_number,
-                    action: if c.suspend { "suspend" } else { "restore" }.into(),
-                    overdue: c.overdue.to_string(),
-                })
-                .collect(),
+            changes: changes.into_iter().map(change_to).collect(),
             dry_run: r.dry_run,
         }))
     }

@@ -66,6 +66,10 @@ pub struct DunningInput {
     pub no_auto_reminders: bool,
     pub debt_suspended: bool,
     pub open_invoices: Vec<OpenInvoice>,
+    /// (invoice id, level) of the reminders already sent.
+    pub reminders_sent: Vec<(i64, u8)>,
+    /// (invoice id, day) of each reminder sent, so a run never reminds twice on one day.
+    pub reminded_on: Vec<(i64, NaiveDate)>,
 }
 
 fn matched_by_name(by: MatchedBy) -> &'static str {
@@ -646,6 +650,13 @@ impl Store {
         .await?;
         let mut inputs = Vec::with_capacity(clients.len());
         for (id, number, never, no_reminders, suspended) in clients {
+            let sent: Vec<(i64, i64, String)> = sqlx::query_as(
+                "SELECT r.invoice_id, r.level, r.sent_on FROM reminder r
+                 JOIN invoice i ON i.id = r.invoice_id WHERE i.client_id = $1",
+            )
+            .bind(id)
+            .fetch_all(&mut *conn)
+            .await?;
             inputs.push(DunningInput {
                 client_id: id,
                 client_number: number,
@@ -653,9 +664,61 @@ impl Store {
                 no_auto_reminders: no_reminders != 0,
                 debt_suspended: suspended != 0,
                 open_invoices: Self::open_invoices(&mut conn, id).await?,
+                reminders_sent: sent
+                    .iter()
+                    .map(|(invoice, level, _)| (*invoice, u8::try_from(*level).unwrap_or(u8::MAX)))
+                    .collect(),
+                reminded_on: sent
+                    .iter()
+                    .map(|(invoice, _, on)| Ok((*invoice, parse_date("sent_on", on)?)))
+                    .collect::<StoreResult<_>>()?,
             });
         }
         Ok(inputs)
+    }
+
+    /// Records a reminder (once per invoice and level), with its audit entry.
+    pub async fn record_reminder(
+        &self,
+        actor: &Actor,
+        client_number: &str,
+        reminder: &ispd_billing::dunning::ReminderDue,
+        sent_on: NaiveDate,
+    ) -> StoreResult<String> {
+        let mut tx = self.write_tx().await?;
+        let invoice: String = sqlx::query_scalar("SELECT number FROM invoice WHERE id = $1")
+            .bind(reminder.invoice_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO reminder (invoice_id, level, sent_on, deadline, fee_minor)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (invoice_id, level) DO NOTHING",
+        )
+        .bind(reminder.invoice_id)
+        .bind(i64::from(reminder.level))
+        .bind(date_text(sent_on))
+        .bind(date_text(reminder.deadline))
+        .bind(
+            reminder
+                .fee
+                .map(|f| money::to_minor_units("fee", f))
+                .transpose()?,
+        )
+        .execute(&mut *tx)
+        .await?;
+        record_audit(
+            &mut tx,
+            actor,
+            "invoice.reminder",
+            "invoice",
+            &invoice,
+            Some(client_number),
+            None,
+            Some(serde_json::json!({"level": reminder.level, "deadline": date_text(reminder.deadline)}).to_string()),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(invoice)
     }
 
     /// Records the dunning decision for a client, with its audit entry.

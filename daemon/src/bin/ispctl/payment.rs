@@ -447,6 +447,9 @@ fn change_record(c: &DunningChange) -> Record {
         .str("client_number", &c.client_number)
         .str("action", &c.action)
         .str("overdue", &c.overdue)
+        .str("invoice_number", &c.invoice_number)
+        .num("level", c.level)
+        .str("deadline", &c.deadline)
 }
 
 /// What `payment add` prints: where the money went.
@@ -519,12 +522,22 @@ fn unmatched_table(payments: &[UnmatchedPayment]) -> Table {
 }
 
 fn dunning_table(changes: &[DunningChange]) -> Table {
-    let mut t = Table::new(&["CLIENT", "ACTION", "OVERDUE"]);
+    let mut t = Table::new(&[
+        "CLIENT", "ACTION", "OVERDUE", "INVOICE", "LEVEL", "DEADLINE",
+    ]);
     for c in changes {
+        let level = if c.level == 0 {
+            String::new()
+        } else {
+            c.level.to_string()
+        };
         t.row(vec![
             c.client_number.clone(),
             c.action.clone(),
             c.overdue.clone(),
+            c.invoice_number.clone(),
+            level,
+            c.deadline.clone(),
         ]);
     }
     t
