@@ -90,11 +90,10 @@ pub async fn restore_if_paid(
     today: NaiveDate,
 ) -> StoreResult<bool> {
     let settings = DunningSettings::default();
-    let inputs = store.dunning_inputs().await?;
-    let Some(input) = inputs.iter().find(|i| i.client_number == client_number) else {
+    let Some(input) = store.suspended_dunning_input(client_number).await? else {
         return Ok(false);
     };
-    match decide(&settings, input, today) {
+    match decide(&settings, &input, today) {
         Some(change @ DunningChange::Restore { .. }) => {
             apply(store, radius, actor, &change).await?;
             Ok(true)

@@ -233,23 +233,20 @@ impl Store {
 
     /// Every stored NAS with its opened secret: what the RADIUS side loads at start-up.
     pub async fn nas_with_secrets(&self) -> StoreResult<Vec<(Nas, String)>> {
-        let rows: Vec<(i64, String)> =
-            sqlx::query_as("SELECT id, secret_sealed FROM nas ORDER BY id")
-                .fetch_all(&self.pool)
-                .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        let mut conn = self.pool.acquire().await?;
-        for (id, sealed) in rows {
-            let nas = sqlx::query_as::<_, NasRow>(AssertSqlSafe(format!(
-                "SELECT {COLUMNS} FROM nas WHERE id = $1"
-            )))
-            .bind(id)
-            .fetch_one(&mut *conn)
-            .await?
-            .into_nas()?;
-            out.push((nas, self.sealer.open(&sealed)?));
+        #[derive(sqlx::FromRow)]
+        struct WithSecret {
+            #[sqlx(flatten)]
+            nas: NasRow,
+            secret_sealed: String,
         }
-        Ok(out)
+        let rows = sqlx::query_as::<_, WithSecret>(AssertSqlSafe(format!(
+            "SELECT {COLUMNS}, secret_sealed FROM nas ORDER BY id"
+        )))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|r| Ok((r.nas.into_nas()?, self.sealer.open(&r.secret_sealed)?)))
+            .collect()
     }
 
     pub async fn delete_nas(&self, actor: &Actor, name: &str) -> StoreResult<()> {

@@ -11,7 +11,7 @@ use ispd_billing::payment::{
     StatementEntry, StatementRow, assign, statement, unassign,
 };
 use rust_decimal::Decimal;
-use sqlx::AnyConnection;
+use sqlx::{AnyConnection, AssertSqlSafe};
 
 use super::{Actor, Store, StoreError, StoreResult, date_text, now, parse_date, record_audit};
 
@@ -639,15 +639,37 @@ impl Store {
 
     /// Every client with open invoices or a suspension: the dunning run's input.
     pub async fn dunning_inputs(&self) -> StoreResult<Vec<DunningInput>> {
-        let mut conn = self.pool.acquire().await?;
-        let clients: Vec<(i64, String, i64, i64, i64)> = sqlx::query_as(
-            "SELECT id, number, never_suspend, no_auto_reminders, debt_suspended FROM client
-             WHERE debt_suspended <> 0 OR id IN
-                (SELECT client_id FROM invoice WHERE state IN ('unpaid', 'partially_paid'))
-             ORDER BY id",
+        self.dunning_inputs_where(
+            "debt_suspended <> 0 OR id IN
+                (SELECT client_id FROM invoice WHERE state IN ('unpaid', 'partially_paid'))",
+            None,
         )
-        .fetch_all(&mut *conn)
-        .await?;
+        .await
+    }
+
+    /// The dunning input of one client if it is suspended for debt (what a payment may lift).
+    pub async fn suspended_dunning_input(&self, number: &str) -> StoreResult<Option<DunningInput>> {
+        Ok(self
+            .dunning_inputs_where("debt_suspended <> 0 AND number = $1", Some(number))
+            .await?
+            .pop())
+    }
+
+    async fn dunning_inputs_where(
+        &self,
+        condition: &str,
+        number: Option<&str>,
+    ) -> StoreResult<Vec<DunningInput>> {
+        let mut conn = self.pool.acquire().await?;
+        let sql = format!(
+            "SELECT id, number, never_suspend, no_auto_reminders, debt_suspended FROM client
+             WHERE {condition} ORDER BY id"
+        );
+        let mut query = sqlx::query_as::<_, (i64, String, i64, i64, i64)>(AssertSqlSafe(sql));
+        if let Some(number) = number {
+            query = query.bind(number.to_owned());
+        }
+        let clients = query.fetch_all(&mut *conn).await?;
         let mut inputs = Vec::with_capacity(clients.len());
         for (id, number, never, no_reminders, suspended) in clients {
             let sent: Vec<(i64, i64, String)> = sqlx::query_as(
