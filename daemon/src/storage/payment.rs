@@ -7,7 +7,7 @@ use ispd_billing::client::BankAccount;
 use ispd_billing::invoice::state_for;
 use ispd_billing::money;
 use ispd_billing::payment::{
-    Allocation, AssignMode, Directory, IncomingPayment, Match, MatchTarget, MatchedBy, OpenInvoice,
+    Allocation, AssignMode, Directory, IncomingPayment, Match, MatchedBy, OpenInvoice,
     StatementEntry, StatementRow, assign, statement, unassign,
 };
 use rust_decimal::Decimal;
@@ -136,7 +136,7 @@ impl Store {
                     };
                     match ispd_billing::payment::match_payment(&incoming, &directory) {
                         Match::Matched { target, by } => {
-                            (Some(target_client(target)), Some(matched_by_name(by)))
+                            (Some(target.client()), Some(matched_by_name(by)))
                         }
                         Match::Unmatched(_) => (None, None),
                     }
@@ -775,8 +775,4 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
-}
-
-fn target_client(target: MatchTarget) -> i64 {
-    target.client()
 }
