@@ -333,11 +333,6 @@ impl Store {
         let mut checks: Vec<(&str, &str, String)> = vec![
             ("client_status", "client.status", client.status.clone()),
             (
-                "invoice_group",
-                "client.invoicing.invoice_group",
-                client.invoicing.invoice_group.clone(),
-            ),
-            (
                 "payment_type",
                 "client.invoicing.payment_type",
                 client.invoicing.payment_type.clone(),
@@ -345,6 +340,17 @@ impl Store {
         ];
         for group in &client.groups {
             checks.push(("client_group", "client.groups", group.clone()));
+        }
+        let group: Option<String> =
+            sqlx::query_scalar("SELECT code FROM invoice_group WHERE code = $1")
+                .bind(client.invoicing.invoice_group.clone())
+                .fetch_optional(&mut *conn)
+                .await?;
+        if group.is_none() {
+            return Err(StoreError::Invalid(ispd_billing::FieldError::new(
+                "client.invoicing.invoice_group",
+                format!("no invoice group {:?}", client.invoicing.invoice_group),
+            )));
         }
         for (list, field, code) in checks {
             let found: Option<String> =

@@ -50,6 +50,13 @@ fn validate_code(code: &str) -> Result<(), FieldError> {
 
 impl Store {
     pub async fn list_codes(&self, list: CodeList) -> StoreResult<Vec<(String, String)>> {
+        if list == CodeList::InvoiceGroup {
+            return Ok(
+                sqlx::query_as("SELECT code, name FROM invoice_group ORDER BY code")
+                    .fetch_all(&self.pool)
+                    .await?,
+            );
+        }
         Ok(
             sqlx::query_as("SELECT code, label FROM code_list WHERE list = $1 ORDER BY code")
                 .bind(list.as_str().to_owned())
@@ -68,6 +75,9 @@ impl Store {
     ) -> StoreResult<()> {
         validate_code(code)?;
         ispd_billing::field::require("code.label", label)?;
+        if list == CodeList::InvoiceGroup {
+            return self.put_invoice_group_name(actor, code, label).await;
+        }
         let mut tx = self.write_tx().await?;
         let before: Option<String> =
             sqlx::query_scalar("SELECT label FROM code_list WHERE list = $1 AND code = $2")
@@ -116,12 +126,16 @@ impl Store {
                 list.as_str()
             )));
         }
-        let deleted = sqlx::query("DELETE FROM code_list WHERE list = $1 AND code = $2")
-            .bind(list.as_str().to_owned())
-            .bind(code.to_owned())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        let deleted = if list == CodeList::InvoiceGroup {
+            sqlx::query("DELETE FROM invoice_group WHERE code = $1").bind(code.to_owned())
+        } else {
+            sqlx::query("DELETE FROM code_list WHERE list = $1 AND code = $2")
+                .bind(list.as_str().to_owned())
+                .bind(code.to_owned())
+        }
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
         if deleted == 0 {
             return Err(StoreError::NotFound {
                 entity: "code",
@@ -137,6 +151,44 @@ impl Store {
             None,
             None,
             None,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Invoice groups are records now (table `invoice_group`); the code-list view of them
+    /// sets only the name, creating a group with default settings.
+    async fn put_invoice_group_name(
+        &self,
+        actor: &Actor,
+        code: &str,
+        name: &str,
+    ) -> StoreResult<()> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query(
+            "INSERT INTO invoice_group (code, name, street, postcode, city, country, company_id,
+                vat_id, bank_account, iban, bic, email, phone, taxable_date_rule,
+                taxable_days_before, version)
+             VALUES ($1, $2, '', '', '', '', '', '', '', '', '', '', '', 'issue_date', 0, 1)
+             ON CONFLICT (code) DO UPDATE SET name = $2, version = invoice_group.version + 1",
+        )
+        .bind(code.to_owned())
+        .bind(name.to_owned())
+        .execute(&mut *tx)
+        .await?;
+        record_audit(
+            &mut tx,
+            actor,
+            "code.put",
+            "code",
+            &format!("invoice_group/{code}"),
+            None,
+            None,
+            Some(
+                serde_json::json!({"list": "invoice_group", "code": code, "label": name})
+                    .to_string(),
+            ),
         )
         .await?;
         tx.commit().await?;

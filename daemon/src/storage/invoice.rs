@@ -14,6 +14,56 @@ use super::{
     record_audit,
 };
 
+/// What a stored document is. Each kind has its own number series per invoice group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DocumentKind {
+    /// A tax invoice: charges for services, or the tax document following a paid pro-forma.
+    Invoice,
+    /// Corrects an invoice (negative amounts); settles it or becomes client credit.
+    CreditNote,
+    /// A fee outside the service charges, e.g. a reminder fee.
+    DebitNote,
+    /// A payment request for pro-forma clients; not a tax document.
+    Proforma,
+    /// Debt carried over when a client is migrated (client card opening balance).
+    OpeningBalance,
+}
+
+impl DocumentKind {
+    pub const ALL: [DocumentKind; 5] = [
+        DocumentKind::Invoice,
+        DocumentKind::CreditNote,
+        DocumentKind::DebitNote,
+        DocumentKind::Proforma,
+        DocumentKind::OpeningBalance,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocumentKind::Invoice => "invoice",
+            DocumentKind::CreditNote => "credit_note",
+            DocumentKind::DebitNote => "debit_note",
+            DocumentKind::Proforma => "proforma",
+            DocumentKind::OpeningBalance => "opening_balance",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+
+    /// The number pattern used when the invoice group sets none.
+    pub fn default_number_format(self) -> &'static str {
+        match self {
+            DocumentKind::Invoice => "{year}{seq:05}",
+            DocumentKind::CreditNote => "CN{year}{seq:05}",
+            DocumentKind::DebitNote => "DN{year}{seq:05}",
+            DocumentKind::Proforma => "PF{year}{seq:05}",
+            DocumentKind::OpeningBalance => "OB{year}{seq:05}",
+        }
+    }
+}
+
 /// A subscription as the billing run sees it, with its client and tariff.
 #[derive(Debug, Clone)]
 pub struct BillingCandidate {
@@ -154,22 +204,14 @@ impl Store {
                 return Ok(None);
             }
         }
-        let year = draft.issue_date.year();
-        let seq: i64 = sqlx::query_scalar(
-            "INSERT INTO invoice_series (invoice_group, year, last_seq) VALUES ($1, $2, 1)
-             ON CONFLICT (invoice_group, year) DO UPDATE SET last_seq = invoice_series.last_seq + 1
-             RETURNING last_seq",
-        )
-        .bind(draft.invoice_group.clone())
-        .bind(i64::from(year))
-        .fetch_one(&mut *tx)
-        .await?;
-        let number = ispd_billing::invoice::format_number(
+        let number = Self::allocate_number(
+            &mut tx,
+            &draft.invoice_group,
+            DocumentKind::Invoice,
+            draft.issue_date.year(),
             number_format,
-            year,
-            u64::try_from(seq).unwrap_or(0),
         )
-        .map_err(|e| StoreError::Precondition(e.to_string()))?;
+        .await?;
         let client = Self::client_snapshot(&mut tx, draft.client_id).await?;
         let minor = |field: &str, amount: Decimal| money::to_minor_units(field, amount);
         let id: i64 = sqlx::query_scalar(
@@ -234,6 +276,32 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(Some(number))
+    }
+
+    /// Takes the next number of a group's series for one document kind and year. Must run
+    /// inside the transaction that stores the document, so a rollback returns the number
+    /// and concurrent issuers queue on the series row: no gaps, no duplicates.
+    pub(crate) async fn allocate_number(
+        conn: &mut AnyConnection,
+        invoice_group: &str,
+        kind: DocumentKind,
+        year: i32,
+        number_format: &str,
+    ) -> StoreResult<String> {
+        let seq: i64 = sqlx::query_scalar(
+            "INSERT INTO document_series (invoice_group, kind, year, last_seq)
+             VALUES ($1, $2, $3, 1)
+             ON CONFLICT (invoice_group, kind, year)
+             DO UPDATE SET last_seq = document_series.last_seq + 1
+             RETURNING last_seq",
+        )
+        .bind(invoice_group.to_owned())
+        .bind(kind.as_str())
+        .bind(i64::from(year))
+        .fetch_one(&mut *conn)
+        .await?;
+        ispd_billing::invoice::format_number(number_format, year, u64::try_from(seq).unwrap_or(0))
+            .map_err(|e| StoreError::Precondition(e.to_string()))
     }
 
     async fn client_snapshot(conn: &mut AnyConnection, client_id: i64) -> StoreResult<String> {

@@ -35,7 +35,7 @@ pub use accounting::{AcctItem, OpenSessionChanges, Partition, SessionMemory};
 pub use audit::{AuditEntry, AuditFilter};
 pub use client::{ClientFilter, SearchHit};
 pub use codes::CodeList;
-pub use invoice::{BillingCandidate, InvoiceDraft, InvoiceLineRecord, InvoiceRecord};
+pub use invoice::{BillingCandidate, DocumentKind, InvoiceDraft, InvoiceLineRecord, InvoiceRecord};
 pub use login::LoginRecord;
 pub use nas::NasRecord;
 pub use payment::{DunningInput, NewPayment, PaymentOutcome, UnmatchedPayment};
