@@ -6,6 +6,7 @@
 
 pub mod bank;
 pub mod client;
+pub mod credit_note;
 pub mod dunning;
 pub mod field;
 pub mod invoice;

@@ -620,6 +620,8 @@ pub fn refund(credit: Decimal, amount: Decimal) -> Result<Decimal, RefundError> 
 pub enum StatementKind {
     OpeningBalance,
     Invoice,
+    Proforma,
+    DebitNote,
     CreditNote,
     Payment,
     Refund,
@@ -633,6 +635,19 @@ pub enum StatementEntry {
     OpeningBalance { date: NaiveDate, amount: Decimal },
     /// Lowers the balance by `total`.
     Invoice {
+        date: NaiveDate,
+        number: String,
+        total: Decimal,
+    },
+    /// A payment request (pro-forma client): lowers the balance like an invoice; the tax
+    /// invoice issued once it is paid is not listed again.
+    Proforma {
+        date: NaiveDate,
+        number: String,
+        total: Decimal,
+    },
+    /// A fee such as a reminder fee: lowers the balance by `total`.
+    DebitNote {
         date: NaiveDate,
         number: String,
         total: Decimal,
@@ -658,6 +673,8 @@ impl StatementEntry {
         match self {
             StatementEntry::OpeningBalance { date, .. }
             | StatementEntry::Invoice { date, .. }
+            | StatementEntry::Proforma { date, .. }
+            | StatementEntry::DebitNote { date, .. }
             | StatementEntry::CreditNote { date, .. }
             | StatementEntry::Payment { date, .. }
             | StatementEntry::Refund { date, .. } => *date,
@@ -668,6 +685,8 @@ impl StatementEntry {
         match self {
             StatementEntry::OpeningBalance { .. } => StatementKind::OpeningBalance,
             StatementEntry::Invoice { .. } => StatementKind::Invoice,
+            StatementEntry::Proforma { .. } => StatementKind::Proforma,
+            StatementEntry::DebitNote { .. } => StatementKind::DebitNote,
             StatementEntry::CreditNote { .. } => StatementKind::CreditNote,
             StatementEntry::Payment { .. } => StatementKind::Payment,
             StatementEntry::Refund { .. } => StatementKind::Refund,
@@ -680,7 +699,9 @@ impl StatementEntry {
             StatementEntry::OpeningBalance { amount, .. }
             | StatementEntry::Payment { amount, .. } => *amount,
             StatementEntry::CreditNote { total, .. } => *total,
-            StatementEntry::Invoice { total, .. } => -*total,
+            StatementEntry::Invoice { total, .. }
+            | StatementEntry::Proforma { total, .. }
+            | StatementEntry::DebitNote { total, .. } => -*total,
             StatementEntry::Refund { amount, .. } => -*amount,
         }
     }
@@ -689,6 +710,8 @@ impl StatementEntry {
         match self {
             StatementEntry::OpeningBalance { .. } => "Opening balance".to_owned(),
             StatementEntry::Invoice { number, .. } => format!("Invoice {number}"),
+            StatementEntry::Proforma { number, .. } => format!("Pro-forma {number}"),
+            StatementEntry::DebitNote { number, .. } => format!("Debit note {number}"),
             StatementEntry::CreditNote { number, .. } => format!("Credit note {number}"),
             StatementEntry::Payment { reference, .. } if reference.is_empty() => {
                 "Payment".to_owned()

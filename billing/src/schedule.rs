@@ -35,7 +35,9 @@ pub enum Alignment {
 }
 
 /// How a partial period is charged (a configuration switch).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Proration {
     /// Charged days / period days.
@@ -241,6 +243,35 @@ pub fn due_charges(
         }
     }
     charges
+}
+
+/// The charge an invoiced `from..=to` (part of one period) should have under the current
+/// terms: cut at the end date and with the suspended days removed. `None` when the service had
+/// ended before `from`, so nothing of it is due. Used to correct periods invoiced in advance.
+pub fn recharge(
+    terms: &ChargeTerms,
+    from: NaiveDate,
+    to: NaiveDate,
+    proration: Proration,
+) -> Option<Charge> {
+    let end = terms.end.unwrap_or(NaiveDate::MAX);
+    if from > end {
+        return None;
+    }
+    if terms.period == Period::OneOff {
+        return Some(Charge::one_off(from));
+    }
+    let to = to.min(end);
+    let (start, period_end) = terms.period_containing(from);
+    let period_days = days_in(start, period_end);
+    let charged = charged_days(from, to, &terms.unbilled);
+    Some(Charge {
+        from,
+        to,
+        charged_days: charged,
+        period_days,
+        fraction: fraction(charged, period_days, proration),
+    })
 }
 
 /// When a service ends (`new_end`, the new last charged day) inside a charge already invoiced,
@@ -606,6 +637,36 @@ mod tests {
         // Whole-period proration keeps the period charged while any day of it is.
         let whole = credit_for_early_end(&december, d(2026, 12, 20), &[], Proration::WholePeriod);
         assert_eq!(whole, None);
+    }
+
+    #[test]
+    fn recharge_of_an_invoiced_period() {
+        let mut t = terms(d(2026, 1, 1), Period::Monthly, Alignment::BillingDay(1));
+        let nov = (d(2026, 11, 1), d(2026, 11, 30));
+        // Nothing changed: the whole month is still due.
+        let full = recharge(&t, nov.0, nov.1, Proration::ByDays).unwrap();
+        assert_eq!((full.to, full.fraction), (nov.1, Decimal::ONE));
+        // Ended on the 15th: 15 of 30 days.
+        t.end = Some(d(2026, 11, 15));
+        let ended = recharge(&t, nov.0, nov.1, Proration::ByDays).unwrap();
+        assert_eq!(
+            (ended.to, ended.charged_days, ended.fraction),
+            (d(2026, 11, 15), 15, dec("0.5"))
+        );
+        // Whole-period proration keeps a period with any charged day in full.
+        let whole = recharge(&t, nov.0, nov.1, Proration::WholePeriod).unwrap();
+        assert_eq!(whole.fraction, Decimal::ONE);
+        // Ended before the period: nothing of it is due.
+        t.end = Some(d(2026, 10, 31));
+        assert_eq!(recharge(&t, nov.0, nov.1, Proration::ByDays), None);
+        // Paused with billing suspended 21-30 Nov: 20 of 30 days.
+        t.end = None;
+        t.unbilled = vec![(d(2026, 11, 21), NaiveDate::MAX)];
+        let paused = recharge(&t, nov.0, nov.1, Proration::ByDays).unwrap();
+        assert_eq!(
+            (paused.charged_days, paused.fraction),
+            (20, dec("0.666667"))
+        );
     }
 
     #[test]

@@ -1,27 +1,53 @@
 //! The billing run: the shell around `ispd_billing`. It loads what can be charged, asks the
-//! pure core which periods are due and what the lines are, and issues one invoice per client
-//! (each in its own transaction, so a failure leaves every issued invoice whole and the next
-//! run picks up the rest). Running twice for the same date issues nothing new.
+//! pure core which periods are due, which invoiced periods must be corrected and what the
+//! lines are, and issues per client first the credit notes (corrections of periods invoiced in
+//! advance: a service ended early, a pause with billing suspended), then one invoice (or, for
+//! pro-forma clients, one pro-forma) with the new charges and one-off charges. Each document is
+//! issued in its own transaction, so a failure leaves every issued document whole and the next
+//! run picks up the rest. Running twice for the same date issues nothing new.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
-use ispd_billing::invoice::{PriceBasis, charge_lines, compute_line, due_date, totals};
-use ispd_billing::schedule::{Alignment, ChargeTerms, Proration, due_charges};
+use ispd_billing::credit_note::{needs_correction, reversal};
+use ispd_billing::invoice::{
+    Discount, PriceBasis, TaxableDateRule, charge_lines, compute_line, due_date,
+    taxable_supply_date,
+};
+use ispd_billing::schedule::{Alignment, ChargeTerms, Proration, due_charges, recharge};
+use rust_decimal::Decimal;
 
 use crate::config::BillingConfig;
 use crate::storage::{
-    Actor, BillingCandidate, InvoiceDraft, InvoiceLineRecord, Store, StoreResult,
+    Actor, BillingCandidate, ClientHead, DocumentKind, InvoiceDraft, InvoiceLineRecord, LiveLine,
+    Store, StoreResult,
 };
 
-/// An invoice of the run: issued (with its number) or, in a dry run, proposed.
+/// A document of the run: issued (with its number) or, in a dry run, proposed.
 #[derive(Debug, Clone)]
 pub struct RunInvoice {
     pub number: Option<String>,
     pub draft: InvoiceDraft,
 }
 
-/// Issues (or with `dry_run` only computes) every invoice due by `as_of`.
+/// What an invoice group decides for the documents issued in its name.
+#[derive(Debug, Clone)]
+pub struct GroupTerms {
+    pub currency: String,
+    pub due_days: u32,
+    pub taxable_date: TaxableDateRule,
+}
+
+/// Everything besides the subscriptions that decides a run's documents.
+#[derive(Debug, Default)]
+pub struct RunInputs {
+    pub groups: HashMap<String, GroupTerms>,
+    /// Inclusive unbilled ranges per subscription (open ranges run to `NaiveDate::MAX`).
+    pub unbilled: HashMap<i64, Vec<(NaiveDate, NaiveDate)>>,
+    pub discounts: HashMap<i64, Vec<Discount>>,
+}
+
+/// Issues (or with `dry_run` only computes) every document due by `as_of`.
 pub async fn run(
     store: &Store,
     config: &BillingConfig,
@@ -29,6 +55,7 @@ pub async fn run(
     as_of: NaiveDate,
     dry_run: bool,
 ) -> StoreResult<Vec<RunInvoice>> {
+    let inputs = load_inputs(store, config).await?;
     let mut by_client: BTreeMap<i64, Vec<BillingCandidate>> = BTreeMap::new();
     for candidate in store.billing_candidates().await? {
         by_client
@@ -36,76 +63,272 @@ pub async fn run(
             .or_default()
             .push(candidate);
     }
-    let mut invoices = Vec::new();
+    let mut documents = Vec::new();
     for subscriptions in by_client.values() {
-        let Some(draft) = draft_for_client(subscriptions, config, as_of) else {
-            continue;
-        };
-        let number = if dry_run {
-            None
-        } else {
-            match store
-                .issue_invoice(actor, &draft, &config.number_format)
-                .await?
-            {
-                Some(number) => Some(number),
-                // A concurrent run billed these periods first.
-                None => continue,
-            }
-        };
-        invoices.push(RunInvoice { number, draft });
+        let mut corrections = Vec::new();
+        for s in subscriptions {
+            let terms = terms_of(s, &inputs);
+            let Some(cutoff) = correction_cutoff(s, &terms) else {
+                continue;
+            };
+            let live = store.live_period_lines(s.subscription_id, cutoff).await?;
+            corrections.extend(corrections_for(s, &terms, &inputs, config.proration, &live));
+        }
+        let mut drafts = credit_notes(subscriptions, corrections, &inputs, as_of);
+        drafts.extend(draft_for_client(subscriptions, &inputs, config, as_of));
+        for draft in drafts {
+            let number = if dry_run {
+                None
+            } else {
+                match store.issue_document(actor, &draft).await? {
+                    Some(issued) => Some(issued.number),
+                    // A concurrent run did this work first.
+                    None => continue,
+                }
+            };
+            documents.push(RunInvoice { number, draft });
+        }
     }
-    Ok(invoices)
+    Ok(documents)
 }
 
-/// One client's invoice for everything due by `as_of`; `None` when nothing is.
+async fn load_inputs(_store: &Store, config: &BillingConfig) -> StoreResult<RunInputs> {
+    let mut inputs = RunInputs::default();
+    inputs.groups.insert(
+        String::new(),
+        GroupTerms {
+            currency: config.currency.clone(),
+            due_days: config.default_due_days,
+            taxable_date: TaxableDateRule::IssueDate,
+        },
+    );
+    Ok(inputs)
+}
+
+fn group_terms<'a>(inputs: &'a RunInputs, group: &str) -> &'a GroupTerms {
+    inputs
+        .groups
+        .get(group)
+        .or_else(|| inputs.groups.get(""))
+        .expect("the configured defaults are always present")
+}
+
+fn terms_of(s: &BillingCandidate, inputs: &RunInputs) -> ChargeTerms {
+    ChargeTerms {
+        billing_from: s.billing_from,
+        end: s.end_date,
+        period: s.period,
+        alignment: if s.floating {
+            Alignment::Floating
+        } else {
+            Alignment::BillingDay(s.billing_day)
+        },
+        unbilled: inputs
+            .unbilled
+            .get(&s.subscription_id)
+            .cloned()
+            .unwrap_or_default(),
+    }
+}
+
+/// The first day whose invoiced charge may have changed since it was invoiced (the day after
+/// an early end, or the start of a pause with billing suspended), if any day already invoiced
+/// is affected.
+fn correction_cutoff(s: &BillingCandidate, terms: &ChargeTerms) -> Option<NaiveDate> {
+    let billed_until = s.billed_until?;
+    let after_end = s
+        .end_date
+        .filter(|end| *end < billed_until)
+        .and_then(|end| end.succ_opt());
+    let paused = terms
+        .unbilled
+        .iter()
+        .map(|&(from, _)| from)
+        .filter(|from| *from <= billed_until)
+        .min();
+    after_end.into_iter().chain(paused).min()
+}
+
+/// One invoiced period to correct: its live lines reversed, then charged again as due now.
+struct Correction {
+    root_invoice_id: i64,
+    root_number: String,
+    lines: Vec<InvoiceLineRecord>,
+}
+
+/// Groups a subscription's live lines by the period they charge and corrects every period now
+/// due less than invoiced.
+fn corrections_for(
+    s: &BillingCandidate,
+    terms: &ChargeTerms,
+    inputs: &RunInputs,
+    proration: Proration,
+    live: &[LiveLine],
+) -> Vec<Correction> {
+    let mut periods: BTreeMap<(NaiveDate, NaiveDate), Vec<&LiveLine>> = BTreeMap::new();
+    for line in live {
+        periods.entry(line.period).or_default().push(line);
+    }
+    let no_discounts = Vec::new();
+    let discounts = inputs
+        .discounts
+        .get(&s.subscription_id)
+        .unwrap_or(&no_discounts);
+    let mut corrections = Vec::new();
+    for ((from, to), lines) in periods {
+        // Service lines charge a positive price; discount lines carry negative ones.
+        let service = lines
+            .iter()
+            .filter(|l| l.line.unit_price > Decimal::ZERO)
+            .max_by_key(|l| l.line.quantity);
+        let Some(service) = service else { continue };
+        let invoiced: Decimal = lines
+            .iter()
+            .filter(|l| l.line.unit_price > Decimal::ZERO)
+            .map(|l| l.line.quantity)
+            .sum();
+        let due = recharge(terms, from, to, proration);
+        if !needs_correction(invoiced, due.as_ref()) {
+            continue;
+        }
+        let mut out: Vec<InvoiceLineRecord> = lines
+            .iter()
+            .map(|l| InvoiceLineRecord {
+                line: reversal(&l.line),
+                subscription_id: Some(s.subscription_id),
+                period: Some(l.period),
+                reverses: Some(l.at),
+            })
+            .collect();
+        if let Some(charge) = due {
+            let basis = PriceBasis::from_includes_vat(s.price_includes_vat);
+            let price = service.line.unit_price;
+            let rate = service.line.vat_rate;
+            for input in charge_lines(&s.tariff_name, price, basis, rate, &charge, discounts) {
+                out.push(InvoiceLineRecord {
+                    line: compute_line(&input),
+                    subscription_id: Some(s.subscription_id),
+                    period: Some((charge.from, charge.to)),
+                    reverses: None,
+                });
+            }
+        }
+        corrections.push(Correction {
+            root_invoice_id: service.root_invoice_id,
+            root_number: service.root_number.clone(),
+            lines: out,
+        });
+    }
+    corrections
+}
+
+/// One credit note per corrected invoice.
+fn credit_notes(
+    subscriptions: &[BillingCandidate],
+    corrections: Vec<Correction>,
+    inputs: &RunInputs,
+    as_of: NaiveDate,
+) -> Vec<InvoiceDraft> {
+    let Some(first) = subscriptions.first() else {
+        return Vec::new();
+    };
+    let mut by_invoice: BTreeMap<i64, (String, Vec<InvoiceLineRecord>)> = BTreeMap::new();
+    for c in corrections {
+        by_invoice
+            .entry(c.root_invoice_id)
+            .or_insert_with(|| (c.root_number, Vec::new()))
+            .1
+            .extend(c.lines);
+    }
+    let terms = group_terms(inputs, &first.invoice_group);
+    by_invoice
+        .into_iter()
+        .map(|(invoice, (number, lines))| {
+            let mut draft = InvoiceDraft::empty(DocumentKind::CreditNote, &head(first), as_of);
+            draft.related_invoice_id = Some(invoice);
+            draft.related_number = Some(number.clone());
+            draft.note = format!("Correction of {number}: service ended or paused");
+            draft.currency = terms.currency.clone();
+            draft.lines = lines;
+            draft.total_up();
+            draft
+        })
+        .collect()
+}
+
+fn head(s: &BillingCandidate) -> ClientHead {
+    ClientHead {
+        client_id: s.client_id,
+        client_number: s.client_number.clone(),
+        client_name: s.client_name.clone(),
+        invoice_group: s.invoice_group.clone(),
+    }
+}
+
+/// One client's invoice (pro-forma for pro-forma clients) for everything due by `as_of`;
+/// `None` when nothing is.
 fn draft_for_client(
     subscriptions: &[BillingCandidate],
+    inputs: &RunInputs,
     config: &BillingConfig,
     as_of: NaiveDate,
 ) -> Option<InvoiceDraft> {
     let first = subscriptions.first()?;
-    let mut lines = Vec::new();
-    let mut billed_until = Vec::new();
+    let kind = if first.proforma {
+        DocumentKind::Proforma
+    } else {
+        DocumentKind::Invoice
+    };
+    let mut draft = InvoiceDraft::empty(kind, &head(first), as_of);
+    let no_discounts = Vec::new();
     for s in subscriptions {
-        let terms = ChargeTerms {
-            billing_from: s.billing_from,
-            end: None,
-            period: s.period,
-            alignment: Alignment::BillingDay(s.billing_day),
-            unbilled: Vec::new(),
-        };
-        let charges = due_charges(&terms, s.billed_until, as_of, Proration::ByDays);
+        let terms = terms_of(s, inputs);
+        let charges = due_charges(&terms, s.billed_until, as_of, config.proration);
+        let discounts = inputs
+            .discounts
+            .get(&s.subscription_id)
+            .unwrap_or(&no_discounts);
         for charge in &charges {
             let basis = PriceBasis::from_includes_vat(s.price_includes_vat);
-            for input in charge_lines(&s.tariff_name, s.price, basis, s.vat_rate, charge, &[]) {
-                lines.push(InvoiceLineRecord {
+            for input in charge_lines(
+                &s.tariff_name,
+                s.price,
+                basis,
+                s.vat_rate,
+                charge,
+                discounts,
+            ) {
+                draft.lines.push(InvoiceLineRecord {
                     line: compute_line(&input),
                     subscription_id: Some(s.subscription_id),
                     period: Some((charge.from, charge.to)),
+                    reverses: None,
                 });
             }
         }
         if let Some(last) = charges.last() {
-            billed_until.push((s.subscription_id, last.to));
+            draft.billed_until.push((s.subscription_id, last.to));
         }
     }
-    if lines.is_empty() {
+    // A wholly suspended period has no lines; it is simply looked at again next time.
+    if draft.lines.is_empty() {
         return None;
     }
-    let plain: Vec<_> = lines.iter().map(|l| l.line.clone()).collect();
-    Some(InvoiceDraft {
-        client_id: first.client_id,
-        client_number: first.client_number.clone(),
-        client_name: first.client_name.clone(),
-        invoice_group: first.invoice_group.clone(),
-        issue_date: as_of,
-        taxable_supply_date: as_of,
-        due_date: due_date(as_of, first.due_days, config.default_due_days),
-        variable_symbol: first.client_number.clone(),
-        currency: config.currency.clone(),
-        totals: totals(&plain),
-        lines,
-        billed_until,
-    })
+    let terms = group_terms(inputs, &first.invoice_group);
+    let period_end = draft
+        .lines
+        .iter()
+        .filter_map(|l| l.period.map(|p| p.1))
+        .max()
+        .unwrap_or(as_of);
+    draft.taxable_supply_date = if kind == DocumentKind::Proforma {
+        // A payment request is not a tax document; its tax invoice is dated by the payment.
+        as_of
+    } else {
+        taxable_supply_date(terms.taxable_date, as_of, period_end)
+    };
+    draft.due_date = due_date(as_of, first.due_days, terms.due_days);
+    draft.currency = terms.currency.clone();
+    draft.total_up();
+    Some(draft)
 }

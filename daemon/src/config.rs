@@ -292,10 +292,10 @@ pub struct BillingConfig {
     /// ISO 4217 code printed beside every amount.
     #[serde(default = "default_currency")]
     pub currency: String,
-    /// Invoice numbers: `{year}`, `{yy}`, `{seq}`, `{seq:05}`; gap-free per invoice group and
-    /// year.
-    #[serde(default = "default_number_format")]
-    pub number_format: String,
+    /// How a period the service ran only part of is charged: `by_days` (charged days /
+    /// period days) or `whole_period` (any charged day charges the period in full).
+    #[serde(default)]
+    pub proration: ispd_billing::schedule::Proration,
     /// Local time of day ("HH:MM") for the daily billing run and dunning run; "" = only on
     /// demand (`ispctl billing run`, `ispctl dunning run`).
     #[serde(default = "default_run_at")]
@@ -313,10 +313,6 @@ impl BillingConfig {
     }
 }
 
-fn default_number_format() -> String {
-    "{year}{seq:05}".into()
-}
-
 fn default_due_days() -> u32 {
     14
 }
@@ -330,7 +326,7 @@ impl Default for BillingConfig {
         Self {
             default_due_days: default_due_days(),
             currency: default_currency(),
-            number_format: default_number_format(),
+            proration: ispd_billing::schedule::Proration::default(),
             run_at: default_run_at(),
         }
     }
@@ -435,8 +431,6 @@ impl Config {
         if !self.billing.run_at.is_empty() && self.billing.run_at().is_none() {
             bail!("billing.run_at: a time of day as \"HH:MM\", or \"\" for no daily run");
         }
-        ispd_billing::invoice::check_pattern(&self.billing.number_format)
-            .map_err(|e| anyhow::anyhow!("billing.number_format: {e}"))?;
         tracing_subscriber::EnvFilter::try_new(&self.log.level)
             .map_err(|e| anyhow::anyhow!("log.level: {e}"))?;
         let mut names = std::collections::HashSet::new();

@@ -27,6 +27,7 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
     let sealer = Sealer::load_or_create(&state_dir)?;
     let url = config.database_url();
     let store = Store::open(&url, config.database.max_connections, sealer).await?;
+    store.set_default_currency(&config.billing.currency);
     bootstrap_admin_token(&config, &store, &state_dir).await?;
     let tokens = Arc::new(Live::new(token_set(&config, &store).await?));
 
@@ -220,6 +221,7 @@ async fn reload_on_sighup(
                     Ok(set) => {
                         tokens.store(set);
                         radius.reload(&new, &store).await;
+                        store.set_default_currency(&new.billing.currency);
                         config.store(new);
                         tracing::info!(path = %path.display(), "configuration reloaded");
                     }

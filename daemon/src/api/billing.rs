@@ -9,6 +9,13 @@ use crate::storage::{InvoiceDraft, InvoiceRecord};
 
 fn invoice_to(number: Option<&str>, draft: &InvoiceDraft, state: &str) -> v1::Invoice {
     v1::Invoice {
+        kind: draft.kind.as_str().to_owned(),
+        related_number: draft.related_number.clone().unwrap_or_default(),
+        note: draft.note.clone(),
+        paid: Decimal::ZERO.to_string(),
+        credited: Decimal::ZERO.to_string(),
+        open: draft.totals.gross.to_string(),
+        supplier: None,
         number: number.unwrap_or_default().to_owned(),
         invoice_group: draft.invoice_group.clone(),
         client_number: draft.client_number.clone(),
@@ -53,7 +60,33 @@ fn invoice_to(number: Option<&str>, draft: &InvoiceDraft, state: &str) -> v1::In
 }
 
 fn record_to(r: &InvoiceRecord) -> v1::Invoice {
-    invoice_to(Some(&r.number), &r.draft, &r.state)
+    let mut invoice = invoice_to(Some(&r.number), &r.draft, &r.state);
+    invoice.paid = r.paid.to_string();
+    invoice.credited = r.credited.to_string();
+    invoice.open = (r.draft.totals.gross - r.credited - r.paid).to_string();
+    invoice.supplier = Some(supplier_to(&r.supplier_json));
+    invoice
+}
+
+/// The supplier snapshot stored as JSON on the document.
+fn supplier_to(json: &str) -> v1::Supplier {
+    let v: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
+    let text = |key: &str| v[key].as_str().unwrap_or_default().to_owned();
+    v1::Supplier {
+        code: text("code"),
+        name: text("name"),
+        street: text("street"),
+        postcode: text("postcode"),
+        city: text("city"),
+        country: text("country"),
+        company_id: text("company_id"),
+        vat_id: text("vat_id"),
+        bank_account: text("bank_account"),
+        iban: text("iban"),
+        bic: text("bic"),
+        email: text("email"),
+        phone: text("phone"),
+    }
 }
 
 #[tonic::async_trait]
@@ -100,5 +133,38 @@ impl v1::billing_service_server::BillingService for AdminState {
     ) -> Result<Response<v1::Invoice>, Status> {
         let invoice = self.store.get_invoice(&request.into_inner().number).await?;
         Ok(Response::new(record_to(&invoice)))
+    }
+
+    async fn cancel_invoice(
+        &self,
+        request: Request<v1::CancelInvoiceRequest>,
+    ) -> Result<Response<v1::Invoice>, Status> {
+        let actor = writer(&request)?;
+        let r = request.into_inner();
+        if r.number.is_empty() {
+            return Err(field("number", "required"));
+        }
+        if r.reason.trim().is_empty() {
+            return Err(field(
+                "reason",
+                "required: it is printed on the credit note",
+            ));
+        }
+        let day = date("date", &r.date)?.unwrap_or_else(|| chrono::Local::now().date_naive());
+        let issued = self
+            .store
+            .cancel_invoice(&actor, &r.number, r.reason.trim(), day, r.rebill)
+            .await?;
+        let credit_note = self.store.get_invoice(&issued.number).await?;
+        // Cancelling may clear the client's debt: restore at once, as a payment would.
+        crate::dunning_run::restore_if_paid(
+            &self.store,
+            &self.radius,
+            &actor,
+            &credit_note.draft.client_number,
+            day,
+        )
+        .await?;
+        Ok(Response::new(record_to(&credit_note)))
     }
 }

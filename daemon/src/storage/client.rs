@@ -537,6 +537,16 @@ impl Store {
             .map_err(|e| unique_as_conflict(e, "client.number"))?;
         client.id = id;
         Self::write_children(&mut tx, &client).await?;
+        Self::sync_opening_balance(
+            &mut tx,
+            actor,
+            &head_of(&client),
+            rust_decimal::Decimal::ZERO,
+            client.invoicing.opening_balance,
+            today(),
+            &self.default_currency(),
+        )
+        .await?;
         record_audit(
             &mut tx,
             actor,
@@ -600,6 +610,16 @@ impl Store {
             });
         }
         Self::write_children(&mut tx, &client).await?;
+        Self::sync_opening_balance(
+            &mut tx,
+            actor,
+            &head_of(&client),
+            before.invoicing.opening_balance,
+            client.invoicing.opening_balance,
+            today(),
+            &self.default_currency(),
+        )
+        .await?;
         record_audit(
             &mut tx,
             actor,
@@ -634,6 +654,34 @@ impl Store {
             "client_variable_symbol",
             "client_bank_account",
         ] {
+            sqlx::query(AssertSqlSafe(format!(
+                "DELETE FROM {table} WHERE client_id = $1"
+            )))
+            .bind(before.id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let activity: i64 = sqlx::query_scalar(
+            "SELECT (SELECT COUNT(*) FROM payment WHERE client_id = $1)
+                + (SELECT COUNT(*) FROM invoice WHERE client_id = $1
+                    AND (kind <> 'opening_balance' OR paid_minor <> 0))",
+        )
+        .bind(before.id)
+        .fetch_one(&mut *tx)
+        .await?;
+        if activity > 0 {
+            return Err(StoreError::Precondition(format!(
+                "client {number} has invoices or payments; its books must stay"
+            )));
+        }
+        sqlx::query(
+            "DELETE FROM invoice_line WHERE invoice_id IN
+                (SELECT id FROM invoice WHERE client_id = $1)",
+        )
+        .bind(before.id)
+        .execute(&mut *tx)
+        .await?;
+        for table in ["invoice", "one_off_charge"] {
             sqlx::query(AssertSqlSafe(format!(
                 "DELETE FROM {table} WHERE client_id = $1"
             )))
@@ -874,4 +922,18 @@ impl Store {
             .fetch_one(&self.pool)
             .await?)
     }
+}
+
+fn head_of(client: &Client) -> super::ClientHead {
+    super::ClientHead {
+        client_id: client.id,
+        client_number: client.number.clone(),
+        client_name: client.name.clone(),
+        invoice_group: client.invoicing.invoice_group.clone(),
+    }
+}
+
+/// The day an opening balance is entered (UTC, like the client's `created_at`).
+fn today() -> chrono::NaiveDate {
+    chrono::Utc::now().date_naive()
 }

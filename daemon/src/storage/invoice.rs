@@ -3,11 +3,12 @@
 //! a duplicate.
 
 use chrono::{Datelike, NaiveDate};
+use ispd_billing::credit_note::{self, Settled};
 use ispd_billing::invoice::{Line, Totals};
 use ispd_billing::money;
 use ispd_billing::period::Period;
 use rust_decimal::Decimal;
-use sqlx::AnyConnection;
+use sqlx::{AnyConnection, AssertSqlSafe};
 
 use super::{
     Actor, Store, StoreError, StoreResult, corrupt, date_text, now, parse_date, parse_opt_date,
@@ -59,7 +60,7 @@ impl DocumentKind {
             DocumentKind::CreditNote => "CN{year}{seq:05}",
             DocumentKind::DebitNote => "DN{year}{seq:05}",
             DocumentKind::Proforma => "PF{year}{seq:05}",
-            DocumentKind::OpeningBalance => "OB{year}{seq:05}",
+            DocumentKind::OpeningBalance => "OB-{client}",
         }
     }
 }
@@ -81,6 +82,12 @@ pub struct BillingCandidate {
     pub price_includes_vat: bool,
     pub vat_rate: Decimal,
     pub tariff_name: String,
+    /// Periods follow billing_from instead of the client's billing day.
+    pub floating: bool,
+    /// Last charged day of an ended service.
+    pub end_date: Option<NaiveDate>,
+    /// The client gets pro-formas (payment requests) instead of invoices.
+    pub proforma: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -101,19 +108,38 @@ struct CandidateRow {
     price_includes_vat: i64,
     vat_rate: String,
     tariff_name: String,
+    alignment: String,
+    end_date: Option<String>,
+    proforma: i64,
 }
 
-/// One invoice line with the service period it charges.
+/// A line of a stored document, by document id and position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct LineRef {
+    pub invoice_id: i64,
+    pub position: i64,
+}
+
+/// One document line with the service period it charges.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InvoiceLineRecord {
     pub line: Line,
     pub subscription_id: Option<i64>,
     pub period: Option<(NaiveDate, NaiveDate)>,
+    /// On a credit note: the line it reverses (marked so it is never reversed twice).
+    pub reverses: Option<LineRef>,
 }
 
-/// An invoice ready to be issued (or, in a dry run, shown).
+/// A document ready to be issued (or, in a dry run, shown).
 #[derive(Debug, Clone, PartialEq)]
 pub struct InvoiceDraft {
+    pub kind: DocumentKind,
+    /// Credit note: the invoice it corrects; tax invoice: the pro-forma it settles.
+    pub related_invoice_id: Option<i64>,
+    /// The related document's number, for display.
+    pub related_number: Option<String>,
+    /// Why a credit note was issued; empty otherwise.
+    pub note: String,
     pub client_id: i64,
     pub client_number: String,
     pub client_name: String,
@@ -127,14 +153,81 @@ pub struct InvoiceDraft {
     pub totals: Totals,
     /// Subscriptions and the last day this invoice charges them.
     pub billed_until: Vec<(i64, NaiveDate)>,
+    /// One-off charges this document bills.
+    pub charges: Vec<i64>,
 }
 
-/// A stored invoice.
+impl InvoiceDraft {
+    /// A document of `kind` for a client with nothing on it yet.
+    pub fn empty(kind: DocumentKind, client: &ClientHead, issue_date: NaiveDate) -> Self {
+        Self {
+            kind,
+            related_invoice_id: None,
+            related_number: None,
+            note: String::new(),
+            client_id: client.client_id,
+            client_number: client.client_number.clone(),
+            client_name: client.client_name.clone(),
+            invoice_group: client.invoice_group.clone(),
+            issue_date,
+            taxable_supply_date: issue_date,
+            due_date: issue_date,
+            variable_symbol: client.client_number.clone(),
+            currency: String::new(),
+            lines: Vec::new(),
+            totals: ispd_billing::invoice::totals(&[]),
+            billed_until: Vec::new(),
+            charges: Vec::new(),
+        }
+    }
+
+    /// Recomputes the totals from the lines (they are always the sums of the lines).
+    pub fn total_up(&mut self) {
+        let plain: Vec<Line> = self.lines.iter().map(|l| l.line.clone()).collect();
+        self.totals = ispd_billing::invoice::totals(&plain);
+    }
+}
+
+/// Who a document is for, as the billing run knows the client.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientHead {
+    pub client_id: i64,
+    pub client_number: String,
+    pub client_name: String,
+    pub invoice_group: String,
+}
+
+/// A line still in force that charges part of a subscription's period: neither reversed nor
+/// a reversal, on a document that counts (a pro-forma only until its tax invoice exists).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveLine {
+    pub at: LineRef,
+    /// The invoice a correction of this line is issued against.
+    pub root_invoice_id: i64,
+    pub root_number: String,
+    pub line: Line,
+    pub period: (NaiveDate, NaiveDate),
+}
+
+/// A stored document.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InvoiceRecord {
+    pub id: i64,
     pub number: String,
     pub draft: InvoiceDraft,
     pub state: String,
+    pub paid: Decimal,
+    /// Cancelled by credit notes.
+    pub credited: Decimal,
+    /// The invoice group (supplier) as of issuing, JSON.
+    pub supplier_json: String,
+}
+
+/// A document that was issued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issued {
+    pub id: i64,
+    pub number: String,
 }
 
 impl Store {
@@ -145,10 +238,11 @@ impl Store {
                 c.name AS client_name, c.invoice_group, c.billing_day, c.due_days,
                 s.billing_from, s.billed_until, s.period AS sub_period,
                 t.period AS tariff_period, s.price_override_minor, t.price_minor,
-                t.price_includes_vat, t.vat_rate, t.name AS tariff_name
+                t.price_includes_vat, t.vat_rate, t.name AS tariff_name, s.alignment,
+                s.end_date, c.proforma
              FROM subscription s JOIN client c ON c.id = s.client_id
              JOIN tariff t ON t.id = s.tariff_id
-             WHERE s.state <> 'ended' ORDER BY c.id, s.id",
+             WHERE s.state <> 'ended' OR s.end_date IS NOT NULL ORDER BY c.id, s.id",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -174,22 +268,38 @@ impl Store {
                         .parse()
                         .map_err(|_| corrupt(format!("vat rate {:?}", r.vat_rate)))?,
                     tariff_name: r.tariff_name,
+                    floating: r.alignment == "floating",
+                    end_date: parse_opt_date("end_date", r.end_date)?,
+                    proforma: r.proforma != 0,
                 })
             })
             .collect()
     }
 
-    /// Issues one invoice: allocates the next number of its group's series for the issue
-    /// year, stores the document with a snapshot of the client, and moves the subscriptions'
-    /// billed-until, all in one transaction. `None` when another run already billed these
-    /// periods (nothing is stored and no number is used).
-    pub async fn issue_invoice(
+    /// Issues one document atomically: moves the subscriptions' billed-until, allocates the
+    /// next number of the group's series for the kind and year, stores the document with
+    /// snapshots of the client and the supplier, marks reversed lines and billed one-off
+    /// charges, settles it (a credit note against its invoice, any client credit against open
+    /// documents) and records the audit entry. `None` when a concurrent run already did this
+    /// work (nothing is stored and no number is used).
+    pub async fn issue_document(
         &self,
         actor: &Actor,
         draft: &InvoiceDraft,
-        number_format: &str,
-    ) -> StoreResult<Option<String>> {
+    ) -> StoreResult<Option<Issued>> {
         let mut tx = self.write_tx().await?;
+        let Some(issued) = Self::issue_in(&mut tx, actor, draft).await? else {
+            return Ok(None);
+        };
+        tx.commit().await?;
+        Ok(Some(issued))
+    }
+
+    pub(crate) async fn issue_in(
+        conn: &mut AnyConnection,
+        actor: &Actor,
+        draft: &InvoiceDraft,
+    ) -> StoreResult<Option<Issued>> {
         for (subscription, until) in &draft.billed_until {
             let moved = sqlx::query(
                 "UPDATE subscription SET billed_until = $1
@@ -197,28 +307,32 @@ impl Store {
             )
             .bind(date_text(*until))
             .bind(*subscription)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?
             .rows_affected();
             if moved == 0 {
                 return Ok(None);
             }
         }
-        let number = Self::allocate_number(
-            &mut tx,
-            &draft.invoice_group,
-            DocumentKind::Invoice,
-            draft.issue_date.year(),
-            number_format,
-        )
-        .await?;
-        let client = Self::client_snapshot(&mut tx, draft.client_id).await?;
+        let number = if draft.kind == DocumentKind::OpeningBalance {
+            // One per client, outside the tax documents' series.
+            format!("OB-{}", draft.client_number)
+        } else {
+            let format = Self::number_format(conn, &draft.invoice_group, draft.kind).await?;
+            let year = draft.issue_date.year();
+            Self::allocate_number(conn, &draft.invoice_group, draft.kind, year, &format).await?
+        };
+        let client = Self::client_snapshot(conn, draft.client_id).await?;
+        let supplier = Self::supplier_snapshot(conn, &draft.invoice_group).await?;
         let minor = |field: &str, amount: Decimal| money::to_minor_units(field, amount);
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO invoice (number, invoice_group, client_id, client_snapshot_json,
                 issue_date, taxable_supply_date, due_date, variable_symbol, currency, net_minor,
-                vat_minor, gross_minor, state, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'unpaid', $13) RETURNING id",
+                vat_minor, gross_minor, state, created_at, kind, related_invoice_id,
+                supplier_snapshot_json, note)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+                $17, $18)
+             RETURNING id",
         )
         .bind(number.clone())
         .bind(draft.invoice_group.clone())
@@ -232,15 +346,43 @@ impl Store {
         .bind(minor("invoice.net", draft.totals.net)?)
         .bind(minor("invoice.vat", draft.totals.vat)?)
         .bind(minor("invoice.gross", draft.totals.gross)?)
+        .bind(
+            credit_note::state_of(Settled {
+                gross: draft.totals.gross,
+                paid: Decimal::ZERO,
+                credited: Decimal::ZERO,
+            })
+            .as_str(),
+        )
         .bind(now())
-        .fetch_one(&mut *tx)
+        .bind(draft.kind.as_str())
+        .bind(draft.related_invoice_id)
+        .bind(supplier)
+        .bind(draft.note.clone())
+        .fetch_one(&mut *conn)
         .await?;
         for (position, l) in draft.lines.iter().enumerate() {
+            if let Some(original) = l.reverses {
+                let marked = sqlx::query(
+                    "UPDATE invoice_line SET reversed_by = $1
+                     WHERE invoice_id = $2 AND position = $3 AND reversed_by IS NULL",
+                )
+                .bind(id)
+                .bind(original.invoice_id)
+                .bind(original.position)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected();
+                if marked == 0 {
+                    // Reversed meanwhile by another credit note.
+                    return Ok(None);
+                }
+            }
             sqlx::query(
                 "INSERT INTO invoice_line (invoice_id, position, description, quantity,
                     unit_price_minor, vat_rate, net_minor, vat_minor, gross_minor,
-                    subscription_id, period_from, period_to)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                    subscription_id, period_from, period_to, reversed_by)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
             )
             .bind(id)
             .bind(position as i64)
@@ -254,19 +396,36 @@ impl Store {
             .bind(l.subscription_id)
             .bind(l.period.map(|p| date_text(p.0)))
             .bind(l.period.map(|p| date_text(p.1)))
-            .execute(&mut *tx)
+            // A reversal and the line it reverses cancel out: neither is in force any more.
+            .bind(l.reverses.map(|_| id))
+            .execute(&mut *conn)
             .await?;
+        }
+        for charge in &draft.charges {
+            let billed = sqlx::query(
+                "UPDATE one_off_charge SET invoice_id = $1 WHERE id = $2 AND invoice_id IS NULL",
+            )
+            .bind(id)
+            .bind(*charge)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+            if billed == 0 {
+                return Ok(None);
+            }
         }
         let summary = serde_json::json!({
             "number": number,
+            "kind": draft.kind.as_str(),
             "gross": draft.totals.gross.to_string(),
             "currency": draft.currency,
             "lines": draft.lines.len(),
+            "related": draft.related_number,
         });
         record_audit(
-            &mut tx,
+            conn,
             actor,
-            "invoice.issue",
+            &format!("{}.issue", draft.kind.as_str()),
             "invoice",
             &number,
             Some(&draft.client_number),
@@ -274,8 +433,8 @@ impl Store {
             Some(summary.to_string()),
         )
         .await?;
-        tx.commit().await?;
-        Ok(Some(number))
+        Self::settle_issued(conn, actor, id, draft).await?;
+        Ok(Some(Issued { id, number }))
     }
 
     /// Takes the next number of a group's series for one document kind and year. Must run
@@ -304,6 +463,364 @@ impl Store {
             .map_err(|e| StoreError::Precondition(e.to_string()))
     }
 
+    /// Cancels what a document still charges with a credit note dated `day` (Mango "storno"):
+    /// every line still in force on it, and on credit notes correcting it, is reversed. The
+    /// document becomes cancelled; what the client had paid on it becomes credit (spent on
+    /// other open documents at once). With `rebill` the subscriptions' billed-until moves back
+    /// so the next run invoices those periods again (after a price or client correction);
+    /// refused unless this document holds the latest periods billed.
+    pub async fn cancel_invoice(
+        &self,
+        actor: &Actor,
+        number: &str,
+        reason: &str,
+        day: NaiveDate,
+        rebill: bool,
+    ) -> StoreResult<Issued> {
+        ispd_billing::field::require("reason", reason)?;
+        let mut tx = self.write_tx().await?;
+        let id: i64 = sqlx::query_scalar("SELECT id FROM invoice WHERE number = $1")
+            .bind(number.to_owned())
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                entity: "invoice",
+                key: number.to_owned(),
+            })?;
+        let record = Self::invoice_by_id(&mut tx, id).await?;
+        match record.draft.kind {
+            DocumentKind::Invoice | DocumentKind::Proforma | DocumentKind::DebitNote => {}
+            other => {
+                return Err(StoreError::Precondition(format!(
+                    "{number} is a {}; only invoices, pro-formas and debit notes are cancelled",
+                    other.as_str()
+                )));
+            }
+        }
+        if record.state == "cancelled" {
+            return Err(StoreError::Precondition(format!(
+                "{number} is already cancelled"
+            )));
+        }
+        let tax_invoice: Option<String> = sqlx::query_scalar(
+            "SELECT number FROM invoice WHERE related_invoice_id = $1 AND kind = 'invoice'",
+        )
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(tax) = tax_invoice {
+            return Err(StoreError::Precondition(format!(
+                "pro-forma {number} is paid and settled by tax invoice {tax}; cancel {tax}"
+            )));
+        }
+        type Row = (
+            i64,
+            i64,
+            String,
+            String,
+            i64,
+            String,
+            i64,
+            i64,
+            i64,
+            Option<i64>,
+            Option<String>,
+            Option<String>,
+        );
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT l.invoice_id, l.position, l.description, l.quantity, l.unit_price_minor,
+                l.vat_rate, l.net_minor, l.vat_minor, l.gross_minor, l.subscription_id,
+                l.period_from, l.period_to
+             FROM invoice_line l JOIN invoice i ON i.id = l.invoice_id
+             WHERE l.reversed_by IS NULL
+                AND (i.id = $1 OR (i.kind = 'credit_note' AND i.related_invoice_id = $1))
+             ORDER BY l.invoice_id, l.position",
+        )
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut draft = record.draft.clone();
+        draft.kind = DocumentKind::CreditNote;
+        draft.related_invoice_id = Some(id);
+        draft.related_number = Some(number.to_owned());
+        draft.note = reason.to_owned();
+        draft.issue_date = day;
+        draft.taxable_supply_date = day;
+        draft.due_date = day;
+        draft.billed_until.clear();
+        draft.charges.clear();
+        draft.lines.clear();
+        let mut periods: Vec<(i64, NaiveDate, NaiveDate)> = Vec::new();
+        for (
+            invoice_id,
+            position,
+            description,
+            quantity,
+            unit,
+            rate,
+            net,
+            vat,
+            gross,
+            sub,
+            from,
+            to,
+        ) in rows
+        {
+            let decimal = |text: &str| {
+                text.parse::<Decimal>()
+                    .map_err(|_| corrupt(format!("invoice line {invoice_id}/{position}: {text:?}")))
+            };
+            let period = match (from, to) {
+                (Some(f), Some(t)) => {
+                    Some((parse_date("period_from", &f)?, parse_date("period_to", &t)?))
+                }
+                _ => None,
+            };
+            if let (Some(sub), Some((from, to))) = (sub, period) {
+                periods.push((sub, from, to));
+            }
+            let line = Line {
+                description,
+                quantity: decimal(&quantity)?,
+                unit_price: money::from_minor_units(unit),
+                vat_rate: decimal(&rate)?,
+                net: money::from_minor_units(net),
+                vat: money::from_minor_units(vat),
+                gross: money::from_minor_units(gross),
+            };
+            draft.lines.push(InvoiceLineRecord {
+                line: credit_note::reversal(&line),
+                subscription_id: sub,
+                period,
+                reverses: Some(LineRef {
+                    invoice_id,
+                    position,
+                }),
+            });
+        }
+        if draft.lines.is_empty() {
+            return Err(StoreError::Precondition(format!(
+                "{number} charges nothing any more"
+            )));
+        }
+        draft.total_up();
+        if rebill {
+            Self::rebill(&mut tx, number, &periods).await?;
+        }
+        let issued = Self::issue_in(&mut tx, actor, &draft)
+            .await?
+            .ok_or_else(|| {
+                StoreError::Precondition(format!("{number} was corrected meanwhile; try again"))
+            })?;
+        tx.commit().await?;
+        Ok(issued)
+    }
+
+    /// Moves billed-until back to the day before the cancelled periods, for each subscription
+    /// whose latest billed periods these are.
+    async fn rebill(
+        conn: &mut AnyConnection,
+        number: &str,
+        periods: &[(i64, NaiveDate, NaiveDate)],
+    ) -> StoreResult<()> {
+        let mut subscriptions: Vec<i64> = periods.iter().map(|p| p.0).collect();
+        subscriptions.sort_unstable();
+        subscriptions.dedup();
+        for sub in subscriptions {
+            let from = periods.iter().filter(|p| p.0 == sub).map(|p| p.1).min();
+            let to = periods.iter().filter(|p| p.0 == sub).map(|p| p.2).max();
+            let (Some(from), Some(to)) = (from, to) else {
+                continue;
+            };
+            let billed: Option<String> =
+                sqlx::query_scalar("SELECT billed_until FROM subscription WHERE id = $1")
+                    .bind(sub)
+                    .fetch_one(&mut *conn)
+                    .await?;
+            if billed.as_deref() != Some(date_text(to).as_str()) {
+                return Err(StoreError::Precondition(format!(
+                    "subscription {sub} was billed after {number}; cancel the later invoices first or cancel without rebilling"
+                )));
+            }
+            let back = from.pred_opt().map(date_text);
+            sqlx::query("UPDATE subscription SET billed_until = $1 WHERE id = $2")
+                .bind(back)
+                .bind(sub)
+                .execute(&mut *conn)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// A subscription's live period lines charging days from `from` on.
+    pub async fn live_period_lines(
+        &self,
+        subscription: i64,
+        from: NaiveDate,
+    ) -> StoreResult<Vec<LiveLine>> {
+        type Row = (
+            i64,
+            i64,
+            String,
+            String,
+            i64,
+            String,
+            i64,
+            i64,
+            i64,
+            String,
+            String,
+            i64,
+            String,
+        );
+        // A document whose tax invoice exists is represented by that tax invoice.
+        let followed = |doc: &str| {
+            format!(
+                "EXISTS (SELECT 1 FROM invoice t WHERE t.related_invoice_id = {doc}
+                    AND t.kind = 'invoice')"
+            )
+        };
+        let sql = format!(
+            "SELECT l.invoice_id, l.position, l.description, l.quantity, l.unit_price_minor,
+                l.vat_rate, l.net_minor, l.vat_minor, l.gross_minor, l.period_from, l.period_to,
+                COALESCE(r.id, i.id), COALESCE(r.number, i.number)
+             FROM invoice_line l JOIN invoice i ON i.id = l.invoice_id
+             LEFT JOIN invoice r ON r.id = i.related_invoice_id AND i.kind = 'credit_note'
+             WHERE l.subscription_id = $1 AND l.reversed_by IS NULL AND l.period_to >= $2
+                AND (i.kind = 'invoice'
+                    OR (i.kind = 'proforma' AND NOT {})
+                    OR (i.kind = 'credit_note' AND NOT (r.kind = 'proforma' AND {})))
+             ORDER BY l.invoice_id, l.position",
+            followed("i.id"),
+            followed("r.id"),
+        );
+        let rows: Vec<Row> = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(subscription)
+            .bind(date_text(from))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter()
+            .map(
+                |(
+                    invoice_id,
+                    position,
+                    description,
+                    quantity,
+                    unit,
+                    rate,
+                    net,
+                    vat,
+                    gross,
+                    from,
+                    to,
+                    root,
+                    root_number,
+                )| {
+                    let decimal = |text: &str| {
+                        text.parse::<Decimal>().map_err(|_| {
+                            corrupt(format!("invoice line {invoice_id}/{position}: {text:?}"))
+                        })
+                    };
+                    Ok(LiveLine {
+                        at: LineRef {
+                            invoice_id,
+                            position,
+                        },
+                        root_invoice_id: root,
+                        root_number,
+                        line: Line {
+                            description,
+                            quantity: decimal(&quantity)?,
+                            unit_price: money::from_minor_units(unit),
+                            vat_rate: decimal(&rate)?,
+                            net: money::from_minor_units(net),
+                            vat: money::from_minor_units(vat),
+                            gross: money::from_minor_units(gross),
+                        },
+                        period: (
+                            parse_date("period_from", &from)?,
+                            parse_date("period_to", &to)?,
+                        ),
+                    })
+                },
+            )
+            .collect()
+    }
+
+    /// The group's number pattern for a document kind, else the kind's default.
+    pub(crate) async fn number_format(
+        conn: &mut AnyConnection,
+        invoice_group: &str,
+        kind: DocumentKind,
+    ) -> StoreResult<String> {
+        let column = match kind {
+            DocumentKind::Invoice => "invoice_number_format",
+            DocumentKind::CreditNote => "credit_note_number_format",
+            DocumentKind::Proforma => "proforma_number_format",
+            DocumentKind::DebitNote => "debit_note_number_format",
+            DocumentKind::OpeningBalance => return Ok(kind.default_number_format().to_owned()),
+        };
+        let sql = format!("SELECT {column} FROM invoice_group WHERE code = $1");
+        let format: Option<Option<String>> = sqlx::query_scalar(AssertSqlSafe(sql))
+            .bind(invoice_group.to_owned())
+            .fetch_optional(&mut *conn)
+            .await?;
+        Ok(format
+            .flatten()
+            .unwrap_or_else(|| kind.default_number_format().to_owned()))
+    }
+
+    /// The supplier block of a document: the invoice group as of issuing.
+    async fn supplier_snapshot(
+        conn: &mut AnyConnection,
+        invoice_group: &str,
+    ) -> StoreResult<String> {
+        type Row = (
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+        );
+        let row: Option<Row> = sqlx::query_as(
+            "SELECT name, street, postcode, city, country, company_id, vat_id, bank_account,
+                iban, bic, email, phone FROM invoice_group WHERE code = $1",
+        )
+        .bind(invoice_group.to_owned())
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some((
+            name,
+            street,
+            postcode,
+            city,
+            country,
+            company_id,
+            vat_id,
+            account,
+            iban,
+            bic,
+            email,
+            phone,
+        )) = row
+        else {
+            return Ok("{}".to_owned());
+        };
+        Ok(serde_json::json!({
+            "code": invoice_group, "name": name, "street": street, "postcode": postcode,
+            "city": city, "country": country, "company_id": company_id, "vat_id": vat_id,
+            "bank_account": account, "iban": iban, "bic": bic, "email": email, "phone": phone,
+        })
+        .to_string())
+    }
+
     async fn client_snapshot(conn: &mut AnyConnection, client_id: i64) -> StoreResult<String> {
         let number: String = sqlx::query_scalar("SELECT number FROM client WHERE id = $1")
             .bind(client_id)
@@ -317,63 +834,55 @@ impl Store {
         serde_json::to_string(&client).map_err(|e| corrupt(e.to_string()))
     }
 
-    /// A client's invoices, newest first.
+    /// A client's documents, newest first.
     pub async fn list_invoices(&self, client_number: &str) -> StoreResult<Vec<InvoiceRecord>> {
-        let numbers: Vec<String> = sqlx::query_scalar(
-            "SELECT i.number FROM invoice i JOIN client c ON c.id = i.client_id
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT i.id FROM invoice i JOIN client c ON c.id = i.client_id
              WHERE c.number = $1 ORDER BY i.issue_date DESC, i.id DESC",
         )
         .bind(client_number.to_owned())
         .fetch_all(&self.pool)
         .await?;
-        let mut invoices = Vec::with_capacity(numbers.len());
-        for number in numbers {
-            invoices.push(self.get_invoice(&number).await?);
+        let mut conn = self.pool.acquire().await?;
+        let mut invoices = Vec::with_capacity(ids.len());
+        for id in ids {
+            invoices.push(Self::invoice_by_id(&mut conn, id).await?);
         }
         Ok(invoices)
     }
 
     pub async fn get_invoice(&self, number: &str) -> StoreResult<InvoiceRecord> {
-        type Head = (
-            i64,
-            String,
-            i64,
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-        );
-        let head: Head = sqlx::query_as(
-            "SELECT i.id, i.invoice_group, i.client_id, c.number, i.client_snapshot_json,
-                i.issue_date, i.taxable_supply_date, i.due_date, i.variable_symbol, i.currency,
-                i.state
-             FROM invoice i JOIN client c ON c.id = i.client_id WHERE i.number = $1",
+        let mut conn = self.pool.acquire().await?;
+        let id: i64 = sqlx::query_scalar("SELECT id FROM invoice WHERE number = $1")
+            .bind(number.to_owned())
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                entity: "invoice",
+                key: number.to_owned(),
+            })?;
+        Self::invoice_by_id(&mut conn, id).await
+    }
+
+    pub(crate) async fn invoice_by_id(
+        conn: &mut AnyConnection,
+        id: i64,
+    ) -> StoreResult<InvoiceRecord> {
+        let head: DocumentRow = sqlx::query_as(
+            "SELECT i.number, i.kind, i.invoice_group, i.client_id, c.number AS client_number,
+                i.client_snapshot_json, i.supplier_snapshot_json, i.issue_date,
+                i.taxable_supply_date, i.due_date, i.variable_symbol, i.currency, i.state,
+                i.paid_minor, i.credited_minor, i.related_invoice_id, r.number AS related_number,
+                i.note
+             FROM invoice i JOIN client c ON c.id = i.client_id
+             LEFT JOIN invoice r ON r.id = i.related_invoice_id
+             WHERE i.id = $1",
         )
-        .bind(number.to_owned())
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or_else(|| StoreError::NotFound {
-            entity: "invoice",
-            key: number.to_owned(),
-        })?;
-        let (
-            id,
-            group,
-            client_id,
-            client_number,
-            snapshot,
-            issue,
-            taxable,
-            due,
-            vs,
-            currency,
-            state,
-        ) = head;
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await?;
         type LineRow = (
+            i64,
             String,
             String,
             i64,
@@ -386,19 +895,20 @@ impl Store {
             Option<String>,
         );
         let rows: Vec<LineRow> = sqlx::query_as(
-            "SELECT description, quantity, unit_price_minor, vat_rate, net_minor, vat_minor,
-                gross_minor, subscription_id, period_from, period_to
+            "SELECT position, description, quantity, unit_price_minor, vat_rate, net_minor,
+                vat_minor, gross_minor, subscription_id, period_from, period_to
              FROM invoice_line WHERE invoice_id = $1 ORDER BY position",
         )
         .bind(id)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *conn)
         .await?;
+        let number = head.number.clone();
         let decimal = |text: &str| {
             text.parse::<Decimal>()
                 .map_err(|_| corrupt(format!("invoice {number}: {text:?}")))
         };
         let mut lines = Vec::with_capacity(rows.len());
-        for (description, quantity, unit, rate, net, vat, gross, sub, from, to) in rows {
+        for (_, description, quantity, unit, rate, net, vat, gross, sub, from, to) in rows {
             let period = match (from, to) {
                 (Some(f), Some(t)) => {
                     Some((parse_date("period_from", &f)?, parse_date("period_to", &t)?))
@@ -417,30 +927,65 @@ impl Store {
                 },
                 subscription_id: sub,
                 period,
+                reverses: None,
             });
         }
-        let client_name = serde_json::from_str::<serde_json::Value>(&snapshot)
+        let client_name = serde_json::from_str::<serde_json::Value>(&head.client_snapshot_json)
             .ok()
             .and_then(|v| v["name"].as_str().map(str::to_owned))
             .unwrap_or_default();
-        let plain: Vec<Line> = lines.iter().map(|l| l.line.clone()).collect();
+        let kind = DocumentKind::parse(&head.kind)
+            .ok_or_else(|| corrupt(format!("invoice {}: kind {:?}", head.number, head.kind)))?;
+        let mut draft = InvoiceDraft {
+            kind,
+            related_invoice_id: head.related_invoice_id,
+            related_number: head.related_number,
+            note: head.note,
+            client_id: head.client_id,
+            client_number: head.client_number,
+            client_name,
+            invoice_group: head.invoice_group,
+            issue_date: parse_date("issue_date", &head.issue_date)?,
+            taxable_supply_date: parse_date("taxable_supply_date", &head.taxable_supply_date)?,
+            due_date: parse_date("due_date", &head.due_date)?,
+            variable_symbol: head.variable_symbol,
+            currency: head.currency,
+            totals: ispd_billing::invoice::totals(&[]),
+            lines,
+            billed_until: Vec::new(),
+            charges: Vec::new(),
+        };
+        draft.total_up();
         Ok(InvoiceRecord {
-            number: number.to_owned(),
-            draft: InvoiceDraft {
-                client_id,
-                client_number,
-                client_name,
-                invoice_group: group,
-                issue_date: parse_date("issue_date", &issue)?,
-                taxable_supply_date: parse_date("taxable_supply_date", &taxable)?,
-                due_date: parse_date("due_date", &due)?,
-                variable_symbol: vs,
-                currency,
-                totals: ispd_billing::invoice::totals(&plain),
-                lines,
-                billed_until: Vec::new(),
-            },
-            state,
+            id,
+            number: head.number,
+            draft,
+            state: head.state,
+            paid: money::from_minor_units(head.paid_minor),
+            credited: money::from_minor_units(head.credited_minor),
+            supplier_json: head.supplier_snapshot_json,
         })
     }
+}
+
+#[derive(sqlx::FromRow)]
+struct DocumentRow {
+    number: String,
+    kind: String,
+    invoice_group: String,
+    client_id: i64,
+    client_number: String,
+    client_snapshot_json: String,
+    supplier_snapshot_json: String,
+    issue_date: String,
+    taxable_supply_date: String,
+    due_date: String,
+    variable_symbol: String,
+    currency: String,
+    state: String,
+    paid_minor: i64,
+    credited_minor: i64,
+    related_invoice_id: Option<i64>,
+    related_number: Option<String>,
+    note: String,
 }

@@ -16,6 +16,7 @@ mod login;
 mod nas;
 mod payment;
 mod session;
+mod settlement;
 mod subscription;
 mod tariff;
 mod token;
@@ -35,7 +36,10 @@ pub use accounting::{AcctItem, OpenSessionChanges, Partition, SessionMemory};
 pub use audit::{AuditEntry, AuditFilter};
 pub use client::{ClientFilter, SearchHit};
 pub use codes::CodeList;
-pub use invoice::{BillingCandidate, DocumentKind, InvoiceDraft, InvoiceLineRecord, InvoiceRecord};
+pub use invoice::{
+    BillingCandidate, ClientHead, DocumentKind, InvoiceDraft, InvoiceLineRecord, InvoiceRecord,
+    Issued, LineRef, LiveLine,
+};
 pub use login::LoginRecord;
 pub use nas::NasRecord;
 pub use payment::{DunningInput, NewPayment, PaymentOutcome, UnmatchedPayment};
@@ -98,6 +102,26 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     sealer: Sealer,
+    /// The `[billing] currency` for documents issued by the store itself (opening balances)
+    /// whose invoice group sets none; kept current by the daemon on start and reload.
+    default_currency: std::sync::Arc<std::sync::RwLock<String>>,
+}
+
+impl Store {
+    /// Sets the currency of documents whose invoice group names none.
+    pub fn set_default_currency(&self, currency: &str) {
+        *self
+            .default_currency
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = currency.to_owned();
+    }
+
+    pub(crate) fn default_currency(&self) -> String {
+        self.default_currency
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
 }
 
 impl std::fmt::Debug for Store {
@@ -293,6 +317,7 @@ impl Store {
             pool,
             backend,
             sealer,
+            default_currency: std::sync::Arc::new(std::sync::RwLock::new("CZK".into())),
         })
     }
 

@@ -163,8 +163,15 @@ impl Store {
             .await?;
             let (allocated, to_credit, number) = match client {
                 Some(client) => {
-                    let (allocated, to_credit) =
-                        Self::allocate_payment(&mut tx, client, payment_id, p.amount).await?;
+                    let (allocated, to_credit) = Self::allocate_payment(
+                        &mut tx,
+                        actor,
+                        client,
+                        payment_id,
+                        p.amount,
+                        p.received_on,
+                    )
+                    .await?;
                     let number: String =
                         sqlx::query_scalar("SELECT number FROM client WHERE id = $1")
                             .bind(client)
@@ -242,10 +249,14 @@ impl Store {
         Ok(directory)
     }
 
-    async fn open_invoices(conn: &mut AnyConnection, client: i64) -> StoreResult<Vec<OpenInvoice>> {
+    pub(super) async fn open_invoices(
+        conn: &mut AnyConnection,
+        client: i64,
+    ) -> StoreResult<Vec<OpenInvoice>> {
         let rows: Vec<(i64, String, String, String, i64, i64)> = sqlx::query_as(
-            "SELECT id, number, issue_date, due_date, gross_minor, paid_minor FROM invoice
-             WHERE client_id = $1 AND state IN ('unpaid', 'partially_paid') ORDER BY id",
+            "SELECT id, number, issue_date, due_date, gross_minor - credited_minor, paid_minor
+             FROM invoice WHERE client_id = $1 AND state IN ('unpaid', 'partially_paid')
+             ORDER BY id",
         )
         .bind(client)
         .fetch_all(&mut *conn)
@@ -267,21 +278,27 @@ impl Store {
     /// Puts a payment (plus any credit the client holds) on the oldest open invoices.
     async fn allocate_payment(
         conn: &mut AnyConnection,
+        actor: &Actor,
         client: i64,
         payment_id: i64,
         amount: Decimal,
+        day: NaiveDate,
     ) -> StoreResult<(Decimal, Decimal)> {
-        Self::assign_to_client(conn, client, payment_id, amount, AssignMode::UpToDebt).await
+        let mode = AssignMode::UpToDebt;
+        Self::assign_to_client(conn, actor, client, payment_id, amount, mode, day).await
     }
 
     /// Allocates a payment to a client's invoices by `mode` and records what it did to the
     /// client's credit; returns (paid to invoices from this payment, new credit).
+    /// A pro-forma it completes gets its tax invoice dated `day`.
     async fn assign_to_client(
         conn: &mut AnyConnection,
+        actor: &Actor,
         client: i64,
         payment_id: i64,
         amount: Decimal,
         mode: AssignMode,
+        day: NaiveDate,
     ) -> StoreResult<(Decimal, Decimal)> {
         let open = Self::open_invoices(conn, client).await?;
         let credit = Self::client_credit(conn, client).await?;
@@ -317,13 +334,19 @@ impl Store {
         .bind(payment_id)
         .execute(&mut *conn)
         .await?;
+        if !allocation.to_invoices.is_empty() {
+            Self::follow_proformas(conn, actor, client, day).await?;
+        }
         Ok((
             allocation.allocated() - allocation.from_credit,
             allocation.to_credit,
         ))
     }
 
-    async fn client_credit(conn: &mut AnyConnection, client: i64) -> StoreResult<Decimal> {
+    pub(super) async fn client_credit(
+        conn: &mut AnyConnection,
+        client: i64,
+    ) -> StoreResult<Decimal> {
         let minor: i64 = sqlx::query_scalar("SELECT credit_minor FROM client WHERE id = $1")
             .bind(client)
             .fetch_one(&mut *conn)
@@ -331,7 +354,7 @@ impl Store {
         Ok(money::from_minor_units(minor))
     }
 
-    async fn set_client_credit(
+    pub(super) async fn set_client_credit(
         conn: &mut AnyConnection,
         client: i64,
         credit: Decimal,
@@ -344,7 +367,7 @@ impl Store {
         Ok(())
     }
 
-    async fn set_invoice_paid(
+    pub(super) async fn set_invoice_paid(
         conn: &mut AnyConnection,
         invoice: i64,
         total: Decimal,
@@ -369,15 +392,16 @@ impl Store {
         invoice: Option<&str>,
     ) -> StoreResult<PaymentOutcome> {
         let mut tx = self.write_tx().await?;
-        let (current, amount_minor): (Option<i64>, i64) =
-            sqlx::query_as("SELECT client_id, amount_minor FROM payment WHERE id = $1")
-                .bind(payment_id)
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or_else(|| StoreError::NotFound {
-                    entity: "payment",
-                    key: payment_id.to_string(),
-                })?;
+        let (current, amount_minor, received_on): (Option<i64>, i64, String) = sqlx::query_as(
+            "SELECT client_id, amount_minor, received_on FROM payment WHERE id = $1",
+        )
+        .bind(payment_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| StoreError::NotFound {
+            entity: "payment",
+            key: payment_id.to_string(),
+        })?;
         if current.is_some() {
             return Err(StoreError::Precondition(format!(
                 "payment {payment_id} is already assigned; unassign it first"
@@ -407,8 +431,9 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let amount = money::from_minor_units(amount_minor);
+        let day = parse_date("received_on", &received_on)?;
         let (allocated, to_credit) =
-            Self::assign_to_client(&mut tx, client, payment_id, amount, mode).await?;
+            Self::assign_to_client(&mut tx, actor, client, payment_id, amount, mode, day).await?;
         record_audit(
             &mut tx,
             actor,
@@ -510,7 +535,8 @@ impl Store {
     }
 
     /// The client's account in date order: the opening balance (dated the day the client was
-    /// created), invoices and payments, with the running balance (positive = credit).
+    /// created), invoices, pro-formas, debit and credit notes, payments and refunds, with the
+    /// running balance (positive = credit).
     pub async fn client_statement(&self, number: &str) -> StoreResult<Vec<StatementRow>> {
         let mut conn = self.pool.acquire().await?;
         let client = Self::client_id_of(&mut conn, number).await?;
@@ -526,17 +552,41 @@ impl Store {
                 amount: money::from_minor_units(opening),
             });
         }
-        let invoices: Vec<(String, String, i64)> = sqlx::query_as(
-            "SELECT issue_date, number, gross_minor FROM invoice WHERE client_id = $1 ORDER BY id",
+        let documents: Vec<(String, String, String, i64, Option<i64>)> = sqlx::query_as(
+            "SELECT issue_date, number, kind, gross_minor, related_invoice_id FROM invoice
+             WHERE client_id = $1 ORDER BY id",
         )
         .bind(client)
         .fetch_all(&mut *conn)
         .await?;
-        for (date, number, gross) in invoices {
-            entries.push(StatementEntry::Invoice {
-                date: parse_date("issue_date", &date)?,
-                number,
-                total: money::from_minor_units(gross),
+        for (date, number, kind, gross, related) in documents {
+            let date = parse_date("issue_date", &date)?;
+            let total = money::from_minor_units(gross);
+            entries.push(match kind.as_str() {
+                // The tax invoice of a paid pro-forma: the pro-forma is already listed.
+                "invoice" if related.is_some() => continue,
+                "invoice" => StatementEntry::Invoice {
+                    date,
+                    number,
+                    total,
+                },
+                "proforma" => StatementEntry::Proforma {
+                    date,
+                    number,
+                    total,
+                },
+                "debit_note" => StatementEntry::DebitNote {
+                    date,
+                    number,
+                    total,
+                },
+                "credit_note" => StatementEntry::CreditNote {
+                    date,
+                    number,
+                    total: -total,
+                },
+                // Listed from the client card, as the first line.
+                _ => continue,
             });
         }
         let payments: Vec<(String, Option<String>, Option<String>, i64)> = sqlx::query_as(

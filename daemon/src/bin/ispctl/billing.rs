@@ -7,7 +7,8 @@
 use anyhow::Result;
 use clap::Subcommand;
 use ispd_admin_proto::v1::{
-    GetInvoiceRequest, Invoice, InvoiceLine, ListInvoicesRequest, RunBillingRequest, VatSummary,
+    CancelInvoiceRequest, GetInvoiceRequest, Invoice, InvoiceLine, ListInvoicesRequest,
+    RunBillingRequest, Supplier, VatSummary,
 };
 use serde_json::json;
 
@@ -39,10 +40,28 @@ pub enum InvoiceCmd {
         #[arg(long, value_name = "NUMBER")]
         client: String,
     },
-    /// Print one invoice with its lines and VAT summary.
+    /// Print one document with its supplier, lines, VAT summary and state.
     Show {
         /// Invoice number.
         number: String,
+    },
+    /// Cancel what an invoice, pro-forma or debit note still charges with a credit note.
+    ///
+    /// What the client had paid on it becomes credit, which settles their other open
+    /// documents at once. With --rebill the next billing run invoices its periods again (for
+    /// a price or client correction); refused unless they are the latest periods billed.
+    Cancel {
+        /// Invoice number.
+        number: String,
+        /// Why: printed on the credit note.
+        #[arg(long)]
+        reason: String,
+        /// Issue date of the credit note, YYYY-MM-DD (default today).
+        #[arg(long, value_parser = args::date, value_name = "DATE", default_value = "")]
+        date: String,
+        /// Let the next billing run invoice the cancelled periods again.
+        #[arg(long)]
+        rebill: bool,
     },
 }
 
@@ -112,10 +131,36 @@ pub async fn invoice(cmd: InvoiceCmd, api: &mut Api<'_>, out: Out) -> Result<()>
                 return out.record(&record(&inv));
             }
             out.record(&header(&inv))?;
+            if let Some(supplier) = inv.supplier.as_ref().filter(|s| !s.name.is_empty()) {
+                out.line("")?;
+                out.line(&supplier_block(supplier))?;
+            }
             out.line("")?;
             out.line(lines_table(&inv).render().trim_end())?;
             out.line("")?;
             out.line(vat_table(&inv).render().trim_end())
+        }
+        InvoiceCmd::Cancel {
+            number,
+            reason,
+            date,
+            rebill,
+        } => {
+            let credit_note = svc
+                .cancel_invoice(CancelInvoiceRequest {
+                    number: number.clone(),
+                    reason,
+                    date,
+                    rebill,
+                })
+                .await?
+                .into_inner();
+            let human = format!(
+                "{number} cancelled by credit note {} ({})",
+                credit_note.number,
+                money(&credit_note.gross, &credit_note.currency)
+            );
+            out.value(&human, record(&credit_note).to_json())
         }
     }
 }
@@ -131,8 +176,12 @@ fn money(amount: &str, currency: &str) -> String {
 
 /// The invoice as JSON: the API's fields, unchanged.
 fn record(i: &Invoice) -> Record {
+    let s = i.supplier.clone().unwrap_or_default();
     Record::new()
         .str("number", &i.number)
+        .str("kind", &i.kind)
+        .str("related_number", &i.related_number)
+        .str("note", &i.note)
         .str("invoice_group", &i.invoice_group)
         .str("client_number", &i.client_number)
         .str("client_name", &i.client_name)
@@ -145,6 +194,10 @@ fn record(i: &Invoice) -> Record {
         .str("vat", &i.vat)
         .str("gross", &i.gross)
         .str("state", &i.state)
+        .str("paid", &i.paid)
+        .str("credited", &i.credited)
+        .str("open", &i.open)
+        .nested("supplier", supplier_record(&s))
         .records("lines", i.lines.iter().map(line_record).collect())
         .records(
             "vat_summary",
@@ -166,6 +219,62 @@ fn line_record(l: &InvoiceLine) -> Record {
         .str("period_to", &l.period_to)
 }
 
+fn supplier_record(s: &Supplier) -> Record {
+    Record::new()
+        .str("code", &s.code)
+        .str("name", &s.name)
+        .str("street", &s.street)
+        .str("postcode", &s.postcode)
+        .str("city", &s.city)
+        .str("country", &s.country)
+        .str("company_id", &s.company_id)
+        .str("vat_id", &s.vat_id)
+        .str("bank_account", &s.bank_account)
+        .str("iban", &s.iban)
+        .str("bic", &s.bic)
+        .str("email", &s.email)
+        .str("phone", &s.phone)
+}
+
+/// The supplier as printed at the top of a document.
+fn supplier_block(s: &Supplier) -> String {
+    let mut lines = vec![format!("Supplier: {}", s.name)];
+    let street = [
+        s.street.as_str(),
+        &format!("{} {}", s.postcode, s.city),
+        &s.country,
+    ]
+    .iter()
+    .map(|p| p.trim())
+    .filter(|p| !p.is_empty())
+    .collect::<Vec<_>>()
+    .join(", ");
+    if !street.is_empty() {
+        lines.push(format!("  {street}"));
+    }
+    let ids: Vec<String> = [("ID", &s.company_id), ("VAT ID", &s.vat_id)]
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect();
+    if !ids.is_empty() {
+        lines.push(format!("  {}", ids.join(", ")));
+    }
+    let bank: Vec<String> = [
+        ("account", &s.bank_account),
+        ("IBAN", &s.iban),
+        ("BIC", &s.bic),
+    ]
+    .iter()
+    .filter(|(_, v)| !v.is_empty())
+    .map(|(k, v)| format!("{k} {v}"))
+    .collect();
+    if !bank.is_empty() {
+        lines.push(format!("  {}", bank.join(", ")));
+    }
+    lines.join("\n")
+}
+
 fn vat_record(v: &VatSummary) -> Record {
     Record::new()
         .str("rate", &v.rate)
@@ -178,6 +287,9 @@ fn vat_record(v: &VatSummary) -> Record {
 fn header(i: &Invoice) -> Record {
     Record::new()
         .str("number", &i.number)
+        .str("kind", &i.kind)
+        .str("related_number", &i.related_number)
+        .str("note", &i.note)
         .str("invoice_group", &i.invoice_group)
         .str("client_number", &i.client_number)
         .str("client_name", &i.client_name)
@@ -188,11 +300,14 @@ fn header(i: &Invoice) -> Record {
         .str("net", &money(&i.net, &i.currency))
         .str("vat", &money(&i.vat, &i.currency))
         .str("gross", &money(&i.gross, &i.currency))
+        .str("paid", &money(&i.paid, &i.currency))
+        .str("credited", &money(&i.credited, &i.currency))
+        .str("open", &money(&i.open, &i.currency))
         .str("state", &i.state)
 }
 
 fn run_table(invoices: &[Invoice]) -> Table {
-    let mut t = Table::new(&["NUMBER", "CLIENT", "NAME", "GROSS", "LINES"]);
+    let mut t = Table::new(&["NUMBER", "KIND", "CLIENT", "NAME", "GROSS", "LINES"]);
     for i in invoices {
         let number = if i.number.is_empty() {
             "(dry run)".to_owned()
@@ -201,6 +316,7 @@ fn run_table(invoices: &[Invoice]) -> Table {
         };
         t.row(vec![
             number,
+            i.kind.clone(),
             i.client_number.clone(),
             i.client_name.clone(),
             money(&i.gross, &i.currency),
@@ -211,13 +327,15 @@ fn run_table(invoices: &[Invoice]) -> Table {
 }
 
 fn list_table(invoices: &[Invoice]) -> Table {
-    let mut t = Table::new(&["NUMBER", "ISSUED", "DUE", "GROSS", "STATE"]);
+    let mut t = Table::new(&["NUMBER", "KIND", "ISSUED", "DUE", "GROSS", "OPEN", "STATE"]);
     for i in invoices {
         t.row(vec![
             i.number.clone(),
+            i.kind.clone(),
             i.issue_date.clone(),
             i.due_date.clone(),
             money(&i.gross, &i.currency),
+            money(&i.open, &i.currency),
             i.state.clone(),
         ]);
     }
@@ -284,6 +402,7 @@ mod tests {
         let inv = Invoice {
             client_number: "1002".into(),
             client_name: "ACME".into(),
+            kind: "invoice".into(),
             currency: "CZK".into(),
             gross: "1210.00".into(),
             lines: vec![InvoiceLine::default()],
@@ -295,8 +414,8 @@ mod tests {
         };
         assert_eq!(
             run_table(std::slice::from_ref(&inv)).render(),
-            "NUMBER     CLIENT  NAME  GROSS        LINES\n\
-             (dry run)  1002    ACME  1210.00 CZK  1\n"
+            "NUMBER     KIND     CLIENT  NAME  GROSS        LINES\n\
+             (dry run)  invoice  1002    ACME  1210.00 CZK  1\n"
         );
         let v = record(&inv).to_json();
         assert_eq!(v["number"], "");

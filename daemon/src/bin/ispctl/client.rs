@@ -49,6 +49,17 @@ pub enum Cmd {
     },
     /// Print the number the server would give the next client created without --number.
     NextNumber,
+    /// Print a client's balance: owed, credit, and whether suspended for debt.
+    Balance {
+        /// Client number.
+        number: String,
+    },
+    /// Print a client's account in date order (opening balance, invoices, pro-formas, debit
+    /// and credit notes, payments, refunds) with the running balance.
+    Statement {
+        /// Client number.
+        number: String,
+    },
 }
 
 /// Client type: a person or a company.
@@ -473,6 +484,12 @@ fn add_unique(list: &mut Vec<String>, new: &[String]) {
 
 pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
     match cmd {
+        Cmd::Balance { number } => {
+            crate::payment::run(crate::payment::Cmd::Balance { client: number }, api, out).await
+        }
+        Cmd::Statement { number } => {
+            crate::payment::run(crate::payment::Cmd::Statement { client: number }, api, out).await
+        }
         Cmd::Add(a) => {
             let mut client = Client {
                 number: a.number.unwrap_or_default(),

@@ -73,8 +73,8 @@ pub enum Cmd {
         #[arg(long, value_name = "NUMBER")]
         invoice: Option<String>,
     },
-    /// Print a client's account in date order with the running balance: the "client
-    /// statement" command (it lives here like `payment balance`).
+    /// Print a client's account in date order with the running balance (also
+    /// `ispctl client statement`).
     Statement {
         /// Client number.
         client: String,
@@ -95,10 +95,9 @@ pub enum Cmd {
         /// Payment id.
         payment: i64,
     },
-    /// Print a client's balance (owed, credit, suspended): the "client balance" command.
+    /// Print a client's balance (owed, credit, suspended); also `ispctl client balance`.
     ///
-    /// The client balance lives here rather than under `ispctl client`. A negative balance is
-    /// owed, a positive one is credit.
+    /// A negative balance is owed, a positive one is credit.
     Balance {
         /// Client number.
         client: String,

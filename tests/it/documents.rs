@@ -1,0 +1,434 @@
+//! The books through `ispctl`: invoices paid from camt.053 and CSV statements, cancellation
+//! by credit note (with the paid money returned as credit, and rebilling), opening balances of
+//! migrated clients, pro-forma clients and the tax invoice that follows their payment, and
+//! credit spent on the next invoice.
+
+use serde_json::Value;
+
+use crate::daemon::Daemon;
+
+fn client(d: &Daemon, number: &str, extra: &[&str]) {
+    let mut args = vec![
+        "client",
+        "add",
+        "--number",
+        number,
+        "--name",
+        "Klient",
+        "--street",
+        "Dlouhá 1",
+        "--postcode",
+        "110 00",
+        "--city",
+        "Praha",
+    ];
+    args.extend_from_slice(extra);
+    d.ispctl_json(&args);
+}
+
+/// A 499.00 CZK (VAT 21 % included) monthly tariff and a subscription of `number` from
+/// 2026-11-01, billing day 1.
+fn subscribed(d: &Daemon, number: &str) -> i64 {
+    subscribed_from(d, number, "2026-11-01")
+}
+
+fn subscribed_from(d: &Daemon, number: &str, activation: &str) -> i64 {
+    if d.ispctl(&["tariff", "show", "Fiber 100"]).status.code() != Some(0) {
+        d.ispctl_json(&[
+            "tariff",
+            "add",
+            "--name",
+            "Fiber 100",
+            "--down",
+            "100M",
+            "--up",
+            "20M",
+            "--price",
+            "499.00",
+            "--vat-rate",
+            "21",
+            "--price-includes-vat",
+        ]);
+    }
+    let sub = d.ispctl_json(&[
+        "subscription",
+        "add",
+        "--client",
+        number,
+        "--tariff",
+        "Fiber 100",
+        "--activation",
+        activation,
+    ]);
+    sub["id"].as_i64().unwrap()
+}
+
+fn invoices(d: &Daemon, number: &str) -> Vec<Value> {
+    let list = d.ispctl_json(&["invoice", "list", "--client", number]);
+    list["items"].as_array().cloned().unwrap_or_default()
+}
+
+fn balance(d: &Daemon, number: &str) -> (String, String, String) {
+    let b = d.ispctl_json(&["client", "balance", number]);
+    let text = |k: &str| b[k].as_str().unwrap().to_owned();
+    (text("balance"), text("owed"), text("credit"))
+}
+
+fn s(v: &Value, key: &str) -> String {
+    v[key].as_str().unwrap_or_default().to_owned()
+}
+
+/// A camt.053.001.02 statement with one booked credit per (bank id, VS, amount).
+fn camt053(entries: &[(&str, &str, &str)]) -> String {
+    let mut xml = String::from(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt>
+<GrpHdr><MsgId>M1</MsgId><CreDtTm>2026-11-20T05:00:00</CreDtTm></GrpHdr>
+<Stmt><Id>S1</Id><CreDtTm>2026-11-20T05:00:00</CreDtTm>
+<Acct><Id><IBAN>CZ6508000000192000145399</IBAN></Id><Ccy>CZK</Ccy></Acct>
+"#,
+    );
+    for (id, vs, amount) in entries {
+        xml.push_str(&format!(
+            "<Ntry><Amt Ccy=\"CZK\">{amount}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>\
+             <BookgDt><Dt>2026-11-20</Dt></BookgDt><AcctSvcrRef>{id}</AcctSvcrRef>\
+             <NtryDtls><TxDtls><Refs><EndToEndId>VS{vs}</EndToEndId></Refs></TxDtls></NtryDtls>\
+             </Ntry>\n"
+        ));
+    }
+    xml.push_str("</Stmt></BkToCstmrStmt></Document>\n");
+    xml
+}
+
+const MAPPING: &str = r#"
+delimiter = ";"
+has_header = true
+date_format = "%d.%m.%Y"
+decimal_comma = true
+default_currency = "CZK"
+[columns]
+transaction_id = "ID"
+date = "Datum"
+amount = "Objem"
+variable_symbol = "VS"
+payer_account = "Protiucet"
+"#;
+
+#[test]
+fn invoices_are_paid_from_camt053_and_csv_statements() {
+    let d = Daemon::start("documents-statements", "");
+    client(&d, "1001", &[]);
+    client(&d, "1002", &[]);
+    subscribed(&d, "1001");
+    subscribed(&d, "1002");
+    let run = d.ispctl_json(&["billing", "run", "--as-of", "2026-11-01"]);
+    assert_eq!(run["invoices"].as_array().unwrap().len(), 2);
+    assert_eq!(balance(&d, "1001").0, "-499.00");
+
+    let dir = d.state_dir.clone();
+    let camt = dir.join("camt.xml");
+    std::fs::write(&camt, camt053(&[("B1", "1001", "499.00")])).unwrap();
+    let imported = d.ispctl_json(&[
+        "payment",
+        "import",
+        camt.to_str().unwrap(),
+        "--format",
+        "camt053",
+    ]);
+    assert_eq!(imported["recorded"], 1, "{imported}");
+    let csv = dir.join("bank.csv");
+    std::fs::write(
+        &csv,
+        "ID;Datum;Objem;VS;Protiucet\nC1;20.11.2026;499,00;1002;19-2000145399/0800\n",
+    )
+    .unwrap();
+    let mapping = dir.join("mapping.toml");
+    std::fs::write(&mapping, MAPPING).unwrap();
+    let imported = d.ispctl_json(&[
+        "payment",
+        "import",
+        csv.to_str().unwrap(),
+        "--format",
+        "csv",
+        "--mapping",
+        mapping.to_str().unwrap(),
+    ]);
+    assert_eq!(imported["recorded"], 1, "{imported}");
+
+    for number in ["1001", "1002"] {
+        let list = invoices(&d, number);
+        assert_eq!(list.len(), 1);
+        assert_eq!(
+            (
+                s(&list[0], "state"),
+                s(&list[0], "open"),
+                s(&list[0], "paid")
+            ),
+            ("paid".into(), "0.00".into(), "499.00".into()),
+            "{number}"
+        );
+        assert_eq!(
+            balance(&d, number),
+            ("0.00".into(), "0.00".into(), "0.00".into())
+        );
+    }
+    // The same camt.053 again records nothing.
+    let again = d.ispctl_json(&[
+        "payment",
+        "import",
+        camt.to_str().unwrap(),
+        "--format",
+        "camt053",
+    ]);
+    assert_eq!(
+        (again["recorded"].as_i64(), again["duplicates"].as_i64()),
+        (Some(0), Some(1))
+    );
+}
+
+#[test]
+fn a_cancelled_invoice_returns_what_was_paid_and_can_be_rebilled() {
+    let d = Daemon::start("documents-cancel", "");
+    client(&d, "1001", &[]);
+    subscribed(&d, "1001");
+    d.ispctl_json(&["billing", "run", "--as-of", "2026-11-01"]);
+    let invoice = s(&invoices(&d, "1001")[0], "number");
+    d.ispctl_json(&[
+        "payment",
+        "add",
+        "--client",
+        "1001",
+        "--amount",
+        "200.00",
+        "--date",
+        "2026-11-05",
+    ]);
+
+    // A reason is required: it is printed on the credit note.
+    let refused = d.ispctl(&["invoice", "cancel", &invoice, "--reason", " "]);
+    assert_ne!(refused.status.code(), Some(0));
+    assert!(crate::daemon::stderr(&refused).contains("reason"));
+
+    let cancelled = d.ispctl_json(&[
+        "invoice",
+        "cancel",
+        &invoice,
+        "--reason",
+        "wrong tariff",
+        "--date",
+        "2026-11-06",
+    ]);
+    assert_eq!(s(&cancelled, "kind"), "credit_note");
+    assert_eq!(s(&cancelled, "related_number"), invoice);
+    assert_eq!(s(&cancelled, "gross"), "-499.00");
+    assert_eq!(s(&cancelled, "number"), "CN202600001");
+    let original = d.ispctl_json(&["invoice", "show", &invoice]);
+    assert_eq!(
+        (
+            s(&original, "state"),
+            s(&original, "credited"),
+            s(&original, "paid")
+        ),
+        ("cancelled".into(), "499.00".into(), "0.00".into())
+    );
+    // The 200.00 paid on it is the client's credit now.
+    assert_eq!(
+        balance(&d, "1001"),
+        ("200.00".into(), "0.00".into(), "200.00".into())
+    );
+    let again = d.ispctl(&["invoice", "cancel", &invoice, "--reason", "twice"]);
+    assert!(crate::daemon::stderr(&again).contains("already cancelled"));
+    // Nothing is billed again for November: the period stays billed.
+    let run = d.ispctl_json(&["billing", "run", "--as-of", "2026-11-30"]);
+    assert!(run["invoices"].as_array().unwrap().is_empty(), "{run}");
+
+    // The next month's invoice is paid from the credit as it is issued.
+    d.ispctl_json(&["billing", "run", "--as-of", "2026-12-01"]);
+    let december = invoices(&d, "1001")
+        .into_iter()
+        .find(|i| s(i, "issue_date") == "2026-12-01")
+        .unwrap();
+    assert_eq!(
+        (s(&december, "paid"), s(&december, "open")),
+        ("200.00".into(), "299.00".into())
+    );
+    assert_eq!(
+        balance(&d, "1001"),
+        ("-299.00".into(), "299.00".into(), "0.00".into())
+    );
+
+    // Cancel with rebill: the run invoices December again (after, say, a price change).
+    let number = s(&december, "number");
+    d.ispctl_json(&[
+        "invoice",
+        "cancel",
+        &number,
+        "--reason",
+        "price",
+        "--rebill",
+        "--date",
+        "2026-12-02",
+    ]);
+    let rebilled = d.ispctl_json(&["billing", "run", "--as-of", "2026-12-02"]);
+    let lines = &rebilled["invoices"][0]["lines"];
+    assert_eq!(s(&lines[0], "period_from"), "2026-12-01");
+    // The money paid on the cancelled December invoice settles its replacement.
+    assert_eq!(
+        balance(&d, "1001"),
+        ("-299.00".into(), "299.00".into(), "0.00".into())
+    );
+
+    let statement = d.ispctl_json(&["client", "statement", "1001"]);
+    // Within a day, documents come before credit notes (the statement's fixed order).
+    let kinds: Vec<String> = statement["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| s(r, "kind"))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "invoice",
+            "payment",
+            "credit_note",
+            "invoice",
+            "invoice",
+            "credit_note"
+        ]
+    );
+    let last = statement["items"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(s(&last, "running_balance"), "-299.00");
+}
+
+#[test]
+fn a_migrated_debt_is_paid_first_and_a_migrated_credit_pays_the_first_invoice() {
+    let d = Daemon::start("documents-opening", "");
+    client(&d, "1001", &["--opening-balance", "-150.00"]);
+    client(&d, "1002", &["--opening-balance", "600.00"]);
+    let opening = invoices(&d, "1001");
+    assert_eq!(opening.len(), 1);
+    assert_eq!(
+        (
+            s(&opening[0], "number"),
+            s(&opening[0], "kind"),
+            s(&opening[0], "open")
+        ),
+        ("OB-1001".into(), "opening_balance".into(), "150.00".into())
+    );
+    assert_eq!(
+        balance(&d, "1001"),
+        ("-150.00".into(), "150.00".into(), "0.00".into())
+    );
+    assert_eq!(
+        balance(&d, "1002"),
+        ("600.00".into(), "0.00".into(), "600.00".into())
+    );
+
+    // The opening balance is dated the day it is entered (today); the first invoice comes
+    // later, so the migrated debt is the oldest item whatever day the test runs.
+    subscribed_from(&d, "1001", "2030-01-01");
+    subscribed_from(&d, "1002", "2030-01-01");
+    d.ispctl_json(&["billing", "run", "--as-of", "2030-01-01"]);
+    // 1002's credit paid its first invoice; 101.00 is left.
+    let paid = &invoices(&d, "1002")[0];
+    assert_eq!(s(paid, "state"), "paid");
+    assert_eq!(
+        balance(&d, "1002"),
+        ("101.00".into(), "0.00".into(), "101.00".into())
+    );
+
+    // 1001 pays 300.00: the migrated debt first (it is the oldest), then the invoice.
+    d.ispctl_json(&["payment", "add", "--client", "1001", "--amount", "300.00"]);
+    let docs = invoices(&d, "1001");
+    let ob = docs
+        .iter()
+        .find(|i| s(i, "kind") == "opening_balance")
+        .unwrap();
+    let inv = docs.iter().find(|i| s(i, "kind") == "invoice").unwrap();
+    assert_eq!(s(ob, "state"), "paid");
+    assert_eq!(
+        (s(inv, "state"), s(inv, "paid")),
+        ("partially_paid".into(), "150.00".into())
+    );
+    // Once money moved, the opening balance is history: editing it is refused.
+    let edit = d.ispctl(&["client", "edit", "1001", "--opening-balance", "-100.00"]);
+    assert_ne!(edit.status.code(), Some(0));
+    assert!(crate::daemon::stderr(&edit).contains("opening_balance"));
+    let statement = d.ispctl_json(&["client", "statement", "1001"]);
+    let first = &statement["items"][0];
+    assert_eq!(
+        (s(first, "kind"), s(first, "amount")),
+        ("opening_balance".into(), "-150.00".into())
+    );
+}
+
+#[test]
+fn a_proforma_client_gets_the_tax_invoice_when_paying() {
+    let d = Daemon::start("documents-proforma", "");
+    client(&d, "1001", &["--proforma"]);
+    subscribed(&d, "1001");
+    let run = d.ispctl_json(&["billing", "run", "--as-of", "2026-11-01"]);
+    let proforma = &run["invoices"][0];
+    assert_eq!(
+        (s(proforma, "kind"), s(proforma, "number")),
+        ("proforma".into(), "PF202600001".into())
+    );
+    assert_eq!(balance(&d, "1001").1, "499.00");
+
+    // A partial payment issues no tax invoice yet.
+    d.ispctl_json(&[
+        "payment",
+        "add",
+        "--client",
+        "1001",
+        "--amount",
+        "99.00",
+        "--date",
+        "2026-11-03",
+    ]);
+    assert_eq!(invoices(&d, "1001").len(), 1);
+    d.ispctl_json(&[
+        "payment",
+        "add",
+        "--client",
+        "1001",
+        "--amount",
+        "400.00",
+        "--date",
+        "2026-11-04",
+    ]);
+    let docs = invoices(&d, "1001");
+    let tax = docs
+        .iter()
+        .find(|i| s(i, "kind") == "invoice")
+        .expect("tax invoice issued");
+    assert_eq!(
+        (s(tax, "number"), s(tax, "related_number"), s(tax, "state")),
+        ("202600001".into(), "PF202600001".into(), "paid".into())
+    );
+    // Dated by the payment that completed the pro-forma.
+    assert_eq!(
+        (s(tax, "issue_date"), s(tax, "taxable_supply_date")),
+        ("2026-11-04".into(), "2026-11-04".into())
+    );
+    assert_eq!(s(tax, "gross"), "499.00");
+    assert_eq!(
+        balance(&d, "1001"),
+        ("0.00".into(), "0.00".into(), "0.00".into())
+    );
+    // The statement lists the pro-forma once, not its tax invoice as a second debt.
+    let statement = d.ispctl_json(&["client", "statement", "1001"]);
+    let kinds: Vec<String> = statement["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| s(r, "kind"))
+        .collect();
+    assert_eq!(kinds, ["proforma", "payment", "payment"]);
+}
