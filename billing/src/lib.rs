@@ -5,10 +5,12 @@
 //! The daemon loads records, asks this crate for decisions and stores the results.
 
 pub mod bank;
+pub mod charge;
 pub mod client;
 pub mod dunning;
 pub mod field;
 pub mod invoice;
+pub mod invoice_group;
 pub mod money;
 pub mod payment;
 pub mod period;
