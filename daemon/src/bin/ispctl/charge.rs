@@ -123,7 +123,7 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
     }
 }
 
-/// The charge as JSON / `show` lines; `invoice_number` is null while unbilled.
+/// The charge as JSON / human lines; `invoice_number` is null while unbilled.
 fn record(c: &Charge) -> Record {
     Record::new()
         .num("id", c.id)
@@ -132,7 +132,8 @@ fn record(c: &Charge) -> Record {
         .str("description", &c.description)
         .str("quantity", &c.quantity)
         .str("unit_price", &c.unit_price)
-        .flag("price_includes_vat", c.price_includes_vat)
+        // Always shown: which basis the price is on is half of what it means.
+        .opt("price_includes_vat", Some(c.price_includes_vat))
         .str("vat_rate", &c.vat_rate)
         .str("charge_on", &c.charge_on)
         .opt(
