@@ -5,11 +5,13 @@
 //! The daemon loads records, asks this crate for decisions and stores the results.
 
 pub mod bank;
+pub mod charge;
 pub mod client;
 pub mod credit_note;
 pub mod dunning;
 pub mod field;
 pub mod invoice;
+pub mod invoice_group;
 pub mod money;
 pub mod payment;
 pub mod period;

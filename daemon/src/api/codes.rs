@@ -11,10 +11,9 @@ fn list_from(list: i32) -> Result<CodeList, Status> {
         Ok(v1::CodeList::ClientGroup) => Ok(CodeList::ClientGroup),
         Ok(v1::CodeList::ClientStatus) => Ok(CodeList::ClientStatus),
         Ok(v1::CodeList::PaymentType) => Ok(CodeList::PaymentType),
-        Ok(v1::CodeList::InvoiceGroup) => Ok(CodeList::InvoiceGroup),
         _ => Err(field(
             "list",
-            "one of client_group, client_status, payment_type, invoice_group",
+            "one of client_group, client_status, payment_type (invoice groups have their own service)",
         )),
     }
 }

@@ -3,8 +3,10 @@
 
 mod audit;
 mod billing;
+mod charge;
 mod client;
 mod codes;
+mod invoice_group;
 mod login;
 mod nas;
 mod payment;
@@ -199,10 +201,11 @@ pub fn router(
 ) -> anyhow::Result<tonic::transport::server::Router> {
     use v1::{
         audit_service_server::AuditServiceServer, billing_service_server::BillingServiceServer,
-        client_service_server::ClientServiceServer,
-        code_list_service_server::CodeListServiceServer, login_service_server::LoginServiceServer,
-        nas_service_server::NasServiceServer, payment_service_server::PaymentServiceServer,
-        session_service_server::SessionServiceServer,
+        charge_service_server::ChargeServiceServer, client_service_server::ClientServiceServer,
+        code_list_service_server::CodeListServiceServer,
+        invoice_group_service_server::InvoiceGroupServiceServer,
+        login_service_server::LoginServiceServer, nas_service_server::NasServiceServer,
+        payment_service_server::PaymentServiceServer, session_service_server::SessionServiceServer,
         subscription_service_server::SubscriptionServiceServer,
         tariff_service_server::TariffServiceServer,
     };
@@ -247,6 +250,14 @@ pub fn router(
             auth.clone(),
         ))
         .add_service(SessionServiceServer::with_interceptor(
+            state.clone(),
+            auth.clone(),
+        ))
+        .add_service(InvoiceGroupServiceServer::with_interceptor(
+            state.clone(),
+            auth.clone(),
+        ))
+        .add_service(ChargeServiceServer::with_interceptor(
             state.clone(),
             auth.clone(),
         ))

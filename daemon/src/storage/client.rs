@@ -649,6 +649,16 @@ impl Store {
                 "client {number} has {subscriptions} subscription(s); end and delete them first"
             )));
         }
+        let charges: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM one_off_charge WHERE client_id = $1")
+                .bind(before.id)
+                .fetch_one(&mut *tx)
+                .await?;
+        if charges > 0 {
+            return Err(StoreError::Precondition(format!(
+                "client {number} has {charges} one-off charge(s); delete the unbilled ones first"
+            )));
+        }
         for table in [
             "client_group_member",
             "client_variable_symbol",

@@ -1,4 +1,5 @@
-//! Editable code lists: client groups, client statuses, payment types, invoice groups.
+//! Editable code lists: client groups, client statuses, payment types. (Invoice groups are
+//! full records now: invoice_group.rs.)
 
 use super::{Actor, Store, StoreError, StoreResult, record_audit};
 use ispd_billing::FieldError;
@@ -8,7 +9,6 @@ pub enum CodeList {
     ClientGroup,
     ClientStatus,
     PaymentType,
-    InvoiceGroup,
 }
 
 impl CodeList {
@@ -17,7 +17,6 @@ impl CodeList {
             CodeList::ClientGroup => "client_group",
             CodeList::ClientStatus => "client_status",
             CodeList::PaymentType => "payment_type",
-            CodeList::InvoiceGroup => "invoice_group",
         }
     }
 
@@ -27,7 +26,6 @@ impl CodeList {
             CodeList::ClientGroup => "SELECT COUNT(*) FROM client_group_member WHERE code = $1",
             CodeList::ClientStatus => "SELECT COUNT(*) FROM client WHERE status = $1",
             CodeList::PaymentType => "SELECT COUNT(*) FROM client WHERE payment_type = $1",
-            CodeList::InvoiceGroup => "SELECT COUNT(*) FROM client WHERE invoice_group = $1",
         }
     }
 }
@@ -50,13 +48,6 @@ fn validate_code(code: &str) -> Result<(), FieldError> {
 
 impl Store {
     pub async fn list_codes(&self, list: CodeList) -> StoreResult<Vec<(String, String)>> {
-        if list == CodeList::InvoiceGroup {
-            return Ok(
-                sqlx::query_as("SELECT code, name FROM invoice_group ORDER BY code")
-                    .fetch_all(&self.pool)
-                    .await?,
-            );
-        }
         Ok(
             sqlx::query_as("SELECT code, label FROM code_list WHERE list = $1 ORDER BY code")
                 .bind(list.as_str().to_owned())
@@ -75,9 +66,6 @@ impl Store {
     ) -> StoreResult<()> {
         validate_code(code)?;
         ispd_billing::field::require("code.label", label)?;
-        if list == CodeList::InvoiceGroup {
-            return self.put_invoice_group_name(actor, code, label).await;
-        }
         let mut tx = self.write_tx().await?;
         let before: Option<String> =
             sqlx::query_scalar("SELECT label FROM code_list WHERE list = $1 AND code = $2")
@@ -126,16 +114,12 @@ impl Store {
                 list.as_str()
             )));
         }
-        let deleted = if list == CodeList::InvoiceGroup {
-            sqlx::query("DELETE FROM invoice_group WHERE code = $1").bind(code.to_owned())
-        } else {
-            sqlx::query("DELETE FROM code_list WHERE list = $1 AND code = $2")
-                .bind(list.as_str().to_owned())
-                .bind(code.to_owned())
-        }
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        let deleted = sqlx::query("DELETE FROM code_list WHERE list = $1 AND code = $2")
+            .bind(list.as_str().to_owned())
+            .bind(code.to_owned())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
         if deleted == 0 {
             return Err(StoreError::NotFound {
                 entity: "code",
@@ -151,44 +135,6 @@ impl Store {
             None,
             None,
             None,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Invoice groups are records now (table `invoice_group`); the code-list view of them
-    /// sets only the name, creating a group with default settings.
-    async fn put_invoice_group_name(
-        &self,
-        actor: &Actor,
-        code: &str,
-        name: &str,
-    ) -> StoreResult<()> {
-        let mut tx = self.write_tx().await?;
-        sqlx::query(
-            "INSERT INTO invoice_group (code, name, street, postcode, city, country, company_id,
-                vat_id, bank_account, iban, bic, email, phone, taxable_date_rule,
-                taxable_days_before, version)
-             VALUES ($1, $2, '', '', '', '', '', '', '', '', '', '', '', 'issue_date', 0, 1)
-             ON CONFLICT (code) DO UPDATE SET name = $2, version = invoice_group.version + 1",
-        )
-        .bind(code.to_owned())
-        .bind(name.to_owned())
-        .execute(&mut *tx)
-        .await?;
-        record_audit(
-            &mut tx,
-            actor,
-            "code.put",
-            "code",
-            &format!("invoice_group/{code}"),
-            None,
-            None,
-            Some(
-                serde_json::json!({"list": "invoice_group", "code": code, "label": name})
-                    .to_string(),
-            ),
         )
         .await?;
         tx.commit().await?;

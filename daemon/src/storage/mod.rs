@@ -9,9 +9,11 @@
 mod access;
 mod accounting;
 mod audit;
+mod charge;
 mod client;
 mod codes;
 mod invoice;
+mod invoice_group;
 mod login;
 mod nas;
 mod payment;
@@ -34,6 +36,7 @@ use sqlx::{AnyConnection, AnyPool, Executor};
 pub use access::{AccessRow, AccessScope};
 pub use accounting::{AcctItem, OpenSessionChanges, Partition, SessionMemory};
 pub use audit::{AuditEntry, AuditFilter};
+pub use charge::ChargeRecord;
 pub use client::{ClientFilter, SearchHit};
 pub use codes::CodeList;
 pub use invoice::{

@@ -331,6 +331,16 @@ impl Store {
                 "subscription {id} has {logins} login(s); delete or move them first"
             )));
         }
+        let charges: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM one_off_charge WHERE subscription_id = $1")
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
+        if charges > 0 {
+            return Err(StoreError::Precondition(format!(
+                "subscription {id} has {charges} one-off charge(s)"
+            )));
+        }
         sqlx::query("DELETE FROM subscription_history WHERE subscription_id = $1")
             .bind(id)
             .execute(&mut *tx)

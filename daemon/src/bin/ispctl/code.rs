@@ -1,5 +1,6 @@
 //! `ispctl code …`: the editable code lists that client fields refer to (groups, statuses,
-//! payment types, invoice groups). `put` creates or relabels, so it is safe to repeat.
+//! payment types; invoice groups are records of their own: `ispctl invoice-group`). `put`
+//! creates or relabels, so it is safe to repeat.
 
 use anyhow::Result;
 use clap::{Subcommand, ValueEnum};
@@ -35,9 +36,6 @@ pub enum KindArg {
     /// Payment types (`client --payment-type`).
     #[value(alias = "payment_type")]
     PaymentType,
-    /// Invoice groups (`client --invoice-group`).
-    #[value(alias = "invoice_group")]
-    InvoiceGroup,
 }
 
 impl ProtoEnum for KindArg {
@@ -46,7 +44,6 @@ impl ProtoEnum for KindArg {
             Self::Group => CodeList::ClientGroup,
             Self::Status => CodeList::ClientStatus,
             Self::PaymentType => CodeList::PaymentType,
-            Self::InvoiceGroup => CodeList::InvoiceGroup,
         }) as i32
     }
 }

@@ -12,8 +12,10 @@ use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
 use ispd_admin_proto::v1::audit_service_client::AuditServiceClient;
 use ispd_admin_proto::v1::billing_service_client::BillingServiceClient;
+use ispd_admin_proto::v1::charge_service_client::ChargeServiceClient;
 use ispd_admin_proto::v1::client_service_client::ClientServiceClient;
 use ispd_admin_proto::v1::code_list_service_client::CodeListServiceClient;
+use ispd_admin_proto::v1::invoice_group_service_client::InvoiceGroupServiceClient;
 use ispd_admin_proto::v1::login_service_client::LoginServiceClient;
 use ispd_admin_proto::v1::nas_service_client::NasServiceClient;
 use ispd_admin_proto::v1::payment_service_client::PaymentServiceClient;
@@ -309,6 +311,14 @@ impl<'t> Api<'t> {
 
     pub async fn payments(&mut self) -> Result<PaymentServiceClient<Svc>> {
         Ok(PaymentServiceClient::new(self.service().await?))
+    }
+
+    pub async fn invoice_groups(&mut self) -> Result<InvoiceGroupServiceClient<Svc>> {
+        Ok(InvoiceGroupServiceClient::new(self.service().await?))
+    }
+
+    pub async fn charges(&mut self) -> Result<ChargeServiceClient<Svc>> {
+        Ok(ChargeServiceClient::new(self.service().await?))
     }
 }
 

@@ -7,10 +7,12 @@
 mod args;
 mod audit;
 mod billing;
+mod charge;
 mod client;
 mod code;
 mod connect;
 mod errors;
+mod invoice_group;
 mod login;
 mod nas;
 mod output;
@@ -70,9 +72,15 @@ enum Command {
     /// NAS devices allowed to send RADIUS requests.
     #[command(subcommand)]
     Nas(nas::Cmd),
-    /// Code lists: client groups, statuses, payment types, invoice groups.
+    /// Code lists: client groups, statuses, payment types.
     #[command(subcommand)]
     Code(code::Cmd),
+    /// Invoice groups: the provider's companies, their details and number series.
+    #[command(subcommand)]
+    InvoiceGroup(invoice_group::Cmd),
+    /// One-off charges (installation, equipment, credits) for a client's next invoice.
+    #[command(subcommand)]
+    Charge(charge::Cmd),
     /// A client's action history, newest first.
     Audit(audit::AuditArgs),
     /// Accounting sessions: who is online, a login's session history.
@@ -102,6 +110,8 @@ async fn dispatch(command: Command, api: &mut Api<'_>, out: Out) -> Result<()> {
         Command::Login(cmd) => login::run(cmd, api, out).await,
         Command::Nas(cmd) => nas::run(cmd, api, out).await,
         Command::Code(cmd) => code::run(cmd, api, out).await,
+        Command::InvoiceGroup(cmd) => invoice_group::run(cmd, api, out).await,
+        Command::Charge(cmd) => charge::run(cmd, api, out).await,
         Command::Audit(args) => audit::run(args, api, out).await,
         Command::Session(cmd) => session::run(cmd, api, out).await,
         Command::Usage(args) => session::usage(args, api, out).await,

@@ -117,6 +117,9 @@ enum Field {
     /// Shown whenever set, even as 0 or false (enums, optional numbers and flags, where an
     /// explicit "no" differs from "default").
     Always(Value),
+    /// Shown by `show` even when empty, and as `(default)` when null: for records whose
+    /// every field an operator checks (the supplier block of an invoice group).
+    Every(Value),
     Nested(Record),
     Records(Vec<Record>),
 }
@@ -150,6 +153,11 @@ impl Record {
     /// An optional scalar: `null` when unset, shown even when 0/false when set.
     pub fn opt<T: Into<Value>>(self, key: &'static str, value: Option<T>) -> Self {
         self.push(key, Field::Always(value.map_or(Value::Null, Into::into)))
+    }
+
+    /// A field `show` always prints (see [`Field::Every`]); `null` in JSON when `None`.
+    pub fn every<T: Into<Value>>(self, key: &'static str, value: Option<T>) -> Self {
+        self.push(key, Field::Every(value.map_or(Value::Null, Into::into)))
     }
 
     /// An enum value, already turned into its CLI name.
@@ -188,7 +196,7 @@ impl Record {
             .iter()
             .map(|(k, f)| {
                 let v = match f {
-                    Field::Plain(v) | Field::Always(v) => v.clone(),
+                    Field::Plain(v) | Field::Always(v) | Field::Every(v) => v.clone(),
                     Field::Nested(r) => r.to_json(),
                     Field::Records(rs) => Value::Array(rs.iter().map(Record::to_json).collect()),
                 };
@@ -208,6 +216,8 @@ impl Record {
                 Field::Always(Value::Null) => {}
                 Field::Always(Value::Bool(b)) => out.push((key, yes_no(*b).to_owned())),
                 Field::Always(v) => out.push((key, scalar_text(v))),
+                Field::Every(Value::Null) => out.push((key, "(default)".to_owned())),
+                Field::Every(v) => out.push((key, scalar_text(v))),
                 Field::Nested(r) => r.kv_lines(&format!("{key}."), out),
                 Field::Records(rs) => {
                     for r in rs {
@@ -342,6 +352,8 @@ mod tests {
             .opt("send", Some(false))
             .nested("address", Record::new().str("city", "Praha"))
             .opt_nested("installation_address", None)
+            .every("street", Some(""))
+            .every::<String>("currency", None)
             .records(
                 "accounts",
                 vec![Record::new().str("number", "1/0800").str("bic", "")],
@@ -351,6 +363,8 @@ mod tests {
         assert_eq!(v["off"], false);
         assert!(v["due_days"].is_null());
         assert!(v["installation_address"].is_null());
+        assert_eq!(v["street"], "");
+        assert!(v["currency"].is_null());
         assert_eq!(v["address"]["city"], "Praha");
         let mut lines = Vec::new();
         r.kv_lines("", &mut lines);
@@ -362,6 +376,8 @@ mod tests {
                 "name: x",
                 "send: no",
                 "address.city: Praha",
+                "street: ",
+                "currency: (default)",
                 "accounts: number=1/0800"
             ]
         );

@@ -1,0 +1,161 @@
+//! InvoiceGroupService.
+
+use ispd_admin_proto::v1;
+use ispd_billing::invoice::TaxableDateRule;
+use ispd_billing::invoice_group::{InvoiceGroup, NumberFormats};
+use tonic::{Request, Response, Status};
+
+use super::{AdminState, field, writer};
+
+/// Empty text is "not set" on the wire.
+fn set(text: String) -> Option<String> {
+    (!text.trim().is_empty()).then_some(text)
+}
+
+fn rule_from(rule: i32, days_before: u32) -> Result<TaxableDateRule, Status> {
+    use v1::TaxableDateRule as R;
+    let rule = match R::try_from(rule) {
+        Ok(R::Unspecified | R::IssueDate) => TaxableDateRule::IssueDate,
+        Ok(R::EndOfPeriod) => TaxableDateRule::EndOfPeriod,
+        Ok(R::DaysBeforeIssue) => return Ok(TaxableDateRule::DaysBeforeIssue(days_before)),
+        Err(_) => {
+            return Err(field(
+                "invoice_group.taxable_date_rule",
+                format!("unknown rule {rule}"),
+            ));
+        }
+    };
+    if days_before != 0 {
+        return Err(field(
+            "invoice_group.taxable_days_before",
+            "only with the days_before_issue rule",
+        ));
+    }
+    Ok(rule)
+}
+
+fn group_from(g: v1::InvoiceGroup) -> Result<InvoiceGroup, Status> {
+    Ok(InvoiceGroup {
+        taxable_date_rule: rule_from(g.taxable_date_rule, g.taxable_days_before)?,
+        code: g.code,
+        name: g.name,
+        street: g.street,
+        postcode: g.postcode,
+        city: g.city,
+        country: g.country,
+        company_id: g.company_id,
+        vat_id: g.vat_id,
+        bank_account: g.bank_account,
+        iban: g.iban,
+        bic: g.bic,
+        email: g.email,
+        phone: g.phone,
+        currency: set(g.currency),
+        due_days: g.due_days,
+        number_formats: NumberFormats {
+            invoice: set(g.invoice_number_format),
+            credit_note: set(g.credit_note_number_format),
+            proforma: set(g.proforma_number_format),
+            debit_note: set(g.debit_note_number_format),
+        },
+        version: g.version,
+    })
+}
+
+fn group_to(g: InvoiceGroup) -> v1::InvoiceGroup {
+    use v1::TaxableDateRule as R;
+    let (rule, days_before) = match g.taxable_date_rule {
+        TaxableDateRule::IssueDate => (R::IssueDate, 0),
+        TaxableDateRule::EndOfPeriod => (R::EndOfPeriod, 0),
+        TaxableDateRule::DaysBeforeIssue(n) => (R::DaysBeforeIssue, n),
+    };
+    let f = g.number_formats;
+    v1::InvoiceGroup {
+        code: g.code,
+        name: g.name,
+        street: g.street,
+        postcode: g.postcode,
+        city: g.city,
+        country: g.country,
+        company_id: g.company_id,
+        vat_id: g.vat_id,
+        bank_account: g.bank_account,
+        iban: g.iban,
+        bic: g.bic,
+        email: g.email,
+        phone: g.phone,
+        currency: g.currency.unwrap_or_default(),
+        due_days: g.due_days,
+        invoice_number_format: f.invoice.unwrap_or_default(),
+        credit_note_number_format: f.credit_note.unwrap_or_default(),
+        proforma_number_format: f.proforma.unwrap_or_default(),
+        debit_note_number_format: f.debit_note.unwrap_or_default(),
+        taxable_date_rule: rule as i32,
+        taxable_days_before: days_before,
+        version: g.version,
+    }
+}
+
+#[tonic::async_trait]
+impl v1::invoice_group_service_server::InvoiceGroupService for AdminState {
+    async fn create_invoice_group(
+        &self,
+        request: Request<v1::CreateInvoiceGroupRequest>,
+    ) -> Result<Response<v1::InvoiceGroup>, Status> {
+        let actor = writer(&request)?;
+        let group = request
+            .into_inner()
+            .invoice_group
+            .ok_or_else(|| field("invoice_group", "required"))?;
+        let stored = self
+            .store
+            .create_invoice_group(&actor, group_from(group)?)
+            .await?;
+        Ok(Response::new(group_to(stored)))
+    }
+
+    async fn get_invoice_group(
+        &self,
+        request: Request<v1::GetInvoiceGroupRequest>,
+    ) -> Result<Response<v1::InvoiceGroup>, Status> {
+        let group = self.store.invoice_group(&request.into_inner().code).await?;
+        Ok(Response::new(group_to(group)))
+    }
+
+    async fn update_invoice_group(
+        &self,
+        request: Request<v1::UpdateInvoiceGroupRequest>,
+    ) -> Result<Response<v1::InvoiceGroup>, Status> {
+        let actor = writer(&request)?;
+        let group = request
+            .into_inner()
+            .invoice_group
+            .ok_or_else(|| field("invoice_group", "required"))?;
+        let stored = self
+            .store
+            .update_invoice_group(&actor, group_from(group)?)
+            .await?;
+        Ok(Response::new(group_to(stored)))
+    }
+
+    async fn list_invoice_groups(
+        &self,
+        _request: Request<v1::ListInvoiceGroupsRequest>,
+    ) -> Result<Response<v1::ListInvoiceGroupsResponse>, Status> {
+        let groups = self.store.invoice_groups().await?;
+        Ok(Response::new(v1::ListInvoiceGroupsResponse {
+            invoice_groups: groups.into_iter().map(group_to).collect(),
+        }))
+    }
+
+    async fn delete_invoice_group(
+        &self,
+        request: Request<v1::DeleteInvoiceGroupRequest>,
+    ) -> Result<Response<v1::DeleteInvoiceGroupResponse>, Status> {
+        let actor = writer(&request)?;
+        self.store
+            .delete_invoice_group(&actor, &request.into_inner().code)
+            .await?;
+        Ok(Response::new(v1::DeleteInvoiceGroupResponse {}))
+    }
+}
