@@ -5,10 +5,11 @@ use rust_decimal::Decimal;
 use tonic::{Request, Response, Status};
 
 use super::{AdminState, date, date_text, field, writer};
-use crate::storage::{InvoiceDraft, InvoiceRecord};
+use crate::storage::{DocumentKind, InvoiceDraft, InvoiceRecord};
 
 fn invoice_to(number: Option<&str>, draft: &InvoiceDraft, state: &str) -> v1::Invoice {
     v1::Invoice {
+        kind: DocumentKind::Invoice.as_str().to_owned(),
         number: number.unwrap_or_default().to_owned(),
         invoice_group: draft.invoice_group.clone(),
         client_number: draft.client_number.clone(),
@@ -53,7 +54,10 @@ fn invoice_to(number: Option<&str>, draft: &InvoiceDraft, state: &str) -> v1::In
 }
 
 fn record_to(r: &InvoiceRecord) -> v1::Invoice {
-    invoice_to(Some(&r.number), &r.draft, &r.state)
+    v1::Invoice {
+        kind: r.kind.as_str().to_owned(),
+        ..invoice_to(Some(&r.number), &r.draft, &r.state)
+    }
 }
 
 #[tonic::async_trait]

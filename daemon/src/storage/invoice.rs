@@ -133,6 +133,7 @@ pub struct InvoiceDraft {
 #[derive(Debug, Clone, PartialEq)]
 pub struct InvoiceRecord {
     pub number: String,
+    pub kind: DocumentKind,
     pub draft: InvoiceDraft,
     pub state: String,
 }
@@ -304,7 +305,10 @@ impl Store {
             .map_err(|e| StoreError::Precondition(e.to_string()))
     }
 
-    async fn client_snapshot(conn: &mut AnyConnection, client_id: i64) -> StoreResult<String> {
+    pub(super) async fn client_snapshot(
+        conn: &mut AnyConnection,
+        client_id: i64,
+    ) -> StoreResult<String> {
         let number: String = sqlx::query_scalar("SELECT number FROM client WHERE id = $1")
             .bind(client_id)
             .fetch_one(&mut *conn)
@@ -346,11 +350,12 @@ impl Store {
             String,
             String,
             String,
+            String,
         );
         let head: Head = sqlx::query_as(
             "SELECT i.id, i.invoice_group, i.client_id, c.number, i.client_snapshot_json,
                 i.issue_date, i.taxable_supply_date, i.due_date, i.variable_symbol, i.currency,
-                i.state
+                i.state, i.kind
              FROM invoice i JOIN client c ON c.id = i.client_id WHERE i.number = $1",
         )
         .bind(number.to_owned())
@@ -372,6 +377,7 @@ impl Store {
             vs,
             currency,
             state,
+            kind,
         ) = head;
         type LineRow = (
             String,
@@ -426,6 +432,8 @@ impl Store {
         let plain: Vec<Line> = lines.iter().map(|l| l.line.clone()).collect();
         Ok(InvoiceRecord {
             number: number.to_owned(),
+            kind: DocumentKind::parse(&kind)
+                .ok_or_else(|| corrupt(format!("invoice {number}: kind {kind:?}")))?,
             draft: InvoiceDraft {
                 client_id,
                 client_number,

@@ -133,6 +133,7 @@ fn money(amount: &str, currency: &str) -> String {
 fn record(i: &Invoice) -> Record {
     Record::new()
         .str("number", &i.number)
+        .str("kind", &i.kind)
         .str("invoice_group", &i.invoice_group)
         .str("client_number", &i.client_number)
         .str("client_name", &i.client_name)
@@ -178,6 +179,7 @@ fn vat_record(v: &VatSummary) -> Record {
 fn header(i: &Invoice) -> Record {
     Record::new()
         .str("number", &i.number)
+        .str("kind", &i.kind)
         .str("invoice_group", &i.invoice_group)
         .str("client_number", &i.client_number)
         .str("client_name", &i.client_name)
@@ -211,10 +213,11 @@ fn run_table(invoices: &[Invoice]) -> Table {
 }
 
 fn list_table(invoices: &[Invoice]) -> Table {
-    let mut t = Table::new(&["NUMBER", "ISSUED", "DUE", "GROSS", "STATE"]);
+    let mut t = Table::new(&["NUMBER", "KIND", "ISSUED", "DUE", "GROSS", "STATE"]);
     for i in invoices {
         t.row(vec![
             i.number.clone(),
+            i.kind.clone(),
             i.issue_date.clone(),
             i.due_date.clone(),
             money(&i.gross, &i.currency),
