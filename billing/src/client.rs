@@ -87,6 +87,9 @@ pub struct Invoicing {
     pub no_auto_reminders: bool,
     pub proforma: bool,
     pub never_suspend: bool,
+    /// Suspend only for invoices overdue more than this many days (ISPadmin per-client
+    /// `pozastavit_po_splatnosti`); `None`: `[dunning] suspend_days_after_due` applies.
+    pub suspend_after_days: Option<u32>,
     pub variable_symbols: Vec<String>,
     /// Positive = credit, negative = debt carried over on migration.
     pub opening_balance: Decimal,
@@ -105,6 +108,7 @@ impl Default for Invoicing {
             no_auto_reminders: false,
             proforma: false,
             never_suspend: false,
+            suspend_after_days: None,
             variable_symbols: Vec::new(),
             opening_balance: Decimal::ZERO,
             sipo_number: String::new(),
@@ -248,6 +252,12 @@ impl Client {
         if inv.due_days.is_some_and(|d| d > 365) {
             return Err(FieldError::new(
                 "client.invoicing.due_days",
+                "at most 365 days",
+            ));
+        }
+        if inv.suspend_after_days.is_some_and(|d| d > 365) {
+            return Err(FieldError::new(
+                "client.invoicing.suspend_after_days",
                 "at most 365 days",
             ));
         }
@@ -404,6 +414,10 @@ mod tests {
         assert_eq!(
             refused(|c| c.invoicing.billing_day = 29),
             "client.invoicing.billing_day"
+        );
+        assert_eq!(
+            refused(|c| c.invoicing.suspend_after_days = Some(366)),
+            "client.invoicing.suspend_after_days"
         );
         assert_eq!(
             refused(|c| c.invoicing.variable_symbols =

@@ -7,18 +7,25 @@
 //! on time). Only the invoice's open amount (`total - paid`) counts, so a fully paid invoice
 //! is never chased and a partly paid one is chased for the rest.
 //!
-//! # Reminders and suspension are independent
+//! # Reminders and suspension are independent, unless there is a final notice
 //! Reminders are letters; suspension is decided by debt alone. ISPadmin suspends when an
-//! invoice is overdue the set number of days and the amount reaches the minimum, and exempts
-//! only "Nepozastavovat" clients; its reminder switches do not enter that rule. So pausing or
-//! stopping dunning, or `no_auto_reminders`, stops letters but **not** suspension: the one
-//! switch that keeps a debtor connected is `never_suspend`.
+//! invoice is overdue the set number of days (globally, or the client card's own number) and
+//! the amount reaches the minimum, and exempts only "Nepozastavovat" clients; its reminder
+//! switches do not enter that rule. So pausing or stopping dunning, or `no_auto_reminders`,
+//! stops letters but **not** suspension: the one switch that keeps a debtor connected is
+//! `never_suspend`.
+//!
+//! The exception is a final notice (BILLmanager's violation notice with a deadline after which
+//! services stop): when the last level is one, nobody is suspended before a final notice for
+//! one of the counted invoices has been sent and its deadline has passed. A client whose
+//! letters are held therefore gets no final notice and stays connected until the hold ends.
 
 use chrono::{Days, NaiveDate};
 use rust_decimal::Decimal;
 
 use crate::FieldError;
 use crate::client::Invoicing;
+use crate::invoice::{Line, LineInput, PriceBasis, compute_line};
 use crate::payment::{OpenInvoice, oldest_first};
 
 /// One step of the reminder ladder.
@@ -30,8 +37,11 @@ pub struct ReminderLevel {
     pub days_after_due: u32,
     /// The reminder asks for payment within this many days of being sent (Mango "Datum lhůty").
     pub deadline_days: u32,
-    /// A reminder fee to charge, if any.
+    /// A reminder fee to charge, if any; zero charges none.
     pub fee: Option<Decimal>,
+    /// The last level may be a final notice: with one configured, suspension waits until its
+    /// deadline has passed (see the module notes).
+    pub final_notice: bool,
 }
 
 /// The operator's dunning settings (ISPadmin invoicing settings, general).
@@ -59,12 +69,14 @@ impl Default for DunningSettings {
                     days_after_due: 7,
                     deadline_days: 7,
                     fee: None,
+                    final_notice: false,
                 },
                 ReminderLevel {
                     level: 2,
                     days_after_due: 14,
                     deadline_days: 7,
                     fee: None,
+                    final_notice: false,
                 },
             ],
             suspend_enabled: true,
@@ -76,13 +88,16 @@ impl Default for DunningSettings {
 
 impl DunningSettings {
     /// Levels are numbered from 1, each number once, and a higher level comes later
-    /// (strictly more days after the due date); amounts are non-negative and storable.
+    /// (strictly more days after the due date); amounts are non-negative and storable; only
+    /// the last level may be a final notice. Fields are named as in the config file
+    /// (`dunning.level[0].fee`).
     pub fn validate(&self) -> Result<(), FieldError> {
         let mut levels: Vec<(usize, &ReminderLevel)> = self.levels.iter().enumerate().collect();
         levels.sort_by_key(|(_, level)| level.level);
+        let last = levels.last().map(|(_, level)| level.level);
         let mut previous: Option<&ReminderLevel> = None;
         for (i, level) in levels {
-            let field = |name: &str| format!("dunning.levels[{i}].{name}");
+            let field = |name: &str| format!("dunning.level[{i}].{name}");
             if level.level == 0 {
                 return Err(FieldError::new(field("level"), "levels start at 1"));
             }
@@ -115,6 +130,12 @@ impl DunningSettings {
                 }
                 crate::money::to_minor_units(&field("fee"), fee)?;
             }
+            if level.final_notice && Some(level.level) != last {
+                return Err(FieldError::new(
+                    field("final_notice"),
+                    "only the last level may be a final notice",
+                ));
+            }
             previous = Some(level);
         }
         if self.suspend_min_amount.is_sign_negative() && !self.suspend_min_amount.is_zero() {
@@ -126,6 +147,24 @@ impl DunningSettings {
         crate::money::to_minor_units("dunning.suspend_min_amount", self.suspend_min_amount)?;
         Ok(())
     }
+
+    /// The level of the final notice, when the last level is one.
+    pub fn final_notice_level(&self) -> Option<u8> {
+        self.levels
+            .iter()
+            .max_by_key(|level| level.level)
+            .filter(|level| level.final_notice)
+            .map(|level| level.level)
+    }
+}
+
+/// A reminder already sent, automatic or by hand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct SentReminder {
+    pub invoice_id: i64,
+    pub level: u8,
+    /// The date it asked payment by.
+    pub deadline: NaiveDate,
 }
 
 /// What dunning needs to know about one client.
@@ -141,8 +180,11 @@ pub struct ClientDunningState {
     /// Dunning paused until this date (no maximum): no automatic reminders before it; they
     /// resume on the date itself.
     pub paused_until: Option<NaiveDate>,
-    /// (invoice id, level) of every reminder already sent, automatic or by hand.
-    pub reminders_sent: Vec<(i64, u8)>,
+    /// The client card's own `suspend_days_after_due` (ISPadmin per-client
+    /// `pozastavit_po_splatnosti`); `None` = the global setting.
+    pub suspend_days_after_due: Option<u32>,
+    /// Every reminder already sent for the client's invoices.
+    pub reminders_sent: Vec<SentReminder>,
 }
 
 impl ClientDunningState {
@@ -151,6 +193,7 @@ impl ClientDunningState {
         Self {
             no_auto_reminders: invoicing.no_auto_reminders,
             never_suspend: invoicing.never_suspend,
+            suspend_days_after_due: invoicing.suspend_after_days,
             ..Self::default()
         }
     }
@@ -160,12 +203,26 @@ impl ClientDunningState {
         self.no_auto_reminders || self.stopped || self.paused_until.is_some_and(|d| today < d)
     }
 
+    /// Only invoices overdue more than this many days count towards suspension.
+    pub fn grace_days(&self, settings: &DunningSettings) -> u32 {
+        self.suspend_days_after_due
+            .unwrap_or(settings.suspend_days_after_due)
+    }
+
     fn highest_sent(&self, invoice: i64) -> Option<u8> {
         self.reminders_sent
             .iter()
-            .filter(|&&(id, _)| id == invoice)
-            .map(|&(_, level)| level)
+            .filter(|sent| sent.invoice_id == invoice)
+            .map(|sent| sent.level)
             .max()
+    }
+
+    /// Whether a final notice (level `final_level` or, sent under an earlier configuration,
+    /// higher) for the invoice asked for payment by a day before `today`.
+    fn final_notice_expired(&self, invoice: i64, final_level: u8, today: NaiveDate) -> bool {
+        self.reminders_sent.iter().any(|sent| {
+            sent.invoice_id == invoice && sent.level >= final_level && sent.deadline < today
+        })
     }
 }
 
@@ -176,7 +233,9 @@ pub struct ReminderDue {
     pub level: u8,
     /// Pay by this date: today + the level's deadline days.
     pub deadline: NaiveDate,
+    /// The fee to charge with it (a debit note); never zero.
     pub fee: Option<Decimal>,
+    pub final_notice: bool,
 }
 
 fn days_overdue(invoice: &OpenInvoice, today: NaiveDate) -> i64 {
@@ -197,6 +256,9 @@ fn add_days(date: NaiveDate, days: u32) -> NaiveDate {
 /// level's `days_after_due` (and at least 1) days overdue. At most one reminder per invoice per
 /// day: a sweep that runs late sends level 1 today and level 2 on the next run, never both in
 /// one letter run.
+///
+/// `overdue` holds the documents that may be reminded: the caller leaves out debit notes, so a
+/// reminder fee is never itself charged a fee.
 pub fn reminders_due(
     settings: &DunningSettings,
     state: &ClientDunningState,
@@ -225,11 +287,28 @@ pub fn reminders_due(
                 invoice_id: invoice.id,
                 level: next.level,
                 deadline: add_days(today, next.deadline_days),
-                fee: next.fee,
+                fee: next.fee.filter(|fee| *fee > Decimal::ZERO),
+                final_notice: next.final_notice,
             });
         }
     }
     due
+}
+
+/// The one line of the debit note charging a reminder's fee, `None` without a fee. VAT rate
+/// 0: a late-payment fee is compensation for the delay, not a taxable supply.
+pub fn fee_line(reminder: &ReminderDue, invoice_number: &str) -> Option<Line> {
+    let fee = reminder.fee.filter(|fee| *fee > Decimal::ZERO)?;
+    Some(compute_line(&LineInput {
+        description: format!(
+            "Reminder fee (level {}, invoice {invoice_number})",
+            reminder.level
+        ),
+        quantity: Decimal::ONE,
+        unit_price: fee,
+        basis: PriceBasis::Gross,
+        vat_rate: Decimal::ZERO,
+    }))
 }
 
 /// What to do with the client's access today. A change, not a state: `Keep` leaves access as
@@ -256,20 +335,32 @@ pub struct SuspensionDebt {
     pub oldest_due: NaiveDate,
 }
 
-/// The open amounts of the invoices overdue **more than** `suspend_days_after_due` days
-/// (with 14: an invoice due on the 1st counts from the 16th); `None` when there are none.
+/// The invoices that count towards suspension: those with an open amount overdue **more
+/// than** the client's grace days (with 14: an invoice due on the 1st counts from the 16th).
+fn counted<'a>(
+    settings: &DunningSettings,
+    state: &ClientDunningState,
+    open_invoices: &'a [OpenInvoice],
+    today: NaiveDate,
+) -> impl Iterator<Item = &'a OpenInvoice> {
+    let grace = i64::from(state.grace_days(settings));
+    open_invoices.iter().filter(move |invoice| {
+        invoice.open_amount() > Decimal::ZERO && days_overdue(invoice, today) > grace
+    })
+}
+
+/// The open amounts of the invoices overdue more than the client's grace days
+/// (`state.suspend_days_after_due`, else the global `suspend_days_after_due`); `None` when
+/// there are none.
 pub fn suspension_debt(
     settings: &DunningSettings,
+    state: &ClientDunningState,
     open_invoices: &[OpenInvoice],
     today: NaiveDate,
 ) -> Option<SuspensionDebt> {
-    let grace = i64::from(settings.suspend_days_after_due);
-    open_invoices
-        .iter()
-        .filter(|invoice| {
-            invoice.open_amount() > Decimal::ZERO && days_overdue(invoice, today) > grace
-        })
-        .fold(None, |debt: Option<SuspensionDebt>, invoice| {
+    counted(settings, state, open_invoices, today).fold(
+        None,
+        |debt: Option<SuspensionDebt>, invoice| {
             Some(match debt {
                 None => SuspensionDebt {
                     overdue: invoice.open_amount(),
@@ -280,15 +371,18 @@ pub fn suspension_debt(
                     oldest_due: debt.oldest_due.min(invoice.due_date),
                 },
             })
-        })
+        },
+    )
 }
 
 /// The suspension decision, all of it in one place.
 ///
 /// A client **should be suspended** when: suspension is enabled, the client is not
-/// `never_suspend`, and the open amounts of invoices overdue more than
-/// `suspend_days_after_due` days sum to at least `suspend_min_amount` (and to more than zero).
-/// Dunning pause, stop and `no_auto_reminders` do not enter (see the module notes).
+/// `never_suspend`, the open amounts of invoices overdue more than the client's grace days
+/// (its own `suspend_days_after_due`, else the global one) sum to at least
+/// `suspend_min_amount` (and to more than zero), and — only when the last level is a final
+/// notice — a final notice for one of those invoices has a deadline before today. Dunning
+/// pause, stop and `no_auto_reminders` do not enter otherwise (see the module notes).
 ///
 /// `currently_suspended` means suspended **for debt** by this rule, not blocked by an operator
 /// for another reason (the caller must not feed operator blocks here, or they would be lifted).
@@ -308,10 +402,15 @@ pub fn access_decision(
     currently_suspended: bool,
     today: NaiveDate,
 ) -> AccessDecision {
-    let debt = suspension_debt(settings, open_invoices, today).filter(|debt| {
+    let noticed = |final_level: u8| {
+        counted(settings, state, open_invoices, today)
+            .any(|invoice| state.final_notice_expired(invoice.id, final_level, today))
+    };
+    let debt = suspension_debt(settings, state, open_invoices, today).filter(|debt| {
         settings.suspend_enabled
             && !state.never_suspend
             && debt.overdue >= settings.suspend_min_amount
+            && settings.final_notice_level().is_none_or(noticed)
     });
     match (debt, currently_suspended) {
         (Some(debt), false) => AccessDecision::Suspend {
@@ -385,6 +484,24 @@ mod tests {
             overdue: dec(overdue),
             oldest_due: day(oldest_due),
         }
+    }
+
+    fn own_grace(days: u32) -> ClientDunningState {
+        ClientDunningState {
+            suspend_days_after_due: Some(days),
+            ..ClientDunningState::default()
+        }
+    }
+
+    fn with_sent(reminders_sent: Vec<SentReminder>) -> ClientDunningState {
+        ClientDunningState {
+            reminders_sent,
+            ..ClientDunningState::default()
+        }
+    }
+
+    fn final_notice_on(s: &mut DunningSettings) {
+        s.levels.last_mut().unwrap().final_notice = true;
     }
 
     #[test]
@@ -564,6 +681,138 @@ mod tests {
                 want: suspend("350", 0),
                 ..case("paid and not-yet-counted invoices are left out")
             },
+            // The client card's own grace days (global 14 here).
+            Case {
+                state: own_grace(60),
+                today: 31,
+                want: Keep,
+                ..case("own 60 days: kept at day 30")
+            },
+            Case {
+                state: own_grace(60),
+                today: 62,
+                want: suspend("500", 1),
+                ..case("own 60 days: suspended the day after day 60")
+            },
+            Case {
+                state: own_grace(0),
+                today: 2,
+                want: suspend("500", 1),
+                ..case("own 0 days: the day after the due date")
+            },
+            Case {
+                state: own_grace(60),
+                suspended: true,
+                today: 31,
+                want: Restore,
+                ..case("own days raised while suspended")
+            },
+            // Final notice (level 2, the last one): suspension waits for its deadline.
+            Case {
+                settings: final_notice_on,
+                today: 30,
+                want: Keep,
+                ..case("final notice configured, none sent")
+            },
+            Case {
+                settings: final_notice_on,
+                state: with_sent(vec![sent(1, 1, 15)]),
+                today: 30,
+                want: Keep,
+                ..case("only the first reminder sent")
+            },
+            Case {
+                settings: final_notice_on,
+                state: with_sent(vec![sent(1, 1, 15), sent(1, 2, 22)]),
+                today: 22,
+                want: Keep,
+                ..case("final notice: on its deadline")
+            },
+            Case {
+                settings: final_notice_on,
+                state: with_sent(vec![sent(1, 1, 15), sent(1, 2, 22)]),
+                today: 23,
+                want: suspend("500", 1),
+                ..case("final notice: the day after its deadline")
+            },
+            Case {
+                settings: final_notice_on,
+                state: with_sent(vec![sent(1, 2, 10)]),
+                today: 15,
+                want: Keep,
+                ..case("final notice expired, still within the grace days")
+            },
+            Case {
+                settings: final_notice_on,
+                state: with_sent(vec![sent(1, 2, 22)]),
+                invoices: vec![invoice(1, 1, "500", "500")],
+                suspended: true,
+                today: 30,
+                want: Restore,
+                ..case("paid after the final notice")
+            },
+            Case {
+                settings: final_notice_on,
+                state: with_sent(vec![sent(1, 2, 22)]),
+                invoices: vec![invoice(1, 1, "500", "500"), invoice(2, 5, "500", "0")],
+                today: 30,
+                want: Keep,
+                ..case("the noticed invoice is paid, the newer one had no final notice")
+            },
+            Case {
+                settings: final_notice_on,
+                state: with_sent(vec![sent(2, 2, 22)]),
+                invoices: vec![invoice(1, 1, "500", "0"), invoice(2, 5, "500", "0")],
+                today: 30,
+                want: suspend("1000", 1),
+                ..case("a final notice for one counted invoice suspends for all of them")
+            },
+            Case {
+                settings: final_notice_on,
+                suspended: true,
+                today: 30,
+                want: Restore,
+                ..case("suspended, then a final notice configured: none sent")
+            },
+            Case {
+                settings: final_notice_on,
+                state: ClientDunningState {
+                    never_suspend: true,
+                    ..with_sent(vec![sent(1, 2, 22)])
+                },
+                today: 30,
+                want: Keep,
+                ..case("final notice expired, never_suspend")
+            },
+            Case {
+                settings: final_notice_on,
+                state: ClientDunningState {
+                    suspend_days_after_due: Some(60),
+                    ..with_sent(vec![sent(1, 2, 22)])
+                },
+                today: 31,
+                want: Keep,
+                ..case("final notice expired, own 60 days not yet")
+            },
+            Case {
+                settings: final_notice_on,
+                state: ClientDunningState {
+                    stopped: true,
+                    ..with_sent(vec![sent(1, 2, 22)])
+                },
+                today: 30,
+                want: suspend("500", 1),
+                ..case("dunning stopped after the final notice: suspension goes ahead")
+            },
+            Case {
+                settings: final_notice_on,
+                state: with_sent(vec![sent(1, 2, 22)]),
+                invoices: vec![invoice(1, 1, "500", "499.50")],
+                suspended: true,
+                today: 30,
+                want: Restore,
+                ..case("final notice expired, a payment drops below the minimum")
+            },
         ];
         for c in cases {
             let mut settings = settings();
@@ -612,7 +861,27 @@ mod tests {
             level,
             deadline: day(today + 7),
             fee: None,
+            final_notice: false,
         }
+    }
+
+    /// A reminder of `level` for `invoice` that asked for payment by `deadline`.
+    fn sent(invoice_id: i64, level: u8, deadline: u32) -> SentReminder {
+        SentReminder {
+            invoice_id,
+            level,
+            deadline: day(deadline),
+        }
+    }
+
+    fn record(state: &mut ClientDunningState, due: &[ReminderDue]) {
+        state
+            .reminders_sent
+            .extend(due.iter().map(|r| SentReminder {
+                invoice_id: r.invoice_id,
+                level: r.level,
+                deadline: r.deadline,
+            }));
     }
 
     #[test]
@@ -634,11 +903,12 @@ mod tests {
         let invoices = [invoice(1, 1, "500", "0"), invoice(2, 5, "100", "0")];
         let mut sent = Vec::new();
         for today in 1..=80 {
-            for r in reminders_due(&s, &state, &invoices, day(today)) {
+            let due = reminders_due(&s, &state, &invoices, day(today));
+            for r in &due {
                 assert_eq!(r.deadline, day(today + 7));
                 sent.push((today, r.invoice_id, r.level));
-                state.reminders_sent.push((r.invoice_id, r.level));
             }
+            record(&mut state, &due);
         }
         assert_eq!(sent, vec![(8, 1, 1), (12, 2, 1), (15, 1, 2), (19, 2, 2)]);
     }
@@ -652,12 +922,12 @@ mod tests {
             reminders_due(&s, &state, &invoices, day(40)),
             vec![reminder(1, 1, 40)]
         );
-        state.reminders_sent.push((1, 1));
+        state.reminders_sent.push(sent(1, 1, 47));
         assert_eq!(
             reminders_due(&s, &state, &invoices, day(41)),
             vec![reminder(1, 2, 41)]
         );
-        state.reminders_sent.push((1, 2));
+        state.reminders_sent.push(sent(1, 2, 48));
         assert!(reminders_due(&s, &state, &invoices, day(42)).is_empty());
     }
 
@@ -665,7 +935,7 @@ mod tests {
     fn a_higher_level_sent_by_hand_is_not_followed_by_a_lower_one() {
         let s = settings();
         let state = ClientDunningState {
-            reminders_sent: vec![(1, 2)],
+            reminders_sent: vec![sent(1, 2, 37)],
             ..ClientDunningState::default()
         };
         assert!(reminders_due(&s, &state, &[invoice(1, 1, "500", "0")], day(30)).is_empty());
@@ -747,12 +1017,14 @@ mod tests {
                     days_after_due: 30,
                     deadline_days: 3,
                     fee: Some(dec("100")),
+                    final_notice: true,
                 },
                 ReminderLevel {
                     level: 1,
                     days_after_due: 3,
                     deadline_days: 10,
                     fee: Some(dec("50")),
+                    final_notice: false,
                 },
             ],
             ..settings()
@@ -766,9 +1038,10 @@ mod tests {
                 level: 1,
                 deadline: day(14),
                 fee: Some(dec("50")),
+                final_notice: false,
             }]
         );
-        state.reminders_sent.push((1, 1));
+        state.reminders_sent.push(sent(1, 1, 14));
         assert!(reminders_due(&s, &state, &invoices, day(30)).is_empty());
         assert_eq!(
             reminders_due(&s, &state, &invoices, day(31)),
@@ -777,6 +1050,7 @@ mod tests {
                 level: 2,
                 deadline: day(34),
                 fee: Some(dec("100")),
+                final_notice: true,
             }]
         );
         // No levels configured: no reminders.
@@ -790,6 +1064,52 @@ mod tests {
     }
 
     #[test]
+    fn fees_and_final_notices_travel_with_the_reminder() {
+        let mut s = settings();
+        s.levels[0].fee = Some(Decimal::ZERO);
+        s.levels[1].fee = Some(dec("50.00"));
+        final_notice_on(&mut s);
+        let mut state = ClientDunningState::default();
+        let invoices = [invoice(1, 1, "500", "0")];
+        let first = reminders_due(&s, &state, &invoices, day(8));
+        assert_eq!(first, vec![reminder(1, 1, 8)], "a zero fee charges none");
+        assert_eq!(fee_line(&first[0], "F1"), None);
+        record(&mut state, &first);
+        let last = reminders_due(&s, &state, &invoices, day(15));
+        assert_eq!(
+            last,
+            vec![ReminderDue {
+                fee: Some(dec("50.00")),
+                final_notice: true,
+                ..reminder(1, 2, 15)
+            }]
+        );
+        let line = fee_line(&last[0], "202600001").unwrap();
+        assert_eq!(
+            line.description,
+            "Reminder fee (level 2, invoice 202600001)"
+        );
+        assert_eq!(
+            (line.quantity, line.unit_price, line.vat_rate),
+            (Decimal::ONE, dec("50.00"), Decimal::ZERO)
+        );
+        assert_eq!(
+            (line.net, line.vat, line.gross),
+            (dec("50.00"), dec("0"), dec("50.00"))
+        );
+        // The notice's deadline passed and the debt is past the grace: suspended.
+        record(&mut state, &last);
+        assert_eq!(
+            access_decision(&s, &state, &invoices, false, day(22)),
+            AccessDecision::Keep
+        );
+        assert_eq!(
+            access_decision(&s, &state, &invoices, false, day(23)),
+            suspend("500", 1)
+        );
+    }
+
+    #[test]
     fn a_level_of_zero_days_waits_until_the_invoice_is_overdue() {
         let s = DunningSettings {
             levels: vec![ReminderLevel {
@@ -797,6 +1117,7 @@ mod tests {
                 days_after_due: 0,
                 deadline_days: 0,
                 fee: None,
+                final_notice: false,
             }],
             ..settings()
         };
@@ -829,37 +1150,40 @@ mod tests {
             edit(&mut s);
             s.validate().unwrap_err().field
         };
-        assert_eq!(
-            refused(|s| s.levels[0].level = 0),
-            "dunning.levels[0].level"
-        );
-        assert_eq!(
-            refused(|s| s.levels[1].level = 1),
-            "dunning.levels[1].level"
-        );
+        assert_eq!(refused(|s| s.levels[0].level = 0), "dunning.level[0].level");
+        assert_eq!(refused(|s| s.levels[1].level = 1), "dunning.level[1].level");
         assert_eq!(
             refused(|s| s.levels[1].days_after_due = 7),
-            "dunning.levels[1].days_after_due"
+            "dunning.level[1].days_after_due"
         );
         assert_eq!(
             refused(|s| s.levels[0].days_after_due = 0),
-            "dunning.levels[0].days_after_due"
+            "dunning.level[0].days_after_due"
         );
         assert_eq!(
             refused(|s| s.levels[0].fee = Some(Decimal::NEGATIVE_ONE)),
-            "dunning.levels[0].fee"
+            "dunning.level[0].fee"
         );
         assert_eq!(
             refused(|s| s.levels[0].fee = Some(dec("0.001"))),
-            "dunning.levels[0].fee"
+            "dunning.level[0].fee"
         );
         assert_eq!(
             refused(|s| s.suspend_min_amount = dec("-1")),
             "dunning.suspend_min_amount"
         );
+        assert_eq!(
+            refused(|s| s.levels[0].final_notice = true),
+            "dunning.level[0].final_notice"
+        );
         let mut s = DunningSettings::default();
         s.levels.reverse();
         assert_eq!(s.validate(), Ok(()));
+        assert_eq!(s.final_notice_level(), None);
+        // Listed first but numbered last: the final notice is allowed there.
+        s.levels[0].final_notice = true;
+        assert_eq!(s.validate(), Ok(()));
+        assert_eq!(s.final_notice_level(), Some(2));
     }
 
     #[test]
@@ -867,10 +1191,16 @@ mod tests {
         let invoicing = Invoicing {
             no_auto_reminders: true,
             never_suspend: true,
+            suspend_after_days: Some(45),
             ..Invoicing::default()
         };
         let state = ClientDunningState::for_client(&invoicing);
         assert!(state.no_auto_reminders && state.never_suspend && !state.stopped);
+        assert_eq!(state.grace_days(&DunningSettings::default()), 45);
+        assert_eq!(
+            ClientDunningState::default().grace_days(&DunningSettings::default()),
+            21
+        );
         assert!(
             ClientDunningState::for_client(&Invoicing::default()) == ClientDunningState::default()
         );
@@ -905,20 +1235,27 @@ mod tests {
             never_suspend: bool,
             paused: bool,
             grace in 0u32..30,
+            own_grace in proptest::option::of(0u32..30),
+            final_notice: bool,
+            noticed in proptest::collection::vec((1i64..7, 1u32..90), 0..4),
             min in 0i64..1_500,
             today in 1u32..90,
         ) {
-            let settings = DunningSettings {
+            let mut settings = DunningSettings {
                 suspend_enabled: enabled,
                 suspend_min_amount: Decimal::new(min, 2),
                 suspend_days_after_due: grace,
                 ..DunningSettings::default()
             };
+            settings.levels[1].final_notice = final_notice;
             let state = ClientDunningState {
                 never_suspend,
                 paused_until: paused.then(|| day(today + 1)),
+                suspend_days_after_due: own_grace,
+                reminders_sent: noticed.iter().map(|&(id, deadline)| sent(id, 2, deadline)).collect(),
                 ..ClientDunningState::default()
             };
+            let grace = own_grace.unwrap_or(grace);
             let decision = access_decision(&settings, &state, &invoices, suspended, day(today));
             let now_suspended = match &decision {
                 AccessDecision::Suspend { overdue, oldest_due } => {
@@ -926,6 +1263,19 @@ mod tests {
                     prop_assert!(*overdue >= settings.suspend_min_amount);
                     prop_assert!(*overdue > Decimal::ZERO);
                     prop_assert!((day(today) - *oldest_due).num_days() > i64::from(grace));
+                    if final_notice {
+                        let expired_notice_on_counted_invoice =
+                            noticed.iter().any(|&(id, deadline)| {
+                                day(deadline) < day(today)
+                                    && invoices.iter().any(|i| {
+                                        i.id == id
+                                            && i.open_amount() > Decimal::ZERO
+                                            && (day(today) - i.due_date).num_days()
+                                                > i64::from(grace)
+                                    })
+                            });
+                        prop_assert!(expired_notice_on_counted_invoice);
+                    }
                     true
                 }
                 AccessDecision::Restore => {
@@ -962,14 +1312,14 @@ mod tests {
                     );
                     prop_assert_eq!(due.iter().filter(|o| o.invoice_id == r.invoice_id).count(), 1);
                 }
-                state.reminders_sent.extend(due.iter().map(|r| (r.invoice_id, r.level)));
+                record(&mut state, &due);
             }
             for invoice in &invoices {
                 let levels: Vec<u8> = state
                     .reminders_sent
                     .iter()
-                    .filter(|(id, _)| *id == invoice.id)
-                    .map(|&(_, level)| level)
+                    .filter(|sent| sent.invoice_id == invoice.id)
+                    .map(|sent| sent.level)
                     .collect();
                 let want: Vec<u8> = if invoice.open_amount() > Decimal::ZERO { vec![1, 2] } else { vec![] };
                 prop_assert_eq!(levels, want);

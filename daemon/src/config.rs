@@ -29,6 +29,8 @@ pub struct Config {
     #[serde(default)]
     pub billing: BillingConfig,
     #[serde(default)]
+    pub dunning: DunningConfig,
+    #[serde(default)]
     pub nas: Vec<NasConfig>,
     #[serde(default)]
     pub token: Vec<TokenConfig>,
@@ -332,6 +334,128 @@ impl Default for BillingConfig {
     }
 }
 
+/// `[dunning]`: reminders and suspension (ISPadmin `pozastavit_neplatice*`). Every key
+/// defaults to `DunningSettings::default()`; absent `[[dunning.level]]` tables mean the default
+/// ladder, `level = []` means no reminders.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DunningConfig {
+    /// `pozastavit_neplatice`: suspend debtors automatically.
+    #[serde(default = "default_suspend")]
+    pub suspend: bool,
+    /// `pozastavit_neplatice_min_castka`: the overdue sum that suspends.
+    #[serde(default = "default_suspend_min_amount", deserialize_with = "money")]
+    pub suspend_min_amount: rust_decimal::Decimal,
+    /// `pozastavit_po_splatnosti`: only invoices overdue more than this many days count.
+    #[serde(default = "default_suspend_days_after_due")]
+    pub suspend_days_after_due: u32,
+    /// The reminder ladder, level 1 first.
+    #[serde(default = "default_levels")]
+    pub level: Vec<ReminderLevelConfig>,
+}
+
+/// One `[[dunning.level]]`: its number is its position.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReminderLevelConfig {
+    pub days_after_due: u32,
+    pub deadline_days: u32,
+    /// A fee above zero is charged with the reminder as a debit note.
+    #[serde(default, deserialize_with = "optional_money")]
+    pub fee: Option<rust_decimal::Decimal>,
+    /// Only the last level may be one: suspension waits until its deadline has passed.
+    #[serde(default)]
+    pub final_notice: bool,
+}
+
+fn default_suspend() -> bool {
+    ispd_billing::dunning::DunningSettings::default().suspend_enabled
+}
+
+fn default_suspend_min_amount() -> rust_decimal::Decimal {
+    ispd_billing::dunning::DunningSettings::default().suspend_min_amount
+}
+
+fn default_suspend_days_after_due() -> u32 {
+    ispd_billing::dunning::DunningSettings::default().suspend_days_after_due
+}
+
+fn default_levels() -> Vec<ReminderLevelConfig> {
+    ispd_billing::dunning::DunningSettings::default()
+        .levels
+        .into_iter()
+        .map(|level| ReminderLevelConfig {
+            days_after_due: level.days_after_due,
+            deadline_days: level.deadline_days,
+            fee: level.fee,
+            final_notice: level.final_notice,
+        })
+        .collect()
+}
+
+impl Default for DunningConfig {
+    fn default() -> Self {
+        toml::from_str("").expect("an empty [dunning] table is valid")
+    }
+}
+
+impl DunningConfig {
+    /// The settings the dunning core applies, from these keys.
+    pub fn settings(&self) -> ispd_billing::dunning::DunningSettings {
+        ispd_billing::dunning::DunningSettings {
+            levels: self
+                .level
+                .iter()
+                .enumerate()
+                .map(|(i, level)| ispd_billing::dunning::ReminderLevel {
+                    level: u8::try_from(i + 1).unwrap_or(u8::MAX),
+                    days_after_due: level.days_after_due,
+                    deadline_days: level.deadline_days,
+                    fee: level.fee,
+                    final_notice: level.final_notice,
+                })
+                .collect(),
+            suspend_enabled: self.suspend,
+            suspend_min_amount: self.suspend_min_amount,
+            suspend_days_after_due: self.suspend_days_after_due,
+        }
+    }
+}
+
+/// An amount as a decimal string (`"1.50"`, exact) or a whole number (`1`); a TOML float
+/// is refused so that no amount ever passes through binary floating point.
+fn money<'de, D: serde::Deserializer<'de>>(d: D) -> Result<rust_decimal::Decimal, D::Error> {
+    struct Money;
+    impl serde::de::Visitor<'_> for Money {
+        type Value = rust_decimal::Decimal;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an amount as a string such as \"1.50\", or a whole number")
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            ispd_billing::money::parse("amount", v)
+                .map_err(|_| E::custom(format!("not a decimal amount: {v:?}")))
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            Ok(v.into())
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(v.into())
+        }
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            Err(E::custom(format!(
+                "write the amount as a string, e.g. \"{v}\": floats are not exact"
+            )))
+        }
+    }
+    d.deserialize_any(Money)
+}
+
+fn optional_money<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<rust_decimal::Decimal>, D::Error> {
+    money(d).map(Some)
+}
+
 /// A NAS declared in the file; such entries are read-only over the API.
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -431,6 +555,14 @@ impl Config {
         if !self.billing.run_at.is_empty() && self.billing.run_at().is_none() {
             bail!("billing.run_at: a time of day as \"HH:MM\", or \"\" for no daily run");
         }
+        // The core names the keys as written here (`dunning.level[0].fee`).
+        self.dunning
+            .settings()
+            .validate()
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        if self.dunning.level.len() > usize::from(u8::MAX) {
+            bail!("dunning.level: at most {} levels", u8::MAX);
+        }
         tracing_subscriber::EnvFilter::try_new(&self.log.level)
             .map_err(|e| anyhow::anyhow!("log.level: {e}"))?;
         let mut names = std::collections::HashSet::new();
@@ -513,6 +645,101 @@ mod tests {
         assert_eq!(c.admin.listen, "127.0.0.1:50051".parse().unwrap());
         assert_eq!(c.database_url(), "sqlite://ispd-data/ispd.db");
         assert_eq!(c.billing.default_due_days, 14);
+        assert_eq!(
+            c.dunning.settings(),
+            ispd_billing::dunning::DunningSettings::default()
+        );
+    }
+
+    #[test]
+    fn dunning_keys() {
+        let c = Config::parse(
+            "[dunning]\nsuspend = false\nsuspend_min_amount = \"150.50\"\n\
+             suspend_days_after_due = 30\n\
+             [[dunning.level]]\ndays_after_due = 5\ndeadline_days = 10\nfee = \"0\"\n\
+             [[dunning.level]]\ndays_after_due = 20\ndeadline_days = 7\nfee = 100\n\
+             final_notice = true\n",
+        )
+        .unwrap();
+        let s = c.dunning.settings();
+        assert!(!s.suspend_enabled);
+        assert_eq!(s.suspend_min_amount, "150.50".parse().unwrap());
+        assert_eq!(s.suspend_days_after_due, 30);
+        let levels: Vec<_> = s
+            .levels
+            .iter()
+            .map(|l| {
+                (
+                    l.level,
+                    l.days_after_due,
+                    l.deadline_days,
+                    l.fee,
+                    l.final_notice,
+                )
+            })
+            .collect();
+        assert_eq!(
+            levels,
+            [
+                (1, 5, 10, Some(rust_decimal::Decimal::ZERO), false),
+                (2, 20, 7, Some(rust_decimal::Decimal::ONE_HUNDRED), true)
+            ]
+        );
+        assert_eq!(s.final_notice_level(), Some(2));
+        // Only the ladder given: the other keys keep their defaults; `level = []` is silence.
+        let c = Config::parse("[dunning]\nlevel = []\n").unwrap();
+        assert!(c.dunning.level.is_empty() && c.dunning.suspend);
+        let c = Config::parse("[dunning]\nsuspend_days_after_due = 40\n").unwrap();
+        assert_eq!(c.dunning.level.len(), 2, "the default ladder");
+    }
+
+    #[test]
+    fn bad_dunning_values_name_the_key() {
+        let level = |extra: &str| {
+            format!("[[dunning.level]]\ndays_after_due = 7\ndeadline_days = 7\n{extra}")
+        };
+        for (text, key) in [
+            (
+                format!("{}{}", level(""), level("final_notice = true\n")).replace(
+                    "days_after_due = 7\ndeadline_days = 7\nfinal_notice",
+                    "days_after_due = 14\ndeadline_days = 7\nfinal_notice",
+                ),
+                "",
+            ),
+            (
+                format!("{}{}", level("final_notice = true\n"), level("")).replacen(
+                    "days_after_due = 7",
+                    "days_after_due = 3",
+                    1,
+                ),
+                "dunning.level[0].final_notice",
+            ),
+            (level("fee = \"-5\"\n"), "dunning.level[0].fee"),
+            (level("fee = \"0.001\"\n"), "dunning.level[0].fee"),
+            (level("fee = 1.5\n"), "fee"),
+            (level("fee = \"abc\"\n"), "fee"),
+            (
+                level("").replace("7\ndeadline", "0\ndeadline"),
+                "dunning.level[0].days_after_due",
+            ),
+            (
+                format!("{}{}", level(""), level("")),
+                "dunning.level[1].days_after_due",
+            ),
+            (level("grace = 3\n"), "grace"),
+            (
+                "[dunning]\nsuspend_min_amount = \"-1\"\n".to_owned(),
+                "dunning.suspend_min_amount",
+            ),
+        ] {
+            match Config::parse(&text) {
+                Ok(_) => assert!(key.is_empty(), "{text} was accepted"),
+                Err(e) => {
+                    let err = format!("{e:#}");
+                    assert!(!key.is_empty() && err.contains(key), "{key}: {err}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -1,16 +1,19 @@
 //! The dunning run and the moment-of-payment check: the shell around
-//! `ispd_billing::dunning::access_decision`. A decision is stored with its audit record, then
-//! the client's logins are reloaded in the RADIUS cache, so the next Access-Request gets the
-//! walled garden (or full speed again).
+//! `ispd_billing::dunning::{reminders_due, access_decision}`. The settings come from the
+//! `[dunning]` config section, read by the caller at each run (so a SIGHUP applies to the
+//! next one). Reminders are recorded (with a debit note for a fee); a decision is stored with
+//! its audit record, then the client's logins are reloaded in the RADIUS cache, so the next
+//! Access-Request gets the walled garden (or full speed again).
 
 use chrono::NaiveDate;
 use ispd_billing::dunning::{
     AccessDecision, ClientDunningState, DunningSettings, access_decision, reminders_due,
 };
+use ispd_billing::payment::OpenInvoice;
 use rust_decimal::Decimal;
 
 use crate::radius::RadiusService;
-use crate::storage::{AccessScope, Actor, DunningInput, Store, StoreResult};
+use crate::storage::{AccessScope, Actor, DocumentKind, DunningInput, Store, StoreResult};
 
 /// What the run did (or, in a dry run, would do) for a client.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,38 +32,62 @@ pub enum DunningChange {
         invoice_number: String,
         level: u8,
         deadline: NaiveDate,
+        /// The last level: suspension follows once the deadline has passed.
+        final_notice: bool,
+        /// The fee charged with the reminder, in `currency`.
+        fee: Option<Decimal>,
+        /// The debit note charging the fee; `None` in a dry run.
+        debit_note_number: Option<String>,
+        /// The reminded invoice's currency.
+        currency: String,
     },
 }
 
-/// Sends the reminders that are due, suspends every client overdue past the grace period and
-/// restores every suspended client who no longer is. Idempotent: a second run on the same day changes nothing.
+/// Sends the reminders that are due (charging their fees as debit notes), suspends every
+/// client overdue past its grace period (and, with a final notice configured, past the
+/// notice's deadline) and restores every suspended client who no longer is. Idempotent: a
+/// second run on the same day changes nothing.
 pub async fn run(
     store: &Store,
     radius: &RadiusService,
+    settings: &DunningSettings,
     actor: &Actor,
     today: NaiveDate,
     dry_run: bool,
 ) -> StoreResult<Vec<DunningChange>> {
-    let settings = DunningSettings::default();
     let mut changes = Vec::new();
     for input in store.dunning_inputs().await? {
-        let due = reminders_due(&settings, &state_of(&input), &input.open_invoices, today);
+        // A debit note (a reminder fee) is owed and counts as debt, but is never reminded
+        // itself: that would charge a fee for a fee.
+        let remindable: Vec<OpenInvoice> = input
+            .open_invoices
+            .iter()
+            .filter(|i| {
+                input
+                    .documents
+                    .get(&i.id)
+                    .is_none_or(|d| d.kind != DocumentKind::DebitNote)
+            })
+            .cloned()
+            .collect();
+        let due = reminders_due(settings, &state_of(&input), &remindable, today);
         // One reminder per invoice per day, however often the run is started.
         let due = due
             .into_iter()
             .filter(|r| !input.reminded_on.contains(&(r.invoice_id, today)));
         for reminder in due {
-            let invoice_number = if dry_run {
-                input
-                    .open_invoices
+            let (invoice_number, debit_note_number) = if dry_run {
+                let number = remindable
                     .iter()
                     .find(|i| i.id == reminder.invoice_id)
                     .map(|i| i.number.clone())
-                    .unwrap_or_default()
+                    .unwrap_or_default();
+                (number, None)
             } else {
-                store
+                let recorded = store
                     .record_reminder(actor, &input.client_number, &reminder, today)
-                    .await?
+                    .await?;
+                (recorded.invoice_number, recorded.debit_note_number)
             };
             changes.push(DunningChange::Reminder {
                 client_number: input.client_number.clone(),
@@ -68,9 +95,17 @@ pub async fn run(
                 invoice_number,
                 level: reminder.level,
                 deadline: reminder.deadline,
+                final_notice: reminder.final_notice,
+                fee: reminder.fee,
+                debit_note_number,
+                currency: input
+                    .documents
+                    .get(&reminder.invoice_id)
+                    .map(|d| d.currency.clone())
+                    .unwrap_or_default(),
             });
         }
-        if let Some(change) = decide(&settings, &input, today) {
+        if let Some(change) = decide(settings, &input, today) {
             if !dry_run {
                 apply(store, radius, actor, &change).await?;
             }
@@ -85,15 +120,15 @@ pub async fn run(
 pub async fn restore_if_paid(
     store: &Store,
     radius: &RadiusService,
+    settings: &DunningSettings,
     actor: &Actor,
     client_number: &str,
     today: NaiveDate,
 ) -> StoreResult<bool> {
-    let settings = DunningSettings::default();
     let Some(input) = store.suspended_dunning_input(client_number).await? else {
         return Ok(false);
     };
-    match decide(&settings, &input, today) {
+    match decide(settings, &input, today) {
         Some(change @ DunningChange::Restore { .. }) => {
             apply(store, radius, actor, &change).await?;
             Ok(true)
@@ -106,8 +141,9 @@ fn state_of(input: &DunningInput) -> ClientDunningState {
     ClientDunningState {
         no_auto_reminders: input.no_auto_reminders,
         never_suspend: input.never_suspend,
-        stopped: false,
-        paused_until: None,
+        stopped: input.dunning_stopped,
+        paused_until: input.dunning_paused_until,
+        suspend_days_after_due: input.suspend_after_days,
         reminders_sent: input.reminders_sent.clone(),
     }
 }

@@ -47,7 +47,8 @@ pub async fn daily(config: Arc<Live<Config>>, store: Store, radius: Arc<RadiusSe
                 tracing::error!(error = %e, "daily billing run failed; it runs again tomorrow, or run `ispctl billing run`")
             }
         }
-        match crate::dunning_run::run(&store, &radius, &actor, today, false).await {
+        let dunning = config.load().dunning.settings();
+        match crate::dunning_run::run(&store, &radius, &dunning, &actor, today, false).await {
             Ok(changes) => tracing::info!(changes = changes.len(), %today, "daily dunning run"),
             Err(e) => {
                 tracing::error!(error = %e, "daily dunning run failed; run `ispctl dunning run`")

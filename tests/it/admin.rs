@@ -176,6 +176,7 @@ fn a_client_with_every_field_reads_back_identical() {
         "invoicing": {"invoice_group": "default", "payment_type": "bank_transfer", "billing_day": 15,
                       "due_days": 10, "send_by_post": true, "send_by_email": true,
                       "no_auto_reminders": true, "proforma": true, "never_suspend": true,
+                      "suspend_after_days": null,
                       "variable_symbols": ["7001", "7002", "7003"], "opening_balance": "-1234.50",
                       "sipo_number": ""},
         "no_bulk_email": true,

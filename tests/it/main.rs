@@ -7,6 +7,7 @@ mod admin;
 mod billing;
 mod daemon;
 mod documents;
+mod dunning;
 mod invoice_groups;
 mod payments;
 mod radius;

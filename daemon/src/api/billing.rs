@@ -157,9 +157,11 @@ impl v1::billing_service_server::BillingService for AdminState {
             .await?;
         let credit_note = self.store.get_invoice(&issued.number).await?;
         // Cancelling may clear the client's debt: restore at once, as a payment would.
+        let settings = self.config.load().dunning.settings();
         crate::dunning_run::restore_if_paid(
             &self.store,
             &self.radius,
+            &settings,
             &actor,
             &credit_note.draft.client_number,
             day,

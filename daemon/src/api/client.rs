@@ -98,6 +98,7 @@ pub(super) fn client_from(c: v1::Client) -> Result<Client, Status> {
             no_auto_reminders: inv.no_auto_reminders,
             proforma: inv.proforma,
             never_suspend: inv.never_suspend,
+            suspend_after_days: inv.suspend_after_days,
             variable_symbols: inv
                 .variable_symbols
                 .into_iter()
@@ -178,6 +179,7 @@ pub(super) fn client_to(c: &Client) -> v1::Client {
             no_auto_reminders: c.invoicing.no_auto_reminders,
             proforma: c.invoicing.proforma,
             never_suspend: c.invoicing.never_suspend,
+            suspend_after_days: c.invoicing.suspend_after_days,
             variable_symbols: c.invoicing.variable_symbols.clone(),
             opening_balance: c.invoicing.opening_balance.to_string(),
             sipo_number: c.invoicing.sipo_number.clone(),

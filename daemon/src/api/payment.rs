@@ -1,13 +1,13 @@
-//! PaymentService: payments typed in or imported from bank statements, balances, and the
-//! dunning run.
+//! PaymentService: payments typed in or imported from bank statements, balances, the
+//! dunning run and a client's dunning controls (stop, pause, resume).
 
 use ispd_admin_proto::v1;
 use ispd_billing::bank::{CsvMapping, Statement};
 use ispd_billing::money;
 use tonic::{Request, Response, Status};
 
-use super::{AdminState, caller, date, field, invalid, writer};
-use crate::storage::{Actor, NewPayment, PaymentOutcome};
+use super::{AdminState, caller, date, date_text, field, invalid, writer};
+use crate::storage::{Actor, DunningControl, DunningHold, NewPayment, PaymentOutcome};
 
 impl AdminState {
     /// Restores each paying client who was suspended, then reports the outcomes.
@@ -17,6 +17,7 @@ impl AdminState {
         outcomes: Vec<PaymentOutcome>,
     ) -> Result<Vec<v1::PaymentResult>, Status> {
         let today = chrono::Local::now().date_naive();
+        let settings = self.config.load().dunning.settings();
         let mut results = Vec::with_capacity(outcomes.len());
         for o in outcomes {
             let restored = match &o.client_number {
@@ -24,6 +25,7 @@ impl AdminState {
                     crate::dunning_run::restore_if_paid(
                         &self.store,
                         &self.radius,
+                        &settings,
                         actor,
                         number,
                         today,
@@ -45,9 +47,35 @@ impl AdminState {
         }
         Ok(results)
     }
+
+    /// Applies a dunning control and answers with the client's controls after it.
+    async fn dunning_control(
+        &self,
+        actor: &Actor,
+        client_number: String,
+        control: DunningControl,
+    ) -> Result<Response<v1::DunningHold>, Status> {
+        if client_number.is_empty() {
+            return Err(field("client_number", "required"));
+        }
+        let hold = self
+            .store
+            .set_dunning_control(actor, &client_number, control)
+            .await?;
+        Ok(Response::new(hold_to(client_number, hold)))
+    }
 }
 
-fn change_to(change: crate::dunning_run::DunningChange) -> v1::DunningChange {
+fn hold_to(client_number: String, hold: DunningHold) -> v1::DunningHold {
+    v1::DunningHold {
+        client_number,
+        stopped: hold.stopped,
+        paused_until: date_text(hold.paused_until),
+    }
+}
+
+/// `currency` is the billing currency, that of a suspension's overdue sum.
+fn change_to(change: crate::dunning_run::DunningChange, currency: &str) -> v1::DunningChange {
     use crate::dunning_run::DunningChange as C;
     match change {
         C::Suspend {
@@ -56,7 +84,8 @@ fn change_to(change: crate::dunning_run::DunningChange) -> v1::DunningChange {
         } => v1::DunningChange {
             client_number,
             action: "suspend".into(),
-            overdue: overdue.to_string(),
+            overdue: format!("{overdue:.2}"),
+            currency: currency.to_owned(),
             ..Default::default()
         },
         C::Restore { client_number } => v1::DunningChange {
@@ -69,13 +98,21 @@ fn change_to(change: crate::dunning_run::DunningChange) -> v1::DunningChange {
             invoice_number,
             level,
             deadline,
+            final_notice,
+            fee,
+            debit_note_number,
+            currency,
             ..
         } => v1::DunningChange {
             client_number,
             action: "reminder".into(),
             invoice_number,
             level: u32::from(level),
-            deadline: deadline.format("%Y-%m-%d").to_string(),
+            deadline: date_text(Some(deadline)),
+            fee: fee.map(|f| format!("{f:.2}")).unwrap_or_default(),
+            debit_note_number: debit_note_number.unwrap_or_default(),
+            currency,
+            final_notice,
             ..Default::default()
         },
     }
@@ -233,14 +270,16 @@ impl v1::payment_service_server::PaymentService for AdminState {
         request: Request<v1::ClientBalanceRequest>,
     ) -> Result<Response<v1::ClientBalanceResponse>, Status> {
         let number = request.into_inner().client_number;
-        let (credit, owed, suspended) = self.store.client_balance(&number).await?;
+        let b = self.store.client_balance(&number).await?;
         Ok(Response::new(v1::ClientBalanceResponse {
             // Always two decimal places, as money is printed everywhere else.
-            balance: format!("{:.2}", credit - owed),
-            credit: format!("{credit:.2}"),
-            owed: format!("{owed:.2}"),
+            balance: format!("{:.2}", b.credit - b.owed),
+            credit: format!("{:.2}", b.credit),
+            owed: format!("{:.2}", b.owed),
             currency: self.config.load().billing.currency.clone(),
-            suspended,
+            suspended: b.suspended,
+            dunning_stopped: b.dunning.stopped,
+            dunning_paused_until: date_text(b.dunning.paused_until),
         }))
     }
 
@@ -301,11 +340,55 @@ impl v1::payment_service_server::PaymentService for AdminState {
         };
         let r = request.into_inner();
         let today = date("as_of", &r.as_of)?.ok_or_else(|| field("as_of", "required"))?;
-        let changes =
-            crate::dunning_run::run(&self.store, &self.radius, &actor, today, r.dry_run).await?;
+        let config = self.config.load();
+        let settings = config.dunning.settings();
+        let changes = crate::dunning_run::run(
+            &self.store,
+            &self.radius,
+            &settings,
+            &actor,
+            today,
+            r.dry_run,
+        )
+        .await?;
+        let currency = &config.billing.currency;
         Ok(Response::new(v1::RunDunningResponse {
-            changes: changes.into_iter().map(change_to).collect(),
+            changes: changes
+                .into_iter()
+                .map(|c| change_to(c, currency))
+                .collect(),
             dry_run: r.dry_run,
         }))
+    }
+
+    async fn stop_dunning(
+        &self,
+        request: Request<v1::StopDunningRequest>,
+    ) -> Result<Response<v1::DunningHold>, Status> {
+        let actor = writer(&request)?;
+        let r = request.into_inner();
+        self.dunning_control(&actor, r.client_number, DunningControl::Stop)
+            .await
+    }
+
+    async fn pause_dunning(
+        &self,
+        request: Request<v1::PauseDunningRequest>,
+    ) -> Result<Response<v1::DunningHold>, Status> {
+        let actor = writer(&request)?;
+        let r = request.into_inner();
+        let until = date("until", &r.until)?.ok_or_else(|| field("until", "required"))?;
+        self.dunning_control(&actor, r.client_number, DunningControl::PauseUntil(until))
+            .await
+    }
+
+    async fn resume_dunning(
+        &self,
+        request: Request<v1::ResumeDunningRequest>,
+    ) -> Result<Response<v1::DunningHold>, Status> {
+        let actor = writer(&request)?;
+        let r = request.into_inner();
+        self.dunning_control(&actor, r.client_number, DunningControl::Resume)
+            .await
     }
 }

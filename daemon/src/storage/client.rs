@@ -59,6 +59,7 @@ struct ClientRow {
     no_auto_reminders: i64,
     proforma: i64,
     never_suspend: i64,
+    suspend_after_days: Option<i64>,
     opening_balance_minor: i64,
     sipo_number: String,
     no_bulk_email: i64,
@@ -77,8 +78,8 @@ const COLUMNS: &str =
     install_street, install_postcode, install_city, install_country, install_gps_lat,
     install_gps_lon, contract_returned_on, highlight_reason, invoice_group, payment_type,
     billing_day, due_days, send_by_post, send_by_email, no_auto_reminders, proforma,
-    never_suspend, opening_balance_minor, sipo_number, no_bulk_email, contact_persons_json, note,
-    internal_note_1, internal_note_2, portal_login, version";
+    never_suspend, suspend_after_days, opening_balance_minor, sipo_number, no_bulk_email,
+    contact_persons_json, note, internal_note_1, internal_note_2, portal_login, version";
 
 /// Columns written by [`bind_client`], in its bind order.
 const WRITE_COLUMNS: &str =
@@ -88,10 +89,10 @@ const WRITE_COLUMNS: &str =
     status, has_install_address, install_street, install_postcode, install_city,
     install_country, install_gps_lat, install_gps_lon, contract_returned_on, highlight_reason,
     invoice_group, payment_type, billing_day, due_days, send_by_post, send_by_email,
-    no_auto_reminders, proforma, never_suspend, opening_balance_minor, sipo_number,
-    no_bulk_email, contact_persons_json, note, internal_note_1, internal_note_2, portal_login,
-    version";
-const COLUMN_COUNT: usize = 55;
+    no_auto_reminders, proforma, never_suspend, suspend_after_days, opening_balance_minor,
+    sipo_number, no_bulk_email, contact_persons_json, note, internal_note_1, internal_note_2,
+    portal_login, version";
+const COLUMN_COUNT: usize = 56;
 
 fn gps(lat: Option<String>, lon: Option<String>) -> StoreResult<Option<Gps>> {
     match (lat, lon) {
@@ -166,6 +167,7 @@ impl ClientRow {
                 no_auto_reminders: self.no_auto_reminders != 0,
                 proforma: self.proforma != 0,
                 never_suspend: self.never_suspend != 0,
+                suspend_after_days: self.suspend_after_days.and_then(|d| u32::try_from(d).ok()),
                 variable_symbols: Vec::new(),
                 opening_balance: money::from_minor_units(self.opening_balance_minor),
                 sipo_number: self.sipo_number,
@@ -914,6 +916,7 @@ fn bind_client<'q>(q: ScalarQuery<'q>, c: &Client) -> StoreResult<ScalarQuery<'q
         .bind(i64::from(c.invoicing.no_auto_reminders))
         .bind(i64::from(c.invoicing.proforma))
         .bind(i64::from(c.invoicing.never_suspend))
+        .bind(c.invoicing.suspend_after_days.map(i64::from))
         .bind(opening)
         .bind(c.invoicing.sipo_number.clone())
         .bind(i64::from(c.no_bulk_email))

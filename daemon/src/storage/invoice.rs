@@ -821,7 +821,10 @@ impl Store {
         .to_string())
     }
 
-    async fn client_snapshot(conn: &mut AnyConnection, client_id: i64) -> StoreResult<String> {
+    pub(super) async fn client_snapshot(
+        conn: &mut AnyConnection,
+        client_id: i64,
+    ) -> StoreResult<String> {
         let number: String = sqlx::query_scalar("SELECT number FROM client WHERE id = $1")
             .bind(client_id)
             .fetch_one(&mut *conn)

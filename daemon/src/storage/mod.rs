@@ -45,7 +45,10 @@ pub use invoice::{
 };
 pub use login::LoginRecord;
 pub use nas::NasRecord;
-pub use payment::{DunningInput, NewPayment, PaymentOutcome, UnmatchedPayment};
+pub use payment::{
+    ClientBalance, DunningControl, DunningHold, DunningInput, NewPayment, OpenDocument,
+    PaymentOutcome, RecordedReminder, UnmatchedPayment,
+};
 pub use session::{SessionFilter, SessionRow, UsageDay};
 pub use subscription::{HistoryEntry, SubscriptionFilter, SubscriptionRecord};
 

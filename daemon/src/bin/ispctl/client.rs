@@ -253,6 +253,10 @@ struct Fields {
     /// Never suspend the service for debt.
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL", help_heading = "Invoicing")]
     never_suspend: Option<bool>,
+    /// Suspend only for invoices overdue more than N days, 0-365 [default: the [dunning]
+    /// suspend_days_after_due setting].
+    #[arg(long, value_name = "N", help_heading = "Invoicing")]
+    suspend_after_days: Option<u32>,
     /// Extra variable symbol for matching payments (at most 3); repeatable. On edit: adds.
     #[arg(long = "vs", value_name = "VS", help_heading = "Invoicing")]
     vs: Vec<String>,
@@ -314,6 +318,9 @@ struct Clear {
     /// Use the global default due days again.
     #[arg(long, help_heading = "Clearing")]
     clear_due_days: bool,
+    /// Use the global suspend_days_after_due again.
+    #[arg(long, help_heading = "Clearing")]
+    clear_suspend_after_days: bool,
 }
 
 fn parse_bank_account(s: &str) -> Result<BankAccount, String> {
@@ -447,6 +454,12 @@ fn apply(c: &mut Client, f: &Fields, clear: &Clear) {
     }
     if let Some(b) = f.never_suspend {
         inv.never_suspend = b;
+    }
+    if clear.clear_suspend_after_days {
+        inv.suspend_after_days = None;
+    }
+    if f.suspend_after_days.is_some() {
+        inv.suspend_after_days = f.suspend_after_days;
     }
     if clear.clear_vs {
         inv.variable_symbols.clear();
@@ -647,6 +660,7 @@ fn invoicing(i: &Invoicing) -> Record {
         .flag("no_auto_reminders", i.no_auto_reminders)
         .flag("proforma", i.proforma)
         .flag("never_suspend", i.never_suspend)
+        .opt("suspend_after_days", i.suspend_after_days)
         .strs("variable_symbols", &i.variable_symbols)
         .str("opening_balance", &i.opening_balance)
         .str("sipo_number", &i.sipo_number)

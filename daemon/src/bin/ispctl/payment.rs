@@ -1,9 +1,11 @@
-//! `ispctl payment …` and `ispctl dunning run`: payments, their matching to clients, and the
-//! dunning run that suspends clients who do not pay and restores them when they do.
+//! `ispctl payment …` and `ispctl dunning …`: payments, their matching to clients, the
+//! dunning run that reminds and suspends clients who do not pay and restores them when they
+//! do, and a client's dunning controls (stop, pause, resume).
 //!
-//! Amounts are the server's exact decimal strings, never recomputed here. Only the balance
-//! comes with a currency, and carries it wherever a human sees it (`-349.30 CZK`); the other
-//! answers give none, so their amounts are shown as sent. `--json` keeps the API's field names.
+//! Amounts are the server's exact decimal strings, never recomputed here. The balance and the
+//! dunning run come with a currency, and carry it wherever a human sees it (`-349.30 CZK`);
+//! the other answers give none, so their amounts are shown as sent. `--json` keeps the API's
+//! field names.
 
 use std::path::{Path, PathBuf};
 
@@ -11,8 +13,9 @@ use anyhow::{Context, Result};
 use clap::{Subcommand, ValueEnum};
 use ispd_admin_proto::v1::{
     AddPaymentRequest, AssignPaymentRequest, ClientBalanceRequest, ClientStatementRequest,
-    DunningChange, ImportStatementRequest, ListUnmatchedRequest, PaymentResult,
-    RefundCreditRequest, RunDunningRequest, UnassignPaymentRequest, UnmatchedPayment,
+    DunningChange, DunningHold, ImportStatementRequest, ListUnmatchedRequest, PauseDunningRequest,
+    PaymentResult, RefundCreditRequest, ResumeDunningRequest, RunDunningRequest,
+    StopDunningRequest, UnassignPaymentRequest, UnmatchedPayment,
 };
 use serde_json::json;
 
@@ -95,7 +98,8 @@ pub enum Cmd {
         /// Payment id.
         payment: i64,
     },
-    /// Print a client's balance (owed, credit, suspended); also `ispctl client balance`.
+    /// Print a client's balance (owed, credit, suspended) and dunning state; also
+    /// `ispctl client balance`.
     ///
     /// A negative balance is owed, a positive one is credit.
     Balance {
@@ -106,18 +110,41 @@ pub enum Cmd {
 
 #[derive(Subcommand, Debug)]
 pub enum DunningCmd {
-    /// Suspend clients overdue past the grace period as of --as-of, and restore those who
-    /// have paid.
+    /// Send the reminders due as of --as-of (a fee becomes a debit note), suspend clients
+    /// overdue past the grace period (and past a final notice's deadline, when the last level
+    /// is one), and restore those who have paid.
     ///
     /// Suspended clients land in the RADIUS walled garden. With --dry-run nothing changes:
-    /// the table shows what a real run would do.
+    /// the table shows who would get which reminder, with its fee, and who would be suspended
+    /// or restored.
     Run {
         /// Judge overdue invoices as of this day, YYYY-MM-DD.
         #[arg(long, value_parser = required_date, value_name = "DATE")]
         as_of: String,
-        /// Only show what would change: suspend and restore no one.
+        /// Only show what would change: send, charge, suspend and restore nothing.
         #[arg(long)]
         dry_run: bool,
+    },
+    /// Stop a client's automatic reminders until `dunning resume`.
+    ///
+    /// Only letters stop: suspension still follows the debt rule (but with a final-notice
+    /// level, no final notice means no suspension).
+    Stop {
+        /// Client number.
+        client: String,
+    },
+    /// Hold a client's automatic reminders until a date; they resume on the date itself.
+    Pause {
+        /// Client number.
+        client: String,
+        /// No automatic reminders before this day, YYYY-MM-DD.
+        #[arg(long, value_parser = required_date, value_name = "DATE")]
+        until: String,
+    },
+    /// Clear a stop or a pause: reminders go out again from the next run.
+    Resume {
+        /// Client number.
+        client: String,
     },
 }
 
@@ -362,13 +389,16 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
                 "owed": b.owed,
                 "currency": b.currency,
                 "suspended": b.suspended,
+                "dunning_stopped": b.dunning_stopped,
+                "dunning_paused_until": b.dunning_paused_until,
             });
             let human = format!(
-                "balance: {} (owed {}, credit {}), suspended: {}",
+                "balance: {} (owed {}, credit {}), suspended: {}, dunning: {}",
                 money(&b.balance, &b.currency),
                 money(&b.owed, &b.currency),
                 money(&b.credit, &b.currency),
-                yes_no(b.suspended)
+                yes_no(b.suspended),
+                dunning_state(b.dunning_stopped, &b.dunning_paused_until)
             );
             out.value(&human, json)
         }
@@ -405,7 +435,67 @@ pub async fn dunning(cmd: DunningCmd, api: &mut Api<'_>, out: Out) -> Result<()>
             }
             out.value(human.trim_end(), json)
         }
+        DunningCmd::Stop { client } => {
+            let hold = api
+                .payments()
+                .await?
+                .stop_dunning(StopDunningRequest {
+                    client_number: client,
+                })
+                .await?
+                .into_inner();
+            hold_out(out, &hold)
+        }
+        DunningCmd::Pause { client, until } => {
+            let hold = api
+                .payments()
+                .await?
+                .pause_dunning(PauseDunningRequest {
+                    client_number: client,
+                    until,
+                })
+                .await?
+                .into_inner();
+            hold_out(out, &hold)
+        }
+        DunningCmd::Resume { client } => {
+            let hold = api
+                .payments()
+                .await?
+                .resume_dunning(ResumeDunningRequest {
+                    client_number: client,
+                })
+                .await?
+                .into_inner();
+            hold_out(out, &hold)
+        }
     }
+}
+
+/// A client's dunning controls in words.
+fn dunning_state(stopped: bool, paused_until: &str) -> String {
+    if stopped {
+        "stopped".to_owned()
+    } else if !paused_until.is_empty() {
+        format!("paused until {paused_until}")
+    } else {
+        "active".to_owned()
+    }
+}
+
+fn hold_out(out: Out, hold: &DunningHold) -> Result<()> {
+    out.value(
+        &format!(
+            "dunning of client {}: {}",
+            hold.client_number,
+            dunning_state(hold.stopped, &hold.paused_until)
+        ),
+        json!({
+            "client_number": hold.client_number,
+            "stopped": hold.stopped,
+            "paused_until": hold.paused_until,
+        }),
+    )
 }
 
 /// An amount with its currency, `349.30 CZK`; empty stays empty.
@@ -448,7 +538,11 @@ fn change_record(c: &DunningChange) -> Record {
         .str("overdue", &c.overdue)
         .str("invoice_number", &c.invoice_number)
         .num("level", c.level)
+        .flag("final_notice", c.final_notice)
         .str("deadline", &c.deadline)
+        .str("fee", &c.fee)
+        .str("debit_note_number", &c.debit_note_number)
+        .str("currency", &c.currency)
 }
 
 /// What `payment add` prints: where the money went.
@@ -522,7 +616,14 @@ fn unmatched_table(payments: &[UnmatchedPayment]) -> Table {
 
 fn dunning_table(changes: &[DunningChange]) -> Table {
     let mut t = Table::new(&[
-        "CLIENT", "ACTION", "OVERDUE", "INVOICE", "LEVEL", "DEADLINE",
+        "CLIENT",
+        "ACTION",
+        "OVERDUE",
+        "INVOICE",
+        "LEVEL",
+        "DEADLINE",
+        "FEE",
+        "DEBIT_NOTE",
     ]);
     for c in changes {
         let level = if c.level == 0 {
@@ -530,13 +631,20 @@ fn dunning_table(changes: &[DunningChange]) -> Table {
         } else {
             c.level.to_string()
         };
+        let action = if c.final_notice {
+            "final notice".to_owned()
+        } else {
+            c.action.clone()
+        };
         t.row(vec![
             c.client_number.clone(),
-            c.action.clone(),
-            c.overdue.clone(),
+            action,
+            money(&c.overdue, &c.currency),
             c.invoice_number.clone(),
             level,
             c.deadline.clone(),
+            money(&c.fee, &c.currency),
+            c.debit_note_number.clone(),
         ]);
     }
     t
@@ -590,6 +698,43 @@ mod tests {
         let v = record(&rows[1]).to_json();
         assert_eq!(v["client_number"], "");
         assert_eq!(v["restored"], false);
+    }
+
+    #[test]
+    fn dunning_rows_show_fees_with_their_currency() {
+        let rows = [
+            DunningChange {
+                client_number: "1001".into(),
+                action: "reminder".into(),
+                invoice_number: "202600001".into(),
+                level: 2,
+                deadline: "2026-10-22".into(),
+                fee: "50.00".into(),
+                debit_note_number: "DN202600001".into(),
+                currency: "CZK".into(),
+                final_notice: true,
+                ..DunningChange::default()
+            },
+            DunningChange {
+                client_number: "1002".into(),
+                action: "suspend".into(),
+                overdue: "499.00".into(),
+                currency: "CZK".into(),
+                ..DunningChange::default()
+            },
+        ];
+        assert_eq!(
+            dunning_table(&rows).render(),
+            "CLIENT  ACTION        OVERDUE     INVOICE    LEVEL  DEADLINE    FEE        DEBIT_NOTE\n\
+             1001    final notice              202600001  2      2026-10-22  50.00 CZK  DN202600001\n\
+             1002    suspend       499.00 CZK\n"
+        );
+        assert_eq!(dunning_state(false, ""), "active");
+        assert_eq!(
+            dunning_state(false, "2027-01-10"),
+            "paused until 2027-01-10"
+        );
+        assert_eq!(dunning_state(true, ""), "stopped");
     }
 
     #[test]
