@@ -5,6 +5,7 @@ mod audit;
 mod billing;
 mod client;
 mod codes;
+mod discount;
 mod login;
 mod nas;
 mod payment;
@@ -200,7 +201,8 @@ pub fn router(
     use v1::{
         audit_service_server::AuditServiceServer, billing_service_server::BillingServiceServer,
         client_service_server::ClientServiceServer,
-        code_list_service_server::CodeListServiceServer, login_service_server::LoginServiceServer,
+        code_list_service_server::CodeListServiceServer,
+        discount_service_server::DiscountServiceServer, login_service_server::LoginServiceServer,
         nas_service_server::NasServiceServer, payment_service_server::PaymentServiceServer,
         session_service_server::SessionServiceServer,
         subscription_service_server::SubscriptionServiceServer,
@@ -247,6 +249,10 @@ pub fn router(
             auth.clone(),
         ))
         .add_service(SessionServiceServer::with_interceptor(
+            state.clone(),
+            auth.clone(),
+        ))
+        .add_service(DiscountServiceServer::with_interceptor(
             state.clone(),
             auth.clone(),
         ))

@@ -14,6 +14,7 @@ use ispd_admin_proto::v1::audit_service_client::AuditServiceClient;
 use ispd_admin_proto::v1::billing_service_client::BillingServiceClient;
 use ispd_admin_proto::v1::client_service_client::ClientServiceClient;
 use ispd_admin_proto::v1::code_list_service_client::CodeListServiceClient;
+use ispd_admin_proto::v1::discount_service_client::DiscountServiceClient;
 use ispd_admin_proto::v1::login_service_client::LoginServiceClient;
 use ispd_admin_proto::v1::nas_service_client::NasServiceClient;
 use ispd_admin_proto::v1::payment_service_client::PaymentServiceClient;
@@ -309,6 +310,10 @@ impl<'t> Api<'t> {
 
     pub async fn payments(&mut self) -> Result<PaymentServiceClient<Svc>> {
         Ok(PaymentServiceClient::new(self.service().await?))
+    }
+
+    pub async fn discounts(&mut self) -> Result<DiscountServiceClient<Svc>> {
+        Ok(DiscountServiceClient::new(self.service().await?))
     }
 }
 
