@@ -6,6 +6,7 @@ mod accounting;
 mod admin;
 mod billing;
 mod daemon;
+mod lifecycle;
 mod payments;
 mod radius;
 mod sessions;

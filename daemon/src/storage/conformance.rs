@@ -2348,7 +2348,7 @@ async fn discounts_add_list_delete(store: Store) {
     expect_not_found(store.list_discounts(999).await);
 
     store.delete_discount(&actor(), a.id).await.unwrap();
-    assert_eq!(store.list_discounts(one).await.unwrap(), [c.clone()]);
+    assert_eq!(store.list_discounts(one).await.unwrap(), [c]);
     expect_not_found(store.delete_discount(&actor(), a.id).await);
     let filter = AuditFilter {
         client_number: "1".into(),
