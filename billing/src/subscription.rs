@@ -253,9 +253,6 @@ impl Subscription {
                 "1-10 digits",
             ));
         }
-        if let Some(end) = self.end_date {
-            check_end_date(end, self.billing_from)?;
-        }
         max_len("subscription.note", &self.note, 255)
     }
 
@@ -271,15 +268,22 @@ impl Subscription {
     }
 }
 
-/// The last charged day may be any day from the day before billing-from (nothing charged at
-/// all, e.g. a service cancelled before it started) on.
-pub fn check_end_date(end: NaiveDate, billing_from: NaiveDate) -> Result<(), FieldError> {
-    let earliest = billing_from.pred_opt().unwrap_or(billing_from);
+/// Checks an end's last charged day (the request field `last_day`), given as of `today`: not
+/// in the future (see [`not_in_future`]), and not before the day before billing starts — that
+/// day already means nothing is charged, so an earlier one is a typo — unless billing starts
+/// after tomorrow, when today is the natural answer for a service cancelled before it began.
+pub fn check_end_date(
+    end: NaiveDate,
+    billing_from: NaiveDate,
+    today: NaiveDate,
+) -> Result<(), FieldError> {
+    not_in_future("last_day", end, today)?;
+    let earliest = billing_from.pred_opt().unwrap_or(billing_from).min(today);
     if end < earliest {
         Err(FieldError::new(
-            "subscription.end_date",
+            "last_day",
             format!(
-                "must not be before {earliest}, the day before billing starts ({billing_from}): that day already means nothing is charged"
+                "{end} is before {earliest}: billing starts on {billing_from}, so {earliest} already means nothing is charged"
             ),
         ))
     } else {
@@ -354,13 +358,34 @@ mod tests {
             field(|s| s.variable_symbol = "abc".into()),
             "subscription.variable_symbol"
         );
-        assert_eq!(
-            field(|s| s.end_date = Some(day(13))),
-            "subscription.end_date"
-        );
-        let mut nothing_charged = subscription();
-        nothing_charged.end_date = Some(day(14));
-        assert_eq!(nothing_charged.validate(), Ok(()));
+    }
+
+    #[test]
+    fn end_dates() {
+        // (last day, billing from, today) -> accepted?
+        let table = [
+            // Inside or after the charged time, up to today.
+            (20, 15, 24, true),
+            (24, 15, 24, true),
+            (25, 15, 24, false),
+            // The day before billing starts: nothing charged. Earlier is a typo.
+            (14, 15, 24, true),
+            (13, 15, 24, false),
+            // Billing starts after tomorrow: today (nothing charged) is fine, earlier is not.
+            (24, 28, 24, true),
+            (23, 28, 24, false),
+        ];
+        for (end, billing_from, today, ok) in table {
+            let result = check_end_date(day(end), day(billing_from), day(today));
+            assert_eq!(
+                result.is_ok(),
+                ok,
+                "{end} {billing_from} {today}: {result:?}"
+            );
+            if let Err(e) = result {
+                assert_eq!(e.field, "last_day");
+            }
+        }
     }
 
     #[test]

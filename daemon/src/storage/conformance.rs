@@ -2002,7 +2002,7 @@ async fn end_sets_the_last_charged_day(store: Store) {
                 today(),
             )
             .await,
-        "subscription.end_date",
+        "last_day",
     );
     let mut request = change(Transition::End, date(2026, 11, 7), false);
     request.note = "moved away".into();
@@ -2044,6 +2044,21 @@ async fn end_sets_the_last_charged_day(store: Store) {
             )
             .await,
     );
+    // A service cancelled before it began: today is its last charged day, nothing is charged.
+    let mut planned = subscription(date(2026, 12, 1));
+    planned.billing_from = date(2026, 12, 15);
+    let planned = store
+        .create_subscription(&actor(), "1", "Fiber 100", planned, today())
+        .await
+        .unwrap();
+    let cancelled = apply(
+        &store,
+        planned.subscription.id,
+        change(Transition::End, today(), false),
+    )
+    .await;
+    assert_eq!(cancelled.subscription.state, SubscriptionState::Ended);
+    assert_eq!(cancelled.subscription.end_date, Some(today()));
 }
 
 async fn invalid_transitions_are_refused(store: Store) {

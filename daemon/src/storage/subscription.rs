@@ -441,12 +441,9 @@ impl Store {
         today: NaiveDate,
     ) -> StoreResult<SubscriptionRecord> {
         let t = request.transition;
-        let date_field = if t == Transition::End {
-            "last_day"
-        } else {
-            "date"
-        };
-        not_in_future(date_field, request.date, today)?;
+        if t != Transition::End {
+            not_in_future("date", request.date, today)?;
+        }
         max_len("note", &request.note, 255)?;
         let restricts = matches!(t, Transition::Pause | Transition::Block);
         if request.billing_suspended && !restricts {
@@ -463,7 +460,7 @@ impl Store {
             .map_err(|e| StoreError::Precondition(format!("subscription {id}: {e}")))?;
         match t {
             Transition::Activate => s.activate_on(request.date),
-            Transition::End => check_end_date(request.date, s.billing_from)?,
+            Transition::End => check_end_date(request.date, s.billing_from, today)?,
             _ if request.date < s.activation_date => {
                 return Err(FieldError::new(
                     "date",
