@@ -8,7 +8,7 @@ use ispd::seal::Sealer;
 use ispd::storage::{Actor, Store};
 use ispd_billing::client::{Address, Client};
 use ispd_billing::period::Period;
-use ispd_billing::subscription::{Subscription, SubscriptionState};
+use ispd_billing::subscription::{PeriodAlignment, Subscription, SubscriptionState};
 use ispd_billing::tariff::{Rate, Tariff};
 
 /// Shared secret of the benchmark NAS (127.0.0.1).
@@ -101,6 +101,8 @@ pub fn seed_with(
             variable_symbol: String::new(),
             note: String::new(),
             state: SubscriptionState::Active,
+            alignment: PeriodAlignment::BillingDay,
+            end_date: None,
             version: 0,
         };
         let sub = store

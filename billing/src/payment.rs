@@ -1068,6 +1068,8 @@ mod tests {
             variable_symbol: "207001".into(),
             note: String::new(),
             state: crate::subscription::SubscriptionState::Active,
+            alignment: crate::subscription::PeriodAlignment::BillingDay,
+            end_date: None,
             version: 0,
         };
         let d = Directory::from_records([&client], [&subscription]);

@@ -1,4 +1,20 @@
-//! Subscriptions: a client's service on a tariff, and its lifecycle state (Mango manual).
+//! Subscriptions: a client's service on a tariff, and its lifecycle (Mango manual:
+//! activate_service, pause_service, block_service, cancel_service).
+//!
+//! # Lifecycle
+//! [`transition`] is the whole state machine:
+//!
+//! | from \ transition | Activate | Pause  | Block   | Resume | End   |
+//! | ---               | ---      | ---    | ---     | ---    | ---   |
+//! | NotYetActive      | Active   | –      | –       | –      | Ended |
+//! | Active            | –        | Paused | Blocked | –      | Ended |
+//! | Paused            | –        | –      | Blocked | Active | Ended |
+//! | Blocked           | –        | –      | –       | Active | Ended |
+//! | Ended             | –        | –      | –       | –      | –     |
+//!
+//! Paused → Blocked is allowed: the operator's block (abuse, debt) may overtake a client's
+//! pause. Blocked → Paused is not: a client's request must not replace an operator's block;
+//! resume first. Ended is final: a returning client gets a new subscription.
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -6,6 +22,7 @@ use rust_decimal::Decimal;
 use crate::FieldError;
 use crate::field::max_len;
 use crate::period::Period;
+use crate::schedule::Alignment;
 
 /// Where a subscription is in its life. One enum rather than flags, so "paused and ended" cannot
 /// be written down.
@@ -46,6 +63,128 @@ impl SubscriptionState {
     }
 }
 
+impl std::fmt::Display for SubscriptionState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What an operator (or the daily job, for Activate) does to a subscription.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Transition {
+    /// The service starts working (Mango: Potvrzení; the daily job on the activation date).
+    Activate,
+    /// Interrupted at the client's request (Mango: Přerušení).
+    Pause,
+    /// Blocked by the operator (Mango: Blokování).
+    Block,
+    /// Back to full service after a pause or block.
+    Resume,
+    /// Cancelled (Mango: Ukončení); final.
+    End,
+}
+
+impl Transition {
+    pub const ALL: [Transition; 5] = [
+        Transition::Activate,
+        Transition::Pause,
+        Transition::Block,
+        Transition::Resume,
+        Transition::End,
+    ];
+
+    /// The state the transition leads to, when it is allowed.
+    pub fn target(self) -> SubscriptionState {
+        match self {
+            Transition::Activate | Transition::Resume => SubscriptionState::Active,
+            Transition::Pause => SubscriptionState::Paused,
+            Transition::Block => SubscriptionState::Blocked,
+            Transition::End => SubscriptionState::Ended,
+        }
+    }
+}
+
+/// A transition the state machine refuses; names both states for the operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("cannot go from {from} to {to}")]
+pub struct TransitionError {
+    pub from: SubscriptionState,
+    pub to: SubscriptionState,
+}
+
+/// The state after `t`, or why it is refused (see the module's table).
+pub fn transition(
+    from: SubscriptionState,
+    t: Transition,
+) -> Result<SubscriptionState, TransitionError> {
+    use SubscriptionState::{Active, Blocked, Ended, NotYetActive, Paused};
+    let allowed = match t {
+        Transition::Activate => from == NotYetActive,
+        Transition::Pause => from == Active,
+        Transition::Block => matches!(from, Active | Paused),
+        Transition::Resume => matches!(from, Paused | Blocked),
+        Transition::End => from != Ended,
+    };
+    if allowed {
+        Ok(t.target())
+    } else {
+        Err(TransitionError {
+            from,
+            to: t.target(),
+        })
+    }
+}
+
+/// Refuses an effective date after `today`. A change takes effect when it is made; it may be
+/// backdated (the client called on the 10th) but not scheduled ahead.
+pub fn not_in_future(field: &str, date: NaiveDate, today: NaiveDate) -> Result<(), FieldError> {
+    if date > today {
+        Err(FieldError::new(
+            field,
+            format!(
+                "{date} is in the future (today is {today}); changes apply when made, so give today or an earlier day"
+            ),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// Where a subscription's billing periods start (Mango: perioda vs. plovoucí perioda).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PeriodAlignment {
+    /// On the client's billing day, like the client's other services: one invoice date.
+    #[default]
+    BillingDay,
+    /// On the subscription's own billing-from date.
+    Floating,
+}
+
+impl PeriodAlignment {
+    pub const ALL: [PeriodAlignment; 2] = [PeriodAlignment::BillingDay, PeriodAlignment::Floating];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PeriodAlignment::BillingDay => "billing_day",
+            PeriodAlignment::Floating => "floating",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == text)
+    }
+
+    /// The schedule's alignment, given the client's billing day.
+    pub fn with_billing_day(self, billing_day: u32) -> Alignment {
+        match self {
+            PeriodAlignment::BillingDay => Alignment::BillingDay(billing_day),
+            PeriodAlignment::Floating => Alignment::Floating,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Subscription {
     pub id: i64,
@@ -64,6 +203,10 @@ pub struct Subscription {
     pub variable_symbol: String,
     pub note: String,
     pub state: SubscriptionState,
+    pub alignment: PeriodAlignment,
+    /// Last charged day (Mango: Platba do); set only by [`Transition::End`]. It may lie before
+    /// a period already invoiced: the billing run then credits the difference.
+    pub end_date: Option<NaiveDate>,
     pub version: i64,
 }
 
@@ -112,6 +255,40 @@ impl Subscription {
         }
         max_len("subscription.note", &self.note, 255)
     }
+
+    /// Moves the dates to the day the service actually started working (Mango: Potvrzení):
+    /// the activation date becomes `day`; billing-from follows when it was the activation
+    /// date (the default) or would now precede `day`, and otherwise keeps an explicitly later
+    /// first charged day (e.g. a free first month).
+    pub fn activate_on(&mut self, day: NaiveDate) {
+        if self.billing_from == self.activation_date || self.billing_from < day {
+            self.billing_from = day;
+        }
+        self.activation_date = day;
+    }
+}
+
+/// Checks an end's last charged day (the request field `last_day`), given as of `today`: not
+/// in the future (see [`not_in_future`]), and not before the day before billing starts — that
+/// day already means nothing is charged, so an earlier one is a typo — unless billing starts
+/// after tomorrow, when today is the natural answer for a service cancelled before it began.
+pub fn check_end_date(
+    end: NaiveDate,
+    billing_from: NaiveDate,
+    today: NaiveDate,
+) -> Result<(), FieldError> {
+    not_in_future("last_day", end, today)?;
+    let earliest = billing_from.pred_opt().unwrap_or(billing_from).min(today);
+    if end < earliest {
+        Err(FieldError::new(
+            "last_day",
+            format!(
+                "{end} is before {earliest}: billing starts on {billing_from}, so {earliest} already means nothing is charged"
+            ),
+        ))
+    } else {
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -135,6 +312,8 @@ mod tests {
             variable_symbol: String::new(),
             note: String::new(),
             state: SubscriptionState::Active,
+            alignment: PeriodAlignment::BillingDay,
+            end_date: None,
             version: 0,
         }
     }
@@ -178,6 +357,131 @@ mod tests {
         assert_eq!(
             field(|s| s.variable_symbol = "abc".into()),
             "subscription.variable_symbol"
+        );
+    }
+
+    #[test]
+    fn end_dates() {
+        // (last day, billing from, today) -> accepted?
+        let table = [
+            // Inside or after the charged time, up to today.
+            (20, 15, 24, true),
+            (24, 15, 24, true),
+            (25, 15, 24, false),
+            // The day before billing starts: nothing charged. Earlier is a typo.
+            (14, 15, 24, true),
+            (13, 15, 24, false),
+            // Billing starts after tomorrow: today (nothing charged) is fine, earlier is not.
+            (24, 28, 24, true),
+            (23, 28, 24, false),
+        ];
+        for (end, billing_from, today, ok) in table {
+            let result = check_end_date(day(end), day(billing_from), day(today));
+            assert_eq!(
+                result.is_ok(),
+                ok,
+                "{end} {billing_from} {today}: {result:?}"
+            );
+            if let Err(e) = result {
+                assert_eq!(e.field, "last_day");
+            }
+        }
+    }
+
+    #[test]
+    fn transitions() {
+        use SubscriptionState::{Active, Blocked, Ended, NotYetActive, Paused};
+        use Transition::{Activate, Block, End, Pause, Resume};
+        // Every (from, transition) pair: the resulting state, or None when refused.
+        let table = [
+            (NotYetActive, Activate, Some(Active)),
+            (NotYetActive, Pause, None),
+            (NotYetActive, Block, None),
+            (NotYetActive, Resume, None),
+            (NotYetActive, End, Some(Ended)),
+            (Active, Activate, None),
+            (Active, Pause, Some(Paused)),
+            (Active, Block, Some(Blocked)),
+            (Active, Resume, None),
+            (Active, End, Some(Ended)),
+            (Paused, Activate, None),
+            (Paused, Pause, None),
+            (Paused, Block, Some(Blocked)),
+            (Paused, Resume, Some(Active)),
+            (Paused, End, Some(Ended)),
+            (Blocked, Activate, None),
+            (Blocked, Pause, None),
+            (Blocked, Block, None),
+            (Blocked, Resume, Some(Active)),
+            (Blocked, End, Some(Ended)),
+            (Ended, Activate, None),
+            (Ended, Pause, None),
+            (Ended, Block, None),
+            (Ended, Resume, None),
+            (Ended, End, None),
+        ];
+        assert_eq!(
+            table.len(),
+            SubscriptionState::ALL.len() * Transition::ALL.len()
+        );
+        for (from, t, expected) in table {
+            assert_eq!(transition(from, t).ok(), expected, "{from} {t:?}");
+        }
+        assert_eq!(
+            transition(Ended, Pause).unwrap_err().to_string(),
+            "cannot go from ended to paused"
+        );
+    }
+
+    #[test]
+    fn effective_dates_are_not_in_the_future() {
+        assert_eq!(not_in_future("date", day(10), day(10)), Ok(()));
+        assert_eq!(not_in_future("date", day(1), day(10)), Ok(()));
+        assert_eq!(
+            not_in_future("date", day(11), day(10)).unwrap_err().field,
+            "date"
+        );
+    }
+
+    #[test]
+    fn activation_moves_the_dates() {
+        // (activation, billing_from, activated on) -> (activation, billing_from)
+        let table = [
+            // Billing-from defaulted to the activation date follows it, earlier or later.
+            ((15, 15), 10, (10, 10)),
+            ((15, 15), 20, (20, 20)),
+            ((15, 15), 15, (15, 15)),
+            // An explicitly later first charged day stays unless the service starts after it.
+            ((15, 25), 10, (10, 25)),
+            ((15, 25), 20, (20, 25)),
+            ((15, 25), 28, (28, 28)),
+        ];
+        for ((activation, billing_from), on, expected) in table {
+            let mut s = subscription();
+            s.activation_date = day(activation);
+            s.billing_from = day(billing_from);
+            s.activate_on(day(on));
+            assert_eq!(
+                (s.activation_date, s.billing_from),
+                (day(expected.0), day(expected.1)),
+                "{activation}/{billing_from} on {on}"
+            );
+            assert_eq!(s.validate(), Ok(()));
+        }
+    }
+
+    #[test]
+    fn alignment_names_round_trip() {
+        for a in PeriodAlignment::ALL {
+            assert_eq!(PeriodAlignment::parse(a.as_str()), Some(a));
+        }
+        assert_eq!(
+            PeriodAlignment::BillingDay.with_billing_day(15),
+            Alignment::BillingDay(15)
+        );
+        assert_eq!(
+            PeriodAlignment::Floating.with_billing_day(15),
+            Alignment::Floating
         );
     }
 

@@ -1,5 +1,6 @@
-//! The daily jobs: the billing run, then the dunning run, once a day at `[billing] run_at`
-//! (local time). Both are idempotent, so a restart that runs them twice on a day is harmless.
+//! The daily jobs: activation of subscriptions whose day has come, the billing run, then the
+//! dunning run, once a day at `[billing] run_at` (local time). All are idempotent, so a
+//! restart that runs them twice on a day is harmless.
 //! (Several instances on one PostgreSQL will need an advisory lock here; one instance needs
 //! none.)
 
@@ -11,7 +12,7 @@ use chrono::{DateTime, Local, NaiveTime};
 use crate::config::Config;
 use crate::live::Live;
 use crate::radius::RadiusService;
-use crate::storage::{Actor, Store};
+use crate::storage::{AccessScope, Actor, Store};
 
 /// The first moment at or after `now` whose local time of day is `at`.
 pub fn next_run(now: DateTime<Local>, at: NaiveTime) -> DateTime<Local> {
@@ -27,7 +28,7 @@ pub fn next_run(now: DateTime<Local>, at: NaiveTime) -> DateTime<Local> {
     }
 }
 
-/// Runs forever: sleeps until the configured time, then bills and dunns as of today.
+/// Runs forever: sleeps until the configured time, then activates, bills and dunns as of today.
 pub async fn daily(config: Arc<Live<Config>>, store: Store, radius: Arc<RadiusService>) {
     let actor = Actor("schedule".into());
     loop {
@@ -40,6 +41,18 @@ pub async fn daily(config: Arc<Live<Config>>, store: Store, radius: Arc<RadiusSe
         let wait = (next_run(now, at) - now).to_std().unwrap_or_default();
         tokio::time::sleep(wait.max(Duration::from_secs(1))).await;
         let today = Local::now().date_naive();
+        // First, so the day's activations are in place before billing reads subscriptions.
+        match store.activate_due(today).await {
+            Ok(ids) => {
+                for &id in &ids {
+                    radius.refresh(&store, AccessScope::Subscription(id)).await;
+                }
+                tracing::info!(activated = ids.len(), %today, "daily activation");
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "daily activation failed; it runs again tomorrow, or run `ispctl subscription activate ID`")
+            }
+        }
         let billing = config.load().billing.clone();
         match crate::billing_run::run(&store, &billing, &actor, today, false).await {
             Ok(invoices) => tracing::info!(invoices = invoices.len(), %today, "daily billing run"),

@@ -17,6 +17,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "payment",
         "invoice_group",
         "charge",
+        "discount",
     ]
     .map(|name| format!("proto/ispd/admin/v1/{name}.proto"));
     let descriptors = protox::compile(&files, ["proto"])?;

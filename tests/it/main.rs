@@ -9,6 +9,7 @@ mod daemon;
 mod documents;
 mod dunning;
 mod invoice_groups;
+mod lifecycle;
 mod payments;
 mod radius;
 mod sessions;

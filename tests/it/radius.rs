@@ -376,8 +376,8 @@ fn admin_changes_reach_radius_before_the_call_returns() {
 fn a_blocked_subscription_lands_in_the_walled_garden() {
     let mut d = radius_daemon("radius-garden", "");
     d.stop();
-    // No state transitions over the API yet (billing and enforcement issues): set the state
-    // in the database as those will, and let the restart rebuild the cache from it.
+    // Set the state in the database and let the restart rebuild the cache from it (the API
+    // transitions, refreshed without a restart, are tested in lifecycle.rs).
     d.sqlite("UPDATE subscription SET state = 'blocked'");
     d.spawn();
     let out = radclient(

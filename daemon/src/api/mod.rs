@@ -6,6 +6,7 @@ mod billing;
 mod charge;
 mod client;
 mod codes;
+mod discount;
 mod invoice_group;
 mod login;
 mod nas;
@@ -203,6 +204,7 @@ pub fn router(
         audit_service_server::AuditServiceServer, billing_service_server::BillingServiceServer,
         charge_service_server::ChargeServiceServer, client_service_server::ClientServiceServer,
         code_list_service_server::CodeListServiceServer,
+        discount_service_server::DiscountServiceServer,
         invoice_group_service_server::InvoiceGroupServiceServer,
         login_service_server::LoginServiceServer, nas_service_server::NasServiceServer,
         payment_service_server::PaymentServiceServer, session_service_server::SessionServiceServer,
@@ -258,6 +260,10 @@ pub fn router(
             auth.clone(),
         ))
         .add_service(ChargeServiceServer::with_interceptor(
+            state.clone(),
+            auth.clone(),
+        ))
+        .add_service(DiscountServiceServer::with_interceptor(
             state.clone(),
             auth.clone(),
         ))

@@ -2,11 +2,11 @@
 
 use ispd_admin_proto::v1;
 use ispd_billing::money;
-use ispd_billing::subscription::{Subscription, SubscriptionState};
+use ispd_billing::subscription::{PeriodAlignment, Subscription, SubscriptionState, Transition};
 use tonic::{Request, Response, Status};
 
 use super::{AdminState, date, date_text, field, invalid, page, period_from, period_to, writer};
-use crate::storage::{AccessScope, SubscriptionFilter, SubscriptionRecord};
+use crate::storage::{AccessScope, SubscriptionFilter, SubscriptionRecord, TransitionRequest};
 
 fn state_to(s: SubscriptionState) -> i32 {
     (match s {
@@ -30,6 +30,26 @@ fn state_from(s: i32) -> Result<Option<SubscriptionState>, Status> {
     })
 }
 
+fn alignment_from(a: i32) -> Result<PeriodAlignment, Status> {
+    match v1::PeriodAlignment::try_from(a) {
+        Ok(v1::PeriodAlignment::Unspecified | v1::PeriodAlignment::BillingDay) => {
+            Ok(PeriodAlignment::BillingDay)
+        }
+        Ok(v1::PeriodAlignment::Floating) => Ok(PeriodAlignment::Floating),
+        Err(_) => Err(field(
+            "subscription.alignment",
+            format!("unknown alignment {a}"),
+        )),
+    }
+}
+
+fn alignment_to(a: PeriodAlignment) -> i32 {
+    (match a {
+        PeriodAlignment::BillingDay => v1::PeriodAlignment::BillingDay,
+        PeriodAlignment::Floating => v1::PeriodAlignment::Floating,
+    }) as i32
+}
+
 fn subscription_from(s: &v1::Subscription) -> Result<Subscription, Status> {
     let activation_date = date("subscription.activation_date", &s.activation_date)?
         .ok_or_else(|| field("subscription.activation_date", "required"))?;
@@ -51,6 +71,9 @@ fn subscription_from(s: &v1::Subscription) -> Result<Subscription, Status> {
         variable_symbol: s.variable_symbol.trim().to_owned(),
         note: s.note.clone(),
         state: SubscriptionState::NotYetActive,
+        alignment: alignment_from(s.alignment)?,
+        // Output only: set by EndSubscription.
+        end_date: None,
         version: s.version,
     })
 }
@@ -70,6 +93,49 @@ fn subscription_to(r: &SubscriptionRecord) -> v1::Subscription {
         note: s.note.clone(),
         state: state_to(s.state),
         version: s.version,
+        alignment: alignment_to(s.alignment),
+        end_date: date_text(s.end_date),
+    }
+}
+
+impl AdminState {
+    /// Runs one lifecycle transition for the caller and refreshes RADIUS for the
+    /// subscription's logins. `date` is the request's text (empty = today, except for End,
+    /// which requires it).
+    async fn apply_transition<T>(
+        &self,
+        request: &Request<T>,
+        id: i64,
+        transition: Transition,
+        (date_field, date_value): (&str, &str),
+        billing_suspended: bool,
+        note: &str,
+    ) -> Result<Response<v1::Subscription>, Status> {
+        let actor = writer(request)?;
+        if id == 0 {
+            return Err(field(
+                "id",
+                "required: it says which subscription to change",
+            ));
+        }
+        let today = chrono::Local::now().date_naive();
+        let date = match date(date_field, date_value)? {
+            Some(d) => d,
+            None if transition == Transition::End => return Err(field(date_field, "required")),
+            None => today,
+        };
+        let request = TransitionRequest {
+            transition,
+            date,
+            billing_suspended,
+            note: note.trim().to_owned(),
+        };
+        let stored = self
+            .store
+            .transition_subscription(&actor, id, &request, today)
+            .await?;
+        self.refresh(AccessScope::Subscription(id)).await;
+        Ok(Response::new(subscription_to(&stored)))
     }
 }
 
@@ -192,5 +258,85 @@ impl v1::subscription_service_server::SubscriptionService for AdminState {
                 })
                 .collect(),
         }))
+    }
+
+    async fn activate_subscription(
+        &self,
+        request: Request<v1::ActivateSubscriptionRequest>,
+    ) -> Result<Response<v1::Subscription>, Status> {
+        let r = request.get_ref();
+        self.apply_transition(
+            &request,
+            r.id,
+            Transition::Activate,
+            ("date", &r.date),
+            false,
+            &r.note,
+        )
+        .await
+    }
+
+    async fn pause_subscription(
+        &self,
+        request: Request<v1::PauseSubscriptionRequest>,
+    ) -> Result<Response<v1::Subscription>, Status> {
+        let r = request.get_ref();
+        self.apply_transition(
+            &request,
+            r.id,
+            Transition::Pause,
+            ("date", &r.date),
+            r.billing_suspended,
+            &r.note,
+        )
+        .await
+    }
+
+    async fn block_subscription(
+        &self,
+        request: Request<v1::BlockSubscriptionRequest>,
+    ) -> Result<Response<v1::Subscription>, Status> {
+        let r = request.get_ref();
+        self.apply_transition(
+            &request,
+            r.id,
+            Transition::Block,
+            ("date", &r.date),
+            r.billing_suspended,
+            &r.note,
+        )
+        .await
+    }
+
+    async fn resume_subscription(
+        &self,
+        request: Request<v1::ResumeSubscriptionRequest>,
+    ) -> Result<Response<v1::Subscription>, Status> {
+        let r = request.get_ref();
+        self.apply_transition(
+            &request,
+            r.id,
+            Transition::Resume,
+            ("date", &r.date),
+            false,
+            &r.note,
+        )
+        .await
+    }
+
+    async fn end_subscription(
+        &self,
+        request: Request<v1::EndSubscriptionRequest>,
+    ) -> Result<Response<v1::Subscription>, Status> {
+        let r = request.get_ref();
+        self.apply_transition(
+            &request,
+            r.id,
+            Transition::End,
+            ("last_day", &r.last_day),
+            false,
+            &r.note,
+        )
+        .await
     }
 }

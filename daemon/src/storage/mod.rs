@@ -12,6 +12,7 @@ mod audit;
 mod charge;
 mod client;
 mod codes;
+mod discount;
 mod invoice;
 mod invoice_group;
 mod login;
@@ -39,6 +40,7 @@ pub use audit::{AuditEntry, AuditFilter};
 pub use charge::ChargeRecord;
 pub use client::{ClientFilter, SearchHit};
 pub use codes::CodeList;
+pub use discount::DiscountRecord;
 pub use invoice::{
     BillingCandidate, ClientHead, DocumentKind, InvoiceDraft, InvoiceLineRecord, InvoiceRecord,
     Issued, LineRef, LiveLine,
@@ -50,7 +52,7 @@ pub use payment::{
     PaymentOutcome, RecordedReminder, UnmatchedPayment,
 };
 pub use session::{SessionFilter, SessionRow, UsageDay};
-pub use subscription::{HistoryEntry, SubscriptionFilter, SubscriptionRecord};
+pub use subscription::{HistoryEntry, SubscriptionFilter, SubscriptionRecord, TransitionRequest};
 
 use crate::seal::{SealError, Sealer};
 use ispd_billing::FieldError;

@@ -1,9 +1,16 @@
-//! Subscriptions and their state history.
+//! Subscriptions, their lifecycle transitions and state history, and the days not charged
+//! (pauses and blocks with billing suspended).
+
+use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use ispd_billing::money;
 use ispd_billing::period::Period;
-use ispd_billing::subscription::{Subscription, SubscriptionState};
+use ispd_billing::subscription::{
+    PeriodAlignment, Subscription, SubscriptionState, Transition, check_end_date, not_in_future,
+    transition,
+};
+use ispd_billing::{FieldError, field::max_len};
 use sqlx::AnyConnection;
 
 use super::{
@@ -11,6 +18,19 @@ use super::{
     date_text, now, page_of, parse_date, parse_opt_date, record_audit, unique_as_conflict,
 };
 use sqlx::AssertSqlSafe;
+
+/// A lifecycle change as the operator asked for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransitionRequest {
+    pub transition: Transition,
+    /// The day it takes effect (not after today); for [`Transition::End`] the last charged
+    /// day (Mango: Platba do).
+    pub date: NaiveDate,
+    /// Pause and Block only: the days from `date` until the resume are not charged.
+    pub billing_suspended: bool,
+    /// Free text for the history (Mango: ≤255).
+    pub note: String,
+}
 
 /// A subscription with the names the API speaks in.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -49,6 +69,8 @@ struct SubscriptionRow {
     variable_symbol: Option<String>,
     note: String,
     state: String,
+    alignment: String,
+    end_date: Option<String>,
     version: i64,
     client_number: String,
     tariff_name: String,
@@ -56,7 +78,7 @@ struct SubscriptionRow {
 
 const SELECT: &str = "SELECT s.id, s.client_id, s.tariff_id, s.activation_date, s.billing_from,
     s.price_override_minor, s.period, s.commitment_until, s.variable_symbol, s.note, s.state,
-    s.version, c.number AS client_number, t.name AS tariff_name
+    s.alignment, s.end_date, s.version, c.number AS client_number, t.name AS tariff_name
     FROM subscription s JOIN client c ON c.id = s.client_id JOIN tariff t ON t.id = s.tariff_id";
 
 fn state(text: &str) -> StoreResult<SubscriptionState> {
@@ -81,6 +103,9 @@ impl SubscriptionRow {
                 variable_symbol: self.variable_symbol.unwrap_or_default(),
                 note: self.note,
                 state: state(&self.state)?,
+                alignment: PeriodAlignment::parse(&self.alignment)
+                    .ok_or_else(|| corrupt(format!("alignment {:?}", self.alignment)))?,
+                end_date: parse_opt_date("end_date", self.end_date)?,
                 version: self.version,
             },
             client_number: self.client_number,
@@ -90,7 +115,7 @@ impl SubscriptionRow {
 }
 
 impl Store {
-    async fn subscription_by_id(
+    pub(super) async fn subscription_by_id(
         conn: &mut AnyConnection,
         id: i64,
     ) -> StoreResult<SubscriptionRecord> {
@@ -156,6 +181,7 @@ impl Store {
         s.client_id = Self::client_id_of(&mut tx, client_number).await?;
         s.tariff_id = Self::tariff_by_name(&mut tx, tariff_name).await?.id;
         s.state = Subscription::initial_state(s.activation_date, today);
+        s.end_date = None;
         s.version = 1;
         s.id = 0;
         s.validate()?;
@@ -163,8 +189,8 @@ impl Store {
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO subscription (client_id, tariff_id, activation_date, billing_from,
                 price_override_minor, period, commitment_until, variable_symbol, note, state,
-                version, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+                version, created_at, alignment)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
         )
         .bind(s.client_id)
         .bind(s.tariff_id)
@@ -182,20 +208,11 @@ impl Store {
         .bind(s.state.as_str().to_owned())
         .bind(s.version)
         .bind(now())
+        .bind(s.alignment.as_str().to_owned())
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| unique_as_conflict(e, "subscription.variable_symbol"))?;
-        sqlx::query(
-            "INSERT INTO subscription_history (subscription_id, at, from_state, to_state, actor, note)
-             VALUES ($1, $2, NULL, $3, $4, $5)",
-        )
-        .bind(id)
-        .bind(now())
-        .bind(s.state.as_str().to_owned())
-        .bind(actor.0.clone())
-        .bind("created".to_owned())
-        .execute(&mut *tx)
-        .await?;
+        Self::record_history(&mut tx, id, None, s.state, actor, "created").await?;
         let stored = Self::subscription_by_id(&mut tx, id).await?;
         record_audit(
             &mut tx,
@@ -212,8 +229,8 @@ impl Store {
         Ok(stored)
     }
 
-    /// Changes the editable fields (Mango: change_service / edit_service). The client and the
-    /// state are not changed here: state transitions belong to billing and enforcement.
+    /// Changes the editable fields (Mango: change_service / edit_service). The client, the
+    /// state and the end date are not changed here: see [`Store::transition_subscription`].
     pub async fn update_subscription(
         &self,
         actor: &Actor,
@@ -230,6 +247,7 @@ impl Store {
         }
         s.client_id = before.subscription.client_id;
         s.state = before.subscription.state;
+        s.end_date = before.subscription.end_date;
         s.tariff_id = Self::tariff_by_name(&mut tx, tariff_name).await?.id;
         s.validate()?;
         Self::check_subscription_vs(&mut tx, &s).await?;
@@ -237,7 +255,8 @@ impl Store {
         let updated = sqlx::query(
             "UPDATE subscription SET tariff_id = $1, activation_date = $2, billing_from = $3,
                 price_override_minor = $4, period = $5, commitment_until = $6,
-                variable_symbol = $7, note = $8, version = $9 WHERE id = $10 AND version = $11",
+                variable_symbol = $7, note = $8, version = $9, alignment = $10
+             WHERE id = $11 AND version = $12",
         )
         .bind(s.tariff_id)
         .bind(date_text(s.activation_date))
@@ -252,6 +271,7 @@ impl Store {
         .bind((!s.variable_symbol.is_empty()).then(|| s.variable_symbol.clone()))
         .bind(s.note.clone())
         .bind(s.version)
+        .bind(s.alignment.as_str().to_owned())
         .bind(s.id)
         .bind(before.subscription.version)
         .execute(&mut *tx)
@@ -341,10 +361,14 @@ impl Store {
                 "subscription {id} has {charges} one-off charge(s)"
             )));
         }
-        sqlx::query("DELETE FROM subscription_history WHERE subscription_id = $1")
+        for child in ["subscription_history", "subscription_unbilled", "discount"] {
+            sqlx::query(AssertSqlSafe(format!(
+                "DELETE FROM {child} WHERE subscription_id = $1"
+            )))
             .bind(id)
             .execute(&mut *tx)
             .await?;
+        }
         sqlx::query("DELETE FROM subscription WHERE id = $1")
             .bind(id)
             .execute(&mut *tx)
@@ -385,5 +409,256 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    async fn record_history(
+        conn: &mut AnyConnection,
+        id: i64,
+        from: Option<SubscriptionState>,
+        to: SubscriptionState,
+        actor: &Actor,
+        note: &str,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO subscription_history (subscription_id, at, from_state, to_state, actor, note)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(id)
+        .bind(now())
+        .bind(from.map(|f| f.as_str().to_owned()))
+        .bind(to.as_str().to_owned())
+        .bind(actor.0.clone())
+        .bind(note.to_owned())
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+
+    /// Applies a lifecycle transition (Mango: activate, pause, block, resume, cancel) as of
+    /// `request.date`, refused with [`StoreError::Precondition`] when the state machine does
+    /// not allow it. In one transaction: the state (and for End the last charged day, for
+    /// Activate the dates moved by `Subscription::activate_on`), a history entry, the days
+    /// not charged, and the audit record.
+    ///
+    /// Days not charged: a running range (a pause or block with billing suspended) ends the
+    /// day before `date` (for End: on the last charged day; a range left without days is
+    /// removed), and a Pause or Block with `billing_suspended` starts a new one on `date`.
+    pub async fn transition_subscription(
+        &self,
+        actor: &Actor,
+        id: i64,
+        request: &TransitionRequest,
+        today: NaiveDate,
+    ) -> StoreResult<SubscriptionRecord> {
+        let t = request.transition;
+        if t != Transition::End {
+            not_in_future("date", request.date, today)?;
+        }
+        max_len("note", &request.note, 255)?;
+        let restricts = matches!(t, Transition::Pause | Transition::Block);
+        if request.billing_suspended && !restricts {
+            return Err(FieldError::new(
+                "billing_suspended",
+                "only a pause or a block suspends billing",
+            )
+            .into());
+        }
+        let mut tx = self.write_tx().await?;
+        let before = Self::subscription_by_id(&mut tx, id).await?;
+        let mut s = before.subscription.clone();
+        let to = transition(s.state, t)
+            .map_err(|e| StoreError::Precondition(format!("subscription {id}: {e}")))?;
+        match t {
+            Transition::Activate => s.activate_on(request.date),
+            Transition::End => check_end_date(request.date, s.billing_from, today)?,
+            _ if request.date < s.activation_date => {
+                return Err(FieldError::new(
+                    "date",
+                    format!(
+                        "{} is before the activation date {}",
+                        request.date, s.activation_date
+                    ),
+                )
+                .into());
+            }
+            _ => {}
+        }
+        let open: Option<(i64, String)> = sqlx::query_as(
+            "SELECT id, from_date FROM subscription_unbilled
+             WHERE subscription_id = $1 AND to_date IS NULL",
+        )
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some((range_id, from_text)) = open {
+            let from = parse_date("from_date", &from_text)?;
+            let last_unbilled = if t == Transition::End {
+                request.date
+            } else if request.date < from {
+                return Err(FieldError::new(
+                    "date",
+                    format!(
+                        "{} is before the running {} with billing suspended began ({from})",
+                        request.date, s.state
+                    ),
+                )
+                .into());
+            } else {
+                request.date.pred_opt().unwrap_or(request.date)
+            };
+            if last_unbilled < from {
+                sqlx::query("DELETE FROM subscription_unbilled WHERE id = $1")
+                    .bind(range_id)
+                    .execute(&mut *tx)
+                    .await?;
+            } else {
+                sqlx::query("UPDATE subscription_unbilled SET to_date = $1 WHERE id = $2")
+                    .bind(date_text(last_unbilled))
+                    .bind(range_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        if request.billing_suspended {
+            sqlx::query(
+                "INSERT INTO subscription_unbilled (subscription_id, from_date, to_date)
+                 VALUES ($1, $2, NULL)",
+            )
+            .bind(id)
+            .bind(date_text(request.date))
+            .execute(&mut *tx)
+            .await?;
+        }
+        if t == Transition::End {
+            s.end_date = Some(request.date);
+        }
+        s.state = to;
+        s.validate()?;
+        let updated = sqlx::query(
+            "UPDATE subscription SET state = $1, activation_date = $2, billing_from = $3,
+                end_date = $4, version = $5 WHERE id = $6 AND version = $7",
+        )
+        .bind(to.as_str().to_owned())
+        .bind(date_text(s.activation_date))
+        .bind(date_text(s.billing_from))
+        .bind(s.end_date.map(date_text))
+        .bind(s.version + 1)
+        .bind(id)
+        .bind(s.version)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if updated == 0 {
+            return Err(StoreError::Stale {
+                entity: "subscription",
+                key: id.to_string(),
+            });
+        }
+        let mut note = history_note(request, to);
+        if !request.note.is_empty() {
+            note = format!("{note}; {}", request.note);
+        }
+        Self::record_history(
+            &mut tx,
+            id,
+            Some(before.subscription.state),
+            to,
+            actor,
+            &note,
+        )
+        .await?;
+        let stored = Self::subscription_by_id(&mut tx, id).await?;
+        record_audit(
+            &mut tx,
+            actor,
+            &format!("subscription.{}", transition_name(t)),
+            "subscription",
+            &id.to_string(),
+            Some(&stored.client_number),
+            audit_json(&before),
+            audit_json(&stored),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    /// The daily job: every not-yet-active subscription whose activation date has come
+    /// becomes active (with history and audit by the actor "schedule"). Returns their ids, so
+    /// the caller can refresh RADIUS for them.
+    pub async fn activate_due(&self, today: NaiveDate) -> StoreResult<Vec<i64>> {
+        let due: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT id, activation_date FROM subscription
+             WHERE state = $1 AND activation_date <= $2 ORDER BY id",
+        )
+        .bind(SubscriptionState::NotYetActive.as_str().to_owned())
+        .bind(date_text(today))
+        .fetch_all(&self.pool)
+        .await?;
+        let actor = Actor("schedule".into());
+        let mut activated = Vec::new();
+        for (id, activation) in due {
+            let request = TransitionRequest {
+                transition: Transition::Activate,
+                date: parse_date("activation_date", &activation)?,
+                billing_suspended: false,
+                note: "activation date reached".into(),
+            };
+            match self
+                .transition_subscription(&actor, id, &request, today)
+                .await
+            {
+                Ok(_) => activated.push(id),
+                // Activated, ended or deleted by an operator meanwhile: nothing left to do.
+                Err(StoreError::Precondition(_) | StoreError::NotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(activated)
+    }
+
+    /// Inclusive unbilled ranges per subscription, oldest first; an open range (to = None)
+    /// runs on. For the billing run: these days are not charged.
+    pub async fn unbilled_ranges(
+        &self,
+    ) -> StoreResult<HashMap<i64, Vec<(NaiveDate, Option<NaiveDate>)>>> {
+        let rows: Vec<(i64, String, Option<String>)> = sqlx::query_as(
+            "SELECT subscription_id, from_date, to_date FROM subscription_unbilled
+             ORDER BY subscription_id, from_date, id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut ranges: HashMap<i64, Vec<_>> = HashMap::new();
+        for (id, from, to) in rows {
+            ranges.entry(id).or_default().push((
+                parse_date("from_date", &from)?,
+                parse_opt_date("to_date", to)?,
+            ));
+        }
+        Ok(ranges)
+    }
+}
+
+fn transition_name(t: Transition) -> &'static str {
+    match t {
+        Transition::Activate => "activate",
+        Transition::Pause => "pause",
+        Transition::Block => "block",
+        Transition::Resume => "resume",
+        Transition::End => "end",
+    }
+}
+
+/// The history line: what happened from when, and whether the days are charged.
+fn history_note(request: &TransitionRequest, to: SubscriptionState) -> String {
+    let date = request.date;
+    match request.transition {
+        Transition::Activate => format!("activated on {date}"),
+        Transition::Pause | Transition::Block if request.billing_suspended => {
+            format!("{to}, billing suspended from {date}")
+        }
+        Transition::Pause | Transition::Block => format!("{to} from {date}, still charged"),
+        Transition::Resume => format!("resumed on {date}"),
+        Transition::End => format!("ended, last charged day {date}"),
     }
 }

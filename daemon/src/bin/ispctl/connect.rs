@@ -15,6 +15,7 @@ use ispd_admin_proto::v1::billing_service_client::BillingServiceClient;
 use ispd_admin_proto::v1::charge_service_client::ChargeServiceClient;
 use ispd_admin_proto::v1::client_service_client::ClientServiceClient;
 use ispd_admin_proto::v1::code_list_service_client::CodeListServiceClient;
+use ispd_admin_proto::v1::discount_service_client::DiscountServiceClient;
 use ispd_admin_proto::v1::invoice_group_service_client::InvoiceGroupServiceClient;
 use ispd_admin_proto::v1::login_service_client::LoginServiceClient;
 use ispd_admin_proto::v1::nas_service_client::NasServiceClient;
@@ -319,6 +320,10 @@ impl<'t> Api<'t> {
 
     pub async fn charges(&mut self) -> Result<ChargeServiceClient<Svc>> {
         Ok(ChargeServiceClient::new(self.service().await?))
+    }
+
+    pub async fn discounts(&mut self) -> Result<DiscountServiceClient<Svc>> {
+        Ok(DiscountServiceClient::new(self.service().await?))
     }
 }
 

@@ -11,6 +11,7 @@ mod charge;
 mod client;
 mod code;
 mod connect;
+mod discount;
 mod errors;
 mod invoice_group;
 mod login;
@@ -66,6 +67,9 @@ enum Command {
     /// Subscriptions: a client's service on a tariff.
     #[command(subcommand, visible_alias = "sub")]
     Subscription(subscription::Cmd),
+    /// Discounts on a subscription: percent, amount or resulting price, from a day.
+    #[command(subcommand)]
+    Discount(discount::Cmd),
     /// Logins: network access credentials answered by RADIUS.
     #[command(subcommand)]
     Login(login::Cmd),
@@ -107,6 +111,7 @@ async fn dispatch(command: Command, api: &mut Api<'_>, out: Out) -> Result<()> {
         Command::Client(cmd) => client::run(cmd, api, out).await,
         Command::Tariff(cmd) => tariff::run(cmd, api, out).await,
         Command::Subscription(cmd) => subscription::run(cmd, api, out).await,
+        Command::Discount(cmd) => discount::run(cmd, api, out).await,
         Command::Login(cmd) => login::run(cmd, api, out).await,
         Command::Nas(cmd) => nas::run(cmd, api, out).await,
         Command::Code(cmd) => code::run(cmd, api, out).await,

@@ -1,14 +1,17 @@
 //! `ispctl subscription …`: a client's service on a tariff.
 //!
-//! The state is output only (the server derives it from the activation date and later from
-//! billing), so there is no flag to set it; `history` shows how it got where it is.
+//! The state is not a field to edit: the server derives it from the activation date, and
+//! `activate`, `pause`, `block`, `resume` and `end` move it along the lifecycle (each as of
+//! `--date`, default today, backdating allowed); `history` shows how it got where it is.
 
 use anyhow::{Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use ispd_admin_proto::v1::{
-    CreateSubscriptionRequest, DeleteSubscriptionRequest, GetSubscriptionRequest,
-    ListSubscriptionsRequest, Period, Subscription, SubscriptionHistoryEntry,
-    SubscriptionHistoryRequest, SubscriptionState, UpdateSubscriptionRequest,
+    ActivateSubscriptionRequest, BlockSubscriptionRequest, CreateSubscriptionRequest,
+    DeleteSubscriptionRequest, EndSubscriptionRequest, GetSubscriptionRequest,
+    ListSubscriptionsRequest, PauseSubscriptionRequest, Period, PeriodAlignment,
+    ResumeSubscriptionRequest, Subscription, SubscriptionHistoryEntry, SubscriptionHistoryRequest,
+    SubscriptionState, UpdateSubscriptionRequest,
 };
 
 use crate::args::{self, PeriodArg, ProtoEnum, assign, enum_name};
@@ -51,6 +54,72 @@ pub enum Cmd {
         /// Subscription ID.
         id: i64,
     },
+    /// Start a not-yet-active subscription (done daily on the activation date by itself);
+    /// the date becomes its activation date.
+    Activate(ChangeArgs),
+    /// Pause at the client's request (Mango: Přerušení); RADIUS serves the paused answer.
+    Pause(RestrictArgs),
+    /// Block by the operator (Mango: Blokování); RADIUS serves the blocked answer.
+    Block(RestrictArgs),
+    /// Back to full service after a pause or block.
+    Resume(ChangeArgs),
+    /// End the subscription for good (Mango: Ukončení); access stops now.
+    End(EndArgs),
+}
+
+/// A transition as of a day.
+#[derive(Args, Debug)]
+pub struct ChangeArgs {
+    /// Subscription ID.
+    id: i64,
+    /// Day it takes effect, YYYY-MM-DD; today or earlier [default: today].
+    #[arg(long, value_parser = args::date, value_name = "DATE")]
+    date: Option<String>,
+    /// Note for the history.
+    #[arg(long)]
+    note: Option<String>,
+}
+
+/// A pause or block.
+#[derive(Args, Debug)]
+pub struct RestrictArgs {
+    #[command(flatten)]
+    change: ChangeArgs,
+    /// Do not charge the days from --date until the resume (otherwise charged in full).
+    #[arg(long)]
+    billing_suspended: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct EndArgs {
+    /// Subscription ID.
+    id: i64,
+    /// Last charged day (Mango: Platba do), YYYY-MM-DD, today or earlier. Before the end of an
+    /// invoiced period, the billing run credits the rest.
+    #[arg(long, value_parser = args::date, value_name = "DATE")]
+    last_day: String,
+    /// Note for the history (e.g. the reason).
+    #[arg(long)]
+    note: Option<String>,
+}
+
+/// Where billing periods start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum AlignmentArg {
+    /// On the client's billing day.
+    #[value(alias = "billing_day")]
+    BillingDay,
+    /// On the subscription's own billing-from date (Mango: plovoucí perioda).
+    Floating,
+}
+
+impl ProtoEnum for AlignmentArg {
+    fn to_proto(self) -> i32 {
+        (match self {
+            Self::BillingDay => PeriodAlignment::BillingDay,
+            Self::Floating => PeriodAlignment::Floating,
+        }) as i32
+    }
 }
 
 /// Lifecycle state of a subscription.
@@ -123,6 +192,9 @@ struct Fields {
     /// Billing period [default: the tariff's].
     #[arg(long)]
     period: Option<PeriodArg>,
+    /// Where periods start [default: billing-day].
+    #[arg(long)]
+    alignment: Option<AlignmentArg>,
     /// End of the minimum commitment, YYYY-MM-DD.
     #[arg(long, value_parser = args::date, value_name = "DATE")]
     commitment_until: Option<String>,
@@ -139,6 +211,9 @@ fn apply(s: &mut Subscription, f: &Fields) {
     assign(&mut s.price_override, &f.price);
     if let Some(p) = f.period {
         s.period = p.to_proto();
+    }
+    if let Some(a) = f.alignment {
+        s.alignment = a.to_proto();
     }
     assign(&mut s.commitment_until, &f.commitment_until);
     assign(&mut s.variable_symbol, &f.vs);
@@ -240,6 +315,73 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
                 .entries;
             out.list(&entries, "", history_record, history_table)
         }
+        Cmd::Activate(c) => {
+            let sub = api
+                .subscriptions()
+                .await?
+                .activate_subscription(ActivateSubscriptionRequest {
+                    id: c.id,
+                    date: c.date.unwrap_or_default(),
+                    note: c.note.unwrap_or_default(),
+                })
+                .await?
+                .into_inner();
+            out.record(&record(&sub))
+        }
+        Cmd::Pause(r) => {
+            let sub = api
+                .subscriptions()
+                .await?
+                .pause_subscription(PauseSubscriptionRequest {
+                    id: r.change.id,
+                    date: r.change.date.unwrap_or_default(),
+                    billing_suspended: r.billing_suspended,
+                    note: r.change.note.unwrap_or_default(),
+                })
+                .await?
+                .into_inner();
+            out.record(&record(&sub))
+        }
+        Cmd::Block(r) => {
+            let sub = api
+                .subscriptions()
+                .await?
+                .block_subscription(BlockSubscriptionRequest {
+                    id: r.change.id,
+                    date: r.change.date.unwrap_or_default(),
+                    billing_suspended: r.billing_suspended,
+                    note: r.change.note.unwrap_or_default(),
+                })
+                .await?
+                .into_inner();
+            out.record(&record(&sub))
+        }
+        Cmd::Resume(c) => {
+            let sub = api
+                .subscriptions()
+                .await?
+                .resume_subscription(ResumeSubscriptionRequest {
+                    id: c.id,
+                    date: c.date.unwrap_or_default(),
+                    note: c.note.unwrap_or_default(),
+                })
+                .await?
+                .into_inner();
+            out.record(&record(&sub))
+        }
+        Cmd::End(e) => {
+            let sub = api
+                .subscriptions()
+                .await?
+                .end_subscription(EndSubscriptionRequest {
+                    id: e.id,
+                    last_day: e.last_day,
+                    note: e.note.unwrap_or_default(),
+                })
+                .await?
+                .into_inner();
+            out.record(&record(&sub))
+        }
     }
 }
 
@@ -259,6 +401,8 @@ pub fn record(s: &Subscription) -> Record {
         .str("note", &s.note)
         .name("state", enum_name::<StateArg>(s.state))
         .num("version", s.version)
+        .name("alignment", enum_name::<AlignmentArg>(s.alignment))
+        .str("end_date", &s.end_date)
 }
 
 fn table(subs: &[Subscription]) -> Table {

@@ -1,0 +1,367 @@
+//! The subscription lifecycle and discounts end to end, through `ispctl` as an operator
+//! would: pause, block, resume and end change what RADIUS answers before the command
+//! returns, the history tells the story, and the unbilled days land where billing reads them.
+
+use std::process::Output;
+
+use crate::daemon::{Daemon, stderr, stdout};
+
+const SECRET: &str = "testing123-secret";
+const REQUEST: &str =
+    "User-Name = \"novak\", User-Password = \"arctangent\", Message-Authenticator = 0x00\n";
+
+/// A daemon with one MikroTik NAS, client 100 on "Fiber 50" (active since 2026-01-01) and a
+/// PPP login "novak"; returns the subscription id.
+fn lifecycle_daemon(name: &str) -> (Daemon, String) {
+    let d = Daemon::start(
+        name,
+        &format!(
+            "[[nas]]\nname = \"mt-core\"\naddress = \"127.0.0.1\"\nsecret = \"{SECRET}\"\nvendor = \"mikrotik\"\n"
+        ),
+    );
+    d.ispctl_json(&[
+        "client",
+        "add",
+        "--number",
+        "100",
+        "--name",
+        "Novák Jan",
+        "--street",
+        "S 1",
+        "--postcode",
+        "1",
+        "--city",
+        "Praha",
+    ]);
+    d.ispctl_json(&[
+        "tariff", "add", "--name", "Fiber 50", "--down", "50M", "--up", "10M", "--price", "399",
+    ]);
+    let sub = d.ispctl_json(&[
+        "subscription",
+        "add",
+        "--client",
+        "100",
+        "--tariff",
+        "Fiber 50",
+        "--activation",
+        "2026-01-01",
+    ]);
+    assert_eq!(sub["state"], "active");
+    assert_eq!(sub["alignment"], "billing-day");
+    let id = sub["id"].to_string();
+    d.ispctl_json(&[
+        "login",
+        "add",
+        "--subscription",
+        &id,
+        "--username",
+        "novak",
+        "--password",
+        "arctangent",
+    ]);
+    (d, id)
+}
+
+/// The reply's code and attribute lines, as radclient printed them.
+fn answer(d: &Daemon) -> (String, Vec<String>) {
+    let out = d.radclient("auth", "auth", SECRET, REQUEST);
+    let text = stdout(&out);
+    let Some((_, reply)) = text.split_once("Received ") else {
+        panic!("no answer: {text}{}", stderr(&out));
+    };
+    let code = reply
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let lines = reply
+        .lines()
+        .skip(1)
+        .take_while(|l| l.starts_with('\t'))
+        .map(|l| l.trim().to_owned())
+        .collect();
+    (code, lines)
+}
+
+fn assert_full_speed(d: &Daemon) {
+    let (code, lines) = answer(d);
+    assert_eq!(code, "Access-Accept");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l == "Mikrotik-Rate-Limit = \"10M/50M\""),
+        "{lines:?}"
+    );
+    assert!(
+        !lines.iter().any(|l| l.starts_with("Mikrotik-Address-List")),
+        "{lines:?}"
+    );
+}
+
+fn assert_walled_garden(d: &Daemon) {
+    let (code, lines) = answer(d);
+    assert_eq!(code, "Access-Accept");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l == "Mikrotik-Address-List = \"ispd-suspended\""),
+        "{lines:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l == "Mikrotik-Rate-Limit = \"256k/256k\""),
+        "{lines:?}"
+    );
+}
+
+/// ispctl that must fail: its stderr.
+fn refused(out: Output) -> String {
+    assert!(
+        !out.status.success(),
+        "expected a refusal, got: {}",
+        stdout(&out)
+    );
+    stderr(&out)
+}
+
+#[test]
+fn pause_block_and_resume_change_the_radius_answer_at_once() {
+    let (d, id) = lifecycle_daemon("lifecycle-pause");
+    assert_full_speed(&d);
+
+    // The client called on the 10th: backdated, billing suspended.
+    let paused = d.ispctl_json(&[
+        "subscription",
+        "pause",
+        &id,
+        "--date",
+        "2026-11-10",
+        "--billing-suspended",
+        "--note",
+        "holiday",
+    ]);
+    assert_eq!(paused["state"], "paused");
+    assert_walled_garden(&d);
+    assert_eq!(
+        d.query("SELECT from_date, to_date FROM subscription_unbilled"),
+        ["2026-11-10|None"]
+    );
+
+    let resumed = d.ispctl_json(&["subscription", "resume", &id, "--date", "2026-11-20"]);
+    assert_eq!(resumed["state"], "active");
+    assert_full_speed(&d);
+    assert_eq!(
+        d.query("SELECT from_date, to_date FROM subscription_unbilled"),
+        ["2026-11-10|2026-11-19"],
+        "the paused days, up to the day before the resume"
+    );
+
+    // A block without suspended billing: walled garden, no unbilled days.
+    let blocked = d.ispctl_json(&["subscription", "block", &id, "--date", "2026-11-21"]);
+    assert_eq!(blocked["state"], "blocked");
+    assert_walled_garden(&d);
+    d.ispctl_json(&["subscription", "resume", &id]);
+    assert_full_speed(&d);
+    assert_eq!(d.query("SELECT COUNT(*) FROM subscription_unbilled"), ["1"]);
+
+    let history = d.ispctl_json(&["subscription", "history", &id]);
+    let steps: Vec<(String, String, String)> = history["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["from_state"].as_str().unwrap().to_owned(),
+                h["to_state"].as_str().unwrap().to_owned(),
+                h["note"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let today = chrono::Local::now().date_naive().to_string();
+    let expected = [
+        ("unspecified", "active", "created".to_owned()),
+        (
+            "active",
+            "paused",
+            "paused, billing suspended from 2026-11-10; holiday".to_owned(),
+        ),
+        ("paused", "active", "resumed on 2026-11-20".to_owned()),
+        (
+            "active",
+            "blocked",
+            "blocked from 2026-11-21, still charged".to_owned(),
+        ),
+        ("blocked", "active", format!("resumed on {today}")),
+    ]
+    .map(|(from, to, note)| (from.to_owned(), to.to_owned(), note));
+    assert_eq!(steps, expected);
+
+    // Refusals name what is wrong and change nothing.
+    let err = refused(d.ispctl(&["subscription", "resume", &id]));
+    assert!(err.contains("cannot go from active to active"), "{err}");
+    let err = refused(d.ispctl(&["subscription", "pause", &id, "--date", "2099-01-01"]));
+    assert!(err.contains("date: 2099-01-01 is in the future"), "{err}");
+    assert_eq!(
+        d.ispctl_json(&["subscription", "show", &id])["state"],
+        "active"
+    );
+    assert_full_speed(&d);
+}
+
+#[test]
+fn an_ended_subscription_shows_its_last_charged_day_and_is_refused() {
+    let (d, id) = lifecycle_daemon("lifecycle-end");
+    let ended = d.ispctl_json(&[
+        "subscription",
+        "end",
+        &id,
+        "--last-day",
+        "2026-11-20",
+        "--note",
+        "moved away",
+    ]);
+    assert_eq!(ended["state"], "ended");
+    assert_eq!(ended["end_date"], "2026-11-20");
+    let show = d.ispctl(&["subscription", "show", &id]);
+    assert!(show.status.success(), "{}", stderr(&show));
+    let text = stdout(&show);
+    assert!(text.contains("state: ended\n"), "{text}");
+    assert!(text.contains("end_date: 2026-11-20\n"), "{text}");
+    let (code, _) = answer(&d);
+    assert_eq!(code, "Access-Reject", "an ended service has no access");
+    // Ended is final.
+    let err = refused(d.ispctl(&["subscription", "pause", &id]));
+    assert!(err.contains("cannot go from ended to paused"), "{err}");
+    // --last-day is required.
+    let usage = d.ispctl(&["subscription", "end", &id]);
+    assert_eq!(usage.status.code(), Some(2), "{}", stderr(&usage));
+}
+
+#[test]
+fn floating_alignment_is_set_on_add_and_edit() {
+    let (d, _) = lifecycle_daemon("lifecycle-alignment");
+    let sub = d.ispctl_json(&[
+        "subscription",
+        "add",
+        "--client",
+        "100",
+        "--tariff",
+        "Fiber 50",
+        "--activation",
+        "2026-11-03",
+        "--alignment",
+        "floating",
+    ]);
+    assert_eq!(sub["alignment"], "floating");
+    let id = sub["id"].to_string();
+    let edited = d.ispctl_json(&["subscription", "edit", &id, "--alignment", "billing-day"]);
+    assert_eq!(edited["alignment"], "billing-day");
+    assert_eq!(
+        d.ispctl_json(&["subscription", "show", &id])["alignment"],
+        "billing-day"
+    );
+}
+
+#[test]
+fn discounts_are_added_listed_and_deleted() {
+    let (d, id) = lifecycle_daemon("lifecycle-discounts");
+    let welcome = d.ispctl_json(&[
+        "discount",
+        "add",
+        &id,
+        "--name",
+        "Welcome",
+        "--percent",
+        "10",
+        "--from",
+        "2026-11-01",
+        "--to",
+        "2027-01-31",
+    ]);
+    assert_eq!(welcome["kind"], "percent");
+    assert_eq!(welcome["value"], "10");
+    assert_eq!(welcome["valid_to"], "2027-01-31");
+    let loyal = d.ispctl_json(&[
+        "discount",
+        "add",
+        &id,
+        "--name",
+        "Loyalty",
+        "--amount",
+        "50",
+        "--from",
+        "2026-12-01",
+    ]);
+    assert_eq!(loyal["kind"], "amount");
+    assert_eq!(loyal["value"], "50.00");
+    assert_eq!(loyal["valid_to"], "");
+    let senior = d.ispctl_json(&[
+        "discount", "add", &id, "--name", "Senior", "--price", "299,90",
+    ]);
+    assert_eq!(senior["kind"], "resulting-price");
+    assert_eq!(senior["value"], "299.90");
+    assert_eq!(
+        senior["valid_from"],
+        chrono::Local::now().date_naive().to_string(),
+        "the start defaults to today"
+    );
+
+    let list = d.ispctl_json(&["discount", "list", &id]);
+    let names: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Welcome", "Loyalty", "Senior"]);
+    assert_eq!(list["items"][0]["subscription_id"].to_string(), id);
+
+    let deleted = d.ispctl_json(&["discount", "delete", &welcome["id"].to_string()]);
+    assert_eq!(deleted["deleted"], true);
+    let list = d.ispctl_json(&["discount", "list", &id]);
+    let ids: Vec<i64> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            loyal["id"].as_i64().unwrap(),
+            senior["id"].as_i64().unwrap()
+        ]
+    );
+
+    let err = refused(d.ispctl(&[
+        "discount",
+        "add",
+        &id,
+        "--name",
+        "Greedy",
+        "--percent",
+        "150",
+    ]));
+    assert!(err.contains("discount.value"), "{err}");
+    let usage = d.ispctl(&["discount", "add", &id, "--name", "Nothing"]);
+    assert_eq!(
+        usage.status.code(),
+        Some(2),
+        "one of --percent/--amount/--price"
+    );
+    let usage = d.ispctl(&[
+        "discount",
+        "add",
+        &id,
+        "--name",
+        "Both",
+        "--percent",
+        "5",
+        "--amount",
+        "5",
+    ]);
+    assert_eq!(usage.status.code(), Some(2), "only one value flag");
+    let err = refused(d.ispctl(&["discount", "list", "999"]));
+    assert!(err.contains("not found"), "{err}");
+}
