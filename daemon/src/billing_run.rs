@@ -6,7 +6,7 @@
 //! issued in its own transaction, so a failure leaves every issued document whole and the next
 //! run picks up the rest. Running twice for the same date issues nothing new.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::NaiveDate;
 use ispd_billing::credit_note::{needs_correction, reversal};
@@ -19,8 +19,8 @@ use rust_decimal::Decimal;
 
 use crate::config::BillingConfig;
 use crate::storage::{
-    Actor, BillingCandidate, ClientHead, DocumentKind, InvoiceDraft, InvoiceLineRecord, LiveLine,
-    Store, StoreResult,
+    Actor, BillingCandidate, ChargeRecord, ClientHead, DocumentKind, InvoiceDraft,
+    InvoiceLineRecord, LiveLine, Store, StoreResult,
 };
 
 /// A document of the run: issued (with its number) or, in a dry run, proposed.
@@ -45,6 +45,26 @@ pub struct RunInputs {
     /// Inclusive unbilled ranges per subscription (open ranges run to `NaiveDate::MAX`).
     pub unbilled: HashMap<i64, Vec<(NaiveDate, NaiveDate)>>,
     pub discounts: HashMap<i64, Vec<Discount>>,
+    /// One-off charges due by the run's date, per client.
+    pub charges: HashMap<i64, Vec<ChargeRecord>>,
+}
+
+/// Who a client's documents are for and how they are issued.
+#[derive(Debug, Clone)]
+struct ClientTerms {
+    head: ClientHead,
+    due_days: Option<u32>,
+    proforma: bool,
+}
+
+impl ClientTerms {
+    fn of(s: &BillingCandidate) -> Self {
+        Self {
+            head: head(s),
+            due_days: s.due_days,
+            proforma: s.proforma,
+        }
+    }
 }
 
 /// Issues (or with `dry_run` only computes) every document due by `as_of`.
@@ -55,7 +75,7 @@ pub async fn run(
     as_of: NaiveDate,
     dry_run: bool,
 ) -> StoreResult<Vec<RunInvoice>> {
-    let inputs = load_inputs(store, config).await?;
+    let inputs = load_inputs(store, config, as_of).await?;
     let mut by_client: BTreeMap<i64, Vec<BillingCandidate>> = BTreeMap::new();
     for candidate in store.billing_candidates().await? {
         by_client
@@ -63,19 +83,41 @@ pub async fn run(
             .or_default()
             .push(candidate);
     }
+    let clients: BTreeSet<i64> = by_client
+        .keys()
+        .chain(inputs.charges.keys())
+        .copied()
+        .collect();
     let mut documents = Vec::new();
-    for subscriptions in by_client.values() {
+    for client in clients {
+        let subscriptions = by_client.get(&client).map_or(&[][..], Vec::as_slice);
+        let terms = match subscriptions.first() {
+            Some(first) => ClientTerms::of(first),
+            None => client_terms(store, &inputs, client).await?,
+        };
         let mut corrections = Vec::new();
         for s in subscriptions {
-            let terms = terms_of(s, &inputs);
-            let Some(cutoff) = correction_cutoff(s, &terms) else {
+            let charge_terms = terms_of(s, &inputs);
+            let Some(cutoff) = correction_cutoff(s, &charge_terms) else {
                 continue;
             };
             let live = store.live_period_lines(s.subscription_id, cutoff).await?;
-            corrections.extend(corrections_for(s, &terms, &inputs, config.proration, &live));
+            corrections.extend(corrections_for(
+                s,
+                &charge_terms,
+                &inputs,
+                config.proration,
+                &live,
+            ));
         }
-        let mut drafts = credit_notes(subscriptions, corrections, &inputs, as_of);
-        drafts.extend(draft_for_client(subscriptions, &inputs, config, as_of));
+        let mut drafts = credit_notes(&terms, corrections, &inputs, as_of);
+        drafts.extend(draft_for_client(
+            &terms,
+            subscriptions,
+            &inputs,
+            config,
+            as_of,
+        ));
         for draft in drafts {
             let number = if dry_run {
                 None
@@ -92,8 +134,34 @@ pub async fn run(
     Ok(documents)
 }
 
-async fn load_inputs(_store: &Store, config: &BillingConfig) -> StoreResult<RunInputs> {
+/// The terms of a client billed only for one-off charges (no subscription to read them from).
+async fn client_terms(store: &Store, inputs: &RunInputs, client: i64) -> StoreResult<ClientTerms> {
+    let number = inputs
+        .charges
+        .get(&client)
+        .and_then(|c| c.first())
+        .map(|c| c.client_number.clone())
+        .unwrap_or_default();
+    let c = store.get_client(&number).await?;
+    Ok(ClientTerms {
+        head: ClientHead {
+            client_id: c.id,
+            client_number: c.number.clone(),
+            client_name: c.name.clone(),
+            invoice_group: c.invoicing.invoice_group.clone(),
+        },
+        due_days: c.invoicing.due_days,
+        proforma: c.invoicing.proforma,
+    })
+}
+
+async fn load_inputs(
+    store: &Store,
+    config: &BillingConfig,
+    as_of: NaiveDate,
+) -> StoreResult<RunInputs> {
     let mut inputs = RunInputs::default();
+    // Under "" the configured defaults, for a group that no longer exists.
     inputs.groups.insert(
         String::new(),
         GroupTerms {
@@ -102,6 +170,29 @@ async fn load_inputs(_store: &Store, config: &BillingConfig) -> StoreResult<RunI
             taxable_date: TaxableDateRule::IssueDate,
         },
     );
+    for group in store.invoice_groups().await? {
+        let terms = GroupTerms {
+            currency: group.currency.unwrap_or_else(|| config.currency.clone()),
+            due_days: group.due_days.unwrap_or(config.default_due_days),
+            taxable_date: group.taxable_date_rule,
+        };
+        inputs.groups.insert(group.code, terms);
+    }
+    for (subscription, ranges) in store.unbilled_ranges().await? {
+        let closed = ranges
+            .into_iter()
+            .map(|(from, to)| (from, to.unwrap_or(NaiveDate::MAX)))
+            .collect();
+        inputs.unbilled.insert(subscription, closed);
+    }
+    inputs.discounts = store.discounts_by_subscription().await?;
+    for charge in store.unbilled_charges(as_of).await? {
+        inputs
+            .charges
+            .entry(charge.client_id)
+            .or_default()
+            .push(charge);
+    }
     Ok(inputs)
 }
 
@@ -224,14 +315,11 @@ fn corrections_for(
 
 /// One credit note per corrected invoice.
 fn credit_notes(
-    subscriptions: &[BillingCandidate],
+    client: &ClientTerms,
     corrections: Vec<Correction>,
     inputs: &RunInputs,
     as_of: NaiveDate,
 ) -> Vec<InvoiceDraft> {
-    let Some(first) = subscriptions.first() else {
-        return Vec::new();
-    };
     let mut by_invoice: BTreeMap<i64, (String, Vec<InvoiceLineRecord>)> = BTreeMap::new();
     for c in corrections {
         by_invoice
@@ -240,11 +328,11 @@ fn credit_notes(
             .1
             .extend(c.lines);
     }
-    let terms = group_terms(inputs, &first.invoice_group);
+    let terms = group_terms(inputs, &client.head.invoice_group);
     by_invoice
         .into_iter()
         .map(|(invoice, (number, lines))| {
-            let mut draft = InvoiceDraft::empty(DocumentKind::CreditNote, &head(first), as_of);
+            let mut draft = InvoiceDraft::empty(DocumentKind::CreditNote, &client.head, as_of);
             draft.related_invoice_id = Some(invoice);
             draft.related_number = Some(number.clone());
             draft.note = format!("Correction of {number}: service ended or paused");
@@ -265,21 +353,22 @@ fn head(s: &BillingCandidate) -> ClientHead {
     }
 }
 
-/// One client's invoice (pro-forma for pro-forma clients) for everything due by `as_of`;
-/// `None` when nothing is.
+/// One client's invoice (pro-forma for pro-forma clients) for everything due by `as_of`:
+/// the subscriptions' charges with their discounts, then the one-off charges. `None` when
+/// nothing is due.
 fn draft_for_client(
+    client: &ClientTerms,
     subscriptions: &[BillingCandidate],
     inputs: &RunInputs,
     config: &BillingConfig,
     as_of: NaiveDate,
 ) -> Option<InvoiceDraft> {
-    let first = subscriptions.first()?;
-    let kind = if first.proforma {
+    let kind = if client.proforma {
         DocumentKind::Proforma
     } else {
         DocumentKind::Invoice
     };
-    let mut draft = InvoiceDraft::empty(kind, &head(first), as_of);
+    let mut draft = InvoiceDraft::empty(kind, &client.head, as_of);
     let no_discounts = Vec::new();
     for s in subscriptions {
         let terms = terms_of(s, inputs);
@@ -310,11 +399,25 @@ fn draft_for_client(
             draft.billed_until.push((s.subscription_id, last.to));
         }
     }
+    for c in inputs
+        .charges
+        .get(&client.head.client_id)
+        .into_iter()
+        .flatten()
+    {
+        draft.lines.push(InvoiceLineRecord {
+            line: compute_line(&c.charge.line_input()),
+            subscription_id: c.subscription_id,
+            period: None,
+            reverses: None,
+        });
+        draft.charges.push(c.id);
+    }
     // A wholly suspended period has no lines; it is simply looked at again next time.
     if draft.lines.is_empty() {
         return None;
     }
-    let terms = group_terms(inputs, &first.invoice_group);
+    let terms = group_terms(inputs, &client.head.invoice_group);
     let period_end = draft
         .lines
         .iter()
@@ -327,7 +430,7 @@ fn draft_for_client(
     } else {
         taxable_supply_date(terms.taxable_date, as_of, period_end)
     };
-    draft.due_date = due_date(as_of, first.due_days, terms.due_days);
+    draft.due_date = due_date(as_of, client.due_days, terms.due_days);
     draft.currency = terms.currency.clone();
     draft.total_up();
     Some(draft)

@@ -432,3 +432,247 @@ fn a_proforma_client_gets_the_tax_invoice_when_paying() {
         .collect();
     assert_eq!(kinds, ["proforma", "payment", "payment"]);
 }
+
+#[test]
+fn ending_a_service_inside_an_invoiced_month_credits_the_rest() {
+    let d = Daemon::start("documents-early-end", "");
+    client(&d, "1001", &[]);
+    let sub = subscribed(&d, "1001").to_string();
+    d.ispctl_json(&["billing", "run", "--as-of", "2026-11-01"]);
+    let invoice = s(&invoices(&d, "1001")[0], "number");
+    d.ispctl_json(&[
+        "payment",
+        "add",
+        "--client",
+        "1001",
+        "--amount",
+        "499.00",
+        "--date",
+        "2026-11-02",
+    ]);
+    d.ispctl_json(&["subscription", "end", &sub, "--last-day", "2026-11-15"]);
+
+    let run = d.ispctl_json(&["billing", "run", "--as-of", "2026-11-16"]);
+    let documents = run["invoices"].as_array().unwrap();
+    assert_eq!(documents.len(), 1, "{run}");
+    let credit = &documents[0];
+    assert_eq!(
+        (s(credit, "kind"), s(credit, "related_number")),
+        ("credit_note".into(), invoice.clone())
+    );
+    // The month reversed, the 15 days charged again: 499.00 - 249.50.
+    let lines = credit["lines"].as_array().unwrap();
+    assert_eq!(
+        lines
+            .iter()
+            .map(|l| (s(l, "quantity"), s(l, "gross"), s(l, "period_to")))
+            .collect::<Vec<_>>(),
+        [
+            ("-1".into(), "-499.00".into(), "2026-11-30".into()),
+            ("0.5".into(), "249.50".into(), "2026-11-15".into()),
+        ]
+    );
+    assert_eq!(s(credit, "gross"), "-249.50");
+    // The client had paid the whole month: the difference is their credit.
+    assert_eq!(
+        balance(&d, "1001"),
+        ("249.50".into(), "0.00".into(), "249.50".into())
+    );
+    let original = d.ispctl_json(&["invoice", "show", &invoice]);
+    assert_eq!(
+        (
+            s(&original, "state"),
+            s(&original, "credited"),
+            s(&original, "paid")
+        ),
+        ("paid".into(), "249.50".into(), "249.50".into())
+    );
+    // Corrected once: later runs issue nothing, not even for December.
+    let again = d.ispctl_json(&["billing", "run", "--as-of", "2026-12-01"]);
+    assert!(again["invoices"].as_array().unwrap().is_empty(), "{again}");
+}
+
+#[test]
+fn a_pause_with_billing_suspended_is_not_charged() {
+    let d = Daemon::start("documents-pause", "");
+    client(&d, "1001", &[]);
+    let sub = subscribed_from(&d, "1001", "2026-09-01").to_string();
+    d.ispctl_json(&["billing", "run", "--as-of", "2026-09-01"]);
+    d.ispctl_json(&[
+        "subscription",
+        "pause",
+        &sub,
+        "--date",
+        "2026-09-21",
+        "--billing-suspended",
+    ]);
+    // September was invoiced in advance: its last 10 days are credited. October is paused
+    // throughout: nothing to invoice.
+    let run = d.ispctl_json(&["billing", "run", "--as-of", "2026-10-01"]);
+    let documents = run["invoices"].as_array().unwrap();
+    assert_eq!(documents.len(), 1, "{run}");
+    assert_eq!(s(&documents[0], "kind"), "credit_note");
+    // 20 of 30 days: 0.666667 × 499.00 = 332.67.
+    assert_eq!(s(&documents[0], "gross"), "-166.33");
+
+    d.ispctl_json(&["subscription", "resume", &sub, "--date", "2026-10-11"]);
+    let run = d.ispctl_json(&["billing", "run", "--as-of", "2026-11-01"]);
+    let invoice = &run["invoices"][0];
+    let charged: Vec<(String, String, String)> = invoice["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (s(l, "period_from"), s(l, "quantity"), s(l, "gross")))
+        .collect();
+    // October from the 11th (21 of 31 days), then November in full.
+    assert_eq!(
+        charged,
+        [
+            ("2026-10-01".into(), "0.677419".into(), "338.03".into()),
+            ("2026-11-01".into(), "1".into(), "499.00".into()),
+        ]
+    );
+    // The September correction stays as it is.
+    let again = d.ispctl_json(&["billing", "run", "--as-of", "2026-11-01"]);
+    assert!(again["invoices"].as_array().unwrap().is_empty(), "{again}");
+}
+
+#[test]
+fn the_invoice_carries_its_group_discounts_and_one_off_charges() {
+    let d = Daemon::start("documents-group", "");
+    d.ispctl_json(&[
+        "invoice-group",
+        "add",
+        "business",
+        "--name",
+        "ISP Business s.r.o.",
+        "--street",
+        "Technická 5",
+        "--postcode",
+        "160 00",
+        "--city",
+        "Praha",
+        "--company-id",
+        "87654321",
+        "--vat-id",
+        "CZ87654321",
+        "--iban",
+        "CZ6508000000192000145399",
+        "--currency",
+        "EUR",
+        "--due-days",
+        "30",
+        "--invoice-format",
+        "FV{year}{seq:05}",
+        "--taxable-date",
+        "end-of-period",
+    ]);
+    client(&d, "1001", &["--invoice-group", "business"]);
+    d.ispctl_json(&[
+        "tariff",
+        "add",
+        "--name",
+        "Fiber 100",
+        "--down",
+        "100M",
+        "--up",
+        "20M",
+        "--price",
+        "499.00",
+        "--vat-rate",
+        "21",
+        "--price-includes-vat",
+    ]);
+    let sub = d.ispctl_json(&[
+        "subscription",
+        "add",
+        "--client",
+        "1001",
+        "--tariff",
+        "Fiber 100",
+        "--activation",
+        "2026-11-10",
+        "--alignment",
+        "floating",
+    ])["id"]
+        .to_string();
+    d.ispctl_json(&[
+        "discount",
+        "add",
+        &sub,
+        "--name",
+        "Launch",
+        "--percent",
+        "10",
+        "--from",
+        "2026-11-10",
+    ]);
+    d.ispctl_json(&[
+        "charge",
+        "add",
+        "1001",
+        "--description",
+        "Installation",
+        "--price",
+        "1000.00",
+        "--price-includes-vat",
+        "--vat-rate",
+        "21",
+        "--on",
+        "2026-11-10",
+    ]);
+    d.ispctl_json(&["billing", "run", "--as-of", "2026-11-10"]);
+    let number = s(&invoices(&d, "1001")[0], "number");
+    assert_eq!(number, "FV202600001");
+    let invoice = d.ispctl_json(&["invoice", "show", &number]);
+    // A floating period: the 10th to the 9th, a whole month, no proration.
+    let lines: Vec<(String, String, String)> = invoice["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (s(l, "description"), s(l, "quantity"), s(l, "gross")))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            (
+                "Fiber 100 2026-11-10 – 2026-12-09".into(),
+                "1".into(),
+                "499.00".into()
+            ),
+            (
+                "Fiber 100: Launch 2026-11-10 – 2026-12-09".into(),
+                "1".into(),
+                "-49.90".into()
+            ),
+            ("Installation".into(), "1".into(), "1000.00".into()),
+        ]
+    );
+    assert_eq!(
+        (s(&invoice, "gross"), s(&invoice, "currency")),
+        ("1449.10".into(), "EUR".into())
+    );
+    assert_eq!(s(&invoice, "due_date"), "2026-12-10");
+    assert_eq!(s(&invoice, "taxable_supply_date"), "2026-12-09");
+    assert_eq!(s(&invoice["supplier"], "name"), "ISP Business s.r.o.");
+    assert_eq!(s(&invoice["supplier"], "iban"), "CZ6508000000192000145399");
+    // The charge is billed once and shows its invoice.
+    let charges = d.ispctl_json(&["charge", "list", "1001"]);
+    assert_eq!(
+        s(&charges["items"][0], "invoice_number"),
+        number,
+        "{charges}"
+    );
+    let again = d.ispctl_json(&["billing", "run", "--as-of", "2026-11-10"]);
+    assert!(again["invoices"].as_array().unwrap().is_empty(), "{again}");
+    // Editing the group later does not change the issued invoice.
+    d.ispctl_json(&[
+        "invoice-group",
+        "set",
+        "business",
+        "--name",
+        "Renamed s.r.o.",
+    ]);
+    let reread = d.ispctl_json(&["invoice", "show", &number]);
+    assert_eq!(s(&reread["supplier"], "name"), "ISP Business s.r.o.");
+}
