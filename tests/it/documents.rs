@@ -7,6 +7,14 @@ use serde_json::Value;
 
 use crate::daemon::Daemon;
 
+/// A daemon on SQLite, or on a fresh PostgreSQL database when `pg` is given.
+fn start(name: &str, pg: Option<&crate::daemon::PgDatabase>) -> Daemon {
+    let database = pg
+        .map(|db| format!("[database]\nurl = {:?}\n", db.url))
+        .unwrap_or_default();
+    Daemon::start(name, &database)
+}
+
 fn client(d: &Daemon, number: &str, extra: &[&str]) {
     let mut args = vec![
         "client",
@@ -188,7 +196,20 @@ fn invoices_are_paid_from_camt053_and_csv_statements() {
 
 #[test]
 fn a_cancelled_invoice_returns_what_was_paid_and_can_be_rebilled() {
-    let d = Daemon::start("documents-cancel", "");
+    a_cancelled_invoice_returns_what_was_paid_and_can_be_rebilled_on(None);
+}
+
+#[test]
+fn a_cancelled_invoice_returns_what_was_paid_and_can_be_rebilled_on_postgres() {
+    if let Some(db) = crate::daemon::PgDatabase::create("doc_cancel") {
+        a_cancelled_invoice_returns_what_was_paid_and_can_be_rebilled_on(Some(&db));
+    }
+}
+
+fn a_cancelled_invoice_returns_what_was_paid_and_can_be_rebilled_on(
+    pg: Option<&crate::daemon::PgDatabase>,
+) {
+    let d = start("documents-cancel", pg);
     client(&d, "1001", &[]);
     subscribed(&d, "1001");
     d.ispctl_json(&["billing", "run", "--as-of", "2026-11-01"]);
@@ -370,7 +391,18 @@ fn a_migrated_debt_is_paid_first_and_a_migrated_credit_pays_the_first_invoice() 
 
 #[test]
 fn a_proforma_client_gets_the_tax_invoice_when_paying() {
-    let d = Daemon::start("documents-proforma", "");
+    a_proforma_client_gets_the_tax_invoice_when_paying_on(None);
+}
+
+#[test]
+fn a_proforma_client_gets_the_tax_invoice_when_paying_on_postgres() {
+    if let Some(db) = crate::daemon::PgDatabase::create("doc_proforma") {
+        a_proforma_client_gets_the_tax_invoice_when_paying_on(Some(&db));
+    }
+}
+
+fn a_proforma_client_gets_the_tax_invoice_when_paying_on(pg: Option<&crate::daemon::PgDatabase>) {
+    let d = start("documents-proforma", pg);
     client(&d, "1001", &["--proforma"]);
     subscribed(&d, "1001");
     let run = d.ispctl_json(&["billing", "run", "--as-of", "2026-11-01"]);
@@ -435,7 +467,20 @@ fn a_proforma_client_gets_the_tax_invoice_when_paying() {
 
 #[test]
 fn ending_a_service_inside_an_invoiced_month_credits_the_rest() {
-    let d = Daemon::start("documents-early-end", "");
+    ending_a_service_inside_an_invoiced_month_credits_the_rest_on(None);
+}
+
+#[test]
+fn ending_a_service_inside_an_invoiced_month_credits_the_rest_on_postgres() {
+    if let Some(db) = crate::daemon::PgDatabase::create("doc_early_end") {
+        ending_a_service_inside_an_invoiced_month_credits_the_rest_on(Some(&db));
+    }
+}
+
+fn ending_a_service_inside_an_invoiced_month_credits_the_rest_on(
+    pg: Option<&crate::daemon::PgDatabase>,
+) {
+    let d = start("documents-early-end", pg);
     client(&d, "1001", &[]);
     let sub = subscribed(&d, "1001").to_string();
     d.ispctl_json(&["billing", "run", "--as-of", "2026-11-01"]);
@@ -494,7 +539,18 @@ fn ending_a_service_inside_an_invoiced_month_credits_the_rest() {
 
 #[test]
 fn a_pause_with_billing_suspended_is_not_charged() {
-    let d = Daemon::start("documents-pause", "");
+    a_pause_with_billing_suspended_is_not_charged_on(None);
+}
+
+#[test]
+fn a_pause_with_billing_suspended_is_not_charged_on_postgres() {
+    if let Some(db) = crate::daemon::PgDatabase::create("doc_pause") {
+        a_pause_with_billing_suspended_is_not_charged_on(Some(&db));
+    }
+}
+
+fn a_pause_with_billing_suspended_is_not_charged_on(pg: Option<&crate::daemon::PgDatabase>) {
+    let d = start("documents-pause", pg);
     client(&d, "1001", &[]);
     let sub = subscribed_from(&d, "1001", "2026-09-01").to_string();
     d.ispctl_json(&["billing", "run", "--as-of", "2026-09-01"]);
