@@ -127,11 +127,25 @@ fn invoices_are_paid_from_camt053_and_csv_statements() {
     let d = Daemon::start("documents-statements", "");
     client(&d, "1001", &[]);
     client(&d, "1002", &[]);
-    subscribed(&d, "1001");
+    let sub = subscribed(&d, "1001").to_string();
     subscribed(&d, "1002");
     let run = d.ispctl_json(&["billing", "run", "--as-of", "2026-11-01"]);
     assert_eq!(run["invoices"].as_array().unwrap().len(), 2);
     assert_eq!(balance(&d, "1001").0, "-499.00");
+    // Invoiced to the end of November, paid for nothing yet: expires on the 1st.
+    let shown = d.ispctl_json(&["subscription", "show", &sub]);
+    assert_eq!(
+        (
+            s(&shown, "billed_until"),
+            s(&shown, "expiration"),
+            s(&shown, "paid_until")
+        ),
+        (
+            "2026-11-30".into(),
+            "2026-11-01".into(),
+            "2026-10-31".into()
+        )
+    );
 
     let dir = d.state_dir.clone();
     let camt = dir.join("camt.xml");
@@ -180,6 +194,11 @@ fn invoices_are_paid_from_camt053_and_csv_statements() {
             ("0.00".into(), "0.00".into(), "0.00".into())
         );
     }
+    let shown = d.ispctl_json(&["subscription", "show", &sub]);
+    assert_eq!(
+        (s(&shown, "expiration"), s(&shown, "paid_until")),
+        ("".into(), "2026-11-30".into())
+    );
     // The same camt.053 again records nothing.
     let again = d.ispctl_json(&[
         "payment",

@@ -19,3 +19,6 @@ CREATE INDEX credit_application_client ON credit_application (client_id);
 -- A line reversed by a credit note (cancellation or correction) no longer counts as charged;
 -- the billing run corrects only lines that are still live.
 ALTER TABLE invoice_line ADD COLUMN reversed_by BIGINT;
+
+-- Corrections and "paid until" read a subscription's lines.
+CREATE INDEX invoice_line_subscription ON invoice_line (subscription_id, period_to);

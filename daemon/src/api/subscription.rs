@@ -95,6 +95,9 @@ fn subscription_to(r: &SubscriptionRecord) -> v1::Subscription {
         version: s.version,
         alignment: alignment_to(s.alignment),
         end_date: date_text(s.end_date),
+        billed_until: date_text(r.billed_until),
+        expiration: date_text(r.expiration),
+        paid_until: date_text(r.paid_until),
     }
 }
 

@@ -38,6 +38,12 @@ pub struct SubscriptionRecord {
     pub subscription: Subscription,
     pub client_number: String,
     pub tariff_name: String,
+    /// The last day invoiced.
+    pub billed_until: Option<NaiveDate>,
+    /// Mango "expiration": the first day of the oldest charge still unpaid.
+    pub expiration: Option<NaiveDate>,
+    /// The last day paid for: the day before the expiration, else the last day invoiced.
+    pub paid_until: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -74,11 +80,18 @@ struct SubscriptionRow {
     version: i64,
     client_number: String,
     tariff_name: String,
+    billed_until: Option<String>,
+    expiration: Option<String>,
 }
 
 const SELECT: &str = "SELECT s.id, s.client_id, s.tariff_id, s.activation_date, s.billing_from,
     s.price_override_minor, s.period, s.commitment_until, s.variable_symbol, s.note, s.state,
-    s.alignment, s.end_date, s.version, c.number AS client_number, t.name AS tariff_name
+    s.alignment, s.end_date, s.version, c.number AS client_number, t.name AS tariff_name,
+    s.billed_until,
+    (SELECT MIN(l.period_from) FROM invoice_line l JOIN invoice i ON i.id = l.invoice_id
+        WHERE l.subscription_id = s.id AND l.reversed_by IS NULL AND l.unit_price_minor > 0
+            AND i.state IN ('unpaid', 'partially_paid') AND i.kind IN ('invoice', 'proforma'))
+        AS expiration
     FROM subscription s JOIN client c ON c.id = s.client_id JOIN tariff t ON t.id = s.tariff_id";
 
 fn state(text: &str) -> StoreResult<SubscriptionState> {
@@ -87,6 +100,8 @@ fn state(text: &str) -> StoreResult<SubscriptionState> {
 
 impl SubscriptionRow {
     fn into_record(self) -> StoreResult<SubscriptionRecord> {
+        let billed_until = parse_opt_date("billed_until", self.billed_until)?;
+        let expiration = parse_opt_date("expiration", self.expiration)?;
         Ok(SubscriptionRecord {
             subscription: Subscription {
                 id: self.id,
@@ -110,6 +125,9 @@ impl SubscriptionRow {
             },
             client_number: self.client_number,
             tariff_name: self.tariff_name,
+            billed_until,
+            expiration,
+            paid_until: ispd_billing::schedule::paid_until(expiration, billed_until),
         })
     }
 }

@@ -403,6 +403,9 @@ pub fn record(s: &Subscription) -> Record {
         .num("version", s.version)
         .name("alignment", enum_name::<AlignmentArg>(s.alignment))
         .str("end_date", &s.end_date)
+        .str("billed_until", &s.billed_until)
+        .str("expiration", &s.expiration)
+        .str("paid_until", &s.paid_until)
 }
 
 fn table(subs: &[Subscription]) -> Table {
@@ -415,6 +418,7 @@ fn table(subs: &[Subscription]) -> Table {
         "PRICE",
         "PERIOD",
         "VS",
+        "PAID_UNTIL",
     ]);
     for s in subs {
         let period = if s.period == Period::Unspecified as i32 {
@@ -431,6 +435,7 @@ fn table(subs: &[Subscription]) -> Table {
             s.price_override.clone(),
             period,
             s.variable_symbol.clone(),
+            s.paid_until.clone(),
         ]);
     }
     t
