@@ -1,8 +1,8 @@
 //! The daily jobs: activation of subscriptions whose day has come, the billing run, then the
 //! dunning run, once a day at `[billing] run_at` (local time). All are idempotent, so a
-//! restart that runs them twice on a day is harmless.
-//! (Several instances on one PostgreSQL will need an advisory lock here; one instance needs
-//! none.)
+//! restart that runs them twice on a day is harmless. Several instances on one PostgreSQL
+//! each wake up; a PostgreSQL advisory lock lets one of them run the day's jobs and the others
+//! skip them.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,6 +41,19 @@ pub async fn daily(config: Arc<Live<Config>>, store: Store, radius: Arc<RadiusSe
         let wait = (next_run(now, at) - now).to_std().unwrap_or_default();
         tokio::time::sleep(wait.max(Duration::from_secs(1))).await;
         let today = Local::now().date_naive();
+        let _lock = match store.try_job_lock("daily").await {
+            Ok(Some(lock)) => lock,
+            Ok(None) => {
+                tracing::info!(%today, "daily jobs run by another instance");
+                tokio::time::sleep(Duration::from_secs(61)).await;
+                continue;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "daily jobs skipped: the database is unavailable");
+                tokio::time::sleep(Duration::from_secs(61)).await;
+                continue;
+            }
+        };
         // First, so the day's activations are in place before billing reads subscriptions.
         match store.activate_due(today).await {
             Ok(ids) => {

@@ -3257,6 +3257,24 @@ async fn books_balance_through_payments_imports_credit_notes_and_refunds(store: 
     assert_eq!((balance.credit, balance.owed), (dec("200.10"), dec("0")));
 }
 
+async fn one_instance_runs_a_job(store: Store) {
+    let first = store.try_job_lock("daily").await.unwrap();
+    assert!(first.is_some());
+    let other = store.try_job_lock("sweep").await.unwrap();
+    assert!(other.is_some(), "other jobs are not blocked");
+    if store.backend() == super::Backend::Postgres {
+        assert!(
+            store.try_job_lock("daily").await.unwrap().is_none(),
+            "a second instance skips the job"
+        );
+    }
+    drop(first);
+    assert!(
+        store.try_job_lock("daily").await.unwrap().is_some(),
+        "released on drop"
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // The suite, once per backend
 // ---------------------------------------------------------------------------------------------
@@ -3329,6 +3347,7 @@ conformance! {
         discounts_add_list_delete,
         concurrent_billing_runs_number_without_gaps,
         books_balance_through_payments_imports_credit_notes_and_refunds,
+        one_instance_runs_a_job,
     ]
     store_and_url: [reopened_store_keeps_data]
 }

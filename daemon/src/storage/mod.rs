@@ -15,6 +15,7 @@ mod codes;
 mod discount;
 mod invoice;
 mod invoice_group;
+mod job_lock;
 mod login;
 mod nas;
 mod payment;
@@ -45,6 +46,7 @@ pub use invoice::{
     BillingCandidate, ClientHead, DocumentKind, InvoiceDraft, InvoiceLineRecord, InvoiceRecord,
     Issued, LineRef, LiveLine,
 };
+pub use job_lock::JobLock;
 pub use login::LoginRecord;
 pub use nas::NasRecord;
 pub use payment::{
