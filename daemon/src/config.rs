@@ -630,6 +630,36 @@ impl Config {
 mod tests {
     use super::*;
 
+    /// Every key the example documents, uncommented, is a valid configuration: the example
+    /// cannot drift from the parser.
+    #[test]
+    fn the_documented_example_parses_with_every_key_set() {
+        let example = include_str!("../../systemd/ispd.toml.example");
+        let uncommented: String = example
+            .lines()
+            .map(|line| {
+                let body = line.strip_prefix('#').unwrap_or(line);
+                let is_setting = body.starts_with('[')
+                    || body.split_once(" = ").is_some_and(|(k, _)| {
+                        !k.is_empty() && k.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+                    });
+                if line.starts_with('#') && is_setting {
+                    body
+                } else {
+                    line
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let config = Config::parse(&uncommented).unwrap_or_else(|e| panic!("{e:#}\n{uncommented}"));
+        assert_eq!(
+            config.billing.proration,
+            ispd_billing::schedule::Proration::ByDays
+        );
+        assert_eq!(config.dunning.level.len(), 2);
+        assert_eq!(config.nas.len(), 1);
+    }
+
     #[test]
     fn empty_file_gives_documented_defaults() {
         let c = Config::parse("").unwrap();
