@@ -375,6 +375,36 @@ pub fn suspension_debt(
     )
 }
 
+/// One invoice behind a suspension.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct OverdueInvoice {
+    pub number: String,
+    pub due_date: NaiveDate,
+    pub open: Decimal,
+    pub days_overdue: i64,
+}
+
+/// Why a client is (or would be) suspended: the invoices counted, oldest due first, with how
+/// many days each is overdue and how much is open. It is what the operator and the client are
+/// told, and what the audit record keeps.
+pub fn suspension_reason(
+    settings: &DunningSettings,
+    state: &ClientDunningState,
+    open_invoices: &[OpenInvoice],
+    today: NaiveDate,
+) -> Vec<OverdueInvoice> {
+    let mut reason: Vec<OverdueInvoice> = counted(settings, state, open_invoices, today)
+        .map(|invoice| OverdueInvoice {
+            number: invoice.number.clone(),
+            due_date: invoice.due_date,
+            open: invoice.open_amount(),
+            days_overdue: days_overdue(invoice, today),
+        })
+        .collect();
+    reason.sort_by(|a, b| (a.due_date, &a.number).cmp(&(b.due_date, &b.number)));
+    reason
+}
+
 /// The suspension decision, all of it in one place.
 ///
 /// A client **should be suspended** when: suspension is enabled, the client is not
@@ -484,6 +514,28 @@ mod tests {
             overdue: dec(overdue),
             oldest_due: day(oldest_due),
         }
+    }
+
+    #[test]
+    fn the_reason_names_each_counted_invoice() {
+        let settings = DunningSettings::default();
+        let invoices = [
+            invoice(2, 10, "300", "0"),
+            invoice(1, 1, "500", "200"),
+            invoice(3, 30, "100", "0"),
+        ];
+        // Day 33: invoice 1 is 32 days overdue, invoice 2 is 23; invoice 3 only 3.
+        let reason = suspension_reason(
+            &settings,
+            &ClientDunningState::default(),
+            &invoices,
+            day(33),
+        );
+        let summary: Vec<_> = reason
+            .iter()
+            .map(|r| (r.number.as_str(), r.open, r.days_overdue))
+            .collect();
+        assert_eq!(summary, [("F1", dec("300"), 32), ("F2", dec("300"), 23)]);
     }
 
     fn own_grace(days: u32) -> ClientDunningState {

@@ -7,7 +7,8 @@
 
 use chrono::NaiveDate;
 use ispd_billing::dunning::{
-    AccessDecision, ClientDunningState, DunningSettings, access_decision, reminders_due,
+    AccessDecision, ClientDunningState, DunningSettings, OverdueInvoice, access_decision,
+    reminders_due, suspension_reason,
 };
 use ispd_billing::payment::OpenInvoice;
 use rust_decimal::Decimal;
@@ -21,6 +22,8 @@ pub enum DunningChange {
     Suspend {
         client_number: String,
         overdue: Decimal,
+        /// Why: the invoices counted, with their days overdue and open amounts.
+        reason: Vec<OverdueInvoice>,
     },
     Restore {
         client_number: String,
@@ -165,6 +168,7 @@ fn decide(
         AccessDecision::Suspend { overdue, .. } => Some(DunningChange::Suspend {
             client_number: input.client_number.clone(),
             overdue,
+            reason: suspension_reason(settings, &state, &input.open_invoices, today),
         }),
         AccessDecision::Restore => Some(DunningChange::Restore {
             client_number: input.client_number.clone(),
@@ -178,16 +182,18 @@ async fn apply(
     actor: &Actor,
     change: &DunningChange,
 ) -> StoreResult<()> {
-    let (client, suspend, overdue) = match change {
+    let (client, suspend, overdue, reason) = match change {
         DunningChange::Suspend {
             client_number,
             overdue,
-        } => (client_number, true, *overdue),
-        DunningChange::Restore { client_number } => (client_number, false, Decimal::ZERO),
+            reason,
+        } => (client_number, true, *overdue, reason.as_slice()),
+        DunningChange::Restore { client_number } => (client_number, false, Decimal::ZERO, &[][..]),
         DunningChange::Reminder { .. } => return Ok(()),
     };
+    let reason = serde_json::to_value(reason).unwrap_or_default();
     store
-        .set_debt_suspended(actor, client, suspend, overdue)
+        .set_debt_suspended(actor, client, suspend, overdue, reason)
         .await?;
     radius
         .refresh(store, AccessScope::Client(client.clone()))

@@ -136,6 +136,13 @@ fn suspended_and_restored(pg: Option<crate::daemon::PgDatabase>) {
         let reminder = &run.changes[0];
         assert_eq!((reminder.invoice_number.as_str(), reminder.level, reminder.deadline.as_str()), ("202600001", 1, "2026-12-01"));
         assert_eq!(run.changes[1].overdue, "499.00");
+        // The reason: which invoice, how long overdue, how much is open.
+        let reason = &run.changes[1].reason;
+        assert_eq!(reason.len(), 1);
+        assert_eq!(
+            (reason[0].number.as_str(), reason[0].due_date.as_str(), reason[0].open.as_str(), reason[0].days_overdue),
+            ("202600001", "2026-10-15", "499.00", 40)
+        );
         let again = payments.run_dunning(dunning("2026-11-24")).await.unwrap().into_inner();
         assert!(again.changes.is_empty(), "idempotent");
         let garden = radius_reply(&d);

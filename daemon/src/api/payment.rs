@@ -81,11 +81,21 @@ fn change_to(change: crate::dunning_run::DunningChange, currency: &str) -> v1::D
         C::Suspend {
             client_number,
             overdue,
+            reason,
         } => v1::DunningChange {
             client_number,
             action: "suspend".into(),
             overdue: format!("{overdue:.2}"),
             currency: currency.to_owned(),
+            reason: reason
+                .into_iter()
+                .map(|r| v1::OverdueInvoice {
+                    number: r.number,
+                    due_date: r.due_date.to_string(),
+                    open: format!("{:.2}", r.open),
+                    days_overdue: r.days_overdue,
+                })
+                .collect(),
             ..Default::default()
         },
         C::Restore { client_number } => v1::DunningChange {

@@ -1048,6 +1048,7 @@ impl Store {
         client_number: &str,
         suspended: bool,
         overdue: Decimal,
+        reason: serde_json::Value,
     ) -> StoreResult<()> {
         let mut tx = self.write_tx().await?;
         sqlx::query("UPDATE client SET debt_suspended = $1 WHERE number = $2")
@@ -1067,7 +1068,9 @@ impl Store {
             client_number,
             Some(client_number),
             None,
-            Some(serde_json::json!({"overdue": overdue.to_string()}).to_string()),
+            Some(
+                serde_json::json!({"overdue": overdue.to_string(), "invoices": reason}).to_string(),
+            ),
         )
         .await?;
         tx.commit().await?;

@@ -543,6 +543,19 @@ fn change_record(c: &DunningChange) -> Record {
         .str("fee", &c.fee)
         .str("debit_note_number", &c.debit_note_number)
         .str("currency", &c.currency)
+        .records(
+            "reason",
+            c.reason
+                .iter()
+                .map(|r| {
+                    Record::new()
+                        .str("number", &r.number)
+                        .str("due_date", &r.due_date)
+                        .str("open", &r.open)
+                        .num("days_overdue", r.days_overdue)
+                })
+                .collect(),
+        )
 }
 
 /// What `payment add` prints: where the money went.
@@ -636,11 +649,21 @@ fn dunning_table(changes: &[DunningChange]) -> Table {
         } else {
             c.action.clone()
         };
+        // A suspension names the invoices behind it, with their days overdue.
+        let invoice = if c.reason.is_empty() {
+            c.invoice_number.clone()
+        } else {
+            c.reason
+                .iter()
+                .map(|r| format!("{} ({} d)", r.number, r.days_overdue))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         t.row(vec![
             c.client_number.clone(),
             action,
             money(&c.overdue, &c.currency),
-            c.invoice_number.clone(),
+            invoice,
             level,
             c.deadline.clone(),
             money(&c.fee, &c.currency),
