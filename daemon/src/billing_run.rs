@@ -2,9 +2,10 @@
 //! pure core which periods are due, which invoiced periods must be corrected and what the
 //! lines are, and issues per client first the credit notes (corrections of periods invoiced in
 //! advance: a service ended early, a pause with billing suspended), then one invoice (or, for
-//! pro-forma clients, one pro-forma) with the new charges and one-off charges. Each document is
-//! issued in its own transaction, so a failure leaves every issued document whole and the next
-//! run picks up the rest. Running twice for the same date issues nothing new.
+//! pro-forma clients, one pro-forma) with the new charges and one-off charges. Documents are
+//! issued in batches of [`BATCH`] per transaction (`Store::issue_batch`), so a failure leaves
+//! every committed batch whole and the next run picks up the rest; memory holds one batch.
+//! Running twice for the same date issues nothing new.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -28,6 +29,31 @@ use crate::storage::{
 pub struct RunInvoice {
     pub number: Option<String>,
     pub draft: InvoiceDraft,
+}
+
+/// What a run did: every document counted and totalled per currency, the first `keep` of
+/// them in full. Memory stays at one batch whatever the number of clients.
+#[derive(Debug, Clone, Default)]
+pub struct RunSummary {
+    pub documents: Vec<RunInvoice>,
+    pub count: usize,
+    /// (currency, documents, gross total), by currency.
+    pub totals: BTreeMap<String, (usize, Decimal)>,
+}
+
+impl RunSummary {
+    fn add(&mut self, document: RunInvoice, keep: usize) {
+        self.count += 1;
+        let total = self
+            .totals
+            .entry(document.draft.currency.clone())
+            .or_insert((0, Decimal::ZERO));
+        total.0 += 1;
+        total.1 += document.draft.totals.gross;
+        if self.documents.len() < keep {
+            self.documents.push(document);
+        }
+    }
 }
 
 /// What an invoice group decides for the documents issued in its name.
@@ -67,14 +93,16 @@ impl ClientTerms {
     }
 }
 
-/// Issues (or with `dry_run` only computes) every document due by `as_of`.
+/// Issues (or with `dry_run` only computes) every document due by `as_of`; the summary keeps
+/// the first `keep` documents in full.
 pub async fn run(
     store: &Store,
     config: &BillingConfig,
     actor: &Actor,
     as_of: NaiveDate,
     dry_run: bool,
-) -> StoreResult<Vec<RunInvoice>> {
+    keep: usize,
+) -> StoreResult<RunSummary> {
     let inputs = load_inputs(store, config, as_of).await?;
     let mut by_client: BTreeMap<i64, Vec<BillingCandidate>> = BTreeMap::new();
     for candidate in store.billing_candidates().await? {
@@ -88,7 +116,8 @@ pub async fn run(
         .chain(inputs.charges.keys())
         .copied()
         .collect();
-    let mut documents = Vec::new();
+    let mut summary = RunSummary::default();
+    let mut pending = Vec::new();
     for client in clients {
         let subscriptions = by_client.get(&client).map_or(&[][..], Vec::as_slice);
         let terms = match subscriptions.first() {
@@ -110,28 +139,60 @@ pub async fn run(
                 &live,
             ));
         }
-        let mut drafts = credit_notes(&terms, corrections, &inputs, as_of);
-        drafts.extend(draft_for_client(
+        pending.extend(credit_notes(&terms, corrections, &inputs, as_of));
+        pending.extend(draft_for_client(
             &terms,
             subscriptions,
             &inputs,
             config,
             as_of,
         ));
-        for draft in drafts {
-            let number = if dry_run {
-                None
-            } else {
-                match store.issue_document(actor, &draft).await? {
-                    Some(issued) => Some(issued.number),
-                    // A concurrent run did this work first.
-                    None => continue,
-                }
-            };
-            documents.push(RunInvoice { number, draft });
+        if pending.len() >= BATCH {
+            issue(store, actor, &mut pending, dry_run, keep, &mut summary).await?;
         }
     }
-    Ok(documents)
+    issue(store, actor, &mut pending, dry_run, keep, &mut summary).await?;
+    Ok(summary)
+}
+
+/// Documents per transaction: large enough that the durable commit is cheap per document,
+/// small enough that memory stays flat and a failure loses little work.
+const BATCH: usize = 1000;
+
+/// Issues the pending drafts in one transaction (nothing in a dry run) and adds them to the
+/// summary; drafts a concurrent run got to first are dropped.
+async fn issue(
+    store: &Store,
+    actor: &Actor,
+    pending: &mut Vec<InvoiceDraft>,
+    dry_run: bool,
+    keep: usize,
+    summary: &mut RunSummary,
+) -> StoreResult<()> {
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let drafts = std::mem::take(pending);
+    if dry_run {
+        for draft in drafts {
+            summary.add(
+                RunInvoice {
+                    number: None,
+                    draft,
+                },
+                keep,
+            );
+        }
+        return Ok(());
+    }
+    let issued = store.issue_batch(actor, &drafts).await?;
+    for (draft, issued) in drafts.into_iter().zip(issued) {
+        if let Some(issued) = issued {
+            let number = Some(issued.number);
+            summary.add(RunInvoice { number, draft }, keep);
+        }
+    }
+    Ok(())
 }
 
 /// The terms of a client billed only for one-off charges (no subscription to read them from).

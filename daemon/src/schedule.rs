@@ -67,8 +67,8 @@ pub async fn daily(config: Arc<Live<Config>>, store: Store, radius: Arc<RadiusSe
             }
         }
         let billing = config.load().billing.clone();
-        match crate::billing_run::run(&store, &billing, &actor, today, false).await {
-            Ok(invoices) => tracing::info!(invoices = invoices.len(), %today, "daily billing run"),
+        match crate::billing_run::run(&store, &billing, &actor, today, false, 0).await {
+            Ok(run) => tracing::info!(documents = run.count, %today, "daily billing run"),
             Err(e) => {
                 tracing::error!(error = %e, "daily billing run failed; it runs again tomorrow, or run `ispctl billing run`")
             }

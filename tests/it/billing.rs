@@ -56,6 +56,7 @@ fn the_billing_run_issues_each_period_once_with_gap_free_numbers() {
         let run = |as_of: &str, dry_run: bool| v1::RunBillingRequest {
             as_of: as_of.into(),
             dry_run,
+            limit: 0,
         };
         // Dry run: what would be issued, nothing stored, no number used.
         let dry = billing

@@ -129,6 +129,25 @@ fn invoices_are_paid_from_camt053_and_csv_statements() {
     client(&d, "1002", &[]);
     let sub = subscribed(&d, "1001").to_string();
     subscribed(&d, "1002");
+    // A large run is counted and totalled in full but shows only --limit documents.
+    let dry = d.ispctl_json(&[
+        "billing",
+        "run",
+        "--as-of",
+        "2026-11-01",
+        "--dry-run",
+        "--limit",
+        "1",
+    ]);
+    assert_eq!(dry["count"], 2);
+    assert_eq!(dry["invoices"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        (
+            s(&dry["totals"][0], "currency"),
+            s(&dry["totals"][0], "gross")
+        ),
+        ("CZK".into(), "998.00".into())
+    );
     let run = d.ispctl_json(&["billing", "run", "--as-of", "2026-11-01"]);
     assert_eq!(run["invoices"].as_array().unwrap().len(), 2);
     assert_eq!(balance(&d, "1001").0, "-499.00");

@@ -122,7 +122,7 @@ fn suspended_and_restored(pg: Option<crate::daemon::PgDatabase>) {
             Bearer::new(&token),
         );
         let issued = billing
-            .run_billing(v1::RunBillingRequest { as_of: "2026-10-01".into(), dry_run: false })
+            .run_billing(v1::RunBillingRequest { as_of: "2026-10-01".into(), dry_run: false, limit: 0 })
             .await
             .unwrap()
             .into_inner();

@@ -99,17 +99,38 @@ impl v1::billing_service_server::BillingService for AdminState {
         let r = request.into_inner();
         let as_of = date("as_of", &r.as_of)?.ok_or_else(|| field("as_of", "required"))?;
         let config = self.config.load();
-        let invoices =
-            crate::billing_run::run(&self.store, &config.billing, &actor, as_of, r.dry_run).await?;
-        let total: Decimal = invoices.iter().map(|i| i.draft.totals.gross).sum();
+        let keep = if r.limit == 0 { 1000 } else { r.limit as usize };
+        let run =
+            crate::billing_run::run(&self.store, &config.billing, &actor, as_of, r.dry_run, keep)
+                .await?;
+        let single = (run.totals.len() == 1)
+            .then(|| run.totals.iter().next())
+            .flatten();
         Ok(Response::new(v1::RunBillingResponse {
-            invoices: invoices
+            invoices: run
+                .documents
                 .iter()
                 .map(|i| invoice_to(i.number.as_deref(), &i.draft, "unpaid"))
                 .collect(),
-            total_gross: total.to_string(),
-            currency: config.billing.currency.clone(),
+            total_gross: single.map(|(_, t)| t.1.to_string()).unwrap_or_default(),
+            currency: single.map(|(c, _)| c.clone()).unwrap_or_else(|| {
+                if run.totals.is_empty() {
+                    config.billing.currency.clone()
+                } else {
+                    String::new()
+                }
+            }),
             dry_run: r.dry_run,
+            count: run.count as u64,
+            totals: run
+                .totals
+                .iter()
+                .map(|(currency, (documents, gross))| v1::CurrencyTotal {
+                    currency: currency.clone(),
+                    documents: *documents as u64,
+                    gross: gross.to_string(),
+                })
+                .collect(),
         }))
     }
 

@@ -15,7 +15,7 @@ use ispd_provisioning::accounting::{
 };
 use sqlx::{AnyConnection, AssertSqlSafe};
 
-use super::{Store, StoreResult, corrupt, date_text, timestamp};
+use super::{Store, StoreResult, corrupt, date_text, timestamp, values};
 
 /// One decoded Accounting-Request and the NAS it came from.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -154,30 +154,6 @@ impl Row {
             },
         })
     }
-}
-
-/// `($1, $2, ...), ($k, ...)` for `rows` rows of `columns` parameters; `cast` wraps each
-/// column's placeholder (so PostgreSQL knows the types of a VALUES list).
-fn values(rows: usize, cast: &[&str]) -> String {
-    let columns = cast.len();
-    (0..rows)
-        .map(|r| {
-            let cells: Vec<String> = cast
-                .iter()
-                .enumerate()
-                .map(|(c, ty)| {
-                    let p = format!("${}", r * columns + c + 1);
-                    if ty.is_empty() {
-                        p
-                    } else {
-                        format!("CAST({p} AS {ty})")
-                    }
-                })
-                .collect();
-            format!("({})", cells.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 impl Store {

@@ -2199,9 +2199,11 @@ async fn bill(store: &Store, as_of: NaiveDate) -> Vec<String> {
         &actor(),
         as_of,
         false,
+        usize::MAX,
     )
     .await
     .unwrap()
+    .documents
     .into_iter()
     .map(|i| i.number.expect("issued"))
     .collect()

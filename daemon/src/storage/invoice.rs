@@ -2,6 +2,8 @@
 //! allocation, document, lines, billed-until) so concurrent runs can never leave a gap or
 //! a duplicate.
 
+use std::collections::HashMap;
+
 use chrono::{Datelike, NaiveDate};
 use ispd_billing::credit_note::{self, Settled};
 use ispd_billing::invoice::{Line, Totals};
@@ -771,7 +773,7 @@ impl Store {
     }
 
     /// The supplier block of a document: the invoice group as of issuing.
-    async fn supplier_snapshot(
+    pub(super) async fn supplier_snapshot(
         conn: &mut AnyConnection,
         invoice_group: &str,
     ) -> StoreResult<String> {
@@ -825,16 +827,76 @@ impl Store {
         conn: &mut AnyConnection,
         client_id: i64,
     ) -> StoreResult<String> {
-        let number: String = sqlx::query_scalar("SELECT number FROM client WHERE id = $1")
-            .bind(client_id)
-            .fetch_one(&mut *conn)
-            .await?;
-        let mut client = Self::client_by_number(conn, &number).await?;
-        // Internal notes are for operators, never printed on a document.
-        client.note.clear();
-        client.internal_note_1.clear();
-        client.internal_note_2.clear();
-        serde_json::to_string(&client).map_err(|e| corrupt(e.to_string()))
+        Ok(Self::client_snapshots(conn, &[client_id])
+            .await?
+            .remove(&client_id)
+            .unwrap_or_else(|| "{}".to_owned()))
+    }
+
+    /// The client block of documents as of issuing, JSON per client id: who is billed and
+    /// where (never the operators' internal notes).
+    pub(super) async fn client_snapshots(
+        conn: &mut AnyConnection,
+        ids: &[i64],
+    ) -> StoreResult<HashMap<i64, String>> {
+        type Row = (
+            i64,
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+        );
+        let mut snapshots = HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let sql = format!(
+                "SELECT id, number, kind, name, name2, street, postcode, city, country,
+                    company_id, vat_id, email, invoice_email, phone
+                 FROM client WHERE id IN ({})",
+                (1..=chunk.len())
+                    .map(|i| format!("${i}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            let mut query = sqlx::query_as::<_, Row>(AssertSqlSafe(sql));
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            for (
+                id,
+                number,
+                kind,
+                name,
+                name2,
+                street,
+                postcode,
+                city,
+                country,
+                company_id,
+                vat_id,
+                email,
+                invoice_email,
+                phone,
+            ) in query.fetch_all(&mut *conn).await?
+            {
+                let snapshot = serde_json::json!({
+                    "number": number, "kind": kind, "name": name, "name2": name2,
+                    "address": {"street": street, "postcode": postcode, "city": city, "country": country},
+                    "company_id": company_id, "vat_id": vat_id, "email": email,
+                    "invoice_email": invoice_email, "phone": phone,
+                });
+                snapshots.insert(id, snapshot.to_string());
+            }
+        }
+        Ok(snapshots)
     }
 
     /// A client's documents, newest first.

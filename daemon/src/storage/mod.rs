@@ -14,6 +14,7 @@ mod client;
 mod codes;
 mod discount;
 mod invoice;
+mod invoice_batch;
 mod invoice_group;
 mod job_lock;
 mod login;
@@ -391,6 +392,30 @@ async fn record_audit(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// `($1, $2, ...), ($k, ...)` for `rows` rows of `columns` parameters; `cast` wraps each
+/// column's placeholder (so PostgreSQL knows the types of a VALUES list).
+pub(super) fn values(rows: usize, cast: &[&str]) -> String {
+    let columns = cast.len();
+    (0..rows)
+        .map(|r| {
+            let cells: Vec<String> = cast
+                .iter()
+                .enumerate()
+                .map(|(c, ty)| {
+                    let p = format!("${}", r * columns + c + 1);
+                    if ty.is_empty() {
+                        p
+                    } else {
+                        format!("CAST({p} AS {ty})")
+                    }
+                })
+                .collect();
+            format!("({})", cells.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// JSON for the audit log. Records never hold secrets (they are sealed apart), so nothing

@@ -29,6 +29,9 @@ pub enum Cmd {
         /// Only show what would be issued: store nothing, allocate no numbers.
         #[arg(long)]
         dry_run: bool,
+        /// Show at most N documents in full (all are counted and totalled) [default: 1000].
+        #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true)]
+        limit: u32,
     },
 }
 
@@ -77,31 +80,56 @@ fn required_date(s: &str) -> Result<String, String> {
 
 pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
     match cmd {
-        Cmd::Run { as_of, dry_run } => {
+        Cmd::Run {
+            as_of,
+            dry_run,
+            limit,
+        } => {
             let resp = api
                 .billing()
                 .await?
                 .run_billing(RunBillingRequest {
                     as_of: as_of.clone(),
                     dry_run,
+                    limit,
                 })
                 .await?
                 .into_inner();
             let invoices: Vec<_> = resp.invoices.iter().map(|i| record(i).to_json()).collect();
+            let totals: Vec<_> = resp
+                .totals
+                .iter()
+                .map(
+                    |t| json!({"currency": t.currency, "documents": t.documents, "gross": t.gross}),
+                )
+                .collect();
             let json = json!({
                 "dry_run": resp.dry_run,
+                "count": resp.count,
                 "currency": resp.currency,
                 "total_gross": resp.total_gross,
+                "totals": totals,
                 "invoices": invoices,
             });
-            if resp.invoices.is_empty() {
+            if resp.count == 0 {
                 return out.value(&format!("nothing to invoice as of {as_of}"), json);
             }
-            let count = resp.invoices.len();
+            let count = resp.count;
+            let more = count.saturating_sub(resp.invoices.len() as u64);
+            let totals = resp
+                .totals
+                .iter()
+                .map(|t| money(&t.gross, &t.currency))
+                .collect::<Vec<_>>()
+                .join(" + ");
             let human = format!(
-                "{}total: {} ({count} invoice{})",
+                "{}{}total: {totals} ({count} document{})",
                 run_table(&resp.invoices).render(),
-                money(&resp.total_gross, &resp.currency),
+                if more > 0 {
+                    format!("… and {more} more (--limit)\n")
+                } else {
+                    String::new()
+                },
                 if count == 1 { "" } else { "s" }
             );
             out.value(&human, json)
