@@ -3228,6 +3228,13 @@ async fn books_balance_through_payments_imports_credit_notes_and_refunds(store: 
         .await
         .unwrap();
     assert_eq!(count, 3);
+    // A line repeated inside one statement is recorded once.
+    let repeated = [line("T4", "1.00", "9999"), line("T4", "1.00", "9999")];
+    let outcomes = store.record_payments(&actor(), &repeated).await.unwrap();
+    assert_eq!(
+        outcomes.iter().map(|o| o.duplicate).collect::<Vec<_>>(),
+        [false, true]
+    );
     // 100 + 650 paid against 499.90: the rest is credit.
     let balance = store.client_balance("3001").await.unwrap();
     assert_eq!((balance.credit, balance.owed), (dec("250.10"), dec("0")));

@@ -20,6 +20,7 @@ mod job_lock;
 mod login;
 mod nas;
 mod payment;
+mod payment_batch;
 mod session;
 mod settlement;
 mod subscription;

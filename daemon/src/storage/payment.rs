@@ -10,8 +10,8 @@ use ispd_billing::dunning::{ReminderDue, SentReminder};
 use ispd_billing::invoice::state_for;
 use ispd_billing::money;
 use ispd_billing::payment::{
-    Allocation, AssignMode, Directory, IncomingPayment, Match, MatchedBy, OpenInvoice,
-    StatementEntry, StatementRow, assign, statement, unassign,
+    Allocation, AssignMode, Directory, MatchedBy, OpenInvoice, StatementEntry, StatementRow,
+    assign, statement, unassign,
 };
 use rust_decimal::Decimal;
 use sqlx::{AnyConnection, AssertSqlSafe};
@@ -129,7 +129,7 @@ pub struct RecordedReminder {
     pub debit_note_number: Option<String>,
 }
 
-fn matched_by_name(by: MatchedBy) -> &'static str {
+pub(super) fn matched_by_name(by: MatchedBy) -> &'static str {
     match by {
         MatchedBy::ClientNumber => "client_number",
         MatchedBy::AssignedVs => "assigned_vs",
@@ -139,148 +139,19 @@ fn matched_by_name(by: MatchedBy) -> &'static str {
 }
 
 impl Store {
-    /// Records payments in one transaction: duplicates (by bank transaction id) are skipped,
-    /// the rest matched, stored and allocated oldest invoice first, with any excess as credit.
-    pub async fn record_payments(
-        &self,
-        actor: &Actor,
-        payments: &[NewPayment],
-    ) -> StoreResult<Vec<PaymentOutcome>> {
-        let mut tx = self.write_tx().await?;
-        let directory = Self::payment_directory(&mut tx).await?;
-        let mut outcomes = Vec::with_capacity(payments.len());
-        for p in payments {
-            money::to_minor_units("payment.amount", p.amount)?;
-            if p.amount <= Decimal::ZERO {
-                return Err(StoreError::Invalid(ispd_billing::FieldError::new(
-                    "payment.amount",
-                    "must be positive",
-                )));
-            }
-            if let Some(id) = &p.bank_transaction_id {
-                let seen: Option<i64> =
-                    sqlx::query_scalar("SELECT id FROM payment WHERE bank_transaction_id = $1")
-                        .bind(id.clone())
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                if seen.is_some() {
-                    outcomes.push(PaymentOutcome {
-                        bank_transaction_id: Some(id.clone()),
-                        client_id: None,
-                        client_number: None,
-                        matched_by: None,
-                        amount: p.amount,
-                        allocated: Decimal::ZERO,
-                        to_credit: Decimal::ZERO,
-                        duplicate: true,
-                    });
-                    continue;
-                }
-            }
-            let (client, matched_by) = match &p.client_number {
-                Some(number) => (
-                    Some(Self::client_id_of(&mut tx, number).await?),
-                    Some("manual"),
-                ),
-                None => {
-                    let incoming = IncomingPayment {
-                        id: 0,
-                        amount: p.amount,
-                        received_on: p.received_on,
-                        variable_symbol: p.variable_symbol.clone(),
-                        payer_account: p.payer_account.clone(),
-                        bank_transaction_id: p.bank_transaction_id.clone(),
-                    };
-                    match ispd_billing::payment::match_payment(&incoming, &directory) {
-                        Match::Matched { target, by } => {
-                            (Some(target.client()), Some(matched_by_name(by)))
-                        }
-                        Match::Unmatched(_) => (None, None),
-                    }
-                }
-            };
-            let payment_id: i64 = sqlx::query_scalar(
-                "INSERT INTO payment (client_id, amount_minor, received_on, variable_symbol,
-                    payer_account, payer_name, message, bank_transaction_id, source, matched_by,
-                    created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
-            )
-            .bind(client)
-            .bind(money::to_minor_units("payment.amount", p.amount)?)
-            .bind(date_text(p.received_on))
-            .bind(p.variable_symbol.clone())
-            .bind(p.payer_account.clone())
-            .bind(p.payer_name.clone())
-            .bind(p.message.clone())
-            .bind(p.bank_transaction_id.clone())
-            .bind(p.source.clone())
-            .bind(matched_by.map(str::to_owned))
-            .bind(now())
-            .fetch_one(&mut *tx)
-            .await?;
-            let (allocated, to_credit, number) = match client {
-                Some(client) => {
-                    let (allocated, to_credit) = Self::allocate_payment(
-                        &mut tx,
-                        actor,
-                        client,
-                        payment_id,
-                        p.amount,
-                        p.received_on,
-                    )
-                    .await?;
-                    let number: String =
-                        sqlx::query_scalar("SELECT number FROM client WHERE id = $1")
-                            .bind(client)
-                            .fetch_one(&mut *tx)
-                            .await?;
-                    record_audit(
-                        &mut tx,
-                        actor,
-                        "payment.record",
-                        "payment",
-                        &payment_id.to_string(),
-                        Some(&number),
-                        None,
-                        Some(
-                            serde_json::json!({
-                                "amount": p.amount.to_string(),
-                                "allocated": allocated.to_string(),
-                                "to_credit": to_credit.to_string(),
-                                "matched_by": matched_by,
-                            })
-                            .to_string(),
-                        ),
-                    )
-                    .await?;
-                    (allocated, to_credit, Some(number))
-                }
-                None => (Decimal::ZERO, Decimal::ZERO, None),
-            };
-            outcomes.push(PaymentOutcome {
-                bank_transaction_id: p.bank_transaction_id.clone(),
-                client_id: client,
-                client_number: number,
-                matched_by,
-                amount: p.amount,
-                allocated,
-                to_credit,
-                duplicate: false,
-            });
-        }
-        tx.commit().await?;
-        Ok(outcomes)
-    }
-
-    /// Everything a variable symbol or account can name, read once per import.
-    async fn payment_directory(conn: &mut AnyConnection) -> StoreResult<Directory> {
+    /// Everything a variable symbol or account can name, read once per import, and every
+    /// client's number by id.
+    pub(super) async fn payment_directory(
+        conn: &mut AnyConnection,
+    ) -> StoreResult<(Directory, HashMap<i64, String>)> {
         let mut directory = Directory::new();
         let clients: Vec<(i64, String)> = sqlx::query_as("SELECT id, number FROM client")
             .fetch_all(&mut *conn)
             .await?;
-        for (id, number) in clients {
-            directory.add_client_number(id, &number);
+        for (id, number) in &clients {
+            directory.add_client_number(*id, number);
         }
+        let numbers: HashMap<i64, String> = clients.into_iter().collect();
         let assigned: Vec<(i64, String)> =
             sqlx::query_as("SELECT client_id, variable_symbol FROM client_variable_symbol")
                 .fetch_all(&mut *conn)
@@ -303,7 +174,7 @@ impl Store {
         for (id, number, iban, bic) in accounts {
             directory.add_bank_account(id, &BankAccount { number, iban, bic });
         }
-        Ok(directory)
+        Ok((directory, numbers))
     }
 
     /// Every open document of the client, of any kind: a debit note (reminder fee) or an
@@ -351,19 +222,6 @@ impl Store {
                 ))
             })
             .collect()
-    }
-
-    /// Puts a payment (plus any credit the client holds) on the oldest open invoices.
-    async fn allocate_payment(
-        conn: &mut AnyConnection,
-        actor: &Actor,
-        client: i64,
-        payment_id: i64,
-        amount: Decimal,
-        day: NaiveDate,
-    ) -> StoreResult<(Decimal, Decimal)> {
-        let mode = AssignMode::UpToDebt;
-        Self::assign_to_client(conn, actor, client, payment_id, amount, mode, day).await
     }
 
     /// Allocates a payment to a client's invoices by `mode` and records what it did to the

@@ -1,0 +1,448 @@
+//! Recording a whole bank statement in one transaction with a handful of statements: the
+//! duplicates are found with one query per chunk, every payment is matched in memory
+//! (`ispd_billing::payment::match_payment`), the open documents and credit of the matched
+//! clients are read once, the allocations computed in memory in statement order (so two
+//! payments of one client see each other), then payments, allocations, document states,
+//! credits and audit records are written with multi-row statements. All of it or none of it.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::NaiveDate;
+use ispd_billing::invoice::state_for;
+use ispd_billing::money;
+use ispd_billing::payment::{IncomingPayment, Match, OpenInvoice, allocate};
+use rust_decimal::Decimal;
+use sqlx::{AnyConnection, AssertSqlSafe};
+
+use super::payment::matched_by_name;
+use super::{
+    Actor, NewPayment, PaymentOutcome, Store, StoreError, StoreResult, corrupt, date_text, now,
+    parse_date, values,
+};
+
+/// Rows per multi-row statement, under both backends' parameter limits.
+const ROWS: usize = 400;
+
+/// One payment to store, once matched and allocated.
+struct Planned<'a> {
+    payment: &'a NewPayment,
+    client: Option<i64>,
+    matched_by: Option<&'static str>,
+    to_invoices: Vec<(i64, Decimal)>,
+    to_credit: Decimal,
+    from_credit: Decimal,
+}
+
+/// A matched client's account while the statement is applied.
+struct Account {
+    open: Vec<OpenInvoice>,
+    /// Document kinds by id (a completed pro-forma gets its tax invoice).
+    proformas: HashSet<i64>,
+    credit: Decimal,
+}
+
+impl Store {
+    /// Records payments in one transaction: duplicates (by bank transaction id, in the
+    /// database or earlier in the same statement) are skipped, the rest matched, stored and
+    /// allocated oldest document first, with any excess as credit.
+    pub async fn record_payments(
+        &self,
+        actor: &Actor,
+        payments: &[NewPayment],
+    ) -> StoreResult<Vec<PaymentOutcome>> {
+        for p in payments {
+            money::to_minor_units("payment.amount", p.amount)?;
+            if p.amount <= Decimal::ZERO {
+                return Err(StoreError::Invalid(ispd_billing::FieldError::new(
+                    "payment.amount",
+                    "must be positive",
+                )));
+            }
+        }
+        let mut tx = self.write_tx().await?;
+        let (directory, numbers) = Self::payment_directory(&mut tx).await?;
+        let mut seen = Self::recorded_bank_ids(&mut tx, payments).await?;
+        let mut manual: HashMap<String, i64> = HashMap::new();
+        let mut duplicate = vec![false; payments.len()];
+        let mut matched: Vec<(Option<i64>, Option<&'static str>)> = Vec::new();
+        for (i, p) in payments.iter().enumerate() {
+            if let Some(id) = &p.bank_transaction_id
+                && !seen.insert(id.clone())
+            {
+                duplicate[i] = true;
+                matched.push((None, None));
+                continue;
+            }
+            matched.push(match &p.client_number {
+                Some(number) => {
+                    let id = match manual.get(number) {
+                        Some(id) => *id,
+                        None => Self::client_id_of(&mut tx, number).await?,
+                    };
+                    manual.insert(number.clone(), id);
+                    (Some(id), Some("manual"))
+                }
+                None => {
+                    let incoming = IncomingPayment {
+                        id: 0,
+                        amount: p.amount,
+                        received_on: p.received_on,
+                        variable_symbol: p.variable_symbol.clone(),
+                        payer_account: p.payer_account.clone(),
+                        bank_transaction_id: p.bank_transaction_id.clone(),
+                    };
+                    match ispd_billing::payment::match_payment(&incoming, &directory) {
+                        Match::Matched { target, by } => {
+                            (Some(target.client()), Some(matched_by_name(by)))
+                        }
+                        Match::Unmatched(_) => (None, None),
+                    }
+                }
+            });
+        }
+        let clients: Vec<i64> = {
+            let set: HashSet<i64> = matched.iter().filter_map(|m| m.0).collect();
+            set.into_iter().collect()
+        };
+        let mut accounts = Self::accounts(&mut tx, &clients).await?;
+        let mut planned = Vec::new();
+        for (i, p) in payments.iter().enumerate() {
+            if duplicate[i] {
+                continue;
+            }
+            let (client, matched_by) = matched[i];
+            let mut plan = Planned {
+                payment: p,
+                client,
+                matched_by,
+                to_invoices: Vec::new(),
+                to_credit: Decimal::ZERO,
+                from_credit: Decimal::ZERO,
+            };
+            if let Some(account) = client.and_then(|c| accounts.get_mut(&c)) {
+                let allocation = allocate(p.amount, &account.open, account.credit)
+                    .map_err(|e| StoreError::Precondition(e.to_string()))?;
+                for &(id, part) in &allocation.to_invoices {
+                    if let Some(invoice) = account.open.iter_mut().find(|i| i.id == id) {
+                        invoice.paid += part;
+                    }
+                }
+                account.credit = allocation.credit_after(account.credit);
+                plan.to_credit = allocation.to_credit;
+                plan.from_credit = allocation.from_credit;
+                plan.to_invoices = allocation.to_invoices;
+            }
+            planned.push(plan);
+        }
+        let ids = Self::insert_payments(&mut tx, &planned).await?;
+        Self::write_allocations(&mut tx, &planned, &ids, &accounts).await?;
+        Self::audit_payments(&mut tx, actor, &planned, &ids, &numbers).await?;
+        // A pro-forma completed by this statement gets its tax invoice, dated by its payment.
+        let mut completed: BTreeMap<i64, NaiveDate> = BTreeMap::new();
+        for plan in &planned {
+            let Some(account) = plan.client.and_then(|c| accounts.get(&c)) else {
+                continue;
+            };
+            if plan
+                .to_invoices
+                .iter()
+                .any(|(id, _)| account.proformas.contains(id))
+            {
+                completed.insert(plan.client.unwrap_or_default(), plan.payment.received_on);
+            }
+        }
+        for (client, day) in completed {
+            Self::follow_proformas(&mut tx, actor, client, day).await?;
+        }
+        tx.commit().await?;
+        accounts.clear();
+        let mut outcomes = Vec::with_capacity(payments.len());
+        let mut plans = planned.iter();
+        for (i, p) in payments.iter().enumerate() {
+            if duplicate[i] {
+                outcomes.push(PaymentOutcome {
+                    bank_transaction_id: p.bank_transaction_id.clone(),
+                    client_id: None,
+                    client_number: None,
+                    matched_by: None,
+                    amount: p.amount,
+                    allocated: Decimal::ZERO,
+                    to_credit: Decimal::ZERO,
+                    duplicate: true,
+                });
+                continue;
+            }
+            let plan = plans
+                .next()
+                .ok_or_else(|| corrupt("payment plan out of step".into()))?;
+            let allocated: Decimal = plan.to_invoices.iter().map(|(_, a)| *a).sum();
+            outcomes.push(PaymentOutcome {
+                bank_transaction_id: p.bank_transaction_id.clone(),
+                client_id: plan.client,
+                client_number: plan.client.and_then(|c| numbers.get(&c).cloned()),
+                matched_by: plan.matched_by,
+                amount: p.amount,
+                allocated: allocated - plan.from_credit,
+                to_credit: plan.to_credit,
+                duplicate: false,
+            });
+        }
+        Ok(outcomes)
+    }
+
+    /// The bank transaction ids of `payments` already recorded.
+    async fn recorded_bank_ids(
+        conn: &mut AnyConnection,
+        payments: &[NewPayment],
+    ) -> StoreResult<HashSet<String>> {
+        let ids: Vec<String> = payments
+            .iter()
+            .filter_map(|p| p.bank_transaction_id.clone())
+            .collect();
+        let mut seen = HashSet::new();
+        for chunk in ids.chunks(ROWS) {
+            let sql = format!(
+                "SELECT bank_transaction_id FROM payment WHERE bank_transaction_id IN ({})",
+                (1..=chunk.len())
+                    .map(|i| format!("${i}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            let mut query = sqlx::query_scalar::<_, String>(AssertSqlSafe(sql));
+            for id in chunk {
+                query = query.bind(id.clone());
+            }
+            seen.extend(query.fetch_all(&mut *conn).await?);
+        }
+        Ok(seen)
+    }
+
+    /// Open documents and credit of each client, read in chunks.
+    async fn accounts(
+        conn: &mut AnyConnection,
+        clients: &[i64],
+    ) -> StoreResult<HashMap<i64, Account>> {
+        let mut accounts: HashMap<i64, Account> = HashMap::with_capacity(clients.len());
+        for chunk in clients.chunks(ROWS) {
+            let list = (1..=chunk.len())
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut credits = sqlx::query_as::<_, (i64, i64)>(AssertSqlSafe(format!(
+                "SELECT id, credit_minor FROM client WHERE id IN ({list})"
+            )));
+            for id in chunk {
+                credits = credits.bind(*id);
+            }
+            for (id, credit) in credits.fetch_all(&mut *conn).await? {
+                accounts.insert(
+                    id,
+                    Account {
+                        open: Vec::new(),
+                        proformas: HashSet::new(),
+                        credit: money::from_minor_units(credit),
+                    },
+                );
+            }
+            type Row = (i64, i64, String, String, String, i64, i64, String);
+            let mut open = sqlx::query_as::<_, Row>(AssertSqlSafe(format!(
+                "SELECT id, client_id, number, issue_date, due_date, gross_minor - credited_minor,
+                    paid_minor, kind
+                 FROM invoice
+                 WHERE client_id IN ({list}) AND state IN ('unpaid', 'partially_paid')
+                 ORDER BY id"
+            )));
+            for id in chunk {
+                open = open.bind(*id);
+            }
+            for (id, client, number, issue, due, total, paid, kind) in
+                open.fetch_all(&mut *conn).await?
+            {
+                let Some(account) = accounts.get_mut(&client) else {
+                    continue;
+                };
+                if kind == "proforma" {
+                    account.proformas.insert(id);
+                }
+                account.open.push(OpenInvoice {
+                    id,
+                    number,
+                    issue_date: parse_date("issue_date", &issue)?,
+                    due_date: parse_date("due_date", &due)?,
+                    total: money::from_minor_units(total),
+                    paid: money::from_minor_units(paid),
+                });
+            }
+        }
+        Ok(accounts)
+    }
+
+    /// Inserts the payments; returns their ids in order.
+    async fn insert_payments(
+        conn: &mut AnyConnection,
+        planned: &[Planned<'_>],
+    ) -> StoreResult<Vec<i64>> {
+        let created = now();
+        let mut ids = Vec::with_capacity(planned.len());
+        for chunk in planned.chunks(ROWS) {
+            let sql = format!(
+                "INSERT INTO payment (client_id, amount_minor, received_on, variable_symbol,
+                    payer_account, payer_name, message, bank_transaction_id, source, matched_by,
+                    to_credit_minor, from_credit_minor, created_at)
+                 VALUES {} RETURNING id",
+                values(chunk.len(), &[""; 13])
+            );
+            let mut query = sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql));
+            for plan in chunk {
+                let p = plan.payment;
+                query = query
+                    .bind(plan.client)
+                    .bind(money::to_minor_units("payment.amount", p.amount)?)
+                    .bind(date_text(p.received_on))
+                    .bind(p.variable_symbol.clone())
+                    .bind(p.payer_account.clone())
+                    .bind(p.payer_name.clone())
+                    .bind(p.message.clone())
+                    .bind(p.bank_transaction_id.clone())
+                    .bind(p.source.clone())
+                    .bind(plan.matched_by.map(str::to_owned))
+                    .bind(money::to_minor_units("payment.to_credit", plan.to_credit)?)
+                    .bind(money::to_minor_units(
+                        "payment.from_credit",
+                        plan.from_credit,
+                    )?)
+                    .bind(created.clone());
+            }
+            let mut chunk_ids = query.fetch_all(&mut *conn).await?;
+            // Identity values are handed out in row order within one statement.
+            chunk_ids.sort_unstable();
+            ids.extend(chunk_ids);
+        }
+        Ok(ids)
+    }
+
+    /// Allocation rows, then each touched document's paid amount and state, then each
+    /// client's credit.
+    async fn write_allocations(
+        conn: &mut AnyConnection,
+        planned: &[Planned<'_>],
+        ids: &[i64],
+        accounts: &HashMap<i64, Account>,
+    ) -> StoreResult<()> {
+        let rows: Vec<(i64, i64, i64)> = planned
+            .iter()
+            .zip(ids)
+            .flat_map(|(plan, &payment)| {
+                plan.to_invoices
+                    .iter()
+                    .map(move |&(invoice, part)| (payment, invoice, part))
+            })
+            .map(|(payment, invoice, part)| {
+                Ok((payment, invoice, money::to_minor_units("allocation", part)?))
+            })
+            .collect::<StoreResult<_>>()?;
+        for chunk in rows.chunks(ROWS) {
+            let sql = format!(
+                "INSERT INTO payment_allocation (payment_id, invoice_id, amount_minor) VALUES {}",
+                values(chunk.len(), &["", "", ""])
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for &(payment, invoice, amount) in chunk {
+                query = query.bind(payment).bind(invoice).bind(amount);
+            }
+            query.execute(&mut *conn).await?;
+        }
+        let touched: HashSet<i64> = rows.iter().map(|r| r.1).collect();
+        let mut documents: Vec<(i64, i64, String)> = Vec::with_capacity(touched.len());
+        let mut credits: Vec<(i64, i64)> = Vec::new();
+        for plan in planned {
+            let Some(client) = plan.client else { continue };
+            let Some(account) = accounts.get(&client) else {
+                continue;
+            };
+            if credits.iter().all(|(c, _)| *c != client) {
+                credits.push((
+                    client,
+                    money::to_minor_units("client.credit", account.credit)?,
+                ));
+                for invoice in account.open.iter().filter(|i| touched.contains(&i.id)) {
+                    let state = state_for(invoice.total, invoice.paid, false)
+                        .as_str()
+                        .to_owned();
+                    let paid = money::to_minor_units("invoice.paid", invoice.paid)?;
+                    documents.push((invoice.id, paid, state));
+                }
+            }
+        }
+        for chunk in documents.chunks(ROWS) {
+            let sql = format!(
+                "UPDATE invoice SET paid_minor = v.column2, state = v.column3
+                 FROM (VALUES {}) AS v WHERE invoice.id = v.column1",
+                values(chunk.len(), &["BIGINT", "BIGINT", "TEXT"])
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for (id, paid, state) in chunk {
+                query = query.bind(*id).bind(*paid).bind(state.clone());
+            }
+            query.execute(&mut *conn).await?;
+        }
+        for chunk in credits.chunks(ROWS) {
+            let sql = format!(
+                "UPDATE client SET credit_minor = v.column2
+                 FROM (VALUES {}) AS v WHERE client.id = v.column1",
+                values(chunk.len(), &["BIGINT", "BIGINT"])
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for (id, credit) in chunk {
+                query = query.bind(*id).bind(*credit);
+            }
+            query.execute(&mut *conn).await?;
+        }
+        Ok(())
+    }
+
+    /// One audit record per matched payment: how much, where it went.
+    async fn audit_payments(
+        conn: &mut AnyConnection,
+        actor: &Actor,
+        planned: &[Planned<'_>],
+        ids: &[i64],
+        numbers: &HashMap<i64, String>,
+    ) -> StoreResult<()> {
+        let at = now();
+        let rows: Vec<(i64, &Planned<'_>)> = ids
+            .iter()
+            .copied()
+            .zip(planned)
+            .filter(|(_, plan)| plan.client.is_some())
+            .collect();
+        for chunk in rows.chunks(ROWS) {
+            let sql = format!(
+                "INSERT INTO audit (at, actor, action, entity, entity_key, client_number,
+                    after_json)
+                 VALUES {}",
+                values(chunk.len(), &[""; 7])
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for (id, plan) in chunk {
+                let allocated: Decimal = plan.to_invoices.iter().map(|(_, a)| *a).sum();
+                let summary = serde_json::json!({
+                    "amount": plan.payment.amount.to_string(),
+                    "allocated": (allocated - plan.from_credit).to_string(),
+                    "to_credit": plan.to_credit.to_string(),
+                    "matched_by": plan.matched_by,
+                });
+                query = query
+                    .bind(at.clone())
+                    .bind(actor.0.clone())
+                    .bind("payment.record")
+                    .bind("payment")
+                    .bind(id.to_string())
+                    .bind(plan.client.and_then(|c| numbers.get(&c).cloned()))
+                    .bind(summary.to_string());
+            }
+            query.execute(&mut *conn).await?;
+        }
+        Ok(())
+    }
+}
