@@ -40,6 +40,9 @@ pub struct AdminState {
     pub radius: Arc<RadiusService>,
 }
 
+/// Largest statement import (request) and its answer: 100,000 payments with room to spare.
+pub const STATEMENT_LIMIT: usize = 256 * 1024 * 1024;
+
 /// Checks the bearer token of every call and attaches the caller for the handlers.
 #[derive(Clone)]
 pub struct Authenticator {
@@ -239,8 +242,12 @@ pub fn router(
             state.clone(),
             auth.clone(),
         ))
-        .add_service(PaymentServiceServer::with_interceptor(
-            state.clone(),
+        // A bank statement of a whole month arrives in one call (camt.053 runs to ~1.5 kB per
+        // payment), and its answer lists every payment.
+        .add_service(tonic::service::interceptor::InterceptedService::new(
+            PaymentServiceServer::new(state.clone())
+                .max_decoding_message_size(STATEMENT_LIMIT)
+                .max_encoding_message_size(STATEMENT_LIMIT),
             auth.clone(),
         ))
         .add_service(BillingServiceServer::with_interceptor(

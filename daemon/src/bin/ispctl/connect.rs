@@ -73,6 +73,9 @@ enum Token {
     },
 }
 
+/// Statement imports and billing runs can be large (100,000 payments or documents).
+const LARGE: usize = 256 * 1024 * 1024;
+
 impl Target {
     /// Resolves server and token as documented in `ispctl --help`. Fails only on problems the
     /// operator asked for explicitly (an unreadable `--token-file`, a broken ports.json); a
@@ -307,11 +310,13 @@ impl<'t> Api<'t> {
     }
 
     pub async fn billing(&mut self) -> Result<BillingServiceClient<Svc>> {
-        Ok(BillingServiceClient::new(self.service().await?))
+        Ok(BillingServiceClient::new(self.service().await?).max_decoding_message_size(LARGE))
     }
 
     pub async fn payments(&mut self) -> Result<PaymentServiceClient<Svc>> {
-        Ok(PaymentServiceClient::new(self.service().await?))
+        Ok(PaymentServiceClient::new(self.service().await?)
+            .max_decoding_message_size(LARGE)
+            .max_encoding_message_size(LARGE))
     }
 
     pub async fn invoice_groups(&mut self) -> Result<InvoiceGroupServiceClient<Svc>> {
