@@ -18,10 +18,15 @@ impl AdminState {
     ) -> Result<Vec<v1::PaymentResult>, Status> {
         let today = chrono::Local::now().date_naive();
         let settings = self.config.load().dunning.settings();
+        // Only suspended clients can be restored: one query, not one per payment.
+        let suspended = self.store.debt_suspended_clients().await?;
+        let mut restored_now = std::collections::HashSet::new();
         let mut results = Vec::with_capacity(outcomes.len());
         for o in outcomes {
             let restored = match &o.client_number {
-                Some(number) if !o.duplicate => {
+                // Restored by an earlier payment of this statement.
+                Some(number) if restored_now.contains(number) => false,
+                Some(number) if !o.duplicate && suspended.contains(number) => {
                     crate::dunning_run::restore_if_paid(
                         &self.store,
                         &self.radius,
@@ -31,6 +36,8 @@ impl AdminState {
                         today,
                     )
                     .await?
+                    .then(|| restored_now.insert(number.clone()))
+                    .is_some()
                 }
                 _ => false,
             };

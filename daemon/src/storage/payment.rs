@@ -899,6 +899,15 @@ impl Store {
         Ok(issued.number)
     }
 
+    /// The numbers of the clients suspended for debt.
+    pub async fn debt_suspended_clients(&self) -> StoreResult<std::collections::HashSet<String>> {
+        let numbers: Vec<String> =
+            sqlx::query_scalar("SELECT number FROM client WHERE debt_suspended <> 0")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(numbers.into_iter().collect())
+    }
+
     /// Records the dunning decision for a client, with its audit entry.
     pub async fn set_debt_suspended(
         &self,
