@@ -735,16 +735,58 @@ impl Store {
             query = query.bind(number.to_owned());
         }
         let clients = query.fetch_all(&mut *conn).await?;
+        // Three queries whatever the number of clients: the clients, their open documents,
+        // their reminders.
+        let mut open: HashMap<i64, Vec<(OpenInvoice, OpenDocument)>> = HashMap::new();
+        let sql = format!(
+            "SELECT id, client_id, number, issue_date, due_date, gross_minor - credited_minor,
+                paid_minor, kind, currency
+             FROM invoice
+             WHERE state IN ('unpaid', 'partially_paid')
+                AND client_id IN (SELECT id FROM client WHERE {condition})
+             ORDER BY id"
+        );
+        type DocRow = (i64, i64, String, String, String, i64, i64, String, String);
+        let mut query = sqlx::query_as::<_, DocRow>(AssertSqlSafe(sql));
+        if let Some(number) = number {
+            query = query.bind(number.to_owned());
+        }
+        for (id, client, number, issue, due, total, paid, kind, currency) in
+            query.fetch_all(&mut *conn).await?
+        {
+            let kind = DocumentKind::parse(&kind)
+                .ok_or_else(|| corrupt(format!("invoice {number}: kind {kind:?}")))?;
+            open.entry(client).or_default().push((
+                OpenInvoice {
+                    id,
+                    number,
+                    issue_date: parse_date("issue_date", &issue)?,
+                    due_date: parse_date("due_date", &due)?,
+                    total: money::from_minor_units(total),
+                    paid: money::from_minor_units(paid),
+                },
+                OpenDocument { kind, currency },
+            ));
+        }
+        let mut sent: HashMap<i64, Vec<(i64, i64, String, String)>> = HashMap::new();
+        let sql = format!(
+            "SELECT i.client_id, r.invoice_id, r.level, r.sent_on, r.deadline FROM reminder r
+             JOIN invoice i ON i.id = r.invoice_id
+             WHERE i.client_id IN (SELECT id FROM client WHERE {condition})"
+        );
+        let mut query = sqlx::query_as::<_, (i64, i64, i64, String, String)>(AssertSqlSafe(sql));
+        if let Some(number) = number {
+            query = query.bind(number.to_owned());
+        }
+        for (client, invoice, level, on, deadline) in query.fetch_all(&mut *conn).await? {
+            sent.entry(client)
+                .or_default()
+                .push((invoice, level, on, deadline));
+        }
         let mut inputs = Vec::with_capacity(clients.len());
         for (id, number, never, no_reminders, suspended, stopped, paused, own_days) in clients {
-            let sent: Vec<(i64, i64, String, String)> = sqlx::query_as(
-                "SELECT r.invoice_id, r.level, r.sent_on, r.deadline FROM reminder r
-                 JOIN invoice i ON i.id = r.invoice_id WHERE i.client_id = $1",
-            )
-            .bind(id)
-            .fetch_all(&mut *conn)
-            .await?;
-            let open = Self::open_documents(&mut conn, id).await?;
+            let sent = sent.remove(&id).unwrap_or_default();
+            let open = open.remove(&id).unwrap_or_default();
             inputs.push(DunningInput {
                 client_id: id,
                 client_number: number,
