@@ -39,6 +39,8 @@ pub struct RunSummary {
     pub count: usize,
     /// (currency, documents, gross total), by currency.
     pub totals: BTreeMap<String, (usize, Decimal)>,
+    /// Time spent storing documents.
+    pub issue_time: std::time::Duration,
 }
 
 impl RunSummary {
@@ -103,6 +105,7 @@ pub async fn run(
     dry_run: bool,
     keep: usize,
 ) -> StoreResult<RunSummary> {
+    let started = std::time::Instant::now();
     let inputs = load_inputs(store, config, as_of).await?;
     let mut by_client: BTreeMap<i64, Vec<BillingCandidate>> = BTreeMap::new();
     for candidate in store.billing_candidates().await? {
@@ -111,6 +114,7 @@ pub async fn run(
             .or_default()
             .push(candidate);
     }
+    let loaded = started.elapsed();
     let clients: BTreeSet<i64> = by_client
         .keys()
         .chain(inputs.charges.keys())
@@ -152,6 +156,15 @@ pub async fn run(
         }
     }
     issue(store, actor, &mut pending, dry_run, keep, &mut summary).await?;
+    tracing::info!(
+        %as_of,
+        dry_run,
+        documents = summary.count,
+        load_ms = loaded.as_millis() as u64,
+        issue_ms = summary.issue_time.as_millis() as u64,
+        total_ms = started.elapsed().as_millis() as u64,
+        "billing run"
+    );
     Ok(summary)
 }
 
@@ -185,7 +198,9 @@ async fn issue(
         }
         return Ok(());
     }
+    let started = std::time::Instant::now();
     let issued = store.issue_batch(actor, &drafts).await?;
+    summary.issue_time += started.elapsed();
     for (draft, issued) in drafts.into_iter().zip(issued) {
         if let Some(issued) = issued {
             let number = Some(issued.number);

@@ -856,15 +856,12 @@ impl Store {
             String,
         );
         let mut snapshots = HashMap::with_capacity(ids.len());
-        for chunk in ids.chunks(500) {
+        for chunk in ids.chunks(super::rows_per_statement(1)) {
             let sql = format!(
                 "SELECT id, number, kind, name, name2, street, postcode, city, country,
                     company_id, vat_id, email, invoice_email, phone
                  FROM client WHERE id IN ({})",
-                (1..=chunk.len())
-                    .map(|i| format!("${i}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                super::Placeholders::for_conn(conn).list(chunk.len())
             );
             let mut query = sqlx::query_as::<_, Row>(AssertSqlSafe(sql));
             for id in chunk {

@@ -14,11 +14,9 @@ use rust_decimal::Decimal;
 use sqlx::{AnyConnection, AssertSqlSafe};
 
 use super::{
-    Actor, DocumentKind, InvoiceDraft, Issued, Store, StoreResult, date_text, now, values,
+    Actor, DocumentKind, InvoiceDraft, Issued, Placeholders, Store, StoreResult, date_text, now,
+    rows_per_statement,
 };
-
-/// Rows per multi-row statement: well under SQLite's and PostgreSQL's parameter limits.
-const ROWS: usize = 400;
 
 impl Store {
     /// Issues `drafts` (one per client at most) in one transaction. Documents that reverse
@@ -56,7 +54,7 @@ impl Store {
             }
         }
         let mut ids: HashMap<String, i64> = HashMap::with_capacity(plain.len());
-        for chunk in plain.chunks(ROWS) {
+        for chunk in plain.chunks(rows_per_statement(16)) {
             ids.extend(
                 Self::insert_heads(&mut tx, drafts, chunk, &numbers, &snapshots, &suppliers)
                     .await?,
@@ -69,12 +67,29 @@ impl Store {
                 (0..drafts[i].lines.len()).map(move |position| (id, i, position))
             })
             .collect();
-        for chunk in rows.chunks(ROWS) {
+        for chunk in rows.chunks(rows_per_statement(12)) {
             Self::insert_lines(&mut tx, drafts, chunk).await?;
         }
-        for chunk in plain.chunks(ROWS) {
-            Self::insert_audit(&mut tx, actor, drafts, chunk, &numbers).await?;
-        }
+        let audit: Vec<super::AuditRow> = plain
+            .iter()
+            .map(|&i| {
+                let d = &drafts[i];
+                let summary = serde_json::json!({
+                    "number": numbers[&i],
+                    "kind": d.kind.as_str(),
+                    "gross": d.totals.gross.to_string(),
+                    "currency": d.currency,
+                    "lines": d.lines.len(),
+                });
+                (
+                    format!("{}.issue", d.kind.as_str()),
+                    numbers[&i].clone(),
+                    Some(d.client_number.clone()),
+                    summary.to_string(),
+                )
+            })
+            .collect();
+        super::record_audit_rows(&mut tx, actor, "invoice", &audit).await?;
         for &i in &plain {
             let number = numbers[&i].clone();
             issued[i] = Some(Issued {
@@ -83,18 +98,37 @@ impl Store {
             });
         }
         // Clients holding credit (an overpayment, a credit note above) pay at once.
+        let holding = Self::holding_credit(&mut tx, &clients).await?;
         let mut settled = HashSet::new();
         for &i in &plain {
             let d = &drafts[i];
-            if settled.insert(d.client_id)
-                && Self::client_credit(&mut tx, d.client_id).await? > Decimal::ZERO
-            {
+            if holding.contains(&d.client_id) && settled.insert(d.client_id) {
                 Self::spend_credit(&mut tx, d.client_id, d.issue_date).await?;
                 Self::follow_proformas(&mut tx, actor, d.client_id, d.issue_date).await?;
             }
         }
         tx.commit().await?;
         Ok(issued)
+    }
+
+    /// Which of `clients` hold credit.
+    async fn holding_credit(
+        conn: &mut AnyConnection,
+        clients: &[i64],
+    ) -> StoreResult<HashSet<i64>> {
+        let mut holding = HashSet::new();
+        for chunk in clients.chunks(rows_per_statement(1)) {
+            let sql = format!(
+                "SELECT id FROM client WHERE credit_minor > 0 AND id IN ({})",
+                Placeholders::for_conn(conn).list(chunk.len())
+            );
+            let mut query = sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql));
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            holding.extend(query.fetch_all(&mut *conn).await?);
+        }
+        Ok(holding)
     }
 
     /// Moves billed-until for every subscription the drafts charge; keeps the drafts whose
@@ -110,14 +144,14 @@ impl Store {
             .map(|&(sub, until)| (sub, date_text(until)))
             .collect();
         let mut moved: HashSet<i64> = HashSet::with_capacity(moves.len());
-        for chunk in moves.chunks(ROWS) {
+        for chunk in moves.chunks(rows_per_statement(2)) {
             let sql = format!(
                 "UPDATE subscription SET billed_until = v.column2
                  FROM (VALUES {}) AS v
                  WHERE subscription.id = v.column1
                     AND (subscription.billed_until IS NULL OR subscription.billed_until < v.column2)
                  RETURNING subscription.id",
-                values(chunk.len(), &["BIGINT", "TEXT"])
+                Placeholders::for_conn(conn).rows(chunk.len(), &["BIGINT", "TEXT"])
             );
             let mut query = sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql));
             for (sub, until) in chunk {
@@ -200,7 +234,7 @@ impl Store {
                 issue_date, taxable_supply_date, due_date, variable_symbol, currency, net_minor,
                 vat_minor, gross_minor, state, created_at, kind, supplier_snapshot_json)
              VALUES {} RETURNING number, id",
-            values(chunk.len(), &[""; 16])
+            Placeholders::for_conn(conn).rows(chunk.len(), &[""; 16])
         );
         let created = now();
         let mut query = sqlx::query_as::<_, (String, i64)>(AssertSqlSafe(sql));
@@ -243,7 +277,7 @@ impl Store {
                 unit_price_minor, vat_rate, net_minor, vat_minor, gross_minor, subscription_id,
                 period_from, period_to)
              VALUES {}",
-            values(chunk.len(), &[""; 12])
+            Placeholders::for_conn(conn).rows(chunk.len(), &[""; 12])
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));
         for &(id, i, position) in chunk {
@@ -262,42 +296,6 @@ impl Store {
                 .bind(l.subscription_id)
                 .bind(l.period.map(|p| date_text(p.0)))
                 .bind(l.period.map(|p| date_text(p.1)));
-        }
-        query.execute(&mut *conn).await?;
-        Ok(())
-    }
-
-    async fn insert_audit(
-        conn: &mut AnyConnection,
-        actor: &Actor,
-        drafts: &[InvoiceDraft],
-        chunk: &[usize],
-        numbers: &HashMap<usize, String>,
-    ) -> StoreResult<()> {
-        let sql = format!(
-            "INSERT INTO audit (at, actor, action, entity, entity_key, client_number, after_json)
-             VALUES {}",
-            values(chunk.len(), &[""; 7])
-        );
-        let at = now();
-        let mut query = sqlx::query(AssertSqlSafe(sql));
-        for &i in chunk {
-            let d = &drafts[i];
-            let summary = serde_json::json!({
-                "number": numbers[&i],
-                "kind": d.kind.as_str(),
-                "gross": d.totals.gross.to_string(),
-                "currency": d.currency,
-                "lines": d.lines.len(),
-            });
-            query = query
-                .bind(at.clone())
-                .bind(actor.0.clone())
-                .bind(format!("{}.issue", d.kind.as_str()))
-                .bind("invoice")
-                .bind(numbers[&i].clone())
-                .bind(d.client_number.clone())
-                .bind(summary.to_string());
         }
         query.execute(&mut *conn).await?;
         Ok(())

@@ -395,6 +395,68 @@ async fn record_audit(
     Ok(())
 }
 
+/// Parameters per multi-row statement (see [`Placeholders`] for why SQLite's are anonymous).
+const PARAMETERS_PER_STATEMENT: usize = 2000;
+
+/// Rows per multi-row statement of `columns` parameters each.
+pub(super) fn rows_per_statement(columns: usize) -> usize {
+    (PARAMETERS_PER_STATEMENT / columns.max(1)).max(1)
+}
+
+/// Placeholders of the multi-row statements of batches. SQLite gets anonymous `?`, bound in
+/// order: it resolves each named `$N` by a linear scan of the statement's names, so binding
+/// costs grow with the square of their number (measured: 6,400 `$N` in one statement spent
+/// 60 % of a billing run there). PostgreSQL gets `$N`.
+pub(super) struct Placeholders {
+    numbered: bool,
+    next: usize,
+}
+
+impl Placeholders {
+    pub(super) fn for_conn(conn: &AnyConnection) -> Self {
+        Self {
+            numbered: conn.backend_name() != "SQLite",
+            next: 1,
+        }
+    }
+
+    pub(super) fn one(&mut self) -> String {
+        if self.numbered {
+            self.next += 1;
+            format!("${}", self.next - 1)
+        } else {
+            "?".to_owned()
+        }
+    }
+
+    /// `p, p, p` for an `IN (...)` list.
+    pub(super) fn list(&mut self, n: usize) -> String {
+        (0..n).map(|_| self.one()).collect::<Vec<_>>().join(", ")
+    }
+
+    /// `(p, p), (p, p)` for `rows` rows; `cast` wraps each column's placeholder (so
+    /// PostgreSQL knows the types of a VALUES list).
+    pub(super) fn rows(&mut self, rows: usize, cast: &[&str]) -> String {
+        (0..rows)
+            .map(|_| {
+                let cells: Vec<String> = cast
+                    .iter()
+                    .map(|ty| {
+                        let p = self.one();
+                        if ty.is_empty() {
+                            p
+                        } else {
+                            format!("CAST({p} AS {ty})")
+                        }
+                    })
+                    .collect();
+                format!("({})", cells.join(", "))
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 /// `($1, $2, ...), ($k, ...)` for `rows` rows of `columns` parameters; `cast` wraps each
 /// column's placeholder (so PostgreSQL knows the types of a VALUES list).
 pub(super) fn values(rows: usize, cast: &[&str]) -> String {
@@ -417,6 +479,39 @@ pub(super) fn values(rows: usize, cast: &[&str]) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// One audit row of a batch: (action, entity key, client number, after JSON).
+pub(super) type AuditRow = (String, String, Option<String>, String);
+
+/// Audit rows of a batch operation with multi-row statements.
+async fn record_audit_rows(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    entity: &str,
+    rows: &[AuditRow],
+) -> StoreResult<()> {
+    let at = now();
+    for chunk in rows.chunks(rows_per_statement(7)) {
+        let sql = format!(
+            "INSERT INTO audit (at, actor, action, entity, entity_key, client_number, after_json)
+             VALUES {}",
+            Placeholders::for_conn(conn).rows(chunk.len(), &[""; 7])
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (action, key, client, after) in chunk {
+            query = query
+                .bind(at.clone())
+                .bind(actor.0.clone())
+                .bind(action.clone())
+                .bind(entity.to_owned())
+                .bind(key.clone())
+                .bind(client.clone())
+                .bind(after.clone());
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
 }
 
 /// JSON for the audit log. Records never hold secrets (they are sealed apart), so nothing

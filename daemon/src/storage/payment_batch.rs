@@ -16,12 +16,9 @@ use sqlx::{AnyConnection, AssertSqlSafe};
 
 use super::payment::matched_by_name;
 use super::{
-    Actor, NewPayment, PaymentOutcome, Store, StoreError, StoreResult, corrupt, date_text, now,
-    parse_date, values,
+    Actor, NewPayment, PaymentOutcome, Placeholders, Store, StoreError, StoreResult, corrupt,
+    date_text, now, parse_date, rows_per_statement,
 };
-
-/// Rows per multi-row statement, under both backends' parameter limits.
-const ROWS: usize = 400;
 
 /// One payment to store, once matched and allocated.
 struct Planned<'a> {
@@ -200,13 +197,10 @@ impl Store {
             .filter_map(|p| p.bank_transaction_id.clone())
             .collect();
         let mut seen = HashSet::new();
-        for chunk in ids.chunks(ROWS) {
+        for chunk in ids.chunks(rows_per_statement(1)) {
             let sql = format!(
                 "SELECT bank_transaction_id FROM payment WHERE bank_transaction_id IN ({})",
-                (1..=chunk.len())
-                    .map(|i| format!("${i}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                Placeholders::for_conn(conn).list(chunk.len())
             );
             let mut query = sqlx::query_scalar::<_, String>(AssertSqlSafe(sql));
             for id in chunk {
@@ -223,11 +217,8 @@ impl Store {
         clients: &[i64],
     ) -> StoreResult<HashMap<i64, Account>> {
         let mut accounts: HashMap<i64, Account> = HashMap::with_capacity(clients.len());
-        for chunk in clients.chunks(ROWS) {
-            let list = (1..=chunk.len())
-                .map(|i| format!("${i}"))
-                .collect::<Vec<_>>()
-                .join(", ");
+        for chunk in clients.chunks(rows_per_statement(1)) {
+            let list = Placeholders::for_conn(conn).list(chunk.len());
             let mut credits = sqlx::query_as::<_, (i64, i64)>(AssertSqlSafe(format!(
                 "SELECT id, credit_minor FROM client WHERE id IN ({list})"
             )));
@@ -284,13 +275,13 @@ impl Store {
     ) -> StoreResult<Vec<i64>> {
         let created = now();
         let mut ids = Vec::with_capacity(planned.len());
-        for chunk in planned.chunks(ROWS) {
+        for chunk in planned.chunks(rows_per_statement(13)) {
             let sql = format!(
                 "INSERT INTO payment (client_id, amount_minor, received_on, variable_symbol,
                     payer_account, payer_name, message, bank_transaction_id, source, matched_by,
                     to_credit_minor, from_credit_minor, created_at)
                  VALUES {} RETURNING id",
-                values(chunk.len(), &[""; 13])
+                Placeholders::for_conn(conn).rows(chunk.len(), &[""; 13])
             );
             let mut query = sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql));
             for plan in chunk {
@@ -341,10 +332,10 @@ impl Store {
                 Ok((payment, invoice, money::to_minor_units("allocation", part)?))
             })
             .collect::<StoreResult<_>>()?;
-        for chunk in rows.chunks(ROWS) {
+        for chunk in rows.chunks(rows_per_statement(3)) {
             let sql = format!(
                 "INSERT INTO payment_allocation (payment_id, invoice_id, amount_minor) VALUES {}",
-                values(chunk.len(), &["", "", ""])
+                Placeholders::for_conn(conn).rows(chunk.len(), &["", "", ""])
             );
             let mut query = sqlx::query(AssertSqlSafe(sql));
             for &(payment, invoice, amount) in chunk {
@@ -355,12 +346,13 @@ impl Store {
         let touched: HashSet<i64> = rows.iter().map(|r| r.1).collect();
         let mut documents: Vec<(i64, i64, String)> = Vec::with_capacity(touched.len());
         let mut credits: Vec<(i64, i64)> = Vec::new();
+        let mut seen = HashSet::new();
         for plan in planned {
             let Some(client) = plan.client else { continue };
             let Some(account) = accounts.get(&client) else {
                 continue;
             };
-            if credits.iter().all(|(c, _)| *c != client) {
+            if seen.insert(client) {
                 credits.push((
                     client,
                     money::to_minor_units("client.credit", account.credit)?,
@@ -374,11 +366,11 @@ impl Store {
                 }
             }
         }
-        for chunk in documents.chunks(ROWS) {
+        for chunk in documents.chunks(rows_per_statement(3)) {
             let sql = format!(
                 "UPDATE invoice SET paid_minor = v.column2, state = v.column3
                  FROM (VALUES {}) AS v WHERE invoice.id = v.column1",
-                values(chunk.len(), &["BIGINT", "BIGINT", "TEXT"])
+                Placeholders::for_conn(conn).rows(chunk.len(), &["BIGINT", "BIGINT", "TEXT"])
             );
             let mut query = sqlx::query(AssertSqlSafe(sql));
             for (id, paid, state) in chunk {
@@ -386,11 +378,11 @@ impl Store {
             }
             query.execute(&mut *conn).await?;
         }
-        for chunk in credits.chunks(ROWS) {
+        for chunk in credits.chunks(rows_per_statement(2)) {
             let sql = format!(
                 "UPDATE client SET credit_minor = v.column2
                  FROM (VALUES {}) AS v WHERE client.id = v.column1",
-                values(chunk.len(), &["BIGINT", "BIGINT"])
+                Placeholders::for_conn(conn).rows(chunk.len(), &["BIGINT", "BIGINT"])
             );
             let mut query = sqlx::query(AssertSqlSafe(sql));
             for (id, credit) in chunk {
@@ -409,22 +401,11 @@ impl Store {
         ids: &[i64],
         numbers: &HashMap<i64, String>,
     ) -> StoreResult<()> {
-        let at = now();
-        let rows: Vec<(i64, &Planned<'_>)> = ids
+        let rows: Vec<super::AuditRow> = ids
             .iter()
-            .copied()
             .zip(planned)
-            .filter(|(_, plan)| plan.client.is_some())
-            .collect();
-        for chunk in rows.chunks(ROWS) {
-            let sql = format!(
-                "INSERT INTO audit (at, actor, action, entity, entity_key, client_number,
-                    after_json)
-                 VALUES {}",
-                values(chunk.len(), &[""; 7])
-            );
-            let mut query = sqlx::query(AssertSqlSafe(sql));
-            for (id, plan) in chunk {
+            .filter_map(|(id, plan)| {
+                let client = plan.client?;
                 let allocated: Decimal = plan.to_invoices.iter().map(|(_, a)| *a).sum();
                 let summary = serde_json::json!({
                     "amount": plan.payment.amount.to_string(),
@@ -432,17 +413,15 @@ impl Store {
                     "to_credit": plan.to_credit.to_string(),
                     "matched_by": plan.matched_by,
                 });
-                query = query
-                    .bind(at.clone())
-                    .bind(actor.0.clone())
-                    .bind("payment.record")
-                    .bind("payment")
-                    .bind(id.to_string())
-                    .bind(plan.client.and_then(|c| numbers.get(&c).cloned()))
-                    .bind(summary.to_string());
-            }
-            query.execute(&mut *conn).await?;
-        }
+                Some((
+                    "payment.record".to_owned(),
+                    id.to_string(),
+                    numbers.get(&client).cloned(),
+                    summary.to_string(),
+                ))
+            })
+            .collect();
+        super::record_audit_rows(conn, actor, "payment", &rows).await?;
         Ok(())
     }
 }
