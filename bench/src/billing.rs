@@ -1,7 +1,8 @@
 //! `ispd-bench billing`: a monthly billing run over N clients, then the bank statement that
 //! pays every invoice, each timed as ONE admin API call to a real daemon, with the daemon's
-//! memory before, after and at its peak; then what an operator would check: every invoice
-//! paid, a second run for the same date issues nothing, a re-import records nothing.
+//! memory before, after and at its peak and its CPU time; then what an operator would check:
+//! every invoice paid, a second run for the same date issues nothing, a re-import records
+//! nothing. A dry run first separates computing the documents from storing them.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -91,7 +92,8 @@ impl Interceptor for Bearer {
 
 type Svc = InterceptedService<Channel, Bearer>;
 
-/// One payment of the statement: for one invoice, by its variable symbol.
+/// One payment of the statement: an invoice's gross, with the client number as the variable
+/// symbol.
 struct Payment {
     bank_id: String,
     variable_symbol: String,
@@ -242,7 +244,8 @@ async fn scenario(args: &BillingArgs, daemon: &Daemon) -> anyhow::Result<()> {
         .enumerate()
         .map(|(k, invoice)| Payment {
             bank_id: format!("BENCH{:09}", k + 1),
-            variable_symbol: invoice.variable_symbol.clone(),
+            // How clients pay in the Czech Republic: the client number as the variable symbol.
+            variable_symbol: invoice.client_number.clone(),
             amount: invoice.gross.clone(),
             payer: invoice.client_name.clone(),
         })
@@ -618,4 +621,55 @@ async fn paid_invoices(url: &str) -> anyhow::Result<(i64, i64)> {
     .await?;
     pool.close().await;
     Ok(counts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn payments(n: usize) -> Vec<Payment> {
+        (1..=n)
+            .map(|i| Payment {
+                bank_id: format!("BENCH{i:09}"),
+                variable_symbol: i.to_string(),
+                amount: "499.00".into(),
+                payer: format!("Client {i}"),
+            })
+            .collect()
+    }
+
+    /// Every file under the limit, each a statement the daemon's parsers accept, together
+    /// holding every payment once with its variable symbol.
+    #[test]
+    fn statements_split_under_the_limit_and_parse() {
+        let day = NaiveDate::from_ymd_opt(2026, 12, 6).unwrap();
+        let statement = payments(50);
+        let mapping: ispd_billing::bank::CsvMapping = toml::from_str(CSV_MAPPING).unwrap();
+        for format in [StatementFormat::Camt053, StatementFormat::Csv] {
+            assert_eq!(
+                statement_files(format, &statement, day, usize::MAX).len(),
+                1
+            );
+            let files = statement_files(format, &statement, day, 2_000);
+            assert!(files.len() > 1, "{format:?} was not split");
+            let mut symbols = Vec::new();
+            for file in &files {
+                assert!(file.len() <= 2_000, "{format:?}: {} bytes", file.len());
+                let parsed = match format {
+                    StatementFormat::Camt053 => ispd_billing::bank::parse_camt053(file),
+                    StatementFormat::Csv => {
+                        ispd_billing::bank::parse_csv(std::str::from_utf8(file).unwrap(), &mapping)
+                    }
+                }
+                .unwrap();
+                for line in parsed.incoming() {
+                    assert_eq!(line.amount, Decimal::new(49_900, 2));
+                    assert_eq!(line.booked_on, day);
+                    symbols.push(line.variable_symbol.clone().unwrap());
+                }
+            }
+            let expected: Vec<String> = (1..=50).map(|i| i.to_string()).collect();
+            assert_eq!(symbols, expected, "{format:?}");
+        }
+    }
 }
