@@ -1,12 +1,15 @@
-//! `ispd-bench`: drives a real ispd with RADIUS load from this machine and prints what an
-//! operator compares: requests per second, unanswered requests, latency percentiles,
-//! resident memory and the access-cache build time. Every loop is bounded in time.
+//! `ispd-bench`: drives a real ispd from this machine and prints what an operator compares:
+//! for RADIUS requests per second, unanswered requests, latency percentiles, resident memory
+//! and the access-cache build time; for billing the time of a billing run and of a bank
+//! import over N clients, and the daemon's memory. Every loop is bounded.
 //!
 //! ```text
 //! cargo run --release -p ispd-bench -- auth --logins 100000
 //! cargo run --release -p ispd-bench -- acct --sessions 100000
+//! cargo run --release -p ispd-bench -- billing --clients 100000
 //! ```
 
+mod billing;
 mod daemon;
 mod load;
 mod seed;
@@ -32,6 +35,9 @@ enum Command {
     /// Start/Interim/Stop cycles (each answered only after its commit): closed loop for
     /// throughput, then open loop at a fixed rate for latency.
     Acct(AcctArgs),
+    /// A billing run over N clients (one RunBilling call), then a bank statement paying every
+    /// invoice (one ImportStatement call), with the idempotence checks.
+    Billing(billing::BillingArgs),
 }
 
 #[derive(clap::Args)]
@@ -92,6 +98,10 @@ fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Auth(args) => auth(args),
         Command::Acct(args) => acct(args),
+        Command::Billing(args) => {
+            let ispd = ispd_path(args.ispd.clone())?;
+            billing::billing(args, ispd)
+        }
     }
 }
 

@@ -1,15 +1,21 @@
-//! Seeds a state directory with one client, one tariff, one subscription and N logins,
-//! through ispd's own storage layer (a bulk import in one transaction).
+//! Seeds a state directory: for `auth`/`acct` one client, one tariff, one subscription and N
+//! logins through ispd's own storage layer (a bulk import in one transaction); for `billing`
+//! N clients with one subscription each (see [`seed_billing`]).
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use anyhow::Context;
+use chrono::{Datelike, Months, NaiveDate};
 use ispd::seal::Sealer;
 use ispd::storage::{Actor, Store};
-use ispd_billing::client::{Address, Client};
+use ispd_billing::client::{Address, Client, Invoicing};
 use ispd_billing::period::Period;
 use ispd_billing::subscription::{PeriodAlignment, Subscription, SubscriptionState};
 use ispd_billing::tariff::{Rate, Tariff};
+use rust_decimal::Decimal;
+use sqlx::any::AnyPoolOptions;
+use sqlx::{AnyConnection, AssertSqlSafe, Column, Row};
 
 /// Shared secret of the benchmark NAS (127.0.0.1).
 pub const SECRET: &str = "bench-secret-123";
@@ -32,32 +38,13 @@ pub fn seed_with(
     logins: usize,
     database_url: Option<&str>,
 ) -> anyhow::Result<Duration> {
-    let _ = std::fs::remove_dir_all(state_dir);
-    std::fs::create_dir_all(state_dir)?;
-    std::fs::write(
-        state_dir.join("ispd.toml"),
-        format!(
-            "state_dir = {dir:?}\n[log]\nlevel = \"warn,ispd::radius=info\"\n\
-             [radius]\nauth_listen = [\"127.0.0.1:0\"]\nacct_listen = [\"127.0.0.1:0\"]\n\
-             [admin]\nlisten = \"127.0.0.1:0\"\n{database}\
-             [[nas]]\nname = \"bench\"\naddress = \"127.0.0.1\"\nsecret = \"{SECRET}\"\nvendor = \"mikrotik\"\n",
-            dir = state_dir.display().to_string(),
-            database = database_url
-                .map(|url| format!("[database]\nurl = {url:?}\n"))
-                .unwrap_or_default(),
-        ),
-    )?;
+    write_config(state_dir, database_url, "")?;
     let started = Instant::now();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let sealer = Sealer::load_or_create(state_dir)?;
-        let url = database_url.map_or_else(
-            || format!("sqlite://{}", state_dir.join("ispd.db").display()),
-            str::to_owned,
-        );
-        let store = Store::open(&url, 2, sealer).await?;
+        let store = open_store(state_dir, database_url).await?;
         let actor = Actor("bench".into());
         let client = Client {
             number: "1".into(),
@@ -117,4 +104,229 @@ pub fn seed_with(
         anyhow::Ok(())
     })?;
     Ok(started.elapsed())
+}
+
+/// A fresh state directory with the benchmark's `ispd.toml`; `extra` is appended (TOML).
+pub fn write_config(
+    state_dir: &Path,
+    database_url: Option<&str>,
+    extra: &str,
+) -> anyhow::Result<()> {
+    let _ = std::fs::remove_dir_all(state_dir);
+    std::fs::create_dir_all(state_dir)?;
+    std::fs::write(
+        state_dir.join("ispd.toml"),
+        format!(
+            "state_dir = {dir:?}\n[log]\nlevel = \"warn,ispd::radius=info\"\n\
+             [radius]\nauth_listen = [\"127.0.0.1:0\"]\nacct_listen = [\"127.0.0.1:0\"]\n\
+             [admin]\nlisten = \"127.0.0.1:0\"\n{database}\
+             [[nas]]\nname = \"bench\"\naddress = \"127.0.0.1\"\nsecret = \"{SECRET}\"\nvendor = \"mikrotik\"\n\
+             {extra}",
+            dir = state_dir.display().to_string(),
+            database = database_url
+                .map(|url| format!("[database]\nurl = {url:?}\n"))
+                .unwrap_or_default(),
+        ),
+    )?;
+    Ok(())
+}
+
+/// The database URL the daemon will use for `state_dir`.
+pub fn database_url(state_dir: &Path, database_url: Option<&str>) -> String {
+    database_url.map_or_else(
+        || format!("sqlite://{}", state_dir.join("ispd.db").display()),
+        str::to_owned,
+    )
+}
+
+/// ispd's own storage layer on the benchmark database (migrations applied).
+async fn open_store(state_dir: &Path, database_url: Option<&str>) -> anyhow::Result<Store> {
+    let sealer = Sealer::load_or_create(state_dir)?;
+    Store::open(&self::database_url(state_dir, database_url), 2, sealer).await
+}
+
+/// The tariffs of the billing benchmark: monthly, prices with 21 % VAT; client `i` gets
+/// `TARIFFS[i % 3]`.
+pub const TARIFFS: [(&str, i64); 3] = [
+    ("Bench 50", 39_900),
+    ("Bench 100", 49_900),
+    ("Bench 250", 69_900),
+];
+
+/// Seeds `clients` clients (numbers 1..=clients, billing day 1), each with one monthly
+/// subscription active for a year and billed up to the month before `as_of`, so that a run
+/// as of `as_of` issues one invoice of one line per client, as a monthly run does.
+///
+/// The tariffs, client 1 and its subscription go through ispd's storage layer; the other
+/// clients and subscriptions are copies of those two rows made with one `INSERT … SELECT`
+/// each through sqlx (the store has no bulk path for them), in one transaction. Copying every
+/// column of rows the store wrote keeps them valid as migrations add columns. No audit rows
+/// are written for the copies.
+pub fn seed_billing(
+    state_dir: &Path,
+    clients: usize,
+    database_url: Option<&str>,
+    as_of: NaiveDate,
+) -> anyhow::Result<Duration> {
+    anyhow::ensure!(clients >= 1, "--clients: at least 1");
+    // No daily run may start while the benchmark runs.
+    write_config(state_dir, database_url, "[billing]\nrun_at = \"\"\n")?;
+    let month = as_of.with_day(1).context("first of the month")?;
+    let since = month
+        .checked_sub_months(Months::new(12))
+        .context("--as-of too early")?;
+    let billed_until = month.pred_opt().context("--as-of too early")?;
+    let url = self::database_url(state_dir, database_url);
+    let started = Instant::now();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let store = open_store(state_dir, database_url).await?;
+        let actor = Actor("bench".into());
+        let mut tariff_ids = Vec::new();
+        for (name, price) in TARIFFS {
+            let tariff = Tariff {
+                id: 0,
+                name: name.into(),
+                rate: Rate {
+                    download_kbps: 100_000,
+                    upload_kbps: 20_000,
+                },
+                burst: None,
+                price: Decimal::new(price, 2),
+                price_includes_vat: true,
+                vat_rate: Decimal::from(21),
+                period: Period::Monthly,
+                framed_pool: String::new(),
+                note: String::new(),
+                version: 0,
+            };
+            tariff_ids.push(store.create_tariff(&actor, tariff).await?.id);
+        }
+        let client = Client {
+            number: "1".into(),
+            name: "Client 1".into(),
+            address: Address {
+                street: "Loopback 1".into(),
+                postcode: "127".into(),
+                city: "Localhost".into(),
+                ..Address::default()
+            },
+            invoicing: Invoicing {
+                billing_day: 1,
+                ..Invoicing::default()
+            },
+            ..Client::default()
+        };
+        let (client, _) = store.create_client(&actor, client).await?;
+        let subscription = Subscription {
+            id: 0,
+            client_id: 0,
+            tariff_id: 0,
+            activation_date: since,
+            billing_from: since,
+            price_override: None,
+            period: None,
+            commitment_until: None,
+            variable_symbol: String::new(),
+            note: String::new(),
+            state: SubscriptionState::Active,
+            alignment: PeriodAlignment::BillingDay,
+            end_date: None,
+            version: 0,
+        };
+        let subscription = store
+            .create_subscription(&actor, "1", TARIFFS[1].0, subscription, since)
+            .await?
+            .subscription;
+        store.close().await;
+
+        let pool = AnyPoolOptions::new().max_connections(1).connect(&url).await?;
+        let mut tx = pool.begin().await?;
+        let columns = copied_columns(&mut tx, "client", client.id).await?;
+        let values: Vec<String> = columns
+            .iter()
+            .map(|c| match c.as_str() {
+                "number" => "CAST(n.i AS TEXT)".to_owned(),
+                "number_numeric" => "n.i".to_owned(),
+                "name" => "'Client ' || CAST(n.i AS TEXT)".to_owned(),
+                "name_folded" => "'client ' || CAST(n.i AS TEXT)".to_owned(),
+                other => format!("t.{other}"),
+            })
+            .collect();
+        let sql = format!(
+            "WITH RECURSIVE n(i) AS (SELECT CAST(2 AS BIGINT) UNION ALL SELECT i + 1 FROM n WHERE i < $1)
+             INSERT INTO client ({}) SELECT {} FROM n CROSS JOIN client t WHERE t.id = $2",
+            columns.join(", "),
+            values.join(", ")
+        );
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(i64::try_from(clients)?)
+            .bind(client.id)
+            .execute(&mut *tx)
+            .await?;
+        let columns = copied_columns(&mut tx, "subscription", subscription.id).await?;
+        let values: Vec<String> = columns
+            .iter()
+            .map(|c| match c.as_str() {
+                "client_id" => "c.id".to_owned(),
+                "tariff_id" => "CASE c.number_numeric % 3 WHEN 0 THEN $3 WHEN 1 THEN $4 ELSE $5 END".to_owned(),
+                other => format!("t.{other}"),
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO subscription ({}) SELECT {} FROM client c CROSS JOIN subscription t
+             WHERE t.id = $1 AND c.id <> $2",
+            columns.join(", "),
+            values.join(", ")
+        );
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(subscription.id)
+            .bind(client.id)
+            .bind(tariff_ids[0])
+            .bind(tariff_ids[1])
+            .bind(tariff_ids[2])
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE subscription SET billed_until = $1")
+            .bind(billed_until.format("%Y-%m-%d").to_string())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        if database_url.is_some() {
+            // What autovacuum does soon after a load this size. Only the loaded tables: the
+            // empty ones stay never analysed, as in a database that has not billed yet.
+            sqlx::query("ANALYZE client, subscription")
+                .execute(&pool)
+                .await?;
+        } else {
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(&pool)
+                .await?;
+        }
+        pool.close().await;
+        anyhow::Ok(())
+    })?;
+    Ok(started.elapsed())
+}
+
+/// Every column of `table` but `id`, read from the row to be copied.
+async fn copied_columns(
+    conn: &mut AnyConnection,
+    table: &str,
+    id: i64,
+) -> anyhow::Result<Vec<String>> {
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "SELECT * FROM {table} WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_one(conn)
+    .await?;
+    Ok(row
+        .columns()
+        .iter()
+        .map(|c| c.name().to_owned())
+        .filter(|name| name != "id")
+        .collect())
 }
