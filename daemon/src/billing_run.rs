@@ -73,8 +73,8 @@ pub struct RunInputs {
     /// Inclusive unbilled ranges per subscription (open ranges run to `NaiveDate::MAX`).
     pub unbilled: HashMap<i64, Vec<(NaiveDate, NaiveDate)>>,
     pub discounts: HashMap<i64, Vec<Discount>>,
-    /// One-off charges due by the run's date, per client.
-    pub charges: HashMap<i64, Vec<ChargeRecord>>,
+    /// One-off charges due by the run's date, per client (by id, to page through them).
+    pub charges: BTreeMap<i64, Vec<ChargeRecord>>,
 }
 
 /// Who a client's documents are for and how they are issued.
@@ -107,52 +107,45 @@ pub async fn run(
 ) -> StoreResult<RunSummary> {
     let started = std::time::Instant::now();
     let inputs = load_inputs(store, config, as_of).await?;
-    let mut by_client: BTreeMap<i64, Vec<BillingCandidate>> = BTreeMap::new();
-    for candidate in store.billing_candidates().await? {
-        by_client
-            .entry(candidate.client_id)
-            .or_default()
-            .push(candidate);
-    }
-    let loaded = started.elapsed();
-    let clients: BTreeSet<i64> = by_client
-        .keys()
-        .chain(inputs.charges.keys())
-        .copied()
-        .collect();
+    let mut loaded = started.elapsed();
     let mut summary = RunSummary::default();
     let mut pending = Vec::new();
-    for client in clients {
-        let subscriptions = by_client.get(&client).map_or(&[][..], Vec::as_slice);
-        let terms = match subscriptions.first() {
-            Some(first) => ClientTerms::of(first),
-            None => client_terms(store, &inputs, client).await?,
-        };
-        let mut corrections = Vec::new();
-        for s in subscriptions {
-            let charge_terms = terms_of(s, &inputs);
-            let Some(cutoff) = correction_cutoff(s, &charge_terms) else {
-                continue;
-            };
-            let live = store.live_period_lines(s.subscription_id, cutoff).await?;
-            corrections.extend(corrections_for(
-                s,
-                &charge_terms,
-                &inputs,
-                config.proration,
-                &live,
-            ));
+    let mut after = i64::MIN;
+    loop {
+        let page_started = std::time::Instant::now();
+        let (candidates, last) = store.billing_candidates_page(after, PAGE).await?;
+        loaded += page_started.elapsed();
+        // Clients billed only for one-off charges fall in the page by their id, too.
+        let upto = last.unwrap_or(i64::MAX);
+        let mut by_client: BTreeMap<i64, Vec<BillingCandidate>> = BTreeMap::new();
+        for candidate in candidates {
+            by_client
+                .entry(candidate.client_id)
+                .or_default()
+                .push(candidate);
         }
-        pending.extend(credit_notes(&terms, corrections, &inputs, as_of));
-        pending.extend(draft_for_client(
-            &terms,
-            subscriptions,
-            &inputs,
-            config,
-            as_of,
-        ));
-        if pending.len() >= BATCH {
-            issue(store, actor, &mut pending, dry_run, keep, &mut summary).await?;
+        let clients: BTreeSet<i64> = by_client
+            .keys()
+            .copied()
+            .chain(
+                inputs
+                    .charges
+                    .range(after.saturating_add(1)..=upto)
+                    .map(|(k, _)| *k),
+            )
+            .collect();
+        for client in clients {
+            let subscriptions = by_client.get(&client).map_or(&[][..], Vec::as_slice);
+            pending.extend(
+                client_documents(store, config, &inputs, client, subscriptions, as_of).await?,
+            );
+            if pending.len() >= BATCH {
+                issue(store, actor, &mut pending, dry_run, keep, &mut summary).await?;
+            }
+        }
+        match last {
+            Some(last) => after = last,
+            None => break,
         }
     }
     issue(store, actor, &mut pending, dry_run, keep, &mut summary).await?;
@@ -167,6 +160,49 @@ pub async fn run(
     );
     Ok(summary)
 }
+
+/// The documents of one client: credit notes correcting periods invoiced in advance, then
+/// the invoice (or pro-forma) of what is due.
+async fn client_documents(
+    store: &Store,
+    config: &BillingConfig,
+    inputs: &RunInputs,
+    client: i64,
+    subscriptions: &[BillingCandidate],
+    as_of: NaiveDate,
+) -> StoreResult<Vec<InvoiceDraft>> {
+    let terms = match subscriptions.first() {
+        Some(first) => ClientTerms::of(first),
+        None => client_terms(store, inputs, client).await?,
+    };
+    let mut corrections = Vec::new();
+    for s in subscriptions {
+        let charge_terms = terms_of(s, inputs);
+        let Some(cutoff) = correction_cutoff(s, &charge_terms) else {
+            continue;
+        };
+        let live = store.live_period_lines(s.subscription_id, cutoff).await?;
+        corrections.extend(corrections_for(
+            s,
+            &charge_terms,
+            inputs,
+            config.proration,
+            &live,
+        ));
+    }
+    let mut documents = credit_notes(&terms, corrections, inputs, as_of);
+    documents.extend(draft_for_client(
+        &terms,
+        subscriptions,
+        inputs,
+        config,
+        as_of,
+    ));
+    Ok(documents)
+}
+
+/// Clients read per page of candidates.
+const PAGE: usize = 5000;
 
 /// Documents per transaction: large enough that the durable commit is cheap per document,
 /// small enough that memory stays flat and a failure loses little work.

@@ -3266,6 +3266,31 @@ async fn books_balance_through_payments_imports_credit_notes_and_refunds(store: 
     assert_eq!((balance.credit, balance.owed), (dec("200.10"), dec("0")));
 }
 
+async fn billing_candidates_come_in_pages_of_clients(store: Store) {
+    for number in ["4001", "4002", "4003"] {
+        subscribed_client(&store, number).await;
+    }
+    // A client without subscriptions still takes its place in a page.
+    store
+        .create_client(&actor(), minimal_client("4004", "Contact"))
+        .await
+        .unwrap();
+    let mut after = i64::MIN;
+    let mut pages = Vec::new();
+    loop {
+        let (candidates, last) = store.billing_candidates_page(after, 2).await.unwrap();
+        let Some(last) = last else { break };
+        pages.push(
+            candidates
+                .iter()
+                .map(|c| c.client_number.clone())
+                .collect::<Vec<_>>(),
+        );
+        after = last;
+    }
+    assert_eq!(pages, [vec!["4001", "4002"], vec!["4003"]]);
+}
+
 async fn one_instance_runs_a_job(store: Store) {
     let first = store.try_job_lock("daily").await.unwrap();
     assert!(first.is_some());
@@ -3357,6 +3382,7 @@ conformance! {
         concurrent_billing_runs_number_without_gaps,
         books_balance_through_payments_imports_credit_notes_and_refunds,
         one_instance_runs_a_job,
+        billing_candidates_come_in_pages_of_clients,
     ]
     store_and_url: [reopened_store_keeps_data]
 }

@@ -233,8 +233,36 @@ pub struct Issued {
 }
 
 impl Store {
-    /// Every subscription that can still be charged, with its client and tariff.
-    pub async fn billing_candidates(&self) -> StoreResult<Vec<BillingCandidate>> {
+    /// The billing candidates of the next `clients` clients after client id `after`, and the
+    /// last client id of that page (`None` when no client is left). A run walks the clients in
+    /// pages, so its memory does not grow with their number.
+    pub async fn billing_candidates_page(
+        &self,
+        after: i64,
+        clients: usize,
+    ) -> StoreResult<(Vec<BillingCandidate>, Option<i64>)> {
+        let ids: Vec<i64> =
+            sqlx::query_scalar("SELECT id FROM client WHERE id > $1 ORDER BY id LIMIT $2")
+                .bind(after)
+                .bind(i64::try_from(clients).unwrap_or(i64::MAX))
+                .fetch_all(&self.pool)
+                .await?;
+        let (Some(&first), Some(&last)) = (ids.first(), ids.last()) else {
+            return Ok((Vec::new(), None));
+        };
+        Ok((
+            self.billing_candidates_between(first, last).await?,
+            Some(last),
+        ))
+    }
+
+    /// Every subscription of the clients `first..=last` that can still be charged, with its
+    /// client and tariff.
+    async fn billing_candidates_between(
+        &self,
+        first: i64,
+        last: i64,
+    ) -> StoreResult<Vec<BillingCandidate>> {
         let rows: Vec<CandidateRow> = sqlx::query_as(
             "SELECT s.id AS subscription_id, c.id AS client_id, c.number AS client_number,
                 c.name AS client_name, c.invoice_group, c.billing_day, c.due_days,
@@ -244,8 +272,11 @@ impl Store {
                 s.end_date, c.proforma
              FROM subscription s JOIN client c ON c.id = s.client_id
              JOIN tariff t ON t.id = s.tariff_id
-             WHERE s.state <> 'ended' OR s.end_date IS NOT NULL ORDER BY c.id, s.id",
+             WHERE (s.state <> 'ended' OR s.end_date IS NOT NULL) AND c.id BETWEEN $1 AND $2
+             ORDER BY c.id, s.id",
         )
+        .bind(first)
+        .bind(last)
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter()
