@@ -36,6 +36,8 @@ struct Account {
     /// Document kinds by id (a completed pro-forma gets its tax invoice).
     proformas: HashSet<i64>,
     credit: Decimal,
+    /// The credit as read, so only changed credits are written back.
+    credit_before: Decimal,
 }
 
 impl Store {
@@ -232,6 +234,7 @@ impl Store {
                         open: Vec::new(),
                         proformas: HashSet::new(),
                         credit: money::from_minor_units(credit),
+                        credit_before: money::from_minor_units(credit),
                     },
                 );
             }
@@ -353,10 +356,10 @@ impl Store {
                 continue;
             };
             if seen.insert(client) {
-                credits.push((
-                    client,
-                    money::to_minor_units("client.credit", account.credit)?,
-                ));
+                if account.credit != account.credit_before {
+                    let credit = money::to_minor_units("client.credit", account.credit)?;
+                    credits.push((client, credit));
+                }
                 for invoice in account.open.iter().filter(|i| touched.contains(&i.id)) {
                     let state = state_for(invoice.total, invoice.paid, false)
                         .as_str()
