@@ -556,6 +556,8 @@ fn ending_a_service_inside_an_invoiced_month_credits_the_rest_on(
         ]
     );
     assert_eq!(s(credit, "gross"), "-249.50");
+    // Settled on issue: it reduced the invoice and returned the overpaid part.
+    assert_eq!(s(credit, "state"), "paid");
     // The client had paid the whole month: the difference is their credit.
     assert_eq!(
         balance(&d, "1001"),

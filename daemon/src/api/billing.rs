@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 use tonic::{Request, Response, Status};
 
 use super::{AdminState, date, date_text, field, writer};
-use crate::storage::{InvoiceDraft, InvoiceRecord};
+use crate::storage::{DocumentKind, InvoiceDraft, InvoiceRecord};
 
 fn invoice_to(number: Option<&str>, draft: &InvoiceDraft, state: &str) -> v1::Invoice {
     v1::Invoice {
@@ -110,7 +110,16 @@ impl v1::billing_service_server::BillingService for AdminState {
             invoices: run
                 .documents
                 .iter()
-                .map(|i| invoice_to(i.number.as_deref(), &i.draft, "unpaid"))
+                .map(|i| {
+                    // As issued: a credit note is settled on issue; credit held by the client
+                    // may pay an invoice at once too (`invoice show` tells).
+                    let state = if i.draft.kind == DocumentKind::CreditNote {
+                        "paid"
+                    } else {
+                        "unpaid"
+                    };
+                    invoice_to(i.number.as_deref(), &i.draft, state)
+                })
                 .collect(),
             total_gross: single.map(|(_, t)| t.1.to_string()).unwrap_or_default(),
             currency: single.map(|(c, _)| c.clone()).unwrap_or_else(|| {
