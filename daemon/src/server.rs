@@ -74,8 +74,12 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
         store.clone(),
         radius.clone(),
     ));
-    let shutdown = shutdown_signal();
-    let admin_task = tokio::spawn(async move {
+    let (stopping_tx, mut stopping) = tokio::sync::watch::channel(false);
+    let shutdown = async move {
+        shutdown_signal().await;
+        let _ = stopping_tx.send(true);
+    };
+    let mut admin_task = tokio::spawn(async move {
         admin
             .serve_with_incoming_shutdown(tokio_stream_from(admin_listener), shutdown)
             .await
@@ -118,10 +122,25 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
     );
     notify_systemd("READY=1");
     tokio::spawn(watchdog());
-    admin_task
-        .await
-        .context("admin server task failed")?
-        .context("admin server failed")?;
+    // Admin calls in flight may finish; a client that keeps an idle connection open and never
+    // answers the server's goodbye must not hold the daemon up (systemctl stop would hang).
+    let grace = async {
+        let _ = stopping.wait_for(|stopping| *stopping).await;
+        tokio::time::sleep(SHUTDOWN_GRACE).await;
+    };
+    tokio::select! {
+        served = &mut admin_task => {
+            served
+                .context("admin server task failed")?
+                .context("admin server failed")?;
+        }
+        () = grace => {
+            tracing::warn!(
+                grace_s = SHUTDOWN_GRACE.as_secs(),
+                "admin connections still open after the grace period; stopping anyway"
+            );
+        }
+    }
     notify_systemd("STOPPING=1");
     store.close().await;
     tracing::info!("ispd stopped");
@@ -282,6 +301,9 @@ fn restrict_permissions(dir: &Path) {
         tracing::warn!(dir = %dir.display(), error = %e, "cannot restrict the state directory to its owner");
     }
 }
+
+/// How long admin calls in flight get to finish after SIGTERM.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 fn tokio_stream_from(
     listener: TcpListener,

@@ -927,3 +927,30 @@ fn systemd_hears_ready_and_watchdog_pings() {
     let _ = child.wait();
     assert_eq!(seen[0], "READY=1", "{seen:?}");
 }
+
+/// An admin client that keeps its connection open and stops answering (its runtime no longer
+/// runs) must not keep the daemon from stopping: `systemctl stop` would hang.
+#[test]
+fn sigterm_stops_the_daemon_despite_an_idle_admin_connection() {
+    let mut d = Daemon::start("idle-admin", "");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let channel = rt.block_on(async {
+        let channel = d.channel().await;
+        let mut health = tonic_health::pb::health_client::HealthClient::new(channel.clone());
+        health
+            .check(tonic_health::pb::HealthCheckRequest::default())
+            .await
+            .expect("the connection is up");
+        channel
+    });
+    // The connection stays open; nothing polls it any more.
+    let started = std::time::Instant::now();
+    d.stop();
+    assert!(started.elapsed() < std::time::Duration::from_secs(9));
+    assert!(d.log().contains("stopping anyway"), "{}", d.log());
+    drop(channel);
+    drop(rt);
+}
