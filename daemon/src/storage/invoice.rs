@@ -546,29 +546,13 @@ impl Store {
                 "pro-forma {number} is paid and settled by tax invoice {tax}; cancel {tax}"
             )));
         }
-        type Row = (
-            i64,
-            i64,
-            String,
-            String,
-            i64,
-            String,
-            i64,
-            i64,
-            i64,
-            Option<i64>,
-            Option<String>,
-            Option<String>,
-        );
-        let rows: Vec<Row> = sqlx::query_as(
-            "SELECT l.invoice_id, l.position, l.description, l.quantity, l.unit_price_minor,
-                l.vat_rate, l.net_minor, l.vat_minor, l.gross_minor, l.subscription_id,
-                l.period_from, l.period_to
+        let rows: Vec<LineRow> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT {LINE_COLUMNS}
              FROM invoice_line l JOIN invoice i ON i.id = l.invoice_id
              WHERE l.reversed_by IS NULL
                 AND (i.id = $1 OR (i.kind = 'credit_note' AND i.related_invoice_id = $1))
-             ORDER BY l.invoice_id, l.position",
-        )
+             ORDER BY l.invoice_id, l.position"
+        )))
         .bind(id)
         .fetch_all(&mut *tx)
         .await?;
@@ -584,51 +568,15 @@ impl Store {
         draft.charges.clear();
         draft.lines.clear();
         let mut periods: Vec<(i64, NaiveDate, NaiveDate)> = Vec::new();
-        for (
-            invoice_id,
-            position,
-            description,
-            quantity,
-            unit,
-            rate,
-            net,
-            vat,
-            gross,
-            sub,
-            from,
-            to,
-        ) in rows
-        {
-            let decimal = |text: &str| {
-                text.parse::<Decimal>()
-                    .map_err(|_| corrupt(format!("invoice line {invoice_id}/{position}: {text:?}")))
-            };
-            let period = match (from, to) {
-                (Some(f), Some(t)) => {
-                    Some((parse_date("period_from", &f)?, parse_date("period_to", &t)?))
-                }
-                _ => None,
-            };
-            if let (Some(sub), Some((from, to))) = (sub, period) {
+        for row in rows {
+            let (at, record) = row.into_record()?;
+            if let (Some(sub), Some((from, to))) = (record.subscription_id, record.period) {
                 periods.push((sub, from, to));
             }
-            let line = Line {
-                description,
-                quantity: decimal(&quantity)?,
-                unit_price: money::from_minor_units(unit),
-                vat_rate: decimal(&rate)?,
-                net: money::from_minor_units(net),
-                vat: money::from_minor_units(vat),
-                gross: money::from_minor_units(gross),
-            };
             draft.lines.push(InvoiceLineRecord {
-                line: credit_note::reversal(&line),
-                subscription_id: sub,
-                period,
-                reverses: Some(LineRef {
-                    invoice_id,
-                    position,
-                }),
+                line: credit_note::reversal(&record.line),
+                reverses: Some(at),
+                ..record
             });
         }
         if draft.lines.is_empty() {
@@ -691,21 +639,6 @@ impl Store {
         subscription: i64,
         from: NaiveDate,
     ) -> StoreResult<Vec<LiveLine>> {
-        type Row = (
-            i64,
-            i64,
-            String,
-            String,
-            i64,
-            String,
-            i64,
-            i64,
-            i64,
-            String,
-            String,
-            i64,
-            String,
-        );
         // A document whose tax invoice exists is represented by that tax invoice.
         let followed = |doc: &str| {
             format!(
@@ -714,9 +647,8 @@ impl Store {
             )
         };
         let sql = format!(
-            "SELECT l.invoice_id, l.position, l.description, l.quantity, l.unit_price_minor,
-                l.vat_rate, l.net_minor, l.vat_minor, l.gross_minor, l.period_from, l.period_to,
-                COALESCE(r.id, i.id), COALESCE(r.number, i.number)
+            "SELECT {LINE_COLUMNS}, COALESCE(r.id, i.id) AS root_id,
+                COALESCE(r.number, i.number) AS root_number
              FROM invoice_line l JOIN invoice i ON i.id = l.invoice_id
              LEFT JOIN invoice r ON r.id = i.related_invoice_id AND i.kind = 'credit_note'
              WHERE l.subscription_id = $1 AND l.reversed_by IS NULL AND l.period_to >= $2
@@ -727,56 +659,25 @@ impl Store {
             followed("i.id"),
             followed("r.id"),
         );
-        let rows: Vec<Row> = sqlx::query_as(AssertSqlSafe(sql))
+        let rows: Vec<LiveRow> = sqlx::query_as(AssertSqlSafe(sql))
             .bind(subscription)
             .bind(date_text(from))
             .fetch_all(&self.pool)
             .await?;
         rows.into_iter()
-            .map(
-                |(
-                    invoice_id,
-                    position,
-                    description,
-                    quantity,
-                    unit,
-                    rate,
-                    net,
-                    vat,
-                    gross,
-                    from,
-                    to,
-                    root,
-                    root_number,
-                )| {
-                    let decimal = |text: &str| {
-                        text.parse::<Decimal>().map_err(|_| {
-                            corrupt(format!("invoice line {invoice_id}/{position}: {text:?}"))
-                        })
-                    };
-                    Ok(LiveLine {
-                        at: LineRef {
-                            invoice_id,
-                            position,
-                        },
-                        root_invoice_id: root,
-                        root_number,
-                        line: Line {
-                            description,
-                            quantity: decimal(&quantity)?,
-                            unit_price: money::from_minor_units(unit),
-                            vat_rate: decimal(&rate)?,
-                            net: money::from_minor_units(net),
-                            vat: money::from_minor_units(vat),
-                            gross: money::from_minor_units(gross),
-                        },
-                        period: (
-                            parse_date("period_from", &from)?,
-                            parse_date("period_to", &to)?,
-                        ),
-                    })
-                },
-            )
+            .map(|row| {
+                let (at, record) = row.line.into_record()?;
+                let period = record
+                    .period
+                    .ok_or_else(|| corrupt(format!("invoice line {at:?}: no period")))?;
+                Ok(LiveLine {
+                    at,
+                    root_invoice_id: row.root_id,
+                    root_number: row.root_number,
+                    line: record.line,
+                    period,
+                })
+            })
             .collect()
     }
 
@@ -974,55 +875,16 @@ impl Store {
         .bind(id)
         .fetch_one(&mut *conn)
         .await?;
-        type LineRow = (
-            i64,
-            String,
-            String,
-            i64,
-            String,
-            i64,
-            i64,
-            i64,
-            Option<i64>,
-            Option<String>,
-            Option<String>,
-        );
-        let rows: Vec<LineRow> = sqlx::query_as(
-            "SELECT position, description, quantity, unit_price_minor, vat_rate, net_minor,
-                vat_minor, gross_minor, subscription_id, period_from, period_to
-             FROM invoice_line WHERE invoice_id = $1 ORDER BY position",
-        )
+        let rows: Vec<LineRow> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT {LINE_COLUMNS} FROM invoice_line l WHERE l.invoice_id = $1 ORDER BY l.position"
+        )))
         .bind(id)
         .fetch_all(&mut *conn)
         .await?;
-        let number = head.number.clone();
-        let decimal = |text: &str| {
-            text.parse::<Decimal>()
-                .map_err(|_| corrupt(format!("invoice {number}: {text:?}")))
-        };
-        let mut lines = Vec::with_capacity(rows.len());
-        for (_, description, quantity, unit, rate, net, vat, gross, sub, from, to) in rows {
-            let period = match (from, to) {
-                (Some(f), Some(t)) => {
-                    Some((parse_date("period_from", &f)?, parse_date("period_to", &t)?))
-                }
-                _ => None,
-            };
-            lines.push(InvoiceLineRecord {
-                line: Line {
-                    description,
-                    quantity: decimal(&quantity)?,
-                    unit_price: money::from_minor_units(unit),
-                    vat_rate: decimal(&rate)?,
-                    net: money::from_minor_units(net),
-                    vat: money::from_minor_units(vat),
-                    gross: money::from_minor_units(gross),
-                },
-                subscription_id: sub,
-                period,
-                reverses: None,
-            });
-        }
+        let lines = rows
+            .into_iter()
+            .map(|row| Ok(row.into_record()?.1))
+            .collect::<StoreResult<Vec<_>>>()?;
         let client_name = serde_json::from_str::<serde_json::Value>(&head.client_snapshot_json)
             .ok()
             .and_then(|v| v["name"].as_str().map(str::to_owned))
@@ -1059,6 +921,74 @@ impl Store {
             supplier_json: head.supplier_snapshot_json,
         })
     }
+}
+
+/// The columns of a stored line, as `LINE_COLUMNS` selects them.
+const LINE_COLUMNS: &str = "l.invoice_id, l.position, l.description, l.quantity,
+    l.unit_price_minor, l.vat_rate, l.net_minor, l.vat_minor, l.gross_minor, l.subscription_id,
+    l.period_from, l.period_to";
+
+#[derive(sqlx::FromRow)]
+struct LineRow {
+    invoice_id: i64,
+    position: i64,
+    description: String,
+    quantity: String,
+    unit_price_minor: i64,
+    vat_rate: String,
+    net_minor: i64,
+    vat_minor: i64,
+    gross_minor: i64,
+    subscription_id: Option<i64>,
+    period_from: Option<String>,
+    period_to: Option<String>,
+}
+
+impl LineRow {
+    fn into_record(self) -> StoreResult<(LineRef, InvoiceLineRecord)> {
+        let at = LineRef {
+            invoice_id: self.invoice_id,
+            position: self.position,
+        };
+        let decimal = |text: &str| {
+            text.parse::<Decimal>().map_err(|_| {
+                corrupt(format!(
+                    "invoice line {}/{}: {text:?}",
+                    at.invoice_id, at.position
+                ))
+            })
+        };
+        let period = match (self.period_from, self.period_to) {
+            (Some(f), Some(t)) => {
+                Some((parse_date("period_from", &f)?, parse_date("period_to", &t)?))
+            }
+            _ => None,
+        };
+        let line = Line {
+            quantity: decimal(&self.quantity)?,
+            vat_rate: decimal(&self.vat_rate)?,
+            description: self.description,
+            unit_price: money::from_minor_units(self.unit_price_minor),
+            net: money::from_minor_units(self.net_minor),
+            vat: money::from_minor_units(self.vat_minor),
+            gross: money::from_minor_units(self.gross_minor),
+        };
+        let record = InvoiceLineRecord {
+            line,
+            subscription_id: self.subscription_id,
+            period,
+            reverses: None,
+        };
+        Ok((at, record))
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct LiveRow {
+    #[sqlx(flatten)]
+    line: LineRow,
+    root_id: i64,
+    root_number: String,
 }
 
 #[derive(sqlx::FromRow)]
