@@ -15,7 +15,7 @@ use ispd_provisioning::accounting::{
 };
 use sqlx::{AnyConnection, AssertSqlSafe};
 
-use super::{Store, StoreResult, corrupt, date_text, timestamp, values};
+use super::{Placeholders, Store, StoreResult, corrupt, date_text, timestamp};
 
 /// One decoded Accounting-Request and the NAS it came from.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -313,7 +313,7 @@ impl Store {
                     terminate_cause, session_seconds, input_octets, output_octets,
                     input_packets, output_packets)
                  VALUES {} ON CONFLICT (session_key) DO NOTHING RETURNING id, session_key",
-                values(chunk.len(), &[""; 17])
+                Placeholders::for_conn(conn).rows(chunk.len(), &[""; 17])
             );
             let mut query = sqlx::query_as::<_, (i64, String)>(AssertSqlSafe(sql));
             for s in chunk {
@@ -377,7 +377,7 @@ impl Store {
                     input_octets = v.column6, output_octets = v.column7,
                     input_packets = v.column8, output_packets = v.column9
                  FROM (VALUES {}) AS v WHERE session.id = v.column1",
-                values(
+                Placeholders::for_conn(conn).rows(
                     chunk.len(),
                     &[
                         "BIGINT", "TEXT", "TEXT", "TEXT", "BIGINT", "BIGINT", "BIGINT", "BIGINT",
@@ -424,7 +424,7 @@ impl Store {
                     input_octets = usage_daily.input_octets + excluded.input_octets,
                     output_octets = usage_daily.output_octets + excluded.output_octets,
                     session_seconds = usage_daily.session_seconds + excluded.session_seconds",
-                values(chunk.len(), &[""; 5])
+                Placeholders::for_conn(conn).rows(chunk.len(), &[""; 5])
             );
             let mut query = sqlx::query(AssertSqlSafe(sql));
             for ((login, day), delta) in chunk {

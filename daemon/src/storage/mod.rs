@@ -203,7 +203,7 @@ fn page_of<T>(mut items: Vec<T>, limit: i64, id_of: impl Fn(&T) -> i64) -> Page<
 
 /// A bind value for dynamically built filters.
 #[derive(Debug, Clone)]
-enum Arg {
+pub(super) enum Arg {
     Text(String),
     Int(i64),
 }
@@ -455,30 +455,6 @@ impl Placeholders {
             .collect::<Vec<_>>()
             .join(", ")
     }
-}
-
-/// `($1, $2, ...), ($k, ...)` for `rows` rows of `columns` parameters; `cast` wraps each
-/// column's placeholder (so PostgreSQL knows the types of a VALUES list).
-pub(super) fn values(rows: usize, cast: &[&str]) -> String {
-    let columns = cast.len();
-    (0..rows)
-        .map(|r| {
-            let cells: Vec<String> = cast
-                .iter()
-                .enumerate()
-                .map(|(c, ty)| {
-                    let p = format!("${}", r * columns + c + 1);
-                    if ty.is_empty() {
-                        p
-                    } else {
-                        format!("CAST({p} AS {ty})")
-                    }
-                })
-                .collect();
-            format!("({})", cells.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// One audit row of a batch: (action, entity key, client number, after JSON).

@@ -17,7 +17,7 @@ use rust_decimal::Decimal;
 use sqlx::{AnyConnection, AssertSqlSafe};
 
 use super::{
-    Actor, ClientHead, DocumentKind, InvoiceDraft, InvoiceLineRecord, Store, StoreError,
+    Actor, Arg, ClientHead, DocumentKind, InvoiceDraft, InvoiceLineRecord, Store, StoreError,
     StoreResult, corrupt, date_text, now, parse_date, parse_opt_date, record_audit,
 };
 
@@ -195,33 +195,51 @@ impl Store {
         conn: &mut AnyConnection,
         client: i64,
     ) -> StoreResult<Vec<(OpenInvoice, OpenDocument)>> {
-        type Row = (i64, String, String, String, i64, i64, String, String);
-        let rows: Vec<Row> = sqlx::query_as(
-            "SELECT id, number, issue_date, due_date, gross_minor - credited_minor, paid_minor,
-                kind, currency
+        let mut open = Self::open_documents_of(conn, "= $1", &[Arg::Int(client)]).await?;
+        Ok(open.remove(&client).unwrap_or_default())
+    }
+
+    /// The open documents of the clients `client_id {clients}` selects (`clients` binds
+    /// `args`), by client, oldest id first; each asks its gross less what credit notes took off.
+    pub(super) async fn open_documents_of(
+        conn: &mut AnyConnection,
+        clients: &str,
+        args: &[Arg],
+    ) -> StoreResult<HashMap<i64, Vec<(OpenInvoice, OpenDocument)>>> {
+        type Row = (i64, i64, String, String, String, i64, i64, String, String);
+        let sql = format!(
+            "SELECT id, client_id, number, issue_date, due_date, gross_minor - credited_minor,
+                paid_minor, kind, currency
              FROM invoice
-             WHERE client_id = $1 AND state IN ('unpaid', 'partially_paid') ORDER BY id",
-        )
-        .bind(client)
-        .fetch_all(&mut *conn)
-        .await?;
-        rows.into_iter()
-            .map(|(id, number, issue, due, gross, paid, kind, currency)| {
-                let kind = DocumentKind::parse(&kind)
-                    .ok_or_else(|| corrupt(format!("invoice {number}: kind {kind:?}")))?;
-                Ok((
-                    OpenInvoice {
-                        id,
-                        number,
-                        issue_date: parse_date("issue_date", &issue)?,
-                        due_date: parse_date("due_date", &due)?,
-                        total: money::from_minor_units(gross),
-                        paid: money::from_minor_units(paid),
-                    },
-                    OpenDocument { kind, currency },
-                ))
-            })
-            .collect()
+             WHERE state IN ('unpaid', 'partially_paid') AND client_id {clients}
+             ORDER BY id"
+        );
+        let mut query = sqlx::query_as::<_, Row>(AssertSqlSafe(sql));
+        for arg in args {
+            query = match arg {
+                Arg::Text(t) => query.bind(t.clone()),
+                Arg::Int(i) => query.bind(*i),
+            };
+        }
+        let mut open: HashMap<i64, Vec<(OpenInvoice, OpenDocument)>> = HashMap::new();
+        for (id, client, number, issue, due, total, paid, kind, currency) in
+            query.fetch_all(&mut *conn).await?
+        {
+            let kind = DocumentKind::parse(&kind)
+                .ok_or_else(|| corrupt(format!("invoice {number}: kind {kind:?}")))?;
+            open.entry(client).or_default().push((
+                OpenInvoice {
+                    id,
+                    number,
+                    issue_date: parse_date("issue_date", &issue)?,
+                    due_date: parse_date("due_date", &due)?,
+                    total: money::from_minor_units(total),
+                    paid: money::from_minor_units(paid),
+                },
+                OpenDocument { kind, currency },
+            ));
+        }
+        Ok(open)
     }
 
     /// Allocates a payment to a client's invoices by `mode` and records what it did to the
@@ -737,37 +755,12 @@ impl Store {
         let clients = query.fetch_all(&mut *conn).await?;
         // Three queries whatever the number of clients: the clients, their open documents,
         // their reminders.
-        let mut open: HashMap<i64, Vec<(OpenInvoice, OpenDocument)>> = HashMap::new();
-        let sql = format!(
-            "SELECT id, client_id, number, issue_date, due_date, gross_minor - credited_minor,
-                paid_minor, kind, currency
-             FROM invoice
-             WHERE state IN ('unpaid', 'partially_paid')
-                AND client_id IN (SELECT id FROM client WHERE {condition})
-             ORDER BY id"
-        );
-        type DocRow = (i64, i64, String, String, String, i64, i64, String, String);
-        let mut query = sqlx::query_as::<_, DocRow>(AssertSqlSafe(sql));
-        if let Some(number) = number {
-            query = query.bind(number.to_owned());
-        }
-        for (id, client, number, issue, due, total, paid, kind, currency) in
-            query.fetch_all(&mut *conn).await?
-        {
-            let kind = DocumentKind::parse(&kind)
-                .ok_or_else(|| corrupt(format!("invoice {number}: kind {kind:?}")))?;
-            open.entry(client).or_default().push((
-                OpenInvoice {
-                    id,
-                    number,
-                    issue_date: parse_date("issue_date", &issue)?,
-                    due_date: parse_date("due_date", &due)?,
-                    total: money::from_minor_units(total),
-                    paid: money::from_minor_units(paid),
-                },
-                OpenDocument { kind, currency },
-            ));
-        }
+        let clients_sql = format!("IN (SELECT id FROM client WHERE {condition})");
+        let args: Vec<Arg> = number
+            .map(|n| Arg::Text(n.to_owned()))
+            .into_iter()
+            .collect();
+        let mut open = Self::open_documents_of(&mut conn, &clients_sql, &args).await?;
         let mut sent: HashMap<i64, Vec<(i64, i64, String, String)>> = HashMap::new();
         let sql = format!(
             "SELECT i.client_id, r.invoice_id, r.level, r.sent_on, r.deadline FROM reminder r

@@ -16,8 +16,8 @@ use sqlx::{AnyConnection, AssertSqlSafe};
 
 use super::payment::matched_by_name;
 use super::{
-    Actor, NewPayment, PaymentOutcome, Placeholders, Store, StoreError, StoreResult, corrupt,
-    date_text, now, parse_date, rows_per_statement,
+    Actor, Arg, DocumentKind, NewPayment, PaymentOutcome, Placeholders, Store, StoreError,
+    StoreResult, corrupt, date_text, now, rows_per_statement,
 };
 
 /// One payment to store, once matched and allocated.
@@ -238,34 +238,18 @@ impl Store {
                     },
                 );
             }
-            type Row = (i64, i64, String, String, String, i64, i64, String);
-            let mut open = sqlx::query_as::<_, Row>(AssertSqlSafe(format!(
-                "SELECT id, client_id, number, issue_date, due_date, gross_minor - credited_minor,
-                    paid_minor, kind
-                 FROM invoice
-                 WHERE client_id IN ({list}) AND state IN ('unpaid', 'partially_paid')
-                 ORDER BY id"
-            )));
-            for id in chunk {
-                open = open.bind(*id);
-            }
-            for (id, client, number, issue, due, total, paid, kind) in
-                open.fetch_all(&mut *conn).await?
-            {
+            let args: Vec<Arg> = chunk.iter().map(|&id| Arg::Int(id)).collect();
+            let open = Self::open_documents_of(conn, &format!("IN ({list})"), &args).await?;
+            for (client, documents) in open {
                 let Some(account) = accounts.get_mut(&client) else {
                     continue;
                 };
-                if kind == "proforma" {
-                    account.proformas.insert(id);
+                for (invoice, document) in documents {
+                    if document.kind == DocumentKind::Proforma {
+                        account.proformas.insert(invoice.id);
+                    }
+                    account.open.push(invoice);
                 }
-                account.open.push(OpenInvoice {
-                    id,
-                    number,
-                    issue_date: parse_date("issue_date", &issue)?,
-                    due_date: parse_date("due_date", &due)?,
-                    total: money::from_minor_units(total),
-                    paid: money::from_minor_units(paid),
-                });
             }
         }
         Ok(accounts)
