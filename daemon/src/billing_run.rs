@@ -256,12 +256,7 @@ async fn client_terms(store: &Store, inputs: &RunInputs, client: i64) -> StoreRe
         .unwrap_or_default();
     let c = store.get_client(&number).await?;
     Ok(ClientTerms {
-        head: ClientHead {
-            client_id: c.id,
-            client_number: c.number.clone(),
-            client_name: c.name.clone(),
-            invoice_group: c.invoicing.invoice_group.clone(),
-        },
+        head: ClientHead::of(&c),
         due_days: c.invoicing.due_days,
         proforma: c.invoicing.proforma,
     })

@@ -40,7 +40,8 @@ fn subscribed(d: &Daemon, number: &str) -> i64 {
     subscribed_from(d, number, "2026-11-01")
 }
 
-fn subscribed_from(d: &Daemon, number: &str, activation: &str) -> i64 {
+/// The 499.00 CZK "Fiber 100" tariff, created once.
+fn fiber_100(d: &Daemon) {
     if d.ispctl(&["tariff", "show", "Fiber 100"]).status.code() != Some(0) {
         d.ispctl_json(&[
             "tariff",
@@ -58,6 +59,10 @@ fn subscribed_from(d: &Daemon, number: &str, activation: &str) -> i64 {
             "--price-includes-vat",
         ]);
     }
+}
+
+fn subscribed_from(d: &Daemon, number: &str, activation: &str) -> i64 {
+    fiber_100(d);
     let sub = d.ispctl_json(&[
         "subscription",
         "add",
@@ -664,21 +669,7 @@ fn the_invoice_carries_its_group_discounts_and_one_off_charges() {
         "end-of-period",
     ]);
     client(&d, "1001", &["--invoice-group", "business"]);
-    d.ispctl_json(&[
-        "tariff",
-        "add",
-        "--name",
-        "Fiber 100",
-        "--down",
-        "100M",
-        "--up",
-        "20M",
-        "--price",
-        "499.00",
-        "--vat-rate",
-        "21",
-        "--price-includes-vat",
-    ]);
+    fiber_100(&d);
     let sub = d.ispctl_json(&[
         "subscription",
         "add",

@@ -542,7 +542,7 @@ impl Store {
         Self::sync_opening_balance(
             &mut tx,
             actor,
-            &head_of(&client),
+            &super::ClientHead::of(&client),
             rust_decimal::Decimal::ZERO,
             client.invoicing.opening_balance,
             today(),
@@ -615,7 +615,7 @@ impl Store {
         Self::sync_opening_balance(
             &mut tx,
             actor,
-            &head_of(&client),
+            &super::ClientHead::of(&client),
             before.invoicing.opening_balance,
             client.invoicing.opening_balance,
             today(),
@@ -673,15 +673,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        let activity: i64 = sqlx::query_scalar(
-            "SELECT (SELECT COUNT(*) FROM payment WHERE client_id = $1)
-                + (SELECT COUNT(*) FROM invoice WHERE client_id = $1
-                    AND (kind <> 'opening_balance' OR paid_minor <> 0))",
-        )
-        .bind(before.id)
-        .fetch_one(&mut *tx)
-        .await?;
-        if activity > 0 {
+        if Self::has_books(&mut tx, before.id).await? {
             return Err(StoreError::Precondition(format!(
                 "client {number} has invoices or payments; its books must stay"
             )));
@@ -934,15 +926,6 @@ impl Store {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM client")
             .fetch_one(&self.pool)
             .await?)
-    }
-}
-
-fn head_of(client: &Client) -> super::ClientHead {
-    super::ClientHead {
-        client_id: client.id,
-        client_number: client.number.clone(),
-        client_name: client.name.clone(),
-        invoice_group: client.invoicing.invoice_group.clone(),
     }
 }
 

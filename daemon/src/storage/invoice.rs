@@ -199,6 +199,17 @@ pub struct ClientHead {
     pub invoice_group: String,
 }
 
+impl ClientHead {
+    pub fn of(client: &ispd_billing::client::Client) -> Self {
+        Self {
+            client_id: client.id,
+            client_number: client.number.clone(),
+            client_name: client.name.clone(),
+            invoice_group: client.invoicing.invoice_group.clone(),
+        }
+    }
+}
+
 /// A line still in force that charges part of a subscription's period: neither reversed nor
 /// a reversal, on a document that counts (a pro-forma only until its tax invoice exists).
 #[derive(Debug, Clone, PartialEq)]

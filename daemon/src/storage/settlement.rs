@@ -205,16 +205,7 @@ impl Store {
         if before == after {
             return Ok(());
         }
-        let activity: i64 = sqlx::query_scalar(
-            "SELECT (SELECT COUNT(*) FROM payment WHERE client_id = $1)
-                + (SELECT COUNT(*) FROM refund WHERE client_id = $1)
-                + (SELECT COUNT(*) FROM invoice WHERE client_id = $1
-                    AND (kind <> 'opening_balance' OR paid_minor <> 0))",
-        )
-        .bind(client.client_id)
-        .fetch_one(&mut *conn)
-        .await?;
-        if activity > 0 {
+        if Self::has_books(conn, client.client_id).await? {
             return Err(StoreError::Precondition(
                 "client.invoicing.opening_balance can change only before the client's first \
                  invoice, payment or refund"
@@ -257,6 +248,21 @@ impl Store {
             Self::issue_in(conn, actor, &draft).await?;
         }
         Ok(())
+    }
+
+    /// Whether anything happened on the client's account besides an untouched opening
+    /// balance: a payment, a refund or a document.
+    pub(super) async fn has_books(conn: &mut AnyConnection, client: i64) -> StoreResult<bool> {
+        let activity: i64 = sqlx::query_scalar(
+            "SELECT (SELECT COUNT(*) FROM payment WHERE client_id = $1)
+                + (SELECT COUNT(*) FROM refund WHERE client_id = $1)
+                + (SELECT COUNT(*) FROM invoice WHERE client_id = $1
+                    AND (kind <> 'opening_balance' OR paid_minor <> 0))",
+        )
+        .bind(client)
+        .fetch_one(&mut *conn)
+        .await?;
+        Ok(activity > 0)
     }
 
     /// The currency an invoice group invoices in, if it sets one.
