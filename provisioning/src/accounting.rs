@@ -55,9 +55,52 @@ impl Counters {
     }
 }
 
-/// Acct-Input-Octets with Acct-Input-Gigawords (RFC 2869 §5.1): the 64-bit count.
+/// The largest count kept: what the database's BIGINT holds. No session moves 8 EiB, so a
+/// counter beyond it is a NAS bug or a hostile packet; it is held at the limit rather than
+/// wrapped or allowed to overflow a sum in SQL.
+pub const COUNTER_LIMIT: u64 = i64::MAX as u64;
+
+/// Acct-Input-Octets with Acct-Input-Gigawords (RFC 2869 §5.1): the 64-bit count, held at
+/// [`COUNTER_LIMIT`].
 pub fn octets(low: u32, gigawords: u32) -> u64 {
-    (u64::from(gigawords) << 32) | u64::from(low)
+    ((u64::from(gigawords) << 32) | u64::from(low)).min(COUNTER_LIMIT)
+}
+
+/// How far an Event-Timestamp may lie ahead of the arrival: more is a NAS clock that is
+/// wrong (or a hostile packet), and a session "started" decades ahead would never go stale.
+pub const EVENT_AHEAD_LIMIT: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
+/// How far back an event may lie: a NAS replays its own backlog after an outage (hours,
+/// Acct-Delay-Time), but a router without a clock sends 1970.
+pub const EVENT_BEHIND_LIMIT: chrono::TimeDelta = chrono::TimeDelta::days(7);
+
+/// When a record's event happened: Event-Timestamp (else the arrival) minus Acct-Delay-Time,
+/// unless that falls outside the window around the arrival that a sane NAS clock allows;
+/// then the arrival itself.
+pub fn event_time(
+    received: DateTime<Utc>,
+    event_timestamp: Option<DateTime<Utc>>,
+    delay_seconds: u32,
+) -> DateTime<Utc> {
+    let claimed =
+        event_timestamp.unwrap_or(received) - chrono::TimeDelta::seconds(i64::from(delay_seconds));
+    if claimed > received + EVENT_AHEAD_LIMIT || claimed < received - EVENT_BEHIND_LIMIT {
+        received
+    } else {
+        claimed
+    }
+}
+
+/// Acct-Session-Id as text: as sent when it is printable UTF-8, else `0x` and its bytes in
+/// hex, so a NAS whose ids are binary is still stored (and matched across its records)
+/// instead of dropped and retransmitted forever.
+pub fn session_id_text(raw: &[u8]) -> String {
+    match std::str::from_utf8(raw) {
+        Ok(text) if !text.chars().any(char::is_control) => text.to_owned(),
+        _ => {
+            let hex: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+            format!("0x{hex}")
+        }
+    }
 }
 
 /// One Accounting-Request, decoded by the daemon. Serializable so the daemon can spool it.
@@ -101,6 +144,17 @@ pub struct UsageDelta {
 impl UsageDelta {
     pub fn is_zero(&self) -> bool {
         *self == UsageDelta::default()
+    }
+
+    /// The sum of two deltas, each field held at [`COUNTER_LIMIT`]: a day's usage never
+    /// wraps, whatever the records claim.
+    pub fn plus(self, other: UsageDelta) -> UsageDelta {
+        let sum = |a: u64, b: u64| a.saturating_add(b).min(COUNTER_LIMIT);
+        UsageDelta {
+            input_octets: sum(self.input_octets, other.input_octets),
+            output_octets: sum(self.output_octets, other.output_octets),
+            session_seconds: sum(self.session_seconds, other.session_seconds),
+        }
     }
 
     fn between(old: &SessionState, new: &SessionState) -> UsageDelta {
@@ -354,6 +408,86 @@ mod tests {
         assert_eq!(octets(5, 0), 5);
         assert_eq!(octets(0, 1), 1 << 32);
         assert_eq!(octets(u32::MAX, 2), (2 << 32) + u64::from(u32::MAX));
+        // Beyond what storage holds: held at the limit, never wrapped.
+        assert_eq!(octets(u32::MAX, u32::MAX), COUNTER_LIMIT);
+        assert_eq!(octets(u32::MAX, 1 << 31), COUNTER_LIMIT);
+        assert_eq!(octets(u32::MAX, (1 << 31) - 1), COUNTER_LIMIT);
+    }
+
+    #[test]
+    fn usage_sums_saturate_at_the_limit() {
+        let big = UsageDelta {
+            input_octets: COUNTER_LIMIT,
+            output_octets: 1 << 62,
+            session_seconds: 10,
+        };
+        let table = [
+            (big, big, COUNTER_LIMIT, COUNTER_LIMIT, 20),
+            (big, UsageDelta::default(), COUNTER_LIMIT, 1 << 62, 10),
+            (
+                UsageDelta {
+                    input_octets: u64::MAX,
+                    ..big
+                },
+                big,
+                COUNTER_LIMIT,
+                COUNTER_LIMIT,
+                20,
+            ),
+        ];
+        for (a, b, input, output, seconds) in table {
+            let sum = a.plus(b);
+            assert_eq!(
+                (sum.input_octets, sum.output_octets, sum.session_seconds),
+                (input, output, seconds),
+                "{a:?} + {b:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn event_time_is_kept_within_a_sane_window() {
+        let now = Utc.with_ymd_and_hms(2026, 12, 4, 12, 0, 0).unwrap();
+        let table = [
+            // (Event-Timestamp, Acct-Delay-Time, expected)
+            (None, 0, now),
+            (None, 90, now - chrono::TimeDelta::seconds(90)),
+            (
+                Some(now - chrono::TimeDelta::hours(3)),
+                0,
+                now - chrono::TimeDelta::hours(3),
+            ),
+            (
+                Some(now + chrono::TimeDelta::minutes(2)),
+                0,
+                now + chrono::TimeDelta::minutes(2),
+            ),
+            // Decades ahead (a hostile or broken clock): the arrival.
+            (
+                Some(Utc.with_ymd_and_hms(2090, 1, 1, 0, 0, 0).unwrap()),
+                0,
+                now,
+            ),
+            // A router without a clock (1970): the arrival.
+            (Some(DateTime::<Utc>::UNIX_EPOCH), 0, now),
+            // A delay of a century: the arrival.
+            (None, u32::MAX, now),
+        ];
+        for (event, delay, expected) in table {
+            assert_eq!(
+                event_time(now, event, delay),
+                expected,
+                "{event:?} - {delay}s"
+            );
+        }
+    }
+
+    #[test]
+    fn session_ids_that_are_not_text_are_kept_in_hex() {
+        assert_eq!(session_id_text(b"81a00002"), "81a00002");
+        assert_eq!(session_id_text(&[0xff, 0xfe, 0x01]), "0xfffe01");
+        assert_eq!(session_id_text(b"a\0b"), "0x610062");
+        assert_eq!(session_id_text(b"line\nbreak"), "0x6c696e650a627265616b");
     }
 
     #[test]

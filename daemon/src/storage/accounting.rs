@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use ispd_provisioning::accounting::{
-    AcctRecord, Counters, SessionChange, SessionState, StatusType, UsageDelta, apply,
+    AcctRecord, COUNTER_LIMIT, Counters, SessionChange, SessionState, StatusType, UsageDelta, apply,
 };
 use sqlx::{AnyConnection, AssertSqlSafe};
 
@@ -421,10 +421,11 @@ impl Store {
                 "INSERT INTO usage_daily (login_id, day, input_octets, output_octets, session_seconds)
                  VALUES {}
                  ON CONFLICT (login_id, day) DO UPDATE SET
-                    input_octets = usage_daily.input_octets + excluded.input_octets,
-                    output_octets = usage_daily.output_octets + excluded.output_octets,
-                    session_seconds = usage_daily.session_seconds + excluded.session_seconds",
-                Placeholders::for_conn(conn).rows(chunk.len(), &[""; 5])
+                    input_octets = {}, output_octets = {}, session_seconds = {}",
+                Placeholders::for_conn(conn).rows(chunk.len(), &[""; 5]),
+                saturating_sum("input_octets"),
+                saturating_sum("output_octets"),
+                saturating_sum("session_seconds"),
             );
             let mut query = sqlx::query(AssertSqlSafe(sql));
             for ((login, day), delta) in chunk {
@@ -536,7 +537,15 @@ fn add(
     }
     let day = record.event_time.with_timezone(&chrono::Local).date_naive();
     let total = usage.entry((login, day)).or_default();
-    total.input_octets += delta.input_octets;
-    total.output_octets += delta.output_octets;
-    total.session_seconds += delta.session_seconds;
+    *total = total.plus(delta);
+}
+
+/// `stored + excluded` for a usage column of the upsert, held at [`COUNTER_LIMIT`]: the
+/// plain sum would fail on PostgreSQL ("bigint out of range") and silently turn the column
+/// into REAL on SQLite. Both operands are at most the limit, so the test cannot overflow.
+fn saturating_sum(column: &str) -> String {
+    format!(
+        "CASE WHEN usage_daily.{column} > {COUNTER_LIMIT} - excluded.{column} \
+         THEN {COUNTER_LIMIT} ELSE usage_daily.{column} + excluded.{column} END"
+    )
 }
