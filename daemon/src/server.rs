@@ -95,7 +95,13 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
         radius.clone(),
     ));
     let accounting =
-        AccountingService::start(radius.clone(), store.clone(), stale_after, &state_dir);
+        AccountingService::start(radius.clone(), store.clone(), stale_after, &state_dir)
+            .with_context(|| {
+                format!(
+                    "cannot open the accounting spool in {}",
+                    state_dir.display()
+                )
+            })?;
     for socket in acct {
         accounting
             .serve(socket)

@@ -10,18 +10,26 @@ use ispd_radius::{Attribute, Code, Packet, PacketRef};
 
 use crate::daemon::{Daemon, stdout};
 
-const SECRET: &str = "acct-secret-123";
+pub(crate) const SECRET: &str = "acct-secret-123";
 
 /// A daemon with one NAS and one login; `radius` adds keys to its [radius] table.
-fn acct_daemon(name: &str, radius: &str) -> Daemon {
-    let d = Daemon::start_with(
-        name,
-        &format!(
-            "[radius]\nauth_listen = [\"127.0.0.1:0\"]\nacct_listen = [\"127.0.0.1:0\"]\n{radius}\n\
-             [admin]\nlisten = \"127.0.0.1:0\"\n\
-             [[nas]]\nname = \"bras\"\naddress = \"127.0.0.1\"\nsecret = \"{SECRET}\"\nvendor = \"mikrotik\"\n"
-        ),
-    );
+pub(crate) fn acct_daemon(name: &str, radius: &str) -> Daemon {
+    let d = Daemon::start_with(name, &acct_config(radius));
+    add_login(&d);
+    d
+}
+
+/// The config of [`acct_daemon`]: one NAS ("bras" on 127.0.0.1).
+pub(crate) fn acct_config(radius: &str) -> String {
+    format!(
+        "[radius]\nauth_listen = [\"127.0.0.1:0\"]\nacct_listen = [\"127.0.0.1:0\"]\n{radius}\n\
+         [admin]\nlisten = \"127.0.0.1:0\"\n\
+         [[nas]]\nname = \"bras\"\naddress = \"127.0.0.1\"\nsecret = \"{SECRET}\"\nvendor = \"mikrotik\"\n"
+    )
+}
+
+/// Client 7 with a subscription and the login "novak".
+pub(crate) fn add_login(d: &Daemon) {
     d.ispctl_json(&[
         "client",
         "add",
@@ -59,7 +67,6 @@ fn acct_daemon(name: &str, radius: &str) -> Daemon {
         "--password",
         "arctangent",
     ]);
-    d
 }
 
 #[test]
@@ -142,7 +149,7 @@ fn query(d: &Daemon, sql: &str) -> Vec<String> {
     d.query(sql)
 }
 
-fn acct_request(id: u8, attrs: Vec<Attribute>) -> Vec<u8> {
+pub(crate) fn acct_request(id: u8, attrs: Vec<Attribute>) -> Vec<u8> {
     let mut packet = Packet::new(Code::AccountingRequest, id, [0; 16]);
     for a in attrs {
         packet.push(a);
@@ -371,28 +378,38 @@ fn kill_9_loses_nothing_that_was_acknowledged() {
 
 /// A TCP forwarder to PostgreSQL that the test can cut: connections are dropped and new ones
 /// refused while it is down, as when the database host fails.
-struct Outage {
-    addr: std::net::SocketAddr,
+pub(crate) struct Outage {
+    pub(crate) addr: std::net::SocketAddr,
     up: std::sync::Arc<std::sync::atomic::AtomicBool>,
     generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// While down: hold new connections open in silence (a host that stopped answering)
+    /// instead of closing them (a host that refuses).
+    silent: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Outage {
-    fn start(target: String) -> Outage {
+    pub(crate) fn start(target: String) -> Outage {
         use std::sync::Arc;
         use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let up = Arc::new(AtomicBool::new(true));
         let generation = Arc::new(AtomicU64::new(0));
-        let (up2, generation2) = (up.clone(), generation.clone());
+        let silent = Arc::new(AtomicBool::new(false));
+        let (up2, generation2, silent2) = (up.clone(), generation.clone(), silent.clone());
         std::thread::spawn(move || {
+            let mut held = Vec::new();
             for client in listener.incoming() {
                 let Ok(client) = client else { continue };
                 if !up2.load(Ordering::SeqCst) {
-                    drop(client);
+                    if silent2.load(Ordering::SeqCst) {
+                        held.push(client);
+                    } else {
+                        drop(client);
+                    }
                     continue;
                 }
+                held.clear();
                 let Ok(server) = std::net::TcpStream::connect(&target) else {
                     continue;
                 };
@@ -437,10 +454,17 @@ impl Outage {
             addr,
             up,
             generation,
+            silent,
         }
     }
 
-    fn set_up(&self, up: bool) {
+    /// Cuts the connections; new ones are accepted and then never answered.
+    pub(crate) fn go_silent(&self) {
+        self.silent.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.set_up(false);
+    }
+
+    pub(crate) fn set_up(&self, up: bool) {
         use std::sync::atomic::Ordering;
         self.generation.fetch_add(1, Ordering::SeqCst);
         self.up.store(up, Ordering::SeqCst);
@@ -521,7 +545,7 @@ fn a_database_outage_is_spooled_and_replayed_without_loss() {
     assert_eq!(rows.trim(), "70|70", "{}", d.log());
 }
 
-fn psql(url: &str, sql: &str) -> String {
+pub(crate) fn psql(url: &str, sql: &str) -> String {
     let out = Command::new("psql")
         .args([url, "-tAc", sql])
         .output()

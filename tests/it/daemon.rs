@@ -77,6 +77,29 @@ impl Daemon {
         })
     }
 
+    /// Writes the config of [`Daemon::start_with`] without starting: for tests that prepare
+    /// the state directory first (a small filesystem mounted there, say), then `spawn`.
+    pub fn configure_with(name: &str, config: &str) -> Daemon {
+        let dir = TempDir::new(name);
+        let state_dir = dir.0.join("state");
+        let config_path = dir.0.join("ispd.toml");
+        std::fs::write(
+            &config_path,
+            format!(
+                "state_dir = {:?}\n{config}",
+                state_dir.display().to_string()
+            ),
+        )
+        .unwrap();
+        Daemon {
+            dir,
+            state_dir,
+            config_path,
+            ports: serde_json::Value::Null,
+            child: None,
+        }
+    }
+
     fn start_config(name: &str, config: impl FnOnce(&Path) -> String) -> Daemon {
         let dir = TempDir::new(name);
         let state_dir = dir.0.join("state");

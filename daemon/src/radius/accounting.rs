@@ -1,6 +1,8 @@
-//! The accounting server (RFC 2866): receive threads decode and verify, one writer commits
-//! batches (group commit), and only then is each NAS answered. A request whose batch failed
-//! to commit gets no answer, so the NAS retransmits it: nothing acknowledged is ever lost.
+//! The accounting server (RFC 2866): receive threads decode and verify, writers commit
+//! batches (group commit), and only then is each NAS answered. While the database is away
+//! the answer comes after the record is fsynced to the spool; a request that could be
+//! neither committed nor spooled gets no answer, so the NAS retransmits it: nothing
+//! acknowledged is ever lost, and no record the database refuses holds up the others.
 
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
@@ -8,16 +10,20 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use ispd_provisioning::accounting::{AcctRecord, Counters, StatusType, login_from_class, octets};
+use ispd_provisioning::accounting::{
+    AcctRecord, Counters, StatusType, event_time, login_from_class, octets, session_id_text,
+};
 use ispd_radius::dict::rfc;
 use ispd_radius::{Code, MaPolicy, PacketRef};
 use tokio::sync::mpsc;
 
 use super::RadiusService;
 use super::dedup::ReplyCache;
+use super::reachability::Reachability;
+use super::rejected::Rejected;
 use super::spool::Spool;
 use super::stats::RadiusStats;
-use crate::storage::{AcctItem, Backend, Partition, SessionMemory, Store};
+use crate::storage::{AcctItem, Backend, Partition, SessionMemory, Store, StoreError};
 
 /// Requests waiting for the writer; beyond this the receive threads wait (back-pressure).
 const QUEUE: usize = 20_000;
@@ -57,14 +63,14 @@ pub struct AccountingService {
 }
 
 impl AccountingService {
-    /// Starts the writer (which also sweeps stale sessions and replays the spool) on the
-    /// current tokio runtime.
+    /// Starts the writers (which also sweep stale sessions and replay their spools) on the
+    /// current tokio runtime; fails only if a spool cannot be opened.
     pub fn start(
         radius: Arc<RadiusService>,
         store: Store,
         stale_after: Duration,
         state_dir: &std::path::Path,
-    ) -> Arc<AccountingService> {
+    ) -> std::io::Result<Arc<AccountingService>> {
         // SQLite has one writer at a time anyway; PostgreSQL commits in parallel.
         let writers = match store.backend() {
             Backend::Sqlite => 1,
@@ -77,8 +83,10 @@ impl AccountingService {
             replies: ReplyCache::new(super::DUPLICATE_WINDOW, super::DUPLICATE_CAPACITY),
             queues,
         });
+        let reachability = Reachability::new(store.clone(), radius.clone());
+        let rejected = Arc::new(Rejected::new(state_dir));
         for (index, rx) in receivers.into_iter().enumerate() {
-            let spool = Spool::new(state_dir, index);
+            let spool = Spool::open(state_dir, index)?;
             if spool.is_pending() {
                 tracing::warn!(path = %spool.path().display(), "spooled accounting found; it is replayed before new records");
             }
@@ -86,17 +94,26 @@ impl AccountingService {
                 index,
                 count: writers,
             };
-            tokio::spawn(writer(
+            let mut own = Writer {
                 rx,
-                store.clone(),
-                radius.clone(),
-                service.clone(),
-                stale_after,
                 spool,
-                partition,
+                memory: SessionMemory::new(partition),
+                reported_spool_bytes: 0,
+            };
+            own.report_spool_bytes(&radius.stats);
+            tokio::spawn(writer(
+                own,
+                Shared {
+                    store: store.clone(),
+                    radius: radius.clone(),
+                    service: service.clone(),
+                    reachability: reachability.clone(),
+                    rejected: rejected.clone(),
+                    stale_after,
+                },
             ));
         }
-        service
+        Ok(service)
     }
 
     pub fn serve(self: &Arc<Self>, socket: UdpSocket) -> std::io::Result<()> {
@@ -221,73 +238,75 @@ impl AccountingService {
     }
 }
 
-/// Commits what is queued, in batches, then answers. When the database cannot take a batch,
-/// the batch goes to the spool (fsynced) and is answered; while anything is spooled, new
-/// batches queue behind it there, and the spool is replayed as soon as the database takes it
-/// again. Only if the spool cannot be written either is a batch left unanswered, so the NASes
-/// retransmit. Between batches the writer also closes stale sessions, so its memory of open
-/// sessions never disagrees with the sweep.
-async fn writer(
-    mut rx: mpsc::Receiver<Pending>,
+/// A writer's own things: its queue, its share of the sessions and its spool.
+struct Writer {
+    rx: mpsc::Receiver<Pending>,
+    spool: Spool,
+    memory: SessionMemory,
+    /// How many spool bytes this writer counts in the shared gauge.
+    reported_spool_bytes: u64,
+}
+
+/// What the writers share.
+struct Shared {
     store: Store,
     radius: Arc<RadiusService>,
     service: Arc<AccountingService>,
+    reachability: Arc<Reachability>,
+    rejected: Arc<Rejected>,
     stale_after: Duration,
-    spool: Spool,
-    partition: Partition,
-) {
-    let mut memory = SessionMemory::new(partition);
+}
+
+/// Commits what is queued, in batches, then answers. While the database does not take
+/// accounting (this writer or another found it so), batches go to the spool (fsynced) and
+/// are answered from there; new batches queue behind spooled ones, and the spool is replayed
+/// a batch at a time, between new batches, once the probe finds the database back. Only if
+/// the spool cannot be written either is a batch left unanswered, so the NASes retransmit.
+/// Between batches the writer also closes stale sessions, so its memory of open sessions
+/// never disagrees with the sweep.
+async fn writer(mut own: Writer, shared: Shared) {
     let mut batch: Vec<Pending> = Vec::with_capacity(MAX_BATCH);
-    let period = (stale_after / 4).clamp(Duration::from_secs(1), Duration::from_secs(60));
+    let period = (shared.stale_after / 4).clamp(Duration::from_secs(1), Duration::from_secs(60));
     let mut sweep = tokio::time::interval(period);
-    let mut retry = tokio::time::interval(Duration::from_secs(1));
+    let mut reachability = shared.reachability.watch();
+    let mut next_replay = tokio::time::Instant::now();
     loop {
+        let replay_due = own.spool.is_pending() && !shared.reachability.is_down();
         let first = tokio::select! {
-            next = rx.recv() => match next {
+            next = own.rx.recv() => match next {
                 Some(p) => p,
                 None => return,
             },
-            _ = retry.tick(), if spool.is_pending() => {
-                replay(&spool, &store, &radius, &mut memory).await;
+            _ = tokio::time::sleep_until(next_replay), if replay_due => {
+                next_replay = replay_step(&mut own, &shared).await;
                 continue;
             }
+            // Found down or back: look again at what is due.
+            Ok(()) = reachability.changed() => continue,
             _ = sweep.tick() => {
-                if !spool.is_pending() {
-                    sweep_stale(&store, &radius, stale_after, &mut memory).await;
+                if !own.spool.is_pending() && !shared.reachability.is_down() {
+                    sweep_stale(&shared, &mut own.memory).await;
                 }
                 continue;
             }
         };
         batch.push(first);
         while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
+            match own.rx.try_recv() {
                 Ok(p) => batch.push(p),
                 Err(_) => break,
             }
         }
         let items: Vec<AcctItem> = batch.iter().filter_map(|p| p.item.clone()).collect();
-        let durable = if spool.is_pending() {
-            spool_batch(&spool, &items, &radius)
+        let durable = if own.spool.is_pending() || shared.reachability.is_down() {
+            spool_batch(&mut own, &items, &shared)
         } else {
-            // A database that hangs is as unavailable as one that refuses: spool after a
-            // bounded wait. If the commit did land, replaying the same records is harmless.
-            let stored =
-                tokio::time::timeout(STORE_TIMEOUT, store.apply_accounting(&items, &mut memory))
-                    .await
-                    .unwrap_or_else(|_| {
-                        Err(crate::storage::StoreError::Precondition(format!(
-                            "no commit within {STORE_TIMEOUT:?}"
-                        )))
-                    });
-            match stored {
-                Ok(changes) => {
-                    radius.adjust_open_sessions(&changes);
-                    true
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, requests = items.len(), "database unavailable for accounting; spooling to {}", spool.path().display());
-                    RadiusStats::bump(&radius.stats.acct_store_failures_total);
-                    spool_batch(&spool, &items, &radius)
+            match store_isolating(&shared, &items, &mut own.memory).await {
+                Ok(()) => true,
+                Err((stored, e)) => {
+                    RadiusStats::bump(&shared.radius.stats.acct_store_failures_total);
+                    shared.reachability.lost(&e);
+                    spool_batch(&mut own, &items[stored..], &shared)
                 }
             }
         };
@@ -299,10 +318,11 @@ async fn writer(
                 if let Err(e) = p.socket.send_to(&p.reply, p.to) {
                     tracing::warn!(to = %p.to, error = %e, "Accounting-Response not sent");
                 }
-                service
+                shared
+                    .service
                     .replies
                     .put(p.to, p.identifier, p.authenticator, p.reply);
-                RadiusStats::bump(&radius.stats.acct_responses_total);
+                RadiusStats::bump(&shared.radius.stats.acct_responses_total);
             }
         } else {
             batch.clear();
@@ -311,64 +331,141 @@ async fn writer(
     }
 }
 
+/// Stores `items` in order, committing what it can. A record the database refuses (see
+/// [`StoreError::refuses_data`]) is found by halving the batch, set aside in
+/// `accounting.rejected` and counted, so it never holds up the records behind it. On any
+/// other failure (the database is unavailable) returns how many leading records are stored;
+/// the rest must be spooled.
+async fn store_isolating(
+    shared: &Shared,
+    items: &[AcctItem],
+    memory: &mut SessionMemory,
+) -> Result<(), (usize, StoreError)> {
+    let mut ranges = std::collections::VecDeque::new();
+    ranges.push_back(0..items.len());
+    while let Some(range) = ranges.pop_front() {
+        if range.is_empty() {
+            continue;
+        }
+        // A database that hangs is as unavailable as one that refuses: give up after a
+        // bounded wait. If the commit did land, storing the same records again is harmless.
+        let stored = tokio::time::timeout(
+            STORE_TIMEOUT,
+            shared.store.apply_accounting(&items[range.clone()], memory),
+        )
+        .await
+        .unwrap_or_else(|_| {
+            Err(StoreError::Precondition(format!(
+                "no commit within {STORE_TIMEOUT:?}"
+            )))
+        });
+        match stored {
+            Ok(changes) => {
+                shared.reachability.committed();
+                shared.radius.adjust_open_sessions(&changes);
+            }
+            Err(e) if e.refuses_data() && range.len() > 1 => {
+                let middle = range.start + range.len() / 2;
+                ranges.push_front(middle..range.end);
+                ranges.push_front(range.start..middle);
+            }
+            Err(e) if e.refuses_data() => {
+                let item = &items[range.start];
+                if let Err(io) = shared.rejected.set_aside(item, &e.to_string()) {
+                    return Err((
+                        range.start,
+                        StoreError::Precondition(format!(
+                            "a record the database refused ({e}) cannot be set aside in {}: {io}",
+                            shared.rejected.path().display()
+                        )),
+                    ));
+                }
+                RadiusStats::bump(&shared.radius.stats.acct_rejected_records_total);
+                tracing::error!(
+                    nas = %item.nas_name,
+                    acct_session_id = %item.record.acct_session_id,
+                    error = %e,
+                    path = %shared.rejected.path().display(),
+                    "accounting record refused by the database; set aside so the records behind it are stored"
+                );
+            }
+            Err(e) => return Err((range.start, e)),
+        }
+    }
+    Ok(())
+}
+
 /// Appends a batch to the spool; false (nothing may be answered) when even that fails.
-fn spool_batch(spool: &Spool, items: &[AcctItem], radius: &RadiusService) -> bool {
-    match spool.append(items) {
+fn spool_batch(own: &mut Writer, items: &[AcctItem], shared: &Shared) -> bool {
+    let stats = &shared.radius.stats;
+    let appended = own.spool.append(items);
+    own.report_spool_bytes(stats);
+    match appended {
         Ok(()) => {
-            RadiusStats::bump(&radius.stats.acct_spooled_batches_total);
+            RadiusStats::bump(&stats.acct_spooled_batches_total);
             true
         }
         Err(e) => {
-            tracing::error!(error = %e, path = %spool.path().display(), "accounting cannot be spooled either; not answering, the NASes will retransmit");
+            tracing::error!(error = %e, path = %own.spool.path().display(), "accounting cannot be spooled either; not answering, the NASes will retransmit");
             false
         }
     }
 }
 
-/// Moves the spool into the database, in order, in batches; keeps it on any failure.
-async fn replay(spool: &Spool, store: &Store, radius: &RadiusService, memory: &mut SessionMemory) {
-    let items = match spool.read() {
-        Ok(items) => items,
+/// Moves the next batch of the spool into the database; returns when the next step may
+/// run (at once, unless the spool could not be read).
+async fn replay_step(own: &mut Writer, shared: &Shared) -> tokio::time::Instant {
+    let now = tokio::time::Instant::now();
+    let (items, end) = match own.spool.next_records(MAX_BATCH) {
+        Ok(next) => next,
         Err(e) => {
-            tracing::error!(error = %e, "cannot read the accounting spool");
-            return;
+            tracing::error!(error = %e, path = %own.spool.path().display(), "cannot read the accounting spool; retrying in 10 s");
+            return now + Duration::from_secs(10);
         }
     };
-    for chunk in items.chunks(MAX_BATCH) {
-        match store.apply_accounting(chunk, memory).await {
-            Ok(changes) => radius.adjust_open_sessions(&changes),
-            Err(e) => {
-                tracing::debug!(error = %e, "database still unavailable; the spool waits");
-                return;
+    match store_isolating(shared, &items, &mut own.memory).await {
+        Ok(()) => {
+            if let Err(e) = own.spool.replayed_to(end) {
+                tracing::error!(error = %e, "spool replayed but not removed; it will be replayed again (harmless)");
+            }
+            own.report_spool_bytes(&shared.radius.stats);
+            if !own.spool.is_pending() {
+                tracing::info!(
+                    path = %own.spool.path().display(),
+                    "spooled accounting replayed into the database"
+                );
             }
         }
-    }
-    match spool.clear() {
-        Ok(()) => tracing::info!(
-            records = items.len(),
-            "spooled accounting replayed into the database"
-        ),
-        Err(e) => {
-            tracing::error!(error = %e, "spool replayed but not cleared; it will be replayed again (harmless)")
+        Err((_, e)) => {
+            // What was stored of this batch is replayed again later: harmless.
+            RadiusStats::bump(&shared.radius.stats.acct_replay_failures_total);
+            shared.reachability.lost(&e);
         }
+    }
+    now
+}
+
+impl Writer {
+    fn report_spool_bytes(&mut self, stats: &RadiusStats) {
+        let now = self.spool.pending_bytes();
+        stats.acct_spool_bytes.fetch_add(
+            now.wrapping_sub(self.reported_spool_bytes),
+            Ordering::Relaxed,
+        );
+        self.reported_spool_bytes = now;
     }
 }
 
 /// Closes sessions the NAS stopped reporting on (no update for `stale_after`).
-async fn sweep_stale(
-    store: &Store,
-    radius: &RadiusService,
-    stale_after: Duration,
-    memory: &mut SessionMemory,
-) {
-    let before = Utc::now() - chrono::Duration::from_std(stale_after).unwrap_or_default();
-    match store.close_stale_sessions(before, memory).await {
+async fn sweep_stale(shared: &Shared, memory: &mut SessionMemory) {
+    let before = Utc::now() - chrono::Duration::from_std(shared.stale_after).unwrap_or_default();
+    match shared.store.close_stale_sessions(before, memory).await {
         Ok(changes) if !changes.is_empty() => {
             tracing::info!(
                 sessions = changes.len(),
                 "closed stale sessions (no update from the NAS)"
             );
-            radius.adjust_open_sessions(&changes);
+            shared.radius.adjust_open_sessions(&changes);
         }
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "stale-session sweep failed; retrying later"),
@@ -392,18 +489,20 @@ fn record(
     let Some(status) = StatusType::from_code(status_code) else {
         return Ok(None);
     };
-    let acct_session_id = text_of(rfc::ACCT_SESSION_ID).unwrap_or_default();
+    let acct_session_id = packet
+        .first(rfc::ACCT_SESSION_ID)
+        .map(|a| session_id_text(a.as_bytes()))
+        .unwrap_or_default();
     if acct_session_id.is_empty()
         && !matches!(status, StatusType::AccountingOn | StatusType::AccountingOff)
     {
         return Err("no Acct-Session-Id");
     }
-    let event = packet
+    let event_timestamp = packet
         .first(rfc::EVENT_TIMESTAMP)
         .and_then(|a| a.as_date().ok())
-        .map(DateTime::<Utc>::from)
-        .unwrap_or(received);
-    let delay = i64::from(u32_of(rfc::ACCT_DELAY_TIME).unwrap_or(0));
+        .map(DateTime::<Utc>::from);
+    let delay = u32_of(rfc::ACCT_DELAY_TIME).unwrap_or(0);
     let counter = |low: u8, high: u8| octets(u32_of(low).unwrap_or(0), u32_of(high).unwrap_or(0));
     Ok(Some(AcctRecord {
         status,
@@ -418,7 +517,7 @@ fn record(
         calling_station: text_of(rfc::CALLING_STATION_ID),
         nas_port: text_of(rfc::NAS_PORT_ID)
             .or_else(|| u32_of(rfc::NAS_PORT).map(|p| p.to_string())),
-        event_time: event - chrono::Duration::seconds(delay),
+        event_time: event_time(received, event_timestamp, delay),
         session_seconds: u64::from(u32_of(rfc::ACCT_SESSION_TIME).unwrap_or(0)),
         counters: Counters {
             input_octets: counter(rfc::ACCT_INPUT_OCTETS, rfc::ACCT_INPUT_GIGAWORDS),

@@ -6,6 +6,8 @@ pub mod accounting;
 mod dedup;
 mod handler;
 mod nas_table;
+mod reachability;
+mod rejected;
 mod reply;
 mod spool;
 pub mod stats;

@@ -35,7 +35,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyConnection, AnyPool, Executor};
+use sqlx::{AnyConnection, AnyPool, Connection, Executor};
 
 pub use access::{AccessRow, AccessScope};
 pub use accounting::{AcctItem, OpenSessionChanges, Partition, SessionMemory};
@@ -103,6 +103,36 @@ pub enum StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+impl StoreError {
+    /// Whether the database refused the data itself (a value out of range, a constraint, a
+    /// byte its encoding forbids, a stored row it cannot read) rather than being unavailable
+    /// (connection lost, disk full, busy, timed out). Retrying refused data never succeeds,
+    /// so a caller sets such a record aside instead of waiting for the database.
+    pub fn refuses_data(&self) -> bool {
+        match self {
+            StoreError::Database(sqlx::Error::Database(db)) => {
+                if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+                    // SQLSTATE class 22 data exception, 23 integrity constraint.
+                    pg.code().starts_with("22") || pg.code().starts_with("23")
+                } else if let Some(sqlite) = db.try_downcast_ref::<sqlx::sqlite::SqliteError>() {
+                    // The primary result code: TOOBIG, CONSTRAINT, MISMATCH, RANGE.
+                    let code = sqlx::error::DatabaseError::code(sqlite).and_then(|c| c.parse::<u32>().ok());
+                    code.is_some_and(|c| matches!(c & 0xff, 18 | 19 | 20 | 25))
+                } else {
+                    false
+                }
+            }
+            StoreError::Database(sqlx::Error::Decode(_) | sqlx::Error::ColumnDecode { .. }) => true,
+            StoreError::Database(_) | StoreError::Precondition(_) => false,
+            StoreError::NotFound { .. }
+            | StoreError::Conflict { .. }
+            | StoreError::Stale { .. }
+            | StoreError::Invalid(_)
+            | StoreError::Seal(_) => true,
+        }
+    }
+}
 
 /// Who made a change, for the audit log.
 #[derive(Debug, Clone)]
@@ -305,6 +335,20 @@ impl Store {
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(10))
+            .after_release(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // The ROLLBACK of a dropped transaction is queued to the connection's
+                        // worker; let it run before asking.
+                        conn.ping().await?;
+                    }
+                    // A transaction whose COMMIT failed and whose ROLLBACK then failed too
+                    // (SQLITE_FULL rolls back by itself) leaves the driver counting an open
+                    // transaction, and every later BEGIN on it fails. Such a connection is
+                    // closed, never reused: the next write gets a clean one.
+                    Ok(!conn.is_in_transaction())
+                })
+            })
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
@@ -345,6 +389,12 @@ impl Store {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// One round trip to the database: does it answer at all?
+    pub async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
     }
 
     pub async fn close(&self) {
