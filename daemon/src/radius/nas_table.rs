@@ -72,7 +72,7 @@ impl NasTable {
 }
 
 /// An IPv4 peer reached through a dual-stack socket shows up as ::ffff:a.b.c.d.
-fn canonical(address: IpAddr) -> IpAddr {
+pub(super) fn canonical(address: IpAddr) -> IpAddr {
     match address {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(address, IpAddr::V4),
         v4 => v4,

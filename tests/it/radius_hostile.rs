@@ -1,0 +1,98 @@
+//! RADIUS under hostile or odd input: floods from unknown sources, requests that carry more
+//! than one credential, Status-Server on the accounting port, Proxy-State from a proxy.
+
+use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use ispd_radius::dict::rfc;
+use ispd_radius::{Attribute, Code, Packet};
+
+use crate::radius::{SECRET, auth_addr, metric, radius_daemon};
+
+/// The `n`-th flooding source: 127.1.0.1 onwards, never the NAS (127.0.0.1), and never a
+/// .0 or .255 host part. Linux accepts any 127/8 address as a local source.
+fn flood_source(n: u32) -> Ipv4Addr {
+    let host = n % 254 + 1;
+    let rest = n / 254;
+    Ipv4Addr::new(127, 1 + (rest / 256) as u8, (rest % 256) as u8, host as u8)
+}
+
+/// A signed Access-Request for novak with a fresh authenticator (so no reply-cache hit).
+fn access_request(id: u8, authenticator: [u8; 16]) -> Vec<u8> {
+    let mut request = Packet::new(Code::AccessRequest, id, authenticator);
+    request.push(Attribute::string(rfc::USER_NAME, "novak"));
+    let hidden =
+        ispd_radius::password::hide(b"arctangent", SECRET.as_bytes(), &authenticator).unwrap();
+    request.push(Attribute::new(rfc::USER_PASSWORD, hidden));
+    request.insert_message_authenticator();
+    request.encode_request(SECRET.as_bytes()).unwrap()
+}
+
+/// Item 10.5: 20,000 distinct unknown sources cost the valid NAS no answers and no latency,
+/// and the journal gets a few lines, not one per source.
+#[test]
+fn an_unknown_source_flood_costs_the_valid_nas_nothing() {
+    const SOURCES: u32 = 20_000;
+    let d = radius_daemon("radius-flood", "[metrics]\nlisten = \"127.0.0.1:0\"\n");
+    let target: SocketAddr = auth_addr(&d).parse().unwrap();
+    let acct: SocketAddr = d.ports["acct"].as_str().unwrap().parse().unwrap();
+    let flooding = AtomicBool::new(true);
+    let (valid, slowest) = std::thread::scope(|s| {
+        let flood = s.spawn(|| {
+            // Any bytes do: the source address alone decides the drop.
+            let junk = access_request(1, [9; 16]);
+            for n in 0..SOURCES {
+                let socket = UdpSocket::bind((flood_source(n), 0)).expect("bind a 127/8 source");
+                socket.send_to(&junk, target).unwrap();
+                if n % 10 == 0 {
+                    socket.send_to(&junk, acct).unwrap();
+                }
+            }
+            flooding.store(false, Ordering::Release);
+        });
+        let nas = UdpSocket::bind("127.0.0.1:0").unwrap();
+        nas.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
+        nas.connect(target).unwrap();
+        let mut answered = 0u32;
+        let mut sent = 0u32;
+        let mut slowest = Duration::ZERO;
+        let mut buf = [0u8; 4096];
+        // Valid requests for as long as the flood lasts, and at least 100.
+        while sent < 100 || flooding.load(Ordering::Acquire) {
+            let mut authenticator = [0u8; 16];
+            authenticator[..4].copy_from_slice(&sent.to_be_bytes());
+            let request = access_request(sent as u8, authenticator);
+            let started = Instant::now();
+            nas.send(&request).unwrap();
+            sent += 1;
+            // One try, no retransmission: a lost request counts as lost.
+            if let Ok(n) = nas.recv(&mut buf) {
+                assert_eq!(buf[0], 2, "Access-Accept");
+                assert_eq!(buf[1], request[1], "the answer to this request");
+                assert!(n >= 20);
+                answered += 1;
+                slowest = slowest.max(started.elapsed());
+            }
+        }
+        flood.join().unwrap();
+        ((sent, answered), slowest)
+    });
+    let (sent, answered) = valid;
+    assert_eq!(answered, sent, "valid requests lost during the flood");
+    assert!(
+        slowest < Duration::from_millis(250),
+        "slowest valid answer took {slowest:?}"
+    );
+    let dropped = metric(&d, "ispd_radius_dropped_unknown_nas_total");
+    assert!(
+        dropped >= u64::from(SOURCES) / 2,
+        "the flood reached ispd and was counted: {dropped}"
+    );
+    let log = d.log();
+    let lines = log.lines().filter(|l| l.contains("unknown NAS")).count();
+    assert!(
+        (1..=3).contains(&lines),
+        "{lines} unknown-source log lines for {SOURCES} sources"
+    );
+}
