@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use ispd_radius::dict::rfc;
 use ispd_radius::{Attribute, Code, Packet};
 
-use crate::radius::{SECRET, auth_addr, metric, radius_daemon};
+use crate::daemon::{stderr, stdout};
+use crate::radius::{SECRET, auth_addr, metric, radius_daemon, received, reply_lines};
 
 /// The `n`-th flooding source: 127.1.0.1 onwards, never the NAS (127.0.0.1), and never a
 /// .0 or .255 host part. Linux accepts any 127/8 address as a local source.
@@ -95,4 +96,54 @@ fn an_unknown_source_flood_costs_the_valid_nas_nothing() {
         (1..=3).contains(&lines),
         "{lines} unknown-source log lines for {SOURCES} sources"
     );
+}
+
+/// Item 10.13: monitoring checks the accounting port with Status-Server too (RFC 5997 §3):
+/// it gets a signed Accounting-Response; without Message-Authenticator, nothing.
+#[test]
+fn status_server_on_the_accounting_port_gets_an_accounting_response() {
+    let d = radius_daemon(
+        "radius-acct-status",
+        "[metrics]\nlisten = \"127.0.0.1:0\"\n",
+    );
+    let out = d.radclient("acct", "status", SECRET, "Message-Authenticator = 0x00\n");
+    assert!(
+        received(&out).contains("Accounting-Response"),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        reply_lines(&out)
+            .iter()
+            .any(|l| l.starts_with("Message-Authenticator = 0x")),
+        "signed: {}",
+        stdout(&out)
+    );
+    assert_eq!(metric(&d, "ispd_radius_status_server_total"), 1);
+    // RFC 5997 §3: a Status-Server without Message-Authenticator is silently discarded.
+    let mut request = Packet::new(Code::StatusServer, 7, [3; 16]);
+    request.push(Attribute::string(rfc::NAS_IDENTIFIER, "probe"));
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    socket
+        .send_to(
+            &request.encode_request(SECRET.as_bytes()).unwrap(),
+            d.ports["acct"].as_str().unwrap(),
+        )
+        .unwrap();
+    assert!(
+        socket.recv(&mut [0u8; 4096]).is_err(),
+        "unsigned: no answer"
+    );
+    // A wrong secret: no answer either.
+    let out = d.radclient(
+        "acct",
+        "status",
+        "not-the-secret",
+        "Message-Authenticator = 0x00\n",
+    );
+    assert!(received(&out).is_empty(), "{}", stdout(&out));
 }
