@@ -9,7 +9,7 @@ use ispd_radius::dict::rfc;
 use ispd_radius::{Attribute, Code, Packet};
 
 use crate::daemon::{stderr, stdout};
-use crate::radius::{SECRET, auth_addr, metric, radius_daemon, received, reply_lines};
+use crate::radius::{SECRET, auth_addr, metric, radclient, radius_daemon, received, reply_lines};
 
 /// The `n`-th flooding source: 127.1.0.1 onwards, never the NAS (127.0.0.1), and never a
 /// .0 or .255 host part. Linux accepts any 127/8 address as a local source.
@@ -146,4 +146,60 @@ fn status_server_on_the_accounting_port_gets_an_accounting_response() {
         "Message-Authenticator = 0x00\n",
     );
     assert!(received(&out).is_empty(), "{}", stdout(&out));
+}
+
+/// Item 10.14: RFC 2865 §5.2/§5.3 allow one credential per Access-Request. The right
+/// password next to a CHAP-Password (or any second kind) is refused, and counted.
+#[test]
+fn a_request_with_two_credentials_is_rejected() {
+    let d = radius_daemon(
+        "radius-two-credentials",
+        "[metrics]\nlisten = \"127.0.0.1:0\"\n",
+    );
+    let out = radclient(
+        &d,
+        "auth",
+        SECRET,
+        "User-Name = \"novak\", User-Password = \"arctangent\", CHAP-Password = \"arctangent\", Message-Authenticator = 0x00\n",
+    );
+    assert!(
+        stdout(&out).contains("User-Password") && stdout(&out).contains("CHAP-Password"),
+        "radclient sent both: {}",
+        stdout(&out)
+    );
+    assert!(
+        received(&out).contains("Access-Reject"),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    // Each alone is still accepted.
+    for credential in ["User-Password", "CHAP-Password"] {
+        let out = radclient(
+            &d,
+            "auth",
+            SECRET,
+            &format!(
+                "User-Name = \"novak\", {credential} = \"arctangent\", Message-Authenticator = 0x00\n"
+            ),
+        );
+        assert!(
+            received(&out).contains("Access-Accept"),
+            "{credential}: {}",
+            stdout(&out)
+        );
+    }
+    // The right password with an EAP-Message beside it: refused too.
+    let out = radclient(
+        &d,
+        "auth",
+        SECRET,
+        "User-Name = \"novak\", User-Password = \"arctangent\", EAP-Message = 0x0201000a016e6f76616b, Message-Authenticator = 0x00\n",
+    );
+    assert!(received(&out).contains("Access-Reject"), "{}", stdout(&out));
+    assert_eq!(
+        metric(&d, "ispd_radius_rejects_multiple_credentials_total"),
+        2
+    );
+    d.wait_for_log("multiple_credentials");
 }
