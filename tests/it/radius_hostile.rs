@@ -5,10 +5,11 @@ use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use ispd_admin_proto::v1;
 use ispd_radius::dict::rfc;
-use ispd_radius::{Attribute, Code, Packet};
+use ispd_radius::{Attribute, Code, Packet, PacketRef};
 
-use crate::daemon::{stderr, stdout};
+use crate::daemon::{Bearer, Daemon, stderr, stdout};
 use crate::radius::{SECRET, auth_addr, metric, radclient, radius_daemon, received, reply_lines};
 
 /// The `n`-th flooding source: 127.1.0.1 onwards, never the NAS (127.0.0.1), and never a
@@ -202,4 +203,92 @@ fn a_request_with_two_credentials_is_rejected() {
         2
     );
     d.wait_for_log("multiple_credentials");
+}
+
+/// An unsigned Access-Request for novak carrying Proxy-State, sent from `source`; the reply,
+/// if any, within half a second.
+fn proxied_request(d: &Daemon, source: &str) -> Option<Vec<u8>> {
+    let authenticator = [0x42u8; 16];
+    let mut request = Packet::new(Code::AccessRequest, 9, authenticator);
+    request.push(Attribute::string(rfc::USER_NAME, "novak"));
+    let hidden =
+        ispd_radius::password::hide(b"arctangent", SECRET.as_bytes(), &authenticator).unwrap();
+    request.push(Attribute::new(rfc::USER_PASSWORD, hidden));
+    request.push(Attribute::new(rfc::PROXY_STATE, *b"upstream-7"));
+    let socket = UdpSocket::bind((source, 0)).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    socket
+        .send_to(
+            &request.encode_request(SECRET.as_bytes()).unwrap(),
+            auth_addr(d),
+        )
+        .unwrap();
+    let mut buf = [0u8; 4096];
+    let n = socket.recv(&mut buf).ok()?;
+    Some(buf[..n].to_vec())
+}
+
+/// Item 10.15: Proxy-State without Message-Authenticator (the BlastRADIUS shape) is dropped
+/// by default, and answered, with the Proxy-State echoed, from a NAS with
+/// `limit_proxy_state = false`, whether declared in the file or over the API.
+#[test]
+fn proxy_state_without_a_signature_follows_limit_proxy_state() {
+    let d = radius_daemon(
+        "radius-proxy-state",
+        "require_message_authenticator = false\nlimit_proxy_state = false\n",
+    );
+    let reply = proxied_request(&d, "127.0.0.1").expect("answered: limit_proxy_state = false");
+    let reply = PacketRef::decode(&reply).unwrap();
+    assert_eq!(reply.code(), Code::AccessAccept);
+    assert_eq!(
+        reply.first(rfc::PROXY_STATE).map(|a| a.as_bytes()),
+        Some(&b"upstream-7"[..]),
+        "RFC 2865 §5.33: Proxy-State echoed"
+    );
+    // An API NAS not requiring Message-Authenticator keeps the default limit.
+    let added = d.ispctl(&[
+        "--json",
+        "nas",
+        "add",
+        "--name",
+        "upstream",
+        "--address",
+        "127.0.0.2",
+        "--secret",
+        SECRET,
+        "--no-require-message-authenticator",
+    ]);
+    assert!(added.status.success(), "{}", stderr(&added));
+    assert_eq!(proxied_request(&d, "127.0.0.2"), None, "dropped by default");
+    // Turned off over the API: answered.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let stored = rt.block_on(async {
+        let mut nas = v1::nas_service_client::NasServiceClient::with_interceptor(
+            d.channel().await,
+            Bearer::new(&d.admin_token()),
+        );
+        let current = nas
+            .get_nas(v1::GetNasRequest {
+                name: "upstream".into(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(current.limit_proxy_state, Some(true), "default on");
+        nas.update_nas(v1::UpdateNasRequest {
+            nas: Some(v1::Nas {
+                limit_proxy_state: Some(false),
+                ..current
+            }),
+            new_secret: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+    });
+    assert_eq!(stored.limit_proxy_state, Some(false));
+    let reply = proxied_request(&d, "127.0.0.2").expect("answered after the API change");
+    assert_eq!(reply[0], 2, "Access-Accept");
 }

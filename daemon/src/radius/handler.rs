@@ -54,9 +54,11 @@ pub fn handle(
         tracing::debug!(nas = %nas.name, reason = e.reason(), "request failed verification: wrong secret or forged");
         return Outcome::Drop;
     }
-    // FreeRADIUS 3.2.5 hardening: Proxy-State without Message-Authenticator is the shape of
-    // the BlastRADIUS forgery, even from a NAS not required to sign.
-    if packet.first(rfc::PROXY_STATE).is_some()
+    // FreeRADIUS 3.2.5 hardening (`limit_proxy_state`): Proxy-State without
+    // Message-Authenticator is the shape of the BlastRADIUS forgery, even from a NAS not
+    // required to sign. A NAS never sends Proxy-State; only an upstream proxy does.
+    if nas.limit_proxy_state
+        && packet.first(rfc::PROXY_STATE).is_some()
         && packet.first(rfc::MESSAGE_AUTHENTICATOR).is_none()
     {
         RadiusStats::bump(&stats.dropped_authenticator_total);

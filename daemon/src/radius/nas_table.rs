@@ -16,6 +16,7 @@ pub struct NasEntry {
     pub secret: Vec<u8>,
     pub vendor: NasVendor,
     pub require_message_authenticator: bool,
+    pub limit_proxy_state: bool,
 }
 
 impl std::fmt::Debug for NasEntry {
@@ -54,6 +55,7 @@ impl NasTable {
                 secret: secret.as_bytes().to_vec(),
                 vendor: nas.vendor,
                 require_message_authenticator: nas.require_message_authenticator,
+                limit_proxy_state: nas.limit_proxy_state,
             },
         );
     }
