@@ -469,6 +469,8 @@ pub struct NasConfig {
     pub coa_port: Option<u16>,
     #[serde(default = "default_true")]
     pub require_message_authenticator: bool,
+    #[serde(default = "default_true")]
+    pub limit_proxy_state: bool,
 }
 
 fn default_true() -> bool {
@@ -612,6 +614,7 @@ impl Config {
                 .coa_port
                 .unwrap_or(ispd_provisioning::nas::DEFAULT_COA_PORT),
             require_message_authenticator: nas.require_message_authenticator,
+            limit_proxy_state: nas.limit_proxy_state,
             note: String::new(),
             version: 0,
         }
@@ -817,5 +820,6 @@ mod tests {
         .unwrap();
         assert!(!format!("{c:?}").contains("xyzzy5461"));
         assert!(c.nas[0].require_message_authenticator);
+        assert!(c.nas[0].limit_proxy_state, "on unless turned off");
     }
 }

@@ -56,6 +56,9 @@ pub struct Nas {
     pub coa_port: u16,
     /// Drop Access-Requests without a valid Message-Authenticator (BlastRADIUS defence).
     pub require_message_authenticator: bool,
+    /// Drop Access-Requests that carry Proxy-State without a Message-Authenticator (the shape
+    /// of the BlastRADIUS forgery); off only for an upstream proxy that cannot sign.
+    pub limit_proxy_state: bool,
     pub note: String,
     pub version: i64,
 }
@@ -104,6 +107,7 @@ mod tests {
             vendor: NasVendor::Mikrotik,
             coa_port: DEFAULT_COA_PORT,
             require_message_authenticator: true,
+            limit_proxy_state: true,
             note: String::new(),
             version: 0,
         };

@@ -247,6 +247,8 @@ pub struct AccessRequest<'a> {
 /// credential material.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RejectReason {
+    /// More than one credential in one request (RFC 2865 §5.2, §5.3).
+    MultipleCredentials,
     UnknownUser,
     BadCredential,
     Disabled,
@@ -262,6 +264,7 @@ impl RejectReason {
     /// Stable label for logs and metrics.
     pub fn as_str(self) -> &'static str {
         match self {
+            RejectReason::MultipleCredentials => "multiple_credentials",
             RejectReason::UnknownUser => "unknown_user",
             RejectReason::BadCredential => "bad_credential",
             RejectReason::Disabled => "disabled",
@@ -281,7 +284,9 @@ impl RejectReason {
     /// the other reasons are only reached after the credential verified.
     pub fn reply_message(self) -> &'static str {
         match self {
-            RejectReason::UnknownUser | RejectReason::BadCredential => "Authentication failed",
+            RejectReason::MultipleCredentials
+            | RejectReason::UnknownUser
+            | RejectReason::BadCredential => "Authentication failed",
             RejectReason::Disabled => "Account disabled",
             RejectReason::NasNotAllowed => "Login not allowed on this access server",
             RejectReason::Ended => "Service has ended",
@@ -298,7 +303,8 @@ impl RejectReason {
     /// The RFC 2759 §6 code an MS-CHAPv2 peer shows for this reason.
     fn mschap_failure(self) -> mschapv2::FailureCode {
         match self {
-            RejectReason::UnknownUser
+            RejectReason::MultipleCredentials
+            | RejectReason::UnknownUser
             | RejectReason::BadCredential
             | RejectReason::SimultaneousUse => mschapv2::FailureCode::AuthenticationFailure,
             RejectReason::Disabled => mschapv2::FailureCode::AccountDisabled,
@@ -349,6 +355,7 @@ impl Decision {
 /// are up, not counting the one being authenticated.
 ///
 /// The checks run in this order, and the order is part of the contract:
+/// 0. more than one credential (before the lookup: the request is malformed for anyone),
 /// 1. unknown user,
 /// 2. credential,
 /// 3. disabled,
@@ -368,6 +375,9 @@ pub fn decide(
     open_sessions: u32,
     config: &PolicyConfig,
 ) -> Decision {
+    if request.credential == Credential::Conflicting {
+        return reject(RejectReason::MultipleCredentials, request);
+    }
     let Some(login) = login else {
         return reject(RejectReason::UnknownUser, request);
     };

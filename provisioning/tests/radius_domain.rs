@@ -1173,3 +1173,76 @@ fn rate_attributes_per_vendor() {
         assert!(rate_attributes(vendor, Rate::default(), None, CiscoShaping::RateLimit).is_empty());
     }
 }
+
+/// RFC 2865 §5.2/§5.3: one credential per request. Every combination of the four proof
+/// attributes, with and without an MS-CHAP-Challenge: exactly one kind is that method,
+/// two or more are never checked at all.
+#[test]
+fn credential_selection_table() {
+    use auth::ProofAttributes;
+    let challenge = [0x5Bu8; 16];
+    for mask in 0u8..16 {
+        for with_ms_challenge in [false, true] {
+            let attrs = ProofAttributes {
+                user_password: (mask & 1 != 0).then_some(&b"arctangent"[..]),
+                chap_password: (mask & 2 != 0).then_some(&[7u8; 17][..]),
+                chap_challenge: &challenge,
+                ms_chap_challenge: with_ms_challenge.then_some(&challenge[..]),
+                ms_chap2_response: (mask & 4 != 0).then_some(&[1u8; 50][..]),
+                eap_message: mask & 8 != 0,
+            };
+            let expected = match mask {
+                0 | 8 => "none",
+                1 => "pap",
+                2 => "chap",
+                4 if with_ms_challenge => "mschapv2",
+                4 => "none",
+                _ => "conflicting",
+            };
+            assert_eq!(
+                attrs.credential().method(),
+                expected,
+                "kinds {mask:04b}, MS-CHAP-Challenge {with_ms_challenge}"
+            );
+        }
+    }
+}
+
+#[test]
+fn two_credentials_are_rejected_before_anything_else() {
+    let config = PolicyConfig::default();
+    let request = AccessRequest {
+        user_name: "novak",
+        credential: Credential::Conflicting,
+        calling_station: None,
+    };
+    // The right password would verify, and even a MAC login that needs none is refused.
+    let mac: MacAddress = "aa:bb:cc:dd:ee:ff".parse().unwrap();
+    let mut mac_login = login();
+    mac_login.auth_type = AuthType::Mac;
+    mac_login.mac = Some(mac);
+    for (name, l, calling_station) in [
+        ("password login", Some(login()), None),
+        ("MAC login", Some(mac_login), Some(mac)),
+        ("unknown user", None, None),
+    ] {
+        let request = AccessRequest {
+            calling_station,
+            ..request
+        };
+        let d = decide(l.as_ref(), &request, &mikrotik(), 0, &config);
+        assert_eq!(
+            reason(&d),
+            Some(RejectReason::MultipleCredentials),
+            "{name}"
+        );
+    }
+    assert_eq!(
+        RejectReason::MultipleCredentials.as_str(),
+        "multiple_credentials"
+    );
+    assert_eq!(
+        RejectReason::MultipleCredentials.reply_message(),
+        "Authentication failed"
+    );
+}

@@ -13,4 +13,5 @@ mod invoice_groups;
 mod lifecycle;
 mod payments;
 mod radius;
+mod radius_hostile;
 mod sessions;

@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use crate::daemon::{Daemon, stderr, stdout};
 
-const SECRET: &str = "testing123-secret";
+pub(crate) const SECRET: &str = "testing123-secret";
 
 /// A daemon with one MikroTik NAS on 127.0.0.1 and a client on "Fiber 50" with two logins.
-fn radius_daemon(name: &str, extra: &str) -> Daemon {
+pub(crate) fn radius_daemon(name: &str, extra: &str) -> Daemon {
     let d = Daemon::start(
         name,
         &format!(
@@ -90,16 +90,16 @@ fn radius_daemon(name: &str, extra: &str) -> Daemon {
 }
 
 /// radclient to the auth port.
-fn radclient(d: &Daemon, command: &str, secret: &str, attributes: &str) -> Output {
+pub(crate) fn radclient(d: &Daemon, command: &str, secret: &str, attributes: &str) -> Output {
     d.radclient("auth", command, secret, attributes)
 }
 
-fn auth_addr(d: &Daemon) -> String {
+pub(crate) fn auth_addr(d: &Daemon) -> String {
     d.ports["auth"].as_str().unwrap().to_owned()
 }
 
 /// The attribute lines radclient printed for the reply.
-fn reply_lines(out: &Output) -> Vec<String> {
+pub(crate) fn reply_lines(out: &Output) -> Vec<String> {
     let text = stdout(out);
     let Some((_, reply)) = text.split_once("Received ") else {
         return Vec::new();
@@ -112,7 +112,7 @@ fn reply_lines(out: &Output) -> Vec<String> {
         .collect()
 }
 
-fn received(out: &Output) -> String {
+pub(crate) fn received(out: &Output) -> String {
     stdout(out)
         .lines()
         .find(|l| l.starts_with("Received "))
@@ -232,7 +232,7 @@ fn unknown_nas_gets_nothing_and_is_counted() {
     d.wait_for_log("unknown NAS");
 }
 
-fn metric(d: &Daemon, name: &str) -> u64 {
+pub(crate) fn metric(d: &Daemon, name: &str) -> u64 {
     let addr = d.ports["metrics"].as_str().unwrap();
     let mut stream = std::net::TcpStream::connect(addr).unwrap();
     use std::io::{Read, Write};

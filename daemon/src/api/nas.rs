@@ -41,6 +41,7 @@ fn nas_from(n: v1::Nas) -> Result<Nas, Status> {
         vendor,
         coa_port,
         require_message_authenticator: n.require_message_authenticator.unwrap_or(true),
+        limit_proxy_state: n.limit_proxy_state.unwrap_or(true),
         note: n.note,
         version: n.version,
     })
@@ -54,6 +55,7 @@ fn nas_to(n: &Nas, source: &str) -> v1::Nas {
         vendor: vendor_to(n.vendor),
         coa_port: u32::from(n.coa_port),
         require_message_authenticator: Some(n.require_message_authenticator),
+        limit_proxy_state: Some(n.limit_proxy_state),
         secret_set: true,
         source: source.to_owned(),
         note: n.note.clone(),

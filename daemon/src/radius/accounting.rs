@@ -190,6 +190,14 @@ impl AccountingService {
             RadiusStats::bump(&stats.dropped_malformed_total);
             return None;
         };
+        if packet.code() == Code::StatusServer {
+            if let Some(reply) = status_server(&packet, &nas.secret, stats)
+                && let Err(e) = socket.send_to(&reply, from)
+            {
+                tracing::warn!(%from, error = %e, "Status-Server reply not sent");
+            }
+            return None;
+        }
         if packet.code() != Code::AccountingRequest {
             RadiusStats::bump(&stats.dropped_unexpected_code_total);
             return None;
@@ -236,6 +244,20 @@ impl AccountingService {
             countdown: None,
         })
     }
+}
+
+/// RFC 5997 §3: Status-Server on the accounting port is answered with an Accounting-Response
+/// at once (it stores nothing, so it waits for no commit), signed with a Message-Authenticator;
+/// one without a valid Message-Authenticator is discarded.
+fn status_server(packet: &PacketRef<'_>, secret: &[u8], stats: &RadiusStats) -> Option<Vec<u8>> {
+    if packet.verify_request(secret, MaPolicy::Required).is_err() {
+        RadiusStats::bump(&stats.dropped_authenticator_total);
+        return None;
+    }
+    RadiusStats::bump(&stats.status_server_total);
+    let mut reply = packet.reply(Code::AccountingResponse);
+    reply.insert_message_authenticator();
+    reply.encode_response(packet.authenticator(), secret).ok()
 }
 
 /// A writer's own things: its queue, its share of the sessions and its spool.

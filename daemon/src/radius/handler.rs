@@ -1,9 +1,11 @@
 //! One Access-Request or Status-Server, from verified datagram to encoded reply. Everything
 //! here is in memory: the NAS table, the access cache and the policy.
 
-use ispd_provisioning::auth::Credential;
+use ispd_provisioning::auth::ProofAttributes;
 use ispd_provisioning::mac::MacAddress;
-use ispd_provisioning::policy::{AccessRequest, Decision, NasContext, PolicyConfig, decide};
+use ispd_provisioning::policy::{
+    AccessRequest, Decision, NasContext, PolicyConfig, RejectReason, decide,
+};
 use ispd_provisioning::reply::ReplyAttribute;
 use ispd_radius::dict::{microsoft, rfc};
 use ispd_radius::{Attribute, Code, MaPolicy, PacketRef};
@@ -52,9 +54,11 @@ pub fn handle(
         tracing::debug!(nas = %nas.name, reason = e.reason(), "request failed verification: wrong secret or forged");
         return Outcome::Drop;
     }
-    // FreeRADIUS 3.2.5 hardening: Proxy-State without Message-Authenticator is the shape of
-    // the BlastRADIUS forgery, even from a NAS not required to sign.
-    if packet.first(rfc::PROXY_STATE).is_some()
+    // FreeRADIUS 3.2.5 hardening (`limit_proxy_state`): Proxy-State without
+    // Message-Authenticator is the shape of the BlastRADIUS forgery, even from a NAS not
+    // required to sign. A NAS never sends Proxy-State; only an upstream proxy does.
+    if nas.limit_proxy_state
+        && packet.first(rfc::PROXY_STATE).is_some()
         && packet.first(rfc::MESSAGE_AUTHENTICATOR).is_none()
     {
         RadiusStats::bump(&stats.dropped_authenticator_total);
@@ -90,34 +94,24 @@ fn access_request(
         .first(rfc::USER_NAME)
         .and_then(|a| a.as_str().ok())
         .unwrap_or_default();
-    let password;
-    let credential = if let Some(hidden) = packet.first(rfc::USER_PASSWORD) {
-        match ispd_radius::password::unhide(hidden.as_bytes(), &nas.secret, packet.authenticator())
-        {
-            Ok(p) => {
-                password = p;
-                Credential::Pap {
-                    password: password.as_bytes(),
-                }
-            }
-            Err(_) => Credential::Pap { password: &[] },
-        }
-    } else if let Some(chap) = packet.first(rfc::CHAP_PASSWORD) {
-        Credential::Chap {
-            chap_password: chap.as_bytes(),
-            challenge: ispd_radius::chap::challenge(packet),
-        }
-    } else if let (Some(challenge), Some(response)) = (
-        packet.vendor_first(microsoft::VENDOR_ID, microsoft::MS_CHAP_CHALLENGE),
-        packet.vendor_first(microsoft::VENDOR_ID, microsoft::MS_CHAP2_RESPONSE),
-    ) {
-        Credential::MsChapV2 {
-            challenge: challenge.as_bytes(),
-            response: response.as_bytes(),
-        }
-    } else {
-        Credential::None
-    };
+    // The un-hidden User-Password lives here; an undecodable one counts as empty.
+    let hidden = packet.first(rfc::USER_PASSWORD);
+    let password = hidden.and_then(|h| {
+        ispd_radius::password::unhide(h.as_bytes(), &nas.secret, packet.authenticator()).ok()
+    });
+    let credential = ProofAttributes {
+        user_password: hidden.map(|_| password.as_ref().map_or(&[][..], |p| p.as_bytes())),
+        chap_password: packet.first(rfc::CHAP_PASSWORD).map(|a| a.as_bytes()),
+        chap_challenge: ispd_radius::chap::challenge(packet),
+        ms_chap_challenge: packet
+            .vendor_first(microsoft::VENDOR_ID, microsoft::MS_CHAP_CHALLENGE)
+            .map(|a| a.as_bytes()),
+        ms_chap2_response: packet
+            .vendor_first(microsoft::VENDOR_ID, microsoft::MS_CHAP2_RESPONSE)
+            .map(|a| a.as_bytes()),
+        eap_message: packet.first(rfc::EAP_MESSAGE).is_some(),
+    }
+    .credential();
     let calling_station = packet
         .first(rfc::CALLING_STATION_ID)
         .and_then(|a| a.as_str().ok())
@@ -156,6 +150,9 @@ fn access_request(
             mut attributes,
         } => {
             RadiusStats::bump(&stats.rejects_total);
+            if reason == RejectReason::MultipleCredentials {
+                RadiusStats::bump(&stats.rejects_multiple_credentials_total);
+            }
             tracing::info!(nas = %nas.name, user = user_name, method = credential.method(), reason = reason.as_str(), "reject");
             attributes.insert(0, ReplyAttribute::ReplyMessage(reply_message));
             (Code::AccessReject, attributes)

@@ -11,10 +11,10 @@ mod rejected;
 mod reply;
 mod spool;
 pub mod stats;
+mod unknown_sources;
 
-use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use ispd_provisioning::policy::PolicyConfig;
@@ -28,6 +28,7 @@ use crate::live::Live;
 use crate::storage::{AccessScope, Store, StoreResult};
 use dedup::ReplyCache;
 use stats::RadiusStats;
+use unknown_sources::UnknownSources;
 
 /// RFC 5080 suggests keeping replies for the NAS's retransmission window.
 const DUPLICATE_WINDOW: Duration = Duration::from_secs(5);
@@ -44,7 +45,7 @@ pub struct RadiusService {
     replies: ReplyCache,
     policy: Live<PolicyConfig>,
     pub stats: RadiusStats,
-    unknown_sources: Mutex<HashMap<IpAddr, Instant>>,
+    unknown_sources: Arc<UnknownSources>,
 }
 
 impl RadiusService {
@@ -63,13 +64,15 @@ impl RadiusService {
             millis = started.elapsed().as_millis() as u64,
             "access cache built"
         );
+        let unknown_sources = Arc::new(UnknownSources::new(Instant::now()));
+        unknown_sources.spawn_timer();
         Ok(RadiusService {
             nas: Live::new(nas),
             cache: RwLock::new(cache),
             replies: ReplyCache::new(DUPLICATE_WINDOW, DUPLICATE_CAPACITY),
             policy: Live::new(config.radius.policy()),
             stats: RadiusStats::default(),
-            unknown_sources: Mutex::new(HashMap::new()),
+            unknown_sources,
         })
     }
 
@@ -205,23 +208,10 @@ impl RadiusService {
         }
     }
 
-    /// RFC 2865: unknown sources are dropped silently; the log says so at most once a
-    /// minute per source so a misconfigured NAS is visible without flooding the journal.
+    /// RFC 2865: unknown sources are dropped silently; the log names the first one and then
+    /// sums them up once a minute, so a misconfigured NAS is visible and a flood is not.
     fn log_unknown_source(&self, ip: IpAddr) {
-        let now = Instant::now();
-        let mut seen = self
-            .unknown_sources
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        let due = seen
-            .get(&ip)
-            .is_none_or(|last| now.duration_since(*last) >= Duration::from_secs(60));
-        if due {
-            if seen.len() > 10_000 {
-                seen.retain(|_, last| now.duration_since(*last) < Duration::from_secs(60));
-            }
-            seen.insert(ip, now);
-            tracing::warn!(source = %ip, "RADIUS request from an unknown NAS dropped; add it with `ispctl nas add` or a [[nas]] table");
-        }
+        self.unknown_sources
+            .dropped(nas_table::canonical(ip), Instant::now());
     }
 }

@@ -16,6 +16,7 @@ pub struct NasEntry {
     pub secret: Vec<u8>,
     pub vendor: NasVendor,
     pub require_message_authenticator: bool,
+    pub limit_proxy_state: bool,
 }
 
 impl std::fmt::Debug for NasEntry {
@@ -54,6 +55,7 @@ impl NasTable {
                 secret: secret.as_bytes().to_vec(),
                 vendor: nas.vendor,
                 require_message_authenticator: nas.require_message_authenticator,
+                limit_proxy_state: nas.limit_proxy_state,
             },
         );
     }
@@ -72,7 +74,7 @@ impl NasTable {
 }
 
 /// An IPv4 peer reached through a dual-stack socket shows up as ::ffff:a.b.c.d.
-fn canonical(address: IpAddr) -> IpAddr {
+pub(super) fn canonical(address: IpAddr) -> IpAddr {
     match address {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(address, IpAddr::V4),
         v4 => v4,

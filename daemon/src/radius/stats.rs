@@ -43,6 +43,7 @@ counters! {
     requests_total: "Datagrams received on the RADIUS auth ports.",
     accepts_total: "Access-Accepts sent.",
     rejects_total: "Access-Rejects sent.",
+    rejects_multiple_credentials_total: "Access-Rejects for requests carrying more than one credential (User-Password, CHAP-Password, MS-CHAP2-Response, EAP-Message).",
     status_server_total: "Status-Server requests answered.",
     duplicates_total: "Retransmissions answered from the reply cache.",
     dropped_unknown_nas_total: "Requests from source addresses that are no known NAS.",

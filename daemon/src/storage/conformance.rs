@@ -256,6 +256,7 @@ fn nas(name: &str, address: &str) -> Nas {
         vendor: NasVendor::Mikrotik,
         coa_port: 3799,
         require_message_authenticator: true,
+        limit_proxy_state: false,
         note: "rack A".into(),
         version: 0,
     }
@@ -1501,8 +1502,10 @@ async fn nas_entries(store: Store) {
 
     let mut edit = created.clone();
     edit.note = "rack B".into();
+    edit.limit_proxy_state = true;
     let updated = store.update_nas(&actor(), edit, None).await.unwrap();
     assert_eq!(updated.version, 2);
+    assert!(updated.limit_proxy_state);
     assert_eq!(store.get_nas("core-1").await.unwrap(), updated);
     assert_eq!(store.nas_with_secrets().await.unwrap()[0].1, secret);
     let mut edit = updated.clone();

@@ -25,12 +25,13 @@ struct NasRow {
     vendor: String,
     coa_port: i64,
     require_message_authenticator: i64,
+    limit_proxy_state: i64,
     note: String,
     version: i64,
 }
 
-const COLUMNS: &str =
-    "id, name, address, vendor, coa_port, require_message_authenticator, note, version";
+const COLUMNS: &str = "id, name, address, vendor, coa_port, require_message_authenticator, \
+    limit_proxy_state, note, version";
 
 impl NasRow {
     fn into_nas(self) -> StoreResult<Nas> {
@@ -45,6 +46,7 @@ impl NasRow {
             coa_port: u16::try_from(self.coa_port)
                 .map_err(|_| corrupt(format!("nas {}: coa port", self.name)))?,
             require_message_authenticator: self.require_message_authenticator != 0,
+            limit_proxy_state: self.limit_proxy_state != 0,
             name: self.name,
             note: self.note,
             version: self.version,
@@ -105,7 +107,8 @@ impl Store {
         Self::check_nas_unique(&mut tx, &nas).await?;
         sqlx::query(
             "INSERT INTO nas (name, address, vendor, coa_port, require_message_authenticator,
-                secret_sealed, note, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                secret_sealed, note, version, limit_proxy_state)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(nas.name.clone())
         .bind(nas.address.to_string())
@@ -115,6 +118,7 @@ impl Store {
         .bind(sealed)
         .bind(nas.note.clone())
         .bind(nas.version)
+        .bind(i64::from(nas.limit_proxy_state))
         .execute(&mut *tx)
         .await
         .map_err(|e| unique_as_conflict(e, "nas.name"))?;
@@ -173,7 +177,7 @@ impl Store {
         let updated = sqlx::query(
             "UPDATE nas SET name = $1, address = $2, vendor = $3, coa_port = $4,
                 require_message_authenticator = $5, secret_sealed = COALESCE($6, secret_sealed),
-                note = $7, version = $8 WHERE id = $9 AND version = $10",
+                note = $7, version = $8, limit_proxy_state = $11 WHERE id = $9 AND version = $10",
         )
         .bind(nas.name.clone())
         .bind(nas.address.to_string())
@@ -185,6 +189,7 @@ impl Store {
         .bind(nas.version)
         .bind(nas.id)
         .bind(before.version)
+        .bind(i64::from(nas.limit_proxy_state))
         .execute(&mut *tx)
         .await
         .map_err(|e| unique_as_conflict(e, "nas.name"))?

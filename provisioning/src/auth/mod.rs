@@ -31,6 +31,10 @@ pub enum Credential<'a> {
     },
     /// No proof attribute at all: the shape of a DHCP or hotspot MAC-authentication request.
     None,
+    /// More than one kind of proof (User-Password, CHAP-Password, MS-CHAP2-Response,
+    /// EAP-Message). RFC 2865 §5.2 and §5.3 allow one; a request with two is never accepted,
+    /// whichever of them would verify.
+    Conflicting,
 }
 
 impl Credential<'_> {
@@ -41,6 +45,57 @@ impl Credential<'_> {
             Credential::Chap { .. } => "chap",
             Credential::MsChapV2 { .. } => "mschapv2",
             Credential::None => "none",
+            Credential::Conflicting => "conflicting",
+        }
+    }
+}
+
+/// The proof attributes an Access-Request carried, as the codec decoded them; the input of
+/// [`ProofAttributes::credential`], which picks the one credential to check.
+#[derive(Clone, Copy, Default)]
+pub struct ProofAttributes<'a> {
+    /// User-Password, already un-hidden (empty when it could not be).
+    pub user_password: Option<&'a [u8]>,
+    pub chap_password: Option<&'a [u8]>,
+    /// CHAP-Challenge, or the Request Authenticator when that is absent (RFC 2865 §5.3).
+    pub chap_challenge: &'a [u8],
+    pub ms_chap_challenge: Option<&'a [u8]>,
+    pub ms_chap2_response: Option<&'a [u8]>,
+    /// EAP-Message is present (RFC 3579). ispd does not speak EAP; it only counts as a kind.
+    pub eap_message: bool,
+}
+
+impl<'a> ProofAttributes<'a> {
+    /// The one credential the request presents; [`Credential::Conflicting`] when it carries
+    /// more than one kind, so that no order of preference can let a weaker proof stand in
+    /// for the one the NAS meant. An MS-CHAP2-Response without its challenge, or an
+    /// EAP-Message alone, proves nothing ([`Credential::None`]).
+    pub fn credential(&self) -> Credential<'a> {
+        let kinds = [
+            self.user_password.is_some(),
+            self.chap_password.is_some(),
+            self.ms_chap2_response.is_some(),
+            self.eap_message,
+        ];
+        if kinds.iter().filter(|&&present| present).count() > 1 {
+            return Credential::Conflicting;
+        }
+        if let Some(password) = self.user_password {
+            Credential::Pap { password }
+        } else if let Some(chap_password) = self.chap_password {
+            Credential::Chap {
+                chap_password,
+                challenge: self.chap_challenge,
+            }
+        } else if let (Some(challenge), Some(response)) =
+            (self.ms_chap_challenge, self.ms_chap2_response)
+        {
+            Credential::MsChapV2 {
+                challenge,
+                response,
+            }
+        } else {
+            Credential::None
         }
     }
 }
@@ -83,7 +138,7 @@ pub fn verify_password(
         } => mschapv2::verify(challenge, response, user_name, password)
             .ok()
             .map(|success| Proof::MsChapV2(Box::new(success))),
-        Credential::None => None,
+        Credential::None | Credential::Conflicting => None,
     }
 }
 
