@@ -149,6 +149,34 @@ fn status_server_on_the_accounting_port_gets_an_accounting_response() {
     assert!(received(&out).is_empty(), "{}", stdout(&out));
 }
 
+/// RFC 5997 §3 on the auth port too: a Status-Server without Message-Authenticator is
+/// discarded even from a NAS allowed to send unsigned Access-Requests.
+#[test]
+fn unsigned_status_server_on_the_auth_port_is_discarded() {
+    let d = radius_daemon(
+        "radius-auth-status",
+        "require_message_authenticator = false\n",
+    );
+    let mut request = Packet::new(Code::StatusServer, 9, [5; 16]);
+    request.push(Attribute::string(rfc::NAS_IDENTIFIER, "probe"));
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    socket
+        .send_to(
+            &request.encode_request(SECRET.as_bytes()).unwrap(),
+            d.ports["auth"].as_str().unwrap(),
+        )
+        .unwrap();
+    assert!(
+        socket.recv(&mut [0u8; 4096]).is_err(),
+        "unsigned Status-Server answered"
+    );
+    let out = d.radclient("auth", "status", SECRET, "Message-Authenticator = 0x00\n");
+    assert!(received(&out).contains("Access-Accept"), "{}", stdout(&out));
+}
+
 /// Item 10.14: RFC 2865 §5.2/§5.3 allow one credential per Access-Request. The right
 /// password next to a CHAP-Password (or any second kind) is refused, and counted.
 #[test]
