@@ -225,7 +225,12 @@ fn storable(amount: Decimal, written: &str) -> Result<Decimal, String> {
     }
     crate::money::to_minor_units("amount", amount)
         .map(crate::money::from_minor_units)
-        .map_err(|_| format!("amount {written:?} is out of range"))
+        .map_err(|_| {
+            format!(
+                "amount {written:?} is out of range (at most {} either way)",
+                crate::money::MAX_AMOUNT
+            )
+        })
 }
 
 /// `amount` with the direction's sign; zero stays zero (never "-0.00").
@@ -1831,7 +1836,17 @@ mod tests {
             (
                 "99999999999999999999",
                 true,
-                "amount \"99999999999999999999\" is out of range",
+                "amount \"99999999999999999999\" is out of range (at most 9999999999.99 either way)",
+            ),
+            (
+                "79228162514264337593543950335",
+                false,
+                "amount \"79228162514264337593543950335\" is out of range (at most 9999999999.99 either way)",
+            ),
+            (
+                "-10000000000,00",
+                true,
+                "amount \"-10000000000,00\" is out of range (at most 9999999999.99 either way)",
             ),
         ] {
             assert_eq!(parse_amount(text, comma).unwrap_err(), problem, "{text}");
