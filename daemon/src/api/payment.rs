@@ -44,9 +44,10 @@ impl AdminState {
             results.push(v1::PaymentResult {
                 client_number: o.client_number.unwrap_or_default(),
                 matched_by: o.matched_by.unwrap_or_default().to_owned(),
-                amount: o.amount.to_string(),
-                allocated: o.allocated.to_string(),
-                to_credit: o.to_credit.to_string(),
+                // Always two decimal places, as money is printed everywhere else.
+                amount: format!("{:.2}", o.amount),
+                allocated: format!("{:.2}", o.allocated),
+                to_credit: format!("{:.2}", o.to_credit),
                 duplicate: o.duplicate,
                 bank_transaction_id: o.bank_transaction_id.unwrap_or_default(),
                 restored,
