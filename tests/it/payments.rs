@@ -531,3 +531,106 @@ fn an_absurd_amount_is_refused_by_name_everywhere_and_nothing_is_recorded() {
     ]);
     assert_eq!(paid["to_credit"], "9999999999.99");
 }
+
+/// A statement entry in another currency than the client's (`<Amt Ccy="EUR">5.00</Amt>` on a
+/// CZK account) is never booked as CZK: it is recorded unmatched with its own currency, the
+/// rest of the statement is imported, and the entry cannot be assigned to the CZK client.
+#[test]
+fn money_in_another_currency_is_recorded_unmatched_with_it() {
+    let d = Daemon::start("foreign-currency", "");
+    d.ispctl_json(&[
+        "client",
+        "add",
+        "--number",
+        "1001",
+        "--name",
+        "Novák Jan",
+        "--street",
+        "S 1",
+        "--postcode",
+        "1",
+        "--city",
+        "C",
+    ]);
+    let statement = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../billing/tests/statements/camt053_foreign_currency.xml"
+    );
+    let imported = d.ispctl_json(&["payment", "import", statement, "--format", "camt053"]);
+    assert_eq!(
+        (&imported["recorded"], &imported["unmatched"]),
+        (&serde_json::json!(2), &serde_json::json!(1)),
+        "{imported}"
+    );
+    let payments = imported["payments"].as_array().unwrap();
+    let czk = &payments[0];
+    assert_eq!(
+        (
+            czk["client_number"].as_str(),
+            czk["amount"].as_str(),
+            czk["currency"].as_str()
+        ),
+        (Some("1001"), Some("499.00"), Some("CZK"))
+    );
+    let eur = &payments[1];
+    assert_eq!(
+        (
+            eur["client_number"].as_str(),
+            eur["amount"].as_str(),
+            eur["currency"].as_str()
+        ),
+        (Some(""), Some("5.00"), Some("EUR")),
+        "{eur}"
+    );
+    let reason = eur["unmatched_reason"].as_str().unwrap();
+    assert!(reason.contains("EUR") && reason.contains("CZK"), "{reason}");
+
+    // Only the CZK payment is the client's money.
+    let balance = d.ispctl_json(&["payment", "balance", "1001"]);
+    assert_eq!(
+        (balance["credit"].as_str(), balance["currency"].as_str()),
+        (Some("499.00"), Some("CZK"))
+    );
+    let unmatched = d.ispctl_json(&["payment", "unmatched"]);
+    let items = unmatched["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(
+        (items[0]["amount"].as_str(), items[0]["currency"].as_str()),
+        (Some("5.00"), Some("EUR"))
+    );
+    let table = stdout(&d.ispctl(&["payment", "unmatched"]));
+    assert!(table.contains("5.00 EUR"), "{table}");
+
+    // Assigning it to the CZK client is refused, and changes nothing.
+    let id = items[0]["id"].to_string();
+    let out = d.ispctl(&["payment", "assign", &id, "--client", "1001"]);
+    let err = crate::daemon::stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("EUR") && err.contains("CZK"), "{err}");
+    assert_eq!(
+        d.ispctl_json(&["payment", "balance", "1001"])["credit"],
+        "499.00"
+    );
+
+    // Typed in: the client's currency by default, another one refused by name.
+    let added = d.ispctl_json(&["payment", "add", "--client", "1001", "--amount", "1"]);
+    assert_eq!(added["currency"], "CZK");
+    refused(
+        &d,
+        &[
+            "payment",
+            "add",
+            "--client",
+            "1001",
+            "--amount",
+            "1",
+            "--currency",
+            "EUR",
+        ],
+        "currency",
+    );
+    assert_eq!(
+        d.ispctl_json(&["payment", "balance", "1001"])["credit"],
+        "500.00"
+    );
+}
