@@ -1706,10 +1706,12 @@ fn gpc_movement(chars: &[char], number: usize) -> Result<StatementLine, String> 
     let counter = gpc_digits(chars, 19, 35, "counter-account")?;
     let bank_code = gpc_digits(chars, 73, 77, "bank code")?;
     let document = gpc_digits(chars, 35, 48, "document number")?;
-    let hundredths: i64 = gpc_digits(chars, 48, 60, "amount")?
+    let digits = gpc_digits(chars, 48, 60, "amount")?;
+    let hundredths: i64 = digits
         .parse()
         .map_err(|_| "amount is out of range".to_owned())?;
-    let amount = crate::money::from_minor_units(hundredths);
+    // Twelve digits always fit; checked like every other amount all the same.
+    let amount = storable(crate::money::from_minor_units(hundredths), &digits)?;
     let (sign, reversal) = match chars[60] {
         '1' => (Decimal::NEGATIVE_ONE, false),
         '2' => (Decimal::ONE, false),
