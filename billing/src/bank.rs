@@ -225,7 +225,12 @@ fn storable(amount: Decimal, written: &str) -> Result<Decimal, String> {
     }
     crate::money::to_minor_units("amount", amount)
         .map(crate::money::from_minor_units)
-        .map_err(|_| format!("amount {written:?} is out of range"))
+        .map_err(|_| {
+            format!(
+                "amount {written:?} is out of range (at most {} either way)",
+                crate::money::MAX_AMOUNT
+            )
+        })
 }
 
 /// `amount` with the direction's sign; zero stays zero (never "-0.00").
@@ -1701,10 +1706,12 @@ fn gpc_movement(chars: &[char], number: usize) -> Result<StatementLine, String> 
     let counter = gpc_digits(chars, 19, 35, "counter-account")?;
     let bank_code = gpc_digits(chars, 73, 77, "bank code")?;
     let document = gpc_digits(chars, 35, 48, "document number")?;
-    let hundredths: i64 = gpc_digits(chars, 48, 60, "amount")?
+    let digits = gpc_digits(chars, 48, 60, "amount")?;
+    let hundredths: i64 = digits
         .parse()
         .map_err(|_| "amount is out of range".to_owned())?;
-    let amount = crate::money::from_minor_units(hundredths);
+    // Twelve digits always fit; checked like every other amount all the same.
+    let amount = storable(crate::money::from_minor_units(hundredths), &digits)?;
     let (sign, reversal) = match chars[60] {
         '1' => (Decimal::NEGATIVE_ONE, false),
         '2' => (Decimal::ONE, false),
@@ -1831,7 +1838,17 @@ mod tests {
             (
                 "99999999999999999999",
                 true,
-                "amount \"99999999999999999999\" is out of range",
+                "amount \"99999999999999999999\" is out of range (at most 9999999999.99 either way)",
+            ),
+            (
+                "79228162514264337593543950335",
+                false,
+                "amount \"79228162514264337593543950335\" is out of range (at most 9999999999.99 either way)",
+            ),
+            (
+                "-10000000000,00",
+                true,
+                "amount \"-10000000000,00\" is out of range (at most 9999999999.99 either way)",
             ),
         ] {
             assert_eq!(parse_amount(text, comma).unwrap_err(), problem, "{text}");

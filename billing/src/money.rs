@@ -8,8 +8,14 @@ use crate::FieldError;
 /// Digits after the decimal point that a stored amount may carry.
 pub const SCALE: u32 = 2;
 
+/// The largest amount, in either direction, that any money field takes: 9 999 999 999.99,
+/// the most a GPC statement line can carry (12 digits of hundredths). Far above any ISP's
+/// invoice or payment, and small enough that sums of amounts stay exact in `i64` hundredths
+/// (over 9 million such amounts fit) and in `Decimal` arithmetic (VAT, quantities).
+pub const MAX_AMOUNT: Decimal = Decimal::from_parts(3_567_587_327, 232, 0, false, SCALE);
+
 /// Converts to hundredths; refuses amounts with more precision than storage keeps, so nothing
-/// is silently rounded away.
+/// is silently rounded away, and amounts beyond [`MAX_AMOUNT`] either way.
 pub fn to_minor_units(field: &str, amount: Decimal) -> Result<i64, FieldError> {
     let normalized = amount.normalize();
     if normalized.scale() > SCALE {
@@ -18,10 +24,15 @@ pub fn to_minor_units(field: &str, amount: Decimal) -> Result<i64, FieldError> {
             format!("at most {SCALE} decimal places: {amount}"),
         ));
     }
-    (normalized * Decimal::ONE_HUNDRED)
-        .trunc()
-        .try_into()
-        .map_err(|_| FieldError::new(field, format!("amount out of range: {amount}")))
+    let out_of_range =
+        || FieldError::new(field, format!("at most {MAX_AMOUNT} either way: {amount}"));
+    if normalized.abs() > MAX_AMOUNT {
+        return Err(out_of_range());
+    }
+    normalized
+        .checked_mul(Decimal::ONE_HUNDRED)
+        .and_then(|minor| i64::try_from(minor.trunc()).ok())
+        .ok_or_else(out_of_range)
 }
 
 /// The inverse of [`to_minor_units`]; always has exactly two decimal places ("12.50").
@@ -62,12 +73,14 @@ mod tests {
             ("12.50", 1250),
             ("-0.01", -1),
             ("499.00", 49_900),
-            ("92233720368547758.07", i64::MAX),
+            ("9999999999.99", 999_999_999_999),
+            ("-9999999999.99", -999_999_999_999),
         ] {
             assert_eq!(parse_minor_units("p", text).unwrap(), minor, "{text}");
             assert_eq!(from_minor_units(minor), parse("p", text).unwrap(), "{text}");
         }
         assert_eq!(from_minor_units(1250).to_string(), "12.50");
+        assert_eq!(MAX_AMOUNT.to_string(), "9999999999.99");
     }
 
     #[test]
@@ -80,7 +93,26 @@ mod tests {
         );
         assert!(parse_minor_units("p", "1e3").is_err());
         assert!(parse_minor_units("p", "abc").is_err());
-        assert!(parse_minor_units("p", "92233720368547758.08").is_err());
+        // Beyond the maximum, however far: a clear error naming the field, never a panic.
+        for text in [
+            "10000000000",
+            "9999999999.991",
+            "-10000000000.00",
+            "92233720368547758.07",
+            "92233720368547758.08",
+            "79228162514264337593543950335",
+            "-79228162514264337593543950335",
+            "7922816251426433759354395033.5",
+        ] {
+            let err = parse_minor_units("payment.amount", text).unwrap_err();
+            assert_eq!(err.field, "payment.amount", "{text}");
+        }
+        assert_eq!(
+            to_minor_units("amount", Decimal::MAX)
+                .unwrap_err()
+                .to_string(),
+            "amount: at most 9999999999.99 either way: 79228162514264337593543950335"
+        );
         // Trailing zeros beyond the scale are not extra precision.
         assert_eq!(parse_minor_units("p", "1.2000").unwrap(), 120);
     }

@@ -54,6 +54,27 @@ fn assert_lines(got: &[StatementLine], expected: &[StatementLine]) {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
+fn camt053_keeps_an_entry_in_a_foreign_currency() {
+    let statement =
+        parse_camt053(include_bytes!("statements/camt053_foreign_currency.xml")).unwrap();
+    let day = date(2026, 10, 5);
+    assert_lines(
+        &statement.lines,
+        &[
+            StatementLine {
+                variable_symbol: some("1001"),
+                ..line(1, "FX-1", day, "499.00")
+            },
+            StatementLine {
+                variable_symbol: some("1001"),
+                currency: "EUR".to_owned(),
+                ..line(2, "FX-2", day, "5.00")
+            },
+        ],
+    );
+}
+
+#[test]
 fn camt053_realistic_statement() {
     let statement = parse_camt053(include_bytes!("statements/camt053_cz.xml")).unwrap();
     assert_eq!(statement.account, some("CZ6508000000192000145399"));

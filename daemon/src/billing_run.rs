@@ -21,7 +21,7 @@ use rust_decimal::Decimal;
 use crate::config::BillingConfig;
 use crate::storage::{
     Actor, BillingCandidate, ChargeRecord, ClientHead, DocumentKind, InvoiceDraft,
-    InvoiceLineRecord, LiveLine, Store, StoreResult,
+    InvoiceLineRecord, InvoiceRecord, LiveLine, Store, StoreResult,
 };
 
 /// A document of the run: issued (with its number) or, in a dry run, proposed.
@@ -29,6 +29,10 @@ use crate::storage::{
 pub struct RunInvoice {
     pub number: Option<String>,
     pub draft: InvoiceDraft,
+    /// The document as stored once its batch committed, for the documents the summary keeps:
+    /// what issuing did besides the draft (client credit settling it, the supplier snapshot)
+    /// is reported as `invoice show` reports it. `None` in a dry run.
+    pub stored: Option<InvoiceRecord>,
 }
 
 /// What a run did: every document counted and totalled per currency, the first `keep` of
@@ -228,6 +232,7 @@ async fn issue(
                 RunInvoice {
                     number: None,
                     draft,
+                    stored: None,
                 },
                 keep,
             );
@@ -237,11 +242,26 @@ async fn issue(
     let started = std::time::Instant::now();
     let issued = store.issue_batch(actor, &drafts).await?;
     summary.issue_time += started.elapsed();
-    for (draft, issued) in drafts.into_iter().zip(issued) {
-        if let Some(issued) = issued {
-            let number = Some(issued.number);
-            summary.add(RunInvoice { number, draft }, keep);
-        }
+    let issued: Vec<_> = drafts
+        .into_iter()
+        .zip(issued)
+        .filter_map(|(draft, issued)| Some((draft, issued?)))
+        .collect();
+    // Only the documents the summary keeps are read back.
+    let room = keep.saturating_sub(summary.documents.len());
+    let ids: Vec<i64> = issued.iter().take(room).map(|(_, i)| i.id).collect();
+    let mut stored = store.invoices_by_id(&ids).await?.into_iter();
+    for (draft, issued) in issued {
+        let number = Some(issued.number);
+        let stored = stored.next();
+        summary.add(
+            RunInvoice {
+                number,
+                draft,
+                stored,
+            },
+            keep,
+        );
     }
     Ok(())
 }

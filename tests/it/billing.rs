@@ -155,3 +155,124 @@ fn the_billing_run_issues_each_period_once_with_gap_free_numbers() {
         assert!(status.message().contains("as_of"));
     });
 }
+
+/// A client whose credit settles the invoice at issue: the run's answer reports the document
+/// exactly as stored (paid, state, supplier block), as `invoice show` does.
+#[test]
+fn the_billing_run_reports_each_document_as_stored() {
+    let d = Daemon::start("billing-run-as-stored", "");
+    d.ispctl_json(&[
+        "invoice-group",
+        "add",
+        "home",
+        "--name",
+        "ISP Domov s.r.o.",
+        "--street",
+        "Technická 5",
+        "--postcode",
+        "160 00",
+        "--city",
+        "Praha 6",
+        "--country",
+        "CZ",
+        "--company-id",
+        "12345678",
+        "--iban",
+        "CZ65 0800 0000 1920 0014 5399",
+    ]);
+    for (number, name) in [("1001", "Předplacená Eva"), ("1002", "Dlužný Jan")] {
+        d.ispctl_json(&[
+            "client",
+            "add",
+            "--number",
+            number,
+            "--name",
+            name,
+            "--street",
+            "S 1",
+            "--postcode",
+            "1",
+            "--city",
+            "C",
+            "--invoice-group",
+            "home",
+        ]);
+    }
+    d.ispctl_json(&[
+        "tariff",
+        "add",
+        "--name",
+        "Fiber 100",
+        "--down",
+        "100M",
+        "--up",
+        "20M",
+        "--price",
+        "499.00",
+        "--vat-rate",
+        "21",
+        "--price-includes-vat",
+    ]);
+    for client in ["1001", "1002"] {
+        d.ispctl_json(&[
+            "subscription",
+            "add",
+            "--client",
+            client,
+            "--tariff",
+            "Fiber 100",
+            "--activation",
+            "2026-11-01",
+        ]);
+    }
+    // 1001 paid in advance: credit that settles the first invoice when it is issued.
+    let paid = d.ispctl_json(&["payment", "add", "--client", "1001", "--amount", "600"]);
+    assert_eq!(paid["to_credit"], "600.00");
+
+    let run = d.ispctl_json(&["billing", "run", "--as-of", "2026-11-01"]);
+    let invoices = run["invoices"].as_array().unwrap();
+    assert_eq!(invoices.len(), 2, "{run}");
+    for reported in invoices {
+        let number = reported["number"].as_str().unwrap();
+        let stored = d.ispctl_json(&["invoice", "show", number]);
+        assert_eq!(reported, &stored, "invoice {number} as the run reported it");
+    }
+    let by_client = |client: &str| {
+        invoices
+            .iter()
+            .find(|i| i["client_number"] == client)
+            .unwrap()
+            .clone()
+    };
+    let settled = by_client("1001");
+    assert_eq!(
+        (
+            settled["state"].as_str(),
+            settled["paid"].as_str(),
+            settled["open"].as_str()
+        ),
+        (Some("paid"), Some("499.00"), Some("0.00"))
+    );
+    assert_eq!(settled["supplier"]["name"], "ISP Domov s.r.o.");
+    let open = by_client("1002");
+    assert_eq!(
+        (
+            open["state"].as_str(),
+            open["paid"].as_str(),
+            open["credited"].as_str()
+        ),
+        (Some("unpaid"), Some("0.00"), Some("0.00"))
+    );
+
+    // A dry run proposes documents: nothing paid, amounts with two decimals all the same.
+    let dry = d.ispctl_json(&["billing", "run", "--as-of", "2026-12-01", "--dry-run"]);
+    let proposals = dry["invoices"].as_array().unwrap();
+    assert_eq!(proposals.len(), 2, "{dry}");
+    for proposed in proposals {
+        assert_eq!(
+            (proposed["paid"].as_str(), proposed["credited"].as_str()),
+            (Some("0.00"), Some("0.00")),
+            "{proposed}"
+        );
+    }
+}

@@ -293,3 +293,344 @@ fn suspended_and_restored(pg: Option<crate::daemon::PgDatabase>) {
         "100.00"
     );
 }
+
+/// The largest number a decimal field can hold: every money input must refuse it by name.
+const ABSURD: &str = "79228162514264337593543950335";
+
+/// Runs ispctl expecting the refusal of a bad field: exit code 1, the field named.
+fn refused(d: &Daemon, args: &[&str], field: &str) {
+    let out = d.ispctl(args);
+    let err = crate::daemon::stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+    assert!(err.contains(field), "{args:?} should name {field}: {err}");
+    assert!(!err.contains("protocol error"), "{args:?}: {err}");
+}
+
+fn statement_file(d: &Daemon, name: &str, content: &str) -> String {
+    let path = d.dir.0.join(name);
+    std::fs::write(&path, content).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+#[test]
+fn an_absurd_amount_is_refused_by_name_everywhere_and_nothing_is_recorded() {
+    let d = Daemon::start("absurd-amount", "");
+    d.ispctl_json(&[
+        "client",
+        "add",
+        "--number",
+        "1001",
+        "--name",
+        "Velký Karel",
+        "--street",
+        "S 1",
+        "--postcode",
+        "1",
+        "--city",
+        "C",
+    ]);
+    d.ispctl_json(&[
+        "tariff",
+        "add",
+        "--name",
+        "Fiber 50",
+        "--down",
+        "50M",
+        "--up",
+        "10M",
+        "--price",
+        "499.00",
+        "--vat-rate",
+        "21",
+    ]);
+    let sub = d.ispctl_json(&[
+        "subscription",
+        "add",
+        "--client",
+        "1001",
+        "--tariff",
+        "Fiber 50",
+        "--activation",
+        "2026-10-01",
+    ]);
+    let sub = sub["id"].to_string();
+    let negative = format!("-{ABSURD}");
+
+    refused(
+        &d,
+        &["payment", "add", "--client", "1001", "--amount", ABSURD],
+        "payment.amount",
+    );
+    // Just over the documented maximum is refused the same way.
+    refused(
+        &d,
+        &[
+            "payment",
+            "add",
+            "--client",
+            "1001",
+            "--amount",
+            "10000000000.00",
+        ],
+        "payment.amount",
+    );
+    refused(
+        &d,
+        &["payment", "refund", "1001", "--amount", ABSURD],
+        "amount",
+    );
+    refused(
+        &d,
+        &[
+            "tariff", "add", "--name", "Gold", "--down", "1M", "--up", "1M", "--price", ABSURD,
+        ],
+        "tariff.price",
+    );
+    refused(
+        &d,
+        &[
+            "charge",
+            "add",
+            "1001",
+            "--description",
+            "Router",
+            "--price",
+            ABSURD,
+        ],
+        "charge.unit_price",
+    );
+    refused(
+        &d,
+        &[
+            "charge",
+            "add",
+            "1001",
+            "--description",
+            "Router",
+            "--price",
+            &negative,
+        ],
+        "charge.unit_price",
+    );
+    refused(
+        &d,
+        &[
+            "discount", "add", &sub, "--name", "Loyal", "--amount", ABSURD,
+        ],
+        "discount.value",
+    );
+    refused(
+        &d,
+        &[
+            "client",
+            "add",
+            "--number",
+            "1002",
+            "--name",
+            "Dlužný Petr",
+            "--street",
+            "S 2",
+            "--postcode",
+            "1",
+            "--city",
+            "C",
+            "--opening-balance",
+            ABSURD,
+        ],
+        "client.invoicing.opening_balance",
+    );
+
+    let camt = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02">
+  <BkToCstmrStmt>
+    <GrpHdr><MsgId>ABSURD-1</MsgId><CreDtTm>2026-10-06T05:00:00</CreDtTm></GrpHdr>
+    <Stmt>
+      <Id>ABSURD-1</Id>
+      <Acct><Id><IBAN>CZ6508000000192000145399</IBAN></Id><Ccy>CZK</Ccy></Acct>
+      <Ntry>
+        <Amt Ccy="CZK">499.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>
+        <BookgDt><Dt>2026-10-05</Dt></BookgDt><AcctSvcrRef>OK-1</AcctSvcrRef>
+      </Ntry>
+      <Ntry>
+        <Amt Ccy="CZK">{ABSURD}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>
+        <BookgDt><Dt>2026-10-05</Dt></BookgDt><AcctSvcrRef>HUGE-2</AcctSvcrRef>
+      </Ntry>
+    </Stmt>
+  </BkToCstmrStmt>
+</Document>
+"#
+    );
+    let camt = statement_file(&d, "absurd.xml", &camt);
+    refused(
+        &d,
+        &["payment", "import", &camt, "--format", "camt053"],
+        "entry 2",
+    );
+    let csv = statement_file(
+        &d,
+        "absurd.csv",
+        &format!(
+            "ID;Datum;Objem;VS;Protiucet\nT1;05.10.2026;499,00;1001;1/0100\nT2;05.10.2026;{ABSURD};1001;1/0100\n"
+        ),
+    );
+    let mapping = statement_file(&d, "mapping.toml", MAPPING);
+    refused(
+        &d,
+        &[
+            "payment",
+            "import",
+            &csv,
+            "--format",
+            "csv",
+            "--mapping",
+            &mapping,
+        ],
+        "line 3",
+    );
+
+    // Nothing was recorded, and the daemon still answers.
+    let balance = d.ispctl_json(&["payment", "balance", "1001"]);
+    assert_eq!(
+        (balance["credit"].as_str(), balance["owed"].as_str()),
+        (Some("0.00"), Some("0.00"))
+    );
+    assert_eq!(
+        d.ispctl_json(&["payment", "statement", "1001"])["items"],
+        serde_json::json!([])
+    );
+    assert_eq!(
+        d.ispctl_json(&["payment", "unmatched"])["items"],
+        serde_json::json!([])
+    );
+    assert_eq!(
+        d.ispctl_json(&["charge", "list", "1001"])["items"],
+        serde_json::json!([])
+    );
+    assert_eq!(
+        d.ispctl_json(&["tariff", "list"])["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let missing = d.ispctl(&["client", "show", "1002"]);
+    assert_eq!(
+        missing.status.code(),
+        Some(1),
+        "client 1002 was not created"
+    );
+    // A sane amount still goes through.
+    let paid = d.ispctl_json(&[
+        "payment",
+        "add",
+        "--client",
+        "1001",
+        "--amount",
+        "9999999999.99",
+    ]);
+    assert_eq!(paid["to_credit"], "9999999999.99");
+}
+
+/// A statement entry in another currency than the client's (`<Amt Ccy="EUR">5.00</Amt>` on a
+/// CZK account) is never booked as CZK: it is recorded unmatched with its own currency, the
+/// rest of the statement is imported, and the entry cannot be assigned to the CZK client.
+#[test]
+fn money_in_another_currency_is_recorded_unmatched_with_it() {
+    let d = Daemon::start("foreign-currency", "");
+    d.ispctl_json(&[
+        "client",
+        "add",
+        "--number",
+        "1001",
+        "--name",
+        "Novák Jan",
+        "--street",
+        "S 1",
+        "--postcode",
+        "1",
+        "--city",
+        "C",
+    ]);
+    let statement = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../billing/tests/statements/camt053_foreign_currency.xml"
+    );
+    let imported = d.ispctl_json(&["payment", "import", statement, "--format", "camt053"]);
+    assert_eq!(
+        (&imported["recorded"], &imported["unmatched"]),
+        (&serde_json::json!(2), &serde_json::json!(1)),
+        "{imported}"
+    );
+    let payments = imported["payments"].as_array().unwrap();
+    let czk = &payments[0];
+    assert_eq!(
+        (
+            czk["client_number"].as_str(),
+            czk["amount"].as_str(),
+            czk["currency"].as_str()
+        ),
+        (Some("1001"), Some("499.00"), Some("CZK"))
+    );
+    let eur = &payments[1];
+    assert_eq!(
+        (
+            eur["client_number"].as_str(),
+            eur["amount"].as_str(),
+            eur["currency"].as_str()
+        ),
+        (Some(""), Some("5.00"), Some("EUR")),
+        "{eur}"
+    );
+    let reason = eur["unmatched_reason"].as_str().unwrap();
+    assert!(reason.contains("EUR") && reason.contains("CZK"), "{reason}");
+
+    // Only the CZK payment is the client's money.
+    let balance = d.ispctl_json(&["payment", "balance", "1001"]);
+    assert_eq!(
+        (balance["credit"].as_str(), balance["currency"].as_str()),
+        (Some("499.00"), Some("CZK"))
+    );
+    let unmatched = d.ispctl_json(&["payment", "unmatched"]);
+    let items = unmatched["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(
+        (items[0]["amount"].as_str(), items[0]["currency"].as_str()),
+        (Some("5.00"), Some("EUR"))
+    );
+    let table = stdout(&d.ispctl(&["payment", "unmatched"]));
+    assert!(table.contains("5.00 EUR"), "{table}");
+
+    // Assigning it to the CZK client is refused, and changes nothing.
+    let id = items[0]["id"].to_string();
+    let out = d.ispctl(&["payment", "assign", &id, "--client", "1001"]);
+    let err = crate::daemon::stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("EUR") && err.contains("CZK"), "{err}");
+    assert_eq!(
+        d.ispctl_json(&["payment", "balance", "1001"])["credit"],
+        "499.00"
+    );
+
+    // Typed in: the client's currency by default, another one refused by name.
+    let added = d.ispctl_json(&["payment", "add", "--client", "1001", "--amount", "1"]);
+    assert_eq!(added["currency"], "CZK");
+    refused(
+        &d,
+        &[
+            "payment",
+            "add",
+            "--client",
+            "1001",
+            "--amount",
+            "1",
+            "--currency",
+            "EUR",
+        ],
+        "currency",
+    );
+    assert_eq!(
+        d.ispctl_json(&["payment", "balance", "1001"])["credit"],
+        "500.00"
+    );
+}

@@ -12,8 +12,8 @@ fn invoice_to(number: Option<&str>, draft: &InvoiceDraft, state: &str) -> v1::In
         kind: draft.kind.as_str().to_owned(),
         related_number: draft.related_number.clone().unwrap_or_default(),
         note: draft.note.clone(),
-        paid: Decimal::ZERO.to_string(),
-        credited: Decimal::ZERO.to_string(),
+        paid: format!("{:.2}", Decimal::ZERO),
+        credited: format!("{:.2}", Decimal::ZERO),
         open: draft.totals.gross.to_string(),
         supplier: None,
         number: number.unwrap_or_default().to_owned(),
@@ -110,15 +110,19 @@ impl v1::billing_service_server::BillingService for AdminState {
             invoices: run
                 .documents
                 .iter()
-                .map(|i| {
-                    // As issued: a credit note is settled on issue; credit held by the client
-                    // may pay an invoice at once too (`invoice show` tells).
-                    let state = if i.draft.kind == DocumentKind::CreditNote {
-                        "paid"
-                    } else {
-                        "unpaid"
-                    };
-                    invoice_to(i.number.as_deref(), &i.draft, state)
+                .map(|i| match &i.stored {
+                    // Issued: as stored, the same answer as `invoice show`.
+                    Some(stored) => record_to(stored),
+                    // Proposed: a credit note is settled on issue; credit the client holds
+                    // then may pay an invoice at once too, which only issuing decides.
+                    None => {
+                        let state = if i.draft.kind == DocumentKind::CreditNote {
+                            "paid"
+                        } else {
+                            "unpaid"
+                        };
+                        invoice_to(i.number.as_deref(), &i.draft, state)
+                    }
                 })
                 .collect(),
             total_gross: single.map(|(_, t)| t.1.to_string()).unwrap_or_default(),

@@ -44,9 +44,12 @@ impl AdminState {
             results.push(v1::PaymentResult {
                 client_number: o.client_number.unwrap_or_default(),
                 matched_by: o.matched_by.unwrap_or_default().to_owned(),
-                amount: o.amount.to_string(),
-                allocated: o.allocated.to_string(),
-                to_credit: o.to_credit.to_string(),
+                // Always two decimal places, as money is printed everywhere else.
+                amount: format!("{:.2}", o.amount),
+                allocated: format!("{:.2}", o.allocated),
+                to_credit: format!("{:.2}", o.to_credit),
+                currency: o.currency,
+                unmatched_reason: o.unmatched_reason.unwrap_or_default(),
                 duplicate: o.duplicate,
                 bank_transaction_id: o.bank_transaction_id.unwrap_or_default(),
                 restored,
@@ -182,6 +185,10 @@ impl v1::payment_service_server::PaymentService for AdminState {
         let amount = money::parse("amount", &r.amount).map_err(invalid)?;
         let received_on = date("received_on", &r.received_on)?
             .unwrap_or_else(|| chrono::Local::now().date_naive());
+        let currency = match r.currency.trim() {
+            "" => self.store.currency_of_client(&r.client_number).await?,
+            given => given.to_ascii_uppercase(),
+        };
         let payment = NewPayment {
             amount,
             received_on,
@@ -190,6 +197,7 @@ impl v1::payment_service_server::PaymentService for AdminState {
             payer_name: None,
             message: (!r.note.is_empty()).then_some(r.note),
             bank_transaction_id: None,
+            currency,
             source: "manual".into(),
             client_number: Some(r.client_number),
         };
@@ -215,6 +223,7 @@ impl v1::payment_service_server::PaymentService for AdminState {
                 payer_name: line.payer_name.clone(),
                 message: line.message.clone(),
                 bank_transaction_id: Some(line.bank_transaction_id.clone()),
+                currency: line.currency.clone(),
                 source: r.format.clone(),
                 client_number: None,
             })
@@ -242,6 +251,7 @@ impl v1::payment_service_server::PaymentService for AdminState {
                 .map(|p| v1::UnmatchedPayment {
                     id: p.id,
                     amount: money::from_minor_units(p.amount_minor).to_string(),
+                    currency: p.currency,
                     received_on: p.received_on,
                     variable_symbol: p.variable_symbol.unwrap_or_default(),
                     payer_account: p.payer_account.unwrap_or_default(),

@@ -2428,6 +2428,7 @@ async fn reminder_fee_issues_one_debit_note(store: Store) {
                 payer_name: None,
                 message: None,
                 bank_transaction_id: None,
+                currency: "CZK".into(),
                 source: "manual".into(),
                 client_number: Some("1001".into()),
             }],
@@ -3212,6 +3213,7 @@ async fn books_balance_through_payments_imports_credit_notes_and_refunds(store: 
         payer_name: None,
         message: None,
         bank_transaction_id: Some(id.into()),
+        currency: "CZK".into(),
         source: "camt053".into(),
         client_number: None,
     };
@@ -3238,6 +3240,40 @@ async fn books_balance_through_payments_imports_credit_notes_and_refunds(store: 
         outcomes.iter().map(|o| o.duplicate).collect::<Vec<_>>(),
         [false, true]
     );
+    // Money in another currency than the client is invoiced in is never taken for it: the
+    // entry naming 3001 is stored unmatched with its own currency, and cannot be assigned.
+    let euros = super::NewPayment {
+        currency: "EUR".into(),
+        ..line("T5", "20.00", "3001")
+    };
+    let outcome = store.record_payments(&actor(), &[euros]).await.unwrap();
+    assert_eq!(
+        (outcome[0].client_id, outcome[0].currency.as_str()),
+        (None, "EUR")
+    );
+    assert!(outcome[0].unmatched_reason.is_some());
+    let unmatched = store.unmatched_payments().await.unwrap();
+    let foreign = unmatched.iter().find(|u| u.currency == "EUR").unwrap();
+    assert_eq!(foreign.amount_minor, 2000);
+    let refused = store
+        .assign_payment(&actor(), foreign.id, "3001", None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, StoreError::Precondition(_)),
+        "{refused:?}"
+    );
+    let manual = super::NewPayment {
+        currency: "EUR".into(),
+        client_number: Some("3001".into()),
+        bank_transaction_id: None,
+        ..line("", "20.00", "")
+    };
+    let refused = store
+        .record_payments(&actor(), &[manual])
+        .await
+        .unwrap_err();
+    assert!(matches!(refused, StoreError::Invalid(_)), "{refused:?}");
     // 100 + 650 paid against 499.90: the rest is credit.
     let balance = store.client_balance("3001").await.unwrap();
     assert_eq!((balance.credit, balance.owed), (dec("250.10"), dec("0")));

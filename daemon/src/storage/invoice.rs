@@ -869,6 +869,19 @@ impl Store {
         Self::invoice_by_id(&mut conn, id).await
     }
 
+    /// The documents with these ids, in the order given, read on one connection.
+    pub async fn invoices_by_id(&self, ids: &[i64]) -> StoreResult<Vec<InvoiceRecord>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut conn = self.pool.acquire().await?;
+        let mut invoices = Vec::with_capacity(ids.len());
+        for &id in ids {
+            invoices.push(Self::invoice_by_id(&mut conn, id).await?);
+        }
+        Ok(invoices)
+    }
+
     pub(crate) async fn invoice_by_id(
         conn: &mut AnyConnection,
         id: i64,

@@ -31,6 +31,9 @@ pub struct NewPayment {
     pub payer_name: Option<String>,
     pub message: Option<String>,
     pub bank_transaction_id: Option<String>,
+    /// ISO 4217. Only a payment in its client's currency (that of the client's invoice group)
+    /// pays the client's documents or becomes credit; see [`Store::record_payments`].
+    pub currency: String,
     /// "manual" or the statement format.
     pub source: String,
     /// Set for a manual payment: the client it is for, no matching needed.
@@ -45,10 +48,14 @@ pub struct PaymentOutcome {
     pub client_number: Option<String>,
     pub matched_by: Option<&'static str>,
     pub amount: Decimal,
+    pub currency: String,
     pub allocated: Decimal,
     pub to_credit: Decimal,
     /// Already recorded by an earlier import: nothing new stored.
     pub duplicate: bool,
+    /// Why a payment that named a client was recorded unmatched (its currency is not the
+    /// client's).
+    pub unmatched_reason: Option<String>,
 }
 
 /// A recorded payment no client could be found for.
@@ -56,6 +63,7 @@ pub struct PaymentOutcome {
 pub struct UnmatchedPayment {
     pub id: i64,
     pub amount_minor: i64,
+    pub currency: String,
     pub received_on: String,
     pub variable_symbol: Option<String>,
     pub payer_account: Option<String>,
@@ -242,19 +250,26 @@ impl Store {
         Ok(open)
     }
 
-    /// Allocates a payment to a client's invoices by `mode` and records what it did to the
-    /// client's credit; returns (paid to invoices from this payment, new credit).
-    /// A pro-forma it completes gets its tax invoice dated `day`.
+    /// Allocates a payment to a client's invoices in its `currency` by `mode` and records
+    /// what it did to the client's credit; returns (paid to invoices from this payment, new
+    /// credit). A pro-forma it completes gets its tax invoice dated `day`.
+    #[allow(clippy::too_many_arguments)]
     async fn assign_to_client(
         conn: &mut AnyConnection,
         actor: &Actor,
         client: i64,
         payment_id: i64,
         amount: Decimal,
+        currency: &str,
         mode: AssignMode,
         day: NaiveDate,
     ) -> StoreResult<(Decimal, Decimal)> {
-        let open = Self::open_invoices(conn, client).await?;
+        let open: Vec<OpenInvoice> = Self::open_documents(conn, client)
+            .await?
+            .into_iter()
+            .filter(|(_, document)| document.currency == currency)
+            .map(|(invoice, _)| invoice)
+            .collect();
         let credit = Self::client_credit(conn, client).await?;
         let allocation = assign(amount, mode, &open, credit)
             .map_err(|e| StoreError::Precondition(e.to_string()))?;
@@ -295,6 +310,31 @@ impl Store {
             allocation.allocated() - allocation.from_credit,
             allocation.to_credit,
         ))
+    }
+
+    /// The currency client `number` is invoiced in (see [`Self::client_currency`]).
+    pub async fn currency_of_client(&self, number: &str) -> StoreResult<String> {
+        let mut conn = self.pool.acquire().await?;
+        let client = Self::client_id_of(&mut conn, number).await?;
+        Self::client_currency(&mut conn, client, &self.default_currency()).await
+    }
+
+    /// The currency a client is invoiced in: its invoice group's, else the `[billing]` one.
+    /// Its credit is held in it, and only payments in it pay its documents.
+    pub(super) async fn client_currency(
+        conn: &mut AnyConnection,
+        client: i64,
+        default_currency: &str,
+    ) -> StoreResult<String> {
+        let currency: Option<String> = sqlx::query_scalar(
+            "SELECT g.currency FROM client c JOIN invoice_group g ON g.code = c.invoice_group
+             WHERE c.id = $1",
+        )
+        .bind(client)
+        .fetch_optional(&mut *conn)
+        .await?
+        .flatten();
+        Ok(currency.unwrap_or_else(|| default_currency.to_owned()))
     }
 
     pub(super) async fn client_credit(
@@ -346,26 +386,37 @@ impl Store {
         invoice: Option<&str>,
     ) -> StoreResult<PaymentOutcome> {
         let mut tx = self.write_tx().await?;
-        let (current, amount_minor, received_on): (Option<i64>, i64, String) = sqlx::query_as(
-            "SELECT client_id, amount_minor, received_on FROM payment WHERE id = $1",
-        )
-        .bind(payment_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| StoreError::NotFound {
-            entity: "payment",
-            key: payment_id.to_string(),
-        })?;
+        let default_currency = self.default_currency();
+        let (current, amount_minor, currency, received_on): (Option<i64>, i64, String, String) =
+            sqlx::query_as(
+                "SELECT client_id, amount_minor, COALESCE(currency, $2), received_on
+                 FROM payment WHERE id = $1",
+            )
+            .bind(payment_id)
+            .bind(default_currency.clone())
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                entity: "payment",
+                key: payment_id.to_string(),
+            })?;
         if current.is_some() {
             return Err(StoreError::Precondition(format!(
                 "payment {payment_id} is already assigned; unassign it first"
             )));
         }
         let client = Self::client_id_of(&mut tx, client_number).await?;
+        let client_currency = Self::client_currency(&mut tx, client, &default_currency).await?;
+        if currency != client_currency {
+            return Err(StoreError::Precondition(format!(
+                "payment {payment_id} is in {currency}; client {client_number} is invoiced in \
+                 {client_currency}"
+            )));
+        }
         let mode = match invoice {
             Some(number) => {
-                let id: i64 = sqlx::query_scalar(
-                    "SELECT id FROM invoice WHERE number = $1 AND client_id = $2",
+                let (id, invoice_currency): (i64, String) = sqlx::query_as(
+                    "SELECT id, currency FROM invoice WHERE number = $1 AND client_id = $2",
                 )
                 .bind(number.to_owned())
                 .bind(client)
@@ -375,6 +426,12 @@ impl Store {
                     entity: "invoice of this client",
                     key: number.to_owned(),
                 })?;
+                if invoice_currency != currency {
+                    return Err(StoreError::Precondition(format!(
+                        "payment {payment_id} is in {currency}; invoice {number} is in \
+                         {invoice_currency}"
+                    )));
+                }
                 AssignMode::WholeToOneInvoice(id)
             }
             None => AssignMode::UpToDebt,
@@ -386,8 +443,10 @@ impl Store {
             .await?;
         let amount = money::from_minor_units(amount_minor);
         let day = parse_date("received_on", &received_on)?;
-        let (allocated, to_credit) =
-            Self::assign_to_client(&mut tx, actor, client, payment_id, amount, mode, day).await?;
+        let (allocated, to_credit) = Self::assign_to_client(
+            &mut tx, actor, client, payment_id, amount, &currency, mode, day,
+        )
+        .await?;
         record_audit(
             &mut tx,
             actor,
@@ -406,9 +465,11 @@ impl Store {
             client_number: Some(client_number.to_owned()),
             matched_by: Some("manual"),
             amount,
+            currency,
             allocated,
             to_credit,
             duplicate: false,
+            unmatched_reason: None,
         })
     }
 
@@ -617,9 +678,11 @@ impl Store {
 
     pub async fn unmatched_payments(&self) -> StoreResult<Vec<UnmatchedPayment>> {
         Ok(sqlx::query_as(
-            "SELECT id, amount_minor, received_on, variable_symbol, payer_account, payer_name,
-                message FROM payment WHERE client_id IS NULL ORDER BY id",
+            "SELECT id, amount_minor, COALESCE(currency, $1) AS currency, received_on,
+                variable_symbol, payer_account, payer_name, message
+             FROM payment WHERE client_id IS NULL ORDER BY id",
         )
+        .bind(self.default_currency())
         .fetch_all(&self.pool)
         .await?)
     }

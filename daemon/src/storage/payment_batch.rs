@@ -25,6 +25,8 @@ struct Planned<'a> {
     payment: &'a NewPayment,
     client: Option<i64>,
     matched_by: Option<&'static str>,
+    /// Why a payment that named a client is stored unmatched.
+    unmatched_reason: Option<String>,
     to_invoices: Vec<(i64, Decimal)>,
     to_credit: Decimal,
     from_credit: Decimal,
@@ -32,6 +34,9 @@ struct Planned<'a> {
 
 /// A matched client's account while the statement is applied.
 struct Account {
+    /// The currency the client is invoiced in (its credit's too).
+    currency: String,
+    /// Its open documents in that currency: the only ones its payments may pay.
     open: Vec<OpenInvoice>,
     /// Document kinds by id (a completed pro-forma gets its tax invoice).
     proformas: HashSet<i64>,
@@ -44,6 +49,11 @@ impl Store {
     /// Records payments in one transaction: duplicates (by bank transaction id, in the
     /// database or earlier in the same statement) are skipped, the rest matched, stored and
     /// allocated oldest document first, with any excess as credit.
+    ///
+    /// Money is never taken for another currency: a statement payment matched to a client
+    /// invoiced in another currency is stored unmatched with its own currency (and the reason),
+    /// for an operator to deal with; a manual payment in another currency than its client's
+    /// is refused.
     pub async fn record_payments(
         &self,
         actor: &Actor,
@@ -55,6 +65,12 @@ impl Store {
                 return Err(StoreError::Invalid(ispd_billing::FieldError::new(
                     "payment.amount",
                     "must be positive",
+                )));
+            }
+            if !(p.currency.len() == 3 && p.currency.bytes().all(|b| b.is_ascii_uppercase())) {
+                return Err(StoreError::Invalid(ispd_billing::FieldError::new(
+                    "payment.currency",
+                    format!("an ISO 4217 code such as \"CZK\", not {:?}", p.currency),
                 )));
             }
         }
@@ -103,17 +119,42 @@ impl Store {
             let set: HashSet<i64> = matched.iter().filter_map(|m| m.0).collect();
             set.into_iter().collect()
         };
-        let mut accounts = Self::accounts(&mut tx, &clients).await?;
+        let mut accounts = Self::accounts(&mut tx, &clients, &self.default_currency()).await?;
         let mut planned = Vec::new();
         for (i, p) in payments.iter().enumerate() {
             if duplicate[i] {
                 continue;
             }
-            let (client, matched_by) = matched[i];
+            let (mut client, mut matched_by) = matched[i];
+            let mut unmatched_reason = None;
+            if let Some(account) = client.and_then(|c| accounts.get(&c))
+                && account.currency != p.currency
+            {
+                let number = client.and_then(|c| numbers.get(&c)).cloned();
+                let number = number.unwrap_or_default();
+                if p.client_number.is_some() {
+                    return Err(StoreError::Invalid(ispd_billing::FieldError::new(
+                        "currency",
+                        format!(
+                            "client {number} is invoiced in {}, not {}",
+                            account.currency, p.currency
+                        ),
+                    )));
+                }
+                unmatched_reason = Some(format!(
+                    "in {}; matched client {number} by {} but it is invoiced in {}",
+                    p.currency,
+                    matched_by.unwrap_or_default(),
+                    account.currency
+                ));
+                client = None;
+                matched_by = None;
+            }
             let mut plan = Planned {
                 payment: p,
                 client,
                 matched_by,
+                unmatched_reason,
                 to_invoices: Vec::new(),
                 to_credit: Decimal::ZERO,
                 from_credit: Decimal::ZERO,
@@ -165,9 +206,11 @@ impl Store {
                     client_number: None,
                     matched_by: None,
                     amount: p.amount,
+                    currency: p.currency.clone(),
                     allocated: Decimal::ZERO,
                     to_credit: Decimal::ZERO,
                     duplicate: true,
+                    unmatched_reason: None,
                 });
                 continue;
             }
@@ -181,9 +224,11 @@ impl Store {
                 client_number: plan.client.and_then(|c| numbers.get(&c).cloned()),
                 matched_by: plan.matched_by,
                 amount: p.amount,
+                currency: p.currency.clone(),
                 allocated: allocated - plan.from_credit,
                 to_credit: plan.to_credit,
                 duplicate: false,
+                unmatched_reason: plan.unmatched_reason.clone(),
             });
         }
         Ok(outcomes)
@@ -213,24 +258,29 @@ impl Store {
         Ok(seen)
     }
 
-    /// Open documents and credit of each client, read in chunks.
+    /// Currency, open documents in it and credit of each client, read in chunks.
     async fn accounts(
         conn: &mut AnyConnection,
         clients: &[i64],
+        default_currency: &str,
     ) -> StoreResult<HashMap<i64, Account>> {
         let mut accounts: HashMap<i64, Account> = HashMap::with_capacity(clients.len());
         for chunk in clients.chunks(rows_per_statement(1)) {
             let list = Placeholders::for_conn(conn).list(chunk.len());
-            let mut credits = sqlx::query_as::<_, (i64, i64)>(AssertSqlSafe(format!(
-                "SELECT id, credit_minor FROM client WHERE id IN ({list})"
-            )));
+            let mut credits =
+                sqlx::query_as::<_, (i64, i64, Option<String>)>(AssertSqlSafe(format!(
+                    "SELECT c.id, c.credit_minor, g.currency
+                     FROM client c LEFT JOIN invoice_group g ON g.code = c.invoice_group
+                     WHERE c.id IN ({list})"
+                )));
             for id in chunk {
                 credits = credits.bind(*id);
             }
-            for (id, credit) in credits.fetch_all(&mut *conn).await? {
+            for (id, credit, currency) in credits.fetch_all(&mut *conn).await? {
                 accounts.insert(
                     id,
                     Account {
+                        currency: currency.unwrap_or_else(|| default_currency.to_owned()),
                         open: Vec::new(),
                         proformas: HashSet::new(),
                         credit: money::from_minor_units(credit),
@@ -245,6 +295,9 @@ impl Store {
                     continue;
                 };
                 for (invoice, document) in documents {
+                    if document.currency != account.currency {
+                        continue;
+                    }
                     if document.kind == DocumentKind::Proforma {
                         account.proformas.insert(invoice.id);
                     }
@@ -262,13 +315,13 @@ impl Store {
     ) -> StoreResult<Vec<i64>> {
         let created = now();
         let mut ids = Vec::with_capacity(planned.len());
-        for chunk in planned.chunks(rows_per_statement(13)) {
+        for chunk in planned.chunks(rows_per_statement(14)) {
             let sql = format!(
-                "INSERT INTO payment (client_id, amount_minor, received_on, variable_symbol,
-                    payer_account, payer_name, message, bank_transaction_id, source, matched_by,
-                    to_credit_minor, from_credit_minor, created_at)
+                "INSERT INTO payment (client_id, amount_minor, currency, received_on,
+                    variable_symbol, payer_account, payer_name, message, bank_transaction_id,
+                    source, matched_by, to_credit_minor, from_credit_minor, created_at)
                  VALUES {} RETURNING id",
-                Placeholders::for_conn(conn).rows(chunk.len(), &[""; 13])
+                Placeholders::for_conn(conn).rows(chunk.len(), &[""; 14])
             );
             let mut query = sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql));
             for plan in chunk {
@@ -276,6 +329,7 @@ impl Store {
                 query = query
                     .bind(plan.client)
                     .bind(money::to_minor_units("payment.amount", p.amount)?)
+                    .bind(p.currency.clone())
                     .bind(date_text(p.received_on))
                     .bind(p.variable_symbol.clone())
                     .bind(p.payer_account.clone())
@@ -396,6 +450,7 @@ impl Store {
                 let allocated: Decimal = plan.to_invoices.iter().map(|(_, a)| *a).sum();
                 let summary = serde_json::json!({
                     "amount": plan.payment.amount.to_string(),
+                    "currency": plan.payment.currency,
                     "allocated": (allocated - plan.from_credit).to_string(),
                     "to_credit": plan.to_credit.to_string(),
                     "matched_by": plan.matched_by,

@@ -2,10 +2,9 @@
 //! dunning run that reminds and suspends clients who do not pay and restores them when they
 //! do, and a client's dunning controls (stop, pause, resume).
 //!
-//! Amounts are the server's exact decimal strings, never recomputed here. The balance and the
-//! dunning run come with a currency, and carry it wherever a human sees it (`-349.30 CZK`);
-//! the other answers give none, so their amounts are shown as sent. `--json` keeps the API's
-//! field names.
+//! Amounts are the server's exact decimal strings, never recomputed here. Payments, the
+//! balance and the dunning run come with a currency, and carry it wherever a human sees it
+//! (`-349.30 CZK`). `--json` keeps the API's field names.
 
 use std::path::{Path, PathBuf};
 
@@ -42,13 +41,18 @@ pub enum Cmd {
         /// Free-text note.
         #[arg(long, value_name = "TEXT")]
         note: Option<String>,
+        /// Currency of the money received, e.g. CZK [default: the currency the client is
+        /// invoiced in]; another currency than the client's is refused.
+        #[arg(long, value_name = "CODE")]
+        currency: Option<String>,
     },
     /// Import a bank statement file and match its payments to clients.
     ///
     /// All or nothing: a bad file records nothing and the error names the line. Importing
     /// the same statement again records nothing new (payments already recorded are shown as
     /// DUPLICATE); payments that match no client are shown as UNMATCHED and listed by
-    /// `ispctl payment unmatched`.
+    /// `ispctl payment unmatched`. So is a payment in another currency than the client it
+    /// names is invoiced in: it never pays that client's documents.
     Import {
         /// The statement file.
         file: PathBuf,
@@ -200,6 +204,7 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
             amount,
             date,
             note,
+            currency,
         } => {
             let received_on = date.unwrap_or_else(|| {
                 chrono::Local::now()
@@ -215,6 +220,7 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
                     amount,
                     received_on,
                     note: note.unwrap_or_default(),
+                    currency: currency.unwrap_or_default(),
                 })
                 .await?
                 .into_inner();
@@ -513,17 +519,20 @@ fn record(p: &PaymentResult) -> Record {
         .str("client_number", &p.client_number)
         .str("matched_by", &p.matched_by)
         .str("amount", &p.amount)
+        .str("currency", &p.currency)
         .str("allocated", &p.allocated)
         .str("to_credit", &p.to_credit)
         .flag("duplicate", p.duplicate)
         .str("bank_transaction_id", &p.bank_transaction_id)
         .flag("restored", p.restored)
+        .str("unmatched_reason", &p.unmatched_reason)
 }
 
 fn unmatched_record(u: &UnmatchedPayment) -> Record {
     Record::new()
         .num("id", u.id)
         .str("amount", &u.amount)
+        .str("currency", &u.currency)
         .str("received_on", &u.received_on)
         .str("variable_symbol", &u.variable_symbol)
         .str("payer_account", &u.payer_account)
@@ -569,9 +578,9 @@ fn added_text(p: &PaymentResult) -> String {
         (client, "") => format!("client: {client}"),
         (client, by) => format!("client: {client} (matched by {by})"),
     });
-    lines.push(format!("amount: {}", p.amount));
-    lines.push(format!("allocated: {}", p.allocated));
-    lines.push(format!("to credit: {}", p.to_credit));
+    lines.push(format!("amount: {}", money(&p.amount, &p.currency)));
+    lines.push(format!("allocated: {}", money(&p.allocated, &p.currency)));
+    lines.push(format!("to credit: {}", money(&p.to_credit, &p.currency)));
     if p.restored {
         lines.push("restored access".to_owned());
     }
@@ -582,6 +591,8 @@ fn added_text(p: &PaymentResult) -> String {
 fn matched_by(p: &PaymentResult) -> String {
     if p.duplicate {
         "DUPLICATE".to_owned()
+    } else if !p.unmatched_reason.is_empty() {
+        format!("UNMATCHED ({})", p.unmatched_reason)
     } else if p.client_number.is_empty() {
         "UNMATCHED".to_owned()
     } else {
@@ -603,9 +614,9 @@ fn import_table(payments: &[PaymentResult]) -> Table {
             p.bank_transaction_id.clone(),
             p.client_number.clone(),
             matched_by(p),
-            p.amount.clone(),
-            p.allocated.clone(),
-            p.to_credit.clone(),
+            money(&p.amount, &p.currency),
+            money(&p.allocated, &p.currency),
+            money(&p.to_credit, &p.currency),
         ]);
     }
     t
@@ -617,7 +628,7 @@ fn unmatched_table(payments: &[UnmatchedPayment]) -> Table {
         t.row(vec![
             u.id.to_string(),
             u.received_on.clone(),
-            u.amount.clone(),
+            money(&u.amount, &u.currency),
             u.variable_symbol.clone(),
             u.payer_account.clone(),
             u.payer_name.clone(),
