@@ -10,7 +10,8 @@ use ispd_billing::subscription::{
     PeriodAlignment, Subscription, SubscriptionState, Transition, check_end_date, not_in_future,
     transition,
 };
-use ispd_billing::{FieldError, field::max_len};
+use ispd_billing::FieldError;
+use ispd_billing::field::{Text, text};
 use sqlx::AnyConnection;
 
 use super::{
@@ -472,7 +473,7 @@ impl Store {
         if t != Transition::End {
             not_in_future("date", request.date, today)?;
         }
-        max_len("note", &request.note, 255)?;
+        text("note", &request.note, Text::Note)?;
         let restricts = matches!(t, Transition::Pause | Transition::Block);
         if request.billing_suspended && !restricts {
             return Err(FieldError::new(
