@@ -258,10 +258,22 @@ impl Client {
             ("client.fax", &self.fax, Text::Phone),
             ("client.website", &self.website, Text::Url),
             ("client.note", &self.note, Text::Remark),
-            ("client.internal_note_1", &self.internal_note_1, Text::Remark),
-            ("client.internal_note_2", &self.internal_note_2, Text::Remark),
+            (
+                "client.internal_note_1",
+                &self.internal_note_1,
+                Text::Remark,
+            ),
+            (
+                "client.internal_note_2",
+                &self.internal_note_2,
+                Text::Remark,
+            ),
             ("client.portal_login", &self.portal_login, Text::Name),
-            ("client.invoicing.sipo_number", &inv.sipo_number, Text::Identifier),
+            (
+                "client.invoicing.sipo_number",
+                &inv.sipo_number,
+                Text::Identifier,
+            ),
         ] {
             text(field, value, kind)?;
         }
@@ -452,36 +464,64 @@ mod tests {
         let cases: &[(&str, Text, Set)] = &[
             ("client.name", Text::Name, |c, v| c.name = v),
             ("client.name2", Text::Name, |c, v| c.name2 = v),
-            ("client.contact_person", Text::Name, |c, v| c.contact_person = v),
-            ("client.address.street", Text::Street, |c, v| c.address.street = v),
-            ("client.address.postcode", Text::Postcode, |c, v| c.address.postcode = v),
-            ("client.address.city", Text::Location, |c, v| c.address.city = v),
-            ("client.address.country", Text::Location, |c, v| c.address.country = v),
-            ("client.installation_address.street", Text::Street, |c, v| {
-                c.installation_address = Some(Address {
-                    street: v,
-                    city: "Brno".into(),
-                    ..Address::default()
-                })
+            ("client.contact_person", Text::Name, |c, v| {
+                c.contact_person = v
             }),
+            ("client.address.street", Text::Street, |c, v| {
+                c.address.street = v
+            }),
+            ("client.address.postcode", Text::Postcode, |c, v| {
+                c.address.postcode = v
+            }),
+            ("client.address.city", Text::Location, |c, v| {
+                c.address.city = v
+            }),
+            ("client.address.country", Text::Location, |c, v| {
+                c.address.country = v
+            }),
+            (
+                "client.installation_address.street",
+                Text::Street,
+                |c, v| {
+                    c.installation_address = Some(Address {
+                        street: v,
+                        city: "Brno".into(),
+                        ..Address::default()
+                    })
+                },
+            ),
             ("client.floor", Text::Location, |c, v| c.floor = v),
             ("client.flat", Text::Location, |c, v| c.flat = v),
             ("client.id_number", Text::Identifier, |c, v| c.id_number = v),
-            ("client.company_id", Text::Identifier, |c, v| c.company_id = v),
+            ("client.company_id", Text::Identifier, |c, v| {
+                c.company_id = v
+            }),
             ("client.vat_id", Text::Identifier, |c, v| c.vat_id = v),
             ("client.email", Text::Email, |c, v| c.email = v),
-            ("client.invoice_email", Text::Email, |c, v| c.invoice_email = v),
-            ("client.technical_email", Text::Email, |c, v| c.technical_email = v),
-            ("client.business_email", Text::Email, |c, v| c.business_email = v),
+            ("client.invoice_email", Text::Email, |c, v| {
+                c.invoice_email = v
+            }),
+            ("client.technical_email", Text::Email, |c, v| {
+                c.technical_email = v
+            }),
+            ("client.business_email", Text::Email, |c, v| {
+                c.business_email = v
+            }),
             ("client.phone", Text::Phone, |c, v| c.phone = v),
             ("client.mobile", Text::Phone, |c, v| c.mobile = v),
             ("client.fax", Text::Phone, |c, v| c.fax = v),
             ("client.website", Text::Url, |c, v| c.website = v),
             ("client.note", Text::Remark, |c, v| c.note = v),
-            ("client.internal_note_1", Text::Remark, |c, v| c.internal_note_1 = v),
-            ("client.internal_note_2", Text::Remark, |c, v| c.internal_note_2 = v),
+            ("client.internal_note_1", Text::Remark, |c, v| {
+                c.internal_note_1 = v
+            }),
+            ("client.internal_note_2", Text::Remark, |c, v| {
+                c.internal_note_2 = v
+            }),
             ("client.portal_login", Text::Name, |c, v| c.portal_login = v),
-            ("client.highlight_reason", Text::Note, |c, v| c.highlight = Some(v)),
+            ("client.highlight_reason", Text::Note, |c, v| {
+                c.highlight = Some(v)
+            }),
             ("client.invoicing.sipo_number", Text::Identifier, |c, v| {
                 c.invoicing.sipo_number = v
             }),

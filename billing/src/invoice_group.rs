@@ -145,9 +145,17 @@ impl InvoiceGroup {
             ("invoice_group.postcode", &self.postcode, Text::Postcode),
             ("invoice_group.city", &self.city, Text::Location),
             ("invoice_group.country", &self.country, Text::Location),
-            ("invoice_group.company_id", &self.company_id, Text::Identifier),
+            (
+                "invoice_group.company_id",
+                &self.company_id,
+                Text::Identifier,
+            ),
             ("invoice_group.vat_id", &self.vat_id, Text::Identifier),
-            ("invoice_group.bank_account", &self.bank_account, Text::BankAccount),
+            (
+                "invoice_group.bank_account",
+                &self.bank_account,
+                Text::BankAccount,
+            ),
             ("invoice_group.email", &self.email, Text::Email),
             ("invoice_group.phone", &self.phone, Text::Phone),
         ] {

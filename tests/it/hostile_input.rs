@@ -54,7 +54,11 @@ fn control_characters_are_escaped_in_tables_and_show_but_json_is_exact() {
         "{text}"
     );
     let status_lines: Vec<&str> = text.lines().filter(|l| l.starts_with("status:")).collect();
-    assert_eq!(status_lines, ["status: connected"], "no faked field: {text}");
+    assert_eq!(
+        status_lines,
+        ["status: connected"],
+        "no faked field: {text}"
+    );
 
     let list = d.ispctl(&["client", "list"]);
     let text = stdout(&list);
@@ -130,8 +134,7 @@ fn oversized_search_and_filters_are_refused_naming_the_field() {
                 limit: 0,
             })
             .await
-            .err()
-            .expect("a query of 50,000 characters was accepted");
+            .expect_err("a query of 50,000 characters was accepted");
         assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
         assert_eq!(status.message(), "query: at most 200 characters");
         let violations = status.get_details_bad_request().unwrap().field_violations;
@@ -266,8 +269,7 @@ fn every_text_field_has_a_length_limit_and_nothing_is_stored_over_it() {
                 note: "x".repeat(1_000_000),
             })
             .await
-            .err()
-            .expect("a note of 1 MB was accepted");
+            .expect_err("a note of 1 MB was accepted");
         assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
         assert_eq!(status.message(), "note: at most 255 characters");
         let status = payments
@@ -314,12 +316,11 @@ fn invalid_utf8_is_invalid_argument_naming_the_field() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let channel = d.channel().await;
-        let mut grpc = tonic::client::Grpc::new(
-            tonic::service::interceptor::InterceptedService::new(
+        let mut grpc =
+            tonic::client::Grpc::new(tonic::service::interceptor::InterceptedService::new(
                 channel,
                 crate::daemon::Bearer::new(&d.admin_token()),
-            ),
-        );
+            ));
         grpc.ready().await.unwrap();
         let request = RawCreateClient {
             client: Some(RawClient {

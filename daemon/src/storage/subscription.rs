@@ -4,14 +4,14 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
+use ispd_billing::FieldError;
+use ispd_billing::field::{Text, text};
 use ispd_billing::money;
 use ispd_billing::period::Period;
 use ispd_billing::subscription::{
     PeriodAlignment, Subscription, SubscriptionState, Transition, check_end_date, not_in_future,
     transition,
 };
-use ispd_billing::FieldError;
-use ispd_billing::field::{Text, text};
 use sqlx::AnyConnection;
 
 use super::{

@@ -127,7 +127,9 @@ mod tests {
         let status = undecodable(&decode_text(&[0x0f]));
         assert_eq!(status.code(), Code::InvalidArgument);
         assert!(
-            status.message().starts_with("the request does not decode: "),
+            status
+                .message()
+                .starts_with("the request does not decode: "),
             "{}",
             status.message()
         );
