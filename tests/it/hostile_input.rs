@@ -294,6 +294,53 @@ fn every_text_field_has_a_length_limit_and_nothing_is_stored_over_it() {
     });
 }
 
+#[test]
+fn ispctl_reports_an_over_long_label_reason_or_note_by_field() {
+    let d = Daemon::start("limits-ispctl", "");
+    let label = "x".repeat(201);
+    let reason = "x".repeat(256);
+    let note = "x".repeat(1001);
+    for (args, expected) in [
+        (
+            vec!["code", "put", "group", "vip", &label],
+            "code.label: at most 200 characters",
+        ),
+        (
+            vec!["invoice", "cancel", "F2026-0001", "--reason", &reason],
+            "reason: at most 255 characters",
+        ),
+        (
+            vec![
+                "nas",
+                "add",
+                "--name",
+                "edge-1",
+                "--address",
+                "127.0.0.3",
+                "--secret",
+                "api-secret-123",
+                "--vendor",
+                "cisco",
+                "--note",
+                &note,
+            ],
+            "nas.note: at most 1000 characters",
+        ),
+    ] {
+        let out = d.ispctl(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = stderr(&out);
+        assert!(err.contains(expected), "{args:?}: {err}");
+    }
+    let codes = d.ispctl_json(&["code", "list", "group"]);
+    assert!(
+        !codes.to_string().contains(&label),
+        "the label was not stored: {codes}"
+    );
+    let nas = d.ispctl_json(&["nas", "list"]);
+    assert!(!nas.to_string().contains("edge-1"), "{nas}");
+}
+
 /// `CreateClientRequest` with `bytes` where the real message has strings, so a test can send
 /// what a broken or hostile client would.
 #[derive(Clone, PartialEq, prost::Message)]
