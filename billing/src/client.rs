@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use crate::FieldError;
-use crate::field::{email, max_len, require};
+use crate::field::{Text, email, max_len, require, text};
 
 /// Extra variable symbols a client may have besides the client number (ISPadmin: up to 3).
 pub const MAX_VARIABLE_SYMBOLS: usize = 3;
@@ -196,14 +196,16 @@ impl Client {
             return Err(FieldError::new("client.number", "must not contain spaces"));
         }
         require("client.name", &self.name)?;
-        max_len("client.name", &self.name, 200)?;
         require("client.address.street", &self.address.street)?;
         require("client.address.postcode", &self.address.postcode)?;
         require("client.address.city", &self.address.city)?;
-        validate_gps("client.address", self.address.gps)?;
         if let Some(install) = &self.installation_address {
             require("client.installation_address.street", &install.street)?;
             require("client.installation_address.city", &install.city)?;
+        }
+        self.validate_lengths()?;
+        validate_gps("client.address", self.address.gps)?;
+        if let Some(install) = &self.installation_address {
             validate_gps("client.installation_address", install.gps)?;
         }
         for (field, value) in [
@@ -232,13 +234,77 @@ impl Client {
                 ));
             }
         }
-        if self.highlight.as_deref().is_some_and(|r| r.len() > 255) {
-            return Err(FieldError::new(
-                "client.highlight_reason",
-                "at most 255 characters",
-            ));
-        }
         self.validate_invoicing()
+    }
+
+    /// Every text field against the limit of its kind, before any other rule quotes it.
+    fn validate_lengths(&self) -> Result<(), FieldError> {
+        let inv = &self.invoicing;
+        for (field, value, kind) in [
+            ("client.name", &self.name, Text::Name),
+            ("client.name2", &self.name2, Text::Name),
+            ("client.contact_person", &self.contact_person, Text::Name),
+            ("client.floor", &self.floor, Text::Location),
+            ("client.flat", &self.flat, Text::Location),
+            ("client.id_number", &self.id_number, Text::Identifier),
+            ("client.company_id", &self.company_id, Text::Identifier),
+            ("client.vat_id", &self.vat_id, Text::Identifier),
+            ("client.email", &self.email, Text::Email),
+            ("client.invoice_email", &self.invoice_email, Text::Email),
+            ("client.technical_email", &self.technical_email, Text::Email),
+            ("client.business_email", &self.business_email, Text::Email),
+            ("client.phone", &self.phone, Text::Phone),
+            ("client.mobile", &self.mobile, Text::Phone),
+            ("client.fax", &self.fax, Text::Phone),
+            ("client.website", &self.website, Text::Url),
+            ("client.note", &self.note, Text::Remark),
+            (
+                "client.internal_note_1",
+                &self.internal_note_1,
+                Text::Remark,
+            ),
+            (
+                "client.internal_note_2",
+                &self.internal_note_2,
+                Text::Remark,
+            ),
+            ("client.portal_login", &self.portal_login, Text::Name),
+            (
+                "client.invoicing.sipo_number",
+                &inv.sipo_number,
+                Text::Identifier,
+            ),
+        ] {
+            text(field, value, kind)?;
+        }
+        if let Some(reason) = &self.highlight {
+            text("client.highlight_reason", reason, Text::Note)?;
+        }
+        address_lengths("client.address", &self.address)?;
+        if let Some(install) = &self.installation_address {
+            address_lengths("client.installation_address", install)?;
+        }
+        for (i, p) in self.contact_persons.iter().enumerate() {
+            for (name, value, kind) in [
+                ("name", &p.name, Text::Name),
+                ("role", &p.role, Text::Name),
+                ("email", &p.email, Text::Email),
+                ("phone", &p.phone, Text::Phone),
+                ("note", &p.note, Text::Note),
+            ] {
+                text(&format!("client.contact_persons[{i}].{name}"), value, kind)?;
+            }
+        }
+        for (i, account) in self.bank_accounts.iter().enumerate() {
+            for (name, value) in [("number", &account.number), ("iban", &account.iban)] {
+                text(
+                    &format!("client.bank_accounts[{i}].{name}"),
+                    value,
+                    Text::BankAccount,
+                )?;
+            }
+        }
+        Ok(())
     }
 
     fn validate_invoicing(&self) -> Result<(), FieldError> {
@@ -285,6 +351,18 @@ impl Client {
         crate::money::to_minor_units("client.invoicing.opening_balance", inv.opening_balance)?;
         Ok(())
     }
+}
+
+fn address_lengths(prefix: &str, a: &Address) -> Result<(), FieldError> {
+    for (name, value, kind) in [
+        ("street", &a.street, Text::Street),
+        ("postcode", &a.postcode, Text::Postcode),
+        ("city", &a.city, Text::Location),
+        ("country", &a.country, Text::Location),
+    ] {
+        text(&format!("{prefix}.{name}"), value, kind)?;
+    }
+    Ok(())
 }
 
 fn validate_gps(prefix: &str, gps: Option<Gps>) -> Result<(), FieldError> {
@@ -378,6 +456,111 @@ mod tests {
         assert_eq!(client.portal_login, "1001");
         assert_eq!(client.invoicing.billing_day, 1);
         assert!(client.invoicing.send_by_email);
+    }
+
+    #[test]
+    fn every_text_field_is_limited_by_its_kind() {
+        type Set = fn(&mut Client, String);
+        let cases: &[(&str, Text, Set)] = &[
+            ("client.name", Text::Name, |c, v| c.name = v),
+            ("client.name2", Text::Name, |c, v| c.name2 = v),
+            ("client.contact_person", Text::Name, |c, v| {
+                c.contact_person = v
+            }),
+            ("client.address.street", Text::Street, |c, v| {
+                c.address.street = v
+            }),
+            ("client.address.postcode", Text::Postcode, |c, v| {
+                c.address.postcode = v
+            }),
+            ("client.address.city", Text::Location, |c, v| {
+                c.address.city = v
+            }),
+            ("client.address.country", Text::Location, |c, v| {
+                c.address.country = v
+            }),
+            (
+                "client.installation_address.street",
+                Text::Street,
+                |c, v| {
+                    c.installation_address = Some(Address {
+                        street: v,
+                        city: "Brno".into(),
+                        ..Address::default()
+                    })
+                },
+            ),
+            ("client.floor", Text::Location, |c, v| c.floor = v),
+            ("client.flat", Text::Location, |c, v| c.flat = v),
+            ("client.id_number", Text::Identifier, |c, v| c.id_number = v),
+            ("client.company_id", Text::Identifier, |c, v| {
+                c.company_id = v
+            }),
+            ("client.vat_id", Text::Identifier, |c, v| c.vat_id = v),
+            ("client.email", Text::Email, |c, v| c.email = v),
+            ("client.invoice_email", Text::Email, |c, v| {
+                c.invoice_email = v
+            }),
+            ("client.technical_email", Text::Email, |c, v| {
+                c.technical_email = v
+            }),
+            ("client.business_email", Text::Email, |c, v| {
+                c.business_email = v
+            }),
+            ("client.phone", Text::Phone, |c, v| c.phone = v),
+            ("client.mobile", Text::Phone, |c, v| c.mobile = v),
+            ("client.fax", Text::Phone, |c, v| c.fax = v),
+            ("client.website", Text::Url, |c, v| c.website = v),
+            ("client.note", Text::Remark, |c, v| c.note = v),
+            ("client.internal_note_1", Text::Remark, |c, v| {
+                c.internal_note_1 = v
+            }),
+            ("client.internal_note_2", Text::Remark, |c, v| {
+                c.internal_note_2 = v
+            }),
+            ("client.portal_login", Text::Name, |c, v| c.portal_login = v),
+            ("client.highlight_reason", Text::Note, |c, v| {
+                c.highlight = Some(v)
+            }),
+            ("client.invoicing.sipo_number", Text::Identifier, |c, v| {
+                c.invoicing.sipo_number = v
+            }),
+            ("client.contact_persons[0].role", Text::Name, |c, v| {
+                c.contact_persons = vec![ContactPerson {
+                    name: "Petr".into(),
+                    role: v,
+                    ..ContactPerson::default()
+                }]
+            }),
+            ("client.contact_persons[0].note", Text::Note, |c, v| {
+                c.contact_persons = vec![ContactPerson {
+                    name: "Petr".into(),
+                    note: v,
+                    ..ContactPerson::default()
+                }]
+            }),
+            ("client.bank_accounts[0].iban", Text::BankAccount, |c, v| {
+                c.bank_accounts = vec![BankAccount {
+                    iban: v,
+                    ..BankAccount::default()
+                }]
+            }),
+        ];
+        for (field, kind, set) in cases {
+            // An e-mail field's value must still look like an address when it fits.
+            let value = |n: usize| match *kind {
+                Text::Email => format!("{}@b.cz", "a".repeat(n - 5)),
+                _ => "7".repeat(n),
+            };
+            let mut fits = valid();
+            set(&mut fits, value(kind.max()));
+            assert_eq!(fits.validate(), Ok(()), "{field} at its limit");
+            let mut over = valid();
+            set(&mut over, value(kind.max() + 1));
+            let err = over.validate().unwrap_err();
+            assert_eq!(err.field, *field);
+            assert_eq!(err.problem, format!("at most {} characters", kind.max()));
+        }
     }
 
     #[test]

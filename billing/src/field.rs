@@ -39,6 +39,59 @@ pub fn max_len(field: &str, value: &str, max: usize) -> Result<(), FieldError> {
     }
 }
 
+/// The kinds of free text a record holds, each with one limit (README "Field limits"), so
+/// that the same sort of field is limited alike on every record. Without a limit one request
+/// could store megabytes in a field that every list and document then carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Text {
+    /// A person's or company's name, a contact's role, a portal login.
+    Name,
+    /// Street and house number.
+    Street,
+    /// City, country, floor, flat (Mango: a location is at most 100 characters).
+    Location,
+    Postcode,
+    /// ID card number, company ID, VAT ID, SIPO number.
+    Identifier,
+    /// A domestic account number or an IBAN.
+    BankAccount,
+    /// An e-mail address (RFC 5321: a path is at most 256 octets with its brackets).
+    Email,
+    /// A phone, mobile or fax number.
+    Phone,
+    /// A web address.
+    Url,
+    /// A short note: payments, refunds, subscriptions, contact persons, the highlight reason
+    /// (Mango: notes are at most 255 characters).
+    Note,
+    /// A longer remark kept on a card: a client's note and internal notes, a login's note.
+    Remark,
+    /// What an operator searches for or filters a list by.
+    Search,
+}
+
+impl Text {
+    /// The most characters (not bytes) a field of this kind takes.
+    pub const fn max(self) -> usize {
+        match self {
+            Text::Name | Text::Street | Text::Search => 200,
+            Text::Location => 100,
+            Text::Postcode => 20,
+            Text::Identifier => 32,
+            Text::BankAccount => 64,
+            Text::Email => 254,
+            Text::Phone => 50,
+            Text::Url | Text::Note => 255,
+            Text::Remark => 1000,
+        }
+    }
+}
+
+/// Refuses `value` when it is longer than its kind allows.
+pub fn text(field: &str, value: &str, kind: Text) -> Result<(), FieldError> {
+    max_len(field, value, kind.max())
+}
+
 /// A deliberately simple e-mail check: one `@`, a non-empty local part, a dotted domain and
 /// no whitespace. Mail servers are the real judges; this catches typing mistakes.
 pub fn email(field: &str, value: &str) -> Result<(), FieldError> {
@@ -71,6 +124,34 @@ mod tests {
         ] {
             let err = email("client.email", bad).unwrap_err();
             assert_eq!(err.field, "client.email", "{bad}");
+        }
+    }
+
+    #[test]
+    fn each_kind_takes_its_limit_and_not_a_character_more() {
+        for (kind, max) in [
+            (Text::Name, 200),
+            (Text::Street, 200),
+            (Text::Location, 100),
+            (Text::Postcode, 20),
+            (Text::Identifier, 32),
+            (Text::BankAccount, 64),
+            (Text::Email, 254),
+            (Text::Phone, 50),
+            (Text::Url, 255),
+            (Text::Note, 255),
+            (Text::Remark, 1000),
+            (Text::Search, 200),
+        ] {
+            assert_eq!(kind.max(), max, "{kind:?}");
+            // Characters, not bytes: "ž" is two bytes in UTF-8.
+            assert_eq!(text("f", &"ž".repeat(max), kind), Ok(()), "{kind:?}");
+            let err = text("client.f", &"ž".repeat(max + 1), kind).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!("client.f: at most {max} characters"),
+                "{kind:?}"
+            );
         }
     }
 

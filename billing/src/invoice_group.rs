@@ -4,7 +4,7 @@
 //! own, never sharing a series with another.
 
 use crate::FieldError;
-use crate::field::{email, max_len, require};
+use crate::field::{Text, email, require, text};
 use crate::invoice::{TaxableDateRule, check_pattern};
 
 /// Longest code: codes are keys in URLs, file names and invoice records.
@@ -139,19 +139,27 @@ impl InvoiceGroup {
     pub fn validate(&self) -> Result<(), FieldError> {
         validate_code(&self.code)?;
         require("invoice_group.name", &self.name)?;
-        for (field, value, max) in [
-            ("invoice_group.name", &self.name, 200),
-            ("invoice_group.street", &self.street, 200),
-            ("invoice_group.postcode", &self.postcode, 20),
-            ("invoice_group.city", &self.city, 100),
-            ("invoice_group.country", &self.country, 100),
-            ("invoice_group.company_id", &self.company_id, 32),
-            ("invoice_group.vat_id", &self.vat_id, 32),
-            ("invoice_group.bank_account", &self.bank_account, 64),
-            ("invoice_group.email", &self.email, 200),
-            ("invoice_group.phone", &self.phone, 50),
+        for (field, value, kind) in [
+            ("invoice_group.name", &self.name, Text::Name),
+            ("invoice_group.street", &self.street, Text::Street),
+            ("invoice_group.postcode", &self.postcode, Text::Postcode),
+            ("invoice_group.city", &self.city, Text::Location),
+            ("invoice_group.country", &self.country, Text::Location),
+            (
+                "invoice_group.company_id",
+                &self.company_id,
+                Text::Identifier,
+            ),
+            ("invoice_group.vat_id", &self.vat_id, Text::Identifier),
+            (
+                "invoice_group.bank_account",
+                &self.bank_account,
+                Text::BankAccount,
+            ),
+            ("invoice_group.email", &self.email, Text::Email),
+            ("invoice_group.phone", &self.phone, Text::Phone),
         ] {
-            max_len(field, value, max)?;
+            text(field, value, kind)?;
         }
         email("invoice_group.email", &self.email)?;
         if !self.iban.is_empty() {

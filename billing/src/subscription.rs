@@ -20,7 +20,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use crate::FieldError;
-use crate::field::max_len;
+use crate::field::{Text, text};
 use crate::period::Period;
 use crate::schedule::Alignment;
 
@@ -253,7 +253,7 @@ impl Subscription {
                 "1-10 digits",
             ));
         }
-        max_len("subscription.note", &self.note, 255)
+        text("subscription.note", &self.note, Text::Note)
     }
 
     /// Moves the dates to the day the service actually started working (Mango: Potvrzení):

@@ -4,7 +4,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use std::str::FromStr;
 
 use ispd_billing::FieldError;
-use ispd_billing::field::{max_len, require};
+use ispd_billing::field::{Text, max_len, require, text};
 
 use crate::mac::MacAddress;
 
@@ -146,7 +146,7 @@ impl Login {
             require(&format!("login.attributes[{i}].name"), &attr.name)?;
             max_len(&format!("login.attributes[{i}].value"), &attr.value, 253)?;
         }
-        max_len("login.note", &self.note, 1000)
+        text("login.note", &self.note, Text::Remark)
     }
 }
 

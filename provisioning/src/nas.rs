@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 
 use ispd_billing::FieldError;
-use ispd_billing::field::{max_len, require};
+use ispd_billing::field::{Text, max_len, require, text};
 
 /// Decides the rate-limit attributes in replies (the classic support call when wrong).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
@@ -67,6 +67,7 @@ impl Nas {
     pub fn validate(&self) -> Result<(), FieldError> {
         require("nas.name", &self.name)?;
         max_len("nas.name", &self.name, 64)?;
+        text("nas.note", &self.note, Text::Remark)?;
         if self.coa_port == 0 {
             return Err(FieldError::new("nas.coa_port", "must be 1-65535"));
         }
@@ -115,9 +116,14 @@ mod tests {
         let mut bad = nas.clone();
         bad.address = "0.0.0.0".parse().unwrap();
         assert_eq!(bad.validate().unwrap_err().field, "nas.address");
-        let mut bad = nas;
+        let mut bad = nas.clone();
         bad.coa_port = 0;
         assert_eq!(bad.validate().unwrap_err().field, "nas.coa_port");
+        let mut long_note = nas;
+        long_note.note = "x".repeat(1000);
+        assert_eq!(long_note.validate(), Ok(()));
+        long_note.note.push('x');
+        assert_eq!(long_note.validate().unwrap_err().field, "nas.note");
         assert!(validate_secret("secret", "short").is_err());
         assert!(validate_secret("secret", "xyzzy5461").is_ok());
         for v in NasVendor::ALL {

@@ -4,8 +4,9 @@ use ispd_admin_proto::v1;
 use rust_decimal::Decimal;
 use tonic::{Request, Response, Status};
 
-use super::{AdminState, date, date_text, field, writer};
+use super::{AdminState, date, date_text, field, invalid, writer};
 use crate::storage::{DocumentKind, InvoiceDraft, InvoiceRecord};
+use ispd_billing::field::{Text, text};
 
 fn invoice_to(number: Option<&str>, draft: &InvoiceDraft, state: &str) -> v1::Invoice {
     v1::Invoice {
@@ -184,6 +185,7 @@ impl v1::billing_service_server::BillingService for AdminState {
                 "required: it is printed on the credit note",
             ));
         }
+        text("reason", &r.reason, Text::Note).map_err(invalid)?;
         let day = date("date", &r.date)?.unwrap_or_else(|| chrono::Local::now().date_naive());
         let issued = self
             .store

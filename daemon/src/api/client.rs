@@ -4,6 +4,7 @@ use ispd_admin_proto::v1;
 use ispd_billing::client::{
     Address, BankAccount, Client, ClientKind, ContactPerson, Duplicate, Gps, Invoicing,
 };
+use ispd_billing::field::{Text, text};
 use ispd_billing::money;
 use tonic::{Request, Response, Status};
 
@@ -268,6 +269,14 @@ impl v1::client_service_server::ClientService for AdminState {
         request: Request<v1::ListClientsRequest>,
     ) -> Result<Response<v1::ListClientsResponse>, Status> {
         let r = request.into_inner();
+        for (name, value) in [
+            ("name_contains", &r.name_contains),
+            ("group", &r.group),
+            ("status", &r.status),
+            ("city", &r.city),
+        ] {
+            text(name, value, Text::Search).map_err(invalid)?;
+        }
         let filter = ClientFilter {
             name_contains: r.name_contains,
             group: r.group,
@@ -297,6 +306,8 @@ impl v1::client_service_server::ClientService for AdminState {
         request: Request<v1::SearchClientsRequest>,
     ) -> Result<Response<v1::SearchClientsResponse>, Status> {
         let r = request.into_inner();
+        // Before any SQL: SQLite refuses a LIKE pattern of 50 kB as a database error.
+        text("query", &r.query, Text::Search).map_err(invalid)?;
         let hits = self.store.search_clients(&r.query, r.limit).await?;
         Ok(Response::new(v1::SearchClientsResponse {
             hits: hits

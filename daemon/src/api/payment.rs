@@ -3,6 +3,7 @@
 
 use ispd_admin_proto::v1;
 use ispd_billing::bank::{CsvMapping, Statement};
+use ispd_billing::field::{Text, text};
 use ispd_billing::money;
 use tonic::{Request, Response, Status};
 
@@ -183,6 +184,7 @@ impl v1::payment_service_server::PaymentService for AdminState {
             return Err(field("client_number", "required"));
         }
         let amount = money::parse("amount", &r.amount).map_err(invalid)?;
+        text("note", &r.note, Text::Note).map_err(invalid)?;
         let received_on = date("received_on", &r.received_on)?
             .unwrap_or_else(|| chrono::Local::now().date_naive());
         let currency = match r.currency.trim() {
@@ -317,6 +319,7 @@ impl v1::payment_service_server::PaymentService for AdminState {
         let actor = writer(&request)?;
         let r = request.into_inner();
         let amount = money::parse("amount", &r.amount).map_err(invalid)?;
+        text("note", &r.note, Text::Note).map_err(invalid)?;
         let on = date("refunded_on", &r.refunded_on)?
             .unwrap_or_else(|| chrono::Local::now().date_naive());
         let after = self

@@ -66,6 +66,7 @@ impl Store {
     ) -> StoreResult<()> {
         validate_code(code)?;
         ispd_billing::field::require("code.label", label)?;
+        ispd_billing::field::text("code.label", label, ispd_billing::field::Text::Name)?;
         let mut tx = self.write_tx().await?;
         let before: Option<String> =
             sqlx::query_scalar("SELECT label FROM code_list WHERE list = $1 AND code = $2")

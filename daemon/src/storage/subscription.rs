@@ -4,13 +4,14 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
+use ispd_billing::FieldError;
+use ispd_billing::field::{Text, text};
 use ispd_billing::money;
 use ispd_billing::period::Period;
 use ispd_billing::subscription::{
     PeriodAlignment, Subscription, SubscriptionState, Transition, check_end_date, not_in_future,
     transition,
 };
-use ispd_billing::{FieldError, field::max_len};
 use sqlx::AnyConnection;
 
 use super::{
@@ -472,7 +473,7 @@ impl Store {
         if t != Transition::End {
             not_in_future("date", request.date, today)?;
         }
-        max_len("note", &request.note, 255)?;
+        text("note", &request.note, Text::Note)?;
         let restricts = matches!(t, Transition::Pause | Transition::Block);
         if request.billing_suspended && !restricts {
             return Err(FieldError::new(

@@ -4,6 +4,8 @@
 
 #![allow(clippy::large_enum_variant, clippy::doc_lazy_continuation)]
 
+pub mod codec;
+
 /// Generated code for `ispd.admin.v1`.
 pub mod v1 {
     tonic::include_proto!("ispd.admin.v1");

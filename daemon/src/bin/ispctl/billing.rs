@@ -14,7 +14,7 @@ use serde_json::json;
 
 use crate::args;
 use crate::connect::Api;
-use crate::output::{Out, Record, Table};
+use crate::output::{Out, Record, Table, escape};
 
 #[derive(Subcommand, Debug)]
 pub enum Cmd {
@@ -300,6 +300,8 @@ fn supplier_block(s: &Supplier) -> String {
     if !bank.is_empty() {
         lines.push(format!("  {}", bank.join(", ")));
     }
+    // Each line escaped on its own: a line break in the supplier's name stays in its line.
+    let lines: Vec<_> = lines.iter().map(|l| escape(l)).collect();
     lines.join("\n")
 }
 

@@ -4,7 +4,12 @@
 //! proto order. The same record gives both the `--json` object (every field present, so
 //! scripts never need to guess) and the `key: value` lines of `show` (only fields that say
 //! something), so the two views cannot drift apart. Lists are aligned-column [`Table`]s.
+//!
+//! Everything human output shows comes from the server and, behind it, from clients' forms
+//! and banks' statements, so text passes [`escape`] on its way to the terminal: a payer name
+//! cannot clear the screen or fake a field. JSON carries the text exactly.
 
+use std::borrow::Cow;
 use std::io::{ErrorKind, Write};
 
 use anyhow::Result;
@@ -24,7 +29,10 @@ impl Out {
         } else {
             let mut lines = Vec::new();
             record.kv_lines("", &mut lines);
-            let text: String = lines.iter().map(|(k, v)| format!("{k}: {v}\n")).collect();
+            let text: String = lines
+                .iter()
+                .map(|(k, v)| format!("{}: {}\n", escape(k), escape(v)))
+                .collect();
             emit(&text)
         }
     }
@@ -58,21 +66,23 @@ impl Out {
         if self.json {
             emit_json(&json!({ "deleted": true, "kind": kind, "key": key }))
         } else {
-            emit(&format!("deleted {kind} {key}\n"))
+            emit(&format!("deleted {kind} {}\n", escape(key)))
         }
     }
 
-    /// A line of human output that has no JSON counterpart of its own.
+    /// A line of human output that has no JSON counterpart of its own. It may span lines:
+    /// its line breaks are kept, every other control character is escaped.
     pub fn line(self, text: &str) -> Result<()> {
-        emit(&format!("{text}\n"))
+        emit(&format!("{}\n", escape_lines(text)))
     }
 
-    /// A single answer that is not a record (next free number, a new password).
+    /// A single answer that is not a record (next free number, a new password); line breaks
+    /// are kept as in [`Out::line`].
     pub fn value(self, human: &str, json: Value) -> Result<()> {
         if self.json {
             emit_json(&json)
         } else {
-            emit(&format!("{human}\n"))
+            emit(&format!("{}\n", escape_lines(human)))
         }
     }
 }
@@ -81,15 +91,52 @@ impl Out {
 /// page boundary and how to go on.
 pub fn more_hint(next_page_token: &str) {
     if !next_page_token.is_empty() {
-        eprintln!("(more results: add --all, or --page-token {next_page_token})");
+        eprintln!(
+            "(more results: add --all, or --page-token {})",
+            escape(next_page_token)
+        );
     }
 }
 
 /// Non-fatal findings from the server, always on stderr so they are seen even with `--json`.
 pub fn warn_all(warnings: &[String]) {
     for w in warnings {
-        eprintln!("warning: {w}");
+        eprintln!("warning: {}", escape(w));
     }
+}
+
+/// Text as a terminal may safely show it: ESC becomes `\e`, line feed, carriage return and
+/// tab become `\n`, `\r`, `\t`, and every other control character (C0, DEL, C1) and the
+/// bidirectional overrides that reorder what follows them become `\u{..}`. Backslashes are
+/// left alone: the exact text is one `--json` away. Escaped text has nothing left to
+/// escape, so escaping twice changes nothing.
+pub fn escape(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(needs_escape) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\x1b' => out.push_str("\\e"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if needs_escape(c) => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// [`escape`] for text that is several lines by design: each line is escaped, the line
+/// breaks between them are kept.
+pub fn escape_lines(text: &str) -> String {
+    text.split('\n').map(escape).collect::<Vec<_>>().join("\n")
+}
+
+fn needs_escape(c: char) -> bool {
+    // Bidi embeddings, overrides and isolates (U+202A-202E, U+2066-2069).
+    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 fn emit_json(value: &Value) -> Result<()> {
@@ -287,14 +334,13 @@ impl Table {
     }
 
     pub fn render(&self) -> String {
-        // Embedded newlines or tabs (a note, say) would break the columns.
-        let clean = |s: &str| s.replace(['\n', '\r', '\t'], " ");
+        // Escaped, a line break in a note cannot start a row of its own.
         let head: Vec<String> = self.head.iter().map(|h| (*h).to_owned()).collect();
         let rows: Vec<Vec<String>> = std::iter::once(head)
             .chain(
                 self.rows
                     .iter()
-                    .map(|r| r.iter().map(|c| clean(c)).collect()),
+                    .map(|r| r.iter().map(|c| escape(c).into_owned()).collect()),
             )
             .collect();
         let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
@@ -339,6 +385,30 @@ mod tests {
              1       Žofie Nováková  Brno\n\
              1002    ACME\n"
         );
+    }
+
+    #[test]
+    fn control_characters_are_escaped_once_and_plain_text_is_untouched() {
+        for (raw, shown) in [
+            ("Novák Jan", "Novák Jan"),
+            ("C:\\dir\\n", "C:\\dir\\n"),
+            ("Evil\x1b[2J", "Evil\\e[2J"),
+            ("a\nstatus: paid", "a\\nstatus: paid"),
+            ("a\r\tb", "a\\r\\tb"),
+            ("\0\x07\x7f\u{9b}", "\\u{0}\\u{7}\\u{7f}\\u{9b}"),
+            ("abc\u{202e}fed", "abc\\u{202e}fed"),
+        ] {
+            assert_eq!(escape(raw), shown, "{raw:?}");
+            assert_eq!(escape(shown), shown, "escaping twice changes nothing");
+        }
+        assert_eq!(escape_lines("a\x1b\nb\r"), "a\\e\nb\\r");
+    }
+
+    #[test]
+    fn a_line_break_in_a_cell_stays_in_its_row() {
+        let mut t = Table::new(&["ID", "NAME"]);
+        t.row(vec!["1".into(), "Evil\x1b[2J\n2  Fake".into()]);
+        assert_eq!(t.render(), "ID  NAME\n1   Evil\\e[2J\\n2  Fake\n");
     }
 
     #[test]
