@@ -9,7 +9,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
-use crate::api::{AdminState, Authenticator, router};
+use crate::api::{AdminState, router};
 use crate::config::Config;
 use crate::live::Live;
 use crate::radius::RadiusService;
@@ -66,7 +66,7 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
         config: live_config.clone(),
         radius: radius.clone(),
     };
-    let admin = router(state, Authenticator::new(tokens.clone()))?;
+    let admin = router(state, tokens.clone())?;
     tokio::spawn(reload_on_sighup(
         config_path,
         live_config.clone(),

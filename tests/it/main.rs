@@ -8,6 +8,7 @@ mod billing;
 mod daemon;
 mod documents;
 mod dunning;
+mod hostile;
 mod invoice_groups;
 mod lifecycle;
 mod payments;
