@@ -257,16 +257,37 @@ impl Default for RadiusConfig {
 pub struct AdminConfig {
     #[serde(default = "default_admin_listen")]
     pub listen: SocketAddr,
+    /// Connections open at once; at the limit the longest-idle one is closed.
+    #[serde(default = "default_admin_max_connections")]
+    pub max_connections: usize,
+    /// Seconds a connection may stay idle (no call, no bytes) before it is closed.
+    #[serde(default = "default_admin_idle_timeout")]
+    pub idle_timeout: u64,
 }
 
 fn default_admin_listen() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 50051))
 }
 
+fn default_admin_max_connections() -> usize {
+    256
+}
+
+fn default_admin_idle_timeout() -> u64 {
+    120
+}
+
 impl Default for AdminConfig {
     fn default() -> Self {
-        Self {
-            listen: default_admin_listen(),
+        toml::from_str("").expect("an empty [admin] table is valid")
+    }
+}
+
+impl AdminConfig {
+    pub fn limits(&self) -> crate::connections::Limits {
+        crate::connections::Limits {
+            max_connections: self.max_connections,
+            idle_timeout: std::time::Duration::from_secs(self.idle_timeout),
         }
     }
 }
@@ -276,12 +297,34 @@ impl Default for AdminConfig {
 pub struct MetricsConfig {
     /// Prometheus endpoint; unset = no endpoint.
     pub listen: Option<SocketAddr>,
+    /// Connections open at once; at the limit the longest-idle one is closed.
+    #[serde(default = "default_metrics_max_connections")]
+    pub max_connections: usize,
+    /// Seconds a client has to send its request (and a connection may stay idle).
+    #[serde(default = "default_metrics_idle_timeout")]
+    pub idle_timeout: u64,
 }
 
-#[allow(clippy::derivable_impls)]
+fn default_metrics_max_connections() -> usize {
+    16
+}
+
+fn default_metrics_idle_timeout() -> u64 {
+    10
+}
+
 impl Default for MetricsConfig {
     fn default() -> Self {
-        Self { listen: None }
+        toml::from_str("").expect("an empty [metrics] table is valid")
+    }
+}
+
+impl MetricsConfig {
+    pub fn limits(&self) -> crate::connections::Limits {
+        crate::connections::Limits {
+            max_connections: self.max_connections,
+            idle_timeout: std::time::Duration::from_secs(self.idle_timeout),
+        }
     }
 }
 
@@ -526,6 +569,21 @@ impl Config {
         }
         if self.database.max_connections == 0 {
             bail!("database.max_connections: must be at least 1");
+        }
+        for (table, max, idle) in [
+            ("admin", self.admin.max_connections, self.admin.idle_timeout),
+            (
+                "metrics",
+                self.metrics.max_connections,
+                self.metrics.idle_timeout,
+            ),
+        ] {
+            if max == 0 {
+                bail!("{table}.max_connections: must be at least 1");
+            }
+            if idle == 0 {
+                bail!("{table}.idle_timeout: at least 1 second");
+            }
         }
         if self.radius.auth_listen.is_empty() {
             bail!("radius.auth_listen: at least one address");

@@ -42,6 +42,8 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
         .await
         .with_context(|| format!("admin.listen: cannot listen on {}", config.admin.listen))?;
     let admin_addr = admin_listener.local_addr()?;
+    let admin_listener =
+        crate::connections::Listener::new(admin_listener, config.admin.limits(), "admin");
     ports.insert("admin", admin_addr);
     let metrics = match config.metrics.listen {
         Some(addr) => {
@@ -49,7 +51,11 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
                 .await
                 .with_context(|| format!("metrics.listen: cannot listen on {addr}"))?;
             ports.insert("metrics", listener.local_addr()?);
-            Some(listener)
+            Some(crate::connections::Listener::new(
+                listener,
+                config.metrics.limits(),
+                "metrics",
+            ))
         }
         None => None,
     };
@@ -81,7 +87,7 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
     };
     let mut admin_task = tokio::spawn(async move {
         admin
-            .serve_with_incoming_shutdown(tokio_stream_from(admin_listener), shutdown)
+            .serve_with_incoming_shutdown(admin_listener.into_stream(), shutdown)
             .await
     });
     for socket in auth {
@@ -304,12 +310,6 @@ fn restrict_permissions(dir: &Path) {
 
 /// How long admin calls in flight get to finish after SIGTERM.
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
-
-fn tokio_stream_from(
-    listener: TcpListener,
-) -> impl tokio_stream::Stream<Item = std::io::Result<tokio::net::TcpStream>> {
-    tokio_stream::wrappers::TcpListenerStream::new(listener)
-}
 
 async fn shutdown_signal() {
     use tokio::signal::unix::{SignalKind, signal};

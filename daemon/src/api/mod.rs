@@ -167,8 +167,12 @@ fn period_to(p: Option<ispd_billing::period::Period>) -> i32 {
 
 /// The admin server's router: every admin service behind [`AuthorizeLayer`], plus the
 /// standard health service and server reflection (both without a token, as tools expect).
-pub type AdminRouter =
-    tonic::transport::server::Router<tower_layer::Stack<AuthorizeLayer, tower_layer::Identity>>;
+pub type AdminRouter = tonic::transport::server::Router<
+    tower_layer::Stack<
+        AuthorizeLayer,
+        tower_layer::Stack<crate::connections::BusyLayer, tower_layer::Identity>,
+    >,
+>;
 
 /// Builds the [`AdminRouter`]; `tokens` is shared with the reloader.
 pub fn router(state: AdminState, tokens: Arc<Live<TokenSet>>) -> anyhow::Result<AdminRouter> {
@@ -189,6 +193,8 @@ pub fn router(state: AdminState, tokens: Arc<Live<TokenSet>>) -> anyhow::Result<
     // The overall service ("") reports SERVING from the start; nothing toggles it yet.
     let (_reporter, health) = tonic_health::server::health_reporter();
     Ok(tonic::transport::Server::builder()
+        // A connection serving a call is not idle (see `connections`).
+        .layer(crate::connections::BusyLayer)
         .layer(AuthorizeLayer::new(tokens))
         .add_service(health)
         .add_service(reflection)
