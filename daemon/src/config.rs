@@ -554,7 +554,7 @@ impl Config {
     }
 
     pub fn parse(text: &str) -> anyhow::Result<Config> {
-        let config: Config = toml::from_str(text).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let config: Config = toml::from_str(text).map_err(|e| syntax_error(text, e))?;
         config.validate()?;
         Ok(config)
     }
@@ -682,6 +682,30 @@ impl Config {
             None => format!("sqlite://{}", self.state_dir.join("ispd.db").display()),
         }
     }
+}
+
+/// A parse error by line, column and key, without the offending line (it may hold a NAS
+/// secret) and without quoted values from the message (a secret under a mistyped key).
+fn syntax_error(text: &str, mut error: toml::de::Error) -> anyhow::Error {
+    let place = error
+        .span()
+        .map(|span| {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+            format!("line {line}, column {column}: ")
+        })
+        .unwrap_or_default();
+    // Without its input, toml renders the message and the key path ("in `nas.secret`").
+    error.set_input(None);
+    // A quote the parser expected ("expected `\"`") is not a quoted value.
+    let rendered = error.to_string().replace("`\"`", "`\0`");
+    let mut message = String::new();
+    for (i, part) in rendered.trim().split('"').enumerate() {
+        message.push_str(if i % 2 == 1 { "\"…\"" } else { part });
+    }
+    let message = message.replace("`\0`", "`\"`").replace('\n', " ");
+    anyhow::anyhow!("{place}{message}")
 }
 
 #[cfg(test)]
@@ -865,6 +889,20 @@ mod tests {
             Config::parse("[[token]]\nname = \"ops\"\nrole = \"root\"\nhash = \"x\"").unwrap_err()
         );
         assert!(err.contains("role") || err.contains("root"), "{err}");
+    }
+
+    /// A malformed line may be a secret's: the error names its line, never shows it.
+    #[test]
+    fn a_malformed_secret_line_is_not_echoed() {
+        for text in [
+            "[[nas]]\nname = \"a\"\naddress = \"192.0.2.1\"\nsecret = \"hunter2-xyzzy\n",
+            "[[nas]]\nname = \"a\"\naddress = \"192.0.2.1\"\nsecret = hunter2-xyzzy\n",
+            "[[nas]]\nname = \"a\"\naddress = \"192.0.2.1\"\nsecret = [\"hunter2-xyzzy\"]\n",
+        ] {
+            let err = format!("{:#}", Config::parse(text).unwrap_err());
+            assert!(!err.contains("hunter2"), "{err}");
+            assert!(err.contains("line 4"), "{err}");
+        }
     }
 
     #[test]

@@ -24,9 +24,30 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
     std::fs::create_dir_all(&state_dir)
         .with_context(|| format!("cannot create the state directory {}", state_dir.display()))?;
     restrict_permissions(&state_dir);
-    let sealer = Sealer::load_or_create(&state_dir)?;
+    let (sealer, new_key) = match Sealer::load(&state_dir)? {
+        Some(sealer) => (sealer, None),
+        None => {
+            let (sealer, key) = Sealer::generate()?;
+            (sealer, Some(key))
+        }
+    };
     let url = config.database_url();
     let store = Store::open(&url, config.database.max_connections, sealer).await?;
+    if let Some(key) = new_key {
+        // A new key beside sealed data would be the wrong one, and would hide the loss.
+        if store
+            .holds_sealed_secrets()
+            .await
+            .context("cannot check the database for encrypted secrets")?
+        {
+            anyhow::bail!(
+                "{} is missing but the database holds encrypted NAS secrets or login passwords: \
+                 restore secret.key from the backup made with the database (nothing was written)",
+                crate::seal::key_path(&state_dir).display()
+            );
+        }
+        key.write(&state_dir)?;
+    }
     store.set_default_currency(&config.billing.currency);
     bootstrap_admin_token(&config, &store, &state_dir).await?;
     let tokens = Arc::new(Live::new(token_set(&config, &store).await?));
@@ -243,6 +264,12 @@ async fn reload_on_sighup(
                     );
                 }
                 match token_set(&new, &store).await {
+                    // Nobody could call the API again, not even to add a token back.
+                    Ok(set) if set.is_empty() && !tokens.load().is_empty() => {
+                        tracing::error!(
+                            "reload refused, the running configuration stays: it leaves no API token (every [[token]] removed and none stored)"
+                        )
+                    }
                     Ok(set) => {
                         tokens.store(set);
                         radius.reload(&new, &store).await;
