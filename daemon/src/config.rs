@@ -257,16 +257,37 @@ impl Default for RadiusConfig {
 pub struct AdminConfig {
     #[serde(default = "default_admin_listen")]
     pub listen: SocketAddr,
+    /// Connections open at once; at the limit the longest-idle one is closed.
+    #[serde(default = "default_admin_max_connections")]
+    pub max_connections: usize,
+    /// Seconds a connection may stay idle (no call, no bytes) before it is closed.
+    #[serde(default = "default_admin_idle_timeout")]
+    pub idle_timeout: u64,
 }
 
 fn default_admin_listen() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 50051))
 }
 
+fn default_admin_max_connections() -> usize {
+    256
+}
+
+fn default_admin_idle_timeout() -> u64 {
+    120
+}
+
 impl Default for AdminConfig {
     fn default() -> Self {
-        Self {
-            listen: default_admin_listen(),
+        toml::from_str("").expect("an empty [admin] table is valid")
+    }
+}
+
+impl AdminConfig {
+    pub fn limits(&self) -> crate::connections::Limits {
+        crate::connections::Limits {
+            max_connections: self.max_connections,
+            idle_timeout: std::time::Duration::from_secs(self.idle_timeout),
         }
     }
 }
@@ -276,12 +297,34 @@ impl Default for AdminConfig {
 pub struct MetricsConfig {
     /// Prometheus endpoint; unset = no endpoint.
     pub listen: Option<SocketAddr>,
+    /// Connections open at once; at the limit the longest-idle one is closed.
+    #[serde(default = "default_metrics_max_connections")]
+    pub max_connections: usize,
+    /// Seconds a client has to send its request (and a connection may stay idle).
+    #[serde(default = "default_metrics_idle_timeout")]
+    pub idle_timeout: u64,
 }
 
-#[allow(clippy::derivable_impls)]
+fn default_metrics_max_connections() -> usize {
+    16
+}
+
+fn default_metrics_idle_timeout() -> u64 {
+    10
+}
+
 impl Default for MetricsConfig {
     fn default() -> Self {
-        Self { listen: None }
+        toml::from_str("").expect("an empty [metrics] table is valid")
+    }
+}
+
+impl MetricsConfig {
+    pub fn limits(&self) -> crate::connections::Limits {
+        crate::connections::Limits {
+            max_connections: self.max_connections,
+            idle_timeout: std::time::Duration::from_secs(self.idle_timeout),
+        }
     }
 }
 
@@ -513,7 +556,7 @@ impl Config {
     }
 
     pub fn parse(text: &str) -> anyhow::Result<Config> {
-        let config: Config = toml::from_str(text).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let config: Config = toml::from_str(text).map_err(|e| syntax_error(text, e))?;
         config.validate()?;
         Ok(config)
     }
@@ -528,6 +571,21 @@ impl Config {
         }
         if self.database.max_connections == 0 {
             bail!("database.max_connections: must be at least 1");
+        }
+        for (table, max, idle) in [
+            ("admin", self.admin.max_connections, self.admin.idle_timeout),
+            (
+                "metrics",
+                self.metrics.max_connections,
+                self.metrics.idle_timeout,
+            ),
+        ] {
+            if max == 0 {
+                bail!("{table}.max_connections: must be at least 1");
+            }
+            if idle == 0 {
+                bail!("{table}.idle_timeout: at least 1 second");
+            }
         }
         if self.radius.auth_listen.is_empty() {
             bail!("radius.auth_listen: at least one address");
@@ -627,6 +685,30 @@ impl Config {
             None => format!("sqlite://{}", self.state_dir.join("ispd.db").display()),
         }
     }
+}
+
+/// A parse error by line, column and key, without the offending line (it may hold a NAS
+/// secret) and without quoted values from the message (a secret under a mistyped key).
+fn syntax_error(text: &str, mut error: toml::de::Error) -> anyhow::Error {
+    let place = error
+        .span()
+        .map(|span| {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+            format!("line {line}, column {column}: ")
+        })
+        .unwrap_or_default();
+    // Without its input, toml renders the message and the key path ("in `nas.secret`").
+    error.set_input(None);
+    // A quote the parser expected ("expected `\"`") is not a quoted value.
+    let rendered = error.to_string().replace("`\"`", "`\0`");
+    let mut message = String::new();
+    for (i, part) in rendered.trim().split('"').enumerate() {
+        message.push_str(if i % 2 == 1 { "\"…\"" } else { part });
+    }
+    let message = message.replace("`\0`", "`\"`").replace('\n', " ");
+    anyhow::anyhow!("{place}{message}")
 }
 
 #[cfg(test)]
@@ -810,6 +892,20 @@ mod tests {
             Config::parse("[[token]]\nname = \"ops\"\nrole = \"root\"\nhash = \"x\"").unwrap_err()
         );
         assert!(err.contains("role") || err.contains("root"), "{err}");
+    }
+
+    /// A malformed line may be a secret's: the error names its line, never shows it.
+    #[test]
+    fn a_malformed_secret_line_is_not_echoed() {
+        for text in [
+            "[[nas]]\nname = \"a\"\naddress = \"192.0.2.1\"\nsecret = \"hunter2-xyzzy\n",
+            "[[nas]]\nname = \"a\"\naddress = \"192.0.2.1\"\nsecret = hunter2-xyzzy\n",
+            "[[nas]]\nname = \"a\"\naddress = \"192.0.2.1\"\nsecret = [\"hunter2-xyzzy\"]\n",
+        ] {
+            let err = format!("{:#}", Config::parse(text).unwrap_err());
+            assert!(!err.contains("hunter2"), "{err}");
+            assert!(err.contains("line 4"), "{err}");
+        }
     }
 
     #[test]

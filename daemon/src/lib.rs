@@ -4,6 +4,7 @@
 pub mod api;
 pub mod billing_run;
 pub mod config;
+pub mod connections;
 pub mod dunning_run;
 pub mod live;
 pub mod metrics;

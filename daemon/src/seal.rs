@@ -1,7 +1,8 @@
 //! Encryption at rest for the secrets RADIUS needs in clear (login passwords for CHAP and
 //! MS-CHAPv2, NAS shared secrets): a database dump alone reveals none of them.
 //!
-//! The key is 32 random bytes in `<state_dir>/secret.key` (mode 0600), created on first start.
+//! The key is 32 random bytes in `<state_dir>/secret.key` (mode 0600), created on first start;
+//! a missing key beside a database that holds sealed secrets stops ispd instead.
 //! Several ispd instances sharing one PostgreSQL must share this file.
 
 use std::path::Path;
@@ -43,15 +44,23 @@ impl Sealer {
         }
     }
 
-    /// Loads `<state_dir>/secret.key`, creating it when missing.
+    /// Loads `<state_dir>/secret.key`, creating it when missing: for a state directory
+    /// known to be new (the benchmark's seed). The daemon uses [`Sealer::load`] and writes a
+    /// new key only after checking the database holds nothing sealed.
     pub fn load_or_create(state_dir: &Path) -> anyhow::Result<Sealer> {
-        let path = state_dir.join("secret.key");
+        if let Some(sealer) = Sealer::load(state_dir)? {
+            return Ok(sealer);
+        }
+        let (sealer, key) = Sealer::generate()?;
+        key.write(state_dir)?;
+        Ok(sealer)
+    }
+
+    /// `<state_dir>/secret.key`, or `None` when there is no such file.
+    pub fn load(state_dir: &Path) -> anyhow::Result<Option<Sealer>> {
+        let path = key_path(state_dir);
         if !path.exists() {
-            let mut key = [0u8; 32];
-            getrandom::fill(&mut key).map_err(|e| anyhow::anyhow!("random: {e}"))?;
-            crate::token::write_private_file(&path, &hex::encode(key))
-                .with_context(|| format!("cannot create key file {}", path.display()))?;
-            tracing::info!(path = %path.display(), "created the key that encrypts stored secrets; back it up with the database");
+            return Ok(None);
         }
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("cannot read key file {}", path.display()))?;
@@ -59,7 +68,14 @@ impl Sealer {
         if hex::decode_to_slice(text.trim(), &mut key).is_err() {
             bail!("key file {} must hold 64 hex digits", path.display());
         }
-        Ok(Sealer::from_key(key))
+        Ok(Some(Sealer::from_key(key)))
+    }
+
+    /// A sealer with a new random key, kept in memory until [`NewKey::write`].
+    pub fn generate() -> anyhow::Result<(Sealer, NewKey)> {
+        let mut key = [0u8; 32];
+        getrandom::fill(&mut key).map_err(|e| anyhow::anyhow!("random: {e}"))?;
+        Ok((Sealer::from_key(key), NewKey(key)))
     }
 
     pub fn seal(&self, plaintext: &str) -> Result<String, SealError> {
@@ -86,6 +102,31 @@ impl Sealer {
             .decrypt(XNonce::from_slice(nonce), ciphertext)
             .map_err(|_| SealError::WrongKey)?;
         String::from_utf8(plaintext).map_err(|_| SealError::Malformed)
+    }
+}
+
+/// Where the key lives in the state directory.
+pub fn key_path(state_dir: &Path) -> std::path::PathBuf {
+    state_dir.join("secret.key")
+}
+
+/// A key from [`Sealer::generate`] not yet on disk.
+pub struct NewKey([u8; 32]);
+
+impl std::fmt::Debug for NewKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NewKey(<redacted>)")
+    }
+}
+
+impl NewKey {
+    /// Writes `<state_dir>/secret.key` (mode 0600); fails if one exists.
+    pub fn write(self, state_dir: &Path) -> anyhow::Result<()> {
+        let path = key_path(state_dir);
+        crate::token::write_private_file(&path, &hex::encode(self.0))
+            .with_context(|| format!("cannot create key file {}", path.display()))?;
+        tracing::info!(path = %path.display(), "created the key that encrypts stored secrets; back it up with the database");
+        Ok(())
     }
 }
 

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
-use crate::api::{AdminState, Authenticator, router};
+use crate::api::{AdminState, router};
 use crate::config::Config;
 use crate::live::Live;
 use crate::radius::RadiusService;
@@ -24,9 +24,30 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
     std::fs::create_dir_all(&state_dir)
         .with_context(|| format!("cannot create the state directory {}", state_dir.display()))?;
     restrict_permissions(&state_dir);
-    let sealer = Sealer::load_or_create(&state_dir)?;
+    let (sealer, new_key) = match Sealer::load(&state_dir)? {
+        Some(sealer) => (sealer, None),
+        None => {
+            let (sealer, key) = Sealer::generate()?;
+            (sealer, Some(key))
+        }
+    };
     let url = config.database_url();
     let store = Store::open(&url, config.database.max_connections, sealer).await?;
+    if let Some(key) = new_key {
+        // A new key beside sealed data would be the wrong one, and would hide the loss.
+        if store
+            .holds_sealed_secrets()
+            .await
+            .context("cannot check the database for encrypted secrets")?
+        {
+            anyhow::bail!(
+                "{} is missing but the database holds encrypted NAS secrets or login passwords: \
+                 restore secret.key from the backup made with the database (nothing was written)",
+                crate::seal::key_path(&state_dir).display()
+            );
+        }
+        key.write(&state_dir)?;
+    }
     store.set_default_currency(&config.billing.currency);
     bootstrap_admin_token(&config, &store, &state_dir).await?;
     let tokens = Arc::new(Live::new(token_set(&config, &store).await?));
@@ -42,6 +63,8 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
         .await
         .with_context(|| format!("admin.listen: cannot listen on {}", config.admin.listen))?;
     let admin_addr = admin_listener.local_addr()?;
+    let admin_listener =
+        crate::connections::Listener::new(admin_listener, config.admin.limits(), "admin");
     ports.insert("admin", admin_addr);
     let metrics = match config.metrics.listen {
         Some(addr) => {
@@ -49,7 +72,11 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
                 .await
                 .with_context(|| format!("metrics.listen: cannot listen on {addr}"))?;
             ports.insert("metrics", listener.local_addr()?);
-            Some(listener)
+            Some(crate::connections::Listener::new(
+                listener,
+                config.metrics.limits(),
+                "metrics",
+            ))
         }
         None => None,
     };
@@ -66,7 +93,7 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
         config: live_config.clone(),
         radius: radius.clone(),
     };
-    let admin = router(state, Authenticator::new(tokens.clone()))?;
+    let admin = router(state, tokens.clone())?;
     tokio::spawn(reload_on_sighup(
         config_path,
         live_config.clone(),
@@ -81,7 +108,7 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
     };
     let mut admin_task = tokio::spawn(async move {
         admin
-            .serve_with_incoming_shutdown(tokio_stream_from(admin_listener), shutdown)
+            .serve_with_incoming_shutdown(admin_listener.into_stream(), shutdown)
             .await
     });
     for socket in auth {
@@ -243,6 +270,12 @@ async fn reload_on_sighup(
                     );
                 }
                 match token_set(&new, &store).await {
+                    // Nobody could call the API again, not even to add a token back.
+                    Ok(set) if set.is_empty() && !tokens.load().is_empty() => {
+                        tracing::error!(
+                            "reload refused, the running configuration stays: it leaves no API token (every [[token]] removed and none stored)"
+                        )
+                    }
                     Ok(set) => {
                         tokens.store(set);
                         radius.reload(&new, &store).await;
@@ -310,12 +343,6 @@ fn restrict_permissions(dir: &Path) {
 
 /// How long admin calls in flight get to finish after SIGTERM.
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
-
-fn tokio_stream_from(
-    listener: TcpListener,
-) -> impl tokio_stream::Stream<Item = std::io::Result<tokio::net::TcpStream>> {
-    tokio_stream::wrappers::TcpListenerStream::new(listener)
-}
 
 async fn shutdown_signal() {
     use tokio::signal::unix::{SignalKind, signal};

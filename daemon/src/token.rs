@@ -83,6 +83,27 @@ pub fn generate() -> std::io::Result<String> {
     Ok(format!("ispd_{}", hex::encode(bytes)))
 }
 
+/// The shortest token `ispd hash-token` accepts: a plain SHA-256 is only as good as a
+/// slow hash for tokens that cannot be guessed (see the module doc).
+pub const MIN_TOKEN_CHARS: usize = 32;
+
+/// Refuses tokens that could be guessed: shorter than [`MIN_TOKEN_CHARS`] or made of a
+/// handful of distinct characters.
+pub fn check_strength(token: &str) -> Result<(), String> {
+    let token = token.trim();
+    if token.chars().count() < MIN_TOKEN_CHARS {
+        return Err(format!(
+            "the token has {} characters; use at least {MIN_TOKEN_CHARS} random ones (for example `openssl rand -hex 32`)",
+            token.chars().count()
+        ));
+    }
+    let distinct: std::collections::HashSet<char> = token.chars().collect();
+    if distinct.len() < 8 {
+        return Err("the token repeats a few characters; use random ones (for example `openssl rand -hex 32`)".into());
+    }
+    Ok(())
+}
+
 /// Who is calling, once the token is checked; recorded as the actor in the audit log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
@@ -131,6 +152,14 @@ pub fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_or_uniform_tokens_are_refused() {
+        assert!(check_strength("abcde").is_err());
+        assert!(check_strength(&"a".repeat(40)).is_err());
+        assert!(check_strength("ispd_readonly_test_token_0123456789").is_ok());
+        assert!(check_strength(&generate().unwrap()).is_ok());
+    }
 
     #[test]
     fn hashes_round_trip_and_authenticate() {

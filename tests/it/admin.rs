@@ -954,3 +954,89 @@ fn sigterm_stops_the_daemon_despite_an_idle_admin_connection() {
     drop(channel);
     drop(rt);
 }
+
+/// `ispd hash-token` with `token` on stdin.
+fn hash_token(token: &str) -> std::process::Output {
+    std::process::Command::new(ISPD)
+        .arg("hash-token")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(token.as_bytes())?;
+            child.wait_with_output()
+        })
+        .unwrap()
+}
+
+#[test]
+fn hash_token_refuses_a_guessable_token() {
+    let out = hash_token("abcde\n");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).is_empty(), "no hash printed: {}", stdout(&out));
+    assert!(stderr(&out).contains("32"), "{}", stderr(&out));
+    let out = hash_token("ispd_a_long_enough_random_token_4f9a0c2e\n");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).starts_with("sha256:"));
+}
+
+/// A reload that would leave no token at all locks every operator out: it is refused.
+#[test]
+fn sighup_refuses_a_config_that_removes_every_token() {
+    let secret = "ispd_only_token_for_lockout_test_0000";
+    let d = Daemon::start(
+        "lockout",
+        &format!(
+            "[[token]]\nname = \"only\"\nrole = \"admin\"\nhash = \"sha256:{}\"\n",
+            sha256_hex(secret)
+        ),
+    );
+    let list = || {
+        std::process::Command::new(crate::daemon::ISPCTL)
+            .args(["--server", &d.admin_url(), "client", "list"])
+            .env("ISPD_TOKEN", secret)
+            .output()
+            .unwrap()
+            .status
+            .success()
+    };
+    assert!(list());
+    std::fs::write(&d.config_path, crate::daemon::base_config(&d.state_dir)).unwrap();
+    d.signal("HUP");
+    d.wait_for_log("reload refused");
+    assert!(d.log().contains("no API token"), "{}", d.log());
+    assert!(list(), "the running tokens keep working");
+}
+
+/// A lost secret.key with secrets in the database: ispd refuses to start and writes no
+/// new key (a new key would be the wrong one and hide the loss).
+#[test]
+fn a_missing_key_with_stored_secrets_refuses_start_and_writes_nothing() {
+    let mut d = Daemon::start("lost-key", "");
+    d.ispctl_json(&[
+        "nas",
+        "add",
+        "--name",
+        "core",
+        "--address",
+        "192.0.2.10",
+        "--secret",
+        "nas-secret-1234",
+    ]);
+    d.stop();
+    let key = d.state_dir.join("secret.key");
+    std::fs::remove_file(&key).unwrap();
+    let out = std::process::Command::new(ISPD)
+        .arg("--config")
+        .arg(&d.config_path)
+        .env("ISPD_LOG_FORMAT", "human")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("secret.key"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(!key.exists(), "no new key was written");
+}

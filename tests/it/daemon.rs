@@ -175,6 +175,11 @@ impl Daemon {
         }
     }
 
+    /// The process id of the running daemon, for reading /proc.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
+    }
+
     /// Sends a signal such as "HUP" to the running daemon.
     pub fn signal(&self, name: &str) {
         let pid = self.child.as_ref().expect("running").id().to_string();

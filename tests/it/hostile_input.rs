@@ -267,6 +267,7 @@ fn every_text_field_has_a_length_limit_and_nothing_is_stored_over_it() {
                 amount: "100".into(),
                 received_on: "2026-11-24".into(),
                 note: "x".repeat(1_000_000),
+                currency: String::new(),
             })
             .await
             .expect_err("a note of 1 MB was accepted");

@@ -9,6 +9,7 @@ mod daemon;
 mod documents;
 mod dunning;
 mod faults;
+mod hostile;
 mod hostile_input;
 mod invoice_groups;
 mod lifecycle;

@@ -2,6 +2,7 @@
 //! storage errors to status codes with the offending field named.
 
 mod audit;
+mod authorize;
 mod billing;
 mod charge;
 mod client;
@@ -18,7 +19,6 @@ mod tariff;
 use std::sync::Arc;
 
 use ispd_admin_proto::v1;
-use tonic::service::Interceptor;
 use tonic::{Request, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
@@ -28,6 +28,8 @@ use crate::radius::RadiusService;
 use crate::storage::AccessScope;
 use crate::storage::{Actor, PageRequest, Store, StoreError};
 use crate::token::{Caller, Role, TokenSet};
+
+pub use authorize::AuthorizeLayer;
 use ispd_billing::FieldError;
 
 /// Shared state of every admin service.
@@ -43,41 +45,6 @@ pub struct AdminState {
 /// Largest statement import (request) and its answer: 100,000 payments with room to spare.
 pub const STATEMENT_LIMIT: usize = 256 * 1024 * 1024;
 
-/// Checks the bearer token of every call and attaches the caller for the handlers.
-#[derive(Clone)]
-pub struct Authenticator {
-    tokens: Arc<Live<TokenSet>>,
-}
-
-impl Authenticator {
-    /// Shares `tokens` with the reloader, so a changed `[[token]]` list applies at once.
-    pub fn new(tokens: Arc<Live<TokenSet>>) -> Self {
-        Self { tokens }
-    }
-}
-
-impl Interceptor for Authenticator {
-    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
-        let header = request
-            .metadata()
-            .get("authorization")
-            .ok_or_else(|| Status::unauthenticated("missing authorization: Bearer <token>"))?;
-        let token = header
-            .to_str()
-            .ok()
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .ok_or_else(|| Status::unauthenticated("authorization must be \"Bearer <token>\""))?;
-        let caller = self
-            .tokens
-            .load()
-            .authenticate(token)
-            .ok_or_else(|| Status::unauthenticated("unknown or revoked token"))?
-            .clone();
-        request.extensions_mut().insert(caller);
-        Ok(request)
-    }
-}
-
 impl AdminState {
     /// Makes RADIUS see a committed change before the API call returns.
     async fn refresh(&self, scope: AccessScope) {
@@ -85,6 +52,7 @@ impl AdminState {
     }
 }
 
+/// The caller [`AuthorizeLayer`] attached after checking the token and the method's role.
 fn caller<T>(request: &Request<T>) -> Result<&Caller, Status> {
     request
         .extensions()
@@ -197,12 +165,17 @@ fn period_to(p: Option<ispd_billing::period::Period>) -> i32 {
     }) as i32
 }
 
-/// Builds the tonic router with every admin service behind the token check, plus the
+/// The admin server's router: every admin service behind [`AuthorizeLayer`], plus the
 /// standard health service and server reflection (both without a token, as tools expect).
-pub fn router(
-    state: AdminState,
-    auth: Authenticator,
-) -> anyhow::Result<tonic::transport::server::Router> {
+pub type AdminRouter = tonic::transport::server::Router<
+    tower_layer::Stack<
+        AuthorizeLayer,
+        tower_layer::Stack<crate::connections::BusyLayer, tower_layer::Identity>,
+    >,
+>;
+
+/// Builds the [`AdminRouter`]; `tokens` is shared with the reloader.
+pub fn router(state: AdminState, tokens: Arc<Live<TokenSet>>) -> anyhow::Result<AdminRouter> {
     use v1::{
         audit_service_server::AuditServiceServer, billing_service_server::BillingServiceServer,
         charge_service_server::ChargeServiceServer, client_service_server::ClientServiceServer,
@@ -220,59 +193,28 @@ pub fn router(
     // The overall service ("") reports SERVING from the start; nothing toggles it yet.
     let (_reporter, health) = tonic_health::server::health_reporter();
     Ok(tonic::transport::Server::builder()
+        // A connection serving a call is not idle (see `connections`).
+        .layer(crate::connections::BusyLayer)
+        .layer(AuthorizeLayer::new(tokens))
         .add_service(health)
         .add_service(reflection)
-        .add_service(ClientServiceServer::with_interceptor(
-            state.clone(),
-            auth.clone(),
-        ))
-        .add_service(TariffServiceServer::with_interceptor(
-            state.clone(),
-            auth.clone(),
-        ))
-        .add_service(SubscriptionServiceServer::with_interceptor(
-            state.clone(),
-            auth.clone(),
-        ))
-        .add_service(LoginServiceServer::with_interceptor(
-            state.clone(),
-            auth.clone(),
-        ))
-        .add_service(NasServiceServer::with_interceptor(
-            state.clone(),
-            auth.clone(),
-        ))
+        .add_service(ClientServiceServer::new(state.clone()))
+        .add_service(TariffServiceServer::new(state.clone()))
+        .add_service(SubscriptionServiceServer::new(state.clone()))
+        .add_service(LoginServiceServer::new(state.clone()))
+        .add_service(NasServiceServer::new(state.clone()))
         // A bank statement of a whole month arrives in one call (camt.053 runs to ~1.5 kB per
         // payment), and its answer lists every payment.
-        .add_service(tonic::service::interceptor::InterceptedService::new(
+        .add_service(
             PaymentServiceServer::new(state.clone())
                 .max_decoding_message_size(STATEMENT_LIMIT)
                 .max_encoding_message_size(STATEMENT_LIMIT),
-            auth.clone(),
-        ))
-        .add_service(BillingServiceServer::with_interceptor(
-            state.clone(),
-            auth.clone(),
-        ))
-        .add_service(AuditServiceServer::with_interceptor(
-            state.clone(),
-            auth.clone(),
-        ))
-        .add_service(SessionServiceServer::with_interceptor(
-            state.clone(),
-            auth.clone(),
-        ))
-        .add_service(InvoiceGroupServiceServer::with_interceptor(
-            state.clone(),
-            auth.clone(),
-        ))
-        .add_service(ChargeServiceServer::with_interceptor(
-            state.clone(),
-            auth.clone(),
-        ))
-        .add_service(DiscountServiceServer::with_interceptor(
-            state.clone(),
-            auth.clone(),
-        ))
-        .add_service(CodeListServiceServer::with_interceptor(state, auth)))
+        )
+        .add_service(BillingServiceServer::new(state.clone()))
+        .add_service(AuditServiceServer::new(state.clone()))
+        .add_service(SessionServiceServer::new(state.clone()))
+        .add_service(InvoiceGroupServiceServer::new(state.clone()))
+        .add_service(ChargeServiceServer::new(state.clone()))
+        .add_service(DiscountServiceServer::new(state.clone()))
+        .add_service(CodeListServiceServer::new(state)))
 }

@@ -32,7 +32,8 @@ enum Command {
         /// The file to check.
         file: PathBuf,
     },
-    /// Read a token on standard input and print its `sha256:...` hash for a [[token]] table.
+    /// Read a token on standard input (at least 32 random characters) and print its
+    /// `sha256:...` hash for a [[token]] table.
     HashToken,
 }
 
@@ -57,6 +58,10 @@ fn main() -> ExitCode {
             }
             if token.trim().is_empty() {
                 eprintln!("error: no token on standard input");
+                return ExitCode::FAILURE;
+            }
+            if let Err(e) = ispd::token::check_strength(&token) {
+                eprintln!("error: {e}");
                 return ExitCode::FAILURE;
             }
             println!("{}", ispd::token::TokenHash::of(&token));

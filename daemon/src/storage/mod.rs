@@ -387,6 +387,16 @@ impl Store {
         }
     }
 
+    /// Whether any NAS secret or login password is stored sealed: then only the key they
+    /// were sealed with will do.
+    pub async fn holds_sealed_secrets(&self) -> StoreResult<bool> {
+        let rows: i64 =
+            sqlx::query_scalar("SELECT (SELECT COUNT(*) FROM nas) + (SELECT COUNT(*) FROM login)")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(rows > 0)
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }
