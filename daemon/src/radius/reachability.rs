@@ -4,8 +4,8 @@
 //! with back-off. No writer ever waits on a reconnect: a NAS keeps its answers within
 //! milliseconds however long the database is away.
 
-use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::sync::watch;

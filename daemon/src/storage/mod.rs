@@ -117,7 +117,8 @@ impl StoreError {
                     pg.code().starts_with("22") || pg.code().starts_with("23")
                 } else if let Some(sqlite) = db.try_downcast_ref::<sqlx::sqlite::SqliteError>() {
                     // The primary result code: TOOBIG, CONSTRAINT, MISMATCH, RANGE.
-                    let code = sqlx::error::DatabaseError::code(sqlite).and_then(|c| c.parse::<u32>().ok());
+                    let code = sqlx::error::DatabaseError::code(sqlite)
+                        .and_then(|c| c.parse::<u32>().ok());
                     code.is_some_and(|c| matches!(c & 0xff, 18 | 19 | 20 | 25))
                 } else {
                     false
