@@ -319,4 +319,11 @@ fn proxy_state_without_a_signature_follows_limit_proxy_state() {
     assert_eq!(stored.limit_proxy_state, Some(false));
     let reply = proxied_request(&d, "127.0.0.2").expect("answered after the API change");
     assert_eq!(reply[0], 2, "Access-Accept");
+    // And with ispctl, as an operator would: on again, then off.
+    let shown = d.ispctl_json(&["nas", "edit", "upstream", "--no-limit-proxy-state=false"]);
+    assert_eq!(shown["limit_proxy_state"], true, "{shown}");
+    assert_eq!(proxied_request(&d, "127.0.0.2"), None, "dropped again");
+    let shown = d.ispctl_json(&["nas", "edit", "upstream", "--no-limit-proxy-state"]);
+    assert_eq!(shown["limit_proxy_state"], false, "{shown}");
+    assert!(proxied_request(&d, "127.0.0.2").is_some(), "answered again");
 }

@@ -119,6 +119,10 @@ struct Fields {
     /// protection; only for devices that cannot send one).
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
     no_require_message_authenticator: Option<bool>,
+    /// Accept Proxy-State without a Message-Authenticator (only for an upstream RADIUS
+    /// proxy that cannot sign; a NAS never sends Proxy-State).
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    no_limit_proxy_state: Option<bool>,
     /// Free-text note.
     #[arg(long)]
     note: Option<String>,
@@ -133,6 +137,9 @@ fn apply(n: &mut Nas, f: &Fields) {
     }
     if let Some(b) = f.no_require_message_authenticator {
         n.require_message_authenticator = Some(!b);
+    }
+    if let Some(b) = f.no_limit_proxy_state {
+        n.limit_proxy_state = Some(!b);
     }
     assign(&mut n.note, &f.note);
 }
@@ -236,8 +243,8 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
     }
 }
 
-/// The NAS as JSON / `show` lines. `require_message_authenticator` is null when unset (the
-/// server then requires it).
+/// The NAS as JSON / `show` lines. `require_message_authenticator` and `limit_proxy_state`
+/// are null when unset (the server then requires a signature).
 pub fn record(n: &Nas) -> Record {
     Record::new()
         .num("id", n.id)
@@ -249,6 +256,7 @@ pub fn record(n: &Nas) -> Record {
             "require_message_authenticator",
             n.require_message_authenticator,
         )
+        .opt("limit_proxy_state", n.limit_proxy_state)
         .flag("secret_set", n.secret_set)
         .str("source", &n.source)
         .str("note", &n.note)
