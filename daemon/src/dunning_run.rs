@@ -13,7 +13,7 @@ use ispd_billing::dunning::{
 use ispd_billing::payment::OpenInvoice;
 use rust_decimal::Decimal;
 
-use crate::radius::RadiusService;
+use crate::changes::{Change, ChangeFeed};
 use crate::storage::{AccessScope, Actor, DocumentKind, DunningInput, Store, StoreResult};
 
 /// What the run did (or, in a dry run, would do) for a client.
@@ -52,7 +52,7 @@ pub enum DunningChange {
 /// second run on the same day changes nothing.
 pub async fn run(
     store: &Store,
-    radius: &RadiusService,
+    feed: &ChangeFeed,
     settings: &DunningSettings,
     actor: &Actor,
     today: NaiveDate,
@@ -110,7 +110,7 @@ pub async fn run(
         }
         if let Some(change) = decide(settings, &input, today) {
             if !dry_run {
-                apply(store, radius, actor, &change).await?;
+                apply(store, feed, actor, &change).await?;
             }
             changes.push(change);
         }
@@ -122,7 +122,7 @@ pub async fn run(
 /// suspension ("restore them the moment they pay"). Returns whether it did.
 pub async fn restore_if_paid(
     store: &Store,
-    radius: &RadiusService,
+    feed: &ChangeFeed,
     settings: &DunningSettings,
     actor: &Actor,
     client_number: &str,
@@ -133,7 +133,7 @@ pub async fn restore_if_paid(
     };
     match decide(settings, &input, today) {
         Some(change @ DunningChange::Restore { .. }) => {
-            apply(store, radius, actor, &change).await?;
+            apply(store, feed, actor, &change).await?;
             Ok(true)
         }
         _ => Ok(false),
@@ -178,7 +178,7 @@ fn decide(
 
 async fn apply(
     store: &Store,
-    radius: &RadiusService,
+    feed: &ChangeFeed,
     actor: &Actor,
     change: &DunningChange,
 ) -> StoreResult<()> {
@@ -195,8 +195,7 @@ async fn apply(
     store
         .set_debt_suspended(actor, client, suspend, overdue, reason)
         .await?;
-    radius
-        .refresh(store, AccessScope::Client(client.clone()))
+    feed.publish(Change::Access(AccessScope::Client(client.clone())))
         .await;
     Ok(())
 }

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod billing_run;
+pub mod changes;
 pub mod config;
 pub mod connections;
 pub mod dunning_run;

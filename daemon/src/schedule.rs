@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Local, NaiveTime};
 
+use crate::changes::{Change, ChangeFeed};
 use crate::config::Config;
 use crate::live::Live;
-use crate::radius::RadiusService;
 use crate::storage::{AccessScope, Actor, Store};
 
 /// The first moment at or after `now` whose local time of day is `at`.
@@ -29,7 +29,7 @@ pub fn next_run(now: DateTime<Local>, at: NaiveTime) -> DateTime<Local> {
 }
 
 /// Runs forever: sleeps until the configured time, then activates, bills and dunns as of today.
-pub async fn daily(config: Arc<Live<Config>>, store: Store, radius: Arc<RadiusService>) {
+pub async fn daily(config: Arc<Live<Config>>, store: Store, changes: ChangeFeed) {
     let actor = Actor("schedule".into());
     loop {
         let Some(at) = config.load().billing.run_at() else {
@@ -58,7 +58,9 @@ pub async fn daily(config: Arc<Live<Config>>, store: Store, radius: Arc<RadiusSe
         match store.activate_due(today).await {
             Ok(ids) => {
                 for &id in &ids {
-                    radius.refresh(&store, AccessScope::Subscription(id)).await;
+                    changes
+                        .publish(Change::Access(AccessScope::Subscription(id)))
+                        .await;
                 }
                 tracing::info!(activated = ids.len(), %today, "daily activation");
             }
@@ -74,7 +76,7 @@ pub async fn daily(config: Arc<Live<Config>>, store: Store, radius: Arc<RadiusSe
             }
         }
         let dunning = config.load().dunning.settings();
-        match crate::dunning_run::run(&store, &radius, &dunning, &actor, today, false).await {
+        match crate::dunning_run::run(&store, &changes, &dunning, &actor, today, false).await {
             Ok(changes) => tracing::info!(changes = changes.len(), %today, "daily dunning run"),
             Err(e) => {
                 tracing::error!(error = %e, "daily dunning run failed; run `ispctl dunning run`")

@@ -10,10 +10,11 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 
 use crate::api::{AdminState, router};
+use crate::changes::ChangeFeed;
 use crate::config::Config;
 use crate::live::Live;
-use crate::radius::RadiusService;
 use crate::radius::accounting::AccountingService;
+use crate::radius::{CacheUpdater, RadiusService};
 use crate::seal::Sealer;
 use crate::storage::{Store, redact_url};
 use crate::token::{self, Caller, Role, TokenHash, TokenSet};
@@ -88,10 +89,17 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
     );
     let stale_after = config.radius.stale_after();
     let live_config = Arc::new(Live::new(config));
+    // Every committed change that alters what RADIUS answers is published here once.
+    let changes = ChangeFeed::default();
+    changes.subscribe(Arc::new(CacheUpdater {
+        radius: radius.clone(),
+        store: store.clone(),
+        config: live_config.clone(),
+    }));
     let state = AdminState {
         store: store.clone(),
         config: live_config.clone(),
-        radius: radius.clone(),
+        changes: changes.clone(),
     };
     let admin = router(state, tokens.clone())?;
     tokio::spawn(reload_on_sighup(
@@ -119,7 +127,7 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
     tokio::spawn(crate::schedule::daily(
         live_config.clone(),
         store.clone(),
-        radius.clone(),
+        changes.clone(),
     ));
     let accounting =
         AccountingService::start(radius.clone(), store.clone(), stale_after, &state_dir)

@@ -196,7 +196,7 @@ impl v1::billing_service_server::BillingService for AdminState {
         let settings = self.config.load().dunning.settings();
         crate::dunning_run::restore_if_paid(
             &self.store,
-            &self.radius,
+            &self.changes,
             &settings,
             &actor,
             &credit_note.draft.client_number,

@@ -22,9 +22,9 @@ use ispd_admin_proto::v1;
 use tonic::{Request, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
+use crate::changes::{Change, ChangeFeed};
 use crate::config::Config;
 use crate::live::Live;
-use crate::radius::RadiusService;
 use crate::storage::AccessScope;
 use crate::storage::{Actor, PageRequest, Store, StoreError};
 use crate::token::{Caller, Role, TokenSet};
@@ -38,17 +38,18 @@ pub struct AdminState {
     pub store: Store,
     /// Swapped on reload: NAS entries declared in the file can change.
     pub config: Arc<Live<Config>>,
-    /// Told about every change that alters what RADIUS answers.
-    pub radius: Arc<RadiusService>,
+    /// Where every committed change that alters what RADIUS answers is published.
+    pub changes: ChangeFeed,
 }
 
 /// Largest statement import (request) and its answer: 100,000 payments with room to spare.
 pub const STATEMENT_LIMIT: usize = 256 * 1024 * 1024;
 
 impl AdminState {
-    /// Makes RADIUS see a committed change before the API call returns.
+    /// Publishes a committed change to the logins in `scope`; RADIUS answers with it
+    /// before the API call returns.
     async fn refresh(&self, scope: AccessScope) {
-        self.radius.refresh(&self.store, scope).await;
+        self.changes.publish(Change::Access(scope)).await;
     }
 }
 

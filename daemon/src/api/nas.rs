@@ -6,6 +6,7 @@ use ispd_provisioning::nas::{DEFAULT_COA_PORT, Nas, NasVendor};
 use tonic::{Request, Response, Status};
 
 use super::{AdminState, admin, field, page};
+use crate::changes::Change;
 
 fn vendor_to(v: NasVendor) -> i32 {
     (match v {
@@ -108,9 +109,7 @@ impl v1::nas_service_server::NasService for AdminState {
         let nas = nas_from(r.nas.ok_or_else(|| field("nas", "required"))?)?;
         self.refuse_config_clash(&nas, None)?;
         let stored = self.store.create_nas(&actor, nas, &r.secret).await?;
-        self.radius
-            .refresh_nas(&self.config.load(), &self.store)
-            .await;
+        self.changes.publish(Change::Nas).await;
         Ok(Response::new(nas_to(&stored, "api")))
     }
 
@@ -142,9 +141,7 @@ impl v1::nas_service_server::NasService for AdminState {
         self.refuse_config_clash(&nas, None)?;
         let new_secret = (!r.new_secret.is_empty()).then_some(r.new_secret.as_str());
         let stored = self.store.update_nas(&actor, nas, new_secret).await?;
-        self.radius
-            .refresh_nas(&self.config.load(), &self.store)
-            .await;
+        self.changes.publish(Change::Nas).await;
         Ok(Response::new(nas_to(&stored, "api")))
     }
 
@@ -177,9 +174,7 @@ impl v1::nas_service_server::NasService for AdminState {
             )));
         }
         self.store.delete_nas(&actor, &name).await?;
-        self.radius
-            .refresh_nas(&self.config.load(), &self.store)
-            .await;
+        self.changes.publish(Change::Nas).await;
         Ok(Response::new(v1::DeleteNasResponse {}))
     }
 }

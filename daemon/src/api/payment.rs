@@ -30,7 +30,7 @@ impl AdminState {
                 Some(number) if !o.duplicate && suspended.contains(number) => {
                     crate::dunning_run::restore_if_paid(
                         &self.store,
-                        &self.radius,
+                        &self.changes,
                         &settings,
                         actor,
                         number,
@@ -374,7 +374,7 @@ impl v1::payment_service_server::PaymentService for AdminState {
         let settings = config.dunning.settings();
         let changes = crate::dunning_run::run(
             &self.store,
-            &self.radius,
+            &self.changes,
             &settings,
             &actor,
             today,

@@ -23,6 +23,7 @@ use std::net::UdpSocket;
 pub use access_cache::AccessCache;
 pub use nas_table::NasTable;
 
+use crate::changes::{Change, Consumer};
 use crate::config::Config;
 use crate::live::Live;
 use crate::storage::{AccessScope, Store, StoreResult};
@@ -38,7 +39,8 @@ const DUPLICATE_CAPACITY: usize = 100_000;
 /// Receive tasks per socket: enough to keep both cores busy under load.
 const WORKERS_PER_SOCKET: usize = 2;
 
-/// Shared state of the auth server; admin changes update it through [`RadiusService::refresh`].
+/// Shared state of the auth server; committed changes reach it through the change feed
+/// ([`CacheUpdater`]).
 pub struct RadiusService {
     nas: Live<NasTable>,
     cache: RwLock<AccessCache>,
@@ -213,5 +215,31 @@ impl RadiusService {
     fn log_unknown_source(&self, ip: IpAddr) {
         self.unknown_sources
             .dropped(nas_table::canonical(ip), Instant::now());
+    }
+}
+
+/// The change-feed consumer that keeps the access cache and the NAS table true to the
+/// database: it reloads what a change names, before the publisher goes on.
+pub struct CacheUpdater {
+    pub radius: Arc<RadiusService>,
+    pub store: Store,
+    pub config: Arc<Live<Config>>,
+}
+
+impl Consumer for CacheUpdater {
+    fn apply<'a>(
+        &'a self,
+        change: &'a Change,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>> {
+        Box::pin(async move {
+            match change {
+                Change::Access(scope) => self.radius.refresh(&self.store, scope.clone()).await,
+                Change::Nas => {
+                    self.radius
+                        .refresh_nas(&self.config.load(), &self.store)
+                        .await
+                }
+            }
+        })
     }
 }

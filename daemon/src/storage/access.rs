@@ -12,7 +12,7 @@ use super::login::{column, extra_attributes, nas_names};
 use super::{Arg, Store, StoreResult, Where, corrupt};
 
 /// Which logins to (re)load.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AccessScope {
     All,
     Login(i64),
