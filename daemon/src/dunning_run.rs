@@ -151,7 +151,7 @@ fn state_of(input: &DunningInput) -> ClientDunningState {
     }
 }
 
-fn decide(
+pub(crate) fn decide(
     settings: &DunningSettings,
     input: &DunningInput,
     today: NaiveDate,

@@ -2,6 +2,7 @@
 //! It owns every effect: configuration, storage, sockets, the admin API and the clock.
 
 pub mod api;
+pub mod app;
 pub mod billing_run;
 pub mod changes;
 pub mod config;

@@ -208,6 +208,20 @@ fn suspended_and_restored(pg: Option<crate::daemon::PgDatabase>) {
             .into_inner();
         assert_eq!(invoice.state, "paid");
     });
+    // The payment and the restore it caused are both in the audit log, newest first.
+    let audit = d.ispctl_json(&["audit", "1001"]);
+    let actions: Vec<&str> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["action"].as_str().unwrap())
+        .collect();
+    let restore = actions.iter().position(|a| *a == "client.restore");
+    let payment = actions.iter().position(|a| *a == "payment.record");
+    assert!(
+        matches!((restore, payment), (Some(r), Some(p)) if r <= p),
+        "{actions:?}"
+    );
     // The same through ispctl.
     let balance = d.ispctl_json(&["payment", "balance", "1001"]);
     assert_eq!(

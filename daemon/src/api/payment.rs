@@ -11,52 +11,25 @@ use super::{AdminState, caller, date, date_text, field, invalid, writer};
 use crate::storage::{Actor, DunningControl, DunningHold, NewPayment, PaymentOutcome};
 
 impl AdminState {
-    /// Restores each paying client who was suspended, then reports the outcomes.
-    async fn payment_results(
+    /// Receives payments through the use case (recorded, allocated, suspended clients
+    /// restored, one transaction) and reports each outcome.
+    async fn receive_payments(
         &self,
         actor: &Actor,
-        outcomes: Vec<PaymentOutcome>,
+        payments: &[NewPayment],
     ) -> Result<Vec<v1::PaymentResult>, Status> {
-        let today = chrono::Local::now().date_naive();
         let settings = self.config.load().dunning.settings();
-        // Only suspended clients can be restored: one query, not one per payment.
-        let suspended = self.store.debt_suspended_clients().await?;
-        let mut restored_now = std::collections::HashSet::new();
-        let mut results = Vec::with_capacity(outcomes.len());
-        for o in outcomes {
-            let restored = match &o.client_number {
-                // Restored by an earlier payment of this statement.
-                Some(number) if restored_now.contains(number) => false,
-                Some(number) if !o.duplicate && suspended.contains(number) => {
-                    crate::dunning_run::restore_if_paid(
-                        &self.store,
-                        &self.changes,
-                        &settings,
-                        actor,
-                        number,
-                        today,
-                    )
-                    .await?
-                    .then(|| restored_now.insert(number.clone()))
-                    .is_some()
-                }
-                _ => false,
-            };
-            results.push(v1::PaymentResult {
-                client_number: o.client_number.unwrap_or_default(),
-                matched_by: o.matched_by.unwrap_or_default().to_owned(),
-                // Always two decimal places, as money is printed everywhere else.
-                amount: format!("{:.2}", o.amount),
-                allocated: format!("{:.2}", o.allocated),
-                to_credit: format!("{:.2}", o.to_credit),
-                currency: o.currency,
-                unmatched_reason: o.unmatched_reason.unwrap_or_default(),
-                duplicate: o.duplicate,
-                bank_transaction_id: o.bank_transaction_id.unwrap_or_default(),
-                restored,
-            });
-        }
-        Ok(results)
+        let today = chrono::Local::now().date_naive();
+        let received = crate::app::payments::receive(
+            &self.store,
+            &self.changes,
+            &settings,
+            actor,
+            payments,
+            today,
+        )
+        .await?;
+        Ok(payment_results(received.outcomes, &received.restored))
     }
 
     /// Applies a dunning control and answers with the client's controls after it.
@@ -75,6 +48,35 @@ impl AdminState {
             .await?;
         Ok(Response::new(hold_to(client_number, hold)))
     }
+}
+
+/// The answer for each payment; a client's restore is reported on its first payment.
+fn payment_results(
+    outcomes: Vec<PaymentOutcome>,
+    restored: &std::collections::HashSet<String>,
+) -> Vec<v1::PaymentResult> {
+    let mut reported = std::collections::HashSet::new();
+    outcomes
+        .into_iter()
+        .map(|o| {
+            let restored = o.client_number.as_ref().is_some_and(|number| {
+                !o.duplicate && restored.contains(number) && reported.insert(number.clone())
+            });
+            v1::PaymentResult {
+                client_number: o.client_number.unwrap_or_default(),
+                matched_by: o.matched_by.unwrap_or_default().to_owned(),
+                // Always two decimal places, as money is printed everywhere else.
+                amount: format!("{:.2}", o.amount),
+                allocated: format!("{:.2}", o.allocated),
+                to_credit: format!("{:.2}", o.to_credit),
+                currency: o.currency,
+                unmatched_reason: o.unmatched_reason.unwrap_or_default(),
+                duplicate: o.duplicate,
+                bank_transaction_id: o.bank_transaction_id.unwrap_or_default(),
+                restored,
+            }
+        })
+        .collect()
 }
 
 fn hold_to(client_number: String, hold: DunningHold) -> v1::DunningHold {
@@ -203,8 +205,7 @@ impl v1::payment_service_server::PaymentService for AdminState {
             source: "manual".into(),
             client_number: Some(r.client_number),
         };
-        let outcomes = self.store.record_payments(&actor, &[payment]).await?;
-        let mut results = self.payment_results(&actor, outcomes).await?;
+        let mut results = self.receive_payments(&actor, &[payment]).await?;
         Ok(Response::new(results.remove(0)))
     }
 
@@ -230,8 +231,7 @@ impl v1::payment_service_server::PaymentService for AdminState {
                 client_number: None,
             })
             .collect();
-        let outcomes = self.store.record_payments(&actor, &payments).await?;
-        let results = self.payment_results(&actor, outcomes).await?;
+        let results = self.receive_payments(&actor, &payments).await?;
         let count =
             |f: fn(&v1::PaymentResult) -> bool| results.iter().filter(|p| f(p)).count() as u32;
         Ok(Response::new(v1::ImportStatementResponse {
@@ -278,7 +278,22 @@ impl v1::payment_service_server::PaymentService for AdminState {
             .store
             .assign_payment(&actor, r.payment_id, &r.client_number, invoice)
             .await?;
-        let mut results = self.payment_results(&actor, vec![outcome]).await?;
+        // Assigning may clear the client's debt: restore at once, as a payment would.
+        let mut restored = std::collections::HashSet::new();
+        let settings = self.config.load().dunning.settings();
+        if crate::dunning_run::restore_if_paid(
+            &self.store,
+            &self.changes,
+            &settings,
+            &actor,
+            &r.client_number,
+            chrono::Local::now().date_naive(),
+        )
+        .await?
+        {
+            restored.insert(r.client_number.clone());
+        }
+        let mut results = payment_results(vec![outcome], &restored);
         Ok(Response::new(results.remove(0)))
     }
 

@@ -56,6 +56,7 @@ pub use payment::{
     PaymentOutcome, RecordedReminder, UnmatchedPayment,
 };
 pub use session::{SessionFilter, SessionRow, UsageDay};
+
 pub use subscription::{HistoryEntry, SubscriptionFilter, SubscriptionRecord, TransitionRequest};
 
 use crate::seal::{SealError, Sealer};
@@ -402,6 +403,12 @@ impl Store {
         self.backend
     }
 
+    /// A write transaction for a use case that writes through several repository calls:
+    /// what they write commits, or rolls back, together.
+    pub async fn begin_write(&self) -> StoreResult<WriteTx> {
+        Ok(WriteTx(self.write_tx().await?))
+    }
+
     /// One round trip to the database: does it answer at all?
     pub async fn ping(&self) -> StoreResult<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
@@ -410,6 +417,22 @@ impl Store {
 
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// A write transaction held by a use case across repository calls (see
+/// [`Store::begin_write`]). Dropped without [`WriteTx::commit`], it rolls back.
+pub struct WriteTx(sqlx::Transaction<'static, sqlx::Any>);
+
+impl WriteTx {
+    pub async fn commit(self) -> StoreResult<()> {
+        self.0.commit().await?;
+        Ok(())
+    }
+
+    /// The connection, for the repositories only: a use case runs no SQL.
+    fn conn(&mut self) -> &mut AnyConnection {
+        &mut self.0
     }
 }
 

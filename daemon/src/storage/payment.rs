@@ -18,7 +18,7 @@ use sqlx::{AnyConnection, AssertSqlSafe};
 
 use super::{
     Actor, Arg, ClientHead, DocumentKind, InvoiceDraft, InvoiceLineRecord, Store, StoreError,
-    StoreResult, corrupt, date_text, now, parse_date, parse_opt_date, record_audit,
+    StoreResult, WriteTx, corrupt, date_text, now, parse_date, parse_opt_date, record_audit,
 };
 
 /// A payment to record: from a statement line, or typed in for a known client.
@@ -783,7 +783,9 @@ impl Store {
 
     /// Every client with open invoices or a suspension: the dunning run's input.
     pub async fn dunning_inputs(&self) -> StoreResult<Vec<DunningInput>> {
-        self.dunning_inputs_where(
+        let mut conn = self.pool.acquire().await?;
+        Self::dunning_inputs_where(
+            &mut conn,
             "debt_suspended <> 0 OR id IN
                 (SELECT client_id FROM invoice WHERE state IN ('unpaid', 'partially_paid'))",
             None,
@@ -793,18 +795,36 @@ impl Store {
 
     /// The dunning input of one client if it is suspended for debt (what a payment may lift).
     pub async fn suspended_dunning_input(&self, number: &str) -> StoreResult<Option<DunningInput>> {
-        Ok(self
-            .dunning_inputs_where("debt_suspended <> 0 AND number = $1", Some(number))
-            .await?
-            .pop())
+        let mut conn = self.pool.acquire().await?;
+        Self::suspended_dunning_input_on(&mut conn, number).await
+    }
+
+    /// [`Store::suspended_dunning_input`] inside a use case's transaction: what it reads
+    /// includes what the transaction wrote (the payments just allocated).
+    pub async fn suspended_dunning_input_in(
+        &self,
+        tx: &mut WriteTx,
+        number: &str,
+    ) -> StoreResult<Option<DunningInput>> {
+        Self::suspended_dunning_input_on(tx.conn(), number).await
+    }
+
+    async fn suspended_dunning_input_on(
+        conn: &mut AnyConnection,
+        number: &str,
+    ) -> StoreResult<Option<DunningInput>> {
+        Ok(
+            Self::dunning_inputs_where(conn, "debt_suspended <> 0 AND number = $1", Some(number))
+                .await?
+                .pop(),
+        )
     }
 
     async fn dunning_inputs_where(
-        &self,
+        conn: &mut AnyConnection,
         condition: &str,
         number: Option<&str>,
     ) -> StoreResult<Vec<DunningInput>> {
-        let mut conn = self.pool.acquire().await?;
         let sql = format!(
             "SELECT id, number, never_suspend, no_auto_reminders, debt_suspended,
                 dunning_stopped, dunning_paused_until, suspend_after_days
@@ -823,7 +843,7 @@ impl Store {
             .map(|n| Arg::Text(n.to_owned()))
             .into_iter()
             .collect();
-        let mut open = Self::open_documents_of(&mut conn, &clients_sql, &args).await?;
+        let mut open = Self::open_documents_of(&mut *conn, &clients_sql, &args).await?;
         let mut sent: HashMap<i64, Vec<(i64, i64, String, String)>> = HashMap::new();
         let sql = format!(
             "SELECT i.client_id, r.invoice_id, r.level, r.sent_on, r.deadline FROM reminder r
@@ -998,10 +1018,13 @@ impl Store {
     }
 
     /// The numbers of the clients suspended for debt.
-    pub async fn debt_suspended_clients(&self) -> StoreResult<std::collections::HashSet<String>> {
+    pub async fn debt_suspended_clients_in(
+        &self,
+        tx: &mut WriteTx,
+    ) -> StoreResult<std::collections::HashSet<String>> {
         let numbers: Vec<String> =
             sqlx::query_scalar("SELECT number FROM client WHERE debt_suspended <> 0")
-                .fetch_all(&self.pool)
+                .fetch_all(tx.conn())
                 .await?;
         Ok(numbers.into_iter().collect())
     }
@@ -1015,14 +1038,30 @@ impl Store {
         overdue: Decimal,
         reason: serde_json::Value,
     ) -> StoreResult<()> {
-        let mut tx = self.write_tx().await?;
+        let mut tx = self.begin_write().await?;
+        self.set_debt_suspended_in(&mut tx, actor, client_number, suspended, overdue, reason)
+            .await?;
+        tx.commit().await
+    }
+
+    /// [`Store::set_debt_suspended`] inside a use case's transaction.
+    pub async fn set_debt_suspended_in(
+        &self,
+        tx: &mut WriteTx,
+        actor: &Actor,
+        client_number: &str,
+        suspended: bool,
+        overdue: Decimal,
+        reason: serde_json::Value,
+    ) -> StoreResult<()> {
+        let tx = tx.conn();
         sqlx::query("UPDATE client SET debt_suspended = $1 WHERE number = $2")
             .bind(i64::from(suspended))
             .bind(client_number.to_owned())
             .execute(&mut *tx)
             .await?;
         record_audit(
-            &mut tx,
+            tx,
             actor,
             if suspended {
                 "client.suspend"
@@ -1037,8 +1076,6 @@ impl Store {
                 serde_json::json!({"overdue": overdue.to_string(), "invoices": reason}).to_string(),
             ),
         )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        .await
     }
 }

@@ -17,7 +17,7 @@ use sqlx::{AnyConnection, AssertSqlSafe};
 use super::payment::matched_by_name;
 use super::{
     Actor, Arg, DocumentKind, NewPayment, PaymentOutcome, Placeholders, Store, StoreError,
-    StoreResult, corrupt, date_text, now, rows_per_statement,
+    StoreResult, WriteTx, corrupt, date_text, now, rows_per_statement,
 };
 
 /// One payment to store, once matched and allocated.
@@ -59,6 +59,19 @@ impl Store {
         actor: &Actor,
         payments: &[NewPayment],
     ) -> StoreResult<Vec<PaymentOutcome>> {
+        let mut tx = self.begin_write().await?;
+        let outcomes = self.record_payments_in(&mut tx, actor, payments).await?;
+        tx.commit().await?;
+        Ok(outcomes)
+    }
+
+    /// [`Store::record_payments`] inside a use case's transaction.
+    pub async fn record_payments_in(
+        &self,
+        tx: &mut WriteTx,
+        actor: &Actor,
+        payments: &[NewPayment],
+    ) -> StoreResult<Vec<PaymentOutcome>> {
         for p in payments {
             money::to_minor_units("payment.amount", p.amount)?;
             if p.amount <= Decimal::ZERO {
@@ -74,9 +87,9 @@ impl Store {
                 )));
             }
         }
-        let mut tx = self.write_tx().await?;
-        let (directory, numbers) = Self::payment_directory(&mut tx).await?;
-        let mut seen = Self::recorded_bank_ids(&mut tx, payments).await?;
+        let tx = tx.conn();
+        let (directory, numbers) = Self::payment_directory(tx).await?;
+        let mut seen = Self::recorded_bank_ids(tx, payments).await?;
         let mut manual: HashMap<String, i64> = HashMap::new();
         let mut duplicate = vec![false; payments.len()];
         let mut matched: Vec<(Option<i64>, Option<&'static str>)> = Vec::new();
@@ -92,7 +105,7 @@ impl Store {
                 Some(number) => {
                     let id = match manual.get(number) {
                         Some(id) => *id,
-                        None => Self::client_id_of(&mut tx, number).await?,
+                        None => Self::client_id_of(tx, number).await?,
                     };
                     manual.insert(number.clone(), id);
                     (Some(id), Some("manual"))
@@ -119,7 +132,7 @@ impl Store {
             let set: HashSet<i64> = matched.iter().filter_map(|m| m.0).collect();
             set.into_iter().collect()
         };
-        let mut accounts = Self::accounts(&mut tx, &clients, &self.default_currency()).await?;
+        let mut accounts = Self::accounts(tx, &clients, &self.default_currency()).await?;
         let mut planned = Vec::new();
         for (i, p) in payments.iter().enumerate() {
             if duplicate[i] {
@@ -174,9 +187,9 @@ impl Store {
             }
             planned.push(plan);
         }
-        let ids = Self::insert_payments(&mut tx, &planned).await?;
-        Self::write_allocations(&mut tx, &planned, &ids, &accounts).await?;
-        Self::audit_payments(&mut tx, actor, &planned, &ids, &numbers).await?;
+        let ids = Self::insert_payments(tx, &planned).await?;
+        Self::write_allocations(tx, &planned, &ids, &accounts).await?;
+        Self::audit_payments(tx, actor, &planned, &ids, &numbers).await?;
         // A pro-forma completed by this statement gets its tax invoice, dated by its payment.
         let mut completed: BTreeMap<i64, NaiveDate> = BTreeMap::new();
         for plan in &planned {
@@ -192,9 +205,8 @@ impl Store {
             }
         }
         for (client, day) in completed {
-            Self::follow_proformas(&mut tx, actor, client, day).await?;
+            Self::follow_proformas(tx, actor, client, day).await?;
         }
-        tx.commit().await?;
         accounts.clear();
         let mut outcomes = Vec::with_capacity(payments.len());
         let mut plans = planned.iter();
