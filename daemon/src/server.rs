@@ -381,6 +381,8 @@ async fn watchdog() {
 }
 
 /// sd_notify without a library: one datagram to $NOTIFY_SOCKET when systemd asks for it.
+/// Our own because the `sd-notify` crate (0.5) cannot reach an abstract-namespace socket
+/// (`@name`, as container managers hand out), and it is these twenty lines.
 fn notify_systemd(state: &str) {
     let Some(path) = std::env::var_os("NOTIFY_SOCKET") else {
         return;
