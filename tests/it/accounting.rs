@@ -305,6 +305,7 @@ fn stale_sessions_are_closed_by_the_sweeper() {
 
 #[test]
 fn kill_9_loses_nothing_that_was_acknowledged() {
+    let _machine = crate::daemon::timed();
     let mut d = acct_daemon("acct-kill", "");
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     socket

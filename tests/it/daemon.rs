@@ -16,6 +16,16 @@ pub const ISPCTL: &str = env!("CARGO_BIN_EXE_ispctl");
 
 static NEXT: AtomicU32 = AtomicU32::new(0);
 
+/// Held by the tests that time answers or load the machine (floods, kill -9 under load,
+/// outage latency): on a 2-core runner two of them side by side would measure each other,
+/// not ispd. Other tests still run beside them.
+static TIMED: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Takes the machine for a timing-sensitive test (see [`TIMED`]).
+pub fn timed() -> std::sync::MutexGuard<'static, ()> {
+    TIMED.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// A fresh directory under the system temp dir, removed on drop.
 pub struct TempDir(pub PathBuf);
 

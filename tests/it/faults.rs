@@ -437,6 +437,7 @@ fn counters_at_their_limit_saturate_on_postgres() {
 /// for seconds.
 #[test]
 fn answers_stay_fast_while_postgres_is_down() {
+    let _machine = crate::daemon::timed();
     let Some(db) = PgDatabase::create("latency") else {
         return;
     };

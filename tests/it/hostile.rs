@@ -165,6 +165,7 @@ fn flood_config(limits: &str) -> String {
 /// and idle connections are closed after `idle_timeout`.
 #[test]
 fn idle_connections_do_not_lock_out_callers_and_are_closed() {
+    let _machine = crate::daemon::timed();
     let d = Daemon::start_with(
         "idle-flood",
         &flood_config("idle_timeout = 2\nmax_connections = 16\n"),
@@ -202,6 +203,7 @@ fn idle_connections_do_not_lock_out_callers_and_are_closed() {
 /// of spinning, and a caller still gets in.
 #[test]
 fn running_out_of_descriptors_backs_off_instead_of_spinning() {
+    let _machine = crate::daemon::timed();
     let d = Daemon::start_with("emfile", &flood_config("idle_timeout = 30\n"));
     let pid = d.pid();
     let open = std::fs::read_dir(format!("/proc/{pid}/fd"))

@@ -35,6 +35,7 @@ fn access_request(id: u8, authenticator: [u8; 16]) -> Vec<u8> {
 /// and the journal gets a few lines, not one per source.
 #[test]
 fn an_unknown_source_flood_costs_the_valid_nas_nothing() {
+    let _machine = crate::daemon::timed();
     const SOURCES: u32 = 20_000;
     let d = radius_daemon("radius-flood", "[metrics]\nlisten = \"127.0.0.1:0\"\n");
     let target: SocketAddr = auth_addr(&d).parse().unwrap();
