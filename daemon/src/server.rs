@@ -124,7 +124,7 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
             .serve(socket)
             .context("cannot start the RADIUS threads")?;
     }
-    tokio::spawn(crate::schedule::daily(
+    tokio::spawn(crate::jobs::daily(
         live_config.clone(),
         store.clone(),
         changes.clone(),

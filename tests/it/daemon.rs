@@ -23,7 +23,9 @@ static TIMED: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Takes the machine for a timing-sensitive test (see [`TIMED`]).
 pub fn timed() -> std::sync::MutexGuard<'static, ()> {
-    TIMED.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    TIMED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// A fresh directory under the system temp dir, removed on drop.
