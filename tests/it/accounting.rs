@@ -389,7 +389,16 @@ pub(crate) struct Outage {
 }
 
 impl Outage {
-    pub(crate) fn start(target: String) -> Outage {
+    /// A forwarder in front of the PostgreSQL of `url`, and the URL that goes through it.
+    pub(crate) fn in_front_of(url: &str) -> (Outage, String) {
+        let (scheme_user, rest) = url.split_once('@').unwrap();
+        let (host_port, database) = rest.split_once('/').unwrap();
+        let proxy = Outage::start(host_port.to_owned());
+        let via_proxy = format!("{scheme_user}@{}/{database}", proxy.addr);
+        (proxy, via_proxy)
+    }
+
+    fn start(target: String) -> Outage {
         use std::sync::Arc;
         use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -477,10 +486,7 @@ fn a_database_outage_is_spooled_and_replayed_without_loss() {
     let Some(db) = crate::daemon::PgDatabase::create("outage") else {
         return;
     };
-    let (scheme_user, rest) = db.url.split_once('@').unwrap();
-    let (host_port, database) = rest.split_once('/').unwrap();
-    let proxy = Outage::start(host_port.to_owned());
-    let via_proxy = format!("{scheme_user}@{}/{database}", proxy.addr);
+    let (proxy, via_proxy) = Outage::in_front_of(&db.url);
     let mut d = acct_daemon("acct-outage", &format!("\n[database]\nurl = {via_proxy:?}"));
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     socket

@@ -259,10 +259,7 @@ fn a_spool_append_cut_short_loses_no_acknowledged_record() {
     let Some(db) = PgDatabase::create("torn") else {
         return;
     };
-    let (scheme_user, rest) = db.url.split_once('@').unwrap();
-    let (host_port, database) = rest.split_once('/').unwrap();
-    let proxy = Outage::start(host_port.to_owned());
-    let via_proxy = format!("{scheme_user}@{}/{database}", proxy.addr);
+    let (proxy, via_proxy) = Outage::in_front_of(&db.url);
     let mut d = Daemon::configure_with(
         "fault-torn",
         &acct_config(&format!("\n[database]\nurl = {via_proxy:?}")),
@@ -441,10 +438,7 @@ fn answers_stay_fast_while_postgres_is_down() {
     let Some(db) = PgDatabase::create("latency") else {
         return;
     };
-    let (scheme_user, rest) = db.url.split_once('@').unwrap();
-    let (host_port, database) = rest.split_once('/').unwrap();
-    let proxy = Outage::start(host_port.to_owned());
-    let via_proxy = format!("{scheme_user}@{}/{database}", proxy.addr);
+    let (proxy, via_proxy) = Outage::in_front_of(&db.url);
     let d = acct_daemon(
         "fault-latency",
         &format!("\n[database]\nurl = {via_proxy:?}"),
