@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::io;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
@@ -143,7 +143,7 @@ impl Default for OpenSet {
 
 impl OpenSet {
     fn close_longest_idle(&self) {
-        let conns = self.conns.lock().expect("not poisoned");
+        let conns = self.conns.lock().unwrap_or_else(PoisonError::into_inner);
         let idle = conns
             .values()
             .filter(|a| {
@@ -182,7 +182,12 @@ impl Activity {
 
     fn close(&self) {
         self.closing.store(true, Ordering::Release);
-        if let Some(waker) = self.waker.lock().expect("not poisoned").take() {
+        if let Some(waker) = self
+            .waker
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        {
             waker.wake();
         }
     }
@@ -239,7 +244,7 @@ impl Conn {
         });
         open.conns
             .lock()
-            .expect("not poisoned")
+            .unwrap_or_else(PoisonError::into_inner)
             .insert(activity.id, activity.clone());
         Conn {
             stream,
@@ -257,7 +262,11 @@ impl Conn {
 
     /// Called when the inner stream is not ready: fails once the connection is to close.
     fn poll_idle(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        *self.activity.waker.lock().expect("not poisoned") = Some(cx.waker().clone());
+        *self
+            .activity
+            .waker
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(cx.waker().clone());
         loop {
             if self.activity.closing.load(Ordering::Acquire) {
                 return Poll::Ready(Err(io::Error::new(
@@ -292,7 +301,7 @@ impl Drop for Conn {
         self.open
             .conns
             .lock()
-            .expect("not poisoned")
+            .unwrap_or_else(PoisonError::into_inner)
             .remove(&self.activity.id);
     }
 }
