@@ -202,7 +202,10 @@ fn assert_exactly_once(stored: &[String], acked: &BTreeSet<String>, log: &str) {
 /// so every later write failed ("begin_with at non-zero transaction depth") until restart.
 #[test]
 fn a_full_disk_on_sqlite_heals_by_itself_once_space_is_back() {
-    let mut d = Daemon::configure_with("fault-full", &acct_config(""));
+    let mut d = Daemon::configure_with(
+        "fault-full",
+        &acct_config("\n[metrics]\nlisten = \"127.0.0.1:0\""),
+    );
     let disk = SmallDisk::mount(&d.state_dir, 24 << 20);
     d.spawn();
     add_login(&d);
@@ -223,6 +226,17 @@ fn a_full_disk_on_sqlite_heals_by_itself_once_space_is_back() {
         !nas.waiting.is_empty(),
         "every request was acknowledged on a full disk; the test did not fill it"
     );
+    // Told and counted, but not a log line per batch.
+    assert!(
+        metric(&d, "ispd_radius_acct_unanswered_batches_total") >= 1,
+        "{}",
+        metrics(&d)
+    );
+    let told = d
+        .log()
+        .matches("accounting cannot be spooled either")
+        .count();
+    assert!((1..=2).contains(&told), "{told} lines:\n{}", d.log());
 
     disk.free();
     // Space is back: writes resume by themselves, without a restart.
@@ -542,6 +556,16 @@ fn a_record_the_database_refuses_is_set_aside_and_blocks_nothing() {
     );
     // Nothing waits in a spool: the writer was never jammed.
     assert_eq!(spool_bytes(&d.state_dir), 0);
+}
+
+fn metric(d: &Daemon, name: &str) -> u64 {
+    let text = metrics(d);
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name} ")))
+        .unwrap_or_else(|| panic!("no {name} in:\n{text}"))
+        .trim()
+        .parse()
+        .unwrap()
 }
 
 fn metrics(d: &Daemon) -> String {

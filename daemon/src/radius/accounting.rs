@@ -99,6 +99,8 @@ impl AccountingService {
                 spool,
                 memory: SessionMemory::new(partition),
                 reported_spool_bytes: 0,
+                undurable: 0,
+                undurable_logged: None,
             };
             own.report_spool_bytes(&radius.stats);
             tokio::spawn(writer(
@@ -267,7 +269,13 @@ struct Writer {
     memory: SessionMemory,
     /// How many spool bytes this writer counts in the shared gauge.
     reported_spool_bytes: u64,
+    /// Batches that could be neither stored nor spooled since the last log line about it:
+    /// a full disk is told once, then every [`UNDURABLE_LOG_EVERY`], not once a batch.
+    undurable: u64,
+    undurable_logged: Option<std::time::Instant>,
 }
+
+const UNDURABLE_LOG_EVERY: Duration = Duration::from_secs(10);
 
 /// What the writers share.
 struct Shared {
@@ -428,7 +436,16 @@ fn spool_batch(own: &mut Writer, items: &[AcctItem], shared: &Shared) -> bool {
             true
         }
         Err(e) => {
-            tracing::error!(error = %e, path = %own.spool.path().display(), "accounting cannot be spooled either; not answering, the NASes will retransmit");
+            RadiusStats::bump(&stats.acct_unanswered_batches_total);
+            own.undurable += 1;
+            if own
+                .undurable_logged
+                .is_none_or(|at| at.elapsed() >= UNDURABLE_LOG_EVERY)
+            {
+                tracing::error!(error = %e, path = %own.spool.path().display(), batches = own.undurable, "accounting cannot be spooled either; not answering, the NASes will retransmit");
+                own.undurable_logged = Some(std::time::Instant::now());
+                own.undurable = 0;
+            }
             false
         }
     }

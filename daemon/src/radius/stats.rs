@@ -54,6 +54,7 @@ counters! {
     acct_responses_total: "Accounting-Responses sent, each after its record was committed.",
     acct_store_failures_total: "Batches of accounting the database could not take.",
     acct_spooled_batches_total: "Batches written to the local spool while the database was unavailable.",
+    acct_unanswered_batches_total: "Batches neither committed nor spooled (the spool's disk full or failing): left unanswered, so the NASes retransmit them.",
     acct_replay_failures_total: "Attempts to replay the spool into the database that failed (the spool waits and is retried with back-off).",
     acct_database_probe_failures_total: "Reconnect probes to the database that failed while accounting went to the spool.",
     acct_rejected_records_total: "Accounting records the database refused (a value it cannot hold), set aside in accounting.rejected so the records behind them are stored.",
