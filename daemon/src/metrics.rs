@@ -1,4 +1,6 @@
-//! A minimal Prometheus text endpoint: liveness, sizes and the RADIUS counters.
+//! The Prometheus endpoint: liveness, sizes and every counter registered with the `metrics`
+//! facade, rendered by `metrics-exporter-prometheus`'s recorder. The HTTP serving is ours
+//! (the exporter's listener has no connection limit or head timeout):
 //!
 //! One request per connection. The connections are bounded (see [`crate::connections`]):
 //! a client that connects and sends nothing, or sends its request head slowly, or never
@@ -7,6 +9,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::connections::{Conn, Listener};
@@ -16,15 +19,36 @@ use crate::storage::Store;
 /// The most of a request head that is read; the rest is ignored.
 const HEAD_LIMIT: usize = 4096;
 
-pub async fn serve(mut listener: Listener, store: Store, radius: Arc<RadiusService>) {
+/// Installs the process-wide recorder; counters registered after this are rendered by the
+/// returned handle. Call once, before anything registers a counter.
+pub fn install() -> anyhow::Result<PrometheusHandle> {
+    PrometheusBuilder::new()
+        .install_recorder()
+        .map_err(|e| anyhow::anyhow!("cannot install the metrics recorder: {e}"))
+}
+
+pub async fn serve(
+    mut listener: Listener,
+    handle: PrometheusHandle,
+    store: Store,
+    radius: Arc<RadiusService>,
+) {
     let started = Instant::now();
+    metrics::describe_gauge!("ispd_up", "1 while the daemon runs.");
+    metrics::describe_gauge!("ispd_uptime_seconds", "Seconds since start.");
+    metrics::describe_gauge!("ispd_clients", "Client records stored.");
+    metrics::describe_gauge!(
+        "ispd_access_cache_logins",
+        "Logins held in the RADIUS access cache."
+    );
     let head_timeout = listener.idle_timeout();
     loop {
         let conn = listener.accept().await;
         let store = store.clone();
         let radius = radius.clone();
+        let handle = handle.clone();
         tokio::spawn(async move {
-            answer(conn, head_timeout, started, &store, &radius).await;
+            answer(conn, head_timeout, started, &handle, &store, &radius).await;
         });
     }
 }
@@ -33,6 +57,7 @@ async fn answer(
     mut conn: Conn,
     head_timeout: std::time::Duration,
     started: Instant,
+    handle: &PrometheusHandle,
     store: &Store,
     radius: &RadiusService,
 ) {
@@ -42,17 +67,12 @@ async fn answer(
     };
     let busy = conn.handle().busy();
     let clients = store.count_clients().await.unwrap_or(-1);
-    let mut body = format!(
-        "# HELP ispd_up 1 while the daemon runs.\n# TYPE ispd_up gauge\nispd_up 1\n\
-         # HELP ispd_uptime_seconds Seconds since start.\n# TYPE ispd_uptime_seconds gauge\nispd_uptime_seconds {}\n\
-         # HELP ispd_clients Client records stored.\n# TYPE ispd_clients gauge\nispd_clients {clients}\n",
-        started.elapsed().as_secs()
-    );
-    body.push_str(&format!(
-        "# HELP ispd_access_cache_logins Logins held in the RADIUS access cache.\n# TYPE ispd_access_cache_logins gauge\nispd_access_cache_logins {}\n",
-        radius.cached_logins()
-    ));
-    radius.stats.render(&mut body);
+    metrics::gauge!("ispd_up").set(1.0);
+    metrics::gauge!("ispd_uptime_seconds").set(started.elapsed().as_secs() as f64);
+    metrics::gauge!("ispd_clients").set(clients as f64);
+    metrics::gauge!("ispd_access_cache_logins").set(radius.cached_logins() as f64);
+    handle.run_upkeep();
+    let body = handle.render();
     drop(busy);
     let response = format!(
         "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",

@@ -73,10 +73,11 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
                 .await
                 .with_context(|| format!("metrics.listen: cannot listen on {addr}"))?;
             ports.insert("metrics", listener.local_addr()?);
-            Some(crate::connections::Listener::new(
-                listener,
-                config.metrics.limits(),
-                "metrics",
+            // Before anything registers a counter (the RADIUS service does, just below).
+            let handle = crate::metrics::install()?;
+            Some((
+                crate::connections::Listener::new(listener, config.metrics.limits(), "metrics"),
+                handle,
             ))
         }
         None => None,
@@ -143,9 +144,10 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
             .context("cannot start the accounting thread")?;
     }
 
-    if let Some(listener) = metrics {
+    if let Some((listener, handle)) = metrics {
         tokio::spawn(crate::metrics::serve(
             listener,
+            handle,
             store.clone(),
             radius.clone(),
         ));

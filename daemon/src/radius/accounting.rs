@@ -487,10 +487,10 @@ async fn replay_step(own: &mut Writer, shared: &Shared) -> tokio::time::Instant 
 impl Writer {
     fn report_spool_bytes(&mut self, stats: &RadiusStats) {
         let now = self.spool.pending_bytes();
-        stats.acct_spool_bytes.fetch_add(
-            now.wrapping_sub(self.reported_spool_bytes),
-            Ordering::Relaxed,
-        );
+        // Each writer adds its own change; the gauge is their sum.
+        stats
+            .acct_spool_bytes
+            .increment(now as f64 - self.reported_spool_bytes as f64);
         self.reported_spool_bytes = now;
     }
 }

@@ -76,10 +76,7 @@ impl Reachability {
     pub fn lost(self: &Arc<Self>, cause: &StoreError) {
         let failures = self.failures.fetch_add(1, Ordering::Relaxed) + 1;
         let was_down = self.down.send_replace(true);
-        self.radius
-            .stats
-            .acct_database_down
-            .store(1, Ordering::Relaxed);
+        self.radius.stats.acct_database_down.set(1.0);
         // The first loss after a commit is always told; a database that answers probes but
         // fails every write (a full disk) is told about once a minute, not once a cycle.
         if !was_down && (failures == 1 || self.log_due()) {
@@ -126,10 +123,7 @@ impl Reachability {
             );
         }
         self.probing.store(false, Ordering::Release);
-        self.radius
-            .stats
-            .acct_database_down
-            .store(0, Ordering::Relaxed);
+        self.radius.stats.acct_database_down.set(0.0);
         self.down.send_replace(false);
     }
 }

@@ -1,38 +1,28 @@
 //! RADIUS counters for the metrics endpoint: what arrived, what was answered, and why
-//! anything was dropped.
-
-use std::sync::atomic::{AtomicU64, Ordering};
+//! anything was dropped. They are `metrics` handles, registered once at start-up, so the hot
+//! path only increments an atomic; the Prometheus text comes from the recorder
+//! (`crate::metrics`). Without an installed recorder (no `[metrics] listen`) they count
+//! nothing, at no cost.
 
 macro_rules! counters {
     (
         counters { $($name:ident: $help:literal,)* }
         gauges { $($gauge:ident: $gauge_help:literal,)* }
     ) => {
-        #[derive(Debug, Default)]
         pub struct RadiusStats {
-            $(#[doc = $help] pub $name: AtomicU64,)*
-            $(#[doc = $gauge_help] pub $gauge: AtomicU64,)*
+            $(#[doc = $help] pub $name: metrics::Counter,)*
+            $(#[doc = $gauge_help] pub $gauge: metrics::Gauge,)*
         }
 
-        impl RadiusStats {
-            /// Prometheus text lines, one metric each.
-            pub fn render(&self, out: &mut String) {
-                $(
-                    out.push_str(concat!("# HELP ispd_radius_", stringify!($name), " ", $help, "\n"));
-                    out.push_str(concat!("# TYPE ispd_radius_", stringify!($name), " counter\n"));
-                    out.push_str(&format!(
-                        concat!("ispd_radius_", stringify!($name), " {}\n"),
-                        self.$name.load(Ordering::Relaxed)
-                    ));
-                )*
-                $(
-                    out.push_str(concat!("# HELP ispd_radius_", stringify!($gauge), " ", $gauge_help, "\n"));
-                    out.push_str(concat!("# TYPE ispd_radius_", stringify!($gauge), " gauge\n"));
-                    out.push_str(&format!(
-                        concat!("ispd_radius_", stringify!($gauge), " {}\n"),
-                        self.$gauge.load(Ordering::Relaxed)
-                    ));
-                )*
+        impl Default for RadiusStats {
+            /// Registers every counter and gauge, with its help text, in the installed recorder.
+            fn default() -> RadiusStats {
+                $(metrics::describe_counter!(concat!("ispd_radius_", stringify!($name)), $help);)*
+                $(metrics::describe_gauge!(concat!("ispd_radius_", stringify!($gauge)), $gauge_help);)*
+                RadiusStats {
+                    $($name: metrics::counter!(concat!("ispd_radius_", stringify!($name))),)*
+                    $($gauge: metrics::gauge!(concat!("ispd_radius_", stringify!($gauge))),)*
+                }
             }
         }
     };
@@ -66,7 +56,13 @@ counters! {
 }
 
 impl RadiusStats {
-    pub fn bump(counter: &AtomicU64) {
-        counter.fetch_add(1, Ordering::Relaxed);
+    pub fn bump(counter: &metrics::Counter) {
+        counter.increment(1);
+    }
+}
+
+impl std::fmt::Debug for RadiusStats {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RadiusStats")
     }
 }
