@@ -57,7 +57,9 @@ pub fn seed_with(
             },
             ..Client::default()
         };
-        store.create_client(&actor, client).await?;
+        store
+            .create_client(&actor, client, chrono::Local::now().date_naive())
+            .await?;
         let tariff = Tariff {
             id: 0,
             name: "Bench 100".into(),
@@ -219,7 +221,7 @@ pub fn seed_billing(
             },
             ..Client::default()
         };
-        let (client, _) = store.create_client(&actor, client).await?;
+        let (client, _) = store.create_client(&actor, client, chrono::Local::now().date_naive()).await?;
         let subscription = Subscription {
             id: 0,
             client_id: 0,

@@ -10,6 +10,7 @@ use std::time::Duration;
 use chrono::{DateTime, Local, NaiveTime};
 
 use crate::changes::{Change, ChangeFeed};
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::live::Live;
 use crate::storage::{AccessScope, Actor, Store};
@@ -29,7 +30,7 @@ pub fn next_run(now: DateTime<Local>, at: NaiveTime) -> DateTime<Local> {
 }
 
 /// Runs forever: sleeps until the configured time, then activates, bills and dunns as of today.
-pub async fn daily(config: Arc<Live<Config>>, store: Store, changes: ChangeFeed) {
+pub async fn daily(config: Arc<Live<Config>>, store: Store, changes: ChangeFeed, clock: Clock) {
     let actor = Actor("schedule".into());
     loop {
         let Some(at) = config.load().billing.run_at() else {
@@ -37,10 +38,10 @@ pub async fn daily(config: Arc<Live<Config>>, store: Store, changes: ChangeFeed)
             tokio::time::sleep(Duration::from_secs(60)).await;
             continue;
         };
-        let now = Local::now();
+        let now = clock.now().with_timezone(&Local);
         let wait = (next_run(now, at) - now).to_std().unwrap_or_default();
         tokio::time::sleep(wait.max(Duration::from_secs(1))).await;
-        let today = Local::now().date_naive();
+        let today = clock.today();
         let _lock = match store.try_job_lock("daily").await {
             Ok(Some(lock)) => lock,
             Ok(None) => {

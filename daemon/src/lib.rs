@@ -5,6 +5,7 @@ pub mod api;
 pub mod app;
 pub mod billing_run;
 pub mod changes;
+pub mod clock;
 pub mod config;
 pub mod connections;
 pub mod dunning_run;

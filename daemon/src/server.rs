@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 
 use crate::api::{AdminState, router};
 use crate::changes::ChangeFeed;
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::live::Live;
 use crate::radius::accounting::AccountingService;
@@ -101,6 +102,7 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
         store: store.clone(),
         config: live_config.clone(),
         changes: changes.clone(),
+        clock: Clock::system(),
     };
     let admin = router(state, tokens.clone())?;
     tokio::spawn(reload_on_sighup(
@@ -129,6 +131,7 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
         live_config.clone(),
         store.clone(),
         changes.clone(),
+        Clock::system(),
     ));
     let accounting =
         AccountingService::start(radius.clone(), store.clone(), stale_after, &state_dir)

@@ -186,7 +186,7 @@ impl v1::billing_service_server::BillingService for AdminState {
             ));
         }
         text("reason", &r.reason, Text::Note).map_err(invalid)?;
-        let day = date("date", &r.date)?.unwrap_or_else(|| chrono::Local::now().date_naive());
+        let day = date("date", &r.date)?.unwrap_or_else(|| self.clock.today());
         let issued = self
             .store
             .cancel_invoice(&actor, &r.number, r.reason.trim(), day, r.rebill)

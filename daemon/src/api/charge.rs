@@ -58,7 +58,7 @@ impl v1::charge_service_server::ChargeService for AdminState {
             price_includes_vat: c.price_includes_vat,
             vat_rate: money::parse("charge.vat_rate", &c.vat_rate).map_err(invalid)?,
             charge_on: date("charge.charge_on", &c.charge_on)?
-                .unwrap_or_else(|| chrono::Local::now().date_naive()),
+                .unwrap_or_else(|| self.clock.today()),
         };
         let stored = self
             .store

@@ -225,7 +225,7 @@ impl v1::client_service_server::ClientService for AdminState {
             .ok_or_else(|| field("client", "required"))?;
         let (client, warnings) = self
             .store
-            .create_client(&actor, client_from(client)?)
+            .create_client(&actor, client_from(client)?, self.clock.today())
             .await?;
         Ok(Response::new(response(&client, &warnings)))
     }
@@ -257,7 +257,7 @@ impl v1::client_service_server::ClientService for AdminState {
         }
         let (client, warnings) = self
             .store
-            .update_client(&actor, client_from(client)?)
+            .update_client(&actor, client_from(client)?, self.clock.today())
             .await?;
         self.refresh(AccessScope::Client(client.number.clone()))
             .await;

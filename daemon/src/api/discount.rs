@@ -8,7 +8,8 @@ use tonic::{Request, Response, Status};
 use super::{AdminState, date, date_text, field, invalid, writer};
 use crate::storage::DiscountRecord;
 
-fn discount_from(d: &v1::Discount) -> Result<Discount, Status> {
+/// `today` is where a discount starts when the request names no day (Mango).
+fn discount_from(d: &v1::Discount, today: chrono::NaiveDate) -> Result<Discount, Status> {
     if d.value.trim().is_empty() {
         return Err(field("discount.value", "required"));
     }
@@ -30,9 +31,7 @@ fn discount_from(d: &v1::Discount) -> Result<Discount, Status> {
     Ok(Discount {
         name: d.name.trim().to_owned(),
         value,
-        // Mango: the start defaults to today.
-        valid_from: date("discount.valid_from", &d.valid_from)?
-            .unwrap_or_else(|| chrono::Local::now().date_naive()),
+        valid_from: date("discount.valid_from", &d.valid_from)?.unwrap_or(today),
         valid_to: date("discount.valid_to", &d.valid_to)?,
     })
 }
@@ -71,7 +70,11 @@ impl v1::discount_service_server::DiscountService for AdminState {
         // Billing reads discounts at each run; RADIUS does not care, so nothing to refresh.
         let stored = self
             .store
-            .add_discount(&actor, d.subscription_id, discount_from(&d)?)
+            .add_discount(
+                &actor,
+                d.subscription_id,
+                discount_from(&d, self.clock.today())?,
+            )
             .await?;
         Ok(Response::new(discount_to(&stored)))
     }

@@ -23,6 +23,7 @@ use tonic::{Request, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
 use crate::changes::{Change, ChangeFeed};
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::live::Live;
 use crate::storage::AccessScope;
@@ -40,6 +41,8 @@ pub struct AdminState {
     pub config: Arc<Live<Config>>,
     /// Where every committed change that alters what RADIUS answers is published.
     pub changes: ChangeFeed,
+    /// The one clock: "today" for every date a request leaves out.
+    pub clock: Clock,
 }
 
 /// Largest statement import (request) and its answer: 100,000 payments with room to spare.

@@ -19,7 +19,7 @@ impl AdminState {
         payments: &[NewPayment],
     ) -> Result<Vec<v1::PaymentResult>, Status> {
         let settings = self.config.load().dunning.settings();
-        let today = chrono::Local::now().date_naive();
+        let today = self.clock.today();
         let received = crate::app::payments::receive(
             &self.store,
             &self.changes,
@@ -187,8 +187,8 @@ impl v1::payment_service_server::PaymentService for AdminState {
         }
         let amount = money::parse("amount", &r.amount).map_err(invalid)?;
         text("note", &r.note, Text::Note).map_err(invalid)?;
-        let received_on = date("received_on", &r.received_on)?
-            .unwrap_or_else(|| chrono::Local::now().date_naive());
+        let received_on =
+            date("received_on", &r.received_on)?.unwrap_or_else(|| self.clock.today());
         let currency = match r.currency.trim() {
             "" => self.store.currency_of_client(&r.client_number).await?,
             given => given.to_ascii_uppercase(),
@@ -287,7 +287,7 @@ impl v1::payment_service_server::PaymentService for AdminState {
             &settings,
             &actor,
             &r.client_number,
-            chrono::Local::now().date_naive(),
+            self.clock.today(),
         )
         .await?
         {
@@ -335,8 +335,7 @@ impl v1::payment_service_server::PaymentService for AdminState {
         let r = request.into_inner();
         let amount = money::parse("amount", &r.amount).map_err(invalid)?;
         text("note", &r.note, Text::Note).map_err(invalid)?;
-        let on = date("refunded_on", &r.refunded_on)?
-            .unwrap_or_else(|| chrono::Local::now().date_naive());
+        let on = date("refunded_on", &r.refunded_on)?.unwrap_or_else(|| self.clock.today());
         let after = self
             .store
             .refund_credit(&actor, &r.client_number, amount, on, &r.note)

@@ -121,7 +121,7 @@ impl AdminState {
                 "required: it says which subscription to change",
             ));
         }
-        let today = chrono::Local::now().date_naive();
+        let today = self.clock.today();
         let date = match date(date_field, date_value)? {
             Some(d) => d,
             None if transition == Transition::End => return Err(field(date_field, "required")),
@@ -159,7 +159,7 @@ impl v1::subscription_service_server::SubscriptionService for AdminState {
         if s.tariff.is_empty() {
             return Err(field("subscription.tariff", "required"));
         }
-        let today = chrono::Local::now().date_naive();
+        let today = self.clock.today();
         let stored = self
             .store
             .create_subscription(

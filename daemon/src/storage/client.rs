@@ -489,11 +489,12 @@ impl Store {
     }
 
     /// Creates a client; an empty number gets the next free one. Returns the stored client and
-    /// the duplicate-identifier warnings.
+    /// the duplicate-identifier warnings. `today` dates an opening balance's document.
     pub async fn create_client(
         &self,
         actor: &Actor,
         mut client: Client,
+        today: chrono::NaiveDate,
     ) -> StoreResult<(Client, Vec<Duplicate>)> {
         let mut tx = self.write_tx().await?;
         if client.number.is_empty() {
@@ -545,7 +546,7 @@ impl Store {
             &super::ClientHead::of(&client),
             rust_decimal::Decimal::ZERO,
             client.invoicing.opening_balance,
-            today(),
+            today,
             &self.default_currency(),
         )
         .await?;
@@ -570,6 +571,7 @@ impl Store {
         &self,
         actor: &Actor,
         mut client: Client,
+        today: chrono::NaiveDate,
     ) -> StoreResult<(Client, Vec<Duplicate>)> {
         let mut tx = self.write_tx().await?;
         let before = Self::client_by_number(&mut tx, &client.number).await?;
@@ -618,7 +620,7 @@ impl Store {
             &super::ClientHead::of(&client),
             before.invoicing.opening_balance,
             client.invoicing.opening_balance,
-            today(),
+            today,
             &self.default_currency(),
         )
         .await?;
@@ -927,9 +929,4 @@ impl Store {
             .fetch_one(&self.pool)
             .await?)
     }
-}
-
-/// The day an opening balance is entered (UTC, like the client's `created_at`).
-fn today() -> chrono::NaiveDate {
-    chrono::Utc::now().date_naive()
 }

@@ -268,6 +268,7 @@ async fn subscribed_client(store: &Store, number: &str) -> SubscriptionRecord {
         .create_client(
             &actor(),
             minimal_client(number, &format!("Client {number}")),
+            today(),
         )
         .await
         .unwrap();
@@ -387,7 +388,10 @@ fn expect_not_found<T: Debug>(result: StoreResult<T>) {
 async fn client_round_trip(store: Store) {
     create_full_client_codes(&store).await;
     let sent = full_client();
-    let (created, warnings) = store.create_client(&actor(), sent.clone()).await.unwrap();
+    let (created, warnings) = store
+        .create_client(&actor(), sent.clone(), today())
+        .await
+        .unwrap();
     assert!(warnings.is_empty(), "{warnings:?}");
     assert!(created.id > 0);
     assert_eq!(created.version, 1);
@@ -403,12 +407,15 @@ async fn client_round_trip(store: Store) {
 
 async fn duplicate_client_number_conflicts(store: Store) {
     store
-        .create_client(&actor(), minimal_client("1001", "Novák Jan"))
+        .create_client(&actor(), minimal_client("1001", "Novák Jan"), today())
         .await
         .unwrap();
     let mut second = minimal_client("1001", "Svoboda Petr");
     second.invoicing.variable_symbols = vec!["777".into()];
-    expect_conflict(store.create_client(&actor(), second).await, "client.number");
+    expect_conflict(
+        store.create_client(&actor(), second, today()).await,
+        "client.number",
+    );
 
     let clients = all_clients(&store).await;
     assert_eq!(clients.len(), 1);
@@ -432,7 +439,7 @@ async fn duplicate_client_number_conflicts(store: Store) {
 async fn client_numbers_are_proposed(store: Store) {
     assert_eq!(store.next_client_number().await.unwrap(), "1");
     let (first, _) = store
-        .create_client(&actor(), minimal_client("", "First"))
+        .create_client(&actor(), minimal_client("", "First"), today())
         .await
         .unwrap();
     assert_eq!(first.number, "1");
@@ -441,24 +448,24 @@ async fn client_numbers_are_proposed(store: Store) {
         "the portal login defaults to the number"
     );
     let (second, _) = store
-        .create_client(&actor(), minimal_client("", "Second"))
+        .create_client(&actor(), minimal_client("", "Second"), today())
         .await
         .unwrap();
     assert_eq!(second.number, "2");
     assert_eq!(store.get_client("2").await.unwrap().name, "Second");
 
     store
-        .create_client(&actor(), minimal_client("1041", "By hand"))
+        .create_client(&actor(), minimal_client("1041", "By hand"), today())
         .await
         .unwrap();
     assert_eq!(store.next_client_number().await.unwrap(), "1042");
     store
-        .create_client(&actor(), minimal_client("A-7", "Lettered"))
+        .create_client(&actor(), minimal_client("A-7", "Lettered"), today())
         .await
         .unwrap();
     assert_eq!(store.next_client_number().await.unwrap(), "1042");
     let (next, _) = store
-        .create_client(&actor(), minimal_client("", "Next"))
+        .create_client(&actor(), minimal_client("", "Next"), today())
         .await
         .unwrap();
     assert_eq!(next.number, "1042");
@@ -468,12 +475,15 @@ async fn duplicate_identifiers_warn(store: Store) {
     let mut first = minimal_client("1", "First");
     first.id_number = "801017/1234".into();
     first.company_id = "12345678".into();
-    let (_, warnings) = store.create_client(&actor(), first).await.unwrap();
+    let (_, warnings) = store.create_client(&actor(), first, today()).await.unwrap();
     assert!(warnings.is_empty());
 
     let mut same_id = minimal_client("2", "Same ID card");
     same_id.id_number = "801017/1234".into();
-    let (_, warnings) = store.create_client(&actor(), same_id).await.unwrap();
+    let (_, warnings) = store
+        .create_client(&actor(), same_id, today())
+        .await
+        .unwrap();
     assert_eq!(
         warnings,
         [Duplicate {
@@ -484,7 +494,10 @@ async fn duplicate_identifiers_warn(store: Store) {
 
     let mut same_company = minimal_client("3", "Same company");
     same_company.company_id = "12345678".into();
-    let (_, warnings) = store.create_client(&actor(), same_company).await.unwrap();
+    let (_, warnings) = store
+        .create_client(&actor(), same_company, today())
+        .await
+        .unwrap();
     assert_eq!(
         warnings,
         [Duplicate {
@@ -505,31 +518,34 @@ async fn duplicate_identifiers_warn(store: Store) {
 async fn variable_symbols_are_unique_and_limited(store: Store) {
     let mut owner = minimal_client("1", "Owner");
     owner.invoicing.variable_symbols = vec!["2001".into()];
-    let (owner, _) = store.create_client(&actor(), owner).await.unwrap();
+    let (owner, _) = store.create_client(&actor(), owner, today()).await.unwrap();
 
     let mut taker = minimal_client("2", "Taker");
     taker.invoicing.variable_symbols = vec!["2001".into()];
     expect_conflict(
-        store.create_client(&actor(), taker.clone()).await,
+        store.create_client(&actor(), taker.clone(), today()).await,
         "client.invoicing.variable_symbols[0]",
     );
     taker.invoicing.variable_symbols = vec!["3001".into(), "2001".into()];
     expect_conflict(
-        store.create_client(&actor(), taker.clone()).await,
+        store.create_client(&actor(), taker.clone(), today()).await,
         "client.invoicing.variable_symbols[1]",
     );
     expect_not_found(store.get_client("2").await);
 
     taker.invoicing.variable_symbols = ["1", "2", "3", "4"].map(String::from).to_vec();
     expect_invalid(
-        store.create_client(&actor(), taker).await,
+        store.create_client(&actor(), taker, today()).await,
         "client.invoicing.variable_symbols",
     );
 
     // The owner keeps its own symbol through an update.
     let mut edited = owner.clone();
     edited.note = "still mine".into();
-    let (edited, _) = store.update_client(&actor(), edited).await.unwrap();
+    let (edited, _) = store
+        .update_client(&actor(), edited, today())
+        .await
+        .unwrap();
     assert_eq!(edited.invoicing.variable_symbols, ["2001"]);
     assert_eq!(
         store
@@ -559,19 +575,22 @@ async fn client_validation(store: Store) {
     for (edit, field) in cases {
         let mut client = minimal_client("1", "Novák Jan");
         edit(&mut client);
-        expect_invalid(store.create_client(&actor(), client).await, field);
+        expect_invalid(store.create_client(&actor(), client, today()).await, field);
     }
     assert!(all_clients(&store).await.is_empty());
 }
 
 async fn client_update_versions_and_audit(store: Store) {
     let (created, _) = store
-        .create_client(&actor(), minimal_client("1001", "Novák Jan"))
+        .create_client(&actor(), minimal_client("1001", "Novák Jan"), today())
         .await
         .unwrap();
     let mut edit = created.clone();
     edit.name = "Nováková Jana".into();
-    let (updated, _) = store.update_client(&actor(), edit.clone()).await.unwrap();
+    let (updated, _) = store
+        .update_client(&actor(), edit.clone(), today())
+        .await
+        .unwrap();
     assert_eq!(updated.version, 2);
     let stored = store.get_client("1001").await.unwrap();
     assert_eq!(stored.version, 2);
@@ -579,7 +598,7 @@ async fn client_update_versions_and_audit(store: Store) {
 
     // The same edit again is based on version 1, which is gone.
     edit.name = "Lost update".into();
-    expect_stale(store.update_client(&actor(), edit).await);
+    expect_stale(store.update_client(&actor(), edit, today()).await);
     assert_eq!(
         store.get_client("1001").await.unwrap().name,
         "Nováková Jana"
@@ -617,11 +636,17 @@ async fn client_update_versions_and_audit(store: Store) {
 /// An update replaces the whole record, child rows included: what is left out is gone.
 async fn client_update_replaces_everything(store: Store) {
     create_full_client_codes(&store).await;
-    let (full, _) = store.create_client(&actor(), full_client()).await.unwrap();
+    let (full, _) = store
+        .create_client(&actor(), full_client(), today())
+        .await
+        .unwrap();
 
     let mut bare = minimal_client("1001", "Novák Jan");
     bare.version = full.version;
-    let (updated, _) = store.update_client(&actor(), bare.clone()).await.unwrap();
+    let (updated, _) = store
+        .update_client(&actor(), bare.clone(), today())
+        .await
+        .unwrap();
     let mut expected = bare;
     expected.apply_defaults();
     expected.id = full.id;
@@ -633,23 +658,26 @@ async fn client_update_replaces_everything(store: Store) {
     // The symbols it gave up are free for others; taking one back is then refused whole.
     let mut other = minimal_client("1002", "Other");
     other.invoicing.variable_symbols = vec!["2001".into()];
-    store.create_client(&actor(), other).await.unwrap();
+    store.create_client(&actor(), other, today()).await.unwrap();
     let mut again = full_client();
     again.version = 2;
     expect_conflict(
-        store.update_client(&actor(), again.clone()).await,
+        store.update_client(&actor(), again.clone(), today()).await,
         "client.invoicing.variable_symbols[0]",
     );
     assert_eq!(store.get_client("1001").await.unwrap(), expected);
 
     again.invoicing.variable_symbols = vec!["2003".into(), "2002".into()];
-    store.update_client(&actor(), again.clone()).await.unwrap();
+    store
+        .update_client(&actor(), again.clone(), today())
+        .await
+        .unwrap();
     again.id = full.id;
     again.version = 3;
     assert_eq!(store.get_client("1001").await.unwrap(), again);
     expect_not_found(
         store
-            .update_client(&actor(), minimal_client("9999", "Nobody"))
+            .update_client(&actor(), minimal_client("9999", "Nobody"), today())
             .await,
     );
 }
@@ -677,7 +705,10 @@ async fn list_clients_filters_and_pages(store: Store) {
             .filter(|g| !g.is_empty())
             .map(|g| g.to_string())
             .collect();
-        store.create_client(&actor(), client).await.unwrap();
+        store
+            .create_client(&actor(), client, today())
+            .await
+            .unwrap();
     }
 
     let by_name = |name: &str| ClientFilter {
@@ -757,7 +788,7 @@ async fn list_clients_filters_and_pages(store: Store) {
 async fn list_clients_name_filter_is_literal(store: Store) {
     for (number, name) in [("1", "100% Net"), ("2", "Net_Works"), ("3", "NetWorks 100")] {
         store
-            .create_client(&actor(), minimal_client(number, name))
+            .create_client(&actor(), minimal_client(number, name), today())
             .await
             .unwrap();
     }
@@ -776,11 +807,14 @@ async fn search_clients_finds_by_every_identifier(store: Store) {
     novak.email = "Jan.Novak@Example.cz".into();
     novak.phone = "+420 777 123 456".into();
     novak.mobile = "603000111".into();
-    store.create_client(&actor(), novak).await.unwrap();
+    store.create_client(&actor(), novak, today()).await.unwrap();
     let mut svoboda = minimal_client("1002", "Svoboda Petr");
     svoboda.email = "petr@svoboda.cz".into();
     svoboda.phone = "+420 777 999 999".into();
-    store.create_client(&actor(), svoboda).await.unwrap();
+    store
+        .create_client(&actor(), svoboda, today())
+        .await
+        .unwrap();
 
     store
         .create_tariff(&actor(), tariff("Fiber 100", "499.90"))
@@ -845,7 +879,10 @@ async fn delete_client_only_without_subscriptions(store: Store) {
 
     let mut contact = minimal_client("2", "Just a contact");
     contact.invoicing.variable_symbols = vec!["4001".into()];
-    store.create_client(&actor(), contact).await.unwrap();
+    store
+        .create_client(&actor(), contact, today())
+        .await
+        .unwrap();
     store.delete_client(&actor(), "2").await.unwrap();
     expect_not_found(store.get_client("2").await);
     expect_not_found(store.delete_client(&actor(), "2").await);
@@ -870,7 +907,7 @@ async fn delete_client_only_without_subscriptions(store: Store) {
     // Its variable symbol went with it.
     let mut heir = minimal_client("3", "Heir");
     heir.invoicing.variable_symbols = vec!["4001".into()];
-    store.create_client(&actor(), heir).await.unwrap();
+    store.create_client(&actor(), heir, today()).await.unwrap();
     assert_eq!(all_clients(&store).await.len(), 2);
 }
 
@@ -919,7 +956,7 @@ fn one_winner<T: Debug>(results: Vec<StoreResult<T>>) -> T {
 async fn concurrent_client_creates(store: Store) {
     let results = at_once(&store, 8, |store, i| async move {
         let client = minimal_client(&(i + 1).to_string(), "Parallel");
-        store.create_client(&actor(), client).await
+        store.create_client(&actor(), client, today()).await
     })
     .await;
     for result in results {
@@ -932,13 +969,13 @@ async fn concurrent_client_creates(store: Store) {
 /// Two operators saving the same client: one wins, the others are told it changed (Stale).
 async fn concurrent_updates_of_one_client(store: Store) {
     let (client, _) = store
-        .create_client(&actor(), minimal_client("1", "Original"))
+        .create_client(&actor(), minimal_client("1", "Original"), today())
         .await
         .unwrap();
     let results = at_once(&store, 4, move |store, i| {
         let mut edit = client.clone();
         edit.name = format!("Edit {i}");
-        async move { store.update_client(&actor(), edit).await }
+        async move { store.update_client(&actor(), edit, today()).await }
     })
     .await;
     let winner = one_winner(results).0;
@@ -956,7 +993,7 @@ async fn concurrent_updates_of_one_client(store: Store) {
 async fn concurrent_auto_numbers(store: Store) {
     let results = at_once(&store, 8, |store, _| async move {
         store
-            .create_client(&actor(), minimal_client("", "Parallel"))
+            .create_client(&actor(), minimal_client("", "Parallel"), today())
             .await
     })
     .await;
@@ -1048,7 +1085,10 @@ async fn money_round_trips_exactly(store: Store) {
     for (number, amount) in [("1", "0.01"), ("2", "-99999999.99"), ("3", "99999999.99")] {
         let mut client = minimal_client(number, "Money");
         client.invoicing.opening_balance = dec(amount);
-        store.create_client(&actor(), client).await.unwrap();
+        store
+            .create_client(&actor(), client, today())
+            .await
+            .unwrap();
         let stored = store.get_client(number).await.unwrap();
         assert_eq!(stored.invoicing.opening_balance, dec(amount));
         assert_eq!(stored.invoicing.opening_balance.to_string(), amount);
@@ -1121,7 +1161,7 @@ async fn tariffs(store: Store) {
     expect_conflict(store.update_tariff(&actor(), rename).await, "tariff.name");
 
     store
-        .create_client(&actor(), minimal_client("1", "User"))
+        .create_client(&actor(), minimal_client("1", "User"), today())
         .await
         .unwrap();
     store
@@ -1142,11 +1182,11 @@ async fn tariffs(store: Store) {
 
 async fn subscriptions(store: Store) {
     store
-        .create_client(&actor(), minimal_client("1", "One"))
+        .create_client(&actor(), minimal_client("1", "One"), today())
         .await
         .unwrap();
     store
-        .create_client(&actor(), minimal_client("2", "Two"))
+        .create_client(&actor(), minimal_client("2", "Two"), today())
         .await
         .unwrap();
     store
@@ -1586,7 +1626,10 @@ async fn code_lists(store: Store) {
 
     let mut client = minimal_client("1", "Grouped");
     client.groups = vec!["vip".into()];
-    let (client, _) = store.create_client(&actor(), client).await.unwrap();
+    let (client, _) = store
+        .create_client(&actor(), client, today())
+        .await
+        .unwrap();
     expect_precondition(
         store
             .delete_code(&actor(), CodeList::ClientGroup, "vip")
@@ -1611,7 +1654,10 @@ async fn code_lists(store: Store) {
     // Once no client uses it, the code can go.
     let mut ungrouped = client;
     ungrouped.groups.clear();
-    store.update_client(&actor(), ungrouped).await.unwrap();
+    store
+        .update_client(&actor(), ungrouped, today())
+        .await
+        .unwrap();
     store
         .delete_code(&actor(), CodeList::ClientGroup, "vip")
         .await
@@ -1624,7 +1670,10 @@ async fn code_lists(store: Store) {
     );
     let mut client = minimal_client("2", "Gone group");
     client.groups = vec!["vip".into()];
-    expect_invalid(store.create_client(&actor(), client).await, "client.groups");
+    expect_invalid(
+        store.create_client(&actor(), client, today()).await,
+        "client.groups",
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1634,7 +1683,10 @@ async fn code_lists(store: Store) {
 /// Closing and reopening the database keeps everything; migrations re-run harmlessly.
 async fn reopened_store_keeps_data(store: Store, url: String) {
     create_full_client_codes(&store).await;
-    let (client, _) = store.create_client(&actor(), full_client()).await.unwrap();
+    let (client, _) = store
+        .create_client(&actor(), full_client(), today())
+        .await
+        .unwrap();
     let nas = store
         .create_nas(&actor(), nas("core-1", "192.0.2.1"), "xyzzy5461-secret")
         .await
@@ -1663,11 +1715,14 @@ async fn variable_symbols_name_one_client(store: Store) {
     let mut second = minimal_client("1002", "Druhý");
     second.invoicing.variable_symbols = vec!["1001".into()];
     expect_conflict(
-        store.create_client(&actor(), second.clone()).await,
+        store.create_client(&actor(), second.clone(), today()).await,
         "client.invoicing.variable_symbols[0]",
     );
     second.invoicing.variable_symbols = vec!["5555".into()];
-    store.create_client(&actor(), second).await.unwrap();
+    store
+        .create_client(&actor(), second, today())
+        .await
+        .unwrap();
     // A service symbol equal to another client's assigned symbol is refused...
     let mut sub = first.subscription.clone();
     sub.variable_symbol = "5555".into();
@@ -1685,7 +1740,7 @@ async fn variable_symbols_name_one_client(store: Store) {
         .unwrap();
     expect_conflict(
         store
-            .create_client(&actor(), minimal_client("7777", "Třetí"))
+            .create_client(&actor(), minimal_client("7777", "Třetí"), today())
             .await,
         "client.number",
     );
@@ -1996,7 +2051,10 @@ async fn invoice_group_delete_refused_while_used(store: Store) {
     }
     let mut client = minimal_client("1001", "Branch client");
     client.invoicing.invoice_group = "branch".into();
-    let (client, _) = store.create_client(&actor(), client).await.unwrap();
+    let (client, _) = store
+        .create_client(&actor(), client, today())
+        .await
+        .unwrap();
     expect_precondition(store.delete_invoice_group(&actor(), "branch").await);
     assert!(store.invoice_group("branch").await.is_ok());
 
@@ -2006,7 +2064,7 @@ async fn invoice_group_delete_refused_while_used(store: Store) {
 
     let mut moved = client;
     moved.invoicing.invoice_group = "default".into();
-    store.update_client(&actor(), moved).await.unwrap();
+    store.update_client(&actor(), moved, today()).await.unwrap();
     store
         .delete_invoice_group(&actor(), "branch")
         .await
@@ -2016,7 +2074,7 @@ async fn invoice_group_delete_refused_while_used(store: Store) {
     let mut client = minimal_client("1002", "Gone group");
     client.invoicing.invoice_group = "branch".into();
     expect_invalid(
-        store.create_client(&actor(), client).await,
+        store.create_client(&actor(), client, today()).await,
         "client.invoicing.invoice_group",
     );
     assert_eq!(
@@ -2165,7 +2223,7 @@ async fn one_off_charges(store: Store) {
 
     // A contact with only a charge cannot vanish from under it.
     store
-        .create_client(&actor(), minimal_client("1003", "Contact"))
+        .create_client(&actor(), minimal_client("1003", "Contact"), today())
         .await
         .unwrap();
     let fee = store
@@ -2452,7 +2510,10 @@ async fn dunning_controls_and_own_grace_days(store: Store) {
     let mut client = store.get_client("1001").await.unwrap();
     assert_eq!(client.invoicing.suspend_after_days, None);
     client.invoicing.suspend_after_days = Some(60);
-    store.update_client(&actor(), client).await.unwrap();
+    store
+        .update_client(&actor(), client, today())
+        .await
+        .unwrap();
     assert_eq!(
         store
             .get_client("1001")
@@ -2483,7 +2544,10 @@ async fn dunning_controls_and_own_grace_days(store: Store) {
     let mut client = store.get_client("1001").await.unwrap();
     client.note = "called".into();
     client.invoicing.suspend_after_days = None;
-    store.update_client(&actor(), client).await.unwrap();
+    store
+        .update_client(&actor(), client, today())
+        .await
+        .unwrap();
     let input = dunning_input(&store, "1001").await;
     assert!(input.dunning_stopped);
     assert_eq!(input.suspend_after_days, None);
@@ -2946,7 +3010,7 @@ async fn activate_due_activates_on_the_day(store: Store) {
 
 async fn alignment_round_trips(store: Store) {
     store
-        .create_client(&actor(), minimal_client("1", "One"))
+        .create_client(&actor(), minimal_client("1", "One"), today())
         .await
         .unwrap();
     store
@@ -3186,7 +3250,10 @@ async fn concurrent_billing_runs_number_without_gaps(store: Store) {
 async fn books_balance_through_payments_imports_credit_notes_and_refunds(store: Store) {
     let mut migrated = minimal_client("3001", "Migrated");
     migrated.invoicing.opening_balance = dec("100.00");
-    store.create_client(&actor(), migrated).await.unwrap();
+    store
+        .create_client(&actor(), migrated, today())
+        .await
+        .unwrap();
     store
         .create_tariff(&actor(), tariff("Fiber 100", "499.90"))
         .await
@@ -3311,7 +3378,7 @@ async fn billing_candidates_come_in_pages_of_clients(store: Store) {
     }
     // A client without subscriptions still takes its place in a page.
     store
-        .create_client(&actor(), minimal_client("4004", "Contact"))
+        .create_client(&actor(), minimal_client("4004", "Contact"), today())
         .await
         .unwrap();
     let mut after = i64::MIN;
