@@ -1,0 +1,399 @@
+use super::csv::parse_amount;
+use super::*;
+use proptest::prelude::*;
+
+fn dec(text: &str) -> Decimal {
+    text.parse().unwrap()
+}
+
+#[test]
+fn tagged_symbols() {
+    for (text, vs) in [
+        ("VS1001", Some("1001")),
+        ("/VS1001/SS/KS0308", Some("1001")),
+        ("/VS/1002/SS//KS/0308", Some("1002")),
+        ("VS:7777777777", Some("7777777777")),
+        ("platba vs 1003 za internet", Some("1003")),
+        ("VS: 0000001004", Some("0000001004")),
+        ("/VS0000000000/SS1", None),
+        ("VS12345678901", None),
+        ("VS1001A", None),
+        ("ADVS1001", None),
+        ("NOTPROVIDED", None),
+        ("faktura 2026001", None),
+        ("", None),
+    ] {
+        assert_eq!(tagged_symbol(text, "VS").as_deref(), vs, "{text}");
+    }
+    let mut symbols = Symbols::default();
+    symbols.fill_tagged("/VS/1002/SS//KS/0308");
+    assert_eq!(
+        symbols,
+        Symbols {
+            variable: Some("1002".into()),
+            specific: None,
+            constant: Some("0308".into()),
+        }
+    );
+    // The first source wins.
+    symbols.fill_tagged("/VS9/SS5/KS1");
+    assert_eq!(symbols.variable.as_deref(), Some("1002"));
+    assert_eq!(symbols.specific.as_deref(), Some("5"));
+}
+
+#[test]
+fn amounts() {
+    for (text, comma, expected) in [
+        ("1 234,50", true, "1234.50"),
+        ("1\u{a0}234,5", true, "1234.50"),
+        ("1.234.567,89", true, "1234567.89"),
+        ("-12,50", true, "-12.50"),
+        ("- 12", true, "-12.00"),
+        ("+500", true, "500.00"),
+        ("0,01", true, "0.01"),
+        ("1234", true, "1234.00"),
+        ("1,234.50", false, "1234.50"),
+        ("1,234", false, "1234.00"),
+        ("-1234.5", false, "-1234.50"),
+    ] {
+        let amount = parse_amount(text, comma).unwrap();
+        assert_eq!(amount, dec(expected), "{text}");
+        assert_eq!(amount.to_string(), expected, "{text}: two decimal places");
+    }
+    for (text, comma, problem) in [
+        ("12,5x", true, "amount \"12,5x\" is not a number"),
+        (
+            "1,505",
+            true,
+            "amount \"1,505\" has more than 2 decimal places",
+        ),
+        ("1.5", true, "amount \"1.5\" is not a number"),
+        ("1234.50", true, "amount \"1234.50\" is not a number"),
+        ("12 34,00", true, "amount \"12 34,00\" is not a number"),
+        ("", true, "amount is missing"),
+        ("-", true, "amount \"-\" is not a number"),
+        ("1,", true, "amount \"1,\" is not a number"),
+        (",5", true, "amount \",5\" is not a number"),
+        ("1e3", true, "amount \"1e3\" is not a number"),
+        (
+            "1 234,50 Kč",
+            true,
+            "amount \"1 234,50 Kč\" is not a number",
+        ),
+        ("1,23", false, "amount \"1,23\" is not a number"),
+        (
+            "1.005",
+            false,
+            "amount \"1.005\" has more than 2 decimal places",
+        ),
+        (
+            "99999999999999999999",
+            true,
+            "amount \"99999999999999999999\" is out of range (at most 9999999999.99 either way)",
+        ),
+        (
+            "79228162514264337593543950335",
+            false,
+            "amount \"79228162514264337593543950335\" is out of range (at most 9999999999.99 either way)",
+        ),
+        (
+            "-10000000000,00",
+            true,
+            "amount \"-10000000000,00\" is out of range (at most 9999999999.99 either way)",
+        ),
+    ] {
+        assert_eq!(parse_amount(text, comma).unwrap_err(), problem, "{text}");
+    }
+}
+
+#[test]
+fn derived_ids_are_stable_and_count_repeats() {
+    let line = |n: usize, amount: &str| StatementLine {
+        line: n,
+        bank_transaction_id: String::new(),
+        booked_on: NaiveDate::from_ymd_opt(2026, 3, 5).unwrap(),
+        amount: dec(amount),
+        currency: "CZK".into(),
+        variable_symbol: Some("1001".into()),
+        specific_symbol: None,
+        constant_symbol: None,
+        payer_account: None,
+        payer_name: None,
+        message: None,
+        reversal: false,
+    };
+    let ids = |lines: Vec<StatementLine>| -> Vec<String> {
+        finish(None, lines, Place::Line)
+            .unwrap()
+            .lines
+            .into_iter()
+            .map(|l| l.bank_transaction_id)
+            .collect()
+    };
+    let first = ids(vec![
+        line(2, "100.00"),
+        line(3, "200.00"),
+        line(4, "100.00"),
+    ]);
+    assert!(first.iter().all(|id| id.starts_with("derived:")));
+    assert!(first[0].ends_with(":1") && first[2].ends_with(":2"));
+    assert_eq!(
+        first[0][..first[0].len() - 2],
+        first[2][..first[2].len() - 2]
+    );
+    // Reordered (and renumbered) rows keep their ids.
+    let reordered = ids(vec![
+        line(2, "200.00"),
+        line(3, "100.00"),
+        line(4, "100.00"),
+    ]);
+    assert_eq!(
+        reordered,
+        vec![first[1].clone(), first[0].clone(), first[2].clone()]
+    );
+    // The value is pinned: a change of the hash would re-import old statements.
+    assert_eq!(ids(vec![line(1, "100.00")])[0], first[0]);
+    assert_eq!(fnv1a_128(b""), 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d);
+    assert_eq!(fnv1a_128(b"a"), 0xd228_cb69_6f1a_8caf_7891_2b70_4e4a_8964);
+}
+
+#[test]
+fn repeated_ids_are_refused() {
+    let mut a = StatementLine {
+        line: 2,
+        bank_transaction_id: "X1".into(),
+        booked_on: NaiveDate::from_ymd_opt(2026, 3, 5).unwrap(),
+        amount: dec("1.00"),
+        currency: "CZK".into(),
+        variable_symbol: None,
+        specific_symbol: None,
+        constant_symbol: None,
+        payer_account: None,
+        payer_name: None,
+        message: None,
+        reversal: false,
+    };
+    let b = StatementLine {
+        line: 5,
+        ..a.clone()
+    };
+    assert_eq!(
+        finish(None, vec![a.clone(), b], Place::Line)
+            .unwrap_err()
+            .to_string(),
+        "line 5: bank transaction id \"X1\" is also used by line 2"
+    );
+    a.amount = dec("-1.00");
+    assert!(!a.is_incoming_payment());
+    assert_eq!(a.to_incoming(1), None);
+}
+
+// --- CsvMapping deserialisation, through a tiny self-describing format that behaves like
+// TOML/JSON (the crate has no TOML or JSON parser) ----------------------------------------
+
+#[derive(Debug, Clone)]
+enum V {
+    Str(&'static str),
+    Int(i64),
+    Bool(bool),
+    Map(Vec<(&'static str, V)>),
+}
+
+impl<'de> serde::Deserializer<'de> for V {
+    type Error = serde::de::value::Error;
+
+    fn deserialize_any<W: serde::de::Visitor<'de>>(
+        self,
+        visitor: W,
+    ) -> Result<W::Value, Self::Error> {
+        match self {
+            V::Str(s) => visitor.visit_borrowed_str(s),
+            V::Int(i) => visitor.visit_i64(i),
+            V::Bool(b) => visitor.visit_bool(b),
+            V::Map(entries) => {
+                visitor.visit_map(serde::de::value::MapDeserializer::new(entries.into_iter()))
+            }
+        }
+    }
+
+    fn deserialize_option<W: serde::de::Visitor<'de>>(
+        self,
+        visitor: W,
+    ) -> Result<W::Value, Self::Error> {
+        visitor.visit_some(self)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        unit unit_struct newtype_struct seq tuple tuple_struct map struct enum identifier
+        ignored_any
+    }
+}
+
+impl serde::de::IntoDeserializer<'_, serde::de::value::Error> for V {
+    type Deserializer = Self;
+
+    fn into_deserializer(self) -> Self {
+        self
+    }
+}
+
+fn mapping_from(value: V) -> Result<CsvMapping, String> {
+    <CsvMapping as serde::Deserialize>::deserialize(value).map_err(|e| e.to_string())
+}
+
+#[test]
+fn mapping_deserialises_with_defaults() {
+    let mapping = mapping_from(V::Map(vec![
+        ("default_currency", V::Str("CZK")),
+        (
+            "columns",
+            V::Map(vec![
+                ("date", V::Str("Datum")),
+                ("amount", V::Int(3)),
+                ("payer_bank_code", V::Str("Kód banky")),
+            ]),
+        ),
+    ]))
+    .unwrap();
+    let mut columns = CsvColumns::new("Datum", 3);
+    columns.payer_bank_code = Some("Kód banky".into());
+    let mut expected = CsvMapping::new(columns);
+    expected.default_currency = Some("CZK".into());
+    assert_eq!(mapping, expected);
+
+    let mapping = mapping_from(V::Map(vec![
+        ("delimiter", V::Str("\t")),
+        ("has_header", V::Bool(false)),
+        ("skip_lines", V::Int(2)),
+        ("decimal_comma", V::Bool(false)),
+        ("date_format", V::Str("%Y-%m-%d")),
+        (
+            "columns",
+            V::Map(vec![
+                ("date", V::Int(0)),
+                ("amount", V::Int(1)),
+                ("currency", V::Int(2)),
+            ]),
+        ),
+    ]))
+    .unwrap();
+    assert_eq!(mapping.delimiter, b'\t');
+    assert!(!mapping.has_header && !mapping.decimal_comma);
+    assert_eq!(mapping.skip_lines, 2);
+    assert_eq!(mapping.columns.currency, Some(Column::Index(2)));
+}
+
+#[test]
+fn mapping_refuses_unknown_and_bad_keys() {
+    let columns = || V::Map(vec![("date", V::Int(0)), ("amount", V::Int(1))]);
+    let unknown = mapping_from(V::Map(vec![
+        ("delimeter", V::Str(";")),
+        ("columns", columns()),
+    ]));
+    assert!(unknown.unwrap_err().contains("unknown field `delimeter`"));
+    let unknown_column = mapping_from(V::Map(vec![(
+        "columns",
+        V::Map(vec![
+            ("date", V::Int(0)),
+            ("amount", V::Int(1)),
+            ("vs", V::Int(2)),
+        ]),
+    )]));
+    assert!(unknown_column.unwrap_err().contains("unknown field `vs`"));
+    let missing = mapping_from(V::Map(vec![("columns", V::Map(vec![("date", V::Int(0))]))]));
+    assert!(missing.unwrap_err().contains("missing field `amount`"));
+    let delimiter = mapping_from(V::Map(vec![
+        ("delimiter", V::Str(";;")),
+        ("columns", columns()),
+    ]));
+    assert!(delimiter.unwrap_err().contains("one ASCII character"));
+    let negative = mapping_from(V::Map(vec![(
+        "columns",
+        V::Map(vec![("date", V::Int(-1)), ("amount", V::Int(1))]),
+    )]));
+    assert!(negative.unwrap_err().contains("negative"));
+}
+
+// --- properties ----------------------------------------------------------------------------
+
+/// Formats hundredths Czech-style: groups of three separated by `group`, decimal comma.
+fn czech(minor: i64, group: &str, sign_plus: bool) -> String {
+    let sign = if minor < 0 {
+        "-"
+    } else if sign_plus {
+        "+"
+    } else {
+        ""
+    };
+    let whole = (minor.unsigned_abs() / 100).to_string();
+    let fraction = minor.unsigned_abs() % 100;
+    let mut grouped = String::new();
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
+            grouped.push_str(group);
+        }
+        grouped.push(c);
+    }
+    format!("{sign}{grouped},{fraction:02}")
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    #[test]
+    fn czech_amounts_round_trip(
+        minor in -1_000_000_000_000i64..1_000_000_000_000,
+        group in prop::sample::select(vec!["", " ", "\u{a0}", "."]),
+        sign_plus in any::<bool>(),
+    ) {
+        let text = czech(minor, group, sign_plus);
+        let parsed = parse_amount(&text, true).unwrap();
+        prop_assert_eq!(parsed, Decimal::new(minor, 2), "{}", text);
+        prop_assert_eq!(parsed.scale(), 2);
+        // Written back the way a bank would, the line of a CSV carries the same amount.
+        let mapping = {
+            let mut m = CsvMapping::new(CsvColumns::new(0, 1));
+            m.has_header = false;
+            m.default_currency = Some("CZK".into());
+            m
+        };
+        let csv = format!("05.03.2026;\"{text}\"\n");
+        let statement = parse_csv(&csv, &mapping).unwrap();
+        prop_assert_eq!(statement.lines[0].amount, Decimal::new(minor, 2));
+    }
+
+    #[test]
+    fn amount_parser_never_panics(text in "\\PC{0,24}", comma in any::<bool>()) {
+        let _ = parse_amount(&text, comma);
+    }
+
+    #[test]
+    fn amount_parser_never_panics_on_amount_like_text(text in "[-+ 0-9.,\u{a0}]{0,24}", comma in any::<bool>()) {
+        if let Ok(amount) = parse_amount(&text, comma) {
+            prop_assert!(amount.scale() == 2);
+        }
+    }
+
+    #[test]
+    fn parsers_never_panic(text in "\\PC{0,300}") {
+        let mapping = {
+            let mut m = CsvMapping::new(CsvColumns::new(0, 1));
+            m.has_header = false;
+            m.default_currency = Some("CZK".into());
+            m
+        };
+        let _ = parse_csv(&text, &mapping);
+        let _ = parse_camt053(text.as_bytes());
+        let _ = parse_gpc(&text);
+    }
+
+    #[test]
+    fn gpc_never_panics_on_record_like_text(
+        body in "[0-9 A-Z+-]{0,140}",
+        kind in prop::sample::select(vec!["074", "075", "076", "078", "079"]),
+    ) {
+        let header = format!("074{}", "0".repeat(125));
+        let _ = parse_gpc(&format!("{header}\r\n{kind}{body}\r\n"));
+    }
+}
