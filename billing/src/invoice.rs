@@ -403,6 +403,10 @@ pub fn sequence_of(
     number: &str,
 ) -> Result<Option<u64>, NumberFormatError> {
     let tokens = parse_pattern(pattern)?;
+    #[allow(
+        clippy::expect_used,
+        reason = "parse_pattern refuses a pattern without {seq}"
+    )]
     let at = tokens
         .iter()
         .position(|t| matches!(t, Token::Seq { .. }))

@@ -4,6 +4,10 @@
 //! arguments), never touches a database, socket or file, and never compiles tonic or sqlx.
 //! The daemon loads records, asks this crate for decisions and stores the results.
 
+// A handler never panics on what it is sent: outside tests, no unwrap or expect without a
+// local `allow` that says why the value is always there.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod bank;
 pub mod charge;
 pub mod client;

@@ -111,6 +111,10 @@ pub fn period_containing(
     let base = match alignment {
         // Any January works: billing days are 1-28, so the day never needs clamping, and
         // multi-month periods then follow calendar quarters, halves and years.
+        #[allow(
+            clippy::expect_used,
+            reason = "January 2000 has every day from 1 to 28"
+        )]
         Alignment::BillingDay(day) => {
             NaiveDate::from_ymd_opt(2000, 1, day.clamp(1, MAX_BILLING_DAY)).expect("valid date")
         }

@@ -323,6 +323,10 @@ async fn load_inputs(
     Ok(inputs)
 }
 
+#[allow(
+    clippy::expect_used,
+    reason = "load_inputs always stores the configured defaults under \"\""
+)]
 fn group_terms<'a>(inputs: &'a RunInputs, group: &str) -> &'a GroupTerms {
     inputs
         .groups

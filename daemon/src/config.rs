@@ -247,6 +247,7 @@ fn default_acct_listen() -> Vec<SocketAddr> {
 }
 
 impl Default for RadiusConfig {
+    #[allow(clippy::expect_used, reason = "the defaults are the empty table's")]
     fn default() -> Self {
         toml::from_str("").expect("an empty [radius] table is valid")
     }
@@ -278,6 +279,7 @@ fn default_admin_idle_timeout() -> u64 {
 }
 
 impl Default for AdminConfig {
+    #[allow(clippy::expect_used, reason = "the defaults are the empty table's")]
     fn default() -> Self {
         toml::from_str("").expect("an empty [admin] table is valid")
     }
@@ -314,6 +316,7 @@ fn default_metrics_idle_timeout() -> u64 {
 }
 
 impl Default for MetricsConfig {
+    #[allow(clippy::expect_used, reason = "the defaults are the empty table's")]
     fn default() -> Self {
         toml::from_str("").expect("an empty [metrics] table is valid")
     }
@@ -437,6 +440,7 @@ fn default_levels() -> Vec<ReminderLevelConfig> {
 }
 
 impl Default for DunningConfig {
+    #[allow(clippy::expect_used, reason = "the defaults are the empty table's")]
     fn default() -> Self {
         toml::from_str("").expect("an empty [dunning] table is valid")
     }
@@ -542,6 +546,7 @@ pub struct TokenConfig {
 }
 
 impl Default for Config {
+    #[allow(clippy::expect_used, reason = "the defaults are the empty table's")]
     fn default() -> Self {
         toml::from_str("").expect("the empty config is valid")
     }

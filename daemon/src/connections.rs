@@ -72,6 +72,10 @@ impl Listener {
                     self.backoff = BACKOFF_FIRST;
                     let permit = match self.slots.clone().try_acquire_owned() {
                         Ok(permit) => permit,
+                        #[allow(
+                            clippy::expect_used,
+                            reason = "the listener owns the semaphore and never closes it"
+                        )]
                         Err(_) => {
                             self.open.close_longest_idle();
                             self.slots

@@ -1,6 +1,10 @@
 //! The ispd daemon: the imperative shell around the pure `billing` and `provisioning` cores.
 //! It owns every effect: configuration, storage, sockets, the admin API and the clock.
 
+// A handler never panics on what it is sent: outside tests, no unwrap or expect without a
+// local `allow` that says why the value is always there.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod api;
 pub mod app;
 pub mod billing_run;

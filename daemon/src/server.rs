@@ -357,6 +357,10 @@ fn restrict_permissions(dir: &Path) {
 /// How long admin calls in flight get to finish after SIGTERM.
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
+#[allow(
+    clippy::expect_used,
+    reason = "installing a signal handler fails only without a runtime or signal driver, at start"
+)]
 async fn shutdown_signal() {
     use tokio::signal::unix::{SignalKind, signal};
     let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");

@@ -5,6 +5,10 @@
 //! source; it works on records and decoded packets handed to it by the daemon, and returns
 //! typed reply attributes that the daemon encodes (it does not depend on the RADIUS codec).
 
+// A handler never panics on what it is sent: outside tests, no unwrap or expect without a
+// local `allow` that says why the value is always there.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod accounting;
 pub mod auth;
 pub mod login;

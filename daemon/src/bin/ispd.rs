@@ -1,6 +1,10 @@
 //! `ispd`: the daemon. `ispd [--config FILE]` runs it; `ispd check-config FILE` validates a
 //! config file; `ispd hash-token` prints the hash of a token for a `[[token]]` table.
 
+// A handler never panics on what it is sent: outside tests, no unwrap or expect without a
+// local `allow` that says why the value is always there.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 use std::process::ExitCode;

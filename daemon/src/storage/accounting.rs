@@ -229,7 +229,9 @@ impl Store {
                     );
                 }
                 SessionChange::Update { session, usage } => {
-                    let known = current.expect("an update has a stored row");
+                    let Some(known) = current else {
+                        return Err(corrupt(format!("session {key:?}: an update without a row")));
+                    };
                     add(&mut pending.usage, known.login_id, record, usage);
                     let before = pending
                         .updates

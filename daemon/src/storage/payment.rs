@@ -277,7 +277,7 @@ impl Store {
             let invoice = open
                 .iter()
                 .find(|i| i.id == *invoice_id)
-                .expect("assign only returns the invoices it was given");
+                .ok_or_else(|| corrupt(format!("allocation to invoice {invoice_id}, not open")))?;
             sqlx::query(
                 "INSERT INTO payment_allocation (payment_id, invoice_id, amount_minor) VALUES ($1, $2, $3)",
             )

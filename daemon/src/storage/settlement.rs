@@ -14,7 +14,7 @@ use ispd_billing::invoice::{LineInput, PriceBasis, compute_line};
 
 use super::{
     Actor, ClientHead, DocumentKind, InvoiceDraft, InvoiceLineRecord, Store, StoreError,
-    StoreResult, date_text, now,
+    StoreResult, corrupt, date_text, now,
 };
 
 impl Store {
@@ -123,10 +123,9 @@ impl Store {
         let allocation =
             apply_credit(credit, &open).map_err(|e| StoreError::Precondition(e.to_string()))?;
         for &(invoice_id, part) in &allocation.to_invoices {
-            let invoice = open
-                .iter()
-                .find(|i| i.id == invoice_id)
-                .expect("apply_credit only returns the invoices it was given");
+            let invoice = open.iter().find(|i| i.id == invoice_id).ok_or_else(|| {
+                corrupt(format!("credit applied to invoice {invoice_id}, not open"))
+            })?;
             Self::record_credit_application(conn, client, invoice_id, part, None, day).await?;
             Self::set_invoice_paid(conn, invoice_id, invoice.total, invoice.paid + part).await?;
         }

@@ -96,6 +96,7 @@ fn md5_over(packet: &[u8], authenticator: &[u8; 16], secret: &[u8]) -> [u8; 16] 
 
 /// HMAC-MD5 over a validated packet with `authenticator` in the header and
 /// the Message-Authenticator at `ma` zeroed, streamed without a copy.
+#[allow(clippy::expect_used, reason = "HMAC accepts a key of any length")]
 fn hmac_over(packet: &[u8], authenticator: &[u8; 16], ma: usize, secret: &[u8]) -> [u8; 16] {
     let mut mac = <HmacMd5 as Mac>::new_from_slice(secret).expect("HMAC takes keys of any length");
     mac.update(&packet[..4]);

@@ -61,6 +61,9 @@
 //! # }
 //! ```
 
+// A handler never panics on what it is sent: outside tests, no unwrap or expect without a
+// local `allow` that says why the value is always there.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -200,6 +200,7 @@ pub fn challenge_response(challenge: &[u8; 8], password_hash: &[u8; 16]) -> [u8;
     z[..16].copy_from_slice(password_hash);
     let mut response = [0u8; 24];
     for (out, key) in response.chunks_exact_mut(8).zip(z.chunks_exact(7)) {
+        #[allow(clippy::expect_used, reason = "chunks_exact(7) yields 7 bytes")]
         let key: &[u8; 7] = key.try_into().expect("chunks_exact(7)");
         out.copy_from_slice(&des_encrypt(challenge, key));
     }

@@ -4,6 +4,10 @@
 //! daemon, so it can run on any machine that can reach the API, and every rule (validation,
 //! defaults, permissions) lives in one place, the server.
 
+// A handler never panics on what it is sent: outside tests, no unwrap or expect without a
+// local `allow` that says why the value is always there.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 mod args;
 mod audit;
 mod billing;
