@@ -118,28 +118,6 @@ pub async fn run(
     Ok(changes)
 }
 
-/// After a payment: restores the client at once when the debt no longer justifies the
-/// suspension ("restore them the moment they pay"). Returns whether it did.
-pub async fn restore_if_paid(
-    store: &Store,
-    feed: &ChangeFeed,
-    settings: &DunningSettings,
-    actor: &Actor,
-    client_number: &str,
-    today: NaiveDate,
-) -> StoreResult<bool> {
-    let Some(input) = store.suspended_dunning_input(client_number).await? else {
-        return Ok(false);
-    };
-    match decide(settings, &input, today) {
-        Some(change @ DunningChange::Restore { .. }) => {
-            apply(store, feed, actor, &change).await?;
-            Ok(true)
-        }
-        _ => Ok(false),
-    }
-}
-
 fn state_of(input: &DunningInput) -> ClientDunningState {
     ClientDunningState {
         no_auto_reminders: input.no_auto_reminders,

@@ -187,22 +187,17 @@ impl v1::billing_service_server::BillingService for AdminState {
         }
         text("reason", &r.reason, Text::Note).map_err(invalid)?;
         let day = date("date", &r.date)?.unwrap_or_else(|| self.clock.today());
-        let issued = self
-            .store
-            .cancel_invoice(&actor, &r.number, r.reason.trim(), day, r.rebill)
-            .await?;
-        let credit_note = self.store.get_invoice(&issued.number).await?;
-        // Cancelling may clear the client's debt: restore at once, as a payment would.
         let settings = self.config.load().dunning.settings();
-        crate::dunning_run::restore_if_paid(
+        let issued = crate::app::documents::cancel(
             &self.store,
             &self.changes,
             &settings,
             &actor,
-            &credit_note.draft.client_number,
+            (&r.number, r.reason.trim(), r.rebill),
             day,
         )
         .await?;
+        let credit_note = self.store.get_invoice(&issued.number).await?;
         Ok(Response::new(record_to(&credit_note)))
     }
 }

@@ -274,26 +274,17 @@ impl v1::payment_service_server::PaymentService for AdminState {
             return Err(field("client_number", "required"));
         }
         let invoice = (!r.invoice_number.is_empty()).then_some(r.invoice_number.as_str());
-        let outcome = self
-            .store
-            .assign_payment(&actor, r.payment_id, &r.client_number, invoice)
-            .await?;
-        // Assigning may clear the client's debt: restore at once, as a payment would.
-        let mut restored = std::collections::HashSet::new();
         let settings = self.config.load().dunning.settings();
-        if crate::dunning_run::restore_if_paid(
+        let assigned = crate::app::payments::assign(
             &self.store,
             &self.changes,
             &settings,
             &actor,
-            &r.client_number,
+            (r.payment_id, &r.client_number, invoice),
             self.clock.today(),
         )
-        .await?
-        {
-            restored.insert(r.client_number.clone());
-        }
-        let mut results = payment_results(vec![outcome], &restored);
+        .await?;
+        let mut results = payment_results(assigned.outcomes, &assigned.restored);
         Ok(Response::new(results.remove(0)))
     }
 

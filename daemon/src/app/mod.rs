@@ -7,4 +7,5 @@
 //! The layer is being built one use case at a time (issue 11); handlers not yet moved still
 //! call storage directly.
 
+pub mod documents;
 pub mod payments;

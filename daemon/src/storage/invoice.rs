@@ -13,8 +13,8 @@ use rust_decimal::Decimal;
 use sqlx::{AnyConnection, AssertSqlSafe};
 
 use super::{
-    Actor, Store, StoreError, StoreResult, corrupt, date_text, now, parse_date, parse_opt_date,
-    record_audit,
+    Actor, Store, StoreError, StoreResult, WriteTx, corrupt, date_text, now, parse_date,
+    parse_opt_date, record_audit,
 };
 
 /// What a stored document is. Each kind has its own number series per invoice group.
@@ -521,8 +521,26 @@ impl Store {
         day: NaiveDate,
         rebill: bool,
     ) -> StoreResult<Issued> {
+        let mut tx = self.begin_write().await?;
+        let done = self
+            .cancel_invoice_in(&mut tx, actor, number, reason, day, rebill)
+            .await?;
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    /// [`Store::cancel_invoice`] inside a use case's transaction.
+    pub async fn cancel_invoice_in(
+        &self,
+        tx: &mut WriteTx,
+        actor: &Actor,
+        number: &str,
+        reason: &str,
+        day: NaiveDate,
+        rebill: bool,
+    ) -> StoreResult<Issued> {
         ispd_billing::field::require("reason", reason)?;
-        let mut tx = self.write_tx().await?;
+        let tx = tx.conn();
         let id: i64 = sqlx::query_scalar("SELECT id FROM invoice WHERE number = $1")
             .bind(number.to_owned())
             .fetch_optional(&mut *tx)
@@ -531,7 +549,7 @@ impl Store {
                 entity: "invoice",
                 key: number.to_owned(),
             })?;
-        let record = Self::invoice_by_id(&mut tx, id).await?;
+        let record = Self::invoice_by_id(tx, id).await?;
         match record.draft.kind {
             DocumentKind::Invoice | DocumentKind::Proforma | DocumentKind::DebitNote => {}
             other => {
@@ -597,14 +615,11 @@ impl Store {
         }
         draft.total_up();
         if rebill {
-            Self::rebill(&mut tx, number, &periods).await?;
+            Self::rebill(tx, number, &periods).await?;
         }
-        let issued = Self::issue_in(&mut tx, actor, &draft)
-            .await?
-            .ok_or_else(|| {
-                StoreError::Precondition(format!("{number} was corrected meanwhile; try again"))
-            })?;
-        tx.commit().await?;
+        let issued = Self::issue_in(tx, actor, &draft).await?.ok_or_else(|| {
+            StoreError::Precondition(format!("{number} was corrected meanwhile; try again"))
+        })?;
         Ok(issued)
     }
 

@@ -385,7 +385,24 @@ impl Store {
         client_number: &str,
         invoice: Option<&str>,
     ) -> StoreResult<PaymentOutcome> {
-        let mut tx = self.write_tx().await?;
+        let mut tx = self.begin_write().await?;
+        let done = self
+            .assign_payment_in(&mut tx, actor, payment_id, client_number, invoice)
+            .await?;
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    /// [`Store::assign_payment`] inside a use case's transaction.
+    pub async fn assign_payment_in(
+        &self,
+        tx: &mut WriteTx,
+        actor: &Actor,
+        payment_id: i64,
+        client_number: &str,
+        invoice: Option<&str>,
+    ) -> StoreResult<PaymentOutcome> {
+        let tx = tx.conn();
         let default_currency = self.default_currency();
         let (current, amount_minor, currency, received_on): (Option<i64>, i64, String, String) =
             sqlx::query_as(
@@ -405,8 +422,8 @@ impl Store {
                 "payment {payment_id} is already assigned; unassign it first"
             )));
         }
-        let client = Self::client_id_of(&mut tx, client_number).await?;
-        let client_currency = Self::client_currency(&mut tx, client, &default_currency).await?;
+        let client = Self::client_id_of(tx, client_number).await?;
+        let client_currency = Self::client_currency(tx, client, &default_currency).await?;
         if currency != client_currency {
             return Err(StoreError::Precondition(format!(
                 "payment {payment_id} is in {currency}; client {client_number} is invoiced in \
@@ -443,12 +460,11 @@ impl Store {
             .await?;
         let amount = money::from_minor_units(amount_minor);
         let day = parse_date("received_on", &received_on)?;
-        let (allocated, to_credit) = Self::assign_to_client(
-            &mut tx, actor, client, payment_id, amount, &currency, mode, day,
-        )
-        .await?;
+        let (allocated, to_credit) =
+            Self::assign_to_client(tx, actor, client, payment_id, amount, &currency, mode, day)
+                .await?;
         record_audit(
-            &mut tx,
+            tx,
             actor,
             "payment.assign",
             "payment",
@@ -458,7 +474,6 @@ impl Store {
             Some(serde_json::json!({"allocated": allocated.to_string(), "to_credit": to_credit.to_string(), "invoice": invoice}).to_string()),
         )
         .await?;
-        tx.commit().await?;
         Ok(PaymentOutcome {
             bank_transaction_id: None,
             client_id: Some(client),
@@ -793,28 +808,17 @@ impl Store {
         .await
     }
 
-    /// The dunning input of one client if it is suspended for debt (what a payment may lift).
-    pub async fn suspended_dunning_input(&self, number: &str) -> StoreResult<Option<DunningInput>> {
-        let mut conn = self.pool.acquire().await?;
-        Self::suspended_dunning_input_on(&mut conn, number).await
-    }
-
-    /// [`Store::suspended_dunning_input`] inside a use case's transaction: what it reads
-    /// includes what the transaction wrote (the payments just allocated).
+    /// The dunning input of one client if it is suspended for debt (what a payment may lift),
+    /// inside a use case's transaction: what it reads includes what the transaction wrote
+    /// (the money just allocated).
     pub async fn suspended_dunning_input_in(
         &self,
         tx: &mut WriteTx,
         number: &str,
     ) -> StoreResult<Option<DunningInput>> {
-        Self::suspended_dunning_input_on(tx.conn(), number).await
-    }
-
-    async fn suspended_dunning_input_on(
-        conn: &mut AnyConnection,
-        number: &str,
-    ) -> StoreResult<Option<DunningInput>> {
+        let condition = "debt_suspended <> 0 AND number = $1";
         Ok(
-            Self::dunning_inputs_where(conn, "debt_suspended <> 0 AND number = $1", Some(number))
+            Self::dunning_inputs_where(tx.conn(), condition, Some(number))
                 .await?
                 .pop(),
         )
