@@ -423,6 +423,10 @@ impl PgDatabase {
     }
 
     fn execute(url: &str, sql: &str) {
+        Self::try_execute(url, sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
+    fn try_execute(url: &str, sql: &str) -> Result<(), sqlx::Error> {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -436,16 +440,25 @@ impl PgDatabase {
             sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
                 .execute(&mut conn)
                 .await
-                .unwrap();
-        });
+                .map(|_| ())
+        })
     }
 }
 
 impl Drop for PgDatabase {
+    /// Cleanup, not an assertion: `WITH (FORCE)` cannot end a backend of another role (an
+    /// autovacuum worker that just started on the database), so it is retried for a few
+    /// seconds, and a database that still cannot go is left behind with a note.
     fn drop(&mut self) {
-        Self::execute(
-            &self.admin_url,
-            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
-        );
+        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        let mut last = None;
+        for _ in 0..25 {
+            match Self::try_execute(&self.admin_url, &sql) {
+                Ok(()) => return,
+                Err(e) => last = Some(e),
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        eprintln!("test database {} left behind: {last:?}", self.name);
     }
 }
