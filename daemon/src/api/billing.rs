@@ -4,9 +4,9 @@ use ispd_admin_proto::v1;
 use rust_decimal::Decimal;
 use tonic::{Request, Response, Status};
 
-use super::{AdminState, date, date_text, field, invalid, writer};
+use super::{AdminState, date, date_text, field, written};
+use crate::app::{InCurrency, billing, documents};
 use crate::storage::{DocumentKind, InvoiceDraft, InvoiceRecord};
-use ispd_billing::field::{Text, text};
 
 fn invoice_to(number: Option<&str>, draft: &InvoiceDraft, state: &str) -> v1::Invoice {
     v1::Invoice {
@@ -96,14 +96,13 @@ impl v1::billing_service_server::BillingService for AdminState {
         &self,
         request: Request<v1::RunBillingRequest>,
     ) -> Result<Response<v1::RunBillingResponse>, Status> {
-        let actor = writer(&request)?;
-        let r = request.into_inner();
+        let (actor, r) = written(request)?;
         let as_of = date("as_of", &r.as_of)?.ok_or_else(|| field("as_of", "required"))?;
-        let config = self.config.load();
         let keep = if r.limit == 0 { 1000 } else { r.limit as usize };
-        let run =
-            crate::billing_run::run(&self.store, &config.billing, &actor, as_of, r.dry_run, keep)
-                .await?;
+        let InCurrency {
+            value: run,
+            currency,
+        } = billing::run(&self.app(), &actor, as_of, r.dry_run, keep).await?;
         let single = (run.totals.len() == 1)
             .then(|| run.totals.iter().next())
             .flatten();
@@ -129,7 +128,7 @@ impl v1::billing_service_server::BillingService for AdminState {
             total_gross: single.map(|(_, t)| t.1.to_string()).unwrap_or_default(),
             currency: single.map(|(c, _)| c.clone()).unwrap_or_else(|| {
                 if run.totals.is_empty() {
-                    config.billing.currency.clone()
+                    currency
                 } else {
                     String::new()
                 }
@@ -153,10 +152,7 @@ impl v1::billing_service_server::BillingService for AdminState {
         request: Request<v1::ListInvoicesRequest>,
     ) -> Result<Response<v1::ListInvoicesResponse>, Status> {
         let client = request.into_inner().client_number;
-        if client.is_empty() {
-            return Err(field("client_number", "required"));
-        }
-        let invoices = self.store.list_invoices(&client).await?;
+        let invoices = documents::list(&self.app(), &client).await?;
         Ok(Response::new(v1::ListInvoicesResponse {
             invoices: invoices.iter().map(record_to).collect(),
         }))
@@ -166,7 +162,7 @@ impl v1::billing_service_server::BillingService for AdminState {
         &self,
         request: Request<v1::GetInvoiceRequest>,
     ) -> Result<Response<v1::Invoice>, Status> {
-        let invoice = self.store.get_invoice(&request.into_inner().number).await?;
+        let invoice = documents::get(&self.app(), &request.into_inner().number).await?;
         Ok(Response::new(record_to(&invoice)))
     }
 
@@ -174,30 +170,14 @@ impl v1::billing_service_server::BillingService for AdminState {
         &self,
         request: Request<v1::CancelInvoiceRequest>,
     ) -> Result<Response<v1::Invoice>, Status> {
-        let actor = writer(&request)?;
-        let r = request.into_inner();
-        if r.number.is_empty() {
-            return Err(field("number", "required"));
-        }
-        if r.reason.trim().is_empty() {
-            return Err(field(
-                "reason",
-                "required: it is printed on the credit note",
-            ));
-        }
-        text("reason", &r.reason, Text::Note).map_err(invalid)?;
-        let day = date("date", &r.date)?.unwrap_or_else(|| self.clock.today());
-        let settings = self.config.load().dunning.settings();
-        let issued = crate::app::documents::cancel(
-            &self.store,
-            &self.changes,
-            &settings,
-            &actor,
-            (&r.number, r.reason.trim(), r.rebill),
-            day,
-        )
-        .await?;
-        let credit_note = self.store.get_invoice(&issued.number).await?;
+        let (actor, r) = written(request)?;
+        let cancellation = documents::Cancellation {
+            number: &r.number,
+            reason: &r.reason,
+            rebill: r.rebill,
+            date: date("date", &r.date)?,
+        };
+        let credit_note = documents::cancel(&self.app(), &actor, cancellation).await?;
         Ok(Response::new(record_to(&credit_note)))
     }
 }

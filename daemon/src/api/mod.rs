@@ -1,5 +1,7 @@
-//! The gRPC admin API (`ispd.admin.v1`): token check, validation at the edge, mapping of
-//! storage errors to status codes with the offending field named.
+//! The gRPC admin API (`ispd.admin.v1`): the edge. Each handler converts the request to
+//! domain types, calls ONE use case in [`crate::app`], and converts the answer back; the
+//! token check is a layer, and [`AppError`] becomes a status in one place (here), with the
+//! offending field named.
 
 mod audit;
 mod authorize;
@@ -22,12 +24,12 @@ use ispd_admin_proto::v1;
 use tonic::{Request, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
+use crate::app::{App, AppError};
 use crate::changes::{Change, ChangeFeed};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::live::Live;
-use crate::storage::AccessScope;
-use crate::storage::{Actor, PageRequest, Store, StoreError};
+use crate::storage::{AccessScope, Actor, PageRequest, Store, StoreError};
 use crate::token::{Caller, Role, TokenSet};
 
 pub use authorize::AuthorizeLayer;
@@ -53,6 +55,16 @@ impl AdminState {
     /// before the API call returns.
     async fn refresh(&self, scope: AccessScope) {
         self.changes.publish(Change::Access(scope)).await;
+    }
+
+    /// What the use cases work with.
+    fn app(&self) -> App<'_> {
+        App {
+            store: &self.store,
+            changes: &self.changes,
+            clock: self.clock,
+            config: &self.config,
+        }
     }
 }
 
@@ -88,6 +100,12 @@ fn admin<T>(request: &Request<T>) -> Result<Actor, Status> {
     Ok(actor)
 }
 
+/// A request that changes data: its [`writer`] (the audit actor) and its message.
+fn written<T>(request: Request<T>) -> Result<(Actor, T), Status> {
+    let actor = writer(&request)?;
+    Ok((actor, request.into_inner()))
+}
+
 /// INVALID_ARGUMENT naming the field, in the message and as a google.rpc.BadRequest detail.
 pub fn invalid(error: FieldError) -> Status {
     Status::with_error_details(
@@ -101,26 +119,48 @@ fn field(field: &str, problem: impl Into<String>) -> Status {
     invalid(FieldError::new(field, problem))
 }
 
+/// The one mapping of what a use case refused, or what failed under it, to a status.
+impl From<AppError> for Status {
+    fn from(error: AppError) -> Status {
+        match error {
+            AppError::Invalid(e) => invalid(e),
+            AppError::Taken { field, message } => conflict(field, message),
+            AppError::Precondition(message) => Status::failed_precondition(message),
+            AppError::Random(_) => Status::internal(error.to_string()),
+            AppError::Store(e) => store_status(e),
+        }
+    }
+}
+
+/// ALREADY_EXISTS naming the field, in the message and as a google.rpc.BadRequest detail.
+fn conflict(field: String, message: String) -> Status {
+    Status::with_error_details(
+        tonic::Code::AlreadyExists,
+        format!("{field}: {message}"),
+        ErrorDetails::with_bad_request_violation(field, message),
+    )
+}
+
 impl From<StoreError> for Status {
     fn from(error: StoreError) -> Status {
-        match error {
-            StoreError::NotFound { .. } => Status::not_found(error.to_string()),
-            StoreError::Conflict { field, message } => Status::with_error_details(
-                tonic::Code::AlreadyExists,
-                format!("{field}: {message}"),
-                ErrorDetails::with_bad_request_violation(field, message),
-            ),
-            StoreError::Stale { .. } => Status::aborted(error.to_string()),
-            StoreError::Precondition(message) => Status::failed_precondition(message),
-            StoreError::Invalid(e) => invalid(e),
-            StoreError::Seal(e) => {
-                tracing::error!(error = %e, "a stored secret cannot be opened");
-                Status::internal("a stored secret cannot be opened; see the server log")
-            }
-            StoreError::Database(e) => {
-                tracing::error!(error = %e, "database error in an admin call");
-                Status::unavailable("database error; see the server log")
-            }
+        store_status(error)
+    }
+}
+
+fn store_status(error: StoreError) -> Status {
+    match error {
+        StoreError::NotFound { .. } => Status::not_found(error.to_string()),
+        StoreError::Conflict { field, message } => conflict(field, message),
+        StoreError::Stale { .. } => Status::aborted(error.to_string()),
+        StoreError::Precondition(message) => Status::failed_precondition(message),
+        StoreError::Invalid(e) => invalid(e),
+        StoreError::Seal(e) => {
+            tracing::error!(error = %e, "a stored secret cannot be opened");
+            Status::internal("a stored secret cannot be opened; see the server log")
+        }
+        StoreError::Database(e) => {
+            tracing::error!(error = %e, "database error in an admin call");
+            Status::unavailable("database error; see the server log")
         }
     }
 }

@@ -2,53 +2,12 @@
 //! dunning run and a client's dunning controls (stop, pause, resume).
 
 use ispd_admin_proto::v1;
-use ispd_billing::bank::{CsvMapping, Statement};
-use ispd_billing::field::{Text, text};
 use ispd_billing::money;
 use tonic::{Request, Response, Status};
 
-use super::{AdminState, caller, date, date_text, field, invalid, writer};
-use crate::storage::{Actor, DunningControl, DunningHold, NewPayment, PaymentOutcome};
-
-impl AdminState {
-    /// Receives payments through the use case (recorded, allocated, suspended clients
-    /// restored, one transaction) and reports each outcome.
-    async fn receive_payments(
-        &self,
-        actor: &Actor,
-        payments: &[NewPayment],
-    ) -> Result<Vec<v1::PaymentResult>, Status> {
-        let settings = self.config.load().dunning.settings();
-        let today = self.clock.today();
-        let received = crate::app::payments::receive(
-            &self.store,
-            &self.changes,
-            &settings,
-            actor,
-            payments,
-            today,
-        )
-        .await?;
-        Ok(payment_results(received.outcomes, &received.restored))
-    }
-
-    /// Applies a dunning control and answers with the client's controls after it.
-    async fn dunning_control(
-        &self,
-        actor: &Actor,
-        client_number: String,
-        control: DunningControl,
-    ) -> Result<Response<v1::DunningHold>, Status> {
-        if client_number.is_empty() {
-            return Err(field("client_number", "required"));
-        }
-        let hold = self
-            .store
-            .set_dunning_control(actor, &client_number, control)
-            .await?;
-        Ok(Response::new(hold_to(client_number, hold)))
-    }
-}
+use super::{AdminState, caller, date, date_text, field, invalid, writer, written};
+use crate::app::{InCurrency, dunning, payments};
+use crate::storage::{Actor, DunningControl, DunningHold, PaymentOutcome};
 
 /// The answer for each payment; a client's restore is reported on its first payment.
 fn payment_results(
@@ -141,37 +100,8 @@ fn change_to(change: crate::dunning_run::DunningChange, currency: &str) -> v1::D
     }
 }
 
-fn statement(format: &str, content: &[u8], mapping: &str) -> Result<Statement, Status> {
-    let text = || {
-        std::str::from_utf8(content).map_err(|_| {
-            field(
-                "content",
-                "not UTF-8 text; convert the export (e.g. from Windows-1250) first",
-            )
-        })
-    };
-    let parsed = match format {
-        "camt053" => ispd_billing::bank::parse_camt053(content),
-        "gpc" => ispd_billing::bank::parse_gpc(text()?),
-        "csv" => {
-            if mapping.trim().is_empty() {
-                return Err(field(
-                    "mapping",
-                    "required for csv: the column mapping as TOML",
-                ));
-            }
-            let mapping: CsvMapping =
-                toml::from_str(mapping).map_err(|e| field("mapping", e.to_string()))?;
-            ispd_billing::bank::parse_csv(text()?, &mapping)
-        }
-        other => {
-            return Err(field(
-                "format",
-                format!("camt053, csv or gpc, not {other:?}"),
-            ));
-        }
-    };
-    parsed.map_err(|e| field("content", e.to_string()))
+fn received_to(received: payments::Received) -> Vec<v1::PaymentResult> {
+    payment_results(received.outcomes, &received.restored)
 }
 
 #[tonic::async_trait]
@@ -180,32 +110,20 @@ impl v1::payment_service_server::PaymentService for AdminState {
         &self,
         request: Request<v1::AddPaymentRequest>,
     ) -> Result<Response<v1::PaymentResult>, Status> {
-        let actor = writer(&request)?;
-        let r = request.into_inner();
+        let (actor, r) = written(request)?;
         if r.client_number.is_empty() {
             return Err(field("client_number", "required"));
         }
-        let amount = money::parse("amount", &r.amount).map_err(invalid)?;
-        text("note", &r.note, Text::Note).map_err(invalid)?;
-        let received_on =
-            date("received_on", &r.received_on)?.unwrap_or_else(|| self.clock.today());
-        let currency = match r.currency.trim() {
-            "" => self.store.currency_of_client(&r.client_number).await?,
-            given => given.to_ascii_uppercase(),
+        let payment = payments::ManualPayment {
+            amount: money::parse("amount", &r.amount).map_err(invalid)?,
+            received_on: date("received_on", &r.received_on)?,
+            currency: Some(r.currency.trim())
+                .filter(|c| !c.is_empty())
+                .map(str::to_owned),
+            client_number: r.client_number,
+            note: r.note,
         };
-        let payment = NewPayment {
-            amount,
-            received_on,
-            variable_symbol: None,
-            payer_account: None,
-            payer_name: None,
-            message: (!r.note.is_empty()).then_some(r.note),
-            bank_transaction_id: None,
-            currency,
-            source: "manual".into(),
-            client_number: Some(r.client_number),
-        };
-        let mut results = self.receive_payments(&actor, &[payment]).await?;
+        let mut results = received_to(payments::add(&self.app(), &actor, payment).await?);
         Ok(Response::new(results.remove(0)))
     }
 
@@ -213,25 +131,13 @@ impl v1::payment_service_server::PaymentService for AdminState {
         &self,
         request: Request<v1::ImportStatementRequest>,
     ) -> Result<Response<v1::ImportStatementResponse>, Status> {
-        let actor = writer(&request)?;
-        let r = request.into_inner();
-        let parsed = statement(&r.format, &r.content, &r.mapping)?;
-        let payments: Vec<NewPayment> = parsed
-            .incoming()
-            .map(|line| NewPayment {
-                amount: line.amount,
-                received_on: line.booked_on,
-                variable_symbol: line.variable_symbol.clone(),
-                payer_account: line.payer_account.clone(),
-                payer_name: line.payer_name.clone(),
-                message: line.message.clone(),
-                bank_transaction_id: Some(line.bank_transaction_id.clone()),
-                currency: line.currency.clone(),
-                source: r.format.clone(),
-                client_number: None,
-            })
-            .collect();
-        let results = self.receive_payments(&actor, &payments).await?;
+        let (actor, r) = written(request)?;
+        let file = payments::StatementFile {
+            format: &r.format,
+            content: &r.content,
+            mapping: &r.mapping,
+        };
+        let results = received_to(payments::import(&self.app(), &actor, file).await?);
         let count =
             |f: fn(&v1::PaymentResult) -> bool| results.iter().filter(|p| f(p)).count() as u32;
         Ok(Response::new(v1::ImportStatementResponse {
@@ -246,7 +152,7 @@ impl v1::payment_service_server::PaymentService for AdminState {
         &self,
         _request: Request<v1::ListUnmatchedRequest>,
     ) -> Result<Response<v1::ListUnmatchedResponse>, Status> {
-        let payments = self.store.unmatched_payments().await?;
+        let payments = payments::unmatched(&self.app()).await?;
         Ok(Response::new(v1::ListUnmatchedResponse {
             payments: payments
                 .into_iter()
@@ -268,23 +174,18 @@ impl v1::payment_service_server::PaymentService for AdminState {
         &self,
         request: Request<v1::AssignPaymentRequest>,
     ) -> Result<Response<v1::PaymentResult>, Status> {
-        let actor = writer(&request)?;
-        let r = request.into_inner();
+        let (actor, r) = written(request)?;
         if r.client_number.is_empty() {
             return Err(field("client_number", "required"));
         }
         let invoice = (!r.invoice_number.is_empty()).then_some(r.invoice_number.as_str());
-        let settings = self.config.load().dunning.settings();
-        let assigned = crate::app::payments::assign(
-            &self.store,
-            &self.changes,
-            &settings,
+        let assigned = payments::assign(
+            &self.app(),
             &actor,
             (r.payment_id, &r.client_number, invoice),
-            self.clock.today(),
         )
         .await?;
-        let mut results = payment_results(assigned.outcomes, &assigned.restored);
+        let mut results = received_to(assigned);
         Ok(Response::new(results.remove(0)))
     }
 
@@ -292,11 +193,8 @@ impl v1::payment_service_server::PaymentService for AdminState {
         &self,
         request: Request<v1::UnassignPaymentRequest>,
     ) -> Result<Response<v1::UnassignPaymentResponse>, Status> {
-        let actor = writer(&request)?;
-        let client_number = self
-            .store
-            .unassign_payment(&actor, request.into_inner().payment_id)
-            .await?;
+        let (actor, r) = written(request)?;
+        let client_number = payments::unassign(&self.app(), &actor, r.payment_id).await?;
         Ok(Response::new(v1::UnassignPaymentResponse { client_number }))
     }
 
@@ -305,13 +203,13 @@ impl v1::payment_service_server::PaymentService for AdminState {
         request: Request<v1::ClientBalanceRequest>,
     ) -> Result<Response<v1::ClientBalanceResponse>, Status> {
         let number = request.into_inner().client_number;
-        let b = self.store.client_balance(&number).await?;
+        let InCurrency { value: b, currency } = payments::balance(&self.app(), &number).await?;
         Ok(Response::new(v1::ClientBalanceResponse {
             // Always two decimal places, as money is printed everywhere else.
             balance: format!("{:.2}", b.credit - b.owed),
             credit: format!("{:.2}", b.credit),
             owed: format!("{:.2}", b.owed),
-            currency: self.config.load().billing.currency.clone(),
+            currency,
             suspended: b.suspended,
             dunning_stopped: b.dunning.stopped,
             dunning_paused_until: date_text(b.dunning.paused_until),
@@ -322,18 +220,16 @@ impl v1::payment_service_server::PaymentService for AdminState {
         &self,
         request: Request<v1::RefundCreditRequest>,
     ) -> Result<Response<v1::RefundCreditResponse>, Status> {
-        let actor = writer(&request)?;
-        let r = request.into_inner();
+        let (actor, r) = written(request)?;
         let amount = money::parse("amount", &r.amount).map_err(invalid)?;
-        text("note", &r.note, Text::Note).map_err(invalid)?;
-        let on = date("refunded_on", &r.refunded_on)?.unwrap_or_else(|| self.clock.today());
-        let after = self
-            .store
-            .refund_credit(&actor, &r.client_number, amount, on, &r.note)
-            .await?;
+        let on = date("refunded_on", &r.refunded_on)?;
+        let InCurrency {
+            value: after,
+            currency,
+        } = payments::refund(&self.app(), &actor, (&r.client_number, amount, &r.note), on).await?;
         Ok(Response::new(v1::RefundCreditResponse {
             credit_after: format!("{after:.2}"),
-            currency: self.config.load().billing.currency.clone(),
+            currency,
         }))
     }
 
@@ -341,10 +237,11 @@ impl v1::payment_service_server::PaymentService for AdminState {
         &self,
         request: Request<v1::ClientStatementRequest>,
     ) -> Result<Response<v1::ClientStatementResponse>, Status> {
-        let rows = self
-            .store
-            .client_statement(&request.into_inner().client_number)
-            .await?;
+        let number = request.into_inner().client_number;
+        let InCurrency {
+            value: rows,
+            currency,
+        } = payments::statement(&self.app(), &number).await?;
         Ok(Response::new(v1::ClientStatementResponse {
             rows: rows
                 .into_iter()
@@ -359,7 +256,7 @@ impl v1::payment_service_server::PaymentService for AdminState {
                     running_balance: format!("{:.2}", r.running_balance),
                 })
                 .collect(),
-            currency: self.config.load().billing.currency.clone(),
+            currency,
         }))
     }
 
@@ -375,23 +272,10 @@ impl v1::payment_service_server::PaymentService for AdminState {
         };
         let r = request.into_inner();
         let today = date("as_of", &r.as_of)?.ok_or_else(|| field("as_of", "required"))?;
-        let config = self.config.load();
-        let settings = config.dunning.settings();
-        let changes = crate::dunning_run::run(
-            &self.store,
-            &self.changes,
-            &settings,
-            &actor,
-            today,
-            r.dry_run,
-        )
-        .await?;
-        let currency = &config.billing.currency;
+        let InCurrency { value, currency } =
+            dunning::run(&self.app(), &actor, today, r.dry_run).await?;
         Ok(Response::new(v1::RunDunningResponse {
-            changes: changes
-                .into_iter()
-                .map(|c| change_to(c, currency))
-                .collect(),
+            changes: value.into_iter().map(|c| change_to(c, &currency)).collect(),
             dry_run: r.dry_run,
         }))
     }
@@ -400,8 +284,7 @@ impl v1::payment_service_server::PaymentService for AdminState {
         &self,
         request: Request<v1::StopDunningRequest>,
     ) -> Result<Response<v1::DunningHold>, Status> {
-        let actor = writer(&request)?;
-        let r = request.into_inner();
+        let (actor, r) = written(request)?;
         self.dunning_control(&actor, r.client_number, DunningControl::Stop)
             .await
     }
@@ -410,8 +293,7 @@ impl v1::payment_service_server::PaymentService for AdminState {
         &self,
         request: Request<v1::PauseDunningRequest>,
     ) -> Result<Response<v1::DunningHold>, Status> {
-        let actor = writer(&request)?;
-        let r = request.into_inner();
+        let (actor, r) = written(request)?;
         let until = date("until", &r.until)?.ok_or_else(|| field("until", "required"))?;
         self.dunning_control(&actor, r.client_number, DunningControl::PauseUntil(until))
             .await
@@ -421,9 +303,21 @@ impl v1::payment_service_server::PaymentService for AdminState {
         &self,
         request: Request<v1::ResumeDunningRequest>,
     ) -> Result<Response<v1::DunningHold>, Status> {
-        let actor = writer(&request)?;
-        let r = request.into_inner();
+        let (actor, r) = written(request)?;
         self.dunning_control(&actor, r.client_number, DunningControl::Resume)
             .await
+    }
+}
+
+impl AdminState {
+    /// The three dunning controls: one use case, the client's controls after it.
+    async fn dunning_control(
+        &self,
+        actor: &Actor,
+        client_number: String,
+        control: DunningControl,
+    ) -> Result<Response<v1::DunningHold>, Status> {
+        let hold = dunning::control(&self.app(), actor, &client_number, control).await?;
+        Ok(Response::new(hold_to(client_number, hold)))
     }
 }

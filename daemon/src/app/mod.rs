@@ -4,8 +4,65 @@
 //! feed. The gRPC handlers, the daily jobs and `ispctl` (through the API) call use cases;
 //! storage only persists.
 //!
-//! The layer is being built one use case at a time (issue 11); handlers not yet moved still
+//! One module per aggregate, named as the API service and the storage file name it. Every
+//! use case takes the [`App`] (store, change feed, clock, live config): "today" and the
+//! settings are read here, never at the edge.
+//!
+//! The layer is being built one aggregate at a time (issue 11); handlers not yet moved still
 //! call storage directly.
 
+pub mod billing;
 pub mod documents;
+pub mod dunning;
+mod error;
 pub mod payments;
+
+use chrono::NaiveDate;
+use ispd_billing::dunning::DunningSettings;
+
+pub use error::{AppError, AppResult, field};
+
+use crate::changes::ChangeFeed;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::live::Live;
+use crate::storage::Store;
+
+/// An answer with the billing currency it is stated in (`[billing] currency`).
+#[derive(Debug)]
+pub struct InCurrency<T> {
+    pub value: T,
+    pub currency: String,
+}
+
+/// What every use case works with. Cheap to copy: it borrows the daemon's shared state.
+#[derive(Clone, Copy)]
+pub struct App<'a> {
+    pub store: &'a Store,
+    /// Where a committed change that alters what RADIUS answers is published.
+    pub changes: &'a ChangeFeed,
+    /// The one clock: "today" for every date a request leaves out.
+    pub clock: Clock,
+    /// Swapped on reload: read once per use case.
+    pub config: &'a Live<Config>,
+}
+
+impl App<'_> {
+    /// The day a request named, or today.
+    fn day_or_today(&self, day: Option<NaiveDate>) -> NaiveDate {
+        day.unwrap_or_else(|| self.clock.today())
+    }
+
+    /// The `[dunning]` settings as configured now.
+    fn dunning_settings(&self) -> DunningSettings {
+        self.config.load().dunning.settings()
+    }
+
+    /// `value` stated in the configured billing currency.
+    fn in_currency<T>(&self, value: T) -> InCurrency<T> {
+        InCurrency {
+            value,
+            currency: self.config.load().billing.currency.clone(),
+        }
+    }
+}

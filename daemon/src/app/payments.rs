@@ -2,16 +2,24 @@
 //! from a bank statement, an unmatched payment assigned by hand. Each records the money and
 //! restores every suspended client it paid enough — one transaction, so a payment never lands
 //! without the restore it causes, nor the other way round — then publishes the restores.
+//! Besides: unassigning, refunds, a client's balance and statement.
 
 use std::collections::HashSet;
 
 use chrono::NaiveDate;
+use ispd_billing::bank::{CsvMapping, Statement};
 use ispd_billing::dunning::DunningSettings;
+use ispd_billing::field::{Text, text};
+use ispd_billing::payment::StatementRow;
 use rust_decimal::Decimal;
 
+use super::{App, AppResult, InCurrency, field};
 use crate::changes::{Change, ChangeFeed};
 use crate::dunning_run::{DunningChange, decide};
-use crate::storage::{AccessScope, Actor, NewPayment, PaymentOutcome, Store, StoreResult, WriteTx};
+use crate::storage::{
+    AccessScope, Actor, ClientBalance, NewPayment, PaymentOutcome, Store, StoreResult,
+    UnmatchedPayment, WriteTx,
+};
 
 /// The payments as recorded, and the clients whose access they restored.
 #[derive(Debug)]
@@ -20,17 +28,111 @@ pub struct Received {
     pub restored: HashSet<String>,
 }
 
+/// A payment typed in by hand for a known client.
+#[derive(Debug)]
+pub struct ManualPayment {
+    pub client_number: String,
+    pub amount: Decimal,
+    /// Today when left out.
+    pub received_on: Option<NaiveDate>,
+    /// The client's currency when left out.
+    pub currency: Option<String>,
+    pub note: String,
+}
+
+/// A bank statement as exported by the bank.
+#[derive(Debug)]
+pub struct StatementFile<'a> {
+    /// camt053, csv or gpc.
+    pub format: &'a str,
+    pub content: &'a [u8],
+    /// The column mapping as TOML, for csv.
+    pub mapping: &'a str,
+}
+
+/// Records a payment typed in by hand (see [`receive`]).
+pub async fn add(app: &App<'_>, actor: &Actor, payment: ManualPayment) -> AppResult<Received> {
+    text("note", &payment.note, Text::Note)?;
+    let received_on = app.day_or_today(payment.received_on);
+    let currency = match payment.currency {
+        None => app.store.currency_of_client(&payment.client_number).await?,
+        Some(given) => given.to_ascii_uppercase(),
+    };
+    let payment = NewPayment {
+        amount: payment.amount,
+        received_on,
+        variable_symbol: None,
+        payer_account: None,
+        payer_name: None,
+        message: (!payment.note.is_empty()).then_some(payment.note),
+        bank_transaction_id: None,
+        currency,
+        source: "manual".into(),
+        client_number: Some(payment.client_number),
+    };
+    receive(app, actor, &[payment]).await
+}
+
+/// Reads a bank statement (the billing core parses it) and records its incoming payments
+/// (see [`receive`]).
+pub async fn import(app: &App<'_>, actor: &Actor, file: StatementFile<'_>) -> AppResult<Received> {
+    let parsed = parse_statement(&file)?;
+    let payments: Vec<NewPayment> = parsed
+        .incoming()
+        .map(|line| NewPayment {
+            amount: line.amount,
+            received_on: line.booked_on,
+            variable_symbol: line.variable_symbol.clone(),
+            payer_account: line.payer_account.clone(),
+            payer_name: line.payer_name.clone(),
+            message: line.message.clone(),
+            bank_transaction_id: Some(line.bank_transaction_id.clone()),
+            currency: line.currency.clone(),
+            source: file.format.to_owned(),
+            client_number: None,
+        })
+        .collect();
+    receive(app, actor, &payments).await
+}
+
+fn parse_statement(file: &StatementFile<'_>) -> AppResult<Statement> {
+    let text = || {
+        std::str::from_utf8(file.content).map_err(|_| {
+            field(
+                "content",
+                "not UTF-8 text; convert the export (e.g. from Windows-1250) first",
+            )
+        })
+    };
+    let parsed = match file.format {
+        "camt053" => ispd_billing::bank::parse_camt053(file.content),
+        "gpc" => ispd_billing::bank::parse_gpc(text()?),
+        "csv" => {
+            if file.mapping.trim().is_empty() {
+                return Err(field(
+                    "mapping",
+                    "required for csv: the column mapping as TOML",
+                ));
+            }
+            let mapping: CsvMapping =
+                toml::from_str(file.mapping).map_err(|e| field("mapping", e.to_string()))?;
+            ispd_billing::bank::parse_csv(text()?, &mapping)
+        }
+        other => {
+            return Err(field(
+                "format",
+                format!("camt053, csv or gpc, not {other:?}"),
+            ));
+        }
+    };
+    parsed.map_err(|e| field("content", e.to_string()))
+}
+
 /// Records the payments (duplicates skipped, matched, allocated oldest document first, the
 /// rest as credit) and restores the suspended clients they paid. RADIUS answers those clients
 /// at full speed before this returns.
-pub async fn receive(
-    store: &Store,
-    feed: &ChangeFeed,
-    settings: &DunningSettings,
-    actor: &Actor,
-    payments: &[NewPayment],
-    today: NaiveDate,
-) -> StoreResult<Received> {
+async fn receive(app: &App<'_>, actor: &Actor, payments: &[NewPayment]) -> AppResult<Received> {
+    let (store, settings, today) = (app.store, app.dunning_settings(), app.clock.today());
     let mut tx = store.begin_write().await?;
     let outcomes = store.record_payments_in(&mut tx, actor, payments).await?;
     let paid: Vec<&str> = outcomes
@@ -38,34 +140,73 @@ pub async fn receive(
         .filter(|o| !o.duplicate)
         .filter_map(|o| o.client_number.as_deref())
         .collect();
-    let restored = restore_paid_in(store, &mut tx, settings, actor, &paid, today).await?;
+    let restored = restore_paid_in(store, &mut tx, &settings, actor, &paid, today).await?;
     tx.commit().await?;
-    publish(feed, &restored).await;
+    publish(app.changes, &restored).await;
     Ok(Received { outcomes, restored })
 }
 
 /// Assigns an unmatched payment to a client (and optionally one of its documents), and
 /// restores the client if that pays its debt.
 pub async fn assign(
-    store: &Store,
-    feed: &ChangeFeed,
-    settings: &DunningSettings,
+    app: &App<'_>,
     actor: &Actor,
     (payment_id, client_number, invoice): (i64, &str, Option<&str>),
-    today: NaiveDate,
-) -> StoreResult<Received> {
+) -> AppResult<Received> {
+    let (store, settings, today) = (app.store, app.dunning_settings(), app.clock.today());
     let mut tx = store.begin_write().await?;
     let outcome = store
         .assign_payment_in(&mut tx, actor, payment_id, client_number, invoice)
         .await?;
     let restored =
-        restore_paid_in(store, &mut tx, settings, actor, &[client_number], today).await?;
+        restore_paid_in(store, &mut tx, &settings, actor, &[client_number], today).await?;
     tx.commit().await?;
-    publish(feed, &restored).await;
+    publish(app.changes, &restored).await;
     Ok(Received {
         outcomes: vec![outcome],
         restored,
     })
+}
+
+/// Takes a payment back from its client: it becomes unmatched again. Returns the client.
+pub async fn unassign(app: &App<'_>, actor: &Actor, payment_id: i64) -> AppResult<String> {
+    Ok(app.store.unassign_payment(actor, payment_id).await?)
+}
+
+/// The payments no client was found for.
+pub async fn unmatched(app: &App<'_>) -> AppResult<Vec<UnmatchedPayment>> {
+    Ok(app.store.unmatched_payments().await?)
+}
+
+/// A client's credit, debt, suspension and dunning controls.
+pub async fn balance(app: &App<'_>, client_number: &str) -> AppResult<InCurrency<ClientBalance>> {
+    let balance = app.store.client_balance(client_number).await?;
+    Ok(app.in_currency(balance))
+}
+
+/// Pays out `amount` of the client's credit; returns the credit left.
+pub async fn refund(
+    app: &App<'_>,
+    actor: &Actor,
+    (client_number, amount, note): (&str, Decimal, &str),
+    refunded_on: Option<NaiveDate>,
+) -> AppResult<InCurrency<Decimal>> {
+    text("note", note, Text::Note)?;
+    let on = app.day_or_today(refunded_on);
+    let after = app
+        .store
+        .refund_credit(actor, client_number, amount, on, note)
+        .await?;
+    Ok(app.in_currency(after))
+}
+
+/// The client's account in date order with the running balance.
+pub async fn statement(
+    app: &App<'_>,
+    client_number: &str,
+) -> AppResult<InCurrency<Vec<StatementRow>>> {
+    let rows = app.store.client_statement(client_number).await?;
+    Ok(app.in_currency(rows))
 }
 
 /// Inside the caller's transaction: every client of `paid` that is suspended for debt and
