@@ -29,7 +29,7 @@ use crate::changes::{Change, ChangeFeed};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::live::Live;
-use crate::storage::{AccessScope, Actor, PageRequest, Store, StoreError};
+use crate::storage::{AccessScope, Actor, Page, PageRequest, Store, StoreError};
 use crate::token::{Caller, Role, TokenSet};
 
 pub use authorize::AuthorizeLayer;
@@ -106,6 +106,11 @@ fn written<T>(request: Request<T>) -> Result<(Actor, T), Status> {
     Ok((actor, request.into_inner()))
 }
 
+/// A message field the request must carry.
+fn required<T>(value: Option<T>, name: &str) -> Result<T, Status> {
+    value.ok_or_else(|| field(name, "required"))
+}
+
 /// INVALID_ARGUMENT naming the field, in the message and as a google.rpc.BadRequest detail.
 pub fn invalid(error: FieldError) -> Status {
     Status::with_error_details(
@@ -168,6 +173,14 @@ fn store_status(error: StoreError) -> Status {
 fn page(p: Option<v1::PageRequest>) -> Result<PageRequest, Status> {
     let p = p.unwrap_or_default();
     PageRequest::parse(p.page_size, &p.page_token).map_err(invalid)
+}
+
+/// A page of records as the answer's items and its next page token.
+fn paged<T, U>(page: Page<T>, to: impl FnMut(T) -> U) -> (Vec<U>, String) {
+    (
+        page.items.into_iter().map(to).collect(),
+        page.next_page_token,
+    )
 }
 
 fn date(name: &str, text: &str) -> Result<Option<chrono::NaiveDate>, Status> {

@@ -5,8 +5,12 @@ use ispd_billing::money;
 use ispd_billing::subscription::{PeriodAlignment, Subscription, SubscriptionState, Transition};
 use tonic::{Request, Response, Status};
 
-use super::{AdminState, date, date_text, field, invalid, page, period_from, period_to, writer};
-use crate::storage::{AccessScope, SubscriptionFilter, SubscriptionRecord, TransitionRequest};
+use super::{
+    AdminState, date, date_text, field, invalid, page, paged, period_from, period_to, required,
+    written,
+};
+use crate::app::subscriptions;
+use crate::storage::{SubscriptionFilter, SubscriptionRecord};
 
 fn state_to(s: SubscriptionState) -> i32 {
     (match s {
@@ -101,43 +105,72 @@ fn subscription_to(r: &SubscriptionRecord) -> v1::Subscription {
     }
 }
 
+/// The five lifecycle RPCs' messages: which transition each asks for and where its date is.
+trait TransitionMessage {
+    const TRANSITION: Transition;
+    /// The date's field: "date", or "last_day" for End.
+    const DATE_FIELD: &'static str = "date";
+    fn id(&self) -> i64;
+    fn date(&self) -> &str;
+    fn billing_suspended(&self) -> bool {
+        false
+    }
+    fn note(&self) -> &str;
+}
+
+macro_rules! transition_message {
+    ($message:ty, $transition:ident, $date:ident $(, $suspended:ident)?) => {
+        impl TransitionMessage for $message {
+            const TRANSITION: Transition = Transition::$transition;
+            const DATE_FIELD: &'static str = stringify!($date);
+            fn id(&self) -> i64 {
+                self.id
+            }
+            fn date(&self) -> &str {
+                &self.$date
+            }
+            $(fn billing_suspended(&self) -> bool {
+                self.$suspended
+            })?
+            fn note(&self) -> &str {
+                &self.note
+            }
+        }
+    };
+}
+
+transition_message!(v1::ActivateSubscriptionRequest, Activate, date);
+transition_message!(v1::PauseSubscriptionRequest, Pause, date, billing_suspended);
+transition_message!(v1::BlockSubscriptionRequest, Block, date, billing_suspended);
+transition_message!(v1::ResumeSubscriptionRequest, Resume, date);
+transition_message!(v1::EndSubscriptionRequest, End, last_day);
+
 impl AdminState {
-    /// Runs one lifecycle transition for the caller and refreshes RADIUS for the
-    /// subscription's logins. `date` is the request's text (empty = today, except for End,
-    /// which requires it).
-    async fn apply_transition<T>(
+    /// Every lifecycle RPC: one transition through the use case. An empty date is today,
+    /// except for End, which requires its last day.
+    async fn transition<M: TransitionMessage>(
         &self,
-        request: &Request<T>,
-        id: i64,
-        transition: Transition,
-        (date_field, date_value): (&str, &str),
-        billing_suspended: bool,
-        note: &str,
+        request: Request<M>,
     ) -> Result<Response<v1::Subscription>, Status> {
-        let actor = writer(request)?;
-        if id == 0 {
+        let (actor, r) = written(request)?;
+        if r.id() == 0 {
             return Err(field(
                 "id",
                 "required: it says which subscription to change",
             ));
         }
-        let today = self.clock.today();
-        let date = match date(date_field, date_value)? {
-            Some(d) => d,
-            None if transition == Transition::End => return Err(field(date_field, "required")),
-            None => today,
-        };
-        let request = TransitionRequest {
-            transition,
+        let date = date(M::DATE_FIELD, r.date())?;
+        if date.is_none() && M::TRANSITION == Transition::End {
+            return Err(field(M::DATE_FIELD, "required"));
+        }
+        let change = subscriptions::TransitionRequest {
+            id: r.id(),
+            transition: M::TRANSITION,
             date,
-            billing_suspended,
-            note: note.trim().to_owned(),
+            billing_suspended: r.billing_suspended(),
+            note: r.note(),
         };
-        let stored = self
-            .store
-            .transition_subscription(&actor, id, &request, today)
-            .await?;
-        self.refresh(AccessScope::Subscription(id)).await;
+        let stored = subscriptions::transition(&self.app(), &actor, change).await?;
         Ok(Response::new(subscription_to(&stored)))
     }
 }
@@ -148,30 +181,21 @@ impl v1::subscription_service_server::SubscriptionService for AdminState {
         &self,
         request: Request<v1::CreateSubscriptionRequest>,
     ) -> Result<Response<v1::Subscription>, Status> {
-        let actor = writer(&request)?;
-        let s = request
-            .into_inner()
-            .subscription
-            .ok_or_else(|| field("subscription", "required"))?;
+        let (actor, r) = written(request)?;
+        let s = required(r.subscription, "subscription")?;
         if s.client_number.is_empty() {
             return Err(field("subscription.client_number", "required"));
         }
         if s.tariff.is_empty() {
             return Err(field("subscription.tariff", "required"));
         }
-        let today = self.clock.today();
-        let stored = self
-            .store
-            .create_subscription(
-                &actor,
-                &s.client_number,
-                &s.tariff,
-                subscription_from(&s)?,
-                today,
-            )
-            .await?;
-        self.refresh(AccessScope::Subscription(stored.subscription.id))
-            .await;
+        let stored = subscriptions::create(
+            &self.app(),
+            &actor,
+            (&s.client_number, &s.tariff),
+            subscription_from(&s)?,
+        )
+        .await?;
         Ok(Response::new(subscription_to(&stored)))
     }
 
@@ -179,7 +203,7 @@ impl v1::subscription_service_server::SubscriptionService for AdminState {
         &self,
         request: Request<v1::GetSubscriptionRequest>,
     ) -> Result<Response<v1::Subscription>, Status> {
-        let r = self.store.get_subscription(request.into_inner().id).await?;
+        let r = subscriptions::get(&self.app(), request.into_inner().id).await?;
         Ok(Response::new(subscription_to(&r)))
     }
 
@@ -187,11 +211,8 @@ impl v1::subscription_service_server::SubscriptionService for AdminState {
         &self,
         request: Request<v1::UpdateSubscriptionRequest>,
     ) -> Result<Response<v1::Subscription>, Status> {
-        let actor = writer(&request)?;
-        let s = request
-            .into_inner()
-            .subscription
-            .ok_or_else(|| field("subscription", "required"))?;
+        let (actor, r) = written(request)?;
+        let s = required(r.subscription, "subscription")?;
         if s.id == 0 {
             return Err(field(
                 "subscription.id",
@@ -201,12 +222,8 @@ impl v1::subscription_service_server::SubscriptionService for AdminState {
         if s.tariff.is_empty() {
             return Err(field("subscription.tariff", "required"));
         }
-        let stored = self
-            .store
-            .update_subscription(&actor, &s.tariff, subscription_from(&s)?)
-            .await?;
-        self.refresh(AccessScope::Subscription(stored.subscription.id))
-            .await;
+        let stored =
+            subscriptions::update(&self.app(), &actor, &s.tariff, subscription_from(&s)?).await?;
         Ok(Response::new(subscription_to(&stored)))
     }
 
@@ -220,13 +237,11 @@ impl v1::subscription_service_server::SubscriptionService for AdminState {
             tariff: r.tariff,
             state: state_from(r.state)?,
         };
-        let page = self
-            .store
-            .list_subscriptions(&filter, page(r.page)?)
-            .await?;
+        let page = subscriptions::list(&self.app(), &filter, page(r.page)?).await?;
+        let (subscriptions, next_page_token) = paged(page, |s| subscription_to(&s));
         Ok(Response::new(v1::ListSubscriptionsResponse {
-            subscriptions: page.items.iter().map(subscription_to).collect(),
-            next_page_token: page.next_page_token,
+            subscriptions,
+            next_page_token,
         }))
     }
 
@@ -234,10 +249,8 @@ impl v1::subscription_service_server::SubscriptionService for AdminState {
         &self,
         request: Request<v1::DeleteSubscriptionRequest>,
     ) -> Result<Response<v1::DeleteSubscriptionResponse>, Status> {
-        let actor = writer(&request)?;
-        self.store
-            .delete_subscription(&actor, request.into_inner().id)
-            .await?;
+        let (actor, r) = written(request)?;
+        subscriptions::delete(&self.app(), &actor, r.id).await?;
         Ok(Response::new(v1::DeleteSubscriptionResponse {}))
     }
 
@@ -245,10 +258,7 @@ impl v1::subscription_service_server::SubscriptionService for AdminState {
         &self,
         request: Request<v1::SubscriptionHistoryRequest>,
     ) -> Result<Response<v1::SubscriptionHistoryResponse>, Status> {
-        let entries = self
-            .store
-            .subscription_history(request.into_inner().id)
-            .await?;
+        let entries = subscriptions::history(&self.app(), request.into_inner().id).await?;
         Ok(Response::new(v1::SubscriptionHistoryResponse {
             entries: entries
                 .into_iter()
@@ -267,79 +277,34 @@ impl v1::subscription_service_server::SubscriptionService for AdminState {
         &self,
         request: Request<v1::ActivateSubscriptionRequest>,
     ) -> Result<Response<v1::Subscription>, Status> {
-        let r = request.get_ref();
-        self.apply_transition(
-            &request,
-            r.id,
-            Transition::Activate,
-            ("date", &r.date),
-            false,
-            &r.note,
-        )
-        .await
+        self.transition(request).await
     }
 
     async fn pause_subscription(
         &self,
         request: Request<v1::PauseSubscriptionRequest>,
     ) -> Result<Response<v1::Subscription>, Status> {
-        let r = request.get_ref();
-        self.apply_transition(
-            &request,
-            r.id,
-            Transition::Pause,
-            ("date", &r.date),
-            r.billing_suspended,
-            &r.note,
-        )
-        .await
+        self.transition(request).await
     }
 
     async fn block_subscription(
         &self,
         request: Request<v1::BlockSubscriptionRequest>,
     ) -> Result<Response<v1::Subscription>, Status> {
-        let r = request.get_ref();
-        self.apply_transition(
-            &request,
-            r.id,
-            Transition::Block,
-            ("date", &r.date),
-            r.billing_suspended,
-            &r.note,
-        )
-        .await
+        self.transition(request).await
     }
 
     async fn resume_subscription(
         &self,
         request: Request<v1::ResumeSubscriptionRequest>,
     ) -> Result<Response<v1::Subscription>, Status> {
-        let r = request.get_ref();
-        self.apply_transition(
-            &request,
-            r.id,
-            Transition::Resume,
-            ("date", &r.date),
-            false,
-            &r.note,
-        )
-        .await
+        self.transition(request).await
     }
 
     async fn end_subscription(
         &self,
         request: Request<v1::EndSubscriptionRequest>,
     ) -> Result<Response<v1::Subscription>, Status> {
-        let r = request.get_ref();
-        self.apply_transition(
-            &request,
-            r.id,
-            Transition::End,
-            ("last_day", &r.last_day),
-            false,
-            &r.note,
-        )
-        .await
+        self.transition(request).await
     }
 }

@@ -16,17 +16,18 @@ pub mod documents;
 pub mod dunning;
 mod error;
 pub mod payments;
+pub mod subscriptions;
 
 use chrono::NaiveDate;
 use ispd_billing::dunning::DunningSettings;
 
 pub use error::{AppError, AppResult, field};
 
-use crate::changes::ChangeFeed;
+use crate::changes::{Change, ChangeFeed};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::live::Live;
-use crate::storage::Store;
+use crate::storage::{AccessScope, Store};
 
 /// An answer with the billing currency it is stated in (`[billing] currency`).
 #[derive(Debug)]
@@ -64,5 +65,11 @@ impl App<'_> {
             value,
             currency: self.config.load().billing.currency.clone(),
         }
+    }
+
+    /// After the commit: RADIUS answers the logins in `scope` with the change before this
+    /// returns.
+    async fn publish(&self, scope: AccessScope) {
+        self.changes.publish(Change::Access(scope)).await;
     }
 }
