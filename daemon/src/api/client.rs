@@ -4,12 +4,12 @@ use ispd_admin_proto::v1;
 use ispd_billing::client::{
     Address, BankAccount, Client, ClientKind, ContactPerson, Duplicate, Gps, Invoicing,
 };
-use ispd_billing::field::{Text, text};
 use ispd_billing::money;
 use tonic::{Request, Response, Status};
 
-use super::{AdminState, date, date_text, field, invalid, page, writer};
-use crate::storage::{AccessScope, ClientFilter};
+use super::{AdminState, date, date_text, field, invalid, page, paged, required, written};
+use crate::app::clients;
+use crate::storage::ClientFilter;
 
 fn address_from(prefix: &str, a: v1::Address) -> Result<Address, Status> {
     let gps = match (a.gps_lat.trim(), a.gps_lon.trim()) {
@@ -218,15 +218,9 @@ impl v1::client_service_server::ClientService for AdminState {
         &self,
         request: Request<v1::CreateClientRequest>,
     ) -> Result<Response<v1::ClientResponse>, Status> {
-        let actor = writer(&request)?;
-        let client = request
-            .into_inner()
-            .client
-            .ok_or_else(|| field("client", "required"))?;
-        let (client, warnings) = self
-            .store
-            .create_client(&actor, client_from(client)?, self.clock.today())
-            .await?;
+        let (actor, r) = written(request)?;
+        let client = client_from(required(r.client, "client")?)?;
+        let (client, warnings) = clients::create(&self.app(), &actor, client).await?;
         Ok(Response::new(response(&client, &warnings)))
     }
 
@@ -234,33 +228,23 @@ impl v1::client_service_server::ClientService for AdminState {
         &self,
         request: Request<v1::GetClientRequest>,
     ) -> Result<Response<v1::Client>, Status> {
-        let number = request.into_inner().number;
-        Ok(Response::new(client_to(
-            &self.store.get_client(&number).await?,
-        )))
+        let client = clients::get(&self.app(), &request.into_inner().number).await?;
+        Ok(Response::new(client_to(&client)))
     }
 
     async fn update_client(
         &self,
         request: Request<v1::UpdateClientRequest>,
     ) -> Result<Response<v1::ClientResponse>, Status> {
-        let actor = writer(&request)?;
-        let client = request
-            .into_inner()
-            .client
-            .ok_or_else(|| field("client", "required"))?;
+        let (actor, r) = written(request)?;
+        let client = required(r.client, "client")?;
         if client.number.is_empty() {
             return Err(field(
                 "client.number",
                 "required: it says which client to update",
             ));
         }
-        let (client, warnings) = self
-            .store
-            .update_client(&actor, client_from(client)?, self.clock.today())
-            .await?;
-        self.refresh(AccessScope::Client(client.number.clone()))
-            .await;
+        let (client, warnings) = clients::update(&self.app(), &actor, client_from(client)?).await?;
         Ok(Response::new(response(&client, &warnings)))
     }
 
@@ -269,24 +253,17 @@ impl v1::client_service_server::ClientService for AdminState {
         request: Request<v1::ListClientsRequest>,
     ) -> Result<Response<v1::ListClientsResponse>, Status> {
         let r = request.into_inner();
-        for (name, value) in [
-            ("name_contains", &r.name_contains),
-            ("group", &r.group),
-            ("status", &r.status),
-            ("city", &r.city),
-        ] {
-            text(name, value, Text::Search).map_err(invalid)?;
-        }
         let filter = ClientFilter {
             name_contains: r.name_contains,
             group: r.group,
             status: r.status,
             city: r.city,
         };
-        let page = self.store.list_clients(&filter, page(r.page)?).await?;
+        let page = clients::list(&self.app(), &filter, page(r.page)?).await?;
+        let (clients, next_page_token) = paged(page, |c| client_to(&c));
         Ok(Response::new(v1::ListClientsResponse {
-            clients: page.items.iter().map(client_to).collect(),
-            next_page_token: page.next_page_token,
+            clients,
+            next_page_token,
         }))
     }
 
@@ -294,10 +271,8 @@ impl v1::client_service_server::ClientService for AdminState {
         &self,
         request: Request<v1::DeleteClientRequest>,
     ) -> Result<Response<v1::DeleteClientResponse>, Status> {
-        let actor = writer(&request)?;
-        self.store
-            .delete_client(&actor, &request.into_inner().number)
-            .await?;
+        let (actor, r) = written(request)?;
+        clients::delete(&self.app(), &actor, &r.number).await?;
         Ok(Response::new(v1::DeleteClientResponse {}))
     }
 
@@ -306,9 +281,7 @@ impl v1::client_service_server::ClientService for AdminState {
         request: Request<v1::SearchClientsRequest>,
     ) -> Result<Response<v1::SearchClientsResponse>, Status> {
         let r = request.into_inner();
-        // Before any SQL: SQLite refuses a LIKE pattern of 50 kB as a database error.
-        text("query", &r.query, Text::Search).map_err(invalid)?;
-        let hits = self.store.search_clients(&r.query, r.limit).await?;
+        let hits = clients::search(&self.app(), &r.query, r.limit).await?;
         Ok(Response::new(v1::SearchClientsResponse {
             hits: hits
                 .into_iter()
@@ -325,7 +298,7 @@ impl v1::client_service_server::ClientService for AdminState {
         _request: Request<v1::NextClientNumberRequest>,
     ) -> Result<Response<v1::NextClientNumberResponse>, Status> {
         Ok(Response::new(v1::NextClientNumberResponse {
-            number: self.store.next_client_number().await?,
+            number: clients::next_number(&self.app()).await?,
         }))
     }
 }

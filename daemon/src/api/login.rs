@@ -2,11 +2,12 @@
 //! returned, once, in the response that created it.
 
 use ispd_admin_proto::v1;
-use ispd_provisioning::login::{AuthType, ExtraAttribute, Login, password_from_random};
+use ispd_provisioning::login::{AuthType, ExtraAttribute, Login};
 use tonic::{Request, Response, Status};
 
-use super::{AdminState, field, page, writer};
-use crate::storage::{AccessScope, LoginRecord, StoreError};
+use super::{AdminState, field, page, paged, required, written};
+use crate::app::logins;
+use crate::storage::LoginRecord;
 
 fn login_from(l: v1::Login) -> Result<Login, Status> {
     let auth_type = match v1::AuthType::try_from(l.auth_type) {
@@ -76,60 +77,18 @@ fn login_to(r: &LoginRecord) -> v1::Login {
     }
 }
 
-/// A fresh password from the operating system's random source.
-fn generate_password() -> Result<String, Status> {
-    loop {
-        let mut random = [0u8; 64];
-        getrandom::fill(&mut random)
-            .map_err(|e| Status::internal(format!("no random numbers: {e}")))?;
-        if let Some(password) = password_from_random(&random) {
-            return Ok(password);
-        }
-    }
-}
-
-impl AdminState {
-    /// A login may only name NAS devices ispd knows, from the config file or the API.
-    async fn check_nas_names(&self, login: &Login) -> Result<(), Status> {
-        for (i, name) in login.nas.iter().enumerate() {
-            if self.config.load().nas.iter().any(|n| &n.name == name) {
-                continue;
-            }
-            match self.store.get_nas(name).await {
-                Ok(_) => {}
-                Err(StoreError::NotFound { .. }) => {
-                    return Err(field(
-                        &format!("login.nas[{i}]"),
-                        format!("unknown NAS {name:?}"),
-                    ));
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Ok(())
-    }
-}
-
 #[tonic::async_trait]
 impl v1::login_service_server::LoginService for AdminState {
     async fn create_login(
         &self,
         request: Request<v1::CreateLoginRequest>,
     ) -> Result<Response<v1::CreateLoginResponse>, Status> {
-        let actor = writer(&request)?;
-        let r = request.into_inner();
-        let login = login_from(r.login.ok_or_else(|| field("login", "required"))?)?;
-        self.check_nas_names(&login).await?;
-        let (password, generated) = if r.password.is_empty() {
-            (generate_password()?, true)
-        } else {
-            (r.password, false)
-        };
-        let stored = self.store.create_login(&actor, login, &password).await?;
-        self.refresh(AccessScope::Login(stored.login.id)).await;
+        let (actor, r) = written(request)?;
+        let login = login_from(required(r.login, "login")?)?;
+        let created = logins::create(&self.app(), &actor, login, r.password).await?;
         Ok(Response::new(v1::CreateLoginResponse {
-            login: Some(login_to(&stored)),
-            generated_password: if generated { password } else { String::new() },
+            login: Some(login_to(&created.login)),
+            generated_password: created.generated_password.unwrap_or_default(),
         }))
     }
 
@@ -137,7 +96,7 @@ impl v1::login_service_server::LoginService for AdminState {
         &self,
         request: Request<v1::GetLoginRequest>,
     ) -> Result<Response<v1::Login>, Status> {
-        let r = self.store.get_login(&request.into_inner().username).await?;
+        let r = logins::get(&self.app(), &request.into_inner().username).await?;
         Ok(Response::new(login_to(&r)))
     }
 
@@ -145,16 +104,13 @@ impl v1::login_service_server::LoginService for AdminState {
         &self,
         request: Request<v1::UpdateLoginRequest>,
     ) -> Result<Response<v1::Login>, Status> {
-        let actor = writer(&request)?;
-        let r = request.into_inner();
-        let login = login_from(r.login.ok_or_else(|| field("login", "required"))?)?;
+        let (actor, r) = written(request)?;
+        let login = login_from(required(r.login, "login")?)?;
         if login.id == 0 {
             return Err(field("login.id", "required: it says which login to update"));
         }
-        self.check_nas_names(&login).await?;
         let new_password = (!r.new_password.is_empty()).then_some(r.new_password.as_str());
-        let stored = self.store.update_login(&actor, login, new_password).await?;
-        self.refresh(AccessScope::Login(stored.login.id)).await;
+        let stored = logins::update(&self.app(), &actor, login, new_password).await?;
         Ok(Response::new(login_to(&stored)))
     }
 
@@ -164,13 +120,11 @@ impl v1::login_service_server::LoginService for AdminState {
     ) -> Result<Response<v1::ListLoginsResponse>, Status> {
         let r = request.into_inner();
         let subscription = (r.subscription_id != 0).then_some(r.subscription_id);
-        let page = self
-            .store
-            .list_logins(&r.client_number, subscription, page(r.page)?)
-            .await?;
+        let page = logins::list(&self.app(), &r.client_number, subscription, page(r.page)?).await?;
+        let (logins, next_page_token) = paged(page, |l| login_to(&l));
         Ok(Response::new(v1::ListLoginsResponse {
-            logins: page.items.iter().map(login_to).collect(),
-            next_page_token: page.next_page_token,
+            logins,
+            next_page_token,
         }))
     }
 
@@ -178,11 +132,8 @@ impl v1::login_service_server::LoginService for AdminState {
         &self,
         request: Request<v1::DeleteLoginRequest>,
     ) -> Result<Response<v1::DeleteLoginResponse>, Status> {
-        let actor = writer(&request)?;
-        let username = request.into_inner().username;
-        let id = self.store.get_login(&username).await?.login.id;
-        self.store.delete_login(&actor, &username).await?;
-        self.refresh(AccessScope::Login(id)).await;
+        let (actor, r) = written(request)?;
+        logins::delete(&self.app(), &actor, &r.username).await?;
         Ok(Response::new(v1::DeleteLoginResponse {}))
     }
 
@@ -190,14 +141,8 @@ impl v1::login_service_server::LoginService for AdminState {
         &self,
         request: Request<v1::ResetLoginPasswordRequest>,
     ) -> Result<Response<v1::ResetLoginPasswordResponse>, Status> {
-        let actor = writer(&request)?;
-        let password = generate_password()?;
-        let username = request.into_inner().username;
-        self.store
-            .set_login_password(&actor, &username, &password)
-            .await?;
-        let id = self.store.get_login(&username).await?.login.id;
-        self.refresh(AccessScope::Login(id)).await;
+        let (actor, r) = written(request)?;
+        let password = logins::reset_password(&self.app(), &actor, &r.username).await?;
         Ok(Response::new(v1::ResetLoginPasswordResponse { password }))
     }
 }

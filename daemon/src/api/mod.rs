@@ -25,11 +25,11 @@ use tonic::{Request, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
 use crate::app::{App, AppError};
-use crate::changes::{Change, ChangeFeed};
+use crate::changes::ChangeFeed;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::live::Live;
-use crate::storage::{AccessScope, Actor, Page, PageRequest, Store, StoreError};
+use crate::storage::{Actor, Page, PageRequest, Store, StoreError};
 use crate::token::{Caller, Role, TokenSet};
 
 pub use authorize::AuthorizeLayer;
@@ -51,12 +51,6 @@ pub struct AdminState {
 pub const STATEMENT_LIMIT: usize = 256 * 1024 * 1024;
 
 impl AdminState {
-    /// Publishes a committed change to the logins in `scope`; RADIUS answers with it
-    /// before the API call returns.
-    async fn refresh(&self, scope: AccessScope) {
-        self.changes.publish(Change::Access(scope)).await;
-    }
-
     /// What the use cases work with.
     fn app(&self) -> App<'_> {
         App {
@@ -103,6 +97,12 @@ fn admin<T>(request: &Request<T>) -> Result<Actor, Status> {
 /// A request that changes data: its [`writer`] (the audit actor) and its message.
 fn written<T>(request: Request<T>) -> Result<(Actor, T), Status> {
     let actor = writer(&request)?;
+    Ok((actor, request.into_inner()))
+}
+
+/// As [`written`], for changes reserved to admins.
+fn written_by_admin<T>(request: Request<T>) -> Result<(Actor, T), Status> {
+    let actor = admin(&request)?;
     Ok((actor, request.into_inner()))
 }
 

@@ -5,8 +5,8 @@ use ispd_admin_proto::v1;
 use ispd_provisioning::nas::{DEFAULT_COA_PORT, Nas, NasVendor};
 use tonic::{Request, Response, Status};
 
-use super::{AdminState, admin, field, page};
-use crate::changes::Change;
+use super::{AdminState, field, page, paged, required, written_by_admin};
+use crate::app::nas;
 
 fn vendor_to(v: NasVendor) -> i32 {
     (match v {
@@ -64,38 +64,14 @@ fn nas_to(n: &Nas, source: &str) -> v1::Nas {
     }
 }
 
-impl AdminState {
-    fn config_nas(&self) -> Vec<Nas> {
-        let config = self.config.load();
-        (0..config.nas.len())
-            .map(|i| config.nas_record(i))
-            .collect()
-    }
-
-    /// Config entries own their name and address: the API may not shadow or change them.
-    fn refuse_config_clash(&self, nas: &Nas, changing: Option<&str>) -> Result<(), Status> {
-        for declared in self.config_nas() {
-            if changing == Some(declared.name.as_str()) {
-                return Err(Status::failed_precondition(format!(
-                    "NAS {:?} is declared in the config file; change it there",
-                    declared.name
-                )));
-            }
-            if declared.name == nas.name {
-                return Err(Status::already_exists(format!(
-                    "nas.name: {:?} is declared in the config file",
-                    nas.name
-                )));
-            }
-            if declared.address == nas.address {
-                return Err(Status::already_exists(format!(
-                    "nas.address: {} is declared in the config file as {:?}",
-                    nas.address, declared.name
-                )));
-            }
-        }
-        Ok(())
-    }
+fn entry_to((n, source): &nas::Entry) -> v1::Nas {
+    nas_to(
+        n,
+        match source {
+            nas::Source::Config => "config",
+            nas::Source::Api => "api",
+        },
+    )
 }
 
 #[tonic::async_trait]
@@ -104,12 +80,9 @@ impl v1::nas_service_server::NasService for AdminState {
         &self,
         request: Request<v1::CreateNasRequest>,
     ) -> Result<Response<v1::Nas>, Status> {
-        let actor = admin(&request)?;
-        let r = request.into_inner();
-        let nas = nas_from(r.nas.ok_or_else(|| field("nas", "required"))?)?;
-        self.refuse_config_clash(&nas, None)?;
-        let stored = self.store.create_nas(&actor, nas, &r.secret).await?;
-        self.changes.publish(Change::Nas).await;
+        let (actor, r) = written_by_admin(request)?;
+        let n = nas_from(required(r.nas, "nas")?)?;
+        let stored = nas::create(&self.app(), &actor, n, &r.secret).await?;
         Ok(Response::new(nas_to(&stored, "api")))
     }
 
@@ -117,31 +90,18 @@ impl v1::nas_service_server::NasService for AdminState {
         &self,
         request: Request<v1::GetNasRequest>,
     ) -> Result<Response<v1::Nas>, Status> {
-        let name = request.into_inner().name;
-        if let Some(n) = self.config_nas().into_iter().find(|n| n.name == name) {
-            return Ok(Response::new(nas_to(&n, "config")));
-        }
-        Ok(Response::new(nas_to(
-            &self.store.get_nas(&name).await?,
-            "api",
-        )))
+        let entry = nas::get(&self.app(), &request.into_inner().name).await?;
+        Ok(Response::new(entry_to(&entry)))
     }
 
     async fn update_nas(
         &self,
         request: Request<v1::UpdateNasRequest>,
     ) -> Result<Response<v1::Nas>, Status> {
-        let actor = admin(&request)?;
-        let r = request.into_inner();
-        let nas = nas_from(r.nas.ok_or_else(|| field("nas", "required"))?)?;
-        if nas.id == 0 {
-            self.refuse_config_clash(&nas, Some(&nas.name))?;
-            return Err(field("nas.id", "required: it says which NAS to update"));
-        }
-        self.refuse_config_clash(&nas, None)?;
+        let (actor, r) = written_by_admin(request)?;
+        let n = nas_from(required(r.nas, "nas")?)?;
         let new_secret = (!r.new_secret.is_empty()).then_some(r.new_secret.as_str());
-        let stored = self.store.update_nas(&actor, nas, new_secret).await?;
-        self.changes.publish(Change::Nas).await;
+        let stored = nas::update(&self.app(), &actor, n, new_secret).await?;
         Ok(Response::new(nas_to(&stored, "api")))
     }
 
@@ -149,16 +109,11 @@ impl v1::nas_service_server::NasService for AdminState {
         &self,
         request: Request<v1::ListNasRequest>,
     ) -> Result<Response<v1::ListNasResponse>, Status> {
-        let page = page(request.into_inner().page)?;
-        let mut nas: Vec<v1::Nas> = Vec::new();
-        if page.after.is_none() {
-            nas.extend(self.config_nas().iter().map(|n| nas_to(n, "config")));
-        }
-        let stored = self.store.list_nas(page).await?;
-        nas.extend(stored.items.iter().map(|n| nas_to(n, "api")));
+        let page = nas::list(&self.app(), page(request.into_inner().page)?).await?;
+        let (nas, next_page_token) = paged(page, |e| entry_to(&e));
         Ok(Response::new(v1::ListNasResponse {
             nas,
-            next_page_token: stored.next_page_token,
+            next_page_token,
         }))
     }
 
@@ -166,15 +121,8 @@ impl v1::nas_service_server::NasService for AdminState {
         &self,
         request: Request<v1::DeleteNasRequest>,
     ) -> Result<Response<v1::DeleteNasResponse>, Status> {
-        let actor = admin(&request)?;
-        let name = request.into_inner().name;
-        if self.config.load().nas.iter().any(|n| n.name == name) {
-            return Err(Status::failed_precondition(format!(
-                "NAS {name:?} is declared in the config file; remove it there"
-            )));
-        }
-        self.store.delete_nas(&actor, &name).await?;
-        self.changes.publish(Change::Nas).await;
+        let (actor, r) = written_by_admin(request)?;
+        nas::delete(&self.app(), &actor, &r.name).await?;
         Ok(Response::new(v1::DeleteNasResponse {}))
     }
 }

@@ -7,9 +7,8 @@ use ispd_billing::tariff::{Burst, Rate, Tariff};
 use rust_decimal::Decimal;
 use tonic::{Request, Response, Status};
 
-use crate::storage::AccessScope;
-
-use super::{AdminState, field, invalid, page, period_from, period_to, writer};
+use super::{AdminState, field, invalid, page, paged, period_from, period_to, required, written};
+use crate::app::tariffs;
 
 fn tariff_from(t: v1::Tariff) -> Result<Tariff, Status> {
     Ok(Tariff {
@@ -75,15 +74,9 @@ impl v1::tariff_service_server::TariffService for AdminState {
         &self,
         request: Request<v1::CreateTariffRequest>,
     ) -> Result<Response<v1::Tariff>, Status> {
-        let actor = writer(&request)?;
-        let tariff = request
-            .into_inner()
-            .tariff
-            .ok_or_else(|| field("tariff", "required"))?;
-        let stored = self
-            .store
-            .create_tariff(&actor, tariff_from(tariff)?)
-            .await?;
+        let (actor, r) = written(request)?;
+        let tariff = tariff_from(required(r.tariff, "tariff")?)?;
+        let stored = tariffs::create(&self.app(), &actor, tariff).await?;
         Ok(Response::new(tariff_to(&stored)))
     }
 
@@ -91,7 +84,7 @@ impl v1::tariff_service_server::TariffService for AdminState {
         &self,
         request: Request<v1::GetTariffRequest>,
     ) -> Result<Response<v1::Tariff>, Status> {
-        let t = self.store.get_tariff(&request.into_inner().name).await?;
+        let t = tariffs::get(&self.app(), &request.into_inner().name).await?;
         Ok(Response::new(tariff_to(&t)))
     }
 
@@ -99,22 +92,15 @@ impl v1::tariff_service_server::TariffService for AdminState {
         &self,
         request: Request<v1::UpdateTariffRequest>,
     ) -> Result<Response<v1::Tariff>, Status> {
-        let actor = writer(&request)?;
-        let tariff = request
-            .into_inner()
-            .tariff
-            .ok_or_else(|| field("tariff", "required"))?;
+        let (actor, r) = written(request)?;
+        let tariff = required(r.tariff, "tariff")?;
         if tariff.id == 0 {
             return Err(field(
                 "tariff.id",
                 "required: it says which tariff to update",
             ));
         }
-        let stored = self
-            .store
-            .update_tariff(&actor, tariff_from(tariff)?)
-            .await?;
-        self.refresh(AccessScope::Tariff(stored.id)).await;
+        let stored = tariffs::update(&self.app(), &actor, tariff_from(tariff)?).await?;
         Ok(Response::new(tariff_to(&stored)))
     }
 
@@ -122,13 +108,11 @@ impl v1::tariff_service_server::TariffService for AdminState {
         &self,
         request: Request<v1::ListTariffsRequest>,
     ) -> Result<Response<v1::ListTariffsResponse>, Status> {
-        let page = self
-            .store
-            .list_tariffs(page(request.into_inner().page)?)
-            .await?;
+        let page = tariffs::list(&self.app(), page(request.into_inner().page)?).await?;
+        let (tariffs, next_page_token) = paged(page, |t| tariff_to(&t));
         Ok(Response::new(v1::ListTariffsResponse {
-            tariffs: page.items.iter().map(tariff_to).collect(),
-            next_page_token: page.next_page_token,
+            tariffs,
+            next_page_token,
         }))
     }
 
@@ -136,10 +120,8 @@ impl v1::tariff_service_server::TariffService for AdminState {
         &self,
         request: Request<v1::DeleteTariffRequest>,
     ) -> Result<Response<v1::DeleteTariffResponse>, Status> {
-        let actor = writer(&request)?;
-        self.store
-            .delete_tariff(&actor, &request.into_inner().name)
-            .await?;
+        let (actor, r) = written(request)?;
+        tariffs::delete(&self.app(), &actor, &r.name).await?;
         Ok(Response::new(v1::DeleteTariffResponse {}))
     }
 }

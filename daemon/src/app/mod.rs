@@ -12,11 +12,15 @@
 //! call storage directly.
 
 pub mod billing;
+pub mod clients;
 pub mod documents;
 pub mod dunning;
 mod error;
+pub mod logins;
+pub mod nas;
 pub mod payments;
 pub mod subscriptions;
+pub mod tariffs;
 
 use chrono::NaiveDate;
 use ispd_billing::dunning::DunningSettings;

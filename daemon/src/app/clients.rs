@@ -1,0 +1,68 @@
+//! The client card: created, changed (its logins answered anew: a client's suspension and
+//! data shape what RADIUS says), deleted, found.
+
+use ispd_billing::client::{Client, Duplicate};
+use ispd_billing::field::{Text, text};
+
+use super::{App, AppResult};
+use crate::storage::{AccessScope, Actor, ClientFilter, Page, PageRequest, SearchHit};
+
+/// A client as stored, with the records that look like duplicates of it (a warning, not a
+/// refusal).
+pub type Saved = (Client, Vec<Duplicate>);
+
+/// Creates a client; storage fills in the defaults, `today` decides the opening balance's date.
+pub async fn create(app: &App<'_>, actor: &Actor, client: Client) -> AppResult<Saved> {
+    Ok(app
+        .store
+        .create_client(actor, client, app.clock.today())
+        .await?)
+}
+
+/// Updates a client; its logins get the new answer before this returns.
+pub async fn update(app: &App<'_>, actor: &Actor, client: Client) -> AppResult<Saved> {
+    let saved = app
+        .store
+        .update_client(actor, client, app.clock.today())
+        .await?;
+    app.publish(AccessScope::Client(saved.0.number.clone()))
+        .await;
+    Ok(saved)
+}
+
+pub async fn get(app: &App<'_>, number: &str) -> AppResult<Client> {
+    Ok(app.store.get_client(number).await?)
+}
+
+/// One page of the clients the filter selects; each filter text is a search text.
+pub async fn list(
+    app: &App<'_>,
+    filter: &ClientFilter,
+    page: PageRequest,
+) -> AppResult<Page<Client>> {
+    for (name, value) in [
+        ("name_contains", &filter.name_contains),
+        ("group", &filter.group),
+        ("status", &filter.status),
+        ("city", &filter.city),
+    ] {
+        text(name, value, Text::Search)?;
+    }
+    Ok(app.store.list_clients(filter, page).await?)
+}
+
+pub async fn delete(app: &App<'_>, actor: &Actor, number: &str) -> AppResult<()> {
+    Ok(app.store.delete_client(actor, number).await?)
+}
+
+/// Clients matching `query` anywhere (number, name, address, contacts, MAC...).
+pub async fn search(app: &App<'_>, query: &str, limit: u32) -> AppResult<Vec<SearchHit>> {
+    // Before any SQL: SQLite refuses a LIKE pattern of 50 kB as a database error.
+    text("query", query, Text::Search)?;
+    Ok(app.store.search_clients(query, limit).await?)
+}
+
+/// The number the next client would get.
+pub async fn next_number(app: &App<'_>) -> AppResult<String> {
+    Ok(app.store.next_client_number().await?)
+}

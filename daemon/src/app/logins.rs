@@ -1,0 +1,114 @@
+//! Logins: the credentials RADIUS checks. Every change is answered by RADIUS before the use
+//! case returns. Passwords go in, never out: only a password generated here is returned, once.
+
+use ispd_provisioning::login::{Login, password_from_random};
+
+use super::{App, AppError, AppResult, field};
+use crate::storage::{AccessScope, Actor, LoginRecord, Page, PageRequest, StoreError};
+
+/// A created login, and the password generated for it when the request gave none.
+#[derive(Debug)]
+pub struct Created {
+    pub login: LoginRecord,
+    pub generated_password: Option<String>,
+}
+
+/// Creates a login with `password`, or a generated one when it is empty.
+pub async fn create(
+    app: &App<'_>,
+    actor: &Actor,
+    login: Login,
+    password: String,
+) -> AppResult<Created> {
+    check_nas_names(app, &login).await?;
+    let (password, generated) = if password.is_empty() {
+        (generate_password()?, true)
+    } else {
+        (password, false)
+    };
+    let stored = app.store.create_login(actor, login, &password).await?;
+    app.publish(AccessScope::Login(stored.login.id)).await;
+    Ok(Created {
+        login: stored,
+        generated_password: generated.then_some(password),
+    })
+}
+
+/// Updates a login, and its password when one is given.
+pub async fn update(
+    app: &App<'_>,
+    actor: &Actor,
+    login: Login,
+    new_password: Option<&str>,
+) -> AppResult<LoginRecord> {
+    check_nas_names(app, &login).await?;
+    let stored = app.store.update_login(actor, login, new_password).await?;
+    app.publish(AccessScope::Login(stored.login.id)).await;
+    Ok(stored)
+}
+
+pub async fn delete(app: &App<'_>, actor: &Actor, username: &str) -> AppResult<()> {
+    let id = app.store.get_login(username).await?.login.id;
+    app.store.delete_login(actor, username).await?;
+    app.publish(AccessScope::Login(id)).await;
+    Ok(())
+}
+
+/// Gives the login a generated password and returns it.
+pub async fn reset_password(app: &App<'_>, actor: &Actor, username: &str) -> AppResult<String> {
+    let password = generate_password()?;
+    app.store
+        .set_login_password(actor, username, &password)
+        .await?;
+    let id = app.store.get_login(username).await?.login.id;
+    app.publish(AccessScope::Login(id)).await;
+    Ok(password)
+}
+
+pub async fn get(app: &App<'_>, username: &str) -> AppResult<LoginRecord> {
+    Ok(app.store.get_login(username).await?)
+}
+
+/// One page of a client's logins, or a subscription's.
+pub async fn list(
+    app: &App<'_>,
+    client_number: &str,
+    subscription_id: Option<i64>,
+    page: PageRequest,
+) -> AppResult<Page<LoginRecord>> {
+    Ok(app
+        .store
+        .list_logins(client_number, subscription_id, page)
+        .await?)
+}
+
+/// A login may only name NAS devices ispd knows, from the config file or the API.
+async fn check_nas_names(app: &App<'_>, login: &Login) -> AppResult<()> {
+    for (i, name) in login.nas.iter().enumerate() {
+        if app.config.load().nas.iter().any(|n| &n.name == name) {
+            continue;
+        }
+        match app.store.get_nas(name).await {
+            Ok(_) => {}
+            Err(StoreError::NotFound { .. }) => {
+                return Err(field(
+                    &format!("login.nas[{i}]"),
+                    format!("unknown NAS {name:?}"),
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
+/// A fresh password from the operating system's random source.
+fn generate_password() -> AppResult<String> {
+    loop {
+        let mut random = [0u8; 64];
+        getrandom::fill(&mut random).map_err(|e| AppError::Random(e.to_string()))?;
+        if let Some(password) = password_from_random(&random) {
+            return Ok(password);
+        }
+    }
+}
