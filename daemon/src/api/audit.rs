@@ -3,7 +3,8 @@
 use ispd_admin_proto::v1;
 use tonic::{Request, Response, Status};
 
-use super::{AdminState, page};
+use super::{AdminState, page, paged};
+use crate::app::audit;
 use crate::storage::AuditFilter;
 
 #[tonic::async_trait]
@@ -17,24 +18,21 @@ impl v1::audit_service_server::AuditService for AdminState {
             client_number: r.client_number,
             entity: r.entity,
         };
-        let page = self.store.list_audit(&filter, page(r.page)?).await?;
+        let page = audit::list(&self.app(), &filter, page(r.page)?).await?;
+        let (entries, next_page_token) = paged(page, |e| v1::AuditEntry {
+            id: e.id,
+            at: e.at,
+            actor: e.actor,
+            action: e.action,
+            entity: e.entity,
+            entity_key: e.entity_key,
+            client_number: e.client_number.unwrap_or_default(),
+            before: e.before_json.unwrap_or_default(),
+            after: e.after_json.unwrap_or_default(),
+        });
         Ok(Response::new(v1::ListAuditResponse {
-            entries: page
-                .items
-                .into_iter()
-                .map(|e| v1::AuditEntry {
-                    id: e.id,
-                    at: e.at,
-                    actor: e.actor,
-                    action: e.action,
-                    entity: e.entity,
-                    entity_key: e.entity_key,
-                    client_number: e.client_number.unwrap_or_default(),
-                    before: e.before_json.unwrap_or_default(),
-                    after: e.after_json.unwrap_or_default(),
-                })
-                .collect(),
-            next_page_token: page.next_page_token,
+            entries,
+            next_page_token,
         }))
     }
 }

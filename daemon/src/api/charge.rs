@@ -6,7 +6,8 @@ use ispd_billing::money;
 use rust_decimal::Decimal;
 use tonic::{Request, Response, Status};
 
-use super::{AdminState, date, date_text, field, invalid, writer};
+use super::{AdminState, date, date_text, field, invalid, required, written};
+use crate::app::charges;
 use crate::storage::ChargeRecord;
 
 fn charge_to(r: ChargeRecord) -> v1::Charge {
@@ -31,11 +32,8 @@ impl v1::charge_service_server::ChargeService for AdminState {
         &self,
         request: Request<v1::AddChargeRequest>,
     ) -> Result<Response<v1::Charge>, Status> {
-        let actor = writer(&request)?;
-        let c = request
-            .into_inner()
-            .charge
-            .ok_or_else(|| field("charge", "required"))?;
+        let (actor, r) = written(request)?;
+        let c = required(r.charge, "charge")?;
         if c.client_number.trim().is_empty() {
             return Err(field("charge.client_number", "required"));
         }
@@ -51,19 +49,24 @@ impl v1::charge_service_server::ChargeService for AdminState {
         } else {
             money::parse("charge.quantity", &c.quantity).map_err(invalid)?
         };
-        let charge = OneOffCharge {
-            description: c.description.trim().to_owned(),
-            quantity,
-            unit_price: money::parse("charge.unit_price", &c.unit_price).map_err(invalid)?,
-            price_includes_vat: c.price_includes_vat,
-            vat_rate: money::parse("charge.vat_rate", &c.vat_rate).map_err(invalid)?,
-            charge_on: date("charge.charge_on", &c.charge_on)?
-                .unwrap_or_else(|| self.clock.today()),
-        };
-        let stored = self
-            .store
-            .add_charge(&actor, c.client_number.trim(), c.subscription_id, charge)
-            .await?;
+        let unit_price = money::parse("charge.unit_price", &c.unit_price).map_err(invalid)?;
+        let vat_rate = money::parse("charge.vat_rate", &c.vat_rate).map_err(invalid)?;
+        let charge_on = date("charge.charge_on", &c.charge_on)?;
+        let stored = charges::add(
+            &self.app(),
+            &actor,
+            (c.client_number.trim(), c.subscription_id),
+            charge_on,
+            |charge_on| OneOffCharge {
+                description: c.description.trim().to_owned(),
+                quantity,
+                unit_price,
+                price_includes_vat: c.price_includes_vat,
+                vat_rate,
+                charge_on,
+            },
+        )
+        .await?;
         Ok(Response::new(charge_to(stored)))
     }
 
@@ -71,10 +74,7 @@ impl v1::charge_service_server::ChargeService for AdminState {
         &self,
         request: Request<v1::ListChargesRequest>,
     ) -> Result<Response<v1::ListChargesResponse>, Status> {
-        let charges = self
-            .store
-            .list_charges(&request.into_inner().client_number)
-            .await?;
+        let charges = charges::list(&self.app(), &request.into_inner().client_number).await?;
         Ok(Response::new(v1::ListChargesResponse {
             charges: charges.into_iter().map(charge_to).collect(),
         }))
@@ -84,10 +84,8 @@ impl v1::charge_service_server::ChargeService for AdminState {
         &self,
         request: Request<v1::DeleteChargeRequest>,
     ) -> Result<Response<v1::DeleteChargeResponse>, Status> {
-        let actor = writer(&request)?;
-        self.store
-            .delete_charge(&actor, request.into_inner().id)
-            .await?;
+        let (actor, r) = written(request)?;
+        charges::delete(&self.app(), &actor, r.id).await?;
         Ok(Response::new(v1::DeleteChargeResponse {}))
     }
 }

@@ -3,7 +3,8 @@
 use ispd_admin_proto::v1;
 use tonic::{Request, Response, Status};
 
-use super::{AdminState, admin, field};
+use super::{AdminState, field, required, written_by_admin};
+use crate::app::codes;
 use crate::storage::CodeList;
 
 fn list_from(list: i32) -> Result<CodeList, Status> {
@@ -26,7 +27,7 @@ impl v1::code_list_service_server::CodeListService for AdminState {
     ) -> Result<Response<v1::ListCodesResponse>, Status> {
         let list_id = request.into_inner().list;
         let list = list_from(list_id)?;
-        let codes = self.store.list_codes(list).await?;
+        let codes = codes::list(&self.app(), list).await?;
         Ok(Response::new(v1::ListCodesResponse {
             codes: codes
                 .into_iter()
@@ -43,15 +44,10 @@ impl v1::code_list_service_server::CodeListService for AdminState {
         &self,
         request: Request<v1::PutCodeRequest>,
     ) -> Result<Response<v1::Code>, Status> {
-        let actor = admin(&request)?;
-        let code = request
-            .into_inner()
-            .code
-            .ok_or_else(|| field("code", "required"))?;
+        let (actor, r) = written_by_admin(request)?;
+        let code = required(r.code, "code")?;
         let list = list_from(code.list)?;
-        self.store
-            .put_code(&actor, list, &code.code, &code.label)
-            .await?;
+        codes::put(&self.app(), &actor, list, (&code.code, &code.label)).await?;
         Ok(Response::new(code))
     }
 
@@ -59,11 +55,8 @@ impl v1::code_list_service_server::CodeListService for AdminState {
         &self,
         request: Request<v1::DeleteCodeRequest>,
     ) -> Result<Response<v1::DeleteCodeResponse>, Status> {
-        let actor = admin(&request)?;
-        let r = request.into_inner();
-        self.store
-            .delete_code(&actor, list_from(r.list)?, &r.code)
-            .await?;
+        let (actor, r) = written_by_admin(request)?;
+        codes::delete(&self.app(), &actor, list_from(r.list)?, &r.code).await?;
         Ok(Response::new(v1::DeleteCodeResponse {}))
     }
 }

@@ -1,15 +1,26 @@
 //! DiscountService.
 
+use chrono::NaiveDate;
 use ispd_admin_proto::v1;
 use ispd_billing::invoice::{Discount, DiscountValue};
 use ispd_billing::money;
 use tonic::{Request, Response, Status};
 
-use super::{AdminState, date, date_text, field, invalid, writer};
+use super::{AdminState, date, date_text, field, invalid, required, written};
+use crate::app::discounts;
 use crate::storage::DiscountRecord;
 
-/// `today` is where a discount starts when the request names no day (Mango).
-fn discount_from(d: &v1::Discount, today: chrono::NaiveDate) -> Result<Discount, Status> {
+/// The discount, and the day it starts if the request names one (else the use case's today,
+/// Mango).
+fn discount_from(
+    d: &v1::Discount,
+) -> Result<
+    (
+        Option<NaiveDate>,
+        impl FnOnce(NaiveDate) -> Discount + use<>,
+    ),
+    Status,
+> {
     if d.value.trim().is_empty() {
         return Err(field("discount.value", "required"));
     }
@@ -28,12 +39,15 @@ fn discount_from(d: &v1::Discount, today: chrono::NaiveDate) -> Result<Discount,
             return Err(field("discount.kind", format!("unknown kind {}", d.kind)));
         }
     };
-    Ok(Discount {
-        name: d.name.trim().to_owned(),
+    let valid_from = date("discount.valid_from", &d.valid_from)?;
+    let valid_to = date("discount.valid_to", &d.valid_to)?;
+    let name = d.name.trim().to_owned();
+    Ok((valid_from, move |valid_from| Discount {
+        name,
         value,
-        valid_from: date("discount.valid_from", &d.valid_from)?.unwrap_or(today),
-        valid_to: date("discount.valid_to", &d.valid_to)?,
-    })
+        valid_from,
+        valid_to,
+    }))
 }
 
 fn discount_to(r: &DiscountRecord) -> v1::Discount {
@@ -59,23 +73,14 @@ impl v1::discount_service_server::DiscountService for AdminState {
         &self,
         request: Request<v1::AddDiscountRequest>,
     ) -> Result<Response<v1::Discount>, Status> {
-        let actor = writer(&request)?;
-        let d = request
-            .into_inner()
-            .discount
-            .ok_or_else(|| field("discount", "required"))?;
+        let (actor, r) = written(request)?;
+        let d = required(r.discount, "discount")?;
         if d.subscription_id == 0 {
             return Err(field("discount.subscription_id", "required"));
         }
-        // Billing reads discounts at each run; RADIUS does not care, so nothing to refresh.
-        let stored = self
-            .store
-            .add_discount(
-                &actor,
-                d.subscription_id,
-                discount_from(&d, self.clock.today())?,
-            )
-            .await?;
+        let (valid_from, discount) = discount_from(&d)?;
+        let stored =
+            discounts::add(&self.app(), &actor, d.subscription_id, valid_from, discount).await?;
         Ok(Response::new(discount_to(&stored)))
     }
 
@@ -83,10 +88,7 @@ impl v1::discount_service_server::DiscountService for AdminState {
         &self,
         request: Request<v1::ListDiscountsRequest>,
     ) -> Result<Response<v1::ListDiscountsResponse>, Status> {
-        let records = self
-            .store
-            .list_discounts(request.into_inner().subscription_id)
-            .await?;
+        let records = discounts::list(&self.app(), request.into_inner().subscription_id).await?;
         Ok(Response::new(v1::ListDiscountsResponse {
             discounts: records.iter().map(discount_to).collect(),
         }))
@@ -96,10 +98,8 @@ impl v1::discount_service_server::DiscountService for AdminState {
         &self,
         request: Request<v1::DeleteDiscountRequest>,
     ) -> Result<Response<v1::DeleteDiscountResponse>, Status> {
-        let actor = writer(&request)?;
-        self.store
-            .delete_discount(&actor, request.into_inner().id)
-            .await?;
+        let (actor, r) = written(request)?;
+        discounts::delete(&self.app(), &actor, r.id).await?;
         Ok(Response::new(v1::DeleteDiscountResponse {}))
     }
 }

@@ -5,7 +5,8 @@ use ispd_billing::invoice::TaxableDateRule;
 use ispd_billing::invoice_group::{InvoiceGroup, NumberFormats};
 use tonic::{Request, Response, Status};
 
-use super::{AdminState, field, writer};
+use super::{AdminState, field, required, written};
+use crate::app::invoice_groups;
 
 /// Empty text is "not set" on the wire.
 fn set(text: String) -> Option<String> {
@@ -102,15 +103,9 @@ impl v1::invoice_group_service_server::InvoiceGroupService for AdminState {
         &self,
         request: Request<v1::CreateInvoiceGroupRequest>,
     ) -> Result<Response<v1::InvoiceGroup>, Status> {
-        let actor = writer(&request)?;
-        let group = request
-            .into_inner()
-            .invoice_group
-            .ok_or_else(|| field("invoice_group", "required"))?;
-        let stored = self
-            .store
-            .create_invoice_group(&actor, group_from(group)?)
-            .await?;
+        let (actor, r) = written(request)?;
+        let group = group_from(required(r.invoice_group, "invoice_group")?)?;
+        let stored = invoice_groups::create(&self.app(), &actor, group).await?;
         Ok(Response::new(group_to(stored)))
     }
 
@@ -118,7 +113,7 @@ impl v1::invoice_group_service_server::InvoiceGroupService for AdminState {
         &self,
         request: Request<v1::GetInvoiceGroupRequest>,
     ) -> Result<Response<v1::InvoiceGroup>, Status> {
-        let group = self.store.invoice_group(&request.into_inner().code).await?;
+        let group = invoice_groups::get(&self.app(), &request.into_inner().code).await?;
         Ok(Response::new(group_to(group)))
     }
 
@@ -126,15 +121,9 @@ impl v1::invoice_group_service_server::InvoiceGroupService for AdminState {
         &self,
         request: Request<v1::UpdateInvoiceGroupRequest>,
     ) -> Result<Response<v1::InvoiceGroup>, Status> {
-        let actor = writer(&request)?;
-        let group = request
-            .into_inner()
-            .invoice_group
-            .ok_or_else(|| field("invoice_group", "required"))?;
-        let stored = self
-            .store
-            .update_invoice_group(&actor, group_from(group)?)
-            .await?;
+        let (actor, r) = written(request)?;
+        let group = group_from(required(r.invoice_group, "invoice_group")?)?;
+        let stored = invoice_groups::update(&self.app(), &actor, group).await?;
         Ok(Response::new(group_to(stored)))
     }
 
@@ -142,7 +131,7 @@ impl v1::invoice_group_service_server::InvoiceGroupService for AdminState {
         &self,
         _request: Request<v1::ListInvoiceGroupsRequest>,
     ) -> Result<Response<v1::ListInvoiceGroupsResponse>, Status> {
-        let groups = self.store.invoice_groups().await?;
+        let groups = invoice_groups::list(&self.app()).await?;
         Ok(Response::new(v1::ListInvoiceGroupsResponse {
             invoice_groups: groups.into_iter().map(group_to).collect(),
         }))
@@ -152,10 +141,8 @@ impl v1::invoice_group_service_server::InvoiceGroupService for AdminState {
         &self,
         request: Request<v1::DeleteInvoiceGroupRequest>,
     ) -> Result<Response<v1::DeleteInvoiceGroupResponse>, Status> {
-        let actor = writer(&request)?;
-        self.store
-            .delete_invoice_group(&actor, &request.into_inner().code)
-            .await?;
+        let (actor, r) = written(request)?;
+        invoice_groups::delete(&self.app(), &actor, &r.code).await?;
         Ok(Response::new(v1::DeleteInvoiceGroupResponse {}))
     }
 }

@@ -146,12 +146,6 @@ fn conflict(field: String, message: String) -> Status {
     )
 }
 
-impl From<StoreError> for Status {
-    fn from(error: StoreError) -> Status {
-        store_status(error)
-    }
-}
-
 fn store_status(error: StoreError) -> Status {
     match error {
         StoreError::NotFound { .. } => Status::not_found(error.to_string()),

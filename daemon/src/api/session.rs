@@ -4,11 +4,9 @@
 use ispd_admin_proto::v1;
 use tonic::{Request, Response, Status};
 
-use super::{AdminState, date, field, page};
-use crate::storage::{SessionFilter, SessionRow};
-
-/// The widest date range `DailyUsage` answers, in days between `from` and `to`.
-const MAX_USAGE_SPAN_DAYS: i64 = 366;
+use super::{AdminState, date, field, page, paged};
+use crate::app::sessions;
+use crate::storage::{Page, SessionFilter, SessionRow};
 
 /// Counters are stored as BIGINT and never negative; a negative one would be a bug elsewhere
 /// and is shown as 0 rather than as a huge unsigned number.
@@ -35,6 +33,14 @@ fn session_to(s: SessionRow) -> v1::Session {
         output_octets: unsigned(s.output_octets),
         input_packets: unsigned(s.input_packets),
         output_packets: unsigned(s.output_packets),
+    }
+}
+
+fn sessions_to(page: Page<SessionRow>) -> v1::ListSessionsResponse {
+    let (sessions, next_page_token) = paged(page, session_to);
+    v1::ListSessionsResponse {
+        sessions,
+        next_page_token,
     }
 }
 
@@ -67,11 +73,8 @@ impl v1::session_service_server::SessionService for AdminState {
             nas_name: r.nas.trim().to_owned(),
             framed_ip,
         };
-        let page = self.store.open_sessions(&filter, page(r.page)?).await?;
-        Ok(Response::new(v1::ListSessionsResponse {
-            sessions: page.items.into_iter().map(session_to).collect(),
-            next_page_token: page.next_page_token,
-        }))
+        let page = sessions::open(&self.app(), &filter, page(r.page)?).await?;
+        Ok(Response::new(sessions_to(page)))
     }
 
     async fn session_history(
@@ -80,11 +83,8 @@ impl v1::session_service_server::SessionService for AdminState {
     ) -> Result<Response<v1::ListSessionsResponse>, Status> {
         let r = request.into_inner();
         let username = required_username("username", &r.username)?;
-        let page = self.store.session_history(&username, page(r.page)?).await?;
-        Ok(Response::new(v1::ListSessionsResponse {
-            sessions: page.items.into_iter().map(session_to).collect(),
-            next_page_token: page.next_page_token,
-        }))
+        let page = sessions::history(&self.app(), &username, page(r.page)?).await?;
+        Ok(Response::new(sessions_to(page)))
     }
 
     async fn daily_usage(
@@ -95,25 +95,7 @@ impl v1::session_service_server::SessionService for AdminState {
         let username = required_username("username", &r.username)?;
         let from = date("from", r.from.trim())?.ok_or_else(|| field("from", "required"))?;
         let to = date("to", r.to.trim())?.ok_or_else(|| field("to", "required"))?;
-        if to < from {
-            return Err(field(
-                "to",
-                format!("must not be before from ({from}), got {to}"),
-            ));
-        }
-        let span = (to - from).num_days();
-        if span > MAX_USAGE_SPAN_DAYS {
-            return Err(field(
-                "to",
-                format!(
-                    "at most {MAX_USAGE_SPAN_DAYS} days after from ({from}); {to} is {span} days \
-                     after it"
-                ),
-            ));
-        }
-        let days: Vec<v1::UsageDay> = self
-            .store
-            .daily_usage(&username, from, to)
+        let days: Vec<v1::UsageDay> = sessions::daily_usage(&self.app(), &username, (from, to))
             .await?
             .into_iter()
             .map(|d| v1::UsageDay {

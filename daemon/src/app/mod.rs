@@ -7,18 +7,21 @@
 //! One module per aggregate, named as the API service and the storage file name it. Every
 //! use case takes the [`App`] (store, change feed, clock, live config): "today" and the
 //! settings are read here, never at the edge.
-//!
-//! The layer is being built one aggregate at a time (issue 11); handlers not yet moved still
-//! call storage directly.
 
+pub mod audit;
 pub mod billing;
+pub mod charges;
 pub mod clients;
+pub mod codes;
+pub mod discounts;
 pub mod documents;
 pub mod dunning;
 mod error;
+pub mod invoice_groups;
 pub mod logins;
 pub mod nas;
 pub mod payments;
+pub mod sessions;
 pub mod subscriptions;
 pub mod tariffs;
 

@@ -1,0 +1,51 @@
+//! The read side of accounting: who is online, session history, traffic per day.
+
+use chrono::NaiveDate;
+
+use super::{App, AppResult, field};
+use crate::storage::{Page, PageRequest, SessionFilter, SessionRow, UsageDay};
+
+/// The widest date range [`daily_usage`] answers, in days between `from` and `to`.
+const MAX_USAGE_SPAN_DAYS: i64 = 366;
+
+pub async fn open(
+    app: &App<'_>,
+    filter: &SessionFilter,
+    page: PageRequest,
+) -> AppResult<Page<SessionRow>> {
+    Ok(app.store.open_sessions(filter, page).await?)
+}
+
+/// A login's sessions, newest first.
+pub async fn history(
+    app: &App<'_>,
+    username: &str,
+    page: PageRequest,
+) -> AppResult<Page<SessionRow>> {
+    Ok(app.store.session_history(username, page).await?)
+}
+
+/// A login's traffic per day from `from` to `to`, at most [`MAX_USAGE_SPAN_DAYS`] apart.
+pub async fn daily_usage(
+    app: &App<'_>,
+    username: &str,
+    (from, to): (NaiveDate, NaiveDate),
+) -> AppResult<Vec<UsageDay>> {
+    if to < from {
+        return Err(field(
+            "to",
+            format!("must not be before from ({from}), got {to}"),
+        ));
+    }
+    let span = (to - from).num_days();
+    if span > MAX_USAGE_SPAN_DAYS {
+        return Err(field(
+            "to",
+            format!(
+                "at most {MAX_USAGE_SPAN_DAYS} days after from ({from}); {to} is {span} days \
+                 after it"
+            ),
+        ));
+    }
+    Ok(app.store.daily_usage(username, from, to).await?)
+}
