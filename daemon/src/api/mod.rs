@@ -269,3 +269,59 @@ pub fn router(state: AdminState, tokens: Arc<Live<TokenSet>>) -> anyhow::Result<
         .add_service(DiscountServiceServer::new(state.clone()))
         .add_service(CodeListServiceServer::new(state)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The field a status names in its google.rpc.BadRequest detail.
+    fn violated_field(status: &Status) -> Option<String> {
+        let details = status.get_error_details();
+        let violations = &details.bad_request()?.field_violations;
+        violations.first().map(|v| v.field.clone())
+    }
+
+    #[test]
+    fn every_app_error_has_its_status_and_a_refused_field_stays_named() {
+        let status = Status::from(AppError::Invalid(FieldError::new(
+            "login.nas[0]",
+            "unknown",
+        )));
+        assert_eq!(status.code(), tonic::Code::InvalidArgument);
+        assert_eq!(status.message(), "login.nas[0]: unknown");
+        assert_eq!(violated_field(&status).as_deref(), Some("login.nas[0]"));
+
+        let status = Status::from(AppError::Taken {
+            field: "nas.name".into(),
+            message: "\"edge\" is declared in the config file".into(),
+        });
+        assert_eq!(status.code(), tonic::Code::AlreadyExists);
+        assert_eq!(
+            status.message(),
+            "nas.name: \"edge\" is declared in the config file"
+        );
+        assert_eq!(violated_field(&status).as_deref(), Some("nas.name"));
+
+        let status = Status::from(AppError::Store(StoreError::Conflict {
+            field: "client.number".into(),
+            message: "already exists".into(),
+        }));
+        assert_eq!(status.code(), tonic::Code::AlreadyExists);
+        assert_eq!(violated_field(&status).as_deref(), Some("client.number"));
+
+        let status = Status::from(AppError::Store(StoreError::NotFound {
+            entity: "client",
+            key: "7".into(),
+        }));
+        assert_eq!(status.code(), tonic::Code::NotFound);
+        assert_eq!(status.message(), "client \"7\" not found");
+
+        let status = Status::from(AppError::Precondition("declared in the config file".into()));
+        assert_eq!(status.code(), tonic::Code::FailedPrecondition);
+        assert_eq!(status.message(), "declared in the config file");
+
+        let status = Status::from(AppError::Random("no entropy".into()));
+        assert_eq!(status.code(), tonic::Code::Internal);
+        assert_eq!(status.message(), "no random numbers: no entropy");
+    }
+}

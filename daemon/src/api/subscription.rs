@@ -109,7 +109,7 @@ fn subscription_to(r: &SubscriptionRecord) -> v1::Subscription {
 trait TransitionMessage {
     const TRANSITION: Transition;
     /// The date's field: "date", or "last_day" for End.
-    const DATE_FIELD: &'static str = "date";
+    const DATE_FIELD: &'static str;
     fn id(&self) -> i64;
     fn date(&self) -> &str;
     fn billing_suspended(&self) -> bool {
@@ -163,14 +163,14 @@ impl AdminState {
         if date.is_none() && M::TRANSITION == Transition::End {
             return Err(field(M::DATE_FIELD, "required"));
         }
-        let change = subscriptions::TransitionRequest {
+        let transition = subscriptions::TransitionRequest {
             id: r.id(),
             transition: M::TRANSITION,
             date,
             billing_suspended: r.billing_suspended(),
             note: r.note(),
         };
-        let stored = subscriptions::transition(&self.app(), &actor, change).await?;
+        let stored = subscriptions::transition(&self.app(), &actor, transition).await?;
         Ok(Response::new(subscription_to(&stored)))
     }
 }

@@ -99,3 +99,177 @@ pub async fn delete(app: &App<'_>, actor: &Actor, id: i64) -> AppResult<()> {
 pub async fn history(app: &App<'_>, id: i64) -> AppResult<Vec<HistoryEntry>> {
     Ok(app.store.subscription_history(id).await?)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::sync::{Arc, Mutex};
+
+    use chrono::TimeZone;
+    use ispd_billing::client::{Address, Client};
+    use ispd_billing::period::Period;
+    use ispd_billing::subscription::{PeriodAlignment, SubscriptionState};
+    use ispd_billing::tariff::{Rate, Tariff};
+    use rust_decimal::Decimal;
+
+    use super::*;
+    use crate::changes::{Change, ChangeFeed, Consumer};
+    use crate::clock::Clock;
+    use crate::config::Config;
+    use crate::live::Live;
+    use crate::seal::Sealer;
+    use crate::storage::Store;
+
+    /// Records what was published, and whether the change was committed by then.
+    struct Recorder {
+        store: Store,
+        seen: Mutex<Vec<(Change, Option<SubscriptionState>)>>,
+    }
+
+    impl Consumer for Recorder {
+        fn apply<'a>(
+            &'a self,
+            change: &'a Change,
+        ) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>> {
+            Box::pin(async move {
+                let committed = match change {
+                    Change::Access(AccessScope::Subscription(id)) => self
+                        .store
+                        .get_subscription(*id)
+                        .await
+                        .ok()
+                        .map(|r| r.subscription.state),
+                    _ => None,
+                };
+                self.seen.lock().unwrap().push((change.clone(), committed));
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_transition_without_a_date_happens_on_the_clocks_today_and_is_published_after_commit()
+    {
+        let path = std::env::temp_dir().join(format!(
+            "ispd-app-subscriptions-{}-{}.db",
+            std::process::id(),
+            chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()
+        ));
+        let url = format!("sqlite:{}", path.display());
+        let store = Store::open(&url, 2, Sealer::from_key([7; 32]))
+            .await
+            .unwrap();
+        let changes = ChangeFeed::default();
+        let recorder = Arc::new(Recorder {
+            store: store.clone(),
+            seen: Mutex::default(),
+        });
+        changes.subscribe(recorder.clone());
+        let config = Live::new(Config::default());
+        // Noon UTC is the same date in every time zone the host may be in but ±12 h ones.
+        let clock = Clock::fixed(
+            chrono::Utc
+                .with_ymd_and_hms(2026, 11, 15, 12, 0, 0)
+                .unwrap(),
+        );
+        let app = App {
+            store: &store,
+            changes: &changes,
+            clock,
+            config: &config,
+        };
+        let actor = Actor("test".into());
+        let client = Client {
+            number: "1".into(),
+            name: "Alice".into(),
+            address: Address {
+                street: "Dlouhá 12".into(),
+                postcode: "110 00".into(),
+                city: "Praha".into(),
+                country: "CZ".into(),
+                gps: None,
+            },
+            ..Client::default()
+        };
+        store
+            .create_client(&actor, client, clock.today())
+            .await
+            .unwrap();
+        let tariff = Tariff {
+            id: 0,
+            name: "Basic".into(),
+            rate: Rate {
+                download_kbps: 10_000,
+                upload_kbps: 2_000,
+            },
+            burst: None,
+            price: Decimal::new(300, 0),
+            price_includes_vat: true,
+            vat_rate: Decimal::new(21, 0),
+            period: Period::Monthly,
+            framed_pool: String::new(),
+            note: String::new(),
+            version: 0,
+        };
+        store.create_tariff(&actor, tariff).await.unwrap();
+        let activation = clock.today() + chrono::Days::new(10);
+        let subscription = Subscription {
+            id: 0,
+            client_id: 0,
+            tariff_id: 0,
+            activation_date: activation,
+            billing_from: activation,
+            price_override: None,
+            period: None,
+            commitment_until: None,
+            variable_symbol: String::new(),
+            note: String::new(),
+            state: SubscriptionState::NotYetActive,
+            alignment: PeriodAlignment::BillingDay,
+            end_date: None,
+            version: 0,
+        };
+        let created = create(&app, &actor, ("1", "Basic"), subscription)
+            .await
+            .unwrap();
+        let id = created.subscription.id;
+        recorder.seen.lock().unwrap().clear();
+
+        assert_eq!(created.subscription.state, SubscriptionState::NotYetActive);
+        let activated = transition(
+            &app,
+            &actor,
+            TransitionRequest {
+                id,
+                transition: Transition::Activate,
+                date: None,
+                billing_suspended: false,
+                note: "  holiday  ",
+            },
+        )
+        .await
+        .unwrap();
+
+        assert_eq!(activated.subscription.state, SubscriptionState::Active);
+        assert_eq!(
+            activated.subscription.activation_date,
+            clock.today(),
+            "no date: the clock's today"
+        );
+        assert_eq!(
+            *recorder.seen.lock().unwrap(),
+            [(
+                Change::Access(AccessScope::Subscription(id)),
+                Some(SubscriptionState::Active)
+            )],
+            "published once, after the commit"
+        );
+        let last = history(&app, id).await.unwrap().pop().unwrap();
+        assert_eq!(
+            last.note, "activated on 2026-11-15; holiday",
+            "the note trimmed"
+        );
+        store.close().await;
+        let _ = std::fs::remove_file(&path);
+    }
+}
