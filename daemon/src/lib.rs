@@ -11,6 +11,8 @@ pub mod billing_run;
 pub mod changes;
 pub mod clock;
 pub mod config;
+#[cfg(test)]
+mod conformance;
 pub mod connections;
 pub mod dunning_run;
 pub mod jobs;

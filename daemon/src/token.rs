@@ -6,7 +6,6 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-
 pub use ispd_store::token::{Role, TokenHash};
 
 /// A new random token. The prefix makes a leaked token easy to recognise in a scanner.

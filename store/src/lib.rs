@@ -25,15 +25,17 @@ mod login;
 mod nas;
 mod payment;
 mod payment_batch;
+pub mod seal;
 mod session;
 mod settlement;
 mod subscription;
 mod tariff;
-pub mod seal;
 pub mod token;
 
 #[cfg(test)]
 mod conformance;
+#[cfg(any(test, feature = "testkit"))]
+pub mod testkit;
 
 use std::str::FromStr;
 use std::time::Duration;

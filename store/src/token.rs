@@ -73,7 +73,6 @@ impl TokenHash {
     }
 }
 
-
 impl Store {
     pub async fn list_tokens(&self) -> StoreResult<Vec<(String, Role, TokenHash)>> {
         let rows: Vec<(String, String, String)> =
