@@ -143,7 +143,7 @@ pub fn database_url(state_dir: &Path, database_url: Option<&str>) -> String {
 
 /// ispd's own storage layer on the benchmark database (migrations applied).
 async fn open_store(state_dir: &Path, database_url: Option<&str>) -> anyhow::Result<Store> {
-    let sealer = Sealer::load_or_create(state_dir)?;
+    let sealer = ispd::seal::load_or_create(state_dir)?;
     Store::open(&self::database_url(state_dir, database_url), 2, sealer).await
 }
 

@@ -11,6 +11,8 @@ pub mod billing_run;
 pub mod changes;
 pub mod clock;
 pub mod config;
+#[cfg(test)]
+mod conformance;
 pub mod connections;
 pub mod dunning_run;
 pub mod jobs;
@@ -19,5 +21,6 @@ pub mod metrics;
 pub mod radius;
 pub mod seal;
 pub mod server;
-pub mod storage;
+/// The repositories, as their own crate (`ispd-store`); the daemon names them `storage`.
+pub use ispd_store as storage;
 pub mod token;

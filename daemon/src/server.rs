@@ -16,7 +16,6 @@ use crate::config::Config;
 use crate::live::Live;
 use crate::radius::accounting::AccountingService;
 use crate::radius::{CacheUpdater, RadiusService};
-use crate::seal::Sealer;
 use crate::storage::{Store, redact_url};
 use crate::token::{self, Caller, Role, TokenHash, TokenSet};
 
@@ -26,10 +25,10 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
     std::fs::create_dir_all(&state_dir)
         .with_context(|| format!("cannot create the state directory {}", state_dir.display()))?;
     restrict_permissions(&state_dir);
-    let (sealer, new_key) = match Sealer::load(&state_dir)? {
+    let (sealer, new_key) = match crate::seal::load(&state_dir)? {
         Some(sealer) => (sealer, None),
         None => {
-            let (sealer, key) = Sealer::generate()?;
+            let (sealer, key) = crate::seal::generate()?;
             (sealer, Some(key))
         }
     };

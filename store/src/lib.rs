@@ -6,6 +6,10 @@
 //! means one conformance suite (`conformance.rs`) proves both. Every write runs in one
 //! transaction together with its audit record.
 
+// Storage never panics on what it reads: outside tests, no unwrap or expect; a row that breaks
+// an invariant is a corruption error.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 mod access;
 mod accounting;
 mod audit;
@@ -21,19 +25,21 @@ mod login;
 mod nas;
 mod payment;
 mod payment_batch;
+pub mod seal;
 mod session;
 mod settlement;
 mod subscription;
 mod tariff;
-mod token;
+pub mod token;
 
 #[cfg(test)]
 mod conformance;
+#[cfg(any(test, feature = "testkit"))]
+pub mod testkit;
 
 use std::str::FromStr;
 use std::time::Duration;
 
-use anyhow::Context;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Connection, Executor};
 
@@ -104,6 +110,20 @@ pub enum StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Why [`Store::open`] failed, worded for the operator who wrote `database.url`. The cause is
+/// part of the message (not a `source`), so it is printed once however the error is shown.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("database.url must start with sqlite: or postgres://")]
+    Scheme,
+    #[error("database.url is not a valid database URL: {0}")]
+    Url(sqlx::Error),
+    #[error("cannot connect to the database ({url}): {cause}")]
+    Connect { url: String, cause: sqlx::Error },
+    #[error("cannot apply database migrations: {0}")]
+    Migrate(sqlx::migrate::MigrateError),
+}
 
 impl StoreError {
     /// Whether the database refused the data itself (a value out of range, a constraint, a
@@ -235,7 +255,7 @@ fn page_of<T>(mut items: Vec<T>, limit: i64, id_of: impl Fn(&T) -> i64) -> Page<
 
 /// A bind value for dynamically built filters.
 #[derive(Debug, Clone)]
-pub(super) enum Arg {
+pub(crate) enum Arg {
     Text(String),
     Int(i64),
 }
@@ -324,16 +344,14 @@ fn unique_as_conflict(err: sqlx::Error, field: &str) -> StoreError {
 
 impl Store {
     /// Connects, creating the SQLite file when needed, and applies the embedded migrations.
-    pub async fn open(url: &str, max_connections: u32, sealer: Sealer) -> anyhow::Result<Store> {
+    pub async fn open(url: &str, max_connections: u32, sealer: Sealer) -> Result<Store, OpenError> {
         sqlx::any::install_default_drivers();
-        let backend =
-            Backend::of_url(url).context("database.url must start with sqlite: or postgres://")?;
+        let backend = Backend::of_url(url).ok_or(OpenError::Scheme)?;
         let url = match backend {
             Backend::Sqlite if !url.contains('?') => format!("{url}?mode=rwc"),
             _ => url.to_owned(),
         };
-        let options = AnyConnectOptions::from_str(&url)
-            .context("database.url is not a valid database URL")?;
+        let options = AnyConnectOptions::from_str(&url).map_err(OpenError::Url)?;
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(10))
@@ -362,15 +380,15 @@ impl Store {
             })
             .connect_with(options)
             .await
-            .with_context(|| format!("cannot connect to the database ({})", redact_url(&url)))?;
+            .map_err(|cause| OpenError::Connect {
+                url: redact_url(&url),
+                cause,
+            })?;
         let migrator = match backend {
             Backend::Sqlite => sqlx::migrate!("migrations/sqlite"),
             Backend::Postgres => sqlx::migrate!("migrations/postgres"),
         };
-        migrator
-            .run(&pool)
-            .await
-            .context("cannot apply database migrations")?;
+        migrator.run(&pool).await.map_err(OpenError::Migrate)?;
         Ok(Store {
             pool,
             backend,
@@ -483,7 +501,7 @@ async fn record_audit(
 const PARAMETERS_PER_STATEMENT: usize = 2000;
 
 /// Rows per multi-row statement of `columns` parameters each.
-pub(super) fn rows_per_statement(columns: usize) -> usize {
+pub(crate) fn rows_per_statement(columns: usize) -> usize {
     (PARAMETERS_PER_STATEMENT / columns.max(1)).max(1)
 }
 
@@ -491,20 +509,20 @@ pub(super) fn rows_per_statement(columns: usize) -> usize {
 /// order: it resolves each named `$N` by a linear scan of the statement's names, so binding
 /// costs grow with the square of their number (measured: 6,400 `$N` in one statement spent
 /// 60 % of a billing run there). PostgreSQL gets `$N`.
-pub(super) struct Placeholders {
+pub(crate) struct Placeholders {
     numbered: bool,
     next: usize,
 }
 
 impl Placeholders {
-    pub(super) fn for_conn(conn: &AnyConnection) -> Self {
+    pub(crate) fn for_conn(conn: &AnyConnection) -> Self {
         Self {
             numbered: conn.backend_name() != "SQLite",
             next: 1,
         }
     }
 
-    pub(super) fn one(&mut self) -> String {
+    pub(crate) fn one(&mut self) -> String {
         if self.numbered {
             self.next += 1;
             format!("${}", self.next - 1)
@@ -514,13 +532,13 @@ impl Placeholders {
     }
 
     /// `p, p, p` for an `IN (...)` list.
-    pub(super) fn list(&mut self, n: usize) -> String {
+    pub(crate) fn list(&mut self, n: usize) -> String {
         (0..n).map(|_| self.one()).collect::<Vec<_>>().join(", ")
     }
 
     /// `(p, p), (p, p)` for `rows` rows; `cast` wraps each column's placeholder (so
     /// PostgreSQL knows the types of a VALUES list).
-    pub(super) fn rows(&mut self, rows: usize, cast: &[&str]) -> String {
+    pub(crate) fn rows(&mut self, rows: usize, cast: &[&str]) -> String {
         (0..rows)
             .map(|_| {
                 let cells: Vec<String> = cast
@@ -542,7 +560,7 @@ impl Placeholders {
 }
 
 /// One audit row of a batch: (action, entity key, client number, after JSON).
-pub(super) type AuditRow = (String, String, Option<String>, String);
+pub(crate) type AuditRow = (String, String, Option<String>, String);
 
 /// Audit rows of a batch operation with multi-row statements.
 async fn record_audit_rows(

@@ -1,0 +1,209 @@
+//! The books: numbering under concurrent runs, idempotent imports, money conserved.
+
+use ispd_store::testkit::fixtures::*;
+
+use super::dunning::bill;
+
+/// Money is conserved for a client: what their documents received, plus their credit, plus
+/// what was refunded, is what they paid (plus an opening credit); and every document's paid
+/// amount is explained by its payment allocations and credit applications.
+pub(super) async fn assert_books_balance(store: &Store, number: &str) {
+    let client: i64 = sqlx::query_scalar("SELECT id FROM client WHERE number = $1")
+        .bind(number.to_owned())
+        .fetch_one(&store.pool)
+        .await
+        .unwrap();
+    let sum = |sql: &'static str| {
+        let pool = store.pool.clone();
+        async move {
+            let total: Option<i64> = sqlx::query_scalar(sql)
+                .bind(client)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            total.unwrap_or(0)
+        }
+    };
+    let paid_on_documents = sum("SELECT CAST(SUM(paid_minor) AS BIGINT) FROM invoice WHERE client_id = $1 AND kind <> 'credit_note' AND NOT (kind = 'invoice' AND related_invoice_id IS NOT NULL AND EXISTS (SELECT 1 FROM invoice p WHERE p.id = invoice.related_invoice_id AND p.kind = 'proforma'))").await;
+    let credit = sum("SELECT credit_minor FROM client WHERE id = $1").await;
+    let refunds =
+        sum("SELECT CAST(SUM(amount_minor) AS BIGINT) FROM refund WHERE client_id = $1").await;
+    let payments =
+        sum("SELECT CAST(SUM(amount_minor) AS BIGINT) FROM payment WHERE client_id = $1").await;
+    let opening = sum(
+        "SELECT CASE WHEN opening_balance_minor > 0 THEN opening_balance_minor ELSE 0 END
+         FROM client WHERE id = $1",
+    )
+    .await;
+    assert_eq!(
+        paid_on_documents + credit + refunds,
+        payments + opening,
+        "client {number}: paid on documents {paid_on_documents} + credit {credit} + refunds \
+         {refunds} != payments {payments} + opening credit {opening}"
+    );
+    let unexplained: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM invoice i WHERE i.client_id = $1 AND i.kind <> 'credit_note'
+            AND NOT (i.kind = 'invoice' AND i.related_invoice_id IS NOT NULL)
+            AND i.paid_minor <>
+                COALESCE((SELECT SUM(a.amount_minor) FROM payment_allocation a
+                    WHERE a.invoice_id = i.id), 0)
+                + COALESCE((SELECT SUM(c.amount_minor) FROM credit_application c
+                    WHERE c.invoice_id = i.id), 0)",
+    )
+    .bind(client)
+    .fetch_one(&store.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        unexplained, 0,
+        "client {number}: a document's paid amount is unexplained"
+    );
+}
+
+pub(super) async fn concurrent_billing_runs_number_without_gaps(store: Store) {
+    for n in 0..12 {
+        subscribed_client(&store, &format!("{}", 2001 + n)).await;
+    }
+    let (a, b) = tokio::join!(
+        bill(&store, date(2026, 1, 1)),
+        bill(&store, date(2026, 1, 1))
+    );
+    let mut numbers: Vec<String> = a.into_iter().chain(b).collect();
+    numbers.sort();
+    let expected: Vec<String> = (1..=12).map(|n| format!("2026{n:05}")).collect();
+    assert_eq!(numbers, expected, "each client once, numbers gap-free");
+    assert!(bill(&store, date(2026, 1, 1)).await.is_empty());
+    // The next month continues the series.
+    assert_eq!(
+        bill(&store, date(2026, 2, 1))
+            .await
+            .first()
+            .map(String::as_str),
+        Some("202600013")
+    );
+}
+
+pub(super) async fn books_balance_through_payments_imports_credit_notes_and_refunds(store: Store) {
+    let mut migrated = minimal_client("3001", "Migrated");
+    migrated.invoicing.opening_balance = dec("100.00");
+    store
+        .create_client(&actor(), migrated, today())
+        .await
+        .unwrap();
+    store
+        .create_tariff(&actor(), tariff("Fiber 100", "499.90"))
+        .await
+        .unwrap();
+    store
+        .create_subscription(
+            &actor(),
+            "3001",
+            "Fiber 100",
+            subscription(date(2026, 1, 1)),
+            today(),
+        )
+        .await
+        .unwrap();
+    assert_books_balance(&store, "3001").await;
+    // The opening credit pays part of the first invoice as it is issued.
+    let january = bill(&store, date(2026, 1, 1)).await;
+    assert_books_balance(&store, "3001").await;
+    let line = |id: &str, amount: &str, vs: &str| crate::storage::NewPayment {
+        amount: dec(amount),
+        received_on: date(2026, 1, 20),
+        variable_symbol: Some(vs.into()),
+        payer_account: None,
+        payer_name: None,
+        message: None,
+        bank_transaction_id: Some(id.into()),
+        currency: "CZK".into(),
+        source: "camt053".into(),
+        client_number: None,
+    };
+    let statement = [
+        line("T1", "250.00", "3001"),
+        line("T2", "400.00", "3001"),
+        line("T3", "5.00", "9999"),
+    ];
+    let first = store.record_payments(&actor(), &statement).await.unwrap();
+    assert_eq!(first.iter().filter(|o| o.duplicate).count(), 0);
+    assert_books_balance(&store, "3001").await;
+    // The same statement again records nothing.
+    let again = store.record_payments(&actor(), &statement).await.unwrap();
+    assert!(again.iter().all(|o| o.duplicate));
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM payment")
+        .fetch_one(&store.pool)
+        .await
+        .unwrap();
+    assert_eq!(count, 3);
+    // A line repeated inside one statement is recorded once.
+    let repeated = [line("T4", "1.00", "9999"), line("T4", "1.00", "9999")];
+    let outcomes = store.record_payments(&actor(), &repeated).await.unwrap();
+    assert_eq!(
+        outcomes.iter().map(|o| o.duplicate).collect::<Vec<_>>(),
+        [false, true]
+    );
+    // Money in another currency than the client is invoiced in is never taken for it: the
+    // entry naming 3001 is stored unmatched with its own currency, and cannot be assigned.
+    let euros = crate::storage::NewPayment {
+        currency: "EUR".into(),
+        ..line("T5", "20.00", "3001")
+    };
+    let outcome = store.record_payments(&actor(), &[euros]).await.unwrap();
+    assert_eq!(
+        (outcome[0].client_id, outcome[0].currency.as_str()),
+        (None, "EUR")
+    );
+    assert!(outcome[0].unmatched_reason.is_some());
+    let unmatched = store.unmatched_payments().await.unwrap();
+    let foreign = unmatched.iter().find(|u| u.currency == "EUR").unwrap();
+    assert_eq!(foreign.amount_minor, 2000);
+    let refused = store
+        .assign_payment(&actor(), foreign.id, "3001", None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, StoreError::Precondition(_)),
+        "{refused:?}"
+    );
+    let manual = crate::storage::NewPayment {
+        currency: "EUR".into(),
+        client_number: Some("3001".into()),
+        bank_transaction_id: None,
+        ..line("", "20.00", "")
+    };
+    let refused = store
+        .record_payments(&actor(), &[manual])
+        .await
+        .unwrap_err();
+    assert!(matches!(refused, StoreError::Invalid(_)), "{refused:?}");
+    // 100 + 650 paid against 499.90: the rest is credit.
+    let balance = store.client_balance("3001").await.unwrap();
+    assert_eq!((balance.credit, balance.owed), (dec("250.10"), dec("0")));
+    // Cancelling the paid invoice returns its money to credit; refunding part of it.
+    store
+        .cancel_invoice(
+            &actor(),
+            &january[0],
+            "wrong tariff",
+            date(2026, 1, 25),
+            false,
+        )
+        .await
+        .unwrap();
+    assert_books_balance(&store, "3001").await;
+    assert_eq!(
+        store.client_balance("3001").await.unwrap().credit,
+        dec("750.00")
+    );
+    store
+        .refund_credit(&actor(), "3001", dec("50.00"), date(2026, 1, 26), "")
+        .await
+        .unwrap();
+    assert_books_balance(&store, "3001").await;
+    // February is paid from the credit at issue.
+    bill(&store, date(2026, 2, 1)).await;
+    assert_books_balance(&store, "3001").await;
+    let balance = store.client_balance("3001").await.unwrap();
+    assert_eq!((balance.credit, balance.owed), (dec("200.10"), dec("0")));
+}

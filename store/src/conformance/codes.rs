@@ -1,0 +1,110 @@
+//! Code lists.
+
+use crate::testkit::fixtures::*;
+
+pub(super) async fn code_lists(store: Store) {
+    let codes = |list: CodeList| {
+        let store = store.clone();
+        async move {
+            store
+                .list_codes(list)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|(code, _)| code)
+                .collect::<Vec<_>>()
+        }
+    };
+    let statuses = codes(CodeList::ClientStatus).await;
+    for code in ["connected", "non_payer"] {
+        assert!(statuses.iter().any(|c| c == code), "{code} in {statuses:?}");
+    }
+    let payment_types = codes(CodeList::PaymentType).await;
+    for code in ["bank_transfer", "sipo"] {
+        assert!(
+            payment_types.iter().any(|c| c == code),
+            "{code} in {payment_types:?}"
+        );
+    }
+    let groups = store.invoice_groups().await.unwrap();
+    assert!(
+        groups.iter().any(|g| g.code == "default"),
+        "the migrated default invoice group: {groups:?}"
+    );
+
+    store
+        .put_code(&actor(), CodeList::ClientGroup, "vip", "VIP")
+        .await
+        .unwrap();
+    store
+        .put_code(&actor(), CodeList::ClientGroup, "vip", "VIP customers")
+        .await
+        .unwrap();
+    assert_eq!(
+        store.list_codes(CodeList::ClientGroup).await.unwrap(),
+        [("vip".to_owned(), "VIP customers".to_owned())]
+    );
+    expect_invalid(
+        store
+            .put_code(&actor(), CodeList::ClientGroup, "Bad Code", "Bad")
+            .await,
+        "code.code",
+    );
+    expect_invalid(
+        store
+            .put_code(&actor(), CodeList::ClientGroup, "empty", " ")
+            .await,
+        "code.label",
+    );
+
+    let mut client = minimal_client("1", "Grouped");
+    client.groups = vec!["vip".into()];
+    let (client, _) = store
+        .create_client(&actor(), client, today())
+        .await
+        .unwrap();
+    expect_precondition(
+        store
+            .delete_code(&actor(), CodeList::ClientGroup, "vip")
+            .await,
+    );
+    expect_precondition(
+        store
+            .delete_code(&actor(), CodeList::ClientStatus, "connected")
+            .await,
+    );
+    expect_precondition(
+        store
+            .delete_code(&actor(), CodeList::PaymentType, "bank_transfer")
+            .await,
+    );
+    assert!(
+        codes(CodeList::ClientGroup)
+            .await
+            .contains(&"vip".to_owned())
+    );
+
+    // Once no client uses it, the code can go.
+    let mut ungrouped = client;
+    ungrouped.groups.clear();
+    store
+        .update_client(&actor(), ungrouped, today())
+        .await
+        .unwrap();
+    store
+        .delete_code(&actor(), CodeList::ClientGroup, "vip")
+        .await
+        .unwrap();
+    assert!(codes(CodeList::ClientGroup).await.is_empty());
+    expect_not_found(
+        store
+            .delete_code(&actor(), CodeList::ClientGroup, "vip")
+            .await,
+    );
+    let mut client = minimal_client("2", "Gone group");
+    client.groups = vec!["vip".into()];
+    expect_invalid(
+        store.create_client(&actor(), client, today()).await,
+        "client.groups",
+    );
+}

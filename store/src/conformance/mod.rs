@@ -1,0 +1,68 @@
+//! Storage conformance suite: every test runs against a fresh SQLite file and a fresh
+//! PostgreSQL database, so both backends are held to the same behaviour.
+//!
+//! `cargo test -p ispd-store --lib conformance::postgres::client_round_trip` runs one test
+//! on one backend. PostgreSQL tests need `ISPD_TEST_DATABASE_URL` (a role with CREATEDB;
+//! `scripts/test` sets it); without it they are skipped with a note on stderr.
+//!
+//! One module per aggregate holds its tests; [`on_both_backends!`](crate::on_both_backends)
+//! below runs each of them once per backend, so a test written once is a test on both. The
+//! tests that need the daemon's billing run live beside it (`ispd::conformance`), on the same
+//! testkit.
+
+mod clients;
+mod codes;
+mod concurrency;
+mod invoice_groups;
+mod lifecycle;
+mod logins;
+mod persistence;
+mod radius;
+mod runs;
+mod subscriptions;
+
+crate::on_both_backends! {
+    store: [
+        clients::client_round_trip,
+        clients::duplicate_client_number_conflicts,
+        clients::client_numbers_are_proposed,
+        clients::duplicate_identifiers_warn,
+        clients::variable_symbols_are_unique_and_limited,
+        clients::client_validation,
+        clients::client_update_versions_and_audit,
+        clients::client_update_replaces_everything,
+        concurrency::concurrent_client_creates,
+        concurrency::concurrent_updates_of_one_client,
+        concurrency::concurrent_tariff_updates,
+        concurrency::concurrent_subscription_updates,
+        concurrency::concurrent_login_updates,
+        concurrency::concurrent_nas_updates,
+        concurrency::concurrent_auto_numbers,
+        clients::list_clients_filters_and_pages,
+        clients::list_clients_name_filter_is_literal,
+        clients::search_clients_finds_by_every_identifier,
+        clients::delete_client_only_without_subscriptions,
+        concurrency::money_round_trips_exactly,
+        subscriptions::tariffs,
+        subscriptions::subscriptions,
+        logins::logins,
+        logins::nas_entries,
+        codes::code_lists,
+        persistence::variable_symbols_name_one_client,
+        radius::access_rows_follow_the_records,
+        radius::accounting_batches_store_sessions_once,
+        invoice_groups::invoice_groups_round_trip,
+        invoice_groups::invoice_group_delete_refused_while_used,
+        invoice_groups::one_off_charges,
+        lifecycle::pause_with_billing_suspended_then_resume,
+        lifecycle::pause_without_billing_suspended_is_charged,
+        lifecycle::end_sets_the_last_charged_day,
+        lifecycle::invalid_transitions_are_refused,
+        lifecycle::activate_due_activates_on_the_day,
+        lifecycle::alignment_round_trips,
+        lifecycle::discounts_add_list_delete,
+        runs::one_instance_runs_a_job,
+        runs::billing_candidates_come_in_pages_of_clients,
+    ]
+    store_and_url: [persistence::reopened_store_keeps_data]
+}
