@@ -10,6 +10,11 @@ mod harness;
 
 pub use harness::{postgres, sqlite};
 
+/// The store's pool, for a test that checks the books with its own SQL.
+pub fn pool(store: &crate::Store) -> &sqlx::AnyPool {
+    &store.pool
+}
+
 /// Declares one `#[tokio::test]` per listed test function and backend, in modules `sqlite`
 /// and `postgres`: `cargo test conformance::postgres::client_round_trip` runs one of them.
 /// Each function takes a fresh [`Store`](crate::Store) (and, in `store_and_url`, its URL).
