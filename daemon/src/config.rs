@@ -348,6 +348,10 @@ pub struct BillingConfig {
     /// demand (`ispctl billing run`, `ispctl dunning run`).
     #[serde(default = "default_run_at")]
     pub run_at: String,
+    /// The IANA time zone "today" is counted in (`Europe/Prague`): the date of an invoice, a
+    /// payment, a suspension, and the zone of `run_at`. "" = the host's zone. Read at start.
+    #[serde(default)]
+    pub timezone: String,
 }
 
 fn default_run_at() -> String {
@@ -358,6 +362,11 @@ impl BillingConfig {
     /// The daily run's time of day, if scheduled.
     pub fn run_at(&self) -> Option<chrono::NaiveTime> {
         chrono::NaiveTime::parse_from_str(&self.run_at, "%H:%M").ok()
+    }
+
+    /// The zone of `timezone`; the host's when it is unset or (caught by validation) unknown.
+    pub fn zone(&self) -> crate::clock::Zone {
+        crate::clock::Zone::parse(&self.timezone).unwrap_or_default()
     }
 }
 
@@ -376,6 +385,7 @@ impl Default for BillingConfig {
             currency: default_currency(),
             proration: ispd_billing::schedule::Proration::default(),
             run_at: default_run_at(),
+            timezone: String::new(),
         }
     }
 }
@@ -619,6 +629,9 @@ impl Config {
         }
         if !self.billing.run_at.is_empty() && self.billing.run_at().is_none() {
             bail!("billing.run_at: a time of day as \"HH:MM\", or \"\" for no daily run");
+        }
+        if let Err(e) = crate::clock::Zone::parse(&self.billing.timezone) {
+            bail!("billing.timezone: {e}");
         }
         // The core names the keys as written here (`dunning.level[0].fee`).
         self.dunning
@@ -876,6 +889,7 @@ mod tests {
         for (text, key) in [
             ("[database]\nurl = \"mysql://x\"", "database.url"),
             ("[billing]\ncurrency = \"Kč\"", "billing.currency"),
+            ("[billing]\ntimezone = \"Europe/Praha\"", "billing.timezone"),
             (
                 "[[nas]]\nname = \"a\"\naddress = \"192.0.2.1\"\nsecret = \"short\"",
                 "nas[0].secret",

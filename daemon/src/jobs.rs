@@ -1,5 +1,5 @@
 //! The daily jobs: activation of subscriptions whose day has come, the billing run, then the
-//! dunning run, once a day at `[billing] run_at` (local time). All are idempotent, so a
+//! dunning run, once a day at `[billing] run_at` in the clock's zone (`[billing] timezone`). All are idempotent, so a
 //! restart that runs them twice on a day is harmless. Several instances on one PostgreSQL
 //! each wake up; a PostgreSQL advisory lock lets one of them run the day's jobs and the others
 //! skip them.
@@ -7,27 +7,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Local, NaiveTime};
-
 use crate::changes::{Change, ChangeFeed};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::live::Live;
 use crate::storage::{AccessScope, Actor, Store};
-
-/// The first moment at or after `now` whose local time of day is `at`.
-pub fn next_run(now: DateTime<Local>, at: NaiveTime) -> DateTime<Local> {
-    let today = now.date_naive().and_time(at);
-    let candidate = today.and_local_timezone(Local).earliest().unwrap_or(now);
-    if candidate >= now {
-        candidate
-    } else {
-        (today + chrono::Duration::days(1))
-            .and_local_timezone(Local)
-            .earliest()
-            .unwrap_or(now + chrono::Duration::days(1))
-    }
-}
 
 /// Runs forever: sleeps until the configured time, then activates, bills and dunns as of today.
 pub async fn daily(config: Arc<Live<Config>>, store: Store, changes: ChangeFeed, clock: Clock) {
@@ -38,8 +22,10 @@ pub async fn daily(config: Arc<Live<Config>>, store: Store, changes: ChangeFeed,
             tokio::time::sleep(Duration::from_secs(60)).await;
             continue;
         };
-        let now = clock.now().with_timezone(&Local);
-        let wait = (next_run(now, at) - now).to_std().unwrap_or_default();
+        let now = clock.now();
+        let wait = (clock.zone().next(now, at) - now)
+            .to_std()
+            .unwrap_or_default();
         tokio::time::sleep(wait.max(Duration::from_secs(1))).await;
         let today = clock.today();
         let _lock = match store.try_job_lock("daily").await {
@@ -85,28 +71,5 @@ pub async fn daily(config: Arc<Live<Config>>, store: Store, changes: ChangeFeed,
         }
         // Past the minute, so the same run time is not taken twice.
         tokio::time::sleep(Duration::from_secs(61)).await;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::TimeZone;
-
-    #[test]
-    fn next_run_is_today_or_tomorrow() {
-        let at = NaiveTime::from_hms_opt(2, 30, 0).unwrap();
-        let before = Local.with_ymd_and_hms(2026, 11, 24, 1, 0, 0).unwrap();
-        assert_eq!(
-            next_run(before, at),
-            Local.with_ymd_and_hms(2026, 11, 24, 2, 30, 0).unwrap()
-        );
-        let after = Local.with_ymd_and_hms(2026, 11, 24, 3, 0, 0).unwrap();
-        assert_eq!(
-            next_run(after, at),
-            Local.with_ymd_and_hms(2026, 11, 25, 2, 30, 0).unwrap()
-        );
-        let exactly = Local.with_ymd_and_hms(2026, 11, 24, 2, 30, 0).unwrap();
-        assert_eq!(next_run(exactly, at), exactly);
     }
 }

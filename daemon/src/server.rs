@@ -97,11 +97,13 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
         store: store.clone(),
         config: live_config.clone(),
     }));
+    // One clock for the API and the jobs: "today" in one zone for every caller.
+    let clock = Clock::system().in_zone(live_config.load().billing.zone());
     let state = AdminState {
         store: store.clone(),
         config: live_config.clone(),
         changes: changes.clone(),
-        clock: Clock::system(),
+        clock,
     };
     let admin = router(state, tokens.clone())?;
     tokio::spawn(reload_on_sighup(
@@ -130,7 +132,7 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
         live_config.clone(),
         store.clone(),
         changes.clone(),
-        Clock::system(),
+        clock,
     ));
     let accounting =
         AccountingService::start(radius.clone(), store.clone(), stale_after, &state_dir)
@@ -276,9 +278,10 @@ async fn reload_on_sighup(
                     || new.radius.acct_listen != old.radius.acct_listen
                     || new.admin.listen != old.admin.listen
                     || new.metrics.listen != old.metrics.listen
+                    || new.billing.timezone != old.billing.timezone
                 {
                     tracing::warn!(
-                        "state_dir, database and listen addresses change only on restart"
+                        "state_dir, database, listen addresses and billing.timezone change only on restart"
                     );
                 }
                 match token_set(&new, &store).await {
