@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use chrono::{Datelike, Months, NaiveDate};
-use ispd::seal::Sealer;
 use ispd::storage::{Actor, Store};
 use ispd_billing::client::{Address, Client, Invoicing};
 use ispd_billing::period::Period;
@@ -144,7 +143,7 @@ pub fn database_url(state_dir: &Path, database_url: Option<&str>) -> String {
 /// ispd's own storage layer on the benchmark database (migrations applied).
 async fn open_store(state_dir: &Path, database_url: Option<&str>) -> anyhow::Result<Store> {
     let sealer = ispd::seal::load_or_create(state_dir)?;
-    Store::open(&self::database_url(state_dir, database_url), 2, sealer).await
+    Ok(Store::open(&self::database_url(state_dir, database_url), 2, sealer).await?)
 }
 
 /// The tariffs of the billing benchmark: monthly, prices with 21 % VAT; client `i` gets

@@ -10,11 +10,11 @@ use super::dunning::bill;
 pub(super) async fn assert_books_balance(store: &Store, number: &str) {
     let client: i64 = sqlx::query_scalar("SELECT id FROM client WHERE number = $1")
         .bind(number.to_owned())
-        .fetch_one(ispd_store::testkit::pool(&store))
+        .fetch_one(ispd_store::testkit::pool(store))
         .await
         .unwrap();
     let sum = |sql: &'static str| {
-        let pool = ispd_store::testkit::pool(&store).clone();
+        let pool = ispd_store::testkit::pool(store).clone();
         async move {
             let total: Option<i64> = sqlx::query_scalar(sql)
                 .bind(client)
@@ -51,7 +51,7 @@ pub(super) async fn assert_books_balance(store: &Store, number: &str) {
                     WHERE c.invoice_id = i.id), 0)",
     )
     .bind(client)
-    .fetch_one(ispd_store::testkit::pool(&store))
+    .fetch_one(ispd_store::testkit::pool(store))
     .await
     .unwrap();
     assert_eq!(
