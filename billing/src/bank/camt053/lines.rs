@@ -13,6 +13,11 @@ use crate::bank::{
 };
 
 /// The lines of the statements read so far, and the account they are for.
+///
+/// An entry becomes lines as soon as its statement's account is known (its `Acct` comes first
+/// in camt.053), so a statement is never held whole; entries before a late `Acct` wait for it.
+/// After the first problem nothing more is kept: the XML is still read to its end, but only to
+/// know whether it is whole.
 #[derive(Debug, Default)]
 pub(super) struct CamtLines {
     account: Option<String>,
@@ -20,37 +25,75 @@ pub(super) struct CamtLines {
     /// Entries so far, in every statement: the number that names an entry in errors.
     entries: usize,
     lines: Vec<StatementLine>,
+    /// Whether the current statement's account has been read, and its currency.
+    account_read: bool,
+    currency: Option<String>,
+    /// The current statement's entries that came before its account.
+    waiting: Vec<EntryData>,
+    problem: Option<StatementError>,
 }
 
 impl CamtLines {
-    /// The statement: derived ids for lines without one, and no id used twice.
-    pub(super) fn finish(self) -> Result<Statement, StatementError> {
-        crate::bank::finish(self.account, self.lines, Place::Entry)
-    }
-
-    /// Adds a statement's lines, refusing one for another account than the first.
-    pub(super) fn statement(&mut self, statement: StatementData) -> Result<(), StatementError> {
-        let account = statement.iban.or(statement.other_id);
+    /// The statement's account is read (its first `Acct` has ended): it must be the file's
+    /// account, and its currency applies to the statement's entries from now on.
+    pub(super) fn account(&mut self, statement: &StatementData) {
+        if self.problem.is_some() || self.account_read {
+            return;
+        }
+        let account = statement
+            .iban
+            .clone()
+            .or_else(|| statement.other_id.clone());
         if self.statements > 0 && account != self.account {
-            return Err(xml_error(format!(
+            self.problem = Some(xml_error(format!(
                 "statements for several accounts ({} and {}): import them separately",
                 self.account.as_deref().unwrap_or("unnamed"),
                 account.as_deref().unwrap_or("unnamed")
             )));
+            return;
         }
         self.statements += 1;
         self.account = account;
-        for entry in &statement.entries {
-            self.entries += 1;
-            let index = self.entries;
-            camt_entry(index, entry, statement.currency.as_deref(), &mut self.lines).map_err(
-                |problem| StatementError::Entry {
-                    entry: index,
-                    problem,
-                },
-            )?;
+        self.account_read = true;
+        self.currency.clone_from(&statement.currency);
+        for entry in std::mem::take(&mut self.waiting) {
+            self.entry(entry);
         }
-        Ok(())
+    }
+
+    /// An entry has ended: its lines, or it waits for the statement's account.
+    pub(super) fn entry(&mut self, entry: EntryData) {
+        if self.problem.is_some() {
+            return;
+        }
+        if !self.account_read {
+            self.waiting.push(entry);
+            return;
+        }
+        self.entries += 1;
+        let index = self.entries;
+        if let Err(problem) = camt_entry(index, &entry, self.currency.as_deref(), &mut self.lines) {
+            self.problem = Some(StatementError::Entry {
+                entry: index,
+                problem,
+            });
+        }
+    }
+
+    /// The statement has ended; one without an `Acct` is for no named account.
+    pub(super) fn end_statement(&mut self) {
+        self.account(&StatementData::default());
+        self.account_read = false;
+        self.currency = None;
+    }
+
+    /// The statement: the first problem, or the lines with derived ids for those without one
+    /// and no id used twice.
+    pub(super) fn finish(self) -> Result<Statement, StatementError> {
+        if let Some(problem) = self.problem {
+            return Err(problem);
+        }
+        crate::bank::finish(self.account, self.lines, Place::Entry)
     }
 }
 

@@ -5,15 +5,15 @@ use quick_xml::events::{BytesRef, BytesStart, Event};
 
 use super::grammar::{Node, Which};
 use super::lines::CamtLines;
-use super::values::Building;
+use super::values::{Building, Finished};
 use super::{MAX_XML_DEPTH, xml_error};
 use crate::bank::{Statement, StatementError};
 
 /// An open element.
 #[derive(Debug)]
 struct Open {
-    /// The local name, for "is never closed".
-    name: String,
+    /// Where its local name starts in [`Document::names`].
+    name_start: usize,
     /// `None` for an element that is skipped, and everything inside it.
     node: Option<Node>,
     /// The children already met that only count once ([`Which::First`]).
@@ -30,14 +30,15 @@ pub(super) struct Document {
     /// The encoding named by the XML declaration, to explain bytes that are not UTF-8.
     declared_encoding: Option<String>,
     open: Vec<Open>,
+    /// The local names of the open elements, one after the other: one buffer for the whole
+    /// path rather than a string per element.
+    names: String,
     /// The root element's name, once it has started.
     root: Option<String>,
     /// Whether the `BkToCstmrStmt` was found.
     report: bool,
     building: Building,
     lines: CamtLines,
-    /// The first statement or entry refused; reported once the XML is known to be whole.
-    problem: Option<StatementError>,
 }
 
 impl Document {
@@ -132,10 +133,10 @@ impl Document {
     fn start(&mut self, start: &BytesStart<'_>, decoder: Decoder) -> Result<(), StatementError> {
         let (name, currency) = read_start(start, decoder)?;
         let node = match self.open.last_mut() {
-            Some(parent) => parent.child(&name),
+            Some(parent) => parent.child(name),
             None if self.root.is_some() => return Err(xml_error("more than one root element")),
             None => {
-                self.root = Some(name.clone());
+                self.root = Some(name.to_owned());
                 (name == "Document").then_some(Node::Document)
             }
         };
@@ -144,12 +145,13 @@ impl Document {
             self.building.begin(node);
         }
         self.open.push(Open {
-            name,
+            name_start: self.names.len(),
             node,
             seen: Vec::new(),
             text: String::new(),
             currency,
         });
+        self.names.push_str(name);
         Ok(())
     }
 
@@ -172,21 +174,18 @@ impl Document {
             .open
             .pop()
             .ok_or_else(|| xml_error("an end tag without a start tag"))?;
+        self.names.truncate(element.name_start);
         let Some(node) = element.node else {
             return Ok(());
         };
-        let finished = match node {
-            Node::Value(field) => {
-                self.building.store(field, &element.text, element.currency);
-                None
-            }
-            node => self.building.end(node),
-        };
-        // Later statements are still read for their XML, but give no lines after a problem.
-        if let Some(statement) = finished
-            && self.problem.is_none()
-        {
-            self.problem = self.lines.statement(statement).err();
+        if let Node::Value(field) = node {
+            self.building.store(field, &element.text, element.currency);
+        }
+        match self.building.end(node) {
+            Some(Finished::Account) => self.lines.account(&self.building.statement),
+            Some(Finished::Entry) => self.lines.entry(std::mem::take(&mut self.building.entry)),
+            Some(Finished::Statement) => self.lines.end_statement(),
+            None => {}
         }
         Ok(())
     }
@@ -195,16 +194,14 @@ impl Document {
     /// before any problem in its entries.
     pub(super) fn into_statement(self) -> Result<Statement, StatementError> {
         if let Some(open) = self.open.last() {
-            return Err(xml_error(format!("<{}> is never closed", open.name)));
+            let name = &self.names[open.name_start..];
+            return Err(xml_error(format!("<{name}> is never closed")));
         }
         let root = self.root.ok_or_else(|| xml_error("no root element"))?;
         if root != "Document" {
             return Err(xml_error(format!(
                 "the root element is <{root}>, not <Document>"
             )));
-        }
-        if let Some(problem) = self.problem {
-            return Err(problem);
         }
         if !self.report {
             return Err(xml_error(
@@ -229,24 +226,22 @@ impl Open {
     }
 }
 
-fn utf8_name(raw: &[u8]) -> Result<String, StatementError> {
-    std::str::from_utf8(raw)
-        .map(str::to_owned)
-        .map_err(|_| xml_error("an element name is not valid UTF-8"))
+fn utf8_name(raw: &[u8]) -> Result<&str, StatementError> {
+    std::str::from_utf8(raw).map_err(|_| xml_error("an element name is not valid UTF-8"))
 }
 
 /// The element's local name (prefix dropped) and its `Ccy` attribute. Every attribute is
 /// checked, skipped element or not: a malformed one makes the whole document malformed.
-fn read_start(
-    start: &BytesStart<'_>,
+fn read_start<'a>(
+    start: &'a BytesStart<'_>,
     decoder: Decoder,
-) -> Result<(String, Option<String>), StatementError> {
-    let name = utf8_name(start.local_name().as_ref())?;
+) -> Result<(&'a str, Option<String>), StatementError> {
+    let name = utf8_name(start.local_name().into_inner())?;
     let mut currency = None;
     for attribute in start.attributes() {
         let attribute =
             attribute.map_err(|e| xml_error(format!("bad attribute in <{name}>: {e}")))?;
-        let key = utf8_name(attribute.key.local_name().as_ref())?;
+        let key = utf8_name(attribute.key.local_name().into_inner())?;
         let value = attribute
             .decode_and_unescape_value(decoder)
             .map_err(|e| xml_error(format!("bad attribute value in <{name}>: {e}")))?;

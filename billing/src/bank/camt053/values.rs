@@ -12,13 +12,22 @@ pub(super) struct WrittenAmount {
     pub(super) currency: Option<String>,
 }
 
-/// One `Stmt`: its account and its entries, turned into lines at its end tag.
+/// The account of one `Stmt`.
 #[derive(Debug, Default)]
 pub(super) struct StatementData {
     pub(super) iban: Option<String>,
     pub(super) other_id: Option<String>,
     pub(super) currency: Option<String>,
-    pub(super) entries: Vec<EntryData>,
+}
+
+/// What an end tag completed.
+#[derive(Debug)]
+pub(super) enum Finished {
+    /// The statement's account (its first `Acct`).
+    Account,
+    /// An entry, left in [`Building::entry`] for the taking.
+    Entry,
+    Statement,
 }
 
 /// `BookgDt`: present or not, and the date or date-time inside.
@@ -119,25 +128,24 @@ impl Building {
     }
 
     /// Finishes what an element ends: a reference joins its transaction, a transaction its
-    /// entry, an entry its statement; a finished statement is handed back whole.
-    pub(super) fn end(&mut self, node: Node) -> Option<StatementData> {
+    /// entry; an account, an entry or a statement is reported.
+    pub(super) fn end(&mut self, node: Node) -> Option<Finished> {
         match node {
             Node::CreditorReference => {
                 let reference = std::mem::take(&mut self.reference);
                 self.transaction.references.push(reference);
+                None
             }
             Node::Transaction => {
                 let transaction = std::mem::take(&mut self.transaction);
                 self.entry.transactions.push(transaction);
+                None
             }
-            Node::Entry => {
-                let entry = std::mem::take(&mut self.entry);
-                self.statement.entries.push(entry);
-            }
-            Node::Statement => return Some(std::mem::take(&mut self.statement)),
-            _ => {}
+            Node::Account => Some(Finished::Account),
+            Node::Entry => Some(Finished::Entry),
+            Node::Statement => Some(Finished::Statement),
+            _ => None,
         }
-        None
     }
 
     /// Keeps the text of a value element where it belongs.
