@@ -115,28 +115,7 @@ fn gpc_account(digits: &str) -> Option<String> {
 /// skipped; any other record type is refused.
 pub fn parse_gpc(text: &str) -> Result<Statement, StatementError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut account: Option<Option<String>> = None;
-    let mut lines: Vec<StatementLine> = Vec::new();
-    // Message pieces (078/079) and comment (076) of the last 075.
-    let mut message: Vec<String> = Vec::new();
-    let mut comment: Option<String> = None;
-
-    let flush = |lines: &mut Vec<StatementLine>,
-                 message: &mut Vec<String>,
-                 comment: &mut Option<String>| {
-        if let Some(last) = lines.last_mut()
-            && last.message.is_none()
-        {
-            last.message = if message.is_empty() {
-                comment.take()
-            } else {
-                Some(message.join(" "))
-            };
-        }
-        message.clear();
-        *comment = None;
-    };
-
+    let mut statement = GpcStatement::default();
     for (index, raw) in text.split('\n').enumerate() {
         let number = index + 1;
         let record = raw.trim_end_matches(['\r', '\u{1a}']);
@@ -145,71 +124,120 @@ pub fn parse_gpc(text: &str) -> Result<Statement, StatementError> {
         }
         let chars: Vec<char> = record.chars().collect();
         let kind = field(&chars, 0, 3);
-        let error = |problem: String| StatementError::Line {
-            line: number,
-            problem,
-        };
-        if account.is_none() && kind != "074" {
+        if statement.account.is_none() && kind != "074" {
             return Err(StatementError::Format {
                 format: GPC,
                 problem: format!("line {number} is not a 074 header record"),
             });
         }
-        match kind.as_str() {
-            "074" => {
-                if chars.len() < 114 {
-                    return Err(error(format!(
-                        "a 074 header has at least 114 characters, this one {}",
-                        chars.len()
-                    )));
-                }
-                let own = gpc_account(&gpc_digits(&chars, 3, 19, "account").map_err(error)?);
-                if let Some(previous) = &account
-                    && *previous != own
-                {
-                    return Err(error(format!(
-                        "a statement for another account ({}, the file began with {}): import them separately",
-                        own.as_deref().unwrap_or("none"),
-                        previous.as_deref().unwrap_or("none")
-                    )));
-                }
-                account = Some(own);
-            }
+        statement
+            .record(&kind, &chars, number)
+            .map_err(|problem| StatementError::Line {
+                line: number,
+                problem,
+            })?;
+    }
+    statement.finish()
+}
+
+/// A GPC file as read so far. The records after a `075` movement (`076`, `078`, `079`) belong
+/// to it, so its message is only known when the next movement or the end of the file comes.
+#[derive(Debug, Default)]
+struct GpcStatement {
+    /// `None` before the first `074` header; then the account it names (possibly none).
+    account: Option<Option<String>>,
+    lines: Vec<StatementLine>,
+    /// Message pieces (`078`/`079`) of the last movement.
+    message: Vec<String>,
+    /// Comment (`076`) of the last movement.
+    comment: Option<String>,
+}
+
+impl GpcStatement {
+    /// Reads one record (the header is known to have come first).
+    fn record(&mut self, kind: &str, chars: &[char], number: usize) -> Result<(), String> {
+        match kind {
+            "074" => self.header(chars),
             "075" => {
-                flush(&mut lines, &mut message, &mut comment);
-                let line = gpc_movement(&chars, number).map_err(error)?;
-                lines.push(line);
+                self.attach_message();
+                self.lines.push(gpc_movement(chars, number)?);
+                Ok(())
             }
-            "076" | "078" | "079" => {
-                if lines.is_empty() {
-                    return Err(error(format!("a {kind} record before any 075 movement")));
-                }
-                if kind == "076" {
-                    comment = non_empty(&field(&chars, 35, chars.len().max(35)));
-                } else {
-                    let pieces: &[(usize, usize)] = if kind == "078" {
-                        &[(3, 38), (38, 73), (73, 128)]
-                    } else {
-                        &[(3, 38), (38, 73), (73, 108)]
-                    };
-                    message.extend(
-                        pieces
-                            .iter()
-                            .filter_map(|&(from, to)| non_empty(&field(&chars, from, to))),
-                    );
-                }
-            }
-            other => return Err(error(format!("unknown record type {other:?}"))),
+            "076" | "078" | "079" => self.addendum(kind, chars),
+            other => Err(format!("unknown record type {other:?}")),
         }
     }
-    if account.is_none() {
-        return Err(StatementError::Format {
-            format: GPC,
-            problem: "no 074 header record".into(),
-        });
+
+    /// A `074` header: the first names the account; a later one must name the same account.
+    fn header(&mut self, chars: &[char]) -> Result<(), String> {
+        if chars.len() < 114 {
+            return Err(format!(
+                "a 074 header has at least 114 characters, this one {}",
+                chars.len()
+            ));
+        }
+        let own = gpc_account(&gpc_digits(chars, 3, 19, "account")?);
+        if let Some(previous) = &self.account
+            && *previous != own
+        {
+            return Err(format!(
+                "a statement for another account ({}, the file began with {}): import them separately",
+                own.as_deref().unwrap_or("none"),
+                previous.as_deref().unwrap_or("none")
+            ));
+        }
+        self.account = Some(own);
+        Ok(())
     }
-    flush(&mut lines, &mut message, &mut comment);
-    finish(account.flatten(), lines, Place::Line)
+
+    /// A `076` comment or a `078`/`079` message piece for the last movement.
+    fn addendum(&mut self, kind: &str, chars: &[char]) -> Result<(), String> {
+        if self.lines.is_empty() {
+            return Err(format!("a {kind} record before any 075 movement"));
+        }
+        if kind == "076" {
+            self.comment = non_empty(&field(chars, 35, chars.len().max(35)));
+        } else {
+            let pieces: &[(usize, usize)] = if kind == "078" {
+                &[(3, 38), (38, 73), (73, 128)]
+            } else {
+                &[(3, 38), (38, 73), (73, 108)]
+            };
+            self.message.extend(
+                pieces
+                    .iter()
+                    .filter_map(|&(from, to)| non_empty(&field(chars, from, to))),
+            );
+        }
+        Ok(())
+    }
+
+    /// Gives the last movement its message (the `078`/`079` text, else the `076` comment) and
+    /// starts afresh for the next one.
+    fn attach_message(&mut self) {
+        let message = std::mem::take(&mut self.message);
+        let comment = self.comment.take();
+        if let Some(last) = self.lines.last_mut()
+            && last.message.is_none()
+        {
+            last.message = if message.is_empty() {
+                comment
+            } else {
+                Some(message.join(" "))
+            };
+        }
+    }
+
+    fn finish(mut self) -> Result<Statement, StatementError> {
+        let Some(account) = self.account.take() else {
+            return Err(StatementError::Format {
+                format: GPC,
+                problem: "no 074 header record".into(),
+            });
+        };
+        self.attach_message();
+        finish(account, self.lines, Place::Line)
+    }
 }
 
 fn gpc_movement(chars: &[char], number: usize) -> Result<StatementLine, String> {

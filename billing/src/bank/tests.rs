@@ -315,6 +315,193 @@ fn mapping_refuses_unknown_and_bad_keys() {
     assert!(negative.unwrap_err().contains("negative"));
 }
 
+// --- camt.053 reader ------------------------------------------------------------------------
+
+/// A one-statement camt.053 document for account CZ65… in CZK around the given entries.
+fn camt_doc(entries: &str) -> Vec<u8> {
+    format!(
+        "<Document><BkToCstmrStmt><Stmt><Acct><Id><IBAN>CZ6508000000192000145399</IBAN></Id>\
+         <Ccy>CZK</Ccy></Acct>{entries}</Stmt></BkToCstmrStmt></Document>"
+    )
+    .into_bytes()
+}
+
+const CAMT_BOOKED: &str =
+    "<CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>2026-03-05</Dt></BookgDt>";
+
+fn camt_line(xml: &[u8]) -> StatementLine {
+    let statement = parse_camt053(xml).unwrap();
+    assert_eq!(statement.lines.len(), 1, "{:#?}", statement.lines);
+    statement.lines.into_iter().next().unwrap()
+}
+
+#[test]
+fn camt_prefixes_are_dropped_wherever_they_are() {
+    // Each element with its own prefix (or none), the attribute too.
+    let xml = b"<ns2:Document xmlns:ns2=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.04\" xmlns:x=\"x\">\
+        <ns2:BkToCstmrStmt><Stmt><ns2:Acct><x:Id><IBAN>CZ6508000000192000145399</IBAN></x:Id></ns2:Acct>\
+        <ns2:Ntry><ns2:Amt x:Ccy=\"EUR\">12.50</ns2:Amt><CdtDbtInd>CRDT</CdtDbtInd>\
+        <x:BookgDt><ns2:Dt>2026-03-05</ns2:Dt></x:BookgDt><AcctSvcrRef>P1</AcctSvcrRef>\
+        <ns2:NtryDtls><x:TxDtls><ns2:RmtInf><x:Ustrd>VS 1001</x:Ustrd></ns2:RmtInf></x:TxDtls></ns2:NtryDtls>\
+        </ns2:Ntry></Stmt></ns2:BkToCstmrStmt></ns2:Document>";
+    let statement = parse_camt053(xml).unwrap();
+    assert_eq!(
+        statement.account.as_deref(),
+        Some("CZ6508000000192000145399")
+    );
+    let line = &statement.lines[0];
+    assert_eq!(
+        (
+            line.amount,
+            line.currency.as_str(),
+            line.variable_symbol.as_deref()
+        ),
+        (dec("12.50"), "EUR", Some("1001"))
+    );
+    assert_eq!(line.bank_transaction_id, "P1");
+}
+
+#[test]
+fn camt_text_joins_cdata_references_and_pieces_around_comments() {
+    let line = camt_line(&camt_doc(&format!(
+        "<Ntry><Amt Ccy=\"&#67;Z&#x4B;\">4<!-- thousands -->99.00</Amt>{CAMT_BOOKED}\
+         <NtryDtls><TxDtls><RltdPties><Dbtr><Nm>Dvo&#x159;&#225;k &amp; syn</Nm></Dbtr></RltdPties>\
+         <RmtInf><Ustrd><![CDATA[VS 1001 <b>&amp;</b>]]></Ustrd><Ustrd> &lt;3 </Ustrd></RmtInf>\
+         </TxDtls></NtryDtls></Ntry>"
+    )));
+    assert_eq!(
+        (line.amount, line.currency.as_str()),
+        (dec("499.00"), "CZK")
+    );
+    assert_eq!(line.payer_name.as_deref(), Some("Dvořák & syn"));
+    // CDATA is taken as written: its "&amp;" is not an entity.
+    assert_eq!(line.message.as_deref(), Some("VS 1001 <b>&amp;</b> <3"));
+    assert_eq!(line.variable_symbol.as_deref(), Some("1001"));
+}
+
+#[test]
+fn camt_the_first_of_a_repeated_element_counts() {
+    // Two amounts, indicators and dates: the first of each.
+    let line = camt_line(&camt_doc(
+        "<Ntry><Amt Ccy=\"CZK\">10.00</Amt><Amt Ccy=\"EUR\">99.00</Amt>\
+         <CdtDbtInd>DBIT</CdtDbtInd><CdtDbtInd>CRDT</CdtDbtInd>\
+         <BookgDt><Dt>2026-03-05</Dt><Dt>2026-04-01</Dt></BookgDt><BookgDt><Dt>2026-05-01</Dt></BookgDt>\
+         <NtryDtls><TxDtls><RltdPties><Cdtr><Nm>First</Nm></Cdtr><Cdtr><Nm>Second</Nm></Cdtr>\
+         </RltdPties></TxDtls></NtryDtls></Ntry>",
+    ));
+    assert_eq!(
+        (line.amount, line.currency.as_str()),
+        (dec("-10.00"), "CZK")
+    );
+    assert_eq!(line.booked_on, NaiveDate::from_ymd_opt(2026, 3, 5).unwrap());
+    assert_eq!(line.payer_name.as_deref(), Some("First"));
+    // The first status decides, even when a later one says booked.
+    let pending = camt_doc(&format!(
+        "<Ntry><Amt Ccy=\"CZK\">1</Amt><Sts><Cd>PDNG</Cd></Sts>{CAMT_BOOKED}</Ntry>"
+    ));
+    assert!(parse_camt053(&pending).unwrap().lines.is_empty());
+    // Repeated statements, entries, transactions and references are each read.
+    let batch = camt_doc(&format!(
+        "<Ntry><Amt Ccy=\"CZK\">3.00</Amt>{CAMT_BOOKED}<AcctSvcrRef>B</AcctSvcrRef>\
+         <NtryDtls><TxDtls><Amt>1.00</Amt></TxDtls></NtryDtls>\
+         <NtryDtls><TxDtls><Amt>2.00</Amt><RmtInf><Strd><CdtrRefInf><Ref>VS:5</Ref></CdtrRefInf>\
+         </Strd><Strd><CdtrRefInf><Ref>KS:0308</Ref></CdtrRefInf></Strd></RmtInf></TxDtls></NtryDtls></Ntry>"
+    ));
+    let lines = parse_camt053(&batch).unwrap().lines;
+    let got: Vec<_> = lines
+        .iter()
+        .map(|l| {
+            (
+                l.bank_transaction_id.as_str(),
+                l.amount,
+                l.variable_symbol.as_deref(),
+                l.constant_symbol.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("B/1", dec("1.00"), None, None),
+            ("B/2", dec("2.00"), Some("5"), Some("0308"))
+        ]
+    );
+}
+
+#[test]
+fn camt_elements_off_the_read_paths_are_skipped() {
+    let xml = format!(
+        "<Document><BkToCstmrStmt><GrpHdr><Ntry><Amt>x</Amt></Ntry></GrpHdr><Stmt>\
+         <Bal><Amt Ccy=\"CZK\">15000.00</Amt><CdtDbtInd>CRDT</CdtDbtInd></Bal>\
+         <Acct><Id><IBAN>CZ6508000000192000145399</IBAN></Id><Ccy>CZK</Ccy></Acct>\
+         <Ntry><Amt Ccy=\"CZK\">5.00</Amt>{CAMT_BOOKED}<AcctSvcrRef>E1</AcctSvcrRef>\
+         <TxDtls><Amt>9.00</Amt></TxDtls>\
+         <NtryDtls><Ntry><Amt>bad</Amt></Ntry><TxDtls><Refs><Prtry><TxId>no</TxId></Prtry></Refs>\
+         <Amt Ccy=\"CZK\">5.00</Amt></TxDtls></NtryDtls></Ntry></Stmt></BkToCstmrStmt>\
+         <BkToCstmrStmt><Stmt><Ntry><Amt>bad</Amt></Ntry></Stmt></BkToCstmrStmt></Document>"
+    );
+    // The group header's, the balance's and the nested entries are not entries, a TxDtls
+    // outside NtryDtls is no transaction, and only the first report is read.
+    let lines = parse_camt053(xml.as_bytes()).unwrap().lines;
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    assert_eq!((lines[0].line, lines[0].amount), (1, dec("5.00")));
+    assert_eq!(lines[0].bank_transaction_id, "E1");
+}
+
+#[test]
+fn camt_the_account_may_follow_the_entries() {
+    let xml = format!(
+        "<Document><BkToCstmrStmt><Stmt><Ntry><Amt>7.00</Amt>{CAMT_BOOKED}</Ntry>\
+         <Acct><Id><Othr><Id>2000145399/0800</Id></Othr></Id><Ccy>eur</Ccy></Acct></Stmt>\
+         </BkToCstmrStmt></Document>"
+    );
+    let statement = parse_camt053(xml.as_bytes()).unwrap();
+    assert_eq!(statement.account.as_deref(), Some("2000145399/0800"));
+    assert_eq!(statement.lines[0].currency, "EUR");
+}
+
+#[test]
+fn camt_a_broken_document_is_reported_before_a_bad_entry() {
+    let bad_entry = format!("<Ntry><Amt Ccy=\"CZK\">1,5</Amt>{CAMT_BOOKED}</Ntry>");
+    let entry_problem = parse_camt053(&camt_doc(&bad_entry)).unwrap_err();
+    assert!(matches!(
+        entry_problem,
+        StatementError::Entry { entry: 1, .. }
+    ));
+    let mut broken = camt_doc(&bad_entry);
+    broken.truncate(broken.len() - "</Document>".len());
+    assert!(
+        parse_camt053(&broken)
+            .unwrap_err()
+            .to_string()
+            .contains("<Document> is never closed")
+    );
+    let mut unknown_entity = camt_doc(&bad_entry);
+    unknown_entity.extend_from_slice(b"&nbsp;");
+    assert!(matches!(
+        parse_camt053(&unknown_entity),
+        Err(StatementError::Format { .. })
+    ));
+}
+
+#[test]
+fn camt_nesting_is_bounded_at_64_levels() {
+    // Document, BkToCstmrStmt, Stmt and 61 more: 64 levels are read, 65 are refused.
+    let nested = |extra: usize| {
+        format!(
+            "<Document><BkToCstmrStmt><Stmt>{}{}</Stmt></BkToCstmrStmt></Document>",
+            "<a>".repeat(extra),
+            "</a>".repeat(extra)
+        )
+    };
+    assert_eq!(parse_camt053(nested(61).as_bytes()).unwrap().lines, vec![]);
+    let refused = parse_camt053(nested(62).as_bytes()).unwrap_err();
+    assert!(
+        refused.to_string().contains("nested deeper than 64"),
+        "{refused}"
+    );
+}
+
 // --- properties ----------------------------------------------------------------------------
 
 /// Formats hundredths Czech-style: groups of three separated by `group`, decimal comma.
