@@ -576,7 +576,18 @@ impl Config {
         Ok(config)
     }
 
+    /// Every rule a config must meet, each error naming its key; the first broken one wins.
     fn validate(&self) -> anyhow::Result<()> {
+        self.validate_listeners()?;
+        self.validate_billing()?;
+        tracing_subscriber::EnvFilter::try_new(&self.log.level)
+            .map_err(|e| anyhow::anyhow!("log.level: {e}"))?;
+        self.validate_nas()?;
+        self.validate_tokens()
+    }
+
+    /// The database, the listeners and their limits, the walled garden.
+    fn validate_listeners(&self) -> anyhow::Result<()> {
         if let Some(url) = &self.database.url
             && !(url.starts_with("sqlite:")
                 || url.starts_with("postgres://")
@@ -618,6 +629,11 @@ impl Config {
         {
             bail!("radius.walled_garden: download_kbps and upload_kbps must be positive");
         }
+        Ok(())
+    }
+
+    /// `[billing]` and `[dunning]`.
+    fn validate_billing(&self) -> anyhow::Result<()> {
         if self.billing.currency.len() != 3
             || !self
                 .billing
@@ -641,8 +657,11 @@ impl Config {
         if self.dunning.level.len() > usize::from(u8::MAX) {
             bail!("dunning.level: at most {} levels", u8::MAX);
         }
-        tracing_subscriber::EnvFilter::try_new(&self.log.level)
-            .map_err(|e| anyhow::anyhow!("log.level: {e}"))?;
+        Ok(())
+    }
+
+    /// `[[nas]]`: unique names and addresses, known vendors, secrets long enough.
+    fn validate_nas(&self) -> anyhow::Result<()> {
         let mut names = std::collections::HashSet::new();
         let mut addresses = std::collections::HashSet::new();
         for (i, nas) in self.nas.iter().enumerate() {
@@ -663,6 +682,11 @@ impl Config {
             })?;
             ispd_provisioning::nas::validate_secret(&format!("{key}.secret"), &nas.secret)?;
         }
+        Ok(())
+    }
+
+    /// `[[token]]`: unique names, hashes in the form `ispd hash-token` prints.
+    fn validate_tokens(&self) -> anyhow::Result<()> {
         let mut token_names = std::collections::HashSet::new();
         for (i, token) in self.token.iter().enumerate() {
             if !token_names.insert(token.name.as_str()) {

@@ -22,66 +22,22 @@ use crate::token::{self, Caller, Role, TokenHash, TokenSet};
 /// Runs the daemon until SIGTERM or SIGINT; SIGHUP re-reads `config_path`.
 pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result<()> {
     let state_dir = config.state_dir.clone();
-    std::fs::create_dir_all(&state_dir)
-        .with_context(|| format!("cannot create the state directory {}", state_dir.display()))?;
-    restrict_permissions(&state_dir);
-    let (sealer, new_key) = match crate::seal::load(&state_dir)? {
-        Some(sealer) => (sealer, None),
-        None => {
-            let (sealer, key) = crate::seal::generate()?;
-            (sealer, Some(key))
-        }
-    };
+    prepare_state_dir(&state_dir)?;
     let url = config.database_url();
-    let store = Store::open(&url, config.database.max_connections, sealer).await?;
-    if let Some(key) = new_key {
-        // A new key beside sealed data would be the wrong one, and would hide the loss.
-        if store
-            .holds_sealed_secrets()
-            .await
-            .context("cannot check the database for encrypted secrets")?
-        {
-            anyhow::bail!(
-                "{} is missing but the database holds encrypted NAS secrets or login passwords: \
-                 restore secret.key from the backup made with the database (nothing was written)",
-                crate::seal::key_path(&state_dir).display()
-            );
-        }
-        key.write(&state_dir)?;
-    }
+    let store = open_store(&config, &url, &state_dir).await?;
     store.set_default_currency(&config.billing.currency);
     bootstrap_admin_token(&config, &store, &state_dir).await?;
     let tokens = Arc::new(Live::new(token_set(&config, &store).await?));
 
-    let mut ports = BTreeMap::new();
-    // RADIUS sockets are bound now so that ports are reserved and reported; answering
-    // Access- and Accounting-Requests comes with the authentication and accounting work.
-    let auth = bind_udp(&config.radius.auth_listen, "radius.auth_listen")?;
-    let acct = bind_udp(&config.radius.acct_listen, "radius.acct_listen")?;
-    ports.insert("auth", auth[0].local_addr()?);
-    ports.insert("acct", acct[0].local_addr()?);
-    let admin_listener = TcpListener::bind(config.admin.listen)
-        .await
-        .with_context(|| format!("admin.listen: cannot listen on {}", config.admin.listen))?;
-    let admin_addr = admin_listener.local_addr()?;
-    let admin_listener =
-        crate::connections::Listener::new(admin_listener, config.admin.limits(), "admin");
-    ports.insert("admin", admin_addr);
-    let metrics = match config.metrics.listen {
-        Some(addr) => {
-            let listener = TcpListener::bind(addr)
-                .await
-                .with_context(|| format!("metrics.listen: cannot listen on {addr}"))?;
-            ports.insert("metrics", listener.local_addr()?);
-            // Before anything registers a counter (the RADIUS service does, just below).
-            let handle = crate::metrics::install()?;
-            Some((
-                crate::connections::Listener::new(listener, config.metrics.limits(), "metrics"),
-                handle,
-            ))
-        }
-        None => None,
-    };
+    // Every socket is bound before anything serves, so a taken port stops the start cleanly.
+    let Listeners {
+        auth,
+        acct,
+        admin: admin_listener,
+        admin_addr,
+        metrics,
+        ports,
+    } = Listeners::bind(&config).await?;
 
     let radius = Arc::new(
         RadiusService::load(&config, &store)
@@ -113,16 +69,7 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
         store.clone(),
         radius.clone(),
     ));
-    let (stopping_tx, mut stopping) = tokio::sync::watch::channel(false);
-    let shutdown = async move {
-        shutdown_signal().await;
-        let _ = stopping_tx.send(true);
-    };
-    let mut admin_task = tokio::spawn(async move {
-        admin
-            .serve_with_incoming_shutdown(admin_listener.into_stream(), shutdown)
-            .await
-    });
+    let (admin_task, stopping) = spawn_admin(admin, admin_listener);
     for socket in auth {
         radius
             .serve(socket)
@@ -134,27 +81,11 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
         changes.clone(),
         clock,
     ));
-    let accounting =
-        AccountingService::start(radius.clone(), store.clone(), stale_after, &state_dir)
-            .with_context(|| {
-                format!(
-                    "cannot open the accounting spool in {}",
-                    state_dir.display()
-                )
-            })?;
-    for socket in acct {
-        accounting
-            .serve(socket)
-            .context("cannot start the accounting thread")?;
-    }
+    start_accounting(&radius, &store, stale_after, &state_dir, acct)?;
 
     if let Some((listener, handle)) = metrics {
-        tokio::spawn(crate::metrics::serve(
-            listener,
-            handle,
-            store.clone(),
-            radius.clone(),
-        ));
+        let serve = crate::metrics::serve(listener, handle, store.clone(), radius.clone());
+        tokio::spawn(serve);
     }
 
     // Written last: a script that sees ports.json can send requests and get answers.
@@ -169,6 +100,153 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
     );
     notify_systemd("READY=1");
     tokio::spawn(watchdog());
+    serve_until_stopped(admin_task, stopping).await?;
+    notify_systemd("STOPPING=1");
+    store.close().await;
+    tracing::info!("ispd stopped");
+    Ok(())
+}
+
+/// The daemon's sockets, bound and reported in `ports.json`.
+struct Listeners {
+    auth: Vec<std::net::UdpSocket>,
+    acct: Vec<std::net::UdpSocket>,
+    admin: crate::connections::Listener,
+    admin_addr: SocketAddr,
+    metrics: Option<(
+        crate::connections::Listener,
+        metrics_exporter_prometheus::PrometheusHandle,
+    )>,
+    ports: BTreeMap<&'static str, SocketAddr>,
+}
+
+impl Listeners {
+    async fn bind(config: &Config) -> anyhow::Result<Listeners> {
+        let mut ports = BTreeMap::new();
+        let auth = bind_udp(&config.radius.auth_listen, "radius.auth_listen")?;
+        let acct = bind_udp(&config.radius.acct_listen, "radius.acct_listen")?;
+        ports.insert("auth", auth[0].local_addr()?);
+        ports.insert("acct", acct[0].local_addr()?);
+        let admin_listener = TcpListener::bind(config.admin.listen)
+            .await
+            .with_context(|| format!("admin.listen: cannot listen on {}", config.admin.listen))?;
+        let admin_addr = admin_listener.local_addr()?;
+        let admin_listener =
+            crate::connections::Listener::new(admin_listener, config.admin.limits(), "admin");
+        ports.insert("admin", admin_addr);
+        let metrics = match config.metrics.listen {
+            Some(addr) => {
+                let listener = TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("metrics.listen: cannot listen on {addr}"))?;
+                ports.insert("metrics", listener.local_addr()?);
+                // Before anything registers a counter (the RADIUS service does, just below).
+                let handle = crate::metrics::install()?;
+                Some((
+                    crate::connections::Listener::new(listener, config.metrics.limits(), "metrics"),
+                    handle,
+                ))
+            }
+            None => None,
+        };
+        Ok(Listeners {
+            auth,
+            acct,
+            admin: admin_listener,
+            admin_addr,
+            metrics,
+            ports,
+        })
+    }
+}
+
+/// Serves the admin API until SIGTERM/SIGINT; the receiver says when stopping began.
+fn spawn_admin(
+    admin: crate::api::AdminRouter,
+    listener: crate::connections::Listener,
+) -> (
+    tokio::task::JoinHandle<Result<(), tonic::transport::Error>>,
+    tokio::sync::watch::Receiver<bool>,
+) {
+    let (stopping_tx, stopping) = tokio::sync::watch::channel(false);
+    let shutdown = async move {
+        shutdown_signal().await;
+        let _ = stopping_tx.send(true);
+    };
+    let admin_task = tokio::spawn(async move {
+        admin
+            .serve_with_incoming_shutdown(listener.into_stream(), shutdown)
+            .await
+    });
+    (admin_task, stopping)
+}
+
+/// The accounting writers (replaying the spool first) and one receive thread per socket.
+fn start_accounting(
+    radius: &Arc<RadiusService>,
+    store: &Store,
+    stale_after: std::time::Duration,
+    state_dir: &Path,
+    sockets: Vec<std::net::UdpSocket>,
+) -> anyhow::Result<()> {
+    let accounting =
+        AccountingService::start(radius.clone(), store.clone(), stale_after, state_dir)
+            .with_context(|| {
+                format!(
+                    "cannot open the accounting spool in {}",
+                    state_dir.display()
+                )
+            })?;
+    for socket in sockets {
+        accounting
+            .serve(socket)
+            .context("cannot start the accounting thread")?;
+    }
+    Ok(())
+}
+
+/// Creates the state directory if needed, readable by the daemon's user only.
+fn prepare_state_dir(state_dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(state_dir)
+        .with_context(|| format!("cannot create the state directory {}", state_dir.display()))?;
+    restrict_permissions(state_dir);
+    Ok(())
+}
+
+/// Opens the database with the key that seals its secrets. A missing key is created only
+/// when the database holds nothing sealed with a previous one.
+async fn open_store(config: &Config, url: &str, state_dir: &Path) -> anyhow::Result<Store> {
+    let (sealer, new_key) = match crate::seal::load(state_dir)? {
+        Some(sealer) => (sealer, None),
+        None => {
+            let (sealer, key) = crate::seal::generate()?;
+            (sealer, Some(key))
+        }
+    };
+    let store = Store::open(url, config.database.max_connections, sealer).await?;
+    if let Some(key) = new_key {
+        // A new key beside sealed data would be the wrong one, and would hide the loss.
+        if store
+            .holds_sealed_secrets()
+            .await
+            .context("cannot check the database for encrypted secrets")?
+        {
+            anyhow::bail!(
+                "{} is missing but the database holds encrypted NAS secrets or login passwords: \
+                 restore secret.key from the backup made with the database (nothing was written)",
+                crate::seal::key_path(state_dir).display()
+            );
+        }
+        key.write(state_dir)?;
+    }
+    Ok(store)
+}
+
+/// Waits for the admin server to finish after SIGTERM/SIGINT, at most [`SHUTDOWN_GRACE`].
+async fn serve_until_stopped(
+    mut admin_task: tokio::task::JoinHandle<Result<(), tonic::transport::Error>>,
+    mut stopping: tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<()> {
     // Admin calls in flight may finish; a client that keeps an idle connection open and never
     // answers the server's goodbye must not hold the daemon up (systemctl stop would hang).
     let grace = async {
@@ -188,9 +266,6 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
             );
         }
     }
-    notify_systemd("STOPPING=1");
-    store.close().await;
-    tracing::info!("ispd stopped");
     Ok(())
 }
 

@@ -46,7 +46,6 @@ pub(super) fn client_from(c: v1::Client) -> Result<Client, Status> {
         Ok(v1::ClientKind::Corporate) => ClientKind::Corporate,
         Err(_) => return Err(field("client.kind", "private or corporate")),
     };
-    let inv = c.invoicing.unwrap_or_default();
     let installation_address = match c.installation_address {
         Some(a) if a != v1::Address::default() => {
             Some(address_from("client.installation_address", a)?)
@@ -89,26 +88,7 @@ pub(super) fn client_from(c: v1::Client) -> Result<Client, Status> {
             .collect(),
         contract_returned_on: date("client.contract_returned_on", &c.contract_returned_on)?,
         highlight: c.highlighted.then_some(c.highlight_reason),
-        invoicing: Invoicing {
-            invoice_group: inv.invoice_group,
-            payment_type: inv.payment_type,
-            billing_day: inv.billing_day,
-            due_days: inv.due_days,
-            send_by_post: inv.send_by_post,
-            send_by_email: inv.send_by_email.unwrap_or(true),
-            no_auto_reminders: inv.no_auto_reminders,
-            proforma: inv.proforma,
-            never_suspend: inv.never_suspend,
-            suspend_after_days: inv.suspend_after_days,
-            variable_symbols: inv
-                .variable_symbols
-                .into_iter()
-                .map(|v| v.trim().to_owned())
-                .collect(),
-            opening_balance: money::parse("client.invoicing.opening_balance", &inv.opening_balance)
-                .map_err(invalid)?,
-            sipo_number: inv.sipo_number,
-        },
+        invoicing: invoicing_from(c.invoicing.unwrap_or_default())?,
         no_bulk_email: c.no_bulk_email,
         contact_persons: c
             .contact_persons
@@ -126,6 +106,30 @@ pub(super) fn client_from(c: v1::Client) -> Result<Client, Status> {
         internal_note_2: c.internal_note_2,
         portal_login: c.portal_login,
         version: c.version,
+    })
+}
+
+/// The invoicing part of the client card.
+fn invoicing_from(inv: v1::Invoicing) -> Result<Invoicing, Status> {
+    Ok(Invoicing {
+        invoice_group: inv.invoice_group,
+        payment_type: inv.payment_type,
+        billing_day: inv.billing_day,
+        due_days: inv.due_days,
+        send_by_post: inv.send_by_post,
+        send_by_email: inv.send_by_email.unwrap_or(true),
+        no_auto_reminders: inv.no_auto_reminders,
+        proforma: inv.proforma,
+        never_suspend: inv.never_suspend,
+        suspend_after_days: inv.suspend_after_days,
+        variable_symbols: inv
+            .variable_symbols
+            .into_iter()
+            .map(|v| v.trim().to_owned())
+            .collect(),
+        opening_balance: money::parse("client.invoicing.opening_balance", &inv.opening_balance)
+            .map_err(invalid)?,
+        sipo_number: inv.sipo_number,
     })
 }
 
