@@ -15,6 +15,7 @@ pub mod bank;
 pub mod charge;
 pub mod client;
 pub mod credit_note;
+pub mod document;
 pub mod dunning;
 pub mod field;
 pub mod invoice;

@@ -12,60 +12,12 @@ use ispd_billing::period::Period;
 use rust_decimal::Decimal;
 use sqlx::{AnyConnection, AssertSqlSafe};
 
+pub use ispd_billing::document::DocumentKind;
+
 use super::{
     Actor, Store, StoreError, StoreResult, WriteTx, corrupt, date_text, now, parse_date,
     parse_opt_date, record_audit,
 };
-
-/// What a stored document is. Each kind has its own number series per invoice group.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum DocumentKind {
-    /// A tax invoice: charges for services, or the tax document following a paid pro-forma.
-    Invoice,
-    /// Corrects an invoice (negative amounts); settles it or becomes client credit.
-    CreditNote,
-    /// A fee outside the service charges, e.g. a reminder fee.
-    DebitNote,
-    /// A payment request for pro-forma clients; not a tax document.
-    Proforma,
-    /// Debt carried over when a client is migrated (client card opening balance).
-    OpeningBalance,
-}
-
-impl DocumentKind {
-    pub const ALL: [DocumentKind; 5] = [
-        DocumentKind::Invoice,
-        DocumentKind::CreditNote,
-        DocumentKind::DebitNote,
-        DocumentKind::Proforma,
-        DocumentKind::OpeningBalance,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DocumentKind::Invoice => "invoice",
-            DocumentKind::CreditNote => "credit_note",
-            DocumentKind::DebitNote => "debit_note",
-            DocumentKind::Proforma => "proforma",
-            DocumentKind::OpeningBalance => "opening_balance",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == text)
-    }
-
-    /// The number pattern used when the invoice group sets none.
-    pub fn default_number_format(self) -> &'static str {
-        match self {
-            DocumentKind::Invoice => "{year}{seq:05}",
-            DocumentKind::CreditNote => "CN{year}{seq:05}",
-            DocumentKind::DebitNote => "DN{year}{seq:05}",
-            DocumentKind::Proforma => "PF{year}{seq:05}",
-            DocumentKind::OpeningBalance => "OB-{client}",
-        }
-    }
-}
 
 /// A subscription as the billing run sees it, with its client and tariff.
 #[derive(Debug, Clone)]

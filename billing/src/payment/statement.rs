@@ -4,17 +4,58 @@
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-/// Kinds of statement lines, in the order they are listed within one day.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
+use crate::document::DocumentKind;
+
+/// What a statement line is: a document, or money in or out of the account. Lines of one
+/// day are listed opening balance, invoices, pro-formas, debit notes, credit notes,
+/// payments, refunds ([`StatementKind::rank`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum StatementKind {
-    OpeningBalance,
-    Invoice,
-    Proforma,
-    DebitNote,
-    CreditNote,
+    Document(DocumentKind),
     Payment,
     Refund,
+}
+
+impl StatementKind {
+    /// The name the API and exports use: the document kind's own, or `payment` / `refund`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StatementKind::Document(kind) => kind.as_str(),
+            StatementKind::Payment => "payment",
+            StatementKind::Refund => "refund",
+        }
+    }
+
+    /// The place of this kind among the lines of one day.
+    fn rank(self) -> u8 {
+        match self {
+            StatementKind::Document(DocumentKind::OpeningBalance) => 0,
+            StatementKind::Document(DocumentKind::Invoice) => 1,
+            StatementKind::Document(DocumentKind::Proforma) => 2,
+            StatementKind::Document(DocumentKind::DebitNote) => 3,
+            StatementKind::Document(DocumentKind::CreditNote) => 4,
+            StatementKind::Payment => 5,
+            StatementKind::Refund => 6,
+        }
+    }
+}
+
+impl Ord for StatementKind {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.rank().cmp(&other.rank())
+    }
+}
+
+impl PartialOrd for StatementKind {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl serde::Serialize for StatementKind {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
 }
 
 /// A movement on the client's account. Amounts are given as on the document (an invoice's
@@ -73,11 +114,13 @@ impl StatementEntry {
 
     pub fn kind(&self) -> StatementKind {
         match self {
-            StatementEntry::OpeningBalance { .. } => StatementKind::OpeningBalance,
-            StatementEntry::Invoice { .. } => StatementKind::Invoice,
-            StatementEntry::Proforma { .. } => StatementKind::Proforma,
-            StatementEntry::DebitNote { .. } => StatementKind::DebitNote,
-            StatementEntry::CreditNote { .. } => StatementKind::CreditNote,
+            StatementEntry::OpeningBalance { .. } => {
+                StatementKind::Document(DocumentKind::OpeningBalance)
+            }
+            StatementEntry::Invoice { .. } => StatementKind::Document(DocumentKind::Invoice),
+            StatementEntry::Proforma { .. } => StatementKind::Document(DocumentKind::Proforma),
+            StatementEntry::DebitNote { .. } => StatementKind::Document(DocumentKind::DebitNote),
+            StatementEntry::CreditNote { .. } => StatementKind::Document(DocumentKind::CreditNote),
             StatementEntry::Payment { .. } => StatementKind::Payment,
             StatementEntry::Refund { .. } => StatementKind::Refund,
         }

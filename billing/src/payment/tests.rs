@@ -1,5 +1,6 @@
 use super::*;
 use crate::client::{BankAccount, Client};
+use crate::document::DocumentKind;
 use crate::subscription::Subscription;
 use proptest::prelude::*;
 
@@ -556,20 +557,23 @@ fn statement_in_date_then_kind_order() {
             )
         })
         .collect();
-    use StatementKind::*;
+    use StatementKind::{Payment, Refund};
+    const OPENING_BALANCE: StatementKind = StatementKind::Document(DocumentKind::OpeningBalance);
+    const INVOICE: StatementKind = StatementKind::Document(DocumentKind::Invoice);
+    const CREDIT_NOTE: StatementKind = StatementKind::Document(DocumentKind::CreditNote);
     assert_eq!(
         got,
         vec![
             (
                 1,
-                OpeningBalance,
+                OPENING_BALANCE,
                 "Opening balance",
                 dec("-100"),
                 dec("-100")
             ),
-            (1, Invoice, "Invoice 20260001", dec("-300"), dec("-400")),
-            (5, Invoice, "Invoice 20260002", dec("-300"), dec("-700")),
-            (5, CreditNote, "Credit note D1", dec("50"), dec("-650")),
+            (1, INVOICE, "Invoice 20260001", dec("-300"), dec("-400")),
+            (5, INVOICE, "Invoice 20260002", dec("-300"), dec("-700")),
+            (5, CREDIT_NOTE, "Credit note D1", dec("50"), dec("-650")),
             (5, Payment, "Payment VS 1001", dec("400"), dec("-250")),
             (5, Refund, "Refund", dec("-20"), dec("-270")),
             (7, Payment, "Payment", dec("300"), dec("30")),

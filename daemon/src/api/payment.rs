@@ -247,10 +247,7 @@ impl v1::payment_service_server::PaymentService for AdminState {
                 .into_iter()
                 .map(|r| v1::StatementRow {
                     date: r.date.format("%Y-%m-%d").to_string(),
-                    kind: serde_json::to_value(r.kind)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_owned))
-                        .unwrap_or_default(),
+                    kind: r.kind.as_str().to_owned(),
                     description: r.description,
                     amount: format!("{:.2}", r.amount),
                     running_balance: format!("{:.2}", r.running_balance),
