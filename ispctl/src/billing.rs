@@ -14,7 +14,7 @@ use serde_json::json;
 
 use crate::args;
 use crate::connect::Api;
-use crate::output::{Out, Record, Table, escape};
+use crate::output::{Out, Record, Table, escape, money};
 
 #[derive(Subcommand, Debug)]
 pub enum Cmd {
@@ -24,7 +24,7 @@ pub enum Cmd {
     /// numbers are allocated: the table shows what a real run would issue.
     Run {
         /// Bill everything due up to this day, YYYY-MM-DD.
-        #[arg(long, value_parser = required_date, value_name = "DATE")]
+        #[arg(long, value_parser = args::required_date, value_name = "DATE")]
         as_of: String,
         /// Only show what would be issued: store nothing, allocate no numbers.
         #[arg(long)]
@@ -66,16 +66,6 @@ pub enum InvoiceCmd {
         #[arg(long)]
         rebill: bool,
     },
-}
-
-/// [`args::date`] for a date the API requires: empty is refused too.
-fn required_date(s: &str) -> Result<String, String> {
-    match args::date(s)? {
-        d if d.is_empty() => {
-            Err("expected a date as YYYY-MM-DD (e.g. 2026-11-24), got \"\"".to_owned())
-        }
-        d => Ok(d),
-    }
 }
 
 pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
@@ -190,15 +180,6 @@ pub async fn invoice(cmd: InvoiceCmd, api: &mut Api<'_>, out: Out) -> Result<()>
             );
             out.value(&human, record(&credit_note).to_json())
         }
-    }
-}
-
-/// An amount with its currency, `1210.00 CZK`; empty stays empty.
-fn money(amount: &str, currency: &str) -> String {
-    if amount.is_empty() || currency.is_empty() {
-        amount.to_owned()
-    } else {
-        format!("{amount} {currency}")
     }
 }
 
@@ -412,20 +393,6 @@ fn vat_table(i: &Invoice) -> Table {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn amounts_carry_their_currency() {
-        assert_eq!(money("1210.00", "CZK"), "1210.00 CZK");
-        assert_eq!(money("", "CZK"), "");
-        assert_eq!(money("5", ""), "5");
-    }
-
-    #[test]
-    fn as_of_is_a_required_date() {
-        assert_eq!(required_date("2026-11-1"), Ok("2026-11-01".to_owned()));
-        assert!(required_date("").is_err());
-        assert!(required_date("30.11.2026").is_err());
-    }
 
     #[test]
     fn dry_run_rows_and_json_shape() {
