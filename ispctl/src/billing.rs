@@ -183,9 +183,9 @@ pub async fn invoice(cmd: InvoiceCmd, api: &mut Api<'_>, out: Out) -> Result<()>
     }
 }
 
-/// The invoice as JSON: the API's fields, unchanged.
-fn record(i: &Invoice) -> Record {
-    let s = i.supplier.clone().unwrap_or_default();
+/// What a document is, for whom and when: the first fields of both [`record`] and
+/// [`header`].
+fn identity(i: &Invoice) -> Record {
     Record::new()
         .str("number", &i.number)
         .str("kind", &i.kind)
@@ -198,6 +198,12 @@ fn record(i: &Invoice) -> Record {
         .str("taxable_supply_date", &i.taxable_supply_date)
         .str("due_date", &i.due_date)
         .str("variable_symbol", &i.variable_symbol)
+}
+
+/// The invoice as JSON: the API's fields, unchanged.
+fn record(i: &Invoice) -> Record {
+    let s = i.supplier.clone().unwrap_or_default();
+    identity(i)
         .str("currency", &i.currency)
         .str("net", &i.net)
         .str("vat", &i.vat)
@@ -296,18 +302,7 @@ fn vat_record(v: &VatSummary) -> Record {
 
 /// The `show` header: the invoice's own fields, amounts with their currency.
 fn header(i: &Invoice) -> Record {
-    Record::new()
-        .str("number", &i.number)
-        .str("kind", &i.kind)
-        .str("related_number", &i.related_number)
-        .str("note", &i.note)
-        .str("invoice_group", &i.invoice_group)
-        .str("client_number", &i.client_number)
-        .str("client_name", &i.client_name)
-        .str("issue_date", &i.issue_date)
-        .str("taxable_supply_date", &i.taxable_supply_date)
-        .str("due_date", &i.due_date)
-        .str("variable_symbol", &i.variable_symbol)
+    identity(i)
         .str("net", &money(&i.net, &i.currency))
         .str("vat", &money(&i.vat, &i.currency))
         .str("gross", &money(&i.gross, &i.currency))

@@ -111,6 +111,14 @@ pub struct RestrictArgs {
     billing_suspended: bool,
 }
 
+impl RestrictArgs {
+    /// Id, day, whether billing is suspended, note, as pause and block requests have them.
+    fn into_parts(self) -> (i64, String, bool, String) {
+        let (id, date, note) = self.change.into_parts();
+        (id, date, self.billing_suspended, note)
+    }
+}
+
 #[derive(Args, Debug)]
 pub struct EndArgs {
     /// Subscription ID.
@@ -325,8 +333,7 @@ async fn transition(svc: &mut Subscriptions, cmd: Transition, out: Out) -> Resul
             svc.activate_subscription(request).await?
         }
         Transition::Pause(r) => {
-            let (billing_suspended, (id, date, note)) =
-                (r.billing_suspended, r.change.into_parts());
+            let (id, date, billing_suspended, note) = r.into_parts();
             let request = PauseSubscriptionRequest {
                 id,
                 date,
@@ -336,8 +343,7 @@ async fn transition(svc: &mut Subscriptions, cmd: Transition, out: Out) -> Resul
             svc.pause_subscription(request).await?
         }
         Transition::Block(r) => {
-            let (billing_suspended, (id, date, note)) =
-                (r.billing_suspended, r.change.into_parts());
+            let (id, date, billing_suspended, note) = r.into_parts();
             let request = BlockSubscriptionRequest {
                 id,
                 date,
