@@ -368,7 +368,7 @@ fn bad_requests_name_the_field_and_store_nothing() {
         assert!(list.clients.is_empty(), "a refused request stores nothing");
     });
     // A missing or wrong token is refused before anything else.
-    let out = std::process::Command::new(crate::daemon::ISPCTL)
+    let out = std::process::Command::new(crate::daemon::ispctl())
         .args(["--server", &d.admin_url(), "client", "list"])
         .env("ISPD_TOKEN", "ispd_wrong")
         .output()
@@ -863,7 +863,7 @@ fn sighup_applies_a_good_config_and_refuses_a_bad_one() {
     };
     let d = Daemon::start("reload", &token("first", first));
     let list = |secret: &str| {
-        std::process::Command::new(crate::daemon::ISPCTL)
+        std::process::Command::new(crate::daemon::ispctl())
             .args(["--server", &d.admin_url(), "client", "list"])
             .env("ISPD_TOKEN", secret)
             .output()
@@ -994,7 +994,7 @@ fn sighup_refuses_a_config_that_removes_every_token() {
         ),
     );
     let list = || {
-        std::process::Command::new(crate::daemon::ISPCTL)
+        std::process::Command::new(crate::daemon::ispctl())
             .args(["--server", &d.admin_url(), "client", "list"])
             .env("ISPD_TOKEN", secret)
             .output()

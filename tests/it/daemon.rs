@@ -12,7 +12,32 @@ use tonic::service::Interceptor;
 use tonic::transport::Channel;
 
 pub const ISPD: &str = env!("CARGO_BIN_EXE_ispd");
-pub const ISPCTL: &str = env!("CARGO_BIN_EXE_ispctl");
+
+/// The `ispctl` binary. It is a crate of its own (`ispctl/`), which cargo does not build for
+/// this test: it is looked for beside the test binary's target directory
+/// (`target/<profile>/deps/it-…` → `target/<profile>/ispctl`), or taken from `$ISPCTL`.
+/// Build it first (`scripts/test` does), or the tests run whatever ispctl was built last.
+pub fn ispctl() -> &'static Path {
+    static PATH: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    PATH.get_or_init(|| {
+        let path = match std::env::var_os("ISPCTL") {
+            Some(path) => PathBuf::from(path),
+            None => std::env::current_exe()
+                .expect("the test binary's own path")
+                .parent()
+                .and_then(Path::parent)
+                .expect("the test binary lies in target/<profile>/deps")
+                .join(format!("ispctl{}", std::env::consts::EXE_SUFFIX)),
+        };
+        assert!(
+            path.is_file(),
+            "ispctl not found at {}: build it first with `cargo build -p ispctl` (add --release \
+             or --profile as for the tests), or point ISPCTL at an ispctl binary",
+            path.display()
+        );
+        path
+    })
+}
 
 static NEXT: AtomicU32 = AtomicU32::new(0);
 
@@ -241,7 +266,7 @@ impl Daemon {
     /// Runs ispctl against this daemon the way an operator on the host would: it finds the
     /// server and the admin token through the state directory alone.
     pub fn ispctl(&self, args: &[&str]) -> Output {
-        Command::new(ISPCTL)
+        Command::new(ispctl())
             .arg("--state-dir")
             .arg(&self.state_dir)
             .args(args)

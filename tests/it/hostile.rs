@@ -102,7 +102,7 @@ fn scrape(addr: &str, within: Duration) -> String {
 /// within `within`.
 fn ispctl_answers(d: &Daemon, within: Duration) {
     let started = Instant::now();
-    let mut child = std::process::Command::new(crate::daemon::ISPCTL)
+    let mut child = std::process::Command::new(crate::daemon::ispctl())
         .arg("--state-dir")
         .arg(&d.state_dir)
         .args(["client", "list"])

@@ -26,11 +26,38 @@ pub fn date(s: &str) -> Result<String, String> {
         .map_err(|_| format!("expected a date as YYYY-MM-DD (e.g. 2026-11-24), got {s:?}"))
 }
 
+/// [`date`] for a date the API requires: empty is refused too.
+pub fn required_date(s: &str) -> Result<String, String> {
+    match date(s)? {
+        d if d.is_empty() => {
+            Err("expected a date as YYYY-MM-DD (e.g. 2026-11-24), got \"\"".to_owned())
+        }
+        d => Ok(d),
+    }
+}
+
+/// Today on this machine's calendar, `YYYY-MM-DD`: the default day of what an operator
+/// records by hand (a payment received, a charge).
+pub fn today() -> String {
+    chrono::Local::now()
+        .date_naive()
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
 /// Parses a money amount. A decimal comma is accepted (people paste amounts from Czech
 /// documents) and sent as a point; the digits are otherwise passed on exactly as typed so the
 /// server, not a float, decides on rounding. Empty passes through to allow clearing.
 pub fn money(s: &str) -> Result<String, String> {
     decimal_text(s).map_err(|t| format!("expected a decimal amount such as 1234.50, got {t:?}"))
+}
+
+/// [`money`] for an amount the API requires: empty is refused too.
+pub fn required_money(s: &str) -> Result<String, String> {
+    match money(s)? {
+        m if m.is_empty() => Err("expected a decimal amount such as 1234.50, got \"\"".to_owned()),
+        m => Ok(m),
+    }
 }
 
 /// Parses a plain decimal number (VAT rate, GPS coordinate); empty passes through.
@@ -102,6 +129,17 @@ pub fn rate_text(kbps: u64) -> String {
 pub fn assign(dst: &mut String, flag: &Option<String>) {
     if let Some(v) = flag {
         dst.clone_from(v);
+    }
+}
+
+/// The refusal of an `edit` that names no change, pointing at the command's help.
+pub fn ensure_changed(changed: bool, command: &str) -> anyhow::Result<()> {
+    if changed {
+        Ok(())
+    } else {
+        anyhow::bail!(
+            "nothing to change: give at least one field flag (see `ispctl {command} --help`)"
+        )
     }
 }
 
@@ -186,6 +224,23 @@ mod tests {
         assert_eq!(money("499,50"), Ok("499.50".to_owned()));
         assert_eq!(money("-150"), Ok("-150".to_owned()));
         assert!(money("12 EUR").is_err());
+    }
+
+    // Moved with the functions from payment.rs and billing.rs.
+    #[test]
+    fn required_values() {
+        assert_eq!(required_date("2026-11-1"), Ok("2026-11-01".to_owned()));
+        assert!(required_date("").is_err());
+        assert_eq!(required_money("499,50"), Ok("499.50".to_owned()));
+        assert!(required_money("").is_err());
+        assert!(required_money("499 CZK").is_err());
+    }
+
+    #[test]
+    fn as_of_is_a_required_date() {
+        assert_eq!(required_date("2026-11-1"), Ok("2026-11-01".to_owned()));
+        assert!(required_date("").is_err());
+        assert!(required_date("30.11.2026").is_err());
     }
 
     #[test]

@@ -6,19 +6,22 @@
 //! Repeatable flags (`--group`, `--vs`, `--bank-account`, `--contact`) add to the existing list
 //! in `edit`; the `--clear-*` / `--remove-*` flags take entries away.
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use clap::{Args, Subcommand, ValueEnum};
+use ispd_admin_proto::v1::client_service_client::ClientServiceClient;
 use ispd_admin_proto::v1::{
     Address, BankAccount, Client, ClientKind, ContactPerson, CreateClientRequest,
     DeleteClientRequest, GetClientRequest, Invoicing, ListClientsRequest, NextClientNumberRequest,
-    SearchClientsRequest, UpdateClientRequest,
+    SearchClientsRequest, SearchHit, UpdateClientRequest,
 };
 use serde_json::json;
 
-use crate::args::{self, ProtoEnum, assign, enum_name};
-use crate::connect::Api;
+use crate::args::{self, ProtoEnum, assign, ensure_changed, enum_name};
+use crate::connect::{Api, Svc};
 use crate::output::{Out, Record, Table, warn_all};
 use crate::paging::{self, PageArgs};
+
+type Clients = ClientServiceClient<Svc>;
 
 #[derive(Subcommand, Debug)]
 pub enum Cmd {
@@ -354,6 +357,15 @@ fn parse_contact(s: &str) -> Result<ContactPerson, String> {
 /// Applies `clear` and then `f` to `c`. Sub-messages (address, invoicing) are only created
 /// when something in them changes, so an `edit` that touches nothing leaves them as read.
 fn apply(c: &mut Client, f: &Fields, clear: &Clear) {
+    apply_identity(c, f, clear);
+    apply_addresses(c, f, clear);
+    apply_contact(c, f, clear);
+    apply_invoicing(c, f, clear);
+    apply_notes(c, f, clear);
+}
+
+/// Name, kind, identifiers, status, groups, portal login.
+fn apply_identity(c: &mut Client, f: &Fields, clear: &Clear) {
     assign(&mut c.name, &f.name);
     if let Some(kind) = f.kind {
         c.kind = kind.to_proto();
@@ -371,7 +383,10 @@ fn apply(c: &mut Client, f: &Fields, clear: &Clear) {
     c.groups.retain(|g| !clear.remove_group.contains(g));
     add_unique(&mut c.groups, &f.groups);
     assign(&mut c.portal_login, &f.portal_login);
+}
 
+/// The billing address (with GPS, floor, flat) and the installation address.
+fn apply_addresses(c: &mut Client, f: &Fields, clear: &Clear) {
     let mut address = c.address.clone().unwrap_or_default();
     assign(&mut address.street, &f.street);
     assign(&mut address.postcode, &f.postcode);
@@ -405,7 +420,10 @@ fn apply(c: &mut Client, f: &Fields, clear: &Clear) {
         assign(&mut a.city, &f.install_city);
         assign(&mut a.country, &f.install_country);
     }
+}
 
+/// E-mails, phones, contact persons, bank accounts.
+fn apply_contact(c: &mut Client, f: &Fields, clear: &Clear) {
     assign(&mut c.email, &f.email);
     assign(&mut c.invoice_email, &f.invoice_email);
     assign(&mut c.technical_email, &f.technical_email);
@@ -426,7 +444,10 @@ fn apply(c: &mut Client, f: &Fields, clear: &Clear) {
         c.bank_accounts.clear();
     }
     c.bank_accounts.extend(f.bank_accounts.iter().cloned());
+}
 
+/// The invoicing sub-message, set only when something in it changes.
+fn apply_invoicing(c: &mut Client, f: &Fields, clear: &Clear) {
     let before = c.invoicing.clone().unwrap_or_default();
     let mut inv: Invoicing = before.clone();
     assign(&mut inv.invoice_group, &f.invoice_group);
@@ -472,7 +493,10 @@ fn apply(c: &mut Client, f: &Fields, clear: &Clear) {
     if inv != before {
         c.invoicing = Some(inv);
     }
+}
 
+/// Contract, highlight and notes.
+fn apply_notes(c: &mut Client, f: &Fields, clear: &Clear) {
     assign(&mut c.contract_returned_on, &f.contract_returned_on);
     if clear.clear_highlight {
         c.highlighted = false;
@@ -498,134 +522,107 @@ fn add_unique(list: &mut Vec<String>, new: &[String]) {
 pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
     match cmd {
         Cmd::Balance { number } => {
-            crate::payment::run(crate::payment::Cmd::Balance { client: number }, api, out).await
+            crate::payment::balance(&mut api.payments().await?, number, out).await
         }
         Cmd::Statement { number } => {
-            crate::payment::run(crate::payment::Cmd::Statement { client: number }, api, out).await
+            crate::payment::statement(&mut api.payments().await?, number, out).await
         }
-        Cmd::Add(a) => {
-            let mut client = Client {
-                number: a.number.unwrap_or_default(),
-                ..Client::default()
-            };
-            apply(&mut client, &a.fields, &Clear::default());
-            let resp = api
-                .clients()
-                .await?
-                .create_client(CreateClientRequest {
-                    client: Some(client),
-                })
-                .await?
-                .into_inner();
-            print_response(out, resp.client.unwrap_or_default(), &resp.warnings)
-        }
+        Cmd::Add(a) => add(&mut api.clients().await?, *a, out).await,
         Cmd::Show { number } => {
-            let client = api
-                .clients()
-                .await?
-                .get_client(GetClientRequest { number })
-                .await?
-                .into_inner();
-            out.record(&record(&client))
+            let request = GetClientRequest { number };
+            out.reply(api.clients().await?.get_client(request).await?, record)
         }
-        Cmd::List(l) => {
-            let mut svc = api.clients().await?;
-            let page = paging::collect(&l.page, async |page| {
-                let resp = svc
-                    .list_clients(ListClientsRequest {
-                        page: Some(page),
-                        name_contains: l.name_contains.clone().unwrap_or_default(),
-                        group: l.group.clone().unwrap_or_default(),
-                        status: l.status.clone().unwrap_or_default(),
-                        city: l.city.clone().unwrap_or_default(),
-                    })
-                    .await?
-                    .into_inner();
-                Ok((resp.clients, resp.next_page_token))
-            })
-            .await?;
-            out.list(&page.items, &page.next_page_token, record, table)
-        }
-        Cmd::Edit(e) => {
-            let mut svc = api.clients().await?;
-            let read = svc
-                .get_client(GetClientRequest {
-                    number: e.number.clone(),
-                })
-                .await?
-                .into_inner();
-            let mut client = read.clone();
-            apply(&mut client, &e.fields, &e.clear);
-            if client == read {
-                bail!(
-                    "nothing to change: give at least one field flag (see `ispctl client edit --help`)"
-                );
-            }
-            let resp = svc
-                .update_client(UpdateClientRequest {
-                    client: Some(client),
-                })
-                .await?
-                .into_inner();
-            print_response(out, resp.client.unwrap_or_default(), &resp.warnings)
-        }
+        Cmd::List(l) => list(&mut api.clients().await?, &l, out).await,
+        Cmd::Edit(e) => edit(&mut api.clients().await?, &e, out).await,
         Cmd::Delete { number } => {
-            api.clients()
-                .await?
-                .delete_client(DeleteClientRequest {
-                    number: number.clone(),
-                })
-                .await?;
+            let request = DeleteClientRequest {
+                number: number.clone(),
+            };
+            api.clients().await?.delete_client(request).await?;
             out.deleted("client", &number)
         }
         Cmd::Search { query, limit } => {
-            let resp = api
-                .clients()
-                .await?
-                .search_clients(SearchClientsRequest {
-                    query,
-                    limit: limit.unwrap_or(0),
-                })
-                .await?
-                .into_inner();
-            out.list(
-                &resp.hits,
-                "",
-                |hit| {
-                    Record::new()
-                        .str("matched", &hit.matched)
-                        .nested("client", record(&hit.client.clone().unwrap_or_default()))
-                },
-                |hits| {
-                    let mut t =
-                        Table::new(&["NUMBER", "NAME", "CITY", "PHONE", "EMAIL", "MATCHED"]);
-                    for hit in hits {
-                        let c = hit.client.clone().unwrap_or_default();
-                        let city = c.address.map(|a| a.city).unwrap_or_default();
-                        t.row(vec![
-                            c.number,
-                            c.name,
-                            city,
-                            c.phone,
-                            c.email,
-                            hit.matched.clone(),
-                        ]);
-                    }
-                    t
-                },
-            )
+            let request = SearchClientsRequest {
+                query,
+                limit: limit.unwrap_or(0),
+            };
+            let resp = api.clients().await?.search_clients(request).await?;
+            out.list(&resp.into_inner().hits, "", hit_record, hit_table)
         }
         Cmd::NextNumber => {
-            let number = api
-                .clients()
-                .await?
-                .next_client_number(NextClientNumberRequest {})
-                .await?
-                .into_inner()
-                .number;
+            let request = NextClientNumberRequest {};
+            let resp = api.clients().await?.next_client_number(request).await?;
+            let number = resp.into_inner().number;
             out.value(&number, json!({ "number": number }))
         }
     }
+}
+
+async fn add(svc: &mut Clients, a: AddArgs, out: Out) -> Result<()> {
+    let mut client = Client {
+        number: a.number.unwrap_or_default(),
+        ..Client::default()
+    };
+    apply(&mut client, &a.fields, &Clear::default());
+    let request = CreateClientRequest {
+        client: Some(client),
+    };
+    let resp = svc.create_client(request).await?.into_inner();
+    print_response(out, resp.client.unwrap_or_default(), &resp.warnings)
+}
+
+async fn list(svc: &mut Clients, l: &ListArgs, out: Out) -> Result<()> {
+    let page = paging::collect(&l.page, async |page| {
+        let request = ListClientsRequest {
+            page: Some(page),
+            name_contains: l.name_contains.clone().unwrap_or_default(),
+            group: l.group.clone().unwrap_or_default(),
+            status: l.status.clone().unwrap_or_default(),
+            city: l.city.clone().unwrap_or_default(),
+        };
+        let resp = svc.list_clients(request).await?.into_inner();
+        Ok((resp.clients, resp.next_page_token))
+    })
+    .await?;
+    out.pages(&page, record, table)
+}
+
+async fn edit(svc: &mut Clients, e: &EditArgs, out: Out) -> Result<()> {
+    let request = GetClientRequest {
+        number: e.number.clone(),
+    };
+    let read = svc.get_client(request).await?.into_inner();
+    let mut client = read.clone();
+    apply(&mut client, &e.fields, &e.clear);
+    ensure_changed(client != read, "client edit")?;
+    let request = UpdateClientRequest {
+        client: Some(client),
+    };
+    let resp = svc.update_client(request).await?.into_inner();
+    print_response(out, resp.client.unwrap_or_default(), &resp.warnings)
+}
+
+fn hit_record(hit: &SearchHit) -> Record {
+    Record::new()
+        .str("matched", &hit.matched)
+        .nested("client", record(&hit.client.clone().unwrap_or_default()))
+}
+
+fn hit_table(hits: &[SearchHit]) -> Table {
+    let mut t = Table::new(&["NUMBER", "NAME", "CITY", "PHONE", "EMAIL", "MATCHED"]);
+    for hit in hits {
+        let c = hit.client.clone().unwrap_or_default();
+        let city = c.address.map(|a| a.city).unwrap_or_default();
+        t.row(vec![
+            c.number,
+            c.name,
+            city,
+            c.phone,
+            c.email,
+            hit.matched.clone(),
+        ]);
+    }
+    t
 }
 
 /// Output of `add` / `edit`: the record, with the server's warnings on stderr and, for

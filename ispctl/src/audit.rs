@@ -50,7 +50,7 @@ pub async fn run(a: AuditArgs, api: &mut Api<'_>, out: Out) -> Result<()> {
         more_hint(&page.next_page_token);
         return Ok(());
     }
-    out.list(&page.items, &page.next_page_token, record, table)
+    out.pages(&page, record, table)
 }
 
 /// A snapshot as JSON: parsed when it is JSON, kept as text when not, null when empty.

@@ -14,7 +14,7 @@ use ispd_admin_proto::v1::{
     ListInvoiceGroupsRequest, TaxableDateRule, UpdateInvoiceGroupRequest,
 };
 
-use crate::args::{ProtoEnum, assign, enum_name};
+use crate::args::{ProtoEnum, assign, ensure_changed, enum_name};
 use crate::connect::Api;
 use crate::output::{Out, Record, Table};
 
@@ -204,11 +204,8 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
             out.list(&groups, "", record, table)
         }
         Cmd::Show { code } => {
-            let group = svc
-                .get_invoice_group(GetInvoiceGroupRequest { code })
-                .await?
-                .into_inner();
-            out.record(&record(&group))
+            let request = GetInvoiceGroupRequest { code };
+            out.reply(svc.get_invoice_group(request).await?, record)
         }
         Cmd::Add(a) => {
             let mut group = InvoiceGroup {
@@ -217,13 +214,10 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
                 ..InvoiceGroup::default()
             };
             apply(&mut group, &a.fields)?;
-            let group = svc
-                .create_invoice_group(CreateInvoiceGroupRequest {
-                    invoice_group: Some(group),
-                })
-                .await?
-                .into_inner();
-            out.record(&record(&group))
+            let request = CreateInvoiceGroupRequest {
+                invoice_group: Some(group),
+            };
+            out.reply(svc.create_invoice_group(request).await?, record)
         }
         Cmd::Set(s) => {
             let read = svc
@@ -238,18 +232,11 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
                 group.due_days = None;
             }
             apply(&mut group, &s.fields)?;
-            if group == read {
-                bail!(
-                    "nothing to change: give at least one field flag (see `ispctl invoice-group set --help`)"
-                );
-            }
-            let group = svc
-                .update_invoice_group(UpdateInvoiceGroupRequest {
-                    invoice_group: Some(group),
-                })
-                .await?
-                .into_inner();
-            out.record(&record(&group))
+            ensure_changed(group != read, "invoice-group set")?;
+            let request = UpdateInvoiceGroupRequest {
+                invoice_group: Some(group),
+            };
+            out.reply(svc.update_invoice_group(request).await?, record)
         }
         Cmd::Delete { code } => {
             svc.delete_invoice_group(DeleteInvoiceGroupRequest { code: code.clone() })

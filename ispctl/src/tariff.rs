@@ -3,17 +3,20 @@
 //! Rates are kbit/s on the wire; on the command line they also take k/M/G suffixes because
 //! that is how operators think of them ("20M"), and tables print them the same way.
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use clap::{Args, Subcommand};
+use ispd_admin_proto::v1::tariff_service_client::TariffServiceClient;
 use ispd_admin_proto::v1::{
     Burst, CreateTariffRequest, DeleteTariffRequest, GetTariffRequest, ListTariffsRequest, Tariff,
     UpdateTariffRequest,
 };
 
-use crate::args::{self, PeriodArg, ProtoEnum, assign, enum_name, rate_text};
-use crate::connect::Api;
+use crate::args::{self, PeriodArg, ProtoEnum, assign, ensure_changed, enum_name, rate_text};
+use crate::connect::{Api, Svc};
 use crate::output::{Out, Record, Table, yes_no};
 use crate::paging::{self, PageArgs};
+
+type Tariffs = TariffServiceClient<Svc>;
 
 #[derive(Subcommand, Debug)]
 pub enum Cmd {
@@ -142,6 +145,7 @@ fn apply(t: &mut Tariff, f: &Fields) {
 }
 
 pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
+    let mut svc = api.tariffs().await?;
     match cmd {
         Cmd::Add(a) => {
             let mut tariff = Tariff {
@@ -152,75 +156,52 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
                 ..Tariff::default()
             };
             apply(&mut tariff, &a.fields);
-            let tariff = api
-                .tariffs()
-                .await?
-                .create_tariff(CreateTariffRequest {
-                    tariff: Some(tariff),
-                })
-                .await?
-                .into_inner();
-            out.record(&record(&tariff))
+            let request = CreateTariffRequest {
+                tariff: Some(tariff),
+            };
+            out.reply(svc.create_tariff(request).await?, record)
         }
         Cmd::Show { name } => {
-            let tariff = api
-                .tariffs()
-                .await?
-                .get_tariff(GetTariffRequest { name })
-                .await?
-                .into_inner();
-            out.record(&record(&tariff))
+            let request = GetTariffRequest { name };
+            out.reply(svc.get_tariff(request).await?, record)
         }
         Cmd::List { page } => {
-            let mut svc = api.tariffs().await?;
             let page = paging::collect(&page, async |page| {
-                let resp = svc
-                    .list_tariffs(ListTariffsRequest { page: Some(page) })
-                    .await?
-                    .into_inner();
+                let request = ListTariffsRequest { page: Some(page) };
+                let resp = svc.list_tariffs(request).await?.into_inner();
                 Ok((resp.tariffs, resp.next_page_token))
             })
             .await?;
-            out.list(&page.items, &page.next_page_token, record, table)
+            out.pages(&page, record, table)
         }
-        Cmd::Edit(e) => {
-            let mut svc = api.tariffs().await?;
-            let read = svc
-                .get_tariff(GetTariffRequest {
-                    name: e.name.clone(),
-                })
-                .await?
-                .into_inner();
-            let mut tariff = read.clone();
-            assign(&mut tariff.name, &e.new_name);
-            tariff.download_kbps = e.down.unwrap_or(tariff.download_kbps);
-            tariff.upload_kbps = e.up.unwrap_or(tariff.upload_kbps);
-            assign(&mut tariff.price, &e.price);
-            if e.no_burst {
-                tariff.burst = None;
-            }
-            apply(&mut tariff, &e.fields);
-            if tariff == read {
-                bail!(
-                    "nothing to change: give at least one field flag (see `ispctl tariff edit --help`)"
-                );
-            }
-            let tariff = svc
-                .update_tariff(UpdateTariffRequest {
-                    tariff: Some(tariff),
-                })
-                .await?
-                .into_inner();
-            out.record(&record(&tariff))
-        }
+        Cmd::Edit(e) => edit(&mut svc, &e, out).await,
         Cmd::Delete { name } => {
-            api.tariffs()
-                .await?
-                .delete_tariff(DeleteTariffRequest { name: name.clone() })
-                .await?;
+            let request = DeleteTariffRequest { name: name.clone() };
+            svc.delete_tariff(request).await?;
             out.deleted("tariff", &name)
         }
     }
+}
+
+async fn edit(svc: &mut Tariffs, e: &EditArgs, out: Out) -> Result<()> {
+    let request = GetTariffRequest {
+        name: e.name.clone(),
+    };
+    let read = svc.get_tariff(request).await?.into_inner();
+    let mut tariff = read.clone();
+    assign(&mut tariff.name, &e.new_name);
+    tariff.download_kbps = e.down.unwrap_or(tariff.download_kbps);
+    tariff.upload_kbps = e.up.unwrap_or(tariff.upload_kbps);
+    assign(&mut tariff.price, &e.price);
+    if e.no_burst {
+        tariff.burst = None;
+    }
+    apply(&mut tariff, &e.fields);
+    ensure_changed(tariff != read, "tariff edit")?;
+    let request = UpdateTariffRequest {
+        tariff: Some(tariff),
+    };
+    out.reply(svc.update_tariff(request).await?, record)
 }
 
 /// The tariff as JSON / `show` lines; rates are numbers in kbit/s, money decimal strings.

@@ -13,7 +13,7 @@ use ispd_admin_proto::v1::{
     UpdateNasRequest,
 };
 
-use crate::args::{ProtoEnum, assign, enum_name};
+use crate::args::{ProtoEnum, assign, ensure_changed, enum_name};
 use crate::connect::Api;
 use crate::output::{Out, Record, Table, yes_no};
 use crate::paging::{self, PageArgs};
@@ -154,6 +154,7 @@ fn read_secret(path: &Path) -> Result<String> {
 pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
     match cmd {
         Cmd::Add(a) => {
+            // The secret first: a missing one fails before any connection is made.
             let secret = match (a.secret, &a.secret_file) {
                 (Some(s), _) => s,
                 (None, Some(path)) => read_secret(path)?,
@@ -170,77 +171,56 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
                 ..Nas::default()
             };
             apply(&mut nas, &a.fields);
-            let nas = api
-                .nas()
-                .await?
-                .create_nas(CreateNasRequest {
-                    nas: Some(nas),
-                    secret,
-                })
-                .await?
-                .into_inner();
-            out.record(&record(&nas))
+            let request = CreateNasRequest {
+                nas: Some(nas),
+                secret,
+            };
+            out.reply(api.nas().await?.create_nas(request).await?, record)
         }
         Cmd::Show { name } => {
-            let nas = api
-                .nas()
-                .await?
-                .get_nas(GetNasRequest { name })
-                .await?
-                .into_inner();
-            out.record(&record(&nas))
+            let request = GetNasRequest { name };
+            out.reply(api.nas().await?.get_nas(request).await?, record)
         }
         Cmd::List { page } => {
             let mut svc = api.nas().await?;
             let page = paging::collect(&page, async |page| {
-                let resp = svc
-                    .list_nas(ListNasRequest { page: Some(page) })
-                    .await?
-                    .into_inner();
+                let request = ListNasRequest { page: Some(page) };
+                let resp = svc.list_nas(request).await?.into_inner();
                 Ok((resp.nas, resp.next_page_token))
             })
             .await?;
-            out.list(&page.items, &page.next_page_token, record, table)
+            out.pages(&page, record, table)
         }
-        Cmd::Edit(e) => {
-            let new_secret = match (e.secret, &e.secret_file) {
-                (Some(s), _) => s,
-                (None, Some(path)) => read_secret(path)?,
-                (None, None) => String::new(),
-            };
-            let mut svc = api.nas().await?;
-            let read = svc
-                .get_nas(GetNasRequest {
-                    name: e.name.clone(),
-                })
-                .await?
-                .into_inner();
-            let mut nas = read.clone();
-            assign(&mut nas.name, &e.new_name);
-            assign(&mut nas.address, &e.address);
-            apply(&mut nas, &e.fields);
-            if nas == read && new_secret.is_empty() {
-                bail!(
-                    "nothing to change: give at least one field flag (see `ispctl nas edit --help`)"
-                );
-            }
-            let nas = svc
-                .update_nas(UpdateNasRequest {
-                    nas: Some(nas),
-                    new_secret,
-                })
-                .await?
-                .into_inner();
-            out.record(&record(&nas))
-        }
+        Cmd::Edit(e) => edit(*e, api, out).await,
         Cmd::Delete { name } => {
-            api.nas()
-                .await?
-                .delete_nas(DeleteNasRequest { name: name.clone() })
-                .await?;
+            let request = DeleteNasRequest { name: name.clone() };
+            api.nas().await?.delete_nas(request).await?;
             out.deleted("nas", &name)
         }
     }
+}
+
+async fn edit(e: EditArgs, api: &mut Api<'_>, out: Out) -> Result<()> {
+    let new_secret = match (e.secret, &e.secret_file) {
+        (Some(s), _) => s,
+        (None, Some(path)) => read_secret(path)?,
+        (None, None) => String::new(),
+    };
+    let mut svc = api.nas().await?;
+    let request = GetNasRequest {
+        name: e.name.clone(),
+    };
+    let read = svc.get_nas(request).await?.into_inner();
+    let mut nas = read.clone();
+    assign(&mut nas.name, &e.new_name);
+    assign(&mut nas.address, &e.address);
+    apply(&mut nas, &e.fields);
+    ensure_changed(nas != read || !new_secret.is_empty(), "nas edit")?;
+    let request = UpdateNasRequest {
+        nas: Some(nas),
+        new_secret,
+    };
+    out.reply(svc.update_nas(request).await?, record)
 }
 
 /// The NAS as JSON / `show` lines. `require_message_authenticator` and `limit_proxy_state`

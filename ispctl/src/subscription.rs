@@ -4,8 +4,9 @@
 //! `activate`, `pause`, `block`, `resume` and `end` move it along the lifecycle (each as of
 //! `--date`, default today, backdating allowed); `history` shows how it got where it is.
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use clap::{Args, Subcommand, ValueEnum};
+use ispd_admin_proto::v1::subscription_service_client::SubscriptionServiceClient;
 use ispd_admin_proto::v1::{
     ActivateSubscriptionRequest, BlockSubscriptionRequest, CreateSubscriptionRequest,
     DeleteSubscriptionRequest, EndSubscriptionRequest, GetSubscriptionRequest,
@@ -14,10 +15,12 @@ use ispd_admin_proto::v1::{
     SubscriptionState, UpdateSubscriptionRequest,
 };
 
-use crate::args::{self, PeriodArg, ProtoEnum, assign, enum_name};
-use crate::connect::Api;
+use crate::args::{self, PeriodArg, ProtoEnum, assign, ensure_changed, enum_name};
+use crate::connect::{Api, Svc};
 use crate::output::{Out, Record, Table};
 use crate::paging::{self, PageArgs};
+
+type Subscriptions = SubscriptionServiceClient<Svc>;
 
 #[derive(Subcommand, Debug)]
 pub enum Cmd {
@@ -54,6 +57,13 @@ pub enum Cmd {
         /// Subscription ID.
         id: i64,
     },
+    #[command(flatten)]
+    Lifecycle(Transition),
+}
+
+/// The lifecycle moves: each one call, answered with the subscription in its new state.
+#[derive(Subcommand, Debug)]
+pub enum Transition {
     /// Start a not-yet-active subscription (done daily on the activation date by itself);
     /// the date becomes its activation date.
     Activate(ChangeArgs),
@@ -80,6 +90,17 @@ pub struct ChangeArgs {
     note: Option<String>,
 }
 
+impl ChangeArgs {
+    /// Id, day ("" = today) and note ("" = none), as every transition request has them.
+    fn into_parts(self) -> (i64, String, String) {
+        (
+            self.id,
+            self.date.unwrap_or_default(),
+            self.note.unwrap_or_default(),
+        )
+    }
+}
+
 /// A pause or block.
 #[derive(Args, Debug)]
 pub struct RestrictArgs {
@@ -88,6 +109,14 @@ pub struct RestrictArgs {
     /// Do not charge the days from --date until the resume (otherwise charged in full).
     #[arg(long)]
     billing_suspended: bool,
+}
+
+impl RestrictArgs {
+    /// Id, day, whether billing is suspended, note, as pause and block requests have them.
+    fn into_parts(self) -> (i64, String, bool, String) {
+        let (id, date, note) = self.change.into_parts();
+        (id, date, self.billing_suspended, note)
+    }
 }
 
 #[derive(Args, Debug)]
@@ -221,6 +250,7 @@ fn apply(s: &mut Subscription, f: &Fields) {
 }
 
 pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
+    let mut svc = api.subscriptions().await?;
     match cmd {
         Cmd::Add(a) => {
             let mut sub = Subscription {
@@ -230,24 +260,14 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
                 ..Subscription::default()
             };
             apply(&mut sub, &a.fields);
-            let sub = api
-                .subscriptions()
-                .await?
-                .create_subscription(CreateSubscriptionRequest {
-                    subscription: Some(sub),
-                })
-                .await?
-                .into_inner();
-            out.record(&record(&sub))
+            let request = CreateSubscriptionRequest {
+                subscription: Some(sub),
+            };
+            out.reply(svc.create_subscription(request).await?, record)
         }
         Cmd::Show { id } => {
-            let sub = api
-                .subscriptions()
-                .await?
-                .get_subscription(GetSubscriptionRequest { id })
-                .await?
-                .into_inner();
-            out.record(&record(&sub))
+            let request = GetSubscriptionRequest { id };
+            out.reply(svc.get_subscription(request).await?, record)
         }
         Cmd::List {
             client,
@@ -255,134 +275,98 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
             state,
             page,
         } => {
-            let mut svc = api.subscriptions().await?;
             let page = paging::collect(&page, async |page| {
-                let resp = svc
-                    .list_subscriptions(ListSubscriptionsRequest {
-                        page: Some(page),
-                        client_number: client.clone().unwrap_or_default(),
-                        tariff: tariff.clone().unwrap_or_default(),
-                        state: state.map_or(0, StateArg::to_proto),
-                    })
-                    .await?
-                    .into_inner();
+                let request = ListSubscriptionsRequest {
+                    page: Some(page),
+                    client_number: client.clone().unwrap_or_default(),
+                    tariff: tariff.clone().unwrap_or_default(),
+                    state: state.map_or(0, StateArg::to_proto),
+                };
+                let resp = svc.list_subscriptions(request).await?.into_inner();
                 Ok((resp.subscriptions, resp.next_page_token))
             })
             .await?;
-            out.list(&page.items, &page.next_page_token, record, table)
+            out.pages(&page, record, table)
         }
-        Cmd::Edit(e) => {
-            let mut svc = api.subscriptions().await?;
-            let read = svc
-                .get_subscription(GetSubscriptionRequest { id: e.id })
-                .await?
-                .into_inner();
-            let mut sub = read.clone();
-            assign(&mut sub.client_number, &e.client);
-            assign(&mut sub.tariff, &e.tariff);
-            assign(&mut sub.activation_date, &e.activation);
-            if e.clear_period {
-                sub.period = Period::Unspecified as i32;
-            }
-            apply(&mut sub, &e.fields);
-            if sub == read {
-                bail!(
-                    "nothing to change: give at least one field flag (see `ispctl subscription edit --help`)"
-                );
-            }
-            let sub = svc
-                .update_subscription(UpdateSubscriptionRequest {
-                    subscription: Some(sub),
-                })
-                .await?
-                .into_inner();
-            out.record(&record(&sub))
-        }
+        Cmd::Edit(e) => edit(&mut svc, &e, out).await,
         Cmd::Delete { id } => {
-            api.subscriptions()
-                .await?
-                .delete_subscription(DeleteSubscriptionRequest { id })
+            svc.delete_subscription(DeleteSubscriptionRequest { id })
                 .await?;
             out.deleted("subscription", &id.to_string())
         }
         Cmd::History { id } => {
-            let entries = api
-                .subscriptions()
-                .await?
-                .subscription_history(SubscriptionHistoryRequest { id })
+            let request = SubscriptionHistoryRequest { id };
+            let entries = svc
+                .subscription_history(request)
                 .await?
                 .into_inner()
                 .entries;
             out.list(&entries, "", history_record, history_table)
         }
-        Cmd::Activate(c) => {
-            let sub = api
-                .subscriptions()
-                .await?
-                .activate_subscription(ActivateSubscriptionRequest {
-                    id: c.id,
-                    date: c.date.unwrap_or_default(),
-                    note: c.note.unwrap_or_default(),
-                })
-                .await?
-                .into_inner();
-            out.record(&record(&sub))
-        }
-        Cmd::Pause(r) => {
-            let sub = api
-                .subscriptions()
-                .await?
-                .pause_subscription(PauseSubscriptionRequest {
-                    id: r.change.id,
-                    date: r.change.date.unwrap_or_default(),
-                    billing_suspended: r.billing_suspended,
-                    note: r.change.note.unwrap_or_default(),
-                })
-                .await?
-                .into_inner();
-            out.record(&record(&sub))
-        }
-        Cmd::Block(r) => {
-            let sub = api
-                .subscriptions()
-                .await?
-                .block_subscription(BlockSubscriptionRequest {
-                    id: r.change.id,
-                    date: r.change.date.unwrap_or_default(),
-                    billing_suspended: r.billing_suspended,
-                    note: r.change.note.unwrap_or_default(),
-                })
-                .await?
-                .into_inner();
-            out.record(&record(&sub))
-        }
-        Cmd::Resume(c) => {
-            let sub = api
-                .subscriptions()
-                .await?
-                .resume_subscription(ResumeSubscriptionRequest {
-                    id: c.id,
-                    date: c.date.unwrap_or_default(),
-                    note: c.note.unwrap_or_default(),
-                })
-                .await?
-                .into_inner();
-            out.record(&record(&sub))
-        }
-        Cmd::End(e) => {
-            let sub = api
-                .subscriptions()
-                .await?
-                .end_subscription(EndSubscriptionRequest {
-                    id: e.id,
-                    last_day: e.last_day,
-                    note: e.note.unwrap_or_default(),
-                })
-                .await?
-                .into_inner();
-            out.record(&record(&sub))
-        }
+        Cmd::Lifecycle(move_to) => transition(&mut svc, move_to, out).await,
     }
+}
+
+async fn edit(svc: &mut Subscriptions, e: &EditArgs, out: Out) -> Result<()> {
+    let request = GetSubscriptionRequest { id: e.id };
+    let read = svc.get_subscription(request).await?.into_inner();
+    let mut sub = read.clone();
+    assign(&mut sub.client_number, &e.client);
+    assign(&mut sub.tariff, &e.tariff);
+    assign(&mut sub.activation_date, &e.activation);
+    if e.clear_period {
+        sub.period = Period::Unspecified as i32;
+    }
+    apply(&mut sub, &e.fields);
+    ensure_changed(sub != read, "subscription edit")?;
+    let request = UpdateSubscriptionRequest {
+        subscription: Some(sub),
+    };
+    out.reply(svc.update_subscription(request).await?, record)
+}
+
+async fn transition(svc: &mut Subscriptions, cmd: Transition, out: Out) -> Result<()> {
+    let sub = match cmd {
+        Transition::Activate(c) => {
+            let (id, date, note) = c.into_parts();
+            let request = ActivateSubscriptionRequest { id, date, note };
+            svc.activate_subscription(request).await?
+        }
+        Transition::Pause(r) => {
+            let (id, date, billing_suspended, note) = r.into_parts();
+            let request = PauseSubscriptionRequest {
+                id,
+                date,
+                billing_suspended,
+                note,
+            };
+            svc.pause_subscription(request).await?
+        }
+        Transition::Block(r) => {
+            let (id, date, billing_suspended, note) = r.into_parts();
+            let request = BlockSubscriptionRequest {
+                id,
+                date,
+                billing_suspended,
+                note,
+            };
+            svc.block_subscription(request).await?
+        }
+        Transition::Resume(c) => {
+            let (id, date, note) = c.into_parts();
+            let request = ResumeSubscriptionRequest { id, date, note };
+            svc.resume_subscription(request).await?
+        }
+        Transition::End(e) => {
+            let request = EndSubscriptionRequest {
+                id: e.id,
+                last_day: e.last_day,
+                note: e.note.unwrap_or_default(),
+            };
+            svc.end_subscription(request).await?
+        }
+    };
+    out.reply(sub, record)
 }
 
 /// The subscription as JSON / `show` lines. `price_override` is "" when the tariff's price

@@ -26,7 +26,7 @@ pub enum Cmd {
         description: String,
         /// Unit price, e.g. 1500.00; negative for a credit. Without VAT unless
         /// --price-includes-vat is given (as for tariffs).
-        #[arg(long, value_parser = required_money, allow_hyphen_values = true, value_name = "AMOUNT")]
+        #[arg(long, value_parser = args::required_money, allow_hyphen_values = true, value_name = "AMOUNT")]
         price: String,
         /// Quantity, e.g. 2 or 1.5.
         #[arg(long, value_parser = args::decimal, value_name = "N", default_value = "1")]
@@ -60,14 +60,6 @@ pub enum Cmd {
     },
 }
 
-/// [`args::money`] for a price the API requires: empty is refused too.
-fn required_money(s: &str) -> Result<String, String> {
-    match args::money(s)? {
-        m if m.is_empty() => Err("expected a decimal amount such as 1500.00, got \"\"".to_owned()),
-        m => Ok(m),
-    }
-}
-
 pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
     let mut svc = api.charges().await?;
     match cmd {
@@ -82,29 +74,22 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
             subscription,
             on,
         } => {
-            let charge_on = on.filter(|d| !d.is_empty()).unwrap_or_else(|| {
-                chrono::Local::now()
-                    .date_naive()
-                    .format("%Y-%m-%d")
-                    .to_string()
-            });
-            let charge = svc
-                .add_charge(AddChargeRequest {
-                    charge: Some(Charge {
-                        client_number: client,
-                        subscription_id: subscription,
-                        description,
-                        quantity,
-                        unit_price: price,
-                        price_includes_vat,
-                        vat_rate,
-                        charge_on,
-                        ..Charge::default()
-                    }),
-                })
-                .await?
-                .into_inner();
-            out.record(&record(&charge))
+            let charge_on = on.filter(|d| !d.is_empty()).unwrap_or_else(args::today);
+            let charge = Charge {
+                client_number: client,
+                subscription_id: subscription,
+                description,
+                quantity,
+                unit_price: price,
+                price_includes_vat,
+                vat_rate,
+                charge_on,
+                ..Charge::default()
+            };
+            let request = AddChargeRequest {
+                charge: Some(charge),
+            };
+            out.reply(svc.add_charge(request).await?, record)
         }
         Cmd::List { client } => {
             let charges = svc

@@ -68,17 +68,13 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
             })
         }
         Cmd::Put { kind, code, label } => {
-            let code = svc
-                .put_code(PutCodeRequest {
-                    code: Some(Code {
-                        list: kind.to_proto(),
-                        code,
-                        label,
-                    }),
-                })
-                .await?
-                .into_inner();
-            out.record(&record(&code))
+            let code = Code {
+                list: kind.to_proto(),
+                code,
+                label,
+            };
+            let request = PutCodeRequest { code: Some(code) };
+            out.reply(svc.put_code(request).await?, record)
         }
         Cmd::Delete { kind, code } => {
             svc.delete_code(DeleteCodeRequest {

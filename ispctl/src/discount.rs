@@ -90,15 +90,10 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
                 valid_to: a.to.unwrap_or_default(),
                 ..Discount::default()
             };
-            let stored = api
-                .discounts()
-                .await?
-                .add_discount(AddDiscountRequest {
-                    discount: Some(discount),
-                })
-                .await?
-                .into_inner();
-            out.record(&record(&stored))
+            let request = AddDiscountRequest {
+                discount: Some(discount),
+            };
+            out.reply(api.discounts().await?.add_discount(request).await?, record)
         }
         Cmd::List { subscription } => {
             let discounts = api

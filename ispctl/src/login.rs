@@ -3,18 +3,21 @@
 //! Passwords are never returned by the server except once: when it generates one (on `add`
 //! without `--password`, and on `reset-password`). That is the only time ispctl prints one.
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use clap::{Args, Subcommand, ValueEnum};
+use ispd_admin_proto::v1::login_service_client::LoginServiceClient;
 use ispd_admin_proto::v1::{
     AuthType, CreateLoginRequest, DeleteLoginRequest, GetLoginRequest, ListLoginsRequest, Login,
     RadiusAttribute, ResetLoginPasswordRequest, UpdateLoginRequest,
 };
 use serde_json::json;
 
-use crate::args::{ProtoEnum, assign, enum_name};
-use crate::connect::Api;
+use crate::args::{ProtoEnum, assign, ensure_changed, enum_name};
+use crate::connect::{Api, Svc};
 use crate::output::{Out, Record, Table, yes_no};
 use crate::paging::{self, PageArgs};
+
+type Logins = LoginServiceClient<Svc>;
 
 #[derive(Subcommand, Debug)]
 pub enum Cmd {
@@ -173,119 +176,44 @@ fn apply(l: &mut Login, f: &Fields) {
 }
 
 pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
+    let mut svc = api.logins().await?;
     match cmd {
-        Cmd::Add(a) => {
-            let mut login = Login {
-                subscription_id: a.subscription,
-                username: a.username.unwrap_or_default(),
-                ..Login::default()
-            };
-            apply(&mut login, &a.fields);
-            let resp = api
-                .logins()
-                .await?
-                .create_login(CreateLoginRequest {
-                    login: Some(login),
-                    password: a.password.unwrap_or_default(),
-                })
-                .await?
-                .into_inner();
-            let login = resp.login.unwrap_or_default();
-            let generated = Some(resp.generated_password).filter(|p| !p.is_empty());
-            if out.json {
-                out.record(&record(&login).opt("generated_password", generated))
-            } else {
-                out.record(&record(&login))?;
-                match generated {
-                    Some(p) => out.line(&format!("generated password (shown only now): {p}")),
-                    None => Ok(()),
-                }
-            }
-        }
+        Cmd::Add(a) => add(&mut svc, *a, out).await,
         Cmd::Show { username } => {
-            let login = api
-                .logins()
-                .await?
-                .get_login(GetLoginRequest { username })
-                .await?
-                .into_inner();
-            out.record(&record(&login))
+            let request = GetLoginRequest { username };
+            out.reply(svc.get_login(request).await?, record)
         }
         Cmd::List {
             client,
             subscription,
             page,
         } => {
-            let mut svc = api.logins().await?;
             let page = paging::collect(&page, async |page| {
-                let resp = svc
-                    .list_logins(ListLoginsRequest {
-                        page: Some(page),
-                        client_number: client.clone().unwrap_or_default(),
-                        subscription_id: subscription.unwrap_or(0),
-                    })
-                    .await?
-                    .into_inner();
+                let request = ListLoginsRequest {
+                    page: Some(page),
+                    client_number: client.clone().unwrap_or_default(),
+                    subscription_id: subscription.unwrap_or(0),
+                };
+                let resp = svc.list_logins(request).await?.into_inner();
                 Ok((resp.logins, resp.next_page_token))
             })
             .await?;
-            out.list(&page.items, &page.next_page_token, record, table)
+            out.pages(&page, record, table)
         }
-        Cmd::Edit(e) => {
-            let mut svc = api.logins().await?;
-            let read = svc
-                .get_login(GetLoginRequest {
-                    username: e.username.clone(),
-                })
-                .await?
-                .into_inner();
-            let mut login = read.clone();
-            assign(&mut login.username, &e.new_username);
-            if let Some(id) = e.subscription {
-                login.subscription_id = id;
-            }
-            if e.clear_nas {
-                login.nas.clear();
-            }
-            login.nas.retain(|n| !e.remove_nas.contains(n));
-            if e.clear_attrs {
-                login.attributes.clear();
-            }
-            login
-                .attributes
-                .retain(|a| !e.remove_attr.contains(&a.name));
-            apply(&mut login, &e.fields);
-            let new_password = e.new_password.unwrap_or_default();
-            if login == read && new_password.is_empty() {
-                bail!(
-                    "nothing to change: give at least one field flag (see `ispctl login edit --help`)"
-                );
-            }
-            let login = svc
-                .update_login(UpdateLoginRequest {
-                    login: Some(login),
-                    new_password,
-                })
-                .await?
-                .into_inner();
-            out.record(&record(&login))
-        }
+        Cmd::Edit(e) => edit(&mut svc, *e, out).await,
         Cmd::Delete { username } => {
-            api.logins()
-                .await?
-                .delete_login(DeleteLoginRequest {
-                    username: username.clone(),
-                })
-                .await?;
+            let request = DeleteLoginRequest {
+                username: username.clone(),
+            };
+            svc.delete_login(request).await?;
             out.deleted("login", &username)
         }
         Cmd::ResetPassword { username } => {
-            let password = api
-                .logins()
-                .await?
-                .reset_login_password(ResetLoginPasswordRequest {
-                    username: username.clone(),
-                })
+            let request = ResetLoginPasswordRequest {
+                username: username.clone(),
+            };
+            let password = svc
+                .reset_login_password(request)
                 .await?
                 .into_inner()
                 .password;
@@ -295,6 +223,62 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
             )
         }
     }
+}
+
+/// `login add`: the stored login, and the password the server generated, printed this once.
+async fn add(svc: &mut Logins, a: AddArgs, out: Out) -> Result<()> {
+    let mut login = Login {
+        subscription_id: a.subscription,
+        username: a.username.unwrap_or_default(),
+        ..Login::default()
+    };
+    apply(&mut login, &a.fields);
+    let request = CreateLoginRequest {
+        login: Some(login),
+        password: a.password.unwrap_or_default(),
+    };
+    let resp = svc.create_login(request).await?.into_inner();
+    let login = resp.login.unwrap_or_default();
+    let generated = Some(resp.generated_password).filter(|p| !p.is_empty());
+    if out.json {
+        out.record(&record(&login).opt("generated_password", generated))
+    } else {
+        out.record(&record(&login))?;
+        match generated {
+            Some(p) => out.line(&format!("generated password (shown only now): {p}")),
+            None => Ok(()),
+        }
+    }
+}
+
+async fn edit(svc: &mut Logins, e: EditArgs, out: Out) -> Result<()> {
+    let request = GetLoginRequest {
+        username: e.username.clone(),
+    };
+    let read = svc.get_login(request).await?.into_inner();
+    let mut login = read.clone();
+    assign(&mut login.username, &e.new_username);
+    if let Some(id) = e.subscription {
+        login.subscription_id = id;
+    }
+    if e.clear_nas {
+        login.nas.clear();
+    }
+    login.nas.retain(|n| !e.remove_nas.contains(n));
+    if e.clear_attrs {
+        login.attributes.clear();
+    }
+    login
+        .attributes
+        .retain(|a| !e.remove_attr.contains(&a.name));
+    apply(&mut login, &e.fields);
+    let new_password = e.new_password.unwrap_or_default();
+    ensure_changed(login != read || !new_password.is_empty(), "login edit")?;
+    let request = UpdateLoginRequest {
+        login: Some(login),
+        new_password,
+    };
+    out.reply(svc.update_login(request).await?, record)
 }
 
 /// The login as JSON / `show` lines (never a password: the server does not return it).

@@ -15,6 +15,8 @@ use std::io::{ErrorKind, Write};
 use anyhow::Result;
 use serde_json::{Map, Value, json};
 
+use crate::paging::Page;
+
 /// How to print: chosen once by the global `--json` flag.
 #[derive(Clone, Copy, Debug)]
 pub struct Out {
@@ -35,6 +37,25 @@ impl Out {
                 .collect();
             emit(&text)
         }
+    }
+
+    /// The record a call answered with (`show`, `add`, `edit`, a transition).
+    pub fn reply<T>(
+        self,
+        response: tonic::Response<T>,
+        record: impl Fn(&T) -> Record,
+    ) -> Result<()> {
+        self.record(&record(&response.into_inner()))
+    }
+
+    /// The pages a listing fetched, as [`Out::list`] prints them.
+    pub fn pages<T>(
+        self,
+        page: &Page<T>,
+        record: impl Fn(&T) -> Record,
+        table: impl FnOnce(&[T]) -> Table,
+    ) -> Result<()> {
+        self.list(&page.items, &page.next_page_token, record, table)
     }
 
     /// A listing: `{"items": [...], "next_page_token": ...}` (the token is null on the last
@@ -84,6 +105,15 @@ impl Out {
         } else {
             emit(&format!("{}\n", escape_lines(human)))
         }
+    }
+}
+
+/// An amount with its currency, `1210.00 CZK`; empty stays empty.
+pub fn money(amount: &str, currency: &str) -> String {
+    if amount.is_empty() || currency.is_empty() {
+        amount.to_owned()
+    } else {
+        format!("{amount} {currency}")
     }
 }
 
@@ -373,6 +403,14 @@ impl Table {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // Moved with `money` from billing.rs.
+    #[test]
+    fn amounts_carry_their_currency() {
+        assert_eq!(money("1210.00", "CZK"), "1210.00 CZK");
+        assert_eq!(money("", "CZK"), "");
+        assert_eq!(money("5", ""), "5");
+    }
 
     #[test]
     fn table_aligns_by_characters() {

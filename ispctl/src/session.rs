@@ -88,7 +88,7 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
                 Ok((resp.sessions, resp.next_page_token))
             })
             .await?;
-            out.list(&page.items, &page.next_page_token, record, online_table)
+            out.pages(&page, record, online_table)
         }
         Cmd::History { login, page } => {
             let page = paging::collect(&page, async |page| {
@@ -102,7 +102,7 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
                 Ok((resp.sessions, resp.next_page_token))
             })
             .await?;
-            out.list(&page.items, &page.next_page_token, record, history_table)
+            out.pages(&page, record, history_table)
         }
     }
 }
