@@ -36,15 +36,6 @@ pub fn required_date(s: &str) -> Result<String, String> {
     }
 }
 
-/// Today on this machine's calendar, `YYYY-MM-DD`: the default day of what an operator
-/// records by hand (a payment received, a charge).
-pub fn today() -> String {
-    chrono::Local::now()
-        .date_naive()
-        .format("%Y-%m-%d")
-        .to_string()
-}
-
 /// Parses a money amount. A decimal comma is accepted (people paste amounts from Czech
 /// documents) and sent as a point; the digits are otherwise passed on exactly as typed so the
 /// server, not a float, decides on rounding. Empty passes through to allow clearing.

@@ -43,8 +43,8 @@ pub enum Cmd {
         /// The client's subscription the charge belongs to (an id from `subscription list`).
         #[arg(long, value_name = "ID")]
         subscription: Option<i64>,
-        /// Bill it on the first run on or after this day, YYYY-MM-DD [default: today, local
-        /// time].
+        /// Bill it on the first run on or after this day, YYYY-MM-DD [default: today on the
+        /// server].
         #[arg(long, value_parser = args::date, value_name = "DATE")]
         on: Option<String>,
     },
@@ -74,7 +74,8 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
             subscription,
             on,
         } => {
-            let charge_on = on.filter(|d| !d.is_empty()).unwrap_or_else(args::today);
+            // Empty: the server's today, in its `[billing] timezone`.
+            let charge_on = on.unwrap_or_default();
             let charge = Charge {
                 client_number: client,
                 subscription_id: subscription,

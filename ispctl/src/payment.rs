@@ -39,7 +39,7 @@ pub enum Cmd {
         /// Amount received, e.g. 499.00 (a decimal comma is accepted).
         #[arg(long, value_parser = args::required_money, value_name = "AMOUNT")]
         amount: String,
-        /// Day the payment was received, YYYY-MM-DD [default: today, local time]
+        /// Day the payment was received, YYYY-MM-DD [default: today on the server]
         #[arg(long, value_parser = args::required_date, value_name = "DATE")]
         date: Option<String>,
         /// Free-text note.
@@ -195,7 +195,8 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
             let request = AddPaymentRequest {
                 client_number: client,
                 amount,
-                received_on: date.unwrap_or_else(args::today),
+                // Empty: the server's today, in its `[billing] timezone`.
+                received_on: date.unwrap_or_default(),
                 note: note.unwrap_or_default(),
                 currency: currency.unwrap_or_default(),
             };

@@ -17,3 +17,4 @@ mod payments;
 mod radius;
 mod radius_hostile;
 mod sessions;
+mod timezone;
