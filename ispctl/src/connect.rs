@@ -16,6 +16,7 @@ use ispd_admin_proto::v1::charge_service_client::ChargeServiceClient;
 use ispd_admin_proto::v1::client_service_client::ClientServiceClient;
 use ispd_admin_proto::v1::code_list_service_client::CodeListServiceClient;
 use ispd_admin_proto::v1::discount_service_client::DiscountServiceClient;
+use ispd_admin_proto::v1::dunning_service_client::DunningServiceClient;
 use ispd_admin_proto::v1::invoice_group_service_client::InvoiceGroupServiceClient;
 use ispd_admin_proto::v1::login_service_client::LoginServiceClient;
 use ispd_admin_proto::v1::nas_service_client::NasServiceClient;
@@ -317,6 +318,10 @@ impl<'t> Api<'t> {
         Ok(PaymentServiceClient::new(self.service().await?)
             .max_decoding_message_size(LARGE)
             .max_encoding_message_size(LARGE))
+    }
+
+    pub async fn dunning(&mut self) -> Result<DunningServiceClient<Svc>> {
+        Ok(DunningServiceClient::new(self.service().await?).max_decoding_message_size(LARGE))
     }
 
     pub async fn invoice_groups(&mut self) -> Result<InvoiceGroupServiceClient<Svc>> {

@@ -18,6 +18,7 @@ mod client;
 mod code;
 mod connect;
 mod discount;
+mod dunning;
 mod errors;
 mod invoice_group;
 mod login;
@@ -109,7 +110,7 @@ enum Command {
     Payment(payment::Cmd),
     /// The dunning run: suspend clients who do not pay, restore those who did.
     #[command(subcommand)]
-    Dunning(payment::DunningCmd),
+    Dunning(dunning::DunningCmd),
 }
 
 async fn dispatch(command: Command, api: &mut Api<'_>, out: Out) -> Result<()> {
@@ -129,7 +130,7 @@ async fn dispatch(command: Command, api: &mut Api<'_>, out: Out) -> Result<()> {
         Command::Billing(cmd) => billing::run(cmd, api, out).await,
         Command::Invoice(cmd) => billing::invoice(cmd, api, out).await,
         Command::Payment(cmd) => payment::run(cmd, api, out).await,
-        Command::Dunning(cmd) => payment::dunning(cmd, api, out).await,
+        Command::Dunning(cmd) => dunning::run(cmd, api, out).await,
     }
 }
 

@@ -1,10 +1,9 @@
-//! `ispctl payment …` and `ispctl dunning …`: payments, their matching to clients, the
-//! dunning run that reminds and suspends clients who do not pay and restores them when they
-//! do, and a client's dunning controls (stop, pause, resume).
+//! `ispctl payment …`: payments, their matching to clients, balances, refunds and the client
+//! statement.
 //!
-//! Amounts are the server's exact decimal strings, never recomputed here. Payments, the
-//! balance and the dunning run come with a currency, and carry it wherever a human sees it
-//! (`-349.30 CZK`). `--json` keeps the API's field names.
+//! Amounts are the server's exact decimal strings, never recomputed here. Payments and the
+//! balance come with a currency, and carry it wherever a human sees it (`-349.30 CZK`).
+//! `--json` keeps the API's field names.
 
 use std::path::{Path, PathBuf};
 
@@ -13,15 +12,14 @@ use clap::{Subcommand, ValueEnum};
 use ispd_admin_proto::v1::payment_service_client::PaymentServiceClient;
 use ispd_admin_proto::v1::{
     AddPaymentRequest, AssignPaymentRequest, ClientBalanceRequest, ClientStatementRequest,
-    DunningChange, DunningHold, ImportStatementRequest, ImportStatementResponse,
-    ListUnmatchedRequest, PauseDunningRequest, PaymentResult, RefundCreditRequest,
-    ResumeDunningRequest, RunDunningRequest, StopDunningRequest, UnassignPaymentRequest,
-    UnmatchedPayment,
+    ImportStatementRequest, ImportStatementResponse, ListUnmatchedRequest, PaymentResult,
+    RefundCreditRequest, UnassignPaymentRequest, UnmatchedPayment,
 };
 use serde_json::{Value, json};
 
 use crate::args;
 use crate::connect::{Api, Svc};
+use crate::dunning::dunning_state;
 use crate::output::{Out, Record, Table, money, yes_no};
 
 type Payments = PaymentServiceClient<Svc>;
@@ -111,46 +109,6 @@ pub enum Cmd {
     ///
     /// A negative balance is owed, a positive one is credit.
     Balance {
-        /// Client number.
-        client: String,
-    },
-}
-
-#[derive(Subcommand, Debug)]
-pub enum DunningCmd {
-    /// Send the reminders due as of --as-of (a fee becomes a debit note), suspend clients
-    /// overdue past the grace period (and past a final notice's deadline, when the last level
-    /// is one), and restore those who have paid.
-    ///
-    /// Suspended clients land in the RADIUS walled garden. With --dry-run nothing changes:
-    /// the table shows who would get which reminder, with its fee, and who would be suspended
-    /// or restored.
-    Run {
-        /// Judge overdue invoices as of this day, YYYY-MM-DD.
-        #[arg(long, value_parser = args::required_date, value_name = "DATE")]
-        as_of: String,
-        /// Only show what would change: send, charge, suspend and restore nothing.
-        #[arg(long)]
-        dry_run: bool,
-    },
-    /// Stop a client's automatic reminders until `dunning resume`.
-    ///
-    /// Only letters stop: suspension still follows the debt rule (but with a final-notice
-    /// level, no final notice means no suspension).
-    Stop {
-        /// Client number.
-        client: String,
-    },
-    /// Hold a client's automatic reminders until a date; they resume on the date itself.
-    Pause {
-        /// Client number.
-        client: String,
-        /// No automatic reminders before this day, YYYY-MM-DD.
-        #[arg(long, value_parser = args::required_date, value_name = "DATE")]
-        until: String,
-    },
-    /// Clear a stop or a pause: reminders go out again from the next run.
-    Resume {
         /// Client number.
         client: String,
     },
@@ -402,88 +360,6 @@ pub async fn balance(svc: &mut Payments, client: String, out: Out) -> Result<()>
     out.value(&human, json)
 }
 
-pub async fn dunning(cmd: DunningCmd, api: &mut Api<'_>, out: Out) -> Result<()> {
-    let mut svc = api.payments().await?;
-    let hold = match cmd {
-        DunningCmd::Run { as_of, dry_run } => {
-            return dunning_run(&mut svc, as_of, dry_run, out).await;
-        }
-        DunningCmd::Stop { client } => {
-            let request = StopDunningRequest {
-                client_number: client,
-            };
-            svc.stop_dunning(request).await?
-        }
-        DunningCmd::Pause { client, until } => {
-            let request = PauseDunningRequest {
-                client_number: client,
-                until,
-            };
-            svc.pause_dunning(request).await?
-        }
-        DunningCmd::Resume { client } => {
-            let request = ResumeDunningRequest {
-                client_number: client,
-            };
-            svc.resume_dunning(request).await?
-        }
-    };
-    hold_out(out, &hold.into_inner())
-}
-
-async fn dunning_run(svc: &mut Payments, as_of: String, dry_run: bool, out: Out) -> Result<()> {
-    let resp = svc
-        .run_dunning(RunDunningRequest {
-            as_of: as_of.clone(),
-            dry_run,
-        })
-        .await?
-        .into_inner();
-    let changes: Vec<_> = resp
-        .changes
-        .iter()
-        .map(|c| change_record(c).to_json())
-        .collect();
-    let json = json!({
-        "dry_run": resp.dry_run,
-        "changes": changes,
-    });
-    if resp.changes.is_empty() {
-        return out.value(&format!("no changes as of {as_of}"), json);
-    }
-    let mut human = dunning_table(&resp.changes).render();
-    if resp.dry_run {
-        human.push_str("(dry run: nothing was changed)");
-    }
-    out.value(human.trim_end(), json)
-}
-
-/// A client's dunning controls in words.
-fn dunning_state(stopped: bool, paused_until: &str) -> String {
-    if stopped {
-        "stopped".to_owned()
-    } else if !paused_until.is_empty() {
-        format!("paused until {paused_until}")
-    } else {
-        "active".to_owned()
-    }
-}
-
-fn hold_out(out: Out, hold: &DunningHold) -> Result<()> {
-    out.value(
-        &format!(
-            "dunning of client {}: {}",
-            hold.client_number,
-            dunning_state(hold.stopped, &hold.paused_until)
-        ),
-        json!({
-            "client_number": hold.client_number,
-            "stopped": hold.stopped,
-            "paused_until": hold.paused_until,
-        }),
-    )
-}
-
 /// The payment result as JSON: the API's fields, unchanged.
 fn record(p: &PaymentResult) -> Record {
     Record::new()
@@ -509,33 +385,6 @@ fn unmatched_record(u: &UnmatchedPayment) -> Record {
         .str("payer_account", &u.payer_account)
         .str("payer_name", &u.payer_name)
         .str("message", &u.message)
-}
-
-fn change_record(c: &DunningChange) -> Record {
-    Record::new()
-        .str("client_number", &c.client_number)
-        .str("action", &c.action)
-        .str("overdue", &c.overdue)
-        .str("invoice_number", &c.invoice_number)
-        .num("level", c.level)
-        .flag("final_notice", c.final_notice)
-        .str("deadline", &c.deadline)
-        .str("fee", &c.fee)
-        .str("debit_note_number", &c.debit_note_number)
-        .str("currency", &c.currency)
-        .records(
-            "reason",
-            c.reason
-                .iter()
-                .map(|r| {
-                    Record::new()
-                        .str("number", &r.number)
-                        .str("due_date", &r.due_date)
-                        .str("open", &r.open)
-                        .num("days_overdue", r.days_overdue)
-                })
-                .collect(),
-        )
 }
 
 /// What `payment add` prints: where the money went.
@@ -609,52 +458,6 @@ fn unmatched_table(payments: &[UnmatchedPayment]) -> Table {
     t
 }
 
-fn dunning_table(changes: &[DunningChange]) -> Table {
-    let mut t = Table::new(&[
-        "CLIENT",
-        "ACTION",
-        "OVERDUE",
-        "INVOICE",
-        "LEVEL",
-        "DEADLINE",
-        "FEE",
-        "DEBIT_NOTE",
-    ]);
-    for c in changes {
-        let level = if c.level == 0 {
-            String::new()
-        } else {
-            c.level.to_string()
-        };
-        let action = if c.final_notice {
-            "final notice".to_owned()
-        } else {
-            c.action.clone()
-        };
-        // A suspension names the invoices behind it, with their days overdue.
-        let invoice = if c.reason.is_empty() {
-            c.invoice_number.clone()
-        } else {
-            c.reason
-                .iter()
-                .map(|r| format!("{} ({} d)", r.number, r.days_overdue))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        t.row(vec![
-            c.client_number.clone(),
-            action,
-            money(&c.overdue, &c.currency),
-            invoice,
-            level,
-            c.deadline.clone(),
-            money(&c.fee, &c.currency),
-            c.debit_note_number.clone(),
-        ]);
-    }
-    t
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -694,43 +497,6 @@ mod tests {
         let v = record(&rows[1]).to_json();
         assert_eq!(v["client_number"], "");
         assert_eq!(v["restored"], false);
-    }
-
-    #[test]
-    fn dunning_rows_show_fees_with_their_currency() {
-        let rows = [
-            DunningChange {
-                client_number: "1001".into(),
-                action: "reminder".into(),
-                invoice_number: "202600001".into(),
-                level: 2,
-                deadline: "2026-10-22".into(),
-                fee: "50.00".into(),
-                debit_note_number: "DN202600001".into(),
-                currency: "CZK".into(),
-                final_notice: true,
-                ..DunningChange::default()
-            },
-            DunningChange {
-                client_number: "1002".into(),
-                action: "suspend".into(),
-                overdue: "499.00".into(),
-                currency: "CZK".into(),
-                ..DunningChange::default()
-            },
-        ];
-        assert_eq!(
-            dunning_table(&rows).render(),
-            "CLIENT  ACTION        OVERDUE     INVOICE    LEVEL  DEADLINE    FEE        DEBIT_NOTE\n\
-             1001    final notice              202600001  2      2026-10-22  50.00 CZK  DN202600001\n\
-             1002    suspend       499.00 CZK\n"
-        );
-        assert_eq!(dunning_state(false, ""), "active");
-        assert_eq!(
-            dunning_state(false, "2027-01-10"),
-            "paused until 2027-01-10"
-        );
-        assert_eq!(dunning_state(true, ""), "stopped");
     }
 
     #[test]

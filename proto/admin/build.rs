@@ -15,6 +15,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "session",
         "billing",
         "payment",
+        "dunning",
         "invoice_group",
         "charge",
         "discount",

@@ -121,6 +121,10 @@ fn suspended_and_restored(pg: Option<crate::daemon::PgDatabase>) {
             d.channel().await,
             Bearer::new(&token),
         );
+        let mut dunning_service = v1::dunning_service_client::DunningServiceClient::with_interceptor(
+            d.channel().await,
+            Bearer::new(&token),
+        );
         let issued = billing
             .run_billing(v1::RunBillingRequest { as_of: "2026-10-01".into(), dry_run: false, limit: 0 })
             .await
@@ -130,7 +134,7 @@ fn suspended_and_restored(pg: Option<crate::daemon::PgDatabase>) {
 
         // 40 days after the due date, past the 21-day grace: suspended.
         let dunning = |as_of: &str| v1::RunDunningRequest { as_of: as_of.into(), dry_run: false };
-        let run = payments.run_dunning(dunning("2026-11-24")).await.unwrap().into_inner();
+        let run = dunning_service.run_dunning(dunning("2026-11-24")).await.unwrap().into_inner();
         let actions: Vec<_> = run.changes.iter().map(|c| c.action.as_str()).collect();
         assert_eq!(actions, ["reminder", "suspend"]);
         let reminder = &run.changes[0];
@@ -143,7 +147,7 @@ fn suspended_and_restored(pg: Option<crate::daemon::PgDatabase>) {
             (reason[0].number.as_str(), reason[0].due_date.as_str(), reason[0].open.as_str(), reason[0].days_overdue),
             ("202600001", "2026-10-15", "499.00", 40)
         );
-        let again = payments.run_dunning(dunning("2026-11-24")).await.unwrap().into_inner();
+        let again = dunning_service.run_dunning(dunning("2026-11-24")).await.unwrap().into_inner();
         assert!(again.changes.is_empty(), "idempotent");
         let garden = radius_reply(&d);
         assert!(garden.iter().any(|l| l == "Mikrotik-Address-List = \"ispd-suspended\""), "{garden:?}");

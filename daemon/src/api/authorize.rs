@@ -82,15 +82,16 @@ pub fn need(method: &str) -> Option<Need> {
         | "PaymentService/ImportStatement"
         | "PaymentService/AssignPayment"
         | "PaymentService/UnassignPayment"
-        | "PaymentService/RefundCredit"
-        | "PaymentService/StopDunning"
-        | "PaymentService/PauseDunning"
-        | "PaymentService/ResumeDunning" => Write,
-        // A dry run is a read; the handler asks for a writer when `dry_run` is false.
-        "PaymentService/RunDunning" => Read,
+        | "PaymentService/RefundCredit" => Write,
         "PaymentService/ListUnmatched"
         | "PaymentService/ClientBalance"
         | "PaymentService/ClientStatement" => Read,
+
+        "DunningService/StopDunning"
+        | "DunningService/PauseDunning"
+        | "DunningService/ResumeDunning" => Write,
+        // A dry run is a read; the handler asks for a writer when `dry_run` is false.
+        "DunningService/RunDunning" => Read,
 
         "SessionService/ListOpenSessions"
         | "SessionService/SessionHistory"

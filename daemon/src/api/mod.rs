@@ -10,6 +10,7 @@ mod charge;
 mod client;
 mod codes;
 mod discount;
+mod dunning;
 mod invoice_group;
 mod login;
 mod nas;
@@ -232,6 +233,7 @@ pub fn router(state: AdminState, tokens: Arc<Live<TokenSet>>) -> anyhow::Result<
         charge_service_server::ChargeServiceServer, client_service_server::ClientServiceServer,
         code_list_service_server::CodeListServiceServer,
         discount_service_server::DiscountServiceServer,
+        dunning_service_server::DunningServiceServer,
         invoice_group_service_server::InvoiceGroupServiceServer,
         login_service_server::LoginServiceServer, nas_service_server::NasServiceServer,
         payment_service_server::PaymentServiceServer, session_service_server::SessionServiceServer,
@@ -260,6 +262,10 @@ pub fn router(state: AdminState, tokens: Arc<Live<TokenSet>>) -> anyhow::Result<
             PaymentServiceServer::new(state.clone())
                 .max_decoding_message_size(STATEMENT_LIMIT)
                 .max_encoding_message_size(STATEMENT_LIMIT),
+        )
+        // A dunning run's answer lists every change of the day.
+        .add_service(
+            DunningServiceServer::new(state.clone()).max_encoding_message_size(STATEMENT_LIMIT),
         )
         .add_service(BillingServiceServer::new(state.clone()))
         .add_service(AuditServiceServer::new(state.clone()))
