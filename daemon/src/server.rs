@@ -49,7 +49,6 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
         }
         key.write(&state_dir)?;
     }
-    store.set_default_currency(&config.billing.currency);
     bootstrap_admin_token(&config, &store, &state_dir).await?;
     let tokens = Arc::new(Live::new(token_set(&config, &store).await?));
 
@@ -294,7 +293,6 @@ async fn reload_on_sighup(
                     Ok(set) => {
                         tokens.store(set);
                         radius.reload(&new, &store).await;
-                        store.set_default_currency(&new.billing.currency);
                         config.store(new);
                         tracing::info!(path = %path.display(), "configuration reloaded");
                     }

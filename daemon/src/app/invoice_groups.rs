@@ -6,10 +6,12 @@ use super::{App, AppResult};
 use crate::storage::Actor;
 
 pub async fn create(app: &App<'_>, actor: &Actor, group: InvoiceGroup) -> AppResult<InvoiceGroup> {
+    group.validate()?;
     Ok(app.store.create_invoice_group(actor, group).await?)
 }
 
 pub async fn update(app: &App<'_>, actor: &Actor, group: InvoiceGroup) -> AppResult<InvoiceGroup> {
+    group.validate()?;
     Ok(app.store.update_invoice_group(actor, group).await?)
 }
 
