@@ -56,8 +56,11 @@ pub fn seed_with(
             },
             ..Client::default()
         };
+        let mut client = client;
+        client.apply_defaults();
+        client.validate()?;
         store
-            .create_client(&actor, client, chrono::Local::now().date_naive())
+            .create_client(&actor, client, chrono::Local::now().date_naive(), "CZK")
             .await?;
         let tariff = Tariff {
             id: 0,
@@ -75,6 +78,7 @@ pub fn seed_with(
             note: String::new(),
             version: 0,
         };
+        tariff.validate()?;
         store.create_tariff(&actor, tariff).await?;
         let day = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("valid date");
         let subscription = Subscription {
@@ -93,6 +97,7 @@ pub fn seed_with(
             end_date: None,
             version: 0,
         };
+        subscription.validate()?;
         let sub = store
             .create_subscription(&actor, "1", "Bench 100", subscription, day)
             .await?;
@@ -203,6 +208,7 @@ pub fn seed_billing(
                 note: String::new(),
                 version: 0,
             };
+            tariff.validate()?;
             tariff_ids.push(store.create_tariff(&actor, tariff).await?.id);
         }
         let client = Client {
@@ -220,7 +226,10 @@ pub fn seed_billing(
             },
             ..Client::default()
         };
-        let (client, _) = store.create_client(&actor, client, chrono::Local::now().date_naive()).await?;
+        let mut client = client;
+        client.apply_defaults();
+        client.validate()?;
+        let (client, _) = store.create_client(&actor, client, chrono::Local::now().date_naive(), "CZK").await?;
         let subscription = Subscription {
             id: 0,
             client_id: 0,
@@ -237,6 +246,7 @@ pub fn seed_billing(
             end_date: None,
             version: 0,
         };
+        subscription.validate()?;
         let subscription = store
             .create_subscription(&actor, "1", TARIFFS[1].0, subscription, since)
             .await?

@@ -422,6 +422,25 @@ impl std::fmt::Display for Duplicate {
     }
 }
 
+/// An entry of an editable code list (client groups, statuses, payment types): the code is
+/// what client cards store and search for, so it keeps to a plain lowercase alphabet.
+pub fn validate_code(code: &str, label: &str) -> Result<(), FieldError> {
+    let ok = !code.is_empty()
+        && code.len() <= 32
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+    if !ok {
+        return Err(FieldError::new(
+            "code.code",
+            "1-32 characters: lowercase letters, digits, '_' or '-'",
+        ));
+    }
+    crate::field::require("code.label", label)?;
+    crate::field::text("code.label", label, crate::field::Text::Name)?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

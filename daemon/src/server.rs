@@ -25,7 +25,6 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
     prepare_state_dir(&state_dir)?;
     let url = config.database_url();
     let store = open_store(&config, &url, &state_dir).await?;
-    store.set_default_currency(&config.billing.currency);
     bootstrap_admin_token(&config, &store, &state_dir).await?;
     let tokens = Arc::new(Live::new(token_set(&config, &store).await?));
 
@@ -369,7 +368,6 @@ async fn reload_on_sighup(
                     Ok(set) => {
                         tokens.store(set);
                         radius.reload(&new, &store).await;
-                        store.set_default_currency(&new.billing.currency);
                         config.store(new);
                         tracing::info!(path = %path.display(), "configuration reloaded");
                     }

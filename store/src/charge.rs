@@ -104,7 +104,6 @@ impl Store {
         subscription_id: Option<i64>,
         charge: OneOffCharge,
     ) -> StoreResult<ChargeRecord> {
-        charge.validate()?;
         let mut tx = self.write_tx().await?;
         let client_id = Self::client_id_of(&mut tx, client_number).await?;
         if let Some(subscription) = subscription_id {

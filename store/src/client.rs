@@ -7,8 +7,8 @@ use ispd_billing::money;
 use sqlx::AnyConnection;
 
 use super::{
-    Actor, Arg, Page, PageRequest, Store, StoreError, StoreResult, Where, audit_json, corrupt,
-    date_text, now, page_of, parse_opt_date, record_audit, unique_as_conflict,
+    Actor, Arg, Page, PageRequest, Store, StoreError, StoreResult, Where, WriteTx, audit_json,
+    corrupt, date_text, now, page_of, parse_opt_date, record_audit, unique_as_conflict,
 };
 use sqlx::AssertSqlSafe;
 
@@ -488,26 +488,53 @@ impl Store {
         Ok(())
     }
 
-    /// Creates a client; an empty number gets the next free one. Returns the stored client and
-    /// the duplicate-identifier warnings. `today` dates an opening balance's document.
+    /// Writes a new client as it is given, in its own transaction. An empty number gets the
+    /// next free one and the card's defaults are filled in (seeding and tests write through
+    /// here); the rules are the caller's: the use case validates first
+    /// (`app::clients::create`). `currency` states an opening balance's document whose
+    /// invoice group names none.
     pub async fn create_client(
         &self,
         actor: &Actor,
         mut client: Client,
         today: chrono::NaiveDate,
+        currency: &str,
     ) -> StoreResult<(Client, Vec<Duplicate>)> {
-        let mut tx = self.write_tx().await?;
+        let mut tx = self.begin_write().await?;
         if client.number.is_empty() {
-            if self.backend == super::Backend::Postgres {
-                // Serialises numbering: a second creator waits, then sees the first one's number.
-                sqlx::query("LOCK TABLE client IN SHARE ROW EXCLUSIVE MODE")
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            client.number = Self::propose_number(&mut tx).await?;
+            client.number = self.claim_client_number_in(&mut tx).await?;
         }
         client.apply_defaults();
-        client.validate()?;
+        let saved = self
+            .create_client_in(&mut tx, actor, client, today, currency)
+            .await?;
+        tx.commit().await?;
+        Ok(saved)
+    }
+
+    /// The next free client number, held for this transaction: on PostgreSQL a second
+    /// creator waits, then sees the first one's number.
+    pub async fn claim_client_number_in(&self, tx: &mut WriteTx) -> StoreResult<String> {
+        if self.backend == super::Backend::Postgres {
+            sqlx::query("LOCK TABLE client IN SHARE ROW EXCLUSIVE MODE")
+                .execute(&mut *tx.conn())
+                .await?;
+        }
+        Self::propose_number(tx.conn()).await
+    }
+
+    /// Writes a new client in the caller's transaction, with its audit record; the number is
+    /// given (see [`Store::claim_client_number_in`]). Returns the stored client and the
+    /// duplicate-identifier warnings.
+    pub async fn create_client_in(
+        &self,
+        tx: &mut WriteTx,
+        actor: &Actor,
+        mut client: Client,
+        today: chrono::NaiveDate,
+        currency: &str,
+    ) -> StoreResult<(Client, Vec<Duplicate>)> {
+        let tx = tx.conn();
         client.id = 0;
         client.version = 1;
         let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM client WHERE number = $1")
@@ -520,9 +547,9 @@ impl Store {
                 message: format!("client number {} is already taken", client.number),
             });
         }
-        Self::check_codes(&mut tx, &client).await?;
-        Self::check_variable_symbols(&mut tx, &client).await?;
-        let warnings = Self::duplicates(&mut tx, &client).await?;
+        Self::check_codes(tx, &client).await?;
+        Self::check_variable_symbols(tx, &client).await?;
+        let warnings = Self::duplicates(tx, &client).await?;
         let at = now();
         let sql = format!(
             "INSERT INTO client ({}, created_at, updated_at) VALUES ({}) RETURNING id",
@@ -539,19 +566,19 @@ impl Store {
             .await
             .map_err(|e| unique_as_conflict(e, "client.number"))?;
         client.id = id;
-        Self::write_children(&mut tx, &client).await?;
+        Self::write_children(tx, &client).await?;
         Self::sync_opening_balance(
-            &mut tx,
+            tx,
             actor,
             &super::ClientHead::of(&client),
             rust_decimal::Decimal::ZERO,
             client.invoicing.opening_balance,
             today,
-            &self.default_currency(),
+            currency,
         )
         .await?;
         record_audit(
-            &mut tx,
+            tx,
             actor,
             "client.create",
             "client",
@@ -561,17 +588,18 @@ impl Store {
             audit_json(&client),
         )
         .await?;
-        tx.commit().await?;
         Ok((client, warnings))
     }
 
-    /// Replaces a client record. `client.version` must be the version the edit was based on.
-    /// The client number is the key and cannot change here.
+    /// Replaces a client record as it is given (the use case validated it).
+    /// `client.version` must be the version the edit was based on. The client number is the
+    /// key and cannot change here.
     pub async fn update_client(
         &self,
         actor: &Actor,
         mut client: Client,
         today: chrono::NaiveDate,
+        currency: &str,
     ) -> StoreResult<(Client, Vec<Duplicate>)> {
         let mut tx = self.write_tx().await?;
         let before = Self::client_by_number(&mut tx, &client.number).await?;
@@ -583,7 +611,6 @@ impl Store {
         }
         client.id = before.id;
         client.apply_defaults();
-        client.validate()?;
         Self::check_codes(&mut tx, &client).await?;
         Self::check_variable_symbols(&mut tx, &client).await?;
         let warnings = Self::duplicates(&mut tx, &client).await?;
@@ -621,7 +648,7 @@ impl Store {
             before.invoicing.opening_balance,
             client.invoicing.opening_balance,
             today,
-            &self.default_currency(),
+            currency,
         )
         .await?;
         record_audit(

@@ -2,7 +2,6 @@
 //! full records now: invoice_group.rs.)
 
 use super::{Actor, Store, StoreError, StoreResult, record_audit};
-use ispd_billing::FieldError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CodeList {
@@ -30,22 +29,6 @@ impl CodeList {
     }
 }
 
-fn validate_code(code: &str) -> Result<(), FieldError> {
-    let ok = !code.is_empty()
-        && code.len() <= 32
-        && code
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
-    if ok {
-        Ok(())
-    } else {
-        Err(FieldError::new(
-            "code.code",
-            "1-32 characters: lowercase letters, digits, '_' or '-'",
-        ))
-    }
-}
-
 impl Store {
     pub async fn list_codes(&self, list: CodeList) -> StoreResult<Vec<(String, String)>> {
         Ok(
@@ -64,9 +47,6 @@ impl Store {
         code: &str,
         label: &str,
     ) -> StoreResult<()> {
-        validate_code(code)?;
-        ispd_billing::field::require("code.label", label)?;
-        ispd_billing::field::text("code.label", label, ispd_billing::field::Text::Name)?;
         let mut tx = self.write_tx().await?;
         let before: Option<String> =
             sqlx::query_scalar("SELECT label FROM code_list WHERE list = $1 AND code = $2")

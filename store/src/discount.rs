@@ -80,7 +80,6 @@ impl Store {
         subscription_id: i64,
         discount: Discount,
     ) -> StoreResult<DiscountRecord> {
-        discount.validate()?;
         let (kind, value) = kind_and_value(discount.value)?;
         let mut tx = self.write_tx().await?;
         let subscription = Self::subscription_by_id(&mut tx, subscription_id).await?;

@@ -169,7 +169,6 @@ impl Store {
         mut group: InvoiceGroup,
     ) -> StoreResult<InvoiceGroup> {
         group.normalize();
-        group.validate()?;
         group.version = 1;
         let mut tx = self.write_tx().await?;
         if Self::invoice_group_by_code(&mut tx, &group.code)
@@ -215,7 +214,6 @@ impl Store {
         mut group: InvoiceGroup,
     ) -> StoreResult<InvoiceGroup> {
         group.normalize();
-        group.validate()?;
         let mut tx = self.write_tx().await?;
         let before = Self::invoice_group_by_code(&mut tx, &group.code)
             .await?

@@ -166,26 +166,6 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     sealer: Sealer,
-    /// The `[billing] currency` for documents issued by the store itself (opening balances)
-    /// whose invoice group sets none; kept current by the daemon on start and reload.
-    default_currency: std::sync::Arc<std::sync::RwLock<String>>,
-}
-
-impl Store {
-    /// Sets the currency of documents whose invoice group names none.
-    pub fn set_default_currency(&self, currency: &str) {
-        *self
-            .default_currency
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = currency.to_owned();
-    }
-
-    pub(crate) fn default_currency(&self) -> String {
-        self.default_currency
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
-    }
 }
 
 impl std::fmt::Debug for Store {
@@ -393,7 +373,6 @@ impl Store {
             pool,
             backend,
             sealer,
-            default_currency: std::sync::Arc::new(std::sync::RwLock::new("CZK".into())),
         })
     }
 

@@ -186,8 +186,6 @@ impl Store {
         password: &str,
     ) -> StoreResult<LoginRecord> {
         login.apply_defaults();
-        login.validate()?;
-        ispd_provisioning::login::validate_password(password)?;
         login.id = 0;
         login.version = 1;
         let sealed = self.sealer.seal(password)?;
@@ -240,12 +238,8 @@ impl Store {
         new_password: Option<&str>,
     ) -> StoreResult<LoginRecord> {
         login.apply_defaults();
-        login.validate()?;
         let sealed = match new_password {
-            Some(p) => {
-                ispd_provisioning::login::validate_password(p)?;
-                Some(self.sealer.seal(p)?)
-            }
+            Some(p) => Some(self.sealer.seal(p)?),
             None => None,
         };
         let mut tx = self.write_tx().await?;
@@ -321,7 +315,6 @@ impl Store {
         username: &str,
         password: &str,
     ) -> StoreResult<()> {
-        ispd_provisioning::login::validate_password(password)?;
         let sealed = self.sealer.seal(password)?;
         let mut tx = self.write_tx().await?;
         let record = Self::login_by_username(&mut tx, username).await?;

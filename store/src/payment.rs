@@ -313,10 +313,15 @@ impl Store {
     }
 
     /// The currency client `number` is invoiced in (see [`Self::client_currency`]).
-    pub async fn currency_of_client(&self, number: &str) -> StoreResult<String> {
+    /// `default_currency` is the `[billing] currency`, for a group that names none.
+    pub async fn currency_of_client(
+        &self,
+        number: &str,
+        default_currency: &str,
+    ) -> StoreResult<String> {
         let mut conn = self.pool.acquire().await?;
         let client = Self::client_id_of(&mut conn, number).await?;
-        Self::client_currency(&mut conn, client, &self.default_currency()).await
+        Self::client_currency(&mut conn, client, default_currency).await
     }
 
     /// The currency a client is invoiced in: its invoice group's, else the `[billing]` one.
@@ -384,10 +389,16 @@ impl Store {
         payment_id: i64,
         client_number: &str,
         invoice: Option<&str>,
+        default_currency: &str,
     ) -> StoreResult<PaymentOutcome> {
         let mut tx = self.begin_write().await?;
         let done = self
-            .assign_payment_in(&mut tx, actor, payment_id, client_number, invoice)
+            .assign_payment_in(
+                &mut tx,
+                actor,
+                (payment_id, client_number, invoice),
+                default_currency,
+            )
             .await?;
         tx.commit().await?;
         Ok(done)
@@ -398,19 +409,17 @@ impl Store {
         &self,
         tx: &mut WriteTx,
         actor: &Actor,
-        payment_id: i64,
-        client_number: &str,
-        invoice: Option<&str>,
+        (payment_id, client_number, invoice): (i64, &str, Option<&str>),
+        default_currency: &str,
     ) -> StoreResult<PaymentOutcome> {
         let tx = tx.conn();
-        let default_currency = self.default_currency();
         let (current, amount_minor, currency, received_on): (Option<i64>, i64, String, String) =
             sqlx::query_as(
                 "SELECT client_id, amount_minor, COALESCE(currency, $2), received_on
                  FROM payment WHERE id = $1",
             )
             .bind(payment_id)
-            .bind(default_currency.clone())
+            .bind(default_currency.to_owned())
             .fetch_optional(&mut *tx)
             .await?
             .ok_or_else(|| StoreError::NotFound {
@@ -423,7 +432,7 @@ impl Store {
             )));
         }
         let client = Self::client_id_of(tx, client_number).await?;
-        let client_currency = Self::client_currency(tx, client, &default_currency).await?;
+        let client_currency = Self::client_currency(tx, client, default_currency).await?;
         if currency != client_currency {
             return Err(StoreError::Precondition(format!(
                 "payment {payment_id} is in {currency}; client {client_number} is invoiced in \
@@ -691,13 +700,17 @@ impl Store {
         Ok(after)
     }
 
-    pub async fn unmatched_payments(&self) -> StoreResult<Vec<UnmatchedPayment>> {
+    /// `default_currency` states the payments recorded without one.
+    pub async fn unmatched_payments(
+        &self,
+        default_currency: &str,
+    ) -> StoreResult<Vec<UnmatchedPayment>> {
         Ok(sqlx::query_as(
             "SELECT id, amount_minor, COALESCE(currency, $1) AS currency, received_on,
                 variable_symbol, payer_account, payer_name, message
              FROM payment WHERE client_id IS NULL ORDER BY id",
         )
-        .bind(self.default_currency())
+        .bind(default_currency.to_owned())
         .fetch_all(&self.pool)
         .await?)
     }

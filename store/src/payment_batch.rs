@@ -58,9 +58,12 @@ impl Store {
         &self,
         actor: &Actor,
         payments: &[NewPayment],
+        default_currency: &str,
     ) -> StoreResult<Vec<PaymentOutcome>> {
         let mut tx = self.begin_write().await?;
-        let outcomes = self.record_payments_in(&mut tx, actor, payments).await?;
+        let outcomes = self
+            .record_payments_in(&mut tx, actor, payments, default_currency)
+            .await?;
         tx.commit().await?;
         Ok(outcomes)
     }
@@ -71,6 +74,7 @@ impl Store {
         tx: &mut WriteTx,
         actor: &Actor,
         payments: &[NewPayment],
+        default_currency: &str,
     ) -> StoreResult<Vec<PaymentOutcome>> {
         for p in payments {
             money::to_minor_units("payment.amount", p.amount)?;
@@ -132,7 +136,7 @@ impl Store {
             let set: HashSet<i64> = matched.iter().filter_map(|m| m.0).collect();
             set.into_iter().collect()
         };
-        let mut accounts = Self::accounts(tx, &clients, &self.default_currency()).await?;
+        let mut accounts = Self::accounts(tx, &clients, default_currency).await?;
         let mut planned = Vec::new();
         for (i, p) in payments.iter().enumerate() {
             if duplicate[i] {

@@ -203,7 +203,6 @@ impl Store {
         s.end_date = None;
         s.version = 1;
         s.id = 0;
-        s.validate()?;
         Self::check_subscription_vs(&mut tx, &s).await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO subscription (client_id, tariff_id, activation_date, billing_from,
@@ -268,7 +267,6 @@ impl Store {
         s.state = before.subscription.state;
         s.end_date = before.subscription.end_date;
         s.tariff_id = Self::tariff_by_name(&mut tx, tariff_name).await?.id;
-        s.validate()?;
         Self::check_subscription_vs(&mut tx, &s).await?;
         s.version += 1;
         let updated = sqlx::query(

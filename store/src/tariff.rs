@@ -131,7 +131,6 @@ impl Store {
     }
 
     pub async fn create_tariff(&self, actor: &Actor, mut tariff: Tariff) -> StoreResult<Tariff> {
-        tariff.validate()?;
         tariff.version = 1;
         let mut tx = self.write_tx().await?;
         if Self::tariff_by_name(&mut tx, &tariff.name).await.is_ok() {
@@ -166,7 +165,6 @@ impl Store {
 
     /// Replaces a tariff found by its id (so it can be renamed); versions must match.
     pub async fn update_tariff(&self, actor: &Actor, mut tariff: Tariff) -> StoreResult<Tariff> {
-        tariff.validate()?;
         let mut tx = self.write_tx().await?;
         let before = sqlx::query_as::<_, TariffRow>(AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM tariff WHERE id = $1"

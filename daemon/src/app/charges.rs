@@ -16,6 +16,7 @@ pub async fn add(
     charge: impl FnOnce(NaiveDate) -> OneOffCharge,
 ) -> AppResult<ChargeRecord> {
     let charge = charge(app.day_or_today(charge_on));
+    charge.validate()?;
     Ok(app
         .store
         .add_charge(actor, client_number, subscription_id, charge)

@@ -11,19 +11,32 @@ use crate::storage::{AccessScope, Actor, ClientFilter, Page, PageRequest, Search
 /// refusal).
 pub type Saved = (Client, Vec<Duplicate>);
 
-/// Creates a client; storage fills in the defaults, `today` decides the opening balance's date.
-pub async fn create(app: &App<'_>, actor: &Actor, client: Client) -> AppResult<Saved> {
-    Ok(app
+/// Creates a client: an empty number gets the next free one, held in the same transaction;
+/// the card's defaults are filled in and its rules checked before anything is written. `today`
+/// decides the opening balance's date.
+pub async fn create(app: &App<'_>, actor: &Actor, mut client: Client) -> AppResult<Saved> {
+    let currency = app.currency();
+    let mut tx = app.store.begin_write().await?;
+    if client.number.is_empty() {
+        client.number = app.store.claim_client_number_in(&mut tx).await?;
+    }
+    client.apply_defaults();
+    client.validate()?;
+    let saved = app
         .store
-        .create_client(actor, client, app.clock.today())
-        .await?)
+        .create_client_in(&mut tx, actor, client, app.clock.today(), &currency)
+        .await?;
+    tx.commit().await?;
+    Ok(saved)
 }
 
 /// Updates a client; its logins get the new answer before this returns.
-pub async fn update(app: &App<'_>, actor: &Actor, client: Client) -> AppResult<Saved> {
+pub async fn update(app: &App<'_>, actor: &Actor, mut client: Client) -> AppResult<Saved> {
+    client.apply_defaults();
+    client.validate()?;
     let saved = app
         .store
-        .update_client(actor, client, app.clock.today())
+        .update_client(actor, client, app.clock.today(), &app.currency())
         .await?;
     app.publish(AccessScope::Client(saved.0.number.clone()))
         .await;

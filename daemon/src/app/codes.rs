@@ -15,6 +15,7 @@ pub async fn put(
     list: CodeList,
     (code, label): (&str, &str),
 ) -> AppResult<()> {
+    ispd_billing::client::validate_code(code, label)?;
     Ok(app.store.put_code(actor, list, code, label).await?)
 }
 

@@ -17,6 +17,7 @@ pub async fn add(
     discount: impl FnOnce(NaiveDate) -> Discount,
 ) -> AppResult<DiscountRecord> {
     let discount = discount(app.day_or_today(valid_from));
+    discount.validate()?;
     Ok(app
         .store
         .add_discount(actor, subscription_id, discount)

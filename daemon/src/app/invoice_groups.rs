@@ -5,11 +5,23 @@ use ispd_billing::invoice_group::InvoiceGroup;
 use super::{App, AppResult};
 use crate::storage::Actor;
 
-pub async fn create(app: &App<'_>, actor: &Actor, group: InvoiceGroup) -> AppResult<InvoiceGroup> {
+pub async fn create(
+    app: &App<'_>,
+    actor: &Actor,
+    mut group: InvoiceGroup,
+) -> AppResult<InvoiceGroup> {
+    group.normalize();
+    group.validate()?;
     Ok(app.store.create_invoice_group(actor, group).await?)
 }
 
-pub async fn update(app: &App<'_>, actor: &Actor, group: InvoiceGroup) -> AppResult<InvoiceGroup> {
+pub async fn update(
+    app: &App<'_>,
+    actor: &Actor,
+    mut group: InvoiceGroup,
+) -> AppResult<InvoiceGroup> {
+    group.normalize();
+    group.validate()?;
     Ok(app.store.update_invoice_group(actor, group).await?)
 }
 

@@ -1,7 +1,7 @@
 //! Logins: the credentials RADIUS checks. Every change is answered by RADIUS before the use
 //! case returns. Passwords go in, never out: only a password generated here is returned, once.
 
-use ispd_provisioning::login::{Login, password_from_random};
+use ispd_provisioning::login::{Login, password_from_random, validate_password};
 
 use super::{App, AppError, AppResult, field};
 use crate::storage::{AccessScope, Actor, LoginRecord, Page, PageRequest, StoreError};
@@ -17,15 +17,18 @@ pub struct Created {
 pub async fn create(
     app: &App<'_>,
     actor: &Actor,
-    login: Login,
+    mut login: Login,
     password: String,
 ) -> AppResult<Created> {
     check_nas_names(app, &login).await?;
+    login.apply_defaults();
+    login.validate()?;
     let (password, generated) = if password.is_empty() {
         (generate_password()?, true)
     } else {
         (password, false)
     };
+    validate_password(&password)?;
     let stored = app.store.create_login(actor, login, &password).await?;
     app.publish(AccessScope::Login(stored.login.id)).await;
     Ok(Created {
@@ -38,10 +41,15 @@ pub async fn create(
 pub async fn update(
     app: &App<'_>,
     actor: &Actor,
-    login: Login,
+    mut login: Login,
     new_password: Option<&str>,
 ) -> AppResult<LoginRecord> {
     check_nas_names(app, &login).await?;
+    login.apply_defaults();
+    login.validate()?;
+    if let Some(password) = new_password {
+        validate_password(password)?;
+    }
     let stored = app.store.update_login(actor, login, new_password).await?;
     app.publish(AccessScope::Login(stored.login.id)).await;
     Ok(stored)
@@ -57,6 +65,7 @@ pub async fn delete(app: &App<'_>, actor: &Actor, username: &str) -> AppResult<(
 /// Gives the login a generated password and returns it.
 pub async fn reset_password(app: &App<'_>, actor: &Actor, username: &str) -> AppResult<String> {
     let password = generate_password()?;
+    validate_password(&password)?;
     app.store
         .set_login_password(actor, username, &password)
         .await?;

@@ -24,6 +24,8 @@ pub mod payments;
 pub mod sessions;
 pub mod subscriptions;
 pub mod tariffs;
+#[cfg(test)]
+mod tests;
 
 use chrono::NaiveDate;
 use ispd_billing::dunning::DunningSettings;
@@ -64,6 +66,12 @@ impl App<'_> {
     /// The `[dunning]` settings as configured now.
     fn dunning_settings(&self) -> DunningSettings {
         self.config.load().dunning.settings()
+    }
+
+    /// The `[billing] currency`: what documents and payments are stated in when their invoice
+    /// group names none. Storage is handed it; it reads no config.
+    fn currency(&self) -> String {
+        self.config.load().billing.currency.clone()
     }
 
     /// `value` stated in the configured billing currency.

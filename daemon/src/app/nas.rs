@@ -20,6 +20,8 @@ pub type Entry = (Nas, Source);
 /// Adds a NAS with its shared secret.
 pub async fn create(app: &App<'_>, actor: &Actor, nas: Nas, secret: &str) -> AppResult<Nas> {
     refuse_config_clash(app, &nas, None)?;
+    nas.validate()?;
+    ispd_provisioning::nas::validate_secret("secret", secret)?;
     let stored = app.store.create_nas(actor, nas, secret).await?;
     app.changes.publish(Change::Nas).await;
     Ok(stored)
@@ -37,6 +39,10 @@ pub async fn update(
         return Err(field("nas.id", "required: it says which NAS to update"));
     }
     refuse_config_clash(app, &nas, None)?;
+    nas.validate()?;
+    if let Some(secret) = new_secret {
+        ispd_provisioning::nas::validate_secret("new_secret", secret)?;
+    }
     let stored = app.store.update_nas(actor, nas, new_secret).await?;
     app.changes.publish(Change::Nas).await;
     Ok(stored)

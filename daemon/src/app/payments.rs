@@ -55,7 +55,11 @@ pub async fn add(app: &App<'_>, actor: &Actor, payment: ManualPayment) -> AppRes
     text("note", &payment.note, Text::Note)?;
     let received_on = app.day_or_today(payment.received_on);
     let currency = match payment.currency {
-        None => app.store.currency_of_client(&payment.client_number).await?,
+        None => {
+            app.store
+                .currency_of_client(&payment.client_number, &app.currency())
+                .await?
+        }
         Some(given) => given.to_ascii_uppercase(),
     };
     let payment = NewPayment {
@@ -134,7 +138,9 @@ fn parse_statement(file: &StatementFile<'_>) -> AppResult<Statement> {
 async fn receive(app: &App<'_>, actor: &Actor, payments: &[NewPayment]) -> AppResult<Received> {
     let (store, settings, today) = (app.store, app.dunning_settings(), app.clock.today());
     let mut tx = store.begin_write().await?;
-    let outcomes = store.record_payments_in(&mut tx, actor, payments).await?;
+    let outcomes = store
+        .record_payments_in(&mut tx, actor, payments, &app.currency())
+        .await?;
     let paid: Vec<&str> = outcomes
         .iter()
         .filter(|o| !o.duplicate)
@@ -156,7 +162,12 @@ pub async fn assign(
     let (store, settings, today) = (app.store, app.dunning_settings(), app.clock.today());
     let mut tx = store.begin_write().await?;
     let outcome = store
-        .assign_payment_in(&mut tx, actor, payment_id, client_number, invoice)
+        .assign_payment_in(
+            &mut tx,
+            actor,
+            (payment_id, client_number, invoice),
+            &app.currency(),
+        )
         .await?;
     let restored =
         restore_paid_in(store, &mut tx, &settings, actor, &[client_number], today).await?;
@@ -175,7 +186,7 @@ pub async fn unassign(app: &App<'_>, actor: &Actor, payment_id: i64) -> AppResul
 
 /// The payments no client was found for.
 pub async fn unmatched(app: &App<'_>) -> AppResult<Vec<UnmatchedPayment>> {
-    Ok(app.store.unmatched_payments().await?)
+    Ok(app.store.unmatched_payments(&app.currency()).await?)
 }
 
 /// A client's credit, debt, suspension and dunning controls.

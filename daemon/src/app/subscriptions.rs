@@ -53,6 +53,7 @@ pub async fn create(
     (client_number, tariff): (&str, &str),
     subscription: Subscription,
 ) -> AppResult<SubscriptionRecord> {
+    subscription.validate()?;
     let today = app.clock.today();
     let stored = app
         .store
@@ -70,6 +71,7 @@ pub async fn update(
     tariff: &str,
     subscription: Subscription,
 ) -> AppResult<SubscriptionRecord> {
+    subscription.validate()?;
     let stored = app
         .store
         .update_subscription(actor, tariff, subscription)
@@ -192,7 +194,7 @@ mod tests {
             ..Client::default()
         };
         store
-            .create_client(&actor, client, clock.today())
+            .create_client(&actor, client, clock.today(), "CZK")
             .await
             .unwrap();
         let tariff = Tariff {

@@ -6,11 +6,13 @@ use super::{App, AppResult};
 use crate::storage::{AccessScope, Actor, Page, PageRequest};
 
 pub async fn create(app: &App<'_>, actor: &Actor, tariff: Tariff) -> AppResult<Tariff> {
+    tariff.validate()?;
     Ok(app.store.create_tariff(actor, tariff).await?)
 }
 
 /// Updates a tariff; its logins get the new speed before this returns.
 pub async fn update(app: &App<'_>, actor: &Actor, tariff: Tariff) -> AppResult<Tariff> {
+    tariff.validate()?;
     let stored = app.store.update_tariff(actor, tariff).await?;
     app.publish(AccessScope::Tariff(stored.id)).await;
     Ok(stored)

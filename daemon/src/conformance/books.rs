@@ -87,7 +87,7 @@ pub(super) async fn books_balance_through_payments_imports_credit_notes_and_refu
     let mut migrated = minimal_client("3001", "Migrated");
     migrated.invoicing.opening_balance = dec("100.00");
     store
-        .create_client(&actor(), migrated, today())
+        .create_client(&actor(), migrated, today(), "CZK")
         .await
         .unwrap();
     store
@@ -125,11 +125,17 @@ pub(super) async fn books_balance_through_payments_imports_credit_notes_and_refu
         line("T2", "400.00", "3001"),
         line("T3", "5.00", "9999"),
     ];
-    let first = store.record_payments(&actor(), &statement).await.unwrap();
+    let first = store
+        .record_payments(&actor(), &statement, "CZK")
+        .await
+        .unwrap();
     assert_eq!(first.iter().filter(|o| o.duplicate).count(), 0);
     assert_books_balance(&store, "3001").await;
     // The same statement again records nothing.
-    let again = store.record_payments(&actor(), &statement).await.unwrap();
+    let again = store
+        .record_payments(&actor(), &statement, "CZK")
+        .await
+        .unwrap();
     assert!(again.iter().all(|o| o.duplicate));
     let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM payment")
         .fetch_one(ispd_store::testkit::pool(&store))
@@ -138,7 +144,10 @@ pub(super) async fn books_balance_through_payments_imports_credit_notes_and_refu
     assert_eq!(count, 3);
     // A line repeated inside one statement is recorded once.
     let repeated = [line("T4", "1.00", "9999"), line("T4", "1.00", "9999")];
-    let outcomes = store.record_payments(&actor(), &repeated).await.unwrap();
+    let outcomes = store
+        .record_payments(&actor(), &repeated, "CZK")
+        .await
+        .unwrap();
     assert_eq!(
         outcomes.iter().map(|o| o.duplicate).collect::<Vec<_>>(),
         [false, true]
@@ -149,17 +158,20 @@ pub(super) async fn books_balance_through_payments_imports_credit_notes_and_refu
         currency: "EUR".into(),
         ..line("T5", "20.00", "3001")
     };
-    let outcome = store.record_payments(&actor(), &[euros]).await.unwrap();
+    let outcome = store
+        .record_payments(&actor(), &[euros], "CZK")
+        .await
+        .unwrap();
     assert_eq!(
         (outcome[0].client_id, outcome[0].currency.as_str()),
         (None, "EUR")
     );
     assert!(outcome[0].unmatched_reason.is_some());
-    let unmatched = store.unmatched_payments().await.unwrap();
+    let unmatched = store.unmatched_payments("CZK").await.unwrap();
     let foreign = unmatched.iter().find(|u| u.currency == "EUR").unwrap();
     assert_eq!(foreign.amount_minor, 2000);
     let refused = store
-        .assign_payment(&actor(), foreign.id, "3001", None)
+        .assign_payment(&actor(), foreign.id, "3001", None, "CZK")
         .await
         .unwrap_err();
     assert!(
@@ -173,7 +185,7 @@ pub(super) async fn books_balance_through_payments_imports_credit_notes_and_refu
         ..line("", "20.00", "")
     };
     let refused = store
-        .record_payments(&actor(), &[manual])
+        .record_payments(&actor(), &[manual], "CZK")
         .await
         .unwrap_err();
     assert!(matches!(refused, StoreError::Invalid(_)), "{refused:?}");

@@ -244,6 +244,7 @@ pub(super) async fn reminder_fee_issues_one_debit_note(store: Store) {
                 source: "manual".into(),
                 client_number: Some("1001".into()),
             }],
+            "CZK",
         )
         .await
         .unwrap();
@@ -265,7 +266,7 @@ pub(super) async fn dunning_controls_and_own_grace_days(store: Store) {
     assert_eq!(client.invoicing.suspend_after_days, None);
     client.invoicing.suspend_after_days = Some(60);
     store
-        .update_client(&actor(), client, today())
+        .update_client(&actor(), client, today(), "CZK")
         .await
         .unwrap();
     assert_eq!(
@@ -299,7 +300,7 @@ pub(super) async fn dunning_controls_and_own_grace_days(store: Store) {
     client.note = "called".into();
     client.invoicing.suspend_after_days = None;
     store
-        .update_client(&actor(), client, today())
+        .update_client(&actor(), client, today(), "CZK")
         .await
         .unwrap();
     let input = dunning_input(&store, "1001").await;

@@ -92,18 +92,6 @@ pub(super) async fn invoice_groups_round_trip(store: Store) {
             .await,
         "invoice_group.code",
     );
-    let mut bad = InvoiceGroup::new("bad", "Bad");
-    bad.number_formats.invoice = Some("{year}".into());
-    expect_invalid(
-        store.create_invoice_group(&actor(), bad).await,
-        "invoice_group.invoice_number_format",
-    );
-    let mut bad = InvoiceGroup::new("bad", "Bad");
-    bad.iban = "CZ6508000000192000145390".into();
-    expect_invalid(
-        store.create_invoice_group(&actor(), bad).await,
-        "invoice_group.iban",
-    );
     expect_not_found(store.invoice_group("bad").await);
 
     // Every field can change, and back to the defaults; the version moves on.
@@ -150,7 +138,7 @@ pub(super) async fn invoice_group_delete_refused_while_used(store: Store) {
     let mut client = minimal_client("1001", "Branch client");
     client.invoicing.invoice_group = "branch".into();
     let (client, _) = store
-        .create_client(&actor(), client, today())
+        .create_client(&actor(), client, today(), "CZK")
         .await
         .unwrap();
     expect_precondition(store.delete_invoice_group(&actor(), "branch").await);
@@ -162,7 +150,10 @@ pub(super) async fn invoice_group_delete_refused_while_used(store: Store) {
 
     let mut moved = client;
     moved.invoicing.invoice_group = "default".into();
-    store.update_client(&actor(), moved, today()).await.unwrap();
+    store
+        .update_client(&actor(), moved, today(), "CZK")
+        .await
+        .unwrap();
     store
         .delete_invoice_group(&actor(), "branch")
         .await
@@ -172,7 +163,7 @@ pub(super) async fn invoice_group_delete_refused_while_used(store: Store) {
     let mut client = minimal_client("1002", "Gone group");
     client.invoicing.invoice_group = "branch".into();
     expect_invalid(
-        store.create_client(&actor(), client, today()).await,
+        store.create_client(&actor(), client, today(), "CZK").await,
         "client.invoicing.invoice_group",
     );
     assert_eq!(
@@ -251,12 +242,6 @@ pub(super) async fn one_off_charges(store: Store) {
             .await,
         "charge.subscription_id",
     );
-    let mut zero = one_off("Zero", "1", december);
-    zero.quantity = Decimal::ZERO;
-    expect_invalid(
-        store.add_charge(&actor(), "1001", None, zero).await,
-        "charge.quantity",
-    );
     expect_not_found(
         store
             .add_charge(&actor(), "9999", None, one_off("Nobody", "1", december))
@@ -321,7 +306,7 @@ pub(super) async fn one_off_charges(store: Store) {
 
     // A contact with only a charge cannot vanish from under it.
     store
-        .create_client(&actor(), minimal_client("1003", "Contact"), today())
+        .create_client(&actor(), minimal_client("1003", "Contact"), today(), "CZK")
         .await
         .unwrap();
     let fee = store

@@ -69,12 +69,6 @@ pub(super) async fn logins(store: Store) {
             .create_login(&actor(), ppp_login("orphan", 9999), "pw")
             .await,
     );
-    let mut no_mac = ppp_login("dhcp", sub);
-    no_mac.auth_type = AuthType::Mac;
-    expect_invalid(
-        store.create_login(&actor(), no_mac, "pw").await,
-        "login.mac",
-    );
     expect_not_found(store.get_login("other").await);
     expect_not_found(store.get_login("dhcp").await);
 

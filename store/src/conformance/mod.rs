@@ -28,7 +28,6 @@ crate::on_both_backends! {
         clients::client_numbers_are_proposed,
         clients::duplicate_identifiers_warn,
         clients::variable_symbols_are_unique_and_limited,
-        clients::client_validation,
         clients::client_update_versions_and_audit,
         clients::client_update_replaces_everything,
         concurrency::concurrent_client_creates,

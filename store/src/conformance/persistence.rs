@@ -6,7 +6,7 @@ use crate::testkit::fixtures::*;
 pub(super) async fn reopened_store_keeps_data(store: Store, url: String) {
     create_full_client_codes(&store).await;
     let (client, _) = store
-        .create_client(&actor(), full_client(), today())
+        .create_client(&actor(), full_client(), today(), "CZK")
         .await
         .unwrap();
     let nas = store
@@ -37,12 +37,14 @@ pub(super) async fn variable_symbols_name_one_client(store: Store) {
     let mut second = minimal_client("1002", "Druhý");
     second.invoicing.variable_symbols = vec!["1001".into()];
     expect_conflict(
-        store.create_client(&actor(), second.clone(), today()).await,
+        store
+            .create_client(&actor(), second.clone(), today(), "CZK")
+            .await,
         "client.invoicing.variable_symbols[0]",
     );
     second.invoicing.variable_symbols = vec!["5555".into()];
     store
-        .create_client(&actor(), second, today())
+        .create_client(&actor(), second, today(), "CZK")
         .await
         .unwrap();
     // A service symbol equal to another client's assigned symbol is refused...
@@ -62,7 +64,7 @@ pub(super) async fn variable_symbols_name_one_client(store: Store) {
         .unwrap();
     expect_conflict(
         store
-            .create_client(&actor(), minimal_client("7777", "Třetí"), today())
+            .create_client(&actor(), minimal_client("7777", "Třetí"), today(), "CZK")
             .await,
         "client.number",
     );

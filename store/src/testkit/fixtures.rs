@@ -262,6 +262,7 @@ pub async fn subscribed_client(store: &Store, number: &str) -> SubscriptionRecor
             &actor(),
             minimal_client(number, &format!("Client {number}")),
             today(),
+            "CZK",
         )
         .await
         .unwrap();
