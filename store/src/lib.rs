@@ -17,6 +17,7 @@ mod charge;
 mod client;
 mod codes;
 mod discount;
+mod dunning;
 mod invoice;
 mod invoice_batch;
 mod invoice_group;
@@ -50,6 +51,7 @@ pub use charge::ChargeRecord;
 pub use client::{ClientFilter, SearchHit};
 pub use codes::CodeList;
 pub use discount::DiscountRecord;
+pub use dunning::{DunningControl, DunningHold, DunningInput, OpenDocument, RecordedReminder};
 pub use invoice::{
     BillingCandidate, ClientHead, DocumentKind, InvoiceDraft, InvoiceLineRecord, InvoiceRecord,
     Issued, LineRef, LiveLine,
@@ -57,10 +59,7 @@ pub use invoice::{
 pub use job_lock::JobLock;
 pub use login::LoginRecord;
 pub use nas::NasRecord;
-pub use payment::{
-    ClientBalance, DunningControl, DunningHold, DunningInput, NewPayment, OpenDocument,
-    PaymentOutcome, RecordedReminder, UnmatchedPayment,
-};
+pub use payment::{ClientBalance, NewPayment, PaymentOutcome, UnmatchedPayment};
 pub use session::{SessionFilter, SessionRow, UsageDay};
 
 pub use subscription::{HistoryEntry, SubscriptionFilter, SubscriptionRecord, TransitionRequest};

@@ -1,0 +1,428 @@
+//! Dunning: what the decision needs about each client (open documents, reminders sent, the
+//! per-client controls), the reminders recorded with their fee debit notes, and the
+//! suspension flag with its audit entry. The decisions themselves are `ispd_billing::dunning`'s.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use ispd_billing::dunning::{ReminderDue, SentReminder};
+use ispd_billing::money;
+use ispd_billing::payment::OpenInvoice;
+use rust_decimal::Decimal;
+use sqlx::{AnyConnection, AssertSqlSafe};
+
+use super::{
+    Actor, Arg, ClientHead, DocumentKind, InvoiceDraft, InvoiceLineRecord, Store, StoreError,
+    StoreResult, WriteTx, date_text, parse_date, parse_opt_date, record_audit,
+};
+
+/// What the dunning decision needs about one client.
+#[derive(Debug, Clone)]
+pub struct DunningInput {
+    pub client_id: i64,
+    pub client_number: String,
+    pub never_suspend: bool,
+    pub no_auto_reminders: bool,
+    /// Client columns `dunning_stopped` / `dunning_paused_until` (Mango req_stop / pause).
+    pub dunning_stopped: bool,
+    pub dunning_paused_until: Option<NaiveDate>,
+    /// The client card's own grace days; `None` = the global setting.
+    pub suspend_after_days: Option<u32>,
+    pub debt_suspended: bool,
+    /// Every open document: invoices and debit notes (reminder fees) alike.
+    pub open_invoices: Vec<OpenInvoice>,
+    /// Kind and currency of each open document, by id.
+    pub documents: HashMap<i64, OpenDocument>,
+    /// The reminders already sent, with their deadlines.
+    pub reminders_sent: Vec<SentReminder>,
+    /// (invoice id, day) of each reminder sent, so a run never reminds twice on one day.
+    pub reminded_on: Vec<(i64, NaiveDate)>,
+}
+
+/// What dunning needs beyond [`OpenInvoice`] about an open document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenDocument {
+    pub kind: DocumentKind,
+    pub currency: String,
+}
+
+/// A client's dunning controls: reminders force-stopped, or paused until a date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub struct DunningHold {
+    pub stopped: bool,
+    pub paused_until: Option<NaiveDate>,
+}
+
+/// A change to a client's dunning controls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DunningControl {
+    /// Stop automatic reminders until resumed (clears a pause).
+    Stop,
+    /// No automatic reminders before this date (clears a stop).
+    PauseUntil(NaiveDate),
+    /// Clear both.
+    Resume,
+}
+
+/// What recording a reminder stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedReminder {
+    pub invoice_number: String,
+    /// The debit note charging the reminder's fee; `None` without a fee, or when this level
+    /// had been recorded before (nothing new is stored then).
+    pub debit_note_number: Option<String>,
+}
+
+impl Store {
+    /// Stops, pauses or resumes a client's automatic reminders, with its audit entry. Only
+    /// letters are held: suspension still follows the debt rule (see `ispd_billing::dunning`).
+    /// A pause date in the past is accepted and simply holds nothing.
+    pub async fn set_dunning_control(
+        &self,
+        actor: &Actor,
+        number: &str,
+        control: DunningControl,
+    ) -> StoreResult<DunningHold> {
+        let mut tx = self.write_tx().await?;
+        let (id, stopped, paused_until): (i64, i64, Option<String>) = sqlx::query_as(
+            "SELECT id, dunning_stopped, dunning_paused_until FROM client WHERE number = $1",
+        )
+        .bind(number.to_owned())
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| StoreError::NotFound {
+            entity: "client",
+            key: number.to_owned(),
+        })?;
+        let before = DunningHold {
+            stopped: stopped != 0,
+            paused_until: parse_opt_date("dunning_paused_until", paused_until)?,
+        };
+        let (after, action) = match control {
+            DunningControl::Stop => (
+                DunningHold {
+                    stopped: true,
+                    paused_until: None,
+                },
+                "client.dunning_stop",
+            ),
+            DunningControl::PauseUntil(until) => (
+                DunningHold {
+                    stopped: false,
+                    paused_until: Some(until),
+                },
+                "client.dunning_pause",
+            ),
+            DunningControl::Resume => (DunningHold::default(), "client.dunning_resume"),
+        };
+        sqlx::query(
+            "UPDATE client SET dunning_stopped = $1, dunning_paused_until = $2 WHERE id = $3",
+        )
+        .bind(i64::from(after.stopped))
+        .bind(after.paused_until.map(date_text))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        let json = |hold: &DunningHold| serde_json::to_string(hold).ok();
+        record_audit(
+            &mut tx,
+            actor,
+            action,
+            "client",
+            number,
+            Some(number),
+            json(&before),
+            json(&after),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// Every client with open invoices or a suspension: the dunning run's input.
+    pub async fn dunning_inputs(&self) -> StoreResult<Vec<DunningInput>> {
+        let mut conn = self.pool.acquire().await?;
+        Self::dunning_inputs_where(
+            &mut conn,
+            "debt_suspended <> 0 OR id IN
+                (SELECT client_id FROM invoice WHERE state IN ('unpaid', 'partially_paid'))",
+            None,
+        )
+        .await
+    }
+
+    /// The dunning input of one client if it is suspended for debt (what a payment may lift),
+    /// inside a use case's transaction: what it reads includes what the transaction wrote
+    /// (the money just allocated).
+    pub async fn suspended_dunning_input_in(
+        &self,
+        tx: &mut WriteTx,
+        number: &str,
+    ) -> StoreResult<Option<DunningInput>> {
+        let condition = "debt_suspended <> 0 AND number = $1";
+        Ok(
+            Self::dunning_inputs_where(tx.conn(), condition, Some(number))
+                .await?
+                .pop(),
+        )
+    }
+
+    async fn dunning_inputs_where(
+        conn: &mut AnyConnection,
+        condition: &str,
+        number: Option<&str>,
+    ) -> StoreResult<Vec<DunningInput>> {
+        let sql = format!(
+            "SELECT id, number, never_suspend, no_auto_reminders, debt_suspended,
+                dunning_stopped, dunning_paused_until, suspend_after_days
+             FROM client WHERE {condition} ORDER BY id"
+        );
+        type Row = (i64, String, i64, i64, i64, i64, Option<String>, Option<i64>);
+        let mut query = sqlx::query_as::<_, Row>(AssertSqlSafe(sql));
+        if let Some(number) = number {
+            query = query.bind(number.to_owned());
+        }
+        let clients = query.fetch_all(&mut *conn).await?;
+        // Three queries whatever the number of clients: the clients, their open documents,
+        // their reminders.
+        let clients_sql = format!("IN (SELECT id FROM client WHERE {condition})");
+        let args: Vec<Arg> = number
+            .map(|n| Arg::Text(n.to_owned()))
+            .into_iter()
+            .collect();
+        let mut open = Self::open_documents_of(&mut *conn, &clients_sql, &args).await?;
+        let mut sent: HashMap<i64, Vec<(i64, i64, String, String)>> = HashMap::new();
+        let sql = format!(
+            "SELECT i.client_id, r.invoice_id, r.level, r.sent_on, r.deadline FROM reminder r
+             JOIN invoice i ON i.id = r.invoice_id
+             WHERE i.client_id IN (SELECT id FROM client WHERE {condition})"
+        );
+        let mut query = sqlx::query_as::<_, (i64, i64, i64, String, String)>(AssertSqlSafe(sql));
+        if let Some(number) = number {
+            query = query.bind(number.to_owned());
+        }
+        for (client, invoice, level, on, deadline) in query.fetch_all(&mut *conn).await? {
+            sent.entry(client)
+                .or_default()
+                .push((invoice, level, on, deadline));
+        }
+        let mut inputs = Vec::with_capacity(clients.len());
+        for (id, number, never, no_reminders, suspended, stopped, paused, own_days) in clients {
+            let sent = sent.remove(&id).unwrap_or_default();
+            let open = open.remove(&id).unwrap_or_default();
+            inputs.push(DunningInput {
+                client_id: id,
+                client_number: number,
+                never_suspend: never != 0,
+                no_auto_reminders: no_reminders != 0,
+                dunning_stopped: stopped != 0,
+                dunning_paused_until: parse_opt_date("dunning_paused_until", paused)?,
+                suspend_after_days: own_days.and_then(|d| u32::try_from(d).ok()),
+                debt_suspended: suspended != 0,
+                documents: open
+                    .iter()
+                    .map(|(invoice, document)| (invoice.id, document.clone()))
+                    .collect(),
+                open_invoices: open.into_iter().map(|(invoice, _)| invoice).collect(),
+                reminders_sent: sent
+                    .iter()
+                    .map(|(invoice, level, _, deadline)| {
+                        Ok(SentReminder {
+                            invoice_id: *invoice,
+                            level: u8::try_from(*level).unwrap_or(u8::MAX),
+                            deadline: parse_date("deadline", deadline)?,
+                        })
+                    })
+                    .collect::<StoreResult<_>>()?,
+                reminded_on: sent
+                    .iter()
+                    .map(|(invoice, _, on, _)| Ok((*invoice, parse_date("sent_on", on)?)))
+                    .collect::<StoreResult<_>>()?,
+            });
+        }
+        Ok(inputs)
+    }
+
+    /// Records a reminder once per invoice and level, with its audit entry; a second call for
+    /// the same level stores nothing. A reminder with a fee issues, in the same transaction, a
+    /// debit note for it: an open document due on the reminder's deadline, paid and chased
+    /// like an invoice (see [`Self::issue_fee_debit_note`]).
+    pub async fn record_reminder(
+        &self,
+        actor: &Actor,
+        client_number: &str,
+        reminder: &ReminderDue,
+        sent_on: NaiveDate,
+    ) -> StoreResult<RecordedReminder> {
+        let mut tx = self.write_tx().await?;
+        let invoice: String = sqlx::query_scalar("SELECT number FROM invoice WHERE id = $1")
+            .bind(reminder.invoice_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                entity: "invoice",
+                key: reminder.invoice_id.to_string(),
+            })?;
+        let fee = reminder.fee.filter(|fee| *fee > Decimal::ZERO);
+        let inserted = sqlx::query(
+            "INSERT INTO reminder (invoice_id, level, sent_on, deadline, fee_minor)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (invoice_id, level) DO NOTHING",
+        )
+        .bind(reminder.invoice_id)
+        .bind(i64::from(reminder.level))
+        .bind(date_text(sent_on))
+        .bind(date_text(reminder.deadline))
+        .bind(fee.map(|f| money::to_minor_units("fee", f)).transpose()?)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if inserted == 0 {
+            return Ok(RecordedReminder {
+                invoice_number: invoice,
+                debit_note_number: None,
+            });
+        }
+        let debit_note = match fee {
+            Some(_) => Some(
+                Self::issue_fee_debit_note(&mut tx, actor, client_number, reminder, sent_on)
+                    .await?,
+            ),
+            None => None,
+        };
+        record_audit(
+            &mut tx,
+            actor,
+            "invoice.reminder",
+            "invoice",
+            &invoice,
+            Some(client_number),
+            None,
+            Some(
+                serde_json::json!({
+                    "level": reminder.level,
+                    "deadline": date_text(reminder.deadline),
+                    "final_notice": reminder.final_notice,
+                    "fee": fee.map(|f| f.to_string()),
+                    "debit_note": debit_note,
+                })
+                .to_string(),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(RecordedReminder {
+            invoice_number: invoice,
+            debit_note_number: debit_note,
+        })
+    }
+
+    /// The debit note charging a reminder's fee: the next number of the reminded invoice's
+    /// group (DebitNote series), issued and taxable on `today`, due on the reminder's
+    /// deadline, in the reminded invoice's currency, with the client's number as variable
+    /// symbol and one line at VAT 0 (`ispd_billing::dunning::fee_line`).
+    async fn issue_fee_debit_note(
+        conn: &mut AnyConnection,
+        actor: &Actor,
+        client_number: &str,
+        reminder: &ReminderDue,
+        today: NaiveDate,
+    ) -> StoreResult<String> {
+        let (invoice_number, group, client_id, currency): (String, String, i64, String) =
+            sqlx::query_as(
+                "SELECT number, invoice_group, client_id, currency FROM invoice WHERE id = $1",
+            )
+            .bind(reminder.invoice_id)
+            .fetch_one(&mut *conn)
+            .await?;
+        let line = ispd_billing::dunning::fee_line(reminder, &invoice_number)
+            .ok_or_else(|| StoreError::Precondition("a debit note needs a fee".into()))?;
+        let name: String = sqlx::query_scalar("SELECT name FROM client WHERE id = $1")
+            .bind(client_id)
+            .fetch_one(&mut *conn)
+            .await?;
+        let head = ClientHead {
+            client_id,
+            client_number: client_number.to_owned(),
+            client_name: name,
+            invoice_group: group,
+        };
+        let mut draft = InvoiceDraft::empty(DocumentKind::DebitNote, &head, today);
+        draft.related_invoice_id = Some(reminder.invoice_id);
+        draft.related_number = Some(invoice_number);
+        draft.due_date = reminder.deadline;
+        draft.currency = currency;
+        draft.lines.push(InvoiceLineRecord {
+            line,
+            subscription_id: None,
+            period: None,
+            reverses: None,
+        });
+        draft.total_up();
+        let issued = Self::issue_in(conn, actor, &draft)
+            .await?
+            .ok_or_else(|| StoreError::Precondition("the debit note was not issued".into()))?;
+        Ok(issued.number)
+    }
+
+    /// The numbers of the clients suspended for debt.
+    pub async fn debt_suspended_clients_in(
+        &self,
+        tx: &mut WriteTx,
+    ) -> StoreResult<std::collections::HashSet<String>> {
+        let numbers: Vec<String> =
+            sqlx::query_scalar("SELECT number FROM client WHERE debt_suspended <> 0")
+                .fetch_all(tx.conn())
+                .await?;
+        Ok(numbers.into_iter().collect())
+    }
+
+    /// Records the dunning decision for a client, with its audit entry.
+    pub async fn set_debt_suspended(
+        &self,
+        actor: &Actor,
+        client_number: &str,
+        suspended: bool,
+        overdue: Decimal,
+        reason: serde_json::Value,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        self.set_debt_suspended_in(&mut tx, actor, client_number, suspended, overdue, reason)
+            .await?;
+        tx.commit().await
+    }
+
+    /// [`Store::set_debt_suspended`] inside a use case's transaction.
+    pub async fn set_debt_suspended_in(
+        &self,
+        tx: &mut WriteTx,
+        actor: &Actor,
+        client_number: &str,
+        suspended: bool,
+        overdue: Decimal,
+        reason: serde_json::Value,
+    ) -> StoreResult<()> {
+        let tx = tx.conn();
+        sqlx::query("UPDATE client SET debt_suspended = $1 WHERE number = $2")
+            .bind(i64::from(suspended))
+            .bind(client_number.to_owned())
+            .execute(&mut *tx)
+            .await?;
+        record_audit(
+            tx,
+            actor,
+            if suspended {
+                "client.suspend"
+            } else {
+                "client.restore"
+            },
+            "client",
+            client_number,
+            Some(client_number),
+            None,
+            Some(
+                serde_json::json!({"overdue": overdue.to_string(), "invoices": reason}).to_string(),
+            ),
+        )
+        .await
+    }
+}
