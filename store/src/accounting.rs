@@ -88,6 +88,54 @@ struct NewSession {
     state: SessionState,
 }
 
+impl Pending {
+    /// A record for a session created earlier in this batch changes it before it is
+    /// written; `false` when the session is not new in this batch.
+    fn amend_new(&mut self, key: &Key, record: &AcctRecord) -> bool {
+        let Some(new) = self.new.get_mut(key) else {
+            return false;
+        };
+        if let SessionChange::Update { session, usage } = apply(Some(&new.state), record) {
+            new.state = session;
+            add(&mut self.usage, new.item.login_id, record, usage);
+        }
+        true
+    }
+
+    /// What one record does to a session stored before this batch (or unknown): the core
+    /// decides, the batch remembers what to write.
+    fn plan(&mut self, key: Key, item: &AcctItem, current: Option<Known>) -> StoreResult<()> {
+        let record = &item.record;
+        match apply(current.as_ref().map(|k| &k.state), record) {
+            SessionChange::Nothing => {}
+            SessionChange::Create { session, usage } => {
+                add(&mut self.usage, item.login_id, record, usage);
+                self.updates.remove(&key);
+                self.creates.push(key.clone());
+                self.new.insert(
+                    key,
+                    NewSession {
+                        item: item.clone(),
+                        state: session,
+                    },
+                );
+            }
+            SessionChange::Update { session, usage } => {
+                let Some(known) = current else {
+                    return Err(corrupt(format!("session {key:?}: an update without a row")));
+                };
+                add(&mut self.usage, known.login_id, record, usage);
+                let before = self
+                    .updates
+                    .remove(&key)
+                    .map_or(known, |(original, _)| original);
+                self.updates.insert(key, (before, session));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The batch's decisions, written by [`Store::flush`].
 #[derive(Default)]
 struct Pending {
@@ -194,12 +242,7 @@ impl Store {
                 continue;
             }
             let key: Key = (item.nas_name.clone(), record.acct_session_id.clone());
-            if let Some(new) = pending.new.get_mut(&key) {
-                // Created earlier in this batch: later records change it before it is written.
-                if let SessionChange::Update { session, usage } = apply(Some(&new.state), record) {
-                    new.state = session;
-                    add(&mut pending.usage, new.item.login_id, record, usage);
-                }
+            if pending.amend_new(&key, record) {
                 continue;
             }
             let current = match pending.updates.get(&key) {
@@ -214,32 +257,7 @@ impl Store {
                     .or_else(|| loaded.get(&key))
                     .cloned(),
             };
-            match apply(current.as_ref().map(|k| &k.state), record) {
-                SessionChange::Nothing => {}
-                SessionChange::Create { session, usage } => {
-                    add(&mut pending.usage, item.login_id, record, usage);
-                    pending.updates.remove(&key);
-                    pending.creates.push(key.clone());
-                    pending.new.insert(
-                        key,
-                        NewSession {
-                            item: item.clone(),
-                            state: session,
-                        },
-                    );
-                }
-                SessionChange::Update { session, usage } => {
-                    let Some(known) = current else {
-                        return Err(corrupt(format!("session {key:?}: an update without a row")));
-                    };
-                    add(&mut pending.usage, known.login_id, record, usage);
-                    let before = pending
-                        .updates
-                        .remove(&key)
-                        .map_or(known, |(original, _)| original);
-                    pending.updates.insert(key, (before, session));
-                }
-            }
+            pending.plan(key, item, current)?;
         }
         committed.extend(Self::flush(&mut tx, pending, &mut changes).await?);
         tx.commit().await?;
@@ -308,6 +326,23 @@ impl Store {
             .iter()
             .filter_map(|k| new.remove(k))
             .collect();
+        Self::insert_sessions(conn, &creates, changes, &mut known).await?;
+        let updates: Vec<(Key, (Known, SessionState))> = pending.updates.into_iter().collect();
+        Self::update_sessions(conn, &updates, changes, &mut known).await?;
+        let usage: Vec<((i64, NaiveDate), UsageDelta)> = pending.usage.into_iter().collect();
+        Self::add_usage(conn, &usage).await?;
+        Ok(known)
+    }
+
+    /// New sessions, many rows a statement; one already stored (a duplicate under another
+    /// identifier) adds nothing. What was inserted joins `known`; an open one counts in
+    /// `changes`.
+    async fn insert_sessions(
+        conn: &mut AnyConnection,
+        creates: &[NewSession],
+        changes: &mut OpenSessionChanges,
+        known: &mut Vec<(Key, Known)>,
+    ) -> StoreResult<()> {
         for chunk in creates.chunks(ROWS_PER_STATEMENT) {
             let sql = format!(
                 "INSERT INTO session (nas_name, acct_session_id, session_key, login_id, username,
@@ -369,7 +404,16 @@ impl Store {
                 ));
             }
         }
-        let updates: Vec<(Key, (Known, SessionState))> = pending.updates.into_iter().collect();
+        Ok(())
+    }
+
+    /// Sessions already stored, to their new state; one that stops leaves `changes`.
+    async fn update_sessions(
+        conn: &mut AnyConnection,
+        updates: &[(Key, (Known, SessionState))],
+        changes: &mut OpenSessionChanges,
+        known: &mut Vec<(Key, Known)>,
+    ) -> StoreResult<()> {
         for chunk in updates.chunks(ROWS_PER_STATEMENT) {
             let sql = format!(
                 "UPDATE session SET updated_at = v.column2,
@@ -417,7 +461,15 @@ impl Store {
                 ));
             }
         }
-        let usage: Vec<((i64, NaiveDate), UsageDelta)> = pending.usage.into_iter().collect();
+        Ok(())
+    }
+
+    /// Daily usage per login, added to what the day already has (saturating at the counter
+    /// limit).
+    async fn add_usage(
+        conn: &mut AnyConnection,
+        usage: &[((i64, NaiveDate), UsageDelta)],
+    ) -> StoreResult<()> {
         for chunk in usage.chunks(ROWS_PER_STATEMENT) {
             let sql = format!(
                 "INSERT INTO usage_daily (login_id, day, input_octets, output_octets, session_seconds)
@@ -440,7 +492,7 @@ impl Store {
             }
             query.execute(&mut *conn).await?;
         }
-        Ok(known)
+        Ok(())
     }
 
     /// Closes the NAS's open sessions of this writer's partition (each writer gets the
