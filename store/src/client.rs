@@ -124,11 +124,25 @@ struct StoredContactPerson {
     note: String,
 }
 
+/// A client's contact persons, kept as JSON text (never queried relationally).
+fn contact_persons(number: &str, json: &str) -> StoreResult<Vec<ContactPerson>> {
+    let stored: Vec<StoredContactPerson> = serde_json::from_str(json)
+        .map_err(|e| corrupt(format!("client {number}: contact persons: {e}")))?;
+    Ok(stored
+        .into_iter()
+        .map(|c| ContactPerson {
+            name: c.name,
+            role: c.role,
+            email: c.email,
+            phone: c.phone,
+            note: c.note,
+        })
+        .collect())
+}
+
 impl ClientRow {
     fn into_client(self) -> StoreResult<Client> {
-        let contacts: Vec<StoredContactPerson> =
-            serde_json::from_str(&self.contact_persons_json)
-                .map_err(|e| corrupt(format!("client {}: contact persons: {e}", self.number)))?;
+        let contact_persons = contact_persons(&self.number, &self.contact_persons_json)?;
         Ok(Client {
             id: self.id,
             kind: ClientKind::parse(&self.kind)
@@ -172,16 +186,7 @@ impl ClientRow {
                 opening_balance: money::from_minor_units(self.opening_balance_minor),
                 sipo_number: self.sipo_number,
             },
-            contact_persons: contacts
-                .into_iter()
-                .map(|c| ContactPerson {
-                    name: c.name,
-                    role: c.role,
-                    email: c.email,
-                    phone: c.phone,
-                    note: c.note,
-                })
-                .collect(),
+            contact_persons,
             number: self.number,
             name: self.name,
             name2: self.name2,

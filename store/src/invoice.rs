@@ -291,11 +291,58 @@ impl Store {
         Ok(Some(issued))
     }
 
+    /// Issues one document inside the caller's transaction: its periods claimed, a number
+    /// from its series, the document and its lines, its one-off charges billed, the audit
+    /// record, then what settles it. `None` when another run got there first.
     pub(crate) async fn issue_in(
         conn: &mut AnyConnection,
         actor: &Actor,
         draft: &InvoiceDraft,
     ) -> StoreResult<Option<Issued>> {
+        if !Self::claim_periods(conn, draft).await? {
+            return Ok(None);
+        }
+        let number = if draft.kind == DocumentKind::OpeningBalance {
+            // One per client, outside the tax documents' series.
+            format!("OB-{}", draft.client_number)
+        } else {
+            let format = Self::number_format(conn, &draft.invoice_group, draft.kind).await?;
+            let year = draft.issue_date.year();
+            Self::allocate_number(conn, &draft.invoice_group, draft.kind, year, &format).await?
+        };
+        let id = Self::insert_document(conn, draft, &number).await?;
+        if !Self::insert_document_lines(conn, id, draft).await? {
+            return Ok(None);
+        }
+        if !Self::bill_charges(conn, id, draft).await? {
+            return Ok(None);
+        }
+        let summary = serde_json::json!({
+            "number": number,
+            "kind": draft.kind.as_str(),
+            "gross": draft.totals.gross.to_string(),
+            "currency": draft.currency,
+            "lines": draft.lines.len(),
+            "related": draft.related_number,
+        });
+        record_audit(
+            conn,
+            actor,
+            &format!("{}.issue", draft.kind.as_str()),
+            "invoice",
+            &number,
+            Some(&draft.client_number),
+            None,
+            Some(summary.to_string()),
+        )
+        .await?;
+        Self::settle_issued(conn, actor, id, draft).await?;
+        Ok(Some(Issued { id, number }))
+    }
+
+    /// Moves each subscription's billed-until forward; `false` when another run already
+    /// billed one of the periods.
+    async fn claim_periods(conn: &mut AnyConnection, draft: &InvoiceDraft) -> StoreResult<bool> {
         for (subscription, until) in &draft.billed_until {
             let moved = sqlx::query(
                 "UPDATE subscription SET billed_until = $1
@@ -307,17 +354,18 @@ impl Store {
             .await?
             .rows_affected();
             if moved == 0 {
-                return Ok(None);
+                return Ok(false);
             }
         }
-        let number = if draft.kind == DocumentKind::OpeningBalance {
-            // One per client, outside the tax documents' series.
-            format!("OB-{}", draft.client_number)
-        } else {
-            let format = Self::number_format(conn, &draft.invoice_group, draft.kind).await?;
-            let year = draft.issue_date.year();
-            Self::allocate_number(conn, &draft.invoice_group, draft.kind, year, &format).await?
-        };
+        Ok(true)
+    }
+
+    /// The document row, with the client's and the supplier's details as they are today.
+    async fn insert_document(
+        conn: &mut AnyConnection,
+        draft: &InvoiceDraft,
+        number: &str,
+    ) -> StoreResult<i64> {
         let client = Self::client_snapshot(conn, draft.client_id).await?;
         let supplier = Self::supplier_snapshot(conn, &draft.invoice_group).await?;
         let minor = |field: &str, amount: Decimal| money::to_minor_units(field, amount);
@@ -330,7 +378,7 @@ impl Store {
                 $17, $18)
              RETURNING id",
         )
-        .bind(number.clone())
+        .bind(number.to_owned())
         .bind(draft.invoice_group.clone())
         .bind(draft.client_id)
         .bind(client)
@@ -357,6 +405,17 @@ impl Store {
         .bind(draft.note.clone())
         .fetch_one(&mut *conn)
         .await?;
+        Ok(id)
+    }
+
+    /// The document's lines; a reversing line marks the line it reverses. `false` when that
+    /// line was reversed meanwhile by another credit note.
+    async fn insert_document_lines(
+        conn: &mut AnyConnection,
+        id: i64,
+        draft: &InvoiceDraft,
+    ) -> StoreResult<bool> {
+        let minor = |field: &str, amount: Decimal| money::to_minor_units(field, amount);
         for (position, l) in draft.lines.iter().enumerate() {
             if let Some(original) = l.reverses {
                 let marked = sqlx::query(
@@ -371,7 +430,7 @@ impl Store {
                 .rows_affected();
                 if marked == 0 {
                     // Reversed meanwhile by another credit note.
-                    return Ok(None);
+                    return Ok(false);
                 }
             }
             sqlx::query(
@@ -397,6 +456,15 @@ impl Store {
             .execute(&mut *conn)
             .await?;
         }
+        Ok(true)
+    }
+
+    /// Links the one-off charges to the document; `false` when one was billed meanwhile.
+    async fn bill_charges(
+        conn: &mut AnyConnection,
+        id: i64,
+        draft: &InvoiceDraft,
+    ) -> StoreResult<bool> {
         for charge in &draft.charges {
             let billed = sqlx::query(
                 "UPDATE one_off_charge SET invoice_id = $1 WHERE id = $2 AND invoice_id IS NULL",
@@ -407,30 +475,10 @@ impl Store {
             .await?
             .rows_affected();
             if billed == 0 {
-                return Ok(None);
+                return Ok(false);
             }
         }
-        let summary = serde_json::json!({
-            "number": number,
-            "kind": draft.kind.as_str(),
-            "gross": draft.totals.gross.to_string(),
-            "currency": draft.currency,
-            "lines": draft.lines.len(),
-            "related": draft.related_number,
-        });
-        record_audit(
-            conn,
-            actor,
-            &format!("{}.issue", draft.kind.as_str()),
-            "invoice",
-            &number,
-            Some(&draft.client_number),
-            None,
-            Some(summary.to_string()),
-        )
-        .await?;
-        Self::settle_issued(conn, actor, id, draft).await?;
-        Ok(Some(Issued { id, number }))
+        Ok(true)
     }
 
     /// Takes the next number of a group's series for one document kind and year. Must run
@@ -502,31 +550,7 @@ impl Store {
                 key: number.to_owned(),
             })?;
         let record = Self::invoice_by_id(tx, id).await?;
-        match record.draft.kind {
-            DocumentKind::Invoice | DocumentKind::Proforma | DocumentKind::DebitNote => {}
-            other => {
-                return Err(StoreError::Precondition(format!(
-                    "{number} is a {}; only invoices, pro-formas and debit notes are cancelled",
-                    other.as_str()
-                )));
-            }
-        }
-        if record.state == "cancelled" {
-            return Err(StoreError::Precondition(format!(
-                "{number} is already cancelled"
-            )));
-        }
-        let tax_invoice: Option<String> = sqlx::query_scalar(
-            "SELECT number FROM invoice WHERE related_invoice_id = $1 AND kind = 'invoice'",
-        )
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if let Some(tax) = tax_invoice {
-            return Err(StoreError::Precondition(format!(
-                "pro-forma {number} is paid and settled by tax invoice {tax}; cancel {tax}"
-            )));
-        }
+        Self::check_cancellable(tx, number, &record).await?;
         let rows: Vec<LineRow> = sqlx::query_as(AssertSqlSafe(format!(
             "SELECT {LINE_COLUMNS}
              FROM invoice_line l JOIN invoice i ON i.id = l.invoice_id
@@ -573,6 +597,41 @@ impl Store {
             StoreError::Precondition(format!("{number} was corrected meanwhile; try again"))
         })?;
         Ok(issued)
+    }
+
+    /// Only an invoice, pro-forma or debit note still in force is cancelled; a paid
+    /// pro-forma is settled by its tax invoice, which is the one to cancel.
+    async fn check_cancellable(
+        tx: &mut AnyConnection,
+        number: &str,
+        record: &InvoiceRecord,
+    ) -> StoreResult<()> {
+        match record.draft.kind {
+            DocumentKind::Invoice | DocumentKind::Proforma | DocumentKind::DebitNote => {}
+            other => {
+                return Err(StoreError::Precondition(format!(
+                    "{number} is a {}; only invoices, pro-formas and debit notes are cancelled",
+                    other.as_str()
+                )));
+            }
+        }
+        if record.state == "cancelled" {
+            return Err(StoreError::Precondition(format!(
+                "{number} is already cancelled"
+            )));
+        }
+        let tax_invoice: Option<String> = sqlx::query_scalar(
+            "SELECT number FROM invoice WHERE related_invoice_id = $1 AND kind = 'invoice'",
+        )
+        .bind(record.id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(tax) = tax_invoice {
+            return Err(StoreError::Precondition(format!(
+                "pro-forma {number} is paid and settled by tax invoice {tax}; cancel {tax}"
+            )));
+        }
+        Ok(())
     }
 
     /// Moves billed-until back to the day before the cancelled periods, for each subscription

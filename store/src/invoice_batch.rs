@@ -70,25 +70,7 @@ impl Store {
         for chunk in rows.chunks(rows_per_statement(12)) {
             Self::insert_lines(&mut tx, drafts, chunk).await?;
         }
-        let audit: Vec<super::AuditRow> = plain
-            .iter()
-            .map(|&i| {
-                let d = &drafts[i];
-                let summary = serde_json::json!({
-                    "number": numbers[&i],
-                    "kind": d.kind.as_str(),
-                    "gross": d.totals.gross.to_string(),
-                    "currency": d.currency,
-                    "lines": d.lines.len(),
-                });
-                (
-                    format!("{}.issue", d.kind.as_str()),
-                    numbers[&i].clone(),
-                    Some(d.client_number.clone()),
-                    summary.to_string(),
-                )
-            })
-            .collect();
+        let audit = issue_audit(drafts, &plain, &numbers);
         super::record_audit_rows(&mut tx, actor, "invoice", &audit).await?;
         for &i in &plain {
             let number = numbers[&i].clone();
@@ -300,4 +282,31 @@ impl Store {
         query.execute(&mut *conn).await?;
         Ok(())
     }
+}
+
+/// One audit row per document of the batch, as [`Store::issue_in`] writes them one by one.
+fn issue_audit(
+    drafts: &[InvoiceDraft],
+    plain: &[usize],
+    numbers: &HashMap<usize, String>,
+) -> Vec<super::AuditRow> {
+    plain
+        .iter()
+        .map(|&i| {
+            let d = &drafts[i];
+            let summary = serde_json::json!({
+                "number": numbers[&i],
+                "kind": d.kind.as_str(),
+                "gross": d.totals.gross.to_string(),
+                "currency": d.currency,
+                "lines": d.lines.len(),
+            });
+            (
+                format!("{}.issue", d.kind.as_str()),
+                numbers[&i].clone(),
+                Some(d.client_number.clone()),
+                summary.to_string(),
+            )
+        })
+        .collect()
 }

@@ -348,6 +348,40 @@ impl Store {
         Ok(done)
     }
 
+    /// The whole payment to one invoice of the client's, in the payment's currency; or,
+    /// with no invoice named, the client's debt oldest first.
+    async fn assign_mode(
+        tx: &mut AnyConnection,
+        payment_id: i64,
+        client: i64,
+        currency: &str,
+        invoice: Option<&str>,
+    ) -> StoreResult<AssignMode> {
+        Ok(match invoice {
+            Some(number) => {
+                let (id, invoice_currency): (i64, String) = sqlx::query_as(
+                    "SELECT id, currency FROM invoice WHERE number = $1 AND client_id = $2",
+                )
+                .bind(number.to_owned())
+                .bind(client)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| StoreError::NotFound {
+                    entity: "invoice of this client",
+                    key: number.to_owned(),
+                })?;
+                if invoice_currency != currency {
+                    return Err(StoreError::Precondition(format!(
+                        "payment {payment_id} is in {currency}; invoice {number} is in \
+                         {invoice_currency}"
+                    )));
+                }
+                AssignMode::WholeToOneInvoice(id)
+            }
+            None => AssignMode::UpToDebt,
+        })
+    }
+
     /// [`Store::assign_payment`] inside a use case's transaction.
     pub async fn assign_payment_in(
         &self,
@@ -383,29 +417,7 @@ impl Store {
                  {client_currency}"
             )));
         }
-        let mode = match invoice {
-            Some(number) => {
-                let (id, invoice_currency): (i64, String) = sqlx::query_as(
-                    "SELECT id, currency FROM invoice WHERE number = $1 AND client_id = $2",
-                )
-                .bind(number.to_owned())
-                .bind(client)
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or_else(|| StoreError::NotFound {
-                    entity: "invoice of this client",
-                    key: number.to_owned(),
-                })?;
-                if invoice_currency != currency {
-                    return Err(StoreError::Precondition(format!(
-                        "payment {payment_id} is in {currency}; invoice {number} is in \
-                         {invoice_currency}"
-                    )));
-                }
-                AssignMode::WholeToOneInvoice(id)
-            }
-            None => AssignMode::UpToDebt,
-        };
+        let mode = Self::assign_mode(tx, payment_id, client, &currency, invoice).await?;
         sqlx::query("UPDATE payment SET client_id = $1, matched_by = 'manual' WHERE id = $2")
             .bind(client)
             .bind(payment_id)

@@ -76,23 +76,56 @@ impl Store {
         payments: &[NewPayment],
         default_currency: &str,
     ) -> StoreResult<Vec<PaymentOutcome>> {
-        for p in payments {
-            money::to_minor_units("payment.amount", p.amount)?;
-            if p.amount <= Decimal::ZERO {
-                return Err(StoreError::Invalid(ispd_billing::FieldError::new(
-                    "payment.amount",
-                    "must be positive",
-                )));
-            }
-            if !(p.currency.len() == 3 && p.currency.bytes().all(|b| b.is_ascii_uppercase())) {
-                return Err(StoreError::Invalid(ispd_billing::FieldError::new(
-                    "payment.currency",
-                    format!("an ISO 4217 code such as \"CZK\", not {:?}", p.currency),
-                )));
-            }
-        }
+        check_amounts(payments)?;
         let tx = tx.conn();
         let (directory, numbers) = Self::payment_directory(tx).await?;
+        let (duplicate, matched) = Self::match_payments(tx, payments, &directory).await?;
+        let clients: Vec<i64> = {
+            let set: HashSet<i64> = matched.iter().filter_map(|m| m.0).collect();
+            set.into_iter().collect()
+        };
+        let mut accounts = Self::accounts(tx, &clients, default_currency).await?;
+        let planned = plan_payments(payments, &duplicate, &matched, &mut accounts, &numbers)?;
+        let ids = Self::insert_payments(tx, &planned).await?;
+        Self::write_allocations(tx, &planned, &ids, &accounts).await?;
+        Self::audit_payments(tx, actor, &planned, &ids, &numbers).await?;
+        Self::follow_completed_proformas(tx, actor, &planned, &accounts).await?;
+        accounts.clear();
+        outcomes(payments, &duplicate, &planned, &numbers)
+    }
+
+    /// The bank transaction ids of `payments` already recorded.
+    async fn recorded_bank_ids(
+        conn: &mut AnyConnection,
+        payments: &[NewPayment],
+    ) -> StoreResult<HashSet<String>> {
+        let ids: Vec<String> = payments
+            .iter()
+            .filter_map(|p| p.bank_transaction_id.clone())
+            .collect();
+        let mut seen = HashSet::new();
+        for chunk in ids.chunks(rows_per_statement(1)) {
+            let sql = format!(
+                "SELECT bank_transaction_id FROM payment WHERE bank_transaction_id IN ({})",
+                Placeholders::for_conn(conn).list(chunk.len())
+            );
+            let mut query = sqlx::query_scalar::<_, String>(AssertSqlSafe(sql));
+            for id in chunk {
+                query = query.bind(id.clone());
+            }
+            seen.extend(query.fetch_all(&mut *conn).await?);
+        }
+        Ok(seen)
+    }
+
+    /// Each payment's client: by the client number typed in, else by the core's matching
+    /// (variable symbol, account); a bank transaction id already recorded marks a duplicate.
+    #[allow(clippy::type_complexity)]
+    async fn match_payments(
+        tx: &mut AnyConnection,
+        payments: &[NewPayment],
+        directory: &ispd_billing::payment::Directory,
+    ) -> StoreResult<(Vec<bool>, Vec<(Option<i64>, Option<&'static str>)>)> {
         let mut seen = Self::recorded_bank_ids(tx, payments).await?;
         let mut manual: HashMap<String, i64> = HashMap::new();
         let mut duplicate = vec![false; payments.len()];
@@ -123,7 +156,7 @@ impl Store {
                         payer_account: p.payer_account.clone(),
                         bank_transaction_id: p.bank_transaction_id.clone(),
                     };
-                    match ispd_billing::payment::match_payment(&incoming, &directory) {
+                    match ispd_billing::payment::match_payment(&incoming, directory) {
                         Match::Matched { target, by } => {
                             (Some(target.client()), Some(matched_by_name(by)))
                         }
@@ -132,71 +165,18 @@ impl Store {
                 }
             });
         }
-        let clients: Vec<i64> = {
-            let set: HashSet<i64> = matched.iter().filter_map(|m| m.0).collect();
-            set.into_iter().collect()
-        };
-        let mut accounts = Self::accounts(tx, &clients, default_currency).await?;
-        let mut planned = Vec::new();
-        for (i, p) in payments.iter().enumerate() {
-            if duplicate[i] {
-                continue;
-            }
-            let (mut client, mut matched_by) = matched[i];
-            let mut unmatched_reason = None;
-            if let Some(account) = client.and_then(|c| accounts.get(&c))
-                && account.currency != p.currency
-            {
-                let number = client.and_then(|c| numbers.get(&c)).cloned();
-                let number = number.unwrap_or_default();
-                if p.client_number.is_some() {
-                    return Err(StoreError::Invalid(ispd_billing::FieldError::new(
-                        "currency",
-                        format!(
-                            "client {number} is invoiced in {}, not {}",
-                            account.currency, p.currency
-                        ),
-                    )));
-                }
-                unmatched_reason = Some(format!(
-                    "in {}; matched client {number} by {} but it is invoiced in {}",
-                    p.currency,
-                    matched_by.unwrap_or_default(),
-                    account.currency
-                ));
-                client = None;
-                matched_by = None;
-            }
-            let mut plan = Planned {
-                payment: p,
-                client,
-                matched_by,
-                unmatched_reason,
-                to_invoices: Vec::new(),
-                to_credit: Decimal::ZERO,
-                from_credit: Decimal::ZERO,
-            };
-            if let Some(account) = client.and_then(|c| accounts.get_mut(&c)) {
-                let allocation = allocate(p.amount, &account.open, account.credit)
-                    .map_err(|e| StoreError::Precondition(e.to_string()))?;
-                for &(id, part) in &allocation.to_invoices {
-                    if let Some(invoice) = account.open.iter_mut().find(|i| i.id == id) {
-                        invoice.paid += part;
-                    }
-                }
-                account.credit = allocation.credit_after(account.credit);
-                plan.to_credit = allocation.to_credit;
-                plan.from_credit = allocation.from_credit;
-                plan.to_invoices = allocation.to_invoices;
-            }
-            planned.push(plan);
-        }
-        let ids = Self::insert_payments(tx, &planned).await?;
-        Self::write_allocations(tx, &planned, &ids, &accounts).await?;
-        Self::audit_payments(tx, actor, &planned, &ids, &numbers).await?;
-        // A pro-forma completed by this statement gets its tax invoice, dated by its payment.
+        Ok((duplicate, matched))
+    }
+
+    /// A pro-forma completed by this statement gets its tax invoice, dated by its payment.
+    async fn follow_completed_proformas(
+        tx: &mut AnyConnection,
+        actor: &Actor,
+        planned: &[Planned<'_>],
+        accounts: &HashMap<i64, Account>,
+    ) -> StoreResult<()> {
         let mut completed: BTreeMap<i64, NaiveDate> = BTreeMap::new();
-        for plan in &planned {
+        for plan in planned {
             let Some(account) = plan.client.and_then(|c| accounts.get(&c)) else {
                 continue;
             };
@@ -211,67 +191,7 @@ impl Store {
         for (client, day) in completed {
             Self::follow_proformas(tx, actor, client, day).await?;
         }
-        accounts.clear();
-        let mut outcomes = Vec::with_capacity(payments.len());
-        let mut plans = planned.iter();
-        for (i, p) in payments.iter().enumerate() {
-            if duplicate[i] {
-                outcomes.push(PaymentOutcome {
-                    bank_transaction_id: p.bank_transaction_id.clone(),
-                    client_id: None,
-                    client_number: None,
-                    matched_by: None,
-                    amount: p.amount,
-                    currency: p.currency.clone(),
-                    allocated: Decimal::ZERO,
-                    to_credit: Decimal::ZERO,
-                    duplicate: true,
-                    unmatched_reason: None,
-                });
-                continue;
-            }
-            let plan = plans
-                .next()
-                .ok_or_else(|| corrupt("payment plan out of step".into()))?;
-            let allocated: Decimal = plan.to_invoices.iter().map(|(_, a)| *a).sum();
-            outcomes.push(PaymentOutcome {
-                bank_transaction_id: p.bank_transaction_id.clone(),
-                client_id: plan.client,
-                client_number: plan.client.and_then(|c| numbers.get(&c).cloned()),
-                matched_by: plan.matched_by,
-                amount: p.amount,
-                currency: p.currency.clone(),
-                allocated: allocated - plan.from_credit,
-                to_credit: plan.to_credit,
-                duplicate: false,
-                unmatched_reason: plan.unmatched_reason.clone(),
-            });
-        }
-        Ok(outcomes)
-    }
-
-    /// The bank transaction ids of `payments` already recorded.
-    async fn recorded_bank_ids(
-        conn: &mut AnyConnection,
-        payments: &[NewPayment],
-    ) -> StoreResult<HashSet<String>> {
-        let ids: Vec<String> = payments
-            .iter()
-            .filter_map(|p| p.bank_transaction_id.clone())
-            .collect();
-        let mut seen = HashSet::new();
-        for chunk in ids.chunks(rows_per_statement(1)) {
-            let sql = format!(
-                "SELECT bank_transaction_id FROM payment WHERE bank_transaction_id IN ({})",
-                Placeholders::for_conn(conn).list(chunk.len())
-            );
-            let mut query = sqlx::query_scalar::<_, String>(AssertSqlSafe(sql));
-            for id in chunk {
-                query = query.bind(id.clone());
-            }
-            seen.extend(query.fetch_all(&mut *conn).await?);
-        }
-        Ok(seen)
+        Ok(())
     }
 
     /// Currency, open documents in it and credit of each client, read in chunks.
@@ -482,4 +402,136 @@ impl Store {
         super::record_audit_rows(conn, actor, "payment", &rows).await?;
         Ok(())
     }
+}
+
+/// Amounts and currencies a payment must have before anything is matched.
+fn check_amounts(payments: &[NewPayment]) -> StoreResult<()> {
+    for p in payments {
+        money::to_minor_units("payment.amount", p.amount)?;
+        if p.amount <= Decimal::ZERO {
+            return Err(StoreError::Invalid(ispd_billing::FieldError::new(
+                "payment.amount",
+                "must be positive",
+            )));
+        }
+        if !(p.currency.len() == 3 && p.currency.bytes().all(|b| b.is_ascii_uppercase())) {
+            return Err(StoreError::Invalid(ispd_billing::FieldError::new(
+                "payment.currency",
+                format!("an ISO 4217 code such as \"CZK\", not {:?}", p.currency),
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Each payment not a duplicate: its client confirmed (a currency other than the client's
+/// leaves a matched payment unmatched, and refuses a typed-in one by name) and, for a
+/// client, how the core allocates it to the open documents and credit, in statement order.
+fn plan_payments<'a>(
+    payments: &'a [NewPayment],
+    duplicate: &[bool],
+    matched: &[(Option<i64>, Option<&'static str>)],
+    accounts: &mut HashMap<i64, Account>,
+    numbers: &HashMap<i64, String>,
+) -> StoreResult<Vec<Planned<'a>>> {
+    let mut planned = Vec::new();
+    for (i, p) in payments.iter().enumerate() {
+        if duplicate[i] {
+            continue;
+        }
+        let (mut client, mut matched_by) = matched[i];
+        let mut unmatched_reason = None;
+        if let Some(account) = client.and_then(|c| accounts.get(&c))
+            && account.currency != p.currency
+        {
+            let number = client.and_then(|c| numbers.get(&c)).cloned();
+            let number = number.unwrap_or_default();
+            if p.client_number.is_some() {
+                return Err(StoreError::Invalid(ispd_billing::FieldError::new(
+                    "currency",
+                    format!(
+                        "client {number} is invoiced in {}, not {}",
+                        account.currency, p.currency
+                    ),
+                )));
+            }
+            unmatched_reason = Some(format!(
+                "in {}; matched client {number} by {} but it is invoiced in {}",
+                p.currency,
+                matched_by.unwrap_or_default(),
+                account.currency
+            ));
+            client = None;
+            matched_by = None;
+        }
+        let mut plan = Planned {
+            payment: p,
+            client,
+            matched_by,
+            unmatched_reason,
+            to_invoices: Vec::new(),
+            to_credit: Decimal::ZERO,
+            from_credit: Decimal::ZERO,
+        };
+        if let Some(account) = client.and_then(|c| accounts.get_mut(&c)) {
+            let allocation = allocate(p.amount, &account.open, account.credit)
+                .map_err(|e| StoreError::Precondition(e.to_string()))?;
+            for &(id, part) in &allocation.to_invoices {
+                if let Some(invoice) = account.open.iter_mut().find(|i| i.id == id) {
+                    invoice.paid += part;
+                }
+            }
+            account.credit = allocation.credit_after(account.credit);
+            plan.to_credit = allocation.to_credit;
+            plan.from_credit = allocation.from_credit;
+            plan.to_invoices = allocation.to_invoices;
+        }
+        planned.push(plan);
+    }
+    Ok(planned)
+}
+
+/// What each payment became, duplicates included, in the order they came.
+fn outcomes(
+    payments: &[NewPayment],
+    duplicate: &[bool],
+    planned: &[Planned<'_>],
+    numbers: &HashMap<i64, String>,
+) -> StoreResult<Vec<PaymentOutcome>> {
+    let mut outcomes = Vec::with_capacity(payments.len());
+    let mut plans = planned.iter();
+    for (i, p) in payments.iter().enumerate() {
+        if duplicate[i] {
+            outcomes.push(PaymentOutcome {
+                bank_transaction_id: p.bank_transaction_id.clone(),
+                client_id: None,
+                client_number: None,
+                matched_by: None,
+                amount: p.amount,
+                currency: p.currency.clone(),
+                allocated: Decimal::ZERO,
+                to_credit: Decimal::ZERO,
+                duplicate: true,
+                unmatched_reason: None,
+            });
+            continue;
+        }
+        let plan = plans
+            .next()
+            .ok_or_else(|| corrupt("payment plan out of step".into()))?;
+        let allocated: Decimal = plan.to_invoices.iter().map(|(_, a)| *a).sum();
+        outcomes.push(PaymentOutcome {
+            bank_transaction_id: p.bank_transaction_id.clone(),
+            client_id: plan.client,
+            client_number: plan.client.and_then(|c| numbers.get(&c).cloned()),
+            matched_by: plan.matched_by,
+            amount: p.amount,
+            currency: p.currency.clone(),
+            allocated: allocated - plan.from_credit,
+            to_credit: plan.to_credit,
+            duplicate: false,
+            unmatched_reason: plan.unmatched_reason.clone(),
+        });
+    }
+    Ok(outcomes)
 }

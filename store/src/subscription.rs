@@ -451,61 +451,22 @@ impl Store {
         Ok(())
     }
 
-    /// Applies a lifecycle transition (Mango: activate, pause, block, resume, cancel) as of
-    /// `request.date`, refused with [`StoreError::Precondition`] when the state machine does
-    /// not allow it. In one transaction: the state (and for End the last charged day, for
-    /// Activate the dates moved by `Subscription::activate_on`), a history entry, the days
-    /// not charged, and the audit record.
-    ///
-    /// Days not charged: a running range (a pause or block with billing suspended) ends the
-    /// day before `date` (for End: on the last charged day; a range left without days is
-    /// removed), and a Pause or Block with `billing_suspended` starts a new one on `date`.
-    pub async fn transition_subscription(
-        &self,
-        actor: &Actor,
+    /// The days not charged: a running range ends the day before the transition (for End:
+    /// on the last charged day; a range left without days is removed), and a Pause or Block
+    /// with billing suspended starts a new one on its date.
+    async fn update_unbilled(
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
         id: i64,
         request: &TransitionRequest,
-        today: NaiveDate,
-    ) -> StoreResult<SubscriptionRecord> {
+        s: &Subscription,
+    ) -> StoreResult<()> {
         let t = request.transition;
-        if t != Transition::End {
-            not_in_future("date", request.date, today)?;
-        }
-        text("note", &request.note, Text::Note)?;
-        let restricts = matches!(t, Transition::Pause | Transition::Block);
-        if request.billing_suspended && !restricts {
-            return Err(FieldError::new(
-                "billing_suspended",
-                "only a pause or a block suspends billing",
-            )
-            .into());
-        }
-        let mut tx = self.write_tx().await?;
-        let before = Self::subscription_by_id(&mut tx, id).await?;
-        let mut s = before.subscription.clone();
-        let to = transition(s.state, t)
-            .map_err(|e| StoreError::Precondition(format!("subscription {id}: {e}")))?;
-        match t {
-            Transition::Activate => s.activate_on(request.date),
-            Transition::End => check_end_date(request.date, s.billing_from, today)?,
-            _ if request.date < s.activation_date => {
-                return Err(FieldError::new(
-                    "date",
-                    format!(
-                        "{} is before the activation date {}",
-                        request.date, s.activation_date
-                    ),
-                )
-                .into());
-            }
-            _ => {}
-        }
         let open: Option<(i64, String)> = sqlx::query_as(
             "SELECT id, from_date FROM subscription_unbilled
              WHERE subscription_id = $1 AND to_date IS NULL",
         )
         .bind(id)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut **tx)
         .await?;
         if let Some((range_id, from_text)) = open {
             let from = parse_date("from_date", &from_text)?;
@@ -526,13 +487,13 @@ impl Store {
             if last_unbilled < from {
                 sqlx::query("DELETE FROM subscription_unbilled WHERE id = $1")
                     .bind(range_id)
-                    .execute(&mut *tx)
+                    .execute(&mut **tx)
                     .await?;
             } else {
                 sqlx::query("UPDATE subscription_unbilled SET to_date = $1 WHERE id = $2")
                     .bind(date_text(last_unbilled))
                     .bind(range_id)
-                    .execute(&mut *tx)
+                    .execute(&mut **tx)
                     .await?;
             }
         }
@@ -543,9 +504,51 @@ impl Store {
             )
             .bind(id)
             .bind(date_text(request.date))
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         }
+        Ok(())
+    }
+
+    /// Applies a lifecycle transition (Mango: activate, pause, block, resume, cancel) as of
+    /// `request.date`, refused with [`StoreError::Precondition`] when the state machine does
+    /// not allow it. In one transaction: the state (and for End the last charged day, for
+    /// Activate the dates moved by `Subscription::activate_on`), a history entry, the days
+    /// not charged, and the audit record.
+    ///
+    /// Days not charged: a running range (a pause or block with billing suspended) ends the
+    /// day before `date` (for End: on the last charged day; a range left without days is
+    /// removed), and a Pause or Block with `billing_suspended` starts a new one on `date`.
+    pub async fn transition_subscription(
+        &self,
+        actor: &Actor,
+        id: i64,
+        request: &TransitionRequest,
+        today: NaiveDate,
+    ) -> StoreResult<SubscriptionRecord> {
+        let t = request.transition;
+        check_transition_request(request, today)?;
+        let mut tx = self.write_tx().await?;
+        let before = Self::subscription_by_id(&mut tx, id).await?;
+        let mut s = before.subscription.clone();
+        let to = transition(s.state, t)
+            .map_err(|e| StoreError::Precondition(format!("subscription {id}: {e}")))?;
+        match t {
+            Transition::Activate => s.activate_on(request.date),
+            Transition::End => check_end_date(request.date, s.billing_from, today)?,
+            _ if request.date < s.activation_date => {
+                return Err(FieldError::new(
+                    "date",
+                    format!(
+                        "{} is before the activation date {}",
+                        request.date, s.activation_date
+                    ),
+                )
+                .into());
+            }
+            _ => {}
+        }
+        Self::update_unbilled(&mut tx, id, request, &s).await?;
         if t == Transition::End {
             s.end_date = Some(request.date);
         }
@@ -678,4 +681,24 @@ fn history_note(request: &TransitionRequest, to: SubscriptionState) -> String {
         Transition::Resume => format!("resumed on {date}"),
         Transition::End => format!("ended, last charged day {date}"),
     }
+}
+
+/// What a transition request must say before anything is read: a date not ahead of today
+/// (End may name a future last day), a note within limits, and billing suspended only by a
+/// pause or a block.
+fn check_transition_request(request: &TransitionRequest, today: NaiveDate) -> StoreResult<()> {
+    let t = request.transition;
+    if t != Transition::End {
+        not_in_future("date", request.date, today)?;
+    }
+    text("note", &request.note, Text::Note)?;
+    let restricts = matches!(t, Transition::Pause | Transition::Block);
+    if request.billing_suspended && !restricts {
+        return Err(FieldError::new(
+            "billing_suspended",
+            "only a pause or a block suspends billing",
+        )
+        .into());
+    }
+    Ok(())
 }

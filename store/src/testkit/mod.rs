@@ -2,8 +2,9 @@
 //! each backend, and records in their fullest form. Built for this crate's own tests and, with
 //! the `testkit` feature, for the daemon's (as kanidm's testkit serves its crates).
 //!
-//! Test-only code: a failed step panics with its reason, which is the test's report.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Test-only code: a failed step panics with its reason, which is the test's report, and a
+//! fixture in its fullest form is as long as its record.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)]
 
 pub mod fixtures;
 mod harness;
