@@ -15,6 +15,7 @@
 mod access;
 mod accounting;
 mod audit;
+mod billing_candidates;
 mod charge;
 mod client;
 mod codes;
@@ -49,14 +50,15 @@ use sqlx::{AnyConnection, AnyPool, Connection, Executor};
 pub use access::{AccessRow, AccessScope};
 pub use accounting::{AcctItem, OpenSessionChanges, Partition, SessionMemory};
 pub use audit::{AuditEntry, AuditFilter};
+pub use billing_candidates::BillingCandidate;
 pub use charge::ChargeRecord;
 pub use client::{ClientFilter, SearchHit};
 pub use codes::CodeList;
 pub use discount::DiscountRecord;
 pub use dunning::{DunningControl, DunningHold, DunningInput, OpenDocument, RecordedReminder};
 pub use invoice::{
-    BillingCandidate, ClientHead, DocumentKind, InvoiceDraft, InvoiceLineRecord, InvoiceRecord,
-    Issued, LineRef, LiveLine,
+    ClientHead, DocumentKind, InvoiceDraft, InvoiceLineRecord, InvoiceRecord, Issued, LineRef,
+    LiveLine,
 };
 pub use job_lock::JobLock;
 pub use login::LoginRecord;
