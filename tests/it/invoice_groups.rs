@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::daemon::{Daemon, stderr, stdout};
 
-fn add_client(d: &Daemon, number: &str, extra: &[&str]) {
+pub(crate) fn add_client(d: &Daemon, number: &str, extra: &[&str]) {
     let mut args = vec![
         "client",
         "add",

@@ -19,20 +19,7 @@ fn started_in(zone: &str) -> Daemon {
              [billing]\nrun_at = \"\"\ntimezone = {zone:?}\n"
         ),
     );
-    d.ispctl_json(&[
-        "client",
-        "add",
-        "--number",
-        "1001",
-        "--name",
-        "Nováková Jana",
-        "--street",
-        "Dlouhá 12",
-        "--postcode",
-        "110 00",
-        "--city",
-        "Praha",
-    ]);
+    crate::invoice_groups::add_client(&d, "1001", &[]);
     d
 }
 

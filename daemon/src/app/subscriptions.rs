@@ -108,19 +108,12 @@ mod tests {
     use std::pin::Pin;
     use std::sync::{Arc, Mutex};
 
-    use chrono::TimeZone;
-    use ispd_billing::client::{Address, Client};
-    use ispd_billing::period::Period;
-    use ispd_billing::subscription::{PeriodAlignment, SubscriptionState};
-    use ispd_billing::tariff::{Rate, Tariff};
-    use rust_decimal::Decimal;
+    use ispd_billing::subscription::SubscriptionState;
+    use ispd_store::testkit::fixtures::{actor, minimal_client, subscription, tariff};
 
     use super::*;
-    use crate::changes::{Change, ChangeFeed, Consumer};
-    use crate::clock::Clock;
-    use crate::config::Config;
-    use crate::live::Live;
-    use crate::seal::Sealer;
+    use crate::app::tests::Harness;
+    use crate::changes::{Change, Consumer};
     use crate::storage::Store;
 
     /// Records what was published, and whether the change was committed by then.
@@ -152,84 +145,28 @@ mod tests {
     #[tokio::test]
     async fn a_transition_without_a_date_happens_on_the_clocks_today_and_is_published_after_commit()
     {
-        let path = std::env::temp_dir().join(format!(
-            "ispd-app-subscriptions-{}-{}.db",
-            std::process::id(),
-            chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()
-        ));
-        let url = format!("sqlite:{}", path.display());
-        let store = Store::open(&url, 2, Sealer::from_key([7; 32]))
-            .await
-            .unwrap();
-        let changes = ChangeFeed::default();
+        let h = Harness::new("subscriptions").await;
         let recorder = Arc::new(Recorder {
-            store: store.clone(),
+            store: h.store.clone(),
             seen: Mutex::default(),
         });
-        changes.subscribe(recorder.clone());
-        let config = Live::new(Config::default());
+        h.changes.subscribe(recorder.clone());
         // Noon UTC is the same date in every time zone the host may be in but ±12 h ones.
-        let clock = Clock::fixed(
-            chrono::Utc
-                .with_ymd_and_hms(2026, 11, 15, 12, 0, 0)
-                .unwrap(),
-        );
-        let app = App {
-            store: &store,
-            changes: &changes,
-            clock,
-            config: &config,
-        };
-        let actor = Actor("test".into());
-        let client = Client {
-            number: "1".into(),
-            name: "Alice".into(),
-            address: Address {
-                street: "Dlouhá 12".into(),
-                postcode: "110 00".into(),
-                city: "Praha".into(),
-                country: "CZ".into(),
-                gps: None,
-            },
-            ..Client::default()
-        };
-        store
-            .create_client(&actor, client, clock.today(), "CZK")
+        let app = h.app();
+        let clock = app.clock;
+        let actor = actor();
+        h.store
+            .create_client(&actor, minimal_client("1", "Alice"), clock.today(), "CZK")
             .await
             .unwrap();
-        let tariff = Tariff {
-            id: 0,
-            name: "Basic".into(),
-            rate: Rate {
-                download_kbps: 10_000,
-                upload_kbps: 2_000,
-            },
-            burst: None,
-            price: Decimal::new(300, 0),
-            price_includes_vat: true,
-            vat_rate: Decimal::new(21, 0),
-            period: Period::Monthly,
-            framed_pool: String::new(),
-            note: String::new(),
-            version: 0,
-        };
-        store.create_tariff(&actor, tariff).await.unwrap();
+        h.store
+            .create_tariff(&actor, tariff("Basic", "300"))
+            .await
+            .unwrap();
         let activation = clock.today() + chrono::Days::new(10);
         let subscription = Subscription {
-            id: 0,
-            client_id: 0,
-            tariff_id: 0,
-            activation_date: activation,
-            billing_from: activation,
-            price_override: None,
-            period: None,
-            commitment_until: None,
-            variable_symbol: String::new(),
-            note: String::new(),
             state: SubscriptionState::NotYetActive,
-            alignment: PeriodAlignment::BillingDay,
-            end_date: None,
-            version: 0,
+            ..subscription(activation)
         };
         let created = create(&app, &actor, ("1", "Basic"), subscription)
             .await
@@ -271,7 +208,6 @@ mod tests {
             last.note, "activated on 2026-11-15; holiday",
             "the note trimmed"
         );
-        store.close().await;
-        let _ = std::fs::remove_file(&path);
+        h.close().await;
     }
 }

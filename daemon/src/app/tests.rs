@@ -4,10 +4,9 @@
 
 use std::fmt::Debug;
 
-use chrono::{NaiveDate, TimeZone};
-use ispd_billing::charge::OneOffCharge;
+use chrono::TimeZone;
 use ispd_billing::client::Client;
-use ispd_billing::invoice::{Discount, DiscountValue};
+use ispd_billing::invoice::DiscountValue;
 use ispd_billing::invoice_group::InvoiceGroup;
 use ispd_provisioning::login::AuthType;
 use ispd_store::testkit::fixtures::*;
@@ -21,16 +20,17 @@ use crate::live::Live;
 use crate::seal::Sealer;
 use crate::storage::{CodeList, Store, StoreError};
 
-/// A store in a fresh SQLite file and what an [`App`] borrows.
-struct Harness {
-    store: Store,
-    changes: ChangeFeed,
+/// A store in a fresh SQLite file and what an [`App`] borrows; the use cases' own tests
+/// stand on it too.
+pub(super) struct Harness {
+    pub(super) store: Store,
+    pub(super) changes: ChangeFeed,
     config: Live<Config>,
     path: std::path::PathBuf,
 }
 
 impl Harness {
-    async fn new(name: &str) -> Harness {
+    pub(super) async fn new(name: &str) -> Harness {
         let path = std::env::temp_dir().join(format!(
             "ispd-app-{name}-{}-{}.db",
             std::process::id(),
@@ -48,7 +48,7 @@ impl Harness {
         }
     }
 
-    fn app(&self) -> App<'_> {
+    pub(super) fn app(&self) -> App<'_> {
         App {
             store: &self.store,
             changes: &self.changes,
@@ -61,7 +61,7 @@ impl Harness {
         }
     }
 
-    async fn close(self) {
+    pub(super) async fn close(self) {
         self.store.close().await;
         let _ = std::fs::remove_file(&self.path);
     }
@@ -75,26 +75,6 @@ fn expect_invalid<T: Debug>(result: AppResult<T>, field: &str) {
         Err(AppError::Invalid(e)) | Err(AppError::Store(StoreError::Invalid(e)))
             if e.field == field => {}
         other => panic!("expected {field} to be refused as invalid, got {other:?}"),
-    }
-}
-
-fn one_off(description: &str, price: &str, on: NaiveDate) -> OneOffCharge {
-    OneOffCharge {
-        description: description.into(),
-        quantity: Decimal::ONE,
-        unit_price: dec(price),
-        price_includes_vat: true,
-        vat_rate: dec("21"),
-        charge_on: on,
-    }
-}
-
-fn discount(name: &str, value: DiscountValue, from: NaiveDate, to: Option<NaiveDate>) -> Discount {
-    Discount {
-        name: name.into(),
-        value,
-        valid_from: from,
-        valid_to: to,
     }
 }
 

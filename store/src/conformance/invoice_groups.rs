@@ -176,17 +176,6 @@ pub(super) async fn invoice_group_delete_refused_while_used(store: Store) {
     );
 }
 
-pub(super) fn one_off(description: &str, price: &str, on: NaiveDate) -> OneOffCharge {
-    OneOffCharge {
-        description: description.into(),
-        quantity: Decimal::ONE,
-        unit_price: dec(price),
-        price_includes_vat: true,
-        vat_rate: dec("21"),
-        charge_on: on,
-    }
-}
-
 pub(super) async fn one_off_charges(store: Store) {
     let own = subscribed_client(&store, "1001").await.subscription.id;
     let foreign = subscribed_client(&store, "1002").await.subscription.id;

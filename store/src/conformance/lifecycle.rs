@@ -432,20 +432,6 @@ pub(super) async fn alignment_round_trips(store: Store) {
     );
 }
 
-pub(super) fn discount(
-    name: &str,
-    value: DiscountValue,
-    from: NaiveDate,
-    to: Option<NaiveDate>,
-) -> Discount {
-    Discount {
-        name: name.into(),
-        value,
-        valid_from: from,
-        valid_to: to,
-    }
-}
-
 pub(super) async fn discounts_add_list_delete(store: Store) {
     let one = subscribed_client(&store, "1").await.subscription.id;
     let two = subscribed_client(&store, "2").await.subscription.id;

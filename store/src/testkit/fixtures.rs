@@ -374,3 +374,28 @@ pub fn expect_not_found<T: Debug>(result: StoreResult<T>) {
         other => panic!("expected not found, got {other:?}"),
     }
 }
+
+pub fn one_off(description: &str, price: &str, on: NaiveDate) -> OneOffCharge {
+    OneOffCharge {
+        description: description.into(),
+        quantity: Decimal::ONE,
+        unit_price: dec(price),
+        price_includes_vat: true,
+        vat_rate: dec("21"),
+        charge_on: on,
+    }
+}
+
+pub fn discount(
+    name: &str,
+    value: DiscountValue,
+    from: NaiveDate,
+    to: Option<NaiveDate>,
+) -> Discount {
+    Discount {
+        name: name.into(),
+        value,
+        valid_from: from,
+        valid_to: to,
+    }
+}
