@@ -29,14 +29,7 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
     let tokens = Arc::new(Live::new(token_set(&config, &store).await?));
 
     // Every socket is bound before anything serves, so a taken port stops the start cleanly.
-    let Listeners {
-        auth,
-        acct,
-        admin: admin_listener,
-        admin_addr,
-        metrics,
-        ports,
-    } = Listeners::bind(&config).await?;
+    let listeners = Listeners::bind(&config).await?;
 
     let radius = Arc::new(
         RadiusService::load(&config, &store)
@@ -68,8 +61,8 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
         store.clone(),
         radius.clone(),
     ));
-    let (admin_task, stopping) = spawn_admin(admin, admin_listener);
-    for socket in auth {
+    let (admin_task, stopping) = spawn_admin(admin, listeners.admin);
+    for socket in listeners.auth {
         radius
             .serve(socket)
             .context("cannot start the RADIUS threads")?;
@@ -80,19 +73,20 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
         changes.clone(),
         clock,
     ));
-    start_accounting(&radius, &store, stale_after, &state_dir, acct)?;
+    start_accounting(&radius, &store, stale_after, &state_dir, listeners.acct)?;
 
-    if let Some((listener, handle)) = metrics {
+    if let Some((listener, handle)) = listeners.metrics {
         let serve = crate::metrics::serve(listener, handle, store.clone(), radius.clone());
         tokio::spawn(serve);
     }
 
     // Written last: a script that sees ports.json can send requests and get answers.
+    let ports = listeners.ports;
     write_ports(&state_dir, &ports)?;
     tracing::info!(
         auth = %ports["auth"],
         acct = %ports["acct"],
-        admin = %admin_addr,
+        admin = %ports["admin"],
         database = %redact_url(&url),
         state_dir = %state_dir.display(),
         "ispd is ready: listening for RADIUS and the admin API"
@@ -111,7 +105,6 @@ struct Listeners {
     auth: Vec<std::net::UdpSocket>,
     acct: Vec<std::net::UdpSocket>,
     admin: crate::connections::Listener,
-    admin_addr: SocketAddr,
     metrics: Option<(
         crate::connections::Listener,
         metrics_exporter_prometheus::PrometheusHandle,
@@ -129,10 +122,9 @@ impl Listeners {
         let admin_listener = TcpListener::bind(config.admin.listen)
             .await
             .with_context(|| format!("admin.listen: cannot listen on {}", config.admin.listen))?;
-        let admin_addr = admin_listener.local_addr()?;
+        ports.insert("admin", admin_listener.local_addr()?);
         let admin_listener =
             crate::connections::Listener::new(admin_listener, config.admin.limits(), "admin");
-        ports.insert("admin", admin_addr);
         let metrics = match config.metrics.listen {
             Some(addr) => {
                 let listener = TcpListener::bind(addr)
@@ -152,7 +144,6 @@ impl Listeners {
             auth,
             acct,
             admin: admin_listener,
-            admin_addr,
             metrics,
             ports,
         })

@@ -5,24 +5,25 @@ use ispd_billing::invoice_group::InvoiceGroup;
 use super::{App, AppResult};
 use crate::storage::Actor;
 
-pub async fn create(
-    app: &App<'_>,
-    actor: &Actor,
-    mut group: InvoiceGroup,
-) -> AppResult<InvoiceGroup> {
+/// The group as typed (spaced IBANs and all) made tidy, then checked: the core's rules.
+fn checked(mut group: InvoiceGroup) -> AppResult<InvoiceGroup> {
     group.normalize();
     group.validate()?;
-    Ok(app.store.create_invoice_group(actor, group).await?)
+    Ok(group)
 }
 
-pub async fn update(
-    app: &App<'_>,
-    actor: &Actor,
-    mut group: InvoiceGroup,
-) -> AppResult<InvoiceGroup> {
-    group.normalize();
-    group.validate()?;
-    Ok(app.store.update_invoice_group(actor, group).await?)
+pub async fn create(app: &App<'_>, actor: &Actor, group: InvoiceGroup) -> AppResult<InvoiceGroup> {
+    Ok(app
+        .store
+        .create_invoice_group(actor, checked(group)?)
+        .await?)
+}
+
+pub async fn update(app: &App<'_>, actor: &Actor, group: InvoiceGroup) -> AppResult<InvoiceGroup> {
+    Ok(app
+        .store
+        .update_invoice_group(actor, checked(group)?)
+        .await?)
 }
 
 pub async fn get(app: &App<'_>, code: &str) -> AppResult<InvoiceGroup> {
