@@ -13,6 +13,7 @@
 
 pub mod accounting;
 pub mod auth;
+pub mod enforcement;
 pub mod login;
 pub mod mac;
 pub mod nas;
