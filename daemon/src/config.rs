@@ -528,6 +528,9 @@ pub struct NasConfig {
     pub require_message_authenticator: bool,
     #[serde(default = "default_true")]
     pub limit_proxy_state: bool,
+    /// `"coa"`, `"disconnect"` or `"none"`; unset = the vendor's default.
+    #[serde(default)]
+    pub coa: Option<String>,
 }
 
 fn default_true() -> bool {
@@ -677,6 +680,11 @@ impl Config {
             {
                 bail!("{key}.vendor: one of generic, mikrotik, cisco, juniper, accel-ppp");
             }
+            if let Some(coa) = &nas.coa
+                && ispd_provisioning::enforcement::CoaMode::parse(coa).is_none()
+            {
+                bail!("{key}.coa: one of coa, disconnect, none");
+            }
             self.nas_record(i).validate().map_err(|e| {
                 anyhow::anyhow!("{key}.{}", e.to_string().trim_start_matches("nas."))
             })?;
@@ -715,6 +723,10 @@ impl Config {
                 .unwrap_or(ispd_provisioning::nas::DEFAULT_COA_PORT),
             require_message_authenticator: nas.require_message_authenticator,
             limit_proxy_state: nas.limit_proxy_state,
+            coa: nas
+                .coa
+                .as_deref()
+                .and_then(ispd_provisioning::enforcement::CoaMode::parse),
             note: String::new(),
             version: 0,
         }

@@ -123,6 +123,10 @@ struct Fields {
     /// proxy that cannot sign; a NAS never sends Proxy-State).
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
     no_limit_proxy_state: Option<bool>,
+    /// How changes reach online sessions: coa, disconnect or none; "" = the vendor's default
+    /// (coa for mikrotik, accel-ppp and cisco, disconnect otherwise).
+    #[arg(long, value_name = "MODE", value_parser = ["coa", "disconnect", "none", ""])]
+    coa: Option<String>,
     /// Free-text note.
     #[arg(long)]
     note: Option<String>,
@@ -141,6 +145,7 @@ fn apply(n: &mut Nas, f: &Fields) {
     if let Some(b) = f.no_limit_proxy_state {
         n.limit_proxy_state = Some(!b);
     }
+    assign(&mut n.coa, &f.coa);
     assign(&mut n.note, &f.note);
 }
 
@@ -237,6 +242,8 @@ pub fn record(n: &Nas) -> Record {
             n.require_message_authenticator,
         )
         .opt("limit_proxy_state", n.limit_proxy_state)
+        .str("coa", &n.coa)
+        .str("coa_in_force", &n.coa_in_force)
         .flag("secret_set", n.secret_set)
         .str("source", &n.source)
         .str("note", &n.note)

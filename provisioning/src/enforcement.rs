@@ -7,6 +7,11 @@
 
 use serde::Serialize;
 
+use crate::policy::{
+    LoginAccess, NasContext, PolicyConfig, RejectReason, WalledGarden, admission, speed_attributes,
+};
+use crate::reply::ReplyAttribute;
+
 /// How a NAS takes a change to an online session (`[[nas]] coa`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -98,5 +103,295 @@ impl Outcome {
 
     pub fn parse(text: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|o| o.as_str() == text)
+    }
+}
+
+/// What one online session is to be told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Plan {
+    /// Nothing the session would notice has changed.
+    Nothing,
+    /// CoA-Request with these attributes, which set the session's speed and restriction.
+    Coa(Vec<ReplyAttribute>),
+    /// Disconnect-Request; the subscriber's router dials again into the new answer (or is
+    /// refused).
+    Disconnect(DisconnectCause),
+}
+
+/// Why a session is disconnected rather than changed in place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DisconnectCause {
+    /// Its login would now be refused (deleted, disabled, ended, not on this NAS, restricted
+    /// to a reject).
+    Refused(RejectReason),
+    /// What the session was set up with changed: password, address, pool (also the move into
+    /// or out of a walled-garden pool), MAC, extra attributes. Only a new login applies it.
+    SetUpAnew,
+    /// The NAS takes no CoA (`coa = "disconnect"`), or the new speed has no attribute in its
+    /// dialect (a rate lifted to unlimited, a Juniper service profile).
+    CannotChangeInPlace,
+}
+
+impl DisconnectCause {
+    /// Stable label for the attempt record and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DisconnectCause::Refused(_) => "refused",
+            DisconnectCause::SetUpAnew => "set up anew",
+            DisconnectCause::CannotChangeInPlace => "cannot change in place",
+        }
+    }
+}
+
+/// Decides what an online session on `nas` is told, given its login as it was last enforced
+/// (`None` = unknown, so everything is sent: a forced reload) and as it is now (`None` = the
+/// login is gone).
+///
+/// The rule, in order: a NAS in mode `none` is told nothing; a session whose login would now
+/// be refused is disconnected; a change of what the session was set up with needs a new
+/// login; an unchanged speed needs nothing; otherwise the new speed goes by CoA, or by
+/// Disconnect where the NAS takes no CoA or the speed cannot be written as an attribute.
+pub fn plan(
+    enforced: Option<&LoginAccess>,
+    now: Option<&LoginAccess>,
+    nas: &NasContext,
+    mode: CoaMode,
+    config: &PolicyConfig,
+) -> Plan {
+    if mode == CoaMode::None {
+        return Plan::Nothing;
+    }
+    let Some(now) = now else {
+        return Plan::Disconnect(DisconnectCause::Refused(RejectReason::UnknownUser));
+    };
+    let garden = match admission(now, nas, config) {
+        Ok(garden) => garden,
+        Err(reason) => return Plan::Disconnect(DisconnectCause::Refused(reason)),
+    };
+    let speed = speed_attributes(now, garden, nas, config);
+    if let Some(before) = enforced
+        && let Ok(garden_before) = admission(before, nas, config)
+    {
+        if set_up(before, garden_before) != set_up(now, garden) {
+            return Plan::Disconnect(DisconnectCause::SetUpAnew);
+        }
+        if speed_attributes(before, garden_before, nas, config) == speed {
+            return Plan::Nothing;
+        }
+    }
+    if mode == CoaMode::Disconnect || speed.is_empty() {
+        return Plan::Disconnect(DisconnectCause::CannotChangeInPlace);
+    }
+    Plan::Coa(speed)
+}
+
+/// What a session is set up with at login and keeps until it ends.
+#[derive(PartialEq)]
+struct SetUp<'a> {
+    password: &'a str,
+    auth_type: crate::login::AuthType,
+    mac: Option<crate::mac::MacAddress>,
+    ipv4: Option<std::net::Ipv4Addr>,
+    ipv6_prefix: Option<crate::login::Ipv6Prefix>,
+    pool: Option<&'a str>,
+    attributes: &'a [crate::login::ExtraAttribute],
+}
+
+fn set_up<'a>(login: &'a LoginAccess, garden: Option<&'a WalledGarden>) -> SetUp<'a> {
+    let garden_pool = garden
+        .and_then(|g| g.framed_pool.as_deref())
+        .filter(|p| !p.is_empty());
+    SetUp {
+        password: &login.password,
+        auth_type: login.auth_type,
+        mac: login.mac,
+        ipv4: login.ipv4.filter(|_| garden_pool.is_none()),
+        ipv6_prefix: login.ipv6_prefix.filter(|_| garden.is_none()),
+        pool: garden_pool.or(login.framed_pool.as_deref().filter(|p| !p.is_empty())),
+        attributes: if garden.is_none() {
+            &login.attributes
+        } else {
+            &[]
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::login::AuthType;
+    use crate::nas::NasVendor;
+    use crate::policy::{AccessState, Restricted};
+    use ispd_billing::tariff::Rate;
+
+    fn login() -> LoginAccess {
+        LoginAccess {
+            login_id: 42,
+            client_number: "10042".into(),
+            username: "novak".into(),
+            password: "tajne-heslo".into(),
+            auth_type: AuthType::Ppp,
+            mac: None,
+            disabled: false,
+            allowed_nas: vec![],
+            state: AccessState::Active,
+            rate: Rate {
+                download_kbps: 50_000,
+                upload_kbps: 10_000,
+            },
+            burst: None,
+            framed_pool: None,
+            ipv4: None,
+            ipv6_prefix: None,
+            attributes: vec![],
+            simultaneous_use: None,
+        }
+    }
+
+    fn nas(vendor: NasVendor) -> NasContext {
+        NasContext {
+            name: "core-1".into(),
+            vendor,
+        }
+    }
+
+    fn with(change: impl FnOnce(&mut LoginAccess)) -> LoginAccess {
+        let mut l = login();
+        change(&mut l);
+        l
+    }
+
+    fn rate(text: &str) -> ReplyAttribute {
+        ReplyAttribute::MikrotikRateLimit(text.into())
+    }
+
+    fn garden_list() -> ReplyAttribute {
+        ReplyAttribute::MikrotikAddressList("ispd-suspended".into())
+    }
+
+    /// What happened, the login as enforced and as now, the policy, the NAS's mode, the plan.
+    type Case<'a> = (
+        &'a str,
+        Option<LoginAccess>,
+        Option<LoginAccess>,
+        &'a PolicyConfig,
+        CoaMode,
+        Plan,
+    );
+
+    #[test]
+    fn the_rule_table() {
+        use DisconnectCause::*;
+        let mikrotik = nas(NasVendor::Mikrotik);
+        let config = PolicyConfig::default();
+        let pool_garden = PolicyConfig {
+            suspended_for_debt: Restricted::WalledGarden(WalledGarden {
+                framed_pool: Some("garden".into()),
+                ..WalledGarden::default()
+            }),
+            ..PolicyConfig::default()
+        };
+        let rejecting = PolicyConfig {
+            blocked: Restricted::Reject,
+            ..PolicyConfig::default()
+        };
+        let suspended = with(|l| l.state = AccessState::SuspendedForDebt);
+        let faster = with(|l| l.rate.download_kbps = 100_000);
+        #[rustfmt::skip]
+        let table: Vec<Case> = vec![
+            ("nothing changed", Some(login()), Some(login()), &config, CoaMode::Coa, Plan::Nothing),
+            ("a client note is no change", Some(login()), Some(with(|l| l.client_number = "x".into())), &config, CoaMode::Coa, Plan::Nothing),
+            ("new tariff speed", Some(login()), Some(faster.clone()), &config, CoaMode::Coa, Plan::Coa(vec![rate("10M/100M")])),
+            ("new speed, NAS takes no CoA", Some(login()), Some(faster.clone()), &config, CoaMode::Disconnect, Plan::Disconnect(CannotChangeInPlace)),
+            ("mode none sends nothing", Some(login()), None, &config, CoaMode::None, Plan::Nothing),
+            ("suspended into the garden", Some(login()), Some(suspended.clone()), &config, CoaMode::Coa, Plan::Coa(vec![rate("256k/256k"), garden_list()])),
+            ("restored out of the garden", Some(suspended.clone()), Some(login()), &config, CoaMode::Coa, Plan::Coa(vec![rate("10M/50M")])),
+            ("into a garden pool", Some(login()), Some(suspended.clone()), &pool_garden, CoaMode::Coa, Plan::Disconnect(SetUpAnew)),
+            ("out of a garden pool", Some(suspended.clone()), Some(login()), &pool_garden, CoaMode::Coa, Plan::Disconnect(SetUpAnew)),
+            ("login deleted", Some(login()), None, &config, CoaMode::Coa, Plan::Disconnect(Refused(RejectReason::UnknownUser))),
+            ("login disabled", Some(login()), Some(with(|l| l.disabled = true)), &config, CoaMode::Coa, Plan::Disconnect(Refused(RejectReason::Disabled))),
+            ("ended", Some(login()), Some(with(|l| l.state = AccessState::Ended)), &config, CoaMode::Coa, Plan::Disconnect(Refused(RejectReason::Ended))),
+            ("blocked, blocked rejects", Some(login()), Some(with(|l| l.state = AccessState::Blocked)), &rejecting, CoaMode::Coa, Plan::Disconnect(Refused(RejectReason::Restricted(AccessState::Blocked)))),
+            ("NAS no longer allowed", Some(login()), Some(with(|l| l.allowed_nas = vec!["edge-2".into()])), &config, CoaMode::Coa, Plan::Disconnect(Refused(RejectReason::NasNotAllowed))),
+            ("password changed", Some(login()), Some(with(|l| l.password = "nove-heslo".into())), &config, CoaMode::Coa, Plan::Disconnect(SetUpAnew)),
+            ("static address changed", Some(login()), Some(with(|l| l.ipv4 = Some("100.64.0.9".parse().unwrap()))), &config, CoaMode::Coa, Plan::Disconnect(SetUpAnew)),
+            ("address changed, NAS takes no CoA", Some(login()), Some(with(|l| l.ipv4 = Some("100.64.0.9".parse().unwrap()))), &config, CoaMode::Disconnect, Plan::Disconnect(SetUpAnew)),
+            ("speed lifted to unlimited", Some(login()), Some(with(|l| l.rate = Rate::default())), &config, CoaMode::Coa, Plan::Disconnect(CannotChangeInPlace)),
+            ("forced reload pushes the speed", None, Some(login()), &config, CoaMode::Coa, Plan::Coa(vec![rate("10M/50M")])),
+            ("forced reload of a refused login", None, Some(with(|l| l.disabled = true)), &config, CoaMode::Coa, Plan::Disconnect(Refused(RejectReason::Disabled))),
+            ("was refused, now allowed: push", Some(with(|l| l.disabled = true)), Some(login()), &config, CoaMode::Coa, Plan::Coa(vec![rate("10M/50M")])),
+        ];
+        for (case, before, now, config, mode, expected) in table {
+            assert_eq!(
+                plan(before.as_ref(), now.as_ref(), &mikrotik, mode, config),
+                expected,
+                "{case}"
+            );
+        }
+    }
+
+    #[test]
+    fn each_vendor_gets_its_own_rate_attributes() {
+        let config = PolicyConfig::default();
+        let faster = with(|l| l.rate.download_kbps = 100_000);
+        let cases = [
+            (
+                NasVendor::AccelPpp,
+                Plan::Coa(vec![ReplyAttribute::FilterId("100000/10000".into())]),
+            ),
+            (
+                NasVendor::Cisco,
+                Plan::Coa(vec![
+                    ReplyAttribute::CiscoAvPair("ip:sub-qos-policy-in=ispd-10000k".into()),
+                    ReplyAttribute::CiscoAvPair("ip:sub-qos-policy-out=ispd-100000k".into()),
+                ]),
+            ),
+            // ispd writes no rate for Juniper (see `rate_attributes`), so a tariff speed is
+            // no change to its sessions; its per-login extras are (set up anew).
+            (NasVendor::Juniper, Plan::Nothing),
+        ];
+        for (vendor, expected) in cases {
+            let nas = nas(vendor);
+            assert_eq!(
+                plan(
+                    Some(&login()),
+                    Some(&faster),
+                    &nas,
+                    vendor.default_coa(),
+                    &config
+                ),
+                expected,
+                "{vendor:?}"
+            );
+        }
+        let generic = nas(NasVendor::Generic);
+        assert_eq!(
+            plan(
+                Some(&login()),
+                Some(&faster),
+                &generic,
+                CoaMode::Coa,
+                &config
+            ),
+            Plan::Coa(vec![
+                ReplyAttribute::WisprBandwidthMaxUp(10_000_000),
+                ReplyAttribute::WisprBandwidthMaxDown(100_000_000),
+            ]),
+            "a generic NAS told to take CoA gets WISPr"
+        );
+    }
+
+    #[test]
+    fn modes_parse_back() {
+        for mode in CoaMode::ALL {
+            assert_eq!(CoaMode::parse(mode.as_str()), Some(mode));
+        }
+        for outcome in Outcome::ALL {
+            assert_eq!(Outcome::parse(outcome.as_str()), Some(outcome));
+        }
+        for kind in [RequestKind::Coa, RequestKind::Disconnect] {
+            assert_eq!(RequestKind::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(CoaMode::parse("CoA"), None);
     }
 }

@@ -3,6 +3,8 @@
 use std::net::IpAddr;
 
 use ispd_billing::FieldError;
+
+use crate::enforcement::CoaMode;
 use ispd_billing::field::{Text, max_len, require, text};
 
 /// Decides the rate-limit attributes in replies (the classic support call when wrong).
@@ -39,6 +41,19 @@ impl NasVendor {
     pub fn parse(text: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|v| v.as_str() == text)
     }
+
+    /// How this vendor takes a change to an online session when the NAS does not say.
+    ///
+    /// MikroTik, accel-ppp and Cisco change a session's rate in place (RFC 5176 CoA with the
+    /// same rate attributes the Access-Accept carries). A Juniper rate is a service profile
+    /// activated by name, which ispd does not render, and a generic NAS may not speak CoA at
+    /// all: both are disconnected, and the subscriber's router dials into the new state.
+    pub fn default_coa(self) -> CoaMode {
+        match self {
+            NasVendor::Mikrotik | NasVendor::AccelPpp | NasVendor::Cisco => CoaMode::Coa,
+            NasVendor::Juniper | NasVendor::Generic => CoaMode::Disconnect,
+        }
+    }
 }
 
 /// RFC 5176 port for CoA and Disconnect requests.
@@ -59,11 +74,18 @@ pub struct Nas {
     /// Drop Access-Requests that carry Proxy-State without a Message-Authenticator (the shape
     /// of the BlastRADIUS forgery); off only for an upstream proxy that cannot sign.
     pub limit_proxy_state: bool,
+    /// How changes reach this NAS's online sessions; `None` = the vendor's default.
+    pub coa: Option<CoaMode>,
     pub note: String,
     pub version: i64,
 }
 
 impl Nas {
+    /// The CoA mode in force: the NAS's own, else its vendor's default.
+    pub fn coa_mode(&self) -> CoaMode {
+        self.coa.unwrap_or_else(|| self.vendor.default_coa())
+    }
+
     pub fn validate(&self) -> Result<(), FieldError> {
         require("nas.name", &self.name)?;
         max_len("nas.name", &self.name, 64)?;
@@ -109,10 +131,26 @@ mod tests {
             coa_port: DEFAULT_COA_PORT,
             require_message_authenticator: true,
             limit_proxy_state: true,
+            coa: None,
             note: String::new(),
             version: 0,
         };
         assert_eq!(nas.validate(), Ok(()));
+        assert_eq!(
+            nas.coa_mode(),
+            CoaMode::Coa,
+            "MikroTik changes sessions in place"
+        );
+        let juniper = Nas {
+            vendor: NasVendor::Juniper,
+            ..nas.clone()
+        };
+        assert_eq!(juniper.coa_mode(), CoaMode::Disconnect);
+        let told = Nas {
+            coa: Some(CoaMode::None),
+            ..nas.clone()
+        };
+        assert_eq!(told.coa_mode(), CoaMode::None, "the NAS's own mode wins");
         let mut bad = nas.clone();
         bad.address = "0.0.0.0".parse().unwrap();
         assert_eq!(bad.validate().unwrap_err().field, "nas.address");

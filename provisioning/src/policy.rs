@@ -384,22 +384,9 @@ pub fn decide(
     let Some(proof) = verify(login, request) else {
         return reject(RejectReason::BadCredential, request);
     };
-    if login.disabled {
-        return reject(RejectReason::Disabled, request);
-    }
-    if !login.allowed_nas.is_empty() && !login.allowed_nas.contains(&nas.name) {
-        return reject(RejectReason::NasNotAllowed, request);
-    }
-    let garden = match login.state {
-        AccessState::Active => None,
-        AccessState::Ended => return reject(RejectReason::Ended, request),
-        AccessState::NotYetActive => return reject(RejectReason::NotYetActive, request),
-        state => match config.restricted(state) {
-            Some(Restricted::WalledGarden(garden)) => Some(garden),
-            Some(Restricted::Reject) | None => {
-                return reject(RejectReason::Restricted(state), request);
-            }
-        },
+    let garden = match admission(login, nas, config) {
+        Ok(garden) => garden,
+        Err(reason) => return reject(reason, request),
     };
     if let Some(limit) = login.simultaneous_use
         && open_sessions >= limit.get()
@@ -409,6 +396,60 @@ pub fn decide(
     Decision::Accept {
         attributes: accept_attributes(login, garden, &proof, nas, config),
         state: login.state,
+    }
+}
+
+/// Whether a login, its credential proven, may be online on `nas`: `Ok(None)` with full
+/// access, `Ok(Some(garden))` restricted to the walled garden, `Err` refused. Checks 3 to 6 of
+/// [`decide`], in its order; enforcement asks the same of every online session, so a session
+/// is refused exactly when its next login would be.
+pub fn admission<'c>(
+    login: &LoginAccess,
+    nas: &NasContext,
+    config: &'c PolicyConfig,
+) -> Result<Option<&'c WalledGarden>, RejectReason> {
+    if login.disabled {
+        return Err(RejectReason::Disabled);
+    }
+    if !login.allowed_nas.is_empty() && !login.allowed_nas.contains(&nas.name) {
+        return Err(RejectReason::NasNotAllowed);
+    }
+    match login.state {
+        AccessState::Active => Ok(None),
+        AccessState::Ended => Err(RejectReason::Ended),
+        AccessState::NotYetActive => Err(RejectReason::NotYetActive),
+        state => match config.restricted(state) {
+            Some(Restricted::WalledGarden(garden)) => Ok(Some(garden)),
+            Some(Restricted::Reject) | None => Err(RejectReason::Restricted(state)),
+        },
+    }
+}
+
+/// The attributes that set a session's speed and restriction: the rate in the NAS's dialect
+/// and, in the walled garden of a MikroTik, the address list. The Access-Accept carries them
+/// and a CoA-Request changes them in place.
+pub fn speed_attributes(
+    login: &LoginAccess,
+    garden: Option<&WalledGarden>,
+    nas: &NasContext,
+    config: &PolicyConfig,
+) -> Vec<ReplyAttribute> {
+    match garden {
+        Some(garden) => {
+            let mut out = rate_attributes(nas.vendor, garden.rate, None, config.cisco_shaping);
+            if nas.vendor == NasVendor::Mikrotik && !garden.address_list.is_empty() {
+                out.push(ReplyAttribute::MikrotikAddressList(
+                    garden.address_list.clone(),
+                ));
+            }
+            out
+        }
+        None => rate_attributes(
+            nas.vendor,
+            login.rate,
+            login.burst.as_ref(),
+            config.cisco_shaping,
+        ),
     }
 }
 
@@ -501,34 +542,14 @@ fn accept_attributes(
         ));
     }
 
-    match garden {
-        Some(garden) => {
-            out.extend(rate_attributes(
-                nas.vendor,
-                garden.rate,
-                None,
-                config.cisco_shaping,
-            ));
-            if nas.vendor == NasVendor::Mikrotik && !garden.address_list.is_empty() {
-                out.push(ReplyAttribute::MikrotikAddressList(
-                    garden.address_list.clone(),
-                ));
-            }
-        }
-        None => {
-            out.extend(rate_attributes(
-                nas.vendor,
-                login.rate,
-                login.burst.as_ref(),
-                config.cisco_shaping,
-            ));
-            // Extras only for full access: a per-login Framed-Route or rate override must not
-            // loosen the operator's restriction.
-            out.extend(login.attributes.iter().map(|a| ReplyAttribute::Extra {
-                name: a.name.clone(),
-                value: a.value.clone(),
-            }));
-        }
+    out.extend(speed_attributes(login, garden, nas, config));
+    // Extras only for full access: a per-login Framed-Route or rate override must not
+    // loosen the operator's restriction.
+    if garden.is_none() {
+        out.extend(login.attributes.iter().map(|a| ReplyAttribute::Extra {
+            name: a.name.clone(),
+            value: a.value.clone(),
+        }));
     }
 
     out.push(ReplyAttribute::Class(class(login.login_id)));

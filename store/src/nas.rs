@@ -2,6 +2,7 @@
 
 use std::net::IpAddr;
 
+use ispd_provisioning::enforcement::CoaMode;
 use ispd_provisioning::nas::{Nas, NasVendor};
 use sqlx::AnyConnection;
 
@@ -26,12 +27,13 @@ struct NasRow {
     coa_port: i64,
     require_message_authenticator: i64,
     limit_proxy_state: i64,
+    coa: Option<String>,
     note: String,
     version: i64,
 }
 
 const COLUMNS: &str = "id, name, address, vendor, coa_port, require_message_authenticator, \
-    limit_proxy_state, note, version";
+    limit_proxy_state, coa, note, version";
 
 impl NasRow {
     fn into_nas(self) -> StoreResult<Nas> {
@@ -47,6 +49,12 @@ impl NasRow {
                 .map_err(|_| corrupt(format!("nas {}: coa port", self.name)))?,
             require_message_authenticator: self.require_message_authenticator != 0,
             limit_proxy_state: self.limit_proxy_state != 0,
+            coa: self
+                .coa
+                .map(|c| {
+                    CoaMode::parse(&c).ok_or_else(|| corrupt(format!("nas {}: coa", self.name)))
+                })
+                .transpose()?,
             name: self.name,
             note: self.note,
             version: self.version,
@@ -105,8 +113,8 @@ impl Store {
         Self::check_nas_unique(&mut tx, &nas).await?;
         sqlx::query(
             "INSERT INTO nas (name, address, vendor, coa_port, require_message_authenticator,
-                secret_sealed, note, version, limit_proxy_state)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                secret_sealed, note, version, limit_proxy_state, coa)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(nas.name.clone())
         .bind(nas.address.to_string())
@@ -117,6 +125,7 @@ impl Store {
         .bind(nas.note.clone())
         .bind(nas.version)
         .bind(i64::from(nas.limit_proxy_state))
+        .bind(nas.coa.map(|c| c.as_str().to_owned()))
         .execute(&mut *tx)
         .await
         .map_err(|e| unique_as_conflict(e, "nas.name"))?;
@@ -171,7 +180,7 @@ impl Store {
         let updated = sqlx::query(
             "UPDATE nas SET name = $1, address = $2, vendor = $3, coa_port = $4,
                 require_message_authenticator = $5, secret_sealed = COALESCE($6, secret_sealed),
-                note = $7, version = $8, limit_proxy_state = $11 WHERE id = $9 AND version = $10",
+                note = $7, version = $8, limit_proxy_state = $11, coa = $12 WHERE id = $9 AND version = $10",
         )
         .bind(nas.name.clone())
         .bind(nas.address.to_string())
@@ -184,6 +193,7 @@ impl Store {
         .bind(nas.id)
         .bind(before.version)
         .bind(i64::from(nas.limit_proxy_state))
+        .bind(nas.coa.map(|c| c.as_str().to_owned()))
         .execute(&mut *tx)
         .await
         .map_err(|e| unique_as_conflict(e, "nas.name"))?

@@ -2,6 +2,7 @@
 //! read-only here; secrets are write-only.
 
 use ispd_admin_proto::v1;
+use ispd_provisioning::enforcement::CoaMode;
 use ispd_provisioning::nas::{DEFAULT_COA_PORT, Nas, NasVendor};
 use tonic::{Request, Response, Status};
 
@@ -43,6 +44,13 @@ fn nas_from(n: v1::Nas) -> Result<Nas, Status> {
         coa_port,
         require_message_authenticator: n.require_message_authenticator.unwrap_or(true),
         limit_proxy_state: n.limit_proxy_state.unwrap_or(true),
+        coa: match n.coa.trim() {
+            "" => None,
+            text => Some(
+                CoaMode::parse(text)
+                    .ok_or_else(|| field("nas.coa", "one of \"coa\", \"disconnect\", \"none\""))?,
+            ),
+        },
         note: n.note,
         version: n.version,
     })
@@ -57,6 +65,8 @@ fn nas_to(n: &Nas, source: &str) -> v1::Nas {
         coa_port: u32::from(n.coa_port),
         require_message_authenticator: Some(n.require_message_authenticator),
         limit_proxy_state: Some(n.limit_proxy_state),
+        coa: n.coa.map(|c| c.as_str().to_owned()).unwrap_or_default(),
+        coa_in_force: n.coa_mode().as_str().to_owned(),
         secret_set: true,
         source: source.to_owned(),
         note: n.note.clone(),

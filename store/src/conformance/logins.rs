@@ -1,6 +1,7 @@
 //! Logins and NAS entries.
 
 use crate::testkit::fixtures::*;
+use ispd_provisioning::enforcement::CoaMode;
 
 pub(super) async fn logins(store: Store) {
     let sub = subscribed_client(&store, "1001").await.subscription.id;
@@ -182,9 +183,11 @@ pub(super) async fn nas_entries(store: Store) {
     let mut edit = created.clone();
     edit.note = "rack B".into();
     edit.limit_proxy_state = true;
+    edit.coa = Some(CoaMode::Disconnect);
     let updated = store.update_nas(&actor(), edit, None).await.unwrap();
     assert_eq!(updated.version, 2);
     assert!(updated.limit_proxy_state);
+    assert_eq!(updated.coa, Some(CoaMode::Disconnect));
     assert_eq!(store.get_nas("core-1").await.unwrap(), updated);
     assert_eq!(store.nas_with_secrets().await.unwrap()[0].1, secret);
     let mut edit = updated.clone();

@@ -250,6 +250,7 @@ pub fn nas(name: &str, address: &str) -> Nas {
         coa_port: 3799,
         require_message_authenticator: true,
         limit_proxy_state: false,
+        coa: None,
         note: "rack A".into(),
         version: 0,
     }
