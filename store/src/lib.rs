@@ -21,6 +21,7 @@ mod client;
 mod codes;
 mod discount;
 mod dunning;
+mod enforcement;
 mod invoice;
 mod invoice_batch;
 mod invoice_group;
@@ -56,6 +57,7 @@ pub use client::{ClientFilter, SearchHit};
 pub use codes::CodeList;
 pub use discount::DiscountRecord;
 pub use dunning::{DunningControl, DunningHold, DunningInput, OpenDocument, RecordedReminder};
+pub use enforcement::{EnforcementAttempt, EnforcementAttemptRow};
 pub use invoice::{
     ClientHead, DocumentKind, InvoiceDraft, InvoiceLineRecord, InvoiceRecord, Issued, LineRef,
     LiveLine,
@@ -64,7 +66,7 @@ pub use job_lock::JobLock;
 pub use login::LoginRecord;
 pub use nas::NasRecord;
 pub use payment::{ClientBalance, NewPayment, PaymentOutcome, UnmatchedPayment};
-pub use session::{SessionFilter, SessionRow, UsageDay};
+pub use session::{OpenSession, SessionFilter, SessionRow, UsageDay};
 
 pub use subscription::{HistoryEntry, SubscriptionFilter, SubscriptionRecord, TransitionRequest};
 
@@ -497,6 +499,13 @@ pub(crate) struct Placeholders {
 }
 
 impl Placeholders {
+    pub(crate) fn for_backend(backend: Backend) -> Self {
+        Self {
+            numbered: backend != Backend::Sqlite,
+            next: 1,
+        }
+    }
+
     pub(crate) fn for_conn(conn: &AnyConnection) -> Self {
         Self {
             numbered: conn.backend_name() != "SQLite",

@@ -154,3 +154,94 @@ impl Store {
             .collect()
     }
 }
+
+/// An open session as enforcement needs it: how to name it to its NAS.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct OpenSession {
+    pub id: i64,
+    pub login_id: Option<i64>,
+    pub username: String,
+    pub nas_name: String,
+    pub acct_session_id: String,
+    pub framed_ip: Option<String>,
+    pub calling_station: Option<String>,
+    pub nas_port: Option<String>,
+}
+
+const OPEN: &str = "SELECT id, login_id, username, nas_name, acct_session_id, framed_ip,
+    calling_station, nas_port FROM session WHERE stopped_at IS NULL";
+
+impl Store {
+    /// The open sessions of these logins, and of these usernames: deleting a login sets its
+    /// sessions' login id to NULL, and they stay open until their NAS ends them. By id, each
+    /// once.
+    pub async fn open_sessions_of(
+        &self,
+        login_ids: &[i64],
+        usernames: &[String],
+    ) -> StoreResult<Vec<OpenSession>> {
+        let mut found = std::collections::BTreeMap::new();
+        let per = super::rows_per_statement(1);
+        for chunk in login_ids.chunks(per) {
+            let sql = format!(
+                "{OPEN} AND login_id IN ({})",
+                super::Placeholders::for_backend(self.backend).list(chunk.len())
+            );
+            let mut query = sqlx::query_as::<_, OpenSession>(AssertSqlSafe(sql));
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            found.extend(
+                query
+                    .fetch_all(&self.pool)
+                    .await?
+                    .into_iter()
+                    .map(|s| (s.id, s)),
+            );
+        }
+        for chunk in usernames.chunks(per) {
+            let sql = format!(
+                "{OPEN} AND username IN ({})",
+                super::Placeholders::for_backend(self.backend).list(chunk.len())
+            );
+            let mut query = sqlx::query_as::<_, OpenSession>(AssertSqlSafe(sql));
+            for name in chunk {
+                query = query.bind(name.clone());
+            }
+            found.extend(
+                query
+                    .fetch_all(&self.pool)
+                    .await?
+                    .into_iter()
+                    .map(|s| (s.id, s)),
+            );
+        }
+        Ok(found.into_values().collect())
+    }
+
+    /// Up to `limit` open sessions with an id above `after_id`, by id: the reconcile walks
+    /// every open session with it.
+    pub async fn open_sessions_page(
+        &self,
+        after_id: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<OpenSession>> {
+        Ok(sqlx::query_as::<_, OpenSession>(AssertSqlSafe(format!(
+            "{OPEN} AND id > $1 ORDER BY id LIMIT $2"
+        )))
+        .bind(after_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// An open session by id; `None` when unknown or stopped.
+    pub async fn open_session(&self, id: i64) -> StoreResult<Option<OpenSession>> {
+        Ok(
+            sqlx::query_as::<_, OpenSession>(AssertSqlSafe(format!("{OPEN} AND id = $1")))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+}

@@ -13,6 +13,7 @@
 mod clients;
 mod codes;
 mod concurrency;
+mod enforcement;
 mod invoice_groups;
 mod lifecycle;
 mod logins;
@@ -50,6 +51,8 @@ crate::on_both_backends! {
         persistence::variable_symbols_name_one_client,
         radius::access_rows_follow_the_records,
         radius::accounting_batches_store_sessions_once,
+        enforcement::attempts_round_trip_newest_first_and_prune,
+        enforcement::open_sessions_for_enforcement,
         invoice_groups::invoice_groups_round_trip,
         invoice_groups::invoice_group_delete_refused_while_used,
         invoice_groups::one_off_charges,

@@ -1,0 +1,174 @@
+//! Enforcement: the attempt log, and the open sessions enforcement reads.
+
+use chrono::{Duration, TimeZone, Utc};
+use ispd_provisioning::accounting::{AcctRecord, Counters, StatusType};
+use ispd_provisioning::enforcement::{Outcome, RequestKind};
+
+use crate::testkit::fixtures::*;
+use crate::{AcctItem, EnforcementAttempt, Partition, SessionMemory};
+
+fn attempt(username: &str, minute: i64, outcome: Outcome) -> EnforcementAttempt {
+    EnforcementAttempt {
+        at: Utc.with_ymd_and_hms(2026, 12, 5, 10, 0, 0).unwrap() + Duration::minutes(minute),
+        login_id: Some(7),
+        username: username.into(),
+        session_id: Some(42),
+        acct_session_id: "81000001".into(),
+        nas_name: "bras".into(),
+        kind: RequestKind::Coa,
+        reason: "access change".into(),
+        sent: "MikrotikRateLimit(\"2M/10M\")".into(),
+        outcome,
+        error_cause: (outcome == Outcome::Nak).then_some(404),
+        tries: 1,
+    }
+}
+
+pub(super) async fn attempts_round_trip_newest_first_and_prune(store: Store) {
+    let mut first = attempt("novak", 0, Outcome::Ack);
+    first.login_id = None;
+    first.session_id = None;
+    first.kind = RequestKind::Disconnect;
+    let batch = vec![
+        first.clone(),
+        attempt("novak", 1, Outcome::Nak),
+        attempt("svoboda", 2, Outcome::Timeout),
+        attempt("novak", 3, Outcome::Unsent),
+    ];
+    store.record_enforcement(&batch).await.unwrap();
+    store.record_enforcement(&[]).await.unwrap();
+
+    let page = |size| crate::PageRequest { size, after: None };
+    let novak = store.enforcement_history("novak", page(0)).await.unwrap();
+    let got: Vec<_> = novak.items.iter().map(|r| r.attempt.clone()).collect();
+    assert_eq!(
+        got,
+        [batch[3].clone(), batch[1].clone(), first],
+        "every field, newest first"
+    );
+    let all = store.enforcement_history("", page(2)).await.unwrap();
+    assert_eq!(all.items.len(), 2);
+    let rest = store
+        .enforcement_history(
+            "",
+            crate::PageRequest::parse(2, &all.next_page_token).unwrap(),
+        )
+        .await
+        .unwrap();
+    let usernames: Vec<_> = all
+        .items
+        .iter()
+        .chain(&rest.items)
+        .map(|r| r.attempt.username.as_str())
+        .collect();
+    assert_eq!(usernames, ["novak", "svoboda", "novak", "novak"]);
+    assert!(rest.next_page_token.is_empty());
+
+    let pruned = store.prune_enforcement(batch[2].at).await.unwrap();
+    assert_eq!(pruned, 2, "the two older than the cut");
+    let left = store.enforcement_history("", page(0)).await.unwrap();
+    assert_eq!(left.items.len(), 2);
+}
+
+/// Opens (or stops) session `id` of `username` on "bras".
+async fn session(store: &Store, login: Option<i64>, username: &str, id: &str, stop: bool) {
+    let at = Utc.with_ymd_and_hms(2026, 12, 5, 10, 0, 0).unwrap();
+    let item = |status| AcctItem {
+        nas_name: "bras".into(),
+        login_id: login,
+        record: AcctRecord {
+            status,
+            acct_session_id: id.into(),
+            username: username.into(),
+            login_id: login,
+            framed_ip: Some("100.64.0.7".parse().unwrap()),
+            calling_station: None,
+            nas_port: None,
+            event_time: at,
+            session_seconds: 0,
+            counters: Counters::default(),
+            terminate_cause: None,
+        },
+    };
+    let mut items = vec![item(StatusType::Start)];
+    if stop {
+        items.push(item(StatusType::Stop));
+    }
+    let mut memory = SessionMemory::new(Partition { index: 0, count: 1 });
+    store.apply_accounting(&items, &mut memory).await.unwrap();
+}
+
+pub(super) async fn open_sessions_for_enforcement(store: Store) {
+    let sub = subscribed_client(&store, "1001").await.subscription.id;
+    let novak = store
+        .create_login(&actor(), ppp_login("novak", sub), "pw-123456")
+        .await
+        .unwrap()
+        .login
+        .id;
+    let dvorak = store
+        .create_login(&actor(), ppp_login("dvorak", sub), "pw-123456")
+        .await
+        .unwrap()
+        .login
+        .id;
+    session(&store, Some(novak), "novak", "a", false).await;
+    session(&store, Some(novak), "novak", "b", true).await;
+    session(&store, Some(dvorak), "dvorak", "c", false).await;
+    session(&store, None, "stranger", "d", false).await;
+
+    let ids = |sessions: Vec<crate::OpenSession>| -> Vec<String> {
+        sessions.into_iter().map(|s| s.acct_session_id).collect()
+    };
+    let of = store.open_sessions_of(&[novak], &[]).await.unwrap();
+    assert_eq!(of[0].framed_ip.as_deref(), Some("100.64.0.7"));
+    assert_eq!(ids(of), ["a"], "stopped sessions are not online");
+    assert_eq!(
+        ids(store
+            .open_sessions_of(&[novak], &["novak".into()])
+            .await
+            .unwrap()),
+        ["a"],
+        "a session matching both lists comes once"
+    );
+    assert!(store.open_sessions_of(&[], &[]).await.unwrap().is_empty());
+    let many: Vec<i64> = (100_000..105_000).chain([dvorak]).collect();
+    assert_eq!(
+        ids(store.open_sessions_of(&many, &[]).await.unwrap()),
+        ["c"]
+    );
+
+    // A deleted login's session keeps its username; its login id is gone.
+    store.delete_login(&actor(), "dvorak").await.unwrap();
+    assert!(
+        store
+            .open_sessions_of(&[dvorak], &[])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let by_name = store
+        .open_sessions_of(&[], &["dvorak".into()])
+        .await
+        .unwrap();
+    assert_eq!(
+        (by_name[0].login_id, ids(by_name.clone())),
+        (None, vec!["c".to_owned()])
+    );
+
+    let first = store.open_sessions_page(0, 2).await.unwrap();
+    let rest = store.open_sessions_page(first[1].id, 2).await.unwrap();
+    assert_eq!(ids(first.clone()), ["a", "c"]);
+    assert_eq!(ids(rest), ["d"]);
+    assert_eq!(
+        store.open_session(first[0].id).await.unwrap(),
+        Some(first[0].clone())
+    );
+    let stopped = first[0].id + 1;
+    assert_eq!(
+        store.open_session(stopped).await.unwrap(),
+        None,
+        "b is stopped"
+    );
+    assert_eq!(store.open_session(999_999).await.unwrap(), None);
+}

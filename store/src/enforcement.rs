@@ -1,0 +1,164 @@
+//! The enforcement log: every CoA-Request and Disconnect-Request sent to a NAS and how it
+//! ended. Written in batches by the daemon's recorder, read newest first per login.
+
+use chrono::{DateTime, Utc};
+use ispd_provisioning::enforcement::{Outcome, RequestKind};
+use sqlx::AssertSqlSafe;
+
+use super::{
+    Page, PageRequest, Placeholders, Store, StoreResult, corrupt, page_of, rows_per_statement,
+    timestamp,
+};
+
+/// One request sent to a NAS (a retransmission is the same attempt, counted in `tries`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnforcementAttempt {
+    pub at: DateTime<Utc>,
+    pub login_id: Option<i64>,
+    pub username: String,
+    pub session_id: Option<i64>,
+    pub acct_session_id: String,
+    pub nas_name: String,
+    pub kind: RequestKind,
+    /// Why it was sent: "access change", "reconcile", "reload", "operator", with the cause of
+    /// a Disconnect.
+    pub reason: String,
+    /// The speed and restriction attributes sent, as text; never a secret.
+    pub sent: String,
+    pub outcome: Outcome,
+    /// RFC 5176 §3.5 Error-Cause of the answer.
+    pub error_cause: Option<u32>,
+    /// Datagrams sent.
+    pub tries: u32,
+}
+
+/// A stored attempt with its id (the paging key).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnforcementAttemptRow {
+    pub id: i64,
+    pub attempt: EnforcementAttempt,
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    at: String,
+    login_id: Option<i64>,
+    username: String,
+    session_id: Option<i64>,
+    acct_session_id: String,
+    nas_name: String,
+    kind: String,
+    reason: String,
+    sent: String,
+    outcome: String,
+    error_cause: Option<i64>,
+    tries: i64,
+}
+
+impl Row {
+    fn into_attempt(self) -> StoreResult<EnforcementAttemptRow> {
+        let bad = |what: &str| corrupt(format!("enforcement attempt {}: {what}", self.id));
+        Ok(EnforcementAttemptRow {
+            id: self.id,
+            attempt: EnforcementAttempt {
+                at: DateTime::parse_from_rfc3339(&self.at)
+                    .map_err(|_| bad("at"))?
+                    .with_timezone(&Utc),
+                kind: RequestKind::parse(&self.kind).ok_or_else(|| bad("kind"))?,
+                outcome: Outcome::parse(&self.outcome).ok_or_else(|| bad("outcome"))?,
+                error_cause: self
+                    .error_cause
+                    .map(|c| u32::try_from(c).map_err(|_| bad("error_cause")))
+                    .transpose()?,
+                tries: u32::try_from(self.tries).map_err(|_| bad("tries"))?,
+                login_id: self.login_id,
+                username: self.username,
+                session_id: self.session_id,
+                acct_session_id: self.acct_session_id,
+                nas_name: self.nas_name,
+                reason: self.reason,
+                sent: self.sent,
+            },
+        })
+    }
+}
+
+const COLUMNS: usize = 12;
+
+impl Store {
+    /// Records a batch of attempts in one transaction.
+    pub async fn record_enforcement(&self, attempts: &[EnforcementAttempt]) -> StoreResult<()> {
+        if attempts.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.write_tx().await?;
+        for chunk in attempts.chunks(rows_per_statement(COLUMNS)) {
+            let sql = format!(
+                "INSERT INTO enforcement_attempt (at, login_id, username, session_id,
+                    acct_session_id, nas_name, kind, reason, sent, outcome, error_cause, tries)
+                 VALUES {}",
+                Placeholders::for_conn(&tx).rows(
+                    chunk.len(),
+                    &[
+                        "", "BIGINT", "", "BIGINT", "", "", "", "", "", "", "BIGINT", ""
+                    ]
+                )
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for a in chunk {
+                query = query
+                    .bind(timestamp(a.at))
+                    .bind(a.login_id)
+                    .bind(a.username.clone())
+                    .bind(a.session_id)
+                    .bind(a.acct_session_id.clone())
+                    .bind(a.nas_name.clone())
+                    .bind(a.kind.as_str().to_owned())
+                    .bind(a.reason.clone())
+                    .bind(a.sent.clone())
+                    .bind(a.outcome.as_str().to_owned())
+                    .bind(a.error_cause.map(i64::from))
+                    .bind(i64::from(a.tries));
+            }
+            query.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Attempts newest first; `username` empty = every login.
+    pub async fn enforcement_history(
+        &self,
+        username: &str,
+        page: PageRequest,
+    ) -> StoreResult<Page<EnforcementAttemptRow>> {
+        let limit = page.limit();
+        let rows = sqlx::query_as::<_, Row>(
+            "SELECT id, at, login_id, username, session_id, acct_session_id, nas_name, kind,
+                reason, sent, outcome, error_cause, tries
+             FROM enforcement_attempt
+             WHERE ($1 = '' OR username = $1) AND id < $2
+             ORDER BY id DESC LIMIT $3",
+        )
+        .bind(username.to_owned())
+        .bind(page.after.unwrap_or(i64::MAX))
+        .bind(limit + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        let attempts = rows
+            .into_iter()
+            .map(Row::into_attempt)
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(page_of(attempts, limit, |a| a.id))
+    }
+
+    /// Deletes the attempts older than `before`; returns how many.
+    pub async fn prune_enforcement(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM enforcement_attempt WHERE at < $1")
+            .bind(timestamp(before))
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+}
