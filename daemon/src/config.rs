@@ -31,6 +31,8 @@ pub struct Config {
     #[serde(default)]
     pub dunning: DunningConfig,
     #[serde(default)]
+    pub enforcement: EnforcementConfig,
+    #[serde(default)]
     pub nas: Vec<NasConfig>,
     #[serde(default)]
     pub token: Vec<TokenConfig>,
@@ -513,6 +515,76 @@ fn optional_money<'de, D: serde::Deserializer<'de>>(
     money(d).map(Some)
 }
 
+/// `[enforcement]`: how changes reach online sessions (RFC 5176 CoA and Disconnect).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnforcementConfig {
+    /// Requests per second to one NAS; a tariff change for 10,000 sessions goes out at this
+    /// pace, so a NAS's CPU and its RADIUS client are not flooded.
+    #[serde(default = "default_coa_rate")]
+    pub rate: u32,
+    /// Seconds to wait for the first answer; each retry waits twice as long.
+    #[serde(default = "default_coa_timeout")]
+    pub timeout: f64,
+    /// Times a request is sent before it counts as timed out.
+    #[serde(default = "default_coa_tries")]
+    pub tries: u32,
+    /// Seconds between two reconciles of every open session with what it should have
+    /// (net47 reconciles every 45 minutes); 0 = never.
+    #[serde(default = "default_reconcile_interval")]
+    pub reconcile_interval: u64,
+    /// Days an attempt stays in the log.
+    #[serde(default = "default_keep_days")]
+    pub keep_days: u32,
+}
+
+fn default_coa_rate() -> u32 {
+    200
+}
+fn default_coa_timeout() -> f64 {
+    1.0
+}
+fn default_coa_tries() -> u32 {
+    3
+}
+fn default_reconcile_interval() -> u64 {
+    45 * 60
+}
+fn default_keep_days() -> u32 {
+    90
+}
+
+impl Default for EnforcementConfig {
+    fn default() -> Self {
+        EnforcementConfig {
+            rate: default_coa_rate(),
+            timeout: default_coa_timeout(),
+            tries: default_coa_tries(),
+            reconcile_interval: default_reconcile_interval(),
+            keep_days: default_keep_days(),
+        }
+    }
+}
+
+impl EnforcementConfig {
+    fn validate(&self) -> anyhow::Result<()> {
+        if !(1..=100_000).contains(&self.rate) {
+            bail!("enforcement.rate: 1-100000 requests per second");
+        }
+        if !(0.01..=60.0).contains(&self.timeout) {
+            bail!("enforcement.timeout: 0.01-60 seconds");
+        }
+        if !(1..=10).contains(&self.tries) {
+            bail!("enforcement.tries: 1-10");
+        }
+        Ok(())
+    }
+
+    pub fn first_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs_f64(self.timeout)
+    }
+}
+
 /// A NAS declared in the file; such entries are read-only over the API.
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -586,6 +658,7 @@ impl Config {
         tracing_subscriber::EnvFilter::try_new(&self.log.level)
             .map_err(|e| anyhow::anyhow!("log.level: {e}"))?;
         self.validate_nas()?;
+        self.enforcement.validate()?;
         self.validate_tokens()
     }
 

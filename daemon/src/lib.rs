@@ -17,6 +17,7 @@ pub mod config;
 mod conformance;
 pub mod connections;
 pub mod dunning_run;
+pub mod enforcement;
 pub mod jobs;
 pub mod live;
 pub mod metrics;

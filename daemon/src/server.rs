@@ -13,6 +13,7 @@ use crate::api::{AdminState, router};
 use crate::changes::ChangeFeed;
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::enforcement::Enforcer;
 use crate::live::Live;
 use crate::radius::accounting::AccountingService;
 use crate::radius::{CacheUpdater, RadiusService};
@@ -45,6 +46,14 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
         store: store.clone(),
         config: live_config.clone(),
     }));
+    // After the cache: enforcement reads the logins as RADIUS now answers for them.
+    let enforcer = Arc::new(Enforcer::start(
+        store.clone(),
+        radius.clone(),
+        live_config.clone(),
+    ));
+    changes.subscribe(enforcer.clone());
+    tokio::spawn(enforcer.clone().run_periodic());
     // One clock for the API and the jobs: "today" in one zone for every caller.
     let clock = Clock::system().in_zone(live_config.load().billing.zone());
     let state = AdminState {
@@ -52,6 +61,8 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
         config: live_config.clone(),
         changes: changes.clone(),
         clock,
+        enforcer,
+        radius: radius.clone(),
     };
     let admin = router(state, tokens.clone())?;
     tokio::spawn(reload_on_sighup(

@@ -262,7 +262,7 @@ impl<'t> Api<'t> {
         }
     }
 
-    async fn service(&mut self) -> Result<Svc> {
+    pub(crate) async fn service(&mut self) -> Result<Svc> {
         let channel = match &self.channel {
             Some(channel) => channel.clone(),
             None => {

@@ -52,6 +52,12 @@ pub enum Cmd {
         /// Username.
         username: String,
     },
+    /// Push the login's current settings (speed, walled garden, or a Disconnect where it may
+    /// no longer be online) to each of its online sessions now, and show each NAS's answer.
+    Reload {
+        /// Username.
+        username: String,
+    },
 }
 
 /// How the login authenticates.
@@ -178,6 +184,7 @@ fn apply(l: &mut Login, f: &Fields) {
 pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
     let mut svc = api.logins().await?;
     match cmd {
+        Cmd::Reload { username } => crate::enforcement::reload(username, api, out).await,
         Cmd::Add(a) => add(&mut svc, *a, out).await,
         Cmd::Show { username } => {
             let request = GetLoginRequest { username };

@@ -19,6 +19,7 @@ mod code;
 mod connect;
 mod discount;
 mod dunning;
+mod enforcement;
 mod errors;
 mod invoice_group;
 mod login;
@@ -111,6 +112,9 @@ enum Command {
     /// The dunning run: suspend clients who do not pay, restore those who did.
     #[command(subcommand)]
     Dunning(dunning::DunningCmd),
+    /// Enforcement: the CoA and Disconnect requests that carry changes to online sessions.
+    #[command(subcommand)]
+    Enforcement(enforcement::Cmd),
 }
 
 async fn dispatch(command: Command, api: &mut Api<'_>, out: Out) -> Result<()> {
@@ -131,6 +135,7 @@ async fn dispatch(command: Command, api: &mut Api<'_>, out: Out) -> Result<()> {
         Command::Invoice(cmd) => billing::invoice(cmd, api, out).await,
         Command::Payment(cmd) => payment::run(cmd, api, out).await,
         Command::Dunning(cmd) => dunning::run(cmd, api, out).await,
+        Command::Enforcement(cmd) => enforcement::run(cmd, api, out).await,
     }
 }
 

@@ -50,6 +50,16 @@ pub enum Cmd {
         #[command(flatten)]
         page: PageArgs,
     },
+    /// End online sessions with a Disconnect-Request to their NAS (RFC 5176), and show what
+    /// each NAS answered.
+    Disconnect {
+        /// The session's id (as `session list` shows it).
+        #[arg(required_unless_present = "login", conflicts_with = "login")]
+        session: Option<i64>,
+        /// Every online session of this login instead (username).
+        #[arg(long, value_name = "USERNAME")]
+        login: Option<String>,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -67,6 +77,9 @@ pub struct UsageArgs {
 pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
     let mut svc = api.sessions().await?;
     match cmd {
+        Cmd::Disconnect { session, login } => {
+            crate::enforcement::disconnect(session, login, api, out).await
+        }
         Cmd::List {
             client,
             login,

@@ -130,6 +130,8 @@ pub enum DisconnectCause {
     /// The NAS takes no CoA (`coa = "disconnect"`), or the new speed has no attribute in its
     /// dialect (a rate lifted to unlimited, a Juniper service profile).
     CannotChangeInPlace,
+    /// An operator asked for it (`ispctl session disconnect`).
+    Operator,
 }
 
 impl DisconnectCause {
@@ -139,6 +141,7 @@ impl DisconnectCause {
             DisconnectCause::Refused(_) => "refused",
             DisconnectCause::SetUpAnew => "set up anew",
             DisconnectCause::CannotChangeInPlace => "cannot change in place",
+            DisconnectCause::Operator => "operator",
         }
     }
 }

@@ -8,6 +8,8 @@ mod billing;
 mod daemon;
 mod documents;
 mod dunning;
+mod enforcement;
+mod fake_nas;
 mod faults;
 mod hostile;
 mod hostile_input;

@@ -93,6 +93,11 @@ pub fn need(method: &str) -> Option<Need> {
         // A dry run is a read; the handler asks for a writer when `dry_run` is false.
         "DunningService/RunDunning" => Read,
 
+        "EnforcementService/ReloadLogin"
+        | "EnforcementService/DisconnectSession"
+        | "EnforcementService/Reconcile" => Write,
+        "EnforcementService/ListAttempts" => Read,
+
         "SessionService/ListOpenSessions"
         | "SessionService/SessionHistory"
         | "SessionService/DailyUsage" => Read,

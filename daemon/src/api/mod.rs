@@ -11,6 +11,7 @@ mod client;
 mod codes;
 mod discount;
 mod dunning;
+mod enforcement;
 mod invoice_group;
 mod login;
 mod nas;
@@ -29,7 +30,9 @@ use crate::app::{App, AppError};
 use crate::changes::ChangeFeed;
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::enforcement::Enforcer;
 use crate::live::Live;
+use crate::radius::RadiusService;
 use crate::storage::{Actor, Page, PageRequest, Store, StoreError};
 use crate::token::{Caller, Role, TokenSet};
 
@@ -46,6 +49,10 @@ pub struct AdminState {
     pub changes: ChangeFeed,
     /// The one clock: "today" for every date a request leaves out.
     pub clock: Clock,
+    /// Pushes changes to online sessions; the operator's reload and disconnect go here.
+    pub enforcer: Arc<Enforcer>,
+    /// The access cache, to name a login's id for enforcement.
+    pub radius: Arc<RadiusService>,
 }
 
 /// Largest statement import (request) and its answer: 100,000 payments with room to spare.
@@ -234,6 +241,7 @@ pub fn router(state: AdminState, tokens: Arc<Live<TokenSet>>) -> anyhow::Result<
         code_list_service_server::CodeListServiceServer,
         discount_service_server::DiscountServiceServer,
         dunning_service_server::DunningServiceServer,
+        enforcement_service_server::EnforcementServiceServer,
         invoice_group_service_server::InvoiceGroupServiceServer,
         login_service_server::LoginServiceServer, nas_service_server::NasServiceServer,
         payment_service_server::PaymentServiceServer, session_service_server::SessionServiceServer,
@@ -270,6 +278,7 @@ pub fn router(state: AdminState, tokens: Arc<Live<TokenSet>>) -> anyhow::Result<
         .add_service(BillingServiceServer::new(state.clone()))
         .add_service(AuditServiceServer::new(state.clone()))
         .add_service(SessionServiceServer::new(state.clone()))
+        .add_service(EnforcementServiceServer::new(state.clone()))
         .add_service(InvoiceGroupServiceServer::new(state.clone()))
         .add_service(ChargeServiceServer::new(state.clone()))
         .add_service(DiscountServiceServer::new(state.clone()))

@@ -14,12 +14,36 @@ use crate::storage::{AccessRow, AccessScope};
 
 /// What a cached login belongs to, so a change to a subscription, client or tariff finds it.
 #[derive(Debug, Clone)]
-struct Owner {
+pub struct Owner {
     username: String,
     mac: Option<MacAddress>,
     subscription_id: i64,
     client_number: String,
     tariff_id: i64,
+}
+
+impl Owner {
+    /// Whether the login `id` with this owner lies inside `scope`.
+    pub fn in_scope(&self, id: i64, scope: &AccessScope) -> bool {
+        match scope {
+            AccessScope::All => true,
+            AccessScope::Login(login) => id == *login,
+            AccessScope::Subscription(s) => self.subscription_id == *s,
+            AccessScope::Client(number) => &self.client_number == number,
+            AccessScope::Tariff(t) => self.tariff_id == *t,
+        }
+    }
+
+    pub fn username(&self) -> &str {
+        &self.username
+    }
+}
+
+/// A cached login with its owner, as [`AccessCache::select`] hands it out.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub owner: Owner,
+    pub access: Arc<LoginAccess>,
 }
 
 #[derive(Default)]
@@ -101,13 +125,7 @@ impl AccessCache {
         let stale: Vec<i64> = self
             .owners
             .iter()
-            .filter(|(id, owner)| match scope {
-                AccessScope::All => true,
-                AccessScope::Login(login) => *id == login,
-                AccessScope::Subscription(s) => owner.subscription_id == *s,
-                AccessScope::Client(number) => &owner.client_number == number,
-                AccessScope::Tariff(t) => owner.tariff_id == *t,
-            })
+            .filter(|(id, owner)| owner.in_scope(**id, scope))
             .map(|(id, _)| *id)
             .collect();
         for id in stale {
@@ -116,6 +134,34 @@ impl AccessCache {
         for row in rows {
             self.remove(row.login_id);
             self.insert(row);
+        }
+    }
+
+    /// Every cached login inside `scope`, by id.
+    pub fn select(&self, scope: &AccessScope) -> HashMap<i64, Entry> {
+        let entry = |(id, owner): (&i64, &Owner)| {
+            let access = self.by_username.get(&owner.username)?.clone();
+            Some((
+                *id,
+                Entry {
+                    owner: owner.clone(),
+                    access,
+                },
+            ))
+        };
+        match scope {
+            AccessScope::Login(id) => self
+                .owners
+                .get_key_value(id)
+                .and_then(entry)
+                .into_iter()
+                .collect(),
+            _ => self
+                .owners
+                .iter()
+                .filter(|(id, owner)| owner.in_scope(**id, scope))
+                .filter_map(entry)
+                .collect(),
         }
     }
 

@@ -8,7 +8,7 @@ mod handler;
 mod nas_table;
 mod reachability;
 mod rejected;
-mod reply;
+pub(crate) mod reply;
 mod spool;
 pub mod stats;
 mod unknown_sources;
@@ -20,8 +20,8 @@ use std::time::{Duration, Instant};
 use ispd_provisioning::policy::PolicyConfig;
 use std::net::UdpSocket;
 
-pub use access_cache::AccessCache;
-pub use nas_table::NasTable;
+pub use access_cache::{AccessCache, Entry};
+pub use nas_table::{NasEntry, NasTable};
 
 use crate::changes::{Change, Consumer};
 use crate::config::Config;
@@ -136,6 +136,30 @@ impl RadiusService {
         from_class
             .filter(|id| cache.contains_login(*id))
             .or_else(|| cache.lookup(username, None).map(|l| l.login_id))
+    }
+
+    /// The cached logins inside `scope` as RADIUS answers for them now.
+    pub fn select(&self, scope: &AccessScope) -> std::collections::HashMap<i64, Entry> {
+        self.cache
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .select(scope)
+    }
+
+    /// The id of the login a username (or MAC) names.
+    pub fn login_id(&self, username: &str) -> Option<i64> {
+        let cache = self.cache.read().unwrap_or_else(|e| e.into_inner());
+        cache.lookup(username, None).map(|l| l.login_id)
+    }
+
+    /// The NAS table in force.
+    pub fn nas_table(&self) -> Arc<NasTable> {
+        self.nas.load()
+    }
+
+    /// The access policy in force.
+    pub fn policy(&self) -> Arc<PolicyConfig> {
+        self.policy.load()
     }
 
     pub fn cached_logins(&self) -> usize {

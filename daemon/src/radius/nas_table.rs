@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
+use ispd_provisioning::enforcement::CoaMode;
 use ispd_provisioning::nas::{Nas, NasVendor};
 
 use crate::config::Config;
@@ -13,6 +14,10 @@ use crate::storage::{Store, StoreResult};
 #[derive(Clone)]
 pub struct NasEntry {
     pub name: String,
+    /// Where its RADIUS requests come from, and where CoA and Disconnect go.
+    pub address: IpAddr,
+    pub coa_port: u16,
+    pub coa: CoaMode,
     pub secret: Vec<u8>,
     pub vendor: NasVendor,
     pub require_message_authenticator: bool,
@@ -23,6 +28,9 @@ impl std::fmt::Debug for NasEntry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("NasEntry")
             .field("name", &self.name)
+            .field("address", &self.address)
+            .field("coa_port", &self.coa_port)
+            .field("coa", &self.coa)
             .field("secret", &"<redacted>")
             .field("vendor", &self.vendor)
             .finish_non_exhaustive()
@@ -32,11 +40,17 @@ impl std::fmt::Debug for NasEntry {
 #[derive(Debug, Default)]
 pub struct NasTable {
     by_address: HashMap<IpAddr, NasEntry>,
+    /// Name → address: sessions name their NAS.
+    by_name: HashMap<String, IpAddr>,
 }
 
 impl NasTable {
     pub fn get(&self, address: IpAddr) -> Option<&NasEntry> {
         self.by_address.get(&canonical(address))
+    }
+
+    pub fn by_name(&self, name: &str) -> Option<&NasEntry> {
+        self.by_address.get(self.by_name.get(name)?)
     }
 
     pub fn len(&self) -> usize {
@@ -48,10 +62,18 @@ impl NasTable {
     }
 
     fn insert(&mut self, nas: &Nas, secret: &str) {
+        let address = canonical(nas.address);
+        if let Some(shadowed) = self.by_address.get(&address) {
+            self.by_name.remove(&shadowed.name);
+        }
+        self.by_name.insert(nas.name.clone(), address);
         self.by_address.insert(
-            canonical(nas.address),
+            address,
             NasEntry {
                 name: nas.name.clone(),
+                address,
+                coa_port: nas.coa_port,
+                coa: nas.coa_mode(),
                 secret: secret.as_bytes().to_vec(),
                 vendor: nas.vendor,
                 require_message_authenticator: nas.require_message_authenticator,

@@ -1,0 +1,416 @@
+//! Enforcement: every committed change of what a login should get reaches its online
+//! sessions on their NAS, by RFC 5176 CoA or Disconnect, within a second.
+//!
+//! The [`Enforcer`] is one more consumer of the change feed (it subscribes after the access
+//! cache, so it reads the logins as RADIUS now answers for them); no write path calls it. It
+//! keeps, per login, the answer its sessions were last told ("enforced"), and on each change
+//! asks the pure rule [`plan`] what each open session of a changed login needs. Requests go
+//! out from one paced queue per NAS ([`queue`]), so the RADIUS receive path never waits for a
+//! NAS and a tariff change for 10,000 sessions leaves at the NAS's rate.
+//!
+//! A request that fails (timeout, unsent, a NAK that the fallback Disconnect cannot fix)
+//! marks its login unconfirmed; the periodic [`Enforcer::reconcile`] pushes the whole current
+//! answer to the sessions of unconfirmed logins and disconnects any session whose login would
+//! now be refused — the safety net for lost packets and NASes that were unreachable.
+//!
+//! Sessions whose User-Name matches no login are left alone: ispd did not authenticate them.
+
+pub mod client;
+mod queue;
+mod recorder;
+
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ispd_provisioning::enforcement::{DisconnectCause, Plan, plan};
+use ispd_provisioning::policy::{LoginAccess, NasContext};
+use tokio::sync::oneshot;
+
+use crate::app::{AppError, AppResult};
+use crate::changes::{Change, Consumer};
+use crate::config::Config;
+use crate::live::Live;
+use crate::radius::{Entry, RadiusService};
+use crate::storage::{
+    AccessScope, EnforcementAttemptRow, OpenSession, Page, PageRequest, Store, StoreError,
+    StoreResult,
+};
+
+pub use queue::Delivered;
+
+/// How long an operator's reload or disconnect waits for the NAS's answers before it reports
+/// what it has (the requests still complete and are recorded).
+const OPERATOR_WAIT: Duration = Duration::from_secs(30);
+/// Open sessions read per page by the reconcile.
+const RECONCILE_PAGE: i64 = 1_000;
+
+/// What enforcement shares with its queues: where to read the NAS table and settings, where
+/// to record attempts, and which logins a failed request left unconfirmed.
+struct Shared {
+    radius: Arc<RadiusService>,
+    config: Arc<Live<Config>>,
+    recorder: recorder::Recorder,
+    unconfirmed: Mutex<HashSet<i64>>,
+}
+
+impl Shared {
+    fn unconfirm(&self, login: Option<i64>) {
+        if let Some(id) = login {
+            self.unconfirmed
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(id);
+        }
+    }
+}
+
+/// Why a request went out, for the attempt record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    /// A committed change (tariff, state, suspension, password, …).
+    AccessChange,
+    /// The periodic (or requested) comparison of every open session.
+    Reconcile,
+    /// `ispctl login reload`.
+    Reload,
+    /// `ispctl session disconnect`.
+    Operator,
+}
+
+impl Reason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::AccessChange => "access change",
+            Reason::Reconcile => "reconcile",
+            Reason::Reload => "reload",
+            Reason::Operator => "operator",
+        }
+    }
+}
+
+/// What a reconcile looked at and what it sent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReconcileReport {
+    pub sessions: u64,
+    pub queued: u64,
+}
+
+pub struct Enforcer {
+    store: Store,
+    shared: Arc<Shared>,
+    queues: queue::Queues,
+    /// Per login, the answer its online sessions were last told to have.
+    enforced: Mutex<HashMap<i64, Entry>>,
+}
+
+impl Enforcer {
+    /// Starts enforcement with every login as RADIUS answers for it now: sessions that are
+    /// up got their answer from the same records.
+    pub fn start(store: Store, radius: Arc<RadiusService>, config: Arc<Live<Config>>) -> Self {
+        let enforced = radius.select(&AccessScope::All);
+        let shared = Arc::new(Shared {
+            radius,
+            config,
+            recorder: recorder::Recorder::start(store.clone()),
+            unconfirmed: Mutex::default(),
+        });
+        Enforcer {
+            store,
+            queues: queue::Queues::new(shared.clone()),
+            shared,
+            enforced: Mutex::new(enforced),
+        }
+    }
+
+    /// Tells the open sessions of every login in `scope` whose answer changed.
+    async fn on_access(&self, scope: &AccessScope) {
+        let now = self.shared.radius.select(scope);
+        let before = self.swap_enforced(scope, &now);
+        let changed: Vec<i64> = before
+            .keys()
+            .chain(now.keys())
+            .copied()
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .filter(|id| access(before.get(id)) != access(now.get(id)))
+            .collect();
+        if changed.is_empty() {
+            return;
+        }
+        // A deleted login's sessions lost their login id (ON DELETE SET NULL): find them by name.
+        let gone: HashMap<String, i64> = changed
+            .iter()
+            .filter(|id| !now.contains_key(id))
+            .filter_map(|id| Some((before.get(id)?.owner.username().to_owned(), *id)))
+            .collect();
+        let names: Vec<String> = gone.keys().cloned().collect();
+        let sessions = match self.store.open_sessions_of(&changed, &names).await {
+            Ok(sessions) => sessions,
+            Err(e) => {
+                tracing::error!(error = %e, "enforcement cannot read the open sessions; the reconcile will correct them");
+                changed
+                    .iter()
+                    .for_each(|id| self.shared.unconfirm(Some(*id)));
+                return;
+            }
+        };
+        for session in sessions {
+            let Some(id) = session
+                .login_id
+                .or_else(|| gone.get(&session.username).copied())
+            else {
+                continue;
+            };
+            let planned = self.plan_for(&session, access(before.get(&id)), access(now.get(&id)));
+            self.queue(session, Some(id), planned, Reason::AccessChange, None);
+        }
+    }
+
+    /// Records `now` as enforced for `scope` and returns what was enforced there before.
+    fn swap_enforced(&self, scope: &AccessScope, now: &HashMap<i64, Entry>) -> HashMap<i64, Entry> {
+        let mut enforced = self.enforced.lock().unwrap_or_else(|e| e.into_inner());
+        let ids: Vec<i64> = match scope {
+            AccessScope::Login(id) => vec![*id],
+            _ => enforced
+                .iter()
+                .filter(|(id, e)| e.owner.in_scope(**id, scope))
+                .map(|(id, _)| *id)
+                .collect(),
+        };
+        let before = ids
+            .into_iter()
+            .filter_map(|id| enforced.remove(&id).map(|e| (id, e)))
+            .collect();
+        enforced.extend(now.iter().map(|(id, e)| (*id, e.clone())));
+        before
+    }
+
+    /// The plan for one session on its NAS; `Nothing` when its NAS is unknown.
+    fn plan_for(
+        &self,
+        session: &OpenSession,
+        enforced: Option<&LoginAccess>,
+        now: Option<&LoginAccess>,
+    ) -> Plan {
+        let table = self.shared.radius.nas_table();
+        let Some(nas) = table.by_name(&session.nas_name) else {
+            tracing::debug!(nas = %session.nas_name, session = session.id, "session on a NAS no longer known; nothing to tell");
+            return Plan::Nothing;
+        };
+        let context = NasContext {
+            name: nas.name.clone(),
+            vendor: nas.vendor,
+        };
+        plan(
+            enforced,
+            now,
+            &context,
+            nas.coa,
+            &self.shared.radius.policy(),
+        )
+    }
+
+    fn queue(
+        &self,
+        session: OpenSession,
+        login: Option<i64>,
+        plan: Plan,
+        reason: Reason,
+        waiter: Option<oneshot::Sender<Delivered>>,
+    ) -> bool {
+        let request = match plan {
+            Plan::Nothing => return false,
+            Plan::Coa(attributes) => queue::Request::Coa(attributes),
+            Plan::Disconnect(cause) => queue::Request::Disconnect(cause),
+        };
+        self.queues.push(queue::Job {
+            session,
+            login,
+            request,
+            reason,
+            waiters: waiter.into_iter().collect(),
+        });
+        true
+    }
+
+    /// Pushes a login's current answer to each of its online sessions now (net47's "force
+    /// reload of settings") and returns what each NAS answered.
+    pub async fn reload(&self, username: &str) -> AppResult<Vec<Delivered>> {
+        let login_id = self.login_id(username)?;
+        let now = self.shared.radius.select(&AccessScope::Login(login_id));
+        let sessions = self
+            .store
+            .open_sessions_of(&[login_id], &[username.to_owned()])
+            .await?;
+        let mut waiting = Vec::new();
+        for session in sessions {
+            let planned = self.plan_for(&session, None, access(now.get(&login_id)));
+            let (tx, rx) = oneshot::channel();
+            if self.queue(session, Some(login_id), planned, Reason::Reload, Some(tx)) {
+                waiting.push(rx);
+            }
+        }
+        Ok(wait_all(waiting).await)
+    }
+
+    /// Disconnects one open session.
+    pub async fn disconnect_session(&self, id: i64) -> AppResult<Vec<Delivered>> {
+        let session = self
+            .store
+            .open_session(id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                entity: "open session",
+                key: id.to_string(),
+            })?;
+        Ok(self.disconnect(vec![session]).await)
+    }
+
+    /// Disconnects every open session of a login (also of one deleted since it logged in).
+    pub async fn disconnect_login(&self, username: &str) -> AppResult<Vec<Delivered>> {
+        let ids: Vec<i64> = self.shared.radius.login_id(username).into_iter().collect();
+        let sessions = self
+            .store
+            .open_sessions_of(&ids, &[username.to_owned()])
+            .await?;
+        Ok(self.disconnect(sessions).await)
+    }
+
+    /// The attempts, newest first; `username` empty = every login.
+    pub async fn history(
+        &self,
+        username: &str,
+        page: PageRequest,
+    ) -> AppResult<Page<EnforcementAttemptRow>> {
+        Ok(self.store.enforcement_history(username, page).await?)
+    }
+
+    fn login_id(&self, username: &str) -> AppResult<i64> {
+        self.shared.radius.login_id(username).ok_or_else(|| {
+            AppError::Store(StoreError::NotFound {
+                entity: "login",
+                key: username.to_owned(),
+            })
+        })
+    }
+
+    /// Sends a Disconnect-Request to each of `sessions` and returns what each NAS answered.
+    async fn disconnect(&self, sessions: Vec<OpenSession>) -> Vec<Delivered> {
+        let mut waiting = Vec::new();
+        for session in sessions {
+            let (tx, rx) = oneshot::channel();
+            let login = session.login_id;
+            let planned = Plan::Disconnect(DisconnectCause::Operator);
+            if self.queue(session, login, planned, Reason::Operator, Some(tx)) {
+                waiting.push(rx);
+            }
+        }
+        wait_all(waiting).await
+    }
+
+    /// Compares every open session with what it should have now and queues a correction for
+    /// each that differs; the sessions of unconfirmed logins get their whole answer again.
+    pub async fn reconcile(&self) -> StoreResult<ReconcileReport> {
+        let unconfirmed = std::mem::take(
+            &mut *self
+                .shared
+                .unconfirmed
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        );
+        let mut report = ReconcileReport::default();
+        let mut after = 0;
+        loop {
+            let page = self.store.open_sessions_page(after, RECONCILE_PAGE).await?;
+            let Some(last) = page.last() else { break };
+            after = last.id;
+            for session in page {
+                report.sessions += 1;
+                let Some(id) = session.login_id else { continue };
+                let now = self.shared.radius.select(&AccessScope::Login(id));
+                let enforced = if unconfirmed.contains(&id) {
+                    None
+                } else {
+                    self.enforced
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .get(&id)
+                        .cloned()
+                };
+                let planned =
+                    self.plan_for(&session, access(enforced.as_ref()), access(now.get(&id)));
+                if self.queue(session, Some(id), planned, Reason::Reconcile, None) {
+                    report.queued += 1;
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// Runs the reconcile every `[enforcement] reconcile_interval`, and prunes the attempt log,
+    /// one instance at a time.
+    pub async fn run_periodic(self: Arc<Self>) {
+        loop {
+            let settings = self.shared.config.load().enforcement.clone();
+            if settings.reconcile_interval == 0 {
+                tokio::time::sleep(Duration::from_secs(60)).await;
+                continue;
+            }
+            tokio::time::sleep(Duration::from_secs(settings.reconcile_interval)).await;
+            let _lock = match self.store.try_job_lock("reconcile").await {
+                Ok(Some(lock)) => lock,
+                Ok(None) => continue,
+                Err(e) => {
+                    tracing::warn!(error = %e, "reconcile skipped: the database is unavailable");
+                    continue;
+                }
+            };
+            match self.reconcile().await {
+                Ok(r) => tracing::info!(sessions = r.sessions, queued = r.queued, "reconcile"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "reconcile failed; it runs again at its next interval")
+                }
+            }
+            let before = chrono::Utc::now() - chrono::Duration::days(i64::from(settings.keep_days));
+            if let Err(e) = self.store.prune_enforcement(before).await {
+                tracing::warn!(error = %e, "the enforcement log was not pruned");
+            }
+        }
+    }
+
+    /// Sessions waiting to be sent, per NAS: the progress of a large push.
+    pub fn queued(&self) -> Vec<(String, usize)> {
+        self.queues.depths()
+    }
+}
+
+fn access(entry: Option<&Entry>) -> Option<&LoginAccess> {
+    entry.map(|e| e.access.as_ref())
+}
+
+/// Collects the answers that arrive within [`OPERATOR_WAIT`].
+async fn wait_all(waiting: Vec<oneshot::Receiver<Delivered>>) -> Vec<Delivered> {
+    let deadline = tokio::time::Instant::now() + OPERATOR_WAIT;
+    let mut out = Vec::with_capacity(waiting.len());
+    for rx in waiting {
+        if let Ok(Ok(delivered)) = tokio::time::timeout_at(deadline, rx).await {
+            out.push(delivered);
+        }
+    }
+    out
+}
+
+impl Consumer for Enforcer {
+    fn apply<'a>(&'a self, change: &'a Change) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>> {
+        Box::pin(async move {
+            match change {
+                Change::Access(scope) => self.on_access(scope).await,
+                // A NAS's mode or address applies to the next request sent to it.
+                Change::Nas => {}
+            }
+        })
+    }
+}

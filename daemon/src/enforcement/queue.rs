@@ -1,0 +1,410 @@
+//! One paced queue per NAS: requests leave at `[enforcement] rate` per second, at most 256 in
+//! flight (the RADIUS identifier space of one socket), and a session queued twice is sent
+//! once with the newer request — a tariff edited three times in a second costs each session
+//! one CoA. A queued Disconnect is never downgraded to a CoA: re-authentication always
+//! brings the newest answer.
+//!
+//! A queue holds at most [`QUEUE_LIMIT`] sessions; beyond that a request is dropped, counted
+//! and its login left unconfirmed for the reconcile, so a NAS that went dark cannot grow the
+//! daemon's memory without bound.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::Utc;
+use ispd_provisioning::enforcement::{DisconnectCause, Outcome, RequestKind};
+use ispd_provisioning::nas::NasVendor;
+use ispd_provisioning::reply::ReplyAttribute;
+use ispd_radius::Attribute;
+use ispd_radius::dict::rfc;
+use tokio::sync::{Notify, Semaphore, oneshot};
+use tokio::time::Instant;
+
+use super::client::{CoaClient, Reply, Retry};
+use super::{Reason, Shared};
+use crate::radius::NasEntry;
+use crate::storage::{EnforcementAttempt, OpenSession};
+
+/// Sessions one NAS's queue holds at most (a whole large NAS, twice over).
+const QUEUE_LIMIT: usize = 200_000;
+/// Requests in flight to one NAS: one socket's identifiers.
+const IN_FLIGHT: usize = 256;
+/// RFC 5176 §3.5 Error-Cause 503, Session Context Not Found: the session is already gone.
+const SESSION_NOT_FOUND: u32 = 503;
+
+pub(super) enum Request {
+    Coa(Vec<ReplyAttribute>),
+    Disconnect(DisconnectCause),
+}
+
+impl Request {
+    fn kind(&self) -> RequestKind {
+        match self {
+            Request::Coa(_) => RequestKind::Coa,
+            Request::Disconnect(_) => RequestKind::Disconnect,
+        }
+    }
+}
+
+pub(super) struct Job {
+    pub session: OpenSession,
+    pub login: Option<i64>,
+    pub request: Request,
+    pub reason: Reason,
+    pub waiters: Vec<oneshot::Sender<Delivered>>,
+}
+
+/// What became of one session's request, as the operator who asked for it reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivered {
+    pub session_id: i64,
+    pub acct_session_id: String,
+    pub nas: String,
+    /// The last request sent (a Disconnect after a NAKed CoA).
+    pub kind: RequestKind,
+    pub outcome: Outcome,
+    pub error_cause: Option<u32>,
+}
+
+pub(super) struct Queues {
+    shared: Arc<Shared>,
+    by_nas: Mutex<HashMap<String, Arc<NasQueue>>>,
+}
+
+impl Queues {
+    pub fn new(shared: Arc<Shared>) -> Self {
+        Queues {
+            shared,
+            by_nas: Mutex::default(),
+        }
+    }
+
+    /// Queues a job on its session's NAS, starting that NAS's sender on first use.
+    pub fn push(&self, job: Job) {
+        let queue = {
+            let mut by_nas = self.by_nas.lock().unwrap_or_else(|e| e.into_inner());
+            by_nas
+                .entry(job.session.nas_name.clone())
+                .or_insert_with(|| {
+                    let queue = Arc::new(NasQueue::new(job.session.nas_name.clone()));
+                    tokio::spawn(queue.clone().run(self.shared.clone()));
+                    queue
+                })
+                .clone()
+        };
+        queue.push(job, &self.shared);
+    }
+
+    pub fn depths(&self) -> Vec<(String, usize)> {
+        let by_nas = self.by_nas.lock().unwrap_or_else(|e| e.into_inner());
+        let mut depths: Vec<_> = by_nas.iter().map(|(n, q)| (n.clone(), q.depth())).collect();
+        depths.sort();
+        depths
+    }
+}
+
+#[derive(Default)]
+struct Pending {
+    order: VecDeque<i64>,
+    jobs: HashMap<i64, Job>,
+}
+
+struct NasQueue {
+    name: String,
+    pending: Mutex<Pending>,
+    ready: Notify,
+    in_flight: Arc<Semaphore>,
+}
+
+/// A NAS's client, kept while its address, secret and retry settings stay the same.
+struct Peer {
+    addr: SocketAddr,
+    secret: Vec<u8>,
+    retry: Retry,
+    client: Arc<CoaClient>,
+}
+
+impl NasQueue {
+    fn new(name: String) -> Self {
+        NasQueue {
+            name,
+            pending: Mutex::default(),
+            ready: Notify::new(),
+            in_flight: Arc::new(Semaphore::new(IN_FLIGHT)),
+        }
+    }
+
+    fn depth(&self) -> usize {
+        self.pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .jobs
+            .len()
+    }
+
+    fn push(&self, job: Job, shared: &Shared) {
+        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        let id = job.session.id;
+        if let Some(queued) = pending.jobs.get_mut(&id) {
+            queued.waiters.extend(job.waiters);
+            queued.reason = job.reason;
+            queued.session = job.session;
+            queued.login = job.login.or(queued.login);
+            if !matches!(queued.request, Request::Disconnect(_)) {
+                queued.request = job.request;
+            }
+        } else if pending.jobs.len() >= QUEUE_LIMIT {
+            drop(pending);
+            metrics::counter!("ispd_enforcement_queue_dropped_total", "nas" => self.name.clone())
+                .increment(1);
+            give_up(job, &self.name, shared);
+            return;
+        } else {
+            pending.order.push_back(id);
+            pending.jobs.insert(id, job);
+        }
+        let depth = pending.jobs.len();
+        drop(pending);
+        metrics::gauge!("ispd_enforcement_queue_depth", "nas" => self.name.clone())
+            .set(depth as f64);
+        self.ready.notify_one();
+    }
+
+    async fn next(&self) -> Job {
+        loop {
+            {
+                let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+                while let Some(id) = pending.order.pop_front() {
+                    if let Some(job) = pending.jobs.remove(&id) {
+                        let depth = pending.jobs.len();
+                        metrics::gauge!("ispd_enforcement_queue_depth", "nas" => self.name.clone())
+                            .set(depth as f64);
+                        return job;
+                    }
+                }
+            }
+            self.ready.notified().await;
+        }
+    }
+
+    /// Sends the queue's jobs, paced, for as long as the daemon runs.
+    async fn run(self: Arc<Self>, shared: Arc<Shared>) {
+        let mut next_send = Instant::now();
+        let mut peer: Option<Peer> = None;
+        loop {
+            let job = self.next().await;
+            let settings = shared.config.load().enforcement.clone();
+            tokio::time::sleep_until(next_send).await;
+            next_send = next_send.max(Instant::now())
+                + Duration::from_secs_f64(1.0 / f64::from(settings.rate.max(1)));
+            let table = shared.radius.nas_table();
+            let Some(nas) = table.by_name(&self.name).cloned() else {
+                give_up(job, &self.name, &shared);
+                continue;
+            };
+            let retry = Retry {
+                first_timeout: settings.first_timeout(),
+                tries: settings.tries,
+            };
+            let client = match client_for(&nas, retry, &mut peer).await {
+                Ok(client) => client,
+                Err(e) => {
+                    tracing::warn!(nas = %nas.name, error = %e, "no socket for CoA to this NAS");
+                    give_up(job, &self.name, &shared);
+                    continue;
+                }
+            };
+            let Ok(permit) = self.in_flight.clone().acquire_owned().await else {
+                return;
+            };
+            let shared = shared.clone();
+            tokio::spawn(async move {
+                deliver(job, &client, &nas, &shared).await;
+                drop(permit);
+            });
+        }
+    }
+}
+
+async fn client_for(
+    nas: &NasEntry,
+    retry: Retry,
+    peer: &mut Option<Peer>,
+) -> std::io::Result<Arc<CoaClient>> {
+    let addr = SocketAddr::new(nas.address, nas.coa_port);
+    if let Some(p) = peer
+        && p.addr == addr
+        && p.secret == nas.secret
+        && p.retry == retry
+    {
+        return Ok(p.client.clone());
+    }
+    let client = Arc::new(CoaClient::new(addr, nas.secret.clone(), retry).await?);
+    *peer = Some(Peer {
+        addr,
+        secret: nas.secret.clone(),
+        retry,
+        client: client.clone(),
+    });
+    Ok(client)
+}
+
+/// Sends one job's request (and the Disconnect that follows a NAKed CoA), records every
+/// attempt, and tells whoever waits.
+async fn deliver(job: Job, client: &CoaClient, nas: &NasEntry, shared: &Shared) {
+    let identity = identification(&job.session, nas.vendor);
+    let first = job.request.kind();
+    let speed: &[ReplyAttribute] = match &job.request {
+        Request::Coa(attributes) => attributes,
+        Request::Disconnect(_) => &[],
+    };
+    let mut attempts = Vec::with_capacity(2);
+    let mut last = (first, send(client, first, &identity, speed, nas).await);
+    attempts.push(attempt(&job, &nas.name, first, speed, &last.1));
+    if first == RequestKind::Coa && last.1.outcome == Outcome::Nak {
+        last = (
+            RequestKind::Disconnect,
+            send(client, RequestKind::Disconnect, &identity, &[], nas).await,
+        );
+        attempts.push(attempt(
+            &job,
+            &nas.name,
+            RequestKind::Disconnect,
+            &[],
+            &last.1,
+        ));
+    }
+    let (kind, reply) = last;
+    let settled = reply.outcome == Outcome::Ack
+        || (kind == RequestKind::Disconnect && reply.error_cause == Some(SESSION_NOT_FOUND));
+    if !settled {
+        shared.unconfirm(job.login);
+    }
+    shared.recorder.record(attempts);
+    let delivered = Delivered {
+        session_id: job.session.id,
+        acct_session_id: job.session.acct_session_id.clone(),
+        nas: nas.name.clone(),
+        kind,
+        outcome: reply.outcome,
+        error_cause: reply.error_cause,
+    };
+    answer(job, delivered);
+}
+
+async fn send(
+    client: &CoaClient,
+    kind: RequestKind,
+    identity: &[Attribute],
+    speed: &[ReplyAttribute],
+    nas: &NasEntry,
+) -> Reply {
+    let mut attributes = identity.to_vec();
+    attributes.extend(
+        speed.iter().filter_map(|a| {
+            crate::radius::reply::encode(a, &nas.secret, &[0; 16], &mut || [0x80, 0])
+        }),
+    );
+    let reply = client.send(kind, attributes).await;
+    metrics::counter!(
+        "ispd_enforcement_requests_total",
+        "nas" => nas.name.clone(),
+        "kind" => kind.as_str(),
+        "outcome" => reply.outcome.as_str(),
+    )
+    .increment(1);
+    reply
+}
+
+/// How the NAS finds the session (RFC 5176 §3): User-Name and Acct-Session-Id always, the
+/// session's IPv4 address when known, and for generic (hotspot) NASes the MAC as
+/// Calling-Station-Id. NAS-IP-Address is left out on purpose: a NAS compares it with its own
+/// idea of its address and NAKs on a mismatch (403), and the source address ispd knows it by
+/// is not always that one (NAT, several interfaces).
+fn identification(session: &OpenSession, vendor: NasVendor) -> Vec<Attribute> {
+    let mut out = Vec::with_capacity(4);
+    if !session.username.is_empty() {
+        out.push(Attribute::string(rfc::USER_NAME, &session.username));
+    }
+    if !session.acct_session_id.is_empty() {
+        out.push(Attribute::string(
+            rfc::ACCT_SESSION_ID,
+            &session.acct_session_id,
+        ));
+    }
+    if let Some(ip) = session
+        .framed_ip
+        .as_deref()
+        .and_then(|text| text.parse::<Ipv4Addr>().ok())
+    {
+        out.push(Attribute::ipv4(rfc::FRAMED_IP_ADDRESS, ip));
+    }
+    if vendor == NasVendor::Generic
+        && let Some(mac) = session.calling_station.as_deref().filter(|m| !m.is_empty())
+    {
+        out.push(Attribute::string(rfc::CALLING_STATION_ID, mac));
+    }
+    out
+}
+
+fn attempt(
+    job: &Job,
+    nas: &str,
+    kind: RequestKind,
+    speed: &[ReplyAttribute],
+    reply: &Reply,
+) -> EnforcementAttempt {
+    EnforcementAttempt {
+        at: Utc::now(),
+        login_id: job.login,
+        username: job.session.username.clone(),
+        session_id: Some(job.session.id),
+        acct_session_id: job.session.acct_session_id.clone(),
+        nas_name: nas.to_owned(),
+        kind,
+        reason: match &job.request {
+            Request::Disconnect(cause) => format!("{}: {}", job.reason.as_str(), cause.as_str()),
+            Request::Coa(_) => job.reason.as_str().to_owned(),
+        },
+        sent: speed
+            .iter()
+            .map(|a| format!("{a:?}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        outcome: reply.outcome,
+        error_cause: reply.error_cause,
+        tries: reply.tries,
+    }
+}
+
+/// A job that cannot be sent (NAS gone, no socket, queue full): recorded as unsent, its
+/// login left to the reconcile.
+fn give_up(job: Job, nas: &str, shared: &Shared) {
+    let kind = job.request.kind();
+    let reply = Reply {
+        outcome: Outcome::Unsent,
+        error_cause: None,
+        tries: 0,
+    };
+    shared
+        .recorder
+        .record(vec![attempt(&job, nas, kind, &[], &reply)]);
+    shared.unconfirm(job.login);
+    let delivered = Delivered {
+        session_id: job.session.id,
+        acct_session_id: job.session.acct_session_id.clone(),
+        nas: nas.to_owned(),
+        kind,
+        outcome: Outcome::Unsent,
+        error_cause: None,
+    };
+    answer(job, delivered);
+}
+
+fn answer(job: Job, delivered: Delivered) {
+    for waiter in job.waiters {
+        let _ = waiter.send(delivered.clone());
+    }
+}

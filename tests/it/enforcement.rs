@@ -1,0 +1,371 @@
+//! Enforcement end to end: a real ispd, a session opened by real accounting (radclient), and
+//! a fake NAS on loopback that verifies every CoA and Disconnect with the shared secret and
+//! answers as told. Each change of speed or access must reach the session within a second.
+
+use std::time::Duration;
+
+use ispd_radius::dict::{cisco, mikrotik, rfc};
+
+use crate::daemon::{Daemon, stdout};
+use crate::fake_nas::{FakeNas, Mode, Received};
+
+const SECRET: &str = "coa-secret-4711";
+/// What "at once" means for a subscriber: the decision reaches the NAS within a second.
+const AT_ONCE: Duration = Duration::from_secs(1);
+
+/// A daemon whose NAS "bras" (127.0.0.1, `vendor`) takes CoA on the fake NAS's port, with
+/// client 7, tariff "T" (10M/2M) and the login "novak" online in session "S1".
+fn online(name: &str, nas: &FakeNas, vendor: &str, extra: &str) -> Daemon {
+    let d = Daemon::start(
+        name,
+        &format!("[enforcement]\ntimeout = 0.2\ntries = 3\nreconcile_interval = 0\n{extra}"),
+    );
+    d.ispctl_json(&[
+        "nas",
+        "add",
+        "--name",
+        "bras",
+        "--address",
+        "127.0.0.1",
+        "--secret",
+        SECRET,
+        "--vendor",
+        vendor,
+        "--coa-port",
+        &nas.port().to_string(),
+    ]);
+    crate::accounting::add_login(&d);
+    let start = "Acct-Status-Type = Start, Acct-Session-Id = \"S1\", User-Name = \"novak\", \
+                 Framed-IP-Address = 100.64.0.7, Calling-Station-Id = \"AA-BB-CC-00-11-22\"\n";
+    let out = d.radclient("acct", "acct", SECRET, start);
+    assert!(
+        stdout(&out).contains("Received Accounting-Response"),
+        "{}",
+        stdout(&out)
+    );
+    wait_until_online(&d);
+    d
+}
+
+/// Accounting is written in groups; the session is in the database a moment later.
+fn wait_until_online(d: &Daemon) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while d.ispctl_json(&["session", "list"])["items"]
+        .as_array()
+        .map_or(0, Vec::len)
+        == 0
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the session never showed as online"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn subscription_id(d: &Daemon) -> String {
+    d.ispctl_json(&["subscription", "list", "--client", "7"])["items"][0]["id"].to_string()
+}
+
+/// The one request the NAS got after `action`, within [`AT_ONCE`].
+fn one_after(nas: &FakeNas, action: impl FnOnce()) -> Received {
+    let before = nas.received().len();
+    action();
+    let got = nas.wait_for(before + 1, AT_ONCE);
+    assert_eq!(got.len(), before + 1, "no request within a second: {got:?}");
+    got[before].clone()
+}
+
+fn rate(r: &Received) -> Option<String> {
+    r.vendor_string(mikrotik::VENDOR_ID, mikrotik::MIKROTIK_RATE_LIMIT)
+}
+
+fn address_list(r: &Received) -> Option<String> {
+    r.vendor_string(mikrotik::VENDOR_ID, mikrotik::MIKROTIK_ADDRESS_LIST)
+}
+
+/// Attempts recorded for novak, newest first: (kind, reason, outcome).
+fn attempts(d: &Daemon) -> Vec<(String, String, String)> {
+    // The attempt log is written in batches, a moment after the answer.
+    std::thread::sleep(Duration::from_millis(300));
+    d.ispctl_json(&["enforcement", "list", "--login", "novak"])["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            let text = |k: &str| a[k].as_str().unwrap().to_owned();
+            (text("kind"), text("reason"), text("outcome"))
+        })
+        .collect()
+}
+
+#[test]
+fn a_block_reaches_the_online_session_and_the_resume_restores_it() {
+    let nas = FakeNas::start(SECRET);
+    let d = online("enf-block", &nas, "mikrotik", "");
+    let sub = subscription_id(&d);
+
+    let coa = one_after(&nas, || {
+        d.ispctl_json(&["subscription", "block", &sub]);
+    });
+    assert_eq!(coa.code(), ispd_radius::Code::CoaRequest);
+    // The session as the NAS knows it: name, its session id, its address.
+    assert_eq!(coa.string(rfc::USER_NAME).as_deref(), Some("novak"));
+    assert_eq!(coa.string(rfc::ACCT_SESSION_ID).as_deref(), Some("S1"));
+    assert_eq!(
+        coa.ipv4(rfc::FRAMED_IP_ADDRESS),
+        Some("100.64.0.7".parse().unwrap())
+    );
+    assert_eq!(
+        rate(&coa).as_deref(),
+        Some("256k/256k"),
+        "the walled-garden speed"
+    );
+    assert_eq!(address_list(&coa).as_deref(), Some("ispd-suspended"));
+
+    let coa = one_after(&nas, || {
+        d.ispctl_json(&["subscription", "resume", &sub]);
+    });
+    assert_eq!(coa.code(), ispd_radius::Code::CoaRequest);
+    assert_eq!(
+        rate(&coa).as_deref(),
+        Some("2M/10M"),
+        "the tariff's speed again"
+    );
+    assert_eq!(nas.dropped(), 0, "every request verified with the secret");
+
+    let recorded = attempts(&d);
+    assert_eq!(
+        recorded,
+        [
+            ("coa".into(), "access change".into(), "ack".into()),
+            ("coa".into(), "access change".into(), "ack".into()),
+        ]
+    );
+    // A change that alters nothing the session has sends nothing.
+    d.ispctl_json(&["client", "edit", "7", "--note", "called about the invoice"]);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(nas.received().len(), 2, "a note is no change to a session");
+}
+
+#[test]
+fn a_tariff_change_reaches_each_vendor_in_its_dialect() {
+    let nas = FakeNas::start(SECRET);
+    let d = online("enf-vendors", &nas, "mikrotik", "");
+    let coa = one_after(&nas, || {
+        d.ispctl_json(&["tariff", "edit", "T", "--down", "20M"]);
+    });
+    assert_eq!(rate(&coa).as_deref(), Some("2M/20M"));
+
+    d.ispctl_json(&["nas", "edit", "bras", "--vendor", "accel-ppp"]);
+    let coa = one_after(&nas, || {
+        d.ispctl_json(&["tariff", "edit", "T", "--down", "30M"]);
+    });
+    assert_eq!(coa.code(), ispd_radius::Code::CoaRequest);
+    assert_eq!(
+        coa.string(rfc::FILTER_ID).as_deref(),
+        Some("30000/2000"),
+        "accel-ppp: down/up in kbit/s"
+    );
+
+    d.ispctl_json(&["nas", "edit", "bras", "--vendor", "cisco"]);
+    let coa = one_after(&nas, || {
+        d.ispctl_json(&["tariff", "edit", "T", "--down", "40M"]);
+    });
+    assert_eq!(
+        coa.vendor_strings(cisco::VENDOR_ID, cisco::CISCO_AVPAIR),
+        [
+            "ip:sub-qos-policy-in=ispd-2000k",
+            "ip:sub-qos-policy-out=ispd-40000k"
+        ]
+    );
+
+    // A NAS told to take no CoA gets a Disconnect: the subscriber dials into the new speed.
+    d.ispctl_json(&["nas", "edit", "bras", "--coa", "disconnect"]);
+    let dm = one_after(&nas, || {
+        d.ispctl_json(&["tariff", "edit", "T", "--down", "50M"]);
+    });
+    assert_eq!(dm.code(), ispd_radius::Code::DisconnectRequest);
+    assert_eq!(dm.string(rfc::ACCT_SESSION_ID).as_deref(), Some("S1"));
+}
+
+#[test]
+fn a_nak_falls_back_to_disconnect_and_silence_is_retried_then_reconciled() {
+    let nas = FakeNas::start(SECRET);
+    let d = online("enf-faults", &nas, "mikrotik", "");
+    let sub = subscription_id(&d);
+
+    // NAK (Error-Cause 404 Invalid Request) → the session is disconnected instead.
+    nas.set_mode(Mode::Nak(404));
+    d.ispctl_json(&["subscription", "block", &sub]);
+    let got = nas.wait_for(2, AT_ONCE * 2);
+    let codes: Vec<_> = got.iter().map(|r| r.code()).collect();
+    assert_eq!(
+        codes,
+        [
+            ispd_radius::Code::CoaRequest,
+            ispd_radius::Code::DisconnectRequest
+        ]
+    );
+    let recorded = attempts(&d);
+    assert_eq!(
+        recorded[0],
+        ("disconnect".into(), "access change".into(), "nak".into())
+    );
+    assert_eq!(
+        recorded[1],
+        ("coa".into(), "access change".into(), "nak".into())
+    );
+
+    // Silence: the same request three times (tries = 3), then recorded as timed out.
+    nas.set_mode(Mode::Silent);
+    d.ispctl_json(&["subscription", "resume", &sub]);
+    let got = nas.wait_for(5, Duration::from_secs(3));
+    assert_eq!(got.len(), 5, "three tries of the CoA: {got:?}");
+    assert!(
+        got[2..]
+            .iter()
+            .all(|r| r.identifier() == got[2].identifier()
+                && r.code() == ispd_radius::Code::CoaRequest),
+        "a retransmission is the same request"
+    );
+    std::thread::sleep(Duration::from_millis(1_000));
+    assert_eq!(attempts(&d)[0].2, "timeout");
+
+    // The NAS is back: the reconcile pushes what the session should have.
+    nas.set_mode(Mode::Ack);
+    let report = d.ispctl_json(&["enforcement", "reconcile"]);
+    assert_eq!(
+        (report["sessions"].as_u64(), report["queued"].as_u64()),
+        (Some(1), Some(1))
+    );
+    let got = nas.wait_for(6, AT_ONCE);
+    assert_eq!(got.len(), 6);
+    assert_eq!(rate(&got[5]).as_deref(), Some("2M/10M"));
+    assert_eq!(
+        attempts(&d)[0],
+        ("coa".into(), "reconcile".into(), "ack".into())
+    );
+    // Nothing left to correct.
+    let report = d.ispctl_json(&["enforcement", "reconcile"]);
+    assert_eq!(report["queued"].as_u64(), Some(0));
+}
+
+#[test]
+fn a_walled_garden_pool_needs_a_new_login_so_the_session_is_disconnected() {
+    let nas = FakeNas::start(SECRET);
+    let d = online(
+        "enf-pool",
+        &nas,
+        "mikrotik",
+        "[radius.walled_garden]\nframed_pool = \"garden\"\n",
+    );
+    let sub = subscription_id(&d);
+    let dm = one_after(&nas, || {
+        d.ispctl_json(&["subscription", "block", &sub]);
+    });
+    assert_eq!(dm.code(), ispd_radius::Code::DisconnectRequest);
+    // Deleting a login ends its sessions too.
+    let dm = one_after(&nas, || {
+        d.ispctl_json(&["login", "delete", "novak"]);
+    });
+    assert_eq!(dm.code(), ispd_radius::Code::DisconnectRequest);
+    assert_eq!(dm.string(rfc::USER_NAME).as_deref(), Some("novak"));
+}
+
+#[test]
+fn the_operator_reloads_a_login_and_disconnects_a_session() {
+    let nas = FakeNas::start(SECRET);
+    let d = online("enf-operator", &nas, "mikrotik", "");
+    let reload = d.ispctl_json(&["login", "reload", "novak"]);
+    let sessions = reload["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 1);
+    assert_eq!(
+        (
+            sessions[0]["kind"].as_str(),
+            sessions[0]["outcome"].as_str()
+        ),
+        (Some("coa"), Some("ack"))
+    );
+    assert_eq!(rate(&nas.received()[0]).as_deref(), Some("2M/10M"));
+
+    let refused = d.ispctl(&["login", "reload", "nobody"]);
+    assert!(!refused.status.success());
+
+    nas.set_mode(Mode::Nak(503));
+    let out = d.ispctl(&["session", "disconnect", "--login", "novak"]);
+    let text = stdout(&out);
+    assert!(text.contains("nak (Error-Cause 503)"), "{text}");
+    let got = nas.received();
+    assert_eq!(
+        got.last().map(|r| r.code()),
+        Some(ispd_radius::Code::DisconnectRequest)
+    );
+    let recorded = attempts(&d);
+    assert_eq!(
+        recorded[0],
+        (
+            "disconnect".into(),
+            "operator: operator".into(),
+            "nak".into()
+        )
+    );
+    assert_eq!(recorded[1], ("coa".into(), "reload".into(), "ack".into()));
+}
+
+#[test]
+fn a_payment_restores_full_speed_on_the_nas_at_once() {
+    let nas = FakeNas::start(SECRET);
+    let d = online(
+        "enf-dunning",
+        &nas,
+        "mikrotik",
+        "[dunning]\nsuspend_min_amount = \"0.50\"\n",
+    );
+    let dir = &d.dir.0;
+    d.ispctl_json(&["billing", "run", "--as-of", "2026-01-01"]);
+    // Overdue past the grace: the dunning run suspends — into the garden on the NAS.
+    let coa = one_after(&nas, || {
+        d.ispctl_json(&["dunning", "run", "--as-of", "2026-03-01"]);
+    });
+    assert_eq!(address_list(&coa).as_deref(), Some("ispd-suspended"));
+    let balance = d.ispctl_json(&["payment", "balance", "7"]);
+    assert_eq!(balance["suspended"], true);
+    let owed = balance["owed"].as_str().unwrap().to_owned();
+
+    let statement = dir.join("statement.csv");
+    std::fs::write(
+        &statement,
+        format!(
+            "ID;Datum;Objem;VS\nT1;01.03.2026;{};7\n",
+            owed.replace('.', ",")
+        ),
+    )
+    .unwrap();
+    let mapping = dir.join("mapping.toml");
+    std::fs::write(
+        &mapping,
+        "delimiter = \";\"\nhas_header = true\ndate_format = \"%d.%m.%Y\"\ndecimal_comma = true\n\
+         default_currency = \"CZK\"\n[columns]\ntransaction_id = \"ID\"\ndate = \"Datum\"\n\
+         amount = \"Objem\"\nvariable_symbol = \"VS\"\n",
+    )
+    .unwrap();
+    let coa = one_after(&nas, || {
+        d.ispctl_json(&[
+            "payment",
+            "import",
+            statement.to_str().unwrap(),
+            "--format",
+            "csv",
+            "--mapping",
+            mapping.to_str().unwrap(),
+        ]);
+    });
+    assert_eq!(coa.code(), ispd_radius::Code::CoaRequest);
+    assert_eq!(
+        rate(&coa).as_deref(),
+        Some("2M/10M"),
+        "full speed, out of the garden"
+    );
+    assert_eq!(address_list(&coa), None);
+}
