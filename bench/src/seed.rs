@@ -75,6 +75,7 @@ pub fn seed_with(
             vat_rate: rust_decimal::Decimal::from(21),
             period: Period::Monthly,
             framed_pool: String::new(),
+            window: None,
             note: String::new(),
             version: 0,
         };
@@ -205,6 +206,7 @@ pub fn seed_billing(
                 vat_rate: Decimal::from(21),
                 period: Period::Monthly,
                 framed_pool: String::new(),
+                window: None,
                 note: String::new(),
                 version: 0,
             };

@@ -22,6 +22,26 @@ pub struct Burst {
     pub time_seconds: u32,
 }
 
+/// Another rate for a daily window of local time, e.g. a night boost 00:00–06:00. A window
+/// whose end is not after its start runs over midnight (22:00–06:00); start == end is the
+/// whole day. The tariff's burst does not apply inside it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct SpeedWindow {
+    pub from: chrono::NaiveTime,
+    pub to: chrono::NaiveTime,
+    pub rate: Rate,
+}
+
+impl SpeedWindow {
+    pub fn contains(&self, t: chrono::NaiveTime) -> bool {
+        if self.from < self.to {
+            self.from <= t && t < self.to
+        } else {
+            t >= self.from || t < self.to
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Tariff {
     pub id: i64,
@@ -35,6 +55,8 @@ pub struct Tariff {
     pub vat_rate: Decimal,
     pub period: Period,
     pub framed_pool: String,
+    /// A daily window with another rate (time-of-day speed).
+    pub window: Option<SpeedWindow>,
     pub note: String,
     pub version: i64,
 }
@@ -78,6 +100,15 @@ impl Tariff {
         if self.vat_rate.is_sign_negative() || self.vat_rate > Decimal::ONE_HUNDRED {
             return Err(FieldError::new("tariff.vat_rate", "percent, 0-100"));
         }
+        if let Some(window) = &self.window {
+            validate_rate("tariff.window", window.rate)?;
+            if window.rate.download_kbps == 0 || window.rate.upload_kbps == 0 {
+                return Err(FieldError::new(
+                    "tariff.window.download_kbps",
+                    "download and upload rates must be positive",
+                ));
+            }
+        }
         max_len("tariff.framed_pool", &self.framed_pool, 64)
     }
 }
@@ -115,6 +146,7 @@ mod tests {
             vat_rate: Decimal::from(21),
             period: Period::Monthly,
             framed_pool: String::new(),
+            window: None,
             note: String::new(),
             version: 0,
         }

@@ -42,6 +42,14 @@ impl Zone {
         }
     }
 
+    /// The wall-clock time of day `at` shows in this zone.
+    pub fn time_of(self, at: DateTime<Utc>) -> NaiveTime {
+        match self {
+            Zone::Host => at.with_timezone(&Local).time(),
+            Zone::Named(tz) => at.with_timezone(&tz).time(),
+        }
+    }
+
     /// The first instant at or after `now` whose time of day in this zone is `at`.
     pub fn next(self, now: DateTime<Utc>, at: NaiveTime) -> DateTime<Utc> {
         match self {
@@ -107,6 +115,15 @@ impl Clock {
 
     pub fn now(&self) -> DateTime<Utc> {
         self.fixed.unwrap_or_else(Utc::now)
+    }
+
+    /// [`Clock::now`] as the speed rules read it: the instant and its local time of day.
+    pub fn at(&self) -> ispd_provisioning::speed::At {
+        let utc = self.now();
+        ispd_provisioning::speed::At {
+            utc,
+            local: self.zone.time_of(utc),
+        }
     }
 
     /// The date of [`Clock::now`] in the clock's zone.

@@ -41,19 +41,7 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
     let live_config = Arc::new(Live::new(config));
     // Every committed change that alters what RADIUS answers is published here once.
     let changes = ChangeFeed::default();
-    changes.subscribe(Arc::new(CacheUpdater {
-        radius: radius.clone(),
-        store: store.clone(),
-        config: live_config.clone(),
-    }));
-    // After the cache: enforcement reads the logins as RADIUS now answers for them.
-    let enforcer = Arc::new(Enforcer::start(
-        store.clone(),
-        radius.clone(),
-        live_config.clone(),
-    ));
-    changes.subscribe(enforcer.clone());
-    tokio::spawn(enforcer.clone().run_periodic());
+    let enforcer = subscribe_consumers(&changes, &radius, &store, &live_config);
     // One clock for the API and the jobs: "today" in one zone for every caller.
     let clock = Clock::system().in_zone(live_config.load().billing.zone());
     let state = AdminState {
@@ -162,6 +150,30 @@ impl Listeners {
 }
 
 /// Serves the admin API until SIGTERM/SIGINT; the receiver says when stopping began.
+/// The consumers of the change feed, in order: the access cache first, then enforcement,
+/// which reads the logins as RADIUS now answers for them; with enforcement's timers.
+fn subscribe_consumers(
+    changes: &ChangeFeed,
+    radius: &Arc<RadiusService>,
+    store: &Store,
+    config: &Arc<Live<Config>>,
+) -> Arc<Enforcer> {
+    changes.subscribe(Arc::new(CacheUpdater {
+        radius: radius.clone(),
+        store: store.clone(),
+        config: config.clone(),
+    }));
+    let enforcer = Arc::new(Enforcer::start(
+        store.clone(),
+        radius.clone(),
+        config.clone(),
+    ));
+    changes.subscribe(enforcer.clone());
+    tokio::spawn(enforcer.clone().run_periodic());
+    tokio::spawn(enforcer.clone().run_clock());
+    enforcer
+}
+
 fn spawn_admin(
     admin: crate::api::AdminRouter,
     listener: crate::connections::Listener,

@@ -8,7 +8,8 @@ use clap::{Args, Subcommand, ValueEnum};
 use ispd_admin_proto::v1::login_service_client::LoginServiceClient;
 use ispd_admin_proto::v1::{
     AuthType, CreateLoginRequest, DeleteLoginRequest, GetLoginRequest, ListLoginsRequest, Login,
-    RadiusAttribute, ResetLoginPasswordRequest, UpdateLoginRequest,
+    RadiusAttribute, ResetLoginPasswordRequest, SetTemporarySpeedRequest, TemporarySpeed,
+    UpdateLoginRequest,
 };
 use serde_json::json;
 
@@ -58,6 +59,64 @@ pub enum Cmd {
         /// Username.
         username: String,
     },
+    /// Give a login a speed of its own for a while (net47's temporary speed): its online
+    /// sessions get it at once and the tariff's speed back when it ends, by themselves.
+    Speed(SpeedArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct SpeedArgs {
+    /// Username.
+    username: String,
+    /// Download rate: kbit/s, or with a suffix: 512k, 20M, 1G.
+    #[arg(long, value_parser = crate::args::rate, value_name = "RATE", required_unless_present = "clear")]
+    down: Option<u64>,
+    /// Upload rate.
+    #[arg(long, value_parser = crate::args::rate, value_name = "RATE", required_unless_present = "clear")]
+    up: Option<u64>,
+    /// For how long from now: 90s, 30m, 2h, 3d.
+    #[arg(long = "for", value_parser = duration, value_name = "DURATION", conflicts_with = "until", required_unless_present_any = ["until", "clear"])]
+    for_: Option<chrono::Duration>,
+    /// Until this moment, RFC 3339 (2026-12-24T18:00:00+01:00).
+    #[arg(long, value_name = "TIME")]
+    until: Option<String>,
+    /// Take the temporary speed away now.
+    #[arg(long, conflicts_with_all = ["down", "up", "for_", "until"])]
+    clear: bool,
+}
+
+/// `90s`, `30m`, `2h`, `3d`.
+fn duration(text: &str) -> Result<chrono::Duration, String> {
+    let bad = || format!("expected a duration such as 90s, 30m, 2h or 3d, got {text:?}");
+    let text = text.trim();
+    let (number, unit) = text.split_at(text.len().saturating_sub(1));
+    let n: i64 = number.parse().map_err(|_| bad())?;
+    let d = match unit {
+        "s" => chrono::Duration::try_seconds(n),
+        "m" => chrono::Duration::try_minutes(n),
+        "h" => chrono::Duration::try_hours(n),
+        "d" => chrono::Duration::try_days(n),
+        _ => None,
+    };
+    d.filter(|d| *d > chrono::Duration::zero()).ok_or_else(bad)
+}
+
+async fn speed(svc: &mut LoginServiceClient<Svc>, a: SpeedArgs, out: Out) -> Result<()> {
+    let until = match (a.for_, a.until) {
+        (Some(d), _) => (chrono::Utc::now() + d).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        (None, Some(until)) => until,
+        (None, None) => String::new(),
+    };
+    let speed = (!a.clear).then(|| TemporarySpeed {
+        download_kbps: a.down.unwrap_or(0),
+        upload_kbps: a.up.unwrap_or(0),
+        until,
+    });
+    let request = SetTemporarySpeedRequest {
+        username: a.username,
+        speed,
+    };
+    out.reply(svc.set_temporary_speed(request).await?, record)
 }
 
 /// How the login authenticates.
@@ -184,6 +243,7 @@ fn apply(l: &mut Login, f: &Fields) {
 pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
     let mut svc = api.logins().await?;
     match cmd {
+        Cmd::Speed(a) => speed(&mut svc, a, out).await,
         Cmd::Reload { username } => crate::enforcement::reload(username, api, out).await,
         Cmd::Add(a) => add(&mut svc, *a, out).await,
         Cmd::Show { username } => {
@@ -310,6 +370,15 @@ pub fn record(l: &Login) -> Record {
         .str("note", &l.note)
         .num("version", l.version)
         .str("client_number", &l.client_number)
+        .opt_nested(
+            "temporary_speed",
+            l.temporary_speed.as_ref().map(|t| {
+                Record::new()
+                    .num("download_kbps", t.download_kbps)
+                    .num("upload_kbps", t.upload_kbps)
+                    .str("until", &t.until)
+            }),
+        )
 }
 
 fn table(logins: &[Login]) -> Table {

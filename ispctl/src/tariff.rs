@@ -80,6 +80,9 @@ pub struct EditArgs {
     /// Remove the burst settings.
     #[arg(long)]
     no_burst: bool,
+    /// Remove the time-of-day window.
+    #[arg(long, conflicts_with_all = ["window_from", "window_to", "window_down", "window_up"])]
+    no_window: bool,
 }
 
 /// Optional fields shared by `add` and `edit`.
@@ -110,6 +113,18 @@ struct Fields {
     /// Averaging window of the burst, in seconds.
     #[arg(long, value_name = "SECONDS", help_heading = "Burst")]
     burst_time: Option<u32>,
+    /// Start of a daily window with another rate (e.g. a night boost), HH:MM local time.
+    #[arg(long, value_name = "HH:MM", help_heading = "Time of day")]
+    window_from: Option<String>,
+    /// End of the window, HH:MM; before --window-from = over midnight.
+    #[arg(long, value_name = "HH:MM", help_heading = "Time of day")]
+    window_to: Option<String>,
+    /// Download rate inside the window.
+    #[arg(long, value_parser = args::rate, value_name = "RATE", help_heading = "Time of day")]
+    window_down: Option<u64>,
+    /// Upload rate inside the window.
+    #[arg(long, value_parser = args::rate, value_name = "RATE", help_heading = "Time of day")]
+    window_up: Option<u64>,
     /// RADIUS Framed-Pool for logins without a static address [default: the NAS default].
     #[arg(long, value_name = "POOL")]
     framed_pool: Option<String>,
@@ -139,6 +154,15 @@ fn apply(t: &mut Tariff, f: &Fields) {
         b.threshold_download_kbps = f.burst_threshold_down.unwrap_or(b.threshold_download_kbps);
         b.threshold_upload_kbps = f.burst_threshold_up.unwrap_or(b.threshold_upload_kbps);
         b.time_seconds = f.burst_time.unwrap_or(b.time_seconds);
+    }
+    let window_flags = [&f.window_from, &f.window_to];
+    if window_flags.iter().any(|w| w.is_some()) || f.window_down.is_some() || f.window_up.is_some()
+    {
+        let w = t.window.get_or_insert_default();
+        assign(&mut w.from, &f.window_from);
+        assign(&mut w.to, &f.window_to);
+        w.download_kbps = f.window_down.unwrap_or(w.download_kbps);
+        w.upload_kbps = f.window_up.unwrap_or(w.upload_kbps);
     }
     assign(&mut t.framed_pool, &f.framed_pool);
     assign(&mut t.note, &f.note);
@@ -196,6 +220,9 @@ async fn edit(svc: &mut Tariffs, e: &EditArgs, out: Out) -> Result<()> {
     if e.no_burst {
         tariff.burst = None;
     }
+    if e.no_window {
+        tariff.window = None;
+    }
     apply(&mut tariff, &e.fields);
     ensure_changed(tariff != read, "tariff edit")?;
     let request = UpdateTariffRequest {
@@ -220,6 +247,16 @@ pub fn record(t: &Tariff) -> Record {
                     .num("threshold_download_kbps", b.threshold_download_kbps)
                     .num("threshold_upload_kbps", b.threshold_upload_kbps)
                     .num("time_seconds", b.time_seconds)
+            }),
+        )
+        .opt_nested(
+            "window",
+            t.window.as_ref().map(|w| {
+                Record::new()
+                    .str("from", &w.from)
+                    .str("to", &w.to)
+                    .num("download_kbps", w.download_kbps)
+                    .num("upload_kbps", w.upload_kbps)
             }),
         )
         .str("price", &t.price)

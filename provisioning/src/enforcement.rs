@@ -11,6 +11,7 @@ use crate::policy::{
     LoginAccess, NasContext, PolicyConfig, RejectReason, WalledGarden, admission, speed_attributes,
 };
 use crate::reply::ReplyAttribute;
+use crate::speed::At;
 
 /// How a NAS takes a change to an online session (`[[nas]] coa`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -147,16 +148,17 @@ impl DisconnectCause {
 }
 
 /// Decides what an online session on `nas` is told, given its login as it was last enforced
-/// (`None` = unknown, so everything is sent: a forced reload) and as it is now (`None` = the
-/// login is gone).
+/// and the moment it was (`None` = unknown, so everything is sent: a forced reload), and its
+/// login as it is `at` now (`None` = the login is gone).
 ///
 /// The rule, in order: a NAS in mode `none` is told nothing; a session whose login would now
 /// be refused is disconnected; a change of what the session was set up with needs a new
 /// login; an unchanged speed needs nothing; otherwise the new speed goes by CoA, or by
 /// Disconnect where the NAS takes no CoA or the speed cannot be written as an attribute.
 pub fn plan(
-    enforced: Option<&LoginAccess>,
+    enforced: Option<(&LoginAccess, At)>,
     now: Option<&LoginAccess>,
+    at: At,
     nas: &NasContext,
     mode: CoaMode,
     config: &PolicyConfig,
@@ -171,14 +173,14 @@ pub fn plan(
         Ok(garden) => garden,
         Err(reason) => return Plan::Disconnect(DisconnectCause::Refused(reason)),
     };
-    let speed = speed_attributes(now, garden, nas, config);
-    if let Some(before) = enforced
+    let speed = speed_attributes(now, garden, nas, config, &at);
+    if let Some((before, then)) = enforced
         && let Ok(garden_before) = admission(before, nas, config)
     {
         if set_up(before, garden_before) != set_up(now, garden) {
             return Plan::Disconnect(DisconnectCause::SetUpAnew);
         }
-        if speed_attributes(before, garden_before, nas, config) == speed {
+        if speed_attributes(before, garden_before, nas, config, &then) == speed {
             return Plan::Nothing;
         }
     }
@@ -219,15 +221,14 @@ fn set_up<'a>(login: &'a LoginAccess, garden: Option<&'a WalledGarden>) -> SetUp
     }
 }
 
+/// A login for the tests of this crate's modules.
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) mod tests_support {
     use crate::login::AuthType;
-    use crate::nas::NasVendor;
-    use crate::policy::{AccessState, Restricted};
+    use crate::policy::{AccessState, LoginAccess};
     use ispd_billing::tariff::Rate;
 
-    fn login() -> LoginAccess {
+    pub fn login() -> LoginAccess {
         LoginAccess {
             login_id: 42,
             client_number: "10042".into(),
@@ -248,6 +249,27 @@ mod tests {
             ipv6_prefix: None,
             attributes: vec![],
             simultaneous_use: None,
+            window: None,
+            temporary: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tests_support::login;
+    use super::*;
+    use crate::nas::NasVendor;
+    use crate::policy::{AccessState, Restricted};
+    use crate::speed::{SpeedWindow, TemporarySpeed};
+    use chrono::{NaiveTime, TimeZone, Utc};
+    use ispd_billing::tariff::Rate;
+
+    /// Noon on a winter day, local time = UTC.
+    fn noon() -> At {
+        At {
+            utc: Utc.with_ymd_and_hms(2026, 12, 5, 12, 0, 0).unwrap(),
+            local: NaiveTime::from_hms_opt(12, 0, 0).unwrap(),
         }
     }
 
@@ -326,7 +348,14 @@ mod tests {
         ];
         for (case, before, now, config, mode, expected) in table {
             assert_eq!(
-                plan(before.as_ref(), now.as_ref(), &mikrotik, mode, config),
+                plan(
+                    before.as_ref().map(|b| (b, noon())),
+                    now.as_ref(),
+                    noon(),
+                    &mikrotik,
+                    mode,
+                    config
+                ),
                 expected,
                 "{case}"
             );
@@ -357,8 +386,9 @@ mod tests {
             let nas = nas(vendor);
             assert_eq!(
                 plan(
-                    Some(&login()),
+                    Some((&login(), noon())),
                     Some(&faster),
+                    noon(),
                     &nas,
                     vendor.default_coa(),
                     &config
@@ -370,8 +400,9 @@ mod tests {
         let generic = nas(NasVendor::Generic);
         assert_eq!(
             plan(
-                Some(&login()),
+                Some((&login(), noon())),
                 Some(&faster),
+                noon(),
                 &generic,
                 CoaMode::Coa,
                 &config
@@ -381,6 +412,74 @@ mod tests {
                 ReplyAttribute::WisprBandwidthMaxDown(100_000_000),
             ]),
             "a generic NAS told to take CoA gets WISPr"
+        );
+    }
+
+    #[test]
+    fn time_rules_change_the_speed_by_themselves() {
+        let config = PolicyConfig::default();
+        let mikrotik = nas(NasVendor::Mikrotik);
+        let later = |at: At, minutes: i64| At {
+            utc: at.utc + chrono::Duration::minutes(minutes),
+            local: at.local + chrono::Duration::minutes(minutes),
+        };
+        let boosted = with(|l| {
+            l.temporary = Some(TemporarySpeed {
+                rate: Rate {
+                    download_kbps: 200_000,
+                    upload_kbps: 20_000,
+                },
+                until: later(noon(), 30).utc,
+            })
+        });
+        let plan_at = |login: &LoginAccess, then: At, now: At| {
+            plan(
+                Some((login, then)),
+                Some(login),
+                now,
+                &mikrotik,
+                CoaMode::Coa,
+                &config,
+            )
+        };
+        assert_eq!(
+            plan(
+                Some((&login(), noon())),
+                Some(&boosted),
+                noon(),
+                &mikrotik,
+                CoaMode::Coa,
+                &config
+            ),
+            Plan::Coa(vec![rate("20M/200M")]),
+            "a temporary speed applies at once"
+        );
+        assert_eq!(plan_at(&boosted, noon(), later(noon(), 29)), Plan::Nothing);
+        assert_eq!(
+            plan_at(&boosted, noon(), later(noon(), 30)),
+            Plan::Coa(vec![rate("10M/50M")]),
+            "and ends by itself"
+        );
+        let night = with(|l| {
+            l.window = Some(SpeedWindow {
+                from: NaiveTime::from_hms_opt(12, 30, 0).unwrap(),
+                to: NaiveTime::from_hms_opt(13, 0, 0).unwrap(),
+                rate: Rate {
+                    download_kbps: 100_000,
+                    upload_kbps: 10_000,
+                },
+            })
+        });
+        assert_eq!(plan_at(&night, noon(), later(noon(), 29)), Plan::Nothing);
+        assert_eq!(
+            plan_at(&night, noon(), later(noon(), 30)),
+            Plan::Coa(vec![rate("10M/100M")]),
+            "the window opens"
+        );
+        assert_eq!(
+            plan_at(&night, later(noon(), 30), later(noon(), 60)),
+            Plan::Coa(vec![rate("10M/50M")]),
+            "and closes"
         );
     }
 

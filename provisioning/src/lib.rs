@@ -20,5 +20,6 @@ pub mod nas;
 pub mod policy;
 pub mod rate;
 pub mod reply;
+pub mod speed;
 
 pub use ispd_billing::FieldError;

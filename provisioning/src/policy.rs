@@ -17,6 +17,7 @@ use crate::mac::MacAddress;
 use crate::nas::NasVendor;
 use crate::rate::{CiscoShaping, rate_attributes};
 use crate::reply::{MppeKey, ReplyAttribute};
+use crate::speed::{At, SpeedWindow, TemporarySpeed, speed_at};
 
 /// Where a login stands for network access. One enum rather than flags, so "paused but
 /// suspended for debt" has exactly one meaning.
@@ -196,6 +197,10 @@ pub struct LoginAccess {
     pub attributes: Vec<ExtraAttribute>,
     /// Most sessions the login may hold at once; `None` = no limit.
     pub simultaneous_use: Option<NonZeroU32>,
+    /// The tariff's daily window with another rate (a night boost).
+    pub window: Option<SpeedWindow>,
+    /// A rate set for this login until a moment; outranks the tariff and its window.
+    pub temporary: Option<TemporarySpeed>,
 }
 
 /// The default session limit: one, since a second concurrent session with the same
@@ -222,6 +227,8 @@ impl std::fmt::Debug for LoginAccess {
             .field("ipv6_prefix", &self.ipv6_prefix)
             .field("attributes", &self.attributes)
             .field("simultaneous_use", &self.simultaneous_use)
+            .field("window", &self.window)
+            .field("temporary", &self.temporary)
             .finish()
     }
 }
@@ -241,6 +248,8 @@ pub struct AccessRequest<'a> {
     pub credential: Credential<'a>,
     /// Calling-Station-Id, when it parses as a MAC address.
     pub calling_station: Option<MacAddress>,
+    /// When it arrived: the speed of a login can depend on the time.
+    pub at: At,
 }
 
 /// Why a request was refused. The daemon logs it and counts it per variant; it carries no
@@ -394,7 +403,7 @@ pub fn decide(
         return reject(RejectReason::SimultaneousUse, request);
     }
     Decision::Accept {
-        attributes: accept_attributes(login, garden, &proof, nas, config),
+        attributes: accept_attributes(login, garden, &proof, nas, config, &request.at),
         state: login.state,
     }
 }
@@ -433,6 +442,7 @@ pub fn speed_attributes(
     garden: Option<&WalledGarden>,
     nas: &NasContext,
     config: &PolicyConfig,
+    at: &At,
 ) -> Vec<ReplyAttribute> {
     match garden {
         Some(garden) => {
@@ -444,12 +454,10 @@ pub fn speed_attributes(
             }
             out
         }
-        None => rate_attributes(
-            nas.vendor,
-            login.rate,
-            login.burst.as_ref(),
-            config.cisco_shaping,
-        ),
+        None => {
+            let (rate, burst) = speed_at(login, at);
+            rate_attributes(nas.vendor, rate, burst.as_ref(), config.cisco_shaping)
+        }
     }
 }
 
@@ -507,6 +515,7 @@ fn accept_attributes(
     proof: &Proof,
     nas: &NasContext,
     config: &PolicyConfig,
+    at: &At,
 ) -> Vec<ReplyAttribute> {
     let mut out = Vec::new();
     let garden_pool = garden
@@ -542,7 +551,7 @@ fn accept_attributes(
         ));
     }
 
-    out.extend(speed_attributes(login, garden, nas, config));
+    out.extend(speed_attributes(login, garden, nas, config, at));
     // Extras only for full access: a per-login Framed-Route or rate override must not
     // loosen the operator's restriction.
     if garden.is_none() {

@@ -203,6 +203,7 @@ fn rfc2865_7_2_chap_with_the_request_authenticator() {
             challenge: authenticator,
         },
         calling_station: None,
+        at: EPOCH,
     };
     let decision = decide(
         Some(&login),
@@ -344,6 +345,12 @@ fn pap_equal_passwords_verify_and_any_change_does_not() {
 // ---------------------------------------------------------------------------------------------
 // Policy
 
+/// The moment of the requests: the speed rules of these logins do not depend on it.
+const EPOCH: ispd_provisioning::speed::At = ispd_provisioning::speed::At {
+    utc: chrono::DateTime::UNIX_EPOCH,
+    local: chrono::NaiveTime::MIN,
+};
+
 fn login() -> LoginAccess {
     LoginAccess {
         login_id: 42,
@@ -365,6 +372,8 @@ fn login() -> LoginAccess {
         ipv6_prefix: None,
         attributes: vec![],
         simultaneous_use: Some(DEFAULT_SIMULTANEOUS_USE),
+        window: None,
+        temporary: None,
     }
 }
 
@@ -382,6 +391,7 @@ fn pap_request(password: &str) -> AccessRequest<'_> {
             password: password.as_bytes(),
         },
         calling_station: None,
+        at: EPOCH,
     }
 }
 
@@ -653,6 +663,7 @@ fn mac_logins() {
         user_name: "aa:bb:cc:dd:ee:ff",
         credential,
         calling_station,
+        at: EPOCH,
     };
     // DHCP / hotspot MAC auth: no password, or the MAC as password; the NAS saw the MAC.
     for credential in [
@@ -753,6 +764,7 @@ fn accept_attributes_come_in_the_documented_order() {
             response: &response,
         },
         calling_station: None,
+        at: EPOCH,
     };
     let decision = decide(Some(&l), &request, &mikrotik(), 0, &config);
     let keys = vectors("rfc3079_3_5_3.txt");
@@ -894,6 +906,7 @@ fn mschapv2_rejects_carry_ms_chap_error() {
             response: &response,
         },
         calling_station: None,
+        at: EPOCH,
     };
     let error_text = |d: &Decision| match d {
         Decision::Reject { attributes, .. } => match &attributes[..] {
@@ -1215,6 +1228,7 @@ fn two_credentials_are_rejected_before_anything_else() {
         user_name: "novak",
         credential: Credential::Conflicting,
         calling_station: None,
+        at: EPOCH,
     };
     // The right password would verify, and even a MAC login that needs none is refused.
     let mac: MacAddress = "aa:bb:cc:dd:ee:ff".parse().unwrap();

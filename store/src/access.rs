@@ -3,9 +3,10 @@
 //! never on the RADIUS hot path.
 
 use ispd_billing::subscription::SubscriptionState;
-use ispd_billing::tariff::{Burst, Rate};
+use ispd_billing::tariff::{Burst, Rate, SpeedWindow};
 use ispd_provisioning::login::{AuthType, ExtraAttribute};
 use ispd_provisioning::mac::MacAddress;
+use ispd_provisioning::speed::TemporarySpeed;
 use sqlx::AssertSqlSafe;
 
 use super::login::{column, extra_attributes, nas_names};
@@ -44,6 +45,8 @@ pub struct AccessRow {
     pub rate: Rate,
     pub burst: Option<Burst>,
     pub framed_pool: String,
+    pub window: Option<SpeedWindow>,
+    pub temporary: Option<TemporarySpeed>,
 }
 
 impl std::fmt::Debug for AccessRow {
@@ -82,13 +85,22 @@ struct Row {
     burst_threshold_upload_kbps: Option<i64>,
     burst_time_seconds: Option<i64>,
     framed_pool: String,
+    window_from: Option<String>,
+    window_to: Option<String>,
+    window_download_kbps: Option<i64>,
+    window_upload_kbps: Option<i64>,
+    temporary_download_kbps: Option<i64>,
+    temporary_upload_kbps: Option<i64>,
+    temporary_until: Option<String>,
 }
 
 const SELECT: &str = "SELECT l.id AS login_id, l.username, l.password_sealed, l.auth_type, l.mac,
     l.ipv4, l.ipv6_prefix, l.nas_json, l.attributes_json, l.disabled, s.id AS subscription_id,
     t.id AS tariff_id, s.state, c.number AS client_number, c.never_suspend, c.debt_suspended, t.download_kbps, t.upload_kbps,
     t.burst_download_kbps, t.burst_upload_kbps, t.burst_threshold_download_kbps,
-    t.burst_threshold_upload_kbps, t.burst_time_seconds, t.framed_pool
+    t.burst_threshold_upload_kbps, t.burst_time_seconds, t.framed_pool, t.window_from,
+    t.window_to, t.window_download_kbps, t.window_upload_kbps, l.temporary_download_kbps,
+    l.temporary_upload_kbps, l.temporary_until
     FROM login l JOIN subscription s ON s.id = l.subscription_id
     JOIN client c ON c.id = s.client_id JOIN tariff t ON t.id = s.tariff_id";
 
@@ -136,8 +148,23 @@ impl Store {
             }),
             _ => None,
         };
+        let window = super::tariff::speed_window(
+            &r.username,
+            r.window_from.as_deref(),
+            r.window_to.as_deref(),
+            r.window_download_kbps,
+            r.window_upload_kbps,
+        )?;
+        let temporary = super::temporary_speed::temporary_speed(
+            &r.username,
+            r.temporary_download_kbps,
+            r.temporary_upload_kbps,
+            r.temporary_until.as_deref(),
+        )?;
         Ok(AccessRow {
             login_id: r.login_id,
+            window,
+            temporary,
             password: self.sealer.open(&r.password_sealed)?,
             auth_type: AuthType::parse(&r.auth_type).ok_or_else(|| bad("auth type"))?,
             mac: column(&r.username, "mac", r.mac.as_deref())?,

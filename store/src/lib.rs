@@ -35,6 +35,7 @@ mod session;
 mod settlement;
 mod subscription;
 mod tariff;
+mod temporary_speed;
 pub mod token;
 
 #[cfg(test)]

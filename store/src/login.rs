@@ -1,6 +1,7 @@
 //! Logins, with their password sealed at rest.
 
 use ispd_provisioning::login::{AuthType, ExtraAttribute, Login};
+use ispd_provisioning::speed::TemporarySpeed;
 use sqlx::AnyConnection;
 
 use super::{
@@ -14,6 +15,8 @@ use sqlx::AssertSqlSafe;
 pub struct LoginRecord {
     pub login: Login,
     pub client_number: String,
+    /// Set apart from the login's fields (`set_temporary_speed`); kept after it ends.
+    pub temporary: Option<TemporarySpeed>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -31,11 +34,15 @@ struct LoginRow {
     note: String,
     version: i64,
     client_number: String,
+    temporary_download_kbps: Option<i64>,
+    temporary_upload_kbps: Option<i64>,
+    temporary_until: Option<String>,
 }
 
 const SELECT: &str = "SELECT l.id, l.username, l.auth_type, l.mac, l.ipv4, l.ipv6_prefix,
     l.nas_json, l.attributes_json, l.subscription_id, l.disabled, l.note, l.version,
-    c.number AS client_number
+    c.number AS client_number, l.temporary_download_kbps, l.temporary_upload_kbps,
+    l.temporary_until
     FROM login l JOIN subscription s ON s.id = l.subscription_id JOIN client c ON c.id = s.client_id";
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -47,7 +54,14 @@ struct StoredAttribute {
 impl LoginRow {
     fn into_record(self) -> StoreResult<LoginRecord> {
         let bad = |what: &str| corrupt(format!("login {}: {what}", self.username));
+        let temporary = super::temporary_speed::temporary_speed(
+            &self.username,
+            self.temporary_download_kbps,
+            self.temporary_upload_kbps,
+            self.temporary_until.as_deref(),
+        )?;
         Ok(LoginRecord {
+            temporary,
             login: Login {
                 id: self.id,
                 auth_type: AuthType::parse(&self.auth_type).ok_or_else(|| bad("auth type"))?,
@@ -121,7 +135,7 @@ impl Store {
         row.map(LoginRow::into_record).transpose()
     }
 
-    async fn login_by_username(
+    pub(super) async fn login_by_username(
         conn: &mut AnyConnection,
         username: &str,
     ) -> StoreResult<LoginRecord> {

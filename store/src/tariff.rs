@@ -2,7 +2,7 @@
 
 use ispd_billing::money;
 use ispd_billing::period::Period;
-use ispd_billing::tariff::{Burst, Rate, Tariff};
+use ispd_billing::tariff::{Burst, Rate, SpeedWindow, Tariff};
 use sqlx::AnyConnection;
 
 use super::{
@@ -29,12 +29,17 @@ struct TariffRow {
     framed_pool: String,
     note: String,
     version: i64,
+    window_from: Option<String>,
+    window_to: Option<String>,
+    window_download_kbps: Option<i64>,
+    window_upload_kbps: Option<i64>,
 }
 
 const COLUMNS: &str =
     "id, name, download_kbps, upload_kbps, burst_download_kbps, burst_upload_kbps,
     burst_threshold_download_kbps, burst_threshold_upload_kbps, burst_time_seconds, price_minor,
-    price_includes_vat, vat_rate, period, framed_pool, note, version";
+    price_includes_vat, vat_rate, period, framed_pool, note, version, window_from, window_to,
+    window_download_kbps, window_upload_kbps";
 
 fn kbps(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
@@ -62,8 +67,16 @@ impl TariffRow {
             }),
             _ => None,
         };
+        let window = speed_window(
+            &self.name,
+            self.window_from.as_deref(),
+            self.window_to.as_deref(),
+            self.window_download_kbps,
+            self.window_upload_kbps,
+        )?;
         Ok(Tariff {
             id: self.id,
+            window,
             rate: Rate {
                 download_kbps: kbps(self.download_kbps),
                 upload_kbps: kbps(self.upload_kbps),
@@ -104,7 +117,40 @@ fn bind_tariff<'q>(q: Q<'q>, t: &Tariff) -> StoreResult<Q<'q>> {
         .bind(t.period.as_str().to_owned())
         .bind(t.framed_pool.clone())
         .bind(t.note.clone())
-        .bind(t.version))
+        .bind(t.version)
+        .bind(t.window.map(|w| time_text(w.from)))
+        .bind(t.window.map(|w| time_text(w.to)))
+        .bind(t.window.map(|w| wide(w.rate.download_kbps)))
+        .bind(t.window.map(|w| wide(w.rate.upload_kbps))))
+}
+
+fn time_text(t: chrono::NaiveTime) -> String {
+    t.format("%H:%M:%S").to_string()
+}
+
+/// A tariff's window from its four columns: all set, or none.
+pub(super) fn speed_window(
+    tariff: &str,
+    from: Option<&str>,
+    to: Option<&str>,
+    download: Option<i64>,
+    upload: Option<i64>,
+) -> StoreResult<Option<SpeedWindow>> {
+    let time = |text: &str| {
+        chrono::NaiveTime::parse_from_str(text, "%H:%M:%S")
+            .map_err(|_| corrupt(format!("tariff {tariff}: window time")))
+    };
+    Ok(match (from, to, download, upload) {
+        (Some(from), Some(to), Some(d), Some(u)) => Some(SpeedWindow {
+            from: time(from)?,
+            to: time(to)?,
+            rate: Rate {
+                download_kbps: kbps(d),
+                upload_kbps: kbps(u),
+            },
+        }),
+        _ => None,
+    })
 }
 
 impl Store {
@@ -140,7 +186,7 @@ impl Store {
             });
         }
         let sql = format!(
-            "INSERT INTO tariff ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+            "INSERT INTO tariff ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
             COLUMNS.replacen("id, ", "", 1)
         );
         bind_tariff(sqlx::query(AssertSqlSafe(sql)), &tariff)?
@@ -194,7 +240,8 @@ impl Store {
             burst_download_kbps = $4, burst_upload_kbps = $5, burst_threshold_download_kbps = $6,
             burst_threshold_upload_kbps = $7, burst_time_seconds = $8, price_minor = $9,
             price_includes_vat = $10, vat_rate = $11, period = $12, framed_pool = $13, note = $14,
-            version = $15 WHERE id = $16 AND version = $17";
+            version = $15, window_from = $16, window_to = $17, window_download_kbps = $18,
+            window_upload_kbps = $19 WHERE id = $20 AND version = $21";
         let updated = bind_tariff(sqlx::query(sql), &tariff)?
             .bind(tariff.id)
             .bind(before.version)

@@ -369,3 +369,92 @@ fn a_payment_restores_full_speed_on_the_nas_at_once() {
     );
     assert_eq!(address_list(&coa), None);
 }
+
+#[test]
+fn a_temporary_speed_applies_at_once_and_ends_by_itself() {
+    let nas = FakeNas::start(SECRET);
+    let d = online("enf-temporary", &nas, "mikrotik", "");
+    let boosted = one_after(&nas, || {
+        let login = d.ispctl_json(&[
+            "login", "speed", "novak", "--down", "50M", "--up", "5M", "--for", "3s",
+        ]);
+        assert_eq!(login["temporary_speed"]["download_kbps"], 50_000);
+    });
+    assert_eq!(rate(&boosted).as_deref(), Some("5M/50M"));
+    // Nobody touches anything: the tariff's speed comes back when the time is up.
+    let got = nas.wait_for(2, Duration::from_secs(6));
+    assert_eq!(got.len(), 2, "the end of the temporary speed was pushed");
+    assert_eq!(rate(&got[1]).as_deref(), Some("2M/10M"));
+    let ended = got[1].at.duration_since(boosted.at);
+    assert!(
+        ended >= Duration::from_millis(2_000) && ended < Duration::from_millis(5_000),
+        "reverted after {ended:?}"
+    );
+    assert_eq!(attempts(&d)[0].1, "time");
+
+    // Taken away by hand: the tariff's speed at once.
+    d.ispctl_json(&[
+        "login", "speed", "novak", "--down", "50M", "--up", "5M", "--for", "1h",
+    ]);
+    let back = one_after(&nas, || {
+        let login = d.ispctl_json(&["login", "speed", "novak", "--clear"]);
+        assert!(
+            login
+                .get("temporary_speed")
+                .is_none_or(serde_json::Value::is_null)
+        );
+    });
+    assert_eq!(rate(&back).as_deref(), Some("2M/10M"));
+    let refused = d.ispctl(&[
+        "login", "speed", "novak", "--down", "0", "--up", "5M", "--for", "1h",
+    ]);
+    assert!(!refused.status.success());
+    assert!(
+        crate::daemon::stderr(&refused).contains("speed.download_kbps"),
+        "{}",
+        crate::daemon::stderr(&refused)
+    );
+}
+
+#[test]
+fn a_time_of_day_window_is_pushed_at_its_edges() {
+    let nas = FakeNas::start(SECRET);
+    let d = online("enf-window", &nas, "mikrotik", "");
+    // A window that opens in 3 s and closes 3 s later, in the daemon's (the host's) zone.
+    let now = chrono::Local::now();
+    let at = |secs| {
+        (now + chrono::Duration::seconds(secs))
+            .format("%H:%M:%S")
+            .to_string()
+    };
+    let (from, to) = (at(3), at(6));
+    d.ispctl_json(&[
+        "tariff",
+        "edit",
+        "T",
+        "--window-from",
+        &from,
+        "--window-to",
+        &to,
+        "--window-down",
+        "100M",
+        "--window-up",
+        "20M",
+    ]);
+    assert_eq!(
+        nas.received().len(),
+        0,
+        "outside the window nothing changes yet"
+    );
+    let got = nas.wait_for(2, Duration::from_secs(9));
+    assert_eq!(got.len(), 2, "the window opened and closed: {got:?}");
+    assert_eq!(rate(&got[0]).as_deref(), Some("20M/100M"));
+    assert_eq!(rate(&got[1]).as_deref(), Some("2M/10M"));
+    let open_for = got[1].at.duration_since(got[0].at);
+    assert!(
+        open_for >= Duration::from_millis(2_000) && open_for < Duration::from_millis(4_500),
+        "open for {open_for:?}"
+    );
+    let shown = d.ispctl_json(&["tariff", "show", "T"]);
+    assert_eq!(shown["window"]["from"], from.as_str());
+}

@@ -72,7 +72,8 @@ pub fn need(method: &str) -> Option<Need> {
         "LoginService/CreateLogin"
         | "LoginService/UpdateLogin"
         | "LoginService/DeleteLogin"
-        | "LoginService/ResetLoginPassword" => Write,
+        | "LoginService/ResetLoginPassword"
+        | "LoginService/SetTemporarySpeed" => Write,
         "LoginService/GetLogin" | "LoginService/ListLogins" => Read,
 
         "NasService/CreateNas" | "NasService/UpdateNas" | "NasService/DeleteNas" => Admin,

@@ -2,7 +2,9 @@
 //! returned, once, in the response that created it.
 
 use ispd_admin_proto::v1;
+use ispd_billing::tariff::Rate;
 use ispd_provisioning::login::{AuthType, ExtraAttribute, Login};
+use ispd_provisioning::speed::TemporarySpeed;
 use tonic::{Request, Response, Status};
 
 use super::{AdminState, field, page, paged, required, written};
@@ -74,7 +76,33 @@ fn login_to(r: &LoginRecord) -> v1::Login {
         note: l.note.clone(),
         version: l.version,
         client_number: r.client_number.clone(),
+        temporary_speed: r.temporary.map(|t| v1::TemporarySpeed {
+            download_kbps: t.rate.download_kbps,
+            upload_kbps: t.rate.upload_kbps,
+            until: t.until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        }),
     }
+}
+
+fn temporary_from(t: v1::TemporarySpeed) -> Result<TemporarySpeed, Status> {
+    let until = chrono::DateTime::parse_from_rfc3339(t.until.trim())
+        .map_err(|_| {
+            field(
+                "speed.until",
+                format!(
+                    "an RFC 3339 moment, e.g. 2026-12-05T18:00:00+01:00, not {:?}",
+                    t.until
+                ),
+            )
+        })?
+        .with_timezone(&chrono::Utc);
+    Ok(TemporarySpeed {
+        rate: Rate {
+            download_kbps: t.download_kbps,
+            upload_kbps: t.upload_kbps,
+        },
+        until,
+    })
 }
 
 #[tonic::async_trait]
@@ -144,5 +172,16 @@ impl v1::login_service_server::LoginService for AdminState {
         let (actor, r) = written(request)?;
         let password = logins::reset_password(&self.app(), &actor, &r.username).await?;
         Ok(Response::new(v1::ResetLoginPasswordResponse { password }))
+    }
+
+    async fn set_temporary_speed(
+        &self,
+        request: Request<v1::SetTemporarySpeedRequest>,
+    ) -> Result<Response<v1::Login>, Status> {
+        let (actor, r) = written(request)?;
+        let speed = r.speed.map(temporary_from).transpose()?;
+        let record =
+            logins::set_temporary_speed(&self.app(), &actor, r.username.trim(), speed).await?;
+        Ok(Response::new(login_to(&record)))
     }
 }

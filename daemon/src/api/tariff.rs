@@ -3,7 +3,7 @@
 use ispd_admin_proto::v1;
 use ispd_billing::money;
 use ispd_billing::period::Period;
-use ispd_billing::tariff::{Burst, Rate, Tariff};
+use ispd_billing::tariff::{Burst, Rate, SpeedWindow, Tariff};
 use rust_decimal::Decimal;
 use tonic::{Request, Response, Status};
 
@@ -40,8 +40,26 @@ fn tariff_from(t: v1::Tariff) -> Result<Tariff, Status> {
             .map_err(|_| field("tariff.period", "unknown period"))?
             .unwrap_or(Period::Monthly),
         framed_pool: t.framed_pool.trim().to_owned(),
+        window: t.window.map(window_from).transpose()?,
         note: t.note,
         version: t.version,
+    })
+}
+
+fn window_from(w: v1::SpeedWindow) -> Result<SpeedWindow, Status> {
+    let time = |name: &str, text: &str| {
+        let text = text.trim();
+        chrono::NaiveTime::parse_from_str(text, "%H:%M:%S")
+            .or_else(|_| chrono::NaiveTime::parse_from_str(text, "%H:%M"))
+            .map_err(|_| field(name, format!("a time of day HH:MM[:SS], not {text:?}")))
+    };
+    Ok(SpeedWindow {
+        from: time("tariff.window.from", &w.from)?,
+        to: time("tariff.window.to", &w.to)?,
+        rate: Rate {
+            download_kbps: w.download_kbps,
+            upload_kbps: w.upload_kbps,
+        },
     })
 }
 
@@ -63,6 +81,12 @@ fn tariff_to(t: &Tariff) -> v1::Tariff {
         vat_rate: t.vat_rate.normalize().to_string(),
         period: period_to(Some(t.period)),
         framed_pool: t.framed_pool.clone(),
+        window: t.window.map(|w| v1::SpeedWindow {
+            from: w.from.format("%H:%M:%S").to_string(),
+            to: w.to.format("%H:%M:%S").to_string(),
+            download_kbps: w.rate.download_kbps,
+            upload_kbps: w.rate.upload_kbps,
+        }),
         note: t.note.clone(),
         version: t.version,
     }

@@ -2,6 +2,7 @@
 //! case returns. Passwords go in, never out: only a password generated here is returned, once.
 
 use ispd_provisioning::login::{Login, password_from_random, validate_password};
+use ispd_provisioning::speed::TemporarySpeed;
 
 use super::{App, AppError, AppResult, field};
 use crate::storage::{AccessScope, Actor, LoginRecord, Page, PageRequest, StoreError};
@@ -72,6 +73,24 @@ pub async fn reset_password(app: &App<'_>, actor: &Actor, username: &str) -> App
     let id = app.store.get_login(username).await?.login.id;
     app.publish(AccessScope::Login(id)).await;
     Ok(password)
+}
+
+/// Gives a login a temporary speed, or takes it away (`None`); its sessions follow at once.
+pub async fn set_temporary_speed(
+    app: &App<'_>,
+    actor: &Actor,
+    username: &str,
+    speed: Option<TemporarySpeed>,
+) -> AppResult<LoginRecord> {
+    if let Some(speed) = &speed {
+        speed.validate(app.clock.now())?;
+    }
+    let id = app
+        .store
+        .set_temporary_speed(actor, username, speed)
+        .await?;
+    app.publish(AccessScope::Login(id)).await;
+    Ok(app.store.get_login(username).await?)
 }
 
 pub async fn get(app: &App<'_>, username: &str) -> AppResult<LoginRecord> {

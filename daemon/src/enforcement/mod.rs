@@ -27,6 +27,7 @@ use std::time::Duration;
 
 use ispd_provisioning::enforcement::{DisconnectCause, Plan, plan};
 use ispd_provisioning::policy::{LoginAccess, NasContext};
+use ispd_provisioning::speed::{At, is_timed, speed_at};
 use tokio::sync::oneshot;
 
 use crate::app::{AppError, AppResult};
@@ -46,6 +47,9 @@ pub use queue::Delivered;
 const OPERATOR_WAIT: Duration = Duration::from_secs(30);
 /// Open sessions read per page by the reconcile.
 const RECONCILE_PAGE: i64 = 1_000;
+/// How often time-dependent speeds are looked at: a window edge or the end of a temporary
+/// speed reaches the NAS within this (plus the queue).
+const TIME_STEP: Duration = Duration::from_secs(1);
 
 /// What enforcement shares with its queues: where to read the NAS table and settings, where
 /// to record attempts, and which logins a failed request left unconfirmed.
@@ -78,6 +82,9 @@ pub enum Reason {
     Reload,
     /// `ispctl session disconnect`.
     Operator,
+    /// A speed that depends on the time changed by itself (a window edge, a temporary speed's
+    /// end).
+    Time,
 }
 
 impl Reason {
@@ -87,6 +94,7 @@ impl Reason {
             Reason::Reconcile => "reconcile",
             Reason::Reload => "reload",
             Reason::Operator => "operator",
+            Reason::Time => "time",
         }
     }
 }
@@ -103,14 +111,33 @@ pub struct Enforcer {
     shared: Arc<Shared>,
     queues: queue::Queues,
     /// Per login, the answer its online sessions were last told to have.
-    enforced: Mutex<HashMap<i64, Entry>>,
+    enforced: Mutex<HashMap<i64, Enforced>>,
+}
+
+/// A login as its sessions were last told, and when: a speed that depends on the time is
+/// read at that moment.
+#[derive(Clone)]
+struct Enforced {
+    entry: Entry,
+    at: At,
+}
+
+impl Enforced {
+    fn pair(&self) -> (&LoginAccess, At) {
+        (self.entry.access.as_ref(), self.at)
+    }
 }
 
 impl Enforcer {
     /// Starts enforcement with every login as RADIUS answers for it now: sessions that are
     /// up got their answer from the same records.
     pub fn start(store: Store, radius: Arc<RadiusService>, config: Arc<Live<Config>>) -> Self {
-        let enforced = radius.select(&AccessScope::All);
+        let at = radius.clock().at();
+        let enforced = radius
+            .select(&AccessScope::All)
+            .into_iter()
+            .map(|(id, entry)| (id, Enforced { entry, at }))
+            .collect();
         let shared = Arc::new(Shared {
             radius,
             config,
@@ -127,15 +154,16 @@ impl Enforcer {
 
     /// Tells the open sessions of every login in `scope` whose answer changed.
     async fn on_access(&self, scope: &AccessScope) {
+        let at = self.shared.radius.clock().at();
         let now = self.shared.radius.select(scope);
-        let before = self.swap_enforced(scope, &now);
+        let before = self.swap_enforced(scope, &now, at);
         let changed: Vec<i64> = before
             .keys()
             .chain(now.keys())
             .copied()
             .collect::<HashSet<_>>()
             .into_iter()
-            .filter(|id| access(before.get(id)) != access(now.get(id)))
+            .filter(|id| before.get(id).map(|e| e.pair().0) != access(now.get(id)))
             .collect();
         if changed.is_empty() {
             return;
@@ -144,7 +172,7 @@ impl Enforcer {
         let gone: HashMap<String, i64> = changed
             .iter()
             .filter(|id| !now.contains_key(id))
-            .filter_map(|id| Some((before.get(id)?.owner.username().to_owned(), *id)))
+            .filter_map(|id| Some((before.get(id)?.entry.owner.username().to_owned(), *id)))
             .collect();
         let names: Vec<String> = gone.keys().cloned().collect();
         let sessions = match self.store.open_sessions_of(&changed, &names).await {
@@ -164,27 +192,46 @@ impl Enforcer {
             else {
                 continue;
             };
-            let planned = self.plan_for(&session, access(before.get(&id)), access(now.get(&id)));
+            let enforced = before.get(&id).map(Enforced::pair);
+            let planned = self.plan_for(&session, enforced, access(now.get(&id)), at);
             self.queue(session, Some(id), planned, Reason::AccessChange, None);
         }
     }
 
-    /// Records `now` as enforced for `scope` and returns what was enforced there before.
-    fn swap_enforced(&self, scope: &AccessScope, now: &HashMap<i64, Entry>) -> HashMap<i64, Entry> {
+    /// Records `now` as enforced for `scope` (as of `at`; an unchanged login keeps the moment
+    /// it was told) and returns what was enforced there before.
+    fn swap_enforced(
+        &self,
+        scope: &AccessScope,
+        now: &HashMap<i64, Entry>,
+        at: At,
+    ) -> HashMap<i64, Enforced> {
         let mut enforced = self.enforced.lock().unwrap_or_else(|e| e.into_inner());
         let ids: Vec<i64> = match scope {
             AccessScope::Login(id) => vec![*id],
             _ => enforced
                 .iter()
-                .filter(|(id, e)| e.owner.in_scope(**id, scope))
+                .filter(|(id, e)| e.entry.owner.in_scope(**id, scope))
                 .map(|(id, _)| *id)
                 .collect(),
         };
-        let before = ids
+        let before: HashMap<i64, Enforced> = ids
             .into_iter()
             .filter_map(|id| enforced.remove(&id).map(|e| (id, e)))
             .collect();
-        enforced.extend(now.iter().map(|(id, e)| (*id, e.clone())));
+        enforced.extend(now.iter().map(|(id, entry)| {
+            let since = before
+                .get(id)
+                .filter(|b| b.entry.access == entry.access)
+                .map_or(at, |b| b.at);
+            (
+                *id,
+                Enforced {
+                    entry: entry.clone(),
+                    at: since,
+                },
+            )
+        }));
         before
     }
 
@@ -192,8 +239,9 @@ impl Enforcer {
     fn plan_for(
         &self,
         session: &OpenSession,
-        enforced: Option<&LoginAccess>,
+        enforced: Option<(&LoginAccess, At)>,
         now: Option<&LoginAccess>,
+        at: At,
     ) -> Plan {
         let table = self.shared.radius.nas_table();
         let Some(nas) = table.by_name(&session.nas_name) else {
@@ -207,6 +255,7 @@ impl Enforcer {
         plan(
             enforced,
             now,
+            at,
             &context,
             nas.coa,
             &self.shared.radius.policy(),
@@ -247,7 +296,8 @@ impl Enforcer {
             .await?;
         let mut waiting = Vec::new();
         for session in sessions {
-            let planned = self.plan_for(&session, None, access(now.get(&login_id)));
+            let at = self.shared.radius.clock().at();
+            let planned = self.plan_for(&session, None, access(now.get(&login_id)), at);
             let (tx, rx) = oneshot::channel();
             if self.queue(session, Some(login_id), planned, Reason::Reload, Some(tx)) {
                 waiting.push(rx);
@@ -322,6 +372,7 @@ impl Enforcer {
                 .unwrap_or_else(|e| e.into_inner()),
         );
         let mut report = ReconcileReport::default();
+        let at = self.shared.radius.clock().at();
         let mut after = 0;
         loop {
             let page = self.store.open_sessions_page(after, RECONCILE_PAGE).await?;
@@ -340,14 +391,91 @@ impl Enforcer {
                         .get(&id)
                         .cloned()
                 };
-                let planned =
-                    self.plan_for(&session, access(enforced.as_ref()), access(now.get(&id)));
+                let enforced = enforced.as_ref().map(Enforced::pair);
+                let planned = self.plan_for(&session, enforced, access(now.get(&id)), at);
                 if self.queue(session, Some(id), planned, Reason::Reconcile, None) {
                     report.queued += 1;
+                    self.told(id, now.get(&id), at);
                 }
             }
         }
         Ok(report)
+    }
+
+    /// Records that the sessions of login `id` were told its answer as of `at`.
+    fn told(&self, id: i64, entry: Option<&Entry>, at: At) {
+        let mut enforced = self.enforced.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(entry) = entry {
+            enforced.insert(
+                id,
+                Enforced {
+                    entry: entry.clone(),
+                    at,
+                },
+            );
+        }
+    }
+
+    /// Pushes the speeds that changed with the time — a temporary speed ended, a daily window
+    /// opened or closed — to the sessions of their logins. Called every [`TIME_STEP`].
+    async fn follow_time(&self) {
+        let at = self.shared.radius.clock().at();
+        let due: HashMap<i64, Enforced> = {
+            let enforced = self.enforced.lock().unwrap_or_else(|e| e.into_inner());
+            enforced
+                .iter()
+                .filter(|(_, e)| {
+                    let login = e.entry.access.as_ref();
+                    is_timed(login) && speed_at(login, &e.at) != speed_at(login, &at)
+                })
+                .map(|(id, e)| (*id, e.clone()))
+                .collect()
+        };
+        if due.is_empty() {
+            return;
+        }
+        let ids: Vec<i64> = due.keys().copied().collect();
+        let sessions = match self.store.open_sessions_of(&ids, &[]).await {
+            Ok(sessions) => sessions,
+            Err(e) => {
+                tracing::warn!(error = %e, "time-dependent speeds not pushed yet; retrying");
+                return;
+            }
+        };
+        for session in sessions {
+            let Some(e) = session.login_id.and_then(|id| due.get(&id)) else {
+                continue;
+            };
+            let planned =
+                self.plan_for(&session, Some(e.pair()), Some(e.entry.access.as_ref()), at);
+            self.queue(
+                session,
+                e.entry.access.login_id.into(),
+                planned,
+                Reason::Time,
+                None,
+            );
+        }
+        // Only where the login is still what was read above: a change in between was told
+        // by itself.
+        let mut enforced = self.enforced.lock().unwrap_or_else(|e| e.into_inner());
+        for (id, e) in &due {
+            if let Some(current) = enforced.get_mut(id)
+                && Arc::ptr_eq(&current.entry.access, &e.entry.access)
+            {
+                current.at = at;
+            }
+        }
+    }
+
+    /// Follows the clock for time-dependent speeds, for as long as the daemon runs.
+    pub async fn run_clock(self: Arc<Self>) {
+        let mut tick = tokio::time::interval(TIME_STEP);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            self.follow_time().await;
+        }
     }
 
     /// Runs the reconcile every `[enforcement] reconcile_interval`, and prunes the attempt log,

@@ -208,6 +208,8 @@ impl AccessCache {
             ipv6_prefix: row.ipv6_prefix,
             attributes: row.attributes,
             simultaneous_use: self.simultaneous_use,
+            window: row.window,
+            temporary: row.temporary,
         });
         if let Some(mac) = row.mac {
             self.by_mac.insert(mac, login.clone());

@@ -7,6 +7,7 @@ use ispd_provisioning::policy::{
     AccessRequest, Decision, NasContext, PolicyConfig, RejectReason, decide,
 };
 use ispd_provisioning::reply::ReplyAttribute;
+use ispd_provisioning::speed::At;
 use ispd_radius::dict::{microsoft, rfc};
 use ispd_radius::{Attribute, Code, MaPolicy, PacketRef};
 
@@ -27,6 +28,7 @@ pub fn handle(
     cache: &AccessCache,
     policy: &PolicyConfig,
     stats: &RadiusStats,
+    at: At,
 ) -> Outcome {
     let packet = match PacketRef::decode(datagram) {
         Ok(p) => p,
@@ -70,7 +72,7 @@ pub fn handle(
         reply.push(Attribute::string(rfc::REPLY_MESSAGE, "ispd is up"));
         reply
     } else {
-        access_request(&packet, nas, cache, policy, stats)
+        access_request(&packet, nas, cache, policy, stats, at)
     };
     let mut reply = reply;
     reply.insert_message_authenticator();
@@ -89,6 +91,7 @@ fn access_request(
     cache: &AccessCache,
     policy: &PolicyConfig,
     stats: &RadiusStats,
+    at: At,
 ) -> ispd_radius::Packet {
     let user_name = packet
         .first(rfc::USER_NAME)
@@ -120,6 +123,7 @@ fn access_request(
         user_name,
         credential,
         calling_station,
+        at,
     };
     let login = cache.lookup(user_name, calling_station);
     let context = NasContext {

@@ -24,6 +24,7 @@ pub use access_cache::{AccessCache, Entry};
 pub use nas_table::{NasEntry, NasTable};
 
 use crate::changes::{Change, Consumer};
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::live::Live;
 use crate::storage::{AccessScope, Store, StoreResult};
@@ -48,6 +49,8 @@ pub struct RadiusService {
     policy: Live<PolicyConfig>,
     pub stats: RadiusStats,
     unknown_sources: Arc<UnknownSources>,
+    /// The time of a request, for speeds that depend on it; local time in `[billing] timezone`.
+    clock: Clock,
 }
 
 impl RadiusService {
@@ -75,6 +78,7 @@ impl RadiusService {
             policy: Live::new(config.radius.policy()),
             stats: RadiusStats::default(),
             unknown_sources,
+            clock: Clock::system().in_zone(config.billing.zone()),
         })
     }
 
@@ -157,6 +161,11 @@ impl RadiusService {
         self.nas.load()
     }
 
+    /// The clock requests are answered by (enforcement reads the same).
+    pub fn clock(&self) -> Clock {
+        self.clock
+    }
+
     /// The access policy in force.
     pub fn policy(&self) -> Arc<PolicyConfig> {
         self.policy.load()
@@ -219,7 +228,7 @@ impl RadiusService {
             }
             let cache = self.cache.read().unwrap_or_else(|e| e.into_inner());
             let policy = self.policy.load();
-            match handler::handle(datagram, nas, &cache, &policy, &self.stats) {
+            match handler::handle(datagram, nas, &cache, &policy, &self.stats, self.clock.at()) {
                 handler::Outcome::Reply(reply) => {
                     drop(cache);
                     self.replies

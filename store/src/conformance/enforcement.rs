@@ -172,3 +172,62 @@ pub(super) async fn open_sessions_for_enforcement(store: Store) {
     );
     assert_eq!(store.open_session(999_999).await.unwrap(), None);
 }
+
+pub(super) async fn speed_rules_round_trip(store: Store) {
+    use ispd_billing::tariff::{Rate, SpeedWindow};
+    use ispd_provisioning::speed::TemporarySpeed;
+    let sub = subscribed_client(&store, "1001").await.subscription.id;
+    store
+        .create_login(&actor(), ppp_login("novak", sub), "pw-123456")
+        .await
+        .unwrap();
+    let rate = |down| Rate {
+        download_kbps: down,
+        upload_kbps: down / 10,
+    };
+    // A night window over midnight, to the second.
+    let mut fiber = store.get_tariff("Fiber 100").await.unwrap();
+    let window = SpeedWindow {
+        from: chrono::NaiveTime::from_hms_opt(22, 0, 0).unwrap(),
+        to: chrono::NaiveTime::from_hms_opt(6, 0, 30).unwrap(),
+        rate: rate(500_000),
+    };
+    fiber.window = Some(window);
+    let updated = store.update_tariff(&actor(), fiber).await.unwrap();
+    assert_eq!(updated.window, Some(window));
+    assert_eq!(store.get_tariff("Fiber 100").await.unwrap(), updated);
+
+    let speed = TemporarySpeed {
+        rate: rate(200_000),
+        until: Utc.with_ymd_and_hms(2026, 12, 24, 18, 0, 0).unwrap(),
+    };
+    let id = store
+        .set_temporary_speed(&actor(), "novak", Some(speed))
+        .await
+        .unwrap();
+    assert_eq!(store.temporary_speed("novak").await.unwrap(), Some(speed));
+    assert_eq!(
+        store.get_login("novak").await.unwrap().temporary,
+        Some(speed)
+    );
+    let row = &store
+        .access_rows(&crate::AccessScope::Login(id))
+        .await
+        .unwrap()[0];
+    assert_eq!((row.window, row.temporary), (Some(window), Some(speed)));
+    let audit = store
+        .list_audit(
+            &crate::AuditFilter::default(),
+            crate::PageRequest::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(audit.items[0].action, "login.temporary_speed");
+
+    store
+        .set_temporary_speed(&actor(), "novak", None)
+        .await
+        .unwrap();
+    assert_eq!(store.temporary_speed("novak").await.unwrap(), None);
+    expect_not_found(store.set_temporary_speed(&actor(), "nobody", None).await);
+}

@@ -53,6 +53,7 @@ crate::on_both_backends! {
         radius::accounting_batches_store_sessions_once,
         enforcement::attempts_round_trip_newest_first_and_prune,
         enforcement::open_sessions_for_enforcement,
+        enforcement::speed_rules_round_trip,
         invoice_groups::invoice_groups_round_trip,
         invoice_groups::invoice_group_delete_refused_while_used,
         invoice_groups::one_off_charges,

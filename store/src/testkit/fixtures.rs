@@ -200,6 +200,7 @@ pub fn tariff(name: &str, price: &str) -> Tariff {
         vat_rate: dec("21"),
         period: Period::Monthly,
         framed_pool: "customers".into(),
+        window: None,
         note: "Flagship".into(),
         version: 0,
     }

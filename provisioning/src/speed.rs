@@ -1,0 +1,149 @@
+//! The speed a login has at an instant: its tariff's, a daily window's (a night boost), or a
+//! temporary speed set for it until a moment (net47's "prędkość tymczasowa").
+//!
+//! Pure: the daemon passes the instant in, as UTC and as the wall-clock time of its zone. The
+//! Access-Request policy answers with [`speed_at`], and enforcement compares the speed a
+//! session was given with the speed at a later instant, so the end of a temporary speed or a
+//! window edge reaches online sessions by themselves.
+
+use chrono::{DateTime, NaiveTime, Utc};
+pub use ispd_billing::tariff::SpeedWindow;
+use ispd_billing::tariff::{Burst, Rate};
+
+use crate::policy::LoginAccess;
+
+/// A moment, as an instant and as the local wall-clock time daily windows are written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct At {
+    pub utc: DateTime<Utc>,
+    pub local: NaiveTime,
+}
+
+/// A rate for one login until a moment; it outranks the tariff and its windows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct TemporarySpeed {
+    pub rate: Rate,
+    pub until: DateTime<Utc>,
+}
+
+impl TemporarySpeed {
+    /// A temporary speed has a real rate and ends in the future.
+    pub fn validate(&self, now: DateTime<Utc>) -> Result<(), crate::FieldError> {
+        let max = ispd_billing::tariff::MAX_RATE_KBPS;
+        for (field, kbps) in [
+            ("speed.download_kbps", self.rate.download_kbps),
+            ("speed.upload_kbps", self.rate.upload_kbps),
+        ] {
+            if kbps == 0 || kbps > max {
+                return Err(crate::FieldError::new(field, format!("1-{max} kbit/s")));
+            }
+        }
+        if self.until <= now {
+            return Err(crate::FieldError::new(
+                "speed.until",
+                "must be in the future",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The rate and burst in force at `at`: a temporary speed until its end, else the tariff's
+/// window while it runs, else the tariff's rate and burst. A burst belongs to the tariff's
+/// own rate and does not carry over to the other two.
+pub fn speed_at(login: &LoginAccess, at: &At) -> (Rate, Option<Burst>) {
+    if let Some(temporary) = login.temporary
+        && at.utc < temporary.until
+    {
+        return (temporary.rate, None);
+    }
+    if let Some(window) = login.window
+        && window.contains(at.local)
+    {
+        return (window.rate, None);
+    }
+    (login.rate, login.burst)
+}
+
+/// Whether the login's speed depends on the time at all (enforcement watches only these).
+pub fn is_timed(login: &LoginAccess) -> bool {
+    login.window.is_some() || login.temporary.is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn t(h: u32, m: u32) -> NaiveTime {
+        NaiveTime::from_hms_opt(h, m, 0).unwrap()
+    }
+
+    fn rate(down: u64) -> Rate {
+        Rate {
+            download_kbps: down,
+            upload_kbps: down / 10,
+        }
+    }
+
+    #[test]
+    fn windows_over_midnight_and_within_a_day() {
+        let night = SpeedWindow {
+            from: t(22, 0),
+            to: t(6, 0),
+            rate: rate(1),
+        };
+        let day = SpeedWindow {
+            from: t(0, 0),
+            to: t(6, 0),
+            rate: rate(1),
+        };
+        let whole = SpeedWindow {
+            from: t(3, 0),
+            to: t(3, 0),
+            rate: rate(1),
+        };
+        #[rustfmt::skip]
+        let cases = [
+            (night, t(21, 59), false), (night, t(22, 0), true), (night, t(0, 0), true),
+            (night, t(5, 59), true), (night, t(6, 0), false),
+            (day, t(0, 0), true), (day, t(5, 59), true), (day, t(6, 0), false), (day, t(23, 59), false),
+            (whole, t(3, 0), true), (whole, t(2, 59), true),
+        ];
+        for (window, at, inside) in cases {
+            assert_eq!(window.contains(at), inside, "{window:?} at {at}");
+        }
+    }
+
+    #[test]
+    fn temporary_outranks_the_window_which_outranks_the_tariff() {
+        let noon = Utc.with_ymd_and_hms(2026, 12, 5, 12, 0, 0).unwrap();
+        let mut login = crate::enforcement::tests_support::login();
+        let tariff = (login.rate, login.burst);
+        let at = |utc: DateTime<Utc>, local| At { utc, local };
+        assert_eq!(speed_at(&login, &at(noon, t(12, 0))), tariff);
+        assert!(!is_timed(&login));
+        login.window = Some(SpeedWindow {
+            from: t(0, 0),
+            to: t(6, 0),
+            rate: rate(100_000),
+        });
+        assert!(is_timed(&login));
+        assert_eq!(speed_at(&login, &at(noon, t(12, 0))), tariff);
+        assert_eq!(speed_at(&login, &at(noon, t(1, 0))), (rate(100_000), None));
+        login.temporary = Some(TemporarySpeed {
+            rate: rate(5_000),
+            until: noon,
+        });
+        assert_eq!(
+            speed_at(&login, &at(noon - chrono::Duration::seconds(1), t(1, 0))),
+            (rate(5_000), None),
+            "until the end"
+        );
+        assert_eq!(
+            speed_at(&login, &at(noon, t(1, 0))),
+            (rate(100_000), None),
+            "and not from the end on"
+        );
+    }
+}
