@@ -94,6 +94,20 @@ impl Transition {
         Transition::End,
     ];
 
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transition::Activate => "activate",
+            Transition::Pause => "pause",
+            Transition::Block => "block",
+            Transition::Resume => "resume",
+            Transition::End => "end",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == text)
+    }
+
     /// The state the transition leads to, when it is allowed.
     pub fn target(self) -> SubscriptionState {
         match self {
@@ -133,6 +147,51 @@ pub fn transition(
             from,
             to: t.target(),
         })
+    }
+}
+
+/// A lifecycle change asked for a day after today (a pause from next Monday, an end at the
+/// end of the month): stored, and applied by the daily job on `effective` as if it were asked
+/// then — the state machine decides on that day, from the state of that day.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ScheduledChange {
+    pub transition: Transition,
+    /// The day it is applied.
+    pub effective: NaiveDate,
+    /// The request's own day: the first paused or blocked day, the resume day, the activation
+    /// day — all `effective` — or for End the last charged day (Mango: Platba do).
+    pub date: NaiveDate,
+    pub billing_suspended: bool,
+    pub note: String,
+}
+
+impl ScheduledChange {
+    /// What can be said of a scheduled change before its day: that it lies ahead, that the
+    /// note fits, that only a pause or block suspends billing. Whether it may happen at all
+    /// is the state machine's call on the day.
+    pub fn validate(&self, today: NaiveDate) -> Result<(), FieldError> {
+        if self.effective <= today {
+            return Err(FieldError::new(
+                "date",
+                "a change scheduled for today or earlier is made at once, not scheduled",
+            ));
+        }
+        if self.transition != Transition::End && self.date != self.effective {
+            return Err(FieldError::new(
+                "date",
+                "takes effect on its own date; only an end has a separate last charged day",
+            ));
+        }
+        text("note", &self.note, Text::Note)?;
+        if self.billing_suspended
+            && !matches!(self.transition, Transition::Pause | Transition::Block)
+        {
+            return Err(FieldError::new(
+                "billing_suspended",
+                "only a pause or a block suspends billing",
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -315,6 +374,37 @@ mod tests {
             alignment: PeriodAlignment::BillingDay,
             end_date: None,
             version: 0,
+        }
+    }
+
+    #[test]
+    fn what_a_scheduled_change_must_say() {
+        let change = |t, effective, date, suspended| ScheduledChange {
+            transition: t,
+            effective: day(effective),
+            date: day(date),
+            billing_suspended: suspended,
+            note: String::new(),
+        };
+        let today = day(10);
+        #[rustfmt::skip]
+        let cases = [
+            (change(Transition::Pause, 11, 11, true), None),
+            (change(Transition::End, 30, 20, false), None),
+            (change(Transition::Resume, 10, 10, false), Some("date")),
+            (change(Transition::Pause, 9, 9, false), Some("date")),
+            (change(Transition::Pause, 12, 11, false), Some("date")),
+            (change(Transition::Resume, 12, 12, true), Some("billing_suspended")),
+        ];
+        for (c, refused) in cases {
+            assert_eq!(
+                c.validate(today).err().map(|e| e.field),
+                refused.map(str::to_owned),
+                "{c:?}"
+            );
+        }
+        for t in Transition::ALL {
+            assert_eq!(Transition::parse(t.as_str()), Some(t));
         }
     }
 

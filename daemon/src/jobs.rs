@@ -41,6 +41,20 @@ pub async fn daily(config: Arc<Live<Config>>, store: Store, changes: ChangeFeed,
                 continue;
             }
         };
+        // The changes scheduled for today first (a pause from today, an end today), then the
+        // activations: both before billing reads subscriptions.
+        let app = crate::app::App {
+            store: &store,
+            changes: &changes,
+            clock,
+            config: &config,
+        };
+        match crate::app::subscriptions::apply_due(&app, &actor, today).await {
+            Ok(applied) => tracing::info!(applied = applied.len(), %today, "scheduled changes"),
+            Err(e) => {
+                tracing::error!(error = %e, "scheduled changes not applied; they run again tomorrow, or run `ispctl subscription apply-due`")
+            }
+        }
         // First, so the day's activations are in place before billing reads subscriptions.
         match store.activate_due(today).await {
             Ok(ids) => {

@@ -27,6 +27,7 @@ mod nas;
 mod output;
 mod paging;
 mod payment;
+mod scheduled;
 mod session;
 mod subscription;
 mod tariff;

@@ -20,7 +20,7 @@ use crate::connect::{Api, Svc};
 use crate::output::{Out, Record, Table};
 use crate::paging::{self, PageArgs};
 
-type Subscriptions = SubscriptionServiceClient<Svc>;
+pub(crate) type Subscriptions = SubscriptionServiceClient<Svc>;
 
 #[derive(Subcommand, Debug)]
 pub enum Cmd {
@@ -57,6 +57,26 @@ pub enum Cmd {
         /// Subscription ID.
         id: i64,
     },
+    /// The changes scheduled for a later day (a pause, block, resume, activation or end given
+    /// a date after today), by day.
+    Pending {
+        /// Only this subscription's.
+        id: Option<i64>,
+        /// Also those applied, failed or withdrawn.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Withdraw a scheduled change before its day.
+    Withdraw {
+        /// The scheduled change's ID (as `pending` shows it).
+        action: i64,
+    },
+    /// Apply the scheduled changes due now (the daily job does this on its own).
+    ApplyDue {
+        /// Apply what is due on or before this day [default: today].
+        #[arg(long, value_parser = args::date, value_name = "DATE")]
+        as_of: Option<String>,
+    },
     #[command(flatten)]
     Lifecycle(Transition),
 }
@@ -82,7 +102,7 @@ pub enum Transition {
 pub struct ChangeArgs {
     /// Subscription ID.
     id: i64,
-    /// Day it takes effect, YYYY-MM-DD; today or earlier [default: today].
+    /// Day it takes effect, YYYY-MM-DD [default: today]; a later day schedules the change.
     #[arg(long, value_parser = args::date, value_name = "DATE")]
     date: Option<String>,
     /// Note for the history.
@@ -123,10 +143,13 @@ impl RestrictArgs {
 pub struct EndArgs {
     /// Subscription ID.
     id: i64,
-    /// Last charged day (Mango: Platba do), YYYY-MM-DD, today or earlier. Before the end of an
-    /// invoiced period, the billing run credits the rest.
+    /// Last charged day (Mango: Platba do), YYYY-MM-DD, on or before the end. Before the end
+    /// of an invoiced period, the billing run credits the rest.
     #[arg(long, value_parser = args::date, value_name = "DATE")]
     last_day: String,
+    /// Day access stops, YYYY-MM-DD [default: now]; a later day schedules the end.
+    #[arg(long, value_parser = args::date, value_name = "DATE")]
+    date: Option<String>,
     /// Note for the history (e.g. the reason).
     #[arg(long)]
     note: Option<String>,
@@ -252,6 +275,9 @@ fn apply(s: &mut Subscription, f: &Fields) {
 pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
     let mut svc = api.subscriptions().await?;
     match cmd {
+        Cmd::Pending { id, all } => crate::scheduled::list(&mut svc, id, all, out).await,
+        Cmd::Withdraw { action } => crate::scheduled::withdraw(&mut svc, action, out).await,
+        Cmd::ApplyDue { as_of } => crate::scheduled::apply_due(&mut svc, as_of, out).await,
         Cmd::Add(a) => {
             let mut sub = Subscription {
                 client_number: a.client,
@@ -362,6 +388,7 @@ async fn transition(svc: &mut Subscriptions, cmd: Transition, out: Out) -> Resul
                 id: e.id,
                 last_day: e.last_day,
                 note: e.note.unwrap_or_default(),
+                date: e.date.unwrap_or_default(),
             };
             svc.end_subscription(request).await?
         }
@@ -390,6 +417,10 @@ pub fn record(s: &Subscription) -> Record {
         .str("billed_until", &s.billed_until)
         .str("expiration", &s.expiration)
         .str("paid_until", &s.paid_until)
+        .records(
+            "scheduled",
+            s.scheduled.iter().map(crate::scheduled::record).collect(),
+        )
 }
 
 fn table(subs: &[Subscription]) -> Table {

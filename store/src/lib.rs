@@ -30,6 +30,7 @@ mod login;
 mod nas;
 mod payment;
 mod payment_batch;
+mod scheduled_action;
 pub mod seal;
 mod session;
 mod settlement;
@@ -67,6 +68,7 @@ pub use job_lock::JobLock;
 pub use login::LoginRecord;
 pub use nas::NasRecord;
 pub use payment::{ClientBalance, NewPayment, PaymentOutcome, UnmatchedPayment};
+pub use scheduled_action::{ActionState, ScheduledAction};
 pub use session::{OpenSession, SessionFilter, SessionRow, UsageDay};
 
 pub use subscription::{HistoryEntry, SubscriptionFilter, SubscriptionRecord, TransitionRequest};

@@ -458,3 +458,95 @@ fn a_time_of_day_window_is_pushed_at_its_edges() {
     let shown = d.ispctl_json(&["tariff", "show", "T"]);
     assert_eq!(shown["window"]["from"], from.as_str());
 }
+
+/// `today + days` in the daemon's zone (the host's), as YYYY-MM-DD.
+fn day(days: i64) -> String {
+    (chrono::Local::now().date_naive() + chrono::Duration::days(days)).to_string()
+}
+
+#[test]
+fn a_future_dated_pause_takes_effect_on_its_day_and_is_enforced_then() {
+    let nas = FakeNas::start(SECRET);
+    let d = online("enf-scheduled", &nas, "mikrotik", "");
+    let sub = subscription_id(&d);
+    let (monday, friday) = (day(3), day(7));
+    let scheduled = d.ispctl_json(&[
+        "subscription",
+        "pause",
+        &sub,
+        "--date",
+        &monday,
+        "--billing-suspended",
+        "--note",
+        "holiday",
+    ]);
+    assert_eq!(
+        scheduled["state"], "active",
+        "nothing changes before the day"
+    );
+    let resume = d.ispctl_json(&["subscription", "resume", &sub, "--date", &friday]);
+    let pending = d.ispctl_json(&["subscription", "pending", &sub])["items"].clone();
+    let pending: Vec<_> = pending
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["transition"].as_str().unwrap(),
+                a["effective"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        pending,
+        [("pause", monday.as_str()), ("resume", friday.as_str())]
+    );
+    assert_eq!(resume["scheduled"].as_array().map(Vec::len), Some(2));
+
+    // The day before: nothing is due, nothing reaches the NAS.
+    let applied = d.ispctl_json(&["subscription", "apply-due", "--as-of", &day(2)]);
+    assert_eq!(applied["items"].as_array().map(Vec::len), Some(0));
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(nas.received().is_empty());
+
+    // On the day (as the daily job does it): paused, and the session is in the garden.
+    let coa = one_after(&nas, || {
+        let applied = d.ispctl_json(&["subscription", "apply-due", "--as-of", &monday]);
+        assert_eq!(applied["items"][0]["state"], "done");
+    });
+    assert_eq!(address_list(&coa).as_deref(), Some("ispd-suspended"));
+    let shown = d.ispctl_json(&["subscription", "show", &sub]);
+    assert_eq!(shown["state"], "paused");
+    let history = d.ispctl_json(&["subscription", "history", &sub]);
+    let last = history["items"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        last["note"],
+        format!("paused, billing suspended from {monday}; holiday")
+    );
+
+    // Withdrawn: the resume never happens; a withdrawn change cannot be withdrawn again.
+    let resume_id = d.ispctl_json(&["subscription", "pending", &sub])["items"][0]["id"].to_string();
+    d.ispctl_json(&["subscription", "withdraw", &resume_id]);
+    assert!(
+        !d.ispctl(&["subscription", "withdraw", &resume_id])
+            .status
+            .success()
+    );
+    d.ispctl_json(&["subscription", "apply-due", "--as-of", &friday]);
+    assert_eq!(
+        d.ispctl_json(&["subscription", "show", &sub])["state"],
+        "paused"
+    );
+
+    // A change the state machine refuses on its day is recorded as failed, with the reason.
+    d.ispctl_json(&["subscription", "pause", &sub, "--date", &day(9)]);
+    let applied = d.ispctl_json(&["subscription", "apply-due", "--as-of", &day(9)]);
+    assert_eq!(applied["items"][0]["state"], "failed");
+    assert!(
+        applied["items"][0]["result"]
+            .as_str()
+            .unwrap()
+            .contains("cannot go from paused to paused"),
+        "{applied}"
+    );
+}

@@ -200,8 +200,18 @@ fn pause_block_and_resume_change_the_radius_answer_at_once() {
     // Refusals name what is wrong and change nothing.
     let err = refused(d.ispctl(&["subscription", "resume", &id]));
     assert!(err.contains("cannot go from active to active"), "{err}");
-    let err = refused(d.ispctl(&["subscription", "pause", &id, "--date", "2099-01-01"]));
-    assert!(err.contains("date: 2099-01-01 is in the future"), "{err}");
+    // A date ahead schedules the change instead; the subscription stays as it is until then.
+    let scheduled = d.ispctl_json(&["subscription", "pause", &id, "--date", "2099-01-01"]);
+    assert_eq!(scheduled["state"], "active");
+    assert_eq!(
+        (
+            scheduled["scheduled"][0]["transition"].as_str(),
+            scheduled["scheduled"][0]["effective"].as_str()
+        ),
+        (Some("pause"), Some("2099-01-01"))
+    );
+    let action = scheduled["scheduled"][0]["id"].to_string();
+    d.ispctl_json(&["subscription", "withdraw", &action]);
     assert_eq!(
         d.ispctl_json(&["subscription", "show", &id])["state"],
         "active"

@@ -110,10 +110,13 @@ pub fn need(method: &str) -> Option<Need> {
         | "SubscriptionService/PauseSubscription"
         | "SubscriptionService/BlockSubscription"
         | "SubscriptionService/ResumeSubscription"
-        | "SubscriptionService/EndSubscription" => Write,
+        | "SubscriptionService/EndSubscription"
+        | "SubscriptionService/WithdrawScheduledAction"
+        | "SubscriptionService/ApplyScheduledActions" => Write,
         "SubscriptionService/GetSubscription"
         | "SubscriptionService/ListSubscriptions"
-        | "SubscriptionService/SubscriptionHistory" => Read,
+        | "SubscriptionService/SubscriptionHistory"
+        | "SubscriptionService/ListScheduledActions" => Read,
 
         "TariffService/CreateTariff"
         | "TariffService/UpdateTariff"

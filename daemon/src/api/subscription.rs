@@ -10,7 +10,7 @@ use super::{
     written,
 };
 use crate::app::subscriptions;
-use crate::storage::{SubscriptionFilter, SubscriptionRecord};
+use crate::storage::{ScheduledAction, SubscriptionFilter, SubscriptionRecord};
 
 fn state_to(s: SubscriptionState) -> i32 {
     (match s {
@@ -102,7 +102,38 @@ fn subscription_to(r: &SubscriptionRecord) -> v1::Subscription {
         billed_until: date_text(r.billed_until),
         expiration: date_text(r.expiration),
         paid_until: date_text(r.paid_until),
+        scheduled: Vec::new(),
     }
+}
+
+/// The subscription with its pending scheduled changes, as Get and the lifecycle calls answer.
+fn scheduled_to(s: subscriptions::WithSchedule) -> Response<v1::Subscription> {
+    Response::new(v1::Subscription {
+        scheduled: s.scheduled.iter().map(action_to).collect(),
+        ..subscription_to(&s.record)
+    })
+}
+
+fn action_to(a: &ScheduledAction) -> v1::ScheduledAction {
+    v1::ScheduledAction {
+        id: a.id,
+        subscription_id: a.subscription_id,
+        transition: a.change.transition.as_str().to_owned(),
+        effective: a.change.effective.to_string(),
+        date: a.change.date.to_string(),
+        billing_suspended: a.change.billing_suspended,
+        note: a.change.note.clone(),
+        state: a.state.as_str().to_owned(),
+        result: a.result.clone(),
+        created_at: a.created_at.clone(),
+        created_by: a.created_by.clone(),
+    }
+}
+
+fn actions_to(actions: &[ScheduledAction]) -> Response<v1::ListScheduledActionsResponse> {
+    Response::new(v1::ListScheduledActionsResponse {
+        actions: actions.iter().map(action_to).collect(),
+    })
 }
 
 /// The five lifecycle RPCs' messages: which transition each asks for and where its date is.
@@ -111,11 +142,16 @@ trait TransitionMessage {
     /// The date's field: "date", or "last_day" for End.
     const DATE_FIELD: &'static str;
     fn id(&self) -> i64;
-    fn date(&self) -> &str;
+    /// The request's day ("date", or "last_day" for End).
+    fn day(&self) -> &str;
     fn billing_suspended(&self) -> bool {
         false
     }
     fn note(&self) -> &str;
+    /// End only: the day access stops ("" = now).
+    fn end_date(&self) -> &str {
+        ""
+    }
 }
 
 macro_rules! transition_message {
@@ -126,7 +162,7 @@ macro_rules! transition_message {
             fn id(&self) -> i64 {
                 self.id
             }
-            fn date(&self) -> &str {
+            fn day(&self) -> &str {
                 &self.$date
             }
             $(fn billing_suspended(&self) -> bool {
@@ -143,7 +179,23 @@ transition_message!(v1::ActivateSubscriptionRequest, Activate, date);
 transition_message!(v1::PauseSubscriptionRequest, Pause, date, billing_suspended);
 transition_message!(v1::BlockSubscriptionRequest, Block, date, billing_suspended);
 transition_message!(v1::ResumeSubscriptionRequest, Resume, date);
-transition_message!(v1::EndSubscriptionRequest, End, last_day);
+/// End names its last charged day, and the day access stops beside it.
+impl TransitionMessage for v1::EndSubscriptionRequest {
+    const TRANSITION: Transition = Transition::End;
+    const DATE_FIELD: &'static str = "last_day";
+    fn id(&self) -> i64 {
+        self.id
+    }
+    fn day(&self) -> &str {
+        &self.last_day
+    }
+    fn note(&self) -> &str {
+        &self.note
+    }
+    fn end_date(&self) -> &str {
+        &self.date
+    }
+}
 
 impl AdminState {
     /// Every lifecycle RPC: one transition through the use case. An empty date is today,
@@ -159,7 +211,7 @@ impl AdminState {
                 "required: it says which subscription to change",
             ));
         }
-        let date = date(M::DATE_FIELD, r.date())?;
+        let date = date(M::DATE_FIELD, r.day())?;
         if date.is_none() && M::TRANSITION == Transition::End {
             return Err(field(M::DATE_FIELD, "required"));
         }
@@ -167,11 +219,12 @@ impl AdminState {
             id: r.id(),
             transition: M::TRANSITION,
             date,
+            end_date: super::date("date", r.end_date())?,
             billing_suspended: r.billing_suspended(),
             note: r.note(),
         };
         let stored = subscriptions::transition(&self.app(), &actor, transition).await?;
-        Ok(Response::new(subscription_to(&stored)))
+        Ok(scheduled_to(stored))
     }
 }
 
@@ -204,7 +257,7 @@ impl v1::subscription_service_server::SubscriptionService for AdminState {
         request: Request<v1::GetSubscriptionRequest>,
     ) -> Result<Response<v1::Subscription>, Status> {
         let r = subscriptions::get(&self.app(), request.into_inner().id).await?;
-        Ok(Response::new(subscription_to(&r)))
+        Ok(scheduled_to(r))
     }
 
     async fn update_subscription(
@@ -271,6 +324,37 @@ impl v1::subscription_service_server::SubscriptionService for AdminState {
                 })
                 .collect(),
         }))
+    }
+
+    async fn list_scheduled_actions(
+        &self,
+        request: Request<v1::ListScheduledActionsRequest>,
+    ) -> Result<Response<v1::ListScheduledActionsResponse>, Status> {
+        let r = request.into_inner();
+        let id = (r.subscription_id != 0).then_some(r.subscription_id);
+        Ok(actions_to(
+            &subscriptions::scheduled(&self.app(), id, r.all).await?,
+        ))
+    }
+
+    async fn withdraw_scheduled_action(
+        &self,
+        request: Request<v1::WithdrawScheduledActionRequest>,
+    ) -> Result<Response<v1::ScheduledAction>, Status> {
+        let (actor, r) = written(request)?;
+        let withdrawn = subscriptions::withdraw(&self.app(), &actor, r.id).await?;
+        Ok(Response::new(action_to(&withdrawn)))
+    }
+
+    async fn apply_scheduled_actions(
+        &self,
+        request: Request<v1::ApplyScheduledActionsRequest>,
+    ) -> Result<Response<v1::ListScheduledActionsResponse>, Status> {
+        let (actor, r) = written(request)?;
+        let day = date("as_of", &r.as_of)?.unwrap_or_else(|| self.clock.today());
+        Ok(actions_to(
+            &subscriptions::apply_due(&self.app(), &actor, day).await?,
+        ))
     }
 
     async fn activate_subscription(

@@ -2,12 +2,12 @@
 //! resume, end). Every change that can alter a login's answer is published after commit.
 
 use chrono::NaiveDate;
-use ispd_billing::subscription::{Subscription, Transition};
+use ispd_billing::subscription::{ScheduledChange, Subscription, Transition};
 
 use super::{App, AppResult};
 use crate::storage::{
-    self, AccessScope, Actor, HistoryEntry, Page, PageRequest, SubscriptionFilter,
-    SubscriptionRecord,
+    self, AccessScope, ActionState, Actor, HistoryEntry, Page, PageRequest, ScheduledAction,
+    StoreError, SubscriptionFilter, SubscriptionRecord,
 };
 
 /// A lifecycle change as the operator asks for it (storage takes it with the date resolved).
@@ -18,31 +18,114 @@ pub struct TransitionRequest<'a> {
     /// The day it takes effect, today when left out; for [`Transition::End`] the last charged
     /// day, which the edge requires.
     pub date: Option<NaiveDate>,
+    /// End only: the day access stops, today when left out.
+    pub end_date: Option<NaiveDate>,
     /// Pause and Block only: the days from `date` until the resume are not charged.
     pub billing_suspended: bool,
     pub note: &'a str,
 }
 
-/// Applies one lifecycle transition (the state machine of the billing core decides whether it
-/// may happen); the subscription's logins get their new answer before this returns.
+/// A subscription with the changes scheduled for it.
+#[derive(Debug)]
+pub struct WithSchedule {
+    pub record: SubscriptionRecord,
+    pub scheduled: Vec<ScheduledAction>,
+}
+
+/// Applies one lifecycle transition now (the state machine of the billing core decides
+/// whether it may happen; the logins get their new answer before this returns), or, when it
+/// takes effect after today, schedules it for the daily job of its day.
 pub async fn transition(
     app: &App<'_>,
     actor: &Actor,
     request: TransitionRequest<'_>,
-) -> AppResult<SubscriptionRecord> {
+) -> AppResult<WithSchedule> {
     let today = app.clock.today();
-    let resolved = storage::TransitionRequest {
-        transition: request.transition,
-        date: request.date.unwrap_or(today),
-        billing_suspended: request.billing_suspended,
-        note: request.note.trim().to_owned(),
+    let date = request.date.unwrap_or(today);
+    let effective = match request.transition {
+        Transition::End => request.end_date.unwrap_or(today),
+        _ => date,
     };
-    let stored = app
+    if effective > today {
+        let change = ScheduledChange {
+            transition: request.transition,
+            effective,
+            date,
+            billing_suspended: request.billing_suspended,
+            note: request.note.trim().to_owned(),
+        };
+        change.validate(today)?;
+        app.store
+            .schedule_action(actor, request.id, &change)
+            .await?;
+    } else {
+        let resolved = storage::TransitionRequest {
+            transition: request.transition,
+            date,
+            billing_suspended: request.billing_suspended,
+            note: request.note.trim().to_owned(),
+        };
+        app.store
+            .transition_subscription(actor, request.id, &resolved, today)
+            .await?;
+        app.publish(AccessScope::Subscription(request.id)).await;
+    }
+    get(app, request.id).await
+}
+
+/// Applies every scheduled change whose day has come (as of `day`), each as the transition it
+/// asks for on its own day, and publishes each change; one the state machine refuses then is
+/// recorded as failed with the reason. Returns the changes with what became of them.
+pub async fn apply_due(
+    app: &App<'_>,
+    actor: &Actor,
+    day: NaiveDate,
+) -> AppResult<Vec<ScheduledAction>> {
+    let mut applied = Vec::new();
+    for mut action in app.store.due_actions(day).await? {
+        let change = &action.change;
+        let resolved = storage::TransitionRequest {
+            transition: change.transition,
+            date: change.date,
+            billing_suspended: change.billing_suspended,
+            note: change.note.clone(),
+        };
+        let outcome = app
+            .store
+            .transition_subscription(actor, action.subscription_id, &resolved, change.effective)
+            .await;
+        (action.state, action.result) = match outcome {
+            Ok(_) => (ActionState::Done, String::new()),
+            Err(e @ (StoreError::Database(_) | StoreError::Seal(_))) => return Err(e.into()),
+            Err(refused) => (ActionState::Failed, refused.to_string()),
+        };
+        app.store
+            .finish_action(action.id, action.state, &action.result)
+            .await?;
+        if action.state == ActionState::Done {
+            app.publish(AccessScope::Subscription(action.subscription_id))
+                .await;
+        }
+        applied.push(action);
+    }
+    Ok(applied)
+}
+
+/// The changes scheduled for one subscription or for all: pending ones, or every one.
+pub async fn scheduled(
+    app: &App<'_>,
+    subscription_id: Option<i64>,
+    all_states: bool,
+) -> AppResult<Vec<ScheduledAction>> {
+    Ok(app
         .store
-        .transition_subscription(actor, request.id, &resolved, today)
-        .await?;
-    app.publish(AccessScope::Subscription(request.id)).await;
-    Ok(stored)
+        .scheduled_actions(subscription_id, all_states)
+        .await?)
+}
+
+/// Withdraws a pending scheduled change.
+pub async fn withdraw(app: &App<'_>, actor: &Actor, id: i64) -> AppResult<ScheduledAction> {
+    Ok(app.store.withdraw_action(actor, id).await?)
 }
 
 /// Creates a subscription of the client on the tariff; its logins (none yet, or moved to it)
@@ -81,8 +164,12 @@ pub async fn update(
     Ok(stored)
 }
 
-pub async fn get(app: &App<'_>, id: i64) -> AppResult<SubscriptionRecord> {
-    Ok(app.store.get_subscription(id).await?)
+/// A subscription and the changes pending for it.
+pub async fn get(app: &App<'_>, id: i64) -> AppResult<WithSchedule> {
+    Ok(WithSchedule {
+        record: app.store.get_subscription(id).await?,
+        scheduled: app.store.scheduled_actions(Some(id), false).await?,
+    })
 }
 
 pub async fn list(
@@ -182,6 +269,7 @@ mod tests {
                 id,
                 transition: Transition::Activate,
                 date: None,
+                end_date: None,
                 billing_suspended: false,
                 note: "  holiday  ",
             },
@@ -189,9 +277,9 @@ mod tests {
         .await
         .unwrap();
 
-        assert_eq!(activated.subscription.state, SubscriptionState::Active);
+        assert_eq!(activated.record.subscription.state, SubscriptionState::Active);
         assert_eq!(
-            activated.subscription.activation_date,
+            activated.record.subscription.activation_date,
             clock.today(),
             "no date: the clock's today"
         );

@@ -505,3 +505,94 @@ pub(super) async fn discounts_add_list_delete(store: Store) {
     assert!(!all.contains_key(&one));
     assert_eq!(all.len(), 1);
 }
+
+pub(super) async fn scheduled_actions_are_kept_listed_and_withdrawn(store: Store) {
+    use crate::ActionState;
+    use ispd_billing::subscription::ScheduledChange;
+    let sub = subscribed_client(&store, "1001").await.subscription.id;
+    let other = subscribed_client(&store, "1002").await.subscription.id;
+    let change = |t, effective: NaiveDate| ScheduledChange {
+        transition: t,
+        effective,
+        date: effective,
+        billing_suspended: t == Transition::Pause,
+        note: "holiday".into(),
+    };
+    let later = date(2026, 12, 20);
+    let sooner = date(2026, 12, 10);
+    let resume = store
+        .schedule_action(&actor(), sub, &change(Transition::Resume, later))
+        .await
+        .unwrap();
+    let pause = store
+        .schedule_action(&actor(), sub, &change(Transition::Pause, sooner))
+        .await
+        .unwrap();
+    store
+        .schedule_action(&actor(), other, &change(Transition::Block, later))
+        .await
+        .unwrap();
+    expect_not_found(
+        store
+            .schedule_action(&actor(), 9999, &change(Transition::Block, later))
+            .await,
+    );
+    assert_eq!(
+        pause.change,
+        change(Transition::Pause, sooner),
+        "every field"
+    );
+    assert_eq!(
+        (pause.state, pause.created_by.as_str()),
+        (ActionState::Pending, "conformance-operator")
+    );
+
+    let mine = store.scheduled_actions(Some(sub), false).await.unwrap();
+    assert_eq!(mine, [pause.clone(), resume.clone()], "by effective day");
+    assert_eq!(store.scheduled_actions(None, false).await.unwrap().len(), 3);
+    let due: Vec<i64> = store
+        .due_actions(sooner)
+        .await
+        .unwrap()
+        .iter()
+        .map(|a| a.id)
+        .collect();
+    assert_eq!(due, [pause.id]);
+
+    store
+        .finish_action(pause.id, ActionState::Failed, "cannot go from x to y")
+        .await
+        .unwrap();
+    let withdrawn = store.withdraw_action(&actor(), resume.id).await.unwrap();
+    assert_eq!(withdrawn.state, ActionState::Withdrawn);
+    let refused = store.withdraw_action(&actor(), resume.id).await;
+    assert!(
+        matches!(refused, Err(crate::StoreError::Precondition(_))),
+        "{refused:?}"
+    );
+    assert!(
+        store
+            .scheduled_actions(Some(sub), false)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let all = store.scheduled_actions(Some(sub), true).await.unwrap();
+    assert_eq!(
+        all.iter()
+            .map(|a| (a.state, a.result.as_str()))
+            .collect::<Vec<_>>(),
+        [
+            (ActionState::Failed, "cannot go from x to y"),
+            (ActionState::Withdrawn, "")
+        ]
+    );
+    assert!(
+        store
+            .due_actions(later)
+            .await
+            .unwrap()
+            .iter()
+            .all(|a| a.subscription_id == other)
+    );
+}

@@ -62,6 +62,7 @@ crate::on_both_backends! {
         lifecycle::end_sets_the_last_charged_day,
         lifecycle::invalid_transitions_are_refused,
         lifecycle::activate_due_activates_on_the_day,
+        lifecycle::scheduled_actions_are_kept_listed_and_withdrawn,
         lifecycle::alignment_round_trips,
         lifecycle::discounts_add_list_delete,
         runs::one_instance_runs_a_job,
