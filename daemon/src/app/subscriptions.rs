@@ -277,7 +277,10 @@ mod tests {
         .await
         .unwrap();
 
-        assert_eq!(activated.record.subscription.state, SubscriptionState::Active);
+        assert_eq!(
+            activated.record.subscription.state,
+            SubscriptionState::Active
+        );
         assert_eq!(
             activated.record.subscription.activation_date,
             clock.today(),

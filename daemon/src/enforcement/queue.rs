@@ -2,7 +2,9 @@
 //! flight (the RADIUS identifier space of one socket), and a session queued twice is sent
 //! once with the newer request — a tariff edited three times in a second costs each session
 //! one CoA. A queued Disconnect is never downgraded to a CoA: re-authentication always
-//! brings the newest answer.
+//! brings the newest answer. One session has at most one request in flight: a newer one waits
+//! until the older is answered or given up, so a retransmission of an old CoA can never land
+//! after the new one and leave the session with the old speed.
 //!
 //! A queue holds at most [`QUEUE_LIMIT`] sessions; beyond that a request is dropped, counted
 //! and its login left unconfirmed for the reconcile, so a NAS that went dark cannot grow the
@@ -83,6 +85,7 @@ impl Queues {
 
     /// Queues a job on its session's NAS, starting that NAS's sender on first use.
     pub fn push(&self, job: Job) {
+        let nas = job.session.nas_name.clone();
         let queue = {
             let mut by_nas = self.by_nas.lock().unwrap_or_else(|e| e.into_inner());
             by_nas
@@ -94,7 +97,11 @@ impl Queues {
                 })
                 .clone()
         };
-        queue.push(job, &self.shared);
+        if let Err(job) = queue.push(job) {
+            metrics::counter!("ispd_enforcement_queue_dropped_total", "nas" => nas.clone())
+                .increment(1);
+            give_up(*job, &nas, &self.shared);
+        }
     }
 
     pub fn depths(&self) -> Vec<(String, usize)> {
@@ -109,6 +116,8 @@ impl Queues {
 struct Pending {
     order: VecDeque<i64>,
     jobs: HashMap<i64, Job>,
+    /// Sessions with a request out: their next one waits.
+    busy: std::collections::HashSet<i64>,
 }
 
 struct NasQueue {
@@ -116,6 +125,8 @@ struct NasQueue {
     pending: Mutex<Pending>,
     ready: Notify,
     in_flight: Arc<Semaphore>,
+    /// Sessions queued at most; see [`QUEUE_LIMIT`].
+    limit: usize,
 }
 
 /// A NAS's client, kept while its address, secret and retry settings stay the same.
@@ -128,11 +139,16 @@ struct Peer {
 
 impl NasQueue {
     fn new(name: String) -> Self {
+        Self::with_limit(name, QUEUE_LIMIT)
+    }
+
+    fn with_limit(name: String, limit: usize) -> Self {
         NasQueue {
             name,
             pending: Mutex::default(),
             ready: Notify::new(),
             in_flight: Arc::new(Semaphore::new(IN_FLIGHT)),
+            limit,
         }
     }
 
@@ -144,7 +160,9 @@ impl NasQueue {
             .len()
     }
 
-    fn push(&self, job: Job, shared: &Shared) {
+    /// Queues a job, or merges it into the one queued for its session; a full queue hands it
+    /// back.
+    fn push(&self, job: Job) -> Result<(), Box<Job>> {
         let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
         let id = job.session.id;
         if let Some(queued) = pending.jobs.get_mut(&id) {
@@ -155,12 +173,8 @@ impl NasQueue {
             if !matches!(queued.request, Request::Disconnect(_)) {
                 queued.request = job.request;
             }
-        } else if pending.jobs.len() >= QUEUE_LIMIT {
-            drop(pending);
-            metrics::counter!("ispd_enforcement_queue_dropped_total", "nas" => self.name.clone())
-                .increment(1);
-            give_up(job, &self.name, shared);
-            return;
+        } else if pending.jobs.len() >= self.limit {
+            return Err(Box::new(job));
         } else {
             pending.order.push_back(id);
             pending.jobs.insert(id, job);
@@ -170,23 +184,54 @@ impl NasQueue {
         metrics::gauge!("ispd_enforcement_queue_depth", "nas" => self.name.clone())
             .set(depth as f64);
         self.ready.notify_one();
+        Ok(())
     }
 
+    /// The session's request is answered or given up: its next one may go.
+    fn done(&self, session: i64) {
+        self.pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .busy
+            .remove(&session);
+        self.ready.notify_one();
+    }
+
+    /// The oldest queued job whose session has no request out, marked busy.
     async fn next(&self) -> Job {
         loop {
-            {
-                let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-                while let Some(id) = pending.order.pop_front() {
-                    if let Some(job) = pending.jobs.remove(&id) {
-                        let depth = pending.jobs.len();
-                        metrics::gauge!("ispd_enforcement_queue_depth", "nas" => self.name.clone())
-                            .set(depth as f64);
-                        return job;
-                    }
-                }
+            if let Some(job) = self.take() {
+                return job;
             }
             self.ready.notified().await;
         }
+    }
+
+    fn take(&self) -> Option<Job> {
+        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        let mut waiting = Vec::new();
+        let mut found = None;
+        while let Some(id) = pending.order.pop_front() {
+            if !pending.jobs.contains_key(&id) {
+                continue;
+            }
+            if pending.busy.contains(&id) {
+                waiting.push(id);
+                continue;
+            }
+            found = pending.jobs.remove(&id);
+            pending.busy.insert(id);
+            break;
+        }
+        // Sessions still waiting for their answer keep their place at the front.
+        for id in waiting.into_iter().rev() {
+            pending.order.push_front(id);
+        }
+        let depth = pending.jobs.len();
+        drop(pending);
+        metrics::gauge!("ispd_enforcement_queue_depth", "nas" => self.name.clone())
+            .set(depth as f64);
+        found
     }
 
     /// Sends the queue's jobs, paced, for as long as the daemon runs.
@@ -200,8 +245,10 @@ impl NasQueue {
             next_send = next_send.max(Instant::now())
                 + Duration::from_secs_f64(1.0 / f64::from(settings.rate.max(1)));
             let table = shared.radius.nas_table();
+            let session = job.session.id;
             let Some(nas) = table.by_name(&self.name).cloned() else {
                 give_up(job, &self.name, &shared);
+                self.done(session);
                 continue;
             };
             let retry = Retry {
@@ -213,6 +260,7 @@ impl NasQueue {
                 Err(e) => {
                     tracing::warn!(nas = %nas.name, error = %e, "no socket for CoA to this NAS");
                     give_up(job, &self.name, &shared);
+                    self.done(session);
                     continue;
                 }
             };
@@ -220,8 +268,10 @@ impl NasQueue {
                 return;
             };
             let shared = shared.clone();
+            let queue = self.clone();
             tokio::spawn(async move {
                 deliver(job, &client, &nas, &shared).await;
+                queue.done(session);
                 drop(permit);
             });
         }
@@ -406,5 +456,109 @@ fn give_up(job: Job, nas: &str, shared: &Shared) {
 fn answer(job: Job, delivered: Delivered) {
     for waiter in job.waiters {
         let _ = waiter.send(delivered.clone());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(session: i64, request: Request) -> (Job, oneshot::Receiver<Delivered>) {
+        let (tx, rx) = oneshot::channel();
+        let job = Job {
+            session: OpenSession {
+                id: session,
+                login_id: Some(7),
+                username: "novak".into(),
+                nas_name: "bras".into(),
+                acct_session_id: format!("S{session}"),
+                framed_ip: None,
+                calling_station: None,
+                nas_port: None,
+            },
+            login: Some(7),
+            request,
+            reason: Reason::AccessChange,
+            waiters: vec![tx],
+        };
+        (job, rx)
+    }
+
+    fn coa(rate: &str) -> Request {
+        Request::Coa(vec![ReplyAttribute::MikrotikRateLimit(rate.into())])
+    }
+
+    fn rate_of(job: &Job) -> Option<&str> {
+        match &job.request {
+            Request::Coa(attributes) => match attributes.first() {
+                Some(ReplyAttribute::MikrotikRateLimit(rate)) => Some(rate),
+                _ => None,
+            },
+            Request::Disconnect(_) => None,
+        }
+    }
+
+    #[test]
+    fn a_session_queued_twice_is_sent_once_with_the_newer_request() {
+        let queue = NasQueue::new("bras".into());
+        let (first, _) = job(1, coa("1M/1M"));
+        let (second, _) = job(1, coa("2M/2M"));
+        let (other, _) = job(2, coa("3M/3M"));
+        assert!(
+            queue.push(first).is_ok() && queue.push(second).is_ok() && queue.push(other).is_ok()
+        );
+        assert_eq!(queue.depth(), 2);
+        let taken = queue.take().unwrap();
+        assert_eq!((taken.session.id, rate_of(&taken)), (1, Some("2M/2M")));
+        assert_eq!(taken.waiters.len(), 2, "both callers hear the answer");
+        assert_eq!(queue.take().unwrap().session.id, 2);
+        assert!(queue.take().is_none());
+    }
+
+    #[test]
+    fn a_queued_disconnect_is_not_downgraded() {
+        let queue = NasQueue::new("bras".into());
+        let (disconnect, _) = job(1, Request::Disconnect(DisconnectCause::SetUpAnew));
+        let (later, _) = job(1, coa("2M/2M"));
+        assert!(queue.push(disconnect).is_ok() && queue.push(later).is_ok());
+        assert!(matches!(
+            queue.take().unwrap().request,
+            Request::Disconnect(_)
+        ));
+    }
+
+    #[test]
+    fn one_session_has_one_request_out_at_a_time() {
+        let queue = NasQueue::new("bras".into());
+        let (old, _) = job(1, coa("1M/1M"));
+        assert!(queue.push(old).is_ok());
+        assert_eq!(queue.take().unwrap().session.id, 1, "out, not yet answered");
+        let (newer, _) = job(1, coa("2M/2M"));
+        let (other, _) = job(2, coa("3M/3M"));
+        assert!(queue.push(newer).is_ok() && queue.push(other).is_ok());
+        assert_eq!(
+            queue.take().unwrap().session.id,
+            2,
+            "the other session goes first"
+        );
+        assert!(queue.take().is_none(), "session 1 waits for its answer");
+        queue.done(1);
+        let taken = queue.take().unwrap();
+        assert_eq!((taken.session.id, rate_of(&taken)), (1, Some("2M/2M")));
+    }
+
+    #[test]
+    fn a_full_queue_hands_the_job_back() {
+        let queue = NasQueue::with_limit("bras".into(), 2);
+        for session in 1..=2 {
+            assert!(queue.push(job(session, coa("1M/1M")).0).is_ok());
+        }
+        let refused = queue.push(job(3, coa("1M/1M")).0).unwrap_err();
+        assert_eq!(refused.session.id, 3);
+        assert!(
+            queue.push(job(2, coa("2M/2M")).0).is_ok(),
+            "a queued session still merges"
+        );
+        assert_eq!(queue.depth(), 2);
     }
 }
