@@ -8,8 +8,8 @@ use anyhow::Result;
 use clap::Subcommand;
 use ispd_admin_proto::v1::enforcement_service_client::EnforcementServiceClient;
 use ispd_admin_proto::v1::{
-    Attempt, DisconnectSessionRequest, EnforcementResult, ListAttemptsRequest, ReconcileRequest,
-    ReloadLoginRequest, SessionOutcome,
+    Attempt, DisconnectSessionRequest, EnforcementResult, EnforcementStatusRequest,
+    ListAttemptsRequest, ReconcileRequest, ReloadLoginRequest, SessionOutcome,
 };
 use serde_json::json;
 
@@ -30,6 +30,9 @@ pub enum Cmd {
     /// Compare every open session with what it should have now and correct those that
     /// differ (the server also does this every `[enforcement] reconcile_interval`).
     Reconcile,
+    /// What is still to be sent, per NAS (the progress of a large push), and the logins left
+    /// for the next reconcile.
+    Status,
 }
 
 async fn client(api: &mut Api<'_>) -> Result<EnforcementServiceClient<Svc>> {
@@ -52,6 +55,30 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
             })
             .await?;
             out.pages(&page, attempt_record, attempt_table)
+        }
+        Cmd::Status => {
+            let r = svc
+                .enforcement_status(EnforcementStatusRequest {})
+                .await?
+                .into_inner();
+            let queues: Vec<_> = r
+                .queues
+                .iter()
+                .map(|q| json!({ "nas": q.nas, "queued": q.queued }))
+                .collect();
+            let mut table = Table::new(&["NAS", "QUEUED"]);
+            for q in &r.queues {
+                table.row(vec![q.nas.clone(), q.queued.to_string()]);
+            }
+            let human = format!(
+                "{}{} logins unconfirmed (pushed again by the next reconcile)",
+                table.render(),
+                r.unconfirmed
+            );
+            out.value(
+                &human,
+                json!({ "queues": queues, "unconfirmed": r.unconfirmed }),
+            )
         }
         Cmd::Reconcile => {
             let r = svc.reconcile(ReconcileRequest {}).await?.into_inner();

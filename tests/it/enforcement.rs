@@ -231,6 +231,9 @@ fn a_nak_falls_back_to_disconnect_and_silence_is_retried_then_reconciled() {
     );
     std::thread::sleep(Duration::from_millis(1_000));
     assert_eq!(attempts(&d)[0].2, "timeout");
+    let status = d.ispctl_json(&["enforcement", "status"]);
+    assert_eq!(status["unconfirmed"], 1, "left for the reconcile: {status}");
+    assert_eq!(status["queues"][0]["nas"], "bras");
 
     // The NAS is back: the reconcile pushes what the session should have.
     nas.set_mode(Mode::Ack);
@@ -247,6 +250,7 @@ fn a_nak_falls_back_to_disconnect_and_silence_is_retried_then_reconciled() {
         ("coa".into(), "reconcile".into(), "ack".into())
     );
     // Nothing left to correct.
+    assert_eq!(d.ispctl_json(&["enforcement", "status"])["unconfirmed"], 0);
     let report = d.ispctl_json(&["enforcement", "reconcile"]);
     assert_eq!(report["queued"].as_u64(), Some(0));
 }

@@ -97,7 +97,7 @@ pub fn need(method: &str) -> Option<Need> {
         "EnforcementService/ReloadLogin"
         | "EnforcementService/DisconnectSession"
         | "EnforcementService/Reconcile" => Write,
-        "EnforcementService/ListAttempts" => Read,
+        "EnforcementService/ListAttempts" | "EnforcementService/EnforcementStatus" => Read,
 
         "SessionService/ListOpenSessions"
         | "SessionService/SessionHistory"

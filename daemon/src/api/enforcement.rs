@@ -94,6 +94,23 @@ impl v1::enforcement_service_server::EnforcementService for AdminState {
         }))
     }
 
+    async fn enforcement_status(
+        &self,
+        _request: Request<v1::EnforcementStatusRequest>,
+    ) -> Result<Response<v1::EnforcementStatusResponse>, Status> {
+        let (queues, unconfirmed) = self.enforcer.status();
+        Ok(Response::new(v1::EnforcementStatusResponse {
+            queues: queues
+                .into_iter()
+                .map(|(nas, queued)| v1::NasQueue {
+                    nas,
+                    queued: queued as u64,
+                })
+                .collect(),
+            unconfirmed: unconfirmed as u64,
+        }))
+    }
+
     async fn list_attempts(
         &self,
         request: Request<v1::ListAttemptsRequest>,

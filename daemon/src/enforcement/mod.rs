@@ -509,9 +509,16 @@ impl Enforcer {
         }
     }
 
-    /// Sessions waiting to be sent, per NAS: the progress of a large push.
-    pub fn queued(&self) -> Vec<(String, usize)> {
-        self.queues.depths()
+    /// Sessions waiting to be sent, per NAS (the progress of a large push), and the logins
+    /// left unconfirmed for the reconcile.
+    pub fn status(&self) -> (Vec<(String, usize)>, usize) {
+        let unconfirmed = self
+            .shared
+            .unconfirmed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .len();
+        (self.queues.depths(), unconfirmed)
     }
 }
 
