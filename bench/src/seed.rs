@@ -76,6 +76,7 @@ pub fn seed_with(
             period: Period::Monthly,
             framed_pool: String::new(),
             window: None,
+            cap: None,
             note: String::new(),
             version: 0,
         };
@@ -207,6 +208,7 @@ pub fn seed_billing(
                 period: Period::Monthly,
                 framed_pool: String::new(),
                 window: None,
+                cap: None,
                 note: String::new(),
                 version: 0,
             };

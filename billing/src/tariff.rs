@@ -42,6 +42,25 @@ impl SpeedWindow {
     }
 }
 
+/// A data cap (FUP): past this much traffic in a calendar month, the reduced `rate` until the
+/// month ends. Octets as RADIUS counts them; 0 = that direction is not capped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct DataCap {
+    /// What the subscriber downloads (the NAS's output octets).
+    pub download_octets: u64,
+    /// What the subscriber uploads (the NAS's input octets).
+    pub upload_octets: u64,
+    pub rate: Rate,
+}
+
+impl DataCap {
+    /// Whether a month's traffic (download, upload) has crossed the cap.
+    pub fn crossed(&self, download: u64, upload: u64) -> bool {
+        (self.download_octets > 0 && download >= self.download_octets)
+            || (self.upload_octets > 0 && upload >= self.upload_octets)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Tariff {
     pub id: i64,
@@ -57,6 +76,8 @@ pub struct Tariff {
     pub framed_pool: String,
     /// A daily window with another rate (time-of-day speed).
     pub window: Option<SpeedWindow>,
+    /// A monthly data cap with its reduced rate (FUP).
+    pub cap: Option<DataCap>,
     pub note: String,
     pub version: i64,
 }
@@ -109,6 +130,21 @@ impl Tariff {
                 ));
             }
         }
+        if let Some(cap) = &self.cap {
+            validate_rate("tariff.cap", cap.rate)?;
+            if cap.download_octets == 0 && cap.upload_octets == 0 {
+                return Err(FieldError::new(
+                    "tariff.cap.download_octets",
+                    "a cap caps the download, the upload or both",
+                ));
+            }
+            if cap.rate.download_kbps == 0 || cap.rate.upload_kbps == 0 {
+                return Err(FieldError::new(
+                    "tariff.cap.download_kbps",
+                    "the reduced rates must be positive",
+                ));
+            }
+        }
         max_len("tariff.framed_pool", &self.framed_pool, 64)
     }
 }
@@ -147,6 +183,7 @@ mod tests {
             period: Period::Monthly,
             framed_pool: String::new(),
             window: None,
+            cap: None,
             note: String::new(),
             version: 0,
         }

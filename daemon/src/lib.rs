@@ -10,6 +10,7 @@
 pub mod api;
 pub mod app;
 pub mod billing_run;
+pub mod caps;
 pub mod changes;
 pub mod clock;
 pub mod config;

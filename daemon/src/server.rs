@@ -41,9 +41,11 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
     let live_config = Arc::new(Live::new(config));
     // Every committed change that alters what RADIUS answers is published here once.
     let changes = ChangeFeed::default();
-    let enforcer = subscribe_consumers(&changes, &radius, &store, &live_config);
     // One clock for the API and the jobs: "today" in one zone for every caller.
     let clock = Clock::system().in_zone(live_config.load().billing.zone());
+    let enforcer = subscribe_consumers(&changes, &radius, &store, &live_config);
+    let caps = crate::caps::CapWatch::new(store.clone(), radius.clone(), changes.clone(), clock);
+    tokio::spawn(caps.run());
     let state = AdminState {
         store: store.clone(),
         config: live_config.clone(),

@@ -80,6 +80,9 @@ pub struct EditArgs {
     /// Remove the burst settings.
     #[arg(long)]
     no_burst: bool,
+    /// Remove the data cap.
+    #[arg(long, conflicts_with_all = ["cap_down", "cap_up", "capped_down", "capped_up"])]
+    no_cap: bool,
     /// Remove the time-of-day window.
     #[arg(long, conflicts_with_all = ["window_from", "window_to", "window_down", "window_up"])]
     no_window: bool,
@@ -125,6 +128,18 @@ struct Fields {
     /// Upload rate inside the window.
     #[arg(long, value_parser = args::rate, value_name = "RATE", help_heading = "Time of day")]
     window_up: Option<u64>,
+    /// Monthly download cap (FUP): bytes with a k/M/G/T suffix (decimal: 500G = 500×10^9).
+    #[arg(long, value_parser = bytes, value_name = "SIZE", help_heading = "Data cap")]
+    cap_down: Option<u64>,
+    /// Monthly upload cap.
+    #[arg(long, value_parser = bytes, value_name = "SIZE", help_heading = "Data cap")]
+    cap_up: Option<u64>,
+    /// Download rate past the cap.
+    #[arg(long, value_parser = args::rate, value_name = "RATE", help_heading = "Data cap")]
+    capped_down: Option<u64>,
+    /// Upload rate past the cap.
+    #[arg(long, value_parser = args::rate, value_name = "RATE", help_heading = "Data cap")]
+    capped_up: Option<u64>,
     /// RADIUS Framed-Pool for logins without a static address [default: the NAS default].
     #[arg(long, value_name = "POOL")]
     framed_pool: Option<String>,
@@ -164,8 +179,34 @@ fn apply(t: &mut Tariff, f: &Fields) {
         w.download_kbps = f.window_down.unwrap_or(w.download_kbps);
         w.upload_kbps = f.window_up.unwrap_or(w.upload_kbps);
     }
+    let cap_flags = [f.cap_down, f.cap_up, f.capped_down, f.capped_up];
+    if cap_flags.iter().any(Option::is_some) {
+        let c = t.cap.get_or_insert_default();
+        c.download_octets = f.cap_down.unwrap_or(c.download_octets);
+        c.upload_octets = f.cap_up.unwrap_or(c.upload_octets);
+        c.download_kbps = f.capped_down.unwrap_or(c.download_kbps);
+        c.upload_kbps = f.capped_up.unwrap_or(c.upload_kbps);
+    }
     assign(&mut t.framed_pool, &f.framed_pool);
     assign(&mut t.note, &f.note);
+}
+
+/// Bytes with an optional decimal suffix: `1500`, `500M`, `1.5G`, `2T`.
+fn bytes(text: &str) -> Result<u64, String> {
+    let bad = || format!("expected a size in bytes with an optional k/M/G/T suffix, got {text:?}");
+    let t = text.trim();
+    let (number, factor) = match t.chars().last() {
+        Some('k' | 'K') => (&t[..t.len() - 1], 1e3),
+        Some('M') => (&t[..t.len() - 1], 1e6),
+        Some('G') => (&t[..t.len() - 1], 1e9),
+        Some('T') => (&t[..t.len() - 1], 1e12),
+        _ => (t, 1.0),
+    };
+    let n: f64 = number.parse().map_err(|_| bad())?;
+    if !(n.is_finite() && n >= 0.0) {
+        return Err(bad());
+    }
+    Ok((n * factor).round() as u64)
 }
 
 pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
@@ -223,6 +264,9 @@ async fn edit(svc: &mut Tariffs, e: &EditArgs, out: Out) -> Result<()> {
     if e.no_window {
         tariff.window = None;
     }
+    if e.no_cap {
+        tariff.cap = None;
+    }
     apply(&mut tariff, &e.fields);
     ensure_changed(tariff != read, "tariff edit")?;
     let request = UpdateTariffRequest {
@@ -257,6 +301,16 @@ pub fn record(t: &Tariff) -> Record {
                     .str("to", &w.to)
                     .num("download_kbps", w.download_kbps)
                     .num("upload_kbps", w.upload_kbps)
+            }),
+        )
+        .opt_nested(
+            "cap",
+            t.cap.as_ref().map(|c| {
+                Record::new()
+                    .num("download_octets", c.download_octets)
+                    .num("upload_octets", c.upload_octets)
+                    .num("download_kbps", c.download_kbps)
+                    .num("upload_kbps", c.upload_kbps)
             }),
         )
         .str("price", &t.price)

@@ -251,6 +251,8 @@ pub(crate) mod tests_support {
             simultaneous_use: None,
             window: None,
             temporary: None,
+            cap: None,
+            capped: false,
         }
     }
 }

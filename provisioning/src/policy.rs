@@ -9,7 +9,7 @@ use std::net::Ipv4Addr;
 use std::num::NonZeroU32;
 
 use ispd_billing::subscription::SubscriptionState;
-use ispd_billing::tariff::{Burst, Rate};
+use ispd_billing::tariff::{Burst, DataCap, Rate};
 
 use crate::auth::{self, Credential, Proof, mschapv2};
 use crate::login::{AuthType, ExtraAttribute, Ipv6Prefix};
@@ -201,6 +201,10 @@ pub struct LoginAccess {
     pub window: Option<SpeedWindow>,
     /// A rate set for this login until a moment; outranks the tariff and its window.
     pub temporary: Option<TemporarySpeed>,
+    /// The tariff's monthly data cap (FUP).
+    pub cap: Option<DataCap>,
+    /// The login's traffic this month has crossed the cap: the cap's reduced rate applies.
+    pub capped: bool,
 }
 
 /// The default session limit: one, since a second concurrent session with the same
@@ -229,6 +233,8 @@ impl std::fmt::Debug for LoginAccess {
             .field("simultaneous_use", &self.simultaneous_use)
             .field("window", &self.window)
             .field("temporary", &self.temporary)
+            .field("cap", &self.cap)
+            .field("capped", &self.capped)
             .finish()
     }
 }

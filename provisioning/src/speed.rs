@@ -48,14 +48,20 @@ impl TemporarySpeed {
     }
 }
 
-/// The rate and burst in force at `at`: a temporary speed until its end, else the tariff's
-/// window while it runs, else the tariff's rate and burst. A burst belongs to the tariff's
-/// own rate and does not carry over to the other two.
+/// The rate and burst in force at `at`: a temporary speed until its end, else the data cap's
+/// reduced rate once the month's traffic crossed it, else the tariff's window while it runs,
+/// else the tariff's rate and burst. A burst belongs to the tariff's own rate and does not
+/// carry over to the others.
 pub fn speed_at(login: &LoginAccess, at: &At) -> (Rate, Option<Burst>) {
     if let Some(temporary) = login.temporary
         && at.utc < temporary.until
     {
         return (temporary.rate, None);
+    }
+    if let Some(cap) = login.cap
+        && login.capped
+    {
+        return (cap.rate, None);
     }
     if let Some(window) = login.window
         && window.contains(at.local)
@@ -144,6 +150,27 @@ mod tests {
             speed_at(&login, &at(noon, t(1, 0))),
             (rate(100_000), None),
             "and not from the end on"
+        );
+        login.cap = Some(ispd_billing::tariff::DataCap {
+            download_octets: 1,
+            upload_octets: 0,
+            rate: rate(1_000),
+        });
+        assert_eq!(
+            speed_at(&login, &at(noon, t(1, 0))),
+            (rate(100_000), None),
+            "a cap not crossed changes nothing"
+        );
+        login.capped = true;
+        assert_eq!(
+            speed_at(&login, &at(noon, t(1, 0))),
+            (rate(1_000), None),
+            "crossed, it outranks the window"
+        );
+        assert_eq!(
+            speed_at(&login, &at(noon - chrono::Duration::seconds(1), t(1, 0))),
+            (rate(5_000), None),
+            "and a temporary speed outranks it"
         );
     }
 }

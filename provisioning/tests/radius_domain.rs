@@ -374,6 +374,8 @@ fn login() -> LoginAccess {
         simultaneous_use: Some(DEFAULT_SIMULTANEOUS_USE),
         window: None,
         temporary: None,
+        cap: None,
+        capped: false,
     }
 }
 

@@ -3,7 +3,7 @@
 //! never on the RADIUS hot path.
 
 use ispd_billing::subscription::SubscriptionState;
-use ispd_billing::tariff::{Burst, Rate, SpeedWindow};
+use ispd_billing::tariff::{Burst, DataCap, Rate, SpeedWindow};
 use ispd_provisioning::login::{AuthType, ExtraAttribute};
 use ispd_provisioning::mac::MacAddress;
 use ispd_provisioning::speed::TemporarySpeed;
@@ -47,6 +47,7 @@ pub struct AccessRow {
     pub framed_pool: String,
     pub window: Option<SpeedWindow>,
     pub temporary: Option<TemporarySpeed>,
+    pub cap: Option<DataCap>,
 }
 
 impl std::fmt::Debug for AccessRow {
@@ -92,6 +93,10 @@ struct Row {
     temporary_download_kbps: Option<i64>,
     temporary_upload_kbps: Option<i64>,
     temporary_until: Option<String>,
+    cap_download_octets: Option<i64>,
+    cap_upload_octets: Option<i64>,
+    cap_download_kbps: Option<i64>,
+    cap_upload_kbps: Option<i64>,
 }
 
 const SELECT: &str = "SELECT l.id AS login_id, l.username, l.password_sealed, l.auth_type, l.mac,
@@ -100,7 +105,8 @@ const SELECT: &str = "SELECT l.id AS login_id, l.username, l.password_sealed, l.
     t.burst_download_kbps, t.burst_upload_kbps, t.burst_threshold_download_kbps,
     t.burst_threshold_upload_kbps, t.burst_time_seconds, t.framed_pool, t.window_from,
     t.window_to, t.window_download_kbps, t.window_upload_kbps, l.temporary_download_kbps,
-    l.temporary_upload_kbps, l.temporary_until
+    l.temporary_upload_kbps, l.temporary_until, t.cap_download_octets, t.cap_upload_octets,
+    t.cap_download_kbps, t.cap_upload_kbps
     FROM login l JOIN subscription s ON s.id = l.subscription_id
     JOIN client c ON c.id = s.client_id JOIN tariff t ON t.id = s.tariff_id";
 
@@ -161,10 +167,17 @@ impl Store {
             r.temporary_upload_kbps,
             r.temporary_until.as_deref(),
         )?;
+        let cap = super::tariff::data_cap(
+            r.cap_download_octets,
+            r.cap_upload_octets,
+            r.cap_download_kbps,
+            r.cap_upload_kbps,
+        );
         Ok(AccessRow {
             login_id: r.login_id,
             window,
             temporary,
+            cap,
             password: self.sealer.open(&r.password_sealed)?,
             auth_type: AuthType::parse(&r.auth_type).ok_or_else(|| bad("auth type"))?,
             mac: column(&r.username, "mac", r.mac.as_deref())?,

@@ -245,3 +245,35 @@ impl Store {
         )
     }
 }
+
+impl Store {
+    /// Traffic per login from `since` on (days as accounting sums them), as (download =
+    /// output octets, upload = input octets): what a data cap is checked against.
+    pub async fn usage_since(
+        &self,
+        login_ids: &[i64],
+        since: NaiveDate,
+    ) -> StoreResult<std::collections::HashMap<i64, (u64, u64)>> {
+        let mut usage = std::collections::HashMap::new();
+        for chunk in login_ids.chunks(super::rows_per_statement(1)) {
+            let mut p = super::Placeholders::for_backend(self.backend);
+            let day = p.one();
+            let sql = format!(
+                "SELECT login_id, CAST(SUM(output_octets) AS BIGINT), CAST(SUM(input_octets) AS BIGINT)
+                 FROM usage_daily WHERE day >= {day} AND login_id IN ({})
+                 GROUP BY login_id",
+                p.list(chunk.len())
+            );
+            let mut query =
+                sqlx::query_as::<_, (i64, i64, i64)>(AssertSqlSafe(sql)).bind(date_text(since));
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            for (id, down, up) in query.fetch_all(&self.pool).await? {
+                let octets = |v: i64| u64::try_from(v).unwrap_or(0);
+                usage.insert(id, (octets(down), octets(up)));
+            }
+        }
+        Ok(usage)
+    }
+}

@@ -2,7 +2,7 @@
 
 use ispd_billing::money;
 use ispd_billing::period::Period;
-use ispd_billing::tariff::{Burst, Rate, SpeedWindow, Tariff};
+use ispd_billing::tariff::{Burst, DataCap, Rate, SpeedWindow, Tariff};
 use sqlx::AnyConnection;
 
 use super::{
@@ -33,13 +33,18 @@ struct TariffRow {
     window_to: Option<String>,
     window_download_kbps: Option<i64>,
     window_upload_kbps: Option<i64>,
+    cap_download_octets: Option<i64>,
+    cap_upload_octets: Option<i64>,
+    cap_download_kbps: Option<i64>,
+    cap_upload_kbps: Option<i64>,
 }
 
 const COLUMNS: &str =
     "id, name, download_kbps, upload_kbps, burst_download_kbps, burst_upload_kbps,
     burst_threshold_download_kbps, burst_threshold_upload_kbps, burst_time_seconds, price_minor,
     price_includes_vat, vat_rate, period, framed_pool, note, version, window_from, window_to,
-    window_download_kbps, window_upload_kbps";
+    window_download_kbps, window_upload_kbps, cap_download_octets, cap_upload_octets,
+    cap_download_kbps, cap_upload_kbps";
 
 fn kbps(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
@@ -74,9 +79,16 @@ impl TariffRow {
             self.window_download_kbps,
             self.window_upload_kbps,
         )?;
+        let cap = data_cap(
+            self.cap_download_octets,
+            self.cap_upload_octets,
+            self.cap_download_kbps,
+            self.cap_upload_kbps,
+        );
         Ok(Tariff {
             id: self.id,
             window,
+            cap,
             rate: Rate {
                 download_kbps: kbps(self.download_kbps),
                 upload_kbps: kbps(self.upload_kbps),
@@ -121,7 +133,32 @@ fn bind_tariff<'q>(q: Q<'q>, t: &Tariff) -> StoreResult<Q<'q>> {
         .bind(t.window.map(|w| time_text(w.from)))
         .bind(t.window.map(|w| time_text(w.to)))
         .bind(t.window.map(|w| wide(w.rate.download_kbps)))
-        .bind(t.window.map(|w| wide(w.rate.upload_kbps))))
+        .bind(t.window.map(|w| wide(w.rate.upload_kbps)))
+        .bind(t.cap.map(|c| wide(c.download_octets)))
+        .bind(t.cap.map(|c| wide(c.upload_octets)))
+        .bind(t.cap.map(|c| wide(c.rate.download_kbps)))
+        .bind(t.cap.map(|c| wide(c.rate.upload_kbps))))
+}
+
+/// A tariff's data cap from its four columns: all set, or none.
+pub(super) fn data_cap(
+    download: Option<i64>,
+    upload: Option<i64>,
+    download_kbps: Option<i64>,
+    upload_kbps: Option<i64>,
+) -> Option<DataCap> {
+    let octets = |v: i64| u64::try_from(v).unwrap_or(0);
+    match (download, upload, download_kbps, upload_kbps) {
+        (Some(d), Some(u), Some(dk), Some(uk)) => Some(DataCap {
+            download_octets: octets(d),
+            upload_octets: octets(u),
+            rate: Rate {
+                download_kbps: kbps(dk),
+                upload_kbps: kbps(uk),
+            },
+        }),
+        _ => None,
+    }
 }
 
 fn time_text(t: chrono::NaiveTime) -> String {
@@ -186,7 +223,7 @@ impl Store {
             });
         }
         let sql = format!(
-            "INSERT INTO tariff ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+            "INSERT INTO tariff ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)",
             COLUMNS.replacen("id, ", "", 1)
         );
         bind_tariff(sqlx::query(AssertSqlSafe(sql)), &tariff)?
@@ -241,7 +278,8 @@ impl Store {
             burst_threshold_upload_kbps = $7, burst_time_seconds = $8, price_minor = $9,
             price_includes_vat = $10, vat_rate = $11, period = $12, framed_pool = $13, note = $14,
             version = $15, window_from = $16, window_to = $17, window_download_kbps = $18,
-            window_upload_kbps = $19 WHERE id = $20 AND version = $21";
+            window_upload_kbps = $19, cap_download_octets = $20, cap_upload_octets = $21,
+            cap_download_kbps = $22, cap_upload_kbps = $23 WHERE id = $24 AND version = $25";
         let updated = bind_tariff(sqlx::query(sql), &tariff)?
             .bind(tariff.id)
             .bind(before.version)

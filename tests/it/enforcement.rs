@@ -554,3 +554,48 @@ fn a_future_dated_pause_takes_effect_on_its_day_and_is_enforced_then() {
         "{applied}"
     );
 }
+
+#[test]
+fn a_crossed_data_cap_reduces_the_speed_as_accounting_arrives() {
+    let nas = FakeNas::start(SECRET);
+    let d = online("enf-cap", &nas, "mikrotik", "");
+    d.ispctl_json(&[
+        "tariff",
+        "edit",
+        "T",
+        "--cap-down",
+        "5M",
+        "--capped-down",
+        "1M",
+        "--capped-up",
+        "512k",
+    ]);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        nas.received().is_empty(),
+        "a cap not crossed changes no speed"
+    );
+
+    // 3 MB down: still under. 6 MB down: over — the NAS hears it within a second or two.
+    let interim = |octets: u64| {
+        format!(
+            "Acct-Status-Type = Interim-Update, Acct-Session-Id = \"S1\", User-Name = \"novak\", \
+             Acct-Session-Time = 60, Acct-Input-Octets = 1000, Acct-Output-Octets = {octets}\n"
+        )
+    };
+    d.radclient("acct", "acct", SECRET, &interim(3_000_000));
+    std::thread::sleep(Duration::from_millis(1_500));
+    assert!(nas.received().is_empty(), "under the cap");
+    let sent = std::time::Instant::now();
+    d.radclient("acct", "acct", SECRET, &interim(6_000_000));
+    let got = nas.wait_for(1, Duration::from_secs(3));
+    assert_eq!(got.len(), 1, "the crossing was pushed");
+    assert_eq!(rate(&got[0]).as_deref(), Some("512k/1M"));
+    assert!(got[0].at.duration_since(sent) < Duration::from_millis(2_500));
+
+    // The operator lifts the cap: the tariff's speed at once.
+    let back = one_after(&nas, || {
+        d.ispctl_json(&["tariff", "edit", "T", "--no-cap"]);
+    });
+    assert_eq!(rate(&back).as_deref(), Some("2M/10M"));
+}

@@ -3,7 +3,7 @@
 use ispd_admin_proto::v1;
 use ispd_billing::money;
 use ispd_billing::period::Period;
-use ispd_billing::tariff::{Burst, Rate, SpeedWindow, Tariff};
+use ispd_billing::tariff::{Burst, DataCap, Rate, SpeedWindow, Tariff};
 use rust_decimal::Decimal;
 use tonic::{Request, Response, Status};
 
@@ -41,6 +41,14 @@ fn tariff_from(t: v1::Tariff) -> Result<Tariff, Status> {
             .unwrap_or(Period::Monthly),
         framed_pool: t.framed_pool.trim().to_owned(),
         window: t.window.map(window_from).transpose()?,
+        cap: t.cap.map(|c| DataCap {
+            download_octets: c.download_octets,
+            upload_octets: c.upload_octets,
+            rate: Rate {
+                download_kbps: c.download_kbps,
+                upload_kbps: c.upload_kbps,
+            },
+        }),
         note: t.note,
         version: t.version,
     })
@@ -86,6 +94,12 @@ fn tariff_to(t: &Tariff) -> v1::Tariff {
             to: w.to.format("%H:%M:%S").to_string(),
             download_kbps: w.rate.download_kbps,
             upload_kbps: w.rate.upload_kbps,
+        }),
+        cap: t.cap.map(|c| v1::DataCap {
+            download_octets: c.download_octets,
+            upload_octets: c.upload_octets,
+            download_kbps: c.rate.download_kbps,
+            upload_kbps: c.rate.upload_kbps,
         }),
         note: t.note.clone(),
         version: t.version,

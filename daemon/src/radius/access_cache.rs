@@ -55,6 +55,8 @@ pub struct AccessCache {
     open_sessions: HashMap<i64, u32>,
     /// `[radius] simultaneous_use`; `None` = no limit.
     simultaneous_use: Option<NonZeroU32>,
+    /// Logins over their tariff's data cap this month (kept by the cap watch, not stored).
+    capped: std::collections::HashSet<i64>,
 }
 
 impl AccessCache {
@@ -137,6 +139,24 @@ impl AccessCache {
         }
     }
 
+    pub fn set_capped(&mut self, logins: &[i64], capped: bool) {
+        for id in logins {
+            if capped {
+                self.capped.insert(*id);
+            } else {
+                self.capped.remove(id);
+            }
+        }
+    }
+
+    /// Every login whose tariff has a data cap, with the cap and whether it is crossed.
+    pub fn caps(&self) -> Vec<(i64, ispd_billing::tariff::DataCap, bool)> {
+        self.by_username
+            .values()
+            .filter_map(|l| Some((l.login_id, l.cap?, self.capped.contains(&l.login_id))))
+            .collect()
+    }
+
     /// Every cached login inside `scope`, by id.
     pub fn select(&self, scope: &AccessScope) -> HashMap<i64, Entry> {
         let entry = |(id, owner): (&i64, &Owner)| {
@@ -210,6 +230,8 @@ impl AccessCache {
             simultaneous_use: self.simultaneous_use,
             window: row.window,
             temporary: row.temporary,
+            cap: row.cap,
+            capped: row.cap.is_some() && self.capped.contains(&row.login_id),
         });
         if let Some(mac) = row.mac {
             self.by_mac.insert(mac, login.clone());

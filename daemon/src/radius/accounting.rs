@@ -393,6 +393,9 @@ async fn store_isolating(
             Ok(changes) => {
                 shared.reachability.committed();
                 shared.radius.adjust_open_sessions(&changes);
+                shared
+                    .radius
+                    .traffic_committed(items[range.clone()].iter().filter_map(|i| i.login_id));
             }
             Err(e) if e.refuses_data() && range.len() > 1 => {
                 let middle = range.start + range.len() / 2;

@@ -51,6 +51,8 @@ pub struct RadiusService {
     unknown_sources: Arc<UnknownSources>,
     /// The time of a request, for speeds that depend on it; local time in `[billing] timezone`.
     clock: Clock,
+    /// Where committed accounting names the logins whose traffic grew (the data-cap watch).
+    traffic: std::sync::OnceLock<tokio::sync::mpsc::Sender<Vec<i64>>>,
 }
 
 impl RadiusService {
@@ -79,6 +81,7 @@ impl RadiusService {
             stats: RadiusStats::default(),
             unknown_sources,
             clock: Clock::system().in_zone(config.billing.zone()),
+            traffic: std::sync::OnceLock::new(),
         })
     }
 
@@ -148,6 +151,36 @@ impl RadiusService {
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .select(scope)
+    }
+
+    /// Sends the logins of committed accounting to `watch` from now on (once).
+    pub fn watch_traffic(&self, watch: tokio::sync::mpsc::Sender<Vec<i64>>) {
+        let _ = self.traffic.set(watch);
+    }
+
+    /// Committed accounting grew these logins' traffic. Never waits: a full watch misses
+    /// the batch and catches up at its next full check.
+    pub fn traffic_committed(&self, logins: impl Iterator<Item = i64>) {
+        if let Some(watch) = self.traffic.get() {
+            let logins: Vec<i64> = logins.collect();
+            if !logins.is_empty() {
+                let _ = watch.try_send(logins);
+            }
+        }
+    }
+
+    /// Marks logins over (or back under) their data cap; the caller publishes the change,
+    /// which rebuilds their cache entries with it.
+    pub fn set_capped(&self, logins: &[i64], capped: bool) {
+        self.cache
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .set_capped(logins, capped);
+    }
+
+    /// Every login whose tariff has a data cap, with the cap and whether it is crossed.
+    pub fn caps(&self) -> Vec<(i64, ispd_billing::tariff::DataCap, bool)> {
+        self.cache.read().unwrap_or_else(|e| e.into_inner()).caps()
     }
 
     /// The id of the login a username (or MAC) names.

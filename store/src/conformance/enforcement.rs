@@ -117,6 +117,50 @@ pub(super) async fn open_sessions_for_enforcement(store: Store) {
     session(&store, Some(dvorak), "dvorak", "c", false).await;
     session(&store, None, "stranger", "d", false).await;
 
+    // Traffic of an interim counts from its day on, summed per login.
+    let mut memory = SessionMemory::new(Partition { index: 0, count: 1 });
+    let interim = AcctItem {
+        nas_name: "bras".into(),
+        login_id: Some(novak),
+        record: AcctRecord {
+            status: StatusType::InterimUpdate,
+            acct_session_id: "a".into(),
+            username: "novak".into(),
+            login_id: Some(novak),
+            framed_ip: None,
+            calling_station: None,
+            nas_port: None,
+            event_time: Utc.with_ymd_and_hms(2026, 12, 5, 10, 5, 0).unwrap(),
+            session_seconds: 300,
+            counters: Counters {
+                input_octets: 1_000,
+                output_octets: 7_000_000_000,
+                input_packets: 0,
+                output_packets: 0,
+            },
+            terminate_cause: None,
+        },
+    };
+    store
+        .apply_accounting(&[interim], &mut memory)
+        .await
+        .unwrap();
+    let day = |d| chrono::NaiveDate::from_ymd_opt(2026, 12, d).unwrap();
+    let usage = store.usage_since(&[novak, dvorak], day(1)).await.unwrap();
+    assert_eq!(
+        usage.get(&novak),
+        Some(&(7_000_000_000, 1_000)),
+        "(download, upload)"
+    );
+    assert_eq!(usage.get(&dvorak), None, "no traffic, no row");
+    assert!(
+        store
+            .usage_since(&[novak], day(6))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
     let ids = |sessions: Vec<crate::OpenSession>| -> Vec<String> {
         sessions.into_iter().map(|s| s.acct_session_id).collect()
     };
@@ -193,8 +237,14 @@ pub(super) async fn speed_rules_round_trip(store: Store) {
         rate: rate(500_000),
     };
     fiber.window = Some(window);
+    let cap = ispd_billing::tariff::DataCap {
+        download_octets: 500_000_000_000,
+        upload_octets: 0,
+        rate: rate(5_000),
+    };
+    fiber.cap = Some(cap);
     let updated = store.update_tariff(&actor(), fiber).await.unwrap();
-    assert_eq!(updated.window, Some(window));
+    assert_eq!((updated.window, updated.cap), (Some(window), Some(cap)));
     assert_eq!(store.get_tariff("Fiber 100").await.unwrap(), updated);
 
     let speed = TemporarySpeed {
@@ -214,7 +264,10 @@ pub(super) async fn speed_rules_round_trip(store: Store) {
         .access_rows(&crate::AccessScope::Login(id))
         .await
         .unwrap()[0];
-    assert_eq!((row.window, row.temporary), (Some(window), Some(speed)));
+    assert_eq!(
+        (row.window, row.temporary, row.cap),
+        (Some(window), Some(speed), Some(cap))
+    );
     let audit = store
         .list_audit(
             &crate::AuditFilter::default(),

@@ -201,6 +201,7 @@ pub fn tariff(name: &str, price: &str) -> Tariff {
         period: Period::Monthly,
         framed_pool: "customers".into(),
         window: None,
+        cap: None,
         note: "Flagship".into(),
         version: 0,
     }
