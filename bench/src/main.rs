@@ -10,6 +10,7 @@
 //! ```
 
 mod billing;
+mod coa;
 mod daemon;
 mod load;
 mod seed;
@@ -38,6 +39,9 @@ enum Command {
     /// A billing run over N clients (one RunBilling call), then a bank statement paying every
     /// invoice (one ImportStatement call), with the idempotence checks.
     Billing(billing::BillingArgs),
+    /// A tariff edited for N online sessions: every CoA, the pace per NAS, auth latency
+    /// meanwhile; and the time from a single decision to its CoA.
+    Coa(coa::CoaArgs),
 }
 
 #[derive(clap::Args)]
@@ -101,6 +105,10 @@ fn main() -> anyhow::Result<()> {
         Command::Billing(args) => {
             let ispd = ispd_path(args.ispd.clone())?;
             billing::billing(args, ispd)
+        }
+        Command::Coa(args) => {
+            let ispd = ispd_path(args.ispd.clone())?;
+            coa::coa(args, ispd)
         }
     }
 }

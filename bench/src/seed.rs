@@ -37,7 +37,17 @@ pub fn seed_with(
     logins: usize,
     database_url: Option<&str>,
 ) -> anyhow::Result<Duration> {
-    write_config(state_dir, database_url, "")?;
+    seed_with_extra(state_dir, logins, database_url, "")
+}
+
+/// [`seed_with`], with `extra` appended to the config after the NAS table (TOML).
+pub fn seed_with_extra(
+    state_dir: &Path,
+    logins: usize,
+    database_url: Option<&str>,
+    extra: &str,
+) -> anyhow::Result<Duration> {
+    write_config(state_dir, database_url, extra)?;
     let started = Instant::now();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

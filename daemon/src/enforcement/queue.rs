@@ -31,6 +31,9 @@ use crate::storage::{EnforcementAttempt, OpenSession};
 
 /// Sessions one NAS's queue holds at most (a whole large NAS, twice over).
 const QUEUE_LIMIT: usize = 200_000;
+/// How far behind its schedule a queue may catch up at once (at most `rate × this` requests
+/// back to back).
+const CATCH_UP: Duration = Duration::from_millis(100);
 /// Requests in flight to one NAS: one socket's identifiers.
 const IN_FLIGHT: usize = 256;
 /// RFC 5176 §3.5 Error-Cause 503, Session Context Not Found: the session is already gone.
@@ -242,8 +245,13 @@ impl NasQueue {
             let job = self.next().await;
             let settings = shared.config.load().enforcement.clone();
             tokio::time::sleep_until(next_send).await;
-            next_send = next_send.max(Instant::now())
-                + Duration::from_secs_f64(1.0 / f64::from(settings.rate.max(1)));
+            // Keep the average at the rate: a late wake-up (timers tick in milliseconds) is
+            // made up by the next sends, but an idle queue does not save up a burst.
+            let now = Instant::now();
+            if now > next_send + CATCH_UP {
+                next_send = now;
+            }
+            next_send += Duration::from_secs_f64(1.0 / f64::from(settings.rate.max(1)));
             let table = shared.radius.nas_table();
             let session = job.session.id;
             let Some(nas) = table.by_name(&self.name).cloned() else {
