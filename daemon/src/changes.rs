@@ -1,9 +1,9 @@
 //! The change feed: the one place a committed change that alters what RADIUS should answer
 //! is announced. A write path publishes what it changed, after its transaction commits, and
-//! never calls a consumer itself; consumers subscribe once at start-up. Today the consumer is
-//! the RADIUS access cache and NAS table; enforcement (CoA to online sessions) and the
-//! PostgreSQL NOTIFY that keeps other instances in step subscribe here too, without a write
-//! path changing.
+//! never calls a consumer itself; consumers subscribe once at start-up. The consumers are the
+//! RADIUS access cache and NAS table, then enforcement (CoA and Disconnect to online sessions,
+//! `crate::enforcement`); the PostgreSQL NOTIFY that keeps other instances in step is to
+//! subscribe here too, without a write path changing.
 //!
 //! `publish` delivers to every consumer before it returns, so an API call that changed a
 //! login returns only once RADIUS answers with the change.
