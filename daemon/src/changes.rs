@@ -22,6 +22,9 @@ pub enum Change {
     Access(AccessScope),
     /// The NAS table changed (an API edit or a reloaded config).
     Nas,
+    /// A reloaded config changed the access policy (walled garden, restricted states, Cisco
+    /// shaping); the RADIUS side answers with it already.
+    Policy,
 }
 
 /// A subscriber of the feed.

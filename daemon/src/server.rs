@@ -10,7 +10,7 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 
 use crate::api::{AdminState, router};
-use crate::changes::ChangeFeed;
+use crate::changes::{Change, ChangeFeed};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::enforcement::Enforcer;
@@ -61,6 +61,7 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
         tokens,
         store.clone(),
         radius.clone(),
+        changes.clone(),
     ));
     let (admin_task, stopping) = spawn_admin(admin, listeners.admin);
     for socket in listeners.auth {
@@ -346,6 +347,7 @@ async fn reload_on_sighup(
     tokens: Arc<Live<TokenSet>>,
     store: Store,
     radius: Arc<RadiusService>,
+    changes: ChangeFeed,
 ) {
     use tokio::signal::unix::{SignalKind, signal};
     let Ok(mut hup) = signal(SignalKind::hangup()) else {
@@ -383,8 +385,11 @@ async fn reload_on_sighup(
                     }
                     Ok(set) => {
                         tokens.store(set);
-                        radius.reload(&new, &store).await;
+                        let policy_changed = radius.reload(&new, &store).await;
                         config.store(new);
+                        if policy_changed {
+                            changes.publish(Change::Policy).await;
+                        }
                         tracing::info!(path = %path.display(), "configuration reloaded");
                     }
                     Err(e) => {

@@ -147,16 +147,25 @@ impl DisconnectCause {
     }
 }
 
-/// Decides what an online session on `nas` is told, given its login as it was last enforced
-/// and the moment it was (`None` = unknown, so everything is sent: a forced reload), and its
-/// login as it is `at` now (`None` = the login is gone).
+/// What an online session was last told: its login as it was, the moment, and the policy
+/// (walled garden, restricted states, Cisco shaping) in force then.
+#[derive(Debug, Clone, Copy)]
+pub struct Told<'a> {
+    pub login: &'a LoginAccess,
+    pub at: At,
+    pub policy: &'a PolicyConfig,
+}
+
+/// Decides what an online session on `nas` is told, given what it was last told (`None` =
+/// unknown, so everything is sent: a forced reload), and its login as it is `at` now under
+/// `policy` (`None` = the login is gone).
 ///
 /// The rule, in order: a NAS in mode `none` is told nothing; a session whose login would now
 /// be refused is disconnected; a change of what the session was set up with needs a new
 /// login; an unchanged speed needs nothing; otherwise the new speed goes by CoA, or by
 /// Disconnect where the NAS takes no CoA or the speed cannot be written as an attribute.
 pub fn plan(
-    enforced: Option<(&LoginAccess, At)>,
+    told: Option<Told<'_>>,
     now: Option<&LoginAccess>,
     at: At,
     nas: &NasContext,
@@ -174,13 +183,14 @@ pub fn plan(
         Err(reason) => return Plan::Disconnect(DisconnectCause::Refused(reason)),
     };
     let speed = speed_attributes(now, garden, nas, config, &at);
-    if let Some((before, then)) = enforced
-        && let Ok(garden_before) = admission(before, nas, config)
+    if let Some(told) = told
+        && let Ok(garden_before) = admission(told.login, nas, told.policy)
     {
-        if set_up(before, garden_before) != set_up(now, garden) {
+        if set_up(told.login, garden_before) != set_up(now, garden) {
             return Plan::Disconnect(DisconnectCause::SetUpAnew);
         }
-        if speed_attributes(before, garden_before, nas, config, &then) == speed {
+        let before = speed_attributes(told.login, garden_before, nas, told.policy, &told.at);
+        if before == speed {
             return Plan::Nothing;
         }
     }
@@ -267,6 +277,10 @@ mod tests {
     use chrono::{NaiveTime, TimeZone, Utc};
     use ispd_billing::tariff::Rate;
 
+    fn told<'a>(login: &'a LoginAccess, at: At, policy: &'a PolicyConfig) -> Told<'a> {
+        Told { login, at, policy }
+    }
+
     /// Noon on a winter day, local time = UTC.
     fn noon() -> At {
         At {
@@ -351,7 +365,11 @@ mod tests {
         for (case, before, now, config, mode, expected) in table {
             assert_eq!(
                 plan(
-                    before.as_ref().map(|b| (b, noon())),
+                    before.as_ref().map(|login| Told {
+                        login,
+                        at: noon(),
+                        policy: config
+                    }),
                     now.as_ref(),
                     noon(),
                     &mikrotik,
@@ -388,7 +406,7 @@ mod tests {
             let nas = nas(vendor);
             assert_eq!(
                 plan(
-                    Some((&login(), noon())),
+                    Some(told(&login(), noon(), &config)),
                     Some(&faster),
                     noon(),
                     &nas,
@@ -402,7 +420,7 @@ mod tests {
         let generic = nas(NasVendor::Generic);
         assert_eq!(
             plan(
-                Some((&login(), noon())),
+                Some(told(&login(), noon(), &config)),
                 Some(&faster),
                 noon(),
                 &generic,
@@ -436,7 +454,7 @@ mod tests {
         });
         let plan_at = |login: &LoginAccess, then: At, now: At| {
             plan(
-                Some((login, then)),
+                Some(told(login, then, &config)),
                 Some(login),
                 now,
                 &mikrotik,
@@ -446,7 +464,7 @@ mod tests {
         };
         assert_eq!(
             plan(
-                Some((&login(), noon())),
+                Some(told(&login(), noon(), &config)),
                 Some(&boosted),
                 noon(),
                 &mikrotik,
@@ -482,6 +500,52 @@ mod tests {
             plan_at(&night, later(noon(), 30), later(noon(), 60)),
             Plan::Coa(vec![rate("10M/50M")]),
             "and closes"
+        );
+    }
+
+    #[test]
+    fn a_garden_changed_by_the_config_reaches_the_sessions_in_it() {
+        let mikrotik = nas(NasVendor::Mikrotik);
+        let suspended = with(|l| l.state = AccessState::SuspendedForDebt);
+        let old = PolicyConfig::default();
+        let faster_garden = PolicyConfig {
+            suspended_for_debt: Restricted::WalledGarden(WalledGarden {
+                rate: Rate {
+                    download_kbps: 512,
+                    upload_kbps: 512,
+                },
+                ..WalledGarden::default()
+            }),
+            ..PolicyConfig::default()
+        };
+        let rejecting = PolicyConfig {
+            suspended_for_debt: Restricted::Reject,
+            ..PolicyConfig::default()
+        };
+        let under = |new: &PolicyConfig, login: &LoginAccess| {
+            plan(
+                Some(told(login, noon(), &old)),
+                Some(login),
+                noon(),
+                &mikrotik,
+                CoaMode::Coa,
+                new,
+            )
+        };
+        assert_eq!(
+            under(&faster_garden, &suspended),
+            Plan::Coa(vec![rate("512k/512k"), garden_list()])
+        );
+        assert_eq!(
+            under(&faster_garden, &login()),
+            Plan::Nothing,
+            "not in the garden"
+        );
+        assert_eq!(
+            under(&rejecting, &suspended),
+            Plan::Disconnect(DisconnectCause::Refused(RejectReason::Restricted(
+                AccessState::SuspendedForDebt
+            )))
         );
     }
 

@@ -599,3 +599,27 @@ fn a_crossed_data_cap_reduces_the_speed_as_accounting_arrives() {
     });
     assert_eq!(rate(&back).as_deref(), Some("2M/10M"));
 }
+
+#[test]
+fn a_walled_garden_changed_by_a_reload_reaches_the_sessions_in_it() {
+    let nas = FakeNas::start(SECRET);
+    let d = online("enf-reload", &nas, "mikrotik", "");
+    let sub = subscription_id(&d);
+    let coa = one_after(&nas, || {
+        d.ispctl_json(&["subscription", "block", &sub]);
+    });
+    assert_eq!(rate(&coa).as_deref(), Some("256k/256k"));
+    let config = std::fs::read_to_string(&d.config_path).unwrap();
+    std::fs::write(
+        &d.config_path,
+        format!("{config}[radius.walled_garden]\ndownload_kbps = 1024\nupload_kbps = 512\n"),
+    )
+    .unwrap();
+    let coa = one_after(&nas, || d.signal("HUP"));
+    assert_eq!(
+        rate(&coa).as_deref(),
+        Some("512k/1M"),
+        "the new garden speed"
+    );
+    assert_eq!(address_list(&coa).as_deref(), Some("ispd-suspended"));
+}

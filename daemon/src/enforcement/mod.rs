@@ -25,8 +25,8 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ispd_provisioning::enforcement::{DisconnectCause, Plan, plan};
-use ispd_provisioning::policy::{LoginAccess, NasContext};
+use ispd_provisioning::enforcement::{DisconnectCause, Plan, Told, plan};
+use ispd_provisioning::policy::{LoginAccess, NasContext, PolicyConfig};
 use ispd_provisioning::speed::{At, is_timed, speed_at};
 use tokio::sync::oneshot;
 
@@ -114,17 +114,22 @@ pub struct Enforcer {
     enforced: Mutex<HashMap<i64, Enforced>>,
 }
 
-/// A login as its sessions were last told, and when: a speed that depends on the time is
-/// read at that moment.
+/// A login as its sessions were last told, when (a speed that depends on the time is read at
+/// that moment), and under which policy (a reloaded walled garden changes what they have).
 #[derive(Clone)]
 struct Enforced {
     entry: Entry,
     at: At,
+    policy: Arc<PolicyConfig>,
 }
 
 impl Enforced {
-    fn pair(&self) -> (&LoginAccess, At) {
-        (self.entry.access.as_ref(), self.at)
+    fn told(&self) -> Told<'_> {
+        Told {
+            login: self.entry.access.as_ref(),
+            at: self.at,
+            policy: &self.policy,
+        }
     }
 }
 
@@ -133,10 +138,14 @@ impl Enforcer {
     /// up got their answer from the same records.
     pub fn start(store: Store, radius: Arc<RadiusService>, config: Arc<Live<Config>>) -> Self {
         let at = radius.clock().at();
+        let policy = radius.policy();
         let enforced = radius
             .select(&AccessScope::All)
             .into_iter()
-            .map(|(id, entry)| (id, Enforced { entry, at }))
+            .map(|(id, entry)| {
+                let policy = policy.clone();
+                (id, Enforced { entry, at, policy })
+            })
             .collect();
         let shared = Arc::new(Shared {
             radius,
@@ -163,7 +172,7 @@ impl Enforcer {
             .copied()
             .collect::<HashSet<_>>()
             .into_iter()
-            .filter(|id| before.get(id).map(|e| e.pair().0) != access(now.get(id)))
+            .filter(|id| before.get(id).map(|e| e.told().login) != access(now.get(id)))
             .collect();
         if changed.is_empty() {
             return;
@@ -192,8 +201,8 @@ impl Enforcer {
             else {
                 continue;
             };
-            let enforced = before.get(&id).map(Enforced::pair);
-            let planned = self.plan_for(&session, enforced, access(now.get(&id)), at);
+            let told = before.get(&id).map(Enforced::told);
+            let planned = self.plan_for(&session, told, access(now.get(&id)), at);
             self.queue(session, Some(id), planned, Reason::AccessChange, None);
         }
     }
@@ -219,18 +228,17 @@ impl Enforcer {
             .into_iter()
             .filter_map(|id| enforced.remove(&id).map(|e| (id, e)))
             .collect();
+        let policy = self.shared.radius.policy();
         enforced.extend(now.iter().map(|(id, entry)| {
-            let since = before
-                .get(id)
-                .filter(|b| b.entry.access == entry.access)
-                .map_or(at, |b| b.at);
-            (
-                *id,
-                Enforced {
+            let told = match before.get(id).filter(|b| b.entry.access == entry.access) {
+                Some(unchanged) => unchanged.clone(),
+                None => Enforced {
                     entry: entry.clone(),
-                    at: since,
+                    at,
+                    policy: policy.clone(),
                 },
-            )
+            };
+            (*id, told)
         }));
         before
     }
@@ -239,7 +247,7 @@ impl Enforcer {
     fn plan_for(
         &self,
         session: &OpenSession,
-        enforced: Option<(&LoginAccess, At)>,
+        told: Option<Told<'_>>,
         now: Option<&LoginAccess>,
         at: At,
     ) -> Plan {
@@ -253,7 +261,7 @@ impl Enforcer {
             vendor: nas.vendor,
         };
         plan(
-            enforced,
+            told,
             now,
             at,
             &context,
@@ -391,8 +399,8 @@ impl Enforcer {
                         .get(&id)
                         .cloned()
                 };
-                let enforced = enforced.as_ref().map(Enforced::pair);
-                let planned = self.plan_for(&session, enforced, access(now.get(&id)), at);
+                let told = enforced.as_ref().map(Enforced::told);
+                let planned = self.plan_for(&session, told, access(now.get(&id)), at);
                 if self.queue(session, Some(id), planned, Reason::Reconcile, None) {
                     report.queued += 1;
                     self.told(id, now.get(&id), at);
@@ -400,6 +408,48 @@ impl Enforcer {
             }
         }
         Ok(report)
+    }
+
+    /// A reloaded config changed the access policy (walled garden, restricted states, Cisco
+    /// shaping): every open session whose login was told under another policy gets what it
+    /// should have under this one.
+    async fn on_policy(&self) {
+        let policy = self.shared.radius.policy();
+        let at = self.shared.radius.clock().at();
+        let mut after = 0;
+        loop {
+            let page = match self.store.open_sessions_page(after, RECONCILE_PAGE).await {
+                Ok(page) => page,
+                Err(e) => {
+                    tracing::warn!(error = %e, "the new policy was not pushed to online sessions; the next reconcile does not see it either, reload the logins by hand");
+                    return;
+                }
+            };
+            let Some(last) = page.last() else { break };
+            after = last.id;
+            for session in page {
+                let Some(id) = session.login_id else { continue };
+                let told = self.enforced_of(id);
+                let Some(told) = told.filter(|e| !Arc::ptr_eq(&e.policy, &policy)) else {
+                    continue;
+                };
+                let now = self.shared.radius.select(&AccessScope::Login(id));
+                let planned = self.plan_for(&session, Some(told.told()), access(now.get(&id)), at);
+                self.queue(session, Some(id), planned, Reason::AccessChange, None);
+            }
+        }
+        let mut enforced = self.enforced.lock().unwrap_or_else(|e| e.into_inner());
+        for e in enforced.values_mut() {
+            e.policy = policy.clone();
+        }
+    }
+
+    fn enforced_of(&self, id: i64) -> Option<Enforced> {
+        self.enforced
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&id)
+            .cloned()
     }
 
     /// Records that the sessions of login `id` were told its answer as of `at`.
@@ -411,6 +461,7 @@ impl Enforcer {
                 Enforced {
                     entry: entry.clone(),
                     at,
+                    policy: self.shared.radius.policy(),
                 },
             );
         }
@@ -447,7 +498,7 @@ impl Enforcer {
                 continue;
             };
             let planned =
-                self.plan_for(&session, Some(e.pair()), Some(e.entry.access.as_ref()), at);
+                self.plan_for(&session, Some(e.told()), Some(e.entry.access.as_ref()), at);
             self.queue(
                 session,
                 e.entry.access.login_id.into(),
@@ -464,6 +515,7 @@ impl Enforcer {
                 && Arc::ptr_eq(&current.entry.access, &e.entry.access)
             {
                 current.at = at;
+                current.policy = self.shared.radius.policy();
             }
         }
     }
@@ -543,6 +595,7 @@ impl Consumer for Enforcer {
         Box::pin(async move {
             match change {
                 Change::Access(scope) => self.on_access(scope).await,
+                Change::Policy => self.on_policy().await,
                 // A NAS's mode or address applies to the next request sent to it.
                 Change::Nas => {}
             }

@@ -103,10 +103,13 @@ impl RadiusService {
         }
     }
 
-    /// Applies a reloaded config: NAS table, policy and the Simultaneous-Use limit.
-    pub async fn reload(&self, config: &Config, store: &Store) {
+    /// Applies a reloaded config: NAS table, policy and the Simultaneous-Use limit. Returns
+    /// whether the policy changed (enforcement then pushes it to online sessions).
+    pub async fn reload(&self, config: &Config, store: &Store) -> bool {
         self.refresh_nas(config, store).await;
-        self.policy.store(config.radius.policy());
+        let policy = config.radius.policy();
+        let policy_changed = *self.policy.load() != policy;
+        self.policy.store(policy);
         let limit_changed = self
             .cache
             .write()
@@ -115,6 +118,7 @@ impl RadiusService {
         if limit_changed {
             self.refresh(store, AccessScope::All).await;
         }
+        policy_changed
     }
 
     /// Reloads the NAS table (after a NAS change over the API or a config reload).
@@ -300,6 +304,8 @@ impl Consumer for CacheUpdater {
         Box::pin(async move {
             match change {
                 Change::Access(scope) => self.radius.refresh(&self.store, scope.clone()).await,
+                // Applied by `RadiusService::reload` before it was published.
+                Change::Policy => {}
                 Change::Nas => {
                     self.radius
                         .refresh_nas(&self.config.load(), &self.store)
