@@ -618,7 +618,7 @@ fn a_walled_garden_changed_by_a_reload_reaches_the_sessions_in_it() {
     let coa = one_after(&nas, || d.signal("HUP"));
     assert_eq!(
         rate(&coa).as_deref(),
-        Some("512k/1M"),
+        Some("512k/1024k"),
         "the new garden speed"
     );
     assert_eq!(address_list(&coa).as_deref(), Some("ispd-suspended"));
