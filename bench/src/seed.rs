@@ -135,7 +135,7 @@ pub fn write_config(
     std::fs::write(
         state_dir.join("ispd.toml"),
         format!(
-            "state_dir = {dir:?}\n[log]\nlevel = \"warn,ispd::radius=info,ispd::billing_run=info\"\n\
+            "state_dir = {dir:?}\n[log]\nlevel = \"warn,ispd::radius=info,ispd::app::billing_run=info\"\n\
              [radius]\nauth_listen = [\"127.0.0.1:0\"]\nacct_listen = [\"127.0.0.1:0\"]\n\
              [admin]\nlisten = \"127.0.0.1:0\"\n{database}\
              [[nas]]\nname = \"bench\"\naddress = \"127.0.0.1\"\nsecret = \"{SECRET}\"\nvendor = \"mikrotik\"\n\

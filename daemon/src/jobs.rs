@@ -70,14 +70,14 @@ pub async fn daily(config: Arc<Live<Config>>, store: Store, changes: ChangeFeed,
             }
         }
         let billing = config.load().billing.clone();
-        match crate::billing_run::run(&store, &billing, &actor, today, false, 0).await {
+        match crate::app::billing_run::run(&store, &billing, &actor, today, false, 0).await {
             Ok(run) => tracing::info!(documents = run.count, %today, "daily billing run"),
             Err(e) => {
                 tracing::error!(error = %e, "daily billing run failed; it runs again tomorrow, or run `ispctl billing run`")
             }
         }
         let dunning = config.load().dunning.settings();
-        match crate::dunning_run::run(&store, &changes, &dunning, &actor, today, false).await {
+        match crate::app::dunning_run::run(&store, &changes, &dunning, &actor, today, false).await {
             Ok(changes) => tracing::info!(changes = changes.len(), %today, "daily dunning run"),
             Err(e) => {
                 tracing::error!(error = %e, "daily dunning run failed; run `ispctl dunning run`")

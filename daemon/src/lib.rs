@@ -9,7 +9,6 @@
 
 pub mod api;
 pub mod app;
-pub mod billing_run;
 pub mod caps;
 pub mod changes;
 pub mod clock;
@@ -17,7 +16,6 @@ pub mod config;
 #[cfg(test)]
 mod conformance;
 pub mod connections;
-pub mod dunning_run;
 pub mod enforcement;
 pub mod jobs;
 pub mod live;

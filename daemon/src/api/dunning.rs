@@ -17,8 +17,8 @@ fn hold_to(client_number: String, hold: DunningHold) -> v1::DunningHold {
 }
 
 /// `currency` is the billing currency, that of a suspension's overdue sum.
-fn change_to(change: crate::dunning_run::DunningChange, currency: &str) -> v1::DunningChange {
-    use crate::dunning_run::DunningChange as C;
+fn change_to(change: crate::app::dunning_run::DunningChange, currency: &str) -> v1::DunningChange {
+    use crate::app::dunning_run::DunningChange as C;
     match change {
         C::Suspend {
             client_number,

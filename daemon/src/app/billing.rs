@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 
 use super::{App, AppResult, InCurrency};
-use crate::billing_run::RunSummary;
+use crate::app::billing_run::RunSummary;
 use crate::storage::Actor;
 
 /// Runs billing as of `as_of` with the `[billing]` settings as configured now; `keep` is
@@ -17,8 +17,8 @@ pub async fn run(
     keep: usize,
 ) -> AppResult<InCurrency<RunSummary>> {
     let config = app.config.load();
-    let run =
-        crate::billing_run::run(app.store, &config.billing, actor, as_of, dry_run, keep).await?;
+    let run = crate::app::billing_run::run(app.store, &config.billing, actor, as_of, dry_run, keep)
+        .await?;
     Ok(InCurrency {
         value: run,
         currency: config.billing.currency.clone(),

@@ -1,10 +1,10 @@
 //! Dunning on demand: the sweep that reminds, suspends and restores (see
-//! [`crate::dunning_run`]), and a client's dunning controls (stop, pause, resume).
+//! [`crate::app::dunning_run`]), and a client's dunning controls (stop, pause, resume).
 
 use chrono::NaiveDate;
 
 use super::{App, AppResult, InCurrency, field};
-use crate::dunning_run::DunningChange;
+use crate::app::dunning_run::DunningChange;
 use crate::storage::{Actor, DunningControl, DunningHold};
 
 /// Runs the dunning sweep as of `today` with the `[dunning]` settings as configured now;
@@ -17,7 +17,8 @@ pub async fn run(
 ) -> AppResult<InCurrency<Vec<DunningChange>>> {
     let settings = app.dunning_settings();
     let changes =
-        crate::dunning_run::run(app.store, app.changes, &settings, actor, today, dry_run).await?;
+        crate::app::dunning_run::run(app.store, app.changes, &settings, actor, today, dry_run)
+            .await?;
     Ok(app.in_currency(changes))
 }
 

@@ -10,12 +10,14 @@
 
 pub mod audit;
 pub mod billing;
+pub mod billing_run;
 pub mod charges;
 pub mod clients;
 pub mod codes;
 pub mod discounts;
 pub mod documents;
 pub mod dunning;
+pub mod dunning_run;
 mod error;
 pub mod invoice_groups;
 pub mod logins;

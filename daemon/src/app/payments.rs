@@ -14,8 +14,8 @@ use ispd_billing::payment::StatementRow;
 use rust_decimal::Decimal;
 
 use super::{App, AppResult, InCurrency, field};
+use crate::app::dunning_run::{DunningChange, decide};
 use crate::changes::{Change, ChangeFeed};
-use crate::dunning_run::{DunningChange, decide};
 use crate::storage::{
     AccessScope, Actor, ClientBalance, NewPayment, PaymentOutcome, Store, StoreResult,
     UnmatchedPayment, WriteTx,

@@ -4,7 +4,7 @@ use ispd_store::testkit::fixtures::*;
 
 /// Issues the invoices due by `as_of` with the default `[billing]` settings; their numbers.
 pub(super) async fn bill(store: &Store, as_of: NaiveDate) -> Vec<String> {
-    crate::billing_run::run(
+    crate::app::billing_run::run(
         store,
         &crate::config::BillingConfig::default(),
         &actor(),
