@@ -189,6 +189,46 @@ mod tests {
         }
     }
 
+    fn t(h: u32, m: u32) -> chrono::NaiveTime {
+        chrono::NaiveTime::from_hms_opt(h, m, 0).unwrap()
+    }
+
+    fn rate(down: u64) -> Rate {
+        Rate {
+            download_kbps: down,
+            upload_kbps: down / 10,
+        }
+    }
+
+    #[test]
+    fn windows_over_midnight_and_within_a_day() {
+        let night = SpeedWindow {
+            from: t(22, 0),
+            to: t(6, 0),
+            rate: rate(1),
+        };
+        let day = SpeedWindow {
+            from: t(0, 0),
+            to: t(6, 0),
+            rate: rate(1),
+        };
+        let whole = SpeedWindow {
+            from: t(3, 0),
+            to: t(3, 0),
+            rate: rate(1),
+        };
+        #[rustfmt::skip]
+        let cases = [
+            (night, t(21, 59), false), (night, t(22, 0), true), (night, t(0, 0), true),
+            (night, t(5, 59), true), (night, t(6, 0), false),
+            (day, t(0, 0), true), (day, t(5, 59), true), (day, t(6, 0), false), (day, t(23, 59), false),
+            (whole, t(3, 0), true), (whole, t(2, 59), true),
+        ];
+        for (window, at, inside) in cases {
+            assert_eq!(window.contains(at), inside, "{window:?} at {at}");
+        }
+    }
+
     #[test]
     fn rules() {
         assert_eq!(tariff().validate(), Ok(()));

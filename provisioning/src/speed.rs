@@ -93,35 +93,6 @@ mod tests {
     }
 
     #[test]
-    fn windows_over_midnight_and_within_a_day() {
-        let night = SpeedWindow {
-            from: t(22, 0),
-            to: t(6, 0),
-            rate: rate(1),
-        };
-        let day = SpeedWindow {
-            from: t(0, 0),
-            to: t(6, 0),
-            rate: rate(1),
-        };
-        let whole = SpeedWindow {
-            from: t(3, 0),
-            to: t(3, 0),
-            rate: rate(1),
-        };
-        #[rustfmt::skip]
-        let cases = [
-            (night, t(21, 59), false), (night, t(22, 0), true), (night, t(0, 0), true),
-            (night, t(5, 59), true), (night, t(6, 0), false),
-            (day, t(0, 0), true), (day, t(5, 59), true), (day, t(6, 0), false), (day, t(23, 59), false),
-            (whole, t(3, 0), true), (whole, t(2, 59), true),
-        ];
-        for (window, at, inside) in cases {
-            assert_eq!(window.contains(at), inside, "{window:?} at {at}");
-        }
-    }
-
-    #[test]
     fn temporary_outranks_the_window_which_outranks_the_tariff() {
         let noon = Utc.with_ymd_and_hms(2026, 12, 5, 12, 0, 0).unwrap();
         let mut login = crate::enforcement::tests_support::login();

@@ -182,31 +182,24 @@ impl Store {
     ) -> StoreResult<Vec<OpenSession>> {
         let mut found = std::collections::BTreeMap::new();
         let per = super::rows_per_statement(1);
-        for chunk in login_ids.chunks(per) {
+        let ids = login_ids
+            .chunks(per)
+            .map(|c| ("login_id", c.iter().map(|id| Arg::Int(*id)).collect()));
+        let names = usernames
+            .chunks(per)
+            .map(|c| ("username", c.iter().map(|n| Arg::Text(n.clone())).collect()));
+        for (column, chunk) in ids.chain(names) {
+            let chunk: Vec<Arg> = chunk;
             let sql = format!(
-                "{OPEN} AND login_id IN ({})",
+                "{OPEN} AND {column} IN ({})",
                 super::Placeholders::for_backend(self.backend).list(chunk.len())
             );
             let mut query = sqlx::query_as::<_, OpenSession>(AssertSqlSafe(sql));
-            for id in chunk {
-                query = query.bind(*id);
-            }
-            found.extend(
-                query
-                    .fetch_all(&self.pool)
-                    .await?
-                    .into_iter()
-                    .map(|s| (s.id, s)),
-            );
-        }
-        for chunk in usernames.chunks(per) {
-            let sql = format!(
-                "{OPEN} AND username IN ({})",
-                super::Placeholders::for_backend(self.backend).list(chunk.len())
-            );
-            let mut query = sqlx::query_as::<_, OpenSession>(AssertSqlSafe(sql));
-            for name in chunk {
-                query = query.bind(name.clone());
+            for arg in chunk {
+                query = match arg {
+                    Arg::Int(id) => query.bind(id),
+                    Arg::Text(name) => query.bind(name),
+                };
             }
             found.extend(
                 query

@@ -381,32 +381,19 @@ impl Enforcer {
         );
         let mut report = ReconcileReport::default();
         let at = self.shared.radius.clock().at();
-        let mut after = 0;
-        loop {
-            let page = self.store.open_sessions_page(after, RECONCILE_PAGE).await?;
-            let Some(last) = page.last() else { break };
-            after = last.id;
-            for session in page {
-                report.sessions += 1;
-                let Some(id) = session.login_id else { continue };
-                let now = self.shared.radius.select(&AccessScope::Login(id));
-                let enforced = if unconfirmed.contains(&id) {
-                    None
-                } else {
-                    self.enforced
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .get(&id)
-                        .cloned()
-                };
-                let told = enforced.as_ref().map(Enforced::told);
-                let planned = self.plan_for(&session, told, access(now.get(&id)), at);
-                if self.queue(session, Some(id), planned, Reason::Reconcile, None) {
-                    report.queued += 1;
-                    self.told(id, now.get(&id), at);
-                }
+        self.each_open_session(|session, id| {
+            report.sessions += 1;
+            let Some(id) = id else { return };
+            let now = self.shared.radius.select(&AccessScope::Login(id));
+            let enforced = self.enforced_of(id).filter(|_| !unconfirmed.contains(&id));
+            let told = enforced.as_ref().map(Enforced::told);
+            let planned = self.plan_for(&session, told, access(now.get(&id)), at);
+            if self.queue(session, Some(id), planned, Reason::Reconcile, None) {
+                report.queued += 1;
+                self.told(id, now.get(&id), at);
             }
-        }
+        })
+        .await?;
         Ok(report)
     }
 
@@ -416,31 +403,46 @@ impl Enforcer {
     async fn on_policy(&self) {
         let policy = self.shared.radius.policy();
         let at = self.shared.radius.clock().at();
-        let mut after = 0;
-        loop {
-            let page = match self.store.open_sessions_page(after, RECONCILE_PAGE).await {
-                Ok(page) => page,
-                Err(e) => {
-                    tracing::warn!(error = %e, "the new policy was not pushed to online sessions; the next reconcile does not see it either, reload the logins by hand");
-                    return;
-                }
-            };
-            let Some(last) = page.last() else { break };
-            after = last.id;
-            for session in page {
-                let Some(id) = session.login_id else { continue };
+        let walked = self
+            .each_open_session(|session, id| {
+                let Some(id) = id else { return };
                 let told = self.enforced_of(id);
                 let Some(told) = told.filter(|e| !Arc::ptr_eq(&e.policy, &policy)) else {
-                    continue;
+                    return;
                 };
                 let now = self.shared.radius.select(&AccessScope::Login(id));
                 let planned = self.plan_for(&session, Some(told.told()), access(now.get(&id)), at);
                 self.queue(session, Some(id), planned, Reason::AccessChange, None);
-            }
+            })
+            .await;
+        if let Err(e) = walked {
+            // Sessions keep the policy they were told under: the next reconcile compares with
+            // it and pushes the rest.
+            tracing::warn!(error = %e, "the new policy was not pushed to every online session; the next reconcile does");
+            return;
         }
         let mut enforced = self.enforced.lock().unwrap_or_else(|e| e.into_inner());
         for e in enforced.values_mut() {
             e.policy = policy.clone();
+        }
+    }
+
+    /// Calls `each` with every open session and its login id, a page at a time.
+    async fn each_open_session(
+        &self,
+        mut each: impl FnMut(OpenSession, Option<i64>),
+    ) -> StoreResult<()> {
+        let mut after = 0;
+        loop {
+            let page = self.store.open_sessions_page(after, RECONCILE_PAGE).await?;
+            let Some(last) = page.last() else {
+                return Ok(());
+            };
+            after = last.id;
+            for session in page {
+                let id = session.login_id;
+                each(session, id);
+            }
         }
     }
 
