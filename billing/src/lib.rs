@@ -23,6 +23,7 @@ pub mod invoice_group;
 pub mod money;
 pub mod payment;
 pub mod period;
+pub mod price_change;
 pub mod schedule;
 pub mod subscription;
 pub mod tariff;

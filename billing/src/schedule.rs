@@ -59,6 +59,10 @@ pub struct ChargeTerms {
     /// Inclusive date ranges not charged: pauses and blocks with billing suspended. They may
     /// overlap or be unsorted.
     pub unbilled: Vec<(NaiveDate, NaiveDate)>,
+    /// Days from which the service is charged at another price (a tariff changed from a date,
+    /// see [`crate::price_change`]). Under [`Proration::ByDays`] no charge spans one, so each
+    /// part carries the price of its own days; a whole-period charge is not cut.
+    pub price_changes: Vec<NaiveDate>,
 }
 
 impl ChargeTerms {
@@ -234,19 +238,58 @@ pub fn due_charges(
         let to = period_end.min(end);
         let period_days = days_in(start, period_end);
         let charged = charged_days(cursor, to, &terms.unbilled);
-        charges.push(Charge {
+        let whole = Charge {
             from: cursor,
             to,
             charged_days: charged,
             period_days,
             fraction: fraction(charged, period_days, proration),
-        });
+        };
+        charges.extend(split_at_price_changes(whole, terms, proration));
         match to.succ_opt() {
             Some(next) => cursor = next,
             None => break,
         }
     }
     charges
+}
+
+/// `charge` cut at the days its price changes (`terms.price_changes`), each part with the
+/// fraction of its own days. A whole-period charge is not cut: it is charged at the price of
+/// its first day.
+pub fn split_at_price_changes(
+    charge: Charge,
+    terms: &ChargeTerms,
+    proration: Proration,
+) -> Vec<Charge> {
+    let mut cuts: Vec<NaiveDate> = terms
+        .price_changes
+        .iter()
+        .copied()
+        .filter(|day| *day > charge.from && *day <= charge.to)
+        .collect();
+    if cuts.is_empty() || proration == Proration::WholePeriod || charge.fraction < Decimal::ZERO {
+        return vec![charge];
+    }
+    cuts.sort_unstable();
+    cuts.dedup();
+    let mut parts = Vec::with_capacity(cuts.len() + 1);
+    let mut from = charge.from;
+    for next in cuts.into_iter().map(Some).chain([None]) {
+        let to = next.and_then(|day| day.pred_opt()).unwrap_or(charge.to);
+        let charged = charged_days(from, to, &terms.unbilled);
+        parts.push(Charge {
+            from,
+            to,
+            charged_days: charged,
+            period_days: charge.period_days,
+            fraction: fraction(charged, charge.period_days, proration),
+        });
+        if let Some(day) = next {
+            from = day;
+        }
+    }
+    parts
 }
 
 /// The charge an invoiced `from..=to` (part of one period) should have under the current
@@ -352,6 +395,7 @@ mod tests {
             period,
             alignment,
             unbilled: Vec::new(),
+            price_changes: Vec::new(),
         }
     }
 
@@ -571,6 +615,54 @@ mod tests {
     }
 
     #[test]
+    fn a_tariff_change_cuts_the_period_it_falls_in() {
+        let changed = ChargeTerms {
+            price_changes: vec![d(2026, 12, 15)],
+            ..terms(d(2026, 12, 1), Period::Monthly, Alignment::BillingDay(1))
+        };
+        let cases = [
+            (
+                "by days: each part its own days",
+                &changed,
+                Proration::ByDays,
+                vec![
+                    (d(2026, 12, 1), d(2026, 12, 14), 14, 31, dec("0.451613")),
+                    (d(2026, 12, 15), d(2026, 12, 31), 17, 31, dec("0.548387")),
+                    (d(2027, 1, 1), d(2027, 1, 31), 31, 31, dec("1")),
+                ],
+            ),
+            (
+                "whole periods: not cut, the period keeps the price of its first day",
+                &changed,
+                Proration::WholePeriod,
+                vec![
+                    (d(2026, 12, 1), d(2026, 12, 31), 31, 31, dec("1")),
+                    (d(2027, 1, 1), d(2027, 1, 31), 31, 31, dec("1")),
+                ],
+            ),
+        ];
+        for (name, terms, proration, want) in cases {
+            let got = due_charges(terms, None, d(2027, 1, 1), proration);
+            assert_eq!(summary(&got), want, "{name}");
+        }
+        // A change on a period's first day or a pause inside a part: no extra cut, and a
+        // suspended day is removed from the part it falls in.
+        let paused = ChargeTerms {
+            price_changes: vec![d(2026, 12, 1), d(2026, 12, 15)],
+            unbilled: vec![(d(2026, 12, 20), d(2026, 12, 21))],
+            ..changed.clone()
+        };
+        let got = due_charges(&paused, None, d(2026, 12, 1), Proration::ByDays);
+        assert_eq!(
+            summary(&got),
+            vec![
+                (d(2026, 12, 1), d(2026, 12, 14), 14, 31, dec("0.451613")),
+                (d(2026, 12, 15), d(2026, 12, 31), 15, 31, dec("0.483871")),
+            ]
+        );
+    }
+
+    #[test]
     fn repeated_runs_bill_each_day_once() {
         let terms = terms(d(2026, 11, 10), Period::Monthly, Alignment::BillingDay(1));
         let first = due_charges(&terms, None, d(2026, 11, 10), Proration::ByDays);
@@ -724,8 +816,9 @@ mod tests {
             periodic(),
             alignment(),
             proptest::collection::vec((-40i64..900, 0i64..120), 0..4),
+            proptest::collection::vec(-40i64..900, 0..3),
         )
-            .prop_map(|(billing_from, end, period, alignment, pauses)| {
+            .prop_map(|(billing_from, end, period, alignment, pauses, changes)| {
                 let at = |n: i64| billing_from + chrono::Duration::days(n);
                 ChargeTerms {
                     billing_from,
@@ -736,6 +829,7 @@ mod tests {
                         .iter()
                         .map(|&(s, len)| (at(s), at(s + len)))
                         .collect(),
+                    price_changes: changes.into_iter().map(at).collect(),
                 }
             })
     }
@@ -772,7 +866,12 @@ mod tests {
             for &run in &runs {
                 let charges = due_charges(&terms, billed_until, at(run), proration);
                 for c in &charges {
-                    prop_assert!(c.from <= at(run), "billed before it was due");
+                    // In advance: a period is due on its first charged day, with the parts
+                    // a price change cut off it.
+                    prop_assert!(
+                        c.from <= at(run) || terms.price_changes.contains(&c.from),
+                        "billed before it was due"
+                    );
                 }
                 if let Some(last) = charges.last() {
                     billed_until = Some(last.to);
@@ -816,6 +915,8 @@ mod tests {
             as_of in 0i64..900,
             cut in 0i64..400,
         ) {
+            // An early end's credit is about whole charges; price changes cut them apart.
+            let terms = ChargeTerms { price_changes: Vec::new(), ..terms };
             let as_of = terms.billing_from + chrono::Duration::days(as_of);
             let charges = due_charges(&terms, None, as_of, Proration::ByDays);
             let Some(last) = charges.last() else { return Ok(()) };

@@ -150,16 +150,38 @@ pub fn transition(
     }
 }
 
-/// A lifecycle change asked for a day after today (a pause from next Monday, an end at the
-/// end of the month): stored, and applied by the daily job on `effective` as if it were asked
-/// then — the state machine decides on that day, from the state of that day.
+/// What a scheduled change does on its day.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// A step of the lifecycle state machine.
+    Lifecycle(Transition),
+    /// Moves the subscription to another tariff: its days from then on are charged at the
+    /// new price (see [`crate::price_change`]) and its logins get the new speed.
+    ChangeTariff { tariff: String },
+}
+
+impl Action {
+    /// The stored and displayed name: a transition's own, or `change_tariff`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Action::Lifecycle(t) => t.as_str(),
+            Action::ChangeTariff { .. } => "change_tariff",
+        }
+    }
+}
+
+/// A change asked for a day after today (a pause from next Monday, an end at the end of the
+/// month, a faster tariff from the 1st): stored, and applied by the daily job on `effective` as
+/// if it were asked then — the state machine decides on that day, from the state of that day.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ScheduledChange {
-    pub transition: Transition,
+    pub action: Action,
     /// The day it is applied.
     pub effective: NaiveDate,
     /// The request's own day: the first paused or blocked day, the resume day, the activation
-    /// day — all `effective` — or for End the last charged day (Mango: Platba do).
+    /// day, the first day at the new tariff — all `effective` — or for End the last charged
+    /// day (Mango: Platba do).
     pub date: NaiveDate,
     pub billing_suspended: bool,
     pub note: String,
@@ -176,23 +198,56 @@ impl ScheduledChange {
                 "a change scheduled for today or earlier is made at once, not scheduled",
             ));
         }
-        if self.transition != Transition::End && self.date != self.effective {
+        if self.action != Action::Lifecycle(Transition::End) && self.date != self.effective {
             return Err(FieldError::new(
                 "date",
                 "takes effect on its own date; only an end has a separate last charged day",
             ));
         }
         text("note", &self.note, Text::Note)?;
-        if self.billing_suspended
-            && !matches!(self.transition, Transition::Pause | Transition::Block)
-        {
+        let suspends = matches!(
+            self.action,
+            Action::Lifecycle(Transition::Pause | Transition::Block)
+        );
+        if self.billing_suspended && !suspends {
             return Err(FieldError::new(
                 "billing_suspended",
                 "only a pause or a block suspends billing",
             ));
         }
+        if let Action::ChangeTariff { tariff } = &self.action
+            && tariff.trim().is_empty()
+        {
+            return Err(FieldError::new("tariff", "required"));
+        }
         Ok(())
     }
+}
+
+/// Why a tariff change from `from` is refused, if it is: an ended subscription keeps its
+/// tariff, and a change takes effect today or later — days already charged keep their price
+/// unless the change falls inside their period.
+pub fn check_tariff_change(
+    state: SubscriptionState,
+    from: NaiveDate,
+    today: NaiveDate,
+) -> Result<(), TariffChangeError> {
+    if state == SubscriptionState::Ended {
+        return Err(TariffChangeError::Ended);
+    }
+    if from < today {
+        return Err(TariffChangeError::Backdated);
+    }
+    Ok(())
+}
+
+/// A tariff change the rules refuse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TariffChangeError {
+    #[error("an ended subscription keeps its tariff")]
+    Ended,
+    #[error("a tariff change takes effect today or later, not in the past")]
+    Backdated,
 }
 
 /// Refuses an effective date after `today`. A change takes effect when it is made; it may be
@@ -380,7 +435,7 @@ mod tests {
     #[test]
     fn what_a_scheduled_change_must_say() {
         let change = |t, effective, date, suspended| ScheduledChange {
-            transition: t,
+            action: Action::Lifecycle(t),
             effective: day(effective),
             date: day(date),
             billing_suspended: suspended,
@@ -405,6 +460,43 @@ mod tests {
         }
         for t in Transition::ALL {
             assert_eq!(Transition::parse(t.as_str()), Some(t));
+        }
+        let to_tariff = |tariff: &str, suspended| ScheduledChange {
+            action: Action::ChangeTariff {
+                tariff: tariff.into(),
+            },
+            ..change(Transition::Resume, 11, 11, suspended)
+        };
+        assert_eq!(to_tariff("Fast", false).validate(today), Ok(()));
+        assert_eq!(
+            to_tariff(" ", false).validate(today).unwrap_err().field,
+            "tariff"
+        );
+        assert_eq!(
+            to_tariff("Fast", true).validate(today).unwrap_err().field,
+            "billing_suspended"
+        );
+    }
+
+    #[test]
+    fn when_a_tariff_may_change() {
+        use SubscriptionState::*;
+        let today = day(10);
+        #[rustfmt::skip]
+        let cases = [
+            (Active, day(10), Ok(())),
+            (Paused, day(20), Ok(())),
+            (NotYetActive, day(10), Ok(())),
+            (Blocked, day(10), Ok(())),
+            (Active, day(9), Err(TariffChangeError::Backdated)),
+            (Ended, day(20), Err(TariffChangeError::Ended)),
+        ];
+        for (state, from, want) in cases {
+            assert_eq!(
+                check_tariff_change(state, from, today),
+                want,
+                "{state:?} {from}"
+            );
         }
     }
 

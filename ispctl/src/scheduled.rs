@@ -1,5 +1,5 @@
-//! `ispctl subscription pending | withdraw | apply-due`: lifecycle changes scheduled for a
-//! later day. A pause, block, resume, activation or end given a date after today is stored
+//! `ispctl subscription pending | withdraw | apply-due`: changes scheduled for a later day.
+//! A pause, block, resume, activation, end or tariff change given a date after today is stored
 //! by the server and applied by its daily job on that day; these commands list, withdraw and
 //! (for a day's catch-up or a test) apply them.
 
@@ -47,6 +47,7 @@ pub fn record(a: &ScheduledAction) -> Record {
         .num("id", a.id)
         .num("subscription_id", a.subscription_id)
         .str("transition", &a.transition)
+        .str("tariff", &a.tariff)
         .str("effective", &a.effective)
         .str("date", &a.date)
         .flag("billing_suspended", a.billing_suspended)
@@ -70,6 +71,8 @@ fn table(actions: &[ScheduledAction]) -> Table {
     for a in actions {
         let change = if a.billing_suspended {
             format!("{} (billing suspended)", a.transition)
+        } else if !a.tariff.is_empty() {
+            format!("{} to {}", a.transition, a.tariff)
         } else {
             a.transition.clone()
         };

@@ -8,11 +8,11 @@ use anyhow::Result;
 use clap::{Args, Subcommand, ValueEnum};
 use ispd_admin_proto::v1::subscription_service_client::SubscriptionServiceClient;
 use ispd_admin_proto::v1::{
-    ActivateSubscriptionRequest, BlockSubscriptionRequest, CreateSubscriptionRequest,
-    DeleteSubscriptionRequest, EndSubscriptionRequest, GetSubscriptionRequest,
-    ListSubscriptionsRequest, PauseSubscriptionRequest, Period, PeriodAlignment,
-    ResumeSubscriptionRequest, Subscription, SubscriptionHistoryEntry, SubscriptionHistoryRequest,
-    SubscriptionState, UpdateSubscriptionRequest,
+    ActivateSubscriptionRequest, BlockSubscriptionRequest, ChangeTariffRequest,
+    CreateSubscriptionRequest, DeleteSubscriptionRequest, EndSubscriptionRequest,
+    GetSubscriptionRequest, ListSubscriptionsRequest, PauseSubscriptionRequest, Period,
+    PeriodAlignment, ResumeSubscriptionRequest, Subscription, SubscriptionHistoryEntry,
+    SubscriptionHistoryRequest, SubscriptionState, UpdateSubscriptionRequest,
 };
 
 use crate::args::{self, PeriodArg, ProtoEnum, assign, ensure_changed, enum_name};
@@ -57,8 +57,23 @@ pub enum Cmd {
         /// Subscription ID.
         id: i64,
     },
-    /// The changes scheduled for a later day (a pause, block, resume, activation or end given
-    /// a date after today), by day.
+    /// Move a subscription to another tariff from a day (today by default; a later day
+    /// schedules it). Its days from then on are charged at the new price, also inside a period
+    /// already invoiced; its online sessions get the new speed by CoA.
+    ChangeTariff {
+        /// Subscription ID.
+        id: i64,
+        /// The tariff to move to.
+        tariff: String,
+        /// First day at the new tariff, YYYY-MM-DD [default: today].
+        #[arg(long, value_parser = args::date, value_name = "DATE")]
+        date: Option<String>,
+        /// Note for the history.
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// The changes scheduled for a later day (a pause, block, resume, activation, end or
+    /// tariff change given a date after today), by day.
     Pending {
         /// Only this subscription's.
         id: Option<i64>,
@@ -278,6 +293,20 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
         Cmd::Pending { id, all } => crate::scheduled::list(&mut svc, id, all, out).await,
         Cmd::Withdraw { action } => crate::scheduled::withdraw(&mut svc, action, out).await,
         Cmd::ApplyDue { as_of } => crate::scheduled::apply_due(&mut svc, as_of, out).await,
+        Cmd::ChangeTariff {
+            id,
+            tariff,
+            date,
+            note,
+        } => {
+            let request = ChangeTariffRequest {
+                id,
+                tariff,
+                date: date.unwrap_or_default(),
+                note: note.unwrap_or_default(),
+            };
+            out.reply(svc.change_tariff(request).await?, record)
+        }
         Cmd::Add(a) => {
             let mut sub = Subscription {
                 client_number: a.client,

@@ -36,6 +36,7 @@ mod session;
 mod settlement;
 mod subscription;
 mod tariff;
+mod tariff_change;
 mod temporary_speed;
 pub mod token;
 
@@ -70,6 +71,7 @@ pub use nas::NasRecord;
 pub use payment::{ClientBalance, NewPayment, PaymentOutcome, UnmatchedPayment};
 pub use scheduled_action::{ActionState, ScheduledAction};
 pub use session::{OpenSession, SessionFilter, SessionRow, UsageDay};
+pub use tariff_change::TariffChangeRequest;
 
 pub use subscription::{HistoryEntry, SubscriptionFilter, SubscriptionRecord, TransitionRequest};
 

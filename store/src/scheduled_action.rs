@@ -3,7 +3,7 @@
 //! are applied, by the same transition as an operator's change on that day.
 
 use chrono::NaiveDate;
-use ispd_billing::subscription::{ScheduledChange, Transition};
+use ispd_billing::subscription::{Action, ScheduledChange, Transition};
 
 use super::{
     Actor, Store, StoreError, StoreResult, audit_json, corrupt, date_text, now, parse_date,
@@ -62,6 +62,7 @@ struct Row {
     id: i64,
     subscription_id: i64,
     transition: String,
+    tariff: Option<String>,
     effective: String,
     date: String,
     billing_suspended: i64,
@@ -79,7 +80,13 @@ impl Row {
             id: self.id,
             subscription_id: self.subscription_id,
             change: ScheduledChange {
-                transition: Transition::parse(&self.transition).ok_or_else(|| bad("transition"))?,
+                action: match (self.transition.as_str(), self.tariff) {
+                    ("change_tariff", Some(tariff)) => Action::ChangeTariff { tariff },
+                    (name, None) => {
+                        Action::Lifecycle(Transition::parse(name).ok_or_else(|| bad("transition"))?)
+                    }
+                    _ => return Err(bad("transition")),
+                },
                 effective: parse_date("effective", &self.effective)?,
                 date: parse_date("date", &self.date)?,
                 billing_suspended: self.billing_suspended != 0,
@@ -93,7 +100,7 @@ impl Row {
     }
 }
 
-const SELECT: &str = "SELECT id, subscription_id, transition, effective, date,
+const SELECT: &str = "SELECT id, subscription_id, transition, tariff, effective, date,
     billing_suspended, note, state, result, created_at, created_by FROM scheduled_action";
 
 impl Store {
@@ -117,12 +124,16 @@ impl Store {
             key: subscription_id.to_string(),
         })?;
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO scheduled_action (subscription_id, transition, effective, date,
+            "INSERT INTO scheduled_action (subscription_id, transition, tariff, effective, date,
                 billing_suspended, note, state, result, created_at, created_by)
-             VALUES ($1, $2, $3, $4, $5, $6, 'pending', '', $7, $8) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', '', $8, $9) RETURNING id",
         )
         .bind(subscription_id)
-        .bind(change.transition.as_str().to_owned())
+        .bind(change.action.as_str().to_owned())
+        .bind(match &change.action {
+            Action::ChangeTariff { tariff } => Some(tariff.clone()),
+            Action::Lifecycle(_) => None,
+        })
         .bind(date_text(change.effective))
         .bind(date_text(change.date))
         .bind(i64::from(change.billing_suspended))

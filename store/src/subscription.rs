@@ -428,7 +428,7 @@ impl Store {
             .collect()
     }
 
-    async fn record_history(
+    pub(super) async fn record_history(
         conn: &mut AnyConnection,
         id: i64,
         from: Option<SubscriptionState>,

@@ -763,3 +763,158 @@ fn the_invoice_carries_its_group_discounts_and_one_off_charges() {
     let reread = d.ispctl_json(&["invoice", "show", &number]);
     assert_eq!(s(&reread["supplier"], "name"), "ISP Business s.r.o.");
 }
+
+/// The first day of the first 31-day month that begins at least a month from today (the
+/// daemon's clock): a tariff change inside it lies ahead, and its fractions are fixed.
+fn a_31_day_month_ahead() -> chrono::NaiveDate {
+    use chrono::{Datelike, Months};
+    let today = chrono::Local::now().date_naive();
+    let mut first = today.with_day(1).unwrap() + Months::new(2);
+    while (first + Months::new(1) - first).num_days() != 31 {
+        first = first + Months::new(1);
+    }
+    first
+}
+
+#[test]
+fn a_tariff_change_from_a_date_charges_each_part_of_the_month_at_its_price() {
+    a_tariff_change_from_a_date_charges_each_part_of_the_month_at_its_price_on(None);
+}
+
+#[test]
+fn a_tariff_change_from_a_date_charges_each_part_of_the_month_at_its_price_on_postgres() {
+    if let Some(db) = crate::daemon::PgDatabase::create("doc_tariff_change") {
+        a_tariff_change_from_a_date_charges_each_part_of_the_month_at_its_price_on(Some(&db));
+    }
+}
+
+fn a_tariff_change_from_a_date_charges_each_part_of_the_month_at_its_price_on(
+    pg: Option<&crate::daemon::PgDatabase>,
+) {
+    let d = start("documents-tariff-change", pg);
+    client(&d, "1001", &[]);
+    let month = a_31_day_month_ahead();
+    let day = |n: u64| (month + chrono::Days::new(n - 1)).to_string();
+    let sub = subscribed_from(&d, "1001", &day(1)).to_string();
+    d.ispctl_json(&[
+        "tariff",
+        "add",
+        "--name",
+        "Fiber 300",
+        "--down",
+        "300M",
+        "--up",
+        "50M",
+        "--price",
+        "799.00",
+        "--vat-rate",
+        "21",
+        "--price-includes-vat",
+    ]);
+    d.ispctl_json(&["billing", "run", "--as-of", &day(1)]);
+    let invoice = s(&invoices(&d, "1001")[0], "number");
+
+    // Scheduled for the 15th: nothing changes before the day.
+    let scheduled = d.ispctl_json(&[
+        "subscription",
+        "change-tariff",
+        &sub,
+        "Fiber 300",
+        "--date",
+        &day(15),
+        "--note",
+        "upgrade",
+    ]);
+    assert_eq!(scheduled["tariff"], "Fiber 100");
+    let pending = &scheduled["scheduled"][0];
+    assert_eq!(
+        (
+            s(pending, "transition"),
+            s(pending, "tariff"),
+            s(pending, "effective")
+        ),
+        ("change_tariff".into(), "Fiber 300".into(), day(15))
+    );
+    let applied = d.ispctl_json(&["subscription", "apply-due", "--as-of", &day(15)]);
+    assert_eq!(applied["items"][0]["state"], "done", "{applied}");
+    assert_eq!(
+        d.ispctl_json(&["subscription", "show", &sub])["tariff"],
+        "Fiber 300"
+    );
+
+    // The month was invoiced whole at 499.00 on the 1st. Now: a credit note keeps the 14
+    // days at the old price (499.00 × 14/31 = 225.35) and credits the rest, and the invoice
+    // charges the 17 days from the 15th at the new one (799.00 × 17/31 = 438.16).
+    let run = d.ispctl_json(&["billing", "run", "--as-of", &day(15)]);
+    let documents = run["invoices"].as_array().unwrap();
+    let kinds: Vec<String> = documents.iter().map(|i| s(i, "kind")).collect();
+    assert_eq!(kinds, ["credit_note", "invoice"], "{run}");
+    let credit = &documents[0];
+    assert_eq!(s(credit, "related_number"), invoice);
+    let lines = |doc: &Value| -> Vec<(String, String, String, String)> {
+        doc["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                (
+                    s(l, "quantity"),
+                    s(l, "gross"),
+                    s(l, "period_from"),
+                    s(l, "period_to"),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        lines(credit),
+        [
+            ("-1".into(), "-499.00".into(), day(1), day(31)),
+            ("0.451613".into(), "225.35".into(), day(1), day(14)),
+        ]
+    );
+    assert_eq!(s(credit, "gross"), "-273.65");
+    let charged = &documents[1];
+    assert_eq!(
+        lines(charged),
+        [("0.548387".into(), "438.16".into(), day(15), day(31))]
+    );
+    assert!(
+        charged["lines"][0]["description"]
+            .as_str()
+            .unwrap()
+            .starts_with("Fiber 300"),
+        "{charged}"
+    );
+    // What the client owes for the month: 225.35 + 438.16.
+    assert_eq!(balance(&d, "1001").1, "663.51");
+
+    // Corrected once; the next month is charged whole at the new price.
+    let again = d.ispctl_json(&["billing", "run", "--as-of", &day(31)]);
+    assert!(again["invoices"].as_array().unwrap().is_empty(), "{again}");
+    let next = (month + chrono::Months::new(1)).to_string();
+    let next_run = d.ispctl_json(&["billing", "run", "--as-of", &next]);
+    assert_eq!(
+        lines(&next_run["invoices"][0])
+            .iter()
+            .map(|l| l.1.clone())
+            .collect::<Vec<_>>(),
+        ["799.00"]
+    );
+
+    // A change into the past is refused with the field named; an ended one keeps its tariff.
+    let past = d.ispctl(&[
+        "subscription",
+        "change-tariff",
+        &sub,
+        "Fiber 100",
+        "--date",
+        "2020-01-01",
+    ]);
+    assert!(!past.status.success());
+    assert!(
+        String::from_utf8_lossy(&past.stderr).contains("date"),
+        "{}",
+        String::from_utf8_lossy(&past.stderr)
+    );
+}

@@ -111,6 +111,7 @@ pub fn need(method: &str) -> Option<Need> {
         | "SubscriptionService/BlockSubscription"
         | "SubscriptionService/ResumeSubscription"
         | "SubscriptionService/EndSubscription"
+        | "SubscriptionService/ChangeTariff"
         | "SubscriptionService/WithdrawScheduledAction"
         | "SubscriptionService/ApplyScheduledActions" => Write,
         "SubscriptionService/GetSubscription"

@@ -2,7 +2,9 @@
 
 use ispd_admin_proto::v1;
 use ispd_billing::money;
-use ispd_billing::subscription::{PeriodAlignment, Subscription, SubscriptionState, Transition};
+use ispd_billing::subscription::{
+    Action, PeriodAlignment, Subscription, SubscriptionState, Transition,
+};
 use tonic::{Request, Response, Status};
 
 use super::{
@@ -118,7 +120,11 @@ fn action_to(a: &ScheduledAction) -> v1::ScheduledAction {
     v1::ScheduledAction {
         id: a.id,
         subscription_id: a.subscription_id,
-        transition: a.change.transition.as_str().to_owned(),
+        transition: a.change.action.as_str().to_owned(),
+        tariff: match &a.change.action {
+            Action::ChangeTariff { tariff } => tariff.clone(),
+            Action::Lifecycle(_) => String::new(),
+        },
         effective: a.change.effective.to_string(),
         date: a.change.date.to_string(),
         billing_suspended: a.change.billing_suspended,
@@ -324,6 +330,30 @@ impl v1::subscription_service_server::SubscriptionService for AdminState {
                 })
                 .collect(),
         }))
+    }
+
+    async fn change_tariff(
+        &self,
+        request: Request<v1::ChangeTariffRequest>,
+    ) -> Result<Response<v1::Subscription>, Status> {
+        let (actor, r) = written(request)?;
+        if r.id == 0 {
+            return Err(field(
+                "id",
+                "required: it says which subscription to change",
+            ));
+        }
+        if r.tariff.trim().is_empty() {
+            return Err(field("tariff", "required"));
+        }
+        let change = subscriptions::TariffChange {
+            id: r.id,
+            tariff: &r.tariff,
+            from: date("date", &r.date)?,
+            note: &r.note,
+        };
+        let stored = subscriptions::change_tariff(&self.app(), &actor, change).await?;
+        Ok(scheduled_to(stored))
     }
 
     async fn list_scheduled_actions(

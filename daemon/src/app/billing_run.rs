@@ -15,7 +15,10 @@ use ispd_billing::invoice::{
     Discount, PriceBasis, TaxableDateRule, charge_lines, compute_line, due_date,
     taxable_supply_date,
 };
-use ispd_billing::schedule::{Alignment, ChargeTerms, Proration, due_charges, recharge};
+use ispd_billing::price_change::{PriceChange, ServicePrice, price_on, repriced};
+use ispd_billing::schedule::{
+    Alignment, Charge, ChargeTerms, Proration, due_charges, recharge, split_at_price_changes,
+};
 use rust_decimal::Decimal;
 
 use crate::config::BillingConfig;
@@ -77,6 +80,8 @@ pub struct RunInputs {
     /// Inclusive unbilled ranges per subscription (open ranges run to `NaiveDate::MAX`).
     pub unbilled: HashMap<i64, Vec<(NaiveDate, NaiveDate)>>,
     pub discounts: HashMap<i64, Vec<Discount>>,
+    /// Dated tariff changes per subscription: the prices of the days before each.
+    pub price_changes: HashMap<i64, Vec<PriceChange>>,
     /// One-off charges due by the run's date, per client (by id, to page through them).
     pub charges: BTreeMap<i64, Vec<ChargeRecord>>,
 }
@@ -194,10 +199,15 @@ async fn client_documents(
             &live,
         ));
     }
+    let repriced: Vec<InvoiceLineRecord> = corrections
+        .iter_mut()
+        .flat_map(|c| std::mem::take(&mut c.charges))
+        .collect();
     let mut documents = credit_notes(&terms, corrections, inputs, as_of);
     documents.extend(draft_for_client(
         &terms,
         subscriptions,
+        repriced,
         inputs,
         config,
         as_of,
@@ -313,6 +323,7 @@ async fn load_inputs(
         inputs.unbilled.insert(subscription, closed);
     }
     inputs.discounts = store.discounts_by_subscription().await?;
+    inputs.price_changes = store.price_changes().await?;
     for charge in store.unbilled_charges(as_of).await? {
         inputs
             .charges
@@ -350,12 +361,56 @@ fn terms_of(s: &BillingCandidate, inputs: &RunInputs) -> ChargeTerms {
             .get(&s.subscription_id)
             .cloned()
             .unwrap_or_default(),
+        price_changes: changes_of(s, inputs).iter().map(|c| c.from).collect(),
     }
 }
 
+fn changes_of<'a>(s: &BillingCandidate, inputs: &'a RunInputs) -> &'a [PriceChange] {
+    inputs
+        .price_changes
+        .get(&s.subscription_id)
+        .map_or(&[], Vec::as_slice)
+}
+
+/// What the subscription is charged at now (its tariff's price or its override).
+fn current_price(s: &BillingCandidate) -> ServicePrice {
+    ServicePrice {
+        name: s.tariff_name.clone(),
+        price: s.price,
+        includes_vat: s.price_includes_vat,
+        vat_rate: s.vat_rate,
+    }
+}
+
+/// The invoice lines of `charge` at `price`, with the subscription's discounts.
+fn priced_lines(
+    s: &BillingCandidate,
+    price: &ServicePrice,
+    charge: &Charge,
+    discounts: &[Discount],
+) -> Vec<InvoiceLineRecord> {
+    let basis = PriceBasis::from_includes_vat(price.includes_vat);
+    charge_lines(
+        &price.name,
+        price.price,
+        basis,
+        price.vat_rate,
+        charge,
+        discounts,
+    )
+    .into_iter()
+    .map(|input| InvoiceLineRecord {
+        line: compute_line(&input),
+        subscription_id: Some(s.subscription_id),
+        period: Some((charge.from, charge.to)),
+        reverses: None,
+    })
+    .collect()
+}
+
 /// The first day whose invoiced charge may have changed since it was invoiced (the day after
-/// an early end, or the start of a pause with billing suspended), if any day already invoiced
-/// is affected.
+/// an early end, the start of a pause with billing suspended, the first day at another
+/// tariff), if any day already invoiced is affected.
 fn correction_cutoff(s: &BillingCandidate, terms: &ChargeTerms) -> Option<NaiveDate> {
     let billed_until = s.billed_until?;
     let after_end = s
@@ -368,14 +423,25 @@ fn correction_cutoff(s: &BillingCandidate, terms: &ChargeTerms) -> Option<NaiveD
         .map(|&(from, _)| from)
         .filter(|from| *from <= billed_until)
         .min();
-    after_end.into_iter().chain(paused).min()
+    let repriced = terms
+        .price_changes
+        .iter()
+        .copied()
+        .filter(|from| *from <= billed_until)
+        .min();
+    after_end.into_iter().chain(paused).chain(repriced).min()
 }
 
-/// One invoiced period to correct: its live lines reversed, then charged again as due now.
+/// One invoiced period to correct: its live lines reversed, then charged again as due now —
+/// at the invoiced price on the credit note, and the part at a new tariff's price (which can
+/// cost more) on the client's next invoice.
 struct Correction {
     root_invoice_id: i64,
     root_number: String,
     lines: Vec<InvoiceLineRecord>,
+    charges: Vec<InvoiceLineRecord>,
+    /// A tariff change, rather than an end or a pause, is why.
+    repriced: bool,
 }
 
 /// Groups a subscription's live lines by the period they charge and corrects every period now
@@ -409,8 +475,34 @@ fn corrections_for(
             .filter(|l| l.line.unit_price > Decimal::ZERO)
             .map(|l| l.line.quantity)
             .sum();
+        if invoiced.is_zero() {
+            // Reversed already: corrected by an earlier run.
+            continue;
+        }
         let due = recharge(terms, from, to, proration);
-        if !needs_correction(invoiced, due.as_ref()) {
+        let current = current_price(s);
+        let changes = changes_of(s, inputs);
+        // The price as invoiced, under the name of the tariff of its first day.
+        let first_day = price_on(from, changes, &current);
+        let invoiced_price = ServicePrice {
+            name: first_day.name.clone(),
+            price: service.line.unit_price,
+            includes_vat: first_day.includes_vat,
+            vat_rate: service.line.vat_rate,
+        };
+        // Each part of what is due now, with the new price where a tariff change reprices it.
+        let parts: Vec<(Charge, Option<&ServicePrice>)> = due
+            .iter()
+            .flat_map(|c| split_at_price_changes(c.clone(), terms, proration))
+            .map(|part| {
+                let price = repriced(part.from, from, changes, &current).filter(|p| {
+                    p.price != invoiced_price.price || p.vat_rate != invoiced_price.vat_rate
+                });
+                (part, price)
+            })
+            .collect();
+        let repricing = parts.iter().any(|(_, price)| price.is_some());
+        if !needs_correction(invoiced, due.as_ref()) && !repricing {
             continue;
         }
         let mut out: Vec<InvoiceLineRecord> = lines
@@ -422,23 +514,25 @@ fn corrections_for(
                 reverses: Some(l.at),
             })
             .collect();
-        if let Some(charge) = due {
-            let basis = PriceBasis::from_includes_vat(s.price_includes_vat);
-            let price = service.line.unit_price;
-            let rate = service.line.vat_rate;
-            for input in charge_lines(&s.tariff_name, price, basis, rate, &charge, discounts) {
-                out.push(InvoiceLineRecord {
-                    line: compute_line(&input),
-                    subscription_id: Some(s.subscription_id),
-                    period: Some((charge.from, charge.to)),
-                    reverses: None,
-                });
+        let mut charges = Vec::new();
+        if !repricing {
+            // Ended or paused: the shortened period, whole, at the price it was invoiced at.
+            if let Some(charge) = &due {
+                out.extend(priced_lines(s, &invoiced_price, charge, discounts));
+            }
+        }
+        for (part, price) in parts.iter().filter(|_| repricing) {
+            match price {
+                Some(price) => charges.extend(priced_lines(s, price, part, discounts)),
+                None => out.extend(priced_lines(s, &invoiced_price, part, discounts)),
             }
         }
         corrections.push(Correction {
             root_invoice_id: service.root_invoice_id,
             root_number: service.root_number.clone(),
             lines: out,
+            charges,
+            repriced: repricing,
         });
     }
     corrections
@@ -451,22 +545,26 @@ fn credit_notes(
     inputs: &RunInputs,
     as_of: NaiveDate,
 ) -> Vec<InvoiceDraft> {
-    let mut by_invoice: BTreeMap<i64, (String, Vec<InvoiceLineRecord>)> = BTreeMap::new();
+    let mut by_invoice: BTreeMap<i64, (String, Vec<InvoiceLineRecord>, bool)> = BTreeMap::new();
     for c in corrections {
-        by_invoice
+        let entry = by_invoice
             .entry(c.root_invoice_id)
-            .or_insert_with(|| (c.root_number, Vec::new()))
-            .1
-            .extend(c.lines);
+            .or_insert_with(|| (c.root_number, Vec::new(), false));
+        entry.1.extend(c.lines);
+        entry.2 |= c.repriced;
     }
     let terms = group_terms(inputs, &client.head.invoice_group);
     by_invoice
         .into_iter()
-        .map(|(invoice, (number, lines))| {
+        .map(|(invoice, (number, lines, repriced))| {
             let mut draft = InvoiceDraft::empty(DocumentKind::CreditNote, &client.head, as_of);
             draft.related_invoice_id = Some(invoice);
             draft.related_number = Some(number.clone());
-            draft.note = format!("Correction of {number}: service ended or paused");
+            draft.note = if repriced {
+                format!("Correction of {number}: tariff changed")
+            } else {
+                format!("Correction of {number}: service ended or paused")
+            };
             draft.currency = terms.currency.clone();
             draft.lines = lines;
             draft.total_up();
@@ -485,11 +583,13 @@ fn head(s: &BillingCandidate) -> ClientHead {
 }
 
 /// One client's invoice (pro-forma for pro-forma clients) for everything due by `as_of`:
-/// the subscriptions' charges with their discounts, then the one-off charges. `None` when
-/// nothing is due.
+/// the parts of invoiced periods repriced by a tariff change, the subscriptions' charges with
+/// their discounts (each part at the price of its days), then the one-off charges. `None`
+/// when nothing is due.
 fn draft_for_client(
     client: &ClientTerms,
     subscriptions: &[BillingCandidate],
+    repriced: Vec<InvoiceLineRecord>,
     inputs: &RunInputs,
     config: &BillingConfig,
     as_of: NaiveDate,
@@ -500,6 +600,7 @@ fn draft_for_client(
         DocumentKind::Invoice
     };
     let mut draft = InvoiceDraft::empty(kind, &client.head, as_of);
+    draft.lines = repriced;
     let no_discounts = Vec::new();
     for s in subscriptions {
         let terms = terms_of(s, inputs);
@@ -508,23 +609,12 @@ fn draft_for_client(
             .discounts
             .get(&s.subscription_id)
             .unwrap_or(&no_discounts);
+        let current = current_price(s);
         for charge in &charges {
-            let basis = PriceBasis::from_includes_vat(s.price_includes_vat);
-            for input in charge_lines(
-                &s.tariff_name,
-                s.price,
-                basis,
-                s.vat_rate,
-                charge,
-                discounts,
-            ) {
-                draft.lines.push(InvoiceLineRecord {
-                    line: compute_line(&input),
-                    subscription_id: Some(s.subscription_id),
-                    period: Some((charge.from, charge.to)),
-                    reverses: None,
-                });
-            }
+            let price = price_on(charge.from, changes_of(s, inputs), &current);
+            draft
+                .lines
+                .extend(priced_lines(s, price, charge, discounts));
         }
         if let Some(last) = charges.last() {
             draft.billed_until.push((s.subscription_id, last.to));

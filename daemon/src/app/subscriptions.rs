@@ -2,12 +2,15 @@
 //! resume, end). Every change that can alter a login's answer is published after commit.
 
 use chrono::NaiveDate;
-use ispd_billing::subscription::{ScheduledChange, Subscription, Transition};
+use ispd_billing::subscription::{
+    Action, ScheduledChange, Subscription, TariffChangeError, Transition, check_tariff_change,
+};
 
 use super::{App, AppResult};
+use crate::app::AppError;
 use crate::storage::{
     self, AccessScope, ActionState, Actor, HistoryEntry, Page, PageRequest, ScheduledAction,
-    StoreError, SubscriptionFilter, SubscriptionRecord,
+    StoreError, SubscriptionFilter, SubscriptionRecord, TariffChangeRequest,
 };
 
 /// A lifecycle change as the operator asks for it (storage takes it with the date resolved).
@@ -48,7 +51,7 @@ pub async fn transition(
     };
     if effective > today {
         let change = ScheduledChange {
-            transition: request.transition,
+            action: Action::Lifecycle(request.transition),
             effective,
             date,
             billing_suspended: request.billing_suspended,
@@ -84,19 +87,33 @@ pub async fn apply_due(
     let mut applied = Vec::new();
     for mut action in app.store.due_actions(day).await? {
         let change = &action.change;
-        let resolved = storage::TransitionRequest {
-            transition: change.transition,
-            date: change.date,
-            billing_suspended: change.billing_suspended,
-            note: change.note.clone(),
+        let outcome = match &change.action {
+            Action::Lifecycle(transition) => {
+                let resolved = storage::TransitionRequest {
+                    transition: *transition,
+                    date: change.date,
+                    billing_suspended: change.billing_suspended,
+                    note: change.note.clone(),
+                };
+                app.store
+                    .transition_subscription(actor, action.subscription_id, &resolved, day)
+                    .await
+                    .map_err(AppError::from)
+            }
+            Action::ChangeTariff { tariff } => {
+                let request = TariffChangeRequest {
+                    tariff,
+                    from: change.date,
+                    note: &change.note,
+                };
+                change_tariff_now(app, actor, action.subscription_id, &request, day).await
+            }
         };
-        let outcome = app
-            .store
-            .transition_subscription(actor, action.subscription_id, &resolved, change.effective)
-            .await;
         (action.state, action.result) = match outcome {
             Ok(_) => (ActionState::Done, String::new()),
-            Err(e @ (StoreError::Database(_) | StoreError::Seal(_))) => return Err(e.into()),
+            Err(AppError::Store(e @ (StoreError::Database(_) | StoreError::Seal(_)))) => {
+                return Err(e.into());
+            }
             Err(refused) => (ActionState::Failed, refused.to_string()),
         };
         app.store
@@ -109,6 +126,69 @@ pub async fn apply_due(
         applied.push(action);
     }
     Ok(applied)
+}
+
+/// A tariff change as the operator asks for it.
+#[derive(Debug)]
+pub struct TariffChange<'a> {
+    pub id: i64,
+    pub tariff: &'a str,
+    /// The first day at the new tariff, today when left out.
+    pub from: Option<chrono::NaiveDate>,
+    pub note: &'a str,
+}
+
+/// Moves a subscription to another tariff from a day: today (or no day given) at once — its
+/// logins get the new speed before this returns, and the days from today are charged at the
+/// new price, the current period included — or a later day, scheduled for that day's job.
+pub async fn change_tariff(
+    app: &App<'_>,
+    actor: &Actor,
+    change: TariffChange<'_>,
+) -> AppResult<WithSchedule> {
+    let today = app.clock.today();
+    let request = TariffChangeRequest {
+        tariff: change.tariff.trim(),
+        from: app.day_or_today(change.from),
+        note: change.note.trim(),
+    };
+    if request.from > today {
+        let scheduled = ScheduledChange {
+            action: Action::ChangeTariff {
+                tariff: request.tariff.to_owned(),
+            },
+            effective: request.from,
+            date: request.from,
+            billing_suspended: false,
+            note: request.note.to_owned(),
+        };
+        scheduled.validate(today)?;
+        app.store.get_tariff(request.tariff).await?;
+        app.store
+            .schedule_action(actor, change.id, &scheduled)
+            .await?;
+    } else {
+        change_tariff_now(app, actor, change.id, &request, today).await?;
+        app.publish(AccessScope::Subscription(change.id)).await;
+    }
+    get(app, change.id).await
+}
+
+/// The tariff change itself, as of `today`, refused by the billing core's rule when the
+/// subscription has ended or the day lies before `today`.
+async fn change_tariff_now(
+    app: &App<'_>,
+    actor: &Actor,
+    id: i64,
+    request: &TariffChangeRequest<'_>,
+    today: chrono::NaiveDate,
+) -> AppResult<SubscriptionRecord> {
+    let before = app.store.get_subscription(id).await?;
+    check_tariff_change(before.subscription.state, request.from, today).map_err(|e| match e {
+        TariffChangeError::Backdated => super::error::field("date", e.to_string()),
+        TariffChangeError::Ended => AppError::Precondition(format!("subscription {id}: {e}")),
+    })?;
+    Ok(app.store.change_tariff(actor, &before, request).await?)
 }
 
 /// The changes scheduled for one subscription or for all: pending ones, or every one.

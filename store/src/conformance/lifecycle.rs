@@ -508,11 +508,11 @@ pub(super) async fn discounts_add_list_delete(store: Store) {
 
 pub(super) async fn scheduled_actions_are_kept_listed_and_withdrawn(store: Store) {
     use crate::ActionState;
-    use ispd_billing::subscription::ScheduledChange;
+    use ispd_billing::subscription::{Action, ScheduledChange};
     let sub = subscribed_client(&store, "1001").await.subscription.id;
     let other = subscribed_client(&store, "1002").await.subscription.id;
     let change = |t, effective: NaiveDate| ScheduledChange {
-        transition: t,
+        action: Action::Lifecycle(t),
         effective,
         date: effective,
         billing_suspended: t == Transition::Pause,
@@ -528,10 +528,18 @@ pub(super) async fn scheduled_actions_are_kept_listed_and_withdrawn(store: Store
         .schedule_action(&actor(), sub, &change(Transition::Pause, sooner))
         .await
         .unwrap();
-    store
-        .schedule_action(&actor(), other, &change(Transition::Block, later))
+    let to_tariff = ScheduledChange {
+        action: Action::ChangeTariff {
+            tariff: "Fiber 300".into(),
+        },
+        billing_suspended: false,
+        ..change(Transition::Block, later)
+    };
+    let stored = store
+        .schedule_action(&actor(), other, &to_tariff)
         .await
         .unwrap();
+    assert_eq!(stored.change, to_tariff, "a tariff change keeps its tariff");
     expect_not_found(
         store
             .schedule_action(&actor(), 9999, &change(Transition::Block, later))
@@ -594,5 +602,75 @@ pub(super) async fn scheduled_actions_are_kept_listed_and_withdrawn(store: Store
             .unwrap()
             .iter()
             .all(|a| a.subscription_id == other)
+    );
+}
+
+pub(super) async fn a_tariff_change_keeps_the_price_of_the_days_before(store: Store) {
+    use crate::TariffChangeRequest;
+    use ispd_billing::price_change::{PriceChange, ServicePrice};
+    let before = subscribed_client(&store, "1").await;
+    let id = before.subscription.id;
+    store
+        .create_tariff(&actor(), tariff("Fiber 300", "799.00"))
+        .await
+        .unwrap();
+    let request = |tariff, from| TariffChangeRequest {
+        tariff,
+        from,
+        note: "faster",
+    };
+    let changed = store
+        .change_tariff(&actor(), &before, &request("Fiber 300", date(2026, 12, 15)))
+        .await
+        .unwrap();
+    assert_eq!(changed.tariff_name, "Fiber 300");
+    assert_eq!(
+        changed.subscription.version,
+        before.subscription.version + 1
+    );
+    assert_eq!(changed.subscription.state, before.subscription.state);
+    // The same read again is stale; the tariff it already has is refused.
+    let stale = store
+        .change_tariff(&actor(), &before, &request("Fiber 300", date(2026, 12, 20)))
+        .await;
+    assert!(
+        matches!(stale, Err(crate::StoreError::Stale { .. })),
+        "{stale:?}"
+    );
+    let same = store
+        .change_tariff(
+            &actor(),
+            &changed,
+            &request("Fiber 300", date(2026, 12, 20)),
+        )
+        .await;
+    assert!(
+        matches!(same, Err(crate::StoreError::Precondition(_))),
+        "{same:?}"
+    );
+    let missing = store
+        .change_tariff(&actor(), &changed, &request("Nope", date(2026, 12, 20)))
+        .await;
+    expect_not_found(missing);
+
+    let changes = store.price_changes().await.unwrap();
+    assert_eq!(
+        changes.get(&id).map(Vec::as_slice),
+        Some(
+            &[PriceChange {
+                from: date(2026, 12, 15),
+                before: ServicePrice {
+                    name: "Fiber 100".into(),
+                    price: "499.90".parse().unwrap(),
+                    includes_vat: true,
+                    vat_rate: "21".parse().unwrap(),
+                },
+            }][..]
+        )
+    );
+    let history = store.subscription_history(id).await.unwrap();
+    assert_eq!(
+        history.last().map(|h| h.note.as_str()),
+        Some("tariff Fiber 100 → Fiber 300 from 2026-12-15; faster")
     );
 }

@@ -63,6 +63,7 @@ crate::on_both_backends! {
         lifecycle::invalid_transitions_are_refused,
         lifecycle::activate_due_activates_on_the_day,
         lifecycle::scheduled_actions_are_kept_listed_and_withdrawn,
+        lifecycle::a_tariff_change_keeps_the_price_of_the_days_before,
         lifecycle::alignment_round_trips,
         lifecycle::discounts_add_list_delete,
         runs::one_instance_runs_a_job,
