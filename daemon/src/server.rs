@@ -174,6 +174,7 @@ fn subscribe_consumers(
     changes.subscribe(enforcer.clone());
     tokio::spawn(enforcer.clone().run_periodic());
     tokio::spawn(enforcer.clone().run_clock());
+    enforcer.follow_starts();
     enforcer
 }
 

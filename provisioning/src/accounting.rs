@@ -109,8 +109,11 @@ pub struct AcctRecord {
     pub status: StatusType,
     pub acct_session_id: String,
     pub username: String,
-    /// From our Class attribute ("ispd:<login id>"), when the NAS echoes it.
+    /// From our Class attribute ("ispd:<login id>:<accept ms>"), when the NAS echoes it.
     pub login_id: Option<i64>,
+    /// When the Accept that began the session was decided, from the same Class.
+    #[serde(default)]
+    pub accepted_at: Option<DateTime<Utc>>,
     pub framed_ip: Option<std::net::Ipv4Addr>,
     pub calling_station: Option<String>,
     pub nas_port: Option<String>,
@@ -249,15 +252,6 @@ pub fn apply(existing: Option<&SessionState>, record: &AcctRecord) -> SessionCha
     }
 }
 
-/// The login a session belongs to from our Class attribute ("ispd:<id>").
-pub fn login_from_class(class: &[u8]) -> Option<i64> {
-    std::str::from_utf8(class)
-        .ok()?
-        .strip_prefix("ispd:")?
-        .parse()
-        .ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -279,6 +273,7 @@ mod tests {
             acct_session_id: "81000001".into(),
             username: "novak".into(),
             login_id: Some(7),
+            accepted_at: None,
             framed_ip: None,
             calling_station: None,
             nas_port: None,
@@ -491,10 +486,7 @@ mod tests {
     }
 
     #[test]
-    fn class_names_the_login() {
-        assert_eq!(login_from_class(b"ispd:42"), Some(42));
-        assert_eq!(login_from_class(b"other:42"), None);
-        assert_eq!(login_from_class(b"ispd:x"), None);
+    fn status_types_by_code() {
         assert_eq!(StatusType::from_code(3), Some(StatusType::InterimUpdate));
         assert_eq!(StatusType::from_code(9), None);
     }

@@ -8,6 +8,7 @@
 use std::net::Ipv4Addr;
 use std::num::NonZeroU32;
 
+use chrono::{DateTime, Utc};
 use ispd_billing::subscription::SubscriptionState;
 use ispd_billing::tariff::{Burst, DataCap, Rate};
 
@@ -567,7 +568,7 @@ fn accept_attributes(
         }));
     }
 
-    out.push(ReplyAttribute::Class(class(login.login_id)));
+    out.push(ReplyAttribute::Class(class(login.login_id, at.utc)));
 
     if let Proof::MsChapV2(success) = proof {
         out.push(ReplyAttribute::MsChap2Success(success.attribute_value()));
@@ -596,18 +597,41 @@ pub fn ipv6_attribute(prefix: Ipv6Prefix) -> ReplyAttribute {
     }
 }
 
-/// The Class value that ties accounting back to the login: `ispd:<login id>`. The NAS echoes
-/// it unchanged in every Accounting-Request of the session (RFC 2865 §5.25).
-pub fn class(login_id: i64) -> Vec<u8> {
-    format!("ispd:{login_id}").into_bytes()
+/// What our Class attribute brings back in accounting: the login, and the moment its Accept
+/// was decided — enforcement uses it to find a session that came up on an answer a change has
+/// replaced since, before the session's Start was stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClassTag {
+    pub login_id: i64,
+    /// `None` from a Class written before ispd recorded the moment.
+    pub accepted_at: Option<DateTime<Utc>>,
 }
 
-/// Reads a Class value back: the login id when the value is one of ispd's.
-pub fn parse_class(value: &[u8]) -> Option<i64> {
+/// The Class value that ties accounting back to the login and its Accept:
+/// `ispd:<login id>:<milliseconds since the epoch>`. The NAS echoes it unchanged in every
+/// Accounting-Request of the session (RFC 2865 §5.25).
+pub fn class(login_id: i64, accepted_at: DateTime<Utc>) -> Vec<u8> {
+    format!("ispd:{login_id}:{}", accepted_at.timestamp_millis()).into_bytes()
+}
+
+/// Reads a Class value back, when it is one of ispd's (also the older `ispd:<login id>`).
+pub fn parse_class(value: &[u8]) -> Option<ClassTag> {
     let text = std::str::from_utf8(value).ok()?;
-    let id = text.strip_prefix("ispd:")?;
-    if id.starts_with('+') {
+    let rest = text.strip_prefix("ispd:")?;
+    let (id, millis) = match rest.split_once(':') {
+        Some((id, millis)) => (id, Some(millis)),
+        None => (rest, None),
+    };
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    if !digits(id) || millis.is_some_and(|m| !digits(m)) {
         return None;
     }
-    id.parse().ok()
+    let accepted_at = match millis {
+        Some(m) => Some(DateTime::from_timestamp_millis(m.parse().ok()?)?),
+        None => None,
+    };
+    Some(ClassTag {
+        login_id: id.parse().ok()?,
+        accepted_at,
+    })
 }

@@ -12,8 +12,8 @@ use ispd_provisioning::login::{AuthType, ExtraAttribute};
 use ispd_provisioning::mac::MacAddress;
 use ispd_provisioning::nas::NasVendor;
 use ispd_provisioning::policy::{
-    AccessRequest, AccessState, DEFAULT_SIMULTANEOUS_USE, Decision, LoginAccess, NasContext,
-    PolicyConfig, RejectReason, Restricted, WalledGarden, access_state, class, decide,
+    AccessRequest, AccessState, ClassTag, DEFAULT_SIMULTANEOUS_USE, Decision, LoginAccess,
+    NasContext, PolicyConfig, RejectReason, Restricted, WalledGarden, access_state, class, decide,
     ipv6_attribute, parse_class,
 };
 use ispd_provisioning::rate::{
@@ -787,7 +787,7 @@ fn accept_attributes_come_in_the_documented_order() {
                     name: "Framed-Route".into(),
                     value: "198.51.100.0/29 192.0.2.10 1".into(),
                 },
-                ReplyAttribute::Class(b"ispd:42".to_vec()),
+                ReplyAttribute::Class(class(42, EPOCH.utc)),
                 ReplyAttribute::MsChap2Success(success),
                 ReplyAttribute::MsMppeRecvKey(MppeKey(arr(&hex(&keys, "MasterReceiveKey128")))),
                 ReplyAttribute::MsMppeSendKey(MppeKey(arr(&hex(&keys, "SendStartKey128")))),
@@ -816,7 +816,7 @@ fn pool_is_used_without_a_static_address() {
             ReplyAttribute::FramedPool("pool-fiber".into()),
             ReplyAttribute::AcctInterimInterval(300),
             ReplyAttribute::MikrotikRateLimit("10M/50M".into()),
-            ReplyAttribute::Class(b"ispd:42".to_vec()),
+            ReplyAttribute::Class(class(42, EPOCH.utc)),
         ]
     );
 }
@@ -855,7 +855,7 @@ fn walled_garden_replies_per_vendor() {
             ReplyAttribute::AcctInterimInterval(300),
             ReplyAttribute::MikrotikRateLimit("256k/256k".into()),
             ReplyAttribute::MikrotikAddressList("ispd-suspended".into()),
-            ReplyAttribute::Class(b"ispd:42".to_vec()),
+            ReplyAttribute::Class(class(42, EPOCH.utc)),
         ]
     );
 
@@ -877,7 +877,7 @@ fn walled_garden_replies_per_vendor() {
             ReplyAttribute::FramedPool("pool-garden".into()),
             ReplyAttribute::AcctInterimInterval(300),
             ReplyAttribute::FilterId("512/128".into()),
-            ReplyAttribute::Class(b"ispd:42".to_vec()),
+            ReplyAttribute::Class(class(42, EPOCH.utc)),
         ]
     );
     assert_eq!(
@@ -887,7 +887,7 @@ fn walled_garden_replies_per_vendor() {
             ReplyAttribute::AcctInterimInterval(300),
             ReplyAttribute::MikrotikRateLimit("128k/512k".into()),
             ReplyAttribute::MikrotikAddressList("dluznici".into()),
-            ReplyAttribute::Class(b"ispd:42".to_vec()),
+            ReplyAttribute::Class(class(42, EPOCH.utc)),
         ]
     );
 }
@@ -1012,13 +1012,30 @@ fn ipv6_prefix_attribute_by_length() {
 
 #[test]
 fn class_round_trips() {
-    assert_eq!(class(42), b"ispd:42");
-    assert_eq!(parse_class(&class(42)), Some(42));
-    assert_eq!(parse_class(&class(i64::MAX)), Some(i64::MAX));
-    assert_eq!(parse_class(b"ispd:+42"), None);
-    assert_eq!(parse_class(b"other:42"), None);
-    assert_eq!(parse_class(b"ispd:"), None);
-    assert_eq!(parse_class(&[0xff, 0xfe]), None);
+    let at = chrono::DateTime::from_timestamp_millis(1_796_000_000_123).unwrap();
+    assert_eq!(class(42, at), b"ispd:42:1796000000123");
+    let tag = |login_id, accepted_at| {
+        Some(ClassTag {
+            login_id,
+            accepted_at,
+        })
+    };
+    assert_eq!(parse_class(&class(42, at)), tag(42, Some(at)));
+    assert_eq!(parse_class(&class(i64::MAX, at)), tag(i64::MAX, Some(at)));
+    // Sessions accepted by an older ispd still name their login.
+    assert_eq!(parse_class(b"ispd:42"), tag(42, None));
+    for foreign in [
+        &b"ispd:+42"[..],
+        b"other:42",
+        b"ispd:",
+        b"ispd:42:",
+        b"ispd:42:-5",
+        b"ispd:42:1:2",
+        b"ispd:x:1",
+        &[0xff, 0xfe],
+    ] {
+        assert_eq!(parse_class(foreign), None, "{foreign:?}");
+    }
 }
 
 #[test]

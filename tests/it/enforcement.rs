@@ -16,6 +16,21 @@ const AT_ONCE: Duration = Duration::from_secs(1);
 /// A daemon whose NAS "bras" (127.0.0.1, `vendor`) takes CoA on the fake NAS's port, with
 /// client 7, tariff "T" (10M/2M) and the login "novak" online in session "S1".
 fn online(name: &str, nas: &FakeNas, vendor: &str, extra: &str) -> Daemon {
+    let d = ready(name, nas, vendor, extra);
+    let start = "Acct-Status-Type = Start, Acct-Session-Id = \"S1\", User-Name = \"novak\", \
+                 Framed-IP-Address = 100.64.0.7, Calling-Station-Id = \"AA-BB-CC-00-11-22\"\n";
+    let out = d.radclient("acct", "acct", SECRET, start);
+    assert!(
+        stdout(&out).contains("Received Accounting-Response"),
+        "{}",
+        stdout(&out)
+    );
+    wait_until_online(&d);
+    d
+}
+
+/// The daemon of [`online`] before novak's session: NAS, client, tariff and login.
+fn ready(name: &str, nas: &FakeNas, vendor: &str, extra: &str) -> Daemon {
     let d = Daemon::start(
         name,
         &format!("[enforcement]\ntimeout = 0.2\ntries = 3\nreconcile_interval = 0\n{extra}"),
@@ -35,15 +50,6 @@ fn online(name: &str, nas: &FakeNas, vendor: &str, extra: &str) -> Daemon {
         &nas.port().to_string(),
     ]);
     crate::accounting::add_login(&d);
-    let start = "Acct-Status-Type = Start, Acct-Session-Id = \"S1\", User-Name = \"novak\", \
-                 Framed-IP-Address = 100.64.0.7, Calling-Station-Id = \"AA-BB-CC-00-11-22\"\n";
-    let out = d.radclient("acct", "acct", SECRET, start);
-    assert!(
-        stdout(&out).contains("Received Accounting-Response"),
-        "{}",
-        stdout(&out)
-    );
-    wait_until_online(&d);
     d
 }
 
@@ -622,4 +628,73 @@ fn a_walled_garden_changed_by_a_reload_reaches_the_sessions_in_it() {
         "the new garden speed"
     );
     assert_eq!(address_list(&coa).as_deref(), Some("ispd-suspended"));
+}
+
+/// novak logs in: the Class attribute of the Access-Accept, as radclient prints it.
+fn accepted_class(d: &Daemon) -> String {
+    let out = d.radclient(
+        "auth",
+        "auth",
+        SECRET,
+        "User-Name = \"novak\", User-Password = \"arctangent\", Message-Authenticator = 0x00\n",
+    );
+    let text = stdout(&out);
+    assert!(text.contains("Access-Accept"), "{text}");
+    text.lines()
+        .find_map(|l| l.trim().strip_prefix("Class = "))
+        .unwrap_or_else(|| panic!("no Class in {text}"))
+        .to_owned()
+}
+
+/// The NAS's Accounting-Start of session `id`, echoing the Accept's Class.
+fn start_session(d: &Daemon, id: &str, class: &str) {
+    let start = format!(
+        "Acct-Status-Type = Start, Acct-Session-Id = \"{id}\", User-Name = \"novak\", \
+         Framed-IP-Address = 100.64.0.7, Class = {class}\n"
+    );
+    let out = d.radclient("acct", "acct", SECRET, &start);
+    assert!(
+        stdout(&out).contains("Received Accounting-Response"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn a_session_accepted_just_before_a_change_is_told_when_its_start_arrives() {
+    let nas = FakeNas::start(SECRET);
+    let d = ready("enf-late-start", &nas, "mikrotik", "");
+    let sub = subscription_id(&d);
+    // Accepted at full service; the NAS has not sent the Start yet when the block comes, so
+    // no session is known to push to.
+    let class = accepted_class(&d);
+    d.ispctl_json(&["subscription", "block", &sub]);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(nas.received().is_empty(), "no session was online");
+
+    // The Start arrives: the session came up on the old answer and is moved to the garden.
+    let coa = one_after(&nas, || start_session(&d, "S1", &class));
+    assert_eq!(coa.code(), ispd_radius::Code::CoaRequest);
+    assert_eq!(coa.string(rfc::ACCT_SESSION_ID).as_deref(), Some("S1"));
+    assert_eq!(address_list(&coa).as_deref(), Some("ispd-suspended"));
+    assert_eq!(
+        attempts(&d)[0],
+        ("coa".into(), "late start".into(), "ack".into())
+    );
+
+    // A login after the block got the garden in its Accept: its Start asks for nothing.
+    let stop = "Acct-Status-Type = Stop, Acct-Session-Id = \"S1\", User-Name = \"novak\"\n";
+    d.radclient("acct", "acct", SECRET, stop);
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while !d.ispctl_json(&["session", "list"])["items"]
+        .as_array()
+        .is_some_and(Vec::is_empty)
+    {
+        assert!(std::time::Instant::now() < deadline, "S1 never stopped");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let class = accepted_class(&d);
+    start_session(&d, "S2", &class);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(nas.received().len(), 1, "{:?}", nas.received());
 }

@@ -13,6 +13,11 @@
 //! answer to the sessions of unconfirmed logins and disconnects any session whose login would
 //! now be refused — the safety net for lost packets and NASes that were unreachable.
 //!
+//! A session can come up on an answer a change replaces before its Start is stored: the
+//! push reads the open sessions from the database and misses it. Our Class attribute carries
+//! the moment each Accept was decided; when a Start is stored for a login whose answer was
+//! pushed after that moment, the enforcer tells that session too ([`Enforcer::follow_starts`]).
+//!
 //! Sessions whose User-Name matches no login are left alone: ispd did not authenticate them.
 
 pub mod client;
@@ -34,7 +39,7 @@ use crate::app::{AppError, AppResult};
 use crate::changes::{Change, Consumer};
 use crate::config::Config;
 use crate::live::Live;
-use crate::radius::{Entry, RadiusService};
+use crate::radius::{Entry, RadiusService, Started};
 use crate::storage::{
     AccessScope, EnforcementAttemptRow, OpenSession, Page, PageRequest, Store, StoreError,
     StoreResult,
@@ -50,6 +55,9 @@ const RECONCILE_PAGE: i64 = 1_000;
 /// How often time-dependent speeds are looked at: a window edge or the end of a temporary
 /// speed reaches the NAS within this (plus the queue).
 const TIME_STEP: Duration = Duration::from_secs(1);
+/// Batches of started sessions enforcement may hold unread before accounting stops telling
+/// it (the reconcile covers what is missed).
+const STARTS_BACKLOG: usize = 1024;
 
 /// What enforcement shares with its queues: where to read the NAS table and settings, where
 /// to record attempts, and which logins a failed request left unconfirmed.
@@ -85,6 +93,9 @@ pub enum Reason {
     /// A speed that depends on the time changed by itself (a window edge, a temporary speed's
     /// end).
     Time,
+    /// The session's Start was stored after a change was pushed to its login, though it was
+    /// accepted before: it came up on the old answer.
+    LateStart,
 }
 
 impl Reason {
@@ -95,6 +106,7 @@ impl Reason {
             Reason::Reload => "reload",
             Reason::Operator => "operator",
             Reason::Time => "time",
+            Reason::LateStart => "late start",
         }
     }
 }
@@ -121,15 +133,43 @@ struct Enforced {
     entry: Entry,
     at: At,
     policy: Arc<PolicyConfig>,
+    /// The last push to the login's sessions, if there was one since the start.
+    pushed: Option<Arc<Pushed>>,
+}
+
+/// When the login's sessions were last told something new, and what they had before: a
+/// session accepted before `when` whose Start was stored after it was not among them.
+struct Pushed {
+    when: chrono::DateTime<chrono::Utc>,
+    before: Enforced,
 }
 
 impl Enforced {
+    fn new(entry: Entry, at: At, policy: Arc<PolicyConfig>) -> Self {
+        Enforced {
+            entry,
+            at,
+            policy,
+            pushed: None,
+        }
+    }
+
     fn told(&self) -> Told<'_> {
         Told {
             login: self.entry.access.as_ref(),
             at: self.at,
             policy: &self.policy,
         }
+    }
+
+    /// `next` as pushed at `when`, remembering `self` (without its own history) as before.
+    fn followed_by(&self, mut next: Enforced, when: chrono::DateTime<chrono::Utc>) -> Enforced {
+        let before = Enforced {
+            pushed: None,
+            ..self.clone()
+        };
+        next.pushed = Some(Arc::new(Pushed { when, before }));
+        next
     }
 }
 
@@ -142,10 +182,7 @@ impl Enforcer {
         let enforced = radius
             .select(&AccessScope::All)
             .into_iter()
-            .map(|(id, entry)| {
-                let policy = policy.clone();
-                (id, Enforced { entry, at, policy })
-            })
+            .map(|(id, entry)| (id, Enforced::new(entry, at, policy.clone())))
             .collect();
         let shared = Arc::new(Shared {
             radius,
@@ -230,13 +267,11 @@ impl Enforcer {
             .collect();
         let policy = self.shared.radius.policy();
         enforced.extend(now.iter().map(|(id, entry)| {
-            let told = match before.get(id).filter(|b| b.entry.access == entry.access) {
-                Some(unchanged) => unchanged.clone(),
-                None => Enforced {
-                    entry: entry.clone(),
-                    at,
-                    policy: policy.clone(),
-                },
+            let next = Enforced::new(entry.clone(), at, policy.clone());
+            let told = match before.get(id) {
+                Some(unchanged) if unchanged.entry.access == entry.access => unchanged.clone(),
+                Some(changed) => changed.followed_by(next, at.utc),
+                None => next,
             };
             (*id, told)
         }));
@@ -423,7 +458,65 @@ impl Enforcer {
         }
         let mut enforced = self.enforced.lock().unwrap_or_else(|e| e.into_inner());
         for e in enforced.values_mut() {
-            e.policy = policy.clone();
+            let next = Enforced::new(e.entry.clone(), e.at, policy.clone());
+            *e = e.followed_by(next, at.utc);
+        }
+    }
+
+    /// Follows the Starts that accounting stores, for as long as the daemon runs (see the
+    /// module's doc): a session accepted before its login's last push is told now.
+    pub fn follow_starts(self: &Arc<Self>) {
+        let (tx, mut rx) = tokio::sync::mpsc::channel(STARTS_BACKLOG);
+        self.shared.radius.watch_starts(tx);
+        let enforcer = self.clone();
+        tokio::spawn(async move {
+            while let Some(started) = rx.recv().await {
+                enforcer.on_started(started).await;
+            }
+        });
+    }
+
+    async fn on_started(&self, started: Vec<Started>) {
+        // Per session: its login, and what it was told if that is known (the answer before
+        // the push, when the session was accepted after that answer was).
+        let late: HashMap<(String, String), (i64, Option<Enforced>)> = {
+            let enforced = self.enforced.lock().unwrap_or_else(|e| e.into_inner());
+            started
+                .into_iter()
+                .filter_map(|s| {
+                    let pushed = enforced.get(&s.login_id)?.pushed.clone()?;
+                    (pushed.when > s.accepted_at).then(|| {
+                        let before = &pushed.before;
+                        let told = (before.at.utc <= s.accepted_at).then(|| before.clone());
+                        ((s.nas_name, s.acct_session_id), (s.login_id, told))
+                    })
+                })
+                .collect()
+        };
+        if late.is_empty() {
+            return;
+        }
+        let logins: Vec<i64> = late.values().map(|(id, _)| *id).collect();
+        let sessions = match self.store.open_sessions_of(&logins, &[]).await {
+            Ok(sessions) => sessions,
+            Err(e) => {
+                tracing::warn!(error = %e, "sessions started on an old answer not told yet; the reconcile will");
+                logins
+                    .iter()
+                    .for_each(|id| self.shared.unconfirm(Some(*id)));
+                return;
+            }
+        };
+        let at = self.shared.radius.clock().at();
+        for session in sessions {
+            let key = (session.nas_name.clone(), session.acct_session_id.clone());
+            let Some((id, told)) = late.get(&key) else {
+                continue;
+            };
+            let now = self.shared.radius.select(&AccessScope::Login(*id));
+            let told = told.as_ref().map(Enforced::told);
+            let planned = self.plan_for(&session, told, access(now.get(id)), at);
+            self.queue(session, Some(*id), planned, Reason::LateStart, None);
         }
     }
 
@@ -458,14 +551,12 @@ impl Enforcer {
     fn told(&self, id: i64, entry: Option<&Entry>, at: At) {
         let mut enforced = self.enforced.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(entry) = entry {
-            enforced.insert(
-                id,
-                Enforced {
-                    entry: entry.clone(),
-                    at,
-                    policy: self.shared.radius.policy(),
-                },
-            );
+            let next = Enforced::new(entry.clone(), at, self.shared.radius.policy());
+            let told = match enforced.get(&id) {
+                Some(before) => before.followed_by(next, at.utc),
+                None => next,
+            };
+            enforced.insert(id, told);
         }
     }
 
@@ -516,8 +607,8 @@ impl Enforcer {
             if let Some(current) = enforced.get_mut(id)
                 && Arc::ptr_eq(&current.entry.access, &e.entry.access)
             {
-                current.at = at;
-                current.policy = self.shared.radius.policy();
+                let next = Enforced::new(e.entry.clone(), at, self.shared.radius.policy());
+                *current = current.followed_by(next, at.utc);
             }
         }
     }

@@ -11,8 +11,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use ispd_provisioning::accounting::{
-    AcctRecord, Counters, StatusType, event_time, login_from_class, octets, session_id_text,
+    AcctRecord, Counters, StatusType, event_time, octets, session_id_text,
 };
+use ispd_provisioning::policy::parse_class;
 use ispd_radius::dict::rfc;
 use ispd_radius::{Code, MaPolicy, PacketRef};
 use tokio::sync::mpsc;
@@ -396,6 +397,7 @@ async fn store_isolating(
                 shared
                     .radius
                     .traffic_committed(items[range.clone()].iter().filter_map(|i| i.login_id));
+                shared.radius.sessions_started(&items[range.clone()]);
             }
             Err(e) if e.refuses_data() && range.len() > 1 => {
                 let middle = range.start + range.len() / 2;
@@ -546,13 +548,15 @@ fn record(
         .map(DateTime::<Utc>::from);
     let delay = u32_of(rfc::ACCT_DELAY_TIME).unwrap_or(0);
     let counter = |low: u8, high: u8| octets(u32_of(low).unwrap_or(0), u32_of(high).unwrap_or(0));
+    let class = packet
+        .first(rfc::CLASS)
+        .and_then(|a| parse_class(a.as_bytes()));
     Ok(Some(AcctRecord {
         status,
         acct_session_id,
         username: text_of(rfc::USER_NAME).unwrap_or_default(),
-        login_id: packet
-            .first(rfc::CLASS)
-            .and_then(|a| login_from_class(a.as_bytes())),
+        login_id: class.map(|c| c.login_id),
+        accepted_at: class.and_then(|c| c.accepted_at),
         framed_ip: packet
             .first(rfc::FRAMED_IP_ADDRESS)
             .and_then(|a| a.as_ipv4().ok()),

@@ -53,6 +53,17 @@ pub struct RadiusService {
     clock: Clock,
     /// Where committed accounting names the logins whose traffic grew (the data-cap watch).
     traffic: std::sync::OnceLock<tokio::sync::mpsc::Sender<Vec<i64>>>,
+    /// Where committed accounting names the sessions that started (enforcement).
+    starts: std::sync::OnceLock<tokio::sync::mpsc::Sender<Vec<Started>>>,
+}
+
+/// A session whose Start was just stored, with the moment its Accept was decided.
+#[derive(Debug, Clone)]
+pub struct Started {
+    pub login_id: i64,
+    pub accepted_at: chrono::DateTime<chrono::Utc>,
+    pub nas_name: String,
+    pub acct_session_id: String,
 }
 
 impl RadiusService {
@@ -82,6 +93,7 @@ impl RadiusService {
             unknown_sources,
             clock: Clock::system().in_zone(config.billing.zone()),
             traffic: std::sync::OnceLock::new(),
+            starts: std::sync::OnceLock::new(),
         })
     }
 
@@ -170,6 +182,35 @@ impl RadiusService {
             if !logins.is_empty() {
                 let _ = watch.try_send(logins);
             }
+        }
+    }
+
+    /// Sends the sessions whose Start was stored to `watch` from now on (once).
+    pub fn watch_starts(&self, watch: tokio::sync::mpsc::Sender<Vec<Started>>) {
+        let _ = self.starts.set(watch);
+    }
+
+    /// Committed accounting stored these sessions' Starts. Never waits: a full watch misses
+    /// them, and the reconcile is the net.
+    pub fn sessions_started(&self, items: &[crate::storage::AcctItem]) {
+        use ispd_provisioning::accounting::StatusType;
+        let Some(watch) = self.starts.get() else {
+            return;
+        };
+        let started: Vec<Started> = items
+            .iter()
+            .filter(|i| i.record.status == StatusType::Start)
+            .filter_map(|i| {
+                Some(Started {
+                    login_id: i.login_id?,
+                    accepted_at: i.record.accepted_at?,
+                    nas_name: i.nas_name.clone(),
+                    acct_session_id: i.record.acct_session_id.clone(),
+                })
+            })
+            .collect();
+        if !started.is_empty() {
+            let _ = watch.try_send(started);
         }
     }
 

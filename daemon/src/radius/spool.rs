@@ -223,6 +223,7 @@ mod tests {
                 acct_session_id: session.into(),
                 username: "novak".into(),
                 login_id: None,
+                accepted_at: None,
                 framed_ip: None,
                 calling_station: None,
                 nas_port: None,

@@ -72,6 +72,7 @@ pub(super) async fn accounting_batches_store_sessions_once(store: Store) {
             acct_session_id: "s1".into(),
             username: "novak".into(),
             login_id: Some(login),
+            accepted_at: None,
             framed_ip: None,
             calling_station: None,
             nas_port: None,
