@@ -1,10 +1,12 @@
 //! Tariffs: what a service is sold as (price, VAT, period) and the speed it gives.
 
+use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 
 use crate::FieldError;
 use crate::field::{max_len, require};
 use crate::period::Period;
+use crate::schedule::{Alignment, period_containing};
 
 /// Rates are in kbit/s from the subscriber's point of view: download is what the NAS sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
@@ -42,8 +44,9 @@ impl SpeedWindow {
     }
 }
 
-/// A data cap (FUP): past this much traffic in a calendar month, the reduced `rate` until the
-/// month ends. Octets as RADIUS counts them; 0 = that direction is not capped.
+/// A data cap (FUP): past this much traffic in a billing period of the subscription (all its
+/// logins together), the reduced `rate` until the period ends. Octets as RADIUS counts them;
+/// 0 = that direction is not capped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct DataCap {
     /// What the subscriber downloads (the NAS's output octets).
@@ -54,10 +57,30 @@ pub struct DataCap {
 }
 
 impl DataCap {
-    /// Whether a month's traffic (download, upload) has crossed the cap.
+    /// Whether a period's traffic (download, upload) has crossed the cap.
     pub fn crossed(&self, download: u64, upload: u64) -> bool {
         (self.download_octets > 0 && download >= self.download_octets)
             || (self.upload_octets > 0 && upload >= self.upload_octets)
+    }
+}
+
+/// The billing periods a subscription's data cap counts in: its own (a day-15 client's cap
+/// resets on the 15th, a floating one's on its billing-from day of the month).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct CapPeriod {
+    pub period: Period,
+    pub alignment: Alignment,
+    pub billing_from: NaiveDate,
+}
+
+impl CapPeriod {
+    /// The first day of the period `today` is in: traffic counts from there. A one-off
+    /// service has no periods; its cap counts per calendar month.
+    pub fn counts_from(&self, today: NaiveDate) -> NaiveDate {
+        if self.period == Period::OneOff {
+            return today.with_day(1).unwrap_or(today);
+        }
+        period_containing(today, self.period, self.alignment, self.billing_from).0
     }
 }
 
@@ -166,6 +189,51 @@ fn validate_rate(prefix: &str, rate: Rate) -> Result<(), FieldError> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_cap_counts_from_the_start_of_the_billing_period() {
+        use super::{Alignment, CapPeriod, NaiveDate, Period};
+        let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
+        let cap = |period, alignment| CapPeriod {
+            period,
+            alignment,
+            billing_from: d(3, 20),
+        };
+        for (terms, today, want) in [
+            (
+                cap(Period::Monthly, Alignment::BillingDay(1)),
+                d(12, 5),
+                d(12, 1),
+            ),
+            (
+                cap(Period::Monthly, Alignment::BillingDay(15)),
+                d(12, 5),
+                d(11, 15),
+            ),
+            (
+                cap(Period::Monthly, Alignment::BillingDay(15)),
+                d(12, 15),
+                d(12, 15),
+            ),
+            (
+                cap(Period::Monthly, Alignment::Floating),
+                d(12, 5),
+                d(11, 20),
+            ),
+            (
+                cap(Period::Quarterly, Alignment::BillingDay(1)),
+                d(12, 5),
+                d(10, 1),
+            ),
+            (
+                cap(Period::OneOff, Alignment::BillingDay(15)),
+                d(12, 5),
+                d(12, 1),
+            ),
+        ] {
+            assert_eq!(terms.counts_from(today), want, "{terms:?} on {today}");
+        }
+    }
+
     use super::*;
 
     fn tariff() -> Tariff {

@@ -1,25 +1,29 @@
-//! Data caps (FUP): which logins have crossed their tariff's monthly cap. A crossed login
-//! gets the cap's reduced rate (`ispd_provisioning::speed::speed_at`) until the month ends.
+//! Data caps (FUP): which subscriptions have crossed their tariff's cap in the current
+//! billing period. Every login of a crossed subscription gets the cap's reduced rate
+//! (`ispd_provisioning::speed::speed_at`) until the period ends.
 //!
+//! A cap counts the traffic of all the subscription's logins together, from the first day of
+//! its billing period (`CapPeriod::counts_from` in the billing core: the client's billing day,
+//! or the service's own day for a floating period; `usage_daily` in `[billing] timezone`).
 //! Checked as accounting arrives: the accounting writers name the logins of each committed
-//! batch, and the watch sums this month's traffic of those that have a cap and are still
-//! under it (one query per second at most, `usage_daily` from the first of the month in
-//! `[billing] timezone`). A login that crossed is marked in the access cache and published on
-//! the change feed, so enforcement pushes the reduced rate to its sessions like any other
-//! change. At the turn of the month every mark is lifted the same way. Every minute all
-//! capped logins are checked too, the net for a batch the watch missed. The marks live in
-//! memory and are rebuilt from the database at start.
+//! batch, and the watch sums the period's traffic of their subscriptions (at most once a
+//! second). A subscription that crossed has its logins marked in the access cache and
+//! published on the change feed, so enforcement pushes the reduced rate to their sessions like
+//! any other change. Every minute, and when the day changes, every capped subscription is
+//! checked again: one whose period ended (or whose cap was raised) is under it again and
+//! gets its speed back the same way. The marks live in memory and are rebuilt from the
+//! database at start.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use tokio::sync::mpsc;
 
 use crate::changes::{Change, ChangeFeed};
 use crate::clock::Clock;
-use crate::radius::RadiusService;
+use crate::radius::{CapHolder, RadiusService};
 use crate::storage::{AccessScope, Store};
 
 /// Batches of logins the watch may hold unread before accounting stops telling it.
@@ -35,11 +39,6 @@ pub struct CapWatch {
     changes: ChangeFeed,
     clock: Clock,
     rx: mpsc::Receiver<Vec<i64>>,
-}
-
-/// The first day of the month `day` is in: caps count from there.
-fn month_of(day: NaiveDate) -> NaiveDate {
-    day.with_day(1).unwrap_or(day)
 }
 
 impl CapWatch {
@@ -62,8 +61,8 @@ impl CapWatch {
     }
 
     pub async fn run(mut self) {
-        let mut month = month_of(self.clock.today());
-        self.check(None, month).await;
+        let mut day = self.clock.today();
+        self.check(None, day).await;
         let mut tick = tokio::time::interval(STEP);
         let mut since_full = Duration::ZERO;
         let mut touched = HashSet::new();
@@ -75,82 +74,101 @@ impl CapWatch {
                 },
                 _ = tick.tick() => {
                     since_full += STEP;
-                    let now = month_of(self.clock.today());
-                    if now != month {
-                        month = now;
-                        self.lift_all().await;
-                    }
-                    if since_full >= FULL_CHECK {
+                    let today = self.clock.today();
+                    if since_full >= FULL_CHECK || today != day {
+                        day = today;
                         since_full = Duration::ZERO;
                         touched.clear();
-                        self.check(None, month).await;
+                        self.check(None, day).await;
                     } else if !touched.is_empty() {
                         let logins = std::mem::take(&mut touched);
-                        self.check(Some(&logins), month).await;
+                        self.check(Some(&logins), day).await;
                     }
                 }
             }
         }
     }
 
-    /// Marks the logins under a cap (of `only`, or all) whose traffic since `month` crossed
-    /// it, and publishes each.
-    async fn check(&self, only: Option<&HashSet<i64>>, month: NaiveDate) {
-        let under: Vec<_> = self
-            .radius
-            .caps()
+    /// Sums the period's traffic of the subscriptions under a cap (those of the logins in
+    /// `only`, or all), marks the logins of each that crossed and lifts the marks of each that
+    /// is under it again, and publishes every login whose mark changed.
+    async fn check(&self, only: Option<&HashSet<i64>>, today: NaiveDate) {
+        let holders = self.radius.caps(today);
+        let subscriptions: HashSet<i64> = match only {
+            Some(logins) => holders
+                .iter()
+                .filter(|h| logins.contains(&h.login_id))
+                .map(|h| h.subscription_id)
+                .collect(),
+            None => holders.iter().map(|h| h.subscription_id).collect(),
+        };
+        let holders: Vec<CapHolder> = holders
             .into_iter()
-            .filter(|(id, _, crossed)| !crossed && only.is_none_or(|o| o.contains(id)))
+            .filter(|h| subscriptions.contains(&h.subscription_id))
             .collect();
-        if under.is_empty() {
+        if holders.is_empty() {
             return;
         }
-        let ids: Vec<i64> = under.iter().map(|(id, _, _)| *id).collect();
-        let usage = match self.store.usage_since(&ids, month).await {
-            Ok(usage) => usage,
+        let traffic = match self.traffic(&holders).await {
+            Ok(traffic) => traffic,
             Err(e) => {
                 tracing::warn!(error = %e, "data caps not checked; retrying");
                 return;
             }
         };
-        let crossed: Vec<i64> = under
-            .iter()
-            .filter(|(id, cap, _)| {
-                usage
-                    .get(id)
-                    .is_some_and(|(down, up)| cap.crossed(*down, *up))
-            })
-            .map(|(id, _, _)| *id)
-            .collect();
-        if crossed.is_empty() {
-            return;
+        let (mut crossed, mut lifted) = (Vec::new(), Vec::new());
+        for h in &holders {
+            let (down, up) = traffic.get(&h.subscription_id).copied().unwrap_or_default();
+            match (h.cap.crossed(down, up), h.crossed) {
+                (true, false) => crossed.push(h.login_id),
+                (false, true) => lifted.push(h.login_id),
+                _ => {}
+            }
         }
-        tracing::info!(
-            logins = crossed.len(),
-            "data cap crossed: reduced rate until the month ends"
-        );
-        self.radius.set_capped(&crossed, true);
-        for id in crossed {
+        if !crossed.is_empty() {
+            tracing::info!(
+                logins = crossed.len(),
+                "data cap crossed: reduced rate until the billing period ends"
+            );
+            self.radius.set_capped(&crossed, true);
+        }
+        if !lifted.is_empty() {
+            tracing::info!(
+                logins = lifted.len(),
+                "data cap lifted: a new billing period"
+            );
+            self.radius.set_capped(&lifted, false);
+        }
+        for id in crossed.into_iter().chain(lifted) {
             self.changes
                 .publish(Change::Access(AccessScope::Login(id)))
                 .await;
         }
     }
 
-    /// A new month: every login gets its tariff's speed back.
-    async fn lift_all(&self) {
-        let capped: Vec<i64> = self
-            .radius
-            .caps()
-            .into_iter()
-            .filter(|(_, _, crossed)| *crossed)
-            .map(|(id, _, _)| id)
-            .collect();
-        self.radius.set_capped(&capped, false);
-        for id in capped {
-            self.changes
-                .publish(Change::Access(AccessScope::Login(id)))
-                .await;
+    /// Each subscription's (download, upload) octets since the start of its billing period:
+    /// one query per distinct first day.
+    async fn traffic(
+        &self,
+        holders: &[CapHolder],
+    ) -> crate::storage::StoreResult<HashMap<i64, (u64, u64)>> {
+        let mut by_day: BTreeMap<NaiveDate, Vec<i64>> = BTreeMap::new();
+        for h in holders {
+            by_day.entry(h.counts_from).or_default().push(h.login_id);
         }
+        let subscription_of: HashMap<i64, i64> = holders
+            .iter()
+            .map(|h| (h.login_id, h.subscription_id))
+            .collect();
+        let mut traffic: HashMap<i64, (u64, u64)> = HashMap::new();
+        for (from, logins) in by_day {
+            for (login, (down, up)) in self.store.usage_since(&logins, from).await? {
+                if let Some(subscription) = subscription_of.get(&login) {
+                    let sum = traffic.entry(*subscription).or_default();
+                    *sum = (sum.0.saturating_add(down), sum.1.saturating_add(up));
+                }
+            }
+        }
+        Ok(traffic)
     }
 }

@@ -128,10 +128,11 @@ struct Fields {
     /// Upload rate inside the window.
     #[arg(long, value_parser = args::rate, value_name = "RATE", help_heading = "Time of day")]
     window_up: Option<u64>,
-    /// Monthly download cap (FUP): bytes with a k/M/G/T suffix (decimal: 500G = 500×10^9).
+    /// Download cap (FUP) per billing period of each subscription: bytes with a k/M/G/T
+    /// suffix (decimal: 500G = 500×10^9).
     #[arg(long, value_parser = bytes, value_name = "SIZE", help_heading = "Data cap")]
     cap_down: Option<u64>,
-    /// Monthly upload cap.
+    /// Upload cap per billing period.
     #[arg(long, value_parser = bytes, value_name = "SIZE", help_heading = "Data cap")]
     cap_up: Option<u64>,
     /// Download rate past the cap.

@@ -202,9 +202,9 @@ pub struct LoginAccess {
     pub window: Option<SpeedWindow>,
     /// A rate set for this login until a moment; outranks the tariff and its window.
     pub temporary: Option<TemporarySpeed>,
-    /// The tariff's monthly data cap (FUP).
+    /// The tariff's data cap (FUP), per billing period of the subscription.
     pub cap: Option<DataCap>,
-    /// The login's traffic this month has crossed the cap: the cap's reduced rate applies.
+    /// The subscription's traffic this period has crossed the cap: the cap's reduced rate applies.
     pub capped: bool,
 }
 

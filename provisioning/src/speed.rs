@@ -49,7 +49,7 @@ impl TemporarySpeed {
 }
 
 /// The rate and burst in force at `at`: a temporary speed until its end, else the data cap's
-/// reduced rate once the month's traffic crossed it, else the tariff's window while it runs,
+/// reduced rate once the billing period's traffic crossed it, else the tariff's window while it runs,
 /// else the tariff's rate and burst. A burst belongs to the tariff's own rate and does not
 /// carry over to the others.
 pub fn speed_at(login: &LoginAccess, at: &At) -> (Rate, Option<Burst>) {

@@ -2,15 +2,16 @@
 //! subscription, client and tariff, password opened. Read at start-up and after each change,
 //! never on the RADIUS hot path.
 
-use ispd_billing::subscription::SubscriptionState;
-use ispd_billing::tariff::{Burst, DataCap, Rate, SpeedWindow};
+use ispd_billing::period::Period;
+use ispd_billing::subscription::{PeriodAlignment, SubscriptionState};
+use ispd_billing::tariff::{Burst, CapPeriod, DataCap, Rate, SpeedWindow};
 use ispd_provisioning::login::{AuthType, ExtraAttribute};
 use ispd_provisioning::mac::MacAddress;
 use ispd_provisioning::speed::TemporarySpeed;
 use sqlx::AssertSqlSafe;
 
 use super::login::{column, extra_attributes, nas_names};
-use super::{Arg, Store, StoreResult, Where, corrupt};
+use super::{Arg, Store, StoreResult, Where, corrupt, parse_date};
 
 /// Which logins to (re)load.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +49,8 @@ pub struct AccessRow {
     pub window: Option<SpeedWindow>,
     pub temporary: Option<TemporarySpeed>,
     pub cap: Option<DataCap>,
+    /// The subscription's billing periods, which its data cap counts in.
+    pub cap_period: CapPeriod,
 }
 
 impl std::fmt::Debug for AccessRow {
@@ -97,6 +100,10 @@ struct Row {
     cap_upload_octets: Option<i64>,
     cap_download_kbps: Option<i64>,
     cap_upload_kbps: Option<i64>,
+    charge_period: String,
+    alignment: String,
+    billing_day: i64,
+    billing_from: String,
 }
 
 const SELECT: &str = "SELECT l.id AS login_id, l.username, l.password_sealed, l.auth_type, l.mac,
@@ -106,7 +113,8 @@ const SELECT: &str = "SELECT l.id AS login_id, l.username, l.password_sealed, l.
     t.burst_threshold_upload_kbps, t.burst_time_seconds, t.framed_pool, t.window_from,
     t.window_to, t.window_download_kbps, t.window_upload_kbps, l.temporary_download_kbps,
     l.temporary_upload_kbps, l.temporary_until, t.cap_download_octets, t.cap_upload_octets,
-    t.cap_download_kbps, t.cap_upload_kbps
+    t.cap_download_kbps, t.cap_upload_kbps, COALESCE(s.period, t.period) AS charge_period,
+    s.alignment, c.billing_day, s.billing_from
     FROM login l JOIN subscription s ON s.id = l.subscription_id
     JOIN client c ON c.id = s.client_id JOIN tariff t ON t.id = s.tariff_id";
 
@@ -173,8 +181,15 @@ impl Store {
             r.cap_download_kbps,
             r.cap_upload_kbps,
         );
+        let alignment = PeriodAlignment::parse(&r.alignment).ok_or_else(|| bad("alignment"))?;
+        let cap_period = CapPeriod {
+            period: Period::parse(&r.charge_period).ok_or_else(|| bad("period"))?,
+            alignment: alignment.with_billing_day(u32::try_from(r.billing_day).unwrap_or(1)),
+            billing_from: parse_date("billing_from", &r.billing_from)?,
+        };
         Ok(AccessRow {
             login_id: r.login_id,
+            cap_period,
             window,
             temporary,
             cap,

@@ -582,28 +582,61 @@ fn a_crossed_data_cap_reduces_the_speed_as_accounting_arrives() {
         "a cap not crossed changes no speed"
     );
 
-    // 3 MB down: still under. 6 MB down: over — the NAS hears it within a second or two.
-    let interim = |octets: u64| {
+    // A second login of the same subscription, online too: the cap counts both.
+    d.ispctl_json(&[
+        "login",
+        "add",
+        "--subscription",
+        &subscription_id(&d),
+        "--username",
+        "novak-tv",
+        "--password",
+        "second-box",
+    ]);
+    let start = "Acct-Status-Type = Start, Acct-Session-Id = \"S2\", User-Name = \"novak-tv\", \
+                 Framed-IP-Address = 100.64.0.8\n";
+    d.radclient("acct", "acct", SECRET, start);
+    let interim = |session: &str, user: &str, octets: u64| {
         format!(
-            "Acct-Status-Type = Interim-Update, Acct-Session-Id = \"S1\", User-Name = \"novak\", \
-             Acct-Session-Time = 60, Acct-Input-Octets = 1000, Acct-Output-Octets = {octets}\n"
+            "Acct-Status-Type = Interim-Update, Acct-Session-Id = \"{session}\", \
+             User-Name = \"{user}\", Acct-Session-Time = 60, Acct-Input-Octets = 1000, \
+             Acct-Output-Octets = {octets}\n"
         )
     };
-    d.radclient("acct", "acct", SECRET, &interim(3_000_000));
+    // 3 MB down on each login: under the 5 MB cap alone, over it together — the NAS hears it
+    // for both sessions within a second or two.
+    d.radclient("acct", "acct", SECRET, &interim("S1", "novak", 3_000_000));
     std::thread::sleep(Duration::from_millis(1_500));
     assert!(nas.received().is_empty(), "under the cap");
     let sent = std::time::Instant::now();
-    d.radclient("acct", "acct", SECRET, &interim(6_000_000));
-    let got = nas.wait_for(1, Duration::from_secs(3));
-    assert_eq!(got.len(), 1, "the crossing was pushed");
-    assert_eq!(rate(&got[0]).as_deref(), Some("512k/1M"));
-    assert!(got[0].at.duration_since(sent) < Duration::from_millis(2_500));
+    d.radclient(
+        "acct",
+        "acct",
+        SECRET,
+        &interim("S2", "novak-tv", 3_000_000),
+    );
+    let got = nas.wait_for(2, Duration::from_secs(3));
+    assert_eq!(got.len(), 2, "the crossing was pushed to both sessions");
+    let mut sessions: Vec<_> = got
+        .iter()
+        .map(|r| r.string(rfc::ACCT_SESSION_ID).unwrap_or_default())
+        .collect();
+    sessions.sort();
+    assert_eq!(sessions, ["S1", "S2"]);
+    for r in &got {
+        assert_eq!(rate(r).as_deref(), Some("512k/1M"));
+        assert!(r.at.duration_since(sent) < Duration::from_millis(2_500));
+    }
 
     // The operator lifts the cap: the tariff's speed at once.
-    let back = one_after(&nas, || {
-        d.ispctl_json(&["tariff", "edit", "T", "--no-cap"]);
-    });
-    assert_eq!(rate(&back).as_deref(), Some("2M/10M"));
+    d.ispctl_json(&["tariff", "edit", "T", "--no-cap"]);
+    let back = nas.wait_for(4, AT_ONCE);
+    assert_eq!(back.len(), 4, "{back:?}");
+    assert!(
+        back[2..]
+            .iter()
+            .all(|r| rate(r).as_deref() == Some("2M/10M"))
+    );
 }
 
 #[test]

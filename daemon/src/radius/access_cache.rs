@@ -5,6 +5,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use chrono::NaiveDate;
+use ispd_billing::tariff::{CapPeriod, DataCap};
 use ispd_provisioning::mac::MacAddress;
 use std::num::NonZeroU32;
 
@@ -20,6 +22,21 @@ pub struct Owner {
     subscription_id: i64,
     client_number: String,
     tariff_id: i64,
+    /// The subscription's billing periods, which a data cap counts in.
+    cap_period: CapPeriod,
+}
+
+/// A login under a data cap, as the cap watch sees it on a day.
+#[derive(Debug, Clone, Copy)]
+pub struct CapHolder {
+    pub login_id: i64,
+    /// A cap counts the traffic of all the subscription's logins together.
+    pub subscription_id: i64,
+    pub cap: DataCap,
+    /// Marked as crossed now.
+    pub crossed: bool,
+    /// The first day of the billing period the day is in.
+    pub counts_from: NaiveDate,
 }
 
 impl Owner {
@@ -55,7 +72,7 @@ pub struct AccessCache {
     open_sessions: HashMap<i64, u32>,
     /// `[radius] simultaneous_use`; `None` = no limit.
     simultaneous_use: Option<NonZeroU32>,
-    /// Logins over their tariff's data cap this month (kept by the cap watch, not stored).
+    /// Logins over their tariff's data cap this period (kept by the cap watch, not stored).
     capped: std::collections::HashSet<i64>,
 }
 
@@ -149,11 +166,20 @@ impl AccessCache {
         }
     }
 
-    /// Every login whose tariff has a data cap, with the cap and whether it is crossed.
-    pub fn caps(&self) -> Vec<(i64, ispd_billing::tariff::DataCap, bool)> {
+    /// Every login whose tariff has a data cap, as of `today`.
+    pub fn caps(&self, today: NaiveDate) -> Vec<CapHolder> {
         self.by_username
             .values()
-            .filter_map(|l| Some((l.login_id, l.cap?, self.capped.contains(&l.login_id))))
+            .filter_map(|l| {
+                let owner = self.owners.get(&l.login_id)?;
+                Some(CapHolder {
+                    login_id: l.login_id,
+                    subscription_id: owner.subscription_id,
+                    cap: l.cap?,
+                    crossed: self.capped.contains(&l.login_id),
+                    counts_from: owner.cap_period.counts_from(today),
+                })
+            })
             .collect()
     }
 
@@ -206,6 +232,7 @@ impl AccessCache {
             subscription_id: row.subscription_id,
             client_number: row.client_number.clone(),
             tariff_id: row.tariff_id,
+            cap_period: row.cap_period,
         };
         let login = Arc::new(LoginAccess {
             login_id: row.login_id,

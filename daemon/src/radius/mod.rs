@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use ispd_provisioning::policy::PolicyConfig;
 use std::net::UdpSocket;
 
-pub use access_cache::{AccessCache, Entry};
+pub use access_cache::{AccessCache, CapHolder, Entry};
 pub use nas_table::{NasEntry, NasTable};
 
 use crate::changes::{Change, Consumer};
@@ -223,9 +223,12 @@ impl RadiusService {
             .set_capped(logins, capped);
     }
 
-    /// Every login whose tariff has a data cap, with the cap and whether it is crossed.
-    pub fn caps(&self) -> Vec<(i64, ispd_billing::tariff::DataCap, bool)> {
-        self.cache.read().unwrap_or_else(|e| e.into_inner()).caps()
+    /// Every login whose tariff has a data cap, as of `today`.
+    pub fn caps(&self, today: chrono::NaiveDate) -> Vec<CapHolder> {
+        self.cache
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .caps(today)
     }
 
     /// The id of the login a username (or MAC) names.

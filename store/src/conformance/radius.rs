@@ -22,6 +22,15 @@ pub(super) async fn access_rows_follow_the_records(store: Store) {
     assert_eq!(row.nas, ["core-1"]);
     assert_eq!(row.client_number, "1001");
     assert_eq!(row.subscription_id, sub);
+    assert_eq!(
+        row.cap_period,
+        ispd_billing::tariff::CapPeriod {
+            period: Period::Monthly,
+            alignment: ispd_billing::schedule::Alignment::BillingDay(1),
+            billing_from: date(2026, 1, 1),
+        },
+        "a cap counts in the subscription's billing periods"
+    );
     assert!(
         !format!("{row:?}").contains("arctangent"),
         "Debug redacts the password"
