@@ -125,6 +125,9 @@ pub struct RadiusConfig {
     /// How Cisco NASes get the speed: named policy-maps or rate-limit interface config.
     #[serde(default)]
     pub cisco_shaping: CiscoShapingConfig,
+    /// The Junos dynamic service profile that takes the rate, `name(down,up)`; empty = none.
+    #[serde(default)]
+    pub juniper_service: String,
     #[serde(default)]
     pub restricted: RestrictedConfig,
     #[serde(default)]
@@ -236,6 +239,7 @@ impl RadiusConfig {
                 }
                 CiscoShapingConfig::RateLimit => ispd_provisioning::rate::CiscoShaping::RateLimit,
             },
+            juniper_service: Some(self.juniper_service.trim().to_owned()).filter(|s| !s.is_empty()),
         }
     }
 }
@@ -705,6 +709,17 @@ impl Config {
         {
             bail!("radius.walled_garden: download_kbps and upload_kbps must be positive");
         }
+        let service = self.radius.juniper_service.trim();
+        if service.len() > 64
+            || !service
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+        {
+            bail!(
+                "radius.juniper_service: the name of a Junos dynamic service profile \
+                 (letters, digits, '-', '_', '.'; at most 64)"
+            );
+        }
         Ok(())
     }
 
@@ -870,6 +885,23 @@ mod tests {
         );
         assert_eq!(config.dunning.level.len(), 2);
         assert_eq!(config.nas.len(), 1);
+        assert_eq!(
+            config.radius.policy().juniper_service.as_deref(),
+            Some("ispd-rate")
+        );
+    }
+
+    #[test]
+    fn a_juniper_service_is_a_plain_profile_name() {
+        for (name, ok) in [
+            ("ispd-rate", true),
+            ("", true),
+            ("svc(1,2)", false),
+            ("a b", false),
+        ] {
+            let text = format!("[radius]\njuniper_service = {name:?}\n");
+            assert_eq!(Config::parse(&text).is_ok(), ok, "{name:?}");
+        }
     }
 
     #[test]

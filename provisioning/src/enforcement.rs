@@ -197,7 +197,7 @@ pub fn plan(
     if mode == CoaMode::Disconnect || speed.is_empty() {
         return Plan::Disconnect(DisconnectCause::CannotChangeInPlace);
     }
-    Plan::Coa(speed)
+    Plan::Coa(crate::rate::in_place(nas.vendor, speed))
 }
 
 /// What a session is set up with at login and keeps until it ends.
@@ -417,6 +417,29 @@ mod tests {
                 "{vendor:?}"
             );
         }
+        // With a Junos service profile configured, a Juniper NAS told to take CoA gets the
+        // service deactivated and activated again with the new rate, in one request.
+        let junos = PolicyConfig {
+            juniper_service: Some("ispd-rate".into()),
+            ..PolicyConfig::default()
+        };
+        assert_eq!(
+            plan(
+                Some(told(&login(), noon(), &junos)),
+                Some(&faster),
+                noon(),
+                &nas(NasVendor::Juniper),
+                CoaMode::Coa,
+                &junos
+            ),
+            Plan::Coa(vec![
+                ReplyAttribute::ErxServiceDeactivate("ispd-rate".into()),
+                ReplyAttribute::ErxServiceActivate {
+                    tag: 1,
+                    value: "ispd-rate(100000k,10000k)".into()
+                },
+            ])
+        );
         let generic = nas(NasVendor::Generic);
         assert_eq!(
             plan(

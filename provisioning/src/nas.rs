@@ -46,8 +46,10 @@ impl NasVendor {
     ///
     /// MikroTik, accel-ppp and Cisco change a session's rate in place (RFC 5176 CoA with the
     /// same rate attributes the Access-Accept carries). A Juniper rate is a service profile
-    /// activated by name, which ispd does not render, and a generic NAS may not speak CoA at
-    /// all: both are disconnected, and the subscriber's router dials into the new state.
+    /// that only Junos 16.1R4 and later re-activate in place with new parameters, and only when
+    /// the operator configured it (`[radius] juniper_service`); a generic NAS may not speak
+    /// CoA at all: both are disconnected by default, and the subscriber's router dials into the
+    /// new state. `[[nas]] coa = "coa"` opts in.
     pub fn default_coa(self) -> CoaMode {
         match self {
             NasVendor::Mikrotik | NasVendor::AccelPpp | NasVendor::Cisco => CoaMode::Coa,

@@ -143,6 +143,8 @@ pub struct PolicyConfig {
     pub acct_interim_interval: u32,
     pub idle_timeout: Option<u32>,
     pub cisco_shaping: CiscoShaping,
+    /// The Junos dynamic service profile that takes the rate (`[radius] juniper_service`).
+    pub juniper_service: Option<String>,
 }
 
 impl Default for PolicyConfig {
@@ -155,6 +157,7 @@ impl Default for PolicyConfig {
             acct_interim_interval: 300,
             idle_timeout: None,
             cisco_shaping: CiscoShaping::default(),
+            juniper_service: None,
         }
     }
 }
@@ -453,7 +456,9 @@ pub fn speed_attributes(
 ) -> Vec<ReplyAttribute> {
     match garden {
         Some(garden) => {
-            let mut out = rate_attributes(nas.vendor, garden.rate, None, config.cisco_shaping);
+            let juniper = config.juniper_service.as_deref();
+            let mut out =
+                rate_attributes(nas.vendor, garden.rate, None, config.cisco_shaping, juniper);
             if nas.vendor == NasVendor::Mikrotik && !garden.address_list.is_empty() {
                 out.push(ReplyAttribute::MikrotikAddressList(
                     garden.address_list.clone(),
@@ -463,7 +468,14 @@ pub fn speed_attributes(
         }
         None => {
             let (rate, burst) = speed_at(login, at);
-            rate_attributes(nas.vendor, rate, burst.as_ref(), config.cisco_shaping)
+            let juniper = config.juniper_service.as_deref();
+            rate_attributes(
+                nas.vendor,
+                rate,
+                burst.as_ref(),
+                config.cisco_shaping,
+                juniper,
+            )
         }
     }
 }

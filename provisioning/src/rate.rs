@@ -5,7 +5,7 @@
 //! the classic support call ("I pay for 50 down and get 10"), so each format below cites the
 //! vendor document it follows and is pinned by tests.
 
-use ispd_billing::tariff::{Burst, Rate};
+use ispd_billing::tariff::{Burst, MAX_RATE_KBPS, Rate};
 
 use crate::nas::NasVendor;
 use crate::reply::ReplyAttribute;
@@ -43,17 +43,15 @@ pub enum CiscoShaping {
 ///   pfSense, most captive portals) are entered as generic NASes and understand WISPr; a NAS
 ///   that does not know vendor 14122 ignores the attributes (RFC 2865 §5.26 lets it), so they
 ///   cost nothing elsewhere.
-/// - Juniper: none. Junos subscriber management applies rates through dynamic service
-///   profiles activated by name with parameters (Juniper VSA 26-65, Activate-Service, e.g.
-///   `svc(down,up)`), and both the service name and its parameter order exist only in the
-///   router's configuration. Guessing them would fail silently on the router; until the
-///   daemon has a configured service template, rates for Juniper come from per-login extra
-///   attributes or the router's own profile.
+/// - Juniper: [`juniper_service`], when the operator named a dynamic service profile
+///   (`[radius] juniper_service`); none otherwise — the service name and its parameters exist
+///   only in the router's configuration, and a guessed name would fail silently there.
 pub fn rate_attributes(
     vendor: NasVendor,
     rate: Rate,
     burst: Option<&Burst>,
     cisco: CiscoShaping,
+    juniper: Option<&str>,
 ) -> Vec<ReplyAttribute> {
     if rate == Rate::default() {
         return Vec::new();
@@ -68,8 +66,54 @@ pub fn rate_attributes(
             .map(ReplyAttribute::CiscoAvPair)
             .collect(),
         NasVendor::Generic => wispr(rate).to_vec(),
-        NasVendor::Juniper => Vec::new(),
+        NasVendor::Juniper => juniper
+            .map(|service| ReplyAttribute::ErxServiceActivate {
+                tag: JUNIPER_SERVICE_TAG,
+                value: juniper_service(service, rate),
+            })
+            .into_iter()
+            .collect(),
     }
+}
+
+/// The tag of the one service ispd activates (Junos accepts up to 31 per request).
+pub const JUNIPER_SERVICE_TAG: u8 = 1;
+
+/// Junos `ERX-Service-Activate` value for a dynamic service profile with two user-defined
+/// variables, download then upload ("Changing CoS Services Overview", Junos subscriber
+/// management): `name(<download>k,<upload>k)`, kbit/s with Junos's `k` suffix (×1000) as a
+/// `shaping-rate` or policer takes it. A direction left at 0 (unlimited elsewhere) has no
+/// "unlimited" in a shaping rate, so it is sent as the largest rate a tariff may have.
+pub fn juniper_service(service: &str, rate: Rate) -> String {
+    let kbps = |k: u64| if k == 0 { MAX_RATE_KBPS } else { k };
+    format!(
+        "{service}({}k,{}k)",
+        kbps(rate.download_kbps),
+        kbps(rate.upload_kbps)
+    )
+}
+
+/// What a CoA carries to change a session's rate in place, given the rate attributes an
+/// Access-Accept would carry. For Juniper the running instance of the service is deactivated
+/// in the same request: Junos (16.1R4 and later) processes every deactivation in a CoA before
+/// its activations, so the service comes back with the new parameters.
+pub fn in_place(vendor: NasVendor, speed: Vec<ReplyAttribute>) -> Vec<ReplyAttribute> {
+    if vendor != NasVendor::Juniper {
+        return speed;
+    }
+    let deactivate = speed.iter().filter_map(|a| match a {
+        ReplyAttribute::ErxServiceActivate { value, .. } => {
+            Some(ReplyAttribute::ErxServiceDeactivate(
+                value.split('(').next().unwrap_or(value).to_owned(),
+            ))
+        }
+        _ => None,
+    });
+    deactivate
+        .collect::<Vec<_>>()
+        .into_iter()
+        .chain(speed)
+        .collect()
 }
 
 /// MikroTik `Mikrotik-Rate-Limit` (vendor 14988, attribute 8), per the MikroTik wiki

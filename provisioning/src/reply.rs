@@ -19,7 +19,8 @@ impl std::fmt::Debug for MppeKey {
 }
 
 /// One reply attribute. Vendor-specific ones name their vendor (MikroTik 14988, Cisco 9,
-/// WISPr 14122, Microsoft 311) so the daemon's encoder needs no further context.
+/// WISPr 14122, Microsoft 311, Juniper ERX 4874) so the daemon's encoder needs no further
+/// context.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReplyAttribute {
     /// Framed-IP-Address (8, RFC 2865 §5.8): the login's static IPv4 address.
@@ -66,6 +67,11 @@ pub enum ReplyAttribute {
     MsMppeEncryptionPolicy(u32),
     /// MS-MPPE-Encryption-Types (311/8, RFC 2548 §2.4.5): bit 0x2 40-bit, 0x4 128-bit.
     MsMppeEncryptionTypes(u32),
+    /// ERX-Service-Activate (4874/65, tagged): a Junos dynamic service profile by name with
+    /// its parameters, `name(p1,p2)`.
+    ErxServiceActivate { tag: u8, value: String },
+    /// ERX-Service-Deactivate (4874/66): the Junos service to take off the session.
+    ErxServiceDeactivate(String),
     /// A per-login attribute by dictionary name; the daemon resolves and encodes it.
     Extra { name: String, value: String },
 }

@@ -1192,18 +1192,48 @@ fn rate_attributes_per_vendor() {
                 ReplyAttribute::WisprBandwidthMaxDown(50_000_000),
             ],
         ),
-        (NasVendor::Juniper, vec![]),
+        (
+            NasVendor::Juniper,
+            vec![ReplyAttribute::ErxServiceActivate {
+                tag: 1,
+                value: "ispd-rate(50000k,10000k)".into(),
+            }],
+        ),
     ];
     assert_eq!(cases.len(), NasVendor::ALL.len(), "every vendor pinned");
+    let service = Some("ispd-rate");
     for (vendor, expected) in cases {
         assert_eq!(
-            rate_attributes(vendor, r, Some(&burst), CiscoShaping::PolicyNames),
+            rate_attributes(vendor, r, Some(&burst), CiscoShaping::PolicyNames, service),
             expected,
             "{vendor:?}"
         );
         // Zero both ways is "unlimited": nothing for any vendor.
-        assert!(rate_attributes(vendor, Rate::default(), None, CiscoShaping::RateLimit).is_empty());
+        assert!(
+            rate_attributes(
+                vendor,
+                Rate::default(),
+                None,
+                CiscoShaping::RateLimit,
+                service
+            )
+            .is_empty()
+        );
     }
+    // Without a configured service profile Juniper gets no rate: a guessed name would fail
+    // silently on the router.
+    let none = rate_attributes(NasVendor::Juniper, r, None, CiscoShaping::PolicyNames, None);
+    assert!(none.is_empty());
+    // One direction unlimited: Junos has no unlimited shaping rate, so the largest a tariff
+    // may have.
+    let down_only = Rate {
+        download_kbps: 50_000,
+        upload_kbps: 0,
+    };
+    assert_eq!(
+        ispd_provisioning::rate::juniper_service("svc", down_only),
+        "svc(50000k,100000000k)"
+    );
 }
 
 /// RFC 2865 §5.2/§5.3: one credential per request. Every combination of the four proof

@@ -103,6 +103,15 @@ impl Daemon {
         })
     }
 
+    /// Starts ispd with the base config, `radius` added to its `[radius]` table, and `extra`
+    /// appended.
+    pub fn start_with_radius(name: &str, radius: &str, extra: &str) -> Daemon {
+        Self::start_config(name, |state_dir| {
+            let base = base_config(state_dir).replace("[radius]\n", &format!("[radius]\n{radius}"));
+            format!("{base}{extra}")
+        })
+    }
+
     /// Starts ispd with `config` after only the `state_dir` line: for tests that choose
     /// their own listeners.
     pub fn start_with(name: &str, config: &str) -> Daemon {

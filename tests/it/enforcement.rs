@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use ispd_radius::dict::{cisco, mikrotik, rfc};
+use ispd_radius::dict::{cisco, erx, mikrotik, rfc};
 
 use crate::daemon::{Daemon, stdout};
 use crate::fake_nas::{FakeNas, Mode, Received};
@@ -730,4 +730,64 @@ fn a_session_accepted_just_before_a_change_is_told_when_its_start_arrives() {
     start_session(&d, "S2", &class);
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(nas.received().len(), 1, "{:?}", nas.received());
+}
+
+#[test]
+fn a_juniper_session_gets_its_service_profile_and_a_change_reactivates_it() {
+    let nas = FakeNas::start(SECRET);
+    let d = Daemon::start_with_radius(
+        "enf-juniper",
+        "juniper_service = \"ispd-rate\"\n",
+        "[enforcement]\ntimeout = 0.2\ntries = 3\nreconcile_interval = 0\n",
+    );
+    d.ispctl_json(&[
+        "nas",
+        "add",
+        "--name",
+        "mx",
+        "--address",
+        "127.0.0.1",
+        "--secret",
+        SECRET,
+        "--vendor",
+        "juniper",
+        "--coa",
+        "coa",
+        "--coa-port",
+        &nas.port().to_string(),
+    ]);
+    crate::accounting::add_login(&d);
+    // The Access-Accept activates the service with the tariff's rate (10M down, 2M up).
+    let class = accepted_class(&d);
+    let out = d.radclient(
+        "auth",
+        "auth",
+        SECRET,
+        "User-Name = \"novak\", User-Password = \"arctangent\", Message-Authenticator = 0x00\n",
+    );
+    let text = stdout(&out);
+    assert!(
+        text.contains("ERX-Service-Activate:1 = \"ispd-rate(10000k,2000k)\""),
+        "{text}"
+    );
+    start_session(&d, "S1", &class);
+    wait_until_online(&d);
+
+    // A faster tariff: one CoA that takes the running service off and puts it back on with
+    // the new rate (Junos handles the deactivation first).
+    let coa = one_after(&nas, || {
+        d.ispctl_json(&["tariff", "edit", "T", "--down", "50M"]);
+    });
+    assert_eq!(coa.code(), ispd_radius::Code::CoaRequest);
+    assert_eq!(
+        coa.vendor_string(erx::VENDOR_ID, erx::ERX_SERVICE_DEACTIVATE)
+            .as_deref(),
+        Some("ispd-rate")
+    );
+    assert_eq!(
+        coa.vendor_string(erx::VENDOR_ID, erx::ERX_SERVICE_ACTIVATE)
+            .as_deref(),
+        Some("\u{1}ispd-rate(50000k,2000k)"),
+        "tag 1, then the service with its parameters"
+    );
 }

@@ -1,7 +1,7 @@
 //! Encoding the policy's typed reply attributes with the codec's dictionaries.
 
 use ispd_provisioning::reply::ReplyAttribute;
-use ispd_radius::dict::{cisco, microsoft, mikrotik, rfc, wispr};
+use ispd_radius::dict::{cisco, erx, microsoft, mikrotik, rfc, wispr};
 use ispd_radius::{Attribute, Ipv6Prefix};
 
 /// Encodes one attribute. `salt` supplies fresh salts for the MPPE keys (RFC 2548 §2.4.2),
@@ -73,6 +73,16 @@ pub fn encode(
             microsoft::MS_MPPE_ENCRYPTION_TYPES,
             &v.to_be_bytes(),
         ),
+        R::ErxServiceActivate { tag, value } => {
+            // A tagged string: the tag octet, then the text (FreeRADIUS `has_tag`).
+            let mut tagged = Vec::with_capacity(value.len() + 1);
+            tagged.push(*tag);
+            tagged.extend_from_slice(value.as_bytes());
+            vendor(erx::VENDOR_ID, erx::ERX_SERVICE_ACTIVATE, &tagged)
+        }
+        R::ErxServiceDeactivate(name) => {
+            vendor(erx::VENDOR_ID, erx::ERX_SERVICE_DEACTIVATE, name.as_bytes())
+        }
         R::Extra { name, value } => extra(name, value),
     }
 }
