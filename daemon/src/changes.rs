@@ -2,8 +2,9 @@
 //! is announced. A write path publishes what it changed, after its transaction commits, and
 //! never calls a consumer itself; consumers subscribe once at start-up. The consumers are the
 //! RADIUS access cache and NAS table, then enforcement (CoA and Disconnect to online sessions,
-//! `crate::enforcement`); the PostgreSQL NOTIFY that keeps other instances in step is to
-//! subscribe here too, without a write path changing.
+//! `crate::enforcement`). Several instances on one PostgreSQL learn each other's changes from
+//! the database's change log (`crate::change_log`), which publishes them here as
+//! [`Change::Elsewhere`].
 //!
 //! `publish` delivers to every consumer before it returns, so an API call that changed a
 //! login returns only once RADIUS answers with the change.
@@ -20,6 +21,10 @@ pub enum Change {
     /// The logins in scope may get another answer: password, tariff, state, suspension,
     /// addresses, attributes.
     Access(AccessScope),
+    /// Another instance committed a change of the logins in scope (read from the change
+    /// log): this instance's cache takes it; the sessions are told by the instance that made
+    /// it, so a change is pushed once.
+    Elsewhere(AccessScope),
     /// The NAS table changed (an API edit or a reloaded config).
     Nas,
     /// A reloaded config changed the access policy (walled garden, restricted states, Cisco

@@ -10,6 +10,7 @@
 pub mod api;
 pub mod app;
 pub mod caps;
+pub mod change_log;
 pub mod changes;
 pub mod clock;
 pub mod config;
@@ -17,6 +18,7 @@ pub mod config;
 mod conformance;
 pub mod connections;
 pub mod enforcement;
+pub mod instance;
 pub mod jobs;
 pub mod live;
 pub mod metrics;

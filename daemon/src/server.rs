@@ -25,6 +25,8 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
     let state_dir = config.state_dir.clone();
     prepare_state_dir(&state_dir)?;
     let url = config.database_url();
+    // Held until the process ends, however it ends: the kernel releases it.
+    let _single = lock_sqlite_state(&state_dir, &url)?;
     let store = open_store(&config, &url, &state_dir).await?;
     bootstrap_admin_token(&config, &store, &state_dir).await?;
     let tokens = Arc::new(Live::new(token_set(&config, &store).await?));
@@ -32,6 +34,7 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
     // Every socket is bound before anything serves, so a taken port stops the start cleanly.
     let listeners = Listeners::bind(&config).await?;
 
+    let change_log_from = crate::change_log::start(&store).await;
     let radius = Arc::new(
         RadiusService::load(&config, &store)
             .await
@@ -44,6 +47,7 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
     // One clock for the API and the jobs: "today" in one zone for every caller.
     let clock = Clock::system().in_zone(live_config.load().billing.zone());
     let enforcer = subscribe_consumers(&changes, &radius, &store, &live_config);
+    keep_in_step(&store, &changes, change_log_from);
     let caps = crate::caps::CapWatch::new(store.clone(), radius.clone(), changes.clone(), clock);
     tokio::spawn(caps.run());
     let state = AdminState {
@@ -230,6 +234,60 @@ fn prepare_state_dir(state_dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What other instances on the same PostgreSQL change reaches this one's consumers, read on
+/// from `from`; the heartbeat tells them how far this one has read.
+fn keep_in_step(store: &Store, changes: &ChangeFeed, from: i64) {
+    let position = Arc::new(crate::change_log::Position::default());
+    tokio::spawn(crate::change_log::follow(
+        store.clone(),
+        changes.clone(),
+        position.clone(),
+        from,
+    ));
+    tokio::spawn(crate::instance::beat(store.clone(), position));
+}
+
+/// One daemon per SQLite state: SQLite has no way to keep two processes' access caches and
+/// session memories in step (several instances run on PostgreSQL). A second start is refused
+/// before it touches anything, by an exclusive lock on `<state_dir>/ispd.lock` that the
+/// kernel releases when the holder exits — also by kill -9, so no stale lock is left. The
+/// file names the holder's process id for the message.
+fn lock_sqlite_state(state_dir: &Path, url: &str) -> anyhow::Result<Option<std::fs::File>> {
+    use std::io::{Read, Seek, Write};
+    if !url.starts_with("sqlite:") {
+        return Ok(None);
+    }
+    let path = state_dir.join("ispd.lock");
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => {
+            file.set_len(0)?;
+            file.rewind()?;
+            write!(file, "{}", std::process::id())?;
+            Ok(Some(file))
+        }
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut holder = String::new();
+            let _ = file.read_to_string(&mut holder);
+            anyhow::bail!(
+                "another ispd (pid {}) is running on {}: a SQLite database serves one instance; \
+                 stop it first, or run several instances on PostgreSQL",
+                holder.trim(),
+                state_dir.display()
+            )
+        }
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("cannot lock {}", path.display()))
+        }
+    }
+}
+
 /// Opens the database with the key that seals its secrets. A missing key is created only
 /// when the database holds nothing sealed with a previous one.
 async fn open_store(config: &Config, url: &str, state_dir: &Path) -> anyhow::Result<Store> {
@@ -240,7 +298,13 @@ async fn open_store(config: &Config, url: &str, state_dir: &Path) -> anyhow::Res
             (sealer, Some(key))
         }
     };
-    let store = Store::open(url, config.database.max_connections, sealer).await?;
+    let store = Store::open_instance(
+        url,
+        config.database.max_connections,
+        sealer,
+        &crate::instance::id(),
+    )
+    .await?;
     if let Some(key) = new_key {
         // A new key beside sealed data would be the wrong one, and would hide the loss.
         if store

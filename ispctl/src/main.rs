@@ -30,6 +30,7 @@ mod payment;
 mod scheduled;
 mod session;
 mod subscription;
+mod system;
 mod tariff;
 
 use std::process::ExitCode;
@@ -116,6 +117,9 @@ enum Command {
     /// Enforcement: the CoA and Disconnect requests that carry changes to online sessions.
     #[command(subcommand)]
     Enforcement(enforcement::Cmd),
+    /// The daemon itself: the instances working on its database.
+    #[command(subcommand)]
+    System(system::Cmd),
 }
 
 async fn dispatch(command: Command, api: &mut Api<'_>, out: Out) -> Result<()> {
@@ -137,6 +141,7 @@ async fn dispatch(command: Command, api: &mut Api<'_>, out: Out) -> Result<()> {
         Command::Payment(cmd) => payment::run(cmd, api, out).await,
         Command::Dunning(cmd) => dunning::run(cmd, api, out).await,
         Command::Enforcement(cmd) => enforcement::run(cmd, api, out).await,
+        Command::System(cmd) => system::run(cmd, api, out).await,
     }
 }
 

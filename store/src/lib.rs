@@ -16,12 +16,14 @@ mod access;
 mod accounting;
 mod audit;
 mod billing_candidates;
+mod change_log;
 mod charge;
 mod client;
 mod codes;
 mod discount;
 mod dunning;
 mod enforcement;
+mod instance;
 mod invoice;
 mod invoice_batch;
 mod invoice_group;
@@ -55,12 +57,14 @@ pub use access::{AccessRow, AccessScope};
 pub use accounting::{AcctItem, OpenSessionChanges, Partition, SessionMemory};
 pub use audit::{AuditEntry, AuditFilter};
 pub use billing_candidates::BillingCandidate;
+pub use change_log::{ChangeListener, Logged, LoggedChange};
 pub use charge::ChargeRecord;
 pub use client::{ClientFilter, SearchHit};
 pub use codes::CodeList;
 pub use discount::DiscountRecord;
 pub use dunning::{DunningControl, DunningHold, DunningInput, OpenDocument, RecordedReminder};
 pub use enforcement::{EnforcementAttempt, EnforcementAttemptRow};
+pub use instance::InstanceRow;
 pub use invoice::{
     ClientHead, DocumentKind, InvoiceDraft, InvoiceLineRecord, InvoiceRecord, Issued, LineRef,
     LiveLine,
@@ -176,6 +180,12 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     sealer: Sealer,
+    /// The instance its PostgreSQL connections name themselves after (`application_name`),
+    /// which the change log records as the origin of each change.
+    instance: std::sync::Arc<str>,
+    /// PostgreSQL only: where the change-log listener connects. Never printed (it may hold
+    /// the password).
+    listen_url: Option<std::sync::Arc<str>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -335,7 +345,27 @@ fn unique_as_conflict(err: sqlx::Error, field: &str) -> StoreError {
 impl Store {
     /// Connects, creating the SQLite file when needed, and applies the embedded migrations.
     pub async fn open(url: &str, max_connections: u32, sealer: Sealer) -> Result<Store, OpenError> {
+        Self::open_instance(url, max_connections, sealer, "ispd").await
+    }
+
+    /// [`Store::open`] for one of several instances on a database: its PostgreSQL
+    /// connections carry `instance` as their `application_name` (letters, digits and `.-_:`
+    /// kept, at most 63), so the change log knows which instance wrote what and
+    /// `pg_stat_activity` shows it.
+    pub async fn open_instance(
+        url: &str,
+        max_connections: u32,
+        sealer: Sealer,
+        instance: &str,
+    ) -> Result<Store, OpenError> {
         sqlx::any::install_default_drivers();
+        let instance: std::sync::Arc<str> = instance
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || ".-_:".contains(*c))
+            .take(63)
+            .collect::<String>()
+            .into();
+        let name = instance.clone();
         let backend = Backend::of_url(url).ok_or(OpenError::Scheme)?;
         let url = match backend {
             Backend::Sqlite if !url.contains('?') => format!("{url}?mode=rwc"),
@@ -360,10 +390,18 @@ impl Store {
                 })
             })
             .after_connect(move |conn, _meta| {
+                let name = name.clone();
                 Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        conn.execute("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL;")
-                            .await?;
+                    match backend {
+                        Backend::Sqlite => {
+                            conn.execute("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL;")
+                                .await?;
+                        }
+                        Backend::Postgres => {
+                            // `name` holds no quote (filtered above).
+                            let set = format!("SET application_name = '{name}'");
+                            conn.execute(sqlx::AssertSqlSafe(set)).await?;
+                        }
                     }
                     Ok(())
                 })
@@ -383,6 +421,8 @@ impl Store {
             pool,
             backend,
             sealer,
+            listen_url: (backend == Backend::Postgres).then(|| url.as_str().into()),
+            instance,
         })
     }
 

@@ -146,6 +146,19 @@ impl Daemon {
         }
     }
 
+    /// A second instance beside `first`: the base config plus `extra`, and `first`'s
+    /// `secret.key` (instances on one database share it, as the secrets are sealed with it)
+    /// and admin token (its hash is in the database, so it is good on every instance).
+    pub fn start_beside(name: &str, extra: &str, first: &Daemon) -> Daemon {
+        Self::start_config(name, |state_dir| {
+            std::fs::create_dir_all(state_dir).unwrap();
+            for file in ["secret.key", "admin.token"] {
+                std::fs::copy(first.state_dir.join(file), state_dir.join(file)).unwrap();
+            }
+            format!("{}{extra}", base_config(state_dir))
+        })
+    }
+
     fn start_config(name: &str, config: impl FnOnce(&Path) -> String) -> Daemon {
         let dir = TempDir::new(name);
         let state_dir = dir.0.join("state");

@@ -13,6 +13,7 @@ mod fake_nas;
 mod faults;
 mod hostile;
 mod hostile_input;
+mod instances;
 mod invoice_groups;
 mod lifecycle;
 mod payments;

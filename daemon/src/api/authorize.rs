@@ -99,6 +99,8 @@ pub fn need(method: &str) -> Option<Need> {
         | "EnforcementService/Reconcile" => Write,
         "EnforcementService/ListAttempts" | "EnforcementService/EnforcementStatus" => Read,
 
+        "SystemService/ListInstances" => Read,
+
         "SessionService/ListOpenSessions"
         | "SessionService/SessionHistory"
         | "SessionService/DailyUsage" => Read,

@@ -18,6 +18,7 @@ mod nas;
 mod payment;
 mod session;
 mod subscription;
+mod system;
 mod tariff;
 
 use std::sync::Arc;
@@ -246,7 +247,7 @@ pub fn router(state: AdminState, tokens: Arc<Live<TokenSet>>) -> anyhow::Result<
         login_service_server::LoginServiceServer, nas_service_server::NasServiceServer,
         payment_service_server::PaymentServiceServer, session_service_server::SessionServiceServer,
         subscription_service_server::SubscriptionServiceServer,
-        tariff_service_server::TariffServiceServer,
+        system_service_server::SystemServiceServer, tariff_service_server::TariffServiceServer,
     };
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(ispd_admin_proto::FILE_DESCRIPTOR_SET)
@@ -279,6 +280,7 @@ pub fn router(state: AdminState, tokens: Arc<Live<TokenSet>>) -> anyhow::Result<
         .add_service(AuditServiceServer::new(state.clone()))
         .add_service(SessionServiceServer::new(state.clone()))
         .add_service(EnforcementServiceServer::new(state.clone()))
+        .add_service(SystemServiceServer::new(state.clone()))
         .add_service(InvoiceGroupServiceServer::new(state.clone()))
         .add_service(ChargeServiceServer::new(state.clone()))
         .add_service(DiscountServiceServer::new(state.clone()))

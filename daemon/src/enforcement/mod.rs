@@ -688,6 +688,13 @@ impl Consumer for Enforcer {
         Box::pin(async move {
             match change {
                 Change::Access(scope) => self.on_access(scope).await,
+                // Told by the instance that made it; this one only keeps up, so that a
+                // session whose Start it stores, or a reconcile it runs, compares rightly.
+                Change::Elsewhere(scope) => {
+                    let at = self.shared.radius.clock().at();
+                    let now = self.shared.radius.select(scope);
+                    self.swap_enforced(scope, &now, at);
+                }
                 Change::Policy => self.on_policy().await,
                 // A NAS's mode or address applies to the next request sent to it.
                 Change::Nas => {}

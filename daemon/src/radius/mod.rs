@@ -347,7 +347,9 @@ impl Consumer for CacheUpdater {
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>> {
         Box::pin(async move {
             match change {
-                Change::Access(scope) => self.radius.refresh(&self.store, scope.clone()).await,
+                Change::Access(scope) | Change::Elsewhere(scope) => {
+                    self.radius.refresh(&self.store, scope.clone()).await
+                }
                 // Applied by `RadiusService::reload` before it was published.
                 Change::Policy => {}
                 Change::Nas => {

@@ -14,6 +14,7 @@ mod clients;
 mod codes;
 mod concurrency;
 mod enforcement;
+mod instances;
 mod invoice_groups;
 mod lifecycle;
 mod logins;
@@ -63,6 +64,8 @@ crate::on_both_backends! {
         lifecycle::invalid_transitions_are_refused,
         lifecycle::activate_due_activates_on_the_day,
         lifecycle::scheduled_actions_are_kept_listed_and_withdrawn,
+        instances::the_change_log_records_what_alters_an_answer,
+        instances::heartbeats_round_trip,
         lifecycle::a_tariff_change_keeps_the_price_of_the_days_before,
         lifecycle::alignment_round_trips,
         lifecycle::discounts_add_list_delete,

@@ -1,0 +1,157 @@
+//! Several instances on one PostgreSQL, kept in step: each follows the database's change log
+//! (written by triggers in every transaction that changes what a login should get, see
+//! `ispd_store::LoggedChange`) and publishes what the *other* instances changed on its own
+//! change feed as [`Change::Elsewhere`] — its access cache takes it, its enforcement keeps up
+//! without telling the sessions (the instance that made the change does that, once).
+//!
+//! It waits for the log's NOTIFY and reads on from the last id it applied; every
+//! [`POLL`] it reads on anyway. A lost listener connection is reconnected and the log read on
+//! from the same id, so nothing committed meanwhile is missed; when the log was pruned past
+//! that id (the instance was cut off longer than the log is kept) every login is reloaded.
+//! Both are logged and counted (`ispd_change_log_reconnects_total`,
+//! `ispd_change_log_full_reloads_total`); `ispd_change_log_applied_id` is the last id read.
+//! SQLite serves one instance and has no log: nothing to follow.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use crate::changes::{Change, ChangeFeed};
+use crate::storage::{AccessScope, Logged, Store, StoreResult};
+
+/// How long a wait for a NOTIFY lasts before the log is read anyway.
+const POLL: Duration = Duration::from_secs(1);
+/// Rows read per query while catching up.
+const BATCH: i64 = 1_000;
+/// How long a failed listener connection waits before it is tried again.
+const RETRY: Duration = Duration::from_secs(1);
+/// How often the log is pruned, and how old its rows may get.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+const KEEP: chrono::TimeDelta = chrono::TimeDelta::days(7);
+
+/// Where this instance stands in the log, for status calls.
+#[derive(Debug, Default)]
+pub struct Position {
+    applied: AtomicI64,
+}
+
+impl Position {
+    /// The last change id read (0 before the first).
+    pub fn applied(&self) -> i64 {
+        self.applied.load(Ordering::Relaxed)
+    }
+}
+
+/// Where to start following: the log's last id, read *before* the access cache is built, so
+/// a change committed while it is built is read again rather than missed. -1 (reload
+/// everything once the log can be read) when it cannot be read now.
+pub async fn start(store: &Store) -> i64 {
+    match store.change_log_bounds().await {
+        Ok((_, newest)) => newest.unwrap_or(0),
+        Err(e) => {
+            tracing::warn!(error = %e, "the change log cannot be read yet; reloading everything once it can");
+            -1
+        }
+    }
+}
+
+/// Follows the log from `from` (see [`start`]) for as long as the daemon runs; returns at
+/// once on SQLite.
+pub async fn follow(store: Store, changes: ChangeFeed, position: Arc<Position>, from: i64) {
+    let mut listener = match store.listen_changes().await {
+        Ok(None) => return,
+        Ok(Some(listener)) => Some(listener),
+        Err(e) => {
+            tracing::warn!(error = %e, "the change-log listener cannot connect yet; retrying");
+            None
+        }
+    };
+    let mut last = from;
+    tracing::info!(
+        from = last,
+        instance = store.instance(),
+        "following the change log of the other instances"
+    );
+    let mut pruned_at = tokio::time::Instant::now();
+    loop {
+        match listener.as_mut() {
+            Some(l) => {
+                // A timeout is no error: the log is read on every POLL anyway.
+                if let Ok(Err(e)) = tokio::time::timeout(POLL, l.next()).await {
+                    tracing::warn!(error = %e, last_applied = last, "change-log listener lost; reconnecting and reading on from the last applied change");
+                    metrics::counter!("ispd_change_log_reconnects_total").increment(1);
+                    listener = None;
+                }
+            }
+            None => {
+                tokio::time::sleep(RETRY).await;
+                match store.listen_changes().await {
+                    Ok(l) => {
+                        tracing::info!(last_applied = last, "change-log listener connected");
+                        listener = l;
+                    }
+                    Err(e) => tracing::debug!(error = %e, "change-log listener still down"),
+                }
+            }
+        }
+        match read_on(&store, &changes, last).await {
+            Ok(now) => {
+                last = now;
+                position.applied.store(last, Ordering::Relaxed);
+                metrics::gauge!("ispd_change_log_applied_id").set(last as f64);
+            }
+            Err(e) => tracing::debug!(error = %e, "change log not read; retrying"),
+        }
+        if pruned_at.elapsed() >= PRUNE_EVERY {
+            pruned_at = tokio::time::Instant::now();
+            prune(&store).await;
+        }
+    }
+}
+
+/// Publishes every change after `last` that another instance made, and returns the last id
+/// read. `last` < 0, or a log pruned past it, reloads every login instead.
+async fn read_on(store: &Store, changes: &ChangeFeed, mut last: i64) -> StoreResult<i64> {
+    let (oldest, newest) = store.change_log_bounds().await?;
+    if last < 0 || oldest.is_some_and(|first| first > last + 1) {
+        tracing::warn!(
+            last_applied = last,
+            "the change log no longer reaches back to the last applied change; reloading every login"
+        );
+        metrics::counter!("ispd_change_log_full_reloads_total").increment(1);
+        let newest = newest.unwrap_or(0);
+        changes.publish(Change::Elsewhere(AccessScope::All)).await;
+        changes.publish(Change::Nas).await;
+        return Ok(newest);
+    }
+    loop {
+        let batch = store.changes_after(last, BATCH).await?;
+        let full = batch.len() as i64 == BATCH;
+        for logged in batch {
+            last = logged.id;
+            if logged.origin == store.instance() {
+                continue;
+            }
+            let change = match logged.what {
+                Logged::Access(scope) => Change::Elsewhere(scope),
+                Logged::Nas => Change::Nas,
+            };
+            changes.publish(change).await;
+        }
+        if !full {
+            return Ok(last);
+        }
+    }
+}
+
+/// Deletes log rows older than [`KEEP`], one instance at a time.
+async fn prune(store: &Store) {
+    let Ok(Some(_lock)) = store.try_job_lock("change-log-prune").await else {
+        return;
+    };
+    match store.prune_change_log(chrono::Utc::now() - KEEP).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(rows = n, "change log pruned"),
+        Err(e) => tracing::warn!(error = %e, "the change log was not pruned"),
+    }
+}

@@ -1,0 +1,81 @@
+//! Several instances on one database: the change log and the heartbeats.
+
+use crate::testkit::fixtures::*;
+use crate::{AccessScope, Backend, InstanceRow, Logged};
+
+pub(super) async fn the_change_log_records_what_alters_an_answer(store: Store) {
+    let sub = subscribed_client(&store, "1001").await.subscription.id;
+    let login = store
+        .create_login(&actor(), ppp_login("novak", sub), "arctangent")
+        .await
+        .unwrap()
+        .login
+        .id;
+    let changes = store.changes_after(0, 100).await.unwrap();
+    if store.backend() == Backend::Sqlite {
+        // One instance: nothing to tell anyone.
+        assert!(changes.is_empty());
+        assert_eq!(store.change_log_bounds().await.unwrap(), (None, None));
+        return;
+    }
+    let logged: Vec<Logged> = changes.iter().map(|c| c.what.clone()).collect();
+    assert!(
+        logged.contains(&Logged::Access(AccessScope::Login(login))),
+        "{logged:?}"
+    );
+    assert!(changes.iter().all(|c| c.origin == "ispd"), "{changes:?}");
+    let last = changes.last().unwrap().id;
+    assert!(changes.windows(2).all(|w| w[0].id < w[1].id), "in order");
+
+    // What the billing run writes (billed_until) is no change of an answer; a block is.
+    store
+        .transition_subscription(
+            &actor(),
+            sub,
+            &super::lifecycle::change(Transition::Block, today(), false),
+            today(),
+        )
+        .await
+        .unwrap();
+    let after = store.changes_after(last, 100).await.unwrap();
+    assert_eq!(
+        after.iter().map(|c| c.what.clone()).collect::<Vec<_>>(),
+        [Logged::Access(AccessScope::Subscription(sub))]
+    );
+    assert_eq!(
+        store.change_log_bounds().await.unwrap().1,
+        Some(after[0].id)
+    );
+    // Pruned by age: everything is younger than an hour.
+    let hour_ago = chrono::Utc::now() - chrono::Duration::hours(1);
+    assert_eq!(store.prune_change_log(hour_ago).await.unwrap(), 0);
+    let all = store.prune_change_log(chrono::Utc::now() + chrono::Duration::hours(1));
+    assert!(all.await.unwrap() > 0);
+    assert_eq!(store.change_log_bounds().await.unwrap(), (None, None));
+}
+
+pub(super) async fn heartbeats_round_trip(store: Store) {
+    let beat = |id: &str, at: &str, applied| InstanceRow {
+        id: id.into(),
+        version: "0.1.0".into(),
+        started_at: "2026-12-05T06:00:00.000000Z".into(),
+        heartbeat_at: at.into(),
+        applied_change: applied,
+    };
+    let long_ago = chrono::DateTime::parse_from_rfc3339("2026-12-04T00:00:00Z")
+        .unwrap()
+        .to_utc();
+    let a = beat("host-a:1", "2026-12-05T06:00:05.000000Z", 7);
+    store.heartbeat(&a, long_ago).await.unwrap();
+    let a = beat("host-a:1", "2026-12-05T06:00:10.000000Z", 9);
+    store.heartbeat(&a, long_ago).await.unwrap();
+    let b = beat("host-b:2", "2026-12-05T06:00:11.000000Z", 8);
+    store.heartbeat(&b, long_ago).await.unwrap();
+    assert_eq!(store.instances().await.unwrap(), [a.clone(), b.clone()]);
+    // An instance silent since before the cut is forgotten.
+    let cut = chrono::DateTime::parse_from_rfc3339("2026-12-05T06:00:10.500000Z")
+        .unwrap()
+        .to_utc();
+    store.heartbeat(&b, cut).await.unwrap();
+    assert_eq!(store.instances().await.unwrap(), [b]);
+}
