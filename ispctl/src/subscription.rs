@@ -144,13 +144,18 @@ pub struct RestrictArgs {
     /// Do not charge the days from --date until the resume (otherwise charged in full).
     #[arg(long)]
     billing_suspended: bool,
+    /// First day of full service again, YYYY-MM-DD: the resume is scheduled for it.
+    #[arg(long, value_parser = args::date, value_name = "DATE")]
+    resume: Option<String>,
 }
 
 impl RestrictArgs {
-    /// Id, day, whether billing is suspended, note, as pause and block requests have them.
-    fn into_parts(self) -> (i64, String, bool, String) {
+    /// Id, day, whether billing is suspended, note and resume day, as pause and block
+    /// requests have them.
+    fn into_parts(self) -> (i64, String, bool, String, String) {
         let (id, date, note) = self.change.into_parts();
-        (id, date, self.billing_suspended, note)
+        let resume = self.resume.unwrap_or_default();
+        (id, date, self.billing_suspended, note, resume)
     }
 }
 
@@ -388,22 +393,24 @@ async fn transition(svc: &mut Subscriptions, cmd: Transition, out: Out) -> Resul
             svc.activate_subscription(request).await?
         }
         Transition::Pause(r) => {
-            let (id, date, billing_suspended, note) = r.into_parts();
+            let (id, date, billing_suspended, note, resume_date) = r.into_parts();
             let request = PauseSubscriptionRequest {
                 id,
                 date,
                 billing_suspended,
                 note,
+                resume_date,
             };
             svc.pause_subscription(request).await?
         }
         Transition::Block(r) => {
-            let (id, date, billing_suspended, note) = r.into_parts();
+            let (id, date, billing_suspended, note, resume_date) = r.into_parts();
             let request = BlockSubscriptionRequest {
                 id,
                 date,
                 billing_suspended,
                 note,
+                resume_date,
             };
             svc.block_subscription(request).await?
         }

@@ -487,6 +487,8 @@ fn a_future_dated_pause_takes_effect_on_its_day_and_is_enforced_then() {
         "--date",
         &monday,
         "--billing-suspended",
+        "--resume",
+        &friday,
         "--note",
         "holiday",
     ]);
@@ -494,7 +496,19 @@ fn a_future_dated_pause_takes_effect_on_its_day_and_is_enforced_then() {
         scheduled["state"], "active",
         "nothing changes before the day"
     );
-    let resume = d.ispctl_json(&["subscription", "resume", &sub, "--date", &friday]);
+    // The pause's resume date schedules the resume with it.
+    assert_eq!(scheduled["scheduled"].as_array().map(Vec::len), Some(2));
+    let refused = d.ispctl(&[
+        "subscription",
+        "pause",
+        &sub,
+        "--date",
+        &friday,
+        "--resume",
+        &monday,
+    ]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("resume_date"));
     let pending = d.ispctl_json(&["subscription", "pending", &sub])["items"].clone();
     let pending: Vec<_> = pending
         .as_array()
@@ -511,7 +525,6 @@ fn a_future_dated_pause_takes_effect_on_its_day_and_is_enforced_then() {
         pending,
         [("pause", monday.as_str()), ("resume", friday.as_str())]
     );
-    assert_eq!(resume["scheduled"].as_array().map(Vec::len), Some(2));
 
     // The day before: nothing is due, nothing reaches the NAS.
     let applied = d.ispctl_json(&["subscription", "apply-due", "--as-of", &day(2)]);

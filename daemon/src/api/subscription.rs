@@ -158,10 +158,14 @@ trait TransitionMessage {
     fn end_date(&self) -> &str {
         ""
     }
+    /// Pause and Block only: the day full service comes back ("" = not planned).
+    fn resume_date(&self) -> &str {
+        ""
+    }
 }
 
 macro_rules! transition_message {
-    ($message:ty, $transition:ident, $date:ident $(, $suspended:ident)?) => {
+    ($message:ty, $transition:ident, $date:ident $(, $suspended:ident, $resume:ident)?) => {
         impl TransitionMessage for $message {
             const TRANSITION: Transition = Transition::$transition;
             const DATE_FIELD: &'static str = stringify!($date);
@@ -173,6 +177,9 @@ macro_rules! transition_message {
             }
             $(fn billing_suspended(&self) -> bool {
                 self.$suspended
+            }
+            fn resume_date(&self) -> &str {
+                &self.$resume
             })?
             fn note(&self) -> &str {
                 &self.note
@@ -182,8 +189,20 @@ macro_rules! transition_message {
 }
 
 transition_message!(v1::ActivateSubscriptionRequest, Activate, date);
-transition_message!(v1::PauseSubscriptionRequest, Pause, date, billing_suspended);
-transition_message!(v1::BlockSubscriptionRequest, Block, date, billing_suspended);
+transition_message!(
+    v1::PauseSubscriptionRequest,
+    Pause,
+    date,
+    billing_suspended,
+    resume_date
+);
+transition_message!(
+    v1::BlockSubscriptionRequest,
+    Block,
+    date,
+    billing_suspended,
+    resume_date
+);
 transition_message!(v1::ResumeSubscriptionRequest, Resume, date);
 /// End names its last charged day, and the day access stops beside it.
 impl TransitionMessage for v1::EndSubscriptionRequest {
@@ -227,6 +246,7 @@ impl AdminState {
             date,
             end_date: super::date("date", r.end_date())?,
             billing_suspended: r.billing_suspended(),
+            resume_date: super::date("resume_date", r.resume_date())?,
             note: r.note(),
         };
         let stored = subscriptions::transition(&self.app(), &actor, transition).await?;

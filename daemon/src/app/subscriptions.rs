@@ -25,6 +25,9 @@ pub struct TransitionRequest<'a> {
     pub end_date: Option<NaiveDate>,
     /// Pause and Block only: the days from `date` until the resume are not charged.
     pub billing_suspended: bool,
+    /// Pause and Block only: the first day of full service again; a resume is scheduled for
+    /// it (or made at once when it is not after today).
+    pub resume_date: Option<NaiveDate>,
     pub note: &'a str,
 }
 
@@ -49,6 +52,22 @@ pub async fn transition(
         Transition::End => request.end_date.unwrap_or(today),
         _ => date,
     };
+    let resume = match (request.transition, request.resume_date) {
+        (_, None) => None,
+        (Transition::Pause | Transition::Block, Some(day)) if day > date => Some(day),
+        (Transition::Pause | Transition::Block, Some(_)) => {
+            return Err(super::error::field(
+                "resume_date",
+                "after the first paused or blocked day",
+            ));
+        }
+        (_, Some(_)) => {
+            return Err(super::error::field(
+                "resume_date",
+                "only a pause or a block has a resume date",
+            ));
+        }
+    };
     if effective > today {
         let change = ScheduledChange {
             action: Action::Lifecycle(request.transition),
@@ -72,6 +91,18 @@ pub async fn transition(
             .transition_subscription(actor, request.id, &resolved, today)
             .await?;
         app.publish(AccessScope::Subscription(request.id)).await;
+    }
+    if let Some(day) = resume {
+        let resume = TransitionRequest {
+            id: request.id,
+            transition: Transition::Resume,
+            date: Some(day),
+            end_date: None,
+            billing_suspended: false,
+            resume_date: None,
+            note: request.note,
+        };
+        return Box::pin(transition(app, actor, resume)).await;
     }
     get(app, request.id).await
 }
@@ -351,6 +382,7 @@ mod tests {
                 date: None,
                 end_date: None,
                 billing_suspended: false,
+                resume_date: None,
                 note: "  holiday  ",
             },
         )
