@@ -101,19 +101,18 @@ pub fn in_place(vendor: NasVendor, speed: Vec<ReplyAttribute>) -> Vec<ReplyAttri
     if vendor != NasVendor::Juniper {
         return speed;
     }
-    let deactivate = speed.iter().filter_map(|a| match a {
-        ReplyAttribute::ErxServiceActivate { value, .. } => {
-            Some(ReplyAttribute::ErxServiceDeactivate(
-                value.split('(').next().unwrap_or(value).to_owned(),
-            ))
-        }
-        _ => None,
-    });
-    deactivate
-        .collect::<Vec<_>>()
-        .into_iter()
-        .chain(speed)
-        .collect()
+    let mut coa: Vec<ReplyAttribute> = speed
+        .iter()
+        .filter_map(|a| match a {
+            ReplyAttribute::ErxServiceActivate { value, .. } => {
+                let service = value.split('(').next().unwrap_or(value);
+                Some(ReplyAttribute::ErxServiceDeactivate(service.to_owned()))
+            }
+            _ => None,
+        })
+        .collect();
+    coa.extend(speed);
+    coa
 }
 
 /// MikroTik `Mikrotik-Rate-Limit` (vendor 14988, attribute 8), per the MikroTik wiki

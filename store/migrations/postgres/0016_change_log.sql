@@ -33,33 +33,23 @@ BEGIN
 END
 $$ LANGUAGE plpgsql;
 
-CREATE FUNCTION ispd_login_changed() RETURNS trigger AS $$
+-- A login, subscription or tariff row: the scope is the table's name, the key its id.
+CREATE FUNCTION ispd_row_changed() RETURNS trigger AS $$
 BEGIN
     IF TG_OP = 'DELETE' THEN
-        PERFORM ispd_log_change('login', OLD.id::text);
+        PERFORM ispd_log_change(TG_TABLE_NAME, OLD.id::text);
     ELSE
-        PERFORM ispd_log_change('login', NEW.id::text);
+        PERFORM ispd_log_change(TG_TABLE_NAME, NEW.id::text);
     END IF;
     RETURN NULL;
 END
 $$ LANGUAGE plpgsql;
 CREATE TRIGGER login_changed AFTER INSERT OR UPDATE OR DELETE ON login
-    FOR EACH ROW EXECUTE FUNCTION ispd_login_changed();
-
+    FOR EACH ROW EXECUTE FUNCTION ispd_row_changed();
 -- Only the columns an answer is built from: a billing run's billed_until is no change.
-CREATE FUNCTION ispd_subscription_changed() RETURNS trigger AS $$
-BEGIN
-    IF TG_OP = 'DELETE' THEN
-        PERFORM ispd_log_change('subscription', OLD.id::text);
-    ELSE
-        PERFORM ispd_log_change('subscription', NEW.id::text);
-    END IF;
-    RETURN NULL;
-END
-$$ LANGUAGE plpgsql;
 CREATE TRIGGER subscription_changed
     AFTER DELETE OR UPDATE OF state, tariff_id, client_id, period, alignment, billing_from
-    ON subscription FOR EACH ROW EXECUTE FUNCTION ispd_subscription_changed();
+    ON subscription FOR EACH ROW EXECUTE FUNCTION ispd_row_changed();
 
 CREATE FUNCTION ispd_client_changed() RETURNS trigger AS $$
 BEGIN
@@ -74,19 +64,13 @@ CREATE TRIGGER client_changed
     AFTER UPDATE OF number, never_suspend, debt_suspended, billing_day
     ON client FOR EACH ROW EXECUTE FUNCTION ispd_client_changed();
 
-CREATE FUNCTION ispd_tariff_changed() RETURNS trigger AS $$
-BEGIN
-    PERFORM ispd_log_change('tariff', NEW.id::text);
-    RETURN NULL;
-END
-$$ LANGUAGE plpgsql;
 CREATE TRIGGER tariff_changed
     AFTER UPDATE OF download_kbps, upload_kbps, burst_download_kbps, burst_upload_kbps,
         burst_threshold_download_kbps, burst_threshold_upload_kbps, burst_time_seconds,
         framed_pool, period, window_from, window_to, window_download_kbps,
         window_upload_kbps, cap_download_octets, cap_upload_octets, cap_download_kbps,
         cap_upload_kbps
-    ON tariff FOR EACH ROW EXECUTE FUNCTION ispd_tariff_changed();
+    ON tariff FOR EACH ROW EXECUTE FUNCTION ispd_row_changed();
 
 CREATE FUNCTION ispd_nas_changed() RETURNS trigger AS $$
 BEGIN
