@@ -17,7 +17,8 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use crate::changes::{Change, ChangeFeed};
-use crate::storage::{AccessScope, Logged, Store, StoreResult};
+use crate::radius::RadiusService;
+use crate::storage::{AccessScope, Heard, Logged, OpenSessionsChanged, Store, StoreResult};
 
 /// How long a wait for a NOTIFY lasts before the log is read anyway.
 const POLL: Duration = Duration::from_secs(1);
@@ -55,9 +56,16 @@ pub async fn start(store: &Store) -> i64 {
     }
 }
 
-/// Follows the log from `from` (see [`start`]) for as long as the daemon runs; returns at
-/// once on SQLite.
-pub async fn follow(store: Store, changes: ChangeFeed, position: Arc<Position>, from: i64) {
+/// Follows the log from `from` (see [`start`]) for as long as the daemon runs, and counts
+/// again the open sessions that any instance's accounting announces; returns at once on
+/// SQLite.
+pub async fn follow(
+    store: Store,
+    changes: ChangeFeed,
+    radius: Arc<RadiusService>,
+    position: Arc<Position>,
+    from: i64,
+) {
     let mut listener = match store.listen_changes().await {
         Ok(None) => return,
         Ok(Some(listener)) => Some(listener),
@@ -73,16 +81,28 @@ pub async fn follow(store: Store, changes: ChangeFeed, position: Arc<Position>, 
         "following the change log of the other instances"
     );
     let mut pruned_at = tokio::time::Instant::now();
+    let mut recount = Recount::default();
     loop {
         match listener.as_mut() {
-            Some(l) => {
-                // A timeout is no error: the log is read on every POLL anyway.
-                if let Ok(Err(e)) = tokio::time::timeout(POLL, l.next()).await {
-                    tracing::warn!(error = %e, last_applied = last, "change-log listener lost; reconnecting and reading on from the last applied change");
+            // A timeout is no error: the log is read on every POLL anyway.
+            Some(l) => match tokio::time::timeout(POLL, l.next()).await {
+                Ok(Ok(first)) => {
+                    let mut heard = vec![first];
+                    heard.extend(std::iter::from_fn(|| l.buffered()));
+                    recount.extend(heard.into_iter().filter_map(|h| match h {
+                        Heard::OpenSessions(changed) => Some(changed),
+                        Heard::Logged => None,
+                    }));
+                }
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, last_applied = last, "change-log listener lost; reconnecting, reading on from the last applied change and counting open sessions again");
                     metrics::counter!("ispd_change_log_reconnects_total").increment(1);
                     listener = None;
+                    // What was announced meanwhile is lost: count everything.
+                    recount.all();
                 }
-            }
+                Err(_) => {}
+            },
             None => {
                 tokio::time::sleep(RETRY).await;
                 match store.listen_changes().await {
@@ -93,6 +113,12 @@ pub async fn follow(store: Store, changes: ChangeFeed, position: Arc<Position>, 
                     Err(e) => tracing::debug!(error = %e, "change-log listener still down"),
                 }
             }
+        }
+        if let Some(changed) = recount.take()
+            && let Err(e) = radius.recount_open_sessions(&store, &changed).await
+        {
+            tracing::debug!(error = %e, "open sessions not counted again yet; retrying");
+            recount.extend([changed]);
         }
         match read_on(&store, &changes, last).await {
             Ok(now) => {
@@ -106,6 +132,36 @@ pub async fn follow(store: Store, changes: ChangeFeed, position: Arc<Position>, 
             pruned_at = tokio::time::Instant::now();
             prune(&store).await;
         }
+    }
+}
+
+/// The logins whose open sessions are to be counted again, gathered from the notifications
+/// that arrived together: one query for all of them.
+#[derive(Default)]
+struct Recount(Option<OpenSessionsChanged>);
+
+impl Recount {
+    fn all(&mut self) {
+        self.0 = Some(OpenSessionsChanged::All);
+    }
+
+    fn extend(&mut self, more: impl IntoIterator<Item = OpenSessionsChanged>) {
+        for changed in more {
+            self.0 = Some(match (self.0.take(), changed) {
+                (None, changed) => changed,
+                (Some(OpenSessionsChanged::Logins(mut a)), OpenSessionsChanged::Logins(b)) => {
+                    a.extend(b);
+                    a.sort_unstable();
+                    a.dedup();
+                    OpenSessionsChanged::Logins(a)
+                }
+                _ => OpenSessionsChanged::All,
+            });
+        }
+    }
+
+    fn take(&mut self) -> Option<OpenSessionsChanged> {
+        self.0.take()
     }
 }
 

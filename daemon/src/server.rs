@@ -47,7 +47,7 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
     // One clock for the API and the jobs: "today" in one zone for every caller.
     let clock = Clock::system().in_zone(live_config.load().billing.zone());
     let enforcer = subscribe_consumers(&changes, &radius, &store, &live_config);
-    keep_in_step(&store, &changes, change_log_from);
+    keep_in_step(&store, &changes, &radius, change_log_from);
     let caps = crate::caps::CapWatch::new(store.clone(), radius.clone(), changes.clone(), clock);
     tokio::spawn(caps.run());
     let state = AdminState {
@@ -236,11 +236,12 @@ fn prepare_state_dir(state_dir: &Path) -> anyhow::Result<()> {
 
 /// What other instances on the same PostgreSQL change reaches this one's consumers, read on
 /// from `from`; the heartbeat tells them how far this one has read.
-fn keep_in_step(store: &Store, changes: &ChangeFeed, from: i64) {
+fn keep_in_step(store: &Store, changes: &ChangeFeed, radius: &Arc<RadiusService>, from: i64) {
     let position = Arc::new(crate::change_log::Position::default());
     tokio::spawn(crate::change_log::follow(
         store.clone(),
         changes.clone(),
+        radius.clone(),
         position.clone(),
         from,
     ));

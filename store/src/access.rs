@@ -227,9 +227,34 @@ impl Store {
         )
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(login, n)| (login, u32::try_from(n).unwrap_or(u32::MAX)))
-            .collect())
+        Ok(counts(rows))
     }
+
+    /// The open sessions of each of `logins` (one with none is absent), as the database
+    /// holds them whichever instance stored them.
+    pub async fn open_session_counts_of(
+        &self,
+        logins: &[i64],
+    ) -> StoreResult<std::collections::HashMap<i64, u32>> {
+        let mut out = std::collections::HashMap::new();
+        for chunk in logins.chunks(super::rows_per_statement(1)) {
+            let sql = format!(
+                "SELECT login_id, COUNT(*) FROM session
+                 WHERE stopped_at IS NULL AND login_id IN ({}) GROUP BY login_id",
+                super::Placeholders::for_backend(self.backend).list(chunk.len())
+            );
+            let mut query = sqlx::query_as::<_, (i64, i64)>(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            out.extend(counts(query.fetch_all(&self.pool).await?));
+        }
+        Ok(out)
+    }
+}
+
+fn counts(rows: Vec<(i64, i64)>) -> std::collections::HashMap<i64, u32> {
+    rows.into_iter()
+        .map(|(login, n)| (login, u32::try_from(n).unwrap_or(u32::MAX)))
+        .collect()
 }

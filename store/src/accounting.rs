@@ -15,7 +15,8 @@ use ispd_provisioning::accounting::{
 };
 use sqlx::{AnyConnection, AssertSqlSafe};
 
-use super::{Placeholders, Store, StoreResult, corrupt, date_text, timestamp};
+use super::change_log::{OpenSessionsChanged, SESSIONS_CHANNEL};
+use super::{Backend, Placeholders, Store, StoreError, StoreResult, corrupt, date_text, timestamp};
 
 /// One decoded Accounting-Request and the NAS it came from.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -73,6 +74,8 @@ impl SessionMemory {
 #[derive(Debug, Clone)]
 struct Known {
     row_id: i64,
+    /// The row's revision when it was read or written: an update applies only to it.
+    revision: i64,
     login_id: Option<i64>,
     state: SessionState,
 }
@@ -147,9 +150,33 @@ struct Pending {
     usage: HashMap<(i64, NaiveDate), UsageDelta>,
 }
 
+/// What a batch wrote, and what it could not.
+#[derive(Default)]
+struct Written {
+    /// The state committed with the batch, for the memory.
+    known: Vec<(Key, Known)>,
+    /// Sessions changed since the writer read them: the batch is decided again.
+    stale: Vec<Key>,
+}
+
+/// How one try at a batch ended.
+enum Attempt {
+    Committed(OpenSessionChanges),
+    Stale(Vec<Key>),
+}
+
+/// Tries at a batch whose sessions keep changing under it. Under the session locks a second
+/// try reads what it writes; only the sweep or an Accounting-On can still slip in between.
+const ATTEMPTS: usize = 4;
+
+/// The first key of the session locks' two-key advisory locks ("ispd" as a number): apart
+/// from other applications' locks on the same server and from ispd's single-key job locks.
+const SESSION_LOCKS: i32 = 0x6973_7064;
+
 #[derive(sqlx::FromRow)]
 struct Row {
     id: i64,
+    revision: i64,
     nas_name: String,
     acct_session_id: String,
     login_id: Option<i64>,
@@ -182,6 +209,7 @@ impl Row {
     fn known(&self) -> StoreResult<Known> {
         Ok(Known {
             row_id: self.id,
+            revision: self.revision,
             login_id: self.login_id,
             state: SessionState {
                 started_at: time("started_at", &self.started_at)?,
@@ -207,14 +235,43 @@ impl Row {
 impl Store {
     /// Stores a batch in one transaction. Returns the open-session changes per login.
     /// `memory` is updated only when the transaction commits.
+    ///
+    /// The database is the arbiter between writers (other instances, the stale-session
+    /// sweep): on PostgreSQL the batch first locks its sessions' keys, so no other writer
+    /// creates or changes them until it commits, and a remembered session is updated only
+    /// at the revision remembered. A session changed behind the memory's back is forgotten
+    /// and the batch decided again from what the database holds.
     pub async fn apply_accounting(
         &self,
         batch: &[AcctItem],
         memory: &mut SessionMemory,
     ) -> StoreResult<OpenSessionChanges> {
+        for _ in 0..ATTEMPTS {
+            match self.try_apply_accounting(batch, memory).await? {
+                Attempt::Committed(changes) => return Ok(changes),
+                Attempt::Stale(keys) => {
+                    for key in keys {
+                        memory.sessions.remove(&key);
+                    }
+                }
+            }
+        }
+        Err(StoreError::Precondition(format!(
+            "sessions kept changing under the accounting writer ({ATTEMPTS} attempts)"
+        )))
+    }
+
+    async fn try_apply_accounting(
+        &self,
+        batch: &[AcctItem],
+        memory: &mut SessionMemory,
+    ) -> StoreResult<Attempt> {
         let mut tx = self.write_tx().await?;
+        if self.backend == Backend::Postgres {
+            Self::lock_sessions(&mut tx, batch).await?;
+        }
         let mut changes = Vec::new();
-        let mut committed: Vec<(Key, Known)> = Vec::new();
+        let mut written = Written::default();
         let mut forget: Vec<String> = Vec::new();
         let mut pending = Pending::default();
         let mut loaded = Self::load_unknown(&mut tx, batch, memory).await?;
@@ -225,10 +282,14 @@ impl Store {
                 StatusType::AccountingOn | StatusType::AccountingOff
             ) {
                 // Everything before it in the batch first, then close the NAS's sessions.
-                committed.extend(
-                    Self::flush(&mut tx, std::mem::take(&mut pending), &mut changes).await?,
-                );
-                committed.retain(|((nas, _), _)| nas != &item.nas_name);
+                Self::flush(
+                    &mut tx,
+                    std::mem::take(&mut pending),
+                    &mut changes,
+                    &mut written,
+                )
+                .await?;
+                written.known.retain(|((nas, _), _)| nas != &item.nas_name);
                 loaded.retain(|(nas, _), _| nas != &item.nas_name);
                 forget.push(item.nas_name.clone());
                 Self::close_nas_sessions(
@@ -259,16 +320,71 @@ impl Store {
             };
             pending.plan(key, item, current)?;
         }
-        committed.extend(Self::flush(&mut tx, pending, &mut changes).await?);
+        Self::flush(&mut tx, pending, &mut changes, &mut written).await?;
+        if !written.stale.is_empty() {
+            // Dropping the transaction rolls the batch back.
+            return Ok(Attempt::Stale(written.stale));
+        }
+        if self.backend == Backend::Postgres {
+            Self::announce_open_sessions(&mut tx, &changes).await?;
+        }
         tx.commit().await?;
         for nas in forget {
             memory.sessions.retain(|(n, _), _| n != &nas);
         }
-        if memory.sessions.len() + committed.len() > MEMORY_LIMIT {
+        if memory.sessions.len() + written.known.len() > MEMORY_LIMIT {
             memory.sessions.clear();
         }
-        memory.sessions.extend(committed);
-        Ok(changes)
+        memory.sessions.extend(written.known);
+        Ok(Attempt::Committed(changes))
+    }
+
+    /// Locks the batch's sessions (NAS + Acct-Session-Id) until the transaction ends, in one
+    /// order for every writer so two batches never wait for each other in a circle. The
+    /// two-key form keeps these locks apart from the single-key job locks.
+    async fn lock_sessions(conn: &mut AnyConnection, batch: &[AcctItem]) -> StoreResult<()> {
+        let mut keys: Vec<String> = batch
+            .iter()
+            .filter(|i| !i.record.acct_session_id.is_empty())
+            .map(|i| format!("{}/{}", i.nas_name, i.record.acct_session_id))
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "SELECT CAST(COUNT(*) AS BIGINT) FROM
+                    (SELECT pg_advisory_xact_lock({SESSION_LOCKS}, h) FROM
+                        (SELECT DISTINCT hashtext(column1) AS h FROM (VALUES {}) AS v ORDER BY h)
+                     AS k) AS l",
+                Placeholders::for_conn(conn).rows(chunk.len(), &["TEXT"])
+            );
+            let mut query = sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql));
+            for key in chunk {
+                query = query.bind(key.clone());
+            }
+            query.fetch_one(&mut *conn).await?;
+        }
+        Ok(())
+    }
+
+    /// Tells the other instances (NOTIFY, delivered at commit) whose open sessions changed,
+    /// so each counts them again for Simultaneous-Use.
+    async fn announce_open_sessions(
+        conn: &mut AnyConnection,
+        changes: &OpenSessionChanges,
+    ) -> StoreResult<()> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let mut logins: Vec<i64> = changes.iter().map(|(login, _)| *login).collect();
+        logins.sort_unstable();
+        logins.dedup();
+        sqlx::query("SELECT CAST(pg_notify($1, $2) AS TEXT)")
+            .bind(SESSIONS_CHANNEL)
+            .bind(OpenSessionsChanged::Logins(logins).payload())
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
     }
 
     /// One SELECT (per NAS) for the batch's sessions the writer does not remember.
@@ -293,7 +409,7 @@ impl Store {
                 let placeholders: Vec<String> =
                     (2..chunk.len() + 2).map(|i| format!("${i}")).collect();
                 let sql = format!(
-                    "SELECT id, nas_name, acct_session_id, login_id, started_at, updated_at,
+                    "SELECT id, revision, nas_name, acct_session_id, login_id, started_at, updated_at,
                         stopped_at, terminate_cause, session_seconds, input_octets,
                         output_octets, input_packets, output_packets
                      FROM session WHERE nas_name = $1 AND acct_session_id IN ({}) ORDER BY id",
@@ -313,25 +429,24 @@ impl Store {
         Ok(found)
     }
 
-    /// Writes the batch's decisions; returns the committed-to-be state for the memory.
+    /// Writes the batch's decisions into `written`.
     async fn flush(
         conn: &mut AnyConnection,
         pending: Pending,
         changes: &mut OpenSessionChanges,
-    ) -> StoreResult<Vec<(Key, Known)>> {
-        let mut known = Vec::with_capacity(pending.creates.len() + pending.updates.len());
+        written: &mut Written,
+    ) -> StoreResult<()> {
         let mut new = pending.new;
         let creates: Vec<NewSession> = pending
             .creates
             .iter()
             .filter_map(|k| new.remove(k))
             .collect();
-        Self::insert_sessions(conn, &creates, changes, &mut known).await?;
+        Self::insert_sessions(conn, &creates, changes, &mut written.known).await?;
         let updates: Vec<(Key, (Known, SessionState))> = pending.updates.into_iter().collect();
-        Self::update_sessions(conn, &updates, changes, &mut known).await?;
+        Self::update_sessions(conn, &updates, changes, written).await?;
         let usage: Vec<((i64, NaiveDate), UsageDelta)> = pending.usage.into_iter().collect();
-        Self::add_usage(conn, &usage).await?;
-        Ok(known)
+        Self::add_usage(conn, &usage).await
     }
 
     /// New sessions, many rows a statement; one already stored (a duplicate under another
@@ -398,6 +513,7 @@ impl Store {
                     ),
                     Known {
                         row_id: *row_id,
+                        revision: 0,
                         login_id: s.item.login_id,
                         state: s.state.clone(),
                     },
@@ -407,12 +523,13 @@ impl Store {
         Ok(())
     }
 
-    /// Sessions already stored, to their new state; one that stops leaves `changes`.
+    /// Sessions already stored, to their new state, each only at the revision it was read
+    /// at (one changed meanwhile goes to `written.stale`); one that stops leaves `changes`.
     async fn update_sessions(
         conn: &mut AnyConnection,
         updates: &[(Key, (Known, SessionState))],
         changes: &mut OpenSessionChanges,
-        known: &mut Vec<(Key, Known)>,
+        written: &mut Written,
     ) -> StoreResult<()> {
         for chunk in updates.chunks(ROWS_PER_STATEMENT) {
             let sql = format!(
@@ -421,17 +538,20 @@ impl Store {
                     terminate_cause = COALESCE(session.terminate_cause, v.column4),
                     session_seconds = v.column5,
                     input_octets = v.column6, output_octets = v.column7,
-                    input_packets = v.column8, output_packets = v.column9
-                 FROM (VALUES {}) AS v WHERE session.id = v.column1",
+                    input_packets = v.column8, output_packets = v.column9,
+                    revision = session.revision + 1
+                 FROM (VALUES {}) AS v
+                 WHERE session.id = v.column1 AND session.revision = v.column10
+                 RETURNING id",
                 Placeholders::for_conn(conn).rows(
                     chunk.len(),
                     &[
                         "BIGINT", "TEXT", "TEXT", "TEXT", "BIGINT", "BIGINT", "BIGINT", "BIGINT",
-                        "BIGINT"
+                        "BIGINT", "BIGINT"
                     ]
                 )
             );
-            let mut query = sqlx::query(AssertSqlSafe(sql));
+            let mut query = sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql));
             for (_, (before, state)) in chunk {
                 query = query
                     .bind(before.row_id)
@@ -442,19 +562,26 @@ impl Store {
                     .bind(wide(state.counters.input_octets))
                     .bind(wide(state.counters.output_octets))
                     .bind(wide(state.counters.input_packets))
-                    .bind(wide(state.counters.output_packets));
+                    .bind(wide(state.counters.output_packets))
+                    .bind(before.revision);
             }
-            query.execute(&mut *conn).await?;
+            let updated: std::collections::HashSet<i64> =
+                query.fetch_all(&mut *conn).await?.into_iter().collect();
             for (key, (before, state)) in chunk {
+                if !updated.contains(&before.row_id) {
+                    written.stale.push(key.clone());
+                    continue;
+                }
                 if let Some(login) = before.login_id
                     && before.state.stopped_at.is_none()
                     && state.stopped_at.is_some()
                 {
                     changes.push((login, -1));
                 }
-                known.push((
+                written.known.push((
                     key.clone(),
                     Known {
+                        revision: before.revision + 1,
                         state: state.clone(),
                         ..before.clone()
                     },
@@ -515,56 +642,46 @@ impl Store {
             if !partition.owns(nas_name, &sid) {
                 continue;
             }
-            sqlx::query(
-                "UPDATE session SET stopped_at = $1, updated_at = $1, terminate_cause = 'NAS-Reboot'
-                 WHERE id = $2",
+            let closed = sqlx::query(
+                "UPDATE session SET stopped_at = $1, updated_at = $1, terminate_cause = 'NAS-Reboot',
+                    revision = revision + 1
+                 WHERE id = $2 AND stopped_at IS NULL",
             )
             .bind(timestamp(at))
             .bind(id)
             .execute(&mut *conn)
             .await?;
-            changes.extend(login.map(|l| (l, -1)));
+            if closed.rows_affected() == 1 {
+                changes.extend(login.map(|l| (l, -1)));
+            }
         }
         Ok(())
     }
 
-    /// Closes sessions not updated since `before` (lost Stop, NAS gone): the sweeper,
-    /// run by the accounting writer so its [`SessionMemory`] stays true.
+    /// Closes sessions not updated since `before` (lost Stop, NAS gone), as of their last
+    /// update. A writer that remembers one finds its revision moved and reads it again.
     pub async fn close_stale_sessions(
         &self,
         before: DateTime<Utc>,
-        memory: &mut SessionMemory,
     ) -> StoreResult<OpenSessionChanges> {
         let mut tx = self.write_tx().await?;
-        let stale: Vec<(i64, Option<i64>, String, String, String)> = sqlx::query_as(
-            "SELECT id, login_id, updated_at, nas_name, acct_session_id FROM session
-             WHERE stopped_at IS NULL AND updated_at < $1",
+        let closed: Vec<(i64, Option<i64>)> = sqlx::query_as(
+            "UPDATE session SET stopped_at = updated_at, terminate_cause = 'Lost-Carrier',
+                revision = revision + 1
+             WHERE stopped_at IS NULL AND updated_at < $1 RETURNING id, login_id",
         )
         .bind(timestamp(before))
         .fetch_all(&mut *tx)
         .await?;
-        let partition = memory.partition;
-        let stale: Vec<_> = stale
+        let changes: OpenSessionChanges = closed
             .into_iter()
-            .filter(|(_, _, _, nas, sid)| partition.owns(nas, sid))
+            .filter_map(|(_, login)| login.map(|l| (l, -1)))
             .collect();
-        for (id, _, updated_at, _, _) in &stale {
-            sqlx::query(
-                "UPDATE session SET stopped_at = $1, terminate_cause = 'Lost-Carrier' WHERE id = $2",
-            )
-            .bind(updated_at.clone())
-            .bind(*id)
-            .execute(&mut *tx)
-            .await?;
+        if self.backend == Backend::Postgres {
+            Self::announce_open_sessions(&mut tx, &changes).await?;
         }
         tx.commit().await?;
-        for (_, _, _, nas, sid) in &stale {
-            memory.sessions.remove(&(nas.clone(), sid.clone()));
-        }
-        Ok(stale
-            .into_iter()
-            .filter_map(|(_, l, ..)| l.map(|l| (l, -1)))
-            .collect())
+        Ok(changes)
     }
 }
 

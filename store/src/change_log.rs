@@ -11,6 +11,53 @@ use super::{AccessScope, Backend, Store, StoreError, StoreResult};
 
 /// The NOTIFY channel the triggers announce on.
 const CHANNEL: &str = "ispd_change";
+/// The NOTIFY channel the accounting writers announce opened and closed sessions on. Not a
+/// log: a count is read again from the sessions themselves, so a lost notification is
+/// made good by counting everything again after a reconnect.
+pub(crate) const SESSIONS_CHANNEL: &str = "ispd_sessions";
+/// PostgreSQL's limit on a NOTIFY payload is 8,000 bytes; a longer list says "everyone".
+const PAYLOAD_LIMIT: usize = 7_900;
+
+/// Whose open sessions changed, as announced on [`SESSIONS_CHANNEL`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OpenSessionsChanged {
+    Logins(Vec<i64>),
+    /// Too many to name, or not known: count every login again.
+    All,
+}
+
+impl OpenSessionsChanged {
+    pub(crate) fn payload(&self) -> String {
+        match self {
+            OpenSessionsChanged::Logins(ids) => {
+                let text = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+                if text.len() <= PAYLOAD_LIMIT {
+                    text
+                } else {
+                    "*".to_owned()
+                }
+            }
+            OpenSessionsChanged::All => "*".to_owned(),
+        }
+    }
+
+    /// A payload that does not parse counts everyone again rather than nobody.
+    fn parse(payload: &str) -> OpenSessionsChanged {
+        payload
+            .split(',')
+            .map(str::parse::<i64>)
+            .collect::<Result<Vec<_>, _>>()
+            .map_or(OpenSessionsChanged::All, OpenSessionsChanged::Logins)
+    }
+}
+
+/// What the listener heard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Heard {
+    /// The change log has new rows.
+    Logged,
+    OpenSessions(OpenSessionsChanged),
+}
 
 /// What a logged change touched.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,15 +79,29 @@ pub struct LoggedChange {
 pub struct ChangeListener(PgListener);
 
 impl ChangeListener {
-    /// The next notification. A lost connection is an error; the next call reconnects (and
-    /// notifications sent meanwhile are lost: read on from the last applied id).
-    pub async fn next(&mut self) -> StoreResult<()> {
+    /// The next notification. A lost connection is an error, and notifications sent
+    /// meanwhile are lost: reconnect, read the log on from the last applied id and count
+    /// every login's open sessions again.
+    pub async fn next(&mut self) -> StoreResult<Heard> {
         match self.0.try_recv().await? {
-            Some(_) => Ok(()),
+            Some(n) if n.channel() == SESSIONS_CHANNEL => {
+                Ok(Heard::OpenSessions(OpenSessionsChanged::parse(n.payload())))
+            }
+            Some(_) => Ok(Heard::Logged),
             None => Err(StoreError::Precondition(
                 "the change-log listener lost its connection".into(),
             )),
         }
+    }
+
+    /// A notification already received, without waiting.
+    pub fn buffered(&mut self) -> Option<Heard> {
+        let n = self.0.next_buffered()?;
+        Some(if n.channel() == SESSIONS_CHANNEL {
+            Heard::OpenSessions(OpenSessionsChanged::parse(n.payload()))
+        } else {
+            Heard::Logged
+        })
     }
 }
 
@@ -51,7 +112,7 @@ impl Store {
             return Ok(None);
         };
         let mut listener = PgListener::connect(url).await?;
-        listener.listen(CHANNEL).await?;
+        listener.listen_all([CHANNEL, SESSIONS_CHANNEL]).await?;
         Ok(Some(ChangeListener(listener)))
     }
 
@@ -113,5 +174,21 @@ impl Store {
                 .await?
                 .rows_affected(),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::OpenSessionsChanged;
+
+    #[test]
+    fn a_payload_names_the_logins_or_everyone() {
+        let some = OpenSessionsChanged::Logins(vec![3, 14, 15]);
+        assert_eq!(some.payload(), "3,14,15");
+        assert_eq!(OpenSessionsChanged::parse(&some.payload()), some);
+        let many = OpenSessionsChanged::Logins((0..2_000).collect());
+        assert_eq!(many.payload(), "*");
+        assert_eq!(OpenSessionsChanged::parse("*"), OpenSessionsChanged::All);
+        assert_eq!(OpenSessionsChanged::parse("1,x"), OpenSessionsChanged::All);
     }
 }

@@ -57,7 +57,7 @@ pub use access::{AccessRow, AccessScope};
 pub use accounting::{AcctItem, OpenSessionChanges, Partition, SessionMemory};
 pub use audit::{AuditEntry, AuditFilter};
 pub use billing_candidates::BillingCandidate;
-pub use change_log::{ChangeListener, Logged, LoggedChange};
+pub use change_log::{ChangeListener, Heard, Logged, LoggedChange, OpenSessionsChanged};
 pub use charge::ChargeRecord;
 pub use client::{ClientFilter, SearchHit};
 pub use codes::CodeList;

@@ -56,20 +56,7 @@ fn a_change_through_one_instance_reaches_the_others_answers() {
     let b = Daemon::start_beside("instance-b", &database(&db), &a);
     let nas = FakeNas::start(SECRET);
     // Everything is set up through A: B learns the NAS and the login from the log.
-    a.ispctl_json(&[
-        "nas",
-        "add",
-        "--name",
-        "bras",
-        "--address",
-        "127.0.0.1",
-        "--secret",
-        SECRET,
-        "--vendor",
-        "mikrotik",
-        "--coa-port",
-        &nas.port().to_string(),
-    ]);
+    add_nas(&a, Some(nas.port()));
     crate::accounting::add_login(&a);
     // A request from a NAS B does not know yet is dropped, and radclient waits a second for
     // it: the first answer may take a few of those.
@@ -138,6 +125,98 @@ fn a_change_through_one_instance_reaches_the_others_answers() {
         assert!(Instant::now() < deadline, "{listed}");
         std::thread::sleep(Duration::from_millis(200));
     }
+}
+
+/// Adds the NAS "bras" on 127.0.0.1 through `d`; the other instance learns it from the log.
+fn add_nas(d: &Daemon, coa_port: Option<u16>) {
+    let mut args = vec![
+        "nas",
+        "add",
+        "--name",
+        "bras",
+        "--address",
+        "127.0.0.1",
+        "--secret",
+        SECRET,
+        "--vendor",
+        "mikrotik",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .collect::<Vec<_>>();
+    if let Some(port) = coa_port {
+        args.extend(["--coa-port".to_owned(), port.to_string()]);
+    }
+    d.ispctl_json(&args.iter().map(String::as_str).collect::<Vec<_>>());
+}
+
+/// Sends one Accounting-Request to `d`; true when it was answered.
+fn account(d: &Daemon, attributes: &str) -> bool {
+    stdout(&d.radclient("acct", "acct", SECRET, &format!("{attributes}\n")))
+        .contains("Received Accounting-Response")
+}
+
+/// The NAS has both instances as its RADIUS servers and sends each request to whichever it
+/// likes, or to both: what is stored is what one server would have stored, and a session open
+/// through one counts for Simultaneous-Use at the other.
+#[test]
+fn accounting_split_across_instances_is_one_session_and_counts_for_both() {
+    let Some(db) = PgDatabase::create("split") else {
+        return;
+    };
+    let a = Daemon::start("split-a", &database(&db));
+    let b = Daemon::start_beside("split-b", &database(&db), &a);
+    add_nas(&a, None);
+    crate::accounting::add_login(&a);
+    within(Duration::from_secs(5), &b, "arctangent", |r| {
+        r.starts_with("Access-Accept")
+    });
+    let session = "Acct-Session-Id = \"split-1\", User-Name = \"novak\"";
+    assert!(account(&a, &format!("Acct-Status-Type = Start, {session}")));
+    // The limit is one session: B refuses the second login the session through A opened.
+    until(&b, "arctangent", |r| r.starts_with("Access-Reject"));
+    assert!(answer(&a, "arctangent").starts_with("Access-Reject"));
+
+    // The Interim to B, retransmitted to A; then the Stop to B while a late Interim with
+    // smaller counters reaches A.
+    let interim = format!(
+        "Acct-Status-Type = Interim-Update, {session}, Acct-Session-Time = 300, \
+         Acct-Input-Octets = 1000, Acct-Output-Octets = 4000"
+    );
+    assert!(account(&b, &interim));
+    assert!(account(&a, &interim));
+    assert!(account(
+        &b,
+        &format!(
+            "Acct-Status-Type = Stop, {session}, Acct-Session-Time = 600, Acct-Input-Octets = 3000, \
+             Acct-Output-Octets = 9000, Acct-Terminate-Cause = User-Request"
+        )
+    ));
+    assert!(account(
+        &a,
+        &format!(
+            "Acct-Status-Type = Interim-Update, {session}, Acct-Session-Time = 450, \
+             Acct-Input-Octets = 2000, Acct-Output-Octets = 6000"
+        )
+    ));
+    let psql = |sql: &str| crate::accounting::psql(&db.url, sql);
+    assert_eq!(
+        psql(
+            "SELECT COUNT(*), MAX(input_octets), MAX(output_octets), MAX(session_seconds), \
+             MAX(terminate_cause), COUNT(stopped_at) FROM session"
+        )
+        .trim(),
+        "1|3000|9000|600|User-Request|1",
+        "one session, the Stop's counters, closed"
+    );
+    assert_eq!(
+        psql("SELECT SUM(input_octets), SUM(output_octets) FROM usage_daily").trim(),
+        "3000|9000",
+        "every octet counted once"
+    );
+    // Closed through B: both let the login in again.
+    until(&a, "arctangent", |r| r.starts_with("Access-Accept"));
+    until(&b, "arctangent", |r| r.starts_with("Access-Accept"));
 }
 
 #[test]

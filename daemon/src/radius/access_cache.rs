@@ -94,6 +94,16 @@ impl AccessCache {
         self.open_sessions = open;
     }
 
+    /// Sets the counts of `logins` to `open` (a login absent there has none).
+    pub fn set_open_sessions_of(&mut self, logins: &[i64], open: &HashMap<i64, u32>) {
+        for login in logins {
+            match open.get(login) {
+                Some(&n) if n > 0 => self.open_sessions.insert(*login, n),
+                _ => self.open_sessions.remove(login),
+            };
+        }
+    }
+
     pub fn adjust_open_sessions(&mut self, login_id: i64, delta: i32) {
         let count = self.open_sessions.entry(login_id).or_insert(0);
         *count = count.saturating_add_signed(delta);

@@ -6,7 +6,7 @@
 
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -86,6 +86,14 @@ impl AccountingService {
         });
         let reachability = Reachability::new(store.clone(), radius.clone());
         let rejected = Arc::new(Rejected::new(state_dir));
+        let spooled = Arc::new(AtomicU64::new(0));
+        tokio::spawn(sweeper(
+            store.clone(),
+            radius.clone(),
+            reachability.clone(),
+            spooled.clone(),
+            stale_after,
+        ));
         for (index, rx) in receivers.into_iter().enumerate() {
             let spool = Spool::open(state_dir, index)?;
             if spool.is_pending() {
@@ -100,6 +108,7 @@ impl AccountingService {
                 spool,
                 memory: SessionMemory::new(partition),
                 reported_spool_bytes: 0,
+                spooled: spooled.clone(),
                 undurable: 0,
                 undurable_logged: None,
             };
@@ -112,7 +121,6 @@ impl AccountingService {
                     service: service.clone(),
                     reachability: reachability.clone(),
                     rejected: rejected.clone(),
-                    stale_after,
                 },
             ));
         }
@@ -268,8 +276,10 @@ struct Writer {
     rx: mpsc::Receiver<Pending>,
     spool: Spool,
     memory: SessionMemory,
-    /// How many spool bytes this writer counts in the shared gauge.
+    /// How many spool bytes this writer counts in the shared gauge and in `spooled`.
     reported_spool_bytes: u64,
+    /// Spool bytes of all writers, not yet in the database: the sweep waits for them.
+    spooled: Arc<AtomicU64>,
     /// Batches that could be neither stored nor spooled since the last log line about it:
     /// a full disk is told once, then every [`UNDURABLE_LOG_EVERY`], not once a batch.
     undurable: u64,
@@ -285,7 +295,6 @@ struct Shared {
     service: Arc<AccountingService>,
     reachability: Arc<Reachability>,
     rejected: Arc<Rejected>,
-    stale_after: Duration,
 }
 
 /// Commits what is queued, in batches, then answers. While the database does not take
@@ -293,12 +302,8 @@ struct Shared {
 /// are answered from there; new batches queue behind spooled ones, and the spool is replayed
 /// a batch at a time, between new batches, once the probe finds the database back. Only if
 /// the spool cannot be written either is a batch left unanswered, so the NASes retransmit.
-/// Between batches the writer also closes stale sessions, so its memory of open sessions
-/// never disagrees with the sweep.
 async fn writer(mut own: Writer, shared: Shared) {
     let mut batch: Vec<Pending> = Vec::with_capacity(MAX_BATCH);
-    let period = (shared.stale_after / 4).clamp(Duration::from_secs(1), Duration::from_secs(60));
-    let mut sweep = tokio::time::interval(period);
     let mut reachability = shared.reachability.watch();
     let mut next_replay = tokio::time::Instant::now();
     loop {
@@ -314,12 +319,6 @@ async fn writer(mut own: Writer, shared: Shared) {
             }
             // Found down or back: look again at what is due.
             Ok(()) = reachability.changed() => continue,
-            _ = sweep.tick() => {
-                if !own.spool.is_pending() && !shared.reachability.is_down() {
-                    sweep_stale(&shared, &mut own.memory).await;
-                }
-                continue;
-            }
         };
         batch.push(first);
         while batch.len() < MAX_BATCH {
@@ -496,23 +495,47 @@ impl Writer {
         stats
             .acct_spool_bytes
             .increment(now as f64 - self.reported_spool_bytes as f64);
+        self.spooled.fetch_add(now, Ordering::AcqRel);
+        self.spooled
+            .fetch_sub(self.reported_spool_bytes, Ordering::AcqRel);
         self.reported_spool_bytes = now;
     }
 }
 
-/// Closes sessions the NAS stopped reporting on (no update for `stale_after`).
-async fn sweep_stale(shared: &Shared, memory: &mut SessionMemory) {
-    let before = Utc::now() - chrono::Duration::from_std(shared.stale_after).unwrap_or_default();
-    match shared.store.close_stale_sessions(before, memory).await {
-        Ok(changes) if !changes.is_empty() => {
-            tracing::info!(
-                sessions = changes.len(),
-                "closed stale sessions (no update from the NAS)"
-            );
-            shared.radius.adjust_open_sessions(&changes);
+/// Closes sessions the NAS stopped reporting on (no update for `stale_after`), a quarter of
+/// that apart. One instance sweeps at a time (a job lock), and none while its own accounting
+/// waits in a spool or the database is away: a session whose updates are not stored yet is
+/// not stale.
+async fn sweeper(
+    store: Store,
+    radius: Arc<RadiusService>,
+    reachability: Arc<Reachability>,
+    spooled: Arc<AtomicU64>,
+    stale_after: Duration,
+) {
+    let period = (stale_after / 4).clamp(Duration::from_secs(1), Duration::from_secs(60));
+    let mut tick = tokio::time::interval(period);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if spooled.load(Ordering::Acquire) > 0 || reachability.is_down() {
+            continue;
         }
-        Ok(_) => {}
-        Err(e) => tracing::warn!(error = %e, "stale-session sweep failed; retrying later"),
+        let Ok(Some(_lock)) = store.try_job_lock("stale-sweep").await else {
+            continue;
+        };
+        let before = Utc::now() - chrono::Duration::from_std(stale_after).unwrap_or_default();
+        match store.close_stale_sessions(before).await {
+            Ok(changes) if !changes.is_empty() => {
+                tracing::info!(
+                    sessions = changes.len(),
+                    "closed stale sessions (no update from the NAS)"
+                );
+                radius.adjust_open_sessions(&changes);
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "stale-session sweep failed; retrying later"),
+        }
     }
 }
 

@@ -27,7 +27,7 @@ use crate::changes::{Change, Consumer};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::live::Live;
-use crate::storage::{AccessScope, Store, StoreResult};
+use crate::storage::{AccessScope, OpenSessionsChanged, Store, StoreResult};
 use dedup::ReplyCache;
 use stats::RadiusStats;
 use unknown_sources::UnknownSources;
@@ -150,6 +150,32 @@ impl RadiusService {
         for (login, delta) in changes {
             cache.adjust_open_sessions(*login, *delta);
         }
+    }
+
+    /// Counts the open sessions of `changed` again from the database, where every instance
+    /// stores them, so Simultaneous-Use is decided alike whichever instance is asked.
+    pub async fn recount_open_sessions(
+        &self,
+        store: &Store,
+        changed: &OpenSessionsChanged,
+    ) -> StoreResult<()> {
+        match changed {
+            OpenSessionsChanged::All => {
+                let open = store.open_session_counts().await?;
+                self.cache
+                    .write()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .set_open_sessions(open);
+            }
+            OpenSessionsChanged::Logins(logins) => {
+                let open = store.open_session_counts_of(logins).await?;
+                self.cache
+                    .write()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .set_open_sessions_of(logins, &open);
+            }
+        }
+        Ok(())
     }
 
     /// The login an accounting record belongs to: the Class we put in the Accept when it

@@ -52,6 +52,7 @@ crate::on_both_backends! {
         persistence::variable_symbols_name_one_client,
         radius::access_rows_follow_the_records,
         radius::accounting_batches_store_sessions_once,
+        radius::accounting_from_two_instances_is_one_session,
         enforcement::attempts_round_trip_newest_first_and_prune,
         enforcement::open_sessions_for_enforcement,
         enforcement::speed_rules_round_trip,

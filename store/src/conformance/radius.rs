@@ -161,3 +161,160 @@ pub(super) async fn accounting_batches_store_sessions_once(store: Store) {
     assert_eq!(changes, [(login, -1)]);
     assert_eq!(store.open_session_counts().await.unwrap().get(&login), None);
 }
+
+/// Two instances (two writers with memories of their own, on one database) share sessions:
+/// the database, not a memory, decides what is stored.
+pub(super) async fn accounting_from_two_instances_is_one_session(store: Store) {
+    use crate::{AcctItem, Partition, SessionMemory};
+    use ispd_provisioning::accounting::{AcctRecord, Counters, StatusType};
+    let sub = subscribed_client(&store, "1001").await.subscription.id;
+    let login = store
+        .create_login(&actor(), ppp_login("novak", sub), "pw-123456")
+        .await
+        .unwrap()
+        .login
+        .id;
+    let at = |second: u32| {
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 24)
+            .unwrap()
+            .and_hms_opt(10, 0, 0)
+            .unwrap()
+            .and_utc()
+            + chrono::Duration::seconds(second.into())
+    };
+    let item = |sid: &str, status, second: u32, seconds: u64, input: u64| AcctItem {
+        nas_name: "bras".into(),
+        login_id: Some(login),
+        record: AcctRecord {
+            status,
+            acct_session_id: sid.into(),
+            username: "novak".into(),
+            login_id: Some(login),
+            accepted_at: None,
+            framed_ip: None,
+            calling_station: None,
+            nas_port: None,
+            event_time: at(second),
+            session_seconds: seconds,
+            counters: Counters {
+                input_octets: input,
+                output_octets: input * 2,
+                input_packets: 0,
+                output_packets: 0,
+            },
+            terminate_cause: None,
+        },
+    };
+    let partition = Partition { index: 0, count: 1 };
+    let (mut a, mut b) = (SessionMemory::new(partition), SessionMemory::new(partition));
+    async fn apply(
+        store: &Store,
+        memory: &mut SessionMemory,
+        item: AcctItem,
+    ) -> crate::OpenSessionChanges {
+        store.apply_accounting(&[item], memory).await.unwrap()
+    }
+    // The Start reaches A, the Interims alternate, each instance remembering an older state.
+    let changes = apply(&store, &mut a, item("s1", StatusType::Start, 0, 0, 0)).await;
+    assert_eq!(changes, [(login, 1)]);
+    apply(
+        &store,
+        &mut b,
+        item("s1", StatusType::InterimUpdate, 300, 300, 1000),
+    )
+    .await;
+    apply(
+        &store,
+        &mut a,
+        item("s1", StatusType::InterimUpdate, 600, 600, 2000),
+    )
+    .await;
+    // B's late retransmission of its Interim does not take the counters back.
+    apply(
+        &store,
+        &mut b,
+        item("s1", StatusType::InterimUpdate, 300, 300, 1000),
+    )
+    .await;
+    let changes = apply(&store, &mut b, item("s1", StatusType::Stop, 900, 900, 3000)).await;
+    assert_eq!(changes, [(login, -1)], "B closes the session A opened");
+    // An Interim that A sent late does not reopen it.
+    let changes = apply(
+        &store,
+        &mut a,
+        item("s1", StatusType::InterimUpdate, 800, 800, 2500),
+    )
+    .await;
+    assert!(changes.is_empty(), "a Stop is never undone: {changes:?}");
+    let history = store
+        .session_history("novak", Default::default())
+        .await
+        .unwrap();
+    assert_eq!(history.items.len(), 1, "one session: {:?}", history.items);
+    let session = &history.items[0];
+    assert_eq!((session.input_octets, session.output_octets), (3000, 6000));
+    assert_eq!(session.session_seconds, 900);
+    assert!(session.stopped_at.is_some());
+    let day = at(0).with_timezone(&chrono::Local).date_naive();
+    let usage = store.daily_usage("novak", day, day).await.unwrap();
+    assert_eq!(
+        (usage[0].input_octets, usage[0].session_seconds),
+        (3000, 900),
+        "every octet counted once, whichever instance saw it"
+    );
+
+    // A session the sweep closed behind a writer's memory stays closed.
+    apply(&store, &mut a, item("s2", StatusType::Start, 1000, 0, 0)).await;
+    assert_eq!(
+        store.open_session_counts_of(&[login]).await.unwrap()[&login],
+        1
+    );
+    let swept = store.close_stale_sessions(at(1001)).await.unwrap();
+    assert_eq!(swept, [(login, -1)]);
+    let changes = apply(&store, &mut a, item("s2", StatusType::Stop, 1100, 100, 10)).await;
+    assert!(changes.is_empty(), "not closed twice: {changes:?}");
+    assert!(
+        store
+            .open_session_counts_of(&[login])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // A Start to one instance and the first Interim to the other at the same moment (the
+    // Interim's start, counted back from its session time, one second off): one session.
+    let sessions = 20;
+    let tasks: Vec<_> = (0..sessions)
+        .flat_map(|n| {
+            let sid = format!("race-{n}");
+            [
+                item(&sid, StatusType::Start, 2000, 0, 0),
+                item(&sid, StatusType::InterimUpdate, 2300, 299, 500),
+            ]
+        })
+        .map(|one| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let mut memory = SessionMemory::new(Partition { index: 0, count: 1 });
+                store.apply_accounting(&[one], &mut memory).await.unwrap()
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let history = store
+        .session_history("novak", Default::default())
+        .await
+        .unwrap();
+    let raced = history
+        .items
+        .iter()
+        .filter(|s| s.acct_session_id.starts_with("race-"))
+        .count();
+    assert_eq!(raced, sessions, "no session stored twice");
+    assert_eq!(
+        store.open_session_counts_of(&[login]).await.unwrap()[&login],
+        sessions as u32
+    );
+}
