@@ -13,6 +13,12 @@
 //! checked again: one whose period ended (or whose cap was raised) is under it again and
 //! gets its speed back the same way. The marks live in memory and are rebuilt from the
 //! database at start.
+//!
+//! With several instances each keeps its own marks (the minute's check finds what another
+//! instance's accounting crossed), and only the one that leads (`crate::lead`) publishes a
+//! crossing for enforcement; the others take it into their caches silently, so a session gets
+//! one CoA. A crossing first seen by an instance that does not lead reaches the sessions at
+//! the leader's next minute's check.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -23,6 +29,7 @@ use tokio::sync::mpsc;
 
 use crate::changes::{Change, ChangeFeed};
 use crate::clock::Clock;
+use crate::lead::Lead;
 use crate::radius::{CapHolder, RadiusService};
 use crate::storage::{AccessScope, Store};
 
@@ -38,6 +45,7 @@ pub struct CapWatch {
     radius: Arc<RadiusService>,
     changes: ChangeFeed,
     clock: Clock,
+    lead: Arc<Lead>,
     rx: mpsc::Receiver<Vec<i64>>,
 }
 
@@ -48,6 +56,7 @@ impl CapWatch {
         radius: Arc<RadiusService>,
         changes: ChangeFeed,
         clock: Clock,
+        lead: Arc<Lead>,
     ) -> Self {
         let (tx, rx) = mpsc::channel(BACKLOG);
         radius.watch_traffic(tx);
@@ -56,6 +65,7 @@ impl CapWatch {
             radius,
             changes,
             clock,
+            lead,
             rx,
         }
     }
@@ -140,9 +150,13 @@ impl CapWatch {
             self.radius.set_capped(&lifted, false);
         }
         for id in crossed.into_iter().chain(lifted) {
-            self.changes
-                .publish(Change::Access(AccessScope::Login(id)))
-                .await;
+            let scope = AccessScope::Login(id);
+            let change = if self.lead.holds() {
+                Change::Access(scope)
+            } else {
+                Change::Elsewhere(scope)
+            };
+            self.changes.publish(change).await;
         }
     }
 

@@ -1,8 +1,9 @@
 //! The daily jobs: activation of subscriptions whose day has come, the billing run, then the
 //! dunning run, once a day at `[billing] run_at` in the clock's zone (`[billing] timezone`). All are idempotent, so a
 //! restart that runs them twice on a day is harmless. Several instances on one PostgreSQL
-//! each wake up; a PostgreSQL advisory lock lets one of them run the day's jobs and the others
-//! skip them.
+//! each wake up; a PostgreSQL advisory lock lets one of them run the day's jobs, and a row in
+//! `job_run` says they are done. The others wait: if the runner dies before it is done, its
+//! lock goes with its connection and one of them runs the jobs instead.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,7 +12,7 @@ use crate::changes::{Change, ChangeFeed};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::live::Live;
-use crate::storage::{AccessScope, Actor, Store};
+use crate::storage::{AccessScope, Actor, JobLock, Store};
 
 /// Runs forever: sleeps until the configured time, then activates, bills and dunns as of today.
 pub async fn daily(config: Arc<Live<Config>>, store: Store, changes: ChangeFeed, clock: Clock) {
@@ -28,18 +29,9 @@ pub async fn daily(config: Arc<Live<Config>>, store: Store, changes: ChangeFeed,
             .unwrap_or_default();
         tokio::time::sleep(wait.max(Duration::from_secs(1))).await;
         let today = clock.today();
-        let _lock = match store.try_job_lock("daily").await {
-            Ok(Some(lock)) => lock,
-            Ok(None) => {
-                tracing::info!(%today, "daily jobs run by another instance");
-                tokio::time::sleep(Duration::from_secs(61)).await;
-                continue;
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "daily jobs skipped: the database is unavailable");
-                tokio::time::sleep(Duration::from_secs(61)).await;
-                continue;
-            }
+        let Some(_lock) = take_over(&store, clock, today).await else {
+            tokio::time::sleep(Duration::from_secs(61)).await;
+            continue;
         };
         // The changes scheduled for today first (a pause from today, an end today), then the
         // activations: both before billing reads subscriptions.
@@ -83,7 +75,47 @@ pub async fn daily(config: Arc<Live<Config>>, store: Store, changes: ChangeFeed,
                 tracing::error!(error = %e, "daily dunning run failed; run `ispctl dunning run`")
             }
         }
+        if let Err(e) = store.record_job_run(DAILY, today).await {
+            tracing::warn!(error = %e, %today, "the daily jobs ran but are not recorded as run; another instance may run them again (harmless)");
+        }
         // Past the minute, so the same run time is not taken twice.
         tokio::time::sleep(Duration::from_secs(61)).await;
     }
+}
+
+/// The daily jobs' name in the locks and in `job_run`.
+const DAILY: &str = "daily";
+/// How often an instance that found the jobs running elsewhere looks again.
+const TAKEOVER: Duration = Duration::from_secs(10);
+
+/// The lock to run today's jobs, once nobody else holds it and they have not run today; asked
+/// again every [`TAKEOVER`] while another instance holds it (so if that one dies, this one
+/// runs the jobs) or the database is away, until the day is over.
+async fn take_over(store: &Store, clock: Clock, today: chrono::NaiveDate) -> Option<JobLock> {
+    let mut told = false;
+    while clock.today() == today {
+        match store.try_job_lock(DAILY).await {
+            Ok(Some(lock)) => match store.job_ran(DAILY, today).await {
+                Ok(false) => return Some(lock),
+                Ok(true) => {
+                    tracing::info!(%today, "daily jobs already run by another instance");
+                    return None;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "daily jobs waiting: the database is unavailable")
+                }
+            },
+            Ok(None) if !told => {
+                told = true;
+                tracing::info!(%today, "daily jobs running in another instance; taking them over if it stops before they are done");
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "daily jobs waiting: the database is unavailable")
+            }
+        }
+        tokio::time::sleep(TAKEOVER).await;
+    }
+    tracing::error!(%today, "the day ended before its daily jobs could run; run `ispctl billing run` and `ispctl dunning run`");
+    None
 }

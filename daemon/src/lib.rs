@@ -20,6 +20,7 @@ pub mod connections;
 pub mod enforcement;
 pub mod instance;
 pub mod jobs;
+pub mod lead;
 pub mod live;
 pub mod metrics;
 pub mod radius;

@@ -46,9 +46,12 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
     let changes = ChangeFeed::default();
     // One clock for the API and the jobs: "today" in one zone for every caller.
     let clock = Clock::system().in_zone(live_config.load().billing.zone());
-    let enforcer = subscribe_consumers(&changes, &radius, &store, &live_config);
+    let lead = Arc::new(crate::lead::Lead::default());
+    tokio::spawn(lead.clone().keep(store.clone()));
+    let enforcer = subscribe_consumers(&changes, &radius, &store, &live_config, &lead);
     keep_in_step(&store, &changes, &radius, change_log_from);
-    let caps = crate::caps::CapWatch::new(store.clone(), radius.clone(), changes.clone(), clock);
+    let caps =
+        crate::caps::CapWatch::new(store.clone(), radius.clone(), changes.clone(), clock, lead);
     tokio::spawn(caps.run());
     let state = AdminState {
         store: store.clone(),
@@ -164,6 +167,7 @@ fn subscribe_consumers(
     radius: &Arc<RadiusService>,
     store: &Store,
     config: &Arc<Live<Config>>,
+    lead: &Arc<crate::lead::Lead>,
 ) -> Arc<Enforcer> {
     changes.subscribe(Arc::new(CacheUpdater {
         radius: radius.clone(),
@@ -174,6 +178,7 @@ fn subscribe_consumers(
         store.clone(),
         radius.clone(),
         config.clone(),
+        lead.clone(),
     ));
     changes.subscribe(enforcer.clone());
     tokio::spawn(enforcer.clone().run_periodic());

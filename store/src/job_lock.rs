@@ -3,6 +3,11 @@
 //! it. The lock lives in an open transaction on its own connection, so a crash, a panic or a
 //! lost connection releases it (the transaction ends) and no job is ever blocked for good.
 //! SQLite is one instance by construction: the lock is always granted.
+//!
+//! What the clock causes rather than a change (a daily speed window opening, a data cap
+//! crossed) is sent to the sessions by one instance, the one that holds the [`Lead`]: a
+//! session-level advisory lock on a connection of its own, held for as long as the instance
+//! lives and released with that connection when it dies.
 
 use super::{Backend, Store, StoreResult};
 
@@ -25,6 +30,65 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         Ok((granted == 1).then_some(JobLock { _tx: Some(tx) }))
+    }
+}
+
+impl Store {
+    /// Whether `job` finished for `day` (in any instance).
+    pub async fn job_ran(&self, job: &str, day: chrono::NaiveDate) -> StoreResult<bool> {
+        let found: Option<String> =
+            sqlx::query_scalar("SELECT instance FROM job_run WHERE job = $1 AND day = $2")
+                .bind(job.to_owned())
+                .bind(super::date_text(day))
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(found.is_some())
+    }
+
+    /// Records that `job` finished for `day` in this instance.
+    pub async fn record_job_run(&self, job: &str, day: chrono::NaiveDate) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO job_run (job, day, instance, finished_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (job, day) DO NOTHING",
+        )
+        .bind(job.to_owned())
+        .bind(super::date_text(day))
+        .bind(self.instance.to_string())
+        .bind(super::timestamp(chrono::Utc::now()))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}
+
+/// The lead of `role`, held by one instance at a time (see the module's doc).
+pub struct Lead {
+    conn: Option<sqlx::postgres::PgConnection>,
+}
+
+impl Store {
+    /// `None` while another instance leads.
+    pub async fn try_lead(&self, role: &str) -> StoreResult<Option<Lead>> {
+        use sqlx::Connection;
+        let Some(url) = self.listen_url.as_deref() else {
+            return Ok(Some(Lead { conn: None }));
+        };
+        let mut conn = sqlx::postgres::PgConnection::connect(url).await?;
+        let granted: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+            .bind(job_key(role))
+            .fetch_one(&mut conn)
+            .await?;
+        Ok(granted.then_some(Lead { conn: Some(conn) }))
+    }
+}
+
+impl Lead {
+    /// Whether the lead is still held: its connection answers.
+    pub async fn check(&mut self) -> StoreResult<()> {
+        if let Some(conn) = self.conn.as_mut() {
+            sqlx::query("SELECT 1").execute(conn).await?;
+        }
+        Ok(())
     }
 }
 

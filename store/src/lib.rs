@@ -69,7 +69,7 @@ pub use invoice::{
     ClientHead, DocumentKind, InvoiceDraft, InvoiceLineRecord, InvoiceRecord, Issued, LineRef,
     LiveLine,
 };
-pub use job_lock::JobLock;
+pub use job_lock::{JobLock, Lead};
 pub use login::LoginRecord;
 pub use nas::NasRecord;
 pub use payment::{ClientBalance, NewPayment, PaymentOutcome, UnmatchedPayment};

@@ -150,12 +150,24 @@ impl Daemon {
     /// `secret.key` (instances on one database share it, as the secrets are sealed with it)
     /// and admin token (its hash is in the database, so it is good on every instance).
     pub fn start_beside(name: &str, extra: &str, first: &Daemon) -> Daemon {
+        Self::start_edited(name, Some(first), |base| format!("{base}{extra}"))
+    }
+
+    /// Starts ispd on the base config as `edit` changes it (a setting the base has, such as
+    /// `run_at`, replaced), beside `first` when given (see [`Daemon::start_beside`]).
+    pub fn start_edited(
+        name: &str,
+        first: Option<&Daemon>,
+        edit: impl FnOnce(String) -> String,
+    ) -> Daemon {
         Self::start_config(name, |state_dir| {
             std::fs::create_dir_all(state_dir).unwrap();
-            for file in ["secret.key", "admin.token"] {
-                std::fs::copy(first.state_dir.join(file), state_dir.join(file)).unwrap();
+            if let Some(first) = first {
+                for file in ["secret.key", "admin.token"] {
+                    std::fs::copy(first.state_dir.join(file), state_dir.join(file)).unwrap();
+                }
             }
-            format!("{}{extra}", base_config(state_dir))
+            edit(base_config(state_dir))
         })
     }
 

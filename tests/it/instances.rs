@@ -105,6 +105,20 @@ fn a_change_through_one_instance_reaches_the_others_answers() {
     let sent = nas.received();
     assert_eq!(sent.len(), 1, "one CoA for one change: {sent:?}");
 
+    // What the clock causes is sent once too: a temporary speed through A, and its end,
+    // which both instances see come (the one that leads tells the session).
+    a.ispctl_json(&[
+        "login", "speed", "novak", "--down", "50M", "--up", "5M", "--for", "2s",
+    ]);
+    let sent = nas.wait_for(3, Duration::from_secs(6));
+    std::thread::sleep(Duration::from_millis(2_000));
+    let sent_after = nas.received();
+    assert_eq!(
+        (sent.len(), sent_after.len()),
+        (3, 3),
+        "the boost and its end, once each: {sent_after:?}"
+    );
+
     // Both are seen on the database, each with how far it has read the log (a heartbeat
     // every 5 s).
     let deadline = Instant::now() + Duration::from_secs(8);
@@ -217,6 +231,86 @@ fn accounting_split_across_instances_is_one_session_and_counts_for_both() {
     // Closed through B: both let the login in again.
     until(&a, "arctangent", |r| r.starts_with("Access-Accept"));
     until(&b, "arctangent", |r| r.starts_with("Access-Accept"));
+}
+
+/// Both instances run the daily jobs at the same minute; one takes them, and is killed while
+/// it holds them (a table its first job reads is locked by the test, so it cannot finish).
+/// The other runs them instead, once.
+#[test]
+fn the_daily_jobs_move_to_another_instance_when_their_runner_dies() {
+    let Some(db) = PgDatabase::create("takeover") else {
+        return;
+    };
+    // The next minute that leaves both instances time to start (run_at has minutes).
+    let at = (chrono::Utc::now() + chrono::Duration::seconds(70)).format("%H:%M");
+    let schedule = |base: String| {
+        base.replace(
+            "run_at = \"\"",
+            &format!("run_at = \"{at}\"\ntimezone = \"UTC\""),
+        ) + &database(&db)
+    };
+    let mut a = Daemon::start_edited("takeover-a", None, schedule);
+    let mut b = Daemon::start_edited("takeover-b", Some(&a), schedule);
+    // Holds the table of dated actions, which the daily jobs read first, until it is told
+    // to end.
+    let mut blocker = std::process::Command::new("psql")
+        .args([db.url.as_str(), "-q", "-v", "ON_ERROR_STOP=1"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut sql = blocker.stdin.take().unwrap();
+    use std::io::Write;
+    writeln!(
+        sql,
+        "BEGIN; LOCK TABLE scheduled_action IN ACCESS EXCLUSIVE MODE;"
+    )
+    .unwrap();
+    sql.flush().unwrap();
+    let waiting = "daily jobs running in another instance";
+    let deadline = Instant::now() + Duration::from_secs(100);
+    let runner_is_a = loop {
+        if b.log().contains(waiting) {
+            break true;
+        }
+        if a.log().contains(waiting) {
+            break false;
+        }
+        assert!(Instant::now() < deadline, "{}\n{}", a.log(), b.log());
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let (runner, other) = if runner_is_a {
+        (&mut a, &b)
+    } else {
+        (&mut b, &a)
+    };
+    let survivor = other.pid();
+    runner.kill9();
+    // The lock on the table ends; the survivor's next look finds the jobs not done.
+    writeln!(sql, "COMMIT;").unwrap();
+    drop(sql);
+    blocker.wait().unwrap();
+    let ran = || {
+        crate::accounting::psql(&db.url, "SELECT job, day, instance FROM job_run")
+            .trim()
+            .to_owned()
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while ran().is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "never taken over:\n{}",
+            other.log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let today = chrono::Utc::now().date_naive();
+    assert!(
+        ran().starts_with(&format!("daily|{today}|")) && ran().ends_with(&format!(":{survivor}")),
+        "run once, by the survivor: {}",
+        ran()
+    );
+    assert!(other.log().contains("daily billing run"), "{}", other.log());
 }
 
 #[test]

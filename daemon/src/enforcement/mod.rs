@@ -38,6 +38,7 @@ use tokio::sync::oneshot;
 use crate::app::{AppError, AppResult};
 use crate::changes::{Change, Consumer};
 use crate::config::Config;
+use crate::lead::Lead;
 use crate::live::Live;
 use crate::radius::{Entry, RadiusService, Started};
 use crate::storage::{
@@ -124,6 +125,8 @@ pub struct Enforcer {
     queues: queue::Queues,
     /// Per login, the answer its online sessions were last told to have.
     enforced: Mutex<HashMap<i64, Enforced>>,
+    /// Whether this instance sends what the clock causes (see `crate::lead`).
+    lead: Arc<Lead>,
 }
 
 /// A login as its sessions were last told, when (a speed that depends on the time is read at
@@ -176,7 +179,12 @@ impl Enforced {
 impl Enforcer {
     /// Starts enforcement with every login as RADIUS answers for it now: sessions that are
     /// up got their answer from the same records.
-    pub fn start(store: Store, radius: Arc<RadiusService>, config: Arc<Live<Config>>) -> Self {
+    pub fn start(
+        store: Store,
+        radius: Arc<RadiusService>,
+        config: Arc<Live<Config>>,
+        lead: Arc<Lead>,
+    ) -> Self {
         let at = radius.clock().at();
         let policy = radius.policy();
         let enforced = radius
@@ -195,6 +203,7 @@ impl Enforcer {
             queues: queue::Queues::new(shared.clone()),
             shared,
             enforced: Mutex::new(enforced),
+            lead,
         }
     }
 
@@ -561,7 +570,8 @@ impl Enforcer {
     }
 
     /// Pushes the speeds that changed with the time — a temporary speed ended, a daily window
-    /// opened or closed — to the sessions of their logins. Called every [`TIME_STEP`].
+    /// opened or closed — to the sessions of their logins. Called every [`TIME_STEP`]. An
+    /// instance that does not lead only moves its record on: the leader tells the sessions.
     async fn follow_time(&self) {
         let at = self.shared.radius.clock().at();
         let due: HashMap<i64, Enforced> = {
@@ -578,6 +588,23 @@ impl Enforcer {
         if due.is_empty() {
             return;
         }
+        if self.lead.holds() {
+            self.push_time(&due, at).await;
+        }
+        // Only where the login is still what was read above: a change in between was told
+        // by itself.
+        let mut enforced = self.enforced.lock().unwrap_or_else(|e| e.into_inner());
+        for (id, e) in &due {
+            if let Some(current) = enforced.get_mut(id)
+                && Arc::ptr_eq(&current.entry.access, &e.entry.access)
+            {
+                let next = Enforced::new(e.entry.clone(), at, self.shared.radius.policy());
+                *current = current.followed_by(next, at.utc);
+            }
+        }
+    }
+
+    async fn push_time(&self, due: &HashMap<i64, Enforced>, at: At) {
         let ids: Vec<i64> = due.keys().copied().collect();
         let sessions = match self.store.open_sessions_of(&ids, &[]).await {
             Ok(sessions) => sessions,
@@ -599,17 +626,6 @@ impl Enforcer {
                 Reason::Time,
                 None,
             );
-        }
-        // Only where the login is still what was read above: a change in between was told
-        // by itself.
-        let mut enforced = self.enforced.lock().unwrap_or_else(|e| e.into_inner());
-        for (id, e) in &due {
-            if let Some(current) = enforced.get_mut(id)
-                && Arc::ptr_eq(&current.entry.access, &e.entry.access)
-            {
-                let next = Enforced::new(e.entry.clone(), at, self.shared.radius.policy());
-                *current = current.followed_by(next, at.utc);
-            }
         }
     }
 

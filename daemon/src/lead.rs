@@ -1,0 +1,54 @@
+//! Which instance sends what the clock causes. Several instances see the same hour turn and
+//! the same cap crossed; one of them, the holder of the database's lead
+//! (`ispd_store::Lead`), tells the sessions, and the others only keep their own state in step,
+//! so a session gets one CoA however many instances run. The lead is asked for every
+//! [`CHECK`]; a holder whose connection fails lets go at once, and another instance takes it
+//! at its next ask. On SQLite the one instance always leads.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use crate::storage::Store;
+
+const CHECK: Duration = Duration::from_secs(2);
+const ROLE: &str = "clock-pushes";
+
+/// Whether this instance leads now.
+#[derive(Debug, Default)]
+pub struct Lead(AtomicBool);
+
+impl Lead {
+    pub fn holds(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
+
+    /// Takes the lead and keeps checking it, for as long as the daemon runs.
+    pub async fn keep(self: Arc<Self>, store: Store) {
+        let mut held = None;
+        loop {
+            held = match held.take() {
+                None => match store.try_lead(ROLE).await {
+                    Ok(Some(lead)) => {
+                        tracing::info!("this instance leads the time-driven pushes");
+                        Some(lead)
+                    }
+                    Ok(None) => None,
+                    Err(e) => {
+                        tracing::debug!(error = %e, "the lead cannot be asked for now");
+                        None
+                    }
+                },
+                Some(mut lead) => match lead.check().await {
+                    Ok(()) => Some(lead),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "lost the lead of the time-driven pushes");
+                        None
+                    }
+                },
+            };
+            self.0.store(held.is_some(), Ordering::Release);
+            tokio::time::sleep(CHECK).await;
+        }
+    }
+}
