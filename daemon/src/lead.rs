@@ -23,8 +23,15 @@ impl Lead {
         self.0.load(Ordering::Acquire)
     }
 
-    /// Takes the lead and keeps checking it, for as long as the daemon runs.
-    pub async fn keep(self: Arc<Self>, store: Store) {
+    /// Asks for the lead on the runtime, for as long as the daemon runs.
+    pub fn start(store: Store) -> Arc<Lead> {
+        let lead = Arc::new(Lead::default());
+        tokio::spawn(lead.clone().keep(store));
+        lead
+    }
+
+    /// Takes the lead and keeps checking it.
+    async fn keep(self: Arc<Self>, store: Store) {
         let mut held = None;
         loop {
             held = match held.take() {

@@ -46,13 +46,13 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
     let changes = ChangeFeed::default();
     // One clock for the API and the jobs: "today" in one zone for every caller.
     let clock = Clock::system().in_zone(live_config.load().billing.zone());
-    let lead = Arc::new(crate::lead::Lead::default());
-    tokio::spawn(lead.clone().keep(store.clone()));
+    let lead = crate::lead::Lead::start(store.clone());
     let enforcer = subscribe_consumers(&changes, &radius, &store, &live_config, &lead);
     keep_in_step(&store, &changes, &radius, change_log_from);
-    let caps =
-        crate::caps::CapWatch::new(store.clone(), radius.clone(), changes.clone(), clock, lead);
-    tokio::spawn(caps.run());
+    tokio::spawn(
+        crate::caps::CapWatch::new(store.clone(), radius.clone(), changes.clone(), clock, lead)
+            .run(),
+    );
     let state = AdminState {
         store: store.clone(),
         config: live_config.clone(),
