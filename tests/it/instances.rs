@@ -233,6 +233,65 @@ fn accounting_split_across_instances_is_one_session_and_counts_for_both() {
     until(&b, "arctangent", |r| r.starts_with("Access-Accept"));
 }
 
+/// B reaches the database through a forwarder the test cuts: while cut, B answers from its
+/// cache; what A changed meanwhile — a block, a new password, a session opened — B applies
+/// once it is back, read on from the last change it applied.
+#[test]
+fn an_instance_cut_off_from_the_database_catches_up() {
+    let Some(db) = PgDatabase::create("catchup") else {
+        return;
+    };
+    let (cut, via_cut) = crate::accounting::Outage::in_front_of(&db.url);
+    let a = Daemon::start("catchup-a", &database(&db));
+    let b = Daemon::start_beside("catchup-b", &format!("[database]\nurl = {via_cut:?}\n"), &a);
+    add_nas(&a, None);
+    crate::accounting::add_login(&a);
+    within(Duration::from_secs(5), &b, "arctangent", |r| {
+        r.starts_with("Access-Accept")
+    });
+
+    cut.set_up(false);
+    b.wait_for_log("change-log listener lost");
+    let sub =
+        a.ispctl_json(&["subscription", "list", "--client", "7"])["items"][0]["id"].to_string();
+    a.ispctl_json(&["subscription", "block", &sub]);
+    let reset = a.ispctl_json(&["login", "reset-password", "novak"]);
+    let password = reset["password"].as_str().unwrap().to_owned();
+    assert!(account(
+        &a,
+        "Acct-Status-Type = Start, Acct-Session-Id = \"cut-1\", User-Name = \"novak\""
+    ));
+    // Cut off, B still answers, from what it knew.
+    assert!(answer(&b, "arctangent").starts_with("Access-Accept"));
+
+    cut.set_up(true);
+    // The new password reached B ...
+    within(Duration::from_secs(5), &b, "arctangent", |r| {
+        r.starts_with("Access-Reject")
+    });
+    // ... and the session opened through A counts: the limit of one refuses the login with
+    // the right password (without it, the block would let it into the walled garden).
+    within(Duration::from_secs(3), &b, &password, |r| {
+        r.starts_with("Access-Reject")
+    });
+    assert!(
+        b.log().contains("change-log listener connected"),
+        "{}",
+        b.log()
+    );
+    assert!(
+        !b.log().contains("reloading every login"),
+        "read on from its last change, not reloaded: {}",
+        b.log()
+    );
+    // The session closes through A: B sees the block (the walled garden) once it may log in.
+    assert!(account(
+        &a,
+        "Acct-Status-Type = Stop, Acct-Session-Id = \"cut-1\", User-Name = \"novak\", Acct-Session-Time = 60"
+    ));
+    until(&b, &password, |r| r.contains("ispd-suspended"));
+}
+
 /// Both instances run the daily jobs at the same minute; one takes them, and is killed while
 /// it holds them (a table its first job reads is locked by the test, so it cannot finish).
 /// The other runs them instead, once.
