@@ -45,6 +45,10 @@ impl Report {
         f64::from(self.latencies_us[i]) / 1000.0
     }
 
+    pub fn answered_per_second(&self) -> f64 {
+        (self.accepted + self.rejected) as f64 / self.elapsed.as_secs_f64()
+    }
+
     pub fn print(&mut self) {
         self.latencies_us.sort_unstable();
         let answered = self.accepted + self.rejected;
@@ -69,8 +73,8 @@ pub enum Workload {
     /// PAP Access-Requests with Message-Authenticator, cycling through the logins.
     Auth,
     /// Start, Interim-Update and Stop for each of `sessions` sessions in turn, then again
-    /// with new session ids.
-    Acct { sessions: usize },
+    /// with new session ids; `run` keeps the ids of concurrent runs apart.
+    Acct { sessions: usize, run: u8 },
 }
 
 /// One request slot per RADIUS identifier of a socket.
@@ -118,7 +122,7 @@ impl Slots {
                 packet.insert_message_authenticator();
                 packet.encode_request(secret).expect("small packet")
             }
-            Workload::Acct { sessions } => {
+            Workload::Acct { sessions, run } => {
                 let session = (n / 3) % sessions;
                 let cycle = n / (3 * sessions);
                 let (status, seconds) = match n % 3 {
@@ -130,7 +134,7 @@ impl Slots {
                 packet.push(Attribute::integer(rfc::ACCT_STATUS_TYPE, status));
                 packet.push(Attribute::string(
                     rfc::ACCT_SESSION_ID,
-                    &format!("b{session:06}-{cycle}"),
+                    &format!("b{run}-{session:06}-{cycle}"),
                 ));
                 packet.push(Attribute::string(
                     rfc::USER_NAME,

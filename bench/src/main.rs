@@ -7,11 +7,13 @@
 //! cargo run --release -p ispd-bench -- auth --logins 100000
 //! cargo run --release -p ispd-bench -- acct --sessions 100000
 //! cargo run --release -p ispd-bench -- billing --clients 100000
+//! cargo run --release -p ispd-bench -- instances --database-url postgres://…/ispd_bench_two
 //! ```
 
 mod billing;
 mod coa;
 mod daemon;
+mod instances;
 mod load;
 mod seed;
 
@@ -42,6 +44,9 @@ enum Command {
     /// A tariff edited for N online sessions: every CoA, the pace per NAS, auth latency
     /// meanwhile; and the time from a single decision to its CoA.
     Coa(coa::CoaArgs),
+    /// Two instances on one PostgreSQL: throughput with the load split over them, and how
+    /// long a committed change takes to reach the other instance's answers.
+    Instances(instances::InstancesArgs),
 }
 
 #[derive(clap::Args)]
@@ -110,6 +115,10 @@ fn main() -> anyhow::Result<()> {
             let ispd = ispd_path(args.ispd.clone())?;
             coa::coa(args, ispd)
         }
+        Command::Instances(args) => {
+            let ispd = ispd_path(args.ispd.clone())?;
+            instances::instances(args, ispd)
+        }
     }
 }
 
@@ -134,6 +143,7 @@ fn acct(args: AcctArgs) -> anyhow::Result<()> {
     let daemon = daemon::Daemon::start(&ispd_path(args.ispd)?, &args.state_dir)?;
     let workload = load::Workload::Acct {
         sessions: args.sessions,
+        run: 0,
     };
     let target = daemon.acct_addr;
     let mut closed = load::closed_loop(
