@@ -191,6 +191,15 @@ fn change_at_rate(args: &InstancesArgs, probe: &mpsc::Sender<Followed>) -> anyho
             .max_connections(8)
             .connect(&args.database_url)
             .await?;
+        // The accounting phase left sessions open, and Simultaneous-Use would refuse their
+        // logins: close them as the stale sweep would, and tell the instances the same way.
+        sqlx::query("UPDATE session SET stopped_at = updated_at WHERE stopped_at IS NULL")
+            .execute(&pool)
+            .await?;
+        sqlx::query("SELECT CAST(pg_notify('ispd_sessions', '*') AS TEXT)")
+            .execute(&pool)
+            .await?;
+        tokio::time::sleep(Duration::from_secs(1)).await;
         let ids: Vec<(i64, String)> = sqlx::query_as("SELECT id, username FROM login")
             .fetch_all(&pool)
             .await?;

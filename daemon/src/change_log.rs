@@ -183,20 +183,81 @@ async fn read_on(store: &Store, changes: &ChangeFeed, mut last: i64) -> StoreRes
     loop {
         let batch = store.changes_after(last, BATCH).await?;
         let full = batch.len() as i64 == BATCH;
-        for logged in batch {
-            last = logged.id;
-            if logged.origin == store.instance() {
-                continue;
-            }
-            let change = match logged.what {
-                Logged::Access(scope) => Change::Elsewhere(scope),
-                Logged::Nas => Change::Nas,
-            };
+        last = batch.last().map_or(last, |logged| logged.id);
+        let others = batch
+            .into_iter()
+            .filter(|logged| logged.origin != store.instance())
+            .map(|logged| logged.what);
+        for change in coalesced(others) {
             changes.publish(change).await;
         }
         if !full {
             return Ok(last);
         }
+    }
+}
+
+/// A batch of the log as few changes: each distinct one once, and the logins changed one by
+/// one as one scope, loaded with one query (at a thousand changes a second, a query each
+/// would fall behind).
+fn coalesced(batch: impl IntoIterator<Item = Logged>) -> Vec<Change> {
+    let mut logins = std::collections::BTreeSet::new();
+    let mut out: Vec<Change> = Vec::new();
+    for what in batch {
+        let change = match what {
+            Logged::Access(AccessScope::Login(id)) => {
+                logins.insert(id);
+                continue;
+            }
+            Logged::Access(scope) => Change::Elsewhere(scope),
+            Logged::Nas => Change::Nas,
+        };
+        if !out.contains(&change) {
+            out.push(change);
+        }
+    }
+    match logins.len() {
+        0 => {}
+        1 => out.extend(
+            logins
+                .into_iter()
+                .map(|id| Change::Elsewhere(AccessScope::Login(id))),
+        ),
+        _ => out.push(Change::Elsewhere(AccessScope::Logins(
+            logins.into_iter().collect(),
+        ))),
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_becomes_each_distinct_change_once_and_one_load_of_its_logins() {
+        let login = |id| Logged::Access(AccessScope::Login(id));
+        let batch = vec![
+            login(7),
+            Logged::Nas,
+            login(3),
+            Logged::Access(AccessScope::Tariff(1)),
+            login(7),
+            Logged::Nas,
+        ];
+        assert_eq!(
+            coalesced(batch),
+            [
+                Change::Nas,
+                Change::Elsewhere(AccessScope::Tariff(1)),
+                Change::Elsewhere(AccessScope::Logins(vec![3, 7])),
+            ]
+        );
+        assert_eq!(
+            coalesced(vec![login(5)]),
+            [Change::Elsewhere(AccessScope::Login(5))]
+        );
+        assert!(coalesced(Vec::new()).is_empty());
     }
 }
 

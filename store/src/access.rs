@@ -18,9 +18,23 @@ use super::{Arg, Store, StoreResult, Where, corrupt, parse_date};
 pub enum AccessScope {
     All,
     Login(i64),
+    /// Several logins at once: another instance's changes, read from the change log in a
+    /// batch, are loaded with one query rather than one each.
+    Logins(Vec<i64>),
     Subscription(i64),
     Client(String),
     Tariff(i64),
+}
+
+impl AccessScope {
+    /// The logins the scope names one by one; `None` when it names them by what they share.
+    pub fn login_ids(&self) -> Option<&[i64]> {
+        match self {
+            AccessScope::Login(id) => Some(std::slice::from_ref(id)),
+            AccessScope::Logins(ids) => Some(ids),
+            _ => None,
+        }
+    }
 }
 
 /// Everything RADIUS needs to answer for one login.
@@ -128,6 +142,7 @@ impl Store {
         match scope {
             AccessScope::All => {}
             AccessScope::Login(id) => w.and("l.id = {}", Arg::Int(*id)),
+            AccessScope::Logins(ids) => w.and_in("l.id", ids),
             AccessScope::Subscription(id) => w.and("s.id = {}", Arg::Int(*id)),
             AccessScope::Client(number) => w.and("c.number = {}", Arg::Text(number.clone())),
             AccessScope::Tariff(id) => w.and("t.id = {}", Arg::Int(*id)),

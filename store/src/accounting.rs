@@ -155,8 +155,13 @@ struct Pending {
 struct Written {
     /// The state committed with the batch, for the memory.
     known: Vec<(Key, Known)>,
-    /// Sessions changed since the writer read them: the batch is decided again.
+    /// Sessions changed or created by another writer since this one read them: the batch is
+    /// decided again.
     stale: Vec<Key>,
+    /// Whether a new session that is already stored sends the batch round again (the first
+    /// try: another writer may have created it meanwhile) or adds nothing (a later try: it
+    /// is a duplicate under another identifier).
+    retry_conflicts: bool,
 }
 
 /// How one try at a batch ended.
@@ -165,13 +170,8 @@ enum Attempt {
     Stale(Vec<Key>),
 }
 
-/// Tries at a batch whose sessions keep changing under it. Under the session locks a second
-/// try reads what it writes; only the sweep or an Accounting-On can still slip in between.
+/// Tries at a batch whose sessions keep changing under it (each try rereads them).
 const ATTEMPTS: usize = 4;
-
-/// The first key of the session locks' two-key advisory locks ("ispd" as a number): apart
-/// from other applications' locks on the same server and from ispd's single-key job locks.
-const SESSION_LOCKS: i32 = 0x6973_7064;
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -237,17 +237,20 @@ impl Store {
     /// `memory` is updated only when the transaction commits.
     ///
     /// The database is the arbiter between writers (other instances, the stale-session
-    /// sweep): on PostgreSQL the batch first locks its sessions' keys, so no other writer
-    /// creates or changes them until it commits, and a remembered session is updated only
-    /// at the revision remembered. A session changed behind the memory's back is forgotten
-    /// and the batch decided again from what the database holds.
+    /// sweep): a remembered session is updated only at the revision remembered, and a NAS's
+    /// session is open at most once (a unique index), so a session another writer created
+    /// meanwhile is not created twice. Either way the session is forgotten and the batch
+    /// decided again from what the database holds.
     pub async fn apply_accounting(
         &self,
         batch: &[AcctItem],
         memory: &mut SessionMemory,
     ) -> StoreResult<OpenSessionChanges> {
-        for _ in 0..ATTEMPTS {
-            match self.try_apply_accounting(batch, memory).await? {
+        for attempt in 0..ATTEMPTS {
+            match self
+                .try_apply_accounting(batch, memory, attempt == 0)
+                .await?
+            {
                 Attempt::Committed(changes) => return Ok(changes),
                 Attempt::Stale(keys) => {
                     for key in keys {
@@ -265,13 +268,14 @@ impl Store {
         &self,
         batch: &[AcctItem],
         memory: &mut SessionMemory,
+        first_try: bool,
     ) -> StoreResult<Attempt> {
         let mut tx = self.write_tx().await?;
-        if self.backend == Backend::Postgres {
-            Self::lock_sessions(&mut tx, batch).await?;
-        }
         let mut changes = Vec::new();
-        let mut written = Written::default();
+        let mut written = Written {
+            retry_conflicts: first_try,
+            ..Written::default()
+        };
         let mut forget: Vec<String> = Vec::new();
         let mut pending = Pending::default();
         let mut loaded = Self::load_unknown(&mut tx, batch, memory).await?;
@@ -337,34 +341,6 @@ impl Store {
         }
         memory.sessions.extend(written.known);
         Ok(Attempt::Committed(changes))
-    }
-
-    /// Locks the batch's sessions (NAS + Acct-Session-Id) until the transaction ends, in one
-    /// order for every writer so two batches never wait for each other in a circle. The
-    /// two-key form keeps these locks apart from the single-key job locks.
-    async fn lock_sessions(conn: &mut AnyConnection, batch: &[AcctItem]) -> StoreResult<()> {
-        let mut keys: Vec<String> = batch
-            .iter()
-            .filter(|i| !i.record.acct_session_id.is_empty())
-            .map(|i| format!("{}/{}", i.nas_name, i.record.acct_session_id))
-            .collect();
-        keys.sort_unstable();
-        keys.dedup();
-        for chunk in keys.chunks(ROWS_PER_STATEMENT) {
-            let sql = format!(
-                "SELECT CAST(COUNT(*) AS BIGINT) FROM
-                    (SELECT pg_advisory_xact_lock({SESSION_LOCKS}, h) FROM
-                        (SELECT DISTINCT hashtext(column1) AS h FROM (VALUES {}) AS v ORDER BY h)
-                     AS k) AS l",
-                Placeholders::for_conn(conn).rows(chunk.len(), &["TEXT"])
-            );
-            let mut query = sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql));
-            for key in chunk {
-                query = query.bind(key.clone());
-            }
-            query.fetch_one(&mut *conn).await?;
-        }
-        Ok(())
     }
 
     /// Tells the other instances (NOTIFY, delivered at commit) whose open sessions changed,
@@ -442,21 +418,26 @@ impl Store {
             .iter()
             .filter_map(|k| new.remove(k))
             .collect();
-        Self::insert_sessions(conn, &creates, changes, &mut written.known).await?;
-        let updates: Vec<(Key, (Known, SessionState))> = pending.updates.into_iter().collect();
+        Self::insert_sessions(conn, &creates, changes, written).await?;
+        // Rows are locked in one order (session id, then login and day) by every writer, so
+        // two batches that touch the same rows wait for each other instead of deadlocking.
+        let mut updates: Vec<(Key, (Known, SessionState))> = pending.updates.into_iter().collect();
+        updates.sort_unstable_by_key(|(_, (known, _))| known.row_id);
         Self::update_sessions(conn, &updates, changes, written).await?;
-        let usage: Vec<((i64, NaiveDate), UsageDelta)> = pending.usage.into_iter().collect();
+        let mut usage: Vec<((i64, NaiveDate), UsageDelta)> = pending.usage.into_iter().collect();
+        usage.sort_unstable_by_key(|(key, _)| *key);
         Self::add_usage(conn, &usage).await
     }
 
-    /// New sessions, many rows a statement; one already stored (a duplicate under another
-    /// identifier) adds nothing. What was inserted joins `known`; an open one counts in
+    /// New sessions, many rows a statement. One already stored — the same session key, or
+    /// an open session of the same NAS and Acct-Session-Id — is not inserted: see
+    /// [`Written::retry_conflicts`]. What was inserted joins `known`; an open one counts in
     /// `changes`.
     async fn insert_sessions(
         conn: &mut AnyConnection,
         creates: &[NewSession],
         changes: &mut OpenSessionChanges,
-        known: &mut Vec<(Key, Known)>,
+        written: &mut Written,
     ) -> StoreResult<()> {
         for chunk in creates.chunks(ROWS_PER_STATEMENT) {
             let sql = format!(
@@ -464,7 +445,7 @@ impl Store {
                     framed_ip, calling_station, nas_port, started_at, updated_at, stopped_at,
                     terminate_cause, session_seconds, input_octets, output_octets,
                     input_packets, output_packets)
-                 VALUES {} ON CONFLICT (session_key) DO NOTHING RETURNING id, session_key",
+                 VALUES {} ON CONFLICT DO NOTHING RETURNING id, session_key",
                 Placeholders::for_conn(conn).rows(chunk.len(), &[""; 17])
             );
             let mut query = sqlx::query_as::<_, (i64, String)>(AssertSqlSafe(sql));
@@ -496,9 +477,14 @@ impl Store {
                 .map(|(id, key)| (key, id))
                 .collect();
             for s in chunk {
-                // A session key already stored (a duplicate under another identifier) adds
-                // nothing.
+                let key = (
+                    s.item.nas_name.clone(),
+                    s.item.record.acct_session_id.clone(),
+                );
                 let Some(row_id) = inserted.get(&session_key(s)) else {
+                    if written.retry_conflicts {
+                        written.stale.push(key);
+                    }
                     continue;
                 };
                 if let Some(login) = s.item.login_id
@@ -506,11 +492,8 @@ impl Store {
                 {
                     changes.push((login, 1));
                 }
-                known.push((
-                    (
-                        s.item.nas_name.clone(),
-                        s.item.record.acct_session_id.clone(),
-                    ),
+                written.known.push((
+                    key,
                     Known {
                         row_id: *row_id,
                         revision: 0,

@@ -275,6 +275,23 @@ impl Where {
             .push(condition.replace("{}", &format!("${}", self.args.len())));
     }
 
+    /// `column IN (…)` over `ids`; nothing matches an empty list.
+    fn and_in(&mut self, column: &str, ids: &[i64]) {
+        if ids.is_empty() {
+            self.conditions.push("1 = 0".to_owned());
+            return;
+        }
+        let list: Vec<String> = ids
+            .iter()
+            .map(|id| {
+                self.args.push(Arg::Int(*id));
+                format!("${}", self.args.len())
+            })
+            .collect();
+        self.conditions
+            .push(format!("{column} IN ({})", list.join(", ")));
+    }
+
     fn sql(&self) -> String {
         if self.conditions.is_empty() {
             String::new()

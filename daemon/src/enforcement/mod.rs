@@ -262,9 +262,9 @@ impl Enforcer {
         at: At,
     ) -> HashMap<i64, Enforced> {
         let mut enforced = self.enforced.lock().unwrap_or_else(|e| e.into_inner());
-        let ids: Vec<i64> = match scope {
-            AccessScope::Login(id) => vec![*id],
-            _ => enforced
+        let ids: Vec<i64> = match scope.login_ids() {
+            Some(ids) => ids.to_vec(),
+            None => enforced
                 .iter()
                 .filter(|(id, e)| e.entry.owner.in_scope(**id, scope))
                 .map(|(id, _)| *id)

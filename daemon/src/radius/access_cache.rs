@@ -45,6 +45,7 @@ impl Owner {
         match scope {
             AccessScope::All => true,
             AccessScope::Login(login) => id == *login,
+            AccessScope::Logins(logins) => logins.contains(&id),
             AccessScope::Subscription(s) => self.subscription_id == *s,
             AccessScope::Client(number) => &self.client_number == number,
             AccessScope::Tariff(t) => self.tariff_id == *t,
@@ -151,12 +152,15 @@ impl AccessCache {
     /// Replaces every cached login inside `scope` with `rows` (the scope's logins as they are
     /// now in the database): deleted ones disappear, changed ones are replaced.
     pub fn apply(&mut self, scope: &AccessScope, rows: Vec<AccessRow>) {
-        let stale: Vec<i64> = self
-            .owners
-            .iter()
-            .filter(|(id, owner)| owner.in_scope(**id, scope))
-            .map(|(id, _)| *id)
-            .collect();
+        let stale: Vec<i64> = match scope.login_ids() {
+            Some(ids) => ids.to_vec(),
+            None => self
+                .owners
+                .iter()
+                .filter(|(id, owner)| owner.in_scope(**id, scope))
+                .map(|(id, _)| *id)
+                .collect(),
+        };
         for id in stale {
             self.remove(id);
         }
@@ -205,14 +209,13 @@ impl AccessCache {
                 },
             ))
         };
-        match scope {
-            AccessScope::Login(id) => self
-                .owners
-                .get_key_value(id)
-                .and_then(entry)
-                .into_iter()
+        match scope.login_ids() {
+            Some(ids) => ids
+                .iter()
+                .filter_map(|id| self.owners.get_key_value(id))
+                .filter_map(entry)
                 .collect(),
-            _ => self
+            None => self
                 .owners
                 .iter()
                 .filter(|(id, owner)| owner.in_scope(**id, scope))
