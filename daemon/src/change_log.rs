@@ -230,6 +230,18 @@ fn coalesced(batch: impl IntoIterator<Item = Logged>) -> Vec<Change> {
     out
 }
 
+/// Deletes log rows older than [`KEEP`], one instance at a time.
+async fn prune(store: &Store) {
+    let Ok(Some(_lock)) = store.try_job_lock("change-log-prune").await else {
+        return;
+    };
+    match store.prune_change_log(chrono::Utc::now() - KEEP).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(rows = n, "change log pruned"),
+        Err(e) => tracing::warn!(error = %e, "the change log was not pruned"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -258,17 +270,5 @@ mod tests {
             [Change::Elsewhere(AccessScope::Login(5))]
         );
         assert!(coalesced(Vec::new()).is_empty());
-    }
-}
-
-/// Deletes log rows older than [`KEEP`], one instance at a time.
-async fn prune(store: &Store) {
-    let Ok(Some(_lock)) = store.try_job_lock("change-log-prune").await else {
-        return;
-    };
-    match store.prune_change_log(chrono::Utc::now() - KEEP).await {
-        Ok(0) => {}
-        Ok(n) => tracing::info!(rows = n, "change log pruned"),
-        Err(e) => tracing::warn!(error = %e, "the change log was not pruned"),
     }
 }
