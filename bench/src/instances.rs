@@ -7,7 +7,7 @@
 //!    static address, `UPDATE login SET ipv4`, from a connection of the benchmark's own, so
 //!    both instances learn it from the change log as they learn each other's changes), and
 //!    for a sample of them the time from the commit's acknowledgement until instance B's
-//!    Access-Accept carries the new Framed-IP-Address. Probers ask B every half millisecond;
+//!    Access-Accept carries the new Framed-IP-Address. Two probers ask B every millisecond;
 //!    the lag includes one RADIUS round trip.
 //!
 //! Needs an empty PostgreSQL database, as `acct --database-url` does.
@@ -125,7 +125,7 @@ struct Followed {
 }
 
 fn lag(args: &InstancesArgs, b: SocketAddr) -> anyhow::Result<()> {
-    const PROBERS: usize = 4;
+    const PROBERS: usize = 2;
     let (tx, rx) = mpsc::channel::<Followed>();
     let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
     let probers: Vec<_> = (0..PROBERS)
@@ -280,7 +280,7 @@ fn follow(socket: &UdpSocket, sent: &mut u64, change: &Followed) -> Option<Durat
         {
             return Some(change.committed.elapsed());
         }
-        std::thread::sleep(Duration::from_micros(500));
+        std::thread::sleep(Duration::from_millis(1));
     }
     None
 }
