@@ -323,6 +323,37 @@ fn the_operator_reloads_a_login_and_disconnects_a_session() {
     assert_eq!(recorded[1], ("coa".into(), "reload".into(), "ack".into()));
 }
 
+/// Imports a bank statement (CSV) through `d` with one payment of `amount` ("499.00") and
+/// the client's number as its variable symbol.
+pub(crate) fn import_payment(d: &Daemon, client: &str, amount: &str) {
+    let statement = d.dir.0.join("statement.csv");
+    std::fs::write(
+        &statement,
+        format!(
+            "ID;Datum;Objem;VS\nT1;01.03.2026;{};{client}\n",
+            amount.replace('.', ",")
+        ),
+    )
+    .unwrap();
+    let mapping = d.dir.0.join("mapping.toml");
+    std::fs::write(
+        &mapping,
+        "delimiter = \";\"\nhas_header = true\ndate_format = \"%d.%m.%Y\"\ndecimal_comma = true\n\
+         default_currency = \"CZK\"\n[columns]\ntransaction_id = \"ID\"\ndate = \"Datum\"\n\
+         amount = \"Objem\"\nvariable_symbol = \"VS\"\n",
+    )
+    .unwrap();
+    d.ispctl_json(&[
+        "payment",
+        "import",
+        statement.to_str().unwrap(),
+        "--format",
+        "csv",
+        "--mapping",
+        mapping.to_str().unwrap(),
+    ]);
+}
+
 #[test]
 fn a_payment_restores_full_speed_on_the_nas_at_once() {
     let nas = FakeNas::start(SECRET);
@@ -332,7 +363,6 @@ fn a_payment_restores_full_speed_on_the_nas_at_once() {
         "mikrotik",
         "[dunning]\nsuspend_min_amount = \"0.50\"\n",
     );
-    let dir = &d.dir.0;
     d.ispctl_json(&["billing", "run", "--as-of", "2026-01-01"]);
     // Overdue past the grace: the dunning run suspends — into the garden on the NAS.
     let coa = one_after(&nas, || {
@@ -343,34 +373,7 @@ fn a_payment_restores_full_speed_on_the_nas_at_once() {
     assert_eq!(balance["suspended"], true);
     let owed = balance["owed"].as_str().unwrap().to_owned();
 
-    let statement = dir.join("statement.csv");
-    std::fs::write(
-        &statement,
-        format!(
-            "ID;Datum;Objem;VS\nT1;01.03.2026;{};7\n",
-            owed.replace('.', ",")
-        ),
-    )
-    .unwrap();
-    let mapping = dir.join("mapping.toml");
-    std::fs::write(
-        &mapping,
-        "delimiter = \";\"\nhas_header = true\ndate_format = \"%d.%m.%Y\"\ndecimal_comma = true\n\
-         default_currency = \"CZK\"\n[columns]\ntransaction_id = \"ID\"\ndate = \"Datum\"\n\
-         amount = \"Objem\"\nvariable_symbol = \"VS\"\n",
-    )
-    .unwrap();
-    let coa = one_after(&nas, || {
-        d.ispctl_json(&[
-            "payment",
-            "import",
-            statement.to_str().unwrap(),
-            "--format",
-            "csv",
-            "--mapping",
-            mapping.to_str().unwrap(),
-        ]);
-    });
+    let coa = one_after(&nas, || import_payment(&d, "7", &owed));
     assert_eq!(coa.code(), ispd_radius::Code::CoaRequest);
     assert_eq!(
         rate(&coa).as_deref(),

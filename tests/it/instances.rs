@@ -170,6 +170,37 @@ fn account(d: &Daemon, attributes: &str) -> bool {
         .contains("Received Accounting-Response")
 }
 
+/// The money side through A: the dunning run suspends the client, a bank statement pays
+/// it — B answers each within a second.
+#[test]
+fn a_dunning_run_and_a_payment_through_one_instance_reach_the_others_answers() {
+    let Some(db) = PgDatabase::create("money") else {
+        return;
+    };
+    let config = format!(
+        "{}[dunning]\nsuspend_min_amount = \"0.50\"\n",
+        database(&db)
+    );
+    let a = Daemon::start("money-a", &config);
+    let b = Daemon::start_beside("money-b", &config, &a);
+    add_nas(&a, None);
+    crate::accounting::add_login(&a);
+    within(Duration::from_secs(5), &b, "arctangent", |r| {
+        r.starts_with("Access-Accept") && !r.contains("ispd-suspended")
+    });
+    a.ispctl_json(&["billing", "run", "--as-of", "2026-01-01"]);
+    a.ispctl_json(&["dunning", "run", "--as-of", "2026-03-01"]);
+    until(&b, "arctangent", |r| r.contains("ispd-suspended"));
+    let owed = a.ispctl_json(&["payment", "balance", "7"])["owed"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    crate::enforcement::import_payment(&a, "7", &owed);
+    until(&b, "arctangent", |r| {
+        r.starts_with("Access-Accept") && !r.contains("ispd-suspended")
+    });
+}
+
 /// The NAS has both instances as its RADIUS servers and sends each request to whichever it
 /// likes, or to both: what is stored is what one server would have stored, and a session open
 /// through one counts for Simultaneous-Use at the other.

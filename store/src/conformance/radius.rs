@@ -57,44 +57,19 @@ pub(super) async fn access_rows_follow_the_records(store: Store) {
 }
 
 pub(super) async fn accounting_batches_store_sessions_once(store: Store) {
-    use crate::{AcctItem, Partition, SessionMemory};
-    use ispd_provisioning::accounting::{AcctRecord, Counters, StatusType};
-    let sub = subscribed_client(&store, "1001").await.subscription.id;
-    let login = store
-        .create_login(&actor(), ppp_login("novak", sub), "pw-123456")
-        .await
-        .unwrap()
-        .login
-        .id;
-    let at = |minute: u32| {
-        chrono::NaiveDate::from_ymd_opt(2026, 11, 24)
-            .unwrap()
-            .and_hms_opt(10, minute, 0)
-            .unwrap()
-            .and_utc()
-    };
-    let item = |status, minute, seconds: u64, input: u64| AcctItem {
-        nas_name: "bras".into(),
-        login_id: Some(login),
-        record: AcctRecord {
+    use crate::{Partition, SessionMemory};
+    use ispd_provisioning::accounting::StatusType;
+    let login = novak(&store).await;
+    let item = |status, minute: u32, seconds: u64, input: u64| {
+        acct_item(
+            login,
+            "s1",
             status,
-            acct_session_id: "s1".into(),
-            username: "novak".into(),
-            login_id: Some(login),
-            accepted_at: None,
-            framed_ip: None,
-            calling_station: None,
-            nas_port: None,
-            event_time: at(minute),
-            session_seconds: seconds,
-            counters: Counters {
-                input_octets: input,
-                output_octets: input * 4,
-                input_packets: 0,
-                output_packets: 0,
-            },
-            terminate_cause: None,
-        },
+            i64::from(minute) * 60,
+            seconds,
+            input,
+            input * 4,
+        )
     };
     let partition = Partition { index: 0, count: 1 };
     let mut memory = SessionMemory::new(partition);
@@ -142,7 +117,7 @@ pub(super) async fn accounting_batches_store_sessions_once(store: Store) {
     assert_eq!((session.input_octets, session.output_octets), (1500, 6000));
     assert_eq!(session.session_seconds, 600);
     assert!(session.stopped_at.is_some());
-    let day = at(0).with_timezone(&chrono::Local).date_naive();
+    let day = event_time(0).with_timezone(&chrono::Local).date_naive();
     let usage = store.daily_usage("novak", day, day).await.unwrap();
     assert_eq!(usage.len(), 1);
     assert_eq!(
@@ -166,44 +141,19 @@ pub(super) async fn accounting_batches_store_sessions_once(store: Store) {
 /// the database, not a memory, decides what is stored.
 pub(super) async fn accounting_from_two_instances_is_one_session(store: Store) {
     use crate::{AcctItem, Partition, SessionMemory};
-    use ispd_provisioning::accounting::{AcctRecord, Counters, StatusType};
-    let sub = subscribed_client(&store, "1001").await.subscription.id;
-    let login = store
-        .create_login(&actor(), ppp_login("novak", sub), "pw-123456")
-        .await
-        .unwrap()
-        .login
-        .id;
-    let at = |second: u32| {
-        chrono::NaiveDate::from_ymd_opt(2026, 11, 24)
-            .unwrap()
-            .and_hms_opt(10, 0, 0)
-            .unwrap()
-            .and_utc()
-            + chrono::Duration::seconds(second.into())
-    };
-    let item = |sid: &str, status, second: u32, seconds: u64, input: u64| AcctItem {
-        nas_name: "bras".into(),
-        login_id: Some(login),
-        record: AcctRecord {
+    use ispd_provisioning::accounting::StatusType;
+    let login = novak(&store).await;
+    let at = |second: u32| event_time(i64::from(second));
+    let item = |sid: &str, status, second: u32, seconds: u64, input: u64| {
+        acct_item(
+            login,
+            sid,
             status,
-            acct_session_id: sid.into(),
-            username: "novak".into(),
-            login_id: Some(login),
-            accepted_at: None,
-            framed_ip: None,
-            calling_station: None,
-            nas_port: None,
-            event_time: at(second),
-            session_seconds: seconds,
-            counters: Counters {
-                input_octets: input,
-                output_octets: input * 2,
-                input_packets: 0,
-                output_packets: 0,
-            },
-            terminate_cause: None,
-        },
+            i64::from(second),
+            seconds,
+            input,
+            input * 2,
+        )
     };
     let partition = Partition { index: 0, count: 1 };
     let (mut a, mut b) = (SessionMemory::new(partition), SessionMemory::new(partition));
@@ -317,4 +267,61 @@ pub(super) async fn accounting_from_two_instances_is_one_session(store: Store) {
         store.open_session_counts_of(&[login]).await.unwrap()[&login],
         sessions as u32
     );
+}
+
+/// Client 1001 with a subscription and the login "novak"; its id.
+async fn novak(store: &Store) -> i64 {
+    let sub = subscribed_client(store, "1001").await.subscription.id;
+    store
+        .create_login(&actor(), ppp_login("novak", sub), "pw-123456")
+        .await
+        .unwrap()
+        .login
+        .id
+}
+
+/// `second` seconds after 10:00 UTC on 2026-11-24.
+fn event_time(second: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::NaiveDate::from_ymd_opt(2026, 11, 24)
+        .unwrap()
+        .and_hms_opt(10, 0, 0)
+        .unwrap()
+        .and_utc()
+        + chrono::Duration::seconds(second)
+}
+
+/// An accounting record of novak's session `sid` from the NAS "bras".
+fn acct_item(
+    login: i64,
+    sid: &str,
+    status: ispd_provisioning::accounting::StatusType,
+    second: i64,
+    seconds: u64,
+    input: u64,
+    output: u64,
+) -> crate::AcctItem {
+    use ispd_provisioning::accounting::{AcctRecord, Counters};
+    crate::AcctItem {
+        nas_name: "bras".into(),
+        login_id: Some(login),
+        record: AcctRecord {
+            status,
+            acct_session_id: sid.into(),
+            username: "novak".into(),
+            login_id: Some(login),
+            accepted_at: None,
+            framed_ip: None,
+            calling_station: None,
+            nas_port: None,
+            event_time: event_time(second),
+            session_seconds: seconds,
+            counters: Counters {
+                input_octets: input,
+                output_octets: output,
+                input_packets: 0,
+                output_packets: 0,
+            },
+            terminate_cause: None,
+        },
+    }
 }
