@@ -9,7 +9,9 @@
 //! from the same id, so nothing committed meanwhile is missed; when the log was pruned past
 //! that id (the instance was cut off longer than the log is kept) every login is reloaded.
 //! Both are logged and counted (`ispd_change_log_reconnects_total`,
-//! `ispd_change_log_full_reloads_total`); `ispd_change_log_applied_id` is the last id read.
+//! `ispd_change_log_full_reloads_total`); `ispd_change_log_applied_id` is the last id read,
+//! and `ispd_change_log_lag_seconds` how long after its write each other instance's change was
+//! applied here (against the database server's clock: keep the hosts in NTP).
 //! SQLite serves one instance and has no log: nothing to follow.
 
 use std::sync::Arc;
@@ -184,12 +186,19 @@ async fn read_on(store: &Store, changes: &ChangeFeed, mut last: i64) -> StoreRes
         let batch = store.changes_after(last, BATCH).await?;
         let full = batch.len() as i64 == BATCH;
         last = batch.last().map_or(last, |logged| logged.id);
-        let others = batch
+        let others: Vec<_> = batch
             .into_iter()
             .filter(|logged| logged.origin != store.instance())
-            .map(|logged| logged.what);
-        for change in coalesced(others) {
+            .collect();
+        let written: Vec<_> = others.iter().map(|logged| logged.at).collect();
+        for change in coalesced(others.into_iter().map(|logged| logged.what)) {
             changes.publish(change).await;
+        }
+        // Applied: how long after it was written, by this host's clock against the database's.
+        let now = chrono::Utc::now();
+        for at in written {
+            let lag = (now - at).to_std().unwrap_or_default();
+            metrics::histogram!("ispd_change_log_lag_seconds").record(lag.as_secs_f64());
         }
         if !full {
             return Ok(last);

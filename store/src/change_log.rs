@@ -73,6 +73,8 @@ pub struct LoggedChange {
     pub what: Logged,
     /// The instance that committed it.
     pub origin: String,
+    /// When it was written (the database server's clock).
+    pub at: DateTime<Utc>,
 }
 
 /// Waits for the log's NOTIFY on a connection of its own.
@@ -126,15 +128,16 @@ impl Store {
         if self.backend != Backend::Postgres {
             return Ok(Vec::new());
         }
-        let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
-            "SELECT id, scope, key, origin FROM change_log WHERE id > $1 ORDER BY id LIMIT $2",
+        let rows: Vec<(i64, String, String, String, i64)> = sqlx::query_as(
+            "SELECT id, scope, key, origin, CAST(EXTRACT(EPOCH FROM at) * 1000000 AS BIGINT)
+             FROM change_log WHERE id > $1 ORDER BY id LIMIT $2",
         )
         .bind(after)
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter()
-            .map(|(id, scope, key, origin)| {
+            .map(|(id, scope, key, origin, micros)| {
                 let bad = || super::corrupt(format!("change log {id}: {scope} {key:?}"));
                 let number = || key.parse::<i64>().map_err(|_| bad());
                 let what = match scope.as_str() {
@@ -145,7 +148,13 @@ impl Store {
                     "nas" => Logged::Nas,
                     _ => return Err(bad()),
                 };
-                Ok(LoggedChange { id, what, origin })
+                let at = DateTime::from_timestamp_micros(micros).ok_or_else(bad)?;
+                Ok(LoggedChange {
+                    id,
+                    what,
+                    origin,
+                    at,
+                })
             })
             .collect()
     }

@@ -568,7 +568,7 @@ fn metric(d: &Daemon, name: &str) -> u64 {
         .unwrap()
 }
 
-fn metrics(d: &Daemon) -> String {
+pub(crate) fn metrics(d: &Daemon) -> String {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(d.ports["metrics"].as_str().unwrap()).unwrap();
     stream

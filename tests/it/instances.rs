@@ -274,7 +274,11 @@ fn an_instance_cut_off_from_the_database_catches_up() {
     };
     let (cut, via_cut) = crate::accounting::Outage::in_front_of(&db.url);
     let a = Daemon::start("catchup-a", &database(&db));
-    let b = Daemon::start_beside("catchup-b", &format!("[database]\nurl = {via_cut:?}\n"), &a);
+    let b = Daemon::start_beside(
+        "catchup-b",
+        &format!("[database]\nurl = {via_cut:?}\n[metrics]\nlisten = \"127.0.0.1:0\"\n"),
+        &a,
+    );
     add_nas(&a, None);
     crate::accounting::add_login(&a);
     within(Duration::from_secs(5), &b, "arctangent", |r| {
@@ -315,6 +319,18 @@ fn an_instance_cut_off_from_the_database_catches_up() {
         "read on from its last change, not reloaded: {}",
         b.log()
     );
+    // Said in its metrics too: the reconnect, and how long after their writing the other
+    // instance's changes were applied.
+    let scraped = crate::faults::metrics(&b);
+    let value = |name: &str| {
+        scraped
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .unwrap_or_else(|| panic!("no {name} in:\n{scraped}"))
+    };
+    assert!(value("ispd_change_log_reconnects_total") >= 1.0);
+    assert!(value("ispd_change_log_lag_seconds_count") >= 1.0);
     // The session closes through A: B sees the block (the walled garden) once it may log in.
     assert!(account(
         &a,
