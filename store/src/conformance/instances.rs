@@ -79,3 +79,43 @@ pub(super) async fn heartbeats_round_trip(store: Store) {
     store.heartbeat(&b, cut).await.unwrap();
     assert_eq!(store.instances().await.unwrap(), [b]);
 }
+
+/// The daily jobs' record, and the lead of the clock's pushes: one holder at a time on
+/// PostgreSQL, released with its connection; always granted to SQLite's one instance.
+pub(super) async fn job_runs_and_the_lead(store: Store) {
+    let day = date(2026, 12, 5);
+    assert!(!store.job_ran("daily", day).await.unwrap());
+    store.record_job_run("daily", day).await.unwrap();
+    store.record_job_run("daily", day).await.unwrap();
+    assert!(store.job_ran("daily", day).await.unwrap());
+    assert!(!store.job_ran("daily", date(2026, 12, 6)).await.unwrap());
+
+    let mut first = store
+        .try_lead("clock")
+        .await
+        .unwrap()
+        .expect("nobody leads yet");
+    first.check().await.unwrap();
+    let second = store.try_lead("clock").await.unwrap();
+    if store.backend() == Backend::Sqlite {
+        assert!(second.is_some(), "one instance leads always");
+        return;
+    }
+    assert!(second.is_none(), "one holder at a time");
+    assert!(store.try_lead("another role").await.unwrap().is_some());
+    drop(first);
+    // The lock goes with the connection; the server notices the close at once on loopback,
+    // but give it a moment.
+    let mut taken = None;
+    for _ in 0..50 {
+        taken = store.try_lead("clock").await.unwrap();
+        if taken.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(
+        taken.is_some(),
+        "the lead passes on when its holder is gone"
+    );
+}
