@@ -28,6 +28,27 @@ pub(crate) fn acct_config(radius: &str) -> String {
     )
 }
 
+/// Adds the NAS "bras" on 127.0.0.1 through `d` (with its CoA port when given).
+pub(crate) fn add_nas(d: &Daemon, secret: &str, vendor: &str, coa_port: Option<u16>) {
+    let port = coa_port.map(|p| p.to_string());
+    let mut args = vec![
+        "nas",
+        "add",
+        "--name",
+        "bras",
+        "--address",
+        "127.0.0.1",
+        "--secret",
+        secret,
+        "--vendor",
+        vendor,
+    ];
+    if let Some(port) = &port {
+        args.extend(["--coa-port", port]);
+    }
+    d.ispctl_json(&args);
+}
+
 /// Client 7 with a subscription and the login "novak".
 pub(crate) fn add_login(d: &Daemon) {
     d.ispctl_json(&[

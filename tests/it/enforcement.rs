@@ -35,20 +35,7 @@ fn ready(name: &str, nas: &FakeNas, vendor: &str, extra: &str) -> Daemon {
         name,
         &format!("[enforcement]\ntimeout = 0.2\ntries = 3\nreconcile_interval = 0\n{extra}"),
     );
-    d.ispctl_json(&[
-        "nas",
-        "add",
-        "--name",
-        "bras",
-        "--address",
-        "127.0.0.1",
-        "--secret",
-        SECRET,
-        "--vendor",
-        vendor,
-        "--coa-port",
-        &nas.port().to_string(),
-    ]);
+    crate::accounting::add_nas(&d, SECRET, vendor, Some(nas.port()));
     crate::accounting::add_login(&d);
     d
 }

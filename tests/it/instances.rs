@@ -56,7 +56,7 @@ fn a_change_through_one_instance_reaches_the_others_answers() {
     let b = Daemon::start_beside("instance-b", &database(&db), &a);
     let nas = FakeNas::start(SECRET);
     // Everything is set up through A: B learns the NAS and the login from the log.
-    add_nas(&a, Some(nas.port()));
+    crate::accounting::add_nas(&a, SECRET, "mikrotik", Some(nas.port()));
     crate::accounting::add_login(&a);
     // A request from a NAS B does not know yet is dropped, and radclient waits a second for
     // it: the first answer may take a few of those.
@@ -141,29 +141,6 @@ fn a_change_through_one_instance_reaches_the_others_answers() {
     }
 }
 
-/// Adds the NAS "bras" on 127.0.0.1 through `d`; the other instance learns it from the log.
-fn add_nas(d: &Daemon, coa_port: Option<u16>) {
-    let mut args = vec![
-        "nas",
-        "add",
-        "--name",
-        "bras",
-        "--address",
-        "127.0.0.1",
-        "--secret",
-        SECRET,
-        "--vendor",
-        "mikrotik",
-    ]
-    .into_iter()
-    .map(str::to_owned)
-    .collect::<Vec<_>>();
-    if let Some(port) = coa_port {
-        args.extend(["--coa-port".to_owned(), port.to_string()]);
-    }
-    d.ispctl_json(&args.iter().map(String::as_str).collect::<Vec<_>>());
-}
-
 /// Sends one Accounting-Request to `d`; true when it was answered.
 fn account(d: &Daemon, attributes: &str) -> bool {
     stdout(&d.radclient("acct", "acct", SECRET, &format!("{attributes}\n")))
@@ -183,7 +160,7 @@ fn a_dunning_run_and_a_payment_through_one_instance_reach_the_others_answers() {
     );
     let a = Daemon::start("money-a", &config);
     let b = Daemon::start_beside("money-b", &config, &a);
-    add_nas(&a, None);
+    crate::accounting::add_nas(&a, SECRET, "mikrotik", None);
     crate::accounting::add_login(&a);
     within(Duration::from_secs(5), &b, "arctangent", |r| {
         r.starts_with("Access-Accept") && !r.contains("ispd-suspended")
@@ -211,7 +188,7 @@ fn accounting_split_across_instances_is_one_session_and_counts_for_both() {
     };
     let a = Daemon::start("split-a", &database(&db));
     let b = Daemon::start_beside("split-b", &database(&db), &a);
-    add_nas(&a, None);
+    crate::accounting::add_nas(&a, SECRET, "mikrotik", None);
     crate::accounting::add_login(&a);
     within(Duration::from_secs(5), &b, "arctangent", |r| {
         r.starts_with("Access-Accept")
@@ -279,7 +256,7 @@ fn an_instance_cut_off_from_the_database_catches_up() {
         &format!("[database]\nurl = {via_cut:?}\n[metrics]\nlisten = \"127.0.0.1:0\"\n"),
         &a,
     );
-    add_nas(&a, None);
+    crate::accounting::add_nas(&a, SECRET, "mikrotik", None);
     crate::accounting::add_login(&a);
     within(Duration::from_secs(5), &b, "arctangent", |r| {
         r.starts_with("Access-Accept")
