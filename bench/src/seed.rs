@@ -12,6 +12,7 @@ use ispd_billing::client::{Address, Client, Invoicing};
 use ispd_billing::period::Period;
 use ispd_billing::subscription::{PeriodAlignment, Subscription, SubscriptionState};
 use ispd_billing::tariff::{Rate, Tariff};
+use ispd_provisioning::login::{AuthType, Login};
 use rust_decimal::Decimal;
 use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyConnection, AssertSqlSafe, Column, Row};
@@ -115,13 +116,35 @@ pub fn seed_with_extra(
             .await?;
         let batch: Vec<(String, String)> =
             (0..logins).map(|i| (username(i), password(i))).collect();
+        for (username, password) in &batch {
+            ppp_login(username, sub.subscription.id).validate()?;
+            ispd_provisioning::login::validate_password(password)?;
+        }
         store
-            .import_logins(&actor, sub.subscription.id, &batch)
+            .insert_logins(&actor, sub.subscription.id, &batch)
             .await?;
         store.close().await;
         anyhow::Ok(())
     })?;
     Ok(started.elapsed())
+}
+
+/// A seeded login as storage writes it (`Store::insert_logins`), for the cores' check.
+fn ppp_login(username: &str, subscription_id: i64) -> Login {
+    Login {
+        id: 0,
+        username: username.to_owned(),
+        auth_type: AuthType::Ppp,
+        mac: None,
+        ipv4: None,
+        ipv6_prefix: None,
+        nas: Vec::new(),
+        attributes: Vec::new(),
+        subscription_id,
+        disabled: false,
+        note: String::new(),
+        version: 1,
+    }
 }
 
 /// A fresh state directory with the benchmark's `ispd.toml`; `extra` is appended (TOML).

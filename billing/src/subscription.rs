@@ -2,7 +2,8 @@
 //! activate_service, pause_service, block_service, cancel_service).
 //!
 //! # Lifecycle
-//! [`transition`] is the whole state machine:
+//! [`transition`] is the whole state machine; [`apply`] applies one on its day (dates, the
+//! days not charged, the history line):
 //!
 //! | from \ transition | Activate | Pause  | Block   | Resume | End   |
 //! | ---               | ---      | ---    | ---     | ---    | ---   |
@@ -16,8 +17,12 @@
 //! pause. Blocked → Paused is not: a client's request must not replace an operator's block;
 //! resume first. Ended is final: a returning client gets a new subscription.
 
+mod lifecycle;
+
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
+
+pub use lifecycle::{Applied, DatedTransition, LifecycleError, RunningRange, apply};
 
 use crate::FieldError;
 use crate::field::{Text, text};

@@ -8,11 +8,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::changes::{Change, ChangeFeed};
+use crate::changes::ChangeFeed;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::live::Live;
-use crate::storage::{AccessScope, Actor, JobLock, Store};
+use crate::storage::{Actor, JobLock, Store};
 
 /// Runs forever: sleeps until the configured time, then activates, bills and dunns as of today.
 pub async fn daily(config: Arc<Live<Config>>, store: Store, changes: ChangeFeed, clock: Clock) {
@@ -48,13 +48,8 @@ pub async fn daily(config: Arc<Live<Config>>, store: Store, changes: ChangeFeed,
             }
         }
         // First, so the day's activations are in place before billing reads subscriptions.
-        match store.activate_due(today).await {
+        match crate::app::subscriptions::activate_due(&app, today).await {
             Ok(ids) => {
-                for &id in &ids {
-                    changes
-                        .publish(Change::Access(AccessScope::Subscription(id)))
-                        .await;
-                }
                 tracing::info!(activated = ids.len(), %today, "daily activation");
             }
             Err(e) => {

@@ -77,7 +77,7 @@ pub use scheduled_action::{ActionState, ScheduledAction};
 pub use session::{OpenSession, SessionFilter, SessionRow, UsageDay};
 pub use tariff_change::TariffChangeRequest;
 
-pub use subscription::{HistoryEntry, SubscriptionFilter, SubscriptionRecord, TransitionRequest};
+pub use subscription::{HistoryEntry, SubscriptionFilter, SubscriptionRecord};
 
 use crate::seal::{SealError, Sealer};
 use ispd_billing::FieldError;

@@ -424,40 +424,20 @@ impl Store {
 }
 
 impl Store {
-    /// Creates many logins on one subscription in one transaction, with one audit record:
-    /// the path for migrating a FreeRADIUS user table and for seeding benchmarks. All or
-    /// nothing: the first invalid or duplicate login refuses the whole batch.
-    pub async fn import_logins(
+    /// Creates many PPP logins on one subscription in one transaction, with one audit record:
+    /// the path for seeding benchmarks. The caller has checked each login and password with
+    /// the cores (`Login::validate`, `validate_password`); storage seals and writes. All or
+    /// nothing: a taken username refuses the whole batch.
+    pub async fn insert_logins(
         &self,
         actor: &Actor,
         subscription_id: i64,
         logins: &[(String, String)],
     ) -> StoreResult<usize> {
-        let mut rows = Vec::with_capacity(logins.len());
-        for (i, (username, password)) in logins.iter().enumerate() {
-            let login = Login {
-                id: 0,
-                username: username.clone(),
-                auth_type: AuthType::Ppp,
-                mac: None,
-                ipv4: None,
-                ipv6_prefix: None,
-                nas: Vec::new(),
-                attributes: Vec::new(),
-                subscription_id,
-                disabled: false,
-                note: String::new(),
-                version: 1,
-            };
-            login.validate().map_err(|e| {
-                StoreError::Invalid(ispd_billing::FieldError::new(
-                    format!("logins[{i}].{}", e.field),
-                    e.problem,
-                ))
-            })?;
-            ispd_provisioning::login::validate_password(password)?;
-            rows.push((username.clone(), self.sealer.seal(password)?));
-        }
+        let rows = logins
+            .iter()
+            .map(|(username, password)| Ok((username.clone(), self.sealer.seal(password)?)))
+            .collect::<StoreResult<Vec<_>>>()?;
         let mut tx = self.write_tx().await?;
         let client_number: String = sqlx::query_scalar(
             "SELECT c.number FROM subscription s JOIN client c ON c.id = s.client_id WHERE s.id = $1",

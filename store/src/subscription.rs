@@ -4,13 +4,10 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use ispd_billing::FieldError;
-use ispd_billing::field::{Text, text};
 use ispd_billing::money;
 use ispd_billing::period::Period;
 use ispd_billing::subscription::{
-    PeriodAlignment, Subscription, SubscriptionState, Transition, check_end_date, not_in_future,
-    transition,
+    Applied, PeriodAlignment, RunningRange, Subscription, SubscriptionState,
 };
 use sqlx::AnyConnection;
 
@@ -19,19 +16,6 @@ use super::{
     date_text, now, page_of, parse_date, parse_opt_date, record_audit, unique_as_conflict,
 };
 use sqlx::AssertSqlSafe;
-
-/// A lifecycle change as the operator asked for it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TransitionRequest {
-    pub transition: Transition,
-    /// The day it takes effect (not after today); for [`Transition::End`] the last charged
-    /// day (Mango: Platba do).
-    pub date: NaiveDate,
-    /// Pause and Block only: the days from `date` until the resume are not charged.
-    pub billing_suspended: bool,
-    /// Free text for the history (Mango: ≤255).
-    pub note: String,
-}
 
 /// A subscription with the names the API speaks in.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -248,7 +232,7 @@ impl Store {
     }
 
     /// Changes the editable fields (Mango: change_service / edit_service). The client, the
-    /// state and the end date are not changed here: see [`Store::transition_subscription`].
+    /// state and the end date are not changed here: see [`Store::write_transition`].
     pub async fn update_subscription(
         &self,
         actor: &Actor,
@@ -451,120 +435,43 @@ impl Store {
         Ok(())
     }
 
-    /// The days not charged: a running range ends the day before the transition (for End:
-    /// on the last charged day; a range left without days is removed), and a Pause or Block
-    /// with billing suspended starts a new one on its date.
-    async fn update_unbilled(
-        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-        id: i64,
-        request: &TransitionRequest,
-        s: &Subscription,
-    ) -> StoreResult<()> {
-        let t = request.transition;
-        let open: Option<(i64, String)> = sqlx::query_as(
-            "SELECT id, from_date FROM subscription_unbilled
+    /// The first day of the running range of days not charged (a pause or block with
+    /// billing suspended), if one runs: what [`ispd_billing::subscription::apply`] needs
+    /// beside the subscription.
+    pub async fn running_uncharged_since(&self, id: i64) -> StoreResult<Option<NaiveDate>> {
+        let from: Option<String> = sqlx::query_scalar(
+            "SELECT from_date FROM subscription_unbilled
              WHERE subscription_id = $1 AND to_date IS NULL",
         )
         .bind(id)
-        .fetch_optional(&mut **tx)
+        .fetch_optional(&self.pool)
         .await?;
-        if let Some((range_id, from_text)) = open {
-            let from = parse_date("from_date", &from_text)?;
-            let last_unbilled = if t == Transition::End {
-                request.date
-            } else if request.date < from {
-                return Err(FieldError::new(
-                    "date",
-                    format!(
-                        "{} is before the running {} with billing suspended began ({from})",
-                        request.date, s.state
-                    ),
-                )
-                .into());
-            } else {
-                request.date.pred_opt().unwrap_or(request.date)
-            };
-            if last_unbilled < from {
-                sqlx::query("DELETE FROM subscription_unbilled WHERE id = $1")
-                    .bind(range_id)
-                    .execute(&mut **tx)
-                    .await?;
-            } else {
-                sqlx::query("UPDATE subscription_unbilled SET to_date = $1 WHERE id = $2")
-                    .bind(date_text(last_unbilled))
-                    .bind(range_id)
-                    .execute(&mut **tx)
-                    .await?;
-            }
-        }
-        if request.billing_suspended {
-            sqlx::query(
-                "INSERT INTO subscription_unbilled (subscription_id, from_date, to_date)
-                 VALUES ($1, $2, NULL)",
-            )
-            .bind(id)
-            .bind(date_text(request.date))
-            .execute(&mut **tx)
-            .await?;
-        }
-        Ok(())
+        from.map(|f| parse_date("from_date", &f)).transpose()
     }
 
-    /// Applies a lifecycle transition (Mango: activate, pause, block, resume, cancel) as of
-    /// `request.date`, refused with [`StoreError::Precondition`] when the state machine does
-    /// not allow it. In one transaction: the state (and for End the last charged day, for
-    /// Activate the dates moved by `Subscription::activate_on`), a history entry, the days
-    /// not charged, and the audit record.
-    ///
-    /// Days not charged: a running range (a pause or block with billing suspended) ends the
-    /// day before `date` (for End: on the last charged day; a range left without days is
-    /// removed), and a Pause or Block with `billing_suspended` starts a new one on `date`.
-    pub async fn transition_subscription(
+    /// Writes a transition the billing core applied to `before` — in one transaction: the
+    /// subscription's state and dates at the version read (else [`StoreError::Stale`]), the
+    /// days not charged, a history entry, and the audit record.
+    pub async fn write_transition(
         &self,
         actor: &Actor,
-        id: i64,
-        request: &TransitionRequest,
-        today: NaiveDate,
+        before: &SubscriptionRecord,
+        applied: &Applied,
     ) -> StoreResult<SubscriptionRecord> {
-        let t = request.transition;
-        check_transition_request(request, today)?;
+        let s = &applied.subscription;
+        let id = s.id;
         let mut tx = self.write_tx().await?;
-        let before = Self::subscription_by_id(&mut tx, id).await?;
-        let mut s = before.subscription.clone();
-        let to = transition(s.state, t)
-            .map_err(|e| StoreError::Precondition(format!("subscription {id}: {e}")))?;
-        match t {
-            Transition::Activate => s.activate_on(request.date),
-            Transition::End => check_end_date(request.date, s.billing_from, today)?,
-            _ if request.date < s.activation_date => {
-                return Err(FieldError::new(
-                    "date",
-                    format!(
-                        "{} is before the activation date {}",
-                        request.date, s.activation_date
-                    ),
-                )
-                .into());
-            }
-            _ => {}
-        }
-        Self::update_unbilled(&mut tx, id, request, &s).await?;
-        if t == Transition::End {
-            s.end_date = Some(request.date);
-        }
-        s.state = to;
-        s.validate()?;
         let updated = sqlx::query(
             "UPDATE subscription SET state = $1, activation_date = $2, billing_from = $3,
                 end_date = $4, version = $5 WHERE id = $6 AND version = $7",
         )
-        .bind(to.as_str().to_owned())
+        .bind(s.state.as_str().to_owned())
         .bind(date_text(s.activation_date))
         .bind(date_text(s.billing_from))
         .bind(s.end_date.map(date_text))
-        .bind(s.version + 1)
+        .bind(before.subscription.version + 1)
         .bind(id)
-        .bind(s.version)
+        .bind(before.subscription.version)
         .execute(&mut *tx)
         .await?
         .rows_affected();
@@ -574,28 +481,25 @@ impl Store {
                 key: id.to_string(),
             });
         }
-        let mut note = history_note(request, to);
-        if !request.note.is_empty() {
-            note = format!("{note}; {}", request.note);
-        }
+        Self::write_uncharged(&mut tx, id, applied).await?;
         Self::record_history(
             &mut tx,
             id,
-            Some(before.subscription.state),
-            to,
+            Some(applied.from),
+            s.state,
             actor,
-            &note,
+            &applied.note,
         )
         .await?;
         let stored = Self::subscription_by_id(&mut tx, id).await?;
         record_audit(
             &mut tx,
             actor,
-            &format!("subscription.{}", transition_name(t)),
+            &format!("subscription.{}", applied.transition.as_str()),
             "subscription",
             &id.to_string(),
             Some(&stored.client_number),
-            audit_json(&before),
+            audit_json(before),
             audit_json(&stored),
         )
         .await?;
@@ -603,10 +507,50 @@ impl Store {
         Ok(stored)
     }
 
-    /// The daily job: every not-yet-active subscription whose activation date has come
-    /// becomes active (with history and audit by the actor "schedule"). Returns their ids, so
-    /// the caller can refresh RADIUS for them.
-    pub async fn activate_due(&self, today: NaiveDate) -> StoreResult<Vec<i64>> {
+    /// The days not charged as the transition left them: the running range ended or dropped,
+    /// a new one opened.
+    async fn write_uncharged(
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        id: i64,
+        applied: &Applied,
+    ) -> StoreResult<()> {
+        let running = "subscription_id = $1 AND to_date IS NULL";
+        match applied.running {
+            RunningRange::Untouched => {}
+            RunningRange::Dropped => {
+                sqlx::query(AssertSqlSafe(format!(
+                    "DELETE FROM subscription_unbilled WHERE {running}"
+                )))
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
+            }
+            RunningRange::EndsOn(last) => {
+                sqlx::query(AssertSqlSafe(format!(
+                    "UPDATE subscription_unbilled SET to_date = $2 WHERE {running}"
+                )))
+                .bind(id)
+                .bind(date_text(last))
+                .execute(&mut **tx)
+                .await?;
+            }
+        }
+        if let Some(from) = applied.uncharged_from {
+            sqlx::query(
+                "INSERT INTO subscription_unbilled (subscription_id, from_date, to_date)
+                 VALUES ($1, $2, NULL)",
+            )
+            .bind(id)
+            .bind(date_text(from))
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// The subscriptions not yet active whose activation date has come by `today`, with that
+    /// date, for the daily activation.
+    pub async fn due_activations(&self, today: NaiveDate) -> StoreResult<Vec<(i64, NaiveDate)>> {
         let due: Vec<(i64, String)> = sqlx::query_as(
             "SELECT id, activation_date FROM subscription
              WHERE state = $1 AND activation_date <= $2 ORDER BY id",
@@ -615,26 +559,9 @@ impl Store {
         .bind(date_text(today))
         .fetch_all(&self.pool)
         .await?;
-        let actor = Actor("schedule".into());
-        let mut activated = Vec::new();
-        for (id, activation) in due {
-            let request = TransitionRequest {
-                transition: Transition::Activate,
-                date: parse_date("activation_date", &activation)?,
-                billing_suspended: false,
-                note: "activation date reached".into(),
-            };
-            match self
-                .transition_subscription(&actor, id, &request, today)
-                .await
-            {
-                Ok(_) => activated.push(id),
-                // Activated, ended or deleted by an operator meanwhile: nothing left to do.
-                Err(StoreError::Precondition(_) | StoreError::NotFound { .. }) => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(activated)
+        due.into_iter()
+            .map(|(id, day)| Ok((id, parse_date("activation_date", &day)?)))
+            .collect()
     }
 
     /// Inclusive unbilled ranges per subscription, oldest first; an open range (to = None)
@@ -657,48 +584,4 @@ impl Store {
         }
         Ok(ranges)
     }
-}
-
-fn transition_name(t: Transition) -> &'static str {
-    match t {
-        Transition::Activate => "activate",
-        Transition::Pause => "pause",
-        Transition::Block => "block",
-        Transition::Resume => "resume",
-        Transition::End => "end",
-    }
-}
-
-/// The history line: what happened from when, and whether the days are charged.
-fn history_note(request: &TransitionRequest, to: SubscriptionState) -> String {
-    let date = request.date;
-    match request.transition {
-        Transition::Activate => format!("activated on {date}"),
-        Transition::Pause | Transition::Block if request.billing_suspended => {
-            format!("{to}, billing suspended from {date}")
-        }
-        Transition::Pause | Transition::Block => format!("{to} from {date}, still charged"),
-        Transition::Resume => format!("resumed on {date}"),
-        Transition::End => format!("ended, last charged day {date}"),
-    }
-}
-
-/// What a transition request must say before anything is read: a date not ahead of today
-/// (End may name a future last day), a note within limits, and billing suspended only by a
-/// pause or a block.
-fn check_transition_request(request: &TransitionRequest, today: NaiveDate) -> StoreResult<()> {
-    let t = request.transition;
-    if t != Transition::End {
-        not_in_future("date", request.date, today)?;
-    }
-    text("note", &request.note, Text::Note)?;
-    let restricts = matches!(t, Transition::Pause | Transition::Block);
-    if request.billing_suspended && !restricts {
-        return Err(FieldError::new(
-            "billing_suspended",
-            "only a pause or a block suspends billing",
-        )
-        .into());
-    }
-    Ok(())
 }

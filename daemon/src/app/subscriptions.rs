@@ -3,14 +3,15 @@
 
 use chrono::NaiveDate;
 use ispd_billing::subscription::{
-    Action, ScheduledChange, Subscription, TariffChangeError, Transition, check_tariff_change,
+    Action, DatedTransition, LifecycleError, ScheduledChange, Subscription, TariffChangeError,
+    Transition, apply, check_tariff_change,
 };
 
 use super::{App, AppResult};
 use crate::app::AppError;
 use crate::storage::{
-    self, AccessScope, ActionState, Actor, HistoryEntry, Page, PageRequest, ScheduledAction,
-    StoreError, SubscriptionFilter, SubscriptionRecord, TariffChangeRequest,
+    AccessScope, ActionState, Actor, HistoryEntry, Page, PageRequest, ScheduledAction, StoreError,
+    SubscriptionFilter, SubscriptionRecord, TariffChangeRequest,
 };
 
 /// A lifecycle change as the operator asks for it (storage takes it with the date resolved).
@@ -81,15 +82,13 @@ pub async fn transition(
             .schedule_action(actor, request.id, &change)
             .await?;
     } else {
-        let resolved = storage::TransitionRequest {
+        let dated = DatedTransition {
             transition: request.transition,
             date,
             billing_suspended: request.billing_suspended,
             note: request.note.trim().to_owned(),
         };
-        app.store
-            .transition_subscription(actor, request.id, &resolved, today)
-            .await?;
+        transition_now(app, actor, request.id, &dated, today).await?;
         app.publish(AccessScope::Subscription(request.id)).await;
     }
     if let Some(day) = resume {
@@ -120,16 +119,13 @@ pub async fn apply_due(
         let change = &action.change;
         let outcome = match &change.action {
             Action::Lifecycle(transition) => {
-                let resolved = storage::TransitionRequest {
+                let dated = DatedTransition {
                     transition: *transition,
                     date: change.date,
                     billing_suspended: change.billing_suspended,
                     note: change.note.clone(),
                 };
-                app.store
-                    .transition_subscription(actor, action.subscription_id, &resolved, day)
-                    .await
-                    .map_err(AppError::from)
+                transition_now(app, actor, action.subscription_id, &dated, day).await
             }
             Action::ChangeTariff { tariff } => {
                 let request = TariffChangeRequest {
@@ -157,6 +153,66 @@ pub async fn apply_due(
         applied.push(action);
     }
     Ok(applied)
+}
+
+/// One lifecycle transition as of `today`: read the subscription and its running range of
+/// days not charged, let the billing core apply the transition
+/// ([`ispd_billing::subscription::apply`]), and write what it returns with its history and
+/// audit in one transaction. A concurrent change between the read and the write is met by
+/// reading again and deciding anew, as if this request had come after it.
+pub async fn transition_now(
+    app: &App<'_>,
+    actor: &Actor,
+    id: i64,
+    change: &DatedTransition,
+    today: NaiveDate,
+) -> AppResult<SubscriptionRecord> {
+    change.check(today)?;
+    let mut attempts = 0;
+    loop {
+        let before = app.store.get_subscription(id).await?;
+        let running_since = app.store.running_uncharged_since(id).await?;
+        let applied =
+            apply(&before.subscription, change, running_since, today).map_err(|e| match e {
+                LifecycleError::Refused(refused) => {
+                    AppError::Precondition(format!("subscription {id}: {refused}"))
+                }
+                LifecycleError::Invalid(field) => AppError::Invalid(field),
+            })?;
+        match app.store.write_transition(actor, &before, &applied).await {
+            Err(StoreError::Stale { .. }) if attempts < STALE_RETRIES => attempts += 1,
+            written => return Ok(written?),
+        }
+    }
+}
+
+/// How often a transition is decided anew after losing a race with another change.
+const STALE_RETRIES: u32 = 3;
+
+/// The daily activation: every subscription not yet active whose activation date has come by
+/// `today` becomes active on that date (history and audit by the actor "schedule"), and its
+/// logins are answered anew. One activated or ended by an operator meanwhile is left as it is.
+/// Returns the ids activated.
+pub async fn activate_due(app: &App<'_>, today: NaiveDate) -> AppResult<Vec<i64>> {
+    let actor = Actor("schedule".into());
+    let mut activated = Vec::new();
+    for (id, activation_date) in app.store.due_activations(today).await? {
+        let change = DatedTransition {
+            transition: Transition::Activate,
+            date: activation_date,
+            billing_suspended: false,
+            note: "activation date reached".into(),
+        };
+        match transition_now(app, &actor, id, &change, today).await {
+            Ok(_) => {
+                app.publish(AccessScope::Subscription(id)).await;
+                activated.push(id);
+            }
+            Err(AppError::Precondition(_) | AppError::Store(StoreError::NotFound { .. })) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(activated)
 }
 
 /// A tariff change as the operator asks for it.

@@ -1,13 +1,15 @@
-//! The part of the storage conformance suite that needs the daemon's billing run: invoices,
-//! reminder fees and payments through the real run, held to the same behaviour on SQLite and
-//! PostgreSQL. It stands on the store's testkit (`ispd-store`, feature `testkit`), so each test
-//! gets a fresh database on each backend exactly as the store's own suite does.
+//! The part of the storage conformance suite that needs the daemon's use cases: invoices,
+//! reminder fees and payments through the real billing run, and the subscription lifecycle,
+//! held to the same behaviour on SQLite and PostgreSQL. It stands on the store's testkit
+//! (`ispd-store`, feature `testkit`), so each test gets a fresh database on each backend
+//! exactly as the store's own suite does.
 //!
 //! `cargo test -p ispd --lib conformance::postgres::reminder_fee_issues_one_debit_note` runs one
 //! test on one backend.
 
 mod books;
 mod dunning;
+mod lifecycle;
 
 ispd_store::on_both_backends! {
     store: [
@@ -15,6 +17,11 @@ ispd_store::on_both_backends! {
         dunning::dunning_controls_and_own_grace_days,
         books::concurrent_billing_runs_number_without_gaps,
         books::books_balance_through_payments_imports_credit_notes_and_refunds,
+        lifecycle::pause_with_billing_suspended_then_resume,
+        lifecycle::pause_without_billing_suspended_is_charged,
+        lifecycle::end_sets_the_last_charged_day,
+        lifecycle::invalid_transitions_are_refused,
+        lifecycle::activate_due_activates_on_the_day,
     ]
     store_and_url: []
 }

@@ -2,6 +2,7 @@
 
 use crate::testkit::fixtures::*;
 use crate::{AccessScope, Backend, InstanceRow, Logged};
+use ispd_billing::subscription::{DatedTransition, apply};
 
 pub(super) async fn the_change_log_records_what_alters_an_answer(store: Store) {
     let sub = subscribed_client(&store, "1001").await.subscription.id;
@@ -28,13 +29,16 @@ pub(super) async fn the_change_log_records_what_alters_an_answer(store: Store) {
     assert!(changes.windows(2).all(|w| w[0].id < w[1].id), "in order");
 
     // What the billing run writes (billed_until) is no change of an answer; a block is.
+    let before = store.get_subscription(sub).await.unwrap();
+    let block = DatedTransition {
+        transition: Transition::Block,
+        date: today(),
+        billing_suspended: false,
+        note: String::new(),
+    };
+    let blocked = apply(&before.subscription, &block, None, today()).unwrap();
     store
-        .transition_subscription(
-            &actor(),
-            sub,
-            &super::lifecycle::change(Transition::Block, today(), false),
-            today(),
-        )
+        .write_transition(&actor(), &before, &blocked)
         .await
         .unwrap();
     let after = store.changes_after(last, 100).await.unwrap();

@@ -22,7 +22,7 @@ pub use rust_decimal::Decimal;
 pub use crate::seal::Sealer;
 pub use crate::{
     Actor, AuditFilter, ClientFilter, CodeList, InvoiceDraft, Page, PageRequest, Store, StoreError,
-    StoreResult, SubscriptionFilter, SubscriptionRecord, TransitionRequest,
+    StoreResult, SubscriptionFilter, SubscriptionRecord,
 };
 
 pub fn sealer() -> Sealer {

@@ -1,0 +1,444 @@
+//! The subscription lifecycle through its use cases (`app::subscriptions`): the billing core
+//! decides, storage writes the state, the days not charged, the history and the audit — held
+//! to the same behaviour on SQLite and PostgreSQL.
+
+use std::sync::LazyLock;
+
+use ispd_billing::subscription::DatedTransition;
+use ispd_store::testkit::fixtures::*;
+
+use crate::app::subscriptions::{activate_due, transition_now};
+use crate::app::{App, AppError, AppResult};
+use crate::changes::ChangeFeed;
+use crate::clock::{Clock, Zone};
+use crate::config::Config;
+use crate::live::Live;
+
+/// A transition as of `date`.
+fn change(transition: Transition, date: NaiveDate, billing_suspended: bool) -> DatedTransition {
+    DatedTransition {
+        transition,
+        date,
+        billing_suspended,
+        note: String::new(),
+    }
+}
+
+/// The use cases over `store`, on the suite's day in UTC, publishing to a feed nobody
+/// follows.
+fn app(store: &Store) -> App<'_> {
+    static CHANGES: LazyLock<ChangeFeed> = LazyLock::new(ChangeFeed::default);
+    static CONFIG: LazyLock<Live<Config>> = LazyLock::new(|| Live::new(Config::default()));
+    let noon = today().and_hms_opt(12, 0, 0).expect("a time").and_utc();
+    App {
+        store,
+        changes: &CHANGES,
+        clock: Clock::fixed(noon).in_zone(Zone::parse("UTC").expect("a zone")),
+        config: &CONFIG,
+    }
+}
+
+async fn apply(store: &Store, id: i64, change: DatedTransition) -> SubscriptionRecord {
+    transition_now(&app(store), &actor(), id, &change, today())
+        .await
+        .unwrap()
+}
+
+#[track_caller]
+fn expect_invalid<T: std::fmt::Debug>(result: AppResult<T>, field: &str) {
+    match result {
+        Err(AppError::Invalid(e)) if e.field == field => {}
+        other => panic!("expected {field} to be refused as invalid, got {other:?}"),
+    }
+}
+
+#[track_caller]
+fn expect_precondition<T: std::fmt::Debug>(result: AppResult<T>) {
+    match result {
+        Err(AppError::Precondition(_)) => {}
+        other => panic!("expected a refused precondition, got {other:?}"),
+    }
+}
+
+#[track_caller]
+fn expect_not_found<T: std::fmt::Debug>(result: AppResult<T>) {
+    match result {
+        Err(AppError::Store(StoreError::NotFound { .. })) => {}
+        other => panic!("expected not found, got {other:?}"),
+    }
+}
+
+pub(super) async fn pause_with_billing_suspended_then_resume(store: Store) {
+    let id = subscribed_client(&store, "1").await.subscription.id;
+    let paused = apply(
+        &store,
+        id,
+        change(Transition::Pause, date(2026, 11, 10), true),
+    )
+    .await;
+    assert_eq!(paused.subscription.state, SubscriptionState::Paused);
+    assert_eq!(paused.subscription.version, 2);
+    let open = store.unbilled_ranges().await.unwrap();
+    assert_eq!(open[&id], [(date(2026, 11, 10), None)], "runs on");
+    let resumed = apply(
+        &store,
+        id,
+        change(Transition::Resume, date(2026, 11, 14), false),
+    )
+    .await;
+    assert_eq!(resumed.subscription.state, SubscriptionState::Active);
+    let ranges = store.unbilled_ranges().await.unwrap();
+    assert_eq!(
+        ranges[&id],
+        [(date(2026, 11, 10), Some(date(2026, 11, 13)))],
+        "the 10th to the day before the resume"
+    );
+    let history = store.subscription_history(id).await.unwrap();
+    let steps: Vec<_> = history
+        .iter()
+        .map(|h| (h.from_state, h.to_state, h.note.as_str()))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            (None, SubscriptionState::Active, "created"),
+            (
+                Some(SubscriptionState::Active),
+                SubscriptionState::Paused,
+                "paused, billing suspended from 2026-11-10"
+            ),
+            (
+                Some(SubscriptionState::Paused),
+                SubscriptionState::Active,
+                "resumed on 2026-11-14"
+            ),
+        ]
+    );
+    let filter = AuditFilter {
+        client_number: "1".into(),
+        entity: "subscription".into(),
+    };
+    let actions: Vec<String> = store
+        .list_audit(&filter, PageRequest::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "subscription.resume",
+            "subscription.pause",
+            "subscription.create"
+        ]
+    );
+    // A block from the resume day with billing suspended; ended on the same day it began:
+    // the range has no day left and goes.
+    apply(
+        &store,
+        id,
+        change(Transition::Block, date(2026, 11, 15), true),
+    )
+    .await;
+    apply(
+        &store,
+        id,
+        change(Transition::Resume, date(2026, 11, 15), false),
+    )
+    .await;
+    assert_eq!(
+        store.unbilled_ranges().await.unwrap()[&id],
+        [(date(2026, 11, 10), Some(date(2026, 11, 13)))]
+    );
+}
+
+pub(super) async fn pause_without_billing_suspended_is_charged(store: Store) {
+    let id = subscribed_client(&store, "1").await.subscription.id;
+    apply(
+        &store,
+        id,
+        change(Transition::Pause, date(2026, 11, 10), false),
+    )
+    .await;
+    let history = store.subscription_history(id).await.unwrap();
+    assert_eq!(
+        history.last().unwrap().note,
+        "paused from 2026-11-10, still charged"
+    );
+    apply(&store, id, change(Transition::Resume, today(), false)).await;
+    assert!(store.unbilled_ranges().await.unwrap().is_empty());
+    // The flag belongs to pauses and blocks only.
+    expect_invalid(
+        transition_now(
+            &app(&store),
+            &actor(),
+            id,
+            &change(Transition::End, today(), true),
+            today(),
+        )
+        .await,
+        "billing_suspended",
+    );
+}
+
+pub(super) async fn end_sets_the_last_charged_day(store: Store) {
+    let id = subscribed_client(&store, "1").await.subscription.id;
+    apply(
+        &store,
+        id,
+        change(Transition::Block, date(2026, 11, 5), true),
+    )
+    .await;
+    // Pay-until in the future is not supported: the end takes effect on the call.
+    expect_invalid(
+        transition_now(
+            &app(&store),
+            &actor(),
+            id,
+            &change(Transition::End, date(2026, 11, 30), false),
+            today(),
+        )
+        .await,
+        "last_day",
+    );
+    // Before the day before billing-from: a typo, not an end.
+    expect_invalid(
+        transition_now(
+            &app(&store),
+            &actor(),
+            id,
+            &change(Transition::End, date(2025, 12, 30), false),
+            today(),
+        )
+        .await,
+        "last_day",
+    );
+    let mut request = change(Transition::End, date(2026, 11, 7), false);
+    request.note = "moved away".into();
+    let ended = apply(&store, id, request).await;
+    assert_eq!(ended.subscription.state, SubscriptionState::Ended);
+    assert_eq!(ended.subscription.end_date, Some(date(2026, 11, 7)));
+    assert_eq!(store.get_subscription(id).await.unwrap(), ended);
+    assert_eq!(
+        store.unbilled_ranges().await.unwrap()[&id],
+        [(date(2026, 11, 5), Some(date(2026, 11, 7)))],
+        "the open block closes on the last charged day"
+    );
+    assert_eq!(
+        store
+            .subscription_history(id)
+            .await
+            .unwrap()
+            .last()
+            .unwrap()
+            .note,
+        "ended, last charged day 2026-11-07; moved away"
+    );
+    // Editing keeps the end date; the state machine refuses anything after the end.
+    let mut edit = ended.subscription.clone();
+    edit.end_date = None;
+    edit.note = "after the end".into();
+    let edited = store
+        .update_subscription(&actor(), "Fiber 100", edit)
+        .await
+        .unwrap();
+    assert_eq!(edited.subscription.end_date, Some(date(2026, 11, 7)));
+    expect_precondition(
+        transition_now(
+            &app(&store),
+            &actor(),
+            id,
+            &change(Transition::Resume, today(), false),
+            today(),
+        )
+        .await,
+    );
+    // A service cancelled before it began: today is its last charged day, nothing is charged.
+    let mut planned = subscription(date(2026, 12, 1));
+    planned.billing_from = date(2026, 12, 15);
+    let planned = store
+        .create_subscription(&actor(), "1", "Fiber 100", planned, today())
+        .await
+        .unwrap();
+    let cancelled = apply(
+        &store,
+        planned.subscription.id,
+        change(Transition::End, today(), false),
+    )
+    .await;
+    assert_eq!(cancelled.subscription.state, SubscriptionState::Ended);
+    assert_eq!(cancelled.subscription.end_date, Some(today()));
+}
+
+pub(super) async fn invalid_transitions_are_refused(store: Store) {
+    let record = subscribed_client(&store, "1").await;
+    let id = record.subscription.id;
+    let refused = transition_now(
+        &app(&store),
+        &actor(),
+        id,
+        &change(Transition::Resume, today(), false),
+        today(),
+    )
+    .await;
+    match refused {
+        Err(AppError::Precondition(message)) => assert_eq!(
+            message,
+            format!("subscription {id}: cannot go from active to active")
+        ),
+        other => panic!("expected a refused transition, got {other:?}"),
+    }
+    assert_eq!(
+        store.get_subscription(id).await.unwrap(),
+        record,
+        "unchanged"
+    );
+    assert_eq!(store.subscription_history(id).await.unwrap().len(), 1);
+    // Dates: not ahead of today, not before the activation, not before a running pause.
+    let tomorrow = today().succ_opt().unwrap();
+    expect_invalid(
+        transition_now(
+            &app(&store),
+            &actor(),
+            id,
+            &change(Transition::Pause, tomorrow, false),
+            today(),
+        )
+        .await,
+        "date",
+    );
+    expect_invalid(
+        transition_now(
+            &app(&store),
+            &actor(),
+            id,
+            &change(Transition::Pause, date(2025, 12, 31), false),
+            today(),
+        )
+        .await,
+        "date",
+    );
+    apply(
+        &store,
+        id,
+        change(Transition::Pause, date(2026, 11, 10), true),
+    )
+    .await;
+    expect_invalid(
+        transition_now(
+            &app(&store),
+            &actor(),
+            id,
+            &change(Transition::Resume, date(2026, 11, 9), false),
+            today(),
+        )
+        .await,
+        "date",
+    );
+    expect_not_found(
+        transition_now(
+            &app(&store),
+            &actor(),
+            999,
+            &change(Transition::Pause, today(), false),
+            today(),
+        )
+        .await,
+    );
+    // A block overtakes a pause: the pause's unbilled days end the day before.
+    apply(
+        &store,
+        id,
+        change(Transition::Block, date(2026, 11, 12), false),
+    )
+    .await;
+    assert_eq!(
+        store.unbilled_ranges().await.unwrap()[&id],
+        [(date(2026, 11, 10), Some(date(2026, 11, 11)))]
+    );
+    expect_precondition(
+        transition_now(
+            &app(&store),
+            &actor(),
+            id,
+            &change(Transition::Pause, today(), false),
+            today(),
+        )
+        .await,
+    );
+}
+
+pub(super) async fn activate_due_activates_on_the_day(store: Store) {
+    subscribed_client(&store, "1").await;
+    let mut planned = subscription(date(2026, 11, 20));
+    planned.billing_from = date(2026, 12, 1);
+    let planned = store
+        .create_subscription(&actor(), "1", "Fiber 100", planned, today())
+        .await
+        .unwrap()
+        .subscription;
+    let later = store
+        .create_subscription(
+            &actor(),
+            "1",
+            "Fiber 100",
+            subscription(date(2026, 11, 25)),
+            today(),
+        )
+        .await
+        .unwrap()
+        .subscription;
+    assert_eq!(planned.state, SubscriptionState::NotYetActive);
+    assert!(
+        activate_due(&app(&store), date(2026, 11, 19))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        activate_due(&app(&store), date(2026, 11, 20))
+            .await
+            .unwrap(),
+        [planned.id]
+    );
+    assert_eq!(
+        activate_due(&app(&store), date(2026, 11, 20))
+            .await
+            .unwrap(),
+        Vec::<i64>::new(),
+        "idempotent"
+    );
+    let active = store
+        .get_subscription(planned.id)
+        .await
+        .unwrap()
+        .subscription;
+    assert_eq!(active.state, SubscriptionState::Active);
+    assert_eq!(
+        (active.activation_date, active.billing_from),
+        (date(2026, 11, 20), date(2026, 12, 1)),
+        "activated on its own date: nothing moves"
+    );
+    let last = store.subscription_history(planned.id).await.unwrap();
+    let last = last.last().unwrap();
+    assert_eq!(last.actor, "schedule");
+    assert_eq!(
+        last.note,
+        "activated on 2026-11-20; activation date reached"
+    );
+    // By hand, earlier than planned: the dates follow (billing-from was the activation date).
+    let early = apply(
+        &store,
+        later.id,
+        change(Transition::Activate, date(2026, 11, 14), false),
+    )
+    .await
+    .subscription;
+    assert_eq!(early.state, SubscriptionState::Active);
+    assert_eq!(
+        (early.activation_date, early.billing_from),
+        (date(2026, 11, 14), date(2026, 11, 14))
+    );
+}
