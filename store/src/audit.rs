@@ -1,7 +1,12 @@
-//! Reading the audit log (writing happens inside each change's transaction, see `mod.rs`).
+//! The audit log: [`Audit`], the record a write adds in its own transaction — so a change and
+//! the record of it commit together or not at all — and reading the log back.
 
-use super::{Arg, Page, PageRequest, Store, StoreResult, Where, page_of};
-use sqlx::AssertSqlSafe;
+use sqlx::AnyConnection;
+
+use super::{
+    Actor, Arg, Page, PageRequest, Placeholders, Store, StoreResult, Where, now, rows_per_statement,
+};
+use crate::page::{Order, fetch_page};
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct AuditEntry {
@@ -30,9 +35,6 @@ impl Store {
         page: PageRequest,
     ) -> StoreResult<Page<AuditEntry>> {
         let mut w = Where::default();
-        if let Some(before) = page.after {
-            w.and("id < {}", Arg::Int(before));
-        }
         if !filter.client_number.is_empty() {
             w.and(
                 "client_number = {}",
@@ -42,18 +44,118 @@ impl Store {
         if !filter.entity.is_empty() {
             w.and("entity = {}", Arg::Text(filter.entity.clone()));
         }
-        let limit = page.limit();
-        let sql = format!(
+        let rows: Vec<AuditEntry> = fetch_page(
+            &mut *self.pool.acquire().await?,
             "SELECT id, at, actor, action, entity, entity_key, client_number, before_json, after_json
-             FROM audit {} ORDER BY id DESC LIMIT {}",
-            w.sql(),
-            w.next_placeholder()
-        );
-        let rows = w
-            .bind(sqlx::query_as::<_, AuditEntry>(AssertSqlSafe(sql)))
-            .bind(limit + 1)
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(page_of(rows, limit, |e| e.id))
+             FROM audit",
+            ("id", Order::NewestFirst),
+            w,
+            page,
+        )
+        .await?;
+        Ok(page.page(rows, |e| e.id))
     }
+}
+
+/// One audit record as a write describes it: what was done (`action`) to which record
+/// (`entity`, `key`), for which client, and the record before and after, as JSON. Records
+/// hold no secrets (those are sealed apart), so nothing secret reaches the log this way.
+#[must_use = "nothing is recorded until `record`"]
+pub(crate) struct Audit<'a> {
+    action: &'a str,
+    entity: &'a str,
+    key: &'a str,
+    client_number: Option<&'a str>,
+    before: Option<String>,
+    after: Option<String>,
+}
+
+impl<'a> Audit<'a> {
+    pub(crate) fn new(action: &'a str, entity: &'a str, key: &'a str) -> Self {
+        Audit {
+            action,
+            entity,
+            key,
+            client_number: None,
+            before: None,
+            after: None,
+        }
+    }
+
+    /// The client the record concerns: the audit log filters by it.
+    pub(crate) fn client(self, number: &'a str) -> Self {
+        Audit {
+            client_number: Some(number),
+            ..self
+        }
+    }
+
+    /// The record as it was: absent for a creation.
+    pub(crate) fn before(self, record: &impl serde::Serialize) -> Self {
+        Audit {
+            before: serde_json::to_string(record).ok(),
+            ..self
+        }
+    }
+
+    /// The record as it is now: absent for a deletion.
+    pub(crate) fn after(self, record: &impl serde::Serialize) -> Self {
+        Audit {
+            after: serde_json::to_string(record).ok(),
+            ..self
+        }
+    }
+
+    /// Writes the record in the transaction of the change it describes.
+    pub(crate) async fn record(self, conn: &mut AnyConnection, actor: &Actor) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO audit (at, actor, action, entity, entity_key, client_number, before_json,
+                after_json)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(now())
+        .bind(actor.0.clone())
+        .bind(self.action.to_owned())
+        .bind(self.entity.to_owned())
+        .bind(self.key.to_owned())
+        .bind(self.client_number.map(str::to_owned))
+        .bind(self.before)
+        .bind(self.after)
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+}
+
+/// One audit row of a batch: (action, entity key, client number, after JSON).
+pub(crate) type AuditRow = (String, String, Option<String>, String);
+
+/// Audit rows of a batch operation with multi-row statements.
+pub(crate) async fn record_audit_rows(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    entity: &str,
+    rows: &[AuditRow],
+) -> StoreResult<()> {
+    let at = now();
+    for chunk in rows.chunks(rows_per_statement(7)) {
+        let sql = format!(
+            "INSERT INTO audit (at, actor, action, entity, entity_key, client_number, after_json)
+             VALUES {}",
+            Placeholders::for_conn(conn).rows(chunk.len(), &[""; 7])
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (action, key, client, after) in chunk {
+            query = query
+                .bind(at.clone())
+                .bind(actor.0.clone())
+                .bind(action.clone())
+                .bind(entity.to_owned())
+                .bind(key.clone())
+                .bind(client.clone())
+                .bind(after.clone());
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
 }

@@ -7,9 +7,7 @@ use ispd_billing::charge::OneOffCharge;
 use ispd_billing::money;
 use sqlx::{AnyConnection, AssertSqlSafe};
 
-use super::{
-    Actor, Store, StoreError, StoreResult, corrupt, date_text, now, parse_date, record_audit,
-};
+use super::{Actor, Audit, Store, StoreError, StoreResult, corrupt, date_text, now, parse_date};
 
 /// A stored charge with the names the API speaks in.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,17 +67,14 @@ impl ChargeRow {
 }
 
 /// The audit snapshot of a charge (`OneOffCharge` plus where it belongs).
-fn audit_of(record: &ChargeRecord) -> Option<String> {
-    Some(
-        serde_json::json!({
-            "id": record.id,
-            "client_number": record.client_number,
-            "subscription_id": record.subscription_id,
-            "charge": record.charge,
-            "invoice_number": record.invoice_number,
-        })
-        .to_string(),
-    )
+fn audit_of(record: &ChargeRecord) -> serde_json::Value {
+    serde_json::json!({
+        "id": record.id,
+        "client_number": record.client_number,
+        "subscription_id": record.subscription_id,
+        "charge": record.charge,
+        "invoice_number": record.invoice_number,
+    })
 }
 
 impl Store {
@@ -152,17 +147,11 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let stored = Self::charge_by_id(&mut tx, id).await?;
-        record_audit(
-            &mut tx,
-            actor,
-            "charge.add",
-            "one_off_charge",
-            &id.to_string(),
-            Some(client_number),
-            None,
-            audit_of(&stored),
-        )
-        .await?;
+        Audit::new("charge.add", "one_off_charge", &id.to_string())
+            .client(client_number)
+            .after(&audit_of(&stored))
+            .record(&mut tx, actor)
+            .await?;
         tx.commit().await?;
         Ok(stored)
     }
@@ -203,17 +192,11 @@ impl Store {
                 "one-off charge {id} was billed meanwhile"
             )));
         }
-        record_audit(
-            &mut tx,
-            actor,
-            "charge.delete",
-            "one_off_charge",
-            &id.to_string(),
-            Some(&before.client_number),
-            audit_of(&before),
-            None,
-        )
-        .await?;
+        Audit::new("charge.delete", "one_off_charge", &id.to_string())
+            .client(&before.client_number)
+            .before(&audit_of(&before))
+            .record(&mut tx, actor)
+            .await?;
         tx.commit().await?;
         Ok(())
     }

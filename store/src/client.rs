@@ -7,9 +7,10 @@ use ispd_billing::money;
 use sqlx::AnyConnection;
 
 use super::{
-    Actor, Arg, Page, PageRequest, Store, StoreError, StoreResult, Where, WriteTx, audit_json,
-    corrupt, date_text, now, page_of, parse_opt_date, record_audit, unique_as_conflict,
+    Actor, Arg, Audit, Page, PageRequest, Store, StoreError, StoreResult, Where, WriteTx, corrupt,
+    date_text, now, parse_opt_date, unique_as_conflict,
 };
+use crate::page::{Order, fetch_page};
 use sqlx::AssertSqlSafe;
 
 #[derive(sqlx::FromRow)]
@@ -582,17 +583,11 @@ impl Store {
             currency,
         )
         .await?;
-        record_audit(
-            tx,
-            actor,
-            "client.create",
-            "client",
-            &client.number,
-            Some(&client.number),
-            None,
-            audit_json(&client),
-        )
-        .await?;
+        Audit::new("client.create", "client", &client.number)
+            .client(&client.number)
+            .after(&client)
+            .record(tx, actor)
+            .await?;
         Ok((client, warnings))
     }
 
@@ -656,17 +651,12 @@ impl Store {
             currency,
         )
         .await?;
-        record_audit(
-            &mut tx,
-            actor,
-            "client.update",
-            "client",
-            &client.number,
-            Some(&client.number),
-            audit_json(&before),
-            audit_json(&client),
-        )
-        .await?;
+        Audit::new("client.update", "client", &client.number)
+            .client(&client.number)
+            .before(&before)
+            .after(&client)
+            .record(&mut tx, actor)
+            .await?;
         tx.commit().await?;
         Ok((client, warnings))
     }
@@ -731,17 +721,11 @@ impl Store {
             .bind(before.id)
             .execute(&mut *tx)
             .await?;
-        record_audit(
-            &mut tx,
-            actor,
-            "client.delete",
-            "client",
-            number,
-            Some(number),
-            audit_json(&before),
-            None,
-        )
-        .await?;
+        Audit::new("client.delete", "client", number)
+            .client(number)
+            .before(&before)
+            .record(&mut tx, actor)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -752,9 +736,6 @@ impl Store {
         page: PageRequest,
     ) -> StoreResult<Page<Client>> {
         let mut w = Where::default();
-        if let Some(after) = page.after {
-            w.and("id > {}", Arg::Int(after));
-        }
         if !filter.name_contains.is_empty() {
             w.and(
                 "name_folded LIKE {} ESCAPE '\\'",
@@ -773,25 +754,22 @@ impl Store {
         if !filter.city.is_empty() {
             w.and("city = {}", Arg::Text(filter.city.clone()));
         }
-        let limit = page.limit();
-        let sql = format!(
-            "SELECT {COLUMNS} FROM client {} ORDER BY id LIMIT {}",
-            w.sql(),
-            w.next_placeholder()
-        );
         let mut conn = self.pool.acquire().await?;
-        let rows = w
-            .bind(sqlx::query_as::<_, ClientRow>(AssertSqlSafe(sql)))
-            .bind(limit + 1)
-            .fetch_all(&mut *conn)
-            .await?;
+        let rows: Vec<ClientRow> = fetch_page(
+            &mut conn,
+            &format!("SELECT {COLUMNS} FROM client"),
+            ("id", Order::OldestFirst),
+            w,
+            page,
+        )
+        .await?;
         let mut clients = Vec::with_capacity(rows.len());
         for row in rows {
             let mut client = row.into_client()?;
             Self::load_children(&mut conn, &mut client).await?;
             clients.push(client);
         }
-        Ok(page_of(clients, limit, |c| c.id))
+        Ok(page.page(clients, |c| c.id))
     }
 
     /// Finds clients the way a support desk asks: by number, variable symbol, login, IP, MAC,

@@ -1,7 +1,7 @@
 //! Editable code lists: client groups, client statuses, payment types. (Invoice groups are
 //! full records now: invoice_group.rs.)
 
-use super::{Actor, Store, StoreError, StoreResult, record_audit};
+use super::{Actor, Audit, Store, StoreError, StoreResult};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CodeList {
@@ -64,20 +64,14 @@ impl Store {
         .bind(label.to_owned())
         .execute(&mut *tx)
         .await?;
-        let json = |label: &str| {
-            serde_json::json!({"list": list.as_str(), "code": code, "label": label}).to_string()
-        };
-        record_audit(
-            &mut tx,
-            actor,
-            "code.put",
-            "code",
-            &format!("{}/{code}", list.as_str()),
-            None,
-            before.as_deref().map(json),
-            Some(json(label)),
-        )
-        .await?;
+        let json =
+            |label: &str| serde_json::json!({"list": list.as_str(), "code": code, "label": label});
+        let key = format!("{}/{code}", list.as_str());
+        let mut audit = Audit::new("code.put", "code", &key).after(&json(label));
+        if let Some(before) = before.as_deref() {
+            audit = audit.before(&json(before));
+        }
+        audit.record(&mut tx, actor).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -107,17 +101,9 @@ impl Store {
                 key: format!("{}/{code}", list.as_str()),
             });
         }
-        record_audit(
-            &mut tx,
-            actor,
-            "code.delete",
-            "code",
-            &format!("{}/{code}", list.as_str()),
-            None,
-            None,
-            None,
-        )
-        .await?;
+        Audit::new("code.delete", "code", &format!("{}/{code}", list.as_str()))
+            .record(&mut tx, actor)
+            .await?;
         tx.commit().await?;
         Ok(())
     }

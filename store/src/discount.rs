@@ -8,8 +8,8 @@ use ispd_billing::money;
 use rust_decimal::Decimal;
 
 use super::{
-    Actor, Store, StoreError, StoreResult, audit_json, corrupt, date_text, now, parse_date,
-    parse_opt_date, record_audit,
+    Actor, Audit, Store, StoreError, StoreResult, corrupt, date_text, now, parse_date,
+    parse_opt_date,
 };
 
 /// A stored discount with the ids needed to show and delete it.
@@ -98,17 +98,11 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let stored = Self::discount_by_id(&mut tx, id).await?;
-        record_audit(
-            &mut tx,
-            actor,
-            "discount.add",
-            "discount",
-            &id.to_string(),
-            Some(&subscription.client_number),
-            None,
-            audit_json(&stored),
-        )
-        .await?;
+        Audit::new("discount.add", "discount", &id.to_string())
+            .client(&subscription.client_number)
+            .after(&stored)
+            .record(&mut tx, actor)
+            .await?;
         tx.commit().await?;
         Ok(stored)
     }
@@ -153,17 +147,11 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        record_audit(
-            &mut tx,
-            actor,
-            "discount.delete",
-            "discount",
-            &id.to_string(),
-            Some(&subscription.client_number),
-            audit_json(&before),
-            None,
-        )
-        .await?;
+        Audit::new("discount.delete", "discount", &id.to_string())
+            .client(&subscription.client_number)
+            .before(&before)
+            .record(&mut tx, actor)
+            .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -12,8 +12,8 @@ use rust_decimal::Decimal;
 use sqlx::{AnyConnection, AssertSqlSafe};
 
 use super::{
-    Actor, Arg, ClientHead, DocumentKind, InvoiceDraft, InvoiceLineRecord, Store, StoreError,
-    StoreResult, WriteTx, date_text, parse_date, parse_opt_date, record_audit,
+    Actor, Arg, Audit, ClientHead, DocumentKind, InvoiceDraft, InvoiceLineRecord, Store,
+    StoreError, StoreResult, WriteTx, date_text, parse_date, parse_opt_date,
 };
 
 /// What the dunning decision needs about one client.
@@ -123,18 +123,12 @@ impl Store {
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        let json = |hold: &DunningHold| serde_json::to_string(hold).ok();
-        record_audit(
-            &mut tx,
-            actor,
-            action,
-            "client",
-            number,
-            Some(number),
-            json(&before),
-            json(&after),
-        )
-        .await?;
+        Audit::new(action, "client", number)
+            .client(number)
+            .before(&before)
+            .after(&after)
+            .record(&mut tx, actor)
+            .await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -289,26 +283,17 @@ impl Store {
             ),
             None => None,
         };
-        record_audit(
-            &mut tx,
-            actor,
-            "invoice.reminder",
-            "invoice",
-            &invoice,
-            Some(client_number),
-            None,
-            Some(
-                serde_json::json!({
-                    "level": reminder.level,
-                    "deadline": date_text(reminder.deadline),
-                    "final_notice": reminder.final_notice,
-                    "fee": fee.map(|f| f.to_string()),
-                    "debit_note": debit_note,
-                })
-                .to_string(),
-            ),
-        )
-        .await?;
+        Audit::new("invoice.reminder", "invoice", &invoice)
+            .client(client_number)
+            .after(&serde_json::json!({
+                "level": reminder.level,
+                "deadline": date_text(reminder.deadline),
+                "final_notice": reminder.final_notice,
+                "fee": fee.map(|f| f.to_string()),
+                "debit_note": debit_note,
+            }))
+            .record(&mut tx, actor)
+            .await?;
         tx.commit().await?;
         Ok(RecordedReminder {
             invoice_number: invoice,
@@ -407,9 +392,7 @@ impl Store {
             .bind(client_number.to_owned())
             .execute(&mut *tx)
             .await?;
-        record_audit(
-            tx,
-            actor,
+        Audit::new(
             if suspended {
                 "client.suspend"
             } else {
@@ -417,12 +400,10 @@ impl Store {
             },
             "client",
             client_number,
-            Some(client_number),
-            None,
-            Some(
-                serde_json::json!({"overdue": overdue.to_string(), "invoices": reason}).to_string(),
-            ),
         )
+        .client(client_number)
+        .after(&serde_json::json!({"overdue": overdue.to_string(), "invoices": reason}))
+        .record(tx, actor)
         .await
     }
 }

@@ -6,9 +6,10 @@ use ispd_provisioning::enforcement::{Outcome, RequestKind};
 use sqlx::AssertSqlSafe;
 
 use super::{
-    Page, PageRequest, Placeholders, Store, StoreResult, corrupt, page_of, rows_per_statement,
-    timestamp,
+    Page, PageRequest, Placeholders, Store, StoreResult, corrupt, rows_per_statement, timestamp,
 };
+use crate::page::{Order, fetch_page};
+use crate::{Arg, Where};
 
 /// One request sent to a NAS (a retransmission is the same attempt, counted in `tries`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,24 +134,25 @@ impl Store {
         username: &str,
         page: PageRequest,
     ) -> StoreResult<Page<EnforcementAttemptRow>> {
-        let limit = page.limit();
-        let rows = sqlx::query_as::<_, Row>(
+        let mut w = Where::default();
+        if !username.is_empty() {
+            w.and("username = {}", Arg::Text(username.to_owned()));
+        }
+        let rows: Vec<Row> = fetch_page(
+            &mut *self.pool.acquire().await?,
             "SELECT id, at, login_id, username, session_id, acct_session_id, nas_name, kind,
                 reason, sent, outcome, error_cause, tries
-             FROM enforcement_attempt
-             WHERE ($1 = '' OR username = $1) AND id < $2
-             ORDER BY id DESC LIMIT $3",
+             FROM enforcement_attempt",
+            ("id", Order::NewestFirst),
+            w,
+            page,
         )
-        .bind(username.to_owned())
-        .bind(page.after.unwrap_or(i64::MAX))
-        .bind(limit + 1)
-        .fetch_all(&self.pool)
         .await?;
         let attempts = rows
             .into_iter()
             .map(Row::into_attempt)
             .collect::<StoreResult<Vec<_>>>()?;
-        Ok(page_of(attempts, limit, |a| a.id))
+        Ok(page.page(attempts, |a| a.id))
     }
 
     /// Deletes the attempts older than `before`; returns how many.

@@ -13,8 +13,7 @@ use sqlx::{AnyConnection, AssertSqlSafe};
 pub use ispd_billing::document::DocumentKind;
 
 use super::{
-    Actor, Store, StoreError, StoreResult, WriteTx, corrupt, date_text, now, parse_date,
-    record_audit,
+    Actor, Audit, Store, StoreError, StoreResult, WriteTx, corrupt, date_text, now, parse_date,
 };
 
 /// A line of a stored document, by document id and position.
@@ -199,16 +198,14 @@ impl Store {
             "lines": draft.lines.len(),
             "related": draft.related_number,
         });
-        record_audit(
-            conn,
-            actor,
+        Audit::new(
             &format!("{}.issue", draft.kind.as_str()),
             "invoice",
             &number,
-            Some(&draft.client_number),
-            None,
-            Some(summary.to_string()),
         )
+        .client(&draft.client_number)
+        .after(&summary)
+        .record(conn, actor)
         .await?;
         Self::settle_issued(conn, actor, id, draft).await?;
         Ok(Some(Issued { id, number }))

@@ -5,9 +5,7 @@ use ispd_billing::invoice::TaxableDateRule;
 use ispd_billing::invoice_group::{InvoiceGroup, NumberFormats};
 use sqlx::{AnyConnection, AssertSqlSafe};
 
-use super::{
-    Actor, Store, StoreError, StoreResult, audit_json, corrupt, record_audit, unique_as_conflict,
-};
+use super::{Actor, Audit, Store, StoreError, StoreResult, corrupt, unique_as_conflict};
 
 #[derive(sqlx::FromRow)]
 struct GroupRow {
@@ -191,17 +189,10 @@ impl Store {
             .execute(&mut *tx)
             .await
             .map_err(|e| unique_as_conflict(e, "invoice_group.code"))?;
-        record_audit(
-            &mut tx,
-            actor,
-            "invoice_group.create",
-            "invoice_group",
-            &group.code,
-            None,
-            None,
-            audit_json(&group),
-        )
-        .await?;
+        Audit::new("invoice_group.create", "invoice_group", &group.code)
+            .after(&group)
+            .record(&mut tx, actor)
+            .await?;
         tx.commit().await?;
         Ok(group)
     }
@@ -242,17 +233,11 @@ impl Store {
                 key: group.code,
             });
         }
-        record_audit(
-            &mut tx,
-            actor,
-            "invoice_group.update",
-            "invoice_group",
-            &group.code,
-            None,
-            audit_json(&before),
-            audit_json(&group),
-        )
-        .await?;
+        Audit::new("invoice_group.update", "invoice_group", &group.code)
+            .before(&before)
+            .after(&group)
+            .record(&mut tx, actor)
+            .await?;
         tx.commit().await?;
         Ok(group)
     }
@@ -288,17 +273,10 @@ impl Store {
             .bind(code.to_owned())
             .execute(&mut *tx)
             .await?;
-        record_audit(
-            &mut tx,
-            actor,
-            "invoice_group.delete",
-            "invoice_group",
-            code,
-            None,
-            audit_json(&before),
-            None,
-        )
-        .await?;
+        Audit::new("invoice_group.delete", "invoice_group", code)
+            .before(&before)
+            .record(&mut tx, actor)
+            .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -30,6 +30,7 @@ mod invoice_group;
 mod job_lock;
 mod login;
 mod nas;
+mod page;
 mod payment;
 mod payment_batch;
 mod scheduled_action;
@@ -55,6 +56,7 @@ use sqlx::{AnyConnection, AnyPool, Connection, Executor};
 
 pub use access::{AccessRow, AccessScope};
 pub use accounting::{AcctItem, OpenSessionChanges, Partition, SessionMemory};
+use audit::{Audit, AuditRow, record_audit_rows};
 pub use audit::{AuditEntry, AuditFilter};
 pub use billing_candidates::BillingCandidate;
 pub use change_log::{ChangeListener, Heard, Logged, LoggedChange, OpenSessionsChanged};
@@ -72,6 +74,7 @@ pub use invoice::{
 pub use job_lock::{JobLock, Lead};
 pub use login::LoginRecord;
 pub use nas::NasRecord;
+pub use page::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageRequest};
 pub use payment::{ClientBalance, NewPayment, PaymentOutcome, UnmatchedPayment};
 pub use scheduled_action::{ActionState, ScheduledAction};
 pub use session::{OpenSession, SessionFilter, SessionRow, UsageDay};
@@ -196,63 +199,6 @@ impl std::fmt::Debug for Store {
     }
 }
 
-/// Keyset paging: at most this many rows per page.
-pub const MAX_PAGE_SIZE: u32 = 1000;
-pub const DEFAULT_PAGE_SIZE: u32 = 50;
-
-/// A page of results and the token for the next one.
-#[derive(Debug, Clone)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    pub next_page_token: String,
-}
-
-/// A request for one page: `after` is the page token (an id) of the previous page.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct PageRequest {
-    pub size: u32,
-    pub after: Option<i64>,
-}
-
-impl PageRequest {
-    pub fn parse(size: u32, token: &str) -> Result<PageRequest, FieldError> {
-        let after = if token.is_empty() {
-            None
-        } else {
-            Some(token.parse::<i64>().map_err(|_| {
-                FieldError::new("page.page_token", "not a token from a previous page")
-            })?)
-        };
-        Ok(PageRequest { size, after })
-    }
-
-    fn limit(self) -> i64 {
-        let size = match self.size {
-            0 => DEFAULT_PAGE_SIZE,
-            n => n.min(MAX_PAGE_SIZE),
-        };
-        i64::from(size)
-    }
-}
-
-/// Cuts the one extra row fetched to learn whether another page exists.
-fn page_of<T>(mut items: Vec<T>, limit: i64, id_of: impl Fn(&T) -> i64) -> Page<T> {
-    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-    let next_page_token = if items.len() > limit {
-        items.truncate(limit);
-        items
-            .last()
-            .map(|t| id_of(t).to_string())
-            .unwrap_or_default()
-    } else {
-        String::new()
-    };
-    Page {
-        items,
-        next_page_token,
-    }
-}
-
 /// A bind value for dynamically built filters.
 #[derive(Debug, Clone)]
 pub(crate) enum Arg {
@@ -273,6 +219,11 @@ impl Where {
         self.args.push(arg);
         self.conditions
             .push(condition.replace("{}", &format!("${}", self.args.len())));
+    }
+
+    /// A condition without a value.
+    fn and_true(&mut self, condition: &str) {
+        self.conditions.push(condition.to_owned());
     }
 
     /// `column IN (…)` over `ids`; nothing matches an empty list.
@@ -514,35 +465,6 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-/// Writes one audit record in the transaction of the change it describes.
-#[allow(clippy::too_many_arguments)]
-async fn record_audit(
-    conn: &mut AnyConnection,
-    actor: &Actor,
-    action: &str,
-    entity: &str,
-    entity_key: &str,
-    client_number: Option<&str>,
-    before: Option<String>,
-    after: Option<String>,
-) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO audit (at, actor, action, entity, entity_key, client_number, before_json, after_json)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(now())
-    .bind(actor.0.clone())
-    .bind(action.to_owned())
-    .bind(entity.to_owned())
-    .bind(entity_key.to_owned())
-    .bind(client_number.map(str::to_owned))
-    .bind(before)
-    .bind(after)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
 /// Parameters per multi-row statement (see [`Placeholders`] for why SQLite's are anonymous).
 const PARAMETERS_PER_STATEMENT: usize = 2000;
 
@@ -610,45 +532,6 @@ impl Placeholders {
             .collect::<Vec<_>>()
             .join(", ")
     }
-}
-
-/// One audit row of a batch: (action, entity key, client number, after JSON).
-pub(crate) type AuditRow = (String, String, Option<String>, String);
-
-/// Audit rows of a batch operation with multi-row statements.
-async fn record_audit_rows(
-    conn: &mut AnyConnection,
-    actor: &Actor,
-    entity: &str,
-    rows: &[AuditRow],
-) -> StoreResult<()> {
-    let at = now();
-    for chunk in rows.chunks(rows_per_statement(7)) {
-        let sql = format!(
-            "INSERT INTO audit (at, actor, action, entity, entity_key, client_number, after_json)
-             VALUES {}",
-            Placeholders::for_conn(conn).rows(chunk.len(), &[""; 7])
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for (action, key, client, after) in chunk {
-            query = query
-                .bind(at.clone())
-                .bind(actor.0.clone())
-                .bind(action.clone())
-                .bind(entity.to_owned())
-                .bind(key.clone())
-                .bind(client.clone())
-                .bind(after.clone());
-        }
-        query.execute(&mut *conn).await?;
-    }
-    Ok(())
-}
-
-/// JSON for the audit log. Records never hold secrets (they are sealed apart), so nothing
-/// secret can reach the log through this.
-fn audit_json(record: &impl serde::Serialize) -> Option<String> {
-    serde_json::to_string(record).ok()
 }
 
 #[cfg(test)]

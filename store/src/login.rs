@@ -5,9 +5,10 @@ use ispd_provisioning::speed::TemporarySpeed;
 use sqlx::AnyConnection;
 
 use super::{
-    Actor, Arg, Page, PageRequest, Store, StoreError, StoreResult, Where, audit_json, corrupt,
-    page_of, record_audit, unique_as_conflict,
+    Actor, Arg, Audit, Page, PageRequest, Store, StoreError, StoreResult, Where, corrupt,
+    unique_as_conflict,
 };
+use crate::page::{Order, fetch_page};
 use sqlx::AssertSqlSafe;
 
 /// A login with the client it belongs to (through its subscription).
@@ -228,17 +229,11 @@ impl Store {
         let stored = Self::login_where(&mut tx, "l.id = $1", Arg::Int(id))
             .await?
             .ok_or_else(|| corrupt("login vanished inside its transaction".into()))?;
-        record_audit(
-            &mut tx,
-            actor,
-            "login.create",
-            "login",
-            &stored.login.username,
-            Some(&stored.client_number),
-            None,
-            audit_json(&stored),
-        )
-        .await?;
+        Audit::new("login.create", "login", &stored.login.username)
+            .client(&stored.client_number)
+            .after(&stored)
+            .record(&mut tx, actor)
+            .await?;
         tx.commit().await?;
         Ok(stored)
     }
@@ -308,17 +303,12 @@ impl Store {
         } else {
             "login.update"
         };
-        record_audit(
-            &mut tx,
-            actor,
-            action,
-            "login",
-            &stored.login.username,
-            Some(&stored.client_number),
-            audit_json(&before),
-            audit_json(&stored),
-        )
-        .await?;
+        Audit::new(action, "login", &stored.login.username)
+            .client(&stored.client_number)
+            .before(&before)
+            .after(&stored)
+            .record(&mut tx, actor)
+            .await?;
         tx.commit().await?;
         Ok(stored)
     }
@@ -337,17 +327,10 @@ impl Store {
             .bind(record.login.id)
             .execute(&mut *tx)
             .await?;
-        record_audit(
-            &mut tx,
-            actor,
-            "login.password",
-            "login",
-            username,
-            Some(&record.client_number),
-            None,
-            None,
-        )
-        .await?;
+        Audit::new("login.password", "login", username)
+            .client(&record.client_number)
+            .record(&mut tx, actor)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -373,31 +356,25 @@ impl Store {
         page: PageRequest,
     ) -> StoreResult<Page<LoginRecord>> {
         let mut w = Where::default();
-        if let Some(after) = page.after {
-            w.and("l.id > {}", Arg::Int(after));
-        }
         if !client_number.is_empty() {
             w.and("c.number = {}", Arg::Text(client_number.to_owned()));
         }
         if let Some(id) = subscription_id {
             w.and("l.subscription_id = {}", Arg::Int(id));
         }
-        let limit = page.limit();
-        let sql = format!(
-            "{SELECT} {} ORDER BY l.id LIMIT {}",
-            w.sql(),
-            w.next_placeholder()
-        );
-        let rows = w
-            .bind(sqlx::query_as::<_, LoginRow>(AssertSqlSafe(sql)))
-            .bind(limit + 1)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows: Vec<LoginRow> = fetch_page(
+            &mut *self.pool.acquire().await?,
+            SELECT,
+            ("l.id", Order::OldestFirst),
+            w,
+            page,
+        )
+        .await?;
         let records = rows
             .into_iter()
             .map(LoginRow::into_record)
             .collect::<StoreResult<Vec<_>>>()?;
-        Ok(page_of(records, limit, |r| r.login.id))
+        Ok(page.page(records, |r| r.login.id))
     }
 
     pub async fn delete_login(&self, actor: &Actor, username: &str) -> StoreResult<()> {
@@ -407,17 +384,11 @@ impl Store {
             .bind(before.login.id)
             .execute(&mut *tx)
             .await?;
-        record_audit(
-            &mut tx,
-            actor,
-            "login.delete",
-            "login",
-            username,
-            Some(&before.client_number),
-            audit_json(&before),
-            None,
-        )
-        .await?;
+        Audit::new("login.delete", "login", username)
+            .client(&before.client_number)
+            .before(&before)
+            .record(&mut tx, actor)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -469,17 +440,11 @@ impl Store {
             })?;
         }
         let summary = serde_json::json!({"subscription_id": subscription_id, "logins": rows.len()});
-        record_audit(
-            &mut tx,
-            actor,
-            "login.import",
-            "login",
-            &format!("{} logins", rows.len()),
-            Some(&client_number),
-            None,
-            Some(summary.to_string()),
-        )
-        .await?;
+        Audit::new("login.import", "login", &format!("{} logins", rows.len()))
+            .client(&client_number)
+            .after(&summary)
+            .record(&mut tx, actor)
+            .await?;
         tx.commit().await?;
         Ok(rows.len())
     }

@@ -7,9 +7,10 @@ use ispd_provisioning::nas::{Nas, NasVendor};
 use sqlx::AnyConnection;
 
 use super::{
-    Actor, Page, PageRequest, Store, StoreError, StoreResult, audit_json, corrupt, page_of,
-    record_audit, unique_as_conflict,
+    Actor, Audit, Page, PageRequest, Store, StoreError, StoreResult, corrupt, unique_as_conflict,
 };
+use crate::Where;
+use crate::page::{Order, fetch_page};
 use sqlx::AssertSqlSafe;
 
 /// A stored NAS. The secret is only opened for the RADIUS side, never for the API.
@@ -132,17 +133,10 @@ impl Store {
         let stored = Self::nas_by(&mut tx, "name", nas.name.clone())
             .await?
             .ok_or_else(|| corrupt("nas vanished inside its transaction".into()))?;
-        record_audit(
-            &mut tx,
-            actor,
-            "nas.create",
-            "nas",
-            &stored.name,
-            None,
-            None,
-            audit_json(&stored),
-        )
-        .await?;
+        Audit::new("nas.create", "nas", &stored.name)
+            .after(&stored)
+            .record(&mut tx, actor)
+            .await?;
         tx.commit().await?;
         Ok(stored)
     }
@@ -209,35 +203,29 @@ impl Store {
         } else {
             "nas.update"
         };
-        record_audit(
-            &mut tx,
-            actor,
-            action,
-            "nas",
-            &nas.name,
-            None,
-            audit_json(&before),
-            audit_json(&nas),
-        )
-        .await?;
+        Audit::new(action, "nas", &nas.name)
+            .before(&before)
+            .after(&nas)
+            .record(&mut tx, actor)
+            .await?;
         tx.commit().await?;
         Ok(nas)
     }
 
     pub async fn list_nas(&self, page: PageRequest) -> StoreResult<Page<Nas>> {
-        let limit = page.limit();
-        let rows = sqlx::query_as::<_, NasRow>(AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM nas WHERE id > $1 ORDER BY id LIMIT $2"
-        )))
-        .bind(page.after.unwrap_or(0))
-        .bind(limit + 1)
-        .fetch_all(&self.pool)
+        let rows: Vec<NasRow> = fetch_page(
+            &mut *self.pool.acquire().await?,
+            &format!("SELECT {COLUMNS} FROM nas"),
+            ("id", Order::OldestFirst),
+            Where::default(),
+            page,
+        )
         .await?;
         let all = rows
             .into_iter()
             .map(NasRow::into_nas)
             .collect::<StoreResult<Vec<_>>>()?;
-        Ok(page_of(all, limit, |n| n.id))
+        Ok(page.page(all, |n| n.id))
     }
 
     /// Every stored NAS with its opened secret: what the RADIUS side loads at start-up.
@@ -270,17 +258,10 @@ impl Store {
             .bind(before.id)
             .execute(&mut *tx)
             .await?;
-        record_audit(
-            &mut tx,
-            actor,
-            "nas.delete",
-            "nas",
-            name,
-            None,
-            audit_json(&before),
-            None,
-        )
-        .await?;
+        Audit::new("nas.delete", "nas", name)
+            .before(&before)
+            .record(&mut tx, actor)
+            .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -18,8 +18,8 @@ use sqlx::{AnyConnection, AssertSqlSafe};
 use super::dunning::{DunningHold, OpenDocument};
 
 use super::{
-    Actor, Arg, DocumentKind, Store, StoreError, StoreResult, WriteTx, corrupt, date_text, now,
-    parse_date, parse_opt_date, record_audit,
+    Actor, Arg, Audit, DocumentKind, Store, StoreError, StoreResult, WriteTx, corrupt, date_text,
+    now, parse_date, parse_opt_date,
 };
 
 /// A payment to record: from a statement line, or typed in for a known client.
@@ -428,16 +428,10 @@ impl Store {
         let (allocated, to_credit) =
             Self::assign_to_client(tx, actor, client, payment_id, amount, &currency, mode, day)
                 .await?;
-        record_audit(
-            tx,
-            actor,
-            "payment.assign",
-            "payment",
-            &payment_id.to_string(),
-            Some(client_number),
-            None,
-            Some(serde_json::json!({"allocated": allocated.to_string(), "to_credit": to_credit.to_string(), "invoice": invoice}).to_string()),
-        )
+        Audit::new("payment.assign", "payment", &payment_id.to_string())
+            .client(client_number)
+            .after(&serde_json::json!({"allocated": allocated.to_string(), "to_credit": to_credit.to_string(), "invoice": invoice}))
+            .record(tx, actor)
         .await?;
         Ok(PaymentOutcome {
             bank_transaction_id: None,
@@ -514,17 +508,10 @@ impl Store {
             .bind(client)
             .fetch_one(&mut *tx)
             .await?;
-        record_audit(
-            &mut tx,
-            actor,
-            "payment.unassign",
-            "payment",
-            &payment_id.to_string(),
-            Some(&number),
-            None,
-            None,
-        )
-        .await?;
+        Audit::new("payment.unassign", "payment", &payment_id.to_string())
+            .client(&number)
+            .record(&mut tx, actor)
+            .await?;
         tx.commit().await?;
         Ok(number)
     }
@@ -641,16 +628,10 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         Self::set_client_credit(&mut tx, client, after).await?;
-        record_audit(
-            &mut tx,
-            actor,
-            "payment.refund",
-            "client",
-            number,
-            Some(number),
-            None,
-            Some(serde_json::json!({"amount": amount.to_string(), "credit_after": after.to_string()}).to_string()),
-        )
+        Audit::new("payment.refund", "client", number)
+            .client(number)
+            .after(&serde_json::json!({"amount": amount.to_string(), "credit_after": after.to_string()}))
+            .record(&mut tx, actor)
         .await?;
         tx.commit().await?;
         Ok(after)

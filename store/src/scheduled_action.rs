@@ -5,10 +5,7 @@
 use chrono::NaiveDate;
 use ispd_billing::subscription::{Action, ScheduledChange, Transition};
 
-use super::{
-    Actor, Store, StoreError, StoreResult, audit_json, corrupt, date_text, now, parse_date,
-    record_audit,
-};
+use super::{Actor, Audit, Store, StoreError, StoreResult, corrupt, date_text, now, parse_date};
 
 /// What became of a scheduled change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -143,16 +140,14 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let stored = Self::action_in(&mut tx, id).await?;
-        record_audit(
-            &mut tx,
-            actor,
+        Audit::new(
             "subscription.schedule",
             "subscription",
             &subscription_id.to_string(),
-            Some(&client),
-            None,
-            audit_json(&stored),
         )
+        .client(&client)
+        .after(&stored)
+        .record(&mut tx, actor)
         .await?;
         tx.commit().await?;
         Ok(stored)
@@ -218,16 +213,14 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let after = Self::action_in(&mut tx, id).await?;
-        record_audit(
-            &mut tx,
-            actor,
+        Audit::new(
             "subscription.withdraw",
             "subscription",
             &before.subscription_id.to_string(),
-            None,
-            audit_json(&before),
-            audit_json(&after),
         )
+        .before(&before)
+        .after(&after)
+        .record(&mut tx, actor)
         .await?;
         tx.commit().await?;
         Ok(after)

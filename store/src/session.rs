@@ -3,7 +3,8 @@
 use chrono::NaiveDate;
 use sqlx::AssertSqlSafe;
 
-use super::{Arg, Page, PageRequest, Store, StoreError, StoreResult, Where, date_text, page_of};
+use super::{Arg, Page, PageRequest, Store, StoreError, StoreResult, Where, date_text};
+use crate::page::{Order, fetch_page};
 
 /// A session as the NAS reported it.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -63,10 +64,7 @@ impl Store {
         page: PageRequest,
     ) -> StoreResult<Page<SessionRow>> {
         let mut w = Where::default();
-        w.and(
-            "s.stopped_at IS NULL AND s.id > {}",
-            Arg::Int(page.after.unwrap_or(0)),
-        );
+        w.and_true("s.stopped_at IS NULL");
         if !filter.client_number.is_empty() {
             w.and("c.number = {}", Arg::Text(filter.client_number.clone()));
         }
@@ -79,18 +77,15 @@ impl Store {
         if !filter.framed_ip.is_empty() {
             w.and("s.framed_ip = {}", Arg::Text(filter.framed_ip.clone()));
         }
-        let limit = page.limit();
-        let sql = format!(
-            "{SELECT} {} ORDER BY s.id LIMIT {}",
-            w.sql(),
-            w.next_placeholder()
-        );
-        let rows = w
-            .bind(sqlx::query_as::<_, SessionRow>(AssertSqlSafe(sql)))
-            .bind(limit + 1)
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(page_of(rows, limit, |r| r.id))
+        let rows: Vec<SessionRow> = fetch_page(
+            &mut *self.pool.acquire().await?,
+            SELECT,
+            ("s.id", Order::OldestFirst),
+            w,
+            page,
+        )
+        .await?;
+        Ok(page.page(rows, |r| r.id))
     }
 
     /// A login's sessions, newest first (open and closed).
@@ -101,21 +96,15 @@ impl Store {
     ) -> StoreResult<Page<SessionRow>> {
         let mut w = Where::default();
         w.and("s.username = {}", Arg::Text(username.to_owned()));
-        if let Some(before) = page.after {
-            w.and("s.id < {}", Arg::Int(before));
-        }
-        let limit = page.limit();
-        let sql = format!(
-            "{SELECT} {} ORDER BY s.id DESC LIMIT {}",
-            w.sql(),
-            w.next_placeholder()
-        );
-        let rows = w
-            .bind(sqlx::query_as::<_, SessionRow>(AssertSqlSafe(sql)))
-            .bind(limit + 1)
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(page_of(rows, limit, |r| r.id))
+        let rows: Vec<SessionRow> = fetch_page(
+            &mut *self.pool.acquire().await?,
+            SELECT,
+            ("s.id", Order::NewestFirst),
+            w,
+            page,
+        )
+        .await?;
+        Ok(page.page(rows, |r| r.id))
     }
 
     /// A login's traffic per day in `from..=to`, days without traffic omitted.

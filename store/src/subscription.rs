@@ -12,9 +12,10 @@ use ispd_billing::subscription::{
 use sqlx::AnyConnection;
 
 use super::{
-    Actor, Arg, Page, PageRequest, Store, StoreError, StoreResult, Where, audit_json, corrupt,
-    date_text, now, page_of, parse_date, parse_opt_date, record_audit, unique_as_conflict,
+    Actor, Arg, Audit, Page, PageRequest, Store, StoreError, StoreResult, Where, corrupt,
+    date_text, now, parse_date, parse_opt_date, unique_as_conflict,
 };
+use crate::page::{Order, fetch_page};
 use sqlx::AssertSqlSafe;
 
 /// A subscription with the names the API speaks in.
@@ -216,17 +217,11 @@ impl Store {
         .map_err(|e| unique_as_conflict(e, "subscription.variable_symbol"))?;
         Self::record_history(&mut tx, id, None, s.state, actor, "created").await?;
         let stored = Self::subscription_by_id(&mut tx, id).await?;
-        record_audit(
-            &mut tx,
-            actor,
-            "subscription.create",
-            "subscription",
-            &id.to_string(),
-            Some(client_number),
-            None,
-            audit_json(&stored),
-        )
-        .await?;
+        Audit::new("subscription.create", "subscription", &id.to_string())
+            .client(client_number)
+            .after(&stored)
+            .record(&mut tx, actor)
+            .await?;
         tx.commit().await?;
         Ok(stored)
     }
@@ -286,17 +281,12 @@ impl Store {
             });
         }
         let stored = Self::subscription_by_id(&mut tx, s.id).await?;
-        record_audit(
-            &mut tx,
-            actor,
-            "subscription.update",
-            "subscription",
-            &s.id.to_string(),
-            Some(&stored.client_number),
-            audit_json(&before),
-            audit_json(&stored),
-        )
-        .await?;
+        Audit::new("subscription.update", "subscription", &s.id.to_string())
+            .client(&stored.client_number)
+            .before(&before)
+            .after(&stored)
+            .record(&mut tx, actor)
+            .await?;
         tx.commit().await?;
         Ok(stored)
     }
@@ -307,9 +297,6 @@ impl Store {
         page: PageRequest,
     ) -> StoreResult<Page<SubscriptionRecord>> {
         let mut w = Where::default();
-        if let Some(after) = page.after {
-            w.and("s.id > {}", Arg::Int(after));
-        }
         if !filter.client_number.is_empty() {
             w.and("c.number = {}", Arg::Text(filter.client_number.clone()));
         }
@@ -319,22 +306,19 @@ impl Store {
         if let Some(state) = filter.state {
             w.and("s.state = {}", Arg::Text(state.as_str().to_owned()));
         }
-        let limit = page.limit();
-        let sql = format!(
-            "{SELECT} {} ORDER BY s.id LIMIT {}",
-            w.sql(),
-            w.next_placeholder()
-        );
-        let rows = w
-            .bind(sqlx::query_as::<_, SubscriptionRow>(AssertSqlSafe(sql)))
-            .bind(limit + 1)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows: Vec<SubscriptionRow> = fetch_page(
+            &mut *self.pool.acquire().await?,
+            SELECT,
+            ("s.id", Order::OldestFirst),
+            w,
+            page,
+        )
+        .await?;
         let records = rows
             .into_iter()
             .map(SubscriptionRow::into_record)
             .collect::<StoreResult<Vec<_>>>()?;
-        Ok(page_of(records, limit, |r| r.subscription.id))
+        Ok(page.page(records, |r| r.subscription.id))
     }
 
     /// Mango's "delete completely": the subscription and its history go; refused while logins
@@ -374,17 +358,11 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        record_audit(
-            &mut tx,
-            actor,
-            "subscription.delete",
-            "subscription",
-            &id.to_string(),
-            Some(&before.client_number),
-            audit_json(&before),
-            None,
-        )
-        .await?;
+        Audit::new("subscription.delete", "subscription", &id.to_string())
+            .client(&before.client_number)
+            .before(&before)
+            .record(&mut tx, actor)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -492,16 +470,15 @@ impl Store {
         )
         .await?;
         let stored = Self::subscription_by_id(&mut tx, id).await?;
-        record_audit(
-            &mut tx,
-            actor,
+        Audit::new(
             &format!("subscription.{}", applied.transition.as_str()),
             "subscription",
             &id.to_string(),
-            Some(&stored.client_number),
-            audit_json(before),
-            audit_json(&stored),
         )
+        .client(&stored.client_number)
+        .before(before)
+        .after(&stored)
+        .record(&mut tx, actor)
         .await?;
         tx.commit().await?;
         Ok(stored)

@@ -6,9 +6,10 @@ use ispd_billing::tariff::{Burst, DataCap, Rate, SpeedWindow, Tariff};
 use sqlx::AnyConnection;
 
 use super::{
-    Actor, Page, PageRequest, Store, StoreError, StoreResult, audit_json, corrupt, page_of,
-    record_audit, unique_as_conflict,
+    Actor, Audit, Page, PageRequest, Store, StoreError, StoreResult, corrupt, unique_as_conflict,
 };
+use crate::Where;
+use crate::page::{Order, fetch_page};
 use sqlx::AssertSqlSafe;
 
 #[derive(sqlx::FromRow)]
@@ -231,17 +232,10 @@ impl Store {
             .await
             .map_err(|e| unique_as_conflict(e, "tariff.name"))?;
         let stored = Self::tariff_by_name(&mut tx, &tariff.name).await?;
-        record_audit(
-            &mut tx,
-            actor,
-            "tariff.create",
-            "tariff",
-            &stored.name,
-            None,
-            None,
-            audit_json(&stored),
-        )
-        .await?;
+        Audit::new("tariff.create", "tariff", &stored.name)
+            .after(&stored)
+            .record(&mut tx, actor)
+            .await?;
         tx.commit().await?;
         Ok(stored)
     }
@@ -294,35 +288,29 @@ impl Store {
             });
         }
         let stored = Self::tariff_by_name(&mut tx, &tariff.name).await?;
-        record_audit(
-            &mut tx,
-            actor,
-            "tariff.update",
-            "tariff",
-            &stored.name,
-            None,
-            audit_json(&before),
-            audit_json(&stored),
-        )
-        .await?;
+        Audit::new("tariff.update", "tariff", &stored.name)
+            .before(&before)
+            .after(&stored)
+            .record(&mut tx, actor)
+            .await?;
         tx.commit().await?;
         Ok(stored)
     }
 
     pub async fn list_tariffs(&self, page: PageRequest) -> StoreResult<Page<Tariff>> {
-        let limit = page.limit();
-        let rows = sqlx::query_as::<_, TariffRow>(AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM tariff WHERE id > $1 ORDER BY id LIMIT $2"
-        )))
-        .bind(page.after.unwrap_or(0))
-        .bind(limit + 1)
-        .fetch_all(&self.pool)
+        let rows: Vec<TariffRow> = fetch_page(
+            &mut *self.pool.acquire().await?,
+            &format!("SELECT {COLUMNS} FROM tariff"),
+            ("id", Order::OldestFirst),
+            Where::default(),
+            page,
+        )
         .await?;
         let tariffs = rows
             .into_iter()
             .map(TariffRow::into_tariff)
             .collect::<StoreResult<Vec<_>>>()?;
-        Ok(page_of(tariffs, limit, |t| t.id))
+        Ok(page.page(tariffs, |t| t.id))
     }
 
     pub async fn delete_tariff(&self, actor: &Actor, name: &str) -> StoreResult<()> {
@@ -342,17 +330,10 @@ impl Store {
             .bind(before.id)
             .execute(&mut *tx)
             .await?;
-        record_audit(
-            &mut tx,
-            actor,
-            "tariff.delete",
-            "tariff",
-            name,
-            None,
-            audit_json(&before),
-            None,
-        )
-        .await?;
+        Audit::new("tariff.delete", "tariff", name)
+            .before(&before)
+            .record(&mut tx, actor)
+            .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -10,8 +10,8 @@ use ispd_billing::money;
 use ispd_billing::price_change::{PriceChange, ServicePrice};
 
 use super::{
-    Actor, Store, StoreError, StoreResult, SubscriptionRecord, audit_json, corrupt, date_text, now,
-    parse_date, record_audit,
+    Actor, Audit, Store, StoreError, StoreResult, SubscriptionRecord, corrupt, date_text, now,
+    parse_date,
 };
 
 /// A tariff change as the use case has checked it.
@@ -96,16 +96,15 @@ impl Store {
         }
         Self::record_history(&mut tx, s.id, Some(s.state), s.state, actor, &note).await?;
         let stored = Self::subscription_by_id(&mut tx, s.id).await?;
-        record_audit(
-            &mut tx,
-            actor,
+        Audit::new(
             "subscription.change_tariff",
             "subscription",
             &s.id.to_string(),
-            Some(&stored.client_number),
-            audit_json(before),
-            audit_json(&stored),
         )
+        .client(&stored.client_number)
+        .before(before)
+        .after(&stored)
+        .record(&mut tx, actor)
         .await?;
         tx.commit().await?;
         Ok(stored)

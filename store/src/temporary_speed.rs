@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use ispd_billing::tariff::Rate;
 use ispd_provisioning::speed::TemporarySpeed;
 
-use super::{Actor, Store, StoreResult, audit_json, corrupt, record_audit, timestamp};
+use super::{Actor, Audit, Store, StoreResult, corrupt, timestamp};
 
 /// A temporary speed from its three columns: all set, or none.
 pub(super) fn temporary_speed(
@@ -51,17 +51,12 @@ impl Store {
         .bind(record.login.id)
         .execute(&mut *tx)
         .await?;
-        record_audit(
-            &mut tx,
-            actor,
-            "login.temporary_speed",
-            "login",
-            username,
-            Some(&record.client_number),
-            None,
-            speed.as_ref().and_then(audit_json),
-        )
-        .await?;
+        let mut audit =
+            Audit::new("login.temporary_speed", "login", username).client(&record.client_number);
+        if let Some(speed) = &speed {
+            audit = audit.after(speed);
+        }
+        audit.record(&mut tx, actor).await?;
         tx.commit().await?;
         Ok(record.login.id)
     }
