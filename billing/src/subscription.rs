@@ -414,11 +414,12 @@ pub fn check_end_date(
 mod tests {
     use super::*;
 
-    fn day(d: u32) -> NaiveDate {
+    pub(super) fn day(d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 11, d).unwrap()
     }
 
-    fn subscription() -> Subscription {
+    /// An active subscription from 2026-11-15 (also the lifecycle tests' base).
+    pub(super) fn subscription() -> Subscription {
         Subscription {
             id: 0,
             client_id: 1,

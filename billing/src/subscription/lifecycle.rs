@@ -180,31 +180,18 @@ pub fn apply(
 
 #[cfg(test)]
 mod tests {
-    use super::super::PeriodAlignment;
+    use super::super::tests::{day, subscription};
     use super::*;
-
-    fn day(d: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(2026, 11, d).unwrap()
-    }
 
     const TODAY: u32 = 15;
 
     fn active_from(d: u32) -> Subscription {
         Subscription {
             id: 7,
-            client_id: 1,
-            tariff_id: 1,
             activation_date: day(d),
             billing_from: day(d),
-            price_override: None,
-            period: None,
-            commitment_until: None,
-            variable_symbol: String::new(),
-            note: String::new(),
-            state: SubscriptionState::Active,
-            alignment: PeriodAlignment::BillingDay,
-            end_date: None,
             version: 3,
+            ..subscription()
         }
     }
 
