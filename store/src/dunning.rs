@@ -392,18 +392,15 @@ impl Store {
             .bind(client_number.to_owned())
             .execute(&mut *tx)
             .await?;
-        Audit::new(
-            if suspended {
-                "client.suspend"
-            } else {
-                "client.restore"
-            },
-            "client",
-            client_number,
-        )
-        .client(client_number)
-        .after(&serde_json::json!({"overdue": overdue.to_string(), "invoices": reason}))
-        .record(tx, actor)
-        .await
+        let action = if suspended {
+            "client.suspend"
+        } else {
+            "client.restore"
+        };
+        Audit::new(action, "client", client_number)
+            .client(client_number)
+            .after(&serde_json::json!({"overdue": overdue.to_string(), "invoices": reason}))
+            .record(tx, actor)
+            .await
     }
 }

@@ -428,11 +428,16 @@ impl Store {
         let (allocated, to_credit) =
             Self::assign_to_client(tx, actor, client, payment_id, amount, &currency, mode, day)
                 .await?;
+        let summary = serde_json::json!({
+            "allocated": allocated.to_string(),
+            "to_credit": to_credit.to_string(),
+            "invoice": invoice,
+        });
         Audit::new("payment.assign", "payment", &payment_id.to_string())
             .client(client_number)
-            .after(&serde_json::json!({"allocated": allocated.to_string(), "to_credit": to_credit.to_string(), "invoice": invoice}))
+            .after(&summary)
             .record(tx, actor)
-        .await?;
+            .await?;
         Ok(PaymentOutcome {
             bank_transaction_id: None,
             client_id: Some(client),
@@ -628,11 +633,15 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         Self::set_client_credit(&mut tx, client, after).await?;
+        let summary = serde_json::json!({
+            "amount": amount.to_string(),
+            "credit_after": after.to_string(),
+        });
         Audit::new("payment.refund", "client", number)
             .client(number)
-            .after(&serde_json::json!({"amount": amount.to_string(), "credit_after": after.to_string()}))
+            .after(&summary)
             .record(&mut tx, actor)
-        .await?;
+            .await?;
         tx.commit().await?;
         Ok(after)
     }
