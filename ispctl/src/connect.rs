@@ -98,6 +98,26 @@ impl Target {
         })
     }
 
+    /// Whether the daemon answers on this host's loopback: then a file it names (the seal
+    /// key of a backup) is a file here too.
+    pub fn is_local(&self) -> bool {
+        let authority = self
+            .server
+            .split_once("://")
+            .map_or(self.server.as_str(), |(_, rest)| rest);
+        let authority = authority.split('/').next().unwrap_or_default();
+        let host = match authority.strip_prefix('[') {
+            Some(v6) => v6.split(']').next().unwrap_or_default(),
+            None => authority
+                .rsplit_once(':')
+                .map_or(authority, |(host, _)| host),
+        };
+        host == "localhost"
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    }
+
     /// The URL tried, with where it came from: `http://… (from --server)`.
     pub fn server_desc(&self) -> String {
         format!("{} ({})", self.server, self.server_source)
@@ -262,6 +282,11 @@ impl<'t> Api<'t> {
         }
     }
 
+    /// Where the commands go.
+    pub fn target(&self) -> &Target {
+        self.target
+    }
+
     pub(crate) async fn service(&mut self) -> Result<Svc> {
         let channel = match &self.channel {
             Some(channel) => channel.clone(),
@@ -339,7 +364,33 @@ impl<'t> Api<'t> {
 
 #[cfg(test)]
 mod tests {
-    use super::normalize_server;
+    use super::{Target, Token, normalize_server};
+
+    #[test]
+    fn loopback_servers_are_local() {
+        let target = |server: &str| Target {
+            server: normalize_server(server),
+            server_source: String::new(),
+            token: Token::Missing {
+                looked: String::new(),
+            },
+        };
+        for local in [
+            "127.0.0.1:50051",
+            "http://[::1]:1",
+            "http://localhost:9",
+            "127.9.9.9:1",
+        ] {
+            assert!(target(local).is_local(), "{local}");
+        }
+        for remote in [
+            "192.0.2.1:50051",
+            "https://isp.example:443",
+            "http://[2001:db8::1]:1",
+        ] {
+            assert!(!target(remote).is_local(), "{remote}");
+        }
+    }
 
     #[test]
     fn bare_addresses_get_a_scheme_and_loopback() {

@@ -1,11 +1,16 @@
-//! `ispctl system …`: the daemon itself among the instances on one database.
+//! `ispctl system …`: the daemon itself among the instances on one database, and a backup
+//! of its SQLite database.
 
-use anyhow::Result;
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use ispd_admin_proto::v1::system_service_client::SystemServiceClient;
-use ispd_admin_proto::v1::{Instance, ListInstancesRequest};
+use ispd_admin_proto::v1::{BackupRequest, Instance, ListInstancesRequest};
 
-use crate::connect::Api;
+use crate::connect::{Api, Svc};
 use crate::output::{Out, Record, Table};
 
 #[derive(Subcommand, Debug)]
@@ -13,6 +18,17 @@ pub enum Cmd {
     /// The instances working on this database, their last heartbeat and how far each has
     /// read the change log (`*` marks the one that answered).
     Instances,
+    /// A consistent copy of the SQLite database, taken while ispd keeps answering, written
+    /// to FILE (mode 0600). On the daemon's own host the seal key is copied beside it as
+    /// FILE.key: without it the NAS secrets and login passwords in the copy cannot be
+    /// opened. Restore: both into an empty state directory as ispd.db and secret.key.
+    /// PostgreSQL is refused (use pg_dump).
+    Backup {
+        file: PathBuf,
+        /// Replace FILE (and FILE.key) when they exist.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
@@ -26,7 +42,127 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
                 .instances;
             out.list(&instances, "", record, table)
         }
+        Cmd::Backup { file, force } => {
+            let local = api.target().is_local();
+            let (size, key_path) = backup(&mut svc, &file, force).await?;
+            let key_file = if local {
+                copy_key(Path::new(&key_path), &file, force)?
+            } else {
+                None
+            };
+            match &key_file {
+                Some(key) => eprintln!(
+                    "warning: {} holds the seal key: the NAS secrets and login passwords in the \
+                     backup open only with it. Keep both where only you can read them, and a \
+                     copy away from this host.",
+                    key.display()
+                ),
+                None => eprintln!(
+                    "warning: the daemon's seal key ({key_path} on the daemon's host) is not sent \
+                     over the API: copy it yourself and keep it with the backup; without it the \
+                     NAS secrets and login passwords in the backup cannot be opened."
+                ),
+            }
+            out.record(
+                &Record::new()
+                    .str("file", &file.display().to_string())
+                    .num("bytes", size)
+                    .str(
+                        "key_file",
+                        &key_file
+                            .map(|k| k.display().to_string())
+                            .unwrap_or_default(),
+                    )
+                    .str("key_path", &key_path),
+            )
+        }
     }
+}
+
+/// Streams the copy into `file` through `file.partial` (mode 0600, renamed when complete);
+/// returns its size and the key's path on the daemon's host.
+async fn backup(
+    svc: &mut SystemServiceClient<Svc>,
+    file: &Path,
+    force: bool,
+) -> Result<(u64, String)> {
+    if file.exists() && !force {
+        bail!(
+            "{} exists; name another file or pass --force",
+            file.display()
+        );
+    }
+    let mut partial_name = file.as_os_str().to_owned();
+    partial_name.push(".partial");
+    let partial = PathBuf::from(partial_name);
+    let mut stream = svc.backup(BackupRequest {}).await?.into_inner();
+    let mut out = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&partial)
+        .with_context(|| format!("cannot write {}", partial.display()))?;
+    let (mut size, mut key_path, mut written) = (None, String::new(), 0u64);
+    let received = async {
+        while let Some(chunk) = stream.message().await? {
+            if size.is_none() {
+                size = Some(u64::try_from(chunk.size).unwrap_or_default());
+                key_path = chunk.key_path;
+            }
+            out.write_all(&chunk.data)
+                .with_context(|| format!("cannot write {}", partial.display()))?;
+            written += chunk.data.len() as u64;
+        }
+        out.sync_all()
+            .with_context(|| format!("cannot write {}", partial.display()))?;
+        anyhow::Ok(())
+    }
+    .await;
+    let complete = received.and_then(|()| match size {
+        Some(size) if size == written => Ok(size),
+        _ => bail!("the copy arrived incomplete ({written} bytes of {size:?})"),
+    });
+    match complete {
+        Ok(size) => {
+            std::fs::rename(&partial, file).with_context(|| {
+                format!("cannot rename {} to {}", partial.display(), file.display())
+            })?;
+            Ok((size, key_path))
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&partial);
+            Err(e)
+        }
+    }
+}
+
+/// Copies the seal key beside the backup as `<file>.key` (mode 0600) when it can be read
+/// here; `None` when it cannot (another user, another host).
+fn copy_key(key_path: &Path, file: &Path, force: bool) -> Result<Option<PathBuf>> {
+    let Ok(key) = std::fs::read(key_path) else {
+        return Ok(None);
+    };
+    let mut name = file.as_os_str().to_owned();
+    name.push(".key");
+    let target = PathBuf::from(name);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).mode(0o600);
+    if force {
+        options.create(true).truncate(true);
+    } else {
+        options.create_new(true);
+    }
+    let mut out = options.open(&target).with_context(|| {
+        format!(
+            "cannot write {} (pass --force to replace it)",
+            target.display()
+        )
+    })?;
+    out.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    out.write_all(&key)?;
+    out.sync_all()?;
+    Ok(Some(target))
 }
 
 fn record(i: &Instance) -> Record {

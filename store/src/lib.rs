@@ -15,6 +15,7 @@
 mod access;
 mod accounting;
 mod audit;
+mod backup;
 mod billing_candidates;
 mod change_log;
 mod charge;

@@ -56,7 +56,8 @@ fn wait_until_online(d: &Daemon) {
     }
 }
 
-fn subscription_id(d: &Daemon) -> String {
+/// The subscription of client 7 (see `accounting::add_login`).
+pub(crate) fn subscription_id(d: &Daemon) -> String {
     d.ispctl_json(&["subscription", "list", "--client", "7"])["items"][0]["id"].to_string()
 }
 

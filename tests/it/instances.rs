@@ -65,8 +65,7 @@ fn a_change_through_one_instance_reaches_the_others_answers() {
     });
 
     // A blocks the subscription: B puts the next login into the walled garden.
-    let sub =
-        a.ispctl_json(&["subscription", "list", "--client", "7"])["items"][0]["id"].to_string();
+    let sub = crate::enforcement::subscription_id(&a);
     a.ispctl_json(&["subscription", "block", &sub]);
     until(&b, "arctangent", |r| r.contains("ispd-suspended"));
     a.ispctl_json(&["subscription", "resume", &sub]);
@@ -264,8 +263,7 @@ fn an_instance_cut_off_from_the_database_catches_up() {
 
     cut.set_up(false);
     b.wait_for_log("change-log listener lost");
-    let sub =
-        a.ispctl_json(&["subscription", "list", "--client", "7"])["items"][0]["id"].to_string();
+    let sub = crate::enforcement::subscription_id(&a);
     a.ispctl_json(&["subscription", "block", &sub]);
     let reset = a.ispctl_json(&["login", "reset-password", "novak"]);
     let password = reset["password"].as_str().unwrap().to_owned();

@@ -4,6 +4,7 @@
 
 mod accounting;
 mod admin;
+mod backup;
 mod billing;
 mod daemon;
 mod documents;

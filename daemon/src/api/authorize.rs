@@ -100,6 +100,8 @@ pub fn need(method: &str) -> Option<Need> {
         "EnforcementService/ListAttempts" | "EnforcementService/EnforcementStatus" => Read,
 
         "SystemService/ListInstances" => Read,
+        // The copy holds every client's data.
+        "SystemService/Backup" => Admin,
 
         "SessionService/ListOpenSessions"
         | "SessionService/SessionHistory"

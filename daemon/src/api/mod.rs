@@ -141,6 +141,7 @@ impl From<AppError> for Status {
             AppError::Taken { field, message } => conflict(field, message),
             AppError::Precondition(message) => Status::failed_precondition(message),
             AppError::Random(_) => Status::internal(error.to_string()),
+            AppError::Unavailable(message) => Status::unavailable(message),
             AppError::Store(e) => store_status(e),
         }
     }

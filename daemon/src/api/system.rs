@@ -1,9 +1,16 @@
-//! SystemService: the instances working on this database.
+//! SystemService: the instances working on this database, and a copy of it for backup.
 
 use ispd_admin_proto::v1;
+use tokio::io::AsyncReadExt;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
 use super::AdminState;
+use crate::app::system::{self, BackupCopy};
+
+/// The most bytes in one streamed chunk of a backup: well under gRPC's 4 MiB message limit.
+const CHUNK: usize = 256 * 1024;
 
 #[tonic::async_trait]
 impl v1::system_service_server::SystemService for AdminState {
@@ -30,5 +37,69 @@ impl v1::system_service_server::SystemService for AdminState {
                 })
                 .collect(),
         }))
+    }
+
+    type BackupStream = ReceiverStream<Result<v1::BackupChunk, Status>>;
+
+    async fn backup(
+        &self,
+        _request: Request<v1::BackupRequest>,
+    ) -> Result<Response<Self::BackupStream>, Status> {
+        let copy = system::backup(&self.app()).await?;
+        let (tx, rx) = mpsc::channel(4);
+        tokio::spawn(send_copy(copy, tx));
+        Ok(Response::new(ReceiverStream::new(rx)))
+    }
+}
+
+/// Streams the copy in chunks, the first naming its size and the key's path, then removes
+/// it — also when the caller goes away half-way.
+async fn send_copy(copy: BackupCopy, tx: mpsc::Sender<Result<v1::BackupChunk, Status>>) {
+    if let Err(e) = send_chunks(&copy, &tx).await {
+        tracing::warn!(error = %e, file = %copy.file.display(), "a backup could not be sent");
+        let _ = tx
+            .send(Err(Status::unavailable(format!(
+                "the copy could not be read back: {e}"
+            ))))
+            .await;
+    }
+    if let Err(e) = tokio::fs::remove_file(&copy.file).await {
+        tracing::warn!(error = %e, file = %copy.file.display(), "a sent backup copy could not be removed; remove it by hand");
+    }
+}
+
+async fn send_chunks(
+    copy: &BackupCopy,
+    tx: &mpsc::Sender<Result<v1::BackupChunk, Status>>,
+) -> std::io::Result<()> {
+    let mut file = tokio::fs::File::open(&copy.file).await?;
+    let mut first = true;
+    loop {
+        let mut data = Vec::with_capacity(CHUNK);
+        (&mut file)
+            .take(CHUNK as u64)
+            .read_to_end(&mut data)
+            .await?;
+        if data.is_empty() && !first {
+            return Ok(());
+        }
+        let chunk = v1::BackupChunk {
+            data,
+            size: if first {
+                i64::try_from(copy.size).unwrap_or(i64::MAX)
+            } else {
+                0
+            },
+            key_path: if first {
+                copy.key_path.display().to_string()
+            } else {
+                String::new()
+            },
+        };
+        first = false;
+        if tx.send(Ok(chunk)).await.is_err() {
+            // The caller went away; the copy is removed all the same.
+            return Ok(());
+        }
     }
 }

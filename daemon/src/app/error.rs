@@ -23,6 +23,10 @@ pub enum AppError {
     /// The operating system gave no random bytes (a generated password).
     #[error("no random numbers: {0}")]
     Random(String),
+    /// A resource underneath (the disk of the state directory) could not do what was asked;
+    /// the message says what and where.
+    #[error("{0}")]
+    Unavailable(String),
     /// What storage refused or could not do.
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -25,6 +25,7 @@ pub mod nas;
 pub mod payments;
 pub mod sessions;
 pub mod subscriptions;
+pub mod system;
 pub mod tariffs;
 #[cfg(test)]
 mod tests;

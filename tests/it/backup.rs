@@ -1,0 +1,203 @@
+//! `ispctl system backup`: a consistent copy of the SQLite database taken while accounting
+//! pours in, restored into a new state directory, started, and compared with what was
+//! acknowledged before the copy began.
+
+use std::collections::{HashMap, HashSet};
+use std::net::UdpSocket;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use ispd_radius::dict::rfc;
+use ispd_radius::{Attribute, PacketRef};
+
+use crate::accounting::{SECRET, acct_config, acct_daemon, acct_request};
+use crate::daemon::{Daemon, stderr};
+
+#[test]
+fn a_backup_under_accounting_load_restores_what_was_acknowledged() {
+    let _machine = crate::daemon::timed();
+    let d = acct_daemon("backup", "");
+    // A second login with no sessions: the restored daemon must open its sealed password.
+    let subscription = crate::enforcement::subscription_id(&d);
+    d.ispctl_json(&[
+        "login",
+        "add",
+        "--subscription",
+        &subscription,
+        "--username",
+        "svoboda",
+        "--password",
+        "sealed-secret",
+    ]);
+    let file = d.dir.0.join("ispd-backup.db");
+    let daemon = &d;
+    let (acked_before, backup) = std::thread::scope(|scope| {
+        let mut backup = None;
+        let acked_before = load_with(daemon, |acked| {
+            let args = ["--json", "system", "backup", file.to_str().unwrap()];
+            backup = Some(scope.spawn(move || daemon.ispctl(&args)));
+            acked.clone()
+        });
+        (
+            acked_before,
+            backup.expect("the backup ran").join().unwrap(),
+        )
+    });
+    assert!(
+        backup.status.success(),
+        "ispctl system backup: {}",
+        stderr(&backup)
+    );
+    let answer: serde_json::Value = serde_json::from_slice(&backup.stdout).unwrap();
+    let key_file = d.dir.0.join("ispd-backup.db.key");
+    assert_eq!(answer["file"], file.display().to_string());
+    assert_eq!(answer["key_file"], key_file.display().to_string());
+    assert_eq!(
+        answer["bytes"].as_u64(),
+        Some(std::fs::metadata(&file).unwrap().len())
+    );
+    assert!(stderr(&backup).contains("seal key"), "{}", stderr(&backup));
+    for f in [&file, &key_file] {
+        let mode = std::fs::metadata(f).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", f.display());
+    }
+    assert_eq!(
+        std::fs::read(&key_file).unwrap(),
+        std::fs::read(d.state_dir.join("secret.key")).unwrap()
+    );
+    assert!(
+        !leftovers(&d.state_dir),
+        "the copy in the state directory is removed once sent"
+    );
+    assert_eq!(integrity(&file), "ok");
+
+    // Restored into an empty state directory, started, compared.
+    let mut restored = Daemon::configure_with("backup-restored", &acct_config(""));
+    std::fs::create_dir_all(&restored.state_dir).unwrap();
+    std::fs::copy(&file, restored.state_dir.join("ispd.db")).unwrap();
+    std::fs::copy(&key_file, restored.state_dir.join("secret.key")).unwrap();
+    std::fs::copy(
+        d.state_dir.join("admin.token"),
+        restored.state_dir.join("admin.token"),
+    )
+    .unwrap();
+    restored.spawn();
+    let sessions: HashMap<String, String> = restored
+        .query("SELECT acct_session_id, COUNT(*) FROM session GROUP BY acct_session_id")
+        .iter()
+        .map(|row| {
+            let (id, count) = row.split_once('|').unwrap();
+            (id.to_owned(), count.to_owned())
+        })
+        .collect();
+    for i in &acked_before {
+        assert_eq!(
+            sessions.get(&format!("b{i}")).map(String::as_str),
+            Some("1"),
+            "b{i} was acknowledged before the backup began"
+        );
+    }
+    assert!(acked_before.len() >= 300, "{}", acked_before.len());
+    assert_eq!(
+        restored.ispctl_json(&["client", "list"]),
+        d.ispctl_json(&["client", "list"])
+    );
+    // Passwords are sealed: only the copied key opens them.
+    let auth = crate::radius::radclient(
+        &restored,
+        "auth",
+        SECRET,
+        "User-Name = \"svoboda\", User-Password = \"sealed-secret\", Message-Authenticator = 0x00\n",
+    );
+    assert!(
+        crate::radius::received(&auth).contains("Access-Accept"),
+        "{}",
+        crate::daemon::stdout(&auth)
+    );
+
+    // An existing file is not overwritten without --force.
+    let before = std::fs::read(&file).unwrap();
+    let again = d.ispctl(&["system", "backup", file.to_str().unwrap()]);
+    assert!(!again.status.success());
+    assert!(stderr(&again).contains("--force"), "{}", stderr(&again));
+    assert_eq!(std::fs::read(&file).unwrap(), before);
+}
+
+#[test]
+fn a_backup_of_postgres_is_refused_and_names_pg_dump() {
+    let Some(db) = crate::daemon::PgDatabase::create("backup") else {
+        return;
+    };
+    let d = Daemon::start("backup-pg", &format!("[database]\nurl = {:?}\n", db.url));
+    let file = d.dir.0.join("never.db");
+    let out = d.ispctl(&["system", "backup", file.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("pg_dump"), "{}", stderr(&out));
+    assert!(!file.exists());
+    assert!(!Path::new(&format!("{}.partial", file.display())).exists());
+}
+
+/// Sends accounting Starts (64 in flight, at most 3,000 or 30 s) and calls `midway` once a
+/// third of them is acknowledged, with the sessions acknowledged so far; returns what it
+/// returned.
+fn load_with(d: &Daemon, mut midway: impl FnMut(&HashSet<u32>) -> HashSet<u32>) -> HashSet<u32> {
+    const N: u32 = 3000;
+    const WINDOW: usize = 64;
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    socket.connect(d.ports["acct"].as_str().unwrap()).unwrap();
+    let start = |i: u32| {
+        acct_request(
+            (i % 256) as u8,
+            vec![
+                Attribute::integer(rfc::ACCT_STATUS_TYPE, 1),
+                Attribute::string(rfc::ACCT_SESSION_ID, &format!("b{i}")),
+                Attribute::string(rfc::USER_NAME, "novak"),
+            ],
+        )
+    };
+    let (mut acked, mut pending) = (HashSet::new(), HashMap::new());
+    let (mut next, mut buf, mut seen) = (0u32, [0u8; 4096], None);
+    let started = Instant::now();
+    while (next < N || !pending.is_empty()) && started.elapsed() < Duration::from_secs(30) {
+        while next < N && pending.len() < WINDOW {
+            socket.send(&start(next)).unwrap();
+            pending.insert((next % 256) as u8, next);
+            next += 1;
+        }
+        if let Ok(n) = socket.recv(&mut buf)
+            && let Some(i) = pending.remove(&PacketRef::decode(&buf[..n]).unwrap().identifier())
+        {
+            acked.insert(i);
+        }
+        if seen.is_none() && acked.len() as u32 >= N / 3 {
+            seen = Some(midway(&acked));
+        }
+    }
+    seen.expect("a third of the load was acknowledged")
+}
+
+fn leftovers(state_dir: &Path) -> bool {
+    std::fs::read_dir(state_dir).unwrap().any(|e| {
+        e.unwrap()
+            .file_name()
+            .to_string_lossy()
+            .starts_with("backup-")
+    })
+}
+
+/// SQLite's own verdict on a database file, read by python3's sqlite3 module.
+fn integrity(file: &Path) -> String {
+    let out = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute('PRAGMA integrity_check').fetchone()[0])",
+        ])
+        .arg(file)
+        .output()
+        .unwrap();
+    crate::daemon::stdout(&out).trim().to_owned()
+}
