@@ -141,6 +141,12 @@ pub enum OpenError {
     Connect { url: String, cause: sqlx::Error },
     #[error("cannot apply database migrations: {0}")]
     Migrate(sqlx::migrate::MigrateError),
+    #[error(
+        "the database was migrated by a newer ispd (it has migration {applied}; this ispd knows \
+         migrations up to {known}): start that newer version, or restore the backup taken before \
+         the upgrade. An older ispd never writes to a newer database"
+    )]
+    Newer { applied: i64, known: i64 },
 }
 
 impl StoreError {
@@ -385,7 +391,13 @@ impl Store {
             Backend::Sqlite => sqlx::migrate!("migrations/sqlite"),
             Backend::Postgres => sqlx::migrate!("migrations/postgres"),
         };
-        migrator.run(&pool).await.map_err(OpenError::Migrate)?;
+        let known = migrator.iter().map(|m| m.version).max().unwrap_or(0);
+        migrator.run(&pool).await.map_err(|e| match e {
+            sqlx::migrate::MigrateError::VersionMissing(applied) => {
+                OpenError::Newer { applied, known }
+            }
+            other => OpenError::Migrate(other),
+        })?;
         Ok(Store {
             pool,
             backend,

@@ -1040,3 +1040,33 @@ fn a_missing_key_with_stored_secrets_refuses_start_and_writes_nothing() {
     assert!(!err.contains("panicked"), "{err}");
     assert!(!key.exists(), "no new key was written");
 }
+
+/// A database a newer ispd migrated: an older binary refuses to start, names both versions,
+/// and changes nothing (the rollback path is the backup taken before the upgrade).
+#[test]
+fn a_database_from_a_newer_ispd_refuses_start() {
+    let mut d = Daemon::start("newer-db", "");
+    d.stop();
+    d.sqlite(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)
+         VALUES (9999, 'from a newer ispd', 1, x'00', 0)",
+    );
+    let out = std::process::Command::new(ISPD)
+        .arg("--config")
+        .arg(&d.config_path)
+        .env("ISPD_LOG_FORMAT", "human")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("migrated by a newer ispd") && err.contains("9999"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(
+        d.query("SELECT MAX(version) FROM _sqlx_migrations"),
+        ["9999"],
+        "nothing rolled back or added"
+    );
+}
