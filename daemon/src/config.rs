@@ -36,6 +36,10 @@ pub struct Config {
     pub nas: Vec<NasConfig>,
     #[serde(default)]
     pub token: Vec<TokenConfig>,
+    /// When the daemon took this configuration (at start, or a reload), for
+    /// `ispctl system status`; not a key of the file.
+    #[serde(skip)]
+    pub loaded_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 fn default_state_dir() -> PathBuf {

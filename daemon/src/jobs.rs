@@ -33,44 +33,14 @@ pub async fn daily(config: Arc<Live<Config>>, store: Store, changes: ChangeFeed,
             tokio::time::sleep(Duration::from_secs(61)).await;
             continue;
         };
-        // The changes scheduled for today first (a pause from today, an end today), then the
-        // activations: both before billing reads subscriptions.
         let app = crate::app::App {
             store: &store,
             changes: &changes,
             clock,
             config: &config,
         };
-        match crate::app::subscriptions::apply_due(&app, &actor, today).await {
-            Ok(applied) => tracing::info!(applied = applied.len(), %today, "scheduled changes"),
-            Err(e) => {
-                tracing::error!(error = %e, "scheduled changes not applied; they run again tomorrow, or run `ispctl subscription apply-due`")
-            }
-        }
-        // First, so the day's activations are in place before billing reads subscriptions.
-        match crate::app::subscriptions::activate_due(&app, today).await {
-            Ok(ids) => {
-                tracing::info!(activated = ids.len(), %today, "daily activation");
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "daily activation failed; it runs again tomorrow, or run `ispctl subscription activate ID`")
-            }
-        }
-        let billing = config.load().billing.clone();
-        match crate::app::billing_run::run(&store, &billing, &actor, today, false, 0).await {
-            Ok(run) => tracing::info!(documents = run.count, %today, "daily billing run"),
-            Err(e) => {
-                tracing::error!(error = %e, "daily billing run failed; it runs again tomorrow, or run `ispctl billing run`")
-            }
-        }
-        let dunning = config.load().dunning.settings();
-        match crate::app::dunning_run::run(&store, &changes, &dunning, &actor, today, false).await {
-            Ok(changes) => tracing::info!(changes = changes.len(), %today, "daily dunning run"),
-            Err(e) => {
-                tracing::error!(error = %e, "daily dunning run failed; run `ispctl dunning run`")
-            }
-        }
-        if let Err(e) = store.record_job_run(DAILY, today).await {
+        let outcome = run_daily(&app, &actor, today).await;
+        if let Err(e) = store.record_job_run(DAILY, today, &outcome).await {
             tracing::warn!(error = %e, %today, "the daily jobs ran but are not recorded as run; another instance may run them again (harmless)");
         }
         // Past the minute, so the same run time is not taken twice.
@@ -78,8 +48,60 @@ pub async fn daily(config: Arc<Live<Config>>, store: Store, changes: ChangeFeed,
     }
 }
 
+/// The daily jobs, in order, each logged; returns what they did (or which failed), as
+/// `ispctl system status` shows it.
+async fn run_daily(app: &crate::app::App<'_>, actor: &Actor, today: chrono::NaiveDate) -> String {
+    let mut outcome = Vec::new();
+    // The changes scheduled for today first (a pause from today, an end today), then the
+    // activations: both before billing reads subscriptions.
+    match crate::app::subscriptions::apply_due(app, actor, today).await {
+        Ok(applied) => {
+            tracing::info!(applied = applied.len(), %today, "scheduled changes");
+            outcome.push(format!("{} scheduled changes", applied.len()));
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "scheduled changes not applied; they run again tomorrow, or run `ispctl subscription apply-due`");
+            outcome.push("scheduled changes FAILED".into());
+        }
+    }
+    match crate::app::subscriptions::activate_due(app, today).await {
+        Ok(ids) => {
+            tracing::info!(activated = ids.len(), %today, "daily activation");
+            outcome.push(format!("{} activated", ids.len()));
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "daily activation failed; it runs again tomorrow, or run `ispctl subscription activate ID`");
+            outcome.push("activation FAILED".into());
+        }
+    }
+    let billing = app.config.load().billing.clone();
+    match crate::app::billing_run::run(app.store, &billing, actor, today, false, 0).await {
+        Ok(run) => {
+            tracing::info!(documents = run.count, %today, "daily billing run");
+            outcome.push(format!("billing: {} documents", run.count));
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "daily billing run failed; it runs again tomorrow, or run `ispctl billing run`");
+            outcome.push("billing FAILED".into());
+        }
+    }
+    let dunning = app.config.load().dunning.settings();
+    match crate::app::dunning_run::run(app.store, app.changes, &dunning, actor, today, false).await
+    {
+        Ok(changes) => {
+            tracing::info!(changes = changes.len(), %today, "daily dunning run");
+            outcome.push(format!("dunning: {} changes", changes.len()));
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "daily dunning run failed; run `ispctl dunning run`");
+            outcome.push("dunning FAILED".into());
+        }
+    }
+    outcome.join(", ")
+}
+
 /// The daily jobs' name in the locks and in `job_run`.
-const DAILY: &str = "daily";
+pub const DAILY: &str = "daily";
 /// How often an instance that found the jobs running elsewhere looks again.
 const TAKEOVER: Duration = Duration::from_secs(10);
 

@@ -21,7 +21,9 @@ use crate::storage::{Store, redact_url};
 use crate::token::{self, Caller, Role, TokenHash, TokenSet};
 
 /// Runs the daemon until SIGTERM or SIGINT; SIGHUP re-reads `config_path`.
-pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result<()> {
+pub async fn run(mut config: Config, config_path: Option<PathBuf>) -> anyhow::Result<()> {
+    let started_at = Clock::system().now();
+    config.loaded_at = Some(started_at);
     let state_dir = config.state_dir.clone();
     prepare_state_dir(&state_dir)?;
     let url = config.database_url();
@@ -60,6 +62,7 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
         clock,
         enforcer,
         radius: radius.clone(),
+        started_at,
     };
     let admin = router(state, tokens.clone())?;
     tokio::spawn(reload_on_sighup(
@@ -70,6 +73,7 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
         radius.clone(),
         changes.clone(),
     ));
+    tokio::spawn(sample_rates(radius.clone()));
     let (admin_task, stopping) = spawn_admin(admin, listeners.admin);
     for socket in listeners.auth {
         radius
@@ -89,23 +93,32 @@ pub async fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result
         tokio::spawn(serve);
     }
 
-    // Written last: a script that sees ports.json can send requests and get answers.
-    let ports = listeners.ports;
-    write_ports(&state_dir, &ports)?;
-    tracing::info!(
-        auth = %ports["auth"],
-        acct = %ports["acct"],
-        admin = %ports["admin"],
-        database = %redact_url(&url),
-        state_dir = %state_dir.display(),
-        "ispd is ready: listening for RADIUS and the admin API"
-    );
-    notify_systemd("READY=1");
+    announce_ready(&state_dir, &listeners.ports, &url)?;
     tokio::spawn(watchdog());
     serve_until_stopped(admin_task, stopping).await?;
     notify_systemd("STOPPING=1");
     store.close().await;
     tracing::info!("ispd stopped");
+    Ok(())
+}
+
+/// Writes `ports.json` — last, so a script that sees it can send requests and get answers —
+/// and tells the log and systemd that ispd is ready.
+fn announce_ready(
+    state_dir: &Path,
+    ports: &BTreeMap<&'static str, SocketAddr>,
+    url: &str,
+) -> anyhow::Result<()> {
+    write_ports(state_dir, ports)?;
+    tracing::info!(
+        auth = %ports["auth"],
+        acct = %ports["acct"],
+        admin = %ports["admin"],
+        database = %redact_url(url),
+        state_dir = %state_dir.display(),
+        "ispd is ready: listening for RADIUS and the admin API"
+    );
+    notify_systemd("READY=1");
     Ok(())
 }
 
@@ -205,6 +218,15 @@ fn spawn_admin(
             .await
     });
     (admin_task, stopping)
+}
+
+/// Samples the request tallies for `ispctl system status`'s per-minute rates.
+async fn sample_rates(radius: Arc<RadiusService>) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(5));
+    loop {
+        every.tick().await;
+        radius.rates.sample(std::time::Instant::now());
+    }
 }
 
 /// The accounting writers (replaying the spool first) and one receive thread per socket.
@@ -457,7 +479,10 @@ async fn reload_on_sighup(
                     Ok(set) => {
                         tokens.store(set);
                         let policy_changed = radius.reload(&new, &store).await;
-                        config.store(new);
+                        config.store(Config {
+                            loaded_at: Some(radius.clock().now()),
+                            ..new
+                        });
                         if policy_changed {
                             changes.publish(Change::Policy).await;
                         }

@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use ispd_admin_proto::v1::system_service_client::SystemServiceClient;
-use ispd_admin_proto::v1::{BackupRequest, Instance, ListInstancesRequest};
+use ispd_admin_proto::v1::{
+    BackupRequest, Instance, ListInstancesRequest, StatusRequest, StatusResponse,
+};
 
 use crate::connect::{Api, Svc};
 use crate::output::{Out, Record, Table};
@@ -18,6 +20,10 @@ pub enum Cmd {
     /// The instances working on this database, their last heartbeat and how far each has
     /// read the change log (`*` marks the one that answered).
     Instances,
+    /// What the instance that answers is doing: version, uptime, database and its size,
+    /// the access cache, open sessions, requests per second over the last minute, the
+    /// accounting spool, the daily jobs' last run and when the configuration was loaded.
+    Status,
     /// A consistent copy of the SQLite database, taken while ispd keeps answering, written
     /// to FILE (mode 0600). On the daemon's own host the seal key is copied beside it as
     /// FILE.key: without it the NAS secrets and login passwords in the copy cannot be
@@ -41,6 +47,10 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
                 .into_inner()
                 .instances;
             out.list(&instances, "", record, table)
+        }
+        Cmd::Status => {
+            let status = svc.status(StatusRequest {}).await?.into_inner();
+            out.record(&status_record(&status))
         }
         Cmd::Backup { file, force } => {
             let local = api.target().is_local();
@@ -163,6 +173,36 @@ fn copy_key(key_path: &Path, file: &Path, force: bool) -> Result<Option<PathBuf>
     out.write_all(&key)?;
     out.sync_all()?;
     Ok(Some(target))
+}
+
+fn status_record(s: &StatusResponse) -> Record {
+    let daily = s.last_daily_run.as_ref();
+    Record::new()
+        .str("version", &s.version)
+        .str("instance", &s.instance)
+        .str("started_at", &s.started_at)
+        .num("uptime_seconds", s.uptime_seconds)
+        .str("database", &s.database)
+        .num("database_bytes", s.database_bytes)
+        .num("access_cache_logins", s.access_cache_logins)
+        .num("open_sessions", s.open_sessions)
+        .num("auth_per_second", (s.auth_per_second * 10.0).round() / 10.0)
+        .num(
+            "accounting_per_second",
+            (s.accounting_per_second * 10.0).round() / 10.0,
+        )
+        .num("spool_bytes", s.spool_bytes)
+        .str("daily_run_day", daily.map_or("never", |d| d.day.as_str()))
+        .str("daily_run_by", daily.map_or("", |d| d.instance.as_str()))
+        .str(
+            "daily_run_finished_at",
+            daily.map_or("", |d| d.finished_at.as_str()),
+        )
+        .str(
+            "daily_run_outcome",
+            daily.map_or("", |d| d.outcome.as_str()),
+        )
+        .str("config_loaded_at", &s.config_loaded_at)
 }
 
 fn record(i: &Instance) -> Record {

@@ -45,20 +45,49 @@ impl Store {
         Ok(found.is_some())
     }
 
-    /// Records that `job` finished for `day` in this instance.
-    pub async fn record_job_run(&self, job: &str, day: chrono::NaiveDate) -> StoreResult<()> {
+    /// Records that `job` finished for `day` in this instance, with what it did.
+    pub async fn record_job_run(
+        &self,
+        job: &str,
+        day: chrono::NaiveDate,
+        outcome: &str,
+    ) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO job_run (job, day, instance, finished_at) VALUES ($1, $2, $3, $4)
+            "INSERT INTO job_run (job, day, instance, finished_at, outcome)
+             VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (job, day) DO NOTHING",
         )
         .bind(job.to_owned())
         .bind(super::date_text(day))
         .bind(self.instance.to_string())
         .bind(super::timestamp(chrono::Utc::now()))
+        .bind(outcome.to_owned())
         .execute(&self.pool)
         .await?;
         Ok(())
     }
+
+    /// The latest recorded run of `job`, by whichever instance ran it.
+    pub async fn last_job_run(&self, job: &str) -> StoreResult<Option<JobRun>> {
+        Ok(sqlx::query_as(
+            "SELECT day, instance, finished_at, outcome FROM job_run WHERE job = $1
+             ORDER BY day DESC LIMIT 1",
+        )
+        .bind(job.to_owned())
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+}
+
+/// A daily job's recorded run.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct JobRun {
+    /// The day it ran for, `YYYY-MM-DD`.
+    pub day: String,
+    pub instance: String,
+    /// RFC 3339, UTC.
+    pub finished_at: String,
+    pub outcome: String,
 }
 
 /// The lead of `role`, held by one instance at a time (see the module's doc).

@@ -72,7 +72,7 @@ pub use invoice::{
     ClientHead, DocumentKind, InvoiceDraft, InvoiceLineRecord, InvoiceRecord, Issued, LineRef,
     LiveLine,
 };
-pub use job_lock::{JobLock, Lead};
+pub use job_lock::{JobLock, JobRun, Lead};
 pub use login::LoginRecord;
 pub use nas::NasRecord;
 pub use page::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageRequest};
@@ -94,6 +94,14 @@ pub enum Backend {
 }
 
 impl Backend {
+    /// `sqlite` or `postgres`, as the status shows it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+
     pub fn of_url(url: &str) -> Option<Backend> {
         if url.starts_with("sqlite:") {
             Some(Backend::Sqlite)
@@ -425,6 +433,18 @@ impl Store {
                 .fetch_one(&self.pool)
                 .await?;
         Ok(rows > 0)
+    }
+
+    /// The database's size on disk in bytes (SQLite: its pages, the write-ahead log aside;
+    /// PostgreSQL: `pg_database_size`).
+    pub async fn database_bytes(&self) -> StoreResult<i64> {
+        let sql = match self.backend {
+            Backend::Sqlite => {
+                "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()"
+            }
+            Backend::Postgres => "SELECT pg_database_size(current_database())",
+        };
+        Ok(sqlx::query_scalar(sql).fetch_one(&self.pool).await?)
     }
 
     pub fn backend(&self) -> Backend {

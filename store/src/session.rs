@@ -57,6 +57,15 @@ const SELECT: &str = "SELECT s.id, s.nas_name, s.acct_session_id, s.login_id, s.
     LEFT JOIN client c ON c.id = sub.client_id";
 
 impl Store {
+    /// How many sessions are open (no Stop yet), on every NAS.
+    pub async fn count_open_sessions(&self) -> StoreResult<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM session WHERE stopped_at IS NULL")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
     /// Who is online now (sessions without a Stop), oldest first.
     pub async fn open_sessions(
         &self,

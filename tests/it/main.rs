@@ -4,7 +4,6 @@
 
 mod accounting;
 mod admin;
-mod backup;
 mod billing;
 mod daemon;
 mod documents;
@@ -21,4 +20,5 @@ mod payments;
 mod radius;
 mod radius_hostile;
 mod sessions;
+mod system;
 mod timezone;

@@ -99,7 +99,7 @@ pub fn need(method: &str) -> Option<Need> {
         | "EnforcementService/Reconcile" => Write,
         "EnforcementService/ListAttempts" | "EnforcementService/EnforcementStatus" => Read,
 
-        "SystemService/ListInstances" => Read,
+        "SystemService/ListInstances" | "SystemService/Status" => Read,
         // The copy holds every client's data.
         "SystemService/Backup" => Admin,
 

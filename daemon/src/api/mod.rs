@@ -54,6 +54,8 @@ pub struct AdminState {
     pub enforcer: Arc<Enforcer>,
     /// The access cache, to name a login's id for enforcement.
     pub radius: Arc<RadiusService>,
+    /// When this instance started, for `ispctl system status`.
+    pub started_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// Largest statement import (request) and its answer: 100,000 payments with room to spare.

@@ -1,4 +1,5 @@
-//! SystemService: the instances working on this database, and a copy of it for backup.
+//! SystemService: the instances working on this database, this one's status, and a copy of
+//! the database for backup.
 
 use ispd_admin_proto::v1;
 use tokio::io::AsyncReadExt;
@@ -39,6 +40,14 @@ impl v1::system_service_server::SystemService for AdminState {
         }))
     }
 
+    async fn status(
+        &self,
+        _request: Request<v1::StatusRequest>,
+    ) -> Result<Response<v1::StatusResponse>, Status> {
+        let status = system::status(&self.app(), &self.radius, self.started_at).await?;
+        Ok(Response::new(status_to(status)))
+    }
+
     type BackupStream = ReceiverStream<Result<v1::BackupChunk, Status>>;
 
     async fn backup(
@@ -49,6 +58,30 @@ impl v1::system_service_server::SystemService for AdminState {
         let (tx, rx) = mpsc::channel(4);
         tokio::spawn(send_copy(copy, tx));
         Ok(Response::new(ReceiverStream::new(rx)))
+    }
+}
+
+fn status_to(s: system::Status) -> v1::StatusResponse {
+    let rfc3339 = |at: chrono::DateTime<chrono::Utc>| crate::storage::timestamp(at);
+    v1::StatusResponse {
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        instance: s.instance,
+        started_at: rfc3339(s.started_at),
+        uptime_seconds: s.uptime_seconds,
+        database: s.backend.name().to_owned(),
+        database_bytes: s.database_bytes,
+        access_cache_logins: i64::try_from(s.access_cache_logins).unwrap_or(i64::MAX),
+        open_sessions: s.open_sessions,
+        auth_per_second: s.per_second.auth,
+        accounting_per_second: s.per_second.acct,
+        spool_bytes: i64::try_from(s.spool_bytes).unwrap_or(i64::MAX),
+        last_daily_run: s.last_daily_run.map(|r| v1::DailyRun {
+            day: r.day,
+            instance: r.instance,
+            finished_at: r.finished_at,
+            outcome: r.outcome,
+        }),
+        config_loaded_at: s.config_loaded_at.map(rfc3339).unwrap_or_default(),
     }
 }
 

@@ -1,8 +1,13 @@
-//! The daemon itself: a copy of its database to back up.
+//! The daemon itself: what it is doing, and a copy of its database to back up.
 
 use std::path::PathBuf;
+use std::sync::atomic::Ordering;
 
-use crate::storage::Backend;
+use chrono::{DateTime, Utc};
+
+use crate::radius::RadiusService;
+use crate::radius::rates::PerSecond;
+use crate::storage::{Backend, JobRun};
 
 use super::{App, AppError, AppResult};
 
@@ -52,4 +57,42 @@ pub async fn backup(app: &App<'_>) -> AppResult<BackupCopy> {
             )))
         }
     }
+}
+
+/// What `ispctl system status` shows of this instance.
+#[derive(Debug)]
+pub struct Status {
+    pub instance: String,
+    pub started_at: DateTime<Utc>,
+    pub uptime_seconds: i64,
+    pub backend: Backend,
+    pub database_bytes: i64,
+    pub access_cache_logins: usize,
+    pub open_sessions: i64,
+    pub per_second: PerSecond,
+    pub spool_bytes: u64,
+    pub last_daily_run: Option<JobRun>,
+    pub config_loaded_at: Option<DateTime<Utc>>,
+}
+
+/// The instance's state as of now: the RADIUS side from memory, the rest from the database.
+pub async fn status(
+    app: &App<'_>,
+    radius: &RadiusService,
+    started_at: DateTime<Utc>,
+) -> AppResult<Status> {
+    let now = app.clock.now();
+    Ok(Status {
+        instance: app.store.instance().to_string(),
+        started_at,
+        uptime_seconds: (now - started_at).num_seconds(),
+        backend: app.store.backend(),
+        database_bytes: app.store.database_bytes().await?,
+        access_cache_logins: radius.cached_logins(),
+        open_sessions: app.store.count_open_sessions().await?,
+        per_second: radius.rates.per_second(std::time::Instant::now()),
+        spool_bytes: radius.spool_bytes.load(Ordering::Relaxed),
+        last_daily_run: app.store.last_job_run(crate::jobs::DAILY).await?,
+        config_loaded_at: app.config.load().loaded_at,
+    })
 }

@@ -86,7 +86,7 @@ impl AccountingService {
         });
         let reachability = Reachability::new(store.clone(), radius.clone());
         let rejected = Arc::new(Rejected::new(state_dir));
-        let spooled = Arc::new(AtomicU64::new(0));
+        let spooled = radius.spool_bytes.clone();
         tokio::spawn(sweeper(
             store.clone(),
             radius.clone(),
@@ -191,6 +191,7 @@ impl AccountingService {
     ) -> Option<Pending> {
         let stats = &self.radius.stats;
         RadiusStats::bump(&stats.acct_requests_total);
+        self.radius.rates.acct_received();
         let table = self.radius.nas.load();
         let Some(nas) = table.get(from.ip()) else {
             RadiusStats::bump(&stats.dropped_unknown_nas_total);

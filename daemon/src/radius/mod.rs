@@ -6,6 +6,7 @@ pub mod accounting;
 mod dedup;
 mod handler;
 mod nas_table;
+pub mod rates;
 mod reachability;
 mod rejected;
 pub(crate) mod reply;
@@ -48,6 +49,10 @@ pub struct RadiusService {
     replies: ReplyCache,
     policy: Live<PolicyConfig>,
     pub stats: RadiusStats,
+    /// Requests per second over the last minute, for `ispctl system status`.
+    pub rates: rates::Rates,
+    /// Bytes of accounting waiting in the local spool for the database (every writer's).
+    pub spool_bytes: Arc<std::sync::atomic::AtomicU64>,
     unknown_sources: Arc<UnknownSources>,
     /// The time of a request, for speeds that depend on it; local time in `[billing] timezone`.
     clock: Clock,
@@ -90,6 +95,8 @@ impl RadiusService {
             replies: ReplyCache::new(DUPLICATE_WINDOW, DUPLICATE_CAPACITY),
             policy: Live::new(config.radius.policy()),
             stats: RadiusStats::default(),
+            rates: rates::Rates::default(),
+            spool_bytes: Arc::default(),
             unknown_sources,
             clock: Clock::system().in_zone(config.billing.zone()),
             traffic: std::sync::OnceLock::new(),
@@ -319,6 +326,7 @@ impl RadiusService {
     /// The whole decision for one datagram; `None` = drop silently.
     fn process(&self, datagram: &[u8], from: SocketAddr) -> Option<Vec<u8>> {
         RadiusStats::bump(&self.stats.requests_total);
+        self.rates.auth_received();
         let table = self.nas.load();
         let Some(nas) = table.get(from.ip()) else {
             RadiusStats::bump(&self.stats.dropped_unknown_nas_total);

@@ -89,9 +89,19 @@ pub(super) async fn heartbeats_round_trip(store: Store) {
 pub(super) async fn job_runs_and_the_lead(store: Store) {
     let day = date(2026, 12, 5);
     assert!(!store.job_ran("daily", day).await.unwrap());
-    store.record_job_run("daily", day).await.unwrap();
-    store.record_job_run("daily", day).await.unwrap();
+    assert_eq!(store.last_job_run("daily").await.unwrap(), None);
+    store
+        .record_job_run("daily", day, "billing: 3 documents")
+        .await
+        .unwrap();
+    store.record_job_run("daily", day, "again").await.unwrap();
     assert!(store.job_ran("daily", day).await.unwrap());
+    let last = store.last_job_run("daily").await.unwrap().unwrap();
+    assert_eq!(
+        (last.day.as_str(), last.outcome.as_str()),
+        ("2026-12-05", "billing: 3 documents"),
+        "the first record of a day stands"
+    );
     assert!(!store.job_ran("daily", date(2026, 12, 6)).await.unwrap());
 
     let mut first = store

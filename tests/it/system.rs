@@ -1,6 +1,6 @@
-//! `ispctl system backup`: a consistent copy of the SQLite database taken while accounting
-//! pours in, restored into a new state directory, started, and compared with what was
-//! acknowledged before the copy began.
+//! `ispctl system …`: the status of the instance that answers, and `backup` — a consistent
+//! copy of the SQLite database taken while accounting pours in, restored into a new state
+//! directory, started, and compared with what was acknowledged before the copy began.
 
 use std::collections::{HashMap, HashSet};
 use std::net::UdpSocket;
@@ -13,6 +13,72 @@ use ispd_radius::{Attribute, PacketRef};
 
 use crate::accounting::{SECRET, acct_config, acct_daemon, acct_request};
 use crate::daemon::{Daemon, stderr};
+
+#[test]
+fn status_shows_what_the_instance_is_doing() {
+    let d = acct_daemon("status", "");
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    socket.connect(d.ports["acct"].as_str().unwrap()).unwrap();
+    let mut buf = [0u8; 4096];
+    for i in 0..20u32 {
+        let start = acct_request(
+            i as u8,
+            vec![
+                Attribute::integer(rfc::ACCT_STATUS_TYPE, 1),
+                Attribute::string(rfc::ACCT_SESSION_ID, &format!("s{i}")),
+                Attribute::string(rfc::USER_NAME, "novak"),
+            ],
+        );
+        socket.send(&start).unwrap();
+        socket.recv(&mut buf).expect("every Start is answered");
+    }
+    for _ in 0..3 {
+        crate::radius::radclient(
+            &d,
+            "auth",
+            SECRET,
+            "User-Name = \"novak\", User-Password = \"arctangent\", Message-Authenticator = 0x00\n",
+        );
+    }
+    let status = d.ispctl_json(&["system", "status"]);
+    assert_eq!(status["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(status["database"], "sqlite");
+    assert!(status["database_bytes"].as_i64().unwrap() > 0, "{status}");
+    assert_eq!(status["access_cache_logins"], 1, "novak");
+    assert_eq!(status["open_sessions"], 20);
+    assert!(
+        status["accounting_per_second"].as_f64().unwrap() > 0.0,
+        "{status}"
+    );
+    assert!(
+        status["auth_per_second"].as_f64().unwrap() > 0.0,
+        "{status}"
+    );
+    assert_eq!(status["spool_bytes"], 0);
+    assert_eq!(status["daily_run_day"], "never", "run_at is off");
+    assert!(status["uptime_seconds"].as_i64().unwrap() >= 0);
+    let loaded = status["config_loaded_at"].as_str().unwrap().to_owned();
+    assert_eq!(loaded, status["started_at"].as_str().unwrap());
+    assert!(
+        status["instance"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!(":{}", d.pid())),
+        "{status}"
+    );
+    // A reload is dated.
+    std::thread::sleep(Duration::from_millis(20));
+    d.signal("HUP");
+    d.wait_for_log("configuration reloaded");
+    let after = d.ispctl_json(&["system", "status"]);
+    assert!(
+        after["config_loaded_at"].as_str().unwrap() > loaded.as_str(),
+        "{after}"
+    );
+}
 
 #[test]
 fn a_backup_under_accounting_load_restores_what_was_acknowledged() {
