@@ -9,7 +9,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::connections::{Conn, Listener};
@@ -20,11 +20,70 @@ use crate::storage::Store;
 const HEAD_LIMIT: usize = 4096;
 
 /// Installs the process-wide recorder; counters registered after this are rendered by the
-/// returned handle. Call once, before anything registers a counter.
+/// returned handle. Call once, before anything registers a counter. Durations and batch
+/// sizes are histograms with fixed buckets (a dashboard draws quantiles from them).
 pub fn install() -> anyhow::Result<PrometheusHandle> {
-    PrometheusBuilder::new()
+    let recorder = PrometheusBuilder::new()
+        .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), SECONDS)
+        .and_then(|b| b.set_buckets_for_metric(Matcher::Suffix("_records".into()), RECORDS))
+        .map_err(|e| anyhow::anyhow!("cannot set the metrics' buckets: {e}"))?;
+    let handle = recorder
         .install_recorder()
-        .map_err(|e| anyhow::anyhow!("cannot install the metrics recorder: {e}"))
+        .map_err(|e| anyhow::anyhow!("cannot install the metrics recorder: {e}"))?;
+    describe();
+    Ok(handle)
+}
+
+/// Buckets of a duration: 1 ms to 30 s.
+const SECONDS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
+/// Buckets of a batch size: 1 to the most one commit takes.
+const RECORDS: &[f64] = &[1.0, 4.0, 16.0, 64.0, 256.0, 1024.0, 4096.0];
+
+/// Every metric set at a scrape or by a rare event, described and registered at start, so a
+/// dashboard and the alert rules find them in the first scrape.
+fn describe() {
+    use metrics::{describe_gauge, describe_histogram, gauge, histogram};
+    describe_gauge!("ispd_up", "1 while the daemon runs.");
+    describe_gauge!("ispd_build_info", "1, labelled with the version.");
+    describe_gauge!(
+        "ispd_start_time_seconds",
+        "When the daemon started, Unix time."
+    );
+    describe_gauge!("ispd_uptime_seconds", "Seconds since start.");
+    describe_gauge!("ispd_clients", "Client records stored.");
+    describe_gauge!(
+        "ispd_clients_suspended_for_debt",
+        "Clients whose access is restricted for unpaid invoices."
+    );
+    describe_gauge!("ispd_subscriptions", "Subscriptions by lifecycle state.");
+    describe_gauge!("ispd_open_sessions", "Sessions without a Stop, by NAS.");
+    describe_gauge!(
+        "ispd_access_cache_logins",
+        "Logins held in the RADIUS access cache."
+    );
+    describe_gauge!(
+        "ispd_database_connections",
+        "Connections of the database pool, by state (in_use, idle)."
+    );
+    describe_gauge!(
+        "ispd_daily_jobs_last_run_timestamp_seconds",
+        "When the daily jobs (scheduled changes, activation, billing, dunning) last finished, Unix time; 0 before the first run."
+    );
+    describe_histogram!(
+        "ispd_accounting_commit_seconds",
+        "Time to commit one batch of accounting records."
+    );
+    describe_histogram!(
+        "ispd_accounting_batch_records",
+        "Accounting records committed together."
+    );
+    let _registered = histogram!("ispd_accounting_commit_seconds");
+    let _registered = histogram!("ispd_accounting_batch_records");
+    // PostgreSQL only (the change log), present on SQLite as an empty histogram.
+    let _registered = histogram!("ispd_change_log_lag_seconds");
+    gauge!("ispd_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
 }
 
 pub async fn serve(
@@ -34,13 +93,8 @@ pub async fn serve(
     radius: Arc<RadiusService>,
 ) {
     let started = Instant::now();
-    metrics::describe_gauge!("ispd_up", "1 while the daemon runs.");
-    metrics::describe_gauge!("ispd_uptime_seconds", "Seconds since start.");
-    metrics::describe_gauge!("ispd_clients", "Client records stored.");
-    metrics::describe_gauge!(
-        "ispd_access_cache_logins",
-        "Logins held in the RADIUS access cache."
-    );
+    let started_at = chrono::Utc::now().timestamp() as f64;
+    metrics::gauge!("ispd_start_time_seconds").set(started_at);
     let head_timeout = listener.idle_timeout();
     loop {
         let conn = listener.accept().await;
@@ -50,6 +104,35 @@ pub async fn serve(
         tokio::spawn(async move {
             answer(conn, head_timeout, started, &handle, &store, &radius).await;
         });
+    }
+}
+
+/// The gauges read at a scrape: the process, the cache, and counts from the database (a
+/// database that does not answer leaves the last values and `ispd_up` says the process is
+/// alive).
+async fn scrape(started: Instant, store: &Store, radius: &RadiusService) {
+    use metrics::gauge;
+    gauge!("ispd_up").set(1.0);
+    gauge!("ispd_uptime_seconds").set(started.elapsed().as_secs() as f64);
+    gauge!("ispd_access_cache_logins").set(radius.cached_logins() as f64);
+    let (open, idle) = store.pool_usage();
+    gauge!("ispd_database_connections", "state" => "idle").set(idle as f64);
+    gauge!("ispd_database_connections", "state" => "in_use").set(f64::from(open) - idle as f64);
+    if let Ok(figures) = store.figures().await {
+        gauge!("ispd_clients").set(figures.clients as f64);
+        gauge!("ispd_clients_suspended_for_debt").set(figures.clients_suspended_for_debt as f64);
+        for (state, count) in figures.subscriptions {
+            gauge!("ispd_subscriptions", "state" => state).set(count as f64);
+        }
+        for (nas, count) in figures.open_sessions {
+            gauge!("ispd_open_sessions", "nas" => nas).set(count as f64);
+        }
+    }
+    if let Ok(run) = store.last_job_run(crate::jobs::DAILY).await {
+        let at = run
+            .and_then(|r| chrono::DateTime::parse_from_rfc3339(&r.finished_at).ok())
+            .map_or(0.0, |at| at.timestamp() as f64);
+        gauge!("ispd_daily_jobs_last_run_timestamp_seconds").set(at);
     }
 }
 
@@ -66,11 +149,7 @@ async fn answer(
         return;
     };
     let busy = conn.handle().busy();
-    let clients = store.count_clients().await.unwrap_or(-1);
-    metrics::gauge!("ispd_up").set(1.0);
-    metrics::gauge!("ispd_uptime_seconds").set(started.elapsed().as_secs() as f64);
-    metrics::gauge!("ispd_clients").set(clients as f64);
-    metrics::gauge!("ispd_access_cache_logins").set(radius.cached_logins() as f64);
+    scrape(started, store, radius).await;
     handle.run_upkeep();
     let body = handle.render();
     drop(busy);

@@ -931,12 +931,3 @@ fn bind_client<'q>(q: ScalarQuery<'q>, c: &Client) -> StoreResult<ScalarQuery<'q
         .bind(c.portal_login.clone())
         .bind(c.version))
 }
-
-impl Store {
-    /// How many clients are stored, for the metrics endpoint.
-    pub async fn count_clients(&self) -> StoreResult<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM client")
-            .fetch_one(&self.pool)
-            .await?)
-    }
-}

@@ -24,6 +24,7 @@ mod codes;
 mod discount;
 mod dunning;
 mod enforcement;
+mod figures;
 mod instance;
 mod invoice;
 mod invoice_batch;
@@ -67,6 +68,7 @@ pub use codes::CodeList;
 pub use discount::DiscountRecord;
 pub use dunning::{DunningControl, DunningHold, DunningInput, OpenDocument, RecordedReminder};
 pub use enforcement::{EnforcementAttempt, EnforcementAttemptRow};
+pub use figures::Figures;
 pub use instance::InstanceRow;
 pub use invoice::{
     ClientHead, DocumentKind, InvoiceDraft, InvoiceLineRecord, InvoiceRecord, Issued, LineRef,

@@ -80,6 +80,87 @@ fn status_shows_what_the_instance_is_doing() {
     );
 }
 
+/// Every metric the shipped Grafana dashboard and Prometheus alert rules name is in a live
+/// scrape of a daemon that has taken one Start and one Access-Request.
+#[test]
+fn the_dashboard_and_the_alerts_name_only_exported_metrics() {
+    let d = Daemon::start_with(
+        "metrics-contrib",
+        &acct_config("\n[metrics]\nlisten = \"127.0.0.1:0\""),
+    );
+    crate::accounting::add_login(&d);
+    // An Accept first: the Start then takes the login's one session.
+    crate::radius::radclient(
+        &d,
+        "auth",
+        SECRET,
+        "User-Name = \"novak\", User-Password = \"arctangent\", Message-Authenticator = 0x00\n",
+    );
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    socket.connect(d.ports["acct"].as_str().unwrap()).unwrap();
+    socket
+        .send(&acct_request(
+            1,
+            vec![
+                Attribute::integer(rfc::ACCT_STATUS_TYPE, 1),
+                Attribute::string(rfc::ACCT_SESSION_ID, "m1"),
+                Attribute::string(rfc::USER_NAME, "novak"),
+            ],
+        ))
+        .unwrap();
+    socket
+        .recv(&mut [0u8; 4096])
+        .expect("the Start is answered");
+    let scrape = crate::faults::metrics(&d);
+    let exported: HashSet<&str> = scrape
+        .lines()
+        .filter(|l| l.starts_with("ispd_"))
+        .filter_map(|l| l.split(['{', ' ']).next())
+        .collect();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let dashboard = std::fs::read_to_string(root.join("contrib/grafana/ispd.json")).unwrap();
+    let _: serde_json::Value = serde_json::from_str(&dashboard).expect("the dashboard is JSON");
+    let alerts = std::fs::read_to_string(root.join("contrib/prometheus/ispd-alerts.yml")).unwrap();
+    let mut named = 0;
+    for text in [&dashboard, &alerts] {
+        for name in metric_names(text) {
+            named += 1;
+            assert!(exported.contains(name), "{name} is not exported:\n{scrape}");
+        }
+    }
+    assert!(named > 20, "{named}");
+    // Per NAS, labelled by its name.
+    assert!(
+        scrape.contains("ispd_radius_answers_total{nas=\"bras\",answer=\"accept\"} 1"),
+        "{scrape}"
+    );
+    assert!(
+        scrape.contains("ispd_open_sessions{nas=\"bras\"} 1"),
+        "{scrape}"
+    );
+}
+
+/// The `ispd_…` names in a text, whole words only.
+fn metric_names(text: &str) -> Vec<&str> {
+    let mut names = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("ispd_") {
+        let tail = &rest[at..];
+        let end = tail
+            .find(|c: char| !(c.is_ascii_lowercase() || c == '_'))
+            .unwrap_or(tail.len());
+        let boundary = at == 0 || !rest[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_');
+        if boundary {
+            names.push(&tail[..end]);
+        }
+        rest = &tail[end..];
+    }
+    names
+}
+
 #[test]
 fn a_backup_under_accounting_load_restores_what_was_acknowledged() {
     let _machine = crate::daemon::timed();

@@ -240,6 +240,8 @@ impl AccountingService {
             .reply(Code::AccountingResponse)
             .encode_response(&authenticator, &nas.secret)
             .ok()?;
+        // Counted as taken: it is answered once durable (or retransmitted until it is).
+        nas.answers.accounting.increment(1);
         Some(Pending {
             item: record.map(|record| AcctItem {
                 login_id: self
@@ -380,6 +382,7 @@ async fn store_isolating(
         }
         // A database that hangs is as unavailable as one that refuses: give up after a
         // bounded wait. If the commit did land, storing the same records again is harmless.
+        let began = std::time::Instant::now();
         let stored = tokio::time::timeout(
             STORE_TIMEOUT,
             shared.store.apply_accounting(&items[range.clone()], memory),
@@ -392,6 +395,9 @@ async fn store_isolating(
         });
         match stored {
             Ok(changes) => {
+                metrics::histogram!("ispd_accounting_commit_seconds")
+                    .record(began.elapsed().as_secs_f64());
+                metrics::histogram!("ispd_accounting_batch_records").record(range.len() as f64);
                 shared.reachability.committed();
                 shared.radius.adjust_open_sessions(&changes);
                 shared

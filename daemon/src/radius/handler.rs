@@ -145,6 +145,7 @@ fn access_request(
     let (code, attributes) = match decision {
         Decision::Accept { attributes, state } => {
             RadiusStats::bump(&stats.accepts_total);
+            nas.answers.accept.increment(1);
             tracing::debug!(nas = %nas.name, user = user_name, method = credential.method(), state = state.as_str(), "accept");
             (Code::AccessAccept, attributes)
         }
@@ -154,6 +155,7 @@ fn access_request(
             mut attributes,
         } => {
             RadiusStats::bump(&stats.rejects_total);
+            nas.answers.reject.increment(1);
             if reason == RejectReason::MultipleCredentials {
                 RadiusStats::bump(&stats.rejects_multiple_credentials_total);
             }

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use ispd_provisioning::enforcement::CoaMode;
+use ispd_provisioning::enforcement::{CoaMode, Outcome, RequestKind};
 use ispd_provisioning::nas::{Nas, NasVendor};
 
 use crate::config::Config;
@@ -22,6 +22,42 @@ pub struct NasEntry {
     pub vendor: NasVendor,
     pub require_message_authenticator: bool,
     pub limit_proxy_state: bool,
+    /// Its answers, counted by name: registered when the table is built, so the hot path
+    /// only adds.
+    pub answers: NasAnswers,
+}
+
+/// `ispd_radius_answers_total{nas, answer}`: what one NAS was answered. A dashboard shows
+/// each NAS's load and reject rate from it, and an alert a NAS gone silent.
+#[derive(Clone)]
+pub struct NasAnswers {
+    pub accept: metrics::Counter,
+    pub reject: metrics::Counter,
+    pub accounting: metrics::Counter,
+}
+
+impl NasAnswers {
+    fn of(nas: &str) -> NasAnswers {
+        let counter = |answer: &'static str| metrics::counter!("ispd_radius_answers_total", "nas" => nas.to_owned(), "answer" => answer);
+        // The CoA outcomes and queue too, so a NAS that never needed one shows zeros, not
+        // nothing.
+        let _registered = metrics::gauge!("ispd_enforcement_queue_depth", "nas" => nas.to_owned());
+        for kind in [RequestKind::Coa, RequestKind::Disconnect] {
+            for outcome in Outcome::ALL {
+                let _registered = metrics::counter!(
+                    "ispd_enforcement_requests_total",
+                    "nas" => nas.to_owned(),
+                    "kind" => kind.as_str(),
+                    "outcome" => outcome.as_str(),
+                );
+            }
+        }
+        NasAnswers {
+            accept: counter("accept"),
+            reject: counter("reject"),
+            accounting: counter("accounting"),
+        }
+    }
 }
 
 impl std::fmt::Debug for NasEntry {
@@ -78,6 +114,7 @@ impl NasTable {
                 vendor: nas.vendor,
                 require_message_authenticator: nas.require_message_authenticator,
                 limit_proxy_state: nas.limit_proxy_state,
+                answers: NasAnswers::of(&nas.name),
             },
         );
     }
