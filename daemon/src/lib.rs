@@ -18,6 +18,7 @@ pub mod config;
 mod conformance;
 pub mod connections;
 pub mod enforcement;
+pub mod health;
 pub mod instance;
 pub mod jobs;
 pub mod lead;

@@ -94,7 +94,7 @@ pub async fn run(mut config: Config, config_path: Option<PathBuf>) -> anyhow::Re
     }
 
     announce_ready(&state_dir, &listeners.ports, &url)?;
-    tokio::spawn(watchdog());
+    tokio::spawn(watchdog(radius.clone()));
     serve_until_stopped(admin_task, stopping).await?;
     notify_systemd("STOPPING=1");
     store.close().await;
@@ -565,8 +565,9 @@ async fn shutdown_signal() {
 
 /// Under `WatchdogSec=`, systemd restarts a daemon that stops saying it is alive: ping at
 /// half the interval it gives in $WATCHDOG_USEC. The ping comes from the runtime, so a
-/// wedged runtime stops it.
-async fn watchdog() {
+/// wedged runtime stops it, and only while [`crate::health::Health`] finds every RADIUS
+/// worker alive and no accounting writer stuck.
+async fn watchdog(radius: Arc<RadiusService>) {
     let Some(micros) = std::env::var("WATCHDOG_USEC")
         .ok()
         .and_then(|v| v.parse::<u64>().ok())
@@ -575,9 +576,23 @@ async fn watchdog() {
         return;
     };
     let mut tick = tokio::time::interval(std::time::Duration::from_micros(micros / 2));
+    let mut failing = false;
     loop {
         tick.tick().await;
-        notify_systemd("WATCHDOG=1");
+        match radius.health.verdict(std::time::Instant::now()) {
+            Ok(()) => {
+                failing = false;
+                notify_systemd("WATCHDOG=1");
+            }
+            Err(problem) if !failing => {
+                failing = true;
+                tracing::error!(
+                    problem,
+                    "ispd is wedged: the watchdog keep-alive stops, so systemd restarts it"
+                );
+            }
+            Err(_) => {}
+        }
     }
 }
 

@@ -109,11 +109,14 @@ impl AccountingService {
                 memory: SessionMemory::new(partition),
                 reported_spool_bytes: 0,
                 spooled: spooled.clone(),
+                busy: radius.health.writer(),
                 undurable: 0,
                 undurable_logged: None,
             };
             own.report_spool_bytes(&radius.stats);
+            let alive = radius.health.started();
             tokio::spawn(writer(
+                alive,
                 own,
                 Shared {
                     store: store.clone(),
@@ -130,9 +133,13 @@ impl AccountingService {
     pub fn serve(self: &Arc<Self>, socket: UdpSocket) -> std::io::Result<()> {
         let socket = Arc::new(socket);
         let service = self.clone();
+        let alive = self.radius.health.started();
         std::thread::Builder::new()
             .name("radius-acct".into())
-            .spawn(move || service.receive_loop(&socket))?;
+            .spawn(move || {
+                let _alive = alive;
+                service.receive_loop(&socket);
+            })?;
         Ok(())
     }
 
@@ -283,6 +290,8 @@ struct Writer {
     reported_spool_bytes: u64,
     /// Spool bytes of all writers, not yet in the database: the sweep waits for them.
     spooled: Arc<AtomicU64>,
+    /// When the batch in hand began, for the watchdog.
+    busy: crate::health::Busy,
     /// Batches that could be neither stored nor spooled since the last log line about it:
     /// a full disk is told once, then every [`UNDURABLE_LOG_EVERY`], not once a batch.
     undurable: u64,
@@ -305,7 +314,7 @@ struct Shared {
 /// are answered from there; new batches queue behind spooled ones, and the spool is replayed
 /// a batch at a time, between new batches, once the probe finds the database back. Only if
 /// the spool cannot be written either is a batch left unanswered, so the NASes retransmit.
-async fn writer(mut own: Writer, shared: Shared) {
+async fn writer(_alive: crate::health::Alive, mut own: Writer, shared: Shared) {
     let mut batch: Vec<Pending> = Vec::with_capacity(MAX_BATCH);
     let mut reachability = shared.reachability.watch();
     let mut next_replay = tokio::time::Instant::now();
@@ -323,6 +332,7 @@ async fn writer(mut own: Writer, shared: Shared) {
             // Found down or back: look again at what is due.
             Ok(()) = reachability.changed() => continue,
         };
+        own.busy.begin(std::time::Instant::now());
         batch.push(first);
         while batch.len() < MAX_BATCH {
             match own.rx.try_recv() {
@@ -359,8 +369,10 @@ async fn writer(mut own: Writer, shared: Shared) {
             }
         } else {
             batch.clear();
+            own.busy.end();
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
+        own.busy.end();
     }
 }
 

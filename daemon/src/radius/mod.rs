@@ -53,6 +53,8 @@ pub struct RadiusService {
     pub rates: rates::Rates,
     /// Bytes of accounting waiting in the local spool for the database (every writer's).
     pub spool_bytes: Arc<std::sync::atomic::AtomicU64>,
+    /// Whether the receive threads and accounting writers still work (the watchdog asks).
+    pub health: crate::health::Health,
     unknown_sources: Arc<UnknownSources>,
     /// The time of a request, for speeds that depend on it; local time in `[billing] timezone`.
     clock: Clock,
@@ -97,6 +99,7 @@ impl RadiusService {
             stats: RadiusStats::default(),
             rates: rates::Rates::default(),
             spool_bytes: Arc::default(),
+            health: crate::health::Health::default(),
             unknown_sources,
             clock: Clock::system().in_zone(config.billing.zone()),
             traffic: std::sync::OnceLock::new(),
@@ -296,9 +299,13 @@ impl RadiusService {
         for i in 0..WORKERS_PER_SOCKET {
             let service = self.clone();
             let socket = socket.clone();
+            let alive = self.health.started();
             std::thread::Builder::new()
                 .name(format!("radius-auth-{i}"))
-                .spawn(move || service.receive_loop(&socket))?;
+                .spawn(move || {
+                    let _alive = alive;
+                    service.receive_loop(&socket);
+                })?;
         }
         Ok(())
     }
