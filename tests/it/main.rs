@@ -16,6 +16,7 @@ mod hostile_input;
 mod instances;
 mod invoice_groups;
 mod lifecycle;
+mod package;
 mod payments;
 mod radius;
 mod radius_hostile;
