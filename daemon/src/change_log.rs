@@ -84,6 +84,11 @@ pub async fn follow(
     );
     let mut pruned_at = tokio::time::Instant::now();
     let mut recount = Recount::default();
+    // Counted once LISTEN is on, so no session opened before it goes uncounted: the count at
+    // start-up was taken before this listener existed.
+    if listener.is_some() {
+        recount.all();
+    }
     loop {
         match listener.as_mut() {
             // A timeout is no error: the log is read on every POLL anyway.
@@ -100,8 +105,6 @@ pub async fn follow(
                     tracing::warn!(error = %e, last_applied = last, "change-log listener lost; reconnecting, reading on from the last applied change and counting open sessions again");
                     metrics::counter!("ispd_change_log_reconnects_total").increment(1);
                     listener = None;
-                    // What was announced meanwhile is lost: count everything.
-                    recount.all();
                 }
                 Err(_) => {}
             },
@@ -110,6 +113,11 @@ pub async fn follow(
                 match store.listen_changes().await {
                     Ok(l) => {
                         tracing::info!(last_applied = last, "change-log listener connected");
+                        // What was announced while none listened is lost: count everything,
+                        // now that announcements are heard again.
+                        if l.is_some() {
+                            recount.all();
+                        }
                         listener = l;
                     }
                     Err(e) => tracing::debug!(error = %e, "change-log listener still down"),

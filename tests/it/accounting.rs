@@ -170,6 +170,20 @@ fn query(d: &Daemon, sql: &str) -> Vec<String> {
     d.query(sql)
 }
 
+/// An Accounting-Request Start of `session` for novak, signed with the NAS secret.
+pub(crate) fn novak_start(id: u8, session: &str) -> Vec<u8> {
+    acct_request(id, start_attributes(session))
+}
+
+/// A Start's attributes: `session` of the login novak.
+pub(crate) fn start_attributes(session: &str) -> Vec<Attribute> {
+    vec![
+        Attribute::integer(rfc::ACCT_STATUS_TYPE, 1),
+        Attribute::string(rfc::ACCT_SESSION_ID, session),
+        Attribute::string(rfc::USER_NAME, "novak"),
+    ]
+}
+
 pub(crate) fn acct_request(id: u8, attrs: Vec<Attribute>) -> Vec<u8> {
     let mut packet = Packet::new(Code::AccountingRequest, id, [0; 16]);
     for a in attrs {
@@ -335,16 +349,7 @@ fn kill_9_loses_nothing_that_was_acknowledged() {
     socket.connect(d.ports["acct"].as_str().unwrap()).unwrap();
     const N: u32 = 3000;
     const WINDOW: u32 = 64;
-    let start = |i: u32| {
-        acct_request(
-            (i % 256) as u8,
-            vec![
-                Attribute::integer(rfc::ACCT_STATUS_TYPE, 1),
-                Attribute::string(rfc::ACCT_SESSION_ID, &format!("k{i}")),
-                Attribute::string(rfc::USER_NAME, "novak"),
-            ],
-        )
-    };
+    let start = |i: u32| novak_start((i % 256) as u8, &format!("k{i}"));
     let mut acked = std::collections::HashSet::new();
     let mut next = 0u32;
     let mut buf = [0u8; 4096];
@@ -514,16 +519,7 @@ fn a_database_outage_is_spooled_and_replayed_without_loss() {
         .set_read_timeout(Some(Duration::from_secs(8)))
         .unwrap();
     socket.connect(d.ports["acct"].as_str().unwrap()).unwrap();
-    let start = |i: u32| {
-        acct_request(
-            (i % 256) as u8,
-            vec![
-                Attribute::integer(rfc::ACCT_STATUS_TYPE, 1),
-                Attribute::string(rfc::ACCT_SESSION_ID, &format!("o{i}")),
-                Attribute::string(rfc::USER_NAME, "novak"),
-            ],
-        )
-    };
+    let start = |i: u32| novak_start((i % 256) as u8, &format!("o{i}"));
     let mut buf = [0u8; 4096];
     let mut send_and_ack = |i: u32| {
         socket.send(&start(i)).unwrap();

@@ -1028,12 +1028,7 @@ fn a_missing_key_with_stored_secrets_refuses_start_and_writes_nothing() {
     d.stop();
     let key = d.state_dir.join("secret.key");
     std::fs::remove_file(&key).unwrap();
-    let out = std::process::Command::new(ISPD)
-        .arg("--config")
-        .arg(&d.config_path)
-        .env("ISPD_LOG_FORMAT", "human")
-        .output()
-        .unwrap();
+    let out = d.start_refused();
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(err.contains("secret.key"), "{err}");
@@ -1051,12 +1046,7 @@ fn a_database_from_a_newer_ispd_refuses_start() {
         "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)
          VALUES (9999, 'from a newer ispd', 1, x'00', 0)",
     );
-    let out = std::process::Command::new(ISPD)
-        .arg("--config")
-        .arg(&d.config_path)
-        .env("ISPD_LOG_FORMAT", "human")
-        .output()
-        .unwrap();
+    let out = d.start_refused();
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(

@@ -222,6 +222,17 @@ impl Daemon {
         }
     }
 
+    /// Runs ispd on this daemon's config in the foreground until it exits: for a start that
+    /// must be refused (the daemon is stopped).
+    pub fn start_refused(&self) -> Output {
+        Command::new(ISPD)
+            .arg("--config")
+            .arg(&self.config_path)
+            .env("ISPD_LOG_FORMAT", "human")
+            .output()
+            .unwrap()
+    }
+
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.0.join("ispd.log")).unwrap_or_default()
     }

@@ -113,14 +113,6 @@ impl Nas {
         }
     }
 
-    fn start(session: &str) -> Vec<Attribute> {
-        vec![
-            Attribute::integer(rfc::ACCT_STATUS_TYPE, 1),
-            Attribute::string(rfc::ACCT_SESSION_ID, session),
-            Attribute::string(rfc::USER_NAME, "novak"),
-        ]
-    }
-
     /// Sends a Start for each session without waiting.
     fn send_starts(&mut self, sessions: impl IntoIterator<Item = String>) {
         for session in sessions {
@@ -131,7 +123,7 @@ impl Nas {
                 "more than 256 requests in flight"
             );
             self.socket
-                .send(&acct_request(id, Self::start(&session)))
+                .send(&crate::accounting::novak_start(id, &session))
                 .unwrap();
             self.waiting.insert(id, session);
         }
@@ -365,7 +357,7 @@ fn counters_at_their_limit(d: &Daemon, pg: Option<&PgDatabase>) {
     socket.connect(d.ports["acct"].as_str().unwrap()).unwrap();
     // Usage already recorded today, then the Stop at the counters' limit, twice in a row
     // (two sessions, so the day's sum would pass the limit too).
-    ask(&socket, 1, Nas::start("ov1"));
+    ask(&socket, 1, crate::accounting::start_attributes("ov1"));
     ask(
         &socket,
         2,
@@ -380,7 +372,11 @@ fn counters_at_their_limit(d: &Daemon, pg: Option<&PgDatabase>) {
     ask(&socket, 4, overflowing_stop("ov2"));
     // Records behind it still reach the database.
     for i in 0..20u8 {
-        ask(&socket, 10 + i, Nas::start(&format!("after{i}")));
+        ask(
+            &socket,
+            10 + i,
+            crate::accounting::start_attributes(&format!("after{i}")),
+        );
     }
     let limit = i64::MAX.to_string();
     let stored_after = |sql: &str| match pg {
@@ -462,17 +458,21 @@ fn answers_stay_fast_while_postgres_is_down() {
         .set_read_timeout(Some(Duration::from_secs(20)))
         .unwrap();
     socket.connect(d.ports["acct"].as_str().unwrap()).unwrap();
-    ask(&socket, 0, Nas::start("l-before"));
+    ask(&socket, 0, crate::accounting::start_attributes("l-before"));
     proxy.go_silent();
     // The first batch after the cut finds out (bounded by the commit timeout); then one
     // request every 20 ms for 8 s, each timed from send to answer.
-    ask(&socket, 1, Nas::start("l-first"));
+    ask(&socket, 1, crate::accounting::start_attributes("l-first"));
     let mut times = Vec::new();
     let started = Instant::now();
     let mut i = 0u32;
     while started.elapsed() < Duration::from_secs(8) && i < 400 {
         let sent = Instant::now();
-        ask(&socket, (i % 250) as u8 + 2, Nas::start(&format!("l{i}")));
+        ask(
+            &socket,
+            (i % 250) as u8 + 2,
+            crate::accounting::start_attributes(&format!("l{i}")),
+        );
         times.push(sent.elapsed());
         i += 1;
         std::thread::sleep(Duration::from_millis(20));
@@ -618,7 +618,7 @@ fn an_event_timestamp_decades_ahead_is_replaced_by_the_arrival() {
         .unwrap();
     socket.connect(d.ports["acct"].as_str().unwrap()).unwrap();
     let future = std::time::UNIX_EPOCH + Duration::from_secs(3_786_912_000); // 2090-01-01
-    let mut start = Nas::start("future");
+    let mut start = crate::accounting::start_attributes("future");
     start.push(Attribute::date(rfc::EVENT_TIMESTAMP, future).unwrap());
     let before = chrono::Utc::now();
     ask(&socket, 1, start);

@@ -8,10 +8,9 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use ispd_radius::dict::rfc;
-use ispd_radius::{Attribute, PacketRef};
+use ispd_radius::PacketRef;
 
-use crate::accounting::{SECRET, acct_config, acct_daemon, acct_request};
+use crate::accounting::{SECRET, acct_config, acct_daemon, novak_start};
 use crate::daemon::{Daemon, stderr};
 
 #[test]
@@ -24,14 +23,7 @@ fn status_shows_what_the_instance_is_doing() {
     socket.connect(d.ports["acct"].as_str().unwrap()).unwrap();
     let mut buf = [0u8; 4096];
     for i in 0..20u32 {
-        let start = acct_request(
-            i as u8,
-            vec![
-                Attribute::integer(rfc::ACCT_STATUS_TYPE, 1),
-                Attribute::string(rfc::ACCT_SESSION_ID, &format!("s{i}")),
-                Attribute::string(rfc::USER_NAME, "novak"),
-            ],
-        );
+        let start = novak_start(i as u8, &format!("s{i}"));
         socket.send(&start).unwrap();
         socket.recv(&mut buf).expect("every Start is answered");
     }
@@ -101,16 +93,7 @@ fn the_dashboard_and_the_alerts_name_only_exported_metrics() {
         .set_read_timeout(Some(Duration::from_secs(5)))
         .unwrap();
     socket.connect(d.ports["acct"].as_str().unwrap()).unwrap();
-    socket
-        .send(&acct_request(
-            1,
-            vec![
-                Attribute::integer(rfc::ACCT_STATUS_TYPE, 1),
-                Attribute::string(rfc::ACCT_SESSION_ID, "m1"),
-                Attribute::string(rfc::USER_NAME, "novak"),
-            ],
-        ))
-        .unwrap();
+    socket.send(&novak_start(1, "m1")).unwrap();
     socket
         .recv(&mut [0u8; 4096])
         .expect("the Start is answered");
@@ -296,16 +279,7 @@ fn load_with(d: &Daemon, mut midway: impl FnMut(&HashSet<u32>) -> HashSet<u32>) 
         .set_read_timeout(Some(Duration::from_millis(300)))
         .unwrap();
     socket.connect(d.ports["acct"].as_str().unwrap()).unwrap();
-    let start = |i: u32| {
-        acct_request(
-            (i % 256) as u8,
-            vec![
-                Attribute::integer(rfc::ACCT_STATUS_TYPE, 1),
-                Attribute::string(rfc::ACCT_SESSION_ID, &format!("b{i}")),
-                Attribute::string(rfc::USER_NAME, "novak"),
-            ],
-        )
-    };
+    let start = |i: u32| novak_start((i % 256) as u8, &format!("b{i}"));
     let (mut acked, mut pending) = (HashSet::new(), HashMap::new());
     let (mut next, mut buf, mut seen) = (0u32, [0u8; 4096], None);
     let started = Instant::now();
