@@ -170,6 +170,14 @@ fn query(d: &Daemon, sql: &str) -> Vec<String> {
     d.query(sql)
 }
 
+/// A UDP socket connected to `d`'s accounting port, waiting at most `timeout` for an answer.
+pub(crate) fn acct_socket(d: &Daemon, timeout: Duration) -> UdpSocket {
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket.set_read_timeout(Some(timeout)).unwrap();
+    socket.connect(d.ports["acct"].as_str().unwrap()).unwrap();
+    socket
+}
+
 /// An Accounting-Request Start of `session` for novak, signed with the NAS secret.
 pub(crate) fn novak_start(id: u8, session: &str) -> Vec<u8> {
     acct_request(id, start_attributes(session))
@@ -205,11 +213,7 @@ fn interim(session: &str, seconds: u32, input: u32) -> Vec<Attribute> {
 #[test]
 fn retransmissions_are_acknowledged_but_counted_once() {
     let d = acct_daemon("acct-dup", "");
-    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
-    socket
-        .set_read_timeout(Some(Duration::from_secs(2)))
-        .unwrap();
-    socket.connect(d.ports["acct"].as_str().unwrap()).unwrap();
+    let socket = acct_socket(&d, Duration::from_secs(2));
     let mut buf = [0u8; 4096];
     // Lost Start: the first Interim creates the session.
     let first = acct_request(1, interim("s-dup", 60, 1000));
@@ -342,11 +346,7 @@ fn stale_sessions_are_closed_by_the_sweeper() {
 fn kill_9_loses_nothing_that_was_acknowledged() {
     let _machine = crate::daemon::timed();
     let mut d = acct_daemon("acct-kill", "");
-    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
-    socket
-        .set_read_timeout(Some(Duration::from_millis(300)))
-        .unwrap();
-    socket.connect(d.ports["acct"].as_str().unwrap()).unwrap();
+    let socket = acct_socket(&d, Duration::from_millis(300));
     const N: u32 = 3000;
     const WINDOW: u32 = 64;
     let start = |i: u32| novak_start((i % 256) as u8, &format!("k{i}"));
@@ -514,11 +514,7 @@ fn a_database_outage_is_spooled_and_replayed_without_loss() {
     };
     let (proxy, via_proxy) = Outage::in_front_of(&db.url);
     let mut d = acct_daemon("acct-outage", &format!("\n[database]\nurl = {via_proxy:?}"));
-    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
-    socket
-        .set_read_timeout(Some(Duration::from_secs(8)))
-        .unwrap();
-    socket.connect(d.ports["acct"].as_str().unwrap()).unwrap();
+    let socket = acct_socket(&d, Duration::from_secs(8));
     let start = |i: u32| novak_start((i % 256) as u8, &format!("o{i}"));
     let mut buf = [0u8; 4096];
     let mut send_and_ack = |i: u32| {

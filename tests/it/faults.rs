@@ -350,11 +350,7 @@ fn ask(socket: &UdpSocket, id: u8, attrs: Vec<Attribute>) {
 }
 
 fn counters_at_their_limit(d: &Daemon, pg: Option<&PgDatabase>) {
-    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
-    socket
-        .set_read_timeout(Some(Duration::from_secs(8)))
-        .unwrap();
-    socket.connect(d.ports["acct"].as_str().unwrap()).unwrap();
+    let socket = crate::accounting::acct_socket(d, Duration::from_secs(8));
     // Usage already recorded today, then the Stop at the counters' limit, twice in a row
     // (two sessions, so the day's sum would pass the limit too).
     ask(&socket, 1, crate::accounting::start_attributes("ov1"));
@@ -453,11 +449,7 @@ fn answers_stay_fast_while_postgres_is_down() {
         "fault-latency",
         &format!("\n[database]\nurl = {via_proxy:?}"),
     );
-    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
-    socket
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
-    socket.connect(d.ports["acct"].as_str().unwrap()).unwrap();
+    let socket = crate::accounting::acct_socket(&d, Duration::from_secs(20));
     ask(&socket, 0, crate::accounting::start_attributes("l-before"));
     proxy.go_silent();
     // The first batch after the cut finds out (bounded by the commit timeout); then one
@@ -584,11 +576,7 @@ pub(crate) fn metrics(d: &Daemon) -> String {
 #[test]
 fn a_binary_session_id_is_stored_in_hex() {
     let d = acct_daemon("fault-binary-sid", "");
-    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
-    socket
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
-    socket.connect(d.ports["acct"].as_str().unwrap()).unwrap();
+    let socket = crate::accounting::acct_socket(&d, Duration::from_secs(5));
     let binary = [0xffu8, 0xfe, 0x01, 0x80];
     let record = |status: u32| {
         vec![
@@ -612,11 +600,7 @@ fn a_binary_session_id_is_stored_in_hex() {
 #[test]
 fn an_event_timestamp_decades_ahead_is_replaced_by_the_arrival() {
     let d = acct_daemon("fault-future", "");
-    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
-    socket
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
-    socket.connect(d.ports["acct"].as_str().unwrap()).unwrap();
+    let socket = crate::accounting::acct_socket(&d, Duration::from_secs(5));
     let future = std::time::UNIX_EPOCH + Duration::from_secs(3_786_912_000); // 2090-01-01
     let mut start = crate::accounting::start_attributes("future");
     start.push(Attribute::date(rfc::EVENT_TIMESTAMP, future).unwrap());

@@ -3,7 +3,6 @@
 //! directory, started, and compared with what was acknowledged before the copy began.
 
 use std::collections::{HashMap, HashSet};
-use std::net::UdpSocket;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -16,11 +15,7 @@ use crate::daemon::{Daemon, stderr};
 #[test]
 fn status_shows_what_the_instance_is_doing() {
     let d = acct_daemon("status", "");
-    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
-    socket
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
-    socket.connect(d.ports["acct"].as_str().unwrap()).unwrap();
+    let socket = crate::accounting::acct_socket(&d, Duration::from_secs(5));
     let mut buf = [0u8; 4096];
     for i in 0..20u32 {
         let start = novak_start(i as u8, &format!("s{i}"));
@@ -88,11 +83,7 @@ fn the_dashboard_and_the_alerts_name_only_exported_metrics() {
         SECRET,
         "User-Name = \"novak\", User-Password = \"arctangent\", Message-Authenticator = 0x00\n",
     );
-    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
-    socket
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
-    socket.connect(d.ports["acct"].as_str().unwrap()).unwrap();
+    let socket = crate::accounting::acct_socket(&d, Duration::from_secs(5));
     socket.send(&novak_start(1, "m1")).unwrap();
     socket
         .recv(&mut [0u8; 4096])
@@ -274,11 +265,7 @@ fn a_backup_of_postgres_is_refused_and_names_pg_dump() {
 fn load_with(d: &Daemon, mut midway: impl FnMut(&HashSet<u32>) -> HashSet<u32>) -> HashSet<u32> {
     const N: u32 = 3000;
     const WINDOW: usize = 64;
-    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
-    socket
-        .set_read_timeout(Some(Duration::from_millis(300)))
-        .unwrap();
-    socket.connect(d.ports["acct"].as_str().unwrap()).unwrap();
+    let socket = crate::accounting::acct_socket(d, Duration::from_millis(300));
     let start = |i: u32| novak_start((i % 256) as u8, &format!("b{i}"));
     let (mut acked, mut pending) = (HashSet::new(), HashMap::new());
     let (mut next, mut buf, mut seen) = (0u32, [0u8; 4096], None);

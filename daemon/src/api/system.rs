@@ -62,11 +62,11 @@ impl v1::system_service_server::SystemService for AdminState {
 }
 
 fn status_to(s: system::Status) -> v1::StatusResponse {
-    let rfc3339 = |at: chrono::DateTime<chrono::Utc>| crate::storage::timestamp(at);
+    use crate::storage::timestamp;
     v1::StatusResponse {
         version: env!("CARGO_PKG_VERSION").to_owned(),
         instance: s.instance,
-        started_at: rfc3339(s.started_at),
+        started_at: timestamp(s.started_at),
         uptime_seconds: s.uptime_seconds,
         database: s.backend.name().to_owned(),
         database_bytes: s.database_bytes,
@@ -81,7 +81,7 @@ fn status_to(s: system::Status) -> v1::StatusResponse {
             finished_at: r.finished_at,
             outcome: r.outcome,
         }),
-        config_loaded_at: s.config_loaded_at.map(rfc3339).unwrap_or_default(),
+        config_loaded_at: s.config_loaded_at.map(timestamp).unwrap_or_default(),
     }
 }
 

@@ -114,18 +114,7 @@ pub(super) async fn pause_with_billing_suspended_then_resume(store: Store) {
             ),
         ]
     );
-    let filter = AuditFilter {
-        client_number: "1".into(),
-        entity: "subscription".into(),
-    };
-    let actions: Vec<String> = store
-        .list_audit(&filter, PageRequest::default())
-        .await
-        .unwrap()
-        .items
-        .into_iter()
-        .map(|e| e.action)
-        .collect();
+    let actions = client_audit_actions(&store, "1", "subscription").await;
     assert_eq!(
         actions,
         [

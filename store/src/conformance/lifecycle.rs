@@ -89,18 +89,7 @@ pub(super) async fn discounts_add_list_delete(store: Store) {
     store.delete_discount(&actor(), a.id).await.unwrap();
     assert_eq!(store.list_discounts(one).await.unwrap(), [c]);
     expect_not_found(store.delete_discount(&actor(), a.id).await);
-    let filter = AuditFilter {
-        client_number: "1".into(),
-        entity: "discount".into(),
-    };
-    let actions: Vec<String> = store
-        .list_audit(&filter, PageRequest::default())
-        .await
-        .unwrap()
-        .items
-        .into_iter()
-        .map(|e| e.action)
-        .collect();
+    let actions = client_audit_actions(&store, "1", "discount").await;
     assert_eq!(actions, ["discount.delete", "discount.add", "discount.add"]);
     // Deleting the subscription takes its discounts along.
     store.delete_subscription(&actor(), one).await.unwrap();

@@ -346,6 +346,22 @@ pub fn expect_conflict<T: Debug>(result: StoreResult<T>, field: &str) {
     }
 }
 
+/// The audit actions about `entity` records of client `number`, newest first.
+pub async fn client_audit_actions(store: &Store, number: &str, entity: &str) -> Vec<String> {
+    let filter = AuditFilter {
+        client_number: number.into(),
+        entity: entity.into(),
+    };
+    store
+        .list_audit(&filter, PageRequest::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|e| e.action)
+        .collect()
+}
+
 #[track_caller]
 pub fn expect_invalid<T: Debug>(result: StoreResult<T>, field: &str) {
     match result {
