@@ -101,6 +101,10 @@ struct AuthArgs {
     /// Open loop duration in seconds.
     #[arg(long, default_value_t = 10)]
     open_seconds: u64,
+    /// Run with the authentication log off (`[auth_log] enabled = false`), for the A/B of
+    /// what recording every request costs.
+    #[arg(long)]
+    no_auth_log: bool,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -190,6 +194,7 @@ fn auth(args: AuthArgs) -> anyhow::Result<()> {
         let seeded = seed::seed(&args.state_dir, args.logins)?;
         println!("  seeded in {:.1} s", seeded.as_secs_f64());
     }
+    seed::set_auth_log(&args.state_dir, !args.no_auth_log)?;
     let daemon = daemon::Daemon::start(&ispd_path(args.ispd)?, &args.state_dir)?;
     println!(
         "ispd: access cache of {} logins built in {} ms",
@@ -233,5 +238,12 @@ fn auth(args: AuthArgs) -> anyhow::Result<()> {
         "ispd resident memory after the load: {} MB",
         daemon.rss_mb()?
     );
+    if !args.no_auth_log {
+        // The writer lingers up to a second before its last batch.
+        std::thread::sleep(Duration::from_secs(2));
+        let answered = closed.accepted + closed.rejected + open.accepted + open.rejected;
+        let recorded = seed::auth_log_rows(&args.state_dir)?;
+        println!("auth log: {recorded} attempts recorded of {answered} requests answered");
+    }
     Ok(())
 }

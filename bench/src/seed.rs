@@ -172,6 +172,48 @@ pub fn write_config(
     Ok(())
 }
 
+/// Sets `[auth_log] enabled` in the seeded `ispd.toml` (the table is kept last, so a run
+/// with the other setting replaces it) and empties the log, so a run counts its own attempts.
+pub fn set_auth_log(state_dir: &Path, enabled: bool) -> anyhow::Result<()> {
+    let path = state_dir.join("ispd.toml");
+    let text = std::fs::read_to_string(&path)?;
+    let kept = text.split("[auth_log]\n").next().unwrap_or_default();
+    std::fs::write(&path, format!("{kept}[auth_log]\nenabled = {enabled}\n"))?;
+    let url = database_url(state_dir, None);
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(async {
+            let pool = sqlx::any::AnyPoolOptions::new()
+                .max_connections(1)
+                .connect(&url)
+                .await?;
+            // A database seeded before the log existed has no table until ispd migrates it.
+            let _ = sqlx::query("DELETE FROM auth_log").execute(&pool).await;
+            pool.close().await;
+            Ok(())
+        })
+}
+
+/// Attempts in the authentication log of the SQLite database under `state_dir`.
+pub fn auth_log_rows(state_dir: &Path) -> anyhow::Result<i64> {
+    let url = database_url(state_dir, None);
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(async {
+            let pool = sqlx::any::AnyPoolOptions::new()
+                .max_connections(1)
+                .connect(&url)
+                .await?;
+            let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM auth_log")
+                .fetch_one(&pool)
+                .await?;
+            pool.close().await;
+            Ok(n)
+        })
+}
+
 /// The database URL the daemon will use for `state_dir`.
 pub fn database_url(state_dir: &Path, database_url: Option<&str>) -> String {
     database_url.map_or_else(

@@ -33,6 +33,8 @@ pub struct Config {
     #[serde(default)]
     pub enforcement: EnforcementConfig,
     #[serde(default)]
+    pub auth_log: AuthLogConfig,
+    #[serde(default)]
     pub nas: Vec<NasConfig>,
     #[serde(default)]
     pub token: Vec<TokenConfig>,
@@ -593,6 +595,55 @@ impl EnforcementConfig {
     }
 }
 
+/// `[auth_log]`: every Access-Request's outcome, for the support desk. Changes take effect
+/// at the next start.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthLogConfig {
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// Days an attempt stays in the database; 0 keeps them all.
+    #[serde(default = "default_auth_log_keep_days")]
+    pub keep_days: u32,
+    /// Attempts kept in memory per login (answered from when the database is away).
+    #[serde(default = "default_auth_log_per_login")]
+    pub per_login: u32,
+}
+
+fn default_auth_log_keep_days() -> u32 {
+    30
+}
+fn default_auth_log_per_login() -> u32 {
+    20
+}
+
+impl Default for AuthLogConfig {
+    fn default() -> Self {
+        AuthLogConfig {
+            enabled: true,
+            keep_days: default_auth_log_keep_days(),
+            per_login: default_auth_log_per_login(),
+        }
+    }
+}
+
+impl AuthLogConfig {
+    fn validate(&self) -> anyhow::Result<()> {
+        if self.per_login > 1000 {
+            bail!("auth_log.per_login: 0-1000 attempts");
+        }
+        Ok(())
+    }
+
+    pub fn settings(&self) -> crate::radius::auth_log::AuthLogSettings {
+        crate::radius::auth_log::AuthLogSettings {
+            enabled: self.enabled,
+            per_login: self.per_login as usize,
+            keep_days: self.keep_days,
+        }
+    }
+}
+
 /// A NAS declared in the file; such entries are read-only over the API.
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -667,6 +718,7 @@ impl Config {
             .map_err(|e| anyhow::anyhow!("log.level: {e}"))?;
         self.validate_nas()?;
         self.enforcement.validate()?;
+        self.auth_log.validate()?;
         self.validate_tokens()
     }
 

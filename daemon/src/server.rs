@@ -464,9 +464,10 @@ async fn reload_on_sighup(
                     || new.admin.listen != old.admin.listen
                     || new.metrics.listen != old.metrics.listen
                     || new.billing.timezone != old.billing.timezone
+                    || new.auth_log != old.auth_log
                 {
                     tracing::warn!(
-                        "state_dir, database, listen addresses and billing.timezone change only on restart"
+                        "state_dir, database, listen addresses, billing.timezone and [auth_log] change only on restart"
                     );
                 }
                 match token_set(&new, &store).await {

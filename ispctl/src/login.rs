@@ -62,6 +62,10 @@ pub enum Cmd {
     /// Give a login a speed of its own for a while (net47's temporary speed): its online
     /// sessions get it at once and the tariff's speed back when it ends, by themselves.
     Speed(SpeedArgs),
+    /// The authentication log, newest first: each Access-Request's time, NAS, calling
+    /// station, method, result and exact reason (wrong password, unknown user, MAC mismatch,
+    /// session limit, suspended → walled garden, …). Filters combine.
+    AuthLog(crate::auth_log::AuthLogArgs),
 }
 
 #[derive(Args, Debug)]
@@ -244,6 +248,7 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
     let mut svc = api.logins().await?;
     match cmd {
         Cmd::Speed(a) => speed(&mut svc, a, out).await,
+        Cmd::AuthLog(a) => crate::auth_log::run(&mut svc, a, out).await,
         Cmd::Reload { username } => crate::enforcement::reload(username, api, out).await,
         Cmd::Add(a) => add(&mut svc, *a, out).await,
         Cmd::Show { username } => {

@@ -12,6 +12,7 @@
 
 mod args;
 mod audit;
+mod auth_log;
 mod billing;
 mod charge;
 mod client;

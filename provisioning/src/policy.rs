@@ -270,6 +270,9 @@ pub enum RejectReason {
     MultipleCredentials,
     UnknownUser,
     BadCredential,
+    /// A MAC-authenticated login asked for from a device the NAS did not see with its MAC
+    /// (or with no Calling-Station-Id at all): the support desk's "wrong router".
+    MacMismatch,
     Disabled,
     NasNotAllowed,
     Ended,
@@ -286,6 +289,7 @@ impl RejectReason {
             RejectReason::MultipleCredentials => "multiple_credentials",
             RejectReason::UnknownUser => "unknown_user",
             RejectReason::BadCredential => "bad_credential",
+            RejectReason::MacMismatch => "mac_mismatch",
             RejectReason::Disabled => "disabled",
             RejectReason::NasNotAllowed => "nas_not_allowed",
             RejectReason::Ended => "ended",
@@ -305,7 +309,8 @@ impl RejectReason {
         match self {
             RejectReason::MultipleCredentials
             | RejectReason::UnknownUser
-            | RejectReason::BadCredential => "Authentication failed",
+            | RejectReason::BadCredential
+            | RejectReason::MacMismatch => "Authentication failed",
             RejectReason::Disabled => "Account disabled",
             RejectReason::NasNotAllowed => "Login not allowed on this access server",
             RejectReason::Ended => "Service has ended",
@@ -325,6 +330,7 @@ impl RejectReason {
             RejectReason::MultipleCredentials
             | RejectReason::UnknownUser
             | RejectReason::BadCredential
+            | RejectReason::MacMismatch
             | RejectReason::SimultaneousUse => mschapv2::FailureCode::AuthenticationFailure,
             RejectReason::Disabled => mschapv2::FailureCode::AccountDisabled,
             RejectReason::NasNotAllowed
@@ -400,8 +406,9 @@ pub fn decide(
     let Some(login) = login else {
         return reject(RejectReason::UnknownUser, request);
     };
-    let Some(proof) = verify(login, request) else {
-        return reject(RejectReason::BadCredential, request);
+    let proof = match verify(login, request) {
+        Ok(proof) => proof,
+        Err(reason) => return reject(reason, request),
     };
     let garden = match admission(login, nas, config) {
         Ok(garden) => garden,
@@ -487,14 +494,15 @@ pub fn speed_attributes(
 /// empty or a fixed password depending on the NAS. Requiring the MAC match keeps a PPPoE user
 /// from typing a MAC login's username with any password. A PPP login always needs the
 /// password.
-fn verify(login: &LoginAccess, request: &AccessRequest<'_>) -> Option<Proof> {
+fn verify(login: &LoginAccess, request: &AccessRequest<'_>) -> Result<Proof, RejectReason> {
     match login.auth_type {
-        AuthType::Mac => {
-            let bound = login.mac?;
-            (request.calling_station == Some(bound)).then_some(Proof::Password)
-        }
+        AuthType::Mac => match (login.mac, request.calling_station) {
+            (Some(bound), Some(seen)) if bound == seen => Ok(Proof::Password),
+            _ => Err(RejectReason::MacMismatch),
+        },
         AuthType::Ppp => {
             auth::verify_password(&request.credential, request.user_name, &login.password)
+                .ok_or(RejectReason::BadCredential)
         }
     }
 }

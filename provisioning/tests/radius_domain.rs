@@ -699,7 +699,13 @@ fn mac_logins() {
             0,
             &config,
         );
-        assert_eq!(reason(&d), Some(RejectReason::BadCredential));
+        // The support desk reads the exact reason in the auth log; the device hears only
+        // what a wrong password hears.
+        assert_eq!(reason(&d), Some(RejectReason::MacMismatch));
+        assert_eq!(
+            RejectReason::MacMismatch.reply_message(),
+            RejectReason::BadCredential.reply_message()
+        );
     }
     // A MAC login without a bound MAC never authenticates.
     l.mac = None;
@@ -710,7 +716,7 @@ fn mac_logins() {
         0,
         &config,
     );
-    assert_eq!(reason(&d), Some(RejectReason::BadCredential));
+    assert_eq!(reason(&d), Some(RejectReason::MacMismatch));
     // And a PPP login is never authenticated by its MAC.
     let mut ppp = login();
     ppp.mac = Some(mac);

@@ -15,6 +15,7 @@
 mod access;
 mod accounting;
 mod audit;
+mod auth_log;
 mod backup;
 mod billing_candidates;
 mod change_log;
@@ -60,6 +61,7 @@ pub use access::{AccessRow, AccessScope};
 pub use accounting::{AcctItem, OpenSessionChanges, Partition, SessionMemory};
 use audit::{Audit, AuditRow, record_audit_rows};
 pub use audit::{AuditEntry, AuditFilter};
+pub use auth_log::{AuthAttempt, AuthLogEntry, AuthLogFilter, AuthResult};
 pub use billing_candidates::BillingCandidate;
 pub use change_log::{ChangeListener, Heard, Logged, LoggedChange, OpenSessionsChanged};
 pub use charge::ChargeRecord;

@@ -4,6 +4,7 @@
 
 mod accounting;
 mod admin;
+mod auth_log;
 mod billing;
 mod daemon;
 mod documents;

@@ -74,7 +74,9 @@ pub fn need(method: &str) -> Option<Need> {
         | "LoginService/DeleteLogin"
         | "LoginService/ResetLoginPassword"
         | "LoginService/SetTemporarySpeed" => Write,
-        "LoginService/GetLogin" | "LoginService/ListLogins" => Read,
+        "LoginService/GetLogin" | "LoginService/ListLogins" | "LoginService/ListAuthAttempts" => {
+            Read
+        }
 
         "NasService/CreateNas" | "NasService/UpdateNas" | "NasService/DeleteNas" => Admin,
         "NasService/GetNas" | "NasService/ListNas" => Read,

@@ -9,7 +9,7 @@ use tonic::{Request, Response, Status};
 
 use super::{AdminState, field, page, paged, required, written};
 use crate::app::logins;
-use crate::storage::LoginRecord;
+use crate::storage::{AuthLogEntry, AuthLogFilter, AuthResult, LoginRecord};
 
 fn login_from(l: v1::Login) -> Result<Login, Status> {
     let auth_type = match v1::AuthType::try_from(l.auth_type) {
@@ -48,6 +48,19 @@ fn login_from(l: v1::Login) -> Result<Login, Status> {
         note: l.note,
         version: l.version,
     })
+}
+
+fn auth_attempt_to(e: AuthLogEntry) -> v1::AuthAttempt {
+    v1::AuthAttempt {
+        id: e.id,
+        at: e.at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        login: e.login,
+        nas: e.nas_name,
+        calling_station: e.calling_station,
+        method: e.method,
+        result: e.result.as_str().to_owned(),
+        reason: e.reason,
+    }
 }
 
 fn login_to(r: &LoginRecord) -> v1::Login {
@@ -153,6 +166,38 @@ impl v1::login_service_server::LoginService for AdminState {
         Ok(Response::new(v1::ListLoginsResponse {
             logins,
             next_page_token,
+        }))
+    }
+
+    async fn list_auth_attempts(
+        &self,
+        request: Request<v1::ListAuthAttemptsRequest>,
+    ) -> Result<Response<v1::ListAuthAttemptsResponse>, Status> {
+        let r = request.into_inner();
+        let result = match r.result.trim() {
+            "" => None,
+            text => Some(
+                AuthResult::parse(text)
+                    .ok_or_else(|| field("result", format!("accept or reject, not {text:?}")))?,
+            ),
+        };
+        let filter = AuthLogFilter {
+            login: r.login.trim().to_owned(),
+            nas_name: r.nas.trim().to_owned(),
+            result,
+            reason: r.reason.trim().to_owned(),
+        };
+        let found = self
+            .radius
+            .auth_log
+            .list(&filter, page(r.page)?)
+            .await
+            .map_err(crate::app::AppError::from)?;
+        let (attempts, next_page_token) = paged(found.page, auth_attempt_to);
+        Ok(Response::new(v1::ListAuthAttemptsResponse {
+            attempts,
+            next_page_token,
+            memory_only: found.memory_only,
         }))
     }
 

@@ -14,10 +14,16 @@ use ispd_radius::{Attribute, Code, MaPolicy, PacketRef};
 use super::access_cache::AccessCache;
 use super::nas_table::NasEntry;
 use super::stats::RadiusStats;
+use crate::storage::{AuthAttempt, AuthResult};
 
 /// What to do with a datagram from a known NAS.
 pub enum Outcome {
-    Reply(Vec<u8>),
+    /// Send `bytes`; `attempt` is what the authentication log records of it (none for a
+    /// Status-Server).
+    Reply {
+        bytes: Vec<u8>,
+        attempt: Option<AuthAttempt>,
+    },
     /// Silently discarded (RFC 2865 §3); already counted.
     Drop,
 }
@@ -66,18 +72,18 @@ pub fn handle(
         RadiusStats::bump(&stats.dropped_authenticator_total);
         return Outcome::Drop;
     }
-    let reply = if packet.code() == Code::StatusServer {
+    let (mut reply, attempt) = if packet.code() == Code::StatusServer {
         RadiusStats::bump(&stats.status_server_total);
         let mut reply = packet.reply(Code::AccessAccept);
         reply.push(Attribute::string(rfc::REPLY_MESSAGE, "ispd is up"));
-        reply
+        (reply, None)
     } else {
-        access_request(&packet, nas, cache, policy, stats, at)
+        let (reply, attempt) = access_request(&packet, nas, cache, policy, stats, at);
+        (reply, Some(attempt))
     };
-    let mut reply = reply;
     reply.insert_message_authenticator();
     match reply.encode_response(packet.authenticator(), &nas.secret) {
-        Ok(bytes) => Outcome::Reply(bytes),
+        Ok(bytes) => Outcome::Reply { bytes, attempt },
         Err(e) => {
             tracing::error!(nas = %nas.name, error = %e, "reply could not be encoded");
             Outcome::Drop
@@ -92,7 +98,7 @@ fn access_request(
     policy: &PolicyConfig,
     stats: &RadiusStats,
     at: At,
-) -> ispd_radius::Packet {
+) -> (ispd_radius::Packet, AuthAttempt) {
     let user_name = packet
         .first(rfc::USER_NAME)
         .and_then(|a| a.as_str().ok())
@@ -115,10 +121,11 @@ fn access_request(
         eap_message: packet.first(rfc::EAP_MESSAGE).is_some(),
     }
     .credential();
-    let calling_station = packet
+    let calling_station_text = packet
         .first(rfc::CALLING_STATION_ID)
         .and_then(|a| a.as_str().ok())
-        .and_then(|s| s.parse::<MacAddress>().ok());
+        .unwrap_or_default();
+    let calling_station = calling_station_text.parse::<MacAddress>().ok();
     let request = AccessRequest {
         user_name,
         credential,
@@ -132,22 +139,41 @@ fn access_request(
     };
     let open_sessions = login.map_or(0, |l| cache.open_sessions(l.login_id));
     let decision = decide(login, &request, &context, open_sessions, policy);
-    let mut salt_counter = 0u16;
-    let mut salt = || {
-        let mut s = [0u8; 2];
-        if getrandom::fill(&mut s).is_err() {
-            salt_counter = salt_counter.wrapping_add(1);
-            s = salt_counter.to_be_bytes();
-        }
-        s[0] |= 0x80;
-        s
+    let (code, attributes, result, reason) =
+        counted(decision, nas, stats, user_name, credential.method());
+    let attempt = AuthAttempt {
+        at: at.utc,
+        login: login.map_or(user_name, |l| l.username.as_str()).to_owned(),
+        nas_name: nas.name.clone(),
+        calling_station: calling_station_text.to_owned(),
+        method: credential.method(),
+        result,
+        reason,
     };
-    let (code, attributes) = match decision {
+    let reply = encode_reply(packet, code, &attributes, nas, user_name);
+    (reply, attempt)
+}
+
+/// The decision counted and logged, as the reply's code and attributes and the log's result
+/// and reason.
+fn counted(
+    decision: Decision,
+    nas: &NasEntry,
+    stats: &RadiusStats,
+    user_name: &str,
+    method: &'static str,
+) -> (Code, Vec<ReplyAttribute>, AuthResult, &'static str) {
+    match decision {
         Decision::Accept { attributes, state } => {
             RadiusStats::bump(&stats.accepts_total);
             nas.answers.accept.increment(1);
-            tracing::debug!(nas = %nas.name, user = user_name, method = credential.method(), state = state.as_str(), "accept");
-            (Code::AccessAccept, attributes)
+            tracing::debug!(nas = %nas.name, user = user_name, method = method, state = state.as_str(), "accept");
+            (
+                Code::AccessAccept,
+                attributes,
+                AuthResult::Accept,
+                state.as_str(),
+            )
         }
         Decision::Reject {
             reason,
@@ -159,13 +185,39 @@ fn access_request(
             if reason == RejectReason::MultipleCredentials {
                 RadiusStats::bump(&stats.rejects_multiple_credentials_total);
             }
-            tracing::info!(nas = %nas.name, user = user_name, method = credential.method(), reason = reason.as_str(), "reject");
+            tracing::info!(nas = %nas.name, user = user_name, method = method, reason = reason.as_str(), "reject");
             attributes.insert(0, ReplyAttribute::ReplyMessage(reply_message));
-            (Code::AccessReject, attributes)
+            (
+                Code::AccessReject,
+                attributes,
+                AuthResult::Reject,
+                reason.as_str(),
+            )
         }
+    }
+}
+
+/// The reply packet with `attributes` encoded for `nas`; one that cannot be encoded (an
+/// operator's extra attribute with an unknown name or a bad value) is left out and logged.
+fn encode_reply(
+    packet: &PacketRef<'_>,
+    code: Code,
+    attributes: &[ReplyAttribute],
+    nas: &NasEntry,
+    user_name: &str,
+) -> ispd_radius::Packet {
+    let mut salt_counter = 0u16;
+    let mut salt = || {
+        let mut s = [0u8; 2];
+        if getrandom::fill(&mut s).is_err() {
+            salt_counter = salt_counter.wrapping_add(1);
+            s = salt_counter.to_be_bytes();
+        }
+        s[0] |= 0x80;
+        s
     };
     let mut reply = packet.reply(code);
-    for attr in &attributes {
+    for attr in attributes {
         match super::reply::encode(attr, &nas.secret, packet.authenticator(), &mut salt) {
             Some(a) => reply.push(a),
             None => {

@@ -3,6 +3,7 @@
 
 mod access_cache;
 pub mod accounting;
+pub mod auth_log;
 mod dedup;
 mod handler;
 mod nas_table;
@@ -62,6 +63,8 @@ pub struct RadiusService {
     traffic: std::sync::OnceLock<tokio::sync::mpsc::Sender<Vec<i64>>>,
     /// Where committed accounting names the sessions that started (enforcement).
     starts: std::sync::OnceLock<tokio::sync::mpsc::Sender<Vec<Started>>>,
+    /// Every Access-Request's outcome, for the support desk.
+    pub auth_log: auth_log::AuthLog,
 }
 
 /// A session whose Start was just stored, with the moment its Accept was decided.
@@ -104,6 +107,7 @@ impl RadiusService {
             clock: Clock::system().in_zone(config.billing.zone()),
             traffic: std::sync::OnceLock::new(),
             starts: std::sync::OnceLock::new(),
+            auth_log: auth_log::AuthLog::start(store.clone(), config.auth_log.settings()),
         })
     }
 
@@ -351,8 +355,14 @@ impl RadiusService {
             let cache = self.cache.read().unwrap_or_else(|e| e.into_inner());
             let policy = self.policy.load();
             match handler::handle(datagram, nas, &cache, &policy, &self.stats, self.clock.at()) {
-                handler::Outcome::Reply(reply) => {
+                handler::Outcome::Reply {
+                    bytes: reply,
+                    attempt,
+                } => {
                     drop(cache);
+                    if let Some(attempt) = attempt {
+                        self.auth_log.record(attempt);
+                    }
                     self.replies
                         .put(from, datagram[1], authenticator, reply.clone());
                     Some(reply)

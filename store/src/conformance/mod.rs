@@ -10,6 +10,7 @@
 //! tests that need the daemon's billing run live beside it (`ispd::conformance`), on the same
 //! testkit.
 
+mod auth_log;
 mod clients;
 mod codes;
 mod concurrency;
@@ -54,6 +55,7 @@ crate::on_both_backends! {
         radius::accounting_batches_store_sessions_once,
         radius::accounting_from_two_instances_is_one_session,
         enforcement::attempts_round_trip_newest_first_and_prune,
+        auth_log::auth_log_filters_pages_and_prunes,
         enforcement::open_sessions_for_enforcement,
         enforcement::speed_rules_round_trip,
         invoice_groups::invoice_groups_round_trip,

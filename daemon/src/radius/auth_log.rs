@@ -1,0 +1,349 @@
+//! The authentication log: every Access-Request's outcome for the support desk, recorded off
+//! the RADIUS path.
+//!
+//! A receive thread only hands the attempt to a bounded channel (`try_send`, never a wait);
+//! one task keeps the last `[auth_log] per_login` attempts of each login in memory and writes
+//! the rest to the database in batches — at most one transaction per [`LINGER`] or per
+//! [`BATCH`] attempts, so a quiet network costs a write a second and a busy one a write per
+//! few thousand requests (FreeRADIUS's `radpostauth` is one insert per request). Past the
+//! channel's [`BACKLOG`] (a database away for long, or slower than the requests) attempts are
+//! dropped and counted: the log is a record, never a reason to answer late.
+//!
+//! A listing first asks the task to write what it holds, so `ispctl login auth-log` shows the
+//! request made a moment ago; when the database cannot be read it answers from memory and says
+//! so.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+
+use crate::storage::{
+    AuthAttempt, AuthLogEntry, AuthLogFilter, Page, PageRequest, Store, StoreResult,
+};
+
+/// Attempts waiting for the writer at most (about 20 MB).
+const BACKLOG: usize = 100_000;
+/// Attempts written per transaction at most.
+const BATCH: usize = 5_000;
+/// How long an attempt waits for companions before it is written alone.
+const LINGER: Duration = Duration::from_secs(1);
+/// Tries for one batch before it is dropped (a database that refuses it as data).
+const TRIES: u32 = 10;
+/// Logins kept in memory at most; past it the memory starts again (a flood of made-up
+/// usernames must not grow it without bound; the database keeps them all).
+const MEMORY_LOGINS: usize = 100_000;
+/// How long a listing waits for the writer to catch up before it reads anyway.
+const FLUSH_WAIT: Duration = Duration::from_secs(3);
+/// How often attempts older than `keep_days` are deleted.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
+/// `[auth_log]` as the recorder uses it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuthLogSettings {
+    pub enabled: bool,
+    /// Attempts kept per login in memory.
+    pub per_login: usize,
+    /// Days an attempt stays in the database; 0 keeps them all.
+    pub keep_days: u32,
+}
+
+enum Item {
+    Attempt(AuthAttempt),
+    /// Write everything sent before this, then answer.
+    Flush(oneshot::Sender<()>),
+}
+
+/// The last attempts of each login, newest at the back.
+#[derive(Default)]
+struct Memory {
+    per_login: usize,
+    logins: HashMap<String, VecDeque<AuthAttempt>>,
+}
+
+impl Memory {
+    fn keep(&mut self, attempt: &AuthAttempt) {
+        if self.per_login == 0 {
+            return;
+        }
+        if self.logins.len() >= MEMORY_LOGINS && !self.logins.contains_key(&attempt.login) {
+            self.logins.clear();
+        }
+        let ring = self.logins.entry(attempt.login.clone()).or_default();
+        if ring.len() == self.per_login {
+            ring.pop_front();
+        }
+        ring.push_back(attempt.clone());
+    }
+
+    /// The kept attempts `filter` lists, newest first, at most `limit`.
+    fn list(&self, filter: &AuthLogFilter, limit: usize) -> Vec<AuthAttempt> {
+        let mut found: Vec<AuthAttempt> = if filter.login.is_empty() {
+            self.logins
+                .values()
+                .flatten()
+                .filter(|a| filter.matches(a))
+                .cloned()
+                .collect()
+        } else {
+            self.logins
+                .get(&filter.login)
+                .into_iter()
+                .flatten()
+                .filter(|a| filter.matches(a))
+                .cloned()
+                .collect()
+        };
+        found.sort_by_key(|a| std::cmp::Reverse(a.at));
+        found.truncate(limit);
+        found
+    }
+}
+
+/// A listing of the log, and where it came from.
+pub struct AuthLogPage {
+    pub page: Page<AuthLogEntry>,
+    /// The database could not be read: these are this instance's recent attempts only.
+    pub memory_only: bool,
+}
+
+/// The recorder's handle: the receive threads record through it, the API lists through it.
+pub struct AuthLog {
+    tx: Option<mpsc::Sender<Item>>,
+    memory: Arc<Mutex<Memory>>,
+    store: Store,
+}
+
+impl AuthLog {
+    /// Starts the writer and the pruner (none when the log is off).
+    pub fn start(store: Store, settings: AuthLogSettings) -> AuthLog {
+        let memory = Arc::new(Mutex::new(Memory {
+            per_login: settings.per_login,
+            logins: HashMap::new(),
+        }));
+        let tx = settings.enabled.then(|| {
+            let (tx, rx) = mpsc::channel(BACKLOG);
+            tokio::spawn(write(store.clone(), rx, memory.clone()));
+            if settings.keep_days > 0 {
+                tokio::spawn(prune(store.clone(), settings.keep_days));
+            }
+            tx
+        });
+        AuthLog { tx, memory, store }
+    }
+
+    /// Whether attempts are recorded; the receive threads build none when not.
+    pub fn enabled(&self) -> bool {
+        self.tx.is_some()
+    }
+
+    /// From a receive thread: never waits.
+    pub fn record(&self, attempt: AuthAttempt) {
+        if let Some(tx) = &self.tx
+            && tx.try_send(Item::Attempt(attempt)).is_err()
+        {
+            metrics::counter!("ispd_auth_log_unrecorded_total").increment(1);
+        }
+    }
+
+    /// Newest first. The first page waits (briefly) for what was recorded before the call.
+    pub async fn list(
+        &self,
+        filter: &AuthLogFilter,
+        page: PageRequest,
+    ) -> StoreResult<AuthLogPage> {
+        if page.after.is_none() {
+            self.flush().await;
+        }
+        match self.store.auth_log(filter, page).await {
+            Ok(page) => Ok(AuthLogPage {
+                page,
+                memory_only: false,
+            }),
+            Err(e) if page.after.is_none() => {
+                tracing::warn!(error = %e, "the auth log is read from memory: the database cannot be read");
+                let limit = match page.size {
+                    0 => crate::storage::DEFAULT_PAGE_SIZE,
+                    n => n.min(crate::storage::MAX_PAGE_SIZE),
+                };
+                let items = self
+                    .memory
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .list(filter, limit as usize)
+                    .into_iter()
+                    .map(entry_of)
+                    .collect();
+                Ok(AuthLogPage {
+                    page: Page {
+                        items,
+                        next_page_token: String::new(),
+                    },
+                    memory_only: true,
+                })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn flush(&self) {
+        let Some(tx) = &self.tx else { return };
+        let (ack, done) = oneshot::channel();
+        let _ = tokio::time::timeout(FLUSH_WAIT, async {
+            if tx.send(Item::Flush(ack)).await.is_ok() {
+                let _ = done.await;
+            }
+        })
+        .await;
+    }
+}
+
+/// An attempt from memory, in the shape of a stored one (id 0: it is on no page).
+fn entry_of(a: AuthAttempt) -> AuthLogEntry {
+    AuthLogEntry {
+        id: 0,
+        at: a.at,
+        login: a.login,
+        nas_name: a.nas_name,
+        calling_station: a.calling_station,
+        method: a.method.to_owned(),
+        result: a.result,
+        reason: a.reason.to_owned(),
+    }
+}
+
+async fn write(store: Store, mut rx: mpsc::Receiver<Item>, memory: Arc<Mutex<Memory>>) {
+    let mut items = Vec::with_capacity(BATCH);
+    let mut batch: Vec<AuthAttempt> = Vec::with_capacity(BATCH);
+    let mut acks = Vec::new();
+    let mut since: Option<Instant> = None;
+    loop {
+        let received = match since {
+            None => rx.recv_many(&mut items, BATCH).await,
+            Some(first) => {
+                let room = BATCH.saturating_sub(batch.len()).max(1);
+                tokio::time::timeout_at(first + LINGER, rx.recv_many(&mut items, room))
+                    .await
+                    .unwrap_or(usize::MAX)
+            }
+        };
+        if received == 0 {
+            break;
+        }
+        {
+            let mut memory = memory.lock().unwrap_or_else(|e| e.into_inner());
+            for item in items.drain(..) {
+                match item {
+                    Item::Attempt(a) => {
+                        memory.keep(&a);
+                        batch.push(a);
+                    }
+                    Item::Flush(ack) => acks.push(ack),
+                }
+            }
+        }
+        let due = since.is_some_and(|first| first.elapsed() >= LINGER);
+        if batch.len() >= BATCH || due || !acks.is_empty() {
+            write_batch(&store, &batch).await;
+            batch.clear();
+            since = None;
+            for ack in acks.drain(..) {
+                let _ = ack.send(());
+            }
+        } else if !batch.is_empty() && since.is_none() {
+            since = Some(Instant::now());
+        }
+    }
+    write_batch(&store, &batch).await;
+}
+
+async fn write_batch(store: &Store, batch: &[AuthAttempt]) {
+    if batch.is_empty() {
+        return;
+    }
+    for tried in 1..=TRIES {
+        match store.record_auth_attempts(batch).await {
+            Ok(()) => {
+                metrics::counter!("ispd_auth_log_recorded_total").increment(batch.len() as u64);
+                return;
+            }
+            Err(e) if tried == TRIES => {
+                tracing::error!(error = %e, attempts = batch.len(), "authentication attempts dropped from the log");
+                metrics::counter!("ispd_auth_log_unrecorded_total").increment(batch.len() as u64);
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, attempts = batch.len(), "authentication attempts not yet recorded; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
+}
+
+async fn prune(store: Store, keep_days: u32) {
+    loop {
+        let before = chrono::Utc::now() - chrono::Duration::days(i64::from(keep_days));
+        match store.prune_auth_log(before).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deleted = n, keep_days, "auth log pruned"),
+            Err(e) => tracing::warn!(error = %e, "the auth log was not pruned"),
+        }
+        tokio::time::sleep(PRUNE_EVERY).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+    use crate::storage::AuthResult;
+
+    fn attempt(login: &str, second: u32) -> AuthAttempt {
+        AuthAttempt {
+            at: Utc.with_ymd_and_hms(2026, 12, 5, 10, 0, second).unwrap(),
+            login: login.into(),
+            nas_name: "bras".into(),
+            calling_station: String::new(),
+            method: "pap",
+            result: AuthResult::Reject,
+            reason: "bad_credential",
+        }
+    }
+
+    #[test]
+    fn memory_keeps_the_last_attempts_of_each_login() {
+        let mut memory = Memory {
+            per_login: 2,
+            ..Memory::default()
+        };
+        for (login, second) in [("novak", 1), ("svoboda", 2), ("novak", 3), ("novak", 4)] {
+            memory.keep(&attempt(login, second));
+        }
+        let novak = AuthLogFilter {
+            login: "novak".into(),
+            ..Default::default()
+        };
+        let seconds = |found: Vec<AuthAttempt>| -> Vec<_> {
+            found.iter().map(|a| a.at.timestamp() % 60).collect()
+        };
+        assert_eq!(seconds(memory.list(&novak, 10)), [4, 3], "the oldest went");
+        assert_eq!(
+            seconds(memory.list(&AuthLogFilter::default(), 2)),
+            [4, 3],
+            "every login, newest first, cut to the page"
+        );
+        assert_eq!(
+            seconds(memory.list(&AuthLogFilter::default(), 10)),
+            [4, 3, 2]
+        );
+    }
+
+    #[test]
+    fn memory_of_size_zero_keeps_nothing() {
+        let mut memory = Memory::default();
+        memory.keep(&attempt("novak", 1));
+        assert!(memory.list(&AuthLogFilter::default(), 10).is_empty());
+    }
+}

@@ -1,0 +1,209 @@
+//! The authentication log end to end: radclient's requests, then `ispctl login auth-log`
+//! showing each one's exact reason at once, and the filters over gRPC.
+
+use ispd_admin_proto::v1;
+use serde_json::Value;
+
+use crate::daemon::{Bearer, stderr, stdout};
+use crate::radius::{SECRET, radclient, radius_daemon, received};
+
+fn attempts(v: &Value) -> Vec<(String, String, String)> {
+    v["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a listing: {v}"))
+        .iter()
+        .map(|a| {
+            (
+                a["login"].as_str().unwrap().to_owned(),
+                a["result"].as_str().unwrap().to_owned(),
+                a["reason"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn row(login: &str, result: &str, reason: &str) -> (String, String, String) {
+    (login.into(), result.into(), reason.into())
+}
+
+#[test]
+fn every_request_is_logged_with_its_exact_reason_and_listed_at_once() {
+    let d = radius_daemon("auth-log", "");
+    let ask = |attributes: &str, expect: &str| {
+        let out = radclient(&d, "auth", SECRET, attributes);
+        assert!(received(&out).contains(expect), "{}", stdout(&out));
+    };
+    let pap = |user: &str, password: &str, station: &str| {
+        format!(
+            "User-Name = \"{user}\", User-Password = \"{password}\", Calling-Station-Id = \"{station}\", Message-Authenticator = 0x00\n"
+        )
+    };
+    ask(&pap("novak", "wrong", "02-00-00-00-00-0A"), "Access-Reject");
+    ask(
+        &pap("novak", "arctangent", "02-00-00-00-00-0A"),
+        "Access-Accept",
+    );
+    ask(&pap("nobody", "x", ""), "Access-Reject");
+    // The MAC login's name typed in from another device.
+    ask(
+        &pap("aa:bb:cc:00:11:22", "x", "02-00-00-00-00-01"),
+        "Access-Reject",
+    );
+    // Blocked: the default policy lets it into the walled garden.
+    let subs = d.ispctl_json(&["subscription", "list", "--client", "100"]);
+    let sub = subs["items"][0]["id"].to_string();
+    d.ispctl_json(&["subscription", "block", &sub]);
+    ask(
+        &pap("novak", "arctangent", "02-00-00-00-00-0A"),
+        "Access-Accept",
+    );
+
+    // Listed the moment after, newest first, each with its reason.
+    let novak = d.ispctl_json(&["login", "auth-log", "novak"]);
+    assert_eq!(
+        attempts(&novak),
+        [
+            row("novak", "accept", "blocked"),
+            row("novak", "accept", "active"),
+            row("novak", "reject", "bad_credential"),
+        ],
+        "{novak}"
+    );
+    let newest = &novak["items"][0];
+    assert_eq!(newest["nas"], "mt-core");
+    assert_eq!(newest["method"], "pap");
+    assert_eq!(newest["calling_station"], "02-00-00-00-00-0A");
+    assert!(newest["at"].as_str().unwrap().ends_with('Z'), "{newest}");
+    let text = d.ispctl(&["login", "auth-log", "novak"]);
+    assert!(text.status.success(), "{}", stderr(&text));
+    assert!(
+        stdout(&text).contains("walled garden: blocked"),
+        "{}",
+        stdout(&text)
+    );
+    // Nothing of the password reaches the log.
+    assert!(!stdout(&text).contains("arctangent"));
+
+    let rejects = d.ispctl_json(&["login", "auth-log", "--result", "reject"]);
+    let mac_login = d.ispctl_json(&["login", "list", "--client", "100"])["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["auth_type"] == "mac")
+        .map(|l| l["username"].as_str().unwrap().to_owned())
+        .unwrap();
+    assert_eq!(
+        attempts(&rejects),
+        [
+            row(&mac_login, "reject", "mac_mismatch"),
+            row("nobody", "reject", "unknown_user"),
+            row("novak", "reject", "bad_credential"),
+        ],
+        "{rejects}"
+    );
+    let by_reason = d.ispctl_json(&["login", "auth-log", "--reason", "unknown_user"]);
+    assert_eq!(
+        attempts(&by_reason),
+        [row("nobody", "reject", "unknown_user")]
+    );
+    let elsewhere = d.ispctl_json(&["login", "auth-log", "--nas", "another-nas"]);
+    assert!(attempts(&elsewhere).is_empty(), "{elsewhere}");
+    let two = d.ispctl_json(&["login", "auth-log", "--limit", "2"]);
+    assert_eq!(attempts(&two).len(), 2);
+
+    // Over gRPC a filter the server does not know is refused, the field named.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let mut api = v1::login_service_client::LoginServiceClient::with_interceptor(
+            d.channel().await,
+            Bearer::new(&d.admin_token()),
+        );
+        let refused = api
+            .list_auth_attempts(v1::ListAuthAttemptsRequest {
+                result: "maybe".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+        assert!(refused.message().contains("result"), "{refused:?}");
+        let found = api
+            .list_auth_attempts(v1::ListAuthAttemptsRequest {
+                login: "novak".into(),
+                result: "accept".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(found.attempts.len(), 2);
+        assert!(!found.memory_only);
+    });
+}
+
+#[test]
+fn the_log_can_be_switched_off() {
+    let d = radius_daemon("auth-log-off", "[auth_log]\nenabled = false\n");
+    let out = radclient(
+        &d,
+        "auth",
+        SECRET,
+        "User-Name = \"novak\", User-Password = \"arctangent\", Message-Authenticator = 0x00\n",
+    );
+    assert!(received(&out).contains("Access-Accept"), "{}", stdout(&out));
+    let log = d.ispctl_json(&["login", "auth-log"]);
+    assert!(attempts(&log).is_empty(), "{log}");
+}
+
+#[test]
+fn with_the_database_away_the_log_answers_from_memory_and_writes_later() {
+    let Some(db) = crate::daemon::PgDatabase::create("authlog_outage") else {
+        return;
+    };
+    let (proxy, via_proxy) = crate::accounting::Outage::in_front_of(&db.url);
+    let d = radius_daemon(
+        "auth-log-outage",
+        &format!("[database]\nurl = {via_proxy:?}\n"),
+    );
+    proxy.set_up(false);
+    let out = radclient(
+        &d,
+        "auth",
+        SECRET,
+        "User-Name = \"novak\", User-Password = \"guess\", Message-Authenticator = 0x00\n",
+    );
+    assert!(received(&out).contains("Access-Reject"), "{}", stdout(&out));
+    let away = d.ispctl(&["--json", "login", "auth-log", "novak"]);
+    assert!(away.status.success(), "{}", stderr(&away));
+    assert!(
+        stderr(&away).contains("could not be read"),
+        "the operator is told: {}",
+        stderr(&away)
+    );
+    let listed: Value = serde_json::from_str(&stdout(&away)).unwrap();
+    assert_eq!(
+        attempts(&listed),
+        [row("novak", "reject", "bad_credential")],
+        "{listed}"
+    );
+
+    proxy.set_up(true);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let back = d.ispctl(&["--json", "login", "auth-log", "novak"]);
+        let listed: Value = serde_json::from_str(&stdout(&back)).unwrap_or_default();
+        if back.status.success()
+            && !stderr(&back).contains("could not be read")
+            && attempts(&listed) == [row("novak", "reject", "bad_credential")]
+        {
+            assert!(listed["items"][0]["id"].as_i64().unwrap() > 0, "{listed}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the attempt made while the database was away never reached it: {}",
+            stderr(&back)
+        );
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+}
