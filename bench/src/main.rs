@@ -239,11 +239,13 @@ fn auth(args: AuthArgs) -> anyhow::Result<()> {
         daemon.rss_mb()?
     );
     if !args.no_auth_log {
-        // The writer lingers up to a second before its last batch.
-        std::thread::sleep(Duration::from_secs(2));
+        // The writer gathers for up to 5 s before its last batch.
+        std::thread::sleep(Duration::from_secs(7));
         let answered = closed.accepted + closed.rejected + open.accepted + open.rejected;
-        let recorded = seed::auth_log_rows(&args.state_dir)?;
-        println!("auth log: {recorded} attempts recorded of {answered} requests answered");
+        let (rows, recorded) = seed::auth_log_rows(&args.state_dir)?;
+        println!(
+            "auth log: {recorded} attempts recorded of {answered} requests answered, in {rows} rows"
+        );
     }
     Ok(())
 }

@@ -179,6 +179,7 @@ pub fn set_auth_log(state_dir: &Path, enabled: bool) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(&path)?;
     let kept = text.split("[auth_log]\n").next().unwrap_or_default();
     std::fs::write(&path, format!("{kept}[auth_log]\nenabled = {enabled}\n"))?;
+    sqlx::any::install_default_drivers();
     let url = database_url(state_dir, None);
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -195,8 +196,10 @@ pub fn set_auth_log(state_dir: &Path, enabled: bool) -> anyhow::Result<()> {
         })
 }
 
-/// Attempts in the authentication log of the SQLite database under `state_dir`.
-pub fn auth_log_rows(state_dir: &Path) -> anyhow::Result<i64> {
+/// Attempts (rows, and the requests they count) in the authentication log of the SQLite
+/// database under `state_dir`.
+pub fn auth_log_rows(state_dir: &Path) -> anyhow::Result<(i64, i64)> {
+    sqlx::any::install_default_drivers();
     let url = database_url(state_dir, None);
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -206,11 +209,12 @@ pub fn auth_log_rows(state_dir: &Path) -> anyhow::Result<i64> {
                 .max_connections(1)
                 .connect(&url)
                 .await?;
-            let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM auth_log")
-                .fetch_one(&pool)
-                .await?;
+            let counts: (i64, i64) =
+                sqlx::query_as("SELECT COUNT(*), COALESCE(SUM(count), 0) FROM auth_log")
+                    .fetch_one(&pool)
+                    .await?;
             pool.close().await;
-            Ok(n)
+            Ok(counts)
         })
 }
 

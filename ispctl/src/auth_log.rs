@@ -67,6 +67,8 @@ fn record(a: &AuthAttempt) -> Record {
     Record::new()
         .num("id", a.id)
         .str("at", &a.at)
+        .str("last_at", &a.last_at)
+        .num("count", a.count)
         .str("login", &a.login)
         .str("nas", &a.nas)
         .str("calling_station", &a.calling_station)
@@ -78,6 +80,7 @@ fn record(a: &AuthAttempt) -> Record {
 fn table(list: &[AuthAttempt]) -> Table {
     let mut t = Table::new(&[
         "AT",
+        "TIMES",
         "LOGIN",
         "NAS",
         "CALLING_STATION",
@@ -91,8 +94,13 @@ fn table(list: &[AuthAttempt]) -> Table {
             ("accept", state) => format!("walled garden: {state}"),
             (_, reason) => reason.to_owned(),
         };
+        let times = match a.count {
+            0 | 1 => String::new(),
+            n => format!("{n}× to {}", a.last_at),
+        };
         t.row(vec![
             a.at.clone(),
+            times,
             a.login.clone(),
             a.nas.clone(),
             a.calling_station.clone(),

@@ -35,11 +35,14 @@ impl AuthResult {
     }
 }
 
-/// One Access-Request's outcome. Holds no credential: the method says how the subscriber
-/// proved who they are, never with what.
+/// One Access-Request's outcome, or the same outcome repeated (`count` times from `at` to
+/// `last_at`). Holds no credential: the method says how the subscriber proved who they are,
+/// never with what.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthAttempt {
     pub at: DateTime<Utc>,
+    pub last_at: DateTime<Utc>,
+    pub count: u32,
     /// The login's name when the request found one, else the User-Name as sent.
     pub login: String,
     pub nas_name: String,
@@ -53,11 +56,31 @@ pub struct AuthAttempt {
     pub reason: &'static str,
 }
 
+impl AuthAttempt {
+    /// Whether `other` is this outcome again: same login, NAS, device, method and answer.
+    pub fn same_outcome(&self, other: &AuthAttempt) -> bool {
+        self.login == other.login
+            && self.nas_name == other.nas_name
+            && self.calling_station == other.calling_station
+            && self.method == other.method
+            && self.result == other.result
+            && self.reason == other.reason
+    }
+
+    /// Counts `later`, the same outcome again, into this one.
+    pub fn repeat(&mut self, later: &AuthAttempt) {
+        self.count = self.count.saturating_add(later.count);
+        self.last_at = self.last_at.max(later.last_at);
+    }
+}
+
 /// A stored attempt as read back: its id (the paging key) and owned text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthLogEntry {
     pub id: i64,
     pub at: DateTime<Utc>,
+    pub last_at: DateTime<Utc>,
+    pub count: u32,
     pub login: String,
     pub nas_name: String,
     pub calling_station: String,
@@ -89,6 +112,8 @@ impl AuthLogFilter {
 struct Row {
     id: i64,
     at: String,
+    last_at: String,
+    count: i64,
     login: String,
     nas_name: String,
     calling_station: String,
@@ -105,6 +130,10 @@ impl Row {
             at: DateTime::parse_from_rfc3339(&self.at)
                 .map_err(|_| bad("at"))?
                 .with_timezone(&Utc),
+            last_at: DateTime::parse_from_rfc3339(&self.last_at)
+                .map_err(|_| bad("last_at"))?
+                .with_timezone(&Utc),
+            count: u32::try_from(self.count).map_err(|_| bad("count"))?,
             result: AuthResult::parse(&self.result).ok_or_else(|| bad("result"))?,
             login: self.login,
             nas_name: self.nas_name,
@@ -115,7 +144,7 @@ impl Row {
     }
 }
 
-const COLUMNS: usize = 7;
+const COLUMNS: usize = 9;
 
 impl Store {
     /// Records a batch of attempts in one transaction.
@@ -126,15 +155,18 @@ impl Store {
         let mut tx = self.write_tx().await?;
         for chunk in attempts.chunks(rows_per_statement(COLUMNS)) {
             let sql = format!(
-                "INSERT INTO auth_log (at, login, nas_name, calling_station, method, result,
-                    reason)
+                "INSERT INTO auth_log (at, last_at, count, login, nas_name, calling_station,
+                    method, result, reason)
                  VALUES {}",
-                Placeholders::for_conn(&tx).rows(chunk.len(), &[""; COLUMNS])
+                Placeholders::for_conn(&tx)
+                    .rows(chunk.len(), &["", "", "BIGINT", "", "", "", "", "", ""])
             );
             let mut query = sqlx::query(AssertSqlSafe(sql));
             for a in chunk {
                 query = query
                     .bind(timestamp(a.at))
+                    .bind(timestamp(a.last_at))
+                    .bind(i64::from(a.count))
                     .bind(a.login.clone())
                     .bind(a.nas_name.clone())
                     .bind(a.calling_station.clone())
@@ -170,7 +202,8 @@ impl Store {
         }
         let rows: Vec<Row> = fetch_page(
             &mut *self.pool.acquire().await?,
-            "SELECT id, at, login, nas_name, calling_station, method, result, reason
+            "SELECT id, at, last_at, count, login, nas_name, calling_station, method, result,
+                reason
              FROM auth_log",
             ("id", Order::NewestFirst),
             w,

@@ -469,17 +469,23 @@ impl Outage {
                                 let _ = to.shutdown(std::net::Shutdown::Both);
                                 return;
                             }
-                            match from.read(&mut buf) {
-                                Ok(0) => return,
-                                Ok(n) => {
-                                    if to.write_all(&buf[..n]).is_err() {
-                                        return;
-                                    }
-                                }
+                            // One side gone closes the other: a server left waiting
+                            // (PostgreSQL mid-authentication waits 60 s) would outlive the
+                            // test and hold up dropping its database.
+                            let closed = match from.read(&mut buf) {
+                                Ok(0) => true,
+                                Ok(n) => to.write_all(&buf[..n]).is_err(),
                                 Err(e)
                                     if e.kind() == std::io::ErrorKind::WouldBlock
-                                        || e.kind() == std::io::ErrorKind::TimedOut => {}
-                                Err(_) => return,
+                                        || e.kind() == std::io::ErrorKind::TimedOut =>
+                                {
+                                    false
+                                }
+                                Err(_) => true,
+                            };
+                            if closed {
+                                let _ = to.shutdown(std::net::Shutdown::Both);
+                                return;
                             }
                         }
                     });

@@ -70,6 +70,7 @@ fn every_request_is_logged_with_its_exact_reason_and_listed_at_once() {
         "{novak}"
     );
     let newest = &novak["items"][0];
+    assert_eq!(newest["count"], 1);
     assert_eq!(newest["nas"], "mt-core");
     assert_eq!(newest["method"], "pap");
     assert_eq!(newest["calling_station"], "02-00-00-00-00-0A");
@@ -110,6 +111,18 @@ fn every_request_is_logged_with_its_exact_reason_and_listed_at_once() {
     assert!(attempts(&elsewhere).is_empty(), "{elsewhere}");
     let two = d.ispctl_json(&["login", "auth-log", "--limit", "2"]);
     assert_eq!(attempts(&two).len(), 2);
+
+    // A router retrying the same wrong login: one line with its count.
+    for _ in 0..3 {
+        ask(&pap("svoboda", "x", "02-00-00-00-00-0C"), "Access-Reject");
+    }
+    let retries = d.ispctl_json(&["login", "auth-log", "svoboda"]);
+    assert_eq!(
+        attempts(&retries),
+        [row("svoboda", "reject", "unknown_user")]
+    );
+    assert_eq!(retries["items"][0]["count"], 3, "{retries}");
+    assert!(retries["items"][0]["last_at"].as_str() >= retries["items"][0]["at"].as_str());
 
     // Over gRPC a filter the server does not know is refused, the field named.
     let rt = tokio::runtime::Runtime::new().unwrap();

@@ -54,6 +54,10 @@ fn auth_attempt_to(e: AuthLogEntry) -> v1::AuthAttempt {
     v1::AuthAttempt {
         id: e.id,
         at: e.at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        last_at: e
+            .last_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        count: e.count,
         login: e.login,
         nas: e.nas_name,
         calling_station: e.calling_station,

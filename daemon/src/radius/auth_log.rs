@@ -3,11 +3,13 @@
 //!
 //! A receive thread only hands the attempt to a bounded channel (`try_send`, never a wait);
 //! one task keeps the last `[auth_log] per_login` attempts of each login in memory and writes
-//! the rest to the database in batches — at most one transaction per [`LINGER`] or per
-//! [`BATCH`] attempts, so a quiet network costs a write a second and a busy one a write per
-//! few thousand requests (FreeRADIUS's `radpostauth` is one insert per request). Past the
-//! channel's [`BACKLOG`] (a database away for long, or slower than the requests) attempts are
-//! dropped and counted: the log is a record, never a reason to answer late.
+//! them all to the database, gathered for [`GATHER`]: the same outcome repeated meanwhile (a
+//! router retrying a wrong password, a flapping link) becomes one row with its count and its
+//! first and last time, and the rows go in transactions of at most [`BATCH`]. FreeRADIUS's
+//! `radpostauth` is one insert per request; here a retry storm costs one row, and a quiet
+//! network one small transaction per [`GATHER`]. Past the channel's [`BACKLOG`] (a database
+//! away for long, or slower than the requests) attempts are dropped and counted: the log is a
+//! record, never a reason to answer late.
 //!
 //! A listing first asks the task to write what it holds, so `ispctl login auth-log` shows the
 //! request made a moment ago; when the database cannot be read it answers from memory and says
@@ -26,10 +28,12 @@ use crate::storage::{
 
 /// Attempts waiting for the writer at most (about 20 MB).
 const BACKLOG: usize = 100_000;
-/// Attempts written per transaction at most.
+/// Rows written per transaction at most, so accounting never waits long for SQLite's lock.
 const BATCH: usize = 5_000;
-/// How long an attempt waits for companions before it is written alone.
-const LINGER: Duration = Duration::from_secs(1);
+/// How long outcomes are gathered before they are written.
+const GATHER: Duration = Duration::from_secs(5);
+/// Distinct outcomes gathered at most before they are written early (about 40 MB).
+const GATHERED: usize = 200_000;
 /// Tries for one batch before it is dropped (a database that refuses it as data).
 const TRIES: u32 = 10;
 /// Logins kept in memory at most; past it the memory starts again (a flood of made-up
@@ -72,6 +76,12 @@ impl Memory {
             self.logins.clear();
         }
         let ring = self.logins.entry(attempt.login.clone()).or_default();
+        if let Some(last) = ring.back_mut()
+            && last.same_outcome(attempt)
+        {
+            last.repeat(attempt);
+            return;
+        }
         if ring.len() == self.per_login {
             ring.pop_front();
         }
@@ -96,7 +106,7 @@ impl Memory {
                 .cloned()
                 .collect()
         };
-        found.sort_by_key(|a| std::cmp::Reverse(a.at));
+        found.sort_by_key(|a| std::cmp::Reverse(a.last_at));
         found.truncate(limit);
         found
     }
@@ -205,6 +215,8 @@ fn entry_of(a: AuthAttempt) -> AuthLogEntry {
     AuthLogEntry {
         id: 0,
         at: a.at,
+        last_at: a.last_at,
+        count: a.count,
         login: a.login,
         nas_name: a.nas_name,
         calling_station: a.calling_station,
@@ -214,20 +226,55 @@ fn entry_of(a: AuthAttempt) -> AuthLogEntry {
     }
 }
 
+/// The outcomes gathered since the last write, each repeat counted into its first.
+#[derive(Default)]
+struct Gathered {
+    rows: Vec<AuthAttempt>,
+    /// Where each outcome's row is, by a hash of the outcome (a collision only costs a row).
+    by_outcome: HashMap<u64, usize>,
+}
+
+impl Gathered {
+    fn add(&mut self, attempt: AuthAttempt) {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (
+            &attempt.login,
+            &attempt.nas_name,
+            &attempt.calling_station,
+            attempt.method,
+            attempt.result,
+            attempt.reason,
+        )
+            .hash(&mut h);
+        let key = h.finish();
+        if let Some(&i) = self.by_outcome.get(&key)
+            && self.rows[i].same_outcome(&attempt)
+        {
+            self.rows[i].repeat(&attempt);
+            return;
+        }
+        self.by_outcome.insert(key, self.rows.len());
+        self.rows.push(attempt);
+    }
+
+    fn take(&mut self) -> Vec<AuthAttempt> {
+        self.by_outcome.clear();
+        std::mem::take(&mut self.rows)
+    }
+}
+
 async fn write(store: Store, mut rx: mpsc::Receiver<Item>, memory: Arc<Mutex<Memory>>) {
     let mut items = Vec::with_capacity(BATCH);
-    let mut batch: Vec<AuthAttempt> = Vec::with_capacity(BATCH);
+    let mut gathered = Gathered::default();
     let mut acks = Vec::new();
     let mut since: Option<Instant> = None;
     loop {
         let received = match since {
             None => rx.recv_many(&mut items, BATCH).await,
-            Some(first) => {
-                let room = BATCH.saturating_sub(batch.len()).max(1);
-                tokio::time::timeout_at(first + LINGER, rx.recv_many(&mut items, room))
-                    .await
-                    .unwrap_or(usize::MAX)
-            }
+            Some(first) => tokio::time::timeout_at(first + GATHER, rx.recv_many(&mut items, BATCH))
+                .await
+                .unwrap_or(usize::MAX),
         };
         if received == 0 {
             break;
@@ -238,43 +285,49 @@ async fn write(store: Store, mut rx: mpsc::Receiver<Item>, memory: Arc<Mutex<Mem
                 match item {
                     Item::Attempt(a) => {
                         memory.keep(&a);
-                        batch.push(a);
+                        gathered.add(a);
                     }
                     Item::Flush(ack) => acks.push(ack),
                 }
             }
         }
-        let due = since.is_some_and(|first| first.elapsed() >= LINGER);
-        if batch.len() >= BATCH || due || !acks.is_empty() {
-            write_batch(&store, &batch).await;
-            batch.clear();
+        let due = since.is_some_and(|first| first.elapsed() >= GATHER);
+        if gathered.rows.len() >= GATHERED || due || !acks.is_empty() {
+            write_rows(&store, gathered.take()).await;
             since = None;
             for ack in acks.drain(..) {
                 let _ = ack.send(());
             }
-        } else if !batch.is_empty() && since.is_none() {
+        } else if !gathered.rows.is_empty() && since.is_none() {
             since = Some(Instant::now());
         }
     }
-    write_batch(&store, &batch).await;
+    write_rows(&store, gathered.take()).await;
+}
+
+async fn write_rows(store: &Store, rows: Vec<AuthAttempt>) {
+    for batch in rows.chunks(BATCH) {
+        write_batch(store, batch).await;
+    }
 }
 
 async fn write_batch(store: &Store, batch: &[AuthAttempt]) {
     if batch.is_empty() {
         return;
     }
+    let attempts: u64 = batch.iter().map(|a| u64::from(a.count)).sum();
     for tried in 1..=TRIES {
         match store.record_auth_attempts(batch).await {
             Ok(()) => {
-                metrics::counter!("ispd_auth_log_recorded_total").increment(batch.len() as u64);
+                metrics::counter!("ispd_auth_log_recorded_total").increment(attempts);
                 return;
             }
             Err(e) if tried == TRIES => {
-                tracing::error!(error = %e, attempts = batch.len(), "authentication attempts dropped from the log");
-                metrics::counter!("ispd_auth_log_unrecorded_total").increment(batch.len() as u64);
+                tracing::error!(error = %e, attempts, "authentication attempts dropped from the log");
+                metrics::counter!("ispd_auth_log_unrecorded_total").increment(attempts);
             }
             Err(e) => {
-                tracing::warn!(error = %e, attempts = batch.len(), "authentication attempts not yet recorded; retrying");
+                tracing::warn!(error = %e, attempts, "authentication attempts not yet recorded; retrying");
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
         }
@@ -301,11 +354,15 @@ mod tests {
     use crate::storage::AuthResult;
 
     fn attempt(login: &str, second: u32) -> AuthAttempt {
+        let at = Utc.with_ymd_and_hms(2026, 12, 5, 10, 0, second).unwrap();
         AuthAttempt {
-            at: Utc.with_ymd_and_hms(2026, 12, 5, 10, 0, second).unwrap(),
+            at,
+            last_at: at,
+            count: 1,
             login: login.into(),
             nas_name: "bras".into(),
-            calling_station: String::new(),
+            // A device of its own each: distinct outcomes unless a test says otherwise.
+            calling_station: format!("02-00-00-00-00-{second:02}"),
             method: "pap",
             result: AuthResult::Reject,
             reason: "bad_credential",
@@ -337,6 +394,65 @@ mod tests {
         assert_eq!(
             seconds(memory.list(&AuthLogFilter::default(), 10)),
             [4, 3, 2]
+        );
+    }
+
+    #[test]
+    fn a_repeated_outcome_is_one_row_with_its_count() {
+        let mut gathered = Gathered::default();
+        let mut memory = Memory {
+            per_login: 5,
+            ..Memory::default()
+        };
+        let mut accepted = attempt("novak", 9);
+        accepted.result = AuthResult::Accept;
+        accepted.reason = "active";
+        for a in [
+            attempt("novak", 1),
+            attempt("svoboda", 2),
+            attempt("novak", 3),
+            attempt("novak", 4),
+            accepted,
+        ] {
+            let mut a = a;
+            a.calling_station.clear();
+            memory.keep(&a);
+            gathered.add(a);
+        }
+        let rows: Vec<_> = gathered
+            .take()
+            .into_iter()
+            .map(|a| {
+                (
+                    a.login,
+                    a.count,
+                    a.at.timestamp() % 60,
+                    a.last_at.timestamp() % 60,
+                )
+            })
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ("novak".to_owned(), 3, 1, 4),
+                ("svoboda".to_owned(), 1, 2, 2),
+                ("novak".to_owned(), 1, 9, 9)
+            ]
+        );
+        assert!(gathered.take().is_empty(), "taken once");
+        let novak = AuthLogFilter {
+            login: "novak".into(),
+            ..Default::default()
+        };
+        let kept: Vec<_> = memory
+            .list(&novak, 10)
+            .iter()
+            .map(|a| (a.reason, a.count))
+            .collect();
+        assert_eq!(
+            kept,
+            [("active", 1), ("bad_credential", 3)],
+            "repeats count in memory too"
         );
     }
 

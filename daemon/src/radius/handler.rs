@@ -143,6 +143,8 @@ fn access_request(
         counted(decision, nas, stats, user_name, credential.method());
     let attempt = AuthAttempt {
         at: at.utc,
+        last_at: at.utc,
+        count: 1,
         login: login.map_or(user_name, |l| l.username.as_str()).to_owned(),
         nas_name: nas.name.clone(),
         calling_station: calling_station_text.to_owned(),

@@ -6,8 +6,11 @@ use crate::testkit::fixtures::*;
 use crate::{AuthAttempt, AuthLogEntry, AuthLogFilter, AuthResult, PageRequest};
 
 fn attempt(login: &str, minute: i64, nas: &str, reason: &'static str) -> AuthAttempt {
+    let at = Utc.with_ymd_and_hms(2026, 12, 5, 10, 0, 0).unwrap() + Duration::minutes(minute);
     AuthAttempt {
-        at: Utc.with_ymd_and_hms(2026, 12, 5, 10, 0, 0).unwrap() + Duration::minutes(minute),
+        at,
+        last_at: at + Duration::seconds(9),
+        count: 3,
         login: login.into(),
         nas_name: nas.into(),
         calling_station: "AA-BB-CC-DD-EE-0F".into(),
@@ -23,6 +26,8 @@ fn attempt(login: &str, minute: i64, nas: &str, reason: &'static str) -> AuthAtt
 
 fn same(entry: &AuthLogEntry, attempt: &AuthAttempt) -> bool {
     entry.at == attempt.at
+        && entry.last_at == attempt.last_at
+        && entry.count == attempt.count
         && entry.login == attempt.login
         && entry.nas_name == attempt.nas_name
         && entry.calling_station == attempt.calling_station
