@@ -276,6 +276,40 @@ pub struct AdminConfig {
     /// Seconds a connection may stay idle (no call, no bytes) before it is closed.
     #[serde(default = "default_admin_idle_timeout")]
     pub idle_timeout: u64,
+    /// PEM certificate chain the admin API serves TLS with (with `tls_key`); re-read on
+    /// SIGHUP. Required when `listen` is not a loopback address.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of `tls_cert`.
+    pub tls_key: Option<PathBuf>,
+    /// PEM CA certificates: when set, a client must present a certificate one of them signed.
+    pub tls_client_ca: Option<PathBuf>,
+}
+
+impl AdminConfig {
+    /// Whether the admin API speaks TLS.
+    pub fn tls(&self) -> bool {
+        self.tls_cert.is_some()
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        match (&self.tls_cert, &self.tls_key) {
+            (Some(_), None) => bail!("admin.tls_key: required with admin.tls_cert"),
+            (None, Some(_)) => bail!("admin.tls_cert: required with admin.tls_key"),
+            _ => {}
+        }
+        if self.tls_client_ca.is_some() && !self.tls() {
+            bail!(
+                "admin.tls_client_ca: needs admin.tls_cert and admin.tls_key (client certificates are checked inside TLS)"
+            );
+        }
+        if !self.listen.ip().is_loopback() && !self.tls() {
+            bail!(
+                "admin.listen: {} is not a loopback address, and the admin API leaves this host only over TLS: set admin.tls_cert and admin.tls_key (and admin.tls_client_ca to require client certificates), or listen on 127.0.0.1",
+                self.listen
+            );
+        }
+        Ok(())
+    }
 }
 
 fn default_admin_listen() -> SocketAddr {
@@ -749,6 +783,7 @@ impl Config {
                 bail!("{table}.idle_timeout: at least 1 second");
             }
         }
+        self.admin.validate()?;
         if self.radius.auth_listen.is_empty() {
             bail!("radius.auth_listen: at least one address");
         }

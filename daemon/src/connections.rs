@@ -107,24 +107,6 @@ impl Listener {
             }
         }
     }
-
-    /// The connections as a stream for tonic's `serve_with_incoming`: it yields no errors,
-    /// so tonic's own accept loop (which `continue`s on an error) never spins.
-    pub fn into_stream(mut self) -> tokio_stream::wrappers::ReceiverStream<io::Result<Conn>> {
-        let (tx, rx) = tokio::sync::mpsc::channel(1);
-        tokio::spawn(async move {
-            loop {
-                let conn = tokio::select! {
-                    conn = self.accept() => conn,
-                    () = tx.closed() => return,
-                };
-                if tx.send(Ok(conn)).await.is_err() {
-                    return;
-                }
-            }
-        });
-        tokio_stream::wrappers::ReceiverStream::new(rx)
-    }
 }
 
 /// The open connections of one listener, so that the longest-idle one can be closed.

@@ -27,6 +27,7 @@ pub mod metrics;
 pub mod radius;
 pub mod seal;
 pub mod server;
+pub mod tls;
 /// The repositories, as their own crate (`ispd-store`); the daemon names them `storage`.
 pub use ispd_store as storage;
 pub mod token;

@@ -65,16 +65,18 @@ pub async fn run(mut config: Config, config_path: Option<PathBuf>) -> anyhow::Re
         started_at,
     };
     let admin = router(state, tokens.clone())?;
+    let admin_tls = listeners.admin_tls.clone();
     tokio::spawn(reload_on_sighup(
         config_path,
         live_config.clone(),
         tokens,
+        admin_tls.clone(),
         store.clone(),
         radius.clone(),
         changes.clone(),
     ));
     tokio::spawn(sample_rates(radius.clone()));
-    let (admin_task, stopping) = spawn_admin(admin, listeners.admin);
+    let (admin_task, stopping) = spawn_admin(admin, listeners.admin, admin_tls.clone());
     for socket in listeners.auth {
         radius
             .serve(socket)
@@ -93,7 +95,7 @@ pub async fn run(mut config: Config, config_path: Option<PathBuf>) -> anyhow::Re
         tokio::spawn(serve);
     }
 
-    announce_ready(&state_dir, &listeners.ports, &url)?;
+    announce_ready(&state_dir, &listeners.ports, admin_tls.is_some(), &url)?;
     tokio::spawn(watchdog(radius.clone()));
     serve_until_stopped(admin_task, stopping).await?;
     notify_systemd("STOPPING=1");
@@ -107,9 +109,10 @@ pub async fn run(mut config: Config, config_path: Option<PathBuf>) -> anyhow::Re
 fn announce_ready(
     state_dir: &Path,
     ports: &BTreeMap<&'static str, SocketAddr>,
+    admin_tls: bool,
     url: &str,
 ) -> anyhow::Result<()> {
-    write_ports(state_dir, ports)?;
+    write_ports(state_dir, ports, admin_tls)?;
     tracing::info!(
         auth = %ports["auth"],
         acct = %ports["acct"],
@@ -127,6 +130,8 @@ struct Listeners {
     auth: Vec<std::net::UdpSocket>,
     acct: Vec<std::net::UdpSocket>,
     admin: crate::connections::Listener,
+    /// The admin API's TLS, swapped on reload; `None` in clear (loopback only).
+    admin_tls: Option<Arc<Live<rustls::ServerConfig>>>,
     metrics: Option<(
         crate::connections::Listener,
         metrics_exporter_prometheus::PrometheusHandle,
@@ -147,6 +152,7 @@ impl Listeners {
         ports.insert("admin", admin_listener.local_addr()?);
         let admin_listener =
             crate::connections::Listener::new(admin_listener, config.admin.limits(), "admin");
+        let admin_tls = crate::tls::server_config(&config.admin)?.map(|c| Arc::new(Live::new(c)));
         let metrics = match config.metrics.listen {
             Some(addr) => {
                 let listener = TcpListener::bind(addr)
@@ -166,6 +172,7 @@ impl Listeners {
             auth,
             acct,
             admin: admin_listener,
+            admin_tls,
             metrics,
             ports,
         })
@@ -203,6 +210,7 @@ fn subscribe_consumers(
 fn spawn_admin(
     admin: crate::api::AdminRouter,
     listener: crate::connections::Listener,
+    tls: Option<Arc<Live<rustls::ServerConfig>>>,
 ) -> (
     tokio::task::JoinHandle<Result<(), tonic::transport::Error>>,
     tokio::sync::watch::Receiver<bool>,
@@ -214,7 +222,7 @@ fn spawn_admin(
     };
     let admin_task = tokio::spawn(async move {
         admin
-            .serve_with_incoming_shutdown(listener.into_stream(), shutdown)
+            .serve_with_incoming_shutdown(crate::tls::incoming(listener, tls), shutdown)
             .await
     });
     (admin_task, stopping)
@@ -438,6 +446,7 @@ async fn reload_on_sighup(
     path: Option<PathBuf>,
     config: Arc<Live<Config>>,
     tokens: Arc<Live<TokenSet>>,
+    admin_tls: Option<Arc<Live<rustls::ServerConfig>>>,
     store: Store,
     radius: Arc<RadiusService>,
     changes: ChangeFeed,
@@ -465,10 +474,14 @@ async fn reload_on_sighup(
                     || new.metrics.listen != old.metrics.listen
                     || new.billing.timezone != old.billing.timezone
                     || new.auth_log != old.auth_log
+                    || new.admin.tls() != old.admin.tls()
                 {
                     tracing::warn!(
-                        "state_dir, database, listen addresses, billing.timezone and [auth_log] change only on restart"
+                        "state_dir, database, listen addresses, billing.timezone, [auth_log] and turning admin TLS on or off change only on restart"
                     );
+                }
+                if let Some(live) = &admin_tls {
+                    reload_tls(live, &new.admin);
                 }
                 match token_set(&new, &store).await {
                     // Nobody could call the API again, not even to add a token back.
@@ -530,8 +543,31 @@ fn udp_socket(addr: SocketAddr) -> std::io::Result<std::net::UdpSocket> {
     Ok(socket.into())
 }
 
-fn write_ports(state_dir: &Path, ports: &BTreeMap<&str, SocketAddr>) -> anyhow::Result<()> {
-    let json: BTreeMap<&str, String> = ports.iter().map(|(k, v)| (*k, v.to_string())).collect();
+/// Re-reads the admin API's certificate, key and client CA; new connections get them, open
+/// ones keep theirs. Files that do not load leave the running ones serving.
+fn reload_tls(live: &Live<rustls::ServerConfig>, admin: &crate::config::AdminConfig) {
+    match crate::tls::server_config(admin) {
+        Ok(Some(config)) => {
+            live.store(config);
+            tracing::info!("admin TLS certificate re-read");
+        }
+        Ok(None) => {}
+        Err(e) => {
+            tracing::error!("admin TLS files not reloaded, the running certificate stays: {e:#}")
+        }
+    }
+}
+
+/// `admin_scheme` is `https` when the admin API speaks TLS, so ispctl on this host knows.
+fn write_ports(
+    state_dir: &Path,
+    ports: &BTreeMap<&str, SocketAddr>,
+    admin_tls: bool,
+) -> anyhow::Result<()> {
+    let mut json: BTreeMap<&str, String> = ports.iter().map(|(k, v)| (*k, v.to_string())).collect();
+    if admin_tls {
+        json.insert("admin_scheme", "https".to_owned());
+    }
     let path = state_dir.join("ports.json");
     let tmp = state_dir.join("ports.json.tmp");
     std::fs::write(&tmp, serde_json::to_string_pretty(&json)?)

@@ -54,6 +54,37 @@ pub struct Global {
     /// ./ispd-data if it holds admin.token, else /var/lib/ispd]
     #[arg(long, global = true, env = "ISPD_STATE_DIR", value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
+
+    /// PEM CA certificate that signed the admin API's TLS certificate (an https:// server)
+    #[arg(long, global = true, env = "ISPD_CA", value_name = "PATH")]
+    pub ca: Option<PathBuf>,
+
+    /// PEM client certificate, for a server that requires one ([admin] tls_client_ca)
+    #[arg(
+        long,
+        global = true,
+        env = "ISPD_CERT",
+        value_name = "PATH",
+        requires = "key"
+    )]
+    pub cert: Option<PathBuf>,
+
+    /// PEM private key of --cert
+    #[arg(
+        long,
+        global = true,
+        env = "ISPD_KEY",
+        value_name = "PATH",
+        requires = "cert"
+    )]
+    pub key: Option<PathBuf>,
+}
+
+/// The TLS files ispctl was given; read when it connects.
+#[derive(Default)]
+struct TlsFiles {
+    ca: Option<PathBuf>,
+    identity: Option<(PathBuf, PathBuf)>,
 }
 
 /// Where to connect and with which credentials, plus where each came from, so that errors can
@@ -62,6 +93,7 @@ pub struct Target {
     server: String,
     server_source: String,
     token: Token,
+    tls: TlsFiles,
 }
 
 enum Token {
@@ -95,6 +127,10 @@ impl Target {
             server,
             server_source,
             token,
+            tls: TlsFiles {
+                ca: global.ca.clone(),
+                identity: global.cert.clone().zip(global.key.clone()),
+            },
         })
     }
 
@@ -116,6 +152,11 @@ impl Target {
             || host
                 .parse::<std::net::IpAddr>()
                 .is_ok_and(|ip| ip.is_loopback())
+    }
+
+    /// Whether the server is spoken to over TLS.
+    pub fn is_tls(&self) -> bool {
+        self.server.starts_with("https://")
     }
 
     /// The URL tried, with where it came from: `http://… (from --server)`.
@@ -149,6 +190,12 @@ impl Target {
             })?
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(60));
+        let endpoint = match self.tls_config()? {
+            Some(tls) => endpoint
+                .tls_config(tls)
+                .map_err(|e| anyhow!("TLS for {}: {}", self.server_desc(), causes(&e)))?,
+            None => endpoint,
+        };
         endpoint.connect().await.map_err(|e| {
             anyhow!(
                 "cannot connect to ispd at {}: {}\nhint: check that ispd is running and that its \
@@ -157,6 +204,42 @@ impl Target {
                 causes(&e)
             )
         })
+    }
+}
+
+impl Target {
+    /// The client side of TLS for an https:// server: the CA to trust (required: ispctl trusts
+    /// no system roots) and the client certificate when given.
+    fn tls_config(&self) -> Result<Option<tonic::transport::ClientTlsConfig>> {
+        use tonic::transport::{Certificate, ClientTlsConfig, Identity};
+        let read = |path: &Path, what: &str| {
+            std::fs::read(path).with_context(|| format!("cannot read {what} {}", path.display()))
+        };
+        if !self.server.starts_with("https://") {
+            if self.tls.ca.is_some() || self.tls.identity.is_some() {
+                bail!(
+                    "--ca, --cert and --key are for an https:// server; {} is plain",
+                    self.server_desc()
+                );
+            }
+            return Ok(None);
+        }
+        let Some(ca) = &self.tls.ca else {
+            bail!(
+                "{} speaks TLS: pass --ca FILE (or ISPD_CA), the CA certificate that signed its \
+                 certificate",
+                self.server_desc()
+            );
+        };
+        let mut tls =
+            ClientTlsConfig::new().ca_certificate(Certificate::from_pem(read(ca, "--ca")?));
+        if let Some((cert, key)) = &self.tls.identity {
+            tls = tls.identity(Identity::from_pem(
+                read(cert, "--cert")?,
+                read(key, "--key")?,
+            ));
+        }
+        Ok(Some(tls))
     }
 }
 
@@ -199,7 +282,12 @@ fn discover_server(global: &Global, state_dir: &Path) -> Result<(String, String)
                 .and_then(|v| v.as_str())
                 .filter(|s| !s.trim().is_empty())
             {
-                return Ok((normalize_server(admin), format!("from {}", ports.display())));
+                let mut url = normalize_server(admin);
+                // A daemon serving TLS says so; its bare address then takes https.
+                if parsed.get("admin_scheme").and_then(|v| v.as_str()) == Some("https") {
+                    url = url.replacen("http://", "https://", 1);
+                }
+                return Ok((url, format!("from {}", ports.display())));
             }
         }
         Err(e) if e.kind() == ErrorKind::NotFound => {}
@@ -374,6 +462,7 @@ mod tests {
             token: Token::Missing {
                 looked: String::new(),
             },
+            tls: super::TlsFiles::default(),
         };
         for local in [
             "127.0.0.1:50051",

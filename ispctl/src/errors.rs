@@ -26,6 +26,18 @@ pub fn report(err: &anyhow::Error, target: Option<&Target>) {
     } else {
         status.message().to_owned()
     };
+    // tonic's own "transport error" says nothing; its sources say what (a TLS alert, say).
+    let message = match status.source() {
+        Some(source) if connection_failed(status) => {
+            let detail = causes(source);
+            if detail.contains(&message) {
+                detail
+            } else {
+                format!("{message}: {detail}")
+            }
+        }
+        _ => message,
+    };
     eprintln!("error: {}", escape(&message));
     if let Some(bad_request) = status.get_details_bad_request() {
         for v in bad_request.field_violations {
@@ -36,7 +48,12 @@ pub fn report(err: &anyhow::Error, target: Option<&Target>) {
     }
     let hint = match (status.code(), target) {
         (Code::Unauthenticated, Some(target)) => Some(target.token_hint()),
-        (Code::Unavailable, Some(target)) if connection_failed(status) => Some(format!(
+        (_, Some(target)) if connection_failed(status) && target.is_tls() => Some(format!(
+            "check that ispd is running at {}, that --ca is the CA that signed its \
+                 certificate, and whether it requires a client certificate (--cert, --key)",
+            target.server_desc()
+        )),
+        (_, Some(target)) if connection_failed(status) => Some(format!(
             "check that ispd is running and reachable at {}",
             target.server_desc()
         )),
@@ -53,12 +70,16 @@ pub fn report(err: &anyhow::Error, target: Option<&Target>) {
     }
 }
 
-/// Whether the call failed on the way to ispd (connection refused, reset, timed out) rather
-/// than being answered by it: tonic builds such a status itself and keeps the transport error
-/// as its source, while a status ispd sent (UNAVAILABLE for a database fault, say) has none.
-/// Only then is "is ispd running?" the right question.
+/// Whether the call failed on the way to ispd (connection refused, reset, timed out, a TLS
+/// handshake refused) rather than being answered by it: tonic builds such a status itself
+/// (UNAVAILABLE, or UNKNOWN / CANCELLED when the connection closes under the call) and keeps
+/// the transport error as its source, while a status ispd sent (UNAVAILABLE for a database
+/// fault, say) has none. Only then is "is ispd running?" the right question.
 fn connection_failed(status: &Status) -> bool {
-    status.code() == Code::Unavailable && status.source().is_some()
+    matches!(
+        status.code(),
+        Code::Unavailable | Code::Unknown | Code::Cancelled
+    ) && status.source().is_some()
 }
 
 /// An error and its sources joined with `: `, skipping repeats: transport errors nest

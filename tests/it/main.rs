@@ -24,3 +24,4 @@ mod radius_hostile;
 mod sessions;
 mod system;
 mod timezone;
+mod tls;

@@ -46,8 +46,12 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command.unwrap_or(Command::Run) {
-        Command::CheckConfig { file } => match Config::load(&file) {
-            Ok(_) => {
+        // The files the config names are read too: a TLS key that does not load fails here,
+        // not at the next start.
+        Command::CheckConfig { file } => match Config::load(&file)
+            .and_then(|config| ispd::tls::server_config(&config.admin).map(|_| ()))
+        {
+            Ok(()) => {
                 println!("{}: ok", file.display());
                 ExitCode::SUCCESS
             }
