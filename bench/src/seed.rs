@@ -179,26 +179,30 @@ pub fn set_auth_log(state_dir: &Path, enabled: bool) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(&path)?;
     let kept = text.split("[auth_log]\n").next().unwrap_or_default();
     std::fs::write(&path, format!("{kept}[auth_log]\nenabled = {enabled}\n"))?;
-    sqlx::any::install_default_drivers();
-    let url = database_url(state_dir, None);
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?
-        .block_on(async {
-            let pool = sqlx::any::AnyPoolOptions::new()
-                .max_connections(1)
-                .connect(&url)
-                .await?;
-            // A database seeded before the log existed has no table until ispd migrates it.
-            let _ = sqlx::query("DELETE FROM auth_log").execute(&pool).await;
-            pool.close().await;
-            Ok(())
-        })
+    on_sqlite(state_dir, async |pool| {
+        // A database seeded before the log existed has no table until ispd migrates it.
+        let _ = sqlx::query("DELETE FROM auth_log").execute(pool).await;
+        Ok(())
+    })
 }
 
-/// Attempts (rows, and the requests they count) in the authentication log of the SQLite
-/// database under `state_dir`.
+/// Rows, and the attempts they count, in the authentication log of the SQLite database
+/// under `state_dir`.
 pub fn auth_log_rows(state_dir: &Path) -> anyhow::Result<(i64, i64)> {
+    on_sqlite(state_dir, async |pool| {
+        Ok(
+            sqlx::query_as("SELECT COUNT(*), COALESCE(SUM(count), 0) FROM auth_log")
+                .fetch_one(pool)
+                .await?,
+        )
+    })
+}
+
+/// Runs `f` on a one-connection pool of the SQLite database under `state_dir`.
+fn on_sqlite<T>(
+    state_dir: &Path,
+    f: impl AsyncFnOnce(&sqlx::AnyPool) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
     sqlx::any::install_default_drivers();
     let url = database_url(state_dir, None);
     tokio::runtime::Builder::new_current_thread()
@@ -209,12 +213,9 @@ pub fn auth_log_rows(state_dir: &Path) -> anyhow::Result<(i64, i64)> {
                 .max_connections(1)
                 .connect(&url)
                 .await?;
-            let counts: (i64, i64) =
-                sqlx::query_as("SELECT COUNT(*), COALESCE(SUM(count), 0) FROM auth_log")
-                    .fetch_one(&pool)
-                    .await?;
+            let result = f(&pool).await;
             pool.close().await;
-            Ok(counts)
+            result
         })
 }
 

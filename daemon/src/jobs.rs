@@ -75,9 +75,12 @@ async fn run_daily(app: &crate::app::App<'_>, actor: &Actor, today: chrono::Naiv
         }
     }
     let billing = app.config.load().billing.clone();
+    let began = std::time::Instant::now();
     match crate::app::billing_run::run(app.store, &billing, actor, today, false, 0).await {
         Ok(run) => {
             tracing::info!(documents = run.count, %today, "daily billing run");
+            metrics::gauge!("ispd_billing_last_run_documents").set(run.count as f64);
+            metrics::gauge!("ispd_billing_last_run_seconds").set(began.elapsed().as_secs_f64());
             outcome.push(format!("billing: {} documents", run.count));
         }
         Err(e) => {

@@ -44,7 +44,7 @@ const RECORDS: &[f64] = &[1.0, 4.0, 16.0, 64.0, 256.0, 1024.0, 4096.0];
 /// Every metric set at a scrape or by a rare event, described and registered at start, so a
 /// dashboard and the alert rules find them in the first scrape.
 fn describe() {
-    use metrics::{describe_gauge, describe_histogram, gauge, histogram};
+    use metrics::{describe_counter, describe_gauge, describe_histogram, gauge, histogram};
     describe_gauge!("ispd_up", "1 while the daemon runs.");
     describe_gauge!("ispd_build_info", "1, labelled with the version.");
     describe_gauge!(
@@ -59,6 +59,47 @@ fn describe() {
     );
     describe_gauge!("ispd_subscriptions", "Subscriptions by lifecycle state.");
     describe_gauge!("ispd_open_sessions", "Sessions without a Stop, by NAS.");
+    describe_gauge!(
+        "ispd_access_cache_build_seconds",
+        "How long building the RADIUS access cache took at start."
+    );
+    describe_gauge!(
+        "ispd_radius_acct_spool_oldest_timestamp_seconds",
+        "Since when the oldest spooled accounting record has waited for the database, Unix time, by writer; 0 with an empty spool."
+    );
+    describe_gauge!(
+        "ispd_radius_acct_queue_depth",
+        "Accounting requests waiting for a writer, by writer (sampled at each batch)."
+    );
+    describe_gauge!(
+        "ispd_billing_last_run_documents",
+        "Documents the last daily billing run on this instance issued."
+    );
+    describe_gauge!(
+        "ispd_billing_last_run_seconds",
+        "How long the last daily billing run on this instance took."
+    );
+    describe_gauge!(
+        "ispd_receivables_open",
+        "Owed on issued documents (unpaid and partly paid invoices, debit notes, opening balances, less unsettled credit notes), by currency."
+    );
+    describe_gauge!(
+        "ispd_payments_last_import",
+        "Payments of the last statement import on this instance, by result (matched, unmatched, duplicate)."
+    );
+    describe_gauge!(
+        "ispd_payments_last_import_timestamp_seconds",
+        "When this instance last imported a statement, Unix time; 0 before the first."
+    );
+    describe_counter!(
+        "ispd_payments_imported_total",
+        "Payments read from statements, by result (matched, unmatched, duplicate)."
+    );
+    for result in ["matched", "unmatched", "duplicate"] {
+        gauge!("ispd_payments_last_import", "result" => result).set(0.0);
+        let _registered = metrics::counter!("ispd_payments_imported_total", "result" => result);
+    }
+    gauge!("ispd_payments_last_import_timestamp_seconds").set(0.0);
     describe_gauge!(
         "ispd_access_cache_logins",
         "Logins held in the RADIUS access cache."
@@ -127,6 +168,12 @@ async fn scrape(started: Instant, store: &Store, radius: &RadiusService) {
         for (nas, count) in figures.open_sessions {
             gauge!("ispd_open_sessions", "nas" => nas).set(count as f64);
         }
+        for (currency, minor) in figures.receivables {
+            // A graph's value, never arithmetic on money: the books keep the Decimal.
+            let amount = ispd_billing::money::from_minor_units(minor);
+            gauge!("ispd_receivables_open", "currency" => currency)
+                .set(rust_decimal::prelude::ToPrimitive::to_f64(&amount).unwrap_or(0.0));
+        }
     }
     if let Ok(run) = store.last_job_run(crate::jobs::DAILY).await {
         let at = run
@@ -151,7 +198,8 @@ async fn answer(
     let busy = conn.handle().busy();
     scrape(started, store, radius).await;
     handle.run_upkeep();
-    let body = handle.render();
+    let mut body = handle.render();
+    radius.latency.render(&mut body);
     drop(busy);
     let response = format!(
         "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",

@@ -283,6 +283,23 @@ pub enum RejectReason {
 }
 
 impl RejectReason {
+    /// Every reason a request can be refused for (the restricted states configurable to
+    /// reject), so counters per reason can be registered before the first one.
+    pub const ALL: [RejectReason; 12] = [
+        RejectReason::MultipleCredentials,
+        RejectReason::UnknownUser,
+        RejectReason::BadCredential,
+        RejectReason::MacMismatch,
+        RejectReason::Disabled,
+        RejectReason::NasNotAllowed,
+        RejectReason::Ended,
+        RejectReason::NotYetActive,
+        RejectReason::Restricted(AccessState::SuspendedForDebt),
+        RejectReason::Restricted(AccessState::Blocked),
+        RejectReason::Restricted(AccessState::Paused),
+        RejectReason::SimultaneousUse,
+    ];
+
     /// Stable label for logs and metrics.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -11,6 +11,10 @@ pub struct Figures {
     pub subscriptions: Vec<(String, i64)>,
     /// (NAS name, open sessions on it).
     pub open_sessions: Vec<(String, i64)>,
+    /// (currency, minor units) still owed on issued documents: invoices, debit notes and
+    /// opening balances unpaid or partly paid, less credit notes not yet settled; pro-formas
+    /// are requests, not receivables.
+    pub receivables: Vec<(String, i64)>,
 }
 
 impl Store {
@@ -33,11 +37,22 @@ impl Store {
         )
         .fetch_all(&mut *conn)
         .await?;
+        // Every currency ever invoiced, at 0 once all is paid (a gauge left out keeps its
+        // last value). PostgreSQL sums BIGINT as NUMERIC: cast back.
+        let receivables = sqlx::query_as(
+            "SELECT currency, CAST(COALESCE(SUM(CASE
+                 WHEN state IN ('unpaid', 'partially_paid') AND kind <> 'proforma'
+                 THEN gross_minor - paid_minor ELSE 0 END), 0) AS BIGINT)
+             FROM invoice GROUP BY currency ORDER BY currency",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
         Ok(Figures {
             clients: clients.0,
             clients_suspended_for_debt: clients.1,
             subscriptions,
             open_sessions,
+            receivables,
         })
     }
 

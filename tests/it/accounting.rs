@@ -519,7 +519,18 @@ fn a_database_outage_is_spooled_and_replayed_without_loss() {
         return;
     };
     let (proxy, via_proxy) = Outage::in_front_of(&db.url);
-    let mut d = acct_daemon("acct-outage", &format!("\n[database]\nurl = {via_proxy:?}"));
+    let mut d = acct_daemon(
+        "acct-outage",
+        &format!("\n[database]\nurl = {via_proxy:?}\n[metrics]\nlisten = \"127.0.0.1:0\""),
+    );
+    // Since when the oldest spooled record waits, per writer (0 = nothing waits).
+    let spool_since = |d: &Daemon| -> Vec<f64> {
+        crate::faults::metrics(d)
+            .lines()
+            .filter(|l| l.starts_with("ispd_radius_acct_spool_oldest_timestamp_seconds{"))
+            .filter_map(|l| l.rsplit(' ').next()?.parse().ok())
+            .collect()
+    };
     let socket = acct_socket(&d, Duration::from_secs(8));
     let start = |i: u32| novak_start((i % 256) as u8, &format!("o{i}"));
     let mut buf = [0u8; 4096];
@@ -549,6 +560,15 @@ fn a_database_outage_is_spooled_and_replayed_without_loss() {
             .any(|e| e.file_name().to_string_lossy().ends_with(".spool"))
     };
     assert!(spooled(), "records were spooled:\n{}", d.log());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    let waiting = spool_since(&d);
+    assert!(
+        waiting.iter().any(|&t| t > now - 60.0 && t <= now),
+        "the spool's age is on the metrics: {waiting:?}"
+    );
     proxy.set_up(true);
     let deadline = Instant::now() + Duration::from_secs(20);
     while spooled() {
@@ -562,6 +582,10 @@ fn a_database_outage_is_spooled_and_replayed_without_loss() {
     for i in 60..70 {
         send_and_ack(i);
     }
+    assert!(
+        spool_since(&d).iter().all(|&t| t == 0.0),
+        "replayed: nothing waits"
+    );
     d.stop();
     // Everything acknowledged is in PostgreSQL, exactly once.
     let rows = psql(

@@ -4,7 +4,7 @@
 use ispd_admin_proto::v1;
 use serde_json::Value;
 
-use crate::daemon::{Bearer, stderr, stdout};
+use crate::daemon::{Bearer, Daemon, stderr, stdout};
 use crate::radius::{SECRET, radclient, radius_daemon, received};
 
 fn attempts(v: &Value) -> Vec<(String, String, String)> {
@@ -26,18 +26,27 @@ fn row(login: &str, result: &str, reason: &str) -> (String, String, String) {
     (login.into(), result.into(), reason.into())
 }
 
+/// Sends `attributes` with radclient and checks the answer is `expect`.
+fn ask(d: &Daemon, attributes: &str, expect: &str) {
+    let out = radclient(d, "auth", SECRET, attributes);
+    assert!(received(&out).contains(expect), "{}", stdout(&out));
+}
+
+/// A PAP request from the device `station` (empty: no Calling-Station-Id).
+fn pap(user: &str, password: &str, station: &str) -> String {
+    let station = match station {
+        "" => String::new(),
+        mac => format!("Calling-Station-Id = \"{mac}\", "),
+    };
+    format!(
+        "User-Name = \"{user}\", User-Password = \"{password}\", {station}Message-Authenticator = 0x00\n"
+    )
+}
+
 #[test]
 fn every_request_is_logged_with_its_exact_reason_and_listed_at_once() {
     let d = radius_daemon("auth-log", "");
-    let ask = |attributes: &str, expect: &str| {
-        let out = radclient(&d, "auth", SECRET, attributes);
-        assert!(received(&out).contains(expect), "{}", stdout(&out));
-    };
-    let pap = |user: &str, password: &str, station: &str| {
-        format!(
-            "User-Name = \"{user}\", User-Password = \"{password}\", Calling-Station-Id = \"{station}\", Message-Authenticator = 0x00\n"
-        )
-    };
+    let ask = |attributes: &str, expect: &str| ask(&d, attributes, expect);
     ask(&pap("novak", "wrong", "02-00-00-00-00-0A"), "Access-Reject");
     ask(
         &pap("novak", "arctangent", "02-00-00-00-00-0A"),
@@ -157,13 +166,7 @@ fn every_request_is_logged_with_its_exact_reason_and_listed_at_once() {
 #[test]
 fn the_log_can_be_switched_off() {
     let d = radius_daemon("auth-log-off", "[auth_log]\nenabled = false\n");
-    let out = radclient(
-        &d,
-        "auth",
-        SECRET,
-        "User-Name = \"novak\", User-Password = \"arctangent\", Message-Authenticator = 0x00\n",
-    );
-    assert!(received(&out).contains("Access-Accept"), "{}", stdout(&out));
+    ask(&d, &pap("novak", "arctangent", ""), "Access-Accept");
     let log = d.ispctl_json(&["login", "auth-log"]);
     assert!(attempts(&log).is_empty(), "{log}");
 }
@@ -179,13 +182,7 @@ fn with_the_database_away_the_log_answers_from_memory_and_writes_later() {
         &format!("[database]\nurl = {via_proxy:?}\n"),
     );
     proxy.set_up(false);
-    let out = radclient(
-        &d,
-        "auth",
-        SECRET,
-        "User-Name = \"novak\", User-Password = \"guess\", Message-Authenticator = 0x00\n",
-    );
-    assert!(received(&out).contains("Access-Reject"), "{}", stdout(&out));
+    ask(&d, &pap("novak", "guess", ""), "Access-Reject");
     let away = d.ispctl(&["--json", "login", "auth-log", "novak"]);
     assert!(away.status.success(), "{}", stderr(&away));
     assert!(

@@ -58,9 +58,10 @@ fn suspended_and_restored(pg: Option<crate::daemon::PgDatabase>) {
     let d = Daemon::start(
         "payments",
         &format!(
-            "{database}[[nas]]\nname = \"mt\"\naddress = \"127.0.0.1\"\nsecret = \"{SECRET}\"\nvendor = \"mikrotik\"\n"
+            "{database}[metrics]\nlisten = \"127.0.0.1:0\"\n[[nas]]\nname = \"mt\"\naddress = \"127.0.0.1\"\nsecret = \"{SECRET}\"\nvendor = \"mikrotik\"\n"
         ),
     );
+    let scraped = |line: &str| crate::faults::metrics(&d).lines().any(|l| l == line);
     d.ispctl_json(&[
         "client",
         "add",
@@ -171,6 +172,7 @@ fn suspended_and_restored(pg: Option<crate::daemon::PgDatabase>) {
             .unwrap()
             .into_inner();
         assert_eq!((balance.owed.as_str(), balance.suspended), ("499.00", true));
+        assert!(scraped("ispd_receivables_open{currency=\"CZK\"} 499"), "owed, on the dashboard");
 
         // The real statement: the payment is matched by VS and access comes back at once.
         let good = "ID;Datum;Objem;VS;Protiucet\nT1;24.11.2026;499,00;0000001001;19-2000145399/0800\nT2;24.11.2026;100,00;4242;1/0100\n";
@@ -184,6 +186,9 @@ fn suspended_and_restored(pg: Option<crate::daemon::PgDatabase>) {
         let paid = imported.payments.iter().find(|p| p.client_number == "1001").unwrap();
         assert_eq!((paid.matched_by.as_str(), paid.allocated.as_str()), ("client_number", "499.00"));
         assert!(paid.restored, "the payment restored access");
+        assert!(scraped("ispd_payments_last_import{result=\"matched\"} 1"));
+        assert!(scraped("ispd_payments_last_import{result=\"unmatched\"} 1"));
+        assert!(scraped("ispd_receivables_open{currency=\"CZK\"} 0"), "paid: nothing owed");
         let full = radius_reply(&d);
         assert!(full.iter().any(|l| l == "Mikrotik-Rate-Limit = \"10M/50M\""), "{full:?}");
         assert!(!full.iter().any(|l| l.starts_with("Mikrotik-Address-List")), "{full:?}");
@@ -191,6 +196,8 @@ fn suspended_and_restored(pg: Option<crate::daemon::PgDatabase>) {
         // The same statement again: acknowledged, nothing new.
         let twice = payments.import_statement(import).await.unwrap().into_inner();
         assert_eq!((twice.recorded, twice.duplicates), (0, 2));
+        assert!(scraped("ispd_payments_last_import{result=\"duplicate\"} 2"));
+        assert!(scraped("ispd_payments_imported_total{result=\"matched\"} 1"));
         let balance = payments
             .client_balance(v1::ClientBalanceRequest { client_number: "1001".into() })
             .await

@@ -83,12 +83,28 @@ fn the_dashboard_and_the_alerts_name_only_exported_metrics() {
         SECRET,
         "User-Name = \"novak\", User-Password = \"arctangent\", Message-Authenticator = 0x00\n",
     );
+    crate::radius::radclient(
+        &d,
+        "auth",
+        SECRET,
+        "User-Name = \"novak\", User-Password = \"wrong\", Message-Authenticator = 0x00\n",
+    );
     let socket = crate::accounting::acct_socket(&d, Duration::from_secs(5));
     socket.send(&novak_start(1, "m1")).unwrap();
     socket
         .recv(&mut [0u8; 4096])
         .expect("the Start is answered");
     let scrape = crate::faults::metrics(&d);
+    // Each answer timed, receive to reply; each reject counted by its reason.
+    for line in [
+        "ispd_radius_auth_latency_seconds_count 2",
+        "ispd_radius_acct_latency_seconds_count 1",
+        "ispd_radius_auth_latency_seconds_bucket{le=\"+Inf\"} 2",
+        "ispd_radius_reject_reasons_total{nas=\"bras\",reason=\"bad_credential\"} 1",
+        "ispd_radius_reject_reasons_total{nas=\"bras\",reason=\"unknown_user\"} 0",
+    ] {
+        assert!(scrape.lines().any(|l| l == line), "{line}:\n{scrape}");
+    }
     let exported: HashSet<&str> = scrape
         .lines()
         .filter(|l| l.starts_with("ispd_"))

@@ -96,7 +96,30 @@ pub async fn import(app: &App<'_>, actor: &Actor, file: StatementFile<'_>) -> Ap
             client_number: None,
         })
         .collect();
-    receive(app, actor, &payments).await
+    let received = receive(app, actor, &payments).await?;
+    imported(&received.outcomes, app.clock.now());
+    Ok(received)
+}
+
+/// What the last statement import did, for the metrics endpoint (the alert on a statement
+/// whose payments mostly went unmatched, the dashboard's import history).
+fn imported(outcomes: &[PaymentOutcome], at: chrono::DateTime<chrono::Utc>) {
+    let duplicates = outcomes.iter().filter(|o| o.duplicate).count();
+    let matched = outcomes
+        .iter()
+        .filter(|o| !o.duplicate && o.client_number.is_some())
+        .count();
+    let unmatched = outcomes.len() - duplicates - matched;
+    for (result, count) in [
+        ("matched", matched),
+        ("unmatched", unmatched),
+        ("duplicate", duplicates),
+    ] {
+        metrics::gauge!("ispd_payments_last_import", "result" => result).set(count as f64);
+        metrics::counter!("ispd_payments_imported_total", "result" => result)
+            .increment(count as u64);
+    }
+    metrics::gauge!("ispd_payments_last_import_timestamp_seconds").set(at.timestamp() as f64);
 }
 
 fn parse_statement(file: &StatementFile<'_>) -> AppResult<Statement> {

@@ -45,6 +45,8 @@ struct Pending {
     /// For Accounting-On/Off, which every writer handles for its share of the sessions:
     /// the writer that brings this to zero sends the reply.
     countdown: Option<Arc<AtomicUsize>>,
+    /// When the datagram arrived, for the receive-to-reply latency.
+    received: std::time::Instant,
 }
 
 impl Pending {
@@ -112,6 +114,14 @@ impl AccountingService {
                 busy: radius.health.writer(),
                 undurable: 0,
                 undurable_logged: None,
+                queue_depth: metrics::gauge!(
+                    "ispd_radius_acct_queue_depth",
+                    "writer" => index.to_string()
+                ),
+                spool_since: metrics::gauge!(
+                    "ispd_radius_acct_spool_oldest_timestamp_seconds",
+                    "writer" => index.to_string()
+                ),
             };
             own.report_spool_bytes(&radius.stats);
             let alive = radius.health.started();
@@ -196,6 +206,7 @@ impl AccountingService {
         from: SocketAddr,
         socket: &Arc<UdpSocket>,
     ) -> Option<Pending> {
+        let received = std::time::Instant::now();
         let stats = &self.radius.stats;
         RadiusStats::bump(&stats.acct_requests_total);
         self.radius.rates.acct_received();
@@ -263,6 +274,7 @@ impl AccountingService {
             authenticator,
             socket: socket.clone(),
             countdown: None,
+            received,
         })
     }
 }
@@ -296,6 +308,11 @@ struct Writer {
     /// a full disk is told once, then every [`UNDURABLE_LOG_EVERY`], not once a batch.
     undurable: u64,
     undurable_logged: Option<std::time::Instant>,
+    /// `ispd_radius_acct_queue_depth{writer}`: requests waiting behind the batch in hand.
+    queue_depth: metrics::Gauge,
+    /// `ispd_radius_acct_spool_oldest_timestamp_seconds{writer}`: since when the oldest
+    /// spooled record has waited, Unix time; 0 with an empty spool.
+    spool_since: metrics::Gauge,
 }
 
 const UNDURABLE_LOG_EVERY: Duration = Duration::from_secs(10);
@@ -340,6 +357,7 @@ async fn writer(_alive: crate::health::Alive, mut own: Writer, shared: Shared) {
                 Err(_) => break,
             }
         }
+        own.queue_depth.set(own.rx.len() as f64);
         let items: Vec<AcctItem> = batch.iter().filter_map(|p| p.item.clone()).collect();
         let durable = if own.spool.is_pending() || shared.reachability.is_down() {
             spool_batch(&mut own, &items, &shared)
@@ -358,8 +376,11 @@ async fn writer(_alive: crate::health::Alive, mut own: Writer, shared: Shared) {
                 if !p.answer_now() {
                     continue;
                 }
-                if let Err(e) = p.socket.send_to(&p.reply, p.to) {
-                    tracing::warn!(to = %p.to, error = %e, "Accounting-Response not sent");
+                match p.socket.send_to(&p.reply, p.to) {
+                    Ok(_) => shared.radius.latency.acct.record(p.received.elapsed()),
+                    Err(e) => {
+                        tracing::warn!(to = %p.to, error = %e, "Accounting-Response not sent")
+                    }
                 }
                 shared
                     .service
@@ -509,6 +530,12 @@ async fn replay_step(own: &mut Writer, shared: &Shared) -> tokio::time::Instant 
 
 impl Writer {
     fn report_spool_bytes(&mut self, stats: &RadiusStats) {
+        let since = self
+            .spool
+            .pending_since()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0.0, |d| d.as_secs_f64());
+        self.spool_since.set(since);
         let now = self.spool.pending_bytes();
         // Each writer adds its own change; the gauge is their sum.
         stats

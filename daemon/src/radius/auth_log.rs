@@ -1,8 +1,10 @@
 //! The authentication log: every Access-Request's outcome for the support desk, recorded off
 //! the RADIUS path.
 //!
-//! A receive thread only hands the attempt to a bounded channel (`try_send`, never a wait);
-//! one task keeps the last `[auth_log] per_login` attempts of each login in memory and writes
+//! A receive thread only appends the attempt to a buffer of its own ([`Recorder`]) and hands
+//! the buffer to a bounded channel every [`HANDOFF`] or [`HANDOFF_BATCH`] attempts (`try_send`,
+//! never a wait) — one channel operation and one wake-up of the writer per hundreds of
+//! requests, not per request; one task keeps the last `[auth_log] per_login` attempts of each login in memory and writes
 //! them all to the database, gathered for [`GATHER`]: the same outcome repeated meanwhile (a
 //! router retrying a wrong password, a flapping link) becomes one row with its count and its
 //! first and last time, and the rows go in transactions of at most [`BATCH`]. FreeRADIUS's
@@ -26,8 +28,15 @@ use crate::storage::{
     AuthAttempt, AuthLogEntry, AuthLogFilter, Page, PageRequest, Store, StoreResult,
 };
 
-/// Attempts waiting for the writer at most (about 20 MB).
-const BACKLOG: usize = 100_000;
+/// Buffers of attempts waiting for the writer at most (up to 100,000 attempts, about 20 MB).
+const BACKLOG: usize = 400;
+/// Buffers the writer takes from the channel at a time.
+const RECEIVE: usize = 64;
+/// Attempts a receive thread buffers before it hands them over.
+const HANDOFF_BATCH: usize = 256;
+/// The longest a receive thread keeps an attempt (its socket's read timeout is this too, so
+/// an idle thread hands over what it has).
+pub const HANDOFF: Duration = Duration::from_millis(100);
 /// Rows written per transaction at most, so accounting never waits long for SQLite's lock.
 const BATCH: usize = 5_000;
 /// How long outcomes are gathered before they are written.
@@ -55,7 +64,7 @@ pub struct AuthLogSettings {
 }
 
 enum Item {
-    Attempt(AuthAttempt),
+    Attempts(Vec<AuthAttempt>),
     /// Write everything sent before this, then answer.
     Flush(oneshot::Sender<()>),
 }
@@ -64,7 +73,7 @@ enum Item {
 #[derive(Default)]
 struct Memory {
     per_login: usize,
-    logins: HashMap<String, VecDeque<AuthAttempt>>,
+    logins: HashMap<String, VecDeque<AuthAttempt>, foldhash::fast::RandomState>,
 }
 
 impl Memory {
@@ -131,7 +140,7 @@ impl AuthLog {
     pub fn start(store: Store, settings: AuthLogSettings) -> AuthLog {
         let memory = Arc::new(Mutex::new(Memory {
             per_login: settings.per_login,
-            logins: HashMap::new(),
+            logins: HashMap::default(),
         }));
         let tx = settings.enabled.then(|| {
             let (tx, rx) = mpsc::channel(BACKLOG);
@@ -144,27 +153,24 @@ impl AuthLog {
         AuthLog { tx, memory, store }
     }
 
-    /// Whether attempts are recorded; the receive threads build none when not.
-    pub fn enabled(&self) -> bool {
-        self.tx.is_some()
-    }
-
-    /// From a receive thread: never waits.
-    pub fn record(&self, attempt: AuthAttempt) {
-        if let Some(tx) = &self.tx
-            && tx.try_send(Item::Attempt(attempt)).is_err()
-        {
-            metrics::counter!("ispd_auth_log_unrecorded_total").increment(1);
+    /// A receive thread's own buffer in front of the channel.
+    pub fn recorder(&self) -> Recorder {
+        Recorder {
+            tx: self.tx.clone(),
+            buffer: Vec::new(),
+            since: std::time::Instant::now(),
         }
     }
 
-    /// Newest first. The first page waits (briefly) for what was recorded before the call.
+    /// Newest first. The first page waits (briefly) for what was answered before the call:
+    /// the receive threads' buffers handed over, then the writer's rows written.
     pub async fn list(
         &self,
         filter: &AuthLogFilter,
         page: PageRequest,
     ) -> StoreResult<AuthLogPage> {
-        if page.after.is_none() {
+        if page.after.is_none() && self.tx.is_some() {
+            tokio::time::sleep(HANDOFF + HANDOFF / 2).await;
             self.flush().await;
         }
         match self.store.auth_log(filter, page).await {
@@ -210,6 +216,42 @@ impl AuthLog {
     }
 }
 
+/// One receive thread's attempts on their way to the writer.
+pub struct Recorder {
+    tx: Option<mpsc::Sender<Item>>,
+    buffer: Vec<AuthAttempt>,
+    since: std::time::Instant,
+}
+
+impl Recorder {
+    /// Never waits: past the writer's backlog the buffer is dropped and counted.
+    pub fn record(&mut self, attempt: AuthAttempt) {
+        if self.tx.is_none() {
+            return;
+        }
+        if self.buffer.is_empty() {
+            self.since = std::time::Instant::now();
+        }
+        self.buffer.push(attempt);
+        if self.buffer.len() >= HANDOFF_BATCH || self.since.elapsed() >= HANDOFF {
+            self.hand_over();
+        }
+    }
+
+    /// Hands over what is buffered (the receive loop calls this when its socket is idle).
+    pub fn hand_over(&mut self) {
+        let Some(tx) = &self.tx else { return };
+        if self.buffer.is_empty() {
+            return;
+        }
+        let batch = std::mem::replace(&mut self.buffer, Vec::with_capacity(HANDOFF_BATCH));
+        let n = batch.len();
+        if tx.try_send(Item::Attempts(batch)).is_err() {
+            metrics::counter!("ispd_auth_log_unrecorded_total").increment(n as u64);
+        }
+    }
+}
+
 /// An attempt from memory, in the shape of a stored one (id 0: it is on no page).
 fn entry_of(a: AuthAttempt) -> AuthLogEntry {
     AuthLogEntry {
@@ -231,23 +273,21 @@ fn entry_of(a: AuthAttempt) -> AuthLogEntry {
 struct Gathered {
     rows: Vec<AuthAttempt>,
     /// Where each outcome's row is, by a hash of the outcome (a collision only costs a row).
-    by_outcome: HashMap<u64, usize>,
+    by_outcome: HashMap<u64, usize, foldhash::fast::RandomState>,
+    hasher: foldhash::fast::RandomState,
 }
 
 impl Gathered {
     fn add(&mut self, attempt: AuthAttempt) {
-        use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        (
+        use std::hash::BuildHasher;
+        let key = self.hasher.hash_one((
             &attempt.login,
             &attempt.nas_name,
             &attempt.calling_station,
             attempt.method,
             attempt.result,
             attempt.reason,
-        )
-            .hash(&mut h);
-        let key = h.finish();
+        ));
         if let Some(&i) = self.by_outcome.get(&key)
             && self.rows[i].same_outcome(&attempt)
         {
@@ -258,23 +298,29 @@ impl Gathered {
         self.rows.push(attempt);
     }
 
+    /// The rows in the order their first requests came: the receive threads hand their
+    /// buffers over in no particular order, and the log's order is the rows' order.
     fn take(&mut self) -> Vec<AuthAttempt> {
         self.by_outcome.clear();
-        std::mem::take(&mut self.rows)
+        let mut rows = std::mem::take(&mut self.rows);
+        rows.sort_by_key(|a| a.at);
+        rows
     }
 }
 
 async fn write(store: Store, mut rx: mpsc::Receiver<Item>, memory: Arc<Mutex<Memory>>) {
-    let mut items = Vec::with_capacity(BATCH);
+    let mut items = Vec::with_capacity(RECEIVE);
     let mut gathered = Gathered::default();
     let mut acks = Vec::new();
     let mut since: Option<Instant> = None;
     loop {
         let received = match since {
-            None => rx.recv_many(&mut items, BATCH).await,
-            Some(first) => tokio::time::timeout_at(first + GATHER, rx.recv_many(&mut items, BATCH))
-                .await
-                .unwrap_or(usize::MAX),
+            None => rx.recv_many(&mut items, RECEIVE).await,
+            Some(first) => {
+                tokio::time::timeout_at(first + GATHER, rx.recv_many(&mut items, RECEIVE))
+                    .await
+                    .unwrap_or(usize::MAX)
+            }
         };
         if received == 0 {
             break;
@@ -283,9 +329,11 @@ async fn write(store: Store, mut rx: mpsc::Receiver<Item>, memory: Arc<Mutex<Mem
             let mut memory = memory.lock().unwrap_or_else(|e| e.into_inner());
             for item in items.drain(..) {
                 match item {
-                    Item::Attempt(a) => {
-                        memory.keep(&a);
-                        gathered.add(a);
+                    Item::Attempts(attempts) => {
+                        for a in attempts {
+                            memory.keep(&a);
+                            gathered.add(a);
+                        }
                     }
                     Item::Flush(ack) => acks.push(ack),
                 }

@@ -183,7 +183,7 @@ fn counted(
             mut attributes,
         } => {
             RadiusStats::bump(&stats.rejects_total);
-            nas.answers.reject.increment(1);
+            nas.answers.rejected(reason);
             if reason == RejectReason::MultipleCredentials {
                 RadiusStats::bump(&stats.rejects_multiple_credentials_total);
             }

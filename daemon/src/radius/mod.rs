@@ -6,6 +6,7 @@ pub mod accounting;
 pub mod auth_log;
 mod dedup;
 mod handler;
+pub mod latency;
 mod nas_table;
 pub mod rates;
 mod reachability;
@@ -65,6 +66,8 @@ pub struct RadiusService {
     starts: std::sync::OnceLock<tokio::sync::mpsc::Sender<Vec<Started>>>,
     /// Every Access-Request's outcome, for the support desk.
     pub auth_log: auth_log::AuthLog,
+    /// Receive-to-reply times of both ports, for the metrics endpoint.
+    pub latency: latency::Latencies,
 }
 
 /// A session whose Start was just stored, with the moment its Accept was decided.
@@ -92,6 +95,7 @@ impl RadiusService {
             millis = started.elapsed().as_millis() as u64,
             "access cache built"
         );
+        metrics::gauge!("ispd_access_cache_build_seconds").set(started.elapsed().as_secs_f64());
         let unknown_sources = Arc::new(UnknownSources::new(Instant::now()));
         unknown_sources.spawn_timer();
         Ok(RadiusService {
@@ -108,6 +112,7 @@ impl RadiusService {
             traffic: std::sync::OnceLock::new(),
             starts: std::sync::OnceLock::new(),
             auth_log: auth_log::AuthLog::start(store.clone(), config.auth_log.settings()),
+            latency: latency::Latencies::default(),
         })
     }
 
@@ -299,6 +304,8 @@ impl RadiusService {
     /// Serves one bound (blocking) socket until the process ends. The hot path needs no
     /// async I/O, so plain threads blocked in recv answer with the least latency.
     pub fn serve(self: &Arc<Self>, socket: UdpSocket) -> std::io::Result<()> {
+        // An idle thread wakes this often to hand its buffered auth-log attempts over.
+        socket.set_read_timeout(Some(auth_log::HANDOFF))?;
         let socket = Arc::new(socket);
         for i in 0..WORKERS_PER_SOCKET {
             let service = self.clone();
@@ -317,25 +324,42 @@ impl RadiusService {
     fn receive_loop(&self, socket: &UdpSocket) {
         // One byte more than the largest legal packet, so oversize datagrams are recognised.
         let mut buf = vec![0u8; 4097];
+        let mut recorder = self.auth_log.recorder();
         loop {
             let (len, from) = match socket.recv_from(&mut buf) {
                 Ok(x) => x,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    recorder.hand_over();
+                    continue;
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "RADIUS receive failed");
                     std::thread::sleep(Duration::from_millis(10));
                     continue;
                 }
             };
-            if let Some(reply) = self.process(&buf[..len], from)
-                && let Err(e) = socket.send_to(&reply, from)
-            {
-                tracing::warn!(%from, error = %e, "RADIUS reply not sent");
+            let received = Instant::now();
+            if let Some(reply) = self.process(&buf[..len], from, &mut recorder) {
+                match socket.send_to(&reply, from) {
+                    Ok(_) => self.latency.auth.record(received.elapsed()),
+                    Err(e) => tracing::warn!(%from, error = %e, "RADIUS reply not sent"),
+                }
             }
         }
     }
 
     /// The whole decision for one datagram; `None` = drop silently.
-    fn process(&self, datagram: &[u8], from: SocketAddr) -> Option<Vec<u8>> {
+    fn process(
+        &self,
+        datagram: &[u8],
+        from: SocketAddr,
+        recorder: &mut auth_log::Recorder,
+    ) -> Option<Vec<u8>> {
         RadiusStats::bump(&self.stats.requests_total);
         self.rates.auth_received();
         let table = self.nas.load();
@@ -361,7 +385,7 @@ impl RadiusService {
                 } => {
                     drop(cache);
                     if let Some(attempt) = attempt {
-                        self.auth_log.record(attempt);
+                        recorder.record(attempt);
                     }
                     self.replies
                         .put(from, datagram[1], authenticator, reply.clone());

@@ -6,6 +6,7 @@ use std::net::IpAddr;
 
 use ispd_provisioning::enforcement::{CoaMode, Outcome, RequestKind};
 use ispd_provisioning::nas::{Nas, NasVendor};
+use ispd_provisioning::policy::RejectReason;
 
 use crate::config::Config;
 use crate::storage::{Store, StoreResult};
@@ -34,6 +35,8 @@ pub struct NasAnswers {
     pub accept: metrics::Counter,
     pub reject: metrics::Counter,
     pub accounting: metrics::Counter,
+    /// `ispd_radius_reject_reasons_total{nas, reason}`, one per [`RejectReason::ALL`].
+    reasons: Vec<(RejectReason, metrics::Counter)>,
 }
 
 impl NasAnswers {
@@ -56,6 +59,25 @@ impl NasAnswers {
             accept: counter("accept"),
             reject: counter("reject"),
             accounting: counter("accounting"),
+            reasons: RejectReason::ALL
+                .iter()
+                .map(|&reason| {
+                    let counter = metrics::counter!(
+                        "ispd_radius_reject_reasons_total",
+                        "nas" => nas.to_owned(),
+                        "reason" => reason.as_str(),
+                    );
+                    (reason, counter)
+                })
+                .collect(),
+        }
+    }
+
+    /// Counts a reject of this NAS, in total and by its reason.
+    pub fn rejected(&self, reason: RejectReason) {
+        self.reject.increment(1);
+        if let Some((_, counter)) = self.reasons.iter().find(|(r, _)| *r == reason) {
+            counter.increment(1);
         }
     }
 }

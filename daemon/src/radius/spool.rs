@@ -27,6 +27,8 @@ pub struct Spool {
     /// How far the records are replayed into the database (kept in memory: after a crash
     /// the whole spool is replayed again, which is harmless).
     replayed: u64,
+    /// Since when records have been waiting (the file's creation after a restart).
+    pending_since: Option<std::time::SystemTime>,
 }
 
 impl Spool {
@@ -38,10 +40,13 @@ impl Spool {
             path,
             len: 0,
             replayed: 0,
+            pending_since: None,
         };
         let (complete, file_len) = match File::open(&spool.path) {
             Ok(file) => {
-                let file_len = file.metadata()?.len();
+                let metadata = file.metadata()?;
+                let file_len = metadata.len();
+                spool.pending_since = metadata.created().or_else(|_| metadata.modified()).ok();
                 let mut reader = BufReader::new(file);
                 let mut end = 0;
                 while let Some(frame) = next_frame(&mut reader, end)? {
@@ -53,6 +58,9 @@ impl Spool {
             Err(e) => return Err(e),
         };
         spool.len = complete;
+        if complete == 0 {
+            spool.pending_since = None;
+        }
         if file_len > complete {
             tracing::warn!(
                 path = %spool.path.display(),
@@ -79,6 +87,11 @@ impl Spool {
     /// Bytes of records not yet replayed (for the metrics).
     pub fn pending_bytes(&self) -> u64 {
         self.len - self.replayed
+    }
+
+    /// Since when the oldest waiting record has waited (for the metrics); `None` when empty.
+    pub fn pending_since(&self) -> Option<std::time::SystemTime> {
+        self.pending_since.filter(|_| self.is_pending())
     }
 
     /// Appends and fsyncs: after Ok the records survive a crash of the process or the host.
@@ -115,6 +128,9 @@ impl Spool {
         })();
         match written {
             Ok(()) => {
+                if !self.is_pending() {
+                    self.pending_since = Some(std::time::SystemTime::now());
+                }
                 self.len += bytes.len() as u64;
                 Ok(())
             }
@@ -154,6 +170,7 @@ impl Spool {
             }
             self.len = 0;
             self.replayed = 0;
+            self.pending_since = None;
         }
         Ok(())
     }
