@@ -44,9 +44,12 @@ const RECORDS: &[f64] = &[1.0, 4.0, 16.0, 64.0, 256.0, 1024.0, 4096.0];
 /// Every metric set at a scrape or by a rare event, described and registered at start, so a
 /// dashboard and the alert rules find them in the first scrape.
 fn describe() {
-    use metrics::{describe_counter, describe_gauge, describe_histogram, gauge, histogram};
+    use metrics::{describe_gauge, describe_histogram, gauge, histogram};
     describe_gauge!("ispd_up", "1 while the daemon runs.");
-    describe_gauge!("ispd_build_info", "1, labelled with the version.");
+    describe_gauge!(
+        "ispd_build_info",
+        "1, labelled with the version and the git commit built (unknown when not given)."
+    );
     describe_gauge!(
         "ispd_start_time_seconds",
         "When the daemon started, Unix time."
@@ -71,6 +74,45 @@ fn describe() {
         "ispd_radius_acct_queue_depth",
         "Accounting requests waiting for a writer, by writer (sampled at each batch)."
     );
+    describe_books();
+    describe_gauge!(
+        "ispd_access_cache_logins",
+        "Logins held in the RADIUS access cache."
+    );
+    describe_gauge!(
+        "ispd_database_connections",
+        "Connections of the database pool, by state (in_use, idle)."
+    );
+    describe_gauge!(
+        "ispd_daily_jobs_last_run_timestamp_seconds",
+        "When the daily jobs (scheduled changes, activation, billing, dunning) last finished, Unix time; 0 before the first run."
+    );
+    describe_histogram!(
+        "ispd_accounting_commit_seconds",
+        "Time to commit one batch of accounting records."
+    );
+    describe_histogram!(
+        "ispd_accounting_batch_records",
+        "Accounting records committed together."
+    );
+    let _registered = histogram!("ispd_accounting_commit_seconds");
+    let _registered = histogram!("ispd_accounting_batch_records");
+    // PostgreSQL only (the change log), present on SQLite as an empty histogram.
+    let _registered = histogram!("ispd_change_log_lag_seconds");
+    // The commit comes from the build's environment (`ISPD_GIT_COMMIT=$(git rev-parse --short
+    // HEAD) cargo build …`), not a build script: one reading git would rebuild this crate on
+    // every commit.
+    gauge!(
+        "ispd_build_info",
+        "version" => env!("CARGO_PKG_VERSION"),
+        "commit" => option_env!("ISPD_GIT_COMMIT").unwrap_or("unknown"),
+    )
+    .set(1.0);
+}
+
+/// The books' figures: the billing run, the statement imports, what is owed.
+fn describe_books() {
+    use metrics::{describe_counter, describe_gauge, gauge};
     describe_gauge!(
         "ispd_billing_last_run_documents",
         "Documents the last daily billing run on this instance issued."
@@ -100,31 +142,6 @@ fn describe() {
         let _registered = metrics::counter!("ispd_payments_imported_total", "result" => result);
     }
     gauge!("ispd_payments_last_import_timestamp_seconds").set(0.0);
-    describe_gauge!(
-        "ispd_access_cache_logins",
-        "Logins held in the RADIUS access cache."
-    );
-    describe_gauge!(
-        "ispd_database_connections",
-        "Connections of the database pool, by state (in_use, idle)."
-    );
-    describe_gauge!(
-        "ispd_daily_jobs_last_run_timestamp_seconds",
-        "When the daily jobs (scheduled changes, activation, billing, dunning) last finished, Unix time; 0 before the first run."
-    );
-    describe_histogram!(
-        "ispd_accounting_commit_seconds",
-        "Time to commit one batch of accounting records."
-    );
-    describe_histogram!(
-        "ispd_accounting_batch_records",
-        "Accounting records committed together."
-    );
-    let _registered = histogram!("ispd_accounting_commit_seconds");
-    let _registered = histogram!("ispd_accounting_batch_records");
-    // PostgreSQL only (the change log), present on SQLite as an empty histogram.
-    let _registered = histogram!("ispd_change_log_lag_seconds");
-    gauge!("ispd_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
 }
 
 pub async fn serve(

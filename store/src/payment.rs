@@ -77,6 +77,9 @@ pub struct UnmatchedPayment {
 pub struct ClientBalance {
     pub credit: Decimal,
     pub owed: Decimal,
+    /// Paid beyond documents' totals (a whole payment assigned to one invoice): the client's
+    /// money as much as its credit, though no later invoice draws on it.
+    pub overpaid: Decimal,
     pub suspended: bool,
     pub dunning: DunningHold,
 }
@@ -679,9 +682,22 @@ impl Store {
             .iter()
             .map(OpenInvoice::open_amount)
             .sum();
+        // The documents the statement lists (a pro-forma's tax invoice is not: the pro-forma
+        // is), paid beyond what they ask after credit notes.
+        let overpaid: i64 = sqlx::query_scalar(
+            "SELECT CAST(COALESCE(SUM(paid_minor - (gross_minor - credited_minor)), 0) AS BIGINT)
+             FROM invoice
+             WHERE client_id = $1 AND state = 'paid' AND kind <> 'credit_note'
+                AND NOT (kind = 'invoice' AND related_invoice_id IS NOT NULL)
+                AND paid_minor > gross_minor - credited_minor",
+        )
+        .bind(client)
+        .fetch_one(&mut *conn)
+        .await?;
         Ok(ClientBalance {
             credit: money::from_minor_units(credit),
             owed,
+            overpaid: money::from_minor_units(overpaid),
             suspended: suspended != 0,
             dunning: DunningHold {
                 stopped: stopped != 0,

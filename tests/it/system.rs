@@ -105,6 +105,10 @@ fn the_dashboard_and_the_alerts_name_only_exported_metrics() {
     ] {
         assert!(scrape.lines().any(|l| l == line), "{line}:\n{scrape}");
     }
+    let version = env!("CARGO_PKG_VERSION");
+    let commit = option_env!("ISPD_GIT_COMMIT").unwrap_or("unknown");
+    let build = format!("ispd_build_info{{version=\"{version}\",commit=\"{commit}\"}} 1");
+    assert!(scrape.lines().any(|l| l == build), "{build}:\n{scrape}");
     let exported: HashSet<&str> = scrape
         .lines()
         .filter(|l| l.starts_with("ispd_"))

@@ -40,7 +40,7 @@ pub use matching::{
     Directory, Match, MatchTarget, MatchedBy, Symbol, UnmatchedReason, match_payment,
     normalize_account, normalize_variable_symbol,
 };
-pub use statement::{StatementEntry, StatementKind, StatementRow, balance, statement};
+pub use statement::{StatementEntry, StatementKind, StatementRow, balance, standing, statement};
 
 /// A payment as read from a bank statement (or typed in for cash).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -190,6 +190,14 @@ pub fn statement(brought_forward: Decimal, entries: &[StatementEntry]) -> Vec<St
         .collect()
 }
 
+/// Where a client stands, from its documents: its credit, plus what it paid beyond documents'
+/// totals (a whole payment put on one invoice, Mango's "whole payment to one charge"), less
+/// what its documents still ask. The same figure as the statement's closing balance, from the
+/// other side of the books; positive is in the client's favour.
+pub fn standing(credit: Decimal, overpaid: Decimal, owed: Decimal) -> Decimal {
+    credit + overpaid - owed
+}
+
 /// The closing balance: `brought_forward` plus every entry's signed amount.
 pub fn balance(brought_forward: Decimal, entries: &[StatementEntry]) -> Decimal {
     brought_forward

@@ -805,3 +805,24 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn standing_counts_credit_and_overpayment_against_what_is_owed() {
+    use super::standing;
+    let cases = [
+        // (credit, overpaid, owed, standing)
+        ("0", "0", "0", "0"),
+        ("200.10", "0", "0", "200.10"),
+        ("0", "0", "998.00", "-998.00"),
+        // 600 put whole on one 499 invoice beside two open ones: 101 beyond it counts.
+        ("0", "101.00", "998.00", "-897.00"),
+        ("50", "101.00", "0", "151.00"),
+    ];
+    for (credit, overpaid, owed, expected) in cases {
+        assert_eq!(
+            standing(dec(credit), dec(overpaid), dec(owed)),
+            dec(expected),
+            "{credit} {overpaid} {owed}"
+        );
+    }
+}

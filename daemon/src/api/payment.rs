@@ -144,7 +144,10 @@ impl v1::payment_service_server::PaymentService for AdminState {
         let InCurrency { value: b, currency } = payments::balance(&self.app(), &number).await?;
         Ok(Response::new(v1::ClientBalanceResponse {
             // Always two decimal places, as money is printed everywhere else.
-            balance: format!("{:.2}", b.credit - b.owed),
+            balance: format!(
+                "{:.2}",
+                ispd_billing::payment::standing(b.credit, b.overpaid, b.owed)
+            ),
             credit: format!("{:.2}", b.credit),
             owed: format!("{:.2}", b.owed),
             currency,

@@ -58,6 +58,23 @@ pub(super) async fn assert_books_balance(store: &Store, number: &str) {
         unexplained, 0,
         "client {number}: a document's paid amount is unexplained"
     );
+    // The balance (`ispctl client balance`) and the statement's closing line are the same
+    // books seen from two sides: they agree.
+    let b = store.client_balance(number).await.unwrap();
+    let closing = store
+        .client_statement(number)
+        .await
+        .unwrap()
+        .last()
+        .map_or(rust_decimal::Decimal::ZERO, |row| row.running_balance);
+    assert_eq!(
+        ispd_billing::payment::standing(b.credit, b.overpaid, b.owed),
+        closing,
+        "client {number}: balance (credit {}, overpaid {}, owed {}) and statement disagree",
+        b.credit,
+        b.overpaid,
+        b.owed
+    );
 }
 
 pub(super) async fn concurrent_billing_runs_number_without_gaps(store: Store) {
@@ -218,4 +235,26 @@ pub(super) async fn books_balance_through_payments_imports_credit_notes_and_refu
     assert_books_balance(&store, "3001").await;
     let balance = store.client_balance("3001").await.unwrap();
     assert_eq!((balance.credit, balance.owed), (dec("200.10"), dec("0")));
+    // March takes the credit at issue (299.80 left), April is billed in full; then 600.00
+    // arrives unmatched and is assigned by hand to March by its number — the whole payment to
+    // one charge, 300.20 beyond what March asked. The balance counts that as the statement
+    // does (it once showed the client 300.20 deeper in debt than the statement).
+    let march = bill(&store, date(2026, 3, 1)).await;
+    bill(&store, date(2026, 4, 1)).await;
+    store
+        .record_payments(&actor(), &[line("T6", "600.00", "4242")], "CZK")
+        .await
+        .unwrap();
+    let unmatched = store.unmatched_payments("CZK").await.unwrap();
+    let six_hundred = unmatched.iter().find(|u| u.amount_minor == 60000).unwrap();
+    store
+        .assign_payment(&actor(), six_hundred.id, "3001", Some(&march[0]), "CZK")
+        .await
+        .unwrap();
+    let balance = store.client_balance("3001").await.unwrap();
+    assert_eq!(
+        (balance.credit, balance.overpaid, balance.owed),
+        (dec("0"), dec("300.20"), dec("499.90"))
+    );
+    assert_books_balance(&store, "3001").await;
 }

@@ -2,20 +2,21 @@
 //! the RADIUS path.
 //!
 //! A receive thread only appends the attempt to a buffer of its own ([`Recorder`]) and hands
-//! the buffer to a bounded channel every [`HANDOFF`] or [`HANDOFF_BATCH`] attempts (`try_send`,
-//! never a wait) — one channel operation and one wake-up of the writer per hundreds of
-//! requests, not per request; one task keeps the last `[auth_log] per_login` attempts of each login in memory and writes
-//! them all to the database, gathered for [`GATHER`]: the same outcome repeated meanwhile (a
-//! router retrying a wrong password, a flapping link) becomes one row with its count and its
-//! first and last time, and the rows go in transactions of at most [`BATCH`]. FreeRADIUS's
-//! `radpostauth` is one insert per request; here a retry storm costs one row, and a quiet
-//! network one small transaction per [`GATHER`]. Past the channel's [`BACKLOG`] (a database
-//! away for long, or slower than the requests) attempts are dropped and counted: the log is a
-//! record, never a reason to answer late.
+//! the buffer to a bounded channel every [`HANDOFF`] or [`HANDOFF_BATCH`] attempts
+//! (`try_send`, never a wait): one channel operation and one wake-up of the writer per
+//! hundreds of requests, not per request. One task keeps the last `[auth_log] per_login`
+//! attempts of each login in memory and writes them all to the database, gathered for
+//! [`GATHER`]: the same outcome repeated meanwhile (a router retrying a wrong password, a
+//! flapping link) becomes one row with its count and its first and last time, and the rows go
+//! in transactions of at most [`BATCH`]. FreeRADIUS's `radpostauth` is one insert per
+//! request; here a retry storm costs one row, and a quiet network one small transaction per
+//! [`GATHER`]. Past the channel's [`BACKLOG`] (a database away for long, or slower than the
+//! requests) attempts are dropped and counted: the log is a record, never a reason to answer
+//! late.
 //!
-//! A listing first asks the task to write what it holds, so `ispctl login auth-log` shows the
-//! request made a moment ago; when the database cannot be read it answers from memory and says
-//! so.
+//! A listing first waits for the receive threads' hand-over and has the task write what it
+//! holds, so `ispctl login auth-log` shows the request made a moment ago; when the database
+//! cannot be read it answers from memory and says so.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -99,12 +100,11 @@ impl Memory {
 
     /// The kept attempts `filter` lists, newest first, at most `limit`.
     fn list(&self, filter: &AuthLogFilter, limit: usize) -> Vec<AuthAttempt> {
-        let mut found: Vec<AuthAttempt> = if filter.login.is_empty() {
+        let mut found: Vec<&AuthAttempt> = if filter.login.is_empty() {
             self.logins
                 .values()
                 .flatten()
                 .filter(|a| filter.matches(a))
-                .cloned()
                 .collect()
         } else {
             self.logins
@@ -112,12 +112,10 @@ impl Memory {
                 .into_iter()
                 .flatten()
                 .filter(|a| filter.matches(a))
-                .cloned()
                 .collect()
         };
         found.sort_by_key(|a| std::cmp::Reverse(a.last_at));
-        found.truncate(limit);
-        found
+        found.into_iter().take(limit).cloned().collect()
     }
 }
 
