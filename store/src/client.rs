@@ -675,14 +675,22 @@ impl Store {
                 "client {number} has {subscriptions} subscription(s); end and delete them first"
             )));
         }
-        let charges: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM one_off_charge WHERE client_id = $1")
-                .bind(before.id)
-                .fetch_one(&mut *tx)
-                .await?;
+        // The books first: a billed charge is on an invoice and can no longer be deleted,
+        // so only a client without books is told to delete its (then unbilled) charges.
+        if Self::has_books(&mut tx, before.id).await? {
+            return Err(StoreError::Precondition(format!(
+                "client {number} has invoices or payments; its books must stay"
+            )));
+        }
+        let charges: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM one_off_charge WHERE client_id = $1 AND invoice_id IS NULL",
+        )
+        .bind(before.id)
+        .fetch_one(&mut *tx)
+        .await?;
         if charges > 0 {
             return Err(StoreError::Precondition(format!(
-                "client {number} has {charges} one-off charge(s); delete the unbilled ones first"
+                "client {number} has {charges} unbilled one-off charge(s); delete them first"
             )));
         }
         for table in [
@@ -696,11 +704,6 @@ impl Store {
             .bind(before.id)
             .execute(&mut *tx)
             .await?;
-        }
-        if Self::has_books(&mut tx, before.id).await? {
-            return Err(StoreError::Precondition(format!(
-                "client {number} has invoices or payments; its books must stay"
-            )));
         }
         sqlx::query(
             "DELETE FROM invoice_line WHERE invoice_id IN

@@ -258,3 +258,35 @@ pub(super) async fn books_balance_through_payments_imports_credit_notes_and_refu
     );
     assert_books_balance(&store, "3001").await;
 }
+
+/// A client whose only record is a billed one-off charge keeps its books: the refusal names
+/// them, not the charge (which can no longer be deleted: it is on an invoice).
+pub(super) async fn a_client_with_books_is_refused_naming_them(store: Store) {
+    store
+        .create_client(
+            &actor(),
+            minimal_client("4001", "Survey only"),
+            today(),
+            "CZK",
+        )
+        .await
+        .unwrap();
+    let survey = store
+        .add_charge(
+            &actor(),
+            "4001",
+            None,
+            one_off("Survey", "300", date(2026, 1, 5)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(bill(&store, date(2026, 1, 31)).await.len(), 1);
+    expect_precondition(store.delete_charge(&actor(), survey.id).await);
+    match store.delete_client(&actor(), "4001").await {
+        Err(StoreError::Precondition(reason)) => assert!(
+            reason.contains("invoices or payments") && !reason.contains("unbilled"),
+            "{reason}"
+        ),
+        other => panic!("expected the books named, got {other:?}"),
+    }
+}

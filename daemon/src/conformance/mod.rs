@@ -17,6 +17,7 @@ ispd_store::on_both_backends! {
         dunning::dunning_controls_and_own_grace_days,
         books::concurrent_billing_runs_number_without_gaps,
         books::books_balance_through_payments_imports_credit_notes_and_refunds,
+        books::a_client_with_books_is_refused_naming_them,
         lifecycle::pause_with_billing_suspended_then_resume,
         lifecycle::pause_without_billing_suspended_is_charged,
         lifecycle::end_sets_the_last_charged_day,
