@@ -398,6 +398,10 @@ pub struct BillingConfig {
     /// payment, a suspension, and the zone of `run_at`. "" = the host's zone. Read at start.
     #[serde(default)]
     pub timezone: String,
+    /// Whether a client's credit may be paid back (`ispctl payment refund`). Off, as in
+    /// Mango, unless enabled: credit then settles the client's next documents.
+    #[serde(default)]
+    pub refunds: bool,
 }
 
 fn default_run_at() -> String {
@@ -432,6 +436,7 @@ impl Default for BillingConfig {
             proration: ispd_billing::schedule::Proration::default(),
             run_at: default_run_at(),
             timezone: String::new(),
+            refunds: false,
         }
     }
 }

@@ -55,12 +55,13 @@ fn suspended_and_restored(pg: Option<crate::daemon::PgDatabase>) {
         .as_ref()
         .map(|db| format!("[database]\nurl = {:?}\n", db.url))
         .unwrap_or_default();
-    let d = Daemon::start(
-        "payments",
-        &format!(
-            "{database}[metrics]\nlisten = \"127.0.0.1:0\"\n[[nas]]\nname = \"mt\"\naddress = \"127.0.0.1\"\nsecret = \"{SECRET}\"\nvendor = \"mikrotik\"\n"
-        ),
-    );
+    // Refunds are off unless enabled (Mango); this ISP pays credit back.
+    let d = Daemon::start_edited("payments", None, |base| {
+        base.replace("[billing]\n", "[billing]\nrefunds = true\n")
+            + &format!(
+                "{database}[metrics]\nlisten = \"127.0.0.1:0\"\n[[nas]]\nname = \"mt\"\naddress = \"127.0.0.1\"\nsecret = \"{SECRET}\"\nvendor = \"mikrotik\"\n"
+            )
+    });
     let scraped = |line: &str| crate::faults::metrics(&d).lines().any(|l| l == line);
     d.ispctl_json(&[
         "client",
@@ -403,6 +404,12 @@ fn an_absurd_amount_is_refused_by_name_everywhere_and_nothing_is_recorded() {
         &d,
         &["payment", "refund", "1001", "--amount", ABSURD],
         "amount",
+    );
+    // A sound amount, but refunds are off by default (Mango): refused, saying what to set.
+    refused(
+        &d,
+        &["payment", "refund", "1001", "--amount", "1.00"],
+        "[billing] refunds",
     );
     refused(
         &d,

@@ -13,7 +13,7 @@ use ispd_billing::field::{Text, text};
 use ispd_billing::payment::StatementRow;
 use rust_decimal::Decimal;
 
-use super::{App, AppResult, InCurrency, field};
+use super::{App, AppError, AppResult, InCurrency, field};
 use crate::app::dunning_run::{DunningChange, decide};
 use crate::changes::{Change, ChangeFeed};
 use crate::storage::{
@@ -226,6 +226,14 @@ pub async fn refund(
     refunded_on: Option<NaiveDate>,
 ) -> AppResult<InCurrency<Decimal>> {
     text("note", note, Text::Note)?;
+    ispd_billing::money::to_minor_units("amount", amount)?;
+    if !app.config.load().billing.refunds {
+        return Err(AppError::Precondition(
+            "refunds are off: a client's credit settles its next documents; set [billing] \
+             refunds = true to pay credit back"
+                .into(),
+        ));
+    }
     let on = app.day_or_today(refunded_on);
     let after = app
         .store
