@@ -63,7 +63,7 @@ pub async fn run(svc: &mut LoginServiceClient<Svc>, a: AuthLogArgs, out: Out) ->
     out.pages(&page, record, table)
 }
 
-fn record(a: &AuthAttempt) -> Record {
+pub(crate) fn record(a: &AuthAttempt) -> Record {
     Record::new()
         .num("id", a.id)
         .str("at", &a.at)

@@ -8,8 +8,8 @@ use clap::{Args, Subcommand, ValueEnum};
 use ispd_admin_proto::v1::login_service_client::LoginServiceClient;
 use ispd_admin_proto::v1::{
     AuthType, CreateLoginRequest, DeleteLoginRequest, GetLoginRequest, ListLoginsRequest, Login,
-    RadiusAttribute, ResetLoginPasswordRequest, SetTemporarySpeedRequest, TemporarySpeed,
-    UpdateLoginRequest,
+    LoginView, RadiusAttribute, ResetLoginPasswordRequest, SetTemporarySpeedRequest,
+    TemporarySpeed, UpdateLoginRequest,
 };
 use serde_json::json;
 
@@ -25,7 +25,8 @@ pub enum Cmd {
     /// Create a login for a subscription. Without --password the server generates one,
     /// printed this once only.
     Add(Box<AddArgs>),
-    /// Print one login.
+    /// Print one login, with what RADIUS gives it now (full speed, walled garden or refused,
+    /// and the speed in force), its online sessions and its last authentication.
     Show {
         /// Username.
         username: String,
@@ -253,7 +254,7 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
         Cmd::Add(a) => add(&mut svc, *a, out).await,
         Cmd::Show { username } => {
             let request = GetLoginRequest { username };
-            out.reply(svc.get_login(request).await?, record)
+            out.reply(svc.describe_login(request).await?, view_record)
         }
         Cmd::List {
             client,
@@ -383,6 +384,28 @@ pub fn record(l: &Login) -> Record {
                     .num("upload_kbps", t.upload_kbps)
                     .str("until", &t.until)
             }),
+        )
+}
+
+/// A login's record, then `now`, `sessions` and `last_auth`.
+fn view_record(v: &LoginView) -> Record {
+    let now = (!v.answer.is_empty()).then(|| {
+        Record::new()
+            .str("access_state", &v.access_state)
+            .str("answer", &v.answer)
+            .str("refused_reason", &v.refused_reason)
+            .num("download_kbps", v.download_kbps)
+            .num("upload_kbps", v.upload_kbps)
+    });
+    record(&v.login.clone().unwrap_or_default())
+        .opt_nested("now", now)
+        .records(
+            "sessions",
+            v.sessions.iter().map(crate::session::record).collect(),
+        )
+        .opt_nested(
+            "last_auth",
+            v.last_auth.as_ref().map(crate::auth_log::record),
         )
 }
 

@@ -160,7 +160,7 @@ pub async fn usage(a: UsageArgs, api: &mut Api<'_>, out: Out) -> Result<()> {
 }
 
 /// The session as JSON: the API's fields, unchanged.
-fn record(s: &Session) -> Record {
+pub(crate) fn record(s: &Session) -> Record {
     Record::new()
         .num("id", s.id)
         .str("nas", &s.nas)

@@ -457,7 +457,15 @@ pub fn admission<'c>(
     if !login.allowed_nas.is_empty() && !login.allowed_nas.contains(&nas.name) {
         return Err(RejectReason::NasNotAllowed);
     }
-    match login.state {
+    state_admission(login.state, config)
+}
+
+/// The access state's part of [`admission`] (checks 5 and 6).
+fn state_admission(
+    state: AccessState,
+    config: &PolicyConfig,
+) -> Result<Option<&WalledGarden>, RejectReason> {
+    match state {
         AccessState::Active => Ok(None),
         AccessState::Ended => Err(RejectReason::Ended),
         AccessState::NotYetActive => Err(RejectReason::NotYetActive),
@@ -465,6 +473,32 @@ pub fn admission<'c>(
             Some(Restricted::WalledGarden(garden)) => Ok(Some(garden)),
             Some(Restricted::Reject) | None => Err(RejectReason::Restricted(state)),
         },
+    }
+}
+
+/// What a login gets right now, its password right and on a NAS it may use: the support
+/// desk's "what does this subscriber have?" (`ispctl login show`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InForce {
+    /// Full access at this rate (after a temporary speed, a crossed data cap, the tariff's
+    /// time window).
+    Full(Rate),
+    /// The walled garden at its rate.
+    WalledGarden(Rate),
+    /// Refused.
+    Refused(RejectReason),
+}
+
+/// [`InForce`] for `login` at `at`, by the same rules as an Access-Request ([`admission`] but
+/// the NAS, then [`speed_at`]).
+pub fn in_force(login: &LoginAccess, config: &PolicyConfig, at: &At) -> InForce {
+    if login.disabled {
+        return InForce::Refused(RejectReason::Disabled);
+    }
+    match state_admission(login.state, config) {
+        Ok(None) => InForce::Full(speed_at(login, at).0),
+        Ok(Some(garden)) => InForce::WalledGarden(garden.rate),
+        Err(reason) => InForce::Refused(reason),
     }
 }
 

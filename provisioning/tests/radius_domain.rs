@@ -12,9 +12,9 @@ use ispd_provisioning::login::{AuthType, ExtraAttribute};
 use ispd_provisioning::mac::MacAddress;
 use ispd_provisioning::nas::NasVendor;
 use ispd_provisioning::policy::{
-    AccessRequest, AccessState, ClassTag, DEFAULT_SIMULTANEOUS_USE, Decision, LoginAccess,
+    AccessRequest, AccessState, ClassTag, DEFAULT_SIMULTANEOUS_USE, Decision, InForce, LoginAccess,
     NasContext, PolicyConfig, RejectReason, Restricted, WalledGarden, access_state, class, decide,
-    ipv6_attribute, parse_class,
+    in_force, ipv6_attribute, parse_class,
 };
 use ispd_provisioning::rate::{
     CiscoShaping, accel_ppp_filter_id, cisco_av_pairs, mikrotik_rate_limit, mikrotik_speed,
@@ -1303,4 +1303,73 @@ fn two_credentials_are_rejected_before_anything_else() {
         RejectReason::MultipleCredentials.reply_message(),
         "Authentication failed"
     );
+}
+
+#[test]
+fn what_a_login_has_now() {
+    let garden = WalledGarden::default().rate;
+    let rejecting = PolicyConfig {
+        paused: Restricted::Reject,
+        ..PolicyConfig::default()
+    };
+    let tariff = login().rate;
+    let temporary = Rate {
+        download_kbps: 100_000,
+        upload_kbps: 100_000,
+    };
+    type Edit = fn(&mut LoginAccess);
+    let cases: &[(&str, Edit, &PolicyConfig, InForce)] = &[
+        (
+            "active: the tariff",
+            |_| {},
+            &PolicyConfig::default(),
+            InForce::Full(tariff),
+        ),
+        (
+            "a temporary speed outranks the tariff",
+            |l| {
+                l.temporary = Some(ispd_provisioning::speed::TemporarySpeed {
+                    rate: Rate {
+                        download_kbps: 100_000,
+                        upload_kbps: 100_000,
+                    },
+                    until: chrono::DateTime::<chrono::Utc>::MAX_UTC,
+                })
+            },
+            &PolicyConfig::default(),
+            InForce::Full(temporary),
+        ),
+        (
+            "suspended: the walled garden",
+            |l| l.state = AccessState::SuspendedForDebt,
+            &PolicyConfig::default(),
+            InForce::WalledGarden(garden),
+        ),
+        (
+            "paused where paused rejects",
+            |l| l.state = AccessState::Paused,
+            &rejecting,
+            InForce::Refused(RejectReason::Restricted(AccessState::Paused)),
+        ),
+        (
+            "disabled, whatever its state",
+            |l| {
+                l.disabled = true;
+                l.state = AccessState::SuspendedForDebt;
+            },
+            &PolicyConfig::default(),
+            InForce::Refused(RejectReason::Disabled),
+        ),
+        (
+            "ended",
+            |l| l.state = AccessState::Ended,
+            &PolicyConfig::default(),
+            InForce::Refused(RejectReason::Ended),
+        ),
+    ];
+    for (name, edit, config, expected) in cases {
+        let mut l = login();
+        edit(&mut l);
+        assert_eq!(in_force(&l, config, &EPOCH), *expected, "{name}");
+    }
 }

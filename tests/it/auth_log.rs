@@ -217,3 +217,60 @@ fn with_the_database_away_the_log_answers_from_memory_and_writes_later() {
         std::thread::sleep(std::time::Duration::from_millis(500));
     }
 }
+
+#[test]
+fn login_show_tells_what_the_login_has_now() {
+    let d = radius_daemon("login-view", "");
+    ask(
+        &d,
+        &pap("novak", "arctangent", "02-00-00-00-00-0A"),
+        "Access-Accept",
+    );
+    let started = d.radclient(
+        "acct",
+        "acct",
+        SECRET,
+        "Acct-Status-Type = Start, Acct-Session-Id = \"view-1\", User-Name = \"novak\", Framed-IP-Address = 100.64.0.10\n",
+    );
+    assert!(
+        stdout(&started).contains("Accounting-Response"),
+        "{}",
+        stdout(&started)
+    );
+
+    let view = d.ispctl_json(&["login", "show", "novak"]);
+    assert_eq!(view["username"], "novak", "the record as before: {view}");
+    assert_eq!(view["now"]["answer"], "full", "{view}");
+    assert_eq!(view["now"]["access_state"], "active");
+    assert_eq!(
+        (
+            view["now"]["download_kbps"].as_u64(),
+            view["now"]["upload_kbps"].as_u64()
+        ),
+        (Some(50_000), Some(10_000)),
+        "Fiber 50's speed"
+    );
+    let sessions = view["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 1, "{view}");
+    assert_eq!(sessions[0]["acct_session_id"], "view-1");
+    assert_eq!(view["last_auth"]["result"], "accept");
+    assert_eq!(view["last_auth"]["calling_station"], "02-00-00-00-00-0A");
+
+    // Blocked: the walled garden's speed, at once.
+    let subs = d.ispctl_json(&["subscription", "list", "--client", "100"]);
+    let sub = subs["items"][0]["id"].to_string();
+    d.ispctl_json(&["subscription", "block", &sub]);
+    let view = d.ispctl_json(&["login", "show", "novak"]);
+    assert_eq!(
+        (
+            view["now"]["answer"].as_str(),
+            view["now"]["access_state"].as_str(),
+            view["now"]["download_kbps"].as_u64()
+        ),
+        (Some("walled_garden"), Some("blocked"), Some(256)),
+        "{view}"
+    );
+    let text = d.ispctl(&["login", "show", "novak"]);
+    assert!(text.status.success(), "{}", stderr(&text));
+    assert!(stdout(&text).contains("walled_garden"), "{}", stdout(&text));
+}

@@ -74,9 +74,10 @@ pub fn need(method: &str) -> Option<Need> {
         | "LoginService/DeleteLogin"
         | "LoginService/ResetLoginPassword"
         | "LoginService/SetTemporarySpeed" => Write,
-        "LoginService/GetLogin" | "LoginService/ListLogins" | "LoginService/ListAuthAttempts" => {
-            Read
-        }
+        "LoginService/GetLogin"
+        | "LoginService/ListLogins"
+        | "LoginService/ListAuthAttempts"
+        | "LoginService/DescribeLogin" => Read,
 
         "NasService/CreateNas" | "NasService/UpdateNas" | "NasService/DeleteNas" => Admin,
         "NasService/GetNas" | "NasService/ListNas" => Read,

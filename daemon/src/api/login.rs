@@ -4,6 +4,7 @@
 use ispd_admin_proto::v1;
 use ispd_billing::tariff::Rate;
 use ispd_provisioning::login::{AuthType, ExtraAttribute, Login};
+use ispd_provisioning::policy::InForce;
 use ispd_provisioning::speed::TemporarySpeed;
 use tonic::{Request, Response, Status};
 
@@ -48,6 +49,34 @@ fn login_from(l: v1::Login) -> Result<Login, Status> {
         note: l.note,
         version: l.version,
     })
+}
+
+fn view_to(v: logins::LoginView) -> v1::LoginView {
+    let (access_state, (answer, refused_reason, rate)) = match v.now {
+        None => (String::new(), ("", "", None)),
+        Some((state, now)) => (
+            state.as_str().to_owned(),
+            match now {
+                InForce::Full(rate) => ("full", "", Some(rate)),
+                InForce::WalledGarden(rate) => ("walled_garden", "", Some(rate)),
+                InForce::Refused(reason) => ("refused", reason.as_str(), None),
+            },
+        ),
+    };
+    v1::LoginView {
+        login: Some(login_to(&v.record)),
+        access_state,
+        answer: answer.to_owned(),
+        refused_reason: refused_reason.to_owned(),
+        download_kbps: rate.map_or(0, |r| r.download_kbps),
+        upload_kbps: rate.map_or(0, |r| r.upload_kbps),
+        sessions: v
+            .sessions
+            .into_iter()
+            .map(super::session::session_to)
+            .collect(),
+        last_auth: v.last_auth.map(auth_attempt_to),
+    }
 }
 
 fn auth_attempt_to(e: AuthLogEntry) -> v1::AuthAttempt {
@@ -171,6 +200,15 @@ impl v1::login_service_server::LoginService for AdminState {
             logins,
             next_page_token,
         }))
+    }
+
+    async fn describe_login(
+        &self,
+        request: Request<v1::GetLoginRequest>,
+    ) -> Result<Response<v1::LoginView>, Status> {
+        let username = request.into_inner().username;
+        let view = logins::view(&self.app(), &self.radius, &username).await?;
+        Ok(Response::new(view_to(view)))
     }
 
     async fn list_auth_attempts(

@@ -14,7 +14,7 @@ fn unsigned(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
 
-fn session_to(s: SessionRow) -> v1::Session {
+pub(super) fn session_to(s: SessionRow) -> v1::Session {
     v1::Session {
         id: s.id,
         nas: s.nas_name,

@@ -5,7 +5,13 @@ use ispd_provisioning::login::{Login, password_from_random, validate_password};
 use ispd_provisioning::speed::TemporarySpeed;
 
 use super::{App, AppError, AppResult, field};
-use crate::storage::{AccessScope, Actor, LoginRecord, Page, PageRequest, StoreError};
+use ispd_provisioning::policy::{AccessState, InForce};
+
+use crate::radius::RadiusService;
+use crate::storage::{
+    AccessScope, Actor, AuthLogEntry, AuthLogFilter, LoginRecord, Page, PageRequest, SessionFilter,
+    SessionRow, StoreError,
+};
 
 /// A created login, and the password generated for it when the request gave none.
 #[derive(Debug)]
@@ -95,6 +101,58 @@ pub async fn set_temporary_speed(
 
 pub async fn get(app: &App<'_>, username: &str) -> AppResult<LoginRecord> {
     Ok(app.store.get_login(username).await?)
+}
+
+/// One login as the support desk sees it.
+pub struct LoginView {
+    pub record: LoginRecord,
+    /// Its access state and what an Access-Request of it gets now; `None` while the access
+    /// cache does not hold it (a login just deleted).
+    pub now: Option<(AccessState, InForce)>,
+    /// Its sessions without a Stop (at most a page).
+    pub sessions: Vec<SessionRow>,
+    /// Its newest authentication attempt.
+    pub last_auth: Option<AuthLogEntry>,
+}
+
+/// The record, what RADIUS gives the login now, its online sessions and its last
+/// authentication.
+pub async fn view(app: &App<'_>, radius: &RadiusService, username: &str) -> AppResult<LoginView> {
+    let record = app.store.get_login(username).await?;
+    let username = record.login.username.as_str();
+    let filter = SessionFilter {
+        username: username.to_owned(),
+        ..SessionFilter::default()
+    };
+    let sessions = app
+        .store
+        .open_sessions(&filter, PageRequest::default())
+        .await?
+        .items;
+    let newest = AuthLogFilter {
+        login: username.to_owned(),
+        ..AuthLogFilter::default()
+    };
+    let last_auth = radius
+        .auth_log
+        .list(
+            &newest,
+            PageRequest {
+                size: 1,
+                after: None,
+            },
+        )
+        .await?
+        .page
+        .items
+        .into_iter()
+        .next();
+    Ok(LoginView {
+        now: radius.in_force(username),
+        record,
+        sessions,
+        last_auth,
+    })
 }
 
 /// One page of a client's logins, or a subscription's.

@@ -297,6 +297,23 @@ impl RadiusService {
         self.policy.load()
     }
 
+    /// What an Access-Request of `username` gets now by the access cache and the policy in
+    /// force (NAS and password aside), with its access state; `None` when the cache holds no
+    /// such login.
+    pub fn in_force(
+        &self,
+        username: &str,
+    ) -> Option<(
+        ispd_provisioning::policy::AccessState,
+        ispd_provisioning::policy::InForce,
+    )> {
+        let cache = self.cache.read().unwrap_or_else(|e| e.into_inner());
+        let login = cache.lookup(username, None)?;
+        let policy = self.policy.load();
+        let now = ispd_provisioning::policy::in_force(login, &policy, &self.clock.at());
+        Some((login.state, now))
+    }
+
     pub fn cached_logins(&self) -> usize {
         self.cache.read().unwrap_or_else(|e| e.into_inner()).len()
     }
