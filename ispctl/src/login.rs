@@ -391,6 +391,7 @@ pub fn record(l: &Login) -> Record {
 fn view_record(v: &LoginView) -> Record {
     let now = (!v.answer.is_empty()).then(|| {
         Record::new()
+            .str("tariff", &v.tariff)
             .str("access_state", &v.access_state)
             .str("answer", &v.answer)
             .str("refused_reason", &v.refused_reason)

@@ -242,6 +242,7 @@ fn login_show_tells_what_the_login_has_now() {
     assert_eq!(view["username"], "novak", "the record as before: {view}");
     assert_eq!(view["now"]["answer"], "full", "{view}");
     assert_eq!(view["now"]["access_state"], "active");
+    assert_eq!(view["now"]["tariff"], "Fiber 50");
     assert_eq!(
         (
             view["now"]["download_kbps"].as_u64(),

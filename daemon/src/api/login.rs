@@ -76,6 +76,7 @@ fn view_to(v: logins::LoginView) -> v1::LoginView {
             .map(super::session::session_to)
             .collect(),
         last_auth: v.last_auth.map(auth_attempt_to),
+        tariff: v.tariff,
     }
 }
 

@@ -106,6 +106,8 @@ pub async fn get(app: &App<'_>, username: &str) -> AppResult<LoginRecord> {
 /// One login as the support desk sees it.
 pub struct LoginView {
     pub record: LoginRecord,
+    /// The tariff of its subscription.
+    pub tariff: String,
     /// Its access state and what an Access-Request of it gets now; `None` while the access
     /// cache does not hold it (a login just deleted).
     pub now: Option<(AccessState, InForce)>,
@@ -119,6 +121,11 @@ pub struct LoginView {
 /// authentication.
 pub async fn view(app: &App<'_>, radius: &RadiusService, username: &str) -> AppResult<LoginView> {
     let record = app.store.get_login(username).await?;
+    let tariff = app
+        .store
+        .get_subscription(record.login.subscription_id)
+        .await?
+        .tariff_name;
     let username = record.login.username.as_str();
     let filter = SessionFilter {
         username: username.to_owned(),
@@ -150,6 +157,7 @@ pub async fn view(app: &App<'_>, radius: &RadiusService, username: &str) -> AppR
     Ok(LoginView {
         now: radius.in_force(username),
         record,
+        tariff,
         sessions,
         last_auth,
     })
