@@ -45,7 +45,8 @@ pub struct AuthAttempt {
     pub count: u32,
     /// The login's name when the request found one, else the User-Name as sent.
     pub login: String,
-    pub nas_name: String,
+    /// Shared with the NAS table: recording a request allocates nothing for it.
+    pub nas_name: std::sync::Arc<str>,
     /// Calling-Station-Id as sent (the subscriber's MAC on PPPoE and hotspots); may be empty.
     pub calling_station: String,
     /// `pap`, `chap`, `mschapv2`, `none` or `conflicting`.
@@ -102,7 +103,7 @@ impl AuthLogFilter {
     /// Whether `attempt` is one this filter lists (for the entries still in memory).
     pub fn matches(&self, attempt: &AuthAttempt) -> bool {
         (self.login.is_empty() || self.login == attempt.login)
-            && (self.nas_name.is_empty() || self.nas_name == attempt.nas_name)
+            && (self.nas_name.is_empty() || *self.nas_name == *attempt.nas_name)
             && self.result.is_none_or(|r| r == attempt.result)
             && (self.reason.is_empty() || self.reason == attempt.reason)
     }
@@ -168,7 +169,7 @@ impl Store {
                     .bind(timestamp(a.last_at))
                     .bind(i64::from(a.count))
                     .bind(a.login.clone())
-                    .bind(a.nas_name.clone())
+                    .bind(a.nas_name.to_string())
                     .bind(a.calling_station.clone())
                     .bind(a.method)
                     .bind(a.result.as_str())

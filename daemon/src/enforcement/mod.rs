@@ -301,7 +301,7 @@ impl Enforcer {
             return Plan::Nothing;
         };
         let context = NasContext {
-            name: nas.name.clone(),
+            name: nas.name.to_string(),
             vendor: nas.vendor,
         };
         plan(

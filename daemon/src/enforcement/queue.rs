@@ -344,7 +344,7 @@ async fn deliver(job: Job, client: &CoaClient, nas: &NasEntry, shared: &Shared) 
     let delivered = Delivered {
         session_id: job.session.id,
         acct_session_id: job.session.acct_session_id.clone(),
-        nas: nas.name.clone(),
+        nas: nas.name.to_string(),
         kind,
         outcome: reply.outcome,
         error_cause: reply.error_cause,

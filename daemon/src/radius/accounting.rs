@@ -265,7 +265,7 @@ impl AccountingService {
                 login_id: self
                     .radius
                     .login_for_accounting(record.login_id, &record.username),
-                nas_name: nas.name.clone(),
+                nas_name: nas.name.to_string(),
                 record,
             }),
             reply,

@@ -6,11 +6,12 @@
 //! (`try_send`, never a wait): one channel operation and one wake-up of the writer per
 //! hundreds of requests, not per request. One task keeps the last `[auth_log] per_login`
 //! attempts of each login in memory and writes them all to the database, gathered for
-//! [`GATHER`]: the same outcome repeated meanwhile (a router retrying a wrong password, a
+//! [`GATHER`]: a login's outcome repeated meanwhile (a router retrying a wrong password, a
 //! flapping link) becomes one row with its count and its first and last time, and the rows go
-//! in transactions of at most [`BATCH`]. FreeRADIUS's `radpostauth` is one insert per
-//! request; here a retry storm costs one row, and a quiet network one small transaction per
-//! [`GATHER`]. Past the channel's [`BACKLOG`] (a database away for long, or slower than the
+//! in transactions of at most [`BATCH`]. One map keyed by login holds both the memory and
+//! where each login's pending row is, so an attempt costs one hash lookup. FreeRADIUS's
+//! `radpostauth` is one insert per request; here a retry storm costs one row, and a quiet
+//! network one small transaction per [`GATHER`]. Past the channel's [`BACKLOG`] (a database away for long, or slower than the
 //! requests) attempts are dropped and counted: the log is a record, never a reason to answer
 //! late.
 //!
@@ -70,32 +71,67 @@ enum Item {
     Flush(oneshot::Sender<()>),
 }
 
-/// The last attempts of each login, newest at the back.
+/// What the writer holds: the last attempts of each login (newest at the back), and the rows
+/// gathered since the last write, each repeat of a login's latest outcome counted into its
+/// row. One map keyed by login serves both, so an attempt costs one hash lookup.
 #[derive(Default)]
 struct Memory {
     per_login: usize,
-    logins: HashMap<String, VecDeque<AuthAttempt>, foldhash::fast::RandomState>,
+    logins: HashMap<String, Kept, foldhash::fast::RandomState>,
+    rows: Vec<AuthAttempt>,
+    /// Counts the writes: a login's pending row is only its own while this has not moved.
+    generation: u64,
+}
+
+/// One login's part of [`Memory`].
+#[derive(Default)]
+struct Kept {
+    ring: VecDeque<AuthAttempt>,
+    /// (generation, index in `rows`) of the row its latest outcome waits in.
+    pending: Option<(u64, usize)>,
 }
 
 impl Memory {
-    fn keep(&mut self, attempt: &AuthAttempt) {
-        if self.per_login == 0 {
-            return;
-        }
+    fn keep(&mut self, attempt: AuthAttempt) {
         if self.logins.len() >= MEMORY_LOGINS && !self.logins.contains_key(&attempt.login) {
             self.logins.clear();
         }
-        let ring = self.logins.entry(attempt.login.clone()).or_default();
-        if let Some(last) = ring.back_mut()
-            && last.same_outcome(attempt)
-        {
-            last.repeat(attempt);
-            return;
+        let kept = match self.logins.get_mut(&attempt.login) {
+            Some(kept) => kept,
+            None => self.logins.entry(attempt.login.clone()).or_default(),
+        };
+        if self.per_login > 0 {
+            match kept.ring.back_mut() {
+                Some(last) if last.same_outcome(&attempt) => last.repeat(&attempt),
+                _ => {
+                    if kept.ring.len() == self.per_login {
+                        kept.ring.pop_front();
+                    }
+                    kept.ring.push_back(attempt.clone());
+                }
+            }
         }
-        if ring.len() == self.per_login {
-            ring.pop_front();
+        match kept.pending {
+            Some((generation, i))
+                if generation == self.generation && self.rows[i].same_outcome(&attempt) =>
+            {
+                self.rows[i].repeat(&attempt);
+            }
+            _ => {
+                kept.pending = Some((self.generation, self.rows.len()));
+                self.rows.push(attempt);
+            }
         }
-        ring.push_back(attempt.clone());
+    }
+
+    /// The rows gathered since the last call, in the order their first requests came: the
+    /// receive threads hand their buffers over in no particular order, and the log's order
+    /// is the rows' order.
+    fn take(&mut self) -> Vec<AuthAttempt> {
+        self.generation += 1;
+        let mut rows = std::mem::take(&mut self.rows);
+        rows.sort_by_key(|a| a.at);
+        rows
     }
 
     /// The kept attempts `filter` lists, newest first, at most `limit`.
@@ -103,14 +139,14 @@ impl Memory {
         let mut found: Vec<&AuthAttempt> = if filter.login.is_empty() {
             self.logins
                 .values()
-                .flatten()
+                .flat_map(|kept| &kept.ring)
                 .filter(|a| filter.matches(a))
                 .collect()
         } else {
             self.logins
                 .get(&filter.login)
                 .into_iter()
-                .flatten()
+                .flat_map(|kept| &kept.ring)
                 .filter(|a| filter.matches(a))
                 .collect()
         };
@@ -138,7 +174,7 @@ impl AuthLog {
     pub fn start(store: Store, settings: AuthLogSettings) -> AuthLog {
         let memory = Arc::new(Mutex::new(Memory {
             per_login: settings.per_login,
-            logins: HashMap::default(),
+            ..Memory::default()
         }));
         let tx = settings.enabled.then(|| {
             let (tx, rx) = mpsc::channel(BACKLOG);
@@ -258,7 +294,7 @@ fn entry_of(a: AuthAttempt) -> AuthLogEntry {
         last_at: a.last_at,
         count: a.count,
         login: a.login,
-        nas_name: a.nas_name,
+        nas_name: a.nas_name.to_string(),
         calling_station: a.calling_station,
         method: a.method.to_owned(),
         result: a.result,
@@ -266,49 +302,8 @@ fn entry_of(a: AuthAttempt) -> AuthLogEntry {
     }
 }
 
-/// The outcomes gathered since the last write, each repeat counted into its first.
-#[derive(Default)]
-struct Gathered {
-    rows: Vec<AuthAttempt>,
-    /// Where each outcome's row is, by a hash of the outcome (a collision only costs a row).
-    by_outcome: HashMap<u64, usize, foldhash::fast::RandomState>,
-    hasher: foldhash::fast::RandomState,
-}
-
-impl Gathered {
-    fn add(&mut self, attempt: AuthAttempt) {
-        use std::hash::BuildHasher;
-        let key = self.hasher.hash_one((
-            &attempt.login,
-            &attempt.nas_name,
-            &attempt.calling_station,
-            attempt.method,
-            attempt.result,
-            attempt.reason,
-        ));
-        if let Some(&i) = self.by_outcome.get(&key)
-            && self.rows[i].same_outcome(&attempt)
-        {
-            self.rows[i].repeat(&attempt);
-            return;
-        }
-        self.by_outcome.insert(key, self.rows.len());
-        self.rows.push(attempt);
-    }
-
-    /// The rows in the order their first requests came: the receive threads hand their
-    /// buffers over in no particular order, and the log's order is the rows' order.
-    fn take(&mut self) -> Vec<AuthAttempt> {
-        self.by_outcome.clear();
-        let mut rows = std::mem::take(&mut self.rows);
-        rows.sort_by_key(|a| a.at);
-        rows
-    }
-}
-
 async fn write(store: Store, mut rx: mpsc::Receiver<Item>, memory: Arc<Mutex<Memory>>) {
     let mut items = Vec::with_capacity(RECEIVE);
-    let mut gathered = Gathered::default();
     let mut acks = Vec::new();
     let mut since: Option<Instant> = None;
     loop {
@@ -323,32 +318,36 @@ async fn write(store: Store, mut rx: mpsc::Receiver<Item>, memory: Arc<Mutex<Mem
         if received == 0 {
             break;
         }
-        {
+        let (gathered, due) = {
             let mut memory = memory.lock().unwrap_or_else(|e| e.into_inner());
             for item in items.drain(..) {
                 match item {
                     Item::Attempts(attempts) => {
                         for a in attempts {
-                            memory.keep(&a);
-                            gathered.add(a);
+                            memory.keep(a);
                         }
                     }
                     Item::Flush(ack) => acks.push(ack),
                 }
             }
-        }
-        let due = since.is_some_and(|first| first.elapsed() >= GATHER);
-        if gathered.rows.len() >= GATHERED || due || !acks.is_empty() {
-            write_rows(&store, gathered.take()).await;
+            let gathered = memory.rows.len();
+            let due = gathered >= GATHERED
+                || since.is_some_and(|first| first.elapsed() >= GATHER)
+                || !acks.is_empty();
+            (gathered, due.then(|| memory.take()))
+        };
+        if let Some(rows) = due {
+            write_rows(&store, rows).await;
             since = None;
             for ack in acks.drain(..) {
                 let _ = ack.send(());
             }
-        } else if !gathered.rows.is_empty() && since.is_none() {
+        } else if gathered > 0 && since.is_none() {
             since = Some(Instant::now());
         }
     }
-    write_rows(&store, gathered.take()).await;
+    let rows = memory.lock().unwrap_or_else(|e| e.into_inner()).take();
+    write_rows(&store, rows).await;
 }
 
 async fn write_rows(store: &Store, rows: Vec<AuthAttempt>) {
@@ -422,7 +421,7 @@ mod tests {
             ..Memory::default()
         };
         for (login, second) in [("novak", 1), ("svoboda", 2), ("novak", 3), ("novak", 4)] {
-            memory.keep(&attempt(login, second));
+            memory.keep(attempt(login, second));
         }
         let novak = AuthLogFilter {
             login: "novak".into(),
@@ -445,7 +444,6 @@ mod tests {
 
     #[test]
     fn a_repeated_outcome_is_one_row_with_its_count() {
-        let mut gathered = Gathered::default();
         let mut memory = Memory {
             per_login: 5,
             ..Memory::default()
@@ -462,10 +460,9 @@ mod tests {
         ] {
             let mut a = a;
             a.calling_station.clear();
-            memory.keep(&a);
-            gathered.add(a);
+            memory.keep(a);
         }
-        let rows: Vec<_> = gathered
+        let rows: Vec<_> = memory
             .take()
             .into_iter()
             .map(|a| {
@@ -485,7 +482,12 @@ mod tests {
                 ("novak".to_owned(), 1, 9, 9)
             ]
         );
-        assert!(gathered.take().is_empty(), "taken once");
+        assert!(memory.take().is_empty(), "taken once");
+        // A repeat after the write is a row of its own.
+        let mut again = attempt("svoboda", 20);
+        again.calling_station.clear();
+        memory.keep(again);
+        assert_eq!(memory.take().len(), 1);
         let novak = AuthLogFilter {
             login: "novak".into(),
             ..Default::default()
@@ -503,9 +505,10 @@ mod tests {
     }
 
     #[test]
-    fn memory_of_size_zero_keeps_nothing() {
+    fn memory_of_size_zero_keeps_nothing_but_still_writes() {
         let mut memory = Memory::default();
-        memory.keep(&attempt("novak", 1));
+        memory.keep(attempt("novak", 1));
         assert!(memory.list(&AuthLogFilter::default(), 10).is_empty());
+        assert_eq!(memory.take().len(), 1);
     }
 }

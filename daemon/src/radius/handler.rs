@@ -134,7 +134,7 @@ fn access_request(
     };
     let login = cache.lookup(user_name, calling_station);
     let context = NasContext {
-        name: nas.name.clone(),
+        name: nas.name.to_string(),
         vendor: nas.vendor,
     };
     let open_sessions = login.map_or(0, |l| cache.open_sessions(l.login_id));

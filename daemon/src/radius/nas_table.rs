@@ -14,7 +14,7 @@ use crate::storage::{Store, StoreResult};
 /// One NAS as the RADIUS server needs it.
 #[derive(Clone)]
 pub struct NasEntry {
-    pub name: String,
+    pub name: std::sync::Arc<str>,
     /// Where its RADIUS requests come from, and where CoA and Disconnect go.
     pub address: IpAddr,
     pub coa_port: u16,
@@ -122,13 +122,13 @@ impl NasTable {
     fn insert(&mut self, nas: &Nas, secret: &str) {
         let address = canonical(nas.address);
         if let Some(shadowed) = self.by_address.get(&address) {
-            self.by_name.remove(&shadowed.name);
+            self.by_name.remove(&*shadowed.name);
         }
         self.by_name.insert(nas.name.clone(), address);
         self.by_address.insert(
             address,
             NasEntry {
-                name: nas.name.clone(),
+                name: nas.name.as_str().into(),
                 address,
                 coa_port: nas.coa_port,
                 coa: nas.coa_mode(),

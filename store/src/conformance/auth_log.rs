@@ -29,7 +29,7 @@ fn same(entry: &AuthLogEntry, attempt: &AuthAttempt) -> bool {
         && entry.last_at == attempt.last_at
         && entry.count == attempt.count
         && entry.login == attempt.login
-        && entry.nas_name == attempt.nas_name
+        && *entry.nas_name == *attempt.nas_name
         && entry.calling_station == attempt.calling_station
         && entry.method == attempt.method
         && entry.result == attempt.result
