@@ -226,6 +226,8 @@ pub async fn refund(
     refunded_on: Option<NaiveDate>,
 ) -> AppResult<InCurrency<Decimal>> {
     text("note", note, Text::Note)?;
+    // Storage checks the amount again as it writes; here it is checked before the gate, so a
+    // malformed request is refused by its field whether or not refunds are on.
     ispd_billing::money::to_minor_units("amount", amount)?;
     if !app.config.load().billing.refunds {
         return Err(AppError::Precondition(
