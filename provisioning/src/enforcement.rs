@@ -168,7 +168,7 @@ pub fn plan(
     told: Option<Told<'_>>,
     now: Option<&LoginAccess>,
     at: At,
-    nas: &NasContext,
+    nas: &NasContext<'_>,
     mode: CoaMode,
     config: &PolicyConfig,
 ) -> Plan {
@@ -289,9 +289,9 @@ mod tests {
         }
     }
 
-    fn nas(vendor: NasVendor) -> NasContext {
+    fn nas(vendor: NasVendor) -> NasContext<'static> {
         NasContext {
-            name: "core-1".into(),
+            name: "core-1",
             vendor,
         }
     }

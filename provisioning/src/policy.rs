@@ -245,8 +245,8 @@ impl std::fmt::Debug for LoginAccess {
 
 /// The NAS that sent the request, as the daemon identified it by source address.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NasContext {
-    pub name: String,
+pub struct NasContext<'a> {
+    pub name: &'a str,
     pub vendor: NasVendor,
 }
 
@@ -413,7 +413,7 @@ impl Decision {
 pub fn decide(
     login: Option<&LoginAccess>,
     request: &AccessRequest<'_>,
-    nas: &NasContext,
+    nas: &NasContext<'_>,
     open_sessions: u32,
     config: &PolicyConfig,
 ) -> Decision {
@@ -448,13 +448,13 @@ pub fn decide(
 /// is refused exactly when its next login would be.
 pub fn admission<'c>(
     login: &LoginAccess,
-    nas: &NasContext,
+    nas: &NasContext<'_>,
     config: &'c PolicyConfig,
 ) -> Result<Option<&'c WalledGarden>, RejectReason> {
     if login.disabled {
         return Err(RejectReason::Disabled);
     }
-    if !login.allowed_nas.is_empty() && !login.allowed_nas.contains(&nas.name) {
+    if !login.allowed_nas.is_empty() && !login.allowed_nas.iter().any(|n| n == nas.name) {
         return Err(RejectReason::NasNotAllowed);
     }
     state_admission(login.state, config)
@@ -508,7 +508,7 @@ pub fn in_force(login: &LoginAccess, config: &PolicyConfig, at: &At) -> InForce 
 pub fn speed_attributes(
     login: &LoginAccess,
     garden: Option<&WalledGarden>,
-    nas: &NasContext,
+    nas: &NasContext<'_>,
     config: &PolicyConfig,
     at: &At,
 ) -> Vec<ReplyAttribute> {
@@ -591,7 +591,7 @@ fn accept_attributes(
     login: &LoginAccess,
     garden: Option<&WalledGarden>,
     proof: &Proof,
-    nas: &NasContext,
+    nas: &NasContext<'_>,
     config: &PolicyConfig,
     at: &At,
 ) -> Vec<ReplyAttribute> {

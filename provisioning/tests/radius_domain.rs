@@ -379,9 +379,9 @@ fn login() -> LoginAccess {
     }
 }
 
-fn mikrotik() -> NasContext {
+fn mikrotik() -> NasContext<'static> {
     NasContext {
-        name: "core-1".into(),
+        name: "core-1",
         vendor: NasVendor::Mikrotik,
     }
 }
@@ -839,7 +839,7 @@ fn walled_garden_replies_per_vendor() {
     }];
     let accept = |vendor, config: &PolicyConfig| {
         let nas = NasContext {
-            name: "core-1".into(),
+            name: "core-1",
             vendor,
         };
         match decide(Some(&l), &pap_request("tajne-heslo"), &nas, 0, config) {

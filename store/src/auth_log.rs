@@ -3,6 +3,7 @@
 //! with filters, pruned after the configured days.
 
 use chrono::{DateTime, Utc};
+pub use smol_str::SmolStr;
 use sqlx::AssertSqlSafe;
 
 use super::{
@@ -43,12 +44,14 @@ pub struct AuthAttempt {
     pub at: DateTime<Utc>,
     pub last_at: DateTime<Utc>,
     pub count: u32,
-    /// The login's name when the request found one, else the User-Name as sent.
-    pub login: String,
-    /// Shared with the NAS table: recording a request allocates nothing for it.
-    pub nas_name: std::sync::Arc<str>,
+    /// The login's name when the request found one, else the User-Name as sent. The text
+    /// fields are `SmolStr`: a login, a NAS name or a MAC of up to 23 bytes is copied inline,
+    /// so recording a request allocates nothing on the receive thread and frees nothing on the
+    /// writer's.
+    pub login: SmolStr,
+    pub nas_name: SmolStr,
     /// Calling-Station-Id as sent (the subscriber's MAC on PPPoE and hotspots); may be empty.
-    pub calling_station: String,
+    pub calling_station: SmolStr,
     /// `pap`, `chap`, `mschapv2`, `none` or `conflicting`.
     pub method: &'static str,
     pub result: AuthResult,
@@ -60,12 +63,17 @@ pub struct AuthAttempt {
 impl AuthAttempt {
     /// Whether `other` is this outcome again: same login, NAS, device, method and answer.
     pub fn same_outcome(&self, other: &AuthAttempt) -> bool {
-        self.login == other.login
-            && self.nas_name == other.nas_name
-            && self.calling_station == other.calling_station
-            && self.method == other.method
-            && self.result == other.result
+        self.login == other.login && self.same_answer(other)
+    }
+
+    /// [`Self::same_outcome`] but for the login, for a caller that keeps attempts by login
+    /// (the cheap comparisons first: this runs once per request at full load).
+    pub fn same_answer(&self, other: &AuthAttempt) -> bool {
+        self.result == other.result
             && self.reason == other.reason
+            && self.method == other.method
+            && self.calling_station == other.calling_station
+            && self.nas_name == other.nas_name
     }
 
     /// Counts `later`, the same outcome again, into this one.
@@ -168,9 +176,9 @@ impl Store {
                     .bind(timestamp(a.at))
                     .bind(timestamp(a.last_at))
                     .bind(i64::from(a.count))
-                    .bind(a.login.clone())
-                    .bind(a.nas_name.to_string())
-                    .bind(a.calling_station.clone())
+                    .bind(a.login.as_str())
+                    .bind(a.nas_name.as_str())
+                    .bind(a.calling_station.as_str())
                     .bind(a.method)
                     .bind(a.result.as_str())
                     .bind(a.reason);

@@ -301,7 +301,7 @@ impl Enforcer {
             return Plan::Nothing;
         };
         let context = NasContext {
-            name: nas.name.to_string(),
+            name: &nas.name,
             vendor: nas.vendor,
         };
         plan(

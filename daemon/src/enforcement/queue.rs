@@ -368,7 +368,7 @@ async fn send(
     let reply = client.send(kind, attributes).await;
     metrics::counter!(
         "ispd_enforcement_requests_total",
-        "nas" => nas.name.clone(),
+        "nas" => nas.name.to_string(),
         "kind" => kind.as_str(),
         "outcome" => reply.outcome.as_str(),
     )

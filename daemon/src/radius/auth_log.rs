@@ -27,7 +27,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 use crate::storage::{
-    AuthAttempt, AuthLogEntry, AuthLogFilter, Page, PageRequest, Store, StoreResult,
+    AuthAttempt, AuthLogEntry, AuthLogFilter, Page, PageRequest, SmolStr, Store, StoreResult,
 };
 
 /// Buffers of attempts waiting for the writer at most (up to 100,000 attempts, about 20 MB).
@@ -77,7 +77,7 @@ enum Item {
 #[derive(Default)]
 struct Memory {
     per_login: usize,
-    logins: HashMap<String, Kept, foldhash::fast::RandomState>,
+    logins: HashMap<SmolStr, Kept, foldhash::fast::RandomState>,
     rows: Vec<AuthAttempt>,
     /// Counts the writes: a login's pending row is only its own while this has not moved.
     generation: u64,
@@ -93,16 +93,19 @@ struct Kept {
 
 impl Memory {
     fn keep(&mut self, attempt: AuthAttempt) {
-        if self.logins.len() >= MEMORY_LOGINS && !self.logins.contains_key(&attempt.login) {
-            self.logins.clear();
-        }
         let kept = match self.logins.get_mut(&attempt.login) {
             Some(kept) => kept,
-            None => self.logins.entry(attempt.login.clone()).or_default(),
+            None => {
+                if self.logins.len() >= MEMORY_LOGINS {
+                    self.logins.clear();
+                }
+                self.logins.entry(attempt.login.clone()).or_default()
+            }
         };
+        // Everything kept under a login is that login's: only the answer needs comparing.
         if self.per_login > 0 {
             match kept.ring.back_mut() {
-                Some(last) if last.same_outcome(&attempt) => last.repeat(&attempt),
+                Some(last) if last.same_answer(&attempt) => last.repeat(&attempt),
                 _ => {
                     if kept.ring.len() == self.per_login {
                         kept.ring.pop_front();
@@ -113,7 +116,7 @@ impl Memory {
         }
         match kept.pending {
             Some((generation, i))
-                if generation == self.generation && self.rows[i].same_outcome(&attempt) =>
+                if generation == self.generation && self.rows[i].same_answer(&attempt) =>
             {
                 self.rows[i].repeat(&attempt);
             }
@@ -144,7 +147,7 @@ impl Memory {
                 .collect()
         } else {
             self.logins
-                .get(&filter.login)
+                .get(filter.login.as_str())
                 .into_iter()
                 .flat_map(|kept| &kept.ring)
                 .filter(|a| filter.matches(a))
@@ -293,9 +296,9 @@ fn entry_of(a: AuthAttempt) -> AuthLogEntry {
         at: a.at,
         last_at: a.last_at,
         count: a.count,
-        login: a.login,
-        nas_name: a.nas_name.to_string(),
-        calling_station: a.calling_station,
+        login: a.login.into(),
+        nas_name: a.nas_name.into(),
+        calling_station: a.calling_station.into(),
         method: a.method.to_owned(),
         result: a.result,
         reason: a.reason.to_owned(),
@@ -407,7 +410,7 @@ mod tests {
             login: login.into(),
             nas_name: "bras".into(),
             // A device of its own each: distinct outcomes unless a test says otherwise.
-            calling_station: format!("02-00-00-00-00-{second:02}"),
+            calling_station: format!("02-00-00-00-00-{second:02}").into(),
             method: "pap",
             result: AuthResult::Reject,
             reason: "bad_credential",
@@ -459,7 +462,7 @@ mod tests {
             accepted,
         ] {
             let mut a = a;
-            a.calling_station.clear();
+            a.calling_station = SmolStr::default();
             memory.keep(a);
         }
         let rows: Vec<_> = memory
@@ -467,7 +470,7 @@ mod tests {
             .into_iter()
             .map(|a| {
                 (
-                    a.login,
+                    a.login.to_string(),
                     a.count,
                     a.at.timestamp() % 60,
                     a.last_at.timestamp() % 60,
@@ -485,7 +488,7 @@ mod tests {
         assert!(memory.take().is_empty(), "taken once");
         // A repeat after the write is a row of its own.
         let mut again = attempt("svoboda", 20);
-        again.calling_station.clear();
+        again.calling_station = SmolStr::default();
         memory.keep(again);
         assert_eq!(memory.take().len(), 1);
         let novak = AuthLogFilter {

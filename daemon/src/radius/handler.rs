@@ -134,7 +134,7 @@ fn access_request(
     };
     let login = cache.lookup(user_name, calling_station);
     let context = NasContext {
-        name: nas.name.to_string(),
+        name: &nas.name,
         vendor: nas.vendor,
     };
     let open_sessions = login.map_or(0, |l| cache.open_sessions(l.login_id));
@@ -145,9 +145,9 @@ fn access_request(
         at: at.utc,
         last_at: at.utc,
         count: 1,
-        login: login.map_or(user_name, |l| l.username.as_str()).to_owned(),
+        login: login.map_or(user_name, |l| l.username.as_str()).into(),
         nas_name: nas.name.clone(),
-        calling_station: calling_station_text.to_owned(),
+        calling_station: calling_station_text.into(),
         method: credential.method(),
         result,
         reason,

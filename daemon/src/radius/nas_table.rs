@@ -14,7 +14,7 @@ use crate::storage::{Store, StoreResult};
 /// One NAS as the RADIUS server needs it.
 #[derive(Clone)]
 pub struct NasEntry {
-    pub name: std::sync::Arc<str>,
+    pub name: smol_str::SmolStr,
     /// Where its RADIUS requests come from, and where CoA and Disconnect go.
     pub address: IpAddr,
     pub coa_port: u16,
