@@ -1,6 +1,6 @@
-//! Payments: recording, matching to clients (`ispd_billing::payment`), allocation to the
-//! oldest open invoices, credit, refunds, the balance and the statement. A statement import
-//! is one transaction: all of it or none of it.
+//! Payments once recorded: the matching directory and the open documents a batch reads
+//! (`payment_batch.rs` writes what the core decided of it), a payment assigned or unassigned
+//! by hand, credit, refunds, the balance and the statement.
 
 use std::collections::HashMap;
 
@@ -9,8 +9,8 @@ use ispd_billing::client::BankAccount;
 use ispd_billing::invoice::state_for;
 use ispd_billing::money;
 use ispd_billing::payment::{
-    Allocation, AssignMode, Directory, MatchedBy, OpenInvoice, StatementEntry, StatementRow,
-    assign, statement, unassign,
+    Allocation, AssignMode, Directory, OpenInvoice, StatementEntry, StatementRow, assign,
+    statement, unassign,
 };
 use rust_decimal::Decimal;
 use sqlx::{AnyConnection, AssertSqlSafe};
@@ -33,7 +33,7 @@ pub struct NewPayment {
     pub message: Option<String>,
     pub bank_transaction_id: Option<String>,
     /// ISO 4217. Only a payment in its client's currency (that of the client's invoice group)
-    /// pays the client's documents or becomes credit; see [`Store::record_payments`].
+    /// pays the client's documents or becomes credit (`ispd_billing::payment::receipt`).
     pub currency: String,
     /// "manual" or the statement format.
     pub source: String,
@@ -82,15 +82,6 @@ pub struct ClientBalance {
     pub overpaid: Decimal,
     pub suspended: bool,
     pub dunning: DunningHold,
-}
-
-pub(super) fn matched_by_name(by: MatchedBy) -> &'static str {
-    match by {
-        MatchedBy::ClientNumber => "client_number",
-        MatchedBy::AssignedVs => "assigned_vs",
-        MatchedBy::SubscriptionVs => "subscription_vs",
-        MatchedBy::BankAccount => "bank_account",
-    }
 }
 
 impl Store {

@@ -14,7 +14,7 @@ use ispd_billing::invoice::{LineInput, PriceBasis, compute_line};
 
 use super::{
     Actor, ClientHead, DocumentKind, InvoiceDraft, InvoiceLineRecord, Store, StoreError,
-    StoreResult, corrupt, date_text, now,
+    StoreResult, WriteTx, corrupt, date_text, now,
 };
 
 impl Store {
@@ -154,6 +154,18 @@ impl Store {
         .execute(&mut *conn)
         .await?;
         Ok(())
+    }
+
+    /// The tax invoices of the client's paid pro-formas, inside a use case's transaction: after payments that
+    /// completed one of the client's pro-formas.
+    pub async fn follow_proformas_in(
+        &self,
+        tx: &mut WriteTx,
+        actor: &Actor,
+        client: i64,
+        day: NaiveDate,
+    ) -> StoreResult<()> {
+        Self::follow_proformas(tx.conn(), actor, client, day).await
     }
 
     /// Issues the tax invoice for every fully paid pro-forma of the client that has none yet:

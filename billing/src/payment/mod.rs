@@ -20,6 +20,8 @@
 //! - `matching`: whose money an incoming payment is ([`match_payment`] over a [`Directory`]);
 //! - `allocation`: where the money goes once it is the client's (invoices, credit, refunds,
 //!   undo);
+//! - `receipt`: what a batch of received payments does to the books, in arrival order
+//!   (duplicates, whose each is, where its money goes);
 //! - `statement`: the client's account statement and balance.
 
 use chrono::NaiveDate;
@@ -29,6 +31,7 @@ use crate::FieldError;
 
 mod allocation;
 mod matching;
+pub mod receipt;
 mod statement;
 #[cfg(test)]
 mod tests;

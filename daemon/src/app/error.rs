@@ -32,6 +32,16 @@ pub enum AppError {
     Store(#[from] StoreError),
 }
 
+impl From<ispd_billing::payment::receipt::ReceiptError> for AppError {
+    fn from(e: ispd_billing::payment::receipt::ReceiptError) -> Self {
+        use ispd_billing::payment::receipt::ReceiptError;
+        match e {
+            ReceiptError::Field(e) => AppError::Invalid(e),
+            ReceiptError::Payment(e) => AppError::Precondition(e.to_string()),
+        }
+    }
+}
+
 /// A [`FieldError`] as an [`AppError`], for `ok_or_else` and `Err(..)`.
 pub fn field(name: &str, problem: impl Into<String>) -> AppError {
     AppError::Invalid(FieldError::new(name, problem))

@@ -4,13 +4,14 @@
 //! without the restore it causes, nor the other way round — then publishes the restores.
 //! Besides: unassigning, refunds, a client's balance and statement.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 use ispd_billing::bank::{CsvMapping, Statement};
 use ispd_billing::dunning::DunningSettings;
 use ispd_billing::field::{Text, text};
-use ispd_billing::payment::StatementRow;
+use ispd_billing::payment::receipt::{self, Arrival, FoundBy, Receipts};
+use ispd_billing::payment::{IncomingPayment, StatementRow};
 use rust_decimal::Decimal;
 
 use super::{App, AppError, AppResult, InCurrency, field};
@@ -161,9 +162,7 @@ fn parse_statement(file: &StatementFile<'_>) -> AppResult<Statement> {
 async fn receive(app: &App<'_>, actor: &Actor, payments: &[NewPayment]) -> AppResult<Received> {
     let (store, settings, today) = (app.store, app.dunning_settings(), app.clock.today());
     let mut tx = store.begin_write().await?;
-    let outcomes = store
-        .record_payments_in(&mut tx, actor, payments, &app.currency())
-        .await?;
+    let outcomes = record_in(store, &mut tx, actor, payments, &app.currency()).await?;
     let paid: Vec<&str> = outcomes
         .iter()
         .filter(|o| !o.duplicate)
@@ -173,6 +172,101 @@ async fn receive(app: &App<'_>, actor: &Actor, payments: &[NewPayment]) -> AppRe
     tx.commit().await?;
     publish(app.changes, &restored).await;
     Ok(Received { outcomes, restored })
+}
+
+/// Records payments inside the caller's transaction: a repeat of a bank transaction already
+/// recorded (or earlier in the batch) is skipped; the rest are matched to clients and their
+/// money placed on the clients' open documents oldest first, the excess as credit — in
+/// arrival order, decided by the core (`ispd_billing::payment::receipt`); a pro-forma they
+/// complete is followed by its tax invoice. Money is never taken for another currency: a
+/// matched payment in another currency than its client's is recorded unmatched with the
+/// reason; one typed in for a client is refused by its field.
+pub(crate) async fn record_in(
+    store: &Store,
+    tx: &mut WriteTx,
+    actor: &Actor,
+    payments: &[NewPayment],
+    default_currency: &str,
+) -> AppResult<Vec<PaymentOutcome>> {
+    let mut arrivals: Vec<Arrival> = payments.iter().map(arrival).collect();
+    receipt::check(&arrivals)?;
+    let mut named: HashMap<&str, i64> = HashMap::new();
+    for (a, p) in arrivals.iter_mut().zip(payments) {
+        if let Some(number) = p.client_number.as_deref() {
+            let id = match named.get(number) {
+                Some(id) => *id,
+                None => store.client_id_in(tx, number).await?,
+            };
+            named.insert(number, id);
+            a.named_client = Some(id);
+        }
+    }
+    let bank_ids: Vec<&str> = payments
+        .iter()
+        .filter_map(|p| p.bank_transaction_id.as_deref())
+        .collect();
+    let recorded = store.recorded_bank_ids_in(tx, &bank_ids).await?;
+    let (directory, numbers) = store.payment_directory_in(tx).await?;
+    let whose = receipt::identify(&arrivals, &recorded, &directory);
+    let clients: HashSet<i64> = whose.iter().filter_map(|w| w.client()).collect();
+    let clients: Vec<i64> = clients.into_iter().collect();
+    let accounts = store
+        .payment_accounts_in(tx, &clients, default_currency)
+        .await?;
+    let receipts = receipt::settle(&arrivals, &whose, accounts, &numbers)?;
+    store
+        .record_receipts_in(tx, actor, payments, &receipts, &numbers)
+        .await?;
+    for (&client, &day) in &receipts.completed_proformas {
+        store.follow_proformas_in(tx, actor, client, day).await?;
+    }
+    Ok(outcomes(payments, &receipts, &numbers))
+}
+
+/// A payment as the core's matching reads it (the client it names is filled in by id).
+fn arrival(p: &NewPayment) -> Arrival {
+    Arrival {
+        payment: IncomingPayment {
+            id: 0,
+            amount: p.amount,
+            received_on: p.received_on,
+            variable_symbol: p.variable_symbol.clone(),
+            payer_account: p.payer_account.clone(),
+            bank_transaction_id: p.bank_transaction_id.clone(),
+        },
+        currency: p.currency.clone(),
+        named_client: None,
+    }
+}
+
+/// What each payment became, duplicates included, in the order they came.
+fn outcomes(
+    payments: &[NewPayment],
+    receipts: &Receipts,
+    numbers: &HashMap<i64, String>,
+) -> Vec<PaymentOutcome> {
+    let mut recorded = receipts.receipts.iter().peekable();
+    payments
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let receipt = recorded.next_if(|r| r.arrival == i);
+            PaymentOutcome {
+                bank_transaction_id: p.bank_transaction_id.clone(),
+                client_id: receipt.and_then(|r| r.client),
+                client_number: receipt
+                    .and_then(|r| r.client)
+                    .and_then(|c| numbers.get(&c).cloned()),
+                matched_by: receipt.and_then(|r| r.found_by).map(FoundBy::as_str),
+                amount: p.amount,
+                currency: p.currency.clone(),
+                allocated: receipt.map_or(Decimal::ZERO, |r| r.allocated()),
+                to_credit: receipt.map_or(Decimal::ZERO, |r| r.to_credit),
+                duplicate: receipts.duplicate.get(i).copied().unwrap_or(false),
+                unmatched_reason: receipt.and_then(|r| r.unmatched_reason.clone()),
+            }
+        })
+        .collect()
 }
 
 /// Assigns an unmatched payment to a client (and optionally one of its documents), and

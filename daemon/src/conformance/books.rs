@@ -142,15 +142,13 @@ pub(super) async fn books_balance_through_payments_imports_credit_notes_and_refu
         line("T2", "400.00", "3001"),
         line("T3", "5.00", "9999"),
     ];
-    let first = store
-        .record_payments(&actor(), &statement, "CZK")
+    let first = super::record_payments(&store, &actor(), &statement, "CZK")
         .await
         .unwrap();
     assert_eq!(first.iter().filter(|o| o.duplicate).count(), 0);
     assert_books_balance(&store, "3001").await;
     // The same statement again records nothing.
-    let again = store
-        .record_payments(&actor(), &statement, "CZK")
+    let again = super::record_payments(&store, &actor(), &statement, "CZK")
         .await
         .unwrap();
     assert!(again.iter().all(|o| o.duplicate));
@@ -161,8 +159,7 @@ pub(super) async fn books_balance_through_payments_imports_credit_notes_and_refu
     assert_eq!(count, 3);
     // A line repeated inside one statement is recorded once.
     let repeated = [line("T4", "1.00", "9999"), line("T4", "1.00", "9999")];
-    let outcomes = store
-        .record_payments(&actor(), &repeated, "CZK")
+    let outcomes = super::record_payments(&store, &actor(), &repeated, "CZK")
         .await
         .unwrap();
     assert_eq!(
@@ -175,8 +172,7 @@ pub(super) async fn books_balance_through_payments_imports_credit_notes_and_refu
         currency: "EUR".into(),
         ..line("T5", "20.00", "3001")
     };
-    let outcome = store
-        .record_payments(&actor(), &[euros], "CZK")
+    let outcome = super::record_payments(&store, &actor(), &[euros], "CZK")
         .await
         .unwrap();
     assert_eq!(
@@ -201,11 +197,13 @@ pub(super) async fn books_balance_through_payments_imports_credit_notes_and_refu
         bank_transaction_id: None,
         ..line("", "20.00", "")
     };
-    let refused = store
-        .record_payments(&actor(), &[manual], "CZK")
+    let refused = super::record_payments(&store, &actor(), &[manual], "CZK")
         .await
         .unwrap_err();
-    assert!(matches!(refused, StoreError::Invalid(_)), "{refused:?}");
+    assert!(
+        matches!(refused, crate::app::AppError::Invalid(_)),
+        "{refused:?}"
+    );
     // 100 + 650 paid against 499.90: the rest is credit.
     let balance = store.client_balance("3001").await.unwrap();
     assert_eq!((balance.credit, balance.owed), (dec("250.10"), dec("0")));
@@ -241,8 +239,7 @@ pub(super) async fn books_balance_through_payments_imports_credit_notes_and_refu
     // does (it once showed the client 300.20 deeper in debt than the statement).
     let march = bill(&store, date(2026, 3, 1)).await;
     bill(&store, date(2026, 4, 1)).await;
-    store
-        .record_payments(&actor(), &[line("T6", "600.00", "4242")], "CZK")
+    super::record_payments(&store, &actor(), &[line("T6", "600.00", "4242")], "CZK")
         .await
         .unwrap();
     let unmatched = store.unmatched_payments("CZK").await.unwrap();

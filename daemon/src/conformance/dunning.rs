@@ -229,25 +229,25 @@ pub(super) async fn reminder_fee_issues_one_debit_note(store: Store) {
         .draft
         .totals
         .gross;
-    let outcome = store
-        .record_payments(
-            &actor(),
-            &[crate::storage::NewPayment {
-                amount: invoice_gross + dec("50.00"),
-                received_on: date(2026, 2, 1),
-                variable_symbol: None,
-                payer_account: None,
-                payer_name: None,
-                message: None,
-                bank_transaction_id: None,
-                currency: "CZK".into(),
-                source: "manual".into(),
-                client_number: Some("1001".into()),
-            }],
-            "CZK",
-        )
-        .await
-        .unwrap();
+    let outcome = super::record_payments(
+        &store,
+        &actor(),
+        &[crate::storage::NewPayment {
+            amount: invoice_gross + dec("50.00"),
+            received_on: date(2026, 2, 1),
+            variable_symbol: None,
+            payer_account: None,
+            payer_name: None,
+            message: None,
+            bank_transaction_id: None,
+            currency: "CZK".into(),
+            source: "manual".into(),
+            client_number: Some("1001".into()),
+        }],
+        "CZK",
+    )
+    .await
+    .unwrap();
     assert_eq!(outcome[0].to_credit, Decimal::ZERO);
     assert_eq!(
         store.get_invoice("DN202600001").await.unwrap().state,

@@ -26,3 +26,17 @@ ispd_store::on_both_backends! {
     ]
     store_and_url: []
 }
+
+/// Records payments through the use case, in a transaction of their own, as an import does.
+async fn record_payments(
+    store: &crate::storage::Store,
+    actor: &crate::storage::Actor,
+    payments: &[crate::storage::NewPayment],
+    default_currency: &str,
+) -> crate::app::AppResult<Vec<crate::storage::PaymentOutcome>> {
+    let mut tx = store.begin_write().await?;
+    let outcomes =
+        crate::app::payments::record_in(store, &mut tx, actor, payments, default_currency).await?;
+    tx.commit().await?;
+    Ok(outcomes)
+}

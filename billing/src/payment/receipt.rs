@@ -1,0 +1,542 @@
+//! What a batch of received payments does to the books, decided in one place: which repeat a
+//! payment already recorded, whose each one is, and how each pays its client's open documents
+//! or becomes credit — in the order the bank lists them, so two payments of one client see
+//! each other. Storage loads what this reads and writes what it returns; the use case
+//! (`app::payments` in the daemon) runs both in one transaction.
+//!
+//! Two steps, because the accounts to read depend on the first: [`identify`] says whose each
+//! payment is, then [`settle`] places the money on the accounts of those clients.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use super::{
+    Directory, IncomingPayment, Match, MatchedBy, OpenInvoice, PaymentError, allocate,
+    match_payment,
+};
+use crate::FieldError;
+use crate::invoice::{InvoiceState, state_for};
+
+/// A payment as it arrives: a bank statement's line, or one typed in for a named client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Arrival {
+    pub payment: IncomingPayment,
+    /// ISO 4217, as the bank or the operator states it.
+    pub currency: String,
+    /// The client the operator named (its id): taken as given, never matched.
+    pub named_client: Option<i64>,
+}
+
+/// How a payment's client was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FoundBy {
+    /// The operator named the client.
+    Named,
+    Matched(MatchedBy),
+}
+
+impl FoundBy {
+    /// As the payment record keeps it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FoundBy::Named => "manual",
+            FoundBy::Matched(MatchedBy::ClientNumber) => "client_number",
+            FoundBy::Matched(MatchedBy::AssignedVs) => "assigned_vs",
+            FoundBy::Matched(MatchedBy::SubscriptionVs) => "subscription_vs",
+            FoundBy::Matched(MatchedBy::BankAccount) => "bank_account",
+        }
+    }
+}
+
+/// Whose a payment is, before its currency is checked against the client's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Whose {
+    /// Its bank transaction is recorded already, or came earlier in the same batch.
+    Duplicate,
+    Client {
+        id: i64,
+        by: FoundBy,
+    },
+    /// Nobody's that matching could tell: it waits for a person.
+    Unknown,
+}
+
+impl Whose {
+    pub fn client(self) -> Option<i64> {
+        match self {
+            Whose::Client { id, .. } => Some(id),
+            Whose::Duplicate | Whose::Unknown => None,
+        }
+    }
+}
+
+/// A matched client's account as the batch finds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    /// The currency the client is invoiced in (its credit's too).
+    pub currency: String,
+    /// Its open documents in that currency: the only ones its payments may pay.
+    pub open: Vec<OpenInvoice>,
+    /// Which of them are pro-formas: one a payment completes is followed by its tax invoice.
+    pub proformas: HashSet<i64>,
+    pub credit: Decimal,
+}
+
+/// One payment to record, in arrival order (a duplicate is not recorded).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Receipt {
+    /// Its place among the arrivals.
+    pub arrival: usize,
+    pub client: Option<i64>,
+    pub found_by: Option<FoundBy>,
+    /// Why a payment matched to a client is recorded without one.
+    pub unmatched_reason: Option<String>,
+    pub to_invoices: Vec<(i64, Decimal)>,
+    pub to_credit: Decimal,
+    pub from_credit: Decimal,
+}
+
+impl Receipt {
+    /// What this payment itself paid on documents (credit it drew on is not its money).
+    pub fn allocated(&self) -> Decimal {
+        self.to_invoices
+            .iter()
+            .map(|(_, part)| *part)
+            .sum::<Decimal>()
+            - self.from_credit
+    }
+}
+
+/// A document a payment touched, as it stands after the batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DocumentPaid {
+    pub id: i64,
+    pub paid: Decimal,
+    pub state: InvoiceState,
+}
+
+/// Everything the batch changes in the books.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Receipts {
+    /// Per arrival: whether it repeats a payment recorded before.
+    pub duplicate: Vec<bool>,
+    pub receipts: Vec<Receipt>,
+    pub documents: Vec<DocumentPaid>,
+    /// Each client whose credit changed, with its credit now.
+    pub credits: Vec<(i64, Decimal)>,
+    /// Each client a payment of which completed a pro-forma, with that payment's day (the
+    /// tax invoice's date).
+    pub completed_proformas: BTreeMap<i64, NaiveDate>,
+}
+
+/// Why a batch is refused as a whole (nothing of it is recorded).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReceiptError {
+    #[error(transparent)]
+    Field(#[from] FieldError),
+    #[error(transparent)]
+    Payment(#[from] PaymentError),
+}
+
+/// Amounts and currencies every payment must have before anything is matched.
+pub fn check(arrivals: &[Arrival]) -> Result<(), FieldError> {
+    for a in arrivals {
+        crate::money::to_minor_units("payment.amount", a.payment.amount)?;
+        if a.payment.amount <= Decimal::ZERO {
+            return Err(FieldError::new("payment.amount", "must be positive"));
+        }
+        if !(a.currency.len() == 3 && a.currency.bytes().all(|b| b.is_ascii_uppercase())) {
+            return Err(FieldError::new(
+                "payment.currency",
+                format!("an ISO 4217 code such as \"CZK\", not {:?}", a.currency),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whose each arrival is: a bank transaction id in `recorded` (or seen earlier in the batch)
+/// is a duplicate; a named client is taken as given; the rest is matched by variable symbol or
+/// account ([`match_payment`]).
+pub fn identify(
+    arrivals: &[Arrival],
+    recorded: &HashSet<String>,
+    directory: &Directory,
+) -> Vec<Whose> {
+    let mut seen: HashSet<&str> = HashSet::new();
+    arrivals
+        .iter()
+        .map(|a| {
+            if let Some(id) = &a.payment.bank_transaction_id
+                && (recorded.contains(id) || !seen.insert(id))
+            {
+                return Whose::Duplicate;
+            }
+            match a.named_client {
+                Some(id) => Whose::Client {
+                    id,
+                    by: FoundBy::Named,
+                },
+                None => match match_payment(&a.payment, directory) {
+                    Match::Matched { target, by } => Whose::Client {
+                        id: target.client(),
+                        by: FoundBy::Matched(by),
+                    },
+                    Match::Unmatched(_) => Whose::Unknown,
+                },
+            }
+        })
+        .collect()
+}
+
+/// Places each payment on its client's account in arrival order: a payment in another
+/// currency than its client's is recorded unmatched with the reason (one the operator named
+/// the client of is refused), the rest pay the client's open documents oldest first
+/// ([`allocate`]) with any excess as credit. `numbers` names clients in the reasons.
+pub fn settle(
+    arrivals: &[Arrival],
+    whose: &[Whose],
+    mut accounts: HashMap<i64, Account>,
+    numbers: &HashMap<i64, String>,
+) -> Result<Receipts, ReceiptError> {
+    let credit_before: HashMap<i64, Decimal> =
+        accounts.iter().map(|(id, a)| (*id, a.credit)).collect();
+    let mut receipts = Vec::with_capacity(arrivals.len());
+    let mut completed_proformas = BTreeMap::new();
+    let mut touched = HashSet::new();
+    for (i, (arrival, whose)) in arrivals.iter().zip(whose).enumerate() {
+        let (client, found_by) = match *whose {
+            Whose::Duplicate => continue,
+            Whose::Client { id, by } => (Some(id), Some(by)),
+            Whose::Unknown => (None, None),
+        };
+        let mut receipt = Receipt {
+            arrival: i,
+            client,
+            found_by,
+            unmatched_reason: None,
+            to_invoices: Vec::new(),
+            to_credit: Decimal::ZERO,
+            from_credit: Decimal::ZERO,
+        };
+        if let Some((id, account)) = client.and_then(|c| accounts.get_mut(&c).map(|a| (c, a))) {
+            if account.currency == arrival.currency {
+                place(&mut receipt, arrival.payment.amount, account)?;
+                touched.extend(receipt.to_invoices.iter().map(|(invoice, _)| *invoice));
+                if receipt
+                    .to_invoices
+                    .iter()
+                    .any(|(invoice, _)| account.proformas.contains(invoice))
+                {
+                    completed_proformas.insert(id, arrival.payment.received_on);
+                }
+            } else {
+                let number = numbers.get(&id).map_or("", String::as_str);
+                if found_by == Some(FoundBy::Named) {
+                    return Err(FieldError::new(
+                        "currency",
+                        format!(
+                            "client {number} is invoiced in {}, not {}",
+                            account.currency, arrival.currency
+                        ),
+                    )
+                    .into());
+                }
+                receipt.unmatched_reason = Some(format!(
+                    "in {}; matched client {number} by {} but it is invoiced in {}",
+                    arrival.currency,
+                    found_by.map_or("", FoundBy::as_str),
+                    account.currency
+                ));
+                receipt.client = None;
+                receipt.found_by = None;
+            }
+        }
+        receipts.push(receipt);
+    }
+    Ok(Receipts {
+        duplicate: whose.iter().map(|w| *w == Whose::Duplicate).collect(),
+        documents: documents_paid(&accounts, &receipts, &touched),
+        credits: changed_credits(&accounts, &credit_before, &receipts),
+        receipts,
+        completed_proformas,
+    })
+}
+
+/// The core's allocation of one payment, applied to the account so the next payment of the
+/// client sees it.
+fn place(
+    receipt: &mut Receipt,
+    amount: Decimal,
+    account: &mut Account,
+) -> Result<(), PaymentError> {
+    let allocation = allocate(amount, &account.open, account.credit)?;
+    for &(id, part) in &allocation.to_invoices {
+        if let Some(invoice) = account.open.iter_mut().find(|i| i.id == id) {
+            invoice.paid += part;
+        }
+    }
+    account.credit = allocation.credit_after(account.credit);
+    receipt.to_credit = allocation.to_credit;
+    receipt.from_credit = allocation.from_credit;
+    receipt.to_invoices = allocation.to_invoices;
+    Ok(())
+}
+
+/// The touched documents with what is paid on them now and the state that gives, client by
+/// client in the order the receipts name them.
+fn documents_paid(
+    accounts: &HashMap<i64, Account>,
+    receipts: &[Receipt],
+    touched: &HashSet<i64>,
+) -> Vec<DocumentPaid> {
+    clients_in_order(receipts)
+        .filter_map(|c| accounts.get(&c))
+        .flat_map(|account| account.open.iter().filter(|i| touched.contains(&i.id)))
+        .map(|invoice| DocumentPaid {
+            id: invoice.id,
+            paid: invoice.paid,
+            state: state_for(invoice.total, invoice.paid, false),
+        })
+        .collect()
+}
+
+fn changed_credits(
+    accounts: &HashMap<i64, Account>,
+    before: &HashMap<i64, Decimal>,
+    receipts: &[Receipt],
+) -> Vec<(i64, Decimal)> {
+    clients_in_order(receipts)
+        .filter_map(|c| accounts.get(&c).map(|a| (c, a.credit)))
+        .filter(|(c, credit)| before.get(c) != Some(credit))
+        .collect()
+}
+
+/// Each client with a receipt once, in the order of their first.
+fn clients_in_order(receipts: &[Receipt]) -> impl Iterator<Item = i64> + '_ {
+    let mut seen = HashSet::new();
+    receipts
+        .iter()
+        .filter_map(|r| r.client)
+        .filter(move |c| seen.insert(*c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dec(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    fn day(d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 3, d).unwrap()
+    }
+
+    /// A bank line with variable symbol `vs`.
+    fn line(bank_id: &str, amount: &str, vs: &str) -> Arrival {
+        Arrival {
+            payment: IncomingPayment {
+                id: 0,
+                amount: dec(amount),
+                received_on: day(10),
+                variable_symbol: Some(vs.into()),
+                payer_account: None,
+                bank_transaction_id: Some(bank_id.into()),
+            },
+            currency: "CZK".into(),
+            named_client: None,
+        }
+    }
+
+    fn invoice(id: i64, total: &str) -> OpenInvoice {
+        OpenInvoice {
+            id,
+            number: format!("2026{id:05}"),
+            issue_date: day(1),
+            due_date: day(15),
+            total: dec(total),
+            paid: Decimal::ZERO,
+        }
+    }
+
+    /// Client 1 is number 1001 and owes invoice 11 (100.00) and pro-forma 12 (50.00).
+    fn books() -> (Directory, HashMap<i64, Account>, HashMap<i64, String>) {
+        let mut directory = Directory::new();
+        directory.add_client_number(1, "1001");
+        directory.add_client_number(2, "1002");
+        let accounts = HashMap::from([(
+            1,
+            Account {
+                currency: "CZK".into(),
+                open: vec![invoice(11, "100.00"), invoice(12, "50.00")],
+                proformas: HashSet::from([12]),
+                credit: Decimal::ZERO,
+            },
+        )]);
+        let numbers = HashMap::from([(1, "1001".to_owned()), (2, "1002".to_owned())]);
+        (directory, accounts, numbers)
+    }
+
+    #[test]
+    fn whose_each_payment_is() {
+        let (directory, ..) = books();
+        let mut named = line("N1", "5.00", "1002");
+        named.named_client = Some(1);
+        named.payment.bank_transaction_id = None;
+        let arrivals = [
+            line("OLD", "1.00", "1001"),
+            line("T1", "1.00", "1001"),
+            line("T1", "1.00", "1001"),
+            line("T2", "1.00", "7777"),
+            named,
+        ];
+        let recorded = HashSet::from(["OLD".to_owned()]);
+        let by_number = Whose::Client {
+            id: 1,
+            by: FoundBy::Matched(MatchedBy::ClientNumber),
+        };
+        assert_eq!(
+            identify(&arrivals, &recorded, &directory),
+            [
+                Whose::Duplicate,
+                by_number,
+                Whose::Duplicate,
+                Whose::Unknown,
+                Whose::Client {
+                    id: 1,
+                    by: FoundBy::Named
+                },
+            ],
+            "recorded before, first, repeated in the batch, nobody's, named (not matched)"
+        );
+    }
+
+    #[test]
+    fn payments_of_one_client_see_each_other_in_arrival_order() {
+        let (directory, accounts, numbers) = books();
+        let arrivals = [line("T1", "120.00", "1001"), line("T2", "40.00", "1001")];
+        let whose = identify(&arrivals, &HashSet::new(), &directory);
+        let done = settle(&arrivals, &whose, accounts, &numbers).unwrap();
+        let placed: Vec<_> = done
+            .receipts
+            .iter()
+            .map(|r| (r.to_invoices.clone(), r.to_credit, r.allocated()))
+            .collect();
+        assert_eq!(
+            placed,
+            [
+                (
+                    vec![(11, dec("100.00")), (12, dec("20.00"))],
+                    dec("0"),
+                    dec("120.00")
+                ),
+                (vec![(12, dec("30.00"))], dec("10.00"), dec("30.00")),
+            ]
+        );
+        assert_eq!(
+            done.documents,
+            [
+                DocumentPaid {
+                    id: 11,
+                    paid: dec("100.00"),
+                    state: InvoiceState::Paid
+                },
+                DocumentPaid {
+                    id: 12,
+                    paid: dec("50.00"),
+                    state: InvoiceState::Paid
+                },
+            ]
+        );
+        assert_eq!(done.credits, [(1, dec("10.00"))]);
+        assert_eq!(
+            done.completed_proformas,
+            BTreeMap::from([(1, day(10))]),
+            "the pro-forma's tax invoice follows, dated by the payment"
+        );
+        assert_eq!(done.duplicate, [false, false]);
+    }
+
+    #[test]
+    fn a_partial_payment_leaves_the_document_partly_paid_and_no_pro_forma_completed() {
+        let (directory, accounts, numbers) = books();
+        let arrivals = [line("T1", "30.00", "1001")];
+        let whose = identify(&arrivals, &HashSet::new(), &directory);
+        let done = settle(&arrivals, &whose, accounts, &numbers).unwrap();
+        assert_eq!(
+            done.documents,
+            [DocumentPaid {
+                id: 11,
+                paid: dec("30.00"),
+                state: InvoiceState::PartiallyPaid
+            }]
+        );
+        assert!(done.credits.is_empty(), "credit did not change");
+        assert!(done.completed_proformas.is_empty());
+    }
+
+    #[test]
+    fn money_in_another_currency_is_never_taken_for_the_client() {
+        let (directory, accounts, numbers) = books();
+        let euros = Arrival {
+            currency: "EUR".into(),
+            ..line("T1", "20.00", "1001")
+        };
+        let whose = identify(std::slice::from_ref(&euros), &HashSet::new(), &directory);
+        let done = settle(
+            std::slice::from_ref(&euros),
+            &whose,
+            accounts.clone(),
+            &numbers,
+        )
+        .unwrap();
+        let r = &done.receipts[0];
+        assert_eq!(
+            (r.client, r.found_by, r.allocated()),
+            (None, None, dec("0"))
+        );
+        assert_eq!(
+            r.unmatched_reason.as_deref(),
+            Some("in EUR; matched client 1001 by client_number but it is invoiced in CZK")
+        );
+        assert!(done.documents.is_empty() && done.credits.is_empty());
+        // Typed in for that client: refused, naming the field.
+        let named = Arrival {
+            named_client: Some(1),
+            ..euros
+        };
+        let whose = identify(std::slice::from_ref(&named), &HashSet::new(), &directory);
+        match settle(&[named], &whose, accounts, &numbers) {
+            Err(ReceiptError::Field(e)) => {
+                assert_eq!(
+                    e.to_string(),
+                    "currency: client 1001 is invoiced in CZK, not EUR"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn amounts_and_currencies_are_checked_first() {
+        let cases = [
+            ("-1.00", "CZK", Some("payment.amount")),
+            ("0", "CZK", Some("payment.amount")),
+            ("1.005", "CZK", Some("payment.amount")),
+            ("1.00", "czk", Some("payment.currency")),
+            ("1.00", "CZKK", Some("payment.currency")),
+            ("1.00", "CZK", None),
+        ];
+        for (amount, currency, refused) in cases {
+            let arrival = Arrival {
+                currency: currency.into(),
+                ..line("T", amount, "1001")
+            };
+            let got = check(&[arrival]).err().map(|e| e.field);
+            assert_eq!(got.as_deref(), refused, "{amount} {currency}");
+        }
+    }
+}
