@@ -23,22 +23,28 @@ pub enum ClientKind {
     #[default]
     Private,
     Corporate,
+    /// A person in business on their own account (Czech OSVČ, BILLmanager "individual
+    /// entrepreneur"): a person's name with a company ID and possibly a VAT ID.
+    SoleTrader,
 }
 
 impl ClientKind {
+    pub const ALL: [ClientKind; 3] = [
+        ClientKind::Private,
+        ClientKind::Corporate,
+        ClientKind::SoleTrader,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ClientKind::Private => "private",
             ClientKind::Corporate => "corporate",
+            ClientKind::SoleTrader => "sole_trader",
         }
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "private" => Some(ClientKind::Private),
-            "corporate" => Some(ClientKind::Corporate),
-            _ => None,
-        }
+        Self::ALL.into_iter().find(|k| k.as_str() == text)
     }
 }
 
@@ -444,6 +450,16 @@ pub fn validate_code(code: &str, label: &str) -> Result<(), FieldError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn client_kinds_are_stored_by_name() {
+        let names: Vec<_> = ClientKind::ALL.iter().map(|k| k.as_str()).collect();
+        assert_eq!(names, ["private", "corporate", "sole_trader"]);
+        for kind in ClientKind::ALL {
+            assert_eq!(ClientKind::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(ClientKind::parse("company"), None);
+    }
 
     fn valid() -> Client {
         let mut client = Client {

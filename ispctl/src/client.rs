@@ -65,11 +65,12 @@ pub enum Cmd {
     },
 }
 
-/// Client type: a person or a company.
+/// Client type: a person, a company, or a person in business on their own account.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum KindArg {
     Private,
     Corporate,
+    SoleTrader,
 }
 
 impl ProtoEnum for KindArg {
@@ -77,6 +78,7 @@ impl ProtoEnum for KindArg {
         (match self {
             Self::Private => ClientKind::Private,
             Self::Corporate => ClientKind::Corporate,
+            Self::SoleTrader => ClientKind::SoleTrader,
         }) as i32
     }
 }

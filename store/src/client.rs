@@ -429,6 +429,8 @@ impl Store {
         for (field, column, value) in [
             ("id_number", "id_number", &client.id_number),
             ("company_id", "company_id", &client.company_id),
+            // Czech Post collects SIPO per number: two cards with one pay each other's bills.
+            ("sipo_number", "sipo_number", &client.invoicing.sipo_number),
         ] {
             if value.trim().is_empty() {
                 continue;

@@ -156,8 +156,8 @@ impl Store {
         Ok(())
     }
 
-    /// The tax invoices of the client's paid pro-formas, inside a use case's transaction: after payments that
-    /// completed one of the client's pro-formas.
+    /// The tax invoices of the client's paid pro-formas, inside a use case's transaction:
+    /// after payments that completed one of them.
     pub async fn follow_proformas_in(
         &self,
         tx: &mut WriteTx,

@@ -226,6 +226,10 @@ fn duplicates_are_refused_or_warned_as_the_manuals_say() {
         "X1",
         "--company-id",
         "999",
+        "--payment-type",
+        "sipo",
+        "--sipo-number",
+        "1234567890",
     ]);
     // Same client number: refused, with the server's message, exit 1.
     let out = d.ispctl(&[
@@ -260,6 +264,12 @@ fn duplicates_are_refused_or_warned_as_the_manuals_say() {
         "X1",
         "--company-id",
         "999",
+        "--kind",
+        "sole-trader",
+        "--payment-type",
+        "sipo",
+        "--sipo-number",
+        "1234567890",
     ]);
     let warnings = added["warnings"].to_string();
     assert!(
@@ -267,6 +277,13 @@ fn duplicates_are_refused_or_warned_as_the_manuals_say() {
         "{warnings}"
     );
     assert!(warnings.contains("company_id"), "{warnings}");
+    assert!(
+        warnings.contains("sipo_number is also used by client 5"),
+        "a shared SIPO number is named with the client that has it: {warnings}"
+    );
+    assert_eq!(added["kind"], "sole-trader", "the third client kind");
+    let shown = d.ispctl(&["client", "show", "6"]);
+    assert!(stdout(&shown).contains("sole-trader"), "{}", stdout(&shown));
     assert_eq!(added["number"], "6", "next free number assigned");
     // Over gRPC the duplicate number is ALREADY_EXISTS.
     let rt = tokio::runtime::Runtime::new().unwrap();

@@ -44,7 +44,8 @@ pub(super) fn client_from(c: v1::Client) -> Result<Client, Status> {
     let kind = match v1::ClientKind::try_from(c.kind) {
         Ok(v1::ClientKind::Unspecified | v1::ClientKind::Private) => ClientKind::Private,
         Ok(v1::ClientKind::Corporate) => ClientKind::Corporate,
-        Err(_) => return Err(field("client.kind", "private or corporate")),
+        Ok(v1::ClientKind::SoleTrader) => ClientKind::SoleTrader,
+        Err(_) => return Err(field("client.kind", "private, corporate or sole_trader")),
     };
     let installation_address = match c.installation_address {
         Some(a) if a != v1::Address::default() => {
@@ -141,6 +142,7 @@ pub(super) fn client_to(c: &Client) -> v1::Client {
         kind: match c.kind {
             ClientKind::Private => v1::ClientKind::Private,
             ClientKind::Corporate => v1::ClientKind::Corporate,
+            ClientKind::SoleTrader => v1::ClientKind::SoleTrader,
         } as i32,
         name2: c.name2.clone(),
         contact_person: c.contact_person.clone(),
