@@ -37,10 +37,13 @@ pub enum Cmd {
     List(ListArgs),
     /// Change the given fields of a client and leave the rest untouched.
     Edit(Box<EditArgs>),
-    /// Delete a client (refused while it has subscriptions).
+    /// Delete a client for good (refused while it has subscriptions or books).
     Delete {
         /// Client number.
         number: String,
+        /// Confirm the deletion: it cannot be undone.
+        #[arg(long)]
+        yes: bool,
     },
     /// Find clients the way a support desk does: by number, name fragment, variable symbol,
     /// e-mail, phone, login username, IP address or MAC.
@@ -536,9 +539,10 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
         }
         Cmd::List(l) => list(&mut api.clients().await?, &l, out).await,
         Cmd::Edit(e) => edit(&mut api.clients().await?, &e, out).await,
-        Cmd::Delete { number } => {
+        Cmd::Delete { number, yes } => {
             let request = DeleteClientRequest {
                 number: number.clone(),
+                confirm: yes,
             };
             api.clients().await?.delete_client(request).await?;
             out.deleted("client", &number)

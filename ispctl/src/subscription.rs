@@ -51,6 +51,9 @@ pub enum Cmd {
     Delete {
         /// Subscription ID.
         id: i64,
+        /// Confirm the deletion: it cannot be undone.
+        #[arg(long)]
+        yes: bool,
     },
     /// Show the state changes of a subscription.
     History {
@@ -349,8 +352,8 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
             out.pages(&page, record, table)
         }
         Cmd::Edit(e) => edit(&mut svc, &e, out).await,
-        Cmd::Delete { id } => {
-            svc.delete_subscription(DeleteSubscriptionRequest { id })
+        Cmd::Delete { id, yes } => {
+            svc.delete_subscription(DeleteSubscriptionRequest { id, confirm: yes })
                 .await?;
             out.deleted("subscription", &id.to_string())
         }

@@ -476,7 +476,10 @@ fn a_readonly_token_reads_but_cannot_write() {
             .unwrap_err();
         assert_eq!(status.code(), Code::PermissionDenied);
         let status = auditor
-            .delete_client(v1::DeleteClientRequest { number: "1".into() })
+            .delete_client(v1::DeleteClientRequest {
+                number: "1".into(),
+                confirm: true,
+            })
             .await
             .unwrap_err();
         assert_eq!(status.code(), Code::PermissionDenied);
@@ -685,9 +688,88 @@ fn services_logins_and_search_work_together() {
     // A tariff in use and a client with services cannot be deleted.
     let out = d.ispctl(&["tariff", "delete", "Fiber 100"]);
     assert_eq!(out.status.code(), Some(1));
-    let out = d.ispctl(&["client", "delete", "300"]);
+    let out = d.ispctl(&["client", "delete", "300", "--yes"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("subscription"), "{}", stderr(&out));
+}
+
+#[test]
+fn deleting_a_client_or_a_subscription_needs_confirmation() {
+    let d = Daemon::start("confirm-delete", "");
+    for number in ["7", "8"] {
+        d.ispctl_json(&[
+            "client",
+            "add",
+            "--number",
+            number,
+            "--name",
+            "A",
+            "--street",
+            "S 1",
+            "--postcode",
+            "1",
+            "--city",
+            "C",
+        ]);
+    }
+    d.ispctl_json(&[
+        "tariff", "add", "--name", "Basic", "--down", "10M", "--up", "1M", "--price", "100",
+    ]);
+    let sub = d.ispctl_json(&[
+        "subscription",
+        "add",
+        "--client",
+        "8",
+        "--tariff",
+        "Basic",
+        "--activation",
+        "2026-01-01",
+    ]);
+    let sub_id = sub["id"].to_string();
+    // Without --yes nothing is deleted, and the refusal says how to confirm.
+    for args in [
+        vec!["client", "delete", "7"],
+        vec!["subscription", "delete", &sub_id],
+    ] {
+        let out = d.ispctl(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = stderr(&out);
+        assert!(err.contains("confirm") && err.contains("--yes"), "{err}");
+    }
+    assert_eq!(d.ispctl_json(&["client", "show", "7"])["number"], "7");
+    assert_eq!(
+        d.ispctl_json(&["subscription", "show", &sub_id])["id"].to_string(),
+        sub_id
+    );
+    // Over gRPC the request is refused naming its `confirm` field.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let status = rt.block_on(async {
+        let mut api = d.clients(&d.admin_token()).await;
+        api.delete_client(v1::DeleteClientRequest {
+            number: "7".into(),
+            confirm: false,
+        })
+        .await
+        .unwrap_err()
+    });
+    assert_eq!(status.code(), Code::InvalidArgument);
+    let violations = status
+        .get_error_details()
+        .bad_request()
+        .unwrap()
+        .field_violations
+        .clone();
+    assert_eq!(violations[0].field, "confirm");
+    // Confirmed, both go.
+    let out = d.ispctl(&["subscription", "delete", &sub_id, "--yes"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = d.ispctl(&["client", "delete", "7", "--yes"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(d.ispctl(&["client", "show", "7"]).status.code(), Some(1));
+    assert_eq!(
+        d.ispctl(&["subscription", "show", &sub_id]).status.code(),
+        Some(1)
+    );
 }
 
 #[test]

@@ -278,7 +278,7 @@ impl v1::client_service_server::ClientService for AdminState {
         request: Request<v1::DeleteClientRequest>,
     ) -> Result<Response<v1::DeleteClientResponse>, Status> {
         let (actor, r) = written(request)?;
-        clients::delete(&self.app(), &actor, &r.number).await?;
+        clients::delete(&self.app(), &actor, &r.number, r.confirm).await?;
         Ok(Response::new(v1::DeleteClientResponse {}))
     }
 

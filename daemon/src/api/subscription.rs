@@ -329,7 +329,7 @@ impl v1::subscription_service_server::SubscriptionService for AdminState {
         request: Request<v1::DeleteSubscriptionRequest>,
     ) -> Result<Response<v1::DeleteSubscriptionResponse>, Status> {
         let (actor, r) = written(request)?;
-        subscriptions::delete(&self.app(), &actor, r.id).await?;
+        subscriptions::delete(&self.app(), &actor, r.id, r.confirm).await?;
         Ok(Response::new(v1::DeleteSubscriptionResponse {}))
     }
 

@@ -4,7 +4,7 @@
 use ispd_billing::client::{Client, Duplicate};
 use ispd_billing::field::{Text, text};
 
-use super::{App, AppResult};
+use super::{App, AppError, AppResult, field};
 use crate::storage::{AccessScope, Actor, ClientFilter, Page, PageRequest, SearchHit};
 
 /// A client as stored, with the records that look like duplicates of it (a warning, not a
@@ -64,8 +64,21 @@ pub async fn list(
     Ok(app.store.list_clients(filter, page).await?)
 }
 
-pub async fn delete(app: &App<'_>, actor: &Actor, number: &str) -> AppResult<()> {
+/// Deletes a client that never had books or services, once the caller `confirmed` it: a
+/// deletion cannot be undone (Mango asks before "delete completely").
+pub async fn delete(app: &App<'_>, actor: &Actor, number: &str, confirmed: bool) -> AppResult<()> {
+    if !confirmed {
+        return Err(unconfirmed(&format!("client {number}")));
+    }
     Ok(app.store.delete_client(actor, number).await?)
+}
+
+/// The refusal of a deletion the caller did not confirm.
+pub(super) fn unconfirmed(what: &str) -> AppError {
+    field(
+        "confirm",
+        format!("deleting {what} cannot be undone: confirm it (ispctl: --yes)"),
+    )
 }
 
 /// Clients matching `query` anywhere (number, name, address, contacts, MAC...).

@@ -347,7 +347,11 @@ pub async fn list(
     Ok(app.store.list_subscriptions(filter, page).await?)
 }
 
-pub async fn delete(app: &App<'_>, actor: &Actor, id: i64) -> AppResult<()> {
+/// Deletes a subscription and its history, once the caller `confirmed` it.
+pub async fn delete(app: &App<'_>, actor: &Actor, id: i64, confirmed: bool) -> AppResult<()> {
+    if !confirmed {
+        return Err(super::clients::unconfirmed(&format!("subscription {id}")));
+    }
     Ok(app.store.delete_subscription(actor, id).await?)
 }
 
