@@ -12,6 +12,7 @@
 #![cfg_attr(not(test), deny(clippy::too_many_lines))]
 
 pub mod bank;
+pub mod books;
 pub mod charge;
 pub mod client;
 pub mod credit_note;

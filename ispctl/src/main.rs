@@ -14,6 +14,7 @@ mod args;
 mod audit;
 mod auth_log;
 mod billing;
+mod books;
 mod charge;
 mod client;
 mod code;
@@ -109,6 +110,9 @@ enum Command {
     /// Invoices issued by the billing run.
     #[command(subcommand)]
     Invoice(billing::InvoiceCmd),
+    /// The closing of the books: nothing dated on or before it changes any more.
+    #[command(subcommand)]
+    Books(books::Cmd),
     /// Payments: record, import bank statements, unmatched payments, a client's balance.
     #[command(subcommand)]
     Payment(payment::Cmd),
@@ -139,6 +143,7 @@ async fn dispatch(command: Command, api: &mut Api<'_>, out: Out) -> Result<()> {
         Command::Usage(args) => session::usage(args, api, out).await,
         Command::Billing(cmd) => billing::run(cmd, api, out).await,
         Command::Invoice(cmd) => billing::invoice(cmd, api, out).await,
+        Command::Books(cmd) => books::run(cmd, api, out).await,
         Command::Payment(cmd) => payment::run(cmd, api, out).await,
         Command::Dunning(cmd) => dunning::run(cmd, api, out).await,
         Command::Enforcement(cmd) => enforcement::run(cmd, api, out).await,

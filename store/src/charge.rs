@@ -171,6 +171,12 @@ impl Store {
         .collect()
     }
 
+    /// One charge by its id.
+    pub async fn get_charge(&self, id: i64) -> StoreResult<ChargeRecord> {
+        let mut conn = self.pool.acquire().await?;
+        Self::charge_by_id(&mut conn, id).await
+    }
+
     /// Deletes a charge that no invoice has billed yet; a billed one is part of an issued
     /// document and is corrected by a credit note instead.
     pub async fn delete_charge(&self, actor: &Actor, id: i64) -> StoreResult<()> {

@@ -138,6 +138,12 @@ impl Store {
         .collect()
     }
 
+    /// One discount by its id.
+    pub async fn get_discount(&self, id: i64) -> StoreResult<DiscountRecord> {
+        let mut conn = self.pool.acquire().await?;
+        Self::discount_by_id(&mut conn, id).await
+    }
+
     /// Removes a discount. Invoices already issued keep their discount lines.
     pub async fn delete_discount(&self, actor: &Actor, id: i64) -> StoreResult<()> {
         let mut tx = self.write_tx().await?;

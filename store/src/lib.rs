@@ -18,6 +18,7 @@ mod audit;
 mod auth_log;
 mod backup;
 mod billing_candidates;
+mod books;
 mod change_log;
 mod charge;
 mod client;

@@ -319,6 +319,19 @@ impl Store {
         Ok(())
     }
 
+    /// The day payment `id` was received.
+    pub async fn payment_received_on(&self, id: i64) -> StoreResult<NaiveDate> {
+        let text: String = sqlx::query_scalar("SELECT received_on FROM payment WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                entity: "payment",
+                key: id.to_string(),
+            })?;
+        parse_date("payment.received_on", &text)
+    }
+
     /// Assigns an unmatched payment by hand (Mango "Párovat platbu"): `invoice` = the whole
     /// payment to that invoice, else up to the client's debt with the rest as credit.
     pub async fn assign_payment(

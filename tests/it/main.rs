@@ -6,6 +6,7 @@ mod accounting;
 mod admin;
 mod auth_log;
 mod billing;
+mod books;
 mod daemon;
 mod documents;
 mod dunning;

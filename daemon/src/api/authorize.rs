@@ -46,6 +46,8 @@ pub fn need(method: &str) -> Option<Need> {
 
         "BillingService/RunBilling" | "BillingService/CancelInvoice" => Write,
         "BillingService/ListInvoices" | "BillingService/GetInvoice" => Read,
+        "BillingService/CloseBooks" => Admin,
+        "BillingService/GetBooks" => Read,
 
         "ChargeService/AddCharge" | "ChargeService/DeleteCharge" => Write,
         "ChargeService/ListCharges" => Read,

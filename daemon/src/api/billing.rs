@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 use tonic::{Request, Response, Status};
 
 use super::{AdminState, date, date_text, field, written};
-use crate::app::{InCurrency, billing, documents};
+use crate::app::{InCurrency, billing, books, documents};
 use crate::storage::{DocumentKind, InvoiceDraft, InvoiceRecord};
 
 fn invoice_to(number: Option<&str>, draft: &InvoiceDraft, state: &str) -> v1::Invoice {
@@ -179,5 +179,27 @@ impl v1::billing_service_server::BillingService for AdminState {
         };
         let credit_note = documents::cancel(&self.app(), &actor, cancellation).await?;
         Ok(Response::new(record_to(&credit_note)))
+    }
+
+    async fn close_books(
+        &self,
+        request: Request<v1::CloseBooksRequest>,
+    ) -> Result<Response<v1::Books>, Status> {
+        let (actor, r) = written(request)?;
+        let until = date("until", &r.until)?.ok_or_else(|| field("until", "required"))?;
+        let closed = books::close(&self.app(), &actor, until).await?;
+        Ok(Response::new(v1::Books {
+            closed_until: date_text(Some(closed)),
+        }))
+    }
+
+    async fn get_books(
+        &self,
+        _request: Request<v1::GetBooksRequest>,
+    ) -> Result<Response<v1::Books>, Status> {
+        let closed = books::closed_until(&self.app()).await?;
+        Ok(Response::new(v1::Books {
+            closed_until: date_text(closed),
+        }))
     }
 }

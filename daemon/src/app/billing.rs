@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 
-use super::{App, AppResult, InCurrency};
+use super::{App, AppResult, InCurrency, books};
 use crate::app::billing_run::RunSummary;
 use crate::storage::Actor;
 
@@ -16,6 +16,9 @@ pub async fn run(
     dry_run: bool,
     keep: usize,
 ) -> AppResult<InCurrency<RunSummary>> {
+    if !dry_run {
+        books::check_open(app.store, "the billing run", as_of).await?;
+    }
     let config = app.config.load();
     let run = crate::app::billing_run::run(app.store, &config.billing, actor, as_of, dry_run, keep)
         .await?;

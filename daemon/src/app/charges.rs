@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 use ispd_billing::charge::OneOffCharge;
 
-use super::{App, AppResult};
+use super::{App, AppResult, books};
 use crate::storage::{Actor, ChargeRecord};
 
 /// Adds a charge for the client (and subscription); `charge` makes it for its day, which is
@@ -17,6 +17,7 @@ pub async fn add(
 ) -> AppResult<ChargeRecord> {
     let charge = charge(app.day_or_today(charge_on));
     charge.validate()?;
+    books::check_open(app.store, "the charge", charge.charge_on).await?;
     Ok(app
         .store
         .add_charge(actor, client_number, subscription_id, charge)
@@ -28,5 +29,7 @@ pub async fn list(app: &App<'_>, client_number: &str) -> AppResult<Vec<ChargeRec
 }
 
 pub async fn delete(app: &App<'_>, actor: &Actor, id: i64) -> AppResult<()> {
+    let charge = app.store.get_charge(id).await?;
+    books::check_open(app.store, "the charge", charge.charge.charge_on).await?;
     Ok(app.store.delete_charge(actor, id).await?)
 }

@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use ispd_billing::invoice::Discount;
 
-use super::{App, AppResult};
+use super::{App, AppResult, books};
 use crate::storage::{Actor, DiscountRecord};
 
 /// Adds a discount to the subscription; `discount` makes it starting on its first day, which
@@ -18,6 +18,7 @@ pub async fn add(
 ) -> AppResult<DiscountRecord> {
     let discount = discount(app.day_or_today(valid_from));
     discount.validate()?;
+    books::check_open(app.store, "the discount", discount.valid_from).await?;
     Ok(app
         .store
         .add_discount(actor, subscription_id, discount)
@@ -28,6 +29,9 @@ pub async fn list(app: &App<'_>, subscription_id: i64) -> AppResult<Vec<Discount
     Ok(app.store.list_discounts(subscription_id).await?)
 }
 
+/// Removes a discount, unless it reaches into the closed period (ISPadmin refuses that too).
 pub async fn delete(app: &App<'_>, actor: &Actor, id: i64) -> AppResult<()> {
+    let discount = app.store.get_discount(id).await?;
+    books::check_open(app.store, "the discount", discount.discount.valid_from).await?;
     Ok(app.store.delete_discount(actor, id).await?)
 }

@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use ispd_billing::field::{Text, text};
 
 use super::payments::{publish, restore_paid_in};
-use super::{App, AppResult, field};
+use super::{App, AppResult, books, field};
 use crate::storage::{Actor, InvoiceRecord};
 
 /// A cancellation as the operator asks for it.
@@ -42,6 +42,7 @@ pub async fn cancel(
     let day = app.day_or_today(order.date);
     let client = store.get_invoice(order.number).await?.draft.client_number;
     let mut tx = store.begin_write().await?;
+    books::check_open_in(store, &mut tx, [("the credit note", day)]).await?;
     let issued = store
         .cancel_invoice_in(
             &mut tx,

@@ -11,6 +11,7 @@
 pub mod audit;
 pub mod billing;
 pub mod billing_run;
+pub mod books;
 pub mod charges;
 pub mod clients;
 pub mod codes;

@@ -10,11 +10,11 @@ use chrono::NaiveDate;
 use ispd_billing::bank::{CsvMapping, Statement};
 use ispd_billing::dunning::DunningSettings;
 use ispd_billing::field::{Text, text};
-use ispd_billing::payment::receipt::{self, Arrival, FoundBy, Receipts};
+use ispd_billing::payment::receipt::{self, Arrival, FoundBy, Receipts, Whose};
 use ispd_billing::payment::{IncomingPayment, StatementRow};
 use rust_decimal::Decimal;
 
-use super::{App, AppError, AppResult, InCurrency, field};
+use super::{App, AppError, AppResult, InCurrency, books, field};
 use crate::app::dunning_run::{DunningChange, decide};
 use crate::changes::{Change, ChangeFeed};
 use crate::storage::{
@@ -208,6 +208,16 @@ pub(crate) async fn record_in(
     let recorded = store.recorded_bank_ids_in(tx, &bank_ids).await?;
     let (directory, numbers) = store.payment_directory_in(tx).await?;
     let whose = receipt::identify(&arrivals, &recorded, &directory);
+    let new = arrivals
+        .iter()
+        .zip(&whose)
+        .filter(|(_, w)| **w != Whose::Duplicate);
+    books::check_open_in(
+        store,
+        tx,
+        new.map(|(a, _)| ("the payment", a.payment.received_on)),
+    )
+    .await?;
     let clients: HashSet<i64> = whose.iter().filter_map(|w| w.client()).collect();
     let clients: Vec<i64> = clients.into_iter().collect();
     let accounts = store
@@ -277,7 +287,9 @@ pub async fn assign(
     (payment_id, client_number, invoice): (i64, &str, Option<&str>),
 ) -> AppResult<Received> {
     let (store, settings, today) = (app.store, app.dunning_settings(), app.clock.today());
+    let received_on = store.payment_received_on(payment_id).await?;
     let mut tx = store.begin_write().await?;
+    books::check_open_in(store, &mut tx, [("the payment", received_on)]).await?;
     let outcome = store
         .assign_payment_in(
             &mut tx,
@@ -298,6 +310,8 @@ pub async fn assign(
 
 /// Takes a payment back from its client: it becomes unmatched again. Returns the client.
 pub async fn unassign(app: &App<'_>, actor: &Actor, payment_id: i64) -> AppResult<String> {
+    let received_on = app.store.payment_received_on(payment_id).await?;
+    books::check_open(app.store, "the payment", received_on).await?;
     Ok(app.store.unassign_payment(actor, payment_id).await?)
 }
 
@@ -331,6 +345,7 @@ pub async fn refund(
         ));
     }
     let on = app.day_or_today(refunded_on);
+    books::check_open(app.store, "the refund", on).await?;
     let after = app
         .store
         .refund_credit(actor, client_number, amount, on, note)

@@ -96,3 +96,54 @@ pub(super) async fn code_lists(store: Store) {
         "client.groups",
     );
 }
+
+/// The closing of the books: none at first, recorded, moved forward in place (one row), read
+/// inside a transaction too, each closing audited with what it replaced.
+pub(super) async fn books_closing_round_trip(store: Store) {
+    assert_eq!(store.books_closed_until().await.unwrap(), None);
+    for until in [date(2026, 9, 30), date(2026, 10, 31)] {
+        let mut tx = store.begin_write().await.unwrap();
+        store
+            .close_books_in(&mut tx, &actor(), until)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+    assert_eq!(
+        store.books_closed_until().await.unwrap(),
+        Some(date(2026, 10, 31))
+    );
+    let mut tx = store.begin_write().await.unwrap();
+    assert_eq!(
+        store.books_closed_until_in(&mut tx).await.unwrap(),
+        Some(date(2026, 10, 31))
+    );
+    drop(tx);
+    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM books_closing")
+        .fetch_one(crate::testkit::pool(&store))
+        .await
+        .unwrap();
+    assert_eq!(rows, 1);
+    let audit = store
+        .list_audit(&AuditFilter::default(), PageRequest::default())
+        .await
+        .unwrap();
+    let closings: Vec<_> = audit
+        .items
+        .iter()
+        .filter(|e| e.action == "books.close")
+        .map(|e| {
+            (
+                e.entity_key.clone(),
+                e.before_json.clone().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(closings.len(), 2, "{closings:?}");
+    assert!(
+        closings
+            .iter()
+            .any(|(key, before)| key == "2026-10-31" && before.contains("2026-09-30")),
+        "{closings:?}"
+    );
+}

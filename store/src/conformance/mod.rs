@@ -50,6 +50,7 @@ crate::on_both_backends! {
         logins::logins,
         logins::nas_entries,
         codes::code_lists,
+        codes::books_closing_round_trip,
         persistence::variable_symbols_name_one_client,
         radius::access_rows_follow_the_records,
         radius::accounting_batches_store_sessions_once,
