@@ -98,6 +98,7 @@ impl Store {
                         currency: currency.unwrap_or_else(|| default_currency.to_owned()),
                         open: Vec::new(),
                         proformas: HashSet::new(),
+                        services: HashMap::new(),
                         credit: money::from_minor_units(credit),
                     },
                 );
@@ -118,8 +119,35 @@ impl Store {
                     account.open.push(invoice);
                 }
             }
+            Self::open_documents_by_service(conn, &list, chunk, &mut accounts).await?;
         }
         Ok(accounts)
+    }
+
+    /// Which open documents of the clients bill each subscription (by a line of it).
+    async fn open_documents_by_service(
+        conn: &mut AnyConnection,
+        list: &str,
+        clients: &[i64],
+        accounts: &mut HashMap<i64, Account>,
+    ) -> StoreResult<()> {
+        let mut query = sqlx::query_as::<_, (i64, i64, i64)>(AssertSqlSafe(format!(
+            "SELECT DISTINCT i.client_id, l.subscription_id, i.id
+             FROM invoice_line l JOIN invoice i ON i.id = l.invoice_id
+             WHERE i.client_id IN ({list}) AND i.state IN ('unpaid', 'partially_paid')
+                AND l.subscription_id IS NOT NULL"
+        )));
+        for id in clients {
+            query = query.bind(*id);
+        }
+        for (client, service, invoice) in query.fetch_all(&mut *conn).await? {
+            if let Some(account) = accounts.get_mut(&client)
+                && account.open.iter().any(|i| i.id == invoice)
+            {
+                account.services.entry(service).or_default().insert(invoice);
+            }
+        }
+        Ok(())
     }
 
     /// Inserts the receipts' payments; returns their ids in order.

@@ -918,3 +918,66 @@ fn a_tariff_change_from_a_date_charges_each_part_of_the_month_at_its_price_on(
         String::from_utf8_lossy(&past.stderr)
     );
 }
+
+#[test]
+fn a_payment_with_a_services_own_symbol_pays_that_services_document_first() {
+    let d = start("service-vs", None);
+    client(&d, "1001", &[]);
+    subscribed_from(&d, "1001", "2026-10-01");
+    d.ispctl_json(&["billing", "run", "--as-of", "2026-10-01"]);
+    let older = invoices(&d, "1001");
+    assert_eq!(older.len(), 1);
+    fiber_100(&d);
+    d.ispctl_json(&[
+        "subscription",
+        "add",
+        "--client",
+        "1001",
+        "--tariff",
+        "Fiber 100",
+        "--activation",
+        "2026-11-01",
+        "--vs",
+        "5005",
+    ]);
+    d.ispctl_json(&["billing", "run", "--as-of", "2026-11-01"]);
+    let csv = d.state_dir.join("service.csv");
+    std::fs::write(
+        &csv,
+        "ID;Datum;Objem;VS;Protiucet\nS1;20.11.2026;499,00;5005;\n",
+    )
+    .unwrap();
+    let mapping = d.state_dir.join("mapping.toml");
+    std::fs::write(&mapping, MAPPING).unwrap();
+    let imported = d.ispctl_json(&[
+        "payment",
+        "import",
+        csv.to_str().unwrap(),
+        "--format",
+        "csv",
+        "--mapping",
+        mapping.to_str().unwrap(),
+    ]);
+    assert_eq!(imported["recorded"], 1, "{imported}");
+    let docs = invoices(&d, "1001");
+    let state = |number: &str| {
+        let doc = docs.iter().find(|i| s(i, "number") == number).unwrap();
+        (s(doc, "state"), s(doc, "paid"))
+    };
+    let first = s(&older[0], "number");
+    let newer = docs
+        .iter()
+        .map(|i| s(i, "number"))
+        .find(|n| *n != first)
+        .unwrap();
+    assert_eq!(
+        state(&first),
+        ("unpaid".into(), "0.00".into()),
+        "the older invoice bills only the other service"
+    );
+    assert_eq!(
+        state(&newer),
+        ("partially_paid".into(), "499.00".into()),
+        "the invoice billing the service whose symbol the payment carried"
+    );
+}

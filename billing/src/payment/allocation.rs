@@ -2,6 +2,8 @@
 //! as a refund, and undoing it. Each function only moves money, so the conservation equation of
 //! the module notes of `payment` holds after every call.
 
+use std::collections::HashSet;
+
 use rust_decimal::Decimal;
 
 use super::{OpenInvoice, PaymentError, RefundError, non_negative, oldest_first};
@@ -43,11 +45,26 @@ pub fn allocate(
     open_invoices: &[OpenInvoice],
     credit_before: Decimal,
 ) -> Result<Allocation, PaymentError> {
+    allocate_preferring(amount, open_invoices, credit_before, &HashSet::new())
+}
+
+/// [`allocate`], but the invoices in `first` are paid before the others (each group oldest
+/// first): a payment carrying a service's own variable symbol pays that service's documents
+/// first (Mango), then the client's other debt, then becomes credit.
+pub fn allocate_preferring(
+    amount: Decimal,
+    open_invoices: &[OpenInvoice],
+    credit_before: Decimal,
+    first: &HashSet<i64>,
+) -> Result<Allocation, PaymentError> {
     non_negative("payment amount", amount)?;
     non_negative("credit", credit_before)?;
     let mut available = amount + credit_before;
     let mut to_invoices = Vec::new();
-    for invoice in oldest_first(open_invoices) {
+    let oldest = oldest_first(open_invoices);
+    let (preferred, rest): (Vec<&OpenInvoice>, Vec<&OpenInvoice>) =
+        oldest.into_iter().partition(|i| first.contains(&i.id));
+    for invoice in preferred.into_iter().chain(rest) {
         if available.is_zero() {
             break;
         }

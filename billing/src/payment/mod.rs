@@ -37,7 +37,8 @@ mod statement;
 mod tests;
 
 pub use allocation::{
-    Allocation, AssignMode, Reversal, allocate, apply_credit, assign, refund, unassign,
+    Allocation, AssignMode, Reversal, allocate, allocate_preferring, apply_credit, assign, refund,
+    unassign,
 };
 pub use matching::{
     Directory, Match, MatchTarget, MatchedBy, Symbol, UnmatchedReason, match_payment,

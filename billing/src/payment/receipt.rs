@@ -13,8 +13,8 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::{
-    Directory, IncomingPayment, Match, MatchedBy, OpenInvoice, PaymentError, allocate,
-    match_payment,
+    Directory, IncomingPayment, Match, MatchTarget, MatchedBy, OpenInvoice, PaymentError,
+    allocate_preferring, match_payment,
 };
 use crate::FieldError;
 use crate::invoice::{InvoiceState, state_for};
@@ -58,6 +58,9 @@ pub enum Whose {
     Client {
         id: i64,
         by: FoundBy,
+        /// The subscription whose own variable symbol the payment carried: its documents
+        /// are paid first.
+        service: Option<i64>,
     },
     /// Nobody's that matching could tell: it waits for a person.
     Unknown,
@@ -81,6 +84,8 @@ pub struct Account {
     pub open: Vec<OpenInvoice>,
     /// Which of them are pro-formas: one a payment completes is followed by its tax invoice.
     pub proformas: HashSet<i64>,
+    /// Which of them bill each subscription (by a line of it), for a payment that names one.
+    pub services: HashMap<i64, HashSet<i64>>,
     pub credit: Decimal,
 }
 
@@ -178,11 +183,16 @@ pub fn identify(
                 Some(id) => Whose::Client {
                     id,
                     by: FoundBy::Named,
+                    service: None,
                 },
                 None => match match_payment(&a.payment, directory) {
                     Match::Matched { target, by } => Whose::Client {
                         id: target.client(),
                         by: FoundBy::Matched(by),
+                        service: match target {
+                            MatchTarget::Subscription { subscription, .. } => Some(subscription),
+                            MatchTarget::Client(_) => None,
+                        },
                     },
                     Match::Unmatched(_) => Whose::Unknown,
                 },
@@ -207,10 +217,10 @@ pub fn settle(
     let mut completed_proformas = BTreeMap::new();
     let mut touched = HashSet::new();
     for (i, (arrival, whose)) in arrivals.iter().zip(whose).enumerate() {
-        let (client, found_by) = match *whose {
+        let (client, found_by, service) = match *whose {
             Whose::Duplicate => continue,
-            Whose::Client { id, by } => (Some(id), Some(by)),
-            Whose::Unknown => (None, None),
+            Whose::Client { id, by, service } => (Some(id), Some(by), service),
+            Whose::Unknown => (None, None, None),
         };
         let mut receipt = Receipt {
             arrival: i,
@@ -223,7 +233,7 @@ pub fn settle(
         };
         if let Some((id, account)) = client.and_then(|c| accounts.get_mut(&c).map(|a| (c, a))) {
             if account.currency == arrival.currency {
-                place(&mut receipt, arrival.payment.amount, account)?;
+                place(&mut receipt, arrival.payment.amount, service, account)?;
                 touched.extend(receipt.to_invoices.iter().map(|(invoice, _)| *invoice));
                 if receipt
                     .to_invoices
@@ -270,9 +280,14 @@ pub fn settle(
 fn place(
     receipt: &mut Receipt,
     amount: Decimal,
+    service: Option<i64>,
     account: &mut Account,
 ) -> Result<(), PaymentError> {
-    let allocation = allocate(amount, &account.open, account.credit)?;
+    let none = HashSet::new();
+    let first = service
+        .and_then(|s| account.services.get(&s))
+        .unwrap_or(&none);
+    let allocation = allocate_preferring(amount, &account.open, account.credit, first)?;
     for &(id, part) in &allocation.to_invoices {
         if let Some(invoice) = account.open.iter_mut().find(|i| i.id == id) {
             invoice.paid += part;
@@ -373,6 +388,7 @@ mod tests {
                 currency: "CZK".into(),
                 open: vec![invoice(11, "100.00"), invoice(12, "50.00")],
                 proformas: HashSet::from([12]),
+                services: HashMap::from([(5, HashSet::from([12]))]),
                 credit: Decimal::ZERO,
             },
         )]);
@@ -397,6 +413,7 @@ mod tests {
         let by_number = Whose::Client {
             id: 1,
             by: FoundBy::Matched(MatchedBy::ClientNumber),
+            service: None,
         };
         assert_eq!(
             identify(&arrivals, &recorded, &directory),
@@ -407,7 +424,8 @@ mod tests {
                 Whose::Unknown,
                 Whose::Client {
                     id: 1,
-                    by: FoundBy::Named
+                    by: FoundBy::Named,
+                    service: None,
                 },
             ],
             "recorded before, first, repeated in the batch, nobody's, named (not matched)"
@@ -458,6 +476,28 @@ mod tests {
             "the pro-forma's tax invoice follows, dated by the payment"
         );
         assert_eq!(done.duplicate, [false, false]);
+    }
+
+    #[test]
+    fn a_services_own_symbol_pays_its_documents_first() {
+        let (mut directory, accounts, numbers) = books();
+        directory.add_subscription_vs(1, 5, "5005");
+        let arrivals = [line("T1", "30.00", "5005")];
+        let whose = identify(&arrivals, &HashSet::new(), &directory);
+        assert_eq!(
+            whose,
+            [Whose::Client {
+                id: 1,
+                by: FoundBy::Matched(MatchedBy::SubscriptionVs),
+                service: Some(5),
+            }]
+        );
+        let done = settle(&arrivals, &whose, accounts, &numbers).unwrap();
+        assert_eq!(
+            done.receipts[0].to_invoices,
+            [(12, dec("30.00"))],
+            "the service's pro-forma first, though invoice 11 is as old"
+        );
     }
 
     #[test]

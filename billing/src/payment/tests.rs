@@ -504,6 +504,43 @@ fn refunds_never_exceed_credit() {
     assert!(refund(dec("100"), dec("-5")).is_err());
 }
 
+#[test]
+fn a_services_own_documents_are_paid_first_then_the_rest_oldest_first() {
+    // 1 and 3 bill other services; 2 and 4 bill the service whose symbol the payment carried.
+    let open = [
+        invoice(1, 5, "100", "0"),
+        invoice(2, 10, "100", "0"),
+        invoice(3, 15, "100", "0"),
+        invoice(4, 20, "100", "40"),
+    ];
+    let service: std::collections::HashSet<i64> = [2, 4].into();
+    let cases = [
+        ("50", "0", vec![(2, "50")], "0"),
+        ("160", "0", vec![(2, "100"), (4, "60")], "0"),
+        ("250", "0", vec![(2, "100"), (4, "60"), (1, "90")], "0"),
+        (
+            "500",
+            "0",
+            vec![(2, "100"), (4, "60"), (1, "100"), (3, "100")],
+            "140",
+        ),
+        // Credit joins the payment, as in `allocate`.
+        ("100", "60", vec![(2, "100"), (4, "60")], "0"),
+    ];
+    for (amount, credit, expected, to_credit) in cases {
+        let got = allocate_preferring(dec(amount), &open, dec(credit), &service).unwrap();
+        let expected: Vec<(i64, Decimal)> =
+            expected.into_iter().map(|(id, a)| (id, dec(a))).collect();
+        assert_eq!(got.to_invoices, expected, "{amount} with {credit} credit");
+        assert_eq!(got.to_credit, dec(to_credit), "{amount}");
+    }
+    // Nothing preferred: exactly `allocate`.
+    assert_eq!(
+        allocate_preferring(dec("250"), &open, dec("0"), &Default::default()).unwrap(),
+        allocate(dec("250"), &open, dec("0")).unwrap()
+    );
+}
+
 // --- statement ---------------------------------------------------------------------------
 
 #[test]
