@@ -17,11 +17,13 @@
 //! pause. Blocked → Paused is not: a client's request must not replace an operator's block;
 //! resume first. Ended is final: a returning client gets a new subscription.
 
+mod commitment;
 mod lifecycle;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
+pub use commitment::Commitment;
 pub use lifecycle::{Applied, DatedTransition, LifecycleError, RunningRange, apply};
 
 use crate::FieldError;

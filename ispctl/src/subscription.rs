@@ -273,6 +273,10 @@ struct Fields {
     /// End of the minimum commitment, YYYY-MM-DD.
     #[arg(long, value_parser = args::date, value_name = "DATE")]
     commitment_until: Option<String>,
+    /// Minimum commitment counted from billing start: 6, 12, 18, 24, 24+1 … 24+6, 36 or 48
+    /// (months); the server sets the end from it.
+    #[arg(long, value_name = "MONTHS", conflicts_with = "commitment_until")]
+    commitment: Option<String>,
     /// Variable symbol for payments meant for this service.
     #[arg(long, value_name = "VS")]
     vs: Option<String>,
@@ -291,6 +295,11 @@ fn apply(s: &mut Subscription, f: &Fields) {
         s.alignment = a.to_proto();
     }
     assign(&mut s.commitment_until, &f.commitment_until);
+    if let Some(c) = &f.commitment {
+        s.commitment.clone_from(c);
+        // On an edit the end read back would contradict the new period: let the server set it.
+        s.commitment_until.clear();
+    }
     assign(&mut s.variable_symbol, &f.vs);
     assign(&mut s.note, &f.note);
 }

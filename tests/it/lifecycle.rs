@@ -274,6 +274,39 @@ fn floating_alignment_is_set_on_add_and_edit() {
 }
 
 #[test]
+fn a_commitment_period_sets_its_end_from_billing_start() {
+    let (d, _) = lifecycle_daemon("lifecycle-commitment");
+    let sub = d.ispctl_json(&[
+        "subscription",
+        "add",
+        "--client",
+        "100",
+        "--tariff",
+        "Fiber 50",
+        "--activation",
+        "2026-10-15",
+        "--billing-from",
+        "2026-11-01",
+        "--commitment",
+        "24+3",
+    ]);
+    assert_eq!(
+        sub["commitment_until"], "2029-01-31",
+        "27 months from billing start"
+    );
+    let id = sub["id"].to_string();
+    let edited = d.ispctl_json(&["subscription", "edit", &id, "--commitment", "12"]);
+    assert_eq!(edited["commitment_until"], "2027-10-31");
+    let err = refused(d.ispctl(&["subscription", "edit", &id, "--commitment", "7"]));
+    assert!(err.contains("subscription.commitment"), "{err}");
+    assert_eq!(
+        d.ispctl_json(&["subscription", "show", &id])["commitment_until"],
+        "2027-10-31",
+        "a refused edit changed nothing"
+    );
+}
+
+#[test]
 fn discounts_are_added_listed_and_deleted() {
     let (d, id) = lifecycle_daemon("lifecycle-discounts");
     let welcome = d.ispctl_json(&[

@@ -3,7 +3,7 @@
 use ispd_admin_proto::v1;
 use ispd_billing::money;
 use ispd_billing::subscription::{
-    Action, PeriodAlignment, Subscription, SubscriptionState, Transition,
+    Action, Commitment, PeriodAlignment, Subscription, SubscriptionState, Transition,
 };
 use tonic::{Request, Response, Status};
 
@@ -84,6 +84,14 @@ fn subscription_from(s: &v1::Subscription) -> Result<Subscription, Status> {
     })
 }
 
+/// The commitment period the request names, if any.
+fn commitment_from(s: &v1::Subscription) -> Result<Option<Commitment>, Status> {
+    if s.commitment.trim().is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(Commitment::parse(&s.commitment).map_err(invalid)?))
+}
+
 fn subscription_to(r: &SubscriptionRecord) -> v1::Subscription {
     let s = &r.subscription;
     v1::Subscription {
@@ -105,6 +113,7 @@ fn subscription_to(r: &SubscriptionRecord) -> v1::Subscription {
         expiration: date_text(r.expiration),
         paid_until: date_text(r.paid_until),
         scheduled: Vec::new(),
+        commitment: String::new(),
     }
 }
 
@@ -273,6 +282,7 @@ impl v1::subscription_service_server::SubscriptionService for AdminState {
             &actor,
             (&s.client_number, &s.tariff),
             subscription_from(&s)?,
+            commitment_from(&s)?,
         )
         .await?;
         Ok(Response::new(subscription_to(&stored)))
@@ -301,8 +311,14 @@ impl v1::subscription_service_server::SubscriptionService for AdminState {
         if s.tariff.is_empty() {
             return Err(field("subscription.tariff", "required"));
         }
-        let stored =
-            subscriptions::update(&self.app(), &actor, &s.tariff, subscription_from(&s)?).await?;
+        let stored = subscriptions::update(
+            &self.app(),
+            &actor,
+            &s.tariff,
+            subscription_from(&s)?,
+            commitment_from(&s)?,
+        )
+        .await?;
         Ok(Response::new(subscription_to(&stored)))
     }
 

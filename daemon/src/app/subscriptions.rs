@@ -3,8 +3,8 @@
 
 use chrono::NaiveDate;
 use ispd_billing::subscription::{
-    Action, DatedTransition, LifecycleError, ScheduledChange, Subscription, TariffChangeError,
-    Transition, apply, check_tariff_change,
+    Action, Commitment, DatedTransition, LifecycleError, ScheduledChange, Subscription,
+    TariffChangeError, Transition, apply, check_tariff_change,
 };
 
 use super::{App, AppResult};
@@ -301,8 +301,12 @@ pub async fn create(
     app: &App<'_>,
     actor: &Actor,
     (client_number, tariff): (&str, &str),
-    subscription: Subscription,
+    mut subscription: Subscription,
+    commitment: Option<Commitment>,
 ) -> AppResult<SubscriptionRecord> {
+    if let Some(commitment) = commitment {
+        subscription.commit(commitment)?;
+    }
     subscription.validate()?;
     let today = app.clock.today();
     let stored = app
@@ -319,8 +323,12 @@ pub async fn update(
     app: &App<'_>,
     actor: &Actor,
     tariff: &str,
-    subscription: Subscription,
+    mut subscription: Subscription,
+    commitment: Option<Commitment>,
 ) -> AppResult<SubscriptionRecord> {
+    if let Some(commitment) = commitment {
+        subscription.commit(commitment)?;
+    }
     subscription.validate()?;
     let stored = app
         .store
@@ -426,7 +434,7 @@ mod tests {
             state: SubscriptionState::NotYetActive,
             ..subscription(activation)
         };
-        let created = create(&app, &actor, ("1", "Basic"), subscription)
+        let created = create(&app, &actor, ("1", "Basic"), subscription, None)
             .await
             .unwrap();
         let id = created.subscription.id;

@@ -214,7 +214,7 @@ async fn logins_and_subscriptions() {
     let mut early = subscription(date(2026, 12, 1));
     early.billing_from = date(2026, 11, 30);
     expect_invalid(
-        super::subscriptions::create(&app, &actor(), ("1", "Fiber 100"), early).await,
+        super::subscriptions::create(&app, &actor(), ("1", "Fiber 100"), early, None).await,
         "subscription.billing_from",
     );
     h.close().await;
