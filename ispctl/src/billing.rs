@@ -201,7 +201,7 @@ fn identity(i: &Invoice) -> Record {
 }
 
 /// The invoice as JSON: the API's fields, unchanged.
-fn record(i: &Invoice) -> Record {
+pub fn record(i: &Invoice) -> Record {
     let s = i.supplier.clone().unwrap_or_default();
     identity(i)
         .str("currency", &i.currency)

@@ -10,9 +10,9 @@ use anyhow::Result;
 use clap::{Args, Subcommand, ValueEnum};
 use ispd_admin_proto::v1::client_service_client::ClientServiceClient;
 use ispd_admin_proto::v1::{
-    Address, BankAccount, Client, ClientKind, ContactPerson, CreateClientRequest,
-    DeleteClientRequest, GetClientRequest, Invoicing, ListClientsRequest, NextClientNumberRequest,
-    SearchClientsRequest, SearchHit, UpdateClientRequest,
+    Address, AdjustBalanceRequest, BankAccount, Client, ClientKind, ContactPerson,
+    CreateClientRequest, DeleteClientRequest, GetClientRequest, Invoicing, ListClientsRequest,
+    NextClientNumberRequest, SearchClientsRequest, SearchHit, UpdateClientRequest,
 };
 use serde_json::json;
 
@@ -65,6 +65,22 @@ pub enum Cmd {
     Statement {
         /// Client number.
         number: String,
+    },
+    /// Adjust a client's balance now: a positive amount credits the client (a credit note on
+    /// no invoice, spent on open documents at once), a negative one debits (a debit note due
+    /// today). VAT 0; on the statement like any document.
+    Adjust {
+        /// Client number.
+        number: String,
+        /// Amount, e.g. 100.00 to credit or -100.00 to debit.
+        #[arg(long, value_parser = args::required_money, allow_hyphen_values = true, value_name = "AMOUNT")]
+        amount: String,
+        /// Why: printed on the document.
+        #[arg(long)]
+        reason: String,
+        /// The document's date, YYYY-MM-DD [default: today on the server].
+        #[arg(long, value_parser = args::date, value_name = "DATE", default_value = "")]
+        date: String,
     },
 }
 
@@ -531,6 +547,21 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
         }
         Cmd::Statement { number } => {
             crate::payment::statement(&mut api.payments().await?, number, out).await
+        }
+        Cmd::Adjust {
+            number,
+            amount,
+            reason,
+            date,
+        } => {
+            let request = AdjustBalanceRequest {
+                client_number: number,
+                amount,
+                reason,
+                date,
+            };
+            let reply = api.billing().await?.adjust_balance(request).await?;
+            out.reply(reply, crate::billing::record)
         }
         Cmd::Add(a) => add(&mut api.clients().await?, *a, out).await,
         Cmd::Show { number } => {

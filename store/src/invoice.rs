@@ -164,6 +164,16 @@ impl Store {
         Ok(Some(issued))
     }
 
+    /// [`Store::issue_document`] inside a use case's transaction.
+    pub async fn issue_document_in(
+        &self,
+        tx: &mut WriteTx,
+        actor: &Actor,
+        draft: &InvoiceDraft,
+    ) -> StoreResult<Option<Issued>> {
+        Self::issue_in(tx.conn(), actor, draft).await
+    }
+
     /// Issues one document inside the caller's transaction: its periods claimed, a number
     /// from its series, the document and its lines, its one-off charges billed, the audit
     /// record, then what settles it. `None` when another run got there first.

@@ -981,3 +981,76 @@ fn a_payment_with_a_services_own_symbol_pays_that_services_document_first() {
         "the invoice billing the service whose symbol the payment carried"
     );
 }
+
+#[test]
+fn a_balance_adjustment_is_a_document_on_the_statement() {
+    let d = start("adjust", None);
+    client(&d, "1001", &[]);
+    subscribed(&d, "1001");
+    d.ispctl_json(&["billing", "run", "--as-of", "2026-11-01"]);
+    assert_eq!(balance(&d, "1001").1, "499.00", "owed before");
+    // A credit: a credit note on no invoice, spent on the open invoice at once.
+    let credit = d.ispctl_json(&[
+        "client",
+        "adjust",
+        "1001",
+        "--amount",
+        "100.00",
+        "--reason",
+        "Outage compensation",
+    ]);
+    assert_eq!(
+        (s(&credit, "kind"), s(&credit, "gross"), s(&credit, "vat")),
+        ("credit_note".into(), "-100.00".into(), "0.00".into())
+    );
+    assert_eq!(
+        credit["lines"][0]["description"], "Outage compensation",
+        "{credit}"
+    );
+    assert_eq!(
+        balance(&d, "1001"),
+        ("-399.00".into(), "399.00".into(), "0.00".into())
+    );
+    // A debit: a debit note due today.
+    let debit = d.ispctl_json(&[
+        "client",
+        "adjust",
+        "1001",
+        "--amount",
+        "-50",
+        "--reason",
+        "Technician visit",
+    ]);
+    assert_eq!(
+        (s(&debit, "kind"), s(&debit, "gross"), s(&debit, "state")),
+        ("debit_note".into(), "50.00".into(), "unpaid".into())
+    );
+    assert_eq!(balance(&d, "1001").1, "449.00", "owed after the debit");
+    // Both are on the statement, which closes on the balance.
+    let statement = d.ispctl_json(&["client", "statement", "1001"]);
+    let rows = statement["items"].as_array().unwrap();
+    let described: Vec<String> = rows.iter().map(|r| s(r, "description")).collect();
+    for number in [s(&credit, "number"), s(&debit, "number")] {
+        assert!(
+            described.iter().any(|d| d.contains(&number)),
+            "{number} on the statement: {described:?}"
+        );
+    }
+    assert_eq!(
+        s(rows.last().unwrap(), "running_balance"),
+        "-449.00",
+        "{statement}"
+    );
+    // Refused by name: no amount, no reason; nothing more is issued.
+    for (args, field) in [
+        (vec!["--amount", "0", "--reason", "x"], "amount"),
+        (vec!["--amount", "10", "--reason", " "], "reason"),
+    ] {
+        let mut full = vec!["client", "adjust", "1001"];
+        full.extend(args);
+        let out = d.ispctl(&full);
+        assert_eq!(out.status.code(), Some(1), "{full:?}");
+        assert!(crate::daemon::stderr(&out).contains(field), "{full:?}");
+    }
+    assert_eq!(invoices(&d, "1001").len(), 3);
+}

@@ -47,6 +47,7 @@ pub fn need(method: &str) -> Option<Need> {
         "BillingService/RunBilling" | "BillingService/CancelInvoice" => Write,
         "BillingService/ListInvoices" | "BillingService/GetInvoice" => Read,
         "BillingService/CloseBooks" => Admin,
+        "BillingService/AdjustBalance" => Write,
         "BillingService/GetBooks" => Read,
 
         "ChargeService/AddCharge" | "ChargeService/DeleteCharge" => Write,

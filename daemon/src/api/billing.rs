@@ -1,10 +1,11 @@
 //! BillingService: the billing run on demand and the invoices it issued.
 
 use ispd_admin_proto::v1;
+use ispd_billing::money;
 use rust_decimal::Decimal;
 use tonic::{Request, Response, Status};
 
-use super::{AdminState, date, date_text, field, written};
+use super::{AdminState, date, date_text, field, invalid, written};
 use crate::app::{InCurrency, billing, books, documents};
 use crate::storage::{DocumentKind, InvoiceDraft, InvoiceRecord};
 
@@ -191,6 +192,21 @@ impl v1::billing_service_server::BillingService for AdminState {
         Ok(Response::new(v1::Books {
             closed_until: date_text(Some(closed)),
         }))
+    }
+
+    async fn adjust_balance(
+        &self,
+        request: Request<v1::AdjustBalanceRequest>,
+    ) -> Result<Response<v1::Invoice>, Status> {
+        let (actor, r) = written(request)?;
+        let adjustment = documents::Adjustment {
+            client_number: &r.client_number,
+            amount: money::parse("amount", &r.amount).map_err(invalid)?,
+            reason: &r.reason,
+            date: date("date", &r.date)?,
+        };
+        let document = documents::adjust(&self.app(), &actor, adjustment).await?;
+        Ok(Response::new(record_to(&document)))
     }
 
     async fn get_books(

@@ -1,11 +1,16 @@
-//! What happens to issued documents after the billing run: reading them, cancelling one.
+//! Documents besides the billing run's: reading them, cancelling one, and a balance
+//! adjustment made now.
 
 use chrono::NaiveDate;
 use ispd_billing::field::{Text, text};
+use ispd_billing::invoice::{LineInput, PriceBasis, compute_line};
+use rust_decimal::Decimal;
 
 use super::payments::{publish, restore_paid_in};
-use super::{App, AppResult, books, field};
-use crate::storage::{Actor, InvoiceRecord};
+use super::{App, AppError, AppResult, books, field};
+use crate::storage::{
+    Actor, ClientHead, DocumentKind, InvoiceDraft, InvoiceLineRecord, InvoiceRecord,
+};
 
 /// A cancellation as the operator asks for it.
 #[derive(Debug)]
@@ -54,6 +59,86 @@ pub async fn cancel(
         )
         .await?;
     let restored = restore_paid_in(store, &mut tx, &settings, actor, &[&client], day).await?;
+    tx.commit().await?;
+    publish(app.changes, &restored).await;
+    Ok(store.get_invoice(&issued.number).await?)
+}
+
+/// An adjustment of a client's balance made now (ISPadmin's manual balance correction):
+/// what the operator credits (a positive `amount`) or debits (negative) the client.
+#[derive(Debug)]
+pub struct Adjustment<'a> {
+    pub client_number: &'a str,
+    pub amount: Decimal,
+    /// Printed as the document's only line.
+    pub reason: &'a str,
+    /// The document's date; today when left out.
+    pub date: Option<NaiveDate>,
+}
+
+/// Adjusts a client's balance now, as a document of its own so the statement, the books and
+/// the tax records show it: a credit is a credit note on no invoice (the money becomes credit
+/// and pays the client's open documents at once), a debit a debit note due the same day. Not
+/// a supply: VAT 0. A credit that clears the client's debt restores them in the same
+/// transaction, as a payment would. Returns the document.
+pub async fn adjust(
+    app: &App<'_>,
+    actor: &Actor,
+    order: Adjustment<'_>,
+) -> AppResult<InvoiceRecord> {
+    if order.amount.is_zero() {
+        return Err(field(
+            "amount",
+            "must not be zero: positive credits the client, negative debits",
+        ));
+    }
+    ispd_billing::money::to_minor_units("amount", order.amount)?;
+    let reason = order.reason.trim();
+    if reason.is_empty() {
+        return Err(field("reason", "required: it is printed on the document"));
+    }
+    text("reason", reason, Text::Note)?;
+    let (store, settings) = (app.store, app.dunning_settings());
+    let day = app.day_or_today(order.date);
+    let client = store.get_client(order.client_number).await?;
+    let kind = if order.amount > Decimal::ZERO {
+        DocumentKind::CreditNote
+    } else {
+        DocumentKind::DebitNote
+    };
+    let mut draft = InvoiceDraft::empty(kind, &ClientHead::of(&client), day);
+    draft.currency = store
+        .currency_of_client(order.client_number, &app.currency())
+        .await?;
+    draft.lines.push(InvoiceLineRecord {
+        line: compute_line(&LineInput {
+            description: reason.to_owned(),
+            quantity: Decimal::ONE,
+            // A credit note's total is negative: it takes off what the client owes.
+            unit_price: -order.amount,
+            basis: PriceBasis::Gross,
+            vat_rate: Decimal::ZERO,
+        }),
+        subscription_id: None,
+        period: None,
+        reverses: None,
+    });
+    draft.total_up();
+    let mut tx = store.begin_write().await?;
+    books::check_open_in(store, &mut tx, [("the adjustment", day)]).await?;
+    let issued = store
+        .issue_document_in(&mut tx, actor, &draft)
+        .await?
+        .ok_or_else(|| AppError::Precondition("the adjustment was not issued".into()))?;
+    let restored = restore_paid_in(
+        store,
+        &mut tx,
+        &settings,
+        actor,
+        &[order.client_number],
+        day,
+    )
+    .await?;
     tx.commit().await?;
     publish(app.changes, &restored).await;
     Ok(store.get_invoice(&issued.number).await?)
