@@ -35,6 +35,8 @@ pub struct Config {
     #[serde(default)]
     pub auth_log: AuthLogConfig,
     #[serde(default)]
+    pub logins: LoginsConfig,
+    #[serde(default)]
     pub nas: Vec<NasConfig>,
     #[serde(default)]
     pub token: Vec<TokenConfig>,
@@ -683,6 +685,37 @@ impl AuthLogConfig {
     }
 }
 
+/// `[logins]`: how a login created without a username is named, and how generated passwords
+/// look (the rules are `ispd_provisioning::login::Generation`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LoginsConfig {
+    pub username_pattern: String,
+    pub password_length: usize,
+    pub password_alphabet: String,
+}
+
+impl Default for LoginsConfig {
+    fn default() -> Self {
+        let g = ispd_provisioning::login::Generation::default();
+        LoginsConfig {
+            username_pattern: g.username_pattern,
+            password_length: g.password_length,
+            password_alphabet: String::from_utf8_lossy(&g.password_alphabet).into_owned(),
+        }
+    }
+}
+
+impl LoginsConfig {
+    pub fn generation(&self) -> ispd_provisioning::login::Generation {
+        ispd_provisioning::login::Generation {
+            username_pattern: self.username_pattern.clone(),
+            password_length: self.password_length,
+            password_alphabet: self.password_alphabet.as_bytes().to_vec(),
+        }
+    }
+}
+
 /// A NAS declared in the file; such entries are read-only over the API.
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -758,6 +791,7 @@ impl Config {
         self.validate_nas()?;
         self.enforcement.validate()?;
         self.auth_log.validate()?;
+        self.logins.generation().check()?;
         self.validate_tokens()
     }
 

@@ -174,24 +174,191 @@ pub fn validate_password(password: &str) -> Result<(), FieldError> {
 const PASSWORD_ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 pub const GENERATED_PASSWORD_LEN: usize = 12;
 
-/// Turns random bytes (from the daemon's OS random source) into a password. Rejection
-/// sampling keeps every character equally likely; `None` when the bytes run out, so the caller
-/// passes more.
+/// Turns random bytes (from the daemon's OS random source) into a password of the default
+/// shape (see [`Generation::password_from_random`]).
 pub fn password_from_random(random: &[u8]) -> Option<String> {
-    let n = PASSWORD_ALPHABET.len();
-    let limit = 256 - 256 % n;
-    let password: String = random
-        .iter()
-        .filter(|&&b| usize::from(b) < limit)
-        .take(GENERATED_PASSWORD_LEN)
-        .map(|&b| char::from(PASSWORD_ALPHABET[usize::from(b) % n]))
-        .collect();
-    (password.len() == GENERATED_PASSWORD_LEN).then_some(password)
+    Generation::default().password_from_random(random)
+}
+
+/// How the daemon names a login created without a username and makes a password when none is
+/// given (`[logins]`; net47 generates both from patterns). The username pattern's placeholders:
+/// `{client}` the client number, `{subscription}` the subscription id, `{n}` the lowest number
+/// from 1 that gives a name not taken yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Generation {
+    pub username_pattern: String,
+    pub password_length: usize,
+    pub password_alphabet: Vec<u8>,
+}
+
+impl Default for Generation {
+    fn default() -> Self {
+        Generation {
+            username_pattern: "{client}-{n}".into(),
+            password_length: GENERATED_PASSWORD_LEN,
+            password_alphabet: PASSWORD_ALPHABET.to_vec(),
+        }
+    }
+}
+
+/// Why a `[logins]` setting is refused; names the key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("logins.{key}: {problem}")]
+pub struct GenerationError {
+    pub key: &'static str,
+    pub problem: String,
+}
+
+impl Generation {
+    const PLACEHOLDERS: [&'static str; 3] = ["{client}", "{subscription}", "{n}"];
+
+    /// A pattern must tell two logins apart (`{n}` or `{subscription}`) and make a username
+    /// RADIUS accepts; a password at least 8 characters from at least 10 distinct printable
+    /// ASCII characters.
+    pub fn check(&self) -> Result<(), GenerationError> {
+        let refuse = |key, problem: &str| {
+            Err(GenerationError {
+                key,
+                problem: problem.to_owned(),
+            })
+        };
+        let mut rest = self.username_pattern.clone();
+        for placeholder in Self::PLACEHOLDERS {
+            rest = rest.replace(placeholder, "");
+        }
+        if rest.contains(['{', '}']) {
+            return refuse(
+                "username_pattern",
+                "only {client}, {subscription} and {n} can be filled in",
+            );
+        }
+        if !self.username_pattern.contains("{n}")
+            && !self.username_pattern.contains("{subscription}")
+        {
+            return refuse(
+                "username_pattern",
+                "needs {n} or {subscription}, so two logins get two names",
+            );
+        }
+        if rest.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return refuse("username_pattern", "no spaces or control characters");
+        }
+        if !(8..=64).contains(&self.password_length) {
+            return refuse("password_length", "8-64 characters");
+        }
+        let mut distinct = self.password_alphabet.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        if distinct.len() != self.password_alphabet.len()
+            || distinct.len() < 10
+            || !distinct.iter().all(|b| b.is_ascii_graphic())
+        {
+            return refuse(
+                "password_alphabet",
+                "at least 10 distinct printable ASCII characters, none twice, no spaces",
+            );
+        }
+        Ok(())
+    }
+
+    /// The `n`th candidate username for a login of `client`'s `subscription`.
+    pub fn username(&self, client: &str, subscription: i64, n: u32) -> String {
+        self.username_pattern
+            .replace("{client}", client)
+            .replace("{subscription}", &subscription.to_string())
+            .replace("{n}", &n.to_string())
+    }
+
+    /// Whether the pattern gives more than one candidate (it has `{n}`).
+    pub fn numbered(&self) -> bool {
+        self.username_pattern.contains("{n}")
+    }
+
+    /// Turns random bytes into a password of the configured length and alphabet. Rejection
+    /// sampling keeps every character equally likely; `None` when the bytes run out, so the
+    /// caller passes more.
+    pub fn password_from_random(&self, random: &[u8]) -> Option<String> {
+        let n = self.password_alphabet.len();
+        let limit = 256 - 256 % n;
+        let password: String = random
+            .iter()
+            .filter(|&&b| usize::from(b) < limit)
+            .take(self.password_length)
+            .map(|&b| char::from(self.password_alphabet[usize::from(b) % n]))
+            .collect();
+        (password.len() == self.password_length).then_some(password)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn generated_usernames_follow_the_pattern() {
+        let g = Generation::default();
+        assert_eq!(g.username("1001", 7, 1), "1001-1");
+        assert_eq!(g.username("1001", 7, 12), "1001-12");
+        let by_service = Generation {
+            username_pattern: "net{subscription}@isp".into(),
+            ..Generation::default()
+        };
+        assert_eq!(by_service.username("1001", 7, 3), "net7@isp");
+        assert!(!by_service.numbered() && g.numbered());
+    }
+
+    #[test]
+    fn generation_settings_are_checked_by_key() {
+        let refused = |change: fn(&mut Generation)| {
+            let mut g = Generation::default();
+            change(&mut g);
+            g.check().err().map(|e| e.key)
+        };
+        assert_eq!(refused(|_| {}), None);
+        assert_eq!(
+            refused(|g| g.username_pattern = "{client}".into()),
+            Some("username_pattern")
+        );
+        assert_eq!(
+            refused(|g| g.username_pattern = "{name}-{n}".into()),
+            Some("username_pattern")
+        );
+        assert_eq!(
+            refused(|g| g.username_pattern = "a b{n}".into()),
+            Some("username_pattern")
+        );
+        assert_eq!(refused(|g| g.password_length = 7), Some("password_length"));
+        assert_eq!(refused(|g| g.password_length = 65), Some("password_length"));
+        assert_eq!(
+            refused(|g| g.password_alphabet = b"abc".to_vec()),
+            Some("password_alphabet")
+        );
+        assert_eq!(
+            refused(|g| g.password_alphabet = b"aabcdefghijk".to_vec()),
+            Some("password_alphabet")
+        );
+        assert_eq!(
+            refused(|g| g.password_alphabet = b"abcdefghij k".to_vec()),
+            Some("password_alphabet")
+        );
+    }
+
+    #[test]
+    fn passwords_take_the_configured_length_and_alphabet() {
+        let g = Generation {
+            password_length: 20,
+            password_alphabet: b"0123456789".to_vec(),
+            ..Generation::default()
+        };
+        // 250-255 are rejected (256 % 10 = 6): every digit stays equally likely.
+        let random: Vec<u8> = (0u8..=255).cycle().skip(240).take(40).collect();
+        assert_eq!(
+            g.password_from_random(&random).as_deref(),
+            Some("01234567890123456789"),
+            "240-249, then 250-255 skipped, then 0-9"
+        );
+        assert_eq!(g.password_from_random(&random[..10]), None, "too few bytes");
+    }
 
     fn login() -> Login {
         Login {

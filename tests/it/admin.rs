@@ -773,6 +773,92 @@ fn deleting_a_client_or_a_subscription_needs_confirmation() {
 }
 
 #[test]
+fn logins_are_named_and_passwords_made_by_the_configured_patterns() {
+    let alphabet = "abcdefghjkmnpqrstuvwxyz23456789";
+    let d = Daemon::start(
+        "generated-logins",
+        &format!(
+            "[logins]\nusername_pattern = \"{{client}}-{{n}}\"\npassword_length = 16\n\
+             password_alphabet = \"{alphabet}\"\n[[nas]]\nname = \"mt\"\naddress = \"127.0.0.1\"\n\
+             secret = \"generated-secret-1\"\nvendor = \"mikrotik\"\n"
+        ),
+    );
+    d.ispctl_json(&[
+        "client",
+        "add",
+        "--number",
+        "1001",
+        "--name",
+        "A",
+        "--street",
+        "S 1",
+        "--postcode",
+        "1",
+        "--city",
+        "C",
+    ]);
+    d.ispctl_json(&[
+        "tariff", "add", "--name", "Basic", "--down", "10M", "--up", "1M", "--price", "100",
+    ]);
+    let sub = d.ispctl_json(&[
+        "subscription",
+        "add",
+        "--client",
+        "1001",
+        "--tariff",
+        "Basic",
+        "--activation",
+        "2026-01-01",
+    ]);
+    let sub = sub["id"].to_string();
+    let first = d.ispctl_json(&["login", "add", "--subscription", &sub]);
+    let second = d.ispctl_json(&["login", "add", "--subscription", &sub]);
+    assert_eq!(
+        (first["username"].as_str(), second["username"].as_str()),
+        (Some("1001-1"), Some("1001-2")),
+        "the client's number and the lowest free n"
+    );
+    let password = second["generated_password"].as_str().unwrap().to_owned();
+    assert_eq!(password.chars().count(), 16, "{password}");
+    assert!(
+        password.chars().all(|c| alphabet.contains(c)),
+        "{password} from {alphabet}"
+    );
+    // The generated pair is a working credential.
+    let out = d.radclient(
+        "auth",
+        "auth",
+        "generated-secret-1",
+        &format!(
+            "User-Name = \"1001-2\", User-Password = \"{password}\", Message-Authenticator = 0x00\n"
+        ),
+    );
+    assert!(stdout(&out).contains("Access-Accept"), "{}", stdout(&out));
+    // A pattern that cannot tell two logins apart is refused before anything starts.
+    let dir = TempDir::new("bad-pattern");
+    let bad = dir.0.join("bad.toml");
+    std::fs::write(
+        &bad,
+        format!(
+            "{}[logins]\nusername_pattern = \"{{client}}\"\n",
+            crate::daemon::base_config(&dir.0.join("state"))
+        ),
+    )
+    .unwrap();
+    let out = std::process::Command::new(ISPD)
+        .arg("check-config")
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("logins.username_pattern"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
 fn nas_secrets_are_write_only() {
     let d = Daemon::start(
         "nas",

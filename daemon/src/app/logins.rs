@@ -1,7 +1,7 @@
 //! Logins: the credentials RADIUS checks. Every change is answered by RADIUS before the use
 //! case returns. Passwords go in, never out: only a password generated here is returned, once.
 
-use ispd_provisioning::login::{Login, password_from_random, validate_password};
+use ispd_provisioning::login::{AuthType, Generation, Login, validate_password};
 use ispd_provisioning::speed::TemporarySpeed;
 
 use super::{App, AppError, AppResult, field};
@@ -28,10 +28,14 @@ pub async fn create(
     password: String,
 ) -> AppResult<Created> {
     check_nas_names(app, &login).await?;
+    let generation = app.config.load().logins.generation();
+    if login.username.trim().is_empty() && login.auth_type != AuthType::Mac {
+        login.username = free_username(app, &generation, login.subscription_id).await?;
+    }
     login.apply_defaults();
     login.validate()?;
     let (password, generated) = if password.is_empty() {
-        (generate_password()?, true)
+        (generate_password(&generation)?, true)
     } else {
         (password, false)
     };
@@ -71,7 +75,7 @@ pub async fn delete(app: &App<'_>, actor: &Actor, username: &str) -> AppResult<(
 
 /// Gives the login a generated password and returns it.
 pub async fn reset_password(app: &App<'_>, actor: &Actor, username: &str) -> AppResult<String> {
-    let password = generate_password()?;
+    let password = generate_password(&app.config.load().logins.generation())?;
     validate_password(&password)?;
     app.store
         .set_login_password(actor, username, &password)
@@ -196,13 +200,50 @@ async fn check_nas_names(app: &App<'_>, login: &Login) -> AppResult<()> {
     Ok(())
 }
 
-/// A fresh password from the operating system's random source.
-fn generate_password() -> AppResult<String> {
+/// A fresh password of the configured shape from the operating system's random source.
+fn generate_password(generation: &Generation) -> AppResult<String> {
     loop {
-        let mut random = [0u8; 64];
+        let mut random = vec![0u8; generation.password_length * 2 + 32];
         getrandom::fill(&mut random).map_err(|e| AppError::Random(e.to_string()))?;
-        if let Some(password) = password_from_random(&random) {
+        if let Some(password) = generation.password_from_random(&random) {
             return Ok(password);
         }
     }
+}
+
+/// Candidates of the pattern tried at most for one login.
+const USERNAME_TRIES: u32 = 10_000;
+
+/// The first username the `[logins] username_pattern` gives for a login of the subscription
+/// that no login has yet.
+async fn free_username(
+    app: &App<'_>,
+    generation: &Generation,
+    subscription_id: i64,
+) -> AppResult<String> {
+    let client = app
+        .store
+        .get_subscription(subscription_id)
+        .await?
+        .client_number;
+    let tries = if generation.numbered() {
+        USERNAME_TRIES
+    } else {
+        1
+    };
+    for n in 1..=tries {
+        let candidate = generation.username(&client, subscription_id, n);
+        match app.store.get_login(&candidate).await {
+            Err(StoreError::NotFound { .. }) => return Ok(candidate),
+            Ok(_) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(field(
+        "login.username",
+        format!(
+            "[logins] username_pattern {:?} gives no free name for subscription {subscription_id}; give one",
+            generation.username_pattern
+        ),
+    ))
 }
