@@ -18,6 +18,7 @@ pub mod client;
 pub mod credit_note;
 pub mod document;
 pub mod dunning;
+pub mod erasure;
 pub mod field;
 pub mod invoice;
 pub mod invoice_group;

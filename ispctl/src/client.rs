@@ -11,8 +11,9 @@ use clap::{Args, Subcommand, ValueEnum};
 use ispd_admin_proto::v1::client_service_client::ClientServiceClient;
 use ispd_admin_proto::v1::{
     Address, AdjustBalanceRequest, BankAccount, Client, ClientKind, ContactPerson,
-    CreateClientRequest, DeleteClientRequest, GetClientRequest, Invoicing, ListClientsRequest,
-    NextClientNumberRequest, SearchClientsRequest, SearchHit, UpdateClientRequest,
+    CreateClientRequest, DeleteClientRequest, EraseClientDataRequest, GetClientRequest, Invoicing,
+    ListClientsRequest, NextClientNumberRequest, SearchClientsRequest, SearchHit,
+    UpdateClientRequest,
 };
 use serde_json::json;
 
@@ -65,6 +66,21 @@ pub enum Cmd {
     Statement {
         /// Client number.
         number: String,
+    },
+    /// Erase a client's personal data on request (GDPR), by category. Kept as the law
+    /// requires: the number, name, company and VAT IDs, invoicing settings and every
+    /// document and payment. The same fields are blanked in the client's audit history.
+    /// Admin role.
+    Erase {
+        /// Client number.
+        number: String,
+        /// What to erase (repeatable): contact (e-mails, phones, contact persons), identity
+        /// (ID card, birth date), address (postal and installation), bank (accounts), notes.
+        #[arg(long = "category", value_name = "CATEGORY", required = true)]
+        categories: Vec<String>,
+        /// Confirm the erasure: it cannot be undone.
+        #[arg(long)]
+        yes: bool,
     },
     /// Adjust a client's balance now: a positive amount credits the client (a credit note on
     /// no invoice, spent on open documents at once), a negative one debits (a debit note due
@@ -547,6 +563,21 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
         }
         Cmd::Statement { number } => {
             crate::payment::statement(&mut api.payments().await?, number, out).await
+        }
+        Cmd::Erase {
+            number,
+            categories,
+            yes,
+        } => {
+            let request = EraseClientDataRequest {
+                number,
+                categories,
+                confirm: yes,
+            };
+            out.reply(
+                api.clients().await?.erase_client_data(request).await?,
+                record,
+            )
         }
         Cmd::Adjust {
             number,

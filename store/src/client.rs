@@ -593,6 +593,85 @@ impl Store {
         Ok((client, warnings))
     }
 
+    /// Writes the card over the stored one of `client.id` at `version_read`, with its child
+    /// rows (groups, variable symbols, bank accounts).
+    async fn write_card(
+        conn: &mut AnyConnection,
+        client: &Client,
+        version_read: i64,
+    ) -> StoreResult<()> {
+        let assignments = WRITE_COLUMNS
+            .split(',')
+            .map(str::trim)
+            .enumerate()
+            .map(|(i, column)| format!("{column} = ${}", i + 1))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "UPDATE client SET {assignments}, updated_at = ${} WHERE id = ${} AND version = ${} RETURNING id",
+            COLUMN_COUNT + 1,
+            COLUMN_COUNT + 2,
+            COLUMN_COUNT + 3
+        );
+        let updated: Option<i64> = bind_client(sqlx::query_scalar(AssertSqlSafe(sql)), client)?
+            .bind(now())
+            .bind(client.id)
+            .bind(version_read)
+            .fetch_optional(&mut *conn)
+            .await?;
+        if updated.is_none() {
+            return Err(StoreError::Stale {
+                entity: "client",
+                key: client.number.clone(),
+            });
+        }
+        Self::write_children(conn, client).await
+    }
+
+    /// Writes a card whose personal data the use case erased (at the version it read),
+    /// applies `scrub` to every recorded copy of the card in the client's audit history, and
+    /// records the erasure naming only its `categories`.
+    pub async fn erase_client_in(
+        &self,
+        tx: &mut WriteTx,
+        actor: &Actor,
+        mut client: Client,
+        categories: &[&str],
+        scrub: &(dyn Fn(&mut serde_json::Value) + Sync),
+    ) -> StoreResult<Client> {
+        let conn = tx.conn();
+        let version_read = client.version;
+        client.version += 1;
+        Self::write_card(conn, &client, version_read).await?;
+        let history: Vec<(i64, Option<String>, Option<String>)> = sqlx::query_as(
+            "SELECT id, before_json, after_json FROM audit WHERE entity = 'client' AND entity_key = $1",
+        )
+        .bind(client.number.clone())
+        .fetch_all(&mut *conn)
+        .await?;
+        for (id, before, after) in history {
+            let scrubbed = |json: Option<String>| -> StoreResult<Option<String>> {
+                let Some(json) = json else { return Ok(None) };
+                let mut value: serde_json::Value = serde_json::from_str(&json)
+                    .map_err(|e| corrupt(format!("audit record {id}: {e}")))?;
+                scrub(&mut value);
+                Ok(Some(value.to_string()))
+            };
+            sqlx::query("UPDATE audit SET before_json = $1, after_json = $2 WHERE id = $3")
+                .bind(scrubbed(before)?)
+                .bind(scrubbed(after)?)
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+        }
+        Audit::new("client.erase", "client", &client.number)
+            .client(&client.number)
+            .after(&serde_json::json!({ "categories": categories }))
+            .record(conn, actor)
+            .await?;
+        Ok(client)
+    }
+
     /// Replaces a client record as it is given (the use case validated it).
     /// `client.version` must be the version the edit was based on. The client number is the
     /// key and cannot change here.
@@ -617,32 +696,7 @@ impl Store {
         Self::check_variable_symbols(&mut tx, &client).await?;
         let warnings = Self::duplicates(&mut tx, &client).await?;
         client.version = before.version + 1;
-        let assignments = WRITE_COLUMNS
-            .split(',')
-            .map(str::trim)
-            .enumerate()
-            .map(|(i, column)| format!("{column} = ${}", i + 1))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!(
-            "UPDATE client SET {assignments}, updated_at = ${} WHERE id = ${} AND version = ${} RETURNING id",
-            COLUMN_COUNT + 1,
-            COLUMN_COUNT + 2,
-            COLUMN_COUNT + 3
-        );
-        let updated: Option<i64> = bind_client(sqlx::query_scalar(AssertSqlSafe(sql)), &client)?
-            .bind(now())
-            .bind(client.id)
-            .bind(before.version)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if updated.is_none() {
-            return Err(StoreError::Stale {
-                entity: "client",
-                key: client.number,
-            });
-        }
-        Self::write_children(&mut tx, &client).await?;
+        Self::write_card(&mut tx, &client, before.version).await?;
         Self::sync_opening_balance(
             &mut tx,
             actor,

@@ -859,6 +859,102 @@ fn logins_are_named_and_passwords_made_by_the_configured_patterns() {
 }
 
 #[test]
+fn personal_data_is_erased_by_category_and_the_books_are_kept() {
+    let d = Daemon::start("erase", "");
+    make_groups(&d);
+    d.ispctl_json(FULL_CLIENT);
+    d.ispctl_json(&["client", "edit", "1001", "--phone", "+420 111 222 333"]);
+    let count = |needle: &str| {
+        d.query(&format!(
+            "SELECT COUNT(*) FROM audit WHERE before_json LIKE '%{needle}%' \
+             OR after_json LIKE '%{needle}%'"
+        ))[0]
+            .clone()
+    };
+    assert_ne!(
+        count("jana@example.cz"),
+        "0",
+        "the history holds the e-mail"
+    );
+    // Unconfirmed, or without a category: refused, nothing erased.
+    let out = d.ispctl(&["client", "erase", "1001", "--category", "contact"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("--yes"), "{}", stderr(&out));
+    let out = d.ispctl(&[
+        "client",
+        "erase",
+        "1001",
+        "--category",
+        "everything",
+        "--yes",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("categories"), "{}", stderr(&out));
+    assert_eq!(
+        d.ispctl_json(&["client", "show", "1001"])["email"],
+        "jana@example.cz"
+    );
+
+    let erased = d.ispctl_json(&[
+        "client",
+        "erase",
+        "1001",
+        "--category",
+        "contact",
+        "--category",
+        "identity",
+        "--category",
+        "notes",
+        "--yes",
+    ]);
+    for field in [
+        "email",
+        "phone",
+        "mobile",
+        "id_number",
+        "birth_date",
+        "note",
+    ] {
+        assert!(
+            erased[field].is_null() || erased[field] == "",
+            "{field}: {}",
+            erased[field]
+        );
+    }
+    assert_eq!(erased["contact_persons"], json!([]));
+    // Kept as the law requires: who the client is for the books, and how they are invoiced.
+    assert_eq!(erased["name"], "Nováková Jana");
+    assert_eq!(erased["company_id"], "12345678");
+    assert_eq!(erased["vat_id"], "CZ12345678");
+    assert_eq!(
+        erased["address"]["street"], "Dlouhá 12",
+        "address not asked for"
+    );
+    // The history no longer holds what the card does not; the erasure names only categories.
+    for gone in [
+        "jana@example.cz",
+        "+420 111 222 333",
+        "AB123456",
+        "gate code 1234",
+    ] {
+        assert_eq!(count(gone), "0", "{gone} left in the audit history");
+    }
+    assert_ne!(
+        count("Dlouhá 12"),
+        "0",
+        "the address, not asked for, stays in the history too"
+    );
+    let erasure = d.query(
+        "SELECT after_json FROM audit WHERE action = 'client.erase' AND entity_key = '1001'",
+    );
+    assert_eq!(
+        erasure,
+        [r#"{"categories":["contact","identity","notes"]}"#],
+        "one record, naming only the categories"
+    );
+}
+
+#[test]
 fn nas_secrets_are_write_only() {
     let d = Daemon::start(
         "nas",

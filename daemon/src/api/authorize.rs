@@ -56,6 +56,7 @@ pub fn need(method: &str) -> Option<Need> {
         "ClientService/CreateClient"
         | "ClientService/UpdateClient"
         | "ClientService/DeleteClient" => Write,
+        "ClientService/EraseClientData" => Admin,
         "ClientService/GetClient"
         | "ClientService/ListClients"
         | "ClientService/SearchClients"

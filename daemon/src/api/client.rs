@@ -4,6 +4,7 @@ use ispd_admin_proto::v1;
 use ispd_billing::client::{
     Address, BankAccount, Client, ClientKind, ContactPerson, Duplicate, Gps, Invoicing,
 };
+use ispd_billing::erasure::Category;
 use ispd_billing::money;
 use tonic::{Request, Response, Status};
 
@@ -271,6 +272,27 @@ impl v1::client_service_server::ClientService for AdminState {
             clients,
             next_page_token,
         }))
+    }
+
+    async fn erase_client_data(
+        &self,
+        request: Request<v1::EraseClientDataRequest>,
+    ) -> Result<Response<v1::Client>, Status> {
+        let (actor, r) = written(request)?;
+        let categories = r
+            .categories
+            .iter()
+            .map(|c| {
+                Category::parse(c.trim()).ok_or_else(|| {
+                    field(
+                        "categories",
+                        format!("contact, identity, address, bank or notes, not {c:?}"),
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let client = clients::erase(&self.app(), &actor, &r.number, &categories, r.confirm).await?;
+        Ok(Response::new(client_to(&client)))
     }
 
     async fn delete_client(

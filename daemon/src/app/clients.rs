@@ -2,6 +2,7 @@
 //! data shape what RADIUS says), deleted, found.
 
 use ispd_billing::client::{Client, Duplicate};
+use ispd_billing::erasure::{self, Category};
 use ispd_billing::field::{Text, text};
 
 use super::{App, AppError, AppResult, field};
@@ -68,16 +69,58 @@ pub async fn list(
 /// deletion cannot be undone (Mango asks before "delete completely").
 pub async fn delete(app: &App<'_>, actor: &Actor, number: &str, confirmed: bool) -> AppResult<()> {
     if !confirmed {
-        return Err(unconfirmed(&format!("client {number}")));
+        return Err(unconfirmed(&format!("deleting client {number}")));
     }
     Ok(app.store.delete_client(actor, number).await?)
 }
 
-/// The refusal of a deletion the caller did not confirm.
+/// Erases the client's personal data of `categories` on request (GDPR), once the caller
+/// `confirmed` it: the card's fields blanked (`ispd_billing::erasure`), the same fields in
+/// the client's audit history, and the erasure audited naming only the categories — one
+/// transaction. The books keep what the law requires. Returns the card as it is now.
+pub async fn erase(
+    app: &App<'_>,
+    actor: &Actor,
+    number: &str,
+    categories: &[Category],
+    confirmed: bool,
+) -> AppResult<Client> {
+    if categories.is_empty() {
+        return Err(field(
+            "categories",
+            "name at least one: contact, identity, address, bank, notes",
+        ));
+    }
+    if !confirmed {
+        return Err(unconfirmed(&format!(
+            "erasing the personal data of client {number}"
+        )));
+    }
+    let mut client = app.store.get_client(number).await?;
+    for category in categories {
+        erasure::erase(&mut client, *category);
+    }
+    let names: Vec<&str> = categories.iter().map(|c| c.as_str()).collect();
+    let scrub = |record: &mut serde_json::Value| {
+        for category in categories {
+            erasure::scrub(record, *category);
+        }
+    };
+    let mut tx = app.store.begin_write().await?;
+    let erased = app
+        .store
+        .erase_client_in(&mut tx, actor, client, &names, &scrub)
+        .await?;
+    tx.commit().await?;
+    Ok(erased)
+}
+
+/// The refusal of an irreversible change (`what`, e.g. "deleting client 7") the caller did
+/// not confirm.
 pub(super) fn unconfirmed(what: &str) -> AppError {
     field(
         "confirm",
-        format!("deleting {what} cannot be undone: confirm it (ispctl: --yes)"),
+        format!("{what} cannot be undone: confirm it (ispctl: --yes)"),
     )
 }
 

@@ -358,7 +358,9 @@ pub async fn list(
 /// Deletes a subscription and its history, once the caller `confirmed` it.
 pub async fn delete(app: &App<'_>, actor: &Actor, id: i64, confirmed: bool) -> AppResult<()> {
     if !confirmed {
-        return Err(super::clients::unconfirmed(&format!("subscription {id}")));
+        return Err(super::clients::unconfirmed(&format!(
+            "deleting subscription {id}"
+        )));
     }
     Ok(app.store.delete_subscription(actor, id).await?)
 }
