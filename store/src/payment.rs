@@ -8,9 +8,9 @@ use chrono::NaiveDate;
 use ispd_billing::client::BankAccount;
 use ispd_billing::invoice::state_for;
 use ispd_billing::money;
+use ispd_billing::payment::assignment::{Assigned, Waiting};
 use ispd_billing::payment::{
-    Allocation, AssignMode, Directory, OpenInvoice, StatementEntry, StatementRow, assign,
-    statement, unassign,
+    Allocation, Directory, OpenInvoice, StatementEntry, StatementRow, statement, unassign,
 };
 use rust_decimal::Decimal;
 use sqlx::{AnyConnection, AssertSqlSafe};
@@ -188,68 +188,6 @@ impl Store {
         Ok(open)
     }
 
-    /// Allocates a payment to a client's invoices in its `currency` by `mode` and records
-    /// what it did to the client's credit; returns (paid to invoices from this payment, new
-    /// credit). A pro-forma it completes gets its tax invoice dated `day`.
-    #[allow(clippy::too_many_arguments)]
-    async fn assign_to_client(
-        conn: &mut AnyConnection,
-        actor: &Actor,
-        client: i64,
-        payment_id: i64,
-        amount: Decimal,
-        currency: &str,
-        mode: AssignMode,
-        day: NaiveDate,
-    ) -> StoreResult<(Decimal, Decimal)> {
-        let open: Vec<OpenInvoice> = Self::open_documents(conn, client)
-            .await?
-            .into_iter()
-            .filter(|(_, document)| document.currency == currency)
-            .map(|(invoice, _)| invoice)
-            .collect();
-        let credit = Self::client_credit(conn, client).await?;
-        let allocation = assign(amount, mode, &open, credit)
-            .map_err(|e| StoreError::Precondition(e.to_string()))?;
-        for (invoice_id, part) in &allocation.to_invoices {
-            let invoice = open
-                .iter()
-                .find(|i| i.id == *invoice_id)
-                .ok_or_else(|| corrupt(format!("allocation to invoice {invoice_id}, not open")))?;
-            sqlx::query(
-                "INSERT INTO payment_allocation (payment_id, invoice_id, amount_minor) VALUES ($1, $2, $3)",
-            )
-            .bind(payment_id)
-            .bind(*invoice_id)
-            .bind(money::to_minor_units("allocation", *part)?)
-            .execute(&mut *conn)
-            .await?;
-            Self::set_invoice_paid(conn, *invoice_id, invoice.total, invoice.paid + *part).await?;
-        }
-        Self::set_client_credit(conn, client, allocation.credit_after(credit)).await?;
-        sqlx::query(
-            "UPDATE payment SET to_credit_minor = $1, from_credit_minor = $2 WHERE id = $3",
-        )
-        .bind(money::to_minor_units(
-            "payment.to_credit",
-            allocation.to_credit,
-        )?)
-        .bind(money::to_minor_units(
-            "payment.from_credit",
-            allocation.from_credit,
-        )?)
-        .bind(payment_id)
-        .execute(&mut *conn)
-        .await?;
-        if !allocation.to_invoices.is_empty() {
-            Self::follow_proformas(conn, actor, client, day).await?;
-        }
-        Ok((
-            allocation.allocated() - allocation.from_credit,
-            allocation.to_credit,
-        ))
-    }
-
     /// The currency client `number` is invoiced in (see [`Self::client_currency`]).
     /// `default_currency` is the `[billing] currency`, for a group that names none.
     pub async fn currency_of_client(
@@ -332,131 +270,112 @@ impl Store {
         parse_date("payment.received_on", &text)
     }
 
-    /// Assigns an unmatched payment by hand (Mango "Párovat platbu"): `invoice` = the whole
-    /// payment to that invoice, else up to the client's debt with the rest as credit.
-    pub async fn assign_payment(
-        &self,
-        actor: &Actor,
-        payment_id: i64,
-        client_number: &str,
-        invoice: Option<&str>,
-        default_currency: &str,
-    ) -> StoreResult<PaymentOutcome> {
-        let mut tx = self.begin_write().await?;
-        let done = self
-            .assign_payment_in(
-                &mut tx,
-                actor,
-                (payment_id, client_number, invoice),
-                default_currency,
-            )
-            .await?;
-        tx.commit().await?;
-        Ok(done)
-    }
-
-    /// The whole payment to one invoice of the client's, in the payment's currency; or,
-    /// with no invoice named, the client's debt oldest first.
-    async fn assign_mode(
-        tx: &mut AnyConnection,
-        payment_id: i64,
-        client: i64,
-        currency: &str,
-        invoice: Option<&str>,
-    ) -> StoreResult<AssignMode> {
-        Ok(match invoice {
-            Some(number) => {
-                let (id, invoice_currency): (i64, String) = sqlx::query_as(
-                    "SELECT id, currency FROM invoice WHERE number = $1 AND client_id = $2",
-                )
-                .bind(number.to_owned())
-                .bind(client)
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or_else(|| StoreError::NotFound {
-                    entity: "invoice of this client",
-                    key: number.to_owned(),
-                })?;
-                if invoice_currency != currency {
-                    return Err(StoreError::Precondition(format!(
-                        "payment {payment_id} is in {currency}; invoice {number} is in \
-                         {invoice_currency}"
-                    )));
-                }
-                AssignMode::WholeToOneInvoice(id)
-            }
-            None => AssignMode::UpToDebt,
-        })
-    }
-
-    /// [`Store::assign_payment`] inside a use case's transaction.
-    pub async fn assign_payment_in(
+    /// The payment as an assignment by hand reads it, and the day it was received.
+    pub async fn waiting_payment_in(
         &self,
         tx: &mut WriteTx,
-        actor: &Actor,
-        (payment_id, client_number, invoice): (i64, &str, Option<&str>),
+        id: i64,
         default_currency: &str,
-    ) -> StoreResult<PaymentOutcome> {
-        let tx = tx.conn();
-        let (current, amount_minor, currency, received_on): (Option<i64>, i64, String, String) =
+    ) -> StoreResult<(Waiting, NaiveDate)> {
+        let (client, amount, currency, received_on): (Option<i64>, i64, String, String) =
             sqlx::query_as(
                 "SELECT client_id, amount_minor, COALESCE(currency, $2), received_on
                  FROM payment WHERE id = $1",
             )
-            .bind(payment_id)
+            .bind(id)
             .bind(default_currency.to_owned())
-            .fetch_optional(&mut *tx)
+            .fetch_optional(tx.conn())
             .await?
             .ok_or_else(|| StoreError::NotFound {
                 entity: "payment",
-                key: payment_id.to_string(),
+                key: id.to_string(),
             })?;
-        if current.is_some() {
-            return Err(StoreError::Precondition(format!(
-                "payment {payment_id} is already assigned; unassign it first"
-            )));
-        }
-        let client = Self::client_id_of(tx, client_number).await?;
-        let client_currency = Self::client_currency(tx, client, default_currency).await?;
-        if currency != client_currency {
-            return Err(StoreError::Precondition(format!(
-                "payment {payment_id} is in {currency}; client {client_number} is invoiced in \
-                 {client_currency}"
-            )));
-        }
-        let mode = Self::assign_mode(tx, payment_id, client, &currency, invoice).await?;
-        sqlx::query("UPDATE payment SET client_id = $1, matched_by = 'manual' WHERE id = $2")
+        let waiting = Waiting {
+            id,
+            amount: money::from_minor_units(amount),
+            currency,
+            assigned: client.is_some(),
+        };
+        Ok((waiting, parse_date("received_on", &received_on)?))
+    }
+
+    /// The id and currency of document `number` of client `client`.
+    pub async fn client_document_in(
+        &self,
+        tx: &mut WriteTx,
+        number: &str,
+        client: i64,
+    ) -> StoreResult<(i64, String)> {
+        sqlx::query_as("SELECT id, currency FROM invoice WHERE number = $1 AND client_id = $2")
+            .bind(number.to_owned())
             .bind(client)
+            .fetch_optional(tx.conn())
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                entity: "invoice of this client",
+                key: number.to_owned(),
+            })
+    }
+
+    /// Writes what the core decided of an assignment by hand: the payment on the client, its
+    /// allocations, the documents' paid amounts and states, the client's credit, and the
+    /// audit record (`invoice`: the document the whole payment went on, if one was chosen).
+    pub async fn record_assignment_in(
+        &self,
+        tx: &mut WriteTx,
+        actor: &Actor,
+        (payment_id, client_id, client_number): (i64, i64, &str),
+        assigned: &Assigned,
+        invoice: Option<&str>,
+    ) -> StoreResult<()> {
+        let conn = tx.conn();
+        let allocation = &assigned.allocation;
+        sqlx::query(
+            "UPDATE payment SET client_id = $1, matched_by = 'manual', to_credit_minor = $2,
+                from_credit_minor = $3
+             WHERE id = $4",
+        )
+        .bind(client_id)
+        .bind(money::to_minor_units(
+            "payment.to_credit",
+            allocation.to_credit,
+        )?)
+        .bind(money::to_minor_units(
+            "payment.from_credit",
+            allocation.from_credit,
+        )?)
+        .bind(payment_id)
+        .execute(&mut *conn)
+        .await?;
+        for (invoice_id, part) in &allocation.to_invoices {
+            sqlx::query(
+                "INSERT INTO payment_allocation (payment_id, invoice_id, amount_minor) VALUES ($1, $2, $3)",
+            )
             .bind(payment_id)
-            .execute(&mut *tx)
+            .bind(*invoice_id)
+            .bind(money::to_minor_units("allocation", *part)?)
+            .execute(&mut *conn)
             .await?;
-        let amount = money::from_minor_units(amount_minor);
-        let day = parse_date("received_on", &received_on)?;
-        let (allocated, to_credit) =
-            Self::assign_to_client(tx, actor, client, payment_id, amount, &currency, mode, day)
+        }
+        for document in &assigned.documents {
+            sqlx::query("UPDATE invoice SET paid_minor = $1, state = $2 WHERE id = $3")
+                .bind(money::to_minor_units("invoice.paid", document.paid)?)
+                .bind(document.state.as_str())
+                .bind(document.id)
+                .execute(&mut *conn)
                 .await?;
+        }
+        Self::set_client_credit(conn, client_id, assigned.credit).await?;
         let summary = serde_json::json!({
-            "allocated": allocated.to_string(),
-            "to_credit": to_credit.to_string(),
+            "allocated": assigned.allocated().to_string(),
+            "to_credit": allocation.to_credit.to_string(),
             "invoice": invoice,
         });
         Audit::new("payment.assign", "payment", &payment_id.to_string())
             .client(client_number)
             .after(&summary)
-            .record(tx, actor)
-            .await?;
-        Ok(PaymentOutcome {
-            bank_transaction_id: None,
-            client_id: Some(client),
-            client_number: Some(client_number.to_owned()),
-            matched_by: Some("manual"),
-            amount,
-            currency,
-            allocated,
-            to_credit,
-            duplicate: false,
-            unmatched_reason: None,
-        })
+            .record(conn, actor)
+            .await
     }
 
     /// Undoes a payment's assignment: invoices get their amounts back, the credit it made

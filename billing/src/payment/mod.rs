@@ -20,6 +20,7 @@
 //! - `matching`: whose money an incoming payment is ([`match_payment`] over a [`Directory`]);
 //! - `allocation`: where the money goes once it is the client's (invoices, credit, refunds,
 //!   undo);
+//! - `assignment`: a payment assigned by hand (its guards, then `assign`);
 //! - `receipt`: what a batch of received payments does to the books, in arrival order
 //!   (duplicates, whose each is, where its money goes);
 //! - `statement`: the client's account statement and balance.
@@ -30,6 +31,7 @@ use rust_decimal::Decimal;
 use crate::FieldError;
 
 mod allocation;
+pub mod assignment;
 mod matching;
 pub mod receipt;
 mod statement;

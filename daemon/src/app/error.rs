@@ -42,6 +42,12 @@ impl From<ispd_billing::payment::receipt::ReceiptError> for AppError {
     }
 }
 
+impl From<ispd_billing::payment::assignment::AssignError> for AppError {
+    fn from(e: ispd_billing::payment::assignment::AssignError) -> Self {
+        AppError::Precondition(e.to_string())
+    }
+}
+
 /// A [`FieldError`] as an [`AppError`], for `ok_or_else` and `Err(..)`.
 pub fn field(name: &str, problem: impl Into<String>) -> AppError {
     AppError::Invalid(FieldError::new(name, problem))

@@ -10,6 +10,7 @@ use chrono::NaiveDate;
 use ispd_billing::bank::{CsvMapping, Statement};
 use ispd_billing::dunning::DunningSettings;
 use ispd_billing::field::{Text, text};
+use ispd_billing::payment::assignment::{self, Chosen};
 use ispd_billing::payment::receipt::{self, Arrival, FoundBy, Receipts, Whose};
 use ispd_billing::payment::{IncomingPayment, StatementRow};
 use rust_decimal::Decimal;
@@ -280,24 +281,22 @@ fn outcomes(
 }
 
 /// Assigns an unmatched payment to a client (and optionally one of its documents), and
-/// restores the client if that pays its debt.
+/// restores the client if that pays its debt — one transaction.
 pub async fn assign(
     app: &App<'_>,
     actor: &Actor,
     (payment_id, client_number, invoice): (i64, &str, Option<&str>),
 ) -> AppResult<Received> {
     let (store, settings, today) = (app.store, app.dunning_settings(), app.clock.today());
-    let received_on = store.payment_received_on(payment_id).await?;
     let mut tx = store.begin_write().await?;
-    books::check_open_in(store, &mut tx, [("the payment", received_on)]).await?;
-    let outcome = store
-        .assign_payment_in(
-            &mut tx,
-            actor,
-            (payment_id, client_number, invoice),
-            &app.currency(),
-        )
-        .await?;
+    let outcome = assign_in(
+        store,
+        &mut tx,
+        actor,
+        (payment_id, client_number, invoice),
+        &app.currency(),
+    )
+    .await?;
     let restored =
         restore_paid_in(store, &mut tx, &settings, actor, &[client_number], today).await?;
     tx.commit().await?;
@@ -305,6 +304,64 @@ pub async fn assign(
     Ok(Received {
         outcomes: vec![outcome],
         restored,
+    })
+}
+
+/// The assignment itself: load the payment, the client's account and the chosen document;
+/// the core guards and places the money (`assignment::assign_by_hand`); storage writes it; a
+/// pro-forma it completed gets its tax invoice.
+pub(crate) async fn assign_in(
+    store: &Store,
+    tx: &mut WriteTx,
+    actor: &Actor,
+    (payment_id, client_number, invoice): (i64, &str, Option<&str>),
+    default_currency: &str,
+) -> AppResult<PaymentOutcome> {
+    let (payment, received_on) = store
+        .waiting_payment_in(tx, payment_id, default_currency)
+        .await?;
+    books::check_open_in(store, tx, [("the payment", received_on)]).await?;
+    let client = store.client_id_in(tx, client_number).await?;
+    let account = store
+        .payment_accounts_in(tx, &[client], default_currency)
+        .await?
+        .remove(&client)
+        .ok_or_else(|| AppError::Precondition(format!("client {client_number} has no account")))?;
+    let chosen = match invoice {
+        Some(number) => Some((number, store.client_document_in(tx, number, client).await?)),
+        None => None,
+    };
+    let chosen = chosen.as_ref().map(|(number, (id, currency))| Chosen {
+        id: *id,
+        number,
+        currency,
+    });
+    let assigned = assignment::assign_by_hand(&payment, (client_number, &account), chosen)?;
+    store
+        .record_assignment_in(
+            tx,
+            actor,
+            (payment_id, client, client_number),
+            &assigned,
+            invoice,
+        )
+        .await?;
+    if !assigned.allocation.to_invoices.is_empty() {
+        store
+            .follow_proformas_in(tx, actor, client, received_on)
+            .await?;
+    }
+    Ok(PaymentOutcome {
+        bank_transaction_id: None,
+        client_id: Some(client),
+        client_number: Some(client_number.to_owned()),
+        matched_by: Some(FoundBy::Named.as_str()),
+        amount: payment.amount,
+        currency: payment.currency,
+        allocated: assigned.allocated(),
+        to_credit: assigned.allocation.to_credit,
+        duplicate: false,
+        unmatched_reason: None,
     })
 }
 

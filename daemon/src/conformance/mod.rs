@@ -27,6 +27,22 @@ ispd_store::on_both_backends! {
     store_and_url: []
 }
 
+/// Assigns a payment by hand through the use case (in CZK), in a transaction of its own.
+async fn assign_payment(
+    store: &crate::storage::Store,
+    payment: i64,
+    client: &str,
+    invoice: Option<&str>,
+) -> crate::app::AppResult<crate::storage::PaymentOutcome> {
+    let mut tx = store.begin_write().await?;
+    let actor = ispd_store::testkit::fixtures::actor();
+    let outcome =
+        crate::app::payments::assign_in(store, &mut tx, &actor, (payment, client, invoice), "CZK")
+            .await?;
+    tx.commit().await?;
+    Ok(outcome)
+}
+
 /// Records payments through the use case, in a transaction of their own, as an import does.
 async fn record_payments(
     store: &crate::storage::Store,

@@ -1,0 +1,250 @@
+//! A payment assigned by hand to a client (Mango "Párovat platbu"): the guards — a payment is
+//! assigned once, and money is never taken for another currency — then where the money goes
+//! (`assign`: the client's debt oldest first, or the whole payment on one document), and the
+//! documents and credit as they stand after it. Storage loads what this reads and writes what
+//! it returns; the use case (`app::payments::assign`) runs both in one transaction.
+
+use rust_decimal::Decimal;
+
+use super::receipt::{Account, DocumentPaid};
+use super::{Allocation, AssignMode, PaymentError, assign};
+use crate::invoice::state_for;
+
+/// The payment as it waits among the unmatched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Waiting {
+    pub id: i64,
+    pub amount: Decimal,
+    pub currency: String,
+    /// Already on a client: it must be unassigned first.
+    pub assigned: bool,
+}
+
+/// The document the operator put the whole payment on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chosen<'a> {
+    pub id: i64,
+    pub number: &'a str,
+    pub currency: &'a str,
+}
+
+/// What the assignment does to the books.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assigned {
+    pub allocation: Allocation,
+    /// Each document it paid, as it stands after.
+    pub documents: Vec<DocumentPaid>,
+    /// The client's credit after.
+    pub credit: Decimal,
+}
+
+impl Assigned {
+    /// What the payment itself put on documents (credit it drew on is not its money).
+    pub fn allocated(&self) -> Decimal {
+        self.allocation.allocated() - self.allocation.from_credit
+    }
+}
+
+/// Why an assignment is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AssignError {
+    #[error("payment {0} is already assigned; unassign it first")]
+    AlreadyAssigned(i64),
+    #[error("payment {payment} is in {currency}; client {client} is invoiced in {client_currency}")]
+    ClientCurrency {
+        payment: i64,
+        currency: String,
+        client: String,
+        client_currency: String,
+    },
+    #[error("payment {payment} is in {currency}; invoice {invoice} is in {invoice_currency}")]
+    InvoiceCurrency {
+        payment: i64,
+        currency: String,
+        invoice: String,
+        invoice_currency: String,
+    },
+    #[error(transparent)]
+    Payment(#[from] PaymentError),
+}
+
+/// Assigns `payment` to the client whose `account` it is (`client` names it in refusals):
+/// with a `chosen` document, the whole payment goes on it (even beyond what it asks);
+/// otherwise on the client's debt oldest first, the rest as credit.
+pub fn assign_by_hand(
+    payment: &Waiting,
+    (client, account): (&str, &Account),
+    chosen: Option<Chosen<'_>>,
+) -> Result<Assigned, AssignError> {
+    if payment.assigned {
+        return Err(AssignError::AlreadyAssigned(payment.id));
+    }
+    if payment.currency != account.currency {
+        return Err(AssignError::ClientCurrency {
+            payment: payment.id,
+            currency: payment.currency.clone(),
+            client: client.to_owned(),
+            client_currency: account.currency.clone(),
+        });
+    }
+    let mode = match chosen {
+        Some(doc) if doc.currency != payment.currency => {
+            return Err(AssignError::InvoiceCurrency {
+                payment: payment.id,
+                currency: payment.currency.clone(),
+                invoice: doc.number.to_owned(),
+                invoice_currency: doc.currency.to_owned(),
+            });
+        }
+        Some(doc) => AssignMode::WholeToOneInvoice(doc.id),
+        None => AssignMode::UpToDebt,
+    };
+    let allocation = assign(payment.amount, mode, &account.open, account.credit)?;
+    let documents = allocation
+        .to_invoices
+        .iter()
+        .filter_map(|&(id, part)| {
+            let invoice = account.open.iter().find(|i| i.id == id)?;
+            let paid = invoice.paid + part;
+            Some(DocumentPaid {
+                id,
+                paid,
+                state: state_for(invoice.total, paid, false),
+            })
+        })
+        .collect();
+    Ok(Assigned {
+        credit: allocation.credit_after(account.credit),
+        documents,
+        allocation,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{HashMap, HashSet};
+
+    use chrono::NaiveDate;
+
+    use super::*;
+    use crate::invoice::InvoiceState;
+    use crate::payment::OpenInvoice;
+
+    fn dec(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    fn account(credit: &str) -> Account {
+        let day = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        let invoice = |id: i64, total: &str| OpenInvoice {
+            id,
+            number: format!("2026{id:05}"),
+            issue_date: day,
+            due_date: day,
+            total: dec(total),
+            paid: Decimal::ZERO,
+        };
+        Account {
+            currency: "CZK".into(),
+            open: vec![invoice(1, "100.00"), invoice(2, "499.00")],
+            proformas: HashSet::new(),
+            services: HashMap::new(),
+            credit: dec(credit),
+        }
+    }
+
+    fn waiting(amount: &str) -> Waiting {
+        Waiting {
+            id: 7,
+            amount: dec(amount),
+            currency: "CZK".into(),
+            assigned: false,
+        }
+    }
+
+    #[test]
+    fn up_to_the_debt_oldest_first_the_rest_as_credit() {
+        let done = assign_by_hand(&waiting("650.00"), ("3001", &account("0")), None).unwrap();
+        assert_eq!(
+            done.documents,
+            [
+                DocumentPaid {
+                    id: 1,
+                    paid: dec("100.00"),
+                    state: InvoiceState::Paid
+                },
+                DocumentPaid {
+                    id: 2,
+                    paid: dec("499.00"),
+                    state: InvoiceState::Paid
+                },
+            ]
+        );
+        assert_eq!(
+            (done.allocated(), done.credit),
+            (dec("599.00"), dec("51.00"))
+        );
+    }
+
+    #[test]
+    fn the_whole_payment_on_one_chosen_document() {
+        let chosen = Chosen {
+            id: 2,
+            number: "202600002",
+            currency: "CZK",
+        };
+        let done =
+            assign_by_hand(&waiting("600.00"), ("3001", &account("10")), Some(chosen)).unwrap();
+        assert_eq!(
+            done.documents,
+            [DocumentPaid {
+                id: 2,
+                paid: dec("600.00"),
+                state: InvoiceState::Paid
+            }]
+        );
+        assert_eq!(
+            done.credit,
+            dec("10"),
+            "credit untouched, the excess stays on it"
+        );
+    }
+
+    #[test]
+    fn the_guards() {
+        let assigned = Waiting {
+            assigned: true,
+            ..waiting("1")
+        };
+        let euros = Waiting {
+            currency: "EUR".into(),
+            ..waiting("1")
+        };
+        let in_euros = Chosen {
+            id: 2,
+            number: "E1",
+            currency: "EUR",
+        };
+        let cases: [(Waiting, Option<Chosen<'_>>, &str); 3] = [
+            (
+                assigned,
+                None,
+                "payment 7 is already assigned; unassign it first",
+            ),
+            (
+                euros,
+                None,
+                "payment 7 is in EUR; client 3001 is invoiced in CZK",
+            ),
+            (
+                waiting("1"),
+                Some(in_euros),
+                "payment 7 is in CZK; invoice E1 is in EUR",
+            ),
+        ];
+        for (payment, chosen, refusal) in cases {
+            let e = assign_by_hand(&payment, ("3001", &account("0")), chosen).unwrap_err();
+            assert_eq!(e.to_string(), refusal);
+        }
+    }
+}
