@@ -248,7 +248,25 @@ impl Store {
         reminder: &ReminderDue,
         sent_on: NaiveDate,
     ) -> StoreResult<RecordedReminder> {
-        let mut tx = self.write_tx().await?;
+        let mut tx = self.begin_write().await?;
+        let recorded = self
+            .record_reminder_in(&mut tx, actor, client_number, reminder, sent_on)
+            .await?;
+        tx.commit().await?;
+        Ok(recorded)
+    }
+
+    /// [`Store::record_reminder`] inside a use case's transaction (which settles the debit
+    /// note against any credit the client holds).
+    pub async fn record_reminder_in(
+        &self,
+        tx: &mut WriteTx,
+        actor: &Actor,
+        client_number: &str,
+        reminder: &ReminderDue,
+        sent_on: NaiveDate,
+    ) -> StoreResult<RecordedReminder> {
+        let tx = tx.conn();
         let invoice: String = sqlx::query_scalar("SELECT number FROM invoice WHERE id = $1")
             .bind(reminder.invoice_id)
             .fetch_optional(&mut *tx)
@@ -277,10 +295,9 @@ impl Store {
             });
         }
         let debit_note = match fee {
-            Some(_) => Some(
-                Self::issue_fee_debit_note(&mut tx, actor, client_number, reminder, sent_on)
-                    .await?,
-            ),
+            Some(_) => {
+                Some(Self::issue_fee_debit_note(tx, actor, client_number, reminder, sent_on).await?)
+            }
             None => None,
         };
         Audit::new("invoice.reminder", "invoice", &invoice)
@@ -292,9 +309,8 @@ impl Store {
                 "fee": fee.map(|f| f.to_string()),
                 "debit_note": debit_note,
             }))
-            .record(&mut tx, actor)
+            .record(tx, actor)
             .await?;
-        tx.commit().await?;
         Ok(RecordedReminder {
             invoice_number: invoice,
             debit_note_number: debit_note,

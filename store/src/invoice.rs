@@ -148,9 +148,9 @@ impl Store {
     /// Issues one document atomically: moves the subscriptions' billed-until, allocates the
     /// next number of the group's series for the kind and year, stores the document with
     /// snapshots of the client and the supplier, marks reversed lines and billed one-off
-    /// charges, settles it (a credit note against its invoice, any client credit against open
-    /// documents) and records the audit entry. `None` when a concurrent run already did this
-    /// work (nothing is stored and no number is used).
+    /// charges and records the audit entry. What the document settles (a credit note against
+    /// its invoice, client credit against it) is the use case's (`app::settlement`). `None`
+    /// when a concurrent run already did this work (nothing is stored and no number is used).
     pub async fn issue_document(
         &self,
         actor: &Actor,
@@ -176,7 +176,7 @@ impl Store {
 
     /// Issues one document inside the caller's transaction: its periods claimed, a number
     /// from its series, the document and its lines, its one-off charges billed, the audit
-    /// record, then what settles it. `None` when another run got there first.
+    /// record. `None` when another run got there first.
     pub(crate) async fn issue_in(
         conn: &mut AnyConnection,
         actor: &Actor,
@@ -217,7 +217,6 @@ impl Store {
         .after(&summary)
         .record(conn, actor)
         .await?;
-        Self::settle_issued(conn, actor, id, draft).await?;
         Ok(Some(Issued { id, number }))
     }
 
@@ -388,29 +387,13 @@ impl Store {
             .map_err(|e| StoreError::Precondition(e.to_string()))
     }
 
-    /// Cancels what a document still charges with a credit note dated `day` (Mango "storno"):
-    /// every line still in force on it, and on credit notes correcting it, is reversed. The
-    /// document becomes cancelled; what the client had paid on it becomes credit (spent on
-    /// other open documents at once). With `rebill` the subscriptions' billed-until moves back
+    /// Cancels what a document still charges with a credit note dated `day` (Mango "storno"),
+    /// inside a use case's transaction: every line still in force on it, and on credit notes
+    /// correcting it, is reversed. What the credit note settles (the document cancelled, what
+    /// was paid on it returned to credit) is the use case's. With `rebill` the subscriptions'
+    /// billed-until moves back
     /// so the next run invoices those periods again (after a price or client correction);
     /// refused unless this document holds the latest periods billed.
-    pub async fn cancel_invoice(
-        &self,
-        actor: &Actor,
-        number: &str,
-        reason: &str,
-        day: NaiveDate,
-        rebill: bool,
-    ) -> StoreResult<Issued> {
-        let mut tx = self.begin_write().await?;
-        let done = self
-            .cancel_invoice_in(&mut tx, actor, number, reason, day, rebill)
-            .await?;
-        tx.commit().await?;
-        Ok(done)
-    }
-
-    /// [`Store::cancel_invoice`] inside a use case's transaction.
     pub async fn cancel_invoice_in(
         &self,
         tx: &mut WriteTx,

@@ -1,8 +1,8 @@
 //! Issuing many documents in one transaction: the billing run's fast path. A durable commit
 //! costs a disk flush; one per invoice would make a 100,000-client run take minutes. A batch
 //! moves the billed-until dates, takes a block of numbers per series, and stores the documents,
-//! their lines and their audit records with a few multi-row statements, then settles the
-//! clients who hold credit. The guarantees are those of one document at a time: numbers
+//! their lines and their audit records with a few multi-row statements; what they settle is
+//! the use case's. The guarantees are those of one document at a time: numbers
 //! gap-free (a rolled-back batch returns its block), a period never billed twice (billed-until
 //! moves only forward, inside the same transaction), all of a batch or none of it.
 
@@ -14,21 +14,22 @@ use rust_decimal::Decimal;
 use sqlx::{AnyConnection, AssertSqlSafe};
 
 use super::{
-    Actor, DocumentKind, InvoiceDraft, Issued, Placeholders, Store, StoreResult, date_text, now,
-    rows_per_statement,
+    Actor, DocumentKind, InvoiceDraft, Issued, Placeholders, Store, StoreResult, WriteTx,
+    date_text, now, rows_per_statement,
 };
 
 impl Store {
-    /// Issues `drafts` (one per client at most) in one transaction. Documents that reverse
-    /// lines or bill one-off charges, and credit notes, take the one-at-a-time path inside the
-    /// same transaction. Returns, per draft, its number, or `None` when a concurrent run had
-    /// already billed those periods.
-    pub async fn issue_batch(
+    /// Issues `drafts` (one per client at most) in the use case's transaction. Documents that
+    /// reverse lines or bill one-off charges, and credit notes, take the one-at-a-time path
+    /// first. What they settle is the use case's (`app::settlement`). Returns, per draft, its
+    /// number, or `None` when a concurrent run had already billed those periods.
+    pub async fn issue_batch_in(
         &self,
+        tx: &mut WriteTx,
         actor: &Actor,
         drafts: &[InvoiceDraft],
     ) -> StoreResult<Vec<Option<Issued>>> {
-        let mut tx = self.write_tx().await?;
+        let tx = tx.conn();
         let mut issued: Vec<Option<Issued>> = vec![None; drafts.len()];
         let (plain, special): (Vec<usize>, Vec<usize>) = (0..drafts.len()).partition(|&i| {
             let d = &drafts[i];
@@ -39,25 +40,24 @@ impl Store {
         });
         // Credit notes first: the credit they return settles the client's new invoice.
         for &i in &special {
-            issued[i] = Self::issue_in(&mut tx, actor, &drafts[i]).await?;
+            issued[i] = Self::issue_in(tx, actor, &drafts[i]).await?;
         }
-        let plain = Self::move_billed_until(&mut tx, drafts, plain).await?;
-        let numbers = Self::number_block(&mut tx, drafts, &plain).await?;
+        let plain = Self::move_billed_until(tx, drafts, plain).await?;
+        let numbers = Self::number_block(tx, drafts, &plain).await?;
         let clients: Vec<i64> = plain.iter().map(|&i| drafts[i].client_id).collect();
-        let snapshots = Self::client_snapshots(&mut tx, &clients).await?;
+        let snapshots = Self::client_snapshots(tx, &clients).await?;
         let mut suppliers: HashMap<String, String> = HashMap::new();
         for &i in &plain {
             let group = &drafts[i].invoice_group;
             if !suppliers.contains_key(group) {
-                let snapshot = Self::supplier_snapshot(&mut tx, group).await?;
+                let snapshot = Self::supplier_snapshot(tx, group).await?;
                 suppliers.insert(group.clone(), snapshot);
             }
         }
         let mut ids: HashMap<String, i64> = HashMap::with_capacity(plain.len());
         for chunk in plain.chunks(rows_per_statement(16)) {
             ids.extend(
-                Self::insert_heads(&mut tx, drafts, chunk, &numbers, &snapshots, &suppliers)
-                    .await?,
+                Self::insert_heads(tx, drafts, chunk, &numbers, &snapshots, &suppliers).await?,
             );
         }
         let rows: Vec<(i64, usize, usize)> = plain
@@ -68,10 +68,10 @@ impl Store {
             })
             .collect();
         for chunk in rows.chunks(rows_per_statement(12)) {
-            Self::insert_lines(&mut tx, drafts, chunk).await?;
+            Self::insert_lines(tx, drafts, chunk).await?;
         }
         let audit = issue_audit(drafts, &plain, &numbers);
-        super::record_audit_rows(&mut tx, actor, "invoice", &audit).await?;
+        super::record_audit_rows(tx, actor, "invoice", &audit).await?;
         for &i in &plain {
             let number = numbers[&i].clone();
             issued[i] = Some(Issued {
@@ -79,38 +79,7 @@ impl Store {
                 number,
             });
         }
-        // Clients holding credit (an overpayment, a credit note above) pay at once.
-        let holding = Self::holding_credit(&mut tx, &clients).await?;
-        let mut settled = HashSet::new();
-        for &i in &plain {
-            let d = &drafts[i];
-            if holding.contains(&d.client_id) && settled.insert(d.client_id) {
-                Self::spend_credit(&mut tx, d.client_id, d.issue_date).await?;
-                Self::follow_proformas(&mut tx, actor, d.client_id, d.issue_date).await?;
-            }
-        }
-        tx.commit().await?;
         Ok(issued)
-    }
-
-    /// Which of `clients` hold credit.
-    async fn holding_credit(
-        conn: &mut AnyConnection,
-        clients: &[i64],
-    ) -> StoreResult<HashSet<i64>> {
-        let mut holding = HashSet::new();
-        for chunk in clients.chunks(rows_per_statement(1)) {
-            let sql = format!(
-                "SELECT id FROM client WHERE credit_minor > 0 AND id IN ({})",
-                Placeholders::for_conn(conn).list(chunk.len())
-            );
-            let mut query = sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql));
-            for id in chunk {
-                query = query.bind(*id);
-            }
-            holding.extend(query.fetch_all(&mut *conn).await?);
-        }
-        Ok(holding)
     }
 
     /// Moves billed-until for every subscription the drafts charge; keeps the drafts whose

@@ -1,181 +1,136 @@
-//! Settling documents other than by payment: a credit note against the invoice it corrects,
-//! client credit against open documents when they are issued, and the tax invoice that follows
-//! a paid pro-forma. Every change is a `credit_application` row, so a document's paid amount
-//! is always its payment allocations plus its credit applications.
+//! What settling documents other than by payment writes: a credit note's effect on the
+//! invoice it corrects, client credit spent on open documents, a document settled on issue —
+//! each a `credit_application` row where money moves, so a document's paid amount is always
+//! its payment allocations plus its credit applications. What settles what, and when, is the
+//! use case's (`app::settlement`), by the core's rules (`credit_note::apply`,
+//! `payment::apply_credit`). The opening balance is still put on the account here.
+
+use std::collections::HashSet;
 
 use chrono::NaiveDate;
-use ispd_billing::credit_note::{self, Settled};
+use ispd_billing::credit_note::{CreditNoteEffect, Settled};
 use ispd_billing::money;
-use ispd_billing::payment::apply_credit;
+use ispd_billing::payment::OpenInvoice;
+use ispd_billing::payment::receipt::DocumentPaid;
 use rust_decimal::Decimal;
-use sqlx::AnyConnection;
+use sqlx::{AnyConnection, AssertSqlSafe};
 
 use ispd_billing::invoice::{LineInput, PriceBasis, compute_line};
 
 use super::{
-    Actor, ClientHead, DocumentKind, InvoiceDraft, InvoiceLineRecord, Store, StoreError,
-    StoreResult, WriteTx, corrupt, date_text, now,
+    Actor, ClientHead, DocumentKind, InvoiceDraft, InvoiceLineRecord, InvoiceRecord, Placeholders,
+    Store, StoreError, StoreResult, WriteTx, date_text, now, rows_per_statement,
 };
 
 impl Store {
-    /// What a freshly issued document does to the client's account.
-    pub(crate) async fn settle_issued(
-        conn: &mut AnyConnection,
-        actor: &Actor,
-        id: i64,
-        draft: &InvoiceDraft,
-    ) -> StoreResult<()> {
-        let day = draft.issue_date;
-        match draft.kind {
-            DocumentKind::CreditNote => {
-                Self::settle_credit_note(conn, id, draft).await?;
-            }
-            // The tax document of a paid pro-forma: paid by the pro-forma's money already.
-            DocumentKind::Invoice if draft.related_invoice_id.is_some() => {
-                sqlx::query(
-                    "UPDATE invoice SET paid_minor = gross_minor, state = 'paid' WHERE id = $1",
-                )
-                .bind(id)
-                .execute(&mut *conn)
-                .await?;
-                return Ok(());
-            }
-            _ => {}
-        }
-        Self::spend_credit(conn, draft.client_id, day).await?;
-        Self::follow_proformas(conn, actor, draft.client_id, day).await
+    /// An issued document as stored (its draft among the rest).
+    pub async fn document_in(&self, tx: &mut WriteTx, id: i64) -> StoreResult<InvoiceRecord> {
+        Self::invoice_by_id(tx.conn(), id).await
     }
 
-    /// A credit note cancels part of its invoice; money the client paid beyond what the
-    /// invoice now asks goes to the client's credit. A credit note without an invoice is
-    /// credit outright. The credit note itself is settled on issue.
-    async fn settle_credit_note(
-        conn: &mut AnyConnection,
-        id: i64,
-        draft: &InvoiceDraft,
-    ) -> StoreResult<()> {
-        let amount = -draft.totals.gross;
-        let to_credit = match draft.related_invoice_id {
-            Some(invoice) => {
-                let (gross, paid, credited): (i64, i64, i64) = sqlx::query_as(
-                    "SELECT gross_minor, paid_minor, credited_minor FROM invoice WHERE id = $1",
-                )
-                .bind(invoice)
-                .fetch_one(&mut *conn)
-                .await?;
-                let effect = credit_note::apply(
-                    Settled {
-                        gross: money::from_minor_units(gross),
-                        paid: money::from_minor_units(paid),
-                        credited: money::from_minor_units(credited),
-                    },
-                    amount,
-                )
-                .map_err(|e| StoreError::Precondition(e.to_string()))?;
-                sqlx::query(
-                    "UPDATE invoice SET credited_minor = $1, paid_minor = $2, state = $3
-                     WHERE id = $4",
-                )
-                .bind(money::to_minor_units("invoice.credited", effect.credited)?)
-                .bind(money::to_minor_units("invoice.paid", effect.paid)?)
-                .bind(effect.state.as_str())
-                .bind(invoice)
-                .execute(&mut *conn)
-                .await?;
-                if !effect.to_credit.is_zero() {
-                    Self::record_credit_application(
-                        conn,
-                        draft.client_id,
-                        invoice,
-                        -effect.to_credit,
-                        Some(id),
-                        draft.issue_date,
-                    )
-                    .await?;
-                }
-                effect.to_credit
-            }
-            None => amount,
-        };
-        sqlx::query("UPDATE invoice SET paid_minor = gross_minor, state = 'paid' WHERE id = $1")
-            .bind(id)
-            .execute(&mut *conn)
-            .await?;
-        if !to_credit.is_zero() {
-            let credit = Self::client_credit(conn, draft.client_id).await?;
-            Self::set_client_credit(conn, draft.client_id, credit + to_credit).await?;
-        }
-        Ok(())
-    }
-
-    /// Spends the client's credit on their open documents, oldest first, so a client never
-    /// holds credit and an unpaid invoice at once.
-    pub(crate) async fn spend_credit(
-        conn: &mut AnyConnection,
-        client: i64,
-        day: NaiveDate,
-    ) -> StoreResult<()> {
-        let credit = Self::client_credit(conn, client).await?;
-        if credit <= Decimal::ZERO {
-            return Ok(());
-        }
-        let open = Self::open_invoices(conn, client).await?;
-        let allocation =
-            apply_credit(credit, &open).map_err(|e| StoreError::Precondition(e.to_string()))?;
-        for &(invoice_id, part) in &allocation.to_invoices {
-            let invoice = open.iter().find(|i| i.id == invoice_id).ok_or_else(|| {
-                corrupt(format!("credit applied to invoice {invoice_id}, not open"))
-            })?;
-            Self::record_credit_application(conn, client, invoice_id, part, None, day).await?;
-            Self::set_invoice_paid(conn, invoice_id, invoice.total, invoice.paid + part).await?;
-        }
-        Self::set_client_credit(conn, client, allocation.credit_after(credit)).await
-    }
-
-    async fn record_credit_application(
-        conn: &mut AnyConnection,
-        client: i64,
-        invoice: i64,
-        amount: Decimal,
-        credit_note: Option<i64>,
-        day: NaiveDate,
-    ) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO credit_application (client_id, invoice_id, amount_minor,
-                credit_note_id, applied_on, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6)",
+    /// What a credit note settles against: the invoice's gross, paid and already credited.
+    pub async fn settled_in(&self, tx: &mut WriteTx, invoice: i64) -> StoreResult<Settled> {
+        let (gross, paid, credited): (i64, i64, i64) = sqlx::query_as(
+            "SELECT gross_minor, paid_minor, credited_minor FROM invoice WHERE id = $1",
         )
-        .bind(client)
         .bind(invoice)
-        .bind(money::to_minor_units("credit_application.amount", amount)?)
-        .bind(credit_note)
-        .bind(date_text(day))
-        .bind(now())
-        .execute(&mut *conn)
+        .fetch_one(tx.conn())
         .await?;
-        Ok(())
+        Ok(Settled {
+            gross: money::from_minor_units(gross),
+            paid: money::from_minor_units(paid),
+            credited: money::from_minor_units(credited),
+        })
     }
 
-    /// The tax invoices of the client's paid pro-formas, inside a use case's transaction:
-    /// after payments that completed one of them.
-    pub async fn follow_proformas_in(
+    /// Writes a credit note's effect on the invoice it corrects; the money it returns to
+    /// credit is recorded as a (negative) credit application of that invoice, dated `day`.
+    pub async fn record_credit_note_effect_in(
         &self,
         tx: &mut WriteTx,
-        actor: &Actor,
-        client: i64,
+        (note, invoice, client): (i64, i64, i64),
+        effect: &CreditNoteEffect,
         day: NaiveDate,
     ) -> StoreResult<()> {
-        Self::follow_proformas(tx.conn(), actor, client, day).await
+        let conn = tx.conn();
+        sqlx::query(
+            "UPDATE invoice SET credited_minor = $1, paid_minor = $2, state = $3 WHERE id = $4",
+        )
+        .bind(money::to_minor_units("invoice.credited", effect.credited)?)
+        .bind(money::to_minor_units("invoice.paid", effect.paid)?)
+        .bind(effect.state.as_str())
+        .bind(invoice)
+        .execute(&mut *conn)
+        .await?;
+        if !effect.to_credit.is_zero() {
+            record_credit_application(conn, (client, invoice), -effect.to_credit, Some(note), day)
+                .await?;
+        }
+        Ok(())
     }
 
-    /// Issues the tax invoice for every fully paid pro-forma of the client that has none yet:
-    /// same lines, dated `day` (the day of the payment that completed it), already paid.
-    pub(crate) async fn follow_proformas(
-        conn: &mut AnyConnection,
-        actor: &Actor,
+    /// Marks a document settled in full on issue (a credit note; the tax invoice of a paid
+    /// pro-forma, paid by the pro-forma's money).
+    pub async fn mark_settled_in(&self, tx: &mut WriteTx, id: i64) -> StoreResult<()> {
+        sqlx::query("UPDATE invoice SET paid_minor = gross_minor, state = 'paid' WHERE id = $1")
+            .bind(id)
+            .execute(tx.conn())
+            .await?;
+        Ok(())
+    }
+
+    /// The client's credit and open documents (of any kind, oldest id first).
+    pub async fn credit_and_open_in(
+        &self,
+        tx: &mut WriteTx,
         client: i64,
+    ) -> StoreResult<(Decimal, Vec<OpenInvoice>)> {
+        let credit = Self::client_credit(tx.conn(), client).await?;
+        let open = Self::open_invoices(tx.conn(), client).await?;
+        Ok((credit, open))
+    }
+
+    pub async fn set_client_credit_in(
+        &self,
+        tx: &mut WriteTx,
+        client: i64,
+        credit: Decimal,
+    ) -> StoreResult<()> {
+        Self::set_client_credit(tx.conn(), client, credit).await
+    }
+
+    /// Writes credit spent on documents, dated `day`: a credit application per part, each
+    /// document's paid amount and state, and the client's credit after.
+    pub async fn record_credit_spent_in(
+        &self,
+        tx: &mut WriteTx,
+        client: i64,
+        (spent, documents): (&[(i64, Decimal)], &[DocumentPaid]),
+        credit_after: Decimal,
         day: NaiveDate,
     ) -> StoreResult<()> {
+        let conn = tx.conn();
+        for &(invoice, part) in spent {
+            record_credit_application(conn, (client, invoice), part, None, day).await?;
+        }
+        for document in documents {
+            sqlx::query("UPDATE invoice SET paid_minor = $1, state = $2 WHERE id = $3")
+                .bind(money::to_minor_units("invoice.paid", document.paid)?)
+                .bind(document.state.as_str())
+                .bind(document.id)
+                .execute(&mut *conn)
+                .await?;
+        }
+        Self::set_client_credit(conn, client, credit_after).await
+    }
+
+    /// The client's fully paid pro-formas that have no tax invoice yet, oldest first.
+    pub async fn proformas_awaiting_tax_invoice_in(
+        &self,
+        tx: &mut WriteTx,
+        client: i64,
+    ) -> StoreResult<Vec<InvoiceRecord>> {
+        let conn = tx.conn();
         let paid: Vec<i64> = sqlx::query_scalar(
             "SELECT p.id FROM invoice p WHERE p.client_id = $1 AND p.kind = 'proforma'
                 AND p.state = 'paid' AND NOT EXISTS (SELECT 1 FROM invoice t
@@ -185,19 +140,33 @@ impl Store {
         .bind(client)
         .fetch_all(&mut *conn)
         .await?;
-        for proforma in paid {
-            let record = Self::invoice_by_id(conn, proforma).await?;
-            let mut draft = record.draft;
-            draft.kind = DocumentKind::Invoice;
-            draft.related_invoice_id = Some(proforma);
-            draft.related_number = Some(record.number);
-            draft.issue_date = day;
-            draft.taxable_supply_date = day;
-            draft.due_date = day;
-            // Boxed: issuing settles, and settling may issue.
-            Box::pin(Self::issue_in(conn, actor, &draft)).await?;
+        let mut records = Vec::with_capacity(paid.len());
+        for id in paid {
+            records.push(Self::invoice_by_id(conn, id).await?);
         }
-        Ok(())
+        Ok(records)
+    }
+
+    /// Which of `clients` hold credit.
+    pub async fn clients_holding_credit_in(
+        &self,
+        tx: &mut WriteTx,
+        clients: &[i64],
+    ) -> StoreResult<HashSet<i64>> {
+        let conn = tx.conn();
+        let mut holding = HashSet::new();
+        for chunk in clients.chunks(rows_per_statement(1)) {
+            let sql = format!(
+                "SELECT id FROM client WHERE credit_minor > 0 AND id IN ({})",
+                Placeholders::for_conn(conn).list(chunk.len())
+            );
+            let mut query = sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql));
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            holding.extend(query.fetch_all(&mut *conn).await?);
+        }
+        Ok(holding)
     }
 
     /// Puts the client card's opening balance (ISPadmin "Počáteční fin. stav") on the account:
@@ -285,4 +254,27 @@ impl Store {
                 .await?;
         Ok(currency.flatten())
     }
+}
+
+async fn record_credit_application(
+    conn: &mut AnyConnection,
+    (client, invoice): (i64, i64),
+    amount: Decimal,
+    credit_note: Option<i64>,
+    day: NaiveDate,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO credit_application (client_id, invoice_id, amount_minor,
+            credit_note_id, applied_on, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(client)
+    .bind(invoice)
+    .bind(money::to_minor_units("credit_application.amount", amount)?)
+    .bind(credit_note)
+    .bind(date_text(day))
+    .bind(now())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }

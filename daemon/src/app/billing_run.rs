@@ -3,11 +3,12 @@
 //! lines are, and issues per client first the credit notes (corrections of periods invoiced in
 //! advance: a service ended early, a pause with billing suspended), then one invoice (or, for
 //! pro-forma clients, one pro-forma) with the new charges and one-off charges. Documents are
-//! issued in batches of [`BATCH`] per transaction (`Store::issue_batch`), so a failure leaves
+//! issued in batches of [`BATCH`] per transaction (`Store::issue_batch_in`, then what they
+//! settle, `settlement`), so a failure leaves
 //! every committed batch whole and the next run picks up the rest; memory holds one batch.
 //! Running twice for the same date issues nothing new.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::NaiveDate;
 use ispd_billing::credit_note::{needs_correction, reversal};
@@ -21,10 +22,11 @@ use ispd_billing::schedule::{
 };
 use rust_decimal::Decimal;
 
+use super::{AppResult, settlement};
 use crate::config::BillingConfig;
 use crate::storage::{
     Actor, BillingCandidate, ChargeRecord, ClientHead, DocumentKind, InvoiceDraft,
-    InvoiceLineRecord, InvoiceRecord, LiveLine, Store, StoreResult,
+    InvoiceLineRecord, InvoiceRecord, Issued, LiveLine, Store, StoreResult, WriteTx,
 };
 
 /// A document of the run: issued (with its number) or, in a dry run, proposed.
@@ -113,7 +115,7 @@ pub async fn run(
     as_of: NaiveDate,
     dry_run: bool,
     keep: usize,
-) -> StoreResult<RunSummary> {
+) -> AppResult<RunSummary> {
     let started = std::time::Instant::now();
     let inputs = load_inputs(store, config, as_of).await?;
     let mut loaded = started.elapsed();
@@ -231,7 +233,7 @@ async fn issue(
     dry_run: bool,
     keep: usize,
     summary: &mut RunSummary,
-) -> StoreResult<()> {
+) -> AppResult<()> {
     if pending.is_empty() {
         return Ok(());
     }
@@ -250,7 +252,10 @@ async fn issue(
         return Ok(());
     }
     let started = std::time::Instant::now();
-    let issued = store.issue_batch(actor, &drafts).await?;
+    let mut tx = store.begin_write().await?;
+    let issued = store.issue_batch_in(&mut tx, actor, &drafts).await?;
+    settle_batch(store, &mut tx, actor, &drafts, &issued).await?;
+    tx.commit().await?;
     summary.issue_time += started.elapsed();
     let issued: Vec<_> = drafts
         .into_iter()
@@ -277,6 +282,37 @@ async fn issue(
 }
 
 /// The terms of a client billed only for one-off charges (no subscription to read them from).
+/// What a batch's documents settle, in its transaction: its credit notes first (the credit
+/// they return pays the client's new invoice), then the accounts of the clients who hold
+/// credit or got a credit note (`settlement`).
+async fn settle_batch(
+    store: &Store,
+    tx: &mut WriteTx,
+    actor: &Actor,
+    drafts: &[InvoiceDraft],
+    issued: &[Option<Issued>],
+) -> AppResult<()> {
+    let mut credited = Vec::new();
+    for (draft, issued) in drafts.iter().zip(issued) {
+        if let Some(issued) = issued
+            && draft.kind == DocumentKind::CreditNote
+        {
+            settlement::settle_credit_note(store, tx, issued, draft).await?;
+            credited.push(draft.client_id);
+        }
+    }
+    let clients: Vec<i64> = drafts.iter().map(|d| d.client_id).collect();
+    let mut settle = store.clients_holding_credit_in(tx, &clients).await?;
+    settle.extend(credited);
+    let mut settled = HashSet::new();
+    for draft in drafts {
+        if settle.contains(&draft.client_id) && settled.insert(draft.client_id) {
+            settlement::settle_account(store, tx, actor, draft.client_id, draft.issue_date).await?;
+        }
+    }
+    Ok(())
+}
+
 async fn client_terms(store: &Store, inputs: &RunInputs, client: i64) -> StoreResult<ClientTerms> {
     let number = inputs
         .charges

@@ -7,9 +7,10 @@ use ispd_billing::invoice::{LineInput, PriceBasis, compute_line};
 use rust_decimal::Decimal;
 
 use super::payments::{publish, restore_paid_in};
-use super::{App, AppError, AppResult, books, field};
+use super::{App, AppError, AppResult, books, field, settlement};
 use crate::storage::{
-    Actor, ClientHead, DocumentKind, InvoiceDraft, InvoiceLineRecord, InvoiceRecord,
+    Actor, ClientHead, DocumentKind, InvoiceDraft, InvoiceLineRecord, InvoiceRecord, Issued, Store,
+    WriteTx,
 };
 
 /// A cancellation as the operator asks for it.
@@ -47,10 +48,27 @@ pub async fn cancel(
     let day = app.day_or_today(order.date);
     let client = store.get_invoice(order.number).await?.draft.client_number;
     let mut tx = store.begin_write().await?;
-    books::check_open_in(store, &mut tx, [("the credit note", day)]).await?;
+    let issued = cancel_in(store, &mut tx, actor, &order, day).await?;
+    let restored = restore_paid_in(store, &mut tx, &settings, actor, &[&client], day).await?;
+    tx.commit().await?;
+    publish(app.changes, &restored).await;
+    Ok(store.get_invoice(&issued.number).await?)
+}
+
+/// The cancellation inside the caller's transaction: the credit note issued by storage, then
+/// settled (`settlement`: the invoice cancelled, what was paid on it returned to credit and
+/// spent on the client's other open documents).
+pub(crate) async fn cancel_in(
+    store: &Store,
+    tx: &mut WriteTx,
+    actor: &Actor,
+    order: &Cancellation<'_>,
+    day: NaiveDate,
+) -> AppResult<Issued> {
+    books::check_open_in(store, tx, [("the credit note", day)]).await?;
     let issued = store
         .cancel_invoice_in(
-            &mut tx,
+            tx,
             actor,
             order.number,
             order.reason.trim(),
@@ -58,10 +76,9 @@ pub async fn cancel(
             order.rebill,
         )
         .await?;
-    let restored = restore_paid_in(store, &mut tx, &settings, actor, &[&client], day).await?;
-    tx.commit().await?;
-    publish(app.changes, &restored).await;
-    Ok(store.get_invoice(&issued.number).await?)
+    let note = store.document_in(tx, issued.id).await?;
+    settlement::settle_issued(store, tx, actor, &issued, &note.draft).await?;
+    Ok(issued)
 }
 
 /// An adjustment of a client's balance made now (ISPadmin's manual balance correction):
@@ -126,8 +143,7 @@ pub async fn adjust(
     draft.total_up();
     let mut tx = store.begin_write().await?;
     books::check_open_in(store, &mut tx, [("the adjustment", day)]).await?;
-    let issued = store
-        .issue_document_in(&mut tx, actor, &draft)
+    let issued = settlement::issue(store, &mut tx, actor, &draft)
         .await?
         .ok_or_else(|| AppError::Precondition("the adjustment was not issued".into()))?;
     let restored = restore_paid_in(

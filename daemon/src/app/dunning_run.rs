@@ -7,14 +7,17 @@
 
 use chrono::NaiveDate;
 use ispd_billing::dunning::{
-    AccessDecision, ClientDunningState, DunningSettings, OverdueInvoice, access_decision,
-    reminders_due, suspension_reason,
+    AccessDecision, ClientDunningState, DunningSettings, OverdueInvoice, ReminderDue,
+    access_decision, reminders_due, suspension_reason,
 };
 use ispd_billing::payment::OpenInvoice;
 use rust_decimal::Decimal;
 
+use super::{AppResult, settlement};
 use crate::changes::{Change, ChangeFeed};
-use crate::storage::{AccessScope, Actor, DocumentKind, DunningInput, Store, StoreResult};
+use crate::storage::{
+    AccessScope, Actor, DocumentKind, DunningInput, RecordedReminder, Store, StoreResult,
+};
 
 /// What the run did (or, in a dry run, would do) for a client.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,7 +60,7 @@ pub async fn run(
     actor: &Actor,
     today: NaiveDate,
     dry_run: bool,
-) -> StoreResult<Vec<DunningChange>> {
+) -> AppResult<Vec<DunningChange>> {
     let mut changes = Vec::new();
     for input in store.dunning_inputs().await? {
         // A debit note (a reminder fee) is owed and counts as debt, but is never reminded
@@ -87,9 +90,8 @@ pub async fn run(
                     .unwrap_or_default();
                 (number, None)
             } else {
-                let recorded = store
-                    .record_reminder(actor, &input.client_number, &reminder, today)
-                    .await?;
+                let recorded =
+                    record_reminder(store, actor, &input.client_number, &reminder, today).await?;
                 (recorded.invoice_number, recorded.debit_note_number)
             };
             changes.push(DunningChange::Reminder {
@@ -116,6 +118,27 @@ pub async fn run(
         }
     }
     Ok(changes)
+}
+
+/// Records a reminder (and its fee's debit note) in a transaction of its own, with what the
+/// debit note settles: credit the client holds pays it at once (`settlement`).
+async fn record_reminder(
+    store: &Store,
+    actor: &Actor,
+    client_number: &str,
+    reminder: &ReminderDue,
+    today: NaiveDate,
+) -> AppResult<RecordedReminder> {
+    let mut tx = store.begin_write().await?;
+    let recorded = store
+        .record_reminder_in(&mut tx, actor, client_number, reminder, today)
+        .await?;
+    if recorded.debit_note_number.is_some() {
+        let client = store.client_id_in(&mut tx, client_number).await?;
+        settlement::settle_account(store, &mut tx, actor, client, today).await?;
+    }
+    tx.commit().await?;
+    Ok(recorded)
 }
 
 fn state_of(input: &DunningInput) -> ClientDunningState {

@@ -25,6 +25,7 @@ pub mod logins;
 pub mod nas;
 pub mod payments;
 pub mod sessions;
+pub(crate) mod settlement;
 pub mod subscriptions;
 pub mod system;
 pub mod tariffs;

@@ -15,7 +15,7 @@ use ispd_billing::payment::receipt::{self, Arrival, FoundBy, Receipts, Whose};
 use ispd_billing::payment::{IncomingPayment, StatementRow};
 use rust_decimal::Decimal;
 
-use super::{App, AppError, AppResult, InCurrency, books, field};
+use super::{App, AppError, AppResult, InCurrency, books, field, settlement};
 use crate::app::dunning_run::{DunningChange, decide};
 use crate::changes::{Change, ChangeFeed};
 use crate::storage::{
@@ -229,7 +229,7 @@ pub(crate) async fn record_in(
         .record_receipts_in(tx, actor, payments, &receipts, &numbers)
         .await?;
     for (&client, &day) in &receipts.completed_proformas {
-        store.follow_proformas_in(tx, actor, client, day).await?;
+        settlement::follow_proformas(store, tx, actor, client, day).await?;
     }
     Ok(outcomes(payments, &receipts, &numbers))
 }
@@ -347,9 +347,7 @@ pub(crate) async fn assign_in(
         )
         .await?;
     if !assigned.allocation.to_invoices.is_empty() {
-        store
-            .follow_proformas_in(tx, actor, client, received_on)
-            .await?;
+        settlement::follow_proformas(store, tx, actor, client, received_on).await?;
     }
     Ok(PaymentOutcome {
         bank_transaction_id: None,

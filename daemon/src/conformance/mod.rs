@@ -27,6 +27,26 @@ ispd_store::on_both_backends! {
     store_and_url: []
 }
 
+/// Cancels a document through the use case (no rebilling), in a transaction of its own.
+async fn cancel_invoice(
+    store: &crate::storage::Store,
+    number: &str,
+    reason: &str,
+    day: chrono::NaiveDate,
+) -> crate::app::AppResult<crate::storage::Issued> {
+    let mut tx = store.begin_write().await?;
+    let order = crate::app::documents::Cancellation {
+        number,
+        reason,
+        rebill: false,
+        date: Some(day),
+    };
+    let actor = ispd_store::testkit::fixtures::actor();
+    let issued = crate::app::documents::cancel_in(store, &mut tx, &actor, &order, day).await?;
+    tx.commit().await?;
+    Ok(issued)
+}
+
 /// Assigns a payment by hand through the use case (in CZK), in a transaction of its own.
 async fn assign_payment(
     store: &crate::storage::Store,

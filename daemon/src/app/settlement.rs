@@ -1,0 +1,154 @@
+//! What an issued document does to the client's account — decided here, by the core's rules,
+//! inside the caller's transaction; storage only writes it.
+//!
+//! - A credit note cancels part of the invoice it corrects (`credit_note::apply`); money the
+//!   client had paid beyond what the invoice now asks becomes credit. A credit note on no
+//!   invoice is credit outright. Either way the credit note is settled on issue.
+//! - The tax invoice that follows a paid pro-forma is paid by the pro-forma's money.
+//! - After any other document: the client's credit pays its open documents oldest first
+//!   (`payment::apply_credit`), so a client never holds credit and an unpaid document at once,
+//!   and a pro-forma that became paid gets its tax invoice.
+
+use chrono::NaiveDate;
+use ispd_billing::credit_note;
+use ispd_billing::invoice::state_for;
+use ispd_billing::payment::apply_credit;
+use ispd_billing::payment::receipt::DocumentPaid;
+use rust_decimal::Decimal;
+
+use super::{AppError, AppResult};
+use crate::storage::{Actor, DocumentKind, InvoiceDraft, Issued, Store, WriteTx};
+
+/// Issues `draft` and settles it; `None` when a concurrent run issued it first.
+pub(crate) async fn issue(
+    store: &Store,
+    tx: &mut WriteTx,
+    actor: &Actor,
+    draft: &InvoiceDraft,
+) -> AppResult<Option<Issued>> {
+    let Some(issued) = store.issue_document_in(tx, actor, draft).await? else {
+        return Ok(None);
+    };
+    settle_issued(store, tx, actor, &issued, draft).await?;
+    Ok(Some(issued))
+}
+
+/// What the freshly issued document `issued` (of `draft`) does to the client's account.
+pub(crate) async fn settle_issued(
+    store: &Store,
+    tx: &mut WriteTx,
+    actor: &Actor,
+    issued: &Issued,
+    draft: &InvoiceDraft,
+) -> AppResult<()> {
+    match draft.kind {
+        DocumentKind::CreditNote => settle_credit_note(store, tx, issued, draft).await?,
+        // The tax document of a paid pro-forma: paid by the pro-forma's money already.
+        DocumentKind::Invoice if draft.related_invoice_id.is_some() => {
+            return Ok(store.mark_settled_in(tx, issued.id).await?);
+        }
+        _ => {}
+    }
+    settle_account(store, tx, actor, draft.client_id, draft.issue_date).await
+}
+
+/// A credit note against its invoice (or, on none, credit outright); the note is settled.
+pub(crate) async fn settle_credit_note(
+    store: &Store,
+    tx: &mut WriteTx,
+    issued: &Issued,
+    draft: &InvoiceDraft,
+) -> AppResult<()> {
+    let amount = -draft.totals.gross;
+    let to_credit = match draft.related_invoice_id {
+        Some(invoice) => {
+            let settled = store.settled_in(tx, invoice).await?;
+            let effect = credit_note::apply(settled, amount)
+                .map_err(|e| AppError::Precondition(e.to_string()))?;
+            let ids = (issued.id, invoice, draft.client_id);
+            store
+                .record_credit_note_effect_in(tx, ids, &effect, draft.issue_date)
+                .await?;
+            effect.to_credit
+        }
+        None => amount,
+    };
+    store.mark_settled_in(tx, issued.id).await?;
+    if !to_credit.is_zero() {
+        let (credit, _) = store.credit_and_open_in(tx, draft.client_id).await?;
+        store
+            .set_client_credit_in(tx, draft.client_id, credit + to_credit)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The client's credit spent on its open documents, then the tax invoices of pro-formas that
+/// became paid, dated `day`.
+pub(crate) async fn settle_account(
+    store: &Store,
+    tx: &mut WriteTx,
+    actor: &Actor,
+    client: i64,
+    day: NaiveDate,
+) -> AppResult<()> {
+    spend_credit(store, tx, client, day).await?;
+    follow_proformas(store, tx, actor, client, day).await
+}
+
+/// Spends the client's credit on its open documents, oldest first.
+async fn spend_credit(
+    store: &Store,
+    tx: &mut WriteTx,
+    client: i64,
+    day: NaiveDate,
+) -> AppResult<()> {
+    let (credit, open) = store.credit_and_open_in(tx, client).await?;
+    if credit <= Decimal::ZERO {
+        return Ok(());
+    }
+    let allocation =
+        apply_credit(credit, &open).map_err(|e| AppError::Precondition(e.to_string()))?;
+    let documents: Vec<DocumentPaid> = allocation
+        .to_invoices
+        .iter()
+        .filter_map(|&(id, part)| {
+            let invoice = open.iter().find(|i| i.id == id)?;
+            let paid = invoice.paid + part;
+            Some(DocumentPaid {
+                id,
+                paid,
+                state: state_for(invoice.total, paid, false),
+            })
+        })
+        .collect();
+    let spent = (allocation.to_invoices.as_slice(), documents.as_slice());
+    store
+        .record_credit_spent_in(tx, client, spent, allocation.credit_after(credit), day)
+        .await?;
+    Ok(())
+}
+
+/// Issues the tax invoice of every fully paid pro-forma of the client that has none yet:
+/// same lines, dated `day` (the day of the money that completed it), already paid.
+pub(crate) async fn follow_proformas(
+    store: &Store,
+    tx: &mut WriteTx,
+    actor: &Actor,
+    client: i64,
+    day: NaiveDate,
+) -> AppResult<()> {
+    for proforma in store.proformas_awaiting_tax_invoice_in(tx, client).await? {
+        let mut draft = proforma.draft;
+        draft.kind = DocumentKind::Invoice;
+        draft.related_invoice_id = Some(proforma.id);
+        draft.related_number = Some(proforma.number);
+        draft.issue_date = day;
+        draft.taxable_supply_date = day;
+        draft.due_date = day;
+        if let Some(issued) = store.issue_document_in(tx, actor, &draft).await? {
+            store.mark_settled_in(tx, issued.id).await?;
+        }
+    }
+    Ok(())
+}
