@@ -70,9 +70,7 @@ pub fn seed_with_extra(
         let mut client = client;
         client.apply_defaults();
         client.validate()?;
-        store
-            .create_client(&actor, client, chrono::Local::now().date_naive(), "CZK")
-            .await?;
+        store.create_client(&actor, client).await?;
         let tariff = Tariff {
             id: 0,
             name: "Bench 100".into(),
@@ -313,7 +311,7 @@ pub fn seed_billing(
         let mut client = client;
         client.apply_defaults();
         client.validate()?;
-        let (client, _) = store.create_client(&actor, client, chrono::Local::now().date_naive(), "CZK").await?;
+        let (client, _) = store.create_client(&actor, client).await?;
         let subscription = Subscription {
             id: 0,
             client_id: 0,

@@ -23,6 +23,7 @@ pub mod field;
 pub mod invoice;
 pub mod invoice_group;
 pub mod money;
+pub mod opening_balance;
 pub mod payment;
 pub mod period;
 pub mod price_change;

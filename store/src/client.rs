@@ -498,23 +498,20 @@ impl Store {
 
     /// Writes a new client as it is given, in its own transaction. An empty number gets the
     /// next free one and the card's defaults are filled in (seeding and tests write through
-    /// here); the rules are the caller's: the use case validates first
-    /// (`app::clients::create`). `currency` states an opening balance's document whose
-    /// invoice group names none.
+    /// here); the rules are the caller's: the use case validates first and puts the card's
+    /// opening balance on the account (`app::clients::create`).
     pub async fn create_client(
         &self,
         actor: &Actor,
         mut client: Client,
-        today: chrono::NaiveDate,
-        currency: &str,
     ) -> StoreResult<(Client, Vec<Duplicate>)> {
         let mut tx = self.begin_write().await?;
         if client.number.is_empty() {
             client.number = self.claim_client_number_in(&mut tx).await?;
         }
         client.apply_defaults();
-        let saved = self
-            .create_client_in(&mut tx, actor, client, today, currency)
+        let saved = self.insert_client_in(&mut tx, client).await?;
+        self.record_client_created_in(&mut tx, actor, &saved.0)
             .await?;
         tx.commit().await?;
         Ok(saved)
@@ -531,16 +528,14 @@ impl Store {
         Self::propose_number(tx.conn()).await
     }
 
-    /// Writes a new client in the caller's transaction, with its audit record; the number is
-    /// given (see [`Store::claim_client_number_in`]). Returns the stored client and the
-    /// duplicate-identifier warnings.
-    pub async fn create_client_in(
+    /// Writes a new client card in the caller's transaction; the number is given (see
+    /// [`Store::claim_client_number_in`]). Returns the stored client and the
+    /// duplicate-identifier warnings. Its audit record is [`Store::record_client_created_in`],
+    /// once the use case has put the card's opening balance on the account.
+    pub async fn insert_client_in(
         &self,
         tx: &mut WriteTx,
-        actor: &Actor,
         mut client: Client,
-        today: chrono::NaiveDate,
-        currency: &str,
     ) -> StoreResult<(Client, Vec<Duplicate>)> {
         let tx = tx.conn();
         client.id = 0;
@@ -575,22 +570,21 @@ impl Store {
             .map_err(|e| unique_as_conflict(e, "client.number"))?;
         client.id = id;
         Self::write_children(tx, &client).await?;
-        Self::sync_opening_balance(
-            tx,
-            actor,
-            &super::ClientHead::of(&client),
-            rust_decimal::Decimal::ZERO,
-            client.invoicing.opening_balance,
-            today,
-            currency,
-        )
-        .await?;
+        Ok((client, warnings))
+    }
+
+    /// The audit record of a client created in this transaction.
+    pub async fn record_client_created_in(
+        &self,
+        tx: &mut WriteTx,
+        actor: &Actor,
+        client: &Client,
+    ) -> StoreResult<()> {
         Audit::new("client.create", "client", &client.number)
             .client(&client.number)
-            .after(&client)
-            .record(tx, actor)
-            .await?;
-        Ok((client, warnings))
+            .after(client)
+            .record(tx.conn(), actor)
+            .await
     }
 
     /// Writes the card over the stored one of `client.id` at `version_read`, with its child
@@ -678,12 +672,24 @@ impl Store {
     pub async fn update_client(
         &self,
         actor: &Actor,
-        mut client: Client,
-        today: chrono::NaiveDate,
-        currency: &str,
+        client: Client,
     ) -> StoreResult<(Client, Vec<Duplicate>)> {
-        let mut tx = self.write_tx().await?;
-        let before = Self::client_by_number(&mut tx, &client.number).await?;
+        let mut tx = self.begin_write().await?;
+        let (_, client, warnings) = self.update_client_in(&mut tx, actor, client).await?;
+        tx.commit().await?;
+        Ok((client, warnings))
+    }
+
+    /// [`Store::update_client`] inside a use case's transaction; returns the card as it was
+    /// before too (its opening balance is the use case's to put on the account).
+    pub async fn update_client_in(
+        &self,
+        tx: &mut WriteTx,
+        actor: &Actor,
+        mut client: Client,
+    ) -> StoreResult<(Client, Client, Vec<Duplicate>)> {
+        let tx = tx.conn();
+        let before = Self::client_by_number(tx, &client.number).await?;
         if before.version != client.version {
             return Err(StoreError::Stale {
                 entity: "client",
@@ -692,29 +698,18 @@ impl Store {
         }
         client.id = before.id;
         client.apply_defaults();
-        Self::check_codes(&mut tx, &client).await?;
-        Self::check_variable_symbols(&mut tx, &client).await?;
-        let warnings = Self::duplicates(&mut tx, &client).await?;
+        Self::check_codes(tx, &client).await?;
+        Self::check_variable_symbols(tx, &client).await?;
+        let warnings = Self::duplicates(tx, &client).await?;
         client.version = before.version + 1;
-        Self::write_card(&mut tx, &client, before.version).await?;
-        Self::sync_opening_balance(
-            &mut tx,
-            actor,
-            &super::ClientHead::of(&client),
-            before.invoicing.opening_balance,
-            client.invoicing.opening_balance,
-            today,
-            currency,
-        )
-        .await?;
+        Self::write_card(tx, &client, before.version).await?;
         Audit::new("client.update", "client", &client.number)
             .client(&client.number)
             .before(&before)
             .after(&client)
-            .record(&mut tx, actor)
+            .record(tx, actor)
             .await?;
-        tx.commit().await?;
-        Ok((client, warnings))
+        Ok((before, client, warnings))
     }
 
     /// Deletes a contact that never became a client: refused once it has subscriptions.

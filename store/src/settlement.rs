@@ -3,7 +3,7 @@
 //! each a `credit_application` row where money moves, so a document's paid amount is always
 //! its payment allocations plus its credit applications. What settles what, and when, is the
 //! use case's (`app::settlement`), by the core's rules (`credit_note::apply`,
-//! `payment::apply_credit`). The opening balance is still put on the account here.
+//! `payment::apply_credit`), and so is what a card's opening balance puts on the account.
 
 use std::collections::HashSet;
 
@@ -15,11 +15,8 @@ use ispd_billing::payment::receipt::DocumentPaid;
 use rust_decimal::Decimal;
 use sqlx::{AnyConnection, AssertSqlSafe};
 
-use ispd_billing::invoice::{LineInput, PriceBasis, compute_line};
-
 use super::{
-    Actor, ClientHead, DocumentKind, InvoiceDraft, InvoiceLineRecord, InvoiceRecord, Placeholders,
-    Store, StoreError, StoreResult, WriteTx, date_text, now, rows_per_statement,
+    InvoiceRecord, Placeholders, Store, StoreResult, WriteTx, date_text, now, rows_per_statement,
 };
 
 impl Store {
@@ -169,65 +166,46 @@ impl Store {
         Ok(holding)
     }
 
-    /// Puts the client card's opening balance (ISPadmin "Počáteční fin. stav") on the account:
-    /// a credit becomes client credit, a debt becomes an opening-balance document that
-    /// payments settle first (it is the oldest) and that counts as overdue debt from the day it
-    /// was entered. It can change only while nothing else happened on the account.
-    pub(crate) async fn sync_opening_balance(
-        conn: &mut AnyConnection,
-        actor: &Actor,
-        client: &ClientHead,
-        before: Decimal,
-        after: Decimal,
-        day: NaiveDate,
-        default_currency: &str,
+    /// Whether anything happened on the client's account besides an untouched opening
+    /// balance (see [`Store::has_books`]).
+    pub async fn has_books_in(&self, tx: &mut WriteTx, client: i64) -> StoreResult<bool> {
+        Self::has_books(tx.conn(), client).await
+    }
+
+    /// Removes the client's opening-balance document (an opening debt being changed).
+    pub async fn remove_opening_balance_in(
+        &self,
+        tx: &mut WriteTx,
+        client: i64,
     ) -> StoreResult<()> {
-        if before == after {
-            return Ok(());
-        }
-        if Self::has_books(conn, client.client_id).await? {
-            return Err(StoreError::Precondition(
-                "client.invoicing.opening_balance can change only before the client's first \
-                 invoice, payment or refund"
-                    .into(),
-            ));
-        }
-        let credit = Self::client_credit(conn, client.client_id).await?;
+        let conn = tx.conn();
         sqlx::query(
             "DELETE FROM invoice_line WHERE invoice_id IN
                 (SELECT id FROM invoice WHERE client_id = $1 AND kind = 'opening_balance')",
         )
-        .bind(client.client_id)
+        .bind(client)
         .execute(&mut *conn)
         .await?;
         sqlx::query("DELETE FROM invoice WHERE client_id = $1 AND kind = 'opening_balance'")
-            .bind(client.client_id)
+            .bind(client)
             .execute(&mut *conn)
             .await?;
-        let credit = credit - before.max(Decimal::ZERO) + after.max(Decimal::ZERO);
-        Self::set_client_credit(conn, client.client_id, credit).await?;
-        if after < Decimal::ZERO {
-            let mut draft = InvoiceDraft::empty(DocumentKind::OpeningBalance, client, day);
-            // Not a supply: no VAT, and the currency is the one the client's invoices use.
-            draft.lines.push(InvoiceLineRecord {
-                line: compute_line(&LineInput {
-                    description: "Opening balance".into(),
-                    quantity: Decimal::ONE,
-                    unit_price: -after,
-                    basis: PriceBasis::Gross,
-                    vat_rate: Decimal::ZERO,
-                }),
-                subscription_id: None,
-                period: None,
-                reverses: None,
-            });
-            draft.currency = Self::group_currency(conn, &client.invoice_group)
-                .await?
-                .unwrap_or_else(|| default_currency.to_owned());
-            draft.total_up();
-            Self::issue_in(conn, actor, &draft).await?;
-        }
         Ok(())
+    }
+
+    /// The client's credit.
+    pub async fn client_credit_in(&self, tx: &mut WriteTx, client: i64) -> StoreResult<Decimal> {
+        Self::client_credit(tx.conn(), client).await
+    }
+
+    /// The currency the client is invoiced in: its invoice group's, else `default_currency`.
+    pub async fn client_currency_in(
+        &self,
+        tx: &mut WriteTx,
+        client: i64,
+        default_currency: &str,
+    ) -> StoreResult<String> {
+        Self::client_currency(tx.conn(), client, default_currency).await
     }
 
     /// Whether anything happened on the client's account besides an untouched opening
@@ -243,16 +221,6 @@ impl Store {
         .fetch_one(&mut *conn)
         .await?;
         Ok(activity > 0)
-    }
-
-    /// The currency an invoice group invoices in, if it sets one.
-    async fn group_currency(conn: &mut AnyConnection, group: &str) -> StoreResult<Option<String>> {
-        let currency: Option<Option<String>> =
-            sqlx::query_scalar("SELECT currency FROM invoice_group WHERE code = $1")
-                .bind(group.to_owned())
-                .fetch_optional(&mut *conn)
-                .await?;
-        Ok(currency.flatten())
     }
 }
 

@@ -5,7 +5,9 @@ use ispd_billing::client::{Client, Duplicate};
 use ispd_billing::erasure::{self, Category};
 use ispd_billing::field::{Text, text};
 
-use super::{App, AppError, AppResult, field};
+use rust_decimal::Decimal;
+
+use super::{App, AppError, AppResult, field, settlement};
 use crate::storage::{AccessScope, Actor, ClientFilter, Page, PageRequest, SearchHit};
 
 /// A client as stored, with the records that look like duplicates of it (a warning, not a
@@ -16,32 +18,37 @@ pub type Saved = (Client, Vec<Duplicate>);
 /// the card's defaults are filled in and its rules checked before anything is written. `today`
 /// decides the opening balance's date.
 pub async fn create(app: &App<'_>, actor: &Actor, mut client: Client) -> AppResult<Saved> {
-    let currency = app.currency();
-    let mut tx = app.store.begin_write().await?;
+    let (store, today) = (app.store, app.clock.today());
+    let mut tx = store.begin_write().await?;
     if client.number.is_empty() {
-        client.number = app.store.claim_client_number_in(&mut tx).await?;
+        client.number = store.claim_client_number_in(&mut tx).await?;
     }
     client.apply_defaults();
     client.validate()?;
-    let saved = app
-        .store
-        .create_client_in(&mut tx, actor, client, app.clock.today(), &currency)
+    let (client, warnings) = store.insert_client_in(&mut tx, client).await?;
+    let opening = (&client, Decimal::ZERO);
+    settlement::opening_balance(store, &mut tx, actor, opening, today, &app.currency()).await?;
+    store
+        .record_client_created_in(&mut tx, actor, &client)
         .await?;
     tx.commit().await?;
-    Ok(saved)
+    Ok((client, warnings))
 }
 
-/// Updates a client; its logins get the new answer before this returns.
+/// Updates a client (a changed opening balance put on the account in the same transaction);
+/// its logins get the new answer before this returns.
 pub async fn update(app: &App<'_>, actor: &Actor, mut client: Client) -> AppResult<Saved> {
     client.apply_defaults();
     client.validate()?;
-    let saved = app
-        .store
-        .update_client(actor, client, app.clock.today(), &app.currency())
-        .await?;
-    app.publish(AccessScope::Client(saved.0.number.clone()))
+    let (store, today) = (app.store, app.clock.today());
+    let mut tx = store.begin_write().await?;
+    let (before, client, warnings) = store.update_client_in(&mut tx, actor, client).await?;
+    let opening = (&client, before.invoicing.opening_balance);
+    settlement::opening_balance(store, &mut tx, actor, opening, today, &app.currency()).await?;
+    tx.commit().await?;
+    app.publish(AccessScope::Client(client.number.clone()))
         .await;
-    Ok(saved)
+    Ok((client, warnings))
 }
 
 pub async fn get(app: &App<'_>, number: &str) -> AppResult<Client> {

@@ -8,16 +8,22 @@
 //! - After any other document: the client's credit pays its open documents oldest first
 //!   (`payment::apply_credit`), so a client never holds credit and an unpaid document at once,
 //!   and a pro-forma that became paid gets its tax invoice.
+//! - A card's opening balance (`opening_balance::put`): a credit is client credit, a debt an
+//!   opening-balance document.
 
 use chrono::NaiveDate;
+use ispd_billing::client::Client;
 use ispd_billing::credit_note;
 use ispd_billing::invoice::state_for;
+use ispd_billing::opening_balance;
 use ispd_billing::payment::apply_credit;
 use ispd_billing::payment::receipt::DocumentPaid;
 use rust_decimal::Decimal;
 
 use super::{AppError, AppResult};
-use crate::storage::{Actor, DocumentKind, InvoiceDraft, Issued, Store, WriteTx};
+use crate::storage::{
+    Actor, ClientHead, DocumentKind, InvoiceDraft, InvoiceLineRecord, Issued, Store, WriteTx,
+};
 
 /// Issues `draft` and settles it; `None` when a concurrent run issued it first.
 pub(crate) async fn issue(
@@ -149,6 +155,50 @@ pub(crate) async fn follow_proformas(
         if let Some(issued) = store.issue_document_in(tx, actor, &draft).await? {
             store.mark_settled_in(tx, issued.id).await?;
         }
+    }
+    Ok(())
+}
+
+/// Puts the card's opening balance on the account when it changed from `before` (0 for a new
+/// client): credit, or an opening-balance document dated `day` in the client's currency
+/// (`default_currency` when its invoice group names none). Refused once the books started.
+pub(crate) async fn opening_balance(
+    store: &Store,
+    tx: &mut WriteTx,
+    actor: &Actor,
+    (client, before): (&Client, Decimal),
+    day: NaiveDate,
+    default_currency: &str,
+) -> AppResult<()> {
+    let after = client.invoicing.opening_balance;
+    if before == after {
+        return Ok(());
+    }
+    let books_started = store.has_books_in(tx, client.id).await?;
+    let credit = store.client_credit_in(tx, client.id).await?;
+    let Some(on_account) = opening_balance::put(credit, before, after, books_started)
+        .map_err(|e| AppError::Precondition(e.to_string()))?
+    else {
+        return Ok(());
+    };
+    store.remove_opening_balance_in(tx, client.id).await?;
+    store
+        .set_client_credit_in(tx, client.id, on_account.credit)
+        .await?;
+    if let Some(debt) = on_account.debt {
+        let mut draft =
+            InvoiceDraft::empty(DocumentKind::OpeningBalance, &ClientHead::of(client), day);
+        draft.lines.push(InvoiceLineRecord {
+            line: opening_balance::line(debt),
+            subscription_id: None,
+            period: None,
+            reverses: None,
+        });
+        draft.currency = store
+            .client_currency_in(tx, client.id, default_currency)
+            .await?;
+        draft.total_up();
+        issue(store, tx, actor, &draft).await?;
     }
     Ok(())
 }

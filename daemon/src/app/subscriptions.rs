@@ -424,7 +424,7 @@ mod tests {
         let clock = app.clock;
         let actor = actor();
         h.store
-            .create_client(&actor, minimal_client("1", "Alice"), clock.today(), "CZK")
+            .create_client(&actor, minimal_client("1", "Alice"))
             .await
             .unwrap();
         h.store

@@ -103,8 +103,7 @@ pub(super) async fn concurrent_billing_runs_number_without_gaps(store: Store) {
 pub(super) async fn books_balance_through_payments_imports_credit_notes_and_refunds(store: Store) {
     let mut migrated = minimal_client("3001", "Migrated");
     migrated.invoicing.opening_balance = dec("100.00");
-    store
-        .create_client(&actor(), migrated, today(), "CZK")
+    crate::app::clients::create(&super::app(&store), &actor(), migrated)
         .await
         .unwrap();
     store
@@ -251,12 +250,7 @@ pub(super) async fn books_balance_through_payments_imports_credit_notes_and_refu
 /// them, not the charge (which can no longer be deleted: it is on an invoice).
 pub(super) async fn a_client_with_books_is_refused_naming_them(store: Store) {
     store
-        .create_client(
-            &actor(),
-            minimal_client("4001", "Survey only"),
-            today(),
-            "CZK",
-        )
+        .create_client(&actor(), minimal_client("4001", "Survey only"))
         .await
         .unwrap();
     let survey = store

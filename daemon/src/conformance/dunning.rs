@@ -265,10 +265,7 @@ pub(super) async fn dunning_controls_and_own_grace_days(store: Store) {
     let mut client = store.get_client("1001").await.unwrap();
     assert_eq!(client.invoicing.suspend_after_days, None);
     client.invoicing.suspend_after_days = Some(60);
-    store
-        .update_client(&actor(), client, today(), "CZK")
-        .await
-        .unwrap();
+    store.update_client(&actor(), client).await.unwrap();
     assert_eq!(
         store
             .get_client("1001")
@@ -299,10 +296,7 @@ pub(super) async fn dunning_controls_and_own_grace_days(store: Store) {
     let mut client = store.get_client("1001").await.unwrap();
     client.note = "called".into();
     client.invoicing.suspend_after_days = None;
-    store
-        .update_client(&actor(), client, today(), "CZK")
-        .await
-        .unwrap();
+    store.update_client(&actor(), client).await.unwrap();
     let input = dunning_input(&store, "1001").await;
     assert!(input.dunning_stopped);
     assert_eq!(input.suspend_after_days, None);

@@ -2,17 +2,12 @@
 //! decides, storage writes the state, the days not charged, the history and the audit — held
 //! to the same behaviour on SQLite and PostgreSQL.
 
-use std::sync::LazyLock;
-
 use ispd_billing::subscription::DatedTransition;
 use ispd_store::testkit::fixtures::*;
 
+use super::app;
 use crate::app::subscriptions::{activate_due, transition_now};
-use crate::app::{App, AppError, AppResult};
-use crate::changes::ChangeFeed;
-use crate::clock::{Clock, Zone};
-use crate::config::Config;
-use crate::live::Live;
+use crate::app::{AppError, AppResult};
 
 /// A transition as of `date`.
 fn change(transition: Transition, date: NaiveDate, billing_suspended: bool) -> DatedTransition {
@@ -21,20 +16,6 @@ fn change(transition: Transition, date: NaiveDate, billing_suspended: bool) -> D
         date,
         billing_suspended,
         note: String::new(),
-    }
-}
-
-/// The use cases over `store`, on the suite's day in UTC, publishing to a feed nobody
-/// follows.
-fn app(store: &Store) -> App<'_> {
-    static CHANGES: LazyLock<ChangeFeed> = LazyLock::new(ChangeFeed::default);
-    static CONFIG: LazyLock<Live<Config>> = LazyLock::new(|| Live::new(Config::default()));
-    let noon = today().and_hms_opt(12, 0, 0).expect("a time").and_utc();
-    App {
-        store,
-        changes: &CHANGES,
-        clock: Clock::fixed(noon).in_zone(Zone::parse("UTC").expect("a zone")),
-        config: &CONFIG,
     }
 }
 

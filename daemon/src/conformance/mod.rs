@@ -7,6 +7,15 @@
 //! `cargo test -p ispd --lib conformance::postgres::reminder_fee_issues_one_debit_note` runs one
 //! test on one backend.
 
+use std::sync::LazyLock;
+
+use ispd_store::testkit::fixtures::today;
+
+use crate::changes::ChangeFeed;
+use crate::clock::{Clock, Zone};
+use crate::config::Config;
+use crate::live::Live;
+
 mod books;
 mod dunning;
 mod lifecycle;
@@ -75,4 +84,18 @@ async fn record_payments(
         crate::app::payments::record_in(store, &mut tx, actor, payments, default_currency).await?;
     tx.commit().await?;
     Ok(outcomes)
+}
+
+/// The use cases over `store`, on the suite's day in UTC, publishing to a feed nobody
+/// follows.
+pub(super) fn app(store: &crate::storage::Store) -> crate::app::App<'_> {
+    static CHANGES: LazyLock<ChangeFeed> = LazyLock::new(ChangeFeed::default);
+    static CONFIG: LazyLock<Live<Config>> = LazyLock::new(|| Live::new(Config::default()));
+    let noon = today().and_hms_opt(12, 0, 0).expect("a time").and_utc();
+    crate::app::App {
+        store,
+        changes: &CHANGES,
+        clock: Clock::fixed(noon).in_zone(Zone::parse("UTC").expect("a zone")),
+        config: &CONFIG,
+    }
 }

@@ -5,10 +5,7 @@ use crate::testkit::fixtures::*;
 pub(super) async fn client_round_trip(store: Store) {
     create_full_client_codes(&store).await;
     let sent = full_client();
-    let (created, warnings) = store
-        .create_client(&actor(), sent.clone(), today(), "CZK")
-        .await
-        .unwrap();
+    let (created, warnings) = store.create_client(&actor(), sent.clone()).await.unwrap();
     assert!(warnings.is_empty(), "{warnings:?}");
     assert!(created.id > 0);
     assert_eq!(created.version, 1);
@@ -24,20 +21,12 @@ pub(super) async fn client_round_trip(store: Store) {
 
 pub(super) async fn duplicate_client_number_conflicts(store: Store) {
     store
-        .create_client(
-            &actor(),
-            minimal_client("1001", "Novák Jan"),
-            today(),
-            "CZK",
-        )
+        .create_client(&actor(), minimal_client("1001", "Novák Jan"))
         .await
         .unwrap();
     let mut second = minimal_client("1001", "Svoboda Petr");
     second.invoicing.variable_symbols = vec!["777".into()];
-    expect_conflict(
-        store.create_client(&actor(), second, today(), "CZK").await,
-        "client.number",
-    );
+    expect_conflict(store.create_client(&actor(), second).await, "client.number");
 
     let clients = all_clients(&store).await;
     assert_eq!(clients.len(), 1);
@@ -61,7 +50,7 @@ pub(super) async fn duplicate_client_number_conflicts(store: Store) {
 pub(super) async fn client_numbers_are_proposed(store: Store) {
     assert_eq!(store.next_client_number().await.unwrap(), "1");
     let (first, _) = store
-        .create_client(&actor(), minimal_client("", "First"), today(), "CZK")
+        .create_client(&actor(), minimal_client("", "First"))
         .await
         .unwrap();
     assert_eq!(first.number, "1");
@@ -70,24 +59,24 @@ pub(super) async fn client_numbers_are_proposed(store: Store) {
         "the portal login defaults to the number"
     );
     let (second, _) = store
-        .create_client(&actor(), minimal_client("", "Second"), today(), "CZK")
+        .create_client(&actor(), minimal_client("", "Second"))
         .await
         .unwrap();
     assert_eq!(second.number, "2");
     assert_eq!(store.get_client("2").await.unwrap().name, "Second");
 
     store
-        .create_client(&actor(), minimal_client("1041", "By hand"), today(), "CZK")
+        .create_client(&actor(), minimal_client("1041", "By hand"))
         .await
         .unwrap();
     assert_eq!(store.next_client_number().await.unwrap(), "1042");
     store
-        .create_client(&actor(), minimal_client("A-7", "Lettered"), today(), "CZK")
+        .create_client(&actor(), minimal_client("A-7", "Lettered"))
         .await
         .unwrap();
     assert_eq!(store.next_client_number().await.unwrap(), "1042");
     let (next, _) = store
-        .create_client(&actor(), minimal_client("", "Next"), today(), "CZK")
+        .create_client(&actor(), minimal_client("", "Next"))
         .await
         .unwrap();
     assert_eq!(next.number, "1042");
@@ -97,18 +86,12 @@ pub(super) async fn duplicate_identifiers_warn(store: Store) {
     let mut first = minimal_client("1", "First");
     first.id_number = "801017/1234".into();
     first.company_id = "12345678".into();
-    let (_, warnings) = store
-        .create_client(&actor(), first, today(), "CZK")
-        .await
-        .unwrap();
+    let (_, warnings) = store.create_client(&actor(), first).await.unwrap();
     assert!(warnings.is_empty());
 
     let mut same_id = minimal_client("2", "Same ID card");
     same_id.id_number = "801017/1234".into();
-    let (_, warnings) = store
-        .create_client(&actor(), same_id, today(), "CZK")
-        .await
-        .unwrap();
+    let (_, warnings) = store.create_client(&actor(), same_id).await.unwrap();
     assert_eq!(
         warnings,
         [Duplicate {
@@ -119,10 +102,7 @@ pub(super) async fn duplicate_identifiers_warn(store: Store) {
 
     let mut same_company = minimal_client("3", "Same company");
     same_company.company_id = "12345678".into();
-    let (_, warnings) = store
-        .create_client(&actor(), same_company, today(), "CZK")
-        .await
-        .unwrap();
+    let (_, warnings) = store.create_client(&actor(), same_company).await.unwrap();
     assert_eq!(
         warnings,
         [Duplicate {
@@ -143,24 +123,17 @@ pub(super) async fn duplicate_identifiers_warn(store: Store) {
 pub(super) async fn variable_symbols_are_unique_and_limited(store: Store) {
     let mut owner = minimal_client("1", "Owner");
     owner.invoicing.variable_symbols = vec!["2001".into()];
-    let (owner, _) = store
-        .create_client(&actor(), owner, today(), "CZK")
-        .await
-        .unwrap();
+    let (owner, _) = store.create_client(&actor(), owner).await.unwrap();
 
     let mut taker = minimal_client("2", "Taker");
     taker.invoicing.variable_symbols = vec!["2001".into()];
     expect_conflict(
-        store
-            .create_client(&actor(), taker.clone(), today(), "CZK")
-            .await,
+        store.create_client(&actor(), taker.clone()).await,
         "client.invoicing.variable_symbols[0]",
     );
     taker.invoicing.variable_symbols = vec!["3001".into(), "2001".into()];
     expect_conflict(
-        store
-            .create_client(&actor(), taker.clone(), today(), "CZK")
-            .await,
+        store.create_client(&actor(), taker.clone()).await,
         "client.invoicing.variable_symbols[1]",
     );
     expect_not_found(store.get_client("2").await);
@@ -168,10 +141,7 @@ pub(super) async fn variable_symbols_are_unique_and_limited(store: Store) {
     // The owner keeps its own symbol through an update.
     let mut edited = owner.clone();
     edited.note = "still mine".into();
-    let (edited, _) = store
-        .update_client(&actor(), edited, today(), "CZK")
-        .await
-        .unwrap();
+    let (edited, _) = store.update_client(&actor(), edited).await.unwrap();
     assert_eq!(edited.invoicing.variable_symbols, ["2001"]);
     assert_eq!(
         store
@@ -186,20 +156,12 @@ pub(super) async fn variable_symbols_are_unique_and_limited(store: Store) {
 
 pub(super) async fn client_update_versions_and_audit(store: Store) {
     let (created, _) = store
-        .create_client(
-            &actor(),
-            minimal_client("1001", "Novák Jan"),
-            today(),
-            "CZK",
-        )
+        .create_client(&actor(), minimal_client("1001", "Novák Jan"))
         .await
         .unwrap();
     let mut edit = created.clone();
     edit.name = "Nováková Jana".into();
-    let (updated, _) = store
-        .update_client(&actor(), edit.clone(), today(), "CZK")
-        .await
-        .unwrap();
+    let (updated, _) = store.update_client(&actor(), edit.clone()).await.unwrap();
     assert_eq!(updated.version, 2);
     let stored = store.get_client("1001").await.unwrap();
     assert_eq!(stored.version, 2);
@@ -207,7 +169,7 @@ pub(super) async fn client_update_versions_and_audit(store: Store) {
 
     // The same edit again is based on version 1, which is gone.
     edit.name = "Lost update".into();
-    expect_stale(store.update_client(&actor(), edit, today(), "CZK").await);
+    expect_stale(store.update_client(&actor(), edit).await);
     assert_eq!(
         store.get_client("1001").await.unwrap().name,
         "Nováková Jana"
@@ -245,17 +207,11 @@ pub(super) async fn client_update_versions_and_audit(store: Store) {
 /// An update replaces the whole record, child rows included: what is left out is gone.
 pub(super) async fn client_update_replaces_everything(store: Store) {
     create_full_client_codes(&store).await;
-    let (full, _) = store
-        .create_client(&actor(), full_client(), today(), "CZK")
-        .await
-        .unwrap();
+    let (full, _) = store.create_client(&actor(), full_client()).await.unwrap();
 
     let mut bare = minimal_client("1001", "Novák Jan");
     bare.version = full.version;
-    let (updated, _) = store
-        .update_client(&actor(), bare.clone(), today(), "CZK")
-        .await
-        .unwrap();
+    let (updated, _) = store.update_client(&actor(), bare.clone()).await.unwrap();
     let mut expected = bare;
     expected.apply_defaults();
     expected.id = full.id;
@@ -267,31 +223,23 @@ pub(super) async fn client_update_replaces_everything(store: Store) {
     // The symbols it gave up are free for others; taking one back is then refused whole.
     let mut other = minimal_client("1002", "Other");
     other.invoicing.variable_symbols = vec!["2001".into()];
-    store
-        .create_client(&actor(), other, today(), "CZK")
-        .await
-        .unwrap();
+    store.create_client(&actor(), other).await.unwrap();
     let mut again = full_client();
     again.version = 2;
     expect_conflict(
-        store
-            .update_client(&actor(), again.clone(), today(), "CZK")
-            .await,
+        store.update_client(&actor(), again.clone()).await,
         "client.invoicing.variable_symbols[0]",
     );
     assert_eq!(store.get_client("1001").await.unwrap(), expected);
 
     again.invoicing.variable_symbols = vec!["2003".into(), "2002".into()];
-    store
-        .update_client(&actor(), again.clone(), today(), "CZK")
-        .await
-        .unwrap();
+    store.update_client(&actor(), again.clone()).await.unwrap();
     again.id = full.id;
     again.version = 3;
     assert_eq!(store.get_client("1001").await.unwrap(), again);
     expect_not_found(
         store
-            .update_client(&actor(), minimal_client("9999", "Nobody"), today(), "CZK")
+            .update_client(&actor(), minimal_client("9999", "Nobody"))
             .await,
     );
 }
@@ -319,10 +267,7 @@ pub(super) async fn list_clients_filters_and_pages(store: Store) {
             .filter(|g| !g.is_empty())
             .map(|g| g.to_string())
             .collect();
-        store
-            .create_client(&actor(), client, today(), "CZK")
-            .await
-            .unwrap();
+        store.create_client(&actor(), client).await.unwrap();
     }
 
     let by_name = |name: &str| ClientFilter {
@@ -402,7 +347,7 @@ pub(super) async fn list_clients_filters_and_pages(store: Store) {
 pub(super) async fn list_clients_name_filter_is_literal(store: Store) {
     for (number, name) in [("1", "100% Net"), ("2", "Net_Works"), ("3", "NetWorks 100")] {
         store
-            .create_client(&actor(), minimal_client(number, name), today(), "CZK")
+            .create_client(&actor(), minimal_client(number, name))
             .await
             .unwrap();
     }
@@ -421,17 +366,11 @@ pub(super) async fn search_clients_finds_by_every_identifier(store: Store) {
     novak.email = "Jan.Novak@Example.cz".into();
     novak.phone = "+420 777 123 456".into();
     novak.mobile = "603000111".into();
-    store
-        .create_client(&actor(), novak, today(), "CZK")
-        .await
-        .unwrap();
+    store.create_client(&actor(), novak).await.unwrap();
     let mut svoboda = minimal_client("1002", "Svoboda Petr");
     svoboda.email = "petr@svoboda.cz".into();
     svoboda.phone = "+420 777 999 999".into();
-    store
-        .create_client(&actor(), svoboda, today(), "CZK")
-        .await
-        .unwrap();
+    store.create_client(&actor(), svoboda).await.unwrap();
 
     store
         .create_tariff(&actor(), tariff("Fiber 100", "499.90"))
@@ -496,10 +435,7 @@ pub(super) async fn delete_client_only_without_subscriptions(store: Store) {
 
     let mut contact = minimal_client("2", "Just a contact");
     contact.invoicing.variable_symbols = vec!["4001".into()];
-    store
-        .create_client(&actor(), contact, today(), "CZK")
-        .await
-        .unwrap();
+    store.create_client(&actor(), contact).await.unwrap();
     store.delete_client(&actor(), "2").await.unwrap();
     expect_not_found(store.get_client("2").await);
     expect_not_found(store.delete_client(&actor(), "2").await);
@@ -524,9 +460,6 @@ pub(super) async fn delete_client_only_without_subscriptions(store: Store) {
     // Its variable symbol went with it.
     let mut heir = minimal_client("3", "Heir");
     heir.invoicing.variable_symbols = vec!["4001".into()];
-    store
-        .create_client(&actor(), heir, today(), "CZK")
-        .await
-        .unwrap();
+    store.create_client(&actor(), heir).await.unwrap();
     assert_eq!(all_clients(&store).await.len(), 2);
 }

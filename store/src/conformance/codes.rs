@@ -47,10 +47,7 @@ pub(super) async fn code_lists(store: Store) {
 
     let mut client = minimal_client("1", "Grouped");
     client.groups = vec!["vip".into()];
-    let (client, _) = store
-        .create_client(&actor(), client, today(), "CZK")
-        .await
-        .unwrap();
+    let (client, _) = store.create_client(&actor(), client).await.unwrap();
     expect_precondition(
         store
             .delete_code(&actor(), CodeList::ClientGroup, "vip")
@@ -75,10 +72,7 @@ pub(super) async fn code_lists(store: Store) {
     // Once no client uses it, the code can go.
     let mut ungrouped = client;
     ungrouped.groups.clear();
-    store
-        .update_client(&actor(), ungrouped, today(), "CZK")
-        .await
-        .unwrap();
+    store.update_client(&actor(), ungrouped).await.unwrap();
     store
         .delete_code(&actor(), CodeList::ClientGroup, "vip")
         .await
@@ -91,10 +85,7 @@ pub(super) async fn code_lists(store: Store) {
     );
     let mut client = minimal_client("2", "Gone group");
     client.groups = vec!["vip".into()];
-    expect_invalid(
-        store.create_client(&actor(), client, today(), "CZK").await,
-        "client.groups",
-    );
+    expect_invalid(store.create_client(&actor(), client).await, "client.groups");
 }
 
 /// The closing of the books: none at first, recorded, moved forward in place (one row), read

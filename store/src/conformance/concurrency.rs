@@ -47,7 +47,7 @@ pub(super) fn one_winner<T: Debug>(results: Vec<StoreResult<T>>) -> T {
 pub(super) async fn concurrent_client_creates(store: Store) {
     let results = at_once(&store, 8, |store, i| async move {
         let client = minimal_client(&(i + 1).to_string(), "Parallel");
-        store.create_client(&actor(), client, today(), "CZK").await
+        store.create_client(&actor(), client).await
     })
     .await;
     for result in results {
@@ -60,13 +60,13 @@ pub(super) async fn concurrent_client_creates(store: Store) {
 /// Two operators saving the same client: one wins, the others are told it changed (Stale).
 pub(super) async fn concurrent_updates_of_one_client(store: Store) {
     let (client, _) = store
-        .create_client(&actor(), minimal_client("1", "Original"), today(), "CZK")
+        .create_client(&actor(), minimal_client("1", "Original"))
         .await
         .unwrap();
     let results = at_once(&store, 4, move |store, i| {
         let mut edit = client.clone();
         edit.name = format!("Edit {i}");
-        async move { store.update_client(&actor(), edit, today(), "CZK").await }
+        async move { store.update_client(&actor(), edit).await }
     })
     .await;
     let winner = one_winner(results).0;
@@ -84,7 +84,7 @@ pub(super) async fn concurrent_updates_of_one_client(store: Store) {
 pub(super) async fn concurrent_auto_numbers(store: Store) {
     let results = at_once(&store, 8, |store, _| async move {
         store
-            .create_client(&actor(), minimal_client("", "Parallel"), today(), "CZK")
+            .create_client(&actor(), minimal_client("", "Parallel"))
             .await
     })
     .await;
@@ -176,10 +176,7 @@ pub(super) async fn money_round_trips_exactly(store: Store) {
     for (number, amount) in [("1", "0.01"), ("2", "-99999999.99"), ("3", "99999999.99")] {
         let mut client = minimal_client(number, "Money");
         client.invoicing.opening_balance = dec(amount);
-        store
-            .create_client(&actor(), client, today(), "CZK")
-            .await
-            .unwrap();
+        store.create_client(&actor(), client).await.unwrap();
         let stored = store.get_client(number).await.unwrap();
         assert_eq!(stored.invoicing.opening_balance, dec(amount));
         assert_eq!(stored.invoicing.opening_balance.to_string(), amount);

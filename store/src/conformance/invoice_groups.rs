@@ -137,10 +137,7 @@ pub(super) async fn invoice_group_delete_refused_while_used(store: Store) {
     }
     let mut client = minimal_client("1001", "Branch client");
     client.invoicing.invoice_group = "branch".into();
-    let (client, _) = store
-        .create_client(&actor(), client, today(), "CZK")
-        .await
-        .unwrap();
+    let (client, _) = store.create_client(&actor(), client).await.unwrap();
     expect_precondition(store.delete_invoice_group(&actor(), "branch").await);
     assert!(store.invoice_group("branch").await.is_ok());
 
@@ -150,10 +147,7 @@ pub(super) async fn invoice_group_delete_refused_while_used(store: Store) {
 
     let mut moved = client;
     moved.invoicing.invoice_group = "default".into();
-    store
-        .update_client(&actor(), moved, today(), "CZK")
-        .await
-        .unwrap();
+    store.update_client(&actor(), moved).await.unwrap();
     store
         .delete_invoice_group(&actor(), "branch")
         .await
@@ -163,7 +157,7 @@ pub(super) async fn invoice_group_delete_refused_while_used(store: Store) {
     let mut client = minimal_client("1002", "Gone group");
     client.invoicing.invoice_group = "branch".into();
     expect_invalid(
-        store.create_client(&actor(), client, today(), "CZK").await,
+        store.create_client(&actor(), client).await,
         "client.invoicing.invoice_group",
     );
     assert_eq!(
@@ -295,7 +289,7 @@ pub(super) async fn one_off_charges(store: Store) {
 
     // A contact with only a charge cannot vanish from under it.
     store
-        .create_client(&actor(), minimal_client("1003", "Contact"), today(), "CZK")
+        .create_client(&actor(), minimal_client("1003", "Contact"))
         .await
         .unwrap();
     let fee = store

@@ -4,7 +4,7 @@ use crate::testkit::fixtures::*;
 
 pub(super) async fn alignment_round_trips(store: Store) {
     store
-        .create_client(&actor(), minimal_client("1", "One"), today(), "CZK")
+        .create_client(&actor(), minimal_client("1", "One"))
         .await
         .unwrap();
     store

@@ -5,10 +5,7 @@ use crate::testkit::fixtures::*;
 /// Closing and reopening the database keeps everything; migrations re-run harmlessly.
 pub(super) async fn reopened_store_keeps_data(store: Store, url: String) {
     create_full_client_codes(&store).await;
-    let (client, _) = store
-        .create_client(&actor(), full_client(), today(), "CZK")
-        .await
-        .unwrap();
+    let (client, _) = store.create_client(&actor(), full_client()).await.unwrap();
     let nas = store
         .create_nas(&actor(), nas("core-1", "192.0.2.1"), "xyzzy5461-secret")
         .await
@@ -37,16 +34,11 @@ pub(super) async fn variable_symbols_name_one_client(store: Store) {
     let mut second = minimal_client("1002", "Druhý");
     second.invoicing.variable_symbols = vec!["1001".into()];
     expect_conflict(
-        store
-            .create_client(&actor(), second.clone(), today(), "CZK")
-            .await,
+        store.create_client(&actor(), second.clone()).await,
         "client.invoicing.variable_symbols[0]",
     );
     second.invoicing.variable_symbols = vec!["5555".into()];
-    store
-        .create_client(&actor(), second, today(), "CZK")
-        .await
-        .unwrap();
+    store.create_client(&actor(), second).await.unwrap();
     // A service symbol equal to another client's assigned symbol is refused...
     let mut sub = first.subscription.clone();
     sub.variable_symbol = "5555".into();
@@ -64,7 +56,7 @@ pub(super) async fn variable_symbols_name_one_client(store: Store) {
         .unwrap();
     expect_conflict(
         store
-            .create_client(&actor(), minimal_client("7777", "Třetí"), today(), "CZK")
+            .create_client(&actor(), minimal_client("7777", "Třetí"))
             .await,
         "client.number",
     );

@@ -8,7 +8,7 @@ pub(super) async fn billing_candidates_come_in_pages_of_clients(store: Store) {
     }
     // A client without subscriptions still takes its place in a page.
     store
-        .create_client(&actor(), minimal_client("4004", "Contact"), today(), "CZK")
+        .create_client(&actor(), minimal_client("4004", "Contact"))
         .await
         .unwrap();
     let mut after = i64::MIN;

@@ -59,7 +59,7 @@ pub(super) async fn tariffs(store: Store) {
     expect_conflict(store.update_tariff(&actor(), rename).await, "tariff.name");
 
     store
-        .create_client(&actor(), minimal_client("1", "User"), today(), "CZK")
+        .create_client(&actor(), minimal_client("1", "User"))
         .await
         .unwrap();
     store
@@ -80,11 +80,11 @@ pub(super) async fn tariffs(store: Store) {
 
 pub(super) async fn subscriptions(store: Store) {
     store
-        .create_client(&actor(), minimal_client("1", "One"), today(), "CZK")
+        .create_client(&actor(), minimal_client("1", "One"))
         .await
         .unwrap();
     store
-        .create_client(&actor(), minimal_client("2", "Two"), today(), "CZK")
+        .create_client(&actor(), minimal_client("2", "Two"))
         .await
         .unwrap();
     store

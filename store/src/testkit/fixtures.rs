@@ -264,8 +264,6 @@ pub async fn subscribed_client(store: &Store, number: &str) -> SubscriptionRecor
         .create_client(
             &actor(),
             minimal_client(number, &format!("Client {number}")),
-            today(),
-            "CZK",
         )
         .await
         .unwrap();
