@@ -323,6 +323,9 @@ pub struct Subscription {
     /// Per-service variable symbol: a payment with it goes to this service.
     pub variable_symbol: String,
     pub note: String,
+    /// What the service's invoice lines say instead of the tariff's name (Mango "Poznámka na
+    /// fakturu", at most 50 characters); empty: the tariff's name.
+    pub invoice_note: String,
     pub state: SubscriptionState,
     pub alignment: PeriodAlignment,
     /// Last charged day (Mango: Platba do); set only by [`Transition::End`]. It may lie before
@@ -374,7 +377,16 @@ impl Subscription {
                 "1-10 digits",
             ));
         }
-        text("subscription.note", &self.note, Text::Note)
+        text("subscription.note", &self.note, Text::Note)?;
+        // Mango: an invoice note is at most 50 characters (60 on a later edit; one limit here).
+        crate::field::max_len("subscription.invoice_note", &self.invoice_note, 50)?;
+        if self.invoice_note.chars().any(char::is_control) {
+            return Err(FieldError::new(
+                "subscription.invoice_note",
+                "one line, no control characters",
+            ));
+        }
+        Ok(())
     }
 
     /// Moves the dates to the day the service actually started working (Mango: Potvrzení):
@@ -386,6 +398,14 @@ impl Subscription {
             self.billing_from = day;
         }
         self.activation_date = day;
+    }
+}
+
+/// What a service's invoice lines are called: its invoice note, else its tariff's name.
+pub fn line_name<'a>(invoice_note: &'a str, tariff: &'a str) -> &'a str {
+    match invoice_note.trim() {
+        "" => tariff,
+        note => note,
     }
 }
 
@@ -433,10 +453,38 @@ mod tests {
             commitment_until: None,
             variable_symbol: String::new(),
             note: String::new(),
+            invoice_note: String::new(),
             state: SubscriptionState::Active,
             alignment: PeriodAlignment::BillingDay,
             end_date: None,
             version: 0,
+        }
+    }
+
+    #[test]
+    fn an_invoice_note_names_the_lines_within_mangos_limit() {
+        let cases = [
+            ("", "Fiber 100", "Fiber 100"),
+            ("  ", "Fiber 100", "Fiber 100"),
+            ("Internet Dlouhá 1", "Fiber 100", "Internet Dlouhá 1"),
+        ];
+        for (note, tariff, named) in cases {
+            assert_eq!(line_name(note, tariff), named, "{note:?}");
+        }
+        let with = |note: &str| Subscription {
+            invoice_note: note.into(),
+            ..subscription()
+        };
+        assert!(
+            with(&"é".repeat(50)).validate().is_ok(),
+            "50 characters, not bytes"
+        );
+        for bad in ["x".repeat(51), "two\nlines".into()] {
+            assert_eq!(
+                with(&bad).validate().unwrap_err().field,
+                "subscription.invoice_note",
+                "{bad:?}"
+            );
         }
     }
 

@@ -283,6 +283,10 @@ struct Fields {
     /// Free-text note.
     #[arg(long)]
     note: Option<String>,
+    /// What the invoice lines say instead of the tariff's name (at most 50 characters; ""
+    /// clears it).
+    #[arg(long, value_name = "TEXT")]
+    invoice_note: Option<String>,
 }
 
 fn apply(s: &mut Subscription, f: &Fields) {
@@ -302,6 +306,7 @@ fn apply(s: &mut Subscription, f: &Fields) {
     }
     assign(&mut s.variable_symbol, &f.vs);
     assign(&mut s.note, &f.note);
+    assign(&mut s.invoice_note, &f.invoice_note);
 }
 
 pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
@@ -458,6 +463,7 @@ pub fn record(s: &Subscription) -> Record {
         .str("commitment_until", &s.commitment_until)
         .str("variable_symbol", &s.variable_symbol)
         .str("note", &s.note)
+        .str("invoice_note", &s.invoice_note)
         .name("state", enum_name::<StateArg>(s.state))
         .num("version", s.version)
         .name("alignment", enum_name::<AlignmentArg>(s.alignment))

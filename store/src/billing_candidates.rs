@@ -25,6 +25,8 @@ pub struct BillingCandidate {
     pub price_includes_vat: bool,
     pub vat_rate: Decimal,
     pub tariff_name: String,
+    /// The service's invoice note (see `ispd_billing::subscription::line_name`).
+    pub invoice_note: String,
     /// Periods follow billing_from instead of the client's billing day.
     pub floating: bool,
     /// Last charged day of an ended service.
@@ -51,6 +53,7 @@ struct CandidateRow {
     price_includes_vat: i64,
     vat_rate: String,
     tariff_name: String,
+    invoice_note: String,
     alignment: String,
     end_date: Option<String>,
     proforma: i64,
@@ -92,7 +95,7 @@ impl Store {
                 c.name AS client_name, c.invoice_group, c.billing_day, c.due_days,
                 s.billing_from, s.billed_until, s.period AS sub_period,
                 t.period AS tariff_period, s.price_override_minor, t.price_minor,
-                t.price_includes_vat, t.vat_rate, t.name AS tariff_name, s.alignment,
+                t.price_includes_vat, t.vat_rate, t.name AS tariff_name, s.invoice_note, s.alignment,
                 s.end_date, c.proforma
              FROM subscription s JOIN client c ON c.id = s.client_id
              JOIN tariff t ON t.id = s.tariff_id
@@ -125,6 +128,7 @@ impl Store {
                         .parse()
                         .map_err(|_| corrupt(format!("vat rate {:?}", r.vat_rate)))?,
                     tariff_name: r.tariff_name,
+                    invoice_note: r.invoice_note,
                     floating: r.alignment == "floating",
                     end_date: parse_opt_date("end_date", r.end_date)?,
                     proforma: r.proforma != 0,

@@ -60,6 +60,7 @@ struct SubscriptionRow {
     commitment_until: Option<String>,
     variable_symbol: Option<String>,
     note: String,
+    invoice_note: String,
     state: String,
     alignment: String,
     end_date: Option<String>,
@@ -71,7 +72,7 @@ struct SubscriptionRow {
 }
 
 const SELECT: &str = "SELECT s.id, s.client_id, s.tariff_id, s.activation_date, s.billing_from,
-    s.price_override_minor, s.period, s.commitment_until, s.variable_symbol, s.note, s.state,
+    s.price_override_minor, s.period, s.commitment_until, s.variable_symbol, s.note, s.invoice_note, s.state,
     s.alignment, s.end_date, s.version, c.number AS client_number, t.name AS tariff_name,
     s.billed_until,
     (SELECT MIN(l.period_from) FROM invoice_line l JOIN invoice i ON i.id = l.invoice_id
@@ -103,6 +104,7 @@ impl SubscriptionRow {
                 commitment_until: parse_opt_date("commitment_until", self.commitment_until)?,
                 variable_symbol: self.variable_symbol.unwrap_or_default(),
                 note: self.note,
+                invoice_note: self.invoice_note,
                 state: state(&self.state)?,
                 alignment: PeriodAlignment::parse(&self.alignment)
                     .ok_or_else(|| corrupt(format!("alignment {:?}", self.alignment)))?,
@@ -192,8 +194,8 @@ impl Store {
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO subscription (client_id, tariff_id, activation_date, billing_from,
                 price_override_minor, period, commitment_until, variable_symbol, note, state,
-                version, created_at, alignment)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+                version, created_at, alignment, invoice_note)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
         )
         .bind(s.client_id)
         .bind(s.tariff_id)
@@ -212,6 +214,7 @@ impl Store {
         .bind(s.version)
         .bind(now())
         .bind(s.alignment.as_str().to_owned())
+        .bind(s.invoice_note.trim().to_owned())
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| unique_as_conflict(e, "subscription.variable_symbol"))?;
@@ -251,8 +254,9 @@ impl Store {
         let updated = sqlx::query(
             "UPDATE subscription SET tariff_id = $1, activation_date = $2, billing_from = $3,
                 price_override_minor = $4, period = $5, commitment_until = $6,
-                variable_symbol = $7, note = $8, version = $9, alignment = $10
-             WHERE id = $11 AND version = $12",
+                variable_symbol = $7, note = $8, version = $9, alignment = $10,
+                invoice_note = $11
+             WHERE id = $12 AND version = $13",
         )
         .bind(s.tariff_id)
         .bind(date_text(s.activation_date))
@@ -268,6 +272,7 @@ impl Store {
         .bind(s.note.clone())
         .bind(s.version)
         .bind(s.alignment.as_str().to_owned())
+        .bind(s.invoice_note.trim().to_owned())
         .bind(s.id)
         .bind(before.subscription.version)
         .execute(&mut *tx)

@@ -1054,3 +1054,53 @@ fn a_balance_adjustment_is_a_document_on_the_statement() {
     }
     assert_eq!(invoices(&d, "1001").len(), 3);
 }
+
+#[test]
+fn a_services_invoice_note_names_its_invoice_lines() {
+    let d = start("invoice-note", None);
+    client(&d, "1001", &[]);
+    fiber_100(&d);
+    let sub = d.ispctl_json(&[
+        "subscription",
+        "add",
+        "--client",
+        "1001",
+        "--tariff",
+        "Fiber 100",
+        "--activation",
+        "2026-11-01",
+        "--invoice-note",
+        "Internet Dlouhá 1, flat 12",
+    ]);
+    assert_eq!(sub["invoice_note"], "Internet Dlouhá 1, flat 12");
+    d.ispctl_json(&["billing", "run", "--as-of", "2026-11-01"]);
+    let number = s(&invoices(&d, "1001")[0], "number");
+    let invoice = d.ispctl_json(&["invoice", "show", &number]);
+    let line = invoice["lines"][0]["description"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        line.starts_with("Internet Dlouhá 1, flat 12") && !line.contains("Fiber 100"),
+        "the note instead of the tariff's name, the period after it: {line}"
+    );
+    // Mango's limit: 50 characters, refused by name, nothing changed.
+    let id = sub["id"].to_string();
+    let long = "x".repeat(51);
+    let out = d.ispctl(&["subscription", "edit", &id, "--invoice-note", &long]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        crate::daemon::stderr(&out).contains("subscription.invoice_note"),
+        "{}",
+        crate::daemon::stderr(&out)
+    );
+    assert_eq!(
+        d.ispctl_json(&["subscription", "show", &id])["invoice_note"],
+        "Internet Dlouhá 1, flat 12"
+    );
+    // Changed and cleared by an edit.
+    let edited = d.ispctl_json(&["subscription", "edit", &id, "--invoice-note", "Fiber home"]);
+    assert_eq!(edited["invoice_note"], "Fiber home");
+    let cleared = d.ispctl_json(&["subscription", "edit", &id, "--invoice-note", ""]);
+    assert_eq!(cleared["invoice_note"], "");
+}

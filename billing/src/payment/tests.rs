@@ -293,6 +293,7 @@ fn directory_from_records() {
         commitment_until: None,
         variable_symbol: "207001".into(),
         note: String::new(),
+        invoice_note: String::new(),
         state: crate::subscription::SubscriptionState::Active,
         alignment: crate::subscription::PeriodAlignment::BillingDay,
         end_date: None,

@@ -76,6 +76,7 @@ fn subscription_from(s: &v1::Subscription) -> Result<Subscription, Status> {
         commitment_until: date("subscription.commitment_until", &s.commitment_until)?,
         variable_symbol: s.variable_symbol.trim().to_owned(),
         note: s.note.clone(),
+        invoice_note: s.invoice_note.clone(),
         state: SubscriptionState::NotYetActive,
         alignment: alignment_from(s.alignment)?,
         // Output only: set by EndSubscription.
@@ -114,6 +115,7 @@ fn subscription_to(r: &SubscriptionRecord) -> v1::Subscription {
         paid_until: date_text(r.paid_until),
         scheduled: Vec::new(),
         commitment: String::new(),
+        invoice_note: s.invoice_note.clone(),
     }
 }
 

@@ -20,6 +20,7 @@ use ispd_billing::price_change::{PriceChange, ServicePrice, price_on, repriced};
 use ispd_billing::schedule::{
     Alignment, Charge, ChargeTerms, Proration, due_charges, recharge, split_at_price_changes,
 };
+use ispd_billing::subscription::line_name;
 use rust_decimal::Decimal;
 
 use super::{AppResult, settlement};
@@ -427,7 +428,7 @@ fn priced_lines(
 ) -> Vec<InvoiceLineRecord> {
     let basis = PriceBasis::from_includes_vat(price.includes_vat);
     charge_lines(
-        &price.name,
+        line_name(&s.invoice_note, &price.name),
         price.price,
         basis,
         price.vat_rate,

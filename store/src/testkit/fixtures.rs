@@ -219,6 +219,7 @@ pub fn subscription(activation: NaiveDate) -> Subscription {
         commitment_until: None,
         variable_symbol: String::new(),
         note: String::new(),
+        invoice_note: String::new(),
         state: SubscriptionState::Active,
         alignment: PeriodAlignment::BillingDay,
         end_date: None,
