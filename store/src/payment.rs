@@ -357,14 +357,7 @@ impl Store {
             .execute(&mut *conn)
             .await?;
         }
-        for document in &assigned.documents {
-            sqlx::query("UPDATE invoice SET paid_minor = $1, state = $2 WHERE id = $3")
-                .bind(money::to_minor_units("invoice.paid", document.paid)?)
-                .bind(document.state.as_str())
-                .bind(document.id)
-                .execute(&mut *conn)
-                .await?;
-        }
+        super::settlement::write_documents_paid(conn, &assigned.documents).await?;
         Self::set_client_credit(conn, client_id, assigned.credit).await?;
         let summary = serde_json::json!({
             "allocated": assigned.allocated().to_string(),

@@ -110,14 +110,7 @@ impl Store {
         for &(invoice, part) in spent {
             record_credit_application(conn, (client, invoice), part, None, day).await?;
         }
-        for document in documents {
-            sqlx::query("UPDATE invoice SET paid_minor = $1, state = $2 WHERE id = $3")
-                .bind(money::to_minor_units("invoice.paid", document.paid)?)
-                .bind(document.state.as_str())
-                .bind(document.id)
-                .execute(&mut *conn)
-                .await?;
-        }
+        write_documents_paid(conn, documents).await?;
         Self::set_client_credit(conn, client, credit_after).await
     }
 
@@ -222,6 +215,22 @@ impl Store {
         .await?;
         Ok(activity > 0)
     }
+}
+
+/// Each document's paid amount and state as the core left them.
+pub(crate) async fn write_documents_paid(
+    conn: &mut AnyConnection,
+    documents: &[DocumentPaid],
+) -> StoreResult<()> {
+    for document in documents {
+        sqlx::query("UPDATE invoice SET paid_minor = $1, state = $2 WHERE id = $3")
+            .bind(money::to_minor_units("invoice.paid", document.paid)?)
+            .bind(document.state.as_str())
+            .bind(document.id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
 }
 
 async fn record_credit_application(

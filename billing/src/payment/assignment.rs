@@ -8,7 +8,6 @@ use rust_decimal::Decimal;
 
 use super::receipt::{Account, DocumentPaid};
 use super::{Allocation, AssignMode, PaymentError, assign};
-use crate::invoice::state_for;
 
 /// The payment as it waits among the unmatched.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,19 +99,7 @@ pub fn assign_by_hand(
         None => AssignMode::UpToDebt,
     };
     let allocation = assign(payment.amount, mode, &account.open, account.credit)?;
-    let documents = allocation
-        .to_invoices
-        .iter()
-        .filter_map(|&(id, part)| {
-            let invoice = account.open.iter().find(|i| i.id == id)?;
-            let paid = invoice.paid + part;
-            Some(DocumentPaid {
-                id,
-                paid,
-                state: state_for(invoice.total, paid, false),
-            })
-        })
-        .collect();
+    let documents = DocumentPaid::after(&account.open, &allocation.to_invoices);
     Ok(Assigned {
         credit: allocation.credit_after(account.credit),
         documents,

@@ -122,6 +122,24 @@ pub struct DocumentPaid {
     pub state: InvoiceState,
 }
 
+impl DocumentPaid {
+    /// Each of `open` that `parts` (invoice id, amount put on it) paid, as it stands after.
+    pub fn after(open: &[OpenInvoice], parts: &[(i64, Decimal)]) -> Vec<DocumentPaid> {
+        parts
+            .iter()
+            .filter_map(|&(id, part)| {
+                let invoice = open.iter().find(|i| i.id == id)?;
+                let paid = invoice.paid + part;
+                Some(DocumentPaid {
+                    id,
+                    paid,
+                    state: state_for(invoice.total, paid, false),
+                })
+            })
+            .collect()
+    }
+}
+
 /// Everything the batch changes in the books.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Receipts {

@@ -14,7 +14,6 @@
 use chrono::NaiveDate;
 use ispd_billing::client::Client;
 use ispd_billing::credit_note;
-use ispd_billing::invoice::state_for;
 use ispd_billing::opening_balance;
 use ispd_billing::payment::apply_credit;
 use ispd_billing::payment::receipt::DocumentPaid;
@@ -115,19 +114,7 @@ async fn spend_credit(
     }
     let allocation =
         apply_credit(credit, &open).map_err(|e| AppError::Precondition(e.to_string()))?;
-    let documents: Vec<DocumentPaid> = allocation
-        .to_invoices
-        .iter()
-        .filter_map(|&(id, part)| {
-            let invoice = open.iter().find(|i| i.id == id)?;
-            let paid = invoice.paid + part;
-            Some(DocumentPaid {
-                id,
-                paid,
-                state: state_for(invoice.total, paid, false),
-            })
-        })
-        .collect();
+    let documents = DocumentPaid::after(&open, &allocation.to_invoices);
     let spent = (allocation.to_invoices.as_slice(), documents.as_slice());
     store
         .record_credit_spent_in(tx, client, spent, allocation.credit_after(credit), day)
