@@ -152,8 +152,30 @@ pub struct ListArgs {
     /// Only clients whose billing address is in this city.
     #[arg(long)]
     city: Option<String>,
+    /// Only clients whose signed contract came back (`returned`) or did not (`not-returned`).
+    #[arg(long, value_name = "RETURNED")]
+    contract: Option<ContractArg>,
+    /// Only clients with an active subscription on this tariff (name).
+    #[arg(long, value_name = "NAME")]
+    tariff: Option<String>,
+    /// Only clients registered on or after this day, YYYY-MM-DD.
+    #[arg(long, value_parser = args::date, value_name = "DATE")]
+    registered_from: Option<String>,
+    /// Only clients registered on or before this day, YYYY-MM-DD.
+    #[arg(long, value_parser = args::date, value_name = "DATE")]
+    registered_until: Option<String>,
+    /// Only clients owing something (an open document).
+    #[arg(long)]
+    owing: bool,
     #[command(flatten)]
     page: PageArgs,
+}
+
+/// Whether the signed contract came back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ContractArg {
+    Returned,
+    NotReturned,
 }
 
 /// Every field of the client card. All optional: `add` leaves the rest to server defaults,
@@ -647,6 +669,15 @@ async fn list(svc: &mut Clients, l: &ListArgs, out: Out) -> Result<()> {
             group: l.group.clone().unwrap_or_default(),
             status: l.status.clone().unwrap_or_default(),
             city: l.city.clone().unwrap_or_default(),
+            contract: match l.contract {
+                None => String::new(),
+                Some(ContractArg::Returned) => "returned".into(),
+                Some(ContractArg::NotReturned) => "not_returned".into(),
+            },
+            tariff: l.tariff.clone().unwrap_or_default(),
+            registered_from: l.registered_from.clone().unwrap_or_default(),
+            registered_until: l.registered_until.clone().unwrap_or_default(),
+            owing: l.owing,
         };
         let resp = svc.list_clients(request).await?.into_inner();
         Ok((resp.clients, resp.next_page_token))

@@ -225,6 +225,15 @@ pub struct ClientFilter {
     pub group: String,
     pub status: String,
     pub city: String,
+    /// Whether the signed contract came back (ISPadmin "Smlouva vrácena"); `None`: either.
+    pub contract_returned: Option<bool>,
+    /// Only clients with an active subscription on this tariff (the "active product").
+    pub tariff: String,
+    /// Registered (created) on or after / on or before these days.
+    pub registered_from: Option<chrono::NaiveDate>,
+    pub registered_until: Option<chrono::NaiveDate>,
+    /// Only clients owing something: an open document.
+    pub owing: bool,
 }
 
 /// A search result and the field that matched.
@@ -808,6 +817,7 @@ impl Store {
         if !filter.city.is_empty() {
             w.and("city = {}", Arg::Text(filter.city.clone()));
         }
+        Self::filter_books(&mut w, filter);
         let mut conn = self.pool.acquire().await?;
         let rows: Vec<ClientRow> = fetch_page(
             &mut conn,
@@ -824,6 +834,34 @@ impl Store {
             clients.push(client);
         }
         Ok(page.page(clients, |c| c.id))
+    }
+
+    /// The filters of the client list that read the contract, the services and the books.
+    fn filter_books(w: &mut Where, filter: &ClientFilter) {
+        match filter.contract_returned {
+            Some(true) => w.and_true("contract_returned_on IS NOT NULL"),
+            Some(false) => w.and_true("contract_returned_on IS NULL"),
+            None => {}
+        }
+        if !filter.tariff.is_empty() {
+            w.and(
+                "id IN (SELECT s.client_id FROM subscription s JOIN tariff t ON t.id = s.tariff_id
+                    WHERE s.state = 'active' AND t.name = {})",
+                Arg::Text(filter.tariff.clone()),
+            );
+        }
+        // created_at is an RFC 3339 UTC timestamp: its first ten characters are its day.
+        if let Some(day) = filter.registered_from {
+            w.and("substr(created_at, 1, 10) >= {}", Arg::Text(date_text(day)));
+        }
+        if let Some(day) = filter.registered_until {
+            w.and("substr(created_at, 1, 10) <= {}", Arg::Text(date_text(day)));
+        }
+        if filter.owing {
+            w.and_true(
+                "id IN (SELECT client_id FROM invoice WHERE state IN ('unpaid', 'partially_paid'))",
+            );
+        }
     }
 
     /// Finds clients the way a support desk asks: by number, variable symbol, login, IP, MAC,

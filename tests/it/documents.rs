@@ -1104,3 +1104,33 @@ fn a_services_invoice_note_names_its_invoice_lines() {
     let cleared = d.ispctl_json(&["subscription", "edit", &id, "--invoice-note", ""]);
     assert_eq!(cleared["invoice_note"], "");
 }
+
+#[test]
+fn clients_are_listed_by_debt_product_and_contract() {
+    let d = start("client-filters", None);
+    client(&d, "1001", &[]);
+    client(&d, "1002", &["--contract-returned-on", "2026-10-01"]);
+    subscribed(&d, "1001");
+    d.ispctl_json(&["billing", "run", "--as-of", "2026-11-01"]);
+    let listed = |args: &[&str]| -> Vec<String> {
+        let mut full = vec!["client", "list"];
+        full.extend_from_slice(args);
+        d.ispctl_json(&full)["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| s(c, "number"))
+            .collect()
+    };
+    assert_eq!(
+        listed(&["--owing"]),
+        ["1001"],
+        "the one with an open invoice"
+    );
+    assert_eq!(listed(&["--tariff", "Fiber 100"]), ["1001"]);
+    assert_eq!(listed(&["--contract", "returned"]), ["1002"]);
+    assert_eq!(listed(&["--contract", "not-returned", "--owing"]), ["1001"]);
+    let today = chrono::Utc::now().date_naive().to_string();
+    assert_eq!(listed(&["--registered-from", &today]).len(), 2);
+    assert!(listed(&["--registered-until", "2020-01-01"]).is_empty());
+}

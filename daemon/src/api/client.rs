@@ -265,6 +265,21 @@ impl v1::client_service_server::ClientService for AdminState {
             group: r.group,
             status: r.status,
             city: r.city,
+            contract_returned: match r.contract.as_str() {
+                "" => None,
+                "returned" => Some(true),
+                "not_returned" => Some(false),
+                other => {
+                    return Err(field(
+                        "contract",
+                        format!("returned or not_returned, not {other:?}"),
+                    ));
+                }
+            },
+            tariff: r.tariff,
+            registered_from: date("registered_from", &r.registered_from)?,
+            registered_until: date("registered_until", &r.registered_until)?,
+            owing: r.owing,
         };
         let page = clients::list(&self.app(), &filter, page(r.page)?).await?;
         let (clients, next_page_token) = paged(page, |c| client_to(&c));

@@ -299,6 +299,49 @@ pub(super) async fn list_clients_filters_and_pages(store: Store) {
     };
     assert_eq!(listed(&store, combined).await, ["4"]);
 
+    // The contract returned, the active product, the registration day.
+    let mut first = store.get_client("1").await.unwrap();
+    first.contract_returned_on = Some(today());
+    store.update_client(&actor(), first).await.unwrap();
+    let contract = |returned| ClientFilter {
+        contract_returned: Some(returned),
+        ..ClientFilter::default()
+    };
+    assert_eq!(listed(&store, contract(true)).await, ["1"]);
+    assert_eq!(listed(&store, contract(false)).await, ["2", "3", "4", "5"]);
+    store
+        .create_tariff(&actor(), tariff("Fiber 100", "499.90"))
+        .await
+        .unwrap();
+    store
+        .create_subscription(&actor(), "3", "Fiber 100", subscription(today()), today())
+        .await
+        .unwrap();
+    let product = |name: &str| ClientFilter {
+        tariff: name.into(),
+        ..ClientFilter::default()
+    };
+    assert_eq!(listed(&store, product("Fiber 100")).await, ["3"]);
+    assert!(listed(&store, product("Fiber 300")).await.is_empty());
+    // Registered today, by the database's own stamp (the real clock).
+    let now = chrono::Utc::now().date_naive();
+    let registered = |from, until| ClientFilter {
+        registered_from: from,
+        registered_until: until,
+        ..ClientFilter::default()
+    };
+    assert_eq!(
+        listed(&store, registered(Some(now - chrono::Days::new(1)), None))
+            .await
+            .len(),
+        5
+    );
+    assert!(
+        listed(&store, registered(None, Some(now - chrono::Days::new(1))))
+            .await
+            .is_empty()
+    );
+
     // Pages of two: 2 + 2 + 1, each with a token except the last, no client twice.
     let mut token = String::new();
     let mut sizes = Vec::new();
