@@ -119,32 +119,37 @@ impl Store {
                     account.open.push(invoice);
                 }
             }
-            Self::open_documents_by_service(conn, &list, chunk, &mut accounts).await?;
         }
         Ok(accounts)
     }
 
-    /// Which open documents of the clients bill each subscription (by a line of it).
-    async fn open_documents_by_service(
-        conn: &mut AnyConnection,
-        list: &str,
+    /// Fills in, for `clients` (those a payment carrying a service's own symbol is for), which
+    /// of their open documents bill each subscription (by a line of it). Read only for them:
+    /// most payments name their client, and this reads invoice lines.
+    pub async fn open_documents_by_service_in(
+        &self,
+        tx: &mut WriteTx,
         clients: &[i64],
         accounts: &mut HashMap<i64, Account>,
     ) -> StoreResult<()> {
-        let mut query = sqlx::query_as::<_, (i64, i64, i64)>(AssertSqlSafe(format!(
-            "SELECT DISTINCT i.client_id, l.subscription_id, i.id
-             FROM invoice_line l JOIN invoice i ON i.id = l.invoice_id
-             WHERE i.client_id IN ({list}) AND i.state IN ('unpaid', 'partially_paid')
-                AND l.subscription_id IS NOT NULL"
-        )));
-        for id in clients {
-            query = query.bind(*id);
-        }
-        for (client, service, invoice) in query.fetch_all(&mut *conn).await? {
-            if let Some(account) = accounts.get_mut(&client)
-                && account.open.iter().any(|i| i.id == invoice)
-            {
-                account.services.entry(service).or_default().insert(invoice);
+        let conn = tx.conn();
+        for chunk in clients.chunks(rows_per_statement(1)) {
+            let list = Placeholders::for_conn(conn).list(chunk.len());
+            let mut query = sqlx::query_as::<_, (i64, i64, i64)>(AssertSqlSafe(format!(
+                "SELECT DISTINCT i.client_id, l.subscription_id, i.id
+                 FROM invoice_line l JOIN invoice i ON i.id = l.invoice_id
+                 WHERE i.client_id IN ({list}) AND i.state IN ('unpaid', 'partially_paid')
+                    AND l.subscription_id IS NOT NULL"
+            )));
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            for (client, service, invoice) in query.fetch_all(&mut *conn).await? {
+                if let Some(account) = accounts.get_mut(&client)
+                    && account.open.iter().any(|i| i.id == invoice)
+                {
+                    account.services.entry(service).or_default().insert(invoice);
+                }
             }
         }
         Ok(())
