@@ -75,6 +75,34 @@ impl Whose {
     }
 }
 
+/// The clients the payments are for, each once: the accounts [`settle`] reads.
+pub fn clients(whose: &[Whose]) -> Vec<i64> {
+    let mut seen = HashSet::new();
+    whose
+        .iter()
+        .filter_map(|w| w.client())
+        .filter(|c| seen.insert(*c))
+        .collect()
+}
+
+/// The clients a payment carrying a service's own symbol is for, each once: only their
+/// accounts need [`Account::services`].
+pub fn service_clients(whose: &[Whose]) -> Vec<i64> {
+    let mut seen = HashSet::new();
+    whose
+        .iter()
+        .filter_map(|w| match *w {
+            Whose::Client {
+                id,
+                service: Some(_),
+                ..
+            } => Some(id),
+            _ => None,
+        })
+        .filter(|c| seen.insert(*c))
+        .collect()
+}
+
 /// A matched client's account as the batch finds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {
@@ -448,6 +476,12 @@ mod tests {
             ],
             "recorded before, first, repeated in the batch, nobody's, named (not matched)"
         );
+        let whose = identify(&arrivals, &recorded, &directory);
+        assert_eq!(clients(&whose), [1], "each client once");
+        assert!(
+            service_clients(&whose).is_empty(),
+            "no service's symbol among them"
+        );
     }
 
     #[test]
@@ -509,6 +543,10 @@ mod tests {
                 by: FoundBy::Matched(MatchedBy::SubscriptionVs),
                 service: Some(5),
             }]
+        );
+        assert_eq!(
+            (clients(&whose), service_clients(&whose)),
+            (vec![1], vec![1])
         );
         let done = settle(&arrivals, &whose, accounts, &numbers).unwrap();
         assert_eq!(

@@ -219,24 +219,11 @@ pub(crate) async fn record_in(
         new.map(|(a, _)| ("the payment", a.payment.received_on)),
     )
     .await?;
-    let clients: HashSet<i64> = whose.iter().filter_map(|w| w.client()).collect();
-    let clients: Vec<i64> = clients.into_iter().collect();
     let mut accounts = store
-        .payment_accounts_in(tx, &clients, default_currency)
+        .payment_accounts_in(tx, &receipt::clients(&whose), default_currency)
         .await?;
-    let for_services: HashSet<i64> = whose
-        .iter()
-        .filter_map(|w| match w {
-            Whose::Client {
-                id,
-                service: Some(_),
-                ..
-            } => Some(*id),
-            _ => None,
-        })
-        .collect();
+    let for_services = receipt::service_clients(&whose);
     if !for_services.is_empty() {
-        let for_services: Vec<i64> = for_services.into_iter().collect();
         store
             .open_documents_by_service_in(tx, &for_services, &mut accounts)
             .await?;
