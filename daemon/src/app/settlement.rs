@@ -80,7 +80,7 @@ pub(crate) async fn settle_credit_note(
     };
     store.mark_settled_in(tx, issued.id).await?;
     if !to_credit.is_zero() {
-        let (credit, _) = store.credit_and_open_in(tx, draft.client_id).await?;
+        let credit = store.client_credit_in(tx, draft.client_id).await?;
         store
             .set_client_credit_in(tx, draft.client_id, credit + to_credit)
             .await?;
