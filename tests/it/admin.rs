@@ -696,36 +696,10 @@ fn services_logins_and_search_work_together() {
 #[test]
 fn deleting_a_client_or_a_subscription_needs_confirmation() {
     let d = Daemon::start("confirm-delete", "");
-    for number in ["7", "8"] {
-        d.ispctl_json(&[
-            "client",
-            "add",
-            "--number",
-            number,
-            "--name",
-            "A",
-            "--street",
-            "S 1",
-            "--postcode",
-            "1",
-            "--city",
-            "C",
-        ]);
-    }
-    d.ispctl_json(&[
-        "tariff", "add", "--name", "Basic", "--down", "10M", "--up", "1M", "--price", "100",
-    ]);
-    let sub = d.ispctl_json(&[
-        "subscription",
-        "add",
-        "--client",
-        "8",
-        "--tariff",
-        "Basic",
-        "--activation",
-        "2026-01-01",
-    ]);
-    let sub_id = sub["id"].to_string();
+    d.add_client("7");
+    d.add_client("8");
+    d.add_tariff("Basic", "100");
+    let sub_id = d.subscribe("8", "Basic", "2026-01-01");
     // Without --yes nothing is deleted, and the refusal says how to confirm.
     for args in [
         vec!["client", "delete", "7"],
@@ -783,34 +757,9 @@ fn logins_are_named_and_passwords_made_by_the_configured_patterns() {
              secret = \"generated-secret-1\"\nvendor = \"mikrotik\"\n"
         ),
     );
-    d.ispctl_json(&[
-        "client",
-        "add",
-        "--number",
-        "1001",
-        "--name",
-        "A",
-        "--street",
-        "S 1",
-        "--postcode",
-        "1",
-        "--city",
-        "C",
-    ]);
-    d.ispctl_json(&[
-        "tariff", "add", "--name", "Basic", "--down", "10M", "--up", "1M", "--price", "100",
-    ]);
-    let sub = d.ispctl_json(&[
-        "subscription",
-        "add",
-        "--client",
-        "1001",
-        "--tariff",
-        "Basic",
-        "--activation",
-        "2026-01-01",
-    ]);
-    let sub = sub["id"].to_string();
+    d.add_client("1001");
+    d.add_tariff("Basic", "100");
+    let sub = d.subscribe("1001", "Basic", "2026-01-01");
     let first = d.ispctl_json(&["login", "add", "--subscription", &sub]);
     let second = d.ispctl_json(&["login", "add", "--subscription", &sub]);
     assert_eq!(

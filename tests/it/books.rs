@@ -7,6 +7,13 @@ use tonic::Code;
 
 use crate::daemon::{Daemon, stderr};
 
+/// `payment add` of `amount` for client 1001 received on `date`.
+fn payment<'a>(amount: &'a str, date: &'a str) -> [&'a str; 8] {
+    [
+        "payment", "add", "--client", "1001", "--amount", amount, "--date", date,
+    ]
+}
+
 /// Runs ispctl expecting a refusal that names the closing day; returns its message.
 fn refused_as_closed(d: &Daemon, args: &[&str]) -> String {
     let out = d.ispctl(args);
@@ -22,45 +29,11 @@ fn refused_as_closed(d: &Daemon, args: &[&str]) -> String {
 #[test]
 fn nothing_dated_in_a_closed_period_changes() {
     let d = Daemon::start("books", "");
-    d.ispctl_json(&[
-        "client",
-        "add",
-        "--number",
-        "1001",
-        "--name",
-        "K",
-        "--street",
-        "S 1",
-        "--postcode",
-        "1",
-        "--city",
-        "C",
-    ]);
-    d.ispctl_json(&[
-        "tariff", "add", "--name", "Fiber", "--down", "10M", "--up", "1M", "--price", "100",
-    ]);
-    let sub = d.ispctl_json(&[
-        "subscription",
-        "add",
-        "--client",
-        "1001",
-        "--tariff",
-        "Fiber",
-        "--activation",
-        "2026-09-01",
-    ]);
-    let sub = sub["id"].to_string();
+    d.add_client("1001");
+    d.add_tariff("Fiber", "100");
+    let sub = d.subscribe("1001", "Fiber", "2026-09-01");
     // Before the closing: an October payment, charge and discount.
-    d.ispctl_json(&[
-        "payment",
-        "add",
-        "--client",
-        "1001",
-        "--amount",
-        "50",
-        "--date",
-        "2026-10-15",
-    ]);
+    d.ispctl_json(&payment("50", "2026-10-15"));
     let charge = d.ispctl_json(&[
         "charge",
         "add",
@@ -92,19 +65,7 @@ fn nothing_dated_in_a_closed_period_changes() {
         "2026-10-31"
     );
 
-    refused_as_closed(
-        &d,
-        &[
-            "payment",
-            "add",
-            "--client",
-            "1001",
-            "--amount",
-            "5",
-            "--date",
-            "2026-10-31",
-        ],
-    );
+    refused_as_closed(&d, &payment("5", "2026-10-31"));
     refused_as_closed(
         &d,
         &[
@@ -136,8 +97,8 @@ fn nothing_dated_in_a_closed_period_changes() {
     );
     refused_as_closed(&d, &["discount", "delete", &discount["id"].to_string()]);
     refused_as_closed(&d, &["billing", "run", "--as-of", "2026-10-01"]);
-    let payment = d.query("SELECT id FROM payment");
-    refused_as_closed(&d, &["payment", "unassign", &payment[0]]);
+    let recorded = d.query("SELECT id FROM payment");
+    refused_as_closed(&d, &["payment", "unassign", &recorded[0]]);
     // A statement with a line booked in the closed period is refused whole.
     let csv = d.dir.0.join("statement.csv");
     std::fs::write(
@@ -146,13 +107,7 @@ fn nothing_dated_in_a_closed_period_changes() {
     )
     .unwrap();
     let mapping = d.dir.0.join("mapping.toml");
-    std::fs::write(
-        &mapping,
-        "delimiter = \";\"\nhas_header = true\ndate_format = \"%d.%m.%Y\"\ndecimal_comma = true\n\
-         default_currency = \"CZK\"\n[columns]\ntransaction_id = \"ID\"\ndate = \"Datum\"\n\
-         amount = \"Objem\"\nvariable_symbol = \"VS\"\npayer_account = \"Protiucet\"\n",
-    )
-    .unwrap();
+    std::fs::write(&mapping, crate::documents::MAPPING).unwrap();
     let (csv, mapping) = (csv.to_str().unwrap(), mapping.to_str().unwrap());
     refused_as_closed(
         &d,
@@ -172,16 +127,7 @@ fn nothing_dated_in_a_closed_period_changes() {
         "nothing of the refused statement is stored"
     );
     // What is dated after the closing goes on.
-    d.ispctl_json(&[
-        "payment",
-        "add",
-        "--client",
-        "1001",
-        "--amount",
-        "5",
-        "--date",
-        "2026-11-01",
-    ]);
+    d.ispctl_json(&payment("5", "2026-11-01"));
     d.ispctl_json(&["billing", "run", "--as-of", "2026-11-01"]);
     // A closing never moves back, nor covers today; over gRPC the day is a named field.
     let out = d.ispctl(&["books", "close", "--until", "2026-09-30"]);

@@ -340,6 +340,46 @@ impl Daemon {
         })
     }
 
+    /// A client with only the card's required fields.
+    pub fn add_client(&self, number: &str) {
+        self.ispctl_json(&[
+            "client",
+            "add",
+            "--number",
+            number,
+            "--name",
+            "Klient",
+            "--street",
+            "S 1",
+            "--postcode",
+            "1",
+            "--city",
+            "C",
+        ]);
+    }
+
+    /// A 10M/1M tariff at `price` a month.
+    pub fn add_tariff(&self, name: &str, price: &str) {
+        self.ispctl_json(&[
+            "tariff", "add", "--name", name, "--down", "10M", "--up", "1M", "--price", price,
+        ]);
+    }
+
+    /// A subscription of `client` on `tariff` from `activation`; returns its id.
+    pub fn subscribe(&self, client: &str, tariff: &str, activation: &str) -> String {
+        let sub = self.ispctl_json(&[
+            "subscription",
+            "add",
+            "--client",
+            client,
+            "--tariff",
+            tariff,
+            "--activation",
+            activation,
+        ]);
+        sub["id"].to_string()
+    }
+
     /// Debian's radclient sending one request to `port` ("auth" or "acct"); `-r 1 -t 1`
     /// keeps a missing answer to about a second.
     pub fn radclient(&self, port: &str, command: &str, secret: &str, attributes: &str) -> Output {

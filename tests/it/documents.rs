@@ -113,7 +113,8 @@ fn camt053(entries: &[(&str, &str, &str)]) -> String {
     xml
 }
 
-const MAPPING: &str = r#"
+/// The column mapping of the CSV statements the tests write (as a bank exports them).
+pub(crate) const MAPPING: &str = r#"
 delimiter = ";"
 has_header = true
 date_format = "%d.%m.%Y"
