@@ -6,12 +6,9 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use ispd_billing::client::BankAccount;
-use ispd_billing::invoice::state_for;
 use ispd_billing::money;
-use ispd_billing::payment::assignment::{Assigned, Waiting};
-use ispd_billing::payment::{
-    Allocation, Directory, OpenInvoice, StatementEntry, StatementRow, statement, unassign,
-};
+use ispd_billing::payment::assignment::{Assigned, Placed, Unassigned, Waiting};
+use ispd_billing::payment::{Allocation, Directory, OpenInvoice, StatementEntry};
 use rust_decimal::Decimal;
 use sqlx::{AnyConnection, AssertSqlSafe};
 
@@ -242,26 +239,15 @@ impl Store {
         Ok(())
     }
 
-    pub(super) async fn set_invoice_paid(
-        conn: &mut AnyConnection,
-        invoice: i64,
-        total: Decimal,
-        paid: Decimal,
-    ) -> StoreResult<()> {
-        sqlx::query("UPDATE invoice SET paid_minor = $1, state = $2 WHERE id = $3")
-            .bind(money::to_minor_units("invoice.paid", paid)?)
-            .bind(state_for(total, paid, false).as_str().to_owned())
-            .bind(invoice)
-            .execute(&mut *conn)
-            .await?;
-        Ok(())
-    }
-
     /// The day payment `id` was received.
-    pub async fn payment_received_on(&self, id: i64) -> StoreResult<NaiveDate> {
+    pub async fn payment_received_on_in(
+        &self,
+        tx: &mut WriteTx,
+        id: i64,
+    ) -> StoreResult<NaiveDate> {
         let text: String = sqlx::query_scalar("SELECT received_on FROM payment WHERE id = $1")
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(tx.conn())
             .await?
             .ok_or_else(|| StoreError::NotFound {
                 entity: "payment",
@@ -371,79 +357,112 @@ impl Store {
             .await
     }
 
-    /// Undoes a payment's assignment: invoices get their amounts back, the credit it made
-    /// goes and the credit it spent returns; the payment waits among the unmatched again.
-    /// Refused when the credit it created has been spent since (undo that first).
-    pub async fn unassign_payment(&self, actor: &Actor, payment_id: i64) -> StoreResult<String> {
-        let mut tx = self.write_tx().await?;
+    /// Payment `payment_id` as it stands on its client — the client (id and number) and where
+    /// its money went, the client's credit and each document it paid as that stands now — or
+    /// `None` when it is on no client.
+    pub async fn placed_payment_in(
+        &self,
+        tx: &mut WriteTx,
+        payment_id: i64,
+    ) -> StoreResult<Option<(i64, String, Placed)>> {
+        let conn = tx.conn();
         let (client, to_credit, from_credit): (Option<i64>, i64, i64) = sqlx::query_as(
             "SELECT client_id, to_credit_minor, from_credit_minor FROM payment WHERE id = $1",
         )
         .bind(payment_id)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut *conn)
         .await?
         .ok_or_else(|| StoreError::NotFound {
             entity: "payment",
             key: payment_id.to_string(),
         })?;
-        let client = client.ok_or_else(|| {
-            StoreError::Precondition(format!("payment {payment_id} is not assigned"))
-        })?;
+        let Some(client) = client else {
+            return Ok(None);
+        };
         let parts: Vec<(i64, i64)> = sqlx::query_as(
             "SELECT invoice_id, amount_minor FROM payment_allocation WHERE payment_id = $1",
         )
         .bind(payment_id)
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut *conn)
         .await?;
-        let previous = Allocation {
-            to_invoices: parts
-                .iter()
-                .map(|(id, m)| (*id, money::from_minor_units(*m)))
-                .collect(),
-            to_credit: money::from_minor_units(to_credit),
-            from_credit: money::from_minor_units(from_credit),
-        };
-        let credit = Self::client_credit(&mut tx, client).await?;
-        let reversal =
-            unassign(&previous, credit).map_err(|e| StoreError::Precondition(e.to_string()))?;
-        for (invoice_id, part) in &reversal.from_invoices {
-            let (total, paid): (i64, i64) =
-                sqlx::query_as("SELECT gross_minor, paid_minor FROM invoice WHERE id = $1")
-                    .bind(*invoice_id)
-                    .fetch_one(&mut *tx)
-                    .await?;
-            let paid = money::from_minor_units(paid) - *part;
-            Self::set_invoice_paid(&mut tx, *invoice_id, money::from_minor_units(total), paid)
-                .await?;
+        let mut documents = Vec::with_capacity(parts.len());
+        for (invoice, _) in &parts {
+            documents.push(Self::document_as_open(conn, *invoice).await?);
         }
-        Self::set_client_credit(&mut tx, client, reversal.credit_after).await?;
+        let number: String = sqlx::query_scalar("SELECT number FROM client WHERE id = $1")
+            .bind(client)
+            .fetch_one(&mut *conn)
+            .await?;
+        let placed = Placed {
+            allocation: Allocation {
+                to_invoices: parts
+                    .iter()
+                    .map(|(id, m)| (*id, money::from_minor_units(*m)))
+                    .collect(),
+                to_credit: money::from_minor_units(to_credit),
+                from_credit: money::from_minor_units(from_credit),
+            },
+            credit: Self::client_credit(conn, client).await?,
+            documents,
+        };
+        Ok(Some((client, number, placed)))
+    }
+
+    /// Document `id` with what it asks (its gross less what credit notes took off) and what
+    /// is paid of it, whatever its state.
+    async fn document_as_open(conn: &mut AnyConnection, id: i64) -> StoreResult<OpenInvoice> {
+        let (number, issued, due, total, paid): (String, String, String, i64, i64) =
+            sqlx::query_as(
+                "SELECT number, issue_date, due_date, gross_minor - credited_minor, paid_minor
+                 FROM invoice WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_one(&mut *conn)
+            .await?;
+        Ok(OpenInvoice {
+            id,
+            number,
+            issue_date: parse_date("issue_date", &issued)?,
+            due_date: parse_date("due_date", &due)?,
+            total: money::from_minor_units(total),
+            paid: money::from_minor_units(paid),
+        })
+    }
+
+    /// Writes a payment taken back from its client (what the core decided of it): its
+    /// documents' paid amounts and states, the client's credit, the payment unmatched again,
+    /// and the audit record.
+    pub async fn record_unassignment_in(
+        &self,
+        tx: &mut WriteTx,
+        actor: &Actor,
+        (payment_id, client, client_number): (i64, i64, &str),
+        undone: &Unassigned,
+    ) -> StoreResult<()> {
+        let conn = tx.conn();
+        super::settlement::write_documents_paid(conn, &undone.documents).await?;
+        Self::set_client_credit(conn, client, undone.credit).await?;
         sqlx::query("DELETE FROM payment_allocation WHERE payment_id = $1")
             .bind(payment_id)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
         sqlx::query(
             "UPDATE payment SET client_id = NULL, matched_by = NULL, to_credit_minor = 0,
                 from_credit_minor = 0 WHERE id = $1",
         )
         .bind(payment_id)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?;
-        let number: String = sqlx::query_scalar("SELECT number FROM client WHERE id = $1")
-            .bind(client)
-            .fetch_one(&mut *tx)
-            .await?;
         Audit::new("payment.unassign", "payment", &payment_id.to_string())
-            .client(&number)
-            .record(&mut tx, actor)
-            .await?;
-        tx.commit().await?;
-        Ok(number)
+            .client(client_number)
+            .record(conn, actor)
+            .await
     }
 
-    /// The client's account in date order: the opening balance (dated the day the client was
-    /// created), invoices, pro-formas, debit and credit notes, payments and refunds, with the
-    /// running balance (positive = credit).
-    pub async fn client_statement(&self, number: &str) -> StoreResult<Vec<StatementRow>> {
+    /// What the client's statement lists: the opening balance (dated the day the client was
+    /// created), invoices, pro-formas, debit and credit notes, payments and refunds — in the
+    /// order they were recorded; the statement's order and running balance are the core's.
+    pub async fn client_statement_entries(&self, number: &str) -> StoreResult<Vec<StatementEntry>> {
         let mut conn = self.pool.acquire().await?;
         let client = Self::client_id_of(&mut conn, number).await?;
         let (opening, created): (i64, String) =
@@ -521,48 +540,41 @@ impl Store {
                 amount: money::from_minor_units(amount),
             });
         }
-        Ok(statement(Decimal::ZERO, &entries))
+        Ok(entries)
     }
 
-    /// Pays credit back to the client (recorded, not a bank order); refused beyond the credit.
-    pub async fn refund_credit(
+    /// Writes credit paid back to client `client` (recorded, not a bank order): the refund,
+    /// the client's credit after (what the core left of it), and the audit record.
+    pub async fn record_refund_in(
         &self,
+        tx: &mut WriteTx,
         actor: &Actor,
-        number: &str,
-        amount: Decimal,
-        refunded_on: NaiveDate,
-        note: &str,
-    ) -> StoreResult<Decimal> {
-        let amount_minor = money::to_minor_units("amount", amount)?;
-        let mut tx = self.write_tx().await?;
-        let client = Self::client_id_of(&mut tx, number).await?;
-        let credit = Self::client_credit(&mut tx, client).await?;
-        let after = ispd_billing::payment::refund(credit, amount).map_err(|e| {
-            StoreError::Invalid(ispd_billing::FieldError::new("amount", e.to_string()))
-        })?;
+        (client, number): (i64, &str),
+        (amount, refunded_on, note): (Decimal, NaiveDate, &str),
+        credit_after: Decimal,
+    ) -> StoreResult<()> {
+        let conn = tx.conn();
         sqlx::query(
             "INSERT INTO refund (client_id, amount_minor, refunded_on, note, created_at)
              VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(client)
-        .bind(amount_minor)
+        .bind(money::to_minor_units("amount", amount)?)
         .bind(date_text(refunded_on))
         .bind(note.to_owned())
         .bind(now())
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?;
-        Self::set_client_credit(&mut tx, client, after).await?;
+        Self::set_client_credit(conn, client, credit_after).await?;
         let summary = serde_json::json!({
             "amount": amount.to_string(),
-            "credit_after": after.to_string(),
+            "credit_after": credit_after.to_string(),
         });
         Audit::new("payment.refund", "client", number)
             .client(number)
             .after(&summary)
-            .record(&mut tx, actor)
-            .await?;
-        tx.commit().await?;
-        Ok(after)
+            .record(conn, actor)
+            .await
     }
 
     /// `default_currency` states the payments recorded without one.

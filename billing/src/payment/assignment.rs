@@ -1,13 +1,14 @@
 //! A payment assigned by hand to a client (Mango "Párovat platbu"): the guards — a payment is
 //! assigned once, and money is never taken for another currency — then where the money goes
 //! (`assign`: the client's debt oldest first, or the whole payment on one document), and the
-//! documents and credit as they stand after it. Storage loads what this reads and writes what
-//! it returns; the use case (`app::payments::assign`) runs both in one transaction.
+//! documents and credit as they stand after it; and the same taken back (`unassign_by_hand`).
+//! Storage loads what these read and writes what they return; the use cases
+//! (`app::payments::assign`, `unassign`) run both in one transaction.
 
 use rust_decimal::Decimal;
 
 use super::receipt::{Account, DocumentPaid};
-use super::{Allocation, AssignMode, PaymentError, assign};
+use super::{Allocation, AssignMode, OpenInvoice, PaymentError, assign, unassign};
 
 /// The payment as it waits among the unmatched.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,11 +45,31 @@ impl Assigned {
     }
 }
 
-/// Why an assignment is refused.
+/// A payment as it stands on its client: where its money went, the client's credit now, and
+/// each document it paid as that document stands now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placed {
+    pub allocation: Allocation,
+    pub credit: Decimal,
+    pub documents: Vec<OpenInvoice>,
+}
+
+/// What taking a payment back does to the books.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unassigned {
+    /// Each document the payment had paid, as it stands after.
+    pub documents: Vec<DocumentPaid>,
+    /// The client's credit after.
+    pub credit: Decimal,
+}
+
+/// Why an assignment (or taking one back) is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AssignError {
     #[error("payment {0} is already assigned; unassign it first")]
     AlreadyAssigned(i64),
+    #[error("payment {0} is not assigned")]
+    NotAssigned(i64),
     #[error("payment {payment} is in {currency}; client {client} is invoiced in {client_currency}")]
     ClientCurrency {
         payment: i64,
@@ -104,6 +125,23 @@ pub fn assign_by_hand(
         credit: allocation.credit_after(account.credit),
         documents,
         allocation,
+    })
+}
+
+/// Takes a payment back from its client (`placed`; one on no client is refused as
+/// [`AssignError::NotAssigned`] by whoever finds it there): its documents get their amounts
+/// back, the credit it made goes and the credit it spent returns. Refused when the credit it
+/// made has been spent since (undo that first).
+pub fn unassign_by_hand(placed: &Placed) -> Result<Unassigned, AssignError> {
+    let reversal = unassign(&placed.allocation, placed.credit)?;
+    let taken_back: Vec<(i64, Decimal)> = reversal
+        .from_invoices
+        .iter()
+        .map(|&(id, part)| (id, -part))
+        .collect();
+    Ok(Unassigned {
+        documents: DocumentPaid::after(&placed.documents, &taken_back),
+        credit: reversal.credit_after,
     })
 }
 
@@ -232,6 +270,69 @@ mod tests {
         for (payment, chosen, refusal) in cases {
             let e = assign_by_hand(&payment, ("3001", &account("0")), chosen).unwrap_err();
             assert_eq!(e.to_string(), refusal);
+        }
+    }
+
+    /// The account as `assign_by_hand` left it, with `spent` of the credit used since.
+    fn placed(done: &Assigned, spent: &str) -> Placed {
+        let mut documents = account("0").open;
+        for doc in &mut documents {
+            if let Some(after) = done.documents.iter().find(|d| d.id == doc.id) {
+                doc.paid = after.paid;
+            }
+        }
+        Placed {
+            allocation: done.allocation.clone(),
+            credit: done.credit - dec(spent),
+            documents,
+        }
+    }
+
+    #[test]
+    fn taking_a_payment_back() {
+        let state = |id, paid: &str, state| DocumentPaid {
+            id,
+            paid: dec(paid),
+            state,
+        };
+        let spread = assign_by_hand(&waiting("650.00"), ("3001", &account("20")), None).unwrap();
+        let cases: [(Placed, Result<Unassigned, &str>); 3] = [
+            (
+                placed(&spread, "0"),
+                Ok(Unassigned {
+                    documents: vec![
+                        state(1, "0.00", InvoiceState::Unpaid),
+                        state(2, "0.00", InvoiceState::Unpaid),
+                    ],
+                    credit: dec("20"),
+                }),
+            ),
+            (
+                placed(&spread, "51.00"),
+                Err("the assignment left 51.00 as credit but only 20.00 credit remains"),
+            ),
+            (
+                Placed {
+                    allocation: Allocation {
+                        to_invoices: vec![(2, dec("200.00"))],
+                        to_credit: Decimal::ZERO,
+                        from_credit: dec("50.00"),
+                    },
+                    credit: dec("5"),
+                    documents: vec![OpenInvoice {
+                        paid: dec("299.00"),
+                        ..account("0").open[1].clone()
+                    }],
+                },
+                Ok(Unassigned {
+                    documents: vec![state(2, "99.00", InvoiceState::PartiallyPaid)],
+                    credit: dec("55.00"),
+                }),
+            ),
+        ];
+        for (placed, expected) in cases {
+            let got = unassign_by_hand(&placed).map_err(|e| e.to_string());
+            assert_eq!(got, expected.map_err(str::to_owned));
         }
     }
 }

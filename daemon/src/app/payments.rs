@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use ispd_billing::bank::{CsvMapping, Statement};
 use ispd_billing::dunning::DunningSettings;
 use ispd_billing::field::{Text, text};
-use ispd_billing::payment::assignment::{self, Chosen};
+use ispd_billing::payment::assignment::{self, AssignError, Chosen};
 use ispd_billing::payment::receipt::{self, Arrival, FoundBy, Receipts, Whose};
 use ispd_billing::payment::{IncomingPayment, StatementRow};
 use rust_decimal::Decimal;
@@ -367,11 +367,24 @@ pub(crate) async fn assign_in(
     })
 }
 
-/// Takes a payment back from its client: it becomes unmatched again. Returns the client.
+/// Takes a payment back from its client: it becomes unmatched again — loaded, undone by the
+/// core (`assignment::unassign_by_hand`), written with its audit in one transaction. Returns
+/// the client.
 pub async fn unassign(app: &App<'_>, actor: &Actor, payment_id: i64) -> AppResult<String> {
-    let received_on = app.store.payment_received_on(payment_id).await?;
-    books::check_open(app.store, "the payment", received_on).await?;
-    Ok(app.store.unassign_payment(actor, payment_id).await?)
+    let store = app.store;
+    let mut tx = store.begin_write().await?;
+    let received_on = store.payment_received_on_in(&mut tx, payment_id).await?;
+    books::check_open_in(store, &mut tx, [("the payment", received_on)]).await?;
+    let (client, number, placed) = store
+        .placed_payment_in(&mut tx, payment_id)
+        .await?
+        .ok_or(AssignError::NotAssigned(payment_id))?;
+    let undone = assignment::unassign_by_hand(&placed)?;
+    store
+        .record_unassignment_in(&mut tx, actor, (payment_id, client, &number), &undone)
+        .await?;
+    tx.commit().await?;
+    Ok(number)
 }
 
 /// The payments no client was found for.
@@ -393,8 +406,8 @@ pub async fn refund(
     refunded_on: Option<NaiveDate>,
 ) -> AppResult<InCurrency<Decimal>> {
     text("note", note, Text::Note)?;
-    // Storage checks the amount again as it writes; here it is checked before the gate, so a
-    // malformed request is refused by its field whether or not refunds are on.
+    // Checked before the gate, so a malformed request is refused by its field whether or not
+    // refunds are on.
     ispd_billing::money::to_minor_units("amount", amount)?;
     if !app.config.load().billing.refunds {
         return Err(AppError::Precondition(
@@ -404,11 +417,23 @@ pub async fn refund(
         ));
     }
     let on = app.day_or_today(refunded_on);
-    books::check_open(app.store, "the refund", on).await?;
-    let after = app
-        .store
-        .refund_credit(actor, client_number, amount, on, note)
+    let store = app.store;
+    let mut tx = store.begin_write().await?;
+    books::check_open_in(store, &mut tx, [("the refund", on)]).await?;
+    let client = store.client_id_in(&mut tx, client_number).await?;
+    let credit = store.client_credit_in(&mut tx, client).await?;
+    let after = ispd_billing::payment::refund(credit, amount)
+        .map_err(|e| field("amount", e.to_string()))?;
+    store
+        .record_refund_in(
+            &mut tx,
+            actor,
+            (client, client_number),
+            (amount, on, note),
+            after,
+        )
         .await?;
+    tx.commit().await?;
     Ok(app.in_currency(after))
 }
 
@@ -417,8 +442,8 @@ pub async fn statement(
     app: &App<'_>,
     client_number: &str,
 ) -> AppResult<InCurrency<Vec<StatementRow>>> {
-    let rows = app.store.client_statement(client_number).await?;
-    Ok(app.in_currency(rows))
+    let entries = app.store.client_statement_entries(client_number).await?;
+    Ok(app.in_currency(ispd_billing::payment::statement(Decimal::ZERO, &entries)))
 }
 
 /// Inside the caller's transaction: every client of `paid` that is suspended for debt and

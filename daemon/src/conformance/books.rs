@@ -61,10 +61,10 @@ pub(super) async fn assert_books_balance(store: &Store, number: &str) {
     // The balance (`ispctl client balance`) and the statement's closing line are the same
     // books seen from two sides: they agree.
     let b = store.client_balance(number).await.unwrap();
-    let closing = store
-        .client_statement(number)
+    let closing = crate::app::payments::statement(&super::app(store), number)
         .await
         .unwrap()
+        .value
         .last()
         .map_or(rust_decimal::Decimal::ZERO, |row| row.running_balance);
     assert_eq!(
@@ -214,10 +214,15 @@ pub(super) async fn books_balance_through_payments_imports_credit_notes_and_refu
         store.client_balance("3001").await.unwrap().credit,
         dec("750.00")
     );
-    store
-        .refund_credit(&actor(), "3001", dec("50.00"), date(2026, 1, 26), "")
-        .await
-        .unwrap();
+    let refund = ("3001", dec("50.00"), "");
+    crate::app::payments::refund(
+        &super::app(&store),
+        &actor(),
+        refund,
+        Some(date(2026, 1, 26)),
+    )
+    .await
+    .unwrap();
     assert_books_balance(&store, "3001").await;
     // February is paid from the credit at issue.
     bill(&store, date(2026, 2, 1)).await;
