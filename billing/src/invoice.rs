@@ -72,6 +72,18 @@ pub fn round_money(amount: Decimal) -> Decimal {
     amount.round_dp_with_strategy(crate::money::SCALE, RoundingStrategy::MidpointAwayFromZero)
 }
 
+/// A line that is no supply — an opening balance, a reminder's fee, a balance adjustment:
+/// one unit at a gross `amount`, VAT 0 (compensation and transfers of money are not taxed).
+pub fn untaxed_line(description: String, amount: Decimal) -> Line {
+    compute_line(&LineInput {
+        description,
+        quantity: Decimal::ONE,
+        unit_price: amount,
+        basis: PriceBasis::Gross,
+        vat_rate: Decimal::ZERO,
+    })
+}
+
 /// Computes a line's net, VAT and gross by the module's rounding rule.
 pub fn compute_line(input: &LineInput) -> Line {
     let amount = round_money(input.quantity * input.unit_price);

@@ -6,7 +6,7 @@
 
 use rust_decimal::Decimal;
 
-use crate::invoice::{Line, LineInput, PriceBasis, compute_line};
+use crate::invoice::{Line, untaxed_line};
 
 /// What the opening balance puts on the account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,13 +47,7 @@ pub fn put(
 
 /// The opening-balance document's one line: not a supply, so no VAT.
 pub fn line(debt: Decimal) -> Line {
-    compute_line(&LineInput {
-        description: "Opening balance".into(),
-        quantity: Decimal::ONE,
-        unit_price: debt,
-        basis: PriceBasis::Gross,
-        vat_rate: Decimal::ZERO,
-    })
+    untaxed_line("Opening balance".into(), debt)
 }
 
 #[cfg(test)]

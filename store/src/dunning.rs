@@ -1,6 +1,7 @@
 //! Dunning: what the decision needs about each client (open documents, reminders sent, the
-//! per-client controls), the reminders recorded with their fee debit notes, and the
-//! suspension flag with its audit entry. The decisions themselves are `ispd_billing::dunning`'s.
+//! per-client controls), the reminders recorded, and the suspension flag with its audit entry.
+//! The decisions — and the debit note charging a reminder's fee — are the use case's, by
+//! `ispd_billing::dunning`'s rules.
 
 use std::collections::HashMap;
 
@@ -12,8 +13,8 @@ use rust_decimal::Decimal;
 use sqlx::{AnyConnection, AssertSqlSafe};
 
 use super::{
-    Actor, Arg, Audit, ClientHead, DocumentKind, InvoiceDraft, InvoiceLineRecord, Store,
-    StoreError, StoreResult, WriteTx, date_text, parse_date, parse_opt_date,
+    Actor, Arg, Audit, ClientHead, DocumentKind, Store, StoreError, StoreResult, WriteTx,
+    date_text, parse_date, parse_opt_date,
 };
 
 /// What the dunning decision needs about one client.
@@ -64,13 +65,12 @@ pub enum DunningControl {
     Resume,
 }
 
-/// What recording a reminder stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RecordedReminder {
-    pub invoice_number: String,
-    /// The debit note charging the reminder's fee; `None` without a fee, or when this level
-    /// had been recorded before (nothing new is stored then).
-    pub debit_note_number: Option<String>,
+/// The invoice a reminder is about, as the debit note charging its fee copies it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RemindedInvoice {
+    pub number: String,
+    pub head: ClientHead,
+    pub currency: String,
 }
 
 impl Store {
@@ -237,44 +237,28 @@ impl Store {
         Ok(inputs)
     }
 
-    /// Records a reminder once per invoice and level, with its audit entry; a second call for
-    /// the same level stores nothing. A reminder with a fee issues, in the same transaction, a
-    /// debit note for it: an open document due on the reminder's deadline, paid and chased
-    /// like an invoice (see [`Self::issue_fee_debit_note`]).
-    pub async fn record_reminder(
-        &self,
-        actor: &Actor,
-        client_number: &str,
-        reminder: &ReminderDue,
-        sent_on: NaiveDate,
-    ) -> StoreResult<RecordedReminder> {
-        let mut tx = self.begin_write().await?;
-        let recorded = self
-            .record_reminder_in(&mut tx, actor, client_number, reminder, sent_on)
-            .await?;
-        tx.commit().await?;
-        Ok(recorded)
-    }
-
-    /// [`Store::record_reminder`] inside a use case's transaction (which settles the debit
-    /// note against any credit the client holds).
-    pub async fn record_reminder_in(
+    /// Records that a reminder of `reminder.level` went out for its invoice on `sent_on`,
+    /// once per invoice and level. Returns the invoice as its fee's debit note copies it, and
+    /// whether the reminder is new (`false`: that level was recorded before, nothing stored).
+    pub async fn insert_reminder_in(
         &self,
         tx: &mut WriteTx,
-        actor: &Actor,
-        client_number: &str,
         reminder: &ReminderDue,
         sent_on: NaiveDate,
-    ) -> StoreResult<RecordedReminder> {
-        let tx = tx.conn();
-        let invoice: String = sqlx::query_scalar("SELECT number FROM invoice WHERE id = $1")
-            .bind(reminder.invoice_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| StoreError::NotFound {
-                entity: "invoice",
-                key: reminder.invoice_id.to_string(),
-            })?;
+    ) -> StoreResult<(RemindedInvoice, bool)> {
+        let conn = tx.conn();
+        type Row = (String, String, i64, String, String, String);
+        let (number, group, client_id, client_number, client_name, currency): Row = sqlx::query_as(
+            "SELECT i.number, i.invoice_group, i.client_id, c.number, c.name, i.currency
+                 FROM invoice i JOIN client c ON c.id = i.client_id WHERE i.id = $1",
+        )
+        .bind(reminder.invoice_id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| StoreError::NotFound {
+            entity: "invoice",
+            key: reminder.invoice_id.to_string(),
+        })?;
         let fee = reminder.fee.filter(|fee| *fee > Decimal::ZERO);
         let inserted = sqlx::query(
             "INSERT INTO reminder (invoice_id, level, sent_on, deadline, fee_minor)
@@ -285,84 +269,42 @@ impl Store {
         .bind(date_text(sent_on))
         .bind(date_text(reminder.deadline))
         .bind(fee.map(|f| money::to_minor_units("fee", f)).transpose()?)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?
         .rows_affected();
-        if inserted == 0 {
-            return Ok(RecordedReminder {
-                invoice_number: invoice,
-                debit_note_number: None,
-            });
-        }
-        let debit_note = match fee {
-            Some(_) => {
-                Some(Self::issue_fee_debit_note(tx, actor, client_number, reminder, sent_on).await?)
-            }
-            None => None,
+        let invoice = RemindedInvoice {
+            number,
+            head: ClientHead {
+                client_id,
+                client_number,
+                client_name,
+                invoice_group: group,
+            },
+            currency,
         };
-        Audit::new("invoice.reminder", "invoice", &invoice)
-            .client(client_number)
+        Ok((invoice, inserted > 0))
+    }
+
+    /// The audit record of a reminder sent (and the debit note charging its fee, if any).
+    pub async fn audit_reminder_in(
+        &self,
+        tx: &mut WriteTx,
+        actor: &Actor,
+        invoice: &RemindedInvoice,
+        reminder: &ReminderDue,
+        debit_note: Option<&str>,
+    ) -> StoreResult<()> {
+        Audit::new("invoice.reminder", "invoice", &invoice.number)
+            .client(&invoice.head.client_number)
             .after(&serde_json::json!({
                 "level": reminder.level,
                 "deadline": date_text(reminder.deadline),
                 "final_notice": reminder.final_notice,
-                "fee": fee.map(|f| f.to_string()),
+                "fee": reminder.fee.filter(|fee| *fee > Decimal::ZERO).map(|f| f.to_string()),
                 "debit_note": debit_note,
             }))
-            .record(tx, actor)
-            .await?;
-        Ok(RecordedReminder {
-            invoice_number: invoice,
-            debit_note_number: debit_note,
-        })
-    }
-
-    /// The debit note charging a reminder's fee: the next number of the reminded invoice's
-    /// group (DebitNote series), issued and taxable on `today`, due on the reminder's
-    /// deadline, in the reminded invoice's currency, with the client's number as variable
-    /// symbol and one line at VAT 0 (`ispd_billing::dunning::fee_line`).
-    async fn issue_fee_debit_note(
-        conn: &mut AnyConnection,
-        actor: &Actor,
-        client_number: &str,
-        reminder: &ReminderDue,
-        today: NaiveDate,
-    ) -> StoreResult<String> {
-        let (invoice_number, group, client_id, currency): (String, String, i64, String) =
-            sqlx::query_as(
-                "SELECT number, invoice_group, client_id, currency FROM invoice WHERE id = $1",
-            )
-            .bind(reminder.invoice_id)
-            .fetch_one(&mut *conn)
-            .await?;
-        let line = ispd_billing::dunning::fee_line(reminder, &invoice_number)
-            .ok_or_else(|| StoreError::Precondition("a debit note needs a fee".into()))?;
-        let name: String = sqlx::query_scalar("SELECT name FROM client WHERE id = $1")
-            .bind(client_id)
-            .fetch_one(&mut *conn)
-            .await?;
-        let head = ClientHead {
-            client_id,
-            client_number: client_number.to_owned(),
-            client_name: name,
-            invoice_group: group,
-        };
-        let mut draft = InvoiceDraft::empty(DocumentKind::DebitNote, &head, today);
-        draft.related_invoice_id = Some(reminder.invoice_id);
-        draft.related_number = Some(invoice_number);
-        draft.due_date = reminder.deadline;
-        draft.currency = currency;
-        draft.lines.push(InvoiceLineRecord {
-            line,
-            subscription_id: None,
-            period: None,
-            reverses: None,
-        });
-        draft.total_up();
-        let issued = Self::issue_in(conn, actor, &draft)
-            .await?
-            .ok_or_else(|| StoreError::Precondition("the debit note was not issued".into()))?;
-        Ok(issued.number)
+            .record(tx.conn(), actor)
+            .await
     }
 
     /// The numbers of the clients suspended for debt.

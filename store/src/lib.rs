@@ -69,7 +69,7 @@ pub use charge::ChargeRecord;
 pub use client::{ClientFilter, SearchHit};
 pub use codes::CodeList;
 pub use discount::DiscountRecord;
-pub use dunning::{DunningControl, DunningHold, DunningInput, OpenDocument, RecordedReminder};
+pub use dunning::{DunningControl, DunningHold, DunningInput, OpenDocument, RemindedInvoice};
 pub use enforcement::{EnforcementAttempt, EnforcementAttemptRow};
 pub use figures::Figures;
 pub use instance::InstanceRow;

@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::{ClientDunningState, DunningSettings, ReminderLevel, add_days, days_overdue};
-use crate::invoice::{Line, LineInput, PriceBasis, compute_line};
+use crate::invoice::{Line, untaxed_line};
 use crate::payment::{OpenInvoice, oldest_first};
 
 /// A reminder to send today.
@@ -72,14 +72,9 @@ pub fn reminders_due(
 /// 0: a late-payment fee is compensation for the delay, not a taxable supply.
 pub fn fee_line(reminder: &ReminderDue, invoice_number: &str) -> Option<Line> {
     let fee = reminder.fee.filter(|fee| *fee > Decimal::ZERO)?;
-    Some(compute_line(&LineInput {
-        description: format!(
-            "Reminder fee (level {}, invoice {invoice_number})",
-            reminder.level
-        ),
-        quantity: Decimal::ONE,
-        unit_price: fee,
-        basis: PriceBasis::Gross,
-        vat_rate: Decimal::ZERO,
-    }))
+    let description = format!(
+        "Reminder fee (level {}, invoice {invoice_number})",
+        reminder.level
+    );
+    Some(untaxed_line(description, fee))
 }

@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 use ispd_billing::field::{Text, text};
-use ispd_billing::invoice::{LineInput, PriceBasis, compute_line};
+use ispd_billing::invoice::untaxed_line;
 use rust_decimal::Decimal;
 
 use super::payments::{publish, restore_paid_in};
@@ -128,14 +128,8 @@ pub async fn adjust(
         .currency_of_client(order.client_number, &app.currency())
         .await?;
     draft.lines.push(InvoiceLineRecord {
-        line: compute_line(&LineInput {
-            description: reason.to_owned(),
-            quantity: Decimal::ONE,
-            // A credit note's total is negative: it takes off what the client owes.
-            unit_price: -order.amount,
-            basis: PriceBasis::Gross,
-            vat_rate: Decimal::ZERO,
-        }),
+        // A credit note's total is negative: it takes off what the client owes.
+        line: untaxed_line(reason.to_owned(), -order.amount),
         subscription_id: None,
         period: None,
         reverses: None,

@@ -8,15 +8,16 @@
 use chrono::NaiveDate;
 use ispd_billing::dunning::{
     AccessDecision, ClientDunningState, DunningSettings, OverdueInvoice, ReminderDue,
-    access_decision, reminders_due, suspension_reason,
+    access_decision, fee_line, reminders_due, suspension_reason,
 };
 use ispd_billing::payment::OpenInvoice;
 use rust_decimal::Decimal;
 
-use super::{AppResult, settlement};
+use super::{AppError, AppResult, settlement};
 use crate::changes::{Change, ChangeFeed};
 use crate::storage::{
-    AccessScope, Actor, DocumentKind, DunningInput, RecordedReminder, Store, StoreResult,
+    AccessScope, Actor, DocumentKind, DunningInput, InvoiceDraft, InvoiceLineRecord, Store,
+    StoreResult,
 };
 
 /// What the run did (or, in a dry run, would do) for a client.
@@ -90,8 +91,7 @@ pub async fn run(
                     .unwrap_or_default();
                 (number, None)
             } else {
-                let recorded =
-                    record_reminder(store, actor, &input.client_number, &reminder, today).await?;
+                let recorded = record_reminder(store, actor, &reminder, today).await?;
                 (recorded.invoice_number, recorded.debit_note_number)
             };
             changes.push(DunningChange::Reminder {
@@ -120,25 +120,57 @@ pub async fn run(
     Ok(changes)
 }
 
-/// Records a reminder (and its fee's debit note) in a transaction of its own, with what the
-/// debit note settles: credit the client holds pays it at once (`settlement`).
-async fn record_reminder(
+/// What recording a reminder stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RecordedReminder {
+    pub invoice_number: String,
+    /// The debit note charging the reminder's fee; `None` without a fee, or when this level
+    /// had been recorded before (nothing new is stored then).
+    pub debit_note_number: Option<String>,
+}
+
+/// Records a reminder once per invoice and level, in a transaction of its own. A fee is
+/// charged by a debit note (`dunning::fee_line`) due on the reminder's deadline, in the
+/// reminded invoice's currency and group, paid and chased like an invoice — credit the client
+/// holds pays it at once (`settlement`).
+pub(crate) async fn record_reminder(
     store: &Store,
     actor: &Actor,
-    client_number: &str,
     reminder: &ReminderDue,
     today: NaiveDate,
 ) -> AppResult<RecordedReminder> {
     let mut tx = store.begin_write().await?;
-    let recorded = store
-        .record_reminder_in(&mut tx, actor, client_number, reminder, today)
-        .await?;
-    if recorded.debit_note_number.is_some() {
-        let client = store.client_id_in(&mut tx, client_number).await?;
-        settlement::settle_account(store, &mut tx, actor, client, today).await?;
+    let (invoice, new) = store.insert_reminder_in(&mut tx, reminder, today).await?;
+    let mut debit_note_number = None;
+    if new {
+        if let Some(line) = fee_line(reminder, &invoice.number) {
+            let mut draft = InvoiceDraft::empty(DocumentKind::DebitNote, &invoice.head, today);
+            draft.related_invoice_id = Some(reminder.invoice_id);
+            draft.related_number = Some(invoice.number.clone());
+            draft.due_date = reminder.deadline;
+            draft.currency = invoice.currency.clone();
+            draft.lines.push(InvoiceLineRecord {
+                line,
+                subscription_id: None,
+                period: None,
+                reverses: None,
+            });
+            draft.total_up();
+            let issued = settlement::issue(store, &mut tx, actor, &draft)
+                .await?
+                .ok_or_else(|| AppError::Precondition("the debit note was not issued".into()))?;
+            debit_note_number = Some(issued.number);
+        }
+        let debit_note = debit_note_number.as_deref();
+        store
+            .audit_reminder_in(&mut tx, actor, &invoice, reminder, debit_note)
+            .await?;
     }
     tx.commit().await?;
-    Ok(recorded)
+    Ok(RecordedReminder {
+        invoice_number: invoice.number,
+        debit_note_number,
+    })
 }
 
 fn state_of(input: &DunningInput) -> ClientDunningState {

@@ -45,6 +45,15 @@ pub(super) fn reminder(
     }
 }
 
+/// Records a reminder through the use case the dunning run uses.
+async fn record_reminder(
+    store: &Store,
+    reminder: &ispd_billing::dunning::ReminderDue,
+    sent_on: NaiveDate,
+) -> crate::app::AppResult<crate::app::dunning_run::RecordedReminder> {
+    crate::app::dunning_run::record_reminder(store, &actor(), reminder, sent_on).await
+}
+
 pub(super) async fn debit_notes(store: &Store, client: &str) -> Vec<String> {
     store
         .list_invoices(client)
@@ -68,10 +77,8 @@ pub(super) async fn reminder_fee_issues_one_debit_note(store: Store) {
     let second = invoice_of(&dunning_input(&store, "1002").await);
     let sent_on = date(2026, 1, 22);
 
-    let recorded = store
-        .record_reminder(
-            &actor(),
-            "1001",
+    let recorded = record_reminder(
+            &store,
             &reminder(first, 1, date(2026, 1, 29), Some("50.00")),
             sent_on,
         )
@@ -80,10 +87,8 @@ pub(super) async fn reminder_fee_issues_one_debit_note(store: Store) {
     assert_eq!(recorded.invoice_number, "202600001");
     assert_eq!(recorded.debit_note_number.as_deref(), Some("DN202600001"));
     // The same level again: nothing new, no second debit note.
-    let again = store
-        .record_reminder(
-            &actor(),
-            "1001",
+    let again = record_reminder(
+            &store,
             &reminder(first, 1, date(2026, 1, 30), Some("50.00")),
             date(2026, 1, 23),
         )
@@ -92,40 +97,32 @@ pub(super) async fn reminder_fee_issues_one_debit_note(store: Store) {
     assert_eq!(again.debit_note_number, None);
     assert_eq!(debit_notes(&store, "1001").await, ["DN202600001"]);
     // No fee, no debit note; the next fee takes the next number (gap-free per year).
-    let free = store
-        .record_reminder(
-            &actor(),
-            "1002",
+    let free = record_reminder(
+            &store,
             &reminder(second, 1, date(2026, 1, 29), None),
             sent_on,
         )
         .await
         .unwrap();
     assert_eq!(free.debit_note_number, None);
-    let zero = store
-        .record_reminder(
-            &actor(),
-            "1002",
+    let zero = record_reminder(
+            &store,
             &reminder(second, 2, date(2026, 2, 5), Some("0")),
             date(2026, 1, 29),
         )
         .await
         .unwrap();
     assert_eq!(zero.debit_note_number, None, "a zero fee charges nothing");
-    let charged = store
-        .record_reminder(
-            &actor(),
-            "1002",
+    let charged = record_reminder(
+            &store,
             &reminder(second, 3, date(2026, 2, 12), Some("75.50")),
             date(2026, 2, 5),
         )
         .await
         .unwrap();
     assert_eq!(charged.debit_note_number.as_deref(), Some("DN202600002"));
-    let next_year = store
-        .record_reminder(
-            &actor(),
-            "1002",
+    let next_year = record_reminder(
+            &store,
             &reminder(second, 4, date(2027, 1, 12), Some("10")),
             date(2027, 1, 5),
         )
