@@ -13,6 +13,7 @@
 
 pub mod bank;
 pub mod books;
+pub mod cancellation;
 pub mod charge;
 pub mod client;
 pub mod credit_note;

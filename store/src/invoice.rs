@@ -1,5 +1,6 @@
 //! Invoices: issuing one document atomically (number allocation, document, lines,
-//! billed-until) so concurrent runs can never leave a gap or a duplicate; cancelling; reading.
+//! billed-until) so concurrent runs can never leave a gap or a duplicate; what a cancellation
+//! reads and writes (the rules are `ispd_billing::cancellation`'s); reading.
 
 use std::collections::HashMap;
 
@@ -14,6 +15,7 @@ pub use ispd_billing::document::DocumentKind;
 
 use super::{
     Actor, Audit, Store, StoreError, StoreResult, WriteTx, corrupt, date_text, now, parse_date,
+    parse_opt_date,
 };
 
 /// A line of a stored document, by document id and position.
@@ -387,34 +389,49 @@ impl Store {
             .map_err(|e| StoreError::Precondition(e.to_string()))
     }
 
-    /// Cancels what a document still charges with a credit note dated `day` (Mango "storno"),
-    /// inside a use case's transaction: every line still in force on it, and on credit notes
-    /// correcting it, is reversed. What the credit note settles (the document cancelled, what
-    /// was paid on it returned to credit) is the use case's. With `rebill` the subscriptions'
-    /// billed-until moves back
-    /// so the next run invoices those periods again (after a price or client correction);
-    /// refused unless this document holds the latest periods billed.
-    pub async fn cancel_invoice_in(
+    /// Document `number`, inside a use case's transaction.
+    pub async fn document_by_number_in(
         &self,
         tx: &mut WriteTx,
-        actor: &Actor,
         number: &str,
-        reason: &str,
-        day: NaiveDate,
-        rebill: bool,
-    ) -> StoreResult<Issued> {
-        ispd_billing::field::require("reason", reason)?;
-        let tx = tx.conn();
-        let id: i64 = sqlx::query_scalar("SELECT id FROM invoice WHERE number = $1")
+    ) -> StoreResult<InvoiceRecord> {
+        let conn = tx.conn();
+        let id = Self::document_id(conn, number).await?;
+        Self::invoice_by_id(conn, id).await
+    }
+
+    async fn document_id(conn: &mut AnyConnection, number: &str) -> StoreResult<i64> {
+        sqlx::query_scalar("SELECT id FROM invoice WHERE number = $1")
             .bind(number.to_owned())
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut *conn)
             .await?
             .ok_or_else(|| StoreError::NotFound {
                 entity: "invoice",
                 key: number.to_owned(),
-            })?;
-        let record = Self::invoice_by_id(tx, id).await?;
-        Self::check_cancellable(tx, number, &record).await?;
+            })
+    }
+
+    /// The number of the tax invoice that follows document `id` (a paid pro-forma's).
+    pub async fn tax_invoice_of_in(
+        &self,
+        tx: &mut WriteTx,
+        id: i64,
+    ) -> StoreResult<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT number FROM invoice WHERE related_invoice_id = $1 AND kind = 'invoice'",
+        )
+        .bind(id)
+        .fetch_optional(tx.conn())
+        .await?)
+    }
+
+    /// The lines still in force on document `id` and on the credit notes correcting it —
+    /// those nothing has reversed yet — each with where it is stored.
+    pub async fn lines_in_force_in(
+        &self,
+        tx: &mut WriteTx,
+        id: i64,
+    ) -> StoreResult<Vec<(LineRef, InvoiceLineRecord)>> {
         let rows: Vec<LineRow> = sqlx::query_as(AssertSqlSafe(format!(
             "SELECT {LINE_COLUMNS}
              FROM invoice_line l JOIN invoice i ON i.id = l.invoice_id
@@ -423,110 +440,40 @@ impl Store {
              ORDER BY l.invoice_id, l.position"
         )))
         .bind(id)
-        .fetch_all(&mut *tx)
+        .fetch_all(tx.conn())
         .await?;
-        let mut draft = record.draft.clone();
-        draft.kind = DocumentKind::CreditNote;
-        draft.related_invoice_id = Some(id);
-        draft.related_number = Some(number.to_owned());
-        draft.note = reason.to_owned();
-        draft.issue_date = day;
-        draft.taxable_supply_date = day;
-        draft.due_date = day;
-        draft.billed_until.clear();
-        draft.charges.clear();
-        draft.lines.clear();
-        let mut periods: Vec<(i64, NaiveDate, NaiveDate)> = Vec::new();
-        for row in rows {
-            let (at, record) = row.into_record()?;
-            if let (Some(sub), Some((from, to))) = (record.subscription_id, record.period) {
-                periods.push((sub, from, to));
-            }
-            draft.lines.push(InvoiceLineRecord {
-                line: credit_note::reversal(&record.line),
-                reverses: Some(at),
-                ..record
-            });
-        }
-        if draft.lines.is_empty() {
-            return Err(StoreError::Precondition(format!(
-                "{number} charges nothing any more"
-            )));
-        }
-        draft.total_up();
-        if rebill {
-            Self::rebill(tx, number, &periods).await?;
-        }
-        let issued = Self::issue_in(tx, actor, &draft).await?.ok_or_else(|| {
-            StoreError::Precondition(format!("{number} was corrected meanwhile; try again"))
-        })?;
-        Ok(issued)
+        rows.into_iter().map(LineRow::into_record).collect()
     }
 
-    /// Only an invoice, pro-forma or debit note still in force is cancelled; a paid
-    /// pro-forma is settled by its tax invoice, which is the one to cancel.
-    async fn check_cancellable(
-        tx: &mut AnyConnection,
-        number: &str,
-        record: &InvoiceRecord,
-    ) -> StoreResult<()> {
-        match record.draft.kind {
-            DocumentKind::Invoice | DocumentKind::Proforma | DocumentKind::DebitNote => {}
-            other => {
-                return Err(StoreError::Precondition(format!(
-                    "{number} is a {}; only invoices, pro-formas and debit notes are cancelled",
-                    other.as_str()
-                )));
-            }
-        }
-        if record.state == "cancelled" {
-            return Err(StoreError::Precondition(format!(
-                "{number} is already cancelled"
-            )));
-        }
-        let tax_invoice: Option<String> = sqlx::query_scalar(
-            "SELECT number FROM invoice WHERE related_invoice_id = $1 AND kind = 'invoice'",
-        )
-        .bind(record.id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if let Some(tax) = tax_invoice {
-            return Err(StoreError::Precondition(format!(
-                "pro-forma {number} is paid and settled by tax invoice {tax}; cancel {tax}"
-            )));
-        }
-        Ok(())
-    }
-
-    /// Moves billed-until back to the day before the cancelled periods, for each subscription
-    /// whose latest billed periods these are.
-    async fn rebill(
-        conn: &mut AnyConnection,
-        number: &str,
-        periods: &[(i64, NaiveDate, NaiveDate)],
-    ) -> StoreResult<()> {
-        let mut subscriptions: Vec<i64> = periods.iter().map(|p| p.0).collect();
-        subscriptions.sort_unstable();
-        subscriptions.dedup();
-        for sub in subscriptions {
-            let from = periods.iter().filter(|p| p.0 == sub).map(|p| p.1).min();
-            let to = periods.iter().filter(|p| p.0 == sub).map(|p| p.2).max();
-            let (Some(from), Some(to)) = (from, to) else {
-                continue;
-            };
-            let billed: Option<String> =
+    /// Each of `subscriptions`' billed-until (`None`: never billed).
+    pub async fn billed_until_in(
+        &self,
+        tx: &mut WriteTx,
+        subscriptions: &[i64],
+    ) -> StoreResult<HashMap<i64, Option<NaiveDate>>> {
+        let conn = tx.conn();
+        let mut billed = HashMap::with_capacity(subscriptions.len());
+        for &sub in subscriptions {
+            let until: Option<String> =
                 sqlx::query_scalar("SELECT billed_until FROM subscription WHERE id = $1")
                     .bind(sub)
                     .fetch_one(&mut *conn)
                     .await?;
-            if billed.as_deref() != Some(date_text(to).as_str()) {
-                return Err(StoreError::Precondition(format!(
-                    "subscription {sub} was billed after {number}; cancel the later invoices first or cancel without rebilling"
-                )));
-            }
-            let back = from.pred_opt().map(date_text);
+            billed.insert(sub, parse_opt_date("billed_until", until)?);
+        }
+        Ok(billed)
+    }
+
+    /// Sets each subscription's billed-until (a cancellation that bills the periods again).
+    pub async fn set_billed_until_in(
+        &self,
+        tx: &mut WriteTx,
+        billed: &[(i64, Option<NaiveDate>)],
+    ) -> StoreResult<()> {
+        let conn = tx.conn();
+        for &(sub, until) in billed {
             sqlx::query("UPDATE subscription SET billed_until = $1 WHERE id = $2")
-                .bind(back)
+                .bind(until.map(date_text))
                 .bind(sub)
                 .execute(&mut *conn)
                 .await?;
@@ -748,14 +695,7 @@ impl Store {
 
     pub async fn get_invoice(&self, number: &str) -> StoreResult<InvoiceRecord> {
         let mut conn = self.pool.acquire().await?;
-        let id: i64 = sqlx::query_scalar("SELECT id FROM invoice WHERE number = $1")
-            .bind(number.to_owned())
-            .fetch_optional(&mut *conn)
-            .await?
-            .ok_or_else(|| StoreError::NotFound {
-                entity: "invoice",
-                key: number.to_owned(),
-            })?;
+        let id = Self::document_id(&mut conn, number).await?;
         Self::invoice_by_id(&mut conn, id).await
     }
 

@@ -2,15 +2,17 @@
 //! adjustment made now.
 
 use chrono::NaiveDate;
+use ispd_billing::cancellation::{self, Charged};
+use ispd_billing::credit_note;
 use ispd_billing::field::{Text, text};
-use ispd_billing::invoice::untaxed_line;
+use ispd_billing::invoice::{InvoiceState, untaxed_line};
 use rust_decimal::Decimal;
 
 use super::payments::{publish, restore_paid_in};
 use super::{App, AppError, AppResult, books, field, settlement};
 use crate::storage::{
-    Actor, ClientHead, DocumentKind, InvoiceDraft, InvoiceLineRecord, InvoiceRecord, Issued, Store,
-    WriteTx,
+    Actor, ClientHead, DocumentKind, InvoiceDraft, InvoiceLineRecord, InvoiceRecord, Issued,
+    LineRef, Store, WriteTx,
 };
 
 /// A cancellation as the operator asks for it.
@@ -25,8 +27,8 @@ pub struct Cancellation<'a> {
     pub date: Option<NaiveDate>,
 }
 
-/// Cancels a document with a credit note (see [`crate::storage::Store::cancel_invoice`]);
-/// what the client had paid on it becomes credit, which may clear its debt: then the client
+/// Cancels a document with a credit note (Mango "storno", see [`cancel_in`]); what the client
+/// had paid on it becomes credit, which may clear its debt: then the client
 /// is restored in the same transaction, as a payment would restore it. Returns the credit
 /// note.
 pub async fn cancel(
@@ -55,9 +57,12 @@ pub async fn cancel(
     Ok(store.get_invoice(&issued.number).await?)
 }
 
-/// The cancellation inside the caller's transaction: the credit note issued by storage, then
-/// settled (`settlement`: the invoice cancelled, what was paid on it returned to credit and
-/// spent on the client's other open documents).
+/// The cancellation inside the caller's transaction: the core says whether the document may
+/// be cancelled (`cancellation::check`); the credit note reverses every line still in force
+/// (`credit_note::reversal`); with `rebill`, the subscriptions' billed-until moves back
+/// (`cancellation::billed_until_back`) so the next run invoices those periods again; the
+/// credit note is issued and settled (`settlement`: the invoice cancelled, what was paid on it
+/// returned to credit and spent on the client's other open documents).
 pub(crate) async fn cancel_in(
     store: &Store,
     tx: &mut WriteTx,
@@ -66,19 +71,75 @@ pub(crate) async fn cancel_in(
     day: NaiveDate,
 ) -> AppResult<Issued> {
     books::check_open_in(store, tx, [("the credit note", day)]).await?;
+    let document = store.document_by_number_in(tx, order.number).await?;
+    let tax_invoice = store.tax_invoice_of_in(tx, document.id).await?;
+    let in_force = store.lines_in_force_in(tx, document.id).await?;
+    let found = cancellation::Found {
+        number: order.number,
+        kind: document.draft.kind,
+        cancelled: document.state == InvoiceState::Cancelled.as_str(),
+        tax_invoice: tax_invoice.as_deref(),
+    };
+    cancellation::check(&found, in_force.len())?;
+    if order.rebill {
+        let charged: Vec<Charged> = in_force
+            .iter()
+            .filter_map(|(_, line)| {
+                let (subscription, (from, to)) = (line.subscription_id?, line.period?);
+                Some(Charged {
+                    subscription,
+                    from,
+                    to,
+                })
+            })
+            .collect();
+        let subscriptions: Vec<i64> = charged.iter().map(|c| c.subscription).collect();
+        let billed = store.billed_until_in(tx, &subscriptions).await?;
+        let back = cancellation::billed_until_back(order.number, &charged, &billed)?;
+        store.set_billed_until_in(tx, &back).await?;
+    }
+    let note = credit_note_of(document, in_force, order.reason.trim(), day);
     let issued = store
-        .cancel_invoice_in(
-            tx,
-            actor,
-            order.number,
-            order.reason.trim(),
-            day,
-            order.rebill,
-        )
-        .await?;
-    let note = store.document_in(tx, issued.id).await?;
-    settlement::settle_issued(store, tx, actor, &issued, &note.draft).await?;
+        .issue_document_in(tx, actor, &note)
+        .await?
+        .ok_or_else(|| {
+            AppError::Precondition(format!(
+                "{} was corrected meanwhile; try again",
+                order.number
+            ))
+        })?;
+    settlement::settle_issued(store, tx, actor, &issued, &note).await?;
     Ok(issued)
+}
+
+/// The credit note cancelling `document`: dated `day`, `reason` as its note, each line still
+/// in force reversed.
+fn credit_note_of(
+    document: InvoiceRecord,
+    in_force: Vec<(LineRef, InvoiceLineRecord)>,
+    reason: &str,
+    day: NaiveDate,
+) -> InvoiceDraft {
+    let mut note = document.draft;
+    note.kind = DocumentKind::CreditNote;
+    note.related_invoice_id = Some(document.id);
+    note.related_number = Some(document.number);
+    reason.clone_into(&mut note.note);
+    note.issue_date = day;
+    note.taxable_supply_date = day;
+    note.due_date = day;
+    note.billed_until.clear();
+    note.charges.clear();
+    note.lines = in_force
+        .into_iter()
+        .map(|(at, line)| InvoiceLineRecord {
+            line: credit_note::reversal(&line.line),
+            reverses: Some(at),
+            ..line
+        })
+        .collect();
+    note.total_up();
+    note
 }
 
 /// An adjustment of a client's balance made now (ISPadmin's manual balance correction):

@@ -48,6 +48,12 @@ impl From<ispd_billing::payment::assignment::AssignError> for AppError {
     }
 }
 
+impl From<ispd_billing::cancellation::CancelError> for AppError {
+    fn from(e: ispd_billing::cancellation::CancelError) -> Self {
+        AppError::Precondition(e.to_string())
+    }
+}
+
 /// A [`FieldError`] as an [`AppError`], for `ok_or_else` and `Err(..)`.
 pub fn field(name: &str, problem: impl Into<String>) -> AppError {
     AppError::Invalid(FieldError::new(name, problem))

@@ -78,56 +78,56 @@ pub(super) async fn reminder_fee_issues_one_debit_note(store: Store) {
     let sent_on = date(2026, 1, 22);
 
     let recorded = record_reminder(
-            &store,
-            &reminder(first, 1, date(2026, 1, 29), Some("50.00")),
-            sent_on,
-        )
-        .await
-        .unwrap();
+        &store,
+        &reminder(first, 1, date(2026, 1, 29), Some("50.00")),
+        sent_on,
+    )
+    .await
+    .unwrap();
     assert_eq!(recorded.invoice_number, "202600001");
     assert_eq!(recorded.debit_note_number.as_deref(), Some("DN202600001"));
     // The same level again: nothing new, no second debit note.
     let again = record_reminder(
-            &store,
-            &reminder(first, 1, date(2026, 1, 30), Some("50.00")),
-            date(2026, 1, 23),
-        )
-        .await
-        .unwrap();
+        &store,
+        &reminder(first, 1, date(2026, 1, 30), Some("50.00")),
+        date(2026, 1, 23),
+    )
+    .await
+    .unwrap();
     assert_eq!(again.debit_note_number, None);
     assert_eq!(debit_notes(&store, "1001").await, ["DN202600001"]);
     // No fee, no debit note; the next fee takes the next number (gap-free per year).
     let free = record_reminder(
-            &store,
-            &reminder(second, 1, date(2026, 1, 29), None),
-            sent_on,
-        )
-        .await
-        .unwrap();
+        &store,
+        &reminder(second, 1, date(2026, 1, 29), None),
+        sent_on,
+    )
+    .await
+    .unwrap();
     assert_eq!(free.debit_note_number, None);
     let zero = record_reminder(
-            &store,
-            &reminder(second, 2, date(2026, 2, 5), Some("0")),
-            date(2026, 1, 29),
-        )
-        .await
-        .unwrap();
+        &store,
+        &reminder(second, 2, date(2026, 2, 5), Some("0")),
+        date(2026, 1, 29),
+    )
+    .await
+    .unwrap();
     assert_eq!(zero.debit_note_number, None, "a zero fee charges nothing");
     let charged = record_reminder(
-            &store,
-            &reminder(second, 3, date(2026, 2, 12), Some("75.50")),
-            date(2026, 2, 5),
-        )
-        .await
-        .unwrap();
+        &store,
+        &reminder(second, 3, date(2026, 2, 12), Some("75.50")),
+        date(2026, 2, 5),
+    )
+    .await
+    .unwrap();
     assert_eq!(charged.debit_note_number.as_deref(), Some("DN202600002"));
     let next_year = record_reminder(
-            &store,
-            &reminder(second, 4, date(2027, 1, 12), Some("10")),
-            date(2027, 1, 5),
-        )
-        .await
-        .unwrap();
+        &store,
+        &reminder(second, 4, date(2027, 1, 12), Some("10")),
+        date(2027, 1, 5),
+    )
+    .await
+    .unwrap();
     assert_eq!(next_year.debit_note_number.as_deref(), Some("DN202700001"));
 
     // The document: dated today, due on the deadline, one line at VAT 0, the client copied.
