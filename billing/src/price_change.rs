@@ -14,6 +14,9 @@
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
+use crate::subscription::Subscription;
+use crate::tariff::Tariff;
+
 /// What a service is charged at: enough for an invoice line.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ServicePrice {
@@ -58,6 +61,54 @@ pub fn repriced<'a>(
         .iter()
         .any(|c| c.from >= invoiced_from && c.from <= part_from)
         .then(|| price_on(part_from, changes, current))
+}
+
+/// A tariff change decided: what the days before it keep, and the subscription's history line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TariffMove {
+    pub change: PriceChange,
+    pub history: String,
+}
+
+/// Refused: the subscription is on that tariff already.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("subscription {subscription} is on {tariff} already")]
+pub struct AlreadyOn {
+    pub subscription: i64,
+    pub tariff: String,
+}
+
+/// Moves `subscription` from its tariff `current` to `next` from `from` (whether it may move
+/// then is [`crate::subscription::check_tariff_change`]'s): the days before keep the price
+/// they were charged at — the subscription's own price when it had one, else the tariff's;
+/// the override goes with the move. `note`: the operator's, added to the history line.
+pub fn move_tariff(
+    subscription: &Subscription,
+    current: &Tariff,
+    next: &Tariff,
+    from: NaiveDate,
+    note: &str,
+) -> Result<TariffMove, AlreadyOn> {
+    if next.id == subscription.tariff_id {
+        return Err(AlreadyOn {
+            subscription: subscription.id,
+            tariff: next.name.clone(),
+        });
+    }
+    let before = ServicePrice {
+        name: current.name.clone(),
+        price: subscription.price_override.unwrap_or(current.price),
+        includes_vat: current.price_includes_vat,
+        vat_rate: current.vat_rate,
+    };
+    let mut history = format!("tariff {} → {} from {from}", current.name, next.name);
+    if !note.trim().is_empty() {
+        history = format!("{history}; {}", note.trim());
+    }
+    Ok(TariffMove {
+        change: PriceChange { from, before },
+        history,
+    })
 }
 
 #[cfg(test)]
@@ -130,6 +181,81 @@ mod tests {
                 want.map(str::to_owned),
                 "part from {part_from} of a period invoiced from {invoiced_from}"
             );
+        }
+    }
+
+    fn tariff(id: i64, name: &str, price: i64) -> Tariff {
+        Tariff {
+            id,
+            name: name.into(),
+            rate: crate::tariff::Rate {
+                download_kbps: 100_000,
+                upload_kbps: 20_000,
+            },
+            burst: None,
+            price: Decimal::from(price),
+            price_includes_vat: true,
+            vat_rate: Decimal::from(21),
+            period: crate::period::Period::Monthly,
+            framed_pool: String::new(),
+            window: None,
+            cap: None,
+            note: String::new(),
+            version: 1,
+        }
+    }
+
+    #[test]
+    fn a_tariff_move_keeps_the_price_the_days_before_were_charged_at() {
+        let subscription = |price_override: Option<i64>| Subscription {
+            id: 70,
+            client_id: 7,
+            tariff_id: 1,
+            activation_date: d(1, 1),
+            billing_from: d(1, 1),
+            price_override: price_override.map(Decimal::from),
+            period: None,
+            commitment_until: None,
+            variable_symbol: "207001".into(),
+            note: String::new(),
+            invoice_note: String::new(),
+            state: crate::subscription::SubscriptionState::Active,
+            alignment: crate::subscription::PeriodAlignment::BillingDay,
+            end_date: None,
+            version: 1,
+        };
+        let (basic, fast) = (tariff(1, "Basic", 499), tariff(2, "Fast", 799));
+        let moved = |before: ServicePrice, history: &str| {
+            Ok(TariffMove {
+                change: PriceChange {
+                    from: d(3, 15),
+                    before,
+                },
+                history: history.to_owned(),
+            })
+        };
+        let cases = [
+            // (own price, to, note) → kept price and history, or the refusal
+            (
+                (None, &fast, ""),
+                moved(price("Basic", 499), "tariff Basic → Fast from 2026-03-15"),
+            ),
+            (
+                (Some(399), &fast, " moved up on request "),
+                moved(
+                    price("Basic", 399),
+                    "tariff Basic → Fast from 2026-03-15; moved up on request",
+                ),
+            ),
+            (
+                (None, &basic, ""),
+                Err("subscription 70 is on Basic already".to_owned()),
+            ),
+        ];
+        for ((own, next, note), expected) in cases {
+            let got = move_tariff(&subscription(own), &basic, next, d(3, 15), note)
+                .map_err(|e| e.to_string());
+            assert_eq!(got, expected);
         }
     }
 }

@@ -84,7 +84,6 @@ pub use page::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageRequest};
 pub use payment::{ClientBalance, NewPayment, PaymentOutcome, UnmatchedPayment};
 pub use scheduled_action::{ActionState, ScheduledAction};
 pub use session::{OpenSession, SessionFilter, SessionRow, UsageDay};
-pub use tariff_change::TariffChangeRequest;
 
 pub use subscription::{HistoryEntry, SubscriptionFilter, SubscriptionRecord};
 

@@ -1,60 +1,34 @@
 //! Tariff changes from a date: the subscription moves to the new tariff, and the price the
 //! days before the change were charged at is kept beside it, so the billing run can charge
 //! each part of a period at its own price (`ispd_billing::price_change`). Whether a change may
-//! happen is the billing core's call (`check_tariff_change`), made by the use case.
+//! happen, and what it keeps, is the billing core's call (`check_tariff_change`,
+//! `move_tariff`), made by the use case.
 
 use std::collections::HashMap;
 
-use chrono::NaiveDate;
 use ispd_billing::money;
-use ispd_billing::price_change::{PriceChange, ServicePrice};
+use ispd_billing::price_change::{PriceChange, ServicePrice, TariffMove};
 
 use super::{
     Actor, Audit, Store, StoreError, StoreResult, SubscriptionRecord, corrupt, date_text, now,
     parse_date,
 };
 
-/// A tariff change as the use case has checked it.
-#[derive(Debug, Clone)]
-pub struct TariffChangeRequest<'a> {
-    /// The tariff to move to.
-    pub tariff: &'a str,
-    /// Its first day at the new tariff.
-    pub from: NaiveDate,
-    pub note: &'a str,
-}
-
 impl Store {
-    /// Moves the subscription (as read in `before`; refused as stale if it changed since) to
-    /// another tariff from `request.from`, dropping a price override (the new tariff's price
-    /// applies). In one transaction: the subscription, the price kept for the days before,
-    /// a history entry, the audit record.
+    /// Writes a tariff change the core decided (`ispd_billing::price_change::move_tariff`):
+    /// the subscription (as read in `before`; refused as stale if it changed since) on tariff
+    /// `next` without a price override, the price its days before `moved.change.from` keep,
+    /// a history entry and the audit record — one transaction.
     pub async fn change_tariff(
         &self,
         actor: &Actor,
         before: &SubscriptionRecord,
-        request: &TariffChangeRequest<'_>,
+        next: i64,
+        moved: &TariffMove,
     ) -> StoreResult<SubscriptionRecord> {
         let s = &before.subscription;
+        let kept = &moved.change.before;
         let mut tx = self.write_tx().await?;
-        let after = Self::tariff_by_name(&mut tx, request.tariff).await?;
-        if after.id == s.tariff_id {
-            return Err(StoreError::Precondition(format!(
-                "subscription {} is on {} already",
-                s.id, after.name
-            )));
-        }
-        let (name, price_minor, includes_vat, vat_rate): (String, i64, i64, String) =
-            sqlx::query_as(
-                "SELECT name, price_minor, price_includes_vat, vat_rate FROM tariff WHERE id = $1",
-            )
-            .bind(s.tariff_id)
-            .fetch_one(&mut *tx)
-            .await?;
-        let before_price = match s.price_override {
-            Some(price) => money::to_minor_units("subscription.price_override", price)?,
-            None => price_minor,
-        };
         sqlx::query(
             "INSERT INTO tariff_change (subscription_id, valid_from, before_tariff_id,
                 before_name, before_price_minor, before_includes_vat, before_vat_rate,
@@ -62,13 +36,13 @@ impl Store {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(s.id)
-        .bind(date_text(request.from))
+        .bind(date_text(moved.change.from))
         .bind(s.tariff_id)
-        .bind(name.clone())
-        .bind(before_price)
-        .bind(includes_vat)
-        .bind(vat_rate)
-        .bind(after.id)
+        .bind(kept.name.clone())
+        .bind(money::to_minor_units("tariff_change.price", kept.price)?)
+        .bind(i64::from(kept.includes_vat))
+        .bind(kept.vat_rate.normalize().to_string())
+        .bind(next)
         .bind(now())
         .bind(actor.0.clone())
         .execute(&mut *tx)
@@ -78,7 +52,7 @@ impl Store {
                 version = version + 1
              WHERE id = $2 AND version = $3",
         )
-        .bind(after.id)
+        .bind(next)
         .bind(s.id)
         .bind(s.version)
         .execute(&mut *tx)
@@ -90,11 +64,7 @@ impl Store {
                 key: s.id.to_string(),
             });
         }
-        let mut note = format!("tariff {name} → {} from {}", after.name, request.from);
-        if !request.note.trim().is_empty() {
-            note = format!("{note}; {}", request.note.trim());
-        }
-        Self::record_history(&mut tx, s.id, Some(s.state), s.state, actor, &note).await?;
+        Self::record_history(&mut tx, s.id, Some(s.state), s.state, actor, &moved.history).await?;
         let stored = Self::subscription_by_id(&mut tx, s.id).await?;
         Audit::new(
             "subscription.change_tariff",

@@ -2,6 +2,7 @@
 //! resume, end). Every change that can alter a login's answer is published after commit.
 
 use chrono::NaiveDate;
+use ispd_billing::price_change::move_tariff;
 use ispd_billing::subscription::{
     Action, Commitment, DatedTransition, LifecycleError, ScheduledChange, Subscription,
     TariffChangeError, Transition, apply, check_tariff_change,
@@ -11,8 +12,18 @@ use super::{App, AppResult};
 use crate::app::AppError;
 use crate::storage::{
     AccessScope, ActionState, Actor, HistoryEntry, Page, PageRequest, ScheduledAction, StoreError,
-    SubscriptionFilter, SubscriptionRecord, TariffChangeRequest,
+    SubscriptionFilter, SubscriptionRecord,
 };
+
+/// A tariff change with its day resolved.
+#[derive(Debug, Clone)]
+struct TariffChangeRequest<'a> {
+    /// The tariff to move to.
+    tariff: &'a str,
+    /// Its first day at the new tariff.
+    from: NaiveDate,
+    note: &'a str,
+}
 
 /// A lifecycle change as the operator asks for it (storage takes it with the date resolved).
 #[derive(Debug)]
@@ -261,8 +272,9 @@ pub async fn change_tariff(
     get(app, change.id).await
 }
 
-/// The tariff change itself, as of `today`, refused by the billing core's rule when the
-/// subscription has ended or the day lies before `today`.
+/// The tariff change itself, as of `today`: refused by the billing core's rules when the
+/// subscription has ended, the day lies before `today` or it is on that tariff already; the
+/// core says what the days before keep (`price_change::move_tariff`), storage writes it.
 async fn change_tariff_now(
     app: &App<'_>,
     actor: &Actor,
@@ -275,7 +287,20 @@ async fn change_tariff_now(
         TariffChangeError::Backdated => super::error::field("date", e.to_string()),
         TariffChangeError::Ended => AppError::Precondition(format!("subscription {id}: {e}")),
     })?;
-    Ok(app.store.change_tariff(actor, &before, request).await?)
+    let current = app.store.get_tariff(&before.tariff_name).await?;
+    let next = app.store.get_tariff(request.tariff).await?;
+    let moved = move_tariff(
+        &before.subscription,
+        &current,
+        &next,
+        request.from,
+        request.note,
+    )
+    .map_err(|e| AppError::Precondition(e.to_string()))?;
+    Ok(app
+        .store
+        .change_tariff(actor, &before, next.id, &moved)
+        .await?)
 }
 
 /// The changes scheduled for one subscription or for all: pending ones, or every one.

@@ -198,21 +198,28 @@ pub(super) async fn scheduled_actions_are_kept_listed_and_withdrawn(store: Store
 }
 
 pub(super) async fn a_tariff_change_keeps_the_price_of_the_days_before(store: Store) {
-    use crate::TariffChangeRequest;
-    use ispd_billing::price_change::{PriceChange, ServicePrice};
+    use ispd_billing::price_change::{AlreadyOn, PriceChange, ServicePrice, move_tariff};
     let before = subscribed_client(&store, "1").await;
     let id = before.subscription.id;
     store
         .create_tariff(&actor(), tariff("Fiber 300", "799.00"))
         .await
         .unwrap();
-    let request = |tariff, from| TariffChangeRequest {
-        tariff,
-        from,
-        note: "faster",
+    // What the use case does: the core decides the move from the tariffs as stored.
+    let decide = |from: &crate::SubscriptionRecord, to: &'static str, day| {
+        let (store, from) = (&store, from.clone());
+        async move {
+            let current = store.get_tariff(&from.tariff_name).await?;
+            let next = store.get_tariff(to).await?;
+            let moved = move_tariff(&from.subscription, &current, &next, day, "faster");
+            Ok::<_, crate::StoreError>((next.id, moved))
+        }
     };
+    let (next, moved) = decide(&before, "Fiber 300", date(2026, 12, 15))
+        .await
+        .unwrap();
     let changed = store
-        .change_tariff(&actor(), &before, &request("Fiber 300", date(2026, 12, 15)))
+        .change_tariff(&actor(), &before, next, &moved.unwrap())
         .await
         .unwrap();
     assert_eq!(changed.tariff_name, "Fiber 300");
@@ -222,27 +229,21 @@ pub(super) async fn a_tariff_change_keeps_the_price_of_the_days_before(store: St
     );
     assert_eq!(changed.subscription.state, before.subscription.state);
     // The same read again is stale; the tariff it already has is refused.
+    let (next, moved) = decide(&before, "Fiber 300", date(2026, 12, 20))
+        .await
+        .unwrap();
     let stale = store
-        .change_tariff(&actor(), &before, &request("Fiber 300", date(2026, 12, 20)))
+        .change_tariff(&actor(), &before, next, &moved.unwrap())
         .await;
     assert!(
         matches!(stale, Err(crate::StoreError::Stale { .. })),
         "{stale:?}"
     );
-    let same = store
-        .change_tariff(
-            &actor(),
-            &changed,
-            &request("Fiber 300", date(2026, 12, 20)),
-        )
-        .await;
-    assert!(
-        matches!(same, Err(crate::StoreError::Precondition(_))),
-        "{same:?}"
-    );
-    let missing = store
-        .change_tariff(&actor(), &changed, &request("Nope", date(2026, 12, 20)))
-        .await;
+    let (_, same) = decide(&changed, "Fiber 300", date(2026, 12, 20))
+        .await
+        .unwrap();
+    assert!(matches!(same, Err(AlreadyOn { .. })), "{same:?}");
+    let missing = decide(&changed, "Nope", date(2026, 12, 20)).await;
     expect_not_found(missing);
 
     let changes = store.price_changes().await.unwrap();
