@@ -80,6 +80,49 @@ pub struct ContactPerson {
     pub note: String,
 }
 
+/// How the operator sees a client (BILLmanager "Характеристика").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Characteristic {
+    #[default]
+    Ordinary,
+    Good,
+    /// A client in dispute with the operator: staff see it before they deal with them.
+    Conflict,
+}
+
+impl Characteristic {
+    pub const ALL: [Characteristic; 3] = [
+        Characteristic::Ordinary,
+        Characteristic::Good,
+        Characteristic::Conflict,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Characteristic::Ordinary => "ordinary",
+            Characteristic::Good => "good",
+            Characteristic::Conflict => "conflict",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == text)
+    }
+}
+
+/// How a client came to the operator and how the operator sees them (BILLmanager's client
+/// card: referral source, characteristic, referring client, partner programme).
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+pub struct Relationship {
+    pub characteristic: Characteristic,
+    /// The number of the client who brought this one.
+    pub referrer: String,
+    /// Where the client heard of the operator ("Откуда вы узнали о нас").
+    pub referral_source: String,
+    pub partner_programme: String,
+}
+
 /// How and when a client is invoiced and chased.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Invoicing {
@@ -160,6 +203,13 @@ pub struct Client {
     pub internal_note_1: String,
     pub internal_note_2: String,
     pub portal_login: String,
+    /// The language the client is written to in, as a BCP 47 tag (`cs`, `en`, `pt-BR`);
+    /// empty: the operator's.
+    pub language: String,
+    pub relationship: Relationship,
+    /// Where the client registered from (BILLmanager "Registration IP"); set when the card is
+    /// created, never changed after. Personal data: erased with the identity.
+    pub registration_ip: Option<std::net::IpAddr>,
     pub version: i64,
 }
 
@@ -191,6 +241,11 @@ impl Client {
         }
         self.groups.sort();
         self.groups.dedup();
+    }
+
+    /// What an edit may not change: the registration IP stays what it was at creation.
+    pub fn keep_read_only(&mut self, before: &Client) {
+        self.registration_ip = before.registration_ip;
     }
 
     /// The rules of the client card. Postcodes are deliberately not checked: formats differ
@@ -240,7 +295,27 @@ impl Client {
                 ));
             }
         }
+        self.validate_relationship()?;
         self.validate_invoicing()
+    }
+
+    fn validate_relationship(&self) -> Result<(), FieldError> {
+        if !is_language_tag(&self.language) {
+            return Err(FieldError::new(
+                "client.language",
+                "a language tag such as cs, en or pt-BR (2-3 letters, then an optional \
+                 2-letter region), or empty",
+            ));
+        }
+        let referrer = &self.relationship.referrer;
+        max_len("client.relationship.referrer", referrer, 32)?;
+        if !referrer.is_empty() && *referrer == self.number {
+            return Err(FieldError::new(
+                "client.relationship.referrer",
+                "a client cannot have referred itself",
+            ));
+        }
+        Ok(())
     }
 
     /// Every text field against the limit of its kind, before any other rule quotes it.
@@ -275,6 +350,16 @@ impl Client {
                 Text::Remark,
             ),
             ("client.portal_login", &self.portal_login, Text::Name),
+            (
+                "client.relationship.referral_source",
+                &self.relationship.referral_source,
+                Text::Name,
+            ),
+            (
+                "client.relationship.partner_programme",
+                &self.relationship.partner_programme,
+                Text::Name,
+            ),
             (
                 "client.invoicing.sipo_number",
                 &inv.sipo_number,
@@ -389,6 +474,21 @@ fn validate_gps(prefix: &str, gps: Option<Gps>) -> Result<(), FieldError> {
     Ok(())
 }
 
+/// A short BCP 47 tag: a 2-3 letter lowercase language, optionally `-` and a 2-letter
+/// uppercase region; empty means none.
+fn is_language_tag(tag: &str) -> bool {
+    if tag.is_empty() {
+        return true;
+    }
+    let (language, region) = match tag.split_once('-') {
+        Some((language, region)) => (language, Some(region)),
+        None => (tag, None),
+    };
+    (2..=3).contains(&language.len())
+        && language.bytes().all(|b| b.is_ascii_lowercase())
+        && region.is_none_or(|r| r.len() == 2 && r.bytes().all(|b| b.is_ascii_uppercase()))
+}
+
 /// Czech bank payments carry a numeric variable symbol of at most 10 digits.
 pub fn is_variable_symbol(text: &str) -> bool {
     (1..=10).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit())
@@ -484,6 +584,37 @@ mod tests {
     }
 
     #[test]
+    fn language_referrer_and_the_registration_ip() {
+        let cases: [(&str, &str, Option<&str>); 9] = [
+            // (language, referrer) → the field refused, if any
+            ("", "", None),
+            ("cs", "", None),
+            ("pt-BR", "", None),
+            ("ces", "1002", None),
+            ("CS", "", Some("client.language")),
+            ("c", "", Some("client.language")),
+            ("pt-br", "", Some("client.language")),
+            ("cs-", "", Some("client.language")),
+            ("cs", "1001", Some("client.relationship.referrer")),
+        ];
+        for (language, referrer, expected) in cases {
+            let mut client = valid();
+            client.language = language.into();
+            client.relationship.referrer = referrer.into();
+            let got = client.validate().err().map(|e| e.field);
+            assert_eq!(got.as_deref(), expected, "{language:?} {referrer:?}");
+        }
+        let mut before = valid();
+        before.registration_ip = Some("192.0.2.7".parse().unwrap());
+        let mut edited = before.clone();
+        edited.registration_ip = Some("198.51.100.1".parse().unwrap());
+        edited.relationship.characteristic = Characteristic::Conflict;
+        edited.keep_read_only(&before);
+        assert_eq!(edited.registration_ip, before.registration_ip);
+        assert_eq!(edited.relationship.characteristic, Characteristic::Conflict);
+    }
+
+    #[test]
     fn minimal_client_is_valid_with_manual_defaults() {
         let client = valid();
         assert_eq!(client.validate(), Ok(()));
@@ -554,6 +685,14 @@ mod tests {
                 c.internal_note_2 = v
             }),
             ("client.portal_login", Text::Name, |c, v| c.portal_login = v),
+            ("client.relationship.referral_source", Text::Name, |c, v| {
+                c.relationship.referral_source = v
+            }),
+            (
+                "client.relationship.partner_programme",
+                Text::Name,
+                |c, v| c.relationship.partner_programme = v,
+            ),
             ("client.highlight_reason", Text::Note, |c, v| {
                 c.highlight = Some(v)
             }),

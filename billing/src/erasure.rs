@@ -11,7 +11,7 @@ use crate::client::{Address, Client};
 pub enum Category {
     /// E-mails, phones, fax, website, the contact person and contact persons.
     Contact,
-    /// ID card number and birth date.
+    /// ID card number, birth date and the IP address the client registered from.
     Identity,
     /// Postal and installation address (street, postcode, city, GPS, floor, flat); the country
     /// stays.
@@ -60,7 +60,7 @@ impl Category {
                 "contact_person",
                 "contact_persons",
             ],
-            Category::Identity => &["id_number", "birth_date"],
+            Category::Identity => &["id_number", "birth_date", "registration_ip"],
             Category::Address => &["address", "installation_address", "floor", "flat"],
             Category::Bank => &["bank_accounts"],
             Category::Notes => &["note", "internal_note_1", "internal_note_2", "highlight"],
@@ -90,6 +90,7 @@ pub fn erase(client: &mut Client, category: Category) {
         Category::Identity => {
             client.id_number.clear();
             client.birth_date = None;
+            client.registration_ip = None;
         }
         Category::Address => {
             client.address = Address {
@@ -165,6 +166,7 @@ mod tests {
             }],
             note: "gate code".into(),
             highlight: Some("pays late".into()),
+            registration_ip: Some("192.0.2.7".parse().unwrap()),
             ..Client::default()
         }
     }

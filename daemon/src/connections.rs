@@ -179,14 +179,21 @@ impl Activity {
     }
 }
 
-/// Marks its connection busy while a request is served: its idle time does not run.
+/// Marks its connection busy while a request is served: its idle time does not run. Also
+/// says where the connection came from (tonic's own `remote_addr` knows only its own
+/// listeners' connections).
 #[derive(Clone)]
-pub struct ConnHandle(Arc<Activity>);
+pub struct ConnHandle(Arc<Activity>, Option<std::net::SocketAddr>);
 
 impl ConnHandle {
     pub fn busy(&self) -> Busy {
         self.0.in_flight.fetch_add(1, Ordering::AcqRel);
         Busy(self.0.clone())
+    }
+
+    /// The address of the caller at the other end.
+    pub fn peer(&self) -> Option<std::net::SocketAddr> {
+        self.1
     }
 }
 
@@ -243,7 +250,7 @@ impl Conn {
     }
 
     pub fn handle(&self) -> ConnHandle {
-        ConnHandle(self.activity.clone())
+        ConnHandle(self.activity.clone(), self.stream.peer_addr().ok())
     }
 
     /// Called when the inner stream is not ready: fails once the connection is to close.

@@ -118,12 +118,34 @@ impl ProtoEnum for KindArg {
     }
 }
 
+/// How the operator sees a client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CharacteristicArg {
+    Ordinary,
+    Good,
+    Conflict,
+}
+
+impl CharacteristicArg {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Ordinary => "ordinary",
+            Self::Good => "good",
+            Self::Conflict => "conflict",
+        }
+    }
+}
+
 #[derive(Args, Debug)]
 pub struct AddArgs {
     /// Client number; also the default variable symbol and portal login [default: the next
     /// free number].
     #[arg(long)]
     number: Option<String>,
+    /// The IP address the client registered from (read-only afterwards) [default: the
+    /// address the daemon sees this ispctl at].
+    #[arg(long, value_name = "IP")]
+    registration_ip: Option<String>,
     #[command(flatten)]
     fields: Fields,
 }
@@ -167,6 +189,12 @@ pub struct ListArgs {
     /// Only clients owing something (an open document).
     #[arg(long)]
     owing: bool,
+    /// Only clients written to in this language (a BCP 47 tag: cs, en, pt-BR).
+    #[arg(long, value_name = "TAG")]
+    language: Option<String>,
+    /// Only clients of this characteristic.
+    #[arg(long)]
+    characteristic: Option<CharacteristicArg>,
     #[command(flatten)]
     page: PageArgs,
 }
@@ -215,6 +243,22 @@ struct Fields {
     /// Portal login [server default: the client number].
     #[arg(long, help_heading = "Identity")]
     portal_login: Option<String>,
+
+    /// The language the client is written to in, a BCP 47 tag (cs, en, pt-BR).
+    #[arg(long, value_name = "TAG", help_heading = "Relationship")]
+    language: Option<String>,
+    /// How the operator sees the client [server default: ordinary].
+    #[arg(long, help_heading = "Relationship")]
+    characteristic: Option<CharacteristicArg>,
+    /// Number of the client who referred this one.
+    #[arg(long, value_name = "NUMBER", help_heading = "Relationship")]
+    referrer: Option<String>,
+    /// Where the client heard of the operator.
+    #[arg(long, value_name = "TEXT", help_heading = "Relationship")]
+    referral_source: Option<String>,
+    /// The partner programme the client came through.
+    #[arg(long, value_name = "TEXT", help_heading = "Relationship")]
+    partner_programme: Option<String>,
 
     /// Billing address: street and house number.
     #[arg(long, help_heading = "Address")]
@@ -421,6 +465,13 @@ fn apply(c: &mut Client, f: &Fields, clear: &Clear) {
     apply_contact(c, f, clear);
     apply_invoicing(c, f, clear);
     apply_notes(c, f, clear);
+    assign(&mut c.language, &f.language);
+    if let Some(characteristic) = f.characteristic {
+        characteristic.as_str().clone_into(&mut c.characteristic);
+    }
+    assign(&mut c.referrer, &f.referrer);
+    assign(&mut c.referral_source, &f.referral_source);
+    assign(&mut c.partner_programme, &f.partner_programme);
 }
 
 /// Name, kind, identifiers, status, groups, portal login.
@@ -651,6 +702,7 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
 async fn add(svc: &mut Clients, a: AddArgs, out: Out) -> Result<()> {
     let mut client = Client {
         number: a.number.unwrap_or_default(),
+        registration_ip: a.registration_ip.unwrap_or_default(),
         ..Client::default()
     };
     apply(&mut client, &a.fields, &Clear::default());
@@ -678,6 +730,11 @@ async fn list(svc: &mut Clients, l: &ListArgs, out: Out) -> Result<()> {
             registered_from: l.registered_from.clone().unwrap_or_default(),
             registered_until: l.registered_until.clone().unwrap_or_default(),
             owing: l.owing,
+            language: l.language.clone().unwrap_or_default(),
+            characteristic: l
+                .characteristic
+                .map(|c| c.as_str().to_owned())
+                .unwrap_or_default(),
         };
         let resp = svc.list_clients(request).await?.into_inner();
         Ok((resp.clients, resp.next_page_token))
@@ -830,6 +887,12 @@ pub fn record(c: &Client) -> Record {
         .str("internal_note_1", &c.internal_note_1)
         .str("internal_note_2", &c.internal_note_2)
         .str("portal_login", &c.portal_login)
+        .str("language", &c.language)
+        .str("characteristic", &c.characteristic)
+        .str("referrer", &c.referrer)
+        .str("referral_source", &c.referral_source)
+        .str("partner_programme", &c.partner_programme)
+        .str("registration_ip", &c.registration_ip)
         .num("version", c.version)
 }
 

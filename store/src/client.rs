@@ -1,7 +1,8 @@
 //! Clients and their child rows (groups, assigned variable symbols, bank accounts).
 
 use ispd_billing::client::{
-    Address, BankAccount, Client, ClientKind, ContactPerson, Duplicate, Gps, Invoicing,
+    Address, BankAccount, Characteristic, Client, ClientKind, ContactPerson, Duplicate, Gps,
+    Invoicing, Relationship,
 };
 use ispd_billing::money;
 use sqlx::AnyConnection;
@@ -69,6 +70,12 @@ struct ClientRow {
     internal_note_1: String,
     internal_note_2: String,
     portal_login: String,
+    language: String,
+    characteristic: String,
+    referrer: String,
+    referral_source: String,
+    partner_programme: String,
+    registration_ip: Option<String>,
     version: i64,
 }
 
@@ -80,7 +87,8 @@ const COLUMNS: &str =
     install_gps_lon, contract_returned_on, highlight_reason, invoice_group, payment_type,
     billing_day, due_days, send_by_post, send_by_email, no_auto_reminders, proforma,
     never_suspend, suspend_after_days, opening_balance_minor, sipo_number, no_bulk_email,
-    contact_persons_json, note, internal_note_1, internal_note_2, portal_login, version";
+    contact_persons_json, note, internal_note_1, internal_note_2, portal_login, language,
+    characteristic, referrer, referral_source, partner_programme, registration_ip, version";
 
 /// Columns written by [`bind_client`], in its bind order.
 const WRITE_COLUMNS: &str =
@@ -92,8 +100,9 @@ const WRITE_COLUMNS: &str =
     invoice_group, payment_type, billing_day, due_days, send_by_post, send_by_email,
     no_auto_reminders, proforma, never_suspend, suspend_after_days, opening_balance_minor,
     sipo_number, no_bulk_email, contact_persons_json, note, internal_note_1, internal_note_2,
-    portal_login, version";
-const COLUMN_COUNT: usize = 56;
+    portal_login, language, characteristic, referrer, referral_source, partner_programme,
+    registration_ip, version";
+const COLUMN_COUNT: usize = 62;
 
 fn gps(lat: Option<String>, lon: Option<String>) -> StoreResult<Option<Gps>> {
     match (lat, lon) {
@@ -139,6 +148,29 @@ fn contact_persons(number: &str, json: &str) -> StoreResult<Vec<ContactPerson>> 
             note: c.note,
         })
         .collect())
+}
+
+fn relationship(
+    characteristic: &str,
+    referrer: String,
+    referral_source: String,
+    partner_programme: String,
+) -> StoreResult<Relationship> {
+    Ok(Relationship {
+        characteristic: Characteristic::parse(characteristic)
+            .ok_or_else(|| corrupt(format!("client characteristic {characteristic:?}")))?,
+        referrer,
+        referral_source,
+        partner_programme,
+    })
+}
+
+fn registration_ip(text: Option<String>) -> StoreResult<Option<std::net::IpAddr>> {
+    text.map(|ip| {
+        ip.parse()
+            .map_err(|_| corrupt(format!("client registration_ip {ip:?}")))
+    })
+    .transpose()
 }
 
 impl ClientRow {
@@ -213,6 +245,14 @@ impl ClientRow {
             internal_note_1: self.internal_note_1,
             internal_note_2: self.internal_note_2,
             portal_login: self.portal_login,
+            language: self.language,
+            relationship: relationship(
+                &self.characteristic,
+                self.referrer,
+                self.referral_source,
+                self.partner_programme,
+            )?,
+            registration_ip: registration_ip(self.registration_ip)?,
             version: self.version,
         })
     }
@@ -225,6 +265,9 @@ pub struct ClientFilter {
     pub group: String,
     pub status: String,
     pub city: String,
+    /// The language the client is written to in (BILLmanager's list filter).
+    pub language: String,
+    pub characteristic: Option<Characteristic>,
     /// Whether the signed contract came back (ISPadmin "Smlouva vrácena"); `None`: either.
     pub contract_returned: Option<bool>,
     /// Only clients with an active subscription on this tariff (the "active product").
@@ -302,6 +345,11 @@ impl Store {
             }
             None => Ok(None),
         }
+    }
+
+    /// Client `number` as stored, inside a use case's transaction.
+    pub async fn client_in(&self, tx: &mut WriteTx, number: &str) -> StoreResult<Client> {
+        Self::client_by_number(tx.conn(), number).await
     }
 
     pub(super) async fn client_by_number(
@@ -817,6 +865,15 @@ impl Store {
         if !filter.city.is_empty() {
             w.and("city = {}", Arg::Text(filter.city.clone()));
         }
+        if !filter.language.is_empty() {
+            w.and("language = {}", Arg::Text(filter.language.clone()));
+        }
+        if let Some(characteristic) = filter.characteristic {
+            w.and(
+                "characteristic = {}",
+                Arg::Text(characteristic.as_str().to_owned()),
+            );
+        }
         Self::filter_books(&mut w, filter);
         let mut conn = self.pool.acquire().await?;
         let rows: Vec<ClientRow> = fetch_page(
@@ -1021,5 +1078,11 @@ fn bind_client<'q>(q: ScalarQuery<'q>, c: &Client) -> StoreResult<ScalarQuery<'q
         .bind(c.internal_note_1.clone())
         .bind(c.internal_note_2.clone())
         .bind(c.portal_login.clone())
+        .bind(c.language.clone())
+        .bind(c.relationship.characteristic.as_str())
+        .bind(c.relationship.referrer.clone())
+        .bind(c.relationship.referral_source.clone())
+        .bind(c.relationship.partner_programme.clone())
+        .bind(c.registration_ip.map(|ip| ip.to_string()))
         .bind(c.version))
 }

@@ -206,6 +206,138 @@ fn a_client_with_every_field_reads_back_identical() {
     );
 }
 
+/// BILLmanager's client card: the language written in, the characteristic, the referring
+/// client, the referral source and partner programme, and the registration IP — set once,
+/// read-only after, erased with the identity.
+#[test]
+fn the_client_card_keeps_language_relationship_and_registration_ip() {
+    let d = Daemon::start("client-relationship", "");
+    d.add_client("1");
+    let add = |extra: &[&str]| {
+        let mut args = vec![
+            "client",
+            "add",
+            "--name",
+            "N",
+            "--street",
+            "S 1",
+            "--postcode",
+            "1",
+            "--city",
+            "C",
+        ];
+        args.extend_from_slice(extra);
+        d.ispctl(&args)
+    };
+    let referred = add(&[
+        "--number",
+        "2",
+        "--language",
+        "cs",
+        "--characteristic",
+        "conflict",
+        "--referrer",
+        "1",
+        "--referral-source",
+        "a flyer",
+        "--partner-programme",
+        "Village Wi-Fi",
+    ]);
+    assert!(referred.status.success(), "{}", stderr(&referred));
+    let two = d.ispctl_json(&["client", "show", "2"]);
+    assert_eq!(
+        (
+            &two["language"],
+            &two["characteristic"],
+            &two["referrer"],
+            &two["referral_source"],
+            &two["partner_programme"]
+        ),
+        (
+            &json!("cs"),
+            &json!("conflict"),
+            &json!("1"),
+            &json!("a flyer"),
+            &json!("Village Wi-Fi")
+        )
+    );
+    assert_eq!(
+        two["registration_ip"], "127.0.0.1",
+        "without one named, the card keeps the address the request came from"
+    );
+    let portal = add(&["--number", "3", "--registration-ip", "2001:db8::7"]);
+    assert!(portal.status.success(), "{}", stderr(&portal));
+    // Refusals name the field, and nothing is stored.
+    for (extra, named) in [
+        (&["--referrer", "99"][..], "client.relationship.referrer"),
+        (
+            &["--number", "4", "--referrer", "4"][..],
+            "client.relationship.referrer",
+        ),
+        (&["--language", "Czech"][..], "client.language"),
+        (
+            &["--registration-ip", "not-an-ip"][..],
+            "client.registration_ip",
+        ),
+    ] {
+        let out = add(extra);
+        assert_eq!(out.status.code(), Some(1), "{extra:?}");
+        assert!(stderr(&out).contains(named), "{extra:?}: {}", stderr(&out));
+    }
+    assert_eq!(
+        d.ispctl_json(&["client", "list"])["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    // The list filters by language and characteristic.
+    let numbers = |filter: &[&str]| {
+        let mut args = vec!["client", "list"];
+        args.extend_from_slice(filter);
+        d.ispctl_json(&args)["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["number"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(numbers(&["--language", "cs"]), ["2"]);
+    assert_eq!(numbers(&["--characteristic", "conflict"]), ["2"]);
+    assert_eq!(numbers(&["--characteristic", "ordinary"]), ["1", "3"]);
+    // An update cannot move the registration IP, even over gRPC.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let updated = rt.block_on(async {
+        let mut api = d.clients(&d.admin_token()).await;
+        let mut card = api
+            .get_client(v1::GetClientRequest { number: "3".into() })
+            .await
+            .unwrap()
+            .into_inner();
+        card.registration_ip = "192.0.2.99".into();
+        card.characteristic = "good".into();
+        api.update_client(v1::UpdateClientRequest { client: Some(card) })
+            .await
+            .unwrap()
+            .into_inner()
+            .client
+            .unwrap()
+    });
+    assert_eq!(
+        (
+            updated.registration_ip.as_str(),
+            updated.characteristic.as_str()
+        ),
+        ("2001:db8::7", "good")
+    );
+    // Erasing the identity takes the registration IP with it.
+    d.ispctl_json(&["client", "erase", "3", "--category", "identity", "--yes"]);
+    assert_eq!(
+        d.ispctl_json(&["client", "show", "3"])["registration_ip"],
+        ""
+    );
+}
+
 #[test]
 fn duplicates_are_refused_or_warned_as_the_manuals_say() {
     let d = Daemon::start("duplicates", "");

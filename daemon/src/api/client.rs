@@ -2,7 +2,8 @@
 
 use ispd_admin_proto::v1;
 use ispd_billing::client::{
-    Address, BankAccount, Client, ClientKind, ContactPerson, Duplicate, Gps, Invoicing,
+    Address, BankAccount, Characteristic, Client, ClientKind, ContactPerson, Duplicate, Gps,
+    Invoicing, Relationship,
 };
 use ispd_billing::erasure::Category;
 use ispd_billing::money;
@@ -10,6 +11,7 @@ use tonic::{Request, Response, Status};
 
 use super::{AdminState, date, date_text, field, invalid, page, paged, required, written};
 use crate::app::clients;
+use crate::connections::ConnHandle;
 use crate::storage::ClientFilter;
 
 fn address_from(prefix: &str, a: v1::Address) -> Result<Address, Status> {
@@ -48,11 +50,21 @@ pub(super) fn client_from(c: v1::Client) -> Result<Client, Status> {
         Ok(v1::ClientKind::SoleTrader) => ClientKind::SoleTrader,
         Err(_) => return Err(field("client.kind", "private, corporate or sole_trader")),
     };
+    let relationship = relationship_from(&c)?;
     let installation_address = match c.installation_address {
         Some(a) if a != v1::Address::default() => {
             Some(address_from("client.installation_address", a)?)
         }
         _ => None,
+    };
+    let registration_ip = match c.registration_ip.trim() {
+        "" => None,
+        ip => Some(ip.parse().map_err(|_| {
+            field(
+                "client.registration_ip",
+                format!("not an IPv4 or IPv6 address: {ip:?}"),
+            )
+        })?),
     };
     Ok(Client {
         id: c.id,
@@ -107,8 +119,30 @@ pub(super) fn client_from(c: v1::Client) -> Result<Client, Status> {
         internal_note_1: c.internal_note_1,
         internal_note_2: c.internal_note_2,
         portal_login: c.portal_login,
+        language: c.language.trim().to_owned(),
+        relationship,
+        registration_ip,
         version: c.version,
     })
+}
+
+/// How the client came and how the operator sees them.
+fn relationship_from(c: &v1::Client) -> Result<Relationship, Status> {
+    let characteristic = match c.characteristic.trim() {
+        "" => Characteristic::Ordinary,
+        text => characteristic(text, "client.characteristic")?,
+    };
+    Ok(Relationship {
+        characteristic,
+        referrer: c.referrer.trim().to_owned(),
+        referral_source: c.referral_source.trim().to_owned(),
+        partner_programme: c.partner_programme.trim().to_owned(),
+    })
+}
+
+fn characteristic(text: &str, name: &str) -> Result<Characteristic, Status> {
+    Characteristic::parse(text)
+        .ok_or_else(|| field(name, format!("ordinary, good or conflict, not {text:?}")))
 }
 
 /// The invoicing part of the client card.
@@ -177,21 +211,7 @@ pub(super) fn client_to(c: &Client) -> v1::Client {
         contract_returned_on: date_text(c.contract_returned_on),
         highlighted: c.highlight.is_some(),
         highlight_reason: c.highlight.clone().unwrap_or_default(),
-        invoicing: Some(v1::Invoicing {
-            invoice_group: c.invoicing.invoice_group.clone(),
-            payment_type: c.invoicing.payment_type.clone(),
-            billing_day: c.invoicing.billing_day,
-            due_days: c.invoicing.due_days,
-            send_by_post: c.invoicing.send_by_post,
-            send_by_email: Some(c.invoicing.send_by_email),
-            no_auto_reminders: c.invoicing.no_auto_reminders,
-            proforma: c.invoicing.proforma,
-            never_suspend: c.invoicing.never_suspend,
-            suspend_after_days: c.invoicing.suspend_after_days,
-            variable_symbols: c.invoicing.variable_symbols.clone(),
-            opening_balance: c.invoicing.opening_balance.to_string(),
-            sipo_number: c.invoicing.sipo_number.clone(),
-        }),
+        invoicing: Some(invoicing_to(&c.invoicing)),
         no_bulk_email: c.no_bulk_email,
         contact_persons: c
             .contact_persons
@@ -209,6 +229,34 @@ pub(super) fn client_to(c: &Client) -> v1::Client {
         internal_note_2: c.internal_note_2.clone(),
         portal_login: c.portal_login.clone(),
         version: c.version,
+        language: c.language.clone(),
+        characteristic: c.relationship.characteristic.as_str().to_owned(),
+        referrer: c.relationship.referrer.clone(),
+        referral_source: c.relationship.referral_source.clone(),
+        partner_programme: c.relationship.partner_programme.clone(),
+        registration_ip: c
+            .registration_ip
+            .map(|ip| ip.to_string())
+            .unwrap_or_default(),
+    }
+}
+
+/// The invoicing part of the card as the API states it.
+fn invoicing_to(i: &Invoicing) -> v1::Invoicing {
+    v1::Invoicing {
+        invoice_group: i.invoice_group.clone(),
+        payment_type: i.payment_type.clone(),
+        billing_day: i.billing_day,
+        due_days: i.due_days,
+        send_by_post: i.send_by_post,
+        send_by_email: Some(i.send_by_email),
+        no_auto_reminders: i.no_auto_reminders,
+        proforma: i.proforma,
+        never_suspend: i.never_suspend,
+        suspend_after_days: i.suspend_after_days,
+        variable_symbols: i.variable_symbols.clone(),
+        opening_balance: i.opening_balance.to_string(),
+        sipo_number: i.sipo_number.clone(),
     }
 }
 
@@ -225,8 +273,15 @@ impl v1::client_service_server::ClientService for AdminState {
         &self,
         request: Request<v1::CreateClientRequest>,
     ) -> Result<Response<v1::ClientResponse>, Status> {
+        // Where the card was registered from, unless the request names it (a portal's sign-up).
+        let caller = request
+            .extensions()
+            .get::<ConnHandle>()
+            .and_then(ConnHandle::peer)
+            .map(|a| a.ip());
         let (actor, r) = written(request)?;
-        let client = client_from(required(r.client, "client")?)?;
+        let mut client = client_from(required(r.client, "client")?)?;
+        client.registration_ip = client.registration_ip.or(caller);
         let (client, warnings) = clients::create(&self.app(), &actor, client).await?;
         Ok(Response::new(response(&client, &warnings)))
     }
@@ -280,6 +335,11 @@ impl v1::client_service_server::ClientService for AdminState {
             registered_from: date("registered_from", &r.registered_from)?,
             registered_until: date("registered_until", &r.registered_until)?,
             owing: r.owing,
+            language: r.language.trim().to_owned(),
+            characteristic: match r.characteristic.trim() {
+                "" => None,
+                text => Some(characteristic(text, "characteristic")?),
+            },
         };
         let page = clients::list(&self.app(), &filter, page(r.page)?).await?;
         let (clients, next_page_token) = paged(page, |c| client_to(&c));

@@ -8,7 +8,9 @@ use ispd_billing::field::{Text, text};
 use rust_decimal::Decimal;
 
 use super::{App, AppError, AppResult, field, settlement};
-use crate::storage::{AccessScope, Actor, ClientFilter, Page, PageRequest, SearchHit};
+use crate::storage::{
+    AccessScope, Actor, ClientFilter, Page, PageRequest, SearchHit, Store, StoreError, WriteTx,
+};
 
 /// A client as stored, with the records that look like duplicates of it (a warning, not a
 /// refusal).
@@ -25,6 +27,7 @@ pub async fn create(app: &App<'_>, actor: &Actor, mut client: Client) -> AppResu
     }
     client.apply_defaults();
     client.validate()?;
+    check_referrer(store, &mut tx, &client).await?;
     let (client, warnings) = store.insert_client_in(&mut tx, client).await?;
     let opening = (&client, Decimal::ZERO);
     settlement::opening_balance(store, &mut tx, actor, opening, today, &app.currency()).await?;
@@ -42,6 +45,8 @@ pub async fn update(app: &App<'_>, actor: &Actor, mut client: Client) -> AppResu
     client.validate()?;
     let (store, today) = (app.store, app.clock.today());
     let mut tx = store.begin_write().await?;
+    client.keep_read_only(&store.client_in(&mut tx, &client.number).await?);
+    check_referrer(store, &mut tx, &client).await?;
     let (before, client, warnings) = store.update_client_in(&mut tx, actor, client).await?;
     let opening = (&client, before.invoicing.opening_balance);
     settlement::opening_balance(store, &mut tx, actor, opening, today, &app.currency()).await?;
@@ -49,6 +54,22 @@ pub async fn update(app: &App<'_>, actor: &Actor, mut client: Client) -> AppResu
     app.publish(AccessScope::Client(client.number.clone()))
         .await;
     Ok((client, warnings))
+}
+
+/// The client named as the referrer exists.
+async fn check_referrer(store: &Store, tx: &mut WriteTx, client: &Client) -> AppResult<()> {
+    let referrer = &client.relationship.referrer;
+    if referrer.is_empty() {
+        return Ok(());
+    }
+    match store.client_in(tx, referrer).await {
+        Ok(_) => Ok(()),
+        Err(StoreError::NotFound { .. }) => Err(field(
+            "client.relationship.referrer",
+            format!("no client numbered {referrer:?}"),
+        )),
+        Err(e) => Err(e.into()),
+    }
 }
 
 pub async fn get(app: &App<'_>, number: &str) -> AppResult<Client> {
@@ -66,6 +87,7 @@ pub async fn list(
         ("group", &filter.group),
         ("status", &filter.status),
         ("city", &filter.city),
+        ("language", &filter.language),
     ] {
         text(name, value, Text::Search)?;
     }

@@ -172,6 +172,14 @@ pub fn full_client() -> Client {
         internal_note_1: "Internal one".into(),
         internal_note_2: "Internal two".into(),
         portal_login: "novak-portal".into(),
+        language: "cs".into(),
+        relationship: ispd_billing::client::Relationship {
+            characteristic: ispd_billing::client::Characteristic::Good,
+            referrer: String::new(),
+            referral_source: "a neighbour".into(),
+            partner_programme: "Village Wi-Fi".into(),
+        },
+        registration_ip: Some("2001:db8::7".parse().expect("an IPv6 address")),
         version: 0,
     }
 }
