@@ -93,6 +93,7 @@ pub fn seed_with_extra(
         store.create_tariff(&actor, tariff).await?;
         let day = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("valid date");
         let subscription = Subscription {
+            end_reason: String::new(),
             id: 0,
             client_id: 0,
             tariff_id: 0,
@@ -314,6 +315,7 @@ pub fn seed_billing(
         client.validate()?;
         let (client, _) = store.create_client(&actor, client).await?;
         let subscription = Subscription {
+            end_reason: String::new(),
             id: 0,
             client_id: 0,
             tariff_id: 0,

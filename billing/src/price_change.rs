@@ -208,6 +208,7 @@ mod tests {
     #[test]
     fn a_tariff_move_keeps_the_price_the_days_before_were_charged_at() {
         let subscription = |price_override: Option<i64>| Subscription {
+            end_reason: String::new(),
             id: 70,
             client_id: 7,
             tariff_id: 1,

@@ -192,6 +192,16 @@ pub struct ScheduledChange {
     pub date: NaiveDate,
     pub billing_suspended: bool,
     pub note: String,
+    /// End only: the cancellation-reason code (see [`DatedTransition::reason`]).
+    pub reason: String,
+}
+
+/// A reason belongs to an end only, and is a code.
+pub(crate) fn check_reason(ends: bool, reason: &str) -> Result<(), FieldError> {
+    if !ends && !reason.is_empty() {
+        return Err(FieldError::new("reason", "only an end has a reason"));
+    }
+    text("reason", reason, Text::Identifier)
 }
 
 impl ScheduledChange {
@@ -212,6 +222,10 @@ impl ScheduledChange {
             ));
         }
         text("note", &self.note, Text::Note)?;
+        check_reason(
+            self.action == Action::Lifecycle(Transition::End),
+            &self.reason,
+        )?;
         let suspends = matches!(
             self.action,
             Action::Lifecycle(Transition::Pause | Transition::Block)
@@ -331,6 +345,9 @@ pub struct Subscription {
     /// Last charged day (Mango: Platba do); set only by [`Transition::End`]. It may lie before
     /// a period already invoiced: the billing run then credits the difference.
     pub end_date: Option<NaiveDate>,
+    /// Why it ended: a cancellation-reason code, set by [`Transition::End`]; empty when it
+    /// has not ended or no reason was given.
+    pub end_reason: String,
     pub version: i64,
 }
 
@@ -443,6 +460,7 @@ mod tests {
     /// An active subscription from 2026-11-15 (also the lifecycle tests' base).
     pub(super) fn subscription() -> Subscription {
         Subscription {
+            end_reason: String::new(),
             id: 0,
             client_id: 1,
             tariff_id: 1,
@@ -491,6 +509,7 @@ mod tests {
     #[test]
     fn what_a_scheduled_change_must_say() {
         let change = |t, effective, date, suspended| ScheduledChange {
+            reason: String::new(),
             action: Action::Lifecycle(t),
             effective: day(effective),
             date: day(date),

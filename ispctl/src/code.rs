@@ -22,7 +22,7 @@ pub enum Cmd {
         /// Human-readable label.
         label: String,
     },
-    /// Delete a code (refused while a client uses it).
+    /// Delete a code (refused while a client or a subscription uses it).
     Delete { kind: KindArg, code: String },
 }
 
@@ -36,6 +36,9 @@ pub enum KindArg {
     /// Payment types (`client --payment-type`).
     #[value(alias = "payment_type")]
     PaymentType,
+    /// Why a service was cancelled (`subscription end --reason`).
+    #[value(alias = "cancellation_reason")]
+    CancellationReason,
 }
 
 impl ProtoEnum for KindArg {
@@ -44,6 +47,7 @@ impl ProtoEnum for KindArg {
             Self::Group => CodeList::ClientGroup,
             Self::Status => CodeList::ClientStatus,
             Self::PaymentType => CodeList::PaymentType,
+            Self::CancellationReason => CodeList::CancellationReason,
         }) as i32
     }
 }

@@ -52,6 +52,7 @@ pub fn record(a: &ScheduledAction) -> Record {
         .str("date", &a.date)
         .flag("billing_suspended", a.billing_suspended)
         .str("note", &a.note)
+        .str("reason", &a.reason)
         .str("state", &a.state)
         .str("result", &a.result)
         .str("created_at", &a.created_at)

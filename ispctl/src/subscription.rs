@@ -9,10 +9,11 @@ use clap::{Args, Subcommand, ValueEnum};
 use ispd_admin_proto::v1::subscription_service_client::SubscriptionServiceClient;
 use ispd_admin_proto::v1::{
     ActivateSubscriptionRequest, BlockSubscriptionRequest, ChangeTariffRequest,
-    CreateSubscriptionRequest, DeleteSubscriptionRequest, EndSubscriptionRequest,
-    GetSubscriptionRequest, ListSubscriptionsRequest, PauseSubscriptionRequest, Period,
-    PeriodAlignment, ResumeSubscriptionRequest, Subscription, SubscriptionHistoryEntry,
-    SubscriptionHistoryRequest, SubscriptionState, UpdateSubscriptionRequest,
+    CreateSubscriptionRequest, DeleteSubscriptionRequest, EndClientSubscriptionsRequest,
+    EndSubscriptionRequest, GetSubscriptionRequest, ListSubscriptionsRequest,
+    PauseSubscriptionRequest, Period, PeriodAlignment, ResumeSubscriptionRequest, Subscription,
+    SubscriptionHistoryEntry, SubscriptionHistoryRequest, SubscriptionState,
+    UpdateSubscriptionRequest,
 };
 
 use crate::args::{self, PeriodArg, ProtoEnum, assign, ensure_changed, enum_name};
@@ -95,6 +96,9 @@ pub enum Cmd {
         #[arg(long, value_parser = args::date, value_name = "DATE")]
         as_of: Option<String>,
     },
+    /// End every service of a client that has not ended (Mango: cancel all), with one last
+    /// charged day and reason; all or nothing — one the rules refuse refuses them all.
+    EndAll(EndAllArgs),
     #[command(flatten)]
     Lifecycle(Transition),
 }
@@ -173,9 +177,32 @@ pub struct EndArgs {
     /// Day access stops, YYYY-MM-DD [default: now]; a later day schedules the end.
     #[arg(long, value_parser = args::date, value_name = "DATE")]
     date: Option<String>,
-    /// Note for the history (e.g. the reason).
+    /// Note for the history.
     #[arg(long)]
     note: Option<String>,
+    /// Why: a code of the cancellation-reason list (`ispctl code list cancellation-reason`).
+    #[arg(long, value_name = "CODE")]
+    reason: Option<String>,
+}
+
+/// Ending all of a client's services.
+#[derive(Args, Debug)]
+pub struct EndAllArgs {
+    /// The client's number.
+    #[arg(long)]
+    client: String,
+    /// Last charged day of each, YYYY-MM-DD (Mango: Platba do).
+    #[arg(long, value_parser = args::date, value_name = "DATE")]
+    last_day: String,
+    /// Day access stops, YYYY-MM-DD [default: now]; a later day schedules each end.
+    #[arg(long, value_parser = args::date, value_name = "DATE")]
+    date: Option<String>,
+    /// Note for each history.
+    #[arg(long)]
+    note: Option<String>,
+    /// Why: a code of the cancellation-reason list.
+    #[arg(long, value_name = "CODE")]
+    reason: Option<String>,
 }
 
 /// Where billing periods start.
@@ -380,8 +407,25 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
                 .entries;
             out.list(&entries, "", history_record, history_table)
         }
+        Cmd::EndAll(e) => end_all(&mut svc, e, out).await,
         Cmd::Lifecycle(move_to) => transition(&mut svc, move_to, out).await,
     }
+}
+
+async fn end_all(svc: &mut Subscriptions, e: EndAllArgs, out: Out) -> Result<()> {
+    let request = EndClientSubscriptionsRequest {
+        client_number: e.client,
+        last_day: e.last_day,
+        note: e.note.unwrap_or_default(),
+        date: e.date.unwrap_or_default(),
+        reason: e.reason.unwrap_or_default(),
+    };
+    let ended = svc
+        .end_client_subscriptions(request)
+        .await?
+        .into_inner()
+        .subscriptions;
+    out.list(&ended, "", record, table)
 }
 
 async fn edit(svc: &mut Subscriptions, e: &EditArgs, out: Out) -> Result<()> {
@@ -442,6 +486,7 @@ async fn transition(svc: &mut Subscriptions, cmd: Transition, out: Out) -> Resul
                 last_day: e.last_day,
                 note: e.note.unwrap_or_default(),
                 date: e.date.unwrap_or_default(),
+                reason: e.reason.unwrap_or_default(),
             };
             svc.end_subscription(request).await?
         }
@@ -468,6 +513,7 @@ pub fn record(s: &Subscription) -> Record {
         .num("version", s.version)
         .name("alignment", enum_name::<AlignmentArg>(s.alignment))
         .str("end_date", &s.end_date)
+        .str("end_reason", &s.end_reason)
         .str("billed_until", &s.billed_until)
         .str("expiration", &s.expiration)
         .str("paid_until", &s.paid_until)

@@ -8,6 +8,8 @@ pub enum CodeList {
     ClientGroup,
     ClientStatus,
     PaymentType,
+    /// Why a service was cancelled (Mango's reasons of a termination).
+    CancellationReason,
 }
 
 impl CodeList {
@@ -16,12 +18,17 @@ impl CodeList {
             CodeList::ClientGroup => "client_group",
             CodeList::ClientStatus => "client_status",
             CodeList::PaymentType => "payment_type",
+            CodeList::CancellationReason => "cancellation_reason",
         }
     }
 
-    /// The client column (or child table) that refers to codes of this list.
+    /// The records that refer to codes of this list, counted.
     fn usage_sql(self) -> &'static str {
         match self {
+            CodeList::CancellationReason => {
+                "SELECT (SELECT COUNT(*) FROM subscription WHERE end_reason = $1)
+                    + (SELECT COUNT(*) FROM scheduled_action WHERE reason = $1)"
+            }
             CodeList::ClientGroup => "SELECT COUNT(*) FROM client_group_member WHERE code = $1",
             CodeList::ClientStatus => "SELECT COUNT(*) FROM client WHERE status = $1",
             CodeList::PaymentType => "SELECT COUNT(*) FROM client WHERE payment_type = $1",
@@ -85,8 +92,12 @@ impl Store {
             .await?;
         if in_use > 0 {
             return Err(StoreError::Precondition(format!(
-                "{} {code:?} is used by {in_use} client(s)",
-                list.as_str()
+                "{} {code:?} is used by {in_use} {}",
+                list.as_str(),
+                match list {
+                    CodeList::CancellationReason => "subscription(s)",
+                    _ => "client(s)",
+                }
             )));
         }
         let deleted = sqlx::query("DELETE FROM code_list WHERE list = $1 AND code = $2")

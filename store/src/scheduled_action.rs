@@ -64,6 +64,7 @@ struct Row {
     date: String,
     billing_suspended: i64,
     note: String,
+    reason: String,
     state: String,
     result: String,
     created_at: String,
@@ -88,6 +89,7 @@ impl Row {
                 date: parse_date("date", &self.date)?,
                 billing_suspended: self.billing_suspended != 0,
                 note: self.note,
+                reason: self.reason,
             },
             state: ActionState::parse(&self.state).ok_or_else(|| bad("state"))?,
             result: self.result,
@@ -98,7 +100,7 @@ impl Row {
 }
 
 const SELECT: &str = "SELECT id, subscription_id, transition, tariff, effective, date,
-    billing_suspended, note, state, result, created_at, created_by FROM scheduled_action";
+    billing_suspended, note, reason, state, result, created_at, created_by FROM scheduled_action";
 
 impl Store {
     /// Stores a change for its day; the subscription must exist. Returns it with its id.
@@ -122,8 +124,8 @@ impl Store {
         })?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO scheduled_action (subscription_id, transition, tariff, effective, date,
-                billing_suspended, note, state, result, created_at, created_by)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', '', $8, $9) RETURNING id",
+                billing_suspended, note, reason, state, result, created_at, created_by)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', '', $9, $10) RETURNING id",
         )
         .bind(subscription_id)
         .bind(change.action.as_str().to_owned())
@@ -135,6 +137,7 @@ impl Store {
         .bind(date_text(change.date))
         .bind(i64::from(change.billing_suspended))
         .bind(change.note.clone())
+        .bind(change.reason.clone())
         .bind(now())
         .bind(actor.0.clone())
         .fetch_one(&mut *tx)

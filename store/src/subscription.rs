@@ -64,6 +64,7 @@ struct SubscriptionRow {
     state: String,
     alignment: String,
     end_date: Option<String>,
+    end_reason: String,
     version: i64,
     client_number: String,
     tariff_name: String,
@@ -73,7 +74,7 @@ struct SubscriptionRow {
 
 const SELECT: &str = "SELECT s.id, s.client_id, s.tariff_id, s.activation_date, s.billing_from,
     s.price_override_minor, s.period, s.commitment_until, s.variable_symbol, s.note, s.invoice_note, s.state,
-    s.alignment, s.end_date, s.version, c.number AS client_number, t.name AS tariff_name,
+    s.alignment, s.end_date, s.end_reason, s.version, c.number AS client_number, t.name AS tariff_name,
     s.billed_until,
     (SELECT MIN(l.period_from) FROM invoice_line l JOIN invoice i ON i.id = l.invoice_id
         WHERE l.subscription_id = s.id AND l.reversed_by IS NULL AND l.unit_price_minor > 0
@@ -109,6 +110,7 @@ impl SubscriptionRow {
                 alignment: PeriodAlignment::parse(&self.alignment)
                     .ok_or_else(|| corrupt(format!("alignment {:?}", self.alignment)))?,
                 end_date: parse_opt_date("end_date", self.end_date)?,
+                end_reason: self.end_reason,
                 version: self.version,
             },
             client_number: self.client_number,
@@ -188,6 +190,7 @@ impl Store {
         s.tariff_id = Self::tariff_by_name(&mut tx, tariff_name).await?.id;
         s.state = Subscription::initial_state(s.activation_date, today);
         s.end_date = None;
+        s.end_reason.clear();
         s.version = 1;
         s.id = 0;
         Self::check_subscription_vs(&mut tx, &s).await?;
@@ -248,6 +251,7 @@ impl Store {
         s.client_id = before.subscription.client_id;
         s.state = before.subscription.state;
         s.end_date = before.subscription.end_date;
+        s.end_reason.clone_from(&before.subscription.end_reason);
         s.tariff_id = Self::tariff_by_name(&mut tx, tariff_name).await?.id;
         Self::check_subscription_vs(&mut tx, &s).await?;
         s.version += 1;
@@ -446,12 +450,13 @@ impl Store {
         let mut tx = self.write_tx().await?;
         let updated = sqlx::query(
             "UPDATE subscription SET state = $1, activation_date = $2, billing_from = $3,
-                end_date = $4, version = $5 WHERE id = $6 AND version = $7",
+                end_date = $4, end_reason = $5, version = $6 WHERE id = $7 AND version = $8",
         )
         .bind(s.state.as_str().to_owned())
         .bind(date_text(s.activation_date))
         .bind(date_text(s.billing_from))
         .bind(s.end_date.map(date_text))
+        .bind(s.end_reason.clone())
         .bind(before.subscription.version + 1)
         .bind(id)
         .bind(before.subscription.version)

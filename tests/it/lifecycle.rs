@@ -4,6 +4,8 @@
 
 use std::process::Output;
 
+use serde_json::json;
+
 use crate::daemon::{Daemon, stderr, stdout};
 
 const SECRET: &str = "testing123-secret";
@@ -246,6 +248,135 @@ fn an_ended_subscription_shows_its_last_charged_day_and_is_refused() {
     // --last-day is required.
     let usage = d.ispctl(&["subscription", "end", &id]);
     assert_eq!(usage.status.code(), Some(2), "{}", stderr(&usage));
+}
+
+/// Mango's cancellation: an end carries a reason from the editable code list; "cancel all"
+/// ends every service of the client at once, all or nothing.
+#[test]
+fn services_are_cancelled_with_a_reason_one_or_all_at_once() {
+    let (d, first) = lifecycle_daemon("lifecycle-cancel");
+    let second = d.subscribe("100", "Fiber 50", "2026-01-01");
+    let third = d.subscribe("100", "Fiber 50", "2026-01-01");
+    // The list comes seeded and is editable.
+    let reasons = d.ispctl_json(&["code", "list", "cancellation-reason"]);
+    assert!(reasons.to_string().contains("competitor"), "{reasons}");
+    d.ispctl_json(&[
+        "code",
+        "put",
+        "cancellation-reason",
+        "fibre_cut",
+        "Fibre cut for good",
+    ]);
+    // One service, with a reason: kept on it and in its history.
+    let ended = d.ispctl_json(&[
+        "subscription",
+        "end",
+        &first,
+        "--last-day",
+        "2026-11-20",
+        "--reason",
+        "fibre_cut",
+    ]);
+    assert_eq!(
+        (&ended["state"], &ended["end_reason"]),
+        (&json!("ended"), &json!("fibre_cut"))
+    );
+    let history = d
+        .ispctl_json(&["subscription", "history", &first])
+        .to_string();
+    assert!(history.contains("reason fibre_cut"), "{history}");
+    // A reason not in the list, or given to anything but an end, is refused by name.
+    let err = refused(d.ispctl(&[
+        "subscription",
+        "end",
+        &second,
+        "--last-day",
+        "2026-11-20",
+        "--reason",
+        "bored",
+    ]));
+    assert!(
+        err.contains("reason") && err.contains("cancellation_reason"),
+        "{err}"
+    );
+    // An end ahead keeps its reason until its day.
+    let later = d.subscribe("100", "Fiber 50", "2026-01-01");
+    let scheduled = d.ispctl_json(&[
+        "subscription",
+        "end",
+        &later,
+        "--last-day",
+        "2099-01-31",
+        "--date",
+        "2099-01-31",
+        "--reason",
+        "price",
+    ]);
+    assert_eq!(
+        (&scheduled["state"], &scheduled["scheduled"][0]["reason"]),
+        (&json!("active"), &json!("price"))
+    );
+    let action = scheduled["scheduled"][0]["id"].to_string();
+    d.ispctl_json(&["subscription", "withdraw", &action]);
+    d.ispctl_json(&["subscription", "end", &later, "--last-day", "2026-11-20"]);
+    // A code in use stays.
+    let err = refused(d.ispctl(&["code", "delete", "cancellation-reason", "fibre_cut"]));
+    assert!(err.contains("used by 1 subscription"), "{err}");
+    // Cancel all: one last day the rules refuse for any service refuses them all.
+    let err = refused(d.ispctl(&[
+        "subscription",
+        "end-all",
+        "--client",
+        "100",
+        "--last-day",
+        "2025-06-01",
+    ]));
+    assert!(err.contains("last_day"), "{err}");
+    for id in [&second, &third] {
+        assert_eq!(
+            d.ispctl_json(&["subscription", "show", id])["state"],
+            "active"
+        );
+    }
+    let all = d.ispctl_json(&[
+        "subscription",
+        "end-all",
+        "--client",
+        "100",
+        "--last-day",
+        "2026-11-30",
+        "--reason",
+        "moved",
+    ]);
+    let ended: Vec<_> = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["id"].to_string(),
+                s["state"].clone(),
+                s["end_reason"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        ended,
+        [
+            (second.clone(), json!("ended"), json!("moved")),
+            (third.clone(), json!("ended"), json!("moved"))
+        ],
+        "the one ended before is left as it was"
+    );
+    let err = refused(d.ispctl(&[
+        "subscription",
+        "end-all",
+        "--client",
+        "100",
+        "--last-day",
+        "2026-11-30",
+    ]));
+    assert!(err.contains("no service that has not ended"), "{err}");
 }
 
 #[test]

@@ -283,6 +283,7 @@ fn directory_from_records() {
         ..Client::default()
     };
     let subscription = Subscription {
+        end_reason: String::new(),
         id: 70,
         client_id: 7,
         tariff_id: 1,

@@ -11,8 +11,8 @@
 use chrono::NaiveDate;
 
 use super::{
-    Subscription, SubscriptionState, Transition, TransitionError, check_end_date, not_in_future,
-    transition,
+    Subscription, SubscriptionState, Transition, TransitionError, check_end_date, check_reason,
+    not_in_future, transition,
 };
 use crate::FieldError;
 use crate::field::{Text, text};
@@ -29,6 +29,9 @@ pub struct DatedTransition {
     pub billing_suspended: bool,
     /// Free text for the history (Mango: ≤255).
     pub note: String,
+    /// End only: why the service is cancelled, a code of the cancellation-reason list
+    /// (Mango's reason of a termination); empty: none given.
+    pub reason: String,
 }
 
 impl DatedTransition {
@@ -40,6 +43,7 @@ impl DatedTransition {
             not_in_future("date", self.date, today)?;
         }
         text("note", &self.note, Text::Note)?;
+        check_reason(self.transition == Transition::End, &self.reason)?;
         let restricts = matches!(self.transition, Transition::Pause | Transition::Block);
         if self.billing_suspended && !restricts {
             return Err(FieldError::new(
@@ -60,7 +64,8 @@ impl DatedTransition {
             }
             Transition::Pause | Transition::Block => format!("{to} from {date}, still charged"),
             Transition::Resume => format!("resumed on {date}"),
-            Transition::End => format!("ended, last charged day {date}"),
+            Transition::End if self.reason.is_empty() => format!("ended, last charged day {date}"),
+            Transition::End => format!("ended, last charged day {date}, reason {}", self.reason),
         };
         if self.note.is_empty() {
             line
@@ -165,6 +170,7 @@ pub fn apply(
     };
     if t == Transition::End {
         next.end_date = Some(change.date);
+        next.end_reason.clone_from(&change.reason);
     }
     next.state = to;
     next.validate()?;
@@ -197,6 +203,7 @@ mod tests {
 
     fn dated(transition: Transition, d: u32, billing_suspended: bool) -> DatedTransition {
         DatedTransition {
+            reason: String::new(),
             transition,
             date: day(d),
             billing_suspended,
@@ -337,5 +344,32 @@ mod tests {
         let ended = apply(&active_from(1), &note, None, day(TODAY)).unwrap();
         assert_eq!(ended.subscription.end_date, Some(day(7)));
         assert_eq!(ended.note, "ended, last charged day 2026-11-07; moved away");
+    }
+
+    #[test]
+    fn only_an_end_has_a_reason_and_the_subscription_keeps_it() {
+        let with_reason = |t| DatedTransition {
+            reason: "moved".into(),
+            ..dated(t, 7, false)
+        };
+        let ended = apply(
+            &active_from(1),
+            &with_reason(Transition::End),
+            None,
+            day(TODAY),
+        )
+        .unwrap();
+        assert_eq!(ended.subscription.end_reason, "moved");
+        assert_eq!(
+            ended.note,
+            "ended, last charged day 2026-11-07, reason moved"
+        );
+        for t in [Transition::Pause, Transition::Block, Transition::Resume] {
+            let refused = apply(&active_from(1), &with_reason(t), None, day(TODAY));
+            assert!(
+                matches!(&refused, Err(LifecycleError::Invalid(f)) if f.field == "reason"),
+                "{t:?}: {refused:?}"
+            );
+        }
     }
 }

@@ -122,6 +122,7 @@ pub fn need(method: &str) -> Option<Need> {
         | "SubscriptionService/BlockSubscription"
         | "SubscriptionService/ResumeSubscription"
         | "SubscriptionService/EndSubscription"
+        | "SubscriptionService/EndClientSubscriptions"
         | "SubscriptionService/ChangeTariff"
         | "SubscriptionService/WithdrawScheduledAction"
         | "SubscriptionService/ApplyScheduledActions" => Write,

@@ -12,9 +12,11 @@ fn list_from(list: i32) -> Result<CodeList, Status> {
         Ok(v1::CodeList::ClientGroup) => Ok(CodeList::ClientGroup),
         Ok(v1::CodeList::ClientStatus) => Ok(CodeList::ClientStatus),
         Ok(v1::CodeList::PaymentType) => Ok(CodeList::PaymentType),
+        Ok(v1::CodeList::CancellationReason) => Ok(CodeList::CancellationReason),
         _ => Err(field(
             "list",
-            "one of client_group, client_status, payment_type (invoice groups have their own service)",
+            "one of client_group, client_status, payment_type, cancellation_reason (invoice \
+             groups have their own service)",
         )),
     }
 }

@@ -81,6 +81,7 @@ fn subscription_from(s: &v1::Subscription) -> Result<Subscription, Status> {
         alignment: alignment_from(s.alignment)?,
         // Output only: set by EndSubscription.
         end_date: None,
+        end_reason: String::new(),
         version: s.version,
     })
 }
@@ -116,6 +117,7 @@ fn subscription_to(r: &SubscriptionRecord) -> v1::Subscription {
         scheduled: Vec::new(),
         commitment: String::new(),
         invoice_note: s.invoice_note.clone(),
+        end_reason: s.end_reason.clone(),
     }
 }
 
@@ -140,6 +142,7 @@ fn action_to(a: &ScheduledAction) -> v1::ScheduledAction {
         date: a.change.date.to_string(),
         billing_suspended: a.change.billing_suspended,
         note: a.change.note.clone(),
+        reason: a.change.reason.clone(),
         state: a.state.as_str().to_owned(),
         result: a.result.clone(),
         created_at: a.created_at.clone(),
@@ -171,6 +174,10 @@ trait TransitionMessage {
     }
     /// Pause and Block only: the day full service comes back ("" = not planned).
     fn resume_date(&self) -> &str {
+        ""
+    }
+    /// End only: the cancellation-reason code ("" = none given).
+    fn reason(&self) -> &str {
         ""
     }
 }
@@ -231,6 +238,9 @@ impl TransitionMessage for v1::EndSubscriptionRequest {
     fn end_date(&self) -> &str {
         &self.date
     }
+    fn reason(&self) -> &str {
+        &self.reason
+    }
 }
 
 impl AdminState {
@@ -259,6 +269,7 @@ impl AdminState {
             billing_suspended: r.billing_suspended(),
             resume_date: super::date("resume_date", r.resume_date())?,
             note: r.note(),
+            reason: r.reason(),
         };
         let stored = subscriptions::transition(&self.app(), &actor, transition).await?;
         Ok(scheduled_to(stored))
@@ -458,5 +469,30 @@ impl v1::subscription_service_server::SubscriptionService for AdminState {
         request: Request<v1::EndSubscriptionRequest>,
     ) -> Result<Response<v1::Subscription>, Status> {
         self.transition(request).await
+    }
+
+    async fn end_client_subscriptions(
+        &self,
+        request: Request<v1::EndClientSubscriptionsRequest>,
+    ) -> Result<Response<v1::EndClientSubscriptionsResponse>, Status> {
+        let (actor, r) = written(request)?;
+        if r.client_number.trim().is_empty() {
+            return Err(field("client_number", "required"));
+        }
+        let order = subscriptions::EndAll {
+            client_number: r.client_number.trim(),
+            last_day: date("last_day", &r.last_day)?
+                .ok_or_else(|| field("last_day", "required"))?,
+            end_date: date("date", &r.date)?,
+            note: &r.note,
+            reason: &r.reason,
+        };
+        let ended = subscriptions::end_all(&self.app(), &actor, order).await?;
+        Ok(Response::new(v1::EndClientSubscriptionsResponse {
+            subscriptions: ended
+                .into_iter()
+                .map(|s| scheduled_to(s).into_inner())
+                .collect(),
+        }))
     }
 }

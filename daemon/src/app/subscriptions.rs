@@ -5,14 +5,14 @@ use chrono::NaiveDate;
 use ispd_billing::price_change::move_tariff;
 use ispd_billing::subscription::{
     Action, Commitment, DatedTransition, LifecycleError, ScheduledChange, Subscription,
-    TariffChangeError, Transition, apply, check_tariff_change,
+    SubscriptionState, TariffChangeError, Transition, apply, check_tariff_change,
 };
 
 use super::{App, AppResult};
 use crate::app::AppError;
 use crate::storage::{
-    AccessScope, ActionState, Actor, HistoryEntry, Page, PageRequest, ScheduledAction, StoreError,
-    SubscriptionFilter, SubscriptionRecord,
+    AccessScope, ActionState, Actor, CodeList, HistoryEntry, Page, PageRequest, ScheduledAction,
+    StoreError, SubscriptionFilter, SubscriptionRecord,
 };
 
 /// A tariff change with its day resolved.
@@ -41,6 +41,8 @@ pub struct TransitionRequest<'a> {
     /// it (or made at once when it is not after today).
     pub resume_date: Option<NaiveDate>,
     pub note: &'a str,
+    /// End only: a code of the cancellation-reason list; empty: none given.
+    pub reason: &'a str,
 }
 
 /// A subscription with the changes scheduled for it.
@@ -59,6 +61,7 @@ pub async fn transition(
     request: TransitionRequest<'_>,
 ) -> AppResult<WithSchedule> {
     let today = app.clock.today();
+    check_reason_code(app, request.reason.trim()).await?;
     let date = request.date.unwrap_or(today);
     let effective = match request.transition {
         Transition::End => request.end_date.unwrap_or(today),
@@ -82,6 +85,7 @@ pub async fn transition(
     };
     if effective > today {
         let change = ScheduledChange {
+            reason: request.reason.trim().to_owned(),
             action: Action::Lifecycle(request.transition),
             effective,
             date,
@@ -94,6 +98,7 @@ pub async fn transition(
             .await?;
     } else {
         let dated = DatedTransition {
+            reason: request.reason.trim().to_owned(),
             transition: request.transition,
             date,
             billing_suspended: request.billing_suspended,
@@ -111,6 +116,7 @@ pub async fn transition(
             billing_suspended: false,
             resume_date: None,
             note: request.note,
+            reason: "",
         };
         return Box::pin(transition(app, actor, resume)).await;
     }
@@ -131,6 +137,7 @@ pub async fn apply_due(
         let outcome = match &change.action {
             Action::Lifecycle(transition) => {
                 let dated = DatedTransition {
+                    reason: change.reason.clone(),
                     transition: *transition,
                     date: change.date,
                     billing_suspended: change.billing_suspended,
@@ -183,17 +190,135 @@ pub async fn transition_now(
     loop {
         let before = app.store.get_subscription(id).await?;
         let running_since = app.store.running_uncharged_since(id).await?;
-        let applied =
-            apply(&before.subscription, change, running_since, today).map_err(|e| match e {
-                LifecycleError::Refused(refused) => {
-                    AppError::Precondition(format!("subscription {id}: {refused}"))
-                }
-                LifecycleError::Invalid(field) => AppError::Invalid(field),
-            })?;
+        let applied = apply(&before.subscription, change, running_since, today)
+            .map_err(|e| lifecycle_refusal(id, e))?;
         match app.store.write_transition(actor, &before, &applied).await {
             Err(StoreError::Stale { .. }) if attempts < STALE_RETRIES => attempts += 1,
             written => return Ok(written?),
         }
+    }
+}
+
+/// Ending every service of a client at once (Mango: cancel all).
+#[derive(Debug)]
+pub struct EndAll<'a> {
+    pub client_number: &'a str,
+    /// The last charged day of each.
+    pub last_day: NaiveDate,
+    /// The day access stops, today when left out; a later day schedules each end.
+    pub end_date: Option<NaiveDate>,
+    pub note: &'a str,
+    pub reason: &'a str,
+}
+
+/// Ends every service of a client that has not ended, each as [`transition`] ends one. All
+/// or nothing: each end is decided first (the core's `apply`, or a scheduled end's checks),
+/// and one the rules refuse refuses them all, naming it; then each is written.
+pub async fn end_all(
+    app: &App<'_>,
+    actor: &Actor,
+    order: EndAll<'_>,
+) -> AppResult<Vec<WithSchedule>> {
+    let today = app.clock.today();
+    check_reason_code(app, order.reason.trim()).await?;
+    let open = open_subscriptions(app, order.client_number).await?;
+    if open.is_empty() {
+        return Err(AppError::Precondition(format!(
+            "client {} has no service that has not ended",
+            order.client_number
+        )));
+    }
+    let effective = order.end_date.unwrap_or(today);
+    for record in &open {
+        let id = record.subscription.id;
+        if effective > today {
+            ScheduledChange {
+                action: Action::Lifecycle(Transition::End),
+                effective,
+                date: order.last_day,
+                billing_suspended: false,
+                note: order.note.trim().to_owned(),
+                reason: order.reason.trim().to_owned(),
+            }
+            .validate(today)?;
+            continue;
+        }
+        let dated = DatedTransition {
+            transition: Transition::End,
+            date: order.last_day,
+            billing_suspended: false,
+            note: order.note.trim().to_owned(),
+            reason: order.reason.trim().to_owned(),
+        };
+        let running_since = app.store.running_uncharged_since(id).await?;
+        apply(&record.subscription, &dated, running_since, today)
+            .map_err(|e| lifecycle_refusal(id, e))?;
+    }
+    let mut ended = Vec::with_capacity(open.len());
+    for record in open {
+        let request = TransitionRequest {
+            id: record.subscription.id,
+            transition: Transition::End,
+            date: Some(order.last_day),
+            end_date: order.end_date,
+            billing_suspended: false,
+            resume_date: None,
+            note: order.note,
+            reason: order.reason,
+        };
+        ended.push(transition(app, actor, request).await?);
+    }
+    Ok(ended)
+}
+
+/// The client's subscriptions that have not ended, every page of them.
+async fn open_subscriptions(app: &App<'_>, client: &str) -> AppResult<Vec<SubscriptionRecord>> {
+    let filter = SubscriptionFilter {
+        client_number: client.to_owned(),
+        ..SubscriptionFilter::default()
+    };
+    let mut open = Vec::new();
+    let mut page = PageRequest {
+        size: crate::storage::MAX_PAGE_SIZE,
+        after: None,
+    };
+    loop {
+        let found = app.store.list_subscriptions(&filter, page).await?;
+        open.extend(
+            found
+                .items
+                .into_iter()
+                .filter(|r| r.subscription.state != SubscriptionState::Ended),
+        );
+        match found.next_page_token.parse() {
+            Ok(after) => page.after = Some(after),
+            Err(_) => return Ok(open),
+        }
+    }
+}
+
+/// A cancellation reason given is a code of its list.
+async fn check_reason_code(app: &App<'_>, reason: &str) -> AppResult<()> {
+    if reason.is_empty() {
+        return Ok(());
+    }
+    let codes = app.store.list_codes(CodeList::CancellationReason).await?;
+    if codes.iter().any(|(code, _)| code == reason) {
+        return Ok(());
+    }
+    Err(super::error::field(
+        "reason",
+        format!("{reason:?} is not in the cancellation_reason code list"),
+    ))
+}
+
+/// What the state machine refused of subscription `id`, as the use case's error.
+fn lifecycle_refusal(id: i64, e: LifecycleError) -> AppError {
+    match e {
+        LifecycleError::Refused(refused) => {
+            AppError::Precondition(format!("subscription {id}: {refused}"))
+        }
+        LifecycleError::Invalid(field) => AppError::Invalid(field),
     }
 }
 
@@ -209,6 +334,7 @@ pub async fn activate_due(app: &App<'_>, today: NaiveDate) -> AppResult<Vec<i64>
     let mut activated = Vec::new();
     for (id, activation_date) in app.store.due_activations(today).await? {
         let change = DatedTransition {
+            reason: String::new(),
             transition: Transition::Activate,
             date: activation_date,
             billing_suspended: false,
@@ -252,6 +378,7 @@ pub async fn change_tariff(
     };
     if request.from > today {
         let scheduled = ScheduledChange {
+            reason: String::new(),
             action: Action::ChangeTariff {
                 tariff: request.tariff.to_owned(),
             },
@@ -479,6 +606,7 @@ mod tests {
                 billing_suspended: false,
                 resume_date: None,
                 note: "  holiday  ",
+                reason: "",
             },
         )
         .await

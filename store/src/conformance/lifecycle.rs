@@ -104,6 +104,7 @@ pub(super) async fn scheduled_actions_are_kept_listed_and_withdrawn(store: Store
     let sub = subscribed_client(&store, "1001").await.subscription.id;
     let other = subscribed_client(&store, "1002").await.subscription.id;
     let change = |t, effective: NaiveDate| ScheduledChange {
+        reason: String::new(),
         action: Action::Lifecycle(t),
         effective,
         date: effective,

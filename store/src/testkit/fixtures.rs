@@ -217,6 +217,7 @@ pub fn tariff(name: &str, price: &str) -> Tariff {
 
 pub fn subscription(activation: NaiveDate) -> Subscription {
     Subscription {
+        end_reason: String::new(),
         id: 0,
         client_id: 0,
         tariff_id: 0,
