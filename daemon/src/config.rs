@@ -9,6 +9,10 @@ use serde::Deserialize;
 
 use crate::token::Role;
 
+mod pool;
+
+pub use pool::PoolConfig;
+
 /// Root of ispd.toml.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -38,6 +42,8 @@ pub struct Config {
     pub logins: LoginsConfig,
     #[serde(default)]
     pub nas: Vec<NasConfig>,
+    #[serde(default)]
+    pub pool: Vec<PoolConfig>,
     #[serde(default)]
     pub token: Vec<TokenConfig>,
     /// When the daemon took this configuration (at start, or a reload), for
@@ -789,6 +795,7 @@ impl Config {
         tracing_subscriber::EnvFilter::try_new(&self.log.level)
             .map_err(|e| anyhow::anyhow!("log.level: {e}"))?;
         self.validate_nas()?;
+        self.validate_pools()?;
         self.enforcement.validate()?;
         self.auth_log.validate()?;
         self.logins.generation().check()?;

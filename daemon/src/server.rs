@@ -21,6 +21,23 @@ use crate::storage::{Store, redact_url};
 use crate::token::{self, Caller, Role, TokenHash, TokenSet};
 
 /// Runs the daemon until SIGTERM or SIGINT; SIGHUP re-reads `config_path`.
+/// The RADIUS side's memory: the access cache and NAS table, and the address pools with the
+/// addresses of the sessions still open held again.
+async fn load_radius(config: &Config, store: &Store) -> anyhow::Result<Arc<RadiusService>> {
+    let radius = RadiusService::load(config, store)
+        .await
+        .context("cannot build the RADIUS access cache")?;
+    let open = store
+        .open_session_addresses()
+        .await
+        .context("cannot read the open sessions' addresses")?;
+    radius
+        .addresses
+        .start(config.pool_specs()?, open, chrono::Utc::now())
+        .context("address pools")?;
+    Ok(Arc::new(radius))
+}
+
 pub async fn run(mut config: Config, config_path: Option<PathBuf>) -> anyhow::Result<()> {
     let started_at = Clock::system().now();
     config.loaded_at = Some(started_at);
@@ -37,11 +54,7 @@ pub async fn run(mut config: Config, config_path: Option<PathBuf>) -> anyhow::Re
     let listeners = Listeners::bind(&config).await?;
 
     let change_log_from = crate::change_log::start(&store).await;
-    let radius = Arc::new(
-        RadiusService::load(&config, &store)
-            .await
-            .context("cannot build the RADIUS access cache")?,
-    );
+    let radius = load_radius(&config, &store).await?;
     let stale_after = config.radius.stale_after();
     let live_config = Arc::new(Live::new(config));
     // Every committed change that alters what RADIUS answers is published here once.

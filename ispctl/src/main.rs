@@ -29,6 +29,7 @@ mod nas;
 mod output;
 mod paging;
 mod payment;
+mod pool;
 mod scheduled;
 mod session;
 mod subscription;
@@ -104,6 +105,9 @@ enum Command {
     Session(session::Cmd),
     /// A login's traffic and online time per day.
     Usage(session::UsageArgs),
+    /// The address pools ispd hands out itself (`[[pool]]`), and how full each is.
+    #[command(subcommand)]
+    Pool(pool::Cmd),
     /// The billing run: issue the invoices that are due.
     #[command(subcommand)]
     Billing(billing::Cmd),
@@ -141,6 +145,7 @@ async fn dispatch(command: Command, api: &mut Api<'_>, out: Out) -> Result<()> {
         Command::Audit(args) => audit::run(args, api, out).await,
         Command::Session(cmd) => session::run(cmd, api, out).await,
         Command::Usage(args) => session::usage(args, api, out).await,
+        Command::Pool(cmd) => pool::run(cmd, api, out).await,
         Command::Billing(cmd) => billing::run(cmd, api, out).await,
         Command::Invoice(cmd) => billing::invoice(cmd, api, out).await,
         Command::Books(cmd) => books::run(cmd, api, out).await,

@@ -18,6 +18,7 @@ pub mod login;
 pub mod mac;
 pub mod nas;
 pub mod policy;
+pub mod pool;
 pub mod rate;
 pub mod reply;
 pub mod speed;

@@ -280,12 +280,14 @@ pub enum RejectReason {
     /// A restricted state whose configured action is [`Restricted::Reject`].
     Restricted(AccessState),
     SimultaneousUse,
+    /// The login's tariff names a pool of ispd's (see [`crate::pool`]) with no address left.
+    PoolExhausted,
 }
 
 impl RejectReason {
     /// Every reason a request can be refused for (the restricted states configurable to
     /// reject), so counters per reason can be registered before the first one.
-    pub const ALL: [RejectReason; 12] = [
+    pub const ALL: [RejectReason; 13] = [
         RejectReason::MultipleCredentials,
         RejectReason::UnknownUser,
         RejectReason::BadCredential,
@@ -298,6 +300,7 @@ impl RejectReason {
         RejectReason::Restricted(AccessState::Blocked),
         RejectReason::Restricted(AccessState::Paused),
         RejectReason::SimultaneousUse,
+        RejectReason::PoolExhausted,
     ];
 
     /// Stable label for logs and metrics.
@@ -316,6 +319,7 @@ impl RejectReason {
             RejectReason::Restricted(AccessState::Paused) => "paused",
             RejectReason::Restricted(_) => "restricted",
             RejectReason::SimultaneousUse => "simultaneous_use",
+            RejectReason::PoolExhausted => "pool_exhausted",
         }
     }
 
@@ -338,6 +342,7 @@ impl RejectReason {
             RejectReason::Restricted(AccessState::Paused) => "Service is paused",
             RejectReason::Restricted(_) => "Service blocked",
             RejectReason::SimultaneousUse => "Already logged in: session limit reached",
+            RejectReason::PoolExhausted => "No address free: try again later",
         }
     }
 
@@ -348,7 +353,8 @@ impl RejectReason {
             | RejectReason::UnknownUser
             | RejectReason::BadCredential
             | RejectReason::MacMismatch
-            | RejectReason::SimultaneousUse => mschapv2::FailureCode::AuthenticationFailure,
+            | RejectReason::SimultaneousUse
+            | RejectReason::PoolExhausted => mschapv2::FailureCode::AuthenticationFailure,
             RejectReason::Disabled => mschapv2::FailureCode::AccountDisabled,
             RejectReason::NasNotAllowed
             | RejectReason::Ended
@@ -558,7 +564,8 @@ fn verify(login: &LoginAccess, request: &AccessRequest<'_>) -> Result<Proof, Rej
     }
 }
 
-fn reject(reason: RejectReason, request: &AccessRequest<'_>) -> Decision {
+/// The Access-Reject for `reason`, with the MS-CHAPv2 error an MS-CHAPv2 peer expects.
+pub fn reject(reason: RejectReason, request: &AccessRequest<'_>) -> Decision {
     let message = reason.reply_message();
     let mut attributes = Vec::new();
     if let Credential::MsChapV2 {

@@ -235,6 +235,26 @@ impl Store {
 
 impl Store {
     /// Open sessions per login, for Simultaneous-Use: read into memory at start-up.
+    /// The open sessions' addresses: (username, Calling-Station-Id, Framed-IP-Address), for
+    /// the address pools to hold them again at start. A stored address that does not read
+    /// as IPv4 holds nothing.
+    pub async fn open_session_addresses(
+        &self,
+    ) -> StoreResult<Vec<(String, String, std::net::Ipv4Addr)>> {
+        let rows: Vec<(String, Option<String>, String)> = sqlx::query_as(
+            "SELECT username, calling_station, framed_ip FROM session
+             WHERE stopped_at IS NULL AND framed_ip IS NOT NULL",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(user, device, ip)| {
+                Some((user, device.unwrap_or_default(), ip.parse().ok()?))
+            })
+            .collect())
+    }
+
     pub async fn open_session_counts(&self) -> StoreResult<std::collections::HashMap<i64, u32>> {
         let rows: Vec<(i64, i64)> = sqlx::query_as(
             "SELECT login_id, COUNT(*) FROM session

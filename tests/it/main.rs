@@ -20,6 +20,7 @@ mod invoice_groups;
 mod lifecycle;
 mod package;
 mod payments;
+mod pools;
 mod radius;
 mod radius_hostile;
 mod sessions;

@@ -40,6 +40,11 @@ impl Need {
 /// The role table: every method of `ispd.admin.v1`, by `Service/Method`. A method missing
 /// here is refused to every token, so a new method cannot slip through unchecked.
 pub fn need(method: &str) -> Option<Need> {
+    books_need(method).or_else(|| network_need(method))
+}
+
+/// The clients and their books.
+fn books_need(method: &str) -> Option<Need> {
     use Need::*;
     Some(match method {
         "AuditService/ListAudit" => Read,
@@ -73,19 +78,6 @@ pub fn need(method: &str) -> Option<Need> {
         | "InvoiceGroupService/DeleteInvoiceGroup" => Write,
         "InvoiceGroupService/GetInvoiceGroup" | "InvoiceGroupService/ListInvoiceGroups" => Read,
 
-        "LoginService/CreateLogin"
-        | "LoginService/UpdateLogin"
-        | "LoginService/DeleteLogin"
-        | "LoginService/ResetLoginPassword"
-        | "LoginService/SetTemporarySpeed" => Write,
-        "LoginService/GetLogin"
-        | "LoginService/ListLogins"
-        | "LoginService/ListAuthAttempts"
-        | "LoginService/DescribeLogin" => Read,
-
-        "NasService/CreateNas" | "NasService/UpdateNas" | "NasService/DeleteNas" => Admin,
-        "NasService/GetNas" | "NasService/ListNas" => Read,
-
         "PaymentService/AddPayment"
         | "PaymentService/ImportStatement"
         | "PaymentService/AssignPayment"
@@ -101,6 +93,27 @@ pub fn need(method: &str) -> Option<Need> {
         // A dry run is a read; the handler asks for a writer when `dry_run` is false.
         "DunningService/RunDunning" => Read,
 
+        _ => return None,
+    })
+}
+
+/// The network: logins, NAS devices, sessions, subscriptions and tariffs, the daemon.
+fn network_need(method: &str) -> Option<Need> {
+    use Need::*;
+    Some(match method {
+        "LoginService/CreateLogin"
+        | "LoginService/UpdateLogin"
+        | "LoginService/DeleteLogin"
+        | "LoginService/ResetLoginPassword"
+        | "LoginService/SetTemporarySpeed" => Write,
+        "LoginService/GetLogin"
+        | "LoginService/ListLogins"
+        | "LoginService/ListAuthAttempts"
+        | "LoginService/DescribeLogin" => Read,
+
+        "NasService/CreateNas" | "NasService/UpdateNas" | "NasService/DeleteNas" => Admin,
+        "NasService/GetNas" | "NasService/ListNas" => Read,
+
         "EnforcementService/ReloadLogin"
         | "EnforcementService/DisconnectSession"
         | "EnforcementService/Reconcile" => Write,
@@ -112,7 +125,8 @@ pub fn need(method: &str) -> Option<Need> {
 
         "SessionService/ListOpenSessions"
         | "SessionService/SessionHistory"
-        | "SessionService/DailyUsage" => Read,
+        | "SessionService/DailyUsage"
+        | "SessionService/ListPools" => Read,
 
         "SubscriptionService/CreateSubscription"
         | "SubscriptionService/UpdateSubscription"

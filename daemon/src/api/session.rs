@@ -87,6 +87,26 @@ impl v1::session_service_server::SessionService for AdminState {
         Ok(Response::new(sessions_to(page)))
     }
 
+    async fn list_pools(
+        &self,
+        _: Request<v1::ListPoolsRequest>,
+    ) -> Result<Response<v1::ListPoolsResponse>, Status> {
+        let pools = sessions::pools(&self.radius)
+            .into_iter()
+            .map(|p| v1::Pool {
+                free: p.size.saturating_sub(p.offered + p.in_use + p.reserved),
+                name: p.name,
+                nas: p.nas,
+                ranges: p.ranges.iter().map(ToString::to_string).collect(),
+                size: p.size,
+                offered: p.offered,
+                in_use: p.in_use,
+                reserved: p.reserved,
+            })
+            .collect();
+        Ok(Response::new(v1::ListPoolsResponse { pools }))
+    }
+
     async fn daily_usage(
         &self,
         request: Request<v1::DailyUsageRequest>,

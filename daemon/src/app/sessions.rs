@@ -3,10 +3,18 @@
 use chrono::NaiveDate;
 
 use super::{App, AppResult, field};
+use ispd_provisioning::pool::PoolUsage;
+
+use crate::radius::RadiusService;
 use crate::storage::{Page, PageRequest, SessionFilter, SessionRow, UsageDay};
 
 /// The widest date range [`daily_usage`] answers, in days between `from` and `to`.
 const MAX_USAGE_SPAN_DAYS: i64 = 366;
+
+/// The address pools ispd hands out itself, with how full each is (memory, not storage).
+pub fn pools(radius: &RadiusService) -> Vec<PoolUsage> {
+    radius.pool_usage()
+}
 
 pub async fn open(
     app: &App<'_>,

@@ -75,6 +75,8 @@ pub struct AccessCache {
     simultaneous_use: Option<NonZeroU32>,
     /// Logins over their tariff's data cap this period (kept by the cap watch, not stored).
     capped: std::collections::HashSet<i64>,
+    /// Every login's static IPv4 address: an address pool never hands these out.
+    static_ipv4: HashMap<std::net::Ipv4Addr, i64>,
 }
 
 impl AccessCache {
@@ -121,6 +123,11 @@ impl AccessCache {
     pub fn set_simultaneous_use(&mut self, limit: u32) -> bool {
         let limit = NonZeroU32::new(limit);
         std::mem::replace(&mut self.simultaneous_use, limit) != limit
+    }
+
+    /// Whether `ip` is some login's static address.
+    pub fn is_static(&self, ip: std::net::Ipv4Addr) -> bool {
+        self.static_ipv4.contains_key(&ip)
     }
 
     pub fn contains_login(&self, login_id: i64) -> bool {
@@ -226,7 +233,14 @@ impl AccessCache {
 
     fn remove(&mut self, login_id: i64) {
         if let Some(owner) = self.owners.remove(&login_id) {
-            self.by_username.remove(&owner.username);
+            if let Some(ip) = self
+                .by_username
+                .remove(&owner.username)
+                .and_then(|l| l.ipv4)
+                && self.static_ipv4.get(&ip) == Some(&login_id)
+            {
+                self.static_ipv4.remove(&ip);
+            }
             if let Some(mac) = owner.mac
                 && self
                     .by_mac
@@ -275,6 +289,9 @@ impl AccessCache {
         });
         if let Some(mac) = row.mac {
             self.by_mac.insert(mac, login.clone());
+        }
+        if let Some(ip) = row.ipv4 {
+            self.static_ipv4.insert(ip, row.login_id);
         }
         self.by_username.insert(owner.username.clone(), login);
         self.owners.insert(row.login_id, owner);

@@ -14,6 +14,7 @@ use ispd_provisioning::accounting::{
     AcctRecord, Counters, StatusType, event_time, octets, session_id_text,
 };
 use ispd_provisioning::policy::parse_class;
+use ispd_provisioning::pool::Holder;
 use ispd_radius::dict::rfc;
 use ispd_radius::{Code, MaPolicy, PacketRef};
 use tokio::sync::mpsc;
@@ -254,6 +255,18 @@ impl AccountingService {
                 return None;
             }
         };
+        if let Some(r) = &record
+            && let Some(ip) = r.framed_ip
+        {
+            let holder = Holder {
+                username: r.username.clone(),
+                device: r.calling_station.clone().unwrap_or_default(),
+            };
+            let stopped = r.status == StatusType::Stop;
+            self.radius
+                .addresses
+                .accounted(ip, holder, stopped, Utc::now());
+        }
         let reply = packet
             .reply(Code::AccountingResponse)
             .encode_response(&authenticator, &nas.secret)
@@ -564,6 +577,8 @@ async fn sweeper(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
+        // Addresses are this instance's memory: released whatever the database does.
+        radius.addresses.expire(Utc::now(), stale_after);
         if spooled.load(Ordering::Acquire) > 0 || reachability.is_down() {
             continue;
         }

@@ -12,6 +12,7 @@ use ispd_radius::dict::{microsoft, rfc};
 use ispd_radius::{Attribute, Code, MaPolicy, PacketRef};
 
 use super::access_cache::AccessCache;
+use super::addresses::Addresses;
 use super::nas_table::NasEntry;
 use super::stats::RadiusStats;
 use crate::storage::{AuthAttempt, AuthResult};
@@ -28,14 +29,16 @@ pub enum Outcome {
     Drop,
 }
 
-pub fn handle(
-    datagram: &[u8],
-    nas: &NasEntry,
-    cache: &AccessCache,
-    policy: &PolicyConfig,
-    stats: &RadiusStats,
-    at: At,
-) -> Outcome {
+/// What every request is answered from, shared by the receive threads.
+pub struct Shared<'a> {
+    pub cache: &'a AccessCache,
+    pub policy: &'a PolicyConfig,
+    pub stats: &'a RadiusStats,
+    pub addresses: &'a Addresses,
+}
+
+pub fn handle(datagram: &[u8], nas: &NasEntry, shared: &Shared<'_>, at: At) -> Outcome {
+    let stats = shared.stats;
     let packet = match PacketRef::decode(datagram) {
         Ok(p) => p,
         Err(e) => {
@@ -78,7 +81,7 @@ pub fn handle(
         reply.push(Attribute::string(rfc::REPLY_MESSAGE, "ispd is up"));
         (reply, None)
     } else {
-        let (reply, attempt) = access_request(&packet, nas, cache, policy, stats, at);
+        let (reply, attempt) = access_request(&packet, nas, shared, at);
         (reply, Some(attempt))
     };
     reply.insert_message_authenticator();
@@ -94,11 +97,10 @@ pub fn handle(
 fn access_request(
     packet: &PacketRef<'_>,
     nas: &NasEntry,
-    cache: &AccessCache,
-    policy: &PolicyConfig,
-    stats: &RadiusStats,
+    shared: &Shared<'_>,
     at: At,
 ) -> (ispd_radius::Packet, AuthAttempt) {
+    let cache = shared.cache;
     let user_name = packet
         .first(rfc::USER_NAME)
         .and_then(|a| a.as_str().ok())
@@ -138,9 +140,15 @@ fn access_request(
         vendor: nas.vendor,
     };
     let open_sessions = login.map_or(0, |l| cache.open_sessions(l.login_id));
-    let decision = decide(login, &request, &context, open_sessions, policy);
+    let decision = decide(login, &request, &context, open_sessions, shared.policy);
+    let decision = shared.addresses.assign(
+        decision,
+        (&nas.name, &request),
+        (user_name, calling_station_text),
+        cache,
+    );
     let (code, attributes, result, reason) =
-        counted(decision, nas, stats, user_name, credential.method());
+        counted(decision, nas, shared.stats, user_name, credential.method());
     let attempt = AuthAttempt {
         at: at.utc,
         last_at: at.utc,

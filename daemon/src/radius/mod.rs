@@ -3,6 +3,7 @@
 
 mod access_cache;
 pub mod accounting;
+pub mod addresses;
 pub mod auth_log;
 mod dedup;
 mod handler;
@@ -68,6 +69,8 @@ pub struct RadiusService {
     pub auth_log: auth_log::AuthLog,
     /// Receive-to-reply times of both ports, for the metrics endpoint.
     pub latency: latency::Latencies,
+    /// The address pools ispd hands out itself (`[[pool]]`).
+    pub addresses: addresses::Addresses,
 }
 
 /// A session whose Start was just stored, with the moment its Accept was decided.
@@ -113,6 +116,7 @@ impl RadiusService {
             starts: std::sync::OnceLock::new(),
             auth_log: auth_log::AuthLog::start(store.clone(), config.auth_log.settings()),
             latency: latency::Latencies::default(),
+            addresses: addresses::Addresses::default(),
         })
     }
 
@@ -138,6 +142,12 @@ impl RadiusService {
     /// whether the policy changed (enforcement then pushes it to online sessions).
     pub async fn reload(&self, config: &Config, store: &Store) -> bool {
         self.refresh_nas(config, store).await;
+        // The config was validated before it got here: its pools read and do not overlap.
+        if let Ok(specs) = config.pool_specs()
+            && let Err(e) = self.addresses.reconfigure(specs)
+        {
+            tracing::error!(error = %e, "address pools not reloaded; the old ones stay");
+        }
         let policy = config.radius.policy();
         let policy_changed = *self.policy.load() != policy;
         self.policy.store(policy);
@@ -158,6 +168,12 @@ impl RadiusService {
             Ok(table) => self.nas.store(table),
             Err(e) => tracing::error!(error = %e, "NAS table reload failed; the old one stays"),
         }
+    }
+
+    /// Each address pool's size and use, as this instance holds them.
+    pub fn pool_usage(&self) -> Vec<ispd_provisioning::pool::PoolUsage> {
+        let cache = self.cache.read().unwrap_or_else(|e| e.into_inner());
+        self.addresses.usage(&cache)
     }
 
     /// Applies committed session openings and closings to the Simultaneous-Use counts.
@@ -395,7 +411,13 @@ impl RadiusService {
             }
             let cache = self.cache.read().unwrap_or_else(|e| e.into_inner());
             let policy = self.policy.load();
-            match handler::handle(datagram, nas, &cache, &policy, &self.stats, self.clock.at()) {
+            let shared = handler::Shared {
+                cache: &cache,
+                policy: &policy,
+                stats: &self.stats,
+                addresses: &self.addresses,
+            };
+            match handler::handle(datagram, nas, &shared, self.clock.at()) {
                 handler::Outcome::Reply {
                     bytes: reply,
                     attempt,

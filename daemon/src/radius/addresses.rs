@@ -1,0 +1,125 @@
+//! The address pools ispd hands out itself, shared by the auth and accounting ports: the
+//! rules are `ispd_provisioning::pool`'s, this is where they meet the packets. Everything is
+//! in memory; what survives a restart is what accounting stored — every open session's
+//! Framed-IP-Address is held again for its login on start.
+//!
+//! One lock for all pools: it is taken only for an Accept whose tariff names a pool of
+//! ispd's, and for an Accounting-Request that carries a Framed-IP-Address inside one.
+
+use std::net::Ipv4Addr;
+use std::sync::{Mutex, PoisonError};
+
+use chrono::{DateTime, Utc};
+use ispd_provisioning::policy::{AccessRequest, Decision, RejectReason, reject};
+use ispd_provisioning::pool::{Holder, PoolError, PoolSpec, PoolUsage, Pools};
+use ispd_provisioning::reply::ReplyAttribute;
+
+use super::access_cache::AccessCache;
+
+#[derive(Default)]
+pub struct Addresses {
+    pools: Mutex<Pools>,
+}
+
+impl Addresses {
+    /// Takes the pools of the config at start, with the addresses of the `open` sessions
+    /// (username, Calling-Station-Id, Framed-IP-Address) held again.
+    pub fn start(
+        &self,
+        specs: Vec<PoolSpec>,
+        open: Vec<(String, String, Ipv4Addr)>,
+        now: DateTime<Utc>,
+    ) -> Result<(), PoolError> {
+        let mut pools = Pools::new(specs)?;
+        for (username, device, ip) in open {
+            pools.seen(ip, &Holder { username, device }, now);
+        }
+        *self.pools() = pools;
+        Ok(())
+    }
+
+    fn pools(&self) -> std::sync::MutexGuard<'_, Pools> {
+        self.pools.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A reloaded config's pools, keeping the leases that still fit.
+    pub fn reconfigure(&self, specs: Vec<PoolSpec>) -> Result<(), PoolError> {
+        let mut pools = self.pools();
+        *pools = pools.reconfigured(specs)?;
+        Ok(())
+    }
+
+    /// An Accept whose Framed-Pool names a pool of ispd's for this NAS carries an address
+    /// from it instead; with the pool exhausted the request is rejected, since the NAS has
+    /// no pool of that name to fall back on.
+    pub fn assign(
+        &self,
+        decision: Decision,
+        (nas, request): (&str, &AccessRequest<'_>),
+        (username, device): (&str, &str),
+        cache: &AccessCache,
+    ) -> Decision {
+        let Decision::Accept {
+            mut attributes,
+            state,
+        } = decision
+        else {
+            return decision;
+        };
+        let Some(slot) = attributes
+            .iter()
+            .position(|a| matches!(a, ReplyAttribute::FramedPool(_)))
+        else {
+            return Decision::Accept { attributes, state };
+        };
+        let ReplyAttribute::FramedPool(name) = &attributes[slot] else {
+            return Decision::Accept { attributes, state };
+        };
+        let mut pools = self.pools();
+        if !pools.serves(name, nas) {
+            drop(pools);
+            return Decision::Accept { attributes, state };
+        }
+        let holder = Holder {
+            username: username.to_owned(),
+            device: device.to_owned(),
+        };
+        let offered = pools.offer((name, nas), &holder, request.at.utc, |ip| {
+            cache.is_static(ip)
+        });
+        drop(pools);
+        match offered {
+            Some(ip) => {
+                attributes[slot] = ReplyAttribute::FramedIpAddress(ip);
+                Decision::Accept { attributes, state }
+            }
+            None => {
+                tracing::warn!(nas, user = username, pool = %name, "address pool exhausted");
+                reject(RejectReason::PoolExhausted, request)
+            }
+        }
+    }
+
+    /// An Accounting-Request's address: held while its session runs, free at its Stop.
+    pub fn accounted(&self, ip: Ipv4Addr, holder: Holder, stopped: bool, now: DateTime<Utc>) {
+        let mut pools = self.pools();
+        if pools.is_empty() {
+            return;
+        }
+        if stopped {
+            pools.stopped(ip, &holder);
+        } else {
+            pools.seen(ip, &holder, now);
+        }
+    }
+
+    /// Frees offers nobody took up and addresses of sessions not heard of for `stale`.
+    pub fn expire(&self, now: DateTime<Utc>, stale: std::time::Duration) -> usize {
+        let stale = chrono::Duration::from_std(stale).unwrap_or(chrono::Duration::MAX);
+        self.pools().expire(now, stale)
+    }
+
+    pub fn usage(&self, cache: &AccessCache) -> Vec<PoolUsage> {
+        self.pools().usage(|ip| cache.is_static(ip))
+    }
+}

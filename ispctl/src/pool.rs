@@ -1,0 +1,67 @@
+//! `ispctl pool …`: the address pools ispd hands out itself (`[[pool]]` in the config), and
+//! how full each is.
+
+use anyhow::Result;
+use clap::Subcommand;
+use ispd_admin_proto::v1::{ListPoolsRequest, Pool};
+
+use crate::connect::Api;
+use crate::output::{Out, Record, Table};
+
+#[derive(Subcommand, Debug)]
+pub enum Cmd {
+    /// Each pool with its size, the addresses offered and in use, the logins' static
+    /// addresses inside it (never handed out) and what is free — as the daemon holds them.
+    List,
+}
+
+pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
+    match cmd {
+        Cmd::List => {
+            let pools = api
+                .sessions()
+                .await?
+                .list_pools(ListPoolsRequest {})
+                .await?
+                .into_inner()
+                .pools;
+            out.list(&pools, "", record, table)
+        }
+    }
+}
+
+fn record(p: &Pool) -> Record {
+    Record::new()
+        .str("name", &p.name)
+        .strs("nas", &p.nas)
+        .strs("ranges", &p.ranges)
+        .num("size", p.size)
+        .num("offered", p.offered)
+        .num("in_use", p.in_use)
+        .num("reserved", p.reserved)
+        .num("free", p.free)
+}
+
+fn table(pools: &[Pool]) -> Table {
+    let mut t = Table::new(&[
+        "NAME", "NAS", "RANGES", "SIZE", "OFFERED", "IN_USE", "RESERVED", "FREE",
+    ]);
+    for p in pools {
+        let nas = if p.nas.is_empty() {
+            "(any)".to_owned()
+        } else {
+            p.nas.join(",")
+        };
+        t.row(vec![
+            p.name.clone(),
+            nas,
+            p.ranges.join(","),
+            p.size.to_string(),
+            p.offered.to_string(),
+            p.in_use.to_string(),
+            p.reserved.to_string(),
+            p.free.to_string(),
+        ]);
+    }
+    t
+}

@@ -1,0 +1,146 @@
+//! Address pools ispd hands out itself (`[[pool]]`): a tariff's Framed-Pool naming one is
+//! answered with a Framed-IP-Address from it, never a login's static address, kept per device,
+//! released by the session's Stop, held again after a restart; `ispctl pool list` shows it all.
+
+use crate::daemon::{Daemon, stdout};
+use crate::radius::{SECRET, radclient, radius_daemon, received, reply_lines};
+
+/// Three addresses for every NAS, the middle one login novak's static address; a second pool
+/// of the same name only for another NAS.
+const POOLS: &str = "[[pool]]\nname = \"customers\"\nranges = [\"100.64.0.9-100.64.0.11\"]\n\
+                     [[pool]]\nname = \"customers\"\nnas = [\"elsewhere\"]\n\
+                     ranges = [\"100.65.0.0/30\"]\n";
+
+fn pooled_logins(d: &Daemon) {
+    d.ispctl_json(&[
+        "tariff",
+        "add",
+        "--name",
+        "Pooled",
+        "--down",
+        "10M",
+        "--up",
+        "1M",
+        "--price",
+        "199",
+        "--framed-pool",
+        "customers",
+    ]);
+    let sub = d.subscribe("100", "Pooled", "2026-01-01");
+    for user in ["p1", "p2", "p3"] {
+        d.ispctl_json(&[
+            "login",
+            "add",
+            "--subscription",
+            &sub,
+            "--username",
+            user,
+            "--password",
+            "arctangent",
+        ]);
+    }
+}
+
+/// The Access-Request's answer: its code (`Access-Accept`) and the address it carries.
+fn ask(d: &Daemon, user: &str, device: &str) -> (String, Option<String>) {
+    let out = radclient(
+        d,
+        "auth",
+        SECRET,
+        &format!(
+            "User-Name = \"{user}\", User-Password = \"arctangent\", \
+             Calling-Station-Id = \"{device}\", Message-Authenticator = 0x00\n"
+        ),
+    );
+    let lines = reply_lines(&out);
+    assert!(
+        !lines.iter().any(|l| l.starts_with("Framed-Pool")),
+        "a pool of ispd's is never passed to the NAS by name: {lines:?}"
+    );
+    let address = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("Framed-IP-Address = "))
+        .map(str::to_owned);
+    let code = received(&out)
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_default()
+        .to_owned();
+    (code, address)
+}
+
+fn account(d: &Daemon, status: &str, user: &str, device: &str, ip: &str) {
+    let out = d.radclient(
+        "acct",
+        "acct",
+        SECRET,
+        &format!(
+            "User-Name = \"{user}\", Acct-Status-Type = {status}, Acct-Session-Id = \"{user}-1\", \
+             Framed-IP-Address = {ip}, Calling-Station-Id = \"{device}\"\n"
+        ),
+    );
+    assert!(
+        stdout(&out).contains("Received Accounting-Response"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+fn usage(d: &Daemon) -> serde_json::Value {
+    let pools = d.ispctl_json(&["pool", "list"]);
+    pools["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["nas"].as_array().is_some_and(Vec::is_empty))
+        .unwrap()
+        .clone()
+}
+
+fn counts(pool: &serde_json::Value) -> [u64; 5] {
+    ["size", "offered", "in_use", "reserved", "free"].map(|k| pool[k].as_u64().unwrap())
+}
+
+#[test]
+fn a_pool_hands_out_addresses_keeps_them_per_device_and_takes_them_back() {
+    let mut d = radius_daemon("pools", POOLS);
+    pooled_logins(&d);
+    let accept = |address: &str| {
+        (
+            "Access-Accept".to_owned(),
+            Some(address.to_owned()),
+        )
+    };
+    assert_eq!(
+        ask(&d, "p1", "02-00-00-00-00-01").1.as_deref(),
+        Some("100.64.0.9")
+    );
+    // A reconnect from the same device gets its address back; another device the next one,
+    // past novak's static 100.64.0.10.
+    assert_eq!(ask(&d, "p1", "02-00-00-00-00-01"), accept("100.64.0.9"));
+    assert_eq!(ask(&d, "p2", "02-00-00-00-00-02"), accept("100.64.0.11"));
+    let (code, address) = ask(&d, "p3", "02-00-00-00-00-03");
+    assert!(
+        code.contains("Access-Reject"),
+        "the pool is exhausted: {code}"
+    );
+    assert_eq!(address, None);
+    let listed = d.ispctl(&["pool", "list"]);
+    assert!(
+        stdout(&listed).contains("100.64.0.9-100.64.0.11"),
+        "{}",
+        stdout(&listed)
+    );
+    assert_eq!(counts(&usage(&d)), [3, 2, 0, 1, 0]);
+    // The session starts: in use; it stops: free again, and p3 gets it.
+    account(&d, "Start", "p1", "02-00-00-00-00-01", "100.64.0.9");
+    assert_eq!(counts(&usage(&d)), [3, 1, 1, 1, 0]);
+    account(&d, "Stop", "p1", "02-00-00-00-00-01", "100.64.0.9");
+    assert_eq!(ask(&d, "p3", "02-00-00-00-00-03"), accept("100.64.0.9"));
+    // p3's session runs across a restart: its address is held again from the stored session.
+    account(&d, "Start", "p3", "02-00-00-00-00-03", "100.64.0.9");
+    d.stop();
+    d.spawn();
+    assert_eq!(counts(&usage(&d)), [3, 0, 1, 1, 1]);
+    assert_eq!(ask(&d, "p1", "02-00-00-00-00-01"), accept("100.64.0.11"));
+}
