@@ -105,12 +105,7 @@ fn counts(pool: &serde_json::Value) -> [u64; 5] {
 fn a_pool_hands_out_addresses_keeps_them_per_device_and_takes_them_back() {
     let mut d = radius_daemon("pools", POOLS);
     pooled_logins(&d);
-    let accept = |address: &str| {
-        (
-            "Access-Accept".to_owned(),
-            Some(address.to_owned()),
-        )
-    };
+    let accept = |address: &str| ("Access-Accept".to_owned(), Some(address.to_owned()));
     assert_eq!(
         ask(&d, "p1", "02-00-00-00-00-01").1.as_deref(),
         Some("100.64.0.9")

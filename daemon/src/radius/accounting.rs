@@ -14,7 +14,6 @@ use ispd_provisioning::accounting::{
     AcctRecord, Counters, StatusType, event_time, octets, session_id_text,
 };
 use ispd_provisioning::policy::parse_class;
-use ispd_provisioning::pool::Holder;
 use ispd_radius::dict::rfc;
 use ispd_radius::{Code, MaPolicy, PacketRef};
 use tokio::sync::mpsc;
@@ -258,14 +257,8 @@ impl AccountingService {
         if let Some(r) = &record
             && let Some(ip) = r.framed_ip
         {
-            let holder = Holder {
-                username: r.username.clone(),
-                device: r.calling_station.clone().unwrap_or_default(),
-            };
             let stopped = r.status == StatusType::Stop;
-            self.radius
-                .addresses
-                .accounted(ip, holder, stopped, Utc::now());
+            self.radius.addresses.accounted(ip, r, stopped, Utc::now());
         }
         let reply = packet
             .reply(Code::AccountingResponse)

@@ -7,9 +7,11 @@
 //! ispd's, and for an Accounting-Request that carries a Framed-IP-Address inside one.
 
 use std::net::Ipv4Addr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
+use ispd_provisioning::accounting::AcctRecord;
 use ispd_provisioning::policy::{AccessRequest, Decision, RejectReason, reject};
 use ispd_provisioning::pool::{Holder, PoolError, PoolSpec, PoolUsage, Pools};
 use ispd_provisioning::reply::ReplyAttribute;
@@ -19,6 +21,8 @@ use super::access_cache::AccessCache;
 #[derive(Default)]
 pub struct Addresses {
     pools: Mutex<Pools>,
+    /// Whether any pool is configured: without one, accounting never takes the lock.
+    any: AtomicBool,
 }
 
 impl Addresses {
@@ -34,6 +38,7 @@ impl Addresses {
         for (username, device, ip) in open {
             pools.seen(ip, &Holder { username, device }, now);
         }
+        self.any.store(!pools.is_empty(), Ordering::Release);
         *self.pools() = pools;
         Ok(())
     }
@@ -46,6 +51,7 @@ impl Addresses {
     pub fn reconfigure(&self, specs: Vec<PoolSpec>) -> Result<(), PoolError> {
         let mut pools = self.pools();
         *pools = pools.reconfigured(specs)?;
+        self.any.store(!pools.is_empty(), Ordering::Release);
         Ok(())
     }
 
@@ -59,6 +65,9 @@ impl Addresses {
         (username, device): (&str, &str),
         cache: &AccessCache,
     ) -> Decision {
+        if !self.any.load(Ordering::Acquire) {
+            return decision;
+        }
         let Decision::Accept {
             mut attributes,
             state,
@@ -101,11 +110,15 @@ impl Addresses {
     }
 
     /// An Accounting-Request's address: held while its session runs, free at its Stop.
-    pub fn accounted(&self, ip: Ipv4Addr, holder: Holder, stopped: bool, now: DateTime<Utc>) {
-        let mut pools = self.pools();
-        if pools.is_empty() {
+    pub fn accounted(&self, ip: Ipv4Addr, record: &AcctRecord, stopped: bool, now: DateTime<Utc>) {
+        if !self.any.load(Ordering::Acquire) {
             return;
         }
+        let holder = Holder {
+            username: record.username.clone(),
+            device: record.calling_station.clone().unwrap_or_default(),
+        };
+        let mut pools = self.pools();
         if stopped {
             pools.stopped(ip, &holder);
         } else {
