@@ -31,5 +31,6 @@ pub mod price_change;
 pub mod schedule;
 pub mod subscription;
 pub mod tariff;
+pub mod violation;
 
 pub use field::FieldError;

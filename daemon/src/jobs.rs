@@ -74,6 +74,16 @@ async fn run_daily(app: &crate::app::App<'_>, actor: &Actor, today: chrono::Naiv
             outcome.push("activation FAILED".into());
         }
     }
+    match crate::app::violations::enforce_due(app, actor, today).await {
+        Ok(enforced) => {
+            tracing::info!(enforced = enforced.len(), %today, "violation notices past their deadline");
+            outcome.push(format!("{} violation notices enforced", enforced.len()));
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "violation notices not enforced; run `ispctl violation enforce`");
+            outcome.push("violation notices FAILED".into());
+        }
+    }
     let billing = app.config.load().billing.clone();
     let began = std::time::Instant::now();
     match crate::app::billing_run::run(app.store, &billing, actor, today, false, 0).await {

@@ -35,6 +35,7 @@ mod session;
 mod subscription;
 mod system;
 mod tariff;
+mod violation;
 
 use std::process::ExitCode;
 
@@ -129,6 +130,9 @@ enum Command {
     /// The daemon itself: the instances working on its database.
     #[command(subcommand)]
     System(system::Cmd),
+    /// Violation notices: a breach of the terms with a deadline and penalty points.
+    #[command(subcommand)]
+    Violation(violation::Cmd),
 }
 
 async fn dispatch(command: Command, api: &mut Api<'_>, out: Out) -> Result<()> {
@@ -153,6 +157,7 @@ async fn dispatch(command: Command, api: &mut Api<'_>, out: Out) -> Result<()> {
         Command::Dunning(cmd) => dunning::run(cmd, api, out).await,
         Command::Enforcement(cmd) => enforcement::run(cmd, api, out).await,
         Command::System(cmd) => system::run(cmd, api, out).await,
+        Command::Violation(cmd) => violation::run(cmd, api, out).await,
     }
 }
 

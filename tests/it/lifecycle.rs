@@ -379,6 +379,111 @@ fn services_are_cancelled_with_a_reason_one_or_all_at_once() {
     assert!(err.contains("no service that has not ended"), "{err}");
 }
 
+/// BILLmanager's violation notice: a deadline and penalty points; unanswered past its
+/// deadline, every active service of the client is blocked (the walled garden), and
+/// resolving the notice gives them back.
+#[test]
+fn a_violation_past_its_deadline_blocks_the_services_until_it_is_resolved() {
+    let (d, first) = lifecycle_daemon("lifecycle-violation");
+    let second = d.subscribe("100", "Fiber 50", "2026-01-01");
+    // The daemon counts days in the host's zone (no [billing] timezone here).
+    let day = chrono::Local::now().date_naive();
+    let (today, tomorrow) = (day.to_string(), (day + chrono::Days::new(1)).to_string());
+    // Refused by name: a deadline in the past, no reason.
+    let err = refused(d.ispctl(&[
+        "violation",
+        "add",
+        "100",
+        "--reason",
+        "spam",
+        "--deadline",
+        "2020-01-01",
+    ]));
+    assert!(err.contains("deadline"), "{err}");
+    let err = refused(d.ispctl(&[
+        "violation",
+        "add",
+        "100",
+        "--reason",
+        " ",
+        "--deadline",
+        &today,
+    ]));
+    assert!(err.contains("reason"), "{err}");
+    let warning = d.ispctl_json(&[
+        "violation",
+        "add",
+        "100",
+        "--reason",
+        "shared the account",
+        "--deadline",
+        &today,
+        "--points",
+        "2",
+    ]);
+    let notice = d.ispctl_json(&[
+        "violation",
+        "add",
+        "100",
+        "--reason",
+        "spam from the CPE",
+        "--deadline",
+        &today,
+        "--points",
+        "5",
+        "--stop-services",
+    ]);
+    assert_eq!(notice["state"], "open");
+    // On its deadline nothing happens; the day after, the stopping one is enforced.
+    let none = d.ispctl_json(&["violation", "enforce", "--as-of", &today]);
+    assert_eq!(none["items"], json!([]));
+    let enforced = d.ispctl_json(&["violation", "enforce", "--as-of", &tomorrow]);
+    let items = enforced["items"].as_array().unwrap();
+    assert_eq!(
+        items.len(),
+        1,
+        "only the notice that stops services: {enforced}"
+    );
+    assert_eq!(items[0]["id"], notice["id"]);
+    let blocked: Vec<String> = items[0]["blocked_subscriptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(blocked, [first.clone(), second.clone()]);
+    for id in [&first, &second] {
+        assert_eq!(
+            d.ispctl_json(&["subscription", "show", id])["state"],
+            "blocked"
+        );
+    }
+    assert_walled_garden(&d);
+    // Enforced once: a second run does nothing.
+    let again = d.ispctl_json(&["violation", "enforce", "--as-of", &tomorrow]);
+    assert_eq!(again["items"], json!([]));
+    let listed = d.ispctl_json(&["violation", "list", "100"]);
+    assert_eq!(listed["penalty_points"], 7);
+    // Resolved: the services come back, and RADIUS says so at once.
+    let id = notice["id"].to_string();
+    let resolved = d.ispctl_json(&["violation", "resolve", &id, "--note", "router replaced"]);
+    assert_eq!(
+        (&resolved["state"], &resolved["resolution"]),
+        (&json!("resolved"), &json!("router replaced"))
+    );
+    for id in [&first, &second] {
+        assert_eq!(
+            d.ispctl_json(&["subscription", "show", id])["state"],
+            "active"
+        );
+    }
+    assert_full_speed(&d);
+    let err = refused(d.ispctl(&["violation", "resolve", &id]));
+    assert!(err.contains("resolved on"), "{err}");
+    let warning_id = warning["id"].to_string();
+    d.ispctl_json(&["violation", "resolve", &warning_id]);
+}
+
 #[test]
 fn floating_alignment_is_set_on_add_and_edit() {
     let (d, _) = lifecycle_daemon("lifecycle-alignment");

@@ -62,6 +62,10 @@ fn books_need(method: &str) -> Option<Need> {
         | "ClientService/UpdateClient"
         | "ClientService/DeleteClient" => Write,
         "ClientService/EraseClientData" => Admin,
+        "ClientService/AddViolation"
+        | "ClientService/ResolveViolation"
+        | "ClientService/EnforceViolations" => Write,
+        "ClientService/ListViolations" => Read,
         "ClientService/GetClient"
         | "ClientService/ListClients"
         | "ClientService/SearchClients"

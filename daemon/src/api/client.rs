@@ -379,6 +379,34 @@ impl v1::client_service_server::ClientService for AdminState {
         Ok(Response::new(v1::DeleteClientResponse {}))
     }
 
+    async fn add_violation(
+        &self,
+        request: Request<v1::AddViolationRequest>,
+    ) -> Result<Response<v1::Violation>, Status> {
+        super::violation::add(self, request).await
+    }
+
+    async fn list_violations(
+        &self,
+        request: Request<v1::ListViolationsRequest>,
+    ) -> Result<Response<v1::ListViolationsResponse>, Status> {
+        super::violation::list(self, request).await
+    }
+
+    async fn resolve_violation(
+        &self,
+        request: Request<v1::ResolveViolationRequest>,
+    ) -> Result<Response<v1::Violation>, Status> {
+        super::violation::resolve(self, request).await
+    }
+
+    async fn enforce_violations(
+        &self,
+        request: Request<v1::EnforceViolationsRequest>,
+    ) -> Result<Response<v1::EnforceViolationsResponse>, Status> {
+        super::violation::enforce(self, request).await
+    }
+
     async fn search_clients(
         &self,
         request: Request<v1::SearchClientsRequest>,

@@ -20,6 +20,7 @@ mod session;
 mod subscription;
 mod system;
 mod tariff;
+mod violation;
 
 use std::sync::Arc;
 

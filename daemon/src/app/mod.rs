@@ -31,6 +31,7 @@ pub mod system;
 pub mod tariffs;
 #[cfg(test)]
 mod tests;
+pub mod violations;
 
 use chrono::NaiveDate;
 use ispd_billing::dunning::DunningSettings;

@@ -506,3 +506,54 @@ pub(super) async fn delete_client_only_without_subscriptions(store: Store) {
     store.create_client(&actor(), heir).await.unwrap();
     assert_eq!(all_clients(&store).await.len(), 2);
 }
+
+pub(super) async fn violation_notices_round_trip(store: Store) {
+    use ispd_billing::violation::{NewNotice, NoticeState};
+    store
+        .create_client(&actor(), minimal_client("1001", "Novák"))
+        .await
+        .unwrap();
+    let new = NewNotice {
+        reason: "spam from the CPE".into(),
+        deadline: date(2026, 12, 10),
+        points: 5,
+        stop_services: true,
+    };
+    let mut tx = store.begin_write().await.unwrap();
+    let added = store
+        .add_violation_in(&mut tx, &actor(), "1001", &new, date(2026, 12, 1))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        (&added.notice, added.issued_on, added.state),
+        (&new, date(2026, 12, 1), NoticeState::Open)
+    );
+    assert!(
+        store
+            .overdue_violations(date(2026, 12, 10))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let mut due = store.overdue_violations(date(2026, 12, 11)).await.unwrap();
+    assert_eq!(due.len(), 1);
+    let mut enforced = due.remove(0);
+    enforced.state = NoticeState::Enforced(date(2026, 12, 11));
+    enforced.blocked = vec![3, 4];
+    let mut tx = store.begin_write().await.unwrap();
+    store
+        .record_violation_state_in(&mut tx, &actor(), &enforced)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(store.client_violations("1001").await.unwrap(), [enforced]);
+    assert!(
+        store
+            .overdue_violations(date(2026, 12, 12))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    expect_not_found(store.client_violations("9999").await);
+}

@@ -27,6 +27,7 @@ mod subscriptions;
 crate::on_both_backends! {
     store: [
         clients::client_round_trip,
+        clients::violation_notices_round_trip,
         clients::duplicate_client_number_conflicts,
         clients::client_numbers_are_proposed,
         clients::duplicate_identifiers_warn,
