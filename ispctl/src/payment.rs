@@ -81,6 +81,10 @@ pub enum Cmd {
         /// Put the whole payment on this invoice of the client.
         #[arg(long, value_name = "NUMBER")]
         invoice: Option<String>,
+        /// Pair only up to the client's debt (Mango): the rest stays unpaired, a payment of
+        /// its own among the unmatched, instead of becoming credit.
+        #[arg(long, conflicts_with = "invoice")]
+        only_up_to_debt: bool,
     },
     /// Print a client's account in date order with the running balance (also
     /// `ispctl client statement`).
@@ -187,11 +191,13 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
             payment,
             client,
             invoice,
+            only_up_to_debt,
         } => {
             let request = AssignPaymentRequest {
                 payment_id: payment,
                 client_number: client,
                 invoice_number: invoice.unwrap_or_default(),
+                only_up_to_debt,
             };
             let result = api.payments().await?.assign_payment(request).await?;
             let result = result.into_inner();
@@ -373,6 +379,7 @@ fn record(p: &PaymentResult) -> Record {
         .str("bank_transaction_id", &p.bank_transaction_id)
         .flag("restored", p.restored)
         .str("unmatched_reason", &p.unmatched_reason)
+        .str("unpaired", &p.unpaired)
 }
 
 fn unmatched_record(u: &UnmatchedPayment) -> Record {
@@ -401,6 +408,13 @@ fn added_text(p: &PaymentResult) -> String {
     lines.push(format!("amount: {}", money(&p.amount, &p.currency)));
     lines.push(format!("allocated: {}", money(&p.allocated, &p.currency)));
     lines.push(format!("to credit: {}", money(&p.to_credit, &p.currency)));
+    // Nothing but zeros and the point: nothing was left unpaired.
+    if !p.unpaired.trim_start_matches(['0', '.']).is_empty() {
+        lines.push(format!(
+            "left unpaired: {} (a payment of its own among the unmatched)",
+            money(&p.unpaired, &p.currency)
+        ));
+    }
     if p.restored {
         lines.push("restored access".to_owned());
     }

@@ -19,6 +19,31 @@ use super::{
     now, parse_date, parse_opt_date,
 };
 
+/// Moves `rest` of payment `id` into a payment of its own, unmatched, naming the one it came
+/// from (the bank's transaction id stays on the first: re-importing the statement still
+/// finds it). Returns the new payment's id.
+async fn split_off(conn: &mut AnyConnection, id: i64, rest: Decimal) -> StoreResult<i64> {
+    let rest = money::to_minor_units("payment.unpaired", rest)?;
+    sqlx::query("UPDATE payment SET amount_minor = amount_minor - $1 WHERE id = $2")
+        .bind(rest)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(sqlx::query_scalar(
+        "INSERT INTO payment (client_id, amount_minor, currency, received_on, variable_symbol,
+            payer_account, payer_name, message, source, split_from, created_at)
+         SELECT NULL, $1, currency, received_on, variable_symbol, payer_account, payer_name,
+            message, source, id, $2
+         FROM payment WHERE id = $3
+         RETURNING id",
+    )
+    .bind(rest)
+    .bind(now())
+    .bind(id)
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
 /// A payment to record: from a statement line, or typed in for a known client.
 #[derive(Debug, Clone)]
 pub struct NewPayment {
@@ -54,6 +79,9 @@ pub struct PaymentOutcome {
     /// Why a payment that named a client was recorded unmatched (its currency is not the
     /// client's).
     pub unmatched_reason: Option<String>,
+    /// Paired only up to the debt: what was left, now a payment of its own among the
+    /// unmatched (`amount` is then what was paired).
+    pub unpaired: Decimal,
 }
 
 /// A recorded payment no client could be found for.
@@ -333,6 +361,11 @@ impl Store {
         .bind(payment_id)
         .execute(&mut *conn)
         .await?;
+        let rest = if assigned.unpaired > Decimal::ZERO {
+            Some(split_off(conn, payment_id, assigned.unpaired).await?)
+        } else {
+            None
+        };
         for (invoice_id, part) in &allocation.to_invoices {
             sqlx::query(
                 "INSERT INTO payment_allocation (payment_id, invoice_id, amount_minor) VALUES ($1, $2, $3)",
@@ -349,6 +382,8 @@ impl Store {
             "allocated": assigned.allocated().to_string(),
             "to_credit": allocation.to_credit.to_string(),
             "invoice": invoice,
+            "unpaired": assigned.unpaired.to_string(),
+            "rest_payment": rest,
         });
         Audit::new("payment.assign", "payment", &payment_id.to_string())
             .client(client_number)
@@ -393,7 +428,14 @@ impl Store {
             .bind(client)
             .fetch_one(&mut *conn)
             .await?;
+        let waiting_rest: Option<(i64, i64)> = sqlx::query_as(
+            "SELECT id, amount_minor FROM payment WHERE split_from = $1 AND client_id IS NULL",
+        )
+        .bind(payment_id)
+        .fetch_optional(&mut *conn)
+        .await?;
         let placed = Placed {
+            waiting_rest: waiting_rest.map(|(id, m)| (id, money::from_minor_units(m))),
             allocation: Allocation {
                 to_invoices: parts
                     .iter()
@@ -453,6 +495,17 @@ impl Store {
         .bind(payment_id)
         .execute(&mut *conn)
         .await?;
+        if let Some((rest, amount)) = undone.rejoined {
+            sqlx::query("DELETE FROM payment WHERE id = $1")
+                .bind(rest)
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query("UPDATE payment SET amount_minor = amount_minor + $1 WHERE id = $2")
+                .bind(money::to_minor_units("payment.amount", amount)?)
+                .bind(payment_id)
+                .execute(&mut *conn)
+                .await?;
+        }
         Audit::new("payment.unassign", "payment", &payment_id.to_string())
             .client(client_number)
             .record(conn, actor)

@@ -3,6 +3,7 @@
 //! once, and importing the same statement again records nothing.
 
 use ispd_admin_proto::v1;
+use serde_json::json;
 
 use crate::daemon::{Bearer, Daemon, stdout};
 
@@ -665,4 +666,126 @@ fn money_in_another_currency_is_recorded_unmatched_with_it() {
         d.ispctl_json(&["payment", "balance", "1001"])["credit"],
         "500.00"
     );
+}
+
+/// Mango's "only up to the debt": a payment assigned by hand pays the client's debt and
+/// leaves the rest unpaired — a payment of its own among the unmatched, not credit — and
+/// taking the assignment back makes it one payment again.
+#[test]
+fn a_payment_paired_only_up_to_the_debt_leaves_the_rest_unpaired() {
+    let d = Daemon::start("only-up-to-debt", "");
+    d.add_client("1001");
+    d.add_tariff("Fiber", "499");
+    d.subscribe("1001", "Fiber", "2026-10-01");
+    d.ispctl_json(&["billing", "run", "--as-of", "2026-10-01"]);
+    // 700.00 from somebody's account, with no symbol the books know.
+    let csv = statement_file(
+        &d,
+        "stmt.csv",
+        "ID;Datum;Objem;VS;Protiucet\nB1;05.10.2026;700,00;77;19-1/0800\n",
+    );
+    let mapping = statement_file(&d, "mapping.toml", crate::documents::MAPPING);
+    d.ispctl_json(&[
+        "payment",
+        "import",
+        "--format",
+        "csv",
+        "--mapping",
+        &mapping,
+        &csv,
+    ]);
+    let unmatched = |d: &Daemon| -> Vec<(String, String)> {
+        d.ispctl_json(&["payment", "unmatched"])["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["amount"].as_str().unwrap().to_owned(),
+                    p["variable_symbol"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(unmatched(&d), [("700.00".to_owned(), "77".to_owned())]);
+    let id = d.ispctl_json(&["payment", "unmatched"])["items"][0]["id"].to_string();
+    // With an invoice named the whole payment goes on it: the two do not go together.
+    let both = d.ispctl(&[
+        "payment",
+        "assign",
+        &id,
+        "--client",
+        "1001",
+        "--invoice",
+        "202600001",
+        "--only-up-to-debt",
+    ]);
+    assert_eq!(both.status.code(), Some(2), "a usage error");
+    let assigned = d.ispctl_json(&[
+        "payment",
+        "assign",
+        &id,
+        "--client",
+        "1001",
+        "--only-up-to-debt",
+    ]);
+    assert_eq!(
+        (
+            &assigned["amount"],
+            &assigned["allocated"],
+            &assigned["to_credit"],
+            &assigned["unpaired"]
+        ),
+        (
+            &json!("499.00"),
+            &json!("499.00"),
+            &json!("0.00"),
+            &json!("201.00")
+        ),
+        "{assigned}"
+    );
+    assert_eq!(
+        unmatched(&d),
+        [("201.00".to_owned(), "77".to_owned())],
+        "the rest waits, same payer"
+    );
+    let balance = d.ispctl_json(&["payment", "balance", "1001"]);
+    assert_eq!(
+        (&balance["owed"], &balance["credit"]),
+        (&json!("0.00"), &json!("0.00"))
+    );
+    // Re-importing the statement still finds the bank's movement: nothing new.
+    let again = d.ispctl_json(&[
+        "payment",
+        "import",
+        "--format",
+        "csv",
+        "--mapping",
+        &mapping,
+        &csv,
+    ]);
+    assert_eq!(
+        (&again["recorded"], &again["duplicates"]),
+        (&json!(0), &json!(1))
+    );
+    // A client who owes nothing cannot be paired only up to the debt.
+    d.add_client("1002");
+    let rest = d.ispctl_json(&["payment", "unmatched"])["items"][0]["id"].to_string();
+    refused(
+        &d,
+        &[
+            "payment",
+            "assign",
+            &rest,
+            "--client",
+            "1002",
+            "--only-up-to-debt",
+        ],
+        "owes nothing",
+    );
+    // Undone: one payment of 700.00 again, the invoice open again.
+    d.ispctl_json(&["payment", "unassign", &id]);
+    assert_eq!(unmatched(&d), [("700.00".to_owned(), "77".to_owned())]);
+    let balance = d.ispctl_json(&["payment", "balance", "1001"]);
+    assert_eq!(balance["owed"], "499.00");
 }

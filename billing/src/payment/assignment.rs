@@ -28,6 +28,17 @@ pub struct Chosen<'a> {
     pub currency: &'a str,
 }
 
+/// What becomes of what a payment brings beyond the client's debt (no document chosen).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Rest {
+    /// It becomes the client's credit (ISPadmin, net47).
+    #[default]
+    Credit,
+    /// Mango's "only up to the debt": it stays unpaired, a payment of its own waiting among
+    /// the unmatched for the operator to pair or refund.
+    Unpaired,
+}
+
 /// What the assignment does to the books.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Assigned {
@@ -36,6 +47,8 @@ pub struct Assigned {
     pub documents: Vec<DocumentPaid>,
     /// The client's credit after.
     pub credit: Decimal,
+    /// What was left unpaired ([`Rest::Unpaired`]); zero otherwise.
+    pub unpaired: Decimal,
 }
 
 impl Assigned {
@@ -52,6 +65,8 @@ pub struct Placed {
     pub allocation: Allocation,
     pub credit: Decimal,
     pub documents: Vec<OpenInvoice>,
+    /// The rest it left unpaired (id, amount), still waiting among the unmatched.
+    pub waiting_rest: Option<(i64, Decimal)>,
 }
 
 /// What taking a payment back does to the books.
@@ -61,6 +76,9 @@ pub struct Unassigned {
     pub documents: Vec<DocumentPaid>,
     /// The client's credit after.
     pub credit: Decimal,
+    /// The unpaired rest (id, amount) the payment takes back: one payment again, as the
+    /// bank sent it. A rest paired meanwhile stays where it went.
+    pub rejoined: Option<(i64, Decimal)>,
 }
 
 /// Why an assignment (or taking one back) is refused.
@@ -70,6 +88,8 @@ pub enum AssignError {
     AlreadyAssigned(i64),
     #[error("payment {0} is not assigned")]
     NotAssigned(i64),
+    #[error("client {0} owes nothing: a payment paired only up to the debt would pair nothing")]
+    NothingOwed(String),
     #[error("payment {payment} is in {currency}; client {client} is invoiced in {client_currency}")]
     ClientCurrency {
         payment: i64,
@@ -90,11 +110,12 @@ pub enum AssignError {
 
 /// Assigns `payment` to the client whose `account` it is (`client` names it in refusals):
 /// with a `chosen` document, the whole payment goes on it (even beyond what it asks);
-/// otherwise on the client's debt oldest first, the rest as credit.
+/// otherwise on the client's debt oldest first, and what is left as `rest` says.
 pub fn assign_by_hand(
     payment: &Waiting,
     (client, account): (&str, &Account),
     chosen: Option<Chosen<'_>>,
+    rest: Rest,
 ) -> Result<Assigned, AssignError> {
     if payment.assigned {
         return Err(AssignError::AlreadyAssigned(payment.id));
@@ -119,12 +140,23 @@ pub fn assign_by_hand(
         Some(doc) => AssignMode::WholeToOneInvoice(doc.id),
         None => AssignMode::UpToDebt,
     };
-    let allocation = assign(payment.amount, mode, &account.open, account.credit)?;
+    let paired = match (mode, rest) {
+        (AssignMode::UpToDebt, Rest::Unpaired) => {
+            let debt: Decimal = account.open.iter().map(OpenInvoice::open_amount).sum();
+            if debt <= Decimal::ZERO {
+                return Err(AssignError::NothingOwed(client.to_owned()));
+            }
+            payment.amount.min(debt)
+        }
+        _ => payment.amount,
+    };
+    let allocation = assign(paired, mode, &account.open, account.credit)?;
     let documents = DocumentPaid::after(&account.open, &allocation.to_invoices);
     Ok(Assigned {
         credit: allocation.credit_after(account.credit),
         documents,
         allocation,
+        unpaired: payment.amount - paired,
     })
 }
 
@@ -142,6 +174,7 @@ pub fn unassign_by_hand(placed: &Placed) -> Result<Unassigned, AssignError> {
     Ok(Unassigned {
         documents: DocumentPaid::after(&placed.documents, &taken_back),
         credit: reversal.credit_after,
+        rejoined: placed.waiting_rest,
     })
 }
 
@@ -189,7 +222,13 @@ mod tests {
 
     #[test]
     fn up_to_the_debt_oldest_first_the_rest_as_credit() {
-        let done = assign_by_hand(&waiting("650.00"), ("3001", &account("0")), None).unwrap();
+        let done = assign_by_hand(
+            &waiting("650.00"),
+            ("3001", &account("0")),
+            None,
+            Rest::Credit,
+        )
+        .unwrap();
         assert_eq!(
             done.documents,
             [
@@ -218,8 +257,13 @@ mod tests {
             number: "202600002",
             currency: "CZK",
         };
-        let done =
-            assign_by_hand(&waiting("600.00"), ("3001", &account("10")), Some(chosen)).unwrap();
+        let done = assign_by_hand(
+            &waiting("600.00"),
+            ("3001", &account("10")),
+            Some(chosen),
+            Rest::Credit,
+        )
+        .unwrap();
         assert_eq!(
             done.documents,
             [DocumentPaid {
@@ -268,7 +312,8 @@ mod tests {
             ),
         ];
         for (payment, chosen, refusal) in cases {
-            let e = assign_by_hand(&payment, ("3001", &account("0")), chosen).unwrap_err();
+            let e = assign_by_hand(&payment, ("3001", &account("0")), chosen, Rest::Credit)
+                .unwrap_err();
             assert_eq!(e.to_string(), refusal);
         }
     }
@@ -285,6 +330,7 @@ mod tests {
             allocation: done.allocation.clone(),
             credit: done.credit - dec(spent),
             documents,
+            waiting_rest: None,
         }
     }
 
@@ -295,7 +341,13 @@ mod tests {
             paid: dec(paid),
             state,
         };
-        let spread = assign_by_hand(&waiting("650.00"), ("3001", &account("20")), None).unwrap();
+        let spread = assign_by_hand(
+            &waiting("650.00"),
+            ("3001", &account("20")),
+            None,
+            Rest::Credit,
+        )
+        .unwrap();
         let cases: [(Placed, Result<Unassigned, &str>); 3] = [
             (
                 placed(&spread, "0"),
@@ -305,6 +357,7 @@ mod tests {
                         state(2, "0.00", InvoiceState::Unpaid),
                     ],
                     credit: dec("20"),
+                    rejoined: None,
                 }),
             ),
             (
@@ -323,10 +376,12 @@ mod tests {
                         paid: dec("299.00"),
                         ..account("0").open[1].clone()
                     }],
+                    waiting_rest: Some((9, dec("100.00"))),
                 },
                 Ok(Unassigned {
                     documents: vec![state(2, "99.00", InvoiceState::PartiallyPaid)],
                     credit: dec("55.00"),
+                    rejoined: Some((9, dec("100.00"))),
                 }),
             ),
         ];
@@ -334,5 +389,35 @@ mod tests {
             let got = unassign_by_hand(&placed).map_err(|e| e.to_string());
             assert_eq!(got, expected.map_err(str::to_owned));
         }
+    }
+
+    #[test]
+    fn only_up_to_the_debt_leaves_the_rest_unpaired() {
+        let only = |amount: &str, credit: &str| {
+            assign_by_hand(
+                &waiting(amount),
+                ("3001", &account(credit)),
+                None,
+                Rest::Unpaired,
+            )
+        };
+        let done = only("650.00", "0").unwrap();
+        assert_eq!(
+            (done.allocated(), done.unpaired, done.credit),
+            (dec("599.00"), dec("51.00"), dec("0")),
+            "the debt is paid, nothing becomes credit"
+        );
+        let short = only("300.00", "0").unwrap();
+        assert_eq!(
+            (short.allocated(), short.unpaired),
+            (dec("300.00"), dec("0"))
+        );
+        let mut paid_up = account("0");
+        paid_up.open.clear();
+        let refused = assign_by_hand(&waiting("10"), ("3001", &paid_up), None, Rest::Unpaired);
+        assert_eq!(
+            refused.unwrap_err().to_string(),
+            "client 3001 owes nothing: a payment paired only up to the debt would pair nothing"
+        );
     }
 }

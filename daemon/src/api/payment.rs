@@ -3,6 +3,7 @@
 
 use ispd_admin_proto::v1;
 use ispd_billing::money;
+use ispd_billing::payment::assignment::Rest;
 use tonic::{Request, Response, Status};
 
 use super::{AdminState, date, date_text, field, invalid, written};
@@ -30,6 +31,12 @@ fn payment_results(
                 to_credit: format!("{:.2}", o.to_credit),
                 currency: o.currency,
                 unmatched_reason: o.unmatched_reason.unwrap_or_default(),
+                unpaired: {
+                    // Money on the wire has its cents, also a zero.
+                    let mut unpaired = o.unpaired;
+                    unpaired.rescale(2);
+                    unpaired.to_string()
+                },
                 duplicate: o.duplicate,
                 bank_transaction_id: o.bank_transaction_id.unwrap_or_default(),
                 restored,
@@ -117,12 +124,23 @@ impl v1::payment_service_server::PaymentService for AdminState {
             return Err(field("client_number", "required"));
         }
         let invoice = (!r.invoice_number.is_empty()).then_some(r.invoice_number.as_str());
-        let assigned = payments::assign(
-            &self.app(),
-            &actor,
-            (r.payment_id, &r.client_number, invoice),
-        )
-        .await?;
+        if invoice.is_some() && r.only_up_to_debt {
+            return Err(field(
+                "only_up_to_debt",
+                "the whole payment goes on the invoice named; pair only up to the debt without one",
+            ));
+        }
+        let order = payments::Assignment {
+            payment_id: r.payment_id,
+            client_number: &r.client_number,
+            invoice,
+            rest: if r.only_up_to_debt {
+                Rest::Unpaired
+            } else {
+                Rest::Credit
+            },
+        };
+        let assigned = payments::assign(&self.app(), &actor, order).await?;
         let mut results = received_to(assigned);
         Ok(Response::new(results.remove(0)))
     }

@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use ispd_billing::bank::{CsvMapping, Statement};
 use ispd_billing::dunning::DunningSettings;
 use ispd_billing::field::{Text, text};
-use ispd_billing::payment::assignment::{self, AssignError, Chosen};
+use ispd_billing::payment::assignment::{self, AssignError, Chosen, Rest};
 use ispd_billing::payment::receipt::{self, Arrival, FoundBy, Receipts, Whose};
 use ispd_billing::payment::{IncomingPayment, StatementRow};
 use rust_decimal::Decimal;
@@ -279,30 +279,38 @@ fn outcomes(
                 to_credit: receipt.map_or(Decimal::ZERO, |r| r.to_credit),
                 duplicate: receipts.duplicate.get(i).copied().unwrap_or(false),
                 unmatched_reason: receipt.and_then(|r| r.unmatched_reason.clone()),
+                unpaired: Decimal::ZERO,
             }
         })
         .collect()
 }
 
+/// A payment assigned by hand, as the operator asks for it.
+#[derive(Debug, Clone, Copy)]
+pub struct Assignment<'a> {
+    pub payment_id: i64,
+    pub client_number: &'a str,
+    /// The document the whole payment goes on; none: the client's debt, oldest first.
+    pub invoice: Option<&'a str>,
+    /// What becomes of the payment beyond the debt (no document chosen).
+    pub rest: Rest,
+}
+
 /// Assigns an unmatched payment to a client (and optionally one of its documents), and
 /// restores the client if that pays its debt — one transaction.
-pub async fn assign(
-    app: &App<'_>,
-    actor: &Actor,
-    (payment_id, client_number, invoice): (i64, &str, Option<&str>),
-) -> AppResult<Received> {
+pub async fn assign(app: &App<'_>, actor: &Actor, order: Assignment<'_>) -> AppResult<Received> {
     let (store, settings, today) = (app.store, app.dunning_settings(), app.clock.today());
     let mut tx = store.begin_write().await?;
-    let outcome = assign_in(
+    let outcome = assign_in(store, &mut tx, actor, order, &app.currency()).await?;
+    let restored = restore_paid_in(
         store,
         &mut tx,
+        &settings,
         actor,
-        (payment_id, client_number, invoice),
-        &app.currency(),
+        &[order.client_number],
+        today,
     )
     .await?;
-    let restored =
-        restore_paid_in(store, &mut tx, &settings, actor, &[client_number], today).await?;
     tx.commit().await?;
     publish(app.changes, &restored).await;
     Ok(Received {
@@ -318,9 +326,15 @@ pub(crate) async fn assign_in(
     store: &Store,
     tx: &mut WriteTx,
     actor: &Actor,
-    (payment_id, client_number, invoice): (i64, &str, Option<&str>),
+    order: Assignment<'_>,
     default_currency: &str,
 ) -> AppResult<PaymentOutcome> {
+    let Assignment {
+        payment_id,
+        client_number,
+        invoice,
+        rest,
+    } = order;
     let (payment, received_on) = store
         .waiting_payment_in(tx, payment_id, default_currency)
         .await?;
@@ -340,7 +354,7 @@ pub(crate) async fn assign_in(
         number,
         currency,
     });
-    let assigned = assignment::assign_by_hand(&payment, (client_number, &account), chosen)?;
+    let assigned = assignment::assign_by_hand(&payment, (client_number, &account), chosen, rest)?;
     store
         .record_assignment_in(
             tx,
@@ -358,12 +372,13 @@ pub(crate) async fn assign_in(
         client_id: Some(client),
         client_number: Some(client_number.to_owned()),
         matched_by: Some(FoundBy::Named.as_str()),
-        amount: payment.amount,
+        amount: payment.amount - assigned.unpaired,
         currency: payment.currency,
         allocated: assigned.allocated(),
         to_credit: assigned.allocation.to_credit,
         duplicate: false,
         unmatched_reason: None,
+        unpaired: assigned.unpaired,
     })
 }
 

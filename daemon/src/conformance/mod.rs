@@ -65,9 +65,13 @@ async fn assign_payment(
 ) -> crate::app::AppResult<crate::storage::PaymentOutcome> {
     let mut tx = store.begin_write().await?;
     let actor = ispd_store::testkit::fixtures::actor();
-    let outcome =
-        crate::app::payments::assign_in(store, &mut tx, &actor, (payment, client, invoice), "CZK")
-            .await?;
+    let order = crate::app::payments::Assignment {
+        payment_id: payment,
+        client_number: client,
+        invoice,
+        rest: ispd_billing::payment::assignment::Rest::Credit,
+    };
+    let outcome = crate::app::payments::assign_in(store, &mut tx, &actor, order, "CZK").await?;
     tx.commit().await?;
     Ok(outcome)
 }
