@@ -47,6 +47,10 @@ pub enum Cmd {
         /// invoiced in]; another currency than the client's is refused.
         #[arg(long, value_name = "CODE")]
         currency: Option<String>,
+        /// Cash for this service of the client (subscription ID): whole periods of its
+        /// price, paying its documents first (Mango).
+        #[arg(long, value_name = "ID")]
+        for_subscription: Option<i64>,
     },
     /// Import a bank statement file and match its payments to clients.
     ///
@@ -153,6 +157,7 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
             date,
             note,
             currency,
+            for_subscription,
         } => {
             let request = AddPaymentRequest {
                 client_number: client,
@@ -161,6 +166,7 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
                 received_on: date.unwrap_or_default(),
                 note: note.unwrap_or_default(),
                 currency: currency.unwrap_or_default(),
+                for_subscription: for_subscription.unwrap_or_default(),
             };
             let result = api.payments().await?.add_payment(request).await?;
             let result = result.into_inner();

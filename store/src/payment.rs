@@ -61,6 +61,8 @@ pub struct NewPayment {
     pub source: String,
     /// Set for a manual payment: the client it is for, no matching needed.
     pub client_number: Option<String>,
+    /// Cash for a service: the client's subscription it pays, its documents first.
+    pub for_subscription: Option<i64>,
 }
 
 /// What happened to one payment.

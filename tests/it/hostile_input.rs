@@ -268,6 +268,7 @@ fn every_text_field_has_a_length_limit_and_nothing_is_stored_over_it() {
                 received_on: "2026-11-24".into(),
                 note: "x".repeat(1_000_000),
                 currency: String::new(),
+                for_subscription: 0,
             })
             .await
             .expect_err("a note of 1 MB was accepted");

@@ -789,3 +789,54 @@ fn a_payment_paired_only_up_to_the_debt_leaves_the_rest_unpaired() {
     let balance = d.ispctl_json(&["payment", "balance", "1001"]);
     assert_eq!(balance["owed"], "499.00");
 }
+
+/// Mango's cash payment for a service: whole periods of its price, paying that service's
+/// documents before the client's older ones.
+#[test]
+fn cash_for_a_service_covers_whole_periods_and_pays_that_service_first() {
+    let d = Daemon::start("cash-for-service", "");
+    d.add_client("1001");
+    d.add_client("1002");
+    d.add_tariff("Fiber", "499");
+    d.add_tariff("TV", "199");
+    d.subscribe("1001", "Fiber", "2026-10-01");
+    let tv = d.subscribe("1001", "TV", "2026-11-01");
+    let other = d.subscribe("1002", "TV", "2026-11-01");
+    d.ispctl_json(&["billing", "run", "--as-of", "2026-10-01"]);
+    d.ispctl_json(&["billing", "run", "--as-of", "2026-11-01"]);
+    let cash = |amount: &str, subscription: &str| {
+        let args = [
+            "payment",
+            "add",
+            "--client",
+            "1001",
+            "--amount",
+            amount,
+            "--date",
+            "2026-11-05",
+            "--for-subscription",
+            subscription,
+        ];
+        d.ispctl(&args)
+    };
+    for (amount, subscription, named) in [
+        ("200.00", tv.as_str(), "whole periods of 199"),
+        ("99.50", tv.as_str(), "amount"),
+        ("199.00", other.as_str(), "for_subscription"),
+    ] {
+        let out = cash(amount, subscription);
+        assert_eq!(out.status.code(), Some(1), "{amount} for {subscription}");
+        let err = crate::daemon::stderr(&out);
+        assert!(err.contains(named), "{amount} for {subscription}: {err}");
+    }
+    let out = cash("398.00", &tv);
+    assert!(out.status.success(), "{}", crate::daemon::stderr(&out));
+    // October's invoice (Fiber only) is older, but the TV's November invoice is paid first.
+    let paid = |number: &str| d.ispctl_json(&["invoice", "show", number])["paid"].clone();
+    assert_eq!(paid("202600001"), json!("0.00"), "the older invoice waits");
+    assert_eq!(
+        paid("202600002"),
+        json!("398.00"),
+        "the service's own invoice first"
+    );
+}

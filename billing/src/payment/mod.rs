@@ -32,6 +32,7 @@ use crate::FieldError;
 
 mod allocation;
 pub mod assignment;
+pub mod cash;
 mod matching;
 pub mod receipt;
 mod statement;

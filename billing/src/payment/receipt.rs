@@ -27,6 +27,8 @@ pub struct Arrival {
     pub currency: String,
     /// The client the operator named (its id): taken as given, never matched.
     pub named_client: Option<i64>,
+    /// The client's service the operator named (cash for a service): its documents first.
+    pub named_service: Option<i64>,
 }
 
 /// How a payment's client was found.
@@ -229,7 +231,7 @@ pub fn identify(
                 Some(id) => Whose::Client {
                     id,
                     by: FoundBy::Named,
-                    service: None,
+                    service: a.named_service,
                 },
                 None => match match_payment(&a.payment, directory) {
                     Match::Matched { target, by } => Whose::Client {
@@ -409,6 +411,7 @@ mod tests {
             },
             currency: "CZK".into(),
             named_client: None,
+            named_service: None,
         }
     }
 
@@ -602,6 +605,7 @@ mod tests {
         // Typed in for that client: refused, naming the field.
         let named = Arrival {
             named_client: Some(1),
+            named_service: None,
             ..euros
         };
         let whose = identify(std::slice::from_ref(&named), &HashSet::new(), &directory);

@@ -67,6 +67,7 @@ impl v1::payment_service_server::PaymentService for AdminState {
                 .map(str::to_owned),
             client_number: r.client_number,
             note: r.note,
+            for_subscription: (r.for_subscription != 0).then_some(r.for_subscription),
         };
         let mut results = received_to(payments::add(&self.app(), &actor, payment).await?);
         Ok(Response::new(results.remove(0)))

@@ -10,7 +10,9 @@ use chrono::NaiveDate;
 use ispd_billing::bank::{CsvMapping, Statement};
 use ispd_billing::dunning::DunningSettings;
 use ispd_billing::field::{Text, text};
+use ispd_billing::invoice::{LineInput, PriceBasis, compute_line};
 use ispd_billing::payment::assignment::{self, AssignError, Chosen, Rest};
+use ispd_billing::payment::cash;
 use ispd_billing::payment::receipt::{self, Arrival, FoundBy, Receipts, Whose};
 use ispd_billing::payment::{IncomingPayment, StatementRow};
 use rust_decimal::Decimal;
@@ -40,6 +42,9 @@ pub struct ManualPayment {
     /// The client's currency when left out.
     pub currency: Option<String>,
     pub note: String,
+    /// Cash for one of the client's services (Mango): whole periods of its price, paying its
+    /// documents first.
+    pub for_subscription: Option<i64>,
 }
 
 /// A bank statement as exported by the bank.
@@ -55,6 +60,9 @@ pub struct StatementFile<'a> {
 /// Records a payment typed in by hand (see [`receive`]).
 pub async fn add(app: &App<'_>, actor: &Actor, payment: ManualPayment) -> AppResult<Received> {
     text("note", &payment.note, Text::Note)?;
+    if let Some(id) = payment.for_subscription {
+        cash_for_service(app, &payment, id).await?;
+    }
     let received_on = app.day_or_today(payment.received_on);
     let currency = match payment.currency {
         None => {
@@ -75,8 +83,38 @@ pub async fn add(app: &App<'_>, actor: &Actor, payment: ManualPayment) -> AppRes
         currency,
         source: "manual".into(),
         client_number: Some(payment.client_number),
+        for_subscription: payment.for_subscription,
     };
     receive(app, actor, &[payment]).await
+}
+
+/// Cash for a service: the subscription is the client's, and the amount is whole periods of
+/// its price (`cash::whole_periods`, gross, as its invoice line would charge one period).
+async fn cash_for_service(app: &App<'_>, payment: &ManualPayment, id: i64) -> AppResult<()> {
+    let record = app.store.get_subscription(id).await?;
+    if record.client_number != payment.client_number {
+        return Err(field(
+            "for_subscription",
+            format!(
+                "subscription {id} is client {}'s, not {}'s",
+                record.client_number, payment.client_number
+            ),
+        ));
+    }
+    let tariff = app.store.get_tariff(&record.tariff_name).await?;
+    let period = compute_line(&LineInput {
+        description: String::new(),
+        quantity: Decimal::ONE,
+        unit_price: record.subscription.price_override.unwrap_or(tariff.price),
+        basis: if tariff.price_includes_vat {
+            PriceBasis::Gross
+        } else {
+            PriceBasis::Net
+        },
+        vat_rate: tariff.vat_rate,
+    });
+    cash::whole_periods(payment.amount, period.gross)?;
+    Ok(())
 }
 
 /// Reads a bank statement (the billing core parses it) and records its incoming payments
@@ -96,6 +134,7 @@ pub async fn import(app: &App<'_>, actor: &Actor, file: StatementFile<'_>) -> Ap
             currency: line.currency.clone(),
             source: file.format.to_owned(),
             client_number: None,
+            for_subscription: None,
         })
         .collect();
     let received = receive(app, actor, &payments).await?;
@@ -251,6 +290,7 @@ fn arrival(p: &NewPayment) -> Arrival {
         },
         currency: p.currency.clone(),
         named_client: None,
+        named_service: p.for_subscription,
     }
 }
 

@@ -135,6 +135,7 @@ pub(super) async fn books_balance_through_payments_imports_credit_notes_and_refu
         currency: "CZK".into(),
         source: "camt053".into(),
         client_number: None,
+        for_subscription: None,
     };
     let statement = [
         line("T1", "250.00", "3001"),

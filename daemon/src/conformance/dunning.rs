@@ -240,6 +240,7 @@ pub(super) async fn reminder_fee_issues_one_debit_note(store: Store) {
             currency: "CZK".into(),
             source: "manual".into(),
             client_number: Some("1001".into()),
+            for_subscription: None,
         }],
         "CZK",
     )
