@@ -93,7 +93,6 @@ pub fn seed_with_extra(
         store.create_tariff(&actor, tariff).await?;
         let day = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("valid date");
         let subscription = Subscription {
-            end_reason: String::new(),
             id: 0,
             client_id: 0,
             tariff_id: 0,
@@ -108,6 +107,7 @@ pub fn seed_with_extra(
             state: SubscriptionState::Active,
             alignment: PeriodAlignment::BillingDay,
             end_date: None,
+            end_reason: String::new(),
             version: 0,
         };
         subscription.validate()?;
@@ -315,7 +315,6 @@ pub fn seed_billing(
         client.validate()?;
         let (client, _) = store.create_client(&actor, client).await?;
         let subscription = Subscription {
-            end_reason: String::new(),
             id: 0,
             client_id: 0,
             tariff_id: 0,
@@ -330,6 +329,7 @@ pub fn seed_billing(
             state: SubscriptionState::Active,
             alignment: PeriodAlignment::BillingDay,
             end_date: None,
+            end_reason: String::new(),
             version: 0,
         };
         subscription.validate()?;

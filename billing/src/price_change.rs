@@ -208,22 +208,9 @@ mod tests {
     #[test]
     fn a_tariff_move_keeps_the_price_the_days_before_were_charged_at() {
         let subscription = |price_override: Option<i64>| Subscription {
-            end_reason: String::new(),
             id: 70,
-            client_id: 7,
-            tariff_id: 1,
-            activation_date: d(1, 1),
-            billing_from: d(1, 1),
             price_override: price_override.map(Decimal::from),
-            period: None,
-            commitment_until: None,
-            variable_symbol: "207001".into(),
-            note: String::new(),
-            invoice_note: String::new(),
-            state: crate::subscription::SubscriptionState::Active,
-            alignment: crate::subscription::PeriodAlignment::BillingDay,
-            end_date: None,
-            version: 1,
+            ..crate::subscription::tests::subscription()
         };
         let (basic, fast) = (tariff(1, "Basic", 499), tariff(2, "Fast", 799));
         let moved = |before: ServicePrice, history: &str| {

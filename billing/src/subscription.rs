@@ -450,7 +450,7 @@ pub fn check_end_date(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     pub(super) fn day(d: u32) -> NaiveDate {
@@ -458,9 +458,8 @@ mod tests {
     }
 
     /// An active subscription from 2026-11-15 (also the lifecycle tests' base).
-    pub(super) fn subscription() -> Subscription {
+    pub(crate) fn subscription() -> Subscription {
         Subscription {
-            end_reason: String::new(),
             id: 0,
             client_id: 1,
             tariff_id: 1,
@@ -475,6 +474,7 @@ mod tests {
             state: SubscriptionState::Active,
             alignment: PeriodAlignment::BillingDay,
             end_date: None,
+            end_reason: String::new(),
             version: 0,
         }
     }
@@ -509,12 +509,12 @@ mod tests {
     #[test]
     fn what_a_scheduled_change_must_say() {
         let change = |t, effective, date, suspended| ScheduledChange {
-            reason: String::new(),
             action: Action::Lifecycle(t),
             effective: day(effective),
             date: day(date),
             billing_suspended: suspended,
             note: String::new(),
+            reason: String::new(),
         };
         let today = day(10);
         #[rustfmt::skip]

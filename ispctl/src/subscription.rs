@@ -170,6 +170,23 @@ impl RestrictArgs {
 pub struct EndArgs {
     /// Subscription ID.
     id: i64,
+    #[command(flatten)]
+    terms: EndTerms,
+}
+
+/// Ending all of a client's services.
+#[derive(Args, Debug)]
+pub struct EndAllArgs {
+    /// The client's number.
+    #[arg(long)]
+    client: String,
+    #[command(flatten)]
+    terms: EndTerms,
+}
+
+/// How a service ends: one or all of a client's.
+#[derive(Args, Debug)]
+pub struct EndTerms {
     /// Last charged day (Mango: Platba do), YYYY-MM-DD, on or before the end. Before the end
     /// of an invoiced period, the billing run credits the rest.
     #[arg(long, value_parser = args::date, value_name = "DATE")]
@@ -181,26 +198,6 @@ pub struct EndArgs {
     #[arg(long)]
     note: Option<String>,
     /// Why: a code of the cancellation-reason list (`ispctl code list cancellation-reason`).
-    #[arg(long, value_name = "CODE")]
-    reason: Option<String>,
-}
-
-/// Ending all of a client's services.
-#[derive(Args, Debug)]
-pub struct EndAllArgs {
-    /// The client's number.
-    #[arg(long)]
-    client: String,
-    /// Last charged day of each, YYYY-MM-DD (Mango: Platba do).
-    #[arg(long, value_parser = args::date, value_name = "DATE")]
-    last_day: String,
-    /// Day access stops, YYYY-MM-DD [default: now]; a later day schedules each end.
-    #[arg(long, value_parser = args::date, value_name = "DATE")]
-    date: Option<String>,
-    /// Note for each history.
-    #[arg(long)]
-    note: Option<String>,
-    /// Why: a code of the cancellation-reason list.
     #[arg(long, value_name = "CODE")]
     reason: Option<String>,
 }
@@ -413,12 +410,13 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
 }
 
 async fn end_all(svc: &mut Subscriptions, e: EndAllArgs, out: Out) -> Result<()> {
+    let t = e.terms;
     let request = EndClientSubscriptionsRequest {
         client_number: e.client,
-        last_day: e.last_day,
-        note: e.note.unwrap_or_default(),
-        date: e.date.unwrap_or_default(),
-        reason: e.reason.unwrap_or_default(),
+        last_day: t.last_day,
+        note: t.note.unwrap_or_default(),
+        date: t.date.unwrap_or_default(),
+        reason: t.reason.unwrap_or_default(),
     };
     let ended = svc
         .end_client_subscriptions(request)
@@ -481,12 +479,13 @@ async fn transition(svc: &mut Subscriptions, cmd: Transition, out: Out) -> Resul
             svc.resume_subscription(request).await?
         }
         Transition::End(e) => {
+            let t = e.terms;
             let request = EndSubscriptionRequest {
                 id: e.id,
-                last_day: e.last_day,
-                note: e.note.unwrap_or_default(),
-                date: e.date.unwrap_or_default(),
-                reason: e.reason.unwrap_or_default(),
+                last_day: t.last_day,
+                note: t.note.unwrap_or_default(),
+                date: t.date.unwrap_or_default(),
+                reason: t.reason.unwrap_or_default(),
             };
             svc.end_subscription(request).await?
         }

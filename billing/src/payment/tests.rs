@@ -283,7 +283,6 @@ fn directory_from_records() {
         ..Client::default()
     };
     let subscription = Subscription {
-        end_reason: String::new(),
         id: 70,
         client_id: 7,
         tariff_id: 1,
@@ -298,6 +297,7 @@ fn directory_from_records() {
         state: crate::subscription::SubscriptionState::Active,
         alignment: crate::subscription::PeriodAlignment::BillingDay,
         end_date: None,
+        end_reason: String::new(),
         version: 0,
     };
     let d = Directory::from_records([&client], [&subscription]);

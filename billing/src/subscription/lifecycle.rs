@@ -203,11 +203,11 @@ mod tests {
 
     fn dated(transition: Transition, d: u32, billing_suspended: bool) -> DatedTransition {
         DatedTransition {
-            reason: String::new(),
             transition,
             date: day(d),
             billing_suspended,
             note: String::new(),
+            reason: String::new(),
         }
     }
 

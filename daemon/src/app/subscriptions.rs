@@ -334,11 +334,11 @@ pub async fn activate_due(app: &App<'_>, today: NaiveDate) -> AppResult<Vec<i64>
     let mut activated = Vec::new();
     for (id, activation_date) in app.store.due_activations(today).await? {
         let change = DatedTransition {
-            reason: String::new(),
             transition: Transition::Activate,
             date: activation_date,
             billing_suspended: false,
             note: "activation date reached".into(),
+            reason: String::new(),
         };
         match transition_now(app, &actor, id, &change, today).await {
             Ok(_) => {
@@ -378,7 +378,6 @@ pub async fn change_tariff(
     };
     if request.from > today {
         let scheduled = ScheduledChange {
-            reason: String::new(),
             action: Action::ChangeTariff {
                 tariff: request.tariff.to_owned(),
             },
@@ -386,6 +385,7 @@ pub async fn change_tariff(
             date: request.from,
             billing_suspended: false,
             note: request.note.to_owned(),
+            reason: String::new(),
         };
         scheduled.validate(today)?;
         app.store.get_tariff(request.tariff).await?;

@@ -12,11 +12,11 @@ use crate::app::{AppError, AppResult};
 /// A transition as of `date`.
 fn change(transition: Transition, date: NaiveDate, billing_suspended: bool) -> DatedTransition {
     DatedTransition {
-        reason: String::new(),
         transition,
         date,
         billing_suspended,
         note: String::new(),
+        reason: String::new(),
     }
 }
 

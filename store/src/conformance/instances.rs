@@ -31,11 +31,11 @@ pub(super) async fn the_change_log_records_what_alters_an_answer(store: Store) {
     // What the billing run writes (billed_until) is no change of an answer; a block is.
     let before = store.get_subscription(sub).await.unwrap();
     let block = DatedTransition {
-        reason: String::new(),
         transition: Transition::Block,
         date: today(),
         billing_suspended: false,
         note: String::new(),
+        reason: String::new(),
     };
     let blocked = apply(&before.subscription, &block, None, today()).unwrap();
     store

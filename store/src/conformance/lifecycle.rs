@@ -104,12 +104,12 @@ pub(super) async fn scheduled_actions_are_kept_listed_and_withdrawn(store: Store
     let sub = subscribed_client(&store, "1001").await.subscription.id;
     let other = subscribed_client(&store, "1002").await.subscription.id;
     let change = |t, effective: NaiveDate| ScheduledChange {
-        reason: String::new(),
         action: Action::Lifecycle(t),
         effective,
         date: effective,
         billing_suspended: t == Transition::Pause,
         note: "holiday".into(),
+        reason: String::new(),
     };
     let later = date(2026, 12, 20);
     let sooner = date(2026, 12, 10);

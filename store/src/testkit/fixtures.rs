@@ -217,7 +217,6 @@ pub fn tariff(name: &str, price: &str) -> Tariff {
 
 pub fn subscription(activation: NaiveDate) -> Subscription {
     Subscription {
-        end_reason: String::new(),
         id: 0,
         client_id: 0,
         tariff_id: 0,
@@ -232,6 +231,7 @@ pub fn subscription(activation: NaiveDate) -> Subscription {
         state: SubscriptionState::Active,
         alignment: PeriodAlignment::BillingDay,
         end_date: None,
+        end_reason: String::new(),
         version: 0,
     }
 }
