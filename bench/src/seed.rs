@@ -87,6 +87,7 @@ pub fn seed_with_extra(
             window: None,
             cap: None,
             note: String::new(),
+            service_class: String::new(),
             version: 0,
         };
         tariff.validate()?;
@@ -108,6 +109,7 @@ pub fn seed_with_extra(
             alignment: PeriodAlignment::BillingDay,
             end_date: None,
             end_reason: String::new(),
+            unit: None,
             version: 0,
         };
         subscription.validate()?;
@@ -290,6 +292,7 @@ pub fn seed_billing(
                 window: None,
                 cap: None,
                 note: String::new(),
+                service_class: String::new(),
                 version: 0,
             };
             tariff.validate()?;
@@ -330,6 +333,7 @@ pub fn seed_billing(
             alignment: PeriodAlignment::BillingDay,
             end_date: None,
             end_reason: String::new(),
+            unit: None,
             version: 0,
         };
         subscription.validate()?;

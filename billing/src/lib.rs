@@ -31,6 +31,7 @@ pub mod price_change;
 pub mod schedule;
 pub mod subscription;
 pub mod tariff;
+pub mod unit;
 pub mod violation;
 
 pub use field::FieldError;

@@ -201,6 +201,7 @@ mod tests {
             window: None,
             cap: None,
             note: String::new(),
+            service_class: String::new(),
             version: 1,
         }
     }

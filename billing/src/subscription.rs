@@ -348,6 +348,8 @@ pub struct Subscription {
     /// Why it ended: a cancellation-reason code, set by [`Transition::End`]; empty when it
     /// has not ended or no reason was given.
     pub end_reason: String,
+    /// The unit (place, connection point) it is delivered to, if the operator keeps units.
+    pub unit: Option<i64>,
     pub version: i64,
 }
 
@@ -475,6 +477,7 @@ pub(crate) mod tests {
             alignment: PeriodAlignment::BillingDay,
             end_date: None,
             end_reason: String::new(),
+            unit: None,
             version: 0,
         }
     }

@@ -102,6 +102,9 @@ pub struct Tariff {
     /// A monthly data cap with its reduced rate (FUP).
     pub cap: Option<DataCap>,
     pub note: String,
+    /// What kind of service it is (`internet`, `tv`, `voice`): a unit holds one service of a
+    /// class at most (see [`crate::unit`]); empty = none.
+    pub service_class: String,
     pub version: i64,
 }
 
@@ -112,6 +115,7 @@ impl Tariff {
     pub fn validate(&self) -> Result<(), FieldError> {
         require("tariff.name", &self.name)?;
         max_len("tariff.name", &self.name, 100)?;
+        crate::unit::check_class("tariff.service_class", &self.service_class)?;
         validate_rate("tariff", self.rate)?;
         if self.rate.download_kbps == 0 || self.rate.upload_kbps == 0 {
             return Err(FieldError::new(
@@ -253,6 +257,7 @@ mod tests {
             window: None,
             cap: None,
             note: String::new(),
+            service_class: String::new(),
             version: 0,
         }
     }

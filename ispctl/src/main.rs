@@ -35,6 +35,7 @@ mod session;
 mod subscription;
 mod system;
 mod tariff;
+mod unit;
 mod violation;
 
 use std::process::ExitCode;
@@ -133,6 +134,9 @@ enum Command {
     /// Violation notices: a breach of the terms with a deadline and penalty points.
     #[command(subcommand)]
     Violation(violation::Cmd),
+    /// Units: the places services are delivered to, one service of a class each.
+    #[command(subcommand)]
+    Unit(unit::Cmd),
 }
 
 async fn dispatch(command: Command, api: &mut Api<'_>, out: Out) -> Result<()> {
@@ -158,6 +162,7 @@ async fn dispatch(command: Command, api: &mut Api<'_>, out: Out) -> Result<()> {
         Command::Enforcement(cmd) => enforcement::run(cmd, api, out).await,
         Command::System(cmd) => system::run(cmd, api, out).await,
         Command::Violation(cmd) => violation::run(cmd, api, out).await,
+        Command::Unit(cmd) => unit::run(cmd, api, out).await,
     }
 }
 

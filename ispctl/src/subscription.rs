@@ -311,6 +311,9 @@ struct Fields {
     /// clears it).
     #[arg(long, value_name = "TEXT")]
     invoice_note: Option<String>,
+    /// The unit (place) it is delivered to, as `ispctl unit list` shows it; 0 clears it.
+    #[arg(long, value_name = "ID")]
+    unit: Option<i64>,
 }
 
 fn apply(s: &mut Subscription, f: &Fields) {
@@ -331,6 +334,9 @@ fn apply(s: &mut Subscription, f: &Fields) {
     assign(&mut s.variable_symbol, &f.vs);
     assign(&mut s.note, &f.note);
     assign(&mut s.invoice_note, &f.invoice_note);
+    if let Some(unit) = f.unit {
+        s.unit_id = unit;
+    }
 }
 
 pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
@@ -508,6 +514,7 @@ pub fn record(s: &Subscription) -> Record {
         .str("variable_symbol", &s.variable_symbol)
         .str("note", &s.note)
         .str("invoice_note", &s.invoice_note)
+        .num("unit_id", s.unit_id)
         .name("state", enum_name::<StateArg>(s.state))
         .num("version", s.version)
         .name("alignment", enum_name::<AlignmentArg>(s.alignment))

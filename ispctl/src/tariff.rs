@@ -144,6 +144,10 @@ struct Fields {
     /// RADIUS Framed-Pool for logins without a static address [default: the NAS default].
     #[arg(long, value_name = "POOL")]
     framed_pool: Option<String>,
+    /// What kind of service it is (internet, tv, voice): a unit holds one service of a class
+    /// at most ("" clears it).
+    #[arg(long, value_name = "CLASS")]
+    class: Option<String>,
     /// Free-text note.
     #[arg(long)]
     note: Option<String>,
@@ -189,6 +193,7 @@ fn apply(t: &mut Tariff, f: &Fields) {
         c.upload_kbps = f.capped_up.unwrap_or(c.upload_kbps);
     }
     assign(&mut t.framed_pool, &f.framed_pool);
+    assign(&mut t.service_class, &f.class);
     assign(&mut t.note, &f.note);
 }
 
@@ -319,6 +324,7 @@ pub fn record(t: &Tariff) -> Record {
         .str("vat_rate", &t.vat_rate)
         .name("period", enum_name::<PeriodArg>(t.period))
         .str("framed_pool", &t.framed_pool)
+        .str("service_class", &t.service_class)
         .str("note", &t.note)
         .num("version", t.version)
 }

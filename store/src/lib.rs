@@ -46,6 +46,7 @@ mod tariff;
 mod tariff_change;
 mod temporary_speed;
 pub mod token;
+mod unit;
 mod violation;
 
 #[cfg(test)]

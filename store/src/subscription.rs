@@ -65,6 +65,7 @@ struct SubscriptionRow {
     alignment: String,
     end_date: Option<String>,
     end_reason: String,
+    unit_id: Option<i64>,
     version: i64,
     client_number: String,
     tariff_name: String,
@@ -74,7 +75,7 @@ struct SubscriptionRow {
 
 const SELECT: &str = "SELECT s.id, s.client_id, s.tariff_id, s.activation_date, s.billing_from,
     s.price_override_minor, s.period, s.commitment_until, s.variable_symbol, s.note, s.invoice_note, s.state,
-    s.alignment, s.end_date, s.end_reason, s.version, c.number AS client_number, t.name AS tariff_name,
+    s.alignment, s.end_date, s.end_reason, s.unit_id, s.version, c.number AS client_number, t.name AS tariff_name,
     s.billed_until,
     (SELECT MIN(l.period_from) FROM invoice_line l JOIN invoice i ON i.id = l.invoice_id
         WHERE l.subscription_id = s.id AND l.reversed_by IS NULL AND l.unit_price_minor > 0
@@ -92,6 +93,7 @@ impl SubscriptionRow {
         let expiration = parse_opt_date("expiration", self.expiration)?;
         Ok(SubscriptionRecord {
             subscription: Subscription {
+                unit: self.unit_id,
                 id: self.id,
                 client_id: self.client_id,
                 tariff_id: self.tariff_id,
@@ -197,8 +199,9 @@ impl Store {
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO subscription (client_id, tariff_id, activation_date, billing_from,
                 price_override_minor, period, commitment_until, variable_symbol, note, state,
-                version, created_at, alignment, invoice_note)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+                version, created_at, alignment, invoice_note, unit_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+             RETURNING id",
         )
         .bind(s.client_id)
         .bind(s.tariff_id)
@@ -218,6 +221,7 @@ impl Store {
         .bind(now())
         .bind(s.alignment.as_str().to_owned())
         .bind(s.invoice_note.trim().to_owned())
+        .bind(s.unit)
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| unique_as_conflict(e, "subscription.variable_symbol"))?;
@@ -259,8 +263,8 @@ impl Store {
             "UPDATE subscription SET tariff_id = $1, activation_date = $2, billing_from = $3,
                 price_override_minor = $4, period = $5, commitment_until = $6,
                 variable_symbol = $7, note = $8, version = $9, alignment = $10,
-                invoice_note = $11
-             WHERE id = $12 AND version = $13",
+                invoice_note = $11, unit_id = $12
+             WHERE id = $13 AND version = $14",
         )
         .bind(s.tariff_id)
         .bind(date_text(s.activation_date))
@@ -277,6 +281,7 @@ impl Store {
         .bind(s.version)
         .bind(s.alignment.as_str().to_owned())
         .bind(s.invoice_note.trim().to_owned())
+        .bind(s.unit)
         .bind(s.id)
         .bind(before.subscription.version)
         .execute(&mut *tx)

@@ -38,6 +38,7 @@ struct TariffRow {
     cap_upload_octets: Option<i64>,
     cap_download_kbps: Option<i64>,
     cap_upload_kbps: Option<i64>,
+    service_class: String,
 }
 
 const COLUMNS: &str =
@@ -45,7 +46,7 @@ const COLUMNS: &str =
     burst_threshold_download_kbps, burst_threshold_upload_kbps, burst_time_seconds, price_minor,
     price_includes_vat, vat_rate, period, framed_pool, note, version, window_from, window_to,
     window_download_kbps, window_upload_kbps, cap_download_octets, cap_upload_octets,
-    cap_download_kbps, cap_upload_kbps";
+    cap_download_kbps, cap_upload_kbps, service_class";
 
 fn kbps(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
@@ -87,6 +88,7 @@ impl TariffRow {
             self.cap_upload_kbps,
         );
         Ok(Tariff {
+            service_class: self.service_class,
             id: self.id,
             window,
             cap,
@@ -138,7 +140,8 @@ fn bind_tariff<'q>(q: Q<'q>, t: &Tariff) -> StoreResult<Q<'q>> {
         .bind(t.cap.map(|c| wide(c.download_octets)))
         .bind(t.cap.map(|c| wide(c.upload_octets)))
         .bind(t.cap.map(|c| wide(c.rate.download_kbps)))
-        .bind(t.cap.map(|c| wide(c.rate.upload_kbps))))
+        .bind(t.cap.map(|c| wide(c.rate.upload_kbps)))
+        .bind(t.service_class.clone()))
 }
 
 /// A tariff's data cap from its four columns: all set, or none.
@@ -224,7 +227,7 @@ impl Store {
             });
         }
         let sql = format!(
-            "INSERT INTO tariff ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)",
+            "INSERT INTO tariff ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)",
             COLUMNS.replacen("id, ", "", 1)
         );
         bind_tariff(sqlx::query(AssertSqlSafe(sql)), &tariff)?
@@ -273,7 +276,8 @@ impl Store {
             price_includes_vat = $10, vat_rate = $11, period = $12, framed_pool = $13, note = $14,
             version = $15, window_from = $16, window_to = $17, window_download_kbps = $18,
             window_upload_kbps = $19, cap_download_octets = $20, cap_upload_octets = $21,
-            cap_download_kbps = $22, cap_upload_kbps = $23 WHERE id = $24 AND version = $25";
+            cap_download_kbps = $22, cap_upload_kbps = $23, service_class = $24
+            WHERE id = $25 AND version = $26";
         let updated = bind_tariff(sqlx::query(sql), &tariff)?
             .bind(tariff.id)
             .bind(before.version)

@@ -484,6 +484,73 @@ fn a_violation_past_its_deadline_blocks_the_services_until_it_is_resolved() {
     d.ispctl_json(&["violation", "resolve", &warning_id]);
 }
 
+/// Mango's units: one service of a tariff's class per unit; a tariff without a class, or an
+/// ended service, never counts.
+#[test]
+fn a_unit_holds_one_service_of_a_class() {
+    let (d, _) = lifecycle_daemon("lifecycle-units");
+    for (name, class) in [
+        ("Fiber A", "internet"),
+        ("Fiber B", "internet"),
+        ("TV", "tv"),
+    ] {
+        d.ispctl_json(&[
+            "tariff", "add", "--name", name, "--down", "10M", "--up", "1M", "--price", "100",
+            "--class", class,
+        ]);
+    }
+    let unit = d.ispctl_json(&["unit", "add", "--name", "Dlouhá 12, flat 3"])["id"].to_string();
+    let on_unit = |tariff: &str| {
+        d.ispctl(&[
+            "subscription",
+            "add",
+            "--client",
+            "100",
+            "--tariff",
+            tariff,
+            "--activation",
+            "2026-01-01",
+            "--unit",
+            &unit,
+        ])
+    };
+    let first = on_unit("Fiber A");
+    assert!(first.status.success(), "{}", stderr(&first));
+    let first = serde_json::from_str::<serde_json::Value>(&stdout(&d.ispctl(&[
+        "--json",
+        "subscription",
+        "list",
+        "--client",
+        "100",
+    ])))
+    .unwrap()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["tariff"] == "Fiber A")
+        .unwrap()["id"]
+        .to_string();
+    assert!(on_unit("TV").status.success(), "another class is welcome");
+    assert!(
+        on_unit("Fiber 50").status.success(),
+        "a tariff without a class never counts"
+    );
+    let err = refused(on_unit("Fiber B"));
+    assert!(
+        err.contains("subscription.unit") && err.contains("class internet"),
+        "{err}"
+    );
+    let err = refused(d.ispctl(&["unit", "delete", &unit]));
+    assert!(err.contains("named by 3 subscription"), "{err}");
+    // Once the first internet service has ended, the unit takes another.
+    d.ispctl_json(&["subscription", "end", &first, "--last-day", "2026-11-30"]);
+    assert!(on_unit("Fiber B").status.success());
+    let units = d.ispctl_json(&["unit", "list"]);
+    assert_eq!(units["items"][0]["name"], "Dlouhá 12, flat 3");
+    let err = refused(d.ispctl(&["unit", "add", "--name", "Dlouhá 12, flat 3"]));
+    assert!(err.contains("unit.name"), "{err}");
+}
+
 #[test]
 fn floating_alignment_is_set_on_add_and_edit() {
     let (d, _) = lifecycle_daemon("lifecycle-alignment");

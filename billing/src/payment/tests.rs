@@ -298,6 +298,7 @@ fn directory_from_records() {
         alignment: crate::subscription::PeriodAlignment::BillingDay,
         end_date: None,
         end_reason: String::new(),
+        unit: None,
         version: 0,
     };
     let d = Directory::from_records([&client], [&subscription]);

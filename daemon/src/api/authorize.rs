@@ -141,13 +141,16 @@ fn network_need(method: &str) -> Option<Need> {
         | "SubscriptionService/ResumeSubscription"
         | "SubscriptionService/EndSubscription"
         | "SubscriptionService/EndClientSubscriptions"
+        | "SubscriptionService/CreateUnit"
+        | "SubscriptionService/DeleteUnit"
         | "SubscriptionService/ChangeTariff"
         | "SubscriptionService/WithdrawScheduledAction"
         | "SubscriptionService/ApplyScheduledActions" => Write,
         "SubscriptionService/GetSubscription"
         | "SubscriptionService/ListSubscriptions"
         | "SubscriptionService/SubscriptionHistory"
-        | "SubscriptionService/ListScheduledActions" => Read,
+        | "SubscriptionService/ListScheduledActions"
+        | "SubscriptionService/ListUnits" => Read,
 
         "TariffService/CreateTariff"
         | "TariffService/UpdateTariff"

@@ -5,6 +5,7 @@ use ispd_billing::money;
 use ispd_billing::subscription::{
     Action, Commitment, PeriodAlignment, Subscription, SubscriptionState, Transition,
 };
+use ispd_billing::unit::Unit;
 use tonic::{Request, Response, Status};
 
 use super::{
@@ -79,11 +80,20 @@ fn subscription_from(s: &v1::Subscription) -> Result<Subscription, Status> {
         invoice_note: s.invoice_note.clone(),
         state: SubscriptionState::NotYetActive,
         alignment: alignment_from(s.alignment)?,
+        unit: (s.unit_id != 0).then_some(s.unit_id),
         // Output only: set by EndSubscription.
         end_date: None,
         end_reason: String::new(),
         version: s.version,
     })
+}
+
+fn unit_to(u: &Unit) -> v1::Unit {
+    v1::Unit {
+        id: u.id,
+        name: u.name.clone(),
+        note: u.note.clone(),
+    }
 }
 
 /// The commitment period the request names, if any.
@@ -118,6 +128,7 @@ fn subscription_to(r: &SubscriptionRecord) -> v1::Subscription {
         commitment: String::new(),
         invoice_note: s.invoice_note.clone(),
         end_reason: s.end_reason.clone(),
+        unit_id: s.unit.unwrap_or_default(),
     }
 }
 
@@ -469,6 +480,40 @@ impl v1::subscription_service_server::SubscriptionService for AdminState {
         request: Request<v1::EndSubscriptionRequest>,
     ) -> Result<Response<v1::Subscription>, Status> {
         self.transition(request).await
+    }
+
+    async fn create_unit(
+        &self,
+        request: Request<v1::CreateUnitRequest>,
+    ) -> Result<Response<v1::Unit>, Status> {
+        let (actor, r) = written(request)?;
+        let u = required(r.unit, "unit")?;
+        let unit = Unit {
+            id: 0,
+            name: u.name.trim().to_owned(),
+            note: u.note,
+        };
+        let stored = subscriptions::add_unit(&self.app(), &actor, unit).await?;
+        Ok(Response::new(unit_to(&stored)))
+    }
+
+    async fn list_units(
+        &self,
+        _: Request<v1::ListUnitsRequest>,
+    ) -> Result<Response<v1::ListUnitsResponse>, Status> {
+        let units = subscriptions::units(&self.app()).await?;
+        Ok(Response::new(v1::ListUnitsResponse {
+            units: units.iter().map(unit_to).collect(),
+        }))
+    }
+
+    async fn delete_unit(
+        &self,
+        request: Request<v1::DeleteUnitRequest>,
+    ) -> Result<Response<v1::DeleteUnitResponse>, Status> {
+        let (actor, r) = written(request)?;
+        subscriptions::delete_unit(&self.app(), &actor, r.id).await?;
+        Ok(Response::new(v1::DeleteUnitResponse {}))
     }
 
     async fn end_client_subscriptions(

@@ -40,6 +40,7 @@ fn tariff_from(t: v1::Tariff) -> Result<Tariff, Status> {
             .map_err(|_| field("tariff.period", "unknown period"))?
             .unwrap_or(Period::Monthly),
         framed_pool: t.framed_pool.trim().to_owned(),
+        service_class: t.service_class.trim().to_owned(),
         window: t.window.map(window_from).transpose()?,
         cap: t.cap.map(|c| DataCap {
             download_octets: c.download_octets,
@@ -89,6 +90,7 @@ fn tariff_to(t: &Tariff) -> v1::Tariff {
         vat_rate: t.vat_rate.normalize().to_string(),
         period: period_to(Some(t.period)),
         framed_pool: t.framed_pool.clone(),
+        service_class: t.service_class.clone(),
         window: t.window.map(|w| v1::SpeedWindow {
             from: w.from.format("%H:%M:%S").to_string(),
             to: w.to.format("%H:%M:%S").to_string(),

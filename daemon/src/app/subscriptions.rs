@@ -7,6 +7,7 @@ use ispd_billing::subscription::{
     Action, Commitment, DatedTransition, LifecycleError, ScheduledChange, Subscription,
     SubscriptionState, TariffChangeError, Transition, apply, check_tariff_change,
 };
+use ispd_billing::unit::{self, Unit};
 
 use super::{App, AppResult};
 use crate::app::AppError;
@@ -460,6 +461,7 @@ pub async fn create(
         subscription.commit(commitment)?;
     }
     subscription.validate()?;
+    check_unit(app, &subscription, tariff).await?;
     let today = app.clock.today();
     let stored = app
         .store
@@ -468,6 +470,42 @@ pub async fn create(
     app.publish(AccessScope::Subscription(stored.subscription.id))
         .await;
     Ok(stored)
+}
+
+/// The unit a subscription names holds no other service of its tariff's class
+/// (`unit::check_one_per_class`).
+async fn check_unit(app: &App<'_>, subscription: &Subscription, tariff: &str) -> AppResult<()> {
+    let Some(unit) = subscription.unit else {
+        return Ok(());
+    };
+    let others = match app.store.services_on_unit(unit).await {
+        Err(StoreError::NotFound { .. }) => {
+            return Err(super::error::field(
+                "subscription.unit",
+                format!("no unit {unit}"),
+            ));
+        }
+        found => found?,
+    };
+    let class = app.store.get_tariff(tariff).await?.service_class;
+    unit::check_one_per_class((unit, subscription.id), &class, &others)?;
+    Ok(())
+}
+
+/// The units services are delivered to.
+pub async fn units(app: &App<'_>) -> AppResult<Vec<Unit>> {
+    Ok(app.store.list_units().await?)
+}
+
+/// Records a unit.
+pub async fn add_unit(app: &App<'_>, actor: &Actor, unit: Unit) -> AppResult<Unit> {
+    unit.validate()?;
+    Ok(app.store.create_unit(actor, &unit).await?)
+}
+
+/// Deletes a unit no subscription names.
+pub async fn delete_unit(app: &App<'_>, actor: &Actor, id: i64) -> AppResult<()> {
+    Ok(app.store.delete_unit(actor, id).await?)
 }
 
 /// Updates a subscription (its tariff among the rest); its logins get the new answer.
@@ -482,6 +520,7 @@ pub async fn update(
         subscription.commit(commitment)?;
     }
     subscription.validate()?;
+    check_unit(app, &subscription, tariff).await?;
     let stored = app
         .store
         .update_subscription(actor, tariff, subscription)

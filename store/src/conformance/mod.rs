@@ -48,6 +48,7 @@ crate::on_both_backends! {
         concurrency::money_round_trips_exactly,
         subscriptions::tariffs,
         subscriptions::subscriptions,
+        subscriptions::units_and_service_classes_round_trip,
         logins::logins,
         logins::nas_entries,
         codes::code_lists,

@@ -242,3 +242,53 @@ pub(super) async fn subscriptions(store: Store) {
     expect_not_found(store.get_subscription(future.subscription.id).await);
     expect_not_found(store.subscription_history(future.subscription.id).await);
 }
+
+pub(super) async fn units_and_service_classes_round_trip(store: Store) {
+    use ispd_billing::subscription::SubscriptionState;
+    use ispd_billing::unit::{OnUnit, Unit};
+    let unit = store
+        .create_unit(
+            &actor(),
+            &Unit {
+                id: 0,
+                name: "Dlouhá 12, flat 3".into(),
+                note: "3rd floor".into(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.list_units().await.unwrap(),
+        std::slice::from_ref(&unit)
+    );
+    assert!(store.services_on_unit(unit.id).await.unwrap().is_empty());
+    expect_not_found(store.services_on_unit(unit.id + 1).await);
+    let mut fiber = tariff("Fiber unit", "499.00");
+    fiber.service_class = "internet".into();
+    store.create_tariff(&actor(), fiber).await.unwrap();
+    assert_eq!(
+        store.get_tariff("Fiber unit").await.unwrap().service_class,
+        "internet"
+    );
+    let placed = subscribed_client(&store, "1").await;
+    let mut moved = placed.subscription.clone();
+    moved.unit = Some(unit.id);
+    let stored = store
+        .update_subscription(&actor(), "Fiber unit", moved)
+        .await
+        .unwrap();
+    assert_eq!(stored.subscription.unit, Some(unit.id));
+    assert_eq!(
+        store.services_on_unit(unit.id).await.unwrap(),
+        [OnUnit {
+            subscription: stored.subscription.id,
+            class: "internet".into(),
+            state: SubscriptionState::Active,
+        }]
+    );
+    let refused = store.delete_unit(&actor(), unit.id).await;
+    assert!(
+        matches!(refused, Err(crate::StoreError::Precondition(_))),
+        "{refused:?}"
+    );
+}

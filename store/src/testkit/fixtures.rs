@@ -211,6 +211,7 @@ pub fn tariff(name: &str, price: &str) -> Tariff {
         window: None,
         cap: None,
         note: "Flagship".into(),
+        service_class: String::new(),
         version: 0,
     }
 }
@@ -232,6 +233,7 @@ pub fn subscription(activation: NaiveDate) -> Subscription {
         alignment: PeriodAlignment::BillingDay,
         end_date: None,
         end_reason: String::new(),
+        unit: None,
         version: 0,
     }
 }

@@ -1,0 +1,67 @@
+//! `ispctl unit …`: the places services are delivered to (Mango "jednotka"); a unit holds one
+//! service of a tariff's service class at most (`subscription add --unit`, `tariff --class`).
+
+use anyhow::Result;
+use clap::Subcommand;
+use ispd_admin_proto::v1::{CreateUnitRequest, DeleteUnitRequest, ListUnitsRequest, Unit};
+
+use crate::connect::Api;
+use crate::output::{Out, Record, Table};
+
+#[derive(Subcommand, Debug)]
+pub enum Cmd {
+    /// Record a unit.
+    Add {
+        /// How the operator finds it (unique, at most 100 characters): an address and flat.
+        #[arg(long)]
+        name: String,
+        /// Free-text note.
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Every unit.
+    List,
+    /// Delete a unit no subscription names.
+    Delete {
+        /// The unit's ID.
+        id: i64,
+    },
+}
+
+pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
+    let mut svc = api.subscriptions().await?;
+    match cmd {
+        Cmd::Add { name, note } => {
+            let unit = Unit { id: 0, name, note };
+            let request = CreateUnitRequest { unit: Some(unit) };
+            out.reply(svc.create_unit(request).await?, record)
+        }
+        Cmd::List => {
+            let units = svc
+                .list_units(ListUnitsRequest {})
+                .await?
+                .into_inner()
+                .units;
+            out.list(&units, "", record, table)
+        }
+        Cmd::Delete { id } => {
+            svc.delete_unit(DeleteUnitRequest { id }).await?;
+            out.deleted("unit", &id.to_string())
+        }
+    }
+}
+
+fn record(u: &Unit) -> Record {
+    Record::new()
+        .num("id", u.id)
+        .str("name", &u.name)
+        .str("note", &u.note)
+}
+
+fn table(units: &[Unit]) -> Table {
+    let mut t = Table::new(&["ID", "NAME", "NOTE"]);
+    for u in units {
+        t.row(vec![u.id.to_string(), u.name.clone(), u.note.clone()]);
+    }
+    t
+}
