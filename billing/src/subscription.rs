@@ -19,6 +19,7 @@
 
 mod commitment;
 mod lifecycle;
+pub mod transfer;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;

@@ -13,7 +13,7 @@ use ispd_admin_proto::v1::{
     EndSubscriptionRequest, GetSubscriptionRequest, ListSubscriptionsRequest,
     PauseSubscriptionRequest, Period, PeriodAlignment, ResumeSubscriptionRequest, Subscription,
     SubscriptionHistoryEntry, SubscriptionHistoryRequest, SubscriptionState,
-    UpdateSubscriptionRequest,
+    TransferSubscriptionRequest, UpdateSubscriptionRequest,
 };
 
 use crate::args::{self, PeriodArg, ProtoEnum, assign, ensure_changed, enum_name};
@@ -96,6 +96,9 @@ pub enum Cmd {
         #[arg(long, value_parser = args::date, value_name = "DATE")]
         as_of: Option<String>,
     },
+    /// Move a service to another client or tariff from a day (Mango: transfer): the original
+    /// ends the day before, a new service starts with its logins and running discounts.
+    Transfer(TransferArgs),
     /// End every service of a client that has not ended (Mango: cancel all), with one last
     /// charged day and reason; all or nothing — one the rules refuse refuses them all.
     EndAll(EndAllArgs),
@@ -172,6 +175,25 @@ pub struct EndArgs {
     id: i64,
     #[command(flatten)]
     terms: EndTerms,
+}
+
+/// A service moved to another client or tariff.
+#[derive(Args, Debug)]
+pub struct TransferArgs {
+    /// Subscription ID.
+    id: i64,
+    /// The client it goes to [default: the same one].
+    #[arg(long, value_name = "NUMBER")]
+    client: Option<String>,
+    /// The tariff it goes on [default: the same one].
+    #[arg(long, value_name = "NAME")]
+    tariff: Option<String>,
+    /// The new service's first day, YYYY-MM-DD, today or earlier [default: today].
+    #[arg(long, value_parser = args::date, value_name = "DATE")]
+    date: Option<String>,
+    /// Note for the history.
+    #[arg(long, default_value = "")]
+    note: String,
 }
 
 /// Ending all of a client's services.
@@ -411,8 +433,22 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
             out.list(&entries, "", history_record, history_table)
         }
         Cmd::EndAll(e) => end_all(&mut svc, e, out).await,
+        Cmd::Transfer(t) => transfer(&mut svc, t, out).await,
         Cmd::Lifecycle(move_to) => transition(&mut svc, move_to, out).await,
     }
+}
+
+async fn transfer(svc: &mut Subscriptions, t: TransferArgs, out: Out) -> Result<()> {
+    let request = TransferSubscriptionRequest {
+        id: t.id,
+        client_number: t.client.unwrap_or_default(),
+        tariff: t.tariff.unwrap_or_default(),
+        date: t.date.unwrap_or_default(),
+        note: t.note,
+    };
+    let moved = svc.transfer_subscription(request).await?.into_inner();
+    let both: Vec<Subscription> = moved.ended.into_iter().chain(moved.started).collect();
+    out.list(&both, "", record, table)
 }
 
 async fn end_all(svc: &mut Subscriptions, e: EndAllArgs, out: Out) -> Result<()> {

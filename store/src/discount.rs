@@ -80,10 +80,27 @@ impl Store {
         subscription_id: i64,
         discount: Discount,
     ) -> StoreResult<DiscountRecord> {
-        let (kind, value) = kind_and_value(discount.value)?;
         let mut tx = self.write_tx().await?;
         let subscription = Self::subscription_by_id(&mut tx, subscription_id).await?;
-        let id: i64 = sqlx::query_scalar(
+        let id = Self::insert_discount(&mut tx, subscription_id, &discount).await?;
+        let stored = Self::discount_by_id(&mut tx, id).await?;
+        Audit::new("discount.add", "discount", &id.to_string())
+            .client(&subscription.client_number)
+            .after(&stored)
+            .record(&mut tx, actor)
+            .await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    /// The discount row of subscription `subscription_id`; returns its id.
+    pub(super) async fn insert_discount(
+        conn: &mut sqlx::AnyConnection,
+        subscription_id: i64,
+        discount: &Discount,
+    ) -> StoreResult<i64> {
+        let (kind, value) = kind_and_value(discount.value)?;
+        Ok(sqlx::query_scalar(
             "INSERT INTO discount (subscription_id, name, kind, value, valid_from, valid_to,
                 created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
@@ -95,16 +112,8 @@ impl Store {
         .bind(date_text(discount.valid_from))
         .bind(discount.valid_to.map(date_text))
         .bind(now())
-        .fetch_one(&mut *tx)
-        .await?;
-        let stored = Self::discount_by_id(&mut tx, id).await?;
-        Audit::new("discount.add", "discount", &id.to_string())
-            .client(&subscription.client_number)
-            .after(&stored)
-            .record(&mut tx, actor)
-            .await?;
-        tx.commit().await?;
-        Ok(stored)
+        .fetch_one(&mut *conn)
+        .await?)
     }
 
     async fn discount_by_id(

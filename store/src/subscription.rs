@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
+use ispd_billing::invoice::Discount;
 use ispd_billing::money;
 use ispd_billing::period::Period;
 use ispd_billing::subscription::{
@@ -196,35 +197,7 @@ impl Store {
         s.version = 1;
         s.id = 0;
         Self::check_subscription_vs(&mut tx, &s).await?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO subscription (client_id, tariff_id, activation_date, billing_from,
-                price_override_minor, period, commitment_until, variable_symbol, note, state,
-                version, created_at, alignment, invoice_note, unit_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-             RETURNING id",
-        )
-        .bind(s.client_id)
-        .bind(s.tariff_id)
-        .bind(date_text(s.activation_date))
-        .bind(date_text(s.billing_from))
-        .bind(
-            s.price_override
-                .map(|p| money::to_minor_units("subscription.price_override", p))
-                .transpose()?,
-        )
-        .bind(s.period.map(|p| p.as_str().to_owned()))
-        .bind(s.commitment_until.map(date_text))
-        .bind((!s.variable_symbol.is_empty()).then(|| s.variable_symbol.clone()))
-        .bind(s.note.clone())
-        .bind(s.state.as_str().to_owned())
-        .bind(s.version)
-        .bind(now())
-        .bind(s.alignment.as_str().to_owned())
-        .bind(s.invoice_note.trim().to_owned())
-        .bind(s.unit)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| unique_as_conflict(e, "subscription.variable_symbol"))?;
+        let id = Self::insert_subscription(&mut tx, &s).await?;
         Self::record_history(&mut tx, id, None, s.state, actor, "created").await?;
         let stored = Self::subscription_by_id(&mut tx, id).await?;
         Audit::new("subscription.create", "subscription", &id.to_string())
@@ -450,40 +423,9 @@ impl Store {
         before: &SubscriptionRecord,
         applied: &Applied,
     ) -> StoreResult<SubscriptionRecord> {
-        let s = &applied.subscription;
-        let id = s.id;
+        let id = applied.subscription.id;
         let mut tx = self.write_tx().await?;
-        let updated = sqlx::query(
-            "UPDATE subscription SET state = $1, activation_date = $2, billing_from = $3,
-                end_date = $4, end_reason = $5, version = $6 WHERE id = $7 AND version = $8",
-        )
-        .bind(s.state.as_str().to_owned())
-        .bind(date_text(s.activation_date))
-        .bind(date_text(s.billing_from))
-        .bind(s.end_date.map(date_text))
-        .bind(s.end_reason.clone())
-        .bind(before.subscription.version + 1)
-        .bind(id)
-        .bind(before.subscription.version)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if updated == 0 {
-            return Err(StoreError::Stale {
-                entity: "subscription",
-                key: id.to_string(),
-            });
-        }
-        Self::write_uncharged(&mut tx, id, applied).await?;
-        Self::record_history(
-            &mut tx,
-            id,
-            Some(applied.from),
-            s.state,
-            actor,
-            &applied.note,
-        )
-        .await?;
+        Self::transition_rows(&mut tx, actor, before, applied).await?;
         let stored = Self::subscription_by_id(&mut tx, id).await?;
         Audit::new(
             &format!("subscription.{}", applied.transition.as_str()),
@@ -499,10 +441,115 @@ impl Store {
         Ok(stored)
     }
 
+    /// The subscription row; returns its id.
+    async fn insert_subscription(conn: &mut AnyConnection, s: &Subscription) -> StoreResult<i64> {
+        sqlx::query_scalar(
+            "INSERT INTO subscription (client_id, tariff_id, activation_date, billing_from,
+                price_override_minor, period, commitment_until, variable_symbol, note, state,
+                version, created_at, alignment, invoice_note, unit_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+             RETURNING id",
+        )
+        .bind(s.client_id)
+        .bind(s.tariff_id)
+        .bind(date_text(s.activation_date))
+        .bind(date_text(s.billing_from))
+        .bind(
+            s.price_override
+                .map(|p| money::to_minor_units("subscription.price_override", p))
+                .transpose()?,
+        )
+        .bind(s.period.map(|p| p.as_str().to_owned()))
+        .bind(s.commitment_until.map(date_text))
+        .bind((!s.variable_symbol.is_empty()).then(|| s.variable_symbol.clone()))
+        .bind(s.note.clone())
+        .bind(s.state.as_str().to_owned())
+        .bind(s.version)
+        .bind(now())
+        .bind(s.alignment.as_str().to_owned())
+        .bind(s.invoice_note.trim().to_owned())
+        .bind(s.unit)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(|e| unique_as_conflict(e, "subscription.variable_symbol"))
+    }
+
+    /// A transition's rows: the subscription's state and dates at the version read (else
+    /// [`StoreError::Stale`]), the days not charged, a history entry.
+    async fn transition_rows(
+        conn: &mut AnyConnection,
+        actor: &Actor,
+        before: &SubscriptionRecord,
+        applied: &Applied,
+    ) -> StoreResult<()> {
+        let s = &applied.subscription;
+        let id = s.id;
+        let updated = sqlx::query(
+            "UPDATE subscription SET state = $1, activation_date = $2, billing_from = $3,
+                end_date = $4, end_reason = $5, version = $6 WHERE id = $7 AND version = $8",
+        )
+        .bind(s.state.as_str().to_owned())
+        .bind(date_text(s.activation_date))
+        .bind(date_text(s.billing_from))
+        .bind(s.end_date.map(date_text))
+        .bind(s.end_reason.clone())
+        .bind(before.subscription.version + 1)
+        .bind(id)
+        .bind(before.subscription.version)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+        if updated == 0 {
+            return Err(StoreError::Stale {
+                entity: "subscription",
+                key: id.to_string(),
+            });
+        }
+        Self::write_uncharged(conn, id, applied).await?;
+        Self::record_history(conn, id, Some(applied.from), s.state, actor, &applied.note).await
+    }
+
+    /// Writes a transfer the billing core planned (`subscription::transfer::plan`), in one
+    /// transaction with one audit record: the original's end (`ended`, applied to `before`),
+    /// the new service, the original's logins moved to it, the discounts carried.
+    pub async fn record_transfer(
+        &self,
+        actor: &Actor,
+        before: &SubscriptionRecord,
+        ended: &Applied,
+        (mut next, carried): (Subscription, &[Discount]),
+    ) -> StoreResult<(SubscriptionRecord, SubscriptionRecord)> {
+        let old = before.subscription.id;
+        let mut tx = self.write_tx().await?;
+        Self::transition_rows(&mut tx, actor, before, ended).await?;
+        next.version = 1;
+        let id = Self::insert_subscription(&mut tx, &next).await?;
+        let note = format!("transferred from subscription {old}");
+        Self::record_history(&mut tx, id, None, next.state, actor, &note).await?;
+        sqlx::query("UPDATE login SET subscription_id = $1 WHERE subscription_id = $2")
+            .bind(id)
+            .bind(old)
+            .execute(&mut *tx)
+            .await?;
+        for discount in carried {
+            Self::insert_discount(&mut tx, id, discount).await?;
+        }
+        let ended = Self::subscription_by_id(&mut tx, old).await?;
+        let started = Self::subscription_by_id(&mut tx, id).await?;
+        Audit::new("subscription.transfer", "subscription", &old.to_string())
+            .client(&started.client_number)
+            .before(before)
+            .after(&serde_json::json!({"ended": &ended, "started": &started, "discounts": carried.len()}))
+            .record(&mut tx, actor)
+            .await?;
+        tx.commit().await?;
+        Ok((ended, started))
+    }
+
     /// The days not charged as the transition left them: the running range ended or dropped,
     /// a new one opened.
     async fn write_uncharged(
-        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        conn: &mut AnyConnection,
         id: i64,
         applied: &Applied,
     ) -> StoreResult<()> {
@@ -514,7 +561,7 @@ impl Store {
                     "DELETE FROM subscription_unbilled WHERE {running}"
                 )))
                 .bind(id)
-                .execute(&mut **tx)
+                .execute(&mut *conn)
                 .await?;
             }
             RunningRange::EndsOn(last) => {
@@ -523,7 +570,7 @@ impl Store {
                 )))
                 .bind(id)
                 .bind(date_text(last))
-                .execute(&mut **tx)
+                .execute(&mut *conn)
                 .await?;
             }
         }
@@ -534,7 +581,7 @@ impl Store {
             )
             .bind(id)
             .bind(date_text(from))
-            .execute(&mut **tx)
+            .execute(&mut *conn)
             .await?;
         }
         Ok(())

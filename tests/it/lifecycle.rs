@@ -551,6 +551,100 @@ fn a_unit_holds_one_service_of_a_class() {
     assert!(err.contains("unit.name"), "{err}");
 }
 
+/// Mango's transfer: the service moves to another client (or tariff) from a day — the
+/// original ends the day before, the new one starts with its logins and running discounts,
+/// and one audit record tells it.
+#[test]
+fn a_service_is_transferred_to_another_client_with_its_logins_and_discounts() {
+    let (d, id) = lifecycle_daemon("lifecycle-transfer");
+    d.add_client("200");
+    d.ispctl_json(&[
+        "discount",
+        "add",
+        &id,
+        "--name",
+        "Welcome",
+        "--percent",
+        "10",
+        "--from",
+        "2026-01-01",
+    ]);
+    let day = chrono::Local::now().date_naive();
+    let (today, yesterday) = (day.to_string(), day.pred_opt().unwrap().to_string());
+    let tomorrow = (day + chrono::Days::new(1)).to_string();
+    let err = refused(d.ispctl(&[
+        "subscription",
+        "transfer",
+        &id,
+        "--client",
+        "200",
+        "--date",
+        &tomorrow,
+    ]));
+    assert!(err.contains("date"), "{err}");
+    let err = refused(d.ispctl(&["subscription", "transfer", &id]));
+    assert!(err.contains("tariff"), "nothing to move to: {err}");
+    let audits = |d: &Daemon| d.query("SELECT COUNT(*) FROM audit")[0].clone();
+    let before = audits(&d).parse::<u32>().unwrap();
+    let moved = d.ispctl_json(&[
+        "subscription",
+        "transfer",
+        &id,
+        "--client",
+        "200",
+        "--note",
+        "the son took over",
+    ]);
+    let items = moved["items"].as_array().unwrap();
+    let (ended, started) = (&items[0], &items[1]);
+    assert_eq!(
+        (&ended["state"], &ended["end_date"], &ended["client_number"]),
+        (&json!("ended"), &json!(yesterday), &json!("100"))
+    );
+    assert_eq!(
+        (
+            &started["state"],
+            &started["activation_date"],
+            &started["client_number"],
+            &started["tariff"]
+        ),
+        (
+            &json!("active"),
+            &json!(today),
+            &json!("200"),
+            &json!("Fiber 50")
+        )
+    );
+    assert_eq!(
+        audits(&d).parse::<u32>().unwrap(),
+        before + 1,
+        "one audit record"
+    );
+    assert_eq!(
+        d.query("SELECT action FROM audit ORDER BY id DESC LIMIT 1"),
+        ["subscription.transfer"]
+    );
+    // The login went with it: the new client's service answers it at full speed.
+    let new_id = started["id"].to_string();
+    let logins = d.ispctl_json(&["login", "list", "--subscription", &new_id]);
+    assert_eq!(logins["items"][0]["username"], "novak");
+    assert_full_speed(&d);
+    // The running discount restarts on the transfer day.
+    let discounts = d.ispctl_json(&["discount", "list", &new_id]);
+    assert_eq!(
+        (
+            &discounts["items"][0]["name"],
+            &discounts["items"][0]["valid_from"]
+        ),
+        (&json!("Welcome"), &json!(today))
+    );
+    let history = d.ispctl_json(&["subscription", "history", &id]).to_string();
+    assert!(
+        history.contains("transferred from") && history.contains("the son took over"),
+        "{history}"
+    );
+}
+
 #[test]
 fn floating_alignment_is_set_on_add_and_edit() {
     let (d, _) = lifecycle_daemon("lifecycle-alignment");

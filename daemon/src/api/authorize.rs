@@ -141,6 +141,7 @@ fn network_need(method: &str) -> Option<Need> {
         | "SubscriptionService/ResumeSubscription"
         | "SubscriptionService/EndSubscription"
         | "SubscriptionService/EndClientSubscriptions"
+        | "SubscriptionService/TransferSubscription"
         | "SubscriptionService/CreateUnit"
         | "SubscriptionService/DeleteUnit"
         | "SubscriptionService/ChangeTariff"

@@ -482,6 +482,28 @@ impl v1::subscription_service_server::SubscriptionService for AdminState {
         self.transition(request).await
     }
 
+    async fn transfer_subscription(
+        &self,
+        request: Request<v1::TransferSubscriptionRequest>,
+    ) -> Result<Response<v1::TransferSubscriptionResponse>, Status> {
+        let (actor, r) = written(request)?;
+        fn some(t: &str) -> Option<&str> {
+            Some(t.trim()).filter(|t| !t.is_empty())
+        }
+        let transfer = subscriptions::TransferRequest {
+            id: r.id,
+            client_number: some(&r.client_number),
+            tariff: some(&r.tariff),
+            date: date("date", &r.date)?,
+            note: r.note.trim(),
+        };
+        let (ended, started) = subscriptions::transfer(&self.app(), &actor, transfer).await?;
+        Ok(Response::new(v1::TransferSubscriptionResponse {
+            ended: Some(subscription_to(&ended)),
+            started: Some(subscription_to(&started)),
+        }))
+    }
+
     async fn create_unit(
         &self,
         request: Request<v1::CreateUnitRequest>,

@@ -3,6 +3,7 @@
 
 use chrono::NaiveDate;
 use ispd_billing::price_change::move_tariff;
+use ispd_billing::subscription::transfer;
 use ispd_billing::subscription::{
     Action, Commitment, DatedTransition, LifecycleError, ScheduledChange, Subscription,
     SubscriptionState, TariffChangeError, Transition, apply, check_tariff_change,
@@ -470,6 +471,74 @@ pub async fn create(
     app.publish(AccessScope::Subscription(stored.subscription.id))
         .await;
     Ok(stored)
+}
+
+/// A transfer of a service as the operator asks for it.
+#[derive(Debug)]
+pub struct TransferRequest<'a> {
+    pub id: i64,
+    /// The client it goes to; the same one when left out.
+    pub client_number: Option<&'a str>,
+    /// The tariff it goes on; the same one when left out.
+    pub tariff: Option<&'a str>,
+    /// The new service's first day; today when left out.
+    pub date: Option<NaiveDate>,
+    pub note: &'a str,
+}
+
+/// Transfers a service to another client or tariff (Mango "Změna služby na jinou"): the core
+/// plans it (`transfer::plan`), the state machine ends the original the day before, storage
+/// writes the end, the new service, the logins moved and the discounts carried in one
+/// transaction with one audit record; both services' logins get their answers anew.
+pub async fn transfer(
+    app: &App<'_>,
+    actor: &Actor,
+    request: TransferRequest<'_>,
+) -> AppResult<(SubscriptionRecord, SubscriptionRecord)> {
+    let today = app.clock.today();
+    let before = app.store.get_subscription(request.id).await?;
+    let client = match request.client_number {
+        Some(number) => app.store.get_client(number).await?.id,
+        None => before.subscription.client_id,
+    };
+    let tariff_name = request.tariff.unwrap_or(&before.tariff_name);
+    let tariff = app.store.get_tariff(tariff_name).await?;
+    let discounts: Vec<_> = app
+        .store
+        .list_discounts(request.id)
+        .await?
+        .into_iter()
+        .map(|d| d.discount)
+        .collect();
+    let date = request.date.unwrap_or(today);
+    let plan = transfer::plan(
+        &before.subscription,
+        &discounts,
+        (client, tariff.id),
+        (date, today),
+        request.note,
+    )?;
+    let running_since = app.store.running_uncharged_since(request.id).await?;
+    // The end's last charged day is the day before the transfer: a refusal names the day
+    // the operator gave.
+    let ended = apply(&before.subscription, &plan.end, running_since, today).map_err(|e| {
+        match lifecycle_refusal(request.id, e) {
+            AppError::Invalid(mut f) if f.field == "last_day" => {
+                "date".clone_into(&mut f.field);
+                AppError::Invalid(f)
+            }
+            other => other,
+        }
+    })?;
+    let written = app
+        .store
+        .record_transfer(actor, &before, &ended, (plan.next, &plan.carried))
+        .await?;
+    app.publish(AccessScope::Subscription(written.0.subscription.id))
+        .await;
+    app.publish(AccessScope::Subscription(written.1.subscription.id))
+        .await;
+    Ok(written)
 }
 
 /// The unit a subscription names holds no other service of its tariff's class

@@ -268,3 +268,77 @@ pub(super) async fn a_tariff_change_keeps_the_price_of_the_days_before(store: St
         Some("tariff Fiber 100 → Fiber 300 from 2026-12-15; faster")
     );
 }
+
+pub(super) async fn a_transfer_is_written_whole(store: Store) {
+    use ispd_billing::invoice::{Discount, DiscountValue};
+    use ispd_billing::subscription::{SubscriptionState, apply, transfer};
+    let before = subscribed_client(&store, "1").await;
+    store
+        .create_client(&actor(), minimal_client("2", "Client 2"))
+        .await
+        .unwrap();
+    let to = store.get_client("2").await.unwrap().id;
+    let id = before.subscription.id;
+    store
+        .create_login(&actor(), ppp_login("novak", id), "pw")
+        .await
+        .unwrap();
+    let welcome = Discount {
+        name: "Welcome".into(),
+        value: DiscountValue::Percent(rust_decimal::Decimal::TEN),
+        valid_from: date(2026, 1, 1),
+        valid_to: None,
+    };
+    store.add_discount(&actor(), id, welcome).await.unwrap();
+    // What the use case does: the core plans it, the state machine ends the original.
+    let day = today();
+    let discounts = [store.list_discounts(id).await.unwrap()[0].discount.clone()];
+    let plan = transfer::plan(
+        &before.subscription,
+        &discounts,
+        (to, before.subscription.tariff_id),
+        (day, day),
+        "",
+    )
+    .unwrap();
+    let ended = apply(&before.subscription, &plan.end, None, day).unwrap();
+    let (old, new) = store
+        .record_transfer(&actor(), &before, &ended, (plan.next, &plan.carried))
+        .await
+        .unwrap();
+    assert_eq!(old.subscription.state, SubscriptionState::Ended);
+    assert_eq!(
+        (new.client_number.as_str(), new.subscription.activation_date),
+        ("2", day)
+    );
+    let login = store.get_login("novak").await.unwrap();
+    assert_eq!(login.login.subscription_id, new.subscription.id);
+    let carried = store.list_discounts(new.subscription.id).await.unwrap();
+    assert_eq!(
+        (carried.len(), carried[0].discount.valid_from),
+        (1, day.max(date(2026, 1, 1)))
+    );
+    // Written at the version read: the same read again is stale, and nothing of it stays.
+    let again = store
+        .record_transfer(&actor(), &before, &ended, (new.subscription.clone(), &[]))
+        .await;
+    assert!(
+        matches!(again, Err(crate::StoreError::Stale { .. })),
+        "{again:?}"
+    );
+    let clients = store
+        .list_subscriptions(
+            &crate::SubscriptionFilter {
+                client_number: "2".into(),
+                ..Default::default()
+            },
+            crate::PageRequest::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        clients.items.len(),
+        1,
+        "the stale transfer left nothing behind"
+    );
+}

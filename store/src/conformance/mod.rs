@@ -69,6 +69,7 @@ crate::on_both_backends! {
         instances::heartbeats_round_trip,
         instances::job_runs_and_the_lead,
         lifecycle::a_tariff_change_keeps_the_price_of_the_days_before,
+        lifecycle::a_transfer_is_written_whole,
         lifecycle::alignment_round_trips,
         lifecycle::discounts_add_list_delete,
         runs::one_instance_runs_a_job,
