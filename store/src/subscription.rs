@@ -10,7 +10,7 @@ use ispd_billing::period::Period;
 use ispd_billing::subscription::{
     Applied, PeriodAlignment, RunningRange, Subscription, SubscriptionState,
 };
-use sqlx::AnyConnection;
+use sqlx::{AnyConnection, Row};
 
 use super::{
     Actor, Arg, Audit, Page, PageRequest, Store, StoreError, StoreResult, Where, corrupt,
@@ -87,6 +87,25 @@ const SELECT: &str = "SELECT s.id, s.client_id, s.tariff_id, s.activation_date, 
 fn state(text: &str) -> StoreResult<SubscriptionState> {
     SubscriptionState::parse(text).ok_or_else(|| corrupt(format!("subscription state {text:?}")))
 }
+
+/// The terms a subscription row has in both its INSERT and its UPDATE, in that order: its
+/// tariff, dates, price, period, commitment, variable symbol and note.
+fn bind_terms<'q>(q: Query<'q>, s: &Subscription) -> StoreResult<Query<'q>> {
+    Ok(q.bind(s.tariff_id)
+        .bind(date_text(s.activation_date))
+        .bind(date_text(s.billing_from))
+        .bind(
+            s.price_override
+                .map(|p| money::to_minor_units("subscription.price_override", p))
+                .transpose()?,
+        )
+        .bind(s.period.map(|p| p.as_str().to_owned()))
+        .bind(s.commitment_until.map(date_text))
+        .bind((!s.variable_symbol.is_empty()).then(|| s.variable_symbol.clone()))
+        .bind(s.note.clone()))
+}
+
+type Query<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
 
 impl SubscriptionRow {
     fn into_record(self) -> StoreResult<SubscriptionRecord> {
@@ -232,35 +251,24 @@ impl Store {
         s.tariff_id = Self::tariff_by_name(&mut tx, tariff_name).await?.id;
         Self::check_subscription_vs(&mut tx, &s).await?;
         s.version += 1;
-        let updated = sqlx::query(
+        let update = sqlx::query(
             "UPDATE subscription SET tariff_id = $1, activation_date = $2, billing_from = $3,
                 price_override_minor = $4, period = $5, commitment_until = $6,
                 variable_symbol = $7, note = $8, version = $9, alignment = $10,
                 invoice_note = $11, unit_id = $12
              WHERE id = $13 AND version = $14",
-        )
-        .bind(s.tariff_id)
-        .bind(date_text(s.activation_date))
-        .bind(date_text(s.billing_from))
-        .bind(
-            s.price_override
-                .map(|p| money::to_minor_units("subscription.price_override", p))
-                .transpose()?,
-        )
-        .bind(s.period.map(|p| p.as_str().to_owned()))
-        .bind(s.commitment_until.map(date_text))
-        .bind((!s.variable_symbol.is_empty()).then(|| s.variable_symbol.clone()))
-        .bind(s.note.clone())
-        .bind(s.version)
-        .bind(s.alignment.as_str().to_owned())
-        .bind(s.invoice_note.trim().to_owned())
-        .bind(s.unit)
-        .bind(s.id)
-        .bind(before.subscription.version)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| unique_as_conflict(e, "subscription.variable_symbol"))?
-        .rows_affected();
+        );
+        let updated = bind_terms(update, &s)?
+            .bind(s.version)
+            .bind(s.alignment.as_str().to_owned())
+            .bind(s.invoice_note.trim().to_owned())
+            .bind(s.unit)
+            .bind(s.id)
+            .bind(before.subscription.version)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| unique_as_conflict(e, "subscription.variable_symbol"))?
+            .rows_affected();
         if updated == 0 {
             return Err(StoreError::Stale {
                 entity: "subscription",
@@ -443,35 +451,25 @@ impl Store {
 
     /// The subscription row; returns its id.
     async fn insert_subscription(conn: &mut AnyConnection, s: &Subscription) -> StoreResult<i64> {
-        sqlx::query_scalar(
+        let insert = sqlx::query(
             "INSERT INTO subscription (client_id, tariff_id, activation_date, billing_from,
                 price_override_minor, period, commitment_until, variable_symbol, note, state,
                 version, created_at, alignment, invoice_note, unit_id)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
              RETURNING id",
-        )
-        .bind(s.client_id)
-        .bind(s.tariff_id)
-        .bind(date_text(s.activation_date))
-        .bind(date_text(s.billing_from))
-        .bind(
-            s.price_override
-                .map(|p| money::to_minor_units("subscription.price_override", p))
-                .transpose()?,
-        )
-        .bind(s.period.map(|p| p.as_str().to_owned()))
-        .bind(s.commitment_until.map(date_text))
-        .bind((!s.variable_symbol.is_empty()).then(|| s.variable_symbol.clone()))
-        .bind(s.note.clone())
-        .bind(s.state.as_str().to_owned())
-        .bind(s.version)
-        .bind(now())
-        .bind(s.alignment.as_str().to_owned())
-        .bind(s.invoice_note.trim().to_owned())
-        .bind(s.unit)
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(|e| unique_as_conflict(e, "subscription.variable_symbol"))
+        );
+        bind_terms(insert.bind(s.client_id), s)?
+            .bind(s.state.as_str().to_owned())
+            .bind(s.version)
+            .bind(now())
+            .bind(s.alignment.as_str().to_owned())
+            .bind(s.invoice_note.trim().to_owned())
+            .bind(s.unit)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(|e| unique_as_conflict(e, "subscription.variable_symbol"))?
+            .try_get(0)
+            .map_err(StoreError::from)
     }
 
     /// A transition's rows: the subscription's state and dates at the version read (else
