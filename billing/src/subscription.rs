@@ -167,14 +167,18 @@ pub enum Action {
     /// Moves the subscription to another tariff: its days from then on are charged at the
     /// new price (see [`crate::price_change`]) and its logins get the new speed.
     ChangeTariff { tariff: String },
+    /// Transfers the service to another client or tariff (see [`transfer`]): the client's
+    /// number and the tariff's name it goes to, each empty for the same one.
+    Transfer { client: String, tariff: String },
 }
 
 impl Action {
-    /// The stored and displayed name: a transition's own, or `change_tariff`.
+    /// The stored and displayed name: a transition's own, `change_tariff` or `transfer`.
     pub fn as_str(&self) -> &'static str {
         match self {
             Action::Lifecycle(t) => t.as_str(),
             Action::ChangeTariff { .. } => "change_tariff",
+            Action::Transfer { .. } => "transfer",
         }
     }
 }

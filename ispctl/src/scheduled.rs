@@ -48,6 +48,7 @@ pub fn record(a: &ScheduledAction) -> Record {
         .num("subscription_id", a.subscription_id)
         .str("transition", &a.transition)
         .str("tariff", &a.tariff)
+        .str("client_number", &a.client_number)
         .str("effective", &a.effective)
         .str("date", &a.date)
         .flag("billing_suspended", a.billing_suspended)

@@ -97,7 +97,8 @@ pub enum Cmd {
         as_of: Option<String>,
     },
     /// Move a service to another client or tariff from a day (Mango: transfer): the original
-    /// ends the day before, a new service starts with its logins and running discounts.
+    /// ends the day before, a new service starts with its logins and running discounts; a
+    /// later day is scheduled (`pending` lists it).
     Transfer(TransferArgs),
     /// End every service of a client that has not ended (Mango: cancel all), with one last
     /// charged day and reason; all or nothing — one the rules refuse refuses them all.
@@ -188,7 +189,7 @@ pub struct TransferArgs {
     /// The tariff it goes on [default: the same one].
     #[arg(long, value_name = "NAME")]
     tariff: Option<String>,
-    /// The new service's first day, YYYY-MM-DD, today or earlier [default: today].
+    /// The new service's first day, YYYY-MM-DD [default: today]; a later day schedules it.
     #[arg(long, value_parser = args::date, value_name = "DATE")]
     date: Option<String>,
     /// Note for the history.

@@ -60,6 +60,7 @@ struct Row {
     subscription_id: i64,
     transition: String,
     tariff: Option<String>,
+    client: Option<String>,
     effective: String,
     date: String,
     billing_suspended: i64,
@@ -80,6 +81,10 @@ impl Row {
             change: ScheduledChange {
                 action: match (self.transition.as_str(), self.tariff) {
                     ("change_tariff", Some(tariff)) => Action::ChangeTariff { tariff },
+                    ("transfer", tariff) => Action::Transfer {
+                        client: self.client.unwrap_or_default(),
+                        tariff: tariff.unwrap_or_default(),
+                    },
                     (name, None) => {
                         Action::Lifecycle(Transition::parse(name).ok_or_else(|| bad("transition"))?)
                     }
@@ -99,7 +104,7 @@ impl Row {
     }
 }
 
-const SELECT: &str = "SELECT id, subscription_id, transition, tariff, effective, date,
+const SELECT: &str = "SELECT id, subscription_id, transition, tariff, client, effective, date,
     billing_suspended, note, reason, state, result, created_at, created_by FROM scheduled_action";
 
 impl Store {
@@ -123,15 +128,21 @@ impl Store {
             key: subscription_id.to_string(),
         })?;
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO scheduled_action (subscription_id, transition, tariff, effective, date,
-                billing_suspended, note, reason, state, result, created_at, created_by)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', '', $9, $10) RETURNING id",
+            "INSERT INTO scheduled_action (subscription_id, transition, tariff, client, effective,
+                date, billing_suspended, note, reason, state, result, created_at, created_by)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', '', $10, $11) RETURNING id",
         )
         .bind(subscription_id)
         .bind(change.action.as_str().to_owned())
         .bind(match &change.action {
-            Action::ChangeTariff { tariff } => Some(tariff.clone()),
+            Action::ChangeTariff { tariff } | Action::Transfer { tariff, .. } => {
+                Some(tariff.clone())
+            }
             Action::Lifecycle(_) => None,
+        })
+        .bind(match &change.action {
+            Action::Transfer { client, .. } => Some(client.clone()),
+            _ => None,
         })
         .bind(date_text(change.effective))
         .bind(date_text(change.date))

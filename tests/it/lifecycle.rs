@@ -571,17 +571,6 @@ fn a_service_is_transferred_to_another_client_with_its_logins_and_discounts() {
     ]);
     let day = chrono::Local::now().date_naive();
     let (today, yesterday) = (day.to_string(), day.pred_opt().unwrap().to_string());
-    let tomorrow = (day + chrono::Days::new(1)).to_string();
-    let err = refused(d.ispctl(&[
-        "subscription",
-        "transfer",
-        &id,
-        "--client",
-        "200",
-        "--date",
-        &tomorrow,
-    ]));
-    assert!(err.contains("date"), "{err}");
     let err = refused(d.ispctl(&["subscription", "transfer", &id]));
     assert!(err.contains("tariff"), "nothing to move to: {err}");
     let audits = |d: &Daemon| d.query("SELECT COUNT(*) FROM audit")[0].clone();
@@ -643,6 +632,60 @@ fn a_service_is_transferred_to_another_client_with_its_logins_and_discounts() {
         history.contains("transferred from") && history.contains("the son took over"),
         "{history}"
     );
+}
+
+/// A transfer for a later day is scheduled and made by the daily job on its day.
+#[test]
+fn a_transfer_for_a_later_day_is_scheduled_and_made_on_it() {
+    let (d, id) = lifecycle_daemon("lifecycle-transfer-later");
+    d.add_client("200");
+    let tomorrow = (chrono::Local::now().date_naive() + chrono::Days::new(1)).to_string();
+    let scheduled = d.ispctl_json(&[
+        "subscription",
+        "transfer",
+        &id,
+        "--client",
+        "200",
+        "--date",
+        &tomorrow,
+    ]);
+    let original = &scheduled["items"][0];
+    assert_eq!(
+        (
+            &original["state"],
+            &original["scheduled"][0]["transition"],
+            &original["scheduled"][0]["client_number"]
+        ),
+        (&json!("active"), &json!("transfer"), &json!("200"))
+    );
+    assert_eq!(
+        scheduled["items"].as_array().unwrap().len(),
+        1,
+        "nothing started yet"
+    );
+    // A target that does not exist is refused now, not on the day.
+    let err = refused(d.ispctl(&[
+        "subscription",
+        "transfer",
+        &id,
+        "--client",
+        "999",
+        "--date",
+        &tomorrow,
+    ]));
+    assert!(err.contains("999"), "{err}");
+    // Its day: the daily job makes it.
+    let applied = d.ispctl_json(&["subscription", "apply-due", "--as-of", &tomorrow]);
+    assert_eq!(applied["items"][0]["state"], "done", "{applied}");
+    assert_eq!(
+        d.ispctl_json(&["subscription", "show", &id])["state"],
+        "ended"
+    );
+    let theirs = d.ispctl_json(&["subscription", "list", "--client", "200"]);
+    let new_id = theirs["items"][0]["id"].to_string();
+    assert_eq!(theirs["items"][0]["activation_date"], json!(tomorrow));
+    let logins = d.ispctl_json(&["login", "list", "--subscription", &new_id]);
+    assert_eq!(logins["items"][0]["username"], "novak");
 }
 
 #[test]

@@ -21,8 +21,9 @@ pub struct TransferPlan {
 }
 
 /// Plans moving `old` (with its `discounts`) to client `client` on tariff `tariff` (ids) from
-/// `date`, as of `today`. The day is today or earlier (a later one is not scheduled yet); the
-/// original's end is then checked by the state machine as any end is.
+/// `date`, as of `today`. The day is today or earlier — one ahead is a scheduled change
+/// ([`super::Action::Transfer`]) planned on its day; the original's end is then checked by
+/// the state machine as any end is.
 pub fn plan(
     old: &Subscription,
     discounts: &[Discount],
@@ -34,8 +35,8 @@ pub fn plan(
         return Err(FieldError::new(
             "date",
             format!(
-                "{date} is after today ({today}): a transfer takes effect today or on an \
-                 earlier day; one ahead cannot be scheduled yet"
+                "{date} is after today ({today}): a transfer ahead is scheduled for its day \
+                 and made then"
             ),
         ));
     }

@@ -146,8 +146,12 @@ fn action_to(a: &ScheduledAction) -> v1::ScheduledAction {
         subscription_id: a.subscription_id,
         transition: a.change.action.as_str().to_owned(),
         tariff: match &a.change.action {
-            Action::ChangeTariff { tariff } => tariff.clone(),
+            Action::ChangeTariff { tariff } | Action::Transfer { tariff, .. } => tariff.clone(),
             Action::Lifecycle(_) => String::new(),
+        },
+        client_number: match &a.change.action {
+            Action::Transfer { client, .. } => client.clone(),
+            _ => String::new(),
         },
         effective: a.change.effective.to_string(),
         date: a.change.date.to_string(),
@@ -497,11 +501,17 @@ impl v1::subscription_service_server::SubscriptionService for AdminState {
             date: date("date", &r.date)?,
             note: r.note.trim(),
         };
-        let (ended, started) = subscriptions::transfer(&self.app(), &actor, transfer).await?;
-        Ok(Response::new(v1::TransferSubscriptionResponse {
-            ended: Some(subscription_to(&ended)),
-            started: Some(subscription_to(&started)),
-        }))
+        let answer = match subscriptions::transfer(&self.app(), &actor, transfer).await? {
+            subscriptions::Transferred::Now(both) => v1::TransferSubscriptionResponse {
+                ended: Some(subscription_to(&both.0)),
+                started: Some(subscription_to(&both.1)),
+            },
+            subscriptions::Transferred::Scheduled(original) => v1::TransferSubscriptionResponse {
+                ended: Some(scheduled_to(*original).into_inner()),
+                started: None,
+            },
+        };
+        Ok(Response::new(answer))
     }
 
     async fn create_unit(

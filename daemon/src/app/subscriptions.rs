@@ -155,6 +155,18 @@ pub async fn apply_due(
                 };
                 change_tariff_now(app, actor, action.subscription_id, &request, day).await
             }
+            Action::Transfer { client, tariff } => {
+                let request = TransferRequest {
+                    id: action.subscription_id,
+                    client_number: Some(client.as_str()).filter(|c| !c.is_empty()),
+                    tariff: Some(tariff.as_str()).filter(|t| !t.is_empty()),
+                    date: Some(change.date),
+                    note: &change.note,
+                };
+                transfer_now(app, actor, &request, day)
+                    .await
+                    .map(|(old, _)| old)
+            }
         };
         (action.state, action.result) = match outcome {
             Ok(_) => (ActionState::Done, String::new()),
@@ -486,16 +498,63 @@ pub struct TransferRequest<'a> {
     pub note: &'a str,
 }
 
-/// Transfers a service to another client or tariff (Mango "Změna služby na jinou"): the core
-/// plans it (`transfer::plan`), the state machine ends the original the day before, storage
-/// writes the end, the new service, the logins moved and the discounts carried in one
-/// transaction with one audit record; both services' logins get their answers anew.
+/// What a transfer did: made now, or scheduled for its day.
+#[derive(Debug)]
+pub enum Transferred {
+    /// The original as it ended, and the new service.
+    Now(Box<(SubscriptionRecord, SubscriptionRecord)>),
+    /// The original with the transfer among its scheduled changes.
+    Scheduled(Box<WithSchedule>),
+}
+
+/// Transfers a service to another client or tariff (Mango "Změna služby na jinou"): today or
+/// an earlier day at once ([`transfer_now`]); a later day is scheduled, checked now as far as
+/// it can be, and made by the daily job on its day.
 pub async fn transfer(
     app: &App<'_>,
     actor: &Actor,
     request: TransferRequest<'_>,
-) -> AppResult<(SubscriptionRecord, SubscriptionRecord)> {
+) -> AppResult<Transferred> {
     let today = app.clock.today();
+    let date = request.date.unwrap_or(today);
+    if date <= today {
+        let both = transfer_now(app, actor, &request, today).await?;
+        return Ok(Transferred::Now(Box::new(both)));
+    }
+    // What can be said before the day: the client and tariff exist, it moves somewhere.
+    let (before, client, tariff) = transfer_target(app, &request).await?;
+    transfer::plan(
+        &before.subscription,
+        &[],
+        (client, tariff.id),
+        (date, date),
+        request.note,
+    )?;
+    let change = ScheduledChange {
+        action: Action::Transfer {
+            client: request.client_number.unwrap_or_default().to_owned(),
+            tariff: request.tariff.unwrap_or_default().to_owned(),
+        },
+        effective: date,
+        date,
+        billing_suspended: false,
+        note: request.note.to_owned(),
+        reason: String::new(),
+    };
+    change.validate(today)?;
+    app.store
+        .schedule_action(actor, request.id, &change)
+        .await?;
+    Ok(Transferred::Scheduled(Box::new(
+        get(app, request.id).await?,
+    )))
+}
+
+/// The subscription read now, and the client's id and the tariff it goes to.
+async fn transfer_target(
+    app: &App<'_>,
+    request: &TransferRequest<'_>,
+) -> AppResult<(SubscriptionRecord, i64, ispd_billing::tariff::Tariff)> {
     let before = app.store.get_subscription(request.id).await?;
     let client = match request.client_number {
         Some(number) => app.store.get_client(number).await?.id,
@@ -503,6 +562,20 @@ pub async fn transfer(
     };
     let tariff_name = request.tariff.unwrap_or(&before.tariff_name);
     let tariff = app.store.get_tariff(tariff_name).await?;
+    Ok((before, client, tariff))
+}
+
+/// The transfer made as of `today`: the core plans it (`transfer::plan`), the state machine
+/// ends the original the day before, storage writes the end, the new service, the logins
+/// moved and the discounts carried in one transaction with one audit record; both services'
+/// logins get their answers anew.
+async fn transfer_now(
+    app: &App<'_>,
+    actor: &Actor,
+    request: &TransferRequest<'_>,
+    today: NaiveDate,
+) -> AppResult<(SubscriptionRecord, SubscriptionRecord)> {
+    let (before, client, tariff) = transfer_target(app, request).await?;
     let discounts: Vec<_> = app
         .store
         .list_discounts(request.id)

@@ -133,6 +133,22 @@ pub(super) async fn scheduled_actions_are_kept_listed_and_withdrawn(store: Store
         .await
         .unwrap();
     assert_eq!(stored.change, to_tariff, "a tariff change keeps its tariff");
+    let transfer = ScheduledChange {
+        action: Action::Transfer {
+            client: "1001".into(),
+            tariff: String::new(),
+        },
+        ..to_tariff.clone()
+    };
+    let stored = store
+        .schedule_action(&actor(), other, &transfer)
+        .await
+        .unwrap();
+    assert_eq!(
+        stored.change, transfer,
+        "a transfer keeps its client and tariff"
+    );
+    store.withdraw_action(&actor(), stored.id).await.unwrap();
     expect_not_found(
         store
             .schedule_action(&actor(), 9999, &change(Transition::Block, later))
