@@ -14,6 +14,7 @@
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
+use crate::invoice::{LineInput, PriceBasis, compute_line};
 use crate::subscription::Subscription;
 use crate::tariff::Tariff;
 
@@ -26,6 +27,35 @@ pub struct ServicePrice {
     pub includes_vat: bool,
     /// Percent, e.g. 21.
     pub vat_rate: Decimal,
+}
+
+impl ServicePrice {
+    /// What a service on `tariff` is charged a period: its own price when it has one, else
+    /// the tariff's.
+    pub fn of(tariff: &Tariff, price_override: Option<Decimal>) -> ServicePrice {
+        ServicePrice {
+            name: tariff.name.clone(),
+            price: price_override.unwrap_or(tariff.price),
+            includes_vat: tariff.price_includes_vat,
+            vat_rate: tariff.vat_rate,
+        }
+    }
+
+    /// One period's gross, as its invoice line charges it (before discounts).
+    pub fn period_gross(&self) -> Decimal {
+        compute_line(&LineInput {
+            description: String::new(),
+            quantity: Decimal::ONE,
+            unit_price: self.price,
+            basis: if self.includes_vat {
+                PriceBasis::Gross
+            } else {
+                PriceBasis::Net
+            },
+            vat_rate: self.vat_rate,
+        })
+        .gross
+    }
 }
 
 /// A tariff change that took effect on `from`, with the price the days before it had.
@@ -95,12 +125,7 @@ pub fn move_tariff(
             tariff: next.name.clone(),
         });
     }
-    let before = ServicePrice {
-        name: current.name.clone(),
-        price: subscription.price_override.unwrap_or(current.price),
-        includes_vat: current.price_includes_vat,
-        vat_rate: current.vat_rate,
-    };
+    let before = ServicePrice::of(current, subscription.price_override);
     let mut history = format!("tariff {} → {} from {from}", current.name, next.name);
     if !note.trim().is_empty() {
         history = format!("{history}; {}", note.trim());

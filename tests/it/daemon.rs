@@ -358,6 +358,24 @@ impl Daemon {
         ]);
     }
 
+    /// Imports `content` as a CSV bank statement in the suite's column mapping
+    /// (`documents::MAPPING`), written as `name` beside the daemon; returns the import's answer.
+    pub fn import_csv(&self, name: &str, content: &str) -> serde_json::Value {
+        let csv = self.dir.0.join(name);
+        std::fs::write(&csv, content).unwrap();
+        let mapping = self.dir.0.join("mapping.toml");
+        std::fs::write(&mapping, crate::documents::MAPPING).unwrap();
+        self.ispctl_json(&[
+            "payment",
+            "import",
+            "--format",
+            "csv",
+            "--mapping",
+            mapping.to_str().unwrap(),
+            csv.to_str().unwrap(),
+        ])
+    }
+
     /// A 10M/1M tariff at `price` a month.
     pub fn add_tariff(&self, name: &str, price: &str) {
         self.ispctl_json(&[

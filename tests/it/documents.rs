@@ -183,23 +183,10 @@ fn invoices_are_paid_from_camt053_and_csv_statements() {
         "camt053",
     ]);
     assert_eq!(imported["recorded"], 1, "{imported}");
-    let csv = dir.join("bank.csv");
-    std::fs::write(
-        &csv,
+    let imported = d.import_csv(
+        "bank.csv",
         "ID;Datum;Objem;VS;Protiucet\nC1;20.11.2026;499,00;1002;19-2000145399/0800\n",
-    )
-    .unwrap();
-    let mapping = dir.join("mapping.toml");
-    std::fs::write(&mapping, MAPPING).unwrap();
-    let imported = d.ispctl_json(&[
-        "payment",
-        "import",
-        csv.to_str().unwrap(),
-        "--format",
-        "csv",
-        "--mapping",
-        mapping.to_str().unwrap(),
-    ]);
+    );
     assert_eq!(imported["recorded"], 1, "{imported}");
 
     for number in ["1001", "1002"] {
@@ -942,23 +929,10 @@ fn a_payment_with_a_services_own_symbol_pays_that_services_document_first() {
         "5005",
     ]);
     d.ispctl_json(&["billing", "run", "--as-of", "2026-11-01"]);
-    let csv = d.state_dir.join("service.csv");
-    std::fs::write(
-        &csv,
+    let imported = d.import_csv(
+        "service.csv",
         "ID;Datum;Objem;VS;Protiucet\nS1;20.11.2026;499,00;5005;\n",
-    )
-    .unwrap();
-    let mapping = d.state_dir.join("mapping.toml");
-    std::fs::write(&mapping, MAPPING).unwrap();
-    let imported = d.ispctl_json(&[
-        "payment",
-        "import",
-        csv.to_str().unwrap(),
-        "--format",
-        "csv",
-        "--mapping",
-        mapping.to_str().unwrap(),
-    ]);
+    );
     assert_eq!(imported["recorded"], 1, "{imported}");
     let docs = invoices(&d, "1001");
     let state = |number: &str| {

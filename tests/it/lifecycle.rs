@@ -516,14 +516,8 @@ fn a_unit_holds_one_service_of_a_class() {
     };
     let first = on_unit("Fiber A");
     assert!(first.status.success(), "{}", stderr(&first));
-    let first = serde_json::from_str::<serde_json::Value>(&stdout(&d.ispctl(&[
-        "--json",
-        "subscription",
-        "list",
-        "--client",
-        "100",
-    ])))
-    .unwrap()["items"]
+    let listed = d.ispctl_json(&["subscription", "list", "--client", "100"]);
+    let first = listed["items"]
         .as_array()
         .unwrap()
         .iter()

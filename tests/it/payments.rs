@@ -679,21 +679,8 @@ fn a_payment_paired_only_up_to_the_debt_leaves_the_rest_unpaired() {
     d.subscribe("1001", "Fiber", "2026-10-01");
     d.ispctl_json(&["billing", "run", "--as-of", "2026-10-01"]);
     // 700.00 from somebody's account, with no symbol the books know.
-    let csv = statement_file(
-        &d,
-        "stmt.csv",
-        "ID;Datum;Objem;VS;Protiucet\nB1;05.10.2026;700,00;77;19-1/0800\n",
-    );
-    let mapping = statement_file(&d, "mapping.toml", crate::documents::MAPPING);
-    d.ispctl_json(&[
-        "payment",
-        "import",
-        "--format",
-        "csv",
-        "--mapping",
-        &mapping,
-        &csv,
-    ]);
+    let statement = "ID;Datum;Objem;VS;Protiucet\nB1;05.10.2026;700,00;77;19-1/0800\n";
+    d.import_csv("stmt.csv", statement);
     let unmatched = |d: &Daemon| -> Vec<(String, String)> {
         d.ispctl_json(&["payment", "unmatched"])["items"]
             .as_array()
@@ -755,15 +742,7 @@ fn a_payment_paired_only_up_to_the_debt_leaves_the_rest_unpaired() {
         (&json!("0.00"), &json!("0.00"))
     );
     // Re-importing the statement still finds the bank's movement: nothing new.
-    let again = d.ispctl_json(&[
-        "payment",
-        "import",
-        "--format",
-        "csv",
-        "--mapping",
-        &mapping,
-        &csv,
-    ]);
+    let again = d.import_csv("stmt.csv", statement);
     assert_eq!(
         (&again["recorded"], &again["duplicates"]),
         (&json!(0), &json!(1))

@@ -10,11 +10,11 @@ use chrono::NaiveDate;
 use ispd_billing::bank::{CsvMapping, Statement};
 use ispd_billing::dunning::DunningSettings;
 use ispd_billing::field::{Text, text};
-use ispd_billing::invoice::{LineInput, PriceBasis, compute_line};
 use ispd_billing::payment::assignment::{self, AssignError, Chosen, Rest};
 use ispd_billing::payment::cash;
 use ispd_billing::payment::receipt::{self, Arrival, FoundBy, Receipts, Whose};
 use ispd_billing::payment::{IncomingPayment, StatementRow};
+use ispd_billing::price_change::ServicePrice;
 use rust_decimal::Decimal;
 
 use super::{App, AppError, AppResult, InCurrency, books, field, settlement};
@@ -102,18 +102,8 @@ async fn cash_for_service(app: &App<'_>, payment: &ManualPayment, id: i64) -> Ap
         ));
     }
     let tariff = app.store.get_tariff(&record.tariff_name).await?;
-    let period = compute_line(&LineInput {
-        description: String::new(),
-        quantity: Decimal::ONE,
-        unit_price: record.subscription.price_override.unwrap_or(tariff.price),
-        basis: if tariff.price_includes_vat {
-            PriceBasis::Gross
-        } else {
-            PriceBasis::Net
-        },
-        vat_rate: tariff.vat_rate,
-    });
-    cash::whole_periods(payment.amount, period.gross)?;
+    let price = ServicePrice::of(&tariff, record.subscription.price_override);
+    cash::whole_periods(payment.amount, price.period_gross())?;
     Ok(())
 }
 

@@ -235,7 +235,7 @@ pub async fn end_all(
 ) -> AppResult<Vec<WithSchedule>> {
     let today = app.clock.today();
     check_reason_code(app, order.reason.trim()).await?;
-    let open = open_subscriptions(app, order.client_number).await?;
+    let open = client_subscriptions(app, order.client_number, None).await?;
     if open.is_empty() {
         return Err(AppError::Precondition(format!(
             "client {} has no service that has not ended",
@@ -285,28 +285,33 @@ pub async fn end_all(
     Ok(ended)
 }
 
-/// The client's subscriptions that have not ended, every page of them.
-async fn open_subscriptions(app: &App<'_>, client: &str) -> AppResult<Vec<SubscriptionRecord>> {
+/// The client's subscriptions, every page of them: in `state`, or (`None`) every one that has
+/// not ended.
+pub(crate) async fn client_subscriptions(
+    app: &App<'_>,
+    client: &str,
+    state: Option<SubscriptionState>,
+) -> AppResult<Vec<SubscriptionRecord>> {
     let filter = SubscriptionFilter {
         client_number: client.to_owned(),
+        state,
         ..SubscriptionFilter::default()
     };
-    let mut open = Vec::new();
+    let mut found = Vec::new();
     let mut page = PageRequest {
         size: crate::storage::MAX_PAGE_SIZE,
         after: None,
     };
     loop {
-        let found = app.store.list_subscriptions(&filter, page).await?;
-        open.extend(
-            found
-                .items
+        let one = app.store.list_subscriptions(&filter, page).await?;
+        found.extend(
+            one.items
                 .into_iter()
                 .filter(|r| r.subscription.state != SubscriptionState::Ended),
         );
-        match found.next_page_token.parse() {
+        match one.next_page_token.parse() {
             Ok(after) => page.after = Some(after),
-            Err(_) => return Ok(open),
+            Err(_) => return Ok(found),
         }
     }
 }

@@ -7,9 +7,9 @@ use chrono::NaiveDate;
 use ispd_billing::subscription::{SubscriptionState, Transition};
 use ispd_billing::violation::{self, AlreadyResolved, NewNotice, Notice, NoticeState};
 
-use super::subscriptions::{TransitionRequest, transition};
+use super::subscriptions::{TransitionRequest, client_subscriptions, transition};
 use super::{App, AppError, AppResult};
-use crate::storage::{Actor, PageRequest, SubscriptionFilter};
+use crate::storage::Actor;
 
 impl From<AlreadyResolved> for AppError {
     fn from(e: AlreadyResolved) -> Self {
@@ -73,16 +73,9 @@ pub async fn enforce_due(app: &App<'_>, actor: &Actor, day: NaiveDate) -> AppRes
         if !violation::due(&notice, day) {
             continue;
         }
-        let filter = SubscriptionFilter {
-            client_number: notice.client_number.clone(),
-            state: Some(SubscriptionState::Active),
-            ..SubscriptionFilter::default()
-        };
-        let page = PageRequest {
-            size: crate::storage::MAX_PAGE_SIZE,
-            after: None,
-        };
-        let active = app.store.list_subscriptions(&filter, page).await?.items;
+        let active =
+            client_subscriptions(app, &notice.client_number, Some(SubscriptionState::Active))
+                .await?;
         // The notice holds the reason; the history names the notice.
         let note = format!("violation notice {}", notice.id);
         for record in active {

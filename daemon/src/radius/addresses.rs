@@ -75,17 +75,15 @@ impl Addresses {
         else {
             return decision;
         };
-        let Some(slot) = attributes
-            .iter()
-            .position(|a| matches!(a, ReplyAttribute::FramedPool(_)))
-        else {
-            return Decision::Accept { attributes, state };
-        };
-        let ReplyAttribute::FramedPool(name) = &attributes[slot] else {
+        let found = attributes.iter().enumerate().find_map(|(i, a)| match a {
+            ReplyAttribute::FramedPool(name) => Some((i, name.clone())),
+            _ => None,
+        });
+        let Some((slot, name)) = found else {
             return Decision::Accept { attributes, state };
         };
         let mut pools = self.pools();
-        if !pools.serves(name, nas) {
+        if !pools.serves(&name, nas) {
             drop(pools);
             return Decision::Accept { attributes, state };
         }
@@ -93,7 +91,7 @@ impl Addresses {
             username: username.to_owned(),
             device: device.to_owned(),
         };
-        let offered = pools.offer((name, nas), &holder, request.at.utc, |ip| {
+        let offered = pools.offer((&name, nas), &holder, request.at.utc, |ip| {
             cache.is_static(ip)
         });
         drop(pools);
