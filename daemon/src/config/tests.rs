@@ -1,0 +1,222 @@
+use super::*;
+
+/// Every key the example documents, uncommented, is a valid configuration: the example
+/// cannot drift from the parser.
+#[test]
+fn the_documented_example_parses_with_every_key_set() {
+    let example = include_str!("../../../systemd/ispd.toml.example");
+    let uncommented: String = example
+        .lines()
+        .map(|line| {
+            let body = line.strip_prefix('#').unwrap_or(line);
+            let is_setting = body.starts_with('[')
+                || body.split_once(" = ").is_some_and(|(k, _)| {
+                    !k.is_empty() && k.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+                });
+            if line.starts_with('#') && is_setting {
+                body
+            } else {
+                line
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let config = Config::parse(&uncommented).unwrap_or_else(|e| panic!("{e:#}\n{uncommented}"));
+    assert_eq!(
+        config.billing.proration,
+        ispd_billing::schedule::Proration::ByDays
+    );
+    assert_eq!(config.dunning.level.len(), 2);
+    assert_eq!(config.nas.len(), 1);
+    assert_eq!(
+        config.radius.policy().juniper_service.as_deref(),
+        Some("ispd-rate")
+    );
+}
+
+#[test]
+fn a_juniper_service_is_a_plain_profile_name() {
+    for (name, ok) in [
+        ("ispd-rate", true),
+        ("", true),
+        ("svc(1,2)", false),
+        ("a b", false),
+    ] {
+        let text = format!("[radius]\njuniper_service = {name:?}\n");
+        assert_eq!(Config::parse(&text).is_ok(), ok, "{name:?}");
+    }
+}
+
+#[test]
+fn empty_file_gives_documented_defaults() {
+    let c = Config::parse("").unwrap();
+    assert_eq!(c.state_dir, PathBuf::from("ispd-data"));
+    assert_eq!(
+        c.radius.auth_listen,
+        vec!["127.0.0.1:1812".parse().unwrap()]
+    );
+    assert_eq!(
+        c.radius.acct_listen,
+        vec!["127.0.0.1:1813".parse().unwrap()]
+    );
+    assert_eq!(c.admin.listen, "127.0.0.1:50051".parse().unwrap());
+    assert_eq!(c.database_url(), "sqlite://ispd-data/ispd.db");
+    assert_eq!(c.billing.default_due_days, 14);
+    assert_eq!(
+        c.dunning.settings(),
+        ispd_billing::dunning::DunningSettings::default()
+    );
+}
+
+#[test]
+fn dunning_keys() {
+    let c = Config::parse(
+        "[dunning]\nsuspend = false\nsuspend_min_amount = \"150.50\"\n\
+         suspend_days_after_due = 30\n\
+         [[dunning.level]]\ndays_after_due = 5\ndeadline_days = 10\nfee = \"0\"\n\
+         [[dunning.level]]\ndays_after_due = 20\ndeadline_days = 7\nfee = 100\n\
+         final_notice = true\n",
+    )
+    .unwrap();
+    let s = c.dunning.settings();
+    assert!(!s.suspend_enabled);
+    assert_eq!(s.suspend_min_amount, "150.50".parse().unwrap());
+    assert_eq!(s.suspend_days_after_due, 30);
+    let levels: Vec<_> = s
+        .levels
+        .iter()
+        .map(|l| {
+            (
+                l.level,
+                l.days_after_due,
+                l.deadline_days,
+                l.fee,
+                l.final_notice,
+            )
+        })
+        .collect();
+    assert_eq!(
+        levels,
+        [
+            (1, 5, 10, Some(rust_decimal::Decimal::ZERO), false),
+            (2, 20, 7, Some(rust_decimal::Decimal::ONE_HUNDRED), true)
+        ]
+    );
+    assert_eq!(s.final_notice_level(), Some(2));
+    // Only the ladder given: the other keys keep their defaults; `level = []` is silence.
+    let c = Config::parse("[dunning]\nlevel = []\n").unwrap();
+    assert!(c.dunning.level.is_empty() && c.dunning.suspend);
+    let c = Config::parse("[dunning]\nsuspend_days_after_due = 40\n").unwrap();
+    assert_eq!(c.dunning.level.len(), 2, "the default ladder");
+}
+
+#[test]
+fn bad_dunning_values_name_the_key() {
+    let level =
+        |extra: &str| format!("[[dunning.level]]\ndays_after_due = 7\ndeadline_days = 7\n{extra}");
+    for (text, key) in [
+        (
+            format!("{}{}", level(""), level("final_notice = true\n")).replace(
+                "days_after_due = 7\ndeadline_days = 7\nfinal_notice",
+                "days_after_due = 14\ndeadline_days = 7\nfinal_notice",
+            ),
+            "",
+        ),
+        (
+            format!("{}{}", level("final_notice = true\n"), level("")).replacen(
+                "days_after_due = 7",
+                "days_after_due = 3",
+                1,
+            ),
+            "dunning.level[0].final_notice",
+        ),
+        (level("fee = \"-5\"\n"), "dunning.level[0].fee"),
+        (level("fee = \"0.001\"\n"), "dunning.level[0].fee"),
+        (level("fee = 1.5\n"), "fee"),
+        (level("fee = \"abc\"\n"), "fee"),
+        (
+            level("").replace("7\ndeadline", "0\ndeadline"),
+            "dunning.level[0].days_after_due",
+        ),
+        (
+            format!("{}{}", level(""), level("")),
+            "dunning.level[1].days_after_due",
+        ),
+        (level("grace = 3\n"), "grace"),
+        (
+            "[dunning]\nsuspend_min_amount = \"-1\"\n".to_owned(),
+            "dunning.suspend_min_amount",
+        ),
+    ] {
+        match Config::parse(&text) {
+            Ok(_) => assert!(key.is_empty(), "{text} was accepted"),
+            Err(e) => {
+                let err = format!("{e:#}");
+                assert!(!key.is_empty() && err.contains(key), "{key}: {err}");
+            }
+        }
+    }
+}
+
+#[test]
+fn unknown_keys_are_named_with_their_line() {
+    let err = Config::parse("state_dir = \"/tmp/x\"\n[radius]\nauth_port = 1812\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("auth_port"), "{err}");
+    assert!(err.contains("line 3"), "{err}");
+}
+
+#[test]
+fn bad_values_name_the_key() {
+    for (text, key) in [
+        ("[database]\nurl = \"mysql://x\"", "database.url"),
+        ("[billing]\ncurrency = \"Kč\"", "billing.currency"),
+        ("[billing]\ntimezone = \"Europe/Praha\"", "billing.timezone"),
+        (
+            "[[nas]]\nname = \"a\"\naddress = \"192.0.2.1\"\nsecret = \"short\"",
+            "nas[0].secret",
+        ),
+        (
+            "[[nas]]\nname = \"a\"\naddress = \"192.0.2.1\"\nsecret = \"longenough\"\nvendor = \"huawei\"",
+            "nas[0].vendor",
+        ),
+        (
+            "[[token]]\nname = \"ops\"\nrole = \"admin\"\nhash = \"md5:abc\"",
+            "token[0].hash",
+        ),
+    ] {
+        let err = format!("{:#}", Config::parse(text).unwrap_err());
+        assert!(err.contains(key), "{key}: {err}");
+    }
+    let err = format!(
+        "{:#}",
+        Config::parse("[[token]]\nname = \"ops\"\nrole = \"root\"\nhash = \"x\"").unwrap_err()
+    );
+    assert!(err.contains("role") || err.contains("root"), "{err}");
+}
+
+/// A malformed line may be a secret's: the error names its line, never shows it.
+#[test]
+fn a_malformed_secret_line_is_not_echoed() {
+    for text in [
+        "[[nas]]\nname = \"a\"\naddress = \"192.0.2.1\"\nsecret = \"hunter2-xyzzy\n",
+        "[[nas]]\nname = \"a\"\naddress = \"192.0.2.1\"\nsecret = hunter2-xyzzy\n",
+        "[[nas]]\nname = \"a\"\naddress = \"192.0.2.1\"\nsecret = [\"hunter2-xyzzy\"]\n",
+    ] {
+        let err = format!("{:#}", Config::parse(text).unwrap_err());
+        assert!(!err.contains("hunter2"), "{err}");
+        assert!(err.contains("line 4"), "{err}");
+    }
+}
+
+#[test]
+fn nas_secret_stays_out_of_debug() {
+    let c = Config::parse(
+        "[[nas]]\nname = \"core\"\naddress = \"192.0.2.1\"\nsecret = \"xyzzy5461secret\"",
+    )
+    .unwrap();
+    assert!(!format!("{c:?}").contains("xyzzy5461"));
+    assert!(c.nas[0].require_message_authenticator);
+    assert!(c.nas[0].limit_proxy_state, "on unless turned off");
+}
