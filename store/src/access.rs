@@ -157,26 +157,14 @@ impl Store {
 
     fn access_row(&self, r: Row) -> StoreResult<AccessRow> {
         let bad = |what: &str| corrupt(format!("login {}: {what}", r.username));
-        let burst = match (
-            r.burst_download_kbps,
-            r.burst_upload_kbps,
-            r.burst_threshold_download_kbps,
-            r.burst_threshold_upload_kbps,
+        let burst = super::tariff::burst(
+            (r.burst_download_kbps, r.burst_upload_kbps),
+            (
+                r.burst_threshold_download_kbps,
+                r.burst_threshold_upload_kbps,
+            ),
             r.burst_time_seconds,
-        ) {
-            (Some(d), Some(u), Some(td), Some(tu), Some(t)) => Some(Burst {
-                rate: Rate {
-                    download_kbps: kbps(d),
-                    upload_kbps: kbps(u),
-                },
-                threshold: Rate {
-                    download_kbps: kbps(td),
-                    upload_kbps: kbps(tu),
-                },
-                time_seconds: u32::try_from(t).unwrap_or(0),
-            }),
-            _ => None,
-        };
+        );
         let window = super::tariff::speed_window(
             &r.username,
             r.window_from.as_deref(),

@@ -44,16 +44,17 @@ impl Store {
         if !filter.entity.is_empty() {
             w.and("entity = {}", Arg::Text(filter.entity.clone()));
         }
-        let rows: Vec<AuditEntry> = fetch_page(
+        fetch_page(
             &mut *self.pool.acquire().await?,
             "SELECT id, at, actor, action, entity, entity_key, client_number, before_json, after_json
              FROM audit",
             ("id", Order::NewestFirst),
             w,
             page,
+            |row: AuditEntry| Ok(row),
+            |e| e.id,
         )
-        .await?;
-        Ok(page.page(rows, |e| e.id))
+        .await
     }
 }
 

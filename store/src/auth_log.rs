@@ -209,7 +209,7 @@ impl Store {
         if let Some(result) = filter.result {
             w.and("result = {}", Arg::Text(result.as_str().to_owned()));
         }
-        let rows: Vec<Row> = fetch_page(
+        fetch_page(
             &mut *self.pool.acquire().await?,
             "SELECT id, at, last_at, count, login, nas_name, calling_station, method, result,
                 reason
@@ -217,13 +217,10 @@ impl Store {
             ("id", Order::NewestFirst),
             w,
             page,
+            Row::into_entry,
+            |e| e.id,
         )
-        .await?;
-        let entries = rows
-            .into_iter()
-            .map(Row::into_entry)
-            .collect::<StoreResult<Vec<_>>>()?;
-        Ok(page.page(entries, |e| e.id))
+        .await
     }
 
     /// Deletes the attempts older than `before`; returns how many.

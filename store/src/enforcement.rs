@@ -138,7 +138,7 @@ impl Store {
         if !username.is_empty() {
             w.and("username = {}", Arg::Text(username.to_owned()));
         }
-        let rows: Vec<Row> = fetch_page(
+        fetch_page(
             &mut *self.pool.acquire().await?,
             "SELECT id, at, login_id, username, session_id, acct_session_id, nas_name, kind,
                 reason, sent, outcome, error_cause, tries
@@ -146,13 +146,10 @@ impl Store {
             ("id", Order::NewestFirst),
             w,
             page,
+            Row::into_attempt,
+            |a| a.id,
         )
-        .await?;
-        let attempts = rows
-            .into_iter()
-            .map(Row::into_attempt)
-            .collect::<StoreResult<Vec<_>>>()?;
-        Ok(page.page(attempts, |a| a.id))
+        .await
     }
 
     /// Deletes the attempts older than `before`; returns how many.

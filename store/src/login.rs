@@ -2,7 +2,7 @@
 
 use ispd_provisioning::login::{AuthType, ExtraAttribute, Login};
 use ispd_provisioning::speed::TemporarySpeed;
-use sqlx::AnyConnection;
+use sqlx::{AnyConnection, Row as _};
 
 use super::{
     Actor, Arg, Audit, Page, PageRequest, Store, StoreError, StoreResult, Where, corrupt,
@@ -206,26 +206,16 @@ impl Store {
         let sealed = self.sealer.seal(password)?;
         let mut tx = self.write_tx().await?;
         Self::check_login_unique(&mut tx, &login).await?;
-        let id: i64 = sqlx::query_scalar(
+        let insert = sqlx::query(
             "INSERT INTO login (username, auth_type, mac, ipv4, ipv6_prefix, nas_json,
                 attributes_json, subscription_id, disabled, note, password_sealed, version)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
-        )
-        .bind(login.username.clone())
-        .bind(login.auth_type.as_str().to_owned())
-        .bind(login.mac.map(|m| m.to_string()))
-        .bind(login.ipv4.map(|a| a.to_string()))
-        .bind(login.ipv6_prefix.map(|p| p.to_string()))
-        .bind(serde_json::to_string(&login.nas).unwrap_or_else(|_| "[]".into()))
-        .bind(attributes_json(&login))
-        .bind(login.subscription_id)
-        .bind(i64::from(login.disabled))
-        .bind(login.note.clone())
-        .bind(sealed)
-        .bind(login.version)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| unique_as_conflict(e, "login.username"))?;
+        );
+        let id: i64 = bind_columns(insert, &login, Some(sealed))
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| unique_as_conflict(e, "login.username"))?
+            .try_get(0)?;
         let stored = Self::login_where(&mut tx, "l.id = $1", Arg::Int(id))
             .await?
             .ok_or_else(|| corrupt("login vanished inside its transaction".into()))?;
@@ -266,29 +256,18 @@ impl Store {
         }
         Self::check_login_unique(&mut tx, &login).await?;
         login.version += 1;
-        let updated = sqlx::query(
+        let update = sqlx::query(
             "UPDATE login SET username = $1, auth_type = $2, mac = $3, ipv4 = $4, ipv6_prefix = $5,
                 nas_json = $6, attributes_json = $7, subscription_id = $8, disabled = $9, note = $10,
                 password_sealed = COALESCE($11, password_sealed), version = $12 WHERE id = $13 AND version = $14",
-        )
-        .bind(login.username.clone())
-        .bind(login.auth_type.as_str().to_owned())
-        .bind(login.mac.map(|m| m.to_string()))
-        .bind(login.ipv4.map(|a| a.to_string()))
-        .bind(login.ipv6_prefix.map(|p| p.to_string()))
-        .bind(serde_json::to_string(&login.nas).unwrap_or_else(|_| "[]".into()))
-        .bind(attributes_json(&login))
-        .bind(login.subscription_id)
-        .bind(i64::from(login.disabled))
-        .bind(login.note.clone())
-        .bind(sealed)
-        .bind(login.version)
-        .bind(login.id)
-        .bind(before.login.version)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| unique_as_conflict(e, "login.username"))?
-        .rows_affected();
+        );
+        let updated = bind_columns(update, &login, sealed)
+            .bind(login.id)
+            .bind(before.login.version)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| unique_as_conflict(e, "login.username"))?
+            .rows_affected();
         if updated == 0 {
             return Err(StoreError::Stale {
                 entity: "login",
@@ -362,19 +341,16 @@ impl Store {
         if let Some(id) = subscription_id {
             w.and("l.subscription_id = {}", Arg::Int(id));
         }
-        let rows: Vec<LoginRow> = fetch_page(
+        fetch_page(
             &mut *self.pool.acquire().await?,
             SELECT,
             ("l.id", Order::OldestFirst),
             w,
             page,
+            LoginRow::into_record,
+            |r| r.login.id,
         )
-        .await?;
-        let records = rows
-            .into_iter()
-            .map(LoginRow::into_record)
-            .collect::<StoreResult<Vec<_>>>()?;
-        Ok(page.page(records, |r| r.login.id))
+        .await
     }
 
     pub async fn delete_login(&self, actor: &Actor, username: &str) -> StoreResult<()> {
@@ -448,4 +424,23 @@ impl Store {
         tx.commit().await?;
         Ok(rows.len())
     }
+}
+
+type Query<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+
+/// The columns a login row has in both its INSERT and its UPDATE, in that order; `sealed` is
+/// the password's sealed form (an update without one keeps the stored password).
+fn bind_columns<'q>(q: Query<'q>, login: &Login, sealed: Option<String>) -> Query<'q> {
+    q.bind(login.username.clone())
+        .bind(login.auth_type.as_str().to_owned())
+        .bind(login.mac.map(|m| m.to_string()))
+        .bind(login.ipv4.map(|a| a.to_string()))
+        .bind(login.ipv6_prefix.map(|p| p.to_string()))
+        .bind(serde_json::to_string(&login.nas).unwrap_or_else(|_| "[]".into()))
+        .bind(attributes_json(login))
+        .bind(login.subscription_id)
+        .bind(i64::from(login.disabled))
+        .bind(login.note.clone())
+        .bind(sealed)
+        .bind(login.version)
 }

@@ -213,19 +213,16 @@ impl Store {
     }
 
     pub async fn list_nas(&self, page: PageRequest) -> StoreResult<Page<Nas>> {
-        let rows: Vec<NasRow> = fetch_page(
+        fetch_page(
             &mut *self.pool.acquire().await?,
             &format!("SELECT {COLUMNS} FROM nas"),
             ("id", Order::OldestFirst),
             Where::default(),
             page,
+            NasRow::into_nas,
+            |n| n.id,
         )
-        .await?;
-        let all = rows
-            .into_iter()
-            .map(NasRow::into_nas)
-            .collect::<StoreResult<Vec<_>>>()?;
-        Ok(page.page(all, |n| n.id))
+        .await
     }
 
     /// Every stored NAS with its opened secret: what the RADIUS side loads at start-up.

@@ -2,6 +2,7 @@
 //! continuing after (or, newest first, before) the last id of the previous one, one row more
 //! fetched than asked to learn whether another page follows. [`fetch_page`] is that query;
 //! [`PageRequest::page`] cuts its answer into a [`Page`] with the next token.
+//! A list is one call to [`fetch_page`] with its filter.
 
 use sqlx::AnyConnection;
 use sqlx::AssertSqlSafe;
@@ -76,9 +77,31 @@ pub(crate) enum Order {
 }
 
 /// One page of `select` (a `SELECT … FROM …` with its joins, no WHERE) under the filter `w`,
-/// in `order` of `id_column`, continuing from `page`'s token — plus one row, for
-/// [`PageRequest::page`].
-pub(crate) async fn fetch_page<R>(
+/// in `order` of `id_column`, continuing from `page`'s token: each row made a record by
+/// `into_record`, the page's token the `id_of` its last record.
+pub(crate) async fn fetch_page<R, T>(
+    conn: &mut AnyConnection,
+    select: &str,
+    order: (&str, Order),
+    w: Where,
+    page: PageRequest,
+    into_record: impl Fn(R) -> StoreResult<T>,
+    id_of: impl Fn(&T) -> i64,
+) -> StoreResult<Page<T>>
+where
+    R: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+{
+    let rows: Vec<R> = fetch_rows(conn, select, order, w, page).await?;
+    let records = rows
+        .into_iter()
+        .map(into_record)
+        .collect::<StoreResult<Vec<T>>>()?;
+    Ok(page.page(records, id_of))
+}
+
+/// The rows of one page as [`fetch_page`] reads them — plus one, for [`PageRequest::page`] —
+/// for a list whose rows need more than a conversion to become records.
+pub(crate) async fn fetch_rows<R>(
     conn: &mut AnyConnection,
     select: &str,
     (id_column, order): (&str, Order),

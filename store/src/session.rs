@@ -86,15 +86,16 @@ impl Store {
         if !filter.framed_ip.is_empty() {
             w.and("s.framed_ip = {}", Arg::Text(filter.framed_ip.clone()));
         }
-        let rows: Vec<SessionRow> = fetch_page(
+        fetch_page(
             &mut *self.pool.acquire().await?,
             SELECT,
             ("s.id", Order::OldestFirst),
             w,
             page,
+            |row: SessionRow| Ok(row),
+            |r| r.id,
         )
-        .await?;
-        Ok(page.page(rows, |r| r.id))
+        .await
     }
 
     /// A login's sessions, newest first (open and closed).
@@ -105,15 +106,16 @@ impl Store {
     ) -> StoreResult<Page<SessionRow>> {
         let mut w = Where::default();
         w.and("s.username = {}", Arg::Text(username.to_owned()));
-        let rows: Vec<SessionRow> = fetch_page(
+        fetch_page(
             &mut *self.pool.acquire().await?,
             SELECT,
             ("s.id", Order::NewestFirst),
             w,
             page,
+            |row: SessionRow| Ok(row),
+            |r| r.id,
         )
-        .await?;
-        Ok(page.page(rows, |r| r.id))
+        .await
     }
 
     /// A login's traffic per day in `from..=to`, days without traffic omitted.

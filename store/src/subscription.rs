@@ -301,19 +301,16 @@ impl Store {
         if let Some(state) = filter.state {
             w.and("s.state = {}", Arg::Text(state.as_str().to_owned()));
         }
-        let rows: Vec<SubscriptionRow> = fetch_page(
+        fetch_page(
             &mut *self.pool.acquire().await?,
             SELECT,
             ("s.id", Order::OldestFirst),
             w,
             page,
+            SubscriptionRow::into_record,
+            |r| r.subscription.id,
         )
-        .await?;
-        let records = rows
-            .into_iter()
-            .map(SubscriptionRow::into_record)
-            .collect::<StoreResult<Vec<_>>>()?;
-        Ok(page.page(records, |r| r.subscription.id))
+        .await
     }
 
     /// Mango's "delete completely": the subscription and its history go; refused while logins

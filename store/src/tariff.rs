@@ -54,26 +54,14 @@ fn kbps(v: i64) -> u64 {
 
 impl TariffRow {
     fn into_tariff(self) -> StoreResult<Tariff> {
-        let burst = match (
-            self.burst_download_kbps,
-            self.burst_upload_kbps,
-            self.burst_threshold_download_kbps,
-            self.burst_threshold_upload_kbps,
+        let burst = burst(
+            (self.burst_download_kbps, self.burst_upload_kbps),
+            (
+                self.burst_threshold_download_kbps,
+                self.burst_threshold_upload_kbps,
+            ),
             self.burst_time_seconds,
-        ) {
-            (Some(d), Some(u), Some(td), Some(tu), Some(t)) => Some(Burst {
-                rate: Rate {
-                    download_kbps: kbps(d),
-                    upload_kbps: kbps(u),
-                },
-                threshold: Rate {
-                    download_kbps: kbps(td),
-                    upload_kbps: kbps(tu),
-                },
-                time_seconds: u32::try_from(t).unwrap_or(0),
-            }),
-            _ => None,
-        };
+        );
         let window = speed_window(
             &self.name,
             self.window_from.as_deref(),
@@ -170,6 +158,25 @@ fn time_text(t: chrono::NaiveTime) -> String {
 }
 
 /// A tariff's window from its four columns: all set, or none.
+/// A tariff's burst from its five columns: all set, or no burst.
+pub(super) fn burst(
+    (download, upload): (Option<i64>, Option<i64>),
+    (threshold_download, threshold_upload): (Option<i64>, Option<i64>),
+    time_seconds: Option<i64>,
+) -> Option<Burst> {
+    Some(Burst {
+        rate: Rate {
+            download_kbps: kbps(download?),
+            upload_kbps: kbps(upload?),
+        },
+        threshold: Rate {
+            download_kbps: kbps(threshold_download?),
+            upload_kbps: kbps(threshold_upload?),
+        },
+        time_seconds: u32::try_from(time_seconds?).unwrap_or(0),
+    })
+}
+
 pub(super) fn speed_window(
     tariff: &str,
     from: Option<&str>,
@@ -302,19 +309,16 @@ impl Store {
     }
 
     pub async fn list_tariffs(&self, page: PageRequest) -> StoreResult<Page<Tariff>> {
-        let rows: Vec<TariffRow> = fetch_page(
+        fetch_page(
             &mut *self.pool.acquire().await?,
             &format!("SELECT {COLUMNS} FROM tariff"),
             ("id", Order::OldestFirst),
             Where::default(),
             page,
+            TariffRow::into_tariff,
+            |t| t.id,
         )
-        .await?;
-        let tariffs = rows
-            .into_iter()
-            .map(TariffRow::into_tariff)
-            .collect::<StoreResult<Vec<_>>>()?;
-        Ok(page.page(tariffs, |t| t.id))
+        .await
     }
 
     pub async fn delete_tariff(&self, actor: &Actor, name: &str) -> StoreResult<()> {

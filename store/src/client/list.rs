@@ -4,7 +4,7 @@ use ispd_billing::client::{Characteristic, Client};
 use sqlx::AssertSqlSafe;
 
 use super::row::{COLUMNS, ClientRow};
-use crate::page::{Order, fetch_page};
+use crate::page::{Order, fetch_rows};
 use crate::{Arg, Page, PageRequest, Store, StoreResult, Where, date_text};
 
 /// Filters for listing clients; empty fields do not filter.
@@ -84,7 +84,7 @@ impl Store {
         }
         Self::filter_books(&mut w, filter);
         let mut conn = self.pool.acquire().await?;
-        let rows: Vec<ClientRow> = fetch_page(
+        let rows: Vec<ClientRow> = fetch_rows(
             &mut conn,
             &format!("SELECT {COLUMNS} FROM client"),
             ("id", Order::OldestFirst),
