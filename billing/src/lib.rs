@@ -21,6 +21,7 @@ pub mod document;
 pub mod dunning;
 pub mod erasure;
 pub mod field;
+pub mod interest;
 pub mod invoice;
 pub mod invoice_group;
 pub mod money;

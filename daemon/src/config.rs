@@ -410,6 +410,13 @@ pub struct BillingConfig {
     /// Mango, unless enabled: credit then settles the client's next documents.
     #[serde(default)]
     pub refunds: bool,
+    /// The annual rate in percent of interest on overdue invoices (net47's statutory interest,
+    /// billed by an interest note: `ispctl interest`); unset = no interest.
+    #[serde(default, deserialize_with = "optional_money")]
+    pub interest_rate_percent: Option<rust_decimal::Decimal>,
+    /// The least interest worth a note: less accrued is left to be billed later.
+    #[serde(default, deserialize_with = "money")]
+    pub interest_minimum: rust_decimal::Decimal,
 }
 
 fn default_run_at() -> String {
@@ -420,6 +427,12 @@ impl BillingConfig {
     /// The daily run's time of day, if scheduled.
     pub fn run_at(&self) -> Option<chrono::NaiveTime> {
         chrono::NaiveTime::parse_from_str(&self.run_at, "%H:%M").ok()
+    }
+
+    /// The interest rate, when interest is charged (validated at load).
+    pub fn interest_rate(&self) -> Option<ispd_billing::interest::InterestRate> {
+        let percent = self.interest_rate_percent?;
+        ispd_billing::interest::InterestRate::new("billing.interest_rate_percent", percent).ok()
     }
 
     /// The zone of `timezone`; the host's when it is unset or (caught by validation) unknown.
@@ -445,6 +458,8 @@ impl Default for BillingConfig {
             run_at: default_run_at(),
             timezone: String::new(),
             refunds: false,
+            interest_rate_percent: None,
+            interest_minimum: rust_decimal::Decimal::ZERO,
         }
     }
 }
@@ -876,6 +891,13 @@ impl Config {
         }
         if let Err(e) = crate::clock::Zone::parse(&self.billing.timezone) {
             bail!("billing.timezone: {e}");
+        }
+        if let Some(percent) = self.billing.interest_rate_percent {
+            ispd_billing::interest::InterestRate::new("billing.interest_rate_percent", percent)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+        if self.billing.interest_minimum < rust_decimal::Decimal::ZERO {
+            bail!("billing.interest_minimum: an amount of zero or more");
         }
         // The core names the keys as written here (`dunning.level[0].fee`).
         self.dunning

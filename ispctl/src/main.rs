@@ -23,6 +23,7 @@ mod discount;
 mod dunning;
 mod enforcement;
 mod errors;
+mod interest;
 mod invoice_group;
 mod login;
 mod nas;
@@ -119,6 +120,9 @@ enum Command {
     /// The closing of the books: nothing dated on or before it changes any more.
     #[command(subcommand)]
     Books(books::Cmd),
+    /// Interest on overdue invoices: what accrued, the interest note, a waiver.
+    #[command(subcommand)]
+    Interest(interest::Cmd),
     /// Payments: record, import bank statements, unmatched payments, a client's balance.
     #[command(subcommand)]
     Payment(payment::Cmd),
@@ -157,6 +161,7 @@ async fn dispatch(command: Command, api: &mut Api<'_>, out: Out) -> Result<()> {
         Command::Billing(cmd) => billing::run(cmd, api, out).await,
         Command::Invoice(cmd) => billing::invoice(cmd, api, out).await,
         Command::Books(cmd) => books::run(cmd, api, out).await,
+        Command::Interest(cmd) => interest::run(cmd, api, out).await,
         Command::Payment(cmd) => payment::run(cmd, api, out).await,
         Command::Dunning(cmd) => dunning::run(cmd, api, out).await,
         Command::Enforcement(cmd) => enforcement::run(cmd, api, out).await,

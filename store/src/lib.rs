@@ -28,6 +28,7 @@ mod dunning;
 mod enforcement;
 mod figures;
 mod instance;
+mod interest;
 mod invoice;
 mod invoice_batch;
 mod invoice_group;
@@ -75,6 +76,7 @@ pub use dunning::{DunningControl, DunningHold, DunningInput, OpenDocument, Remin
 pub use enforcement::{EnforcementAttempt, EnforcementAttemptRow};
 pub use figures::Figures;
 pub use instance::InstanceRow;
+pub use interest::{OverdueInvoice, OverdueOf};
 pub use invoice::{
     ClientHead, DocumentKind, InvoiceDraft, InvoiceLineRecord, InvoiceRecord, Issued, LineRef,
     LiveLine,

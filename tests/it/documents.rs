@@ -1031,6 +1031,143 @@ fn a_balance_adjustment_is_a_document_on_the_statement() {
 }
 
 #[test]
+fn interest_on_an_overdue_invoice_is_billed_once_or_waived_for_good() {
+    interest_on_an_overdue_invoice_on(None);
+}
+
+#[test]
+fn interest_on_an_overdue_invoice_is_billed_once_or_waived_for_good_on_postgres() {
+    if let Some(db) = crate::daemon::PgDatabase::create("doc_interest") {
+        interest_on_an_overdue_invoice_on(Some(&db));
+    }
+}
+
+fn interest_on_an_overdue_invoice_on(pg: Option<&crate::daemon::PgDatabase>) {
+    let database = pg
+        .map(|db| format!("[database]\nurl = {:?}\n", db.url))
+        .unwrap_or_default();
+    // 10 % a year; a note is worth it from 5.00.
+    let d = Daemon::start_edited("interest", None, |base| {
+        base.replace(
+            "[billing]\n",
+            "[billing]\ninterest_rate_percent = \"10\"\ninterest_minimum = \"5.00\"\n",
+        ) + &database
+    });
+    client(&d, "1001", &[]);
+    subscribed(&d, "1001");
+    d.ispctl_json(&["billing", "run", "--as-of", "2026-11-01"]);
+    let invoice = invoices(&d, "1001")[0].clone();
+    assert_eq!(s(&invoice, "due_date"), "2026-11-15", "{invoice}");
+    let pending = |as_of: &str| {
+        let list = d.ispctl_json(&["interest", "list", "--client", "1001", "--as-of", as_of]);
+        list["items"].as_array().cloned().unwrap_or_default()
+    };
+    assert!(pending("2026-11-15").is_empty(), "nothing on the due date");
+    // 30 days late: 499.00 x 10 % x 30 / 365 = 4.10, under the minimum: no note.
+    let late = pending("2026-12-15");
+    assert_eq!(late.len(), 1);
+    assert_eq!(
+        (
+            s(&late[0], "from"),
+            s(&late[0], "until"),
+            late[0]["days"].as_u64()
+        ),
+        ("2026-11-16".into(), "2026-12-15".into(), Some(30))
+    );
+    assert_eq!(s(&late[0], "amount"), "4.10");
+    let refused = d.ispctl(&[
+        "interest",
+        "bill",
+        "--client",
+        "1001",
+        "--as-of",
+        "2026-12-15",
+    ]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        crate::daemon::stderr(&refused).contains("minimum"),
+        "{refused:?}"
+    );
+    // 45 days late: 6.15, billed on a note with one untaxed line naming the invoice.
+    let note = d.ispctl_json(&[
+        "interest",
+        "bill",
+        "--client",
+        "1001",
+        "--as-of",
+        "2026-12-30",
+    ]);
+    assert_eq!(
+        (s(&note, "kind"), s(&note, "gross"), s(&note, "vat")),
+        ("debit_note".into(), "6.15".into(), "0.00".into())
+    );
+    let line = s(&note["lines"][0], "description");
+    assert!(
+        line.contains(&s(&invoice, "number")) && line.contains("45 days"),
+        "{line}"
+    );
+    assert_eq!(balance(&d, "1001").1, "505.15", "owed with the note");
+    // Those days are charged once: the next interest starts the day after.
+    assert!(pending("2026-12-30").is_empty());
+    let next = pending("2027-01-09");
+    assert_eq!(
+        (s(&next[0], "from"), s(&next[0], "amount")),
+        ("2026-12-31".into(), "1.37".into())
+    );
+    // A waiver needs --yes, is permanent, and is in the audit log.
+    let number = s(&invoice, "number");
+    let unconfirmed = d.ispctl(&[
+        "interest",
+        "waive",
+        "--invoice",
+        &number,
+        "--as-of",
+        "2027-01-09",
+    ]);
+    assert_eq!(unconfirmed.status.code(), Some(1));
+    assert!(crate::daemon::stderr(&unconfirmed).contains("confirm"));
+    let waived = d.ispctl_json(&[
+        "interest",
+        "waive",
+        "--invoice",
+        &number,
+        "--as-of",
+        "2027-01-09",
+        "--yes",
+    ]);
+    assert_eq!(s(&waived, "amount"), "1.37");
+    assert!(
+        pending("2027-01-09").is_empty(),
+        "waived days are never billed"
+    );
+    assert_eq!(s(&pending("2027-01-10")[0], "from"), "2027-01-10");
+    let audit = d.ispctl_json(&["audit", "1001"]);
+    assert!(
+        audit["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "interest.waive"),
+        "{audit}"
+    );
+    // The interest note itself carries no interest, and a paid invoice none further.
+    d.ispctl_json(&[
+        "payment",
+        "add",
+        "--client",
+        "1001",
+        "--amount",
+        "505.15",
+        "--date",
+        "2027-01-10",
+    ]);
+    assert!(
+        pending("2027-03-01").is_empty(),
+        "nothing owed, nothing accrues"
+    );
+}
+
+#[test]
 fn a_services_invoice_note_names_its_invoice_lines() {
     let d = start("invoice-note", None);
     client(&d, "1001", &[]);

@@ -54,6 +54,9 @@ fn books_need(method: &str) -> Option<Need> {
         "BillingService/CloseBooks" => Admin,
         "BillingService/AdjustBalance" => Write,
         "BillingService/GetBooks" => Read,
+        "BillingService/ListInterest" => Read,
+        "BillingService/BillInterest" => Write,
+        "BillingService/WaiveInterest" => Write,
 
         "ChargeService/AddCharge" | "ChargeService/DeleteCharge" => Write,
         "ChargeService/ListCharges" => Read,

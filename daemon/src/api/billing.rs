@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use tonic::{Request, Response, Status};
 
 use super::{AdminState, date, date_text, field, invalid, written};
-use crate::app::{InCurrency, billing, books, documents};
+use crate::app::{InCurrency, billing, books, documents, interest};
 use crate::storage::{DocumentKind, InvoiceDraft, InvoiceRecord};
 
 fn invoice_to(number: Option<&str>, draft: &InvoiceDraft, state: &str) -> v1::Invoice {
@@ -217,5 +217,55 @@ impl v1::billing_service_server::BillingService for AdminState {
         Ok(Response::new(v1::Books {
             closed_until: date_text(closed),
         }))
+    }
+
+    async fn list_interest(
+        &self,
+        request: Request<v1::ListInterestRequest>,
+    ) -> Result<Response<v1::ListInterestResponse>, Status> {
+        let r = request.into_inner();
+        let client = (!r.client_number.is_empty()).then_some(r.client_number.as_str());
+        let app = self.app();
+        let pending = interest::pending(&app, client, date("as_of", &r.as_of)?).await?;
+        let rate = app.config.load().billing.interest_rate_percent;
+        Ok(Response::new(v1::ListInterestResponse {
+            items: pending.iter().map(interest_to).collect(),
+            annual_rate_percent: rate.map(|r| r.normalize().to_string()).unwrap_or_default(),
+        }))
+    }
+
+    async fn bill_interest(
+        &self,
+        request: Request<v1::BillInterestRequest>,
+    ) -> Result<Response<v1::Invoice>, Status> {
+        let (actor, r) = written(request)?;
+        let as_of = date("as_of", &r.as_of)?;
+        let note = interest::bill(&self.app(), &actor, &r.client_number, as_of).await?;
+        Ok(Response::new(record_to(&note)))
+    }
+
+    async fn waive_interest(
+        &self,
+        request: Request<v1::WaiveInterestRequest>,
+    ) -> Result<Response<v1::Interest>, Status> {
+        let (actor, r) = written(request)?;
+        let as_of = date("as_of", &r.as_of)?;
+        let waived =
+            interest::waive(&self.app(), &actor, &r.invoice_number, as_of, r.confirm).await?;
+        Ok(Response::new(interest_to(&waived)))
+    }
+}
+
+fn interest_to(p: &interest::Pending) -> v1::Interest {
+    let a = &p.accrued;
+    v1::Interest {
+        client_number: p.client_number.clone(),
+        invoice_number: a.number.clone(),
+        from: date_text(Some(a.from)),
+        until: date_text(Some(a.until)),
+        days: a.days,
+        open_amount: a.open.to_string(),
+        amount: a.amount.to_string(),
+        currency: p.currency.clone(),
     }
 }

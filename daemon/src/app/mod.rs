@@ -20,6 +20,7 @@ pub mod documents;
 pub mod dunning;
 pub mod dunning_run;
 mod error;
+pub mod interest;
 pub mod invoice_groups;
 pub mod logins;
 pub mod nas;
