@@ -7,8 +7,8 @@
 use anyhow::Result;
 use clap::Subcommand;
 use ispd_admin_proto::v1::{
-    CancelInvoiceRequest, GetInvoiceRequest, Invoice, InvoiceLine, ListInvoicesRequest,
-    RunBillingRequest, Supplier, VatSummary,
+    CancelInvoiceRequest, GetInvoiceRequest, Invoice, InvoiceLine, IssueInvoiceRequest,
+    ListInvoicesRequest, RunBillingRequest, Supplier, VatSummary,
 };
 use serde_json::json;
 
@@ -66,6 +66,33 @@ pub enum InvoiceCmd {
         #[arg(long)]
         rebill: bool,
     },
+    /// Issue an invoice (or a payment request) now, ahead of the billing run.
+    ///
+    /// Bills what the run would for the chosen services — the periods that start by
+    /// --through, with their one-off charges; the run will not bill them again.
+    Issue(Box<IssueArgs>),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct IssueArgs {
+    /// Client number.
+    #[arg(long, value_name = "NUMBER")]
+    client: String,
+    /// A service to bill (repeatable); every service of the client when none is given.
+    #[arg(long = "subscription", value_name = "ID")]
+    subscriptions: Vec<i64>,
+    /// A payment request (pro-forma) instead of an invoice.
+    #[arg(long)]
+    proforma: bool,
+    /// Issue date, YYYY-MM-DD (default today).
+    #[arg(long, value_parser = args::date, value_name = "DATE", default_value = "")]
+    date: String,
+    /// Bill the periods that start by this day, YYYY-MM-DD (default the issue date).
+    #[arg(long, value_parser = args::date, value_name = "DATE", default_value = "")]
+    through: String,
+    /// Due date, YYYY-MM-DD (default the client's due days after the issue date).
+    #[arg(long, value_parser = args::date, value_name = "DATE", default_value = "")]
+    due: String,
 }
 
 pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
@@ -157,6 +184,17 @@ pub async fn invoice(cmd: InvoiceCmd, api: &mut Api<'_>, out: Out) -> Result<()>
             out.line(lines_table(&inv).render().trim_end())?;
             out.line("")?;
             out.line(vat_table(&inv).render().trim_end())
+        }
+        InvoiceCmd::Issue(a) => {
+            let request = IssueInvoiceRequest {
+                client_number: a.client,
+                subscription_ids: a.subscriptions,
+                proforma: a.proforma,
+                date: a.date,
+                through: a.through,
+                due_date: a.due,
+            };
+            out.reply(svc.issue_invoice(request).await?, record)
         }
         InvoiceCmd::Cancel {
             number,

@@ -114,7 +114,7 @@ enum Command {
     /// The billing run: issue the invoices that are due.
     #[command(subcommand)]
     Billing(billing::Cmd),
-    /// Invoices issued by the billing run.
+    /// Invoices: listed, shown, cancelled, and issued on demand.
     #[command(subcommand)]
     Invoice(billing::InvoiceCmd),
     /// The closing of the books: nothing dated on or before it changes any more.

@@ -83,6 +83,15 @@ impl Store {
         ))
     }
 
+    /// Every subscription of client `client_id` that can still be charged: what an invoice
+    /// issued on demand may bill.
+    pub async fn billing_candidates_of(
+        &self,
+        client_id: i64,
+    ) -> StoreResult<Vec<BillingCandidate>> {
+        self.billing_candidates_between(client_id, client_id).await
+    }
+
     /// Every subscription of the clients `first..=last` that can still be charged, with its
     /// client and tariff.
     async fn billing_candidates_between(

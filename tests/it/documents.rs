@@ -1168,6 +1168,106 @@ fn interest_on_an_overdue_invoice_on(pg: Option<&crate::daemon::PgDatabase>) {
 }
 
 #[test]
+fn an_invoice_or_payment_request_is_issued_on_demand_and_not_billed_again() {
+    let d = start("on-demand", None);
+    client(&d, "1001", &[]);
+    let first = subscribed(&d, "1001");
+    // November's invoice now, on the 10th, for the one service.
+    let invoice = d.ispctl_json(&[
+        "invoice",
+        "issue",
+        "--client",
+        "1001",
+        "--date",
+        "2026-11-10",
+    ]);
+    assert_eq!(
+        (
+            s(&invoice, "kind"),
+            s(&invoice, "issue_date"),
+            s(&invoice, "due_date")
+        ),
+        ("invoice".into(), "2026-11-10".into(), "2026-11-24".into())
+    );
+    assert_eq!(s(&invoice, "gross"), "499.00");
+    assert_eq!(
+        s(&invoice["lines"][0], "period_from"),
+        "2026-11-01",
+        "{invoice}"
+    );
+    // The run does not bill it again.
+    d.ispctl_json(&["billing", "run", "--as-of", "2026-11-10"]);
+    assert_eq!(invoices(&d, "1001").len(), 1);
+    // Nothing more is due through the 21st: refused, nothing issued.
+    let nothing = d.ispctl(&[
+        "invoice",
+        "issue",
+        "--client",
+        "1001",
+        "--date",
+        "2026-11-21",
+    ]);
+    assert_eq!(nothing.status.code(), Some(1));
+    assert!(crate::daemon::stderr(&nothing).contains("nothing to bill"));
+    // A second service; a payment request for it alone, December ahead, with chosen dates.
+    let second = subscribed_from(&d, "1001", "2026-11-16");
+    let request = d.ispctl_json(&[
+        "invoice",
+        "issue",
+        "--client",
+        "1001",
+        "--subscription",
+        &second.to_string(),
+        "--proforma",
+        "--date",
+        "2026-11-20",
+        "--through",
+        "2026-12-01",
+        "--due",
+        "2026-11-30",
+    ]);
+    assert_eq!(
+        (s(&request, "kind"), s(&request, "due_date")),
+        ("proforma".into(), "2026-11-30".into())
+    );
+    let lines = request["lines"].as_array().unwrap();
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["subscription_id"].as_i64() == Some(second)),
+        "only the chosen service: {request}"
+    );
+    let periods: Vec<String> = lines.iter().map(|l| s(l, "period_from")).collect();
+    assert_eq!(periods, ["2026-11-16", "2026-12-01"], "{request}");
+    // The run of December 1st bills only the first service's December.
+    d.ispctl_json(&["billing", "run", "--as-of", "2026-12-01"]);
+    let all = invoices(&d, "1001");
+    assert_eq!(all.len(), 3, "{all:?}");
+    let december = d.ispctl_json(&["invoice", "show", &s(&all[2], "number")]);
+    let billed: Vec<i64> = december["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l["subscription_id"].as_i64())
+        .collect();
+    assert_eq!(billed, [first], "{december}");
+    // Refused by name: a due date before the issue date, a service not the client's.
+    for (args, field) in [
+        (
+            vec!["--date", "2026-12-02", "--due", "2026-12-01"],
+            "due_date",
+        ),
+        (vec!["--subscription", "999999"], "subscription_ids"),
+    ] {
+        let mut full = vec!["invoice", "issue", "--client", "1001"];
+        full.extend(args);
+        let out = d.ispctl(&full);
+        assert_eq!(out.status.code(), Some(1), "{full:?}");
+        assert!(crate::daemon::stderr(&out).contains(field), "{full:?}");
+    }
+}
+
+#[test]
 fn a_services_invoice_note_names_its_invoice_lines() {
     let d = start("invoice-note", None);
     client(&d, "1001", &[]);

@@ -54,6 +54,7 @@ fn books_need(method: &str) -> Option<Need> {
         "BillingService/CloseBooks" => Admin,
         "BillingService/AdjustBalance" => Write,
         "BillingService/GetBooks" => Read,
+        "BillingService/IssueInvoice" => Write,
         "BillingService/ListInterest" => Read,
         "BillingService/BillInterest" => Write,
         "BillingService/WaiveInterest" => Write,

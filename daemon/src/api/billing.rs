@@ -219,6 +219,23 @@ impl v1::billing_service_server::BillingService for AdminState {
         }))
     }
 
+    async fn issue_invoice(
+        &self,
+        request: Request<v1::IssueInvoiceRequest>,
+    ) -> Result<Response<v1::Invoice>, Status> {
+        let (actor, r) = written(request)?;
+        let order = documents::OnDemand {
+            client_number: &r.client_number,
+            subscriptions: &r.subscription_ids,
+            proforma: r.proforma,
+            date: date("date", &r.date)?,
+            through: date("through", &r.through)?,
+            due_date: date("due_date", &r.due_date)?,
+        };
+        let document = documents::issue_now(&self.app(), &actor, order).await?;
+        Ok(Response::new(record_to(&document)))
+    }
+
     async fn list_interest(
         &self,
         request: Request<v1::ListInterestRequest>,

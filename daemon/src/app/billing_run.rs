@@ -11,6 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::NaiveDate;
+use ispd_billing::client::Client;
 use ispd_billing::credit_note::{needs_correction, reversal};
 use ispd_billing::invoice::{
     Discount, PriceBasis, TaxableDateRule, charge_lines, compute_line, due_date,
@@ -23,7 +24,7 @@ use ispd_billing::schedule::{
 use ispd_billing::subscription::line_name;
 use rust_decimal::Decimal;
 
-use super::{AppResult, settlement};
+use super::{AppResult, field, settlement};
 use crate::config::BillingConfig;
 use crate::storage::{
     Actor, BillingCandidate, ChargeRecord, ClientHead, DocumentKind, InvoiceDraft,
@@ -213,7 +214,10 @@ async fn client_documents(
         repriced,
         inputs,
         config,
-        as_of,
+        Dated {
+            issue: as_of,
+            through: as_of,
+        },
     ));
     Ok(documents)
 }
@@ -280,6 +284,57 @@ async fn issue(
         );
     }
     Ok(())
+}
+
+/// The document a client is issued on demand (Mango's invoice or payment request made now):
+/// what the run would bill `subscriptions` (every service of the client when empty) for the
+/// periods that start by `through`, with their one-off charges, dated `issue`; a pro-forma
+/// when `proforma`. No corrections: those stay the run's. `None` when nothing is due.
+pub(super) async fn on_demand_draft(
+    store: &Store,
+    config: &BillingConfig,
+    client: &Client,
+    subscriptions: &[i64],
+    proforma: bool,
+    (issue, through): (NaiveDate, NaiveDate),
+) -> AppResult<Option<InvoiceDraft>> {
+    let mut inputs = load_inputs(store, config, through).await?;
+    let mut candidates = store.billing_candidates_of(client.id).await?;
+    if let Some(missing) = subscriptions
+        .iter()
+        .find(|id| !candidates.iter().any(|c| c.subscription_id == **id))
+    {
+        return Err(field(
+            "subscription_ids",
+            format!(
+                "{missing} is no service of client {} that can be billed",
+                client.number
+            ),
+        ));
+    }
+    if !subscriptions.is_empty() {
+        candidates.retain(|c| subscriptions.contains(&c.subscription_id));
+        if let Some(charges) = inputs.charges.get_mut(&client.id) {
+            charges.retain(|c| {
+                c.subscription_id
+                    .is_some_and(|s| subscriptions.contains(&s))
+            });
+        }
+    }
+    let terms = ClientTerms {
+        head: ClientHead::of(client),
+        due_days: client.invoicing.due_days,
+        proforma,
+    };
+    let dated = Dated { issue, through };
+    Ok(draft_for_client(
+        &terms,
+        &candidates,
+        Vec::new(),
+        &inputs,
+        config,
+        dated,
+    ))
 }
 
 /// The terms of a client billed only for one-off charges (no subscription to read them from).
@@ -619,7 +674,15 @@ fn head(s: &BillingCandidate) -> ClientHead {
     }
 }
 
-/// One client's invoice (pro-forma for pro-forma clients) for everything due by `as_of`:
+/// A document's dates: the day it is issued, and the last day whose periods it bills (the
+/// run's `as_of` is both; an invoice issued on demand may bill periods ahead).
+#[derive(Debug, Clone, Copy)]
+struct Dated {
+    issue: NaiveDate,
+    through: NaiveDate,
+}
+
+/// One client's invoice (pro-forma for pro-forma clients) for everything due by `through`:
 /// the parts of invoiced periods repriced by a tariff change, the subscriptions' charges with
 /// their discounts (each part at the price of its days), then the one-off charges. `None`
 /// when nothing is due.
@@ -629,19 +692,19 @@ fn draft_for_client(
     repriced: Vec<InvoiceLineRecord>,
     inputs: &RunInputs,
     config: &BillingConfig,
-    as_of: NaiveDate,
+    Dated { issue, through }: Dated,
 ) -> Option<InvoiceDraft> {
     let kind = if client.proforma {
         DocumentKind::Proforma
     } else {
         DocumentKind::Invoice
     };
-    let mut draft = InvoiceDraft::empty(kind, &client.head, as_of);
+    let mut draft = InvoiceDraft::empty(kind, &client.head, issue);
     draft.lines = repriced;
     let no_discounts = Vec::new();
     for s in subscriptions {
         let terms = terms_of(s, inputs);
-        let charges = due_charges(&terms, s.billed_until, as_of, config.proration);
+        let charges = due_charges(&terms, s.billed_until, through, config.proration);
         let discounts = inputs
             .discounts
             .get(&s.subscription_id)
@@ -681,14 +744,14 @@ fn draft_for_client(
         .iter()
         .filter_map(|l| l.period.map(|p| p.1))
         .max()
-        .unwrap_or(as_of);
+        .unwrap_or(through);
     draft.taxable_supply_date = if kind == DocumentKind::Proforma {
         // A payment request is not a tax document; its tax invoice is dated by the payment.
-        as_of
+        issue
     } else {
-        taxable_supply_date(terms.taxable_date, as_of, period_end)
+        taxable_supply_date(terms.taxable_date, issue, period_end)
     };
-    draft.due_date = due_date(as_of, client.due_days, terms.due_days);
+    draft.due_date = due_date(issue, client.due_days, terms.due_days);
     draft.currency = terms.currency.clone();
     draft.total_up();
     Some(draft)

@@ -9,7 +9,7 @@ use ispd_billing::invoice::{InvoiceState, untaxed_line};
 use rust_decimal::Decimal;
 
 use super::payments::{publish, restore_paid_in};
-use super::{App, AppError, AppResult, books, field, settlement};
+use super::{App, AppError, AppResult, billing_run, books, field, settlement};
 use crate::storage::{
     Actor, ClientHead, DocumentKind, InvoiceDraft, InvoiceLineRecord, InvoiceRecord, Issued,
     LineRef, Store, WriteTx,
@@ -212,6 +212,70 @@ pub async fn adjust(
     .await?;
     tx.commit().await?;
     publish(app.changes, &restored).await;
+    Ok(store.get_invoice(&issued.number).await?)
+}
+
+/// A document issued on demand (Mango): an invoice for chosen services now, ahead of the
+/// run, or a payment request (pro-forma) with chosen dates.
+#[derive(Debug)]
+pub struct OnDemand<'a> {
+    pub client_number: &'a str,
+    /// The services it bills; every service of the client when empty.
+    pub subscriptions: &'a [i64],
+    /// A payment request instead of an invoice.
+    pub proforma: bool,
+    /// The issue day; today when left out.
+    pub date: Option<NaiveDate>,
+    /// The periods that start by this day are billed; the issue day when left out.
+    pub through: Option<NaiveDate>,
+    /// The due day; the client's (else the group's) due days after the issue when left out.
+    pub due_date: Option<NaiveDate>,
+}
+
+/// Issues an on-demand document: what the billing run would bill the chosen services through
+/// the chosen day (each period once: the run will not bill it again), numbered in the
+/// client's series and settled from the client's credit like every document — one
+/// transaction. Refused when nothing is due, for a due day before the issue day, and in
+/// closed books.
+pub async fn issue_now(
+    app: &App<'_>,
+    actor: &Actor,
+    order: OnDemand<'_>,
+) -> AppResult<InvoiceRecord> {
+    let day = app.day_or_today(order.date);
+    let through = order.through.unwrap_or(day);
+    if order.due_date.is_some_and(|due| due < day) {
+        return Err(field("due_date", "must not be before the issue date"));
+    }
+    let store = app.store;
+    let client = store.get_client(order.client_number).await?;
+    let config = app.config.load().billing.clone();
+    let draft = billing_run::on_demand_draft(
+        store,
+        &config,
+        &client,
+        order.subscriptions,
+        order.proforma,
+        (day, through),
+    )
+    .await?;
+    let Some(mut draft) = draft else {
+        return Err(AppError::Precondition(format!(
+            "client {}: nothing to bill through {through}",
+            order.client_number
+        )));
+    };
+    if let Some(due) = order.due_date {
+        draft.due_date = due;
+    }
+    let mut tx = store.begin_write().await?;
+    books::check_open_in(store, &mut tx, [("the document", day)]).await?;
+    let issued = settlement::issue(store, &mut tx, actor, &draft)
+        .await?
+        .ok_or_else(|| {
+            AppError::Precondition("those periods were billed meanwhile: nothing issued".into())
+        })?;
+    tx.commit().await?;
     Ok(store.get_invoice(&issued.number).await?)
 }
 
