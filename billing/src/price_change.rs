@@ -136,6 +136,61 @@ pub fn move_tariff(
     })
 }
 
+/// Why a dated change of a service's price (or tariff) is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RepriceError {
+    #[error("subscription {0} is charged that price already")]
+    Unchanged(i64),
+    #[error("a change takes effect on or after the last one, which took effect on {0}")]
+    BeforeLastChange(NaiveDate),
+}
+
+/// A change dated `from` comes on or after the latest one (`last`): the history then gives
+/// every day exactly one price ([`price_on`] reads it in that order).
+pub fn check_after_last(from: NaiveDate, last: Option<NaiveDate>) -> Result<(), RepriceError> {
+    match last {
+        Some(last) if from < last => Err(RepriceError::BeforeLastChange(last)),
+        _ => Ok(()),
+    }
+}
+
+/// The subscription's own price changed from `from` (Mango's service parameters "valid from"):
+/// `price` is its new own price, `None` its tariff's. Like a tariff move, the days before keep
+/// what they were charged at and each part of a period is charged at its day's price; the
+/// change may be recorded ahead of its day, since no answer to the NAS depends on it.
+/// `last_change`: the day the latest recorded change took effect.
+pub fn reprice(
+    subscription: &Subscription,
+    tariff: &Tariff,
+    price: Option<Decimal>,
+    from: NaiveDate,
+    last_change: Option<NaiveDate>,
+    note: &str,
+) -> Result<TariffMove, RepriceError> {
+    if subscription.price_override == price {
+        return Err(RepriceError::Unchanged(subscription.id));
+    }
+    check_after_last(from, last_change)?;
+    let before = ServicePrice::of(tariff, subscription.price_override);
+    let after = ServicePrice::of(tariff, price);
+    let own = |p: Option<Decimal>, amount: Decimal| match p {
+        Some(_) => amount.to_string(),
+        None => format!("{amount} (the tariff's)"),
+    };
+    let mut history = format!(
+        "price {} → {} from {from}",
+        own(subscription.price_override, before.price),
+        own(price, after.price)
+    );
+    if !note.trim().is_empty() {
+        history = format!("{history}; {}", note.trim());
+    }
+    Ok(TariffMove {
+        change: PriceChange { from, before },
+        history,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -271,5 +326,62 @@ mod tests {
                 .map_err(|e| e.to_string());
             assert_eq!(got, expected);
         }
+    }
+
+    #[test]
+    fn a_price_change_keeps_the_days_before_and_comes_after_the_last_one() {
+        let tariff = tariff(3, "Fiber 100", 499);
+        let sub = Subscription {
+            id: 7,
+            tariff_id: 3,
+            price_override: None,
+            ..crate::subscription::tests::subscription()
+        };
+        let moved = reprice(
+            &sub,
+            &tariff,
+            Some(Decimal::from(399)),
+            d(12, 16),
+            None,
+            "loyal",
+        )
+        .unwrap();
+        assert_eq!(moved.change.from, d(12, 16));
+        assert_eq!(moved.change.before.price, Decimal::from(499));
+        assert_eq!(
+            moved.history,
+            "price 499 (the tariff's) → 399 from 2026-12-16; loyal"
+        );
+        // Priced by day: 499 before the 16th, the new own price from it.
+        let current = ServicePrice::of(&tariff, Some(Decimal::from(399)));
+        let changes = [moved.change];
+        assert_eq!(
+            price_on(d(12, 15), &changes, &current).price,
+            Decimal::from(499)
+        );
+        assert_eq!(
+            price_on(d(12, 16), &changes, &current).price,
+            Decimal::from(399)
+        );
+        // Back to the tariff's price; refused when nothing changes or before the last change.
+        let own = Subscription {
+            price_override: Some(Decimal::from(399)),
+            ..sub.clone()
+        };
+        let back = reprice(&own, &tariff, None, d(12, 20), Some(d(12, 16)), "").unwrap();
+        assert_eq!(back.change.before.price, Decimal::from(399));
+        assert_eq!(
+            back.history,
+            "price 399 → 499 (the tariff's) from 2026-12-20"
+        );
+        assert_eq!(
+            reprice(&own, &tariff, Some(Decimal::from(399)), d(12, 20), None, ""),
+            Err(RepriceError::Unchanged(7))
+        );
+        assert_eq!(
+            reprice(&own, &tariff, None, d(12, 10), Some(d(12, 16)), ""),
+            Err(RepriceError::BeforeLastChange(d(12, 16)))
+        );
+        assert_eq!(check_after_last(d(12, 16), Some(d(12, 16))), Ok(()));
     }
 }

@@ -8,7 +8,7 @@ use anyhow::Result;
 use clap::{Args, Subcommand, ValueEnum};
 use ispd_admin_proto::v1::subscription_service_client::SubscriptionServiceClient;
 use ispd_admin_proto::v1::{
-    ActivateSubscriptionRequest, BlockSubscriptionRequest, ChangeTariffRequest,
+    ActivateSubscriptionRequest, BlockSubscriptionRequest, ChangePriceRequest, ChangeTariffRequest,
     CreateSubscriptionRequest, DeleteSubscriptionRequest, EndClientSubscriptionsRequest,
     EndSubscriptionRequest, GetSubscriptionRequest, ListSubscriptionsRequest,
     PauseSubscriptionRequest, Period, PeriodAlignment, ResumeSubscriptionRequest, Subscription,
@@ -76,6 +76,11 @@ pub enum Cmd {
         #[arg(long)]
         note: Option<String>,
     },
+    /// Change its own price from a day (today or later; recorded at once).
+    ///
+    /// The days before keep the price they had, the days from it are charged at the new one,
+    /// also inside a period already invoiced. The history lists every change.
+    ChangePrice(ChangePriceArgs),
     /// The changes scheduled for a later day (a pause, block, resume, activation, end or
     /// tariff change given a date after today), by day.
     Pending {
@@ -362,6 +367,24 @@ fn apply(s: &mut Subscription, f: &Fields) {
     }
 }
 
+#[derive(clap::Args, Debug)]
+pub struct ChangePriceArgs {
+    /// Subscription ID.
+    id: i64,
+    /// Its own price from then on; --tariff-price to go back to its tariff's.
+    #[arg(long, value_parser = args::required_money, required_unless_present = "tariff_price")]
+    price: Option<String>,
+    /// Charge its tariff's price from then on.
+    #[arg(long, conflicts_with = "price")]
+    tariff_price: bool,
+    /// First day at the new price, YYYY-MM-DD [default: today].
+    #[arg(long, value_parser = args::date, value_name = "DATE")]
+    date: Option<String>,
+    /// Note for the history.
+    #[arg(long)]
+    note: Option<String>,
+}
+
 pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
     let mut svc = api.subscriptions().await?;
     match cmd {
@@ -382,6 +405,7 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
             };
             out.reply(svc.change_tariff(request).await?, record)
         }
+        Cmd::ChangePrice(c) => change_price(&mut svc, c, out).await,
         Cmd::Add(a) => {
             let mut sub = Subscription {
                 client_number: a.client,
@@ -437,6 +461,16 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
         Cmd::Transfer(t) => transfer(&mut svc, t, out).await,
         Cmd::Lifecycle(move_to) => transition(&mut svc, move_to, out).await,
     }
+}
+
+async fn change_price(svc: &mut Subscriptions, c: ChangePriceArgs, out: Out) -> Result<()> {
+    let request = ChangePriceRequest {
+        id: c.id,
+        price: c.price.unwrap_or_default(),
+        date: c.date.unwrap_or_default(),
+        note: c.note.unwrap_or_default(),
+    };
+    out.reply(svc.change_price(request).await?, record)
 }
 
 async fn transfer(svc: &mut Subscriptions, t: TransferArgs, out: Out) -> Result<()> {

@@ -15,15 +15,16 @@ use super::{
 };
 
 impl Store {
-    /// Writes a tariff change the core decided (`ispd_billing::price_change::move_tariff`):
-    /// the subscription (as read in `before`; refused as stale if it changed since) on tariff
-    /// `next` without a price override, the price its days before `moved.change.from` keep,
-    /// a history entry and the audit record — one transaction.
+    /// Writes a dated change the core decided (`ispd_billing::price_change::move_tariff` or
+    /// `reprice`): the subscription (as read in `before`; refused as stale if it changed
+    /// since) on tariff `next` at its own price `price_override` (`None`: the tariff's), the
+    /// price its days before `moved.change.from` keep, a history entry and the audit record —
+    /// one transaction.
     pub async fn change_tariff(
         &self,
         actor: &Actor,
         before: &SubscriptionRecord,
-        next: i64,
+        (next, price_override): (i64, Option<rust_decimal::Decimal>),
         moved: &TariffMove,
     ) -> StoreResult<SubscriptionRecord> {
         let s = &before.subscription;
@@ -48,11 +49,16 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         let updated = sqlx::query(
-            "UPDATE subscription SET tariff_id = $1, price_override_minor = NULL,
+            "UPDATE subscription SET tariff_id = $1, price_override_minor = $2,
                 version = version + 1
-             WHERE id = $2 AND version = $3",
+             WHERE id = $3 AND version = $4",
         )
         .bind(next)
+        .bind(
+            price_override
+                .map(|p| money::to_minor_units("subscription.price_override", p))
+                .transpose()?,
+        )
         .bind(s.id)
         .bind(s.version)
         .execute(&mut *tx)
@@ -66,18 +72,30 @@ impl Store {
         }
         Self::record_history(&mut tx, s.id, Some(s.state), s.state, actor, &moved.history).await?;
         let stored = Self::subscription_by_id(&mut tx, s.id).await?;
-        Audit::new(
-            "subscription.change_tariff",
-            "subscription",
-            &s.id.to_string(),
-        )
-        .client(&stored.client_number)
-        .before(before)
-        .after(&stored)
-        .record(&mut tx, actor)
-        .await?;
+        let action = if next == s.tariff_id {
+            "subscription.change_price"
+        } else {
+            "subscription.change_tariff"
+        };
+        Audit::new(action, "subscription", &s.id.to_string())
+            .client(&stored.client_number)
+            .before(before)
+            .after(&stored)
+            .record(&mut tx, actor)
+            .await?;
         tx.commit().await?;
         Ok(stored)
+    }
+
+    /// The day the latest dated change of subscription `id` took effect, if any.
+    pub async fn last_price_change(&self, id: i64) -> StoreResult<Option<chrono::NaiveDate>> {
+        let last: Option<String> = sqlx::query_scalar(
+            "SELECT MAX(valid_from) FROM tariff_change WHERE subscription_id = $1",
+        )
+        .bind(id)
+        .fetch_one(&self.pool)
+        .await?;
+        last.map(|d| parse_date("valid_from", &d)).transpose()
     }
 
     /// Every subscription's dated tariff changes, oldest first: the billing run's prices of

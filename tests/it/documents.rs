@@ -908,6 +908,99 @@ fn a_tariff_change_from_a_date_charges_each_part_of_the_month_at_its_price_on(
 }
 
 #[test]
+fn a_price_change_from_a_date_charges_each_part_of_the_month_at_its_price() {
+    let d = start("documents-price-change", None);
+    client(&d, "1001", &[]);
+    let month = a_31_day_month_ahead();
+    let day = |n: u64| (month + chrono::Days::new(n - 1)).to_string();
+    let sub = subscribed_from(&d, "1001", &day(1)).to_string();
+    d.ispctl_json(&["billing", "run", "--as-of", &day(1)]);
+    // Recorded at once for the 16th: its own price from then on.
+    let changed = d.ispctl_json(&[
+        "subscription",
+        "change-price",
+        &sub,
+        "--price",
+        "399.00",
+        "--date",
+        &day(16),
+        "--note",
+        "loyalty",
+    ]);
+    assert_eq!(
+        (s(&changed, "tariff"), s(&changed, "price_override")),
+        ("Fiber 100".into(), "399.00".into())
+    );
+    let history = d.ispctl_json(&["subscription", "history", &sub]);
+    let notes: Vec<String> = history["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| s(h, "note"))
+        .collect();
+    assert!(
+        notes.contains(&format!(
+            "price 499.00 (the tariff's) → 399.00 from {}; loyalty",
+            day(16)
+        )),
+        "{notes:?}"
+    );
+    // The month invoiced whole at 499.00: the credit note keeps 15 days at it (241.45) and
+    // the invoice charges the 16 days from the 16th at 399.00 (205.94).
+    let run = d.ispctl_json(&["billing", "run", "--as-of", &day(16)]);
+    let documents = run["invoices"].as_array().unwrap();
+    let kinds: Vec<String> = documents.iter().map(|i| s(i, "kind")).collect();
+    assert_eq!(kinds, ["credit_note", "invoice"], "{run}");
+    assert_eq!(s(&documents[0], "gross"), "-257.55", "{run}");
+    let charged = &documents[1]["lines"][0];
+    assert_eq!(
+        (
+            s(charged, "gross"),
+            s(charged, "period_from"),
+            s(charged, "period_to")
+        ),
+        ("205.94".into(), day(16), day(31))
+    );
+    assert_eq!(balance(&d, "1001").1, "447.39");
+    // Refused by name: before the last change, the price it has, a day in the past.
+    for (args, field) in [
+        (vec!["--price", "299", "--date", &day(10)], "date"),
+        (vec!["--price", "399.00", "--date", &day(20)], "price"),
+        (vec!["--tariff-price", "--date", "2020-01-01"], "date"),
+    ] {
+        let mut full = vec!["subscription", "change-price", &sub];
+        full.extend(args);
+        let out = d.ispctl(&full);
+        assert_eq!(out.status.code(), Some(1), "{full:?}");
+        assert!(crate::daemon::stderr(&out).contains(field), "{full:?}");
+    }
+    // Back to the tariff's price from the 20th of the next month: that month is cut there.
+    let next = month + chrono::Months::new(1);
+    let next_day = |n: u64| (next + chrono::Days::new(n - 1)).to_string();
+    let back = d.ispctl_json(&[
+        "subscription",
+        "change-price",
+        &sub,
+        "--tariff-price",
+        "--date",
+        &next_day(20),
+    ]);
+    assert_eq!(s(&back, "price_override"), "");
+    let next_run = d.ispctl_json(&["billing", "run", "--as-of", &next_day(1)]);
+    let grosses: Vec<(String, String)> = next_run["invoices"][0]["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (s(l, "period_from"), s(l, "period_to")))
+        .collect();
+    assert_eq!(
+        grosses.iter().map(|g| g.0.clone()).collect::<Vec<_>>(),
+        [next_day(1), next_day(20)],
+        "{next_run}"
+    );
+}
+
+#[test]
 fn a_payment_with_a_services_own_symbol_pays_that_services_document_first() {
     let d = start("service-vs", None);
     client(&d, "1001", &[]);

@@ -149,6 +149,7 @@ fn network_need(method: &str) -> Option<Need> {
         | "SubscriptionService/CreateUnit"
         | "SubscriptionService/DeleteUnit"
         | "SubscriptionService/ChangeTariff"
+        | "SubscriptionService/ChangePrice"
         | "SubscriptionService/WithdrawScheduledAction"
         | "SubscriptionService/ApplyScheduledActions" => Write,
         "SubscriptionService/GetSubscription"

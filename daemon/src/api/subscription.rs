@@ -396,6 +396,31 @@ impl v1::subscription_service_server::SubscriptionService for AdminState {
         }))
     }
 
+    async fn change_price(
+        &self,
+        request: Request<v1::ChangePriceRequest>,
+    ) -> Result<Response<v1::Subscription>, Status> {
+        let (actor, r) = written(request)?;
+        if r.id == 0 {
+            return Err(field(
+                "id",
+                "required: it says which subscription to change",
+            ));
+        }
+        let price = match r.price.trim() {
+            "" => None,
+            text => Some(money::parse("price", text).map_err(invalid)?),
+        };
+        let order = subscriptions::PriceChangeOrder {
+            id: r.id,
+            price,
+            from: date("date", &r.date)?,
+            note: &r.note,
+        };
+        let stored = subscriptions::change_price(&self.app(), &actor, order).await?;
+        Ok(Response::new(subscription_to(&stored)))
+    }
+
     async fn change_tariff(
         &self,
         request: Request<v1::ChangeTariffRequest>,

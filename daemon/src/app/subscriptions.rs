@@ -2,14 +2,16 @@
 //! resume, end). Every change that can alter a login's answer is published after commit.
 
 use chrono::NaiveDate;
-use ispd_billing::price_change::move_tariff;
+use ispd_billing::price_change::{RepriceError, check_after_last, move_tariff, reprice};
 use ispd_billing::subscription::transfer;
 use ispd_billing::subscription::{
     Action, Commitment, DatedTransition, LifecycleError, ScheduledChange, Subscription,
     SubscriptionState, TariffChangeError, Transition, apply, check_tariff_change,
 };
 use ispd_billing::unit::{self, Unit};
+use rust_decimal::Decimal;
 
+use super::error::field;
 use super::{App, AppResult};
 use crate::app::AppError;
 use crate::storage::{
@@ -395,6 +397,8 @@ pub async fn change_tariff(
         from: app.day_or_today(change.from),
         note: change.note.trim(),
     };
+    let last = app.store.last_price_change(change.id).await?;
+    check_after_last(request.from, last).map_err(|e| field("date", e.to_string()))?;
     if request.from > today {
         let scheduled = ScheduledChange {
             action: Action::ChangeTariff {
@@ -445,7 +449,74 @@ async fn change_tariff_now(
     .map_err(|e| AppError::Precondition(e.to_string()))?;
     Ok(app
         .store
-        .change_tariff(actor, &before, next.id, &moved)
+        .change_tariff(actor, &before, (next.id, None), &moved)
+        .await?)
+}
+
+/// A change of a service's own price as the operator asks for it.
+#[derive(Debug)]
+pub struct PriceChangeOrder<'a> {
+    pub id: i64,
+    /// Its new own price; `None`: its tariff's from then on.
+    pub price: Option<Decimal>,
+    /// The first day at the new price, today when left out.
+    pub from: Option<chrono::NaiveDate>,
+    pub note: &'a str,
+}
+
+/// Changes a service's own price from a day (Mango's parameters "valid from"): recorded at
+/// once, also for a later day — nothing the NAS is told depends on it — and the billing run
+/// charges each part of a period at its day's price, re-pricing an invoiced period the change
+/// falls in. Refused for an ended service, a day before today or before the last change, and
+/// while a tariff change is scheduled (its day would split the history out of order).
+pub async fn change_price(
+    app: &App<'_>,
+    actor: &Actor,
+    order: PriceChangeOrder<'_>,
+) -> AppResult<SubscriptionRecord> {
+    let today = app.clock.today();
+    let from = app.day_or_today(order.from);
+    if let Some(price) = order.price {
+        ispd_billing::money::to_minor_units("price", price)?;
+        if price < Decimal::ZERO {
+            return Err(field("price", "must not be negative"));
+        }
+    }
+    let before = app.store.get_subscription(order.id).await?;
+    check_tariff_change(before.subscription.state, from, today).map_err(|e| match e {
+        TariffChangeError::Backdated => field("date", "a price change takes effect today or later"),
+        TariffChangeError::Ended => {
+            AppError::Precondition(format!("subscription {}: {e}", order.id))
+        }
+    })?;
+    let pending = app.store.scheduled_actions(Some(order.id), false).await?;
+    if let Some(scheduled) = pending
+        .iter()
+        .find(|a| matches!(a.change.action, Action::ChangeTariff { .. }))
+    {
+        return Err(AppError::Precondition(format!(
+            "subscription {}: a tariff change is scheduled for {}; withdraw it or change the \
+             price after it",
+            order.id, scheduled.change.effective
+        )));
+    }
+    let tariff = app.store.get_tariff(&before.tariff_name).await?;
+    let last = app.store.last_price_change(order.id).await?;
+    let moved = reprice(
+        &before.subscription,
+        &tariff,
+        order.price,
+        from,
+        last,
+        order.note,
+    )
+    .map_err(|e| match e {
+        RepriceError::BeforeLastChange(_) => field("date", e.to_string()),
+        RepriceError::Unchanged(_) => field("price", e.to_string()),
+    })?;
+    Ok(app
+        .store
+        .change_tariff(actor, &before, (tariff.id, order.price), &moved)
         .await?)
 }
 

@@ -236,7 +236,7 @@ pub(super) async fn a_tariff_change_keeps_the_price_of_the_days_before(store: St
         .await
         .unwrap();
     let changed = store
-        .change_tariff(&actor(), &before, next, &moved.unwrap())
+        .change_tariff(&actor(), &before, (next, None), &moved.unwrap())
         .await
         .unwrap();
     assert_eq!(changed.tariff_name, "Fiber 300");
@@ -250,7 +250,7 @@ pub(super) async fn a_tariff_change_keeps_the_price_of_the_days_before(store: St
         .await
         .unwrap();
     let stale = store
-        .change_tariff(&actor(), &before, next, &moved.unwrap())
+        .change_tariff(&actor(), &before, (next, None), &moved.unwrap())
         .await;
     assert!(
         matches!(stale, Err(crate::StoreError::Stale { .. })),
@@ -282,6 +282,46 @@ pub(super) async fn a_tariff_change_keeps_the_price_of_the_days_before(store: St
     assert_eq!(
         history.last().map(|h| h.note.as_str()),
         Some("tariff Fiber 100 → Fiber 300 from 2026-12-15; faster")
+    );
+
+    // A price of its own from a later day: the same row shape, the tariff kept, the price
+    // stored, the last change's day read back.
+    assert_eq!(
+        store.last_price_change(id).await.unwrap(),
+        Some(date(2026, 12, 15))
+    );
+    let tariff = store.get_tariff("Fiber 300").await.unwrap();
+    let own: rust_decimal::Decimal = "699.00".parse().unwrap();
+    let repriced = ispd_billing::price_change::reprice(
+        &changed.subscription,
+        &tariff,
+        Some(own),
+        date(2027, 1, 10),
+        Some(date(2026, 12, 15)),
+        "",
+    )
+    .unwrap();
+    let priced = store
+        .change_tariff(&actor(), &changed, (tariff.id, Some(own)), &repriced)
+        .await
+        .unwrap();
+    assert_eq!(priced.tariff_name, "Fiber 300");
+    assert_eq!(priced.subscription.price_override, Some(own));
+    assert_eq!(
+        store.last_price_change(id).await.unwrap(),
+        Some(date(2027, 1, 10))
+    );
+    let changes = store.price_changes().await.unwrap();
+    let kept: Vec<_> = changes[&id]
+        .iter()
+        .map(|c| (c.from, c.before.price))
+        .collect();
+    assert_eq!(
+        kept,
+        [
+            (date(2026, 12, 15), "499.90".parse().unwrap()),
+            (date(2027, 1, 10), tariff.price),
+        ]
     );
 }
 
