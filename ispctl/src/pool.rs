@@ -11,7 +11,8 @@ use crate::output::{Out, Record, Table};
 #[derive(Subcommand, Debug)]
 pub enum Cmd {
     /// Each pool with its size, the addresses offered and in use, the logins' static
-    /// addresses inside it (never handed out) and what is free — as the daemon holds them.
+    /// addresses inside it (never handed out) and what is free — and the same for its IPv6
+    /// prefixes — as the daemon holds them.
     List,
 }
 
@@ -40,11 +41,27 @@ fn record(p: &Pool) -> Record {
         .num("in_use", p.in_use)
         .num("reserved", p.reserved)
         .num("free", p.free)
+        .strs("prefixes", &p.prefixes)
+        .num("prefix_length", p.prefix_length)
+        .num("prefix_size", p.prefix_size)
+        .num("prefixes_offered", p.prefixes_offered)
+        .num("prefixes_in_use", p.prefixes_in_use)
+        .num("prefixes_reserved", p.prefixes_reserved)
+        .num("prefixes_free", p.prefixes_free)
 }
 
 fn table(pools: &[Pool]) -> Table {
     let mut t = Table::new(&[
-        "NAME", "NAS", "RANGES", "SIZE", "OFFERED", "IN_USE", "RESERVED", "FREE",
+        "NAME",
+        "NAS",
+        "RANGES",
+        "SIZE",
+        "OFFERED",
+        "IN_USE",
+        "RESERVED",
+        "FREE",
+        "PREFIXES",
+        "PREFIXES_FREE",
     ]);
     for p in pools {
         let nas = if p.nas.is_empty() {
@@ -61,7 +78,17 @@ fn table(pools: &[Pool]) -> Table {
             p.in_use.to_string(),
             p.reserved.to_string(),
             p.free.to_string(),
+            prefixes(p),
+            format!("{}/{}", p.prefixes_free, p.prefix_size),
         ]);
     }
     t
+}
+
+/// The IPv6 blocks and the length they are cut into: `2001:db8:100::/40 in /56s`.
+fn prefixes(p: &Pool) -> String {
+    if p.prefixes.is_empty() {
+        return "-".into();
+    }
+    format!("{} in /{}s", p.prefixes.join(","), p.prefix_length)
 }

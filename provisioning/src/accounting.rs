@@ -115,6 +115,9 @@ pub struct AcctRecord {
     #[serde(default)]
     pub accepted_at: Option<DateTime<Utc>>,
     pub framed_ip: Option<std::net::Ipv4Addr>,
+    /// Delegated-IPv6-Prefix, else Framed-IPv6-Prefix: the session's prefix, for the pools.
+    #[serde(default)]
+    pub delegated_prefix: Option<crate::login::Ipv6Prefix>,
     pub calling_station: Option<String>,
     pub nas_port: Option<String>,
     /// When it happened: Event-Timestamp, else arrival, minus Acct-Delay-Time.
@@ -275,6 +278,7 @@ mod tests {
             login_id: Some(7),
             accepted_at: None,
             framed_ip: None,
+            delegated_prefix: None,
             calling_station: None,
             nas_port: None,
             event_time: at(minute),

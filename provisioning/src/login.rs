@@ -72,6 +72,28 @@ impl serde::Serialize for Ipv6Prefix {
     }
 }
 
+impl Ipv6Prefix {
+    /// The mask of its `len` network bits.
+    pub fn mask(&self) -> u128 {
+        u128::MAX
+            .checked_shl(128 - u32::from(self.len))
+            .unwrap_or(0)
+    }
+
+    /// Whether the two share an address: they agree on the shorter one's network bits.
+    pub fn overlaps(&self, other: &Ipv6Prefix) -> bool {
+        let shorter = if self.len <= other.len { self } else { other };
+        (u128::from(self.addr) ^ u128::from(other.addr)) & shorter.mask() == 0
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Ipv6Prefix {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 impl std::fmt::Display for Ipv6Prefix {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}/{}", self.addr, self.len)

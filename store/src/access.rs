@@ -223,22 +223,23 @@ impl Store {
 
 impl Store {
     /// Open sessions per login, for Simultaneous-Use: read into memory at start-up.
-    /// The open sessions' addresses: (username, Calling-Station-Id, Framed-IP-Address), for
-    /// the address pools to hold them again at start. A stored address that does not read
-    /// as IPv4 holds nothing.
-    pub async fn open_session_addresses(
-        &self,
-    ) -> StoreResult<Vec<(String, String, std::net::Ipv4Addr)>> {
-        let rows: Vec<(String, Option<String>, String)> = sqlx::query_as(
-            "SELECT username, calling_station, framed_ip FROM session
-             WHERE stopped_at IS NULL AND framed_ip IS NOT NULL",
+    /// The open sessions' addresses and prefixes, for the address pools to hold them again
+    /// at start. A stored value that does not read as an address or a prefix holds nothing.
+    pub async fn open_session_addresses(&self) -> StoreResult<Vec<OpenAddress>> {
+        type Row = (String, Option<String>, Option<String>, Option<String>);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT username, calling_station, framed_ip, delegated_prefix FROM session
+             WHERE stopped_at IS NULL AND (framed_ip IS NOT NULL OR delegated_prefix IS NOT NULL)",
         )
         .fetch_all(&self.pool)
         .await?;
         Ok(rows
             .into_iter()
-            .filter_map(|(user, device, ip)| {
-                Some((user, device.unwrap_or_default(), ip.parse().ok()?))
+            .map(|(username, device, ip, prefix)| OpenAddress {
+                username,
+                device: device.unwrap_or_default(),
+                ipv4: ip.and_then(|ip| ip.parse().ok()),
+                prefix: prefix.and_then(|p| p.parse().ok()),
             })
             .collect())
     }
@@ -280,4 +281,14 @@ fn counts(rows: Vec<(i64, i64)>) -> std::collections::HashMap<i64, u32> {
     rows.into_iter()
         .map(|(login, n)| (login, u32::try_from(n).unwrap_or(u32::MAX)))
         .collect()
+}
+
+/// An open session's address and prefix as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenAddress {
+    pub username: String,
+    /// The Calling-Station-Id; empty when the NAS sent none.
+    pub device: String,
+    pub ipv4: Option<std::net::Ipv4Addr>,
+    pub prefix: Option<ispd_provisioning::login::Ipv6Prefix>,
 }

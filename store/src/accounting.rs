@@ -82,7 +82,7 @@ struct Known {
 
 /// Bound on remembered sessions; beyond it the memory starts again from the database.
 const MEMORY_LIMIT: usize = 500_000;
-/// Rows per multi-row statement (17 parameters each stays far below SQLite's limit).
+/// Rows per multi-row statement (18 parameters each stays far below SQLite's limit).
 const ROWS_PER_STATEMENT: usize = 500;
 
 /// A session created in this batch, not yet in the database.
@@ -444,9 +444,9 @@ impl Store {
                 "INSERT INTO session (nas_name, acct_session_id, session_key, login_id, username,
                     framed_ip, calling_station, nas_port, started_at, updated_at, stopped_at,
                     terminate_cause, session_seconds, input_octets, output_octets,
-                    input_packets, output_packets)
+                    input_packets, output_packets, delegated_prefix)
                  VALUES {} ON CONFLICT DO NOTHING RETURNING id, session_key",
-                Placeholders::for_conn(conn).rows(chunk.len(), &[""; 17])
+                Placeholders::for_conn(conn).rows(chunk.len(), &[""; 18])
             );
             let mut query = sqlx::query_as::<_, (i64, String)>(AssertSqlSafe(sql));
             for s in chunk {
@@ -468,7 +468,8 @@ impl Store {
                     .bind(wide(s.state.counters.input_octets))
                     .bind(wide(s.state.counters.output_octets))
                     .bind(wide(s.state.counters.input_packets))
-                    .bind(wide(s.state.counters.output_packets));
+                    .bind(wide(s.state.counters.output_packets))
+                    .bind(r.delegated_prefix.map(|p| p.to_string()));
             }
             let inserted: HashMap<String, i64> = query
                 .fetch_all(&mut *conn)

@@ -61,7 +61,7 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Connection, Executor};
 
-pub use access::{AccessRow, AccessScope};
+pub use access::{AccessRow, AccessScope, OpenAddress};
 pub use accounting::{AcctItem, OpenSessionChanges, Partition, SessionMemory};
 use audit::{Audit, AuditRow, record_audit_rows};
 pub use audit::{AuditEntry, AuditFilter};

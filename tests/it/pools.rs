@@ -139,3 +139,111 @@ fn a_pool_hands_out_addresses_keeps_them_per_device_and_takes_them_back() {
     assert_eq!(counts(&usage(&d)), [3, 0, 1, 1, 1]);
     assert_eq!(ask(&d, "p1", "02-00-00-00-00-01"), accept("100.64.0.11"));
 }
+
+/// Ten IPv4 addresses and a /54 cut into four /56s, the second of them the static prefix
+/// login p2 is given.
+const DUAL: &str = "[[pool]]\nname = \"customers\"\nranges = [\"100.64.0.20-100.64.0.29\"]\n\
+                    prefixes = [\"2001:db8:100::/54\"]\nprefix_length = 56\n";
+
+/// The Access-Request's answer: its code and the delegated prefix it carries.
+fn ask_prefix(d: &Daemon, user: &str, device: &str) -> (String, Option<String>) {
+    let out = radclient(
+        d,
+        "auth",
+        SECRET,
+        &format!(
+            "User-Name = \"{user}\", User-Password = \"arctangent\", \
+             Calling-Station-Id = \"{device}\", Message-Authenticator = 0x00\n"
+        ),
+    );
+    let prefix = reply_lines(&out)
+        .iter()
+        .find_map(|l| l.strip_prefix("Delegated-IPv6-Prefix = "))
+        .map(str::to_owned);
+    let code = received(&out)
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_default()
+        .to_owned();
+    (code, prefix)
+}
+
+fn account_prefix(d: &Daemon, status: &str, user: &str, device: &str, prefix: &str) {
+    let out = d.radclient(
+        "acct",
+        "acct",
+        SECRET,
+        &format!(
+            "User-Name = \"{user}\", Acct-Status-Type = {status}, Acct-Session-Id = \"{user}-6\", \
+             Delegated-IPv6-Prefix = {prefix}, Calling-Station-Id = \"{device}\"\n"
+        ),
+    );
+    assert!(
+        stdout(&out).contains("Received Accounting-Response"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+fn prefix_counts(pool: &serde_json::Value) -> [u64; 5] {
+    [
+        "prefix_size",
+        "prefixes_offered",
+        "prefixes_in_use",
+        "prefixes_reserved",
+        "prefixes_free",
+    ]
+    .map(|k| pool[k].as_u64().unwrap())
+}
+
+#[test]
+fn a_pool_delegates_ipv6_prefixes_beside_addresses_never_a_static_one() {
+    let mut d = radius_daemon("pools-v6", DUAL);
+    pooled_logins(&d);
+    d.ispctl_json(&[
+        "login",
+        "edit",
+        "p2",
+        "--ipv6-prefix",
+        "2001:db8:100:100::/56",
+    ]);
+    // p1 gets the first /56 with its address; p2 its own static prefix, none from the pool;
+    // p3 the third, past p2's.
+    let (code, first) = ask_prefix(&d, "p1", "02-00-00-00-00-01");
+    assert_eq!(
+        (code.as_str(), first.as_deref()),
+        ("Access-Accept", Some("2001:db8:100::/56"))
+    );
+    assert_eq!(
+        ask(&d, "p1", "02-00-00-00-00-01").1.as_deref(),
+        Some("100.64.0.20")
+    );
+    assert_eq!(
+        ask_prefix(&d, "p2", "02-00-00-00-00-02").1.as_deref(),
+        Some("2001:db8:100:100::/56")
+    );
+    assert_eq!(
+        ask_prefix(&d, "p3", "02-00-00-00-00-03").1.as_deref(),
+        Some("2001:db8:100:200::/56")
+    );
+    let listed = d.ispctl(&["pool", "list"]);
+    assert!(
+        stdout(&listed).contains("2001:db8:100::/54 in /56s"),
+        "{}",
+        stdout(&listed)
+    );
+    assert_eq!(prefix_counts(&usage(&d)), [4, 2, 0, 1, 1]);
+    // p1's session starts with its prefix: in use, and held again across a restart.
+    account_prefix(&d, "Start", "p1", "02-00-00-00-00-01", "2001:db8:100::/56");
+    d.stop();
+    d.spawn();
+    assert_eq!(prefix_counts(&usage(&d)), [4, 0, 1, 1, 2]);
+    assert_eq!(
+        ask_prefix(&d, "p3", "02-00-00-00-00-03").1.as_deref(),
+        Some("2001:db8:100:200::/56"),
+        "after the restart p3 gets the next free one, not p1's"
+    );
+    // Its Stop frees it.
+    account_prefix(&d, "Stop", "p1", "02-00-00-00-00-01", "2001:db8:100::/56");
+    assert_eq!(prefix_counts(&usage(&d))[2], 0);
+}

@@ -95,6 +95,11 @@ impl v1::session_service_server::SessionService for AdminState {
             .into_iter()
             .map(|p| v1::Pool {
                 free: p.size.saturating_sub(p.offered + p.in_use + p.reserved),
+                prefixes_free: p
+                    .prefix_size
+                    .saturating_sub(p.prefixes_offered + p.prefixes_in_use + p.prefixes_reserved),
+                prefixes: p.prefixes.iter().map(|b| b.block().to_string()).collect(),
+                prefix_length: p.prefixes.first().map_or(0, |b| u32::from(b.delegated())),
                 name: p.name,
                 nas: p.nas,
                 ranges: p.ranges.iter().map(ToString::to_string).collect(),
@@ -102,6 +107,10 @@ impl v1::session_service_server::SessionService for AdminState {
                 offered: p.offered,
                 in_use: p.in_use,
                 reserved: p.reserved,
+                prefix_size: p.prefix_size,
+                prefixes_offered: p.prefixes_offered,
+                prefixes_in_use: p.prefixes_in_use,
+                prefixes_reserved: p.prefixes_reserved,
             })
             .collect();
         Ok(Response::new(v1::ListPoolsResponse { pools }))

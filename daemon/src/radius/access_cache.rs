@@ -2,12 +2,14 @@
 //! hot path never touches the database. Built at start-up; each admin change reloads the
 //! logins it touches before the API call returns.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use chrono::NaiveDate;
 use ispd_billing::tariff::{CapPeriod, DataCap};
+use ispd_provisioning::login::Ipv6Prefix;
 use ispd_provisioning::mac::MacAddress;
+use ispd_provisioning::pool::Statics;
 use std::num::NonZeroU32;
 
 use ispd_provisioning::policy::{LoginAccess, access_state};
@@ -77,6 +79,8 @@ pub struct AccessCache {
     capped: std::collections::HashSet<i64>,
     /// Every login's static IPv4 address: an address pool never hands these out.
     static_ipv4: HashMap<std::net::Ipv4Addr, i64>,
+    /// Every login's static IPv6 prefix by its first address: (length, login), for the same.
+    static_ipv6: BTreeMap<u128, (u8, i64)>,
 }
 
 impl AccessCache {
@@ -233,13 +237,21 @@ impl AccessCache {
 
     fn remove(&mut self, login_id: i64) {
         if let Some(owner) = self.owners.remove(&login_id) {
-            if let Some(ip) = self
-                .by_username
-                .remove(&owner.username)
-                .and_then(|l| l.ipv4)
+            let removed = self.by_username.remove(&owner.username);
+            if let Some(ip) = removed.as_ref().and_then(|l| l.ipv4)
                 && self.static_ipv4.get(&ip) == Some(&login_id)
             {
                 self.static_ipv4.remove(&ip);
+            }
+            if let Some(prefix) = removed.as_ref().and_then(|l| l.ipv6_prefix) {
+                let start = u128::from(prefix.addr);
+                if self
+                    .static_ipv6
+                    .get(&start)
+                    .is_some_and(|(_, id)| *id == login_id)
+                {
+                    self.static_ipv6.remove(&start);
+                }
             }
             if let Some(mac) = owner.mac
                 && self
@@ -293,7 +305,52 @@ impl AccessCache {
         if let Some(ip) = row.ipv4 {
             self.static_ipv4.insert(ip, row.login_id);
         }
+        if let Some(prefix) = row.ipv6_prefix {
+            self.static_ipv6
+                .insert(u128::from(prefix.addr), (prefix.len, row.login_id));
+        }
         self.by_username.insert(owner.username.clone(), login);
         self.owners.insert(row.login_id, owner);
+    }
+}
+
+/// What the address pools must never hand out: the logins' own addresses and prefixes.
+impl Statics for AccessCache {
+    fn has_ipv4(&self, ip: std::net::Ipv4Addr) -> bool {
+        self.is_static(ip)
+    }
+
+    /// A static prefix inside `prefix` starts within its range; one holding it is the
+    /// nearest starting at or before it (static prefixes do not nest).
+    fn overlaps_prefix(&self, prefix: Ipv6Prefix) -> bool {
+        let start = u128::from(prefix.addr);
+        if self
+            .static_ipv6
+            .range(start..=start | !prefix.mask())
+            .next()
+            .is_some()
+        {
+            return true;
+        }
+        self.static_ipv6
+            .range(..start)
+            .next_back()
+            .is_some_and(|(first, (len, _))| {
+                let held = Ipv6Prefix {
+                    addr: std::net::Ipv6Addr::from(*first),
+                    len: *len,
+                };
+                held.overlaps(&prefix)
+            })
+    }
+
+    fn prefixes(&self) -> Vec<Ipv6Prefix> {
+        self.static_ipv6
+            .iter()
+            .map(|(start, (len, _))| Ipv6Prefix {
+                addr: std::net::Ipv6Addr::from(*start),
+                len: *len,
+            })
+            .collect()
     }
 }

@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use ispd_provisioning::accounting::{
     AcctRecord, Counters, StatusType, event_time, octets, session_id_text,
 };
+use ispd_provisioning::login::Ipv6Prefix;
 use ispd_provisioning::policy::parse_class;
 use ispd_radius::dict::rfc;
 use ispd_radius::{Code, MaPolicy, PacketRef};
@@ -254,11 +255,9 @@ impl AccountingService {
                 return None;
             }
         };
-        if let Some(r) = &record
-            && let Some(ip) = r.framed_ip
-        {
+        if let Some(r) = &record {
             let stopped = r.status == StatusType::Stop;
-            self.radius.addresses.accounted(ip, r, stopped, Utc::now());
+            self.radius.addresses.accounted(r, stopped, Utc::now());
         }
         let reply = packet
             .reply(Code::AccountingResponse)
@@ -637,6 +636,13 @@ fn record(
         framed_ip: packet
             .first(rfc::FRAMED_IP_ADDRESS)
             .and_then(|a| a.as_ipv4().ok()),
+        delegated_prefix: [rfc::DELEGATED_IPV6_PREFIX, rfc::FRAMED_IPV6_PREFIX]
+            .into_iter()
+            .find_map(|t| packet.first(t)?.as_ipv6_prefix().ok())
+            .map(|p| Ipv6Prefix {
+                addr: p.addr(),
+                len: p.prefix_len(),
+            }),
         calling_station: text_of(rfc::CALLING_STATION_ID),
         nas_port: text_of(rfc::NAS_PORT_ID)
             .or_else(|| u32_of(rfc::NAS_PORT).map(|p| p.to_string())),

@@ -1,22 +1,22 @@
 //! The address pools ispd hands out itself, shared by the auth and accounting ports: the
 //! rules are `ispd_provisioning::pool`'s, this is where they meet the packets. Everything is
 //! in memory; what survives a restart is what accounting stored — every open session's
-//! Framed-IP-Address is held again for its login on start.
+//! Framed-IP-Address and delegated prefix are held again for its login on start.
 //!
 //! One lock for all pools: it is taken only for an Accept whose tariff names a pool of
-//! ispd's, and for an Accounting-Request that carries a Framed-IP-Address inside one.
+//! ispd's, and for an Accounting-Request that carries an address or a prefix.
 
-use std::net::Ipv4Addr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
 use ispd_provisioning::accounting::AcctRecord;
-use ispd_provisioning::policy::{AccessRequest, Decision, RejectReason, reject};
+use ispd_provisioning::policy::{AccessRequest, Decision, RejectReason, ipv6_attribute, reject};
 use ispd_provisioning::pool::{Holder, PoolError, PoolSpec, PoolUsage, Pools};
 use ispd_provisioning::reply::ReplyAttribute;
 
 use super::access_cache::AccessCache;
+use crate::storage::OpenAddress;
 
 #[derive(Default)]
 pub struct Addresses {
@@ -26,17 +26,26 @@ pub struct Addresses {
 }
 
 impl Addresses {
-    /// Takes the pools of the config at start, with the addresses of the `open` sessions
-    /// (username, Calling-Station-Id, Framed-IP-Address) held again.
+    /// Takes the pools of the config at start, with the addresses and prefixes of the `open`
+    /// sessions held again.
     pub fn start(
         &self,
         specs: Vec<PoolSpec>,
-        open: Vec<(String, String, Ipv4Addr)>,
+        open: Vec<OpenAddress>,
         now: DateTime<Utc>,
     ) -> Result<(), PoolError> {
         let mut pools = Pools::new(specs)?;
-        for (username, device, ip) in open {
-            pools.seen(ip, &Holder { username, device }, now);
+        for open in open {
+            let holder = Holder {
+                username: open.username,
+                device: open.device,
+            };
+            if let Some(ip) = open.ipv4 {
+                pools.seen(ip, &holder, now);
+            }
+            if let Some(prefix) = open.prefix {
+                pools.seen_prefix(prefix, &holder, now);
+            }
         }
         self.any.store(!pools.is_empty(), Ordering::Release);
         *self.pools() = pools;
@@ -91,25 +100,35 @@ impl Addresses {
             username: username.to_owned(),
             device: device.to_owned(),
         };
-        let offered = pools.offer((&name, nas), &holder, request.at.utc, |ip| {
-            cache.is_static(ip)
+        // A login with a prefix of its own takes none from the pool.
+        let wants_prefix = !attributes.iter().any(|a| {
+            matches!(
+                a,
+                ReplyAttribute::FramedIpv6Prefix(_) | ReplyAttribute::DelegatedIpv6Prefix(_)
+            )
         });
+        let offered = pools.offer((&name, nas), &holder, wants_prefix, request.at.utc, cache);
         drop(pools);
-        match offered {
-            Some(ip) => {
-                attributes[slot] = ReplyAttribute::FramedIpAddress(ip);
-                Decision::Accept { attributes, state }
-            }
-            None => {
-                tracing::warn!(nas, user = username, pool = %name, "address pool exhausted");
-                reject(RejectReason::PoolExhausted, request)
-            }
+        let Some(offer) = offered else {
+            tracing::warn!(nas, user = username, pool = %name, "address pool exhausted");
+            return reject(RejectReason::PoolExhausted, request);
+        };
+        // A pool without IPv4 ranges leaves the name to the NAS's own pool.
+        if let Some(ip) = offer.ipv4 {
+            attributes[slot] = ReplyAttribute::FramedIpAddress(ip);
         }
+        if let Some(prefix) = offer.prefix {
+            attributes.push(ipv6_attribute(prefix));
+        }
+        Decision::Accept { attributes, state }
     }
 
-    /// An Accounting-Request's address: held while its session runs, free at its Stop.
-    pub fn accounted(&self, ip: Ipv4Addr, record: &AcctRecord, stopped: bool, now: DateTime<Utc>) {
-        if !self.any.load(Ordering::Acquire) {
+    /// An Accounting-Request's address and prefix: held while its session runs, free at its
+    /// Stop.
+    pub fn accounted(&self, record: &AcctRecord, stopped: bool, now: DateTime<Utc>) {
+        if !self.any.load(Ordering::Acquire)
+            || (record.framed_ip.is_none() && record.delegated_prefix.is_none())
+        {
             return;
         }
         let holder = Holder {
@@ -117,10 +136,19 @@ impl Addresses {
             device: record.calling_station.clone().unwrap_or_default(),
         };
         let mut pools = self.pools();
-        if stopped {
-            pools.stopped(ip, &holder);
-        } else {
-            pools.seen(ip, &holder, now);
+        if let Some(ip) = record.framed_ip {
+            if stopped {
+                pools.stopped(ip, &holder);
+            } else {
+                pools.seen(ip, &holder, now);
+            }
+        }
+        if let Some(prefix) = record.delegated_prefix {
+            if stopped {
+                pools.stopped_prefix(prefix, &holder);
+            } else {
+                pools.seen_prefix(prefix, &holder, now);
+            }
         }
     }
 
@@ -131,6 +159,6 @@ impl Addresses {
     }
 
     pub fn usage(&self, cache: &AccessCache) -> Vec<PoolUsage> {
-        self.pools().usage(|ip| cache.is_static(ip))
+        self.pools().usage(cache)
     }
 }

@@ -242,6 +242,7 @@ mod tests {
                 login_id: None,
                 accepted_at: None,
                 framed_ip: None,
+                delegated_prefix: None,
                 calling_station: None,
                 nas_port: None,
                 event_time: Utc.with_ymd_and_hms(2026, 12, 4, 12, 0, 0).unwrap(),

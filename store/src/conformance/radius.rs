@@ -311,6 +311,7 @@ fn acct_item(
             login_id: Some(login),
             accepted_at: None,
             framed_ip: None,
+            delegated_prefix: None,
             calling_station: None,
             nas_port: None,
             event_time: event_time(second),
