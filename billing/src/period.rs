@@ -10,15 +10,19 @@ pub enum Period {
     Yearly,
     /// Charged once, at activation (installation fees, equipment).
     OneOff,
+    /// One price for the whole commitment term, charged once in advance for it (Mango's price
+    /// kind "total"): a service that needs a commitment, whose end closes the term.
+    Total,
 }
 
 impl Period {
-    pub const ALL: [Period; 5] = [
+    pub const ALL: [Period; 6] = [
         Period::Monthly,
         Period::Quarterly,
         Period::HalfYearly,
         Period::Yearly,
         Period::OneOff,
+        Period::Total,
     ];
 
     /// Stable name used in storage, the CLI and JSON.
@@ -29,6 +33,7 @@ impl Period {
             Period::HalfYearly => "half-yearly",
             Period::Yearly => "yearly",
             Period::OneOff => "one-off",
+            Period::Total => "total",
         }
     }
 
@@ -36,14 +41,15 @@ impl Period {
         Period::ALL.into_iter().find(|p| p.as_str() == text)
     }
 
-    /// Calendar months in one period; `None` for a one-off charge.
+    /// Calendar months in one period; `None` for a one-off charge and a total price (whose
+    /// one period is the commitment term).
     pub fn months(self) -> Option<u32> {
         match self {
             Period::Monthly => Some(1),
             Period::Quarterly => Some(3),
             Period::HalfYearly => Some(6),
             Period::Yearly => Some(12),
-            Period::OneOff => None,
+            Period::OneOff | Period::Total => None,
         }
     }
 }
@@ -60,5 +66,6 @@ mod tests {
         assert_eq!(Period::parse("weekly"), None);
         assert_eq!(Period::HalfYearly.months(), Some(6));
         assert_eq!(Period::OneOff.months(), None);
+        assert_eq!(Period::Total.months(), None);
     }
 }

@@ -63,12 +63,28 @@ pub struct ChargeTerms {
     /// see [`crate::price_change`]). Under [`Proration::ByDays`] no charge spans one, so each
     /// part carries the price of its own days; a whole-period charge is not cut.
     pub price_changes: Vec<NaiveDate>,
+    /// The last day of the commitment: with [`Period::Total`] the one period runs from
+    /// `billing_from` to it, and nothing is charged without it.
+    pub commitment_until: Option<NaiveDate>,
 }
 
 impl ChargeTerms {
-    /// The period containing `date` under these terms.
+    /// The period containing `date` under these terms; a total price's is its whole term.
     pub fn period_containing(&self, date: NaiveDate) -> (NaiveDate, NaiveDate) {
-        period_containing(date, self.period, self.alignment, self.billing_from)
+        match (self.period, self.commitment_until) {
+            (Period::Total, Some(last)) => (self.billing_from, last),
+            _ => period_containing(date, self.period, self.alignment, self.billing_from),
+        }
+    }
+
+    /// The last day anything is charged: the end date, and for a total price the end of its
+    /// term. `None` when nothing can be: a total price without a term.
+    fn last_charged_day(&self) -> Option<NaiveDate> {
+        let end = self.end.unwrap_or(NaiveDate::MAX);
+        match self.period {
+            Period::Total => self.commitment_until.map(|last| last.min(end)),
+            _ => Some(end),
+        }
     }
 }
 
@@ -209,7 +225,7 @@ fn charged_days(from: NaiveDate, to: NaiveDate, unbilled: &[(NaiveDate, NaiveDat
 /// after `already_billed_until` (or from billing-from) whose first charged day is on or before
 /// `as_of`, cut at `end`. A period entirely suspended still yields a charge, with fraction 0,
 /// so the billed-until date moves past it. A one-off service yields one charge on its
-/// billing-from day, with fraction 1.
+/// billing-from day, with fraction 1; a total price one charge for its whole term, in advance.
 pub fn due_charges(
     terms: &ChargeTerms,
     already_billed_until: Option<NaiveDate>,
@@ -223,7 +239,9 @@ pub fn due_charges(
         },
         _ => terms.billing_from,
     };
-    let end = terms.end.unwrap_or(NaiveDate::MAX);
+    let Some(end) = terms.last_charged_day() else {
+        return Vec::new();
+    };
     if terms.period == Period::OneOff {
         let due = cursor == terms.billing_from && cursor <= as_of && cursor <= end;
         return if due {
@@ -301,7 +319,7 @@ pub fn recharge(
     to: NaiveDate,
     proration: Proration,
 ) -> Option<Charge> {
-    let end = terms.end.unwrap_or(NaiveDate::MAX);
+    let end = terms.last_charged_day()?;
     if from > end {
         return None;
     }
@@ -396,6 +414,7 @@ mod tests {
             alignment,
             unbilled: Vec::new(),
             price_changes: Vec::new(),
+            commitment_until: None,
         }
     }
 
@@ -766,6 +785,55 @@ mod tests {
     }
 
     #[test]
+    fn a_total_price_is_charged_once_for_its_term_and_credited_when_it_ends_early() {
+        let term = ChargeTerms {
+            commitment_until: Some(d(2027, 10, 31)),
+            ..terms(d(2026, 11, 1), Period::Total, Alignment::BillingDay(1))
+        };
+        // In advance on its first day, the whole term as one period; nothing after.
+        let first = due_charges(&term, None, d(2026, 11, 1), Proration::ByDays);
+        assert_eq!(
+            summary(&first),
+            [(d(2026, 11, 1), d(2027, 10, 31), 365, 365, dec("1"))]
+        );
+        assert!(
+            due_charges(
+                &term,
+                Some(d(2027, 10, 31)),
+                d(2028, 1, 1),
+                Proration::ByDays
+            )
+            .is_empty()
+        );
+        // Ended after 181 days: the rest of the term is credited.
+        let ended = ChargeTerms {
+            end: Some(d(2027, 4, 30)),
+            ..term.clone()
+        };
+        let credit = credit_for_early_end(
+            &first[0],
+            d(2027, 4, 30),
+            &ended.unbilled,
+            Proration::ByDays,
+        )
+        .unwrap();
+        assert_eq!(
+            (credit.from, credit.charged_days, credit.fraction),
+            (d(2027, 5, 1), 184, dec("-0.504110"))
+        );
+        assert_eq!(
+            recharge(&ended, d(2026, 11, 1), d(2027, 10, 31), Proration::ByDays).map(|c| c.to),
+            Some(d(2027, 4, 30))
+        );
+        // Without a term nothing can be charged.
+        let open = ChargeTerms {
+            commitment_until: None,
+            ..term
+        };
+        assert!(due_charges(&open, None, d(2027, 1, 1), Proration::ByDays).is_empty());
+    }
+
+    #[test]
     fn expiration_is_the_oldest_unpaid_charge() {
         let charge = |from, fraction: &str| Charge {
             from,
@@ -830,6 +898,7 @@ mod tests {
                         .map(|&(s, len)| (at(s), at(s + len)))
                         .collect(),
                     price_changes: changes.into_iter().map(at).collect(),
+                    commitment_until: None,
                 }
             })
     }

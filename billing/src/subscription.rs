@@ -267,6 +267,21 @@ pub fn check_tariff_change(
     Ok(())
 }
 
+/// A total price pays for the commitment term (Mango's price kind "total"): a service
+/// charged so needs a commitment, whose end closes its one period.
+pub fn check_total_price(
+    period: Period,
+    commitment_until: Option<NaiveDate>,
+) -> Result<(), FieldError> {
+    if period == Period::Total && commitment_until.is_none() {
+        return Err(FieldError::new(
+            "commitment",
+            "a total price pays for the commitment term: give one (e.g. --commitment 12)",
+        ));
+    }
+    Ok(())
+}
+
 /// A tariff change the rules refuse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum TariffChangeError {

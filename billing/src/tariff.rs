@@ -75,9 +75,10 @@ pub struct CapPeriod {
 
 impl CapPeriod {
     /// The first day of the period `today` is in: traffic counts from there. A one-off
-    /// service has no periods; its cap counts per calendar month.
+    /// service has no periods, nor has a total price one short enough: its cap counts per
+    /// calendar month.
     pub fn counts_from(&self, today: NaiveDate) -> NaiveDate {
-        if self.period == Period::OneOff {
+        if matches!(self.period, Period::OneOff | Period::Total) {
             return today.with_day(1).unwrap_or(today);
         }
         period_containing(today, self.period, self.alignment, self.billing_from).0

@@ -164,6 +164,8 @@ pub enum PeriodArg {
     Yearly,
     #[value(alias = "one_off")]
     OneOff,
+    /// One price for the whole commitment term, charged once in advance.
+    Total,
 }
 
 impl ProtoEnum for PeriodArg {
@@ -174,6 +176,7 @@ impl ProtoEnum for PeriodArg {
             Self::HalfYearly => Period::HalfYearly,
             Self::Yearly => Period::Yearly,
             Self::OneOff => Period::OneOff,
+            Self::Total => Period::Total,
         }) as i32
     }
 }

@@ -33,6 +33,8 @@ pub struct BillingCandidate {
     pub end_date: Option<NaiveDate>,
     /// The client gets pro-formas (payment requests) instead of invoices.
     pub proforma: bool,
+    /// The commitment's last day: a total price's term ends there.
+    pub commitment_until: Option<NaiveDate>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -57,6 +59,7 @@ struct CandidateRow {
     alignment: String,
     end_date: Option<String>,
     proforma: i64,
+    commitment_until: Option<String>,
 }
 
 impl Store {
@@ -105,7 +108,7 @@ impl Store {
                 s.billing_from, s.billed_until, s.period AS sub_period,
                 t.period AS tariff_period, s.price_override_minor, t.price_minor,
                 t.price_includes_vat, t.vat_rate, t.name AS tariff_name, s.invoice_note, s.alignment,
-                s.end_date, c.proforma
+                s.end_date, c.proforma, s.commitment_until
              FROM subscription s JOIN client c ON c.id = s.client_id
              JOIN tariff t ON t.id = s.tariff_id
              WHERE (s.state <> 'ended' OR s.end_date IS NOT NULL) AND c.id BETWEEN $1 AND $2
@@ -141,6 +144,7 @@ impl Store {
                     floating: r.alignment == "floating",
                     end_date: parse_opt_date("end_date", r.end_date)?,
                     proforma: r.proforma != 0,
+                    commitment_until: parse_opt_date("commitment_until", r.commitment_until)?,
                 })
             })
             .collect()

@@ -571,6 +571,76 @@ fn ending_a_service_inside_an_invoiced_month_credits_the_rest_on(
 }
 
 #[test]
+fn a_total_price_pays_the_whole_term_at_once_and_an_early_end_credits_the_rest() {
+    let d = start("documents-total", None);
+    client(&d, "1001", &[]);
+    d.ispctl_json(&[
+        "tariff",
+        "add",
+        "--name",
+        "Fiber 12 months",
+        "--down",
+        "100M",
+        "--up",
+        "20M",
+        "--price",
+        "5000.00",
+        "--vat-rate",
+        "21",
+        "--price-includes-vat",
+        "--period",
+        "total",
+    ]);
+    let add = [
+        "subscription",
+        "add",
+        "--client",
+        "1001",
+        "--tariff",
+        "Fiber 12 months",
+        "--activation",
+        "2025-11-01",
+    ];
+    // The price pays for the commitment term: none, no service.
+    let refused = d.ispctl(&add);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(crate::daemon::stderr(&refused).contains("commitment"));
+    let sub = d.ispctl_json(&[&add[..], &["--commitment", "12"]].concat());
+    assert_eq!(s(&sub, "commitment_until"), "2026-10-31");
+    // Charged once, in advance, for the whole term; nothing in the months after.
+    let run = d.ispctl_json(&["billing", "run", "--as-of", "2025-11-01"]);
+    let line = &run["invoices"][0]["lines"][0];
+    assert_eq!(
+        (
+            s(line, "quantity"),
+            s(line, "gross"),
+            s(line, "period_from"),
+            s(line, "period_to")
+        ),
+        (
+            "1".into(),
+            "5000.00".into(),
+            "2025-11-01".into(),
+            "2026-10-31".into()
+        ),
+        "{run}"
+    );
+    let later = d.ispctl_json(&["billing", "run", "--as-of", "2026-03-01"]);
+    assert!(later["invoices"].as_array().unwrap().is_empty(), "{later}");
+    // Ended (in the past) after 181 days of the 365: the 184 left are credited
+    // (5000.00 x 184/365).
+    let id = sub["id"].to_string();
+    d.ispctl_json(&["subscription", "end", &id, "--last-day", "2026-04-30"]);
+    let run = d.ispctl_json(&["billing", "run", "--as-of", "2026-05-01"]);
+    let documents = run["invoices"].as_array().unwrap();
+    assert_eq!(documents.len(), 1, "{run}");
+    assert_eq!(
+        (s(&documents[0], "kind"), s(&documents[0], "gross")),
+        ("credit_note".into(), "-2520.55".into())
+    );
+}
+
+#[test]
 fn a_pause_with_billing_suspended_is_not_charged() {
     a_pause_with_billing_suspended_is_not_charged_on(None);
 }

@@ -41,8 +41,8 @@ fn pooled_logins(d: &Daemon) {
     }
 }
 
-/// The Access-Request's answer: its code (`Access-Accept`) and the address it carries.
-fn ask(d: &Daemon, user: &str, device: &str) -> (String, Option<String>) {
+/// The Access-Request's answer: its code (`Access-Accept`) and its attribute lines.
+fn answer(d: &Daemon, user: &str, device: &str) -> (String, Vec<String>) {
     let out = radclient(
         d,
         "auth",
@@ -57,26 +57,49 @@ fn ask(d: &Daemon, user: &str, device: &str) -> (String, Option<String>) {
         !lines.iter().any(|l| l.starts_with("Framed-Pool")),
         "a pool of ispd's is never passed to the NAS by name: {lines:?}"
     );
-    let address = lines
-        .iter()
-        .find_map(|l| l.strip_prefix("Framed-IP-Address = "))
-        .map(str::to_owned);
     let code = received(&out)
         .split_whitespace()
         .nth(1)
         .unwrap_or_default()
         .to_owned();
-    (code, address)
+    (code, lines)
+}
+
+/// The answer's code and the value of its attribute `name`.
+fn answered(d: &Daemon, user: &str, device: &str, name: &str) -> (String, Option<String>) {
+    let (code, lines) = answer(d, user, device);
+    let prefix = format!("{name} = ");
+    let value = lines
+        .iter()
+        .find_map(|l| l.strip_prefix(prefix.as_str()))
+        .map(str::to_owned);
+    (code, value)
+}
+
+/// The answer's code and the address it carries.
+fn ask(d: &Daemon, user: &str, device: &str) -> (String, Option<String>) {
+    answered(d, user, device, "Framed-IP-Address")
 }
 
 fn account(d: &Daemon, status: &str, user: &str, device: &str, ip: &str) {
+    account_with(
+        d,
+        status,
+        user,
+        device,
+        &format!("Framed-IP-Address = {ip}"),
+    );
+}
+
+/// An Accounting-Request of `user`'s session carrying `address` (an attribute and its value).
+fn account_with(d: &Daemon, status: &str, user: &str, device: &str, address: &str) {
     let out = d.radclient(
         "acct",
         "acct",
         SECRET,
         &format!(
             "User-Name = \"{user}\", Acct-Status-Type = {status}, Acct-Session-Id = \"{user}-1\", \
-             Framed-IP-Address = {ip}, Calling-Station-Id = \"{device}\"\n"
+             {address}, Calling-Station-Id = \"{device}\"\n"
         ),
     );
     assert!(
@@ -145,43 +168,18 @@ fn a_pool_hands_out_addresses_keeps_them_per_device_and_takes_them_back() {
 const DUAL: &str = "[[pool]]\nname = \"customers\"\nranges = [\"100.64.0.20-100.64.0.29\"]\n\
                     prefixes = [\"2001:db8:100::/54\"]\nprefix_length = 56\n";
 
-/// The Access-Request's answer: its code and the delegated prefix it carries.
+/// The answer's code and the delegated prefix it carries.
 fn ask_prefix(d: &Daemon, user: &str, device: &str) -> (String, Option<String>) {
-    let out = radclient(
-        d,
-        "auth",
-        SECRET,
-        &format!(
-            "User-Name = \"{user}\", User-Password = \"arctangent\", \
-             Calling-Station-Id = \"{device}\", Message-Authenticator = 0x00\n"
-        ),
-    );
-    let prefix = reply_lines(&out)
-        .iter()
-        .find_map(|l| l.strip_prefix("Delegated-IPv6-Prefix = "))
-        .map(str::to_owned);
-    let code = received(&out)
-        .split_whitespace()
-        .nth(1)
-        .unwrap_or_default()
-        .to_owned();
-    (code, prefix)
+    answered(d, user, device, "Delegated-IPv6-Prefix")
 }
 
 fn account_prefix(d: &Daemon, status: &str, user: &str, device: &str, prefix: &str) {
-    let out = d.radclient(
-        "acct",
-        "acct",
-        SECRET,
-        &format!(
-            "User-Name = \"{user}\", Acct-Status-Type = {status}, Acct-Session-Id = \"{user}-6\", \
-             Delegated-IPv6-Prefix = {prefix}, Calling-Station-Id = \"{device}\"\n"
-        ),
-    );
-    assert!(
-        stdout(&out).contains("Received Accounting-Response"),
-        "{}",
-        stdout(&out)
+    account_with(
+        d,
+        status,
+        user,
+        device,
+        &format!("Delegated-IPv6-Prefix = {prefix}"),
     );
 }
 

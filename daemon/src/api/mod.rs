@@ -213,6 +213,7 @@ fn period_from(p: i32) -> Result<Option<ispd_billing::period::Period>, Status> {
         Ok(v1::Period::HalfYearly) => Some(Period::HalfYearly),
         Ok(v1::Period::Yearly) => Some(Period::Yearly),
         Ok(v1::Period::OneOff) => Some(Period::OneOff),
+        Ok(v1::Period::Total) => Some(Period::Total),
         Err(_) => return Err(field("period", format!("unknown period {p}"))),
     })
 }
@@ -226,6 +227,7 @@ fn period_to(p: Option<ispd_billing::period::Period>) -> i32 {
         Some(Period::HalfYearly) => v1::Period::HalfYearly,
         Some(Period::Yearly) => v1::Period::Yearly,
         Some(Period::OneOff) => v1::Period::OneOff,
+        Some(Period::Total) => v1::Period::Total,
     }) as i32
 }
 

@@ -266,12 +266,7 @@ impl AdminState {
         request: Request<M>,
     ) -> Result<Response<v1::Subscription>, Status> {
         let (actor, r) = written(request)?;
-        if r.id() == 0 {
-            return Err(field(
-                "id",
-                "required: it says which subscription to change",
-            ));
-        }
+        which(r.id())?;
         let date = date(M::DATE_FIELD, r.day())?;
         if date.is_none() && M::TRANSITION == Transition::End {
             return Err(field(M::DATE_FIELD, "required"));
@@ -401,12 +396,7 @@ impl v1::subscription_service_server::SubscriptionService for AdminState {
         request: Request<v1::ChangePriceRequest>,
     ) -> Result<Response<v1::Subscription>, Status> {
         let (actor, r) = written(request)?;
-        if r.id == 0 {
-            return Err(field(
-                "id",
-                "required: it says which subscription to change",
-            ));
-        }
+        which(r.id)?;
         let price = match r.price.trim() {
             "" => None,
             text => Some(money::parse("price", text).map_err(invalid)?),
@@ -426,12 +416,7 @@ impl v1::subscription_service_server::SubscriptionService for AdminState {
         request: Request<v1::ChangeTariffRequest>,
     ) -> Result<Response<v1::Subscription>, Status> {
         let (actor, r) = written(request)?;
-        if r.id == 0 {
-            return Err(field(
-                "id",
-                "required: it says which subscription to change",
-            ));
-        }
+        which(r.id)?;
         if r.tariff.trim().is_empty() {
             return Err(field("tariff", "required"));
         }
@@ -597,4 +582,15 @@ impl v1::subscription_service_server::SubscriptionService for AdminState {
                 .collect(),
         }))
     }
+}
+
+/// The subscription a change names: refused without one.
+fn which(id: i64) -> Result<i64, Status> {
+    if id == 0 {
+        return Err(field(
+            "id",
+            "required: it says which subscription to change",
+        ));
+    }
+    Ok(id)
 }

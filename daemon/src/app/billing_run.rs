@@ -454,6 +454,7 @@ fn terms_of(s: &BillingCandidate, inputs: &RunInputs) -> ChargeTerms {
             .cloned()
             .unwrap_or_default(),
         price_changes: changes_of(s, inputs).iter().map(|c| c.from).collect(),
+        commitment_until: s.commitment_until,
     }
 }
 

@@ -7,6 +7,7 @@ use ispd_billing::subscription::transfer;
 use ispd_billing::subscription::{
     Action, Commitment, DatedTransition, LifecycleError, ScheduledChange, Subscription,
     SubscriptionState, TariffChangeError, Transition, apply, check_tariff_change,
+    check_total_price,
 };
 use ispd_billing::unit::{self, Unit};
 use rust_decimal::Decimal;
@@ -551,6 +552,7 @@ pub async fn create(
     }
     subscription.validate()?;
     check_unit(app, &subscription, tariff).await?;
+    check_price_kind(app, &subscription, tariff).await?;
     let today = app.clock.today();
     let stored = app
         .store
@@ -559,6 +561,19 @@ pub async fn create(
     app.publish(AccessScope::Subscription(stored.subscription.id))
         .await;
     Ok(stored)
+}
+
+/// A service charged a total price (its own period, else its tariff's) needs its term.
+async fn check_price_kind(
+    app: &App<'_>,
+    subscription: &Subscription,
+    tariff: &str,
+) -> AppResult<()> {
+    let period = match subscription.period {
+        Some(period) => period,
+        None => app.store.get_tariff(tariff).await?.period,
+    };
+    Ok(check_total_price(period, subscription.commitment_until)?)
 }
 
 /// A transfer of a service as the operator asks for it.
@@ -739,6 +754,7 @@ pub async fn update(
     }
     subscription.validate()?;
     check_unit(app, &subscription, tariff).await?;
+    check_price_kind(app, &subscription, tariff).await?;
     let stored = app
         .store
         .update_subscription(actor, tariff, subscription)
