@@ -66,15 +66,33 @@ pub struct ChargeTerms {
     /// The last day of the commitment: with [`Period::Total`] the one period runs from
     /// `billing_from` to it, and nothing is charged without it.
     pub commitment_until: Option<NaiveDate>,
+    /// Days a floating service's periods begin anew (its expiration moved by hand, see
+    /// [`crate::subscription::expiration`]): a period ends the day before the next restart,
+    /// and the periods from a restart follow it.
+    pub restarts: Vec<NaiveDate>,
 }
 
 impl ChargeTerms {
     /// The period containing `date` under these terms; a total price's is its whole term.
     pub fn period_containing(&self, date: NaiveDate) -> (NaiveDate, NaiveDate) {
-        match (self.period, self.commitment_until) {
-            (Period::Total, Some(last)) => (self.billing_from, last),
-            _ => period_containing(date, self.period, self.alignment, self.billing_from),
+        if let (Period::Total, Some(last)) = (self.period, self.commitment_until) {
+            return (self.billing_from, last);
         }
+        let anchor = self
+            .restarts
+            .iter()
+            .copied()
+            .filter(|day| *day <= date)
+            .fold(self.billing_from, NaiveDate::max);
+        let (start, end) = period_containing(date, self.period, self.alignment, anchor);
+        let cut = self
+            .restarts
+            .iter()
+            .copied()
+            .filter(|day| *day > date)
+            .min()
+            .and_then(|day| day.pred_opt());
+        (start, cut.map_or(end, |cut| end.min(cut)))
     }
 
     /// The last day anything is charged: the end date, and for a total price the end of its
@@ -415,6 +433,7 @@ mod tests {
             unbilled: Vec::new(),
             price_changes: Vec::new(),
             commitment_until: None,
+            restarts: Vec::new(),
         }
     }
 
@@ -834,6 +853,39 @@ mod tests {
     }
 
     #[test]
+    fn periods_begin_anew_where_the_expiration_was_moved() {
+        // Floating from 10 November; the expiration moved from 10 December to the 20th.
+        let moved = ChargeTerms {
+            restarts: vec![d(2026, 12, 20)],
+            ..terms(d(2026, 11, 10), Period::Monthly, Alignment::Floating)
+        };
+        assert_eq!(
+            moved.period_containing(d(2026, 11, 15)),
+            (d(2026, 11, 10), d(2026, 12, 9))
+        );
+        // The period running into the restart ends before it; the next follow it.
+        assert_eq!(
+            moved.period_containing(d(2026, 12, 15)),
+            (d(2026, 12, 10), d(2026, 12, 19))
+        );
+        assert_eq!(
+            moved.period_containing(d(2027, 1, 25)),
+            (d(2027, 1, 20), d(2027, 2, 19))
+        );
+        // Billed through the 19th (the days given): the next charge is a whole period.
+        let next = due_charges(
+            &moved,
+            Some(d(2026, 12, 19)),
+            d(2026, 12, 20),
+            Proration::ByDays,
+        );
+        assert_eq!(
+            summary(&next),
+            [(d(2026, 12, 20), d(2027, 1, 19), 31, 31, dec("1"))]
+        );
+    }
+
+    #[test]
     fn expiration_is_the_oldest_unpaid_charge() {
         let charge = |from, fraction: &str| Charge {
             from,
@@ -899,6 +951,7 @@ mod tests {
                         .collect(),
                     price_changes: changes.into_iter().map(at).collect(),
                     commitment_until: None,
+                    restarts: Vec::new(),
                 }
             })
     }

@@ -18,6 +18,7 @@
 //! resume first. Ended is final: a returning client gets a new subscription.
 
 mod commitment;
+pub mod expiration;
 mod lifecycle;
 pub mod transfer;
 

@@ -11,9 +11,9 @@ use ispd_admin_proto::v1::{
     ActivateSubscriptionRequest, BlockSubscriptionRequest, ChangePriceRequest, ChangeTariffRequest,
     CreateSubscriptionRequest, DeleteSubscriptionRequest, EndClientSubscriptionsRequest,
     EndSubscriptionRequest, GetSubscriptionRequest, ListSubscriptionsRequest,
-    PauseSubscriptionRequest, Period, PeriodAlignment, ResumeSubscriptionRequest, Subscription,
-    SubscriptionHistoryEntry, SubscriptionHistoryRequest, SubscriptionState,
-    TransferSubscriptionRequest, UpdateSubscriptionRequest,
+    MoveExpirationRequest, PauseSubscriptionRequest, Period, PeriodAlignment,
+    ResumeSubscriptionRequest, Subscription, SubscriptionHistoryEntry, SubscriptionHistoryRequest,
+    SubscriptionState, TransferSubscriptionRequest, UpdateSubscriptionRequest,
 };
 
 use crate::args::{self, PeriodArg, ProtoEnum, assign, ensure_changed, enum_name};
@@ -81,6 +81,21 @@ pub enum Cmd {
     /// The days before keep the price they had, the days from it are charged at the new one,
     /// also inside a period already invoiced. The history lists every change.
     ChangePrice(ChangePriceArgs),
+    /// Move a floating service's expiration later as goodwill (Mango "Posun expirace").
+    ///
+    /// The days until --date are given: the service counts as paid until the day before and
+    /// its periods begin anew on --date. Refused for a service on the client's billing day,
+    /// an ended one, or one with unpaid charges.
+    MoveExpiration {
+        /// Subscription ID.
+        id: i64,
+        /// The new expiration: the first day charged again, YYYY-MM-DD.
+        #[arg(long, value_parser = args::required_date, value_name = "DATE")]
+        date: String,
+        /// Note for the history.
+        #[arg(long)]
+        note: Option<String>,
+    },
     /// The changes scheduled for a later day (a pause, block, resume, activation, end or
     /// tariff change given a date after today), by day.
     Pending {
@@ -397,15 +412,21 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
             date,
             note,
         } => {
+            let (date, note) = (date.unwrap_or_default(), note.unwrap_or_default());
             let request = ChangeTariffRequest {
                 id,
                 tariff,
-                date: date.unwrap_or_default(),
-                note: note.unwrap_or_default(),
+                date,
+                note,
             };
             out.reply(svc.change_tariff(request).await?, record)
         }
         Cmd::ChangePrice(c) => change_price(&mut svc, c, out).await,
+        Cmd::MoveExpiration { id, date, note } => {
+            let note = note.unwrap_or_default();
+            let request = MoveExpirationRequest { id, date, note };
+            out.reply(svc.move_expiration(request).await?, record)
+        }
         Cmd::Add(a) => {
             let mut sub = Subscription {
                 client_number: a.client,
@@ -429,18 +450,13 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
             state,
             page,
         } => {
-            let page = paging::collect(&page, async |page| {
-                let request = ListSubscriptionsRequest {
-                    page: Some(page),
-                    client_number: client.clone().unwrap_or_default(),
-                    tariff: tariff.clone().unwrap_or_default(),
-                    state: state.map_or(0, StateArg::to_proto),
-                };
-                let resp = svc.list_subscriptions(request).await?.into_inner();
-                Ok((resp.subscriptions, resp.next_page_token))
-            })
-            .await?;
-            out.pages(&page, record, table)
+            let filter = ListSubscriptionsRequest {
+                page: None,
+                client_number: client.unwrap_or_default(),
+                tariff: tariff.unwrap_or_default(),
+                state: state.map_or(0, StateArg::to_proto),
+            };
+            list(&mut svc, filter, &page, out).await
         }
         Cmd::Edit(e) => edit(&mut svc, &e, out).await,
         Cmd::Delete { id, yes } => {
@@ -461,6 +477,25 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
         Cmd::Transfer(t) => transfer(&mut svc, t, out).await,
         Cmd::Lifecycle(move_to) => transition(&mut svc, move_to, out).await,
     }
+}
+
+/// Every page `page` asks for of the subscriptions `filter` selects.
+async fn list(
+    svc: &mut Subscriptions,
+    filter: ListSubscriptionsRequest,
+    page: &PageArgs,
+    out: Out,
+) -> Result<()> {
+    let page = paging::collect(page, async |page| {
+        let request = ListSubscriptionsRequest {
+            page: Some(page),
+            ..filter.clone()
+        };
+        let resp = svc.list_subscriptions(request).await?.into_inner();
+        Ok((resp.subscriptions, resp.next_page_token))
+    })
+    .await?;
+    out.pages(&page, record, table)
 }
 
 async fn change_price(svc: &mut Subscriptions, c: ChangePriceArgs, out: Out) -> Result<()> {

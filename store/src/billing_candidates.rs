@@ -35,6 +35,8 @@ pub struct BillingCandidate {
     pub proforma: bool,
     /// The commitment's last day: a total price's term ends there.
     pub commitment_until: Option<NaiveDate>,
+    /// Days its floating periods begin anew (its expiration moved by hand).
+    pub restarts: Vec<NaiveDate>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -60,6 +62,7 @@ struct CandidateRow {
     end_date: Option<String>,
     proforma: i64,
     commitment_until: Option<String>,
+    restarts: String,
 }
 
 impl Store {
@@ -108,7 +111,7 @@ impl Store {
                 s.billing_from, s.billed_until, s.period AS sub_period,
                 t.period AS tariff_period, s.price_override_minor, t.price_minor,
                 t.price_includes_vat, t.vat_rate, t.name AS tariff_name, s.invoice_note, s.alignment,
-                s.end_date, c.proforma, s.commitment_until
+                s.end_date, c.proforma, s.commitment_until, s.restarts
              FROM subscription s JOIN client c ON c.id = s.client_id
              JOIN tariff t ON t.id = s.tariff_id
              WHERE (s.state <> 'ended' OR s.end_date IS NOT NULL) AND c.id BETWEEN $1 AND $2
@@ -145,8 +148,17 @@ impl Store {
                     end_date: parse_opt_date("end_date", r.end_date)?,
                     proforma: r.proforma != 0,
                     commitment_until: parse_opt_date("commitment_until", r.commitment_until)?,
+                    restarts: restarts(&r.restarts)?,
                 })
             })
             .collect()
     }
+}
+
+/// The restarts column: ISO dates separated by commas.
+pub(crate) fn restarts(text: &str) -> StoreResult<Vec<NaiveDate>> {
+    text.split(',')
+        .filter(|day| !day.is_empty())
+        .map(|day| parse_date("restarts", day))
+        .collect()
 }

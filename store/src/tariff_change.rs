@@ -1,6 +1,7 @@
 //! Tariff changes from a date: the subscription moves to the new tariff, and the price the
 //! days before the change were charged at is kept beside it, so the billing run can charge
-//! each part of a period at its own price (`ispd_billing::price_change`). Whether a change may
+//! each part of a period at its own price (`ispd_billing::price_change`). Also what else
+//! moves a service's billing along its days: a price change, an expiration moved by hand. Whether a change may
 //! happen, and what it keeps, is the billing core's call (`check_tariff_change`,
 //! `move_tariff`), made by the use case.
 
@@ -8,6 +9,7 @@ use std::collections::HashMap;
 
 use ispd_billing::money;
 use ispd_billing::price_change::{PriceChange, ServicePrice, TariffMove};
+use ispd_billing::subscription::expiration::ExpirationMove;
 
 use super::{
     Actor, Audit, Store, StoreError, StoreResult, SubscriptionRecord, corrupt, date_text, now,
@@ -83,6 +85,59 @@ impl Store {
             .after(&stored)
             .record(&mut tx, actor)
             .await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    /// Writes an expiration moved by hand (`ispd_billing::subscription::expiration`): the
+    /// subscription (as read in `before`; refused as stale if it changed since) billed until
+    /// the day before the new expiration, its periods restarting there, a history entry and
+    /// the audit record — one transaction.
+    pub async fn move_expiration(
+        &self,
+        actor: &Actor,
+        before: &SubscriptionRecord,
+        moved: &ExpirationMove,
+    ) -> StoreResult<SubscriptionRecord> {
+        let s = &before.subscription;
+        let mut tx = self.write_tx().await?;
+        let restarts: String =
+            sqlx::query_scalar("SELECT restarts FROM subscription WHERE id = $1")
+                .bind(s.id)
+                .fetch_one(&mut *tx)
+                .await?;
+        let mut days = crate::billing_candidates::restarts(&restarts)?;
+        days.push(moved.restart);
+        let restarts: Vec<String> = days.into_iter().map(date_text).collect();
+        let updated = sqlx::query(
+            "UPDATE subscription SET billed_until = $1, restarts = $2, version = version + 1
+             WHERE id = $3 AND version = $4",
+        )
+        .bind(date_text(moved.billed_until))
+        .bind(restarts.join(","))
+        .bind(s.id)
+        .bind(s.version)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if updated == 0 {
+            return Err(StoreError::Stale {
+                entity: "subscription",
+                key: s.id.to_string(),
+            });
+        }
+        Self::record_history(&mut tx, s.id, Some(s.state), s.state, actor, &moved.history).await?;
+        let stored = Self::subscription_by_id(&mut tx, s.id).await?;
+        Audit::new(
+            "subscription.move_expiration",
+            "subscription",
+            &s.id.to_string(),
+        )
+        .client(&stored.client_number)
+        .before(before)
+        .after(&stored)
+        .record(&mut tx, actor)
+        .await?;
         tx.commit().await?;
         Ok(stored)
     }

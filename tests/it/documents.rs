@@ -641,6 +641,112 @@ fn a_total_price_pays_the_whole_term_at_once_and_an_early_end_credits_the_rest()
 }
 
 #[test]
+fn a_moved_expiration_gives_the_days_between_and_restarts_the_periods() {
+    a_moved_expiration_gives_the_days_between_on(None);
+}
+
+#[test]
+fn a_moved_expiration_gives_the_days_between_and_restarts_the_periods_on_postgres() {
+    if let Some(db) = crate::daemon::PgDatabase::create("doc_expiration") {
+        a_moved_expiration_gives_the_days_between_on(Some(&db));
+    }
+}
+
+fn a_moved_expiration_gives_the_days_between_on(pg: Option<&crate::daemon::PgDatabase>) {
+    let d = start("documents-expiration", pg);
+    client(&d, "1001", &[]);
+    fiber_100(&d);
+    let add = |activation: &str, alignment: &str| {
+        let sub = d.ispctl_json(&[
+            "subscription",
+            "add",
+            "--client",
+            "1001",
+            "--tariff",
+            "Fiber 100",
+            "--activation",
+            activation,
+            "--alignment",
+            alignment,
+        ]);
+        sub["id"].to_string()
+    };
+    let sub = add("2026-11-10", "floating");
+    d.ispctl_json(&["billing", "run", "--as-of", "2026-11-10"]);
+    let move_to = |id: &str, day: &str| {
+        d.ispctl(&[
+            "subscription",
+            "move-expiration",
+            id,
+            "--date",
+            day,
+            "--note",
+            "outage",
+        ])
+    };
+    // Unpaid charges are not forgiven by a moved expiration.
+    let unpaid = move_to(&sub, "2026-12-20");
+    assert_eq!(unpaid.status.code(), Some(1));
+    assert!(
+        crate::daemon::stderr(&unpaid).contains("unpaid"),
+        "{unpaid:?}"
+    );
+    d.ispctl_json(&[
+        "payment",
+        "add",
+        "--client",
+        "1001",
+        "--amount",
+        "499.00",
+        "--date",
+        "2026-11-12",
+    ]);
+    // Paid until 9 December; moved to the 20th: ten days given.
+    assert!(move_to(&sub, "2026-12-20").status.success());
+    let moved = d.ispctl_json(&["subscription", "show", &sub]);
+    assert_eq!(
+        (s(&moved, "paid_until"), s(&moved, "billed_until")),
+        ("2026-12-19".into(), "2026-12-19".into())
+    );
+    let history = d.ispctl_json(&["subscription", "history", &sub]);
+    assert!(
+        history["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| s(h, "note")
+                == "expiration 2026-12-10 → 2026-12-20: the days between given; outage"),
+        "{history}"
+    );
+    // Only later, never back; and not for a service on the client's billing day.
+    let back = move_to(&sub, "2026-12-18");
+    assert!(crate::daemon::stderr(&back).contains("date"), "{back:?}");
+    let on_billing_day = add("2026-11-01", "billing-day");
+    let refused = move_to(&on_billing_day, "2026-12-20");
+    assert!(
+        crate::daemon::stderr(&refused).contains("floating"),
+        "{refused:?}"
+    );
+    // Nothing is charged for the days given; the periods follow the 20th, whole.
+    let lines_of = |as_of: &str| -> Vec<(String, String, String)> {
+        let run = d.ispctl_json(&["billing", "run", "--as-of", as_of]);
+        run["invoices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|i| i["lines"].as_array().unwrap().clone())
+            .filter(|l| l["subscription_id"].to_string() == sub)
+            .map(|l| (s(&l, "period_from"), s(&l, "period_to"), s(&l, "gross")))
+            .collect()
+    };
+    assert!(lines_of("2026-12-19").is_empty());
+    assert_eq!(
+        lines_of("2026-12-20"),
+        [("2026-12-20".into(), "2027-01-19".into(), "499.00".into())]
+    );
+}
+
+#[test]
 fn a_pause_with_billing_suspended_is_not_charged() {
     a_pause_with_billing_suspended_is_not_charged_on(None);
 }

@@ -150,6 +150,7 @@ fn network_need(method: &str) -> Option<Need> {
         | "SubscriptionService/DeleteUnit"
         | "SubscriptionService/ChangeTariff"
         | "SubscriptionService/ChangePrice"
+        | "SubscriptionService/MoveExpiration"
         | "SubscriptionService/WithdrawScheduledAction"
         | "SubscriptionService/ApplyScheduledActions" => Write,
         "SubscriptionService/GetSubscription"

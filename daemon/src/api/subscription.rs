@@ -411,6 +411,17 @@ impl v1::subscription_service_server::SubscriptionService for AdminState {
         Ok(Response::new(subscription_to(&stored)))
     }
 
+    async fn move_expiration(
+        &self,
+        request: Request<v1::MoveExpirationRequest>,
+    ) -> Result<Response<v1::Subscription>, Status> {
+        let (actor, r) = written(request)?;
+        which(r.id)?;
+        let to = date("date", &r.date)?.ok_or_else(|| field("date", "required"))?;
+        let stored = subscriptions::move_expiration(&self.app(), &actor, r.id, to, &r.note).await?;
+        Ok(Response::new(subscription_to(&stored)))
+    }
+
     async fn change_tariff(
         &self,
         request: Request<v1::ChangeTariffRequest>,

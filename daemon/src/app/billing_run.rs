@@ -455,6 +455,7 @@ fn terms_of(s: &BillingCandidate, inputs: &RunInputs) -> ChargeTerms {
             .unwrap_or_default(),
         price_changes: changes_of(s, inputs).iter().map(|c| c.from).collect(),
         commitment_until: s.commitment_until,
+        restarts: s.restarts.clone(),
     }
 }
 

@@ -3,6 +3,7 @@
 
 use chrono::NaiveDate;
 use ispd_billing::price_change::{RepriceError, check_after_last, move_tariff, reprice};
+use ispd_billing::subscription::expiration::{self, ExpirationError};
 use ispd_billing::subscription::transfer;
 use ispd_billing::subscription::{
     Action, Commitment, DatedTransition, LifecycleError, ScheduledChange, Subscription,
@@ -519,6 +520,31 @@ pub async fn change_price(
         .store
         .change_tariff(actor, &before, (tariff.id, order.price), &moved)
         .await?)
+}
+
+/// Moves a service's expiration later as goodwill (Mango "Posun expirace"): the days until
+/// `to` are given, the service counts as paid until the day before, and its floating periods
+/// begin anew on `to`. The rule and its refusals are `subscription::expiration`'s.
+pub async fn move_expiration(
+    app: &App<'_>,
+    actor: &Actor,
+    id: i64,
+    to: NaiveDate,
+    note: &str,
+) -> AppResult<SubscriptionRecord> {
+    let before = app.store.get_subscription(id).await?;
+    let moved = expiration::move_expiration(
+        &before.subscription,
+        before.billed_until,
+        before.expiration,
+        to,
+        note,
+    )
+    .map_err(|e| match e {
+        ExpirationError::NotLater(_) => field("date", e.to_string()),
+        _ => AppError::Precondition(format!("subscription {id}: {e}")),
+    })?;
+    Ok(app.store.move_expiration(actor, &before, &moved).await?)
 }
 
 /// The changes scheduled for one subscription or for all: pending ones, or every one.
