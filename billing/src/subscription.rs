@@ -202,6 +202,30 @@ pub struct ScheduledChange {
     pub reason: String,
 }
 
+/// Shifts the end of a fixed-length service (Mango list_size): a service whose end is set
+/// ahead — the pending scheduled end `pending` — ends on `to` instead, its last charged day
+/// moved by as many days (the gap between access stopping and the last day paid stays). A
+/// service without a scheduled end has no fixed length: the caller refuses it. Checked as any
+/// scheduled change ([`ScheduledChange::validate`]): `to` lies after `today`.
+pub fn shift_end(
+    pending: &ScheduledChange,
+    to: NaiveDate,
+    today: NaiveDate,
+) -> Result<ScheduledChange, FieldError> {
+    let delta = to - pending.effective;
+    let date = pending
+        .date
+        .checked_add_signed(delta)
+        .ok_or_else(|| FieldError::new("date", "out of range"))?;
+    let shifted = ScheduledChange {
+        effective: to,
+        date,
+        ..pending.clone()
+    };
+    shifted.validate(today)?;
+    Ok(shifted)
+}
+
 /// A reason belongs to an end only, and is a code.
 pub(crate) fn check_reason(ends: bool, reason: &str) -> Result<(), FieldError> {
     if !ends && !reason.is_empty() {
@@ -575,6 +599,29 @@ pub(crate) mod tests {
             to_tariff("Fast", true).validate(today).unwrap_err().field,
             "billing_suspended"
         );
+    }
+
+    #[test]
+    fn a_fixed_end_shifts_with_its_last_charged_day() {
+        let end = ScheduledChange {
+            action: Action::Lifecycle(Transition::End),
+            effective: day(20),
+            date: day(18),
+            billing_suspended: false,
+            note: "contract".into(),
+            reason: "moving".into(),
+        };
+        let today = day(10);
+        // Later and earlier, the two days keep their gap; never to today or before.
+        let later = shift_end(&end, day(28), today).unwrap();
+        assert_eq!((later.effective, later.date), (day(28), day(26)));
+        assert_eq!(
+            (later.note.as_str(), later.reason.as_str()),
+            ("contract", "moving")
+        );
+        let earlier = shift_end(&end, day(15), today).unwrap();
+        assert_eq!((earlier.effective, earlier.date), (day(15), day(13)));
+        assert_eq!(shift_end(&end, day(10), today).unwrap_err().field, "date");
     }
 
     #[test]

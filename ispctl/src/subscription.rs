@@ -12,8 +12,9 @@ use ispd_admin_proto::v1::{
     CreateSubscriptionRequest, DeleteSubscriptionRequest, EndClientSubscriptionsRequest,
     EndSubscriptionRequest, GetSubscriptionRequest, ListSubscriptionsRequest,
     MoveExpirationRequest, PauseSubscriptionRequest, Period, PeriodAlignment,
-    ResumeSubscriptionRequest, Subscription, SubscriptionHistoryEntry, SubscriptionHistoryRequest,
-    SubscriptionState, TransferSubscriptionRequest, UpdateSubscriptionRequest,
+    ResumeSubscriptionRequest, ShiftEndRequest, Subscription, SubscriptionHistoryEntry,
+    SubscriptionHistoryRequest, SubscriptionState, TransferSubscriptionRequest,
+    UpdateSubscriptionRequest,
 };
 
 use crate::args::{self, PeriodArg, ProtoEnum, assign, ensure_changed, enum_name};
@@ -81,6 +82,17 @@ pub enum Cmd {
     /// The days before keep the price they had, the days from it are charged at the new one,
     /// also inside a period already invoiced. The history lists every change.
     ChangePrice(ChangePriceArgs),
+    /// Shift the end of a fixed-length service (one whose end is scheduled) to another day.
+    ///
+    /// Its last charged day moves by as many days. A service with no end scheduled has no
+    /// fixed length: `subscription end ID --date DAY` gives it one.
+    ShiftEnd {
+        /// Subscription ID.
+        id: i64,
+        /// The new day access stops, YYYY-MM-DD (after today).
+        #[arg(long, value_parser = args::required_date, value_name = "DATE")]
+        date: String,
+    },
     /// Move a floating service's expiration later as goodwill (Mango "Posun expirace").
     ///
     /// The days until --date are given: the service counts as paid until the day before and
@@ -422,6 +434,9 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
             out.reply(svc.change_tariff(request).await?, record)
         }
         Cmd::ChangePrice(c) => change_price(&mut svc, c, out).await,
+        Cmd::ShiftEnd { id, date } => {
+            out.reply(svc.shift_end(ShiftEndRequest { id, date }).await?, record)
+        }
         Cmd::MoveExpiration { id, date, note } => {
             let note = note.unwrap_or_default();
             let request = MoveExpirationRequest { id, date, note };
@@ -464,19 +479,21 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
                 .await?;
             out.deleted("subscription", &id.to_string())
         }
-        Cmd::History { id } => {
-            let request = SubscriptionHistoryRequest { id };
-            let entries = svc
-                .subscription_history(request)
-                .await?
-                .into_inner()
-                .entries;
-            out.list(&entries, "", history_record, history_table)
-        }
+        Cmd::History { id } => history(&mut svc, id, out).await,
         Cmd::EndAll(e) => end_all(&mut svc, e, out).await,
         Cmd::Transfer(t) => transfer(&mut svc, t, out).await,
         Cmd::Lifecycle(move_to) => transition(&mut svc, move_to, out).await,
     }
+}
+
+async fn history(svc: &mut Subscriptions, id: i64, out: Out) -> Result<()> {
+    let request = SubscriptionHistoryRequest { id };
+    let entries = svc
+        .subscription_history(request)
+        .await?
+        .into_inner()
+        .entries;
+    out.list(&entries, "", history_record, history_table)
 }
 
 /// Every page `page` asks for of the subscriptions `filter` selects.

@@ -240,6 +240,54 @@ impl Store {
         Ok(after)
     }
 
+    /// Moves pending action `id` to the days of `change` (the core decided them), with its
+    /// audit record; refused unless it is still pending.
+    pub async fn reschedule_action(
+        &self,
+        actor: &Actor,
+        id: i64,
+        change: &ScheduledChange,
+    ) -> StoreResult<ScheduledAction> {
+        let mut tx = self.write_tx().await?;
+        let before = Self::action_in(&mut tx, id).await?;
+        let moved = sqlx::query(
+            "UPDATE scheduled_action SET effective = $1, date = $2
+             WHERE id = $3 AND state = 'pending'",
+        )
+        .bind(date_text(change.effective))
+        .bind(date_text(change.date))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if moved == 0 {
+            return Err(StoreError::Precondition(format!(
+                "scheduled action {id} is {}, not pending",
+                before.state.as_str()
+            )));
+        }
+        let after = Self::action_in(&mut tx, id).await?;
+        let client: String = sqlx::query_scalar(
+            "SELECT c.number FROM subscription s JOIN client c ON c.id = s.client_id
+             WHERE s.id = $1",
+        )
+        .bind(before.subscription_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        Audit::new(
+            "subscription.reschedule",
+            "subscription",
+            &before.subscription_id.to_string(),
+        )
+        .client(&client)
+        .before(&before)
+        .after(&after)
+        .record(&mut tx, actor)
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
     /// Records what became of a pending change on its day (done, or failed and why).
     pub async fn finish_action(
         &self,

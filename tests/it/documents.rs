@@ -735,7 +735,7 @@ fn a_moved_expiration_gives_the_days_between_on(pg: Option<&crate::daemon::PgDat
             .unwrap()
             .iter()
             .flat_map(|i| i["lines"].as_array().unwrap().clone())
-            .filter(|l| l["subscription_id"].to_string() == sub)
+            .filter(|l| l["subscription_id"].as_i64() == sub.parse().ok())
             .map(|l| (s(&l, "period_from"), s(&l, "period_to"), s(&l, "gross")))
             .collect()
     };
@@ -744,6 +744,48 @@ fn a_moved_expiration_gives_the_days_between_on(pg: Option<&crate::daemon::PgDat
         lines_of("2026-12-20"),
         [("2026-12-20".into(), "2027-01-19".into(), "499.00".into())]
     );
+}
+
+#[test]
+fn a_fixed_length_service_has_its_end_shifted() {
+    let d = start("documents-shift-end", None);
+    client(&d, "1001", &[]);
+    let month = a_31_day_month_ahead();
+    let day = |n: u64| (month + chrono::Days::new(n - 1)).to_string();
+    let fixed = subscribed_from(&d, "1001", "2026-11-01").to_string();
+    let open = subscribed_from(&d, "1001", "2026-11-01").to_string();
+    // A fixed length: its end set ahead, the last charged day two days before.
+    d.ispctl_json(&[
+        "subscription",
+        "end",
+        &fixed,
+        "--date",
+        &day(20),
+        "--last-day",
+        &day(18),
+    ]);
+    let shifted = d.ispctl_json(&["subscription", "shift-end", &fixed, "--date", &day(31)]);
+    let end = &shifted["scheduled"][0];
+    assert_eq!(
+        (s(end, "transition"), s(end, "effective"), s(end, "date")),
+        ("end".into(), day(31), day(29)),
+        "{shifted}"
+    );
+    let audit = d.ispctl_json(&["audit", "1001"]);
+    assert!(
+        audit["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "subscription.reschedule"),
+        "{audit}"
+    );
+    // A service without an end set ahead has no fixed length; an end is shifted to a later day.
+    let refused = d.ispctl(&["subscription", "shift-end", &open, "--date", &day(31)]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(crate::daemon::stderr(&refused).contains("no fixed length"));
+    let past = d.ispctl(&["subscription", "shift-end", &fixed, "--date", "2026-11-30"]);
+    assert!(crate::daemon::stderr(&past).contains("date"), "{past:?}");
 }
 
 #[test]

@@ -151,6 +151,7 @@ fn network_need(method: &str) -> Option<Need> {
         | "SubscriptionService/ChangeTariff"
         | "SubscriptionService/ChangePrice"
         | "SubscriptionService/MoveExpiration"
+        | "SubscriptionService/ShiftEnd"
         | "SubscriptionService/WithdrawScheduledAction"
         | "SubscriptionService/ApplyScheduledActions" => Write,
         "SubscriptionService/GetSubscription"

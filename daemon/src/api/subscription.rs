@@ -411,6 +411,18 @@ impl v1::subscription_service_server::SubscriptionService for AdminState {
         Ok(Response::new(subscription_to(&stored)))
     }
 
+    async fn shift_end(
+        &self,
+        request: Request<v1::ShiftEndRequest>,
+    ) -> Result<Response<v1::Subscription>, Status> {
+        let (actor, r) = written(request)?;
+        which(r.id)?;
+        let to = date("date", &r.date)?.ok_or_else(|| field("date", "required"))?;
+        Ok(scheduled_to(
+            subscriptions::shift_end(&self.app(), &actor, r.id, to).await?,
+        ))
+    }
+
     async fn move_expiration(
         &self,
         request: Request<v1::MoveExpirationRequest>,

@@ -547,6 +547,31 @@ pub async fn move_expiration(
     Ok(app.store.move_expiration(actor, &before, &moved).await?)
 }
 
+/// Shifts the end of a fixed-length service (Mango list_size) — one whose end is scheduled
+/// ahead — to `to`, its last charged day moved by as many days (`subscription::shift_end`).
+/// A service without a scheduled end has no fixed length and is refused.
+pub async fn shift_end(
+    app: &App<'_>,
+    actor: &Actor,
+    id: i64,
+    to: NaiveDate,
+) -> AppResult<WithSchedule> {
+    let pending = app.store.scheduled_actions(Some(id), false).await?;
+    let Some(end) = pending
+        .iter()
+        .find(|a| a.change.action == Action::Lifecycle(Transition::End))
+    else {
+        app.store.get_subscription(id).await?;
+        return Err(AppError::Precondition(format!(
+            "subscription {id} has no fixed length: no end is scheduled for it \
+             (`subscription end --date` sets one)"
+        )));
+    };
+    let shifted = ispd_billing::subscription::shift_end(&end.change, to, app.clock.today())?;
+    app.store.reschedule_action(actor, end.id, &shifted).await?;
+    get(app, id).await
+}
+
 /// The changes scheduled for one subscription or for all: pending ones, or every one.
 pub async fn scheduled(
     app: &App<'_>,
