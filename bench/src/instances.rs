@@ -75,7 +75,7 @@ pub fn instances(args: InstancesArgs, ispd: PathBuf) -> anyhow::Result<()> {
         ("acct", acct(0), acct(2)),
     ] {
         let port = |d: &Daemon| match workload {
-            Workload::Auth => d.auth_addr,
+            Workload::Auth | Workload::ForeignAuth => d.auth_addr,
             Workload::Acct { .. } => d.acct_addr,
         };
         let mut alone = load::closed_loop(

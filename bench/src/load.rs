@@ -70,8 +70,12 @@ impl Report {
 /// What the generator sends.
 #[derive(Debug, Clone, Copy)]
 pub enum Workload {
-    /// PAP Access-Requests with Message-Authenticator, cycling through the logins.
+    /// PAP Access-Requests with Message-Authenticator, cycling through the logins; every
+    /// reply must carry a valid Message-Authenticator (ispd signs all of them).
     Auth,
+    /// The same requests to another server: a reply's Message-Authenticator is checked when
+    /// present (FreeRADIUS 3.2 puts none in an Access-Accept).
+    ForeignAuth,
     /// Start, Interim-Update and Stop for each of `sessions` sessions in turn, then again
     /// with new session ids; `run` keeps the ids of concurrent runs apart.
     Acct { sessions: usize, run: u8 },
@@ -111,7 +115,7 @@ impl Slots {
         let n = self.next_login;
         self.next_login += self.step;
         let bytes = match self.workload {
-            Workload::Auth => {
+            Workload::Auth | Workload::ForeignAuth => {
                 let i = n % logins;
                 let mut packet = Packet::new(Code::AccessRequest, id, authenticator);
                 packet.push(Attribute::string(rfc::USER_NAME, &username(i)));
@@ -159,7 +163,7 @@ impl Slots {
         let (sent_at, authenticator) = self.pending[usize::from(id)]?;
         let policy = match self.workload {
             Workload::Auth => MaPolicy::Required,
-            Workload::Acct { .. } => MaPolicy::IfPresent,
+            Workload::ForeignAuth | Workload::Acct { .. } => MaPolicy::IfPresent,
         };
         packet
             .verify_response(&authenticator, secret, policy)

@@ -9,6 +9,10 @@
 //! cargo run --release -p ispd-bench -- billing --clients 100000
 //! cargo run --release -p ispd-bench -- instances --database-url postgres://…/ispd_bench_two
 //! ```
+//!
+//! `auth` and `acct` load any RADIUS server given `--server ADDR --secret S` (no ispd is
+//! started then), with the same logins `users-file` writes for FreeRADIUS: `bench/compare`
+//! runs both sides that way.
 
 mod billing;
 mod coa;
@@ -47,6 +51,25 @@ enum Command {
     /// Two instances on one PostgreSQL: throughput with the load split over them, and how
     /// long a committed change takes to reach the other instance's answers.
     Instances(instances::InstancesArgs),
+    /// Writes the benchmark's logins as a FreeRADIUS users file (`name Cleartext-Password :=
+    /// "..."`), for loading FreeRADIUS with the same requests.
+    UsersFile {
+        #[arg(long, default_value_t = 100_000)]
+        logins: usize,
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+/// Another RADIUS server to load instead of starting ispd.
+#[derive(clap::Args)]
+struct External {
+    /// Its address (auth port for `auth`, accounting port for `acct`), on loopback.
+    #[arg(long)]
+    server: Option<std::net::SocketAddr>,
+    /// Its shared secret for this client.
+    #[arg(long, default_value = seed::SECRET)]
+    secret: String,
 }
 
 #[derive(clap::Args)]
@@ -73,6 +96,8 @@ struct AcctArgs {
     rate: u64,
     #[arg(long, default_value_t = 10)]
     open_seconds: u64,
+    #[command(flatten)]
+    external: External,
 }
 
 #[derive(clap::Args)]
@@ -105,6 +130,8 @@ struct AuthArgs {
     /// what recording every request costs.
     #[arg(long)]
     no_auth_log: bool,
+    #[command(flatten)]
+    external: External,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -123,7 +150,40 @@ fn main() -> anyhow::Result<()> {
             let ispd = ispd_path(args.ispd.clone())?;
             instances::instances(args, ispd)
         }
+        Command::UsersFile { logins, out } => seed::users_file(&out, logins),
     }
+}
+
+/// The closed loop, then the open loop, against `target`, printed; the two reports.
+fn run_loops(
+    workload: load::Workload,
+    target: std::net::SocketAddr,
+    secret: &[u8],
+    logins: usize,
+    (window, closed_seconds): (usize, u64),
+    (rate, open_seconds): (u64, u64),
+) -> anyhow::Result<(load::Report, load::Report)> {
+    let mut closed = load::closed_loop(
+        workload,
+        target,
+        secret,
+        logins,
+        window,
+        Duration::from_secs(closed_seconds),
+    )?;
+    println!("closed loop, {window} in flight, {closed_seconds} s:");
+    closed.print();
+    let mut open = load::open_loop(
+        workload,
+        target,
+        secret,
+        logins,
+        rate,
+        Duration::from_secs(open_seconds),
+    )?;
+    println!("open loop, offered {rate}/s, {open_seconds} s:");
+    open.print();
+    Ok((closed, open))
 }
 
 fn ispd_path(arg: Option<PathBuf>) -> anyhow::Result<PathBuf> {
@@ -137,7 +197,19 @@ fn ispd_path(arg: Option<PathBuf>) -> anyhow::Result<PathBuf> {
 }
 
 fn acct(args: AcctArgs) -> anyhow::Result<()> {
-    let secret = seed::SECRET.as_bytes();
+    let workload = load::Workload::Acct {
+        sessions: args.sessions,
+        run: 0,
+    };
+    let loops = (
+        (args.window, args.closed_seconds),
+        (args.rate, args.open_seconds),
+    );
+    if let Some(server) = args.external.server {
+        let secret = args.external.secret.as_bytes();
+        run_loops(workload, server, secret, args.logins, loops.0, loops.1)?;
+        return Ok(());
+    }
     println!(
         "seeding {} logins into {}",
         args.logins,
@@ -145,37 +217,15 @@ fn acct(args: AcctArgs) -> anyhow::Result<()> {
     );
     seed::seed_with(&args.state_dir, args.logins, args.database_url.as_deref())?;
     let daemon = daemon::Daemon::start(&ispd_path(args.ispd)?, &args.state_dir)?;
-    let workload = load::Workload::Acct {
-        sessions: args.sessions,
-        run: 0,
-    };
-    let target = daemon.acct_addr;
-    let mut closed = load::closed_loop(
+    let secret = seed::SECRET.as_bytes();
+    run_loops(
         workload,
-        target,
+        daemon.acct_addr,
         secret,
         args.logins,
-        args.window,
-        Duration::from_secs(args.closed_seconds),
+        loops.0,
+        loops.1,
     )?;
-    println!(
-        "closed loop, {} in flight, {} s:",
-        args.window, args.closed_seconds
-    );
-    closed.print();
-    let mut open = load::open_loop(
-        workload,
-        target,
-        secret,
-        args.logins,
-        args.rate,
-        Duration::from_secs(args.open_seconds),
-    )?;
-    println!(
-        "open loop, offered {}/s, {} s:",
-        args.rate, args.open_seconds
-    );
-    open.print();
     println!(
         "ispd resident memory after the load: {} MB",
         daemon.rss_mb()?
@@ -184,6 +234,22 @@ fn acct(args: AcctArgs) -> anyhow::Result<()> {
 }
 
 fn auth(args: AuthArgs) -> anyhow::Result<()> {
+    let loops = (
+        (args.window, args.closed_seconds),
+        (args.rate, args.open_seconds),
+    );
+    if let Some(server) = args.external.server {
+        let secret = args.external.secret.as_bytes();
+        run_loops(
+            load::Workload::ForeignAuth,
+            server,
+            secret,
+            args.logins,
+            loops.0,
+            loops.1,
+        )?;
+        return Ok(());
+    }
     let secret = seed::SECRET.as_bytes();
     if args.reseed || !args.state_dir.join("ispd.db").exists() {
         println!(
@@ -204,36 +270,14 @@ fn auth(args: AuthArgs) -> anyhow::Result<()> {
         "ispd resident memory with the cache built: {} MB",
         daemon.rss_mb()?
     );
-    let target = daemon.auth_addr;
-    let logins = args.logins;
-
-    let mut closed = load::closed_loop(
+    let (closed, open) = run_loops(
         load::Workload::Auth,
-        target,
+        daemon.auth_addr,
         secret,
-        logins,
-        args.window,
-        Duration::from_secs(args.closed_seconds),
+        args.logins,
+        loops.0,
+        loops.1,
     )?;
-    println!(
-        "closed loop, {} in flight, {} s:",
-        args.window, args.closed_seconds
-    );
-    closed.print();
-
-    let mut open = load::open_loop(
-        load::Workload::Auth,
-        target,
-        secret,
-        logins,
-        args.rate,
-        Duration::from_secs(args.open_seconds),
-    )?;
-    println!(
-        "open loop, offered {}/s, {} s:",
-        args.rate, args.open_seconds
-    );
-    open.print();
     println!(
         "ispd resident memory after the load: {} MB",
         daemon.rss_mb()?

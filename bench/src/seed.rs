@@ -28,6 +28,22 @@ pub fn password(i: usize) -> String {
     format!("pw-{i:06}")
 }
 
+/// The logins as a FreeRADIUS users file: the same names and passwords `seed` gives ispd.
+pub fn users_file(out: &Path, logins: usize) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut file = std::io::BufWriter::new(std::fs::File::create(out)?);
+    for i in 0..logins {
+        writeln!(
+            file,
+            "{} Cleartext-Password := \"{}\"",
+            username(i),
+            password(i)
+        )?;
+    }
+    file.flush()?;
+    Ok(())
+}
+
 pub fn seed(state_dir: &Path, logins: usize) -> anyhow::Result<Duration> {
     seed_with(state_dir, logins, None)
 }
