@@ -66,27 +66,12 @@ impl Store {
         .execute(&mut *tx)
         .await?
         .rows_affected();
-        if updated == 0 {
-            return Err(StoreError::Stale {
-                entity: "subscription",
-                key: s.id.to_string(),
-            });
-        }
-        Self::record_history(&mut tx, s.id, Some(s.state), s.state, actor, &moved.history).await?;
-        let stored = Self::subscription_by_id(&mut tx, s.id).await?;
         let action = if next == s.tariff_id {
             "subscription.change_price"
         } else {
             "subscription.change_tariff"
         };
-        Audit::new(action, "subscription", &s.id.to_string())
-            .client(&stored.client_number)
-            .before(before)
-            .after(&stored)
-            .record(&mut tx, actor)
-            .await?;
-        tx.commit().await?;
-        Ok(stored)
+        Self::finish_dated_change(tx, actor, before, updated, (action, &moved.history)).await
     }
 
     /// Writes an expiration moved by hand (`ispd_billing::subscription::expiration`): the
@@ -120,24 +105,35 @@ impl Store {
         .execute(&mut *tx)
         .await?
         .rows_affected();
+        let action = ("subscription.move_expiration", moved.history.as_str());
+        Self::finish_dated_change(tx, actor, before, updated, action).await
+    }
+
+    /// The end of a dated change's transaction: refused as stale when its UPDATE at the
+    /// version read touched no row (`updated`), else the history line, the record read back
+    /// and the audit record (`action`) — then the commit.
+    async fn finish_dated_change(
+        mut tx: sqlx::Transaction<'static, sqlx::Any>,
+        actor: &Actor,
+        before: &SubscriptionRecord,
+        updated: u64,
+        (action, history): (&str, &str),
+    ) -> StoreResult<SubscriptionRecord> {
+        let s = &before.subscription;
         if updated == 0 {
             return Err(StoreError::Stale {
                 entity: "subscription",
                 key: s.id.to_string(),
             });
         }
-        Self::record_history(&mut tx, s.id, Some(s.state), s.state, actor, &moved.history).await?;
+        Self::record_history(&mut tx, s.id, Some(s.state), s.state, actor, history).await?;
         let stored = Self::subscription_by_id(&mut tx, s.id).await?;
-        Audit::new(
-            "subscription.move_expiration",
-            "subscription",
-            &s.id.to_string(),
-        )
-        .client(&stored.client_number)
-        .before(before)
-        .after(&stored)
-        .record(&mut tx, actor)
-        .await?;
+        Audit::new(action, "subscription", &s.id.to_string())
+            .client(&stored.client_number)
+            .before(before)
+            .after(&stored)
+            .record(&mut tx, actor)
+            .await?;
         tx.commit().await?;
         Ok(stored)
     }
