@@ -144,6 +144,11 @@ impl Slots {
                     rfc::USER_NAME,
                     &username(session % logins),
                 ));
+                // What every NAS sends; FreeRADIUS's SQL queries store it.
+                packet.push(Attribute::ipv4(
+                    rfc::NAS_IP_ADDRESS,
+                    std::net::Ipv4Addr::LOCALHOST,
+                ));
                 packet.push(Attribute::integer(rfc::ACCT_SESSION_TIME, seconds));
                 packet.push(Attribute::integer(rfc::ACCT_INPUT_OCTETS, seconds * 1000));
                 packet.push(Attribute::integer(rfc::ACCT_OUTPUT_OCTETS, seconds * 8000));

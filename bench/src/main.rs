@@ -111,6 +111,10 @@ struct AuthArgs {
     /// Seed a fresh database even when one exists.
     #[arg(long)]
     reseed: bool,
+    /// PostgreSQL instead of SQLite (an empty database, seeded each run); answers come from
+    /// memory either way.
+    #[arg(long)]
+    database_url: Option<String>,
     /// The ispd binary; default: next to this one.
     #[arg(long)]
     ispd: Option<PathBuf>,
@@ -251,13 +255,14 @@ fn auth(args: AuthArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     let secret = seed::SECRET.as_bytes();
-    if args.reseed || !args.state_dir.join("ispd.db").exists() {
+    let url = args.database_url.as_deref();
+    if args.reseed || url.is_some() || !args.state_dir.join("ispd.db").exists() {
         println!(
             "seeding {} logins into {}",
             args.logins,
-            args.state_dir.display()
+            url.unwrap_or(&args.state_dir.display().to_string())
         );
-        let seeded = seed::seed(&args.state_dir, args.logins)?;
+        let seeded = seed::seed_with(&args.state_dir, args.logins, url)?;
         println!("  seeded in {:.1} s", seeded.as_secs_f64());
     }
     seed::set_auth_log(&args.state_dir, !args.no_auth_log)?;

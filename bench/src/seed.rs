@@ -44,10 +44,6 @@ pub fn users_file(out: &Path, logins: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn seed(state_dir: &Path, logins: usize) -> anyhow::Result<Duration> {
-    seed_with(state_dir, logins, None)
-}
-
 /// Seeds into SQLite under `state_dir`, or into the PostgreSQL database at `database_url`.
 pub fn seed_with(
     state_dir: &Path,
@@ -197,6 +193,10 @@ pub fn set_auth_log(state_dir: &Path, enabled: bool) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(&path)?;
     let kept = text.split("[auth_log]\n").next().unwrap_or_default();
     std::fs::write(&path, format!("{kept}[auth_log]\nenabled = {enabled}\n"))?;
+    if !state_dir.join("ispd.db").exists() {
+        // Seeded into PostgreSQL: a fresh database, its log empty.
+        return Ok(());
+    }
     on_sqlite(state_dir, async |pool| {
         // A database seeded before the log existed has no table until ispd migrates it.
         let _ = sqlx::query("DELETE FROM auth_log").execute(pool).await;
