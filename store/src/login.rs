@@ -386,16 +386,7 @@ impl Store {
             .map(|(username, password)| Ok((username.clone(), self.sealer.seal(password)?)))
             .collect::<StoreResult<Vec<_>>>()?;
         let mut tx = self.write_tx().await?;
-        let client_number: String = sqlx::query_scalar(
-            "SELECT c.number FROM subscription s JOIN client c ON c.id = s.client_id WHERE s.id = $1",
-        )
-        .bind(subscription_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| StoreError::NotFound {
-            entity: "subscription",
-            key: subscription_id.to_string(),
-        })?;
+        let client_number = Self::client_of_subscription(&mut tx, subscription_id).await?;
         for (username, sealed) in &rows {
             sqlx::query(
                 "INSERT INTO login (username, auth_type, mac, ipv4, ipv6_prefix, nas_json,

@@ -116,17 +116,7 @@ impl Store {
         change: &ScheduledChange,
     ) -> StoreResult<ScheduledAction> {
         let mut tx = self.write_tx().await?;
-        let client: Option<String> = sqlx::query_scalar(
-            "SELECT c.number FROM subscription s JOIN client c ON c.id = s.client_id
-             WHERE s.id = $1",
-        )
-        .bind(subscription_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let client = client.ok_or_else(|| StoreError::NotFound {
-            entity: "subscription",
-            key: subscription_id.to_string(),
-        })?;
+        let client = Self::client_of_subscription(&mut tx, subscription_id).await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO scheduled_action (subscription_id, transition, tariff, client, effective,
                 date, billing_suspended, note, reason, state, result, created_at, created_by)
@@ -267,13 +257,7 @@ impl Store {
             )));
         }
         let after = Self::action_in(&mut tx, id).await?;
-        let client: String = sqlx::query_scalar(
-            "SELECT c.number FROM subscription s JOIN client c ON c.id = s.client_id
-             WHERE s.id = $1",
-        )
-        .bind(before.subscription_id)
-        .fetch_one(&mut *tx)
-        .await?;
+        let client = Self::client_of_subscription(&mut tx, before.subscription_id).await?;
         Audit::new(
             "subscription.reschedule",
             "subscription",

@@ -382,6 +382,24 @@ impl Store {
             .collect()
     }
 
+    /// The number of the client subscription `id` belongs to.
+    pub(super) async fn client_of_subscription(
+        conn: &mut AnyConnection,
+        id: i64,
+    ) -> StoreResult<String> {
+        sqlx::query_scalar(
+            "SELECT c.number FROM subscription s JOIN client c ON c.id = s.client_id
+             WHERE s.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| StoreError::NotFound {
+            entity: "subscription",
+            key: id.to_string(),
+        })
+    }
+
     pub(super) async fn record_history(
         conn: &mut AnyConnection,
         id: i64,

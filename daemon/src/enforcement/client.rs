@@ -16,8 +16,8 @@
 //! CoA and Disconnect codes but its client is a generic one-request-per-socket helper with no
 //! Message-Authenticator, no hashed Request Authenticator for CoA/Disconnect and no
 //! Identifier management; `radius-rust` (0.4) is built on async-std, leaves the async send to
-//! a user-implemented trait (`todo!()` by default) and has no Message-Authenticator on
-//! dynamic-authorization packets either. Our own codec (`ispd-radius`) already signs and
+//! a trait the user must implement (its default methods are unimplemented) and has no
+//! Message-Authenticator on dynamic-authorization packets either. Our own codec (`ispd-radius`) already signs and
 //! verifies these packets, so what is left here is only the exchange: a socket, a table and
 //! a timer.
 //!

@@ -227,13 +227,6 @@ impl Pools {
         self.index(name, nas).is_some()
     }
 
-    /// Whether pool `name` as `nas` sees it hands out IPv4 addresses (else the NAS's pool of
-    /// that name does, and only a prefix comes from ispd).
-    pub fn has_ipv4(&self, name: &str, nas: &str) -> bool {
-        self.index(name, nas)
-            .is_some_and(|i| !self.pools[i].v4.is_empty())
-    }
-
     /// What `holder` gets from pool `name` as `nas` sees it, offered until
     /// [`Self::OFFER_HOLD`] from `now`: the address (and, when `wants_prefix`, the prefix) it
     /// holds already, else the next free ones that are no login's. `None` when the pool is not

@@ -221,7 +221,8 @@ impl Store {
         Ok(found)
     }
 
-    async fn write_children(conn: &mut AnyConnection, client: &Client) -> StoreResult<()> {
+    /// Deletes a client's child rows: its groups, assigned variable symbols, bank accounts.
+    async fn delete_children(conn: &mut AnyConnection, client_id: i64) -> StoreResult<()> {
         for table in [
             "client_group_member",
             "client_variable_symbol",
@@ -230,10 +231,15 @@ impl Store {
             sqlx::query(AssertSqlSafe(format!(
                 "DELETE FROM {table} WHERE client_id = $1"
             )))
-            .bind(client.id)
+            .bind(client_id)
             .execute(&mut *conn)
             .await?;
         }
+        Ok(())
+    }
+
+    async fn write_children(conn: &mut AnyConnection, client: &Client) -> StoreResult<()> {
+        Self::delete_children(conn, client.id).await?;
         for group in &client.groups {
             sqlx::query("INSERT INTO client_group_member (client_id, code) VALUES ($1, $2)")
                 .bind(client.id)
@@ -515,18 +521,7 @@ impl Store {
                 "client {number} has {charges} unbilled one-off charge(s); delete them first"
             )));
         }
-        for table in [
-            "client_group_member",
-            "client_variable_symbol",
-            "client_bank_account",
-        ] {
-            sqlx::query(AssertSqlSafe(format!(
-                "DELETE FROM {table} WHERE client_id = $1"
-            )))
-            .bind(before.id)
-            .execute(&mut *tx)
-            .await?;
-        }
+        Self::delete_children(&mut tx, before.id).await?;
         sqlx::query(
             "DELETE FROM invoice_line WHERE invoice_id IN
                 (SELECT id FROM invoice WHERE client_id = $1)",
