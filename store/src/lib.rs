@@ -62,7 +62,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Connection, Executor};
 
 pub use access::{AccessRow, AccessScope, OpenAddress};
-pub use accounting::{AcctItem, OpenSessionChanges, Partition, SessionMemory};
+pub use accounting::{AccountingWriter, AcctItem, OpenSessionChanges, Partition, SessionMemory};
 use audit::{Audit, AuditRow, record_audit_rows};
 pub use audit::{AuditEntry, AuditFilter};
 pub use auth_log::{AuthAttempt, AuthLogEntry, AuthLogFilter, AuthResult, SmolStr};
@@ -141,6 +141,9 @@ pub enum StoreError {
     Seal(#[from] SealError),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// From an accounting writer's own SQLite connection (`accounting::sqlite`).
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -186,7 +189,15 @@ impl StoreError {
                 }
             }
             StoreError::Database(sqlx::Error::Decode(_) | sqlx::Error::ColumnDecode { .. }) => true,
-            StoreError::Database(_) | StoreError::Precondition(_) => false,
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
+                matches!(e.extended_code & 0xff, 18 | 19 | 20 | 25)
+            }
+            StoreError::Sqlite(
+                rusqlite::Error::FromSqlConversionFailure(..)
+                | rusqlite::Error::InvalidColumnType(..)
+                | rusqlite::Error::IntegralValueOutOfRange(..),
+            ) => true,
+            StoreError::Database(_) | StoreError::Sqlite(_) | StoreError::Precondition(_) => false,
             StoreError::NotFound { .. }
             | StoreError::Conflict { .. }
             | StoreError::Stale { .. }

@@ -170,8 +170,8 @@ fn store_status(error: StoreError) -> Status {
             tracing::error!(error = %e, "a stored secret cannot be opened");
             Status::internal("a stored secret cannot be opened; see the server log")
         }
-        StoreError::Database(e) => {
-            tracing::error!(error = %e, "database error in an admin call");
+        StoreError::Database(_) | StoreError::Sqlite(_) => {
+            tracing::error!(error = %error, "database error in an admin call");
             Status::unavailable("database error; see the server log")
         }
     }

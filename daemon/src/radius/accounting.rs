@@ -25,7 +25,7 @@ use super::reachability::Reachability;
 use super::rejected::Rejected;
 use super::spool::Spool;
 use super::stats::RadiusStats;
-use crate::storage::{AcctItem, Backend, Partition, SessionMemory, Store, StoreError};
+use crate::storage::{AccountingWriter, AcctItem, Backend, Partition, Store, StoreError};
 
 /// Requests waiting for the writer; beyond this the receive threads wait (back-pressure).
 const QUEUE: usize = 20_000;
@@ -67,8 +67,10 @@ pub struct AccountingService {
 }
 
 impl AccountingService {
-    /// Starts the writers (which also sweep stale sessions and replay their spools) on the
-    /// current tokio runtime; fails only if a spool cannot be opened.
+    /// Starts the writers (which also sweep stale sessions and replay their spools): on
+    /// PostgreSQL as tasks of the current tokio runtime, on SQLite on a thread of its own,
+    /// since its writer runs each batch's statements itself (see
+    /// `ispd_store::AccountingWriter`). Fails only if a spool or a thread cannot be had.
     pub fn start(
         radius: Arc<RadiusService>,
         store: Store,
@@ -109,7 +111,8 @@ impl AccountingService {
             let mut own = Writer {
                 rx,
                 spool,
-                memory: SessionMemory::new(partition),
+                partition,
+                answers: answerer(index, radius.clone(), service.clone())?,
                 reported_spool_bytes: 0,
                 spooled: spooled.clone(),
                 busy: radius.health.writer(),
@@ -125,18 +128,20 @@ impl AccountingService {
                 ),
             };
             own.report_spool_bytes(&radius.stats);
-            let alive = radius.health.started();
-            tokio::spawn(writer(
-                alive,
+            let task = writer(
+                radius.health.started(),
                 own,
                 Shared {
                     store: store.clone(),
                     radius: radius.clone(),
-                    service: service.clone(),
                     reachability: reachability.clone(),
                     rejected: rejected.clone(),
                 },
-            ));
+            );
+            match store.backend() {
+                Backend::Sqlite => on_own_thread(index, task)?,
+                Backend::Postgres => drop(tokio::spawn(task)),
+            }
         }
         Ok(service)
     }
@@ -302,7 +307,10 @@ fn status_server(packet: &PacketRef<'_>, secret: &[u8], stats: &RadiusStats) -> 
 struct Writer {
     rx: mpsc::Receiver<Pending>,
     spool: Spool,
-    memory: SessionMemory,
+    /// This writer's share of the sessions.
+    partition: Partition,
+    /// Durable batches, to be answered.
+    answers: std::sync::mpsc::Sender<Vec<Pending>>,
     /// How many spool bytes this writer counts in the shared gauge and in `spooled`.
     reported_spool_bytes: u64,
     /// Spool bytes of all writers, not yet in the database: the sweep waits for them.
@@ -326,7 +334,6 @@ const UNDURABLE_LOG_EVERY: Duration = Duration::from_secs(10);
 struct Shared {
     store: Store,
     radius: Arc<RadiusService>,
-    service: Arc<AccountingService>,
     reachability: Arc<Reachability>,
     rejected: Arc<Rejected>,
 }
@@ -337,6 +344,7 @@ struct Shared {
 /// a batch at a time, between new batches, once the probe finds the database back. Only if
 /// the spool cannot be written either is a batch left unanswered, so the NASes retransmit.
 async fn writer(_alive: crate::health::Alive, mut own: Writer, shared: Shared) {
+    let mut accounting = open_writer(&shared.store, own.partition).await;
     let mut batch: Vec<Pending> = Vec::with_capacity(MAX_BATCH);
     let mut reachability = shared.reachability.watch();
     let mut next_replay = tokio::time::Instant::now();
@@ -348,7 +356,7 @@ async fn writer(_alive: crate::health::Alive, mut own: Writer, shared: Shared) {
                 None => return,
             },
             _ = tokio::time::sleep_until(next_replay), if replay_due => {
-                next_replay = replay_step(&mut own, &shared).await;
+                next_replay = replay_step(&mut own, &mut accounting, &shared).await;
                 continue;
             }
             // Found down or back: look again at what is due.
@@ -363,11 +371,12 @@ async fn writer(_alive: crate::health::Alive, mut own: Writer, shared: Shared) {
             }
         }
         own.queue_depth.set(own.rx.len() as f64);
-        let items: Vec<AcctItem> = batch.iter().filter_map(|p| p.item.clone()).collect();
+        // The records go to the database; the rest of each request waits for its answer.
+        let items: Vec<AcctItem> = batch.iter_mut().filter_map(|p| p.item.take()).collect();
         let durable = if own.spool.is_pending() || shared.reachability.is_down() {
             spool_batch(&mut own, &items, &shared)
         } else {
-            match store_isolating(&shared, &items, &mut own.memory).await {
+            match store_isolating(&shared, &items, &mut accounting).await {
                 Ok(()) => true,
                 Err((stored, e)) => {
                     RadiusStats::bump(&shared.radius.stats.acct_store_failures_total);
@@ -377,21 +386,10 @@ async fn writer(_alive: crate::health::Alive, mut own: Writer, shared: Shared) {
             }
         };
         if durable {
-            for p in batch.drain(..) {
-                if !p.answer_now() {
-                    continue;
-                }
-                match p.socket.send_to(&p.reply, p.to) {
-                    Ok(_) => shared.radius.latency.acct.record(p.received.elapsed()),
-                    Err(e) => {
-                        tracing::warn!(to = %p.to, error = %e, "Accounting-Response not sent")
-                    }
-                }
-                shared
-                    .service
-                    .replies
-                    .put(p.to, p.identifier, p.authenticator, p.reply);
-                RadiusStats::bump(&shared.radius.stats.acct_responses_total);
+            // The answers go out from their own thread while this one starts the next batch.
+            let answered = std::mem::replace(&mut batch, Vec::with_capacity(MAX_BATCH));
+            if own.answers.send(answered).is_err() {
+                return;
             }
         } else {
             batch.clear();
@@ -410,7 +408,7 @@ async fn writer(_alive: crate::health::Alive, mut own: Writer, shared: Shared) {
 async fn store_isolating(
     shared: &Shared,
     items: &[AcctItem],
-    memory: &mut SessionMemory,
+    accounting: &mut AccountingWriter,
 ) -> Result<(), (usize, StoreError)> {
     let mut ranges = std::collections::VecDeque::new();
     ranges.push_back(0..items.len());
@@ -419,18 +417,16 @@ async fn store_isolating(
             continue;
         }
         // A database that hangs is as unavailable as one that refuses: give up after a
-        // bounded wait. If the commit did land, storing the same records again is harmless.
+        // bounded wait (SQLite's own writer waits at most as long for its lock). If the
+        // commit did land, storing the same records again is harmless.
         let began = std::time::Instant::now();
-        let stored = tokio::time::timeout(
-            STORE_TIMEOUT,
-            shared.store.apply_accounting(&items[range.clone()], memory),
-        )
-        .await
-        .unwrap_or_else(|_| {
-            Err(StoreError::Precondition(format!(
-                "no commit within {STORE_TIMEOUT:?}"
-            )))
-        });
+        let stored = tokio::time::timeout(STORE_TIMEOUT, accounting.apply(&items[range.clone()]))
+            .await
+            .unwrap_or_else(|_| {
+                Err(StoreError::Precondition(format!(
+                    "no commit within {STORE_TIMEOUT:?}"
+                )))
+            });
         match stored {
             Ok(changes) => {
                 metrics::histogram!("ispd_accounting_commit_seconds")
@@ -474,6 +470,72 @@ async fn store_isolating(
     Ok(())
 }
 
+/// Answers durable batches in the order they were committed, on a thread of its own: sending
+/// a batch's replies costs a system call each, and the writer need not wait for them.
+fn answerer(
+    index: usize,
+    radius: Arc<RadiusService>,
+    service: Arc<AccountingService>,
+) -> std::io::Result<std::sync::mpsc::Sender<Vec<Pending>>> {
+    let (tx, rx) = std::sync::mpsc::channel::<Vec<Pending>>();
+    std::thread::Builder::new()
+        .name(format!("acct-answer-{index}"))
+        .spawn(move || {
+            for batch in rx {
+                for p in batch {
+                    if !p.answer_now() {
+                        continue;
+                    }
+                    match p.socket.send_to(&p.reply, p.to) {
+                        Ok(_) => radius.latency.acct.record(p.received.elapsed()),
+                        Err(e) => {
+                            tracing::warn!(to = %p.to, error = %e, "Accounting-Response not sent")
+                        }
+                    }
+                    service
+                        .replies
+                        .put(p.to, p.identifier, p.authenticator, p.reply);
+                    RadiusStats::bump(&radius.stats.acct_responses_total);
+                }
+            }
+        })?;
+    Ok(tx)
+}
+
+/// Runs a SQLite writer on a thread of its own, with a runtime of its own for its timers and
+/// channels: each batch blocks it for the commit, and nothing else waits behind that.
+fn on_own_thread(
+    index: usize,
+    task: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    std::thread::Builder::new()
+        .name(format!("acct-writer-{index}"))
+        .spawn(move || runtime.block_on(task))?;
+    Ok(())
+}
+
+/// The writer's way to the database, once it can be had: SQLite's own connection opens the
+/// store's file, which fails only if the file cannot be opened at all (tried again each
+/// second, told once).
+async fn open_writer(store: &Store, partition: Partition) -> AccountingWriter {
+    let mut told = false;
+    loop {
+        match store.accounting_writer(partition).await {
+            Ok(writer) => return writer,
+            Err(e) => {
+                if !told {
+                    tracing::error!(error = %e, "the accounting writer cannot open the database; retrying each second");
+                    told = true;
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
+}
+
 /// Appends a batch to the spool; false (nothing may be answered) when even that fails.
 fn spool_batch(own: &mut Writer, items: &[AcctItem], shared: &Shared) -> bool {
     let stats = &shared.radius.stats;
@@ -502,7 +564,11 @@ fn spool_batch(own: &mut Writer, items: &[AcctItem], shared: &Shared) -> bool {
 
 /// Moves the next batch of the spool into the database; returns when the next step may
 /// run (at once, unless the spool could not be read).
-async fn replay_step(own: &mut Writer, shared: &Shared) -> tokio::time::Instant {
+async fn replay_step(
+    own: &mut Writer,
+    accounting: &mut AccountingWriter,
+    shared: &Shared,
+) -> tokio::time::Instant {
     let now = tokio::time::Instant::now();
     let (items, end) = match own.spool.next_records(MAX_BATCH) {
         Ok(next) => next,
@@ -511,7 +577,7 @@ async fn replay_step(own: &mut Writer, shared: &Shared) -> tokio::time::Instant 
             return now + Duration::from_secs(10);
         }
     };
-    match store_isolating(shared, &items, &mut own.memory).await {
+    match store_isolating(shared, &items, accounting).await {
         Ok(()) => {
             if let Err(e) = own.spool.replayed_to(end) {
                 tracing::error!(error = %e, "spool replayed but not removed; it will be replayed again (harmless)");

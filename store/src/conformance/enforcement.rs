@@ -5,7 +5,7 @@ use ispd_provisioning::accounting::{AcctRecord, Counters, StatusType};
 use ispd_provisioning::enforcement::{Outcome, RequestKind};
 
 use crate::testkit::fixtures::*;
-use crate::{AcctItem, EnforcementAttempt, Partition, SessionMemory};
+use crate::{AcctItem, EnforcementAttempt, Partition};
 
 fn attempt(username: &str, minute: i64, outcome: Outcome) -> EnforcementAttempt {
     EnforcementAttempt {
@@ -96,8 +96,11 @@ async fn session(store: &Store, login: Option<i64>, username: &str, id: &str, st
     if stop {
         items.push(item(StatusType::Stop));
     }
-    let mut memory = SessionMemory::new(Partition { index: 0, count: 1 });
-    store.apply_accounting(&items, &mut memory).await.unwrap();
+    let mut memory = store
+        .accounting_writer(Partition { index: 0, count: 1 })
+        .await
+        .unwrap();
+    memory.apply(&items).await.unwrap();
 }
 
 pub(super) async fn open_sessions_for_enforcement(store: Store) {
@@ -120,7 +123,10 @@ pub(super) async fn open_sessions_for_enforcement(store: Store) {
     session(&store, None, "stranger", "d", false).await;
 
     // Traffic of an interim counts from its day on, summed per login.
-    let mut memory = SessionMemory::new(Partition { index: 0, count: 1 });
+    let mut memory = store
+        .accounting_writer(Partition { index: 0, count: 1 })
+        .await
+        .unwrap();
     let interim = AcctItem {
         nas_name: "bras".into(),
         login_id: Some(novak),
@@ -145,10 +151,7 @@ pub(super) async fn open_sessions_for_enforcement(store: Store) {
             terminate_cause: None,
         },
     };
-    store
-        .apply_accounting(&[interim], &mut memory)
-        .await
-        .unwrap();
+    memory.apply(&[interim]).await.unwrap();
     let day = |d| chrono::NaiveDate::from_ymd_opt(2026, 12, d).unwrap();
     let usage = store.usage_since(&[novak, dvorak], day(1)).await.unwrap();
     assert_eq!(

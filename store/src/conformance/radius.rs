@@ -57,7 +57,7 @@ pub(super) async fn access_rows_follow_the_records(store: Store) {
 }
 
 pub(super) async fn accounting_batches_store_sessions_once(store: Store) {
-    use crate::{Partition, SessionMemory};
+    use crate::Partition;
     use ispd_provisioning::accounting::StatusType;
     let login = novak(&store).await;
     let item = |status, minute: u32, seconds: u64, input: u64| {
@@ -72,30 +72,24 @@ pub(super) async fn accounting_batches_store_sessions_once(store: Store) {
         )
     };
     let partition = Partition { index: 0, count: 1 };
-    let mut memory = SessionMemory::new(partition);
+    let mut memory = store.accounting_writer(partition).await.unwrap();
     // Start and Interim in one batch, the Interim retransmitted in the next batch, then a
     // Stop from a writer that remembers nothing (as after a restart).
-    let changes = store
-        .apply_accounting(
-            &[
-                item(StatusType::Start, 0, 0, 0),
-                item(StatusType::InterimUpdate, 5, 300, 1000),
-            ],
-            &mut memory,
-        )
+    let changes = memory
+        .apply(&[
+            item(StatusType::Start, 0, 0, 0),
+            item(StatusType::InterimUpdate, 5, 300, 1000),
+        ])
         .await
         .unwrap();
     assert_eq!(changes, [(login, 1)]);
-    store
-        .apply_accounting(
-            &[item(StatusType::InterimUpdate, 5, 300, 1000)],
-            &mut memory,
-        )
+    memory
+        .apply(&[item(StatusType::InterimUpdate, 5, 300, 1000)])
         .await
         .unwrap();
-    let mut fresh = SessionMemory::new(partition);
-    let changes = store
-        .apply_accounting(&[item(StatusType::Stop, 10, 600, 1500)], &mut fresh)
+    let mut fresh = store.accounting_writer(partition).await.unwrap();
+    let changes = fresh
+        .apply(&[item(StatusType::Stop, 10, 600, 1500)])
         .await
         .unwrap();
     assert_eq!(changes, [(login, -1)]);
@@ -129,10 +123,10 @@ pub(super) async fn accounting_batches_store_sessions_once(store: Store) {
     // Accounting-On closes what is open and reports it.
     let mut start = item(StatusType::Start, 20, 0, 0);
     start.record.acct_session_id = "s2".into();
-    store.apply_accounting(&[start], &mut memory).await.unwrap();
+    memory.apply(&[start]).await.unwrap();
     let mut on = item(StatusType::AccountingOn, 30, 0, 0);
     on.record.acct_session_id.clear();
-    let changes = store.apply_accounting(&[on], &mut memory).await.unwrap();
+    let changes = memory.apply(&[on]).await.unwrap();
     assert_eq!(changes, [(login, -1)]);
     assert_eq!(store.open_session_counts().await.unwrap().get(&login), None);
 }
@@ -140,7 +134,7 @@ pub(super) async fn accounting_batches_store_sessions_once(store: Store) {
 /// Two instances (two writers with memories of their own, on one database) share sessions:
 /// the database, not a memory, decides what is stored.
 pub(super) async fn accounting_from_two_instances_is_one_session(store: Store) {
-    use crate::{AcctItem, Partition, SessionMemory};
+    use crate::{AccountingWriter, AcctItem, Partition};
     use ispd_provisioning::accounting::StatusType;
     let login = novak(&store).await;
     let at = |second: u32| event_time(i64::from(second));
@@ -156,41 +150,36 @@ pub(super) async fn accounting_from_two_instances_is_one_session(store: Store) {
         )
     };
     let partition = Partition { index: 0, count: 1 };
-    let (mut a, mut b) = (SessionMemory::new(partition), SessionMemory::new(partition));
-    async fn apply(
-        store: &Store,
-        memory: &mut SessionMemory,
-        item: AcctItem,
-    ) -> crate::OpenSessionChanges {
-        store.apply_accounting(&[item], memory).await.unwrap()
+    let (mut a, mut b) = (
+        store.accounting_writer(partition).await.unwrap(),
+        store.accounting_writer(partition).await.unwrap(),
+    );
+    async fn apply(writer: &mut AccountingWriter, item: AcctItem) -> crate::OpenSessionChanges {
+        writer.apply(&[item]).await.unwrap()
     }
     // The Start reaches A, the Interims alternate, each instance remembering an older state.
-    let changes = apply(&store, &mut a, item("s1", StatusType::Start, 0, 0, 0)).await;
+    let changes = apply(&mut a, item("s1", StatusType::Start, 0, 0, 0)).await;
     assert_eq!(changes, [(login, 1)]);
     apply(
-        &store,
         &mut b,
         item("s1", StatusType::InterimUpdate, 300, 300, 1000),
     )
     .await;
     apply(
-        &store,
         &mut a,
         item("s1", StatusType::InterimUpdate, 600, 600, 2000),
     )
     .await;
     // B's late retransmission of its Interim does not take the counters back.
     apply(
-        &store,
         &mut b,
         item("s1", StatusType::InterimUpdate, 300, 300, 1000),
     )
     .await;
-    let changes = apply(&store, &mut b, item("s1", StatusType::Stop, 900, 900, 3000)).await;
+    let changes = apply(&mut b, item("s1", StatusType::Stop, 900, 900, 3000)).await;
     assert_eq!(changes, [(login, -1)], "B closes the session A opened");
     // An Interim that A sent late does not reopen it.
     let changes = apply(
-        &store,
         &mut a,
         item("s1", StatusType::InterimUpdate, 800, 800, 2500),
     )
@@ -214,14 +203,14 @@ pub(super) async fn accounting_from_two_instances_is_one_session(store: Store) {
     );
 
     // A session the sweep closed behind a writer's memory stays closed.
-    apply(&store, &mut a, item("s2", StatusType::Start, 1000, 0, 0)).await;
+    apply(&mut a, item("s2", StatusType::Start, 1000, 0, 0)).await;
     assert_eq!(
         store.open_session_counts_of(&[login]).await.unwrap()[&login],
         1
     );
     let swept = store.close_stale_sessions(at(1001)).await.unwrap();
     assert_eq!(swept, [(login, -1)]);
-    let changes = apply(&store, &mut a, item("s2", StatusType::Stop, 1100, 100, 10)).await;
+    let changes = apply(&mut a, item("s2", StatusType::Stop, 1100, 100, 10)).await;
     assert!(changes.is_empty(), "not closed twice: {changes:?}");
     assert!(
         store
@@ -245,8 +234,9 @@ pub(super) async fn accounting_from_two_instances_is_one_session(store: Store) {
         .map(|one| {
             let store = store.clone();
             tokio::spawn(async move {
-                let mut memory = SessionMemory::new(Partition { index: 0, count: 1 });
-                store.apply_accounting(&[one], &mut memory).await.unwrap()
+                let partition = Partition { index: 0, count: 1 };
+                let mut writer = store.accounting_writer(partition).await.unwrap();
+                writer.apply(&[one]).await.unwrap()
             })
         })
         .collect();

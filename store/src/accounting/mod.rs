@@ -1,0 +1,806 @@
+//! Writing accounting: a batch of Accounting-Requests in one transaction (group commit).
+//! The NAS is answered only after this returns Ok.
+//!
+//! A batch is decided in memory first (`provisioning::accounting::apply` per record, in
+//! arrival order), then written with a few multi-row statements: one SELECT for the sessions
+//! the writer does not remember, one INSERT for new sessions, one UPDATE for changed ones and
+//! one upsert for the daily usage. Round trips per batch, not per record, are what lets a
+//! networked PostgreSQL keep up.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use ispd_provisioning::accounting::{
+    AcctRecord, COUNTER_LIMIT, Counters, SessionChange, SessionState, StatusType, UsageDelta, apply,
+};
+use sqlx::AnyConnection;
+
+use self::sqlite::OwnConnection;
+use self::statements::{Kind, Statements, Value};
+use super::change_log::{OpenSessionsChanged, SESSIONS_CHANNEL};
+use super::{Backend, Store, StoreError, StoreResult, corrupt, date_text, timestamp};
+
+mod sqlite;
+mod statements;
+
+/// One decoded Accounting-Request and the NAS it came from.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct AcctItem {
+    pub nas_name: String,
+    pub record: AcctRecord,
+    /// The login, resolved by the receiver from Class or User-Name in the access cache.
+    pub login_id: Option<i64>,
+}
+
+/// How a committed batch changed the number of open sessions per login (for
+/// Simultaneous-Use in the access cache).
+pub type OpenSessionChanges = Vec<(i64, i32)>;
+
+type Key = (String, String);
+
+/// Several writers (one database connection each) share the sessions by a hash of NAS and
+/// Acct-Session-Id, so every session has exactly one writer and its memory stays true.
+#[derive(Debug, Clone, Copy)]
+pub struct Partition {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl Partition {
+    pub fn of(nas_name: &str, acct_session_id: &str, count: usize) -> usize {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (nas_name, acct_session_id).hash(&mut h);
+        (h.finish() % count.max(1) as u64) as usize
+    }
+
+    fn owns(&self, nas_name: &str, acct_session_id: &str) -> bool {
+        Self::of(nas_name, acct_session_id, self.count) == self.index
+    }
+}
+
+/// What one writer remembers about the sessions of its partition, so a typical Interim or
+/// Stop needs no SELECT. Only committed state enters it.
+#[derive(Debug)]
+pub struct SessionMemory {
+    partition: Partition,
+    sessions: HashMap<Key, Known>,
+}
+
+impl SessionMemory {
+    pub fn new(partition: Partition) -> SessionMemory {
+        SessionMemory {
+            partition,
+            sessions: HashMap::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Known {
+    row_id: i64,
+    /// The row's revision when it was read or written: an update applies only to it.
+    revision: i64,
+    login_id: Option<i64>,
+    state: SessionState,
+}
+
+/// Bound on remembered sessions; beyond it the memory starts again from the database.
+const MEMORY_LIMIT: usize = 500_000;
+/// Rows per multi-row statement (18 parameters each stays far below SQLite's limit).
+const ROWS_PER_STATEMENT: usize = 500;
+
+/// A session created in this batch, not yet in the database.
+struct NewSession {
+    item: AcctItem,
+    state: SessionState,
+}
+
+impl Pending {
+    /// A record for a session created earlier in this batch changes it before it is
+    /// written; `false` when the session is not new in this batch.
+    fn amend_new(&mut self, key: &Key, record: &AcctRecord) -> bool {
+        let Some(new) = self.new.get_mut(key) else {
+            return false;
+        };
+        if let SessionChange::Update { session, usage } = apply(Some(&new.state), record) {
+            new.state = session;
+            add(&mut self.usage, new.item.login_id, record, usage);
+        }
+        true
+    }
+
+    /// What one record does to a session stored before this batch (or unknown): the core
+    /// decides, the batch remembers what to write.
+    fn plan(&mut self, key: Key, item: &AcctItem, current: Option<Known>) -> StoreResult<()> {
+        let record = &item.record;
+        match apply(current.as_ref().map(|k| &k.state), record) {
+            SessionChange::Nothing => {}
+            SessionChange::Create { session, usage } => {
+                add(&mut self.usage, item.login_id, record, usage);
+                self.updates.remove(&key);
+                self.creates.push(key.clone());
+                self.new.insert(
+                    key,
+                    NewSession {
+                        item: item.clone(),
+                        state: session,
+                    },
+                );
+            }
+            SessionChange::Update { session, usage } => {
+                let Some(known) = current else {
+                    return Err(corrupt(format!("session {key:?}: an update without a row")));
+                };
+                add(&mut self.usage, known.login_id, record, usage);
+                let before = self
+                    .updates
+                    .remove(&key)
+                    .map_or(known, |(original, _)| original);
+                self.updates.insert(key, (before, session));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The batch's decisions, written by [`Store::flush`].
+#[derive(Default)]
+struct Pending {
+    /// In creation order; keyed so later records of the same session update them in place.
+    creates: Vec<Key>,
+    new: HashMap<Key, NewSession>,
+    /// Final state of changed stored rows, with their state when the batch began.
+    updates: HashMap<Key, (Known, SessionState)>,
+    usage: HashMap<(i64, NaiveDate), UsageDelta>,
+}
+
+/// What a batch wrote, and what it could not.
+#[derive(Default)]
+struct Written {
+    /// Open sessions per login, as the batch changed them.
+    changes: OpenSessionChanges,
+    /// NASes whose sessions an Accounting-On/Off closed: the memory forgets them.
+    forget: Vec<String>,
+    /// The state committed with the batch, for the memory.
+    known: Vec<(Key, Known)>,
+    /// Sessions changed or created by another writer since this one read them: the batch is
+    /// decided again.
+    stale: Vec<Key>,
+    /// Whether a new session that is already stored sends the batch round again (the first
+    /// try: another writer may have created it meanwhile) or adds nothing (a later try: it
+    /// is a duplicate under another identifier).
+    retry_conflicts: bool,
+}
+
+/// Tries at a batch whose sessions keep changing under it (each try rereads them).
+const ATTEMPTS: usize = 4;
+
+/// The columns of a stored session the writer reads, in [`SESSION_COLUMNS`] order.
+const SESSION_KINDS: [Kind; 14] = [
+    Kind::Int,
+    Kind::Int,
+    Kind::Text,
+    Kind::Text,
+    Kind::Int,
+    Kind::Text,
+    Kind::Text,
+    Kind::Text,
+    Kind::Text,
+    Kind::Int,
+    Kind::Int,
+    Kind::Int,
+    Kind::Int,
+    Kind::Int,
+];
+const SESSION_COLUMNS: &str = "id, revision, nas_name, acct_session_id, login_id, started_at,
+    updated_at, stopped_at, terminate_cause, session_seconds, input_octets, output_octets,
+    input_packets, output_packets";
+
+/// A returned row, read column by column in the order the statement names them.
+struct Cells(std::vec::IntoIter<Value>);
+
+impl Cells {
+    fn next(&mut self, what: &str) -> StoreResult<Value> {
+        self.0
+            .next()
+            .ok_or_else(|| corrupt(format!("session: no column {what}")))
+    }
+
+    fn opt_int(&mut self, what: &str) -> StoreResult<Option<i64>> {
+        Ok(self.next(what)?.int())
+    }
+
+    fn int(&mut self, what: &str) -> StoreResult<i64> {
+        self.opt_int(what)?
+            .ok_or_else(|| corrupt(format!("session.{what}: NULL")))
+    }
+
+    fn opt_text(&mut self, what: &str) -> StoreResult<Option<String>> {
+        Ok(self.next(what)?.into_text())
+    }
+
+    fn text(&mut self, what: &str) -> StoreResult<String> {
+        self.opt_text(what)?
+            .ok_or_else(|| corrupt(format!("session.{what}: NULL")))
+    }
+
+    fn time(&mut self, what: &str) -> StoreResult<DateTime<Utc>> {
+        time(what, &self.text(what)?)
+    }
+
+    fn counter(&mut self, what: &str) -> StoreResult<u64> {
+        Ok(narrow(self.int(what)?))
+    }
+
+    /// A row of [`SESSION_COLUMNS`]: its key and what the writer knows of it.
+    fn session(values: Vec<Value>) -> StoreResult<(Key, Known)> {
+        let mut c = Cells(values.into_iter());
+        let row_id = c.int("id")?;
+        let revision = c.int("revision")?;
+        let key = (c.text("nas_name")?, c.text("acct_session_id")?);
+        let login_id = c.opt_int("login_id")?;
+        let started_at = c.time("started_at")?;
+        let updated_at = c.time("updated_at")?;
+        let stopped_at = match c.opt_text("stopped_at")? {
+            Some(t) => Some(time("stopped_at", &t)?),
+            None => None,
+        };
+        let terminate_cause = c.opt_text("terminate_cause")?;
+        let session_seconds = c.counter("session_seconds")?;
+        let counters = Counters {
+            input_octets: c.counter("input_octets")?,
+            output_octets: c.counter("output_octets")?,
+            input_packets: c.counter("input_packets")?,
+            output_packets: c.counter("output_packets")?,
+        };
+        let state = SessionState {
+            started_at,
+            updated_at,
+            stopped_at,
+            terminate_cause,
+            session_seconds,
+            counters,
+        };
+        Ok((
+            key,
+            Known {
+                row_id,
+                revision,
+                login_id,
+                state,
+            },
+        ))
+    }
+}
+
+fn time(field: &str, text: &str) -> StoreResult<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| corrupt(format!("session.{field}: {text:?}")))
+}
+
+fn wide(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+fn narrow(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+/// One accounting writer's way to the database: its memory of the sessions it owns and, on
+/// SQLite, a connection of its own that runs the batch on the writer's thread (on
+/// PostgreSQL, the store's pool). Held by one writer; its batches are stored in order.
+pub struct AccountingWriter {
+    store: Store,
+    memory: SessionMemory,
+    own: Option<OwnConnection>,
+}
+
+impl Store {
+    /// The writer for one partition of the sessions. On SQLite it opens its own connection
+    /// to the store's file; call it from the thread that will store the batches, since each
+    /// batch then blocks that thread for its commit.
+    pub async fn accounting_writer(&self, partition: Partition) -> StoreResult<AccountingWriter> {
+        let own = match self.backend {
+            Backend::Sqlite => {
+                let file: String =
+                    sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
+                        .fetch_one(&self.pool)
+                        .await?;
+                // An in-memory database has no file to open twice: the pool it is.
+                (!file.is_empty())
+                    .then(|| OwnConnection::open(std::path::Path::new(&file)))
+                    .transpose()?
+            }
+            Backend::Postgres => None,
+        };
+        Ok(AccountingWriter {
+            store: self.clone(),
+            memory: SessionMemory::new(partition),
+            own,
+        })
+    }
+}
+
+impl AccountingWriter {
+    /// Stores a batch in one transaction. Returns the open-session changes per login. The
+    /// memory takes what the transaction wrote only when it commits.
+    ///
+    /// The database is the arbiter between writers (other instances, the stale-session
+    /// sweep): a remembered session is updated only at the revision remembered, and a NAS's
+    /// session is open at most once (a unique index), so a session another writer created
+    /// meanwhile is not created twice. Either way the session is forgotten and the batch
+    /// decided again from what the database holds.
+    pub async fn apply(&mut self, batch: &[AcctItem]) -> StoreResult<OpenSessionChanges> {
+        for attempt in 0..ATTEMPTS {
+            let written = self.try_apply(batch, attempt == 0).await?;
+            if written.stale.is_empty() {
+                let changes = written.changes.clone();
+                self.memory.remember(written);
+                return Ok(changes);
+            }
+            for key in written.stale {
+                self.memory.sessions.remove(&key);
+            }
+        }
+        Err(StoreError::Precondition(format!(
+            "sessions kept changing under the accounting writer ({ATTEMPTS} attempts)"
+        )))
+    }
+
+    /// One try: committed unless a session was found stale (then rolled back).
+    async fn try_apply(&mut self, batch: &[AcctItem], first_try: bool) -> StoreResult<Written> {
+        if let Some(own) = &mut self.own {
+            return own.run(async |tx| write(tx, batch, &self.memory, first_try).await);
+        }
+        let mut tx = self.store.write_tx().await?;
+        let written = write(&mut *tx, batch, &self.memory, first_try).await?;
+        if written.stale.is_empty() {
+            if self.store.backend == Backend::Postgres {
+                announce_open_sessions(&mut tx, &written.changes).await?;
+            }
+            tx.commit().await?;
+        }
+        Ok(written)
+    }
+}
+
+impl SessionMemory {
+    /// What a committed batch wrote.
+    fn remember(&mut self, written: Written) {
+        for nas in written.forget {
+            self.sessions.retain(|(n, _), _| n != &nas);
+        }
+        if self.sessions.len() + written.known.len() > MEMORY_LIMIT {
+            self.sessions.clear();
+        }
+        self.sessions.extend(written.known);
+    }
+}
+
+/// Decides the batch against what the writer remembers and what the database holds, and
+/// writes it in the caller's transaction.
+async fn write<S: Statements>(
+    conn: &mut S,
+    batch: &[AcctItem],
+    memory: &SessionMemory,
+    first_try: bool,
+) -> StoreResult<Written> {
+    let mut written = Written {
+        retry_conflicts: first_try,
+        ..Written::default()
+    };
+    let mut pending = Pending::default();
+    let mut loaded = load_unknown(conn, batch, memory).await?;
+    for item in batch {
+        let record = &item.record;
+        if matches!(
+            record.status,
+            StatusType::AccountingOn | StatusType::AccountingOff
+        ) {
+            // Everything before it in the batch first, then close the NAS's sessions.
+            flush(conn, std::mem::take(&mut pending), &mut written).await?;
+            written.known.retain(|((nas, _), _)| nas != &item.nas_name);
+            loaded.retain(|(nas, _), _| nas != &item.nas_name);
+            written.forget.push(item.nas_name.clone());
+            close_nas_sessions(
+                conn,
+                &item.nas_name,
+                record.event_time,
+                memory.partition,
+                &mut written.changes,
+            )
+            .await?;
+            continue;
+        }
+        let key: Key = (item.nas_name.clone(), record.acct_session_id.clone());
+        if pending.amend_new(&key, record) {
+            continue;
+        }
+        let current = match pending.updates.get(&key) {
+            Some((known, state)) => Some(Known {
+                state: state.clone(),
+                ..known.clone()
+            }),
+            None => memory
+                .sessions
+                .get(&key)
+                .filter(|_| !written.forget.contains(&key.0))
+                .or_else(|| loaded.get(&key))
+                .cloned(),
+        };
+        pending.plan(key, item, current)?;
+    }
+    flush(conn, pending, &mut written).await?;
+    Ok(written)
+}
+
+/// Tells the other instances (NOTIFY, delivered at commit) whose open sessions changed,
+/// so each counts them again for Simultaneous-Use.
+async fn announce_open_sessions(
+    conn: &mut AnyConnection,
+    changes: &OpenSessionChanges,
+) -> StoreResult<()> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let mut logins: Vec<i64> = changes.iter().map(|(login, _)| *login).collect();
+    logins.sort_unstable();
+    logins.dedup();
+    sqlx::query("SELECT CAST(pg_notify($1, $2) AS TEXT)")
+        .bind(SESSIONS_CHANNEL)
+        .bind(OpenSessionsChanged::Logins(logins).payload())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// One SELECT (per NAS) for the batch's sessions the writer does not remember.
+async fn load_unknown<S: Statements>(
+    conn: &mut S,
+    batch: &[AcctItem],
+    memory: &SessionMemory,
+) -> StoreResult<HashMap<Key, Known>> {
+    let mut by_nas: HashMap<&str, Vec<&str>> = HashMap::new();
+    for item in batch {
+        let key = (item.nas_name.clone(), item.record.acct_session_id.clone());
+        if !item.record.acct_session_id.is_empty() && !memory.sessions.contains_key(&key) {
+            let ids = by_nas.entry(&item.nas_name).or_default();
+            if !ids.contains(&item.record.acct_session_id.as_str()) {
+                ids.push(&item.record.acct_session_id);
+            }
+        }
+    }
+    let mut found: HashMap<Key, Known> = HashMap::new();
+    for (nas, ids) in by_nas {
+        for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+            let placeholders: Vec<String> = (2..chunk.len() + 2).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT {SESSION_COLUMNS} FROM session
+                 WHERE nas_name = $1 AND acct_session_id IN ({}) ORDER BY id",
+                placeholders.join(", ")
+            );
+            let mut params = Vec::with_capacity(chunk.len() + 1);
+            params.push(Value::from(nas.to_owned()));
+            params.extend(chunk.iter().map(|id| Value::from((*id).to_owned())));
+            // Ordered by id: the latest session with a reused Acct-Session-Id wins.
+            for row in conn.rows(&sql, params, &SESSION_KINDS).await? {
+                let (key, known) = Cells::session(row)?;
+                found.insert(key, known);
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Writes the batch's decisions into `written`.
+async fn flush<S: Statements>(
+    conn: &mut S,
+    pending: Pending,
+    written: &mut Written,
+) -> StoreResult<()> {
+    let mut new = pending.new;
+    let creates: Vec<NewSession> = pending
+        .creates
+        .iter()
+        .filter_map(|k| new.remove(k))
+        .collect();
+    insert_sessions(conn, &creates, written).await?;
+    // Rows are locked in one order (session id, then login and day) by every writer, so
+    // two batches that touch the same rows wait for each other instead of deadlocking.
+    let mut updates: Vec<(Key, (Known, SessionState))> = pending.updates.into_iter().collect();
+    updates.sort_unstable_by_key(|(_, (known, _))| known.row_id);
+    update_sessions(conn, &updates, written).await?;
+    let mut usage: Vec<((i64, NaiveDate), UsageDelta)> = pending.usage.into_iter().collect();
+    usage.sort_unstable_by_key(|(key, _)| *key);
+    add_usage(conn, &usage).await
+}
+
+/// New sessions, many rows a statement. One already stored — the same session key, or
+/// an open session of the same NAS and Acct-Session-Id — is not inserted: see
+/// [`Written::retry_conflicts`]. What was inserted joins `known`; an open one counts in
+/// `changes`.
+async fn insert_sessions<S: Statements>(
+    conn: &mut S,
+    creates: &[NewSession],
+    written: &mut Written,
+) -> StoreResult<()> {
+    for chunk in creates.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO session (nas_name, acct_session_id, session_key, login_id, username,
+                framed_ip, calling_station, nas_port, started_at, updated_at, stopped_at,
+                terminate_cause, session_seconds, input_octets, output_octets,
+                input_packets, output_packets, delegated_prefix)
+             VALUES {} ON CONFLICT DO NOTHING RETURNING id, session_key",
+            conn.placeholders().rows(chunk.len(), &[""; 18])
+        );
+        let mut params = Vec::with_capacity(chunk.len() * 18);
+        for s in chunk {
+            let r = &s.item.record;
+            params.extend([
+                Value::from(s.item.nas_name.clone()),
+                Value::from(r.acct_session_id.clone()),
+                Value::from(session_key(s)),
+                Value::from(s.item.login_id),
+                Value::from(r.username.clone()),
+                Value::from(r.framed_ip.map(|a| a.to_string())),
+                Value::from(r.calling_station.clone()),
+                Value::from(r.nas_port.clone()),
+                Value::from(timestamp(s.state.started_at)),
+                Value::from(timestamp(s.state.updated_at)),
+                Value::from(s.state.stopped_at.map(timestamp)),
+                Value::from(s.state.terminate_cause.clone()),
+                Value::from(wide(s.state.session_seconds)),
+                Value::from(wide(s.state.counters.input_octets)),
+                Value::from(wide(s.state.counters.output_octets)),
+                Value::from(wide(s.state.counters.input_packets)),
+                Value::from(wide(s.state.counters.output_packets)),
+                Value::from(r.delegated_prefix.map(|p| p.to_string())),
+            ]);
+        }
+        let mut inserted: HashMap<String, i64> = HashMap::new();
+        for row in conn.rows(&sql, params, &[Kind::Int, Kind::Text]).await? {
+            let mut c = Cells(row.into_iter());
+            let id = c.int("id")?;
+            inserted.insert(c.text("session_key")?, id);
+        }
+        for s in chunk {
+            let key = (
+                s.item.nas_name.clone(),
+                s.item.record.acct_session_id.clone(),
+            );
+            let Some(row_id) = inserted.get(&session_key(s)) else {
+                if written.retry_conflicts {
+                    written.stale.push(key);
+                }
+                continue;
+            };
+            if let Some(login) = s.item.login_id
+                && s.state.stopped_at.is_none()
+            {
+                written.changes.push((login, 1));
+            }
+            written.known.push((
+                key,
+                Known {
+                    row_id: *row_id,
+                    revision: 0,
+                    login_id: s.item.login_id,
+                    state: s.state.clone(),
+                },
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Sessions already stored, to their new state, each only at the revision it was read
+/// at (one changed meanwhile goes to `written.stale`); one that stops leaves `changes`.
+async fn update_sessions<S: Statements>(
+    conn: &mut S,
+    updates: &[(Key, (Known, SessionState))],
+    written: &mut Written,
+) -> StoreResult<()> {
+    for chunk in updates.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "UPDATE session SET updated_at = v.column2,
+                stopped_at = COALESCE(session.stopped_at, v.column3),
+                terminate_cause = COALESCE(session.terminate_cause, v.column4),
+                session_seconds = v.column5,
+                input_octets = v.column6, output_octets = v.column7,
+                input_packets = v.column8, output_packets = v.column9,
+                revision = session.revision + 1
+             FROM (VALUES {}) AS v
+             WHERE session.id = v.column1 AND session.revision = v.column10
+             RETURNING id",
+            conn.placeholders().rows(
+                chunk.len(),
+                &[
+                    "BIGINT", "TEXT", "TEXT", "TEXT", "BIGINT", "BIGINT", "BIGINT", "BIGINT",
+                    "BIGINT", "BIGINT"
+                ]
+            )
+        );
+        let mut params = Vec::with_capacity(chunk.len() * 10);
+        for (_, (before, state)) in chunk {
+            params.extend([
+                Value::from(before.row_id),
+                Value::from(timestamp(state.updated_at)),
+                Value::from(state.stopped_at.map(timestamp)),
+                Value::from(state.terminate_cause.clone()),
+                Value::from(wide(state.session_seconds)),
+                Value::from(wide(state.counters.input_octets)),
+                Value::from(wide(state.counters.output_octets)),
+                Value::from(wide(state.counters.input_packets)),
+                Value::from(wide(state.counters.output_packets)),
+                Value::from(before.revision),
+            ]);
+        }
+        let updated: std::collections::HashSet<i64> = conn
+            .rows(&sql, params, &[Kind::Int])
+            .await?
+            .into_iter()
+            .filter_map(|row| row.first().and_then(Value::int))
+            .collect();
+        for (key, (before, state)) in chunk {
+            if !updated.contains(&before.row_id) {
+                written.stale.push(key.clone());
+                continue;
+            }
+            if let Some(login) = before.login_id
+                && before.state.stopped_at.is_none()
+                && state.stopped_at.is_some()
+            {
+                written.changes.push((login, -1));
+            }
+            written.known.push((
+                key.clone(),
+                Known {
+                    revision: before.revision + 1,
+                    state: state.clone(),
+                    ..before.clone()
+                },
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Daily usage per login, added to what the day already has (saturating at the counter
+/// limit).
+async fn add_usage<S: Statements>(
+    conn: &mut S,
+    usage: &[((i64, NaiveDate), UsageDelta)],
+) -> StoreResult<()> {
+    for chunk in usage.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO usage_daily (login_id, day, input_octets, output_octets, session_seconds)
+             VALUES {}
+             ON CONFLICT (login_id, day) DO UPDATE SET
+                input_octets = {}, output_octets = {}, session_seconds = {}",
+            conn.placeholders().rows(chunk.len(), &[""; 5]),
+            saturating_sum("input_octets"),
+            saturating_sum("output_octets"),
+            saturating_sum("session_seconds"),
+        );
+        let mut params = Vec::with_capacity(chunk.len() * 5);
+        for ((login, day), delta) in chunk {
+            params.extend([
+                Value::from(*login),
+                Value::from(date_text(*day)),
+                Value::from(wide(delta.input_octets)),
+                Value::from(wide(delta.output_octets)),
+                Value::from(wide(delta.session_seconds)),
+            ]);
+        }
+        conn.execute(&sql, params).await?;
+    }
+    Ok(())
+}
+
+/// Closes the NAS's open sessions of this writer's partition (each writer gets the
+/// Accounting-On/Off).
+async fn close_nas_sessions<S: Statements>(
+    conn: &mut S,
+    nas_name: &str,
+    at: DateTime<Utc>,
+    partition: Partition,
+    changes: &mut OpenSessionChanges,
+) -> StoreResult<()> {
+    let open = conn
+        .rows(
+            "SELECT id, login_id, acct_session_id FROM session
+             WHERE nas_name = $1 AND stopped_at IS NULL",
+            vec![Value::from(nas_name.to_owned())],
+            &[Kind::Int, Kind::Int, Kind::Text],
+        )
+        .await?;
+    for row in open {
+        let mut c = Cells(row.into_iter());
+        let (id, login, sid) = (
+            c.int("id")?,
+            c.opt_int("login_id")?,
+            c.text("acct_session_id")?,
+        );
+        if !partition.owns(nas_name, &sid) {
+            continue;
+        }
+        let closed = conn
+            .execute(
+                "UPDATE session SET stopped_at = $1, updated_at = $1, terminate_cause = 'NAS-Reboot',
+                    revision = revision + 1
+                 WHERE id = $2 AND stopped_at IS NULL",
+                vec![Value::from(timestamp(at)), Value::from(id)],
+            )
+            .await?;
+        if closed == 1 {
+            changes.extend(login.map(|l| (l, -1)));
+        }
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Closes sessions not updated since `before` (lost Stop, NAS gone), as of their last
+    /// update. A writer that remembers one finds its revision moved and reads it again.
+    pub async fn close_stale_sessions(
+        &self,
+        before: DateTime<Utc>,
+    ) -> StoreResult<OpenSessionChanges> {
+        let mut tx = self.write_tx().await?;
+        let closed: Vec<(i64, Option<i64>)> = sqlx::query_as(
+            "UPDATE session SET stopped_at = updated_at, terminate_cause = 'Lost-Carrier',
+                revision = revision + 1
+             WHERE stopped_at IS NULL AND updated_at < $1 RETURNING id, login_id",
+        )
+        .bind(timestamp(before))
+        .fetch_all(&mut *tx)
+        .await?;
+        let changes: OpenSessionChanges = closed
+            .into_iter()
+            .filter_map(|(_, login)| login.map(|l| (l, -1)))
+            .collect();
+        if self.backend == Backend::Postgres {
+            announce_open_sessions(&mut tx, &changes).await?;
+        }
+        tx.commit().await?;
+        Ok(changes)
+    }
+}
+
+/// NAS + Acct-Session-Id + start: unique even when a NAS reuses session ids.
+fn session_key(s: &NewSession) -> String {
+    format!(
+        "{}/{}/{}",
+        s.item.nas_name,
+        s.item.record.acct_session_id,
+        s.state.started_at.timestamp()
+    )
+}
+
+/// Adds traffic to the login's local day of the event (what an operator calls "today").
+fn add(
+    usage: &mut HashMap<(i64, NaiveDate), UsageDelta>,
+    login: Option<i64>,
+    record: &AcctRecord,
+    delta: UsageDelta,
+) {
+    let Some(login) = login else { return };
+    if delta.is_zero() {
+        return;
+    }
+    let day = record.event_time.with_timezone(&chrono::Local).date_naive();
+    let total = usage.entry((login, day)).or_default();
+    *total = total.plus(delta);
+}
+
+/// `stored + excluded` for a usage column of the upsert, held at [`COUNTER_LIMIT`]: the
+/// plain sum would fail on PostgreSQL ("bigint out of range") and silently turn the column
+/// into REAL on SQLite. Both operands are at most the limit, so the test cannot overflow.
+fn saturating_sum(column: &str) -> String {
+    format!(
+        "CASE WHEN usage_daily.{column} > {COUNTER_LIMIT} - excluded.{column} \
+         THEN {COUNTER_LIMIT} ELSE usage_daily.{column} + excluded.{column} END"
+    )
+}

@@ -1,0 +1,134 @@
+//! The few statements a batch of accounting runs, over either driver: sqlx for PostgreSQL
+//! (and for SQLite where no writer of its own is open), and a SQLite connection of the
+//! writer's own ([`super::sqlite`]), which runs them on the writer's thread.
+//!
+//! Why not sqlx everywhere: sqlx runs SQLite on a worker thread of its own and hands every
+//! statement and every returned row across threads. For the accounting writer — a handful of
+//! multi-row statements per batch, a few thousand batches a second — those hand-offs cost
+//! more than SQLite's own work. The decisions and the SQL stay in one place ([`super`]); only
+//! binding values and reading rows differ, and that is all this trait covers.
+
+use sqlx::{AnyConnection, AssertSqlSafe, Row as _};
+
+use crate::{Placeholders, StoreResult};
+
+/// A value bound to or read from an accounting statement: its columns are integers and text,
+/// each possibly NULL (a NULL keeps its type: PostgreSQL checks it against the column).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Value {
+    Int(Option<i64>),
+    Text(Option<String>),
+}
+
+/// What a returned column holds, so each driver decodes it as such.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Kind {
+    Int,
+    Text,
+}
+
+impl From<i64> for Value {
+    fn from(v: i64) -> Self {
+        Value::Int(Some(v))
+    }
+}
+
+impl From<Option<i64>> for Value {
+    fn from(v: Option<i64>) -> Self {
+        Value::Int(v)
+    }
+}
+
+impl From<String> for Value {
+    fn from(v: String) -> Self {
+        Value::Text(Some(v))
+    }
+}
+
+impl From<Option<String>> for Value {
+    fn from(v: Option<String>) -> Self {
+        Value::Text(v)
+    }
+}
+
+impl Value {
+    pub(crate) fn int(&self) -> Option<i64> {
+        match self {
+            Value::Int(v) => *v,
+            Value::Text(_) => None,
+        }
+    }
+
+    pub(crate) fn into_text(self) -> Option<String> {
+        match self {
+            Value::Text(v) => v,
+            Value::Int(_) => None,
+        }
+    }
+}
+
+/// A connection in a transaction, running the accounting's statements.
+pub(crate) trait Statements {
+    /// Placeholders in the connection's dialect.
+    fn placeholders(&self) -> Placeholders;
+
+    /// Runs `sql` and returns its rows, each column decoded as `kinds` says.
+    async fn rows(
+        &mut self,
+        sql: &str,
+        params: Vec<Value>,
+        kinds: &[Kind],
+    ) -> StoreResult<Vec<Vec<Value>>>;
+
+    /// Runs `sql`; returns how many rows it changed.
+    async fn execute(&mut self, sql: &str, params: Vec<Value>) -> StoreResult<u64>;
+}
+
+impl Statements for AnyConnection {
+    fn placeholders(&self) -> Placeholders {
+        Placeholders::for_conn(self)
+    }
+
+    async fn rows(
+        &mut self,
+        sql: &str,
+        params: Vec<Value>,
+        kinds: &[Kind],
+    ) -> StoreResult<Vec<Vec<Value>>> {
+        let rows = bound(sqlx::query(AssertSqlSafe(sql.to_owned())), params)
+            .fetch_all(&mut *self)
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let mut values = Vec::with_capacity(kinds.len());
+            for (i, kind) in kinds.iter().enumerate() {
+                values.push(match kind {
+                    Kind::Int => row.try_get::<Option<i64>, _>(i)?.into(),
+                    Kind::Text => row.try_get::<Option<String>, _>(i)?.into(),
+                });
+            }
+            out.push(values);
+        }
+        Ok(out)
+    }
+
+    async fn execute(&mut self, sql: &str, params: Vec<Value>) -> StoreResult<u64> {
+        let done = bound(sqlx::query(AssertSqlSafe(sql.to_owned())), params)
+            .execute(&mut *self)
+            .await?;
+        Ok(done.rows_affected())
+    }
+}
+
+fn bound(
+    mut query: sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments>,
+    params: Vec<Value>,
+) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments> {
+    for p in params {
+        query = match p {
+            Value::Int(v) => query.bind(v),
+            Value::Text(v) => query.bind(v),
+        };
+    }
+    query
+}
