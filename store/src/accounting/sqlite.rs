@@ -11,7 +11,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 use super::Written;
-use super::statements::{Kind, Statements, Value};
+use super::statements::{Kind, Statements, Value, decode};
 use crate::{Backend, Placeholders, StoreError, StoreResult};
 
 /// How long a batch waits for the write lock; the writer's bound on a commit.
@@ -94,14 +94,7 @@ impl Statements for rusqlite::Transaction<'_> {
         let mut rows = statement.raw_query();
         let mut out = Vec::new();
         while let Some(row) = rows.next()? {
-            let mut values = Vec::with_capacity(kinds.len());
-            for (i, kind) in kinds.iter().enumerate() {
-                values.push(match kind {
-                    Kind::Int => Value::Int(row.get(i)?),
-                    Kind::Text => Value::Text(row.get(i)?),
-                });
-            }
-            out.push(values);
+            out.push(decode(kinds, |i| row.get(i), |i| row.get(i))?);
         }
         Ok(out)
     }

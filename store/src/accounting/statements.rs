@@ -67,6 +67,22 @@ impl Value {
     }
 }
 
+/// A row's columns as `kinds` says, each read by the driver's `int` or `text`.
+pub(crate) fn decode<E>(
+    kinds: &[Kind],
+    int: impl Fn(usize) -> Result<Option<i64>, E>,
+    text: impl Fn(usize) -> Result<Option<String>, E>,
+) -> Result<Vec<Value>, E> {
+    kinds
+        .iter()
+        .enumerate()
+        .map(|(i, kind)| match kind {
+            Kind::Int => int(i).map(Value::Int),
+            Kind::Text => text(i).map(Value::Text),
+        })
+        .collect()
+}
+
 /// A connection in a transaction, running the accounting's statements.
 pub(crate) trait Statements {
     /// Placeholders in the connection's dialect.
@@ -100,14 +116,7 @@ impl Statements for AnyConnection {
             .await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
-            let mut values = Vec::with_capacity(kinds.len());
-            for (i, kind) in kinds.iter().enumerate() {
-                values.push(match kind {
-                    Kind::Int => row.try_get::<Option<i64>, _>(i)?.into(),
-                    Kind::Text => row.try_get::<Option<String>, _>(i)?.into(),
-                });
-            }
-            out.push(values);
+            out.push(decode(kinds, |i| row.try_get(i), |i| row.try_get(i))?);
         }
         Ok(out)
     }
