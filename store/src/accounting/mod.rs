@@ -62,13 +62,13 @@ impl Partition {
 /// What one writer remembers about the sessions of its partition, so a typical Interim or
 /// Stop needs no SELECT. Only committed state enters it.
 #[derive(Debug)]
-pub struct SessionMemory {
+pub(crate) struct SessionMemory {
     partition: Partition,
     sessions: HashMap<Key, Known>,
 }
 
 impl SessionMemory {
-    pub fn new(partition: Partition) -> SessionMemory {
+    pub(crate) fn new(partition: Partition) -> SessionMemory {
         SessionMemory {
             partition,
             sessions: HashMap::new(),
