@@ -468,6 +468,19 @@ impl Store {
         Ok(sqlx::query_scalar(sql).fetch_one(&self.pool).await?)
     }
 
+    /// The SQLite database's file, for a connection of the store's own beside the pool
+    /// (accounting's writer, the start-up load); `None` on PostgreSQL or in memory.
+    async fn sqlite_file(&self) -> StoreResult<Option<std::path::PathBuf>> {
+        if self.backend != Backend::Sqlite {
+            return Ok(None);
+        }
+        let file: String =
+            sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok((!file.is_empty()).then(|| file.into()))
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }

@@ -84,11 +84,16 @@ pub struct AccessCache {
 }
 
 impl AccessCache {
-    pub fn from_rows(rows: Vec<AccessRow>, simultaneous_use: u32) -> AccessCache {
-        let mut cache = AccessCache {
+    /// An empty cache; [`AccessCache::insert`] fills it (the start-up load, row by row).
+    pub fn new(simultaneous_use: u32) -> AccessCache {
+        AccessCache {
             simultaneous_use: NonZeroU32::new(simultaneous_use),
             ..AccessCache::default()
-        };
+        }
+    }
+
+    pub fn from_rows(rows: Vec<AccessRow>, simultaneous_use: u32) -> AccessCache {
+        let mut cache = AccessCache::new(simultaneous_use);
         cache.by_username.reserve(rows.len());
         cache.owners.reserve(rows.len());
         for row in rows {
@@ -264,7 +269,7 @@ impl AccessCache {
         }
     }
 
-    fn insert(&mut self, row: AccessRow) {
+    pub fn insert(&mut self, row: AccessRow) {
         let owner = Owner {
             username: row.username.clone(),
             mac: row.mac,

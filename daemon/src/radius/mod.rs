@@ -31,7 +31,7 @@ use crate::changes::{Change, Consumer};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::live::Live;
-use crate::storage::{AccessScope, OpenSessionsChanged, Store, StoreResult};
+use crate::storage::{AccessScope, OpenSessionsChanged, Store, StoreError, StoreResult};
 use dedup::ReplyCache;
 use stats::RadiusStats;
 use unknown_sources::UnknownSources;
@@ -82,15 +82,27 @@ pub struct Started {
     pub acct_session_id: String,
 }
 
+/// Every login, read into a new cache as the rows come. The store reads SQLite on the calling
+/// thread, so the load runs on a blocking thread rather than on one of the runtime's.
+async fn load_cache(store: &Store, simultaneous_use: u32) -> StoreResult<AccessCache> {
+    let store = store.clone();
+    tokio::task::spawn_blocking(move || {
+        tokio::runtime::Handle::current().block_on(async {
+            let mut cache = AccessCache::new(simultaneous_use);
+            store.each_access_row(|row| cache.insert(row)).await?;
+            Ok(cache)
+        })
+    })
+    .await
+    .map_err(|e| StoreError::Precondition(format!("the access cache load stopped: {e}")))?
+}
+
 impl RadiusService {
     /// Loads the NAS table and every login into memory.
     pub async fn load(config: &Config, store: &Store) -> StoreResult<RadiusService> {
         let started = Instant::now();
         let nas = NasTable::load(config, store).await?;
-        let mut cache = AccessCache::from_rows(
-            store.access_rows(&AccessScope::All).await?,
-            config.radius.simultaneous_use,
-        );
+        let mut cache = load_cache(store, config.radius.simultaneous_use).await?;
         cache.set_open_sessions(store.open_session_counts().await?);
         tracing::info!(
             logins = cache.len(),

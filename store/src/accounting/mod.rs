@@ -302,18 +302,10 @@ impl Store {
     /// to the store's file; call it from the thread that will store the batches, since each
     /// batch then blocks that thread for its commit.
     pub async fn accounting_writer(&self, partition: Partition) -> StoreResult<AccountingWriter> {
-        let own = match self.backend {
-            Backend::Sqlite => {
-                let file: String =
-                    sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
-                        .fetch_one(&self.pool)
-                        .await?;
-                // An in-memory database has no file to open twice: the pool it is.
-                (!file.is_empty())
-                    .then(|| OwnConnection::open(std::path::Path::new(&file)))
-                    .transpose()?
-            }
-            Backend::Postgres => None,
+        // PostgreSQL, or an in-memory SQLite database with no file to open twice: the pool.
+        let own = match self.sqlite_file().await? {
+            Some(file) => Some(OwnConnection::open(&file)?),
+            None => None,
         };
         Ok(AccountingWriter {
             store: self.clone(),

@@ -54,6 +54,18 @@ pub(super) async fn access_rows_follow_the_records(store: Store) {
             .unwrap()
             .is_empty()
     );
+    // The start-up load (on SQLite its own reader) hands out the same rows, in order.
+    let mut second = ppp_login("dvorak", sub);
+    second.ipv6_prefix = Some("2001:db8:5::/56".parse().unwrap());
+    store
+        .create_login(&actor(), second, "cosine-123")
+        .await
+        .unwrap();
+    let mut loaded = Vec::new();
+    store.each_access_row(|row| loaded.push(row)).await.unwrap();
+    assert_eq!(loaded.len(), 2);
+    assert_eq!(loaded, store.access_rows(&AccessScope::All).await.unwrap());
+    assert_eq!(loaded[1].password, "cosine-123");
 }
 
 pub(super) async fn accounting_batches_store_sessions_once(store: Store) {
