@@ -17,12 +17,12 @@ use ispd_provisioning::policy::{LoginAccess, access_state};
 use crate::storage::{AccessRow, AccessScope};
 
 /// What a cached login belongs to, so a change to a subscription, client or tariff finds it.
+/// Its name, client and MAC are the login's own (one copy per login, however many indexes
+/// hold it: at a million logins every copy is tens of megabytes).
 #[derive(Debug, Clone)]
 pub struct Owner {
-    username: String,
-    mac: Option<MacAddress>,
+    access: Arc<LoginAccess>,
     subscription_id: i64,
-    client_number: String,
     tariff_id: i64,
     /// The subscription's billing periods, which a data cap counts in.
     cap_period: CapPeriod,
@@ -49,13 +49,13 @@ impl Owner {
             AccessScope::Login(login) => id == *login,
             AccessScope::Logins(logins) => logins.contains(&id),
             AccessScope::Subscription(s) => self.subscription_id == *s,
-            AccessScope::Client(number) => &self.client_number == number,
+            AccessScope::Client(number) => &self.access.client_number == number,
             AccessScope::Tariff(t) => self.tariff_id == *t,
         }
     }
 
     pub fn username(&self) -> &str {
-        &self.username
+        &self.access.username
     }
 }
 
@@ -216,12 +216,11 @@ impl AccessCache {
     /// Every cached login inside `scope`, by id.
     pub fn select(&self, scope: &AccessScope) -> HashMap<i64, Entry> {
         let entry = |(id, owner): (&i64, &Owner)| {
-            let access = self.by_username.get(&owner.username)?.clone();
             Some((
                 *id,
                 Entry {
                     owner: owner.clone(),
-                    access,
+                    access: owner.access.clone(),
                 },
             ))
         };
@@ -242,7 +241,7 @@ impl AccessCache {
 
     fn remove(&mut self, login_id: i64) {
         if let Some(owner) = self.owners.remove(&login_id) {
-            let removed = self.by_username.remove(&owner.username);
+            let removed = self.by_username.remove(owner.username());
             if let Some(ip) = removed.as_ref().and_then(|l| l.ipv4)
                 && self.static_ipv4.get(&ip) == Some(&login_id)
             {
@@ -258,7 +257,7 @@ impl AccessCache {
                     self.static_ipv6.remove(&start);
                 }
             }
-            if let Some(mac) = owner.mac
+            if let Some(mac) = owner.access.mac
                 && self
                     .by_mac
                     .get(&mac)
@@ -270,14 +269,6 @@ impl AccessCache {
     }
 
     pub fn insert(&mut self, row: AccessRow) {
-        let owner = Owner {
-            username: row.username.clone(),
-            mac: row.mac,
-            subscription_id: row.subscription_id,
-            client_number: row.client_number.clone(),
-            tariff_id: row.tariff_id,
-            cap_period: row.cap_period,
-        };
         let login = Arc::new(LoginAccess {
             login_id: row.login_id,
             state: access_state(
@@ -314,8 +305,17 @@ impl AccessCache {
             self.static_ipv6
                 .insert(u128::from(prefix.addr), (prefix.len, row.login_id));
         }
-        self.by_username.insert(owner.username.clone(), login);
-        self.owners.insert(row.login_id, owner);
+        self.by_username
+            .insert(login.username.clone(), login.clone());
+        self.owners.insert(
+            row.login_id,
+            Owner {
+                access: login,
+                subscription_id: row.subscription_id,
+                tariff_id: row.tariff_id,
+                cap_period: row.cap_period,
+            },
+        );
     }
 }
 
