@@ -7,7 +7,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
-use ispd_billing::bank::{CsvMapping, Statement};
+use ispd_billing::bank::{CsvMapping, Statement, StatementLine};
 use ispd_billing::dunning::DunningSettings;
 use ispd_billing::field::{Text, text};
 use ispd_billing::payment::assignment::{self, AssignError, Chosen, Rest};
@@ -110,18 +110,20 @@ async fn cash_for_service(app: &App<'_>, payment: &ManualPayment, id: i64) -> Ap
 /// Reads a bank statement (the billing core parses it) and records its incoming payments
 /// (see [`receive`]).
 pub async fn import(app: &App<'_>, actor: &Actor, file: StatementFile<'_>) -> AppResult<Received> {
-    let parsed = parse_statement(&file)?;
-    let payments: Vec<NewPayment> = parsed
-        .incoming()
+    // The parsed lines become the payments (moved, not copied: a statement can hold 100,000).
+    let payments: Vec<NewPayment> = parse_statement(&file)?
+        .lines
+        .into_iter()
+        .filter(StatementLine::is_incoming_payment)
         .map(|line| NewPayment {
             amount: line.amount,
             received_on: line.booked_on,
-            variable_symbol: line.variable_symbol.clone(),
-            payer_account: line.payer_account.clone(),
-            payer_name: line.payer_name.clone(),
-            message: line.message.clone(),
-            bank_transaction_id: Some(line.bank_transaction_id.clone()),
-            currency: line.currency.clone(),
+            variable_symbol: line.variable_symbol,
+            payer_account: line.payer_account,
+            payer_name: line.payer_name,
+            message: line.message,
+            bank_transaction_id: Some(line.bank_transaction_id),
+            currency: line.currency,
             source: file.format.to_owned(),
             client_number: None,
             for_subscription: None,
