@@ -91,12 +91,14 @@ const MEMORY_LIMIT: usize = 500_000;
 const ROWS_PER_STATEMENT: usize = 500;
 
 /// A session created in this batch, not yet in the database.
-struct NewSession {
-    item: AcctItem,
+struct NewSession<'a> {
+    item: &'a AcctItem,
     state: SessionState,
+    /// NAS + Acct-Session-Id + start: unique even when a NAS reuses session ids.
+    key: String,
 }
 
-impl Pending {
+impl<'a> Pending<'a> {
     /// A record for a session created earlier in this batch changes it before it is
     /// written; `false` when the session is not new in this batch.
     fn amend_new(&mut self, key: &Key, record: &AcctRecord) -> bool {
@@ -112,7 +114,7 @@ impl Pending {
 
     /// What one record does to a session stored before this batch (or unknown): the core
     /// decides, the batch remembers what to write.
-    fn plan(&mut self, key: Key, item: &AcctItem, current: Option<Known>) -> StoreResult<()> {
+    fn plan(&mut self, key: Key, item: &'a AcctItem, current: Option<Known>) -> StoreResult<()> {
         let record = &item.record;
         match apply(current.as_ref().map(|k| &k.state), record) {
             SessionChange::Nothing => {}
@@ -123,8 +125,9 @@ impl Pending {
                 self.new.insert(
                     key,
                     NewSession {
-                        item: item.clone(),
+                        item,
                         state: session,
+                        key: String::new(),
                     },
                 );
             }
@@ -146,10 +149,10 @@ impl Pending {
 
 /// The batch's decisions, written by [`Store::flush`].
 #[derive(Default)]
-struct Pending {
+struct Pending<'a> {
     /// In creation order; keyed so later records of the same session update them in place.
     creates: Vec<Key>,
-    new: HashMap<Key, NewSession>,
+    new: HashMap<Key, NewSession<'a>>,
     /// Final state of changed stored rows, with their state when the batch began.
     updates: HashMap<Key, (Known, SessionState)>,
     usage: HashMap<(i64, NaiveDate), UsageDelta>,
@@ -198,10 +201,10 @@ const SESSION_COLUMNS: &str = "id, revision, nas_name, acct_session_id, login_id
     input_packets, output_packets";
 
 /// A returned row, read column by column in the order the statement names them.
-struct Cells(std::vec::IntoIter<Value>);
+struct Cells(std::vec::IntoIter<Value<'static>>);
 
 impl Cells {
-    fn next(&mut self, what: &str) -> StoreResult<Value> {
+    fn next(&mut self, what: &str) -> StoreResult<Value<'static>> {
         self.0
             .next()
             .ok_or_else(|| corrupt(format!("session: no column {what}")))
@@ -234,7 +237,7 @@ impl Cells {
     }
 
     /// A row of [`SESSION_COLUMNS`]: its key and what the writer knows of it.
-    fn session(values: Vec<Value>) -> StoreResult<(Key, Known)> {
+    fn session(values: Vec<Value<'static>>) -> StoreResult<(Key, Known)> {
         let mut c = Cells(values.into_iter());
         let row_id = c.int("id")?;
         let revision = c.int("revision")?;
@@ -474,8 +477,8 @@ async fn load_unknown<S: Statements>(
                 placeholders.join(", ")
             );
             let mut params = Vec::with_capacity(chunk.len() + 1);
-            params.push(Value::from(nas.to_owned()));
-            params.extend(chunk.iter().map(|id| Value::from((*id).to_owned())));
+            params.push(Value::from(nas));
+            params.extend(chunk.iter().map(|id| Value::from(*id)));
             // Ordered by id: the latest session with a reused Acct-Session-Id wins.
             for row in conn.rows(&sql, params, &SESSION_KINDS).await? {
                 let (key, known) = Cells::session(row)?;
@@ -489,14 +492,24 @@ async fn load_unknown<S: Statements>(
 /// Writes the batch's decisions into `written`.
 async fn flush<S: Statements>(
     conn: &mut S,
-    pending: Pending,
+    pending: Pending<'_>,
     written: &mut Written,
 ) -> StoreResult<()> {
     let mut new = pending.new;
+    // A new session's key is its start, final once the batch is decided.
     let creates: Vec<NewSession> = pending
         .creates
         .iter()
         .filter_map(|k| new.remove(k))
+        .map(|mut s| {
+            s.key = format!(
+                "{}/{}/{}",
+                s.item.nas_name,
+                s.item.record.acct_session_id,
+                s.state.started_at.timestamp()
+            );
+            s
+        })
         .collect();
     insert_sessions(conn, &creates, written).await?;
     // Rows are locked in one order (session id, then login and day) by every writer, so
@@ -515,7 +528,7 @@ async fn flush<S: Statements>(
 /// `changes`.
 async fn insert_sessions<S: Statements>(
     conn: &mut S,
-    creates: &[NewSession],
+    creates: &[NewSession<'_>],
     written: &mut Written,
 ) -> StoreResult<()> {
     for chunk in creates.chunks(ROWS_PER_STATEMENT) {
@@ -531,18 +544,18 @@ async fn insert_sessions<S: Statements>(
         for s in chunk {
             let r = &s.item.record;
             params.extend([
-                Value::from(s.item.nas_name.clone()),
-                Value::from(r.acct_session_id.clone()),
-                Value::from(session_key(s)),
+                Value::from(s.item.nas_name.as_str()),
+                Value::from(r.acct_session_id.as_str()),
+                Value::from(s.key.as_str()),
                 Value::from(s.item.login_id),
-                Value::from(r.username.clone()),
+                Value::from(r.username.as_str()),
                 Value::from(r.framed_ip.map(|a| a.to_string())),
-                Value::from(r.calling_station.clone()),
-                Value::from(r.nas_port.clone()),
+                Value::from(r.calling_station.as_deref()),
+                Value::from(r.nas_port.as_deref()),
                 Value::from(timestamp(s.state.started_at)),
                 Value::from(timestamp(s.state.updated_at)),
                 Value::from(s.state.stopped_at.map(timestamp)),
-                Value::from(s.state.terminate_cause.clone()),
+                Value::from(s.state.terminate_cause.as_deref()),
                 Value::from(wide(s.state.session_seconds)),
                 Value::from(wide(s.state.counters.input_octets)),
                 Value::from(wide(s.state.counters.output_octets)),
@@ -562,7 +575,7 @@ async fn insert_sessions<S: Statements>(
                 s.item.nas_name.clone(),
                 s.item.record.acct_session_id.clone(),
             );
-            let Some(row_id) = inserted.get(&session_key(s)) else {
+            let Some(row_id) = inserted.get(&s.key) else {
                 if written.retry_conflicts {
                     written.stale.push(key);
                 }
@@ -620,7 +633,7 @@ async fn update_sessions<S: Statements>(
                 Value::from(before.row_id),
                 Value::from(timestamp(state.updated_at)),
                 Value::from(state.stopped_at.map(timestamp)),
-                Value::from(state.terminate_cause.clone()),
+                Value::from(state.terminate_cause.as_deref()),
                 Value::from(wide(state.session_seconds)),
                 Value::from(wide(state.counters.input_octets)),
                 Value::from(wide(state.counters.output_octets)),
@@ -704,7 +717,7 @@ async fn close_nas_sessions<S: Statements>(
         .rows(
             "SELECT id, login_id, acct_session_id FROM session
              WHERE nas_name = $1 AND stopped_at IS NULL",
-            vec![Value::from(nas_name.to_owned())],
+            vec![Value::from(nas_name)],
             &[Kind::Int, Kind::Int, Kind::Text],
         )
         .await?;
@@ -759,16 +772,6 @@ impl Store {
         tx.commit().await?;
         Ok(changes)
     }
-}
-
-/// NAS + Acct-Session-Id + start: unique even when a NAS reuses session ids.
-fn session_key(s: &NewSession) -> String {
-    format!(
-        "{}/{}/{}",
-        s.item.nas_name,
-        s.item.record.acct_session_id,
-        s.state.started_at.timestamp()
-    )
 }
 
 /// Adds traffic to the login's local day of the event (what an operator calls "today").

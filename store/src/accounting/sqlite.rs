@@ -86,9 +86,9 @@ impl Statements for rusqlite::Transaction<'_> {
     async fn rows(
         &mut self,
         sql: &str,
-        params: Vec<Value>,
+        params: Vec<Value<'_>>,
         kinds: &[Kind],
-    ) -> StoreResult<Vec<Vec<Value>>> {
+    ) -> StoreResult<Vec<Vec<Value<'static>>>> {
         let mut statement = self.prepare_cached(sql)?;
         bind(&mut statement, params)?;
         let mut rows = statement.raw_query();
@@ -99,7 +99,7 @@ impl Statements for rusqlite::Transaction<'_> {
         Ok(out)
     }
 
-    async fn execute(&mut self, sql: &str, params: Vec<Value>) -> StoreResult<u64> {
+    async fn execute(&mut self, sql: &str, params: Vec<Value<'_>>) -> StoreResult<u64> {
         let mut statement = self.prepare_cached(sql)?;
         bind(&mut statement, params)?;
         Ok(statement.raw_execute()? as u64)
@@ -107,7 +107,7 @@ impl Statements for rusqlite::Transaction<'_> {
 }
 
 /// Binds by position: SQLite numbers `$N` and `?` by first appearance, as the SQL is written.
-fn bind(statement: &mut rusqlite::CachedStatement<'_>, params: Vec<Value>) -> StoreResult<()> {
+fn bind(statement: &mut rusqlite::CachedStatement<'_>, params: Vec<Value<'_>>) -> StoreResult<()> {
     for (i, value) in params.into_iter().enumerate() {
         match value {
             Value::Int(v) => statement.raw_bind_parameter(i + 1, v)?,

@@ -8,16 +8,19 @@
 //! more than SQLite's own work. The decisions and the SQL stay in one place ([`super`]); only
 //! binding values and reading rows differ, and that is all this trait covers.
 
+use std::borrow::Cow;
+
 use sqlx::{AnyConnection, AssertSqlSafe, Row as _};
 
 use crate::{Placeholders, StoreResult};
 
 /// A value bound to or read from an accounting statement: its columns are integers and text,
 /// each possibly NULL (a NULL keeps its type: PostgreSQL checks it against the column).
+/// Text bound from the batch is borrowed, not copied.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Value {
+pub(crate) enum Value<'a> {
     Int(Option<i64>),
-    Text(Option<String>),
+    Text(Option<Cow<'a, str>>),
 }
 
 /// What a returned column holds, so each driver decodes it as such.
@@ -27,31 +30,43 @@ pub(crate) enum Kind {
     Text,
 }
 
-impl From<i64> for Value {
+impl From<i64> for Value<'_> {
     fn from(v: i64) -> Self {
         Value::Int(Some(v))
     }
 }
 
-impl From<Option<i64>> for Value {
+impl From<Option<i64>> for Value<'_> {
     fn from(v: Option<i64>) -> Self {
         Value::Int(v)
     }
 }
 
-impl From<String> for Value {
+impl From<String> for Value<'_> {
     fn from(v: String) -> Self {
-        Value::Text(Some(v))
+        Value::Text(Some(Cow::Owned(v)))
     }
 }
 
-impl From<Option<String>> for Value {
+impl From<Option<String>> for Value<'_> {
     fn from(v: Option<String>) -> Self {
-        Value::Text(v)
+        Value::Text(v.map(Cow::Owned))
     }
 }
 
-impl Value {
+impl<'a> From<&'a str> for Value<'a> {
+    fn from(v: &'a str) -> Self {
+        Value::Text(Some(Cow::Borrowed(v)))
+    }
+}
+
+impl<'a> From<Option<&'a str>> for Value<'a> {
+    fn from(v: Option<&'a str>) -> Self {
+        Value::Text(v.map(Cow::Borrowed))
+    }
+}
+
+impl Value<'_> {
     pub(crate) fn int(&self) -> Option<i64> {
         match self {
             Value::Int(v) => *v,
@@ -61,7 +76,7 @@ impl Value {
 
     pub(crate) fn into_text(self) -> Option<String> {
         match self {
-            Value::Text(v) => v,
+            Value::Text(v) => v.map(Cow::into_owned),
             Value::Int(_) => None,
         }
     }
@@ -72,13 +87,13 @@ pub(crate) fn decode<E>(
     kinds: &[Kind],
     int: impl Fn(usize) -> Result<Option<i64>, E>,
     text: impl Fn(usize) -> Result<Option<String>, E>,
-) -> Result<Vec<Value>, E> {
+) -> Result<Vec<Value<'static>>, E> {
     kinds
         .iter()
         .enumerate()
         .map(|(i, kind)| match kind {
             Kind::Int => int(i).map(Value::Int),
-            Kind::Text => text(i).map(Value::Text),
+            Kind::Text => text(i).map(Value::from),
         })
         .collect()
 }
@@ -92,12 +107,12 @@ pub(crate) trait Statements {
     async fn rows(
         &mut self,
         sql: &str,
-        params: Vec<Value>,
+        params: Vec<Value<'_>>,
         kinds: &[Kind],
-    ) -> StoreResult<Vec<Vec<Value>>>;
+    ) -> StoreResult<Vec<Vec<Value<'static>>>>;
 
     /// Runs `sql`; returns how many rows it changed.
-    async fn execute(&mut self, sql: &str, params: Vec<Value>) -> StoreResult<u64>;
+    async fn execute(&mut self, sql: &str, params: Vec<Value<'_>>) -> StoreResult<u64>;
 }
 
 impl Statements for AnyConnection {
@@ -108,9 +123,9 @@ impl Statements for AnyConnection {
     async fn rows(
         &mut self,
         sql: &str,
-        params: Vec<Value>,
+        params: Vec<Value<'_>>,
         kinds: &[Kind],
-    ) -> StoreResult<Vec<Vec<Value>>> {
+    ) -> StoreResult<Vec<Vec<Value<'static>>>> {
         let rows = bound(sqlx::query(AssertSqlSafe(sql.to_owned())), params)
             .fetch_all(&mut *self)
             .await?;
@@ -121,7 +136,7 @@ impl Statements for AnyConnection {
         Ok(out)
     }
 
-    async fn execute(&mut self, sql: &str, params: Vec<Value>) -> StoreResult<u64> {
+    async fn execute(&mut self, sql: &str, params: Vec<Value<'_>>) -> StoreResult<u64> {
         let done = bound(sqlx::query(AssertSqlSafe(sql.to_owned())), params)
             .execute(&mut *self)
             .await?;
@@ -129,14 +144,15 @@ impl Statements for AnyConnection {
     }
 }
 
-fn bound(
-    mut query: sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments>,
-    params: Vec<Value>,
-) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments> {
+fn bound<'q>(
+    mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    params: Vec<Value<'q>>,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
     for p in params {
         query = match p {
             Value::Int(v) => query.bind(v),
-            Value::Text(v) => query.bind(v),
+            Value::Text(Some(Cow::Borrowed(v))) => query.bind(v),
+            Value::Text(v) => query.bind(v.map(Cow::into_owned)),
         };
     }
     query
