@@ -258,6 +258,75 @@ fn a_full_disk_on_sqlite_heals_by_itself_once_space_is_back() {
     assert_eq!(stored_sqlite(&d).len(), 210);
 }
 
+/// Another program holding SQLite's write lock (a `sqlite3` shell left inside a
+/// transaction, a copy tool) stalls no NAS: the accounting writer waits 3 s for the lock on
+/// its own connection, then answers from the spool; once the lock is let go the spool is
+/// replayed and every record is stored once.
+#[test]
+fn a_write_lock_held_by_another_program_on_sqlite_is_spooled_then_stored_once() {
+    let mut d = Daemon::configure_with(
+        "fault-lock",
+        &acct_config("\n[metrics]\nlisten = \"127.0.0.1:0\""),
+    );
+    d.spawn();
+    add_login(&d);
+    let mut nas = Nas::new(&d);
+    nas.send_starts(sessions("l", 0..5));
+    nas.retransmit_until_answered(&d, Duration::from_secs(10));
+
+    let mut holder = Command::new("python3")
+        .args([
+            "-c",
+            "import sqlite3, sys\n\
+             c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)\n\
+             c.execute('BEGIN IMMEDIATE')\n\
+             print('locked', flush=True)\n\
+             sys.stdin.read()\n\
+             c.execute('ROLLBACK')",
+        ])
+        .arg(d.state_dir.join("ispd.db"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut said = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(holder.stdout.take().unwrap()),
+        &mut said,
+    )
+    .unwrap();
+    assert_eq!(said.trim(), "locked");
+
+    nas.send_starts(sessions("l", 5..40));
+    nas.retransmit_until_answered(&d, Duration::from_secs(20));
+    assert!(
+        metric(&d, "ispd_radius_acct_spooled_batches_total") >= 1,
+        "answered while the lock was held, so from the spool:\n{}",
+        metrics(&d)
+    );
+    assert!(
+        stored_sqlite(&d).len() < 40,
+        "stored while another program held the write lock"
+    );
+
+    drop(holder.stdin.take());
+    assert!(holder.wait().unwrap().success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while stored_sqlite(&d).len() < 40 || spool_bytes(&d.state_dir) > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "spool never replayed after the lock was let go:\n{}",
+            d.log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    nas.send_starts(sessions("l", 40..45));
+    nas.retransmit_until_answered(&d, Duration::from_secs(10));
+    d.stop();
+    assert_exactly_once(&stored_sqlite(&d), &nas.acked, &d.log());
+    assert_eq!(stored_sqlite(&d).len(), 45);
+}
+
 /// Issue 10 item 2: an append cut short by ENOSPC left a fragment that the next append
 /// merged with, and replay skipped the merged line: an acknowledged record was lost.
 #[test]
