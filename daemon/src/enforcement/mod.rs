@@ -159,7 +159,7 @@ impl Enforced {
 
     fn told(&self) -> Told<'_> {
         Told {
-            login: self.entry.access.as_ref(),
+            login: self.entry.access().as_ref(),
             at: self.at,
             policy: &self.policy,
         }
@@ -278,7 +278,7 @@ impl Enforcer {
         enforced.extend(now.iter().map(|(id, entry)| {
             let next = Enforced::new(entry.clone(), at, policy.clone());
             let told = match before.get(id) {
-                Some(unchanged) if unchanged.entry.access == entry.access => unchanged.clone(),
+                Some(unchanged) if unchanged.entry.access() == entry.access() => unchanged.clone(),
                 Some(changed) => changed.followed_by(next, at.utc),
                 None => next,
             };
@@ -579,7 +579,7 @@ impl Enforcer {
             enforced
                 .iter()
                 .filter(|(_, e)| {
-                    let login = e.entry.access.as_ref();
+                    let login = e.entry.access().as_ref();
                     is_timed(login) && speed_at(login, &e.at) != speed_at(login, &at)
                 })
                 .map(|(id, e)| (*id, e.clone()))
@@ -596,7 +596,7 @@ impl Enforcer {
         let mut enforced = self.enforced.lock().unwrap_or_else(|e| e.into_inner());
         for (id, e) in &due {
             if let Some(current) = enforced.get_mut(id)
-                && Arc::ptr_eq(&current.entry.access, &e.entry.access)
+                && Arc::ptr_eq(current.entry.access(), e.entry.access())
             {
                 let next = Enforced::new(e.entry.clone(), at, self.shared.radius.policy());
                 *current = current.followed_by(next, at.utc);
@@ -617,11 +617,15 @@ impl Enforcer {
             let Some(e) = session.login_id.and_then(|id| due.get(&id)) else {
                 continue;
             };
-            let planned =
-                self.plan_for(&session, Some(e.told()), Some(e.entry.access.as_ref()), at);
+            let planned = self.plan_for(
+                &session,
+                Some(e.told()),
+                Some(e.entry.access().as_ref()),
+                at,
+            );
             self.queue(
                 session,
-                e.entry.access.login_id.into(),
+                e.entry.access().login_id.into(),
                 planned,
                 Reason::Time,
                 None,
@@ -684,7 +688,7 @@ impl Enforcer {
 }
 
 fn access(entry: Option<&Entry>) -> Option<&LoginAccess> {
-    entry.map(|e| e.access.as_ref())
+    entry.map(|e| e.access().as_ref())
 }
 
 /// Collects the answers that arrive within [`OPERATOR_WAIT`].

@@ -63,7 +63,13 @@ impl Owner {
 #[derive(Debug, Clone)]
 pub struct Entry {
     pub owner: Owner,
-    pub access: Arc<LoginAccess>,
+}
+
+impl Entry {
+    /// The login's access, as the owner holds it.
+    pub fn access(&self) -> &Arc<LoginAccess> {
+        &self.owner.access
+    }
 }
 
 #[derive(Default)]
@@ -216,25 +222,20 @@ impl AccessCache {
     /// Every cached login inside `scope`, by id.
     pub fn select(&self, scope: &AccessScope) -> HashMap<i64, Entry> {
         let entry = |(id, owner): (&i64, &Owner)| {
-            Some((
-                *id,
-                Entry {
-                    owner: owner.clone(),
-                    access: owner.access.clone(),
-                },
-            ))
+            let owner = owner.clone();
+            (*id, Entry { owner })
         };
         match scope.login_ids() {
             Some(ids) => ids
                 .iter()
                 .filter_map(|id| self.owners.get_key_value(id))
-                .filter_map(entry)
+                .map(entry)
                 .collect(),
             None => self
                 .owners
                 .iter()
                 .filter(|(id, owner)| owner.in_scope(**id, scope))
-                .filter_map(entry)
+                .map(entry)
                 .collect(),
         }
     }
