@@ -98,16 +98,6 @@ impl AccessCache {
         }
     }
 
-    pub fn from_rows(rows: Vec<AccessRow>, simultaneous_use: u32) -> AccessCache {
-        let mut cache = AccessCache::new(simultaneous_use);
-        cache.by_username.reserve(rows.len());
-        cache.owners.reserve(rows.len());
-        for row in rows {
-            cache.insert(row);
-        }
-        cache
-    }
-
     pub fn set_open_sessions(&mut self, open: HashMap<i64, u32>) {
         self.open_sessions = open;
     }
