@@ -9,6 +9,7 @@ use ispd_admin_proto::v1::{AuditEntry, ListAuditRequest};
 use serde_json::Value;
 
 use crate::connect::Api;
+use crate::message;
 use crate::output::{Out, Record, Table, more_hint};
 use crate::paging::{self, PageArgs};
 
@@ -62,16 +63,11 @@ fn snapshot(text: &str) -> Value {
 }
 
 fn record(e: &AuditEntry) -> Record {
-    Record::new()
-        .num("id", e.id)
-        .str("at", &e.at)
-        .str("actor", &e.actor)
-        .str("action", &e.action)
-        .str("entity", &e.entity)
-        .str("entity_key", &e.entity_key)
-        .str("client_number", &e.client_number)
-        .raw("before", snapshot(&e.before))
-        .raw("after", snapshot(&e.after))
+    message::record(e).replacing(
+        Record::new()
+            .raw("before", snapshot(&e.before))
+            .raw("after", snapshot(&e.after)),
+    )
 }
 
 fn table(entries: &[AuditEntry]) -> Table {

@@ -7,7 +7,8 @@ use ispd_admin_proto::v1::login_service_client::LoginServiceClient;
 use ispd_admin_proto::v1::{AuthAttempt, ListAuthAttemptsRequest};
 
 use crate::connect::Svc;
-use crate::output::{Out, Record, Table};
+use crate::message;
+use crate::output::{Out, Table};
 use crate::paging::{self, PageArgs};
 
 #[derive(Args, Debug)]
@@ -60,21 +61,7 @@ pub async fn run(svc: &mut LoginServiceClient<Svc>, a: AuthLogArgs, out: Out) ->
             "warning: the database could not be read; these are the answering instance's recent attempts only"
         );
     }
-    out.pages(&page, record, table)
-}
-
-pub(crate) fn record(a: &AuthAttempt) -> Record {
-    Record::new()
-        .num("id", a.id)
-        .str("at", &a.at)
-        .str("last_at", &a.last_at)
-        .num("count", a.count)
-        .str("login", &a.login)
-        .str("nas", &a.nas)
-        .str("calling_station", &a.calling_station)
-        .str("method", &a.method)
-        .str("result", &a.result)
-        .str("reason", &a.reason)
+    out.pages(&page, message::record, table)
 }
 
 fn table(list: &[AuthAttempt]) -> Table {

@@ -7,13 +7,13 @@
 use anyhow::Result;
 use clap::Subcommand;
 use ispd_admin_proto::v1::{
-    CancelInvoiceRequest, GetInvoiceRequest, Invoice, InvoiceLine, IssueInvoiceRequest,
-    ListInvoicesRequest, RunBillingRequest, Supplier, VatSummary,
+    CancelInvoiceRequest, GetInvoiceRequest, Invoice, IssueInvoiceRequest, ListInvoicesRequest,
+    RunBillingRequest, Supplier,
 };
-use serde_json::json;
 
 use crate::args;
 use crate::connect::Api;
+use crate::message;
 use crate::output::{Out, Record, Table, escape, money};
 
 #[derive(Subcommand, Debug)]
@@ -112,22 +112,10 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
                 })
                 .await?
                 .into_inner();
-            let invoices: Vec<_> = resp.invoices.iter().map(|i| record(i).to_json()).collect();
-            let totals: Vec<_> = resp
-                .totals
-                .iter()
-                .map(
-                    |t| json!({"currency": t.currency, "documents": t.documents, "gross": t.gross}),
-                )
-                .collect();
-            let json = json!({
-                "dry_run": resp.dry_run,
-                "count": resp.count,
-                "currency": resp.currency,
-                "total_gross": resp.total_gross,
-                "totals": totals,
-                "invoices": invoices,
-            });
+            let invoices = resp.invoices.iter().map(record).collect();
+            let json = message::record(&resp)
+                .replacing(Record::new().records("invoices", invoices))
+                .to_json();
             if resp.count == 0 {
                 return out.value(&format!("nothing to invoice as of {as_of}"), json);
             }
@@ -221,72 +209,11 @@ pub async fn invoice(cmd: InvoiceCmd, api: &mut Api<'_>, out: Out) -> Result<()>
     }
 }
 
-/// What a document is, for whom and when: the first fields of both [`record`] and
-/// [`header`].
-fn identity(i: &Invoice) -> Record {
-    Record::new()
-        .str("number", &i.number)
-        .str("kind", &i.kind)
-        .str("related_number", &i.related_number)
-        .str("note", &i.note)
-        .str("invoice_group", &i.invoice_group)
-        .str("client_number", &i.client_number)
-        .str("client_name", &i.client_name)
-        .str("issue_date", &i.issue_date)
-        .str("taxable_supply_date", &i.taxable_supply_date)
-        .str("due_date", &i.due_date)
-        .str("variable_symbol", &i.variable_symbol)
-}
-
 /// The invoice as JSON: the API's fields, unchanged.
 pub fn record(i: &Invoice) -> Record {
-    let s = i.supplier.clone().unwrap_or_default();
-    identity(i)
-        .str("currency", &i.currency)
-        .str("net", &i.net)
-        .str("vat", &i.vat)
-        .str("gross", &i.gross)
-        .str("state", &i.state)
-        .str("paid", &i.paid)
-        .str("credited", &i.credited)
-        .str("open", &i.open)
-        .nested("supplier", supplier_record(&s))
-        .records("lines", i.lines.iter().map(line_record).collect())
-        .records(
-            "vat_summary",
-            i.vat_summary.iter().map(vat_record).collect(),
-        )
-}
-
-fn line_record(l: &InvoiceLine) -> Record {
-    Record::new()
-        .str("description", &l.description)
-        .str("quantity", &l.quantity)
-        .str("unit_price", &l.unit_price)
-        .str("vat_rate", &l.vat_rate)
-        .str("net", &l.net)
-        .str("vat", &l.vat)
-        .str("gross", &l.gross)
-        .num("subscription_id", l.subscription_id)
-        .str("period_from", &l.period_from)
-        .str("period_to", &l.period_to)
-}
-
-fn supplier_record(s: &Supplier) -> Record {
-    Record::new()
-        .str("code", &s.code)
-        .str("name", &s.name)
-        .str("street", &s.street)
-        .str("postcode", &s.postcode)
-        .str("city", &s.city)
-        .str("country", &s.country)
-        .str("company_id", &s.company_id)
-        .str("vat_id", &s.vat_id)
-        .str("bank_account", &s.bank_account)
-        .str("iban", &s.iban)
-        .str("bic", &s.bic)
-        .str("email", &s.email)
-        .str("phone", &s.phone)
+    // A draft has no supplier yet: its block is printed empty, as a stored invoice's would be.
+    let supplier = i.supplier.clone().unwrap_or_default();
+    message::record(i).replacing(Record::new().nested("supplier", message::record(&supplier)))
 }
 
 /// The supplier as printed at the top of a document.
@@ -330,24 +257,23 @@ fn supplier_block(s: &Supplier) -> String {
     lines.join("\n")
 }
 
-fn vat_record(v: &VatSummary) -> Record {
-    Record::new()
-        .str("rate", &v.rate)
-        .str("net", &v.net)
-        .str("vat", &v.vat)
-        .str("gross", &v.gross)
-}
-
 /// The `show` header: the invoice's own fields, amounts with their currency.
 fn header(i: &Invoice) -> Record {
-    identity(i)
-        .str("net", &money(&i.net, &i.currency))
-        .str("vat", &money(&i.vat, &i.currency))
-        .str("gross", &money(&i.gross, &i.currency))
-        .str("paid", &money(&i.paid, &i.currency))
-        .str("credited", &money(&i.credited, &i.currency))
-        .str("open", &money(&i.open, &i.currency))
-        .str("state", &i.state)
+    let amount = |a: &str| money(a, &i.currency);
+    message::record(i)
+        .without("currency")
+        .without("supplier")
+        .without("lines")
+        .without("vat_summary")
+        .replacing(
+            Record::new()
+                .str("net", &amount(&i.net))
+                .str("vat", &amount(&i.vat))
+                .str("gross", &amount(&i.gross))
+                .str("paid", &amount(&i.paid))
+                .str("credited", &amount(&i.credited))
+                .str("open", &amount(&i.open)),
+        )
 }
 
 fn run_table(invoices: &[Invoice]) -> Table {
@@ -425,6 +351,8 @@ fn vat_table(i: &Invoice) -> Table {
 
 #[cfg(test)]
 mod tests {
+    use ispd_admin_proto::v1::{InvoiceLine, VatSummary};
+
     use super::*;
 
     #[test]

@@ -10,6 +10,7 @@ use ispd_admin_proto::v1::{AddChargeRequest, Charge, DeleteChargeRequest, ListCh
 
 use crate::args;
 use crate::connect::Api;
+use crate::message;
 use crate::output::{Out, Record, Table, yes_no};
 
 #[derive(Subcommand, Debug)]
@@ -111,21 +112,15 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
 
 /// The charge as JSON / human lines; `invoice_number` is null while unbilled.
 fn record(c: &Charge) -> Record {
-    Record::new()
-        .num("id", c.id)
-        .str("client_number", &c.client_number)
-        .opt("subscription_id", c.subscription_id)
-        .str("description", &c.description)
-        .str("quantity", &c.quantity)
-        .str("unit_price", &c.unit_price)
-        // Always shown: which basis the price is on is half of what it means.
-        .opt("price_includes_vat", Some(c.price_includes_vat))
-        .str("vat_rate", &c.vat_rate)
-        .str("charge_on", &c.charge_on)
-        .opt(
-            "invoice_number",
-            (!c.invoice_number.is_empty()).then_some(c.invoice_number.as_str()),
-        )
+    message::record(c).replacing(
+        Record::new()
+            // Always shown: which basis the price is on is half of what it means.
+            .opt("price_includes_vat", Some(c.price_includes_vat))
+            .opt(
+                "invoice_number",
+                (!c.invoice_number.is_empty()).then_some(c.invoice_number.as_str()),
+            ),
+    )
 }
 
 fn table(charges: &[Charge]) -> Table {

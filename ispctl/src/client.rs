@@ -1,7 +1,7 @@
 //! `ispctl client …`: the client card.
 //!
 //! `add` and `edit` share one set of field flags. `edit` reads the client, changes only the
-//! fields named on the command line and writes the whole record back with the version it
+//! fields named on the command line and writes the whole message::record back with the version it
 //! read, so a concurrent change is refused by the server (ABORTED) instead of overwritten.
 //! Repeatable flags (`--group`, `--vs`, `--bank-account`, `--contact`) add to the existing list
 //! in `edit`; the `--clear-*` / `--remove-*` flags take entries away.
@@ -19,14 +19,15 @@ use serde_json::json;
 
 use crate::args::{self, ProtoEnum, assign, ensure_changed, enum_name};
 use crate::connect::{Api, Svc};
-use crate::output::{Out, Record, Table, warn_all};
+use crate::message;
+use crate::output::{Out, Table, warn_all};
 use crate::paging::{self, PageArgs};
 
 type Clients = ClientServiceClient<Svc>;
 
 #[derive(Subcommand, Debug)]
 pub enum Cmd {
-    /// Create a client and print the stored record, including the number the server assigned
+    /// Create a client and print the stored message::record, including the number the server assigned
     /// when --number was left out.
     Add(Box<AddArgs>),
     /// Print one client.
@@ -649,7 +650,7 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
             };
             out.reply(
                 api.clients().await?.erase_client_data(request).await?,
-                record,
+                message::record,
             )
         }
         Cmd::Adjust {
@@ -670,7 +671,10 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
         Cmd::Add(a) => add(&mut api.clients().await?, *a, out).await,
         Cmd::Show { number } => {
             let request = GetClientRequest { number };
-            out.reply(api.clients().await?.get_client(request).await?, record)
+            out.reply(
+                api.clients().await?.get_client(request).await?,
+                message::record,
+            )
         }
         Cmd::List(l) => list(&mut api.clients().await?, &l, out).await,
         Cmd::Edit(e) => edit(&mut api.clients().await?, &e, out).await,
@@ -688,7 +692,7 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
                 limit: limit.unwrap_or(0),
             };
             let resp = api.clients().await?.search_clients(request).await?;
-            out.list(&resp.into_inner().hits, "", hit_record, hit_table)
+            out.list(&resp.into_inner().hits, "", message::record, hit_table)
         }
         Cmd::NextNumber => {
             let request = NextClientNumberRequest {};
@@ -740,7 +744,7 @@ async fn list(svc: &mut Clients, l: &ListArgs, out: Out) -> Result<()> {
         Ok((resp.clients, resp.next_page_token))
     })
     .await?;
-    out.pages(&page, record, table)
+    out.pages(&page, message::record, table)
 }
 
 async fn edit(svc: &mut Clients, e: &EditArgs, out: Out) -> Result<()> {
@@ -756,12 +760,6 @@ async fn edit(svc: &mut Clients, e: &EditArgs, out: Out) -> Result<()> {
     };
     let resp = svc.update_client(request).await?.into_inner();
     print_response(out, resp.client.unwrap_or_default(), &resp.warnings)
-}
-
-fn hit_record(hit: &SearchHit) -> Record {
-    Record::new()
-        .str("matched", &hit.matched)
-        .nested("client", record(&hit.client.clone().unwrap_or_default()))
 }
 
 fn hit_table(hits: &[SearchHit]) -> Table {
@@ -781,119 +779,15 @@ fn hit_table(hits: &[SearchHit]) -> Table {
     t
 }
 
-/// Output of `add` / `edit`: the record, with the server's warnings on stderr and, for
+/// Output of `add` / `edit`: the message::record, with the server's warnings on stderr and, for
 /// `--json`, also under "warnings".
 fn print_response(out: Out, client: Client, warnings: &[String]) -> Result<()> {
     warn_all(warnings);
-    let mut rec = record(&client);
+    let mut rec = message::record(&client);
     if out.json {
         rec = rec.strs("warnings", warnings);
     }
     out.record(&rec)
-}
-
-fn address(a: &Address) -> Record {
-    Record::new()
-        .str("street", &a.street)
-        .str("postcode", &a.postcode)
-        .str("city", &a.city)
-        .str("country", &a.country)
-        .str("gps_lat", &a.gps_lat)
-        .str("gps_lon", &a.gps_lon)
-}
-
-fn invoicing(i: &Invoicing) -> Record {
-    Record::new()
-        .str("invoice_group", &i.invoice_group)
-        .str("payment_type", &i.payment_type)
-        .num("billing_day", i.billing_day)
-        .opt("due_days", i.due_days)
-        .flag("send_by_post", i.send_by_post)
-        .opt("send_by_email", i.send_by_email)
-        .flag("no_auto_reminders", i.no_auto_reminders)
-        .flag("proforma", i.proforma)
-        .flag("never_suspend", i.never_suspend)
-        .opt("suspend_after_days", i.suspend_after_days)
-        .strs("variable_symbols", &i.variable_symbols)
-        .str("opening_balance", &i.opening_balance)
-        .str("sipo_number", &i.sipo_number)
-}
-
-/// The client as JSON / `show` lines; field names are the proto's.
-pub fn record(c: &Client) -> Record {
-    Record::new()
-        .num("id", c.id)
-        .str("number", &c.number)
-        .str("name", &c.name)
-        .name("kind", enum_name::<KindArg>(c.kind))
-        .str("name2", &c.name2)
-        .str("contact_person", &c.contact_person)
-        .nested("address", address(&c.address.clone().unwrap_or_default()))
-        .str("floor", &c.floor)
-        .str("flat", &c.flat)
-        .str("id_number", &c.id_number)
-        .str("birth_date", &c.birth_date)
-        .str("company_id", &c.company_id)
-        .str("vat_id", &c.vat_id)
-        .str("email", &c.email)
-        .str("invoice_email", &c.invoice_email)
-        .str("technical_email", &c.technical_email)
-        .str("business_email", &c.business_email)
-        .str("phone", &c.phone)
-        .str("mobile", &c.mobile)
-        .str("fax", &c.fax)
-        .str("website", &c.website)
-        .strs("groups", &c.groups)
-        .str("status", &c.status)
-        .opt_nested(
-            "installation_address",
-            c.installation_address.as_ref().map(address),
-        )
-        .records(
-            "bank_accounts",
-            c.bank_accounts
-                .iter()
-                .map(|b| {
-                    Record::new()
-                        .str("number", &b.number)
-                        .str("iban", &b.iban)
-                        .str("bic", &b.bic)
-                })
-                .collect(),
-        )
-        .str("contract_returned_on", &c.contract_returned_on)
-        .flag("highlighted", c.highlighted)
-        .str("highlight_reason", &c.highlight_reason)
-        .nested(
-            "invoicing",
-            invoicing(&c.invoicing.clone().unwrap_or_default()),
-        )
-        .flag("no_bulk_email", c.no_bulk_email)
-        .records(
-            "contact_persons",
-            c.contact_persons
-                .iter()
-                .map(|p| {
-                    Record::new()
-                        .str("name", &p.name)
-                        .str("role", &p.role)
-                        .str("email", &p.email)
-                        .str("phone", &p.phone)
-                        .str("note", &p.note)
-                })
-                .collect(),
-        )
-        .str("note", &c.note)
-        .str("internal_note_1", &c.internal_note_1)
-        .str("internal_note_2", &c.internal_note_2)
-        .str("portal_login", &c.portal_login)
-        .str("language", &c.language)
-        .str("characteristic", &c.characteristic)
-        .str("referrer", &c.referrer)
-        .str("referral_source", &c.referral_source)
-        .str("partner_programme", &c.partner_programme)
-        .str("registration_ip", &c.registration_ip)
-        .num("version", c.version)
 }
 
 fn table(clients: &[Client]) -> Table {

@@ -8,6 +8,7 @@ use ispd_admin_proto::v1::{Code, CodeList, DeleteCodeRequest, ListCodesRequest, 
 
 use crate::args::{ProtoEnum, enum_name};
 use crate::connect::Api;
+use crate::message;
 use crate::output::{Out, Record, Table};
 
 #[derive(Subcommand, Debug)]
@@ -93,8 +94,5 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
 
 /// The code as JSON / `show` lines; `list` uses the CLI names (group, status, …).
 fn record(c: &Code) -> Record {
-    Record::new()
-        .name("list", enum_name::<KindArg>(c.list))
-        .str("code", &c.code)
-        .str("label", &c.label)
+    message::record(c).replacing(Record::new().name("list", enum_name::<KindArg>(c.list)))
 }

@@ -9,7 +9,8 @@ use ispd_admin_proto::v1::{
 
 use crate::args::{self, ProtoEnum, enum_name};
 use crate::connect::Api;
-use crate::output::{Out, Record, Table};
+use crate::message;
+use crate::output::{Out, Table};
 
 #[derive(Subcommand, Debug)]
 pub enum Cmd {
@@ -93,7 +94,10 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
             let request = AddDiscountRequest {
                 discount: Some(discount),
             };
-            out.reply(api.discounts().await?.add_discount(request).await?, record)
+            out.reply(
+                api.discounts().await?.add_discount(request).await?,
+                message::record,
+            )
         }
         Cmd::List { subscription } => {
             let discounts = api
@@ -105,7 +109,7 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
                 .await?
                 .into_inner()
                 .discounts;
-            out.list(&discounts, "", record, table)
+            out.list(&discounts, "", message::record, table)
         }
         Cmd::Delete { id } => {
             api.discounts()
@@ -115,18 +119,6 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
             out.deleted("discount", &id.to_string())
         }
     }
-}
-
-/// The discount as JSON / `show` lines; `valid_to` is "" when open-ended.
-fn record(d: &Discount) -> Record {
-    Record::new()
-        .num("id", d.id)
-        .num("subscription_id", d.subscription_id)
-        .str("name", &d.name)
-        .name("kind", enum_name::<KindArg>(d.kind))
-        .str("value", &d.value)
-        .str("valid_from", &d.valid_from)
-        .str("valid_to", &d.valid_to)
 }
 
 fn table(discounts: &[Discount]) -> Table {

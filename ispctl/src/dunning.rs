@@ -11,11 +11,11 @@ use ispd_admin_proto::v1::{
     DunningChange, DunningHold, PauseDunningRequest, ResumeDunningRequest, RunDunningRequest,
     StopDunningRequest,
 };
-use serde_json::json;
 
 use crate::args;
 use crate::connect::{Api, Svc};
-use crate::output::{Out, Record, Table, money};
+use crate::message;
+use crate::output::{Out, Table, money};
 
 type Dunning = DunningServiceClient<Svc>;
 
@@ -96,15 +96,7 @@ async fn dunning_run(svc: &mut Dunning, as_of: String, dry_run: bool, out: Out) 
         })
         .await?
         .into_inner();
-    let changes: Vec<_> = resp
-        .changes
-        .iter()
-        .map(|c| change_record(c).to_json())
-        .collect();
-    let json = json!({
-        "dry_run": resp.dry_run,
-        "changes": changes,
-    });
+    let json = message::record(&resp).to_json();
     if resp.changes.is_empty() {
         return out.value(&format!("no changes as of {as_of}"), json);
     }
@@ -133,39 +125,8 @@ fn hold_out(out: Out, hold: &DunningHold) -> Result<()> {
             hold.client_number,
             dunning_state(hold.stopped, &hold.paused_until)
         ),
-        json!({
-            "client_number": hold.client_number,
-            "stopped": hold.stopped,
-            "paused_until": hold.paused_until,
-        }),
+        message::record(hold).to_json(),
     )
-}
-
-fn change_record(c: &DunningChange) -> Record {
-    Record::new()
-        .str("client_number", &c.client_number)
-        .str("action", &c.action)
-        .str("overdue", &c.overdue)
-        .str("invoice_number", &c.invoice_number)
-        .num("level", c.level)
-        .flag("final_notice", c.final_notice)
-        .str("deadline", &c.deadline)
-        .str("fee", &c.fee)
-        .str("debit_note_number", &c.debit_note_number)
-        .str("currency", &c.currency)
-        .records(
-            "reason",
-            c.reason
-                .iter()
-                .map(|r| {
-                    Record::new()
-                        .str("number", &r.number)
-                        .str("due_date", &r.due_date)
-                        .str("open", &r.open)
-                        .num("days_overdue", r.days_overdue)
-                })
-                .collect(),
-        )
 }
 
 fn dunning_table(changes: &[DunningChange]) -> Table {

@@ -9,12 +9,13 @@ use clap::Subcommand;
 use ispd_admin_proto::v1::enforcement_service_client::EnforcementServiceClient;
 use ispd_admin_proto::v1::{
     Attempt, DisconnectSessionRequest, EnforcementResult, EnforcementStatusRequest,
-    ListAttemptsRequest, ReconcileRequest, ReloadLoginRequest, SessionOutcome,
+    ListAttemptsRequest, ReconcileRequest, ReloadLoginRequest,
 };
 use serde_json::json;
 
 use crate::connect::{Api, Svc};
-use crate::output::{Out, Record, Table};
+use crate::message;
+use crate::output::{Out, Table};
 use crate::paging::{self, PageArgs};
 
 #[derive(Subcommand, Debug)]
@@ -54,18 +55,13 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
                 Ok((resp.attempts, resp.next_page_token))
             })
             .await?;
-            out.pages(&page, attempt_record, attempt_table)
+            out.pages(&page, message::record, attempt_table)
         }
         Cmd::Status => {
             let r = svc
                 .enforcement_status(EnforcementStatusRequest {})
                 .await?
                 .into_inner();
-            let queues: Vec<_> = r
-                .queues
-                .iter()
-                .map(|q| json!({ "nas": q.nas, "queued": q.queued }))
-                .collect();
             let mut table = Table::new(&["NAS", "QUEUED"]);
             for q in &r.queues {
                 table.row(vec![q.nas.clone(), q.queued.to_string()]);
@@ -75,10 +71,7 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
                 table.render(),
                 r.unconfirmed
             );
-            out.value(
-                &human,
-                json!({ "queues": queues, "unconfirmed": r.unconfirmed }),
-            )
+            out.value(&human, message::record(&r).to_json())
         }
         Cmd::Reconcile => {
             let r = svc.reconcile(ReconcileRequest {}).await?.into_inner();
@@ -129,12 +122,7 @@ pub async fn disconnect(
 }
 
 fn outcomes(what: &str, result: &EnforcementResult, out: Out) -> Result<()> {
-    let items: Vec<_> = result
-        .sessions
-        .iter()
-        .map(|s| outcome_record(s).to_json())
-        .collect();
-    let json = json!({ "sessions": items });
+    let json = message::record(result).to_json();
     if result.sessions.is_empty() {
         return out.value(&format!("{what}: no online session"), json);
     }
@@ -156,32 +144,6 @@ fn answer(outcome: &str, error_cause: u32) -> String {
         0 => outcome.to_owned(),
         cause => format!("{outcome} (Error-Cause {cause})"),
     }
-}
-
-fn outcome_record(s: &SessionOutcome) -> Record {
-    Record::new()
-        .num("session_id", s.session_id)
-        .str("acct_session_id", &s.acct_session_id)
-        .str("nas", &s.nas)
-        .str("kind", &s.kind)
-        .str("outcome", &s.outcome)
-        .num("error_cause", s.error_cause)
-}
-
-fn attempt_record(a: &Attempt) -> Record {
-    Record::new()
-        .num("id", a.id)
-        .str("at", &a.at)
-        .str("login", &a.login)
-        .num("session_id", a.session_id)
-        .str("acct_session_id", &a.acct_session_id)
-        .str("nas", &a.nas)
-        .str("kind", &a.kind)
-        .str("reason", &a.reason)
-        .str("sent", &a.sent)
-        .str("outcome", &a.outcome)
-        .num("error_cause", a.error_cause)
-        .num("tries", a.tries)
 }
 
 fn attempt_table(list: &[Attempt]) -> Table {

@@ -9,7 +9,8 @@ use ispd_admin_proto::v1::{
 
 use crate::args;
 use crate::connect::Api;
-use crate::output::{Out, Record, Table, money};
+use crate::message;
+use crate::output::{Out, Table, money};
 
 #[derive(Subcommand, Debug)]
 pub enum Cmd {
@@ -58,7 +59,7 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
                 as_of: as_of.unwrap_or_default(),
             };
             let reply = billing.list_interest(request).await?.into_inner();
-            out.list(&reply.items, "", record, table)
+            out.list(&reply.items, "", message::record, table)
         }
         Cmd::Bill { client, as_of } => {
             let request = BillInterestRequest {
@@ -80,21 +81,9 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
                 as_of: as_of.unwrap_or_default(),
                 confirm: yes,
             };
-            out.reply(billing.waive_interest(request).await?, record)
+            out.reply(billing.waive_interest(request).await?, message::record)
         }
     }
-}
-
-fn record(i: &Interest) -> Record {
-    Record::new()
-        .str("client_number", &i.client_number)
-        .str("invoice_number", &i.invoice_number)
-        .str("from", &i.from)
-        .str("until", &i.until)
-        .num("days", i.days)
-        .str("open_amount", &i.open_amount)
-        .str("amount", &i.amount)
-        .str("currency", &i.currency)
 }
 
 fn table(items: &[Interest]) -> Table {

@@ -15,6 +15,7 @@ use serde_json::json;
 
 use crate::args::{ProtoEnum, assign, ensure_changed, enum_name};
 use crate::connect::{Api, Svc};
+use crate::message;
 use crate::output::{Out, Record, Table, yes_no};
 use crate::paging::{self, PageArgs};
 
@@ -121,7 +122,7 @@ async fn speed(svc: &mut LoginServiceClient<Svc>, a: SpeedArgs, out: Out) -> Res
         username: a.username,
         speed,
     };
-    out.reply(svc.set_temporary_speed(request).await?, record)
+    out.reply(svc.set_temporary_speed(request).await?, message::record)
 }
 
 /// How the login authenticates.
@@ -272,7 +273,7 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
                 Ok((resp.logins, resp.next_page_token))
             })
             .await?;
-            out.pages(&page, record, table)
+            out.pages(&page, message::record, table)
         }
         Cmd::Edit(e) => edit(&mut svc, *e, out).await,
         Cmd::Delete { username } => {
@@ -315,9 +316,9 @@ async fn add(svc: &mut Logins, a: AddArgs, out: Out) -> Result<()> {
     let login = resp.login.unwrap_or_default();
     let generated = Some(resp.generated_password).filter(|p| !p.is_empty());
     if out.json {
-        out.record(&record(&login).opt("generated_password", generated))
+        out.record(&message::record(&login).opt("generated_password", generated))
     } else {
-        out.record(&record(&login))?;
+        out.record(&message::record(&login))?;
         match generated {
             Some(p) => out.line(&format!("generated password (shown only now): {p}")),
             None => Ok(()),
@@ -352,43 +353,10 @@ async fn edit(svc: &mut Logins, e: EditArgs, out: Out) -> Result<()> {
         login: Some(login),
         new_password,
     };
-    out.reply(svc.update_login(request).await?, record)
+    out.reply(svc.update_login(request).await?, message::record)
 }
 
-/// The login as JSON / `show` lines (never a password: the server does not return it).
-pub fn record(l: &Login) -> Record {
-    Record::new()
-        .num("id", l.id)
-        .str("username", &l.username)
-        .name("auth_type", enum_name::<AuthArg>(l.auth_type))
-        .str("mac", &l.mac)
-        .str("ipv4", &l.ipv4)
-        .str("ipv6_prefix", &l.ipv6_prefix)
-        .strs("nas", &l.nas)
-        .records(
-            "attributes",
-            l.attributes
-                .iter()
-                .map(|a| Record::new().str("name", &a.name).str("value", &a.value))
-                .collect(),
-        )
-        .num("subscription_id", l.subscription_id)
-        .flag("disabled", l.disabled)
-        .str("note", &l.note)
-        .num("version", l.version)
-        .str("client_number", &l.client_number)
-        .opt_nested(
-            "temporary_speed",
-            l.temporary_speed.as_ref().map(|t| {
-                Record::new()
-                    .num("download_kbps", t.download_kbps)
-                    .num("upload_kbps", t.upload_kbps)
-                    .str("until", &t.until)
-            }),
-        )
-}
-
-/// A login's record, then `now`, `sessions` and `last_auth`.
+/// A login's message::record, then `now`, `sessions` and `last_auth`.
 fn view_record(v: &LoginView) -> Record {
     let now = (!v.answer.is_empty()).then(|| {
         Record::new()
@@ -399,16 +367,10 @@ fn view_record(v: &LoginView) -> Record {
             .num("download_kbps", v.download_kbps)
             .num("upload_kbps", v.upload_kbps)
     });
-    record(&v.login.clone().unwrap_or_default())
+    message::record(&v.login.clone().unwrap_or_default())
         .opt_nested("now", now)
-        .records(
-            "sessions",
-            v.sessions.iter().map(crate::session::record).collect(),
-        )
-        .opt_nested(
-            "last_auth",
-            v.last_auth.as_ref().map(crate::auth_log::record),
-        )
+        .records("sessions", v.sessions.iter().map(message::record).collect())
+        .opt_nested("last_auth", v.last_auth.as_ref().map(message::record))
 }
 
 fn table(logins: &[Login]) -> Table {

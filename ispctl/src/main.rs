@@ -26,6 +26,7 @@ mod errors;
 mod interest;
 mod invoice_group;
 mod login;
+mod message;
 mod nas;
 mod output;
 mod paging;

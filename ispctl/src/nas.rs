@@ -15,7 +15,8 @@ use ispd_admin_proto::v1::{
 
 use crate::args::{ProtoEnum, assign, ensure_changed, enum_name};
 use crate::connect::Api;
-use crate::output::{Out, Record, Table, yes_no};
+use crate::message;
+use crate::output::{Out, Table, yes_no};
 use crate::paging::{self, PageArgs};
 
 const SECRET_ENV: &str = "ISPD_NAS_SECRET";
@@ -180,11 +181,11 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
                 nas: Some(nas),
                 secret,
             };
-            out.reply(api.nas().await?.create_nas(request).await?, record)
+            out.reply(api.nas().await?.create_nas(request).await?, message::record)
         }
         Cmd::Show { name } => {
             let request = GetNasRequest { name };
-            out.reply(api.nas().await?.get_nas(request).await?, record)
+            out.reply(api.nas().await?.get_nas(request).await?, message::record)
         }
         Cmd::List { page } => {
             let mut svc = api.nas().await?;
@@ -194,7 +195,7 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
                 Ok((resp.nas, resp.next_page_token))
             })
             .await?;
-            out.pages(&page, record, table)
+            out.pages(&page, message::record, table)
         }
         Cmd::Edit(e) => edit(*e, api, out).await,
         Cmd::Delete { name } => {
@@ -225,29 +226,7 @@ async fn edit(e: EditArgs, api: &mut Api<'_>, out: Out) -> Result<()> {
         nas: Some(nas),
         new_secret,
     };
-    out.reply(svc.update_nas(request).await?, record)
-}
-
-/// The NAS as JSON / `show` lines. `require_message_authenticator` and `limit_proxy_state`
-/// are null when unset (the server then requires a signature).
-pub fn record(n: &Nas) -> Record {
-    Record::new()
-        .num("id", n.id)
-        .str("name", &n.name)
-        .str("address", &n.address)
-        .name("vendor", enum_name::<VendorArg>(n.vendor))
-        .num("coa_port", n.coa_port)
-        .opt(
-            "require_message_authenticator",
-            n.require_message_authenticator,
-        )
-        .opt("limit_proxy_state", n.limit_proxy_state)
-        .str("coa", &n.coa)
-        .str("coa_in_force", &n.coa_in_force)
-        .flag("secret_set", n.secret_set)
-        .str("source", &n.source)
-        .str("note", &n.note)
-        .num("version", n.version)
+    out.reply(svc.update_nas(request).await?, message::record)
 }
 
 fn table(list: &[Nas]) -> Table {

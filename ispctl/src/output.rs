@@ -223,10 +223,6 @@ impl Record {
         self.push(key, Field::Plain(value.into()))
     }
 
-    pub fn flag(self, key: &'static str, value: bool) -> Self {
-        self.push(key, Field::Plain(Value::from(value)))
-    }
-
     /// An optional scalar: `null` when unset, shown even when 0/false when set.
     pub fn opt<T: Into<Value>>(self, key: &'static str, value: Option<T>) -> Self {
         self.push(key, Field::Always(value.map_or(Value::Null, Into::into)))
@@ -246,7 +242,8 @@ impl Record {
         self.push(key, Field::Plain(Value::from(values.to_vec())))
     }
 
-    /// Arbitrary JSON (audit snapshots).
+    /// Any JSON value, shown by `show` when it says something (audit snapshots, fields read
+    /// from a message).
     pub fn raw(self, key: &'static str, value: Value) -> Self {
         self.push(key, Field::Plain(value))
     }
@@ -265,6 +262,32 @@ impl Record {
 
     pub fn records(self, key: &'static str, values: Vec<Record>) -> Self {
         self.push(key, Field::Records(values))
+    }
+
+    /// This record with the fields of `other` put in place of its fields of the same name
+    /// (added at the end when it has none): for the few fields a command prints its own way.
+    pub fn replacing(mut self, other: Record) -> Self {
+        for (key, field) in other.0 {
+            match self.0.iter_mut().find(|(k, _)| *k == key) {
+                Some(slot) => slot.1 = field,
+                None => self.0.push((key, field)),
+            }
+        }
+        self
+    }
+
+    /// This record without the field `key`.
+    pub fn without(mut self, key: &str) -> Self {
+        self.0.retain(|(k, _)| *k != key);
+        self
+    }
+
+    /// The `key: value` pairs `show` prints.
+    #[cfg(test)]
+    pub fn lines(&self) -> Vec<(String, String)> {
+        let mut lines = Vec::new();
+        self.kv_lines("", &mut lines);
+        lines
     }
 
     pub fn to_json(&self) -> Value {
@@ -455,7 +478,7 @@ mod tests {
             .num("id", 7)
             .str("name", "x")
             .str("empty", "")
-            .flag("off", false)
+            .raw("off", Value::from(false))
             .opt::<u32>("due_days", None)
             .opt("send", Some(false))
             .nested("address", Record::new().str("city", "Praha"))

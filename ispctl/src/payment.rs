@@ -20,7 +20,8 @@ use serde_json::{Value, json};
 use crate::args;
 use crate::connect::{Api, Svc};
 use crate::dunning::dunning_state;
-use crate::output::{Out, Record, Table, money, yes_no};
+use crate::message;
+use crate::output::{Out, Table, money, yes_no};
 
 type Payments = PaymentServiceClient<Svc>;
 
@@ -170,7 +171,7 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
             };
             let result = api.payments().await?.add_payment(request).await?;
             let result = result.into_inner();
-            out.value(&added_text(&result), record(&result).to_json())
+            out.value(&added_text(&result), message::record(&result).to_json())
         }
         Cmd::Import {
             file,
@@ -191,7 +192,7 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
                 .await?
                 .into_inner()
                 .payments;
-            out.list(&payments, "", unmatched_record, unmatched_table)
+            out.list(&payments, "", message::record, unmatched_table)
         }
         Cmd::Assign {
             payment,
@@ -207,7 +208,7 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
             };
             let result = api.payments().await?.assign_payment(request).await?;
             let result = result.into_inner();
-            out.value(&added_text(&result), record(&result).to_json())
+            out.value(&added_text(&result), message::record(&result).to_json())
         }
         Cmd::Statement { client } => statement(&mut api.payments().await?, client, out).await,
         Cmd::Refund {
@@ -250,13 +251,7 @@ fn import_request(
 }
 
 fn imported_json(resp: &ImportStatementResponse) -> Value {
-    let payments: Vec<_> = resp.payments.iter().map(|p| record(p).to_json()).collect();
-    json!({
-        "payments": payments,
-        "recorded": resp.recorded,
-        "duplicates": resp.duplicates,
-        "unmatched": resp.unmatched,
-    })
+    message::record(resp).to_json()
 }
 
 /// What `payment import` prints: the payments, the counts, whose access came back.
@@ -352,15 +347,7 @@ pub async fn balance(svc: &mut Payments, client: String, out: Out) -> Result<()>
         })
         .await?
         .into_inner();
-    let json = json!({
-        "balance": b.balance,
-        "credit": b.credit,
-        "owed": b.owed,
-        "currency": b.currency,
-        "suspended": b.suspended,
-        "dunning_stopped": b.dunning_stopped,
-        "dunning_paused_until": b.dunning_paused_until,
-    });
+    let json = message::record(&b).to_json();
     let human = format!(
         "balance: {} (owed {}, credit {}), suspended: {}, dunning: {}",
         money(&b.balance, &b.currency),
@@ -370,34 +357,6 @@ pub async fn balance(svc: &mut Payments, client: String, out: Out) -> Result<()>
         dunning_state(b.dunning_stopped, &b.dunning_paused_until)
     );
     out.value(&human, json)
-}
-
-/// The payment result as JSON: the API's fields, unchanged.
-fn record(p: &PaymentResult) -> Record {
-    Record::new()
-        .str("client_number", &p.client_number)
-        .str("matched_by", &p.matched_by)
-        .str("amount", &p.amount)
-        .str("currency", &p.currency)
-        .str("allocated", &p.allocated)
-        .str("to_credit", &p.to_credit)
-        .flag("duplicate", p.duplicate)
-        .str("bank_transaction_id", &p.bank_transaction_id)
-        .flag("restored", p.restored)
-        .str("unmatched_reason", &p.unmatched_reason)
-        .str("unpaired", &p.unpaired)
-}
-
-fn unmatched_record(u: &UnmatchedPayment) -> Record {
-    Record::new()
-        .num("id", u.id)
-        .str("amount", &u.amount)
-        .str("currency", &u.currency)
-        .str("received_on", &u.received_on)
-        .str("variable_symbol", &u.variable_symbol)
-        .str("payer_account", &u.payer_account)
-        .str("payer_name", &u.payer_name)
-        .str("message", &u.message)
 }
 
 /// What `payment add` prints: where the money went.
@@ -514,7 +473,7 @@ mod tests {
              T2               UNMATCHED    10.00\n\
              T3       1002    DUPLICATE\n"
         );
-        let v = record(&rows[1]).to_json();
+        let v = message::record(&rows[1]).to_json();
         assert_eq!(v["client_number"], "");
         assert_eq!(v["restored"], false);
     }

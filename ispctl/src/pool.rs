@@ -6,7 +6,8 @@ use clap::Subcommand;
 use ispd_admin_proto::v1::{ListPoolsRequest, Pool};
 
 use crate::connect::Api;
-use crate::output::{Out, Record, Table};
+use crate::message;
+use crate::output::{Out, Table};
 
 #[derive(Subcommand, Debug)]
 pub enum Cmd {
@@ -26,28 +27,9 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
                 .await?
                 .into_inner()
                 .pools;
-            out.list(&pools, "", record, table)
+            out.list(&pools, "", message::record, table)
         }
     }
-}
-
-fn record(p: &Pool) -> Record {
-    Record::new()
-        .str("name", &p.name)
-        .strs("nas", &p.nas)
-        .strs("ranges", &p.ranges)
-        .num("size", p.size)
-        .num("offered", p.offered)
-        .num("in_use", p.in_use)
-        .num("reserved", p.reserved)
-        .num("free", p.free)
-        .strs("prefixes", &p.prefixes)
-        .num("prefix_length", p.prefix_length)
-        .num("prefix_size", p.prefix_size)
-        .num("prefixes_offered", p.prefixes_offered)
-        .num("prefixes_in_use", p.prefixes_in_use)
-        .num("prefixes_reserved", p.prefixes_reserved)
-        .num("prefixes_free", p.prefixes_free)
 }
 
 fn table(pools: &[Pool]) -> Table {

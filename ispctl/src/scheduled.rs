@@ -10,7 +10,8 @@ use ispd_admin_proto::v1::{
 };
 
 use super::subscription::Subscriptions;
-use crate::output::{Out, Record, Table};
+use crate::message;
+use crate::output::{Out, Table};
 
 pub async fn list(svc: &mut Subscriptions, id: Option<i64>, all: bool, out: Out) -> Result<()> {
     let request = ListScheduledActionsRequest {
@@ -22,12 +23,15 @@ pub async fn list(svc: &mut Subscriptions, id: Option<i64>, all: bool, out: Out)
         .await?
         .into_inner()
         .actions;
-    out.list(&actions, "", record, table)
+    out.list(&actions, "", message::record, table)
 }
 
 pub async fn withdraw(svc: &mut Subscriptions, id: i64, out: Out) -> Result<()> {
     let request = WithdrawScheduledActionRequest { id };
-    out.reply(svc.withdraw_scheduled_action(request).await?, record)
+    out.reply(
+        svc.withdraw_scheduled_action(request).await?,
+        message::record,
+    )
 }
 
 pub async fn apply_due(svc: &mut Subscriptions, as_of: Option<String>, out: Out) -> Result<()> {
@@ -39,25 +43,7 @@ pub async fn apply_due(svc: &mut Subscriptions, as_of: Option<String>, out: Out)
         .await?
         .into_inner()
         .actions;
-    out.list(&actions, "", record, table)
-}
-
-pub fn record(a: &ScheduledAction) -> Record {
-    Record::new()
-        .num("id", a.id)
-        .num("subscription_id", a.subscription_id)
-        .str("transition", &a.transition)
-        .str("tariff", &a.tariff)
-        .str("client_number", &a.client_number)
-        .str("effective", &a.effective)
-        .str("date", &a.date)
-        .flag("billing_suspended", a.billing_suspended)
-        .str("note", &a.note)
-        .str("reason", &a.reason)
-        .str("state", &a.state)
-        .str("result", &a.result)
-        .str("created_at", &a.created_at)
-        .str("created_by", &a.created_by)
+    out.list(&actions, "", message::record, table)
 }
 
 fn table(actions: &[ScheduledAction]) -> Table {

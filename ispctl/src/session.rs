@@ -9,12 +9,12 @@ use anyhow::Result;
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 use ispd_admin_proto::v1::{
-    DailyUsageRequest, ListOpenSessionsRequest, Session, SessionHistoryRequest, UsageDay,
+    DailyUsageRequest, ListOpenSessionsRequest, Session, SessionHistoryRequest,
 };
-use serde_json::json;
 
 use crate::args;
 use crate::connect::Api;
+use crate::message;
 use crate::output::{Out, Record, Table};
 use crate::paging::{self, PageArgs};
 
@@ -101,7 +101,7 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
                 Ok((resp.sessions, resp.next_page_token))
             })
             .await?;
-            out.pages(&page, record, online_table)
+            out.pages(&page, message::record, online_table)
         }
         Cmd::History { login, page } => {
             let page = paging::collect(&page, async |page| {
@@ -115,7 +115,7 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
                 Ok((resp.sessions, resp.next_page_token))
             })
             .await?;
-            out.pages(&page, record, history_table)
+            out.pages(&page, message::record, history_table)
         }
     }
 }
@@ -131,16 +131,11 @@ pub async fn usage(a: UsageArgs, api: &mut Api<'_>, out: Out) -> Result<()> {
         })
         .await?
         .into_inner();
-    let days: Vec<_> = resp.days.iter().map(|d| day_record(d).to_json()).collect();
-    let json = json!({
-        "username": a.login,
-        "from": a.from,
-        "to": a.to,
-        "days": days,
-        "total_input_octets": resp.total_input_octets,
-        "total_output_octets": resp.total_output_octets,
-        "total_session_seconds": resp.total_session_seconds,
-    });
+    let asked = Record::new()
+        .str("username", &a.login)
+        .str("from", &a.from)
+        .str("to", &a.to);
+    let json = message::record(&resp).replacing(asked).to_json();
     let mut t = Table::new(&["DAY", "DOWNLOAD", "UPLOAD", "TIME"]);
     for d in &resp.days {
         t.row(vec![
@@ -157,36 +152,6 @@ pub async fn usage(a: UsageArgs, api: &mut Api<'_>, out: Out) -> Result<()> {
         hms(resp.total_session_seconds),
     ]);
     out.value(t.render().trim_end(), json)
-}
-
-/// The session as JSON: the API's fields, unchanged.
-pub(crate) fn record(s: &Session) -> Record {
-    Record::new()
-        .num("id", s.id)
-        .str("nas", &s.nas)
-        .str("acct_session_id", &s.acct_session_id)
-        .str("username", &s.username)
-        .str("client_number", &s.client_number)
-        .str("framed_ip", &s.framed_ip)
-        .str("calling_station", &s.calling_station)
-        .str("nas_port", &s.nas_port)
-        .str("started_at", &s.started_at)
-        .str("updated_at", &s.updated_at)
-        .str("stopped_at", &s.stopped_at)
-        .str("terminate_cause", &s.terminate_cause)
-        .num("duration_seconds", s.duration_seconds)
-        .num("input_octets", s.input_octets)
-        .num("output_octets", s.output_octets)
-        .num("input_packets", s.input_packets)
-        .num("output_packets", s.output_packets)
-}
-
-fn day_record(d: &UsageDay) -> Record {
-    Record::new()
-        .str("day", &d.day)
-        .num("input_octets", d.input_octets)
-        .num("output_octets", d.output_octets)
-        .num("session_seconds", d.session_seconds)
 }
 
 fn online_table(sessions: &[Session]) -> Table {

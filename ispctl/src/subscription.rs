@@ -19,6 +19,7 @@ use ispd_admin_proto::v1::{
 
 use crate::args::{self, PeriodArg, ProtoEnum, assign, ensure_changed, enum_name};
 use crate::connect::{Api, Svc};
+use crate::message;
 use crate::output::{Out, Record, Table};
 use crate::paging::{self, PageArgs};
 
@@ -493,7 +494,7 @@ async fn history(svc: &mut Subscriptions, id: i64, out: Out) -> Result<()> {
         .await?
         .into_inner()
         .entries;
-    out.list(&entries, "", history_record, history_table)
+    out.list(&entries, "", message::record, history_table)
 }
 
 /// Every page `page` asks for of the subscriptions `filter` selects.
@@ -625,31 +626,8 @@ async fn transition(svc: &mut Subscriptions, cmd: Transition, out: Out) -> Resul
 /// The subscription as JSON / `show` lines. `price_override` is "" when the tariff's price
 /// applies and `period` is "unspecified" when the tariff's period does.
 pub fn record(s: &Subscription) -> Record {
-    Record::new()
-        .num("id", s.id)
-        .str("client_number", &s.client_number)
-        .str("tariff", &s.tariff)
-        .str("activation_date", &s.activation_date)
-        .str("billing_from", &s.billing_from)
-        .str("price_override", &s.price_override)
-        .name("period", enum_name::<PeriodArg>(s.period))
-        .str("commitment_until", &s.commitment_until)
-        .str("variable_symbol", &s.variable_symbol)
-        .str("note", &s.note)
-        .str("invoice_note", &s.invoice_note)
-        .num("unit_id", s.unit_id)
-        .name("state", enum_name::<StateArg>(s.state))
-        .num("version", s.version)
-        .name("alignment", enum_name::<AlignmentArg>(s.alignment))
-        .str("end_date", &s.end_date)
-        .str("end_reason", &s.end_reason)
-        .str("billed_until", &s.billed_until)
-        .str("expiration", &s.expiration)
-        .str("paid_until", &s.paid_until)
-        .records(
-            "scheduled",
-            s.scheduled.iter().map(crate::scheduled::record).collect(),
-        )
+    // `commitment` is input only: the server answers with commitment_until.
+    message::record(s).without("commitment")
 }
 
 fn table(subs: &[Subscription]) -> Table {
@@ -683,15 +661,6 @@ fn table(subs: &[Subscription]) -> Table {
         ]);
     }
     t
-}
-
-fn history_record(h: &SubscriptionHistoryEntry) -> Record {
-    Record::new()
-        .str("at", &h.at)
-        .name("from_state", enum_name::<StateArg>(h.from_state))
-        .name("to_state", enum_name::<StateArg>(h.to_state))
-        .str("actor", &h.actor)
-        .str("note", &h.note)
 }
 
 fn history_table(entries: &[SubscriptionHistoryEntry]) -> Table {

@@ -13,6 +13,7 @@ use ispd_admin_proto::v1::{
 };
 
 use crate::connect::{Api, Svc};
+use crate::message;
 use crate::output::{Out, Record, Table};
 
 #[derive(Subcommand, Debug)]
@@ -46,7 +47,7 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
                 .await?
                 .into_inner()
                 .instances;
-            out.list(&instances, "", record, table)
+            out.list(&instances, "", message::record, table)
         }
         Cmd::Status => {
             let status = svc.status(StatusRequest {}).await?.into_inner();
@@ -203,16 +204,6 @@ fn status_record(s: &StatusResponse) -> Record {
             daily.map_or("", |d| d.outcome.as_str()),
         )
         .str("config_loaded_at", &s.config_loaded_at)
-}
-
-fn record(i: &Instance) -> Record {
-    Record::new()
-        .str("id", &i.id)
-        .str("version", &i.version)
-        .str("started_at", &i.started_at)
-        .str("heartbeat_at", &i.heartbeat_at)
-        .num("applied_change", i.applied_change)
-        .flag("this_instance", i.this_instance)
 }
 
 fn table(instances: &[Instance]) -> Table {

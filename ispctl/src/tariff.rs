@@ -13,7 +13,8 @@ use ispd_admin_proto::v1::{
 
 use crate::args::{self, PeriodArg, ProtoEnum, assign, ensure_changed, enum_name, rate_text};
 use crate::connect::{Api, Svc};
-use crate::output::{Out, Record, Table, yes_no};
+use crate::message;
+use crate::output::{Out, Table, yes_no};
 use crate::paging::{self, PageArgs};
 
 type Tariffs = TariffServiceClient<Svc>;
@@ -230,11 +231,11 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
             let request = CreateTariffRequest {
                 tariff: Some(tariff),
             };
-            out.reply(svc.create_tariff(request).await?, record)
+            out.reply(svc.create_tariff(request).await?, message::record)
         }
         Cmd::Show { name } => {
             let request = GetTariffRequest { name };
-            out.reply(svc.get_tariff(request).await?, record)
+            out.reply(svc.get_tariff(request).await?, message::record)
         }
         Cmd::List { page } => {
             let page = paging::collect(&page, async |page| {
@@ -243,7 +244,7 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
                 Ok((resp.tariffs, resp.next_page_token))
             })
             .await?;
-            out.pages(&page, record, table)
+            out.pages(&page, message::record, table)
         }
         Cmd::Edit(e) => edit(&mut svc, &e, out).await,
         Cmd::Delete { name } => {
@@ -278,55 +279,7 @@ async fn edit(svc: &mut Tariffs, e: &EditArgs, out: Out) -> Result<()> {
     let request = UpdateTariffRequest {
         tariff: Some(tariff),
     };
-    out.reply(svc.update_tariff(request).await?, record)
-}
-
-/// The tariff as JSON / `show` lines; rates are numbers in kbit/s, money decimal strings.
-pub fn record(t: &Tariff) -> Record {
-    Record::new()
-        .num("id", t.id)
-        .str("name", &t.name)
-        .num("download_kbps", t.download_kbps)
-        .num("upload_kbps", t.upload_kbps)
-        .opt_nested(
-            "burst",
-            t.burst.as_ref().map(|b| {
-                Record::new()
-                    .num("download_kbps", b.download_kbps)
-                    .num("upload_kbps", b.upload_kbps)
-                    .num("threshold_download_kbps", b.threshold_download_kbps)
-                    .num("threshold_upload_kbps", b.threshold_upload_kbps)
-                    .num("time_seconds", b.time_seconds)
-            }),
-        )
-        .opt_nested(
-            "window",
-            t.window.as_ref().map(|w| {
-                Record::new()
-                    .str("from", &w.from)
-                    .str("to", &w.to)
-                    .num("download_kbps", w.download_kbps)
-                    .num("upload_kbps", w.upload_kbps)
-            }),
-        )
-        .opt_nested(
-            "cap",
-            t.cap.as_ref().map(|c| {
-                Record::new()
-                    .num("download_octets", c.download_octets)
-                    .num("upload_octets", c.upload_octets)
-                    .num("download_kbps", c.download_kbps)
-                    .num("upload_kbps", c.upload_kbps)
-            }),
-        )
-        .str("price", &t.price)
-        .flag("price_includes_vat", t.price_includes_vat)
-        .str("vat_rate", &t.vat_rate)
-        .name("period", enum_name::<PeriodArg>(t.period))
-        .str("framed_pool", &t.framed_pool)
-        .str("service_class", &t.service_class)
-        .str("note", &t.note)
-        .num("version", t.version)
+    out.reply(svc.update_tariff(request).await?, message::record)
 }
 
 fn table(tariffs: &[Tariff]) -> Table {

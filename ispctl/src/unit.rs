@@ -6,7 +6,8 @@ use clap::Subcommand;
 use ispd_admin_proto::v1::{CreateUnitRequest, DeleteUnitRequest, ListUnitsRequest, Unit};
 
 use crate::connect::Api;
-use crate::output::{Out, Record, Table};
+use crate::message;
+use crate::output::{Out, Table};
 
 #[derive(Subcommand, Debug)]
 pub enum Cmd {
@@ -34,7 +35,7 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
         Cmd::Add { name, note } => {
             let unit = Unit { id: 0, name, note };
             let request = CreateUnitRequest { unit: Some(unit) };
-            out.reply(svc.create_unit(request).await?, record)
+            out.reply(svc.create_unit(request).await?, message::record)
         }
         Cmd::List => {
             let units = svc
@@ -42,20 +43,13 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
                 .await?
                 .into_inner()
                 .units;
-            out.list(&units, "", record, table)
+            out.list(&units, "", message::record, table)
         }
         Cmd::Delete { id } => {
             svc.delete_unit(DeleteUnitRequest { id }).await?;
             out.deleted("unit", &id.to_string())
         }
     }
-}
-
-fn record(u: &Unit) -> Record {
-    Record::new()
-        .num("id", u.id)
-        .str("name", &u.name)
-        .str("note", &u.note)
 }
 
 fn table(units: &[Unit]) -> Table {

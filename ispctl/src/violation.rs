@@ -12,7 +12,8 @@ use serde_json::json;
 
 use crate::args;
 use crate::connect::Api;
-use crate::output::{Out, Record, Table};
+use crate::message;
+use crate::output::{Out, Table};
 
 #[derive(Subcommand, Debug)]
 pub enum Cmd {
@@ -75,7 +76,7 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
             let request = AddViolationRequest {
                 violation: Some(violation),
             };
-            out.reply(svc.add_violation(request).await?, record)
+            out.reply(svc.add_violation(request).await?, message::record)
         }
         Cmd::List { client } => {
             let request = ListViolationsRequest {
@@ -86,41 +87,26 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
                 let items: Vec<_> = resp
                     .violations
                     .iter()
-                    .map(|v| record(v).to_json())
+                    .map(|v| message::record(v).to_json())
                     .collect();
                 let points = resp.penalty_points;
                 return out.value("", json!({ "items": items, "penalty_points": points }));
             }
-            out.list(&resp.violations, "", record, table)?;
+            out.list(&resp.violations, "", message::record, table)?;
             out.line(&format!("penalty points: {}", resp.penalty_points))
         }
         Cmd::Resolve { id, note } => {
             let request = ResolveViolationRequest { id, note };
-            out.reply(svc.resolve_violation(request).await?, record)
+            out.reply(svc.resolve_violation(request).await?, message::record)
         }
         Cmd::Enforce { as_of } => {
             let request = EnforceViolationsRequest {
                 as_of: as_of.unwrap_or_default(),
             };
             let resp = svc.enforce_violations(request).await?.into_inner();
-            out.list(&resp.violations, "", record, table)
+            out.list(&resp.violations, "", message::record, table)
         }
     }
-}
-
-fn record(v: &Violation) -> Record {
-    Record::new()
-        .num("id", v.id)
-        .str("client_number", &v.client_number)
-        .str("reason", &v.reason)
-        .str("issued_on", &v.issued_on)
-        .str("deadline", &v.deadline)
-        .num("points", v.points)
-        .flag("stop_services", v.stop_services)
-        .str("state", &v.state)
-        .str("state_on", &v.state_on)
-        .str("resolution", &v.resolution)
-        .raw("blocked_subscriptions", json!(v.blocked_subscriptions))
 }
 
 fn table(notices: &[Violation]) -> Table {

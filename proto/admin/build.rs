@@ -29,12 +29,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         out.join("admin_descriptor.bin"),
         prost::Message::encode_to_vec(&descriptors),
     )?;
+    // Every message names itself (`prost::Name`), so a client can find its descriptor: ispctl
+    // prints any message field by field from it.
+    let mut config = tonic_prost_build::Config::new();
+    config.enable_type_names();
     tonic_prost_build::configure()
         // A request that does not decode is INVALID_ARGUMENT, not INTERNAL (see src/codec.rs).
         .codec_path("crate::codec::AdminCodec")
         .build_server(true)
         .build_client(true)
-        .compile_fds(descriptors)?;
+        .compile_fds_with_config(descriptors, config)?;
     println!("cargo:rerun-if-changed=proto");
     Ok(())
 }
