@@ -1,9 +1,9 @@
 //! AuditService.
 
 use ispd_admin_proto::v1;
-use tonic::{Request, Response, Status};
+use tonic::{Request, Response};
 
-use super::{AdminState, page, paged};
+use super::{AdminState, Reply, page, paged};
 use crate::app::audit;
 use crate::storage::AuditFilter;
 
@@ -12,7 +12,7 @@ impl v1::audit_service_server::AuditService for AdminState {
     async fn list_audit(
         &self,
         request: Request<v1::ListAuditRequest>,
-    ) -> Result<Response<v1::ListAuditResponse>, Status> {
+    ) -> Reply<v1::ListAuditResponse> {
         let r = request.into_inner();
         let filter = AuditFilter {
             client_number: r.client_number,

@@ -5,7 +5,7 @@ use ispd_billing::money;
 use rust_decimal::Decimal;
 use tonic::{Request, Response, Status};
 
-use super::{AdminState, date, date_text, field, invalid, written};
+use super::{AdminState, Reply, date, date_text, field, invalid, written};
 use crate::app::{InCurrency, billing, books, documents, interest};
 use crate::storage::{DocumentKind, InvoiceDraft, InvoiceRecord};
 
@@ -96,7 +96,7 @@ impl v1::billing_service_server::BillingService for AdminState {
     async fn run_billing(
         &self,
         request: Request<v1::RunBillingRequest>,
-    ) -> Result<Response<v1::RunBillingResponse>, Status> {
+    ) -> Reply<v1::RunBillingResponse> {
         let (actor, r) = written(request)?;
         let as_of = date("as_of", &r.as_of)?.ok_or_else(|| field("as_of", "required"))?;
         let keep = if r.limit == 0 { 1000 } else { r.limit as usize };
@@ -151,7 +151,7 @@ impl v1::billing_service_server::BillingService for AdminState {
     async fn list_invoices(
         &self,
         request: Request<v1::ListInvoicesRequest>,
-    ) -> Result<Response<v1::ListInvoicesResponse>, Status> {
+    ) -> Reply<v1::ListInvoicesResponse> {
         let client = request.into_inner().client_number;
         let invoices = documents::list(&self.app(), &client).await?;
         Ok(Response::new(v1::ListInvoicesResponse {
@@ -159,10 +159,7 @@ impl v1::billing_service_server::BillingService for AdminState {
         }))
     }
 
-    async fn get_invoice(
-        &self,
-        request: Request<v1::GetInvoiceRequest>,
-    ) -> Result<Response<v1::Invoice>, Status> {
+    async fn get_invoice(&self, request: Request<v1::GetInvoiceRequest>) -> Reply<v1::Invoice> {
         let invoice = documents::get(&self.app(), &request.into_inner().number).await?;
         Ok(Response::new(record_to(&invoice)))
     }
@@ -170,7 +167,7 @@ impl v1::billing_service_server::BillingService for AdminState {
     async fn cancel_invoice(
         &self,
         request: Request<v1::CancelInvoiceRequest>,
-    ) -> Result<Response<v1::Invoice>, Status> {
+    ) -> Reply<v1::Invoice> {
         let (actor, r) = written(request)?;
         let cancellation = documents::Cancellation {
             number: &r.number,
@@ -182,10 +179,7 @@ impl v1::billing_service_server::BillingService for AdminState {
         Ok(Response::new(record_to(&credit_note)))
     }
 
-    async fn close_books(
-        &self,
-        request: Request<v1::CloseBooksRequest>,
-    ) -> Result<Response<v1::Books>, Status> {
+    async fn close_books(&self, request: Request<v1::CloseBooksRequest>) -> Reply<v1::Books> {
         let (actor, r) = written(request)?;
         let until = date("until", &r.until)?.ok_or_else(|| field("until", "required"))?;
         let closed = books::close(&self.app(), &actor, until).await?;
@@ -197,7 +191,7 @@ impl v1::billing_service_server::BillingService for AdminState {
     async fn adjust_balance(
         &self,
         request: Request<v1::AdjustBalanceRequest>,
-    ) -> Result<Response<v1::Invoice>, Status> {
+    ) -> Reply<v1::Invoice> {
         let (actor, r) = written(request)?;
         let adjustment = documents::Adjustment {
             client_number: &r.client_number,
@@ -219,10 +213,7 @@ impl v1::billing_service_server::BillingService for AdminState {
         }))
     }
 
-    async fn issue_invoice(
-        &self,
-        request: Request<v1::IssueInvoiceRequest>,
-    ) -> Result<Response<v1::Invoice>, Status> {
+    async fn issue_invoice(&self, request: Request<v1::IssueInvoiceRequest>) -> Reply<v1::Invoice> {
         let (actor, r) = written(request)?;
         let order = documents::OnDemand {
             client_number: &r.client_number,
@@ -239,7 +230,7 @@ impl v1::billing_service_server::BillingService for AdminState {
     async fn list_interest(
         &self,
         request: Request<v1::ListInterestRequest>,
-    ) -> Result<Response<v1::ListInterestResponse>, Status> {
+    ) -> Reply<v1::ListInterestResponse> {
         let r = request.into_inner();
         let client = (!r.client_number.is_empty()).then_some(r.client_number.as_str());
         let app = self.app();
@@ -251,10 +242,7 @@ impl v1::billing_service_server::BillingService for AdminState {
         }))
     }
 
-    async fn bill_interest(
-        &self,
-        request: Request<v1::BillInterestRequest>,
-    ) -> Result<Response<v1::Invoice>, Status> {
+    async fn bill_interest(&self, request: Request<v1::BillInterestRequest>) -> Reply<v1::Invoice> {
         let (actor, r) = written(request)?;
         let as_of = date("as_of", &r.as_of)?;
         let note = interest::bill(&self.app(), &actor, &r.client_number, as_of).await?;
@@ -264,7 +252,7 @@ impl v1::billing_service_server::BillingService for AdminState {
     async fn waive_interest(
         &self,
         request: Request<v1::WaiveInterestRequest>,
-    ) -> Result<Response<v1::Interest>, Status> {
+    ) -> Reply<v1::Interest> {
         let (actor, r) = written(request)?;
         let as_of = date("as_of", &r.as_of)?;
         let waived =

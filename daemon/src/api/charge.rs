@@ -4,9 +4,9 @@ use ispd_admin_proto::v1;
 use ispd_billing::charge::OneOffCharge;
 use ispd_billing::money;
 use rust_decimal::Decimal;
-use tonic::{Request, Response, Status};
+use tonic::{Request, Response};
 
-use super::{AdminState, date, date_text, field, invalid, required, written};
+use super::{AdminState, Reply, date, date_text, field, invalid, required, written};
 use crate::app::charges;
 use crate::storage::ChargeRecord;
 
@@ -28,10 +28,7 @@ fn charge_to(r: ChargeRecord) -> v1::Charge {
 
 #[tonic::async_trait]
 impl v1::charge_service_server::ChargeService for AdminState {
-    async fn add_charge(
-        &self,
-        request: Request<v1::AddChargeRequest>,
-    ) -> Result<Response<v1::Charge>, Status> {
+    async fn add_charge(&self, request: Request<v1::AddChargeRequest>) -> Reply<v1::Charge> {
         let (actor, r) = written(request)?;
         let c = required(r.charge, "charge")?;
         if c.client_number.trim().is_empty() {
@@ -73,7 +70,7 @@ impl v1::charge_service_server::ChargeService for AdminState {
     async fn list_charges(
         &self,
         request: Request<v1::ListChargesRequest>,
-    ) -> Result<Response<v1::ListChargesResponse>, Status> {
+    ) -> Reply<v1::ListChargesResponse> {
         let charges = charges::list(&self.app(), &request.into_inner().client_number).await?;
         Ok(Response::new(v1::ListChargesResponse {
             charges: charges.into_iter().map(charge_to).collect(),
@@ -83,7 +80,7 @@ impl v1::charge_service_server::ChargeService for AdminState {
     async fn delete_charge(
         &self,
         request: Request<v1::DeleteChargeRequest>,
-    ) -> Result<Response<v1::DeleteChargeResponse>, Status> {
+    ) -> Reply<v1::DeleteChargeResponse> {
         let (actor, r) = written(request)?;
         charges::delete(&self.app(), &actor, r.id).await?;
         Ok(Response::new(v1::DeleteChargeResponse {}))

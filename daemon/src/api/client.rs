@@ -9,7 +9,7 @@ use ispd_billing::erasure::Category;
 use ispd_billing::money;
 use tonic::{Request, Response, Status};
 
-use super::{AdminState, date, date_text, field, invalid, page, paged, required, written};
+use super::{AdminState, Reply, date, date_text, field, invalid, page, paged, required, written};
 use crate::app::clients;
 use crate::connections::ConnHandle;
 use crate::storage::ClientFilter;
@@ -272,7 +272,7 @@ impl v1::client_service_server::ClientService for AdminState {
     async fn create_client(
         &self,
         request: Request<v1::CreateClientRequest>,
-    ) -> Result<Response<v1::ClientResponse>, Status> {
+    ) -> Reply<v1::ClientResponse> {
         // Where the card was registered from, unless the request names it (a portal's sign-up).
         let caller = request
             .extensions()
@@ -286,10 +286,7 @@ impl v1::client_service_server::ClientService for AdminState {
         Ok(Response::new(response(&client, &warnings)))
     }
 
-    async fn get_client(
-        &self,
-        request: Request<v1::GetClientRequest>,
-    ) -> Result<Response<v1::Client>, Status> {
+    async fn get_client(&self, request: Request<v1::GetClientRequest>) -> Reply<v1::Client> {
         let client = clients::get(&self.app(), &request.into_inner().number).await?;
         Ok(Response::new(client_to(&client)))
     }
@@ -297,7 +294,7 @@ impl v1::client_service_server::ClientService for AdminState {
     async fn update_client(
         &self,
         request: Request<v1::UpdateClientRequest>,
-    ) -> Result<Response<v1::ClientResponse>, Status> {
+    ) -> Reply<v1::ClientResponse> {
         let (actor, r) = written(request)?;
         let client = required(r.client, "client")?;
         if client.number.is_empty() {
@@ -313,7 +310,7 @@ impl v1::client_service_server::ClientService for AdminState {
     async fn list_clients(
         &self,
         request: Request<v1::ListClientsRequest>,
-    ) -> Result<Response<v1::ListClientsResponse>, Status> {
+    ) -> Reply<v1::ListClientsResponse> {
         let r = request.into_inner();
         let filter = ClientFilter {
             name_contains: r.name_contains,
@@ -352,7 +349,7 @@ impl v1::client_service_server::ClientService for AdminState {
     async fn erase_client_data(
         &self,
         request: Request<v1::EraseClientDataRequest>,
-    ) -> Result<Response<v1::Client>, Status> {
+    ) -> Reply<v1::Client> {
         let (actor, r) = written(request)?;
         let categories = r
             .categories
@@ -373,7 +370,7 @@ impl v1::client_service_server::ClientService for AdminState {
     async fn delete_client(
         &self,
         request: Request<v1::DeleteClientRequest>,
-    ) -> Result<Response<v1::DeleteClientResponse>, Status> {
+    ) -> Reply<v1::DeleteClientResponse> {
         let (actor, r) = written(request)?;
         clients::delete(&self.app(), &actor, &r.number, r.confirm).await?;
         Ok(Response::new(v1::DeleteClientResponse {}))
@@ -382,35 +379,35 @@ impl v1::client_service_server::ClientService for AdminState {
     async fn add_violation(
         &self,
         request: Request<v1::AddViolationRequest>,
-    ) -> Result<Response<v1::Violation>, Status> {
+    ) -> Reply<v1::Violation> {
         super::violation::add(self, request).await
     }
 
     async fn list_violations(
         &self,
         request: Request<v1::ListViolationsRequest>,
-    ) -> Result<Response<v1::ListViolationsResponse>, Status> {
+    ) -> Reply<v1::ListViolationsResponse> {
         super::violation::list(self, request).await
     }
 
     async fn resolve_violation(
         &self,
         request: Request<v1::ResolveViolationRequest>,
-    ) -> Result<Response<v1::Violation>, Status> {
+    ) -> Reply<v1::Violation> {
         super::violation::resolve(self, request).await
     }
 
     async fn enforce_violations(
         &self,
         request: Request<v1::EnforceViolationsRequest>,
-    ) -> Result<Response<v1::EnforceViolationsResponse>, Status> {
+    ) -> Reply<v1::EnforceViolationsResponse> {
         super::violation::enforce(self, request).await
     }
 
     async fn search_clients(
         &self,
         request: Request<v1::SearchClientsRequest>,
-    ) -> Result<Response<v1::SearchClientsResponse>, Status> {
+    ) -> Reply<v1::SearchClientsResponse> {
         let r = request.into_inner();
         let hits = clients::search(&self.app(), &r.query, r.limit).await?;
         Ok(Response::new(v1::SearchClientsResponse {

@@ -3,7 +3,7 @@
 use ispd_admin_proto::v1;
 use tonic::{Request, Response, Status};
 
-use super::{AdminState, field, required, written_by_admin};
+use super::{AdminState, Reply, field, required, written_by_admin};
 use crate::app::codes;
 use crate::storage::CodeList;
 
@@ -26,7 +26,7 @@ impl v1::code_list_service_server::CodeListService for AdminState {
     async fn list_codes(
         &self,
         request: Request<v1::ListCodesRequest>,
-    ) -> Result<Response<v1::ListCodesResponse>, Status> {
+    ) -> Reply<v1::ListCodesResponse> {
         let list_id = request.into_inner().list;
         let list = list_from(list_id)?;
         let codes = codes::list(&self.app(), list).await?;
@@ -42,10 +42,7 @@ impl v1::code_list_service_server::CodeListService for AdminState {
         }))
     }
 
-    async fn put_code(
-        &self,
-        request: Request<v1::PutCodeRequest>,
-    ) -> Result<Response<v1::Code>, Status> {
+    async fn put_code(&self, request: Request<v1::PutCodeRequest>) -> Reply<v1::Code> {
         let (actor, r) = written_by_admin(request)?;
         let code = required(r.code, "code")?;
         let list = list_from(code.list)?;
@@ -56,7 +53,7 @@ impl v1::code_list_service_server::CodeListService for AdminState {
     async fn delete_code(
         &self,
         request: Request<v1::DeleteCodeRequest>,
-    ) -> Result<Response<v1::DeleteCodeResponse>, Status> {
+    ) -> Reply<v1::DeleteCodeResponse> {
         let (actor, r) = written_by_admin(request)?;
         codes::delete(&self.app(), &actor, list_from(r.list)?, &r.code).await?;
         Ok(Response::new(v1::DeleteCodeResponse {}))

@@ -6,7 +6,7 @@ use ispd_billing::invoice::{Discount, DiscountValue};
 use ispd_billing::money;
 use tonic::{Request, Response, Status};
 
-use super::{AdminState, date, date_text, field, invalid, required, written};
+use super::{AdminState, Reply, date, date_text, field, invalid, required, written};
 use crate::app::discounts;
 use crate::storage::DiscountRecord;
 
@@ -69,10 +69,7 @@ fn discount_to(r: &DiscountRecord) -> v1::Discount {
 
 #[tonic::async_trait]
 impl v1::discount_service_server::DiscountService for AdminState {
-    async fn add_discount(
-        &self,
-        request: Request<v1::AddDiscountRequest>,
-    ) -> Result<Response<v1::Discount>, Status> {
+    async fn add_discount(&self, request: Request<v1::AddDiscountRequest>) -> Reply<v1::Discount> {
         let (actor, r) = written(request)?;
         let d = required(r.discount, "discount")?;
         if d.subscription_id == 0 {
@@ -87,7 +84,7 @@ impl v1::discount_service_server::DiscountService for AdminState {
     async fn list_discounts(
         &self,
         request: Request<v1::ListDiscountsRequest>,
-    ) -> Result<Response<v1::ListDiscountsResponse>, Status> {
+    ) -> Reply<v1::ListDiscountsResponse> {
         let records = discounts::list(&self.app(), request.into_inner().subscription_id).await?;
         Ok(Response::new(v1::ListDiscountsResponse {
             discounts: records.iter().map(discount_to).collect(),
@@ -97,7 +94,7 @@ impl v1::discount_service_server::DiscountService for AdminState {
     async fn delete_discount(
         &self,
         request: Request<v1::DeleteDiscountRequest>,
-    ) -> Result<Response<v1::DeleteDiscountResponse>, Status> {
+    ) -> Reply<v1::DeleteDiscountResponse> {
         let (actor, r) = written(request)?;
         discounts::delete(&self.app(), &actor, r.id).await?;
         Ok(Response::new(v1::DeleteDiscountResponse {}))

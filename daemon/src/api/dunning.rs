@@ -4,7 +4,7 @@
 use ispd_admin_proto::v1;
 use tonic::{Request, Response, Status};
 
-use super::{AdminState, caller, date, date_text, field, writer, written};
+use super::{AdminState, Reply, caller, date, date_text, field, writer, written};
 use crate::app::{InCurrency, dunning};
 use crate::storage::{Actor, DunningControl, DunningHold};
 
@@ -75,7 +75,7 @@ impl v1::dunning_service_server::DunningService for AdminState {
     async fn run_dunning(
         &self,
         request: Request<v1::RunDunningRequest>,
-    ) -> Result<Response<v1::RunDunningResponse>, Status> {
+    ) -> Reply<v1::RunDunningResponse> {
         let dry_run = request.get_ref().dry_run;
         let actor = if dry_run {
             Actor(caller(&request)?.name.clone())
@@ -95,7 +95,7 @@ impl v1::dunning_service_server::DunningService for AdminState {
     async fn stop_dunning(
         &self,
         request: Request<v1::StopDunningRequest>,
-    ) -> Result<Response<v1::DunningHold>, Status> {
+    ) -> Reply<v1::DunningHold> {
         let (actor, r) = written(request)?;
         self.dunning_control(&actor, r.client_number, DunningControl::Stop)
             .await
@@ -104,7 +104,7 @@ impl v1::dunning_service_server::DunningService for AdminState {
     async fn pause_dunning(
         &self,
         request: Request<v1::PauseDunningRequest>,
-    ) -> Result<Response<v1::DunningHold>, Status> {
+    ) -> Reply<v1::DunningHold> {
         let (actor, r) = written(request)?;
         let until = date("until", &r.until)?.ok_or_else(|| field("until", "required"))?;
         self.dunning_control(&actor, r.client_number, DunningControl::PauseUntil(until))
@@ -114,7 +114,7 @@ impl v1::dunning_service_server::DunningService for AdminState {
     async fn resume_dunning(
         &self,
         request: Request<v1::ResumeDunningRequest>,
-    ) -> Result<Response<v1::DunningHold>, Status> {
+    ) -> Reply<v1::DunningHold> {
         let (actor, r) = written(request)?;
         self.dunning_control(&actor, r.client_number, DunningControl::Resume)
             .await

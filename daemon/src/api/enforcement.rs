@@ -4,7 +4,7 @@
 use ispd_admin_proto::v1;
 use tonic::{Request, Response, Status};
 
-use super::{AdminState, field, page, paged, writer};
+use super::{AdminState, Reply, field, page, paged, writer};
 use crate::enforcement::Delivered;
 use crate::storage::EnforcementAttemptRow;
 
@@ -56,7 +56,7 @@ impl v1::enforcement_service_server::EnforcementService for AdminState {
     async fn reload_login(
         &self,
         request: Request<v1::ReloadLoginRequest>,
-    ) -> Result<Response<v1::EnforcementResult>, Status> {
+    ) -> Reply<v1::EnforcementResult> {
         writer(&request)?;
         let login = login_name(&request.get_ref().login)?;
         Ok(result(self.enforcer.reload(login).await?))
@@ -65,7 +65,7 @@ impl v1::enforcement_service_server::EnforcementService for AdminState {
     async fn disconnect_session(
         &self,
         request: Request<v1::DisconnectSessionRequest>,
-    ) -> Result<Response<v1::EnforcementResult>, Status> {
+    ) -> Reply<v1::EnforcementResult> {
         writer(&request)?;
         let r = request.get_ref();
         let delivered = match (r.session_id, r.login.trim()) {
@@ -81,7 +81,7 @@ impl v1::enforcement_service_server::EnforcementService for AdminState {
     async fn reconcile(
         &self,
         request: Request<v1::ReconcileRequest>,
-    ) -> Result<Response<v1::ReconcileResponse>, Status> {
+    ) -> Reply<v1::ReconcileResponse> {
         writer(&request)?;
         let report = self
             .enforcer
@@ -114,7 +114,7 @@ impl v1::enforcement_service_server::EnforcementService for AdminState {
     async fn list_attempts(
         &self,
         request: Request<v1::ListAttemptsRequest>,
-    ) -> Result<Response<v1::ListAttemptsResponse>, Status> {
+    ) -> Reply<v1::ListAttemptsResponse> {
         let r = request.into_inner();
         let page = self.enforcer.history(r.login.trim(), page(r.page)?).await?;
         let (attempts, next_page_token) = paged(page, attempt_to);

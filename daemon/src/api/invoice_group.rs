@@ -5,7 +5,7 @@ use ispd_billing::invoice::TaxableDateRule;
 use ispd_billing::invoice_group::{InvoiceGroup, NumberFormats};
 use tonic::{Request, Response, Status};
 
-use super::{AdminState, field, required, written};
+use super::{AdminState, Reply, field, required, written};
 use crate::app::invoice_groups;
 
 /// Empty text is "not set" on the wire.
@@ -102,7 +102,7 @@ impl v1::invoice_group_service_server::InvoiceGroupService for AdminState {
     async fn create_invoice_group(
         &self,
         request: Request<v1::CreateInvoiceGroupRequest>,
-    ) -> Result<Response<v1::InvoiceGroup>, Status> {
+    ) -> Reply<v1::InvoiceGroup> {
         let (actor, r) = written(request)?;
         let group = group_from(required(r.invoice_group, "invoice_group")?)?;
         let stored = invoice_groups::create(&self.app(), &actor, group).await?;
@@ -112,7 +112,7 @@ impl v1::invoice_group_service_server::InvoiceGroupService for AdminState {
     async fn get_invoice_group(
         &self,
         request: Request<v1::GetInvoiceGroupRequest>,
-    ) -> Result<Response<v1::InvoiceGroup>, Status> {
+    ) -> Reply<v1::InvoiceGroup> {
         let group = invoice_groups::get(&self.app(), &request.into_inner().code).await?;
         Ok(Response::new(group_to(group)))
     }
@@ -120,7 +120,7 @@ impl v1::invoice_group_service_server::InvoiceGroupService for AdminState {
     async fn update_invoice_group(
         &self,
         request: Request<v1::UpdateInvoiceGroupRequest>,
-    ) -> Result<Response<v1::InvoiceGroup>, Status> {
+    ) -> Reply<v1::InvoiceGroup> {
         let (actor, r) = written(request)?;
         let group = group_from(required(r.invoice_group, "invoice_group")?)?;
         let stored = invoice_groups::update(&self.app(), &actor, group).await?;
@@ -140,7 +140,7 @@ impl v1::invoice_group_service_server::InvoiceGroupService for AdminState {
     async fn delete_invoice_group(
         &self,
         request: Request<v1::DeleteInvoiceGroupRequest>,
-    ) -> Result<Response<v1::DeleteInvoiceGroupResponse>, Status> {
+    ) -> Reply<v1::DeleteInvoiceGroupResponse> {
         let (actor, r) = written(request)?;
         invoice_groups::delete(&self.app(), &actor, &r.code).await?;
         Ok(Response::new(v1::DeleteInvoiceGroupResponse {}))

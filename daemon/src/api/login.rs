@@ -8,7 +8,7 @@ use ispd_provisioning::policy::InForce;
 use ispd_provisioning::speed::TemporarySpeed;
 use tonic::{Request, Response, Status};
 
-use super::{AdminState, field, page, paged, required, written};
+use super::{AdminState, Reply, field, page, paged, required, written};
 use crate::app::logins;
 use crate::storage::{AuthLogEntry, AuthLogFilter, AuthResult, LoginRecord};
 
@@ -157,7 +157,7 @@ impl v1::login_service_server::LoginService for AdminState {
     async fn create_login(
         &self,
         request: Request<v1::CreateLoginRequest>,
-    ) -> Result<Response<v1::CreateLoginResponse>, Status> {
+    ) -> Reply<v1::CreateLoginResponse> {
         let (actor, r) = written(request)?;
         let login = login_from(required(r.login, "login")?)?;
         let created = logins::create(&self.app(), &actor, login, r.password).await?;
@@ -167,18 +167,12 @@ impl v1::login_service_server::LoginService for AdminState {
         }))
     }
 
-    async fn get_login(
-        &self,
-        request: Request<v1::GetLoginRequest>,
-    ) -> Result<Response<v1::Login>, Status> {
+    async fn get_login(&self, request: Request<v1::GetLoginRequest>) -> Reply<v1::Login> {
         let r = logins::get(&self.app(), &request.into_inner().username).await?;
         Ok(Response::new(login_to(&r)))
     }
 
-    async fn update_login(
-        &self,
-        request: Request<v1::UpdateLoginRequest>,
-    ) -> Result<Response<v1::Login>, Status> {
+    async fn update_login(&self, request: Request<v1::UpdateLoginRequest>) -> Reply<v1::Login> {
         let (actor, r) = written(request)?;
         let login = login_from(required(r.login, "login")?)?;
         if login.id == 0 {
@@ -192,7 +186,7 @@ impl v1::login_service_server::LoginService for AdminState {
     async fn list_logins(
         &self,
         request: Request<v1::ListLoginsRequest>,
-    ) -> Result<Response<v1::ListLoginsResponse>, Status> {
+    ) -> Reply<v1::ListLoginsResponse> {
         let r = request.into_inner();
         let subscription = (r.subscription_id != 0).then_some(r.subscription_id);
         let page = logins::list(&self.app(), &r.client_number, subscription, page(r.page)?).await?;
@@ -203,10 +197,7 @@ impl v1::login_service_server::LoginService for AdminState {
         }))
     }
 
-    async fn describe_login(
-        &self,
-        request: Request<v1::GetLoginRequest>,
-    ) -> Result<Response<v1::LoginView>, Status> {
+    async fn describe_login(&self, request: Request<v1::GetLoginRequest>) -> Reply<v1::LoginView> {
         let username = request.into_inner().username;
         let view = logins::view(&self.app(), &self.radius, &username).await?;
         Ok(Response::new(view_to(view)))
@@ -215,7 +206,7 @@ impl v1::login_service_server::LoginService for AdminState {
     async fn list_auth_attempts(
         &self,
         request: Request<v1::ListAuthAttemptsRequest>,
-    ) -> Result<Response<v1::ListAuthAttemptsResponse>, Status> {
+    ) -> Reply<v1::ListAuthAttemptsResponse> {
         let r = request.into_inner();
         let result = match r.result.trim() {
             "" => None,
@@ -247,7 +238,7 @@ impl v1::login_service_server::LoginService for AdminState {
     async fn delete_login(
         &self,
         request: Request<v1::DeleteLoginRequest>,
-    ) -> Result<Response<v1::DeleteLoginResponse>, Status> {
+    ) -> Reply<v1::DeleteLoginResponse> {
         let (actor, r) = written(request)?;
         logins::delete(&self.app(), &actor, &r.username).await?;
         Ok(Response::new(v1::DeleteLoginResponse {}))
@@ -256,7 +247,7 @@ impl v1::login_service_server::LoginService for AdminState {
     async fn reset_login_password(
         &self,
         request: Request<v1::ResetLoginPasswordRequest>,
-    ) -> Result<Response<v1::ResetLoginPasswordResponse>, Status> {
+    ) -> Reply<v1::ResetLoginPasswordResponse> {
         let (actor, r) = written(request)?;
         let password = logins::reset_password(&self.app(), &actor, &r.username).await?;
         Ok(Response::new(v1::ResetLoginPasswordResponse { password }))
@@ -265,7 +256,7 @@ impl v1::login_service_server::LoginService for AdminState {
     async fn set_temporary_speed(
         &self,
         request: Request<v1::SetTemporarySpeedRequest>,
-    ) -> Result<Response<v1::Login>, Status> {
+    ) -> Reply<v1::Login> {
         let (actor, r) = written(request)?;
         let speed = r.speed.map(temporary_from).transpose()?;
         let record =

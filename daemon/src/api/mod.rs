@@ -59,6 +59,9 @@ pub struct AdminState {
     pub started_at: chrono::DateTime<chrono::Utc>,
 }
 
+/// What an admin method answers: its reply message, or the status that refused it.
+type Reply<T> = Result<tonic::Response<T>, Status>;
+
 /// Largest statement import (request) and its answer: 100,000 payments with room to spare.
 pub const STATEMENT_LIMIT: usize = 256 * 1024 * 1024;
 

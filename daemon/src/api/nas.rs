@@ -6,7 +6,7 @@ use ispd_provisioning::enforcement::CoaMode;
 use ispd_provisioning::nas::{DEFAULT_COA_PORT, Nas, NasVendor};
 use tonic::{Request, Response, Status};
 
-use super::{AdminState, field, page, paged, required, written_by_admin};
+use super::{AdminState, Reply, field, page, paged, required, written_by_admin};
 use crate::app::nas;
 
 fn vendor_to(v: NasVendor) -> i32 {
@@ -86,28 +86,19 @@ fn entry_to((n, source): &nas::Entry) -> v1::Nas {
 
 #[tonic::async_trait]
 impl v1::nas_service_server::NasService for AdminState {
-    async fn create_nas(
-        &self,
-        request: Request<v1::CreateNasRequest>,
-    ) -> Result<Response<v1::Nas>, Status> {
+    async fn create_nas(&self, request: Request<v1::CreateNasRequest>) -> Reply<v1::Nas> {
         let (actor, r) = written_by_admin(request)?;
         let n = nas_from(required(r.nas, "nas")?)?;
         let stored = nas::create(&self.app(), &actor, n, &r.secret).await?;
         Ok(Response::new(nas_to(&stored, "api")))
     }
 
-    async fn get_nas(
-        &self,
-        request: Request<v1::GetNasRequest>,
-    ) -> Result<Response<v1::Nas>, Status> {
+    async fn get_nas(&self, request: Request<v1::GetNasRequest>) -> Reply<v1::Nas> {
         let entry = nas::get(&self.app(), &request.into_inner().name).await?;
         Ok(Response::new(entry_to(&entry)))
     }
 
-    async fn update_nas(
-        &self,
-        request: Request<v1::UpdateNasRequest>,
-    ) -> Result<Response<v1::Nas>, Status> {
+    async fn update_nas(&self, request: Request<v1::UpdateNasRequest>) -> Reply<v1::Nas> {
         let (actor, r) = written_by_admin(request)?;
         let n = nas_from(required(r.nas, "nas")?)?;
         let new_secret = (!r.new_secret.is_empty()).then_some(r.new_secret.as_str());
@@ -115,10 +106,7 @@ impl v1::nas_service_server::NasService for AdminState {
         Ok(Response::new(nas_to(&stored, "api")))
     }
 
-    async fn list_nas(
-        &self,
-        request: Request<v1::ListNasRequest>,
-    ) -> Result<Response<v1::ListNasResponse>, Status> {
+    async fn list_nas(&self, request: Request<v1::ListNasRequest>) -> Reply<v1::ListNasResponse> {
         let page = nas::list(&self.app(), page(request.into_inner().page)?).await?;
         let (nas, next_page_token) = paged(page, |e| entry_to(&e));
         Ok(Response::new(v1::ListNasResponse {
@@ -130,7 +118,7 @@ impl v1::nas_service_server::NasService for AdminState {
     async fn delete_nas(
         &self,
         request: Request<v1::DeleteNasRequest>,
-    ) -> Result<Response<v1::DeleteNasResponse>, Status> {
+    ) -> Reply<v1::DeleteNasResponse> {
         let (actor, r) = written_by_admin(request)?;
         nas::delete(&self.app(), &actor, &r.name).await?;
         Ok(Response::new(v1::DeleteNasResponse {}))

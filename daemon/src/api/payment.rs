@@ -6,7 +6,7 @@ use ispd_billing::money;
 use ispd_billing::payment::assignment::Rest;
 use tonic::{Request, Response, Status};
 
-use super::{AdminState, date, date_text, field, invalid, written};
+use super::{AdminState, Reply, date, date_text, field, invalid, written};
 use crate::app::{InCurrency, payments};
 use crate::storage::PaymentOutcome;
 
@@ -54,7 +54,7 @@ impl v1::payment_service_server::PaymentService for AdminState {
     async fn add_payment(
         &self,
         request: Request<v1::AddPaymentRequest>,
-    ) -> Result<Response<v1::PaymentResult>, Status> {
+    ) -> Reply<v1::PaymentResult> {
         let (actor, r) = written(request)?;
         if r.client_number.is_empty() {
             return Err(field("client_number", "required"));
@@ -76,7 +76,7 @@ impl v1::payment_service_server::PaymentService for AdminState {
     async fn import_statement(
         &self,
         request: Request<v1::ImportStatementRequest>,
-    ) -> Result<Response<v1::ImportStatementResponse>, Status> {
+    ) -> Reply<v1::ImportStatementResponse> {
         let (actor, r) = written(request)?;
         let file = payments::StatementFile {
             format: &r.format,
@@ -119,7 +119,7 @@ impl v1::payment_service_server::PaymentService for AdminState {
     async fn assign_payment(
         &self,
         request: Request<v1::AssignPaymentRequest>,
-    ) -> Result<Response<v1::PaymentResult>, Status> {
+    ) -> Reply<v1::PaymentResult> {
         let (actor, r) = written(request)?;
         if r.client_number.is_empty() {
             return Err(field("client_number", "required"));
@@ -149,7 +149,7 @@ impl v1::payment_service_server::PaymentService for AdminState {
     async fn unassign_payment(
         &self,
         request: Request<v1::UnassignPaymentRequest>,
-    ) -> Result<Response<v1::UnassignPaymentResponse>, Status> {
+    ) -> Reply<v1::UnassignPaymentResponse> {
         let (actor, r) = written(request)?;
         let client_number = payments::unassign(&self.app(), &actor, r.payment_id).await?;
         Ok(Response::new(v1::UnassignPaymentResponse { client_number }))
@@ -158,7 +158,7 @@ impl v1::payment_service_server::PaymentService for AdminState {
     async fn client_balance(
         &self,
         request: Request<v1::ClientBalanceRequest>,
-    ) -> Result<Response<v1::ClientBalanceResponse>, Status> {
+    ) -> Reply<v1::ClientBalanceResponse> {
         let number = request.into_inner().client_number;
         let InCurrency { value: b, currency } = payments::balance(&self.app(), &number).await?;
         Ok(Response::new(v1::ClientBalanceResponse {
@@ -179,7 +179,7 @@ impl v1::payment_service_server::PaymentService for AdminState {
     async fn refund_credit(
         &self,
         request: Request<v1::RefundCreditRequest>,
-    ) -> Result<Response<v1::RefundCreditResponse>, Status> {
+    ) -> Reply<v1::RefundCreditResponse> {
         let (actor, r) = written(request)?;
         let amount = money::parse("amount", &r.amount).map_err(invalid)?;
         let on = date("refunded_on", &r.refunded_on)?;
@@ -196,7 +196,7 @@ impl v1::payment_service_server::PaymentService for AdminState {
     async fn client_statement(
         &self,
         request: Request<v1::ClientStatementRequest>,
-    ) -> Result<Response<v1::ClientStatementResponse>, Status> {
+    ) -> Reply<v1::ClientStatementResponse> {
         let number = request.into_inner().client_number;
         let InCurrency {
             value: rows,

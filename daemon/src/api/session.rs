@@ -4,7 +4,7 @@
 use ispd_admin_proto::v1;
 use tonic::{Request, Response, Status};
 
-use super::{AdminState, date, field, page, paged};
+use super::{AdminState, Reply, date, field, page, paged};
 use crate::app::sessions;
 use crate::storage::{Page, SessionFilter, SessionRow};
 
@@ -57,7 +57,7 @@ impl v1::session_service_server::SessionService for AdminState {
     async fn list_open_sessions(
         &self,
         request: Request<v1::ListOpenSessionsRequest>,
-    ) -> Result<Response<v1::ListSessionsResponse>, Status> {
+    ) -> Reply<v1::ListSessionsResponse> {
         let r = request.into_inner();
         let framed_ip = match r.framed_ip.trim() {
             "" => String::new(),
@@ -80,7 +80,7 @@ impl v1::session_service_server::SessionService for AdminState {
     async fn session_history(
         &self,
         request: Request<v1::SessionHistoryRequest>,
-    ) -> Result<Response<v1::ListSessionsResponse>, Status> {
+    ) -> Reply<v1::ListSessionsResponse> {
         let r = request.into_inner();
         let username = required_username("username", &r.username)?;
         let page = sessions::history(&self.app(), &username, page(r.page)?).await?;
@@ -119,7 +119,7 @@ impl v1::session_service_server::SessionService for AdminState {
     async fn daily_usage(
         &self,
         request: Request<v1::DailyUsageRequest>,
-    ) -> Result<Response<v1::DailyUsageResponse>, Status> {
+    ) -> Reply<v1::DailyUsageResponse> {
         let r = request.into_inner();
         let username = required_username("username", &r.username)?;
         let from = date("from", r.from.trim())?.ok_or_else(|| field("from", "required"))?;

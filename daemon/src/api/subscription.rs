@@ -9,8 +9,8 @@ use ispd_billing::unit::Unit;
 use tonic::{Request, Response, Status};
 
 use super::{
-    AdminState, date, date_text, field, invalid, page, paged, period_from, period_to, required,
-    written,
+    AdminState, Reply, date, date_text, field, invalid, page, paged, period_from, period_to,
+    required, written,
 };
 use crate::app::subscriptions;
 use crate::storage::{ScheduledAction, SubscriptionFilter, SubscriptionRecord};
@@ -264,7 +264,7 @@ impl AdminState {
     async fn transition<M: TransitionMessage>(
         &self,
         request: Request<M>,
-    ) -> Result<Response<v1::Subscription>, Status> {
+    ) -> Reply<v1::Subscription> {
         let (actor, r) = written(request)?;
         which(r.id())?;
         let date = date(M::DATE_FIELD, r.day())?;
@@ -291,7 +291,7 @@ impl v1::subscription_service_server::SubscriptionService for AdminState {
     async fn create_subscription(
         &self,
         request: Request<v1::CreateSubscriptionRequest>,
-    ) -> Result<Response<v1::Subscription>, Status> {
+    ) -> Reply<v1::Subscription> {
         let (actor, r) = written(request)?;
         let s = required(r.subscription, "subscription")?;
         if s.client_number.is_empty() {
@@ -314,7 +314,7 @@ impl v1::subscription_service_server::SubscriptionService for AdminState {
     async fn get_subscription(
         &self,
         request: Request<v1::GetSubscriptionRequest>,
-    ) -> Result<Response<v1::Subscription>, Status> {
+    ) -> Reply<v1::Subscription> {
         let r = subscriptions::get(&self.app(), request.into_inner().id).await?;
         Ok(scheduled_to(r))
     }
@@ -322,7 +322,7 @@ impl v1::subscription_service_server::SubscriptionService for AdminState {
     async fn update_subscription(
         &self,
         request: Request<v1::UpdateSubscriptionRequest>,
-    ) -> Result<Response<v1::Subscription>, Status> {
+    ) -> Reply<v1::Subscription> {
         let (actor, r) = written(request)?;
         let s = required(r.subscription, "subscription")?;
         if s.id == 0 {
@@ -348,7 +348,7 @@ impl v1::subscription_service_server::SubscriptionService for AdminState {
     async fn list_subscriptions(
         &self,
         request: Request<v1::ListSubscriptionsRequest>,
-    ) -> Result<Response<v1::ListSubscriptionsResponse>, Status> {
+    ) -> Reply<v1::ListSubscriptionsResponse> {
         let r = request.into_inner();
         let filter = SubscriptionFilter {
             client_number: r.client_number,
@@ -366,7 +366,7 @@ impl v1::subscription_service_server::SubscriptionService for AdminState {
     async fn delete_subscription(
         &self,
         request: Request<v1::DeleteSubscriptionRequest>,
-    ) -> Result<Response<v1::DeleteSubscriptionResponse>, Status> {
+    ) -> Reply<v1::DeleteSubscriptionResponse> {
         let (actor, r) = written(request)?;
         subscriptions::delete(&self.app(), &actor, r.id, r.confirm).await?;
         Ok(Response::new(v1::DeleteSubscriptionResponse {}))
@@ -375,7 +375,7 @@ impl v1::subscription_service_server::SubscriptionService for AdminState {
     async fn subscription_history(
         &self,
         request: Request<v1::SubscriptionHistoryRequest>,
-    ) -> Result<Response<v1::SubscriptionHistoryResponse>, Status> {
+    ) -> Reply<v1::SubscriptionHistoryResponse> {
         let entries = subscriptions::history(&self.app(), request.into_inner().id).await?;
         Ok(Response::new(v1::SubscriptionHistoryResponse {
             entries: entries
@@ -394,7 +394,7 @@ impl v1::subscription_service_server::SubscriptionService for AdminState {
     async fn change_price(
         &self,
         request: Request<v1::ChangePriceRequest>,
-    ) -> Result<Response<v1::Subscription>, Status> {
+    ) -> Reply<v1::Subscription> {
         let (actor, r) = written(request)?;
         which(r.id)?;
         let price = match r.price.trim() {
@@ -411,10 +411,7 @@ impl v1::subscription_service_server::SubscriptionService for AdminState {
         Ok(Response::new(subscription_to(&stored)))
     }
 
-    async fn shift_end(
-        &self,
-        request: Request<v1::ShiftEndRequest>,
-    ) -> Result<Response<v1::Subscription>, Status> {
+    async fn shift_end(&self, request: Request<v1::ShiftEndRequest>) -> Reply<v1::Subscription> {
         let (actor, r) = written(request)?;
         which(r.id)?;
         let to = date("date", &r.date)?.ok_or_else(|| field("date", "required"))?;
@@ -426,7 +423,7 @@ impl v1::subscription_service_server::SubscriptionService for AdminState {
     async fn move_expiration(
         &self,
         request: Request<v1::MoveExpirationRequest>,
-    ) -> Result<Response<v1::Subscription>, Status> {
+    ) -> Reply<v1::Subscription> {
         let (actor, r) = written(request)?;
         which(r.id)?;
         let to = date("date", &r.date)?.ok_or_else(|| field("date", "required"))?;
@@ -437,7 +434,7 @@ impl v1::subscription_service_server::SubscriptionService for AdminState {
     async fn change_tariff(
         &self,
         request: Request<v1::ChangeTariffRequest>,
-    ) -> Result<Response<v1::Subscription>, Status> {
+    ) -> Reply<v1::Subscription> {
         let (actor, r) = written(request)?;
         which(r.id)?;
         if r.tariff.trim().is_empty() {
@@ -456,7 +453,7 @@ impl v1::subscription_service_server::SubscriptionService for AdminState {
     async fn list_scheduled_actions(
         &self,
         request: Request<v1::ListScheduledActionsRequest>,
-    ) -> Result<Response<v1::ListScheduledActionsResponse>, Status> {
+    ) -> Reply<v1::ListScheduledActionsResponse> {
         let r = request.into_inner();
         let id = (r.subscription_id != 0).then_some(r.subscription_id);
         Ok(actions_to(
@@ -467,7 +464,7 @@ impl v1::subscription_service_server::SubscriptionService for AdminState {
     async fn withdraw_scheduled_action(
         &self,
         request: Request<v1::WithdrawScheduledActionRequest>,
-    ) -> Result<Response<v1::ScheduledAction>, Status> {
+    ) -> Reply<v1::ScheduledAction> {
         let (actor, r) = written(request)?;
         let withdrawn = subscriptions::withdraw(&self.app(), &actor, r.id).await?;
         Ok(Response::new(action_to(&withdrawn)))
@@ -476,7 +473,7 @@ impl v1::subscription_service_server::SubscriptionService for AdminState {
     async fn apply_scheduled_actions(
         &self,
         request: Request<v1::ApplyScheduledActionsRequest>,
-    ) -> Result<Response<v1::ListScheduledActionsResponse>, Status> {
+    ) -> Reply<v1::ListScheduledActionsResponse> {
         let (actor, r) = written(request)?;
         let day = date("as_of", &r.as_of)?.unwrap_or_else(|| self.clock.today());
         Ok(actions_to(
@@ -487,42 +484,42 @@ impl v1::subscription_service_server::SubscriptionService for AdminState {
     async fn activate_subscription(
         &self,
         request: Request<v1::ActivateSubscriptionRequest>,
-    ) -> Result<Response<v1::Subscription>, Status> {
+    ) -> Reply<v1::Subscription> {
         self.transition(request).await
     }
 
     async fn pause_subscription(
         &self,
         request: Request<v1::PauseSubscriptionRequest>,
-    ) -> Result<Response<v1::Subscription>, Status> {
+    ) -> Reply<v1::Subscription> {
         self.transition(request).await
     }
 
     async fn block_subscription(
         &self,
         request: Request<v1::BlockSubscriptionRequest>,
-    ) -> Result<Response<v1::Subscription>, Status> {
+    ) -> Reply<v1::Subscription> {
         self.transition(request).await
     }
 
     async fn resume_subscription(
         &self,
         request: Request<v1::ResumeSubscriptionRequest>,
-    ) -> Result<Response<v1::Subscription>, Status> {
+    ) -> Reply<v1::Subscription> {
         self.transition(request).await
     }
 
     async fn end_subscription(
         &self,
         request: Request<v1::EndSubscriptionRequest>,
-    ) -> Result<Response<v1::Subscription>, Status> {
+    ) -> Reply<v1::Subscription> {
         self.transition(request).await
     }
 
     async fn transfer_subscription(
         &self,
         request: Request<v1::TransferSubscriptionRequest>,
-    ) -> Result<Response<v1::TransferSubscriptionResponse>, Status> {
+    ) -> Reply<v1::TransferSubscriptionResponse> {
         let (actor, r) = written(request)?;
         fn some(t: &str) -> Option<&str> {
             Some(t.trim()).filter(|t| !t.is_empty())
@@ -547,10 +544,7 @@ impl v1::subscription_service_server::SubscriptionService for AdminState {
         Ok(Response::new(answer))
     }
 
-    async fn create_unit(
-        &self,
-        request: Request<v1::CreateUnitRequest>,
-    ) -> Result<Response<v1::Unit>, Status> {
+    async fn create_unit(&self, request: Request<v1::CreateUnitRequest>) -> Reply<v1::Unit> {
         let (actor, r) = written(request)?;
         let u = required(r.unit, "unit")?;
         let unit = Unit {
@@ -575,7 +569,7 @@ impl v1::subscription_service_server::SubscriptionService for AdminState {
     async fn delete_unit(
         &self,
         request: Request<v1::DeleteUnitRequest>,
-    ) -> Result<Response<v1::DeleteUnitResponse>, Status> {
+    ) -> Reply<v1::DeleteUnitResponse> {
         let (actor, r) = written(request)?;
         subscriptions::delete_unit(&self.app(), &actor, r.id).await?;
         Ok(Response::new(v1::DeleteUnitResponse {}))
@@ -584,7 +578,7 @@ impl v1::subscription_service_server::SubscriptionService for AdminState {
     async fn end_client_subscriptions(
         &self,
         request: Request<v1::EndClientSubscriptionsRequest>,
-    ) -> Result<Response<v1::EndClientSubscriptionsResponse>, Status> {
+    ) -> Reply<v1::EndClientSubscriptionsResponse> {
         let (actor, r) = written(request)?;
         if r.client_number.trim().is_empty() {
             return Err(field("client_number", "required"));

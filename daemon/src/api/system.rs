@@ -7,7 +7,7 @@ use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
-use super::AdminState;
+use super::{AdminState, Reply};
 use crate::app::system::{self, BackupCopy};
 
 /// The most bytes in one streamed chunk of a backup: well under gRPC's 4 MiB message limit.
@@ -18,7 +18,7 @@ impl v1::system_service_server::SystemService for AdminState {
     async fn list_instances(
         &self,
         _request: Request<v1::ListInstancesRequest>,
-    ) -> Result<Response<v1::ListInstancesResponse>, Status> {
+    ) -> Reply<v1::ListInstancesResponse> {
         let rows = self
             .store
             .instances()
@@ -40,20 +40,14 @@ impl v1::system_service_server::SystemService for AdminState {
         }))
     }
 
-    async fn status(
-        &self,
-        _request: Request<v1::StatusRequest>,
-    ) -> Result<Response<v1::StatusResponse>, Status> {
+    async fn status(&self, _request: Request<v1::StatusRequest>) -> Reply<v1::StatusResponse> {
         let status = system::status(&self.app(), &self.radius, self.started_at).await?;
         Ok(Response::new(status_to(status)))
     }
 
     type BackupStream = ReceiverStream<Result<v1::BackupChunk, Status>>;
 
-    async fn backup(
-        &self,
-        _request: Request<v1::BackupRequest>,
-    ) -> Result<Response<Self::BackupStream>, Status> {
+    async fn backup(&self, _request: Request<v1::BackupRequest>) -> Reply<Self::BackupStream> {
         let copy = system::backup(&self.app()).await?;
         let (tx, rx) = mpsc::channel(4);
         tokio::spawn(send_copy(copy, tx));

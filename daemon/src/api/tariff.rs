@@ -7,7 +7,9 @@ use ispd_billing::tariff::{Burst, DataCap, Rate, SpeedWindow, Tariff};
 use rust_decimal::Decimal;
 use tonic::{Request, Response, Status};
 
-use super::{AdminState, field, invalid, page, paged, period_from, period_to, required, written};
+use super::{
+    AdminState, Reply, field, invalid, page, paged, period_from, period_to, required, written,
+};
 use crate::app::tariffs;
 
 fn tariff_from(t: v1::Tariff) -> Result<Tariff, Status> {
@@ -110,28 +112,19 @@ fn tariff_to(t: &Tariff) -> v1::Tariff {
 
 #[tonic::async_trait]
 impl v1::tariff_service_server::TariffService for AdminState {
-    async fn create_tariff(
-        &self,
-        request: Request<v1::CreateTariffRequest>,
-    ) -> Result<Response<v1::Tariff>, Status> {
+    async fn create_tariff(&self, request: Request<v1::CreateTariffRequest>) -> Reply<v1::Tariff> {
         let (actor, r) = written(request)?;
         let tariff = tariff_from(required(r.tariff, "tariff")?)?;
         let stored = tariffs::create(&self.app(), &actor, tariff).await?;
         Ok(Response::new(tariff_to(&stored)))
     }
 
-    async fn get_tariff(
-        &self,
-        request: Request<v1::GetTariffRequest>,
-    ) -> Result<Response<v1::Tariff>, Status> {
+    async fn get_tariff(&self, request: Request<v1::GetTariffRequest>) -> Reply<v1::Tariff> {
         let t = tariffs::get(&self.app(), &request.into_inner().name).await?;
         Ok(Response::new(tariff_to(&t)))
     }
 
-    async fn update_tariff(
-        &self,
-        request: Request<v1::UpdateTariffRequest>,
-    ) -> Result<Response<v1::Tariff>, Status> {
+    async fn update_tariff(&self, request: Request<v1::UpdateTariffRequest>) -> Reply<v1::Tariff> {
         let (actor, r) = written(request)?;
         let tariff = required(r.tariff, "tariff")?;
         if tariff.id == 0 {
@@ -147,7 +140,7 @@ impl v1::tariff_service_server::TariffService for AdminState {
     async fn list_tariffs(
         &self,
         request: Request<v1::ListTariffsRequest>,
-    ) -> Result<Response<v1::ListTariffsResponse>, Status> {
+    ) -> Reply<v1::ListTariffsResponse> {
         let page = tariffs::list(&self.app(), page(request.into_inner().page)?).await?;
         let (tariffs, next_page_token) = paged(page, |t| tariff_to(&t));
         Ok(Response::new(v1::ListTariffsResponse {
@@ -159,7 +152,7 @@ impl v1::tariff_service_server::TariffService for AdminState {
     async fn delete_tariff(
         &self,
         request: Request<v1::DeleteTariffRequest>,
-    ) -> Result<Response<v1::DeleteTariffResponse>, Status> {
+    ) -> Reply<v1::DeleteTariffResponse> {
         let (actor, r) = written(request)?;
         tariffs::delete(&self.app(), &actor, &r.name).await?;
         Ok(Response::new(v1::DeleteTariffResponse {}))

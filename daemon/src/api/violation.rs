@@ -3,9 +3,9 @@
 
 use ispd_admin_proto::v1;
 use ispd_billing::violation::{NewNotice, Notice, NoticeState};
-use tonic::{Request, Response, Status};
+use tonic::{Request, Response};
 
-use super::{AdminState, date, date_text, field, required, written};
+use super::{AdminState, Reply, date, date_text, field, required, written};
 use crate::app::violations;
 
 fn violation_to(n: &Notice) -> v1::Violation {
@@ -31,7 +31,7 @@ fn violation_to(n: &Notice) -> v1::Violation {
 pub(super) async fn add(
     state: &AdminState,
     request: Request<v1::AddViolationRequest>,
-) -> Result<Response<v1::Violation>, Status> {
+) -> Reply<v1::Violation> {
     let (actor, r) = written(request)?;
     let v = required(r.violation, "violation")?;
     if v.client_number.trim().is_empty() {
@@ -51,7 +51,7 @@ pub(super) async fn add(
 pub(super) async fn list(
     state: &AdminState,
     request: Request<v1::ListViolationsRequest>,
-) -> Result<Response<v1::ListViolationsResponse>, Status> {
+) -> Reply<v1::ListViolationsResponse> {
     let number = request.into_inner().client_number;
     let (notices, penalty_points) = violations::list(&state.app(), number.trim()).await?;
     Ok(Response::new(v1::ListViolationsResponse {
@@ -63,7 +63,7 @@ pub(super) async fn list(
 pub(super) async fn resolve(
     state: &AdminState,
     request: Request<v1::ResolveViolationRequest>,
-) -> Result<Response<v1::Violation>, Status> {
+) -> Reply<v1::Violation> {
     let (actor, r) = written(request)?;
     let notice = violations::resolve(&state.app(), &actor, r.id, &r.note).await?;
     Ok(Response::new(violation_to(&notice)))
@@ -72,7 +72,7 @@ pub(super) async fn resolve(
 pub(super) async fn enforce(
     state: &AdminState,
     request: Request<v1::EnforceViolationsRequest>,
-) -> Result<Response<v1::EnforceViolationsResponse>, Status> {
+) -> Reply<v1::EnforceViolationsResponse> {
     let (actor, r) = written(request)?;
     let app = state.app();
     let day = date("as_of", &r.as_of)?.unwrap_or_else(|| app.clock.today());
