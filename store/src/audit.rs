@@ -107,6 +107,18 @@ impl<'a> Audit<'a> {
         }
     }
 
+    /// Writes the record as the last write of the change it describes, and commits: an
+    /// audited change cannot be committed without its record.
+    pub(crate) async fn commit(
+        self,
+        mut tx: sqlx::Transaction<'static, sqlx::Any>,
+        actor: &Actor,
+    ) -> StoreResult<()> {
+        self.record(&mut tx, actor).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Writes the record in the transaction of the change it describes.
     pub(crate) async fn record(self, conn: &mut AnyConnection, actor: &Actor) -> StoreResult<()> {
         sqlx::query(

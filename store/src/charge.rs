@@ -83,10 +83,7 @@ impl Store {
             .bind(id)
             .fetch_optional(conn)
             .await?
-            .ok_or_else(|| StoreError::NotFound {
-                entity: "one-off charge",
-                key: id.to_string(),
-            })?
+            .ok_or_else(|| StoreError::not_found("one-off charge", id.to_string()))?
             .into_record()
     }
 
@@ -150,9 +147,8 @@ impl Store {
         Audit::new("charge.add", "one_off_charge", &id.to_string())
             .client(client_number)
             .after(&audit_of(&stored))
-            .record(&mut tx, actor)
+            .commit(tx, actor)
             .await?;
-        tx.commit().await?;
         Ok(stored)
     }
 
@@ -201,9 +197,8 @@ impl Store {
         Audit::new("charge.delete", "one_off_charge", &id.to_string())
             .client(&before.client_number)
             .before(&audit_of(&before))
-            .record(&mut tx, actor)
+            .commit(tx, actor)
             .await?;
-        tx.commit().await?;
         Ok(())
     }
 

@@ -78,8 +78,7 @@ impl Store {
         if let Some(before) = before.as_deref() {
             audit = audit.before(&json(before));
         }
-        audit.record(&mut tx, actor).await?;
-        tx.commit().await?;
+        audit.commit(tx, actor).await?;
         Ok(())
     }
 
@@ -107,15 +106,14 @@ impl Store {
             .await?
             .rows_affected();
         if deleted == 0 {
-            return Err(StoreError::NotFound {
-                entity: "code",
-                key: format!("{}/{code}", list.as_str()),
-            });
+            return Err(StoreError::not_found(
+                "code",
+                format!("{}/{code}", list.as_str()),
+            ));
         }
         Audit::new("code.delete", "code", &format!("{}/{code}", list.as_str()))
-            .record(&mut tx, actor)
+            .commit(tx, actor)
             .await?;
-        tx.commit().await?;
         Ok(())
     }
 }

@@ -87,9 +87,8 @@ impl Store {
         Audit::new("discount.add", "discount", &id.to_string())
             .client(&subscription.client_number)
             .after(&stored)
-            .record(&mut tx, actor)
+            .commit(tx, actor)
             .await?;
-        tx.commit().await?;
         Ok(stored)
     }
 
@@ -124,10 +123,7 @@ impl Store {
             .bind(id)
             .fetch_optional(conn)
             .await?
-            .ok_or_else(|| StoreError::NotFound {
-                entity: "discount",
-                key: id.to_string(),
-            })?
+            .ok_or_else(|| StoreError::not_found("discount", id.to_string()))?
             .into_record()
     }
 
@@ -165,9 +161,8 @@ impl Store {
         Audit::new("discount.delete", "discount", &id.to_string())
             .client(&subscription.client_number)
             .before(&before)
-            .record(&mut tx, actor)
+            .commit(tx, actor)
             .await?;
-        tx.commit().await?;
         Ok(())
     }
 

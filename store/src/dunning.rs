@@ -90,10 +90,7 @@ impl Store {
         .bind(number.to_owned())
         .fetch_optional(&mut *tx)
         .await?
-        .ok_or_else(|| StoreError::NotFound {
-            entity: "client",
-            key: number.to_owned(),
-        })?;
+        .ok_or_else(|| StoreError::not_found("client", number.to_owned()))?;
         let before = DunningHold {
             stopped: stopped != 0,
             paused_until: parse_opt_date("dunning_paused_until", paused_until)?,
@@ -127,9 +124,8 @@ impl Store {
             .client(number)
             .before(&before)
             .after(&after)
-            .record(&mut tx, actor)
+            .commit(tx, actor)
             .await?;
-        tx.commit().await?;
         Ok(after)
     }
 
@@ -255,10 +251,7 @@ impl Store {
         .bind(reminder.invoice_id)
         .fetch_optional(&mut *conn)
         .await?
-        .ok_or_else(|| StoreError::NotFound {
-            entity: "invoice",
-            key: reminder.invoice_id.to_string(),
-        })?;
+        .ok_or_else(|| StoreError::not_found("invoice", reminder.invoice_id.to_string()))?;
         let fee = reminder.fee.filter(|fee| *fee > Decimal::ZERO);
         let inserted = sqlx::query(
             "INSERT INTO reminder (invoice_id, level, sent_on, deadline, fee_minor)

@@ -297,7 +297,6 @@ impl Store {
         id: i64,
         draft: &InvoiceDraft,
     ) -> StoreResult<bool> {
-        let minor = |field: &str, amount: Decimal| money::to_minor_units(field, amount);
         for (position, l) in draft.lines.iter().enumerate() {
             if let Some(original) = l.reverses {
                 let marked = sqlx::query(
@@ -315,28 +314,17 @@ impl Store {
                     return Ok(false);
                 }
             }
-            sqlx::query(
+            let insert = sqlx::query(
                 "INSERT INTO invoice_line (invoice_id, position, description, quantity,
                     unit_price_minor, vat_rate, net_minor, vat_minor, gross_minor,
                     subscription_id, period_from, period_to, reversed_by)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-            )
-            .bind(id)
-            .bind(position as i64)
-            .bind(l.line.description.clone())
-            .bind(l.line.quantity.normalize().to_string())
-            .bind(minor("invoice.line.unit_price", l.line.unit_price)?)
-            .bind(l.line.vat_rate.normalize().to_string())
-            .bind(minor("invoice.line.net", l.line.net)?)
-            .bind(minor("invoice.line.vat", l.line.vat)?)
-            .bind(minor("invoice.line.gross", l.line.gross)?)
-            .bind(l.subscription_id)
-            .bind(l.period.map(|p| date_text(p.0)))
-            .bind(l.period.map(|p| date_text(p.1)))
-            // A reversal and the line it reverses cancel out: neither is in force any more.
-            .bind(l.reverses.map(|_| id))
-            .execute(&mut *conn)
-            .await?;
+            );
+            bind_line(insert, id, position, l)?
+                // A reversal and the line it reverses cancel out: neither is in force any more.
+                .bind(l.reverses.map(|_| id))
+                .execute(&mut *conn)
+                .await?;
         }
         Ok(true)
     }
@@ -405,10 +393,7 @@ impl Store {
             .bind(number.to_owned())
             .fetch_optional(&mut *conn)
             .await?
-            .ok_or_else(|| StoreError::NotFound {
-                entity: "invoice",
-                key: number.to_owned(),
-            })
+            .ok_or_else(|| StoreError::not_found("invoice", number.to_owned()))
     }
 
     /// The number of the tax invoice that follows document `id` (a paid pro-forma's).
@@ -865,4 +850,27 @@ struct DocumentRow {
     related_invoice_id: Option<i64>,
     related_number: Option<String>,
     note: String,
+}
+
+/// Binds the twelve columns of an invoice line, in the order both line inserts name them.
+pub(crate) fn bind_line<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    invoice_id: i64,
+    position: usize,
+    l: &InvoiceLineRecord,
+) -> StoreResult<sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>> {
+    let minor = |field: &str, amount: Decimal| money::to_minor_units(field, amount);
+    Ok(query
+        .bind(invoice_id)
+        .bind(position as i64)
+        .bind(l.line.description.clone())
+        .bind(l.line.quantity.normalize().to_string())
+        .bind(minor("invoice.line.unit_price", l.line.unit_price)?)
+        .bind(l.line.vat_rate.normalize().to_string())
+        .bind(minor("invoice.line.net", l.line.net)?)
+        .bind(minor("invoice.line.vat", l.line.vat)?)
+        .bind(minor("invoice.line.gross", l.line.gross)?)
+        .bind(l.subscription_id)
+        .bind(l.period.map(|p| date_text(p.0)))
+        .bind(l.period.map(|p| date_text(p.1))))
 }

@@ -13,6 +13,7 @@ use ispd_billing::money;
 use rust_decimal::Decimal;
 use sqlx::{AnyConnection, AssertSqlSafe};
 
+use super::invoice::bind_line;
 use super::{
     Actor, DocumentKind, InvoiceDraft, Issued, Placeholders, Store, StoreResult, WriteTx,
     date_text, now, rows_per_statement,
@@ -232,21 +233,7 @@ impl Store {
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));
         for &(id, i, position) in chunk {
-            let l = &drafts[i].lines[position];
-            let minor = |field: &str, amount: Decimal| money::to_minor_units(field, amount);
-            query = query
-                .bind(id)
-                .bind(position as i64)
-                .bind(l.line.description.clone())
-                .bind(l.line.quantity.normalize().to_string())
-                .bind(minor("invoice.line.unit_price", l.line.unit_price)?)
-                .bind(l.line.vat_rate.normalize().to_string())
-                .bind(minor("invoice.line.net", l.line.net)?)
-                .bind(minor("invoice.line.vat", l.line.vat)?)
-                .bind(minor("invoice.line.gross", l.line.gross)?)
-                .bind(l.subscription_id)
-                .bind(l.period.map(|p| date_text(p.0)))
-                .bind(l.period.map(|p| date_text(p.1)));
+            query = bind_line(query, id, position, &drafts[i].lines[position])?;
         }
         query.execute(&mut *conn).await?;
         Ok(())

@@ -120,10 +120,7 @@ fn bind_fields<'q>(q: Q<'q>, g: &InvoiceGroup) -> Q<'q> {
 }
 
 fn not_found(code: &str) -> StoreError {
-    StoreError::NotFound {
-        entity: "invoice group",
-        key: code.to_owned(),
-    }
+    StoreError::not_found("invoice group", code.to_owned())
 }
 
 impl Store {
@@ -191,9 +188,8 @@ impl Store {
             .map_err(|e| unique_as_conflict(e, "invoice_group.code"))?;
         Audit::new("invoice_group.create", "invoice_group", &group.code)
             .after(&group)
-            .record(&mut tx, actor)
+            .commit(tx, actor)
             .await?;
-        tx.commit().await?;
         Ok(group)
     }
 
@@ -236,9 +232,8 @@ impl Store {
         Audit::new("invoice_group.update", "invoice_group", &group.code)
             .before(&before)
             .after(&group)
-            .record(&mut tx, actor)
+            .commit(tx, actor)
             .await?;
-        tx.commit().await?;
         Ok(group)
     }
 
@@ -275,9 +270,8 @@ impl Store {
             .await?;
         Audit::new("invoice_group.delete", "invoice_group", code)
             .before(&before)
-            .record(&mut tx, actor)
+            .commit(tx, actor)
             .await?;
-        tx.commit().await?;
         Ok(())
     }
 }

@@ -169,6 +169,14 @@ pub enum OpenError {
 }
 
 impl StoreError {
+    /// The record of `entity` named `key` is not there.
+    pub fn not_found(entity: &'static str, key: impl Into<String>) -> Self {
+        StoreError::NotFound {
+            entity,
+            key: key.into(),
+        }
+    }
+
     /// Whether the database refused the data itself (a value out of range, a constraint, a
     /// byte its encoding forbids, a stored row it cannot read) rather than being unavailable
     /// (connection lost, disk full, busy, timed out). Retrying refused data never succeeds,

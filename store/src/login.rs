@@ -142,10 +142,7 @@ impl Store {
     ) -> StoreResult<LoginRecord> {
         Self::login_where(conn, "l.username = $1", Arg::Text(username.to_owned()))
             .await?
-            .ok_or_else(|| StoreError::NotFound {
-                entity: "login",
-                key: username.to_owned(),
-            })
+            .ok_or_else(|| StoreError::not_found("login", username.to_owned()))
     }
 
     pub async fn get_login(&self, username: &str) -> StoreResult<LoginRecord> {
@@ -186,10 +183,10 @@ impl Store {
                 .fetch_optional(&mut *conn)
                 .await?;
         if subscription.is_none() {
-            return Err(StoreError::NotFound {
-                entity: "subscription",
-                key: login.subscription_id.to_string(),
-            });
+            return Err(StoreError::not_found(
+                "subscription",
+                login.subscription_id.to_string(),
+            ));
         }
         Ok(())
     }
@@ -222,9 +219,8 @@ impl Store {
         Audit::new("login.create", "login", &stored.login.username)
             .client(&stored.client_number)
             .after(&stored)
-            .record(&mut tx, actor)
+            .commit(tx, actor)
             .await?;
-        tx.commit().await?;
         Ok(stored)
     }
 
@@ -244,10 +240,7 @@ impl Store {
         let mut tx = self.write_tx().await?;
         let before = Self::login_where(&mut tx, "l.id = $1", Arg::Int(login.id))
             .await?
-            .ok_or_else(|| StoreError::NotFound {
-                entity: "login",
-                key: login.username.clone(),
-            })?;
+            .ok_or_else(|| StoreError::not_found("login", login.username.clone()))?;
         if before.login.version != login.version {
             return Err(StoreError::Stale {
                 entity: "login",
@@ -286,9 +279,8 @@ impl Store {
             .client(&stored.client_number)
             .before(&before)
             .after(&stored)
-            .record(&mut tx, actor)
+            .commit(tx, actor)
             .await?;
-        tx.commit().await?;
         Ok(stored)
     }
 
@@ -308,9 +300,8 @@ impl Store {
             .await?;
         Audit::new("login.password", "login", username)
             .client(&record.client_number)
-            .record(&mut tx, actor)
+            .commit(tx, actor)
             .await?;
-        tx.commit().await?;
         Ok(())
     }
 
@@ -321,10 +312,7 @@ impl Store {
                 .bind(username.to_owned())
                 .fetch_optional(&self.pool)
                 .await?
-                .ok_or_else(|| StoreError::NotFound {
-                    entity: "login",
-                    key: username.to_owned(),
-                })?;
+                .ok_or_else(|| StoreError::not_found("login", username.to_owned()))?;
         Ok(self.sealer.open(&sealed)?)
     }
 
@@ -363,9 +351,8 @@ impl Store {
         Audit::new("login.delete", "login", username)
             .client(&before.client_number)
             .before(&before)
-            .record(&mut tx, actor)
+            .commit(tx, actor)
             .await?;
-        tx.commit().await?;
         Ok(())
     }
 }
@@ -410,9 +397,8 @@ impl Store {
         Audit::new("login.import", "login", &format!("{} logins", rows.len()))
             .client(&client_number)
             .after(&summary)
-            .record(&mut tx, actor)
+            .commit(tx, actor)
             .await?;
-        tx.commit().await?;
         Ok(rows.len())
     }
 }

@@ -83,10 +83,7 @@ impl Store {
         let mut conn = self.pool.acquire().await?;
         Self::nas_by(&mut conn, "name", name.to_owned())
             .await?
-            .ok_or_else(|| StoreError::NotFound {
-                entity: "nas",
-                key: name.to_owned(),
-            })
+            .ok_or_else(|| StoreError::not_found("nas", name.to_owned()))
     }
 
     async fn check_nas_unique(conn: &mut AnyConnection, nas: &Nas) -> StoreResult<()> {
@@ -135,9 +132,8 @@ impl Store {
             .ok_or_else(|| corrupt("nas vanished inside its transaction".into()))?;
         Audit::new("nas.create", "nas", &stored.name)
             .after(&stored)
-            .record(&mut tx, actor)
+            .commit(tx, actor)
             .await?;
-        tx.commit().await?;
         Ok(stored)
     }
 
@@ -158,10 +154,7 @@ impl Store {
         .bind(nas.id)
         .fetch_optional(&mut *tx)
         .await?
-        .ok_or_else(|| StoreError::NotFound {
-            entity: "nas",
-            key: nas.name.clone(),
-        })?
+        .ok_or_else(|| StoreError::not_found("nas", nas.name.clone()))?
         .into_nas()?;
         if before.version != nas.version {
             return Err(StoreError::Stale {
@@ -206,9 +199,8 @@ impl Store {
         Audit::new(action, "nas", &nas.name)
             .before(&before)
             .after(&nas)
-            .record(&mut tx, actor)
+            .commit(tx, actor)
             .await?;
-        tx.commit().await?;
         Ok(nas)
     }
 
@@ -247,19 +239,15 @@ impl Store {
         let mut tx = self.write_tx().await?;
         let before = Self::nas_by(&mut tx, "name", name.to_owned())
             .await?
-            .ok_or_else(|| StoreError::NotFound {
-                entity: "nas",
-                key: name.to_owned(),
-            })?;
+            .ok_or_else(|| StoreError::not_found("nas", name.to_owned()))?;
         sqlx::query("DELETE FROM nas WHERE id = $1")
             .bind(before.id)
             .execute(&mut *tx)
             .await?;
         Audit::new("nas.delete", "nas", name)
             .before(&before)
-            .record(&mut tx, actor)
+            .commit(tx, actor)
             .await?;
-        tx.commit().await?;
         Ok(())
     }
 }

@@ -279,10 +279,7 @@ impl Store {
             .bind(id)
             .fetch_optional(tx.conn())
             .await?
-            .ok_or_else(|| StoreError::NotFound {
-                entity: "payment",
-                key: id.to_string(),
-            })?;
+            .ok_or_else(|| StoreError::not_found("payment", id.to_string()))?;
         parse_date("payment.received_on", &text)
     }
 
@@ -302,10 +299,7 @@ impl Store {
             .bind(default_currency.to_owned())
             .fetch_optional(tx.conn())
             .await?
-            .ok_or_else(|| StoreError::NotFound {
-                entity: "payment",
-                key: id.to_string(),
-            })?;
+            .ok_or_else(|| StoreError::not_found("payment", id.to_string()))?;
         let waiting = Waiting {
             id,
             amount: money::from_minor_units(amount),
@@ -327,10 +321,7 @@ impl Store {
             .bind(client)
             .fetch_optional(tx.conn())
             .await?
-            .ok_or_else(|| StoreError::NotFound {
-                entity: "invoice of this client",
-                key: number.to_owned(),
-            })
+            .ok_or_else(|| StoreError::not_found("invoice of this client", number.to_owned()))
     }
 
     /// Writes what the core decided of an assignment by hand: the payment on the client, its
@@ -409,10 +400,7 @@ impl Store {
         .bind(payment_id)
         .fetch_optional(&mut *conn)
         .await?
-        .ok_or_else(|| StoreError::NotFound {
-            entity: "payment",
-            key: payment_id.to_string(),
-        })?;
+        .ok_or_else(|| StoreError::not_found("payment", payment_id.to_string()))?;
         let Some(client) = client else {
             return Ok(None);
         };

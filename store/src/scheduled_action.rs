@@ -151,9 +151,8 @@ impl Store {
         )
         .client(&client)
         .after(&stored)
-        .record(&mut tx, actor)
+        .commit(tx, actor)
         .await?;
-        tx.commit().await?;
         Ok(stored)
     }
 
@@ -162,10 +161,7 @@ impl Store {
             .bind(id)
             .fetch_optional(conn)
             .await?
-            .ok_or_else(|| StoreError::NotFound {
-                entity: "scheduled action",
-                key: id.to_string(),
-            })?
+            .ok_or_else(|| StoreError::not_found("scheduled action", id.to_string()))?
             .into_action()
     }
 
@@ -224,9 +220,8 @@ impl Store {
         )
         .before(&before)
         .after(&after)
-        .record(&mut tx, actor)
+        .commit(tx, actor)
         .await?;
-        tx.commit().await?;
         Ok(after)
     }
 
@@ -266,9 +261,8 @@ impl Store {
         .client(&client)
         .before(&before)
         .after(&after)
-        .record(&mut tx, actor)
+        .commit(tx, actor)
         .await?;
-        tx.commit().await?;
         Ok(after)
     }
 

@@ -129,10 +129,7 @@ impl Store {
             .bind(username.to_owned())
             .fetch_optional(&self.pool)
             .await?
-            .ok_or_else(|| StoreError::NotFound {
-                entity: "login",
-                key: username.to_owned(),
-            })?;
+            .ok_or_else(|| StoreError::not_found("login", username.to_owned()))?;
         let rows: Vec<(String, i64, i64, i64)> = sqlx::query_as(
             "SELECT day, input_octets, output_octets, session_seconds FROM usage_daily
              WHERE login_id = $1 AND day >= $2 AND day <= $3 ORDER BY day",

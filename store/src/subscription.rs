@@ -153,10 +153,7 @@ impl Store {
             .bind(id)
             .fetch_optional(conn)
             .await?
-            .ok_or_else(|| StoreError::NotFound {
-                entity: "subscription",
-                key: id.to_string(),
-            })?
+            .ok_or_else(|| StoreError::not_found("subscription", id.to_string()))?
             .into_record()
     }
 
@@ -222,9 +219,8 @@ impl Store {
         Audit::new("subscription.create", "subscription", &id.to_string())
             .client(client_number)
             .after(&stored)
-            .record(&mut tx, actor)
+            .commit(tx, actor)
             .await?;
-        tx.commit().await?;
         Ok(stored)
     }
 
@@ -280,9 +276,8 @@ impl Store {
             .client(&stored.client_number)
             .before(&before)
             .after(&stored)
-            .record(&mut tx, actor)
+            .commit(tx, actor)
             .await?;
-        tx.commit().await?;
         Ok(stored)
     }
 
@@ -353,9 +348,8 @@ impl Store {
         Audit::new("subscription.delete", "subscription", &id.to_string())
             .client(&before.client_number)
             .before(&before)
-            .record(&mut tx, actor)
+            .commit(tx, actor)
             .await?;
-        tx.commit().await?;
         Ok(())
     }
 
@@ -394,10 +388,7 @@ impl Store {
         .bind(id)
         .fetch_optional(&mut *conn)
         .await?
-        .ok_or_else(|| StoreError::NotFound {
-            entity: "subscription",
-            key: id.to_string(),
-        })
+        .ok_or_else(|| StoreError::not_found("subscription", id.to_string()))
     }
 
     pub(super) async fn record_history(
@@ -458,9 +449,8 @@ impl Store {
         .client(&stored.client_number)
         .before(before)
         .after(&stored)
-        .record(&mut tx, actor)
+        .commit(tx, actor)
         .await?;
-        tx.commit().await?;
         Ok(stored)
     }
 
@@ -553,9 +543,8 @@ impl Store {
             .client(&started.client_number)
             .before(before)
             .after(&serde_json::json!({"ended": &ended, "started": &started, "discounts": carried.len()}))
-            .record(&mut tx, actor)
+            .commit(tx, actor)
             .await?;
-        tx.commit().await?;
         Ok((ended, started))
     }
 

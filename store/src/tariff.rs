@@ -212,10 +212,7 @@ impl Store {
         .bind(name.to_owned())
         .fetch_optional(conn)
         .await?
-        .ok_or_else(|| StoreError::NotFound {
-            entity: "tariff",
-            key: name.to_owned(),
-        })?
+        .ok_or_else(|| StoreError::not_found("tariff", name.to_owned()))?
         .into_tariff()
     }
 
@@ -244,9 +241,8 @@ impl Store {
         let stored = Self::tariff_by_name(&mut tx, &tariff.name).await?;
         Audit::new("tariff.create", "tariff", &stored.name)
             .after(&stored)
-            .record(&mut tx, actor)
+            .commit(tx, actor)
             .await?;
-        tx.commit().await?;
         Ok(stored)
     }
 
@@ -259,10 +255,7 @@ impl Store {
         .bind(tariff.id)
         .fetch_optional(&mut *tx)
         .await?
-        .ok_or_else(|| StoreError::NotFound {
-            entity: "tariff",
-            key: tariff.name.clone(),
-        })?
+        .ok_or_else(|| StoreError::not_found("tariff", tariff.name.clone()))?
         .into_tariff()?;
         if before.version != tariff.version {
             return Err(StoreError::Stale {
@@ -302,9 +295,8 @@ impl Store {
         Audit::new("tariff.update", "tariff", &stored.name)
             .before(&before)
             .after(&stored)
-            .record(&mut tx, actor)
+            .commit(tx, actor)
             .await?;
-        tx.commit().await?;
         Ok(stored)
     }
 
@@ -340,9 +332,8 @@ impl Store {
             .await?;
         Audit::new("tariff.delete", "tariff", name)
             .before(&before)
-            .record(&mut tx, actor)
+            .commit(tx, actor)
             .await?;
-        tx.commit().await?;
         Ok(())
     }
 }

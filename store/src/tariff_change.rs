@@ -132,9 +132,8 @@ impl Store {
             .client(&stored.client_number)
             .before(before)
             .after(&stored)
-            .record(&mut tx, actor)
+            .commit(tx, actor)
             .await?;
-        tx.commit().await?;
         Ok(stored)
     }
 

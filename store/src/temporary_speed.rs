@@ -56,8 +56,7 @@ impl Store {
         if let Some(speed) = &speed {
             audit = audit.after(speed);
         }
-        audit.record(&mut tx, actor).await?;
-        tx.commit().await?;
+        audit.commit(tx, actor).await?;
         Ok(record.login.id)
     }
 
@@ -70,10 +69,8 @@ impl Store {
         .bind(username.to_owned())
         .fetch_optional(&self.pool)
         .await?;
-        let (d, u, until) = row.ok_or_else(|| super::StoreError::NotFound {
-            entity: "login",
-            key: username.to_owned(),
-        })?;
+        let (d, u, until) =
+            row.ok_or_else(|| super::StoreError::not_found("login", username.to_owned()))?;
         temporary_speed(username, d, u, until.as_deref())
     }
 }

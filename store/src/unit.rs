@@ -22,9 +22,8 @@ impl Store {
         let stored = Unit { id, ..unit.clone() };
         Audit::new("unit.create", "unit", &id.to_string())
             .after(&serde_json::json!({"name": stored.name, "note": stored.note}))
-            .record(&mut tx, actor)
+            .commit(tx, actor)
             .await?;
-        tx.commit().await?;
         Ok(stored)
     }
 
@@ -58,15 +57,11 @@ impl Store {
             .await?
             .rows_affected();
         if deleted == 0 {
-            return Err(StoreError::NotFound {
-                entity: "unit",
-                key: id.to_string(),
-            });
+            return Err(StoreError::not_found("unit", id.to_string()));
         }
         Audit::new("unit.delete", "unit", &id.to_string())
-            .record(&mut tx, actor)
+            .commit(tx, actor)
             .await?;
-        tx.commit().await?;
         Ok(())
     }
 
@@ -79,10 +74,7 @@ impl Store {
             .fetch_optional(&mut *conn)
             .await?;
         if found.is_none() {
-            return Err(StoreError::NotFound {
-                entity: "unit",
-                key: id.to_string(),
-            });
+            return Err(StoreError::not_found("unit", id.to_string()));
         }
         let rows: Vec<(i64, String, String)> = sqlx::query_as(
             "SELECT s.id, t.service_class, s.state FROM subscription s

@@ -96,10 +96,7 @@ impl Store {
             .bind(id)
             .fetch_optional(&mut *conn)
             .await?
-            .ok_or_else(|| StoreError::NotFound {
-                entity: "violation notice",
-                key: id.to_string(),
-            })?;
+            .ok_or_else(|| StoreError::not_found("violation notice", id.to_string()))?;
         notice(row)
     }
 

@@ -364,10 +364,7 @@ impl Enforcer {
             .store
             .open_session(id)
             .await?
-            .ok_or_else(|| StoreError::NotFound {
-                entity: "open session",
-                key: id.to_string(),
-            })?;
+            .ok_or_else(|| StoreError::not_found("open session", id.to_string()))?;
         Ok(self.disconnect(vec![session]).await)
     }
 
@@ -391,12 +388,10 @@ impl Enforcer {
     }
 
     fn login_id(&self, username: &str) -> AppResult<i64> {
-        self.shared.radius.login_id(username).ok_or_else(|| {
-            AppError::Store(StoreError::NotFound {
-                entity: "login",
-                key: username.to_owned(),
-            })
-        })
+        self.shared
+            .radius
+            .login_id(username)
+            .ok_or_else(|| AppError::Store(StoreError::not_found("login", username)))
     }
 
     /// Sends a Disconnect-Request to each of `sessions` and returns what each NAS answered.

@@ -72,10 +72,7 @@ impl Store {
     ) -> StoreResult<Client> {
         Self::client_where(conn, "number = $1", Arg::Text(number.to_owned()))
             .await?
-            .ok_or_else(|| StoreError::NotFound {
-                entity: "client",
-                key: number.to_owned(),
-            })
+            .ok_or_else(|| StoreError::not_found("client", number.to_owned()))
     }
 
     pub(super) async fn client_id_of(conn: &mut AnyConnection, number: &str) -> StoreResult<i64> {
@@ -83,10 +80,7 @@ impl Store {
             .bind(number.to_owned())
             .fetch_optional(conn)
             .await?
-            .ok_or_else(|| StoreError::NotFound {
-                entity: "client",
-                key: number.to_owned(),
-            })
+            .ok_or_else(|| StoreError::not_found("client", number.to_owned()))
     }
 
     pub async fn get_client(&self, number: &str) -> StoreResult<Client> {
@@ -544,9 +538,8 @@ impl Store {
         Audit::new("client.delete", "client", number)
             .client(number)
             .before(&before)
-            .record(&mut tx, actor)
+            .commit(tx, actor)
             .await?;
-        tx.commit().await?;
         Ok(())
     }
 }
