@@ -4,7 +4,7 @@
 use sqlx::AnyConnection;
 
 use super::{
-    Actor, Arg, Page, PageRequest, Placeholders, Store, StoreResult, Where, now, rows_per_statement,
+    Actor, Page, PageRequest, Placeholders, Store, StoreResult, Where, now, rows_per_statement,
 };
 use crate::page::{Order, fetch_page};
 
@@ -35,15 +35,8 @@ impl Store {
         page: PageRequest,
     ) -> StoreResult<Page<AuditEntry>> {
         let mut w = Where::default();
-        if !filter.client_number.is_empty() {
-            w.and(
-                "client_number = {}",
-                Arg::Text(filter.client_number.clone()),
-            );
-        }
-        if !filter.entity.is_empty() {
-            w.and("entity = {}", Arg::Text(filter.entity.clone()));
-        }
+        w.equals("client_number", &filter.client_number);
+        w.equals("entity", &filter.entity);
         fetch_page(
             &mut *self.pool.acquire().await?,
             "SELECT id, at, actor, action, entity, entity_key, client_number, before_json, after_json

@@ -8,8 +8,8 @@ use sqlx::AssertSqlSafe;
 use super::{
     Page, PageRequest, Placeholders, Store, StoreResult, corrupt, rows_per_statement, timestamp,
 };
+use crate::Where;
 use crate::page::{Order, fetch_page};
-use crate::{Arg, Where};
 
 /// One request sent to a NAS (a retransmission is the same attempt, counted in `tries`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,9 +135,7 @@ impl Store {
         page: PageRequest,
     ) -> StoreResult<Page<EnforcementAttemptRow>> {
         let mut w = Where::default();
-        if !username.is_empty() {
-            w.and("username = {}", Arg::Text(username.to_owned()));
-        }
+        w.equals("username", username);
         fetch_page(
             &mut *self.pool.acquire().await?,
             "SELECT id, at, login_id, username, session_id, acct_session_id, nas_name, kind,

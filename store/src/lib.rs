@@ -263,6 +263,13 @@ impl Where {
             .push(condition.replace("{}", &format!("${}", self.args.len())));
     }
 
+    /// `column = text`, unless `text` is empty: an empty filter field means any value.
+    fn equals(&mut self, column: &str, text: &str) {
+        if !text.is_empty() {
+            self.and(&format!("{column} = {{}}"), Arg::Text(text.to_owned()));
+        }
+    }
+
     /// A condition without a value.
     fn and_true(&mut self, condition: &str) {
         self.conditions.push(condition.to_owned());

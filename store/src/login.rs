@@ -323,9 +323,7 @@ impl Store {
         page: PageRequest,
     ) -> StoreResult<Page<LoginRecord>> {
         let mut w = Where::default();
-        if !client_number.is_empty() {
-            w.and("c.number = {}", Arg::Text(client_number.to_owned()));
-        }
+        w.equals("c.number", client_number);
         if let Some(id) = subscription_id {
             w.and("l.subscription_id = {}", Arg::Int(id));
         }

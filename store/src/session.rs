@@ -74,18 +74,10 @@ impl Store {
     ) -> StoreResult<Page<SessionRow>> {
         let mut w = Where::default();
         w.and_true("s.stopped_at IS NULL");
-        if !filter.client_number.is_empty() {
-            w.and("c.number = {}", Arg::Text(filter.client_number.clone()));
-        }
-        if !filter.username.is_empty() {
-            w.and("s.username = {}", Arg::Text(filter.username.clone()));
-        }
-        if !filter.nas_name.is_empty() {
-            w.and("s.nas_name = {}", Arg::Text(filter.nas_name.clone()));
-        }
-        if !filter.framed_ip.is_empty() {
-            w.and("s.framed_ip = {}", Arg::Text(filter.framed_ip.clone()));
-        }
+        w.equals("c.number", &filter.client_number);
+        w.equals("s.username", &filter.username);
+        w.equals("s.nas_name", &filter.nas_name);
+        w.equals("s.framed_ip", &filter.framed_ip);
         fetch_page(
             &mut *self.pool.acquire().await?,
             SELECT,

@@ -287,12 +287,8 @@ impl Store {
         page: PageRequest,
     ) -> StoreResult<Page<SubscriptionRecord>> {
         let mut w = Where::default();
-        if !filter.client_number.is_empty() {
-            w.and("c.number = {}", Arg::Text(filter.client_number.clone()));
-        }
-        if !filter.tariff.is_empty() {
-            w.and("t.name = {}", Arg::Text(filter.tariff.clone()));
-        }
+        w.equals("c.number", &filter.client_number);
+        w.equals("t.name", &filter.tariff);
         if let Some(state) = filter.state {
             w.and("s.state = {}", Arg::Text(state.as_str().to_owned()));
         }

@@ -8,7 +8,7 @@ use ispd_billing::field::{Text, text};
 use ispd_billing::invoice::{InvoiceState, untaxed_line};
 use rust_decimal::Decimal;
 
-use super::payments::{publish, restore_paid_in};
+use super::payments::commit_restoring;
 use super::{App, AppError, AppResult, billing_run, books, field, settlement};
 use crate::storage::{
     Actor, ClientHead, DocumentKind, InvoiceDraft, InvoiceLineRecord, InvoiceRecord, Issued,
@@ -46,14 +46,12 @@ pub async fn cancel(
         ));
     }
     text("reason", order.reason, Text::Note)?;
-    let (store, settings) = (app.store, app.dunning_settings());
+    let store = app.store;
     let day = app.day_or_today(order.date);
     let client = store.get_invoice(order.number).await?.draft.client_number;
     let mut tx = store.begin_write().await?;
     let issued = cancel_in(store, &mut tx, actor, &order, day).await?;
-    let restored = restore_paid_in(store, &mut tx, &settings, actor, &[&client], day).await?;
-    tx.commit().await?;
-    publish(app.changes, &restored).await;
+    commit_restoring(app, tx, actor, &[&client], day).await?;
     Ok(store.get_invoice(&issued.number).await?)
 }
 
@@ -176,7 +174,7 @@ pub async fn adjust(
         return Err(field("reason", "required: it is printed on the document"));
     }
     text("reason", reason, Text::Note)?;
-    let (store, settings) = (app.store, app.dunning_settings());
+    let store = app.store;
     let day = app.day_or_today(order.date);
     let client = store.get_client(order.client_number).await?;
     let kind = if order.amount > Decimal::ZERO {
@@ -201,17 +199,7 @@ pub async fn adjust(
     let issued = settlement::issue(store, &mut tx, actor, &draft)
         .await?
         .ok_or_else(|| AppError::Precondition("the adjustment was not issued".into()))?;
-    let restored = restore_paid_in(
-        store,
-        &mut tx,
-        &settings,
-        actor,
-        &[order.client_number],
-        day,
-    )
-    .await?;
-    tx.commit().await?;
-    publish(app.changes, &restored).await;
+    commit_restoring(app, tx, actor, &[order.client_number], day).await?;
     Ok(store.get_invoice(&issued.number).await?)
 }
 

@@ -192,7 +192,7 @@ fn parse_statement(file: &StatementFile<'_>) -> AppResult<Statement> {
 /// rest as credit) and restores the suspended clients they paid. RADIUS answers those clients
 /// at full speed before this returns.
 async fn receive(app: &App<'_>, actor: &Actor, payments: &[NewPayment]) -> AppResult<Received> {
-    let (store, settings, today) = (app.store, app.dunning_settings(), app.clock.today());
+    let (store, today) = (app.store, app.clock.today());
     let mut tx = store.begin_write().await?;
     let outcomes = record_in(store, &mut tx, actor, payments, &app.currency()).await?;
     let paid: Vec<&str> = outcomes
@@ -200,9 +200,7 @@ async fn receive(app: &App<'_>, actor: &Actor, payments: &[NewPayment]) -> AppRe
         .filter(|o| !o.duplicate)
         .filter_map(|o| o.client_number.as_deref())
         .collect();
-    let restored = restore_paid_in(store, &mut tx, &settings, actor, &paid, today).await?;
-    tx.commit().await?;
-    publish(app.changes, &restored).await;
+    let restored = commit_restoring(app, tx, actor, &paid, today).await?;
     Ok(Received { outcomes, restored })
 }
 
@@ -331,20 +329,10 @@ pub struct Assignment<'a> {
 /// Assigns an unmatched payment to a client (and optionally one of its documents), and
 /// restores the client if that pays its debt — one transaction.
 pub async fn assign(app: &App<'_>, actor: &Actor, order: Assignment<'_>) -> AppResult<Received> {
-    let (store, settings, today) = (app.store, app.dunning_settings(), app.clock.today());
+    let (store, today) = (app.store, app.clock.today());
     let mut tx = store.begin_write().await?;
     let outcome = assign_in(store, &mut tx, actor, order, &app.currency()).await?;
-    let restored = restore_paid_in(
-        store,
-        &mut tx,
-        &settings,
-        actor,
-        &[order.client_number],
-        today,
-    )
-    .await?;
-    tx.commit().await?;
-    publish(app.changes, &restored).await;
+    let restored = commit_restoring(app, tx, actor, &[order.client_number], today).await?;
     Ok(Received {
         outcomes: vec![outcome],
         restored,
@@ -496,7 +484,24 @@ pub async fn statement(
 /// Inside the caller's transaction: every client of `paid` that is suspended for debt and
 /// whose debt no longer justifies it (the pure core's `access_decision`) is restored, with its
 /// audit record. Reads see what the transaction wrote (the money just allocated).
-pub(super) async fn restore_paid_in(
+/// Ends a transaction that brought money in: the clients it paid whose debt suspension the
+/// dunning rule now lifts are restored in it, it commits, and their access is published —
+/// RADIUS answers them at full speed before the use case returns.
+pub(super) async fn commit_restoring(
+    app: &App<'_>,
+    mut tx: WriteTx,
+    actor: &Actor,
+    paid: &[&str],
+    day: NaiveDate,
+) -> AppResult<HashSet<String>> {
+    let settings = app.dunning_settings();
+    let restored = restore_paid_in(app.store, &mut tx, &settings, actor, paid, day).await?;
+    tx.commit().await?;
+    publish(app.changes, &restored).await;
+    Ok(restored)
+}
+
+async fn restore_paid_in(
     store: &Store,
     tx: &mut WriteTx,
     settings: &DunningSettings,
@@ -532,7 +537,7 @@ pub(super) async fn restore_paid_in(
 }
 
 /// After the commit: RADIUS and every other consumer learn of the restores.
-pub(super) async fn publish(feed: &ChangeFeed, restored: &HashSet<String>) {
+async fn publish(feed: &ChangeFeed, restored: &HashSet<String>) {
     for number in restored {
         feed.publish(Change::Access(AccessScope::Client(number.clone())))
             .await;

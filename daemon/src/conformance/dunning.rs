@@ -193,17 +193,7 @@ pub(super) async fn reminder_fee_issues_one_debit_note(store: Store) {
             deadline: date(2026, 1, 29),
         }]
     );
-    let audit = store
-        .list_audit(
-            &AuditFilter {
-                client_number: "1001".into(),
-                ..AuditFilter::default()
-            },
-            PageRequest::default(),
-        )
-        .await
-        .unwrap()
-        .items;
+    let audit = audit_of(&store, "1001", "").await;
     let actions: Vec<(&str, &str)> = audit
         .iter()
         .take(2)
@@ -332,17 +322,7 @@ pub(super) async fn dunning_controls_and_own_grace_days(store: Store) {
             .set_dunning_control(&actor(), "404", crate::storage::DunningControl::Stop)
             .await,
     );
-    let audit = store
-        .list_audit(
-            &AuditFilter {
-                client_number: "1001".into(),
-                ..AuditFilter::default()
-            },
-            PageRequest::default(),
-        )
-        .await
-        .unwrap()
-        .items;
+    let audit = audit_of(&store, "1001", "").await;
     let controls: Vec<&str> = audit
         .iter()
         .map(|e| e.action.as_str())

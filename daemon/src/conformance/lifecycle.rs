@@ -21,9 +21,12 @@ fn change(transition: Transition, date: NaiveDate, billing_suspended: bool) -> D
 }
 
 async fn apply(store: &Store, id: i64, change: DatedTransition) -> SubscriptionRecord {
-    transition_now(&app(store), &actor(), id, &change, today())
-        .await
-        .unwrap()
+    attempt(store, id, change).await.unwrap()
+}
+
+/// The transition as of [`today`], for a test that expects it refused.
+async fn attempt(store: &Store, id: i64, change: DatedTransition) -> AppResult<SubscriptionRecord> {
+    transition_now(&app(store), &actor(), id, &change, today()).await
 }
 
 #[track_caller]
@@ -142,14 +145,7 @@ pub(super) async fn pause_without_billing_suspended_is_charged(store: Store) {
     assert!(store.unbilled_ranges().await.unwrap().is_empty());
     // The flag belongs to pauses and blocks only.
     expect_invalid(
-        transition_now(
-            &app(&store),
-            &actor(),
-            id,
-            &change(Transition::End, today(), true),
-            today(),
-        )
-        .await,
+        attempt(&store, id, change(Transition::End, today(), true)).await,
         "billing_suspended",
     );
 }
@@ -164,24 +160,20 @@ pub(super) async fn end_sets_the_last_charged_day(store: Store) {
     .await;
     // Pay-until in the future is not supported: the end takes effect on the call.
     expect_invalid(
-        transition_now(
-            &app(&store),
-            &actor(),
+        attempt(
+            &store,
             id,
-            &change(Transition::End, date(2026, 11, 30), false),
-            today(),
+            change(Transition::End, date(2026, 11, 30), false),
         )
         .await,
         "last_day",
     );
     // Before the day before billing-from: a typo, not an end.
     expect_invalid(
-        transition_now(
-            &app(&store),
-            &actor(),
+        attempt(
+            &store,
             id,
-            &change(Transition::End, date(2025, 12, 30), false),
-            today(),
+            change(Transition::End, date(2025, 12, 30), false),
         )
         .await,
         "last_day",
@@ -216,16 +208,7 @@ pub(super) async fn end_sets_the_last_charged_day(store: Store) {
         .await
         .unwrap();
     assert_eq!(edited.subscription.end_date, Some(date(2026, 11, 7)));
-    expect_precondition(
-        transition_now(
-            &app(&store),
-            &actor(),
-            id,
-            &change(Transition::Resume, today(), false),
-            today(),
-        )
-        .await,
-    );
+    expect_precondition(attempt(&store, id, change(Transition::Resume, today(), false)).await);
     // A service cancelled before it began: today is its last charged day, nothing is charged.
     let mut planned = subscription(date(2026, 12, 1));
     planned.billing_from = date(2026, 12, 15);
@@ -246,14 +229,7 @@ pub(super) async fn end_sets_the_last_charged_day(store: Store) {
 pub(super) async fn invalid_transitions_are_refused(store: Store) {
     let record = subscribed_client(&store, "1").await;
     let id = record.subscription.id;
-    let refused = transition_now(
-        &app(&store),
-        &actor(),
-        id,
-        &change(Transition::Resume, today(), false),
-        today(),
-    )
-    .await;
+    let refused = attempt(&store, id, change(Transition::Resume, today(), false)).await;
     match refused {
         Err(AppError::Precondition(message)) => assert_eq!(
             message,
@@ -270,23 +246,14 @@ pub(super) async fn invalid_transitions_are_refused(store: Store) {
     // Dates: not ahead of today, not before the activation, not before a running pause.
     let tomorrow = today().succ_opt().unwrap();
     expect_invalid(
-        transition_now(
-            &app(&store),
-            &actor(),
-            id,
-            &change(Transition::Pause, tomorrow, false),
-            today(),
-        )
-        .await,
+        attempt(&store, id, change(Transition::Pause, tomorrow, false)).await,
         "date",
     );
     expect_invalid(
-        transition_now(
-            &app(&store),
-            &actor(),
+        attempt(
+            &store,
             id,
-            &change(Transition::Pause, date(2025, 12, 31), false),
-            today(),
+            change(Transition::Pause, date(2025, 12, 31), false),
         )
         .await,
         "date",
@@ -298,26 +265,15 @@ pub(super) async fn invalid_transitions_are_refused(store: Store) {
     )
     .await;
     expect_invalid(
-        transition_now(
-            &app(&store),
-            &actor(),
+        attempt(
+            &store,
             id,
-            &change(Transition::Resume, date(2026, 11, 9), false),
-            today(),
+            change(Transition::Resume, date(2026, 11, 9), false),
         )
         .await,
         "date",
     );
-    expect_not_found(
-        transition_now(
-            &app(&store),
-            &actor(),
-            999,
-            &change(Transition::Pause, today(), false),
-            today(),
-        )
-        .await,
-    );
+    expect_not_found(attempt(&store, 999, change(Transition::Pause, today(), false)).await);
     // A block overtakes a pause: the pause's unbilled days end the day before.
     apply(
         &store,
@@ -329,16 +285,7 @@ pub(super) async fn invalid_transitions_are_refused(store: Store) {
         store.unbilled_ranges().await.unwrap()[&id],
         [(date(2026, 11, 10), Some(date(2026, 11, 11)))]
     );
-    expect_precondition(
-        transition_now(
-            &app(&store),
-            &actor(),
-            id,
-            &change(Transition::Pause, today(), false),
-            today(),
-        )
-        .await,
-    );
+    expect_precondition(attempt(&store, id, change(Transition::Pause, today(), false)).await);
 }
 
 pub(super) async fn activate_due_activates_on_the_day(store: Store) {

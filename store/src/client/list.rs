@@ -67,15 +67,9 @@ impl Store {
                 Arg::Text(filter.group.clone()),
             );
         }
-        if !filter.status.is_empty() {
-            w.and("status = {}", Arg::Text(filter.status.clone()));
-        }
-        if !filter.city.is_empty() {
-            w.and("city = {}", Arg::Text(filter.city.clone()));
-        }
-        if !filter.language.is_empty() {
-            w.and("language = {}", Arg::Text(filter.language.clone()));
-        }
+        w.equals("status", &filter.status);
+        w.equals("city", &filter.city);
+        w.equals("language", &filter.language);
         if let Some(characteristic) = filter.characteristic {
             w.and(
                 "characteristic = {}",

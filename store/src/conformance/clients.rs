@@ -175,15 +175,7 @@ pub(super) async fn client_update_versions_and_audit(store: Store) {
         "Nováková Jana"
     );
 
-    let filter = AuditFilter {
-        client_number: "1001".into(),
-        ..AuditFilter::default()
-    };
-    let audit = store
-        .list_audit(&filter, PageRequest::default())
-        .await
-        .unwrap()
-        .items;
+    let audit = audit_of(&store, "1001", "").await;
     let actions: Vec<&str> = audit.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(actions, ["client.update", "client.create"], "newest first");
     for entry in &audit {
@@ -482,15 +474,7 @@ pub(super) async fn delete_client_only_without_subscriptions(store: Store) {
     store.delete_client(&actor(), "2").await.unwrap();
     expect_not_found(store.get_client("2").await);
     expect_not_found(store.delete_client(&actor(), "2").await);
-    let filter = AuditFilter {
-        client_number: "2".into(),
-        ..AuditFilter::default()
-    };
-    let audit = store
-        .list_audit(&filter, PageRequest::default())
-        .await
-        .unwrap()
-        .items;
+    let audit = audit_of(&store, "2", "").await;
     assert_eq!(audit[0].action, "client.delete");
     assert_eq!(audit[0].after_json, None);
     assert!(

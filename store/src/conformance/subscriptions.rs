@@ -176,7 +176,9 @@ pub(super) async fn subscriptions(store: Store) {
             .await,
     );
 
-    let ids = |page: Page<SubscriptionRecord>| -> Vec<i64> {
+    let ids = async |filter: SubscriptionFilter| -> Vec<i64> {
+        let page = store.list_subscriptions(&filter, PageRequest::default());
+        let page = page.await.unwrap();
         page.items.iter().map(|r| r.subscription.id).collect()
     };
     let of_one = SubscriptionFilter {
@@ -184,10 +186,7 @@ pub(super) async fn subscriptions(store: Store) {
         ..SubscriptionFilter::default()
     };
     assert_eq!(
-        ids(store
-            .list_subscriptions(&of_one, PageRequest::default())
-            .await
-            .unwrap()),
+        ids(of_one).await,
         [future.subscription.id, past.subscription.id]
     );
     let active = SubscriptionFilter {
@@ -195,10 +194,7 @@ pub(super) async fn subscriptions(store: Store) {
         ..SubscriptionFilter::default()
     };
     assert_eq!(
-        ids(store
-            .list_subscriptions(&active, PageRequest::default())
-            .await
-            .unwrap()),
+        ids(active).await,
         [past.subscription.id, same_day.subscription.id]
     );
     let pending_of_two = SubscriptionFilter {
@@ -206,13 +202,7 @@ pub(super) async fn subscriptions(store: Store) {
         state: Some(SubscriptionState::NotYetActive),
         ..SubscriptionFilter::default()
     };
-    assert_eq!(
-        ids(store
-            .list_subscriptions(&pending_of_two, PageRequest::default())
-            .await
-            .unwrap()),
-        [tomorrow.subscription.id]
-    );
+    assert_eq!(ids(pending_of_two).await, [tomorrow.subscription.id]);
 
     // Update: versions as for clients.
     let mut edit = past.subscription.clone();

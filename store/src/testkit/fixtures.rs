@@ -21,8 +21,8 @@ pub use rust_decimal::Decimal;
 
 pub use crate::seal::Sealer;
 pub use crate::{
-    Actor, AuditFilter, ClientFilter, CodeList, InvoiceDraft, Page, PageRequest, Store, StoreError,
-    StoreResult, SubscriptionFilter, SubscriptionRecord,
+    Actor, AuditEntry, AuditFilter, ClientFilter, CodeList, InvoiceDraft, Page, PageRequest, Store,
+    StoreError, StoreResult, SubscriptionFilter, SubscriptionRecord,
 };
 
 pub fn sealer() -> Sealer {
@@ -356,8 +356,9 @@ pub fn expect_conflict<T: Debug>(result: StoreResult<T>, field: &str) {
     }
 }
 
-/// The audit actions about `entity` records of client `number`, newest first.
-pub async fn client_audit_actions(store: &Store, number: &str, entity: &str) -> Vec<String> {
+/// The audit records about client `number` (every client when empty) and `entity` records
+/// (every entity when empty), newest first: the first page, as an operator sees it.
+pub async fn audit_of(store: &Store, number: &str, entity: &str) -> Vec<AuditEntry> {
     let filter = AuditFilter {
         client_number: number.into(),
         entity: entity.into(),
@@ -367,9 +368,12 @@ pub async fn client_audit_actions(store: &Store, number: &str, entity: &str) -> 
         .await
         .unwrap()
         .items
-        .into_iter()
-        .map(|e| e.action)
-        .collect()
+}
+
+/// The audit actions about `entity` records of client `number`, newest first.
+pub async fn client_audit_actions(store: &Store, number: &str, entity: &str) -> Vec<String> {
+    let audit = audit_of(store, number, entity).await;
+    audit.into_iter().map(|e| e.action).collect()
 }
 
 #[track_caller]
