@@ -80,7 +80,7 @@ impl v1::payment_service_server::PaymentService for AdminState {
         let (actor, r) = written(request)?;
         let file = payments::StatementFile {
             format: &r.format,
-            content: &r.content,
+            content: r.content,
             mapping: &r.mapping,
         };
         let results = received_to(payments::import(&self.app(), &actor, file).await?);

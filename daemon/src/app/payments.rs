@@ -52,7 +52,9 @@ pub struct ManualPayment {
 pub struct StatementFile<'a> {
     /// camt053, csv or gpc.
     pub format: &'a str,
-    pub content: &'a [u8],
+    /// Owned, so the import lets it go once it is parsed: a statement of 100,000 payments is
+    /// tens of megabytes the recording does not need.
+    pub content: Vec<u8>,
     /// The column mapping as TOML, for csv.
     pub mapping: &'a str,
 }
@@ -110,8 +112,10 @@ async fn cash_for_service(app: &App<'_>, payment: &ManualPayment, id: i64) -> Ap
 /// Reads a bank statement (the billing core parses it) and records its incoming payments
 /// (see [`receive`]).
 pub async fn import(app: &App<'_>, actor: &Actor, file: StatementFile<'_>) -> AppResult<Received> {
+    let statement = parse_statement(&file)?;
+    drop(file.content);
     // The parsed lines become the payments (moved, not copied: a statement can hold 100,000).
-    let payments: Vec<NewPayment> = parse_statement(&file)?
+    let payments: Vec<NewPayment> = statement
         .lines
         .into_iter()
         .filter(StatementLine::is_incoming_payment)
@@ -157,7 +161,7 @@ fn imported(outcomes: &[PaymentOutcome], at: chrono::DateTime<chrono::Utc>) {
 
 fn parse_statement(file: &StatementFile<'_>) -> AppResult<Statement> {
     let text = || {
-        std::str::from_utf8(file.content).map_err(|_| {
+        std::str::from_utf8(&file.content).map_err(|_| {
             field(
                 "content",
                 "not UTF-8 text; convert the export (e.g. from Windows-1250) first",
@@ -165,7 +169,7 @@ fn parse_statement(file: &StatementFile<'_>) -> AppResult<Statement> {
         })
     };
     let parsed = match file.format {
-        "camt053" => ispd_billing::bank::parse_camt053(file.content),
+        "camt053" => ispd_billing::bank::parse_camt053(&file.content),
         "gpc" => ispd_billing::bank::parse_gpc(text()?),
         "csv" => {
             if file.mapping.trim().is_empty() {

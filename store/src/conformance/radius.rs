@@ -143,6 +143,72 @@ pub(super) async fn accounting_batches_store_sessions_once(store: Store) {
     assert_eq!(store.open_session_counts().await.unwrap().get(&login), None);
 }
 
+/// A Start that reaches a writer which does not remember its session (retransmitted after a
+/// restart, or to another instance) changes nothing stored: no second session, no counters
+/// taken back, and a stopped session stays stopped.
+pub(super) async fn a_start_repeated_to_a_writer_that_forgot_it_is_one_session(store: Store) {
+    use crate::Partition;
+    use ispd_provisioning::accounting::StatusType;
+    let login = novak(&store).await;
+    let item = |status, minute: u32, seconds: u64, input: u64| {
+        acct_item(
+            login,
+            "s1",
+            status,
+            i64::from(minute) * 60,
+            seconds,
+            input,
+            input * 4,
+        )
+    };
+    let partition = Partition { index: 0, count: 1 };
+    let writer = async || store.accounting_writer(partition).await.unwrap();
+    let stored = async || {
+        let history = store.session_history("novak", Default::default()).await;
+        history.unwrap().items
+    };
+    let mut first = writer().await;
+    first
+        .apply(&[
+            item(StatusType::Start, 0, 0, 0),
+            item(StatusType::InterimUpdate, 5, 300, 1000),
+        ])
+        .await
+        .unwrap();
+    let changes = writer()
+        .await
+        .apply(&[item(StatusType::Start, 0, 0, 0)])
+        .await
+        .unwrap();
+    assert!(
+        changes.is_empty(),
+        "the session was open already: {changes:?}"
+    );
+    let sessions = stored().await;
+    assert_eq!(sessions.len(), 1, "one session, not a second");
+    assert_eq!(sessions[0].input_octets, 1000, "the counters are not reset");
+    assert!(sessions[0].stopped_at.is_none());
+
+    first
+        .apply(&[item(StatusType::Stop, 10, 600, 1500)])
+        .await
+        .unwrap();
+    let changes = writer()
+        .await
+        .apply(&[item(StatusType::Start, 0, 0, 0)])
+        .await
+        .unwrap();
+    assert!(
+        changes.is_empty(),
+        "a stopped session is not opened again: {changes:?}"
+    );
+    let sessions = stored().await;
+    assert_eq!(sessions.len(), 1);
+    assert_eq!(sessions[0].input_octets, 1500);
+    assert!(sessions[0].stopped_at.is_some(), "still stopped");
+    assert_eq!(store.open_session_counts().await.unwrap().get(&login), None);
+}
+
 /// Two instances (two writers with memories of their own, on one database) share sessions:
 /// the database, not a memory, decides what is stored.
 pub(super) async fn accounting_from_two_instances_is_one_session(store: Store) {
