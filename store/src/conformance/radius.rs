@@ -72,17 +72,7 @@ pub(super) async fn accounting_batches_store_sessions_once(store: Store) {
     use crate::Partition;
     use ispd_provisioning::accounting::StatusType;
     let login = novak(&store).await;
-    let item = |status, minute: u32, seconds: u64, input: u64| {
-        acct_item(
-            login,
-            "s1",
-            status,
-            i64::from(minute) * 60,
-            seconds,
-            input,
-            input * 4,
-        )
-    };
+    let item = minutes_of(login, "s1");
     let partition = Partition { index: 0, count: 1 };
     let mut memory = store.accounting_writer(partition).await.unwrap();
     // Start and Interim in one batch, the Interim retransmitted in the next batch, then a
@@ -150,17 +140,7 @@ pub(super) async fn a_start_repeated_to_a_writer_that_forgot_it_is_one_session(s
     use crate::Partition;
     use ispd_provisioning::accounting::StatusType;
     let login = novak(&store).await;
-    let item = |status, minute: u32, seconds: u64, input: u64| {
-        acct_item(
-            login,
-            "s1",
-            status,
-            i64::from(minute) * 60,
-            seconds,
-            input,
-            input * 4,
-        )
-    };
+    let item = minutes_of(login, "s1");
     let partition = Partition { index: 0, count: 1 };
     let writer = async || store.accounting_writer(partition).await.unwrap();
     let stored = async || {
@@ -356,6 +336,18 @@ fn event_time(second: i64) -> chrono::DateTime<chrono::Utc> {
         .unwrap()
         .and_utc()
         + chrono::Duration::seconds(second)
+}
+
+/// Records of novak's session `sid` by the minute: (status, minute, seconds online, octets
+/// in); four times as many octets go out.
+fn minutes_of(
+    login: i64,
+    sid: &str,
+) -> impl Fn(ispd_provisioning::accounting::StatusType, u32, u64, u64) -> crate::AcctItem + '_ {
+    move |status, minute, seconds, input| {
+        let second = i64::from(minute) * 60;
+        acct_item(login, sid, status, second, seconds, input, input * 4)
+    }
 }
 
 /// An accounting record of novak's session `sid` from the NAS "bras".
