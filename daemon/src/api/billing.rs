@@ -3,7 +3,7 @@
 use ispd_admin_proto::v1;
 use ispd_billing::money;
 use rust_decimal::Decimal;
-use tonic::{Request, Response, Status};
+use tonic::{Request, Response};
 
 use super::{AdminState, Reply, date, date_text, field, invalid, written};
 use crate::app::{InCurrency, billing, books, documents, interest};
@@ -203,10 +203,7 @@ impl v1::billing_service_server::BillingService for AdminState {
         Ok(Response::new(record_to(&document)))
     }
 
-    async fn get_books(
-        &self,
-        _request: Request<v1::GetBooksRequest>,
-    ) -> Result<Response<v1::Books>, Status> {
+    async fn get_books(&self, _request: Request<v1::GetBooksRequest>) -> Reply<v1::Books> {
         let closed = books::closed_until(&self.app()).await?;
         Ok(Response::new(v1::Books {
             closed_until: date_text(closed),

@@ -424,7 +424,7 @@ impl v1::client_service_server::ClientService for AdminState {
     async fn next_client_number(
         &self,
         _request: Request<v1::NextClientNumberRequest>,
-    ) -> Result<Response<v1::NextClientNumberResponse>, Status> {
+    ) -> Reply<v1::NextClientNumberResponse> {
         Ok(Response::new(v1::NextClientNumberResponse {
             number: clients::next_number(&self.app()).await?,
         }))

@@ -2,7 +2,7 @@
 //! and a client's dunning controls (stop, pause, resume).
 
 use ispd_admin_proto::v1;
-use tonic::{Request, Response, Status};
+use tonic::{Request, Response};
 
 use super::{AdminState, Reply, caller, date, date_text, field, writer, written};
 use crate::app::{InCurrency, dunning};
@@ -128,7 +128,7 @@ impl AdminState {
         actor: &Actor,
         client_number: String,
         control: DunningControl,
-    ) -> Result<Response<v1::DunningHold>, Status> {
+    ) -> Reply<v1::DunningHold> {
         let hold = dunning::control(&self.app(), actor, &client_number, control).await?;
         Ok(Response::new(hold_to(client_number, hold)))
     }

@@ -97,7 +97,7 @@ impl v1::enforcement_service_server::EnforcementService for AdminState {
     async fn enforcement_status(
         &self,
         _request: Request<v1::EnforcementStatusRequest>,
-    ) -> Result<Response<v1::EnforcementStatusResponse>, Status> {
+    ) -> Reply<v1::EnforcementStatusResponse> {
         let (queues, unconfirmed) = self.enforcer.status();
         Ok(Response::new(v1::EnforcementStatusResponse {
             queues: queues

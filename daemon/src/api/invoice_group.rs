@@ -130,7 +130,7 @@ impl v1::invoice_group_service_server::InvoiceGroupService for AdminState {
     async fn list_invoice_groups(
         &self,
         _request: Request<v1::ListInvoiceGroupsRequest>,
-    ) -> Result<Response<v1::ListInvoiceGroupsResponse>, Status> {
+    ) -> Reply<v1::ListInvoiceGroupsResponse> {
         let groups = invoice_groups::list(&self.app()).await?;
         Ok(Response::new(v1::ListInvoiceGroupsResponse {
             invoice_groups: groups.into_iter().map(group_to).collect(),

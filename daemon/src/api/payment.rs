@@ -4,7 +4,7 @@
 use ispd_admin_proto::v1;
 use ispd_billing::money;
 use ispd_billing::payment::assignment::Rest;
-use tonic::{Request, Response, Status};
+use tonic::{Request, Response};
 
 use super::{AdminState, Reply, date, date_text, field, invalid, written};
 use crate::app::{InCurrency, payments};
@@ -97,7 +97,7 @@ impl v1::payment_service_server::PaymentService for AdminState {
     async fn list_unmatched(
         &self,
         _request: Request<v1::ListUnmatchedRequest>,
-    ) -> Result<Response<v1::ListUnmatchedResponse>, Status> {
+    ) -> Reply<v1::ListUnmatchedResponse> {
         let payments = payments::unmatched(&self.app()).await?;
         Ok(Response::new(v1::ListUnmatchedResponse {
             payments: payments

@@ -87,10 +87,7 @@ impl v1::session_service_server::SessionService for AdminState {
         Ok(Response::new(sessions_to(page)))
     }
 
-    async fn list_pools(
-        &self,
-        _: Request<v1::ListPoolsRequest>,
-    ) -> Result<Response<v1::ListPoolsResponse>, Status> {
+    async fn list_pools(&self, _: Request<v1::ListPoolsRequest>) -> Reply<v1::ListPoolsResponse> {
         let pools = sessions::pools(&self.radius)
             .into_iter()
             .map(|p| v1::Pool {

@@ -556,10 +556,7 @@ impl v1::subscription_service_server::SubscriptionService for AdminState {
         Ok(Response::new(unit_to(&stored)))
     }
 
-    async fn list_units(
-        &self,
-        _: Request<v1::ListUnitsRequest>,
-    ) -> Result<Response<v1::ListUnitsResponse>, Status> {
+    async fn list_units(&self, _: Request<v1::ListUnitsRequest>) -> Reply<v1::ListUnitsResponse> {
         let units = subscriptions::units(&self.app()).await?;
         Ok(Response::new(v1::ListUnitsResponse {
             units: units.iter().map(unit_to).collect(),
