@@ -223,7 +223,8 @@ fn scalars(index: &Index, field: &FieldDescriptorProto, values: &[Wire<'_>]) -> 
 
 /// A scalar as JSON, by its declared type: integers keep their sign and width, 64-bit ones
 /// stay numbers (not the strings of protobuf's canonical JSON) since scripts compare them.
-#[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)]
+/// The wire carries every integer in 64 bits; `as` takes the declared width back, as every
+/// protobuf reader does.
 fn scalar(index: &Index, field: &FieldDescriptorProto, value: Wire<'_>) -> Value {
     let n = number(value);
     match field.r#type() {
@@ -269,8 +270,7 @@ fn text(value: Wire<'_>) -> String {
 }
 
 /// An enum value as the CLI spells it: `PERIOD_HALF_YEARLY` of `Period` is `half-yearly`;
-/// a value this ispctl does not know (a newer server) is its number.
-#[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)]
+/// a value this ispctl does not know (a newer server) is its number. Enums are int32.
 fn enum_name(index: &Index, field: &FieldDescriptorProto, raw: u64) -> String {
     let raw = raw as i32;
     let Some(e) = index.enums.get(field.type_name()) else {
@@ -417,7 +417,6 @@ mod tests {
         prost::encoding::uint64::encode_packed(2, &[1, 300], &mut buf);
         let fields = wire_fields(&buf);
         assert_eq!(fields.len(), 2);
-        #[allow(clippy::cast_possible_wrap)]
         let first = number(fields[0].1) as i64;
         assert_eq!(first, -5);
         let Wire::Bytes(mut run) = fields[1].1 else {
