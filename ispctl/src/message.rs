@@ -89,12 +89,12 @@ fn wire_fields(mut buf: &[u8]) -> Vec<(u64, Wire<'_>)> {
     while let Some(key) = varint(&mut buf) {
         let value = match key & 7 {
             0 => varint(&mut buf).map(Wire::Varint),
-            1 => take(&mut buf, 8).map(|b| Wire::Fixed64(u64::from_le_bytes(array(b)))),
+            1 => fixed64(&mut buf).map(Wire::Fixed64),
             2 => varint(&mut buf)
                 .and_then(|len| usize::try_from(len).ok())
                 .and_then(|len| take(&mut buf, len))
                 .map(Wire::Bytes),
-            5 => take(&mut buf, 4).map(|b| Wire::Fixed32(u32::from_le_bytes(array(b)))),
+            5 => fixed32(&mut buf).map(Wire::Fixed32),
             _ => None,
         };
         match value {
@@ -123,10 +123,12 @@ fn take<'a>(buf: &mut &'a [u8], len: usize) -> Option<&'a [u8]> {
     Some(head)
 }
 
-fn array<const N: usize>(bytes: &[u8]) -> [u8; N] {
-    let mut out = [0; N];
-    out.copy_from_slice(bytes);
-    out
+fn fixed32(buf: &mut &[u8]) -> Option<u32> {
+    Some(u32::from_le_bytes(take(buf, 4)?.try_into().ok()?))
+}
+
+fn fixed64(buf: &mut &[u8]) -> Option<u64> {
+    Some(u64::from_le_bytes(take(buf, 8)?.try_into().ok()?))
 }
 
 fn read(index: &'static Index, message: &str, bytes: &[u8]) -> Record {
@@ -189,36 +191,28 @@ fn add(
 
 /// The values of a repeated scalar field, packed (one length-delimited run) or not.
 fn scalars(index: &Index, field: &FieldDescriptorProto, values: &[Wire<'_>]) -> Vec<Value> {
+    let kind = field.r#type();
     let mut out = Vec::new();
     for value in values {
-        match (*value, field.r#type()) {
-            (Wire::Bytes(mut run), Type::Fixed32 | Type::Sfixed32 | Type::Float) => {
-                while let Some(b) = take(&mut run, 4) {
-                    out.push(scalar(
-                        index,
-                        field,
-                        Wire::Fixed32(u32::from_le_bytes(array(b))),
-                    ));
+        match *value {
+            Wire::Bytes(mut run) if !matches!(kind, Type::String | Type::Bytes) => {
+                while let Some(element) = packed(&mut run, kind) {
+                    out.push(scalar(index, field, element));
                 }
             }
-            (Wire::Bytes(mut run), Type::Fixed64 | Type::Sfixed64 | Type::Double) => {
-                while let Some(b) = take(&mut run, 8) {
-                    out.push(scalar(
-                        index,
-                        field,
-                        Wire::Fixed64(u64::from_le_bytes(array(b))),
-                    ));
-                }
-            }
-            (Wire::Bytes(mut run), kind) if kind != Type::String && kind != Type::Bytes => {
-                while let Some(v) = varint(&mut run) {
-                    out.push(scalar(index, field, Wire::Varint(v)));
-                }
-            }
-            (value, _) => out.push(scalar(index, field, value)),
+            value => out.push(scalar(index, field, value)),
         }
     }
     out
+}
+
+/// The next element of a packed run, read as its type is encoded.
+fn packed<'a>(run: &mut &'a [u8], kind: Type) -> Option<Wire<'a>> {
+    match kind {
+        Type::Fixed32 | Type::Sfixed32 | Type::Float => fixed32(run).map(Wire::Fixed32),
+        Type::Fixed64 | Type::Sfixed64 | Type::Double => fixed64(run).map(Wire::Fixed64),
+        _ => varint(run).map(Wire::Varint),
+    }
 }
 
 /// A scalar as JSON, by its declared type: integers keep their sign and width, 64-bit ones

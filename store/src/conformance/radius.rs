@@ -147,6 +147,14 @@ pub(super) async fn a_start_repeated_to_a_writer_that_forgot_it_is_one_session(s
         let history = store.session_history("novak", Default::default()).await;
         history.unwrap().items
     };
+    // The Start again, at a writer that remembers nothing of the session.
+    let repeat_start = async || {
+        let mut fresh = writer().await;
+        fresh
+            .apply(&[item(StatusType::Start, 0, 0, 0)])
+            .await
+            .unwrap()
+    };
     let mut first = writer().await;
     first
         .apply(&[
@@ -155,11 +163,7 @@ pub(super) async fn a_start_repeated_to_a_writer_that_forgot_it_is_one_session(s
         ])
         .await
         .unwrap();
-    let changes = writer()
-        .await
-        .apply(&[item(StatusType::Start, 0, 0, 0)])
-        .await
-        .unwrap();
+    let changes = repeat_start().await;
     assert!(
         changes.is_empty(),
         "the session was open already: {changes:?}"
@@ -173,11 +177,7 @@ pub(super) async fn a_start_repeated_to_a_writer_that_forgot_it_is_one_session(s
         .apply(&[item(StatusType::Stop, 10, 600, 1500)])
         .await
         .unwrap();
-    let changes = writer()
-        .await
-        .apply(&[item(StatusType::Start, 0, 0, 0)])
-        .await
-        .unwrap();
+    let changes = repeat_start().await;
     assert!(
         changes.is_empty(),
         "a stopped session is not opened again: {changes:?}"
