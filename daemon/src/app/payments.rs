@@ -485,9 +485,6 @@ pub async fn statement(
     Ok(app.in_currency(ispd_billing::payment::statement(Decimal::ZERO, &entries)))
 }
 
-/// Inside the caller's transaction: every client of `paid` that is suspended for debt and
-/// whose debt no longer justifies it (the pure core's `access_decision`) is restored, with its
-/// audit record. Reads see what the transaction wrote (the money just allocated).
 /// Ends a transaction that brought money in: the clients it paid whose debt suspension the
 /// dunning rule now lifts are restored in it, it commits, and their access is published —
 /// RADIUS answers them at full speed before the use case returns.
@@ -505,6 +502,9 @@ pub(super) async fn commit_restoring(
     Ok(restored)
 }
 
+/// Inside the caller's transaction: every client of `paid` that is suspended for debt and
+/// whose debt no longer justifies it (the pure core's `access_decision`) is restored, with its
+/// audit record. Reads see what the transaction wrote (the money just allocated).
 async fn restore_paid_in(
     store: &Store,
     tx: &mut WriteTx,

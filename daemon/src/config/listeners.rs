@@ -7,6 +7,8 @@ use std::path::PathBuf;
 use anyhow::bail;
 use serde::Deserialize;
 
+use crate::connections::Limits;
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AdminConfig {
@@ -74,11 +76,8 @@ impl Default for AdminConfig {
 }
 
 impl AdminConfig {
-    pub fn limits(&self) -> crate::connections::Limits {
-        crate::connections::Limits {
-            max_connections: self.max_connections,
-            idle_timeout: std::time::Duration::from_secs(self.idle_timeout),
-        }
+    pub fn limits(&self) -> Limits {
+        limits(self.max_connections, self.idle_timeout)
     }
 }
 
@@ -111,10 +110,15 @@ impl Default for MetricsConfig {
 }
 
 impl MetricsConfig {
-    pub fn limits(&self) -> crate::connections::Limits {
-        crate::connections::Limits {
-            max_connections: self.max_connections,
-            idle_timeout: std::time::Duration::from_secs(self.idle_timeout),
-        }
+    pub fn limits(&self) -> Limits {
+        limits(self.max_connections, self.idle_timeout)
+    }
+}
+
+/// A listener's bounds as its table states them (idle time in seconds).
+fn limits(max_connections: usize, idle_timeout: u64) -> Limits {
+    Limits {
+        max_connections,
+        idle_timeout: std::time::Duration::from_secs(idle_timeout),
     }
 }
