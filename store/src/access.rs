@@ -12,6 +12,7 @@ use sqlx::AssertSqlSafe;
 
 use super::login::{column, extra_attributes, nas_names};
 use super::{Arg, Store, StoreResult, Where, corrupt, parse_date};
+use crate::own_read::own_row;
 
 /// Which logins to (re)load.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,34 +78,9 @@ impl std::fmt::Debug for AccessRow {
     }
 }
 
-/// The columns of [`SELECT`], in its order, written once: the row sqlx reads, and how the
-/// start-up load reads the same columns from SQLite's own connection.
-macro_rules! access_columns {
-    ($($name:ident: $ty:ty,)*) => {
-        #[derive(sqlx::FromRow)]
-        struct Row {
-            $($name: $ty,)*
-        }
-
-        impl Row {
-            const COLUMNS: &[&str] = &[$(stringify!($name)),*];
-
-            /// By position: fields are read in the order they are written, which is the
-            /// order of the columns ([`Row::COLUMNS`], checked against the statement).
-            fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
-                let mut column = 0;
-                Ok(Row {
-                    $($name: {
-                        column += 1;
-                        r.get(column - 1)?
-                    },)*
-                })
-            }
-        }
-    };
-}
-
-access_columns! {
+own_row! {
+    /// The columns of [`SELECT`], in its order.
+    struct Row {
     login_id: i64,
     username: String,
     password_sealed: String,
@@ -144,6 +120,7 @@ access_columns! {
     alignment: String,
     billing_day: i64,
     billing_from: String,
+    }
 }
 
 const SELECT: &str = "SELECT l.id AS login_id, l.username, l.password_sealed, l.auth_type, l.mac,
@@ -182,32 +159,15 @@ impl Store {
     }
 
     /// Every login's row, handed to `each` as it is read: the start-up load, which holds no
-    /// list of a million rows. On SQLite it reads the file with a connection of its own on
-    /// the calling thread — sqlx would hand each row across threads, which cost more than
-    /// reading it (see `accounting::statements`) — so it blocks that thread: call it where
+    /// list of a million rows. On SQLite it reads with a connection of its own
+    /// ([`crate::own_read`]) on the calling thread, so it blocks that thread: call it where
     /// blocking is allowed.
     pub async fn each_access_row(&self, mut each: impl FnMut(AccessRow)) -> StoreResult<()> {
-        let Some(file) = self.sqlite_file().await? else {
-            for row in self.access_rows(&AccessScope::All).await? {
-                each(row);
-            }
-            return Ok(());
-        };
-        let conn = rusqlite::Connection::open_with_flags(
-            file,
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        let mut statement = conn.prepare(&format!("{SELECT} ORDER BY l.id"))?;
-        if statement.column_names() != Row::COLUMNS {
-            return Err(corrupt(
-                "the access query's columns are not the row's".to_owned(),
-            ));
-        }
-        let mut rows = statement.query([])?;
-        while let Some(r) = rows.next()? {
-            each(self.access_row(Row::read(r)?)?);
-        }
-        Ok(())
+        self.each_row(&format!("{SELECT} ORDER BY l.id"), &[], |row| {
+            each(self.access_row(row)?);
+            Ok(())
+        })
+        .await
     }
 
     fn access_row(&self, r: Row) -> StoreResult<AccessRow> {

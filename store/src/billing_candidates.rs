@@ -6,7 +6,8 @@ use ispd_billing::money;
 use ispd_billing::period::Period;
 use rust_decimal::Decimal;
 
-use super::{Store, StoreResult, corrupt, parse_date, parse_opt_date};
+use super::{Arg, Store, StoreResult, corrupt, parse_date, parse_opt_date};
+use crate::own_read::own_row;
 
 /// A subscription as the billing run sees it, with its client and tariff.
 #[derive(Debug, Clone)]
@@ -39,7 +40,7 @@ pub struct BillingCandidate {
     pub restarts: Vec<NaiveDate>,
 }
 
-#[derive(sqlx::FromRow)]
+own_row! {
 struct CandidateRow {
     subscription_id: i64,
     client_id: i64,
@@ -64,6 +65,7 @@ struct CandidateRow {
     commitment_until: Option<String>,
     restarts: String,
 }
+}
 
 impl Store {
     /// The billing candidates of the next `clients` clients after client id `after`, and the
@@ -74,17 +76,19 @@ impl Store {
         after: i64,
         clients: usize,
     ) -> StoreResult<(Vec<BillingCandidate>, Option<i64>)> {
-        let ids: Vec<i64> =
-            sqlx::query_scalar("SELECT id FROM client WHERE id > $1 ORDER BY id LIMIT $2")
-                .bind(after)
-                .bind(i64::try_from(clients).unwrap_or(i64::MAX))
-                .fetch_all(&self.pool)
-                .await?;
-        let (Some(&first), Some(&last)) = (ids.first(), ids.last()) else {
+        let last: Option<i64> = sqlx::query_scalar(
+            "SELECT MAX(id) FROM (SELECT id FROM client WHERE id > $1 ORDER BY id LIMIT $2) AS page",
+        )
+        .bind(after)
+        .bind(i64::try_from(clients).unwrap_or(i64::MAX))
+        .fetch_one(&self.pool)
+        .await?;
+        let Some(last) = last else {
             return Ok((Vec::new(), None));
         };
         Ok((
-            self.billing_candidates_between(first, last).await?,
+            self.billing_candidates_between(after.saturating_add(1), last)
+                .await?,
             Some(last),
         ))
     }
@@ -105,8 +109,9 @@ impl Store {
         first: i64,
         last: i64,
     ) -> StoreResult<Vec<BillingCandidate>> {
-        let rows: Vec<CandidateRow> = sqlx::query_as(
-            "SELECT s.id AS subscription_id, c.id AS client_id, c.number AS client_number,
+        let rows: Vec<CandidateRow> = self
+            .read_rows(
+                "SELECT s.id AS subscription_id, c.id AS client_id, c.number AS client_number,
                 c.name AS client_name, c.invoice_group, c.billing_day, c.due_days,
                 s.billing_from, s.billed_until, s.period AS sub_period,
                 t.period AS tariff_period, s.price_override_minor, t.price_minor,
@@ -115,12 +120,11 @@ impl Store {
              FROM subscription s JOIN client c ON c.id = s.client_id
              JOIN tariff t ON t.id = s.tariff_id
              WHERE (s.state <> 'ended' OR s.end_date IS NOT NULL) AND c.id BETWEEN $1 AND $2
-             ORDER BY c.id, s.id",
-        )
-        .bind(first)
-        .bind(last)
-        .fetch_all(&self.pool)
-        .await?;
+             ORDER BY c.id, s.id"
+                    .to_owned(),
+                vec![Arg::Int(first), Arg::Int(last)],
+            )
+            .await?;
         rows.into_iter()
             .map(|r| {
                 let period_text = r.sub_period.as_deref().unwrap_or(&r.tariff_period);

@@ -35,6 +35,7 @@ mod invoice_group;
 mod job_lock;
 mod login;
 mod nas;
+mod own_read;
 mod page;
 mod payment;
 mod payment_batch;

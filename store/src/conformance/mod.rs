@@ -54,6 +54,7 @@ crate::on_both_backends! {
         codes::code_lists,
         codes::books_closing_round_trip,
         persistence::variable_symbols_name_one_client,
+        persistence::large_reads_bind_numbered_parameters,
         radius::access_rows_follow_the_records,
         radius::accounting_batches_store_sessions_once,
         radius::accounting_from_two_instances_is_one_session,

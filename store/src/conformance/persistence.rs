@@ -61,3 +61,45 @@ pub(super) async fn variable_symbols_name_one_client(store: Store) {
         "client.number",
     );
 }
+
+/// A large read (on SQLite a connection of the store's own) binds `$n` by its number, in
+/// whatever order the statement names them, and sees what is committed.
+pub(super) async fn large_reads_bind_numbered_parameters(store: Store) {
+    use crate::Arg;
+    use crate::own_read::own_row;
+    own_row! {
+        struct Named {
+            name: String,
+            number: String,
+        }
+    }
+    own_row! {
+        struct Misnamed {
+            number: String,
+            name: String,
+        }
+    }
+    create_full_client_codes(&store).await;
+    store.create_client(&actor(), full_client()).await.unwrap();
+    let sql = "SELECT name, number FROM client WHERE number = $2 AND id > $1";
+    let args = vec![Arg::Int(0), Arg::Text("1001".to_owned())];
+    let rows: Vec<Named> = store.read_rows(sql.to_owned(), args.clone()).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        (rows[0].name.as_str(), rows[0].number.as_str()),
+        (full_client().name.as_str(), "1001")
+    );
+    // Read by position, a row whose fields are not the statement's columns in order is
+    // refused rather than read into the wrong fields (sqlx reads by name).
+    let misread = store.read_rows::<Misnamed>(sql.to_owned(), args).await;
+    match store.backend() {
+        crate::Backend::Sqlite => assert!(misread.is_err(), "columns out of order were read"),
+        crate::Backend::Postgres => {
+            let row = &misread.unwrap()[0];
+            assert_eq!(
+                (row.name.as_str(), row.number.as_str()),
+                (rows[0].name.as_str(), "1001")
+            );
+        }
+    }
+}
