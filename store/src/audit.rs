@@ -3,10 +3,9 @@
 
 use sqlx::AnyConnection;
 
-use super::{
-    Actor, Page, PageRequest, Placeholders, Store, StoreResult, Where, now, rows_per_statement,
-};
+use super::{Actor, Page, PageRequest, Store, StoreResult, Where, now, rows_per_statement};
 use crate::page::{Order, fetch_page};
+use crate::statements::{Statements, Value};
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct AuditEntry {
@@ -138,7 +137,7 @@ pub(crate) type AuditRow = (String, String, Option<String>, String);
 
 /// Audit rows of a batch operation with multi-row statements.
 pub(crate) async fn record_audit_rows(
-    conn: &mut AnyConnection,
+    conn: &mut impl Statements,
     actor: &Actor,
     entity: &str,
     rows: &[AuditRow],
@@ -148,20 +147,21 @@ pub(crate) async fn record_audit_rows(
         let sql = format!(
             "INSERT INTO audit (at, actor, action, entity, entity_key, client_number, after_json)
              VALUES {}",
-            Placeholders::for_conn(conn).rows(chunk.len(), &[""; 7])
+            conn.placeholders().rows(chunk.len(), &[""; 7])
         );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let mut values = Vec::with_capacity(chunk.len() * 7);
         for (action, key, client, after) in chunk {
-            query = query
-                .bind(at.clone())
-                .bind(actor.0.clone())
-                .bind(action.clone())
-                .bind(entity.to_owned())
-                .bind(key.clone())
-                .bind(client.clone())
-                .bind(after.clone());
+            values.extend([
+                Value::from(at.as_str()),
+                Value::from(actor.0.as_str()),
+                Value::from(action.as_str()),
+                Value::from(entity),
+                Value::from(key.as_str()),
+                Value::from(client.as_deref()),
+                Value::from(after.as_str()),
+            ]);
         }
-        query.execute(&mut *conn).await?;
+        Statements::execute(conn, &sql, values).await?;
     }
     Ok(())
 }

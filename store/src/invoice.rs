@@ -11,6 +11,8 @@ use ispd_billing::money;
 use rust_decimal::Decimal;
 use sqlx::{AnyConnection, AssertSqlSafe};
 
+use crate::statements::{Kind, Statements, Value};
+
 pub use ispd_billing::document::DocumentKind;
 
 use super::{
@@ -314,17 +316,18 @@ impl Store {
                     return Ok(false);
                 }
             }
-            let insert = sqlx::query(
+            let mut values = line_values(id, position, l)?;
+            // A reversal and the line it reverses cancel out: neither is in force any more.
+            values.push(Value::from(l.reverses.map(|_| id)));
+            Statements::execute(
+                conn,
                 "INSERT INTO invoice_line (invoice_id, position, description, quantity,
                     unit_price_minor, vat_rate, net_minor, vat_minor, gross_minor,
                     subscription_id, period_from, period_to, reversed_by)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-            );
-            bind_line(insert, id, position, l)?
-                // A reversal and the line it reverses cancel out: neither is in force any more.
-                .bind(l.reverses.map(|_| id))
-                .execute(&mut *conn)
-                .await?;
+                values,
+            )
+            .await?;
         }
         Ok(true)
     }
@@ -516,7 +519,7 @@ impl Store {
 
     /// The group's number pattern for a document kind, else the kind's default.
     pub(crate) async fn number_format(
-        conn: &mut AnyConnection,
+        conn: &mut impl Statements,
         invoice_group: &str,
         kind: DocumentKind,
     ) -> StoreResult<String> {
@@ -528,68 +531,58 @@ impl Store {
             DocumentKind::OpeningBalance => return Ok(kind.default_number_format().to_owned()),
         };
         let sql = format!("SELECT {column} FROM invoice_group WHERE code = $1");
-        let format: Option<Option<String>> = sqlx::query_scalar(AssertSqlSafe(sql))
-            .bind(invoice_group.to_owned())
-            .fetch_optional(&mut *conn)
+        let rows = conn
+            .rows(&sql, vec![Value::from(invoice_group)], &[Kind::Text])
             .await?;
-        Ok(format
-            .flatten()
+        Ok(rows
+            .into_iter()
+            .next()
+            .and_then(|row| row.into_iter().next()?.into_text())
             .unwrap_or_else(|| kind.default_number_format().to_owned()))
     }
 
     /// The supplier block of a document: the invoice group as of issuing.
     pub(super) async fn supplier_snapshot(
-        conn: &mut AnyConnection,
+        conn: &mut impl Statements,
         invoice_group: &str,
     ) -> StoreResult<String> {
-        type Row = (
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
+        const COLUMNS: [&str; 12] = [
+            "name",
+            "street",
+            "postcode",
+            "city",
+            "country",
+            "company_id",
+            "vat_id",
+            "bank_account",
+            "iban",
+            "bic",
+            "email",
+            "phone",
+        ];
+        let sql = format!(
+            "SELECT {} FROM invoice_group WHERE code = $1",
+            COLUMNS.join(", ")
         );
-        let row: Option<Row> = sqlx::query_as(
-            "SELECT name, street, postcode, city, country, company_id, vat_id, bank_account,
-                iban, bic, email, phone FROM invoice_group WHERE code = $1",
-        )
-        .bind(invoice_group.to_owned())
-        .fetch_optional(&mut *conn)
-        .await?;
-        let Some((
-            name,
-            street,
-            postcode,
-            city,
-            country,
-            company_id,
-            vat_id,
-            account,
-            iban,
-            bic,
-            email,
-            phone,
-        )) = row
-        else {
+        let rows = conn
+            .rows(&sql, vec![Value::from(invoice_group)], &[Kind::Text; 12])
+            .await?;
+        let Some(row) = rows.into_iter().next() else {
             return Ok("{}".to_owned());
         };
-        Ok(serde_json::json!({
-            "code": invoice_group, "name": name, "street": street, "postcode": postcode,
-            "city": city, "country": country, "company_id": company_id, "vat_id": vat_id,
-            "bank_account": account, "iban": iban, "bic": bic, "email": email, "phone": phone,
-        })
-        .to_string())
+        let mut snapshot = serde_json::Map::new();
+        snapshot.insert("code".to_owned(), invoice_group.into());
+        for (column, value) in COLUMNS.into_iter().zip(row) {
+            snapshot.insert(
+                column.to_owned(),
+                value.into_text().unwrap_or_default().into(),
+            );
+        }
+        Ok(serde_json::Value::Object(snapshot).to_string())
     }
 
     pub(super) async fn client_snapshot(
-        conn: &mut AnyConnection,
+        conn: &mut impl Statements,
         client_id: i64,
     ) -> StoreResult<String> {
         Ok(Self::client_snapshots(conn, &[client_id])
@@ -601,54 +594,31 @@ impl Store {
     /// The client block of documents as of issuing, JSON per client id: who is billed and
     /// where (never the operators' internal notes).
     pub(super) async fn client_snapshots(
-        conn: &mut AnyConnection,
+        conn: &mut impl Statements,
         ids: &[i64],
     ) -> StoreResult<HashMap<i64, String>> {
-        type Row = (
-            i64,
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-        );
+        const KINDS: [Kind; 14] = {
+            let mut kinds = [Kind::Text; 14];
+            kinds[0] = Kind::Int;
+            kinds
+        };
         let mut snapshots = HashMap::with_capacity(ids.len());
         for chunk in ids.chunks(super::rows_per_statement(1)) {
             let sql = format!(
                 "SELECT id, number, kind, name, name2, street, postcode, city, country,
                     company_id, vat_id, email, invoice_email, phone
                  FROM client WHERE id IN ({})",
-                super::Placeholders::for_conn(conn).list(chunk.len())
+                conn.placeholders().list(chunk.len())
             );
-            let mut query = sqlx::query_as::<_, Row>(AssertSqlSafe(sql));
-            for id in chunk {
-                query = query.bind(*id);
-            }
-            for (
-                id,
-                number,
-                kind,
-                name,
-                name2,
-                street,
-                postcode,
-                city,
-                country,
-                company_id,
-                vat_id,
-                email,
-                invoice_email,
-                phone,
-            ) in query.fetch_all(&mut *conn).await?
-            {
+            let params = chunk.iter().map(|&id| Value::from(id)).collect();
+            for row in conn.rows(&sql, params, &KINDS).await? {
+                let mut row = row.into_iter();
+                let id = row.next().and_then(|v| v.int()).unwrap_or_default();
+                let mut text = || row.next().and_then(Value::into_text).unwrap_or_default();
+                let (number, kind, name, name2) = (text(), text(), text(), text());
+                let (street, postcode, city, country) = (text(), text(), text(), text());
+                let (company_id, vat_id, email, invoice_email, phone) =
+                    (text(), text(), text(), text(), text());
                 let snapshot = serde_json::json!({
                     "number": number, "kind": kind, "name": name, "name2": name2,
                     "address": {"street": street, "postcode": postcode, "city": city, "country": country},
@@ -852,25 +822,25 @@ struct DocumentRow {
     note: String,
 }
 
-/// Binds the twelve columns of an invoice line, in the order both line inserts name them.
-pub(crate) fn bind_line<'q>(
-    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+/// The twelve columns of an invoice line, in the order both line inserts name them.
+pub(crate) fn line_values(
     invoice_id: i64,
     position: usize,
     l: &InvoiceLineRecord,
-) -> StoreResult<sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>> {
+) -> StoreResult<Vec<Value<'_>>> {
     let minor = |field: &str, amount: Decimal| money::to_minor_units(field, amount);
-    Ok(query
-        .bind(invoice_id)
-        .bind(position as i64)
-        .bind(l.line.description.clone())
-        .bind(l.line.quantity.normalize().to_string())
-        .bind(minor("invoice.line.unit_price", l.line.unit_price)?)
-        .bind(l.line.vat_rate.normalize().to_string())
-        .bind(minor("invoice.line.net", l.line.net)?)
-        .bind(minor("invoice.line.vat", l.line.vat)?)
-        .bind(minor("invoice.line.gross", l.line.gross)?)
-        .bind(l.subscription_id)
-        .bind(l.period.map(|p| date_text(p.0)))
-        .bind(l.period.map(|p| date_text(p.1))))
+    Ok(vec![
+        Value::from(invoice_id),
+        Value::from(position as i64),
+        Value::from(l.line.description.as_str()),
+        Value::from(l.line.quantity.normalize().to_string()),
+        Value::from(minor("invoice.line.unit_price", l.line.unit_price)?),
+        Value::from(l.line.vat_rate.normalize().to_string()),
+        Value::from(minor("invoice.line.net", l.line.net)?),
+        Value::from(minor("invoice.line.vat", l.line.vat)?),
+        Value::from(minor("invoice.line.gross", l.line.gross)?),
+        Value::from(l.subscription_id),
+        Value::from(l.period.map(|p| date_text(p.0))),
+        Value::from(l.period.map(|p| date_text(p.1))),
+    ])
 }

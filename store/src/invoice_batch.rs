@@ -5,239 +5,354 @@
 //! the use case's. The guarantees are those of one document at a time: numbers
 //! gap-free (a rolled-back batch returns its block), a period never billed twice (billed-until
 //! moves only forward, inside the same transaction), all of a batch or none of it.
+//!
+//! The statements go through [`Statements`], so that a batch with nothing to settle runs on a
+//! SQLite file's own connection ([`Store::issue_batch_alone`]): a thousand documents return
+//! a thousand rows of ids and read a thousand clients, which sqlx's worker would hand across
+//! threads one by one.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::Datelike;
 use ispd_billing::money;
 use rust_decimal::Decimal;
-use sqlx::{AnyConnection, AssertSqlSafe};
 
-use super::invoice::bind_line;
+use super::invoice::line_values;
+use super::own_write::OwnConnection;
+use super::settlement::clients_holding_credit;
+use super::statements::{Kind, Statements, Value};
 use super::{
-    Actor, DocumentKind, InvoiceDraft, Issued, Placeholders, Store, StoreResult, WriteTx,
-    date_text, now, rows_per_statement,
+    Actor, DocumentKind, InvoiceDraft, Issued, Store, StoreError, StoreResult, WriteTx, date_text,
+    now, rows_per_statement,
 };
+
+/// Per draft, its number and id once issued; `None` when a concurrent run had already billed
+/// those periods.
+pub type IssuedBatch = Vec<Option<Issued>>;
 
 impl Store {
     /// Issues `drafts` (one per client at most) in the use case's transaction. Documents that
     /// reverse lines or bill one-off charges, and credit notes, take the one-at-a-time path
-    /// first. What they settle is the use case's (`app::settlement`). Returns, per draft, its
-    /// number, or `None` when a concurrent run had already billed those periods.
+    /// first. What they settle is the use case's (`app::settlement`).
     pub async fn issue_batch_in(
         &self,
         tx: &mut WriteTx,
         actor: &Actor,
         drafts: &[InvoiceDraft],
-    ) -> StoreResult<Vec<Option<Issued>>> {
+    ) -> StoreResult<IssuedBatch> {
         let tx = tx.conn();
-        let mut issued: Vec<Option<Issued>> = vec![None; drafts.len()];
-        let (plain, special): (Vec<usize>, Vec<usize>) = (0..drafts.len()).partition(|&i| {
-            let d = &drafts[i];
-            d.kind != DocumentKind::CreditNote
-                && d.charges.is_empty()
-                && d.lines.iter().all(|l| l.reverses.is_none())
-                && !d.billed_until.is_empty()
-        });
+        let mut issued: IssuedBatch = vec![None; drafts.len()];
+        let (plain, special): (Vec<usize>, Vec<usize>) =
+            (0..drafts.len()).partition(|&i| is_plain(&drafts[i]));
         // Credit notes first: the credit they return settles the client's new invoice.
         for &i in &special {
             issued[i] = Self::issue_in(tx, actor, &drafts[i]).await?;
         }
-        let plain = Self::move_billed_until(tx, drafts, plain).await?;
-        let numbers = Self::number_block(tx, drafts, &plain).await?;
-        let clients: Vec<i64> = plain.iter().map(|&i| drafts[i].client_id).collect();
-        let snapshots = Self::client_snapshots(tx, &clients).await?;
-        let mut suppliers: HashMap<String, String> = HashMap::new();
-        for &i in &plain {
-            let group = &drafts[i].invoice_group;
-            if !suppliers.contains_key(group) {
-                let snapshot = Self::supplier_snapshot(tx, group).await?;
-                suppliers.insert(group.clone(), snapshot);
-            }
-        }
-        let mut ids: HashMap<String, i64> = HashMap::with_capacity(plain.len());
-        for chunk in plain.chunks(rows_per_statement(16)) {
-            ids.extend(
-                Self::insert_heads(tx, drafts, chunk, &numbers, &snapshots, &suppliers).await?,
-            );
-        }
-        let rows: Vec<(i64, usize, usize)> = plain
-            .iter()
-            .flat_map(|&i| {
-                let id = ids[&numbers[&i]];
-                (0..drafts[i].lines.len()).map(move |position| (id, i, position))
-            })
-            .collect();
-        for chunk in rows.chunks(rows_per_statement(12)) {
-            Self::insert_lines(tx, drafts, chunk).await?;
-        }
-        let audit = issue_audit(drafts, &plain, &numbers);
-        super::record_audit_rows(tx, actor, "invoice", &audit).await?;
-        for &i in &plain {
-            let number = numbers[&i].clone();
-            issued[i] = Some(Issued {
-                id: ids[&number],
-                number,
-            });
+        for (i, document) in issue_plain(tx, actor, drafts, plain).await? {
+            issued[i] = Some(document);
         }
         Ok(issued)
     }
 
-    /// Moves billed-until for every subscription the drafts charge; keeps the drafts whose
-    /// subscriptions all moved (the others were billed by a concurrent run meanwhile).
-    async fn move_billed_until(
-        conn: &mut AnyConnection,
-        drafts: &[InvoiceDraft],
-        plain: Vec<usize>,
-    ) -> StoreResult<Vec<usize>> {
-        let moves: Vec<(i64, String)> = plain
-            .iter()
-            .flat_map(|&i| drafts[i].billed_until.iter())
-            .map(|&(sub, until)| (sub, date_text(until)))
-            .collect();
-        let mut moved: HashSet<i64> = HashSet::with_capacity(moves.len());
-        for chunk in moves.chunks(rows_per_statement(2)) {
-            let sql = format!(
-                "UPDATE subscription SET billed_until = v.column2
-                 FROM (VALUES {}) AS v
-                 WHERE subscription.id = v.column1
-                    AND (subscription.billed_until IS NULL OR subscription.billed_until < v.column2)
-                 RETURNING subscription.id",
-                Placeholders::for_conn(conn).rows(chunk.len(), &["BIGINT", "TEXT"])
-            );
-            let mut query = sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql));
-            for (sub, until) in chunk {
-                query = query.bind(*sub).bind(until.clone());
-            }
-            moved.extend(query.fetch_all(&mut *conn).await?);
-        }
-        let mut kept = Vec::with_capacity(plain.len());
-        for i in plain {
-            let subs = &drafts[i].billed_until;
-            let count = subs.iter().filter(|(s, _)| moved.contains(s)).count();
-            if count == subs.len() {
-                kept.push(i);
-            } else if count > 0 {
-                // Half of a client's services billed by someone else: give up the batch (it
-                // rolls back) rather than leave a period marked billed without its invoice.
-                return Err(super::StoreError::Precondition(format!(
-                    "client {} was billed concurrently; run the billing again",
-                    drafts[i].client_number
-                )));
-            }
-        }
-        Ok(kept)
+    /// Issues `drafts` in a transaction of their own when issuing is all they need: every one
+    /// a new invoice or pro-forma of periods only ([`is_plain`]), and none of their clients
+    /// holding credit, which the use case would settle against them in the same transaction.
+    /// On a SQLite file it runs on a connection of the store's own, on a blocking thread.
+    /// Returns the drafts, and `None` (nothing written) when the batch needs the general way
+    /// (`begin_write`, [`Store::issue_batch_in`], settlement) — always on PostgreSQL, where
+    /// the pool's connection is no slower.
+    pub async fn issue_batch_alone(
+        &self,
+        actor: &Actor,
+        drafts: Vec<InvoiceDraft>,
+    ) -> StoreResult<(Vec<InvoiceDraft>, Option<IssuedBatch>)> {
+        let file = match self.sqlite_file().await? {
+            Some(file) if drafts.iter().all(is_plain) => file,
+            _ => return Ok((drafts, None)),
+        };
+        let actor = actor.clone();
+        let connection = self.batch_connection.clone();
+        tokio::task::spawn_blocking(move || {
+            // One batch at a time: a second run waits here as it would for the write lock.
+            let mut connection = connection.lock().unwrap_or_else(|e| e.into_inner());
+            let own = match &mut *connection {
+                Some(own) => own,
+                None => connection.insert(OwnConnection::open(&file, super::BUSY_TIMEOUT)?),
+            };
+            let issued = own.run(
+                async |tx| {
+                    let clients: Vec<i64> = drafts.iter().map(|d| d.client_id).collect();
+                    if !clients_holding_credit(tx, &clients).await?.is_empty() {
+                        return Ok(None);
+                    }
+                    let mut issued: IssuedBatch = vec![None; drafts.len()];
+                    let all = (0..drafts.len()).collect();
+                    for (i, document) in issue_plain(tx, &actor, &drafts, all).await? {
+                        issued[i] = Some(document);
+                    }
+                    Ok(Some(issued))
+                },
+                Option::is_some,
+            )?;
+            Ok((drafts, issued))
+        })
+        .await
+        .map_err(|e| StoreError::Precondition(format!("a billing batch stopped: {e}")))?
     }
+}
 
-    /// One block of numbers per (group, kind, year) series, in draft order.
-    async fn number_block(
-        conn: &mut AnyConnection,
-        drafts: &[InvoiceDraft],
-        plain: &[usize],
-    ) -> StoreResult<HashMap<usize, String>> {
-        let mut series: BTreeMap<(String, &'static str, i32), Vec<usize>> = BTreeMap::new();
-        for &i in plain {
-            let d = &drafts[i];
-            let key = (
-                d.invoice_group.clone(),
-                d.kind.as_str(),
-                d.issue_date.year(),
-            );
-            series.entry(key).or_default().push(i);
+/// A new document that only bills periods: the batch path. Credit notes, reversals and one-off
+/// charges go one at a time ([`Store::issue_in`]).
+fn is_plain(d: &InvoiceDraft) -> bool {
+    d.kind != DocumentKind::CreditNote
+        && d.charges.is_empty()
+        && d.lines.iter().all(|l| l.reverses.is_none())
+        && !d.billed_until.is_empty()
+}
+
+/// Issues the `plain` drafts with a few multi-row statements; returns each one issued, by its
+/// index in `drafts`.
+async fn issue_plain<S: Statements>(
+    conn: &mut S,
+    actor: &Actor,
+    drafts: &[InvoiceDraft],
+    plain: Vec<usize>,
+) -> StoreResult<Vec<(usize, Issued)>> {
+    let plain = move_billed_until(conn, drafts, plain).await?;
+    let numbers = number_block(conn, drafts, &plain).await?;
+    let clients: Vec<i64> = plain.iter().map(|&i| drafts[i].client_id).collect();
+    let snapshots = Store::client_snapshots(conn, &clients).await?;
+    let mut suppliers: HashMap<String, String> = HashMap::new();
+    for &i in &plain {
+        let group = &drafts[i].invoice_group;
+        if !suppliers.contains_key(group) {
+            let snapshot = Store::supplier_snapshot(conn, group).await?;
+            suppliers.insert(group.clone(), snapshot);
         }
-        let mut numbers = HashMap::with_capacity(plain.len());
-        for ((group, kind, year), members) in series {
-            let count = i64::try_from(members.len()).unwrap_or(i64::MAX);
-            let last: i64 = sqlx::query_scalar(
+    }
+    let mut ids: HashMap<String, i64> = HashMap::with_capacity(plain.len());
+    for chunk in plain.chunks(rows_per_statement(16)) {
+        let heads = Heads {
+            drafts,
+            numbers: &numbers,
+            clients: &snapshots,
+            suppliers: &suppliers,
+        };
+        ids.extend(heads.insert(conn, chunk).await?);
+    }
+    let rows: Vec<(i64, usize, usize)> = plain
+        .iter()
+        .flat_map(|&i| {
+            let id = ids[&numbers[&i]];
+            (0..drafts[i].lines.len()).map(move |position| (id, i, position))
+        })
+        .collect();
+    for chunk in rows.chunks(rows_per_statement(12)) {
+        insert_lines(conn, drafts, chunk).await?;
+    }
+    let audit = issue_audit(drafts, &plain, &numbers);
+    super::record_audit_rows(conn, actor, "invoice", &audit).await?;
+    Ok(plain
+        .into_iter()
+        .map(|i| {
+            let number = numbers[&i].clone();
+            let id = ids[&number];
+            (i, Issued { id, number })
+        })
+        .collect())
+}
+
+/// Moves billed-until for every subscription the drafts charge; keeps the drafts whose
+/// subscriptions all moved (the others were billed by a concurrent run meanwhile).
+async fn move_billed_until<S: Statements>(
+    conn: &mut S,
+    drafts: &[InvoiceDraft],
+    plain: Vec<usize>,
+) -> StoreResult<Vec<usize>> {
+    let moves: Vec<(i64, String)> = plain
+        .iter()
+        .flat_map(|&i| drafts[i].billed_until.iter())
+        .map(|&(sub, until)| (sub, date_text(until)))
+        .collect();
+    let mut moved: HashSet<i64> = HashSet::with_capacity(moves.len());
+    for chunk in moves.chunks(rows_per_statement(2)) {
+        let sql = format!(
+            "UPDATE subscription SET billed_until = v.column2
+             FROM (VALUES {}) AS v
+             WHERE subscription.id = v.column1
+                AND (subscription.billed_until IS NULL OR subscription.billed_until < v.column2)
+             RETURNING subscription.id",
+            conn.placeholders().rows(chunk.len(), &["BIGINT", "TEXT"])
+        );
+        let params = chunk
+            .iter()
+            .flat_map(|(sub, until)| [Value::from(*sub), Value::from(until.as_str())])
+            .collect();
+        for row in conn.rows(&sql, params, &[Kind::Int]).await? {
+            moved.extend(row[0].int());
+        }
+    }
+    let mut kept = Vec::with_capacity(plain.len());
+    for i in plain {
+        let subs = &drafts[i].billed_until;
+        let count = subs.iter().filter(|(s, _)| moved.contains(s)).count();
+        if count == subs.len() {
+            kept.push(i);
+        } else if count > 0 {
+            // Half of a client's services billed by someone else: give up the batch (it
+            // rolls back) rather than leave a period marked billed without its invoice.
+            return Err(StoreError::Precondition(format!(
+                "client {} was billed concurrently; run the billing again",
+                drafts[i].client_number
+            )));
+        }
+    }
+    Ok(kept)
+}
+
+/// One block of numbers per (group, kind, year) series, in draft order.
+async fn number_block<S: Statements>(
+    conn: &mut S,
+    drafts: &[InvoiceDraft],
+    plain: &[usize],
+) -> StoreResult<HashMap<usize, String>> {
+    let mut series: BTreeMap<(String, &'static str, i32), Vec<usize>> = BTreeMap::new();
+    for &i in plain {
+        let d = &drafts[i];
+        let key = (
+            d.invoice_group.clone(),
+            d.kind.as_str(),
+            d.issue_date.year(),
+        );
+        series.entry(key).or_default().push(i);
+    }
+    let mut numbers = HashMap::with_capacity(plain.len());
+    for ((group, kind, year), members) in series {
+        let count = i64::try_from(members.len()).unwrap_or(i64::MAX);
+        let rows = conn
+            .rows(
                 "INSERT INTO document_series (invoice_group, kind, year, last_seq)
                  VALUES ($1, $2, $3, $4)
                  ON CONFLICT (invoice_group, kind, year)
                  DO UPDATE SET last_seq = document_series.last_seq + $4
                  RETURNING last_seq",
+                vec![
+                    Value::from(group.as_str()),
+                    Value::from(kind),
+                    Value::from(i64::from(year)),
+                    Value::from(count),
+                ],
+                &[Kind::Int],
             )
-            .bind(group.clone())
-            .bind(kind)
-            .bind(i64::from(year))
-            .bind(count)
-            .fetch_one(&mut *conn)
             .await?;
-            let kind = drafts[members[0]].kind;
-            let format = Self::number_format(conn, &group, kind).await?;
-            for (k, i) in members.into_iter().enumerate() {
-                let seq = u64::try_from(last - count + 1 + k as i64).unwrap_or(0);
-                let number = ispd_billing::invoice::format_number(&format, year, seq)
-                    .map_err(|e| super::StoreError::Precondition(e.to_string()))?;
-                numbers.insert(i, number);
-            }
+        let last = rows
+            .first()
+            .and_then(|row| row[0].int())
+            .ok_or_else(|| StoreError::Precondition("no number series came back".to_owned()))?;
+        let kind = drafts[members[0]].kind;
+        let format = Store::number_format(conn, &group, kind).await?;
+        for (k, i) in members.into_iter().enumerate() {
+            let seq = u64::try_from(last - count + 1 + k as i64).unwrap_or(0);
+            let number = ispd_billing::invoice::format_number(&format, year, seq)
+                .map_err(|e| StoreError::Precondition(e.to_string()))?;
+            numbers.insert(i, number);
         }
-        Ok(numbers)
     }
+    Ok(numbers)
+}
 
-    async fn insert_heads(
-        conn: &mut AnyConnection,
-        drafts: &[InvoiceDraft],
+/// What the documents' rows are made of.
+struct Heads<'a> {
+    drafts: &'a [InvoiceDraft],
+    numbers: &'a HashMap<usize, String>,
+    clients: &'a HashMap<i64, String>,
+    suppliers: &'a HashMap<String, String>,
+}
+
+impl Heads<'_> {
+    /// The documents of `chunk`; returns each one's number and id.
+    async fn insert<S: Statements>(
+        &self,
+        conn: &mut S,
         chunk: &[usize],
-        numbers: &HashMap<usize, String>,
-        clients: &HashMap<i64, String>,
-        suppliers: &HashMap<String, String>,
     ) -> StoreResult<Vec<(String, i64)>> {
         let sql = format!(
             "INSERT INTO invoice (number, invoice_group, client_id, client_snapshot_json,
                 issue_date, taxable_supply_date, due_date, variable_symbol, currency, net_minor,
                 vat_minor, gross_minor, state, created_at, kind, supplier_snapshot_json)
              VALUES {} RETURNING number, id",
-            Placeholders::for_conn(conn).rows(chunk.len(), &[""; 16])
+            conn.placeholders().rows(chunk.len(), &[""; 16])
         );
         let created = now();
-        let mut query = sqlx::query_as::<_, (String, i64)>(AssertSqlSafe(sql));
+        let minor = |field: &str, amount: Decimal| money::to_minor_units(field, amount);
+        let mut values = Vec::with_capacity(chunk.len() * 16);
         for &i in chunk {
-            let d = &drafts[i];
-            let minor = |field: &str, amount: Decimal| money::to_minor_units(field, amount);
+            let d = &self.drafts[i];
             let state = if d.totals.gross <= Decimal::ZERO {
                 "paid"
             } else {
                 "unpaid"
             };
-            query = query
-                .bind(numbers[&i].clone())
-                .bind(d.invoice_group.clone())
-                .bind(d.client_id)
-                .bind(clients.get(&d.client_id).cloned().unwrap_or_default())
-                .bind(date_text(d.issue_date))
-                .bind(date_text(d.taxable_supply_date))
-                .bind(date_text(d.due_date))
-                .bind(d.variable_symbol.clone())
-                .bind(d.currency.clone())
-                .bind(minor("invoice.net", d.totals.net)?)
-                .bind(minor("invoice.vat", d.totals.vat)?)
-                .bind(minor("invoice.gross", d.totals.gross)?)
-                .bind(state)
-                .bind(created.clone())
-                .bind(d.kind.as_str())
-                .bind(suppliers.get(&d.invoice_group).cloned().unwrap_or_default());
+            values.extend([
+                Value::from(self.numbers[&i].as_str()),
+                Value::from(d.invoice_group.as_str()),
+                Value::from(d.client_id),
+                Value::from(self.clients.get(&d.client_id).map_or("", String::as_str)),
+                Value::from(date_text(d.issue_date)),
+                Value::from(date_text(d.taxable_supply_date)),
+                Value::from(date_text(d.due_date)),
+                Value::from(d.variable_symbol.as_str()),
+                Value::from(d.currency.as_str()),
+                Value::from(minor("invoice.net", d.totals.net)?),
+                Value::from(minor("invoice.vat", d.totals.vat)?),
+                Value::from(minor("invoice.gross", d.totals.gross)?),
+                Value::from(state),
+                Value::from(created.as_str()),
+                Value::from(d.kind.as_str()),
+                Value::from(
+                    self.suppliers
+                        .get(&d.invoice_group)
+                        .map_or("", String::as_str),
+                ),
+            ]);
         }
-        Ok(query.fetch_all(&mut *conn).await?)
+        conn.rows(&sql, values, &[Kind::Text, Kind::Int])
+            .await?
+            .into_iter()
+            .map(|row| {
+                let mut row = row.into_iter();
+                match (
+                    row.next().and_then(Value::into_text),
+                    row.next().and_then(|v| v.int()),
+                ) {
+                    (Some(number), Some(id)) => Ok((number, id)),
+                    _ => Err(StoreError::Precondition(
+                        "an issued document came back without its number or id".to_owned(),
+                    )),
+                }
+            })
+            .collect()
     }
+}
 
-    async fn insert_lines(
-        conn: &mut AnyConnection,
-        drafts: &[InvoiceDraft],
-        chunk: &[(i64, usize, usize)],
-    ) -> StoreResult<()> {
-        let sql = format!(
-            "INSERT INTO invoice_line (invoice_id, position, description, quantity,
-                unit_price_minor, vat_rate, net_minor, vat_minor, gross_minor, subscription_id,
-                period_from, period_to)
-             VALUES {}",
-            Placeholders::for_conn(conn).rows(chunk.len(), &[""; 12])
-        );
-        let mut query = sqlx::query(AssertSqlSafe(sql));
-        for &(id, i, position) in chunk {
-            query = bind_line(query, id, position, &drafts[i].lines[position])?;
-        }
-        query.execute(&mut *conn).await?;
-        Ok(())
+async fn insert_lines<S: Statements>(
+    conn: &mut S,
+    drafts: &[InvoiceDraft],
+    chunk: &[(i64, usize, usize)],
+) -> StoreResult<()> {
+    let sql = format!(
+        "INSERT INTO invoice_line (invoice_id, position, description, quantity,
+            unit_price_minor, vat_rate, net_minor, vat_minor, gross_minor, subscription_id,
+            period_from, period_to)
+         VALUES {}",
+        conn.placeholders().rows(chunk.len(), &[""; 12])
+    );
+    let mut values = Vec::with_capacity(chunk.len() * 12);
+    for &(id, i, position) in chunk {
+        values.extend(line_values(id, position, &drafts[i].lines[position])?);
     }
+    Statements::execute(conn, &sql, values).await?;
+    Ok(())
 }
 
 /// One audit row per document of the batch, as [`Store::issue_in`] writes them one by one.

@@ -36,6 +36,7 @@ mod job_lock;
 mod login;
 mod nas;
 mod own_read;
+mod own_write;
 mod page;
 mod payment;
 mod payment_batch;
@@ -43,6 +44,7 @@ mod scheduled_action;
 pub mod seal;
 mod session;
 mod settlement;
+mod statements;
 mod subscription;
 mod tariff;
 mod tariff_change;
@@ -82,6 +84,7 @@ pub use invoice::{
     ClientHead, DocumentKind, InvoiceDraft, InvoiceLineRecord, InvoiceRecord, Issued, LineRef,
     LiveLine,
 };
+pub use invoice_batch::IssuedBatch;
 pub use job_lock::{JobLock, JobRun, Lead};
 pub use login::LoginRecord;
 pub use nas::NasRecord;
@@ -232,6 +235,10 @@ pub struct Store {
     /// PostgreSQL only: where the change-log listener connects. Never printed (it may hold
     /// the password).
     listen_url: Option<std::sync::Arc<str>>,
+    /// SQLite only: the connection of the store's own that the billing run's batches write on
+    /// (see `invoice_batch`), kept between batches with its page cache and prepared
+    /// statements; `None` until the first batch opens it.
+    batch_connection: std::sync::Arc<std::sync::Mutex<Option<own_write::OwnConnection>>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -414,8 +421,12 @@ impl Store {
                 Box::pin(async move {
                     match backend {
                         Backend::Sqlite => {
-                            conn.execute("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL;")
-                                .await?;
+                            let pragmas = format!(
+                                "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;
+                                 PRAGMA busy_timeout = {}; PRAGMA synchronous = FULL;",
+                                BUSY_TIMEOUT.as_millis()
+                            );
+                            conn.execute(sqlx::AssertSqlSafe(pragmas)).await?;
                         }
                         Backend::Postgres => {
                             // `name` holds no quote (filtered above).
@@ -449,6 +460,7 @@ impl Store {
             sealer,
             listen_url: (backend == Backend::Postgres).then(|| url.as_str().into()),
             instance,
+            batch_connection: Default::default(),
         })
     }
 
@@ -550,6 +562,10 @@ pub fn redact_url(url: &str) -> String {
 
 /// Parameters per multi-row statement (see [`Placeholders`] for why SQLite's are anonymous).
 const PARAMETERS_PER_STATEMENT: usize = 2000;
+
+/// How long a write on SQLite waits for the file's write lock, held by another connection,
+/// before it fails.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Rows per multi-row statement of `columns` parameters each.
 pub(crate) fn rows_per_statement(columns: usize) -> usize {

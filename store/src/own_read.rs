@@ -1,7 +1,7 @@
 //! Large reads of a SQLite file on a read-only connection of the store's own.
 //!
 //! sqlx runs SQLite on a worker thread of its own and hands every row across threads, each
-//! value copied on the way (see `accounting::statements`). For a read of thousands of rows —
+//! value copied on the way (see [`crate::statements`]). For a read of thousands of rows —
 //! the start-up load of the access cache, the billing run's candidates — that hand-off costs
 //! several times SQLite's own work. Such a read opens the file read-only and steps the
 //! statement where it runs. It sees what is committed, as a read from the pool does, so it

@@ -13,11 +13,11 @@ use ispd_billing::money;
 use ispd_billing::payment::OpenInvoice;
 use ispd_billing::payment::receipt::DocumentPaid;
 use rust_decimal::Decimal;
-use sqlx::{AnyConnection, AssertSqlSafe};
+use sqlx::AnyConnection;
 
-use super::{
-    InvoiceRecord, Placeholders, Store, StoreResult, WriteTx, date_text, now, rows_per_statement,
-};
+use crate::statements::{Kind, Statements, Value};
+
+use super::{InvoiceRecord, Store, StoreResult, WriteTx, date_text, now, rows_per_statement};
 
 impl Store {
     /// An issued document as stored (its draft among the rest).
@@ -143,20 +143,7 @@ impl Store {
         tx: &mut WriteTx,
         clients: &[i64],
     ) -> StoreResult<HashSet<i64>> {
-        let conn = tx.conn();
-        let mut holding = HashSet::new();
-        for chunk in clients.chunks(rows_per_statement(1)) {
-            let sql = format!(
-                "SELECT id FROM client WHERE credit_minor > 0 AND id IN ({})",
-                Placeholders::for_conn(conn).list(chunk.len())
-            );
-            let mut query = sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql));
-            for id in chunk {
-                query = query.bind(*id);
-            }
-            holding.extend(query.fetch_all(&mut *conn).await?);
-        }
-        Ok(holding)
+        clients_holding_credit(tx.conn(), clients).await
     }
 
     /// Whether anything happened on the client's account besides an untouched opening
@@ -254,4 +241,23 @@ async fn record_credit_application(
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// Which of `clients` hold credit, on the batch's connection.
+pub(crate) async fn clients_holding_credit(
+    conn: &mut impl Statements,
+    clients: &[i64],
+) -> StoreResult<HashSet<i64>> {
+    let mut holding = HashSet::new();
+    for chunk in clients.chunks(rows_per_statement(1)) {
+        let sql = format!(
+            "SELECT id FROM client WHERE credit_minor > 0 AND id IN ({})",
+            conn.placeholders().list(chunk.len())
+        );
+        let params = chunk.iter().map(|&id| Value::from(id)).collect();
+        for row in conn.rows(&sql, params, &[Kind::Int]).await? {
+            holding.extend(row[0].int());
+        }
+    }
+    Ok(holding)
 }

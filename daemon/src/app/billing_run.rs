@@ -257,10 +257,18 @@ async fn issue(
         return Ok(());
     }
     let started = std::time::Instant::now();
-    let mut tx = store.begin_write().await?;
-    let issued = store.issue_batch_in(&mut tx, actor, &drafts).await?;
-    settle_batch(store, &mut tx, actor, &drafts, &issued).await?;
-    tx.commit().await?;
+    // Most batches have nothing to settle and are issued on their own; the others, in one
+    // transaction with what they settle.
+    let (drafts, issued) = match store.issue_batch_alone(actor, drafts).await? {
+        (drafts, Some(issued)) => (drafts, issued),
+        (drafts, None) => {
+            let mut tx = store.begin_write().await?;
+            let issued = store.issue_batch_in(&mut tx, actor, &drafts).await?;
+            settle_batch(store, &mut tx, actor, &drafts, &issued).await?;
+            tx.commit().await?;
+            (drafts, issued)
+        }
+    };
     summary.issue_time += started.elapsed();
     let issued: Vec<_> = drafts
         .into_iter()

@@ -15,13 +15,10 @@ use ispd_provisioning::accounting::{
 };
 use sqlx::AnyConnection;
 
-use self::sqlite::OwnConnection;
-use self::statements::{Kind, Statements, Value};
 use super::change_log::{OpenSessionsChanged, SESSIONS_CHANNEL};
 use super::{Backend, Store, StoreError, StoreResult, corrupt, date_text, timestamp};
-
-mod sqlite;
-mod statements;
+use crate::own_write::OwnConnection;
+use crate::statements::{Kind, Statements, Value};
 
 /// One decoded Accounting-Request and the NAS it came from.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -179,6 +176,10 @@ struct Written {
 /// Tries at a batch whose sessions keep changing under it (each try rereads them).
 const ATTEMPTS: usize = 4;
 
+/// How long a batch on SQLite waits for the write lock: the writer's bound on a commit, after
+/// which it spools the batch instead of holding its NASes longer.
+const BUSY: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// The columns of a stored session the writer reads, in [`SESSION_COLUMNS`] order.
 const SESSION_KINDS: [Kind; 14] = [
     Kind::Int,
@@ -307,7 +308,7 @@ impl Store {
     pub async fn accounting_writer(&self, partition: Partition) -> StoreResult<AccountingWriter> {
         // PostgreSQL, or an in-memory SQLite database with no file to open twice: the pool.
         let own = match self.sqlite_file().await? {
-            Some(file) => Some(OwnConnection::open(&file)?),
+            Some(file) => Some(OwnConnection::open(&file, BUSY)?),
             None => None,
         };
         Ok(AccountingWriter {
@@ -347,7 +348,10 @@ impl AccountingWriter {
     /// One try: committed unless a session was found stale (then rolled back).
     async fn try_apply(&mut self, batch: &[AcctItem], first_try: bool) -> StoreResult<Written> {
         if let Some(own) = &mut self.own {
-            return own.run(async |tx| write(tx, batch, &self.memory, first_try).await);
+            return own.run(
+                async |tx| write(tx, batch, &self.memory, first_try).await,
+                |written| written.stale.is_empty(),
+            );
         }
         let mut tx = self.store.write_tx().await?;
         let written = write(&mut *tx, batch, &self.memory, first_try).await?;

@@ -1,20 +1,21 @@
-//! The few statements a batch of accounting runs, over either driver: sqlx for PostgreSQL
-//! (and for SQLite where no writer of its own is open), and a SQLite connection of the
-//! writer's own ([`super::sqlite`]), which runs them on the writer's thread.
+//! The statements of a write batch, over either driver: sqlx for PostgreSQL (and for an
+//! in-memory SQLite database), and a SQLite connection of the store's own
+//! ([`crate::own_write`]), which runs them on the calling thread.
 //!
 //! Why not sqlx everywhere: sqlx runs SQLite on a worker thread of its own and hands every
-//! statement and every returned row across threads. For the accounting writer — a handful of
-//! multi-row statements per batch, a few thousand batches a second — those hand-offs cost
-//! more than SQLite's own work. The decisions and the SQL stay in one place ([`super`]); only
+//! statement and every returned row across threads, each value copied. For the accounting
+//! writer — a handful of multi-row statements per batch, a few thousand batches a second — and
+//! for the billing run's batches of a thousand documents, those hand-offs cost more than
+//! SQLite's own work. The decisions and the SQL stay in one place (the batch's module); only
 //! binding values and reading rows differ, and that is all this trait covers.
 
 use std::borrow::Cow;
 
 use sqlx::{AnyConnection, AssertSqlSafe, Row as _};
 
-use crate::{Placeholders, StoreResult};
+use crate::{Backend, Placeholders, StoreResult};
 
-/// A value bound to or read from an accounting statement: its columns are integers and text,
+/// A value bound to or read from a batch's statement: its columns are integers and text,
 /// each possibly NULL (a NULL keeps its type: PostgreSQL checks it against the column).
 /// Text bound from the batch is borrowed, not copied.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,7 +99,7 @@ pub(crate) fn decode<E>(
         .collect()
 }
 
-/// A connection in a transaction, running the accounting's statements.
+/// A connection in a transaction, running a batch's statements.
 pub(crate) trait Statements {
     /// Placeholders in the connection's dialect.
     fn placeholders(&self) -> Placeholders;
@@ -156,4 +157,43 @@ fn bound<'q>(
         };
     }
     query
+}
+
+impl Statements for rusqlite::Transaction<'_> {
+    fn placeholders(&self) -> Placeholders {
+        Placeholders::for_backend(Backend::Sqlite)
+    }
+
+    async fn rows(
+        &mut self,
+        sql: &str,
+        params: Vec<Value<'_>>,
+        kinds: &[Kind],
+    ) -> StoreResult<Vec<Vec<Value<'static>>>> {
+        let mut statement = self.prepare_cached(sql)?;
+        bind(&mut statement, params)?;
+        let mut rows = statement.raw_query();
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            out.push(decode(kinds, |i| row.get(i), |i| row.get(i))?);
+        }
+        Ok(out)
+    }
+
+    async fn execute(&mut self, sql: &str, params: Vec<Value<'_>>) -> StoreResult<u64> {
+        let mut statement = self.prepare_cached(sql)?;
+        bind(&mut statement, params)?;
+        Ok(statement.raw_execute()? as u64)
+    }
+}
+
+/// Binds by position: SQLite numbers `$N` and `?` by first appearance, as the SQL is written.
+fn bind(statement: &mut rusqlite::CachedStatement<'_>, params: Vec<Value<'_>>) -> StoreResult<()> {
+    for (i, value) in params.into_iter().enumerate() {
+        match value {
+            Value::Int(v) => statement.raw_bind_parameter(i + 1, v)?,
+            Value::Text(v) => statement.raw_bind_parameter(i + 1, v)?,
+        }
+    }
+    Ok(())
 }
