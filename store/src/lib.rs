@@ -349,8 +349,10 @@ fn parse_opt_date(field: &str, text: Option<String>) -> StoreResult<Option<chron
     text.map(|t| parse_date(field, &t)).transpose()
 }
 
+/// Dates are ISO 8601 text (`%Y-%m-%d`), so text order is date order. Written by `Display`,
+/// which does not parse a format string on every call (a billing run writes several a row).
 fn date_text(date: chrono::NaiveDate) -> String {
-    date.format("%Y-%m-%d").to_string()
+    date.to_string()
 }
 
 fn corrupt(what: String) -> StoreError {
@@ -597,45 +599,99 @@ impl Placeholders {
     }
 
     pub(crate) fn one(&mut self) -> String {
+        let mut p = String::new();
+        self.push(&mut p);
+        p
+    }
+
+    /// Appends the next placeholder to `sql`: a batch's statement has thousands, each
+    /// written in place.
+    fn push(&mut self, sql: &mut String) {
         if self.numbered {
+            use std::fmt::Write as _;
+            let _ = write!(sql, "${}", self.next);
             self.next += 1;
-            format!("${}", self.next - 1)
         } else {
-            "?".to_owned()
+            sql.push('?');
         }
     }
 
     /// `p, p, p` for an `IN (...)` list.
     pub(crate) fn list(&mut self, n: usize) -> String {
-        (0..n).map(|_| self.one()).collect::<Vec<_>>().join(", ")
+        let mut sql = String::with_capacity(n * 4);
+        for i in 0..n {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            self.push(&mut sql);
+        }
+        sql
     }
 
     /// `(p, p), (p, p)` for `rows` rows; `cast` wraps each column's placeholder (so
     /// PostgreSQL knows the types of a VALUES list).
     pub(crate) fn rows(&mut self, rows: usize, cast: &[&str]) -> String {
-        (0..rows)
-            .map(|_| {
-                let cells: Vec<String> = cast
-                    .iter()
-                    .map(|ty| {
-                        let p = self.one();
-                        if ty.is_empty() {
-                            p
-                        } else {
-                            format!("CAST({p} AS {ty})")
-                        }
-                    })
-                    .collect();
-                format!("({})", cells.join(", "))
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
+        let mut sql = String::with_capacity(rows * (cast.len() * 4 + 4));
+        for row in 0..rows {
+            sql.push_str(if row > 0 { ", (" } else { "(" });
+            for (column, ty) in cast.iter().enumerate() {
+                if column > 0 {
+                    sql.push_str(", ");
+                }
+                if ty.is_empty() {
+                    self.push(&mut sql);
+                } else {
+                    sql.push_str("CAST(");
+                    self.push(&mut sql);
+                    sql.push_str(" AS ");
+                    sql.push_str(ty);
+                    sql.push(')');
+                }
+            }
+            sql.push(')');
+        }
+        sql
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn placeholders_in_each_dialect() {
+        let mut numbered = Placeholders::for_backend(Backend::Postgres);
+        assert_eq!(
+            numbered.rows(2, &["", "TEXT"]),
+            "($1, CAST($2 AS TEXT)), ($3, CAST($4 AS TEXT))"
+        );
+        assert_eq!(numbered.list(2), "$5, $6");
+        assert_eq!(numbered.one(), "$7");
+        let mut anonymous = Placeholders::for_backend(Backend::Sqlite);
+        assert_eq!(
+            anonymous.rows(2, &["BIGINT", ""]),
+            "(CAST(? AS BIGINT), ?), (CAST(? AS BIGINT), ?)"
+        );
+        assert_eq!(anonymous.list(3), "?, ?, ?");
+        assert_eq!(anonymous.list(0), "");
+    }
+
+    #[test]
+    fn dates_keep_their_stored_shape() {
+        use chrono::NaiveDate;
+        let days = [
+            NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+            NaiveDate::from_ymd_opt(1, 1, 1).unwrap(),
+            NaiveDate::from_ymd_opt(9999, 12, 31).unwrap(),
+            NaiveDate::MAX,
+            NaiveDate::MIN,
+        ];
+        for day in days {
+            assert_eq!(date_text(day), day.format("%Y-%m-%d").to_string());
+            assert_eq!(parse_date("day", &date_text(day)).unwrap(), day);
+        }
+        assert_eq!(date_text(days[0]), "2026-12-01");
+    }
 
     #[test]
     fn timestamps_keep_their_stored_shape() {
