@@ -11,6 +11,7 @@
 //! testkit.
 
 mod auth_log;
+mod batches;
 mod clients;
 mod codes;
 mod concurrency;
@@ -76,6 +77,7 @@ crate::on_both_backends! {
         lifecycle::discounts_add_list_delete,
         runs::one_instance_runs_a_job,
         runs::billing_candidates_come_in_pages_of_clients,
+        batches::a_batch_issued_alone_stores_what_the_general_path_does,
     ]
     store_and_url: [persistence::reopened_store_keeps_data]
 }
