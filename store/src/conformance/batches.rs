@@ -38,6 +38,16 @@ async fn december(store: &Store, number: &str) -> InvoiceDraft {
     draft
 }
 
+/// How far the draft's subscription is billed now.
+async fn billed_until(store: &Store, draft: &InvoiceDraft) -> Option<chrono::NaiveDate> {
+    let subscription = draft.billed_until[0].0;
+    store
+        .get_subscription(subscription)
+        .await
+        .unwrap()
+        .billed_until
+}
+
 /// What a document holds apart from whom it is for and its number.
 fn content(mut record: InvoiceRecord) -> InvoiceRecord {
     record.id = 0;
@@ -113,15 +123,7 @@ pub(super) async fn a_batch_issued_alone_stores_what_the_general_path_does(store
     assert_eq!(a.draft.lines.len(), 1);
     assert_eq!(content(a), content(b));
     for (number, draft) in [(&first.number, &alone), (&second.number, &general)] {
-        let subscription = draft.billed_until[0].0;
-        assert_eq!(
-            store
-                .get_subscription(subscription)
-                .await
-                .unwrap()
-                .billed_until,
-            Some(date(2026, 12, 31))
-        );
+        assert_eq!(billed_until(&store, draft).await, Some(date(2026, 12, 31)));
         assert_eq!(
             audit_of(&store, &draft.client_number, "invoice")
                 .await
@@ -146,14 +148,6 @@ pub(super) async fn a_batch_issued_alone_stores_what_the_general_path_does(store
         let (_, issued) = store.issue_batch_alone(&actor(), batch).await.unwrap();
         assert_eq!(issued, None);
     }
-    let subscription = holding.billed_until[0].0;
-    assert_eq!(
-        store
-            .get_subscription(subscription)
-            .await
-            .unwrap()
-            .billed_until,
-        None
-    );
+    assert_eq!(billed_until(&store, &holding).await, None);
     assert!(audit_of(&store, "5003", "invoice").await.is_empty());
 }
