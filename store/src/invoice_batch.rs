@@ -48,9 +48,7 @@ impl Store {
         for &i in &special {
             issued[i] = Self::issue_in(tx, actor, &drafts[i]).await?;
         }
-        for (i, document) in issue_plain(tx, actor, drafts, plain).await? {
-            issued[i] = Some(document);
-        }
+        issue_plain(tx, actor, drafts, plain, &mut issued).await?;
         Ok(issued)
     }
 
@@ -66,7 +64,7 @@ impl Store {
         actor: &Actor,
         drafts: Vec<InvoiceDraft>,
     ) -> StoreResult<(Vec<InvoiceDraft>, Option<IssuedBatch>)> {
-        let file = match self.sqlite_file().await? {
+        let file = match self.sqlite_file() {
             Some(file) if drafts.iter().all(is_plain) => file,
             _ => return Ok((drafts, None)),
         };
@@ -87,9 +85,7 @@ impl Store {
                     }
                     let mut issued: IssuedBatch = vec![None; drafts.len()];
                     let all = (0..drafts.len()).collect();
-                    for (i, document) in issue_plain(tx, &actor, &drafts, all).await? {
-                        issued[i] = Some(document);
-                    }
+                    issue_plain(tx, &actor, &drafts, all, &mut issued).await?;
                     Ok(Some(issued))
                 },
                 Option::is_some,
@@ -110,14 +106,15 @@ fn is_plain(d: &InvoiceDraft) -> bool {
         && !d.billed_until.is_empty()
 }
 
-/// Issues the `plain` drafts with a few multi-row statements; returns each one issued, by its
-/// index in `drafts`.
+/// Issues the `plain` drafts with a few multi-row statements; each one issued goes into
+/// `issued` at its index in `drafts`.
 async fn issue_plain<S: Statements>(
     conn: &mut S,
     actor: &Actor,
     drafts: &[InvoiceDraft],
     plain: Vec<usize>,
-) -> StoreResult<Vec<(usize, Issued)>> {
+    issued: &mut IssuedBatch,
+) -> StoreResult<()> {
     let plain = move_billed_until(conn, drafts, plain).await?;
     let numbers = number_block(conn, drafts, &plain).await?;
     let clients: Vec<i64> = plain.iter().map(|&i| drafts[i].client_id).collect();
@@ -152,14 +149,12 @@ async fn issue_plain<S: Statements>(
     }
     let audit = issue_audit(drafts, &plain, &numbers);
     super::record_audit_rows(conn, actor, "invoice", &audit).await?;
-    Ok(plain
-        .into_iter()
-        .map(|i| {
-            let number = numbers[&i].clone();
-            let id = ids[&number];
-            (i, Issued { id, number })
-        })
-        .collect())
+    for i in plain {
+        let number = numbers[&i].clone();
+        let id = ids[&number];
+        issued[i] = Some(Issued { id, number });
+    }
+    Ok(())
 }
 
 /// Moves billed-until for every subscription the drafts charge; keeps the drafts whose

@@ -235,6 +235,8 @@ pub struct Store {
     /// PostgreSQL only: where the change-log listener connects. Never printed (it may hold
     /// the password).
     listen_url: Option<std::sync::Arc<str>>,
+    /// SQLite only: the database's file, read once at open (see [`Store::sqlite_file`]).
+    sqlite_file: Option<std::sync::Arc<std::path::Path>>,
     /// SQLite only: the connection of the store's own that the billing run's batches write on
     /// (see `invoice_batch`), kept between batches with its page cache and prepared
     /// statements; `None` until the first batch opens it.
@@ -314,16 +316,24 @@ impl Where {
 
     fn bind<'q, O>(
         &self,
-        mut query: sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments>,
+        query: sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments>,
     ) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments> {
-        for arg in &self.args {
-            query = match arg {
-                Arg::Text(t) => query.bind(t.clone()),
-                Arg::Int(i) => query.bind(*i),
-            };
-        }
-        query
+        bind_args(query, self.args.iter().cloned())
     }
+}
+
+/// Binds `args` to `query` in order, for `$1`, `$2`….
+fn bind_args<'q, O>(
+    mut query: sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments>,
+    args: impl IntoIterator<Item = Arg>,
+) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments> {
+    for arg in args {
+        query = match arg {
+            Arg::Text(t) => query.bind(t),
+            Arg::Int(i) => query.bind(i),
+        };
+    }
+    query
 }
 
 /// Timestamps are fixed-width RFC 3339 UTC text, so text order is time order on both backends.
@@ -456,12 +466,20 @@ impl Store {
             }
             other => OpenError::Migrate(other),
         })?;
+        let sqlite_file =
+            database_file(&pool, backend)
+                .await
+                .map_err(|cause| OpenError::Connect {
+                    url: redact_url(&url),
+                    cause,
+                })?;
         Ok(Store {
             pool,
             backend,
             sealer,
             listen_url: (backend == Backend::Postgres).then(|| url.as_str().into()),
             instance,
+            sqlite_file,
             batch_connection: Default::default(),
         })
     }
@@ -499,16 +517,12 @@ impl Store {
     }
 
     /// The SQLite database's file, for a connection of the store's own beside the pool
-    /// (accounting's writer, the start-up load); `None` on PostgreSQL or in memory.
-    async fn sqlite_file(&self) -> StoreResult<Option<std::path::PathBuf>> {
-        if self.backend != Backend::Sqlite {
-            return Ok(None);
-        }
-        let file: String =
-            sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
-                .fetch_one(&self.pool)
-                .await?;
-        Ok((!file.is_empty()).then(|| file.into()))
+    /// (accounting's writers, large reads, the billing batches); `None` on PostgreSQL or in
+    /// memory.
+    fn sqlite_file(&self) -> Option<std::path::PathBuf> {
+        self.sqlite_file
+            .as_deref()
+            .map(std::path::Path::to_path_buf)
     }
 
     pub fn backend(&self) -> Backend {
@@ -530,6 +544,21 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// The file a SQLite pool has open; `None` on PostgreSQL or in memory.
+async fn database_file(
+    pool: &AnyPool,
+    backend: Backend,
+) -> Result<Option<std::sync::Arc<std::path::Path>>, sqlx::Error> {
+    if backend != Backend::Sqlite {
+        return Ok(None);
+    }
+    let file: String =
+        sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
+            .fetch_one(pool)
+            .await?;
+    Ok((!file.is_empty()).then(|| std::path::PathBuf::from(file).into()))
 }
 
 /// A write transaction held by a use case across repository calls (see

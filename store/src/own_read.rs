@@ -17,7 +17,7 @@ use rusqlite::{Connection, OpenFlags};
 use sqlx::AssertSqlSafe;
 use sqlx::any::AnyRow;
 
-use crate::{Arg, Store, StoreError, StoreResult, corrupt};
+use crate::{Arg, Store, StoreError, StoreResult, bind_args, corrupt};
 
 /// A row both drivers read: sqlx by name, the store's own connection by position.
 pub(crate) trait OwnRow: for<'r> sqlx::FromRow<'r, AnyRow> + Send + Unpin + 'static {
@@ -61,14 +61,8 @@ impl Store {
         sql: String,
         args: Vec<Arg>,
     ) -> StoreResult<Vec<R>> {
-        let Some(file) = self.sqlite_file().await? else {
-            let mut query = sqlx::query_as::<_, R>(AssertSqlSafe(sql));
-            for arg in args {
-                query = match arg {
-                    Arg::Text(t) => query.bind(t),
-                    Arg::Int(i) => query.bind(i),
-                };
-            }
+        let Some(file) = self.sqlite_file() else {
+            let query = bind_args(sqlx::query_as::<_, R>(AssertSqlSafe(sql)), args);
             return Ok(query.fetch_all(&self.pool).await?);
         };
         tokio::task::spawn_blocking(move || {
@@ -91,7 +85,7 @@ impl Store {
         args: &[Arg],
         mut each: impl FnMut(R) -> StoreResult<()>,
     ) -> StoreResult<()> {
-        match self.sqlite_file().await? {
+        match self.sqlite_file() {
             Some(file) => each_row_of_file(&file, sql, args, each),
             None => {
                 for row in self.read_rows(sql.to_owned(), args.to_vec()).await? {

@@ -307,7 +307,7 @@ impl Store {
     /// batch then blocks that thread for its commit.
     pub async fn accounting_writer(&self, partition: Partition) -> StoreResult<AccountingWriter> {
         // PostgreSQL, or an in-memory SQLite database with no file to open twice: the pool.
-        let own = match self.sqlite_file().await? {
+        let own = match self.sqlite_file() {
             Some(file) => Some(OwnConnection::open(&file, BUSY)?),
             None => None,
         };
