@@ -80,6 +80,10 @@ struct AcctArgs {
     /// Logins the sessions belong to.
     #[arg(long, default_value_t = 10_000)]
     logins: usize,
+    /// Closed sessions stored before the load, as a running ISP's database holds them (0: an
+    /// empty session table, as on the first day).
+    #[arg(long, default_value_t = 100_000)]
+    history: usize,
     #[arg(long, default_value = "/tmp/ispd-bench-acct")]
     state_dir: PathBuf,
     /// PostgreSQL instead of SQLite, e.g. postgres://ispd:ispd@127.0.0.1:5432/ispd_bench
@@ -215,11 +219,13 @@ fn acct(args: AcctArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     println!(
-        "seeding {} logins into {}",
+        "seeding {} logins and {} past sessions into {}",
         args.logins,
+        args.history,
         args.database_url.as_deref().unwrap_or("SQLite")
     );
     seed::seed_with(&args.state_dir, args.logins, args.database_url.as_deref())?;
+    seed::seed_session_history(&args.state_dir, args.database_url.as_deref(), args.history)?;
     let daemon = daemon::Daemon::start(&ispd_path(args.ispd)?, &args.state_dir)?;
     let secret = seed::SECRET.as_bytes();
     run_loops(
