@@ -59,7 +59,7 @@ pub async fn start(store: &Store) -> i64 {
 }
 
 /// Follows the log from `from` (see [`start`]) for as long as the daemon runs, and counts
-/// again the open sessions that any instance's accounting announces; returns at once on
+/// again the open sessions that the other instances' accounting announces; returns at once on
 /// SQLite.
 pub async fn follow(
     store: Store,
@@ -89,13 +89,17 @@ pub async fn follow(
     if listener.is_some() {
         recount.all();
     }
+    // The log is read when it announces new rows, and every POLL anyway; not each time
+    // another instance's accounting announces open sessions, which it does per batch.
+    let mut read_at = tokio::time::Instant::now();
+    let mut logged = true;
     loop {
         match listener.as_mut() {
-            // A timeout is no error: the log is read on every POLL anyway.
             Some(l) => match tokio::time::timeout(POLL, l.next()).await {
                 Ok(Ok(first)) => {
                     let mut heard = vec![first];
                     heard.extend(std::iter::from_fn(|| l.buffered()));
+                    logged |= heard.contains(&Heard::Logged);
                     recount.extend(heard.into_iter().filter_map(|h| match h {
                         Heard::OpenSessions(changed) => Some(changed),
                         Heard::Logged => None,
@@ -106,6 +110,7 @@ pub async fn follow(
                     metrics::counter!("ispd_change_log_reconnects_total").increment(1);
                     listener = None;
                 }
+                // A timeout is no error: the log is read on every POLL.
                 Err(_) => {}
             },
             None => {
@@ -118,6 +123,7 @@ pub async fn follow(
                         if l.is_some() {
                             recount.all();
                         }
+                        logged = true;
                         listener = l;
                     }
                     Err(e) => tracing::debug!(error = %e, "change-log listener still down"),
@@ -130,13 +136,17 @@ pub async fn follow(
             tracing::debug!(error = %e, "open sessions not counted again yet; retrying");
             recount.extend([changed]);
         }
-        match read_on(&store, &changes, last).await {
-            Ok(now) => {
-                last = now;
-                position.applied.store(last, Ordering::Relaxed);
-                metrics::gauge!("ispd_change_log_applied_id").set(last as f64);
+        if logged || listener.is_none() || read_at.elapsed() >= POLL {
+            match read_on(&store, &changes, last).await {
+                Ok(now) => {
+                    last = now;
+                    logged = false;
+                    read_at = tokio::time::Instant::now();
+                    position.applied.store(last, Ordering::Relaxed);
+                    metrics::gauge!("ispd_change_log_applied_id").set(last as f64);
+                }
+                Err(e) => tracing::debug!(error = %e, "change log not read; retrying"),
             }
-            Err(e) => tracing::debug!(error = %e, "change log not read; retrying"),
         }
         if pruned_at.elapsed() >= PRUNE_EVERY {
             pruned_at = tokio::time::Instant::now();

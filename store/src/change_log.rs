@@ -13,7 +13,10 @@ use super::{AccessScope, Backend, Store, StoreError, StoreResult};
 const CHANNEL: &str = "ispd_change";
 /// The NOTIFY channel the accounting writers announce opened and closed sessions on. Not a
 /// log: a count is read again from the sessions themselves, so a lost notification is
-/// made good by counting everything again after a reconnect.
+/// made good by counting everything again after a reconnect. Each announcement names the
+/// instance that made it, which has counted its own changes already and does not listen to
+/// them (with an instance's accounting at thousands of batches a second, counting again
+/// what it had just counted doubled the queries it sent).
 pub(crate) const SESSIONS_CHANNEL: &str = "ispd_sessions";
 /// PostgreSQL's limit on a NOTIFY payload is 8,000 bytes; a longer list says "everyone".
 const PAYLOAD_LIMIT: usize = 7_900;
@@ -27,27 +30,36 @@ pub enum OpenSessionsChanged {
 }
 
 impl OpenSessionsChanged {
-    pub(crate) fn payload(&self) -> String {
-        match self {
+    /// `origin/3,14,15` or `origin/*`; an instance id holds no `/` (see `Store::open_instance`).
+    pub(crate) fn payload(&self, origin: &str) -> String {
+        let logins = match self {
             OpenSessionsChanged::Logins(ids) => {
                 let text = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-                if text.len() <= PAYLOAD_LIMIT {
+                if origin.len() + text.len() < PAYLOAD_LIMIT {
                     text
                 } else {
                     "*".to_owned()
                 }
             }
             OpenSessionsChanged::All => "*".to_owned(),
-        }
+        };
+        format!("{origin}/{logins}")
     }
 
-    /// A payload that does not parse counts everyone again rather than nobody.
-    fn parse(payload: &str) -> OpenSessionsChanged {
-        payload
+    /// The announcing instance (none from an instance older than the origin in the payload)
+    /// and whose sessions changed. A list that does not parse counts everyone again rather
+    /// than nobody.
+    fn parse(payload: &str) -> (Option<&str>, OpenSessionsChanged) {
+        let (origin, logins) = match payload.split_once('/') {
+            Some((origin, logins)) => (Some(origin), logins),
+            None => (None, payload),
+        };
+        let changed = logins
             .split(',')
             .map(str::parse::<i64>)
             .collect::<Result<Vec<_>, _>>()
-            .map_or(OpenSessionsChanged::All, OpenSessionsChanged::Logins)
+            .map_or(OpenSessionsChanged::All, OpenSessionsChanged::Logins);
+        (origin, changed)
     }
 }
 
@@ -78,32 +90,46 @@ pub struct LoggedChange {
 }
 
 /// Waits for the log's NOTIFY on a connection of its own.
-pub struct ChangeListener(PgListener);
+pub struct ChangeListener {
+    listener: PgListener,
+    /// This store's instance: its own announcements of open sessions are not heard.
+    instance: std::sync::Arc<str>,
+}
 
 impl ChangeListener {
-    /// The next notification. A lost connection is an error, and notifications sent
-    /// meanwhile are lost: reconnect, read the log on from the last applied id and count
-    /// every login's open sessions again.
+    /// The next notification from another instance. A lost connection is an error, and
+    /// notifications sent meanwhile are lost: reconnect, read the log on from the last
+    /// applied id and count every login's open sessions again.
     pub async fn next(&mut self) -> StoreResult<Heard> {
-        match self.0.try_recv().await? {
-            Some(n) if n.channel() == SESSIONS_CHANNEL => {
-                Ok(Heard::OpenSessions(OpenSessionsChanged::parse(n.payload())))
+        loop {
+            let Some(n) = self.listener.try_recv().await? else {
+                return Err(StoreError::Precondition(
+                    "the change-log listener lost its connection".into(),
+                ));
+            };
+            if let Some(heard) = self.heard(&n) {
+                return Ok(heard);
             }
-            Some(_) => Ok(Heard::Logged),
-            None => Err(StoreError::Precondition(
-                "the change-log listener lost its connection".into(),
-            )),
         }
     }
 
-    /// A notification already received, without waiting.
+    /// A notification from another instance already received, without waiting.
     pub fn buffered(&mut self) -> Option<Heard> {
-        let n = self.0.next_buffered()?;
-        Some(if n.channel() == SESSIONS_CHANNEL {
-            Heard::OpenSessions(OpenSessionsChanged::parse(n.payload()))
-        } else {
-            Heard::Logged
-        })
+        loop {
+            let n = self.listener.next_buffered()?;
+            if let Some(heard) = self.heard(&n) {
+                return Some(heard);
+            }
+        }
+    }
+
+    /// What `n` tells this instance; `None` for its own announcement of open sessions.
+    fn heard(&self, n: &sqlx::postgres::PgNotification) -> Option<Heard> {
+        if n.channel() != SESSIONS_CHANNEL {
+            return Some(Heard::Logged);
+        }
+        let (origin, changed) = OpenSessionsChanged::parse(n.payload());
+        (origin != Some(&*self.instance)).then_some(Heard::OpenSessions(changed))
     }
 }
 
@@ -115,7 +141,10 @@ impl Store {
         };
         let mut listener = PgListener::connect(url).await?;
         listener.listen_all([CHANNEL, SESSIONS_CHANNEL]).await?;
-        Ok(Some(ChangeListener(listener)))
+        Ok(Some(ChangeListener {
+            listener,
+            instance: self.instance.clone(),
+        }))
     }
 
     /// This store's instance id, as its changes are logged.
@@ -191,13 +220,27 @@ mod tests {
     use super::OpenSessionsChanged;
 
     #[test]
-    fn a_payload_names_the_logins_or_everyone() {
+    fn a_payload_names_its_instance_and_the_logins_or_everyone() {
         let some = OpenSessionsChanged::Logins(vec![3, 14, 15]);
-        assert_eq!(some.payload(), "3,14,15");
-        assert_eq!(OpenSessionsChanged::parse(&some.payload()), some);
+        assert_eq!(some.payload("ispd-a"), "ispd-a/3,14,15");
+        assert_eq!(
+            OpenSessionsChanged::parse(&some.payload("ispd-a")),
+            (Some("ispd-a"), some)
+        );
         let many = OpenSessionsChanged::Logins((0..2_000).collect());
-        assert_eq!(many.payload(), "*");
-        assert_eq!(OpenSessionsChanged::parse("*"), OpenSessionsChanged::All);
-        assert_eq!(OpenSessionsChanged::parse("1,x"), OpenSessionsChanged::All);
+        assert_eq!(many.payload("ispd-a"), "ispd-a/*");
+        assert_eq!(
+            OpenSessionsChanged::parse("ispd-a/*"),
+            (Some("ispd-a"), OpenSessionsChanged::All)
+        );
+        assert_eq!(
+            OpenSessionsChanged::parse("ispd-a/1,x"),
+            (Some("ispd-a"), OpenSessionsChanged::All)
+        );
+        // From an instance that does not name itself yet: heard by every instance.
+        assert_eq!(
+            OpenSessionsChanged::parse("3,14"),
+            (None, OpenSessionsChanged::Logins(vec![3, 14]))
+        );
     }
 }

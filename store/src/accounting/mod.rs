@@ -357,7 +357,7 @@ impl AccountingWriter {
         let written = write(&mut *tx, batch, &self.memory, first_try).await?;
         if written.stale.is_empty() {
             if self.store.backend == Backend::Postgres {
-                announce_open_sessions(&mut tx, &written.changes).await?;
+                announce_open_sessions(&mut tx, self.store.instance(), &written.changes).await?;
             }
             tx.commit().await?;
         }
@@ -439,6 +439,7 @@ async fn write<S: Statements>(
 /// so each counts them again for Simultaneous-Use.
 async fn announce_open_sessions(
     conn: &mut AnyConnection,
+    origin: &str,
     changes: &OpenSessionChanges,
 ) -> StoreResult<()> {
     if changes.is_empty() {
@@ -449,7 +450,7 @@ async fn announce_open_sessions(
     logins.dedup();
     sqlx::query("SELECT CAST(pg_notify($1, $2) AS TEXT)")
         .bind(SESSIONS_CHANNEL)
-        .bind(OpenSessionsChanged::Logins(logins).payload())
+        .bind(OpenSessionsChanged::Logins(logins).payload(origin))
         .execute(&mut *conn)
         .await?;
     Ok(())
@@ -771,7 +772,7 @@ impl Store {
             .filter_map(|(_, login)| login.map(|l| (l, -1)))
             .collect();
         if self.backend == Backend::Postgres {
-            announce_open_sessions(&mut tx, &changes).await?;
+            announce_open_sessions(&mut tx, self.instance(), &changes).await?;
         }
         tx.commit().await?;
         Ok(changes)

@@ -79,5 +79,8 @@ crate::on_both_backends! {
         runs::billing_candidates_come_in_pages_of_clients,
         batches::a_batch_issued_alone_stores_what_the_general_path_does,
     ]
-    store_and_url: [persistence::reopened_store_keeps_data]
+    store_and_url: [
+        persistence::reopened_store_keeps_data,
+        radius::an_instance_hears_the_others_sessions_not_its_own,
+    ]
 }

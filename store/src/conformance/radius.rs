@@ -1,5 +1,6 @@
 //! The RADIUS side: access rows and accounting batches.
 
+use crate::Backend;
 use crate::testkit::fixtures::*;
 
 pub(super) async fn access_rows_follow_the_records(store: Store) {
@@ -385,4 +386,51 @@ fn acct_item(
             terminate_cause: None,
         },
     }
+}
+
+/// An instance hears the open sessions another instance's accounting announces, and not its
+/// own: it counted those itself when it committed them.
+pub(super) async fn an_instance_hears_the_others_sessions_not_its_own(store: Store, url: String) {
+    use crate::{Heard, OpenSessionsChanged, Partition};
+    use ispd_provisioning::accounting::StatusType;
+    if store.backend() == Backend::Sqlite {
+        // One instance: nothing is announced.
+        assert!(store.listen_changes().await.unwrap().is_none());
+        return;
+    }
+    let other = Store::open_instance(&url, 2, sealer(), "ispd-b")
+        .await
+        .unwrap();
+    let sub = subscribed_client(&store, "1001").await.subscription.id;
+    let login = |name: &'static str| {
+        let store = store.clone();
+        async move {
+            store
+                .create_login(&actor(), ppp_login(name, sub), "pw-123456")
+                .await
+                .unwrap()
+                .login
+                .id
+        }
+    };
+    let (novak, dvorak) = (login("novak").await, login("dvorak").await);
+    // Listening from here on: the logins' own change-log notices are not heard.
+    let mut mine = store.listen_changes().await.unwrap().unwrap();
+    let mut theirs = other.listen_changes().await.unwrap().unwrap();
+    let partition = Partition { index: 0, count: 1 };
+    let start = |login, sid| acct_item(login, sid, StatusType::Start, 0, 0, 0, 0);
+    let mut writer = store.accounting_writer(partition).await.unwrap();
+    writer.apply(&[start(novak, "s1")]).await.unwrap();
+    let mut writer = other.accounting_writer(partition).await.unwrap();
+    writer.apply(&[start(dvorak, "s2")]).await.unwrap();
+    // Each hears the other's first: its own, committed before or after, is not delivered.
+    assert_eq!(
+        mine.next().await.unwrap(),
+        Heard::OpenSessions(OpenSessionsChanged::Logins(vec![dvorak]))
+    );
+    assert_eq!(
+        theirs.next().await.unwrap(),
+        Heard::OpenSessions(OpenSessionsChanged::Logins(vec![novak]))
+    );
+    other.close().await;
 }
