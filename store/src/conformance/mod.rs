@@ -60,6 +60,7 @@ crate::on_both_backends! {
         radius::accounting_batches_store_sessions_once,
         radius::accounting_from_two_instances_is_one_session,
         radius::a_start_repeated_to_a_writer_that_forgot_it_is_one_session,
+        radius::a_late_start_to_a_writer_that_forgot_the_session_opens_nothing,
         enforcement::attempts_round_trip_newest_first_and_prune,
         auth_log::auth_log_filters_pages_and_prunes,
         enforcement::open_sessions_for_enforcement,

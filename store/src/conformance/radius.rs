@@ -434,3 +434,35 @@ pub(super) async fn an_instance_hears_the_others_sessions_not_its_own(store: Sto
     );
     other.close().await;
 }
+
+/// A Start that arrives late — after the Stop, stamped later than the session's start — at
+/// a writer that remembers nothing of the session opens nothing: the stored session decides,
+/// not the writer's memory.
+pub(super) async fn a_late_start_to_a_writer_that_forgot_the_session_opens_nothing(store: Store) {
+    use crate::Partition;
+    use ispd_provisioning::accounting::StatusType;
+    let login = novak(&store).await;
+    let item = minutes_of(login, "s1");
+    let partition = Partition { index: 0, count: 1 };
+    // Only the Stop arrived: a session of ten minutes, started at minute 0.
+    let mut first = store.accounting_writer(partition).await.unwrap();
+    first
+        .apply(&[item(StatusType::Stop, 10, 600, 1500)])
+        .await
+        .unwrap();
+    // Its Start, delayed and stamped two minutes in, at a writer that knows nothing of it.
+    let mut fresh = store.accounting_writer(partition).await.unwrap();
+    let changes = fresh
+        .apply(&[item(StatusType::Start, 2, 0, 0)])
+        .await
+        .unwrap();
+    assert!(changes.is_empty(), "nothing opened: {changes:?}");
+    let sessions = store
+        .session_history("novak", Default::default())
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(sessions.len(), 1, "one session: {sessions:?}");
+    assert!(sessions[0].stopped_at.is_some(), "still stopped");
+    assert_eq!(store.open_session_counts().await.unwrap().get(&login), None);
+}
