@@ -176,6 +176,35 @@ impl Spool {
     }
 }
 
+/// Hands the spools of writers this start does not run (a build or backend that ran more)
+/// to writer `index % writers`, so nothing they acknowledged is left unreplayed: a
+/// session's records are all in one spool, so appending one spool after another keeps each
+/// session's order, and the records still wait in front of new ones. A crash between the
+/// append and the removal replays them twice, which changes nothing. Returns the spools
+/// handed over.
+pub fn adopt_orphans(state_dir: &Path, writers: usize) -> std::io::Result<Vec<PathBuf>> {
+    let mut orphans: Vec<usize> = std::fs::read_dir(state_dir)?
+        .filter_map(|entry| {
+            let name = entry.ok()?.file_name().into_string().ok()?;
+            let index = name.strip_prefix("accounting.")?.strip_suffix(".spool")?;
+            index.parse::<usize>().ok().filter(|i| *i >= writers)
+        })
+        .collect();
+    orphans.sort_unstable();
+    let mut adopted = Vec::new();
+    for index in orphans {
+        let orphan = Spool::open(state_dir, index)?;
+        let (items, _) = orphan.next_records(usize::MAX)?;
+        if !items.is_empty() {
+            Spool::open(state_dir, index % writers.max(1))?.append(&items)?;
+        }
+        std::fs::remove_file(&orphan.path)?;
+        File::open(state_dir)?.sync_all()?;
+        adopted.push(orphan.path);
+    }
+    Ok(adopted)
+}
+
 /// One complete frame: where it ends, and its record (`None` for a damaged one).
 struct Frame {
     end: u64,
@@ -291,6 +320,39 @@ mod tests {
             .unwrap()
             .write_all(fragment)
             .unwrap();
+    }
+
+    #[test]
+    fn the_spools_of_writers_no_longer_run_are_handed_to_the_ones_that_are() {
+        let dir = Dir::new("orphans");
+        Spool::open(&dir.0, 0)
+            .unwrap()
+            .append(&[item("a"), item("b")])
+            .unwrap();
+        Spool::open(&dir.0, 1)
+            .unwrap()
+            .append(&[item("c"), item("d")])
+            .unwrap();
+        Spool::open(&dir.0, 2)
+            .unwrap()
+            .append(&[item("e")])
+            .unwrap();
+        let adopted = adopt_orphans(&dir.0, 1).unwrap();
+        assert_eq!(adopted.len(), 2, "{adopted:?}");
+        let spool = Spool::open(&dir.0, 0).unwrap();
+        assert_eq!(
+            sessions(&spool),
+            ["a", "b", "c", "d", "e"],
+            "each in its order"
+        );
+        assert!(!dir.0.join("accounting.1.spool").exists());
+        assert!(!dir.0.join("accounting.2.spool").exists());
+        // The writers this start runs keep their own.
+        assert!(adopt_orphans(&dir.0, 1).unwrap().is_empty());
+        assert_eq!(
+            sessions(&Spool::open(&dir.0, 0).unwrap()),
+            ["a", "b", "c", "d", "e"]
+        );
     }
 
     #[test]
