@@ -185,15 +185,24 @@ pub fn seed_session_history(
         .execute(&pool)
         .await
         .context("seeding the session history")?;
-        let settle = if database_url.is_some() {
-            "ANALYZE session"
-        } else {
-            "PRAGMA wal_checkpoint(TRUNCATE)"
-        };
-        sqlx::query(settle).execute(&pool).await?;
+        settle(&pool, database_url.is_some(), "session").await?;
         pool.close().await;
         anyhow::Ok(())
     })
+}
+
+/// After a bulk load: on PostgreSQL analyzes the loaded `tables`, as autovacuum does soon
+/// after a load this size (only those: the empty ones stay never analysed, as in a database
+/// that has not used them yet); on SQLite checkpoints the WAL into the database file, so the
+/// daemon does not start behind a large WAL.
+async fn settle(pool: &sqlx::AnyPool, postgres: bool, tables: &str) -> anyhow::Result<()> {
+    let sql = if postgres {
+        format!("ANALYZE {tables}")
+    } else {
+        "PRAGMA wal_checkpoint(TRUNCATE)".to_owned()
+    };
+    sqlx::query(AssertSqlSafe(sql)).execute(pool).await?;
+    Ok(())
 }
 
 /// A seeded login as storage writes it (`Store::insert_logins`), for the cores' check.
@@ -464,17 +473,7 @@ pub fn seed_billing(
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        if database_url.is_some() {
-            // What autovacuum does soon after a load this size. Only the loaded tables: the
-            // empty ones stay never analysed, as in a database that has not billed yet.
-            sqlx::query("ANALYZE client, subscription")
-                .execute(&pool)
-                .await?;
-        } else {
-            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-                .execute(&pool)
-                .await?;
-        }
+        settle(&pool, database_url.is_some(), "client, subscription").await?;
         pool.close().await;
         anyhow::Ok(())
     })?;
