@@ -592,7 +592,7 @@ pub fn redact_url(url: &str) -> String {
 }
 
 /// Parameters per multi-row statement (see [`Placeholders`] for why SQLite's are anonymous).
-const PARAMETERS_PER_STATEMENT: usize = 2000;
+const PARAMETERS_PER_STATEMENT: usize = 10000;
 
 /// How long a write on SQLite waits for the file's write lock, held by another connection,
 /// before it fails.
