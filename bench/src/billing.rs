@@ -500,7 +500,7 @@ async fn import_files(
         let answer = client
             .import_statement(v1::ImportStatementRequest {
                 format: format.name().to_owned(),
-                content: content.clone(),
+                content: content.clone().into(),
                 mapping: if format == StatementFormat::Csv {
                     CSV_MAPPING.to_owned()
                 } else {

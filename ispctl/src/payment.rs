@@ -245,7 +245,7 @@ fn import_request(
     };
     Ok(ImportStatementRequest {
         format: format.api_name().to_owned(),
-        content,
+        content: content.into(),
         mapping,
     })
 }

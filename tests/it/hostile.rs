@@ -48,7 +48,7 @@ fn a_readonly_token_cannot_make_the_daemon_buffer_a_large_import() {
         let status = payments
             .import_statement(v1::ImportStatementRequest {
                 format: "camt053".into(),
-                content: vec![b'<'; body],
+                content: vec![b'<'; body].into(),
                 mapping: String::new(),
             })
             .await

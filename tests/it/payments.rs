@@ -161,7 +161,7 @@ fn suspended_and_restored(pg: Option<crate::daemon::PgDatabase>) {
         let status = payments
             .import_statement(v1::ImportStatementRequest {
                 format: "csv".into(),
-                content: bad.as_bytes().to_vec(),
+                content: bad.as_bytes().to_vec().into(),
                 mapping: MAPPING.into(),
             })
             .await
@@ -180,7 +180,7 @@ fn suspended_and_restored(pg: Option<crate::daemon::PgDatabase>) {
         let good = "ID;Datum;Objem;VS;Protiucet\nT1;24.11.2026;499,00;0000001001;19-2000145399/0800\nT2;24.11.2026;100,00;4242;1/0100\n";
         let import = v1::ImportStatementRequest {
             format: "csv".into(),
-            content: good.as_bytes().to_vec(),
+            content: good.as_bytes().to_vec().into(),
             mapping: MAPPING.into(),
         };
         let imported = payments.import_statement(import.clone()).await.unwrap().into_inner();

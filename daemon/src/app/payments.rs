@@ -6,6 +6,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use bytes::Bytes;
 use chrono::NaiveDate;
 use ispd_billing::bank::{CsvMapping, Statement, StatementLine};
 use ispd_billing::dunning::DunningSettings;
@@ -13,7 +14,7 @@ use ispd_billing::field::{Text, text};
 use ispd_billing::payment::assignment::{self, AssignError, Chosen, Rest};
 use ispd_billing::payment::cash;
 use ispd_billing::payment::receipt::{self, Arrival, FoundBy, Receipts, Whose};
-use ispd_billing::payment::{IncomingPayment, StatementRow};
+use ispd_billing::payment::{Directory, IncomingPayment, StatementRow};
 use ispd_billing::price_change::ServicePrice;
 use rust_decimal::Decimal;
 
@@ -53,8 +54,9 @@ pub struct StatementFile<'a> {
     /// camt053, csv or gpc.
     pub format: &'a str,
     /// Owned, so the import lets it go once it is parsed: a statement of 100,000 payments is
-    /// tens of megabytes the recording does not need.
-    pub content: Vec<u8>,
+    /// tens of megabytes the recording does not need. Shared bytes, so the request's own buffer
+    /// is not copied.
+    pub content: Bytes,
     /// The column mapping as TOML, for csv.
     pub mapping: &'a str,
 }
@@ -208,6 +210,12 @@ async fn receive(app: &App<'_>, actor: &Actor, payments: &[NewPayment]) -> AppRe
     Ok(Received { outcomes, restored })
 }
 
+/// How many payments [`record_in`] matches, allocates and writes at a time. What a part reads
+/// (the bank ids already recorded, the accounts of the clients it pays) and decides lives only
+/// while it is written, so an import of 100,000 payments never holds 100,000 accounts; its
+/// statements still carry thousands of rows each.
+const PAYMENTS_PER_PART: usize = 10_000;
+
 /// Records payments inside the caller's transaction: a repeat of a bank transaction already
 /// recorded (or earlier in the batch) is skipped; the rest are matched to clients and their
 /// money placed on the clients' open documents oldest first, the excess as credit — in
@@ -215,6 +223,11 @@ async fn receive(app: &App<'_>, actor: &Actor, payments: &[NewPayment]) -> AppRe
 /// complete is followed by its tax invoice. Money is never taken for another currency: a
 /// matched payment in another currency than its client's is recorded unmatched with the
 /// reason; one typed in for a client is refused by its field.
+///
+/// The payments go in parts of [`PAYMENTS_PER_PART`], one after the other in the one
+/// transaction: a part reads what the parts before it wrote (a client paid twice, a bank
+/// transaction repeated), so the outcome is the one of a single part, and an error in any part
+/// records nothing.
 pub(crate) async fn record_in(
     store: &Store,
     tx: &mut WriteTx,
@@ -222,53 +235,106 @@ pub(crate) async fn record_in(
     payments: &[NewPayment],
     default_currency: &str,
 ) -> AppResult<Vec<PaymentOutcome>> {
-    let mut arrivals: Vec<Arrival> = payments.iter().map(arrival).collect();
-    receipt::check(&arrivals)?;
-    let mut named: HashMap<&str, i64> = HashMap::new();
-    for (a, p) in arrivals.iter_mut().zip(payments) {
-        if let Some(number) = p.client_number.as_deref() {
-            let id = match named.get(number) {
-                Some(id) => *id,
-                None => store.client_id_in(tx, number).await?,
-            };
-            named.insert(number, id);
-            a.named_client = Some(id);
-        }
-    }
-    let bank_ids: Vec<&str> = payments
-        .iter()
-        .filter_map(|p| p.bank_transaction_id.as_deref())
-        .collect();
-    let recorded = store.recorded_bank_ids_in(tx, &bank_ids).await?;
-    let (directory, numbers) = store.payment_directory_in(tx).await?;
-    let whose = receipt::identify(&arrivals, &recorded, &directory);
-    let new = arrivals
-        .iter()
-        .zip(&whose)
-        .filter(|(_, w)| **w != Whose::Duplicate);
-    books::check_open_in(
+    record_in_parts(
         store,
         tx,
-        new.map(|(a, _)| ("the payment", a.payment.received_on)),
+        actor,
+        payments,
+        default_currency,
+        PAYMENTS_PER_PART,
     )
-    .await?;
-    let mut accounts = store
-        .payment_accounts_in(tx, &receipt::clients(&whose), default_currency)
+    .await
+}
+
+/// [`record_in`] with the size of a part chosen (the conformance suite checks that it does not
+/// change the outcome).
+pub(crate) async fn record_in_parts(
+    store: &Store,
+    tx: &mut WriteTx,
+    actor: &Actor,
+    payments: &[NewPayment],
+    default_currency: &str,
+    per_part: usize,
+) -> AppResult<Vec<PaymentOutcome>> {
+    let batch = Batch {
+        store,
+        actor,
+        default_currency,
+        directory: store.payment_directory_in(tx).await?,
+    };
+    let mut named = HashMap::new();
+    let mut outcomes = Vec::with_capacity(payments.len());
+    for part in payments.chunks(per_part.max(1)) {
+        outcomes.extend(batch.record_part(tx, part, &mut named).await?);
+    }
+    Ok(outcomes)
+}
+
+/// What every part of a batch of payments shares: who records it, and the directory that
+/// matches them (every variable symbol and account, and every client's number by id).
+struct Batch<'a> {
+    store: &'a Store,
+    actor: &'a Actor,
+    default_currency: &'a str,
+    directory: (Directory, HashMap<i64, String>),
+}
+
+impl Batch<'_> {
+    /// One part of the batch, recorded in the caller's transaction (see [`record_in`]).
+    /// `named` keeps the ids of the clients payments named, across parts.
+    async fn record_part<'p>(
+        &self,
+        tx: &mut WriteTx,
+        payments: &'p [NewPayment],
+        named: &mut HashMap<&'p str, i64>,
+    ) -> AppResult<Vec<PaymentOutcome>> {
+        let (store, (directory, numbers)) = (self.store, &self.directory);
+        let mut arrivals: Vec<Arrival> = payments.iter().map(arrival).collect();
+        receipt::check(&arrivals)?;
+        for (a, p) in arrivals.iter_mut().zip(payments) {
+            if let Some(number) = p.client_number.as_deref() {
+                let id = match named.get(number) {
+                    Some(id) => *id,
+                    None => store.client_id_in(tx, number).await?,
+                };
+                named.insert(number, id);
+                a.named_client = Some(id);
+            }
+        }
+        let bank_ids: Vec<&str> = payments
+            .iter()
+            .filter_map(|p| p.bank_transaction_id.as_deref())
+            .collect();
+        let recorded = store.recorded_bank_ids_in(tx, &bank_ids).await?;
+        let whose = receipt::identify(&arrivals, &recorded, directory);
+        let new = arrivals
+            .iter()
+            .zip(&whose)
+            .filter(|(_, w)| **w != Whose::Duplicate);
+        books::check_open_in(
+            store,
+            tx,
+            new.map(|(a, _)| ("the payment", a.payment.received_on)),
+        )
         .await?;
-    let for_services = receipt::service_clients(&whose);
-    if !for_services.is_empty() {
-        store
-            .open_documents_by_service_in(tx, &for_services, &mut accounts)
+        let mut accounts = store
+            .payment_accounts_in(tx, &receipt::clients(&whose), self.default_currency)
             .await?;
+        let for_services = receipt::service_clients(&whose);
+        if !for_services.is_empty() {
+            store
+                .open_documents_by_service_in(tx, &for_services, &mut accounts)
+                .await?;
+        }
+        let receipts = receipt::settle(&arrivals, &whose, accounts, numbers)?;
+        store
+            .record_receipts_in(tx, self.actor, payments, &receipts, numbers)
+            .await?;
+        for (&client, &day) in &receipts.completed_proformas {
+            settlement::follow_proformas(store, tx, self.actor, client, day).await?;
+        }
+        Ok(outcomes(payments, &receipts, numbers))
     }
-    let receipts = receipt::settle(&arrivals, &whose, accounts, &numbers)?;
-    store
-        .record_receipts_in(tx, actor, payments, &receipts, &numbers)
-        .await?;
-    for (&client, &day) in &receipts.completed_proformas {
-        settlement::follow_proformas(store, tx, actor, client, day).await?;
-    }
-    Ok(outcomes(payments, &receipts, &numbers))
 }
 
 /// A payment as the core's matching reads it (the client it names is filled in by id).

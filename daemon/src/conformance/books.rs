@@ -278,3 +278,116 @@ pub(super) async fn a_client_with_books_is_refused_naming_them(store: Store) {
         other => panic!("expected the books named, got {other:?}"),
     }
 }
+
+/// A batch of payments recorded one payment at a time ends as in one go: each part reads what
+/// the parts before it wrote — a bank transaction repeated two parts later is a duplicate, a
+/// client paid again finds its invoice paid and keeps the money as credit — and a refused
+/// payment in the last part records none of the parts before it.
+pub(super) async fn payments_recorded_in_parts_end_as_in_one(store: Store) {
+    store
+        .create_tariff(&actor(), tariff("Fiber 100", "499.90"))
+        .await
+        .unwrap();
+    for number in ["4001", "4002"] {
+        crate::app::clients::create(
+            &super::app(&store),
+            &actor(),
+            minimal_client(number, number),
+        )
+        .await
+        .unwrap();
+        store
+            .create_subscription(
+                &actor(),
+                number,
+                "Fiber 100",
+                subscription(date(2026, 1, 1)),
+                today(),
+            )
+            .await
+            .unwrap();
+    }
+    assert_eq!(bill(&store, date(2026, 1, 1)).await.len(), 2);
+    let line = |id: &str, amount: &str, vs: &str| crate::storage::NewPayment {
+        amount: dec(amount),
+        received_on: date(2026, 1, 20),
+        variable_symbol: Some(vs.into()),
+        payer_account: None,
+        payer_name: None,
+        message: None,
+        bank_transaction_id: Some(id.into()),
+        currency: "CZK".into(),
+        source: "camt053".into(),
+        client_number: None,
+        for_subscription: None,
+    };
+    let payments = |parts: usize, statement: &[crate::storage::NewPayment]| {
+        let (store, statement) = (store.clone(), statement.to_vec());
+        async move {
+            let mut tx = store.begin_write().await?;
+            let outcomes = crate::app::payments::record_in_parts(
+                &store,
+                &mut tx,
+                &actor(),
+                &statement,
+                "CZK",
+                parts,
+            )
+            .await?;
+            tx.commit().await?;
+            Ok::<_, crate::app::AppError>(outcomes)
+        }
+    };
+    let count = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM payment")
+            .fetch_one(ispd_store::testkit::pool(&store))
+            .await
+            .unwrap()
+    };
+    // The last part's payment is refused: nothing of the earlier parts stays.
+    let refused = [line("R1", "499.90", "4001"), line("R2", "-1.00", "4002")];
+    assert!(payments(1, &refused).await.is_err());
+    assert_eq!(count().await, 0);
+
+    let statement = [
+        line("T1", "499.90", "4001"),
+        line("T2", "200.00", "4002"),
+        line("T1", "499.90", "4001"),
+        line("T3", "100.00", "4001"),
+        line("T4", "299.90", "4002"),
+        line("T5", "5.00", "9999"),
+    ];
+    let outcomes = payments(1, &statement).await.unwrap();
+    let shown: Vec<_> = outcomes
+        .iter()
+        .map(|o| {
+            (
+                o.duplicate,
+                o.client_number.as_deref(),
+                o.allocated,
+                o.to_credit,
+            )
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            (false, Some("4001"), dec("499.90"), dec("0")),
+            (false, Some("4002"), dec("200.00"), dec("0")),
+            (true, None, dec("0"), dec("0")),
+            (false, Some("4001"), dec("0"), dec("100.00")),
+            (false, Some("4002"), dec("299.90"), dec("0")),
+            (false, None, dec("0"), dec("0")),
+        ]
+    );
+    assert_eq!(count().await, 5);
+    for number in ["4001", "4002"] {
+        let balance = store.client_balance(number).await.unwrap();
+        assert_eq!(balance.owed, dec("0"), "client {number}");
+        assert_books_balance(&store, number).await;
+    }
+    assert_eq!(
+        store.client_balance("4001").await.unwrap().credit,
+        dec("100.00")
+    );
+}

@@ -27,6 +27,7 @@ ispd_store::on_both_backends! {
         books::concurrent_billing_runs_number_without_gaps,
         books::books_balance_through_payments_imports_credit_notes_and_refunds,
         books::a_client_with_books_is_refused_naming_them,
+        books::payments_recorded_in_parts_end_as_in_one,
         lifecycle::pause_with_billing_suspended_then_resume,
         lifecycle::pause_without_billing_suspended_is_charged,
         lifecycle::end_sets_the_last_charged_day,
