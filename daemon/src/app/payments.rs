@@ -89,7 +89,7 @@ pub async fn add(app: &App<'_>, actor: &Actor, payment: ManualPayment) -> AppRes
         client_number: Some(payment.client_number),
         for_subscription: payment.for_subscription,
     };
-    receive(app, actor, &[payment]).await
+    receive(app, actor, vec![payment]).await
 }
 
 /// Cash for a service: the subscription is the client's, and the amount is whole periods of
@@ -135,7 +135,7 @@ pub async fn import(app: &App<'_>, actor: &Actor, file: StatementFile<'_>) -> Ap
             for_subscription: None,
         })
         .collect();
-    let received = receive(app, actor, &payments).await?;
+    let received = receive(app, actor, payments).await?;
     imported(&received.outcomes, app.clock.now());
     Ok(received)
 }
@@ -197,7 +197,7 @@ fn parse_statement(file: &StatementFile<'_>) -> AppResult<Statement> {
 /// Records the payments (duplicates skipped, matched, allocated oldest document first, the
 /// rest as credit) and restores the suspended clients they paid. RADIUS answers those clients
 /// at full speed before this returns.
-async fn receive(app: &App<'_>, actor: &Actor, payments: &[NewPayment]) -> AppResult<Received> {
+async fn receive(app: &App<'_>, actor: &Actor, payments: Vec<NewPayment>) -> AppResult<Received> {
     let (store, today) = (app.store, app.clock.today());
     let mut tx = store.begin_write().await?;
     let outcomes = record_in(store, &mut tx, actor, payments, &app.currency()).await?;
@@ -227,12 +227,13 @@ const PAYMENTS_PER_PART: usize = 10_000;
 /// The payments go in parts of [`PAYMENTS_PER_PART`], one after the other in the one
 /// transaction: a part reads what the parts before it wrote (a client paid twice, a bank
 /// transaction repeated), so the outcome is the one of a single part, and an error in any part
-/// records nothing.
+/// records nothing. A part's payments are let go once written (what the outcomes keep of them
+/// is moved, not copied).
 pub(crate) async fn record_in(
     store: &Store,
     tx: &mut WriteTx,
     actor: &Actor,
-    payments: &[NewPayment],
+    payments: Vec<NewPayment>,
     default_currency: &str,
 ) -> AppResult<Vec<PaymentOutcome>> {
     record_in_parts(
@@ -252,7 +253,7 @@ pub(crate) async fn record_in_parts(
     store: &Store,
     tx: &mut WriteTx,
     actor: &Actor,
-    payments: &[NewPayment],
+    payments: Vec<NewPayment>,
     default_currency: &str,
     per_part: usize,
 ) -> AppResult<Vec<PaymentOutcome>> {
@@ -264,10 +265,14 @@ pub(crate) async fn record_in_parts(
     };
     let mut named = HashMap::new();
     let mut outcomes = Vec::with_capacity(payments.len());
-    for part in payments.chunks(per_part.max(1)) {
+    let mut rest = payments.into_iter();
+    loop {
+        let part: Vec<NewPayment> = rest.by_ref().take(per_part.max(1)).collect();
+        if part.is_empty() {
+            return Ok(outcomes);
+        }
         outcomes.extend(batch.record_part(tx, part, &mut named).await?);
     }
-    Ok(outcomes)
 }
 
 /// What every part of a batch of payments shares: who records it, and the directory that
@@ -282,22 +287,22 @@ struct Batch<'a> {
 impl Batch<'_> {
     /// One part of the batch, recorded in the caller's transaction (see [`record_in`]).
     /// `named` keeps the ids of the clients payments named, across parts.
-    async fn record_part<'p>(
+    async fn record_part(
         &self,
         tx: &mut WriteTx,
-        payments: &'p [NewPayment],
-        named: &mut HashMap<&'p str, i64>,
+        payments: Vec<NewPayment>,
+        named: &mut HashMap<String, i64>,
     ) -> AppResult<Vec<PaymentOutcome>> {
         let (store, (directory, numbers)) = (self.store, &self.directory);
         let mut arrivals: Vec<Arrival> = payments.iter().map(arrival).collect();
         receipt::check(&arrivals)?;
-        for (a, p) in arrivals.iter_mut().zip(payments) {
+        for (a, p) in arrivals.iter_mut().zip(&payments) {
             if let Some(number) = p.client_number.as_deref() {
                 let id = match named.get(number) {
                     Some(id) => *id,
                     None => store.client_id_in(tx, number).await?,
                 };
-                named.insert(number, id);
+                named.insert(number.to_owned(), id);
                 a.named_client = Some(id);
             }
         }
@@ -328,7 +333,7 @@ impl Batch<'_> {
         }
         let receipts = receipt::settle(&arrivals, &whose, accounts, numbers)?;
         store
-            .record_receipts_in(tx, self.actor, payments, &receipts, numbers)
+            .record_receipts_in(tx, self.actor, &payments, &receipts, numbers)
             .await?;
         for (&client, &day) in &receipts.completed_proformas {
             settlement::follow_proformas(store, tx, self.actor, client, day).await?;
@@ -356,25 +361,25 @@ fn arrival(p: &NewPayment) -> Arrival {
 
 /// What each payment became, duplicates included, in the order they came.
 fn outcomes(
-    payments: &[NewPayment],
+    payments: Vec<NewPayment>,
     receipts: &Receipts,
     numbers: &HashMap<i64, String>,
 ) -> Vec<PaymentOutcome> {
     let mut recorded = receipts.receipts.iter().peekable();
     payments
-        .iter()
+        .into_iter()
         .enumerate()
         .map(|(i, p)| {
             let receipt = recorded.next_if(|r| r.arrival == i);
             PaymentOutcome {
-                bank_transaction_id: p.bank_transaction_id.clone(),
+                bank_transaction_id: p.bank_transaction_id,
                 client_id: receipt.and_then(|r| r.client),
                 client_number: receipt
                     .and_then(|r| r.client)
                     .and_then(|c| numbers.get(&c).cloned()),
                 matched_by: receipt.and_then(|r| r.found_by).map(FoundBy::as_str),
                 amount: p.amount,
-                currency: p.currency.clone(),
+                currency: p.currency,
                 allocated: receipt.map_or(Decimal::ZERO, |r| r.allocated()),
                 to_credit: receipt.map_or(Decimal::ZERO, |r| r.to_credit),
                 duplicate: receipts.duplicate.get(i).copied().unwrap_or(false),

@@ -329,7 +329,7 @@ pub(super) async fn payments_recorded_in_parts_end_as_in_one(store: Store) {
                 &store,
                 &mut tx,
                 &actor(),
-                &statement,
+                statement,
                 "CZK",
                 parts,
             )

@@ -86,7 +86,8 @@ async fn record_payments(
 ) -> crate::app::AppResult<Vec<crate::storage::PaymentOutcome>> {
     let mut tx = store.begin_write().await?;
     let outcomes =
-        crate::app::payments::record_in(store, &mut tx, actor, payments, default_currency).await?;
+        crate::app::payments::record_in(store, &mut tx, actor, payments.to_vec(), default_currency)
+            .await?;
     tx.commit().await?;
     Ok(outcomes)
 }
