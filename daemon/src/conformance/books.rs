@@ -124,19 +124,6 @@ pub(super) async fn books_balance_through_payments_imports_credit_notes_and_refu
     // The opening credit pays part of the first invoice as it is issued.
     let january = bill(&store, date(2026, 1, 1)).await;
     assert_books_balance(&store, "3001").await;
-    let line = |id: &str, amount: &str, vs: &str| crate::storage::NewPayment {
-        amount: dec(amount),
-        received_on: date(2026, 1, 20),
-        variable_symbol: Some(vs.into()),
-        payer_account: None,
-        payer_name: None,
-        message: None,
-        bank_transaction_id: Some(id.into()),
-        currency: "CZK".into(),
-        source: "camt053".into(),
-        client_number: None,
-        for_subscription: None,
-    };
     let statement = [
         line("T1", "250.00", "3001"),
         line("T2", "400.00", "3001"),
@@ -284,43 +271,9 @@ pub(super) async fn a_client_with_books_is_refused_naming_them(store: Store) {
 /// client paid again finds its invoice paid and keeps the money as credit — and a refused
 /// payment in the last part records none of the parts before it.
 pub(super) async fn payments_recorded_in_parts_end_as_in_one(store: Store) {
-    store
-        .create_tariff(&actor(), tariff("Fiber 100", "499.90"))
-        .await
-        .unwrap();
-    for number in ["4001", "4002"] {
-        crate::app::clients::create(
-            &super::app(&store),
-            &actor(),
-            minimal_client(number, number),
-        )
-        .await
-        .unwrap();
-        store
-            .create_subscription(
-                &actor(),
-                number,
-                "Fiber 100",
-                subscription(date(2026, 1, 1)),
-                today(),
-            )
-            .await
-            .unwrap();
-    }
+    subscribed_client(&store, "4001").await;
+    subscribed_client(&store, "4002").await;
     assert_eq!(bill(&store, date(2026, 1, 1)).await.len(), 2);
-    let line = |id: &str, amount: &str, vs: &str| crate::storage::NewPayment {
-        amount: dec(amount),
-        received_on: date(2026, 1, 20),
-        variable_symbol: Some(vs.into()),
-        payer_account: None,
-        payer_name: None,
-        message: None,
-        bank_transaction_id: Some(id.into()),
-        currency: "CZK".into(),
-        source: "camt053".into(),
-        client_number: None,
-        for_subscription: None,
-    };
     let payments = |parts: usize, statement: &[crate::storage::NewPayment]| {
         let (store, statement) = (store.clone(), statement.to_vec());
         async move {
@@ -390,4 +343,21 @@ pub(super) async fn payments_recorded_in_parts_end_as_in_one(store: Store) {
         store.client_balance("4001").await.unwrap().credit,
         dec("100.00")
     );
+}
+
+/// A CZK line of a statement booked on 20 January 2026, paying by variable symbol.
+fn line(id: &str, amount: &str, vs: &str) -> crate::storage::NewPayment {
+    crate::storage::NewPayment {
+        amount: dec(amount),
+        received_on: date(2026, 1, 20),
+        variable_symbol: Some(vs.into()),
+        payer_account: None,
+        payer_name: None,
+        message: None,
+        bank_transaction_id: Some(id.into()),
+        currency: "CZK".into(),
+        source: "camt053".into(),
+        client_number: None,
+        for_subscription: None,
+    }
 }
