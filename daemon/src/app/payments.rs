@@ -257,13 +257,15 @@ pub(crate) async fn record_in_parts(
     default_currency: &str,
     per_part: usize,
 ) -> AppResult<Vec<PaymentOutcome>> {
-    let batch = Batch {
+    let (directory, numbers) = store.payment_directory_in(tx).await?;
+    let mut batch = Batch {
         store,
         actor,
         default_currency,
-        directory: store.payment_directory_in(tx).await?,
+        directory,
+        numbers,
+        named: HashMap::new(),
     };
-    let mut named = HashMap::new();
     let mut outcomes = Vec::with_capacity(payments.len());
     let mut rest = payments.into_iter();
     loop {
@@ -271,38 +273,42 @@ pub(crate) async fn record_in_parts(
         if part.is_empty() {
             return Ok(outcomes);
         }
-        outcomes.extend(batch.record_part(tx, part, &mut named).await?);
+        outcomes.extend(batch.record_part(tx, part).await?);
     }
 }
 
-/// What every part of a batch of payments shares: who records it, and the directory that
-/// matches them (every variable symbol and account, and every client's number by id).
+/// What every part of a batch of payments shares: who records it, the directory that
+/// matches them (every variable symbol and account), every client's number by id, and the
+/// ids of the clients payments named so far.
 struct Batch<'a> {
     store: &'a Store,
     actor: &'a Actor,
     default_currency: &'a str,
-    directory: (Directory, HashMap<i64, String>),
+    directory: Directory,
+    numbers: HashMap<i64, String>,
+    named: HashMap<String, i64>,
 }
 
 impl Batch<'_> {
     /// One part of the batch, recorded in the caller's transaction (see [`record_in`]).
-    /// `named` keeps the ids of the clients payments named, across parts.
     async fn record_part(
-        &self,
+        &mut self,
         tx: &mut WriteTx,
         payments: Vec<NewPayment>,
-        named: &mut HashMap<String, i64>,
     ) -> AppResult<Vec<PaymentOutcome>> {
-        let (store, (directory, numbers)) = (self.store, &self.directory);
+        let (store, directory, numbers) = (self.store, &self.directory, &self.numbers);
         let mut arrivals: Vec<Arrival> = payments.iter().map(arrival).collect();
         receipt::check(&arrivals)?;
         for (a, p) in arrivals.iter_mut().zip(&payments) {
             if let Some(number) = p.client_number.as_deref() {
-                let id = match named.get(number) {
+                let id = match self.named.get(number) {
                     Some(id) => *id,
-                    None => store.client_id_in(tx, number).await?,
+                    None => {
+                        let id = store.client_id_in(tx, number).await?;
+                        self.named.insert(number.to_owned(), id);
+                        id
+                    }
                 };
-                named.insert(number.to_owned(), id);
                 a.named_client = Some(id);
             }
         }
