@@ -114,6 +114,14 @@ impl Backend {
         }
     }
 
+    pub(crate) fn of_connection(conn: &AnyConnection) -> Backend {
+        if conn.backend_name() == "SQLite" {
+            Backend::Sqlite
+        } else {
+            Backend::Postgres
+        }
+    }
+
     pub fn of_url(url: &str) -> Option<Backend> {
         if url.starts_with("sqlite:") {
             Some(Backend::Sqlite)
@@ -621,10 +629,7 @@ impl Placeholders {
     }
 
     pub(crate) fn for_conn(conn: &AnyConnection) -> Self {
-        Self {
-            numbered: conn.backend_name() != "SQLite",
-            next: 1,
-        }
+        Self::for_backend(Backend::of_connection(conn))
     }
 
     pub(crate) fn one(&mut self) -> String {

@@ -101,8 +101,13 @@ pub(crate) fn decode<E>(
 
 /// A connection in a transaction, running a batch's statements.
 pub(crate) trait Statements {
+    /// The database behind the connection, for what its dialects write differently.
+    fn backend(&self) -> Backend;
+
     /// Placeholders in the connection's dialect.
-    fn placeholders(&self) -> Placeholders;
+    fn placeholders(&self) -> Placeholders {
+        Placeholders::for_backend(self.backend())
+    }
 
     /// Runs `sql` and returns its rows, each column decoded as `kinds` says.
     async fn rows(
@@ -117,8 +122,8 @@ pub(crate) trait Statements {
 }
 
 impl Statements for AnyConnection {
-    fn placeholders(&self) -> Placeholders {
-        Placeholders::for_conn(self)
+    fn backend(&self) -> Backend {
+        Backend::of_connection(self)
     }
 
     async fn rows(
@@ -160,8 +165,8 @@ fn bound<'q>(
 }
 
 impl Statements for rusqlite::Transaction<'_> {
-    fn placeholders(&self) -> Placeholders {
-        Placeholders::for_backend(Backend::Sqlite)
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
     }
 
     async fn rows(

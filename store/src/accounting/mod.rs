@@ -3,9 +3,10 @@
 //!
 //! A batch is decided in memory first (`provisioning::accounting::apply` per record, in
 //! arrival order), then written with a few multi-row statements: one SELECT for the sessions
-//! the writer does not remember, one INSERT for new sessions, one UPDATE for changed ones and
-//! one upsert for the daily usage. Round trips per batch, not per record, are what lets a
-//! networked PostgreSQL keep up.
+//! the writer does not remember, then, on SQLite, one INSERT for new sessions, one UPDATE for
+//! changed ones and one upsert for the daily usage; on PostgreSQL one statement does all
+//! three and the announcement to the other instances ([`postgres`]). Round trips per batch,
+//! not per record, are what lets a networked PostgreSQL keep up.
 
 use std::collections::HashMap;
 
@@ -19,6 +20,8 @@ use super::change_log::{OpenSessionsChanged, SESSIONS_CHANNEL};
 use super::{Backend, Store, StoreError, StoreResult, corrupt, date_text, timestamp};
 use crate::own_write::OwnConnection;
 use crate::statements::{Kind, Statements, Value};
+
+mod postgres;
 
 /// One decoded Accounting-Request and the NAS it came from.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -349,16 +352,15 @@ impl AccountingWriter {
     async fn try_apply(&mut self, batch: &[AcctItem], first_try: bool) -> StoreResult<Written> {
         if let Some(own) = &mut self.own {
             return own.run(
-                async |tx| write(tx, batch, &self.memory, first_try).await,
+                async |tx| write(tx, batch, &self.memory, first_try, None).await,
                 |written| written.stale.is_empty(),
             );
         }
+        // On PostgreSQL the batch tells the other instances whose open sessions it changed.
+        let origin = (self.store.backend == Backend::Postgres).then(|| self.store.instance());
         let mut tx = self.store.write_tx().await?;
-        let written = write(&mut *tx, batch, &self.memory, first_try).await?;
+        let written = write(&mut *tx, batch, &self.memory, first_try, origin).await?;
         if written.stale.is_empty() {
-            if self.store.backend == Backend::Postgres {
-                announce_open_sessions(&mut tx, self.store.instance(), &written.changes).await?;
-            }
             tx.commit().await?;
         }
         Ok(written)
@@ -379,12 +381,14 @@ impl SessionMemory {
 }
 
 /// Decides the batch against what the writer remembers and what the database holds, and
-/// writes it in the caller's transaction.
+/// writes it in the caller's transaction. With an `origin`, its last statement also
+/// announces (NOTIFY, delivered at commit) whose open sessions it changed.
 async fn write<S: Statements>(
     conn: &mut S,
     batch: &[AcctItem],
     memory: &SessionMemory,
     first_try: bool,
+    origin: Option<&str>,
 ) -> StoreResult<Written> {
     let mut written = Written {
         retry_conflicts: first_try,
@@ -399,7 +403,7 @@ async fn write<S: Statements>(
             StatusType::AccountingOn | StatusType::AccountingOff
         ) {
             // Everything before it in the batch first, then close the NAS's sessions.
-            flush(conn, std::mem::take(&mut pending), &mut written).await?;
+            flush(conn, std::mem::take(&mut pending), &mut written, None).await?;
             written.known.retain(|((nas, _), _)| nas != &item.nas_name);
             loaded.retain(|(nas, _), _| nas != &item.nas_name);
             written.forget.push(item.nas_name.clone());
@@ -431,8 +435,41 @@ async fn write<S: Statements>(
         };
         pending.plan(key, item, current)?;
     }
-    flush(conn, pending, &mut written).await?;
+    let announce = origin.and_then(|origin| pending.announcement(&written.changes, origin));
+    flush(conn, pending, &mut written, announce).await?;
     Ok(written)
+}
+
+impl Pending<'_> {
+    /// What to tell the other instances, written before the batch is: the logins whose open
+    /// sessions `changes` (the batch so far) and these decisions change — a few more than
+    /// change if a new session turns out to be stored already, which only has them counted
+    /// again. None when no login's open sessions change.
+    fn announcement(&self, changes: &OpenSessionChanges, origin: &str) -> Option<String> {
+        let opened = self.creates.iter().filter_map(|key| {
+            let new = self.new.get(key)?;
+            new.state
+                .stopped_at
+                .is_none()
+                .then_some(new.item.login_id)?
+        });
+        let stopped = self.updates.values().filter_map(|(before, state)| {
+            let stops = before.state.stopped_at.is_none() && state.stopped_at.is_some();
+            stops.then_some(before.login_id)?
+        });
+        let mut logins: Vec<i64> = changes
+            .iter()
+            .map(|(login, _)| *login)
+            .chain(opened)
+            .chain(stopped)
+            .collect();
+        if logins.is_empty() {
+            return None;
+        }
+        logins.sort_unstable();
+        logins.dedup();
+        Some(OpenSessionsChanged::Logins(logins).payload(origin))
+    }
 }
 
 /// Tells the other instances (NOTIFY, delivered at commit) whose open sessions changed,
@@ -456,49 +493,84 @@ async fn announce_open_sessions(
     Ok(())
 }
 
-/// One SELECT (per NAS) for the batch's sessions the writer does not remember.
+/// The batch's sessions the writer does not remember, read in one statement (on SQLite, one
+/// per NAS).
 async fn load_unknown<S: Statements>(
     conn: &mut S,
     batch: &[AcctItem],
     memory: &SessionMemory,
 ) -> StoreResult<HashMap<Key, Known>> {
-    let mut by_nas: HashMap<&str, Vec<&str>> = HashMap::new();
+    let mut unknown: Vec<(&str, &str)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for item in batch {
         let key = (item.nas_name.clone(), item.record.acct_session_id.clone());
-        if !item.record.acct_session_id.is_empty() && !memory.sessions.contains_key(&key) {
-            let ids = by_nas.entry(&item.nas_name).or_default();
-            if !ids.contains(&item.record.acct_session_id.as_str()) {
-                ids.push(&item.record.acct_session_id);
-            }
+        if !item.record.acct_session_id.is_empty()
+            && !memory.sessions.contains_key(&key)
+            && seen.insert(key)
+        {
+            unknown.push((&item.nas_name, &item.record.acct_session_id));
         }
     }
+    if unknown.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = match conn.backend() {
+        Backend::Postgres => postgres::sessions(conn, &unknown).await?,
+        Backend::Sqlite => sessions_by_nas(conn, &unknown).await?,
+    };
+    // Ordered by id: the latest session with a reused Acct-Session-Id wins.
     let mut found: HashMap<Key, Known> = HashMap::new();
-    for (nas, ids) in by_nas {
-        for chunk in ids.chunks(ROWS_PER_STATEMENT) {
-            let placeholders: Vec<String> = (2..chunk.len() + 2).map(|i| format!("${i}")).collect();
-            let sql = format!(
-                "SELECT {SESSION_COLUMNS} FROM session
-                 WHERE nas_name = $1 AND acct_session_id IN ({}) ORDER BY id",
-                placeholders.join(", ")
-            );
-            let mut params = Vec::with_capacity(chunk.len() + 1);
-            params.push(Value::from(nas));
-            params.extend(chunk.iter().map(|id| Value::from(*id)));
-            // Ordered by id: the latest session with a reused Acct-Session-Id wins.
-            for row in conn.rows(&sql, params, &SESSION_KINDS).await? {
-                let (key, known) = Cells::session(row)?;
-                found.insert(key, known);
-            }
-        }
+    for row in rows {
+        let (key, known) = Cells::session(row)?;
+        found.insert(key, known);
     }
     Ok(found)
 }
 
-/// Writes the batch's decisions into `written`.
+/// Stored sessions by NAS and Acct-Session-Id, one `IN` list per NAS, each ordered by id.
+async fn sessions_by_nas<S: Statements>(
+    conn: &mut S,
+    wanted: &[(&str, &str)],
+) -> StoreResult<Vec<Vec<Value<'static>>>> {
+    let mut by_nas: HashMap<&str, Vec<&str>> = HashMap::new();
+    for (nas, id) in wanted {
+        by_nas.entry(nas).or_default().push(id);
+    }
+    let mut rows = Vec::new();
+    for (nas, ids) in by_nas {
+        for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+            let mut placeholders = conn.placeholders();
+            let nas_placeholder = placeholders.one();
+            let sql = format!(
+                "SELECT {SESSION_COLUMNS} FROM session
+                 WHERE nas_name = {nas_placeholder} AND acct_session_id IN ({}) ORDER BY id",
+                placeholders.list(chunk.len())
+            );
+            let mut params = Vec::with_capacity(chunk.len() + 1);
+            params.push(Value::from(nas));
+            params.extend(chunk.iter().map(|id| Value::from(*id)));
+            rows.extend(conn.rows(&sql, params, &SESSION_KINDS).await?);
+        }
+    }
+    Ok(rows)
+}
+
+/// What a flush writes, in the order every writer locks rows (session id, then login and
+/// day), so two batches that touch the same rows wait for each other instead of
+/// deadlocking.
+struct Rows<'a> {
+    creates: Vec<NewSession<'a>>,
+    updates: Vec<(Key, (Known, SessionState))>,
+    usage: Vec<((i64, NaiveDate), UsageDelta)>,
+}
+
+/// Writes the batch's decisions into `written`, with the announcement for the other
+/// instances when one is given.
 async fn flush<S: Statements>(
     conn: &mut S,
     pending: Pending<'_>,
     written: &mut Written,
+    announce: Option<String>,
 ) -> StoreResult<()> {
     let mut new = pending.new;
     // A new session's key is its start, final once the batch is decided.
@@ -516,21 +588,117 @@ async fn flush<S: Statements>(
             s
         })
         .collect();
-    insert_sessions(conn, &creates, written).await?;
-    // Rows are locked in one order (session id, then login and day) by every writer, so
-    // two batches that touch the same rows wait for each other instead of deadlocking.
     let mut updates: Vec<(Key, (Known, SessionState))> = pending.updates.into_iter().collect();
     updates.sort_unstable_by_key(|(_, (known, _))| known.row_id);
-    update_sessions(conn, &updates, written).await?;
     let mut usage: Vec<((i64, NaiveDate), UsageDelta)> = pending.usage.into_iter().collect();
     usage.sort_unstable_by_key(|(key, _)| *key);
-    add_usage(conn, &usage).await
+    let rows = Rows {
+        creates,
+        updates,
+        usage,
+    };
+    match conn.backend() {
+        Backend::Postgres => postgres::write(conn, &rows, announce, written).await,
+        Backend::Sqlite => {
+            insert_sessions(conn, &rows.creates, written).await?;
+            update_sessions(conn, &rows.updates, written).await?;
+            add_usage(conn, &rows.usage).await
+        }
+    }
+}
+
+impl NewSession<'_> {
+    /// The session's row, in the column order of [`INSERT_COLUMNS`].
+    fn row(&self) -> [Value<'_>; 18] {
+        let r = &self.item.record;
+        [
+            Value::from(self.item.nas_name.as_str()),
+            Value::from(r.acct_session_id.as_str()),
+            Value::from(self.key.as_str()),
+            Value::from(self.item.login_id),
+            Value::from(r.username.as_str()),
+            Value::from(r.framed_ip.map(|a| a.to_string())),
+            Value::from(r.calling_station.as_deref()),
+            Value::from(r.nas_port.as_deref()),
+            Value::from(timestamp(self.state.started_at)),
+            Value::from(timestamp(self.state.updated_at)),
+            Value::from(self.state.stopped_at.map(timestamp)),
+            Value::from(self.state.terminate_cause.as_deref()),
+            Value::from(wide(self.state.session_seconds)),
+            Value::from(wide(self.state.counters.input_octets)),
+            Value::from(wide(self.state.counters.output_octets)),
+            Value::from(wide(self.state.counters.input_packets)),
+            Value::from(wide(self.state.counters.output_packets)),
+            Value::from(self.item.record.delegated_prefix.map(|p| p.to_string())),
+        ]
+    }
+}
+
+/// The columns a new session is inserted with.
+const INSERT_COLUMNS: &str = "nas_name, acct_session_id, session_key, login_id, username,
+    framed_ip, calling_station, nas_port, started_at, updated_at, stopped_at,
+    terminate_cause, session_seconds, input_octets, output_octets,
+    input_packets, output_packets, delegated_prefix";
+
+/// A stored session's change: its id, the new values of [`UPDATE_SET`]'s columns, and the
+/// revision it was read at.
+fn update_row<'a>(before: &Known, state: &'a SessionState) -> [Value<'a>; 10] {
+    [
+        Value::from(before.row_id),
+        Value::from(timestamp(state.updated_at)),
+        Value::from(state.stopped_at.map(timestamp)),
+        Value::from(state.terminate_cause.as_deref()),
+        Value::from(wide(state.session_seconds)),
+        Value::from(wide(state.counters.input_octets)),
+        Value::from(wide(state.counters.output_octets)),
+        Value::from(wide(state.counters.input_packets)),
+        Value::from(wide(state.counters.output_packets)),
+        Value::from(before.revision),
+    ]
+}
+
+/// How an update's values (`v`, columns named as [`update_row`] orders them) change a stored
+/// session: a stop and its cause are kept once set.
+const UPDATE_SET: &str = "updated_at = v.updated_at,
+    stopped_at = COALESCE(session.stopped_at, v.stopped_at),
+    terminate_cause = COALESCE(session.terminate_cause, v.terminate_cause),
+    session_seconds = v.session_seconds,
+    input_octets = v.input_octets, output_octets = v.output_octets,
+    input_packets = v.input_packets, output_packets = v.output_packets,
+    revision = session.revision + 1";
+
+/// The names of [`update_row`]'s values.
+const UPDATE_VALUES: &str = "id, updated_at, stopped_at, terminate_cause, session_seconds,
+    input_octets, output_octets, input_packets, output_packets, revision";
+
+/// A login's traffic of a day.
+fn usage_row(((login, day), delta): &((i64, NaiveDate), UsageDelta)) -> [Value<'static>; 5] {
+    [
+        Value::from(*login),
+        Value::from(date_text(*day)),
+        Value::from(wide(delta.input_octets)),
+        Value::from(wide(delta.output_octets)),
+        Value::from(wide(delta.session_seconds)),
+    ]
+}
+
+/// Daily usage per login is added to what the day already has (saturating at the counter
+/// limit).
+fn usage_upsert(values: &str) -> String {
+    format!(
+        "INSERT INTO usage_daily (login_id, day, input_octets, output_octets, session_seconds)
+         {values}
+         ON CONFLICT (login_id, day) DO UPDATE SET
+            input_octets = {}, output_octets = {}, session_seconds = {}",
+        saturating_sum("input_octets"),
+        saturating_sum("output_octets"),
+        saturating_sum("session_seconds"),
+    )
 }
 
 /// New sessions, many rows a statement. One already stored — the same session key, or
 /// an open session of the same NAS and Acct-Session-Id — is not inserted: see
-/// [`Written::retry_conflicts`]. What was inserted joins `known`; an open one counts in
-/// `changes`.
+/// [`Written::retry_conflicts`].
 async fn insert_sessions<S: Statements>(
     conn: &mut S,
     creates: &[NewSession<'_>],
@@ -538,75 +706,59 @@ async fn insert_sessions<S: Statements>(
 ) -> StoreResult<()> {
     for chunk in creates.chunks(ROWS_PER_STATEMENT) {
         let sql = format!(
-            "INSERT INTO session (nas_name, acct_session_id, session_key, login_id, username,
-                framed_ip, calling_station, nas_port, started_at, updated_at, stopped_at,
-                terminate_cause, session_seconds, input_octets, output_octets,
-                input_packets, output_packets, delegated_prefix)
+            "INSERT INTO session ({INSERT_COLUMNS})
              VALUES {} ON CONFLICT DO NOTHING RETURNING id, session_key",
             conn.placeholders().rows(chunk.len(), &[""; 18])
         );
-        let mut params = Vec::with_capacity(chunk.len() * 18);
-        for s in chunk {
-            let r = &s.item.record;
-            params.extend([
-                Value::from(s.item.nas_name.as_str()),
-                Value::from(r.acct_session_id.as_str()),
-                Value::from(s.key.as_str()),
-                Value::from(s.item.login_id),
-                Value::from(r.username.as_str()),
-                Value::from(r.framed_ip.map(|a| a.to_string())),
-                Value::from(r.calling_station.as_deref()),
-                Value::from(r.nas_port.as_deref()),
-                Value::from(timestamp(s.state.started_at)),
-                Value::from(timestamp(s.state.updated_at)),
-                Value::from(s.state.stopped_at.map(timestamp)),
-                Value::from(s.state.terminate_cause.as_deref()),
-                Value::from(wide(s.state.session_seconds)),
-                Value::from(wide(s.state.counters.input_octets)),
-                Value::from(wide(s.state.counters.output_octets)),
-                Value::from(wide(s.state.counters.input_packets)),
-                Value::from(wide(s.state.counters.output_packets)),
-                Value::from(r.delegated_prefix.map(|p| p.to_string())),
-            ]);
-        }
+        let params: Vec<Value> = chunk.iter().flat_map(NewSession::row).collect();
         let mut inserted: HashMap<String, i64> = HashMap::new();
         for row in conn.rows(&sql, params, &[Kind::Int, Kind::Text]).await? {
             let mut c = Cells(row.into_iter());
             let id = c.int("id")?;
             inserted.insert(c.text("session_key")?, id);
         }
-        for s in chunk {
-            let key = (
-                s.item.nas_name.clone(),
-                s.item.record.acct_session_id.clone(),
-            );
-            let Some(row_id) = inserted.get(&s.key) else {
-                if written.retry_conflicts {
-                    written.stale.push(key);
-                }
-                continue;
-            };
-            if let Some(login) = s.item.login_id
-                && s.state.stopped_at.is_none()
-            {
-                written.changes.push((login, 1));
-            }
-            written.known.push((
-                key,
-                Known {
-                    row_id: *row_id,
-                    revision: 0,
-                    login_id: s.item.login_id,
-                    state: s.state.clone(),
-                },
-            ));
-        }
+        note_inserted(chunk, &inserted, written);
     }
     Ok(())
 }
 
+/// What was inserted (`inserted`: row id by session key) joins `known`; an open one counts
+/// in `changes`; one not inserted is stale on the first try.
+fn note_inserted(
+    creates: &[NewSession<'_>],
+    inserted: &HashMap<String, i64>,
+    written: &mut Written,
+) {
+    for s in creates {
+        let key = (
+            s.item.nas_name.clone(),
+            s.item.record.acct_session_id.clone(),
+        );
+        let Some(row_id) = inserted.get(&s.key) else {
+            if written.retry_conflicts {
+                written.stale.push(key);
+            }
+            continue;
+        };
+        if let Some(login) = s.item.login_id
+            && s.state.stopped_at.is_none()
+        {
+            written.changes.push((login, 1));
+        }
+        written.known.push((
+            key,
+            Known {
+                row_id: *row_id,
+                revision: 0,
+                login_id: s.item.login_id,
+                state: s.state.clone(),
+            },
+        ));
+    }
+}
+
 /// Sessions already stored, to their new state, each only at the revision it was read
-/// at (one changed meanwhile goes to `written.stale`); one that stops leaves `changes`.
+/// at.
 async fn update_sessions<S: Statements>(
     conn: &mut S,
     updates: &[(Key, (Known, SessionState))],
@@ -614,97 +766,70 @@ async fn update_sessions<S: Statements>(
 ) -> StoreResult<()> {
     for chunk in updates.chunks(ROWS_PER_STATEMENT) {
         let sql = format!(
-            "UPDATE session SET updated_at = v.column2,
-                stopped_at = COALESCE(session.stopped_at, v.column3),
-                terminate_cause = COALESCE(session.terminate_cause, v.column4),
-                session_seconds = v.column5,
-                input_octets = v.column6, output_octets = v.column7,
-                input_packets = v.column8, output_packets = v.column9,
-                revision = session.revision + 1
-             FROM (VALUES {}) AS v
-             WHERE session.id = v.column1 AND session.revision = v.column10
+            "UPDATE session SET {UPDATE_SET}
+             FROM (SELECT column1 AS id, column2 AS updated_at, column3 AS stopped_at,
+                     column4 AS terminate_cause, column5 AS session_seconds,
+                     column6 AS input_octets, column7 AS output_octets,
+                     column8 AS input_packets, column9 AS output_packets,
+                     column10 AS revision
+                   FROM (VALUES {})) AS v
+             WHERE session.id = v.id AND session.revision = v.revision
              RETURNING id",
-            conn.placeholders().rows(
-                chunk.len(),
-                &[
-                    "BIGINT", "TEXT", "TEXT", "TEXT", "BIGINT", "BIGINT", "BIGINT", "BIGINT",
-                    "BIGINT", "BIGINT"
-                ]
-            )
+            conn.placeholders().rows(chunk.len(), &[""; 10])
         );
-        let mut params = Vec::with_capacity(chunk.len() * 10);
-        for (_, (before, state)) in chunk {
-            params.extend([
-                Value::from(before.row_id),
-                Value::from(timestamp(state.updated_at)),
-                Value::from(state.stopped_at.map(timestamp)),
-                Value::from(state.terminate_cause.as_deref()),
-                Value::from(wide(state.session_seconds)),
-                Value::from(wide(state.counters.input_octets)),
-                Value::from(wide(state.counters.output_octets)),
-                Value::from(wide(state.counters.input_packets)),
-                Value::from(wide(state.counters.output_packets)),
-                Value::from(before.revision),
-            ]);
-        }
+        let params: Vec<Value> = chunk
+            .iter()
+            .flat_map(|(_, (before, state))| update_row(before, state))
+            .collect();
         let updated: std::collections::HashSet<i64> = conn
             .rows(&sql, params, &[Kind::Int])
             .await?
             .into_iter()
             .filter_map(|row| row.first().and_then(Value::int))
             .collect();
-        for (key, (before, state)) in chunk {
-            if !updated.contains(&before.row_id) {
-                written.stale.push(key.clone());
-                continue;
-            }
-            if let Some(login) = before.login_id
-                && before.state.stopped_at.is_none()
-                && state.stopped_at.is_some()
-            {
-                written.changes.push((login, -1));
-            }
-            written.known.push((
-                key.clone(),
-                Known {
-                    revision: before.revision + 1,
-                    state: state.clone(),
-                    ..before.clone()
-                },
-            ));
-        }
+        note_updated(chunk, &updated, written);
     }
     Ok(())
 }
 
-/// Daily usage per login, added to what the day already has (saturating at the counter
-/// limit).
+/// An update that took (`updated`: the row ids changed) joins `known`, and one that stops
+/// a session leaves `changes`; one whose row changed meanwhile goes to `written.stale`.
+fn note_updated(
+    updates: &[(Key, (Known, SessionState))],
+    updated: &std::collections::HashSet<i64>,
+    written: &mut Written,
+) {
+    for (key, (before, state)) in updates {
+        if !updated.contains(&before.row_id) {
+            written.stale.push(key.clone());
+            continue;
+        }
+        if let Some(login) = before.login_id
+            && before.state.stopped_at.is_none()
+            && state.stopped_at.is_some()
+        {
+            written.changes.push((login, -1));
+        }
+        written.known.push((
+            key.clone(),
+            Known {
+                revision: before.revision + 1,
+                state: state.clone(),
+                ..before.clone()
+            },
+        ));
+    }
+}
+
+/// Adds the batch's daily usage, many rows a statement.
 async fn add_usage<S: Statements>(
     conn: &mut S,
     usage: &[((i64, NaiveDate), UsageDelta)],
 ) -> StoreResult<()> {
     for chunk in usage.chunks(ROWS_PER_STATEMENT) {
-        let sql = format!(
-            "INSERT INTO usage_daily (login_id, day, input_octets, output_octets, session_seconds)
-             VALUES {}
-             ON CONFLICT (login_id, day) DO UPDATE SET
-                input_octets = {}, output_octets = {}, session_seconds = {}",
-            conn.placeholders().rows(chunk.len(), &[""; 5]),
-            saturating_sum("input_octets"),
-            saturating_sum("output_octets"),
-            saturating_sum("session_seconds"),
-        );
-        let mut params = Vec::with_capacity(chunk.len() * 5);
-        for ((login, day), delta) in chunk {
-            params.extend([
-                Value::from(*login),
-                Value::from(date_text(*day)),
-                Value::from(wide(delta.input_octets)),
-                Value::from(wide(delta.output_octets)),
-                Value::from(wide(delta.session_seconds)),
-            ]);
-        }
-        conn.execute(&sql, params).await?;
+        let values = format!("VALUES {}", conn.placeholders().rows(chunk.len(), &[""; 5]));
+        let params: Vec<Value> = chunk.iter().flat_map(usage_row).collect();
+        conn.execute(&usage_upsert(&values), params).await?;
     }
     Ok(())
 }

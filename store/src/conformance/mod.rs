@@ -61,6 +61,7 @@ crate::on_both_backends! {
         radius::accounting_from_two_instances_is_one_session,
         radius::a_start_repeated_to_a_writer_that_forgot_it_is_one_session,
         radius::a_late_start_to_a_writer_that_forgot_the_session_opens_nothing,
+        radius::accounting_text_is_stored_as_sent,
         enforcement::attempts_round_trip_newest_first_and_prune,
         auth_log::auth_log_filters_pages_and_prunes,
         enforcement::open_sessions_for_enforcement,

@@ -424,12 +424,16 @@ pub(super) async fn an_instance_hears_the_others_sessions_not_its_own(store: Sto
     let mut writer = other.accounting_writer(partition).await.unwrap();
     writer.apply(&[start(dvorak, "s2")]).await.unwrap();
     // Each hears the other's first: its own, committed before or after, is not delivered.
+    let heard = async |listener: &mut crate::ChangeListener| {
+        let next = tokio::time::timeout(std::time::Duration::from_secs(10), listener.next());
+        next.await.expect("an announcement within 10 s").unwrap()
+    };
     assert_eq!(
-        mine.next().await.unwrap(),
+        heard(&mut mine).await,
         Heard::OpenSessions(OpenSessionsChanged::Logins(vec![dvorak]))
     );
     assert_eq!(
-        theirs.next().await.unwrap(),
+        heard(&mut theirs).await,
         Heard::OpenSessions(OpenSessionsChanged::Logins(vec![novak]))
     );
     other.close().await;
@@ -465,4 +469,78 @@ pub(super) async fn a_late_start_to_a_writer_that_forgot_the_session_opens_nothi
     assert_eq!(sessions.len(), 1, "one session: {sessions:?}");
     assert!(sessions[0].stopped_at.is_some(), "still stopped");
     assert_eq!(store.open_session_counts().await.unwrap().get(&login), None);
+}
+
+/// Text that means something to SQL or to a PostgreSQL array literal — quotes, backslashes,
+/// braces, commas, the word NULL — is stored as the NAS sent it, and found again by a writer
+/// that does not remember the sessions, from two NASes in one batch.
+pub(super) async fn accounting_text_is_stored_as_sent(store: Store) {
+    use crate::Partition;
+    use ispd_provisioning::accounting::StatusType;
+    let login = novak(&store).await;
+    let ids = [
+        r#"a"b"#,
+        r"back\slash",
+        "{braced},comma",
+        "NULL",
+        " spaced ",
+        "Žluťoučký",
+    ];
+    let nas = |i: usize| {
+        if i.is_multiple_of(2) {
+            "bras"
+        } else {
+            r#"nas "two", {b}\"#
+        }
+    };
+    let calling = |i: usize| (!i.is_multiple_of(3)).then(|| format!(r#"{}\"x"#, ids[i]));
+    let batch = |status, minute: u32, input: u64| -> Vec<crate::AcctItem> {
+        let second = i64::from(minute) * 60;
+        (0..ids.len())
+            .map(|i| {
+                let mut item = acct_item(login, ids[i], status, second, 0, input, input);
+                item.nas_name = nas(i).into();
+                item.record.calling_station = calling(i);
+                item
+            })
+            .collect()
+    };
+    let partition = Partition { index: 0, count: 1 };
+    let mut first = store.accounting_writer(partition).await.unwrap();
+    let opened = first.apply(&batch(StatusType::Start, 0, 0)).await.unwrap();
+    assert_eq!(opened, vec![(login, 1); ids.len()]);
+    let mut fresh = store.accounting_writer(partition).await.unwrap();
+    let stopped = fresh
+        .apply(&batch(StatusType::Stop, 10, 1000))
+        .await
+        .unwrap();
+    assert_eq!(
+        stopped,
+        vec![(login, -1); ids.len()],
+        "each found and stopped"
+    );
+
+    let history = store
+        .session_history("novak", Default::default())
+        .await
+        .unwrap();
+    let mut stored: Vec<_> = history
+        .items
+        .iter()
+        .map(|s| {
+            assert!(s.stopped_at.is_some());
+            assert_eq!(s.input_octets, 1000);
+            (
+                s.nas_name.clone(),
+                s.acct_session_id.clone(),
+                s.calling_station.clone(),
+            )
+        })
+        .collect();
+    let mut sent: Vec<_> = (0..ids.len())
+        .map(|i| (nas(i).to_owned(), ids[i].to_owned(), calling(i)))
+        .collect();
+    stored.sort();
+    sent.sort();
+    assert_eq!(stored, sent);
 }
