@@ -19,6 +19,7 @@ mod conformance;
 pub mod connections;
 pub mod enforcement;
 pub mod health;
+pub mod heap;
 pub mod instance;
 pub mod jobs;
 pub mod lead;

@@ -171,6 +171,7 @@ pub async fn run(
         total_ms = started.elapsed().as_millis() as u64,
         "billing run"
     );
+    crate::heap::release_free_memory();
     Ok(summary)
 }
 

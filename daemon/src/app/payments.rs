@@ -135,7 +135,9 @@ pub async fn import(app: &App<'_>, actor: &Actor, file: StatementFile<'_>) -> Ap
             for_subscription: None,
         })
         .collect();
-    let received = receive(app, actor, payments).await?;
+    let received = receive(app, actor, payments).await;
+    crate::heap::release_free_memory();
+    let received = received?;
     imported(&received.outcomes, app.clock.now());
     Ok(received)
 }
@@ -228,7 +230,7 @@ const PAYMENTS_PER_PART: usize = 10_000;
 /// transaction: a part reads what the parts before it wrote (a client paid twice, a bank
 /// transaction repeated), so the outcome is the one of a single part, and an error in any part
 /// records nothing. A part's payments are let go once written (what the outcomes keep of them
-/// is moved, not copied).
+/// is moved, not copied), and the list of those still to come shrinks as each part is cut.
 pub(crate) async fn record_in(
     store: &Store,
     tx: &mut WriteTx,
@@ -267,14 +269,19 @@ pub(crate) async fn record_in_parts(
         named: HashMap::new(),
     };
     let mut outcomes = Vec::with_capacity(payments.len());
-    let mut rest = payments.into_iter();
-    loop {
-        let part: Vec<NewPayment> = rest.by_ref().take(per_part.max(1)).collect();
-        if part.is_empty() {
-            return Ok(outcomes);
-        }
+    // The payments not yet recorded, last first: each part is cut from the end, so what is
+    // left shrinks and its memory goes back to the system as the parts go (a statement of
+    // 100,000 payments holds 31 MB in this list alone).
+    let mut rest = payments;
+    rest.reverse();
+    while !rest.is_empty() {
+        let mut part = rest.split_off(rest.len().saturating_sub(per_part.max(1)));
+        part.reverse();
+        rest.shrink_to_fit();
+        crate::heap::release_free_memory();
         outcomes.extend(batch.record_part(tx, part).await?);
     }
+    Ok(outcomes)
 }
 
 /// What every part of a batch of payments shares: who records it, the directory that

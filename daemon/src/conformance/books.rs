@@ -266,14 +266,20 @@ pub(super) async fn a_client_with_books_is_refused_naming_them(store: Store) {
     }
 }
 
-/// A batch of payments recorded one payment at a time ends as in one go: each part reads what
+/// A batch of payments recorded one payment or four at a time ends as in one go, in the
+/// statement's order within and across parts: each part reads what
 /// the parts before it wrote — a bank transaction repeated two parts later is a duplicate, a
 /// client paid again finds its invoice paid and keeps the money as credit — and a refused
 /// payment in the last part records none of the parts before it.
 pub(super) async fn payments_recorded_in_parts_end_as_in_one(store: Store) {
-    subscribed_client(&store, "4001").await;
-    subscribed_client(&store, "4002").await;
-    assert_eq!(bill(&store, date(2026, 1, 1)).await.len(), 2);
+    // Two clients for each size of part: one payment a part, and parts of four (the first
+    // part holds a repeat and a client paid twice; the second is shorter).
+    let sizes = [1, 4];
+    for size in sizes {
+        subscribed_client(&store, &format!("40{size}1")).await;
+        subscribed_client(&store, &format!("40{size}2")).await;
+    }
+    assert_eq!(bill(&store, date(2026, 1, 1)).await.len(), 4);
     let payments = |parts: usize, statement: &[crate::storage::NewPayment]| {
         let (store, statement) = (store.clone(), statement.to_vec());
         async move {
@@ -298,51 +304,56 @@ pub(super) async fn payments_recorded_in_parts_end_as_in_one(store: Store) {
             .unwrap()
     };
     // The last part's payment is refused: nothing of the earlier parts stays.
-    let refused = [line("R1", "499.90", "4001"), line("R2", "-1.00", "4002")];
+    let refused = [line("R1", "499.90", "4011"), line("R2", "-1.00", "4012")];
     assert!(payments(1, &refused).await.is_err());
     assert_eq!(count().await, 0);
 
-    let statement = [
-        line("T1", "499.90", "4001"),
-        line("T2", "200.00", "4002"),
-        line("T1", "499.90", "4001"),
-        line("T3", "100.00", "4001"),
-        line("T4", "299.90", "4002"),
-        line("T5", "5.00", "9999"),
-    ];
-    let outcomes = payments(1, &statement).await.unwrap();
-    let shown: Vec<_> = outcomes
-        .iter()
-        .map(|o| {
-            (
-                o.duplicate,
-                o.client_number.as_deref(),
-                o.allocated,
-                o.to_credit,
-            )
-        })
-        .collect();
-    assert_eq!(
-        shown,
-        [
-            (false, Some("4001"), dec("499.90"), dec("0")),
-            (false, Some("4002"), dec("200.00"), dec("0")),
-            (true, None, dec("0"), dec("0")),
-            (false, Some("4001"), dec("0"), dec("100.00")),
-            (false, Some("4002"), dec("299.90"), dec("0")),
-            (false, None, dec("0"), dec("0")),
-        ]
-    );
-    assert_eq!(count().await, 5);
-    for number in ["4001", "4002"] {
-        let balance = store.client_balance(number).await.unwrap();
-        assert_eq!(balance.owed, dec("0"), "client {number}");
-        assert_books_balance(&store, number).await;
+    for size in sizes {
+        let (first, second) = (format!("40{size}1"), format!("40{size}2"));
+        let id = |n: u8| format!("T{n}-{size}");
+        let statement = [
+            line(&id(1), "499.90", &first),
+            line(&id(2), "200.00", &second),
+            line(&id(1), "499.90", &first),
+            line(&id(3), "100.00", &first),
+            line(&id(4), "299.90", &second),
+            line(&id(5), "5.00", "9999"),
+        ];
+        let outcomes = payments(size, &statement).await.unwrap();
+        let shown: Vec<_> = outcomes
+            .iter()
+            .map(|o| {
+                (
+                    o.duplicate,
+                    o.client_number.as_deref(),
+                    o.allocated,
+                    o.to_credit,
+                )
+            })
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                (false, Some(first.as_str()), dec("499.90"), dec("0")),
+                (false, Some(second.as_str()), dec("200.00"), dec("0")),
+                (true, None, dec("0"), dec("0")),
+                (false, Some(first.as_str()), dec("0"), dec("100.00")),
+                (false, Some(second.as_str()), dec("299.90"), dec("0")),
+                (false, None, dec("0"), dec("0")),
+            ],
+            "parts of {size}"
+        );
+        for number in [&first, &second] {
+            let balance = store.client_balance(number).await.unwrap();
+            assert_eq!(balance.owed, dec("0"), "client {number}");
+            assert_books_balance(&store, number).await;
+        }
+        assert_eq!(
+            store.client_balance(&first).await.unwrap().credit,
+            dec("100.00")
+        );
     }
-    assert_eq!(
-        store.client_balance("4001").await.unwrap().credit,
-        dec("100.00")
-    );
+    assert_eq!(count().await, 10);
 }
 
 /// A CZK line of a statement booked on 20 January 2026, paying by variable symbol.
