@@ -448,15 +448,12 @@ impl Pending<'_> {
     fn announcement(&self, changes: &OpenSessionChanges, origin: &str) -> Option<String> {
         let opened = self.creates.iter().filter_map(|key| {
             let new = self.new.get(key)?;
-            new.state
-                .stopped_at
-                .is_none()
-                .then_some(new.item.login_id)?
+            new.opens().then_some(new.item.login_id)?
         });
-        let stopped = self.updates.values().filter_map(|(before, state)| {
-            let stops = before.state.stopped_at.is_none() && state.stopped_at.is_some();
-            stops.then_some(before.login_id)?
-        });
+        let stopped = self
+            .updates
+            .values()
+            .filter_map(|(before, state)| stops(before, state).then_some(before.login_id)?);
         let mut logins: Vec<i64> = changes
             .iter()
             .map(|(login, _)| *login)
@@ -608,6 +605,12 @@ async fn flush<S: Statements>(
 }
 
 impl NewSession<'_> {
+    /// Whether storing it adds an open session (one opened and closed within the batch does
+    /// not).
+    fn opens(&self) -> bool {
+        self.state.stopped_at.is_none()
+    }
+
     /// The session's row, in the column order of [`INSERT_COLUMNS`].
     fn row(&self) -> [Value<'_>; 18] {
         let r = &self.item.record;
@@ -639,6 +642,11 @@ const INSERT_COLUMNS: &str = "nas_name, acct_session_id, session_key, login_id, 
     framed_ip, calling_station, nas_port, started_at, updated_at, stopped_at,
     terminate_cause, session_seconds, input_octets, output_octets,
     input_packets, output_packets, delegated_prefix";
+
+/// Whether a stored session's change closes it (what the open-session counts follow).
+fn stops(before: &Known, after: &SessionState) -> bool {
+    before.state.stopped_at.is_none() && after.stopped_at.is_some()
+}
 
 /// A stored session's change: its id, the new values of [`UPDATE_SET`]'s columns, and the
 /// revision it was read at.
@@ -741,7 +749,7 @@ fn note_inserted(
             continue;
         };
         if let Some(login) = s.item.login_id
-            && s.state.stopped_at.is_none()
+            && s.opens()
         {
             written.changes.push((login, 1));
         }
@@ -805,8 +813,7 @@ fn note_updated(
             continue;
         }
         if let Some(login) = before.login_id
-            && before.state.stopped_at.is_none()
-            && state.stopped_at.is_some()
+            && stops(before, state)
         {
             written.changes.push((login, -1));
         }

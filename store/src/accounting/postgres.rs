@@ -12,6 +12,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
+use std::sync::LazyLock;
 
 use super::{
     Cells, INSERT_COLUMNS, Rows, SESSION_COLUMNS, SESSION_KINDS, UPDATE_SET, UPDATE_VALUES,
@@ -30,13 +31,7 @@ pub(super) async fn sessions<S: Statements>(
     for (nas, id) in wanted {
         keys.push([Value::from(*nas), Value::from(*id)]);
     }
-    let sql = format!(
-        "SELECT {SESSION_COLUMNS} FROM session
-         WHERE (nas_name, acct_session_id) IN
-             (SELECT * FROM unnest(CAST($1 AS TEXT[]), CAST($2 AS TEXT[])))
-         ORDER BY id"
-    );
-    conn.rows(&sql, keys.into_params(), &SESSION_KINDS).await
+    conn.rows(&READ, keys.into_params(), &SESSION_KINDS).await
 }
 
 /// Writes a flush's rows and sends its announcement (NOTIFY, delivered at commit) in one
@@ -54,15 +49,15 @@ pub(super) async fn write<S: Statements>(
     {
         return Ok(());
     }
-    let mut creates = Arrays::new(18);
+    let mut creates = Arrays::new(CREATE_TYPES.len());
     for s in &rows.creates {
         creates.push(s.row());
     }
-    let mut updates = Arrays::new(10);
+    let mut updates = Arrays::new(UPDATE_TYPES.len());
     for (_, (before, state)) in &rows.updates {
         updates.push(update_row(before, state));
     }
-    let mut usage = Arrays::new(5);
+    let mut usage = Arrays::new(USAGE_TYPES.len());
     for day in &rows.usage {
         usage.push(usage_row(day));
     }
@@ -70,9 +65,38 @@ pub(super) async fn write<S: Statements>(
     params.extend(updates.into_params());
     params.extend(usage.into_params());
     params.push(Value::from(announce));
-    // Data-modifying CTEs all run, to completion, on one snapshot: the UPDATE does not
-    // see the new sessions (it changes only sessions stored before), nor the usage either.
-    let sql = format!(
+    let sql: &str = &WRITE;
+    let mut inserted: HashMap<String, i64> = HashMap::new();
+    let mut updated: HashSet<i64> = HashSet::new();
+    for row in conn.rows(sql, params, &[Kind::Int, Kind::Text]).await? {
+        let mut c = Cells(row.into_iter());
+        // A new session has its key; a changed one none; the announcement no id.
+        match (c.opt_int("id")?, c.opt_text("session_key")?) {
+            (Some(id), Some(key)) => drop(inserted.insert(key, id)),
+            (Some(id), None) => drop(updated.insert(id)),
+            (None, _) => {}
+        }
+    }
+    note_inserted(&rows.creates, &inserted, written);
+    note_updated(&rows.updates, &updated, written);
+    Ok(())
+}
+
+/// The sessions of a batch's (NAS, Acct-Session-Id) pairs, two arrays.
+static READ: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {SESSION_COLUMNS} FROM session
+         WHERE (nas_name, acct_session_id) IN
+             (SELECT * FROM unnest(CAST($1 AS TEXT[]), CAST($2 AS TEXT[])))
+         ORDER BY id"
+    )
+});
+
+/// The batch's one statement: new sessions, changed sessions, daily usage, announcement.
+/// Data-modifying CTEs all run, to completion, on one snapshot: the UPDATE does not see the
+/// new sessions (it changes only sessions stored before), nor the usage either.
+static WRITE: LazyLock<String> = LazyLock::new(|| {
+    format!(
         "WITH new AS (
             INSERT INTO session ({INSERT_COLUMNS})
             SELECT * FROM unnest({creates})
@@ -96,22 +120,8 @@ pub(super) async fn write<S: Statements>(
             casts(1 + CREATE_TYPES.len() + UPDATE_TYPES.len(), USAGE_TYPES)
         )),
         told = 1 + CREATE_TYPES.len() + UPDATE_TYPES.len() + USAGE_TYPES.len(),
-    );
-    let mut inserted: HashMap<String, i64> = HashMap::new();
-    let mut updated: HashSet<i64> = HashSet::new();
-    for row in conn.rows(&sql, params, &[Kind::Int, Kind::Text]).await? {
-        let mut c = Cells(row.into_iter());
-        // A new session has its key; a changed one none; the announcement no id.
-        match (c.opt_int("id")?, c.opt_text("session_key")?) {
-            (Some(id), Some(key)) => drop(inserted.insert(key, id)),
-            (Some(id), None) => drop(updated.insert(id)),
-            (None, _) => {}
-        }
-    }
-    note_inserted(&rows.creates, &inserted, written);
-    note_updated(&rows.updates, &updated, written);
-    Ok(())
-}
+    )
+});
 
 /// The array types of [`super::NewSession::row`]'s columns.
 const CREATE_TYPES: &[&str] = &[
