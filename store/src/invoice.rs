@@ -204,14 +204,7 @@ impl Store {
         if !Self::bill_charges(conn, id, draft).await? {
             return Ok(None);
         }
-        let summary = serde_json::json!({
-            "number": number,
-            "kind": draft.kind.as_str(),
-            "gross": draft.totals.gross.to_string(),
-            "currency": draft.currency,
-            "lines": draft.lines.len(),
-            "related": draft.related_number,
-        });
+        let summary = IssueSummary::of(draft, &number);
         Audit::new(
             &format!("{}.issue", draft.kind.as_str()),
             "invoice",
@@ -617,15 +610,28 @@ impl Store {
                 let mut text = || row.next().and_then(Value::into_text).unwrap_or_default();
                 let (number, kind, name, name2) = (text(), text(), text(), text());
                 let (street, postcode, city, country) = (text(), text(), text(), text());
-                let (company_id, vat_id, email, invoice_email, phone) =
-                    (text(), text(), text(), text(), text());
-                let snapshot = serde_json::json!({
-                    "number": number, "kind": kind, "name": name, "name2": name2,
-                    "address": {"street": street, "postcode": postcode, "city": city, "country": country},
-                    "company_id": company_id, "vat_id": vat_id, "email": email,
-                    "invoice_email": invoice_email, "phone": phone,
-                });
-                snapshots.insert(id, snapshot.to_string());
+                let snapshot = ClientSnapshot {
+                    number,
+                    kind,
+                    name,
+                    name2,
+                    address: AddressSnapshot {
+                        street,
+                        postcode,
+                        city,
+                        country,
+                    },
+                    company_id: text(),
+                    vat_id: text(),
+                    email: text(),
+                    invoice_email: text(),
+                    phone: text(),
+                };
+                snapshots.insert(
+                    id,
+                    serde_json::to_string(&snapshot)
+                        .map_err(|e| StoreError::Precondition(e.to_string()))?,
+                );
             }
         }
         Ok(snapshots)
@@ -843,4 +849,54 @@ pub(crate) fn line_values(
         Value::from(l.period.map(|p| date_text(p.0))),
         Value::from(l.period.map(|p| date_text(p.1))),
     ])
+}
+
+/// A client as its documents keep it. The fields stand in alphabetical order, as a
+/// `serde_json` map writes its keys: the stored text is the same whichever way it was made.
+#[derive(serde::Serialize)]
+struct ClientSnapshot {
+    address: AddressSnapshot,
+    company_id: String,
+    email: String,
+    invoice_email: String,
+    kind: String,
+    name: String,
+    name2: String,
+    number: String,
+    phone: String,
+    vat_id: String,
+}
+
+#[derive(serde::Serialize)]
+struct AddressSnapshot {
+    city: String,
+    country: String,
+    postcode: String,
+    street: String,
+}
+
+/// What the audit record of an issued document says of it, the same for one document
+/// ([`Store::issue_in`]) and a batch (`invoice_batch`). Fields in alphabetical order, as a
+/// `serde_json` map writes its keys.
+#[derive(serde::Serialize)]
+pub(super) struct IssueSummary<'a> {
+    currency: &'a str,
+    gross: String,
+    kind: &'static str,
+    lines: usize,
+    number: &'a str,
+    related: Option<&'a str>,
+}
+
+impl<'a> IssueSummary<'a> {
+    pub(super) fn of(draft: &'a InvoiceDraft, number: &'a str) -> Self {
+        Self {
+            currency: &draft.currency,
+            gross: draft.totals.gross.to_string(),
+            kind: draft.kind.as_str(),
+            lines: draft.lines.len(),
+            number,
+            related: draft.related_number.as_deref(),
+        }
+    }
 }

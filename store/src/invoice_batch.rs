@@ -17,7 +17,7 @@ use chrono::Datelike;
 use ispd_billing::money;
 use rust_decimal::Decimal;
 
-use super::invoice::line_values;
+use super::invoice::{IssueSummary, line_values};
 use super::own_write::OwnConnection;
 use super::settlement::clients_holding_credit;
 use super::statements::{Kind, Statements, Value};
@@ -147,7 +147,7 @@ async fn issue_plain<S: Statements>(
     for chunk in rows.chunks(rows_per_statement(12)) {
         insert_lines(conn, drafts, chunk).await?;
     }
-    let audit = issue_audit(drafts, &plain, &numbers);
+    let audit = issue_audit(drafts, &plain, &numbers)?;
     super::record_audit_rows(conn, actor, "invoice", &audit).await?;
     for i in plain {
         let number = numbers[&i].clone();
@@ -355,24 +355,19 @@ fn issue_audit(
     drafts: &[InvoiceDraft],
     plain: &[usize],
     numbers: &HashMap<usize, String>,
-) -> Vec<super::AuditRow> {
+) -> StoreResult<Vec<super::AuditRow>> {
     plain
         .iter()
         .map(|&i| {
-            let d = &drafts[i];
-            let summary = serde_json::json!({
-                "number": numbers[&i],
-                "kind": d.kind.as_str(),
-                "gross": d.totals.gross.to_string(),
-                "currency": d.currency,
-                "lines": d.lines.len(),
-            });
-            (
+            let (d, number) = (&drafts[i], &numbers[&i]);
+            let summary = serde_json::to_string(&IssueSummary::of(d, number))
+                .map_err(|e| StoreError::Precondition(e.to_string()))?;
+            Ok((
                 format!("{}.issue", d.kind.as_str()),
-                numbers[&i].clone(),
+                number.clone(),
                 Some(d.client_number.clone()),
-                summary.to_string(),
-            )
+                summary,
+            ))
         })
         .collect()
 }

@@ -4,8 +4,9 @@
 //! advance: a service ended early, a pause with billing suspended), then one invoice (or, for
 //! pro-forma clients, one pro-forma) with the new charges and one-off charges. Documents are
 //! issued in batches of [`BATCH`] per transaction (`Store::issue_batch_in`, then what they
-//! settle, `settlement`), so a failure leaves
-//! every committed batch whole and the next run picks up the rest; memory holds one batch.
+//! settle, `settlement`), so a failure leaves every committed batch whole and the next run
+//! picks up the rest. A batch is stored while the next one is drafted ([`Storing`]): memory
+//! holds two batches whatever the number of clients.
 //! Running twice for the same date issues nothing new.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -24,11 +25,11 @@ use ispd_billing::schedule::{
 use ispd_billing::subscription::line_name;
 use rust_decimal::Decimal;
 
-use super::{AppResult, field, settlement};
+use super::{AppError, AppResult, field, settlement};
 use crate::config::BillingConfig;
 use crate::storage::{
     Actor, BillingCandidate, ChargeRecord, ClientHead, DocumentKind, InvoiceDraft,
-    InvoiceLineRecord, InvoiceRecord, Issued, LiveLine, Store, StoreResult, WriteTx,
+    InvoiceLineRecord, InvoiceRecord, Issued, IssuedBatch, LiveLine, Store, StoreResult, WriteTx,
 };
 
 /// A document of the run: issued (with its number) or, in a dry run, proposed.
@@ -118,16 +119,58 @@ pub async fn run(
     dry_run: bool,
     keep: usize,
 ) -> AppResult<RunSummary> {
+    run_in_batches(store, config, actor, as_of, dry_run, keep, BATCH).await
+}
+
+/// [`run`] with `batch` documents a transaction (the tests' small batches).
+pub(crate) async fn run_in_batches(
+    store: &Store,
+    config: &BillingConfig,
+    actor: &Actor,
+    as_of: NaiveDate,
+    dry_run: bool,
+    keep: usize,
+    batch: usize,
+) -> AppResult<RunSummary> {
     let started = std::time::Instant::now();
     let inputs = load_inputs(store, config, as_of).await?;
     let mut loaded = started.elapsed();
-    let mut summary = RunSummary::default();
+    let mut storing = Storing::new(store, actor, dry_run, keep, batch);
+    let drafted = draft(store, config, &inputs, as_of, &mut storing, &mut loaded).await;
+    // The batch still being stored is waited for whatever stopped the drafting: the run
+    // returns only once nothing of it is being written.
+    let stored = storing.finish().await;
+    drafted.and(stored)?;
+    let summary = storing.summary;
+    tracing::info!(
+        %as_of,
+        dry_run,
+        documents = summary.count,
+        load_ms = loaded.as_millis() as u64,
+        issue_ms = summary.issue_time.as_millis() as u64,
+        total_ms = started.elapsed().as_millis() as u64,
+        "billing run"
+    );
+    crate::heap::release_free_memory();
+    Ok(summary)
+}
+
+/// Drafts every client's documents page by page and hands them to `storing` a batch at a
+/// time; adds the time spent reading candidates to `loaded`.
+async fn draft(
+    store: &Store,
+    config: &BillingConfig,
+    inputs: &RunInputs,
+    as_of: NaiveDate,
+    storing: &mut Storing,
+    loaded: &mut std::time::Duration,
+) -> AppResult<()> {
     let mut pending = Vec::new();
     let mut after = i64::MIN;
     loop {
         let page_started = std::time::Instant::now();
         let (candidates, last) = store.billing_candidates_page(after, PAGE).await?;
-        loaded += page_started.elapsed();
+        *loaded += page_started.elapsed();
         // Clients billed only for one-off charges fall in the page by their id, too.
         let upto = last.unwrap_or(i64::MAX);
         let mut by_client: BTreeMap<i64, Vec<BillingCandidate>> = BTreeMap::new();
@@ -150,10 +193,10 @@ pub async fn run(
         for client in clients {
             let subscriptions = by_client.get(&client).map_or(&[][..], Vec::as_slice);
             pending.extend(
-                client_documents(store, config, &inputs, client, subscriptions, as_of).await?,
+                client_documents(store, config, inputs, client, subscriptions, as_of).await?,
             );
-            if pending.len() >= BATCH {
-                issue(store, actor, &mut pending, dry_run, keep, &mut summary).await?;
+            if pending.len() >= storing.size {
+                storing.next(std::mem::take(&mut pending)).await?;
             }
         }
         match last {
@@ -161,18 +204,7 @@ pub async fn run(
             None => break,
         }
     }
-    issue(store, actor, &mut pending, dry_run, keep, &mut summary).await?;
-    tracing::info!(
-        %as_of,
-        dry_run,
-        documents = summary.count,
-        load_ms = loaded.as_millis() as u64,
-        issue_ms = summary.issue_time.as_millis() as u64,
-        total_ms = started.elapsed().as_millis() as u64,
-        "billing run"
-    );
-    crate::heap::release_free_memory();
-    Ok(summary)
+    storing.next(pending).await
 }
 
 /// The documents of one client: credit notes correcting periods invoiced in advance, then
@@ -234,69 +266,114 @@ const PAGE: usize = 5000;
 /// at 105 MB.
 const BATCH: usize = 5000;
 
-/// Issues the pending drafts in one transaction (nothing in a dry run) and adds them to the
-/// summary; drafts a concurrent run got to first are dropped.
-async fn issue(
-    store: &Store,
-    actor: &Actor,
-    pending: &mut Vec<InvoiceDraft>,
+/// The batch being stored while the run drafts the next one: storing a batch (on SQLite, on a
+/// blocking thread of its own) takes about twice as long as drafting it, so the two overlap on
+/// two cores. One batch is stored at a time and in the order drafted; batches hold disjoint
+/// clients (a client's documents go in one batch), so drafting the next reads nothing the
+/// batch being stored writes.
+struct Storing {
+    store: Store,
+    actor: Actor,
     dry_run: bool,
+    /// Documents the summary keeps in full.
     keep: usize,
-    summary: &mut RunSummary,
-) -> AppResult<()> {
-    if pending.is_empty() {
-        return Ok(());
+    /// Documents a batch.
+    size: usize,
+    batch: Option<tokio::task::JoinHandle<AppResult<StoredBatch>>>,
+    summary: RunSummary,
+}
+
+/// A batch's drafts, what became of each, and how long storing it took.
+type StoredBatch = (Vec<InvoiceDraft>, IssuedBatch, std::time::Duration);
+
+impl Storing {
+    fn new(store: &Store, actor: &Actor, dry_run: bool, keep: usize, size: usize) -> Self {
+        Self {
+            store: store.clone(),
+            actor: actor.clone(),
+            dry_run,
+            keep,
+            size,
+            batch: None,
+            summary: RunSummary::default(),
+        }
     }
-    let drafts = std::mem::take(pending);
-    if dry_run {
-        for draft in drafts {
-            summary.add(
-                RunInvoice {
+
+    /// Waits for the batch being stored, then starts storing `drafts` (in a dry run, only
+    /// counts them).
+    async fn next(&mut self, drafts: Vec<InvoiceDraft>) -> AppResult<()> {
+        self.finish().await?;
+        if drafts.is_empty() {
+            return Ok(());
+        }
+        if self.dry_run {
+            for draft in drafts {
+                let document = RunInvoice {
                     number: None,
                     draft,
                     stored: None,
-                },
-                keep,
-            );
+                };
+                self.summary.add(document, self.keep);
+            }
+            return Ok(());
         }
-        return Ok(());
+        let (store, actor) = (self.store.clone(), self.actor.clone());
+        self.batch = Some(tokio::spawn(async move {
+            let started = std::time::Instant::now();
+            let (drafts, issued) = issue(&store, &actor, drafts).await?;
+            Ok((drafts, issued, started.elapsed()))
+        }));
+        Ok(())
     }
-    let started = std::time::Instant::now();
-    // Most batches have nothing to settle and are issued on their own; the others, in one
-    // transaction with what they settle.
-    let (drafts, issued) = match store.issue_batch_alone(actor, drafts).await? {
-        (drafts, Some(issued)) => (drafts, issued),
+
+    /// Waits for the batch being stored, if any, and adds its documents to the summary; only
+    /// the documents the summary keeps are read back.
+    async fn finish(&mut self) -> AppResult<()> {
+        let Some(batch) = self.batch.take() else {
+            return Ok(());
+        };
+        let (drafts, issued, took) = batch
+            .await
+            .map_err(|e| AppError::Precondition(format!("a billing batch stopped: {e}")))??;
+        self.summary.issue_time += took;
+        let issued: Vec<_> = drafts
+            .into_iter()
+            .zip(issued)
+            .filter_map(|(draft, issued)| Some((draft, issued?)))
+            .collect();
+        let room = self.keep.saturating_sub(self.summary.documents.len());
+        let ids: Vec<i64> = issued.iter().take(room).map(|(_, i)| i.id).collect();
+        let mut stored = self.store.invoices_by_id(&ids).await?.into_iter();
+        for (draft, issued) in issued {
+            let document = RunInvoice {
+                number: Some(issued.number),
+                draft,
+                stored: stored.next(),
+            };
+            self.summary.add(document, self.keep);
+        }
+        Ok(())
+    }
+}
+
+/// Issues `drafts` in one transaction; a draft a concurrent run got to first comes back
+/// `None`. Most batches have nothing to settle and are issued on their own; the others in one
+/// transaction with what they settle.
+async fn issue(
+    store: &Store,
+    actor: &Actor,
+    drafts: Vec<InvoiceDraft>,
+) -> AppResult<(Vec<InvoiceDraft>, IssuedBatch)> {
+    match store.issue_batch_alone(actor, drafts).await? {
+        (drafts, Some(issued)) => Ok((drafts, issued)),
         (drafts, None) => {
             let mut tx = store.begin_write().await?;
             let issued = store.issue_batch_in(&mut tx, actor, &drafts).await?;
             settle_batch(store, &mut tx, actor, &drafts, &issued).await?;
             tx.commit().await?;
-            (drafts, issued)
+            Ok((drafts, issued))
         }
-    };
-    summary.issue_time += started.elapsed();
-    let issued: Vec<_> = drafts
-        .into_iter()
-        .zip(issued)
-        .filter_map(|(draft, issued)| Some((draft, issued?)))
-        .collect();
-    // Only the documents the summary keeps are read back.
-    let room = keep.saturating_sub(summary.documents.len());
-    let ids: Vec<i64> = issued.iter().take(room).map(|(_, i)| i.id).collect();
-    let mut stored = store.invoices_by_id(&ids).await?.into_iter();
-    for (draft, issued) in issued {
-        let number = Some(issued.number);
-        let stored = stored.next();
-        summary.add(
-            RunInvoice {
-                number,
-                draft,
-                stored,
-            },
-            keep,
-        );
     }
-    Ok(())
 }
 
 /// The document a client is issued on demand (Mango's invoice or payment request made now):

@@ -100,6 +100,58 @@ pub(super) async fn concurrent_billing_runs_number_without_gaps(store: Store) {
     );
 }
 
+pub(super) async fn a_run_in_batches_ends_as_in_one(store: Store) {
+    // Nine clients in batches of two, one batch stored while the next is drafted; client
+    // 5005 holds credit, so its batch goes the general way and the credit pays its invoice.
+    for n in 1..=9 {
+        subscribed_client(&store, &format!("500{n}")).await;
+    }
+    let credit = [line("B1", "100.00", "5005")];
+    super::record_payments(&store, &actor(), &credit, "CZK")
+        .await
+        .unwrap();
+    let run = |as_of| {
+        let config = crate::config::BillingConfig::default();
+        let store = store.clone();
+        async move {
+            crate::app::billing_run::run_in_batches(&store, &config, &actor(), as_of, false, 3, 2)
+                .await
+                .unwrap()
+        }
+    };
+    let summary = run(date(2026, 1, 1)).await;
+    assert_eq!(summary.count, 9);
+    let kept: Vec<_> = summary
+        .documents
+        .iter()
+        .map(|d| (d.number.as_deref(), d.draft.client_number.as_str()))
+        .collect();
+    assert_eq!(
+        kept,
+        [
+            (Some("202600001"), "5001"),
+            (Some("202600002"), "5002"),
+            (Some("202600003"), "5003"),
+        ],
+        "the first documents kept in full, in client order"
+    );
+    assert!(summary.documents.iter().all(|d| d.stored.is_some()));
+    // Every client's invoice, numbered gap-free in client order across the batches.
+    for n in 1..=9 {
+        let number = format!("20260000{n}");
+        let invoice = store.get_invoice(&number).await.unwrap();
+        assert_eq!(invoice.draft.client_number, format!("500{n}"));
+        let paid = if n == 5 { dec("100.00") } else { dec("0") };
+        assert_eq!(invoice.paid, paid, "{number}");
+        assert_books_balance(&store, &format!("500{n}")).await;
+    }
+    assert_eq!(
+        run(date(2026, 1, 1)).await.count,
+        0,
+        "nothing is billed twice"
+    );
+}
+
 pub(super) async fn books_balance_through_payments_imports_credit_notes_and_refunds(store: Store) {
     let mut migrated = minimal_client("3001", "Migrated");
     migrated.invoicing.opening_balance = dec("100.00");

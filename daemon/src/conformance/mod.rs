@@ -25,6 +25,7 @@ ispd_store::on_both_backends! {
         dunning::reminder_fee_issues_one_debit_note,
         dunning::dunning_controls_and_own_grace_days,
         books::concurrent_billing_runs_number_without_gaps,
+        books::a_run_in_batches_ends_as_in_one,
         books::books_balance_through_payments_imports_credit_notes_and_refunds,
         books::a_client_with_books_is_refused_naming_them,
         books::payments_recorded_in_parts_end_as_in_one,
