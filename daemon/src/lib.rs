@@ -26,6 +26,7 @@ pub mod lead;
 pub mod live;
 pub mod metrics;
 pub mod radius;
+pub mod reuseport;
 pub mod seal;
 pub mod server;
 pub mod tls;

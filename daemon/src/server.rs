@@ -155,7 +155,7 @@ struct Listeners {
 impl Listeners {
     async fn bind(config: &Config) -> anyhow::Result<Listeners> {
         let mut ports = BTreeMap::new();
-        let auth = bind_udp(&config.radius.auth_listen, "radius.auth_listen")?;
+        let auth = bind_auth(&config.radius.auth_listen, "radius.auth_listen")?;
         let acct = bind_udp(&config.radius.acct_listen, "radius.acct_listen")?;
         ports.insert("auth", auth[0].local_addr()?);
         ports.insert("acct", acct[0].local_addr()?);
@@ -536,14 +536,42 @@ fn bind_udp(addrs: &[SocketAddr], key: &str) -> anyhow::Result<Vec<std::net::Udp
         .collect()
 }
 
+/// The auth addresses, each served by one socket per CPU (`reuseport`).
+fn bind_auth(addrs: &[SocketAddr], key: &str) -> anyhow::Result<Vec<std::net::UdpSocket>> {
+    let mut sockets = Vec::new();
+    for &addr in addrs {
+        let group = crate::reuseport::bind_group(addr, |s| prepare_udp(s, addr))
+            .with_context(|| format!("{key}: cannot listen on {addr}"))?;
+        if let Some(first) = group.first() {
+            warn_if_small_buffer(first, addr);
+        }
+        sockets.extend(group);
+    }
+    Ok(sockets)
+}
+
 fn udp_socket(addr: SocketAddr) -> std::io::Result<std::net::UdpSocket> {
     use socket2::{Domain, Protocol, Socket, Type};
     let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
+    prepare_udp(&socket, addr)?;
+    socket.bind(&addr.into())?;
+    let socket = socket.into();
+    warn_if_small_buffer(&socket, addr);
+    Ok(socket)
+}
+
+fn prepare_udp(socket: &socket2::Socket, addr: SocketAddr) -> std::io::Result<()> {
     if addr.is_ipv6() {
         socket.set_only_v6(true)?;
     }
     let _ = socket.set_recv_buffer_size(UDP_RECEIVE_BUFFER);
-    let granted = socket.recv_buffer_size().unwrap_or(0);
+    Ok(())
+}
+
+fn warn_if_small_buffer(socket: &std::net::UdpSocket, addr: SocketAddr) {
+    let granted = socket2::SockRef::from(socket)
+        .recv_buffer_size()
+        .unwrap_or(0);
     if granted < UDP_RECEIVE_BUFFER {
         tracing::warn!(
             %addr,
@@ -552,8 +580,6 @@ fn udp_socket(addr: SocketAddr) -> std::io::Result<std::net::UdpSocket> {
             "small UDP receive buffer: bursts may be dropped; raise net.core.rmem_max"
         );
     }
-    socket.bind(&addr.into())?;
-    Ok(socket.into())
 }
 
 /// Re-reads the admin API's certificate, key and client CA; new connections get them, open

@@ -584,3 +584,89 @@ fn ipv6_listeners_and_nas_addresses_work() {
         "{lines:?}"
     );
 }
+
+/// The auth port is served by one socket per CPU (`reuseport`): Access-Requests from many
+/// source ports and threads are all answered, each from the auth address itself; a second
+/// daemon configured on the same port is refused instead of joining the group and taking
+/// part of the requests.
+#[test]
+fn the_auth_port_answers_every_request_and_is_not_shared_with_a_second_daemon() {
+    use ispd_radius::dict::rfc;
+    use ispd_radius::{Attribute, Code, Packet};
+    let d = radius_daemon("radius-group", "");
+    let addr: std::net::SocketAddr = auth_addr(&d).parse().unwrap();
+    let senders: Vec<_> = (0..4u8)
+        .map(|t| {
+            std::thread::spawn(move || {
+                let mut accepted = 0;
+                for i in 0..16u8 {
+                    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+                    socket
+                        .set_read_timeout(Some(Duration::from_secs(2)))
+                        .unwrap();
+                    let authenticator = [t * 16 + i; 16];
+                    let mut request = Packet::new(Code::AccessRequest, i, authenticator);
+                    request.push(Attribute::string(rfc::USER_NAME, "novak"));
+                    let hidden = ispd_radius::password::hide(
+                        b"arctangent",
+                        SECRET.as_bytes(),
+                        &authenticator,
+                    )
+                    .unwrap();
+                    request.push(Attribute::new(rfc::USER_PASSWORD, hidden));
+                    request.insert_message_authenticator();
+                    let bytes = request.encode_request(SECRET.as_bytes()).unwrap();
+                    socket.send_to(&bytes, addr).unwrap();
+                    let mut reply = [0u8; 4096];
+                    let (n, from) = socket.recv_from(&mut reply).unwrap();
+                    assert_eq!(from, addr, "answered from the auth address");
+                    if n >= 20 && reply[0] == 2 && reply[1] == i {
+                        accepted += 1;
+                    }
+                }
+                accepted
+            })
+        })
+        .collect();
+    let accepted: u32 = senders.into_iter().map(|s| s.join().unwrap()).sum();
+    assert_eq!(accepted, 64, "every request answered with an Access-Accept");
+
+    let second = Daemon::configure_with(
+        "radius-group-second",
+        &format!(
+            "[radius]\nauth_listen = [\"{addr}\"]\nacct_listen = [\"127.0.0.1:0\"]\n\
+             [admin]\nlisten = \"127.0.0.1:0\"\n[billing]\nrun_at = \"\"\n"
+        ),
+    );
+    // Bounded: a daemon that joined the port would run on, so it is killed after 10 s.
+    let mut child = std::process::Command::new(crate::daemon::ISPD)
+        .arg("--config")
+        .arg(&second.config_path)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while child.try_wait().unwrap().is_none() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "the second daemon is refused");
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("radius.auth_listen: cannot listen on {addr}")),
+        "{err}"
+    );
+    let out = radclient(
+        &d,
+        "auth",
+        SECRET,
+        "User-Name = \"novak\", User-Password = \"arctangent\", Message-Authenticator = 0x00\n",
+    );
+    assert!(
+        received(&out).contains("Access-Accept"),
+        "the first daemon still answers: {}",
+        stdout(&out)
+    );
+}

@@ -41,7 +41,8 @@ const DUPLICATE_WINDOW: Duration = Duration::from_secs(5);
 /// Bounds the reply cache's memory (about 20 MB): at 20,000 requests/s it still covers the
 /// whole window, beyond that the oldest replies go first.
 const DUPLICATE_CAPACITY: usize = 100_000;
-/// Receive tasks per socket: enough to keep both cores busy under load.
+/// Receive threads per socket (one socket per CPU, `reuseport`): with one, a thread blocked
+/// in a send or preempted by the load left its socket unserved (measured slower).
 const WORKERS_PER_SOCKET: usize = 2;
 
 /// Shared state of the auth server; committed changes reach it through the change feed
