@@ -15,8 +15,9 @@
 //!
 //! A port already in use is refused as before: the address is first bound by a plain socket,
 //! without `SO_REUSEPORT`, which fails if anything holds the port — another ispd's group
-//! included — so a second daemon never silently takes half of the requests. When the
-//! program cannot be attached (an old kernel, a sandbox), the address is served by one socket.
+//! included — so a second daemon never silently takes half of the requests. (Linux lets only
+//! a process of the same effective user join a group at all.) When the program cannot be
+//! attached (an old kernel, a sandbox), the address is served by one socket.
 
 use std::io;
 use std::net::{SocketAddr, UdpSocket};
