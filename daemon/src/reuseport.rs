@@ -61,7 +61,9 @@ pub fn bind_group(
     }
 }
 
-fn new_socket(
+/// A UDP socket for `addr`'s family, set up by `prepare`, not yet bound (the acct port's
+/// sockets are made here too).
+pub(crate) fn new_socket(
     addr: SocketAddr,
     prepare: &impl Fn(&Socket) -> io::Result<()>,
 ) -> io::Result<Socket> {

@@ -551,9 +551,7 @@ fn bind_auth(addrs: &[SocketAddr], key: &str) -> anyhow::Result<Vec<std::net::Ud
 }
 
 fn udp_socket(addr: SocketAddr) -> std::io::Result<std::net::UdpSocket> {
-    use socket2::{Domain, Protocol, Socket, Type};
-    let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
-    prepare_udp(&socket, addr)?;
+    let socket = crate::reuseport::new_socket(addr, &|s| prepare_udp(s, addr))?;
     socket.bind(&addr.into())?;
     let socket = socket.into();
     warn_if_small_buffer(&socket, addr);

@@ -120,15 +120,33 @@ pub(crate) fn received(out: &Output) -> String {
         .to_owned()
 }
 
-#[test]
-fn pap_and_chap_get_the_tariff_speed_in_mikrotik_terms() {
-    let d = radius_daemon("radius-pap", "");
-    let out = radclient(
-        &d,
+/// A signed Access-Request for novak; a fresh authenticator gets no reply-cache hit.
+pub(crate) fn access_request(id: u8, authenticator: [u8; 16]) -> Vec<u8> {
+    use ispd_radius::dict::rfc;
+    use ispd_radius::{Attribute, Code, Packet};
+    let mut request = Packet::new(Code::AccessRequest, id, authenticator);
+    request.push(Attribute::string(rfc::USER_NAME, "novak"));
+    let hidden =
+        ispd_radius::password::hide(b"arctangent", SECRET.as_bytes(), &authenticator).unwrap();
+    request.push(Attribute::new(rfc::USER_PASSWORD, hidden));
+    request.insert_message_authenticator();
+    request.encode_request(SECRET.as_bytes()).unwrap()
+}
+
+/// radclient's PAP Access-Request for novak, signed.
+fn radclient_pap(d: &Daemon) -> Output {
+    radclient(
+        d,
         "auth",
         SECRET,
         "User-Name = \"novak\", User-Password = \"arctangent\", Message-Authenticator = 0x00\n",
-    );
+    )
+}
+
+#[test]
+fn pap_and_chap_get_the_tariff_speed_in_mikrotik_terms() {
+    let d = radius_daemon("radius-pap", "");
+    let out = radclient_pap(&d);
     assert!(
         received(&out).contains("Access-Accept"),
         "{}{}",
@@ -404,22 +422,13 @@ fn a_blocked_subscription_lands_in_the_walled_garden() {
 
 #[test]
 fn retransmissions_get_the_identical_reply_and_garbage_is_dropped() {
-    use ispd_radius::dict::rfc;
-    use ispd_radius::{Attribute, Code, Packet};
     let d = radius_daemon("radius-dup", "[metrics]\nlisten = \"127.0.0.1:0\"\n");
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     socket
         .set_read_timeout(Some(Duration::from_secs(2)))
         .unwrap();
     socket.connect(auth_addr(&d)).unwrap();
-    let authenticator = [7u8; 16];
-    let mut request = Packet::new(Code::AccessRequest, 42, authenticator);
-    request.push(Attribute::string(rfc::USER_NAME, "novak"));
-    let hidden =
-        ispd_radius::password::hide(b"arctangent", SECRET.as_bytes(), &authenticator).unwrap();
-    request.push(Attribute::new(rfc::USER_PASSWORD, hidden));
-    request.insert_message_authenticator();
-    let bytes = request.encode_request(SECRET.as_bytes()).unwrap();
+    let bytes = access_request(42, [7u8; 16]);
     let mut first = [0u8; 4096];
     socket.send(&bytes).unwrap();
     let n1 = socket.recv(&mut first).unwrap();
@@ -591,8 +600,6 @@ fn ipv6_listeners_and_nas_addresses_work() {
 /// part of the requests.
 #[test]
 fn the_auth_port_answers_every_request_and_is_not_shared_with_a_second_daemon() {
-    use ispd_radius::dict::rfc;
-    use ispd_radius::{Attribute, Code, Packet};
     let d = radius_daemon("radius-group", "");
     let addr: std::net::SocketAddr = auth_addr(&d).parse().unwrap();
     let senders: Vec<_> = (0..4u8)
@@ -604,18 +611,7 @@ fn the_auth_port_answers_every_request_and_is_not_shared_with_a_second_daemon() 
                     socket
                         .set_read_timeout(Some(Duration::from_secs(2)))
                         .unwrap();
-                    let authenticator = [t * 16 + i; 16];
-                    let mut request = Packet::new(Code::AccessRequest, i, authenticator);
-                    request.push(Attribute::string(rfc::USER_NAME, "novak"));
-                    let hidden = ispd_radius::password::hide(
-                        b"arctangent",
-                        SECRET.as_bytes(),
-                        &authenticator,
-                    )
-                    .unwrap();
-                    request.push(Attribute::new(rfc::USER_PASSWORD, hidden));
-                    request.insert_message_authenticator();
-                    let bytes = request.encode_request(SECRET.as_bytes()).unwrap();
+                    let bytes = access_request(i, [t * 16 + i; 16]);
                     socket.send_to(&bytes, addr).unwrap();
                     let mut reply = [0u8; 4096];
                     let (n, from) = socket.recv_from(&mut reply).unwrap();
@@ -658,12 +654,7 @@ fn the_auth_port_answers_every_request_and_is_not_shared_with_a_second_daemon() 
         err.contains(&format!("radius.auth_listen: cannot listen on {addr}")),
         "{err}"
     );
-    let out = radclient(
-        &d,
-        "auth",
-        SECRET,
-        "User-Name = \"novak\", User-Password = \"arctangent\", Message-Authenticator = 0x00\n",
-    );
+    let out = radclient_pap(&d);
     assert!(
         received(&out).contains("Access-Accept"),
         "the first daemon still answers: {}",

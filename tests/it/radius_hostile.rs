@@ -10,7 +10,9 @@ use ispd_radius::dict::rfc;
 use ispd_radius::{Attribute, Code, Packet, PacketRef};
 
 use crate::daemon::{Bearer, Daemon, stderr, stdout};
-use crate::radius::{SECRET, auth_addr, metric, radclient, radius_daemon, received, reply_lines};
+use crate::radius::{
+    SECRET, access_request, auth_addr, metric, radclient, radius_daemon, received, reply_lines,
+};
 
 /// The `n`-th flooding source: 127.1.0.1 onwards, never the NAS (127.0.0.1), and never a
 /// .0 or .255 host part. Linux accepts any 127/8 address as a local source.
@@ -18,17 +20,6 @@ fn flood_source(n: u32) -> Ipv4Addr {
     let host = n % 254 + 1;
     let rest = n / 254;
     Ipv4Addr::new(127, 1 + (rest / 256) as u8, (rest % 256) as u8, host as u8)
-}
-
-/// A signed Access-Request for novak with a fresh authenticator (so no reply-cache hit).
-fn access_request(id: u8, authenticator: [u8; 16]) -> Vec<u8> {
-    let mut request = Packet::new(Code::AccessRequest, id, authenticator);
-    request.push(Attribute::string(rfc::USER_NAME, "novak"));
-    let hidden =
-        ispd_radius::password::hide(b"arctangent", SECRET.as_bytes(), &authenticator).unwrap();
-    request.push(Attribute::new(rfc::USER_PASSWORD, hidden));
-    request.insert_message_authenticator();
-    request.encode_request(SECRET.as_bytes()).unwrap()
 }
 
 /// Item 10.5: 20,000 distinct unknown sources cost the valid NAS no answers and no latency,
