@@ -565,6 +565,113 @@ fn an_absurd_amount_is_refused_by_name_everywhere_and_nothing_is_recorded() {
     assert_eq!(paid["to_credit"], "9999999999.99");
 }
 
+/// A camt.053 statement of `entries` booked credits (`REF-1`, `REF-2`, …, no symbol, so each is
+/// recorded unmatched) followed by `last`.
+fn long_camt(entries: usize, last: &str) -> String {
+    let mut xml = String::from(
+        "<Document><BkToCstmrStmt><Stmt>\
+         <Acct><Id><IBAN>CZ6508000000192000145399</IBAN></Id><Ccy>CZK</Ccy></Acct>",
+    );
+    for n in 1..=entries {
+        xml.push_str(&format!(
+            "<Ntry><Amt>1.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>\
+             <BookgDt><Dt>2026-10-05</Dt></BookgDt><AcctSvcrRef>REF-{n}</AcctSvcrRef></Ntry>"
+        ));
+    }
+    xml.push_str(last);
+    xml.push_str("</Stmt></BkToCstmrStmt></Document>");
+    xml
+}
+
+/// A statement of 12,001 payments is recorded in parts of 5,000 in one transaction: one refused
+/// at its very end — by the reader (a bad amount, an id used twice, XML that breaks off) or by
+/// the recording of its third part (a payment dated in a closed period, after two parts were
+/// written) — records nothing, and the same file put right is recorded whole, once.
+#[test]
+fn a_statement_refused_at_its_end_records_none_of_its_parts() {
+    let d = Daemon::start("statement-end", "");
+    let entry = |amount: &str, reference: &str| {
+        format!(
+            "<Ntry><Amt>{amount}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>\
+             <BookgDt><Dt>2026-10-05</Dt></BookgDt><AcctSvcrRef>{reference}</AcctSvcrRef></Ntry>"
+        )
+    };
+    d.ispctl_json(&["books", "close", "--until", "2026-09-30"]);
+    let closed_period = format!(
+        "<Ntry><Amt>1.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>\
+         <BookgDt><Dt>2026-09-15</Dt></BookgDt><AcctSvcrRef>REF-LAST</AcctSvcrRef></Ntry>"
+    );
+    let broken_off = {
+        let mut xml = long_camt(12_000, "");
+        xml.truncate(xml.len() - "</Document>".len());
+        xml
+    };
+    for (name, xml, problem) in [
+        (
+            "amount.xml",
+            long_camt(12_000, &entry("1,5", "REF-LAST")),
+            "entry 12001",
+        ),
+        (
+            "twice.xml",
+            long_camt(12_000, &entry("1.00", "REF-1")),
+            "entry 12001: bank transaction id \"REF-1\" is also used by entry 1",
+        ),
+        ("broken.xml", broken_off, "<Document> is never closed"),
+        (
+            "closed.xml",
+            long_camt(12_000, &closed_period),
+            "is dated 2026-09-15, in a closed period",
+        ),
+    ] {
+        let file = statement_file(&d, name, &xml);
+        refused(
+            &d,
+            &["payment", "import", &file, "--format", "camt053"],
+            problem,
+        );
+        assert_eq!(
+            d.ispctl_json(&["payment", "unmatched"])["items"],
+            serde_json::json!([]),
+            "{name}: nothing recorded"
+        );
+    }
+    let file = statement_file(
+        &d,
+        "whole.xml",
+        &long_camt(12_000, &entry("2.00", "REF-LAST")),
+    );
+    let imported = d.ispctl_json(&["payment", "import", &file, "--format", "camt053"]);
+    assert_eq!(
+        (
+            &imported["recorded"],
+            &imported["unmatched"],
+            &imported["duplicates"]
+        ),
+        (
+            &serde_json::json!(12_001),
+            &serde_json::json!(12_001),
+            &serde_json::json!(0)
+        ),
+        "recorded whole"
+    );
+    let payments = imported["payments"].as_array().unwrap();
+    assert_eq!(payments.len(), 12_001);
+    assert_eq!(
+        (
+            payments[0]["bank_transaction_id"].as_str(),
+            payments[12_000]["amount"].as_str()
+        ),
+        (Some("REF-1"), Some("2.00"))
+    );
+    let again = d.ispctl_json(&["payment", "import", &file, "--format", "camt053"]);
+    assert_eq!(
+        (&again["recorded"], &again["duplicates"]),
+        (&serde_json::json!(0), &serde_json::json!(12_001)),
+        "nothing twice"
+    );
+}
+
 /// A statement entry in another currency than the client's (`<Amt Ccy="EUR">5.00</Amt>` on a
 /// CZK account) is never booked as CZK: it is recorded unmatched with its own currency, the
 /// rest of the statement is imported, and the entry cannot be assigned to the CZK client.
