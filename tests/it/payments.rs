@@ -597,10 +597,8 @@ fn a_statement_refused_at_its_end_records_none_of_its_parts() {
         )
     };
     d.ispctl_json(&["books", "close", "--until", "2026-09-30"]);
-    let closed_period = format!(
-        "<Ntry><Amt>1.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>\
-         <BookgDt><Dt>2026-09-15</Dt></BookgDt><AcctSvcrRef>REF-LAST</AcctSvcrRef></Ntry>"
-    );
+    let closed_period = "<Ntry><Amt>1.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>\
+         <BookgDt><Dt>2026-09-15</Dt></BookgDt><AcctSvcrRef>REF-LAST</AcctSvcrRef></Ntry>";
     let broken_off = {
         let mut xml = long_camt(12_000, "");
         xml.truncate(xml.len() - "</Document>".len());
@@ -620,7 +618,7 @@ fn a_statement_refused_at_its_end_records_none_of_its_parts() {
         ("broken.xml", broken_off, "<Document> is never closed"),
         (
             "closed.xml",
-            long_camt(12_000, &closed_period),
+            long_camt(12_000, closed_period),
             "is dated 2026-09-15, in a closed period",
         ),
     ] {
