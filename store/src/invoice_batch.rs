@@ -31,6 +31,23 @@ use super::{
 pub type IssuedBatch = Vec<Option<Issued>>;
 
 impl Store {
+    /// Closes the connection of the store's own that [`Store::issue_batch_alone`] writes on
+    /// (the next batch opens it again). For the end of a billing run: the connection keeps
+    /// the run's multi-row statements prepared, and with its page cache that is about 20 MB
+    /// resident after a 100,000-client run (`ispd-bench billing`: 47–58 MB after the run
+    /// with it open, 28–33 MB closed) — held for nothing until next month's run. Never
+    /// waits: while another run is writing a batch on it, that run closes it when it ends.
+    pub fn close_batch_connection(&self) {
+        let connection = match self.batch_connection.try_lock() {
+            Ok(connection) => Some(connection),
+            Err(std::sync::TryLockError::Poisoned(e)) => Some(e.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => None,
+        };
+        if let Some(mut connection) = connection {
+            *connection = None;
+        }
+    }
+
     /// Issues `drafts` (one per client at most) in the use case's transaction. Documents that
     /// reverse lines or bill one-off charges, and credit notes, take the one-at-a-time path
     /// first. What they settle is the use case's (`app::settlement`).

@@ -140,8 +140,11 @@ pub(crate) async fn run_in_batches(
     // The batch still being stored is waited for whatever stopped the drafting: the run
     // returns only once nothing of it is being written.
     let stored = storing.finish().await;
+    // Nothing more is written on the batches' connection until the next run.
+    store.close_batch_connection();
     drafted.and(stored)?;
     let summary = storing.summary;
+    store.close_batch_connection();
     tracing::info!(
         %as_of,
         dry_run,
