@@ -144,7 +144,6 @@ pub(crate) async fn run_in_batches(
     store.close_batch_connection();
     drafted.and(stored)?;
     let summary = storing.summary;
-    store.close_batch_connection();
     tracing::info!(
         %as_of,
         dry_run,
