@@ -132,14 +132,14 @@ impl Statements for AnyConnection {
         params: Vec<Value<'_>>,
         kinds: &[Kind],
     ) -> StoreResult<Vec<Vec<Value<'static>>>> {
-        let rows = bound(sqlx::query(AssertSqlSafe(sql.to_owned())), params)
+        // Each row decoded as it comes, as a typed query's are, not held whole first.
+        let kinds = kinds.to_vec();
+        Ok(bound(sqlx::query(AssertSqlSafe(sql.to_owned())), params)
+            .try_map(move |row: sqlx::any::AnyRow| {
+                decode(&kinds, |i| row.try_get(i), |i| row.try_get(i))
+            })
             .fetch_all(&mut *self)
-            .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            out.push(decode(kinds, |i| row.try_get(i), |i| row.try_get(i))?);
-        }
-        Ok(out)
+            .await?)
     }
 
     async fn execute(&mut self, sql: &str, params: Vec<Value<'_>>) -> StoreResult<u64> {
