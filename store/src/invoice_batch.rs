@@ -38,14 +38,12 @@ impl Store {
     /// with it open, 28–33 MB closed) — held for nothing until next month's run. Never
     /// waits: while another run is writing a batch on it, that run closes it when it ends.
     pub fn close_batch_connection(&self) {
-        let connection = match self.batch_connection.try_lock() {
-            Ok(connection) => Some(connection),
-            Err(std::sync::TryLockError::Poisoned(e)) => Some(e.into_inner()),
-            Err(std::sync::TryLockError::WouldBlock) => None,
+        let mut connection = match self.batch_connection.try_lock() {
+            Ok(connection) => connection,
+            Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return,
         };
-        if let Some(mut connection) = connection {
-            *connection = None;
-        }
+        *connection = None;
     }
 
     /// Issues `drafts` (one per client at most) in the use case's transaction. Documents that

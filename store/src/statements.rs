@@ -133,11 +133,8 @@ impl Statements for AnyConnection {
         kinds: &[Kind],
     ) -> StoreResult<Vec<Vec<Value<'static>>>> {
         // Each row decoded as it comes, as a typed query's are, not held whole first.
-        let kinds = kinds.to_vec();
         Ok(bound(sqlx::query(AssertSqlSafe(sql.to_owned())), params)
-            .try_map(move |row: sqlx::any::AnyRow| {
-                decode(&kinds, |i| row.try_get(i), |i| row.try_get(i))
-            })
+            .try_map(|row: sqlx::any::AnyRow| decode(kinds, |i| row.try_get(i), |i| row.try_get(i)))
             .fetch_all(&mut *self)
             .await?)
     }

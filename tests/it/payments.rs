@@ -565,18 +565,23 @@ fn an_absurd_amount_is_refused_by_name_everywhere_and_nothing_is_recorded() {
     assert_eq!(paid["to_credit"], "9999999999.99");
 }
 
-/// A camt.053 statement of `entries` booked credits (`REF-1`, `REF-2`, …, no symbol, so each is
-/// recorded unmatched) followed by `last`.
+/// One booked credit of a camt.053 statement, with no symbol (recorded unmatched).
+fn camt_credit(amount: &str, booked: &str, reference: &str) -> String {
+    format!(
+        "<Ntry><Amt>{amount}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>\
+         <BookgDt><Dt>{booked}</Dt></BookgDt><AcctSvcrRef>{reference}</AcctSvcrRef></Ntry>"
+    )
+}
+
+/// A camt.053 statement of `entries` credits of 1.00 on 2026-10-05 (`REF-1`, `REF-2`, …)
+/// followed by `last`.
 fn long_camt(entries: usize, last: &str) -> String {
     let mut xml = String::from(
         "<Document><BkToCstmrStmt><Stmt>\
          <Acct><Id><IBAN>CZ6508000000192000145399</IBAN></Id><Ccy>CZK</Ccy></Acct>",
     );
     for n in 1..=entries {
-        xml.push_str(&format!(
-            "<Ntry><Amt>1.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>\
-             <BookgDt><Dt>2026-10-05</Dt></BookgDt><AcctSvcrRef>REF-{n}</AcctSvcrRef></Ntry>"
-        ));
+        xml.push_str(&camt_credit("1.00", "2026-10-05", &format!("REF-{n}")));
     }
     xml.push_str(last);
     xml.push_str("</Stmt></BkToCstmrStmt></Document>");
@@ -590,15 +595,9 @@ fn long_camt(entries: usize, last: &str) -> String {
 #[test]
 fn a_statement_refused_at_its_end_records_none_of_its_parts() {
     let d = Daemon::start("statement-end", "");
-    let entry = |amount: &str, reference: &str| {
-        format!(
-            "<Ntry><Amt>{amount}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>\
-             <BookgDt><Dt>2026-10-05</Dt></BookgDt><AcctSvcrRef>{reference}</AcctSvcrRef></Ntry>"
-        )
-    };
+    let entry = |amount: &str, reference: &str| camt_credit(amount, "2026-10-05", reference);
     d.ispctl_json(&["books", "close", "--until", "2026-09-30"]);
-    let closed_period = "<Ntry><Amt>1.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>\
-         <BookgDt><Dt>2026-09-15</Dt></BookgDt><AcctSvcrRef>REF-LAST</AcctSvcrRef></Ntry>";
+    let closed_period = camt_credit("1.00", "2026-09-15", "REF-LAST");
     let broken_off = {
         let mut xml = long_camt(12_000, "");
         xml.truncate(xml.len() - "</Document>".len());
@@ -618,7 +617,7 @@ fn a_statement_refused_at_its_end_records_none_of_its_parts() {
         ("broken.xml", broken_off, "<Document> is never closed"),
         (
             "closed.xml",
-            long_camt(12_000, closed_period),
+            long_camt(12_000, &closed_period),
             "is dated 2026-09-15, in a closed period",
         ),
     ] {
