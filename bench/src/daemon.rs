@@ -97,25 +97,18 @@ impl Daemon {
         std::fs::write(format!("/proc/{}/clear_refs", self.child.id()), "5").is_ok()
     }
 
-    /// CPU time the daemon has used so far, user + system, in seconds (utime and stime of
-    /// /proc/PID/stat, in USER_HZ = 100 ticks per second on Linux).
+    /// CPU time the daemon has used so far, user + system, in seconds.
     pub fn cpu_seconds(&self) -> anyhow::Result<f64> {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()))?;
-        // Fields after the command name, which is in parentheses and may contain spaces.
-        let fields: Vec<&str> = stat
-            .rsplit_once(')')
-            .context("malformed /proc/PID/stat")?
-            .1
-            .split_whitespace()
-            .collect();
-        let ticks = |i: usize| -> anyhow::Result<u64> {
-            Ok(fields
-                .get(i)
-                .context("short /proc/PID/stat")?
-                .parse::<u64>()?)
-        };
-        // utime and stime are fields 14 and 15 of stat(5); 3 is the first after the name.
-        Ok((ticks(14 - 3)? + ticks(15 - 3)?) as f64 / 100.0)
+        cpu_seconds(self.child.id())
+    }
+
+    /// The daemon as the load's target at `addr` (its auth or accounting address).
+    pub fn target(&self, addr: SocketAddr) -> crate::Target<'static> {
+        crate::Target {
+            addr,
+            secret: crate::seed::SECRET.as_bytes(),
+            pid: Some(self.child.id()),
+        }
     }
 
     pub fn pid(&self) -> u32 {
@@ -150,4 +143,26 @@ impl Drop for Daemon {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// CPU time process `pid` has used so far, all its threads, user + system, in seconds
+/// (utime and stime of /proc/PID/stat, in USER_HZ = 100 ticks per second on Linux).
+pub fn cpu_seconds(pid: u32) -> anyhow::Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .with_context(|| format!("no process {pid}"))?;
+    // Fields after the command name, which is in parentheses and may contain spaces.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .context("malformed /proc/PID/stat")?
+        .1
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| -> anyhow::Result<u64> {
+        Ok(fields
+            .get(i)
+            .context("short /proc/PID/stat")?
+            .parse::<u64>()?)
+    };
+    // utime and stime are fields 14 and 15 of stat(5); 3 is the first after the name.
+    Ok((ticks(14 - 3)? + ticks(15 - 3)?) as f64 / 100.0)
 }

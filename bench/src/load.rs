@@ -24,6 +24,10 @@ pub struct Report {
     pub rejected: u64,
     pub unanswered: u64,
     pub elapsed: Duration,
+    /// CPU time (user + system) the server's process used over the loop, when its process
+    /// is known: the work per request, steadier than a rate on a machine shared with the
+    /// load generator.
+    pub server_cpu_seconds: Option<f64>,
     latencies_us: Vec<u32>,
 }
 
@@ -64,6 +68,14 @@ impl Report {
             self.percentile(0.999),
             self.percentile(1.0),
         );
+        if let Some(cpu) = self.server_cpu_seconds
+            && answered > 0
+        {
+            println!(
+                "  server CPU {:.1} µs per answered request ({cpu:.2} s over the loop)",
+                cpu * 1e6 / answered as f64
+            );
+        }
     }
 }
 

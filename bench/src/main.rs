@@ -70,6 +70,19 @@ struct External {
     /// Its shared secret for this client.
     #[arg(long, default_value = seed::SECRET)]
     secret: String,
+    /// Its process (all its threads), to report the CPU it used per answered request.
+    #[arg(long)]
+    pid: Option<u32>,
+}
+
+impl External {
+    fn target(&self) -> Option<Target<'_>> {
+        Some(Target {
+            addr: self.server?,
+            secret: self.secret.as_bytes(),
+            pid: self.pid,
+        })
+    }
 }
 
 #[derive(clap::Args)]
@@ -162,36 +175,50 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
-/// The closed loop, then the open loop, against `target`, printed; the two reports.
+/// The closed loop, then the open loop, against `target`, printed; the two reports. With
+/// the server's process, each report says what CPU it used.
 fn run_loops(
     workload: load::Workload,
-    target: std::net::SocketAddr,
-    secret: &[u8],
+    target: Target<'_>,
     logins: usize,
     (window, closed_seconds): (usize, u64),
     (rate, open_seconds): (u64, u64),
 ) -> anyhow::Result<(load::Report, load::Report)> {
-    let mut closed = load::closed_loop(
-        workload,
-        target,
-        secret,
-        logins,
-        window,
-        Duration::from_secs(closed_seconds),
-    )?;
+    let (addr, secret) = (target.addr, target.secret);
+    let mut closed = target.measured(|| {
+        let duration = Duration::from_secs(closed_seconds);
+        load::closed_loop(workload, addr, secret, logins, window, duration)
+    })?;
     println!("closed loop, {window} in flight, {closed_seconds} s:");
     closed.print();
-    let mut open = load::open_loop(
-        workload,
-        target,
-        secret,
-        logins,
-        rate,
-        Duration::from_secs(open_seconds),
-    )?;
+    let mut open = target.measured(|| {
+        let duration = Duration::from_secs(open_seconds);
+        load::open_loop(workload, addr, secret, logins, rate, duration)
+    })?;
     println!("open loop, offered {rate}/s, {open_seconds} s:");
     open.print();
     Ok((closed, open))
+}
+
+/// The server under load: where to send, its secret, and its process when known.
+pub struct Target<'a> {
+    pub addr: std::net::SocketAddr,
+    pub secret: &'a [u8],
+    pub pid: Option<u32>,
+}
+
+impl Target<'_> {
+    fn measured(
+        &self,
+        run: impl FnOnce() -> anyhow::Result<load::Report>,
+    ) -> anyhow::Result<load::Report> {
+        let before = self.pid.map(daemon::cpu_seconds).transpose()?;
+        let mut report = run()?;
+        if let (Some(pid), Some(before)) = (self.pid, before) {
+            report.server_cpu_seconds = Some(daemon::cpu_seconds(pid)? - before);
+        }
+        Ok(report)
+    }
 }
 
 fn ispd_path(arg: Option<PathBuf>) -> anyhow::Result<PathBuf> {
@@ -213,9 +240,8 @@ fn acct(args: AcctArgs) -> anyhow::Result<()> {
         (args.window, args.closed_seconds),
         (args.rate, args.open_seconds),
     );
-    if let Some(server) = args.external.server {
-        let secret = args.external.secret.as_bytes();
-        run_loops(workload, server, secret, args.logins, loops.0, loops.1)?;
+    if let Some(target) = args.external.target() {
+        run_loops(workload, target, args.logins, loops.0, loops.1)?;
         return Ok(());
     }
     println!(
@@ -227,15 +253,8 @@ fn acct(args: AcctArgs) -> anyhow::Result<()> {
     seed::seed_with(&args.state_dir, args.logins, args.database_url.as_deref())?;
     seed::seed_session_history(&args.state_dir, args.database_url.as_deref(), args.history)?;
     let daemon = daemon::Daemon::start(&ispd_path(args.ispd)?, &args.state_dir)?;
-    let secret = seed::SECRET.as_bytes();
-    run_loops(
-        workload,
-        daemon.acct_addr,
-        secret,
-        args.logins,
-        loops.0,
-        loops.1,
-    )?;
+    let target = daemon.target(daemon.acct_addr);
+    run_loops(workload, target, args.logins, loops.0, loops.1)?;
     println!(
         "ispd resident memory after the load: {} MB",
         daemon.rss_mb()?
@@ -248,19 +267,16 @@ fn auth(args: AuthArgs) -> anyhow::Result<()> {
         (args.window, args.closed_seconds),
         (args.rate, args.open_seconds),
     );
-    if let Some(server) = args.external.server {
-        let secret = args.external.secret.as_bytes();
+    if let Some(target) = args.external.target() {
         run_loops(
             load::Workload::ForeignAuth,
-            server,
-            secret,
+            target,
             args.logins,
             loops.0,
             loops.1,
         )?;
         return Ok(());
     }
-    let secret = seed::SECRET.as_bytes();
     let url = args.database_url.as_deref();
     if args.reseed || url.is_some() || !args.state_dir.join("ispd.db").exists() {
         println!(
@@ -281,14 +297,8 @@ fn auth(args: AuthArgs) -> anyhow::Result<()> {
         "ispd resident memory with the cache built: {} MB",
         daemon.rss_mb()?
     );
-    let (closed, open) = run_loops(
-        load::Workload::Auth,
-        daemon.auth_addr,
-        secret,
-        args.logins,
-        loops.0,
-        loops.1,
-    )?;
+    let target = daemon.target(daemon.auth_addr);
+    let (closed, open) = run_loops(load::Workload::Auth, target, args.logins, loops.0, loops.1)?;
     println!(
         "ispd resident memory after the load: {} MB",
         daemon.rss_mb()?
