@@ -153,7 +153,7 @@ pub enum StoreError {
     Seal(#[from] SealError),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
-    /// From an accounting writer's own SQLite connection (`accounting::sqlite`).
+    /// From one of the store's own SQLite connections (`own_write`, `own_read`).
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
 }
