@@ -338,7 +338,7 @@ mod tests {
     use ispd::enforcement::client::{CoaClient, Retry};
     use ispd_provisioning::enforcement::{Outcome, RequestKind};
     use ispd_radius::dict::{cisco, mikrotik, rfc};
-    use ispd_radius::{Attribute, Code, Packet};
+    use ispd_radius::{Attribute, Code, KeyedSecret, Packet};
 
     use super::{FakeNas, Mode};
 
@@ -390,7 +390,11 @@ mod tests {
         let nas = FakeNas::start(SECRET);
         let rt = runtime();
         let client = rt
-            .block_on(CoaClient::new(nas.addr(), SECRET.into(), quick()))
+            .block_on(CoaClient::new(
+                nas.addr(),
+                KeyedSecret::new(SECRET.as_bytes()),
+                quick(),
+            ))
             .unwrap();
 
         let reply = rt.block_on(client.send(RequestKind::Coa, mikrotik_coa()));
@@ -478,7 +482,7 @@ mod tests {
         let client = rt
             .block_on(CoaClient::new(
                 nas.addr(),
-                b"another secret".to_vec(),
+                KeyedSecret::new(b"another secret"),
                 quick(),
             ))
             .unwrap();

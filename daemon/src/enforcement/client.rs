@@ -50,7 +50,9 @@ use std::time::{Duration, SystemTime};
 
 use ispd_provisioning::enforcement::{Outcome, RequestKind};
 use ispd_radius::dict::rfc::{ERROR_CAUSE, EVENT_TIMESTAMP};
-use ispd_radius::{Attribute, Code, EncodeError, MAX_PACKET_LEN, MaPolicy, Packet, PacketRef};
+use ispd_radius::{
+    Attribute, Code, EncodeError, KeyedSecret, MAX_PACKET_LEN, MaPolicy, Packet, PacketRef,
+};
 use tokio::net::UdpSocket;
 use tokio::sync::{Semaphore, SemaphorePermit, oneshot};
 use tokio::task::JoinHandle;
@@ -169,7 +171,7 @@ type DropReason = &'static str;
 struct Shared {
     socket: UdpSocket,
     peer: SocketAddr,
-    secret: Vec<u8>,
+    secret: KeyedSecret,
     table: Mutex<Table>,
     /// One permit per free Identifier, so a caller waits (in order) rather than fails when
     /// all 256 are busy.
@@ -318,7 +320,7 @@ pub struct CoaClient {
 impl CoaClient {
     /// Binds an ephemeral port of `peer`'s address family and starts reading answers on it.
     /// Must be called inside a Tokio runtime.
-    pub async fn new(peer: SocketAddr, secret: Vec<u8>, retry: Retry) -> io::Result<Self> {
+    pub async fn new(peer: SocketAddr, secret: KeyedSecret, retry: Retry) -> io::Result<Self> {
         let local: SocketAddr = if peer.is_ipv4() {
             (Ipv4Addr::UNSPECIFIED, 0).into()
         } else {
@@ -464,7 +466,9 @@ mod tests {
     }
 
     async fn client(peer: SocketAddr, retry: Retry) -> CoaClient {
-        CoaClient::new(peer, SECRET.to_vec(), retry).await.unwrap()
+        CoaClient::new(peer, KeyedSecret::new(SECRET), retry)
+            .await
+            .unwrap()
     }
 
     fn quick() -> Retry {

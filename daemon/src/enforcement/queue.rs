@@ -19,8 +19,8 @@ use chrono::Utc;
 use ispd_provisioning::enforcement::{DisconnectCause, Outcome, RequestKind};
 use ispd_provisioning::nas::NasVendor;
 use ispd_provisioning::reply::ReplyAttribute;
-use ispd_radius::Attribute;
 use ispd_radius::dict::rfc;
+use ispd_radius::{Attribute, Secret};
 use tokio::sync::{Notify, Semaphore, oneshot};
 use tokio::time::Instant;
 
@@ -135,7 +135,7 @@ struct NasQueue {
 /// A NAS's client, kept while its address, secret and retry settings stay the same.
 struct Peer {
     addr: SocketAddr,
-    secret: Vec<u8>,
+    secret: ispd_radius::KeyedSecret,
     retry: Retry,
     client: Arc<CoaClient>,
 }
@@ -360,11 +360,9 @@ async fn send(
     nas: &NasEntry,
 ) -> Reply {
     let mut attributes = identity.to_vec();
-    attributes.extend(
-        speed.iter().filter_map(|a| {
-            crate::radius::reply::encode(a, &nas.secret, &[0; 16], &mut || [0x80, 0])
-        }),
-    );
+    attributes.extend(speed.iter().filter_map(|a| {
+        crate::radius::reply::encode(a, nas.secret.bytes(), &[0; 16], &mut || [0x80, 0])
+    }));
     let reply = client.send(kind, attributes).await;
     metrics::counter!(
         "ispd_enforcement_requests_total",

@@ -16,7 +16,7 @@ use ispd_provisioning::accounting::{
 use ispd_provisioning::login::Ipv6Prefix;
 use ispd_provisioning::policy::parse_class;
 use ispd_radius::dict::rfc;
-use ispd_radius::{Code, MaPolicy, PacketRef};
+use ispd_radius::{Code, KeyedSecret, MaPolicy, PacketRef};
 use tokio::sync::mpsc;
 
 use super::RadiusService;
@@ -297,7 +297,11 @@ impl AccountingService {
 /// RFC 5997 §3: Status-Server on the accounting port is answered with an Accounting-Response
 /// at once (it stores nothing, so it waits for no commit), signed with a Message-Authenticator;
 /// one without a valid Message-Authenticator is discarded.
-fn status_server(packet: &PacketRef<'_>, secret: &[u8], stats: &RadiusStats) -> Option<Vec<u8>> {
+fn status_server(
+    packet: &PacketRef<'_>,
+    secret: &KeyedSecret,
+    stats: &RadiusStats,
+) -> Option<Vec<u8>> {
     if packet.verify_request(secret, MaPolicy::Required).is_err() {
         RadiusStats::bump(&stats.dropped_authenticator_total);
         return None;

@@ -9,7 +9,7 @@ use ispd_provisioning::policy::{
 use ispd_provisioning::reply::ReplyAttribute;
 use ispd_provisioning::speed::At;
 use ispd_radius::dict::{microsoft, rfc};
-use ispd_radius::{Attribute, Code, MaPolicy, PacketRef};
+use ispd_radius::{Attribute, Code, MaPolicy, PacketRef, Secret};
 
 use super::access_cache::AccessCache;
 use super::addresses::Addresses;
@@ -108,7 +108,7 @@ fn access_request(
     // The un-hidden User-Password lives here; an undecodable one counts as empty.
     let hidden = packet.first(rfc::USER_PASSWORD);
     let password = hidden.and_then(|h| {
-        ispd_radius::password::unhide(h.as_bytes(), &nas.secret, packet.authenticator()).ok()
+        ispd_radius::password::unhide(h.as_bytes(), nas.secret.bytes(), packet.authenticator()).ok()
     });
     let credential = ProofAttributes {
         user_password: hidden.map(|_| password.as_ref().map_or(&[][..], |p| p.as_bytes())),
@@ -228,7 +228,7 @@ fn encode_reply(
     };
     let mut reply = packet.reply(code);
     for attr in attributes {
-        match super::reply::encode(attr, &nas.secret, packet.authenticator(), &mut salt) {
+        match super::reply::encode(attr, nas.secret.bytes(), packet.authenticator(), &mut salt) {
             Some(a) => reply.push(a),
             None => {
                 tracing::warn!(nas = %nas.name, user = user_name, attribute = ?attr_name(attr), "reply attribute skipped: unknown name or bad value")

@@ -8,14 +8,12 @@
 //! authenticator field set as the RFC prescribes for the code), then the
 //! Request/Response Authenticator over the packet that already holds it.
 
-use hmac::{Hmac, Mac};
+use hmac::Mac;
 use md5::{Digest, Md5};
 
 use crate::code::AuthenticatorKind;
 use crate::dict::rfc::{EAP_MESSAGE, MESSAGE_AUTHENTICATOR};
-use crate::{AuthError, Code, EncodeError, HEADER_LEN, Packet, PacketRef};
-
-type HmacMd5 = Hmac<Md5>;
+use crate::{AuthError, Code, EncodeError, HEADER_LEN, Packet, PacketRef, Secret};
 
 const ZERO: [u8; 16] = [0; 16];
 
@@ -96,9 +94,13 @@ fn md5_over(packet: &[u8], authenticator: &[u8; 16], secret: &[u8]) -> [u8; 16] 
 
 /// HMAC-MD5 over a validated packet with `authenticator` in the header and
 /// the Message-Authenticator at `ma` zeroed, streamed without a copy.
-#[allow(clippy::expect_used, reason = "HMAC accepts a key of any length")]
-fn hmac_over(packet: &[u8], authenticator: &[u8; 16], ma: usize, secret: &[u8]) -> [u8; 16] {
-    let mut mac = <HmacMd5 as Mac>::new_from_slice(secret).expect("HMAC takes keys of any length");
+fn hmac_over<S: Secret + ?Sized>(
+    packet: &[u8],
+    authenticator: &[u8; 16],
+    ma: usize,
+    secret: &S,
+) -> [u8; 16] {
+    let mut mac = secret.hmac().0;
     mac.update(&packet[..4]);
     mac.update(authenticator);
     mac.update(&packet[HEADER_LEN..ma + 2]);
@@ -119,35 +121,43 @@ fn ct_eq(a: &[u8; 16], b: &[u8]) -> bool {
 
 /// The Response Authenticator (RFC 2865 §3) `response` should carry when
 /// answering a request whose authenticator was `request_authenticator`.
-pub fn response_authenticator(
+pub fn response_authenticator<S: Secret + ?Sized>(
     response: &PacketRef<'_>,
     request_authenticator: &[u8; 16],
-    secret: &[u8],
+    secret: &S,
 ) -> [u8; 16] {
-    md5_over(response.as_bytes(), request_authenticator, secret)
+    md5_over(response.as_bytes(), request_authenticator, secret.bytes())
 }
 
 /// The Request Authenticator an Accounting-Request (RFC 2866 §3), CoA-Request
 /// or Disconnect-Request (RFC 5176 §2.3) should carry: MD5 over the packet
 /// with a zero authenticator, followed by the secret.
-pub fn accounting_request_authenticator(request: &PacketRef<'_>, secret: &[u8]) -> [u8; 16] {
-    md5_over(request.as_bytes(), &ZERO, secret)
+pub fn accounting_request_authenticator<S: Secret + ?Sized>(
+    request: &PacketRef<'_>,
+    secret: &S,
+) -> [u8; 16] {
+    md5_over(request.as_bytes(), &ZERO, secret.bytes())
 }
 
 /// The Message-Authenticator (RFC 3579 §3.2) of `packet` with `authenticator`
 /// in the header while computing: the packet's own for Access-Request and
 /// Status-Server, the request's for replies, zeros for Accounting, CoA and
 /// Disconnect requests. `Ok(None)` when the packet has none.
-pub fn message_authenticator(
+pub fn message_authenticator<S: Secret + ?Sized>(
     packet: &PacketRef<'_>,
     authenticator: &[u8; 16],
-    secret: &[u8],
+    secret: &S,
 ) -> Result<Option<[u8; 16]>, AuthError> {
     let bytes = packet.as_bytes();
     Ok(locate_ma(bytes)?.map(|ma| hmac_over(bytes, authenticator, ma, secret)))
 }
 
-fn write_ma(packet: &mut [u8], authenticator: &[u8; 16], ma: Option<usize>, secret: &[u8]) {
+fn write_ma<S: Secret + ?Sized>(
+    packet: &mut [u8],
+    authenticator: &[u8; 16],
+    ma: Option<usize>,
+    secret: &S,
+) {
     if let Some(ma) = ma {
         let mac = hmac_over(packet, authenticator, ma, secret);
         packet[ma + 2..ma + 18].copy_from_slice(&mac);
@@ -167,7 +177,10 @@ fn validated(packet: &[u8]) -> Result<(Code, usize, Option<usize>), EncodeError>
 /// computed over it. Accounting, CoA and Disconnect requests get their
 /// Message-Authenticator computed over a zero authenticator, then the hashed
 /// Request Authenticator written over the result.
-pub fn finalize_request(packet: &mut [u8], secret: &[u8]) -> Result<(), EncodeError> {
+pub fn finalize_request<S: Secret + ?Sized>(
+    packet: &mut [u8],
+    secret: &S,
+) -> Result<(), EncodeError> {
     let (code, len, ma) = validated(packet)?;
     let packet = &mut packet[..len];
     match code.authenticator_kind() {
@@ -179,7 +192,7 @@ pub fn finalize_request(packet: &mut [u8], secret: &[u8]) -> Result<(), EncodeEr
         AuthenticatorKind::Hashed => {
             packet[4..HEADER_LEN].fill(0);
             write_ma(packet, &ZERO, ma, secret);
-            let auth = md5_over(packet, &ZERO, secret);
+            let auth = md5_over(packet, &ZERO, secret.bytes());
             packet[4..HEADER_LEN].copy_from_slice(&auth);
         }
         AuthenticatorKind::Response | AuthenticatorKind::Undefined => {
@@ -192,10 +205,10 @@ pub fn finalize_request(packet: &mut [u8], secret: &[u8]) -> Result<(), EncodeEr
 /// Signs an encoded reply in place: Message-Authenticator (if present)
 /// computed with the request's authenticator in the header, then the
 /// Response Authenticator over the result.
-pub fn finalize_response(
+pub fn finalize_response<S: Secret + ?Sized>(
     packet: &mut [u8],
     request_authenticator: &[u8; 16],
-    secret: &[u8],
+    secret: &S,
 ) -> Result<(), EncodeError> {
     let (code, len, ma) = validated(packet)?;
     if !code.is_response() {
@@ -203,17 +216,17 @@ pub fn finalize_response(
     }
     let packet = &mut packet[..len];
     write_ma(packet, request_authenticator, ma, secret);
-    let auth = md5_over(packet, request_authenticator, secret);
+    let auth = md5_over(packet, request_authenticator, secret.bytes());
     packet[4..HEADER_LEN].copy_from_slice(&auth);
     Ok(())
 }
 
-fn check_ma(
+fn check_ma<S: Secret + ?Sized>(
     packet: &PacketRef<'_>,
     ma: Option<usize>,
     authenticator: &[u8; 16],
     policy: MaPolicy,
-    secret: &[u8],
+    secret: &S,
 ) -> Result<(), AuthError> {
     let bytes = packet.as_bytes();
     match ma {
@@ -242,7 +255,11 @@ impl PacketRef<'_> {
     /// Authenticator; an Access-Request's authenticator is random and cannot
     /// be checked, so only its Message-Authenticator proves it (hence
     /// [`MaPolicy::Required`]). Packets that fail must be silently dropped.
-    pub fn verify_request(&self, secret: &[u8], policy: MaPolicy) -> Result<(), AuthError> {
+    pub fn verify_request<S: Secret + ?Sized>(
+        &self,
+        secret: &S,
+        policy: MaPolicy,
+    ) -> Result<(), AuthError> {
         let ma = locate_ma(self.as_bytes())?;
         let ma_authenticator = match self.code().authenticator_kind() {
             AuthenticatorKind::Random => self.authenticator(),
@@ -262,10 +279,10 @@ impl PacketRef<'_> {
 
     /// Authenticates a received reply to a request we sent with
     /// `request_authenticator` (e.g. the CoA-ACK for ispd's CoA-Request).
-    pub fn verify_response(
+    pub fn verify_response<S: Secret + ?Sized>(
         &self,
         request_authenticator: &[u8; 16],
-        secret: &[u8],
+        secret: &S,
         policy: MaPolicy,
     ) -> Result<(), AuthError> {
         if !self.code().is_response() {
@@ -283,7 +300,7 @@ impl PacketRef<'_> {
 impl Packet {
     /// Encodes and signs a request; see [`finalize_request`]. Hide any
     /// User-Password with `self.authenticator` beforehand.
-    pub fn encode_request(&self, secret: &[u8]) -> Result<Vec<u8>, EncodeError> {
+    pub fn encode_request<S: Secret + ?Sized>(&self, secret: &S) -> Result<Vec<u8>, EncodeError> {
         let mut out = self.encode()?;
         finalize_request(&mut out, secret)?;
         Ok(out)
@@ -292,10 +309,10 @@ impl Packet {
     /// Encodes and signs a reply to a request that carried
     /// `request_authenticator`; see [`finalize_response`]. Call
     /// [`Packet::insert_message_authenticator`] first to include one.
-    pub fn encode_response(
+    pub fn encode_response<S: Secret + ?Sized>(
         &self,
         request_authenticator: &[u8; 16],
-        secret: &[u8],
+        secret: &S,
     ) -> Result<Vec<u8>, EncodeError> {
         let mut out = self.encode()?;
         finalize_response(&mut out, request_authenticator, secret)?;

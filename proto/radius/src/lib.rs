@@ -29,7 +29,8 @@
 //! - [`password`], [`salt`] and [`chap`] hold the attribute-hiding schemes,
 //!   [`vsa`] the Vendor-Specific layout and [`dict`] the attribute numbers.
 //!
-//! Secrets are plain `&[u8]` and are never stored, logged or put in errors.
+//! Secrets are never logged or put in errors. The authenticators take any [`Secret`]:
+//! plain bytes, or a [`KeyedSecret`] that keys its HMAC once for every packet of a client.
 //!
 //! # Example: answering an Access-Request
 //!
@@ -78,6 +79,7 @@ mod error;
 mod packet;
 pub mod password;
 pub mod salt;
+mod secret;
 mod value;
 pub mod vsa;
 
@@ -88,6 +90,7 @@ pub use error::{
     AuthError, DecodeError, EncodeError, PasswordError, SaltError, ValueError, VsaError,
 };
 pub use packet::{Attributes, Packet, PacketRef};
+pub use secret::{HmacKey, KeyedSecret, Secret};
 pub use value::Ipv6Prefix;
 pub use vsa::VendorSpecific;
 
