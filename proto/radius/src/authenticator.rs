@@ -328,6 +328,26 @@ mod tests {
 
     const SECRET: &[u8] = b"s3cr3t";
 
+    #[test]
+    fn a_keyed_secret_signs_and_verifies_as_its_bytes_do() {
+        let keyed = crate::KeyedSecret::new(SECRET);
+        let (bytes, request_auth) = signed_accept(true);
+        let mut reply = Packet::new(Code::AccessAccept, 3, [0; 16]);
+        reply.push(Attribute::string(USER_NAME, "alice"));
+        reply.insert_message_authenticator();
+        assert_eq!(reply.encode_response(&request_auth, &keyed).unwrap(), bytes);
+        let packet = PacketRef::decode(&bytes).unwrap();
+        packet
+            .verify_response(&request_auth, &keyed, MaPolicy::Required)
+            .unwrap();
+        let other = crate::KeyedSecret::new(b"not the secret");
+        assert!(
+            packet
+                .verify_response(&request_auth, &other, MaPolicy::Required)
+                .is_err()
+        );
+    }
+
     fn signed_accept(with_ma: bool) -> (Vec<u8>, [u8; 16]) {
         let request_auth = [0x5a; 16];
         let mut reply = Packet::new(Code::AccessAccept, 3, [0; 16]);
