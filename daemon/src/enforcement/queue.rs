@@ -20,7 +20,7 @@ use ispd_provisioning::enforcement::{DisconnectCause, Outcome, RequestKind};
 use ispd_provisioning::nas::NasVendor;
 use ispd_provisioning::reply::ReplyAttribute;
 use ispd_radius::dict::rfc;
-use ispd_radius::{Attribute, Secret};
+use ispd_radius::{Attribute, KeyedSecret, Secret};
 use tokio::sync::{Notify, Semaphore, oneshot};
 use tokio::time::Instant;
 
@@ -135,7 +135,7 @@ struct NasQueue {
 /// A NAS's client, kept while its address, secret and retry settings stay the same.
 struct Peer {
     addr: SocketAddr,
-    secret: ispd_radius::KeyedSecret,
+    secret: KeyedSecret,
     retry: Retry,
     client: Arc<CoaClient>,
 }

@@ -7,6 +7,7 @@ use std::net::IpAddr;
 use ispd_provisioning::enforcement::{CoaMode, Outcome, RequestKind};
 use ispd_provisioning::nas::{Nas, NasVendor};
 use ispd_provisioning::policy::RejectReason;
+use ispd_radius::KeyedSecret;
 
 use crate::config::Config;
 use crate::storage::{Store, StoreResult};
@@ -19,7 +20,7 @@ pub struct NasEntry {
     pub address: IpAddr,
     pub coa_port: u16,
     pub coa: CoaMode,
-    pub secret: ispd_radius::KeyedSecret,
+    pub secret: KeyedSecret,
     pub vendor: NasVendor,
     pub require_message_authenticator: bool,
     pub limit_proxy_state: bool,
@@ -132,7 +133,7 @@ impl NasTable {
                 address,
                 coa_port: nas.coa_port,
                 coa: nas.coa_mode(),
-                secret: ispd_radius::KeyedSecret::new(secret.as_bytes()),
+                secret: KeyedSecret::new(secret.as_bytes()),
                 vendor: nas.vendor,
                 require_message_authenticator: nas.require_message_authenticator,
                 limit_proxy_state: nas.limit_proxy_state,

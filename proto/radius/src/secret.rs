@@ -48,12 +48,6 @@ impl<const N: usize> Secret for [u8; N] {
     }
 }
 
-impl Secret for Vec<u8> {
-    fn bytes(&self) -> &[u8] {
-        self
-    }
-}
-
 /// A secret kept with its HMAC key made once: for a server's per-client secrets, used on
 /// every packet.
 #[derive(Clone)]
