@@ -23,6 +23,7 @@ use super::RadiusService;
 use super::dedup::ReplyCache;
 use super::reachability::Reachability;
 use super::rejected::Rejected;
+use super::send_many;
 use super::spool::{self, Spool};
 use super::stats::RadiusStats;
 use crate::storage::{AccountingWriter, AcctItem, Backend, Partition, Store, StoreError};
@@ -491,20 +492,22 @@ fn answerer(
         .name(format!("acct-answer-{index}"))
         .spawn(move || {
             for batch in rx {
-                for p in batch {
-                    if !p.answer_now() {
-                        continue;
+                let due: Vec<Pending> = batch.into_iter().filter(Pending::answer_now).collect();
+                for group in due.chunk_by(|a, b| Arc::ptr_eq(&a.socket, &b.socket)) {
+                    let replies: Vec<(&[u8], SocketAddr)> =
+                        group.iter().map(|p| (p.reply.as_slice(), p.to)).collect();
+                    send_many::send_all(&group[0].socket, &replies, |to, e| {
+                        tracing::warn!(%to, error = %e, "Accounting-Response not sent");
+                    });
+                    for p in group {
+                        radius.latency.acct.record(p.received.elapsed());
+                        RadiusStats::bump(&radius.stats.acct_responses_total);
                     }
-                    match p.socket.send_to(&p.reply, p.to) {
-                        Ok(_) => radius.latency.acct.record(p.received.elapsed()),
-                        Err(e) => {
-                            tracing::warn!(to = %p.to, error = %e, "Accounting-Response not sent")
-                        }
-                    }
+                }
+                for p in due {
                     service
                         .replies
                         .put(p.to, p.identifier, p.authenticator, p.reply);
-                    RadiusStats::bump(&radius.stats.acct_responses_total);
                 }
             }
         })?;

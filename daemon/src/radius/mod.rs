@@ -13,6 +13,7 @@ pub mod rates;
 mod reachability;
 mod rejected;
 pub(crate) mod reply;
+mod send_many;
 mod spool;
 pub mod stats;
 mod unknown_sources;
