@@ -20,10 +20,10 @@ use ispd_radius::{Code, KeyedSecret, MaPolicy, PacketRef};
 use tokio::sync::mpsc;
 
 use super::RadiusService;
+use super::burst;
 use super::dedup::ReplyCache;
 use super::reachability::Reachability;
 use super::rejected::Rejected;
-use super::send_many;
 use super::spool::{self, Spool};
 use super::stats::RadiusStats;
 use crate::storage::{AccountingWriter, AcctItem, Backend, Partition, Store, StoreError};
@@ -496,8 +496,8 @@ fn answerer(
                 for group in due.chunk_by(|a, b| Arc::ptr_eq(&a.socket, &b.socket)) {
                     let replies: Vec<(&[u8], SocketAddr)> =
                         group.iter().map(|p| (p.reply.as_slice(), p.to)).collect();
-                    send_many::send_all(&group[0].socket, &replies, |to, e| {
-                        tracing::warn!(%to, error = %e, "Accounting-Response not sent");
+                    burst::send_all(&group[0].socket, &replies, |i, e| {
+                        tracing::warn!(to = %replies[i].1, error = %e, "Accounting-Response not sent");
                     });
                     for p in group {
                         radius.latency.acct.record(p.received.elapsed());

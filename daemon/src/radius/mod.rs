@@ -5,6 +5,7 @@ mod access_cache;
 pub mod accounting;
 pub mod addresses;
 pub mod auth_log;
+mod burst;
 mod dedup;
 mod handler;
 pub mod latency;
@@ -13,7 +14,6 @@ pub mod rates;
 mod reachability;
 mod rejected;
 pub(crate) mod reply;
-mod send_many;
 mod spool;
 pub mod stats;
 mod unknown_sources;
@@ -372,6 +372,7 @@ impl RadiusService {
         // One byte more than the largest legal packet, so oversize datagrams are recognised.
         let mut buf = vec![0u8; 4097];
         let mut recorder = self.auth_log.recorder();
+        let mut replies = Vec::with_capacity(burst::BURST);
         loop {
             let (len, from) = match socket.recv_from(&mut buf) {
                 Ok(x) => x,
@@ -390,12 +391,40 @@ impl RadiusService {
                     continue;
                 }
             };
-            let received = Instant::now();
-            if let Some(reply) = self.process(&buf[..len], from, &mut recorder) {
-                match socket.send_to(&reply, from) {
-                    Ok(_) => self.latency.auth.record(received.elapsed()),
-                    Err(e) => tracing::warn!(%from, error = %e, "RADIUS reply not sent"),
+            // This one and those queued behind it, a burst (see `burst`).
+            let mut next = Some((len, from));
+            let mut taken = 0;
+            while let Some((len, from)) = next {
+                let received = Instant::now();
+                if let Some(reply) = self.process(&buf[..len], from, &mut recorder) {
+                    replies.push((reply, from, received));
                 }
+                taken += 1;
+                next = if taken < burst::BURST {
+                    // An error here surfaces again at the next blocking receive.
+                    burst::try_recv_from(socket, &mut buf).unwrap_or(None)
+                } else {
+                    None
+                };
+            }
+            self.answer(socket, &mut replies);
+        }
+    }
+
+    /// Sends a burst's replies in one call and times each from its request's arrival.
+    fn answer(&self, socket: &UdpSocket, replies: &mut Vec<(Vec<u8>, SocketAddr, Instant)>) {
+        let out: Vec<(&[u8], SocketAddr)> = replies
+            .iter()
+            .map(|(reply, to, _)| (reply.as_slice(), *to))
+            .collect();
+        let mut refused = Vec::new();
+        burst::send_all(socket, &out, |i, e| {
+            tracing::warn!(to = %out[i].1, error = %e, "RADIUS reply not sent");
+            refused.push(i);
+        });
+        for (i, (_, _, received)) in replies.drain(..).enumerate() {
+            if !refused.contains(&i) {
+                self.latency.auth.record(received.elapsed());
             }
         }
     }
