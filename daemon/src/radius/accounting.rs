@@ -496,12 +496,17 @@ fn answerer(
                 for group in due.chunk_by(|a, b| Arc::ptr_eq(&a.socket, &b.socket)) {
                     let replies: Vec<(&[u8], SocketAddr)> =
                         group.iter().map(|p| (p.reply.as_slice(), p.to)).collect();
+                    let mut refused = Vec::new();
                     burst::send_all(&group[0].socket, &replies, |i, e| {
-                        tracing::warn!(to = %replies[i].1, error = %e, "Accounting-Response not sent");
+                        let to = replies[i].1;
+                        tracing::warn!(%to, error = %e, "Accounting-Response not sent");
+                        refused.push(i);
                     });
-                    for p in group {
-                        radius.latency.acct.record(p.received.elapsed());
-                        RadiusStats::bump(&radius.stats.acct_responses_total);
+                    for (i, p) in group.iter().enumerate() {
+                        if !refused.contains(&i) {
+                            radius.latency.acct.record(p.received.elapsed());
+                            RadiusStats::bump(&radius.stats.acct_responses_total);
+                        }
                     }
                 }
                 for p in due {
