@@ -496,18 +496,16 @@ fn answerer(
                 for group in due.chunk_by(|a, b| Arc::ptr_eq(&a.socket, &b.socket)) {
                     let replies: Vec<(&[u8], SocketAddr)> =
                         group.iter().map(|p| (p.reply.as_slice(), p.to)).collect();
-                    let mut refused = Vec::new();
-                    burst::send_all(&group[0].socket, &replies, |i, e| {
-                        let to = replies[i].1;
-                        tracing::warn!(%to, error = %e, "Accounting-Response not sent");
-                        refused.push(i);
-                    });
-                    for (i, p) in group.iter().enumerate() {
-                        if !refused.contains(&i) {
-                            radius.latency.acct.record(p.received.elapsed());
+                    burst::send_all(&group[0].socket, &replies, |i, sent| match sent {
+                        Ok(()) => {
+                            radius.latency.acct.record(group[i].received.elapsed());
                             RadiusStats::bump(&radius.stats.acct_responses_total);
                         }
-                    }
+                        Err(e) => {
+                            let to = group[i].to;
+                            tracing::warn!(%to, error = %e, "Accounting-Response not sent");
+                        }
+                    });
                 }
                 for p in due {
                     service

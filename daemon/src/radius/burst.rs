@@ -39,13 +39,13 @@ pub fn try_recv_from(
     }
 }
 
-/// Sends each `(bytes, to)` from `socket`, in order, as many as the kernel takes a call. One
-/// the kernel refuses is told to `refused` with its index in `datagrams` and the error, and
-/// skipped; the rest still go.
+/// Sends each `(bytes, to)` from `socket`, in order, as many as the kernel takes a call, and
+/// tells `outcome` of each by its index in `datagrams`: sent, or refused with the kernel's
+/// error (then skipped; the rest still go).
 pub fn send_all(
     socket: &UdpSocket,
     datagrams: &[(&[u8], SocketAddr)],
-    mut refused: impl FnMut(usize, io::Error),
+    mut outcome: impl FnMut(usize, io::Result<()>),
 ) {
     let addrs: Vec<SocketAddrAny> = datagrams.iter().map(|(_, to)| to.as_any()).collect();
     let iovs: Vec<[io::IoSlice<'_>; 1]> = datagrams
@@ -66,13 +66,16 @@ pub fn send_all(
     while next < messages.len() {
         match rustix::net::sendmmsg(socket, &mut messages[next..], SendFlags::empty()) {
             Ok(0) => {
-                refused(next, io::ErrorKind::WriteZero.into());
+                outcome(next, Err(io::ErrorKind::WriteZero.into()));
                 next += 1;
             }
-            Ok(sent) => next += sent,
+            Ok(sent) => {
+                (next..next + sent).for_each(|i| outcome(i, Ok(())));
+                next += sent;
+            }
             // The call fails only for the first message it could not send.
             Err(e) => {
-                refused(next, e.into());
+                outcome(next, Err(e.into()));
                 next += 1;
             }
         }
@@ -114,7 +117,12 @@ mod tests {
             (b"three", to_a),
             (b"four", to_b),
         ];
-        send_all(&sender, &out, |i, e| panic!("{i}: {e}"));
+        let mut sent = Vec::new();
+        send_all(&sender, &out, |i, outcome| {
+            outcome.unwrap();
+            sent.push(i);
+        });
+        assert_eq!(sent, [0, 1, 2, 3]);
         assert_eq!(received(&a, 2), [b"one".to_vec(), b"three".to_vec()]);
         assert_eq!(received(&b, 2), [b"two".to_vec(), b"four".to_vec()]);
     }
@@ -127,9 +135,11 @@ mod tests {
         let nowhere: SocketAddr = "[::1]:9".parse().unwrap();
         let out: Vec<(&[u8], SocketAddr)> =
             vec![(b"before", to_a), (b"lost", nowhere), (b"after", to_a)];
-        let mut refused = Vec::new();
-        send_all(&sender, &out, |i, _| refused.push(i));
-        assert_eq!(refused, [1]);
+        let mut outcomes = Vec::new();
+        send_all(&sender, &out, |i, outcome| {
+            outcomes.push((i, outcome.is_ok()))
+        });
+        assert_eq!(outcomes, [(0, true), (1, false), (2, true)]);
         assert_eq!(received(&a, 2), [b"before".to_vec(), b"after".to_vec()]);
     }
 

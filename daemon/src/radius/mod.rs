@@ -417,16 +417,11 @@ impl RadiusService {
             .iter()
             .map(|(reply, to, _)| (reply.as_slice(), *to))
             .collect();
-        let mut refused = Vec::new();
-        burst::send_all(socket, &out, |i, e| {
-            tracing::warn!(to = %out[i].1, error = %e, "RADIUS reply not sent");
-            refused.push(i);
+        burst::send_all(socket, &out, |i, sent| match sent {
+            Ok(()) => self.latency.auth.record(replies[i].2.elapsed()),
+            Err(e) => tracing::warn!(to = %out[i].1, error = %e, "RADIUS reply not sent"),
         });
-        for (i, (_, _, received)) in replies.drain(..).enumerate() {
-            if !refused.contains(&i) {
-                self.latency.auth.record(received.elapsed());
-            }
-        }
+        replies.clear();
     }
 
     /// The whole decision for one datagram; `None` = drop silently.
