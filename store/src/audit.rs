@@ -1,8 +1,6 @@
 //! The audit log: [`Audit`], the record a write adds in its own transaction — so a change and
 //! the record of it commit together or not at all — and reading the log back.
 
-use sqlx::AnyConnection;
-
 use super::{Actor, Page, PageRequest, Store, StoreResult, Where, now, rows_per_statement};
 use crate::page::{Order, fetch_page};
 use crate::statements::{Statements, Value};
@@ -106,27 +104,30 @@ impl<'a> Audit<'a> {
         mut tx: sqlx::Transaction<'static, sqlx::Any>,
         actor: &Actor,
     ) -> StoreResult<()> {
-        self.record(&mut tx, actor).await?;
+        self.record(&mut *tx, actor).await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// Writes the record in the transaction of the change it describes.
-    pub(crate) async fn record(self, conn: &mut AnyConnection, actor: &Actor) -> StoreResult<()> {
-        sqlx::query(
+    pub(crate) async fn record(self, conn: &mut impl Statements, actor: &Actor) -> StoreResult<()> {
+        let values = vec![
+            Value::from(now()),
+            Value::from(actor.0.as_str()),
+            Value::from(self.action),
+            Value::from(self.entity),
+            Value::from(self.key),
+            Value::from(self.client_number),
+            Value::from(self.before),
+            Value::from(self.after),
+        ];
+        Statements::execute(
+            conn,
             "INSERT INTO audit (at, actor, action, entity, entity_key, client_number, before_json,
                 after_json)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            values,
         )
-        .bind(now())
-        .bind(actor.0.clone())
-        .bind(self.action.to_owned())
-        .bind(self.entity.to_owned())
-        .bind(self.key.to_owned())
-        .bind(self.client_number.map(str::to_owned))
-        .bind(self.before)
-        .bind(self.after)
-        .execute(conn)
         .await?;
         Ok(())
     }

@@ -3,19 +3,20 @@
 
 use chrono::NaiveDate;
 
-use super::{Actor, Audit, Store, StoreResult, WriteTx, date_text, now, parse_date};
+use super::statements::{Cells, Kind, Statements};
+use super::{Actor, Audit, Store, StoreResult, Tx, WriteTx, date_text, now, parse_date};
 
 impl Store {
     /// The last day of the closed period; `None` while the books were never closed.
     pub async fn books_closed_until(&self) -> StoreResult<Option<NaiveDate>> {
         let mut conn = self.pool.acquire().await?;
-        closed_until(&mut conn).await
+        closed_until(&mut *conn).await
     }
 
     /// [`Store::books_closed_until`] inside a use case's transaction, so a closing committed
     /// meanwhile is seen before anything dated is written.
-    pub async fn books_closed_until_in(&self, tx: &mut WriteTx) -> StoreResult<Option<NaiveDate>> {
-        closed_until(tx.conn()).await
+    pub async fn books_closed_until_in(&self, tx: &mut impl Tx) -> StoreResult<Option<NaiveDate>> {
+        closed_until(&mut tx.conn()).await
     }
 
     /// Records the closing through `until`, with its audit record.
@@ -46,11 +47,11 @@ impl Store {
     }
 }
 
-async fn closed_until(conn: &mut sqlx::AnyConnection) -> StoreResult<Option<NaiveDate>> {
-    let text: Option<String> =
-        sqlx::query_scalar("SELECT closed_until FROM books_closing WHERE id = 1")
-            .fetch_optional(&mut *conn)
-            .await?;
-    text.map(|t| parse_date("books_closing.closed_until", &t))
-        .transpose()
+async fn closed_until(conn: &mut impl Statements) -> StoreResult<Option<NaiveDate>> {
+    let sql = "SELECT closed_until FROM books_closing WHERE id = 1";
+    let Some(row) = conn.rows(sql, Vec::new(), &[Kind::Text]).await?.pop() else {
+        return Ok(None);
+    };
+    let text = Cells::new("books_closing", row).text("closed_until")?;
+    parse_date("books_closing.closed_until", &text).map(Some)
 }

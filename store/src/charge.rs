@@ -97,7 +97,7 @@ impl Store {
         charge: OneOffCharge,
     ) -> StoreResult<ChargeRecord> {
         let mut tx = self.write_tx().await?;
-        let client_id = Self::client_id_of(&mut tx, client_number).await?;
+        let client_id = Self::client_id_of(&mut *tx, client_number).await?;
         if let Some(subscription) = subscription_id {
             let owner: Option<i64> =
                 sqlx::query_scalar("SELECT client_id FROM subscription WHERE id = $1")
@@ -155,7 +155,7 @@ impl Store {
     /// A client's charges, billed ones included (with their invoice number), oldest first.
     pub async fn list_charges(&self, client_number: &str) -> StoreResult<Vec<ChargeRecord>> {
         let mut conn = self.pool.acquire().await?;
-        let client_id = Self::client_id_of(&mut conn, client_number).await?;
+        let client_id = Self::client_id_of(&mut *conn, client_number).await?;
         sqlx::query_as::<_, ChargeRow>(AssertSqlSafe(format!(
             "{SELECT} WHERE ch.client_id = $1 ORDER BY ch.charge_on, ch.id"
         )))

@@ -5,17 +5,16 @@
 
 use std::collections::HashMap;
 
+use super::statements::{Cells, Kind, Statements, Value};
+use super::{
+    Actor, Arg, Audit, ClientHead, DocumentKind, Store, StoreError, StoreResult, Tx, WriteTx,
+    date_text, parse_date, parse_opt_date,
+};
 use chrono::NaiveDate;
 use ispd_billing::dunning::{ReminderDue, SentReminder};
 use ispd_billing::money;
 use ispd_billing::payment::OpenInvoice;
 use rust_decimal::Decimal;
-use sqlx::{AnyConnection, AssertSqlSafe};
-
-use super::{
-    Actor, Arg, Audit, ClientHead, DocumentKind, Store, StoreError, StoreResult, WriteTx,
-    date_text, parse_date, parse_opt_date,
-};
 
 /// What the dunning decision needs about one client.
 #[derive(Debug, Clone)]
@@ -133,7 +132,7 @@ impl Store {
     pub async fn dunning_inputs(&self) -> StoreResult<Vec<DunningInput>> {
         let mut conn = self.pool.acquire().await?;
         Self::dunning_inputs_where(
-            &mut conn,
+            &mut *conn,
             "debt_suspended <> 0 OR id IN
                 (SELECT client_id FROM invoice WHERE state IN ('unpaid', 'partially_paid'))",
             None,
@@ -146,19 +145,19 @@ impl Store {
     /// (the money just allocated).
     pub async fn suspended_dunning_input_in(
         &self,
-        tx: &mut WriteTx,
+        tx: &mut impl Tx,
         number: &str,
     ) -> StoreResult<Option<DunningInput>> {
         let condition = "debt_suspended <> 0 AND number = $1";
         Ok(
-            Self::dunning_inputs_where(tx.conn(), condition, Some(number))
+            Self::dunning_inputs_where(&mut tx.conn(), condition, Some(number))
                 .await?
                 .pop(),
         )
     }
 
     async fn dunning_inputs_where(
-        conn: &mut AnyConnection,
+        conn: &mut impl Statements,
         condition: &str,
         number: Option<&str>,
     ) -> StoreResult<Vec<DunningInput>> {
@@ -167,12 +166,27 @@ impl Store {
                 dunning_stopped, dunning_paused_until, suspend_after_days
              FROM client WHERE {condition} ORDER BY id"
         );
-        type Row = (i64, String, i64, i64, i64, i64, Option<String>, Option<i64>);
-        let mut query = sqlx::query_as::<_, Row>(AssertSqlSafe(sql));
-        if let Some(number) = number {
-            query = query.bind(number.to_owned());
-        }
-        let clients = query.fetch_all(&mut *conn).await?;
+        let params = || number.map(Value::from).into_iter().collect::<Vec<_>>();
+        use Kind::{Int, Text};
+        let kinds = [Int, Text, Int, Int, Int, Int, Text, Int];
+        let clients = conn
+            .rows(&sql, params(), &kinds)
+            .await?
+            .into_iter()
+            .map(|row| {
+                let mut c = Cells::new("client", row);
+                Ok((
+                    c.int("id")?,
+                    c.text("number")?,
+                    c.int("never_suspend")?,
+                    c.int("no_auto_reminders")?,
+                    c.int("debt_suspended")?,
+                    c.int("dunning_stopped")?,
+                    c.opt_text("dunning_paused_until")?,
+                    c.opt_int("suspend_after_days")?,
+                ))
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
         // Three queries whatever the number of clients: the clients, their open documents,
         // their reminders.
         let clients_sql = format!("IN (SELECT id FROM client WHERE {condition})");
@@ -181,21 +195,7 @@ impl Store {
             .into_iter()
             .collect();
         let mut open = Self::open_documents_of(&mut *conn, &clients_sql, &args).await?;
-        let mut sent: HashMap<i64, Vec<(i64, i64, String, String)>> = HashMap::new();
-        let sql = format!(
-            "SELECT i.client_id, r.invoice_id, r.level, r.sent_on, r.deadline FROM reminder r
-             JOIN invoice i ON i.id = r.invoice_id
-             WHERE i.client_id IN (SELECT id FROM client WHERE {condition})"
-        );
-        let mut query = sqlx::query_as::<_, (i64, i64, i64, String, String)>(AssertSqlSafe(sql));
-        if let Some(number) = number {
-            query = query.bind(number.to_owned());
-        }
-        for (client, invoice, level, on, deadline) in query.fetch_all(&mut *conn).await? {
-            sent.entry(client)
-                .or_default()
-                .push((invoice, level, on, deadline));
-        }
+        let mut sent = reminders_sent(&mut *conn, condition, params()).await?;
         let mut inputs = Vec::with_capacity(clients.len());
         for (id, number, never, no_reminders, suspended, stopped, paused, own_days) in clients {
             let sent = sent.remove(&id).unwrap_or_default();
@@ -303,13 +303,15 @@ impl Store {
     /// The numbers of the clients suspended for debt.
     pub async fn debt_suspended_clients_in(
         &self,
-        tx: &mut WriteTx,
+        tx: &mut impl Tx,
     ) -> StoreResult<std::collections::HashSet<String>> {
-        let numbers: Vec<String> =
-            sqlx::query_scalar("SELECT number FROM client WHERE debt_suspended <> 0")
-                .fetch_all(tx.conn())
-                .await?;
-        Ok(numbers.into_iter().collect())
+        let sql = "SELECT number FROM client WHERE debt_suspended <> 0";
+        tx.conn()
+            .rows(sql, Vec::new(), &[Kind::Text])
+            .await?
+            .into_iter()
+            .map(|row| Cells::new("client", row).text("number"))
+            .collect()
     }
 
     /// Records the dunning decision for a client, with its audit entry.
@@ -330,19 +332,23 @@ impl Store {
     /// [`Store::set_debt_suspended`] inside a use case's transaction.
     pub async fn set_debt_suspended_in(
         &self,
-        tx: &mut WriteTx,
+        tx: &mut impl Tx,
         actor: &Actor,
         client_number: &str,
         suspended: bool,
         overdue: Decimal,
         reason: serde_json::Value,
     ) -> StoreResult<()> {
-        let tx = tx.conn();
-        sqlx::query("UPDATE client SET debt_suspended = $1 WHERE number = $2")
-            .bind(i64::from(suspended))
-            .bind(client_number.to_owned())
-            .execute(&mut *tx)
-            .await?;
+        let mut conn = tx.conn();
+        Statements::execute(
+            &mut conn,
+            "UPDATE client SET debt_suspended = $1 WHERE number = $2",
+            vec![
+                Value::from(i64::from(suspended)),
+                Value::from(client_number),
+            ],
+        )
+        .await?;
         let action = if suspended {
             "client.suspend"
         } else {
@@ -351,7 +357,32 @@ impl Store {
         Audit::new(action, "client", client_number)
             .client(client_number)
             .after(&serde_json::json!({"overdue": overdue.to_string(), "invoices": reason}))
-            .record(tx, actor)
+            .record(&mut conn, actor)
             .await
     }
+}
+
+/// The reminders sent for the documents of the clients `condition` selects (`params` binds
+/// it), by client: (invoice, level, sent on, deadline).
+async fn reminders_sent(
+    conn: &mut impl Statements,
+    condition: &str,
+    params: Vec<Value<'_>>,
+) -> StoreResult<HashMap<i64, Vec<(i64, i64, String, String)>>> {
+    let sql = format!(
+        "SELECT i.client_id, r.invoice_id, r.level, r.sent_on, r.deadline FROM reminder r
+         JOIN invoice i ON i.id = r.invoice_id
+         WHERE i.client_id IN (SELECT id FROM client WHERE {condition})"
+    );
+    let mut sent: HashMap<i64, Vec<(i64, i64, String, String)>> = HashMap::new();
+    let kinds = [Kind::Int, Kind::Int, Kind::Int, Kind::Text, Kind::Text];
+    for row in conn.rows(&sql, params, &kinds).await? {
+        let mut c = Cells::new("reminder", row);
+        let (client, invoice) = (c.int("client_id")?, c.int("invoice_id")?);
+        let (level, on, deadline) = (c.int("level")?, c.text("sent_on")?, c.text("deadline")?);
+        sent.entry(client)
+            .or_default()
+            .push((invoice, level, on, deadline));
+    }
+    Ok(sent)
 }

@@ -93,7 +93,7 @@ impl Store {
                 None => connection.insert(OwnConnection::open(&file, super::BUSY_TIMEOUT)?),
             };
             let issued = own.run(
-                async |tx| {
+                async |tx| -> StoreResult<Option<IssuedBatch>> {
                     let clients: Vec<i64> = drafts.iter().map(|d| d.client_id).collect();
                     if !clients_holding_credit(tx, &clients).await?.is_empty() {
                         return Ok(None);

@@ -50,6 +50,7 @@ mod tariff;
 mod tariff_change;
 mod temporary_speed;
 pub mod token;
+mod tx;
 mod unit;
 mod violation;
 
@@ -92,6 +93,7 @@ pub use page::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageRequest};
 pub use payment::{ClientBalance, NewPayment, PaymentOutcome, UnmatchedPayment};
 pub use scheduled_action::{ActionState, ScheduledAction};
 pub use session::{OpenSession, SessionFilter, SessionRow, UsageDay};
+pub use tx::{OwnTx, Tx};
 
 pub use subscription::{HistoryEntry, SubscriptionFilter, SubscriptionRecord};
 

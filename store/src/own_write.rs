@@ -45,18 +45,21 @@ impl OwnConnection {
     /// `write` is the same async code that runs over sqlx, but every statement here completes
     /// at once, so it is polled to its end without an executor: nothing holds the transaction
     /// across a real wait, and the caller's future stays `Send` (a transaction is not).
-    pub(crate) fn run<T>(
+    pub(crate) fn run<T, E: From<StoreError>>(
         &mut self,
-        write: impl AsyncFnOnce(&mut rusqlite::Transaction<'_>) -> StoreResult<T>,
+        write: impl AsyncFnOnce(&mut rusqlite::Transaction<'_>) -> Result<T, E>,
         keep: impl FnOnce(&T) -> bool,
-    ) -> StoreResult<T> {
+    ) -> Result<T, E> {
         // A COMMIT that failed on a full disk can leave a transaction open: end it first.
         if !self.conn.is_autocommit() {
-            self.conn.execute_batch("ROLLBACK")?;
+            self.conn
+                .execute_batch("ROLLBACK")
+                .map_err(StoreError::from)?;
         }
         let mut tx = self
             .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(StoreError::from)?;
         let written = {
             let mut future = std::pin::pin!(write(&mut tx));
             match future
@@ -65,14 +68,14 @@ impl OwnConnection {
             {
                 Poll::Ready(written) => written?,
                 Poll::Pending => {
-                    return Err(StoreError::Precondition(
+                    return Err(E::from(StoreError::Precondition(
                         "a statement on SQLite's own connection waited; it never should".to_owned(),
-                    ));
+                    )));
                 }
             }
         };
         if keep(&written) {
-            tx.commit()?;
+            tx.commit().map_err(StoreError::from)?;
         }
         Ok(written)
     }

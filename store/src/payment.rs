@@ -10,9 +10,10 @@ use ispd_billing::money;
 use ispd_billing::payment::assignment::{Assigned, Placed, Unassigned, Waiting};
 use ispd_billing::payment::{Allocation, Directory, OpenInvoice, StatementEntry};
 use rust_decimal::Decimal;
-use sqlx::{AnyConnection, AssertSqlSafe};
+use sqlx::AnyConnection;
 
 use super::dunning::{DunningHold, OpenDocument};
+use super::statements::{Cells, Kind, Statements, Value};
 
 use super::{
     Actor, Arg, Audit, DocumentKind, Store, StoreError, StoreResult, WriteTx, corrupt, date_text,
@@ -115,37 +116,47 @@ impl Store {
     /// Everything a variable symbol or account can name, read once per import, and every
     /// client's number by id.
     pub(super) async fn payment_directory(
-        conn: &mut AnyConnection,
+        conn: &mut impl Statements,
     ) -> StoreResult<(Directory, HashMap<i64, String>)> {
         let mut directory = Directory::new();
-        let clients: Vec<(i64, String)> = sqlx::query_as("SELECT id, number FROM client")
-            .fetch_all(&mut *conn)
+        let mut numbers = HashMap::new();
+        let clients = conn
+            .rows(
+                "SELECT id, number FROM client",
+                Vec::new(),
+                &[Kind::Int, Kind::Text],
+            )
             .await?;
-        for (id, number) in &clients {
-            directory.add_client_number(*id, number);
+        for row in clients {
+            let mut c = Cells::new("client", row);
+            let (id, number) = (c.int("id")?, c.text("number")?);
+            directory.add_client_number(id, &number);
+            numbers.insert(id, number);
         }
-        let numbers: HashMap<i64, String> = clients.into_iter().collect();
-        let assigned: Vec<(i64, String)> =
-            sqlx::query_as("SELECT client_id, variable_symbol FROM client_variable_symbol")
-                .fetch_all(&mut *conn)
-                .await?;
-        for (id, vs) in assigned {
-            directory.add_assigned_vs(id, &vs);
+        let sql = "SELECT client_id, variable_symbol FROM client_variable_symbol";
+        for row in conn.rows(sql, Vec::new(), &[Kind::Int, Kind::Text]).await? {
+            let mut c = Cells::new("client_variable_symbol", row);
+            directory.add_assigned_vs(c.int("client_id")?, &c.text("variable_symbol")?);
         }
-        let services: Vec<(i64, i64, String)> = sqlx::query_as(
-            "SELECT client_id, id, variable_symbol FROM subscription WHERE variable_symbol IS NOT NULL",
-        )
-        .fetch_all(&mut *conn)
-        .await?;
-        for (client, id, vs) in services {
-            directory.add_subscription_vs(client, id, &vs);
+        let sql = "SELECT client_id, id, variable_symbol FROM subscription
+                   WHERE variable_symbol IS NOT NULL";
+        let kinds = [Kind::Int, Kind::Int, Kind::Text];
+        for row in conn.rows(sql, Vec::new(), &kinds).await? {
+            let mut c = Cells::new("subscription", row);
+            let (client, id) = (c.int("client_id")?, c.int("id")?);
+            directory.add_subscription_vs(client, id, &c.text("variable_symbol")?);
         }
-        let accounts: Vec<(i64, String, String, String)> =
-            sqlx::query_as("SELECT client_id, number, iban, bic FROM client_bank_account")
-                .fetch_all(&mut *conn)
-                .await?;
-        for (id, number, iban, bic) in accounts {
-            directory.add_bank_account(id, &BankAccount { number, iban, bic });
+        let sql = "SELECT client_id, number, iban, bic FROM client_bank_account";
+        let kinds = [Kind::Int, Kind::Text, Kind::Text, Kind::Text];
+        for row in conn.rows(sql, Vec::new(), &kinds).await? {
+            let mut c = Cells::new("client_bank_account", row);
+            let id = c.int("client_id")?;
+            let account = BankAccount {
+                number: c.text("number")?,
+                iban: c.text("iban")?,
+                bic: c.text("bic")?,
+            };
+            directory.add_bank_account(id, &account);
         }
         Ok((directory, numbers))
     }
@@ -175,11 +186,10 @@ impl Store {
     /// The open documents of the clients `client_id {clients}` selects (`clients` binds
     /// `args`), by client, oldest id first; each asks its gross less what credit notes took off.
     pub(super) async fn open_documents_of(
-        conn: &mut AnyConnection,
+        conn: &mut impl Statements,
         clients: &str,
         args: &[Arg],
     ) -> StoreResult<HashMap<i64, Vec<(OpenInvoice, OpenDocument)>>> {
-        type Row = (i64, i64, String, String, String, i64, i64, String, String);
         let sql = format!(
             "SELECT id, client_id, number, issue_date, due_date, gross_minor - credited_minor,
                 paid_minor, kind, currency
@@ -187,17 +197,23 @@ impl Store {
              WHERE state IN ('unpaid', 'partially_paid') AND client_id {clients}
              ORDER BY id"
         );
-        let mut query = sqlx::query_as::<_, Row>(AssertSqlSafe(sql));
-        for arg in args {
-            query = match arg {
-                Arg::Text(t) => query.bind(t.clone()),
-                Arg::Int(i) => query.bind(*i),
-            };
-        }
+        let params = args
+            .iter()
+            .map(|arg| match arg {
+                Arg::Text(t) => Value::from(t.as_str()),
+                Arg::Int(i) => Value::from(*i),
+            })
+            .collect();
+        use Kind::{Int, Text};
+        let kinds = [Int, Int, Text, Text, Text, Int, Int, Text, Text];
         let mut open: HashMap<i64, Vec<(OpenInvoice, OpenDocument)>> = HashMap::new();
-        for (id, client, number, issue, due, total, paid, kind, currency) in
-            query.fetch_all(&mut *conn).await?
-        {
+        for row in conn.rows(&sql, params, &kinds).await? {
+            let mut c = Cells::new("invoice", row);
+            let (id, client, number) = (c.int("id")?, c.int("client_id")?, c.text("number")?);
+            let issue = c.text("issue_date")?;
+            let due = c.text("due_date")?;
+            let (total, paid) = (c.int("total")?, c.int("paid_minor")?);
+            let (kind, currency) = (c.text("kind")?, c.text("currency")?);
             let kind = DocumentKind::parse(&kind)
                 .ok_or_else(|| corrupt(format!("invoice {number}: kind {kind:?}")))?;
             open.entry(client).or_default().push((
@@ -223,7 +239,7 @@ impl Store {
         default_currency: &str,
     ) -> StoreResult<String> {
         let mut conn = self.pool.acquire().await?;
-        let client = Self::client_id_of(&mut conn, number).await?;
+        let client = Self::client_id_of(&mut *conn, number).await?;
         Self::client_currency(&mut conn, client, default_currency).await
     }
 
@@ -507,7 +523,7 @@ impl Store {
     /// order they were recorded; the statement's order and running balance are the core's.
     pub async fn client_statement_entries(&self, number: &str) -> StoreResult<Vec<StatementEntry>> {
         let mut conn = self.pool.acquire().await?;
-        let client = Self::client_id_of(&mut conn, number).await?;
+        let client = Self::client_id_of(&mut *conn, number).await?;
         let (opening, created): (i64, String) =
             sqlx::query_as("SELECT opening_balance_minor, created_at FROM client WHERE id = $1")
                 .bind(client)
@@ -639,7 +655,7 @@ impl Store {
     /// controls.
     pub async fn client_balance(&self, number: &str) -> StoreResult<ClientBalance> {
         let mut conn = self.pool.acquire().await?;
-        let client = Self::client_id_of(&mut conn, number).await?;
+        let client = Self::client_id_of(&mut *conn, number).await?;
         let (credit, suspended, stopped, paused_until): (i64, i64, i64, Option<String>) =
             sqlx::query_as(
                 "SELECT credit_minor, debt_suspended, dunning_stopped, dunning_paused_until

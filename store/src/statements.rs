@@ -13,20 +13,20 @@ use std::borrow::Cow;
 
 use sqlx::{AnyConnection, AssertSqlSafe, Row as _};
 
-use crate::{Backend, Placeholders, StoreResult};
+use crate::{Backend, Placeholders, StoreResult, corrupt};
 
 /// A value bound to or read from a batch's statement: its columns are integers and text,
 /// each possibly NULL (a NULL keeps its type: PostgreSQL checks it against the column).
 /// Text bound from the batch is borrowed, not copied.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Value<'a> {
+pub enum Value<'a> {
     Int(Option<i64>),
     Text(Option<Cow<'a, str>>),
 }
 
 /// What a returned column holds, so each driver decodes it as such.
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum Kind {
+pub enum Kind {
     Int,
     Text,
 }
@@ -99,8 +99,56 @@ pub(crate) fn decode<E>(
         .collect()
 }
 
+/// A returned row, read column by column in the order the statement names them; `table`
+/// names the row in the error when a column is missing or NULL where it may not be.
+pub(crate) struct Cells {
+    table: &'static str,
+    values: std::vec::IntoIter<Value<'static>>,
+}
+
+impl Cells {
+    pub(crate) fn new(table: &'static str, row: Vec<Value<'static>>) -> Cells {
+        Cells {
+            table,
+            values: row.into_iter(),
+        }
+    }
+
+    fn next(&mut self, what: &str) -> StoreResult<Value<'static>> {
+        let table = self.table;
+        self.values
+            .next()
+            .ok_or_else(|| corrupt(format!("{table}: no column {what}")))
+    }
+
+    pub(crate) fn opt_int(&mut self, what: &str) -> StoreResult<Option<i64>> {
+        Ok(self.next(what)?.int())
+    }
+
+    pub(crate) fn int(&mut self, what: &str) -> StoreResult<i64> {
+        let table = self.table;
+        self.opt_int(what)?
+            .ok_or_else(|| corrupt(format!("{table}.{what}: NULL")))
+    }
+
+    pub(crate) fn opt_text(&mut self, what: &str) -> StoreResult<Option<String>> {
+        Ok(self.next(what)?.into_text())
+    }
+
+    pub(crate) fn text(&mut self, what: &str) -> StoreResult<String> {
+        let table = self.table;
+        self.opt_text(what)?
+            .ok_or_else(|| corrupt(format!("{table}.{what}: NULL")))
+    }
+}
+
 /// A connection in a transaction, running a batch's statements.
-pub(crate) trait Statements {
+///
+/// Crate-internal, though `pub`: a public [`crate::Tx`] names it through its sealed
+/// supertrait, which no other crate can name or call, so neither the futures' auto traits
+/// nor [`Placeholders`] are part of any interface outside this crate.
+#[allow(async_fn_in_trait, private_interfaces)]
+pub trait Statements {
     /// The database behind the connection, for what its dialects write differently.
     fn backend(&self) -> Backend;
 
@@ -172,21 +220,40 @@ impl Statements for rusqlite::Transaction<'_> {
         params: Vec<Value<'_>>,
         kinds: &[Kind],
     ) -> StoreResult<Vec<Vec<Value<'static>>>> {
-        let mut statement = self.prepare_cached(sql)?;
-        bind(&mut statement, params)?;
-        let mut rows = statement.raw_query();
-        let mut out = Vec::new();
-        while let Some(row) = rows.next()? {
-            out.push(decode(kinds, |i| row.get(i), |i| row.get(i))?);
-        }
-        Ok(out)
+        own_rows(self, sql, params, kinds)
     }
 
     async fn execute(&mut self, sql: &str, params: Vec<Value<'_>>) -> StoreResult<u64> {
-        let mut statement = self.prepare_cached(sql)?;
-        bind(&mut statement, params)?;
-        Ok(statement.raw_execute()? as u64)
+        own_execute(self, sql, params)
     }
+}
+
+/// [`Statements::rows`] on a SQLite connection of the store's own: on this thread, at once.
+pub(crate) fn own_rows(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    params: Vec<Value<'_>>,
+    kinds: &[Kind],
+) -> StoreResult<Vec<Vec<Value<'static>>>> {
+    let mut statement = conn.prepare_cached(sql)?;
+    bind(&mut statement, params)?;
+    let mut rows = statement.raw_query();
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(decode(kinds, |i| row.get(i), |i| row.get(i))?);
+    }
+    Ok(out)
+}
+
+/// [`Statements::execute`] on a SQLite connection of the store's own.
+pub(crate) fn own_execute(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    params: Vec<Value<'_>>,
+) -> StoreResult<u64> {
+    let mut statement = conn.prepare_cached(sql)?;
+    bind(&mut statement, params)?;
+    Ok(statement.raw_execute()? as u64)
 }
 
 /// Binds by position: SQLite numbers `$N` and `?` by first appearance, as the SQL is written.

@@ -205,7 +205,7 @@ impl Store {
         today: NaiveDate,
     ) -> StoreResult<SubscriptionRecord> {
         let mut tx = self.write_tx().await?;
-        s.client_id = Self::client_id_of(&mut tx, client_number).await?;
+        s.client_id = Self::client_id_of(&mut *tx, client_number).await?;
         s.tariff_id = Self::tariff_by_name(&mut tx, tariff_name).await?.id;
         s.state = Subscription::initial_state(s.activation_date, today);
         s.end_date = None;

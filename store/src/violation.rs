@@ -108,7 +108,7 @@ impl Store {
     /// A client's notices, oldest first.
     pub async fn client_violations(&self, client_number: &str) -> StoreResult<Vec<Notice>> {
         let mut conn = self.pool.acquire().await?;
-        Self::client_id_of(&mut conn, client_number).await?;
+        Self::client_id_of(&mut *conn, client_number).await?;
         let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "{SELECT} WHERE c.number = $1 ORDER BY v.id"
         )))

@@ -425,6 +425,58 @@ fn a_proforma_client_gets_the_tax_invoice_when_paying() {
     a_proforma_client_gets_the_tax_invoice_when_paying_on(None);
 }
 
+/// A bank statement on SQLite is recorded on the store's own connection, except one that
+/// pays a client with an open pro-forma: completing it issues the tax invoice, which only the
+/// pool's transaction writes, so that statement is recorded there — whole, with the
+/// payments beside it, the pro-forma followed by its tax invoice.
+#[test]
+fn a_statement_completing_a_proforma_issues_its_tax_invoice() {
+    let d = start("documents-proforma-statement", None);
+    client(&d, "1001", &["--proforma"]);
+    client(&d, "1002", &[]);
+    subscribed(&d, "1001");
+    subscribed(&d, "1002");
+    let run = d.ispctl_json(&["billing", "run", "--as-of", "2026-11-01"]);
+    let mut kinds: Vec<String> = run["invoices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| s(i, "kind"))
+        .collect();
+    kinds.sort();
+    assert_eq!(kinds, ["invoice", "proforma"]);
+    let camt = d.state_dir.join("camt.xml");
+    std::fs::write(
+        &camt,
+        camt053(&[("P1", "1001", "499.00"), ("P2", "1002", "499.00")]),
+    )
+    .unwrap();
+    let imported = d.ispctl_json(&[
+        "payment",
+        "import",
+        camt.to_str().unwrap(),
+        "--format",
+        "camt053",
+    ]);
+    assert_eq!(imported["recorded"], 2, "{imported}");
+    let docs = invoices(&d, "1001");
+    let tax = docs
+        .iter()
+        .find(|i| s(i, "kind") == "invoice")
+        .unwrap_or_else(|| panic!("no tax invoice for the paid pro-forma: {docs:?}"));
+    assert_eq!(
+        (s(tax, "related_number"), s(tax, "state"), s(tax, "gross")),
+        ("PF202600001".into(), "paid".into(), "499.00".into())
+    );
+    for number in ["1001", "1002"] {
+        assert_eq!(
+            balance(&d, number),
+            ("0.00".into(), "0.00".into(), "0.00".into()),
+            "{number}"
+        );
+    }
+}
+
 #[test]
 fn a_proforma_client_gets_the_tax_invoice_when_paying_on_postgres() {
     if let Some(db) = crate::daemon::PgDatabase::create("doc_proforma") {

@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use ispd_billing::books::{self, ClosedPeriod};
 
 use super::{App, AppError, AppResult, field};
-use crate::storage::{Actor, Store, WriteTx};
+use crate::storage::{Actor, Store, Tx};
 
 /// Closes the books through `until` (a past day, never before an earlier closing); returns
 /// the closing in force.
@@ -35,7 +35,7 @@ pub(super) async fn check_open(store: &Store, what: &str, date: NaiveDate) -> Ap
 /// [`check_open`] inside the use case's transaction, for each of `dated`.
 pub(super) async fn check_open_in<'a>(
     store: &Store,
-    tx: &mut WriteTx,
+    tx: &mut impl Tx,
     dated: impl IntoIterator<Item = (&'a str, NaiveDate)>,
 ) -> AppResult<()> {
     let closed = store.books_closed_until_in(tx).await?;

@@ -22,7 +22,7 @@ use super::{App, AppError, AppResult, InCurrency, books, field, settlement};
 use crate::app::dunning_run::{DunningChange, decide};
 use crate::changes::{Change, ChangeFeed};
 use crate::storage::{
-    AccessScope, Actor, ClientBalance, NewPayment, PaymentOutcome, Store, StoreResult,
+    AccessScope, Actor, ClientBalance, NewPayment, PaymentOutcome, Store, StoreResult, Tx,
     UnmatchedPayment, WriteTx,
 };
 
@@ -135,7 +135,11 @@ pub async fn import(app: &App<'_>, actor: &Actor, file: StatementFile<'_>) -> Ap
             for_subscription: None,
         })
         .collect();
-    let received = receive(app, actor, payments).await;
+    let received = match receive_alone(app, actor, payments).await {
+        Ok(Alone::Received(received)) => Ok(received),
+        Ok(Alone::General(payments)) => receive(app, actor, payments).await,
+        Err(e) => Err(e),
+    };
     crate::heap::release_free_memory();
     let received = received?;
     imported(&received.outcomes, app.clock.now());
@@ -203,13 +207,66 @@ async fn receive(app: &App<'_>, actor: &Actor, payments: Vec<NewPayment>) -> App
     let (store, today) = (app.store, app.clock.today());
     let mut tx = store.begin_write().await?;
     let outcomes = record_in(store, &mut tx, actor, payments, &app.currency()).await?;
-    let paid: Vec<&str> = outcomes
+    let paid = paid_clients(&outcomes);
+    let restored = commit_restoring(app, tx, actor, &paid, today).await?;
+    Ok(Received { outcomes, restored })
+}
+
+/// What [`receive_alone`] did: all of [`receive`], or nothing, the payments handed back.
+enum Alone {
+    Received(Received),
+    /// Not on this store (PostgreSQL, a database in memory), or the statement pays a client
+    /// with an open pro-forma, whose completion issues a tax invoice that only the pool's
+    /// transaction writes.
+    General(Vec<NewPayment>),
+}
+
+/// [`receive`] for a bank statement on a SQLite file: the same records and restores in one
+/// transaction, on the store's own connection ([`Store::write_alone`]), since sqlx's SQLite
+/// worker would hand every statement and row of a 100,000-payment import across threads.
+async fn receive_alone(
+    app: &App<'_>,
+    actor: &Actor,
+    payments: Vec<NewPayment>,
+) -> AppResult<Alone> {
+    if !app.store.writes_alone() {
+        return Ok(Alone::General(payments));
+    }
+    let store = app.store.clone();
+    let (actor, currency) = (actor.clone(), app.currency());
+    let (settings, today) = (app.dunning_settings(), app.clock.today());
+    let written = app
+        .store
+        .write_alone(
+            async move |tx| -> AppResult<Alone> {
+                let mut batch = Batch::read(&store, tx, &actor, &currency).await?;
+                if batch.may_complete_proformas(tx, &payments).await? {
+                    return Ok(Alone::General(payments));
+                }
+                let outcomes = batch.record(tx, payments, PAYMENTS_PER_PART).await?;
+                let paid = paid_clients(&outcomes);
+                let restored = restore_paid_in(&store, tx, &settings, &actor, &paid, today).await?;
+                Ok(Alone::Received(Received { outcomes, restored }))
+            },
+            |alone| matches!(alone, Alone::Received(_)),
+        )
+        .await;
+    // The connection keeps the import's statements prepared and its page cache: let go.
+    app.store.close_batch_connection();
+    let alone = written?;
+    if let Alone::Received(received) = &alone {
+        publish(app.changes, &received.restored).await;
+    }
+    Ok(alone)
+}
+
+/// The clients the recorded payments paid (duplicates and unmatched ones left out).
+fn paid_clients(outcomes: &[PaymentOutcome]) -> Vec<&str> {
+    outcomes
         .iter()
         .filter(|o| !o.duplicate)
         .filter_map(|o| o.client_number.as_deref())
-        .collect();
-    let restored = commit_restoring(app, tx, actor, &paid, today).await?;
-    Ok(Received { outcomes, restored })
+        .collect()
 }
 
 /// How many payments [`record_in`] matches, allocates and writes at a time. What a part reads
@@ -235,7 +292,7 @@ const PAYMENTS_PER_PART: usize = 5_000;
 /// is moved, not copied), and the list of those still to come shrinks as each part is cut.
 pub(crate) async fn record_in(
     store: &Store,
-    tx: &mut WriteTx,
+    tx: &mut impl Tx,
     actor: &Actor,
     payments: Vec<NewPayment>,
     default_currency: &str,
@@ -255,35 +312,14 @@ pub(crate) async fn record_in(
 /// change the outcome).
 pub(crate) async fn record_in_parts(
     store: &Store,
-    tx: &mut WriteTx,
+    tx: &mut impl Tx,
     actor: &Actor,
     payments: Vec<NewPayment>,
     default_currency: &str,
     per_part: usize,
 ) -> AppResult<Vec<PaymentOutcome>> {
-    let (directory, numbers) = store.payment_directory_in(tx).await?;
-    let mut batch = Batch {
-        store,
-        actor,
-        default_currency,
-        directory,
-        numbers,
-        named: HashMap::new(),
-    };
-    let mut outcomes = Vec::with_capacity(payments.len());
-    // The payments not yet recorded, last first: each part is cut from the end, so what is
-    // left shrinks and its memory goes back to the system as the parts go (a statement of
-    // 100,000 payments holds 31 MB in this list alone).
-    let mut rest = payments;
-    rest.reverse();
-    while !rest.is_empty() {
-        let mut part = rest.split_off(rest.len().saturating_sub(per_part.max(1)));
-        part.reverse();
-        rest.shrink_to_fit();
-        crate::heap::release_free_memory();
-        outcomes.extend(batch.record_part(tx, part).await?);
-    }
-    Ok(outcomes)
+    let mut batch = Batch::read(store, tx, actor, default_currency).await?;
+    batch.record(tx, payments, per_part).await
 }
 
 /// What every part of a batch of payments shares: who records it, the directory that
@@ -298,11 +334,79 @@ struct Batch<'a> {
     named: HashMap<String, i64>,
 }
 
-impl Batch<'_> {
+impl<'a> Batch<'a> {
+    /// Reads the directory the batch matches by.
+    async fn read(
+        store: &'a Store,
+        tx: &mut impl Tx,
+        actor: &'a Actor,
+        default_currency: &'a str,
+    ) -> AppResult<Batch<'a>> {
+        let (directory, numbers) = store.payment_directory_in(tx).await?;
+        Ok(Batch {
+            store,
+            actor,
+            default_currency,
+            directory,
+            numbers,
+            named: HashMap::new(),
+        })
+    }
+
+    /// Whether a payment of a statement (none names its client) could go to a client with an
+    /// open pro-forma, as matching would find them — bank ids already recorded counted too,
+    /// so it errs towards yes. Most statements are told by one read of a small index.
+    async fn may_complete_proformas(
+        &self,
+        tx: &mut impl Tx,
+        payments: &[NewPayment],
+    ) -> AppResult<bool> {
+        let owing = self.store.clients_with_open_proformas_in(tx).await?;
+        if owing.is_empty() {
+            return Ok(false);
+        }
+        for part in payments.chunks(PAYMENTS_PER_PART) {
+            let arrivals: Vec<Arrival> = part.iter().map(arrival).collect();
+            let whose = receipt::identify(&arrivals, &HashSet::new(), &self.directory);
+            if whose
+                .iter()
+                .filter_map(|w| w.client())
+                .any(|c| owing.contains(&c))
+            {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Records `payments` in parts of `per_part`, in the caller's transaction (see
+    /// [`record_in`]).
+    async fn record(
+        &mut self,
+        tx: &mut impl Tx,
+        payments: Vec<NewPayment>,
+        per_part: usize,
+    ) -> AppResult<Vec<PaymentOutcome>> {
+        let mut outcomes = Vec::with_capacity(payments.len());
+        // The payments not yet recorded, last first: each part is cut from the end, so what
+        // is left shrinks and its memory goes back to the system as the parts go (a statement
+        // of 100,000 payments holds 31 MB in this list alone).
+        let mut rest = payments;
+        rest.reverse();
+        while !rest.is_empty() {
+            let mut part = rest.split_off(rest.len().saturating_sub(per_part.max(1)));
+            part.reverse();
+            rest.shrink_to_fit();
+            crate::heap::release_free_memory();
+            outcomes.extend(self.record_part(tx, part).await?);
+        }
+        Ok(outcomes)
+    }
+
     /// One part of the batch, recorded in the caller's transaction (see [`record_in`]).
     async fn record_part(
         &mut self,
-        tx: &mut WriteTx,
+        tx: &mut impl Tx,
         payments: Vec<NewPayment>,
     ) -> AppResult<Vec<PaymentOutcome>> {
         let (store, directory, numbers) = (self.store, &self.directory, &self.numbers);
@@ -350,8 +454,17 @@ impl Batch<'_> {
         store
             .record_receipts_in(tx, self.actor, &payments, &receipts, numbers)
             .await?;
-        for (&client, &day) in &receipts.completed_proformas {
-            settlement::follow_proformas(store, tx, self.actor, client, day).await?;
+        if !receipts.completed_proformas.is_empty() {
+            // A tax invoice follows each completed pro-forma; only the pool's transaction
+            // issues one ([`receive_alone`] leaves such a statement to it).
+            let tx = tx.pool().ok_or_else(|| {
+                AppError::Precondition(
+                    "a completed pro-forma outside the pool's transaction".to_owned(),
+                )
+            })?;
+            for (&client, &day) in &receipts.completed_proformas {
+                settlement::follow_proformas(store, tx, self.actor, client, day).await?;
+            }
         }
         Ok(outcomes(payments, &receipts, numbers))
     }
@@ -593,7 +706,7 @@ pub(super) async fn commit_restoring(
 /// audit record. Reads see what the transaction wrote (the money just allocated).
 async fn restore_paid_in(
     store: &Store,
-    tx: &mut WriteTx,
+    tx: &mut impl Tx,
     settings: &DunningSettings,
     actor: &Actor,
     paid: &[&str],

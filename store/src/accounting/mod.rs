@@ -19,7 +19,7 @@ use sqlx::AnyConnection;
 use super::change_log::{OpenSessionsChanged, SESSIONS_CHANNEL};
 use super::{Backend, Store, StoreError, StoreResult, corrupt, date_text, timestamp};
 use crate::own_write::OwnConnection;
-use crate::statements::{Kind, Statements, Value};
+use crate::statements::{Cells, Kind, Statements, Value};
 
 mod postgres;
 
@@ -204,34 +204,7 @@ const SESSION_COLUMNS: &str = "id, revision, nas_name, acct_session_id, login_id
     updated_at, stopped_at, terminate_cause, session_seconds, input_octets, output_octets,
     input_packets, output_packets";
 
-/// A returned row, read column by column in the order the statement names them.
-struct Cells(std::vec::IntoIter<Value<'static>>);
-
 impl Cells {
-    fn next(&mut self, what: &str) -> StoreResult<Value<'static>> {
-        self.0
-            .next()
-            .ok_or_else(|| corrupt(format!("session: no column {what}")))
-    }
-
-    fn opt_int(&mut self, what: &str) -> StoreResult<Option<i64>> {
-        Ok(self.next(what)?.int())
-    }
-
-    fn int(&mut self, what: &str) -> StoreResult<i64> {
-        self.opt_int(what)?
-            .ok_or_else(|| corrupt(format!("session.{what}: NULL")))
-    }
-
-    fn opt_text(&mut self, what: &str) -> StoreResult<Option<String>> {
-        Ok(self.next(what)?.into_text())
-    }
-
-    fn text(&mut self, what: &str) -> StoreResult<String> {
-        self.opt_text(what)?
-            .ok_or_else(|| corrupt(format!("session.{what}: NULL")))
-    }
-
     fn time(&mut self, what: &str) -> StoreResult<DateTime<Utc>> {
         time(what, &self.text(what)?)
     }
@@ -242,7 +215,7 @@ impl Cells {
 
     /// A row of [`SESSION_COLUMNS`]: its key and what the writer knows of it.
     fn session(values: Vec<Value<'static>>) -> StoreResult<(Key, Known)> {
-        let mut c = Cells(values.into_iter());
+        let mut c = Cells::new("session", values);
         let row_id = c.int("id")?;
         let revision = c.int("revision")?;
         let key = (c.text("nas_name")?, c.text("acct_session_id")?);
@@ -721,7 +694,7 @@ async fn insert_sessions<S: Statements>(
         let params: Vec<Value> = chunk.iter().flat_map(NewSession::row).collect();
         let mut inserted: HashMap<String, i64> = HashMap::new();
         for row in conn.rows(&sql, params, &[Kind::Int, Kind::Text]).await? {
-            let mut c = Cells(row.into_iter());
+            let mut c = Cells::new("session", row);
             let id = c.int("id")?;
             inserted.insert(c.text("session_key")?, id);
         }
@@ -859,7 +832,7 @@ async fn close_nas_sessions<S: Statements>(
         )
         .await?;
     for row in open {
-        let mut c = Cells(row.into_iter());
+        let mut c = Cells::new("session", row);
         let (id, login, sid) = (
             c.int("id")?,
             c.opt_int("login_id")?,

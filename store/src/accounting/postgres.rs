@@ -69,7 +69,7 @@ pub(super) async fn write<S: Statements>(
     let mut inserted: HashMap<String, i64> = HashMap::new();
     let mut updated: HashSet<i64> = HashSet::new();
     for row in conn.rows(sql, params, &[Kind::Int, Kind::Text]).await? {
-        let mut c = Cells(row.into_iter());
+        let mut c = Cells::new("session", row);
         // A new session has its key; a changed one none; the announcement no id.
         match (c.opt_int("id")?, c.opt_text("session_key")?) {
             (Some(id), Some(key)) => drop(inserted.insert(key, id)),

@@ -9,6 +9,8 @@ use row::{COLUMN_COUNT, COLUMNS, ClientRow, WRITE_COLUMNS, bind_client};
 use ispd_billing::client::{BankAccount, Client, Duplicate};
 use sqlx::{AnyConnection, AssertSqlSafe};
 
+use crate::statements::{Cells, Kind, Statements, Value};
+
 use crate::{
     Actor, Arg, Audit, Store, StoreError, StoreResult, WriteTx, corrupt, now, unique_as_conflict,
 };
@@ -75,12 +77,16 @@ impl Store {
             .ok_or_else(|| StoreError::not_found("client", number.to_owned()))
     }
 
-    pub(super) async fn client_id_of(conn: &mut AnyConnection, number: &str) -> StoreResult<i64> {
-        sqlx::query_scalar("SELECT id FROM client WHERE number = $1")
-            .bind(number.to_owned())
-            .fetch_optional(conn)
+    pub(super) async fn client_id_of(conn: &mut impl Statements, number: &str) -> StoreResult<i64> {
+        let sql = "SELECT id FROM client WHERE number = $1";
+        match conn
+            .rows(sql, vec![Value::from(number)], &[Kind::Int])
             .await?
-            .ok_or_else(|| StoreError::not_found("client", number.to_owned()))
+            .pop()
+        {
+            Some(row) => Cells::new("client", row).int("id"),
+            None => Err(StoreError::not_found("client", number.to_owned())),
+        }
     }
 
     pub async fn get_client(&self, number: &str) -> StoreResult<Client> {

@@ -4,7 +4,9 @@ use ispd_billing::invoice::{LineInput, PriceBasis, compute_line};
 
 use super::invoice_groups::full_invoice_group;
 use crate::testkit::fixtures::*;
-use crate::{Backend, ClientHead, DocumentKind, InvoiceDraft, InvoiceLineRecord, InvoiceRecord};
+use crate::{
+    Backend, ClientHead, DocumentKind, InvoiceDraft, InvoiceLineRecord, InvoiceRecord, StoreResult,
+};
 
 /// December's invoice of a client's one subscription.
 async fn december(store: &Store, number: &str) -> InvoiceDraft {
@@ -150,4 +152,64 @@ pub(super) async fn a_batch_issued_alone_stores_what_the_general_path_does(store
     }
     assert_eq!(billed_until(&store, &holding).await, None);
     assert!(audit_of(&store, "5003", "invoice").await.is_empty());
+}
+
+/// A write on the store's own connection (a SQLite file only) commits what it keeps, and
+/// nothing of a write it does not keep or that fails; elsewhere it is refused, and
+/// `writes_alone` says so beforehand.
+pub(super) async fn a_write_alone_commits_only_what_it_keeps(store: Store) {
+    subscribed_client(&store, "6001").await;
+    let suspend = |keep: bool| {
+        let store = store.clone();
+        async move |tx: &mut crate::OwnTx<'_>| -> StoreResult<bool> {
+            store
+                .set_debt_suspended_in(tx, &actor(), "6001", true, dec("0"), serde_json::json!([]))
+                .await?;
+            Ok(keep)
+        }
+    };
+    let suspended = async || {
+        let mut tx = store.begin_write().await.unwrap();
+        store.debt_suspended_clients_in(&mut tx).await.unwrap()
+    };
+    if store.backend() == Backend::Postgres {
+        assert!(!store.writes_alone());
+        let refused = store.write_alone(suspend(true), |keep| *keep).await;
+        expect_precondition(refused);
+        assert!(suspended().await.is_empty());
+        return;
+    }
+    assert!(store.writes_alone());
+    assert!(
+        !store
+            .write_alone(suspend(false), |keep| *keep)
+            .await
+            .unwrap()
+    );
+    assert!(suspended().await.is_empty(), "a write not kept rolls back");
+    let failing = store.clone();
+    let failed = store
+        .write_alone(
+            async move |tx: &mut crate::OwnTx<'_>| -> StoreResult<i64> {
+                failing.client_id_in(tx, "no-such").await
+            },
+            |_| true,
+        )
+        .await;
+    expect_not_found(failed);
+    assert!(
+        store
+            .write_alone(suspend(true), |keep| *keep)
+            .await
+            .unwrap()
+    );
+    assert_eq!(suspended().await, ["6001".to_owned()].into());
+    assert_eq!(
+        client_audit_actions(&store, "6001", "client")
+            .await
+            .first()
+            .map(String::as_str),
+        Some("client.suspend"),
+        "the kept write has its audit record"
+    );
 }

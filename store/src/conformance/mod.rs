@@ -80,6 +80,7 @@ crate::on_both_backends! {
         runs::one_instance_runs_a_job,
         runs::billing_candidates_come_in_pages_of_clients,
         batches::a_batch_issued_alone_stores_what_the_general_path_does,
+        batches::a_write_alone_commits_only_what_it_keeps,
     ]
     store_and_url: [
         persistence::reopened_store_keeps_data,
