@@ -18,9 +18,9 @@ use ispd_billing::money;
 use rust_decimal::Decimal;
 
 use super::invoice::{IssueSummary, line_values};
-use super::own_write::OwnConnection;
 use super::settlement::clients_holding_credit;
 use super::statements::{Kind, Statements, Value};
+use super::tx::sealed::Conn as _;
 use super::{
     Actor, DocumentKind, InvoiceDraft, Issued, Store, StoreError, StoreResult, WriteTx, date_text,
     now, rows_per_statement,
@@ -79,36 +79,25 @@ impl Store {
         actor: &Actor,
         drafts: Vec<InvoiceDraft>,
     ) -> StoreResult<(Vec<InvoiceDraft>, Option<IssuedBatch>)> {
-        let file = match self.sqlite_file() {
-            Some(file) if drafts.iter().all(is_plain) => file,
-            _ => return Ok((drafts, None)),
-        };
+        if !self.writes_alone() || !drafts.iter().all(is_plain) {
+            return Ok((drafts, None));
+        }
         let actor = actor.clone();
-        let connection = self.batch_connection.clone();
-        tokio::task::spawn_blocking(move || {
-            // One batch at a time: a second run waits here as it would for the write lock.
-            let mut connection = connection.lock().unwrap_or_else(|e| e.into_inner());
-            let own = match &mut *connection {
-                Some(own) => own,
-                None => connection.insert(OwnConnection::open(&file, super::BUSY_TIMEOUT)?),
-            };
-            let issued = own.run(
-                async |tx| -> StoreResult<Option<IssuedBatch>> {
-                    let clients: Vec<i64> = drafts.iter().map(|d| d.client_id).collect();
-                    if !clients_holding_credit(tx, &clients).await?.is_empty() {
-                        return Ok(None);
-                    }
-                    let mut issued: IssuedBatch = vec![None; drafts.len()];
-                    let all = (0..drafts.len()).collect();
-                    issue_plain(tx, &actor, &drafts, all, &mut issued).await?;
-                    Ok(Some(issued))
-                },
-                Option::is_some,
-            )?;
-            Ok((drafts, issued))
-        })
+        self.write_alone(
+            async move |tx| -> StoreResult<(Vec<InvoiceDraft>, Option<IssuedBatch>)> {
+                let conn = &mut tx.conn();
+                let clients: Vec<i64> = drafts.iter().map(|d| d.client_id).collect();
+                if !clients_holding_credit(conn, &clients).await?.is_empty() {
+                    return Ok((drafts, None));
+                }
+                let mut issued: IssuedBatch = vec![None; drafts.len()];
+                let all = (0..drafts.len()).collect();
+                issue_plain(conn, &actor, &drafts, all, &mut issued).await?;
+                Ok((drafts, Some(issued)))
+            },
+            |(_, issued)| issued.is_some(),
+        )
         .await
-        .map_err(|e| StoreError::Precondition(format!("a billing batch stopped: {e}")))?
     }
 }
 

@@ -220,40 +220,21 @@ impl Statements for rusqlite::Transaction<'_> {
         params: Vec<Value<'_>>,
         kinds: &[Kind],
     ) -> StoreResult<Vec<Vec<Value<'static>>>> {
-        own_rows(self, sql, params, kinds)
+        let mut statement = self.prepare_cached(sql)?;
+        bind(&mut statement, params)?;
+        let mut rows = statement.raw_query();
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            out.push(decode(kinds, |i| row.get(i), |i| row.get(i))?);
+        }
+        Ok(out)
     }
 
     async fn execute(&mut self, sql: &str, params: Vec<Value<'_>>) -> StoreResult<u64> {
-        own_execute(self, sql, params)
+        let mut statement = self.prepare_cached(sql)?;
+        bind(&mut statement, params)?;
+        Ok(statement.raw_execute()? as u64)
     }
-}
-
-/// [`Statements::rows`] on a SQLite connection of the store's own: on this thread, at once.
-pub(crate) fn own_rows(
-    conn: &rusqlite::Connection,
-    sql: &str,
-    params: Vec<Value<'_>>,
-    kinds: &[Kind],
-) -> StoreResult<Vec<Vec<Value<'static>>>> {
-    let mut statement = conn.prepare_cached(sql)?;
-    bind(&mut statement, params)?;
-    let mut rows = statement.raw_query();
-    let mut out = Vec::new();
-    while let Some(row) = rows.next()? {
-        out.push(decode(kinds, |i| row.get(i), |i| row.get(i))?);
-    }
-    Ok(out)
-}
-
-/// [`Statements::execute`] on a SQLite connection of the store's own.
-pub(crate) fn own_execute(
-    conn: &rusqlite::Connection,
-    sql: &str,
-    params: Vec<Value<'_>>,
-) -> StoreResult<u64> {
-    let mut statement = conn.prepare_cached(sql)?;
-    bind(&mut statement, params)?;
-    Ok(statement.raw_execute()? as u64)
 }
 
 /// Binds by position: SQLite numbers `$N` and `?` by first appearance, as the SQL is written.

@@ -11,11 +11,11 @@
 
 use sqlx::AnyConnection;
 
-use crate::statements::{Kind, Statements, Value, own_execute, own_rows};
+use crate::statements::{Kind, Statements, Value};
 use crate::{Backend, Store, StoreError, StoreResult, WriteTx};
 
 /// A write transaction on the store's own SQLite connection, inside [`Store::write_alone`].
-pub struct OwnTx<'c>(&'c rusqlite::Connection);
+pub struct OwnTx<'c, 't>(&'c mut rusqlite::Transaction<'t>);
 
 /// A transaction the repositories that take it can write in (see the module doc).
 pub trait Tx: sealed::Conn {
@@ -30,13 +30,13 @@ impl Tx for WriteTx {
     }
 }
 
-impl Tx for OwnTx<'_> {
+impl Tx for OwnTx<'_, '_> {
     fn pool(&mut self) -> Option<&mut WriteTx> {
         None
     }
 }
 
-mod sealed {
+pub(crate) mod sealed {
     /// The connection behind a [`super::Tx`]; sealed, so only this crate runs SQL on it. Its
     /// type is the transaction's own, so a use case's future on the pool's stays `Send`.
     pub trait Conn {
@@ -56,36 +56,14 @@ impl sealed::Conn for WriteTx {
     }
 }
 
-impl sealed::Conn for OwnTx<'_> {
+impl<'t> sealed::Conn for OwnTx<'_, 't> {
     type Statements<'a>
-        = OwnConn<'a>
+        = &'a mut rusqlite::Transaction<'t>
     where
         Self: 'a;
 
-    fn conn(&mut self) -> OwnConn<'_> {
-        OwnConn(self.0)
-    }
-}
-
-/// The store's own connection, running statements on this thread, at once.
-pub struct OwnConn<'a>(&'a rusqlite::Connection);
-
-impl Statements for OwnConn<'_> {
-    fn backend(&self) -> Backend {
-        Backend::Sqlite
-    }
-
-    async fn rows(
-        &mut self,
-        sql: &str,
-        params: Vec<Value<'_>>,
-        kinds: &[Kind],
-    ) -> StoreResult<Vec<Vec<Value<'static>>>> {
-        own_rows(self.0, sql, params, kinds)
-    }
-
-    async fn execute(&mut self, sql: &str, params: Vec<Value<'_>>) -> StoreResult<u64> {
-        own_execute(self.0, sql, params)
+    fn conn(&mut self) -> &mut rusqlite::Transaction<'t> {
+        self.0
     }
 }
 
@@ -124,7 +102,7 @@ impl Store {
     /// its end without an executor, as every statement there completes at once.
     pub async fn write_alone<T, E>(
         &self,
-        write: impl AsyncFnOnce(&mut OwnTx<'_>) -> Result<T, E> + Send + 'static,
+        write: impl AsyncFnOnce(&mut OwnTx<'_, '_>) -> Result<T, E> + Send + 'static,
         keep: impl FnOnce(&T) -> bool + Send + 'static,
     ) -> Result<T, E>
     where

@@ -161,7 +161,7 @@ pub(super) async fn a_write_alone_commits_only_what_it_keeps(store: Store) {
     subscribed_client(&store, "6001").await;
     let suspend = |keep: bool| {
         let store = store.clone();
-        async move |tx: &mut crate::OwnTx<'_>| -> StoreResult<bool> {
+        async move |tx: &mut crate::OwnTx<'_, '_>| -> StoreResult<bool> {
             store
                 .set_debt_suspended_in(tx, &actor(), "6001", true, dec("0"), serde_json::json!([]))
                 .await?;
@@ -190,7 +190,7 @@ pub(super) async fn a_write_alone_commits_only_what_it_keeps(store: Store) {
     let failing = store.clone();
     let failed = store
         .write_alone(
-            async move |tx: &mut crate::OwnTx<'_>| -> StoreResult<i64> {
+            async move |tx: &mut crate::OwnTx<'_, '_>| -> StoreResult<i64> {
                 failing.client_id_in(tx, "no-such").await
             },
             |_| true,
