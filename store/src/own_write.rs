@@ -1,5 +1,6 @@
 //! A SQLite connection of the store's own for write transactions of many rows — an
-//! accounting writer's batches, the billing run's batches of documents — which runs their
+//! accounting writer's batches, the billing run's batches of documents, a bank statement's
+//! import ([`crate::Store::write_alone`]) — which runs their
 //! statements on the calling thread (see [`crate::statements`] for why not sqlx's worker). It
 //! opens the file the store's pool has open, with the same settings, and takes part in
 //! SQLite's locking like any other connection: `BEGIN IMMEDIATE` waits for the write lock as

@@ -4,10 +4,11 @@
 //!
 //! Why not sqlx everywhere: sqlx runs SQLite on a worker thread of its own and hands every
 //! statement and every returned row across threads, each value copied. For the accounting
-//! writer — a handful of multi-row statements per batch, a few thousand batches a second — and
-//! for the billing run's batches of a thousand documents, those hand-offs cost more than
-//! SQLite's own work. The decisions and the SQL stay in one place (the batch's module); only
-//! binding values and reading rows differ, and that is all this trait covers.
+//! writer — a handful of multi-row statements per batch, a few thousand batches a second — for
+//! the billing run's batches of thousands of documents and for a bank statement's import (the
+//! repositories that take [`crate::Tx`]), those hand-offs cost more than SQLite's own work.
+//! The decisions and the SQL stay in one place (the repository's module); only binding values
+//! and reading rows differ, and that is all this trait covers.
 
 use std::borrow::Cow;
 
