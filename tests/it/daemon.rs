@@ -360,6 +360,19 @@ impl Daemon {
 
     /// Imports `content` as a CSV bank statement in the suite's column mapping
     /// (`documents::MAPPING`), written as `name` beside the daemon; returns the import's answer.
+    /// `ispctl payment import` of a camt.053 statement holding `content`.
+    pub fn import_camt053(&self, content: &str) -> serde_json::Value {
+        let camt = self.dir.0.join("camt.xml");
+        std::fs::write(&camt, content).unwrap();
+        self.ispctl_json(&[
+            "payment",
+            "import",
+            camt.to_str().unwrap(),
+            "--format",
+            "camt053",
+        ])
+    }
+
     pub fn import_csv(&self, name: &str, content: &str) -> serde_json::Value {
         let csv = self.dir.0.join(name);
         std::fs::write(&csv, content).unwrap();

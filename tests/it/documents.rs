@@ -172,16 +172,8 @@ fn invoices_are_paid_from_camt053_and_csv_statements() {
         )
     );
 
-    let dir = d.state_dir.clone();
-    let camt = dir.join("camt.xml");
-    std::fs::write(&camt, camt053(&[("B1", "1001", "499.00")])).unwrap();
-    let imported = d.ispctl_json(&[
-        "payment",
-        "import",
-        camt.to_str().unwrap(),
-        "--format",
-        "camt053",
-    ]);
+    let statement = camt053(&[("B1", "1001", "499.00")]);
+    let imported = d.import_camt053(&statement);
     assert_eq!(imported["recorded"], 1, "{imported}");
     let imported = d.import_csv(
         "bank.csv",
@@ -212,13 +204,7 @@ fn invoices_are_paid_from_camt053_and_csv_statements() {
         ("".into(), "2026-11-30".into())
     );
     // The same camt.053 again records nothing.
-    let again = d.ispctl_json(&[
-        "payment",
-        "import",
-        camt.to_str().unwrap(),
-        "--format",
-        "camt053",
-    ]);
+    let again = d.import_camt053(&statement);
     assert_eq!(
         (again["recorded"].as_i64(), again["duplicates"].as_i64()),
         (Some(0), Some(1))
@@ -445,19 +431,10 @@ fn a_statement_completing_a_proforma_issues_its_tax_invoice() {
         .collect();
     kinds.sort();
     assert_eq!(kinds, ["invoice", "proforma"]);
-    let camt = d.state_dir.join("camt.xml");
-    std::fs::write(
-        &camt,
-        camt053(&[("P1", "1001", "499.00"), ("P2", "1002", "499.00")]),
-    )
-    .unwrap();
-    let imported = d.ispctl_json(&[
-        "payment",
-        "import",
-        camt.to_str().unwrap(),
-        "--format",
-        "camt053",
-    ]);
+    let imported = d.import_camt053(&camt053(&[
+        ("P1", "1001", "499.00"),
+        ("P2", "1002", "499.00"),
+    ]));
     assert_eq!(imported["recorded"], 2, "{imported}");
     let docs = invoices(&d, "1001");
     let tax = docs
