@@ -454,6 +454,46 @@ fn a_statement_completing_a_proforma_issues_its_tax_invoice() {
     }
 }
 
+/// A statement is recorded in parts of 5,000 payments; one whose pro-forma payment comes only
+/// in its second part still goes the general way as a whole: every payment once, the
+/// pro-forma followed by its tax invoice.
+#[test]
+fn a_proforma_paid_late_in_a_long_statement_is_recorded_once() {
+    let d = start("documents-proforma-late", None);
+    client(&d, "1001", &["--proforma"]);
+    client(&d, "1002", &[]);
+    subscribed(&d, "1001");
+    subscribed(&d, "1002");
+    d.ispctl_json(&["billing", "run", "--as-of", "2026-11-01"]);
+    // Parts are of 5,000 lines: 6,000 payments nobody owns, then the two clients'.
+    let refs: Vec<String> = (1..=6_000).map(|n| format!("U{n}")).collect();
+    let mut entries: Vec<(&str, &str, &str)> =
+        refs.iter().map(|r| (r.as_str(), "777", "1.00")).collect();
+    entries.extend([("P2", "1002", "499.00"), ("P1", "1001", "499.00")]);
+    let imported = d.import_camt053(&camt053(&entries));
+    assert_eq!(
+        (&imported["recorded"], &imported["unmatched"]),
+        (&serde_json::json!(6_002), &serde_json::json!(6_000)),
+        "{}",
+        imported["duplicates"]
+    );
+    let unmatched = d.ispctl_json(&["payment", "unmatched"]);
+    assert_eq!(unmatched["items"].as_array().unwrap().len(), 6_000);
+    let docs = invoices(&d, "1001");
+    assert!(
+        docs.iter()
+            .any(|i| s(i, "kind") == "invoice" && s(i, "state") == "paid"),
+        "no paid tax invoice for the paid pro-forma: {docs:?}"
+    );
+    for number in ["1001", "1002"] {
+        assert_eq!(
+            balance(&d, number),
+            ("0.00".into(), "0.00".into(), "0.00".into()),
+            "{number}"
+        );
+    }
+}
+
 #[test]
 fn a_proforma_client_gets_the_tax_invoice_when_paying_on_postgres() {
     if let Some(db) = crate::daemon::PgDatabase::create("doc_proforma") {

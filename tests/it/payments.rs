@@ -669,6 +669,32 @@ fn a_statement_refused_at_its_end_records_none_of_its_parts() {
     );
 }
 
+/// A statement is refused for what is wrong with the file itself before what its recording
+/// would run into: a payment in a closed period in its first part and XML that breaks off at
+/// its end names the XML, and nothing is recorded.
+#[test]
+fn a_broken_statement_is_named_before_a_closed_period_in_its_first_part() {
+    let d = Daemon::start("statement-broken-closed", "");
+    d.ispctl_json(&["books", "close", "--until", "2026-09-30"]);
+    let mut entries = camt_credit("1.00", "2026-09-15", "REF-CLOSED");
+    for n in 1..=6_000 {
+        entries.push_str(&camt_credit("1.00", "2026-10-05", &format!("REF-{n}")));
+    }
+    let mut xml = long_camt(0, &entries);
+    xml.truncate(xml.len() - "</Document>".len());
+    let file = statement_file(&d, "broken.xml", &xml);
+    refused(
+        &d,
+        &["payment", "import", &file, "--format", "camt053"],
+        "<Document> is never closed",
+    );
+    assert_eq!(
+        d.ispctl_json(&["payment", "unmatched"])["items"],
+        serde_json::json!([]),
+        "nothing recorded"
+    );
+}
+
 /// A statement entry in another currency than the client's (`<Amt Ccy="EUR">5.00</Amt>` on a
 /// CZK account) is never booked as CZK: it is recorded unmatched with its own currency, the
 /// rest of the statement is imported, and the entry cannot be assigned to the CZK client.
