@@ -15,7 +15,10 @@
 //! # All or nothing
 //! A bad file is refused whole: every parser returns the first problem as a
 //! [`StatementError`] naming the entry or line, and never a partial list, so an import is never
-//! half done.
+//! half done. [`read_camt053`] hands a large camt.053 file's lines on in parts as it reads it
+//! (the daemon records them while the rest of the file is still arriving); a refusal then
+//! comes after some parts, and its caller undoes them (the import's one transaction rolls
+//! back).
 //!
 //! # Debits, reversals and what becomes a payment
 //! The parsers keep **every** booked movement, money out too: `amount` is signed (positive =
@@ -117,7 +120,7 @@ mod gpc;
 #[cfg(test)]
 mod tests;
 
-pub use camt053::parse_camt053;
+pub use camt053::{parse_camt053, read_camt053};
 pub use csv::{Column, CsvColumns, CsvMapping, parse_csv};
 pub use gpc::parse_gpc;
 
@@ -390,31 +393,50 @@ fn finish(
     mut lines: Vec<StatementLine>,
     place: Place,
 ) -> Result<Statement, StatementError> {
-    let mut occurrences: HashMap<u128, usize> = HashMap::new();
-    for line in lines
-        .iter_mut()
-        .filter(|l| l.bank_transaction_id.is_empty())
-    {
-        let minor = crate::money::to_minor_units("amount", line.amount).unwrap_or_default();
-        let key = [
-            line.booked_on.to_string(),
-            minor.to_string(),
-            line.currency.clone(),
-            line.variable_symbol.clone().unwrap_or_default(),
-            line.specific_symbol.clone().unwrap_or_default(),
-            line.constant_symbol.clone().unwrap_or_default(),
-            line.payer_account.clone().unwrap_or_default(),
-            account.clone().unwrap_or_default(),
-        ]
-        .join("\u{1f}");
-        let hash = fnv1a_128(key.as_bytes());
-        let n = occurrences.entry(hash).or_default();
-        *n += 1;
-        line.bank_transaction_id = format!("derived:{hash:032x}:{n}");
+    let mut identities = Identities::default();
+    for line in &mut lines {
+        identities.identify(line, account.as_deref(), place)?;
     }
-    let mut seen: HashMap<&str, usize> = HashMap::new();
-    for line in &lines {
-        if let Some(first) = seen.insert(&line.bank_transaction_id, line.line) {
+    Ok(Statement { account, lines })
+}
+
+/// The bank transaction ids of a statement's lines, given line by line in file order, so a
+/// reader that hands its lines on in parts gives each its final id before it goes: an id-less
+/// line gets its derived id (counting the identical movements before it), and the first line
+/// whose id an earlier line already used refuses the statement.
+#[derive(Debug, Default)]
+struct Identities {
+    occurrences: HashMap<u128, usize>,
+    /// Each id used so far, with the line (or entry) that used it first.
+    seen: HashMap<String, usize>,
+}
+
+impl Identities {
+    fn identify(
+        &mut self,
+        line: &mut StatementLine,
+        account: Option<&str>,
+        place: Place,
+    ) -> Result<(), StatementError> {
+        if line.bank_transaction_id.is_empty() {
+            let minor = crate::money::to_minor_units("amount", line.amount).unwrap_or_default();
+            let key = [
+                line.booked_on.to_string(),
+                minor.to_string(),
+                line.currency.clone(),
+                line.variable_symbol.clone().unwrap_or_default(),
+                line.specific_symbol.clone().unwrap_or_default(),
+                line.constant_symbol.clone().unwrap_or_default(),
+                line.payer_account.clone().unwrap_or_default(),
+                account.unwrap_or_default().to_owned(),
+            ]
+            .join("\u{1f}");
+            let hash = fnv1a_128(key.as_bytes());
+            let n = self.occurrences.entry(hash).or_default();
+            *n += 1;
+            line.bank_transaction_id = format!("derived:{hash:032x}:{n}");
+        }
+        if let Some(first) = self.seen.get(&line.bank_transaction_id) {
             return Err(place.error(
                 line.line,
                 format!(
@@ -423,6 +445,8 @@ fn finish(
                 ),
             ));
         }
+        self.seen
+            .insert(line.bank_transaction_id.clone(), line.line);
+        Ok(())
     }
-    Ok(Statement { account, lines })
 }

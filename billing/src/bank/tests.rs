@@ -484,6 +484,121 @@ fn camt_a_broken_document_is_reported_before_a_bad_entry() {
     ));
 }
 
+/// Every part [`read_camt053`] hands on, in order, with what it returned.
+fn camt_parts(
+    xml: &[u8],
+    per_part: usize,
+) -> (
+    Vec<Vec<StatementLine>>,
+    Result<Option<String>, StatementError>,
+) {
+    let mut parts = Vec::new();
+    let read = read_camt053(xml, per_part, |part| {
+        parts.push(part);
+        std::ops::ControlFlow::<std::convert::Infallible>::Continue(())
+    });
+    let read = read.map(|read| match read {
+        std::ops::ControlFlow::Continue(account) => account,
+    });
+    (parts, read)
+}
+
+/// Entries with their own ids, id-less ones that repeat (derived ids count them), a batch
+/// entry of two transactions and a pending one: the parts, put together, are the lines of the
+/// whole statement with the same ids; each part is full but the last.
+#[test]
+fn camt_read_in_parts_gives_the_lines_of_the_whole() {
+    let mut entries = String::new();
+    for i in 1..=9 {
+        let reference = if i % 3 == 0 {
+            String::new()
+        } else {
+            format!("<AcctSvcrRef>REF-{i}</AcctSvcrRef>")
+        };
+        entries.push_str(&format!(
+            "<Ntry><Amt Ccy=\"CZK\">5.00</Amt>{CAMT_BOOKED}{reference}</Ntry>"
+        ));
+    }
+    entries.push_str(&format!(
+        "<Ntry><Amt Ccy=\"CZK\">3.00</Amt>{CAMT_BOOKED}<AcctSvcrRef>B</AcctSvcrRef>\
+         <NtryDtls><TxDtls><Amt>1.00</Amt></TxDtls><TxDtls><Amt>2.00</Amt></TxDtls></NtryDtls></Ntry>\
+         <Ntry><Amt Ccy=\"CZK\">1</Amt><Sts><Cd>PDNG</Cd></Sts></Ntry>"
+    ));
+    let xml = camt_doc(&entries);
+    let whole = parse_camt053(&xml).unwrap();
+    assert_eq!(whole.lines.len(), 11);
+    assert!(whole.lines[2].bank_transaction_id.ends_with(":1"));
+    assert!(whole.lines[5].bank_transaction_id.ends_with(":2"));
+    for per_part in [1, 2, 4, 11, 12, 1000] {
+        let (parts, read) = camt_parts(&xml, per_part);
+        assert_eq!(read.unwrap(), whole.account, "per part {per_part}");
+        let sizes: Vec<usize> = parts.iter().map(Vec::len).collect();
+        let (last, full) = sizes.split_last().unwrap();
+        assert!(
+            full.iter().all(|&n| n == per_part) && (1..=per_part).contains(last),
+            "per part {per_part}: {sizes:?}"
+        );
+        assert_eq!(parts.concat(), whole.lines, "per part {per_part}");
+    }
+}
+
+/// Read in parts, a statement is refused with the error of the whole file, whatever was
+/// handed on before it: a bad entry after an id used twice, the id used twice, broken XML.
+#[test]
+fn camt_read_in_parts_is_refused_as_the_whole_is() {
+    let entry = |amount: &str, reference: &str| {
+        format!(
+            "<Ntry><Amt Ccy=\"CZK\">{amount}</Amt>{CAMT_BOOKED}<AcctSvcrRef>{reference}</AcctSvcrRef></Ntry>"
+        )
+    };
+    let twice = [
+        entry("1.00", "A"),
+        entry("2.00", "B"),
+        entry("3.00", "A"),
+        entry("4.00", "C"),
+    ];
+    let bad_after_twice = [twice.as_slice(), &[entry("1,5", "D")]].concat();
+    let mut broken = camt_doc(&bad_after_twice.concat());
+    broken.truncate(broken.len() - "</Document>".len());
+    for (xml, expected) in [
+        (
+            camt_doc(&twice.concat()),
+            "entry 3: bank transaction id \"A\" is also used by entry 1",
+        ),
+        (
+            camt_doc(&bad_after_twice.concat()),
+            "entry 5: amount \"1,5\"",
+        ),
+        (broken, "<Document> is never closed"),
+    ] {
+        let whole = parse_camt053(&xml).unwrap_err();
+        assert!(whole.to_string().contains(expected), "{whole}");
+        for per_part in [1, 2, 100] {
+            let (parts, read) = camt_parts(&xml, per_part);
+            assert_eq!(read.unwrap_err(), whole, "per part {per_part}");
+            assert!(
+                parts.concat().iter().all(|l| l.line < 3),
+                "per part {per_part}"
+            );
+        }
+    }
+}
+
+/// A part may stop the reading: nothing more is read or handed on.
+#[test]
+fn camt_a_part_may_stop_the_reading() {
+    let entries: String = (1..=5)
+        .map(|i| format!("<Ntry><Amt Ccy=\"CZK\">1.00</Amt>{CAMT_BOOKED}<AcctSvcrRef>R{i}</AcctSvcrRef></Ntry>"))
+        .collect();
+    let mut parts = 0;
+    let read = read_camt053(&camt_doc(&entries)[..], 2, |part| {
+        parts += 1;
+        std::ops::ControlFlow::Break(part.len())
+    });
+    assert_eq!(read, Ok(std::ops::ControlFlow::Break(2)));
+    assert_eq!(parts, 1);
+}
+
 #[test]
 fn camt_nesting_is_bounded_at_64_levels() {
     // Document, BkToCstmrStmt, Stmt and 61 more: 64 levels are read, 65 are refused.

@@ -8,7 +8,7 @@ use super::grammar::Side;
 use super::values::{Booking, EntryData, StatementData, TransactionData, WrittenAmount};
 use super::xml_error;
 use crate::bank::{
-    Place, Statement, StatementError, StatementLine, Symbols, currency, signed, storable, symbol,
+    Identities, Place, StatementError, StatementLine, Symbols, currency, signed, storable, symbol,
     tagged_symbol, with_bank_code,
 };
 
@@ -16,21 +16,28 @@ use crate::bank::{
 ///
 /// An entry becomes lines as soon as its statement's account is known (its `Acct` comes first
 /// in camt.053), so a statement is never held whole; entries before a late `Acct` wait for it.
-/// After the first problem nothing more is kept: the XML is still read to its end, but only to
-/// know whether it is whole.
+/// Each line gets its final bank transaction id as it is made, so the lines read so far can be
+/// handed on ([`Self::take`]) before the file ends. After the first problem nothing more is
+/// kept: the XML is still read to its end, but only to know whether it is whole. An id used
+/// twice refuses the statement too, but an entry's own problem anywhere in the file is named
+/// first, so the entries after such a line are still checked.
 #[derive(Debug, Default)]
 pub(super) struct CamtLines {
     account: Option<String>,
     statements: usize,
     /// Entries so far, in every statement: the number that names an entry in errors.
     entries: usize,
+    /// The lines not yet handed on.
     lines: Vec<StatementLine>,
+    identities: Identities,
     /// Whether the current statement's account has been read, and its currency.
     account_read: bool,
     currency: Option<String>,
     /// The current statement's entries that came before its account.
     waiting: Vec<EntryData>,
     problem: Option<StatementError>,
+    /// The first line whose bank transaction id an earlier line used.
+    used_twice: Option<StatementError>,
 }
 
 impl CamtLines {
@@ -72,12 +79,38 @@ impl CamtLines {
         }
         self.entries += 1;
         let index = self.entries;
+        let made = self.lines.len();
         if let Err(problem) = camt_entry(index, &entry, self.currency.as_deref(), &mut self.lines) {
             self.problem = Some(StatementError::Entry {
                 entry: index,
                 problem,
             });
+            return;
         }
+        if self.used_twice.is_some() {
+            self.lines.truncate(made);
+            return;
+        }
+        for line in &mut self.lines[made..] {
+            if let Err(twice) =
+                self.identities
+                    .identify(line, self.account.as_deref(), Place::Entry)
+            {
+                self.used_twice = Some(twice);
+                self.lines.truncate(made);
+                return;
+            }
+        }
+    }
+
+    /// The first `count` lines not yet handed on, once there are that many and nothing is wrong
+    /// so far.
+    pub(super) fn take(&mut self, count: usize) -> Option<Vec<StatementLine>> {
+        if self.lines.len() < count.max(1) || self.problem.is_some() || self.used_twice.is_some() {
+            return None;
+        }
+        let rest = self.lines.split_off(count);
+        Some(std::mem::replace(&mut self.lines, rest))
     }
 
     /// The statement has ended; one without an `Acct` is for no named account.
@@ -89,11 +122,13 @@ impl CamtLines {
 
     /// The statement: the first problem, or the lines with derived ids for those without one
     /// and no id used twice.
-    pub(super) fn finish(self) -> Result<Statement, StatementError> {
-        if let Some(problem) = self.problem {
+    /// The file's account and the lines not yet handed on, unless an entry was refused or an
+    /// id used twice (in that order).
+    pub(super) fn finish(self) -> Result<(Option<String>, Vec<StatementLine>), StatementError> {
+        if let Some(problem) = self.problem.or(self.used_twice) {
             return Err(problem);
         }
-        crate::bank::finish(self.account, self.lines, Place::Entry)
+        Ok((self.account, self.lines))
     }
 }
 

@@ -7,7 +7,7 @@ use super::grammar::{Node, Which};
 use super::lines::CamtLines;
 use super::values::{Building, Finished};
 use super::{MAX_XML_DEPTH, xml_error};
-use crate::bank::{Statement, StatementError};
+use crate::bank::{StatementError, StatementLine};
 
 /// An open element.
 #[derive(Debug)]
@@ -190,9 +190,15 @@ impl Document {
         Ok(())
     }
 
-    /// The statement, once the input has ended: an unfinished or foreign document is refused
-    /// before any problem in its entries.
-    pub(super) fn into_statement(self) -> Result<Statement, StatementError> {
+    /// The first `count` lines read and not yet handed on, once there are that many (see
+    /// [`CamtLines::take`]).
+    pub(super) fn take_lines(&mut self, count: usize) -> Option<Vec<StatementLine>> {
+        self.lines.take(count)
+    }
+
+    /// The file's account and the lines not yet handed on, once the input has ended: an
+    /// unfinished or foreign document is refused before any problem in its entries.
+    pub(super) fn finish(self) -> Result<(Option<String>, Vec<StatementLine>), StatementError> {
         if let Some(open) = self.open.last() {
             let name = &self.names[open.name_start..];
             return Err(xml_error(format!("<{name}> is never closed")));
