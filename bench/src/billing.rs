@@ -497,16 +497,22 @@ async fn import_files(
     for content in files {
         total.bytes += content.len();
         let started = Instant::now();
+        // As `ispctl payment import` sends it: a megabyte a message, the daemon reading and
+        // recording while the rest is on the way.
+        let mut pieces = content
+            .chunks(1 << 20)
+            .map(|piece| v1::ImportStatementRequest {
+                content: piece.to_vec().into(),
+                ..v1::ImportStatementRequest::default()
+            });
+        let mut first = pieces.next().unwrap_or_default();
+        first.format = format.name().to_owned();
+        if format == StatementFormat::Csv {
+            first.mapping = CSV_MAPPING.to_owned();
+        }
+        let messages: Vec<_> = std::iter::once(first).chain(pieces).collect();
         let answer = client
-            .import_statement(v1::ImportStatementRequest {
-                format: format.name().to_owned(),
-                content: content.clone().into(),
-                mapping: if format == StatementFormat::Csv {
-                    CSV_MAPPING.to_owned()
-                } else {
-                    String::new()
-                },
-            })
+            .import_statement_stream(tonic::codegen::tokio_stream::iter(messages))
             .await?
             .into_inner();
         total.elapsed += started.elapsed();

@@ -179,9 +179,8 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
             mapping,
         } => {
             // Local files first, so a typo fails before any connection is made.
-            let request = import_request(&file, format, mapping.as_deref())?;
-            let resp = api.payments().await?.import_statement(request).await?;
-            let resp = resp.into_inner();
+            let pieces = import_pieces(&file, format, mapping.as_deref())?;
+            let resp = upload(&mut api.payments().await?, pieces).await?;
             out.value(&imported_text(&resp), imported_json(&resp))
         }
         Cmd::Unmatched => {
@@ -232,22 +231,47 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
 }
 
 /// The import request, from the statement file and the mapping file.
-fn import_request(
+/// How much of a statement file one message of the upload carries.
+const PIECE: usize = 1 << 20;
+
+/// The statement file as the messages of an upload (`ImportStatementStream`): the first names
+/// the format and mapping, each carries the next megabyte of the file, so the daemon can
+/// record a large camt.053 statement while the rest of it is still on the way.
+fn import_pieces(
     file: &Path,
     format: Format,
     mapping: Option<&Path>,
-) -> Result<ImportStatementRequest> {
-    let content = read_file(file, "statement file")?;
+) -> Result<Vec<ImportStatementRequest>> {
+    let content = bytes::Bytes::from(read_file(file, "statement file")?);
     let mapping = match mapping {
         Some(path) => String::from_utf8(read_file(path, "mapping file")?)
             .with_context(|| format!("mapping file {} is not UTF-8", path.display()))?,
         None => String::new(),
     };
-    Ok(ImportStatementRequest {
+    let mut pieces = vec![ImportStatementRequest {
         format: format.api_name().to_owned(),
-        content: content.into(),
+        content: content.slice(..PIECE.min(content.len())),
         mapping,
-    })
+    }];
+    let mut start = PIECE;
+    while start < content.len() {
+        let end = (start + PIECE).min(content.len());
+        pieces.push(ImportStatementRequest {
+            content: content.slice(start..end),
+            ..ImportStatementRequest::default()
+        });
+        start = end;
+    }
+    Ok(pieces)
+}
+
+/// Sends the statement's pieces (tonic's own stream of them: no stream crate for one list).
+async fn upload(
+    payments: &mut Payments,
+    pieces: Vec<ImportStatementRequest>,
+) -> Result<ImportStatementResponse> {
+    let stream = tonic::codegen::tokio_stream::iter(pieces);
+    Ok(payments.import_statement_stream(stream).await?.into_inner())
 }
 
 fn imported_json(resp: &ImportStatementResponse) -> Value {

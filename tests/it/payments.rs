@@ -695,6 +695,66 @@ fn a_broken_statement_is_named_before_a_closed_period_in_its_first_part() {
     );
 }
 
+/// `ImportStatementStream` over a real gRPC client: a camt.053 statement cut into pieces of 97
+/// bytes (through elements, names and amounts) is recorded as the whole file is, once; an
+/// upload with no message, or naming no known format, is refused by the field's name and
+/// records nothing.
+#[test]
+fn a_statement_uploaded_in_pieces_is_recorded_as_the_whole_file() {
+    let d = Daemon::start("statement-pieces", "");
+    let xml = long_camt(300, &camt_credit("2.50", "2026-10-06", "REF-LAST"));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let payments = v1::payment_service_client::PaymentServiceClient::with_interceptor(
+            d.channel().await,
+            Bearer::new(&d.admin_token()),
+        );
+        let pieces = |format: &str, bytes: &[u8]| -> Vec<v1::ImportStatementRequest> {
+            let mut messages: Vec<v1::ImportStatementRequest> = bytes
+                .chunks(97)
+                .map(|piece| v1::ImportStatementRequest {
+                    content: piece.to_vec().into(),
+                    ..Default::default()
+                })
+                .collect();
+            messages[0].format = format.to_owned();
+            messages
+        };
+        let upload = |messages: Vec<v1::ImportStatementRequest>| {
+            let mut payments = payments.clone();
+            async move {
+                payments
+                    .import_statement_stream(tonic::codegen::tokio_stream::iter(messages))
+                    .await
+            }
+        };
+        let refused = upload(Vec::new()).await.unwrap_err();
+        assert_eq!(refused.code(), tonic::Code::InvalidArgument, "{refused:?}");
+        assert!(refused.message().contains("format"), "{refused:?}");
+        let refused = upload(pieces("mt940", xml.as_bytes())).await.unwrap_err();
+        assert_eq!(refused.code(), tonic::Code::InvalidArgument, "{refused:?}");
+        assert!(refused.message().contains("format"), "{refused:?}");
+
+        let answer = upload(pieces("camt053", xml.as_bytes()))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!((answer.recorded, answer.unmatched), (301, 301));
+        let last = answer.payments.last().unwrap();
+        assert_eq!(
+            (last.bank_transaction_id.as_str(), last.amount.as_str()),
+            ("REF-LAST", "2.50")
+        );
+        let again = upload(pieces("camt053", xml.as_bytes()))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!((again.recorded, again.duplicates), (0, 301));
+    });
+    let unmatched = d.ispctl_json(&["payment", "unmatched"]);
+    assert_eq!(unmatched["items"].as_array().unwrap().len(), 301);
+}
+
 /// A statement entry in another currency than the client's (`<Amt Ccy="EUR">5.00</Amt>` on a
 /// CZK account) is never booked as CZK: it is recorded unmatched with its own currency, the
 /// rest of the statement is imported, and the entry cannot be assigned to the CZK client.

@@ -88,6 +88,7 @@ fn books_need(method: &str) -> Option<Need> {
 
         "PaymentService/AddPayment"
         | "PaymentService/ImportStatement"
+        | "PaymentService/ImportStatementStream"
         | "PaymentService/AssignPayment"
         | "PaymentService/UnassignPayment"
         | "PaymentService/RefundCredit" => Write,
@@ -325,6 +326,9 @@ mod tests {
         };
         assert_eq!(code(import, "t-read"), Err(tonic::Code::PermissionDenied));
         assert_eq!(code(import, "t-op"), Ok(Some("ops".into())));
+        let upload = "/ispd.admin.v1.PaymentService/ImportStatementStream";
+        assert_eq!(code(upload, "t-read"), Err(tonic::Code::PermissionDenied));
+        assert_eq!(code(upload, "t-op"), Ok(Some("ops".into())));
         assert_eq!(code(nas, "t-op"), Err(tonic::Code::PermissionDenied));
         assert_eq!(code(nas, "t-admin"), Ok(Some("boss".into())));
         assert_eq!(code(list, "t-read"), Ok(Some("auditor".into())));

@@ -1,13 +1,15 @@
 //! PaymentService: payments typed in or imported from bank statements, their assignment,
 //! balances, refunds and the client statement.
 
+use bytes::Bytes;
 use ispd_admin_proto::v1;
 use ispd_billing::money;
 use ispd_billing::payment::assignment::Rest;
-use tonic::{Request, Response};
+use tonic::{Request, Response, Streaming};
 
-use super::{AdminState, Reply, date, date_text, field, invalid, written};
-use crate::app::{InCurrency, payments};
+use super::{AdminState, Reply, STATEMENT_LIMIT, date, date_text, field, invalid, written};
+use crate::app::statement_upload::StatementUpload;
+use crate::app::{AppError, AppResult, InCurrency, field as app_field, payments};
 use crate::storage::PaymentOutcome;
 
 /// The answer for each payment; a client's restore is reported on its first payment.
@@ -49,6 +51,62 @@ fn received_to(received: payments::Received) -> Vec<v1::PaymentResult> {
     payment_results(received.outcomes, &received.restored)
 }
 
+/// A statement import's answer: every payment, and how many were recorded, duplicates and
+/// unmatched.
+fn imported(received: payments::Received) -> Reply<v1::ImportStatementResponse> {
+    let results = received_to(received);
+    let count = |f: fn(&v1::PaymentResult) -> bool| results.iter().filter(|p| f(p)).count() as u32;
+    Ok(Response::new(v1::ImportStatementResponse {
+        recorded: count(|p| !p.duplicate),
+        duplicates: count(|p| p.duplicate),
+        unmatched: count(|p| !p.duplicate && p.client_number.is_empty()),
+        payments: results,
+    }))
+}
+
+/// Pieces of an uploaded statement waiting for its reader: the client's upload waits (HTTP/2
+/// flow control) while they do.
+const PIECES_IN_FLIGHT: usize = 4;
+
+/// Hands the upload's pieces to the import, `first` first, until the upload ends, breaks off
+/// or outgrows [`STATEMENT_LIMIT`] (then the import is told why and records nothing), or the
+/// import stops listening.
+async fn forward(
+    first: Bytes,
+    mut upload: Streaming<v1::ImportStatementRequest>,
+    pieces: tokio::sync::mpsc::Sender<AppResult<Bytes>>,
+) {
+    let mut size = first.len();
+    let mut piece = Ok(first);
+    loop {
+        let last = piece.is_err();
+        if pieces.send(piece).await.is_err() || last {
+            return;
+        }
+        piece = match upload.message().await {
+            Ok(Some(message)) => {
+                size += message.content.len();
+                if size > STATEMENT_LIMIT {
+                    Err(app_field(
+                        "content",
+                        format!(
+                            "a statement is at most {} MiB; split it",
+                            STATEMENT_LIMIT >> 20
+                        ),
+                    ))
+                } else {
+                    Ok(message.content)
+                }
+            }
+            Ok(None) => return,
+            Err(status) => Err(AppError::Unavailable(format!(
+                "the statement's upload broke off: {}",
+                status.message()
+            ))),
+        };
+    }
+}
+
 #[tonic::async_trait]
 impl v1::payment_service_server::PaymentService for AdminState {
     async fn add_payment(
@@ -83,15 +141,32 @@ impl v1::payment_service_server::PaymentService for AdminState {
             content: r.content,
             mapping: &r.mapping,
         };
-        let results = received_to(payments::import(&self.app(), &actor, file).await?);
-        let count =
-            |f: fn(&v1::PaymentResult) -> bool| results.iter().filter(|p| f(p)).count() as u32;
-        Ok(Response::new(v1::ImportStatementResponse {
-            recorded: count(|p| !p.duplicate),
-            duplicates: count(|p| p.duplicate),
-            unmatched: count(|p| !p.duplicate && p.client_number.is_empty()),
-            payments: results,
-        }))
+        imported(payments::import(&self.app(), &actor, file).await?)
+    }
+
+    async fn import_statement_stream(
+        &self,
+        request: Request<Streaming<v1::ImportStatementRequest>>,
+    ) -> Reply<v1::ImportStatementResponse> {
+        let (actor, mut upload) = written(request)?;
+        let first = upload.message().await?.ok_or_else(|| {
+            field(
+                "format",
+                "required: the first message names the statement's format",
+            )
+        })?;
+        let (sender, pieces) = tokio::sync::mpsc::channel(PIECES_IN_FLIGHT);
+        let statement = StatementUpload {
+            format: &first.format,
+            mapping: &first.mapping,
+            pieces,
+        };
+        let app = self.app();
+        let (received, ()) = tokio::join!(
+            payments::import_upload(&app, &actor, statement),
+            forward(first.content.clone(), upload, sender)
+        );
+        imported(received?)
     }
 
     async fn list_unmatched(

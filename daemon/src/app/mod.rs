@@ -27,6 +27,7 @@ pub mod nas;
 pub mod payments;
 pub mod sessions;
 pub(crate) mod settlement;
+pub mod statement_upload;
 pub mod subscriptions;
 pub mod system;
 pub mod tariffs;

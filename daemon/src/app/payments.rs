@@ -18,6 +18,7 @@ use ispd_billing::payment::{Directory, IncomingPayment, StatementRow};
 use ispd_billing::price_change::ServicePrice;
 use rust_decimal::Decimal;
 
+use super::statement_upload::{self, Kept, Parts, Pieces, StatementUpload};
 use super::{App, AppError, AppResult, InCurrency, books, field, settlement};
 use crate::app::dunning_run::{DunningChange, decide};
 use crate::changes::{Change, ChangeFeed};
@@ -121,19 +122,7 @@ pub async fn import(app: &App<'_>, actor: &Actor, file: StatementFile<'_>) -> Ap
         .lines
         .into_iter()
         .filter(StatementLine::is_incoming_payment)
-        .map(|line| NewPayment {
-            amount: line.amount,
-            received_on: line.booked_on,
-            variable_symbol: line.variable_symbol,
-            payer_account: line.payer_account,
-            payer_name: line.payer_name,
-            message: line.message,
-            bank_transaction_id: Some(line.bank_transaction_id),
-            currency: line.currency,
-            source: file.format.to_owned(),
-            client_number: None,
-            for_subscription: None,
-        })
+        .map(|line| payment_of(line, file.format))
         .collect();
     let received = match receive_alone(app, actor, payments).await {
         Ok(Alone::Received(received)) => Ok(received),
@@ -144,6 +133,134 @@ pub async fn import(app: &App<'_>, actor: &Actor, file: StatementFile<'_>) -> Ap
     let received = received?;
     imported(&received.outcomes, app.clock.now());
     Ok(received)
+}
+
+/// [`import`] for a statement that arrives in pieces. On a SQLite file a camt.053 statement
+/// is read on a thread of its own as it arrives and its payments recorded part by part in one
+/// transaction on the store's own connection ([`statement_upload`]): neither the file nor its
+/// parsed lines are held whole, and the recording does not wait for the file's end. A
+/// refusal of the file at its end, of the upload, or of any part's recording records nothing.
+/// A statement that pays a client with an open pro-forma, and every other case, goes as
+/// [`import`] does once the file is whole.
+pub async fn import_upload(
+    app: &App<'_>,
+    actor: &Actor,
+    upload: StatementUpload<'_>,
+) -> AppResult<Received> {
+    let StatementUpload {
+        format,
+        mapping,
+        pieces,
+    } = upload;
+    if format != "camt053" || !app.store.writes_alone() {
+        let content = statement_upload::gather(pieces).await?;
+        let file = StatementFile {
+            format,
+            content,
+            mapping,
+        };
+        return import(app, actor, file).await;
+    }
+    let kept = Kept::new();
+    let (said, parts) = std::sync::mpsc::sync_channel(1);
+    let reader = {
+        let pieces = Pieces::new(pieces, kept.clone());
+        tokio::task::spawn_blocking(move || {
+            statement_upload::read(pieces, PAYMENTS_PER_PART, &said)
+        })
+    };
+    let written = record_parts(app, actor, Parts::new(parts), kept).await;
+    // The connection keeps the import's statements prepared and its page cache: let go.
+    app.store.close_batch_connection();
+    // The reader has sent its last word, or stopped at its next part when nobody read.
+    let mut pieces = reader
+        .await
+        .map_err(|e| AppError::Precondition(format!("the statement's reader stopped: {e}")))?;
+    if let Some(failed) = pieces.failed.take() {
+        return Err(failed);
+    }
+    let received = match written? {
+        Some(received) => {
+            publish(app.changes, &received.restored).await;
+            received
+        }
+        None => {
+            let file = StatementFile {
+                format,
+                content: pieces.whole().await?,
+                mapping,
+            };
+            let statement = parse_statement(&file)?;
+            drop(file.content);
+            let payments = statement
+                .lines
+                .into_iter()
+                .filter(StatementLine::is_incoming_payment)
+                .map(|line| payment_of(line, format))
+                .collect();
+            receive(app, actor, payments).await?
+        }
+    };
+    crate::heap::release_free_memory();
+    imported(&received.outcomes, app.clock.now());
+    Ok(received)
+}
+
+/// [`import_upload`]'s one transaction on the store's own connection: the parts as they come,
+/// then the restores; `None`, with nothing kept, when a part may complete a pro-forma.
+async fn record_parts(
+    app: &App<'_>,
+    actor: &Actor,
+    mut parts: Parts,
+    kept: Kept,
+) -> AppResult<Option<Received>> {
+    let store = app.store.clone();
+    let (actor, currency) = (actor.clone(), app.currency());
+    let (settings, today) = (app.dunning_settings(), app.clock.today());
+    app.store
+        .write_alone(
+            async move |tx| -> AppResult<Option<Received>> {
+                let mut batch = Batch::read(&store, tx, &actor, &currency).await?;
+                // None can be issued while this transaction holds the write lock.
+                let owing = store.clients_with_open_proformas_in(tx).await?;
+                if owing.is_empty() {
+                    kept.let_go();
+                }
+                let mut outcomes = Vec::new();
+                while let Some(part) = parts.next() {
+                    let part = part?;
+                    if batch.may_complete_proformas(&owing, &part) {
+                        return Ok(None);
+                    }
+                    match batch.record_part(tx, part).await {
+                        Ok(recorded) => outcomes.extend(recorded),
+                        Err(failed) => return Err(parts.verdict(failed)),
+                    }
+                }
+                let paid = paid_clients(&outcomes);
+                let restored = restore_paid_in(&store, tx, &settings, &actor, &paid, today).await?;
+                Ok(Some(Received { outcomes, restored }))
+            },
+            Option::is_some,
+        )
+        .await
+}
+
+/// The payment an incoming statement line records; `source` is the statement's format.
+pub(super) fn payment_of(line: StatementLine, source: &str) -> NewPayment {
+    NewPayment {
+        amount: line.amount,
+        received_on: line.booked_on,
+        variable_symbol: line.variable_symbol,
+        payer_account: line.payer_account,
+        payer_name: line.payer_name,
+        message: line.message,
+        bank_transaction_id: Some(line.bank_transaction_id),
+        currency: line.currency,
+        source: source.to_owned(),
+        client_number: None,
+        for_subscription: None,
+    }
 }
 
 /// What the last statement import did, for the metrics endpoint (the alert on a statement
@@ -167,7 +284,7 @@ fn imported(outcomes: &[PaymentOutcome], at: chrono::DateTime<chrono::Utc>) {
     metrics::gauge!("ispd_payments_last_import_timestamp_seconds").set(at.timestamp() as f64);
 }
 
-fn parse_statement(file: &StatementFile<'_>) -> AppResult<Statement> {
+pub(super) fn parse_statement(file: &StatementFile<'_>) -> AppResult<Statement> {
     let text = || {
         std::str::from_utf8(&file.content).map_err(|_| {
             field(
@@ -240,7 +357,11 @@ async fn receive_alone(
         .write_alone(
             async move |tx| -> AppResult<Alone> {
                 let mut batch = Batch::read(&store, tx, &actor, &currency).await?;
-                if batch.may_complete_proformas(tx, &payments).await? {
+                let owing = store.clients_with_open_proformas_in(tx).await?;
+                if payments
+                    .chunks(PAYMENTS_PER_PART)
+                    .any(|part| batch.may_complete_proformas(&owing, part))
+                {
                     return Ok(Alone::General(payments));
                 }
                 let outcomes = batch.record(tx, payments, PAYMENTS_PER_PART).await?;
@@ -353,30 +474,19 @@ impl<'a> Batch<'a> {
         })
     }
 
-    /// Whether a payment of a statement (none names its client) could go to a client with an
-    /// open pro-forma, as matching would find them — bank ids already recorded counted too,
-    /// so it errs towards yes. Most statements are told by one read of a small index.
-    async fn may_complete_proformas(
-        &self,
-        tx: &mut impl Tx,
-        payments: &[NewPayment],
-    ) -> AppResult<bool> {
-        let owing = self.store.clients_with_open_proformas_in(tx).await?;
+    /// Whether a payment of `part` of a statement (none names its client) could go to a client
+    /// of `owing` (those with an open pro-forma), as matching would find them — bank ids
+    /// already recorded counted too, so it errs towards yes. Most statements are told by
+    /// `owing` alone, one read of a small index.
+    fn may_complete_proformas(&self, owing: &HashSet<i64>, part: &[NewPayment]) -> bool {
         if owing.is_empty() {
-            return Ok(false);
+            return false;
         }
-        for part in payments.chunks(PAYMENTS_PER_PART) {
-            let arrivals: Vec<Arrival> = part.iter().map(arrival).collect();
-            let whose = receipt::identify(&arrivals, &HashSet::new(), &self.directory);
-            if whose
-                .iter()
-                .filter_map(|w| w.client())
-                .any(|c| owing.contains(&c))
-            {
-                return Ok(true);
-            }
-        }
-        Ok(false)
+        let arrivals: Vec<Arrival> = part.iter().map(arrival).collect();
+        receipt::identify(&arrivals, &HashSet::new(), &self.directory)
+            .iter()
+            .filter_map(|w| w.client())
+            .any(|c| owing.contains(&c))
     }
 
     /// Records `payments` in parts of `per_part`, in the caller's transaction (see
