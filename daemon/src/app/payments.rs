@@ -236,6 +236,7 @@ async fn record_parts(
                         Ok(recorded) => outcomes.extend(recorded),
                         Err(failed) => return Err(parts.verdict(failed)),
                     }
+                    crate::heap::release_free_memory();
                 }
                 let paid = paid_clients(&outcomes);
                 let restored = restore_paid_in(&store, tx, &settings, &actor, &paid, today).await?;
