@@ -115,15 +115,7 @@ async fn cash_for_service(app: &App<'_>, payment: &ManualPayment, id: i64) -> Ap
 /// Reads a bank statement (the billing core parses it) and records its incoming payments
 /// (see [`receive`]).
 pub async fn import(app: &App<'_>, actor: &Actor, file: StatementFile<'_>) -> AppResult<Received> {
-    let statement = parse_statement(&file)?;
-    drop(file.content);
-    // The parsed lines become the payments (moved, not copied: a statement can hold 100,000).
-    let payments: Vec<NewPayment> = statement
-        .lines
-        .into_iter()
-        .filter(StatementLine::is_incoming_payment)
-        .map(|line| payment_of(line, file.format))
-        .collect();
+    let payments = payments_in(file)?;
     let received = match receive_alone(app, actor, payments).await {
         Ok(Alone::Received(received)) => Ok(received),
         Ok(Alone::General(payments)) => receive(app, actor, payments).await,
@@ -176,10 +168,12 @@ pub async fn import_upload(
     let mut pieces = reader
         .await
         .map_err(|e| AppError::Precondition(format!("the statement's reader stopped: {e}")))?;
-    if let Some(failed) = pieces.failed.take() {
-        return Err(failed);
-    }
-    let received = match written? {
+    let written = match (written, pieces.failed.take()) {
+        // What broke the upload is what to say, not what the reader made of its end.
+        (Err(_), Some(failed)) => return Err(failed),
+        (written, _) => written?,
+    };
+    let received = match written {
         Some(received) => {
             publish(app.changes, &received.restored).await;
             received
@@ -190,15 +184,7 @@ pub async fn import_upload(
                 content: pieces.whole().await?,
                 mapping,
             };
-            let statement = parse_statement(&file)?;
-            drop(file.content);
-            let payments = statement
-                .lines
-                .into_iter()
-                .filter(StatementLine::is_incoming_payment)
-                .map(|line| payment_of(line, format))
-                .collect();
-            receive(app, actor, payments).await?
+            receive(app, actor, payments_in(file)?).await?
         }
     };
     crate::heap::release_free_memory();
@@ -247,6 +233,19 @@ async fn record_parts(
         .await
 }
 
+/// A statement's incoming payments, parsed whole; the file goes once parsed, and the lines
+/// become the payments moved, not copied (a statement can hold 100,000).
+fn payments_in(file: StatementFile<'_>) -> AppResult<Vec<NewPayment>> {
+    let statement = parse_statement(&file)?;
+    drop(file.content);
+    Ok(statement
+        .lines
+        .into_iter()
+        .filter(StatementLine::is_incoming_payment)
+        .map(|line| payment_of(line, file.format))
+        .collect())
+}
+
 /// The payment an incoming statement line records; `source` is the statement's format.
 pub(super) fn payment_of(line: StatementLine, source: &str) -> NewPayment {
     NewPayment {
@@ -285,7 +284,7 @@ fn imported(outcomes: &[PaymentOutcome], at: chrono::DateTime<chrono::Utc>) {
     metrics::gauge!("ispd_payments_last_import_timestamp_seconds").set(at.timestamp() as f64);
 }
 
-pub(super) fn parse_statement(file: &StatementFile<'_>) -> AppResult<Statement> {
+fn parse_statement(file: &StatementFile<'_>) -> AppResult<Statement> {
     let text = || {
         std::str::from_utf8(&file.content).map_err(|_| {
             field(

@@ -35,7 +35,7 @@ pub struct StatementUpload<'a> {
 
 /// The pieces received so far while the general way may still need the whole file; `None`
 /// once it cannot (no client has an open pro-forma).
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub(super) struct Kept(Arc<Mutex<Option<Vec<Bytes>>>>);
 
 impl Kept {
