@@ -65,6 +65,10 @@ type Reply<T> = Result<tonic::Response<T>, Status>;
 /// Largest statement import (request) and its answer: 100,000 payments with room to spare.
 pub const STATEMENT_LIMIT: usize = 256 * 1024 * 1024;
 
+/// What a client may send on one call before the daemon's HTTP/2 flow control asks it to wait
+/// (four times that on one connection): one piece of a statement upload.
+const UPLOAD_WINDOW: u32 = 1024 * 1024;
+
 impl AdminState {
     /// What the use cases work with.
     fn app(&self) -> App<'_> {
@@ -264,6 +268,11 @@ pub fn router(state: AdminState, tokens: Arc<Live<TokenSet>>) -> anyhow::Result<
     // The overall service ("") reports SERVING from the start; nothing toggles it yet.
     let (_reporter, health) = tonic_health::server::health_reporter();
     Ok(tonic::transport::Server::builder()
+        // A statement upload's piece (a megabyte) in flight without waiting for a window
+        // update: with HTTP/2's default 64 KiB a 34 MB upload stops for one 530 times
+        // (import 3.18 -> 2.98 s, medians of ten alternated pairs; README, Billing).
+        .initial_stream_window_size(Some(UPLOAD_WINDOW))
+        .initial_connection_window_size(Some(4 * UPLOAD_WINDOW))
         // A connection serving a call is not idle (see `connections`).
         .layer(crate::connections::BusyLayer)
         .layer(AuthorizeLayer::new(tokens))
