@@ -65,8 +65,9 @@ type Reply<T> = Result<tonic::Response<T>, Status>;
 /// Largest statement import (request) and its answer: 100,000 payments with room to spare.
 pub const STATEMENT_LIMIT: usize = 256 * 1024 * 1024;
 
-/// What a client may send on one call before the daemon's HTTP/2 flow control asks it to wait
-/// (four times that on one connection): one piece of a statement upload.
+/// What a client may send, on one call and on one connection, before the daemon's HTTP/2 flow
+/// control asks it to wait: one piece of a statement upload. It is also what a connection can
+/// make the daemon hold unread, so at most `max_connections` MiB in all (256 by default).
 const UPLOAD_WINDOW: u32 = 1024 * 1024;
 
 impl AdminState {
@@ -272,7 +273,7 @@ pub fn router(state: AdminState, tokens: Arc<Live<TokenSet>>) -> anyhow::Result<
         // update: with HTTP/2's default 64 KiB a 34 MB upload stops for one 530 times
         // (import 3.18 -> 2.98 s, medians of ten alternated pairs; README, Billing).
         .initial_stream_window_size(Some(UPLOAD_WINDOW))
-        .initial_connection_window_size(Some(4 * UPLOAD_WINDOW))
+        .initial_connection_window_size(Some(UPLOAD_WINDOW))
         // A connection serving a call is not idle (see `connections`).
         .layer(crate::connections::BusyLayer)
         .layer(AuthorizeLayer::new(tokens))
