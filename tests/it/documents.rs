@@ -411,6 +411,25 @@ fn a_proforma_client_gets_the_tax_invoice_when_paying() {
     a_proforma_client_gets_the_tax_invoice_when_paying_on(None);
 }
 
+/// Client 1001 billed by pro-forma and 1002 by invoice, each with a subscription.
+fn proforma_and_invoice_clients(d: &Daemon) {
+    client(d, "1001", &["--proforma"]);
+    client(d, "1002", &[]);
+    subscribed(d, "1001");
+    subscribed(d, "1002");
+}
+
+/// Each of `numbers` owes nothing and has no credit.
+fn owe_nothing(d: &Daemon, numbers: &[&str]) {
+    for &number in numbers {
+        assert_eq!(
+            balance(d, number),
+            ("0.00".into(), "0.00".into(), "0.00".into()),
+            "{number}"
+        );
+    }
+}
+
 /// A bank statement on SQLite is recorded on the store's own connection, except one that
 /// pays a client with an open pro-forma: completing it issues the tax invoice, which only the
 /// pool's transaction writes, so that statement is recorded there — whole, with the
@@ -418,10 +437,7 @@ fn a_proforma_client_gets_the_tax_invoice_when_paying() {
 #[test]
 fn a_statement_completing_a_proforma_issues_its_tax_invoice() {
     let d = start("documents-proforma-statement", None);
-    client(&d, "1001", &["--proforma"]);
-    client(&d, "1002", &[]);
-    subscribed(&d, "1001");
-    subscribed(&d, "1002");
+    proforma_and_invoice_clients(&d);
     let run = d.ispctl_json(&["billing", "run", "--as-of", "2026-11-01"]);
     let mut kinds: Vec<String> = run["invoices"]
         .as_array()
@@ -445,13 +461,7 @@ fn a_statement_completing_a_proforma_issues_its_tax_invoice() {
         (s(tax, "related_number"), s(tax, "state"), s(tax, "gross")),
         ("PF202600001".into(), "paid".into(), "499.00".into())
     );
-    for number in ["1001", "1002"] {
-        assert_eq!(
-            balance(&d, number),
-            ("0.00".into(), "0.00".into(), "0.00".into()),
-            "{number}"
-        );
-    }
+    owe_nothing(&d, &["1001", "1002"]);
 }
 
 /// A statement is recorded in parts of 5,000 payments; one whose pro-forma payment comes only
@@ -460,10 +470,7 @@ fn a_statement_completing_a_proforma_issues_its_tax_invoice() {
 #[test]
 fn a_proforma_paid_late_in_a_long_statement_is_recorded_once() {
     let d = start("documents-proforma-late", None);
-    client(&d, "1001", &["--proforma"]);
-    client(&d, "1002", &[]);
-    subscribed(&d, "1001");
-    subscribed(&d, "1002");
+    proforma_and_invoice_clients(&d);
     d.ispctl_json(&["billing", "run", "--as-of", "2026-11-01"]);
     // Parts are of 5,000 lines: 6,000 payments nobody owns, then the two clients'.
     let refs: Vec<String> = (1..=6_000).map(|n| format!("U{n}")).collect();
@@ -485,13 +492,7 @@ fn a_proforma_paid_late_in_a_long_statement_is_recorded_once() {
             .any(|i| s(i, "kind") == "invoice" && s(i, "state") == "paid"),
         "no paid tax invoice for the paid pro-forma: {docs:?}"
     );
-    for number in ["1001", "1002"] {
-        assert_eq!(
-            balance(&d, number),
-            ("0.00".into(), "0.00".into(), "0.00".into()),
-            "{number}"
-        );
-    }
+    owe_nothing(&d, &["1001", "1002"]);
 }
 
 #[test]

@@ -149,7 +149,11 @@ impl v1::payment_service_server::PaymentService for AdminState {
         request: Request<Streaming<v1::ImportStatementRequest>>,
     ) -> Reply<v1::ImportStatementResponse> {
         let (actor, mut upload) = written(request)?;
-        let first = upload.message().await?.ok_or_else(|| {
+        let v1::ImportStatementRequest {
+            format,
+            content,
+            mapping,
+        } = upload.message().await?.ok_or_else(|| {
             field(
                 "format",
                 "required: the first message names the statement's format",
@@ -157,14 +161,14 @@ impl v1::payment_service_server::PaymentService for AdminState {
         })?;
         let (sender, pieces) = tokio::sync::mpsc::channel(PIECES_IN_FLIGHT);
         let statement = StatementUpload {
-            format: &first.format,
-            mapping: &first.mapping,
+            format: &format,
+            mapping: &mapping,
             pieces,
         };
         let app = self.app();
         let (received, ()) = tokio::join!(
             payments::import_upload(&app, &actor, statement),
-            forward(first.content.clone(), upload, sender)
+            forward(content, upload, sender)
         );
         imported(received?)
     }

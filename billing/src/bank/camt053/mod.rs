@@ -99,11 +99,11 @@ pub fn parse_camt053(xml: &[u8]) -> Result<Statement, StatementError> {
 /// ([`ControlFlow::Break`], returned as it is); else the file's account is returned. An error
 /// of `xml` itself is reported as the file breaking off where it happened.
 pub fn read_camt053<B>(
-    mut xml: impl BufRead,
+    xml: impl BufRead,
     per_part: usize,
     mut part: impl FnMut(Vec<StatementLine>) -> ControlFlow<B>,
 ) -> Result<ControlFlow<B, Option<String>>, StatementError> {
-    let mut reader = quick_xml::Reader::from_reader(&mut xml);
+    let mut reader = quick_xml::Reader::from_reader(xml);
     reader.config_mut().check_end_names = true;
     let mut document = reader::Document::default();
     let mut buffer = Vec::new();
