@@ -1169,7 +1169,7 @@ fn postgres_backend_serves_and_keeps_data_across_restarts() {
     let Some(db) = crate::daemon::PgDatabase::create("restart") else {
         return;
     };
-    let mut d = Daemon::start("postgres", &format!("[database]\nurl = {:?}\n", db.url));
+    let mut d = Daemon::start("postgres", &crate::daemon::database_section(Some(&db)));
     assert!(
         d.log().contains("postgres://"),
         "log names the backend:\n{}",

@@ -538,6 +538,12 @@ pub struct PgDatabase {
     pub url: String,
 }
 
+/// The daemon's `[database]` section for `pg`, or nothing (its embedded SQLite).
+pub fn database_section(pg: Option<&PgDatabase>) -> String {
+    pg.map(|db| format!("[database]\nurl = {:?}\n", db.url))
+        .unwrap_or_default()
+}
+
 impl PgDatabase {
     pub fn create(tag: &str) -> Option<PgDatabase> {
         let Ok(admin_url) = std::env::var("ISPD_TEST_DATABASE_URL") else {

@@ -9,10 +9,7 @@ use crate::daemon::Daemon;
 
 /// A daemon on SQLite, or on a fresh PostgreSQL database when `pg` is given.
 fn start(name: &str, pg: Option<&crate::daemon::PgDatabase>) -> Daemon {
-    let database = pg
-        .map(|db| format!("[database]\nurl = {:?}\n", db.url))
-        .unwrap_or_default();
-    Daemon::start(name, &database)
+    Daemon::start(name, &crate::daemon::database_section(pg))
 }
 
 fn client(d: &Daemon, number: &str, extra: &[&str]) {
@@ -469,7 +466,20 @@ fn a_statement_completing_a_proforma_issues_its_tax_invoice() {
 /// pro-forma followed by its tax invoice.
 #[test]
 fn a_proforma_paid_late_in_a_long_statement_is_recorded_once() {
-    let d = start("documents-proforma-late", None);
+    a_proforma_paid_late_in_a_long_statement_is_recorded_once_on(None);
+}
+
+#[test]
+fn a_proforma_paid_late_in_a_long_statement_is_recorded_once_on_postgres() {
+    if let Some(db) = crate::daemon::PgDatabase::create("doc_proforma_late") {
+        a_proforma_paid_late_in_a_long_statement_is_recorded_once_on(Some(&db));
+    }
+}
+
+fn a_proforma_paid_late_in_a_long_statement_is_recorded_once_on(
+    pg: Option<&crate::daemon::PgDatabase>,
+) {
+    let d = start("documents-proforma-late", pg);
     proforma_and_invoice_clients(&d);
     d.ispctl_json(&["billing", "run", "--as-of", "2026-11-01"]);
     // Parts are of 5,000 lines: 6,000 payments nobody owns, then the two clients'.
@@ -1424,9 +1434,7 @@ fn interest_on_an_overdue_invoice_is_billed_once_or_waived_for_good_on_postgres(
 }
 
 fn interest_on_an_overdue_invoice_on(pg: Option<&crate::daemon::PgDatabase>) {
-    let database = pg
-        .map(|db| format!("[database]\nurl = {:?}\n", db.url))
-        .unwrap_or_default();
+    let database = crate::daemon::database_section(pg);
     // 10 % a year; a note is worth it from 5.00.
     let d = Daemon::start_edited("interest", None, |base| {
         base.replace(

@@ -80,10 +80,7 @@ fn balance(d: &Daemon, client: &str) -> Value {
 }
 
 fn dunning_ladder(pg: Option<PgDatabase>) {
-    let database = pg
-        .as_ref()
-        .map(|db| format!("[database]\nurl = {:?}\n", db.url))
-        .unwrap_or_default();
+    let database = crate::daemon::database_section(pg.as_ref());
     let d = Daemon::start("dunning", &format!("{database}{DUNNING}"));
     d.ispctl_json(&[
         "tariff",

@@ -3,16 +3,12 @@
 
 use std::time::{Duration, Instant};
 
-use crate::daemon::{Daemon, PgDatabase, stdout};
+use crate::daemon::{Daemon, PgDatabase, database_section, stdout};
 use crate::fake_nas::FakeNas;
 
 const SECRET: &str = "two-instances-4711";
 /// A change made through one instance reaches the other's RADIUS answers within this.
 const IN_STEP: Duration = Duration::from_secs(1);
-
-fn database(db: &PgDatabase) -> String {
-    format!("[database]\nurl = {:?}\n", db.url)
-}
 
 /// The Access-Accept's or -Reject's first line and attributes as radclient prints them.
 fn answer(d: &Daemon, password: &str) -> String {
@@ -52,8 +48,8 @@ fn a_change_through_one_instance_reaches_the_others_answers() {
     let Some(db) = PgDatabase::create("instances") else {
         return;
     };
-    let a = Daemon::start("instance-a", &database(&db));
-    let b = Daemon::start_beside("instance-b", &database(&db), &a);
+    let a = Daemon::start("instance-a", &database_section(Some(&db)));
+    let b = Daemon::start_beside("instance-b", &database_section(Some(&db)), &a);
     let nas = FakeNas::start(SECRET);
     // Everything is set up through A: B learns the NAS and the login from the log.
     crate::accounting::add_nas(&a, SECRET, "mikrotik", Some(nas.port()));
@@ -155,7 +151,7 @@ fn a_dunning_run_and_a_payment_through_one_instance_reach_the_others_answers() {
     };
     let config = format!(
         "{}[dunning]\nsuspend_min_amount = \"0.50\"\n",
-        database(&db)
+        database_section(Some(&db))
     );
     let a = Daemon::start("money-a", &config);
     let b = Daemon::start_beside("money-b", &config, &a);
@@ -185,8 +181,8 @@ fn accounting_split_across_instances_is_one_session_and_counts_for_both() {
     let Some(db) = PgDatabase::create("split") else {
         return;
     };
-    let a = Daemon::start("split-a", &database(&db));
-    let b = Daemon::start_beside("split-b", &database(&db), &a);
+    let a = Daemon::start("split-a", &database_section(Some(&db)));
+    let b = Daemon::start_beside("split-b", &database_section(Some(&db)), &a);
     crate::accounting::add_nas(&a, SECRET, "mikrotik", None);
     crate::accounting::add_login(&a);
     within(Duration::from_secs(5), &b, "arctangent", |r| {
@@ -249,7 +245,7 @@ fn an_instance_cut_off_from_the_database_catches_up() {
         return;
     };
     let (cut, via_cut) = crate::accounting::Outage::in_front_of(&db.url);
-    let a = Daemon::start("catchup-a", &database(&db));
+    let a = Daemon::start("catchup-a", &database_section(Some(&db)));
     let b = Daemon::start_beside(
         "catchup-b",
         &format!("[database]\nurl = {via_cut:?}\n[metrics]\nlisten = \"127.0.0.1:0\"\n"),
@@ -328,7 +324,7 @@ fn the_daily_jobs_move_to_another_instance_when_their_runner_dies() {
         base.replace(
             "run_at = \"\"",
             &format!("run_at = \"{at}\"\ntimezone = \"UTC\""),
-        ) + &database(&db)
+        ) + &database_section(Some(&db))
     };
     let mut a = Daemon::start_edited("takeover-a", None, schedule);
     let mut b = Daemon::start_edited("takeover-b", Some(&a), schedule);

@@ -52,10 +52,7 @@ fn suspension_and_restore_on_postgres() {
 }
 
 fn suspended_and_restored(pg: Option<crate::daemon::PgDatabase>) {
-    let database = pg
-        .as_ref()
-        .map(|db| format!("[database]\nurl = {:?}\n", db.url))
-        .unwrap_or_default();
+    let database = crate::daemon::database_section(pg.as_ref());
     // Refunds are off unless enabled (Mango); this ISP pays credit back.
     let d = Daemon::start_edited("payments", None, |base| {
         base.replace("[billing]\n", "[billing]\nrefunds = true\n")
@@ -594,7 +591,20 @@ fn long_camt(entries: usize, last: &str) -> String {
 /// written) — records nothing, and the same file put right is recorded whole, once.
 #[test]
 fn a_statement_refused_at_its_end_records_none_of_its_parts() {
-    let d = Daemon::start("statement-end", "");
+    a_statement_refused_at_its_end_records_none_of_its_parts_on(None);
+}
+
+#[test]
+fn a_statement_refused_at_its_end_records_none_of_its_parts_on_postgres() {
+    if let Some(db) = crate::daemon::PgDatabase::create("statement_end") {
+        a_statement_refused_at_its_end_records_none_of_its_parts_on(Some(&db));
+    }
+}
+
+fn a_statement_refused_at_its_end_records_none_of_its_parts_on(
+    pg: Option<&crate::daemon::PgDatabase>,
+) {
+    let d = Daemon::start("statement-end", &crate::daemon::database_section(pg));
     let entry = |amount: &str, reference: &str| camt_credit(amount, "2026-10-05", reference);
     d.ispctl_json(&["books", "close", "--until", "2026-09-30"]);
     let closed_period = camt_credit("1.00", "2026-09-15", "REF-LAST");
@@ -674,7 +684,23 @@ fn a_statement_refused_at_its_end_records_none_of_its_parts() {
 /// its end names the XML, and nothing is recorded.
 #[test]
 fn a_broken_statement_is_named_before_a_closed_period_in_its_first_part() {
-    let d = Daemon::start("statement-broken-closed", "");
+    a_broken_statement_is_named_before_a_closed_period_in_its_first_part_on(None);
+}
+
+#[test]
+fn a_broken_statement_is_named_before_a_closed_period_in_its_first_part_on_postgres() {
+    if let Some(db) = crate::daemon::PgDatabase::create("statement_broken") {
+        a_broken_statement_is_named_before_a_closed_period_in_its_first_part_on(Some(&db));
+    }
+}
+
+fn a_broken_statement_is_named_before_a_closed_period_in_its_first_part_on(
+    pg: Option<&crate::daemon::PgDatabase>,
+) {
+    let d = Daemon::start(
+        "statement-broken-closed",
+        &crate::daemon::database_section(pg),
+    );
     d.ispctl_json(&["books", "close", "--until", "2026-09-30"]);
     let mut entries = camt_credit("1.00", "2026-09-15", "REF-CLOSED");
     for n in 1..=6_000 {
@@ -701,7 +727,20 @@ fn a_broken_statement_is_named_before_a_closed_period_in_its_first_part() {
 /// records nothing.
 #[test]
 fn a_statement_uploaded_in_pieces_is_recorded_as_the_whole_file() {
-    let d = Daemon::start("statement-pieces", "");
+    a_statement_uploaded_in_pieces_is_recorded_as_the_whole_file_on(None);
+}
+
+#[test]
+fn a_statement_uploaded_in_pieces_is_recorded_as_the_whole_file_on_postgres() {
+    if let Some(db) = crate::daemon::PgDatabase::create("statement_pieces") {
+        a_statement_uploaded_in_pieces_is_recorded_as_the_whole_file_on(Some(&db));
+    }
+}
+
+fn a_statement_uploaded_in_pieces_is_recorded_as_the_whole_file_on(
+    pg: Option<&crate::daemon::PgDatabase>,
+) {
+    let d = Daemon::start("statement-pieces", &crate::daemon::database_section(pg));
     let xml = long_camt(300, &camt_credit("2.50", "2026-10-06", "REF-LAST"));
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {

@@ -270,7 +270,7 @@ fn a_backup_of_postgres_is_refused_and_names_pg_dump() {
     let Some(db) = crate::daemon::PgDatabase::create("backup") else {
         return;
     };
-    let d = Daemon::start("backup-pg", &format!("[database]\nurl = {:?}\n", db.url));
+    let d = Daemon::start("backup-pg", &crate::daemon::database_section(Some(&db)));
     let file = d.dir.0.join("never.db");
     let out = d.ispctl(&["system", "backup", file.to_str().unwrap()]);
     assert!(!out.status.success());
