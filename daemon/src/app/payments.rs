@@ -127,13 +127,14 @@ pub async fn import(app: &App<'_>, actor: &Actor, file: StatementFile<'_>) -> Ap
     Ok(received)
 }
 
-/// [`import`] for a statement that arrives in pieces. On a SQLite file a camt.053 statement
-/// is read on a thread of its own as it arrives and its payments recorded part by part in one
-/// transaction on the store's own connection ([`statement_upload`]): neither the file nor its
-/// parsed lines are held whole, and the recording does not wait for the file's end. A
-/// refusal of the file at its end, of the upload, or of any part's recording records nothing.
-/// A statement that pays a client with an open pro-forma, and every other case, goes as
-/// [`import`] does once the file is whole.
+/// [`import`] for a statement that arrives in pieces. A camt.053 statement is read on a thread
+/// of its own as it arrives and its payments recorded part by part in one transaction
+/// ([`statement_upload`]): neither the file nor its parsed lines are held whole, and the
+/// recording does not wait for the file's end. A refusal of the file at its end, of the
+/// upload, or of any part's recording records nothing. On a SQLite file the parts go on the
+/// store's own connection, and a statement that pays a client with an open pro-forma goes as
+/// [`import`] does once the file is whole; elsewhere they go in the pool's transaction, which
+/// takes every statement. CSV and GPC statements are read once whole.
 pub async fn import_upload(
     app: &App<'_>,
     actor: &Actor,
@@ -144,7 +145,7 @@ pub async fn import_upload(
         mapping,
         pieces,
     } = upload;
-    if format != "camt053" || !app.store.writes_alone() {
+    if format != "camt053" {
         let content = statement_upload::gather(pieces).await?;
         let file = StatementFile {
             format,
@@ -153,17 +154,25 @@ pub async fn import_upload(
         };
         return import(app, actor, file).await;
     }
+    let alone = app.store.writes_alone();
     let kept = Kept::new();
-    let (said, parts) = std::sync::mpsc::sync_channel(1);
+    if !alone {
+        // The pool's transaction takes every statement: there is no other way to keep it for.
+        kept.let_go();
+    }
+    let (said, parts) = tokio::sync::mpsc::channel(1);
     let reader = {
         let pieces = Pieces::new(pieces, kept.clone());
         tokio::task::spawn_blocking(move || {
             statement_upload::read(pieces, PAYMENTS_PER_PART, &said)
         })
     };
-    let written = record_parts(app, actor, Parts::new(parts), kept).await;
-    // The connection keeps the import's statements prepared and its page cache: let go.
-    app.store.close_batch_connection();
+    let parts = Parts::new(parts);
+    let written = if alone {
+        record_parts(app, actor, parts, kept).await
+    } else {
+        receive_parts(app, actor, parts).await.map(Some)
+    };
     // The reader has sent its last word, or stopped at its next part when nobody read.
     let mut pieces = reader
         .await
@@ -174,10 +183,7 @@ pub async fn import_upload(
         (written, _) => written?,
     };
     let received = match written {
-        Some(received) => {
-            publish(app.changes, &received.restored).await;
-            received
-        }
+        Some(received) => received,
         None => {
             let file = StatementFile {
                 format,
@@ -193,7 +199,8 @@ pub async fn import_upload(
 }
 
 /// [`import_upload`]'s one transaction on the store's own connection: the parts as they come,
-/// then the restores; `None`, with nothing kept, when a part may complete a pro-forma.
+/// then the restores, which are published once committed; `None`, with nothing kept, when a
+/// part may complete a pro-forma.
 async fn record_parts(
     app: &App<'_>,
     actor: &Actor,
@@ -203,7 +210,8 @@ async fn record_parts(
     let store = app.store.clone();
     let (actor, currency) = (actor.clone(), app.currency());
     let (settings, today) = (app.dunning_settings(), app.clock.today());
-    app.store
+    let written = app
+        .store
         .write_alone(
             async move |tx| -> AppResult<Option<Received>> {
                 let mut batch = Batch::read(&store, tx, &actor, &currency).await?;
@@ -220,7 +228,7 @@ async fn record_parts(
                     }
                     match batch.record_part(tx, part).await {
                         Ok(recorded) => outcomes.extend(recorded),
-                        Err(failed) => return Err(parts.verdict(failed)),
+                        Err(failed) => return Err(parts.blocking_verdict(failed)),
                     }
                     crate::heap::release_free_memory();
                 }
@@ -230,7 +238,32 @@ async fn record_parts(
             },
             Option::is_some,
         )
-        .await
+        .await;
+    // The connection keeps the import's statements prepared and its page cache: let go.
+    app.store.close_batch_connection();
+    if let Ok(Some(received)) = &written {
+        publish(app.changes, &received.restored).await;
+    }
+    written
+}
+
+/// [`import_upload`]'s one transaction in the pool's: the parts as they come, then the
+/// restores, committed and published (as [`receive`] does for a statement read whole).
+async fn receive_parts(app: &App<'_>, actor: &Actor, mut parts: Parts) -> AppResult<Received> {
+    let (store, today, currency) = (app.store, app.clock.today(), app.currency());
+    let mut tx = store.begin_write().await?;
+    let mut batch = Batch::read(store, &mut tx, actor, &currency).await?;
+    let mut outcomes = Vec::new();
+    while let Some(part) = parts.next_part().await {
+        match batch.record_part(&mut tx, part?).await {
+            Ok(recorded) => outcomes.extend(recorded),
+            Err(failed) => return Err(parts.verdict(failed).await),
+        }
+        crate::heap::release_free_memory();
+    }
+    let paid = paid_clients(&outcomes);
+    let restored = commit_restoring(app, tx, actor, &paid, today).await?;
+    Ok(Received { outcomes, restored })
 }
 
 /// A statement's incoming payments, parsed whole; the file goes once parsed, and the lines

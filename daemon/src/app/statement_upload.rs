@@ -12,11 +12,11 @@
 
 use std::io::BufReader;
 use std::ops::ControlFlow;
-use std::sync::mpsc::{Receiver, SyncSender};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use bytes::{Buf, Bytes, BytesMut};
 use ispd_billing::bank::{StatementLine, read_camt053};
+use tokio::sync::mpsc::{Receiver, Sender};
 
 use super::payments::payment_of;
 use super::{AppError, AppResult, field};
@@ -141,7 +141,7 @@ pub(super) enum Said {
 /// Reads a camt.053 upload and sends its incoming payments in parts of `per_part` on `parts`,
 /// then its last word; returns the pieces (with the upload's own failure, if any). Returns
 /// early when the recording has hung up.
-pub(super) fn read(pieces: Pieces, per_part: usize, parts: &SyncSender<Said>) -> Pieces {
+pub(super) fn read(pieces: Pieces, per_part: usize, parts: &Sender<Said>) -> Pieces {
     // quick-xml asks for a few bytes at a time: read the pieces through a buffer.
     let mut input = BufReader::with_capacity(64 * 1024, pieces);
     let sent = |lines: Vec<StatementLine>| -> ControlFlow<()> {
@@ -150,7 +150,7 @@ pub(super) fn read(pieces: Pieces, per_part: usize, parts: &SyncSender<Said>) ->
             .filter(StatementLine::is_incoming_payment)
             .map(|line| payment_of(line, "camt053"))
             .collect();
-        if part.is_empty() || parts.send(Said::Part(part)).is_ok() {
+        if part.is_empty() || parts.blocking_send(Said::Part(part)).is_ok() {
             ControlFlow::Continue(())
         } else {
             ControlFlow::Break(())
@@ -163,13 +163,14 @@ pub(super) fn read(pieces: Pieces, per_part: usize, parts: &SyncSender<Said>) ->
     };
     if let Some(end) = end {
         // The recording may have hung up meanwhile; then nobody waits for the last word.
-        let _ = parts.send(end);
+        let _ = parts.blocking_send(end);
     }
     input.into_inner()
 }
 
-/// The parts as the recording takes them: an error is the reader's refusal, or its thread
-/// ending without a last word.
+/// The parts as the recording takes them — on a thread of its own (the store's own
+/// connection: [`Iterator`]) or on the runtime (the pool's transaction: [`Parts::next_part`]).
+/// An error is the reader's refusal, or its thread ending without a last word.
 pub(super) struct Parts {
     said: Receiver<Said>,
     ended: bool,
@@ -180,37 +181,48 @@ impl Parts {
         Parts { said, ended: false }
     }
 
+    /// The next part, awaited on the runtime.
+    pub(super) async fn next_part(&mut self) -> Option<AppResult<Vec<NewPayment>>> {
+        if self.ended {
+            return None;
+        }
+        let said = self.said.recv().await;
+        if !matches!(said, Some(Said::Part(_))) {
+            self.ended = true;
+        }
+        match said {
+            Some(Said::Part(part)) => Some(Ok(part)),
+            Some(Said::Whole) => None,
+            Some(Said::Refused(e)) => Some(Err(e)),
+            None => Some(Err(AppError::Precondition(
+                "the statement's reader stopped before the file's end".to_owned(),
+            ))),
+        }
+    }
+
     /// After the recording failed: the reader's refusal if the file has one (a file's own
     /// problem is named before what its recording ran into, as when it was parsed first),
     /// else `failed`. Reads the file to its end to know.
-    pub(super) fn verdict(mut self, failed: AppError) -> AppError {
-        for part in self.by_ref() {
+    pub(super) async fn verdict(mut self, failed: AppError) -> AppError {
+        while let Some(part) = self.next_part().await {
             if let Err(refused) = part {
                 return refused;
             }
         }
         failed
     }
+
+    /// [`Parts::verdict`] on a thread that may block (the store's own connection's).
+    pub(super) fn blocking_verdict(self, failed: AppError) -> AppError {
+        tokio::runtime::Handle::current().block_on(self.verdict(failed))
+    }
 }
 
 impl Iterator for Parts {
     type Item = AppResult<Vec<NewPayment>>;
 
+    /// On a thread that may block (the store's own connection's).
     fn next(&mut self) -> Option<Self::Item> {
-        if self.ended {
-            return None;
-        }
-        let said = self.said.recv();
-        if !matches!(said, Ok(Said::Part(_))) {
-            self.ended = true;
-        }
-        match said {
-            Ok(Said::Part(part)) => Some(Ok(part)),
-            Ok(Said::Whole) => None,
-            Ok(Said::Refused(e)) => Some(Err(e)),
-            Err(_) => Some(Err(AppError::Precondition(
-                "the statement's reader stopped before the file's end".to_owned(),
-            ))),
-        }
+        tokio::runtime::Handle::current().block_on(self.next_part())
     }
 }
