@@ -794,6 +794,38 @@ fn a_statement_uploaded_in_pieces_is_recorded_as_the_whole_file_on(
     assert_eq!(unmatched["items"].as_array().unwrap().len(), 301);
 }
 
+/// The 256 MiB a statement may be is counted over an upload's pieces, not per message: an
+/// upload of 257 messages of 1 MiB is refused by the field's name once it outgrows the limit,
+/// and records nothing.
+#[test]
+fn an_upload_over_the_statement_limit_is_refused() {
+    let d = Daemon::start("statement-limit", "");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let mut payments = v1::payment_service_client::PaymentServiceClient::with_interceptor(
+            d.channel().await,
+            Bearer::new(&d.admin_token()),
+        );
+        // Not a statement at all: read whole, it would be refused for what it is, not its size.
+        let messages = (0..257).map(|n| v1::ImportStatementRequest {
+            format: if n == 0 { "csv".into() } else { String::new() },
+            content: vec![0xff; 1 << 20].into(),
+            ..Default::default()
+        });
+        let refused = payments
+            .import_statement_stream(tonic::codegen::tokio_stream::iter(messages))
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code(), tonic::Code::InvalidArgument, "{refused:?}");
+        assert!(
+            refused.message().contains("content") && refused.message().contains("256 MiB"),
+            "{refused:?}"
+        );
+    });
+    let unmatched = d.ispctl_json(&["payment", "unmatched"]);
+    assert_eq!(unmatched["items"], json!([]));
+}
+
 /// A statement entry in another currency than the client's (`<Amt Ccy="EUR">5.00</Amt>` on a
 /// CZK account) is never booked as CZK: it is recorded unmatched with its own currency, the
 /// rest of the statement is imported, and the entry cannot be assigned to the CZK client.
