@@ -510,7 +510,7 @@ fn answerer(
                 for p in due {
                     service
                         .replies
-                        .put(p.to, p.identifier, p.authenticator, p.reply);
+                        .put(p.to, p.identifier, p.authenticator, &p.reply);
                 }
             }
         })?;

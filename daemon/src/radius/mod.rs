@@ -39,8 +39,9 @@ use unknown_sources::UnknownSources;
 
 /// RFC 5080 suggests keeping replies for the NAS's retransmission window.
 const DUPLICATE_WINDOW: Duration = Duration::from_secs(5);
-/// Bounds the reply cache's memory (about 20 MB): at 20,000 requests/s it still covers the
-/// whole window, beyond that the oldest replies go first.
+/// Bounds the reply cache's memory (about 10 MB at most): it holds one reply per NAS source
+/// port and Identifier (`dedup`), 256 a port, so only a NAS sending from some 400 ports
+/// within the window would reach it.
 const DUPLICATE_CAPACITY: usize = 100_000;
 /// Receive threads per socket (one socket per CPU, `reuseport`): with one, a thread blocked
 /// in a send or preempted by the load left its socket unserved (measured slower).
@@ -464,8 +465,7 @@ impl RadiusService {
                     if let Some(attempt) = attempt {
                         recorder.record(attempt);
                     }
-                    self.replies
-                        .put(from, datagram[1], authenticator, reply.clone());
+                    self.replies.put(from, datagram[1], authenticator, &reply);
                     Some(reply)
                 }
                 handler::Outcome::Drop => None,
