@@ -794,6 +794,64 @@ fn a_statement_uploaded_in_pieces_is_recorded_as_the_whole_file_on(
     assert_eq!(unmatched["items"].as_array().unwrap().len(), 301);
 }
 
+/// On a SQLite file an uploaded statement is recorded once its last piece is in (held on disk
+/// until then, never in memory whole): a client that stops halfway holds no write lock, so
+/// every other write — here a client added, as much accounting's — goes on meanwhile, and the
+/// statement is recorded when the upload ends.
+#[test]
+fn a_paused_upload_holds_no_write_lock() {
+    let d = Daemon::start("statement-paused", "");
+    let xml = long_camt(300, "").into_bytes();
+    let (first, rest) = xml.split_at(xml.len() / 2);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let mut payments = v1::payment_service_client::PaymentServiceClient::with_interceptor(
+            d.channel().await,
+            Bearer::new(&d.admin_token()),
+        );
+        let (pieces, upload) = tokio::sync::mpsc::channel(4);
+        let piece = |bytes: &[u8]| v1::ImportStatementRequest {
+            content: bytes.to_vec().into(),
+            ..Default::default()
+        };
+        pieces
+            .send(v1::ImportStatementRequest {
+                format: "camt053".into(),
+                ..piece(first)
+            })
+            .await
+            .unwrap();
+        let imported = tokio::spawn(async move {
+            payments
+                .import_statement_stream(
+                    tonic::codegen::tokio_stream::wrappers::ReceiverStream::new(upload),
+                )
+                .await
+        });
+        // The daemon has the first half and waits for the rest.
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let added = d.ispctl_json(&[
+            "client",
+            "add",
+            "--number",
+            "1001",
+            "--name",
+            "Meanwhile",
+            "--street",
+            "S 1",
+            "--postcode",
+            "1",
+            "--city",
+            "C",
+        ]);
+        assert_eq!(added["number"], "1001");
+        pieces.send(piece(rest)).await.unwrap();
+        drop(pieces);
+        let answer = imported.await.unwrap().unwrap().into_inner();
+        assert_eq!((answer.recorded, answer.unmatched), (300, 300));
+    });
+}
+
 /// The 256 MiB a statement may be is counted over an upload's pieces, not per message: an
 /// upload of 257 messages of 1 MiB is refused by the field's name once it outgrows the limit,
 /// and records nothing.

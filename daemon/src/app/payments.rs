@@ -18,7 +18,7 @@ use ispd_billing::payment::{Directory, IncomingPayment, StatementRow};
 use ispd_billing::price_change::ServicePrice;
 use rust_decimal::Decimal;
 
-use super::statement_upload::{self, Kept, Parts, Pieces, StatementUpload};
+use super::statement_upload::{self, Parts, Pieces, StatementUpload};
 use super::{App, AppError, AppResult, InCurrency, books, field, settlement};
 use crate::app::dunning_run::{DunningChange, decide};
 use crate::changes::{Change, ChangeFeed};
@@ -128,13 +128,10 @@ pub async fn import(app: &App<'_>, actor: &Actor, file: StatementFile<'_>) -> Ap
 }
 
 /// [`import`] for a statement that arrives in pieces. A camt.053 statement is read on a thread
-/// of its own as it arrives and its payments recorded part by part in one transaction
-/// ([`statement_upload`]): neither the file nor its parsed lines are held whole, and the
-/// recording does not wait for the file's end. A refusal of the file at its end, of the
-/// upload, or of any part's recording records nothing. On a SQLite file the parts go on the
-/// store's own connection, and a statement that pays a client with an open pro-forma goes as
-/// [`import`] does once the file is whole; elsewhere they go in the pool's transaction, which
-/// takes every statement. CSV and GPC statements are read once whole.
+/// of its own and its payments recorded part by part in one transaction
+/// ([`statement_upload`]): neither the file nor its parsed lines are held whole in memory. A
+/// refusal of the file at its end, of the upload, or of any part's recording records
+/// nothing. CSV and GPC statements are read once whole.
 pub async fn import_upload(
     app: &App<'_>,
     actor: &Actor,
@@ -154,58 +151,77 @@ pub async fn import_upload(
         };
         return import(app, actor, file).await;
     }
-    let alone = app.store.writes_alone();
-    let kept = Kept::new();
-    if !alone {
-        // The pool's transaction takes every statement: there is no other way to keep it for.
-        kept.let_go();
-    }
-    let (said, parts) = tokio::sync::mpsc::channel(1);
-    let reader = {
-        let pieces = Pieces::new(pieces, kept.clone());
-        tokio::task::spawn_blocking(move || {
-            statement_upload::read(pieces, PAYMENTS_PER_PART, &said)
-        })
-    };
-    let parts = Parts::new(parts);
-    let written = if alone {
-        record_parts(app, actor, parts, kept).await
+    let received = if app.store.writes_alone() {
+        import_spooled(app, actor, pieces).await
     } else {
-        receive_parts(app, actor, parts).await.map(Some)
-    };
-    // The reader has sent its last word, or stopped at its next part when nobody read.
-    let mut pieces = reader
-        .await
-        .map_err(|e| AppError::Precondition(format!("the statement's reader stopped: {e}")))?;
-    let written = match (written, pieces.failed.take()) {
-        // What broke the upload is what to say, not what the reader made of its end.
-        (Err(_), Some(failed)) => return Err(failed),
-        (written, _) => written?,
-    };
-    let received = match written {
-        Some(received) => received,
-        None => {
-            let file = StatementFile {
-                format,
-                content: pieces.whole().await?,
-                mapping,
-            };
-            receive(app, actor, payments_in(file)?).await?
-        }
+        import_arriving(app, actor, pieces).await
     };
     crate::heap::release_free_memory();
+    let received = received?;
     imported(&received.outcomes, app.clock.now());
     Ok(received)
 }
 
-/// [`import_upload`]'s one transaction on the store's own connection: the parts as they come,
-/// then the restores, which are published once committed; `None`, with nothing kept, when a
-/// part may complete a pro-forma.
+/// On a SQLite file, whose write lock every writer waits for: the upload held on disk until
+/// its last piece is in, then read beside its recording on the store's own connection. A
+/// statement that may complete a pro-forma goes as [`import`] does, the file read again whole.
+async fn import_spooled(
+    app: &App<'_>,
+    actor: &Actor,
+    pieces: tokio::sync::mpsc::Receiver<AppResult<bytes::Bytes>>,
+) -> AppResult<Received> {
+    let state_dir = app.config.load().state_dir.clone();
+    let file = statement_upload::spool(pieces, &state_dir).await?;
+    let (said, parts) = tokio::sync::mpsc::channel(1);
+    let reader =
+        tokio::task::spawn_blocking(move || statement_upload::read(file, PAYMENTS_PER_PART, &said));
+    let written = record_parts(app, actor, Parts::new(parts)).await;
+    // The reader has sent its last word, or stopped at its next part when nobody read.
+    let file = reader
+        .await
+        .map_err(|e| AppError::Precondition(format!("the statement's reader stopped: {e}")))?;
+    match written? {
+        Some(received) => Ok(received),
+        None => {
+            let file = StatementFile {
+                format: "camt053",
+                content: statement_upload::whole(file).await?,
+                mapping: "",
+            };
+            receive(app, actor, payments_in(file)?).await
+        }
+    }
+}
+
+/// Elsewhere (PostgreSQL, SQLite in memory): the upload read as it arrives, its parts
+/// recorded in the pool's transaction as they come.
+async fn import_arriving(
+    app: &App<'_>,
+    actor: &Actor,
+    pieces: tokio::sync::mpsc::Receiver<AppResult<bytes::Bytes>>,
+) -> AppResult<Received> {
+    let (said, parts) = tokio::sync::mpsc::channel(1);
+    let reader = tokio::task::spawn_blocking(move || {
+        statement_upload::read(Pieces::new(pieces), PAYMENTS_PER_PART, &said)
+    });
+    let written = receive_parts(app, actor, Parts::new(parts)).await;
+    let mut pieces = reader
+        .await
+        .map_err(|e| AppError::Precondition(format!("the statement's reader stopped: {e}")))?;
+    match (written, pieces.failed.take()) {
+        // What broke the upload is what to say, not what the reader made of its end.
+        (Err(_), Some(failed)) => Err(failed),
+        (written, _) => written,
+    }
+}
+
+/// [`import_spooled`]'s one transaction on the store's own connection: the parts as they come,
+/// then the restores, which are published once committed; `None`, with nothing written, when
+/// a part may complete a pro-forma.
 async fn record_parts(
     app: &App<'_>,
     actor: &Actor,
     mut parts: Parts,
-    kept: Kept,
 ) -> AppResult<Option<Received>> {
     let store = app.store.clone();
     let (actor, currency) = (actor.clone(), app.currency());
@@ -217,9 +233,6 @@ async fn record_parts(
                 let mut batch = Batch::read(&store, tx, &actor, &currency).await?;
                 // None can be issued while this transaction holds the write lock.
                 let owing = store.clients_with_open_proformas_in(tx).await?;
-                if owing.is_empty() {
-                    kept.let_go();
-                }
                 let mut outcomes = Vec::new();
                 while let Some(part) = parts.next() {
                     let part = part?;
@@ -247,7 +260,7 @@ async fn record_parts(
     written
 }
 
-/// [`import_upload`]'s one transaction in the pool's: the parts as they come, then the
+/// [`import_arriving`]'s one transaction in the pool's: the parts as they come, then the
 /// restores, committed and published (as [`receive`] does for a statement read whole).
 async fn receive_parts(app: &App<'_>, actor: &Actor, mut parts: Parts) -> AppResult<Received> {
     let (store, today, currency) = (app.store, app.clock.today(), app.currency());

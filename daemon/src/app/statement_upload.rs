@@ -1,18 +1,24 @@
 //! A bank statement that arrives in pieces (the admin API's `ImportStatementStream`), read on
-//! a thread of its own as it arrives while the recording takes its payments part by part: a
-//! 100,000-payment camt.053 file is recorded while it is still coming in, and neither the
-//! file nor its parsed lines are ever held whole — only the piece being read and the parts
-//! between the reader and the recording.
+//! a thread of its own while the recording takes its payments part by part: neither the file
+//! nor its parsed lines are ever held whole in memory — only the piece being read and the
+//! parts between the reader and the recording.
+//!
+//! Where the recording holds the database's one write lock (a SQLite file: every writer
+//! waits for it, accounting's too), the upload is first held on disk ([`spool`]) and read from
+//! there once its last piece is in, so a client that sends slowly, or stops halfway, holds no
+//! lock. Elsewhere (PostgreSQL) the pieces are read as they arrive ([`Pieces`]): the import's
+//! transaction locks only the rows it writes.
 //!
 //! The parts are provisional until the reader's last word: a file refused at its end sends
 //! its error after the parts before it, and the recording, one transaction, rolls back. The
 //! recording may stop early (a statement for the general way, an error): the reader notices
-//! at its next part and stops. The pieces are kept, for the general way, while it may be taken
-//! ([`Kept`]).
+//! at its next part and stops.
 
-use std::io::BufReader;
+use std::fs::File;
+use std::io::{BufReader, Read, Seek, Write};
 use std::ops::ControlFlow;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::{Buf, Bytes, BytesMut};
 use ispd_billing::bank::{StatementLine, read_camt053};
@@ -24,74 +30,30 @@ use crate::storage::NewPayment;
 
 /// A statement as it arrives.
 pub struct StatementUpload<'a> {
-    /// camt053, csv or gpc: only camt.053 is read as it arrives, the others once whole.
+    /// camt053, csv or gpc: only camt.053 is read part by part, the others once whole.
     pub format: &'a str,
     /// The column mapping as TOML, for csv.
     pub mapping: &'a str,
     /// The file's bytes in order; an error ends the upload (too large, broken off) and the
     /// import records nothing.
-    pub pieces: tokio::sync::mpsc::Receiver<AppResult<Bytes>>,
+    pub pieces: Receiver<AppResult<Bytes>>,
 }
 
-/// The pieces received so far while the general way may still need the whole file; `None`
-/// once it cannot (no client has an open pro-forma).
-#[derive(Clone)]
-pub(super) struct Kept(Arc<Mutex<Option<Vec<Bytes>>>>);
-
-impl Kept {
-    pub(super) fn new() -> Kept {
-        Kept(Arc::new(Mutex::new(Some(Vec::new()))))
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Option<Vec<Bytes>>> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// The general way will not be taken: the pieces go as soon as the reader is through them.
-    pub(super) fn let_go(&self) {
-        drop(self.lock().take());
-    }
-
-    fn keep(&self, piece: &Bytes) {
-        if let Some(kept) = self.lock().as_mut() {
-            kept.push(piece.clone());
-        }
-    }
-}
-
-/// The upload as the reader reads it: [`std::io::Read`] over the pieces, each kept while the
-/// general way may need it.
+/// The upload as the reader reads it while it arrives: [`std::io::Read`] over the pieces.
 pub(super) struct Pieces {
-    pieces: tokio::sync::mpsc::Receiver<AppResult<Bytes>>,
+    pieces: Receiver<AppResult<Bytes>>,
     current: Bytes,
-    kept: Kept,
     /// Why the upload ended early: what is reported, whatever the reader made of it.
     pub(super) failed: Option<AppError>,
 }
 
 impl Pieces {
-    pub(super) fn new(pieces: tokio::sync::mpsc::Receiver<AppResult<Bytes>>, kept: Kept) -> Pieces {
+    pub(super) fn new(pieces: Receiver<AppResult<Bytes>>) -> Pieces {
         Pieces {
             pieces,
             current: Bytes::new(),
-            kept,
             failed: None,
         }
-    }
-
-    /// The whole file for the general way: the pieces kept so far and the rest of the upload.
-    pub(super) async fn whole(mut self) -> AppResult<Bytes> {
-        let kept = self.kept.lock().take().ok_or_else(|| {
-            AppError::Precondition("a statement's pieces went before the general way".into())
-        })?;
-        let mut whole = BytesMut::new();
-        for piece in kept {
-            whole.extend_from_slice(&piece);
-        }
-        while let Some(piece) = self.pieces.recv().await {
-            whole.extend_from_slice(&piece?);
-        }
-        Ok(whole.freeze())
     }
 }
 
@@ -99,10 +61,7 @@ impl std::io::Read for Pieces {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         while self.current.is_empty() {
             match self.pieces.blocking_recv() {
-                Some(Ok(piece)) => {
-                    self.kept.keep(&piece);
-                    self.current = piece;
-                }
+                Some(Ok(piece)) => self.current = piece,
                 Some(Err(e)) => {
                     let said = e.to_string();
                     self.failed = Some(e);
@@ -116,6 +75,58 @@ impl std::io::Read for Pieces {
         self.current.advance(n);
         Ok(n)
     }
+}
+
+/// Names the files [`spool`] makes, one per upload.
+static SPOOLED: AtomicU64 = AtomicU64::new(0);
+
+/// The whole upload in a file of `dir`, rewound, once its last piece is in. The file is
+/// removed from `dir` as soon as it is made (it lives while it is open), so nothing is left
+/// behind whatever happens to the import or the daemon. The upload's own failure (too large,
+/// broken off) or the disk's (full) refuses the import before anything is recorded.
+pub(super) async fn spool(mut pieces: Receiver<AppResult<Bytes>>, dir: &Path) -> AppResult<File> {
+    let path = dir.join(format!(
+        ".statement-upload-{}-{}",
+        std::process::id(),
+        SPOOLED.fetch_add(1, Ordering::Relaxed)
+    ));
+    tokio::task::spawn_blocking(move || {
+        let held = |e: std::io::Error| {
+            AppError::Unavailable(format!(
+                "the statement could not be held on disk ({}): {e}",
+                path.display()
+            ))
+        };
+        let mut file = File::options()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(held)?;
+        std::fs::remove_file(&path).map_err(held)?;
+        while let Some(piece) = pieces.blocking_recv() {
+            file.write_all(&piece?).map_err(held)?;
+        }
+        file.rewind().map_err(held)?;
+        Ok(file)
+    })
+    .await
+    .map_err(|e| AppError::Precondition(format!("holding the statement on disk stopped: {e}")))?
+}
+
+/// A spooled statement read again whole, for the general way.
+pub(super) async fn whole(mut file: File) -> AppResult<Bytes> {
+    tokio::task::spawn_blocking(move || {
+        let mut content = Vec::new();
+        file.rewind()?;
+        file.read_to_end(&mut content)?;
+        Ok(Bytes::from(content))
+    })
+    .await
+    .map_err(|e| AppError::Precondition(format!("reading the statement again stopped: {e}")))?
+    .map_err(|e: std::io::Error| {
+        AppError::Unavailable(format!("the statement held on disk could not be read: {e}"))
+    })
 }
 
 /// A whole upload, for the formats read whole and the stores that record a statement the
@@ -138,12 +149,12 @@ pub(super) enum Said {
     Refused(AppError),
 }
 
-/// Reads a camt.053 upload and sends its incoming payments in parts of `per_part` on `parts`,
-/// then its last word; returns the pieces (with the upload's own failure, if any). Returns
-/// early when the recording has hung up.
-pub(super) fn read(pieces: Pieces, per_part: usize, parts: &Sender<Said>) -> Pieces {
-    // quick-xml asks for a few bytes at a time: read the pieces through a buffer.
-    let mut input = BufReader::with_capacity(64 * 1024, pieces);
+/// Reads a camt.053 statement and sends its incoming payments in parts of `per_part` on
+/// `parts`, then its last word; returns what it read from ([`Pieces`] with the upload's own
+/// failure, if any). Returns early when the recording has hung up.
+pub(super) fn read<R: Read>(input: R, per_part: usize, parts: &Sender<Said>) -> R {
+    // quick-xml asks for a few bytes at a time: read through a buffer.
+    let mut input = BufReader::with_capacity(64 * 1024, input);
     let sent = |lines: Vec<StatementLine>| -> ControlFlow<()> {
         let part: Vec<NewPayment> = lines
             .into_iter()
