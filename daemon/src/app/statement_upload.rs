@@ -17,6 +17,7 @@
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, Write};
 use std::ops::ControlFlow;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -97,10 +98,12 @@ pub(super) async fn spool(mut pieces: Receiver<AppResult<Bytes>>, dir: &Path) ->
                 path.display()
             ))
         };
+        // A statement names payers and their accounts: the owner's alone, as the database.
         let mut file = File::options()
             .read(true)
             .write(true)
             .create_new(true)
+            .mode(0o600)
             .open(&path)
             .map_err(held)?;
         std::fs::remove_file(&path).map_err(held)?;
@@ -129,11 +132,8 @@ pub(super) async fn whole(mut file: File) -> AppResult<Bytes> {
     })
 }
 
-/// A whole upload, for the formats read whole and the stores that record a statement the
-/// general way.
-pub(super) async fn gather(
-    mut pieces: tokio::sync::mpsc::Receiver<AppResult<Bytes>>,
-) -> AppResult<Bytes> {
+/// A whole upload, for the formats read once whole (CSV, GPC).
+pub(super) async fn gather(mut pieces: Receiver<AppResult<Bytes>>) -> AppResult<Bytes> {
     let mut whole = BytesMut::new();
     while let Some(piece) = pieces.recv().await {
         whole.extend_from_slice(&piece?);
