@@ -223,16 +223,12 @@ async fn record_parts(
     actor: &Actor,
     mut parts: Parts,
 ) -> AppResult<Option<Received>> {
-    let store = app.store.clone();
-    let (actor, currency) = (actor.clone(), app.currency());
-    let (settings, today) = (app.dunning_settings(), app.clock.today());
+    let import = OwnImport::of(app, actor);
     let written = app
         .store
         .write_alone(
             async move |tx| -> AppResult<Option<Received>> {
-                let mut batch = Batch::read(&store, tx, &actor, &currency).await?;
-                // None can be issued while this transaction holds the write lock.
-                let owing = store.clients_with_open_proformas_in(tx).await?;
+                let (mut batch, owing) = import.begin(tx).await?;
                 let mut outcomes = Vec::new();
                 while let Some(part) = parts.next() {
                     let part = part?;
@@ -245,9 +241,7 @@ async fn record_parts(
                     }
                     crate::heap::release_free_memory();
                 }
-                let paid = paid_clients(&outcomes);
-                let restored = restore_paid_in(&store, tx, &settings, &actor, &paid, today).await?;
-                Ok(Some(Received { outcomes, restored }))
+                Ok(Some(import.restore(tx, outcomes).await?))
             },
             Option::is_some,
         )
@@ -395,15 +389,12 @@ async fn receive_alone(
     if !app.store.writes_alone() {
         return Ok(Alone::General(payments));
     }
-    let store = app.store.clone();
-    let (actor, currency) = (actor.clone(), app.currency());
-    let (settings, today) = (app.dunning_settings(), app.clock.today());
+    let import = OwnImport::of(app, actor);
     let written = app
         .store
         .write_alone(
             async move |tx| -> AppResult<Alone> {
-                let mut batch = Batch::read(&store, tx, &actor, &currency).await?;
-                let owing = store.clients_with_open_proformas_in(tx).await?;
+                let (mut batch, owing) = import.begin(tx).await?;
                 if payments
                     .chunks(PAYMENTS_PER_PART)
                     .any(|part| batch.may_complete_proformas(&owing, part))
@@ -411,9 +402,7 @@ async fn receive_alone(
                     return Ok(Alone::General(payments));
                 }
                 let outcomes = batch.record(tx, payments, PAYMENTS_PER_PART).await?;
-                let paid = paid_clients(&outcomes);
-                let restored = restore_paid_in(&store, tx, &settings, &actor, &paid, today).await?;
-                Ok(Alone::Received(Received { outcomes, restored }))
+                Ok(Alone::Received(import.restore(tx, outcomes).await?))
             },
             |alone| matches!(alone, Alone::Received(_)),
         )
@@ -425,6 +414,55 @@ async fn receive_alone(
         publish(app.changes, &received.restored).await;
     }
     Ok(alone)
+}
+
+/// A statement's import on the store's own connection ([`receive_alone`], [`record_parts`]):
+/// what it takes from the use case, owned, since it runs on a thread of its own.
+struct OwnImport {
+    store: Store,
+    actor: Actor,
+    currency: String,
+    settings: DunningSettings,
+    today: NaiveDate,
+}
+
+impl OwnImport {
+    fn of(app: &App<'_>, actor: &Actor) -> OwnImport {
+        OwnImport {
+            store: app.store.clone(),
+            actor: actor.clone(),
+            currency: app.currency(),
+            settings: app.dunning_settings(),
+            today: app.clock.today(),
+        }
+    }
+
+    /// The batch the payments are matched by, and the clients with an open pro-forma (none
+    /// can be issued while this transaction holds the write lock).
+    async fn begin(&self, tx: &mut impl Tx) -> AppResult<(Batch<'_>, HashSet<i64>)> {
+        let batch = Batch::read(&self.store, tx, &self.actor, &self.currency).await?;
+        let owing = self.store.clients_with_open_proformas_in(tx).await?;
+        Ok((batch, owing))
+    }
+
+    /// In the same transaction, the restores the recorded payments cause.
+    async fn restore(
+        &self,
+        tx: &mut impl Tx,
+        outcomes: Vec<PaymentOutcome>,
+    ) -> AppResult<Received> {
+        let paid = paid_clients(&outcomes);
+        let restored = restore_paid_in(
+            &self.store,
+            tx,
+            &self.settings,
+            &self.actor,
+            &paid,
+            self.today,
+        )
+        .await?;
+        Ok(Received { outcomes, restored })
+    }
 }
 
 /// The clients the recorded payments paid (duplicates and unmatched ones left out).
