@@ -230,7 +230,6 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
     }
 }
 
-/// The import request, from the statement file and the mapping file.
 /// How much of a statement file one message of the upload carries.
 const PIECE: usize = 1 << 20;
 
@@ -248,20 +247,16 @@ fn import_pieces(
             .with_context(|| format!("mapping file {} is not UTF-8", path.display()))?,
         None => String::new(),
     };
-    let mut pieces = vec![ImportStatementRequest {
-        format: format.api_name().to_owned(),
-        content: content.slice(..PIECE.min(content.len())),
-        mapping,
-    }];
-    let mut start = PIECE;
-    while start < content.len() {
-        let end = (start + PIECE).min(content.len());
-        pieces.push(ImportStatementRequest {
-            content: content.slice(start..end),
+    // An empty file is still one message: the one that names the format.
+    let mut pieces: Vec<ImportStatementRequest> = (0..content.len().max(1))
+        .step_by(PIECE)
+        .map(|start| ImportStatementRequest {
+            content: content.slice(start..(start + PIECE).min(content.len())),
             ..ImportStatementRequest::default()
-        });
-        start = end;
-    }
+        })
+        .collect();
+    pieces[0].format = format.api_name().to_owned();
+    pieces[0].mapping = mapping;
     Ok(pieces)
 }
 

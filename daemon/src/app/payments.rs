@@ -172,14 +172,9 @@ async fn import_spooled(
 ) -> AppResult<Received> {
     let state_dir = app.config.load().state_dir.clone();
     let file = statement_upload::spool(pieces, &state_dir).await?;
-    let (said, parts) = tokio::sync::mpsc::channel(1);
-    let reader =
-        tokio::task::spawn_blocking(move || statement_upload::read(file, PAYMENTS_PER_PART, &said));
-    let written = record_parts(app, actor, Parts::new(parts)).await;
-    // The reader has sent its last word, or stopped at its next part when nobody read.
-    let file = reader
-        .await
-        .map_err(|e| AppError::Precondition(format!("the statement's reader stopped: {e}")))?;
+    let (parts, reader) = statement_upload::start_reading(file, PAYMENTS_PER_PART);
+    let written = record_parts(app, actor, parts).await;
+    let file = reader.end().await?;
     match written? {
         Some(received) => Ok(received),
         None => {
@@ -200,14 +195,9 @@ async fn import_arriving(
     actor: &Actor,
     pieces: tokio::sync::mpsc::Receiver<AppResult<bytes::Bytes>>,
 ) -> AppResult<Received> {
-    let (said, parts) = tokio::sync::mpsc::channel(1);
-    let reader = tokio::task::spawn_blocking(move || {
-        statement_upload::read(Pieces::new(pieces), PAYMENTS_PER_PART, &said)
-    });
-    let written = receive_parts(app, actor, Parts::new(parts)).await;
-    let mut pieces = reader
-        .await
-        .map_err(|e| AppError::Precondition(format!("the statement's reader stopped: {e}")))?;
+    let (parts, reader) = statement_upload::start_reading(Pieces::new(pieces), PAYMENTS_PER_PART);
+    let written = receive_parts(app, actor, parts).await;
+    let mut pieces = reader.end().await?;
     match (written, pieces.failed.take()) {
         // What broke the upload is what to say, not what the reader made of its end.
         (Err(_), Some(failed)) => Err(failed),
@@ -278,16 +268,20 @@ async fn receive_parts(app: &App<'_>, actor: &Actor, mut parts: Parts) -> AppRes
 fn payments_in(file: StatementFile<'_>) -> AppResult<Vec<NewPayment>> {
     let statement = parse_statement(&file)?;
     drop(file.content);
-    Ok(statement
-        .lines
-        .into_iter()
-        .filter(StatementLine::is_incoming_payment)
-        .map(|line| payment_of(line, file.format))
-        .collect())
+    Ok(payments_of(statement.lines, file.format))
 }
 
-/// The payment an incoming statement line records; `source` is the statement's format.
-pub(super) fn payment_of(line: StatementLine, source: &str) -> NewPayment {
+/// The payments a statement's lines record (its incoming ones); `source` is its format.
+pub(super) fn payments_of(lines: Vec<StatementLine>, source: &str) -> Vec<NewPayment> {
+    lines
+        .into_iter()
+        .filter(StatementLine::is_incoming_payment)
+        .map(|line| payment_of(line, source))
+        .collect()
+}
+
+/// The payment an incoming statement line records.
+fn payment_of(line: StatementLine, source: &str) -> NewPayment {
     NewPayment {
         amount: line.amount,
         received_on: line.booked_on,

@@ -25,7 +25,7 @@ use bytes::{Buf, Bytes, BytesMut};
 use ispd_billing::bank::{StatementLine, read_camt053};
 use tokio::sync::mpsc::{Receiver, Sender};
 
-use super::payments::payment_of;
+use super::payments::payments_of;
 use super::{AppError, AppResult, field};
 use crate::storage::NewPayment;
 
@@ -141,8 +141,32 @@ pub(super) async fn gather(mut pieces: Receiver<AppResult<Bytes>>) -> AppResult<
     Ok(whole.freeze())
 }
 
+/// Reads `input` on a blocking thread of its own (see [`read`]): the parts as the recording
+/// takes them, and the reader, which gives `input` back when it ends.
+pub(super) fn start_reading<R: Read + Send + 'static>(
+    input: R,
+    per_part: usize,
+) -> (Parts, Reader<R>) {
+    let (said, parts) = tokio::sync::mpsc::channel(1);
+    let reader = tokio::task::spawn_blocking(move || read(input, per_part, &said));
+    (Parts::new(parts), Reader(reader))
+}
+
+/// A reader started by [`start_reading`].
+pub(super) struct Reader<R>(tokio::task::JoinHandle<R>);
+
+impl<R> Reader<R> {
+    /// What it read from, once it has sent its last word, or stopped at its next part when
+    /// nobody read.
+    pub(super) async fn end(self) -> AppResult<R> {
+        self.0
+            .await
+            .map_err(|e| AppError::Precondition(format!("the statement's reader stopped: {e}")))
+    }
+}
+
 /// What the reader says, in order: parts, then one last word.
-pub(super) enum Said {
+enum Said {
     Part(Vec<NewPayment>),
     /// Every part has been sent: the file is whole.
     Whole,
@@ -152,15 +176,11 @@ pub(super) enum Said {
 /// Reads a camt.053 statement and sends its incoming payments in parts of `per_part` on
 /// `parts`, then its last word; returns what it read from ([`Pieces`] with the upload's own
 /// failure, if any). Returns early when the recording has hung up.
-pub(super) fn read<R: Read>(input: R, per_part: usize, parts: &Sender<Said>) -> R {
+fn read<R: Read>(input: R, per_part: usize, parts: &Sender<Said>) -> R {
     // quick-xml asks for a few bytes at a time: read through a buffer.
     let mut input = BufReader::with_capacity(64 * 1024, input);
     let sent = |lines: Vec<StatementLine>| -> ControlFlow<()> {
-        let part: Vec<NewPayment> = lines
-            .into_iter()
-            .filter(StatementLine::is_incoming_payment)
-            .map(|line| payment_of(line, "camt053"))
-            .collect();
+        let part = payments_of(lines, "camt053");
         if part.is_empty() || parts.blocking_send(Said::Part(part)).is_ok() {
             ControlFlow::Continue(())
         } else {
@@ -188,7 +208,7 @@ pub(super) struct Parts {
 }
 
 impl Parts {
-    pub(super) fn new(said: Receiver<Said>) -> Parts {
+    fn new(said: Receiver<Said>) -> Parts {
         Parts { said, ended: false }
     }
 
