@@ -84,14 +84,17 @@ pub struct Daemon {
     child: Option<Child>,
 }
 
+/// The listeners of every test daemon, all on port 0, and no billing run of its own.
+pub const BASE_LISTENERS: &str = "[radius]\nauth_listen = [\"127.0.0.1:0\"]\n\
+    acct_listen = [\"127.0.0.1:0\"]\n\
+    [admin]\nlisten = \"127.0.0.1:0\"\n\
+    [billing]\nrun_at = \"\"\n";
+
 /// The config every test daemon starts from: all ports 0, state in the test's directory.
 pub fn base_config(state_dir: &Path) -> String {
     format!(
-        "state_dir = {state:?}\n\
-         [radius]\nauth_listen = [\"127.0.0.1:0\"]\nacct_listen = [\"127.0.0.1:0\"]\n\
-         [admin]\nlisten = \"127.0.0.1:0\"\n\
-         [billing]\nrun_at = \"\"\n",
-        state = state_dir.display().to_string()
+        "state_dir = {:?}\n{BASE_LISTENERS}",
+        state_dir.display().to_string()
     )
 }
 

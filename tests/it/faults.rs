@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::net::UdpSocket;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -13,84 +13,8 @@ use ispd_radius::dict::rfc;
 use ispd_radius::{Attribute, PacketRef};
 
 use crate::accounting::{Outage, acct_config, acct_daemon, acct_request, add_login, psql};
-use crate::daemon::{Daemon, PgDatabase, stderr, stdout};
-
-/// A small tmpfs the test mounts itself (the suite runs as root, as `scripts/test` does),
-/// so "the disk is full" is a real ENOSPC from the kernel. Unmounted on drop.
-struct SmallDisk {
-    at: PathBuf,
-}
-
-impl SmallDisk {
-    fn mount(at: &Path, bytes: u64) -> SmallDisk {
-        std::fs::create_dir_all(at).unwrap();
-        let out = Command::new("mount")
-            .args([
-                "-t",
-                "tmpfs",
-                "-o",
-                &format!("size={bytes},mode=0700"),
-                "tmpfs",
-            ])
-            .arg(at)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "mounting a tmpfs needs root (scripts/test runs as root): {}",
-            stderr(&out)
-        );
-        SmallDisk { at: at.to_owned() }
-    }
-
-    fn filler(&self) -> PathBuf {
-        self.at.join("filler")
-    }
-
-    /// Bytes the filesystem still has for an unprivileged write.
-    fn available(&self) -> u64 {
-        let out = Command::new("stat")
-            .args(["-f", "-c", "%a %S"])
-            .arg(&self.at)
-            .output()
-            .unwrap();
-        let text = stdout(&out);
-        let mut parts = text.split_whitespace().map(|p| p.parse::<u64>().unwrap());
-        parts.next().unwrap() * parts.next().unwrap()
-    }
-
-    /// Fills the filesystem so that only `leave` bytes stay free (0: full).
-    fn fill_leaving(&self, leave: u64) {
-        use std::io::Write;
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.filler())
-            .unwrap();
-        let chunk = vec![0xA5u8; 64 * 1024];
-        loop {
-            let free = self.available();
-            if free <= leave {
-                break;
-            }
-            let n = usize::try_from((free - leave).min(chunk.len() as u64)).unwrap();
-            if file.write_all(&chunk[..n]).is_err() {
-                break;
-            }
-        }
-        let _ = file.sync_all();
-    }
-
-    fn free(&self) {
-        std::fs::remove_file(self.filler()).unwrap();
-    }
-}
-
-impl Drop for SmallDisk {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(&self.at).status();
-    }
-}
+use crate::daemon::{Daemon, PgDatabase, stderr};
+use crate::disk::SmallDisk;
 
 /// A NAS on one UDP socket: sends Accounting-Requests and remembers which were answered.
 struct Nas {

@@ -8,6 +8,7 @@ mod auth_log;
 mod billing;
 mod books;
 mod daemon;
+mod disk;
 mod documents;
 mod dunning;
 mod enforcement;

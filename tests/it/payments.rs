@@ -5,7 +5,8 @@
 use ispd_admin_proto::v1;
 use serde_json::json;
 
-use crate::daemon::{Bearer, Daemon, stdout};
+use crate::daemon::{BASE_LISTENERS, Bearer, Daemon, stdout};
+use crate::disk::SmallDisk;
 
 const SECRET: &str = "billing-secret-1";
 
@@ -869,6 +870,62 @@ fn an_upload_over_the_statement_limit_is_refused() {
     });
     let unmatched = d.ispctl_json(&["payment", "unmatched"]);
     assert_eq!(unmatched["items"], json!([]));
+}
+
+/// A disk that fills while an upload is held on it: the upload is refused with the cause
+/// named and records nothing, leaves no file behind, and the same upload is recorded once
+/// space is back — no restart.
+#[test]
+fn an_upload_on_a_full_disk_is_refused_and_records_nothing() {
+    let mut d = Daemon::configure_with("statement-full", BASE_LISTENERS);
+    let disk = SmallDisk::mount(&d.state_dir, 24 << 20);
+    d.spawn();
+    let xml = long_camt(2000, "").into_bytes();
+    disk.fill_leaving(xml.len() as u64 / 2);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let refused = rt.block_on(upload(&d, &xml)).unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::Unavailable, "{refused:?}");
+    assert!(
+        refused.message().contains("could not be held on disk"),
+        "{refused:?}"
+    );
+    let unmatched = d.ispctl_json(&["payment", "unmatched"]);
+    assert_eq!(unmatched["items"], json!([]));
+    let left: Vec<_> = std::fs::read_dir(&d.state_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.contains("statement"))
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+
+    disk.free();
+    let answer = rt.block_on(upload(&d, &xml)).unwrap();
+    assert_eq!((answer.recorded, answer.unmatched), (2000, 2000));
+}
+
+/// A camt.053 statement sent over `ImportStatementStream` in pieces of 64 KiB.
+async fn upload(d: &Daemon, xml: &[u8]) -> Result<v1::ImportStatementResponse, tonic::Status> {
+    let mut payments = v1::payment_service_client::PaymentServiceClient::with_interceptor(
+        d.channel().await,
+        Bearer::new(&d.admin_token()),
+    );
+    let pieces: Vec<_> = xml
+        .chunks(64 << 10)
+        .enumerate()
+        .map(|(n, piece)| v1::ImportStatementRequest {
+            format: if n == 0 {
+                "camt053".into()
+            } else {
+                String::new()
+            },
+            content: piece.to_vec().into(),
+            ..Default::default()
+        })
+        .collect();
+    payments
+        .import_statement_stream(tonic::codegen::tokio_stream::iter(pieces))
+        .await
+        .map(tonic::Response::into_inner)
 }
 
 /// A statement entry in another currency than the client's (`<Amt Ccy="EUR">5.00</Amt>` on a
