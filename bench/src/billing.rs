@@ -123,6 +123,20 @@ impl Checks {
         println!("  {} {what}", if ok { "ok:" } else { "FAILED:" });
         self.0.push((what, ok));
     }
+
+    /// An error naming every check that failed.
+    fn verdict(&self) -> anyhow::Result<()> {
+        let failed: Vec<&str> = self
+            .0
+            .iter()
+            .filter(|(_, ok)| !ok)
+            .map(|(what, _)| what.as_str())
+            .collect();
+        if !failed.is_empty() {
+            bail!("checks failed: {}", failed.join("; "));
+        }
+        Ok(())
+    }
 }
 
 pub fn billing(args: BillingArgs, ispd: PathBuf) -> anyhow::Result<()> {
@@ -159,221 +173,294 @@ pub fn billing(args: BillingArgs, ispd: PathBuf) -> anyhow::Result<()> {
 }
 
 async fn scenario(args: &BillingArgs, daemon: &Daemon) -> anyhow::Result<()> {
-    let token = std::fs::read_to_string(args.state_dir.join("admin.token"))
-        .context("the daemon wrote no admin.token")?;
-    let mut bearer = MetadataValue::try_from(format!("Bearer {}", token.trim()))?;
-    bearer.set_sensitive(true);
-    let channel = Endpoint::from_shared(format!("http://{}", daemon.admin_addr))?
-        .connect_timeout(Duration::from_secs(5))
-        .timeout(Duration::from_secs(args.call_timeout))
-        .connect()
-        .await
-        .context("cannot connect to the daemon's admin API")?;
-    let mut billing =
-        BillingServiceClient::with_interceptor(channel.clone(), Bearer(bearer.clone()))
-            .max_decoding_message_size(CLIENT_MESSAGE_LIMIT)
-            .max_encoding_message_size(CLIENT_MESSAGE_LIMIT);
-    let mut payments = PaymentServiceClient::with_interceptor(channel, Bearer(bearer))
-        .max_decoding_message_size(CLIENT_MESSAGE_LIMIT)
-        .max_encoding_message_size(CLIENT_MESSAGE_LIMIT);
-    let mut checks = Checks(Vec::new());
+    let mut bench = Scenario::connect(args, daemon).await?;
     println!(
         "ispd (pid {}) started: resident memory {} MB; load average {}",
         daemon.pid(),
         daemon.rss_mb()?,
         load_average()
     );
+    bench.dry_run().await?;
+    let run_time = bench.run().await?;
+    let statement = bench.statement().await?;
+    let (first, import_peak) = bench.import(&statement).await?;
+    bench.balances().await?;
+    bench.again(&statement).await?;
+    println!("ispd resident memory at the end: {} MB", daemon.rss_mb()?);
+    println!("load average at the end: {}", load_average());
+    verdicts(run_time, first.elapsed, import_peak);
+    bench.checks.verdict()
+}
 
-    // What computing the documents costs (loading, the pure core, the answer), without
-    // storing anything: the rest of the real run is issuing them.
-    let rss_before = daemon.rss_mb()?;
-    let peak_reset = daemon.reset_peak();
-    let started = Instant::now();
-    let dry = billing
-        .run_billing(v1::RunBillingRequest {
-            as_of: args.as_of.to_string(),
-            dry_run: true,
-            limit: 1,
-        })
-        .await
-        .context("RunBilling (dry run)")?
-        .into_inner();
-    println!(
-        "dry run as of {}: {} invoices proposed in {:.2} s",
-        args.as_of,
-        dry.count,
-        started.elapsed().as_secs_f64()
-    );
-    memory_line(daemon, rss_before, peak_reset)?;
-    drop(dry);
+/// The statement that pays every invoice issued, what it adds up to, and its booking day.
+struct Statement {
+    payments: Vec<Payment>,
+    total: Decimal,
+    booked_on: NaiveDate,
+}
 
-    println!("billing run as of {} (one RunBilling call):", args.as_of);
-    let rss_before = daemon.rss_mb()?;
-    let peak_reset = daemon.reset_peak();
-    let cpu_before = daemon.cpu_seconds()?;
-    let started = Instant::now();
-    let run = billing
-        .run_billing(v1::RunBillingRequest {
-            as_of: args.as_of.to_string(),
-            dry_run: false,
-            // Counted and totalled in full, one shown: the daemon holds one batch at a time.
-            limit: 1,
-        })
-        .await
-        .context("RunBilling")?
-        .into_inner();
-    let run_time = started.elapsed();
-    println!(
-        "  {} invoices issued, total {} {}, {:.2} s ({:.0} invoices/s); answer {:.1} MB",
-        run.count,
-        run.total_gross,
-        run.currency,
-        run_time.as_secs_f64(),
-        run.count as f64 / run_time.as_secs_f64(),
-        mb(run.encoded_len())
-    );
-    cpu_line(daemon, cpu_before, run_time)?;
-    memory_line(daemon, rss_before, peak_reset)?;
-    checks.check(
-        format!(
-            "one invoice per client ({} for {} clients)",
-            run.count, args.clients
-        ),
-        run.count == args.clients as u64 && run.invoices.iter().all(|i| i.kind == "invoice"),
-    );
+/// One bench run against a daemon: its admin clients and what has been checked so far.
+struct Scenario<'a> {
+    args: &'a BillingArgs,
+    daemon: &'a Daemon,
+    billing: BillingServiceClient<Svc>,
+    payments: PaymentServiceClient<Svc>,
+    checks: Checks,
+}
 
-    // One payment per invoice issued, read from the daemon's database (the answer lists
-    // only the first).
-    let url = seed::database_url(&args.state_dir, args.database_url.as_deref());
-    let statement: Vec<Payment> = issued_invoices(&url)
-        .await?
-        .into_iter()
-        .enumerate()
-        .map(|(k, (client_number, client_name, amount))| Payment {
-            bank_id: format!("BENCH{:09}", k + 1),
-            // How clients pay in the Czech Republic: the client number as the variable symbol.
-            variable_symbol: client_number,
-            amount,
-            payer: client_name,
-        })
-        .collect();
-    let expected: Decimal = statement
-        .iter()
-        .map(|p| p.amount.parse::<Decimal>())
-        .sum::<Result<Decimal, _>>()
-        .context("an invoice gross is not a number")?;
-    drop(run);
-    let booked_on = args
-        .as_of
-        .checked_add_days(chrono::Days::new(5))
-        .context("--as-of too late")?;
-
-    println!(
-        "bank import of {} payments, one per invoice by variable symbol ({}):",
-        statement.len(),
-        args.format.name()
-    );
-    let parse = parse_time(args.format, &statement, booked_on)?;
-    println!(
-        "  (parsing it alone, with the daemon's parser in this process: {:.2} s)",
-        parse.as_secs_f64()
-    );
-    let rss_before = daemon.rss_mb()?;
-    let peak_reset = daemon.reset_peak();
-    let cpu_before = daemon.cpu_seconds()?;
-    let first = import(&mut payments, args.format, &statement, booked_on).await?;
-    println!(
-        "  {} recorded, {} matched, {} unmatched, {} duplicates, {:.2} s in {} call(s) \
-         ({:.0} payments/s)",
-        first.recorded,
-        first.recorded - first.unmatched,
-        first.unmatched,
-        first.duplicates,
-        first.elapsed.as_secs_f64(),
-        first.calls,
-        first.recorded as f64 / first.elapsed.as_secs_f64(),
-    );
-    cpu_line(daemon, cpu_before, first.elapsed)?;
-    memory_line(daemon, rss_before, peak_reset)?;
-    let import_peak = peak_reset.then(|| daemon.peak_mb()).transpose()?;
-    checks.check(
-        format!(
-            "every payment recorded and matched to a client ({} of {})",
-            first.recorded - first.unmatched,
-            statement.len()
-        ),
-        first.recorded == statement.len() as u64 && first.unmatched == 0,
-    );
-    checks.check(
-        format!(
-            "everything paid went to invoices ({} of {expected})",
-            first.allocated
-        ),
-        first.allocated == expected,
-    );
-
-    let url = seed::database_url(&args.state_dir, args.database_url.as_deref());
-    let (paid, invoices) = paid_invoices(&url).await?;
-    checks.check(
-        format!("{paid} of {invoices} invoices paid (SQL on the daemon's database)"),
-        paid == invoices && invoices == args.clients as i64,
-    );
-    let mut sample: Vec<usize> = vec![1, args.clients.div_ceil(2), args.clients];
-    sample.dedup();
-    for number in sample {
-        let balance = payments
-            .client_balance(v1::ClientBalanceRequest {
-                client_number: number.to_string(),
-            })
+impl<'a> Scenario<'a> {
+    async fn connect(args: &'a BillingArgs, daemon: &'a Daemon) -> anyhow::Result<Self> {
+        let token = std::fs::read_to_string(args.state_dir.join("admin.token"))
+            .context("the daemon wrote no admin.token")?;
+        let mut bearer = MetadataValue::try_from(format!("Bearer {}", token.trim()))?;
+        bearer.set_sensitive(true);
+        let channel = Endpoint::from_shared(format!("http://{}", daemon.admin_addr))?
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(args.call_timeout))
+            .connect()
             .await
-            .context("ClientBalance")?
-            .into_inner();
-        let owed: Decimal = balance.owed.parse().context("ClientBalance.owed")?;
-        checks.check(
-            format!(
-                "client {number} owes {} {} (ClientBalance)",
-                balance.owed, balance.currency
-            ),
-            owed.is_zero(),
-        );
+            .context("cannot connect to the daemon's admin API")?;
+        let billing =
+            BillingServiceClient::with_interceptor(channel.clone(), Bearer(bearer.clone()))
+                .max_decoding_message_size(CLIENT_MESSAGE_LIMIT)
+                .max_encoding_message_size(CLIENT_MESSAGE_LIMIT);
+        let payments = PaymentServiceClient::with_interceptor(channel, Bearer(bearer))
+            .max_decoding_message_size(CLIENT_MESSAGE_LIMIT)
+            .max_encoding_message_size(CLIENT_MESSAGE_LIMIT);
+        Ok(Scenario {
+            args,
+            daemon,
+            billing,
+            payments,
+            checks: Checks(Vec::new()),
+        })
     }
 
-    println!("second billing run as of {}:", args.as_of);
-    let started = Instant::now();
-    let again = billing
-        .run_billing(v1::RunBillingRequest {
-            as_of: args.as_of.to_string(),
-            dry_run: false,
-            limit: 1,
+    /// One RunBilling call for the bench's day; the answer lists one document (counted and
+    /// totalled in full: the daemon holds one batch at a time).
+    async fn run_billing(&mut self, dry_run: bool) -> anyhow::Result<v1::RunBillingResponse> {
+        let answer = self
+            .billing
+            .run_billing(v1::RunBillingRequest {
+                as_of: self.args.as_of.to_string(),
+                dry_run,
+                limit: 1,
+            })
+            .await
+            .context(if dry_run {
+                "RunBilling (dry run)"
+            } else {
+                "RunBilling"
+            })?;
+        Ok(answer.into_inner())
+    }
+
+    /// What computing the documents costs (loading, the pure core, the answer), without
+    /// storing anything: the rest of the real run is issuing them.
+    async fn dry_run(&mut self) -> anyhow::Result<()> {
+        let rss_before = self.daemon.rss_mb()?;
+        let peak_reset = self.daemon.reset_peak();
+        let started = Instant::now();
+        let dry = self.run_billing(true).await?;
+        println!(
+            "dry run as of {}: {} invoices proposed in {:.2} s",
+            self.args.as_of,
+            dry.count,
+            started.elapsed().as_secs_f64()
+        );
+        memory_line(self.daemon, rss_before, peak_reset)
+    }
+
+    /// The billing run, timed: one invoice per client.
+    async fn run(&mut self) -> anyhow::Result<Duration> {
+        println!(
+            "billing run as of {} (one RunBilling call):",
+            self.args.as_of
+        );
+        let rss_before = self.daemon.rss_mb()?;
+        let peak_reset = self.daemon.reset_peak();
+        let cpu_before = self.daemon.cpu_seconds()?;
+        let started = Instant::now();
+        let run = self.run_billing(false).await?;
+        let run_time = started.elapsed();
+        println!(
+            "  {} invoices issued, total {} {}, {:.2} s ({:.0} invoices/s); answer {:.1} MB",
+            run.count,
+            run.total_gross,
+            run.currency,
+            run_time.as_secs_f64(),
+            run.count as f64 / run_time.as_secs_f64(),
+            mb(run.encoded_len())
+        );
+        cpu_line(self.daemon, cpu_before, run_time)?;
+        memory_line(self.daemon, rss_before, peak_reset)?;
+        self.checks.check(
+            format!(
+                "one invoice per client ({} for {} clients)",
+                run.count, self.args.clients
+            ),
+            run.count == self.args.clients as u64
+                && run.invoices.iter().all(|i| i.kind == "invoice"),
+        );
+        Ok(run_time)
+    }
+
+    /// One payment per invoice issued, read from the daemon's database (the run's answer
+    /// lists only the first).
+    async fn statement(&self) -> anyhow::Result<Statement> {
+        let url = seed::database_url(&self.args.state_dir, self.args.database_url.as_deref());
+        let payments: Vec<Payment> = issued_invoices(&url)
+            .await?
+            .into_iter()
+            .enumerate()
+            .map(|(k, (client_number, client_name, amount))| Payment {
+                bank_id: format!("BENCH{:09}", k + 1),
+                // How clients pay in the Czech Republic: the client number as the variable
+                // symbol.
+                variable_symbol: client_number,
+                amount,
+                payer: client_name,
+            })
+            .collect();
+        let total: Decimal = payments
+            .iter()
+            .map(|p| p.amount.parse::<Decimal>())
+            .sum::<Result<Decimal, _>>()
+            .context("an invoice gross is not a number")?;
+        let booked_on = self
+            .args
+            .as_of
+            .checked_add_days(chrono::Days::new(5))
+            .context("--as-of too late")?;
+        Ok(Statement {
+            payments,
+            total,
+            booked_on,
         })
-        .await
-        .context("second RunBilling")?
-        .into_inner();
-    let again_time = started.elapsed();
-    checks.check(
-        format!(
-            "{} invoices issued, {:.2} s",
-            again.count,
-            again_time.as_secs_f64()
-        ),
-        again.count == 0,
-    );
+    }
 
-    println!("re-import of the same statement:");
-    let second = import(&mut payments, args.format, &statement, booked_on).await?;
-    checks.check(
-        format!(
-            "{} recorded, {} duplicates, {:.2} s in {} call(s)",
-            second.recorded,
-            second.duplicates,
-            second.elapsed.as_secs_f64(),
-            second.calls
-        ),
-        second.recorded == 0 && second.duplicates == statement.len() as u64,
-    );
-    println!("ispd resident memory at the end: {} MB", daemon.rss_mb()?);
+    /// The statement's import, timed, and the daemon's peak memory during it.
+    async fn import(&mut self, statement: &Statement) -> anyhow::Result<(Imported, Option<u64>)> {
+        let (format, count) = (self.args.format, statement.payments.len());
+        println!(
+            "bank import of {count} payments, one per invoice by variable symbol ({}):",
+            format.name()
+        );
+        let parse = parse_time(format, &statement.payments, statement.booked_on)?;
+        println!(
+            "  (parsing it alone, with the daemon's parser in this process: {:.2} s)",
+            parse.as_secs_f64()
+        );
+        let rss_before = self.daemon.rss_mb()?;
+        let peak_reset = self.daemon.reset_peak();
+        let cpu_before = self.daemon.cpu_seconds()?;
+        let first = import(
+            &mut self.payments,
+            format,
+            &statement.payments,
+            statement.booked_on,
+        )
+        .await?;
+        println!(
+            "  {} recorded, {} matched, {} unmatched, {} duplicates, {:.2} s in {} call(s) \
+             ({:.0} payments/s)",
+            first.recorded,
+            first.recorded - first.unmatched,
+            first.unmatched,
+            first.duplicates,
+            first.elapsed.as_secs_f64(),
+            first.calls,
+            first.recorded as f64 / first.elapsed.as_secs_f64(),
+        );
+        cpu_line(self.daemon, cpu_before, first.elapsed)?;
+        memory_line(self.daemon, rss_before, peak_reset)?;
+        let import_peak = peak_reset.then(|| self.daemon.peak_mb()).transpose()?;
+        let matched = first.recorded - first.unmatched;
+        self.checks.check(
+            format!("every payment recorded and matched to a client ({matched} of {count})"),
+            first.recorded == count as u64 && first.unmatched == 0,
+        );
+        self.checks.check(
+            format!(
+                "everything paid went to invoices ({} of {})",
+                first.allocated, statement.total
+            ),
+            first.allocated == statement.total,
+        );
+        Ok((first, import_peak))
+    }
 
-    println!("load average at the end: {}", load_average());
+    /// Every invoice paid, by SQL on the daemon's database and by ClientBalance of a few
+    /// clients.
+    async fn balances(&mut self) -> anyhow::Result<()> {
+        let url = seed::database_url(&self.args.state_dir, self.args.database_url.as_deref());
+        let (paid, invoices) = paid_invoices(&url).await?;
+        self.checks.check(
+            format!("{paid} of {invoices} invoices paid (SQL on the daemon's database)"),
+            paid == invoices && invoices == self.args.clients as i64,
+        );
+        let clients = self.args.clients;
+        let mut sample: Vec<usize> = vec![1, clients.div_ceil(2), clients];
+        sample.dedup();
+        for number in sample {
+            let balance = self
+                .payments
+                .client_balance(v1::ClientBalanceRequest {
+                    client_number: number.to_string(),
+                })
+                .await
+                .context("ClientBalance")?
+                .into_inner();
+            let owed: Decimal = balance.owed.parse().context("ClientBalance.owed")?;
+            self.checks.check(
+                format!(
+                    "client {number} owes {} {} (ClientBalance)",
+                    balance.owed, balance.currency
+                ),
+                owed.is_zero(),
+            );
+        }
+        Ok(())
+    }
+
+    /// A second run for the same day issues nothing; the same statement again records
+    /// nothing.
+    async fn again(&mut self, statement: &Statement) -> anyhow::Result<()> {
+        println!("second billing run as of {}:", self.args.as_of);
+        let started = Instant::now();
+        let again = self.run_billing(false).await?;
+        self.checks.check(
+            format!(
+                "{} invoices issued, {:.2} s",
+                again.count,
+                started.elapsed().as_secs_f64()
+            ),
+            again.count == 0,
+        );
+        println!("re-import of the same statement:");
+        let second = import(
+            &mut self.payments,
+            self.args.format,
+            &statement.payments,
+            statement.booked_on,
+        )
+        .await?;
+        self.checks.check(
+            format!(
+                "{} recorded, {} duplicates, {:.2} s in {} call(s)",
+                second.recorded,
+                second.duplicates,
+                second.elapsed.as_secs_f64(),
+                second.calls
+            ),
+            second.recorded == 0 && second.duplicates == statement.payments.len() as u64,
+        );
+        Ok(())
+    }
+}
+
+/// Issue 16's targets against this run's figures.
+fn verdicts(run_time: Duration, import_time: Duration, import_peak: Option<u64>) {
     println!("targets of issue 16 (this machine):");
     println!(
         "  billing run < {} s: {} ({:.2} s)",
@@ -384,8 +471,8 @@ async fn scenario(args: &BillingArgs, daemon: &Daemon) -> anyhow::Result<()> {
     println!(
         "  import and matching < {} s: {} ({:.2} s)",
         IMPORT_TARGET.as_secs(),
-        verdict(first.elapsed < IMPORT_TARGET),
-        first.elapsed.as_secs_f64()
+        verdict(import_time < IMPORT_TARGET),
+        import_time.as_secs_f64()
     );
     match import_peak {
         Some(peak) => println!(
@@ -397,16 +484,6 @@ async fn scenario(args: &BillingArgs, daemon: &Daemon) -> anyhow::Result<()> {
              to reset the peak)"
         ),
     }
-    let failed: Vec<&str> = checks
-        .0
-        .iter()
-        .filter(|(_, ok)| !ok)
-        .map(|(what, _)| what.as_str())
-        .collect();
-    if !failed.is_empty() {
-        bail!("checks failed: {}", failed.join("; "));
-    }
-    Ok(())
 }
 
 /// The 1, 5 and 15 minute load averages: other work on the machine skews the figures.

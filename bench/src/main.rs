@@ -14,6 +14,8 @@
 //! started then), with the same logins `users-file` writes for FreeRADIUS: `bench/compare`
 //! runs both sides that way.
 
+#![deny(clippy::too_many_lines)]
+
 mod billing;
 mod coa;
 mod daemon;

@@ -68,63 +68,17 @@ pub fn seed_with_extra(
     runtime.block_on(async {
         let store = open_store(state_dir, database_url).await?;
         let actor = Actor("bench".into());
-        let client = Client {
-            number: "1".into(),
-            name: "Benchmark".into(),
-            address: Address {
-                street: "Loopback 1".into(),
-                postcode: "127".into(),
-                city: "Localhost".into(),
-                ..Address::default()
-            },
-            ..Client::default()
-        };
-        let mut client = client;
-        client.apply_defaults();
-        client.validate()?;
-        store.create_client(&actor, client).await?;
-        let tariff = Tariff {
-            id: 0,
-            name: "Bench 100".into(),
-            rate: Rate {
-                download_kbps: 100_000,
-                upload_kbps: 20_000,
-            },
-            burst: None,
-            price: rust_decimal::Decimal::new(49_900, 2),
-            price_includes_vat: true,
-            vat_rate: rust_decimal::Decimal::from(21),
-            period: Period::Monthly,
-            framed_pool: String::new(),
-            window: None,
-            cap: None,
-            note: String::new(),
-            service_class: String::new(),
-            version: 0,
-        };
-        tariff.validate()?;
-        store.create_tariff(&actor, tariff).await?;
+        store
+            .create_client(&actor, first_client("Benchmark", Invoicing::default())?)
+            .await?;
+        store
+            .create_tariff(
+                &actor,
+                monthly_tariff("Bench 100", Decimal::new(49_900, 2))?,
+            )
+            .await?;
         let day = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("valid date");
-        let subscription = Subscription {
-            id: 0,
-            client_id: 0,
-            tariff_id: 0,
-            activation_date: day,
-            billing_from: day,
-            price_override: None,
-            period: None,
-            commitment_until: None,
-            variable_symbol: String::new(),
-            note: String::new(),
-            invoice_note: String::new(),
-            state: SubscriptionState::Active,
-            alignment: PeriodAlignment::BillingDay,
-            end_date: None,
-            end_reason: String::new(),
-            unit: None,
-            version: 0,
-        };
-        subscription.validate()?;
+        let subscription = active_from(day)?;
         let sub = store
             .create_subscription(&actor, "1", "Bench 100", subscription, day)
             .await?;
@@ -354,130 +308,170 @@ pub fn seed_billing(
         let actor = Actor("bench".into());
         let mut tariff_ids = Vec::new();
         for (name, price) in TARIFFS {
-            let tariff = Tariff {
-                id: 0,
-                name: name.into(),
-                rate: Rate {
-                    download_kbps: 100_000,
-                    upload_kbps: 20_000,
-                },
-                burst: None,
-                price: Decimal::new(price, 2),
-                price_includes_vat: true,
-                vat_rate: Decimal::from(21),
-                period: Period::Monthly,
-                framed_pool: String::new(),
-                window: None,
-                cap: None,
-                note: String::new(),
-                service_class: String::new(),
-                version: 0,
-            };
-            tariff.validate()?;
+            let tariff = monthly_tariff(name, Decimal::new(price, 2))?;
             tariff_ids.push(store.create_tariff(&actor, tariff).await?.id);
         }
-        let client = Client {
-            number: "1".into(),
-            name: "Client 1".into(),
-            address: Address {
-                street: "Loopback 1".into(),
-                postcode: "127".into(),
-                city: "Localhost".into(),
-                ..Address::default()
-            },
-            invoicing: Invoicing {
-                billing_day: 1,
-                ..Invoicing::default()
-            },
-            ..Client::default()
+        let invoicing = Invoicing {
+            billing_day: 1,
+            ..Invoicing::default()
         };
-        let mut client = client;
-        client.apply_defaults();
-        client.validate()?;
-        let (client, _) = store.create_client(&actor, client).await?;
-        let subscription = Subscription {
-            id: 0,
-            client_id: 0,
-            tariff_id: 0,
-            activation_date: since,
-            billing_from: since,
-            price_override: None,
-            period: None,
-            commitment_until: None,
-            variable_symbol: String::new(),
-            note: String::new(),
-            invoice_note: String::new(),
-            state: SubscriptionState::Active,
-            alignment: PeriodAlignment::BillingDay,
-            end_date: None,
-            end_reason: String::new(),
-            unit: None,
-            version: 0,
-        };
-        subscription.validate()?;
+        let (client, _) = store
+            .create_client(&actor, first_client("Client 1", invoicing)?)
+            .await?;
+        let subscription = active_from(since)?;
         let subscription = store
             .create_subscription(&actor, "1", TARIFFS[1].0, subscription, since)
             .await?
             .subscription;
         store.close().await;
 
-        let pool = AnyPoolOptions::new().max_connections(1).connect(&url).await?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(1)
+            .connect(&url)
+            .await?;
         let mut tx = pool.begin().await?;
-        let columns = copied_columns(&mut tx, "client", client.id).await?;
-        let values: Vec<String> = columns
-            .iter()
-            .map(|c| match c.as_str() {
-                "number" => "CAST(n.i AS TEXT)".to_owned(),
-                "number_numeric" => "n.i".to_owned(),
-                "name" => "'Client ' || CAST(n.i AS TEXT)".to_owned(),
-                "name_folded" => "'client ' || CAST(n.i AS TEXT)".to_owned(),
-                other => format!("t.{other}"),
-            })
-            .collect();
-        let sql = format!(
-            "WITH RECURSIVE n(i) AS (SELECT CAST(2 AS BIGINT) UNION ALL SELECT i + 1 FROM n WHERE i < $1)
-             INSERT INTO client ({}) SELECT {} FROM n CROSS JOIN client t WHERE t.id = $2",
-            columns.join(", "),
-            values.join(", ")
-        );
-        sqlx::query(AssertSqlSafe(sql))
-            .bind(i64::try_from(clients)?)
-            .bind(client.id)
-            .execute(&mut *tx)
-            .await?;
-        let columns = copied_columns(&mut tx, "subscription", subscription.id).await?;
-        let values: Vec<String> = columns
-            .iter()
-            .map(|c| match c.as_str() {
-                "client_id" => "c.id".to_owned(),
-                "tariff_id" => "CASE c.number_numeric % 3 WHEN 0 THEN $3 WHEN 1 THEN $4 ELSE $5 END".to_owned(),
-                other => format!("t.{other}"),
-            })
-            .collect();
-        let sql = format!(
-            "INSERT INTO subscription ({}) SELECT {} FROM client c CROSS JOIN subscription t
-             WHERE t.id = $1 AND c.id <> $2",
-            columns.join(", "),
-            values.join(", ")
-        );
-        sqlx::query(AssertSqlSafe(sql))
-            .bind(subscription.id)
-            .bind(client.id)
-            .bind(tariff_ids[0])
-            .bind(tariff_ids[1])
-            .bind(tariff_ids[2])
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("UPDATE subscription SET billed_until = $1")
-            .bind(billed_until.format("%Y-%m-%d").to_string())
-            .execute(&mut *tx)
-            .await?;
+        let originals = (client.id, subscription.id);
+        copy_clients(&mut tx, clients, originals, &tariff_ids, billed_until).await?;
         tx.commit().await?;
         settle(&pool, database_url.is_some(), "client, subscription").await?;
         pool.close().await;
         anyhow::Ok(())
     })?;
     Ok(started.elapsed())
+}
+
+/// Clients 2 to `clients`, copies of client `originals.0` numbered and named by their
+/// number, each with a copy of subscription `originals.1` on one of the three tariffs in
+/// turn, all billed up to `billed_until`.
+async fn copy_clients(
+    tx: &mut AnyConnection,
+    clients: usize,
+    (client_id, subscription_id): (i64, i64),
+    tariff_ids: &[i64],
+    billed_until: NaiveDate,
+) -> anyhow::Result<()> {
+    let columns = copied_columns(tx, "client", client_id).await?;
+    let values: Vec<String> = columns
+        .iter()
+        .map(|c| match c.as_str() {
+            "number" => "CAST(n.i AS TEXT)".to_owned(),
+            "number_numeric" => "n.i".to_owned(),
+            "name" => "'Client ' || CAST(n.i AS TEXT)".to_owned(),
+            "name_folded" => "'client ' || CAST(n.i AS TEXT)".to_owned(),
+            other => format!("t.{other}"),
+        })
+        .collect();
+    let sql = format!(
+        "WITH RECURSIVE n(i) AS (SELECT CAST(2 AS BIGINT) UNION ALL SELECT i + 1 FROM n WHERE i < $1)
+         INSERT INTO client ({}) SELECT {} FROM n CROSS JOIN client t WHERE t.id = $2",
+        columns.join(", "),
+        values.join(", ")
+    );
+    sqlx::query(AssertSqlSafe(sql))
+        .bind(i64::try_from(clients)?)
+        .bind(client_id)
+        .execute(&mut *tx)
+        .await?;
+    let columns = copied_columns(tx, "subscription", subscription_id).await?;
+    let values: Vec<String> = columns
+        .iter()
+        .map(|c| match c.as_str() {
+            "client_id" => "c.id".to_owned(),
+            "tariff_id" => {
+                "CASE c.number_numeric % 3 WHEN 0 THEN $3 WHEN 1 THEN $4 ELSE $5 END".to_owned()
+            }
+            other => format!("t.{other}"),
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO subscription ({}) SELECT {} FROM client c CROSS JOIN subscription t
+         WHERE t.id = $1 AND c.id <> $2",
+        columns.join(", "),
+        values.join(", ")
+    );
+    sqlx::query(AssertSqlSafe(sql))
+        .bind(subscription_id)
+        .bind(client_id)
+        .bind(tariff_ids[0])
+        .bind(tariff_ids[1])
+        .bind(tariff_ids[2])
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("UPDATE subscription SET billed_until = $1")
+        .bind(billed_until.format("%Y-%m-%d").to_string())
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+/// A monthly tariff of 100/20 Mbit/s at `price`, VAT (21 %) included; validated.
+fn monthly_tariff(name: &str, price: Decimal) -> anyhow::Result<Tariff> {
+    let tariff = Tariff {
+        id: 0,
+        name: name.into(),
+        rate: Rate {
+            download_kbps: 100_000,
+            upload_kbps: 20_000,
+        },
+        burst: None,
+        price,
+        price_includes_vat: true,
+        vat_rate: Decimal::from(21),
+        period: Period::Monthly,
+        framed_pool: String::new(),
+        window: None,
+        cap: None,
+        note: String::new(),
+        service_class: String::new(),
+        version: 0,
+    };
+    tariff.validate()?;
+    Ok(tariff)
+}
+
+/// Client 1, on the loopback street, with its defaults applied; validated.
+fn first_client(name: &str, invoicing: Invoicing) -> anyhow::Result<Client> {
+    let mut client = Client {
+        number: "1".into(),
+        name: name.into(),
+        address: Address {
+            street: "Loopback 1".into(),
+            postcode: "127".into(),
+            city: "Localhost".into(),
+            ..Address::default()
+        },
+        invoicing,
+        ..Client::default()
+    };
+    client.apply_defaults();
+    client.validate()?;
+    Ok(client)
+}
+
+/// An active subscription activated and billed from `day`, at its tariff's price and
+/// period; validated.
+fn active_from(day: NaiveDate) -> anyhow::Result<Subscription> {
+    let subscription = Subscription {
+        id: 0,
+        client_id: 0,
+        tariff_id: 0,
+        activation_date: day,
+        billing_from: day,
+        price_override: None,
+        period: None,
+        commitment_until: None,
+        variable_symbol: String::new(),
+        note: String::new(),
+        invoice_note: String::new(),
+        state: SubscriptionState::Active,
+        alignment: PeriodAlignment::BillingDay,
+        end_date: None,
+        end_reason: String::new(),
+        unit: None,
+        version: 0,
+    };
+    subscription.validate()?;
+    Ok(subscription)
 }
 
 /// Every column of `table` but `id`, read from the row to be copied.
