@@ -271,7 +271,7 @@ pub fn router(state: AdminState, tokens: Arc<Live<TokenSet>>) -> anyhow::Result<
     Ok(tonic::transport::Server::builder()
         // A statement upload's piece (a megabyte) in flight without waiting for a window
         // update: with HTTP/2's default 64 KiB a 34 MB upload stops for one 530 times
-        // (import 3.18 -> 2.98 s, medians of ten alternated pairs; README, Billing).
+        // (import 3.18 -> 2.98 s, medians of ten alternated pairs; docs/PERFORMANCE.md, Billing).
         .initial_stream_window_size(Some(UPLOAD_WINDOW))
         .initial_connection_window_size(Some(UPLOAD_WINDOW))
         // A connection serving a call is not idle (see `connections`).

@@ -263,7 +263,7 @@ const PAGE: usize = 5000;
 /// Documents per transaction: large enough that the durable commit and the per-batch reads
 /// (number blocks, credit) are cheap per document, small enough that memory stays flat and a
 /// failure loses little work. At 100,000 clients on SQLite (`ispd-bench billing --clients
-/// 100000 --ispd OLD|NEW`, alternated; README, Performance) 5,000 ran in 2.3–2.6 s against
+/// 100000 --ispd OLD|NEW`, alternated; docs/PERFORMANCE.md) 5,000 ran in 2.3–2.6 s against
 /// 3.0–3.3 s for 1,000, peak 73–79 MB against 56–60 MB; 10,000 gained nothing more and peaked
 /// at 105 MB.
 const BATCH: usize = 5000;

@@ -473,7 +473,7 @@ fn paid_clients(outcomes: &[PaymentOutcome]) -> Vec<&str> {
 /// while it is written, so an import of 100,000 payments never holds 100,000 accounts; its
 /// statements still carry thousands of rows each. 5,000 rather than 10,000: the import's peak
 /// 135–138 MB instead of 144–146 MB, its time the same within the machine's noise
-/// (`ispd-bench billing --clients 100000`, alternated pairs; README, Performance).
+/// (`ispd-bench billing --clients 100000`, alternated pairs; docs/PERFORMANCE.md).
 const PAYMENTS_PER_PART: usize = 5_000;
 
 /// Records payments inside the caller's transaction: a repeat of a bank transaction already
