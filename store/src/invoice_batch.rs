@@ -31,8 +31,10 @@ use super::{
 pub type IssuedBatch = Vec<Option<Issued>>;
 
 impl Store {
-    /// Closes the connection of the store's own that [`Store::issue_batch_alone`] writes on
-    /// (the next batch opens it again). For the end of a billing run: the connection keeps
+    /// Closes the connection of the store's own that [`Store::issue_batch_alone`] and
+    /// [`Store::write_alone`] write on (the next bulk call opens it again), once the log its
+    /// call wrote is copied into the database file — on a thread of its own, so the caller
+    /// does not wait (see `own_write`). For the end of a bulk call: the connection keeps
     /// the run's multi-row statements prepared, and with its page cache that is about 20 MB
     /// resident after a 100,000-client run (`ispd-bench billing`: 47–58 MB after the run
     /// with it open, 28–33 MB closed) — held for nothing until next month's run. Never
@@ -43,7 +45,9 @@ impl Store {
             Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
             Err(std::sync::TryLockError::WouldBlock) => return,
         };
-        *connection = None;
+        if let Some(own) = connection.take() {
+            own.close_after_checkpoint();
+        }
     }
 
     /// Issues `drafts` (one per client at most) in the use case's transaction. Documents that

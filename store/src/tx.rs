@@ -99,7 +99,9 @@ impl Store {
     /// back). Only where [`Store::writes_alone`]; elsewhere it refuses.
     ///
     /// `write` reaches nothing but repositories that take `impl Tx`: its future is polled to
-    /// its end without an executor, as every statement there completes at once.
+    /// its end without an executor, as every statement there completes at once. The
+    /// connection makes no checkpoint of the log while the bulk call runs: the call ends with
+    /// [`Store::close_batch_connection`], which has it copied.
     pub async fn write_alone<T, E>(
         &self,
         write: impl AsyncFnOnce(&mut OwnTx<'_, '_>) -> Result<T, E> + Send + 'static,
@@ -119,7 +121,7 @@ impl Store {
             let own = match &mut *connection {
                 Some(own) => own,
                 None => connection.insert(
-                    crate::own_write::OwnConnection::open(&file, crate::BUSY_TIMEOUT)
+                    crate::own_write::OwnConnection::open_bulk(&file, crate::BUSY_TIMEOUT)
                         .map_err(E::from)?,
                 ),
             };

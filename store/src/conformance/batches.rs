@@ -213,3 +213,51 @@ pub(super) async fn a_write_alone_commits_only_what_it_keeps(store: Store) {
         "the kept write has its audit record"
     );
 }
+
+/// A bulk call's log reaches the database file once the call closes its connection, with no
+/// other write after it and no restart: the connection copies it on its way out. (Nothing
+/// else writes the file here: the pool's writes checkpoint only past 1,000 pages of log, and
+/// the bulk connection not while it writes.)
+pub(super) async fn a_bulk_write_reaches_the_database_file(store: Store, url: String) {
+    let Some(path) = url.strip_prefix("sqlite://") else {
+        return; // PostgreSQL: no log of SQLite's to copy.
+    };
+    subscribed_client(&store, "6101").await;
+    let outside = rusqlite::Connection::open(path).unwrap();
+    // The log copied in full first, so that only the bulk write can change the file.
+    outside
+        .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        .unwrap();
+    let modified = || std::fs::metadata(path).unwrap().modified().unwrap();
+    let before = modified();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let writer = store.clone();
+    store
+        .write_alone(
+            async move |tx: &mut crate::OwnTx<'_, '_>| -> StoreResult<()> {
+                writer
+                    .set_debt_suspended_in(
+                        tx,
+                        &actor(),
+                        "6101",
+                        true,
+                        dec("0"),
+                        serde_json::json!([]),
+                    )
+                    .await
+            },
+            |_| true,
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(modified(), before, "copied while the bulk call still ran");
+    store.close_batch_connection();
+    for _ in 0..100 {
+        if modified() != before {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the bulk call's log was not copied into the database file within 5 s of its end");
+}

@@ -85,5 +85,6 @@ crate::on_both_backends! {
     store_and_url: [
         persistence::reopened_store_keeps_data,
         radius::an_instance_hears_the_others_sessions_not_its_own,
+        batches::a_bulk_write_reaches_the_database_file,
     ]
 }
