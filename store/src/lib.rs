@@ -614,9 +614,9 @@ fn sqlite_pragmas() -> String {
 }
 
 /// What SQLite's log file is cut back to when it starts over (`journal_size_limit`), in
-/// bytes. A bulk write's log grows by all of it before its checkpoints catch up (a billing run
-/// of 100,000 invoices: about 110 MB); left at that size, the file would keep the disk space
-/// until the daemon stops.
+/// bytes. A bulk call's log grows by all the call writes, copied only once it is over (a
+/// billing run of 100,000 invoices: about 110 MB, see `own_write`); left at that size, the
+/// file would keep the disk space until the daemon stops.
 const LOG_SIZE_KEPT: u64 = 64 << 20;
 
 /// Rows per multi-row statement of `columns` parameters each.

@@ -18,11 +18,10 @@
 //! 2.38 → 2.04 s in five pairs, each faster in four; 2.70 → 2.33 s (all six faster) and
 //! 2.25 → 2.08 s in six pairs of a first build that copied on a connection of its own. A
 //! checkpoint after each batch on a thread of its own, beside the next batch, gained nothing
-//! on two cores. Meanwhile the log grows by
-//! the whole call (about 110 MB for 100,000 invoices); another connection's automatic
-//! checkpoint copies what is committed of it — the accounting writer's, if accounting arrives
-//! during a billing run, a few milliseconds a batch. The accounting writer keeps SQLite's
-//! automatic checkpoints: its commits are small.
+//! on two cores. Meanwhile the log grows by the whole call (about 110 MB for 100,000
+//! invoices); another connection's automatic checkpoint copies what is committed of it — the
+//! accounting writer's, if accounting arrives during a billing run, a few milliseconds a
+//! batch. The accounting writer keeps SQLite's automatic checkpoints: its commits are small.
 
 use std::path::Path;
 use std::task::{Context, Poll, Waker};
