@@ -71,15 +71,16 @@ fn record(e: &AuditEntry) -> Record {
 }
 
 fn table(entries: &[AuditEntry]) -> Table {
-    let mut t = Table::new(&["AT", "ACTOR", "ACTION", "ENTITY", "KEY"]);
-    for e in entries {
-        t.row(vec![
-            e.at.clone(),
-            e.actor.clone(),
-            e.action.clone(),
-            e.entity.clone(),
-            e.entity_key.clone(),
-        ]);
-    }
-    t
+    Table::of(
+        ["AT", "ACTOR", "ACTION", "ENTITY", "KEY"],
+        entries.iter().map(|e| {
+            [
+                e.at.clone(),
+                e.actor.clone(),
+                e.action.clone(),
+                e.entity.clone(),
+                e.entity_key.clone(),
+            ]
+        }),
+    )
 }

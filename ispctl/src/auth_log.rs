@@ -65,36 +65,37 @@ pub async fn run(svc: &mut LoginServiceClient<Svc>, a: AuthLogArgs, out: Out) ->
 }
 
 fn table(list: &[AuthAttempt]) -> Table {
-    let mut t = Table::new(&[
-        "AT",
-        "TIMES",
-        "LOGIN",
-        "NAS",
-        "CALLING_STATION",
-        "METHOD",
-        "RESULT",
-        "REASON",
-    ]);
-    for a in list {
-        let reason = match (a.result.as_str(), a.reason.as_str()) {
-            ("accept", "active") => String::new(),
-            ("accept", state) => format!("walled garden: {state}"),
-            (_, reason) => reason.to_owned(),
-        };
-        let times = match a.count {
-            0 | 1 => String::new(),
-            n => format!("{n}× to {}", a.last_at),
-        };
-        t.row(vec![
-            a.at.clone(),
-            times,
-            a.login.clone(),
-            a.nas.clone(),
-            a.calling_station.clone(),
-            a.method.clone(),
-            a.result.clone(),
-            reason,
-        ]);
-    }
-    t
+    Table::of(
+        [
+            "AT",
+            "TIMES",
+            "LOGIN",
+            "NAS",
+            "CALLING_STATION",
+            "METHOD",
+            "RESULT",
+            "REASON",
+        ],
+        list.iter().map(|a| {
+            let reason = match (a.result.as_str(), a.reason.as_str()) {
+                ("accept", "active") => String::new(),
+                ("accept", state) => format!("walled garden: {state}"),
+                (_, reason) => reason.to_owned(),
+            };
+            let times = match a.count {
+                0 | 1 => String::new(),
+                n => format!("{n}× to {}", a.last_at),
+            };
+            [
+                a.at.clone(),
+                times,
+                a.login.clone(),
+                a.nas.clone(),
+                a.calling_station.clone(),
+                a.method.clone(),
+                a.result.clone(),
+                reason,
+            ]
+        }),
+    )
 }

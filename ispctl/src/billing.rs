@@ -277,76 +277,80 @@ fn header(i: &Invoice) -> Record {
 }
 
 fn run_table(invoices: &[Invoice]) -> Table {
-    let mut t = Table::new(&["NUMBER", "KIND", "CLIENT", "NAME", "GROSS", "LINES"]);
-    for i in invoices {
-        let number = if i.number.is_empty() {
-            "(dry run)".to_owned()
-        } else {
-            i.number.clone()
-        };
-        t.row(vec![
-            number,
-            i.kind.clone(),
-            i.client_number.clone(),
-            i.client_name.clone(),
-            money(&i.gross, &i.currency),
-            i.lines.len().to_string(),
-        ]);
-    }
-    t
+    Table::of(
+        ["NUMBER", "KIND", "CLIENT", "NAME", "GROSS", "LINES"],
+        invoices.iter().map(|i| {
+            let number = if i.number.is_empty() {
+                "(dry run)".to_owned()
+            } else {
+                i.number.clone()
+            };
+            [
+                number,
+                i.kind.clone(),
+                i.client_number.clone(),
+                i.client_name.clone(),
+                money(&i.gross, &i.currency),
+                i.lines.len().to_string(),
+            ]
+        }),
+    )
 }
 
 fn list_table(invoices: &[Invoice]) -> Table {
-    let mut t = Table::new(&["NUMBER", "KIND", "ISSUED", "DUE", "GROSS", "OPEN", "STATE"]);
-    for i in invoices {
-        t.row(vec![
-            i.number.clone(),
-            i.kind.clone(),
-            i.issue_date.clone(),
-            i.due_date.clone(),
-            money(&i.gross, &i.currency),
-            money(&i.open, &i.currency),
-            i.state.clone(),
-        ]);
-    }
-    t
+    Table::of(
+        ["NUMBER", "KIND", "ISSUED", "DUE", "GROSS", "OPEN", "STATE"],
+        invoices.iter().map(|i| {
+            [
+                i.number.clone(),
+                i.kind.clone(),
+                i.issue_date.clone(),
+                i.due_date.clone(),
+                money(&i.gross, &i.currency),
+                money(&i.open, &i.currency),
+                i.state.clone(),
+            ]
+        }),
+    )
 }
 
 fn lines_table(i: &Invoice) -> Table {
-    let mut t = Table::new(&[
-        "DESCRIPTION",
-        "QTY",
-        "UNIT_PRICE",
-        "VAT%",
-        "NET",
-        "VAT",
-        "GROSS",
-    ]);
-    for l in &i.lines {
-        t.row(vec![
-            l.description.clone(),
-            l.quantity.clone(),
-            money(&l.unit_price, &i.currency),
-            l.vat_rate.clone(),
-            money(&l.net, &i.currency),
-            money(&l.vat, &i.currency),
-            money(&l.gross, &i.currency),
-        ]);
-    }
-    t
+    Table::of(
+        [
+            "DESCRIPTION",
+            "QTY",
+            "UNIT_PRICE",
+            "VAT%",
+            "NET",
+            "VAT",
+            "GROSS",
+        ],
+        i.lines.iter().map(|l| {
+            [
+                l.description.clone(),
+                l.quantity.clone(),
+                money(&l.unit_price, &i.currency),
+                l.vat_rate.clone(),
+                money(&l.net, &i.currency),
+                money(&l.vat, &i.currency),
+                money(&l.gross, &i.currency),
+            ]
+        }),
+    )
 }
 
 fn vat_table(i: &Invoice) -> Table {
-    let mut t = Table::new(&["RATE", "NET", "VAT", "GROSS"]);
-    for v in &i.vat_summary {
-        t.row(vec![
-            format!("{}%", v.rate),
-            money(&v.net, &i.currency),
-            money(&v.vat, &i.currency),
-            money(&v.gross, &i.currency),
-        ]);
-    }
-    t
+    Table::of(
+        ["RATE", "NET", "VAT", "GROSS"],
+        i.vat_summary.iter().map(|v| {
+            [
+                format!("{}%", v.rate),
+                money(&v.net, &i.currency),
+                money(&v.vat, &i.currency),
+                money(&v.gross, &i.currency),
+            ]
+        }),
+    )
 }
 
 #[cfg(test)]

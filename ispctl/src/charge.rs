@@ -124,33 +124,34 @@ fn record(c: &Charge) -> Record {
 }
 
 fn table(charges: &[Charge]) -> Table {
-    let mut table = Table::new(&[
-        "ID",
-        "ON",
-        "DESCRIPTION",
-        "QTY",
-        "PRICE",
-        "VAT%",
-        "INCL_VAT",
-        "SUBSCRIPTION",
-        "INVOICE",
-    ]);
-    for c in charges {
-        table.row(vec![
-            c.id.to_string(),
-            c.charge_on.clone(),
-            c.description.clone(),
-            c.quantity.clone(),
-            c.unit_price.clone(),
-            c.vat_rate.clone(),
-            yes_no(c.price_includes_vat).to_owned(),
-            c.subscription_id.map(|s| s.to_string()).unwrap_or_default(),
-            if c.invoice_number.is_empty() {
-                "unbilled".to_owned()
-            } else {
-                c.invoice_number.clone()
-            },
-        ]);
-    }
-    table
+    Table::of(
+        [
+            "ID",
+            "ON",
+            "DESCRIPTION",
+            "QTY",
+            "PRICE",
+            "VAT%",
+            "INCL_VAT",
+            "SUBSCRIPTION",
+            "INVOICE",
+        ],
+        charges.iter().map(|c| {
+            [
+                c.id.to_string(),
+                c.charge_on.clone(),
+                c.description.clone(),
+                c.quantity.clone(),
+                c.unit_price.clone(),
+                c.vat_rate.clone(),
+                yes_no(c.price_includes_vat).to_owned(),
+                c.subscription_id.map(|s| s.to_string()).unwrap_or_default(),
+                if c.invoice_number.is_empty() {
+                    "unbilled".to_owned()
+                } else {
+                    c.invoice_number.clone()
+                },
+            ]
+        }),
+    )
 }

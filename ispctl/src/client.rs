@@ -763,20 +763,21 @@ async fn edit(svc: &mut Clients, e: &EditArgs, out: Out) -> Result<()> {
 }
 
 fn hit_table(hits: &[SearchHit]) -> Table {
-    let mut t = Table::new(&["NUMBER", "NAME", "CITY", "PHONE", "EMAIL", "MATCHED"]);
-    for hit in hits {
-        let c = hit.client.clone().unwrap_or_default();
-        let city = c.address.map(|a| a.city).unwrap_or_default();
-        t.row(vec![
-            c.number,
-            c.name,
-            city,
-            c.phone,
-            c.email,
-            hit.matched.clone(),
-        ]);
-    }
-    t
+    Table::of(
+        ["NUMBER", "NAME", "CITY", "PHONE", "EMAIL", "MATCHED"],
+        hits.iter().map(|hit| {
+            let c = hit.client.clone().unwrap_or_default();
+            let city = c.address.map(|a| a.city).unwrap_or_default();
+            [
+                c.number,
+                c.name,
+                city,
+                c.phone,
+                c.email,
+                hit.matched.clone(),
+            ]
+        }),
+    )
 }
 
 /// Output of `add` / `edit`: the message::record, with the server's warnings on stderr and, for
@@ -791,32 +792,33 @@ fn print_response(out: Out, client: Client, warnings: &[String]) -> Result<()> {
 }
 
 fn table(clients: &[Client]) -> Table {
-    let mut t = Table::new(&[
-        "NUMBER", "NAME", "KIND", "CITY", "STATUS", "GROUPS", "PHONE", "EMAIL",
-    ]);
-    for c in clients {
-        let city = c
-            .address
-            .as_ref()
-            .map(|a| a.city.clone())
-            .unwrap_or_default();
-        let name = if c.highlighted {
-            format!("{} (!)", c.name)
-        } else {
-            c.name.clone()
-        };
-        t.row(vec![
-            c.number.clone(),
-            name,
-            enum_name::<KindArg>(c.kind),
-            city,
-            c.status.clone(),
-            c.groups.join(","),
-            c.phone.clone(),
-            c.email.clone(),
-        ]);
-    }
-    t
+    Table::of(
+        [
+            "NUMBER", "NAME", "KIND", "CITY", "STATUS", "GROUPS", "PHONE", "EMAIL",
+        ],
+        clients.iter().map(|c| {
+            let city = c
+                .address
+                .as_ref()
+                .map(|a| a.city.clone())
+                .unwrap_or_default();
+            let name = if c.highlighted {
+                format!("{} (!)", c.name)
+            } else {
+                c.name.clone()
+            };
+            [
+                c.number.clone(),
+                name,
+                enum_name::<KindArg>(c.kind),
+                city,
+                c.status.clone(),
+                c.groups.join(","),
+                c.phone.clone(),
+                c.email.clone(),
+            ]
+        }),
+    )
 }
 
 #[cfg(test)]

@@ -65,11 +65,10 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
                 .into_inner()
                 .codes;
             out.list(&codes, "", record, |codes| {
-                let mut t = Table::new(&["CODE", "LABEL"]);
-                for c in codes {
-                    t.row(vec![c.code.clone(), c.label.clone()]);
-                }
-                t
+                Table::of(
+                    ["CODE", "LABEL"],
+                    codes.iter().map(|c| [c.code.clone(), c.label.clone()]),
+                )
             })
         }
         Cmd::Put { kind, code, label } => {

@@ -122,16 +122,17 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
 }
 
 fn table(discounts: &[Discount]) -> Table {
-    let mut t = Table::new(&["ID", "NAME", "KIND", "VALUE", "FROM", "TO"]);
-    for d in discounts {
-        t.row(vec![
-            d.id.to_string(),
-            d.name.clone(),
-            enum_name::<KindArg>(d.kind),
-            d.value.clone(),
-            d.valid_from.clone(),
-            d.valid_to.clone(),
-        ]);
-    }
-    t
+    Table::of(
+        ["ID", "NAME", "KIND", "VALUE", "FROM", "TO"],
+        discounts.iter().map(|d| {
+            [
+                d.id.to_string(),
+                d.name.clone(),
+                enum_name::<KindArg>(d.kind),
+                d.value.clone(),
+                d.valid_from.clone(),
+                d.valid_to.clone(),
+            ]
+        }),
+    )
 }

@@ -130,49 +130,50 @@ fn hold_out(out: Out, hold: &DunningHold) -> Result<()> {
 }
 
 fn dunning_table(changes: &[DunningChange]) -> Table {
-    let mut t = Table::new(&[
-        "CLIENT",
-        "ACTION",
-        "OVERDUE",
-        "INVOICE",
-        "LEVEL",
-        "DEADLINE",
-        "FEE",
-        "DEBIT_NOTE",
-    ]);
-    for c in changes {
-        let level = if c.level == 0 {
-            String::new()
-        } else {
-            c.level.to_string()
-        };
-        let action = if c.final_notice {
-            "final notice".to_owned()
-        } else {
-            c.action.clone()
-        };
-        // A suspension names the invoices behind it, with their days overdue.
-        let invoice = if c.reason.is_empty() {
-            c.invoice_number.clone()
-        } else {
-            c.reason
-                .iter()
-                .map(|r| format!("{} ({} d)", r.number, r.days_overdue))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        t.row(vec![
-            c.client_number.clone(),
-            action,
-            money(&c.overdue, &c.currency),
-            invoice,
-            level,
-            c.deadline.clone(),
-            money(&c.fee, &c.currency),
-            c.debit_note_number.clone(),
-        ]);
-    }
-    t
+    Table::of(
+        [
+            "CLIENT",
+            "ACTION",
+            "OVERDUE",
+            "INVOICE",
+            "LEVEL",
+            "DEADLINE",
+            "FEE",
+            "DEBIT_NOTE",
+        ],
+        changes.iter().map(|c| {
+            let level = if c.level == 0 {
+                String::new()
+            } else {
+                c.level.to_string()
+            };
+            let action = if c.final_notice {
+                "final notice".to_owned()
+            } else {
+                c.action.clone()
+            };
+            // A suspension names the invoices behind it, with their days overdue.
+            let invoice = if c.reason.is_empty() {
+                c.invoice_number.clone()
+            } else {
+                c.reason
+                    .iter()
+                    .map(|r| format!("{} ({} d)", r.number, r.days_overdue))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            [
+                c.client_number.clone(),
+                action,
+                money(&c.overdue, &c.currency),
+                invoice,
+                level,
+                c.deadline.clone(),
+                money(&c.fee, &c.currency),
+                c.debit_note_number.clone(),
+            ]
+        }),
+    )
 }
 
 #[cfg(test)]

@@ -62,10 +62,12 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
                 .enforcement_status(EnforcementStatusRequest {})
                 .await?
                 .into_inner();
-            let mut table = Table::new(&["NAS", "QUEUED"]);
-            for q in &r.queues {
-                table.row(vec![q.nas.clone(), q.queued.to_string()]);
-            }
+            let table = Table::of(
+                ["NAS", "QUEUED"],
+                r.queues
+                    .iter()
+                    .map(|q| [q.nas.clone(), q.queued.to_string()]),
+            );
             let human = format!(
                 "{}{} logins unconfirmed (pushed again by the next reconcile)",
                 table.render(),
@@ -126,16 +128,18 @@ fn outcomes(what: &str, result: &EnforcementResult, out: Out) -> Result<()> {
     if result.sessions.is_empty() {
         return out.value(&format!("{what}: no online session"), json);
     }
-    let mut table = Table::new(&["SESSION", "ACCT_SESSION_ID", "NAS", "SENT", "ANSWER"]);
-    for s in &result.sessions {
-        table.row(vec![
-            s.session_id.to_string(),
-            s.acct_session_id.clone(),
-            s.nas.clone(),
-            s.kind.clone(),
-            answer(&s.outcome, s.error_cause),
-        ]);
-    }
+    let table = Table::of(
+        ["SESSION", "ACCT_SESSION_ID", "NAS", "SENT", "ANSWER"],
+        result.sessions.iter().map(|s| {
+            [
+                s.session_id.to_string(),
+                s.acct_session_id.clone(),
+                s.nas.clone(),
+                s.kind.clone(),
+                answer(&s.outcome, s.error_cause),
+            ]
+        }),
+    );
     out.value(table.render().trim_end(), json)
 }
 
@@ -147,27 +151,28 @@ fn answer(outcome: &str, error_cause: u32) -> String {
 }
 
 fn attempt_table(list: &[Attempt]) -> Table {
-    let mut t = Table::new(&[
-        "AT",
-        "LOGIN",
-        "NAS",
-        "SENT",
-        "REASON",
-        "ANSWER",
-        "TRIES",
-        "ATTRIBUTES",
-    ]);
-    for a in list {
-        t.row(vec![
-            a.at.clone(),
-            a.login.clone(),
-            a.nas.clone(),
-            a.kind.clone(),
-            a.reason.clone(),
-            answer(&a.outcome, a.error_cause),
-            a.tries.to_string(),
-            a.sent.clone(),
-        ]);
-    }
-    t
+    Table::of(
+        [
+            "AT",
+            "LOGIN",
+            "NAS",
+            "SENT",
+            "REASON",
+            "ANSWER",
+            "TRIES",
+            "ATTRIBUTES",
+        ],
+        list.iter().map(|a| {
+            [
+                a.at.clone(),
+                a.login.clone(),
+                a.nas.clone(),
+                a.kind.clone(),
+                a.reason.clone(),
+                answer(&a.outcome, a.error_cause),
+                a.tries.to_string(),
+                a.sent.clone(),
+            ]
+        }),
+    )
 }

@@ -87,19 +87,20 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
 }
 
 fn table(items: &[Interest]) -> Table {
-    let mut t = Table::new(&[
-        "CLIENT", "INVOICE", "FROM", "UNTIL", "DAYS", "OPEN", "INTEREST",
-    ]);
-    for i in items {
-        t.row(vec![
-            i.client_number.clone(),
-            i.invoice_number.clone(),
-            i.from.clone(),
-            i.until.clone(),
-            i.days.to_string(),
-            money(&i.open_amount, &i.currency),
-            money(&i.amount, &i.currency),
-        ]);
-    }
-    t
+    Table::of(
+        [
+            "CLIENT", "INVOICE", "FROM", "UNTIL", "DAYS", "OPEN", "INTEREST",
+        ],
+        items.iter().map(|i| {
+            [
+                i.client_number.clone(),
+                i.invoice_number.clone(),
+                i.from.clone(),
+                i.until.clone(),
+                i.days.to_string(),
+                money(&i.open_amount, &i.currency),
+                money(&i.amount, &i.currency),
+            ]
+        }),
+    )
 }

@@ -285,33 +285,34 @@ fn record(g: &InvoiceGroup) -> Record {
 }
 
 fn table(groups: &[InvoiceGroup]) -> Table {
-    let mut table = Table::new(&[
-        "CODE",
-        "NAME",
-        "COMPANY_ID",
-        "VAT_ID",
-        "IBAN",
-        "CURRENCY",
-        "DUE_DAYS",
-        "TAXABLE_DATE",
-    ]);
-    for g in groups {
-        let taxable = if g.taxable_date_rule == TaxableDateRule::DaysBeforeIssue as i32 {
-            format!("{} days before issue", g.taxable_days_before)
-        } else {
-            enum_name::<TaxableDateArg>(g.taxable_date_rule)
-        };
-        table.row(vec![
-            g.code.clone(),
-            g.name.clone(),
-            g.company_id.clone(),
-            g.vat_id.clone(),
-            g.iban.clone(),
-            set(&g.currency).unwrap_or("default").to_owned(),
-            g.due_days
-                .map_or_else(|| "default".to_owned(), |d| d.to_string()),
-            taxable,
-        ]);
-    }
-    table
+    Table::of(
+        [
+            "CODE",
+            "NAME",
+            "COMPANY_ID",
+            "VAT_ID",
+            "IBAN",
+            "CURRENCY",
+            "DUE_DAYS",
+            "TAXABLE_DATE",
+        ],
+        groups.iter().map(|g| {
+            let taxable = if g.taxable_date_rule == TaxableDateRule::DaysBeforeIssue as i32 {
+                format!("{} days before issue", g.taxable_days_before)
+            } else {
+                enum_name::<TaxableDateArg>(g.taxable_date_rule)
+            };
+            [
+                g.code.clone(),
+                g.name.clone(),
+                g.company_id.clone(),
+                g.vat_id.clone(),
+                g.iban.clone(),
+                set(&g.currency).unwrap_or("default").to_owned(),
+                g.due_days
+                    .map_or_else(|| "default".to_owned(), |d| d.to_string()),
+                taxable,
+            ]
+        }),
+    )
 }

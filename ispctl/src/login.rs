@@ -374,29 +374,30 @@ fn view_record(v: &LoginView) -> Record {
 }
 
 fn table(logins: &[Login]) -> Table {
-    let mut t = Table::new(&[
-        "USERNAME",
-        "AUTH",
-        "CLIENT",
-        "SUBSCRIPTION",
-        "MAC",
-        "IPV4",
-        "IPV6_PREFIX",
-        "NAS",
-        "DISABLED",
-    ]);
-    for l in logins {
-        t.row(vec![
-            l.username.clone(),
-            enum_name::<AuthArg>(l.auth_type),
-            l.client_number.clone(),
-            l.subscription_id.to_string(),
-            l.mac.clone(),
-            l.ipv4.clone(),
-            l.ipv6_prefix.clone(),
-            l.nas.join(","),
-            yes_no(l.disabled).to_owned(),
-        ]);
-    }
-    t
+    Table::of(
+        [
+            "USERNAME",
+            "AUTH",
+            "CLIENT",
+            "SUBSCRIPTION",
+            "MAC",
+            "IPV4",
+            "IPV6_PREFIX",
+            "NAS",
+            "DISABLED",
+        ],
+        logins.iter().map(|l| {
+            [
+                l.username.clone(),
+                enum_name::<AuthArg>(l.auth_type),
+                l.client_number.clone(),
+                l.subscription_id.to_string(),
+                l.mac.clone(),
+                l.ipv4.clone(),
+                l.ipv6_prefix.clone(),
+                l.nas.join(","),
+                yes_no(l.disabled).to_owned(),
+            ]
+        }),
+    )
 }

@@ -230,24 +230,25 @@ async fn edit(e: EditArgs, api: &mut Api<'_>, out: Out) -> Result<()> {
 }
 
 fn table(list: &[Nas]) -> Table {
-    let mut t = Table::new(&[
-        "NAME", "ADDRESS", "VENDOR", "COA_PORT", "MSG_AUTH", "SECRET", "SOURCE",
-    ]);
-    for n in list {
-        let coa_port = if n.coa_port == 0 {
-            "3799".to_owned()
-        } else {
-            n.coa_port.to_string()
-        };
-        t.row(vec![
-            n.name.clone(),
-            n.address.clone(),
-            enum_name::<VendorArg>(n.vendor),
-            coa_port,
-            yes_no(n.require_message_authenticator.unwrap_or(true)).to_owned(),
-            (if n.secret_set { "set" } else { "missing" }).to_owned(),
-            n.source.clone(),
-        ]);
-    }
-    t
+    Table::of(
+        [
+            "NAME", "ADDRESS", "VENDOR", "COA_PORT", "MSG_AUTH", "SECRET", "SOURCE",
+        ],
+        list.iter().map(|n| {
+            let coa_port = if n.coa_port == 0 {
+                "3799".to_owned()
+            } else {
+                n.coa_port.to_string()
+            };
+            [
+                n.name.clone(),
+                n.address.clone(),
+                enum_name::<VendorArg>(n.vendor),
+                coa_port,
+                yes_no(n.require_message_authenticator.unwrap_or(true)).to_owned(),
+                (if n.secret_set { "set" } else { "missing" }).to_owned(),
+                n.source.clone(),
+            ]
+        }),
+    )
 }

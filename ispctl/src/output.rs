@@ -375,15 +375,17 @@ pub struct Table {
 }
 
 impl Table {
-    pub fn new(head: &[&'static str]) -> Self {
+    /// A table whose every row has a cell under each of `head`'s columns: the compiler counts
+    /// them, so a column added to the head and not to the rows (or the other way round) does
+    /// not build.
+    pub fn of<const N: usize>(
+        head: [&'static str; N],
+        rows: impl IntoIterator<Item = [String; N]>,
+    ) -> Self {
         Self {
             head: head.to_vec(),
-            rows: Vec::new(),
+            rows: rows.into_iter().map(Vec::from).collect(),
         }
-    }
-
-    pub fn row(&mut self, cells: Vec<String>) {
-        self.rows.push(cells);
     }
 
     pub fn render(&self) -> String {
@@ -437,9 +439,13 @@ mod tests {
 
     #[test]
     fn table_aligns_by_characters() {
-        let mut t = Table::new(&["NUMBER", "NAME", "CITY"]);
-        t.row(vec!["1".into(), "Žofie Nováková".into(), "Brno".into()]);
-        t.row(vec!["1002".into(), "ACME".into(), String::new()]);
+        let t = Table::of(
+            ["NUMBER", "NAME", "CITY"],
+            [
+                ["1".into(), "Žofie Nováková".into(), "Brno".into()],
+                ["1002".into(), "ACME".into(), String::new()],
+            ],
+        );
         assert_eq!(
             t.render(),
             "NUMBER  NAME            CITY\n\
@@ -467,8 +473,10 @@ mod tests {
 
     #[test]
     fn a_line_break_in_a_cell_stays_in_its_row() {
-        let mut t = Table::new(&["ID", "NAME"]);
-        t.row(vec!["1".into(), "Evil\x1b[2J\n2  Fake".into()]);
+        let t = Table::of(
+            ["ID", "NAME"],
+            [["1".into(), "Evil\x1b[2J\n2  Fake".into()]],
+        );
         assert_eq!(t.render(), "ID  NAME\n1   Evil\\e[2J\\n2  Fake\n");
     }
 

@@ -304,16 +304,18 @@ pub async fn statement(svc: &mut Payments, client: String, out: Out) -> Result<(
         .await?
         .into_inner();
     let currency = resp.currency.clone();
-    let mut table = Table::new(&["DATE", "KIND", "DESCRIPTION", "AMOUNT", "BALANCE"]);
-    for r in &resp.rows {
-        table.row(vec![
-            r.date.clone(),
-            r.kind.clone(),
-            r.description.clone(),
-            money(&r.amount, &currency),
-            money(&r.running_balance, &currency),
-        ]);
-    }
+    let table = Table::of(
+        ["DATE", "KIND", "DESCRIPTION", "AMOUNT", "BALANCE"],
+        resp.rows.iter().map(|r| {
+            [
+                r.date.clone(),
+                r.kind.clone(),
+                r.description.clone(),
+                money(&r.amount, &currency),
+                money(&r.running_balance, &currency),
+            ]
+        }),
+    );
     let rows: Vec<_> = resp
         .rows
         .iter()
@@ -419,41 +421,43 @@ fn matched_by(p: &PaymentResult) -> String {
 }
 
 fn import_table(payments: &[PaymentResult]) -> Table {
-    let mut t = Table::new(&[
-        "BANK_ID",
-        "CLIENT",
-        "MATCHED_BY",
-        "AMOUNT",
-        "ALLOCATED",
-        "CREDIT",
-    ]);
-    for p in payments {
-        t.row(vec![
-            p.bank_transaction_id.clone(),
-            p.client_number.clone(),
-            matched_by(p),
-            money(&p.amount, &p.currency),
-            money(&p.allocated, &p.currency),
-            money(&p.to_credit, &p.currency),
-        ]);
-    }
-    t
+    Table::of(
+        [
+            "BANK_ID",
+            "CLIENT",
+            "MATCHED_BY",
+            "AMOUNT",
+            "ALLOCATED",
+            "CREDIT",
+        ],
+        payments.iter().map(|p| {
+            [
+                p.bank_transaction_id.clone(),
+                p.client_number.clone(),
+                matched_by(p),
+                money(&p.amount, &p.currency),
+                money(&p.allocated, &p.currency),
+                money(&p.to_credit, &p.currency),
+            ]
+        }),
+    )
 }
 
 fn unmatched_table(payments: &[UnmatchedPayment]) -> Table {
-    let mut t = Table::new(&["ID", "DATE", "AMOUNT", "VS", "ACCOUNT", "NAME", "MESSAGE"]);
-    for u in payments {
-        t.row(vec![
-            u.id.to_string(),
-            u.received_on.clone(),
-            money(&u.amount, &u.currency),
-            u.variable_symbol.clone(),
-            u.payer_account.clone(),
-            u.payer_name.clone(),
-            u.message.clone(),
-        ]);
-    }
-    t
+    Table::of(
+        ["ID", "DATE", "AMOUNT", "VS", "ACCOUNT", "NAME", "MESSAGE"],
+        payments.iter().map(|u| {
+            [
+                u.id.to_string(),
+                u.received_on.clone(),
+                money(&u.amount, &u.currency),
+                u.variable_symbol.clone(),
+                u.payer_account.clone(),
+                u.payer_name.clone(),
+                u.message.clone(),
+            ]
+        }),
+    )
 }
 
 #[cfg(test)]

@@ -33,38 +33,39 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
 }
 
 fn table(pools: &[Pool]) -> Table {
-    let mut t = Table::new(&[
-        "NAME",
-        "NAS",
-        "RANGES",
-        "SIZE",
-        "OFFERED",
-        "IN_USE",
-        "RESERVED",
-        "FREE",
-        "PREFIXES",
-        "PREFIXES_FREE",
-    ]);
-    for p in pools {
-        let nas = if p.nas.is_empty() {
-            "(any)".to_owned()
-        } else {
-            p.nas.join(",")
-        };
-        t.row(vec![
-            p.name.clone(),
-            nas,
-            p.ranges.join(","),
-            p.size.to_string(),
-            p.offered.to_string(),
-            p.in_use.to_string(),
-            p.reserved.to_string(),
-            p.free.to_string(),
-            prefixes(p),
-            format!("{}/{}", p.prefixes_free, p.prefix_size),
-        ]);
-    }
-    t
+    Table::of(
+        [
+            "NAME",
+            "NAS",
+            "RANGES",
+            "SIZE",
+            "OFFERED",
+            "IN_USE",
+            "RESERVED",
+            "FREE",
+            "PREFIXES",
+            "PREFIXES_FREE",
+        ],
+        pools.iter().map(|p| {
+            let nas = if p.nas.is_empty() {
+                "(any)".to_owned()
+            } else {
+                p.nas.join(",")
+            };
+            [
+                p.name.clone(),
+                nas,
+                p.ranges.join(","),
+                p.size.to_string(),
+                p.offered.to_string(),
+                p.in_use.to_string(),
+                p.reserved.to_string(),
+                p.free.to_string(),
+                prefixes(p),
+                format!("{}/{}", p.prefixes_free, p.prefix_size),
+            ]
+        }),
+    )
 }
 
 /// The IPv6 blocks and the length they are cut into: `2001:db8:100::/40 in /56s`.

@@ -47,37 +47,38 @@ pub async fn apply_due(svc: &mut Subscriptions, as_of: Option<String>, out: Out)
 }
 
 fn table(actions: &[ScheduledAction]) -> Table {
-    let mut t = Table::new(&[
-        "ID",
-        "SUBSCRIPTION",
-        "ON",
-        "CHANGE",
-        "DATE",
-        "STATE",
-        "NOTE",
-    ]);
-    for a in actions {
-        let change = if a.billing_suspended {
-            format!("{} (billing suspended)", a.transition)
-        } else if !a.tariff.is_empty() {
-            format!("{} to {}", a.transition, a.tariff)
-        } else {
-            a.transition.clone()
-        };
-        let state = if a.result.is_empty() {
-            a.state.clone()
-        } else {
-            format!("{}: {}", a.state, a.result)
-        };
-        t.row(vec![
-            a.id.to_string(),
-            a.subscription_id.to_string(),
-            a.effective.clone(),
-            change,
-            a.date.clone(),
-            state,
-            a.note.clone(),
-        ]);
-    }
-    t
+    Table::of(
+        [
+            "ID",
+            "SUBSCRIPTION",
+            "ON",
+            "CHANGE",
+            "DATE",
+            "STATE",
+            "NOTE",
+        ],
+        actions.iter().map(|a| {
+            let change = if a.billing_suspended {
+                format!("{} (billing suspended)", a.transition)
+            } else if !a.tariff.is_empty() {
+                format!("{} to {}", a.transition, a.tariff)
+            } else {
+                a.transition.clone()
+            };
+            let state = if a.result.is_empty() {
+                a.state.clone()
+            } else {
+                format!("{}: {}", a.state, a.result)
+            };
+            [
+                a.id.to_string(),
+                a.subscription_id.to_string(),
+                a.effective.clone(),
+                change,
+                a.date.clone(),
+                state,
+                a.note.clone(),
+            ]
+        }),
+    )
 }

@@ -136,68 +136,75 @@ pub async fn usage(a: UsageArgs, api: &mut Api<'_>, out: Out) -> Result<()> {
         .str("from", &a.from)
         .str("to", &a.to);
     let json = message::record(&resp).replacing(asked).to_json();
-    let mut t = Table::new(&["DAY", "DOWNLOAD", "UPLOAD", "TIME"]);
-    for d in &resp.days {
-        t.row(vec![
-            d.day.clone(),
-            bytes(d.output_octets),
-            bytes(d.input_octets),
-            hms(d.session_seconds),
-        ]);
-    }
-    t.row(vec![
+    let total = [
         "TOTAL".to_owned(),
         bytes(resp.total_output_octets),
         bytes(resp.total_input_octets),
         hms(resp.total_session_seconds),
-    ]);
+    ];
+    let days = resp.days.iter().map(|d| {
+        [
+            d.day.clone(),
+            bytes(d.output_octets),
+            bytes(d.input_octets),
+            hms(d.session_seconds),
+        ]
+    });
+    let t = Table::of(
+        ["DAY", "DOWNLOAD", "UPLOAD", "TIME"],
+        days.chain(std::iter::once(total)),
+    );
     out.value(t.render().trim_end(), json)
 }
 
 fn online_table(sessions: &[Session]) -> Table {
     let now = Utc::now();
-    let mut t = Table::new(&[
-        "USERNAME", "CLIENT", "NAS", "IP", "MAC", "STARTED", "DURATION", "DOWN", "UP",
-    ]);
-    for s in sessions {
-        t.row(vec![
-            s.username.clone(),
-            s.client_number.clone(),
-            s.nas.clone(),
-            s.framed_ip.clone(),
-            s.calling_station.clone(),
-            short_time(&s.started_at),
-            hms(shown_duration(s, now)),
-            bytes(s.output_octets),
-            bytes(s.input_octets),
-        ]);
-    }
-    t
+
+    Table::of(
+        [
+            "USERNAME", "CLIENT", "NAS", "IP", "MAC", "STARTED", "DURATION", "DOWN", "UP",
+        ],
+        sessions.iter().map(|s| {
+            [
+                s.username.clone(),
+                s.client_number.clone(),
+                s.nas.clone(),
+                s.framed_ip.clone(),
+                s.calling_station.clone(),
+                short_time(&s.started_at),
+                hms(shown_duration(s, now)),
+                bytes(s.output_octets),
+                bytes(s.input_octets),
+            ]
+        }),
+    )
 }
 
 fn history_table(sessions: &[Session]) -> Table {
     let now = Utc::now();
-    let mut t = Table::new(&[
-        "STARTED", "STOPPED", "DURATION", "DOWN", "UP", "NAS", "IP", "CAUSE",
-    ]);
-    for s in sessions {
-        let stopped = if s.stopped_at.is_empty() {
-            "online".to_owned()
-        } else {
-            short_time(&s.stopped_at)
-        };
-        t.row(vec![
-            short_time(&s.started_at),
-            stopped,
-            hms(shown_duration(s, now)),
-            bytes(s.output_octets),
-            bytes(s.input_octets),
-            s.nas.clone(),
-            s.framed_ip.clone(),
-            s.terminate_cause.clone(),
-        ]);
-    }
-    t
+
+    Table::of(
+        [
+            "STARTED", "STOPPED", "DURATION", "DOWN", "UP", "NAS", "IP", "CAUSE",
+        ],
+        sessions.iter().map(|s| {
+            let stopped = if s.stopped_at.is_empty() {
+                "online".to_owned()
+            } else {
+                short_time(&s.stopped_at)
+            };
+            [
+                short_time(&s.started_at),
+                stopped,
+                hms(shown_duration(s, now)),
+                bytes(s.output_octets),
+                bytes(s.input_octets),
+                s.nas.clone(),
+                s.framed_ip.clone(),
+                s.terminate_cause.clone(),
+            ]
+        }),
+    )
 }
 
 fn parse_time(text: &str) -> Option<DateTime<Utc>> {

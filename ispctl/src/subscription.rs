@@ -631,48 +631,50 @@ pub fn record(s: &Subscription) -> Record {
 }
 
 fn table(subs: &[Subscription]) -> Table {
-    let mut t = Table::new(&[
-        "ID",
-        "CLIENT",
-        "TARIFF",
-        "STATE",
-        "ACTIVATION",
-        "PRICE",
-        "PERIOD",
-        "VS",
-        "PAID_UNTIL",
-    ]);
-    for s in subs {
-        let period = if s.period == Period::Unspecified as i32 {
-            String::new()
-        } else {
-            enum_name::<PeriodArg>(s.period)
-        };
-        t.row(vec![
-            s.id.to_string(),
-            s.client_number.clone(),
-            s.tariff.clone(),
-            enum_name::<StateArg>(s.state),
-            s.activation_date.clone(),
-            s.price_override.clone(),
-            period,
-            s.variable_symbol.clone(),
-            s.paid_until.clone(),
-        ]);
-    }
-    t
+    Table::of(
+        [
+            "ID",
+            "CLIENT",
+            "TARIFF",
+            "STATE",
+            "ACTIVATION",
+            "PRICE",
+            "PERIOD",
+            "VS",
+            "PAID_UNTIL",
+        ],
+        subs.iter().map(|s| {
+            let period = if s.period == Period::Unspecified as i32 {
+                String::new()
+            } else {
+                enum_name::<PeriodArg>(s.period)
+            };
+            [
+                s.id.to_string(),
+                s.client_number.clone(),
+                s.tariff.clone(),
+                enum_name::<StateArg>(s.state),
+                s.activation_date.clone(),
+                s.price_override.clone(),
+                period,
+                s.variable_symbol.clone(),
+                s.paid_until.clone(),
+            ]
+        }),
+    )
 }
 
 fn history_table(entries: &[SubscriptionHistoryEntry]) -> Table {
-    let mut t = Table::new(&["AT", "FROM", "TO", "ACTOR", "NOTE"]);
-    for h in entries {
-        t.row(vec![
-            h.at.clone(),
-            enum_name::<StateArg>(h.from_state),
-            enum_name::<StateArg>(h.to_state),
-            h.actor.clone(),
-            h.note.clone(),
-        ]);
-    }
-    t
+    Table::of(
+        ["AT", "FROM", "TO", "ACTOR", "NOTE"],
+        entries.iter().map(|h| {
+            [
+                h.at.clone(),
+                enum_name::<StateArg>(h.from_state),
+                enum_name::<StateArg>(h.to_state),
+                h.actor.clone(),
+                h.note.clone(),
+            ]
+        }),
+    )
 }

@@ -207,16 +207,17 @@ fn status_record(s: &StatusResponse) -> Record {
 }
 
 fn table(instances: &[Instance]) -> Table {
-    let mut t = Table::new(&["", "ID", "VERSION", "STARTED", "HEARTBEAT", "CHANGE"]);
-    for i in instances {
-        t.row(vec![
-            if i.this_instance { "*" } else { "" }.to_owned(),
-            i.id.clone(),
-            i.version.clone(),
-            i.started_at.clone(),
-            i.heartbeat_at.clone(),
-            i.applied_change.to_string(),
-        ]);
-    }
-    t
+    Table::of(
+        ["", "ID", "VERSION", "STARTED", "HEARTBEAT", "CHANGE"],
+        instances.iter().map(|i| {
+            [
+                if i.this_instance { "*" } else { "" }.to_owned(),
+                i.id.clone(),
+                i.version.clone(),
+                i.started_at.clone(),
+                i.heartbeat_at.clone(),
+                i.applied_change.to_string(),
+            ]
+        }),
+    )
 }

@@ -283,35 +283,36 @@ async fn edit(svc: &mut Tariffs, e: &EditArgs, out: Out) -> Result<()> {
 }
 
 fn table(tariffs: &[Tariff]) -> Table {
-    let mut table = Table::new(&[
-        "NAME", "DOWN", "UP", "PRICE", "VAT%", "INCL_VAT", "PERIOD", "BURST", "POOL",
-    ]);
-    for t in tariffs {
-        let burst = t
-            .burst
-            .as_ref()
-            .map(|b| {
-                format!(
-                    "{}/{} @{}/{} {}s",
-                    rate_text(b.download_kbps),
-                    rate_text(b.upload_kbps),
-                    rate_text(b.threshold_download_kbps),
-                    rate_text(b.threshold_upload_kbps),
-                    b.time_seconds
-                )
-            })
-            .unwrap_or_default();
-        table.row(vec![
-            t.name.clone(),
-            rate_text(t.download_kbps),
-            rate_text(t.upload_kbps),
-            t.price.clone(),
-            t.vat_rate.clone(),
-            yes_no(t.price_includes_vat).to_owned(),
-            enum_name::<PeriodArg>(t.period),
-            burst,
-            t.framed_pool.clone(),
-        ]);
-    }
-    table
+    Table::of(
+        [
+            "NAME", "DOWN", "UP", "PRICE", "VAT%", "INCL_VAT", "PERIOD", "BURST", "POOL",
+        ],
+        tariffs.iter().map(|t| {
+            let burst = t
+                .burst
+                .as_ref()
+                .map(|b| {
+                    format!(
+                        "{}/{} @{}/{} {}s",
+                        rate_text(b.download_kbps),
+                        rate_text(b.upload_kbps),
+                        rate_text(b.threshold_download_kbps),
+                        rate_text(b.threshold_upload_kbps),
+                        b.time_seconds
+                    )
+                })
+                .unwrap_or_default();
+            [
+                t.name.clone(),
+                rate_text(t.download_kbps),
+                rate_text(t.upload_kbps),
+                t.price.clone(),
+                t.vat_rate.clone(),
+                yes_no(t.price_includes_vat).to_owned(),
+                enum_name::<PeriodArg>(t.period),
+                burst,
+                t.framed_pool.clone(),
+            ]
+        }),
+    )
 }

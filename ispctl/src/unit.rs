@@ -53,9 +53,10 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
 }
 
 fn table(units: &[Unit]) -> Table {
-    let mut t = Table::new(&["ID", "NAME", "NOTE"]);
-    for u in units {
-        t.row(vec![u.id.to_string(), u.name.clone(), u.note.clone()]);
-    }
-    t
+    Table::of(
+        ["ID", "NAME", "NOTE"],
+        units
+            .iter()
+            .map(|u| [u.id.to_string(), u.name.clone(), u.note.clone()]),
+    )
 }

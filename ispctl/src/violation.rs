@@ -110,20 +110,21 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
 }
 
 fn table(notices: &[Violation]) -> Table {
-    let mut t = Table::new(&[
-        "ID", "CLIENT", "ISSUED", "DEADLINE", "POINTS", "STOPS", "STATE", "REASON",
-    ]);
-    for v in notices {
-        t.row(vec![
-            v.id.to_string(),
-            v.client_number.clone(),
-            v.issued_on.clone(),
-            v.deadline.clone(),
-            v.points.to_string(),
-            if v.stop_services { "yes" } else { "no" }.into(),
-            v.state.clone(),
-            v.reason.clone(),
-        ]);
-    }
-    t
+    Table::of(
+        [
+            "ID", "CLIENT", "ISSUED", "DEADLINE", "POINTS", "STOPS", "STATE", "REASON",
+        ],
+        notices.iter().map(|v| {
+            [
+                v.id.to_string(),
+                v.client_number.clone(),
+                v.issued_on.clone(),
+                v.deadline.clone(),
+                v.points.to_string(),
+                if v.stop_services { "yes" } else { "no" }.into(),
+                v.state.clone(),
+                v.reason.clone(),
+            ]
+        }),
+    )
 }
