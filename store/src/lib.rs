@@ -53,6 +53,7 @@ pub mod token;
 mod tx;
 mod unit;
 mod violation;
+mod write_turn;
 
 #[cfg(test)]
 mod conformance;
@@ -251,6 +252,8 @@ pub struct Store {
     /// (see `invoice_batch`), kept between batches with its page cache and prepared
     /// statements; `None` until the first batch opens it.
     batch_connection: std::sync::Arc<std::sync::Mutex<Option<own_write::OwnConnection>>>,
+    /// SQLite only: the turns its own connections take at the file's write lock.
+    write_turns: std::sync::Arc<write_turn::WriteTurns>,
 }
 
 impl std::fmt::Debug for Store {
@@ -486,6 +489,7 @@ impl Store {
             instance,
             sqlite_file,
             batch_connection: Default::default(),
+            write_turns: Default::default(),
         })
     }
 

@@ -27,11 +27,13 @@
 //! commits are small.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
+use crate::write_turn::{self, WriteTurns};
 use crate::{StoreError, StoreResult};
 
 /// Statements kept prepared: a batch runs a few, their text varying with the batch's size.
@@ -39,11 +41,34 @@ const PREPARED: usize = 64;
 
 pub(crate) struct OwnConnection {
     conn: Connection,
+    /// How its transactions take their turn at the write lock beside the other writers.
+    turn: Turn,
+}
+
+enum Turn {
+    /// An accounting writer: says it waits, asks every millisecond up to this long.
+    Waits(Arc<WriteTurns>, Duration),
+    /// A bulk call: lets a waiting writer in before each transaction.
+    GivesWay(Arc<WriteTurns>),
 }
 
 impl OwnConnection {
-    /// Opens `path`; a transaction waits up to `busy` for the write lock.
-    pub(crate) fn open(path: &Path, busy: Duration) -> StoreResult<OwnConnection> {
+    /// Opens `path` for a writer whose transaction waits up to `busy` for the write lock,
+    /// with a turn before the next transaction of a bulk call (see [`write_turn`]).
+    pub(crate) fn open(
+        path: &Path,
+        busy: Duration,
+        turns: Arc<WriteTurns>,
+    ) -> StoreResult<OwnConnection> {
+        let conn = Self::connect(path)?;
+        conn.busy_handler(Some(write_turn::ask_every_millisecond))?;
+        Ok(OwnConnection {
+            conn,
+            turn: Turn::Waits(turns, busy),
+        })
+    }
+
+    fn connect(path: &Path) -> StoreResult<Connection> {
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -56,17 +81,25 @@ impl OwnConnection {
              PRAGMA journal_size_limit = {};",
             crate::LOG_SIZE_KEPT
         ))?;
-        conn.busy_timeout(busy)?;
         conn.set_prepared_statement_cache_capacity(PREPARED);
-        Ok(OwnConnection { conn })
+        Ok(conn)
     }
 
-    /// [`Self::open`] for a bulk call: no checkpoint while it runs; close it with
+    /// Opens `path` for a bulk call: a transaction waits up to `busy` for the write lock, and
+    /// lets a waiting writer in before it; no checkpoint while the call runs — close it with
     /// [`Self::close_after_checkpoint`].
-    pub(crate) fn open_bulk(path: &Path, busy: Duration) -> StoreResult<OwnConnection> {
-        let own = Self::open(path, busy)?;
-        own.conn.execute_batch("PRAGMA wal_autocheckpoint = 0;")?;
-        Ok(own)
+    pub(crate) fn open_bulk(
+        path: &Path,
+        busy: Duration,
+        turns: Arc<WriteTurns>,
+    ) -> StoreResult<OwnConnection> {
+        let conn = Self::connect(path)?;
+        conn.busy_timeout(busy)?;
+        conn.execute_batch("PRAGMA wal_autocheckpoint = 0;")?;
+        Ok(OwnConnection {
+            conn,
+            turn: Turn::GivesWay(turns),
+        })
     }
 
     /// Copies the log into the database file on a thread of its own, then closes: the caller
@@ -103,10 +136,24 @@ impl OwnConnection {
                 .execute_batch("ROLLBACK")
                 .map_err(StoreError::from)?;
         }
-        let mut tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(StoreError::from)?;
+        let mut tx = match &self.turn {
+            Turn::Waits(turns, busy) => {
+                let waiting = turns.wait();
+                write_turn::wait_at_most(*busy);
+                let tx = self
+                    .conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .map_err(StoreError::from)?;
+                waiting.took_it();
+                tx
+            }
+            Turn::GivesWay(turns) => {
+                turns.give_way();
+                self.conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .map_err(StoreError::from)?
+            }
+        };
         let written = {
             let mut future = std::pin::pin!(write(&mut tx));
             match future

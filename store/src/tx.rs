@@ -115,14 +115,19 @@ impl Store {
             StoreError::Precondition("a write of the store's own needs a SQLite file".to_owned())
         })?;
         let connection = self.batch_connection.clone();
+        let turns = self.write_turns.clone();
         let ran = tokio::task::spawn_blocking(move || {
             // One bulk write at a time on it: a second waits here as it would for the lock.
             let mut connection = connection.lock().unwrap_or_else(|e| e.into_inner());
             let own = match &mut *connection {
                 Some(own) => own,
                 None => connection.insert(
-                    crate::own_write::OwnConnection::open_bulk(&file, crate::BUSY_TIMEOUT)
-                        .map_err(E::from)?,
+                    crate::own_write::OwnConnection::open_bulk(
+                        &file,
+                        crate::BUSY_TIMEOUT,
+                        turns.clone(),
+                    )
+                    .map_err(E::from)?,
                 ),
             };
             own.run(async |tx| write(&mut OwnTx(tx)).await, keep)

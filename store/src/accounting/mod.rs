@@ -284,7 +284,7 @@ impl Store {
     pub async fn accounting_writer(&self, partition: Partition) -> StoreResult<AccountingWriter> {
         // PostgreSQL, or an in-memory SQLite database with no file to open twice: the pool.
         let own = match self.sqlite_file() {
-            Some(file) => Some(OwnConnection::open(&file, BUSY)?),
+            Some(file) => Some(OwnConnection::open(&file, BUSY, self.write_turns.clone())?),
             None => None,
         };
         Ok(AccountingWriter {
