@@ -749,17 +749,7 @@ fn a_statement_uploaded_in_pieces_is_recorded_as_the_whole_file_on(
             d.channel().await,
             Bearer::new(&d.admin_token()),
         );
-        let pieces = |format: &str, bytes: &[u8]| -> Vec<v1::ImportStatementRequest> {
-            let mut messages: Vec<v1::ImportStatementRequest> = bytes
-                .chunks(97)
-                .map(|piece| v1::ImportStatementRequest {
-                    content: piece.to_vec().into(),
-                    ..Default::default()
-                })
-                .collect();
-            messages[0].format = format.to_owned();
-            messages
-        };
+        let pieces = |format: &str, bytes: &[u8]| pieces(format, bytes, 97);
         let upload = |messages: Vec<v1::ImportStatementRequest>| {
             let mut payments = payments.clone();
             async move {
@@ -909,23 +899,32 @@ async fn upload(d: &Daemon, xml: &[u8]) -> Result<v1::ImportStatementResponse, t
         d.channel().await,
         Bearer::new(&d.admin_token()),
     );
-    let pieces: Vec<_> = xml
-        .chunks(64 << 10)
+    payments
+        .import_statement_stream(tonic::codegen::tokio_stream::iter(pieces(
+            "camt053",
+            xml,
+            64 << 10,
+        )))
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+/// A statement's messages for `ImportStatementStream`: pieces of `size` bytes, the first
+/// naming the format.
+fn pieces(format: &str, bytes: &[u8], size: usize) -> Vec<v1::ImportStatementRequest> {
+    bytes
+        .chunks(size)
         .enumerate()
         .map(|(n, piece)| v1::ImportStatementRequest {
             format: if n == 0 {
-                "camt053".into()
+                format.to_owned()
             } else {
                 String::new()
             },
             content: piece.to_vec().into(),
             ..Default::default()
         })
-        .collect();
-    payments
-        .import_statement_stream(tonic::codegen::tokio_stream::iter(pieces))
-        .await
-        .map(tonic::Response::into_inner)
+        .collect()
 }
 
 /// A statement entry in another currency than the client's (`<Amt Ccy="EUR">5.00</Amt>` on a
