@@ -136,24 +136,23 @@ impl OwnConnection {
                 .execute_batch("ROLLBACK")
                 .map_err(StoreError::from)?;
         }
-        let mut tx = match &self.turn {
+        let waiting = match &self.turn {
             Turn::Waits(turns, busy) => {
-                let waiting = turns.wait();
                 write_turn::wait_at_most(*busy);
-                let tx = self
-                    .conn
-                    .transaction_with_behavior(TransactionBehavior::Immediate)
-                    .map_err(StoreError::from)?;
-                waiting.took_it();
-                tx
+                Some(turns.wait())
             }
             Turn::GivesWay(turns) => {
                 turns.give_way();
-                self.conn
-                    .transaction_with_behavior(TransactionBehavior::Immediate)
-                    .map_err(StoreError::from)?
+                None
             }
         };
+        let mut tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(StoreError::from)?;
+        if let Some(waiting) = waiting {
+            waiting.took_it();
+        }
         let written = {
             let mut future = std::pin::pin!(write(&mut tx));
             match future
