@@ -101,7 +101,7 @@ pub async fn run(mut config: Config, config_path: Option<PathBuf>) -> anyhow::Re
         changes.clone(),
         clock,
     ));
-    start_accounting(&radius, &store, stale_after, &state_dir, listeners.acct)?;
+    let accounting = start_accounting(&radius, &store, stale_after, &state_dir, listeners.acct)?;
 
     if let Some((listener, handle)) = listeners.metrics {
         let serve = crate::metrics::serve(listener, handle, store.clone(), radius.clone());
@@ -112,6 +112,12 @@ pub async fn run(mut config: Config, config_path: Option<PathBuf>) -> anyhow::Re
     tokio::spawn(watchdog(radius.clone()));
     serve_until_stopped(admin_task, stopping).await?;
     notify_systemd("STOPPING=1");
+    if !accounting.stop(WRITERS_STOP).await {
+        tracing::warn!(
+            within_s = WRITERS_STOP.as_secs(),
+            "an accounting writer did not stop in time; SQLite's log is folded in at the next start"
+        );
+    }
     store.close().await;
     tracing::info!("ispd stopped");
     Ok(())
@@ -257,7 +263,7 @@ fn start_accounting(
     stale_after: std::time::Duration,
     state_dir: &Path,
     sockets: Vec<std::net::UdpSocket>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Arc<AccountingService>> {
     let accounting =
         AccountingService::start(radius.clone(), store.clone(), stale_after, state_dir)
             .with_context(|| {
@@ -271,7 +277,7 @@ fn start_accounting(
             .serve(socket)
             .context("cannot start the accounting thread")?;
     }
-    Ok(())
+    Ok(accounting)
 }
 
 /// Creates the state directory if needed, readable by the daemon's user only.
@@ -622,6 +628,10 @@ fn restrict_permissions(dir: &Path) {
 
 /// How long admin calls in flight get to finish after SIGTERM.
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// How long the accounting writers get to finish the batch in hand after the admin server
+/// stopped: longer than a batch may wait for the database before it goes to the spool (3 s).
+const WRITERS_STOP: std::time::Duration = std::time::Duration::from_secs(4);
 
 #[allow(
     clippy::expect_used,

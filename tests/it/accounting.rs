@@ -403,6 +403,50 @@ fn kill_9_loses_nothing_that_was_acknowledged() {
     );
 }
 
+/// An operator who stops ispd and copies `ispd.db` alone — to another host, into a backup —
+/// has every acknowledged record in it: a clean stop leaves no SQLite log beside the file.
+#[test]
+fn a_clean_stop_leaves_the_whole_database_in_its_file() {
+    let mut d = acct_daemon("acct-clean-stop", "");
+    assert!(
+        radclient(
+            &d,
+            "acct",
+            "acct",
+            SECRET,
+            "Acct-Status-Type = Start, Acct-Session-Id = \"c1\", User-Name = \"novak\"\n"
+        )
+        .contains("Received Accounting-Response")
+    );
+    d.stop();
+    let db = d.state_dir.join("ispd.db");
+    let log = d.state_dir.join("ispd.db-wal");
+    let log_size = std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0);
+    assert_eq!(
+        log_size, 0,
+        "a clean stop left {} bytes of SQLite's log",
+        log_size
+    );
+    let copy = d.dir.0.join("copied.db");
+    std::fs::copy(&db, &copy).unwrap();
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            "import sqlite3, sys\nc = sqlite3.connect(sys.argv[1])\n\
+             print(c.execute('SELECT username FROM session').fetchall(), \
+             c.execute('SELECT number FROM client').fetchall())",
+        ])
+        .arg(&copy)
+        .output()
+        .unwrap();
+    assert_eq!(
+        stdout(&out).trim(),
+        "[('novak',)] [('7',)]",
+        "the copied file alone: {}",
+        crate::daemon::stderr(&out)
+    );
+}
+
 /// A TCP forwarder to PostgreSQL that the test can cut: connections are dropped and new ones
 /// refused while it is down, as when the database host fails.
 pub(crate) struct Outage {

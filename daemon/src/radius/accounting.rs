@@ -65,6 +65,10 @@ pub struct AccountingService {
     replies: ReplyCache,
     /// One queue per writer; a session always goes to the same writer.
     queues: Vec<mpsc::Sender<Pending>>,
+    /// Set at a clean stop: each writer ends after the batch in hand.
+    stop: tokio::sync::watch::Sender<bool>,
+    /// Ends (every sender gone) once each writer has closed its database connection.
+    writers_done: std::sync::Mutex<Option<mpsc::Receiver<()>>>,
 }
 
 impl AccountingService {
@@ -90,10 +94,14 @@ impl AccountingService {
         }
         let (queues, receivers): (Vec<_>, Vec<_>) =
             (0..writers).map(|_| mpsc::channel(QUEUE)).unzip();
+        let (stop, _) = tokio::sync::watch::channel(false);
+        let (done, writers_done) = mpsc::channel(1);
         let service = Arc::new(AccountingService {
             radius: radius.clone(),
             replies: ReplyCache::new(super::DUPLICATE_WINDOW, super::DUPLICATE_CAPACITY),
             queues,
+            stop,
+            writers_done: std::sync::Mutex::new(Some(writers_done)),
         });
         let reachability = Reachability::new(store.clone(), radius.clone());
         let rejected = Arc::new(Rejected::new(state_dir));
@@ -116,6 +124,8 @@ impl AccountingService {
             };
             let mut own = Writer {
                 rx,
+                stop: service.stop.subscribe(),
+                _done: done.clone(),
                 spool,
                 partition,
                 answers: answerer(index, radius.clone(), service.clone())?,
@@ -150,6 +160,20 @@ impl AccountingService {
             }
         }
         Ok(service)
+    }
+
+    /// A clean stop: each writer commits and answers the batch in hand, then closes its
+    /// database connection — on SQLite the store's last connection to close folds the log
+    /// into the database file, so a copy of `ispd.db` alone is whole. Requests still queued
+    /// go unanswered; their NASes send them again to the next start. False if a writer did not
+    /// stop `within` (one waiting for the database, say).
+    pub async fn stop(&self, within: Duration) -> bool {
+        self.stop.send_replace(true);
+        let done = self.writers_done.lock().ok().and_then(|mut d| d.take());
+        let Some(mut done) = done else {
+            return true;
+        };
+        tokio::time::timeout(within, done.recv()).await.is_ok()
     }
 
     pub fn serve(self: &Arc<Self>, socket: UdpSocket) -> std::io::Result<()> {
@@ -316,6 +340,10 @@ fn status_server(
 /// A writer's own things: its queue, its share of the sessions and its spool.
 struct Writer {
     rx: mpsc::Receiver<Pending>,
+    /// True once the daemon stops cleanly.
+    stop: tokio::sync::watch::Receiver<bool>,
+    /// Held, never sent on: dropped when the writer has ended, its connection closed first.
+    _done: mpsc::Sender<()>,
     spool: Spool,
     /// This writer's share of the sessions.
     partition: Partition,
@@ -355,6 +383,14 @@ struct Shared {
 /// the spool cannot be written either is a batch left unanswered, so the NASes retransmit.
 async fn writer(_alive: crate::health::Alive, mut own: Writer, shared: Shared) {
     let mut accounting = open_writer(&shared.store, own.partition).await;
+    write_until_stopped(&mut own, &mut accounting, &shared).await;
+    // The connection first: a clean stop waits for `own._done` to go, then closes the rest.
+    drop(accounting);
+    drop(own);
+}
+
+/// The writer's loop, until the daemon stops or the queue or the answerer is gone.
+async fn write_until_stopped(own: &mut Writer, accounting: &mut AccountingWriter, shared: &Shared) {
     let mut batch: Vec<Pending> = Vec::with_capacity(MAX_BATCH);
     let mut reachability = shared.reachability.watch();
     let mut next_replay = tokio::time::Instant::now();
@@ -366,11 +402,12 @@ async fn writer(_alive: crate::health::Alive, mut own: Writer, shared: Shared) {
                 None => return,
             },
             _ = tokio::time::sleep_until(next_replay), if replay_due => {
-                next_replay = replay_step(&mut own, &mut accounting, &shared).await;
+                next_replay = replay_step(own, accounting, shared).await;
                 continue;
             }
             // Found down or back: look again at what is due.
             Ok(()) = reachability.changed() => continue,
+            () = stopping(&mut own.stop) => return,
         };
         own.busy.begin(std::time::Instant::now());
         batch.push(first);
@@ -384,14 +421,14 @@ async fn writer(_alive: crate::health::Alive, mut own: Writer, shared: Shared) {
         // The records go to the database; the rest of each request waits for its answer.
         let items: Vec<AcctItem> = batch.iter_mut().filter_map(|p| p.item.take()).collect();
         let durable = if own.spool.is_pending() || shared.reachability.is_down() {
-            spool_batch(&mut own, &items, &shared)
+            spool_batch(own, &items, shared)
         } else {
-            match store_isolating(&shared, &items, &mut accounting).await {
+            match store_isolating(shared, &items, accounting).await {
                 Ok(()) => true,
                 Err((stored, e)) => {
                     RadiusStats::bump(&shared.radius.stats.acct_store_failures_total);
                     shared.reachability.lost(&e);
-                    spool_batch(&mut own, &items[stored..], &shared)
+                    spool_batch(own, &items[stored..], shared)
                 }
             }
         };
@@ -407,6 +444,13 @@ async fn writer(_alive: crate::health::Alive, mut own: Writer, shared: Shared) {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
         own.busy.end();
+    }
+}
+
+/// Returns once the daemon stops cleanly; never if the service is gone without a stop.
+async fn stopping(stop: &mut tokio::sync::watch::Receiver<bool>) {
+    if stop.wait_for(|stop| *stop).await.is_err() {
+        std::future::pending::<()>().await;
     }
 }
 
