@@ -112,6 +112,7 @@ pub async fn run(mut config: Config, config_path: Option<PathBuf>) -> anyhow::Re
     tokio::spawn(watchdog(radius.clone()));
     serve_until_stopped(admin_task, stopping).await?;
     notify_systemd("STOPPING=1");
+    radius.auth_log.stop().await;
     if !accounting.stop(WRITERS_STOP).await {
         tracing::warn!(
             within_s = WRITERS_STOP.as_secs(),

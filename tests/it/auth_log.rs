@@ -171,6 +171,22 @@ fn the_log_can_be_switched_off() {
     assert!(attempts(&log).is_empty(), "{log}");
 }
 
+/// The attempts of the last seconds before `systemctl stop` (an upgrade, a restart) are
+/// still in the log after the next start: a clean stop writes what the log had gathered.
+#[test]
+fn a_clean_stop_writes_the_attempts_gathered_so_far() {
+    let mut d = radius_daemon("auth-log-stop", "");
+    ask(&d, &pap("novak", "guess", ""), "Access-Reject");
+    d.stop();
+    d.spawn();
+    let log = d.ispctl_json(&["login", "auth-log", "novak"]);
+    assert_eq!(
+        attempts(&log),
+        [row("novak", "reject", "bad_credential")],
+        "{log}"
+    );
+}
+
 #[test]
 fn with_the_database_away_the_log_answers_from_memory_and_writes_later() {
     let Some(db) = crate::daemon::PgDatabase::create("authlog_outage") else {

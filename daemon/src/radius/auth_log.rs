@@ -206,9 +206,8 @@ impl AuthLog {
         filter: &AuthLogFilter,
         page: PageRequest,
     ) -> StoreResult<AuthLogPage> {
-        if page.after.is_none() && self.tx.is_some() {
-            tokio::time::sleep(HANDOFF + HANDOFF / 2).await;
-            self.flush().await;
+        if page.after.is_none() {
+            self.write_what_was_answered().await;
         }
         match self.store.auth_log(filter, page).await {
             Ok(page) => Ok(AuthLogPage {
@@ -239,6 +238,22 @@ impl AuthLog {
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// At a clean stop: what was gathered goes to the database before the store closes, so
+    /// the attempts of the last seconds before a restart are not lost.
+    pub async fn stop(&self) {
+        self.write_what_was_answered().await;
+    }
+
+    /// Waits for the receive threads to hand over what they answered until now, then has
+    /// the writer write everything it holds (at most [`FLUSH_WAIT`]).
+    async fn write_what_was_answered(&self) {
+        if self.tx.is_none() {
+            return;
+        }
+        tokio::time::sleep(HANDOFF + HANDOFF / 2).await;
+        self.flush().await;
     }
 
     async fn flush(&self) {
