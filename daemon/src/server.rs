@@ -73,7 +73,7 @@ pub async fn run(mut config: Config, config_path: Option<PathBuf>) -> anyhow::Re
         config: live_config.clone(),
         changes: changes.clone(),
         clock,
-        enforcer,
+        enforcer: enforcer.clone(),
         radius: radius.clone(),
         started_at,
     };
@@ -113,6 +113,7 @@ pub async fn run(mut config: Config, config_path: Option<PathBuf>) -> anyhow::Re
     serve_until_stopped(admin_task, stopping).await?;
     notify_systemd("STOPPING=1");
     radius.auth_log.stop().await;
+    enforcer.stop().await;
     if !accounting.stop(WRITERS_STOP).await {
         tracing::warn!(
             within_s = WRITERS_STOP.as_secs(),
@@ -221,6 +222,7 @@ fn subscribe_consumers(
         lead.clone(),
     ));
     changes.subscribe(enforcer.clone());
+    tokio::spawn(enforcer.clone().catch_up());
     tokio::spawn(enforcer.clone().run_periodic());
     tokio::spawn(enforcer.clone().run_clock());
     enforcer.follow_starts();

@@ -81,7 +81,8 @@ pub enum Outcome {
     Nak,
     /// No valid answer after every retry.
     Timeout,
-    /// Not sent: the NAS is unknown, has no address to reach, or the socket failed.
+    /// Not sent: the NAS is unknown, has no address to reach, the socket failed, or ispd
+    /// stopped while the request waited for its turn.
     Unsent,
 }
 
@@ -105,6 +106,18 @@ impl Outcome {
     pub fn parse(text: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|o| o.as_str() == text)
     }
+}
+
+/// RFC 5176 §3.5 Error-Cause 503, Session Context Not Found.
+pub const SESSION_CONTEXT_NOT_FOUND: u32 = 503;
+
+/// Whether a request's answer settles its session: the NAS acknowledged it, or a Disconnect
+/// found the session already gone. Any other ending leaves the session's login for the
+/// reconcile — in memory while the daemon runs, and read back from the attempt log when it
+/// starts again.
+pub fn settles(kind: RequestKind, outcome: Outcome, error_cause: Option<u32>) -> bool {
+    outcome == Outcome::Ack
+        || (kind == RequestKind::Disconnect && error_cause == Some(SESSION_CONTEXT_NOT_FOUND))
 }
 
 /// What one online session is to be told.
@@ -570,6 +583,33 @@ mod tests {
                 AccessState::SuspendedForDebt
             )))
         );
+    }
+
+    #[test]
+    fn what_settles_a_session() {
+        use Outcome::{Ack, Nak, Timeout, Unsent};
+        use RequestKind::{Coa, Disconnect};
+        let gone = Some(SESSION_CONTEXT_NOT_FOUND);
+        let cases = [
+            (Coa, Ack, None, true),
+            (Disconnect, Ack, None, true),
+            // The session is gone already: nothing left to tell it.
+            (Disconnect, Nak, gone, true),
+            (Coa, Nak, gone, false),
+            (Coa, Nak, Some(404), false),
+            (Disconnect, Nak, Some(404), false),
+            (Coa, Timeout, None, false),
+            (Disconnect, Timeout, None, false),
+            (Coa, Unsent, None, false),
+            (Disconnect, Unsent, None, false),
+        ];
+        for (kind, outcome, cause, settled) in cases {
+            assert_eq!(
+                settles(kind, outcome, cause),
+                settled,
+                "{kind:?} {outcome:?} {cause:?}"
+            );
+        }
     }
 
     #[test]

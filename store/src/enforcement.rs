@@ -60,18 +60,17 @@ struct Row {
 impl Row {
     fn into_attempt(self) -> StoreResult<EnforcementAttemptRow> {
         let bad = |what: &str| corrupt(format!("enforcement attempt {}: {what}", self.id));
+        let (kind, outcome, error_cause) =
+            answer(self.id, &self.kind, &self.outcome, self.error_cause)?;
         Ok(EnforcementAttemptRow {
             id: self.id,
             attempt: EnforcementAttempt {
                 at: DateTime::parse_from_rfc3339(&self.at)
                     .map_err(|_| bad("at"))?
                     .with_timezone(&Utc),
-                kind: RequestKind::parse(&self.kind).ok_or_else(|| bad("kind"))?,
-                outcome: Outcome::parse(&self.outcome).ok_or_else(|| bad("outcome"))?,
-                error_cause: self
-                    .error_cause
-                    .map(|c| u32::try_from(c).map_err(|_| bad("error_cause")))
-                    .transpose()?,
+                kind,
+                outcome,
+                error_cause,
                 tries: u32::try_from(self.tries).map_err(|_| bad("tries"))?,
                 login_id: self.login_id,
                 username: self.username,
@@ -85,7 +84,33 @@ impl Row {
     }
 }
 
+/// A stored attempt's request kind and how it ended, as the types the core decides with.
+fn answer(
+    id: i64,
+    kind: &str,
+    outcome: &str,
+    error_cause: Option<i64>,
+) -> StoreResult<(RequestKind, Outcome, Option<u32>)> {
+    let bad = |what: &str| corrupt(format!("enforcement attempt {id}: {what}"));
+    Ok((
+        RequestKind::parse(kind).ok_or_else(|| bad("kind"))?,
+        Outcome::parse(outcome).ok_or_else(|| bad("outcome"))?,
+        error_cause
+            .map(|c| u32::try_from(c).map_err(|_| bad("error_cause")))
+            .transpose()?,
+    ))
+}
+
 const COLUMNS: usize = 12;
+
+/// The last request recorded for a session that is still open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastRequest {
+    pub login_id: Option<i64>,
+    pub kind: RequestKind,
+    pub outcome: Outcome,
+    pub error_cause: Option<u32>,
+}
 
 impl Store {
     /// Records a batch of attempts in one transaction.
@@ -148,6 +173,40 @@ impl Store {
             |a| a.id,
         )
         .await
+    }
+
+    /// The last request recorded for each open session: what a daemon that starts again reads
+    /// to find the sessions a change may not have reached, since what it had in memory is gone.
+    pub async fn last_requests_to_open_sessions(&self) -> StoreResult<Vec<LastRequest>> {
+        #[derive(sqlx::FromRow)]
+        struct Last {
+            id: i64,
+            login_id: Option<i64>,
+            kind: String,
+            outcome: String,
+            error_cause: Option<i64>,
+        }
+        let rows: Vec<Last> = sqlx::query_as(
+            "SELECT a.id, a.login_id, a.kind, a.outcome, a.error_cause
+             FROM enforcement_attempt a
+             JOIN (SELECT MAX(id) AS id FROM enforcement_attempt
+                   WHERE session_id IN (SELECT id FROM session WHERE stopped_at IS NULL)
+                   GROUP BY session_id) last ON a.id = last.id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                let (kind, outcome, error_cause) =
+                    answer(r.id, &r.kind, &r.outcome, r.error_cause)?;
+                Ok(LastRequest {
+                    login_id: r.login_id,
+                    kind,
+                    outcome,
+                    error_cause,
+                })
+            })
+            .collect()
     }
 
     /// Deletes the attempts older than `before`; returns how many.

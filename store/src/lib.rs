@@ -78,7 +78,7 @@ pub use client::{ClientFilter, SearchHit};
 pub use codes::CodeList;
 pub use discount::DiscountRecord;
 pub use dunning::{DunningControl, DunningHold, DunningInput, OpenDocument, RemindedInvoice};
-pub use enforcement::{EnforcementAttempt, EnforcementAttemptRow};
+pub use enforcement::{EnforcementAttempt, EnforcementAttemptRow, LastRequest};
 pub use figures::Figures;
 pub use instance::InstanceRow;
 pub use interest::{OverdueInvoice, OverdueOf};

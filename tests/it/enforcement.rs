@@ -249,6 +249,109 @@ fn a_nak_falls_back_to_disconnect_and_silence_is_retried_then_reconciled() {
     assert_eq!(report["queued"].as_u64(), Some(0));
 }
 
+/// A block the NAS never acknowledged (it was away) still reaches the session after ispd
+/// restarts: the attempt log says the session was not told, so the start pushes it again —
+/// before, the restarted daemon took every session to have its login's current answer, and
+/// no reconcile ever corrected the blocked client's full speed.
+#[test]
+fn a_change_the_nas_missed_is_pushed_again_after_a_restart() {
+    let nas = FakeNas::start(SECRET);
+    let mut d = online("enf-restart", &nas, "mikrotik", "");
+    let sub = subscription_id(&d);
+    nas.set_mode(Mode::Silent);
+    d.ispctl_json(&["subscription", "block", &sub]);
+    let got = nas.wait_for(3, Duration::from_secs(3));
+    assert_eq!(got.len(), 3, "three tries of the CoA: {got:?}");
+    std::thread::sleep(Duration::from_millis(1_000));
+    assert_eq!(attempts(&d)[0].2, "timeout");
+
+    d.stop();
+    nas.set_mode(Mode::Ack);
+    d.spawn();
+    let got = nas.wait_for(4, Duration::from_secs(5));
+    assert_eq!(
+        got.len(),
+        4,
+        "the block pushed again after the start: {got:?}"
+    );
+    assert_eq!(got[3].code(), ispd_radius::Code::CoaRequest);
+    assert_eq!(rate(&got[3]).as_deref(), Some("256k/256k"));
+    assert_eq!(address_list(&got[3]).as_deref(), Some("ispd-suspended"));
+    assert_eq!(
+        attempts(&d)[0],
+        ("coa".into(), "reconcile".into(), "ack".into())
+    );
+    // Settled: the next start has nothing to push.
+    d.stop();
+    d.spawn();
+    std::thread::sleep(Duration::from_millis(1_000));
+    assert_eq!(nas.received().len(), 4, "{:?}", nas.received());
+}
+
+/// A push paced to the NAS (one request a second here) that ispd stops in the middle of is
+/// finished after the next start: the requests still queued are recorded as unsent at the
+/// stop, and the start pushes them.
+#[test]
+fn a_push_cut_short_by_a_stop_is_finished_after_the_start() {
+    let nas = FakeNas::start(SECRET);
+    let mut d = online("enf-stop-queue", &nas, "mikrotik", "rate = 1\n");
+    for session in ["S2", "S3"] {
+        let start = format!(
+            "Acct-Status-Type = Start, Acct-Session-Id = \"{session}\", User-Name = \"novak\"\n"
+        );
+        let out = d.radclient("acct", "acct", SECRET, &start);
+        assert!(stdout(&out).contains("Received Accounting-Response"));
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while d.ispctl_json(&["session", "list"])["items"]
+        .as_array()
+        .map_or(0, Vec::len)
+        < 3
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "three sessions online"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let sub = subscription_id(&d);
+    d.ispctl_json(&["subscription", "block", &sub]);
+    assert_eq!(
+        nas.wait_for(1, AT_ONCE).len(),
+        1,
+        "the first of three at once"
+    );
+    d.stop();
+    let told_before: Vec<String> = nas
+        .received()
+        .iter()
+        .filter_map(|r| r.string(rfc::ACCT_SESSION_ID))
+        .collect();
+    assert_eq!(
+        told_before.len(),
+        1,
+        "two still queued at the stop: {told_before:?}"
+    );
+
+    d.spawn();
+    let got = nas.wait_for(4, Duration::from_secs(8));
+    let told_after: std::collections::BTreeSet<String> = got[1..]
+        .iter()
+        .filter(|r| rate(r).as_deref() == Some("256k/256k"))
+        .filter_map(|r| r.string(rfc::ACCT_SESSION_ID))
+        .collect();
+    let untold: Vec<&str> = ["S1", "S2", "S3"]
+        .into_iter()
+        .filter(|s| *s != told_before[0])
+        .collect();
+    for session in untold {
+        assert!(
+            told_after.contains(session),
+            "{session} got the block after the start: {told_after:?}"
+        );
+    }
+}
+
 #[test]
 fn a_walled_garden_pool_needs_a_new_login_so_the_session_is_disconnected() {
     let nas = FakeNas::start(SECRET);

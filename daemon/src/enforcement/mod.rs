@@ -30,7 +30,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ispd_provisioning::enforcement::{DisconnectCause, Plan, Told, plan};
+use ispd_provisioning::enforcement::{DisconnectCause, Plan, Told, plan, settles};
 use ispd_provisioning::policy::{LoginAccess, NasContext, PolicyConfig};
 use ispd_provisioning::speed::{At, is_timed, speed_at};
 use tokio::sync::oneshot;
@@ -635,6 +635,68 @@ impl Enforcer {
         loop {
             tick.tick().await;
             self.follow_time().await;
+        }
+    }
+
+    /// After a start: the logins whose last request to an open session did not settle (its
+    /// NAS was away, or the daemon stopped before the retries ended) are unconfirmed again —
+    /// the memory that held them went with the process before, and a started enforcer takes
+    /// every session to have its login's current answer — and reconciled at once, whatever
+    /// `reconcile_interval` says: it finishes changes already made.
+    pub async fn catch_up(self: Arc<Self>) {
+        let missed: HashSet<i64> = match self.store.last_requests_to_open_sessions().await {
+            Ok(last) => last
+                .into_iter()
+                .filter(|r| !settles(r.kind, r.outcome, r.error_cause))
+                .filter_map(|r| r.login_id)
+                .collect(),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read which sessions a change did not reach before the start; they are not pushed again");
+                return;
+            }
+        };
+        if missed.is_empty() {
+            return;
+        }
+        self.shared
+            .unconfirmed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(&missed);
+        // Another instance reconciling now has the same log; ours runs at its interval.
+        let Ok(Some(_lock)) = self.store.try_job_lock("reconcile").await else {
+            return;
+        };
+        match self.reconcile().await {
+            Ok(r) => tracing::info!(
+                logins = missed.len(),
+                queued = r.queued,
+                "sessions a change did not reach before the start: their answer pushed again"
+            ),
+            Err(e) => {
+                tracing::warn!(error = %e, "sessions a change did not reach before the start are left to the next reconcile")
+            }
+        }
+    }
+
+    /// At a clean stop: the requests still waiting in a NAS's queue (a large push, paced)
+    /// are recorded as unsent before the store closes, so the next start pushes them again
+    /// ([`Self::catch_up`]) instead of taking those sessions to have their current answer.
+    pub async fn stop(&self) {
+        let unsent = self.queues.unsent_at_stop();
+        if unsent.is_empty() {
+            return;
+        }
+        match self.store.record_enforcement(&unsent).await {
+            Ok(()) => tracing::info!(
+                requests = unsent.len(),
+                "requests still queued for the NASes recorded as unsent; the next start sends them"
+            ),
+            Err(e) => tracing::error!(
+                error = %e,
+                requests = unsent.len(),
+                "requests still queued for the NASes could not be recorded; those sessions keep their old answer until their login changes again"
+            ),
         }
     }
 

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
-use ispd_provisioning::enforcement::{DisconnectCause, Outcome, RequestKind};
+use ispd_provisioning::enforcement::{DisconnectCause, Outcome, RequestKind, settles};
 use ispd_provisioning::nas::NasVendor;
 use ispd_provisioning::reply::ReplyAttribute;
 use ispd_radius::dict::rfc;
@@ -36,8 +36,6 @@ const QUEUE_LIMIT: usize = 200_000;
 const CATCH_UP: Duration = Duration::from_millis(100);
 /// Requests in flight to one NAS: one socket's identifiers.
 const IN_FLIGHT: usize = 256;
-/// RFC 5176 §3.5 Error-Cause 503, Session Context Not Found: the session is already gone.
-const SESSION_NOT_FOUND: u32 = 503;
 
 pub(super) enum Request {
     Coa(Vec<ReplyAttribute>),
@@ -105,6 +103,26 @@ impl Queues {
                 .increment(1);
             give_up(*job, &nas, &self.shared);
         }
+    }
+
+    /// At a clean stop: every job still waiting for its turn, taken out of its queue, its
+    /// waiters told, and its attempt returned as unsent for the caller to write. (A request
+    /// out to its NAS is recorded when it ends, if the process is still there.)
+    pub fn unsent_at_stop(&self) -> Vec<EnforcementAttempt> {
+        let queues: Vec<Arc<NasQueue>> = {
+            let by_nas = self.by_nas.lock().unwrap_or_else(|e| e.into_inner());
+            by_nas.values().cloned().collect()
+        };
+        let mut attempts = Vec::new();
+        for queue in queues {
+            let jobs: Vec<Job> = {
+                let mut pending = queue.pending.lock().unwrap_or_else(|e| e.into_inner());
+                pending.order.clear();
+                pending.jobs.drain().map(|(_, job)| job).collect()
+            };
+            attempts.extend(jobs.into_iter().map(|job| unsent(job, &queue.name)));
+        }
+        attempts
     }
 
     pub fn depths(&self) -> Vec<(String, usize)> {
@@ -335,9 +353,7 @@ async fn deliver(job: Job, client: &CoaClient, nas: &NasEntry, shared: &Shared) 
         ));
     }
     let (kind, reply) = last;
-    let settled = reply.outcome == Outcome::Ack
-        || (kind == RequestKind::Disconnect && reply.error_cause == Some(SESSION_NOT_FOUND));
-    if !settled {
+    if !settles(kind, reply.outcome, reply.error_cause) {
         shared.unconfirm(job.login);
     }
     shared.recorder.record(attempts);
@@ -438,16 +454,19 @@ fn attempt(
 /// A job that cannot be sent (NAS gone, no socket, queue full): recorded as unsent, its
 /// login left to the reconcile.
 fn give_up(job: Job, nas: &str, shared: &Shared) {
+    shared.unconfirm(job.login);
+    shared.recorder.record(vec![unsent(job, nas)]);
+}
+
+/// Tells a job's waiters it was not sent; returns its attempt record.
+fn unsent(job: Job, nas: &str) -> EnforcementAttempt {
     let kind = job.request.kind();
     let reply = Reply {
         outcome: Outcome::Unsent,
         error_cause: None,
         tries: 0,
     };
-    shared
-        .recorder
-        .record(vec![attempt(&job, nas, kind, &[], &reply)]);
-    shared.unconfirm(job.login);
+    let record = attempt(&job, nas, kind, &[], &reply);
     let delivered = Delivered {
         session_id: job.session.id,
         acct_session_id: job.session.acct_session_id.clone(),
@@ -457,6 +476,7 @@ fn give_up(job: Job, nas: &str, shared: &Shared) {
         error_cause: None,
     };
     answer(job, delivered);
+    record
 }
 
 fn answer(job: Job, delivered: Delivered) {

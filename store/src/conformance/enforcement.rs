@@ -291,3 +291,58 @@ pub(super) async fn speed_rules_round_trip(store: Store) {
     assert_eq!(store.temporary_speed("novak").await.unwrap(), None);
     expect_not_found(store.set_temporary_speed(&actor(), "nobody", None).await);
 }
+
+/// What a restarted daemon reads back: the last request to each session still open, so a
+/// change a NAS missed before the restart is still corrected.
+pub(super) async fn the_last_request_to_each_open_session(store: Store) {
+    let sub = subscribed_client(&store, "1001").await.subscription.id;
+    let novak = store
+        .create_login(&actor(), ppp_login("novak", sub), "pw-123456")
+        .await
+        .unwrap()
+        .login
+        .id;
+    session(&store, Some(novak), "novak", "open", false).await;
+    session(&store, Some(novak), "novak", "closed", true).await;
+    let page = crate::PageRequest {
+        size: 0,
+        after: None,
+    };
+    let sessions = store.session_history("novak", page).await.unwrap().items;
+    let id_of = |acct: &str| {
+        sessions
+            .iter()
+            .find(|s| s.acct_session_id == acct)
+            .map(|s| s.id)
+            .unwrap()
+    };
+    let to = |acct: &str, minute, kind, outcome| EnforcementAttempt {
+        login_id: Some(novak),
+        session_id: Some(id_of(acct)),
+        acct_session_id: acct.into(),
+        kind,
+        ..attempt("novak", minute, outcome)
+    };
+    store
+        .record_enforcement(&[
+            to("open", 0, RequestKind::Coa, Outcome::Ack),
+            to("closed", 1, RequestKind::Coa, Outcome::Timeout),
+            to("open", 2, RequestKind::Coa, Outcome::Nak),
+        ])
+        .await
+        .unwrap();
+    store
+        .record_enforcement(&[to("open", 3, RequestKind::Disconnect, Outcome::Timeout)])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.last_requests_to_open_sessions().await.unwrap(),
+        [crate::LastRequest {
+            login_id: Some(novak),
+            kind: RequestKind::Disconnect,
+            outcome: Outcome::Timeout,
+            error_cause: None,
+        }],
+        "the open session's newest request only; the closed session's none"
+    );
+}

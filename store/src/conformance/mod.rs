@@ -65,6 +65,7 @@ crate::on_both_backends! {
         enforcement::attempts_round_trip_newest_first_and_prune,
         auth_log::auth_log_filters_pages_and_prunes,
         enforcement::open_sessions_for_enforcement,
+        enforcement::the_last_request_to_each_open_session,
         enforcement::speed_rules_round_trip,
         invoice_groups::invoice_groups_round_trip,
         invoice_groups::invoice_group_delete_refused_while_used,
