@@ -344,8 +344,21 @@ fn stale_sessions_are_closed_by_the_sweeper() {
 
 #[test]
 fn kill_9_loses_nothing_that_was_acknowledged() {
+    stopped_under_load("acct-kill", Daemon::kill9);
+}
+
+/// `systemctl stop` under load: the writer ends after the batch in hand, and what it
+/// answered is stored once, like after a kill -9.
+#[test]
+fn a_stop_under_load_loses_nothing_that_was_acknowledged() {
+    stopped_under_load("acct-term", Daemon::stop);
+}
+
+/// Sends Starts, 64 in flight, stops the daemon with `stop` once a third is acknowledged,
+/// starts it again and checks every acknowledged session is stored, each once.
+fn stopped_under_load(name: &str, stop: fn(&mut Daemon)) {
     let _machine = crate::daemon::timed();
-    let mut d = acct_daemon("acct-kill", "");
+    let mut d = acct_daemon(name, "");
     let socket = acct_socket(&d, Duration::from_millis(300));
     const N: u32 = 3000;
     const WINDOW: u32 = 64;
@@ -355,10 +368,10 @@ fn kill_9_loses_nothing_that_was_acknowledged() {
     let mut buf = [0u8; 4096];
     let mut pending = std::collections::HashMap::new();
     let started = Instant::now();
-    let mut killed = false;
-    // Bounded: N requests or 30 s, whichever first; kill -9 once a third is acknowledged.
+    let mut stopped = false;
+    // Bounded: N requests or 30 s, whichever first; stopped once a third is acknowledged.
     while (next < N || !pending.is_empty()) && started.elapsed() < Duration::from_secs(30) {
-        while next < N && pending.len() < WINDOW as usize && !killed {
+        while next < N && pending.len() < WINDOW as usize && !stopped {
             socket.send(&start(next)).unwrap();
             pending.insert((next % 256) as u8, next);
             next += 1;
@@ -370,15 +383,15 @@ fn kill_9_loses_nothing_that_was_acknowledged() {
                     acked.insert(i);
                 }
             }
-            Err(_) if killed => break,
+            Err(_) if stopped => break,
             Err(_) => {}
         }
-        if !killed && acked.len() as u32 >= N / 3 {
-            d.kill9();
-            killed = true;
+        if !stopped && acked.len() as u32 >= N / 3 {
+            stop(&mut d);
+            stopped = true;
         }
     }
-    assert!(killed, "the daemon was killed mid-way");
+    assert!(stopped, "the daemon was stopped mid-way");
     d.spawn();
     let stored: Vec<String> = query(
         &d,
