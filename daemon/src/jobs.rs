@@ -14,9 +14,12 @@ use crate::config::Config;
 use crate::live::Live;
 use crate::storage::{Actor, JobLock, Store};
 
-/// Runs forever: sleeps until the configured time, then activates, bills and dunns as of today.
+/// Runs forever: sleeps until the jobs are due (see [`due`]), then activates, bills and dunns
+/// as of today.
 pub async fn daily(config: Arc<Live<Config>>, store: Store, changes: ChangeFeed, clock: Clock) {
     let actor = Actor("schedule".into());
+    // The day this process last ran them, should recording that have failed.
+    let mut ran: Option<chrono::NaiveDate> = None;
     loop {
         let Some(at) = config.load().billing.run_at() else {
             // Not scheduled: look again after a reload might have changed that.
@@ -24,9 +27,14 @@ pub async fn daily(config: Arc<Live<Config>>, store: Store, changes: ChangeFeed,
             continue;
         };
         let now = clock.now();
-        let wait = (clock.zone().next(now, at) - now)
-            .to_std()
-            .unwrap_or_default();
+        let today = clock.today();
+        // Not known (the database away): taken as not run; the lock's holder looks again.
+        let ran_today = ran == Some(today) || store.job_ran(DAILY, today).await.unwrap_or(false);
+        let when = due(clock.zone(), now, at, ran_today);
+        if when == now {
+            tracing::warn!(%today, run_at = %at, "today's daily jobs did not run at their time (ispd was not running, or stopped before they were done); running them now");
+        }
+        let wait = (when - now).to_std().unwrap_or_default();
         tokio::time::sleep(wait.max(Duration::from_secs(1))).await;
         let today = clock.today();
         let Some(_lock) = take_over(&store, clock, today).await else {
@@ -40,11 +48,30 @@ pub async fn daily(config: Arc<Live<Config>>, store: Store, changes: ChangeFeed,
             config: &config,
         };
         let outcome = run_daily(&app, &actor, today).await;
+        ran = Some(today);
         if let Err(e) = store.record_job_run(DAILY, today, &outcome).await {
             tracing::warn!(error = %e, %today, "the daily jobs ran but are not recorded as run; another instance may run them again (harmless)");
         }
         // Past the minute, so the same run time is not taken twice.
         tokio::time::sleep(Duration::from_secs(61)).await;
+    }
+}
+
+/// When the daily jobs are next due: at once if today's run time (`at` in `zone`) has passed
+/// and today's jobs have not run — ispd was not running at that time, or stopped before they
+/// were done, and a day's scheduled changes, billing and dunning must not wait for tomorrow —
+/// else the next run time.
+fn due(
+    zone: crate::clock::Zone,
+    now: chrono::DateTime<chrono::Utc>,
+    at: chrono::NaiveTime,
+    ran_today: bool,
+) -> chrono::DateTime<chrono::Utc> {
+    let next = zone.next(now, at);
+    if !ran_today && zone.date_of(next) != zone.date_of(now) {
+        now
+    } else {
+        next
     }
 }
 
@@ -148,4 +175,37 @@ async fn take_over(store: &Store, clock: Clock, today: chrono::NaiveDate) -> Opt
     }
     tracing::error!(%today, "the day ended before its daily jobs could run; run `ispctl billing run` and `ispctl dunning run`");
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::Zone;
+    use chrono::{NaiveTime, TimeZone, Utc};
+
+    #[test]
+    fn the_daily_jobs_are_due_at_their_time_or_at_once_when_missed() {
+        let zone = Zone::parse("Europe/Prague").unwrap();
+        let at = NaiveTime::from_hms_opt(2, 30, 0).unwrap();
+        let utc = |d, h, m| Utc.with_ymd_and_hms(2026, 12, d, h, m, 0).unwrap();
+        // 02:30 in Prague (CET) is 01:30 UTC.
+        let cases = [
+            // (now, ran today, due)
+            (utc(7, 0, 0), false, utc(7, 1, 30)),
+            (utc(7, 1, 30), false, utc(7, 1, 30)),
+            // Started after the time, today's jobs not run: at once.
+            (utc(7, 9, 0), false, utc(7, 9, 0)),
+            (utc(7, 9, 0), true, utc(8, 1, 30)),
+            // 23:30 UTC is already the 8th in Prague, before its 02:30.
+            (utc(7, 23, 30), false, utc(8, 1, 30)),
+            (utc(7, 0, 0), true, utc(7, 1, 30)),
+        ];
+        for (now, ran_today, expected) in cases {
+            assert_eq!(
+                due(zone, now, at, ran_today),
+                expected,
+                "{now} ran={ran_today}"
+            );
+        }
+    }
 }

@@ -67,6 +67,46 @@ fn status_shows_what_the_instance_is_doing() {
     );
 }
 
+/// ispd down at its run time (a reboot at night, an upgrade) still runs the day's jobs — the
+/// scheduled changes, the billing run, the dunning run — once it starts that day, and only
+/// once.
+#[test]
+fn the_daily_jobs_missed_while_stopped_run_at_the_start() {
+    let mut d = Daemon::start("missed-daily", "");
+    d.stop();
+    // Midnight has always passed today; the daemon was not running then.
+    let config = std::fs::read_to_string(&d.config_path)
+        .unwrap()
+        .replace("run_at = \"\"", "run_at = \"00:00\"\ntimezone = \"UTC\"");
+    std::fs::write(&d.config_path, config).unwrap();
+    d.spawn();
+    let today = chrono::Utc::now().date_naive().to_string();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let status = d.ispctl_json(&["system", "status"]);
+        if status["daily_run_day"] == today.as_str() {
+            assert!(
+                status["daily_run_outcome"]
+                    .as_str()
+                    .is_some_and(|o| o.contains("billing") && o.contains("dunning")),
+                "{status}"
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "today's jobs never ran: {status}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(d.log().contains("running them now"), "{}", d.log());
+    // Started again the same day: they ran already.
+    d.stop();
+    d.spawn();
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(!d.log().contains("daily billing run"), "{}", d.log());
+}
+
 /// Every metric the shipped Grafana dashboard and Prometheus alert rules name is in a live
 /// scrape of a daemon that has taken one Start and one Access-Request.
 #[test]
