@@ -32,7 +32,7 @@ pub async fn daily(config: Arc<Live<Config>>, store: Store, changes: ChangeFeed,
         let ran_today = ran == Some(today) || store.job_ran(DAILY, today).await.unwrap_or(false);
         let when = due(clock.zone(), now, at, ran_today);
         if when == now {
-            tracing::warn!(%today, run_at = %at, "today's daily jobs did not run at their time (ispd was not running, or stopped before they were done); running them now");
+            tracing::info!(%today, run_at = %at, "today's daily jobs did not run at their time (ispd was not running, or stopped before they were done); running them now");
         }
         let wait = (when - now).to_std().unwrap_or_default();
         tokio::time::sleep(wait.max(Duration::from_secs(1))).await;

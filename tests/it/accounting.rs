@@ -19,11 +19,11 @@ pub(crate) fn acct_daemon(name: &str, radius: &str) -> Daemon {
     d
 }
 
-/// The config of [`acct_daemon`]: one NAS ("bras" on 127.0.0.1).
+/// The config of [`acct_daemon`]: one NAS ("bras" on 127.0.0.1), no daily jobs.
 pub(crate) fn acct_config(radius: &str) -> String {
     format!(
         "[radius]\nauth_listen = [\"127.0.0.1:0\"]\nacct_listen = [\"127.0.0.1:0\"]\n{radius}\n\
-         [admin]\nlisten = \"127.0.0.1:0\"\n\
+         [admin]\nlisten = \"127.0.0.1:0\"\n[billing]\nrun_at = \"\"\n\
          [[nas]]\nname = \"bras\"\naddress = \"127.0.0.1\"\nsecret = \"{SECRET}\"\nvendor = \"mikrotik\"\n"
     )
 }

@@ -524,6 +524,7 @@ fn ipv6_listeners_and_nas_addresses_work() {
         "radius-ipv6",
         &format!(
             "[radius]\nauth_listen = [\"[::1]:0\"]\nacct_listen = [\"[::1]:0\"]\n[admin]\nlisten = \"127.0.0.1:0\"\n\
+             [billing]\nrun_at = \"\"\n\
              [[nas]]\nname = \"v6\"\naddress = \"::1\"\nsecret = \"{SECRET}\"\nvendor = \"accel-ppp\"\n"
         ),
     );

@@ -100,7 +100,7 @@ fn seeded(name: &str) -> Daemon {
     let mut d = Daemon::start_with(
         name,
         "[radius]\nauth_listen = [\"127.0.0.1:0\"]\nacct_listen = [\"127.0.0.1:0\"]\n\
-         stale_after = 315360000\n[admin]\nlisten = \"127.0.0.1:0\"\n",
+         stale_after = 315360000\n[admin]\nlisten = \"127.0.0.1:0\"\n[billing]\nrun_at = \"\"\n",
     );
     d.ispctl_json(&[
         "tariff", "add", "--name", "Fiber 50", "--down", "50M", "--up", "10M", "--price", "399",
