@@ -119,7 +119,11 @@ impl Clock {
 
     /// [`Clock::now`] as the speed rules read it: the instant and its local time of day.
     pub fn at(&self) -> ispd_provisioning::speed::At {
-        let utc = self.now();
+        self.at_instant(self.now())
+    }
+
+    /// `utc` as the speed rules read it, in this clock's zone.
+    pub fn at_instant(&self, utc: DateTime<Utc>) -> ispd_provisioning::speed::At {
         ispd_provisioning::speed::At {
             utc,
             local: self.zone.time_of(utc),

@@ -62,7 +62,8 @@ pub async fn run(mut config: Config, config_path: Option<PathBuf>) -> anyhow::Re
     // One clock for the API and the jobs: "today" in one zone for every caller.
     let clock = Clock::system().in_zone(live_config.load().billing.zone());
     let lead = crate::lead::Lead::start(store.clone());
-    let enforcer = subscribe_consumers(&changes, &radius, &store, &live_config, &lead);
+    let told_at = last_alive(&store).await;
+    let enforcer = subscribe_consumers(&changes, &radius, &store, &live_config, &lead, told_at);
     keep_in_step(&store, &changes, &radius, change_log_from);
     tokio::spawn(
         crate::caps::CapWatch::new(store.clone(), radius.clone(), changes.clone(), clock, lead)
@@ -203,12 +204,26 @@ impl Listeners {
 /// Serves the admin API until SIGTERM/SIGINT; the receiver says when stopping began.
 /// The consumers of the change feed, in order: the access cache first, then enforcement,
 /// which reads the logins as RADIUS now answers for them; with enforcement's timers.
+/// When the sessions that are up were last told their answers: the last heartbeat of the
+/// instances before this one (now on a new database, or if it cannot be read).
+async fn last_alive(store: &Store) -> chrono::DateTime<chrono::Utc> {
+    let now = chrono::Utc::now();
+    match store.last_heartbeat_of_others().await {
+        Ok(last) => last.map_or(now, |at| at.min(now)),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read when ispd was last running; online sessions are taken to have today's answers");
+            now
+        }
+    }
+}
+
 fn subscribe_consumers(
     changes: &ChangeFeed,
     radius: &Arc<RadiusService>,
     store: &Store,
     config: &Arc<Live<Config>>,
     lead: &Arc<crate::lead::Lead>,
+    told_at: chrono::DateTime<chrono::Utc>,
 ) -> Arc<Enforcer> {
     changes.subscribe(Arc::new(CacheUpdater {
         radius: radius.clone(),
@@ -220,6 +235,7 @@ fn subscribe_consumers(
         radius.clone(),
         config.clone(),
         lead.clone(),
+        told_at,
     ));
     changes.subscribe(enforcer.clone());
     tokio::spawn(enforcer.clone().catch_up());

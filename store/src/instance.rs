@@ -45,6 +45,23 @@ impl Store {
         Ok(())
     }
 
+    /// The last heartbeat of any instance but this one: on a database that served alone, when
+    /// the process before this one was last alive — the moment whose answers the online
+    /// sessions were last told. `None` on a database no instance has served yet.
+    pub async fn last_heartbeat_of_others(&self) -> StoreResult<Option<DateTime<Utc>>> {
+        let last: Option<String> =
+            sqlx::query_scalar("SELECT MAX(heartbeat_at) FROM instance WHERE id <> $1")
+                .bind(self.instance().to_owned())
+                .fetch_one(&self.pool)
+                .await?;
+        last.map(|text| {
+            DateTime::parse_from_rfc3339(&text)
+                .map(|at| at.with_timezone(&Utc))
+                .map_err(|_| super::corrupt(format!("instance heartbeat {text:?}")))
+        })
+        .transpose()
+    }
+
     /// Every instance that beat recently enough to be kept, by id.
     pub async fn instances(&self) -> StoreResult<Vec<InstanceRow>> {
         let rows: Vec<(String, String, String, String, i64)> = sqlx::query_as(

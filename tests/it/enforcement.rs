@@ -352,6 +352,32 @@ fn a_push_cut_short_by_a_stop_is_finished_after_the_start() {
     }
 }
 
+/// A temporary speed that ends while ispd is stopped ends on the NAS once ispd starts: the
+/// sessions were last told what they should have had when the daemon before was last alive,
+/// not what they should have now.
+#[test]
+fn a_temporary_speed_that_ended_while_stopped_ends_at_the_start() {
+    let nas = FakeNas::start(SECRET);
+    let mut d = online("enf-temporary-stop", &nas, "mikrotik", "");
+    let boosted = one_after(&nas, || {
+        d.ispctl_json(&[
+            "login", "speed", "novak", "--down", "50M", "--up", "5M", "--for", "2s",
+        ]);
+    });
+    assert_eq!(rate(&boosted).as_deref(), Some("5M/50M"));
+    d.stop();
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(nas.received().len(), 1, "nothing while stopped");
+    d.spawn();
+    let got = nas.wait_for(2, Duration::from_secs(3));
+    assert_eq!(
+        got.len(),
+        2,
+        "the end of the temporary speed pushed after the start"
+    );
+    assert_eq!(rate(&got[1]).as_deref(), Some("2M/10M"));
+}
+
 #[test]
 fn a_walled_garden_pool_needs_a_new_login_so_the_session_is_disconnected() {
     let nas = FakeNas::start(SECRET);

@@ -177,15 +177,18 @@ impl Enforced {
 }
 
 impl Enforcer {
-    /// Starts enforcement with every login as RADIUS answers for it now: sessions that are
-    /// up got their answer from the same records.
+    /// Starts enforcement with every login as RADIUS answers for it from the same records,
+    /// as of `told_at`: when the process before was last alive (its last heartbeat) — what
+    /// the sessions that are up were told then. Where the answer depends on the time (a
+    /// temporary speed, a daily window), the clock's next step pushes what changed since.
     pub fn start(
         store: Store,
         radius: Arc<RadiusService>,
         config: Arc<Live<Config>>,
         lead: Arc<Lead>,
+        told_at: chrono::DateTime<chrono::Utc>,
     ) -> Self {
-        let at = radius.clock().at();
+        let at = radius.clock().at_instant(told_at);
         let policy = radius.policy();
         let enforced = radius
             .select(&AccessScope::All)

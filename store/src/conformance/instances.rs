@@ -70,13 +70,25 @@ pub(super) async fn heartbeats_round_trip(store: Store) {
     let long_ago = chrono::DateTime::parse_from_rfc3339("2026-12-04T00:00:00Z")
         .unwrap()
         .to_utc();
+    let at = |text| chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc();
+    assert_eq!(store.last_heartbeat_of_others().await.unwrap(), None);
+    // This store's own beats are not another's.
+    let own = beat(store.instance(), "2026-12-05T06:00:01.000000Z", 0);
+    store.heartbeat(&own, long_ago).await.unwrap();
+    assert_eq!(store.last_heartbeat_of_others().await.unwrap(), None);
     let a = beat("host-a:1", "2026-12-05T06:00:05.000000Z", 7);
     store.heartbeat(&a, long_ago).await.unwrap();
     let a = beat("host-a:1", "2026-12-05T06:00:10.000000Z", 9);
     store.heartbeat(&a, long_ago).await.unwrap();
     let b = beat("host-b:2", "2026-12-05T06:00:11.000000Z", 8);
     store.heartbeat(&b, long_ago).await.unwrap();
-    assert_eq!(store.instances().await.unwrap(), [a.clone(), b.clone()]);
+    assert_eq!(
+        store.last_heartbeat_of_others().await.unwrap(),
+        Some(at("2026-12-05T06:00:11Z"))
+    );
+    let mut all = vec![a.clone(), b.clone(), own];
+    all.sort_by(|x, y| x.id.cmp(&y.id));
+    assert_eq!(store.instances().await.unwrap(), all);
     // An instance silent since before the cut is forgotten.
     let cut = chrono::DateTime::parse_from_rfc3339("2026-12-05T06:00:10.500000Z")
         .unwrap()
