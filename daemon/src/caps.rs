@@ -11,8 +11,9 @@
 //! published on the change feed, so enforcement pushes the reduced rate to their sessions like
 //! any other change. Every minute, and when the day changes, every capped subscription is
 //! checked again: one whose period ended (or whose cap was raised) is under it again and
-//! gets its speed back the same way. The marks live in memory and are rebuilt from the
-//! database at start.
+//! gets its speed back the same way. The marks live in memory; at start they are rebuilt
+//! from the database as they stood when ispd was last running ([`CapWatch::mark_as_of`]), so
+//! the first check lifts a period that turned while it was stopped.
 //!
 //! With several instances each keeps its own marks (the minute's check finds what another
 //! instance's accounting crossed), and only the one that leads (`crate::lead`) publishes a
@@ -99,42 +100,23 @@ impl CapWatch {
         }
     }
 
+    /// At start, before enforcement reads the cache: the marks as they stood on `day`, when
+    /// ispd was last running — what the online sessions were told — set without publishing.
+    /// The first check of `run` then lifts those whose period has turned since (and
+    /// publishes that, so their sessions get the tariff's speed back) and leaves the rest.
+    pub async fn mark_as_of(&self, day: NaiveDate) {
+        if let Some((crossed, _)) = self.changed(None, day).await {
+            self.radius.set_capped(&crossed, true);
+        }
+    }
+
     /// Sums the period's traffic of the subscriptions under a cap (those of the logins in
     /// `only`, or all), marks the logins of each that crossed and lifts the marks of each that
     /// is under it again, and publishes every login whose mark changed.
     async fn check(&self, only: Option<&HashSet<i64>>, today: NaiveDate) {
-        let holders = self.radius.caps(today);
-        let subscriptions: HashSet<i64> = match only {
-            Some(logins) => holders
-                .iter()
-                .filter(|h| logins.contains(&h.login_id))
-                .map(|h| h.subscription_id)
-                .collect(),
-            None => holders.iter().map(|h| h.subscription_id).collect(),
-        };
-        let holders: Vec<CapHolder> = holders
-            .into_iter()
-            .filter(|h| subscriptions.contains(&h.subscription_id))
-            .collect();
-        if holders.is_empty() {
+        let Some((crossed, lifted)) = self.changed(only, today).await else {
             return;
-        }
-        let traffic = match self.traffic(&holders).await {
-            Ok(traffic) => traffic,
-            Err(e) => {
-                tracing::warn!(error = %e, "data caps not checked; retrying");
-                return;
-            }
         };
-        let (mut crossed, mut lifted) = (Vec::new(), Vec::new());
-        for h in &holders {
-            let (down, up) = traffic.get(&h.subscription_id).copied().unwrap_or_default();
-            match (h.cap.crossed(down, up), h.crossed) {
-                (true, false) => crossed.push(h.login_id),
-                (false, true) => lifted.push(h.login_id),
-                _ => {}
-            }
-        }
         if !crossed.is_empty() {
             tracing::info!(
                 logins = crossed.len(),
@@ -158,6 +140,49 @@ impl CapWatch {
             };
             self.changes.publish(change).await;
         }
+    }
+
+    /// The logins (of `only`, or all) whose subscription crossed its cap in its period of
+    /// `today` and are not marked, and those marked that are under it again; `None` when the
+    /// traffic cannot be read.
+    async fn changed(
+        &self,
+        only: Option<&HashSet<i64>>,
+        today: NaiveDate,
+    ) -> Option<(Vec<i64>, Vec<i64>)> {
+        let holders = self.radius.caps(today);
+        let subscriptions: HashSet<i64> = match only {
+            Some(logins) => holders
+                .iter()
+                .filter(|h| logins.contains(&h.login_id))
+                .map(|h| h.subscription_id)
+                .collect(),
+            None => holders.iter().map(|h| h.subscription_id).collect(),
+        };
+        let holders: Vec<CapHolder> = holders
+            .into_iter()
+            .filter(|h| subscriptions.contains(&h.subscription_id))
+            .collect();
+        if holders.is_empty() {
+            return None;
+        }
+        let traffic = match self.traffic(&holders).await {
+            Ok(traffic) => traffic,
+            Err(e) => {
+                tracing::warn!(error = %e, "data caps not checked; retrying");
+                return None;
+            }
+        };
+        let (mut crossed, mut lifted) = (Vec::new(), Vec::new());
+        for h in &holders {
+            let (down, up) = traffic.get(&h.subscription_id).copied().unwrap_or_default();
+            match (h.cap.crossed(down, up), h.crossed) {
+                (true, false) => crossed.push(h.login_id),
+                (false, true) => lifted.push(h.login_id),
+                _ => {}
+            }
+        }
+        Some((crossed, lifted))
     }
 
     /// Each subscription's (download, upload) octets since the start of its billing period:

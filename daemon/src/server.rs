@@ -62,13 +62,8 @@ pub async fn run(mut config: Config, config_path: Option<PathBuf>) -> anyhow::Re
     // One clock for the API and the jobs: "today" in one zone for every caller.
     let clock = Clock::system().in_zone(live_config.load().billing.zone());
     let lead = crate::lead::Lead::start(store.clone());
-    let told_at = last_alive(&store).await;
-    let enforcer = subscribe_consumers(&changes, &radius, &store, &live_config, &lead, told_at);
+    let enforcer = subscribe_consumers(&changes, &radius, &store, &live_config, &lead, clock).await;
     keep_in_step(&store, &changes, &radius, change_log_from);
-    tokio::spawn(
-        crate::caps::CapWatch::new(store.clone(), radius.clone(), changes.clone(), clock, lead)
-            .run(),
-    );
     let state = AdminState {
         store: store.clone(),
         config: live_config.clone(),
@@ -113,6 +108,21 @@ pub async fn run(mut config: Config, config_path: Option<PathBuf>) -> anyhow::Re
     tokio::spawn(watchdog(radius.clone()));
     serve_until_stopped(admin_task, stopping).await?;
     notify_systemd("STOPPING=1");
+    stop_cleanly(&radius, &enforcer, &accounting, &store).await;
+    tracing::info!("ispd stopped");
+    Ok(())
+}
+
+/// After the admin server: what is held in memory is written — the authentication log's
+/// gathered attempts, the requests still queued for the NASes (as unsent), the accounting
+/// batch in hand — and then every database connection closes, the accounting writers' first,
+/// so on SQLite the log is folded into the database file.
+async fn stop_cleanly(
+    radius: &RadiusService,
+    enforcer: &Enforcer,
+    accounting: &AccountingService,
+    store: &Store,
+) {
     radius.auth_log.stop().await;
     enforcer.stop().await;
     if !accounting.stop(WRITERS_STOP).await {
@@ -122,8 +132,6 @@ pub async fn run(mut config: Config, config_path: Option<PathBuf>) -> anyhow::Re
         );
     }
     store.close().await;
-    tracing::info!("ispd stopped");
-    Ok(())
 }
 
 /// Writes `ports.json` — last, so a script that sees it can send requests and get answers —
@@ -217,14 +225,26 @@ async fn last_alive(store: &Store) -> chrono::DateTime<chrono::Utc> {
     }
 }
 
-fn subscribe_consumers(
+/// The change feed's consumers — the access cache, enforcement — and the cap watch, which
+/// publishes to it. What the online sessions were last told is taken as of when ispd was last
+/// running: the cap marks of that day first, then enforcement's memory of each login.
+async fn subscribe_consumers(
     changes: &ChangeFeed,
     radius: &Arc<RadiusService>,
     store: &Store,
     config: &Arc<Live<Config>>,
     lead: &Arc<crate::lead::Lead>,
-    told_at: chrono::DateTime<chrono::Utc>,
+    clock: Clock,
 ) -> Arc<Enforcer> {
+    let told_at = last_alive(store).await;
+    let caps = crate::caps::CapWatch::new(
+        store.clone(),
+        radius.clone(),
+        changes.clone(),
+        clock,
+        lead.clone(),
+    );
+    caps.mark_as_of(clock.zone().date_of(told_at)).await;
     changes.subscribe(Arc::new(CacheUpdater {
         radius: radius.clone(),
         store: store.clone(),
@@ -242,6 +262,7 @@ fn subscribe_consumers(
     tokio::spawn(enforcer.clone().run_periodic());
     tokio::spawn(enforcer.clone().run_clock());
     enforcer.follow_starts();
+    tokio::spawn(caps.run());
     enforcer
 }
 

@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use chrono::Datelike;
+
 use ispd_radius::dict::{cisco, erx, mikrotik, rfc};
 
 use crate::daemon::{Daemon, stdout};
@@ -770,6 +772,51 @@ fn a_crossed_data_cap_reduces_the_speed_as_accounting_arrives() {
             .iter()
             .all(|r| rate(r).as_deref() == Some("2M/10M"))
     );
+}
+
+/// A data cap whose billing period turns while ispd is stopped is lifted on the NAS once it
+/// starts. The crossing is made for real; then, while stopped, its traffic and the last
+/// heartbeat are moved to the last day of the previous month — as if ispd had been down over
+/// the turn of the month (the client's billing day is the 1st).
+#[test]
+fn a_data_cap_whose_period_turned_while_stopped_is_lifted_at_the_start() {
+    let nas = FakeNas::start(SECRET);
+    let mut d = online("enf-cap-stop", &nas, "mikrotik", "");
+    d.ispctl_json(&[
+        "tariff",
+        "edit",
+        "T",
+        "--cap-down",
+        "5M",
+        "--capped-down",
+        "1M",
+        "--capped-up",
+        "512k",
+    ]);
+    let interim = "Acct-Status-Type = Interim-Update, Acct-Session-Id = \"S1\", \
+                   User-Name = \"novak\", Acct-Session-Time = 60, Acct-Input-Octets = 1000, \
+                   Acct-Output-Octets = 6000000\n";
+    d.radclient("acct", "acct", SECRET, interim);
+    let capped = nas.wait_for(1, Duration::from_secs(3));
+    assert_eq!(capped.len(), 1, "the crossing pushed");
+    assert_eq!(rate(&capped[0]).as_deref(), Some("512k/1M"));
+
+    d.stop();
+    let today = chrono::Local::now().date_naive();
+    let last_month = today.with_day(1).unwrap() - chrono::Days::new(1);
+    d.sqlite(&format!("UPDATE usage_daily SET day = '{last_month}'"));
+    d.sqlite(&format!(
+        "UPDATE instance SET heartbeat_at = '{last_month}T12:00:00.000000Z'"
+    ));
+    d.spawn();
+    let got = nas.wait_for(2, Duration::from_secs(3));
+    assert_eq!(
+        got.len(),
+        2,
+        "the lifted cap pushed after the start:\n{}",
+        d.log()
+    );
+    assert_eq!(rate(&got[1]).as_deref(), Some("2M/10M"));
 }
 
 #[test]

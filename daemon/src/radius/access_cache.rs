@@ -182,6 +182,8 @@ impl AccessCache {
         }
     }
 
+    /// Marks (or unmarks) `logins` as over their data cap; each login's answer follows at
+    /// once — the start-up marks too, which no reload of the login follows.
     pub fn set_capped(&mut self, logins: &[i64], capped: bool) {
         for id in logins {
             if capped {
@@ -189,6 +191,22 @@ impl AccessCache {
             } else {
                 self.capped.remove(id);
             }
+            let Some(owner) = self.owners.get_mut(id) else {
+                continue;
+            };
+            let marked = capped && owner.access.cap.is_some();
+            if owner.access.capped == marked {
+                continue;
+            }
+            let login = Arc::new(LoginAccess {
+                capped: marked,
+                ..(*owner.access).clone()
+            });
+            owner.access = login.clone();
+            if let Some(mac) = login.mac {
+                self.by_mac.insert(mac, login.clone());
+            }
+            self.by_username.insert(login.username.clone(), login);
         }
     }
 
