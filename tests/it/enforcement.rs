@@ -72,6 +72,21 @@ fn one_after(nas: &FakeNas, action: impl FnOnce()) -> Received {
     got[before].clone()
 }
 
+/// Tariff "T" capped at 5 MB down, 1M/512k beyond it.
+fn cap_tariff(d: &Daemon) {
+    d.ispctl_json(&[
+        "tariff",
+        "edit",
+        "T",
+        "--cap-down",
+        "5M",
+        "--capped-down",
+        "1M",
+        "--capped-up",
+        "512k",
+    ]);
+}
+
 fn rate(r: &Received) -> Option<String> {
     r.vendor_string(mikrotik::VENDOR_ID, mikrotik::MIKROTIK_RATE_LIMIT)
 }
@@ -700,17 +715,7 @@ fn a_future_dated_pause_takes_effect_on_its_day_and_is_enforced_then() {
 fn a_crossed_data_cap_reduces_the_speed_as_accounting_arrives() {
     let nas = FakeNas::start(SECRET);
     let d = online("enf-cap", &nas, "mikrotik", "");
-    d.ispctl_json(&[
-        "tariff",
-        "edit",
-        "T",
-        "--cap-down",
-        "5M",
-        "--capped-down",
-        "1M",
-        "--capped-up",
-        "512k",
-    ]);
+    cap_tariff(&d);
     std::thread::sleep(Duration::from_millis(300));
     assert!(
         nas.received().is_empty(),
@@ -782,17 +787,7 @@ fn a_crossed_data_cap_reduces_the_speed_as_accounting_arrives() {
 fn a_data_cap_whose_period_turned_while_stopped_is_lifted_at_the_start() {
     let nas = FakeNas::start(SECRET);
     let mut d = online("enf-cap-stop", &nas, "mikrotik", "");
-    d.ispctl_json(&[
-        "tariff",
-        "edit",
-        "T",
-        "--cap-down",
-        "5M",
-        "--capped-down",
-        "1M",
-        "--capped-up",
-        "512k",
-    ]);
+    cap_tariff(&d);
     let interim = "Acct-Status-Type = Interim-Update, Acct-Session-Id = \"S1\", \
                    User-Name = \"novak\", Acct-Session-Time = 60, Acct-Input-Octets = 1000, \
                    Acct-Output-Octets = 6000000\n";

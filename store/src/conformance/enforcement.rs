@@ -103,20 +103,20 @@ async fn session(store: &Store, login: Option<i64>, username: &str, id: &str, st
     memory.apply(&items).await.unwrap();
 }
 
+/// A login of subscription `sub` named `username`; its id.
+async fn login(store: &Store, sub: i64, username: &str) -> i64 {
+    store
+        .create_login(&actor(), ppp_login(username, sub), "pw-123456")
+        .await
+        .unwrap()
+        .login
+        .id
+}
+
 pub(super) async fn open_sessions_for_enforcement(store: Store) {
     let sub = subscribed_client(&store, "1001").await.subscription.id;
-    let novak = store
-        .create_login(&actor(), ppp_login("novak", sub), "pw-123456")
-        .await
-        .unwrap()
-        .login
-        .id;
-    let dvorak = store
-        .create_login(&actor(), ppp_login("dvorak", sub), "pw-123456")
-        .await
-        .unwrap()
-        .login
-        .id;
+    let novak = login(&store, sub, "novak").await;
+    let dvorak = login(&store, sub, "dvorak").await;
     session(&store, Some(novak), "novak", "a", false).await;
     session(&store, Some(novak), "novak", "b", true).await;
     session(&store, Some(dvorak), "dvorak", "c", false).await;
@@ -296,12 +296,7 @@ pub(super) async fn speed_rules_round_trip(store: Store) {
 /// change a NAS missed before the restart is still corrected.
 pub(super) async fn the_last_request_to_each_open_session(store: Store) {
     let sub = subscribed_client(&store, "1001").await.subscription.id;
-    let novak = store
-        .create_login(&actor(), ppp_login("novak", sub), "pw-123456")
-        .await
-        .unwrap()
-        .login
-        .id;
+    let novak = login(&store, sub, "novak").await;
     session(&store, Some(novak), "novak", "open", false).await;
     session(&store, Some(novak), "novak", "closed", true).await;
     let page = crate::PageRequest {
