@@ -344,22 +344,23 @@ fn a_push_cut_short_by_a_stop_is_finished_after_the_start() {
         .iter()
         .filter_map(|r| r.string(rfc::ACCT_SESSION_ID))
         .collect();
-    assert_eq!(
-        told_before.len(),
-        1,
-        "two still queued at the stop: {told_before:?}"
+    // One a second: the stop (a fraction of that) comes before the third at the latest.
+    assert!(
+        told_before.len() < 3,
+        "some still queued at the stop: {told_before:?}"
     );
 
     d.spawn();
-    let got = nas.wait_for(4, Duration::from_secs(8));
-    let told_after: std::collections::BTreeSet<String> = got[1..]
+    // The login's sessions all get its whole answer again, one a second.
+    let got = nas.wait_for(told_before.len() + 3, Duration::from_secs(8));
+    let told_after: std::collections::BTreeSet<String> = got[told_before.len()..]
         .iter()
         .filter(|r| rate(r).as_deref() == Some("256k/256k"))
         .filter_map(|r| r.string(rfc::ACCT_SESSION_ID))
         .collect();
     let untold: Vec<&str> = ["S1", "S2", "S3"]
         .into_iter()
-        .filter(|s| *s != told_before[0])
+        .filter(|s| !told_before.iter().any(|t| t == s))
         .collect();
     for session in untold {
         assert!(
@@ -378,12 +379,12 @@ fn a_temporary_speed_that_ended_while_stopped_ends_at_the_start() {
     let mut d = online("enf-temporary-stop", &nas, "mikrotik", "");
     let boosted = one_after(&nas, || {
         d.ispctl_json(&[
-            "login", "speed", "novak", "--down", "50M", "--up", "5M", "--for", "2s",
+            "login", "speed", "novak", "--down", "50M", "--up", "5M", "--for", "3s",
         ]);
     });
     assert_eq!(rate(&boosted).as_deref(), Some("5M/50M"));
     d.stop();
-    std::thread::sleep(Duration::from_secs(3));
+    std::thread::sleep(Duration::from_secs(4));
     assert_eq!(nas.received().len(), 1, "nothing while stopped");
     d.spawn();
     let got = nas.wait_for(2, Duration::from_secs(3));
