@@ -22,22 +22,44 @@ pub fn id() -> String {
     format!("{host}:{}", std::process::id())
 }
 
-/// Writes the heartbeat every [`BEAT`] for as long as the daemon runs.
-pub async fn beat(store: Store, position: Arc<Position>) {
-    let started_at = timestamp(chrono::Utc::now());
-    let mut tick = tokio::time::interval(BEAT);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
+/// This instance's heartbeat: written every [`BEAT`] while the daemon runs, and once more
+/// at a clean stop — the moment the next start takes the online sessions' answers as of.
+pub struct Heartbeat {
+    store: Store,
+    started_at: String,
+    position: Arc<Position>,
+}
+
+impl Heartbeat {
+    pub fn new(store: Store, position: Arc<Position>) -> Arc<Heartbeat> {
+        Arc::new(Heartbeat {
+            store,
+            started_at: timestamp(chrono::Utc::now()),
+            position,
+        })
+    }
+
+    /// Beats every [`BEAT`] for as long as the daemon runs.
+    pub async fn run(self: Arc<Self>) {
+        let mut tick = tokio::time::interval(BEAT);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            self.write().await;
+        }
+    }
+
+    /// One heartbeat, now.
+    pub async fn write(&self) {
         let now = chrono::Utc::now();
         let row = InstanceRow {
-            id: store.instance().to_owned(),
+            id: self.store.instance().to_owned(),
             version: env!("CARGO_PKG_VERSION").to_owned(),
-            started_at: started_at.clone(),
+            started_at: self.started_at.clone(),
             heartbeat_at: timestamp(now),
-            applied_change: position.applied(),
+            applied_change: self.position.applied(),
         };
-        if let Err(e) = store.heartbeat(&row, now - FORGET).await {
+        if let Err(e) = self.store.heartbeat(&row, now - FORGET).await {
             tracing::debug!(error = %e, "heartbeat not written; the database is unavailable");
         }
     }

@@ -14,6 +14,7 @@ use crate::changes::{Change, ChangeFeed};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::enforcement::Enforcer;
+use crate::instance::Heartbeat;
 use crate::live::Live;
 use crate::radius::accounting::AccountingService;
 use crate::radius::{CacheUpdater, RadiusService};
@@ -63,7 +64,7 @@ pub async fn run(mut config: Config, config_path: Option<PathBuf>) -> anyhow::Re
     let clock = Clock::system().in_zone(live_config.load().billing.zone());
     let lead = crate::lead::Lead::start(store.clone());
     let enforcer = subscribe_consumers(&changes, &radius, &store, &live_config, &lead, clock).await;
-    keep_in_step(&store, &changes, &radius, change_log_from);
+    let heartbeat = keep_in_step(&store, &changes, &radius, change_log_from);
     let state = AdminState {
         store: store.clone(),
         config: live_config.clone(),
@@ -108,23 +109,26 @@ pub async fn run(mut config: Config, config_path: Option<PathBuf>) -> anyhow::Re
     tokio::spawn(watchdog(radius.clone()));
     serve_until_stopped(admin_task, stopping).await?;
     notify_systemd("STOPPING=1");
-    stop_cleanly(&radius, &enforcer, &accounting, &store).await;
+    stop_cleanly(&radius, &enforcer, &accounting, &heartbeat, &store).await;
     tracing::info!("ispd stopped");
     Ok(())
 }
 
 /// After the admin server: what is held in memory is written — the authentication log's
-/// gathered attempts, the requests still queued for the NASes (as unsent), the accounting
-/// batch in hand — and then every database connection closes, the accounting writers' first,
-/// so on SQLite the log is folded into the database file.
+/// gathered attempts, the requests still queued for the NASes (as unsent), the last
+/// heartbeat (what the sessions were told is as of now), the accounting batch in hand — and
+/// then every database connection closes, the accounting writers' first, so on SQLite the log
+/// is folded into the database file.
 async fn stop_cleanly(
     radius: &RadiusService,
     enforcer: &Enforcer,
     accounting: &AccountingService,
+    heartbeat: &Heartbeat,
     store: &Store,
 ) {
     radius.auth_log.stop().await;
     enforcer.stop().await;
+    heartbeat.write().await;
     if !accounting.stop(WRITERS_STOP).await {
         tracing::warn!(
             within_s = WRITERS_STOP.as_secs(),
@@ -330,7 +334,12 @@ fn prepare_state_dir(state_dir: &Path) -> anyhow::Result<()> {
 
 /// What other instances on the same PostgreSQL change reaches this one's consumers, read on
 /// from `from`; the heartbeat tells them how far this one has read.
-fn keep_in_step(store: &Store, changes: &ChangeFeed, radius: &Arc<RadiusService>, from: i64) {
+fn keep_in_step(
+    store: &Store,
+    changes: &ChangeFeed,
+    radius: &Arc<RadiusService>,
+    from: i64,
+) -> Arc<Heartbeat> {
     let position = Arc::new(crate::change_log::Position::default());
     tokio::spawn(crate::change_log::follow(
         store.clone(),
@@ -339,7 +348,9 @@ fn keep_in_step(store: &Store, changes: &ChangeFeed, radius: &Arc<RadiusService>
         position.clone(),
         from,
     ));
-    tokio::spawn(crate::instance::beat(store.clone(), position));
+    let heartbeat = Heartbeat::new(store.clone(), position);
+    tokio::spawn(heartbeat.clone().run());
+    heartbeat
 }
 
 /// One daemon per SQLite state: SQLite has no way to keep two processes' access caches and

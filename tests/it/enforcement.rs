@@ -780,6 +780,35 @@ fn a_crossed_data_cap_reduces_the_speed_as_accounting_arrives() {
     );
 }
 
+/// A speed edge pushed just before a clean stop is not pushed again at the start (on a NAS
+/// that takes no CoA that would be a needless Disconnect): the stop writes a last heartbeat,
+/// so the start knows the sessions were told until then, not only until the heartbeat of up
+/// to 5 s before.
+#[test]
+fn an_edge_pushed_just_before_a_clean_stop_is_not_pushed_again() {
+    let nas = FakeNas::start(SECRET);
+    let mut d = online("enf-edge-stop", &nas, "mikrotik", "");
+    // Just after a heartbeat, so the next one is 5 s away.
+    let beat = || d.query("SELECT heartbeat_at FROM instance");
+    let first = beat();
+    let deadline = std::time::Instant::now() + Duration::from_secs(8);
+    while beat() == first {
+        assert!(std::time::Instant::now() < deadline, "no heartbeat");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    d.ispctl_json(&[
+        "login", "speed", "novak", "--down", "50M", "--up", "5M", "--for", "1s",
+    ]);
+    let got = nas.wait_for(2, Duration::from_secs(3));
+    assert_eq!(got.len(), 2, "the boost and its end");
+    assert_eq!(rate(&got[1]).as_deref(), Some("2M/10M"));
+    d.stop();
+    d.spawn();
+    std::thread::sleep(Duration::from_secs(2));
+    let rates: Vec<Option<String>> = nas.received().iter().map(rate).collect();
+    assert_eq!(rates.len(), 2, "nothing pushed after the start: {rates:?}");
+}
+
 /// A data cap whose billing period turns while ispd is stopped is lifted on the NAS once it
 /// starts. The crossing is made for real; then, while stopped, its traffic and the last
 /// heartbeat are moved to the last day of the previous month — as if ispd had been down over
