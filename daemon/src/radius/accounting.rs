@@ -162,11 +162,12 @@ impl AccountingService {
         Ok(service)
     }
 
-    /// A clean stop: each writer commits and answers the batch in hand, then closes its
-    /// database connection — on SQLite the store's last connection to close folds the log
-    /// into the database file, so a copy of `ispd.db` alone is whole. Requests still queued
-    /// go unanswered; their NASes send them again to the next start. False if a writer did not
-    /// stop `within` (one waiting for the database, say).
+    /// A clean stop: each writer commits and answers the batch in hand and what is queued
+    /// behind it (one batch more, up to its size), then closes its database connection — on
+    /// SQLite the store's last connection to close folds the log into the database file, so a
+    /// copy of `ispd.db` alone is whole. A request that arrives later goes unanswered; its NAS
+    /// sends it again to the next start. False if a writer did not stop `within` (one waiting
+    /// for the database, say).
     pub async fn stop(&self, within: Duration) -> bool {
         self.stop.send_replace(true);
         let done = self.writers_done.lock().ok().and_then(|mut d| d.take());
@@ -394,6 +395,8 @@ async fn write_until_stopped(own: &mut Writer, accounting: &mut AccountingWriter
     let mut batch: Vec<Pending> = Vec::with_capacity(MAX_BATCH);
     let mut reachability = shared.reachability.watch();
     let mut next_replay = tokio::time::Instant::now();
+    // Stopping: what is queued is the last batch.
+    let mut last = false;
     loop {
         let replay_due = own.spool.is_pending() && !shared.reachability.is_down();
         let first = tokio::select! {
@@ -407,7 +410,13 @@ async fn write_until_stopped(own: &mut Writer, accounting: &mut AccountingWriter
             }
             // Found down or back: look again at what is due.
             Ok(()) = reachability.changed() => continue,
-            () = stopping(&mut own.stop) => return,
+            () = stopping(&mut own.stop) => match own.rx.try_recv() {
+                Ok(p) => {
+                    last = true;
+                    p
+                }
+                Err(_) => return,
+            },
         };
         own.busy.begin(std::time::Instant::now());
         batch.push(first);
@@ -444,6 +453,9 @@ async fn write_until_stopped(own: &mut Writer, accounting: &mut AccountingWriter
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
         own.busy.end();
+        if last {
+            return;
+        }
     }
 }
 
