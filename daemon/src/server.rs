@@ -213,9 +213,6 @@ impl Listeners {
     }
 }
 
-/// Serves the admin API until SIGTERM/SIGINT; the receiver says when stopping began.
-/// The consumers of the change feed, in order: the access cache first, then enforcement,
-/// which reads the logins as RADIUS now answers for them; with enforcement's timers.
 /// When the sessions that are up were last told their answers: the last heartbeat of the
 /// instances before this one (now on a new database, or if it cannot be read).
 async fn last_alive(store: &Store) -> chrono::DateTime<chrono::Utc> {
@@ -229,9 +226,11 @@ async fn last_alive(store: &Store) -> chrono::DateTime<chrono::Utc> {
     }
 }
 
-/// The change feed's consumers — the access cache, enforcement — and the cap watch, which
-/// publishes to it. What the online sessions were last told is taken as of when ispd was last
-/// running: the cap marks of that day first, then enforcement's memory of each login.
+/// The consumers of the change feed, in order: the access cache first, then enforcement,
+/// which reads the logins as RADIUS answers for them; with enforcement's timers, and the cap
+/// watch, which publishes to the feed. What the online sessions were last told is taken as
+/// of when ispd was last running: the cap marks of that day first, then enforcement's memory
+/// of each login.
 async fn subscribe_consumers(
     changes: &ChangeFeed,
     radius: &Arc<RadiusService>,
@@ -270,6 +269,7 @@ async fn subscribe_consumers(
     enforcer
 }
 
+/// Serves the admin API until SIGTERM/SIGINT; the receiver says when stopping began.
 fn spawn_admin(
     admin: crate::api::AdminRouter,
     listener: crate::connections::Listener,

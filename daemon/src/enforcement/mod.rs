@@ -642,9 +642,9 @@ impl Enforcer {
     }
 
     /// After a start: the logins whose last request to an open session did not settle (its
-    /// NAS was away, or the daemon stopped before the retries ended) are unconfirmed again —
-    /// the memory that held them went with the process before, and a started enforcer takes
-    /// every session to have its login's current answer — and reconciled at once, whatever
+    /// NAS was away, or the daemon stopped before its turn came) are unconfirmed again — the
+    /// memory that held them went with the process before, and a started enforcer takes every
+    /// session to have been told its login's answer — and reconciled at once, whatever
     /// `reconcile_interval` says: it finishes changes already made.
     pub async fn catch_up(self: Arc<Self>) {
         let missed: HashSet<i64> = match self.store.last_requests_to_open_sessions().await {
