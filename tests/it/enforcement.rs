@@ -306,15 +306,26 @@ fn a_change_the_nas_missed_is_pushed_again_after_a_restart() {
 }
 
 /// A push paced to the NAS (one request a second here) that ispd stops in the middle of is
-/// finished after the next start: the requests still queued are recorded as unsent at the
-/// stop, and the start pushes them.
+/// finished after the next start: the requests not yet answered — queued, or taken and
+/// waiting for their turn — are recorded as unsent at the stop, and the start pushes them.
+/// Three logins of one subscription, a session each, so each request is its own login's.
 #[test]
 fn a_push_cut_short_by_a_stop_is_finished_after_the_start() {
     let nas = FakeNas::start(SECRET);
     let mut d = online("enf-stop-queue", &nas, "mikrotik", "rate = 1\n");
-    for session in ["S2", "S3"] {
+    for (session, login) in [("S2", "novak-tv"), ("S3", "novak-3")] {
+        d.ispctl_json(&[
+            "login",
+            "add",
+            "--subscription",
+            &subscription_id(&d),
+            "--username",
+            login,
+            "--password",
+            "another-box",
+        ]);
         let start = format!(
-            "Acct-Status-Type = Start, Acct-Session-Id = \"{session}\", User-Name = \"novak\"\n"
+            "Acct-Status-Type = Start, Acct-Session-Id = \"{session}\", User-Name = \"{login}\"\n"
         );
         let out = d.radclient("acct", "acct", SECRET, &start);
         assert!(stdout(&out).contains("Received Accounting-Response"));
@@ -351,8 +362,8 @@ fn a_push_cut_short_by_a_stop_is_finished_after_the_start() {
     );
 
     d.spawn();
-    // The login's sessions all get its whole answer again, one a second.
-    let got = nas.wait_for(told_before.len() + 3, Duration::from_secs(8));
+    // Each untold session's login gets its whole answer again, one a second.
+    let got = nas.wait_for(3, Duration::from_secs(8));
     let told_after: std::collections::BTreeSet<String> = got[told_before.len()..]
         .iter()
         .filter(|r| rate(r).as_deref() == Some("256k/256k"))

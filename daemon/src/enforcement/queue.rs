@@ -105,9 +105,10 @@ impl Queues {
         }
     }
 
-    /// At a clean stop: every job still waiting for its turn, taken out of its queue, its
-    /// waiters told, and its attempt returned as unsent for the caller to write. (A request
-    /// out to its NAS is recorded when it ends, if the process is still there.)
+    /// At a clean stop: every job not yet done, as unsent, for the caller to write — those
+    /// queued taken out of their queue (their waiters told), and those taken (waiting for
+    /// their turn, or out to the NAS: an answer that still comes is recorded after this one
+    /// and supersedes it; one that does not is sent again by the next start).
     pub fn unsent_at_stop(&self) -> Vec<EnforcementAttempt> {
         let queues: Vec<Arc<NasQueue>> = {
             let by_nas = self.by_nas.lock().unwrap_or_else(|e| e.into_inner());
@@ -121,6 +122,8 @@ impl Queues {
                 pending.jobs.drain().map(|(_, job)| job).collect()
             };
             attempts.extend(jobs.into_iter().map(|job| unsent(job, &queue.name)));
+            let out = queue.out.lock().unwrap_or_else(|e| e.into_inner());
+            attempts.extend(out.values().cloned());
         }
         attempts
     }
@@ -144,6 +147,9 @@ struct Pending {
 struct NasQueue {
     name: String,
     pending: Mutex<Pending>,
+    /// Each job taken from `pending` and not yet done (waiting for its turn, or out to the
+    /// NAS), by session, as its attempt would be recorded had it not been sent.
+    out: Mutex<HashMap<i64, EnforcementAttempt>>,
     ready: Notify,
     in_flight: Arc<Semaphore>,
     /// Sessions queued at most; see [`QUEUE_LIMIT`].
@@ -167,6 +173,7 @@ impl NasQueue {
         NasQueue {
             name,
             pending: Mutex::default(),
+            out: Mutex::default(),
             ready: Notify::new(),
             in_flight: Arc::new(Semaphore::new(IN_FLIGHT)),
             limit,
@@ -210,6 +217,10 @@ impl NasQueue {
 
     /// The session's request is answered or given up: its next one may go.
     fn done(&self, session: i64) {
+        self.out
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&session);
         self.pending
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -261,6 +272,10 @@ impl NasQueue {
         let mut peer: Option<Peer> = None;
         loop {
             let job = self.next().await;
+            self.out
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(job.session.id, unsent_record(&job, &self.name));
             let settings = shared.config.load().enforcement.clone();
             tokio::time::sleep_until(next_send).await;
             // Keep the average at the rate: a late wake-up (timers tick in milliseconds) is
@@ -461,12 +476,7 @@ fn give_up(job: Job, nas: &str, shared: &Shared) {
 /// Tells a job's waiters it was not sent; returns its attempt record.
 fn unsent(job: Job, nas: &str) -> EnforcementAttempt {
     let kind = job.request.kind();
-    let reply = Reply {
-        outcome: Outcome::Unsent,
-        error_cause: None,
-        tries: 0,
-    };
-    let record = attempt(&job, nas, kind, &[], &reply);
+    let record = unsent_record(&job, nas);
     let delivered = Delivered {
         session_id: job.session.id,
         acct_session_id: job.session.acct_session_id.clone(),
@@ -477,6 +487,16 @@ fn unsent(job: Job, nas: &str) -> EnforcementAttempt {
     };
     answer(job, delivered);
     record
+}
+
+/// A job's attempt as recorded when it was not sent.
+fn unsent_record(job: &Job, nas: &str) -> EnforcementAttempt {
+    let reply = Reply {
+        outcome: Outcome::Unsent,
+        error_cause: None,
+        tries: 0,
+    };
+    attempt(job, nas, job.request.kind(), &[], &reply)
 }
 
 fn answer(job: Job, delivered: Delivered) {
