@@ -16,7 +16,7 @@ use crate::config::Config;
 use crate::enforcement::Enforcer;
 use crate::instance::Heartbeat;
 use crate::live::Live;
-use crate::radius::accounting::AccountingService;
+use crate::radius::accounting::{AccountingService, Downtime};
 use crate::radius::{CacheUpdater, RadiusService};
 use crate::storage::{Store, redact_url};
 use crate::token::{self, Caller, Role, TokenHash, TokenSet};
@@ -62,8 +62,12 @@ pub async fn run(mut config: Config, config_path: Option<PathBuf>) -> anyhow::Re
     let changes = ChangeFeed::default();
     // One clock for the API and the jobs: "today" in one zone for every caller.
     let clock = Clock::system().in_zone(live_config.load().billing.zone());
-    let lead = crate::lead::Lead::start(store.clone());
-    let enforcer = subscribe_consumers(&changes, &radius, &store, &live_config, &lead, clock).await;
+    // Since when the NASes could not report, and as of when the sessions were last told.
+    let down = Downtime {
+        from: last_alive(&store).await,
+        to: started_at,
+    };
+    let enforcer = subscribe_consumers(&changes, &radius, &store, &live_config, down, clock).await;
     let heartbeat = keep_in_step(&store, &changes, &radius, change_log_from);
     let state = AdminState {
         store: store.clone(),
@@ -98,7 +102,14 @@ pub async fn run(mut config: Config, config_path: Option<PathBuf>) -> anyhow::Re
         changes.clone(),
         clock,
     ));
-    let accounting = start_accounting(&radius, &store, stale_after, &state_dir, listeners.acct)?;
+    let accounting = start_accounting(
+        &radius,
+        &store,
+        stale_after,
+        down,
+        &state_dir,
+        listeners.acct,
+    )?;
 
     if let Some((listener, handle)) = listeners.metrics {
         let serve = crate::metrics::serve(listener, handle, store.clone(), radius.clone());
@@ -236,10 +247,11 @@ async fn subscribe_consumers(
     radius: &Arc<RadiusService>,
     store: &Store,
     config: &Arc<Live<Config>>,
-    lead: &Arc<crate::lead::Lead>,
+    down: Downtime,
     clock: Clock,
 ) -> Arc<Enforcer> {
-    let told_at = last_alive(store).await;
+    let told_at = down.from;
+    let lead = crate::lead::Lead::start(store.clone());
     let caps = crate::caps::CapWatch::new(
         store.clone(),
         radius.clone(),
@@ -257,7 +269,7 @@ async fn subscribe_consumers(
         store.clone(),
         radius.clone(),
         config.clone(),
-        lead.clone(),
+        lead,
         told_at,
     ));
     changes.subscribe(enforcer.clone());
@@ -305,11 +317,12 @@ fn start_accounting(
     radius: &Arc<RadiusService>,
     store: &Store,
     stale_after: std::time::Duration,
+    down: Downtime,
     state_dir: &Path,
     sockets: Vec<std::net::UdpSocket>,
 ) -> anyhow::Result<Arc<AccountingService>> {
     let accounting =
-        AccountingService::start(radius.clone(), store.clone(), stale_after, state_dir)
+        AccountingService::start(radius.clone(), store.clone(), stale_after, down, state_dir)
             .with_context(|| {
                 format!(
                     "cannot open the accounting spool in {}",

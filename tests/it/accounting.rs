@@ -342,6 +342,35 @@ fn stale_sessions_are_closed_by_the_sweeper() {
     }
 }
 
+/// ispd down longer than `stale_after` (an upgrade that took long, a crash at night): the
+/// sessions the NASes kept up meanwhile stay open at the start — a session closed as stale is
+/// never reopened, so each would have dropped out of enforcement and Simultaneous-Use for
+/// good — and one that then stays silent is closed once ispd has heard nothing from it for
+/// `stale_after` of the time it was running.
+#[test]
+fn an_outage_longer_than_stale_after_closes_no_session_at_the_start() {
+    let mut d = acct_daemon("acct-stale-outage", "stale_after = 3");
+    radclient(
+        &d,
+        "acct",
+        "acct",
+        SECRET,
+        "Acct-Status-Type = Start, Acct-Session-Id = \"so1\", User-Name = \"novak\"\n",
+    );
+    d.stop();
+    std::thread::sleep(Duration::from_secs(4));
+    d.spawn();
+    // The sweeper looks at once and every 0.75 s.
+    std::thread::sleep(Duration::from_millis(1_500));
+    let state = || query(&d, "SELECT COALESCE(terminate_cause, 'open') FROM session");
+    assert_eq!(state(), ["open"], "closed at the start:\n{}", d.log());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while state() != ["Lost-Carrier"] {
+        assert!(Instant::now() < deadline, "a silent session never closed");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 #[test]
 fn kill_9_loses_nothing_that_was_acknowledged() {
     stopped_under_load("acct-kill", Daemon::kill9);

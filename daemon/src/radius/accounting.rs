@@ -80,6 +80,7 @@ impl AccountingService {
         radius: Arc<RadiusService>,
         store: Store,
         stale_after: Duration,
+        down: Downtime,
         state_dir: &std::path::Path,
     ) -> std::io::Result<Arc<AccountingService>> {
         // One writer on either backend. SQLite has one writer at a time anyway. On
@@ -112,6 +113,7 @@ impl AccountingService {
             reachability.clone(),
             spooled.clone(),
             stale_after,
+            down,
         ));
         for (index, rx) in receivers.into_iter().enumerate() {
             let spool = Spool::open(state_dir, index)?;
@@ -693,15 +695,17 @@ impl Writer {
 /// Closes sessions the NAS stopped reporting on (no update for `stale_after`), a quarter of
 /// that apart. One instance sweeps at a time (a job lock), and none while its own accounting
 /// waits in a spool or the database is away: a session whose updates are not stored yet is
-/// not stale.
+/// not stale — nor is the time ispd itself was down counted ([`stale_before`]).
 async fn sweeper(
     store: Store,
     radius: Arc<RadiusService>,
     reachability: Arc<Reachability>,
     spooled: Arc<AtomicU64>,
     stale_after: Duration,
+    down: Downtime,
 ) {
     let period = (stale_after / 4).clamp(Duration::from_secs(1), Duration::from_secs(60));
+    let stale = chrono::Duration::from_std(stale_after).unwrap_or_default();
     let mut tick = tokio::time::interval(period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -714,7 +718,7 @@ async fn sweeper(
         let Ok(Some(_lock)) = store.try_job_lock("stale-sweep").await else {
             continue;
         };
-        let before = Utc::now() - chrono::Duration::from_std(stale_after).unwrap_or_default();
+        let before = stale_before(Utc::now(), stale, down);
         match store.close_stale_sessions(before).await {
             Ok(changes) if !changes.is_empty() => {
                 tracing::info!(
@@ -726,6 +730,34 @@ async fn sweeper(
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "stale-session sweep failed; retrying later"),
         }
+    }
+}
+
+/// When ispd was not running before this start: from the last heartbeat of the instances
+/// before (`from`) to this start (`to`); none on a new database.
+#[derive(Debug, Clone, Copy)]
+pub struct Downtime {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+}
+
+/// The sessions not updated since the moment returned are stale: no update for `stale_after`
+/// of the time ispd was there to hear one. A NAS cannot report to a daemon that is not
+/// running, so the time ispd was down does not count — a session closed as stale is never
+/// reopened by its later updates, and an outage longer than `stale_after` would otherwise
+/// close every session at the start, though the NASes kept them up.
+fn stale_before(
+    now: DateTime<Utc>,
+    stale_after: chrono::Duration,
+    down: Downtime,
+) -> DateTime<Utc> {
+    let before = now - stale_after;
+    // Past `stale_after` after the start, every session last updated before the outage has
+    // been heard from for that long (or not at all): the outage no longer matters.
+    if now - down.to < stale_after {
+        before - (down.to - down.from).max(chrono::Duration::zero())
+    } else {
+        before
     }
 }
 
@@ -825,4 +857,34 @@ fn terminate_cause(code: u32) -> String {
         .get(code as usize)
         .filter(|n| !n.is_empty())
         .map_or_else(|| code.to_string(), |n| (*n).to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn the_time_ispd_was_down_does_not_make_a_session_stale() {
+        let at = |h, m| Utc.with_ymd_and_hms(2026, 12, 7, h, m, 0).unwrap();
+        let stale = chrono::Duration::minutes(16);
+        let down = |from, to| Downtime { from, to };
+        let cases = [
+            // (now, downtime, sessions not updated since … are stale)
+            // No outage: sixteen minutes of silence.
+            (at(12, 0), down(at(9, 0), at(9, 0)), at(11, 44)),
+            // Down from 10:00 to 11:00, up since: a session last heard at 9:50 has been
+            // silent 10 minutes before the outage and 1 after it, not 71.
+            (at(11, 1), down(at(10, 0), at(11, 0)), at(9, 45)),
+            (at(11, 10), down(at(10, 0), at(11, 0)), at(9, 54)),
+            // Sixteen minutes after the start the outage no longer matters.
+            (at(11, 16), down(at(10, 0), at(11, 0)), at(11, 0)),
+            (at(12, 0), down(at(10, 0), at(11, 0)), at(11, 44)),
+            // Another instance's heartbeat after this start: no outage.
+            (at(11, 1), down(at(11, 0), at(10, 59)), at(10, 45)),
+        ];
+        for (now, down, expected) in cases {
+            assert_eq!(stale_before(now, stale, down), expected, "{now} {down:?}");
+        }
+    }
 }
