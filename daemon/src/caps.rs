@@ -11,9 +11,10 @@
 //! published on the change feed, so enforcement pushes the reduced rate to their sessions like
 //! any other change. Every minute, and when the day changes, every capped subscription is
 //! checked again: one whose period ended (or whose cap was raised) is under it again and
-//! gets its speed back the same way. The marks live in memory; at start they are rebuilt
-//! from the database as they stood when ispd was last running ([`CapWatch::mark_as_of`]), so
-//! the first check lifts a period that turned while it was stopped.
+//! gets its speed back the same way. The marks live in memory; at start the first check
+//! publishes every crossing again, and a subscription that was over its cap when ispd was
+//! last running and whose period turned since is marked first ([`CapWatch::mark_as_of`]),
+//! so that check lifts it.
 //!
 //! With several instances each keeps its own marks (the minute's check finds what another
 //! instance's accounting crossed), and only the one that leads (`crate::lead`) publishes a
@@ -100,14 +101,28 @@ impl CapWatch {
         }
     }
 
-    /// At start, before enforcement reads the cache: the marks as they stood on `day`, when
-    /// ispd was last running — what the online sessions were told — set without publishing.
-    /// The first check of `run` then lifts those whose period has turned since (and
-    /// publishes that, so their sessions get the tariff's speed back) and leaves the rest.
-    pub async fn mark_as_of(&self, day: NaiveDate) {
-        if let Some((crossed, _)) = self.changed(None, day).await {
-            self.radius.set_capped(&crossed, true);
+    /// At start, before enforcement reads the cache: the subscriptions over their cap on
+    /// `day`, when ispd was last running, and under it today (their period turned meanwhile)
+    /// are marked without publishing — their sessions were told the reduced rate — so the
+    /// first check of `run` lifts them and publishes that. Those over it today are left
+    /// unmarked: the first check publishes their crossing, which also pushes one that was
+    /// crossed in the last moment before the stop and not told yet.
+    pub async fn mark_as_of(&self, day: NaiveDate, today: NaiveDate) {
+        if day == today {
+            return;
         }
+        let (Some((then, _)), Some((now, _))) = (
+            self.changed(None, day).await,
+            self.changed(None, today).await,
+        ) else {
+            return;
+        };
+        let over_now: HashSet<i64> = now.into_iter().collect();
+        let turned: Vec<i64> = then
+            .into_iter()
+            .filter(|id| !over_now.contains(id))
+            .collect();
+        self.radius.set_capped(&turned, true);
     }
 
     /// Sums the period's traffic of the subscriptions under a cap (those of the logins in

@@ -240,8 +240,8 @@ async fn last_alive(store: &Store) -> chrono::DateTime<chrono::Utc> {
 /// The consumers of the change feed, in order: the access cache first, then enforcement,
 /// which reads the logins as RADIUS answers for them; with enforcement's timers, and the cap
 /// watch, which publishes to the feed. What the online sessions were last told is taken as
-/// of when ispd was last running: the cap marks of that day first, then enforcement's memory
-/// of each login.
+/// of when ispd was last running: the caps whose period turned since first, then
+/// enforcement's memory of each login.
 async fn subscribe_consumers(
     changes: &ChangeFeed,
     radius: &Arc<RadiusService>,
@@ -259,7 +259,8 @@ async fn subscribe_consumers(
         clock,
         lead.clone(),
     );
-    caps.mark_as_of(clock.zone().date_of(told_at)).await;
+    caps.mark_as_of(clock.zone().date_of(told_at), clock.today())
+        .await;
     changes.subscribe(Arc::new(CacheUpdater {
         radius: radius.clone(),
         store: store.clone(),

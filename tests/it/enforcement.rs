@@ -820,6 +820,30 @@ fn an_edge_pushed_just_before_a_clean_stop_is_not_pushed_again() {
     assert_eq!(rates.len(), 2, "nothing pushed after the start: {rates:?}");
 }
 
+/// A cap crossed in the moment before ispd dies — committed and answered, but not yet
+/// checked (once a second) — still reaches the session after the start.
+#[test]
+fn a_cap_crossed_just_before_a_kill_reaches_the_session_after_the_start() {
+    let nas = FakeNas::start(SECRET);
+    let mut d = online("enf-cap-kill", &nas, "mikrotik", "");
+    cap_tariff(&d);
+    let interim = "Acct-Status-Type = Interim-Update, Acct-Session-Id = \"S1\", \
+                   User-Name = \"novak\", Acct-Session-Time = 60, Acct-Input-Octets = 1000, \
+                   Acct-Output-Octets = 6000000\n";
+    d.radclient("acct", "acct", SECRET, interim);
+    d.kill9();
+    d.spawn();
+    let deadline = std::time::Instant::now() + Duration::from_secs(3);
+    while nas.received().last().and_then(rate).as_deref() != Some("512k/1M") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the crossing never reached the session: {:?}",
+            nas.received().iter().map(rate).collect::<Vec<_>>()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// A data cap whose billing period turns while ispd is stopped is lifted on the NAS once it
 /// starts. The crossing is made for real; then, while stopped, its traffic and the last
 /// heartbeat are moved to the last day of the previous month — as if ispd had been down over
