@@ -682,10 +682,13 @@ impl Enforcer {
         }
     }
 
-    /// At a clean stop: the requests still waiting in a NAS's queue (a large push, paced)
-    /// are recorded as unsent before the store closes, so the next start pushes them again
-    /// ([`Self::catch_up`]) instead of taking those sessions to have their current answer.
+    /// At a clean stop: the requests not yet answered (a large push, paced) are recorded as
+    /// unsent before the store closes, so the next start pushes them again
+    /// ([`Self::catch_up`]) instead of taking those sessions to have been told.
     pub async fn stop(&self) {
+        // An edge passed since the clock's last step is queued first: the last heartbeat,
+        // written after this, tells the next start the sessions were told as of now.
+        self.follow_time().await;
         let unsent = self.queues.unsent_at_stop();
         if unsent.is_empty() {
             return;
