@@ -72,6 +72,11 @@ fn one_after(nas: &FakeNas, action: impl FnOnce()) -> Received {
     got[before].clone()
 }
 
+/// An Interim-Update of novak's session S1 with 6 MB down: over [`cap_tariff`]'s cap.
+const OVER_THE_CAP: &str = "Acct-Status-Type = Interim-Update, Acct-Session-Id = \"S1\", \
+    User-Name = \"novak\", Acct-Session-Time = 60, Acct-Input-Octets = 1000, \
+    Acct-Output-Octets = 6000000\n";
+
 /// Tariff "T" capped at 5 MB down, 1M/512k beyond it.
 fn cap_tariff(d: &Daemon) {
     d.ispctl_json(&[
@@ -827,10 +832,7 @@ fn a_cap_crossed_just_before_a_kill_reaches_the_session_after_the_start() {
     let nas = FakeNas::start(SECRET);
     let mut d = online("enf-cap-kill", &nas, "mikrotik", "");
     cap_tariff(&d);
-    let interim = "Acct-Status-Type = Interim-Update, Acct-Session-Id = \"S1\", \
-                   User-Name = \"novak\", Acct-Session-Time = 60, Acct-Input-Octets = 1000, \
-                   Acct-Output-Octets = 6000000\n";
-    d.radclient("acct", "acct", SECRET, interim);
+    d.radclient("acct", "acct", SECRET, OVER_THE_CAP);
     d.kill9();
     d.spawn();
     let deadline = std::time::Instant::now() + Duration::from_secs(3);
@@ -853,10 +855,7 @@ fn a_data_cap_whose_period_turned_while_stopped_is_lifted_at_the_start() {
     let nas = FakeNas::start(SECRET);
     let mut d = online("enf-cap-stop", &nas, "mikrotik", "");
     cap_tariff(&d);
-    let interim = "Acct-Status-Type = Interim-Update, Acct-Session-Id = \"S1\", \
-                   User-Name = \"novak\", Acct-Session-Time = 60, Acct-Input-Octets = 1000, \
-                   Acct-Output-Octets = 6000000\n";
-    d.radclient("acct", "acct", SECRET, interim);
+    d.radclient("acct", "acct", SECRET, OVER_THE_CAP);
     let capped = nas.wait_for(1, Duration::from_secs(3));
     assert_eq!(capped.len(), 1, "the crossing pushed");
     assert_eq!(rate(&capped[0]).as_deref(), Some("512k/1M"));
