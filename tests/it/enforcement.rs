@@ -72,6 +72,20 @@ fn one_after(nas: &FakeNas, action: impl FnOnce()) -> Received {
     got[before].clone()
 }
 
+/// One more login of client 7's subscription, named `username`.
+fn another_login(d: &Daemon, username: &str) {
+    d.ispctl_json(&[
+        "login",
+        "add",
+        "--subscription",
+        &subscription_id(d),
+        "--username",
+        username,
+        "--password",
+        "another-box",
+    ]);
+}
+
 /// An Interim-Update of novak's session S1 with 6 MB down: over [`cap_tariff`]'s cap.
 const OVER_THE_CAP: &str = "Acct-Status-Type = Interim-Update, Acct-Session-Id = \"S1\", \
     User-Name = \"novak\", Acct-Session-Time = 60, Acct-Input-Octets = 1000, \
@@ -319,16 +333,7 @@ fn a_push_cut_short_by_a_stop_is_finished_after_the_start() {
     let nas = FakeNas::start(SECRET);
     let mut d = online("enf-stop-queue", &nas, "mikrotik", "rate = 1\n");
     for (session, login) in [("S2", "novak-tv"), ("S3", "novak-3")] {
-        d.ispctl_json(&[
-            "login",
-            "add",
-            "--subscription",
-            &subscription_id(&d),
-            "--username",
-            login,
-            "--password",
-            "another-box",
-        ]);
+        another_login(&d, login);
         let start = format!(
             "Acct-Status-Type = Start, Acct-Session-Id = \"{session}\", User-Name = \"{login}\"\n"
         );
@@ -740,16 +745,7 @@ fn a_crossed_data_cap_reduces_the_speed_as_accounting_arrives() {
     );
 
     // A second login of the same subscription, online too: the cap counts both.
-    d.ispctl_json(&[
-        "login",
-        "add",
-        "--subscription",
-        &subscription_id(&d),
-        "--username",
-        "novak-tv",
-        "--password",
-        "second-box",
-    ]);
+    another_login(&d, "novak-tv");
     let start = "Acct-Status-Type = Start, Acct-Session-Id = \"S2\", User-Name = \"novak-tv\", \
                  Framed-IP-Address = 100.64.0.8\n";
     d.radclient("acct", "acct", SECRET, start);
