@@ -136,12 +136,11 @@ impl Row {
         let bad = |what: &str| corrupt(format!("auth log entry {}: {what}", self.id));
         Ok(AuthLogEntry {
             id: self.id,
-            at: DateTime::parse_from_rfc3339(&self.at)
-                .map_err(|_| bad("at"))?
-                .with_timezone(&Utc),
-            last_at: DateTime::parse_from_rfc3339(&self.last_at)
-                .map_err(|_| bad("last_at"))?
-                .with_timezone(&Utc),
+            at: crate::parse_timestamp(&format!("auth log entry {}: at", self.id), &self.at)?,
+            last_at: crate::parse_timestamp(
+                &format!("auth log entry {}: last_at", self.id),
+                &self.last_at,
+            )?,
             count: u32::try_from(self.count).map_err(|_| bad("count"))?,
             result: AuthResult::parse(&self.result).ok_or_else(|| bad("result"))?,
             login: self.login,

@@ -65,9 +65,10 @@ impl Row {
         Ok(EnforcementAttemptRow {
             id: self.id,
             attempt: EnforcementAttempt {
-                at: DateTime::parse_from_rfc3339(&self.at)
-                    .map_err(|_| bad("at"))?
-                    .with_timezone(&Utc),
+                at: super::parse_timestamp(
+                    &format!("enforcement attempt {}: at", self.id),
+                    &self.at,
+                )?,
                 kind,
                 outcome,
                 error_cause,

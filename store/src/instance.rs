@@ -54,12 +54,8 @@ impl Store {
                 .bind(self.instance().to_owned())
                 .fetch_one(&self.pool)
                 .await?;
-        last.map(|text| {
-            DateTime::parse_from_rfc3339(&text)
-                .map(|at| at.with_timezone(&Utc))
-                .map_err(|_| super::corrupt(format!("instance heartbeat {text:?}")))
-        })
-        .transpose()
+        last.map(|text| super::parse_timestamp("instance heartbeat", &text))
+            .transpose()
     }
 
     /// Every instance that beat recently enough to be kept, by id.

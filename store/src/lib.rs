@@ -356,6 +356,14 @@ pub fn timestamp(at: chrono::DateTime<chrono::Utc>) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
+/// A timestamp [`timestamp`] wrote, read back; `what` names it in the error of a value that
+/// is not one.
+fn parse_timestamp(what: &str, text: &str) -> StoreResult<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|_| corrupt(format!("{what}: {text:?}")))
+}
+
 fn now() -> String {
     timestamp(chrono::Utc::now())
 }

@@ -2,11 +2,10 @@
 //! beside the login and read with its access row. Setting one is an audited write of its own,
 //! so the login's version (and an edit in progress) is not disturbed.
 
-use chrono::{DateTime, Utc};
 use ispd_billing::tariff::Rate;
 use ispd_provisioning::speed::TemporarySpeed;
 
-use super::{Actor, Audit, Store, StoreResult, corrupt, timestamp};
+use super::{Actor, Audit, Store, StoreResult, timestamp};
 
 /// A temporary speed from its three columns: all set, or none.
 pub(super) fn temporary_speed(
@@ -22,9 +21,10 @@ pub(super) fn temporary_speed(
                 download_kbps: kbps(d),
                 upload_kbps: kbps(u),
             },
-            until: DateTime::parse_from_rfc3339(until)
-                .map_err(|_| corrupt(format!("login {username}: temporary speed end")))?
-                .with_timezone(&Utc),
+            until: crate::parse_timestamp(
+                &format!("login {username}: temporary speed end"),
+                until,
+            )?,
         }),
         _ => None,
     })

@@ -255,9 +255,7 @@ impl Cells {
 }
 
 fn time(field: &str, text: &str) -> StoreResult<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(text)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| corrupt(format!("session.{field}: {text:?}")))
+    crate::parse_timestamp(&format!("session.{field}"), text)
 }
 
 fn wide(v: u64) -> i64 {
