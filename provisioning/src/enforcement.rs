@@ -71,10 +71,14 @@ impl RequestKind {
     }
 }
 
-/// How one request ended.
+/// How one request ended — or, while it waits in its NAS's queue, that it has not ended yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
+    /// Queued for its NAS, not yet answered: recorded when the request is queued, so that a
+    /// daemon killed before it was sent finds the session untold when it starts again. A
+    /// later record of the session's supersedes it.
+    Queued,
     /// CoA-ACK or Disconnect-ACK.
     Ack,
     /// CoA-NAK or Disconnect-NAK (the Error-Cause is recorded beside it).
@@ -87,7 +91,8 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub const ALL: [Outcome; 4] = [
+    pub const ALL: [Outcome; 5] = [
+        Outcome::Queued,
         Outcome::Ack,
         Outcome::Nak,
         Outcome::Timeout,
@@ -96,6 +101,7 @@ impl Outcome {
 
     pub fn as_str(self) -> &'static str {
         match self {
+            Outcome::Queued => "queued",
             Outcome::Ack => "ack",
             Outcome::Nak => "nak",
             Outcome::Timeout => "timeout",
@@ -587,7 +593,7 @@ mod tests {
 
     #[test]
     fn what_settles_a_session() {
-        use Outcome::{Ack, Nak, Timeout, Unsent};
+        use Outcome::{Ack, Nak, Queued, Timeout, Unsent};
         use RequestKind::{Coa, Disconnect};
         let gone = Some(SESSION_CONTEXT_NOT_FOUND);
         let cases = [
@@ -602,6 +608,9 @@ mod tests {
             (Disconnect, Timeout, None, false),
             (Coa, Unsent, None, false),
             (Disconnect, Unsent, None, false),
+            // Still waiting for its turn (or ispd died before it was sent).
+            (Coa, Queued, None, false),
+            (Disconnect, Queued, None, false),
         ];
         for (kind, outcome, cause, settled) in cases {
             assert_eq!(

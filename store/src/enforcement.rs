@@ -1,5 +1,7 @@
 //! The enforcement log: every CoA-Request and Disconnect-Request sent to a NAS and how it
-//! ended. Written in batches by the daemon's recorder, read newest first per login.
+//! ended, and beside them the record of each request queued — what a start reads to find the
+//! requests a killed daemon never sent. Written in batches by the daemon's recorder, read
+//! newest first per login.
 
 use chrono::{DateTime, Utc};
 use ispd_provisioning::enforcement::{Outcome, RequestKind};
@@ -8,8 +10,8 @@ use sqlx::AssertSqlSafe;
 use super::{
     Page, PageRequest, Placeholders, Store, StoreResult, corrupt, rows_per_statement, timestamp,
 };
-use crate::Where;
 use crate::page::{Order, fetch_page};
+use crate::{Arg, Where};
 
 /// One request sent to a NAS (a retransmission is the same attempt, counted in `tries`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -154,7 +156,9 @@ impl Store {
         Ok(())
     }
 
-    /// Attempts newest first; `username` empty = every login.
+    /// Attempts newest first; `username` empty = every login. The records of requests
+    /// queued ([`Outcome::Queued`]) are left out: the history is of requests sent and how
+    /// each ended.
     pub async fn enforcement_history(
         &self,
         username: &str,
@@ -162,6 +166,10 @@ impl Store {
     ) -> StoreResult<Page<EnforcementAttemptRow>> {
         let mut w = Where::default();
         w.equals("username", username);
+        w.and(
+            "outcome <> {}",
+            Arg::Text(Outcome::Queued.as_str().to_owned()),
+        );
         fetch_page(
             &mut *self.pool.acquire().await?,
             "SELECT id, at, login_id, username, session_id, acct_session_id, nas_name, kind,

@@ -325,13 +325,29 @@ fn a_change_the_nas_missed_is_pushed_again_after_a_restart() {
 }
 
 /// A push paced to the NAS (one request a second here) that ispd stops in the middle of is
-/// finished after the next start: the requests not yet answered — queued, or taken and
-/// waiting for their turn — are recorded as unsent at the stop, and the start pushes them.
+/// finished after the next start: each request is recorded as queued when it is queued, and
+/// the start pushes again those whose last record is not an answer that settled them.
 /// Three logins of one subscription, a session each, so each request is its own login's.
 #[test]
 fn a_push_cut_short_by_a_stop_is_finished_after_the_start() {
+    push_cut_short("enf-stop-queue", Daemon::stop);
+}
+
+/// The same push cut short by a kill -9: nothing is written at the end, and the requests
+/// still waiting are pushed after the start all the same.
+#[test]
+fn a_push_cut_short_by_a_kill_is_finished_after_the_start() {
+    push_cut_short("enf-kill-queue", |d| {
+        // The queued records are written in the background, a few milliseconds after the
+        // push; the second request leaves a second after the first.
+        std::thread::sleep(Duration::from_millis(300));
+        d.kill9();
+    });
+}
+
+fn push_cut_short(name: &str, stop: fn(&mut Daemon)) {
     let nas = FakeNas::start(SECRET);
-    let mut d = online("enf-stop-queue", &nas, "mikrotik", "rate = 1\n");
+    let mut d = online(name, &nas, "mikrotik", "rate = 1\n");
     for (session, login) in [("S2", "novak-tv"), ("S3", "novak-3")] {
         another_login(&d, login);
         let start = format!(
@@ -359,7 +375,7 @@ fn a_push_cut_short_by_a_stop_is_finished_after_the_start() {
         1,
         "the first of three at once"
     );
-    d.stop();
+    stop(&mut d);
     let told_before: Vec<String> = nas
         .received()
         .iter()

@@ -51,6 +51,8 @@ pub use queue::Delivered;
 /// How long an operator's reload or disconnect waits for the NAS's answers before it reports
 /// what it has (the requests still complete and are recorded).
 const OPERATOR_WAIT: Duration = Duration::from_secs(30);
+/// How long a stop waits for the enforcement log to be written.
+const RECORDER_STOP: Duration = Duration::from_secs(3);
 /// Open sessions read per page by the reconcile.
 const RECONCILE_PAGE: i64 = 1_000;
 /// How often time-dependent speeds are looked at: a window edge or the end of a temporary
@@ -683,26 +685,29 @@ impl Enforcer {
     }
 
     /// At a clean stop: the requests not yet answered (a large push, paced) are recorded as
-    /// unsent before the store closes, so the next start pushes them again
-    /// ([`Self::catch_up`]) instead of taking those sessions to have been told.
+    /// unsent, and every record is written before the store closes. Each was recorded as
+    /// queued when it was queued — what the next start reads ([`Self::catch_up`]), after a
+    /// kill -9 too; the unsent record tells the support desk it was never sent.
     pub async fn stop(&self) {
         // An edge passed since the clock's last step is queued first: the last heartbeat,
         // written after this, tells the next start the sessions were told as of now.
         self.follow_time().await;
         let unsent = self.queues.unsent_at_stop();
-        if unsent.is_empty() {
-            return;
-        }
-        match self.store.record_enforcement(&unsent).await {
-            Ok(()) => tracing::info!(
-                requests = unsent.len(),
+        let requests = unsent.len();
+        self.shared.recorder.record(unsent);
+        if tokio::time::timeout(RECORDER_STOP, self.shared.recorder.flush())
+            .await
+            .is_err()
+        {
+            tracing::error!(
+                within_s = RECORDER_STOP.as_secs(),
+                "the enforcement log was not written before the stop; a request queued in the last moments may not be sent again by the next start"
+            );
+        } else if requests > 0 {
+            tracing::info!(
+                requests,
                 "requests still queued for the NASes recorded as unsent; the next start sends them"
-            ),
-            Err(e) => tracing::error!(
-                error = %e,
-                requests = unsent.len(),
-                "requests still queued for the NASes could not be recorded; those sessions keep their old answer until their login changes again"
-            ),
+            );
         }
     }
 

@@ -84,9 +84,13 @@ impl Queues {
         }
     }
 
-    /// Queues a job on its session's NAS, starting that NAS's sender on first use.
+    /// Queues a job on its session's NAS, starting that NAS's sender on first use. The job
+    /// is recorded as queued first, so its answer is always recorded after that.
     pub fn push(&self, job: Job) {
         let nas = job.session.nas_name.clone();
+        self.shared
+            .recorder
+            .record(vec![record(&job, &nas, Outcome::Queued)]);
         let queue = {
             let mut by_nas = self.by_nas.lock().unwrap_or_else(|e| e.into_inner());
             by_nas
@@ -215,17 +219,22 @@ impl NasQueue {
         Ok(())
     }
 
-    /// The session's request is answered or given up: its next one may go.
-    fn done(&self, session: i64) {
+    /// The session's request is answered or given up (and recorded): its next one may go.
+    /// A next one already waiting is handed to `record` as queued again, after that answer,
+    /// so the session's last record is not an answer to the request before it.
+    fn done(&self, session: i64, record_next: impl FnOnce(EnforcementAttempt)) {
         self.out
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(&session);
-        self.pending
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .busy
-            .remove(&session);
+        {
+            let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+            pending.busy.remove(&session);
+            // Under the lock: the next one cannot be taken, sent and answered before this.
+            if let Some(next) = pending.jobs.get(&session) {
+                record_next(record(next, &self.name, Outcome::Queued));
+            }
+        }
         self.ready.notify_one();
     }
 
@@ -275,7 +284,7 @@ impl NasQueue {
             self.out
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .insert(job.session.id, unsent_record(&job, &self.name));
+                .insert(job.session.id, record(&job, &self.name, Outcome::Unsent));
             let settings = shared.config.load().enforcement.clone();
             tokio::time::sleep_until(next_send).await;
             // Keep the average at the rate: a late wake-up (timers tick in milliseconds) is
@@ -289,7 +298,7 @@ impl NasQueue {
             let session = job.session.id;
             let Some(nas) = table.by_name(&self.name).cloned() else {
                 give_up(job, &self.name, &shared);
-                self.done(session);
+                self.done(session, |next| shared.recorder.record(vec![next]));
                 continue;
             };
             let retry = Retry {
@@ -301,7 +310,7 @@ impl NasQueue {
                 Err(e) => {
                     tracing::warn!(nas = %nas.name, error = %e, "no socket for CoA to this NAS");
                     give_up(job, &self.name, &shared);
-                    self.done(session);
+                    self.done(session, |next| shared.recorder.record(vec![next]));
                     continue;
                 }
             };
@@ -312,7 +321,7 @@ impl NasQueue {
             let queue = self.clone();
             tokio::spawn(async move {
                 deliver(job, &client, &nas, &shared).await;
-                queue.done(session);
+                queue.done(session, |next| shared.recorder.record(vec![next]));
                 drop(permit);
             });
         }
@@ -476,7 +485,7 @@ fn give_up(job: Job, nas: &str, shared: &Shared) {
 /// Tells a job's waiters it was not sent; returns its attempt record.
 fn unsent(job: Job, nas: &str) -> EnforcementAttempt {
     let kind = job.request.kind();
-    let record = unsent_record(&job, nas);
+    let record = record(&job, nas, Outcome::Unsent);
     let delivered = Delivered {
         session_id: job.session.id,
         acct_session_id: job.session.acct_session_id.clone(),
@@ -489,10 +498,10 @@ fn unsent(job: Job, nas: &str) -> EnforcementAttempt {
     record
 }
 
-/// A job's attempt as recorded when it was not sent.
-fn unsent_record(job: &Job, nas: &str) -> EnforcementAttempt {
+/// A job's record while it is not (yet) sent: queued, or unsent.
+fn record(job: &Job, nas: &str, outcome: Outcome) -> EnforcementAttempt {
     let reply = Reply {
-        outcome: Outcome::Unsent,
+        outcome,
         error_cause: None,
         tries: 0,
     };
@@ -588,7 +597,18 @@ mod tests {
             "the other session goes first"
         );
         assert!(queue.take().is_none(), "session 1 waits for its answer");
-        queue.done(1);
+        let mut recorded = Vec::new();
+        queue.done(1, |next| recorded.push(next));
+        assert_eq!(
+            recorded
+                .iter()
+                .map(|r| (r.session_id, r.outcome))
+                .collect::<Vec<_>>(),
+            [(Some(1), Outcome::Queued)],
+            "the waiting one recorded as queued again, after the answer"
+        );
+        queue.done(2, |next| recorded.push(next));
+        assert_eq!(recorded.len(), 1, "nothing waits behind session 2");
         let taken = queue.take().unwrap();
         assert_eq!((taken.session.id, rate_of(&taken)), (1, Some("2M/2M")));
     }

@@ -47,7 +47,8 @@ impl NasAnswers {
         // nothing.
         let _registered = metrics::gauge!("ispd_enforcement_queue_depth", "nas" => nas.to_owned());
         for kind in [RequestKind::Coa, RequestKind::Disconnect] {
-            for outcome in Outcome::ALL {
+            // A queued request is recorded, not counted: the counter is of answers.
+            for outcome in Outcome::ALL.into_iter().filter(|o| *o != Outcome::Queued) {
                 let _registered = metrics::counter!(
                     "ispd_enforcement_requests_total",
                     "nas" => nas.to_owned(),

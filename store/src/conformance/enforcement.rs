@@ -36,6 +36,11 @@ pub(super) async fn attempts_round_trip_newest_first_and_prune(store: Store) {
         attempt("novak", 3, Outcome::Unsent),
     ];
     store.record_enforcement(&batch).await.unwrap();
+    // A request's record while it waited for its turn: kept for a start, not listed.
+    store
+        .record_enforcement(&[attempt("novak", 4, Outcome::Queued)])
+        .await
+        .unwrap();
     store.record_enforcement(&[]).await.unwrap();
 
     let page = |size| crate::PageRequest { size, after: None };
@@ -339,5 +344,17 @@ pub(super) async fn the_last_request_to_each_open_session(store: Store) {
             error_cause: None,
         }],
         "the open session's newest request only; the closed session's none"
+    );
+    // A newer request queued and never answered (the daemon was killed) is the last.
+    store
+        .record_enforcement(&[
+            to("open", 4, RequestKind::Coa, Outcome::Ack),
+            to("open", 5, RequestKind::Coa, Outcome::Queued),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.last_requests_to_open_sessions().await.unwrap()[0].outcome,
+        Outcome::Queued
     );
 }
