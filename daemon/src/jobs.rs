@@ -1,6 +1,7 @@
 //! The daily jobs: activation of subscriptions whose day has come, the billing run, then the
-//! dunning run, once a day at `[billing] run_at` in the clock's zone (`[billing] timezone`). All are idempotent, so a
-//! restart that runs them twice on a day is harmless. Several instances on one PostgreSQL
+//! dunning run, once a day at `[billing] run_at` in the clock's zone (`[billing] timezone`),
+//! and again later that day for each one that failed. All are idempotent, so a restart that
+//! runs them twice on a day is harmless. Several instances on one PostgreSQL
 //! each wake up; a PostgreSQL advisory lock lets one of them run the day's jobs, and a row in
 //! `job_run` says they are done. The others wait: if the runner dies before it is done, its
 //! lock goes with its connection and one of them runs the jobs instead.
@@ -75,69 +76,152 @@ fn due(
     }
 }
 
-/// The daily jobs, in order, each logged; returns what they did (or which failed), as
-/// `ispctl system status` shows it.
+/// The daily jobs, in the order they run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Job {
+    /// The changes scheduled for today (a pause from today, an end today), then the
+    /// activations: both before billing reads subscriptions.
+    ScheduledChanges,
+    Activation,
+    Violations,
+    Billing,
+    Dunning,
+}
+
+impl Job {
+    const ALL: [Job; 5] = [
+        Job::ScheduledChanges,
+        Job::Activation,
+        Job::Violations,
+        Job::Billing,
+        Job::Dunning,
+    ];
+
+    /// Runs the job for `today` and logs what it did; returns that as `ispctl system status`
+    /// shows it.
+    async fn run(
+        self,
+        app: &crate::app::App<'_>,
+        actor: &Actor,
+        today: chrono::NaiveDate,
+    ) -> crate::app::AppResult<String> {
+        use crate::app::{billing_run, dunning_run, subscriptions, violations};
+        Ok(match self {
+            Job::ScheduledChanges => {
+                let applied = subscriptions::apply_due(app, actor, today).await?;
+                tracing::info!(applied = applied.len(), %today, "scheduled changes");
+                format!("{} scheduled changes", applied.len())
+            }
+            Job::Activation => {
+                let ids = subscriptions::activate_due(app, today).await?;
+                tracing::info!(activated = ids.len(), %today, "daily activation");
+                format!("{} activated", ids.len())
+            }
+            Job::Violations => {
+                let enforced = violations::enforce_due(app, actor, today).await?;
+                tracing::info!(enforced = enforced.len(), %today, "violation notices past their deadline");
+                format!("{} violation notices enforced", enforced.len())
+            }
+            Job::Billing => {
+                let billing = app.config.load().billing.clone();
+                let began = std::time::Instant::now();
+                let run = billing_run::run(app.store, &billing, actor, today, false, 0).await?;
+                tracing::info!(documents = run.count, %today, "daily billing run");
+                metrics::gauge!("ispd_billing_last_run_documents").set(run.count as f64);
+                metrics::gauge!("ispd_billing_last_run_seconds").set(began.elapsed().as_secs_f64());
+                format!("billing: {} documents", run.count)
+            }
+            Job::Dunning => {
+                let dunning = app.config.load().dunning.settings();
+                let changes =
+                    dunning_run::run(app.store, app.changes, &dunning, actor, today, false).await?;
+                tracing::info!(changes = changes.len(), %today, "daily dunning run");
+                format!("dunning: {} changes", changes.len())
+            }
+        })
+    }
+
+    /// Its name in the log and in the outcome of a day it failed on.
+    fn name(self) -> &'static str {
+        match self {
+            Job::ScheduledChanges => "scheduled changes",
+            Job::Activation => "activation",
+            Job::Violations => "violation notices",
+            Job::Billing => "billing",
+            Job::Dunning => "dunning",
+        }
+    }
+
+    /// What the operator runs when the day ended before the job succeeded.
+    fn by_hand(self) -> &'static str {
+        match self {
+            Job::ScheduledChanges => "ispctl subscription apply-due",
+            Job::Activation => "ispctl subscription activate ID",
+            Job::Violations => "ispctl violation enforce",
+            Job::Billing => "ispctl billing run",
+            Job::Dunning => "ispctl dunning run",
+        }
+    }
+}
+
+/// How long after a failure a daily job is tried again at first; each further failure
+/// doubles it, up to [`RETRY_MAX`].
+const RETRY_FIRST: Duration = Duration::from_secs(5);
+const RETRY_MAX: Duration = Duration::from_secs(600);
+
+/// Runs the daily jobs in order. One that fails — the database away or refusing writes at the
+/// run time — is tried again (with the others that failed, in their order) after
+/// [`RETRY_FIRST`], doubling up to [`RETRY_MAX`], until it succeeds or the day is over: a
+/// day's activations, suspensions and invoices do not wait for tomorrow. Every job is
+/// idempotent, and each one runs whatever became of those before it, as on any day. Returns
+/// what they did (or which failed), as `ispctl system status` shows it.
 async fn run_daily(app: &crate::app::App<'_>, actor: &Actor, today: chrono::NaiveDate) -> String {
-    let mut outcome = Vec::new();
-    // The changes scheduled for today first (a pause from today, an end today), then the
-    // activations: both before billing reads subscriptions.
-    match crate::app::subscriptions::apply_due(app, actor, today).await {
-        Ok(applied) => {
-            tracing::info!(applied = applied.len(), %today, "scheduled changes");
-            outcome.push(format!("{} scheduled changes", applied.len()));
+    let mut outcome: Vec<(Job, String)> = Vec::with_capacity(Job::ALL.len());
+    let mut left = Job::ALL.to_vec();
+    let mut pause = RETRY_FIRST;
+    loop {
+        let mut failed = Vec::new();
+        for job in left {
+            let done = match job.run(app, actor, today).await {
+                Ok(done) => done,
+                Err(e) => {
+                    tracing::error!(
+                        error = %e,
+                        "daily job {} failed; tried again in {} s",
+                        job.name(),
+                        pause.as_secs()
+                    );
+                    failed.push(job);
+                    format!("{} FAILED", job.name())
+                }
+            };
+            outcome.retain(|(j, _)| *j != job);
+            outcome.push((job, done));
         }
-        Err(e) => {
-            tracing::error!(error = %e, "scheduled changes not applied; they run again tomorrow, or run `ispctl subscription apply-due`");
-            outcome.push("scheduled changes FAILED".into());
+        if failed.is_empty() {
+            break;
         }
+        tokio::time::sleep(pause).await;
+        if app.clock.today() != today {
+            for job in &failed {
+                tracing::error!(
+                    %today,
+                    "the day ended before daily job {} succeeded; tomorrow's run catches up, or run `{}`",
+                    job.name(),
+                    job.by_hand()
+                );
+            }
+            break;
+        }
+        pause = (pause * 2).min(RETRY_MAX);
+        left = failed;
     }
-    match crate::app::subscriptions::activate_due(app, today).await {
-        Ok(ids) => {
-            tracing::info!(activated = ids.len(), %today, "daily activation");
-            outcome.push(format!("{} activated", ids.len()));
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "daily activation failed; it runs again tomorrow, or run `ispctl subscription activate ID`");
-            outcome.push("activation FAILED".into());
-        }
-    }
-    match crate::app::violations::enforce_due(app, actor, today).await {
-        Ok(enforced) => {
-            tracing::info!(enforced = enforced.len(), %today, "violation notices past their deadline");
-            outcome.push(format!("{} violation notices enforced", enforced.len()));
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "violation notices not enforced; run `ispctl violation enforce`");
-            outcome.push("violation notices FAILED".into());
-        }
-    }
-    let billing = app.config.load().billing.clone();
-    let began = std::time::Instant::now();
-    match crate::app::billing_run::run(app.store, &billing, actor, today, false, 0).await {
-        Ok(run) => {
-            tracing::info!(documents = run.count, %today, "daily billing run");
-            metrics::gauge!("ispd_billing_last_run_documents").set(run.count as f64);
-            metrics::gauge!("ispd_billing_last_run_seconds").set(began.elapsed().as_secs_f64());
-            outcome.push(format!("billing: {} documents", run.count));
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "daily billing run failed; it runs again tomorrow, or run `ispctl billing run`");
-            outcome.push("billing FAILED".into());
-        }
-    }
-    let dunning = app.config.load().dunning.settings();
-    match crate::app::dunning_run::run(app.store, app.changes, &dunning, actor, today, false).await
-    {
-        Ok(changes) => {
-            tracing::info!(changes = changes.len(), %today, "daily dunning run");
-            outcome.push(format!("dunning: {} changes", changes.len()));
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "daily dunning run failed; run `ispctl dunning run`");
-            outcome.push("dunning FAILED".into());
-        }
-    }
-    outcome.join(", ")
+    outcome.sort_by_key(|(job, _)| Job::ALL.iter().position(|j| j == job));
+    outcome
+        .into_iter()
+        .map(|(_, done)| done)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The daily jobs' name in the locks and in `job_run`.

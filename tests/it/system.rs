@@ -107,6 +107,111 @@ fn the_daily_jobs_missed_while_stopped_run_at_the_start() {
     assert!(!d.log().contains("daily billing run"), "{}", d.log());
 }
 
+/// A daily job that fails — here the database refuses the billing run's invoices, as a full
+/// disk or a database away at the run time would — is tried again that day until it
+/// succeeds, instead of waiting for tomorrow with the day recorded as run.
+#[test]
+fn a_daily_job_that_fails_is_tried_again_the_same_day() {
+    let mut d = Daemon::start("daily-retry", "");
+    for args in [
+        &[
+            "client",
+            "add",
+            "--number",
+            "1001",
+            "--name",
+            "Nováková Jana",
+            "--street",
+            "Dlouhá 12",
+            "--postcode",
+            "110 00",
+            "--city",
+            "Praha",
+        ][..],
+        &[
+            "tariff",
+            "add",
+            "--name",
+            "Fiber",
+            "--down",
+            "100M",
+            "--up",
+            "20M",
+            "--price",
+            "499.00",
+            "--vat-rate",
+            "21",
+        ],
+        &[
+            "subscription",
+            "add",
+            "--client",
+            "1001",
+            "--tariff",
+            "Fiber",
+            "--activation",
+            "2026-11-10",
+        ],
+    ] {
+        d.ispctl_json(args);
+    }
+    d.stop();
+    let refuse = "CREATE TRIGGER refuse BEFORE INSERT ON invoice \
+                  BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END";
+    sql(&d, refuse);
+    let config = std::fs::read_to_string(&d.config_path)
+        .unwrap()
+        .replace("run_at = \"\"", "run_at = \"00:00\"\ntimezone = \"UTC\"");
+    std::fs::write(&d.config_path, config).unwrap();
+    d.spawn();
+    d.wait_for_log("daily job billing failed");
+    let invoices =
+        |d: &Daemon| d.ispctl_json(&["invoice", "list", "--client", "1001"])["items"].clone();
+    assert_eq!(invoices(&d).as_array().map(Vec::len), Some(0));
+
+    sql(&d, "DROP TRIGGER refuse");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while invoices(&d).as_array().map_or(0, Vec::len) == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the billing run never tried again:\n{}",
+            d.log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let today = chrono::Utc::now().date_naive().to_string();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let status = d.ispctl_json(&["system", "status"]);
+        if status["daily_run_day"] == today.as_str() {
+            let outcome = status["daily_run_outcome"].as_str().unwrap_or_default();
+            assert!(
+                outcome.contains("billing: 1 documents") && !outcome.contains("FAILED"),
+                "{status}"
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "the day not recorded: {status}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Runs one statement on the stopped or running daemon's SQLite database, as another program.
+fn sql(d: &Daemon, statement: &str) {
+    let out = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sqlite3, sys\n\
+             c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)\n\
+             c.execute(sys.argv[2])",
+        ])
+        .arg(d.state_dir.join("ispd.db"))
+        .arg(statement)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
 /// Every metric the shipped Grafana dashboard and Prometheus alert rules name is in a live
 /// scrape of a daemon that has taken one Start and one Access-Request.
 #[test]
