@@ -1,7 +1,8 @@
 //! Which instance sends what the clock causes. Several instances see the same hour turn and
 //! the same cap crossed; one of them, the holder of the database's lead
-//! (`ispd_store::Lead`), tells the sessions, and the others only keep their own state in step,
-//! so a session gets one CoA however many instances run. The lead is asked for every
+//! (`ispd_store::Lead`), tells the sessions, so a session gets one CoA however many instances
+//! run. The others leave the edges to it, and push what passed while nobody led once they
+//! lead (`Enforcer::follow_time`). The lead is asked for every
 //! [`CHECK`]; a holder whose connection fails lets go at once, and another instance takes it
 //! at its next ask. On SQLite the one instance always leads.
 

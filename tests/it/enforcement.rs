@@ -433,6 +433,49 @@ fn a_temporary_speed_that_ended_while_stopped_ends_at_the_start() {
     assert_eq!(rate(&got[1]).as_deref(), Some("2M/10M"));
 }
 
+/// The end of a temporary speed that falls while the database is away (the open sessions
+/// cannot be read) reaches the NAS once the database is back, instead of being taken as told.
+#[test]
+fn a_time_edge_passed_while_the_database_is_away_is_pushed_once_it_is_back() {
+    let Some(db) = crate::daemon::PgDatabase::create("edge_outage") else {
+        return;
+    };
+    let (proxy, via_proxy) = crate::accounting::Outage::in_front_of(&db.url);
+    let nas = FakeNas::start(SECRET);
+    let d = online(
+        "enf-edge-outage",
+        &nas,
+        "mikrotik",
+        &format!("\n[database]\nurl = {via_proxy:?}\n"),
+    );
+    let boosted = one_after(&nas, || {
+        d.ispctl_json(&[
+            "login", "speed", "novak", "--down", "50M", "--up", "5M", "--for", "2s",
+        ]);
+    });
+    assert_eq!(rate(&boosted).as_deref(), Some("5M/50M"));
+    proxy.set_up(false);
+    // Read through a pool that waits up to 10 s for a connection.
+    d.wait_for_log_within(
+        "time-dependent speeds not pushed yet",
+        Duration::from_secs(20),
+    );
+    assert_eq!(
+        nas.received().len(),
+        1,
+        "nothing while the database is away"
+    );
+    proxy.set_up(true);
+    let got = nas.wait_for(2, Duration::from_secs(15));
+    assert_eq!(
+        got.len(),
+        2,
+        "the end of the temporary speed pushed once the database is back:\n{}",
+        d.log()
+    );
+    assert_eq!(rate(&got[1]).as_deref(), Some("2M/10M"));
+}
+
 #[test]
 fn a_walled_garden_pool_needs_a_new_login_so_the_session_is_disconnected() {
     let nas = FakeNas::start(SECRET);

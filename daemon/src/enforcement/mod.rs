@@ -570,9 +570,18 @@ impl Enforcer {
     }
 
     /// Pushes the speeds that changed with the time — a temporary speed ended, a daily window
-    /// opened or closed — to the sessions of their logins. Called every [`TIME_STEP`]. An
-    /// instance that does not lead only moves its record on: the leader tells the sessions.
+    /// opened or closed — to the sessions of their logins. Called every [`TIME_STEP`].
+    ///
+    /// The record of what the sessions were told moves on only once they are: an edge whose
+    /// sessions could not be read (the database away) is tried again at the next step, and
+    /// an instance that does not lead leaves its record where it is, so that when it takes
+    /// the lead — the leader died, or this instance lost the lead in an outage and gets it
+    /// back — it pushes every edge passed since. The cost: after a change of leader, edges
+    /// the old leader had pushed already are pushed once more.
     async fn follow_time(&self) {
+        if !self.lead.holds() {
+            return;
+        }
         let at = self.shared.radius.clock().at();
         let due: HashMap<i64, Enforced> = {
             let enforced = self.enforced.lock().unwrap_or_else(|e| e.into_inner());
@@ -585,11 +594,8 @@ impl Enforcer {
                 .map(|(id, e)| (*id, e.clone()))
                 .collect()
         };
-        if due.is_empty() {
+        if due.is_empty() || !self.push_time(&due, at).await {
             return;
-        }
-        if self.lead.holds() {
-            self.push_time(&due, at).await;
         }
         // Only where the login is still what was read above: a change in between was told
         // by itself.
@@ -604,13 +610,15 @@ impl Enforcer {
         }
     }
 
-    async fn push_time(&self, due: &HashMap<i64, Enforced>, at: At) {
+    /// Queues the `due` logins' sessions their speed at `at`; false when the sessions could
+    /// not be read.
+    async fn push_time(&self, due: &HashMap<i64, Enforced>, at: At) -> bool {
         let ids: Vec<i64> = due.keys().copied().collect();
         let sessions = match self.store.open_sessions_of(&ids, &[]).await {
             Ok(sessions) => sessions,
             Err(e) => {
                 tracing::warn!(error = %e, "time-dependent speeds not pushed yet; retrying");
-                return;
+                return false;
             }
         };
         for session in sessions {
@@ -631,6 +639,7 @@ impl Enforcer {
                 None,
             );
         }
+        true
     }
 
     /// Follows the clock for time-dependent speeds, for as long as the daemon runs.
