@@ -261,11 +261,7 @@ async fn subscribe_consumers(
     );
     caps.mark_as_of(clock.zone().date_of(told_at), clock.today())
         .await;
-    changes.subscribe(Arc::new(CacheUpdater {
-        radius: radius.clone(),
-        store: store.clone(),
-        config: config.clone(),
-    }));
+    CacheUpdater::subscribe(changes, radius.clone(), store.clone(), config.clone());
     let enforcer = Arc::new(Enforcer::start(
         store.clone(),
         radius.clone(),

@@ -621,3 +621,60 @@ fn an_event_timestamp_decades_ahead_is_replaced_by_the_arrival() {
         "started_at {started} is not the arrival ({before}..{after})"
     );
 }
+
+/// A change committed while the access cache cannot read it back — the database failing
+/// between the commit and the read (here an injected error on reading the tariffs; a
+/// connection dropped or a pool run dry does the same) — reaches RADIUS once the database
+/// reads again, instead of the old answer staying until the next restart.
+#[test]
+fn a_change_the_access_cache_could_not_read_reaches_radius_once_it_can() {
+    let Some(db) = PgDatabase::create("cache_retry") else {
+        return;
+    };
+    let d = acct_daemon(
+        "fault-cache-retry",
+        &format!("\n[database]\nurl = {:?}", db.url),
+    );
+    let accepted = |password: &str| {
+        let out = crate::radius::radclient(
+            &d,
+            "auth",
+            crate::accounting::SECRET,
+            &format!(
+                "User-Name = \"novak\", User-Password = \"{password}\", Message-Authenticator = 0x00\n"
+            ),
+        );
+        crate::daemon::stdout(&out).contains("Access-Accept")
+    };
+    assert!(accepted("arctangent"));
+
+    psql(
+        &db.url,
+        "CREATE TABLE injected_fault (on_ boolean);
+         INSERT INTO injected_fault VALUES (true);
+         CREATE FUNCTION injected_fault() RETURNS boolean LANGUAGE plpgsql AS $$
+         BEGIN
+             IF EXISTS (SELECT 1 FROM injected_fault) THEN
+                 RAISE EXCEPTION 'injected fault: tariffs cannot be read';
+             END IF;
+             RETURN true;
+         END $$;
+         CREATE POLICY injected_fault ON tariff USING (injected_fault());
+         ALTER TABLE tariff ENABLE ROW LEVEL SECURITY;
+         ALTER TABLE tariff FORCE ROW LEVEL SECURITY;",
+    );
+    d.ispctl_json(&["login", "edit", "novak", "--new-password", "sine-cosine"]);
+    d.wait_for_log("access cache refresh failed");
+
+    psql(&db.url, "DELETE FROM injected_fault");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !accepted("sine-cosine") {
+        assert!(
+            Instant::now() < deadline,
+            "the new password never reached RADIUS:\n{}",
+            d.log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(!accepted("arctangent"), "the old password refused");
+}

@@ -6,6 +6,7 @@ pub mod accounting;
 pub mod addresses;
 pub mod auth_log;
 mod burst;
+mod cache_updater;
 mod dedup;
 mod handler;
 pub mod latency;
@@ -18,6 +19,8 @@ mod spool;
 pub mod stats;
 mod unknown_sources;
 
+pub use cache_updater::CacheUpdater;
+
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -28,7 +31,6 @@ use std::net::UdpSocket;
 pub use access_cache::{AccessCache, CapHolder, Entry};
 pub use nas_table::{NasEntry, NasTable};
 
-use crate::changes::{Change, Consumer};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::live::Live;
@@ -136,18 +138,29 @@ impl RadiusService {
     }
 
     /// Reloads the logins in `scope` after an admin change, before the API call returns.
-    pub async fn refresh(&self, store: &Store, scope: AccessScope) {
+    /// Reloads the logins in `scope` (everything when they cannot be read alone); false when
+    /// nothing could be read, the cache left as it was.
+    pub async fn refresh(&self, store: &Store, scope: AccessScope) -> bool {
         match store.access_rows(&scope).await {
-            Ok(rows) => self
-                .cache
-                .write()
-                .unwrap_or_else(|e| e.into_inner())
-                .apply(&scope, rows),
+            Ok(rows) => {
+                self.cache
+                    .write()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .apply(&scope, rows);
+                true
+            }
             Err(e) => {
                 tracing::error!(error = %e, ?scope, "access cache refresh failed; reloading everything");
-                if let Ok(rows) = store.access_rows(&AccessScope::All).await {
-                    let mut cache = self.cache.write().unwrap_or_else(|e| e.into_inner());
-                    cache.apply(&AccessScope::All, rows);
+                match store.access_rows(&AccessScope::All).await {
+                    Ok(rows) => {
+                        let mut cache = self.cache.write().unwrap_or_else(|e| e.into_inner());
+                        cache.apply(&AccessScope::All, rows);
+                        true
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "access cache not reloaded; trying again in a second");
+                        false
+                    }
                 }
             }
         }
@@ -178,10 +191,17 @@ impl RadiusService {
     }
 
     /// Reloads the NAS table (after a NAS change over the API or a config reload).
-    pub async fn refresh_nas(&self, config: &Config, store: &Store) {
+    /// false when the table could not be read (the old one stays).
+    pub async fn refresh_nas(&self, config: &Config, store: &Store) -> bool {
         match NasTable::load(config, store).await {
-            Ok(table) => self.nas.store(table),
-            Err(e) => tracing::error!(error = %e, "NAS table reload failed; the old one stays"),
+            Ok(table) => {
+                self.nas.store(table);
+                true
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "NAS table reload failed; the old one stays");
+                false
+            }
         }
     }
 
@@ -481,35 +501,5 @@ impl RadiusService {
     fn log_unknown_source(&self, ip: IpAddr) {
         self.unknown_sources
             .dropped(nas_table::canonical(ip), Instant::now());
-    }
-}
-
-/// The change-feed consumer that keeps the access cache and the NAS table true to the
-/// database: it reloads what a change names, before the publisher goes on.
-pub struct CacheUpdater {
-    pub radius: Arc<RadiusService>,
-    pub store: Store,
-    pub config: Arc<Live<Config>>,
-}
-
-impl Consumer for CacheUpdater {
-    fn apply<'a>(
-        &'a self,
-        change: &'a Change,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>> {
-        Box::pin(async move {
-            match change {
-                Change::Access(scope) | Change::Elsewhere(scope) => {
-                    self.radius.refresh(&self.store, scope.clone()).await
-                }
-                // Applied by `RadiusService::reload` before it was published.
-                Change::Policy => {}
-                Change::Nas => {
-                    self.radius
-                        .refresh_nas(&self.config.load(), &self.store)
-                        .await
-                }
-            }
-        })
     }
 }
