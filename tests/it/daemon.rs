@@ -278,11 +278,7 @@ impl Daemon {
 
     /// Waits until the log contains `needle` (bounded), for effects of signals.
     pub fn wait_for_log(&self, needle: &str) {
-        self.wait_for_log_within(needle, Duration::from_secs(10));
-    }
-
-    pub fn wait_for_log_within(&self, needle: &str, within: Duration) {
-        let deadline = Instant::now() + within;
+        let deadline = Instant::now() + Duration::from_secs(10);
         while !self.log().contains(needle) {
             assert!(
                 Instant::now() < deadline,

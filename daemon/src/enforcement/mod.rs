@@ -53,6 +53,8 @@ pub use queue::Delivered;
 const OPERATOR_WAIT: Duration = Duration::from_secs(30);
 /// How long a stop waits for the enforcement log to be written.
 const RECORDER_STOP: Duration = Duration::from_secs(3);
+/// How long a reconcile asked for, or a read at start, waits before it is tried again.
+const RETRY: Duration = Duration::from_secs(5);
 /// Open sessions read per page by the reconcile.
 const RECONCILE_PAGE: i64 = 1_000;
 /// How often time-dependent speeds are looked at: a window edge or the end of a temporary
@@ -129,6 +131,9 @@ pub struct Enforcer {
     enforced: Mutex<HashMap<i64, Enforced>>,
     /// Whether this instance sends what the clock causes (see `crate::lead`).
     lead: Arc<Lead>,
+    /// Asks for a reconcile now, whatever `reconcile_interval` says: a change could not be
+    /// planned (the open sessions not read), or a start found requests that did not settle.
+    soon: tokio::sync::Notify,
 }
 
 /// A login as its sessions were last told, when (a speed that depends on the time is read at
@@ -209,6 +214,7 @@ impl Enforcer {
             shared,
             enforced: Mutex::new(enforced),
             lead,
+            soon: tokio::sync::Notify::new(),
         }
     }
 
@@ -238,10 +244,11 @@ impl Enforcer {
         let sessions = match self.store.open_sessions_of(&changed, &names).await {
             Ok(sessions) => sessions,
             Err(e) => {
-                tracing::error!(error = %e, "enforcement cannot read the open sessions; the reconcile will correct them");
+                tracing::error!(error = %e, "enforcement cannot read the open sessions; a reconcile pushes the change once they can be read");
                 changed
                     .iter()
                     .for_each(|id| self.shared.unconfirm(Some(*id)));
+                self.soon.notify_one();
                 return;
             }
         };
@@ -425,19 +432,29 @@ impl Enforcer {
         );
         let mut report = ReconcileReport::default();
         let at = self.shared.radius.clock().at();
-        self.each_open_session(|session, id| {
-            report.sessions += 1;
-            let Some(id) = id else { return };
-            let now = self.shared.radius.select(&AccessScope::Login(id));
-            let enforced = self.enforced_of(id).filter(|_| !unconfirmed.contains(&id));
-            let told = enforced.as_ref().map(Enforced::told);
-            let planned = self.plan_for(&session, told, access(now.get(&id)), at);
-            if self.queue(session, Some(id), planned, Reason::Reconcile, None) {
-                report.queued += 1;
-                self.told(id, now.get(&id), at);
-            }
-        })
-        .await?;
+        let walked = self
+            .each_open_session(|session, id| {
+                report.sessions += 1;
+                let Some(id) = id else { return };
+                let now = self.shared.radius.select(&AccessScope::Login(id));
+                let enforced = self.enforced_of(id).filter(|_| !unconfirmed.contains(&id));
+                let told = enforced.as_ref().map(Enforced::told);
+                let planned = self.plan_for(&session, told, access(now.get(&id)), at);
+                if self.queue(session, Some(id), planned, Reason::Reconcile, None) {
+                    report.queued += 1;
+                    self.told(id, now.get(&id), at);
+                }
+            })
+            .await;
+        if let Err(e) = walked {
+            // Not walked to the end (the database away): the logins taken stay unconfirmed.
+            self.shared
+                .unconfirmed
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .extend(unconfirmed);
+            return Err(e);
+        }
         Ok(report)
     }
 
@@ -656,41 +673,35 @@ impl Enforcer {
     /// NAS was away, or the daemon stopped before its turn came) are unconfirmed again — the
     /// memory that held them went with the process before, and a started enforcer takes every
     /// session to have been told its login's answer — and reconciled at once, whatever
-    /// `reconcile_interval` says: it finishes changes already made.
+    /// `reconcile_interval` says: it finishes changes already made. Read until it can be.
     pub async fn catch_up(self: Arc<Self>) {
-        let missed: HashSet<i64> = match self.store.last_requests_to_open_sessions().await {
-            Ok(last) => last
-                .into_iter()
-                .filter(|r| !settles(r.kind, r.outcome, r.error_cause))
-                .filter_map(|r| r.login_id)
-                .collect(),
-            Err(e) => {
-                tracing::error!(error = %e, "cannot read which sessions a change did not reach before the start; they are not pushed again");
-                return;
+        let last = loop {
+            match self.store.last_requests_to_open_sessions().await {
+                Ok(last) => break last,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot read which sessions a change did not reach before the start; trying again in {} s", RETRY.as_secs());
+                    tokio::time::sleep(RETRY).await;
+                }
             }
         };
+        let missed: HashSet<i64> = last
+            .into_iter()
+            .filter(|r| !settles(r.kind, r.outcome, r.error_cause))
+            .filter_map(|r| r.login_id)
+            .collect();
         if missed.is_empty() {
             return;
         }
+        tracing::info!(
+            logins = missed.len(),
+            "sessions a change did not reach before the start: their answer is pushed again"
+        );
         self.shared
             .unconfirmed
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .extend(&missed);
-        // Another instance reconciling now has the same log; ours runs at its interval.
-        let Ok(Some(_lock)) = self.store.try_job_lock("reconcile").await else {
-            return;
-        };
-        match self.reconcile().await {
-            Ok(r) => tracing::info!(
-                logins = missed.len(),
-                queued = r.queued,
-                "sessions a change did not reach before the start: their answer pushed again"
-            ),
-            Err(e) => {
-                tracing::warn!(error = %e, "sessions a change did not reach before the start are left to the next reconcile")
-            }
-        }
+        self.soon.notify_one();
     }
 
     /// At a clean stop: the requests not yet answered (a large push, paced) are recorded as
@@ -721,32 +732,58 @@ impl Enforcer {
     }
 
     /// Runs the reconcile every `[enforcement] reconcile_interval`, and prunes the attempt log,
-    /// one instance at a time.
+    /// one instance at a time; and whenever a reconcile is asked for (`soon`) — that
+    /// one tried again every [`RETRY`] until it has run.
     pub async fn run_periodic(self: Arc<Self>) {
         loop {
             let settings = self.shared.config.load().enforcement.clone();
-            if settings.reconcile_interval == 0 {
-                tokio::time::sleep(Duration::from_secs(60)).await;
+            let interval = Duration::from_secs(settings.reconcile_interval);
+            // With the interval off, wake each minute to read it again.
+            let wait = if interval.is_zero() {
+                Duration::from_secs(60)
+            } else {
+                interval
+            };
+            let asked = tokio::select! {
+                _ = tokio::time::sleep(wait) => false,
+                _ = self.soon.notified() => true,
+            };
+            if !asked && interval.is_zero() {
                 continue;
             }
-            tokio::time::sleep(Duration::from_secs(settings.reconcile_interval)).await;
-            let _lock = match self.store.try_job_lock("reconcile").await {
-                Ok(Some(lock)) => lock,
-                Ok(None) => continue,
-                Err(e) => {
-                    tracing::warn!(error = %e, "reconcile skipped: the database is unavailable");
-                    continue;
-                }
-            };
-            match self.reconcile().await {
-                Ok(r) => tracing::info!(sessions = r.sessions, queued = r.queued, "reconcile"),
-                Err(e) => {
-                    tracing::warn!(error = %e, "reconcile failed; it runs again at its next interval")
+            let ran = self.reconcile_once().await;
+            if asked && !ran {
+                tokio::time::sleep(RETRY).await;
+                self.soon.notify_one();
+            }
+            if !asked {
+                let before =
+                    chrono::Utc::now() - chrono::Duration::days(i64::from(settings.keep_days));
+                if let Err(e) = self.store.prune_enforcement(before).await {
+                    tracing::warn!(error = %e, "the enforcement log was not pruned");
                 }
             }
-            let before = chrono::Utc::now() - chrono::Duration::days(i64::from(settings.keep_days));
-            if let Err(e) = self.store.prune_enforcement(before).await {
-                tracing::warn!(error = %e, "the enforcement log was not pruned");
+        }
+    }
+
+    /// One reconcile, if no other instance runs one now; whether it ran.
+    async fn reconcile_once(&self) -> bool {
+        let _lock = match self.store.try_job_lock("reconcile").await {
+            Ok(Some(lock)) => lock,
+            Ok(None) => return false,
+            Err(e) => {
+                tracing::warn!(error = %e, "reconcile skipped: the database is unavailable");
+                return false;
+            }
+        };
+        match self.reconcile().await {
+            Ok(r) => {
+                tracing::info!(sessions = r.sessions, queued = r.queued, "reconcile");
+                true
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "reconcile failed");
+                false
             }
         }
     }
