@@ -131,8 +131,9 @@ pub struct Enforcer {
     enforced: Mutex<HashMap<i64, Enforced>>,
     /// Whether this instance sends what the clock causes (see `crate::lead`).
     lead: Arc<Lead>,
-    /// Asks for a reconcile now, whatever `reconcile_interval` says: a change could not be
-    /// planned (the open sessions not read), or a start found requests that did not settle.
+    /// Asks for a reconcile now, whatever `reconcile_interval` says: a change, a new policy or
+    /// a late Start could not be planned (the open sessions not read), or a start found
+    /// requests that did not settle.
     soon: tokio::sync::Notify,
 }
 
@@ -477,9 +478,10 @@ impl Enforcer {
             })
             .await;
         if let Err(e) = walked {
-            // Sessions keep the policy they were told under: the next reconcile compares with
-            // it and pushes the rest.
-            tracing::warn!(error = %e, "the new policy was not pushed to every online session; the next reconcile does");
+            // Sessions keep the policy they were told under: the reconcile asked for compares
+            // with it and pushes the rest.
+            tracing::warn!(error = %e, "the new policy was not pushed to every online session; a reconcile does once they can be read");
+            self.soon.notify_one();
             return;
         }
         let mut enforced = self.enforced.lock().unwrap_or_else(|e| e.into_inner());
@@ -526,10 +528,11 @@ impl Enforcer {
         let sessions = match self.store.open_sessions_of(&logins, &[]).await {
             Ok(sessions) => sessions,
             Err(e) => {
-                tracing::warn!(error = %e, "sessions started on an old answer not told yet; the reconcile will");
+                tracing::warn!(error = %e, "sessions started on an old answer not told yet; a reconcile does once they can be read");
                 logins
                     .iter()
                     .for_each(|id| self.shared.unconfirm(Some(*id)));
+                self.soon.notify_one();
                 return;
             }
         };
