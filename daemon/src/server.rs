@@ -10,7 +10,7 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 
 use crate::api::{AdminState, router};
-use crate::changes::{Change, ChangeFeed};
+use crate::changes::ChangeFeed;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::enforcement::Enforcer;
@@ -572,13 +572,13 @@ async fn reload_on_sighup(
                     }
                     Ok(set) => {
                         tokens.store(set);
-                        let policy_changed = radius.reload(&new, &store).await;
+                        let reloaded = radius.reload(&new);
                         config.store(Config {
                             loaded_at: Some(radius.clock().now()),
                             ..new
                         });
-                        if policy_changed {
-                            changes.publish(Change::Policy).await;
+                        for change in reloaded {
+                            changes.publish(change).await;
                         }
                         tracing::info!(path = %path.display(), "configuration reloaded");
                     }

@@ -678,3 +678,73 @@ fn a_change_the_access_cache_could_not_read_reaches_radius_once_it_can() {
     }
     assert!(!accepted("arctangent"), "the old password refused");
 }
+
+/// A reload (SIGHUP) whose NAS table cannot be read at that moment — here an injected error
+/// on reading the NAS devices stored over the API — takes effect once it can be, instead of
+/// leaving the old table (the old secret) until the next reload.
+#[test]
+fn a_reload_whose_nas_table_could_not_be_read_applies_once_it_can() {
+    let Some(db) = PgDatabase::create("nas_reload") else {
+        return;
+    };
+    let d = acct_daemon(
+        "fault-nas-reload",
+        &format!("\n[database]\nurl = {:?}", db.url),
+    );
+    let answered = |secret: &str| {
+        let out = crate::radius::radclient(
+            &d,
+            "auth",
+            secret,
+            "User-Name = \"novak\", User-Password = \"arctangent\", Message-Authenticator = 0x00\n",
+        );
+        crate::daemon::stdout(&out).contains("Access-Accept")
+    };
+    assert!(answered(crate::accounting::SECRET));
+    // A second NAS stored over the API: the policy below is checked on its row.
+    d.ispctl_json(&[
+        "nas",
+        "add",
+        "--name",
+        "core",
+        "--address",
+        "127.0.0.5",
+        "--secret",
+        "core-secret-1",
+        "--vendor",
+        "mikrotik",
+    ]);
+
+    psql(
+        &db.url,
+        "CREATE TABLE injected_fault (on_ boolean);
+         INSERT INTO injected_fault VALUES (true);
+         CREATE FUNCTION injected_fault() RETURNS boolean LANGUAGE plpgsql AS $$
+         BEGIN
+             IF EXISTS (SELECT 1 FROM injected_fault) THEN
+                 RAISE EXCEPTION 'injected fault: NAS devices cannot be read';
+             END IF;
+             RETURN true;
+         END $$;
+         CREATE POLICY injected_fault ON nas FOR SELECT USING (injected_fault());
+         ALTER TABLE nas ENABLE ROW LEVEL SECURITY;
+         ALTER TABLE nas FORCE ROW LEVEL SECURITY;",
+    );
+    let config = std::fs::read_to_string(&d.config_path)
+        .unwrap()
+        .replace(crate::accounting::SECRET, "a-new-secret-7");
+    std::fs::write(&d.config_path, config).unwrap();
+    d.signal("HUP");
+    d.wait_for_log("NAS table reload failed");
+
+    psql(&db.url, "DELETE FROM injected_fault");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !answered("a-new-secret-7") {
+        assert!(
+            Instant::now() < deadline,
+            "the reloaded secret never applied:\n{}",
+            d.log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}

@@ -31,6 +31,7 @@ use std::net::UdpSocket;
 pub use access_cache::{AccessCache, CapHolder, Entry};
 pub use nas_table::{NasEntry, NasTable};
 
+use crate::changes::Change;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::live::Live;
@@ -166,28 +167,33 @@ impl RadiusService {
         }
     }
 
-    /// Applies a reloaded config: NAS table, policy and the Simultaneous-Use limit. Returns
-    /// whether the policy changed (enforcement then pushes it to online sessions).
-    pub async fn reload(&self, config: &Config, store: &Store) -> bool {
-        self.refresh_nas(config, store).await;
+    /// Applies a reloaded config's pools, policy and Simultaneous-Use limit, and returns the
+    /// changes to publish once the config is stored: the NAS table (read with the new
+    /// config's `[[nas]]` by the feed's cache consumer, which reads it again until it can),
+    /// every login when the limit changed, and the policy when it did (enforcement pushes it
+    /// to online sessions).
+    pub fn reload(&self, config: &Config) -> Vec<Change> {
         // The config was validated before it got here: its pools read and do not overlap.
         if let Ok(specs) = config.pool_specs()
             && let Err(e) = self.addresses.reconfigure(specs)
         {
             tracing::error!(error = %e, "address pools not reloaded; the old ones stay");
         }
-        let policy = config.radius.policy();
-        let policy_changed = *self.policy.load() != policy;
-        self.policy.store(policy);
+        let mut changes = vec![Change::Nas];
         let limit_changed = self
             .cache
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .set_simultaneous_use(config.radius.simultaneous_use);
         if limit_changed {
-            self.refresh(store, AccessScope::All).await;
+            changes.push(Change::Access(AccessScope::All));
         }
-        policy_changed
+        let policy = config.radius.policy();
+        if *self.policy.load() != policy {
+            self.policy.store(policy);
+            changes.push(Change::Policy);
+        }
+        changes
     }
 
     /// Reloads the NAS table (after a NAS change over the API or a config reload).
