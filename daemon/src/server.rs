@@ -21,9 +21,8 @@ use crate::radius::{CacheUpdater, RadiusService};
 use crate::storage::{Store, redact_url};
 use crate::token::{self, Caller, Role, TokenHash, TokenSet};
 
-/// Runs the daemon until SIGTERM or SIGINT; SIGHUP re-reads `config_path`.
 /// The RADIUS side's memory: the access cache and NAS table, and the address pools with the
-/// addresses of the sessions still open held again.
+/// addresses of the sessions still open held again, and the offers the last stop kept.
 async fn load_radius(config: &Config, store: &Store) -> anyhow::Result<Arc<RadiusService>> {
     let radius = RadiusService::load(config, store)
         .await
@@ -34,11 +33,17 @@ async fn load_radius(config: &Config, store: &Store) -> anyhow::Result<Arc<Radiu
         .context("cannot read the open sessions' addresses")?;
     radius
         .addresses
-        .start(config.pool_specs()?, open, chrono::Utc::now())
+        .start(
+            config.pool_specs()?,
+            open,
+            &config.state_dir,
+            chrono::Utc::now(),
+        )
         .context("address pools")?;
     Ok(Arc::new(radius))
 }
 
+/// Runs the daemon until SIGTERM or SIGINT; SIGHUP re-reads `config_path`.
 pub async fn run(mut config: Config, config_path: Option<PathBuf>) -> anyhow::Result<()> {
     let started_at = Clock::system().now();
     config.loaded_at = Some(started_at);
@@ -129,7 +134,8 @@ pub async fn run(mut config: Config, config_path: Option<PathBuf>) -> anyhow::Re
 /// gathered attempts, the requests still queued for the NASes (as unsent), the last
 /// heartbeat (what the sessions were told is as of now), the accounting batch in hand — and
 /// then every database connection closes, the accounting writers' first, so on SQLite the log
-/// is folded into the database file.
+/// is folded into the database file. Last, the address pools' offers still waiting for their
+/// Start go to a file in the state directory.
 async fn stop_cleanly(
     radius: &RadiusService,
     enforcer: &Enforcer,
@@ -147,6 +153,17 @@ async fn stop_cleanly(
         );
     }
     store.close().await;
+    match radius.addresses.keep_offers() {
+        Ok(0) => {}
+        Ok(kept) => tracing::info!(
+            kept,
+            "address pool offers still waiting for their Start kept for the next start"
+        ),
+        Err(e) => tracing::warn!(
+            error = %e,
+            "address pool offers not kept; the next start may offer them to another login"
+        ),
+    }
 }
 
 /// Writes `ports.json` — last, so a script that sees it can send requests and get answers —

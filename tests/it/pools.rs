@@ -155,12 +155,18 @@ fn a_pool_hands_out_addresses_keeps_them_per_device_and_takes_them_back() {
     assert_eq!(counts(&usage(&d)), [3, 1, 1, 1, 0]);
     account(&d, "Stop", "p1", "02-00-00-00-00-01", "100.64.0.9");
     assert_eq!(ask(&d, "p3", "02-00-00-00-00-03"), accept("100.64.0.9"));
-    // p3's session runs across a restart: its address is held again from the stored session.
+    // p3's session runs across a restart: its address is held again from the stored session;
+    // and p2's offer, whose Start has not come yet, is kept by a clean stop: not offered to
+    // another login after the start (two routers on one address).
     account(&d, "Start", "p3", "02-00-00-00-00-03", "100.64.0.9");
     d.stop();
     d.spawn();
-    assert_eq!(counts(&usage(&d)), [3, 0, 1, 1, 1]);
-    assert_eq!(ask(&d, "p1", "02-00-00-00-00-01"), accept("100.64.0.11"));
+    assert_eq!(counts(&usage(&d)), [3, 1, 1, 1, 0]);
+    let (code, _) = ask(&d, "p1", "02-00-00-00-00-01");
+    assert!(code.contains("Access-Reject"), "still exhausted: {code}");
+    assert_eq!(ask(&d, "p2", "02-00-00-00-00-02"), accept("100.64.0.11"));
+    account(&d, "Start", "p2", "02-00-00-00-00-02", "100.64.0.11");
+    assert_eq!(counts(&usage(&d)), [3, 0, 2, 1, 0]);
 }
 
 /// Ten IPv4 addresses and a /54 cut into four /56s, the second of them the static prefix
@@ -231,15 +237,16 @@ fn a_pool_delegates_ipv6_prefixes_beside_addresses_never_a_static_one() {
         stdout(&listed)
     );
     assert_eq!(prefix_counts(&usage(&d)), [4, 2, 0, 1, 1]);
-    // p1's session starts with its prefix: in use, and held again across a restart.
+    // p1's session starts with its prefix: in use, and held again across a restart; p3's
+    // offer, whose Start has not come, is kept by the clean stop.
     account_prefix(&d, "Start", "p1", "02-00-00-00-00-01", "2001:db8:100::/56");
     d.stop();
     d.spawn();
-    assert_eq!(prefix_counts(&usage(&d)), [4, 0, 1, 1, 2]);
+    assert_eq!(prefix_counts(&usage(&d)), [4, 1, 1, 1, 1]);
     assert_eq!(
         ask_prefix(&d, "p3", "02-00-00-00-00-03").1.as_deref(),
         Some("2001:db8:100:200::/56"),
-        "after the restart p3 gets the next free one, not p1's"
+        "after the restart p3 gets its offer again, not p1's"
     );
     // Its Stop frees it.
     account_prefix(&d, "Stop", "p1", "02-00-00-00-00-01", "2001:db8:100::/56");

@@ -1,18 +1,25 @@
 //! The address pools ispd hands out itself, shared by the auth and accounting ports: the
 //! rules are `ispd_provisioning::pool`'s, this is where they meet the packets. Everything is
 //! in memory; what survives a restart is what accounting stored — every open session's
-//! Framed-IP-Address and delegated prefix are held again for its login on start.
+//! Framed-IP-Address and delegated prefix are held again for its login on start — and the
+//! offers whose accounting had not come yet, which a clean stop writes to
+//! [`OFFERS_FILE`] in the state directory and the next start reads (and removes). A plain
+//! file rather than the database: it is this instance's memory, read once, and the hot path
+//! that makes the offers never touches the database.
 //!
 //! One lock for all pools: it is taken only for an Accept whose tariff names a pool of
 //! ispd's, and for an Accounting-Request that carries an address or a prefix.
 
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
 use ispd_provisioning::accounting::AcctRecord;
 use ispd_provisioning::policy::{AccessRequest, Decision, RejectReason, ipv6_attribute, reject};
-use ispd_provisioning::pool::{Holder, PoolError, PoolSpec, PoolUsage, Pools};
+use ispd_provisioning::pool::{
+    Holder, Offered, OfferedAddress, PoolError, PoolSpec, PoolUsage, Pools,
+};
 use ispd_provisioning::reply::ReplyAttribute;
 
 use super::access_cache::AccessCache;
@@ -23,17 +30,24 @@ pub struct Addresses {
     pools: Mutex<Pools>,
     /// Whether any pool is configured: without one, accounting never takes the lock.
     any: AtomicBool,
+    /// Where a clean stop keeps the offers: `<state dir>/`[`OFFERS_FILE`], set at start.
+    offers_file: std::sync::OnceLock<PathBuf>,
 }
 
 impl Addresses {
     /// Takes the pools of the config at start, with the addresses and prefixes of the `open`
-    /// sessions held again.
+    /// sessions held again, then the offers the stop before kept in `state_dir` that still
+    /// last.
     pub fn start(
         &self,
         specs: Vec<PoolSpec>,
         open: Vec<OpenAddress>,
+        state_dir: &Path,
         now: DateTime<Utc>,
     ) -> Result<(), PoolError> {
+        let file = state_dir.join(OFFERS_FILE);
+        let kept = kept_offers(&file);
+        let _ = self.offers_file.set(file);
         let mut pools = Pools::new(specs)?;
         for open in open {
             let holder = Holder {
@@ -46,6 +60,9 @@ impl Addresses {
             if let Some(prefix) = open.prefix {
                 pools.seen_prefix(prefix, &holder, now);
             }
+        }
+        for offer in &kept {
+            pools.offer_again(offer, now);
         }
         self.any.store(!pools.is_empty(), Ordering::Release);
         *self.pools() = pools;
@@ -160,5 +177,92 @@ impl Addresses {
 
     pub fn usage(&self, cache: &AccessCache) -> Vec<PoolUsage> {
         self.pools().usage(cache)
+    }
+
+    /// At a clean stop: writes the offers whose accounting has not come yet to the state
+    /// directory's [`OFFERS_FILE`], for the next start; returns how many.
+    pub fn keep_offers(&self) -> std::io::Result<usize> {
+        let offered: Vec<KeptOffer> = self.pools().offered().iter().map(KeptOffer::from).collect();
+        let Some(path) = self.offers_file.get() else {
+            return Ok(0);
+        };
+        if offered.is_empty() {
+            return Ok(0);
+        }
+        let tmp = path.with_extension("json.tmp");
+        std::fs::write(&tmp, serde_json::to_vec(&offered)?)?;
+        std::fs::rename(&tmp, path)?;
+        Ok(offered.len())
+    }
+}
+
+/// The file of [`Addresses::keep_offers`].
+pub const OFFERS_FILE: &str = "pool-offers.json";
+
+/// The offers a clean stop kept in `path`, removed as they are read (a later start after a
+/// kill -9 must not take them again): an unreadable file is logged and left out — the
+/// offers lapse within a minute anyway.
+fn kept_offers(path: &Path) -> Vec<Offered> {
+    let read = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
+        Err(e) => {
+            tracing::warn!(error = %e, path = %path.display(), "the pools' offers kept by the last stop cannot be read; left out");
+            return Vec::new();
+        }
+    };
+    if let Err(e) = std::fs::remove_file(path) {
+        tracing::warn!(error = %e, path = %path.display(), "the pools' offers file cannot be removed");
+    }
+    match serde_json::from_slice::<Vec<KeptOffer>>(&read) {
+        Ok(kept) => kept
+            .into_iter()
+            .filter_map(KeptOffer::into_offered)
+            .collect(),
+        Err(e) => {
+            tracing::warn!(error = %e, path = %path.display(), "the pools' offers kept by the last stop are malformed; left out");
+            Vec::new()
+        }
+    }
+}
+
+/// One offer as the file holds it.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct KeptOffer {
+    username: String,
+    device: String,
+    /// An IPv4 address, or an IPv6 prefix (`2001:db8::/56`).
+    address: String,
+    until: DateTime<Utc>,
+}
+
+impl From<&Offered> for KeptOffer {
+    fn from(o: &Offered) -> Self {
+        KeptOffer {
+            username: o.holder.username.clone(),
+            device: o.holder.device.clone(),
+            address: match o.held {
+                OfferedAddress::Ipv4(ip) => ip.to_string(),
+                OfferedAddress::Prefix(prefix) => prefix.to_string(),
+            },
+            until: o.until,
+        }
+    }
+}
+
+impl KeptOffer {
+    fn into_offered(self) -> Option<Offered> {
+        let held = match self.address.parse() {
+            Ok(ip) => OfferedAddress::Ipv4(ip),
+            Err(_) => OfferedAddress::Prefix(self.address.parse().ok()?),
+        };
+        Some(Offered {
+            holder: Holder {
+                username: self.username,
+                device: self.device,
+            },
+            held,
+            until: self.until,
+        })
     }
 }

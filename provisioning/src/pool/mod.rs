@@ -20,7 +20,9 @@
 //!   not heard of for the stale time is released as its session is;
 //! - an address accounting reports in use that nobody was offered (a restart, another
 //!   instance's Accept, an operator's static address on the NAS) is taken as held, so it is
-//!   never handed out twice.
+//!   never handed out twice;
+//! - an offer still waiting for its accounting is kept across a restart ([`Offered`]),
+//!   unless accounting shows its address or its holder in use by then.
 //!
 //! Time is passed in; nothing here reads a clock.
 
@@ -126,6 +128,23 @@ pub struct PoolUsage {
     pub prefixes_offered: u64,
     pub prefixes_in_use: u64,
     pub prefixes_reserved: u64,
+}
+
+/// An address or a prefix offered in an Access-Accept whose session's accounting has not
+/// come yet: what the pools, held in memory, would forget at a restart. The daemon keeps
+/// them across a clean one, so that none is offered to another login in between.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Offered {
+    pub holder: Holder,
+    pub held: OfferedAddress,
+    /// Free again after this, as any offer nobody took up.
+    pub until: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OfferedAddress {
+    Ipv4(Ipv4Addr),
+    Prefix(Ipv6Prefix),
 }
 
 /// Every pool of the config with who holds what.
@@ -292,6 +311,44 @@ impl Pools {
     pub fn stopped_prefix(&mut self, prefix: Ipv6Prefix, holder: &Holder) {
         if let Some(pool) = self.pools.iter_mut().find(|p| p.v6.contains(prefix)) {
             pool.v6.stopped(prefix, holder);
+        }
+    }
+
+    /// Every offer not yet seen in accounting.
+    pub fn offered(&self) -> Vec<Offered> {
+        let mut out = Vec::new();
+        for pool in &self.pools {
+            out.extend(pool.v4.offers().map(|(ip, holder, until)| Offered {
+                holder: holder.clone(),
+                held: OfferedAddress::Ipv4(ip),
+                until,
+            }));
+            out.extend(pool.v6.offers().map(|(prefix, holder, until)| Offered {
+                holder: holder.clone(),
+                held: OfferedAddress::Prefix(prefix),
+                until,
+            }));
+        }
+        out
+    }
+
+    /// Holds an offer of the daemon before a restart again, while it lasts at `now` and its
+    /// address (or its holder) is not held by then — accounting read at start wins.
+    pub fn offer_again(&mut self, offer: &Offered, now: DateTime<Utc>) {
+        if offer.until <= now {
+            return;
+        }
+        match offer.held {
+            OfferedAddress::Ipv4(ip) => {
+                if let Some(pool) = self.pools.iter_mut().find(|p| p.v4.contains(ip)) {
+                    pool.v4.offer_again(ip, &offer.holder, offer.until);
+                }
+            }
+            OfferedAddress::Prefix(prefix) => {
+                if let Some(pool) = self.pools.iter_mut().find(|p| p.v6.contains(prefix)) {
+                    pool.v6.offer_again(prefix, &offer.holder, offer.until);
+                }
+            }
         }
     }
 

@@ -154,6 +154,27 @@ impl<S: Space> Side<S> {
         gone.len()
     }
 
+    /// The offers not yet seen in accounting: (address, holder, until).
+    pub(super) fn offers(&self) -> impl Iterator<Item = (S::Addr, &Holder, DateTime<Utc>)> {
+        self.leases
+            .iter()
+            .filter_map(|(addr, lease)| match lease.held {
+                Held::Offered { until } => Some((*addr, &lease.holder, until)),
+                Held::InUse { .. } => None,
+            })
+    }
+
+    /// Holds `addr` for `holder` as offered until `until`, unless the address or the holder
+    /// is held already (what accounting shows in use wins over an offer).
+    pub(super) fn offer_again(&mut self, addr: S::Addr, holder: &Holder, until: DateTime<Utc>) {
+        if self.contains(addr)
+            && !self.leases.contains_key(&addr)
+            && !self.by_holder.contains_key(holder)
+        {
+            self.hold(addr, holder.clone(), Held::Offered { until });
+        }
+    }
+
     /// How many are offered and how many in use.
     pub(super) fn counts(&self) -> (u64, u64) {
         let offered = self

@@ -345,3 +345,59 @@ fn a_pool_of_prefixes_alone_leaves_ipv4_to_the_nas_and_blocks_may_not_overlap() 
         "{overlap:?}"
     );
 }
+
+#[test]
+fn an_offer_kept_across_a_restart_is_held_again_unless_it_lapsed_or_accounting_won() {
+    let specs = || vec![spec("c", &[], &["10.0.0.1-10.0.0.4"])];
+    let mut before = Pools::new(specs()).unwrap();
+    let (alice, bob, carol) = (
+        holder("alice", "a"),
+        holder("bob", "b"),
+        holder("carol", "c"),
+    );
+    for who in [&alice, &bob, &carol] {
+        offer4(&mut before, ("c", "n"), who, at(0), &NONE);
+    }
+    before.seen(ip("10.0.0.3"), &carol, at(5));
+    let mut kept = before.offered();
+    kept.sort_by_key(|o| o.holder.username.clone());
+    assert_eq!(
+        kept,
+        [
+            Offered {
+                holder: alice.clone(),
+                held: OfferedAddress::Ipv4(ip("10.0.0.1")),
+                until: at(60),
+            },
+            Offered {
+                holder: bob.clone(),
+                held: OfferedAddress::Ipv4(ip("10.0.0.2")),
+                until: at(60),
+            },
+        ],
+        "carol's is in use, not an offer"
+    );
+
+    // Started again at 10 s: accounting shows bob's device on .4 already (it reconnected
+    // elsewhere) and dave on .2; alice's offer is held again.
+    let mut after = Pools::new(specs()).unwrap();
+    after.seen(ip("10.0.0.4"), &bob, at(10));
+    after.seen(ip("10.0.0.2"), &holder("dave", "d"), at(10));
+    for offer in &kept {
+        after.offer_again(offer, at(10));
+    }
+    assert_eq!(
+        offer4(&mut after, ("c", "n"), &holder("erin", "e"), at(11), &NONE),
+        Some(ip("10.0.0.3")),
+        "not alice's .1, dave's .2 nor bob's .4"
+    );
+    assert_eq!(
+        offer4(&mut after, ("c", "n"), &alice, at(12), &NONE),
+        Some(ip("10.0.0.1")),
+        "alice gets her offer"
+    );
+    // An offer past its time is not held again.
+    let mut late = Pools::new(specs()).unwrap();
+    late.offer_again(&kept[0], at(60));
+    assert_eq!(late.offered(), []);
+}
