@@ -53,8 +53,11 @@ pub use queue::Delivered;
 const OPERATOR_WAIT: Duration = Duration::from_secs(30);
 /// How long a stop waits for the enforcement log to be written.
 const RECORDER_STOP: Duration = Duration::from_secs(3);
-/// How long a reconcile asked for, or a read at start, waits before it is tried again.
+/// How long a reconcile asked for, or a read at start, waits before it is tried again; a
+/// reconcile that keeps failing (a long outage) waits twice as long each time, up to
+/// [`RETRY_MAX`].
 const RETRY: Duration = Duration::from_secs(5);
+const RETRY_MAX: Duration = Duration::from_secs(60);
 /// Open sessions read per page by the reconcile.
 const RECONCILE_PAGE: i64 = 1_000;
 /// How often time-dependent speeds are looked at: a window edge or the end of a temporary
@@ -736,8 +739,9 @@ impl Enforcer {
 
     /// Runs the reconcile every `[enforcement] reconcile_interval`, and prunes the attempt log,
     /// one instance at a time; and whenever a reconcile is asked for (`soon`) — that
-    /// one tried again every [`RETRY`] until it has run.
+    /// one tried again after [`RETRY`], backing off, until it has run.
     pub async fn run_periodic(self: Arc<Self>) {
+        let mut retry = RETRY;
         loop {
             let settings = self.shared.config.load().enforcement.clone();
             let interval = Duration::from_secs(settings.reconcile_interval);
@@ -756,8 +760,11 @@ impl Enforcer {
             }
             let ran = self.reconcile_once().await;
             if asked && !ran {
-                tokio::time::sleep(RETRY).await;
+                tokio::time::sleep(retry).await;
+                retry = (retry * 2).min(RETRY_MAX);
                 self.soon.notify_one();
+            } else if ran {
+                retry = RETRY;
             }
             if !asked {
                 let before =

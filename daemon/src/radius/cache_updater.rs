@@ -4,8 +4,9 @@
 //! A change is committed before it is published, so a reload that fails — the database
 //! dropped between the commit and the read, a pool run dry — cannot be undone by refusing
 //! the change: the cache would keep the old answer until the next restart. Such a change is
-//! kept and published again every [`RETRY`] until the cache takes it; enforcement, the next
-//! consumer, then pushes it to the online sessions as it would have.
+//! kept and published again after [`RETRY`] (backing off to [`RETRY_MAX`] while it keeps
+//! failing) until the cache takes it; enforcement, the next consumer, then pushes it to the
+//! online sessions as it would have.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -18,8 +19,10 @@ use crate::config::Config;
 use crate::live::Live;
 use crate::storage::{AccessScope, Store};
 
-/// How often the changes the cache could not read back are published again.
+/// How soon the changes the cache could not read back are published again; while they keep
+/// failing (a long outage) the wait doubles up to [`RETRY_MAX`], so the log is not flooded.
 const RETRY: Duration = Duration::from_secs(1);
+const RETRY_MAX: Duration = Duration::from_secs(10);
 /// Changes kept at most; beyond that they are kept as one reload of everything.
 const KEPT: usize = 1_000;
 
@@ -51,12 +54,12 @@ impl CacheUpdater {
     }
 
     async fn retry(self: Arc<Self>, feed: ChangeFeed) {
-        let mut tick = tokio::time::interval(RETRY);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut pause = RETRY;
         loop {
-            tick.tick().await;
+            tokio::time::sleep(pause).await;
             let unapplied = std::mem::take(&mut *self.lock());
             if unapplied.is_empty() {
+                pause = RETRY;
                 continue;
             }
             tracing::info!(
@@ -66,6 +69,11 @@ impl CacheUpdater {
             for change in unapplied {
                 feed.publish(change).await;
             }
+            pause = if self.lock().is_empty() {
+                RETRY
+            } else {
+                (pause * 2).min(RETRY_MAX)
+            };
         }
     }
 
