@@ -76,8 +76,8 @@ fn due(
     }
 }
 
-/// The daily jobs, in the order they run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The daily jobs, in the order they run (their order as declared).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Job {
     /// The changes scheduled for today (a pause from today, an end today), then the
     /// activations: both before billing reads subscriptions.
@@ -176,7 +176,7 @@ const RETRY_MAX: Duration = Duration::from_secs(600);
 /// idempotent, and each one runs whatever became of those before it, as on any day. Returns
 /// what they did (or which failed), as `ispctl system status` shows it.
 async fn run_daily(app: &crate::app::App<'_>, actor: &Actor, today: chrono::NaiveDate) -> String {
-    let mut outcome: Vec<(Job, String)> = Vec::with_capacity(Job::ALL.len());
+    let mut outcome = std::collections::BTreeMap::new();
     let mut left = Job::ALL.to_vec();
     let mut pause = RETRY_FIRST;
     loop {
@@ -195,8 +195,7 @@ async fn run_daily(app: &crate::app::App<'_>, actor: &Actor, today: chrono::Naiv
                     format!("{} FAILED", job.name())
                 }
             };
-            outcome.retain(|(j, _)| *j != job);
-            outcome.push((job, done));
+            outcome.insert(job, done);
         }
         if failed.is_empty() {
             break;
@@ -216,12 +215,7 @@ async fn run_daily(app: &crate::app::App<'_>, actor: &Actor, today: chrono::Naiv
         pause = (pause * 2).min(RETRY_MAX);
         left = failed;
     }
-    outcome.sort_by_key(|(job, _)| Job::ALL.iter().position(|j| j == job));
-    outcome
-        .into_iter()
-        .map(|(_, done)| done)
-        .collect::<Vec<_>>()
-        .join(", ")
+    outcome.into_values().collect::<Vec<_>>().join(", ")
 }
 
 /// The daily jobs' name in the locks and in `job_run`.

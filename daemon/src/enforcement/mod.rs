@@ -134,9 +134,9 @@ pub struct Enforcer {
     enforced: Mutex<HashMap<i64, Enforced>>,
     /// Whether this instance sends what the clock causes (see `crate::lead`).
     lead: Arc<Lead>,
-    /// Asks for a reconcile now, whatever `reconcile_interval` says: a change, a new policy or
-    /// a late Start could not be planned (the open sessions not read), or a start found
-    /// requests that did not settle.
+    /// A reconcile asked for ([`Self::reconcile_soon`]): a change, a new policy or a late
+    /// Start could not be planned (the open sessions not read), or a start found requests
+    /// that did not settle.
     soon: tokio::sync::Notify,
 }
 
@@ -249,10 +249,7 @@ impl Enforcer {
             Ok(sessions) => sessions,
             Err(e) => {
                 tracing::error!(error = %e, "enforcement cannot read the open sessions; a reconcile pushes the change once they can be read");
-                changed
-                    .iter()
-                    .for_each(|id| self.shared.unconfirm(Some(*id)));
-                self.soon.notify_one();
+                self.reconcile_soon(changed);
                 return;
             }
         };
@@ -484,7 +481,7 @@ impl Enforcer {
             // Sessions keep the policy they were told under: the reconcile asked for compares
             // with it and pushes the rest.
             tracing::warn!(error = %e, "the new policy was not pushed to every online session; a reconcile does once they can be read");
-            self.soon.notify_one();
+            self.reconcile_soon([]);
             return;
         }
         let mut enforced = self.enforced.lock().unwrap_or_else(|e| e.into_inner());
@@ -532,10 +529,7 @@ impl Enforcer {
             Ok(sessions) => sessions,
             Err(e) => {
                 tracing::warn!(error = %e, "sessions started on an old answer not told yet; a reconcile does once they can be read");
-                logins
-                    .iter()
-                    .for_each(|id| self.shared.unconfirm(Some(*id)));
-                self.soon.notify_one();
+                self.reconcile_soon(logins);
                 return;
             }
         };
@@ -702,11 +696,17 @@ impl Enforcer {
             logins = missed.len(),
             "sessions a change did not reach before the start: their answer is pushed again"
         );
+        self.reconcile_soon(missed);
+    }
+
+    /// Leaves `logins` unconfirmed and asks for a reconcile now, whatever
+    /// `reconcile_interval` says (`run_periodic` runs it until it has run).
+    fn reconcile_soon(&self, logins: impl IntoIterator<Item = i64>) {
         self.shared
             .unconfirmed
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .extend(&missed);
+            .extend(logins);
         self.soon.notify_one();
     }
 
