@@ -490,21 +490,7 @@ fn a_change_whose_sessions_could_not_be_read_is_pushed_once_they_can() {
         "mikrotik",
         &format!("\n[database]\nurl = {:?}\n", db.url),
     );
-    crate::accounting::psql(
-        &db.url,
-        "CREATE TABLE injected_fault (on_ boolean);
-         INSERT INTO injected_fault VALUES (true);
-         CREATE FUNCTION injected_fault() RETURNS boolean LANGUAGE plpgsql AS $$
-         BEGIN
-             IF EXISTS (SELECT 1 FROM injected_fault) THEN
-                 RAISE EXCEPTION 'injected fault: sessions cannot be read';
-             END IF;
-             RETURN true;
-         END $$;
-         CREATE POLICY injected_fault ON session FOR SELECT USING (injected_fault());
-         ALTER TABLE session ENABLE ROW LEVEL SECURITY;
-         ALTER TABLE session FORCE ROW LEVEL SECURITY;",
-    );
+    let fault = crate::faults::ReadFault::on(&db.url, "session");
     let sub = subscription_id(&d);
     d.ispctl_json(&["subscription", "block", &sub]);
     d.wait_for_log("enforcement cannot read the open sessions");
@@ -513,7 +499,7 @@ fn a_change_whose_sessions_could_not_be_read_is_pushed_once_they_can() {
         "nothing while they cannot be read"
     );
 
-    crate::accounting::psql(&db.url, "DELETE FROM injected_fault");
+    fault.off();
     let got = nas.wait_for(1, Duration::from_secs(15));
     assert_eq!(
         got.len(),

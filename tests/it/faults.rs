@@ -622,6 +622,55 @@ fn an_event_timestamp_decades_ahead_is_replaced_by_the_arrival() {
     );
 }
 
+/// Makes reading one table on PostgreSQL fail on demand, as a database failing under a read
+/// would: a row-level-security policy whose check raises while the fault is on (checked on
+/// each row, so the table must hold one).
+pub(crate) struct ReadFault {
+    url: String,
+}
+
+impl ReadFault {
+    pub(crate) fn on(url: &str, table: &str) -> ReadFault {
+        psql(
+            url,
+            &format!(
+                "CREATE TABLE injected_fault (on_ boolean);
+                 INSERT INTO injected_fault VALUES (true);
+                 CREATE FUNCTION injected_fault() RETURNS boolean LANGUAGE plpgsql AS $$
+                 BEGIN
+                     IF EXISTS (SELECT 1 FROM injected_fault) THEN
+                         RAISE EXCEPTION 'injected fault: {table} cannot be read';
+                     END IF;
+                     RETURN true;
+                 END $$;
+                 CREATE POLICY injected_fault ON {table} FOR SELECT USING (injected_fault());
+                 ALTER TABLE {table} ENABLE ROW LEVEL SECURITY;
+                 ALTER TABLE {table} FORCE ROW LEVEL SECURITY;"
+            ),
+        );
+        ReadFault {
+            url: url.to_owned(),
+        }
+    }
+
+    pub(crate) fn off(&self) {
+        psql(&self.url, "DELETE FROM injected_fault");
+    }
+}
+
+/// Whether novak's Access-Request with `password`, signed with `secret`, is accepted.
+fn accepted(d: &Daemon, secret: &str, password: &str) -> bool {
+    let out = crate::radius::radclient(
+        d,
+        "auth",
+        secret,
+        &format!(
+            "User-Name = \"novak\", User-Password = \"{password}\", Message-Authenticator = 0x00\n"
+        ),
+    );
+    crate::daemon::stdout(&out).contains("Access-Accept")
+}
+
 /// A change committed while the access cache cannot read it back — the database failing
 /// between the commit and the read (here an injected error on reading the tariffs; a
 /// connection dropped or a pool run dry does the same) — reaches RADIUS once the database
@@ -635,38 +684,14 @@ fn a_change_the_access_cache_could_not_read_reaches_radius_once_it_can() {
         "fault-cache-retry",
         &format!("\n[database]\nurl = {:?}", db.url),
     );
-    let accepted = |password: &str| {
-        let out = crate::radius::radclient(
-            &d,
-            "auth",
-            crate::accounting::SECRET,
-            &format!(
-                "User-Name = \"novak\", User-Password = \"{password}\", Message-Authenticator = 0x00\n"
-            ),
-        );
-        crate::daemon::stdout(&out).contains("Access-Accept")
-    };
+    let accepted = |password: &str| accepted(&d, crate::accounting::SECRET, password);
     assert!(accepted("arctangent"));
 
-    psql(
-        &db.url,
-        "CREATE TABLE injected_fault (on_ boolean);
-         INSERT INTO injected_fault VALUES (true);
-         CREATE FUNCTION injected_fault() RETURNS boolean LANGUAGE plpgsql AS $$
-         BEGIN
-             IF EXISTS (SELECT 1 FROM injected_fault) THEN
-                 RAISE EXCEPTION 'injected fault: tariffs cannot be read';
-             END IF;
-             RETURN true;
-         END $$;
-         CREATE POLICY injected_fault ON tariff USING (injected_fault());
-         ALTER TABLE tariff ENABLE ROW LEVEL SECURITY;
-         ALTER TABLE tariff FORCE ROW LEVEL SECURITY;",
-    );
+    let fault = ReadFault::on(&db.url, "tariff");
     d.ispctl_json(&["login", "edit", "novak", "--new-password", "sine-cosine"]);
     d.wait_for_log("access cache refresh failed");
 
-    psql(&db.url, "DELETE FROM injected_fault");
+    fault.off();
     let deadline = Instant::now() + Duration::from_secs(10);
     while !accepted("sine-cosine") {
         assert!(
@@ -691,15 +716,7 @@ fn a_reload_whose_nas_table_could_not_be_read_applies_once_it_can() {
         "fault-nas-reload",
         &format!("\n[database]\nurl = {:?}", db.url),
     );
-    let answered = |secret: &str| {
-        let out = crate::radius::radclient(
-            &d,
-            "auth",
-            secret,
-            "User-Name = \"novak\", User-Password = \"arctangent\", Message-Authenticator = 0x00\n",
-        );
-        crate::daemon::stdout(&out).contains("Access-Accept")
-    };
+    let answered = |secret: &str| accepted(&d, secret, "arctangent");
     assert!(answered(crate::accounting::SECRET));
     // A second NAS stored over the API: the policy below is checked on its row.
     d.ispctl_json(&[
@@ -715,21 +732,7 @@ fn a_reload_whose_nas_table_could_not_be_read_applies_once_it_can() {
         "mikrotik",
     ]);
 
-    psql(
-        &db.url,
-        "CREATE TABLE injected_fault (on_ boolean);
-         INSERT INTO injected_fault VALUES (true);
-         CREATE FUNCTION injected_fault() RETURNS boolean LANGUAGE plpgsql AS $$
-         BEGIN
-             IF EXISTS (SELECT 1 FROM injected_fault) THEN
-                 RAISE EXCEPTION 'injected fault: NAS devices cannot be read';
-             END IF;
-             RETURN true;
-         END $$;
-         CREATE POLICY injected_fault ON nas FOR SELECT USING (injected_fault());
-         ALTER TABLE nas ENABLE ROW LEVEL SECURITY;
-         ALTER TABLE nas FORCE ROW LEVEL SECURITY;",
-    );
+    let fault = ReadFault::on(&db.url, "nas");
     let config = std::fs::read_to_string(&d.config_path)
         .unwrap()
         .replace(crate::accounting::SECRET, "a-new-secret-7");
@@ -737,7 +740,7 @@ fn a_reload_whose_nas_table_could_not_be_read_applies_once_it_can() {
     d.signal("HUP");
     d.wait_for_log("NAS table reload failed");
 
-    psql(&db.url, "DELETE FROM injected_fault");
+    fault.off();
     let deadline = Instant::now() + Duration::from_secs(10);
     while !answered("a-new-secret-7") {
         assert!(

@@ -113,52 +113,13 @@ fn the_daily_jobs_missed_while_stopped_run_at_the_start() {
 #[test]
 fn a_daily_job_that_fails_is_tried_again_the_same_day() {
     let mut d = Daemon::start("daily-retry", "");
-    for args in [
-        &[
-            "client",
-            "add",
-            "--number",
-            "1001",
-            "--name",
-            "Nováková Jana",
-            "--street",
-            "Dlouhá 12",
-            "--postcode",
-            "110 00",
-            "--city",
-            "Praha",
-        ][..],
-        &[
-            "tariff",
-            "add",
-            "--name",
-            "Fiber",
-            "--down",
-            "100M",
-            "--up",
-            "20M",
-            "--price",
-            "499.00",
-            "--vat-rate",
-            "21",
-        ],
-        &[
-            "subscription",
-            "add",
-            "--client",
-            "1001",
-            "--tariff",
-            "Fiber",
-            "--activation",
-            "2026-11-10",
-        ],
-    ] {
-        d.ispctl_json(args);
-    }
+    d.add_client("1001");
+    d.add_tariff("Fiber", "499.00");
+    d.subscribe("1001", "Fiber", "2026-11-10");
     d.stop();
     let refuse = "CREATE TRIGGER refuse BEFORE INSERT ON invoice \
                   BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END";
-    sql(&d, refuse);
+    d.query(refuse);
     let config = std::fs::read_to_string(&d.config_path)
         .unwrap()
         .replace("run_at = \"\"", "run_at = \"00:00\"\ntimezone = \"UTC\"");
@@ -169,7 +130,7 @@ fn a_daily_job_that_fails_is_tried_again_the_same_day() {
         |d: &Daemon| d.ispctl_json(&["invoice", "list", "--client", "1001"])["items"].clone();
     assert_eq!(invoices(&d).as_array().map(Vec::len), Some(0));
 
-    sql(&d, "DROP TRIGGER refuse");
+    d.query("DROP TRIGGER refuse");
     let deadline = Instant::now() + Duration::from_secs(30);
     while invoices(&d).as_array().map_or(0, Vec::len) == 0 {
         assert!(
@@ -194,22 +155,6 @@ fn a_daily_job_that_fails_is_tried_again_the_same_day() {
         assert!(Instant::now() < deadline, "the day not recorded: {status}");
         std::thread::sleep(Duration::from_millis(200));
     }
-}
-
-/// Runs one statement on the stopped or running daemon's SQLite database, as another program.
-fn sql(d: &Daemon, statement: &str) {
-    let out = std::process::Command::new("python3")
-        .args([
-            "-c",
-            "import sqlite3, sys\n\
-             c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)\n\
-             c.execute(sys.argv[2])",
-        ])
-        .arg(d.state_dir.join("ispd.db"))
-        .arg(statement)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
 }
 
 /// Every metric the shipped Grafana dashboard and Prometheus alert rules name is in a live
