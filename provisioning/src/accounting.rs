@@ -3,8 +3,11 @@
 //!
 //! Rules: a lost Start is recreated from the first Interim or Stop; a Stop closes; a
 //! retransmission or a late packet never moves counters backwards and never counts the same
-//! traffic twice; a closed session is never reopened. The daemon stores what [`apply`]
-//! decides, in one transaction with the usage delta.
+//! traffic twice; a session the NAS closed is never reopened — but one ispd only presumed
+//! closed (no update for `stale_after`: a lost Stop, or a NAS cut off from ispd) is reopened
+//! by a later Interim, and takes a later Stop's time and cause, since the NAS has the last
+//! word on its own sessions. The daemon stores what [`apply`] decides, in one transaction
+//! with the usage delta.
 
 use chrono::{DateTime, Utc};
 
@@ -133,10 +136,32 @@ pub struct AcctRecord {
 pub struct SessionState {
     pub started_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-    pub stopped_at: Option<DateTime<Utc>>,
-    pub terminate_cause: Option<String>,
+    /// None while the session is open.
+    pub stop: Option<Stop>,
     pub session_seconds: u64,
     pub counters: Counters,
+}
+
+/// How a session ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stop {
+    pub at: DateTime<Utc>,
+    /// Acct-Terminate-Cause, as its name.
+    pub cause: Option<String>,
+    /// Presumed by ispd (the stale-session sweep), not reported by the NAS: a later record
+    /// of the session proves it was not over.
+    pub presumed: bool,
+}
+
+impl Stop {
+    /// The end a NAS reported (a Stop, or Accounting-On/Off for all its sessions).
+    pub fn reported(at: DateTime<Utc>, cause: Option<String>) -> Stop {
+        Stop {
+            at,
+            cause,
+            presumed: false,
+        }
+    }
 }
 
 /// Traffic and time to add to the login's daily usage.
@@ -203,7 +228,6 @@ pub fn apply(existing: Option<&SessionState>, record: &AcctRecord) -> SessionCha
         - chrono::Duration::seconds(i64::try_from(record.session_seconds).unwrap_or(i64::MAX / 2));
     match existing {
         None => {
-            let stopped = record.status == StatusType::Stop;
             let session = SessionState {
                 started_at: if record.status == StatusType::Start {
                     record.event_time
@@ -211,12 +235,8 @@ pub fn apply(existing: Option<&SessionState>, record: &AcctRecord) -> SessionCha
                     start_of_record
                 },
                 updated_at: record.event_time,
-                stopped_at: stopped.then_some(record.event_time),
-                terminate_cause: if stopped {
-                    record.terminate_cause.clone()
-                } else {
-                    None
-                },
+                stop: (record.status == StatusType::Stop)
+                    .then(|| Stop::reported(record.event_time, record.terminate_cause.clone())),
                 session_seconds: record.session_seconds,
                 counters: record.counters,
             };
@@ -230,8 +250,8 @@ pub fn apply(existing: Option<&SessionState>, record: &AcctRecord) -> SessionCha
         Some(old) => {
             // The NAS reused an Acct-Session-Id after the old session ended: a new session.
             if record.status == StatusType::Start {
-                return match old.stopped_at {
-                    Some(stopped) if record.event_time > stopped => apply(None, record),
+                return match &old.stop {
+                    Some(stop) if record.event_time > stop.at => apply(None, record),
                     _ => SessionChange::Nothing,
                 };
             }
@@ -239,9 +259,19 @@ pub fn apply(existing: Option<&SessionState>, record: &AcctRecord) -> SessionCha
             new.counters = old.counters.max(record.counters);
             new.session_seconds = old.session_seconds.max(record.session_seconds);
             new.updated_at = old.updated_at.max(record.event_time);
-            if record.status == StatusType::Stop && old.stopped_at.is_none() {
-                new.stopped_at = Some(record.event_time.max(old.started_at));
-                new.terminate_cause = record.terminate_cause.clone();
+            // A presumed stop is as of the last update; anything the NAS says after it
+            // outranks it.
+            let open = match &old.stop {
+                None => true,
+                Some(stop) => stop.presumed && record.event_time > stop.at,
+            };
+            if open {
+                new.stop = (record.status == StatusType::Stop).then(|| {
+                    Stop::reported(
+                        record.event_time.max(old.started_at),
+                        record.terminate_cause.clone(),
+                    )
+                });
             }
             if new == *old {
                 return SessionChange::Nothing;
@@ -302,10 +332,14 @@ mod tests {
         }
     }
 
+    fn stopped_at(s: &SessionState) -> Option<DateTime<Utc>> {
+        s.stop.as_ref().map(|stop| stop.at)
+    }
+
     #[test]
     fn start_interim_stop() {
         let (s, u) = stored(apply(None, &record(StatusType::Start, 0, 0, 0, 0)));
-        assert_eq!((s.started_at, s.stopped_at), (at(0), None));
+        assert_eq!((s.started_at, stopped_at(&s)), (at(0), None));
         assert!(u.is_zero());
         let (s, u) = stored(apply(
             Some(&s),
@@ -323,8 +357,10 @@ mod tests {
             Some(&s),
             &record(StatusType::Stop, 7, 420, 1500, 9000),
         ));
-        assert_eq!(s.stopped_at, Some(at(7)));
-        assert_eq!(s.terminate_cause.as_deref(), Some("User-Request"));
+        assert_eq!(
+            s.stop,
+            Some(Stop::reported(at(7), Some("User-Request".into())))
+        );
         assert_eq!(
             u,
             UsageDelta {
@@ -386,10 +422,10 @@ mod tests {
             at(0),
             "start = event time - Acct-Session-Time"
         );
-        assert_eq!(s.stopped_at, None);
+        assert_eq!(s.stop, None);
         assert_eq!(u.input_octets, 100);
         let (s, _) = stored(apply(None, &record(StatusType::Stop, 10, 600, 100, 200)));
-        assert_eq!((s.started_at, s.stopped_at), (at(0), Some(at(10))));
+        assert_eq!((s.started_at, stopped_at(&s)), (at(0), Some(at(10))));
     }
 
     #[test]
@@ -398,6 +434,83 @@ mod tests {
         let (closed, _) = stored(apply(Some(&s), &record(StatusType::Stop, 5, 300, 10, 10)));
         assert!(matches!(
             apply(Some(&closed), &record(StatusType::Start, 30, 0, 0, 0)),
+            SessionChange::Create { .. }
+        ));
+    }
+
+    /// The stale-session sweep's stop (as of the last update, cause Lost-Carrier) against
+    /// what the NAS says next: a session it still reports is open again, its Stop replaces
+    /// the presumed one, and a record from before the sweep's stop changes nothing of it. A
+    /// stop the NAS reported is final.
+    #[test]
+    fn a_presumed_stop_yields_to_what_the_nas_says_after_it() {
+        let (open, _) = stored(apply(
+            Some(&stored(apply(None, &record(StatusType::Start, 0, 0, 0, 0))).0),
+            &record(StatusType::InterimUpdate, 5, 300, 1000, 1000),
+        ));
+        let presumed = SessionState {
+            stop: Some(Stop {
+                at: at(5),
+                cause: Some("Lost-Carrier".into()),
+                presumed: true,
+            }),
+            ..open.clone()
+        };
+        let reported = SessionState {
+            stop: Some(Stop::reported(at(5), Some("Lost-Carrier".into()))),
+            ..open.clone()
+        };
+        let user_request = Some(Stop::reported(at(40), Some("User-Request".into())));
+        let table = [
+            // (stored, record, its stop after, traffic added)
+            (
+                &presumed,
+                record(StatusType::InterimUpdate, 30, 1800, 4000, 9000),
+                None,
+                3000,
+            ),
+            (
+                &presumed,
+                record(StatusType::Stop, 40, 2400, 5000, 9000),
+                user_request,
+                4000,
+            ),
+            // Late: sent before the sweep's stop (counted, but no proof of life after it).
+            (
+                &presumed,
+                record(StatusType::InterimUpdate, 4, 240, 1500, 1000),
+                presumed.stop.clone(),
+                500,
+            ),
+            (
+                &reported,
+                record(StatusType::InterimUpdate, 30, 1800, 4000, 9000),
+                reported.stop.clone(),
+                3000,
+            ),
+            (
+                &reported,
+                record(StatusType::Stop, 40, 2400, 5000, 9000),
+                reported.stop.clone(),
+                4000,
+            ),
+        ];
+        for (before, record, stop, input) in table {
+            let (after, usage) = stored(apply(Some(before), &record));
+            assert_eq!(
+                after.stop, stop,
+                "{:?} after {:?}",
+                record.status, before.stop
+            );
+            assert_eq!(
+                usage.input_octets, input,
+                "{:?} after {:?}",
+                record.status, before.stop
+            );
+        }
+        // A reused Acct-Session-Id after a presumed stop is a new session, as after any.
+        assert!(matches!(
+            apply(Some(&presumed), &record(StatusType::Start, 30, 0, 0, 0)),
             SessionChange::Create { .. }
         ));
     }

@@ -67,7 +67,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Connection, Executor};
 
 pub use access::{AccessRow, AccessScope, OpenAddress};
-pub use accounting::{AccountingWriter, AcctItem, OpenSessionChanges, Partition};
+pub use accounting::{AccountingWriter, AcctItem, Applied, OpenSessionChanges, Partition};
 use audit::{Audit, AuditRow, record_audit_rows};
 pub use audit::{AuditEntry, AuditFilter};
 pub use auth_log::{AuthAttempt, AuthLogEntry, AuthLogFilter, AuthResult, SmolStr};

@@ -343,10 +343,10 @@ fn stale_sessions_are_closed_by_the_sweeper() {
 }
 
 /// ispd down longer than `stale_after` (an upgrade that took long, a crash at night): the
-/// sessions the NASes kept up meanwhile stay open at the start — a session closed as stale is
-/// never reopened, so each would have dropped out of enforcement and Simultaneous-Use for
-/// good — and one that then stays silent is closed once ispd has heard nothing from it for
-/// `stale_after` of the time it was running.
+/// sessions the NASes kept up meanwhile stay open at the start — closed as stale, each would
+/// be out of enforcement and Simultaneous-Use until its next Interim reopened it — and one
+/// that then stays silent is closed once ispd has heard nothing from it for `stale_after` of
+/// the time it was running.
 #[test]
 fn an_outage_longer_than_stale_after_closes_no_session_at_the_start() {
     let mut d = acct_daemon("acct-stale-outage", "stale_after = 3");
@@ -369,6 +369,73 @@ fn an_outage_longer_than_stale_after_closes_no_session_at_the_start() {
         assert!(Instant::now() < deadline, "a silent session never closed");
         std::thread::sleep(Duration::from_millis(200));
     }
+}
+
+/// A NAS cut off from ispd for longer than `stale_after` (a broken uplink, a firewall
+/// change) keeps its sessions up; the sweep closes them as stale. When the NAS is heard
+/// again, its next Interim reopens the session — it counts for Simultaneous-Use again, so a
+/// second login is refused as before — and its Stop then ends it with the NAS's own time and
+/// cause. Before the fix the session stayed closed: out of Simultaneous-Use and enforcement
+/// until it ended.
+#[test]
+fn a_session_closed_as_stale_is_reopened_by_its_next_interim() {
+    swept_and_heard_again(None);
+}
+
+#[test]
+fn a_session_closed_as_stale_is_reopened_by_its_next_interim_on_postgres() {
+    if let Some(db) = crate::daemon::PgDatabase::create("reopen") {
+        swept_and_heard_again(Some(db));
+    }
+}
+
+fn swept_and_heard_again(pg: Option<crate::daemon::PgDatabase>) {
+    let d = acct_daemon(
+        "acct-reopen",
+        &format!("stale_after = 3{}", database_table(pg.as_ref())),
+    );
+    let state = || {
+        rows(
+            &d,
+            pg.as_ref(),
+            "SELECT COALESCE(terminate_cause, 'open'), input_octets FROM session",
+        )
+    };
+    let login =
+        "User-Name = \"novak\", User-Password = \"arctangent\", Message-Authenticator = 0x00\n";
+    let accepted = || radclient(&d, "auth", "auth", SECRET, login).contains("Access-Accept");
+    let acct = |attrs: &str| {
+        let out = radclient(
+            &d,
+            "acct",
+            "acct",
+            SECRET,
+            &format!(
+                "Acct-Session-Id = \"re1\", User-Name = \"novak\", Class = 0x697370643a31, {attrs}\n"
+            ),
+        );
+        assert!(out.contains("Received Accounting-Response"), "{out}");
+    };
+    assert!(accepted());
+    acct("Acct-Status-Type = Start");
+    assert!(!accepted(), "the open session is counted (limit 1)");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while state() != ["Lost-Carrier|0"] {
+        assert!(Instant::now() < deadline, "never swept:\n{}", d.log());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(accepted(), "swept: no longer counted");
+
+    acct("Acct-Status-Type = Interim-Update, Acct-Session-Time = 60, Acct-Input-Octets = 1000");
+    assert_eq!(state(), ["open|1000"], "reopened:\n{}", d.log());
+    assert!(!accepted(), "counted again for Simultaneous-Use");
+
+    acct(
+        "Acct-Status-Type = Stop, Acct-Session-Time = 70, Acct-Input-Octets = 1200, \
+         Acct-Terminate-Cause = User-Request",
+    );
+    assert_eq!(state(), ["User-Request|1200"]);
+    assert!(accepted());
 }
 
 #[test]

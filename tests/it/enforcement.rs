@@ -33,8 +33,14 @@ fn online(name: &str, nas: &FakeNas, vendor: &str, extra: &str) -> Daemon {
 
 /// The daemon of [`online`] before novak's session: NAS, client, tariff and login.
 fn ready(name: &str, nas: &FakeNas, vendor: &str, extra: &str) -> Daemon {
-    let d = Daemon::start(
+    ready_with_radius(name, nas, vendor, "", extra)
+}
+
+/// [`ready`], with `radius` added to the `[radius]` table.
+fn ready_with_radius(name: &str, nas: &FakeNas, vendor: &str, radius: &str, extra: &str) -> Daemon {
+    let d = Daemon::start_with_radius(
         name,
+        radius,
         &format!("[enforcement]\ntimeout = 0.2\ntries = 3\nreconcile_interval = 0\n{extra}"),
     );
     crate::accounting::add_nas(&d, SECRET, vendor, Some(nas.port()));
@@ -1059,6 +1065,42 @@ fn a_session_accepted_just_before_a_change_is_told_when_its_start_arrives() {
     start_session(&d, "S2", &class);
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(nas.received().len(), 1, "{:?}", nas.received());
+}
+
+/// A NAS cut off from ispd for longer than `stale_after`: the sweep closes its session, so
+/// a block then finds no session to push to. When the NAS is heard again, its Interim
+/// reopens the session, which still runs on the answer from before the block: it is told.
+#[test]
+fn a_session_swept_while_its_nas_was_cut_off_is_told_the_change_it_missed() {
+    let nas = FakeNas::start(SECRET);
+    let d = ready_with_radius("enf-swept", &nas, "mikrotik", "stale_after = 2\n", "");
+    let sub = subscription_id(&d);
+    let class = accepted_class(&d);
+    start_session(&d, "S1", &class);
+    wait_until_online(&d);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !d.ispctl_json(&["session", "list"])["items"]
+        .as_array()
+        .is_some_and(Vec::is_empty)
+    {
+        assert!(std::time::Instant::now() < deadline, "S1 never swept");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    d.ispctl_json(&["subscription", "block", &sub]);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(nas.received().is_empty(), "no session was open");
+
+    let interim = format!(
+        "Acct-Status-Type = Interim-Update, Acct-Session-Id = \"S1\", User-Name = \"novak\", \
+         Framed-IP-Address = 100.64.0.7, Acct-Session-Time = 30, Class = {class}\n"
+    );
+    let coa = one_after(&nas, || {
+        let out = d.radclient("acct", "acct", SECRET, &interim);
+        assert!(stdout(&out).contains("Received Accounting-Response"));
+    });
+    assert_eq!(coa.code(), ispd_radius::Code::CoaRequest);
+    assert_eq!(coa.string(rfc::ACCT_SESSION_ID).as_deref(), Some("S1"));
+    assert_eq!(address_list(&coa).as_deref(), Some("ispd-suspended"));
 }
 
 #[test]

@@ -14,9 +14,12 @@
 //! now be refused — the safety net for lost packets and NASes that were unreachable.
 //!
 //! A session can come up on an answer a change replaces before its Start is stored: the
-//! push reads the open sessions from the database and misses it. Our Class attribute carries
-//! the moment each Accept was decided; when a Start is stored for a login whose answer was
-//! pushed after that moment, the enforcer tells that session too ([`Enforcer::follow_starts`]).
+//! push reads the open sessions from the database and misses it. So can one the stale-session
+//! sweep presumed over while its NAS was cut off from ispd. Our Class attribute carries the
+//! moment each Accept was decided; when accounting stores a session open — its Start, the
+//! first record of one whose Start was lost, or an Interim that reopens a swept one — for a
+//! login whose answer was pushed after that moment, the enforcer tells that session too
+//! ([`Enforcer::follow_starts`]).
 //!
 //! Sessions whose User-Name matches no login are left alone: ispd did not authenticate them.
 
@@ -491,7 +494,7 @@ impl Enforcer {
         }
     }
 
-    /// Follows the Starts that accounting stores, for as long as the daemon runs (see the
+    /// Follows the sessions that accounting opens, for as long as the daemon runs (see the
     /// module's doc): a session accepted before its login's last push is told now.
     pub fn follow_starts(self: &Arc<Self>) {
         let (tx, mut rx) = tokio::sync::mpsc::channel(STARTS_BACKLOG);

@@ -496,16 +496,18 @@ async fn store_isolating(
                 )))
             });
         match stored {
-            Ok(changes) => {
+            Ok(applied) => {
                 metrics::histogram!("ispd_accounting_commit_seconds")
                     .record(began.elapsed().as_secs_f64());
                 metrics::histogram!("ispd_accounting_batch_records").record(range.len() as f64);
                 shared.reachability.committed();
-                shared.radius.adjust_open_sessions(&changes);
+                shared.radius.adjust_open_sessions(&applied.changes);
                 shared
                     .radius
                     .traffic_committed(items[range.clone()].iter().filter_map(|i| i.login_id));
-                shared.radius.sessions_started(&items[range.clone()]);
+                shared
+                    .radius
+                    .sessions_opened(&items[range.clone()], &applied.opened);
             }
             Err(e) if e.refuses_data() && range.len() > 1 => {
                 let middle = range.start + range.len() / 2;
@@ -743,9 +745,9 @@ pub struct Downtime {
 
 /// The sessions not updated since the moment returned are stale: no update for `stale_after`
 /// of the time ispd was there to hear one. A NAS cannot report to a daemon that is not
-/// running, so the time ispd was down does not count — a session closed as stale is never
-/// reopened by its later updates, and an outage longer than `stale_after` would otherwise
-/// close every session at the start, though the NASes kept them up.
+/// running, so the time ispd was down does not count: an outage longer than `stale_after`
+/// would otherwise close every session at the start, though the NASes kept them up — and
+/// each would be out of Simultaneous-Use and enforcement until its next Interim reopened it.
 fn stale_before(
     now: DateTime<Utc>,
     stale_after: chrono::Duration,

@@ -79,7 +79,8 @@ pub struct RadiusService {
     pub addresses: addresses::Addresses,
 }
 
-/// A session whose Start was just stored, with the moment its Accept was decided.
+/// A session just opened (its Start stored, or its stop presumed wrongly by the sweep), with
+/// the moment its Accept was decided.
 #[derive(Debug, Clone)]
 pub struct Started {
     pub login_id: i64,
@@ -292,16 +293,25 @@ impl RadiusService {
         let _ = self.starts.set(watch);
     }
 
-    /// Committed accounting stored these sessions' Starts. Never waits: a full watch misses
-    /// them, and the reconcile is the net.
-    pub fn sessions_started(&self, items: &[crate::storage::AcctItem]) {
-        use ispd_provisioning::accounting::StatusType;
+    /// Committed accounting opened these sessions (`opened`, by NAS and Acct-Session-Id, of
+    /// `items`): new ones, and ones reopened after the stale-session sweep presumed them
+    /// over. Never waits: a full watch misses them, and the reconcile is the net.
+    pub fn sessions_opened(&self, items: &[crate::storage::AcctItem], opened: &[(String, String)]) {
         let Some(watch) = self.starts.get() else {
             return;
         };
+        if opened.is_empty() {
+            return;
+        }
+        let opened: std::collections::HashSet<(&str, &str)> = opened
+            .iter()
+            .map(|(nas, id)| (nas.as_str(), id.as_str()))
+            .collect();
+        // A session with several records in the batch is named more than once; the watcher
+        // takes each session once.
         let started: Vec<Started> = items
             .iter()
-            .filter(|i| i.record.status == StatusType::Start)
+            .filter(|i| opened.contains(&(i.nas_name.as_str(), i.record.acct_session_id.as_str())))
             .filter_map(|i| {
                 Some(Started {
                     login_id: i.login_id?,

@@ -12,7 +12,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use ispd_provisioning::accounting::{
-    AcctRecord, COUNTER_LIMIT, Counters, SessionChange, SessionState, StatusType, UsageDelta, apply,
+    AcctRecord, COUNTER_LIMIT, Counters, SessionChange, SessionState, StatusType, Stop, UsageDelta,
+    apply,
 };
 use sqlx::AnyConnection;
 
@@ -35,6 +36,15 @@ pub struct AcctItem {
 /// How a committed batch changed the number of open sessions per login (for
 /// Simultaneous-Use in the access cache).
 pub type OpenSessionChanges = Vec<(i64, i32)>;
+
+/// What a committed batch did to the open sessions.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Applied {
+    pub changes: OpenSessionChanges,
+    /// The sessions it opened — new, or reopened after a presumed stop — by NAS and
+    /// Acct-Session-Id: enforcement tells those accepted before a push that missed them.
+    pub opened: Vec<(String, String)>,
+}
 
 type Key = (String, String);
 
@@ -163,6 +173,8 @@ struct Pending<'a> {
 struct Written {
     /// Open sessions per login, as the batch changed them.
     changes: OpenSessionChanges,
+    /// The sessions it opened (see [`Applied::opened`]).
+    opened: Vec<Key>,
     /// NASes whose sessions an Accounting-On/Off closed: the memory forgets them.
     forget: Vec<String>,
     /// The state committed with the batch, for the memory.
@@ -184,7 +196,7 @@ const ATTEMPTS: usize = 4;
 const BUSY: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// The columns of a stored session the writer reads, in [`SESSION_COLUMNS`] order.
-const SESSION_KINDS: [Kind; 14] = [
+const SESSION_KINDS: [Kind; 15] = [
     Kind::Int,
     Kind::Int,
     Kind::Text,
@@ -194,6 +206,7 @@ const SESSION_KINDS: [Kind; 14] = [
     Kind::Text,
     Kind::Text,
     Kind::Text,
+    Kind::Int,
     Kind::Int,
     Kind::Int,
     Kind::Int,
@@ -202,7 +215,7 @@ const SESSION_KINDS: [Kind; 14] = [
 ];
 const SESSION_COLUMNS: &str = "id, revision, nas_name, acct_session_id, login_id, started_at,
     updated_at, stopped_at, terminate_cause, session_seconds, input_octets, output_octets,
-    input_packets, output_packets";
+    input_packets, output_packets, stop_presumed";
 
 impl Cells {
     fn time(&mut self, what: &str) -> StoreResult<DateTime<Utc>> {
@@ -222,11 +235,8 @@ impl Cells {
         let login_id = c.opt_int("login_id")?;
         let started_at = c.time("started_at")?;
         let updated_at = c.time("updated_at")?;
-        let stopped_at = match c.opt_text("stopped_at")? {
-            Some(t) => Some(time("stopped_at", &t)?),
-            None => None,
-        };
-        let terminate_cause = c.opt_text("terminate_cause")?;
+        let stopped_at = c.opt_text("stopped_at")?;
+        let cause = c.opt_text("terminate_cause")?;
         let session_seconds = c.counter("session_seconds")?;
         let counters = Counters {
             input_octets: c.counter("input_octets")?,
@@ -234,11 +244,19 @@ impl Cells {
             input_packets: c.counter("input_packets")?,
             output_packets: c.counter("output_packets")?,
         };
+        let presumed = c.int("stop_presumed")? != 0;
+        let stop = match stopped_at {
+            Some(at) => Some(Stop {
+                at: time("stopped_at", &at)?,
+                cause,
+                presumed,
+            }),
+            None => None,
+        };
         let state = SessionState {
             started_at,
             updated_at,
-            stopped_at,
-            terminate_cause,
+            stop,
             session_seconds,
             counters,
         };
@@ -302,13 +320,16 @@ impl AccountingWriter {
     /// session is open at most once (a unique index), so a session another writer created
     /// meanwhile is not created twice. Either way the session is forgotten and the batch
     /// decided again from what the database holds.
-    pub async fn apply(&mut self, batch: &[AcctItem]) -> StoreResult<OpenSessionChanges> {
+    pub async fn apply(&mut self, batch: &[AcctItem]) -> StoreResult<Applied> {
         for attempt in 0..ATTEMPTS {
-            let written = self.try_apply(batch, attempt == 0).await?;
+            let mut written = self.try_apply(batch, attempt == 0).await?;
             if written.stale.is_empty() {
-                let changes = written.changes.clone();
+                let applied = Applied {
+                    changes: written.changes.clone(),
+                    opened: std::mem::take(&mut written.opened),
+                };
                 self.memory.remember(written);
-                return Ok(changes);
+                return Ok(applied);
             }
             for key in written.stale {
                 self.memory.sessions.remove(&key);
@@ -376,6 +397,7 @@ async fn write<S: Statements>(
             // Everything before it in the batch first, then close the NAS's sessions.
             flush(conn, std::mem::take(&mut pending), &mut written, None).await?;
             written.known.retain(|((nas, _), _)| nas != &item.nas_name);
+            written.opened.retain(|(nas, _)| nas != &item.nas_name);
             loaded.retain(|(nas, _), _| nas != &item.nas_name);
             written.forget.push(item.nas_name.clone());
             close_nas_sessions(
@@ -421,15 +443,14 @@ impl Pending<'_> {
             let new = self.new.get(key)?;
             new.opens().then_some(new.item.login_id)?
         });
-        let stopped = self
-            .updates
-            .values()
-            .filter_map(|(before, state)| stops(before, state).then_some(before.login_id)?);
+        let reopened_or_stopped = self.updates.values().filter_map(|(before, state)| {
+            (opening(before, state) != 0).then_some(before.login_id)?
+        });
         let mut logins: Vec<i64> = changes
             .iter()
             .map(|(login, _)| *login)
             .chain(opened)
-            .chain(stopped)
+            .chain(reopened_or_stopped)
             .collect();
         if logins.is_empty() {
             return None;
@@ -579,7 +600,7 @@ impl NewSession<'_> {
     /// Whether storing it adds an open session (one opened and closed within the batch does
     /// not).
     fn opens(&self) -> bool {
-        self.state.stopped_at.is_none()
+        self.state.stop.is_none()
     }
 
     /// The session's row, in the column order of [`INSERT_COLUMNS`].
@@ -596,8 +617,8 @@ impl NewSession<'_> {
             Value::from(r.nas_port.as_deref()),
             Value::from(timestamp(self.state.started_at)),
             Value::from(timestamp(self.state.updated_at)),
-            Value::from(self.state.stopped_at.map(timestamp)),
-            Value::from(self.state.terminate_cause.as_deref()),
+            Value::from(self.state.stop.as_ref().map(|s| timestamp(s.at))),
+            Value::from(self.state.stop.as_ref().and_then(|s| s.cause.as_deref())),
             Value::from(wide(self.state.session_seconds)),
             Value::from(wide(self.state.counters.input_octets)),
             Value::from(wide(self.state.counters.output_octets)),
@@ -614,41 +635,59 @@ const INSERT_COLUMNS: &str = "nas_name, acct_session_id, session_key, login_id, 
     terminate_cause, session_seconds, input_octets, output_octets,
     input_packets, output_packets, delegated_prefix";
 
-/// Whether a stored session's change closes it (what the open-session counts follow).
-fn stops(before: &Known, after: &SessionState) -> bool {
-    before.state.stopped_at.is_none() && after.stopped_at.is_some()
+/// What a stored session's change does to its login's open sessions: -1 when it closes,
+/// +1 when it reopens (a presumed stop the NAS contradicted).
+fn opening(before: &Known, after: &SessionState) -> i32 {
+    match (&before.state.stop, &after.stop) {
+        (None, Some(_)) => -1,
+        (Some(_), None) => 1,
+        _ => 0,
+    }
 }
 
 /// A stored session's change: its id, the new values of [`UPDATE_SET`]'s columns, and the
 /// revision it was read at.
-fn update_row<'a>(before: &Known, state: &'a SessionState) -> [Value<'a>; 10] {
+fn update_row<'a>(before: &Known, state: &'a SessionState) -> [Value<'a>; 11] {
+    let stop = state.stop.as_ref();
     [
         Value::from(before.row_id),
         Value::from(timestamp(state.updated_at)),
-        Value::from(state.stopped_at.map(timestamp)),
-        Value::from(state.terminate_cause.as_deref()),
+        Value::from(stop.map(|s| timestamp(s.at))),
+        Value::from(stop.and_then(|s| s.cause.as_deref())),
         Value::from(wide(state.session_seconds)),
         Value::from(wide(state.counters.input_octets)),
         Value::from(wide(state.counters.output_octets)),
         Value::from(wide(state.counters.input_packets)),
         Value::from(wide(state.counters.output_packets)),
+        Value::from(i64::from(stop.is_some_and(|s| s.presumed))),
         Value::from(before.revision),
     ]
 }
 
 /// How an update's values (`v`, columns named as [`update_row`] orders them) change a stored
-/// session: a stop and its cause are kept once set.
+/// session. The row is the one decided on (its revision), so the values replace it whole —
+/// also a stop with none, when the NAS reopens a session the sweep presumed over.
 const UPDATE_SET: &str = "updated_at = v.updated_at,
-    stopped_at = COALESCE(session.stopped_at, v.stopped_at),
-    terminate_cause = COALESCE(session.terminate_cause, v.terminate_cause),
-    session_seconds = v.session_seconds,
+    stopped_at = v.stopped_at, terminate_cause = v.terminate_cause,
+    stop_presumed = v.stop_presumed, session_seconds = v.session_seconds,
     input_octets = v.input_octets, output_octets = v.output_octets,
     input_packets = v.input_packets, output_packets = v.output_packets,
     revision = session.revision + 1";
 
+/// Which rows [`UPDATE_SET`] changes: the row at the revision decided on, unless it would
+/// reopen a session while the NAS has another open under the same Acct-Session-Id (a
+/// reused id, stored by another instance meanwhile) — then it is decided again, against
+/// that one, instead of breaking the NAS's session-open-once index.
+const UPDATE_WHERE: &str = "session.id = v.id AND session.revision = v.revision
+    AND (v.stopped_at IS NOT NULL OR session.stopped_at IS NULL OR NOT EXISTS (
+        SELECT 1 FROM session AS other
+        WHERE other.nas_name = session.nas_name
+          AND other.acct_session_id = session.acct_session_id
+          AND other.stopped_at IS NULL))";
+
 /// The names of [`update_row`]'s values.
 const UPDATE_VALUES: &str = "id, updated_at, stopped_at, terminate_cause, session_seconds,
-    input_octets, output_octets, input_packets, output_packets, revision";
+    input_octets, output_octets, input_packets, output_packets, stop_presumed, revision";
 
 /// A login's traffic of a day.
 fn usage_row(((login, day), delta): &((i64, NaiveDate), UsageDelta)) -> [Value<'static>; 5] {
@@ -719,10 +758,11 @@ fn note_inserted(
             }
             continue;
         };
-        if let Some(login) = s.item.login_id
-            && s.opens()
-        {
-            written.changes.push((login, 1));
+        if s.opens() {
+            written.opened.push(key.clone());
+            if let Some(login) = s.item.login_id {
+                written.changes.push((login, 1));
+            }
         }
         written.known.push((
             key,
@@ -750,11 +790,11 @@ async fn update_sessions<S: Statements>(
                      column4 AS terminate_cause, column5 AS session_seconds,
                      column6 AS input_octets, column7 AS output_octets,
                      column8 AS input_packets, column9 AS output_packets,
-                     column10 AS revision
+                     column10 AS stop_presumed, column11 AS revision
                    FROM (VALUES {})) AS v
-             WHERE session.id = v.id AND session.revision = v.revision
+             WHERE {UPDATE_WHERE}
              RETURNING id",
-            conn.placeholders().rows(chunk.len(), &[""; 10])
+            conn.placeholders().rows(chunk.len(), &[""; 11])
         );
         let params: Vec<Value> = chunk
             .iter()
@@ -772,7 +812,8 @@ async fn update_sessions<S: Statements>(
 }
 
 /// An update that took (`updated`: the row ids changed) joins `known`, and one that stops
-/// a session leaves `changes`; one whose row changed meanwhile goes to `written.stale`.
+/// or reopens a session counts in `changes`; one whose row changed meanwhile goes to
+/// `written.stale`.
 fn note_updated(
     updates: &[(Key, (Known, SessionState))],
     updated: &std::collections::HashSet<i64>,
@@ -783,10 +824,14 @@ fn note_updated(
             written.stale.push(key.clone());
             continue;
         }
+        let opening = opening(before, state);
+        if opening > 0 {
+            written.opened.push(key.clone());
+        }
         if let Some(login) = before.login_id
-            && stops(before, state)
+            && opening != 0
         {
-            written.changes.push((login, -1));
+            written.changes.push((login, opening));
         }
         written.known.push((
             key.clone(),
@@ -864,7 +909,7 @@ impl Store {
         let mut tx = self.write_tx().await?;
         let closed: Vec<(i64, Option<i64>)> = sqlx::query_as(
             "UPDATE session SET stopped_at = updated_at, terminate_cause = 'Lost-Carrier',
-                revision = revision + 1
+                stop_presumed = 1, revision = revision + 1
              WHERE stopped_at IS NULL AND updated_at < $1 RETURNING id, login_id",
         )
         .bind(timestamp(before))

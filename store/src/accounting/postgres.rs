@@ -16,7 +16,7 @@ use std::sync::LazyLock;
 
 use super::{
     Cells, INSERT_COLUMNS, Rows, SESSION_COLUMNS, SESSION_KINDS, UPDATE_SET, UPDATE_VALUES,
-    Written, note_inserted, note_updated, update_row, usage_row, usage_upsert,
+    UPDATE_WHERE, Written, note_inserted, note_updated, update_row, usage_row, usage_upsert,
 };
 use crate::StoreResult;
 use crate::change_log::SESSIONS_CHANNEL;
@@ -104,7 +104,7 @@ static WRITE: LazyLock<String> = LazyLock::new(|| {
          ), changed AS (
             UPDATE session SET {UPDATE_SET}
             FROM unnest({updates}) AS v({UPDATE_VALUES})
-            WHERE session.id = v.id AND session.revision = v.revision
+            WHERE {UPDATE_WHERE}
             RETURNING session.id
          ), used AS (
             {usage}
@@ -131,6 +131,7 @@ const CREATE_TYPES: &[&str] = &[
 /// The array types of [`update_row`]'s columns.
 const UPDATE_TYPES: &[&str] = &[
     "BIGINT", "TEXT", "TEXT", "TEXT", "BIGINT", "BIGINT", "BIGINT", "BIGINT", "BIGINT", "BIGINT",
+    "BIGINT",
 ];
 /// The array types of [`usage_row`]'s columns.
 const USAGE_TYPES: &[&str] = &["BIGINT", "TEXT", "BIGINT", "BIGINT", "BIGINT"];

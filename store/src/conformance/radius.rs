@@ -84,7 +84,8 @@ pub(super) async fn accounting_batches_store_sessions_once(store: Store) {
             item(StatusType::InterimUpdate, 5, 300, 1000),
         ])
         .await
-        .unwrap();
+        .unwrap()
+        .changes;
     assert_eq!(changes, [(login, 1)]);
     memory
         .apply(&[item(StatusType::InterimUpdate, 5, 300, 1000)])
@@ -94,7 +95,8 @@ pub(super) async fn accounting_batches_store_sessions_once(store: Store) {
     let changes = fresh
         .apply(&[item(StatusType::Stop, 10, 600, 1500)])
         .await
-        .unwrap();
+        .unwrap()
+        .changes;
     assert_eq!(changes, [(login, -1)]);
     let open = store
         .open_sessions(&Default::default(), Default::default())
@@ -129,7 +131,7 @@ pub(super) async fn accounting_batches_store_sessions_once(store: Store) {
     memory.apply(&[start]).await.unwrap();
     let mut on = item(StatusType::AccountingOn, 30, 0, 0);
     on.record.acct_session_id.clear();
-    let changes = memory.apply(&[on]).await.unwrap();
+    let changes = memory.apply(&[on]).await.unwrap().changes;
     assert_eq!(changes, [(login, -1)]);
     assert_eq!(store.open_session_counts().await.unwrap().get(&login), None);
 }
@@ -155,6 +157,7 @@ pub(super) async fn a_start_repeated_to_a_writer_that_forgot_it_is_one_session(s
             .apply(&[item(StatusType::Start, 0, 0, 0)])
             .await
             .unwrap()
+            .changes
     };
     let mut first = writer().await;
     first
@@ -214,7 +217,7 @@ pub(super) async fn accounting_from_two_instances_is_one_session(store: Store) {
         store.accounting_writer(partition).await.unwrap(),
     );
     async fn apply(writer: &mut AccountingWriter, item: AcctItem) -> crate::OpenSessionChanges {
-        writer.apply(&[item]).await.unwrap()
+        writer.apply(&[item]).await.unwrap().changes
     }
     // The Start reaches A, the Interims alternate, each instance remembering an older state.
     let changes = apply(&mut a, item("s1", StatusType::Start, 0, 0, 0)).await;
@@ -339,6 +342,91 @@ fn event_time(second: i64) -> chrono::DateTime<chrono::Utc> {
         + chrono::Duration::seconds(second)
 }
 
+/// A session the stale-session sweep closed is not over if its NAS reports it again (a NAS
+/// cut off from ispd for longer than `stale_after`): the next Interim opens it again — for
+/// Simultaneous-Use and enforcement — and the NAS's Stop then replaces the presumed one. A
+/// stop the NAS reported is final.
+pub(super) async fn a_session_the_sweep_closed_is_reopened_by_its_next_interim(store: Store) {
+    use crate::Partition;
+    use ispd_provisioning::accounting::StatusType;
+    let login = novak(&store).await;
+    let item = minutes_of(login, "p1");
+    let partition = Partition { index: 0, count: 1 };
+    let mut writer = store.accounting_writer(partition).await.unwrap();
+    writer
+        .apply(&[item(StatusType::Start, 0, 0, 0)])
+        .await
+        .unwrap();
+    writer
+        .apply(&[item(StatusType::InterimUpdate, 5, 300, 100)])
+        .await
+        .unwrap();
+    let swept = store
+        .close_stale_sessions(event_time(21 * 60))
+        .await
+        .unwrap();
+    assert_eq!(swept, [(login, -1)]);
+    let stored = || async {
+        let history = store
+            .session_history("novak", Default::default())
+            .await
+            .unwrap();
+        assert_eq!(history.items.len(), 1, "one session: {:?}", history.items);
+        history.items[0].clone()
+    };
+    assert_eq!(
+        stored().await.terminate_cause.as_deref(),
+        Some("Lost-Carrier")
+    );
+
+    // The NAS is heard again; the writer remembers the session as it was before the sweep.
+    let applied = writer
+        .apply(&[item(StatusType::InterimUpdate, 30, 1800, 400)])
+        .await
+        .unwrap();
+    assert_eq!(applied.changes, [(login, 1)], "open again");
+    assert_eq!(applied.opened, [("bras".to_owned(), "p1".to_owned())]);
+    let session = stored().await;
+    assert_eq!((session.stopped_at, session.terminate_cause), (None, None));
+    assert_eq!(session.input_octets, 400);
+    assert_eq!(
+        store.open_session_counts_of(&[login]).await.unwrap()[&login],
+        1
+    );
+
+    // Swept again, and then the NAS's own Stop: its time and cause, not the sweep's.
+    store
+        .close_stale_sessions(event_time(60 * 60))
+        .await
+        .unwrap();
+    let mut stop = item(StatusType::Stop, 70, 4200, 900);
+    stop.record.terminate_cause = Some("User-Request".into());
+    let changes = writer.apply(&[stop]).await.unwrap().changes;
+    assert!(changes.is_empty(), "closed once: {changes:?}");
+    let session = stored().await;
+    assert_eq!(
+        session.stopped_at.as_deref(),
+        Some(&*crate::timestamp(event_time(70 * 60)))
+    );
+    assert_eq!(session.terminate_cause.as_deref(), Some("User-Request"));
+    assert_eq!((session.input_octets, session.session_seconds), (900, 4200));
+
+    // Reported: a later Interim (a NAS bug, a replay) does not reopen it.
+    let changes = writer
+        .apply(&[item(StatusType::InterimUpdate, 80, 4800, 950)])
+        .await
+        .unwrap()
+        .changes;
+    assert!(changes.is_empty(), "a reported stop is final: {changes:?}");
+    assert_eq!(
+        stored().await.terminate_cause.as_deref(),
+        Some("User-Request")
+    );
+    let day = event_time(0).with_timezone(&chrono::Local).date_naive();
+    let usage = store.daily_usage("novak", day, day).await.unwrap();
+    assert_eq!(usage[0].input_octets, 950, "every octet counted once");
+}
+
 /// Records of novak's session `sid` by the minute: (status, minute, seconds online, octets
 /// in); four times as many octets go out.
 fn minutes_of(
@@ -459,7 +547,8 @@ pub(super) async fn a_late_start_to_a_writer_that_forgot_the_session_opens_nothi
     let changes = fresh
         .apply(&[item(StatusType::Start, 2, 0, 0)])
         .await
-        .unwrap();
+        .unwrap()
+        .changes;
     assert!(changes.is_empty(), "nothing opened: {changes:?}");
     let sessions = store
         .session_history("novak", Default::default())
@@ -507,13 +596,18 @@ pub(super) async fn accounting_text_is_stored_as_sent(store: Store) {
     };
     let partition = Partition { index: 0, count: 1 };
     let mut first = store.accounting_writer(partition).await.unwrap();
-    let opened = first.apply(&batch(StatusType::Start, 0, 0)).await.unwrap();
+    let opened = first
+        .apply(&batch(StatusType::Start, 0, 0))
+        .await
+        .unwrap()
+        .changes;
     assert_eq!(opened, vec![(login, 1); ids.len()]);
     let mut fresh = store.accounting_writer(partition).await.unwrap();
     let stopped = fresh
         .apply(&batch(StatusType::Stop, 10, 1000))
         .await
-        .unwrap();
+        .unwrap()
+        .changes;
     assert_eq!(
         stopped,
         vec![(login, -1); ids.len()],
