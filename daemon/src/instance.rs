@@ -28,6 +28,10 @@ pub struct Heartbeat {
     store: Store,
     started_at: String,
     position: Arc<Position>,
+    /// Whether the last heartbeat is written: a periodic one after it would mark the
+    /// instance as alive again, with changes the next start would tell again. Held across
+    /// each write, so none is still under way when the last one is.
+    last: tokio::sync::Mutex<bool>,
 }
 
 impl Heartbeat {
@@ -36,6 +40,7 @@ impl Heartbeat {
             store,
             started_at: timestamp(chrono::Utc::now()),
             position,
+            last: tokio::sync::Mutex::new(false),
         })
     }
 
@@ -45,12 +50,31 @@ impl Heartbeat {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
+            let last = self.last.lock().await;
+            if *last {
+                return;
+            }
             self.write().await;
         }
     }
 
+    /// The last heartbeat, at a clean stop once enforcement has recorded every request it
+    /// queued: nothing this instance changed is left for the next start to tell again.
+    pub async fn write_last(&self) {
+        let mut last = self.last.lock().await;
+        *last = true;
+        self.write().await;
+        if let Err(e) = self
+            .store
+            .mark_told(&[self.store.instance().to_owned()])
+            .await
+        {
+            tracing::warn!(error = %e, "the clean stop not recorded; the next start tells the sessions of the last minutes' changes again");
+        }
+    }
+
     /// One heartbeat, now.
-    pub async fn write(&self) {
+    async fn write(&self) {
         let now = chrono::Utc::now();
         let row = InstanceRow {
             id: self.store.instance().to_owned(),

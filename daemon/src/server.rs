@@ -145,7 +145,7 @@ async fn stop_cleanly(
 ) {
     radius.auth_log.stop().await;
     enforcer.stop().await;
-    heartbeat.write().await;
+    heartbeat.write_last().await;
     if !accounting.stop(WRITERS_STOP).await {
         tracing::warn!(
             within_s = WRITERS_STOP.as_secs(),

@@ -1,8 +1,9 @@
-//! The change log on PostgreSQL: what other instances committed that alters a login's answer
-//! or the NAS table. Its rows are written by triggers in the changing transaction itself
-//! (migration 0016), each with the writing instance's id (the connection's
-//! `application_name`); this module reads them, waits for their NOTIFY, and prunes them. A
-//! SQLite database serves one instance and logs nothing.
+//! The change log: what instances committed that alters a login's answer or the NAS table.
+//! Its rows are written by triggers in the changing transaction itself (migration 0016 on
+//! PostgreSQL, 0034 on SQLite), on PostgreSQL each with the writing instance's id (the
+//! connection's `application_name`); this module reads them, waits for their NOTIFY, and
+//! prunes them. On PostgreSQL the other instances follow it; on SQLite, which serves one
+//! instance, only a start after a crash reads it ([`Store::logged_since`]).
 
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgListener;
@@ -167,17 +168,9 @@ impl Store {
         .await?;
         rows.into_iter()
             .map(|(id, scope, key, origin, micros)| {
-                let bad = || super::corrupt(format!("change log {id}: {scope} {key:?}"));
-                let number = || key.parse::<i64>().map_err(|_| bad());
-                let what = match scope.as_str() {
-                    "login" => Logged::Access(AccessScope::Login(number()?)),
-                    "subscription" => Logged::Access(AccessScope::Subscription(number()?)),
-                    "tariff" => Logged::Access(AccessScope::Tariff(number()?)),
-                    "client" => Logged::Access(AccessScope::Client(key.clone())),
-                    "nas" => Logged::Nas,
-                    _ => return Err(bad()),
-                };
-                let at = DateTime::from_timestamp_micros(micros).ok_or_else(bad)?;
+                let what = Logged::of(id, &scope, key)?;
+                let at = DateTime::from_timestamp_micros(micros)
+                    .ok_or_else(|| super::corrupt(format!("change log {id}: at {micros}")))?;
                 Ok(LoggedChange {
                     id,
                     what,
@@ -185,6 +178,45 @@ impl Store {
                     at,
                 })
             })
+            .collect()
+    }
+
+    /// What the instances `origins` logged since `since`, oldest first: after they died,
+    /// what their last minutes changed. On SQLite, which one instance serves at a time and
+    /// logs no origin, everything logged since.
+    pub async fn logged_since(
+        &self,
+        origins: &[String],
+        since: DateTime<Utc>,
+    ) -> StoreResult<Vec<Logged>> {
+        let rows: Vec<(i64, String, String)> = match self.backend {
+            Backend::Postgres => {
+                if origins.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let listed: Vec<String> = (2..origins.len() + 2).map(|n| format!("${n}")).collect();
+                let sql = format!(
+                    "SELECT id, scope, key FROM change_log
+                     WHERE at >= CAST($1 AS TIMESTAMPTZ) AND origin IN ({}) ORDER BY id",
+                    listed.join(", ")
+                );
+                // Only placeholders are put in: the origins are bound.
+                let mut query =
+                    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(super::timestamp(since));
+                for origin in origins {
+                    query = query.bind(origin.clone());
+                }
+                query.fetch_all(&self.pool).await?
+            }
+            Backend::Sqlite => {
+                sqlx::query_as("SELECT id, scope, key FROM change_log WHERE at >= $1 ORDER BY id")
+                    .bind(log_time(since))
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+        };
+        rows.into_iter()
+            .map(|(id, scope, key)| Logged::of(id, &scope, key))
             .collect()
     }
 
@@ -201,17 +233,41 @@ impl Store {
 
     /// Deletes the log's rows older than `before`; returns how many.
     pub async fn prune_change_log(&self, before: DateTime<Utc>) -> StoreResult<u64> {
-        if self.backend != Backend::Postgres {
-            return Ok(0);
-        }
         // Timestamps cross the Any driver as text; PostgreSQL casts the RFC 3339 form.
-        Ok(
-            sqlx::query("DELETE FROM change_log WHERE at < CAST($1 AS TIMESTAMPTZ)")
-                .bind(super::timestamp(before))
-                .execute(&self.pool)
-                .await?
-                .rows_affected(),
-        )
+        let (sql, at) = match self.backend {
+            Backend::Postgres => (
+                "DELETE FROM change_log WHERE at < CAST($1 AS TIMESTAMPTZ)",
+                super::timestamp(before),
+            ),
+            Backend::Sqlite => ("DELETE FROM change_log WHERE at < $1", log_time(before)),
+        };
+        Ok(sqlx::query(sql)
+            .bind(at)
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
+    }
+}
+
+/// A moment as SQLite's triggers write the log's `at` (`strftime('%Y-%m-%dT%H:%M:%fZ')`,
+/// milliseconds), so the text compares as the time does.
+fn log_time(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+impl Logged {
+    /// Row `id`'s scope and key.
+    fn of(id: i64, scope: &str, key: String) -> StoreResult<Logged> {
+        let bad = || super::corrupt(format!("change log {id}: {scope} {key:?}"));
+        let number = || key.parse::<i64>().map_err(|_| bad());
+        Ok(match scope {
+            "login" => Logged::Access(AccessScope::Login(number()?)),
+            "subscription" => Logged::Access(AccessScope::Subscription(number()?)),
+            "tariff" => Logged::Access(AccessScope::Tariff(number()?)),
+            "client" => Logged::Access(AccessScope::Client(key)),
+            "nas" => Logged::Nas,
+            _ => return Err(bad()),
+        })
     }
 }
 

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Store, StoreResult, timestamp};
+use super::{Backend, Store, StoreResult, timestamp};
 
 /// One instance as its last heartbeat left it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,7 +17,8 @@ pub struct InstanceRow {
 }
 
 impl Store {
-    /// Records that `row.id` is alive as of `row.heartbeat_at`, and forgets instances silent
+    /// Records that `row.id` is alive as of `row.heartbeat_at` — and, alive, may have changes
+    /// not yet told to the sessions (see [`Store::mark_told`]) — and forgets instances silent
     /// since before `forget_before`.
     pub async fn heartbeat(
         &self,
@@ -29,7 +30,7 @@ impl Store {
              VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (id) DO UPDATE SET version = excluded.version,
                 started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at,
-                applied_change = excluded.applied_change",
+                applied_change = excluded.applied_change, told = 0",
         )
         .bind(row.id.clone())
         .bind(row.version.clone())
@@ -42,6 +43,49 @@ impl Store {
             .bind(timestamp(forget_before))
             .execute(&self.pool)
             .await?;
+        // On PostgreSQL the instances following the log prune it (keeping what one cut off
+        // for a while still needs); on SQLite nothing else does.
+        if self.backend == Backend::Sqlite {
+            self.prune_change_log(forget_before).await?;
+        }
+        Ok(())
+    }
+
+    /// The instances that died without telling the online sessions everything they changed:
+    /// not this one, not stopped cleanly, not yet caught up on by a start, and — on
+    /// PostgreSQL — without a connection open (a live instance keeps its pool; on SQLite one
+    /// instance serves at a time, so every other is gone). With each, its last heartbeat.
+    pub async fn instances_untold(&self) -> StoreResult<Vec<(String, DateTime<Utc>)>> {
+        let sql = match self.backend {
+            Backend::Postgres => {
+                "SELECT id, heartbeat_at FROM instance
+                 WHERE told = 0 AND id <> $1
+                   AND id NOT IN (SELECT application_name FROM pg_stat_activity
+                                  WHERE application_name IS NOT NULL)
+                 ORDER BY id"
+            }
+            Backend::Sqlite => {
+                "SELECT id, heartbeat_at FROM instance WHERE told = 0 AND id <> $1 ORDER BY id"
+            }
+        };
+        let rows: Vec<(String, String)> = sqlx::query_as(sql)
+            .bind(self.instance().to_owned())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter()
+            .map(|(id, at)| Ok((id, super::parse_timestamp("instance heartbeat", &at)?)))
+            .collect()
+    }
+
+    /// Marks instances as having told the sessions everything they changed: this one at its
+    /// clean stop, the dead ones once a start has caught up on them.
+    pub async fn mark_told(&self, ids: &[String]) -> StoreResult<()> {
+        for id in ids {
+            sqlx::query("UPDATE instance SET told = 1 WHERE id = $1")
+                .bind(id.clone())
+                .execute(&self.pool)
+                .await?;
+        }
         Ok(())
     }
 

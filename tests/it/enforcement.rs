@@ -351,6 +351,57 @@ fn a_push_cut_short_by_a_kill_is_finished_after_the_start() {
     });
 }
 
+/// A kill -9 in the instant after a change is committed, before the request it queued is
+/// recorded: the start finds no record of it (the existing catch-up reads the last record of
+/// each session), so before the fix the session kept its full speed while blocked. The
+/// instant is held open here: the request log refuses writes (a trigger) and the NAS does not
+/// answer. After the start, the dead process's last minutes in the change log name the login,
+/// and its session is told.
+#[test]
+fn a_change_committed_just_before_a_kill_reaches_the_session_after_the_start() {
+    let nas = FakeNas::start(SECRET);
+    let mut d = online("enf-kill-untold", &nas, "mikrotik", "");
+    d.query(
+        "CREATE TRIGGER hold BEFORE INSERT ON enforcement_attempt \
+         BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END",
+    );
+    nas.set_mode(Mode::Silent);
+    let sub = subscription_id(&d);
+    d.ispctl_json(&["subscription", "block", &sub]);
+    assert_eq!(nas.wait_for(1, AT_ONCE).len(), 1, "sent, not answered");
+    d.kill9();
+    d.query("DROP TRIGGER hold");
+    nas.set_mode(Mode::Ack);
+    let before = nas.received().len();
+
+    d.spawn();
+    let got = nas.wait_for(before + 1, Duration::from_secs(8));
+    let told: Vec<&Received> = got[before..]
+        .iter()
+        .filter(|r| r.string(rfc::ACCT_SESSION_ID).as_deref() == Some("S1"))
+        .collect();
+    assert!(
+        told.iter()
+            .any(|r| address_list(r).as_deref() == Some("ispd-suspended")),
+        "S1 told the block after the start: {got:?}\n{}",
+        d.log()
+    );
+}
+
+/// A clean stop records everything first: the next start tells nobody again.
+#[test]
+fn a_change_before_a_clean_stop_is_not_pushed_again_at_the_start() {
+    let nas = FakeNas::start(SECRET);
+    let mut d = online("enf-clean-told", &nas, "mikrotik", "");
+    let sub = subscription_id(&d);
+    d.ispctl_json(&["subscription", "block", &sub]);
+    assert_eq!(nas.wait_for(1, AT_ONCE).len(), 1, "told at once");
+    d.stop();
+    d.spawn();
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(nas.received().len(), 1, "{:?}", nas.received());
+}
+
 fn push_cut_short(name: &str, stop: fn(&mut Daemon)) {
     let nas = FakeNas::start(SECRET);
     let mut d = online(name, &nas, "mikrotik", "rate = 1\n");
@@ -394,17 +445,26 @@ fn push_cut_short(name: &str, stop: fn(&mut Daemon)) {
     );
 
     d.spawn();
-    // Each untold session's login gets its whole answer again, one a second.
-    let got = nas.wait_for(3, Duration::from_secs(8));
-    let told_after: std::collections::BTreeSet<String> = got[told_before.len()..]
-        .iter()
-        .filter(|r| rate(r).as_deref() == Some("256k/256k"))
-        .filter_map(|r| r.string(rfc::ACCT_SESSION_ID))
-        .collect();
+    // Each untold session's login gets its whole answer again, one a second (after a kill,
+    // the sessions told already may get it again too: the change was in the dead process's
+    // last minutes).
     let untold: Vec<&str> = ["S1", "S2", "S3"]
         .into_iter()
         .filter(|s| !told_before.iter().any(|t| t == s))
         .collect();
+    let told_after = || -> std::collections::BTreeSet<String> {
+        nas.received()[told_before.len()..]
+            .iter()
+            .filter(|r| rate(r).as_deref() == Some("256k/256k"))
+            .filter_map(|r| r.string(rfc::ACCT_SESSION_ID))
+            .collect()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(8);
+    while !untold.iter().all(|s| told_after().contains(*s)) && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let told_after = told_after();
     for session in untold {
         assert!(
             told_after.contains(session),

@@ -45,7 +45,7 @@ use crate::lead::Lead;
 use crate::live::Live;
 use crate::radius::{Entry, RadiusService, Started};
 use crate::storage::{
-    AccessScope, EnforcementAttemptRow, OpenSession, Page, PageRequest, Store, StoreError,
+    AccessScope, EnforcementAttemptRow, Logged, OpenSession, Page, PageRequest, Store, StoreError,
     StoreResult,
 };
 
@@ -60,6 +60,11 @@ const RECORDER_STOP: Duration = Duration::from_secs(3);
 /// reconcile that keeps failing (a long outage) waits twice as long each time, up to
 /// [`RETRY_MAX`].
 const RETRY: Duration = Duration::from_secs(5);
+/// How far before a dead instance's last heartbeat its logged changes are taken as possibly
+/// untold: its heartbeat beats every 5 s whatever the enforcer did, a transaction's log rows
+/// carry the time they were written (a long run's first ones minutes before its commit), and
+/// a recorder can fall behind while the database is slow.
+const UNTOLD_WINDOW: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
 const RETRY_MAX: Duration = Duration::from_secs(60);
 /// Open sessions read per page by the reconcile.
 const RECONCILE_PAGE: i64 = 1_000;
@@ -678,6 +683,7 @@ impl Enforcer {
     /// session to have been told its login's answer — and reconciled at once, whatever
     /// `reconcile_interval` says: it finishes changes already made. Read until it can be.
     pub async fn catch_up(self: Arc<Self>) {
+        self.catch_up_on_the_dead().await;
         let last = loop {
             match self.store.last_requests_to_open_sessions().await {
                 Ok(last) => break last,
@@ -700,6 +706,55 @@ impl Enforcer {
             "sessions a change did not reach before the start: their answer is pushed again"
         );
         self.reconcile_soon(missed);
+    }
+
+    /// After a start: an instance that died (a kill -9, a crash, power loss) took with it
+    /// the changes it had committed but not yet queued for their sessions — nothing recorded
+    /// those. Its change log since shortly before its last heartbeat names every login such
+    /// a change could have touched ([`UNTOLD_WINDOW`] covers a long transaction's rows and a
+    /// recorder behind); they are reconciled, so each open session gets its login's whole
+    /// answer again (one told already gets the same twice). An instance that stopped cleanly
+    /// recorded everything first and is skipped. Read until it can be.
+    async fn catch_up_on_the_dead(&self) {
+        let logins = loop {
+            match self.untold_logins().await {
+                Ok(logins) => break logins,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot read what an instance that died had changed; trying again in {} s", RETRY.as_secs());
+                    tokio::time::sleep(RETRY).await;
+                }
+            }
+        };
+        if !logins.is_empty() {
+            tracing::info!(
+                logins = logins.len(),
+                "logins changed in the last minutes of an instance that died: their answer is pushed again"
+            );
+            self.reconcile_soon(logins);
+        }
+    }
+
+    /// The logins the dead instances' last minutes changed; the instances are then marked
+    /// caught up on.
+    async fn untold_logins(&self) -> StoreResult<HashSet<i64>> {
+        let dead = self.store.instances_untold().await?;
+        let Some(since) = dead.iter().map(|(_, beat)| *beat).min() else {
+            return Ok(HashSet::new());
+        };
+        let ids: Vec<String> = dead.into_iter().map(|(id, _)| id).collect();
+        let mut logins = HashSet::new();
+        for logged in self.store.logged_since(&ids, since - UNTOLD_WINDOW).await? {
+            match logged {
+                // Also a login deleted since: its sessions are refused now.
+                Logged::Access(AccessScope::Login(id)) => drop(logins.insert(id)),
+                Logged::Access(scope) => {
+                    logins.extend(self.shared.radius.select(&scope).into_keys())
+                }
+                Logged::Nas => {}
+            }
+        }
+        self.store.mark_told(&ids).await?;
+        Ok(logins)
     }
 
     /// Leaves `logins` unconfirmed and asks for a reconcile now, whatever

@@ -97,6 +97,75 @@ pub(super) async fn heartbeats_round_trip(store: Store) {
     assert_eq!(store.instances().await.unwrap(), [b]);
 }
 
+/// An instance that died (no clean stop, no connection left) is found by the next start
+/// with its last heartbeat, and what it logged since shortly before it; once caught up on
+/// (or stopped cleanly) it is not found again, until it beats again.
+pub(super) async fn a_dead_instances_last_changes_are_found_once(store: Store) {
+    let sub = subscribed_client(&store, "1001").await.subscription.id;
+    let login = store
+        .create_login(&actor(), ppp_login("novak", sub), "arctangent")
+        .await
+        .unwrap()
+        .login
+        .id;
+    let dead = "host-a:1".to_owned();
+    if store.backend() == Backend::Postgres {
+        // The login was logged by this store's instance; the dead one logged another change.
+        sqlx::query("INSERT INTO change_log (scope, key, origin) VALUES ('subscription', $1, $2)")
+            .bind(sub.to_string())
+            .bind(dead.clone())
+            .execute(&store.pool)
+            .await
+            .unwrap();
+    }
+    let now = chrono::Utc::now();
+    let beat = |id: &str| InstanceRow {
+        id: id.into(),
+        version: "0.1.0".into(),
+        started_at: crate::timestamp(now - chrono::Duration::hours(1)),
+        heartbeat_at: crate::timestamp(now - chrono::Duration::seconds(3)),
+        applied_change: 0,
+    };
+    let long_ago = now - chrono::Duration::days(1);
+    store.heartbeat(&beat(&dead), long_ago).await.unwrap();
+    store
+        .heartbeat(&beat(store.instance()), long_ago)
+        .await
+        .unwrap();
+    let untold = store.instances_untold().await.unwrap();
+    assert_eq!(untold.len(), 1, "not this instance: {untold:?}");
+    assert_eq!(untold[0].0, dead);
+    let since = untold[0].1 - chrono::Duration::minutes(5);
+    let logged = store
+        .logged_since(std::slice::from_ref(&dead), since)
+        .await
+        .unwrap();
+    let expected = match store.backend() {
+        // Only what the dead instance logged.
+        Backend::Postgres => vec![Logged::Access(AccessScope::Subscription(sub))],
+        // One instance at a time: everything logged since.
+        Backend::Sqlite => vec![Logged::Access(AccessScope::Login(login))],
+    };
+    assert_eq!(logged, expected);
+    let later = chrono::Utc::now() + chrono::Duration::minutes(1);
+    assert!(
+        store
+            .logged_since(std::slice::from_ref(&dead), later)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    store.mark_told(std::slice::from_ref(&dead)).await.unwrap();
+    assert!(store.instances_untold().await.unwrap().is_empty());
+    store.heartbeat(&beat(&dead), long_ago).await.unwrap();
+    assert_eq!(
+        store.instances_untold().await.unwrap().len(),
+        1,
+        "alive again"
+    );
+}
+
 /// The daily jobs' record, and the lead of the clock's pushes: one holder at a time on
 /// PostgreSQL, released with its connection; always granted to SQLite's one instance.
 pub(super) async fn job_runs_and_the_lead(store: Store) {

@@ -74,6 +74,7 @@ crate::on_both_backends! {
         lifecycle::scheduled_actions_are_kept_listed_and_withdrawn,
         instances::the_change_log_records_what_alters_an_answer,
         instances::heartbeats_round_trip,
+        instances::a_dead_instances_last_changes_are_found_once,
         instances::job_runs_and_the_lead,
         lifecycle::a_tariff_change_keeps_the_price_of_the_days_before,
         lifecycle::a_transfer_is_written_whole,
