@@ -318,6 +318,60 @@ fn nas_reboot(pg: Option<crate::daemon::PgDatabase>) {
     assert!(radclient(&d, "auth", "auth", SECRET, login).contains("Access-Accept"));
 }
 
+/// A NAS's Accounting-On whose answer was lost is sent again with a larger Acct-Delay-Time
+/// (a new request, RFC 2866 §5.2), and can arrive after the Starts of the sessions that came
+/// up after the reboot: it closes only the sessions begun before it. Before the fix it closed
+/// those new ones too, stopped before they started, and Simultaneous-Use let a second login in.
+#[test]
+fn a_late_accounting_on_closes_only_the_sessions_begun_before_it() {
+    late_accounting_on(None);
+}
+
+#[test]
+fn a_late_accounting_on_closes_only_the_sessions_begun_before_it_on_postgres() {
+    if let Some(db) = crate::daemon::PgDatabase::create("late_on") {
+        late_accounting_on(Some(db));
+    }
+}
+
+fn late_accounting_on(pg: Option<crate::daemon::PgDatabase>) {
+    let d = acct_daemon("acct-late-on", &database_table(pg.as_ref()));
+    let now = chrono::Utc::now().timestamp();
+    let acct = |attrs: String| {
+        let out = radclient(&d, "acct", "acct", SECRET, &format!("{attrs}\n"));
+        assert!(out.contains("Received Accounting-Response"), "{out}");
+    };
+    // Before the reboot, and after it (novak logged in again: limit 1).
+    acct(format!(
+        "Acct-Status-Type = Start, Acct-Session-Id = \"before\", User-Name = \"someone\", Event-Timestamp = {}",
+        now - 120
+    ));
+    acct(format!(
+        "Acct-Status-Type = Start, Acct-Session-Id = \"after\", User-Name = \"novak\", Class = 0x697370643a31, Event-Timestamp = {}",
+        now - 10
+    ));
+    // The reboot was 30 s ago; this is its Accounting-On sent again.
+    acct(format!(
+        "Acct-Status-Type = Accounting-On, NAS-Identifier = \"bras\", Event-Timestamp = {now}, Acct-Delay-Time = 30"
+    ));
+    assert_eq!(
+        rows(
+            &d,
+            pg.as_ref(),
+            "SELECT acct_session_id, COALESCE(terminate_cause, 'open'), \
+             CASE WHEN stopped_at IS NULL OR stopped_at >= started_at THEN 'ok' ELSE 'stopped before started' END \
+             FROM session ORDER BY acct_session_id"
+        ),
+        ["after|open|ok", "before|NAS-Reboot|ok"]
+    );
+    let login =
+        "User-Name = \"novak\", User-Password = \"arctangent\", Message-Authenticator = 0x00\n";
+    assert!(
+        radclient(&d, "auth", "auth", SECRET, login).contains("Access-Reject"),
+        "the session after the reboot still counts"
+    );
+}
+
 #[test]
 fn stale_sessions_are_closed_by_the_sweeper() {
     let d = acct_daemon("acct-stale", "stale_after = 2");

@@ -857,8 +857,8 @@ async fn add_usage<S: Statements>(
     Ok(())
 }
 
-/// Closes the NAS's open sessions of this writer's partition (each writer gets the
-/// Accounting-On/Off).
+/// Closes the NAS's open sessions of this writer's partition that began before the
+/// Accounting-On/Off (each writer gets it).
 async fn close_nas_sessions<S: Statements>(
     conn: &mut S,
     nas_name: &str,
@@ -866,11 +866,13 @@ async fn close_nas_sessions<S: Statements>(
     partition: Partition,
     changes: &mut OpenSessionChanges,
 ) -> StoreResult<()> {
+    // Only the sessions begun before it: a delayed or retransmitted Accounting-On (a new
+    // Acct-Delay-Time, so a new request) arrives after the Starts that followed the reboot.
     let open = conn
         .rows(
             "SELECT id, login_id, acct_session_id FROM session
-             WHERE nas_name = $1 AND stopped_at IS NULL",
-            vec![Value::from(nas_name)],
+             WHERE nas_name = $1 AND stopped_at IS NULL AND started_at <= $2",
+            vec![Value::from(nas_name), Value::from(timestamp(at))],
             &[Kind::Int, Kind::Int, Kind::Text],
         )
         .await?;
@@ -886,7 +888,8 @@ async fn close_nas_sessions<S: Statements>(
         }
         let closed = conn
             .execute(
-                "UPDATE session SET stopped_at = $1, updated_at = $1, terminate_cause = 'NAS-Reboot',
+                "UPDATE session SET stopped_at = $1, terminate_cause = 'NAS-Reboot',
+                    updated_at = CASE WHEN updated_at < $1 THEN $1 ELSE updated_at END,
                     revision = revision + 1
                  WHERE id = $2 AND stopped_at IS NULL",
                 vec![Value::from(timestamp(at)), Value::from(id)],
