@@ -1,7 +1,9 @@
 //! The accounting model (RFC 2866): how a session's stored state changes when an
 //! Accounting-Request arrives, whatever order the NAS's packets arrive in.
 //!
-//! Rules: a lost Start is recreated from the first Interim or Stop; a Stop closes; a
+//! Rules: a lost Start is recreated from the first Interim or Stop — also when the NAS
+//! reused the Acct-Session-Id of a session that is over, if the record's session began after
+//! that one stopped (its event time less its Acct-Session-Time); a Stop closes; a
 //! retransmission or a late packet never moves counters backwards and never counts the same
 //! traffic twice; a session the NAS closed is never reopened — but one ispd only presumed
 //! closed (no update for `stale_after`: a lost Stop, or a NAS cut off from ispd) is reopened
@@ -91,6 +93,18 @@ pub fn event_time(
     } else {
         claimed
     }
+}
+
+/// The longest Acct-Session-Time believed: a session up for over a year is rarer than a
+/// wrapped or garbage counter (2^32 − 1 seconds is 136 years), which would date the session's
+/// start to the 1890s and add a century to one day's time online.
+pub const SESSION_TIME_LIMIT: u64 = 366 * 24 * 3600;
+
+/// Acct-Session-Time in seconds; beyond [`SESSION_TIME_LIMIT`], taken as not sent (0).
+pub fn session_time(seconds: u32) -> u64 {
+    Some(u64::from(seconds))
+        .filter(|s| *s <= SESSION_TIME_LIMIT)
+        .unwrap_or(0)
 }
 
 /// Acct-Session-Id as text: as sent when it is printable UTF-8, else `0x` and its bytes in
@@ -248,12 +262,17 @@ pub fn apply(existing: Option<&SessionState>, record: &AcctRecord) -> SessionCha
             SessionChange::Create { session, usage }
         }
         Some(old) => {
-            // The NAS reused an Acct-Session-Id after the old session ended: a new session.
-            if record.status == StatusType::Start {
-                return match &old.stop {
-                    Some(stop) if record.event_time > stop.at => apply(None, record),
-                    _ => SessionChange::Nothing,
-                };
+            // The NAS reused an Acct-Session-Id after the old session ended: a new session —
+            // a Start after the stop, or an Interim or Stop of a session begun after it (its
+            // Start lost). Without Acct-Session-Time the record's start is unknown.
+            let began_after = |at: DateTime<Utc>| match record.status {
+                StatusType::Start => record.event_time > at,
+                _ => record.session_seconds > 0 && start_of_record > at,
+            };
+            match &old.stop {
+                Some(stop) if began_after(stop.at) => return apply(None, record),
+                _ if record.status == StatusType::Start => return SessionChange::Nothing,
+                _ => {}
             }
             let mut new = old.clone();
             new.counters = old.counters.max(record.counters);
@@ -513,6 +532,86 @@ mod tests {
             apply(Some(&presumed), &record(StatusType::Start, 30, 0, 0, 0)),
             SessionChange::Create { .. }
         ));
+    }
+
+    /// A NAS reuses Acct-Session-Ids (a counter reset by a reboot): a record of a session
+    /// that began after the stored one stopped is a new session even when its Start was lost;
+    /// one that began before is the stored session's own late record.
+    #[test]
+    fn a_reused_session_id_whose_start_was_lost_is_a_new_session() {
+        let (s, _) = stored(apply(None, &record(StatusType::Start, 0, 0, 0, 0)));
+        let (closed, _) = stored(apply(
+            Some(&s),
+            &record(StatusType::Stop, 5, 300, 5000, 5000),
+        ));
+        let presumed = SessionState {
+            stop: Some(Stop {
+                at: at(5),
+                cause: Some("Lost-Carrier".into()),
+                presumed: true,
+            }),
+            ..closed.clone()
+        };
+        let table = [
+            // (stored, record, a new session)
+            (
+                &closed,
+                record(StatusType::InterimUpdate, 30, 540, 300, 4000),
+                true,
+            ),
+            (&closed, record(StatusType::Stop, 30, 600, 400, 4500), true),
+            // Began at minute 2, before the stop: a late record of the old session.
+            (
+                &closed,
+                record(StatusType::InterimUpdate, 30, 1680, 6000, 6000),
+                false,
+            ),
+            // No Acct-Session-Time: its start is unknown, so not a new session.
+            (
+                &closed,
+                record(StatusType::InterimUpdate, 30, 0, 300, 4000),
+                false,
+            ),
+            (
+                &presumed,
+                record(StatusType::InterimUpdate, 30, 540, 300, 4000),
+                true,
+            ),
+            // Began before the presumed stop: the same session, reopened.
+            (
+                &presumed,
+                record(StatusType::InterimUpdate, 30, 1800, 6000, 6000),
+                false,
+            ),
+        ];
+        for (before, record, new) in table {
+            let change = apply(Some(before), &record);
+            assert_eq!(
+                matches!(change, SessionChange::Create { .. }),
+                new,
+                "{:?} {}s after {:?}: {change:?}",
+                record.status,
+                record.session_seconds,
+                before.stop
+            );
+        }
+        // The new session's own traffic, from nothing.
+        let (new, usage) = stored(apply(
+            Some(&closed),
+            &record(StatusType::InterimUpdate, 30, 540, 300, 4000),
+        ));
+        assert_eq!((new.started_at, new.stop), (at(21), None));
+        assert_eq!((usage.input_octets, usage.session_seconds), (300, 540));
+    }
+
+    #[test]
+    fn an_implausible_session_time_is_taken_as_not_sent() {
+        assert_eq!(session_time(0), 0);
+        assert_eq!(session_time(3600), 3600);
+        let year = u32::try_from(SESSION_TIME_LIMIT).unwrap();
+        assert_eq!(session_time(year), SESSION_TIME_LIMIT);
+        assert_eq!(session_time(year + 1), 0);
+        assert_eq!(session_time(u32::MAX), 0);
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use ispd_provisioning::accounting::{
-    AcctRecord, Counters, StatusType, event_time, octets, session_id_text,
+    AcctRecord, Counters, StatusType, event_time, octets, session_id_text, session_time,
 };
 use ispd_provisioning::login::Ipv6Prefix;
 use ispd_provisioning::policy::parse_class;
@@ -818,7 +818,7 @@ fn record(
         nas_port: text_of(rfc::NAS_PORT_ID)
             .or_else(|| u32_of(rfc::NAS_PORT).map(|p| p.to_string())),
         event_time: event_time(received, event_timestamp, delay),
-        session_seconds: u64::from(u32_of(rfc::ACCT_SESSION_TIME).unwrap_or(0)),
+        session_seconds: session_time(u32_of(rfc::ACCT_SESSION_TIME).unwrap_or(0)),
         counters: Counters {
             input_octets: counter(rfc::ACCT_INPUT_OCTETS, rfc::ACCT_INPUT_GIGAWORDS),
             output_octets: counter(rfc::ACCT_OUTPUT_OCTETS, rfc::ACCT_OUTPUT_GIGAWORDS),
