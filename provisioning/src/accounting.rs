@@ -139,17 +139,32 @@ pub struct AcctRecord {
     pub nas_port: Option<String>,
     /// When it happened: Event-Timestamp, else arrival, minus Acct-Delay-Time.
     pub event_time: DateTime<Utc>,
+    /// When ispd received it, by its own clock (none in a record spooled by a version before
+    /// it was kept).
+    #[serde(default)]
+    pub received_at: Option<DateTime<Utc>>,
     /// Acct-Session-Time.
     pub session_seconds: u64,
     pub counters: Counters,
     pub terminate_cause: Option<String>,
 }
 
+impl AcctRecord {
+    /// When ispd heard it: its arrival, else (spooled by an older version) its event time.
+    pub fn heard_at(&self) -> DateTime<Utc> {
+        self.received_at.unwrap_or(self.event_time)
+    }
+}
+
 /// What is stored about a session.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SessionState {
     pub started_at: DateTime<Utc>,
+    /// The NAS's time of its latest record.
     pub updated_at: DateTime<Utc>,
+    /// When ispd last heard of it (a record that changed it), by ispd's clock: silence for
+    /// the stale-session sweep is measured from here, not from the NAS's clock.
+    pub heard_at: DateTime<Utc>,
     /// None while the session is open.
     pub stop: Option<Stop>,
     pub session_seconds: u64,
@@ -249,6 +264,7 @@ pub fn apply(existing: Option<&SessionState>, record: &AcctRecord) -> SessionCha
                     start_of_record
                 },
                 updated_at: record.event_time,
+                heard_at: record.heard_at(),
                 stop: (record.status == StatusType::Stop)
                     .then(|| Stop::reported(record.event_time, record.terminate_cause.clone())),
                 session_seconds: record.session_seconds,
@@ -295,6 +311,7 @@ pub fn apply(existing: Option<&SessionState>, record: &AcctRecord) -> SessionCha
             if new == *old {
                 return SessionChange::Nothing;
             }
+            new.heard_at = old.heard_at.max(record.heard_at());
             let usage = UsageDelta::between(old, &new);
             SessionChange::Update {
                 session: new,
@@ -331,6 +348,7 @@ mod tests {
             calling_station: None,
             nas_port: None,
             event_time: at(minute),
+            received_at: Some(at(minute)),
             session_seconds: seconds,
             counters: Counters {
                 input_octets: input,

@@ -396,6 +396,41 @@ fn stale_sessions_are_closed_by_the_sweeper() {
     }
 }
 
+/// A NAS whose clock runs minutes slow (inside the window of Event-Timestamps believed)
+/// reports its session every 1.5 s: the session is not stale, since ispd heard it just now.
+/// Before the fix the sweep measured silence by the NAS's clock and closed the live session
+/// at once, and again after each Interim reopened it. Once the NAS does fall silent, it is
+/// closed as stale.
+#[test]
+fn a_nas_clock_minutes_slow_does_not_make_its_live_sessions_stale() {
+    let d = acct_daemon("acct-slow-clock", "stale_after = 3");
+    let slow = || chrono::Utc::now().timestamp() - 1000;
+    let acct = |attrs: String| {
+        let out = radclient(&d, "acct", "acct", SECRET, &format!("{attrs}\n"));
+        assert!(out.contains("Received Accounting-Response"), "{out}");
+    };
+    let state = || query(&d, "SELECT COALESCE(terminate_cause, 'open') FROM session");
+    acct(format!(
+        "Acct-Status-Type = Start, Acct-Session-Id = \"slow1\", User-Name = \"novak\", Event-Timestamp = {}",
+        slow()
+    ));
+    for second in 1..=4 {
+        std::thread::sleep(Duration::from_millis(1_500));
+        // Just before the next Interim: the sweep (each second) has looked since the last.
+        assert_eq!(state(), ["open"], "after {second} s:\n{}", d.log());
+        acct(format!(
+            "Acct-Status-Type = Interim-Update, Acct-Session-Id = \"slow1\", User-Name = \"novak\", \
+             Event-Timestamp = {}, Acct-Session-Time = {second}",
+            slow()
+        ));
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while state() != ["Lost-Carrier"] {
+        assert!(Instant::now() < deadline, "a silent session never closed");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 /// ispd down longer than `stale_after` (an upgrade that took long, a crash at night): the
 /// sessions the NASes kept up meanwhile stay open at the start — closed as stale, each would
 /// be out of enforcement and Simultaneous-Use until its next Interim reopened it — and one

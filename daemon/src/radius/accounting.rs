@@ -818,6 +818,7 @@ fn record(
         nas_port: text_of(rfc::NAS_PORT_ID)
             .or_else(|| u32_of(rfc::NAS_PORT).map(|p| p.to_string())),
         event_time: event_time(received, event_timestamp, delay),
+        received_at: Some(received),
         session_seconds: session_time(u32_of(rfc::ACCT_SESSION_TIME).unwrap_or(0)),
         counters: Counters {
             input_octets: counter(rfc::ACCT_INPUT_OCTETS, rfc::ACCT_INPUT_GIGAWORDS),

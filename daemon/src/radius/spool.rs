@@ -275,6 +275,7 @@ mod tests {
                 calling_station: None,
                 nas_port: None,
                 event_time: Utc.with_ymd_and_hms(2026, 12, 4, 12, 0, 0).unwrap(),
+                received_at: None,
                 session_seconds: 0,
                 counters: Counters::default(),
                 terminate_cause: None,

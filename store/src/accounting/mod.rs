@@ -97,7 +97,7 @@ struct Known {
 
 /// Bound on remembered sessions; beyond it the memory starts again from the database.
 const MEMORY_LIMIT: usize = 500_000;
-/// Rows per multi-row statement (18 parameters each stays far below SQLite's limit).
+/// Rows per multi-row statement (19 parameters each stays far below SQLite's limit).
 const ROWS_PER_STATEMENT: usize = 500;
 
 /// A session created in this batch, not yet in the database.
@@ -196,7 +196,7 @@ const ATTEMPTS: usize = 4;
 const BUSY: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// The columns of a stored session the writer reads, in [`SESSION_COLUMNS`] order.
-const SESSION_KINDS: [Kind; 15] = [
+const SESSION_KINDS: [Kind; 16] = [
     Kind::Int,
     Kind::Int,
     Kind::Text,
@@ -212,10 +212,11 @@ const SESSION_KINDS: [Kind; 15] = [
     Kind::Int,
     Kind::Int,
     Kind::Int,
+    Kind::Text,
 ];
 const SESSION_COLUMNS: &str = "id, revision, nas_name, acct_session_id, login_id, started_at,
     updated_at, stopped_at, terminate_cause, session_seconds, input_octets, output_octets,
-    input_packets, output_packets, stop_presumed";
+    input_packets, output_packets, stop_presumed, heard_at";
 
 impl Cells {
     fn time(&mut self, what: &str) -> StoreResult<DateTime<Utc>> {
@@ -245,6 +246,11 @@ impl Cells {
             output_packets: c.counter("output_packets")?,
         };
         let presumed = c.int("stop_presumed")? != 0;
+        // Rows from before it was kept: the NAS's time of the last record.
+        let heard_at = match c.opt_text("heard_at")? {
+            Some(at) => time("heard_at", &at)?,
+            None => updated_at,
+        };
         let stop = match stopped_at {
             Some(at) => Some(Stop {
                 at: time("stopped_at", &at)?,
@@ -256,6 +262,7 @@ impl Cells {
         let state = SessionState {
             started_at,
             updated_at,
+            heard_at,
             stop,
             session_seconds,
             counters,
@@ -604,7 +611,7 @@ impl NewSession<'_> {
     }
 
     /// The session's row, in the column order of [`INSERT_COLUMNS`].
-    fn row(&self) -> [Value<'_>; 18] {
+    fn row(&self) -> [Value<'_>; 19] {
         let r = &self.item.record;
         [
             Value::from(self.item.nas_name.as_str()),
@@ -625,6 +632,7 @@ impl NewSession<'_> {
             Value::from(wide(self.state.counters.input_packets)),
             Value::from(wide(self.state.counters.output_packets)),
             Value::from(self.item.record.delegated_prefix.map(|p| p.to_string())),
+            Value::from(timestamp(self.state.heard_at)),
         ]
     }
 }
@@ -633,7 +641,7 @@ impl NewSession<'_> {
 const INSERT_COLUMNS: &str = "nas_name, acct_session_id, session_key, login_id, username,
     framed_ip, calling_station, nas_port, started_at, updated_at, stopped_at,
     terminate_cause, session_seconds, input_octets, output_octets,
-    input_packets, output_packets, delegated_prefix";
+    input_packets, output_packets, delegated_prefix, heard_at";
 
 /// What a stored session's change does to its login's open sessions: -1 when it closes,
 /// +1 when it reopens (a presumed stop the NAS contradicted).
@@ -647,7 +655,7 @@ fn opening(before: &Known, after: &SessionState) -> i32 {
 
 /// A stored session's change: its id, the new values of [`UPDATE_SET`]'s columns, and the
 /// revision it was read at.
-fn update_row<'a>(before: &Known, state: &'a SessionState) -> [Value<'a>; 11] {
+fn update_row<'a>(before: &Known, state: &'a SessionState) -> [Value<'a>; 12] {
     let stop = state.stop.as_ref();
     [
         Value::from(before.row_id),
@@ -660,6 +668,7 @@ fn update_row<'a>(before: &Known, state: &'a SessionState) -> [Value<'a>; 11] {
         Value::from(wide(state.counters.input_packets)),
         Value::from(wide(state.counters.output_packets)),
         Value::from(i64::from(stop.is_some_and(|s| s.presumed))),
+        Value::from(timestamp(state.heard_at)),
         Value::from(before.revision),
     ]
 }
@@ -669,7 +678,8 @@ fn update_row<'a>(before: &Known, state: &'a SessionState) -> [Value<'a>; 11] {
 /// also a stop with none, when the NAS reopens a session the sweep presumed over.
 const UPDATE_SET: &str = "updated_at = v.updated_at,
     stopped_at = v.stopped_at, terminate_cause = v.terminate_cause,
-    stop_presumed = v.stop_presumed, session_seconds = v.session_seconds,
+    stop_presumed = v.stop_presumed, heard_at = v.heard_at,
+    session_seconds = v.session_seconds,
     input_octets = v.input_octets, output_octets = v.output_octets,
     input_packets = v.input_packets, output_packets = v.output_packets,
     revision = session.revision + 1";
@@ -687,7 +697,8 @@ const UPDATE_WHERE: &str = "session.id = v.id AND session.revision = v.revision
 
 /// The names of [`update_row`]'s values.
 const UPDATE_VALUES: &str = "id, updated_at, stopped_at, terminate_cause, session_seconds,
-    input_octets, output_octets, input_packets, output_packets, stop_presumed, revision";
+    input_octets, output_octets, input_packets, output_packets, stop_presumed, heard_at,
+    revision";
 
 /// A login's traffic of a day.
 fn usage_row(((login, day), delta): &((i64, NaiveDate), UsageDelta)) -> [Value<'static>; 5] {
@@ -726,7 +737,7 @@ async fn insert_sessions<S: Statements>(
         let sql = format!(
             "INSERT INTO session ({INSERT_COLUMNS})
              VALUES {} ON CONFLICT DO NOTHING RETURNING id, session_key",
-            conn.placeholders().rows(chunk.len(), &[""; 18])
+            conn.placeholders().rows(chunk.len(), &[""; 19])
         );
         let params: Vec<Value> = chunk.iter().flat_map(NewSession::row).collect();
         let mut inserted: HashMap<String, i64> = HashMap::new();
@@ -790,11 +801,11 @@ async fn update_sessions<S: Statements>(
                      column4 AS terminate_cause, column5 AS session_seconds,
                      column6 AS input_octets, column7 AS output_octets,
                      column8 AS input_packets, column9 AS output_packets,
-                     column10 AS stop_presumed, column11 AS revision
+                     column10 AS stop_presumed, column11 AS heard_at, column12 AS revision
                    FROM (VALUES {})) AS v
              WHERE {UPDATE_WHERE}
              RETURNING id",
-            conn.placeholders().rows(chunk.len(), &[""; 11])
+            conn.placeholders().rows(chunk.len(), &[""; 12])
         );
         let params: Vec<Value> = chunk
             .iter()
@@ -903,7 +914,7 @@ async fn close_nas_sessions<S: Statements>(
 }
 
 impl Store {
-    /// Closes sessions not updated since `before` (lost Stop, NAS gone), as of their last
+    /// Closes sessions not heard of since `before` (lost Stop, NAS gone), as of their last
     /// update. A writer that remembers one finds its revision moved and reads it again.
     pub async fn close_stale_sessions(
         &self,
@@ -913,7 +924,8 @@ impl Store {
         let closed: Vec<(i64, Option<i64>)> = sqlx::query_as(
             "UPDATE session SET stopped_at = updated_at, terminate_cause = 'Lost-Carrier',
                 stop_presumed = 1, revision = revision + 1
-             WHERE stopped_at IS NULL AND updated_at < $1 RETURNING id, login_id",
+             WHERE stopped_at IS NULL AND COALESCE(heard_at, updated_at) < $1
+             RETURNING id, login_id",
         )
         .bind(timestamp(before))
         .fetch_all(&mut *tx)

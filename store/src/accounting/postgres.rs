@@ -126,12 +126,12 @@ static WRITE: LazyLock<String> = LazyLock::new(|| {
 /// The array types of [`super::NewSession::row`]'s columns.
 const CREATE_TYPES: &[&str] = &[
     "TEXT", "TEXT", "TEXT", "BIGINT", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT",
-    "TEXT", "BIGINT", "BIGINT", "BIGINT", "BIGINT", "BIGINT", "TEXT",
+    "TEXT", "BIGINT", "BIGINT", "BIGINT", "BIGINT", "BIGINT", "TEXT", "TEXT",
 ];
 /// The array types of [`update_row`]'s columns.
 const UPDATE_TYPES: &[&str] = &[
     "BIGINT", "TEXT", "TEXT", "TEXT", "BIGINT", "BIGINT", "BIGINT", "BIGINT", "BIGINT", "BIGINT",
-    "BIGINT",
+    "TEXT", "BIGINT",
 ];
 /// The array types of [`usage_row`]'s columns.
 const USAGE_TYPES: &[&str] = &["BIGINT", "TEXT", "BIGINT", "BIGINT", "BIGINT"];

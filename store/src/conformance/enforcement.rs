@@ -92,6 +92,7 @@ async fn session(store: &Store, login: Option<i64>, username: &str, id: &str, st
             calling_station: None,
             nas_port: None,
             event_time: at,
+            received_at: None,
             session_seconds: 0,
             counters: Counters::default(),
             terminate_cause: None,
@@ -146,6 +147,7 @@ pub(super) async fn open_sessions_for_enforcement(store: Store) {
             calling_station: None,
             nas_port: None,
             event_time: Utc.with_ymd_and_hms(2026, 12, 5, 10, 5, 0).unwrap(),
+            received_at: None,
             session_seconds: 300,
             counters: Counters {
                 input_octets: 1_000,

@@ -464,6 +464,7 @@ fn acct_item(
             calling_station: None,
             nas_port: None,
             event_time: event_time(second),
+            received_at: None,
             session_seconds: seconds,
             counters: Counters {
                 input_octets: input,
