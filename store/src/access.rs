@@ -241,22 +241,33 @@ impl Store {
     /// The open sessions' addresses and prefixes, for the address pools to hold them again
     /// at start. A stored value that does not read as an address or a prefix holds nothing.
     pub async fn open_session_addresses(&self) -> StoreResult<Vec<OpenAddress>> {
-        type Row = (String, Option<String>, Option<String>, Option<String>);
+        type Row = (
+            String,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        );
         let rows: Vec<Row> = sqlx::query_as(
-            "SELECT username, calling_station, framed_ip, delegated_prefix FROM session
+            "SELECT nas_name, updated_at, username, calling_station, framed_ip, delegated_prefix
+             FROM session
              WHERE stopped_at IS NULL AND (framed_ip IS NOT NULL OR delegated_prefix IS NOT NULL)",
         )
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(username, device, ip, prefix)| OpenAddress {
-                username,
-                device: device.unwrap_or_default(),
-                ipv4: ip.and_then(|ip| ip.parse().ok()),
-                prefix: prefix.and_then(|p| p.parse().ok()),
+        rows.into_iter()
+            .map(|(nas_name, updated_at, username, device, ip, prefix)| {
+                Ok(OpenAddress {
+                    nas_name,
+                    updated_at: super::parse_timestamp("session.updated_at", &updated_at)?,
+                    username,
+                    device: device.unwrap_or_default(),
+                    ipv4: ip.and_then(|ip| ip.parse().ok()),
+                    prefix: prefix.and_then(|p| p.parse().ok()),
+                })
             })
-            .collect())
+            .collect()
     }
 
     pub async fn open_session_counts(&self) -> StoreResult<std::collections::HashMap<i64, u32>> {
@@ -301,6 +312,9 @@ fn counts(rows: Vec<(i64, i64)>) -> std::collections::HashMap<i64, u32> {
 /// An open session's address and prefix as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpenAddress {
+    pub nas_name: String,
+    /// The NAS's time of the session's latest record.
+    pub updated_at: chrono::DateTime<chrono::Utc>,
     pub username: String,
     /// The Calling-Station-Id; empty when the NAS sent none.
     pub device: String,

@@ -169,6 +169,55 @@ fn a_pool_hands_out_addresses_keeps_them_per_device_and_takes_them_back() {
     assert_eq!(counts(&usage(&d)), [3, 0, 2, 1, 0]);
 }
 
+/// Accounting out of order: an Interim sent before the session's Stop and delivered after
+/// it held the address again for a session that was over — a pool ran dry so — and a NAS's
+/// Accounting-On (every session of it over) freed nothing until the stale time. Found by
+/// probing from outside; both failed before.
+#[test]
+fn a_late_interim_holds_nothing_and_a_nas_reboot_frees_its_addresses() {
+    let d = radius_daemon("pools-late", POOLS);
+    pooled_logins(&d);
+    let now = chrono::Utc::now().timestamp();
+    let at = |ip: &str, seconds: i64| {
+        format!(
+            "Framed-IP-Address = {ip}, Event-Timestamp = {}",
+            now + seconds
+        )
+    };
+    let (p1, p2) = ("02-00-00-00-00-01", "02-00-00-00-00-02");
+    assert_eq!(ask(&d, "p1", p1).1.as_deref(), Some("100.64.0.9"));
+    account_with(&d, "Start", "p1", p1, &at("100.64.0.9", -30));
+    account_with(&d, "Stop", "p1", p1, &at("100.64.0.9", -10));
+    account_with(&d, "Interim-Update", "p1", p1, &at("100.64.0.9", -20));
+    assert_eq!(
+        counts(&usage(&d)),
+        [3, 0, 0, 1, 2],
+        "the late Interim holds nothing"
+    );
+
+    for (user, device) in [("p1", p1), ("p2", p2)] {
+        let (code, address) = ask(&d, user, device);
+        assert_eq!(code, "Access-Accept");
+        account_with(&d, "Start", user, device, &at(&address.unwrap(), -5));
+    }
+    assert_eq!(counts(&usage(&d)), [3, 0, 2, 1, 0]);
+    let out = d.radclient(
+        "acct",
+        "acct",
+        SECRET,
+        &format!(
+            "Acct-Status-Type = Accounting-On, NAS-Identifier = \"x\", Event-Timestamp = {now}\n"
+        ),
+    );
+    assert!(stdout(&out).contains("Received Accounting-Response"));
+    assert_eq!(
+        counts(&usage(&d)),
+        [3, 0, 0, 1, 2],
+        "the reboot ended both sessions"
+    );
+    assert_eq!(ask(&d, "p3", "02-00-00-00-00-03").0, "Access-Accept");
+}
+
 /// Ten IPv4 addresses and a /54 cut into four /56s, the second of them the static prefix
 /// login p2 is given.
 const DUAL: &str = "[[pool]]\nname = \"customers\"\nranges = [\"100.64.0.20-100.64.0.29\"]\n\

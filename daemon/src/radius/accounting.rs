@@ -294,8 +294,7 @@ impl AccountingService {
             }
         };
         if let Some(r) = &record {
-            let stopped = r.status == StatusType::Stop;
-            self.radius.addresses.accounted(r, stopped, Utc::now());
+            self.radius.addresses.accounted(&nas.name, r, Utc::now());
         }
         let reply = packet
             .reply(Code::AccountingResponse)

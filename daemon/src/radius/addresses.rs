@@ -15,10 +15,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
-use ispd_provisioning::accounting::AcctRecord;
+use ispd_provisioning::accounting::{AcctRecord, StatusType};
 use ispd_provisioning::policy::{AccessRequest, Decision, RejectReason, ipv6_attribute, reject};
 use ispd_provisioning::pool::{
-    Holder, Offered, OfferedAddress, PoolError, PoolSpec, PoolUsage, Pools,
+    Heard, Holder, Offered, OfferedAddress, PoolError, PoolSpec, PoolUsage, Pools,
 };
 use ispd_provisioning::reply::ReplyAttribute;
 
@@ -54,11 +54,17 @@ impl Addresses {
                 username: open.username,
                 device: open.device,
             };
+            let heard = Heard {
+                holder: &holder,
+                nas: &open.nas_name,
+                event: open.updated_at,
+                now,
+            };
             if let Some(ip) = open.ipv4 {
-                pools.seen(ip, &holder, now);
+                pools.seen(ip, &heard);
             }
             if let Some(prefix) = open.prefix {
-                pools.seen_prefix(prefix, &holder, now);
+                pools.seen_prefix(prefix, &heard);
             }
         }
         for offer in &kept {
@@ -140,31 +146,46 @@ impl Addresses {
         Decision::Accept { attributes, state }
     }
 
-    /// An Accounting-Request's address and prefix: held while its session runs, free at its
-    /// Stop.
-    pub fn accounted(&self, record: &AcctRecord, stopped: bool, now: DateTime<Utc>) {
-        if !self.any.load(Ordering::Acquire)
-            || (record.framed_ip.is_none() && record.delegated_prefix.is_none())
-        {
+    /// An Accounting-Request of `nas`: its address and prefix held while its session runs,
+    /// free at its Stop; an Accounting-On/Off frees those of the NAS's sessions before it.
+    pub fn accounted(&self, nas: &str, record: &AcctRecord, now: DateTime<Utc>) {
+        if !self.any.load(Ordering::Acquire) {
+            return;
+        }
+        if matches!(
+            record.status,
+            StatusType::AccountingOn | StatusType::AccountingOff
+        ) {
+            self.pools().nas_restarted(nas, record.event_time, now);
+            return;
+        }
+        if record.framed_ip.is_none() && record.delegated_prefix.is_none() {
             return;
         }
         let holder = Holder {
             username: record.username.clone(),
             device: record.calling_station.clone().unwrap_or_default(),
         };
+        let heard = Heard {
+            holder: &holder,
+            nas,
+            event: record.event_time,
+            now,
+        };
+        let stopped = record.status == StatusType::Stop;
         let mut pools = self.pools();
         if let Some(ip) = record.framed_ip {
             if stopped {
-                pools.stopped(ip, &holder);
+                pools.stopped(ip, &heard);
             } else {
-                pools.seen(ip, &holder, now);
+                pools.seen(ip, &heard);
             }
         }
         if let Some(prefix) = record.delegated_prefix {
             if stopped {
-                pools.stopped_prefix(prefix, &holder);
+                pools.stopped_prefix(prefix, &heard);
             } else {
-                pools.seen_prefix(prefix, &holder, now);
+                pools.seen_prefix(prefix, &heard);
             }
         }
     }

@@ -34,7 +34,7 @@ use std::net::Ipv4Addr;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::login::Ipv6Prefix;
-use side::{Held, Side};
+use side::Side;
 use space::Space;
 pub use space::{Ipv4Range, PrefixBlock};
 
@@ -56,6 +56,18 @@ pub struct Holder {
     pub username: String,
     /// The Calling-Station-Id (the CPE's MAC, usually); empty when the NAS sends none.
     pub device: String,
+}
+
+/// What one accounting record tells the pools of its session.
+#[derive(Debug, Clone, Copy)]
+pub struct Heard<'a> {
+    pub holder: &'a Holder,
+    pub nas: &'a str,
+    /// The record's event time (the NAS's clock): orders it against the session's Stop and
+    /// the NAS's Accounting-On.
+    pub event: DateTime<Utc>,
+    /// Its arrival (ispd's clock): what a lease's silence is measured from.
+    pub now: DateTime<Utc>,
 }
 
 /// Logins' static addresses and prefixes: a pool never hands them out.
@@ -210,7 +222,7 @@ impl Pools {
                     .filter(same)
                     .find(|p| p.v4.contains(*ip))
                 {
-                    pool.v4.hold(*ip, lease.holder.clone(), lease.held);
+                    pool.v4.hold(*ip, lease.holder.clone(), lease.held.clone());
                 }
             }
             for (prefix, lease) in &old.v6.leases {
@@ -220,7 +232,8 @@ impl Pools {
                     .filter(same)
                     .find(|p| p.v6.contains(*prefix))
                 {
-                    pool.v6.hold(*prefix, lease.holder.clone(), lease.held);
+                    pool.v6
+                        .hold(*prefix, lease.holder.clone(), lease.held.clone());
                 }
             }
         }
@@ -283,35 +296,44 @@ impl Pools {
         })
     }
 
-    /// Accounting shows `ip` in use by `holder` (a Start or an Interim-Update): it stays
-    /// held, also when nobody had been offered it.
-    pub fn seen(&mut self, ip: Ipv4Addr, holder: &Holder, now: DateTime<Utc>) {
+    /// Accounting shows `ip` in use (a Start or an Interim-Update): it stays held, also
+    /// when nobody had been offered it — unless the record is a late one of a session that
+    /// ended on it (its Stop, or its NAS's Accounting-On, came first).
+    pub fn seen(&mut self, ip: Ipv4Addr, heard: &Heard<'_>) {
         if let Some(pool) = self.pools.iter_mut().find(|p| p.v4.contains(ip)) {
-            pool.v4.hold(ip, holder.clone(), Held::InUse { seen: now });
+            pool.v4.seen(ip, heard);
         }
     }
 
     /// The same for a delegated prefix.
-    pub fn seen_prefix(&mut self, prefix: Ipv6Prefix, holder: &Holder, now: DateTime<Utc>) {
+    pub fn seen_prefix(&mut self, prefix: Ipv6Prefix, heard: &Heard<'_>) {
         if let Some(pool) = self.pools.iter_mut().find(|p| p.v6.contains(prefix)) {
-            pool.v6
-                .hold(prefix, holder.clone(), Held::InUse { seen: now });
+            pool.v6.seen(prefix, heard);
         }
     }
 
     /// Accounting shows the session on `ip` stopped: the address is free, unless another
     /// holder has it by now.
-    pub fn stopped(&mut self, ip: Ipv4Addr, holder: &Holder) {
+    pub fn stopped(&mut self, ip: Ipv4Addr, heard: &Heard<'_>) {
         if let Some(pool) = self.pools.iter_mut().find(|p| p.v4.contains(ip)) {
-            pool.v4.stopped(ip, holder);
+            pool.v4.stopped(ip, heard);
         }
     }
 
     /// The same for a delegated prefix.
-    pub fn stopped_prefix(&mut self, prefix: Ipv6Prefix, holder: &Holder) {
+    pub fn stopped_prefix(&mut self, prefix: Ipv6Prefix, heard: &Heard<'_>) {
         if let Some(pool) = self.pools.iter_mut().find(|p| p.v6.contains(prefix)) {
-            pool.v6.stopped(prefix, holder);
+            pool.v6.stopped(prefix, heard);
         }
+    }
+
+    /// `nas` restarted at `at` by its clock (Accounting-On/Off): the addresses and prefixes
+    /// of the sessions it reported before then are free. Returns how many.
+    pub fn nas_restarted(&mut self, nas: &str, at: DateTime<Utc>, now: DateTime<Utc>) -> usize {
+        self.pools
+            .iter_mut()
+            .map(|pool| pool.v4.nas_restarted(nas, at, now) + pool.v6.nas_restarted(nas, at, now))
+            .sum()
     }
 
     /// Every offer not yet seen in accounting.

@@ -6,15 +6,32 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::Holder;
 use super::space::Space;
+use super::{Heard, Holder};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Held {
     /// Offered in an Access-Accept, not yet seen in accounting: free again after `until`.
     Offered { until: DateTime<Utc> },
-    /// Seen in accounting, last at `seen`.
-    InUse { seen: DateTime<Utc> },
+    /// Seen in accounting, last at `seen` (ispd's clock), by `nas`, whose latest record of
+    /// the session is of `event` (the NAS's clock): an Accounting-On/Off at or after it ends
+    /// the session.
+    InUse {
+        seen: DateTime<Utc>,
+        nas: String,
+        event: DateTime<Utc>,
+    },
+}
+
+/// An address whose holder's session ended (its Stop, or its NAS's Accounting-On/Off) at
+/// `event` by the NAS's clock: a record of that holder's on the address from no later is
+/// the ended session's own, arriving late, and does not hold the address again.
+#[derive(Debug, Clone)]
+struct Ended {
+    holder: Holder,
+    event: DateTime<Utc>,
+    /// When it was noted (ispd's clock): forgotten a stale time later.
+    noted: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone)]
@@ -37,6 +54,7 @@ pub(super) struct Side<S: Space> {
     pub(super) size: u64,
     pub(super) leases: HashMap<S::Addr, Lease>,
     by_holder: HashMap<super::Holder, S::Addr>,
+    ended: HashMap<S::Addr, Ended>,
     /// Where the next search starts (an offset into the blocks).
     next: u64,
 }
@@ -48,6 +66,7 @@ impl<S: Space> Side<S> {
             blocks,
             leases: HashMap::new(),
             by_holder: HashMap::new(),
+            ended: HashMap::new(),
             next: 0,
         }
     }
@@ -130,11 +149,78 @@ impl<S: Space> Side<S> {
         }
     }
 
-    /// Accounting shows `addr` stopped for `holder`: free, unless another holds it by now.
-    pub(super) fn stopped(&mut self, addr: S::Addr, holder: &Holder) {
-        if self.leases.get(&addr).is_some_and(|l| l.holder == *holder) {
+    /// Accounting shows `addr` in use: held by the record's holder, unless the record is
+    /// a late one of a session that ended on it.
+    pub(super) fn seen(&mut self, addr: S::Addr, heard: &Heard<'_>) {
+        if self
+            .ended
+            .get(&addr)
+            .is_some_and(|e| e.holder == *heard.holder && heard.event <= e.event)
+        {
+            return;
+        }
+        self.ended.remove(&addr);
+        // Records of one session can arrive out of order: its latest event is kept.
+        let event = match self.leases.get(&addr) {
+            Some(Lease {
+                holder,
+                held: Held::InUse { event, .. },
+            }) if holder == heard.holder => heard.event.max(*event),
+            _ => heard.event,
+        };
+        let held = Held::InUse {
+            seen: heard.now,
+            nas: heard.nas.to_owned(),
+            event,
+        };
+        self.hold(addr, heard.holder.clone(), held);
+    }
+
+    /// Accounting shows `addr` stopped for the record's holder: free, unless another holds
+    /// it by now.
+    pub(super) fn stopped(&mut self, addr: S::Addr, heard: &Heard<'_>) {
+        if self
+            .leases
+            .get(&addr)
+            .is_some_and(|l| l.holder == *heard.holder)
+        {
             self.release(addr);
         }
+        if !self.leases.contains_key(&addr) {
+            self.end(addr, heard.holder.clone(), heard.event, heard.now);
+        }
+    }
+
+    fn end(&mut self, addr: S::Addr, holder: Holder, event: DateTime<Utc>, now: DateTime<Utc>) {
+        let ended = Ended {
+            holder,
+            event,
+            noted: now,
+        };
+        self.ended.insert(addr, ended);
+    }
+
+    /// `nas` restarted at `at` (its clock): every address in use by a session it last
+    /// reported before then is free. Returns how many.
+    pub(super) fn nas_restarted(
+        &mut self,
+        nas: &str,
+        at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> usize {
+        let gone: Vec<(S::Addr, Holder)> = self
+            .leases
+            .iter()
+            .filter(|(_, lease)| {
+                matches!(&lease.held, Held::InUse { nas: n, event, .. } if n == nas && *event <= at)
+            })
+            .map(|(addr, lease)| (*addr, lease.holder.clone()))
+            .collect();
+        for (addr, holder) in &gone {
+            self.release(*addr);
+            self.end(*addr, holder.clone(), at, now);
+        }
+        gone.len()
     }
 
     /// Releases lapsed offers and leases not heard of for `stale`; returns how many.
@@ -142,15 +228,19 @@ impl<S: Space> Side<S> {
         let gone: Vec<S::Addr> = self
             .leases
             .iter()
-            .filter(|(_, lease)| match lease.held {
-                Held::Offered { until } => until <= now,
-                Held::InUse { seen } => seen.checked_add_signed(stale).is_some_and(|t| t <= now),
+            .filter(|(_, lease)| match &lease.held {
+                Held::Offered { until } => *until <= now,
+                Held::InUse { seen, .. } => {
+                    seen.checked_add_signed(stale).is_some_and(|t| t <= now)
+                }
             })
             .map(|(addr, _)| *addr)
             .collect();
         for addr in &gone {
             self.release(*addr);
         }
+        self.ended
+            .retain(|_, e| e.noted.checked_add_signed(stale).is_some_and(|t| t > now));
         gone.len()
     }
 

@@ -8,6 +8,16 @@ fn at(seconds: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(1_790_000_000 + seconds, 0).unwrap()
 }
 
+/// A record of `holder`'s session from the NAS "n", of `event`, arriving then.
+fn heard(holder: &Holder, event: DateTime<Utc>) -> Heard<'_> {
+    Heard {
+        holder,
+        nas: "n",
+        event,
+        now: event,
+    }
+}
+
 fn holder(username: &str, device: &str) -> Holder {
     Holder {
         username: username.into(),
@@ -162,7 +172,7 @@ fn offers_lapse_sessions_keep_them_and_stops_or_silence_free_them() {
         offer4(&mut pools, ("c", "n"), &bob, at(0), &NONE),
         Some(ip("10.0.0.2"))
     );
-    pools.seen(ip("10.0.0.2"), &bob, at(30));
+    pools.seen(ip("10.0.0.2"), &heard(&bob, at(30)));
     // Alice never started: her offer lapses; Bob's session keeps his.
     assert_eq!(pools.expire(at(61), stale), 1);
     assert_eq!(
@@ -170,15 +180,15 @@ fn offers_lapse_sessions_keep_them_and_stops_or_silence_free_them() {
         Some(ip("10.0.0.1"))
     );
     // Bob's Stop frees .2; a Stop of somebody else's session frees nothing.
-    pools.stopped(ip("10.0.0.1"), &bob);
-    pools.stopped(ip("10.0.0.2"), &bob);
+    pools.stopped(ip("10.0.0.1"), &heard(&bob, at(62)));
+    pools.stopped(ip("10.0.0.2"), &heard(&bob, at(62)));
     assert_eq!(
         offer4(&mut pools, ("c", "n"), &alice, at(63), &NONE),
         Some(ip("10.0.0.2"))
     );
     // A session not heard of for the stale time goes as the sweep closes it.
-    pools.seen(ip("10.0.0.2"), &alice, at(100));
-    pools.seen(ip("10.0.0.1"), &carol, at(300));
+    pools.seen(ip("10.0.0.2"), &heard(&alice, at(100)));
+    pools.seen(ip("10.0.0.1"), &heard(&carol, at(300)));
     assert_eq!(pools.expire(at(400), stale), 1, "alice's, last seen at 100");
     let usage = pools.usage(&NONE);
     assert_eq!(
@@ -191,7 +201,7 @@ fn offers_lapse_sessions_keep_them_and_stops_or_silence_free_them() {
 fn an_address_in_use_that_nobody_was_offered_is_never_handed_out() {
     let mut pools = Pools::new(vec![spec("c", &[], &["10.0.0.1-10.0.0.2"])]).unwrap();
     // After a restart, accounting reports .1 in use.
-    pools.seen(ip("10.0.0.1"), &holder("dave", "d"), at(0));
+    pools.seen(ip("10.0.0.1"), &heard(&holder("dave", "d"), at(0)));
     assert_eq!(
         offer4(&mut pools, ("c", "n"), &holder("erin", "e"), at(1), &NONE),
         Some(ip("10.0.0.2"))
@@ -217,8 +227,8 @@ fn a_pool_for_the_asking_nas_goes_before_a_global_one() {
 #[test]
 fn a_new_config_keeps_the_leases_that_still_fit() {
     let mut pools = Pools::new(vec![spec("c", &[], &["10.0.0.1-10.0.0.9"])]).unwrap();
-    pools.seen(ip("10.0.0.1"), &holder("a", ""), at(0));
-    pools.seen(ip("10.0.0.9"), &holder("b", ""), at(0));
+    pools.seen(ip("10.0.0.1"), &heard(&holder("a", ""), at(0)));
+    pools.seen(ip("10.0.0.9"), &heard(&holder("b", ""), at(0)));
     let next = pools
         .reconfigured(vec![spec("c", &[], &["10.0.0.1-10.0.0.5"])])
         .unwrap();
@@ -301,14 +311,14 @@ fn prefixes_are_handed_out_beside_addresses_skipping_static_ones() {
         (4, 2, 1)
     );
     // Accounting keeps Bob's prefix, his Stop frees it; Alice's offer lapses.
-    pools.seen_prefix(prefix("2001:db8:100:200::/56"), &bob, at(30));
-    pools.stopped_prefix(prefix("2001:db8:100:200::/56"), &alice);
+    pools.seen_prefix(prefix("2001:db8:100:200::/56"), &heard(&bob, at(30)));
+    pools.stopped_prefix(prefix("2001:db8:100:200::/56"), &heard(&alice, at(31)));
     assert_eq!(
         pools.usage(&statics)[0].prefixes_in_use,
         1,
         "not alice's to stop"
     );
-    pools.stopped_prefix(prefix("2001:db8:100:200::/56"), &bob);
+    pools.stopped_prefix(prefix("2001:db8:100:200::/56"), &heard(&bob, at(31)));
     assert_eq!(
         pools.expire(at(62), Duration::seconds(300)),
         3,
@@ -358,7 +368,7 @@ fn an_offer_kept_across_a_restart_is_held_again_unless_it_lapsed_or_accounting_w
     for who in [&alice, &bob, &carol] {
         offer4(&mut before, ("c", "n"), who, at(0), &NONE);
     }
-    before.seen(ip("10.0.0.3"), &carol, at(5));
+    before.seen(ip("10.0.0.3"), &heard(&carol, at(5)));
     let mut kept = before.offered();
     kept.sort_by_key(|o| o.holder.username.clone());
     assert_eq!(
@@ -381,8 +391,8 @@ fn an_offer_kept_across_a_restart_is_held_again_unless_it_lapsed_or_accounting_w
     // Started again at 10 s: accounting shows bob's device on .4 already (it reconnected
     // elsewhere) and dave on .2; alice's offer is held again.
     let mut after = Pools::new(specs()).unwrap();
-    after.seen(ip("10.0.0.4"), &bob, at(10));
-    after.seen(ip("10.0.0.2"), &holder("dave", "d"), at(10));
+    after.seen(ip("10.0.0.4"), &heard(&bob, at(10)));
+    after.seen(ip("10.0.0.2"), &heard(&holder("dave", "d"), at(10)));
     for offer in &kept {
         after.offer_again(offer, at(10));
     }
@@ -400,4 +410,48 @@ fn an_offer_kept_across_a_restart_is_held_again_unless_it_lapsed_or_accounting_w
     let mut late = Pools::new(specs()).unwrap();
     late.offer_again(&kept[0], at(60));
     assert_eq!(late.offered(), []);
+}
+
+/// Accounting arrives out of order: an Interim sent before the session's Stop and delivered
+/// after it does not hold the address again (a pool of two ran dry so), while a new session
+/// of the same holder later does. An Accounting-On frees what the NAS's sessions from before
+/// it held — not what a session after the reboot holds — and their late records stay late.
+#[test]
+fn a_late_record_of_an_ended_session_holds_nothing_and_a_nas_restart_frees_its_addresses() {
+    let mut pools = Pools::new(vec![spec("c", &[], &["10.0.0.1-10.0.0.3"])]).unwrap();
+    let (alice, bob, carol) = (
+        holder("alice", "a"),
+        holder("bob", "b"),
+        holder("carol", "c"),
+    );
+    let in_use = |pools: &Pools| pools.usage(&NONE)[0].in_use;
+    pools.seen(ip("10.0.0.1"), &heard(&alice, at(0)));
+    pools.stopped(ip("10.0.0.1"), &heard(&alice, at(20)));
+    pools.seen(ip("10.0.0.1"), &heard(&alice, at(10)));
+    assert_eq!(in_use(&pools), 0, "the late Interim holds nothing");
+    pools.seen(ip("10.0.0.1"), &heard(&alice, at(30)));
+    assert_eq!(in_use(&pools), 1, "her next session does");
+    pools.stopped(ip("10.0.0.1"), &heard(&alice, at(40)));
+
+    // Bob and Carol on the NAS "n"; it reboots at 100; Carol's session came up after it,
+    // and its Start arrived before the (retransmitted) Accounting-On.
+    pools.seen(ip("10.0.0.2"), &heard(&bob, at(50)));
+    pools.seen(ip("10.0.0.3"), &heard(&carol, at(105)));
+    let other_nas = Heard {
+        nas: "m",
+        ..heard(&alice, at(60))
+    };
+    pools.seen(ip("10.0.0.1"), &other_nas);
+    assert_eq!(pools.nas_restarted("n", at(100), at(110)), 1, "bob's");
+    assert_eq!(in_use(&pools), 2, "carol's and alice's on the other NAS");
+    pools.seen(ip("10.0.0.2"), &heard(&bob, at(90)));
+    assert_eq!(
+        in_use(&pools),
+        2,
+        "bob's Interim from before the reboot is late"
+    );
+    // Remembered for a stale time, then forgotten.
+    assert_eq!(pools.expire(at(500), Duration::seconds(300)), 2);
+    pools.seen(ip("10.0.0.2"), &heard(&bob, at(90)));
+    assert_eq!(in_use(&pools), 1);
 }
