@@ -1238,7 +1238,9 @@ fn rate_attributes_per_vendor() {
 fn credential_selection_table() {
     use auth::ProofAttributes;
     let challenge = [0x5Bu8; 16];
-    for mask in 0u8..16 {
+    // Kinds present (a bit each), with or without MS-CHAP-Challenge, and with a credential
+    // attribute repeated (two User-Passwords are two credentials, whichever came first).
+    for mask in 0u8..32 {
         for with_ms_challenge in [false, true] {
             let attrs = ProofAttributes {
                 user_password: (mask & 1 != 0).then_some(&b"arctangent"[..]),
@@ -1247,6 +1249,7 @@ fn credential_selection_table() {
                 ms_chap_challenge: with_ms_challenge.then_some(&challenge[..]),
                 ms_chap2_response: (mask & 4 != 0).then_some(&[1u8; 50][..]),
                 eap_message: mask & 8 != 0,
+                repeated: mask & 16 != 0,
             };
             let expected = match mask {
                 0 | 8 => "none",
@@ -1259,7 +1262,7 @@ fn credential_selection_table() {
             assert_eq!(
                 attrs.credential().method(),
                 expected,
-                "kinds {mask:04b}, MS-CHAP-Challenge {with_ms_challenge}"
+                "kinds {mask:05b}, MS-CHAP-Challenge {with_ms_challenge}"
             );
         }
     }

@@ -170,7 +170,8 @@ fn unsigned_status_server_on_the_auth_port_is_discarded() {
 }
 
 /// Item 10.14: RFC 2865 §5.2/§5.3 allow one credential per Access-Request. The right
-/// password next to a CHAP-Password (or any second kind) is refused, and counted.
+/// password next to a CHAP-Password (or any second kind, or a second password) is refused,
+/// and counted.
 #[test]
 fn a_request_with_two_credentials_is_rejected() {
     let d = radius_daemon(
@@ -218,9 +219,24 @@ fn a_request_with_two_credentials_is_rejected() {
         "User-Name = \"novak\", User-Password = \"arctangent\", EAP-Message = 0x0201000a016e6f76616b, Message-Authenticator = 0x00\n",
     );
     assert!(received(&out).contains("Access-Reject"), "{}", stdout(&out));
+    // Two User-Passwords, the right one first: two credentials (found by probing from
+    // outside: the first was taken and the request accepted).
+    let out = radclient(
+        &d,
+        "auth",
+        SECRET,
+        "User-Name = \"novak\", User-Password = \"arctangent\", User-Password = \"wrong\", Message-Authenticator = 0x00\n",
+    );
+    assert_eq!(
+        stdout(&out).matches("User-Password").count(),
+        2,
+        "radclient sent both: {}",
+        stdout(&out)
+    );
+    assert!(received(&out).contains("Access-Reject"), "{}", stdout(&out));
     assert_eq!(
         metric(&d, "ispd_radius_rejects_multiple_credentials_total"),
-        2
+        3
     );
     d.wait_for_log("multiple_credentials");
 }

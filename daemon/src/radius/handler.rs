@@ -121,6 +121,13 @@ fn access_request(
             .vendor_first(microsoft::VENDOR_ID, microsoft::MS_CHAP2_RESPONSE)
             .map(|a| a.as_bytes()),
         eap_message: packet.first(rfc::EAP_MESSAGE).is_some(),
+        repeated: [rfc::USER_PASSWORD, rfc::CHAP_PASSWORD]
+            .into_iter()
+            .any(|t| packet.all(t).nth(1).is_some())
+            || packet
+                .vendor_all(microsoft::VENDOR_ID, microsoft::MS_CHAP2_RESPONSE)
+                .nth(1)
+                .is_some(),
     }
     .credential();
     let calling_station_text = packet

@@ -63,6 +63,9 @@ pub struct ProofAttributes<'a> {
     pub ms_chap2_response: Option<&'a [u8]>,
     /// EAP-Message is present (RFC 3579). ispd does not speak EAP; it only counts as a kind.
     pub eap_message: bool,
+    /// A credential attribute appears more than once (RFC 2865 §5.44 allows each 0-1 times):
+    /// two passwords are two credentials, whichever came first.
+    pub repeated: bool,
 }
 
 impl<'a> ProofAttributes<'a> {
@@ -77,7 +80,7 @@ impl<'a> ProofAttributes<'a> {
             self.ms_chap2_response.is_some(),
             self.eap_message,
         ];
-        if kinds.iter().filter(|&&present| present).count() > 1 {
+        if self.repeated || kinds.iter().filter(|&&present| present).count() > 1 {
             return Credential::Conflicting;
         }
         if let Some(password) = self.user_password {
