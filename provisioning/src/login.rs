@@ -164,6 +164,14 @@ impl Login {
         if self.subscription_id <= 0 {
             return Err(FieldError::required("login.subscription_id"));
         }
+        if let Some(ip) = self.ipv4
+            && (ip.is_unspecified() || ip.is_broadcast() || ip.is_multicast() || ip.is_loopback())
+        {
+            return Err(FieldError::new(
+                "login.ipv4",
+                format!("{ip} is no address a subscriber can be given"),
+            ));
+        }
         for (i, attr) in self.attributes.iter().enumerate() {
             require(&format!("login.attributes[{i}].name"), &attr.name)?;
             max_len(&format!("login.attributes[{i}].value"), &attr.value, 253)?;
@@ -428,6 +436,15 @@ mod tests {
             })),
             "login.attributes[0].name"
         );
+        // A subscriber's address is a unicast host address.
+        for bad in ["0.0.0.0", "255.255.255.255", "224.0.0.1", "127.0.0.1"] {
+            let mut l = login();
+            l.ipv4 = Some(bad.parse().unwrap());
+            assert_eq!(l.validate().unwrap_err().field, "login.ipv4", "{bad}");
+        }
+        let mut l = login();
+        l.ipv4 = Some("100.64.0.7".parse().unwrap());
+        assert_eq!(l.validate(), Ok(()));
     }
 
     #[test]

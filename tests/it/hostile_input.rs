@@ -343,6 +343,61 @@ fn ispctl_reports_an_over_long_label_reason_or_note_by_field() {
     assert!(!nas.to_string().contains("edge-1"), "{nas}");
 }
 
+/// A date far outside what an ISP's records hold (a typo: the year 0 or 9999) is refused
+/// naming the field, and nothing is recorded. Found by probing from outside: a payment
+/// "received" on 0000-01-01 and a balance adjustment dated then (a credit note of the year 0)
+/// were recorded.
+#[test]
+fn a_date_outside_the_years_of_any_record_is_refused_naming_the_field() {
+    let d = Daemon::start("dates", "");
+    crate::accounting::add_login(&d);
+    for date in ["0000-01-01", "1899-12-31", "2200-01-01", "9999-12-31"] {
+        for args in [
+            vec![
+                "payment", "add", "--client", "7", "--amount", "1", "--date", date,
+            ],
+            vec![
+                "client",
+                "adjust",
+                "7",
+                "--amount=5",
+                "--reason",
+                "typo",
+                "--date",
+                date,
+            ],
+        ] {
+            let out = d.ispctl(&args);
+            assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stdout(&out));
+            let err = stderr(&out);
+            assert!(
+                err.contains("outside the years 1900-2199"),
+                "{args:?}: {err}"
+            );
+        }
+    }
+    let statement = || d.ispctl_json(&["payment", "statement", "7"]).to_string();
+    for date in ["0000-01-01", "1899-12-31", "2200-01-01", "9999-12-31"] {
+        assert!(
+            !statement().contains(date),
+            "nothing recorded: {}",
+            statement()
+        );
+    }
+    // The first day of the years held is taken.
+    d.ispctl_json(&[
+        "payment",
+        "add",
+        "--client",
+        "7",
+        "--amount",
+        "1",
+        "--date",
+        "1900-01-01",
+    ]);
+    assert!(statement().contains("1900-01-01"), "{}", statement());
+}
+
 /// `CreateClientRequest` with `bytes` where the real message has strings, so a test can send
 /// what a broken or hostile client would.
 #[derive(Clone, PartialEq, prost::Message)]
