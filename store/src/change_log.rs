@@ -251,7 +251,7 @@ impl Store {
 
 /// A moment as SQLite's triggers write the log's `at` (`strftime('%Y-%m-%dT%H:%M:%fZ')`,
 /// milliseconds), so the text compares as the time does.
-fn log_time(at: DateTime<Utc>) -> String {
+pub(crate) fn log_time(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 

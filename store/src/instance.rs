@@ -25,6 +25,9 @@ impl Store {
         row: &InstanceRow,
         forget_before: DateTime<Utc>,
     ) -> StoreResult<()> {
+        // One transaction: on SQLite each commit is an fsync that accounting's writer waits
+        // behind.
+        let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO instance (id, version, started_at, heartbeat_at, applied_change)
              VALUES ($1, $2, $3, $4, $5)
@@ -37,19 +40,24 @@ impl Store {
         .bind(row.started_at.clone())
         .bind(row.heartbeat_at.clone())
         .bind(row.applied_change)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
         sqlx::query("DELETE FROM instance WHERE heartbeat_at < $1")
             .bind(timestamp(forget_before))
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
         // On PostgreSQL the instances following the log prune it (keeping what one cut off
         // for a while still needs); on SQLite nothing else does.
         if self.backend == Backend::Sqlite {
-            self.prune_change_log(forget_before).await?;
+            sqlx::query("DELETE FROM change_log WHERE at < $1")
+                .bind(super::change_log::log_time(forget_before))
+                .execute(&mut *tx)
+                .await?;
         }
+        tx.commit().await?;
         Ok(())
     }
+
 
     /// The instances that died without telling the online sessions everything they changed:
     /// not this one, not stopped cleanly, not yet caught up on by a start, and — on
