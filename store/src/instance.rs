@@ -58,7 +58,6 @@ impl Store {
         Ok(())
     }
 
-
     /// The instances that died without telling the online sessions everything they changed:
     /// not this one, not stopped cleanly, not yet caught up on by a start, and — on
     /// PostgreSQL — without a connection open (a live instance keeps its pool; on SQLite one

@@ -110,6 +110,27 @@ fn access_request(
     let password = hidden.and_then(|h| {
         ispd_radius::password::unhide(h.as_bytes(), nas.secret.bytes(), packet.authenticator()).ok()
     });
+    let ms_chap2_response = packet
+        .vendor_first(microsoft::VENDOR_ID, microsoft::MS_CHAP2_RESPONSE)
+        .map(|a| a.as_bytes());
+    // One pass over the attributes; the vendor ones only when MS-CHAPv2 is there at all.
+    let repeated = {
+        let (mut passwords, mut chap) = (0u8, 0u8);
+        for a in packet.attributes() {
+            match a.typ {
+                rfc::USER_PASSWORD => passwords = passwords.saturating_add(1),
+                rfc::CHAP_PASSWORD => chap = chap.saturating_add(1),
+                _ => {}
+            }
+        }
+        passwords > 1
+            || chap > 1
+            || (ms_chap2_response.is_some()
+                && packet
+                    .vendor_all(microsoft::VENDOR_ID, microsoft::MS_CHAP2_RESPONSE)
+                    .nth(1)
+                    .is_some())
+    };
     let credential = ProofAttributes {
         user_password: hidden.map(|_| password.as_ref().map_or(&[][..], |p| p.as_bytes())),
         chap_password: packet.first(rfc::CHAP_PASSWORD).map(|a| a.as_bytes()),
@@ -117,17 +138,9 @@ fn access_request(
         ms_chap_challenge: packet
             .vendor_first(microsoft::VENDOR_ID, microsoft::MS_CHAP_CHALLENGE)
             .map(|a| a.as_bytes()),
-        ms_chap2_response: packet
-            .vendor_first(microsoft::VENDOR_ID, microsoft::MS_CHAP2_RESPONSE)
-            .map(|a| a.as_bytes()),
+        ms_chap2_response,
         eap_message: packet.first(rfc::EAP_MESSAGE).is_some(),
-        repeated: [rfc::USER_PASSWORD, rfc::CHAP_PASSWORD]
-            .into_iter()
-            .any(|t| packet.all(t).nth(1).is_some())
-            || packet
-                .vendor_all(microsoft::VENDOR_ID, microsoft::MS_CHAP2_RESPONSE)
-                .nth(1)
-                .is_some(),
+        repeated,
     }
     .credential();
     let calling_station_text = packet
