@@ -107,10 +107,11 @@ pub fn session_time(seconds: u32) -> u64 {
         .unwrap_or(0)
 }
 
-/// Acct-Session-Id as text: as sent when it is printable UTF-8, else `0x` and its bytes in
-/// hex, so a NAS whose ids are binary is still stored (and matched across its records)
-/// instead of dropped and retransmitted forever.
-pub fn session_id_text(raw: &[u8]) -> String {
+/// An accounting record's Acct-Session-Id or User-Name as text: as sent when it is printable
+/// UTF-8, else `0x` and its bytes in hex, so a NAS whose ids are binary is still stored (and
+/// matched across its records) instead of dropped and retransmitted forever, and a session
+/// whose user name is not text is stored under that name, not none.
+pub fn attribute_text(raw: &[u8]) -> String {
     match std::str::from_utf8(raw) {
         Ok(text) if !text.chars().any(char::is_control) => text.to_owned(),
         _ => {
@@ -712,11 +713,11 @@ mod tests {
     }
 
     #[test]
-    fn session_ids_that_are_not_text_are_kept_in_hex() {
-        assert_eq!(session_id_text(b"81a00002"), "81a00002");
-        assert_eq!(session_id_text(&[0xff, 0xfe, 0x01]), "0xfffe01");
-        assert_eq!(session_id_text(b"a\0b"), "0x610062");
-        assert_eq!(session_id_text(b"line\nbreak"), "0x6c696e650a627265616b");
+    fn session_ids_and_user_names_that_are_not_text_are_kept_in_hex() {
+        assert_eq!(attribute_text(b"81a00002"), "81a00002");
+        assert_eq!(attribute_text(&[0xff, 0xfe, 0x01]), "0xfffe01");
+        assert_eq!(attribute_text(b"a\0b"), "0x610062");
+        assert_eq!(attribute_text(b"line\nbreak"), "0x6c696e650a627265616b");
     }
 
     #[test]

@@ -598,6 +598,25 @@ fn a_binary_session_id_is_stored_in_hex() {
     );
 }
 
+/// A User-Name that is not UTF-8 (a NAS passing the bytes a CPE sent) was stored as no user
+/// name at all (found by probing from outside); it is stored in hex, as a binary
+/// Acct-Session-Id is.
+#[test]
+fn a_user_name_that_is_not_text_is_stored_in_hex() {
+    let d = acct_daemon("fault-binary-user", "");
+    let socket = crate::accounting::acct_socket(&d, Duration::from_secs(5));
+    ask(
+        &socket,
+        1,
+        vec![
+            Attribute::integer(rfc::ACCT_STATUS_TYPE, 1),
+            Attribute::string(rfc::ACCT_SESSION_ID, "u1"),
+            Attribute::new(rfc::USER_NAME, vec![0x6e, 0xff, 0x6b]),
+        ],
+    );
+    assert_eq!(d.query("SELECT username FROM session"), ["0x6eff6b"]);
+}
+
 /// Issue 10 item 11: a Start whose Event-Timestamp lay decades ahead was stored as such and
 /// its session never went stale. Times outside a sane window around the arrival are
 /// replaced by the arrival.

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use ispd_provisioning::accounting::{
-    AcctRecord, Counters, StatusType, event_time, octets, session_id_text, session_time,
+    AcctRecord, Counters, StatusType, attribute_text, event_time, octets, session_time,
 };
 use ispd_provisioning::login::Ipv6Prefix;
 use ispd_provisioning::policy::parse_class;
@@ -781,7 +781,7 @@ fn record(
     };
     let acct_session_id = packet
         .first(rfc::ACCT_SESSION_ID)
-        .map(|a| session_id_text(a.as_bytes()))
+        .map(|a| attribute_text(a.as_bytes()))
         .unwrap_or_default();
     if acct_session_id.is_empty()
         && !matches!(status, StatusType::AccountingOn | StatusType::AccountingOff)
@@ -800,7 +800,10 @@ fn record(
     Ok(Some(AcctRecord {
         status,
         acct_session_id,
-        username: text_of(rfc::USER_NAME).unwrap_or_default(),
+        username: packet
+            .first(rfc::USER_NAME)
+            .map(|a| attribute_text(a.as_bytes()))
+            .unwrap_or_default(),
         login_id: class.map(|c| c.login_id),
         accepted_at: class.and_then(|c| c.accepted_at),
         framed_ip: packet
