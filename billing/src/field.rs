@@ -21,6 +21,27 @@ impl FieldError {
     }
 }
 
+/// The years an ISP's records hold. A payment "received" in the year 0 or 9999 is a typo
+/// (or a hostile statement), and would sit outside every closed period and every report.
+pub const RECORD_YEARS: std::ops::RangeInclusive<i32> = 1900..=2199;
+
+/// Refuses a date outside [`RECORD_YEARS`], wherever a record's date comes from: typed in,
+/// or read from a bank statement.
+pub fn record_date(field: &str, date: chrono::NaiveDate) -> Result<chrono::NaiveDate, FieldError> {
+    if RECORD_YEARS.contains(&chrono::Datelike::year(&date)) {
+        Ok(date)
+    } else {
+        Err(FieldError::new(
+            field,
+            format!(
+                "{date} is outside the years {}-{}",
+                RECORD_YEARS.start(),
+                RECORD_YEARS.end()
+            ),
+        ))
+    }
+}
+
 /// Refuses an empty (or whitespace-only) required text field.
 pub fn require(field: &str, value: &str) -> Result<(), FieldError> {
     if value.trim().is_empty() {

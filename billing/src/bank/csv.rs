@@ -527,6 +527,7 @@ fn csv_row(
             mapping.date_format
         )
     })?;
+    let booked_on = crate::field::record_date("date", booked_on).map_err(|e| e.to_string())?;
     let amount = parse_amount(required(columns.amount, "amount")?, mapping.decimal_comma)?;
     let currency = match non_empty(optional(columns.currency)) {
         Some(code) => currency(&code)?,

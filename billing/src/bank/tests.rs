@@ -484,6 +484,32 @@ fn camt_a_broken_document_is_reported_before_a_bad_entry() {
     ));
 }
 
+/// A booking date outside the years a record may hold (the year 9999, or 0001) refuses the
+/// statement, naming the entry, as any bad entry does: nothing of it is recorded.
+#[test]
+fn camt_a_booking_date_outside_the_record_years_refuses_the_statement() {
+    for date in ["9999-12-31", "0001-01-01"] {
+        let entry = format!(
+            "<Ntry><Amt Ccy=\"CZK\">100</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>\
+             <BookgDt><Dt>{date}</Dt></BookgDt></Ntry>"
+        );
+        let problem = parse_camt053(&camt_doc(&entry)).unwrap_err();
+        assert!(
+            matches!(problem, StatementError::Entry { entry: 1, .. }),
+            "{problem}"
+        );
+        assert!(
+            problem.to_string().contains("outside the years 1900-2199"),
+            "{problem}"
+        );
+    }
+    let good = format!("<Ntry><Amt Ccy=\"CZK\">100</Amt>{CAMT_BOOKED}</Ntry>");
+    assert_eq!(
+        camt_line(&camt_doc(&good)).booked_on.to_string(),
+        "2026-03-05"
+    );
+}
+
 /// Every part [`read_camt053`] hands on, in order, with what it returned.
 fn camt_parts(
     xml: &[u8],

@@ -198,27 +198,15 @@ fn paged<T, U>(page: Page<T>, to: impl FnMut(T) -> U) -> (Vec<U>, String) {
     )
 }
 
-/// The years an ISP's records hold: a payment "received" in the year 0 or 9999 is a typo,
-/// and would sit outside every closed period and every report.
-const YEARS: std::ops::RangeInclusive<i32> = 1900..=2199;
-
 fn date(name: &str, text: &str) -> Result<Option<chrono::NaiveDate>, Status> {
     if text.is_empty() {
         return Ok(None);
     }
     let date = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
         .map_err(|_| field(name, format!("not a date (YYYY-MM-DD): {text:?}")))?;
-    if !YEARS.contains(&chrono::Datelike::year(&date)) {
-        return Err(field(
-            name,
-            format!(
-                "{date} is outside the years {}-{}",
-                YEARS.start(),
-                YEARS.end()
-            ),
-        ));
-    }
-    Ok(Some(date))
+    ispd_billing::field::record_date(name, date)
+        .map(Some)
+        .map_err(invalid)
 }
 
 fn date_text(d: Option<chrono::NaiveDate>) -> String {

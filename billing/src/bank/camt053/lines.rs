@@ -186,7 +186,8 @@ fn booking_date(booking: Option<&Booking>) -> Result<NaiveDate, String> {
         .as_deref()
         .or(booking.date_time.as_deref())
         .ok_or("booking date (BookgDt/Dt or DtTm) is missing")?;
-    camt_date(text).ok_or_else(|| format!("booking date {text:?} is not a date"))
+    let date = camt_date(text).ok_or_else(|| format!("booking date {text:?} is not a date"))?;
+    crate::field::record_date("booking date", date).map_err(|e| e.to_string())
 }
 
 /// Appends one line per transaction of the entry (none for pending entries).
