@@ -499,9 +499,10 @@ fn answers_stay_fast_while_postgres_is_down() {
     assert_eq!(stored.trim(), (times.len() + 2).to_string(), "{}", d.log());
 }
 
-/// Issue 10 item 3: one record the database refuses (here a NUL byte in User-Name, which
-/// PostgreSQL's text cannot hold) is set aside with its reason; the records of its batch
-/// and behind it are stored, and every request is answered.
+/// Issue 10 item 3: one record the database refuses (here a NUL byte in Calling-Station-Id,
+/// which PostgreSQL's text cannot hold; a User-Name with one is stored in hex since 1e8380d)
+/// is set aside with its reason; the records of its batch and behind it are stored, and
+/// every request is answered.
 #[test]
 fn a_record_the_database_refuses_is_set_aside_and_blocks_nothing() {
     let Some(db) = PgDatabase::create("poison") else {
@@ -520,7 +521,8 @@ fn a_record_the_database_refuses_is_set_aside_and_blocks_nothing() {
     let poison = vec![
         Attribute::integer(rfc::ACCT_STATUS_TYPE, 1),
         Attribute::string(rfc::ACCT_SESSION_ID, "poison"),
-        Attribute::new(rfc::USER_NAME, b"evil\0name".to_vec()),
+        Attribute::string(rfc::USER_NAME, "novak"),
+        Attribute::new(rfc::CALLING_STATION_ID, b"evil\0station".to_vec()),
     ];
     nas.socket.send(&acct_request(200, poison)).unwrap();
     nas.waiting.insert(200, "poison".into());
