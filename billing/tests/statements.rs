@@ -514,6 +514,31 @@ fn csv_bad_row_names_its_line() {
     assert_eq!(err.to_string(), "line 4: amount \"12,5x\" is not a number");
 }
 
+/// A quote left open swallowed the next row into the field, to the end of the file: the
+/// file was accepted with one payment and the second one gone (found by probing from
+/// outside). It refuses the file, naming the line where the quote opened; a quoted cell that
+/// spans lines and is closed is still read (see `csv_row_and_mapping_problems`).
+#[test]
+fn csv_a_quote_left_open_refuses_the_file() {
+    let mut columns = CsvColumns::new("Datum", "Objem");
+    columns.transaction_id = Some("ID".into());
+    columns.variable_symbol = Some("VS".into());
+    columns.payer_account = Some("Protiucet".into());
+    let mut mapping = CsvMapping::new(columns);
+    mapping.default_currency = Some("CZK".into());
+    let text = "ID;Datum;Objem;VS;Protiucet\n\
+                CU-1;05.12.2026;48,00;7;\"1/0100\n\
+                CU-2;05.12.2026;49,00;7;1/0100\n";
+    let err = parse_csv(text, &mapping).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "line 2: a quoted field is never closed: the rows after it would be read as its text"
+    );
+    // Closed, both rows are read.
+    let closed = text.replace("\"1/0100", "\"1/0100\"");
+    assert_eq!(parse_csv(&closed, &mapping).unwrap().lines.len(), 2);
+}
+
 #[test]
 fn csv_more_than_two_decimals_is_refused() {
     let mut mapping = CsvMapping::new(CsvColumns::new("Datum", "Objem"));

@@ -434,6 +434,13 @@ pub fn parse_csv(text: &str, mapping: &CsvMapping) -> Result<Statement, Statemen
         return Ok(Statement::default());
     }
     let skipped = mapping.skip_lines;
+    if let Some(line) = unclosed_quote(body, mapping.delimiter) {
+        return Err(StatementError::Line {
+            line: line.saturating_add(skipped),
+            problem: "a quoted field is never closed: the rows after it would be read as its text"
+                .into(),
+        });
+    }
     let mut reader = ::csv::ReaderBuilder::new()
         .delimiter(mapping.delimiter)
         .has_headers(false)
@@ -498,6 +505,37 @@ pub fn parse_csv(text: &str, mapping: &CsvMapping) -> Result<Statement, Statemen
         lines.push(row);
     }
     finish(None, lines, Place::Line)
+}
+
+/// The line (1-based, of `body`) where a quoted field opens that the file never closes.
+///
+/// The `csv` crate ends such a field at the end of the file without a word, so the rows
+/// after the quote become its text and their payments vanish. Read by RFC 4180's rule, as
+/// the crate reads it: a quote opens a field only at its start, and inside one a doubled
+/// quote is a quote; anywhere else a quote is a character.
+fn unclosed_quote(body: &str, delimiter: u8) -> Option<usize> {
+    let mut line = 1;
+    let mut opened = None;
+    let mut at_field_start = true;
+    let mut bytes = body.bytes().peekable();
+    while let Some(b) = bytes.next() {
+        if opened.is_some() {
+            if b == b'"' {
+                if bytes.peek() == Some(&b'"') {
+                    bytes.next();
+                } else {
+                    opened = None;
+                }
+            }
+        } else if b == b'"' && at_field_start {
+            opened = Some(line);
+        }
+        if b == b'\n' {
+            line += 1;
+        }
+        at_field_start = opened.is_none() && (b == delimiter || b == b'\n' || b == b'\r');
+    }
+    opened
 }
 
 fn csv_row(
