@@ -120,6 +120,7 @@ async fn backup(
             if size.is_none() {
                 size = Some(u64::try_from(chunk.size).unwrap_or_default());
                 key_path = chunk.key_path;
+                refuse_the_state_dir(file, &key_path)?;
             }
             out.write_all(&chunk.data)
                 .with_context(|| format!("cannot write {}", partial.display()))?;
@@ -146,6 +147,29 @@ async fn backup(
             Err(e)
         }
     }
+}
+
+/// Refuses a backup into the daemon's state directory (where its seal key lies, `key_path`):
+/// renamed over the live `ispd.db`, it left the daemon writing to an unlinked file and the
+/// database malformed at the next start; anywhere in that directory it is lost with it.
+fn refuse_the_state_dir(file: &Path, key_path: &str) -> Result<()> {
+    let Some(state_dir) = Path::new(key_path).parent() else {
+        return Ok(());
+    };
+    let parent = match file.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if let (Ok(target), Ok(state)) = (parent.canonicalize(), state_dir.canonicalize())
+        && target == state
+    {
+        bail!(
+            "{} is in the daemon's state directory {}: a backup there replaces or dies with the database; name a file elsewhere",
+            file.display(),
+            state.display()
+        );
+    }
+    Ok(())
 }
 
 /// Copies the seal key beside the backup as `<file>.key` (mode 0600) when it can be read

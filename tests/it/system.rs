@@ -3,6 +3,7 @@
 //! directory, started, and compared with what was acknowledged before the copy began.
 
 use std::collections::{HashMap, HashSet};
+use std::os::unix::fs::MetadataExt;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -367,6 +368,41 @@ fn a_backup_of_postgres_is_refused_and_names_pg_dump() {
     assert!(stderr(&out).contains("pg_dump"), "{}", stderr(&out));
     assert!(!file.exists());
     assert!(!Path::new(&format!("{}.partial", file.display())).exists());
+}
+
+/// A backup named onto the live database (found by probing from outside: with --force it was
+/// renamed over ispd.db, the daemon went on writing to the unlinked file, and the next start
+/// found the database malformed) — or anywhere in the state directory — is refused, and the
+/// database is untouched.
+#[test]
+fn a_backup_into_the_state_directory_is_refused() {
+    let d = Daemon::start("backup-onto-live", "");
+    crate::accounting::add_login(&d);
+    let db = d.state_dir.join("ispd.db");
+    let before = std::fs::metadata(&db).unwrap().ino();
+    for target in [db.clone(), d.state_dir.join("copy.db")] {
+        let out = d.ispctl(&["system", "backup", target.to_str().unwrap(), "--force"]);
+        assert!(!out.status.success(), "{target:?} refused");
+        assert!(stderr(&out).contains("state directory"), "{}", stderr(&out));
+        assert!(!Path::new(&format!("{}.partial", target.display())).exists());
+    }
+    assert!(!d.state_dir.join("copy.db").exists());
+    assert_eq!(
+        std::fs::metadata(&db).unwrap().ino(),
+        before,
+        "ispd.db not replaced"
+    );
+    assert_eq!(
+        d.ispctl_json(&["client", "list"])["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    // Elsewhere, as ever.
+    let elsewhere = d.dir.0.join("ok.db");
+    let out = d.ispctl(&["system", "backup", elsewhere.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
 }
 
 /// Sends accounting Starts (64 in flight, at most 3,000 or 30 s) and calls `midway` once a
