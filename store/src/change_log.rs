@@ -233,14 +233,7 @@ impl Store {
 
     /// Deletes the log's rows older than `before`; returns how many.
     pub async fn prune_change_log(&self, before: DateTime<Utc>) -> StoreResult<u64> {
-        // Timestamps cross the Any driver as text; PostgreSQL casts the RFC 3339 form.
-        let (sql, at) = match self.backend {
-            Backend::Postgres => (
-                "DELETE FROM change_log WHERE at < CAST($1 AS TIMESTAMPTZ)",
-                super::timestamp(before),
-            ),
-            Backend::Sqlite => ("DELETE FROM change_log WHERE at < $1", log_time(before)),
-        };
+        let (sql, at) = prune(self.backend, before);
         Ok(sqlx::query(sql)
             .bind(at)
             .execute(&self.pool)
@@ -249,9 +242,21 @@ impl Store {
     }
 }
 
+/// The statement that deletes the log's rows older than `before`, and its one parameter.
+/// Timestamps cross the Any driver as text; PostgreSQL casts the RFC 3339 form.
+pub(crate) fn prune(backend: Backend, before: DateTime<Utc>) -> (&'static str, String) {
+    match backend {
+        Backend::Postgres => (
+            "DELETE FROM change_log WHERE at < CAST($1 AS TIMESTAMPTZ)",
+            super::timestamp(before),
+        ),
+        Backend::Sqlite => ("DELETE FROM change_log WHERE at < $1", log_time(before)),
+    }
+}
+
 /// A moment as SQLite's triggers write the log's `at` (`strftime('%Y-%m-%dT%H:%M:%fZ')`,
 /// milliseconds), so the text compares as the time does.
-pub(crate) fn log_time(at: DateTime<Utc>) -> String {
+fn log_time(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 

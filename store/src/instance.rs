@@ -49,10 +49,8 @@ impl Store {
         // On PostgreSQL the instances following the log prune it (keeping what one cut off
         // for a while still needs); on SQLite nothing else does.
         if self.backend == Backend::Sqlite {
-            sqlx::query("DELETE FROM change_log WHERE at < $1")
-                .bind(super::change_log::log_time(forget_before))
-                .execute(&mut *tx)
-                .await?;
+            let (sql, at) = super::change_log::prune(self.backend, forget_before);
+            sqlx::query(sql).bind(at).execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())

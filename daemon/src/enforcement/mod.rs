@@ -60,12 +60,12 @@ const RECORDER_STOP: Duration = Duration::from_secs(3);
 /// reconcile that keeps failing (a long outage) waits twice as long each time, up to
 /// [`RETRY_MAX`].
 const RETRY: Duration = Duration::from_secs(5);
+const RETRY_MAX: Duration = Duration::from_secs(60);
 /// How far before a dead instance's last heartbeat its logged changes are taken as possibly
 /// untold: its heartbeat beats every 5 s whatever the enforcer did, a transaction's log rows
 /// carry the time they were written (a long run's first ones minutes before its commit), and
 /// a recorder can fall behind while the database is slow.
 const UNTOLD_WINDOW: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
-const RETRY_MAX: Duration = Duration::from_secs(60);
 /// Open sessions read per page by the reconcile.
 const RECONCILE_PAGE: i64 = 1_000;
 /// How often time-dependent speeds are looked at: a window edge or the end of a temporary
@@ -684,15 +684,11 @@ impl Enforcer {
     /// `reconcile_interval` says: it finishes changes already made. Read until it can be.
     pub async fn catch_up(self: Arc<Self>) {
         self.catch_up_on_the_dead().await;
-        let last = loop {
-            match self.store.last_requests_to_open_sessions().await {
-                Ok(last) => break last,
-                Err(e) => {
-                    tracing::error!(error = %e, "cannot read which sessions a change did not reach before the start; trying again in {} s", RETRY.as_secs());
-                    tokio::time::sleep(RETRY).await;
-                }
-            }
-        };
+        let last = read_until_it_can(
+            "which sessions a change did not reach before the start",
+            || self.store.last_requests_to_open_sessions(),
+        )
+        .await;
         let missed: HashSet<i64> = last
             .into_iter()
             .filter(|r| !settles(r.kind, r.outcome, r.error_cause))
@@ -716,15 +712,10 @@ impl Enforcer {
     /// answer again (one told already gets the same twice). An instance that stopped cleanly
     /// recorded everything first and is skipped. Read until it can be.
     async fn catch_up_on_the_dead(&self) {
-        let logins = loop {
-            match self.untold_logins().await {
-                Ok(logins) => break logins,
-                Err(e) => {
-                    tracing::error!(error = %e, "cannot read what an instance that died had changed; trying again in {} s", RETRY.as_secs());
-                    tokio::time::sleep(RETRY).await;
-                }
-            }
-        };
+        let logins = read_until_it_can("what an instance that died had changed", || {
+            self.untold_logins()
+        })
+        .await;
         if !logins.is_empty() {
             tracing::info!(
                 logins = logins.len(),
@@ -866,6 +857,23 @@ impl Enforcer {
             .unwrap_or_else(|e| e.into_inner())
             .len();
         (self.queues.depths(), unconfirmed)
+    }
+}
+
+/// What `read` reads, tried again every [`RETRY`] until the database answers: what a start
+/// must finish does not wait for the next start.
+async fn read_until_it_can<T, F: Future<Output = StoreResult<T>>>(
+    what: &str,
+    mut read: impl FnMut() -> F,
+) -> T {
+    loop {
+        match read().await {
+            Ok(value) => return value,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read {what}; trying again in {} s", RETRY.as_secs());
+                tokio::time::sleep(RETRY).await;
+            }
+        }
     }
 }
 

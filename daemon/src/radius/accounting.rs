@@ -294,7 +294,7 @@ impl AccountingService {
             }
         };
         if let Some(r) = &record {
-            self.radius.addresses.accounted(&nas.name, r, Utc::now());
+            self.radius.addresses.accounted(&nas.name, r);
         }
         let reply = packet
             .reply(Code::AccountingResponse)

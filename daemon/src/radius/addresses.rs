@@ -148,10 +148,12 @@ impl Addresses {
 
     /// An Accounting-Request of `nas`: its address and prefix held while its session runs,
     /// free at its Stop; an Accounting-On/Off frees those of the NAS's sessions before it.
-    pub fn accounted(&self, nas: &str, record: &AcctRecord, now: DateTime<Utc>) {
+    /// Silence is measured from the record's arrival.
+    pub fn accounted(&self, nas: &str, record: &AcctRecord) {
         if !self.any.load(Ordering::Acquire) {
             return;
         }
+        let now = record.heard_at();
         if matches!(
             record.status,
             StatusType::AccountingOn | StatusType::AccountingOff

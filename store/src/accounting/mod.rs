@@ -331,8 +331,9 @@ impl AccountingWriter {
         for attempt in 0..ATTEMPTS {
             let mut written = self.try_apply(batch, attempt == 0).await?;
             if written.stale.is_empty() {
+                // The memory takes what was written, not what it changed.
                 let applied = Applied {
-                    changes: written.changes.clone(),
+                    changes: std::mem::take(&mut written.changes),
                     opened: std::mem::take(&mut written.opened),
                 };
                 self.memory.remember(written);
