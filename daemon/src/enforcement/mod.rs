@@ -737,7 +737,9 @@ impl Enforcer {
         for logged in self.store.logged_since(&ids, since - UNTOLD_WINDOW).await? {
             match logged {
                 // Also a login deleted since: its sessions are refused now.
-                Logged::Access(AccessScope::Login(id)) => drop(logins.insert(id)),
+                Logged::Access(AccessScope::Login(id)) => {
+                    logins.insert(id);
+                }
                 Logged::Access(scope) => {
                     logins.extend(self.shared.radius.select(&scope).into_keys())
                 }
