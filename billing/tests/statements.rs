@@ -121,7 +121,7 @@ fn camt053_realistic_statement() {
         .collect();
     assert_eq!(incoming, ["26030500001", "26030500002", "26030500003"]);
     assert_eq!(
-        statement.lines[0].to_incoming(7),
+        statement.lines[0].to_incoming(7, statement.account.as_deref()),
         Some(IncomingPayment {
             id: 7,
             amount: dec("499.00"),
@@ -129,16 +129,17 @@ fn camt053_realistic_statement() {
             variable_symbol: some("1001"),
             payer_account: some("CZ5508000000001234567899"),
             bank_transaction_id: some("26030500001"),
+            statement_account: some("19-2000145399/0800"),
         })
     );
     assert!(
         statement.lines[0]
-            .to_incoming(7)
+            .to_incoming(7, None)
             .unwrap()
             .validate()
             .is_ok()
     );
-    assert_eq!(statement.lines[3].to_incoming(8), None);
+    assert_eq!(statement.lines[3].to_incoming(8, None), None);
 }
 
 #[test]
@@ -374,6 +375,27 @@ fn czech_header_mapping() -> CsvMapping {
     let mut mapping = CsvMapping::new(columns);
     mapping.skip_lines = 2;
     mapping
+}
+
+/// A CSV row does not name the ISP's account: the mapping's `account` is the statement's, and
+/// adding it to a mapping changes no id (derived ones included), so the movements recorded
+/// before are still found.
+#[test]
+fn csv_mapping_names_the_statements_account_and_keeps_the_ids() {
+    let text = include_str!("statements/csv_cz_header.csv");
+    let without = parse_csv(text, &czech_header_mapping()).unwrap();
+    let mut mapping = czech_header_mapping();
+    mapping.account = some("CZ6508000000192000145399");
+    let with = parse_csv(text, &mapping).unwrap();
+    assert_eq!(with.account.as_deref(), Some("CZ6508000000192000145399"));
+    assert_eq!(with.lines, without.lines);
+    mapping.account = some(" ");
+    assert!(
+        parse_csv(text, &mapping)
+            .unwrap_err()
+            .to_string()
+            .contains("account is empty")
+    );
 }
 
 #[test]

@@ -785,6 +785,79 @@ mod tests {
         assert_eq!(redact_url("sqlite://x.db"), "sqlite://x.db");
     }
 
+    /// Migration 36 rebuilds SQLite's payment table (to drop a column's UNIQUE): a database of
+    /// the release before keeps its payments, their ids and the payments split off them, the
+    /// numbering goes on after them, and foreign keys are enforced again afterwards.
+    #[tokio::test]
+    async fn the_sqlite_payment_rebuild_keeps_the_payments() {
+        sqlx::any::install_default_drivers();
+        let file = std::env::temp_dir().join(format!("ispd-rebuild-{}.db", std::process::id()));
+        let _ = std::fs::remove_file(&file);
+        let url = format!("sqlite://{}", file.display());
+        let older = AnyPoolOptions::new()
+            .max_connections(1)
+            .connect(&format!("{url}?mode=rwc"))
+            .await
+            .unwrap();
+        let mut before = sqlx::migrate!("migrations/sqlite");
+        before.migrations = before
+            .migrations
+            .iter()
+            .filter(|m| m.version < 36)
+            .cloned()
+            .collect::<Vec<_>>()
+            .into();
+        before.run(&older).await.unwrap();
+        sqlx::raw_sql(
+            "PRAGMA foreign_keys = ON;
+             INSERT INTO payment (amount_minor, received_on, source, created_at,
+                bank_transaction_id, currency)
+             VALUES (50000, '2026-10-05', 'camt053', 'now', 'B-1', 'CZK'),
+                    (70000, '2026-10-05', 'camt053', 'now', 'B-2', 'CZK');
+             INSERT INTO payment (amount_minor, received_on, source, created_at, split_from)
+             VALUES (100, '2026-10-05', 'camt053', 'now', 2);",
+        )
+        .execute(&older)
+        .await
+        .unwrap();
+        older.close().await;
+
+        let store = Store::open(&url, 1, Sealer::from_key([1; 32]))
+            .await
+            .unwrap();
+        let rows: Vec<(i64, Option<String>, Option<i64>, i64)> = sqlx::query_as(
+            "SELECT id, bank_transaction_id, split_from, amount_minor FROM payment ORDER BY id",
+        )
+        .fetch_all(&store.pool)
+        .await
+        .unwrap();
+        assert_eq!(
+            rows,
+            [
+                (1, Some("B-1".into()), None, 50000),
+                (2, Some("B-2".into()), None, 70000),
+                (3, None, Some(2), 100)
+            ]
+        );
+        let insert = |split_from: i64| {
+            sqlx::query_scalar::<_, i64>(
+                "INSERT INTO payment (amount_minor, received_on, source, created_at, split_from)
+                 VALUES (1, '2026-10-06', 'manual', 'now', $1) RETURNING id",
+            )
+            .bind(split_from)
+            .fetch_one(&store.pool)
+        };
+        assert_eq!(insert(1).await.unwrap(), 4, "numbering goes on");
+        assert!(insert(999).await.is_err(), "foreign keys are enforced");
+        let broken: Vec<(String,)> = sqlx::query_as("PRAGMA foreign_key_check")
+            .fetch_all(&store.pool)
+            .await
+            .unwrap();
+        assert!(broken.is_empty(), "{broken:?}");
+        store.pool.close().await;
+        let _ = std::fs::remove_file(&file);
+    }
+
     #[test]
     fn where_builder_numbers_placeholders() {
         let mut w = Where::default();

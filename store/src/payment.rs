@@ -55,6 +55,9 @@ pub struct NewPayment {
     pub payer_name: Option<String>,
     pub message: Option<String>,
     pub bank_transaction_id: Option<String>,
+    /// The ISP's account the statement is of, normalised: `bank_transaction_id` is unique
+    /// on it (`ispd_billing::payment::receipt::RecordedIds`).
+    pub statement_account: Option<String>,
     /// ISO 4217. Only a payment in its client's currency (that of the client's invoice group)
     /// pays the client's documents or becomes credit (`ispd_billing::payment::receipt`).
     pub currency: String,

@@ -14,7 +14,7 @@ use super::{
 };
 use ispd_billing::money;
 use ispd_billing::payment::Directory;
-use ispd_billing::payment::receipt::{Account, Receipt, Receipts};
+use ispd_billing::payment::receipt::{Account, Receipt, Receipts, RecordedIds};
 
 impl Store {
     /// Everything a variable symbol or account can name, and every client's number by id.
@@ -55,22 +55,27 @@ impl Store {
         .await
     }
 
-    /// Which of the bank transaction ids `ids` are recorded already.
+    /// Which of the bank transaction ids `ids` are recorded already, and on which accounts.
     pub async fn recorded_bank_ids_in(
         &self,
         tx: &mut impl Tx,
         ids: &[&str],
-    ) -> StoreResult<HashSet<String>> {
+    ) -> StoreResult<RecordedIds> {
         let mut conn = tx.conn();
-        let mut seen = HashSet::new();
+        let mut seen = RecordedIds::default();
         for chunk in ids.chunks(rows_per_statement(1)) {
             let sql = format!(
-                "SELECT bank_transaction_id FROM payment WHERE bank_transaction_id IN ({})",
+                "SELECT bank_transaction_id, statement_account FROM payment
+                 WHERE bank_transaction_id IN ({})",
                 conn.placeholders().list(chunk.len())
             );
             let params = chunk.iter().map(|id| Value::from(*id)).collect();
-            for row in conn.rows(&sql, params, &[Kind::Text]).await? {
-                seen.insert(Cells::new("payment", row).text("bank_transaction_id")?);
+            for row in conn.rows(&sql, params, &[Kind::Text, Kind::Text]).await? {
+                let mut cells = Cells::new("payment", row);
+                seen.insert(
+                    cells.text("bank_transaction_id")?,
+                    cells.opt_text("statement_account")?,
+                );
             }
         }
         Ok(seen)
@@ -190,15 +195,16 @@ async fn insert_payments(
 ) -> StoreResult<Vec<i64>> {
     let created = now();
     let mut ids = Vec::with_capacity(receipts.len());
-    for chunk in receipts.chunks(rows_per_statement(14)) {
+    for chunk in receipts.chunks(rows_per_statement(15)) {
         let sql = format!(
             "INSERT INTO payment (client_id, amount_minor, currency, received_on,
                 variable_symbol, payer_account, payer_name, message, bank_transaction_id,
-                source, matched_by, to_credit_minor, from_credit_minor, created_at)
+                statement_account, source, matched_by, to_credit_minor, from_credit_minor,
+                created_at)
              VALUES {} RETURNING id",
-            conn.placeholders().rows(chunk.len(), &[""; 14])
+            conn.placeholders().rows(chunk.len(), &[""; 15])
         );
-        let mut params = Vec::with_capacity(chunk.len() * 14);
+        let mut params = Vec::with_capacity(chunk.len() * 15);
         for receipt in chunk {
             let p = arrival(payments, receipt)?;
             params.extend([
@@ -211,6 +217,7 @@ async fn insert_payments(
                 Value::from(p.payer_name.as_deref()),
                 Value::from(p.message.as_deref()),
                 Value::from(p.bank_transaction_id.as_deref()),
+                Value::from(p.statement_account.as_deref()),
                 Value::from(p.source.as_str()),
                 Value::from(receipt.found_by.map(|by| by.as_str())),
                 Value::from(money::to_minor_units(

@@ -1181,3 +1181,86 @@ fn cash_for_a_service_covers_whole_periods_and_pays_that_service_first() {
         "the service's own invoice first"
     );
 }
+
+/// Banks number their movements per account (or per bank), so two of the ISP's accounts can
+/// use the same id: a movement whose id another account's statement used already is a payment
+/// of its own, not a repeat. The account is the statement's own (camt.053's `Acct`, the GPC
+/// header's) or, for CSV, the mapping's `account`. Each statement imported again records
+/// nothing.
+#[test]
+fn the_same_bank_id_on_two_accounts_is_two_payments() {
+    the_same_bank_id_on_two_accounts_is_two_payments_on(None);
+}
+
+#[test]
+fn the_same_bank_id_on_two_accounts_is_two_payments_on_postgres() {
+    if let Some(db) = crate::daemon::PgDatabase::create("bank_ids") {
+        the_same_bank_id_on_two_accounts_is_two_payments_on(Some(&db));
+    }
+}
+
+fn the_same_bank_id_on_two_accounts_is_two_payments_on(pg: Option<&crate::daemon::PgDatabase>) {
+    let d = Daemon::start("bank-ids", &crate::daemon::database_section(pg));
+    for number in ["1001", "1002", "1003"] {
+        d.add_client(number);
+    }
+    let camt = |iban: &str, amount: &str, vs: &str| {
+        format!(
+            "<Document><BkToCstmrStmt><Stmt>\
+             <Acct><Id><IBAN>{iban}</IBAN></Id><Ccy>CZK</Ccy></Acct>\
+             <Ntry><Amt Ccy=\"CZK\">{amount}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>\
+             <BookgDt><Dt>2026-10-05</Dt></BookgDt><AcctSvcrRef>20261005-1</AcctSvcrRef>\
+             <NtryDtls><TxDtls><Refs><EndToEndId>VS{vs}</EndToEndId></Refs></TxDtls></NtryDtls>\
+             </Ntry></Stmt></BkToCstmrStmt></Document>"
+        )
+    };
+    let first = statement_file(
+        &d,
+        "first.xml",
+        &camt("CZ6508000000192000145399", "500.00", "1001"),
+    );
+    let second = statement_file(
+        &d,
+        "second.xml",
+        &camt("CZ55 0300 0000 0001 2345 6789", "700.00", "1002"),
+    );
+    let third = statement_file(
+        &d,
+        "third.csv",
+        "ID;Datum;Objem;VS;Protiucet\n20261005-1;05.10.2026;300,00;1003;1/0100\n",
+    );
+    let mapping = statement_file(
+        &d,
+        "third.toml",
+        &format!("account = \"CZ7301000000000000000123\"\n{MAPPING}"),
+    );
+    let import = |file: &str, format: &str| {
+        let mut args = vec!["payment", "import", file, "--format", format];
+        if format == "csv" {
+            args.extend(["--mapping", mapping.as_str()]);
+        }
+        let imported = d.ispctl_json(&args);
+        (
+            imported["recorded"].as_i64(),
+            imported["duplicates"].as_i64(),
+        )
+    };
+    for round in ["first", "again"] {
+        let expected = if round == "first" {
+            (Some(1), Some(0))
+        } else {
+            (Some(0), Some(1))
+        };
+        assert_eq!(import(&first, "camt053"), expected, "{round}: first");
+        assert_eq!(import(&second, "camt053"), expected, "{round}: second");
+        assert_eq!(import(&third, "csv"), expected, "{round}: third");
+    }
+    for (client, credit) in [("1001", "500.00"), ("1002", "700.00"), ("1003", "300.00")] {
+        let balance = d.ispctl_json(&["payment", "balance", client]);
+        assert_eq!(
+            balance["credit"].as_str(),
+            Some(credit),
+            "{client}: {balance}"
+        );
+    }
+}

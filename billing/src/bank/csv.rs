@@ -147,6 +147,12 @@ pub struct CsvMapping {
     /// The currency of rows without a currency column or with an empty currency cell.
     #[serde(default)]
     pub default_currency: Option<String>,
+    /// The ISP's own account the export is of (an IBAN or a local number): a CSV row does not
+    /// say it, and banks number their movements per account, so two accounts' exports may use
+    /// the same transaction id for different payments. Set it whenever the ISP imports from
+    /// more than one account; without it, an id is taken to be unique across all accounts.
+    #[serde(default)]
+    pub account: Option<String>,
     pub columns: CsvColumns,
 }
 
@@ -210,6 +216,7 @@ impl CsvMapping {
             date_format: default_date_format(),
             decimal_comma: true,
             default_currency: None,
+            account: None,
             columns,
         }
     }
@@ -312,6 +319,15 @@ fn check_mapping(mapping: &CsvMapping) -> Result<(), StatementError> {
     if let Some(code) = &mapping.default_currency {
         currency(code)
             .map_err(|problem| StatementError::Mapping(format!("default_currency: {problem}")))?;
+    }
+    if mapping
+        .account
+        .as_deref()
+        .is_some_and(|a| a.trim().is_empty())
+    {
+        return Err(StatementError::Mapping(
+            "account is empty: name the account or leave the key out".into(),
+        ));
     }
     if mapping.columns.currency.is_none() && mapping.default_currency.is_none() {
         return Err(StatementError::Mapping(
@@ -504,7 +520,11 @@ pub fn parse_csv(text: &str, mapping: &CsvMapping) -> Result<Statement, Statemen
         .map_err(|problem| StatementError::Line { line, problem })?;
         lines.push(row);
     }
-    finish(None, lines, Place::Line)
+    // Derived ids are hashed without the mapping's account, so adding it to a mapping later
+    // keeps the ids of the movements recorded before.
+    let mut statement = finish(None, lines, Place::Line)?;
+    statement.account.clone_from(&mapping.account);
+    Ok(statement)
 }
 
 /// The line (1-based, of `body`) where a quoted field opens that the file never closes.

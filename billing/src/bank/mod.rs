@@ -63,9 +63,17 @@
 //! - CSV: the mapped `transaction_id` column.
 //! - GPC: the 13-digit document number of the `075` record.
 //!
+//! An id is the bank's on one account: two of the ISP's accounts (at two banks, or a bank
+//! that numbers per account) may use the same id for different movements. So a payment
+//! repeats a recorded one only when its id was recorded on the same account — the statement's
+//! own (camt.053's `Acct`, the GPC header's), or for CSV the mapping's `account` — or where
+//! either account is not known (a CSV mapping without `account`, a payment recorded before
+//! ispd kept the account): then the id alone decides, as it did before.
+//!
 //! When a movement has none, a deterministic id is derived:
 //! `derived:<128-bit FNV-1a hash, hex>:<n>`, hashing the booking date, amount, currency, the
-//! three symbols, the payer account and the statement's account, where `n` counts identical
+//! three symbols, the payer account and the statement's account (for CSV, never the mapping's
+//! `account`, so adding it to a mapping keeps the ids), where `n` counts identical
 //! movements within the file (1 for the first). Such ids survive reordered rows and
 //! overlapping exports, but cannot tell two identical movements apart other than by their order
 //! in the file: if an export drops or adds one of several identical payments of a day, which
@@ -86,6 +94,7 @@
 //! date_format = "%d.%m.%Y"     # chrono format; default "%d.%m.%Y"
 //! decimal_comma = true         # "1 234,50"; false for "1,234.50"; default true
 //! default_currency = "CZK"     # needed when no currency column is mapped
+//! account = "CZ6508000000192000145399"  # the ISP's account the export is of; see below
 //!
 //! [columns]
 //! transaction_id = "ID pohybu"
@@ -112,7 +121,7 @@ use std::fmt;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use crate::payment::IncomingPayment;
+use crate::payment::{IncomingPayment, normalize_account};
 
 mod camt053;
 mod csv;
@@ -159,9 +168,9 @@ impl StatementLine {
         self.amount > Decimal::ZERO && !self.reversal
     }
 
-    /// The payment to store, with the id the daemon assigned; `None` unless
-    /// [`is_incoming_payment`](Self::is_incoming_payment).
-    pub fn to_incoming(&self, id: i64) -> Option<IncomingPayment> {
+    /// The payment to store, with the id the daemon assigned, of a statement of
+    /// `statement_account`; `None` unless [`is_incoming_payment`](Self::is_incoming_payment).
+    pub fn to_incoming(&self, id: i64, statement_account: Option<&str>) -> Option<IncomingPayment> {
         self.is_incoming_payment().then(|| IncomingPayment {
             id,
             amount: self.amount,
@@ -169,6 +178,7 @@ impl StatementLine {
             variable_symbol: self.variable_symbol.clone(),
             payer_account: self.payer_account.clone(),
             bank_transaction_id: Some(self.bank_transaction_id.clone()),
+            statement_account: statement_account.and_then(normalize_account),
         })
     }
 }

@@ -62,6 +62,9 @@ pub struct IncomingPayment {
     pub payer_account: Option<String>,
     /// The bank's own id of the movement, for de-duplicating repeated imports.
     pub bank_transaction_id: Option<String>,
+    /// The ISP's account the statement is of ([`normalize_account`]'s form), on which
+    /// `bank_transaction_id` is unique; `None` when the statement does not say.
+    pub statement_account: Option<String>,
 }
 
 impl IncomingPayment {

@@ -210,22 +210,49 @@ pub fn check(arrivals: &[Arrival]) -> Result<(), FieldError> {
     Ok(())
 }
 
-/// Whose each arrival is: a bank transaction id in `recorded` (or seen earlier in the batch)
-/// is a duplicate; a named client is taken as given; the rest is matched by variable symbol or
-/// account ([`match_payment`]).
-pub fn identify(
-    arrivals: &[Arrival],
-    recorded: &HashSet<String>,
-    directory: &Directory,
-) -> Vec<Whose> {
-    let mut seen: HashSet<&str> = HashSet::new();
+/// The bank transaction ids recorded already, each with the statement accounts it was
+/// recorded on, as [`identify`] asks them.
+///
+/// A bank numbers movements per account (or per bank), so two of the ISP's accounts may use
+/// one id for two payments: a movement repeats a recorded one only when its id was recorded on
+/// the same account, or where either account is not known (a CSV export mapped without its
+/// account, a payment recorded before the account was kept), where the id alone decides.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecordedIds(HashMap<String, Vec<Option<String>>>);
+
+impl RecordedIds {
+    /// `id` recorded on `account`.
+    pub fn insert(&mut self, id: String, account: Option<String>) {
+        self.0.entry(id).or_default().push(account);
+    }
+
+    /// Whether a movement with bank id `id` on `account` repeats one recorded.
+    pub fn repeats(&self, id: &str, account: Option<&str>) -> bool {
+        self.0.get(id).is_some_and(|accounts| {
+            accounts
+                .iter()
+                .any(|recorded| match (recorded.as_deref(), account) {
+                    (Some(recorded), Some(account)) => recorded == account,
+                    _ => true,
+                })
+        })
+    }
+}
+
+/// Whose each arrival is: one whose bank transaction repeats one in `recorded` (or one earlier
+/// in the batch) is a duplicate; a named client is taken as given; the rest is matched by
+/// variable symbol or account ([`match_payment`]).
+pub fn identify(arrivals: &[Arrival], recorded: &RecordedIds, directory: &Directory) -> Vec<Whose> {
+    let mut seen = RecordedIds::default();
     arrivals
         .iter()
         .map(|a| {
-            if let Some(id) = &a.payment.bank_transaction_id
-                && (recorded.contains(id) || !seen.insert(id))
-            {
-                return Whose::Duplicate;
+            if let Some(id) = &a.payment.bank_transaction_id {
+                let account = a.payment.statement_account.as_deref();
+                if recorded.repeats(id, account) || seen.repeats(id, account) {
+                    return Whose::Duplicate;
+                }
+                seen.insert(id.clone(), account.map(str::to_owned));
             }
             match a.named_client {
                 Some(id) => Whose::Client {
@@ -408,6 +435,7 @@ mod tests {
                 variable_symbol: Some(vs.into()),
                 payer_account: None,
                 bank_transaction_id: Some(bank_id.into()),
+                statement_account: None,
             },
             currency: "CZK".into(),
             named_client: None,
@@ -458,7 +486,8 @@ mod tests {
             line("T2", "1.00", "7777"),
             named,
         ];
-        let recorded = HashSet::from(["OLD".to_owned()]);
+        let mut recorded = RecordedIds::default();
+        recorded.insert("OLD".to_owned(), None);
         let by_number = Whose::Client {
             id: 1,
             by: FoundBy::Matched(MatchedBy::ClientNumber),
@@ -487,11 +516,55 @@ mod tests {
         );
     }
 
+    /// A bank's id is unique on its account: it repeats a recorded one on the same account,
+    /// or where either account is not known; never one of another account.
+    #[test]
+    fn a_bank_id_repeats_only_on_its_own_account() {
+        let (directory, ..) = books();
+        let mut recorded = RecordedIds::default();
+        recorded.insert("ON-A".to_owned(), Some("A".to_owned()));
+        recorded.insert("UNKNOWN".to_owned(), None);
+        for (id, account, repeat, case) in [
+            ("ON-A", Some("A"), true, "the same id on the same account"),
+            ("ON-A", Some("B"), false, "the same id on another account"),
+            (
+                "ON-A",
+                None,
+                true,
+                "the same id, the new one's account not known",
+            ),
+            (
+                "UNKNOWN",
+                Some("B"),
+                true,
+                "the same id, the recorded one's account not known",
+            ),
+            ("NEW", Some("A"), false, "an id never recorded"),
+        ] {
+            let mut arrival = line(id, "1.00", "1001");
+            arrival.payment.statement_account = account.map(str::to_owned);
+            let whose = identify(std::slice::from_ref(&arrival), &recorded, &directory);
+            assert_eq!(whose[0] == Whose::Duplicate, repeat, "{case}");
+        }
+        // In one batch likewise: two accounts' statements read together.
+        let mut on_b = line("T1", "1.00", "1001");
+        on_b.payment.statement_account = Some("B".to_owned());
+        let mut on_a = on_b.clone();
+        on_a.payment.statement_account = Some("A".to_owned());
+        let whose = identify(
+            &[on_a.clone(), on_b, on_a],
+            &RecordedIds::default(),
+            &directory,
+        );
+        let duplicates: Vec<bool> = whose.iter().map(|w| *w == Whose::Duplicate).collect();
+        assert_eq!(duplicates, [false, false, true]);
+    }
+
     #[test]
     fn payments_of_one_client_see_each_other_in_arrival_order() {
         let (directory, accounts, numbers) = books();
         let arrivals = [line("T1", "120.00", "1001"), line("T2", "40.00", "1001")];
-        let whose = identify(&arrivals, &HashSet::new(), &directory);
+        let whose = identify(&arrivals, &RecordedIds::default(), &directory);
         let done = settle(&arrivals, &whose, accounts, &numbers).unwrap();
         let placed: Vec<_> = done
             .receipts
@@ -538,7 +611,7 @@ mod tests {
         let (mut directory, accounts, numbers) = books();
         directory.add_subscription_vs(1, 5, "5005");
         let arrivals = [line("T1", "30.00", "5005")];
-        let whose = identify(&arrivals, &HashSet::new(), &directory);
+        let whose = identify(&arrivals, &RecordedIds::default(), &directory);
         assert_eq!(
             whose,
             [Whose::Client {
@@ -563,7 +636,7 @@ mod tests {
     fn a_partial_payment_leaves_the_document_partly_paid_and_no_pro_forma_completed() {
         let (directory, accounts, numbers) = books();
         let arrivals = [line("T1", "30.00", "1001")];
-        let whose = identify(&arrivals, &HashSet::new(), &directory);
+        let whose = identify(&arrivals, &RecordedIds::default(), &directory);
         let done = settle(&arrivals, &whose, accounts, &numbers).unwrap();
         assert_eq!(
             done.documents,
@@ -584,7 +657,11 @@ mod tests {
             currency: "EUR".into(),
             ..line("T1", "20.00", "1001")
         };
-        let whose = identify(std::slice::from_ref(&euros), &HashSet::new(), &directory);
+        let whose = identify(
+            std::slice::from_ref(&euros),
+            &RecordedIds::default(),
+            &directory,
+        );
         let done = settle(
             std::slice::from_ref(&euros),
             &whose,
@@ -608,7 +685,11 @@ mod tests {
             named_service: None,
             ..euros
         };
-        let whose = identify(std::slice::from_ref(&named), &HashSet::new(), &directory);
+        let whose = identify(
+            std::slice::from_ref(&named),
+            &RecordedIds::default(),
+            &directory,
+        );
         match settle(&[named], &whose, accounts, &numbers) {
             Err(ReceiptError::Field(e)) => {
                 assert_eq!(

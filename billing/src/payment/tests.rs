@@ -31,6 +31,7 @@ fn payment(vs: Option<&str>, account: Option<&str>) -> IncomingPayment {
         variable_symbol: vs.map(str::to_owned),
         payer_account: account.map(str::to_owned),
         bank_transaction_id: None,
+        statement_account: None,
     }
 }
 

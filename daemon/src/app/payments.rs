@@ -14,7 +14,7 @@ use ispd_billing::field::{Text, text};
 use ispd_billing::payment::assignment::{self, AssignError, Chosen, Rest};
 use ispd_billing::payment::cash;
 use ispd_billing::payment::receipt::{self, Arrival, FoundBy, Receipts, Whose};
-use ispd_billing::payment::{Directory, IncomingPayment, StatementRow};
+use ispd_billing::payment::{Directory, IncomingPayment, StatementRow, normalize_account};
 use ispd_billing::price_change::ServicePrice;
 use rust_decimal::Decimal;
 
@@ -85,6 +85,7 @@ pub async fn add(app: &App<'_>, actor: &Actor, payment: ManualPayment) -> AppRes
         payer_name: None,
         message: (!payment.note.is_empty()).then_some(payment.note),
         bank_transaction_id: None,
+        statement_account: None,
         currency,
         source: "manual".into(),
         client_number: Some(payment.client_number),
@@ -268,20 +269,22 @@ async fn receive_parts(app: &App<'_>, actor: &Actor, mut parts: Parts) -> AppRes
 fn payments_in(file: StatementFile<'_>) -> AppResult<Vec<NewPayment>> {
     let statement = parse_statement(&file)?;
     drop(file.content);
-    Ok(payments_of(statement.lines, file.format))
+    Ok(payments_of(statement, file.format))
 }
 
 /// The payments a statement's lines record (its incoming ones); `source` is its format.
-pub(super) fn payments_of(lines: Vec<StatementLine>, source: &str) -> Vec<NewPayment> {
-    lines
+pub(super) fn payments_of(statement: Statement, source: &str) -> Vec<NewPayment> {
+    let account = statement.account.as_deref().and_then(normalize_account);
+    statement
+        .lines
         .into_iter()
         .filter(StatementLine::is_incoming_payment)
-        .map(|line| payment_of(line, source))
+        .map(|line| payment_of(line, account.as_ref(), source))
         .collect()
 }
 
-/// The payment an incoming statement line records.
-fn payment_of(line: StatementLine, source: &str) -> NewPayment {
+/// The payment an incoming statement line of `account` records.
+fn payment_of(line: StatementLine, account: Option<&String>, source: &str) -> NewPayment {
     NewPayment {
         amount: line.amount,
         received_on: line.booked_on,
@@ -290,6 +293,7 @@ fn payment_of(line: StatementLine, source: &str) -> NewPayment {
         payer_name: line.payer_name,
         message: line.message,
         bank_transaction_id: Some(line.bank_transaction_id),
+        statement_account: account.cloned(),
         currency: line.currency,
         source: source.to_owned(),
         client_number: None,
@@ -561,7 +565,7 @@ impl<'a> Batch<'a> {
             return false;
         }
         let arrivals: Vec<Arrival> = part.iter().map(arrival).collect();
-        receipt::identify(&arrivals, &HashSet::new(), &self.directory)
+        receipt::identify(&arrivals, &receipt::RecordedIds::default(), &self.directory)
             .iter()
             .filter_map(|w| w.client())
             .any(|c| owing.contains(&c))
@@ -668,6 +672,7 @@ fn arrival(p: &NewPayment) -> Arrival {
             variable_symbol: p.variable_symbol.clone(),
             payer_account: p.payer_account.clone(),
             bank_transaction_id: p.bank_transaction_id.clone(),
+            statement_account: p.statement_account.clone(),
         },
         currency: p.currency.clone(),
         named_client: None,

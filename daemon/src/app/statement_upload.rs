@@ -22,7 +22,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::{Buf, Bytes, BytesMut};
-use ispd_billing::bank::{StatementLine, read_camt053};
+use ispd_billing::bank::{Statement, read_camt053};
 use tokio::sync::mpsc::{Receiver, Sender};
 
 use super::payments::payments_of;
@@ -179,8 +179,8 @@ enum Said {
 fn read<R: Read>(input: R, per_part: usize, parts: &Sender<Said>) -> R {
     // quick-xml asks for a few bytes at a time: read through a buffer.
     let mut input = BufReader::with_capacity(64 * 1024, input);
-    let sent = |lines: Vec<StatementLine>| -> ControlFlow<()> {
-        let part = payments_of(lines, "camt053");
+    let sent = |part: Statement| -> ControlFlow<()> {
+        let part = payments_of(part, "camt053");
         if part.is_empty() || parts.blocking_send(Said::Part(part)).is_ok() {
             ControlFlow::Continue(())
         } else {

@@ -233,6 +233,7 @@ pub(super) async fn books_balance_through_payments_imports_credit_notes_and_refu
         currency: "EUR".into(),
         client_number: Some("3001".into()),
         bank_transaction_id: None,
+        statement_account: None,
         ..line("", "20.00", "")
     };
     let refused = super::record_payments(&store, &actor(), &[manual], "CZK")
@@ -418,6 +419,7 @@ fn line(id: &str, amount: &str, vs: &str) -> crate::storage::NewPayment {
         payer_name: None,
         message: None,
         bank_transaction_id: Some(id.into()),
+        statement_account: None,
         currency: "CZK".into(),
         source: "camt053".into(),
         client_number: None,

@@ -227,6 +227,7 @@ pub(super) async fn reminder_fee_issues_one_debit_note(store: Store) {
             payer_name: None,
             message: None,
             bank_transaction_id: None,
+            statement_account: None,
             currency: "CZK".into(),
             source: "manual".into(),
             client_number: Some("1001".into()),

@@ -8,8 +8,8 @@ use super::grammar::Side;
 use super::values::{Booking, EntryData, StatementData, TransactionData, WrittenAmount};
 use super::xml_error;
 use crate::bank::{
-    Identities, Place, StatementError, StatementLine, Symbols, currency, signed, storable, symbol,
-    tagged_symbol, with_bank_code,
+    Identities, Place, Statement, StatementError, StatementLine, Symbols, currency, signed,
+    storable, symbol, tagged_symbol, with_bank_code,
 };
 
 /// The lines of the statements read so far, and the account they are for.
@@ -103,14 +103,17 @@ impl CamtLines {
         }
     }
 
-    /// The first `count` lines not yet handed on, once there are that many and nothing is wrong
-    /// so far.
-    pub(super) fn take(&mut self, count: usize) -> Option<Vec<StatementLine>> {
+    /// The first `count` lines not yet handed on, with their account, once there are that
+    /// many and nothing is wrong so far.
+    pub(super) fn take(&mut self, count: usize) -> Option<Statement> {
         if self.lines.len() < count.max(1) || self.problem.is_some() || self.used_twice.is_some() {
             return None;
         }
         let rest = self.lines.split_off(count);
-        Some(std::mem::replace(&mut self.lines, rest))
+        Some(Statement {
+            account: self.account.clone(),
+            lines: std::mem::replace(&mut self.lines, rest),
+        })
     }
 
     /// The statement has ended; one without an `Acct` is for no named account.
@@ -124,11 +127,14 @@ impl CamtLines {
     /// and no id used twice.
     /// The file's account and the lines not yet handed on, unless an entry was refused or an
     /// id used twice (in that order).
-    pub(super) fn finish(self) -> Result<(Option<String>, Vec<StatementLine>), StatementError> {
+    pub(super) fn finish(self) -> Result<Statement, StatementError> {
         if let Some(problem) = self.problem.or(self.used_twice) {
             return Err(problem);
         }
-        Ok((self.account, self.lines))
+        Ok(Statement {
+            account: self.account,
+            lines: self.lines,
+        })
     }
 }
 

@@ -41,7 +41,7 @@ use std::ops::ControlFlow;
 
 use quick_xml::events::Event;
 
-use super::{Statement, StatementError, StatementLine};
+use super::{Statement, StatementError};
 
 mod grammar;
 mod lines;
@@ -81,7 +81,7 @@ fn xml_error(problem: impl Into<String>) -> StatementError {
 pub fn parse_camt053(xml: &[u8]) -> Result<Statement, StatementError> {
     let mut lines = Vec::new();
     let read = read_camt053(xml, usize::MAX, |part| {
-        lines.extend(part);
+        lines.extend(part.lines);
         ControlFlow::<Infallible>::Continue(())
     })?;
     let ControlFlow::Continue(account) = read;
@@ -101,7 +101,7 @@ pub fn parse_camt053(xml: &[u8]) -> Result<Statement, StatementError> {
 pub fn read_camt053<B>(
     xml: impl BufRead,
     per_part: usize,
-    mut part: impl FnMut(Vec<StatementLine>) -> ControlFlow<B>,
+    mut part: impl FnMut(Statement) -> ControlFlow<B>,
 ) -> Result<ControlFlow<B, Option<String>>, StatementError> {
     let mut reader = quick_xml::Reader::from_reader(xml);
     reader.config_mut().check_end_names = true;
@@ -126,8 +126,9 @@ pub fn read_camt053<B>(
             return Ok(ControlFlow::Break(stop));
         }
     }
-    let (account, rest) = document.finish()?;
-    if !rest.is_empty()
+    let rest = document.finish()?;
+    let account = rest.account.clone();
+    if !rest.lines.is_empty()
         && let ControlFlow::Break(stop) = part(rest)
     {
         return Ok(ControlFlow::Break(stop));

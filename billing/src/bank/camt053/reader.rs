@@ -7,7 +7,7 @@ use super::grammar::{Node, Which};
 use super::lines::CamtLines;
 use super::values::{Building, Finished};
 use super::{MAX_XML_DEPTH, xml_error};
-use crate::bank::{StatementError, StatementLine};
+use crate::bank::{Statement, StatementError};
 
 /// An open element.
 #[derive(Debug)]
@@ -192,13 +192,13 @@ impl Document {
 
     /// The first `count` lines read and not yet handed on, once there are that many (see
     /// [`CamtLines::take`]).
-    pub(super) fn take_lines(&mut self, count: usize) -> Option<Vec<StatementLine>> {
+    pub(super) fn take_lines(&mut self, count: usize) -> Option<Statement> {
         self.lines.take(count)
     }
 
     /// The file's account and the lines not yet handed on, once the input has ended: an
     /// unfinished or foreign document is refused before any problem in its entries.
-    pub(super) fn finish(self) -> Result<(Option<String>, Vec<StatementLine>), StatementError> {
+    pub(super) fn finish(self) -> Result<Statement, StatementError> {
         if let Some(open) = self.open.last() {
             let name = &self.names[open.name_start..];
             return Err(xml_error(format!("<{name}> is never closed")));
