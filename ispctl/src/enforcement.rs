@@ -140,7 +140,17 @@ fn outcomes(what: &str, result: &EnforcementResult, out: Out) -> Result<()> {
             ]
         }),
     );
-    out.value(table.render().trim_end(), json)
+    out.value(table.render().trim_end(), json)?;
+    // A script must not take a NAK or a silence for done: the change is not in force yet.
+    let unsettled = result.sessions.iter().filter(|s| !s.settled).count();
+    if unsettled > 0 {
+        anyhow::bail!(
+            "{unsettled} of {} sessions not confirmed by their NAS; the reconcile sends it \
+             again (ispctl enforcement list shows each attempt)",
+            result.sessions.len()
+        );
+    }
+    Ok(())
 }
 
 fn answer(outcome: &str, error_cause: u32) -> String {

@@ -618,10 +618,12 @@ fn the_operator_reloads_a_login_and_disconnects_a_session() {
     let refused = d.ispctl(&["login", "reload", "nobody"]);
     assert!(!refused.status.success());
 
+    // Session Context Not Found: the session is gone already, which is what was asked.
     nas.set_mode(Mode::Nak(503));
     let out = d.ispctl(&["session", "disconnect", "--login", "novak"]);
     let text = stdout(&out);
     assert!(text.contains("nak (Error-Cause 503)"), "{text}");
+    assert!(out.status.success(), "{}", crate::daemon::stderr(&out));
     let got = nas.received();
     assert_eq!(
         got.last().map(|r| r.code()),
@@ -637,6 +639,24 @@ fn the_operator_reloads_a_login_and_disconnects_a_session() {
         )
     );
     assert_eq!(recorded[1], ("coa".into(), "reload".into(), "ack".into()));
+
+    // Any other NAK leaves the session up: the answer is shown, and the exit status says the
+    // disconnect did not happen, so a script does not take it for done.
+    nas.set_mode(Mode::Nak(506));
+    let out = d.ispctl(&["--json", "session", "disconnect", "--login", "novak"]);
+    assert_eq!(out.status.code(), Some(1));
+    let answered: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let session = &answered["sessions"][0];
+    assert_eq!(
+        (session["outcome"].as_str(), session["error_cause"].as_u64()),
+        (Some("nak"), Some(506)),
+        "{answered}"
+    );
+    assert_eq!(session["settled"], false, "{answered}");
+    let err = crate::daemon::stderr(&out);
+    assert!(err.contains("1 of 1 sessions not confirmed"), "{err}");
+    let out = d.ispctl(&["login", "reload", "novak"]);
+    assert_eq!(out.status.code(), Some(1), "a NAKed reload");
 }
 
 /// Imports a bank statement (CSV) through `d` with one payment of `amount` ("499.00") and

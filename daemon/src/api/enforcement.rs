@@ -2,6 +2,7 @@
 //! every CoA and Disconnect sent.
 
 use ispd_admin_proto::v1;
+use ispd_provisioning::enforcement::settles;
 use tonic::{Request, Response, Status};
 
 use super::{AdminState, Reply, field, page, paged, writer};
@@ -19,6 +20,7 @@ fn result(delivered: Vec<Delivered>) -> Response<v1::EnforcementResult> {
                 kind: d.kind.as_str().to_owned(),
                 outcome: d.outcome.as_str().to_owned(),
                 error_cause: d.error_cause.unwrap_or(0),
+                settled: settles(d.kind, d.outcome, d.error_cause),
             })
             .collect(),
     })
