@@ -659,6 +659,50 @@ fn the_operator_reloads_a_login_and_disconnects_a_session() {
     assert_eq!(out.status.code(), Some(1), "a NAKed reload");
 }
 
+/// A session whose NAS was deleted from ispd cannot be told anything: a block, a reload and a
+/// disconnect each say so (an unsent attempt in the log, the command failing) instead of
+/// "no online session" or nothing at all, and nothing is sent anywhere.
+#[test]
+fn a_change_to_a_session_on_a_deleted_nas_is_recorded_unsent() {
+    let nas = FakeNas::start(SECRET);
+    let d = online("enf-nas-gone", &nas, "mikrotik", "");
+    let sub = subscription_id(&d);
+    d.ispctl_json(&["nas", "delete", "bras"]);
+
+    d.ispctl_json(&["subscription", "block", &sub]);
+    let out = d.ispctl(&["--json", "login", "reload", "novak"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let answered: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (
+            answered["sessions"][0]["nas"].as_str(),
+            answered["sessions"][0]["outcome"].as_str()
+        ),
+        (Some("bras"), Some("unsent")),
+        "{answered}"
+    );
+    let out = d.ispctl(&["session", "disconnect", "--login", "novak"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let recorded = attempts(&d);
+    // Newest first; a NAS of no known vendor is told by Disconnect.
+    let outcomes: Vec<(&str, &str, &str)> = recorded
+        .iter()
+        .map(|(kind, reason, outcome)| {
+            let why = reason.split(':').next().unwrap_or_default();
+            (kind.as_str(), why, outcome.as_str())
+        })
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            ("disconnect", "operator", "unsent"),
+            ("disconnect", "reload", "unsent"),
+            ("disconnect", "access change", "unsent")
+        ]
+    );
+    assert!(nas.received().is_empty(), "nothing sent");
+}
+
 /// Imports a bank statement (CSV) through `d` with one payment of `amount` ("499.00") and
 /// the client's number as its variable symbol.
 pub(crate) fn import_payment(d: &Daemon, client: &str, amount: &str) {

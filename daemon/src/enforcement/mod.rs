@@ -34,6 +34,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ispd_provisioning::enforcement::{DisconnectCause, Plan, Told, plan, settles};
+use ispd_provisioning::nas::NasVendor;
 use ispd_provisioning::policy::{LoginAccess, NasContext, PolicyConfig};
 use ispd_provisioning::speed::{At, is_timed, speed_at};
 use tokio::sync::oneshot;
@@ -317,22 +318,18 @@ impl Enforcer {
         at: At,
     ) -> Plan {
         let table = self.shared.radius.nas_table();
-        let Some(nas) = table.by_name(&session.nas_name) else {
-            tracing::debug!(nas = %session.nas_name, session = session.id, "session on a NAS no longer known; nothing to tell");
-            return Plan::Nothing;
-        };
+        // A NAS deleted while its sessions are open: what the session is owed is planned as
+        // for a NAS of no known vendor (a Disconnect), so the queue records it unsent, the
+        // operator's command says so, and the login stays unconfirmed (see `queue::give_up`).
+        let (vendor, mode) = table.by_name(&session.nas_name).map_or(
+            (NasVendor::Generic, NasVendor::Generic.default_coa()),
+            |nas| (nas.vendor, nas.coa),
+        );
         let context = NasContext {
-            name: &nas.name,
-            vendor: nas.vendor,
+            name: &session.nas_name,
+            vendor,
         };
-        plan(
-            told,
-            now,
-            at,
-            &context,
-            nas.coa,
-            &self.shared.radius.policy(),
-        )
+        plan(told, now, at, &context, mode, &self.shared.radius.policy())
     }
 
     fn queue(

@@ -85,9 +85,15 @@ impl Queues {
     }
 
     /// Queues a job on its session's NAS, starting that NAS's sender on first use. The job
-    /// is recorded as queued first, so its answer is always recorded after that.
+    /// is recorded as queued first, so its answer is always recorded after that; one for a
+    /// NAS no longer configured is recorded unsent at once (no sender for it).
     pub fn push(&self, job: Job) {
         let nas = job.session.nas_name.clone();
+        if self.shared.radius.nas_table().by_name(&nas).is_none() {
+            tracing::warn!(nas = %nas, session = job.session.id, "the session's NAS is no longer configured: the change cannot reach it (recorded unsent)");
+            give_up(job, &nas, &self.shared);
+            return;
+        }
         self.shared
             .recorder
             .record(vec![record(&job, &nas, Outcome::Queued)]);
