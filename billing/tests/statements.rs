@@ -561,6 +561,47 @@ fn csv_a_quote_left_open_refuses_the_file() {
     assert_eq!(parse_csv(&closed, &mapping).unwrap().lines.len(), 2);
 }
 
+/// A row with fewer cells than the header is a row cut short (a file cut off mid-row, a line
+/// broken in two): "1500,00" cut to "15" read as 15.00, or a symbol cut to another client's,
+/// and its bank id recorded made the whole payment a duplicate when the complete file came
+/// (found by probing from outside). The file is refused naming the line; without a header,
+/// the first row's cells and the mapped columns set the width. More cells (a trailing
+/// delimiter some banks write) are read.
+#[test]
+fn csv_a_row_cut_short_refuses_the_file() {
+    let mut columns = CsvColumns::new("Datum", "Objem");
+    columns.transaction_id = Some("ID".into());
+    columns.variable_symbol = Some("VS".into());
+    columns.payer_account = Some("Protiucet".into());
+    let mut mapping = CsvMapping::new(columns);
+    mapping.default_currency = Some("CZK".into());
+    let header = "ID;Datum;Objem;VS;Protiucet\n";
+    let whole = "T1;05.12.2026;1500,00;1002;1/0100\n";
+    for cut in ["T1;05.12.2026;15", "T1;05.12.2026;1500,00;10"] {
+        let text = format!("{header}{whole}{cut}");
+        let err = parse_csv(&text, &mapping).unwrap_err().to_string();
+        assert!(
+            err.starts_with("line 3: ") && err.contains("where there should be the header's 5"),
+            "{cut}: {err}"
+        );
+    }
+    let trailing = format!("{header}{}", whole.replace('\n', ";\n"));
+    assert_eq!(parse_csv(&trailing, &mapping).unwrap().lines.len(), 1);
+
+    let mut columns = CsvColumns::new(Column::Index(1), Column::Index(2));
+    columns.variable_symbol = Some(Column::Index(3));
+    let mut by_index = CsvMapping::new(columns);
+    by_index.has_header = false;
+    by_index.default_currency = Some("CZK".into());
+    let err = parse_csv("T1;05.12.2026;1500,00\n", &by_index).unwrap_err();
+    assert!(
+        err.to_string().contains("the 4 the mapped columns need"),
+        "{err}"
+    );
+    let err = parse_csv(&format!("{whole}T2;05.12.2026;15\n"), &by_index).unwrap_err();
+    assert!(err.to_string().contains("the first row's 5"), "{err}");
+}
+
 #[test]
 fn csv_more_than_two_decimals_is_refused() {
     let mut mapping = CsvMapping::new(CsvColumns::new("Datum", "Objem"));
@@ -613,7 +654,7 @@ fn csv_row_and_mapping_problems() {
     );
     assert_eq!(
         problem("Datum;Objem\n01.01.2026\n", &mapping),
-        "line 2: the row has 1 columns, so it has no amount (column 1)"
+        "line 2: 1 cells where there should be the header's 2: is the row cut short?"
     );
     assert_eq!(
         problem("Datum;Objem;Datum\n", &mapping),

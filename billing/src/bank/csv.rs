@@ -275,6 +275,27 @@ fn resolve_column(column: &Column, header: Option<&[String]>) -> Result<usize, S
 }
 
 impl Resolved {
+    /// How many cells a row needs to hold every mapped column.
+    fn width(&self) -> usize {
+        [
+            self.transaction_id,
+            Some(self.date),
+            Some(self.amount),
+            self.currency,
+            self.variable_symbol,
+            self.specific_symbol,
+            self.constant_symbol,
+            self.payer_account,
+            self.payer_bank_code,
+            self.payer_name,
+            self.message,
+        ]
+        .into_iter()
+        .flatten()
+        .max()
+        .map_or(0, |last| last + 1)
+    }
+
     fn new(columns: &CsvColumns, header: Option<&[String]>) -> Result<Self, StatementError> {
         let optional = |column: &Option<Column>| {
             column
@@ -503,6 +524,7 @@ pub fn parse_csv(text: &str, mapping: &CsvMapping) -> Result<Statement, Statemen
         .transpose()
         .map_err(StatementError::Mapping)?;
 
+    let mut width = header.as_ref().map(Vec::len);
     let mut lines = Vec::new();
     for record in records {
         let record = record.map_err(csv_error)?;
@@ -510,9 +532,10 @@ pub fn parse_csv(text: &str, mapping: &CsvMapping) -> Result<Statement, Statemen
             continue;
         }
         let line = record_line(&record);
+        let width = *width.get_or_insert(record.len());
         let row = csv_row(
             &record,
-            line,
+            (line, width),
             &columns,
             mapping,
             default_currency.as_deref(),
@@ -525,6 +548,27 @@ pub fn parse_csv(text: &str, mapping: &CsvMapping) -> Result<Statement, Statemen
     let mut statement = finish(None, lines, Place::Line)?;
     statement.account.clone_from(&mapping.account);
     Ok(statement)
+}
+
+/// Every row has the header's cells (without a header, the first row's, and at least the
+/// mapped columns'): a row cut short — a file cut off, a line broken — would otherwise read
+/// "1500,00" cut to "15" as 15.00, or a symbol cut to another client's, and its bank id,
+/// recorded, would make the whole row a duplicate when the file is imported again. More cells
+/// (a trailing delimiter) are fine.
+fn whole_row(cells: usize, expected: usize, needed: usize, header: bool) -> Result<(), String> {
+    if cells >= expected.max(needed) {
+        return Ok(());
+    }
+    let of = if header {
+        format!("the header's {expected}")
+    } else if expected >= needed {
+        format!("the first row's {expected}")
+    } else {
+        format!("the {needed} the mapped columns need")
+    };
+    Err(format!(
+        "{cells} cells where there should be {of}: is the row cut short?"
+    ))
 }
 
 /// The line (1-based, of `body`) where a quoted field opens that the file never closes.
@@ -558,13 +602,15 @@ fn unclosed_quote(body: &str, delimiter: u8) -> Option<usize> {
     opened
 }
 
+/// One row with data: at `line` of the file, in a file whose rows have `width` cells.
 fn csv_row(
     record: &::csv::StringRecord,
-    line: usize,
+    (line, width): (usize, usize),
     columns: &Resolved,
     mapping: &CsvMapping,
     default_currency: Option<&str>,
 ) -> Result<StatementLine, String> {
+    whole_row(record.len(), width, columns.width(), mapping.has_header)?;
     let required = |index: usize, what: &str| {
         record.get(index).ok_or_else(|| {
             format!(
