@@ -140,6 +140,21 @@ impl Store {
         .await
     }
 
+    /// The dunning input of one client, inside a use case's transaction (the dunning run
+    /// decides each client on what the transaction that writes the decision reads).
+    pub async fn dunning_input_in(
+        &self,
+        tx: &mut impl Tx,
+        number: &str,
+    ) -> StoreResult<Option<DunningInput>> {
+        let condition = "number = $1";
+        Ok(
+            Self::dunning_inputs_where(&mut tx.conn(), condition, Some(number))
+                .await?
+                .pop(),
+        )
+    }
+
     /// The dunning input of one client if it is suspended for debt (what a payment may lift),
     /// inside a use case's transaction: what it reads includes what the transaction wrote
     /// (the money just allocated).
@@ -314,22 +329,8 @@ impl Store {
             .collect()
     }
 
-    /// Records the dunning decision for a client, with its audit entry.
-    pub async fn set_debt_suspended(
-        &self,
-        actor: &Actor,
-        client_number: &str,
-        suspended: bool,
-        overdue: Decimal,
-        reason: serde_json::Value,
-    ) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
-        self.set_debt_suspended_in(&mut tx, actor, client_number, suspended, overdue, reason)
-            .await?;
-        tx.commit().await
-    }
-
-    /// [`Store::set_debt_suspended`] inside a use case's transaction.
+    /// Records the dunning decision for a client, with its audit entry, inside a use case's
+    /// transaction.
     pub async fn set_debt_suspended_in(
         &self,
         tx: &mut impl Tx,

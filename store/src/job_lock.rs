@@ -123,7 +123,7 @@ impl Lead {
 
 /// A stable 64-bit key per job name (FNV-1a), in ispd's own key space: the high half is
 /// "ispd" so other applications' advisory locks on the same server do not collide.
-fn job_key(job: &str) -> i64 {
+pub(crate) fn job_key(job: &str) -> i64 {
     let mut hash: u32 = 0x811c_9dc5;
     for byte in job.bytes() {
         hash ^= u32::from(byte);

@@ -552,6 +552,35 @@ impl Store {
         Ok(WriteTx(self.write_tx().await?))
     }
 
+    /// A write transaction that changes clients' money — records or assigns a payment, issues
+    /// or cancels a document, pays credit back, suspends or restores for debt — holding it
+    /// from its start ([`Store::hold_money_in`]).
+    pub async fn begin_money_write(&self) -> StoreResult<WriteTx> {
+        let mut tx = self.begin_write().await?;
+        self.hold_money_in(&mut tx).await?;
+        Ok(tx)
+    }
+
+    /// Holds the clients' money against every other transaction's until the caller's ends.
+    ///
+    /// A use case reads a client's account (its open documents, its credit, whether it is
+    /// suspended), has the core decide, and writes the result. Two at once, each deciding on
+    /// what it read before the other committed, lose or make money (two payments of one debt
+    /// both paying it, one credit refunded twice, one payment assigned to two clients) or
+    /// leave a client who paid suspended. SQLite runs its write transactions one at a time
+    /// (`BEGIN IMMEDIATE`); on PostgreSQL, where several instances write at once, the
+    /// transaction takes an advisory lock until it ends, before it reads or writes anything
+    /// (so that no two wait for each other's rows).
+    pub async fn hold_money_in(&self, tx: &mut impl Tx) -> StoreResult<()> {
+        if self.backend == Backend::Sqlite {
+            return Ok(());
+        }
+        let key = statements::Value::from(job_lock::job_key("money"));
+        let sql = "SELECT pg_advisory_xact_lock($1)";
+        statements::Statements::execute(&mut tx.conn(), sql, vec![key]).await?;
+        Ok(())
+    }
+
     /// One round trip to the database: does it answer at all?
     pub async fn ping(&self) -> StoreResult<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;

@@ -369,7 +369,7 @@ async fn issue(
     match store.issue_batch_alone(actor, drafts).await? {
         (drafts, Some(issued)) => Ok((drafts, issued)),
         (drafts, None) => {
-            let mut tx = store.begin_write().await?;
+            let mut tx = store.begin_money_write().await?;
             let issued = store.issue_batch_in(&mut tx, actor, &drafts).await?;
             settle_batch(store, &mut tx, actor, &drafts, &issued).await?;
             tx.commit().await?;

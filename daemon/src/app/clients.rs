@@ -21,7 +21,7 @@ pub type Saved = (Client, Vec<Duplicate>);
 /// decides the opening balance's date.
 pub async fn create(app: &App<'_>, actor: &Actor, mut client: Client) -> AppResult<Saved> {
     let (store, today) = (app.store, app.clock.today());
-    let mut tx = store.begin_write().await?;
+    let mut tx = store.begin_money_write().await?;
     if client.number.is_empty() {
         client.number = store.claim_client_number_in(&mut tx).await?;
     }
@@ -44,7 +44,7 @@ pub async fn update(app: &App<'_>, actor: &Actor, mut client: Client) -> AppResu
     client.apply_defaults();
     client.validate()?;
     let (store, today) = (app.store, app.clock.today());
-    let mut tx = store.begin_write().await?;
+    let mut tx = store.begin_money_write().await?;
     client.keep_read_only(&store.client_in(&mut tx, &client.number).await?);
     check_referrer(store, &mut tx, &client).await?;
     let (before, client, warnings) = store.update_client_in(&mut tx, actor, client).await?;

@@ -49,7 +49,7 @@ pub async fn cancel(
     let store = app.store;
     let day = app.day_or_today(order.date);
     let client = store.get_invoice(order.number).await?.draft.client_number;
-    let mut tx = store.begin_write().await?;
+    let mut tx = store.begin_money_write().await?;
     let issued = cancel_in(store, &mut tx, actor, &order, day).await?;
     commit_restoring(app, tx, actor, &[&client], day).await?;
     Ok(store.get_invoice(&issued.number).await?)
@@ -194,7 +194,7 @@ pub async fn adjust(
         reverses: None,
     });
     draft.total_up();
-    let mut tx = store.begin_write().await?;
+    let mut tx = store.begin_money_write().await?;
     books::check_open_in(store, &mut tx, [("the adjustment", day)]).await?;
     let issued = settlement::issue(store, &mut tx, actor, &draft)
         .await?
@@ -256,7 +256,7 @@ pub async fn issue_now(
     if let Some(due) = order.due_date {
         draft.due_date = due;
     }
-    let mut tx = store.begin_write().await?;
+    let mut tx = store.begin_money_write().await?;
     books::check_open_in(store, &mut tx, [("the document", day)]).await?;
     let issued = settlement::issue(store, &mut tx, actor, &draft)
         .await?

@@ -17,7 +17,7 @@ use super::{AppError, AppResult, settlement};
 use crate::changes::{Change, ChangeFeed};
 use crate::storage::{
     AccessScope, Actor, DocumentKind, DunningInput, InvoiceDraft, InvoiceLineRecord, Store,
-    StoreResult,
+    StoreResult, WriteTx,
 };
 
 /// What the run did (or, in a dry run, would do) for a client.
@@ -54,6 +54,10 @@ pub enum DunningChange {
 /// client overdue past its grace period (and, with a final notice configured, past the
 /// notice's deadline) and restores every suspended client who no longer is. Idempotent: a
 /// second run on the same day changes nothing.
+///
+/// One read of every client finds those with something to do; each of them is then decided
+/// again on what its own write transaction reads ([`settle_client`]), so a payment recorded
+/// meanwhile is counted.
 pub async fn run(
     store: &Store,
     feed: &ChangeFeed,
@@ -64,60 +68,117 @@ pub async fn run(
 ) -> AppResult<Vec<DunningChange>> {
     let mut changes = Vec::new();
     for input in store.dunning_inputs().await? {
-        // A debit note (a reminder fee) is owed and counts as debt, but is never reminded
-        // itself: that would charge a fee for a fee.
-        let remindable: Vec<OpenInvoice> = input
-            .open_invoices
-            .iter()
-            .filter(|i| {
-                input
-                    .documents
-                    .get(&i.id)
-                    .is_none_or(|d| d.kind != DocumentKind::DebitNote)
-            })
-            .cloned()
-            .collect();
-        let due = reminders_due(settings, &state_of(&input), &remindable, today);
-        // One reminder per invoice per day, however often the run is started.
-        let due = due
-            .into_iter()
-            .filter(|r| !input.reminded_on.contains(&(r.invoice_id, today)));
-        for reminder in due {
-            let (invoice_number, debit_note_number) = if dry_run {
-                let number = remindable
+        let due = reminders_of(settings, &input, today);
+        let decision = decide(settings, &input, today);
+        if dry_run {
+            let reminded = due.iter().map(|r| {
+                let number = input
+                    .open_invoices
                     .iter()
-                    .find(|i| i.id == reminder.invoice_id)
+                    .find(|i| i.id == r.invoice_id)
                     .map(|i| i.number.clone())
                     .unwrap_or_default();
-                (number, None)
-            } else {
-                let recorded = record_reminder(store, actor, &reminder, today).await?;
-                (recorded.invoice_number, recorded.debit_note_number)
-            };
-            changes.push(DunningChange::Reminder {
-                client_number: input.client_number.clone(),
-                invoice_id: reminder.invoice_id,
-                invoice_number,
-                level: reminder.level,
-                deadline: reminder.deadline,
-                final_notice: reminder.final_notice,
-                fee: reminder.fee,
-                debit_note_number,
-                currency: input
-                    .documents
-                    .get(&reminder.invoice_id)
-                    .map(|d| d.currency.clone())
-                    .unwrap_or_default(),
+                reminder_change(&input, r, number, None)
             });
-        }
-        if let Some(change) = decide(settings, &input, today) {
-            if !dry_run {
-                apply(store, feed, actor, &change).await?;
-            }
-            changes.push(change);
+            changes.extend(reminded);
+            changes.extend(decision);
+        } else if !due.is_empty() || decision.is_some() {
+            let number = &input.client_number;
+            changes.extend(settle_client(store, feed, settings, actor, today, number).await?);
         }
     }
     Ok(changes)
+}
+
+/// One client's reminders and access decision, decided on its dunning input as read inside
+/// the transaction that writes them, and published once committed.
+///
+/// The run's first read of every client is stale by the time it reaches a client: a payment
+/// committed in between paid the debt, and suspending on the old read left a paying client
+/// suspended (the payment's own check had found nobody to restore) and charged a reminder
+/// fee. The transaction holds the clients' money (`Store::begin_money_write`), as every
+/// payment's does, so the two never decide on each other's stale reads.
+pub(crate) async fn settle_client(
+    store: &Store,
+    feed: &ChangeFeed,
+    settings: &DunningSettings,
+    actor: &Actor,
+    today: NaiveDate,
+    client_number: &str,
+) -> AppResult<Vec<DunningChange>> {
+    let mut tx = store.begin_money_write().await?;
+    let Some(input) = store.dunning_input_in(&mut tx, client_number).await? else {
+        return Ok(Vec::new());
+    };
+    let mut changes = Vec::new();
+    for reminder in reminders_of(settings, &input, today) {
+        let recorded = record_reminder_in(store, &mut tx, actor, &reminder, today).await?;
+        changes.push(reminder_change(
+            &input,
+            &reminder,
+            recorded.invoice_number,
+            recorded.debit_note_number,
+        ));
+    }
+    let decision = decide(settings, &input, today);
+    if let Some(change) = &decision {
+        apply_in(store, &mut tx, actor, change).await?;
+    }
+    tx.commit().await?;
+    if let Some(change) = decision {
+        feed.publish(Change::Access(AccessScope::Client(input.client_number)))
+            .await;
+        changes.push(change);
+    }
+    Ok(changes)
+}
+
+/// The reminders due for a client today: never for a debit note (a reminder fee is owed and
+/// counts as debt, but reminding it would charge a fee for a fee), and one per invoice per
+/// day, however often the run is started.
+fn reminders_of(
+    settings: &DunningSettings,
+    input: &DunningInput,
+    today: NaiveDate,
+) -> Vec<ReminderDue> {
+    let remindable: Vec<OpenInvoice> = input
+        .open_invoices
+        .iter()
+        .filter(|i| {
+            input
+                .documents
+                .get(&i.id)
+                .is_none_or(|d| d.kind != DocumentKind::DebitNote)
+        })
+        .cloned()
+        .collect();
+    reminders_due(settings, &state_of(input), &remindable, today)
+        .into_iter()
+        .filter(|r| !input.reminded_on.contains(&(r.invoice_id, today)))
+        .collect()
+}
+
+fn reminder_change(
+    input: &DunningInput,
+    reminder: &ReminderDue,
+    invoice_number: String,
+    debit_note_number: Option<String>,
+) -> DunningChange {
+    DunningChange::Reminder {
+        client_number: input.client_number.clone(),
+        invoice_id: reminder.invoice_id,
+        invoice_number,
+        level: reminder.level,
+        deadline: reminder.deadline,
+        final_notice: reminder.final_notice,
+        fee: reminder.fee,
+        debit_note_number,
+        currency: input
+            .documents
+            .get(&reminder.invoice_id)
+            .map(|d| d.currency.clone())
+            .unwrap_or_default(),
+    }
 }
 
 /// What recording a reminder stored.
@@ -129,10 +190,9 @@ pub(crate) struct RecordedReminder {
     pub debit_note_number: Option<String>,
 }
 
-/// Records a reminder once per invoice and level, in a transaction of its own. A fee is
-/// charged by a debit note (`dunning::fee_line`) due on the reminder's deadline, in the
-/// reminded invoice's currency and group, paid and chased like an invoice — credit the client
-/// holds pays it at once (`settlement`).
+/// Records a reminder once per invoice and level, in a transaction of its own (see
+/// [`record_reminder_in`]).
+#[cfg(test)]
 pub(crate) async fn record_reminder(
     store: &Store,
     actor: &Actor,
@@ -140,7 +200,23 @@ pub(crate) async fn record_reminder(
     today: NaiveDate,
 ) -> AppResult<RecordedReminder> {
     let mut tx = store.begin_write().await?;
-    let (invoice, new) = store.insert_reminder_in(&mut tx, reminder, today).await?;
+    let recorded = record_reminder_in(store, &mut tx, actor, reminder, today).await?;
+    tx.commit().await?;
+    Ok(recorded)
+}
+
+/// Records a reminder once per invoice and level, in the caller's transaction. A fee is
+/// charged by a debit note (`dunning::fee_line`) due on the reminder's deadline, in the
+/// reminded invoice's currency and group, paid and chased like an invoice — credit the client
+/// holds pays it at once (`settlement`).
+async fn record_reminder_in(
+    store: &Store,
+    tx: &mut WriteTx,
+    actor: &Actor,
+    reminder: &ReminderDue,
+    today: NaiveDate,
+) -> AppResult<RecordedReminder> {
+    let (invoice, new) = store.insert_reminder_in(tx, reminder, today).await?;
     let mut debit_note_number = None;
     if new {
         if let Some(line) = fee_line(reminder, &invoice.number) {
@@ -156,17 +232,16 @@ pub(crate) async fn record_reminder(
                 reverses: None,
             });
             draft.total_up();
-            let issued = settlement::issue(store, &mut tx, actor, &draft)
+            let issued = settlement::issue(store, tx, actor, &draft)
                 .await?
                 .ok_or_else(|| AppError::Precondition("the debit note was not issued".into()))?;
             debit_note_number = Some(issued.number);
         }
         let debit_note = debit_note_number.as_deref();
         store
-            .audit_reminder_in(&mut tx, actor, &invoice, reminder, debit_note)
+            .audit_reminder_in(tx, actor, &invoice, reminder, debit_note)
             .await?;
     }
-    tx.commit().await?;
     Ok(RecordedReminder {
         invoice_number: invoice.number,
         debit_note_number,
@@ -209,9 +284,10 @@ pub(crate) fn decide(
     }
 }
 
-async fn apply(
+/// Writes a suspension or a restore, with its audit record, in the caller's transaction.
+async fn apply_in(
     store: &Store,
-    feed: &ChangeFeed,
+    tx: &mut WriteTx,
     actor: &Actor,
     change: &DunningChange,
 ) -> StoreResult<()> {
@@ -226,9 +302,6 @@ async fn apply(
     };
     let reason = serde_json::to_value(reason).unwrap_or_default();
     store
-        .set_debt_suspended(actor, client, suspend, overdue, reason)
-        .await?;
-    feed.publish(Change::Access(AccessScope::Client(client.clone())))
-        .await;
-    Ok(())
+        .set_debt_suspended_in(tx, actor, client, suspend, overdue, reason)
+        .await
 }

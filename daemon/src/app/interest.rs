@@ -77,7 +77,7 @@ pub async fn bill(
     let day = app.day_or_today(as_of);
     let client = app.store.get_client(client_number).await?;
     let store = app.store;
-    let mut tx = store.begin_write().await?;
+    let mut tx = store.begin_money_write().await?;
     books::check_open_in(store, &mut tx, [("the interest note", day)]).await?;
     let overdue = store
         .overdue_invoices_in(&mut tx, OverdueOf::Client(client_number), day)
@@ -152,7 +152,7 @@ pub async fn waive(
     }
     let day = app.day_or_today(as_of);
     let store = app.store;
-    let mut tx = store.begin_write().await?;
+    let mut tx = store.begin_money_write().await?;
     let overdue = store
         .overdue_invoices_in(&mut tx, OverdueOf::Invoice(number), day)
         .await?;

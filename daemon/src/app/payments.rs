@@ -249,7 +249,7 @@ async fn record_parts(
 /// restores, committed and published (as [`receive`] does for a statement read whole).
 async fn receive_parts(app: &App<'_>, actor: &Actor, mut parts: Parts) -> AppResult<Received> {
     let (store, today, currency) = (app.store, app.clock.today(), app.currency());
-    let mut tx = store.begin_write().await?;
+    let mut tx = store.begin_money_write().await?;
     let mut batch = Batch::read(store, &mut tx, actor, &currency).await?;
     let mut outcomes = Vec::new();
     while let Some(part) = parts.next_part().await {
@@ -360,7 +360,7 @@ fn parse_statement(file: &StatementFile<'_>) -> AppResult<Statement> {
 /// at full speed before this returns.
 async fn receive(app: &App<'_>, actor: &Actor, payments: Vec<NewPayment>) -> AppResult<Received> {
     let (store, today) = (app.store, app.clock.today());
-    let mut tx = store.begin_write().await?;
+    let mut tx = store.begin_money_write().await?;
     let outcomes = record_in(store, &mut tx, actor, payments, &app.currency()).await?;
     let paid = paid_clients(&outcomes);
     let restored = commit_restoring(app, tx, actor, &paid, today).await?;
@@ -726,7 +726,7 @@ pub struct Assignment<'a> {
 /// restores the client if that pays its debt — one transaction.
 pub async fn assign(app: &App<'_>, actor: &Actor, order: Assignment<'_>) -> AppResult<Received> {
     let (store, today) = (app.store, app.clock.today());
-    let mut tx = store.begin_write().await?;
+    let mut tx = store.begin_money_write().await?;
     let outcome = assign_in(store, &mut tx, actor, order, &app.currency()).await?;
     let restored = commit_restoring(app, tx, actor, &[order.client_number], today).await?;
     Ok(Received {
@@ -803,7 +803,7 @@ pub(crate) async fn assign_in(
 /// the client.
 pub async fn unassign(app: &App<'_>, actor: &Actor, payment_id: i64) -> AppResult<String> {
     let store = app.store;
-    let mut tx = store.begin_write().await?;
+    let mut tx = store.begin_money_write().await?;
     let received_on = store.payment_received_on_in(&mut tx, payment_id).await?;
     books::check_open_in(store, &mut tx, [("the payment", received_on)]).await?;
     let (client, number, placed) = store
@@ -849,7 +849,7 @@ pub async fn refund(
     }
     let on = app.day_or_today(refunded_on);
     let store = app.store;
-    let mut tx = store.begin_write().await?;
+    let mut tx = store.begin_money_write().await?;
     books::check_open_in(store, &mut tx, [("the refund", on)]).await?;
     let client = store.client_id_in(&mut tx, client_number).await?;
     let credit = store.client_credit_in(&mut tx, client).await?;
@@ -905,6 +905,9 @@ async fn restore_paid_in(
     paid: &[&str],
     today: NaiveDate,
 ) -> StoreResult<HashSet<String>> {
+    // Every transaction that gets here began holding the money (`begin_money_write`); held
+    // again, so that one that did not still decides on what it reads.
+    store.hold_money_in(tx).await?;
     // Only suspended clients can be restored: one query, not one per payment.
     let suspended = store.debt_suspended_clients_in(tx).await?;
     let mut restored = HashSet::new();

@@ -426,3 +426,46 @@ fn line(id: &str, amount: &str, vs: &str) -> crate::storage::NewPayment {
         for_subscription: None,
     }
 }
+
+/// Two payments of one client's debt recorded at once — two instances on one PostgreSQL, or
+/// two operators: the second is decided on what the first wrote, so the debt is paid once and
+/// the second payment becomes credit. (Each deciding on the account as it was before either
+/// committed paid the invoice twice and lost the second payment's money.)
+pub(super) async fn two_payments_at_once_pay_the_debt_once(store: Store) {
+    subscribed_client(&store, "1001").await;
+    bill(&store, date(2026, 1, 1)).await;
+    let owed = store.client_balance("1001").await.unwrap().owed;
+    assert!(owed > Decimal::ZERO);
+    let mut cash = line("", "1.00", "1001");
+    cash.amount = owed;
+    cash.bank_transaction_id = None;
+    cash.client_number = Some("1001".into());
+    cash.source = "manual".into();
+    // The first payment is written, its transaction still open, when the second arrives.
+    let mut first = store.begin_money_write().await.unwrap();
+    crate::app::payments::record_in(&store, &mut first, &actor(), vec![cash], "CZK")
+        .await
+        .unwrap();
+    let (app, operator) = (super::app(&store), actor());
+    let second = crate::app::payments::add(
+        &app,
+        &operator,
+        crate::app::payments::ManualPayment {
+            client_number: "1001".into(),
+            amount: owed,
+            received_on: Some(date(2026, 1, 20)),
+            currency: None,
+            note: String::new(),
+            for_subscription: None,
+        },
+    );
+    let first_commits = async {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        first.commit().await.unwrap();
+    };
+    let (second, ()) = tokio::join!(second, first_commits);
+    assert_eq!(second.unwrap().outcomes[0].to_credit, owed);
+    let balance = store.client_balance("1001").await.unwrap();
+    assert_eq!((balance.owed, balance.credit), (Decimal::ZERO, owed));
+    assert_books_balance(&store, "1001").await;
+}

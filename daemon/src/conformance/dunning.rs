@@ -346,3 +346,64 @@ pub(super) async fn dunning_controls_and_own_grace_days(store: Store) {
         Some(r#"{"stopped":false,"paused_until":"2026-02-10"}"#)
     );
 }
+
+/// The dunning run reads every client once, then reaches them one by one: a payment recorded
+/// in between paid the debt, and the run suspended the client on its first read (the
+/// payment's own check had found nobody to restore) and charged it a reminder fee. Each
+/// client is decided again on what the transaction that writes the decision reads.
+pub(super) async fn a_payment_made_during_the_dunning_run_is_counted(store: Store) {
+    subscribed_client(&store, "1001").await;
+    bill(&store, date(2026, 1, 1)).await;
+    let settings = ispd_billing::dunning::DunningSettings::default();
+    let day = date(2026, 6, 1);
+    let read_first = dunning_input(&store, "1001").await;
+    assert!(
+        matches!(
+            crate::app::dunning_run::decide(&settings, &read_first, day),
+            Some(crate::app::dunning_run::DunningChange::Suspend { .. })
+        ),
+        "overdue when the run read it"
+    );
+    let owed = store.client_balance("1001").await.unwrap().owed;
+    super::record_payments(
+        &store,
+        &actor(),
+        &[crate::storage::NewPayment {
+            amount: owed,
+            received_on: date(2026, 5, 31),
+            variable_symbol: None,
+            payer_account: None,
+            payer_name: None,
+            message: None,
+            bank_transaction_id: None,
+            statement_account: None,
+            currency: "CZK".into(),
+            source: "manual".into(),
+            client_number: Some("1001".into()),
+            for_subscription: None,
+        }],
+        "CZK",
+    )
+    .await
+    .unwrap();
+
+    let feed = crate::changes::ChangeFeed::default();
+    let changes = crate::app::dunning_run::settle_client(
+        &store,
+        &feed,
+        &settings,
+        &actor(),
+        day,
+        &read_first.client_number,
+    )
+    .await
+    .unwrap();
+    assert_eq!(changes, [], "nothing to do for a client who has paid");
+    let balance = store.client_balance("1001").await.unwrap();
+    assert!(!balance.suspended);
+    assert_eq!(balance.owed, Decimal::ZERO);
+    assert!(
+        debit_notes(&store, "1001").await.is_empty(),
+        "no reminder fee"
+    );
+}

@@ -24,11 +24,13 @@ ispd_store::on_both_backends! {
     store: [
         dunning::reminder_fee_issues_one_debit_note,
         dunning::dunning_controls_and_own_grace_days,
+        dunning::a_payment_made_during_the_dunning_run_is_counted,
         books::concurrent_billing_runs_number_without_gaps,
         books::a_run_in_batches_ends_as_in_one,
         books::books_balance_through_payments_imports_credit_notes_and_refunds,
         books::a_client_with_books_is_refused_naming_them,
         books::payments_recorded_in_parts_end_as_in_one,
+        books::two_payments_at_once_pay_the_debt_once,
         lifecycle::pause_with_billing_suspended_then_resume,
         lifecycle::pause_without_billing_suspended_is_charged,
         lifecycle::end_sets_the_last_charged_day,
