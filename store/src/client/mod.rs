@@ -7,6 +7,7 @@ pub use list::{ClientFilter, SearchHit};
 use row::{COLUMN_COUNT, COLUMNS, ClientRow, WRITE_COLUMNS, bind_client};
 
 use ispd_billing::client::{BankAccount, Client, Duplicate};
+use ispd_billing::payment::{Symbol, normalize_variable_symbol};
 use sqlx::{AnyConnection, AssertSqlSafe};
 
 use crate::statements::{Cells, Kind, Statements, Value};
@@ -171,27 +172,38 @@ impl Store {
     }
 
     /// Another client that a payment with this variable symbol would be matched to: by its
-    /// number, an assigned symbol or a service's symbol. A symbol must name one client.
+    /// number, an assigned symbol or a service's symbol. A symbol must name one client — as
+    /// matching reads it, without the leading zeros banks pad it with
+    /// (`ispd_billing::payment::normalize_variable_symbol`): "0077" is 77's.
     pub(super) async fn variable_symbol_owner(
         conn: &mut AnyConnection,
         vs: &str,
         except_client: i64,
     ) -> StoreResult<Option<String>> {
-        Ok(sqlx::query_scalar(
+        let (key, significant) = match normalize_variable_symbol(vs) {
+            Symbol::Valid(digits) => ("ltrim({}, '0')", digits),
+            Symbol::Missing | Symbol::Invalid(_) => ("{}", vs.to_owned()),
+        };
+        let read = |column: &str| key.replace("{}", column);
+        let sql = format!(
             "SELECT number FROM (
-                SELECT number FROM client WHERE number = $1 AND id <> $2
+                SELECT number FROM client WHERE {} = $1 AND id <> $2
                 UNION SELECT c.number FROM client_variable_symbol v
                     JOIN client c ON c.id = v.client_id
-                    WHERE v.variable_symbol = $1 AND v.client_id <> $2
+                    WHERE {} = $1 AND v.client_id <> $2
                 UNION SELECT c.number FROM subscription s
                     JOIN client c ON c.id = s.client_id
-                    WHERE s.variable_symbol = $1 AND s.client_id <> $2
+                    WHERE {} = $1 AND s.client_id <> $2
              ) AS owners LIMIT 1",
-        )
-        .bind(vs.to_owned())
-        .bind(except_client)
-        .fetch_optional(conn)
-        .await?)
+            read("number"),
+            read("v.variable_symbol"),
+            read("s.variable_symbol"),
+        );
+        Ok(sqlx::query_scalar(AssertSqlSafe(sql))
+            .bind(significant)
+            .bind(except_client)
+            .fetch_optional(conn)
+            .await?)
     }
 
     /// ID card and company ID reuse is reported, not refused (ISPadmin behaviour).

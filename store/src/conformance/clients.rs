@@ -136,6 +136,19 @@ pub(super) async fn variable_symbols_are_unique_and_limited(store: Store) {
         store.create_client(&actor(), taker.clone()).await,
         "client.invoicing.variable_symbols[1]",
     );
+    // Matching reads "0002001" as 2001 (banks pad symbols with zeros): the same symbol.
+    taker.invoicing.variable_symbols = vec!["0002001".into()];
+    expect_conflict(
+        store.create_client(&actor(), taker.clone()).await,
+        "client.invoicing.variable_symbols[0]",
+    );
+    // So is a client number that matching reads as another client's.
+    expect_conflict(
+        store
+            .create_client(&actor(), minimal_client("0001", "Padded"))
+            .await,
+        "client.number",
+    );
     expect_not_found(store.get_client("2").await);
 
     // The owner keeps its own symbol through an update.
