@@ -53,7 +53,16 @@ pub fn parse(field: &str, text: &str) -> Result<Decimal, FieldError> {
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
         return Err(bad());
     }
-    text.parse::<Decimal>().map_err(|_| bad())
+    exact(text).map_err(|problem| FieldError::new(field, problem))
+}
+
+/// `text` as a decimal, to the last digit: `Decimal`'s own parser rounds past 28 significant
+/// digits, so "1.9999999999999999999999999999999" became 2.00 — refused instead.
+pub fn exact(text: &str) -> Result<Decimal, String> {
+    Decimal::from_str_exact(text).map_err(|_| match text.parse::<Decimal>() {
+        Ok(_) => format!("{text:?} has more digits than can be kept exactly (28)"),
+        Err(_) => format!("not a decimal number: {text:?}"),
+    })
 }
 
 /// Parses and converts in one step, for API fields that carry money.
@@ -115,5 +124,12 @@ mod tests {
         );
         // Trailing zeros beyond the scale are not extra precision.
         assert_eq!(parse_minor_units("p", "1.2000").unwrap(), 120);
+        // Digits past what a Decimal keeps are refused, not rounded to 2.00.
+        let err = parse_minor_units("payment.amount", "1.9999999999999999999999999999999");
+        assert_eq!(
+            err.unwrap_err().to_string(),
+            "payment.amount: \"1.9999999999999999999999999999999\" has more digits than can \
+             be kept exactly (28)"
+        );
     }
 }

@@ -272,6 +272,15 @@ fn camt053_entry_problems() {
         )),
         "entry 1: amount \"1.005\" has more than 2 decimal places"
     );
+    // Past 28 significant digits `Decimal` would round it to 2.00: refused instead.
+    assert_eq!(
+        problem(&format!(
+            "<Ntry><Amt Ccy=\"CZK\">1.9999999999999999999999999999999</Amt>\
+             <CdtDbtInd>CRDT</CdtDbtInd>{BOOKED}</Ntry>"
+        )),
+        "entry 1: amount: \"1.9999999999999999999999999999999\" has more digits than can be \
+         kept exactly (28)"
+    );
     assert_eq!(
         problem(&format!(
             "<Ntry><Amt Ccy=\"CZK\">-5.00</Amt><CdtDbtInd>CRDT</CdtDbtInd>{BOOKED}</Ntry>"

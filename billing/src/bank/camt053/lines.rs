@@ -152,9 +152,7 @@ fn camt_amount(
     if !digits(whole) || !digits(fraction) {
         return Err(format!("amount {text:?} is not a number"));
     }
-    let amount: Decimal = text
-        .parse()
-        .map_err(|_| format!("amount {text:?} is out of range"))?;
+    let amount = crate::money::exact(text).map_err(|problem| format!("amount: {problem}"))?;
     let amount = storable(amount, text)?;
     let code = written
         .currency
