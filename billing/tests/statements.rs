@@ -4,8 +4,8 @@
 
 use chrono::NaiveDate;
 use ispd_billing::bank::{
-    Column, CsvColumns, CsvMapping, Statement, StatementError, StatementLine, parse_camt053,
-    parse_csv, parse_gpc,
+    Column, CsvColumns, CsvMapping, Statement, StatementError, StatementLine, decode,
+    parse_camt053, parse_csv, parse_gpc,
 };
 use ispd_billing::payment::IncomingPayment;
 use rust_decimal::Decimal;
@@ -805,6 +805,40 @@ fn gpc_czech_statement() {
     );
     let incoming: Vec<usize> = statement.incoming().map(|l| l.line).collect();
     assert_eq!(incoming, [2, 5, 9]);
+}
+
+/// Czech banks send GPC (and CSV) in Windows-1250: such a file reads as the same statement as
+/// its UTF-8 twin, and a CSV mapping may name the encoding; text that is not in the encoding
+/// named is refused, and an unknown label is a mapping problem.
+#[test]
+fn windows_1250_exports_are_decoded() {
+    let utf8 = include_str!("statements/gpc_cz.gpc");
+    let (cp1250, _, unmappable) = encoding_rs::WINDOWS_1250.encode(utf8);
+    assert!(!unmappable && cp1250.len() < utf8.len());
+    let decoded = decode(&cp1250, None).unwrap();
+    assert_eq!(parse_gpc(&decoded).unwrap(), parse_gpc(utf8).unwrap());
+    assert_eq!(
+        decode(utf8.as_bytes(), None).unwrap(),
+        utf8,
+        "UTF-8 stays UTF-8"
+    );
+    assert_eq!(
+        decode(&cp1250, Some("windows-1250")).unwrap(),
+        utf8,
+        "named"
+    );
+    assert_eq!(
+        decode(&cp1250, Some("utf-8")).unwrap_err().to_string(),
+        "the file is not UTF-8 text (a CSV mapping's `encoding` names another)"
+    );
+    assert!(matches!(
+        decode(&cp1250, Some("klingon")),
+        Err(StatementError::Mapping(_))
+    ));
+    let mut mapping = czech_header_mapping();
+    mapping.encoding = some("cp-nothing");
+    let err = parse_csv("", &mapping).unwrap_err().to_string();
+    assert!(err.contains("encoding \"cp-nothing\""), "{err}");
 }
 
 #[test]

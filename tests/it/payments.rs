@@ -1264,3 +1264,46 @@ fn the_same_bank_id_on_two_accounts_is_two_payments_on(pg: Option<&crate::daemon
         );
     }
 }
+
+/// A GPC statement as Czech banks send it, in Windows-1250, is imported through `ispctl`
+/// with its payer's name read right (it was refused as "not UTF-8").
+#[test]
+fn a_windows_1250_gpc_statement_is_imported() {
+    let d = Daemon::start("gpc-1250", "");
+    d.add_client("1001");
+    let utf8 = include_str!("../../billing/tests/statements/gpc_cz.gpc");
+    // The file's only letters outside ASCII, in Windows-1250.
+    let mut cp1250 = Vec::new();
+    for c in utf8.chars() {
+        match c {
+            'á' => cp1250.push(0xE1),
+            'ř' => cp1250.push(0xF8),
+            c if c.is_ascii() => cp1250.push(c as u8),
+            other => panic!("{other:?} is not in this test's table"),
+        }
+    }
+    let file = d.dir.0.join("statement.gpc");
+    std::fs::write(&file, &cp1250).unwrap();
+    let imported = d.ispctl_json(&[
+        "payment",
+        "import",
+        file.to_str().unwrap(),
+        "--format",
+        "gpc",
+    ]);
+    assert_eq!(imported["recorded"], 3, "{imported}");
+    let paid = &imported["payments"][0];
+    assert_eq!(
+        (paid["client_number"].as_str(), paid["amount"].as_str()),
+        (Some("1001"), Some("499.00")),
+        "{imported}"
+    );
+    let unmatched = d.ispctl_json(&["payment", "unmatched"]);
+    let names: Vec<&str> = unmatched["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["payer_name"].as_str())
+        .collect();
+    assert!(names.contains(&"Dvořák & syn"), "{unmatched}");
+}

@@ -153,6 +153,11 @@ pub struct CsvMapping {
     /// more than one account; without it, an id is taken to be unique across all accounts.
     #[serde(default)]
     pub account: Option<String>,
+    /// The file's encoding, a WHATWG label (`"windows-1250"`, `"iso-8859-2"`, `"utf-8"`);
+    /// unset: UTF-8 when the file is valid UTF-8, Windows-1250 otherwise (see
+    /// [`decode`](super::decode)).
+    #[serde(default)]
+    pub encoding: Option<String>,
     pub columns: CsvColumns,
 }
 
@@ -217,6 +222,7 @@ impl CsvMapping {
             decimal_comma: true,
             default_currency: None,
             account: None,
+            encoding: None,
             columns,
         }
     }
@@ -340,6 +346,9 @@ fn check_mapping(mapping: &CsvMapping) -> Result<(), StatementError> {
     if let Some(code) = &mapping.default_currency {
         currency(code)
             .map_err(|problem| StatementError::Mapping(format!("default_currency: {problem}")))?;
+    }
+    if let Some(label) = &mapping.encoding {
+        super::decode(b"", Some(label))?;
     }
     if mapping
         .account

@@ -2,8 +2,8 @@
 //! [`StatementLine`]s that become [`IncomingPayment`]s.
 //!
 //! Pure like the rest of the crate: text or bytes come in, records come out; the daemon reads
-//! the file (and decodes it: CSV and GPC exports of Czech banks are often Windows-1250, which
-//! the daemon must turn into a `&str` first; camt.053 must be UTF-8).
+//! the file. CSV and GPC exports of Czech banks are often Windows-1250: [`decode`] turns them
+//! into text first (camt.053 is XML in UTF-8).
 //!
 //! Three formats:
 //! - [`parse_camt053`]: ISO 20022 camt.053 (`.001.02`, and the later versions such as `.08`,
@@ -95,6 +95,7 @@
 //! decimal_comma = true         # "1 234,50"; false for "1,234.50"; default true
 //! default_currency = "CZK"     # needed when no currency column is mapped
 //! account = "CZ6508000000192000145399"  # the ISP's account the export is of; see below
+//! encoding = "windows-1250"    # default: UTF-8 if the file is valid UTF-8, else windows-1250
 //!
 //! [columns]
 //! transaction_id = "ID pohybu"
@@ -115,6 +116,7 @@
 //! other row must parse. An empty file (nothing but whitespace, or only the preamble and the
 //! header) is an empty statement, not an error.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 
@@ -217,6 +219,9 @@ pub enum StatementError {
     /// The CSV mapping does not fit the file (or is inconsistent in itself).
     #[error("CSV mapping: {0}")]
     Mapping(String),
+    /// The bytes are not text in the encoding taken ([`decode`]).
+    #[error("{0}")]
+    Encoding(String),
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -394,6 +399,40 @@ impl fmt::Display for Place {
             Place::Line => "line",
         })
     }
+}
+
+/// The text of a CSV or GPC export as the bank wrote it.
+///
+/// Czech banks write these in Windows-1250 as often as in UTF-8. `encoding` names it (a WHATWG
+/// label such as `"windows-1250"`, `"iso-8859-2"`, `"utf-8"`, as a CSV mapping's `encoding`
+/// gives it); without one, text that is valid UTF-8 is UTF-8 and anything else is read as
+/// Windows-1250. Amounts, symbols and ids are ASCII in every one of them: only names and
+/// messages depend on the choice. A file that is not in the encoding named is refused.
+/// camt.053 is XML, which names its own encoding (UTF-8): it is not decoded here.
+pub fn decode<'a>(bytes: &'a [u8], encoding: Option<&str>) -> Result<Cow<'a, str>, StatementError> {
+    let named = match encoding {
+        Some(label) => Some(
+            encoding_rs::Encoding::for_label(label.trim().as_bytes()).ok_or_else(|| {
+                StatementError::Mapping(format!(
+                    "encoding {label:?} is not one ispd knows (e.g. \"windows-1250\", \"utf-8\")"
+                ))
+            })?,
+        ),
+        None => None,
+    };
+    let encoding = match named {
+        Some(named) => named,
+        None if std::str::from_utf8(bytes).is_ok() => encoding_rs::UTF_8,
+        None => encoding_rs::WINDOWS_1250,
+    };
+    let (text, malformed) = encoding.decode_without_bom_handling(bytes);
+    if malformed {
+        return Err(StatementError::Encoding(format!(
+            "the file is not {} text (a CSV mapping's `encoding` names another)",
+            encoding.name()
+        )));
+    }
+    Ok(text)
 }
 
 /// Gives id-less lines (empty `bank_transaction_id`) their derived id and refuses a statement

@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 
 use bytes::Bytes;
 use chrono::NaiveDate;
-use ispd_billing::bank::{CsvMapping, Statement, StatementLine};
+use ispd_billing::bank::{CsvMapping, Statement, StatementLine, decode};
 use ispd_billing::dunning::DunningSettings;
 use ispd_billing::field::{Text, text};
 use ispd_billing::payment::assignment::{self, AssignError, Chosen, Rest};
@@ -323,17 +323,12 @@ fn imported(outcomes: &[PaymentOutcome], at: chrono::DateTime<chrono::Utc>) {
 }
 
 fn parse_statement(file: &StatementFile<'_>) -> AppResult<Statement> {
-    let text = || {
-        std::str::from_utf8(&file.content).map_err(|_| {
-            field(
-                "content",
-                "not UTF-8 text; convert the export (e.g. from Windows-1250) first",
-            )
-        })
+    let text = |encoding: Option<&str>| {
+        decode(&file.content, encoding).map_err(|e| field("content", e.to_string()))
     };
     let parsed = match file.format {
         "camt053" => ispd_billing::bank::parse_camt053(&file.content),
-        "gpc" => ispd_billing::bank::parse_gpc(text()?),
+        "gpc" => ispd_billing::bank::parse_gpc(&text(None)?),
         "csv" => {
             if file.mapping.trim().is_empty() {
                 return Err(field(
@@ -343,7 +338,7 @@ fn parse_statement(file: &StatementFile<'_>) -> AppResult<Statement> {
             }
             let mapping: CsvMapping =
                 toml::from_str(file.mapping).map_err(|e| field("mapping", e.to_string()))?;
-            ispd_billing::bank::parse_csv(text()?, &mapping)
+            ispd_billing::bank::parse_csv(&text(mapping.encoding.as_deref())?, &mapping)
         }
         other => {
             return Err(field(
