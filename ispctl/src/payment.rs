@@ -292,6 +292,28 @@ fn imported_text(resp: &ImportStatementResponse) -> String {
     if !restored.is_empty() {
         human.push_str(&format!("\nrestored access: {}", restored.join(", ")));
     }
+    if !resp.reversals.is_empty() {
+        let n = resp.reversals.len();
+        let table = Table::of(
+            ["LINE", "BOOKED", "AMOUNT", "VS", "PAYER_ACCOUNT", "BANK_ID"],
+            resp.reversals.iter().map(|r| {
+                [
+                    r.line.to_string(),
+                    r.booked_on.clone(),
+                    format!("{} {}", r.amount, r.currency),
+                    r.variable_symbol.clone(),
+                    r.payer_account.clone(),
+                    r.bank_transaction_id.clone(),
+                ]
+            }),
+        );
+        human.push_str(&format!(
+            "\n{n} reversal{} by the bank, not recorded: where one takes back a recorded \
+             payment, take that payment back too (ispctl payment unassign ID)\n{}",
+            if n == 1 { "" } else { "s" },
+            table.render().trim_end()
+        ));
+    }
     human
 }
 

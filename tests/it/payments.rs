@@ -1307,3 +1307,52 @@ fn a_windows_1250_gpc_statement_is_imported() {
         .collect();
     assert!(names.contains(&"Dvořák & syn"), "{unmatched}");
 }
+
+/// A bank reversal (camt.053 `RvslInd`, GPC codes 4 and 5) is never a payment, but it takes
+/// back money a recorded payment brought: the import names each one, with what identifies the
+/// payment it reverses, instead of "recorded 0, duplicates 0, unmatched 0" and silence.
+/// camt.053 goes through the upload read in parts, GPC through the whole-file import.
+#[test]
+fn a_reversal_in_a_statement_is_named_not_dropped() {
+    let d = Daemon::start("reversal", "");
+    d.add_client("1001");
+    let camt = statement_file(
+        &d,
+        "reversal.xml",
+        "<Document><BkToCstmrStmt><Stmt>\
+         <Acct><Id><IBAN>CZ6508000000192000145399</IBAN></Id><Ccy>CZK</Ccy></Acct>\
+         <Ntry><Amt Ccy=\"CZK\">499.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>\
+         <BookgDt><Dt>2026-10-05</Dt></BookgDt><AcctSvcrRef>R-1</AcctSvcrRef>\
+         <NtryDtls><TxDtls><Refs><EndToEndId>VS1001</EndToEndId></Refs></TxDtls></NtryDtls></Ntry>\
+         <Ntry><Amt Ccy=\"CZK\">499.00</Amt><CdtDbtInd>DBIT</CdtDbtInd><RvslInd>true</RvslInd>\
+         <Sts>BOOK</Sts><BookgDt><Dt>2026-10-06</Dt></BookgDt><AcctSvcrRef>R-2</AcctSvcrRef>\
+         <NtryDtls><TxDtls><Refs><EndToEndId>VS1001</EndToEndId></Refs></TxDtls></NtryDtls></Ntry>\
+         </Stmt></BkToCstmrStmt></Document>",
+    );
+    let gpc = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../billing/tests/statements/gpc_cz.gpc"
+    );
+    for (file, format, booked, symbol) in [
+        (camt.as_str(), "camt053", "2026-10-06", "1001"),
+        (gpc, "gpc", "2026-03-06", "0000001001"),
+    ] {
+        let imported = d.ispctl_json(&["payment", "import", file, "--format", format]);
+        let reversals = imported["reversals"].as_array().expect("reversals listed");
+        assert_eq!(reversals.len(), 1, "{format}: {imported}");
+        assert_eq!(
+            (
+                reversals[0]["amount"].as_str(),
+                reversals[0]["booked_on"].as_str(),
+                reversals[0]["variable_symbol"].as_str()
+            ),
+            (Some("-499.00"), Some(booked), Some(symbol)),
+            "{format}: {imported}"
+        );
+        let human = stdout(&d.ispctl(&["payment", "import", file, "--format", format]));
+        assert!(
+            human.contains("1 reversal") && human.contains("payment unassign"),
+            "{format}: {human}"
+        );
+    }
+}

@@ -52,8 +52,12 @@ fn received_to(received: payments::Received) -> Vec<v1::PaymentResult> {
 }
 
 /// A statement import's answer: every payment, and how many were recorded, duplicates and
-/// unmatched.
-fn imported(received: payments::Received) -> Reply<v1::ImportStatementResponse> {
+/// unmatched, and the statement's reversals.
+fn imported(mut received: payments::Received) -> Reply<v1::ImportStatementResponse> {
+    let reversals = std::mem::take(&mut received.reversals)
+        .into_iter()
+        .map(reversal_to)
+        .collect();
     let results = received_to(received);
     let count = |f: fn(&v1::PaymentResult) -> bool| results.iter().filter(|p| f(p)).count() as u32;
     Ok(Response::new(v1::ImportStatementResponse {
@@ -61,7 +65,22 @@ fn imported(received: payments::Received) -> Reply<v1::ImportStatementResponse> 
         duplicates: count(|p| p.duplicate),
         unmatched: count(|p| !p.duplicate && p.client_number.is_empty()),
         payments: results,
+        reversals,
     }))
+}
+
+fn reversal_to(line: ispd_billing::bank::StatementLine) -> v1::StatementReversal {
+    v1::StatementReversal {
+        line: u32::try_from(line.line).unwrap_or(u32::MAX),
+        booked_on: line.booked_on.to_string(),
+        amount: format!("{:.2}", line.amount),
+        currency: line.currency,
+        variable_symbol: line.variable_symbol.unwrap_or_default(),
+        payer_account: line.payer_account.unwrap_or_default(),
+        payer_name: line.payer_name.unwrap_or_default(),
+        bank_transaction_id: line.bank_transaction_id,
+        message: line.message.unwrap_or_default(),
+    }
 }
 
 /// Pieces of an uploaded statement waiting for its reader: the client's upload waits (HTTP/2

@@ -28,10 +28,14 @@ use crate::storage::{
 };
 
 /// The payments as recorded, and the clients whose access they restored.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Received {
     pub outcomes: Vec<PaymentOutcome>,
     pub restored: HashSet<String>,
+    /// A statement's reversals (camt.053 `RvslInd`, GPC codes 4 and 5), in file order: never
+    /// payments, but one may take back money a recorded payment brought, which only the
+    /// operator can tell (`payment unassign`), so the import names them.
+    pub reversals: Vec<StatementLine>,
 }
 
 /// A payment typed in by hand for a known client.
@@ -116,15 +120,21 @@ async fn cash_for_service(app: &App<'_>, payment: &ManualPayment, id: i64) -> Ap
 /// Reads a bank statement (the billing core parses it) and records its incoming payments
 /// (see [`receive`]).
 pub async fn import(app: &App<'_>, actor: &Actor, file: StatementFile<'_>) -> AppResult<Received> {
-    let payments = payments_in(file)?;
+    let Movements {
+        payments,
+        reversals,
+    } = movements_in(file)?;
     let received = match receive_alone(app, actor, payments).await {
         Ok(Alone::Received(received)) => Ok(received),
         Ok(Alone::General(payments)) => receive(app, actor, payments).await,
         Err(e) => Err(e),
     };
     crate::heap::release_free_memory();
-    let received = received?;
-    imported(&received.outcomes, app.clock.now());
+    let received = Received {
+        reversals,
+        ..received?
+    };
+    imported(&received, app.clock.now());
     Ok(received)
 }
 
@@ -159,7 +169,7 @@ pub async fn import_upload(
     };
     crate::heap::release_free_memory();
     let received = received?;
-    imported(&received.outcomes, app.clock.now());
+    imported(&received, app.clock.now());
     Ok(received)
 }
 
@@ -175,16 +185,27 @@ async fn import_spooled(
     let file = statement_upload::spool(pieces, &state_dir).await?;
     let (parts, reader) = statement_upload::start_reading(file, PAYMENTS_PER_PART);
     let written = record_parts(app, actor, parts).await;
-    let file = reader.end().await?;
+    let (file, reversals) = reader.end().await?;
     match written? {
-        Some(received) => Ok(received),
+        Some(received) => Ok(Received {
+            reversals,
+            ..received
+        }),
         None => {
             let file = StatementFile {
                 format: "camt053",
                 content: statement_upload::whole(file).await?,
                 mapping: "",
             };
-            receive(app, actor, payments_in(file)?).await
+            let Movements {
+                payments,
+                reversals,
+            } = movements_in(file)?;
+            let received = receive(app, actor, payments).await?;
+            Ok(Received {
+                reversals,
+                ..received
+            })
         }
     }
 }
@@ -198,11 +219,14 @@ async fn import_arriving(
 ) -> AppResult<Received> {
     let (parts, reader) = statement_upload::start_reading(Pieces::new(pieces), PAYMENTS_PER_PART);
     let written = receive_parts(app, actor, parts).await;
-    let mut pieces = reader.end().await?;
+    let (mut pieces, reversals) = reader.end().await?;
     match (written, pieces.failed.take()) {
         // What broke the upload is what to say, not what the reader made of its end.
         (Err(_), Some(failed)) => Err(failed),
-        (written, _) => written,
+        (written, _) => Ok(Received {
+            reversals,
+            ..written?
+        }),
     }
 }
 
@@ -261,26 +285,43 @@ async fn receive_parts(app: &App<'_>, actor: &Actor, mut parts: Parts) -> AppRes
     }
     let paid = paid_clients(&outcomes);
     let restored = commit_restoring(app, tx, actor, &paid, today).await?;
-    Ok(Received { outcomes, restored })
+    Ok(Received {
+        outcomes,
+        restored,
+        reversals: Vec::new(),
+    })
 }
 
-/// A statement's incoming payments, parsed whole; the file goes once parsed, and the lines
-/// become the payments moved, not copied (a statement can hold 100,000).
-fn payments_in(file: StatementFile<'_>) -> AppResult<Vec<NewPayment>> {
+/// A statement's incoming payments and reversals, parsed whole; the file goes once parsed,
+/// and the lines become the payments moved, not copied (a statement can hold 100,000).
+fn movements_in(file: StatementFile<'_>) -> AppResult<Movements> {
     let statement = parse_statement(&file)?;
     drop(file.content);
-    Ok(payments_of(statement, file.format))
+    Ok(movements_of(statement, file.format))
 }
 
-/// The payments a statement's lines record (its incoming ones); `source` is its format.
-pub(super) fn payments_of(statement: Statement, source: &str) -> Vec<NewPayment> {
+/// What a statement (or a part of one) brings: the payments its incoming lines record, and
+/// its reversals, to name (see [`Received::reversals`]). Other money out is not the books'.
+#[derive(Debug, Default)]
+pub(super) struct Movements {
+    pub payments: Vec<NewPayment>,
+    pub reversals: Vec<StatementLine>,
+}
+
+/// The movements of a statement's lines; `source` is its format.
+pub(super) fn movements_of(statement: Statement, source: &str) -> Movements {
     let account = statement.account.as_deref().and_then(normalize_account);
-    statement
-        .lines
-        .into_iter()
-        .filter(StatementLine::is_incoming_payment)
-        .map(|line| payment_of(line, account.as_ref(), source))
-        .collect()
+    let mut movements = Movements::default();
+    for line in statement.lines {
+        if line.reversal {
+            movements.reversals.push(line);
+        } else if line.is_incoming_payment() {
+            movements
+                .payments
+                .push(payment_of(line, account.as_ref(), source));
+        }
+    }
+    movements
 }
 
 /// The payment an incoming statement line of `account` records.
@@ -303,7 +344,8 @@ fn payment_of(line: StatementLine, account: Option<&String>, source: &str) -> Ne
 
 /// What the last statement import did, for the metrics endpoint (the alert on a statement
 /// whose payments mostly went unmatched, the dashboard's import history).
-fn imported(outcomes: &[PaymentOutcome], at: chrono::DateTime<chrono::Utc>) {
+fn imported(received: &Received, at: chrono::DateTime<chrono::Utc>) {
+    let outcomes = &received.outcomes;
     let duplicates = outcomes.iter().filter(|o| o.duplicate).count();
     let matched = outcomes
         .iter()
@@ -314,6 +356,7 @@ fn imported(outcomes: &[PaymentOutcome], at: chrono::DateTime<chrono::Utc>) {
         ("matched", matched),
         ("unmatched", unmatched),
         ("duplicate", duplicates),
+        ("reversal", received.reversals.len()),
     ] {
         metrics::gauge!("ispd_payments_last_import", "result" => result).set(count as f64);
         metrics::counter!("ispd_payments_imported_total", "result" => result)
@@ -359,7 +402,11 @@ async fn receive(app: &App<'_>, actor: &Actor, payments: Vec<NewPayment>) -> App
     let outcomes = record_in(store, &mut tx, actor, payments, &app.currency()).await?;
     let paid = paid_clients(&outcomes);
     let restored = commit_restoring(app, tx, actor, &paid, today).await?;
-    Ok(Received { outcomes, restored })
+    Ok(Received {
+        outcomes,
+        restored,
+        reversals: Vec::new(),
+    })
 }
 
 /// What [`receive_alone`] did: all of [`receive`], or nothing, the payments handed back.
@@ -454,7 +501,11 @@ impl OwnImport {
             self.today,
         )
         .await?;
-        Ok(Received { outcomes, restored })
+        Ok(Received {
+            outcomes,
+            restored,
+            reversals: Vec::new(),
+        })
     }
 }
 
@@ -727,6 +778,7 @@ pub async fn assign(app: &App<'_>, actor: &Actor, order: Assignment<'_>) -> AppR
     Ok(Received {
         outcomes: vec![outcome],
         restored,
+        reversals: Vec::new(),
     })
 }
 

@@ -22,10 +22,10 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::{Buf, Bytes, BytesMut};
-use ispd_billing::bank::{Statement, read_camt053};
+use ispd_billing::bank::{Statement, StatementLine, read_camt053};
 use tokio::sync::mpsc::{Receiver, Sender};
 
-use super::payments::payments_of;
+use super::payments::{Movements, movements_of};
 use super::{AppError, AppResult, field};
 use crate::storage::NewPayment;
 
@@ -153,12 +153,12 @@ pub(super) fn start_reading<R: Read + Send + 'static>(
 }
 
 /// A reader started by [`start_reading`].
-pub(super) struct Reader<R>(tokio::task::JoinHandle<R>);
+pub(super) struct Reader<R>(tokio::task::JoinHandle<(R, Vec<StatementLine>)>);
 
 impl<R> Reader<R> {
-    /// What it read from, once it has sent its last word, or stopped at its next part when
-    /// nobody read.
-    pub(super) async fn end(self) -> AppResult<R> {
+    /// What it read from and the statement's reversals, once it has sent its last word, or
+    /// stopped at its next part when nobody read.
+    pub(super) async fn end(self) -> AppResult<(R, Vec<StatementLine>)> {
         self.0
             .await
             .map_err(|e| AppError::Precondition(format!("the statement's reader stopped: {e}")))
@@ -176,11 +176,16 @@ enum Said {
 /// Reads a camt.053 statement and sends its incoming payments in parts of `per_part` on
 /// `parts`, then its last word; returns what it read from ([`Pieces`] with the upload's own
 /// failure, if any). Returns early when the recording has hung up.
-fn read<R: Read>(input: R, per_part: usize, parts: &Sender<Said>) -> R {
+fn read<R: Read>(input: R, per_part: usize, parts: &Sender<Said>) -> (R, Vec<StatementLine>) {
     // quick-xml asks for a few bytes at a time: read through a buffer.
     let mut input = BufReader::with_capacity(64 * 1024, input);
+    let mut reversals = Vec::new();
     let sent = |part: Statement| -> ControlFlow<()> {
-        let part = payments_of(part, "camt053");
+        let Movements {
+            payments: part,
+            reversals: reversed,
+        } = movements_of(part, "camt053");
+        reversals.extend(reversed);
         if part.is_empty() || parts.blocking_send(Said::Part(part)).is_ok() {
             ControlFlow::Continue(())
         } else {
@@ -196,7 +201,7 @@ fn read<R: Read>(input: R, per_part: usize, parts: &Sender<Said>) -> R {
         // The recording may have hung up meanwhile; then nobody waits for the last word.
         let _ = parts.blocking_send(end);
     }
-    input.into_inner()
+    (input.into_inner(), reversals)
 }
 
 /// The parts as the recording takes them — on a thread of its own (the store's own
