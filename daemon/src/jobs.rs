@@ -126,10 +126,18 @@ impl Job {
                 let billing = app.config.load().billing.clone();
                 let began = std::time::Instant::now();
                 let run = billing_run::run(app.store, &billing, actor, today, false, 0).await?;
-                tracing::info!(documents = run.count, %today, "daily billing run");
+                tracing::info!(documents = run.count, refused = run.refused.len(), %today, "daily billing run");
                 metrics::gauge!("ispd_billing_last_run_documents").set(run.count as f64);
+                metrics::gauge!("ispd_billing_last_run_refused_clients")
+                    .set(run.refused.len() as f64);
                 metrics::gauge!("ispd_billing_last_run_seconds").set(began.elapsed().as_secs_f64());
-                format!("billing: {} documents", run.count)
+                match run.refused.len() {
+                    0 => format!("billing: {} documents", run.count),
+                    refused => format!(
+                        "billing: {} documents, {refused} clients not billed (see the log)",
+                        run.count
+                    ),
+                }
             }
             Job::Dunning => {
                 let dunning = app.config.load().dunning.settings();

@@ -8,7 +8,7 @@ use anyhow::Result;
 use clap::Subcommand;
 use ispd_admin_proto::v1::{
     CancelInvoiceRequest, GetInvoiceRequest, Invoice, IssueInvoiceRequest, ListInvoicesRequest,
-    RunBillingRequest, Supplier,
+    RefusedClient, RunBillingRequest, Supplier,
 };
 
 use crate::args;
@@ -117,7 +117,8 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
                 .replacing(Record::new().records("invoices", invoices))
                 .to_json();
             if resp.count == 0 {
-                return out.value(&format!("nothing to invoice as of {as_of}"), json);
+                out.value(&format!("nothing to invoice as of {as_of}"), json)?;
+                return refused(&resp.refused);
             }
             let count = resp.count;
             let more = count.saturating_sub(resp.invoices.len() as u64);
@@ -137,9 +138,28 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
                 },
                 if count == 1 { "" } else { "s" }
             );
-            out.value(&human, json)
+            out.value(&human, json)?;
+            refused(&resp.refused)
         }
     }
+}
+
+/// Fails naming the clients a run could not bill, after the documents it did issue are shown:
+/// a script must notice them.
+fn refused(refused: &[RefusedClient]) -> Result<()> {
+    if refused.is_empty() {
+        return Ok(());
+    }
+    let named: Vec<String> = refused
+        .iter()
+        .map(|r| format!("client {}: {}", r.client_number, r.problem))
+        .collect();
+    anyhow::bail!(
+        "{} client{} not billed: {}",
+        refused.len(),
+        if refused.len() == 1 { "" } else { "s" },
+        named.join("; ")
+    )
 }
 
 pub async fn invoice(cmd: InvoiceCmd, api: &mut Api<'_>, out: Out) -> Result<()> {

@@ -3,7 +3,7 @@
 
 use ispd_admin_proto::v1;
 
-use crate::daemon::{Bearer, Daemon};
+use crate::daemon::{Bearer, Daemon, stdout};
 
 #[test]
 fn the_billing_run_issues_each_period_once_with_gap_free_numbers() {
@@ -275,4 +275,56 @@ fn the_billing_run_reports_each_document_as_stored() {
             "{proposed}"
         );
     }
+}
+
+/// One client whose documents cannot be stored (its periods add up past the largest amount
+/// ispd keeps) stopped the whole run, every day, unnamed, and the dry run showed it without a
+/// word (found by probing from outside). Its documents are refused by name, in the dry run as
+/// in the run; every other client is billed, and the command fails so a script notices.
+#[test]
+fn a_client_whose_invoice_cannot_be_stored_is_named_and_the_others_are_billed() {
+    let d = Daemon::start("billing-refused", "");
+    d.add_client("1001");
+    d.add_client("1002");
+    d.add_tariff("Normal", "499");
+    d.add_tariff("Absurd", "9999999999.99");
+    d.subscribe("1001", "Absurd", "2026-01-01");
+    d.subscribe("1002", "Normal", "2026-12-01");
+    for dry in [true, false] {
+        let mut args = vec!["--json", "billing", "run", "--as-of", "2026-12-01"];
+        if dry {
+            args.push("--dry-run");
+        }
+        let out = d.ispctl(&args);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "dry run {dry}: {}",
+            stdout(&out)
+        );
+        let run: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let clients: Vec<&str> = run["invoices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|i| i["client_number"].as_str())
+            .collect();
+        assert_eq!(clients, ["1002"], "dry run {dry}: {run}");
+        let refused = &run["refused"][0];
+        assert_eq!(refused["client_number"], "1001", "dry run {dry}: {run}");
+        assert!(
+            refused["problem"]
+                .as_str()
+                .is_some_and(|p| p.contains("at most 9999999999.99")),
+            "dry run {dry}: {run}"
+        );
+        let err = crate::daemon::stderr(&out);
+        assert!(err.contains("client 1001"), "dry run {dry}: {err}");
+    }
+    let listed = d.ispctl_json(&["invoice", "list", "--client", "1002"]);
+    assert_eq!(
+        listed["items"].as_array().map(Vec::len),
+        Some(1),
+        "{listed}"
+    );
 }

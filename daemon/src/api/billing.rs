@@ -145,6 +145,14 @@ impl v1::billing_service_server::BillingService for AdminState {
                     gross: gross.to_string(),
                 })
                 .collect(),
+            refused: run
+                .refused
+                .iter()
+                .map(|r| v1::RefusedClient {
+                    client_number: r.client_number.clone(),
+                    problem: r.problem.clone(),
+                })
+                .collect(),
         }))
     }
 

@@ -53,6 +53,16 @@ pub struct RunSummary {
     pub totals: BTreeMap<String, (usize, Decimal)>,
     /// Time spent storing documents.
     pub issue_time: std::time::Duration,
+    /// Clients whose documents were not issued, and why: amounts past what ispd keeps. The
+    /// others are billed; one client's absurd price must not stop every client's run.
+    pub refused: Vec<RefusedClient>,
+}
+
+/// A client the run could not bill (see [`RunSummary::refused`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusedClient {
+    pub client_number: String,
+    pub problem: String,
 }
 
 impl RunSummary {
@@ -194,9 +204,15 @@ async fn draft(
             .collect();
         for client in clients {
             let subscriptions = by_client.get(&client).map_or(&[][..], Vec::as_slice);
-            pending.extend(
-                client_documents(store, config, inputs, client, subscriptions, as_of).await?,
-            );
+            let documents =
+                client_documents(store, config, inputs, client, subscriptions, as_of).await?;
+            match storable(&documents) {
+                Ok(()) => pending.extend(documents),
+                Err(refused) => {
+                    tracing::warn!(client = %refused.client_number, problem = %refused.problem, "billing run: the client's documents cannot be stored; not issued");
+                    storing.summary.refused.push(refused);
+                }
+            }
             if pending.len() >= storing.size {
                 storing.next(std::mem::take(&mut pending)).await?;
             }
@@ -255,6 +271,35 @@ async fn client_documents(
         },
     ));
     Ok(documents)
+}
+
+/// Whether a client's documents can be stored: every amount within what ispd keeps
+/// (`money::to_minor_units`), as storage will check it when the batch is written — where one
+/// client's refusal would fail the batch and, every day again, the run.
+fn storable(documents: &[InvoiceDraft]) -> Result<(), RefusedClient> {
+    use ispd_billing::money::to_minor_units;
+    for d in documents {
+        let lines = d.lines.iter().flat_map(|l| {
+            [
+                ("invoice.line.unit_price", l.line.unit_price),
+                ("invoice.line.net", l.line.net),
+                ("invoice.line.vat", l.line.vat),
+                ("invoice.line.gross", l.line.gross),
+            ]
+        });
+        let totals = [
+            ("invoice.net", d.totals.net),
+            ("invoice.vat", d.totals.vat),
+            ("invoice.gross", d.totals.gross),
+        ];
+        for (field, amount) in totals.into_iter().chain(lines) {
+            to_minor_units(field, amount).map_err(|e| RefusedClient {
+                client_number: d.client_number.clone(),
+                problem: e.to_string(),
+            })?;
+        }
+    }
+    Ok(())
 }
 
 /// Clients read per page of candidates.
