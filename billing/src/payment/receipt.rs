@@ -16,8 +16,8 @@ use super::{
     Directory, IncomingPayment, Match, MatchTarget, MatchedBy, OpenInvoice, PaymentError,
     allocate_preferring, match_payment,
 };
-use crate::FieldError;
 use crate::invoice::{InvoiceState, state_for};
+use crate::{FieldError, money};
 
 /// A payment as it arrives: a bank statement's line, or one typed in for a named client.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -276,6 +276,24 @@ pub fn identify(arrivals: &[Arrival], recorded: &RecordedIds, directory: &Direct
         .collect()
 }
 
+/// Whether `arrival`, placed on `account`, leaves its credit within what ispd keeps
+/// ([`money::to_minor_units`]). Tried on a copy only when the whole amount on top of the
+/// credit would not fit: almost never.
+fn fits_credit(
+    receipt: &Receipt,
+    arrival: &Arrival,
+    service: Option<i64>,
+    account: &Account,
+) -> Result<bool, ReceiptError> {
+    let fits = |credit: Decimal| money::to_minor_units("credit", credit).is_ok();
+    if fits(account.credit + arrival.payment.amount) {
+        return Ok(true);
+    }
+    let (mut trial, mut on) = (receipt.clone(), account.clone());
+    place(&mut trial, arrival.payment.amount, service, &mut on)?;
+    Ok(fits(on.credit))
+}
+
 /// Places each payment on its client's account in arrival order: a payment in another
 /// currency than its client's is recorded unmatched with the reason (one the operator named
 /// the client of is refused), the rest pay the client's open documents oldest first
@@ -307,7 +325,25 @@ pub fn settle(
             from_credit: Decimal::ZERO,
         };
         if let Some((id, account)) = client.and_then(|c| accounts.get_mut(&c).map(|a| (c, a))) {
-            if account.currency == arrival.currency {
+            let number = numbers.get(&id).map_or("", String::as_str);
+            if account.currency == arrival.currency
+                && !fits_credit(&receipt, arrival, service, account)?
+            {
+                if found_by == Some(FoundBy::Named) {
+                    return Err(FieldError::new(
+                        "amount",
+                        format!("client {number}'s credit would pass {}", money::MAX_AMOUNT),
+                    )
+                    .into());
+                }
+                receipt.unmatched_reason = Some(format!(
+                    "matched client {number} by {}, but its credit would pass {}",
+                    found_by.map_or("", FoundBy::as_str),
+                    money::MAX_AMOUNT
+                ));
+                receipt.client = None;
+                receipt.found_by = None;
+            } else if account.currency == arrival.currency {
                 place(&mut receipt, arrival.payment.amount, service, account)?;
                 touched.extend(receipt.to_invoices.iter().map(|(invoice, _)| *invoice));
                 if receipt
@@ -318,7 +354,6 @@ pub fn settle(
                     completed_proformas.insert(id, arrival.payment.received_on);
                 }
             } else {
-                let number = numbers.get(&id).map_or("", String::as_str);
                 if found_by == Some(FoundBy::Named) {
                     return Err(FieldError::new(
                         "currency",
@@ -558,6 +593,51 @@ mod tests {
         );
         let duplicates: Vec<bool> = whose.iter().map(|w| *w == Whose::Duplicate).collect();
         assert_eq!(duplicates, [false, false, true]);
+    }
+
+    /// A payment whose excess would take its client's credit past what ispd keeps refused the
+    /// whole statement, naming neither client nor entry (found by probing from outside): it
+    /// is recorded unmatched with the reason, as one in another currency is, and the other
+    /// payments are placed; one the operator typed in for the client is refused by its field.
+    /// What first pays open documents still fits.
+    #[test]
+    fn a_payment_past_the_credit_limit_is_recorded_unmatched() {
+        let (directory, mut accounts, numbers) = books();
+        accounts.get_mut(&1).unwrap().credit = dec("9999999900.00");
+        let arrivals = [
+            line("T1", "150.00", "1001"),
+            line("T2", "100.00", "1001"),
+            line("T3", "99.99", "1001"),
+        ];
+        let whose = identify(&arrivals, &RecordedIds::default(), &directory);
+        let done = settle(&arrivals, &whose, accounts.clone(), &numbers).unwrap();
+        let placed: Vec<(Option<i64>, Option<&str>)> = done
+            .receipts
+            .iter()
+            .map(|r| (r.client, r.unmatched_reason.as_deref()))
+            .collect();
+        assert_eq!(placed[0], (Some(1), None), "pays the open documents");
+        assert_eq!(placed[1].0, None);
+        assert!(
+            placed[1]
+                .1
+                .is_some_and(|r| r.contains("client 1001") && r.contains("9999999999.99")),
+            "{placed:?}"
+        );
+        assert_eq!(placed[2], (Some(1), None), "still fits");
+        assert_eq!(done.credits, [(1, dec("9999999999.99"))]);
+
+        let mut named = line("N1", "100.00", "1001");
+        named.named_client = Some(1);
+        let whose = identify(
+            std::slice::from_ref(&named),
+            &RecordedIds::default(),
+            &directory,
+        );
+        let mut full = accounts;
+        full.get_mut(&1).unwrap().open.clear();
+        let err = settle(&[named], &whose, full, &numbers).unwrap_err();
+        assert!(err.to_string().starts_with("amount: "), "{err}");
     }
 
     #[test]
