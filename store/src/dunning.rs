@@ -140,30 +140,15 @@ impl Store {
         .await
     }
 
-    /// The dunning input of one client, inside a use case's transaction (the dunning run
-    /// decides each client on what the transaction that writes the decision reads).
+    /// The dunning input of one client, inside a use case's transaction: what it reads
+    /// includes what the transaction wrote (the money a payment just allocated), and the
+    /// decision is written on it (the dunning run's per client, a payment's restore).
     pub async fn dunning_input_in(
         &self,
         tx: &mut impl Tx,
         number: &str,
     ) -> StoreResult<Option<DunningInput>> {
         let condition = "number = $1";
-        Ok(
-            Self::dunning_inputs_where(&mut tx.conn(), condition, Some(number))
-                .await?
-                .pop(),
-        )
-    }
-
-    /// The dunning input of one client if it is suspended for debt (what a payment may lift),
-    /// inside a use case's transaction: what it reads includes what the transaction wrote
-    /// (the money just allocated).
-    pub async fn suspended_dunning_input_in(
-        &self,
-        tx: &mut impl Tx,
-        number: &str,
-    ) -> StoreResult<Option<DunningInput>> {
-        let condition = "debt_suspended <> 0 AND number = $1";
         Ok(
             Self::dunning_inputs_where(&mut tx.conn(), condition, Some(number))
                 .await?

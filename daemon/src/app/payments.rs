@@ -962,7 +962,7 @@ async fn restore_paid_in(
         if !suspended.contains(number) || restored.contains(number) {
             continue;
         }
-        let Some(input) = store.suspended_dunning_input_in(tx, number).await? else {
+        let Some(input) = store.dunning_input_in(tx, number).await? else {
             continue;
         };
         if let Some(DunningChange::Restore { .. }) = decide(settings, &input, today) {

@@ -436,11 +436,7 @@ pub(super) async fn two_payments_at_once_pay_the_debt_once(store: Store) {
     bill(&store, date(2026, 1, 1)).await;
     let owed = store.client_balance("1001").await.unwrap().owed;
     assert!(owed > Decimal::ZERO);
-    let mut cash = line("", "1.00", "1001");
-    cash.amount = owed;
-    cash.bank_transaction_id = None;
-    cash.client_number = Some("1001".into());
-    cash.source = "manual".into();
+    let cash = super::cash("1001", owed, date(2026, 1, 20));
     // The first payment is written, its transaction still open, when the second arrives.
     let mut first = store.begin_money_write().await.unwrap();
     crate::app::payments::record_in(&store, &mut first, &actor(), vec![cash], "CZK")

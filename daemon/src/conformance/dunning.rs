@@ -216,27 +216,10 @@ pub(super) async fn reminder_fee_issues_one_debit_note(store: Store) {
         .draft
         .totals
         .gross;
-    let outcome = super::record_payments(
-        &store,
-        &actor(),
-        &[crate::storage::NewPayment {
-            amount: invoice_gross + dec("50.00"),
-            received_on: date(2026, 2, 1),
-            variable_symbol: None,
-            payer_account: None,
-            payer_name: None,
-            message: None,
-            bank_transaction_id: None,
-            statement_account: None,
-            currency: "CZK".into(),
-            source: "manual".into(),
-            client_number: Some("1001".into()),
-            for_subscription: None,
-        }],
-        "CZK",
-    )
-    .await
-    .unwrap();
+    let paid = super::cash("1001", invoice_gross + dec("50.00"), date(2026, 2, 1));
+    let outcome = super::record_payments(&store, &actor(), &[paid], "CZK")
+        .await
+        .unwrap();
     assert_eq!(outcome[0].to_credit, Decimal::ZERO);
     assert_eq!(
         store.get_invoice("DN202600001").await.unwrap().state,
@@ -365,27 +348,10 @@ pub(super) async fn a_payment_made_during_the_dunning_run_is_counted(store: Stor
         "overdue when the run read it"
     );
     let owed = store.client_balance("1001").await.unwrap().owed;
-    super::record_payments(
-        &store,
-        &actor(),
-        &[crate::storage::NewPayment {
-            amount: owed,
-            received_on: date(2026, 5, 31),
-            variable_symbol: None,
-            payer_account: None,
-            payer_name: None,
-            message: None,
-            bank_transaction_id: None,
-            statement_account: None,
-            currency: "CZK".into(),
-            source: "manual".into(),
-            client_number: Some("1001".into()),
-            for_subscription: None,
-        }],
-        "CZK",
-    )
-    .await
-    .unwrap();
+    let paid = super::cash("1001", owed, date(2026, 5, 31));
+    super::record_payments(&store, &actor(), &[paid], "CZK")
+        .await
+        .unwrap();
 
     let feed = crate::changes::ChangeFeed::default();
     let changes = crate::app::dunning_run::settle_client(

@@ -80,6 +80,28 @@ async fn assign_payment(
     Ok(outcome)
 }
 
+/// Cash in CZK for `client`, typed in by the operator (no matching).
+fn cash(
+    client: &str,
+    amount: rust_decimal::Decimal,
+    day: chrono::NaiveDate,
+) -> crate::storage::NewPayment {
+    crate::storage::NewPayment {
+        amount,
+        received_on: day,
+        variable_symbol: None,
+        payer_account: None,
+        payer_name: None,
+        message: None,
+        bank_transaction_id: None,
+        statement_account: None,
+        currency: "CZK".into(),
+        source: "manual".into(),
+        client_number: Some(client.into()),
+        for_subscription: None,
+    }
+}
+
 /// Records payments through the use case, in a transaction of their own, as an import does.
 async fn record_payments(
     store: &crate::storage::Store,
