@@ -4,4 +4,5 @@
 -- the empty one; `ispd_billing::payment::receipt::RecordedIds` decides what repeats).
 ALTER TABLE payment ADD COLUMN statement_account TEXT;
 ALTER TABLE payment DROP CONSTRAINT payment_bank_transaction_id_key;
-CREATE UNIQUE INDEX payment_bank_id ON payment ((COALESCE(statement_account, '')), bank_transaction_id);
+-- The id first: an import looks the ids it reads up by them alone.
+CREATE UNIQUE INDEX payment_bank_id ON payment (bank_transaction_id, (COALESCE(statement_account, '')));

@@ -43,6 +43,7 @@ FROM payment;
 DROP TABLE payment;
 ALTER TABLE payment_rebuilt RENAME TO payment;
 CREATE INDEX payment_client ON payment (client_id);
-CREATE UNIQUE INDEX payment_bank_id ON payment (COALESCE(statement_account, ''), bank_transaction_id);
+-- The id first: an import looks the ids it reads up by them alone.
+CREATE UNIQUE INDEX payment_bank_id ON payment (bank_transaction_id, COALESCE(statement_account, ''));
 COMMIT;
 PRAGMA foreign_keys = ON;
