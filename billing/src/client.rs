@@ -253,8 +253,15 @@ impl Client {
     pub fn validate(&self) -> Result<(), FieldError> {
         require("client.number", &self.number)?;
         max_len("client.number", &self.number, 32)?;
-        if self.number.chars().any(char::is_whitespace) {
-            return Err(FieldError::new("client.number", "must not contain spaces"));
+        if self
+            .number
+            .chars()
+            .any(|c| c.is_whitespace() || crate::field::unseen(c))
+        {
+            return Err(FieldError::new(
+                "client.number",
+                "must not contain spaces, control or invisible characters",
+            ));
         }
         require("client.name", &self.name)?;
         require("client.address.street", &self.address.street)?;
@@ -813,6 +820,15 @@ mod tests {
             "client.address.gps_lat"
         );
         assert_eq!(refused(|c| c.number = "10 01".into()), "client.number");
+        // Printed like "1001", but another key; an escape rewrites the operator's terminal.
+        for unseen in [
+            "1001\u{200B}",
+            "10\u{1b}[2J01",
+            "\u{FEFF}1001",
+            "1001\u{202E}",
+        ] {
+            assert_eq!(refused(|c| c.number = unseen.into()), "client.number");
+        }
     }
 
     #[test]

@@ -113,6 +113,23 @@ pub fn text(field: &str, value: &str, kind: Text) -> Result<(), FieldError> {
     max_len(field, value, kind.max())
 }
 
+/// A character an identifier must not hold: a control character, or one that prints as
+/// nothing (zero-width spaces and joiners, a soft hyphen, direction marks and overrides, the
+/// byte-order mark) — "1001" followed by a zero-width space prints as client 1001 but is
+/// another key, and an escape sequence rewrites the operator's terminal.
+pub fn unseen(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{00AD}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{FEFF}'
+        )
+}
+
 /// A deliberately simple e-mail check: one `@`, a non-empty local part, a dotted domain and
 /// no whitespace. Mail servers are the real judges; this catches typing mistakes.
 pub fn email(field: &str, value: &str) -> Result<(), FieldError> {

@@ -154,11 +154,11 @@ impl Login {
         if self
             .username
             .chars()
-            .any(|c| c.is_control() || c.is_whitespace())
+            .any(|c| c.is_whitespace() || ispd_billing::field::unseen(c))
         {
             return Err(FieldError::new(
                 "login.username",
-                "must not contain spaces or control characters",
+                "must not contain spaces, control or invisible characters",
             ));
         }
         if self.subscription_id <= 0 {
@@ -428,6 +428,11 @@ mod tests {
         };
         assert_eq!(field(|l| l.username.clear()), "login.username");
         assert_eq!(field(|l| l.username = "a b".into()), "login.username");
+        assert_eq!(
+            field(|l| l.username = "novak\u{200B}".into()),
+            "login.username",
+            "prints as novak, but is another login"
+        );
         assert_eq!(field(|l| l.subscription_id = 0), "login.subscription_id");
         assert_eq!(
             field(|l| l.attributes.push(ExtraAttribute {
