@@ -8,9 +8,11 @@ use super::{App, AppError, AppResult, field};
 use crate::storage::{Actor, Store, Tx};
 
 /// Closes the books through `until` (a past day, never before an earlier closing); returns
-/// the closing in force.
+/// the closing in force. It holds the money (`begin_money_write`), as every use case that
+/// writes something dated does: one being written waits, or is waited for, so nothing lands
+/// in a period closed before it committed, and two closings read each other.
 pub async fn close(app: &App<'_>, actor: &Actor, until: NaiveDate) -> AppResult<NaiveDate> {
-    let mut tx = app.store.begin_write().await?;
+    let mut tx = app.store.begin_money_write().await?;
     let closed = app.store.books_closed_until_in(&mut tx).await?;
     let until = books::close(closed, until, app.clock.today())
         .map_err(|e| field("until", e.to_string()))?;

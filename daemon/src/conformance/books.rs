@@ -427,6 +427,39 @@ fn line(id: &str, amount: &str, vs: &str) -> crate::storage::NewPayment {
     }
 }
 
+/// A payment being recorded, dated in the period a closing of the books would close: the
+/// closing waits for it (both hold the money), so no payment lands in books closed before it
+/// committed — and two closings at once never let the earlier one win. (The closing read and
+/// wrote without the lock: a payment checked the books open, the closing committed, then the
+/// payment did; found by probing two instances on one PostgreSQL from outside.)
+pub(super) async fn closing_the_books_waits_for_a_payment_in_its_period(store: Store) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    subscribed_client(&store, "1001").await;
+    let paid = super::cash("1001", dec("10.00"), date(2026, 1, 20));
+    let mut open = store.begin_money_write().await.unwrap();
+    crate::app::payments::record_in(&store, &mut open, &actor(), vec![paid], "CZK")
+        .await
+        .unwrap();
+    let committed = AtomicBool::new(false);
+    let (app, operator) = (super::app(&store), actor());
+    let close = async {
+        crate::app::books::close(&app, &operator, date(2026, 1, 31))
+            .await
+            .unwrap();
+        committed.load(Ordering::SeqCst)
+    };
+    let commit = async {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        open.commit().await.unwrap();
+        committed.store(true, Ordering::SeqCst);
+    };
+    let (waited, ()) = tokio::join!(close, commit);
+    assert!(
+        waited,
+        "the closing committed while the payment was being recorded"
+    );
+}
+
 /// Two payments of one client's debt recorded at once — two instances on one PostgreSQL, or
 /// two operators: the second is decided on what the first wrote, so the debt is paid once and
 /// the second payment becomes credit. (Each deciding on the account as it was before either

@@ -31,6 +31,7 @@ ispd_store::on_both_backends! {
         books::a_client_with_books_is_refused_naming_them,
         books::payments_recorded_in_parts_end_as_in_one,
         books::two_payments_at_once_pay_the_debt_once,
+        books::closing_the_books_waits_for_a_payment_in_its_period,
         lifecycle::pause_with_billing_suspended_then_resume,
         lifecycle::pause_without_billing_suspended_is_charged,
         lifecycle::end_sets_the_last_charged_day,
