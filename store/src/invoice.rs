@@ -37,6 +37,17 @@ pub struct InvoiceLineRecord {
     pub reverses: Option<LineRef>,
 }
 
+/// A subscription's periods a document bills: its billed-until moves from `from`, as the draft
+/// read it, to `until` — only while it is still `from`, so two documents drafted from one read
+/// (an invoice issued on demand beside another, or beside the billing run) never both bill a
+/// period; the later one is not issued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BilledPeriods {
+    pub subscription: i64,
+    pub from: Option<NaiveDate>,
+    pub until: NaiveDate,
+}
+
 /// A document ready to be issued (or, in a dry run, shown).
 #[derive(Debug, Clone, PartialEq)]
 pub struct InvoiceDraft {
@@ -58,8 +69,8 @@ pub struct InvoiceDraft {
     pub currency: String,
     pub lines: Vec<InvoiceLineRecord>,
     pub totals: Totals,
-    /// Subscriptions and the last day this invoice charges them.
-    pub billed_until: Vec<(i64, NaiveDate)>,
+    /// Subscriptions and the periods this invoice charges them.
+    pub billed_until: Vec<BilledPeriods>,
     /// One-off charges this document bills.
     pub charges: Vec<i64>,
 }
@@ -217,16 +228,18 @@ impl Store {
         Ok(Some(Issued { id, number }))
     }
 
-    /// Moves each subscription's billed-until forward; `false` when another run already
-    /// billed one of the periods.
+    /// Moves each subscription's billed-until forward; `false` when it is no longer where the
+    /// draft read it (another document billed a period meanwhile; see [`BilledPeriods`]).
     async fn claim_periods(conn: &mut AnyConnection, draft: &InvoiceDraft) -> StoreResult<bool> {
-        for (subscription, until) in &draft.billed_until {
+        for billed in &draft.billed_until {
             let moved = sqlx::query(
                 "UPDATE subscription SET billed_until = $1
-                 WHERE id = $2 AND (billed_until IS NULL OR billed_until < $1)",
+                 WHERE id = $2 AND (billed_until = CAST($3 AS TEXT)
+                    OR (billed_until IS NULL AND CAST($3 AS TEXT) IS NULL))",
             )
-            .bind(date_text(*until))
-            .bind(*subscription)
+            .bind(date_text(billed.until))
+            .bind(billed.subscription)
+            .bind(billed.from.map(date_text))
             .execute(&mut *conn)
             .await?
             .rows_affected();

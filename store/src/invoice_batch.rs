@@ -165,31 +165,40 @@ async fn issue_plain<S: Statements>(
     Ok(())
 }
 
-/// Moves billed-until for every subscription the drafts charge; keeps the drafts whose
-/// subscriptions all moved (the others were billed by a concurrent run meanwhile).
+/// Moves billed-until for every subscription the drafts charge, where it is still as each
+/// draft read it ([`crate::BilledPeriods`]); keeps the drafts whose subscriptions all moved
+/// (the others were billed by a concurrent run or document meanwhile).
 async fn move_billed_until<S: Statements>(
     conn: &mut S,
     drafts: &[InvoiceDraft],
     plain: Vec<usize>,
 ) -> StoreResult<Vec<usize>> {
-    let moves: Vec<(i64, String)> = plain
+    let moves: Vec<(i64, String, Option<String>)> = plain
         .iter()
         .flat_map(|&i| drafts[i].billed_until.iter())
-        .map(|&(sub, until)| (sub, date_text(until)))
+        .map(|b| (b.subscription, date_text(b.until), b.from.map(date_text)))
         .collect();
     let mut moved: HashSet<i64> = HashSet::with_capacity(moves.len());
-    for chunk in moves.chunks(rows_per_statement(2)) {
+    for chunk in moves.chunks(rows_per_statement(3)) {
         let sql = format!(
             "UPDATE subscription SET billed_until = v.column2
              FROM (VALUES {}) AS v
              WHERE subscription.id = v.column1
-                AND (subscription.billed_until IS NULL OR subscription.billed_until < v.column2)
+                AND (subscription.billed_until = v.column3
+                    OR (subscription.billed_until IS NULL AND v.column3 IS NULL))
              RETURNING subscription.id",
-            conn.placeholders().rows(chunk.len(), &["BIGINT", "TEXT"])
+            conn.placeholders()
+                .rows(chunk.len(), &["BIGINT", "TEXT", "TEXT"])
         );
         let params = chunk
             .iter()
-            .flat_map(|(sub, until)| [Value::from(*sub), Value::from(until.as_str())])
+            .flat_map(|(sub, until, from)| {
+                [
+                    Value::from(*sub),
+                    Value::from(until.as_str()),
+                    Value::from(from.as_deref()),
+                ]
+            })
             .collect();
         for row in conn.rows(&sql, params, &[Kind::Int]).await? {
             moved.extend(row[0].int());
@@ -198,7 +207,10 @@ async fn move_billed_until<S: Statements>(
     let mut kept = Vec::with_capacity(plain.len());
     for i in plain {
         let subs = &drafts[i].billed_until;
-        let count = subs.iter().filter(|(s, _)| moved.contains(s)).count();
+        let count = subs
+            .iter()
+            .filter(|b| moved.contains(&b.subscription))
+            .count();
         if count == subs.len() {
             kept.push(i);
         } else if count > 0 {

@@ -83,8 +83,8 @@ pub use figures::Figures;
 pub use instance::InstanceRow;
 pub use interest::{OverdueInvoice, OverdueOf};
 pub use invoice::{
-    ClientHead, DocumentKind, InvoiceDraft, InvoiceLineRecord, InvoiceRecord, Issued, LineRef,
-    LiveLine,
+    BilledPeriods, ClientHead, DocumentKind, InvoiceDraft, InvoiceLineRecord, InvoiceRecord,
+    Issued, LineRef, LiveLine,
 };
 pub use invoice_batch::IssuedBatch;
 pub use job_lock::{JobLock, JobRun, Lead};

@@ -28,7 +28,7 @@ use rust_decimal::Decimal;
 use super::{AppError, AppResult, field, settlement};
 use crate::config::BillingConfig;
 use crate::storage::{
-    Actor, BillingCandidate, ChargeRecord, ClientHead, DocumentKind, InvoiceDraft,
+    Actor, BilledPeriods, BillingCandidate, ChargeRecord, ClientHead, DocumentKind, InvoiceDraft,
     InvoiceLineRecord, InvoiceRecord, Issued, IssuedBatch, LiveLine, Store, StoreResult, WriteTx,
 };
 
@@ -427,7 +427,7 @@ async fn issue(
 /// what the run would bill `subscriptions` (every service of the client when empty) for the
 /// periods that start by `through`, with their one-off charges, dated `issue`; a pro-forma
 /// when `proforma`. No corrections: those stay the run's. `None` when nothing is due.
-pub(super) async fn on_demand_draft(
+pub(crate) async fn on_demand_draft(
     store: &Store,
     config: &BillingConfig,
     client: &Client,
@@ -856,7 +856,11 @@ fn draft_for_client(
                 .extend(priced_lines(s, price, charge, discounts));
         }
         if let Some(last) = charges.last() {
-            draft.billed_until.push((s.subscription_id, last.to));
+            draft.billed_until.push(BilledPeriods {
+                subscription: s.subscription_id,
+                from: s.billed_until,
+                until: last.to,
+            });
         }
     }
     for c in inputs

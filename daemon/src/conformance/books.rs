@@ -498,3 +498,42 @@ pub(super) async fn two_payments_at_once_pay_the_debt_once(store: Store) {
     assert_eq!((balance.owed, balance.credit), (Decimal::ZERO, owed));
     assert_books_balance(&store, "1001").await;
 }
+
+/// Two documents drafted from one read of a client — an invoice on demand through November
+/// and another through December, or one beside the billing run — both billed November: the
+/// claim only asked billed-until to be earlier than the new end (found by probing two
+/// instances from outside). A document moves billed-until only from where its draft read it,
+/// so the second is not issued.
+pub(super) async fn documents_drafted_from_one_read_bill_a_period_once(store: Store) {
+    subscribed_client(&store, "1001").await;
+    let client = store.get_client("1001").await.unwrap();
+    let config = crate::config::BillingConfig::default();
+    let draft = |through| {
+        crate::app::billing_run::on_demand_draft(
+            &store,
+            &config,
+            &client,
+            &[],
+            false,
+            (through, through),
+        )
+    };
+    let november = draft(date(2026, 11, 1)).await.unwrap().expect("due");
+    let december = draft(date(2026, 12, 1)).await.unwrap().expect("due");
+    let operator = actor();
+    let issue = |document: crate::storage::InvoiceDraft| {
+        let (store, operator) = (&store, &operator);
+        async move {
+            let mut tx = store.begin_money_write().await.unwrap();
+            let issued = crate::app::settlement::issue(store, &mut tx, operator, &document)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            issued
+        }
+    };
+    assert!(issue(november).await.is_some());
+    assert!(issue(december).await.is_none(), "November billed twice");
+    let invoices = store.list_invoices("1001").await.unwrap();
+    assert_eq!(invoices.len(), 1);
+}

@@ -32,6 +32,7 @@ ispd_store::on_both_backends! {
         books::payments_recorded_in_parts_end_as_in_one,
         books::two_payments_at_once_pay_the_debt_once,
         books::closing_the_books_waits_for_a_payment_in_its_period,
+        books::documents_drafted_from_one_read_bill_a_period_once,
         lifecycle::pause_with_billing_suspended_then_resume,
         lifecycle::pause_without_billing_suspended_is_charged,
         lifecycle::end_sets_the_last_charged_day,

@@ -5,7 +5,8 @@ use ispd_billing::invoice::{LineInput, PriceBasis, compute_line};
 use super::invoice_groups::full_invoice_group;
 use crate::testkit::fixtures::*;
 use crate::{
-    Backend, ClientHead, DocumentKind, InvoiceDraft, InvoiceLineRecord, InvoiceRecord, StoreResult,
+    Backend, BilledPeriods, ClientHead, DocumentKind, InvoiceDraft, InvoiceLineRecord,
+    InvoiceRecord, StoreResult,
 };
 
 /// December's invoice of a client's one subscription.
@@ -35,14 +36,18 @@ async fn december(store: &Store, number: &str) -> InvoiceDraft {
         period: Some(period),
         reverses: None,
     });
-    draft.billed_until.push((record.subscription.id, period.1));
+    draft.billed_until.push(BilledPeriods {
+        subscription: record.subscription.id,
+        from: record.billed_until,
+        until: period.1,
+    });
     draft.total_up();
     draft
 }
 
 /// How far the draft's subscription is billed now.
 async fn billed_until(store: &Store, draft: &InvoiceDraft) -> Option<chrono::NaiveDate> {
-    let subscription = draft.billed_until[0].0;
+    let subscription = draft.billed_until[0].subscription;
     store
         .get_subscription(subscription)
         .await
