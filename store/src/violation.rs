@@ -132,30 +132,39 @@ impl Store {
     }
 
     /// Writes a notice's new state (enforced or resolved, with the subscriptions it blocked
-    /// and the resolution's note) and its audit record.
+    /// and the resolution's note) and its audit record — only while the stored notice is still
+    /// in the state `from` the caller read: `false`, nothing written, when another writer
+    /// (a second enforcer, a resolve) got there first.
     pub async fn record_violation_state_in(
         &self,
         tx: &mut WriteTx,
         actor: &Actor,
         after: &Notice,
-    ) -> StoreResult<()> {
+        from: &NoticeState,
+    ) -> StoreResult<bool> {
         let conn = tx.conn();
-        let (state, on) = match after.state {
+        let name = |state: &NoticeState| match state {
             NoticeState::Open => ("open", None),
-            NoticeState::Enforced(on) => ("enforced", Some(on)),
-            NoticeState::Resolved(on) => ("resolved", Some(on)),
+            NoticeState::Enforced(on) => ("enforced", Some(*on)),
+            NoticeState::Resolved(on) => ("resolved", Some(*on)),
         };
-        sqlx::query(
+        let (state, on) = name(&after.state);
+        let moved = sqlx::query(
             "UPDATE violation SET state = $1, state_on = $2, resolution = $3, blocked_json = $4
-             WHERE id = $5",
+             WHERE id = $5 AND state = $6",
         )
         .bind(state)
         .bind(on.map(date_text))
         .bind(after.resolution.clone())
         .bind(serde_json::to_string(&after.blocked).unwrap_or_else(|_| "[]".into()))
         .bind(after.id)
+        .bind(name(from).0)
         .execute(&mut *conn)
-        .await?;
+        .await?
+        .rows_affected();
+        if moved == 0 {
+            return Ok(false);
+        }
         Audit::new(
             &format!("violation.{state}"),
             "violation",
@@ -164,7 +173,8 @@ impl Store {
         .client(&after.client_number)
         .after(&summary(after))
         .record(conn, actor)
-        .await
+        .await?;
+        Ok(true)
     }
 }
 

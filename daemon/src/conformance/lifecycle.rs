@@ -360,3 +360,43 @@ pub(super) async fn activate_due_activates_on_the_day(store: Store) {
         (date(2026, 11, 14), date(2026, 11, 14))
     );
 }
+
+/// Two enforcers of one violation notice at once (two instances, or the daily job beside an
+/// operator): the second read the notice open, found the services blocked already and
+/// recorded an empty list over the first's, so resolving the notice resumed nothing (found by
+/// probing two instances on one PostgreSQL from outside). What the first blocked is kept, and
+/// resolving gives it back.
+pub(super) async fn a_notice_enforced_twice_keeps_what_it_blocked(store: Store) {
+    use ispd_billing::subscription::SubscriptionState;
+    let record = subscribed_client(&store, "1001").await;
+    let id = record.subscription.id;
+    let (app, operator) = (app(&store), actor());
+    let new = ispd_billing::violation::NewNotice {
+        reason: "spam from the client's network".into(),
+        deadline: date(2026, 11, 20),
+        points: 1,
+        stop_services: true,
+    };
+    let notice = crate::app::violations::add(&app, &operator, "1001", new)
+        .await
+        .unwrap();
+    let day = date(2026, 11, 21);
+    let read_first = store.overdue_violations(day).await.unwrap().remove(0);
+    let enforced = crate::app::violations::enforce_due(&app, &operator, day)
+        .await
+        .unwrap();
+    assert_eq!(enforced[0].blocked, [id]);
+    let second = crate::app::violations::enforce(&app, &operator, read_first)
+        .await
+        .unwrap();
+    assert_eq!(second, None, "the notice was enforced already");
+    assert_eq!(
+        store.client_violations("1001").await.unwrap()[0].blocked,
+        [id]
+    );
+    crate::app::violations::resolve(&app, &operator, notice.id, "cleaned up")
+        .await
+        .unwrap();
+    let state = store.get_subscription(id).await.unwrap().subscription.state;
+    assert_eq!(state, SubscriptionState::Active);
+}

@@ -38,6 +38,7 @@ ispd_store::on_both_backends! {
         lifecycle::end_sets_the_last_charged_day,
         lifecycle::invalid_transitions_are_refused,
         lifecycle::activate_due_activates_on_the_day,
+        lifecycle::a_notice_enforced_twice_keeps_what_it_blocked,
     ]
     store_and_url: []
 }

@@ -539,10 +539,17 @@ pub(super) async fn violation_notices_round_trip(store: Store) {
     enforced.state = NoticeState::Enforced(date(2026, 12, 11));
     enforced.blocked = vec![3, 4];
     let mut tx = store.begin_write().await.unwrap();
-    store
-        .record_violation_state_in(&mut tx, &actor(), &enforced)
+    let recorded = store
+        .record_violation_state_in(&mut tx, &actor(), &enforced, &NoticeState::Open)
         .await
         .unwrap();
+    assert!(recorded);
+    // Recorded from the open state only: a second writer that read it open changes nothing.
+    let stale = store
+        .record_violation_state_in(&mut tx, &actor(), &enforced, &NoticeState::Open)
+        .await
+        .unwrap();
+    assert!(!stale);
     tx.commit().await.unwrap();
     assert_eq!(store.client_violations("1001").await.unwrap(), [enforced]);
     assert!(
