@@ -176,7 +176,7 @@ impl InvoiceGroup {
             ));
         }
         if let Some(currency) = &self.currency
-            && !(currency.len() == 3 && currency.bytes().all(|b| b.is_ascii_uppercase()))
+            && !crate::money::is_currency(currency)
         {
             return Err(FieldError::new(
                 "invoice_group.currency",
@@ -308,6 +308,11 @@ mod tests {
             ),
             (
                 |g| g.currency = Some("CZKK".into()),
+                "invoice_group.currency",
+            ),
+            // The shape of a code, but no currency ISO 4217 knows.
+            (
+                |g| g.currency = Some("ABC".into()),
                 "invoice_group.currency",
             ),
             (|g| g.due_days = Some(366), "invoice_group.due_days"),

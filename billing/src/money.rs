@@ -40,6 +40,33 @@ pub fn from_minor_units(minor: i64) -> Decimal {
     Decimal::new(minor, SCALE)
 }
 
+/// Whether `code` is an ISO 4217 currency code ("CZK"): money in "ABC" or a typo such as
+/// "CKZ" would be recorded and never match a client's account or a bank's statement.
+pub fn is_currency(code: &str) -> bool {
+    CURRENCIES.binary_search(&code).is_ok()
+}
+
+/// ISO 4217's codes as Debian's iso-codes 4.15 lists them (`iso_4217.json`), its test and
+/// no-currency codes (XTS, XXX) left out, with the two added since (ZWG 2024, XCG 2025).
+/// Sorted, for [`is_currency`]'s binary search. A list of 181 codes, not a crate: the crates
+/// that carry it generate code from a table at build time for what is one lookup here.
+const CURRENCIES: [&str; 181] = [
+    "AED", "AFN", "ALL", "AMD", "ANG", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM", "BBD", "BDT",
+    "BGN", "BHD", "BIF", "BMD", "BND", "BOB", "BOV", "BRL", "BSD", "BTN", "BWP", "BYN", "BZD",
+    "CAD", "CDF", "CHE", "CHF", "CHW", "CLF", "CLP", "CNY", "COP", "COU", "CRC", "CUC", "CUP",
+    "CVE", "CZK", "DJF", "DKK", "DOP", "DZD", "EGP", "ERN", "ETB", "EUR", "FJD", "FKP", "GBP",
+    "GEL", "GHS", "GIP", "GMD", "GNF", "GTQ", "GYD", "HKD", "HNL", "HRK", "HTG", "HUF", "IDR",
+    "ILS", "INR", "IQD", "IRR", "ISK", "JMD", "JOD", "JPY", "KES", "KGS", "KHR", "KMF", "KPW",
+    "KRW", "KWD", "KYD", "KZT", "LAK", "LBP", "LKR", "LRD", "LSL", "LYD", "MAD", "MDL", "MGA",
+    "MKD", "MMK", "MNT", "MOP", "MRU", "MUR", "MVR", "MWK", "MXN", "MXV", "MYR", "MZN", "NAD",
+    "NGN", "NIO", "NOK", "NPR", "NZD", "OMR", "PAB", "PEN", "PGK", "PHP", "PKR", "PLN", "PYG",
+    "QAR", "RON", "RSD", "RUB", "RWF", "SAR", "SBD", "SCR", "SDG", "SEK", "SGD", "SHP", "SLE",
+    "SLL", "SOS", "SRD", "SSP", "STN", "SVC", "SYP", "SZL", "THB", "TJS", "TMT", "TND", "TOP",
+    "TRY", "TTD", "TWD", "TZS", "UAH", "UGX", "USD", "USN", "UYI", "UYU", "UYW", "UZS", "VED",
+    "VES", "VND", "VUV", "WST", "XAF", "XAG", "XAU", "XBA", "XBB", "XBC", "XBD", "XCD", "XCG",
+    "XDR", "XOF", "XPD", "XPF", "XPT", "XSU", "XUA", "YER", "ZAR", "ZMW", "ZWG", "ZWL",
+];
+
 /// Parses a decimal string as typed by an operator or sent over the API ("1234.5", "-20").
 /// Empty text is zero.
 pub fn parse(field: &str, text: &str) -> Result<Decimal, FieldError> {
@@ -122,6 +149,12 @@ mod tests {
                 .to_string(),
             "amount: at most 9999999999.99 either way: 79228162514264337593543950335"
         );
+        // Only ISO 4217's codes are currencies; the list stays sorted for the binary search.
+        assert!(is_currency("CZK") && is_currency("EUR") && is_currency("ZWG"));
+        for not in ["ABC", "CKZ", "czk", "XXX", "", "CZKK"] {
+            assert!(!is_currency(not), "{not}");
+        }
+        assert!(CURRENCIES.windows(2).all(|w| w[0] < w[1]));
         // Trailing zeros beyond the scale are not extra precision.
         assert_eq!(parse_minor_units("p", "1.2000").unwrap(), 120);
         // Digits past what a Decimal keeps are refused, not rounded to 2.00.

@@ -767,13 +767,7 @@ impl Config {
 
     /// `[billing]` and `[dunning]`.
     fn validate_billing(&self) -> anyhow::Result<()> {
-        if self.billing.currency.len() != 3
-            || !self
-                .billing
-                .currency
-                .bytes()
-                .all(|b| b.is_ascii_uppercase())
-        {
+        if !ispd_billing::money::is_currency(&self.billing.currency) {
             bail!("billing.currency: an ISO 4217 code such as \"CZK\" or \"EUR\"");
         }
         if !self.billing.run_at.is_empty() && self.billing.run_at().is_none() {

@@ -268,16 +268,15 @@ fn signed(amount: Decimal, direction: Decimal) -> Decimal {
     }
 }
 
-fn is_currency_code(code: &str) -> bool {
-    code.len() == 3 && code.bytes().all(|b| b.is_ascii_alphabetic())
-}
-
 fn currency(code: &str) -> Result<String, String> {
-    let code = code.trim();
-    if is_currency_code(code) {
-        Ok(code.to_ascii_uppercase())
+    let upper = code.trim().to_ascii_uppercase();
+    if crate::money::is_currency(&upper) {
+        Ok(upper)
     } else {
-        Err(format!("currency {code:?} is not an ISO 4217 code"))
+        Err(format!(
+            "currency {:?} is not an ISO 4217 code",
+            code.trim()
+        ))
     }
 }
 

@@ -200,7 +200,7 @@ pub fn check(arrivals: &[Arrival]) -> Result<(), FieldError> {
         if a.payment.amount <= Decimal::ZERO {
             return Err(FieldError::new("payment.amount", "must be positive"));
         }
-        if !(a.currency.len() == 3 && a.currency.bytes().all(|b| b.is_ascii_uppercase())) {
+        if !money::is_currency(&a.currency) {
             return Err(FieldError::new(
                 "payment.currency",
                 format!("an ISO 4217 code such as \"CZK\", not {:?}", a.currency),
