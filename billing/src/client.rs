@@ -253,16 +253,7 @@ impl Client {
     pub fn validate(&self) -> Result<(), FieldError> {
         require("client.number", &self.number)?;
         max_len("client.number", &self.number, 32)?;
-        if self
-            .number
-            .chars()
-            .any(|c| c.is_whitespace() || crate::field::unseen(c))
-        {
-            return Err(FieldError::new(
-                "client.number",
-                "must not contain spaces, control or invisible characters",
-            ));
-        }
+        crate::field::key("client.number", &self.number)?;
         require("client.name", &self.name)?;
         require("client.address.street", &self.address.street)?;
         require("client.address.postcode", &self.address.postcode)?;

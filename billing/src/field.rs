@@ -130,6 +130,18 @@ pub fn unseen(c: char) -> bool {
         )
 }
 
+/// A key an operator types and a NAS or a bank echoes (a client number, a login name): no
+/// spaces, nothing [`unseen`].
+pub fn key(field: &str, value: &str) -> Result<(), FieldError> {
+    if value.chars().any(|c| c.is_whitespace() || unseen(c)) {
+        return Err(FieldError::new(
+            field,
+            "must not contain spaces, control or invisible characters",
+        ));
+    }
+    Ok(())
+}
+
 /// A deliberately simple e-mail check: one `@`, a non-empty local part, a dotted domain and
 /// no whitespace. Mail servers are the real judges; this catches typing mistakes.
 pub fn email(field: &str, value: &str) -> Result<(), FieldError> {

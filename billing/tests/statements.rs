@@ -545,18 +545,24 @@ fn csv_bad_row_names_its_line() {
     assert_eq!(err.to_string(), "line 4: amount \"12,5x\" is not a number");
 }
 
-/// A quote left open swallowed the next row into the field, to the end of the file: the
-/// file was accepted with one payment and the second one gone (found by probing from
-/// outside). It refuses the file, naming the line where the quote opened; a quoted cell that
-/// spans lines and is closed is still read (see `csv_row_and_mapping_problems`).
-#[test]
-fn csv_a_quote_left_open_refuses_the_file() {
+/// The mapping of `ID;Datum;Objem;VS;Protiucet` in CZK.
+fn id_date_amount_vs_payer() -> CsvMapping {
     let mut columns = CsvColumns::new("Datum", "Objem");
     columns.transaction_id = Some("ID".into());
     columns.variable_symbol = Some("VS".into());
     columns.payer_account = Some("Protiucet".into());
     let mut mapping = CsvMapping::new(columns);
     mapping.default_currency = Some("CZK".into());
+    mapping
+}
+
+/// A quote left open swallowed the next row into the field, to the end of the file: the
+/// file was accepted with one payment and the second one gone (found by probing from
+/// outside). It refuses the file, naming the line where the quote opened; a quoted cell that
+/// spans lines and is closed is still read (see `csv_row_and_mapping_problems`).
+#[test]
+fn csv_a_quote_left_open_refuses_the_file() {
+    let mapping = id_date_amount_vs_payer();
     let text = "ID;Datum;Objem;VS;Protiucet\n\
                 CU-1;05.12.2026;48,00;7;\"1/0100\n\
                 CU-2;05.12.2026;49,00;7;1/0100\n";
@@ -578,12 +584,7 @@ fn csv_a_quote_left_open_refuses_the_file() {
 /// delimiter some banks write) are read.
 #[test]
 fn csv_a_row_cut_short_refuses_the_file() {
-    let mut columns = CsvColumns::new("Datum", "Objem");
-    columns.transaction_id = Some("ID".into());
-    columns.variable_symbol = Some("VS".into());
-    columns.payer_account = Some("Protiucet".into());
-    let mut mapping = CsvMapping::new(columns);
-    mapping.default_currency = Some("CZK".into());
+    let mapping = id_date_amount_vs_payer();
     let header = "ID;Datum;Objem;VS;Protiucet\n";
     let whole = "T1;05.12.2026;1500,00;1002;1/0100\n";
     for cut in ["T1;05.12.2026;15", "T1;05.12.2026;1500,00;10"] {

@@ -151,16 +151,7 @@ impl Login {
         }
         require("login.username", &self.username)?;
         max_len("login.username", &self.username, 253)?;
-        if self
-            .username
-            .chars()
-            .any(|c| c.is_whitespace() || ispd_billing::field::unseen(c))
-        {
-            return Err(FieldError::new(
-                "login.username",
-                "must not contain spaces, control or invisible characters",
-            ));
-        }
+        ispd_billing::field::key("login.username", &self.username)?;
         if self.subscription_id <= 0 {
             return Err(FieldError::required("login.subscription_id"));
         }

@@ -571,7 +571,7 @@ impl Store {
     /// (`BEGIN IMMEDIATE`); on PostgreSQL, where several instances write at once, the
     /// transaction takes an advisory lock until it ends, before it reads or writes anything
     /// (so that no two wait for each other's rows).
-    pub async fn hold_money_in(&self, tx: &mut impl Tx) -> StoreResult<()> {
+    async fn hold_money_in(&self, tx: &mut impl Tx) -> StoreResult<()> {
         if self.backend == Backend::Sqlite {
             return Ok(());
         }

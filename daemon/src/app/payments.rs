@@ -943,7 +943,8 @@ pub(super) async fn commit_restoring(
 
 /// Inside the caller's transaction: every client of `paid` that is suspended for debt and
 /// whose debt no longer justifies it (the pure core's `access_decision`) is restored, with its
-/// audit record. Reads see what the transaction wrote (the money just allocated).
+/// audit record. Reads see what the transaction wrote (the money just allocated); the
+/// transaction began with `begin_money_write`, so no other decides on these clients meanwhile.
 async fn restore_paid_in(
     store: &Store,
     tx: &mut impl Tx,
@@ -952,9 +953,6 @@ async fn restore_paid_in(
     paid: &[&str],
     today: NaiveDate,
 ) -> StoreResult<HashSet<String>> {
-    // Every transaction that gets here began holding the money (`begin_money_write`); held
-    // again, so that one that did not still decides on what it reads.
-    store.hold_money_in(tx).await?;
     // Only suspended clients can be restored: one query, not one per payment.
     let suspended = store.debt_suspended_clients_in(tx).await?;
     let mut restored = HashSet::new();
