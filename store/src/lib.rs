@@ -561,6 +561,17 @@ impl Store {
         Ok(tx)
     }
 
+    /// A write transaction that puts a service on a unit, moves one on a unit to another
+    /// tariff or service, or changes a tariff's service class, holding the units against every
+    /// other such transaction from its start: the one-of-a-class rule
+    /// (`ispd_billing::unit::check_one_per_class`) is decided on what it reads, and two
+    /// services of one class arriving at once would each read the unit without the other.
+    pub async fn begin_unit_write(&self) -> StoreResult<WriteTx> {
+        let mut tx = self.begin_write().await?;
+        self.hold_in(&mut tx, "units").await?;
+        Ok(tx)
+    }
+
     /// Holds the clients' money against every other transaction's until the caller's ends.
     ///
     /// A use case reads a client's account (its open documents, its credit, whether it is
@@ -572,10 +583,16 @@ impl Store {
     /// transaction takes an advisory lock until it ends, before it reads or writes anything
     /// (so that no two wait for each other's rows).
     async fn hold_money_in(&self, tx: &mut impl Tx) -> StoreResult<()> {
+        self.hold_in(tx, "money").await
+    }
+
+    /// Holds what `lock` names until the transaction ends: nothing to do on SQLite, whose
+    /// write transactions run one at a time; a transaction-scoped advisory lock on PostgreSQL.
+    async fn hold_in(&self, tx: &mut impl Tx, lock: &str) -> StoreResult<()> {
         if self.backend == Backend::Sqlite {
             return Ok(());
         }
-        let key = statements::Value::from(job_lock::job_key("money"));
+        let key = statements::Value::from(job_lock::job_key(lock));
         let sql = "SELECT pg_advisory_xact_lock($1)";
         statements::Statements::execute(&mut tx.conn(), sql, vec![key]).await?;
         Ok(())

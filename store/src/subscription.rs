@@ -13,7 +13,7 @@ use ispd_billing::subscription::{
 use sqlx::{AnyConnection, Row};
 
 use super::{
-    Actor, Arg, Audit, Page, PageRequest, Store, StoreError, StoreResult, Where, corrupt,
+    Actor, Arg, Audit, Page, PageRequest, Store, StoreError, StoreResult, Where, WriteTx, corrupt,
     date_text, now, parse_date, parse_opt_date, unique_as_conflict,
 };
 use crate::page::{Order, fetch_page};
@@ -201,25 +201,42 @@ impl Store {
         actor: &Actor,
         client_number: &str,
         tariff_name: &str,
+        s: Subscription,
+        today: NaiveDate,
+    ) -> StoreResult<SubscriptionRecord> {
+        let mut tx = self.begin_write().await?;
+        let stored = self
+            .create_subscription_in(&mut tx, actor, (client_number, tariff_name), s, today)
+            .await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    /// [`Store::create_subscription`] in the caller's transaction, which commits it.
+    pub async fn create_subscription_in(
+        &self,
+        tx: &mut WriteTx,
+        actor: &Actor,
+        (client_number, tariff_name): (&str, &str),
         mut s: Subscription,
         today: NaiveDate,
     ) -> StoreResult<SubscriptionRecord> {
-        let mut tx = self.write_tx().await?;
+        let tx = tx.conn();
         s.client_id = Self::client_id_of(&mut *tx, client_number).await?;
-        s.tariff_id = Self::tariff_by_name(&mut tx, tariff_name).await?.id;
+        s.tariff_id = Self::tariff_by_name(&mut *tx, tariff_name).await?.id;
         s.state = Subscription::initial_state(s.activation_date, today);
         s.end_date = None;
         s.end_reason.clear();
         s.version = 1;
         s.id = 0;
-        Self::check_subscription_vs(&mut tx, &s).await?;
-        let id = Self::insert_subscription(&mut tx, &s).await?;
-        Self::record_history(&mut tx, id, None, s.state, actor, "created").await?;
-        let stored = Self::subscription_by_id(&mut tx, id).await?;
+        Self::check_subscription_vs(&mut *tx, &s).await?;
+        let id = Self::insert_subscription(&mut *tx, &s).await?;
+        Self::record_history(&mut *tx, id, None, s.state, actor, "created").await?;
+        let stored = Self::subscription_by_id(&mut *tx, id).await?;
         Audit::new("subscription.create", "subscription", &id.to_string())
             .client(client_number)
             .after(&stored)
-            .commit(tx, actor)
+            .record(&mut *tx, actor)
             .await?;
         Ok(stored)
     }
@@ -230,10 +247,26 @@ impl Store {
         &self,
         actor: &Actor,
         tariff_name: &str,
+        s: Subscription,
+    ) -> StoreResult<SubscriptionRecord> {
+        let mut tx = self.begin_write().await?;
+        let stored = self
+            .update_subscription_in(&mut tx, actor, tariff_name, s)
+            .await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    /// [`Store::update_subscription`] in the caller's transaction, which commits it.
+    pub async fn update_subscription_in(
+        &self,
+        tx: &mut WriteTx,
+        actor: &Actor,
+        tariff_name: &str,
         mut s: Subscription,
     ) -> StoreResult<SubscriptionRecord> {
-        let mut tx = self.write_tx().await?;
-        let before = Self::subscription_by_id(&mut tx, s.id).await?;
+        let tx = tx.conn();
+        let before = Self::subscription_by_id(&mut *tx, s.id).await?;
         if before.subscription.version != s.version {
             return Err(StoreError::Stale {
                 entity: "subscription",
@@ -244,8 +277,8 @@ impl Store {
         s.state = before.subscription.state;
         s.end_date = before.subscription.end_date;
         s.end_reason.clone_from(&before.subscription.end_reason);
-        s.tariff_id = Self::tariff_by_name(&mut tx, tariff_name).await?.id;
-        Self::check_subscription_vs(&mut tx, &s).await?;
+        s.tariff_id = Self::tariff_by_name(&mut *tx, tariff_name).await?.id;
+        Self::check_subscription_vs(&mut *tx, &s).await?;
         s.version += 1;
         let update = sqlx::query(
             "UPDATE subscription SET tariff_id = $1, activation_date = $2, billing_from = $3,
@@ -271,12 +304,12 @@ impl Store {
                 key: s.id.to_string(),
             });
         }
-        let stored = Self::subscription_by_id(&mut tx, s.id).await?;
+        let stored = Self::subscription_by_id(&mut *tx, s.id).await?;
         Audit::new("subscription.update", "subscription", &s.id.to_string())
             .client(&stored.client_number)
             .before(&before)
             .after(&stored)
-            .commit(tx, actor)
+            .record(&mut *tx, actor)
             .await?;
         Ok(stored)
     }
@@ -516,30 +549,47 @@ impl Store {
         actor: &Actor,
         before: &SubscriptionRecord,
         ended: &Applied,
+        next: (Subscription, &[Discount]),
+    ) -> StoreResult<(SubscriptionRecord, SubscriptionRecord)> {
+        let mut tx = self.begin_write().await?;
+        let both = self
+            .record_transfer_in(&mut tx, actor, before, ended, next)
+            .await?;
+        tx.commit().await?;
+        Ok(both)
+    }
+
+    /// [`Store::record_transfer`] in the caller's transaction, which commits it.
+    pub async fn record_transfer_in(
+        &self,
+        tx: &mut WriteTx,
+        actor: &Actor,
+        before: &SubscriptionRecord,
+        ended: &Applied,
         (mut next, carried): (Subscription, &[Discount]),
     ) -> StoreResult<(SubscriptionRecord, SubscriptionRecord)> {
         let old = before.subscription.id;
-        let mut tx = self.write_tx().await?;
-        Self::transition_rows(&mut tx, actor, before, ended).await?;
+        let tx = tx.conn();
+        Self::transition_rows(&mut *tx, actor, before, ended).await?;
         next.version = 1;
-        let id = Self::insert_subscription(&mut tx, &next).await?;
+        let id = Self::insert_subscription(&mut *tx, &next).await?;
         let note = format!("transferred from subscription {old}");
-        Self::record_history(&mut tx, id, None, next.state, actor, &note).await?;
+        Self::record_history(&mut *tx, id, None, next.state, actor, &note).await?;
         sqlx::query("UPDATE login SET subscription_id = $1 WHERE subscription_id = $2")
             .bind(id)
             .bind(old)
             .execute(&mut *tx)
             .await?;
         for discount in carried {
-            Self::insert_discount(&mut tx, id, discount).await?;
+            Self::insert_discount(&mut *tx, id, discount).await?;
         }
-        let ended = Self::subscription_by_id(&mut tx, old).await?;
-        let started = Self::subscription_by_id(&mut tx, id).await?;
+        let ended = Self::subscription_by_id(&mut *tx, old).await?;
+        let started = Self::subscription_by_id(&mut *tx, id).await?;
         Audit::new("subscription.transfer", "subscription", &old.to_string())
             .client(&started.client_number)
             .before(before)
             .after(&serde_json::json!({"ended": &ended, "started": &started, "discounts": carried.len()}))
-            .commit(tx, actor)
+            .record(&mut *tx, actor)
             .await?;
         Ok((ended, started))
     }

@@ -6,7 +6,8 @@ use ispd_billing::tariff::{Burst, DataCap, Rate, SpeedWindow, Tariff};
 use sqlx::AnyConnection;
 
 use super::{
-    Actor, Audit, Page, PageRequest, Store, StoreError, StoreResult, corrupt, unique_as_conflict,
+    Actor, Audit, Page, PageRequest, Store, StoreError, StoreResult, WriteTx, corrupt,
+    unique_as_conflict,
 };
 use crate::Where;
 use crate::page::{Order, fetch_page};
@@ -221,6 +222,11 @@ impl Store {
         Self::tariff_by_name(&mut conn, name).await
     }
 
+    /// [`Store::get_tariff`] as the caller's transaction reads it.
+    pub async fn tariff_in(&self, tx: &mut WriteTx, name: &str) -> StoreResult<Tariff> {
+        Self::tariff_by_name(tx.conn(), name).await
+    }
+
     pub async fn create_tariff(&self, actor: &Actor, mut tariff: Tariff) -> StoreResult<Tariff> {
         tariff.version = 1;
         let mut tx = self.write_tx().await?;
@@ -247,8 +253,21 @@ impl Store {
     }
 
     /// Replaces a tariff found by its id (so it can be renamed); versions must match.
-    pub async fn update_tariff(&self, actor: &Actor, mut tariff: Tariff) -> StoreResult<Tariff> {
-        let mut tx = self.write_tx().await?;
+    pub async fn update_tariff(&self, actor: &Actor, tariff: Tariff) -> StoreResult<Tariff> {
+        let mut tx = self.begin_write().await?;
+        let stored = self.update_tariff_in(&mut tx, actor, tariff).await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    /// [`Store::update_tariff`] in the caller's transaction, which commits it.
+    pub async fn update_tariff_in(
+        &self,
+        tx: &mut WriteTx,
+        actor: &Actor,
+        mut tariff: Tariff,
+    ) -> StoreResult<Tariff> {
+        let tx = tx.conn();
         let before = sqlx::query_as::<_, TariffRow>(AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM tariff WHERE id = $1"
         )))
@@ -263,7 +282,8 @@ impl Store {
                 key: before.name,
             });
         }
-        if before.name != tariff.name && Self::tariff_by_name(&mut tx, &tariff.name).await.is_ok() {
+        if before.name != tariff.name && Self::tariff_by_name(&mut *tx, &tariff.name).await.is_ok()
+        {
             return Err(StoreError::Conflict {
                 field: "tariff.name".into(),
                 message: format!("a tariff named {:?} already exists", tariff.name),
@@ -291,11 +311,11 @@ impl Store {
                 key: before.name,
             });
         }
-        let stored = Self::tariff_by_name(&mut tx, &tariff.name).await?;
+        let stored = Self::tariff_by_name(&mut *tx, &tariff.name).await?;
         Audit::new("tariff.update", "tariff", &stored.name)
             .before(&before)
             .after(&stored)
-            .commit(tx, actor)
+            .record(&mut *tx, actor)
             .await?;
         Ok(stored)
     }

@@ -11,9 +11,11 @@ use ispd_billing::money;
 use ispd_billing::price_change::{PriceChange, ServicePrice, TariffMove};
 use ispd_billing::subscription::expiration::ExpirationMove;
 
+use sqlx::AnyConnection;
+
 use super::{
-    Actor, Audit, Store, StoreError, StoreResult, SubscriptionRecord, corrupt, date_text, now,
-    parse_date,
+    Actor, Audit, Store, StoreError, StoreResult, SubscriptionRecord, WriteTx, corrupt, date_text,
+    now, parse_date,
 };
 
 impl Store {
@@ -26,12 +28,29 @@ impl Store {
         &self,
         actor: &Actor,
         before: &SubscriptionRecord,
+        next: (i64, Option<rust_decimal::Decimal>),
+        moved: &TariffMove,
+    ) -> StoreResult<SubscriptionRecord> {
+        let mut tx = self.begin_write().await?;
+        let stored = self
+            .change_tariff_in(&mut tx, actor, before, next, moved)
+            .await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    /// [`Store::change_tariff`] in the caller's transaction, which commits it.
+    pub async fn change_tariff_in(
+        &self,
+        tx: &mut WriteTx,
+        actor: &Actor,
+        before: &SubscriptionRecord,
         (next, price_override): (i64, Option<rust_decimal::Decimal>),
         moved: &TariffMove,
     ) -> StoreResult<SubscriptionRecord> {
         let s = &before.subscription;
         let kept = &moved.change.before;
-        let mut tx = self.write_tx().await?;
+        let conn = tx.conn();
         sqlx::query(
             "INSERT INTO tariff_change (subscription_id, valid_from, before_tariff_id,
                 before_name, before_price_minor, before_includes_vat, before_vat_rate,
@@ -48,7 +67,7 @@ impl Store {
         .bind(next)
         .bind(now())
         .bind(actor.0.clone())
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?;
         let updated = sqlx::query(
             "UPDATE subscription SET tariff_id = $1, price_override_minor = $2,
@@ -63,7 +82,7 @@ impl Store {
         )
         .bind(s.id)
         .bind(s.version)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?
         .rows_affected();
         let action = if next == s.tariff_id {
@@ -71,7 +90,7 @@ impl Store {
         } else {
             "subscription.change_tariff"
         };
-        Self::finish_dated_change(tx, actor, before, updated, (action, &moved.history)).await
+        Self::finish_dated_change(conn, actor, before, updated, (action, &moved.history)).await
     }
 
     /// Writes an expiration moved by hand (`ispd_billing::subscription::expiration`): the
@@ -106,14 +125,16 @@ impl Store {
         .await?
         .rows_affected();
         let action = ("subscription.move_expiration", moved.history.as_str());
-        Self::finish_dated_change(tx, actor, before, updated, action).await
+        let stored = Self::finish_dated_change(&mut tx, actor, before, updated, action).await?;
+        tx.commit().await?;
+        Ok(stored)
     }
 
     /// The end of a dated change's transaction: refused as stale when its UPDATE at the
     /// version read touched no row (`updated`), else the history line, the record read back
     /// and the audit record (`action`) — then the commit.
     async fn finish_dated_change(
-        mut tx: sqlx::Transaction<'static, sqlx::Any>,
+        conn: &mut AnyConnection,
         actor: &Actor,
         before: &SubscriptionRecord,
         updated: u64,
@@ -126,13 +147,13 @@ impl Store {
                 key: s.id.to_string(),
             });
         }
-        Self::record_history(&mut tx, s.id, Some(s.state), s.state, actor, history).await?;
-        let stored = Self::subscription_by_id(&mut tx, s.id).await?;
+        Self::record_history(conn, s.id, Some(s.state), s.state, actor, history).await?;
+        let stored = Self::subscription_by_id(conn, s.id).await?;
         Audit::new(action, "subscription", &s.id.to_string())
             .client(&stored.client_number)
             .before(before)
             .after(&stored)
-            .commit(tx, actor)
+            .record(conn, actor)
             .await?;
         Ok(stored)
     }

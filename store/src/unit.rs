@@ -4,7 +4,11 @@
 use ispd_billing::subscription::SubscriptionState;
 use ispd_billing::unit::{OnUnit, Unit};
 
-use super::{Actor, Audit, Store, StoreError, StoreResult, corrupt, now, unique_as_conflict};
+use sqlx::AnyConnection;
+
+use super::{
+    Actor, Audit, Store, StoreError, StoreResult, WriteTx, corrupt, now, unique_as_conflict,
+};
 
 impl Store {
     /// Stores a unit (its name is unique), with its audit record.
@@ -68,7 +72,31 @@ impl Store {
     /// The subscriptions on unit `id`, each with its tariff's service class and its state;
     /// `NotFound` when there is no such unit.
     pub async fn services_on_unit(&self, id: i64) -> StoreResult<Vec<OnUnit>> {
-        let mut conn = self.pool.acquire().await?;
+        Self::services_on(&mut *self.pool.acquire().await?, id).await
+    }
+
+    /// [`Store::services_on_unit`] as the caller's transaction reads them.
+    pub async fn services_on_unit_in(&self, tx: &mut WriteTx, id: i64) -> StoreResult<Vec<OnUnit>> {
+        Self::services_on(tx.conn(), id).await
+    }
+
+    /// The units holding a service of tariff `id` that has not ended, each with that
+    /// service, as the caller's transaction reads them.
+    pub async fn tariff_on_units_in(
+        &self,
+        tx: &mut WriteTx,
+        id: i64,
+    ) -> StoreResult<Vec<(i64, i64)>> {
+        Ok(sqlx::query_as(
+            "SELECT unit_id, id FROM subscription
+             WHERE tariff_id = $1 AND unit_id IS NOT NULL AND state <> 'ended' ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(tx.conn())
+        .await?)
+    }
+
+    async fn services_on(conn: &mut AnyConnection, id: i64) -> StoreResult<Vec<OnUnit>> {
         let found: Option<i64> = sqlx::query_scalar("SELECT id FROM unit WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *conn)

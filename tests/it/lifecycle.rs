@@ -539,6 +539,54 @@ fn a_unit_holds_one_service_of_a_class() {
     // Once the first internet service has ended, the unit takes another.
     d.ispctl_json(&["subscription", "end", &first, "--last-day", "2026-11-30"]);
     assert!(on_unit("Fiber B").status.success());
+    // Nor does a service reach the class by another road: moved to a tariff of it, or
+    // transferred onto one (found probing: both skipped the rule).
+    let listed = d.ispctl_json(&["subscription", "list", "--client", "100"]);
+    let classless = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["tariff"] == "Fiber 50" && s["unit_id"] == unit.parse::<i64>().unwrap())
+        .unwrap()["id"]
+        .to_string();
+    for road in [
+        vec!["subscription", "change-tariff", &classless, "Fiber A"],
+        vec![
+            "subscription",
+            "transfer",
+            &classless,
+            "--tariff",
+            "Fiber A",
+        ],
+    ] {
+        let err = refused(d.ispctl(&road));
+        assert!(
+            err.contains("subscription.unit") && err.contains("class internet"),
+            "{road:?}: {err}"
+        );
+    }
+    let kept = d.ispctl_json(&["subscription", "show", &classless]);
+    assert_eq!(
+        (&kept["tariff"], &kept["state"]),
+        (&json!("Fiber 50"), &json!("active")),
+        "a refused change leaves the service as it was"
+    );
+    // Moved onto another class, it is welcome.
+    d.ispctl_json(&[
+        "tariff", "add", "--name", "Voice", "--down", "1M", "--up", "1M", "--price", "50",
+        "--class", "voice",
+    ]);
+    d.ispctl_json(&["subscription", "change-tariff", &classless, "Voice"]);
+    // A tariff given a class the unit holds already is refused, as a service would be.
+    let err = refused(d.ispctl(&["tariff", "edit", "TV", "--class", "voice"]));
+    assert!(
+        err.contains("tariff.service_class") && err.contains("class voice"),
+        "{err}"
+    );
+    assert_eq!(
+        d.ispctl_json(&["tariff", "show", "TV"])["service_class"],
+        "tv"
+    );
     let units = d.ispctl_json(&["unit", "list"]);
     assert_eq!(units["items"][0]["name"], "Dlouhá 12, flat 3");
     let err = refused(d.ispctl(&["unit", "add", "--name", "Dlouhá 12, flat 3"]));

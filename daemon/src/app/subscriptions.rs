@@ -18,7 +18,7 @@ use super::{App, AppResult};
 use crate::app::AppError;
 use crate::storage::{
     AccessScope, ActionState, Actor, CodeList, HistoryEntry, Page, PageRequest, ScheduledAction,
-    StoreError, SubscriptionFilter, SubscriptionRecord,
+    StoreError, SubscriptionFilter, SubscriptionRecord, WriteTx,
 };
 
 /// A tariff change with its day resolved.
@@ -449,10 +449,15 @@ async fn change_tariff_now(
         request.note,
     )
     .map_err(|e| AppError::Precondition(e.to_string()))?;
-    Ok(app
+    let mut tx = app.store.begin_unit_write().await?;
+    let on_unit = (before.subscription.unit, id);
+    check_unit_in(app, &mut tx, on_unit, &next.name).await?;
+    let changed = app
         .store
-        .change_tariff(actor, &before, (next.id, None), &moved)
-        .await?)
+        .change_tariff_in(&mut tx, actor, &before, (next.id, None), &moved)
+        .await?;
+    tx.commit().await?;
+    Ok(changed)
 }
 
 /// A change of a service's own price as the operator asks for it.
@@ -602,13 +607,15 @@ pub async fn create(
         subscription.commit(commitment)?;
     }
     subscription.validate()?;
-    check_unit(app, &subscription, tariff).await?;
     check_price_kind(app, &subscription, tariff).await?;
     let today = app.clock.today();
+    let mut tx = app.store.begin_unit_write().await?;
+    check_unit_in(app, &mut tx, (subscription.unit, 0), tariff).await?;
     let stored = app
         .store
-        .create_subscription(actor, client_number, tariff, subscription, today)
+        .create_subscription_in(&mut tx, actor, (client_number, tariff), subscription, today)
         .await?;
+    tx.commit().await?;
     app.publish(AccessScope::Subscription(stored.subscription.id))
         .await;
     Ok(stored)
@@ -745,10 +752,14 @@ async fn transfer_now(
             other => other,
         }
     })?;
+    let mut tx = app.store.begin_unit_write().await?;
+    let on_unit = (plan.next.unit, before.subscription.id);
+    check_unit_in(app, &mut tx, on_unit, &tariff.name).await?;
     let written = app
         .store
-        .record_transfer(actor, &before, &ended, (plan.next, &plan.carried))
+        .record_transfer_in(&mut tx, actor, &before, &ended, (plan.next, &plan.carried))
         .await?;
+    tx.commit().await?;
     app.publish(AccessScope::Subscription(written.0.subscription.id))
         .await;
     app.publish(AccessScope::Subscription(written.1.subscription.id))
@@ -756,13 +767,20 @@ async fn transfer_now(
     Ok(written)
 }
 
-/// The unit a subscription names holds no other service of its tariff's class
-/// (`unit::check_one_per_class`).
-async fn check_unit(app: &App<'_>, subscription: &Subscription, tariff: &str) -> AppResult<()> {
-    let Some(unit) = subscription.unit else {
+/// The unit a service is to be on holds no other service of the class of `tariff`
+/// (`unit::check_one_per_class`), as `tx` reads it — begun by [`Store::begin_unit_write`], so
+/// that no other service can reach the unit before it commits. `subscription` is the service
+/// that stays or is replaced (0 for a new one): it never counts against itself.
+async fn check_unit_in(
+    app: &App<'_>,
+    tx: &mut WriteTx,
+    (unit, subscription): (Option<i64>, i64),
+    tariff: &str,
+) -> AppResult<()> {
+    let Some(unit) = unit else {
         return Ok(());
     };
-    let others = match app.store.services_on_unit(unit).await {
+    let others = match app.store.services_on_unit_in(tx, unit).await {
         Err(StoreError::NotFound { .. }) => {
             return Err(super::error::field(
                 "subscription.unit",
@@ -771,8 +789,8 @@ async fn check_unit(app: &App<'_>, subscription: &Subscription, tariff: &str) ->
         }
         found => found?,
     };
-    let class = app.store.get_tariff(tariff).await?.service_class;
-    unit::check_one_per_class((unit, subscription.id), &class, &others)?;
+    let class = app.store.tariff_in(tx, tariff).await?.service_class;
+    unit::check_one_per_class((unit, subscription), &class, &others)?;
     Ok(())
 }
 
@@ -804,12 +822,15 @@ pub async fn update(
         subscription.commit(commitment)?;
     }
     subscription.validate()?;
-    check_unit(app, &subscription, tariff).await?;
     check_price_kind(app, &subscription, tariff).await?;
+    let mut tx = app.store.begin_unit_write().await?;
+    let on_unit = (subscription.unit, subscription.id);
+    check_unit_in(app, &mut tx, on_unit, tariff).await?;
     let stored = app
         .store
-        .update_subscription(actor, tariff, subscription)
+        .update_subscription_in(&mut tx, actor, tariff, subscription)
         .await?;
+    tx.commit().await?;
     app.publish(AccessScope::Subscription(stored.subscription.id))
         .await;
     Ok(stored)

@@ -1,7 +1,9 @@
 //! Tariffs: speed and price. A changed tariff changes what every login on it gets.
 
 use ispd_billing::tariff::Tariff;
+use ispd_billing::unit;
 
+use super::error::field;
 use super::{App, AppResult};
 use crate::storage::{AccessScope, Actor, Page, PageRequest};
 
@@ -10,10 +12,22 @@ pub async fn create(app: &App<'_>, actor: &Actor, tariff: Tariff) -> AppResult<T
     Ok(app.store.create_tariff(actor, tariff).await?)
 }
 
-/// Updates a tariff; its logins get the new speed before this returns.
+/// Updates a tariff; its logins get the new speed before this returns. A service class it
+/// takes must not put two services of one class on a unit (`unit::check_one_per_class`,
+/// decided on the units as the update's transaction reads them, held as
+/// [`Store::begin_unit_write`] holds them).
+///
+/// [`Store::begin_unit_write`]: crate::storage::Store::begin_unit_write
 pub async fn update(app: &App<'_>, actor: &Actor, tariff: Tariff) -> AppResult<Tariff> {
     tariff.validate()?;
-    let stored = app.store.update_tariff(actor, tariff).await?;
+    let mut tx = app.store.begin_unit_write().await?;
+    let stored = app.store.update_tariff_in(&mut tx, actor, tariff).await?;
+    for (unit, service) in app.store.tariff_on_units_in(&mut tx, stored.id).await? {
+        let others = app.store.services_on_unit_in(&mut tx, unit).await?;
+        unit::check_one_per_class((unit, service), &stored.service_class, &others)
+            .map_err(|e| field("tariff.service_class", e.problem))?;
+    }
+    tx.commit().await?;
     app.publish(AccessScope::Tariff(stored.id)).await;
     Ok(stored)
 }

@@ -400,3 +400,41 @@ pub(super) async fn a_notice_enforced_twice_keeps_what_it_blocked(store: Store) 
     let state = store.get_subscription(id).await.unwrap().subscription.state;
     assert_eq!(state, SubscriptionState::Active);
 }
+
+/// Two services of one class arriving for one unit at once (found probing two instances from
+/// outside): each use case read the unit before the other had written, and both were kept.
+/// The first is written, its transaction still open, when the second arrives: the second is
+/// refused once the first commits, and the unit holds one.
+pub(super) async fn a_unit_takes_one_service_of_a_class_when_two_arrive_at_once(store: Store) {
+    subscribed_client(&store, "1").await;
+    let fiber = Tariff {
+        service_class: "internet".into(),
+        ..tariff("Fiber A", "399")
+    };
+    store.create_tariff(&actor(), fiber).await.unwrap();
+    let place = ispd_billing::unit::Unit {
+        id: 0,
+        name: "Dlouhá 12, flat 3".into(),
+        note: String::new(),
+    };
+    let unit = store.create_unit(&actor(), &place).await.unwrap().id;
+    let on_unit = || Subscription {
+        unit: Some(unit),
+        ..subscription(date(2026, 1, 1))
+    };
+    let mut first = store.begin_unit_write().await.unwrap();
+    store
+        .create_subscription_in(&mut first, &actor(), ("1", "Fiber A"), on_unit(), today())
+        .await
+        .unwrap();
+    let (app, operator) = (app(&store), actor());
+    let second =
+        crate::app::subscriptions::create(&app, &operator, ("1", "Fiber A"), on_unit(), None);
+    let first_commits = async {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        first.commit().await.unwrap();
+    };
+    let (second, ()) = tokio::join!(second, first_commits);
+    expect_invalid(second, "subscription.unit");
+    assert_eq!(store.services_on_unit(unit).await.unwrap().len(), 1);
+}
