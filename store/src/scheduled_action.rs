@@ -5,6 +5,8 @@
 use chrono::NaiveDate;
 use ispd_billing::subscription::{Action, ScheduledChange, Transition};
 
+use sqlx::{AnyConnection, AssertSqlSafe};
+
 use super::{Actor, Audit, Store, StoreError, StoreResult, corrupt, date_text, now, parse_date};
 
 /// What became of a scheduled change.
@@ -108,6 +110,22 @@ const SELECT: &str = "SELECT id, subscription_id, transition, tariff, client, ef
     billing_suspended, note, reason, state, result, created_at, created_by FROM scheduled_action";
 
 impl Store {
+    /// How many pending changes name `name` as their tariff or client (`column`): what they
+    /// name must stay until they are made or withdrawn.
+    pub(crate) async fn pending_naming(
+        conn: &mut AnyConnection,
+        column: &'static str,
+        name: &str,
+    ) -> StoreResult<i64> {
+        let sql = format!(
+            "SELECT COUNT(*) FROM scheduled_action WHERE {column} = $1 AND state = 'pending'"
+        );
+        Ok(sqlx::query_scalar(AssertSqlSafe(sql))
+            .bind(name.to_owned())
+            .fetch_one(conn)
+            .await?)
+    }
+
     /// Stores a change for its day; the subscription must exist. Returns it with its id.
     pub async fn schedule_action(
         &self,

@@ -311,6 +311,16 @@ impl Store {
                 key: before.name,
             });
         }
+        if before.name != tariff.name {
+            // A pending change names the tariff it moves to: it follows the rename.
+            sqlx::query(
+                "UPDATE scheduled_action SET tariff = $1 WHERE tariff = $2 AND state = 'pending'",
+            )
+            .bind(tariff.name.clone())
+            .bind(before.name.clone())
+            .execute(&mut *tx)
+            .await?;
+        }
         let stored = Self::tariff_by_name(&mut *tx, &tariff.name).await?;
         Audit::new("tariff.update", "tariff", &stored.name)
             .before(&before)
@@ -344,6 +354,13 @@ impl Store {
         if used > 0 {
             return Err(StoreError::Precondition(format!(
                 "tariff {name:?} is used by {used} subscription(s)"
+            )));
+        }
+        let pending = Self::pending_naming(&mut tx, "tariff", name).await?;
+        if pending > 0 {
+            return Err(StoreError::Precondition(format!(
+                "tariff {name:?} is named by {pending} scheduled change(s); withdraw them first \
+                 (ispctl subscription pending)"
             )));
         }
         sqlx::query("DELETE FROM tariff WHERE id = $1")

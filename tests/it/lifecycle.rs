@@ -890,3 +890,101 @@ fn discounts_are_added_listed_and_deleted() {
     let err = refused(d.ispctl(&["discount", "list", "999"]));
     assert!(err.contains("not found"), "{err}");
 }
+
+/// A tariff change scheduled for a day the jobs missed (ispd stopped that day) is made by the
+/// next day's jobs from its own day, as every other scheduled change is; it was refused as
+/// backdated and marked failed (found probing from outside).
+#[test]
+fn a_tariff_change_whose_day_was_missed_is_made_from_that_day() {
+    let (d, id) = lifecycle_daemon("lifecycle-missed-tariff-day");
+    d.ispctl_json(&[
+        "tariff",
+        "add",
+        "--name",
+        "Fiber 300",
+        "--down",
+        "300M",
+        "--up",
+        "50M",
+        "--price",
+        "799",
+    ]);
+    let day = chrono::Local::now().date_naive() + chrono::Days::new(3);
+    let after = (day + chrono::Days::new(2)).to_string();
+    let day = day.to_string();
+    d.ispctl_json(&[
+        "subscription",
+        "change-tariff",
+        &id,
+        "Fiber 300",
+        "--date",
+        &day,
+    ]);
+    let applied = d.ispctl_json(&["subscription", "apply-due", "--as-of", &after]);
+    assert_eq!(applied["items"][0]["state"], "done", "{applied}");
+    assert_eq!(
+        d.ispctl_json(&["subscription", "show", &id])["tariff"],
+        "Fiber 300"
+    );
+    let history = d.ispctl_json(&["subscription", "history", &id]);
+    assert!(
+        history.to_string().contains(&format!("from {day}")),
+        "the change counts from its own day: {history}"
+    );
+}
+
+/// What a scheduled change names — the tariff it moves to, the client it goes to — is kept
+/// while the change is pending: deleting it was accepted, and the change failed on its day
+/// (or took a new record of the same name). Found probing from outside.
+#[test]
+fn what_a_pending_change_names_cannot_be_deleted() {
+    let (d, id) = lifecycle_daemon("lifecycle-pending-names");
+    d.ispctl_json(&[
+        "tariff", "add", "--name", "Later", "--down", "1M", "--up", "1M", "--price", "1",
+    ]);
+    d.add_client("200");
+    let day = (chrono::Local::now().date_naive() + chrono::Days::new(5)).to_string();
+    let second = d.ispctl_json(&[
+        "subscription",
+        "add",
+        "--client",
+        "100",
+        "--tariff",
+        "Fiber 50",
+        "--activation",
+        "2026-01-01",
+    ])["id"]
+        .to_string();
+    d.ispctl_json(&[
+        "subscription",
+        "change-tariff",
+        &id,
+        "Later",
+        "--date",
+        &day,
+    ]);
+    d.ispctl_json(&[
+        "subscription",
+        "transfer",
+        &second,
+        "--client",
+        "200",
+        "--date",
+        &day,
+    ]);
+    // Renamed, the tariff stays the one the change moves to.
+    d.ispctl_json(&["tariff", "edit", "Later", "--new-name", "Sooner"]);
+    let pending = d.ispctl_json(&["subscription", "pending", &id]);
+    assert_eq!(pending["items"][0]["tariff"], "Sooner", "{pending}");
+    let err = refused(d.ispctl(&["tariff", "delete", "Sooner"]));
+    assert!(err.contains("scheduled"), "{err}");
+    let err = refused(d.ispctl(&["client", "delete", "200", "--yes"]));
+    assert!(err.contains("scheduled"), "{err}");
+    // Withdrawn, they can go.
+    let pending = d.ispctl_json(&["subscription", "pending"]);
+    for action in pending["items"].as_array().unwrap() {
+        d.ispctl_json(&["subscription", "withdraw", &action["id"].to_string()]);
+    }
+    d.ispctl_json(&["tariff", "delete", "Sooner"]);
+    d.ispctl_json(&["client", "delete", "200", "--yes"]);
+}

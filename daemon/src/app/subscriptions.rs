@@ -157,7 +157,9 @@ pub async fn apply_due(
                     from: change.date,
                     note: &change.note,
                 };
-                change_tariff_now(app, actor, action.subscription_id, &request, day).await
+                // As of its own day: a day the jobs missed is made late, from that day.
+                let id = action.subscription_id;
+                change_tariff_now(app, actor, id, &request, change.date).await
             }
             Action::Transfer { client, tariff } => {
                 let request = TransferRequest {

@@ -515,6 +515,13 @@ impl Store {
                 "client {number} has {subscriptions} subscription(s); end and delete them first"
             )));
         }
+        let pending = Self::pending_naming(&mut tx, "client", number).await?;
+        if pending > 0 {
+            return Err(StoreError::Precondition(format!(
+                "client {number} is named by {pending} scheduled transfer(s); withdraw them \
+                 first (ispctl subscription pending)"
+            )));
+        }
         // The books first: a billed charge is on an invoice and can no longer be deleted,
         // so only a client without books is told to delete its (then unbilled) charges.
         if Self::has_books(&mut tx, before.id).await? {
