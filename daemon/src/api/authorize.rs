@@ -23,7 +23,8 @@ pub enum Need {
     Read,
     /// A role that may change data (admin, operator).
     Write,
-    /// An admin token: NAS secrets and code lists.
+    /// An admin token: NAS secrets, code lists, closing the books, erasing personal data,
+    /// a backup of everything.
     Admin,
 }
 
@@ -206,8 +207,8 @@ impl AuthorizeLayer {
         };
         if !need.allows(caller.role) {
             let what = match need {
-                Need::Admin => "only an admin token may change NAS entries and code lists",
-                _ => "it cannot change data",
+                Need::Admin => format!("only an admin token may call {method}"),
+                _ => "it cannot change data".to_owned(),
             };
             return Err(Status::permission_denied(format!(
                 "token {:?} is {}: {what}",
@@ -326,6 +327,13 @@ mod tests {
         };
         assert_eq!(code(import, "t-read"), Err(tonic::Code::PermissionDenied));
         assert_eq!(code(import, "t-op"), Ok(Some("ops".into())));
+        // The refusal names what was asked (it once said "NAS entries" for a backup).
+        let backup = "/ispd.admin.v1.SystemService/Backup";
+        let refused = gate.check(backup, &headers("t-op")).unwrap_err();
+        assert_eq!(
+            refused.message(),
+            "token \"ops\" is operator: only an admin token may call SystemService/Backup"
+        );
         let upload = "/ispd.admin.v1.PaymentService/ImportStatementStream";
         assert_eq!(code(upload, "t-read"), Err(tonic::Code::PermissionDenied));
         assert_eq!(code(upload, "t-op"), Ok(Some("ops".into())));

@@ -103,12 +103,12 @@ fn writer<T>(request: &Request<T>) -> Result<Actor, Status> {
     Ok(Actor(caller.name.clone()))
 }
 
-/// As [`writer`], for changes reserved to admins (NAS secrets, code lists).
+/// As [`writer`], for changes reserved to admins (the role table's `Need::Admin`).
 fn admin<T>(request: &Request<T>) -> Result<Actor, Status> {
     let actor = writer(request)?;
     if caller(request)?.role != Role::Admin {
         return Err(Status::permission_denied(
-            "only an admin token may change NAS entries and code lists",
+            "only an admin token may make this change",
         ));
     }
     Ok(actor)
@@ -177,6 +177,16 @@ fn store_status(error: StoreError) -> Status {
         StoreError::Seal(e) => {
             tracing::error!(error = %e, "a stored secret cannot be opened");
             Status::internal("a stored secret cannot be opened; see the server log")
+        }
+        // A record the change refers to went (or one referring to it came) in another
+        // transaction between this one's reads and its write: two operators or instances at
+        // once. Nothing was written; the change read again meets the other.
+        StoreError::Database(sqlx::Error::Database(ref db)) if db.is_foreign_key_violation() => {
+            tracing::info!(error = %error, "an admin call met a concurrent change");
+            Status::aborted(
+                "another change at the same time added or removed a record this one refers to; \
+                 nothing was written: read again and retry",
+            )
         }
         StoreError::Database(_) | StoreError::Sqlite(_) => {
             tracing::error!(error = %error, "database error in an admin call");

@@ -504,8 +504,8 @@ pub async fn change_price(
         .find(|a| matches!(a.change.action, Action::ChangeTariff { .. }))
     {
         return Err(AppError::Precondition(format!(
-            "subscription {}: a tariff change is scheduled for {}; withdraw it or change the \
-             price after it",
+            "subscription {}: a tariff change is scheduled for {}; withdraw it, or change the \
+             price once it has been made",
             order.id, scheduled.change.effective
         )));
     }

@@ -438,3 +438,39 @@ pub(super) async fn a_unit_takes_one_service_of_a_class_when_two_arrive_at_once(
     expect_invalid(second, "subscription.unit");
     assert_eq!(store.services_on_unit(unit).await.unwrap().len(), 1);
 }
+
+/// A client deleted while a service is being added for it, on two instances at once (found
+/// probing from outside): PostgreSQL's foreign key refused the loser, and the operator was
+/// told "database error; see the server log". Refused as a change that met another, nothing
+/// written; the client keeps its new service.
+pub(super) async fn a_client_deleted_while_a_service_is_added_is_refused_as_such(store: Store) {
+    subscribed_client(&store, "1").await;
+    store
+        .create_client(&actor(), minimal_client("2", "Client 2"))
+        .await
+        .unwrap();
+    let mut adding = store.begin_write().await.unwrap();
+    let service = subscription(date(2026, 1, 1));
+    store
+        .create_subscription_in(&mut adding, &actor(), ("2", "Fiber 100"), service, today())
+        .await
+        .unwrap();
+    let (app, operator) = (app(&store), actor());
+    let deleting = crate::app::clients::delete(&app, &operator, "2", true);
+    let added = async {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        adding.commit().await.unwrap();
+    };
+    let (deleted, ()) = tokio::join!(deleting, added);
+    let status = tonic::Status::from(deleted.expect_err("the client has a service now"));
+    assert!(
+        matches!(
+            status.code(),
+            tonic::Code::FailedPrecondition | tonic::Code::Aborted
+        ),
+        "{status:?}"
+    );
+    assert!(!status.message().contains("database error"), "{status:?}");
+    let kept = store.get_client("2").await.unwrap();
+    assert_eq!(kept.number, "2");
+}
