@@ -6,12 +6,15 @@
 //!   it, or the subscription's current price after the last change;
 //! - periods are cut at each change day ([`crate::schedule::split_at_price_changes`]), so every
 //!   invoice line has one price;
-//! - a period invoiced before the change took effect keeps its invoiced price up to the day
-//!   before the change; the part from the change day on is charged anew ([`repriced`]).
-//!   Without a dated change inside an invoiced period, that period is never repriced — an
-//!   edited tariff price counts from the next period, as it always has.
+//! - a period invoiced before a change was recorded keeps its invoiced price up to the day
+//!   before the change; the part from the change day on is charged anew ([`repriced`]) —
+//!   also a later period invoiced in advance, wholly after the change day. A period invoiced
+//!   after every change that reaches it is never repriced: an edited tariff price counts
+//!   from the next period, as it always has.
 
-use chrono::NaiveDate;
+use std::borrow::Borrow;
+
+use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
 use crate::invoice::{LineInput, PriceBasis, compute_line};
@@ -65,31 +68,47 @@ pub struct PriceChange {
     pub before: ServicePrice,
 }
 
+/// A change as the books hold it: when it was recorded tells which invoiced periods were
+/// charged without it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RecordedChange {
+    pub change: PriceChange,
+    pub recorded: DateTime<Utc>,
+}
+
+impl Borrow<PriceChange> for RecordedChange {
+    fn borrow(&self) -> &PriceChange {
+        &self.change
+    }
+}
+
 /// The price of `day`: the `before` of the first change after it, else `current`.
-pub fn price_on<'a>(
+pub fn price_on<'a, C: Borrow<PriceChange>>(
     day: NaiveDate,
-    changes: &'a [PriceChange],
+    changes: &'a [C],
     current: &'a ServicePrice,
 ) -> &'a ServicePrice {
     changes
         .iter()
+        .map(Borrow::borrow)
         .filter(|c| c.from > day)
         .min_by_key(|c| c.from)
         .map_or(current, |c| &c.before)
 }
 
-/// The price a part of an invoiced period must now carry, when a change took effect inside
-/// that period on or before the part's first day (`invoiced_from..=part_from`); `None` when
-/// the part keeps the price it was invoiced at.
+/// The price a part of a period invoiced at `invoiced_at` must now carry, when a change
+/// recorded after that took effect on or before the part's first day — inside the period,
+/// or before a period invoiced in advance; `None` when the part keeps the price it was
+/// invoiced at.
 pub fn repriced<'a>(
     part_from: NaiveDate,
-    invoiced_from: NaiveDate,
-    changes: &'a [PriceChange],
+    invoiced_at: DateTime<Utc>,
+    changes: &'a [RecordedChange],
     current: &'a ServicePrice,
 ) -> Option<&'a ServicePrice> {
     changes
         .iter()
-        .any(|c| c.from >= invoiced_from && c.from <= part_from)
+        .any(|c| c.change.from <= part_from && c.recorded > invoiced_at)
         .then(|| price_on(part_from, changes, current))
 }
 
@@ -237,29 +256,52 @@ mod tests {
         ] {
             assert_eq!(price_on(day, &changes, &current).name, want, "{day}");
         }
-        assert_eq!(price_on(d(1, 1), &[], &current).name, "Turbo");
+        assert_eq!(
+            price_on::<PriceChange>(d(1, 1), &[], &current).name,
+            "Turbo"
+        );
     }
 
     #[test]
     fn which_parts_of_an_invoiced_period_are_repriced() {
         let (changes, current) = history();
+        // Each change recorded on its own day, at noon.
+        let changes: Vec<RecordedChange> = changes
+            .into_iter()
+            .map(|change| RecordedChange {
+                recorded: change.from.and_hms_opt(12, 0, 0).unwrap().and_utc(),
+                change,
+            })
+            .collect();
+        let at = |day: NaiveDate| day.and_hms_opt(8, 0, 0).unwrap().and_utc();
+        let jan = |day| NaiveDate::from_ymd_opt(2027, 1, day).unwrap();
         let name = |p: Option<&ServicePrice>| p.map(|p| p.name.clone());
-        for (part_from, invoiced_from, want) in [
+        for (part_from, invoiced_on, want) in [
             // December invoiced whole on 1 Dec: its first half keeps the invoiced price ...
             (d(12, 1), d(12, 1), None),
             // ... the part from the change day is charged at the new tariff.
             (d(12, 15), d(12, 1), Some("Fast")),
-            // A period that began on the change day is charged at the new price throughout.
-            (d(12, 15), d(12, 15), Some("Fast")),
+            // A period that began on the change day, invoiced before it, is charged at the
+            // new price throughout.
+            (d(12, 15), d(12, 14), Some("Fast")),
             // November had no change inside it: never repriced, even if the tariff's own
             // price was edited since.
             (d(11, 1), d(11, 1), None),
             (d(11, 20), d(11, 1), None),
+            // January invoiced in advance on 1 Dec, before both changes: at Fast until the
+            // second change, at Turbo from it.
+            (jan(1), d(12, 1), Some("Fast")),
+            (jan(10), d(12, 1), Some("Turbo")),
+            // January invoiced on 1 Jan knew the first change: only the second reprices.
+            (jan(1), jan(1), None),
+            (jan(10), jan(1), Some("Turbo")),
+            // February invoiced after every change: never repriced.
+            (NaiveDate::from_ymd_opt(2027, 2, 1).unwrap(), jan(20), None),
         ] {
             assert_eq!(
-                name(repriced(part_from, invoiced_from, &changes, &current)),
+                name(repriced(part_from, at(invoiced_on), &changes, &current)),
                 want.map(str::to_owned),
-                "part from {part_from} of a period invoiced from {invoiced_from}"
+                "part from {part_from} of a period invoiced on {invoiced_on}"
             );
         }
     }

@@ -17,7 +17,7 @@ pub use ispd_billing::document::DocumentKind;
 
 use super::{
     Actor, Audit, Store, StoreError, StoreResult, WriteTx, corrupt, date_text, now, parse_date,
-    parse_opt_date,
+    parse_opt_date, parse_timestamp,
 };
 
 /// A line of a stored document, by document id and position.
@@ -131,6 +131,9 @@ impl ClientHead {
 #[derive(Debug, Clone, PartialEq)]
 pub struct LiveLine {
     pub at: LineRef,
+    /// When the document that charges it was written: a price change recorded later
+    /// reprices it (`ispd_billing::price_change::repriced`).
+    pub invoiced_at: chrono::DateTime<chrono::Utc>,
     /// The invoice a correction of this line is issued against.
     pub root_invoice_id: i64,
     pub root_number: String,
@@ -490,7 +493,7 @@ impl Store {
         };
         let sql = format!(
             "SELECT {LINE_COLUMNS}, COALESCE(r.id, i.id) AS root_id,
-                COALESCE(r.number, i.number) AS root_number
+                COALESCE(r.number, i.number) AS root_number, i.created_at AS invoiced_at
              FROM invoice_line l JOIN invoice i ON i.id = l.invoice_id
              LEFT JOIN invoice r ON r.id = i.related_invoice_id AND i.kind = 'credit_note'
              WHERE l.subscription_id = $1 AND l.reversed_by IS NULL AND l.period_to >= $2
@@ -514,6 +517,7 @@ impl Store {
                     .ok_or_else(|| corrupt(format!("invoice line {at:?}: no period")))?;
                 Ok(LiveLine {
                     at,
+                    invoiced_at: parse_timestamp("invoice.created_at", &row.invoiced_at)?,
                     root_invoice_id: row.root_id,
                     root_number: row.root_number,
                     line: record.line,
@@ -817,6 +821,7 @@ struct LiveRow {
     line: LineRow,
     root_id: i64,
     root_number: String,
+    invoiced_at: String,
 }
 
 #[derive(sqlx::FromRow)]

@@ -8,14 +8,14 @@
 use std::collections::HashMap;
 
 use ispd_billing::money;
-use ispd_billing::price_change::{PriceChange, ServicePrice, TariffMove};
+use ispd_billing::price_change::{PriceChange, RecordedChange, ServicePrice, TariffMove};
 use ispd_billing::subscription::expiration::ExpirationMove;
 
 use sqlx::AnyConnection;
 
 use super::{
     Actor, Audit, Store, StoreError, StoreResult, SubscriptionRecord, WriteTx, corrupt, date_text,
-    now, parse_date,
+    now, parse_date, parse_timestamp,
 };
 
 impl Store {
@@ -171,20 +171,21 @@ impl Store {
 
     /// Every subscription's dated tariff changes, oldest first: the billing run's prices of
     /// days before each change.
-    pub async fn price_changes(&self) -> StoreResult<HashMap<i64, Vec<PriceChange>>> {
-        let rows: Vec<(i64, String, String, i64, i64, String)> = sqlx::query_as(
+    pub async fn price_changes(&self) -> StoreResult<HashMap<i64, Vec<RecordedChange>>> {
+        type Row = (i64, String, String, i64, i64, String, String);
+        let rows: Vec<Row> = sqlx::query_as(
             "SELECT subscription_id, valid_from, before_name, before_price_minor,
-                before_includes_vat, before_vat_rate
+                before_includes_vat, before_vat_rate, created_at
              FROM tariff_change ORDER BY subscription_id, valid_from, id",
         )
         .fetch_all(&self.pool)
         .await?;
-        let mut changes: HashMap<i64, Vec<PriceChange>> = HashMap::new();
-        for (id, from, name, price, includes_vat, vat_rate) in rows {
+        let mut changes: HashMap<i64, Vec<RecordedChange>> = HashMap::new();
+        for (id, from, name, price, includes_vat, vat_rate, recorded) in rows {
             let vat_rate = vat_rate
                 .parse()
                 .map_err(|_| corrupt(format!("tariff change vat rate {vat_rate:?}")))?;
-            changes.entry(id).or_default().push(PriceChange {
+            let change = PriceChange {
                 from: parse_date("valid_from", &from)?,
                 before: ServicePrice {
                     name,
@@ -192,6 +193,10 @@ impl Store {
                     includes_vat: includes_vat != 0,
                     vat_rate,
                 },
+            };
+            changes.entry(id).or_default().push(RecordedChange {
+                change,
+                recorded: parse_timestamp("tariff_change.created_at", &recorded)?,
             });
         }
         Ok(changes)

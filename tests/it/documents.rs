@@ -1205,6 +1205,77 @@ fn a_tariff_change_from_a_date_charges_each_part_of_the_month_at_its_price_on(
     );
 }
 
+/// A month invoiced in advance, wholly after a tariff change's day, is charged anew at the
+/// new price too. Found probing from outside: only the month the change fell in was
+/// corrected; the next kept the old price for good (a change to a cheaper tariff overcharged
+/// the client).
+#[test]
+fn a_tariff_change_reprices_a_month_invoiced_in_advance() {
+    let d = start("documents-tariff-advance", None);
+    client(&d, "1001", &[]);
+    let month = a_31_day_month_ahead();
+    let day = |n: u64| (month + chrono::Days::new(n - 1)).to_string();
+    let next = (month + chrono::Months::new(1)).to_string();
+    let sub = subscribed_from(&d, "1001", &day(1)).to_string();
+    d.ispctl_json(&[
+        "tariff",
+        "add",
+        "--name",
+        "Fiber 300",
+        "--down",
+        "300M",
+        "--up",
+        "50M",
+        "--price",
+        "799.00",
+        "--vat-rate",
+        "21",
+        "--price-includes-vat",
+    ]);
+    // Both months invoiced on the 1st, the second ahead of its time.
+    let ahead = d.ispctl_json(&[
+        "invoice",
+        "issue",
+        "--client",
+        "1001",
+        "--date",
+        &day(1),
+        "--through",
+        &next,
+    ]);
+    assert_eq!(s(&ahead, "gross"), "998.00", "{ahead}");
+    d.ispctl_json(&[
+        "subscription",
+        "change-tariff",
+        &sub,
+        "Fiber 300",
+        "--date",
+        &day(15),
+    ]);
+    d.ispctl_json(&["subscription", "apply-due", "--as-of", &day(15)]);
+    let run = d.ispctl_json(&["billing", "run", "--as-of", &day(15)]);
+    let documents = run["invoices"].as_array().unwrap();
+    let kinds: Vec<String> = documents.iter().map(|i| s(i, "kind")).collect();
+    assert_eq!(kinds, ["credit_note", "invoice"], "{run}");
+    // The next month is reversed whole and charged again at 799.00, beside the first's
+    // 17 days from the 15th (438.16); the first's 14 days keep 499.00 (225.35).
+    let charged: Vec<(String, String)> = documents[1]["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (s(l, "period_from"), s(l, "gross")))
+        .collect();
+    assert_eq!(
+        charged,
+        [(day(15), "438.16".into()), (next.clone(), "799.00".into())],
+        "{run}"
+    );
+    assert_eq!(balance(&d, "1001").1, "1462.51");
+    // Corrected once.
+    let again = d.ispctl_json(&["billing", "run", "--as-of", &day(20)]);
+    assert!(again["invoices"].as_array().unwrap().is_empty(), "{again}");
+}
+
 #[test]
 fn a_price_change_from_a_date_charges_each_part_of_the_month_at_its_price() {
     let d = start("documents-price-change", None);

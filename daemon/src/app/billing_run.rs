@@ -18,7 +18,7 @@ use ispd_billing::invoice::{
     Discount, PriceBasis, TaxableDateRule, charge_lines, compute_line, due_date,
     taxable_supply_date,
 };
-use ispd_billing::price_change::{PriceChange, ServicePrice, price_on, repriced};
+use ispd_billing::price_change::{RecordedChange, ServicePrice, price_on, repriced};
 use ispd_billing::schedule::{
     Alignment, Charge, ChargeTerms, Proration, due_charges, recharge, split_at_price_changes,
 };
@@ -96,7 +96,7 @@ pub struct RunInputs {
     pub unbilled: HashMap<i64, Vec<(NaiveDate, NaiveDate)>>,
     pub discounts: HashMap<i64, Vec<Discount>>,
     /// Dated tariff changes per subscription: the prices of the days before each.
-    pub price_changes: HashMap<i64, Vec<PriceChange>>,
+    pub price_changes: HashMap<i64, Vec<RecordedChange>>,
     /// One-off charges due by the run's date, per client (by id, to page through them).
     pub charges: BTreeMap<i64, Vec<ChargeRecord>>,
 }
@@ -590,13 +590,16 @@ fn terms_of(s: &BillingCandidate, inputs: &RunInputs) -> ChargeTerms {
             .get(&s.subscription_id)
             .cloned()
             .unwrap_or_default(),
-        price_changes: changes_of(s, inputs).iter().map(|c| c.from).collect(),
+        price_changes: changes_of(s, inputs)
+            .iter()
+            .map(|c| c.change.from)
+            .collect(),
         commitment_until: s.commitment_until,
         restarts: s.restarts.clone(),
     }
 }
 
-fn changes_of<'a>(s: &BillingCandidate, inputs: &'a RunInputs) -> &'a [PriceChange] {
+fn changes_of<'a>(s: &BillingCandidate, inputs: &'a RunInputs) -> &'a [RecordedChange] {
     inputs
         .price_changes
         .get(&s.subscription_id)
@@ -713,6 +716,7 @@ fn corrections_for(
         let due = recharge(terms, from, to, proration);
         let current = current_price(s);
         let changes = changes_of(s, inputs);
+        let invoiced_at = service.invoiced_at;
         // The price as invoiced, under the name of the tariff of its first day.
         let first_day = price_on(from, changes, &current);
         let invoiced_price = ServicePrice {
@@ -726,7 +730,7 @@ fn corrections_for(
             .iter()
             .flat_map(|c| split_at_price_changes(c.clone(), terms, proration))
             .map(|part| {
-                let price = repriced(part.from, from, changes, &current).filter(|p| {
+                let price = repriced(part.from, invoiced_at, changes, &current).filter(|p| {
                     p.price != invoiced_price.price || p.vat_rate != invoiced_price.vat_rate
                 });
                 (part, price)

@@ -264,8 +264,11 @@ pub(super) async fn a_tariff_change_keeps_the_price_of_the_days_before(store: St
     expect_not_found(missing);
 
     let changes = store.price_changes().await.unwrap();
+    let kept: Option<Vec<_>> = changes
+        .get(&id)
+        .map(|c| c.iter().map(|c| c.change.clone()).collect());
     assert_eq!(
-        changes.get(&id).map(Vec::as_slice),
+        kept.as_deref(),
         Some(
             &[PriceChange {
                 from: date(2026, 12, 15),
@@ -314,7 +317,7 @@ pub(super) async fn a_tariff_change_keeps_the_price_of_the_days_before(store: St
     let changes = store.price_changes().await.unwrap();
     let kept: Vec<_> = changes[&id]
         .iter()
-        .map(|c| (c.from, c.before.price))
+        .map(|c| (c.change.from, c.change.before.price))
         .collect();
     assert_eq!(
         kept,
