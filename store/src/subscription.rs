@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use ispd_billing::invoice::Discount;
 use ispd_billing::money;
 use ispd_billing::period::Period;
+use ispd_billing::price_change::PriceChange;
 use ispd_billing::subscription::{
     Applied, PeriodAlignment, RunningRange, Subscription, SubscriptionState,
 };
@@ -549,7 +550,7 @@ impl Store {
         actor: &Actor,
         before: &SubscriptionRecord,
         ended: &Applied,
-        next: (Subscription, &[Discount]),
+        next: (Subscription, &[Discount], &[PriceChange]),
     ) -> StoreResult<(SubscriptionRecord, SubscriptionRecord)> {
         let mut tx = self.begin_write().await?;
         let both = self
@@ -566,7 +567,7 @@ impl Store {
         actor: &Actor,
         before: &SubscriptionRecord,
         ended: &Applied,
-        (mut next, carried): (Subscription, &[Discount]),
+        (mut next, carried, price_changes): (Subscription, &[Discount], &[PriceChange]),
     ) -> StoreResult<(SubscriptionRecord, SubscriptionRecord)> {
         let old = before.subscription.id;
         let tx = tx.conn();
@@ -582,6 +583,10 @@ impl Store {
             .await?;
         for discount in carried {
             Self::insert_discount(&mut *tx, id, discount).await?;
+        }
+        let tariffs = (next.tariff_id, next.tariff_id);
+        for change in price_changes {
+            Self::insert_price_change(&mut *tx, actor, id, tariffs, change).await?;
         }
         let ended = Self::subscription_by_id(&mut *tx, old).await?;
         let started = Self::subscription_by_id(&mut *tx, id).await?;

@@ -49,26 +49,9 @@ impl Store {
         moved: &TariffMove,
     ) -> StoreResult<SubscriptionRecord> {
         let s = &before.subscription;
-        let kept = &moved.change.before;
         let conn = tx.conn();
-        sqlx::query(
-            "INSERT INTO tariff_change (subscription_id, valid_from, before_tariff_id,
-                before_name, before_price_minor, before_includes_vat, before_vat_rate,
-                after_tariff_id, created_at, created_by)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(s.id)
-        .bind(date_text(moved.change.from))
-        .bind(s.tariff_id)
-        .bind(kept.name.clone())
-        .bind(money::to_minor_units("tariff_change.price", kept.price)?)
-        .bind(i64::from(kept.includes_vat))
-        .bind(kept.vat_rate.normalize().to_string())
-        .bind(next)
-        .bind(now())
-        .bind(actor.0.clone())
-        .execute(&mut *conn)
-        .await?;
+        let tariffs = (s.tariff_id, next);
+        Self::insert_price_change(conn, actor, s.id, tariffs, &moved.change).await?;
         let updated = sqlx::query(
             "UPDATE subscription SET tariff_id = $1, price_override_minor = $2,
                 version = version + 1
@@ -158,6 +141,47 @@ impl Store {
         Ok(stored)
     }
 
+    /// Writes one dated change of subscription `id` from tariff `before` to `after` (ids; the
+    /// same for a price change), stamped now.
+    pub(crate) async fn insert_price_change(
+        conn: &mut AnyConnection,
+        actor: &Actor,
+        id: i64,
+        (before, after): (i64, i64),
+        change: &PriceChange,
+    ) -> StoreResult<()> {
+        let kept = &change.before;
+        sqlx::query(
+            "INSERT INTO tariff_change (subscription_id, valid_from, before_tariff_id,
+                before_name, before_price_minor, before_includes_vat, before_vat_rate,
+                after_tariff_id, created_at, created_by)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(id)
+        .bind(date_text(change.from))
+        .bind(before)
+        .bind(kept.name.clone())
+        .bind(money::to_minor_units("tariff_change.price", kept.price)?)
+        .bind(i64::from(kept.includes_vat))
+        .bind(kept.vat_rate.normalize().to_string())
+        .bind(after)
+        .bind(now())
+        .bind(actor.0.clone())
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+
+    /// Subscription `id`'s dated changes, oldest first.
+    pub async fn price_changes_of(&self, id: i64) -> StoreResult<Vec<PriceChange>> {
+        let all = Self::recorded_changes(&mut *self.pool.acquire().await?, Some(id)).await?;
+        Ok(all
+            .into_values()
+            .flatten()
+            .map(|recorded| recorded.change)
+            .collect())
+    }
+
     /// The day the latest dated change of subscription `id` took effect, if any.
     pub async fn last_price_change(&self, id: i64) -> StoreResult<Option<chrono::NaiveDate>> {
         let last: Option<String> = sqlx::query_scalar(
@@ -172,13 +196,23 @@ impl Store {
     /// Every subscription's dated tariff changes, oldest first: the billing run's prices of
     /// days before each change.
     pub async fn price_changes(&self) -> StoreResult<HashMap<i64, Vec<RecordedChange>>> {
+        Self::recorded_changes(&mut *self.pool.acquire().await?, None).await
+    }
+
+    /// Every subscription's dated changes, or `only` one's.
+    async fn recorded_changes(
+        conn: &mut AnyConnection,
+        only: Option<i64>,
+    ) -> StoreResult<HashMap<i64, Vec<RecordedChange>>> {
         type Row = (i64, String, String, i64, i64, String, String);
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT subscription_id, valid_from, before_name, before_price_minor,
                 before_includes_vat, before_vat_rate, created_at
-             FROM tariff_change ORDER BY subscription_id, valid_from, id",
+             FROM tariff_change WHERE $1 IS NULL OR subscription_id = $1
+             ORDER BY subscription_id, valid_from, id",
         )
-        .fetch_all(&self.pool)
+        .bind(only)
+        .fetch_all(conn)
         .await?;
         let mut changes: HashMap<i64, Vec<RecordedChange>> = HashMap::new();
         for (id, from, name, price, includes_vat, vat_rate, recorded) in rows {

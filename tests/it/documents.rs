@@ -1276,6 +1276,56 @@ fn a_tariff_change_reprices_a_month_invoiced_in_advance() {
     assert!(again["invoices"].as_array().unwrap().is_empty(), "{again}");
 }
 
+/// A service transferred before its price change's day keeps the price it had until that
+/// day. Found probing from outside: the new service was charged the later price from the
+/// transfer day on (the change's days before were lost with the original).
+#[test]
+fn a_price_change_of_a_later_day_goes_along_with_a_transfer() {
+    let d = start("documents-transfer-price", None);
+    client(&d, "1001", &[]);
+    client(&d, "1002", &[]);
+    let month = a_31_day_month_ahead();
+    let day = |n: u64| (month + chrono::Days::new(n - 1)).to_string();
+    let sub = subscribed_from(&d, "1001", &day(1)).to_string();
+    d.ispctl_json(&[
+        "subscription",
+        "change-price",
+        &sub,
+        "--price",
+        "100",
+        "--date",
+        &day(20),
+    ]);
+    d.ispctl_json(&[
+        "subscription",
+        "transfer",
+        &sub,
+        "--client",
+        "1002",
+        "--date",
+        &day(15),
+    ]);
+    d.ispctl_json(&["subscription", "apply-due", "--as-of", &day(15)]);
+    let run = d.ispctl_json(&["billing", "run", "--as-of", &day(15)]);
+    let theirs: Vec<(String, String, String)> = run["invoices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| s(i, "client_number") == "1002")
+        .flat_map(|i| i["lines"].as_array().unwrap().clone())
+        .map(|l| (s(&l, "period_from"), s(&l, "period_to"), s(&l, "gross")))
+        .collect();
+    // 499.00 × 5/31 until the 19th, 100.00 × 12/31 from the 20th.
+    assert_eq!(
+        theirs,
+        [
+            (day(15), day(19), "80.48".into()),
+            (day(20), day(31), "38.71".into())
+        ],
+        "{run}"
+    );
+}
+
 #[test]
 fn a_price_change_from_a_date_charges_each_part_of_the_month_at_its_price() {
     let d = start("documents-price-change", None);

@@ -2,7 +2,10 @@
 //! original ends the day before the chosen date and a new service starts on it — same place,
 //! period and alignment, the new client's and tariff's — with the original's logins, and the
 //! discounts still running or to come carried over (Mango's rule for discounts without a
-//! condition: current and future carried; a running one restarts on the transfer day).
+//! condition: current and future carried; a running one restarts on the transfer day). On
+//! the same tariff its own price goes along, with the price changes of later days: a price
+//! recorded for a later day is the service's price already, and the days before that day
+//! keep the price they had.
 
 use chrono::NaiveDate;
 
@@ -10,23 +13,27 @@ use super::lifecycle::DatedTransition;
 use super::{Subscription, Transition};
 use crate::FieldError;
 use crate::invoice::Discount;
+use crate::price_change::PriceChange;
 
-/// What a transfer does: the original's end, the new service, the discounts it gets.
+/// What a transfer does: the original's end, the new service, the discounts and price
+/// changes it gets.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TransferPlan {
     /// The original's end: its last charged day is the day before the transfer.
     pub end: DatedTransition,
     pub next: Subscription,
     pub carried: Vec<Discount>,
+    /// The original's price changes of days after the transfer's, on the same tariff.
+    pub price_changes: Vec<PriceChange>,
 }
 
-/// Plans moving `old` (with its `discounts`) to client `client` on tariff `tariff` (ids) from
-/// `date`, as of `today`. The day is today or earlier — one ahead is a scheduled change
-/// ([`super::Action::Transfer`]) planned on its day; the original's end is then checked by
-/// the state machine as any end is.
+/// Plans moving `old` (with its `discounts` and price `changes`) to client `client` on
+/// tariff `tariff` (ids) from `date`, as of `today`. The day is today or earlier — one ahead
+/// is a scheduled change ([`super::Action::Transfer`]) planned on its day; the original's end
+/// is then checked by the state machine as any end is.
 pub fn plan(
     old: &Subscription,
-    discounts: &[Discount],
+    (discounts, changes): (&[Discount], &[PriceChange]),
     (client, tariff): (i64, i64),
     (date, today): (NaiveDate, NaiveDate),
     note: &str,
@@ -85,6 +92,11 @@ pub fn plan(
             ..d.clone()
         })
         .collect();
+    let price_changes = changes
+        .iter()
+        .filter(|c| same_tariff && c.from > date)
+        .cloned()
+        .collect();
     Ok(TransferPlan {
         end: DatedTransition {
             transition: Transition::End,
@@ -95,6 +107,7 @@ pub fn plan(
         },
         next,
         carried,
+        price_changes,
     })
 }
 
@@ -131,7 +144,14 @@ mod tests {
             discount("coming", 25, None),
             discount("open", 2, None),
         ];
-        let plan = plan(&old, &discounts, (2, 1), (day(10), day(15)), " moved ").unwrap();
+        let plan = plan(
+            &old,
+            (&discounts, &[]),
+            (2, 1),
+            (day(10), day(15)),
+            " moved ",
+        )
+        .unwrap();
         assert_eq!(
             (plan.end.transition, plan.end.date, plan.end.note.as_str()),
             (
@@ -169,11 +189,39 @@ mod tests {
                 ("open", day(10), None)
             ]
         );
-        let other_tariff = super::plan(&old, &[], (1, 2), (day(10), day(15)), "").unwrap();
+        let other_tariff = super::plan(&old, (&[], &[]), (1, 2), (day(10), day(15)), "").unwrap();
         assert_eq!(
             other_tariff.next.price_override, None,
             "a new tariff, its own price"
         );
+    }
+
+    /// A price recorded for a later day is the service's price already; the change goes
+    /// along so that the days before it keep the price they had (found probing: the new
+    /// service charged them at the later price). Another tariff has its own price.
+    #[test]
+    fn price_changes_of_later_days_go_along_on_the_same_tariff() {
+        use crate::price_change::ServicePrice;
+        let old = Subscription {
+            price_override: Some(Decimal::ONE_HUNDRED),
+            ..subscription()
+        };
+        let change = |from| PriceChange {
+            from: day(from),
+            before: ServicePrice {
+                name: "Fiber 100".into(),
+                price: Decimal::from(499),
+                includes_vat: true,
+                vat_rate: Decimal::from(21),
+            },
+        };
+        let changes = [change(5), change(20)];
+        let to = (2, old.tariff_id);
+        let same = plan(&old, (&[], &changes), to, (day(10), day(15)), "").unwrap();
+        assert_eq!(same.price_changes, [change(20)]);
+        let moved = (2, old.tariff_id + 1);
+        let other = plan(&old, (&[], &changes), moved, (day(10), day(15)), "").unwrap();
+        assert!(other.price_changes.is_empty());
     }
 
     #[test]
@@ -184,7 +232,7 @@ mod tests {
             ((old.client_id, old.tariff_id), (day(15), day(15)), "tariff"),
         ];
         for (to, dates, field) in cases {
-            let refused = plan(&old, &[], to, dates, "").unwrap_err();
+            let refused = plan(&old, (&[], &[]), to, dates, "").unwrap_err();
             assert_eq!(refused.field, field, "{to:?} {dates:?}");
         }
     }

@@ -676,7 +676,7 @@ pub async fn transfer(
     let (before, client, tariff) = transfer_target(app, &request).await?;
     transfer::plan(
         &before.subscription,
-        &[],
+        (&[], &[]),
         (client, tariff.id),
         (date, date),
         request.note,
@@ -734,10 +734,11 @@ async fn transfer_now(
         .into_iter()
         .map(|d| d.discount)
         .collect();
+    let changes = app.store.price_changes_of(request.id).await?;
     let date = request.date.unwrap_or(today);
     let plan = transfer::plan(
         &before.subscription,
-        &discounts,
+        (&discounts, &changes),
         (client, tariff.id),
         (date, today),
         request.note,
@@ -756,10 +757,11 @@ async fn transfer_now(
     })?;
     let mut tx = app.store.begin_unit_write().await?;
     let on_unit = (plan.next.unit, before.subscription.id);
+    let carried = (plan.next, &plan.carried[..], &plan.price_changes[..]);
     check_unit_in(app, &mut tx, on_unit, &tariff.name).await?;
     let written = app
         .store
-        .record_transfer_in(&mut tx, actor, &before, &ended, (plan.next, &plan.carried))
+        .record_transfer_in(&mut tx, actor, &before, &ended, carried)
         .await?;
     tx.commit().await?;
     app.publish(AccessScope::Subscription(written.0.subscription.id))

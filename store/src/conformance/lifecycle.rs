@@ -354,7 +354,7 @@ pub(super) async fn a_transfer_is_written_whole(store: Store) {
     let discounts = [store.list_discounts(id).await.unwrap()[0].discount.clone()];
     let plan = transfer::plan(
         &before.subscription,
-        &discounts,
+        (&discounts, &[]),
         (to, before.subscription.tariff_id),
         (day, day),
         "",
@@ -362,7 +362,7 @@ pub(super) async fn a_transfer_is_written_whole(store: Store) {
     .unwrap();
     let ended = apply(&before.subscription, &plan.end, None, day).unwrap();
     let (old, new) = store
-        .record_transfer(&actor(), &before, &ended, (plan.next, &plan.carried))
+        .record_transfer(&actor(), &before, &ended, (plan.next, &plan.carried, &[]))
         .await
         .unwrap();
     assert_eq!(old.subscription.state, SubscriptionState::Ended);
@@ -379,7 +379,12 @@ pub(super) async fn a_transfer_is_written_whole(store: Store) {
     );
     // Written at the version read: the same read again is stale, and nothing of it stays.
     let again = store
-        .record_transfer(&actor(), &before, &ended, (new.subscription.clone(), &[]))
+        .record_transfer(
+            &actor(),
+            &before,
+            &ended,
+            (new.subscription.clone(), &[], &[]),
+        )
         .await;
     assert!(
         matches!(again, Err(crate::StoreError::Stale { .. })),
