@@ -3,7 +3,11 @@
 //!
 //! Rules: a lost Start is recreated from the first Interim or Stop — also when the NAS
 //! reused the Acct-Session-Id of a session that is over, if the record's session began after
-//! that one stopped (its event time less its Acct-Session-Time); a Stop closes; a
+//! that one stopped (its event time less its Acct-Session-Time), or is another user's; a
+//! record of a session that began after the stored one's last record while that one is still
+//! open, or another user's, means the NAS reused the id without telling (a reboot whose
+//! Accounting-On never came): the stored session is closed as of its last record and the
+//! record begins a session of its own ([`SessionChange::Reused`]); a Stop closes; a
 //! retransmission or a late packet never moves counters backwards and never counts the same
 //! traffic twice; a session the NAS closed is never reopened — but one ispd only presumed
 //! closed (no update for `stale_after`: a lost Stop, or a NAS cut off from ispd) is reopened
@@ -160,6 +164,8 @@ impl AcctRecord {
 /// What is stored about a session.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SessionState {
+    /// The User-Name it began under (empty when the NAS sent none).
+    pub username: String,
     pub started_at: DateTime<Utc>,
     /// The NAS's time of its latest record.
     pub updated_at: DateTime<Utc>,
@@ -247,9 +253,22 @@ pub enum SessionChange {
         session: SessionState,
         usage: UsageDelta,
     },
+    /// The stored session is open, but the record is another session's under its
+    /// Acct-Session-Id: the stored one is to be `closed` first, then the record applied
+    /// again (it then begins a session of its own).
+    Reused { closed: SessionState },
     /// Nothing to store (a retransmitted Start, a late packet with nothing new).
     Nothing,
 }
+
+/// How much later than an open session's last record another session's start must lie to
+/// tell them apart: a retransmission recomputes its event time from Acct-Delay-Time, a second
+/// or two off, and a NAS that reboots takes longer than this to offer sessions again.
+pub const REUSE_MARGIN: chrono::TimeDelta = chrono::TimeDelta::seconds(10);
+
+/// The cause given to a session ispd closes without the NAS's word (the stale-session sweep,
+/// a reused Acct-Session-Id).
+pub const PRESUMED_CAUSE: &str = "Lost-Carrier";
 
 /// Applies one Start/Interim/Stop record. (Accounting-On/Off close every open session of
 /// the NAS; that is a bulk update the daemon does directly.)
@@ -259,6 +278,7 @@ pub fn apply(existing: Option<&SessionState>, record: &AcctRecord) -> SessionCha
     match existing {
         None => {
             let session = SessionState {
+                username: record.username.clone(),
                 started_at: if record.status == StatusType::Start {
                     record.event_time
                 } else {
@@ -286,8 +306,22 @@ pub fn apply(existing: Option<&SessionState>, record: &AcctRecord) -> SessionCha
                 StatusType::Start => record.event_time > at,
                 _ => record.session_seconds > 0 && start_of_record > at,
             };
+            let another_user = !record.username.is_empty()
+                && !old.username.is_empty()
+                && record.username != old.username;
             match &old.stop {
-                Some(stop) if began_after(stop.at) => return apply(None, record),
+                Some(stop) if began_after(stop.at) || another_user => return apply(None, record),
+                None if another_user || began_after(old.updated_at + REUSE_MARGIN) => {
+                    let closed = SessionState {
+                        stop: Some(Stop {
+                            at: old.updated_at,
+                            cause: Some(PRESUMED_CAUSE.to_owned()),
+                            presumed: true,
+                        }),
+                        ..old.clone()
+                    };
+                    return SessionChange::Reused { closed };
+                }
                 _ if record.status == StatusType::Start => return SessionChange::Nothing,
                 _ => {}
             }
@@ -366,7 +400,9 @@ mod tests {
             SessionChange::Create { session, usage } | SessionChange::Update { session, usage } => {
                 (session, usage)
             }
-            SessionChange::Nothing => panic!("expected a change"),
+            SessionChange::Nothing | SessionChange::Reused { .. } => {
+                panic!("expected a change: {change:?}")
+            }
         }
     }
 
@@ -464,6 +500,56 @@ mod tests {
         assert_eq!(u.input_octets, 100);
         let (s, _) = stored(apply(None, &record(StatusType::Stop, 10, 600, 100, 200)));
         assert_eq!((s.started_at, stopped_at(&s)), (at(0), Some(at(10))));
+    }
+
+    /// A NAS that rebooted without its Accounting-On reaching ispd offers its session ids
+    /// again: a record of a session begun after the open one's last record, or another
+    /// user's, closes the open one as of its last record and begins its own. Found probing
+    /// from outside: it was merged into the open session, its traffic lost or counted for
+    /// another login.
+    #[test]
+    fn a_session_id_reused_while_the_old_session_is_open_begins_a_new_one() {
+        use StatusType::{InterimUpdate, Start};
+        let (s, _) = stored(apply(None, &record(Start, 0, 0, 0, 0)));
+        let (s, _) = stored(apply(Some(&s), &record(InterimUpdate, 5, 300, 1000, 1000)));
+        let other_user = AcctRecord {
+            username: "svoboda".into(),
+            ..record(Start, 3, 0, 0, 0)
+        };
+        let table = [
+            // (record, another session)
+            (record(Start, 20, 0, 0, 0), true),
+            // Began at minute 29, after the last record at minute 5.
+            (record(InterimUpdate, 30, 60, 500, 500), true),
+            (other_user, true),
+            // A retransmitted Start, the session's own next Interim, one without a time.
+            (record(Start, 0, 0, 0, 0), false),
+            (record(InterimUpdate, 10, 600, 2000, 2000), false),
+            (record(InterimUpdate, 30, 0, 2000, 2000), false),
+        ];
+        for (record, reused) in table {
+            let change = apply(Some(&s), &record);
+            let SessionChange::Reused { closed } = change else {
+                assert!(!reused, "{record:?}: {change:?}");
+                continue;
+            };
+            assert!(reused, "{record:?}");
+            assert_eq!(
+                closed.stop,
+                Some(Stop {
+                    at: at(5),
+                    cause: Some(PRESUMED_CAUSE.into()),
+                    presumed: true
+                })
+            );
+            assert_eq!(closed.counters, s.counters, "its traffic kept");
+            // Applied again to the closed session, the record begins its own, from nothing.
+            let (new, usage) = stored(apply(Some(&closed), &record));
+            assert_eq!(
+                (new.stop, new.username, usage.input_octets),
+                (None, record.username.clone(), record.counters.input_octets)
+            );
+        }
     }
 
     #[test]

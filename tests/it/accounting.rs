@@ -246,6 +246,83 @@ fn retransmissions_are_acknowledged_but_counted_once() {
     );
 }
 
+/// A NAS that rebooted without its Accounting-On reaching ispd hands out its Acct-Session-Ids
+/// again (found probing from outside): a Start of another session under the id of one still
+/// open — begun after its last record, or another user's — closes the open one as of its last
+/// record and is a session of its own. Before, it was merged into the open one: its first
+/// traffic was lost, and another user's session was invisible.
+#[test]
+fn a_session_id_reused_while_open_begins_a_new_session() {
+    reused_while_open(None);
+}
+
+#[test]
+fn a_session_id_reused_while_open_begins_a_new_session_on_postgres() {
+    if let Some(db) = crate::daemon::PgDatabase::create("reused_open") {
+        reused_while_open(Some(db));
+    }
+}
+
+fn reused_while_open(pg: Option<crate::daemon::PgDatabase>) {
+    let d = acct_daemon("acct-reused-open", &database_table(pg.as_ref()));
+    let socket = acct_socket(&d, Duration::from_secs(5));
+    let now = u32::try_from(chrono::Utc::now().timestamp()).unwrap();
+    let mut id = 0u8;
+    let mut send = |attrs: Vec<Attribute>, ago: u32| {
+        id += 1;
+        let mut attrs = attrs;
+        attrs.push(Attribute::integer(rfc::EVENT_TIMESTAMP, now - ago));
+        socket.send(&acct_request(id, attrs)).unwrap();
+        let mut buf = [0u8; 4096];
+        let n = socket.recv(&mut buf).unwrap();
+        assert_eq!(
+            PacketRef::decode(&buf[..n]).unwrap().code(),
+            Code::AccountingResponse
+        );
+    };
+    let user = |name: &str, attrs: Vec<Attribute>| -> Vec<Attribute> {
+        attrs
+            .into_iter()
+            .map(|a| {
+                if a.typ == rfc::USER_NAME {
+                    Attribute::string(rfc::USER_NAME, name)
+                } else {
+                    a
+                }
+            })
+            .collect()
+    };
+    send(start_attributes("r1"), 600);
+    send(interim("r1", 300, 1000), 300);
+    // The NAS rebooted; the same id for a session begun a minute ago.
+    send(start_attributes("r1"), 60);
+    send(interim("r1", 60, 500), 0);
+    // Another user under an id open for novak, begun before novak's last record.
+    send(start_attributes("r2"), 100);
+    send(interim("r2", 80, 0), 20);
+    send(user("svoboda", start_attributes("r2")), 95);
+    send(user("svoboda", interim("r2", 95, 700)), 0);
+    assert_eq!(
+        rows(
+            &d,
+            pg.as_ref(),
+            "SELECT acct_session_id, username, COALESCE(terminate_cause, 'open'), input_octets
+             FROM session ORDER BY id"
+        ),
+        [
+            "r1|novak|Lost-Carrier|1000",
+            "r1|novak|open|500",
+            "r2|novak|Lost-Carrier|0",
+            "r2|svoboda|open|700"
+        ]
+    );
+    assert_eq!(
+        rows(&d, pg.as_ref(), "SELECT SUM(input_octets) FROM usage_daily"),
+        ["1500"],
+        "novak's traffic, all of it (svoboda has no login)"
+    );
+}
+
 #[test]
 fn a_wrong_secret_gets_no_answer_and_stores_nothing() {
     let d = acct_daemon("acct-secret", "");

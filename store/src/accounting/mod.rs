@@ -110,24 +110,47 @@ struct NewSession<'a> {
 
 impl<'a> Pending<'a> {
     /// A record for a session created earlier in this batch changes it before it is
-    /// written; `false` when the session is not new in this batch.
-    fn amend_new(&mut self, key: &Key, record: &AcctRecord) -> bool {
+    /// written: [`Planned::Done`] then, [`Planned::Stored`] when the session is not new in
+    /// this batch, [`Planned::FlushFirst`] when the record is another session's under its
+    /// Acct-Session-Id (the new one is then written before it is closed).
+    fn amend_new(&mut self, key: &Key, record: &AcctRecord) -> Planned {
         let Some(new) = self.new.get_mut(key) else {
-            return false;
+            return Planned::Stored;
         };
-        if let SessionChange::Update { session, usage } = apply(Some(&new.state), record) {
-            new.state = session;
-            add(&mut self.usage, new.item.login_id, record, usage);
+        match apply(Some(&new.state), record) {
+            SessionChange::Update { session, usage } => {
+                new.state = session;
+                add(&mut self.usage, new.item.login_id, record, usage);
+            }
+            SessionChange::Reused { .. } => return Planned::FlushFirst,
+            SessionChange::Create { .. } | SessionChange::Nothing => {}
         }
-        true
+        Planned::Done
     }
 
     /// What one record does to a session stored before this batch (or unknown): the core
-    /// decides, the batch remembers what to write.
-    fn plan(&mut self, key: Key, item: &'a AcctItem, current: Option<Known>) -> StoreResult<()> {
+    /// decides, the batch remembers what to write. [`Planned::FlushFirst`]: the stored
+    /// session is to be closed (a reused Acct-Session-Id) before the record is planned again.
+    fn plan(
+        &mut self,
+        key: Key,
+        item: &'a AcctItem,
+        current: Option<Known>,
+    ) -> StoreResult<Planned> {
         let record = &item.record;
         match apply(current.as_ref().map(|k| &k.state), record) {
             SessionChange::Nothing => {}
+            SessionChange::Reused { closed } => {
+                let Some(known) = current else {
+                    return Err(corrupt(format!("session {key:?}: closed without a row")));
+                };
+                let before = self
+                    .updates
+                    .remove(&key)
+                    .map_or(known, |(original, _)| original);
+                self.updates.insert(key, (before, closed));
+                return Ok(Planned::FlushFirst);
+            }
             SessionChange::Create { session, usage } => {
                 add(&mut self.usage, item.login_id, record, usage);
                 self.updates.remove(&key);
@@ -153,8 +176,18 @@ impl<'a> Pending<'a> {
                 self.updates.insert(key, (before, session));
             }
         }
-        Ok(())
+        Ok(Planned::Done)
     }
+}
+
+/// What planning a record left to do.
+#[derive(Debug, PartialEq, Eq)]
+enum Planned {
+    Done,
+    /// The record's session is stored before the batch, not new in it.
+    Stored,
+    /// Write what is planned so far, then plan the record again against what was written.
+    FlushFirst,
 }
 
 /// The batch's decisions, written by [`Store::flush`].
@@ -196,7 +229,7 @@ const ATTEMPTS: usize = 4;
 const BUSY: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// The columns of a stored session the writer reads, in [`SESSION_COLUMNS`] order.
-const SESSION_KINDS: [Kind; 16] = [
+const SESSION_KINDS: [Kind; 17] = [
     Kind::Int,
     Kind::Int,
     Kind::Text,
@@ -212,11 +245,12 @@ const SESSION_KINDS: [Kind; 16] = [
     Kind::Int,
     Kind::Int,
     Kind::Int,
+    Kind::Text,
     Kind::Text,
 ];
 const SESSION_COLUMNS: &str = "id, revision, nas_name, acct_session_id, login_id, started_at,
     updated_at, stopped_at, terminate_cause, session_seconds, input_octets, output_octets,
-    input_packets, output_packets, stop_presumed, heard_at";
+    input_packets, output_packets, stop_presumed, heard_at, username";
 
 impl Cells {
     fn time(&mut self, what: &str) -> StoreResult<DateTime<Utc>> {
@@ -259,7 +293,9 @@ impl Cells {
             }),
             None => None,
         };
+        let username = c.text("username")?;
         let state = SessionState {
+            username,
             started_at,
             updated_at,
             heard_at,
@@ -419,22 +455,26 @@ async fn write<S: Statements>(
             continue;
         }
         let key: Key = (item.nas_name.clone(), record.acct_session_id.clone());
-        if pending.amend_new(&key, record) {
-            continue;
+        // At most twice round: a reused Acct-Session-Id closes the stored session, written
+        // first (a NAS's session is open once), then the record begins its own.
+        loop {
+            let planned = match pending.amend_new(&key, record) {
+                Planned::Stored => {
+                    let current = pending
+                        .current(&key)
+                        .or_else(|| written_or_known(&written, memory, &loaded, &key));
+                    pending.plan(key.clone(), item, current)?
+                }
+                planned => planned,
+            };
+            if planned != Planned::FlushFirst {
+                break;
+            }
+            flush(conn, std::mem::take(&mut pending), &mut written, None).await?;
+            if !written.stale.is_empty() {
+                return Ok(written);
+            }
         }
-        let current = match pending.updates.get(&key) {
-            Some((known, state)) => Some(Known {
-                state: state.clone(),
-                ..known.clone()
-            }),
-            None => memory
-                .sessions
-                .get(&key)
-                .filter(|_| !written.forget.contains(&key.0))
-                .or_else(|| loaded.get(&key))
-                .cloned(),
-        };
-        pending.plan(key, item, current)?;
     }
     let announce = origin.and_then(|origin| pending.announcement(&written.changes, origin));
     flush(conn, pending, &mut written, announce).await?;
@@ -442,6 +482,14 @@ async fn write<S: Statements>(
 }
 
 impl Pending<'_> {
+    /// A stored session as this batch has changed it so far.
+    fn current(&self, key: &Key) -> Option<Known> {
+        self.updates.get(key).map(|(known, state)| Known {
+            state: state.clone(),
+            ..known.clone()
+        })
+    }
+
     /// What to tell the other instances, written before the batch is: the logins whose open
     /// sessions `changes` (the batch so far) and these decisions change — a few more than
     /// change if a new session turns out to be stored already, which only has them counted
@@ -467,6 +515,25 @@ impl Pending<'_> {
         logins.dedup();
         Some(OpenSessionsChanged::Logins(logins).payload(origin))
     }
+}
+
+/// A stored session as the batch wrote it (a flush before the batch's end), else as the
+/// writer remembers it or read it.
+fn written_or_known(
+    written: &Written,
+    memory: &SessionMemory,
+    loaded: &HashMap<Key, Known>,
+    key: &Key,
+) -> Option<Known> {
+    if let Some((_, known)) = written.known.iter().rev().find(|(k, _)| k == key) {
+        return Some(known.clone());
+    }
+    memory
+        .sessions
+        .get(key)
+        .filter(|_| !written.forget.contains(&key.0))
+        .or_else(|| loaded.get(key))
+        .cloned()
 }
 
 /// Tells the other instances (NOTIFY, delivered at commit) whose open sessions changed,
