@@ -359,6 +359,15 @@ fn counters_at_their_limit(d: &Daemon, pg: Option<&PgDatabase>) {
     );
     ask(&socket, 3, overflowing_stop("ov1"));
     ask(&socket, 4, overflowing_stop("ov2"));
+    // Yesterday at the limit too: the span's total is held there as well (it was summed
+    // past it, found probing from outside).
+    let mut yesterday = overflowing_stop("ov3");
+    let a_day_ago = chrono::Utc::now().timestamp() - 86_400;
+    yesterday.push(Attribute::integer(
+        rfc::EVENT_TIMESTAMP,
+        u32::try_from(a_day_ago).unwrap(),
+    ));
+    ask(&socket, 5, yesterday);
     // Records behind it still reach the database.
     for i in 0..20u8 {
         ask(

@@ -121,8 +121,9 @@ impl v1::session_service_server::SessionService for AdminState {
         let username = required_username("username", &r.username)?;
         let from = date("from", r.from.trim())?.ok_or_else(|| field("from", "required"))?;
         let to = date("to", r.to.trim())?.ok_or_else(|| field("to", "required"))?;
-        let days: Vec<v1::UsageDay> = sessions::daily_usage(&self.app(), &username, (from, to))
-            .await?
+        let usage = sessions::daily_usage(&self.app(), &username, (from, to)).await?;
+        let days: Vec<v1::UsageDay> = usage
+            .days
             .into_iter()
             .map(|d| v1::UsageDay {
                 day: d.day.format("%Y-%m-%d").to_string(),
@@ -131,15 +132,10 @@ impl v1::session_service_server::SessionService for AdminState {
                 session_seconds: unsigned(d.session_seconds),
             })
             .collect();
-        let sum = |f: fn(&v1::UsageDay) -> u64| {
-            days.iter()
-                .map(f)
-                .fold(0u64, |total, n| total.saturating_add(n))
-        };
         Ok(Response::new(v1::DailyUsageResponse {
-            total_input_octets: sum(|d| d.input_octets),
-            total_output_octets: sum(|d| d.output_octets),
-            total_session_seconds: sum(|d| d.session_seconds),
+            total_input_octets: usage.total.input_octets,
+            total_output_octets: usage.total.output_octets,
+            total_session_seconds: usage.total.session_seconds,
             days,
         }))
     }

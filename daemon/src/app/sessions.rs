@@ -3,6 +3,7 @@
 use chrono::NaiveDate;
 
 use super::{App, AppResult, field};
+use ispd_provisioning::accounting::UsageDelta;
 use ispd_provisioning::pool::PoolUsage;
 
 use crate::radius::RadiusService;
@@ -33,12 +34,20 @@ pub async fn history(
     Ok(app.store.session_history(username, page).await?)
 }
 
+/// A login's traffic per day over a span, and in all.
+#[derive(Debug)]
+pub struct Usage {
+    pub days: Vec<UsageDay>,
+    /// Held at the counters' limit, as every stored sum is (`UsageDelta::plus`).
+    pub total: UsageDelta,
+}
+
 /// A login's traffic per day from `from` to `to`, at most [`MAX_USAGE_SPAN_DAYS`] apart.
 pub async fn daily_usage(
     app: &App<'_>,
     username: &str,
     (from, to): (NaiveDate, NaiveDate),
-) -> AppResult<Vec<UsageDay>> {
+) -> AppResult<Usage> {
     if to < from {
         return Err(field(
             "to",
@@ -55,5 +64,14 @@ pub async fn daily_usage(
             ),
         ));
     }
-    Ok(app.store.daily_usage(username, from, to).await?)
+    let days = app.store.daily_usage(username, from, to).await?;
+    let counted = |n: i64| u64::try_from(n).unwrap_or(0);
+    let total = days.iter().fold(UsageDelta::default(), |total, day| {
+        total.plus(UsageDelta {
+            input_octets: counted(day.input_octets),
+            output_octets: counted(day.output_octets),
+            session_seconds: counted(day.session_seconds),
+        })
+    });
+    Ok(Usage { days, total })
 }
