@@ -361,7 +361,7 @@ fn nas_reboot(pg: Option<crate::daemon::PgDatabase>) {
         "acct",
         "acct",
         SECRET,
-        "Acct-Status-Type = Start, Acct-Session-Id = \"r1\", User-Name = \"novak\", Class = 0x697370643a31\n",
+        "Acct-Status-Type = Start, Acct-Session-Id = \"r1\", User-Name = \"novak\", Class = 0x697370643a31, Acct-Delay-Time = 120\n",
     );
     // More sessions, spread over the writers (by a hash of their ids).
     for i in 0..8 {
@@ -393,6 +393,19 @@ fn nas_reboot(pg: Option<crate::daemon::PgDatabase>) {
         ["NAS-Reboot|9"]
     );
     assert!(radclient(&d, "auth", "auth", SECRET, login).contains("Access-Accept"));
+    // Its time runs until the reboot — the two minutes since its Start — on the login's day
+    // too (it kept 0 s, found probing from outside).
+    let seconds: i64 = query(
+        &d,
+        "SELECT session_seconds FROM session WHERE acct_session_id = 'r1'",
+    )[0]
+    .parse()
+    .unwrap();
+    assert!((120..180).contains(&seconds), "{seconds}");
+    assert_eq!(
+        query(&d, "SELECT SUM(session_seconds) FROM usage_daily"),
+        [seconds.to_string()]
+    );
 }
 
 /// A NAS's Accounting-On whose answer was lost is sent again with a larger Acct-Delay-Time

@@ -949,12 +949,13 @@ async fn close_nas_sessions<S: Statements>(
     // Acct-Delay-Time, so a new request) arrives after the Starts that followed the reboot.
     let open = conn
         .rows(
-            "SELECT id, login_id, acct_session_id FROM session
+            "SELECT id, login_id, acct_session_id, started_at, session_seconds FROM session
              WHERE nas_name = $1 AND stopped_at IS NULL AND started_at <= $2",
             vec![Value::from(nas_name), Value::from(timestamp(at))],
-            &[Kind::Int, Kind::Int, Kind::Text],
+            &[Kind::Int, Kind::Int, Kind::Text, Kind::Text, Kind::Int],
         )
         .await?;
+    let mut usage: HashMap<(i64, NaiveDate), UsageDelta> = HashMap::new();
     for row in open {
         let mut c = Cells::new("session", row);
         let (id, login, sid) = (
@@ -965,20 +966,36 @@ async fn close_nas_sessions<S: Statements>(
         if !partition.owns(nas_name, &sid) {
             continue;
         }
+        // The NAS ended it then: its time runs until then (as FreeRADIUS counts it), the
+        // seconds since its last record added to the login's day as any record's are.
+        let (started, seconds) = (c.time("started_at")?, c.counter("session_seconds")?);
+        let until_then = u64::try_from((at - started).num_seconds()).unwrap_or(0);
+        let seconds_then = seconds.max(until_then);
         let closed = conn
             .execute(
                 "UPDATE session SET stopped_at = $1, terminate_cause = 'NAS-Reboot',
                     updated_at = CASE WHEN updated_at < $1 THEN $1 ELSE updated_at END,
-                    revision = revision + 1
-                 WHERE id = $2 AND stopped_at IS NULL",
-                vec![Value::from(timestamp(at)), Value::from(id)],
+                    session_seconds = $2, revision = revision + 1
+                 WHERE id = $3 AND stopped_at IS NULL",
+                vec![
+                    Value::from(timestamp(at)),
+                    Value::from(wide(seconds_then)),
+                    Value::from(id),
+                ],
             )
             .await?;
         if closed == 1 {
             changes.extend(login.map(|l| (l, -1)));
+            let delta = UsageDelta {
+                session_seconds: seconds_then - seconds,
+                ..UsageDelta::default()
+            };
+            add_at(&mut usage, login, at, delta);
         }
     }
-    Ok(())
+    let mut usage: Vec<_> = usage.into_iter().collect();
+    usage.sort_unstable_by_key(|(key, _)| *key);
+    add_usage(conn, &usage).await
 }
 
 impl Store {
@@ -1017,11 +1034,21 @@ fn add(
     record: &AcctRecord,
     delta: UsageDelta,
 ) {
+    add_at(usage, login, record.event_time, delta);
+}
+
+/// [`add`] for what happened at `at`.
+fn add_at(
+    usage: &mut HashMap<(i64, NaiveDate), UsageDelta>,
+    login: Option<i64>,
+    at: DateTime<Utc>,
+    delta: UsageDelta,
+) {
     let Some(login) = login else { return };
     if delta.is_zero() {
         return;
     }
-    let day = record.event_time.with_timezone(&chrono::Local).date_naive();
+    let day = at.with_timezone(&chrono::Local).date_naive();
     let total = usage.entry((login, day)).or_default();
     *total = total.plus(delta);
 }
