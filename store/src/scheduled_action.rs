@@ -127,14 +127,35 @@ impl Store {
     }
 
     /// Stores a change for its day; the subscription must exist. Returns it with its id.
+    ///
+    /// The subscription's version moves with its schedule: a change decided on what was read
+    /// before — a price change that found no tariff change pending — is then refused as
+    /// stale, and with `read_at` (the version the caller decided on) so is this one when the
+    /// subscription changed since.
     pub async fn schedule_action(
         &self,
         actor: &Actor,
         subscription_id: i64,
         change: &ScheduledChange,
+        read_at: Option<i64>,
     ) -> StoreResult<ScheduledAction> {
         let mut tx = self.write_tx().await?;
         let client = Self::client_of_subscription(&mut tx, subscription_id).await?;
+        let moved = sqlx::query(
+            "UPDATE subscription SET version = version + 1
+             WHERE id = $1 AND ($2 IS NULL OR version = $2)",
+        )
+        .bind(subscription_id)
+        .bind(read_at)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if moved == 0 {
+            return Err(StoreError::Stale {
+                entity: "subscription",
+                key: subscription_id.to_string(),
+            });
+        }
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO scheduled_action (subscription_id, transition, tariff, client, effective,
                 date, billing_suspended, note, reason, state, result, created_at, created_by)

@@ -100,7 +100,7 @@ pub async fn transition(
         };
         change.validate(today)?;
         app.store
-            .schedule_action(actor, request.id, &change)
+            .schedule_action(actor, request.id, &change, None)
             .await?;
     } else {
         let dated = DatedTransition {
@@ -401,6 +401,14 @@ pub async fn change_tariff(
         from: app.day_or_today(change.from),
         note: change.note.trim(),
     };
+    // Read before the last price change: a price change committed between the two reads
+    // makes the scheduling below stale instead of slipping past it.
+    let read_at = app
+        .store
+        .get_subscription(change.id)
+        .await?
+        .subscription
+        .version;
     let last = app.store.last_price_change(change.id).await?;
     check_after_last(request.from, last).map_err(|e| field("date", e.to_string()))?;
     if request.from > today {
@@ -417,7 +425,7 @@ pub async fn change_tariff(
         scheduled.validate(today)?;
         app.store.get_tariff(request.tariff).await?;
         app.store
-            .schedule_action(actor, change.id, &scheduled)
+            .schedule_action(actor, change.id, &scheduled, Some(read_at))
             .await?;
     } else {
         change_tariff_now(app, actor, change.id, &request, today).await?;
@@ -694,7 +702,7 @@ pub async fn transfer(
     };
     change.validate(today)?;
     app.store
-        .schedule_action(actor, request.id, &change)
+        .schedule_action(actor, request.id, &change, None)
         .await?;
     Ok(Transferred::Scheduled(Box::new(
         get(app, request.id).await?,

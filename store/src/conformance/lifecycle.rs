@@ -114,11 +114,11 @@ pub(super) async fn scheduled_actions_are_kept_listed_and_withdrawn(store: Store
     let later = date(2026, 12, 20);
     let sooner = date(2026, 12, 10);
     let resume = store
-        .schedule_action(&actor(), sub, &change(Transition::Resume, later))
+        .schedule_action(&actor(), sub, &change(Transition::Resume, later), None)
         .await
         .unwrap();
     let pause = store
-        .schedule_action(&actor(), sub, &change(Transition::Pause, sooner))
+        .schedule_action(&actor(), sub, &change(Transition::Pause, sooner), None)
         .await
         .unwrap();
     let to_tariff = ScheduledChange {
@@ -129,7 +129,7 @@ pub(super) async fn scheduled_actions_are_kept_listed_and_withdrawn(store: Store
         ..change(Transition::Block, later)
     };
     let stored = store
-        .schedule_action(&actor(), other, &to_tariff)
+        .schedule_action(&actor(), other, &to_tariff, None)
         .await
         .unwrap();
     assert_eq!(stored.change, to_tariff, "a tariff change keeps its tariff");
@@ -141,7 +141,7 @@ pub(super) async fn scheduled_actions_are_kept_listed_and_withdrawn(store: Store
         ..to_tariff.clone()
     };
     let stored = store
-        .schedule_action(&actor(), other, &transfer)
+        .schedule_action(&actor(), other, &transfer, None)
         .await
         .unwrap();
     assert_eq!(
@@ -151,7 +151,7 @@ pub(super) async fn scheduled_actions_are_kept_listed_and_withdrawn(store: Store
     store.withdraw_action(&actor(), stored.id).await.unwrap();
     expect_not_found(
         store
-            .schedule_action(&actor(), 9999, &change(Transition::Block, later))
+            .schedule_action(&actor(), 9999, &change(Transition::Block, later), None)
             .await,
     );
     assert_eq!(
@@ -404,5 +404,66 @@ pub(super) async fn a_transfer_is_written_whole(store: Store) {
         clients.items.len(),
         1,
         "the stale transfer left nothing behind"
+    );
+}
+
+/// A price change and a tariff change scheduled at once, on two instances (found probing
+/// from outside): each checked for the other on what it had read, both were kept, and the
+/// price history broke. Each is written at the version it read, and scheduling moves the
+/// version: whichever comes second is refused as stale.
+pub(super) async fn a_price_change_and_a_scheduled_tariff_change_never_pass(store: Store) {
+    use ispd_billing::price_change::reprice;
+    use ispd_billing::subscription::{Action, ScheduledChange};
+    let before = subscribed_client(&store, "1001").await;
+    let id = before.subscription.id;
+    store
+        .create_tariff(&actor(), tariff("Fiber 300", "799.00"))
+        .await
+        .unwrap();
+    let to_tariff = ScheduledChange {
+        action: Action::ChangeTariff {
+            tariff: "Fiber 300".into(),
+        },
+        effective: date(2026, 12, 20),
+        date: date(2026, 12, 20),
+        billing_suspended: false,
+        note: String::new(),
+        reason: String::new(),
+    };
+    let own = Some(dec("399.00"));
+    let tariff = store.get_tariff("Fiber 100").await.unwrap();
+    let price = |read: &SubscriptionRecord| {
+        reprice(
+            &read.subscription,
+            &tariff,
+            own,
+            date(2026, 12, 22),
+            None,
+            "",
+        )
+        .unwrap()
+    };
+    let operator = actor();
+    // A price change decided on `before`; the tariff change scheduled meanwhile.
+    let version = Some(before.subscription.version);
+    let scheduled = store.schedule_action(&operator, id, &to_tariff, version);
+    let scheduled = scheduled.await.unwrap();
+    let moved = price(&before);
+    let written = store.change_tariff(&operator, &before, (tariff.id, own), &moved);
+    expect_stale(written.await);
+    store
+        .withdraw_action(&operator, scheduled.id)
+        .await
+        .unwrap();
+    // The other way round: a tariff change scheduled on a version a price change moved.
+    let read = store.get_subscription(id).await.unwrap();
+    let moved = price(&read);
+    let written = store.change_tariff(&operator, &read, (tariff.id, own), &moved);
+    written.await.unwrap();
+    let version = Some(read.subscription.version);
+    expect_stale(
+        store
+            .schedule_action(&operator, id, &to_tariff, version)
+            .await,
     );
 }

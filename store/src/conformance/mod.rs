@@ -78,6 +78,7 @@ crate::on_both_backends! {
         instances::job_runs_and_the_lead,
         lifecycle::a_tariff_change_keeps_the_price_of_the_days_before,
         lifecycle::a_transfer_is_written_whole,
+        lifecycle::a_price_change_and_a_scheduled_tariff_change_never_pass,
         lifecycle::alignment_round_trips,
         lifecycle::discounts_add_list_delete,
         runs::one_instance_runs_a_job,
