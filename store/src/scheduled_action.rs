@@ -7,7 +7,9 @@ use ispd_billing::subscription::{Action, ScheduledChange, Transition};
 
 use sqlx::{AnyConnection, AssertSqlSafe};
 
-use super::{Actor, Audit, Store, StoreError, StoreResult, corrupt, date_text, now, parse_date};
+use super::{
+    Actor, Audit, Store, StoreError, StoreResult, WriteTx, corrupt, date_text, now, parse_date,
+};
 
 /// What became of a scheduled change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -311,13 +313,31 @@ impl Store {
         id: i64,
         state: ActionState,
         result: &str,
-    ) -> StoreResult<()> {
-        sqlx::query("UPDATE scheduled_action SET state = $1, result = $2 WHERE id = $3 AND state = 'pending'")
-            .bind(state.as_str().to_owned())
-            .bind(result.to_owned())
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+    ) -> StoreResult<bool> {
+        let finished = sqlx::query(
+            "UPDATE scheduled_action SET state = $1, result = $2 WHERE id = $3 AND state = 'pending'",
+        )
+        .bind(state.as_str().to_owned())
+        .bind(result.to_owned())
+        .bind(id)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(finished == 1)
+    }
+
+    /// Marks pending action `id` done in the transaction that makes it: `false` when it is
+    /// pending no longer — withdrawn, or made by another run — and the caller's change must
+    /// not be committed. The change and its mark commit together, so none is made twice nor
+    /// made after it was withdrawn.
+    pub async fn claim_action_in(&self, tx: &mut WriteTx, id: i64) -> StoreResult<bool> {
+        let claimed = sqlx::query(
+            "UPDATE scheduled_action SET state = 'done', result = '' WHERE id = $1 AND state = 'pending'",
+        )
+        .bind(id)
+        .execute(tx.conn())
+        .await?
+        .rows_affected();
+        Ok(claimed == 1)
     }
 }

@@ -467,10 +467,26 @@ impl Store {
         before: &SubscriptionRecord,
         applied: &Applied,
     ) -> StoreResult<SubscriptionRecord> {
+        let mut tx = self.begin_write().await?;
+        let stored = self
+            .write_transition_in(&mut tx, actor, before, applied)
+            .await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    /// [`Store::write_transition`] in the caller's transaction, which commits it.
+    pub async fn write_transition_in(
+        &self,
+        tx: &mut WriteTx,
+        actor: &Actor,
+        before: &SubscriptionRecord,
+        applied: &Applied,
+    ) -> StoreResult<SubscriptionRecord> {
         let id = applied.subscription.id;
-        let mut tx = self.write_tx().await?;
-        Self::transition_rows(&mut tx, actor, before, applied).await?;
-        let stored = Self::subscription_by_id(&mut tx, id).await?;
+        let tx = tx.conn();
+        Self::transition_rows(&mut *tx, actor, before, applied).await?;
+        let stored = Self::subscription_by_id(&mut *tx, id).await?;
         Audit::new(
             &format!("subscription.{}", applied.transition.as_str()),
             "subscription",
@@ -479,7 +495,7 @@ impl Store {
         .client(&stored.client_number)
         .before(before)
         .after(&stored)
-        .commit(tx, actor)
+        .record(&mut *tx, actor)
         .await?;
         Ok(stored)
     }

@@ -149,7 +149,8 @@ pub async fn apply_due(
                     billing_suspended: change.billing_suspended,
                     note: change.note.clone(),
                 };
-                transition_now(app, actor, action.subscription_id, &dated, day).await
+                let id = action.subscription_id;
+                transition_claiming(app, actor, id, &dated, (day, Some(action.id))).await
             }
             Action::ChangeTariff { tariff } => {
                 let request = TariffChangeRequest {
@@ -158,8 +159,8 @@ pub async fn apply_due(
                     note: &change.note,
                 };
                 // As of its own day: a day the jobs missed is made late, from that day.
-                let id = action.subscription_id;
-                change_tariff_now(app, actor, id, &request, change.date).await
+                let (id, claim) = (action.subscription_id, Some(action.id));
+                change_tariff_now(app, actor, id, &request, (change.date, claim)).await
             }
             Action::Transfer { client, tariff } => {
                 let request = TransferRequest {
@@ -169,11 +170,12 @@ pub async fn apply_due(
                     date: Some(change.date),
                     note: &change.note,
                 };
-                transfer_now(app, actor, &request, day)
+                transfer_now(app, actor, &request, (day, Some(action.id)))
                     .await
                     .map(|(old, _)| old)
             }
         };
+        // Made: marked done in the transaction that made it.
         (action.state, action.result) = match outcome {
             Ok(_) => (ActionState::Done, String::new()),
             Err(AppError::Store(e @ (StoreError::Database(_) | StoreError::Seal(_)))) => {
@@ -181,9 +183,22 @@ pub async fn apply_due(
             }
             Err(refused) => (ActionState::Failed, refused.to_string()),
         };
-        app.store
-            .finish_action(action.id, action.state, &action.result)
-            .await?;
+        if action.state == ActionState::Failed
+            && !app
+                .store
+                .finish_action(action.id, action.state, &action.result)
+                .await?
+        {
+            // Pending no longer: withdrawn meanwhile, or made by another run. That stands.
+            let stored = app
+                .store
+                .scheduled_actions(Some(action.subscription_id), true)
+                .await?
+                .into_iter()
+                .find(|a| a.id == action.id);
+            applied.extend(stored);
+            continue;
+        }
         if action.state == ActionState::Done {
             app.publish(AccessScope::Subscription(action.subscription_id))
                 .await;
@@ -205,6 +220,17 @@ pub async fn transition_now(
     change: &DatedTransition,
     today: NaiveDate,
 ) -> AppResult<SubscriptionRecord> {
+    transition_claiming(app, actor, id, change, (today, None)).await
+}
+
+/// [`transition_now`], making scheduled action `claim` (when given) in the same transaction.
+async fn transition_claiming(
+    app: &App<'_>,
+    actor: &Actor,
+    id: i64,
+    change: &DatedTransition,
+    (today, claim): (NaiveDate, Option<i64>),
+) -> AppResult<SubscriptionRecord> {
     change.check(today)?;
     let mut attempts = 0;
     loop {
@@ -212,10 +238,34 @@ pub async fn transition_now(
         let running_since = app.store.running_uncharged_since(id).await?;
         let applied = apply(&before.subscription, change, running_since, today)
             .map_err(|e| lifecycle_refusal(id, e))?;
-        match app.store.write_transition(actor, &before, &applied).await {
+        let mut tx = app.store.begin_write().await?;
+        match app
+            .store
+            .write_transition_in(&mut tx, actor, &before, &applied)
+            .await
+        {
             Err(StoreError::Stale { .. }) if attempts < STALE_RETRIES => attempts += 1,
-            written => return Ok(written?),
+            written => {
+                let written = written?;
+                claim_in(app, &mut tx, claim).await?;
+                tx.commit().await?;
+                return Ok(written);
+            }
         }
+    }
+}
+
+/// Marks the scheduled action a change makes (when it is one) done in the change's
+/// transaction; refused when the action is pending no longer (withdrawn, or made by another
+/// run), so the change is not committed.
+async fn claim_in(app: &App<'_>, tx: &mut WriteTx, claim: Option<i64>) -> AppResult<()> {
+    match claim {
+        Some(id) if !app.store.claim_action_in(tx, id).await? => {
+            Err(AppError::Precondition(format!(
+                "scheduled change {id} is pending no longer: withdrawn, or made by another run"
+            )))
+        }
+        _ => Ok(()),
     }
 }
 
@@ -428,7 +478,7 @@ pub async fn change_tariff(
             .schedule_action(actor, change.id, &scheduled, Some(read_at))
             .await?;
     } else {
-        change_tariff_now(app, actor, change.id, &request, today).await?;
+        change_tariff_now(app, actor, change.id, &request, (today, None)).await?;
         app.publish(AccessScope::Subscription(change.id)).await;
     }
     get(app, change.id).await
@@ -442,7 +492,7 @@ async fn change_tariff_now(
     actor: &Actor,
     id: i64,
     request: &TariffChangeRequest<'_>,
-    today: chrono::NaiveDate,
+    (today, claim): (NaiveDate, Option<i64>),
 ) -> AppResult<SubscriptionRecord> {
     let before = app.store.get_subscription(id).await?;
     check_tariff_change(before.subscription.state, request.from, today).map_err(|e| match e {
@@ -466,6 +516,7 @@ async fn change_tariff_now(
         .store
         .change_tariff_in(&mut tx, actor, &before, (next.id, None), &moved)
         .await?;
+    claim_in(app, &mut tx, claim).await?;
     tx.commit().await?;
     Ok(changed)
 }
@@ -677,7 +728,7 @@ pub async fn transfer(
     let today = app.clock.today();
     let date = request.date.unwrap_or(today);
     if date <= today {
-        let both = transfer_now(app, actor, &request, today).await?;
+        let both = transfer_now(app, actor, &request, (today, None)).await?;
         return Ok(Transferred::Now(Box::new(both)));
     }
     // What can be said before the day: the client and tariff exist, it moves somewhere.
@@ -732,7 +783,7 @@ async fn transfer_now(
     app: &App<'_>,
     actor: &Actor,
     request: &TransferRequest<'_>,
-    today: NaiveDate,
+    (today, claim): (NaiveDate, Option<i64>),
 ) -> AppResult<(SubscriptionRecord, SubscriptionRecord)> {
     let (before, client, tariff) = transfer_target(app, request).await?;
     let discounts: Vec<_> = app
@@ -771,6 +822,7 @@ async fn transfer_now(
         .store
         .record_transfer_in(&mut tx, actor, &before, &ended, carried)
         .await?;
+    claim_in(app, &mut tx, claim).await?;
     tx.commit().await?;
     app.publish(AccessScope::Subscription(written.0.subscription.id))
         .await;

@@ -474,3 +474,48 @@ pub(super) async fn a_client_deleted_while_a_service_is_added_is_refused_as_such
     let kept = store.get_client("2").await.unwrap();
     assert_eq!(kept.number, "2");
 }
+
+/// A scheduled change made by another run (or withdrawn) while this one was making it
+/// (found probing two instances from outside: withdrawn, and made anyway; or made twice, the
+/// second marked failed). The change and its "done" commit together: here another run holds
+/// it claimed, not yet committed, when the daily step reads it pending — this run's change
+/// is then not made, and the action stays as the other left it.
+pub(super) async fn a_scheduled_change_is_made_once(store: Store) {
+    use ispd_billing::subscription::{Action, ScheduledChange};
+    let id = subscribed_client(&store, "1").await.subscription.id;
+    let day = date(2026, 12, 20);
+    let pause = ScheduledChange {
+        action: Action::Lifecycle(Transition::Pause),
+        effective: day,
+        date: day,
+        billing_suspended: false,
+        note: String::new(),
+        reason: String::new(),
+    };
+    let scheduled = store
+        .schedule_action(&actor(), id, &pause, None)
+        .await
+        .unwrap();
+    let mut other = store.begin_write().await.unwrap();
+    assert!(
+        store
+            .claim_action_in(&mut other, scheduled.id)
+            .await
+            .unwrap()
+    );
+    let (app, operator) = (app(&store), actor());
+    let this_run = crate::app::subscriptions::apply_due(&app, &operator, day);
+    let other_commits = async {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        other.commit().await.unwrap();
+    };
+    let (applied, ()) = tokio::join!(this_run, other_commits);
+    let applied = applied.unwrap();
+    assert_eq!(
+        applied.iter().map(|a| a.state).collect::<Vec<_>>(),
+        [crate::storage::ActionState::Done],
+        "{applied:?}"
+    );
+    let state = store.get_subscription(id).await.unwrap().subscription.state;
+    assert_eq!(state, SubscriptionState::Active, "not made by this run");
+}

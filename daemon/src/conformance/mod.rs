@@ -41,6 +41,7 @@ ispd_store::on_both_backends! {
         lifecycle::a_notice_enforced_twice_keeps_what_it_blocked,
         lifecycle::a_unit_takes_one_service_of_a_class_when_two_arrive_at_once,
         lifecycle::a_client_deleted_while_a_service_is_added_is_refused_as_such,
+        lifecycle::a_scheduled_change_is_made_once,
     ]
     store_and_url: []
 }
