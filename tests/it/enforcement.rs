@@ -291,6 +291,32 @@ fn a_nak_falls_back_to_disconnect_and_silence_is_retried_then_reconciled() {
     assert_eq!(report["queued"].as_u64(), Some(0));
 }
 
+/// A login left unconfirmed by a NAS that was silent is confirmed by an operator's reload
+/// that every session acknowledges (found probing from outside: it stayed "unconfirmed"
+/// until the reconcile, which sent the same answer again).
+#[test]
+fn a_reload_every_session_acknowledges_confirms_the_login() {
+    let nas = FakeNas::start(SECRET);
+    let d = online("enf-confirm", &nas, "mikrotik", "");
+    let sub = subscription_id(&d);
+    nas.set_mode(Mode::Silent);
+    d.ispctl_json(&["subscription", "block", &sub]);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while d.ispctl_json(&["enforcement", "status"])["unconfirmed"] != 1 {
+        assert!(std::time::Instant::now() < deadline, "never given up");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    nas.set_mode(Mode::Ack);
+    d.ispctl_json(&["login", "reload", "novak"]);
+    assert_eq!(d.ispctl_json(&["enforcement", "status"])["unconfirmed"], 0);
+    let report = d.ispctl_json(&["enforcement", "reconcile"]);
+    assert_eq!(
+        report["queued"].as_u64(),
+        Some(0),
+        "nothing left to correct"
+    );
+}
+
 /// A block the NAS never acknowledged (it was away) still reaches the session after ispd
 /// restarts: the attempt log says the session was not told, so the start pushes it again —
 /// before, the restarted daemon took every session to have its login's current answer, and

@@ -94,6 +94,15 @@ impl Shared {
                 .insert(id);
         }
     }
+
+    /// The login's whole current answer reached every session it has: nothing is left for
+    /// the reconcile to correct.
+    fn confirm(&self, login: i64) {
+        self.unconfirmed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&login);
+    }
 }
 
 /// Why a request went out, for the attempt record.
@@ -373,7 +382,16 @@ impl Enforcer {
                 waiting.push(rx);
             }
         }
-        Ok(wait_all(waiting).await)
+        let asked = waiting.len();
+        let delivered = wait_all(waiting).await;
+        if delivered.len() == asked
+            && delivered
+                .iter()
+                .all(|d| settles(d.kind, d.outcome, d.error_cause))
+        {
+            self.shared.confirm(login_id);
+        }
+        Ok(delivered)
     }
 
     /// Disconnects one open session.
