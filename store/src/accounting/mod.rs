@@ -1037,7 +1037,9 @@ fn add(
     add_at(usage, login, record.event_time, delta);
 }
 
-/// [`add`] for what happened at `at`.
+/// [`add`] for what happened at `at`: the traffic on that day, the time over the days it
+/// covered, back from `at` — a first record of a long session, or one after days of silence,
+/// would otherwise book them all on one day (more than 24 hours of it).
 fn add_at(
     usage: &mut HashMap<(i64, NaiveDate), UsageDelta>,
     login: Option<i64>,
@@ -1048,9 +1050,34 @@ fn add_at(
     if delta.is_zero() {
         return;
     }
-    let day = at.with_timezone(&chrono::Local).date_naive();
-    let total = usage.entry((login, day)).or_default();
-    *total = total.plus(delta);
+    let mut day = at.with_timezone(&chrono::Local).date_naive();
+    let (mut end, mut seconds) = (at, delta.session_seconds);
+    let mut part = delta;
+    // Ends: the time runs out, within SESSION_TIME_LIMIT's days.
+    loop {
+        let start = local_midnight(day);
+        let here = seconds.min(u64::try_from((end - start).num_seconds()).unwrap_or(0));
+        part.session_seconds = here;
+        seconds -= here;
+        let total = usage.entry((login, day)).or_default();
+        *total = total.plus(part);
+        let Some(before) = day.pred_opt().filter(|_| seconds > 0) else {
+            return;
+        };
+        (day, end, part) = (before, start, UsageDelta::default());
+    }
+}
+
+/// When local `day` began.
+fn local_midnight(day: NaiveDate) -> DateTime<Utc> {
+    use chrono::TimeZone;
+    let midnight = day.and_time(chrono::NaiveTime::MIN);
+    chrono::Local
+        .from_local_datetime(&midnight)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+        // A zone whose clocks skip midnight: near enough for a day's seconds.
+        .unwrap_or_else(|| midnight.and_utc())
 }
 
 /// `stored + excluded` for a usage column of the upsert, held at [`COUNTER_LIMIT`]: the
@@ -1061,4 +1088,39 @@ fn saturating_sum(column: &str) -> String {
         "CASE WHEN usage_daily.{column} > {COUNTER_LIMIT} - excluded.{column} \
          THEN {COUNTER_LIMIT} ELSE usage_daily.{column} + excluded.{column} END"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found probing from outside: a first record of a session 300 days long put all 300
+    /// days on one day (more than 86,400 s of it).
+    #[test]
+    fn a_records_time_is_booked_on_the_days_it_covered() {
+        let day = |d| NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
+        let at = local_midnight(day(24)) + chrono::TimeDelta::hours(2);
+        let mut usage = HashMap::new();
+        let delta = UsageDelta {
+            input_octets: 100,
+            output_octets: 5,
+            session_seconds: 2 * 86_400 + 3 * 3_600,
+        };
+        add_at(&mut usage, Some(7), at, delta);
+        let booked = |d| usage.get(&(7, day(d))).copied().unwrap_or_default();
+        assert_eq!(
+            booked(24),
+            UsageDelta {
+                session_seconds: 7_200,
+                ..delta
+            },
+            "the traffic and the last two hours on the record's day"
+        );
+        for d in [23, 22] {
+            assert_eq!(booked(d).session_seconds, 86_400);
+            assert_eq!(booked(d).input_octets, 0);
+        }
+        assert_eq!(booked(21).session_seconds, 3_600);
+        assert_eq!(usage.len(), 4);
+    }
 }
