@@ -297,6 +297,24 @@ impl Client {
         self.validate_invoicing()
     }
 
+    /// [`Client::validate`], and the rules that need the day: a client is not born, nor a
+    /// contract returned, after `today`.
+    pub fn validate_on(&self, today: NaiveDate) -> Result<(), FieldError> {
+        self.validate()?;
+        for (field, day) in [
+            ("client.birth_date", self.birth_date),
+            ("client.contract_returned_on", self.contract_returned_on),
+        ] {
+            if let Some(day) = day.filter(|d| *d > today) {
+                return Err(FieldError::new(
+                    field,
+                    format!("{day} is after today ({today})"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     fn validate_relationship(&self) -> Result<(), FieldError> {
         if !is_language_tag(&self.language) {
             return Err(FieldError::new(
@@ -610,6 +628,27 @@ mod tests {
         edited.keep_read_only(&before);
         assert_eq!(edited.registration_ip, before.registration_ip);
         assert_eq!(edited.relationship.characteristic, Characteristic::Conflict);
+    }
+
+    /// Found probing from outside: a birth date in the future was stored.
+    #[test]
+    fn no_one_is_born_after_today() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
+        let on = |birth: Option<NaiveDate>, returned: Option<NaiveDate>| {
+            let client = Client {
+                birth_date: birth,
+                contract_returned_on: returned,
+                ..valid()
+            };
+            client.validate_on(today).err().map(|e| e.field)
+        };
+        let tomorrow = today.succ_opt();
+        assert_eq!(on(Some(today), Some(today)), None);
+        assert_eq!(on(tomorrow, None).as_deref(), Some("client.birth_date"));
+        assert_eq!(
+            on(None, tomorrow).as_deref(),
+            Some("client.contract_returned_on")
+        );
     }
 
     #[test]

@@ -872,9 +872,15 @@ impl Config {
     }
 }
 
-/// A parse error by line, column and key, without the offending line (it may hold a NAS
-/// secret) and without quoted values from the message (a secret under a mistyped key).
-fn syntax_error(text: &str, mut error: toml::de::Error) -> anyhow::Error {
+fn syntax_error(text: &str, error: toml::de::Error) -> anyhow::Error {
+    anyhow::anyhow!("{}", toml_error(text, error))
+}
+
+/// A TOML parse error on one line, by line, column and key, without the offending line (it
+/// may hold a NAS secret) and without quoted values from the message (a secret under a
+/// mistyped key). toml's own rendering spans several lines, which a one-line answer (a
+/// refused CSV mapping over gRPC) would show escaped.
+pub(crate) fn toml_error(text: &str, mut error: toml::de::Error) -> String {
     let place = error
         .span()
         .map(|span| {
@@ -893,7 +899,7 @@ fn syntax_error(text: &str, mut error: toml::de::Error) -> anyhow::Error {
         message.push_str(if i % 2 == 1 { "\"…\"" } else { part });
     }
     let message = message.replace("`\0`", "`\"`").replace('\n', " ");
-    anyhow::anyhow!("{place}{message}")
+    format!("{place}{message}")
 }
 
 #[cfg(test)]

@@ -1356,3 +1356,50 @@ fn a_reversal_in_a_statement_is_named_not_dropped() {
         );
     }
 }
+
+/// A CSV mapping that is not TOML is refused on one line naming where (found probing from
+/// outside: the parser's several-line rendering reached the operator with its line breaks
+/// escaped), and a client born tomorrow is refused naming the field.
+#[test]
+fn refusals_of_a_bad_mapping_and_a_future_birth_date_are_plain() {
+    let d = Daemon::start("plain-refusals", "");
+    let dir = &d.dir.0;
+    std::fs::write(dir.join("bad.toml"), "date = \"Datum\"\namount = [\n").unwrap();
+    std::fs::write(dir.join("s.csv"), "Datum;Objem\n1.12.2026;1,00\n").unwrap();
+    let out = d.ispctl(&[
+        "payment",
+        "import",
+        "--format",
+        "csv",
+        "--mapping",
+        dir.join("bad.toml").to_str().unwrap(),
+        dir.join("s.csv").to_str().unwrap(),
+    ]);
+    let err = crate::daemon::stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("mapping") && err.contains("line 2"), "{err}");
+    assert!(
+        !err.contains("\\n") && err.trim().lines().count() == 1,
+        "{err}"
+    );
+    let tomorrow = (chrono::Local::now().date_naive() + chrono::Days::new(1)).to_string();
+    let out = d.ispctl(&[
+        "client",
+        "add",
+        "--number",
+        "5",
+        "--name",
+        "Nový",
+        "--street",
+        "S",
+        "--postcode",
+        "1",
+        "--city",
+        "C",
+        "--birth-date",
+        &tomorrow,
+    ]);
+    let err = crate::daemon::stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("client.birth_date"), "{err}");
+}

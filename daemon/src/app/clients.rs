@@ -26,7 +26,7 @@ pub async fn create(app: &App<'_>, actor: &Actor, mut client: Client) -> AppResu
         client.number = store.claim_client_number_in(&mut tx).await?;
     }
     client.apply_defaults();
-    client.validate()?;
+    client.validate_on(today)?;
     check_referrer(store, &mut tx, &client).await?;
     let (client, warnings) = store.insert_client_in(&mut tx, client).await?;
     let opening = (&client, Decimal::ZERO);
@@ -41,9 +41,9 @@ pub async fn create(app: &App<'_>, actor: &Actor, mut client: Client) -> AppResu
 /// Updates a client (a changed opening balance put on the account in the same transaction);
 /// its logins get the new answer before this returns.
 pub async fn update(app: &App<'_>, actor: &Actor, mut client: Client) -> AppResult<Saved> {
-    client.apply_defaults();
-    client.validate()?;
     let (store, today) = (app.store, app.clock.today());
+    client.apply_defaults();
+    client.validate_on(today)?;
     let mut tx = store.begin_money_write().await?;
     client.keep_read_only(&store.client_in(&mut tx, &client.number).await?);
     check_referrer(store, &mut tx, &client).await?;

@@ -379,8 +379,8 @@ fn parse_statement(file: &StatementFile<'_>) -> AppResult<Statement> {
                     "required for csv: the column mapping as TOML",
                 ));
             }
-            let mapping: CsvMapping =
-                toml::from_str(file.mapping).map_err(|e| field("mapping", e.to_string()))?;
+            let mapping: CsvMapping = toml::from_str(file.mapping)
+                .map_err(|e| field("mapping", crate::config::toml_error(file.mapping, e)))?;
             ispd_billing::bank::parse_csv(&text(mapping.encoding.as_deref())?, &mapping)
         }
         other => {
