@@ -241,6 +241,15 @@ impl Store {
     /// The open sessions' addresses and prefixes, for the address pools to hold them again
     /// at start. A stored value that does not read as an address or a prefix holds nothing.
     pub async fn open_session_addresses(&self) -> StoreResult<Vec<OpenAddress>> {
+        self.open_addresses_heard_since(None).await
+    }
+
+    /// [`Store::open_session_addresses`] of the sessions heard of (by any instance) after
+    /// `since`, or of all.
+    pub async fn open_addresses_heard_since(
+        &self,
+        since: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> StoreResult<Vec<OpenAddress>> {
         type Row = (
             String,
             String,
@@ -252,8 +261,10 @@ impl Store {
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT nas_name, updated_at, username, calling_station, framed_ip, delegated_prefix
              FROM session
-             WHERE stopped_at IS NULL AND (framed_ip IS NOT NULL OR delegated_prefix IS NOT NULL)",
+             WHERE stopped_at IS NULL AND (framed_ip IS NOT NULL OR delegated_prefix IS NOT NULL)
+                AND ($1 IS NULL OR COALESCE(heard_at, updated_at) > $1)",
         )
+        .bind(since.map(super::timestamp))
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter()

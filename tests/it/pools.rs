@@ -301,3 +301,36 @@ fn a_pool_delegates_ipv6_prefixes_beside_addresses_never_a_static_one() {
     account_prefix(&d, "Stop", "p1", "02-00-00-00-00-01", "2001:db8:100::/56");
     assert_eq!(prefix_counts(&usage(&d))[2], 0);
 }
+
+/// Two instances on one PostgreSQL: the Accept from A, the session's accounting only to B
+/// (the NAS's accounting server list in another order). A holds the address it offered once
+/// B has heard the session — before, A heard nothing, let the offer lapse after a minute and
+/// could hand the address to another login while the session held it.
+#[test]
+fn an_address_offered_here_is_held_when_its_accounting_goes_to_another_instance() {
+    let Some(db) = crate::daemon::PgDatabase::create("pool_follow") else {
+        return;
+    };
+    let database = crate::daemon::database_section(Some(&db));
+    let a = radius_daemon("pools-follow-a", &format!("{database}{POOLS}"));
+    pooled_logins(&a);
+    let nas = format!(
+        "[[nas]]\nname = \"mt-core\"\naddress = \"127.0.0.1\"\nsecret = \"{SECRET}\"\nvendor = \"mikrotik\"\n"
+    );
+    let b = Daemon::start_beside("pools-follow-b", &format!("{database}{nas}"), &a);
+    let (code, ip) = ask(&a, "p1", "d1");
+    assert_eq!(code, "Access-Accept");
+    let ip = ip.expect("an address from the pool");
+    assert_eq!(counts(&usage(&a))[1..3], [1, 0], "offered, not yet in use");
+    account(&b, "Start", "p1", "d1", &ip);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while counts(&usage(&a))[2] != 1 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "A never held the address B heard: {}",
+            usage(&a)
+        );
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    assert_eq!(counts(&usage(&a))[1], 0, "no longer merely offered");
+}

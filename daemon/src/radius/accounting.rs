@@ -115,6 +115,9 @@ impl AccountingService {
             stale_after,
             down,
         ));
+        if store.backend() == Backend::Postgres {
+            tokio::spawn(follow_addresses(store.clone(), radius.clone()));
+        }
         for (index, rx) in receivers.into_iter().enumerate() {
             let spool = Spool::open(state_dir, index)?;
             if spool.is_pending() {
@@ -730,6 +733,38 @@ async fn sweeper(
             }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "stale-session sweep failed; retrying later"),
+        }
+    }
+}
+
+/// How often an instance on a shared PostgreSQL reads the addresses the others heard of: well
+/// inside an offer's hold (`Pools::OFFER_HOLD`), so an address offered here whose session's
+/// accounting goes to another instance is held before its offer lapses.
+const FOLLOW_ADDRESSES_EVERY: Duration = Duration::from_secs(5);
+/// How far back each read reaches before the last one: instances' clocks a little apart.
+const FOLLOW_OVERLAP: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
+
+/// Holds the addresses of open sessions other instances heard of, read every
+/// [`FOLLOW_ADDRESSES_EVERY`] (sessions heard since the read before): an instance hears only
+/// the accounting sent to it, and a NAS may send the Accept's session's accounting elsewhere.
+/// The start holds every open session's address already. Off the hot path, and only while a
+/// pool is configured.
+async fn follow_addresses(store: Store, radius: Arc<RadiusService>) {
+    let mut since = Utc::now() - FOLLOW_OVERLAP;
+    let mut tick = tokio::time::interval(FOLLOW_ADDRESSES_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if !radius.addresses.any_pool() {
+            continue;
+        }
+        let now = Utc::now();
+        match store.open_addresses_heard_since(Some(since)).await {
+            Ok(open) => {
+                radius.addresses.heard_elsewhere(open, now);
+                since = now - FOLLOW_OVERLAP;
+            }
+            Err(e) => tracing::debug!(error = %e, "cannot read other instances' addresses yet"),
         }
     }
 }

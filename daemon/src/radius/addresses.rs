@@ -49,30 +49,18 @@ impl Addresses {
         let kept = kept_offers(&file);
         let _ = self.offers_file.set(file);
         let mut pools = Pools::new(specs)?;
-        for open in open {
-            let holder = Holder {
-                username: open.username,
-                device: open.device,
-            };
-            let heard = Heard {
-                holder: &holder,
-                nas: &open.nas_name,
-                event: open.updated_at,
-                now,
-            };
-            if let Some(ip) = open.ipv4 {
-                pools.seen(ip, &heard);
-            }
-            if let Some(prefix) = open.prefix {
-                pools.seen_prefix(prefix, &heard);
-            }
-        }
+        hold(&mut pools, open, now);
         for offer in &kept {
             pools.offer_again(offer, now);
         }
         self.any.store(!pools.is_empty(), Ordering::Release);
         *self.pools() = pools;
         Ok(())
+    }
+
+    /// Whether any pool is configured.
+    pub fn any_pool(&self) -> bool {
+        self.any.load(Ordering::Acquire)
     }
 
     fn pools(&self) -> std::sync::MutexGuard<'_, Pools> {
@@ -192,6 +180,15 @@ impl Addresses {
         }
     }
 
+    /// Holds the addresses and prefixes of `open` sessions another instance heard of (their
+    /// accounting went there, the Accept may have come from here), as if heard here.
+    pub fn heard_elsewhere(&self, open: Vec<OpenAddress>, now: DateTime<Utc>) {
+        if !self.any.load(Ordering::Acquire) || open.is_empty() {
+            return;
+        }
+        hold(&mut self.pools(), open, now);
+    }
+
     /// Frees offers nobody took up and addresses of sessions not heard of for `stale`.
     pub fn expire(&self, now: DateTime<Utc>, stale: std::time::Duration) -> usize {
         let stale = chrono::Duration::from_std(stale).unwrap_or(chrono::Duration::MAX);
@@ -225,6 +222,28 @@ pub const OFFERS_FILE: &str = "pool-offers.json";
 /// The offers a clean stop kept in `path`, removed as they are read (a later start after a
 /// kill -9 must not take them again): an unreadable file is logged and left out — the
 /// offers lapse within a minute anyway.
+/// Holds the address and prefix of each `open` session for its holder, as heard `now`.
+fn hold(pools: &mut Pools, open: Vec<OpenAddress>, now: DateTime<Utc>) {
+    for open in open {
+        let holder = Holder {
+            username: open.username,
+            device: open.device,
+        };
+        let heard = Heard {
+            holder: &holder,
+            nas: &open.nas_name,
+            event: open.updated_at,
+            now,
+        };
+        if let Some(ip) = open.ipv4 {
+            pools.seen(ip, &heard);
+        }
+        if let Some(prefix) = open.prefix {
+            pools.seen_prefix(prefix, &heard);
+        }
+    }
+}
+
 fn kept_offers(path: &Path) -> Vec<Offered> {
     let read = match std::fs::read(path) {
         Ok(bytes) => bytes,
