@@ -97,6 +97,9 @@ fn nothing_dated_in_a_closed_period_changes() {
     );
     refused_as_closed(&d, &["discount", "delete", &discount["id"].to_string()]);
     refused_as_closed(&d, &["billing", "run", "--as-of", "2026-10-01"]);
+    // Its reminders' fee debit notes would be dated that day (found probing from outside:
+    // they were issued inside the closed period).
+    refused_as_closed(&d, &["dunning", "run", "--as-of", "2026-10-20"]);
     let recorded = d.query("SELECT id FROM payment");
     refused_as_closed(&d, &["payment", "unassign", &recorded[0]]);
     // A statement with a line booked in the closed period is refused whole.

@@ -15,6 +15,10 @@ pub async fn run(
     today: NaiveDate,
     dry_run: bool,
 ) -> AppResult<InCurrency<Vec<DunningChange>>> {
+    if !dry_run {
+        // Its reminders' fees are documents of that day.
+        super::books::check_open(app.store, "the dunning run", today).await?;
+    }
     let settings = app.dunning_settings();
     let changes =
         crate::app::dunning_run::run(app.store, app.changes, &settings, actor, today, dry_run)

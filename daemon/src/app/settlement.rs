@@ -24,13 +24,17 @@ use crate::storage::{
     Actor, ClientHead, DocumentKind, InvoiceDraft, InvoiceLineRecord, Issued, Store, WriteTx,
 };
 
-/// Issues `draft` and settles it; `None` when a concurrent run issued it first.
+/// Issues `draft` and settles it; `None` when a concurrent run issued it first. A document
+/// dated in the closed period is refused, whichever use case drafted it.
 pub(crate) async fn issue(
     store: &Store,
     tx: &mut WriteTx,
     actor: &Actor,
     draft: &InvoiceDraft,
 ) -> AppResult<Option<Issued>> {
+    let what = format!("the {}", draft.kind.as_str().replace('_', " "));
+    let dated = [draft.issue_date, draft.taxable_supply_date].map(|day| (what.as_str(), day));
+    super::books::check_open_in(store, tx, dated).await?;
     let Some(issued) = store.issue_document_in(tx, actor, draft).await? else {
         return Ok(None);
     };
