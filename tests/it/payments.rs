@@ -1403,3 +1403,33 @@ fn refusals_of_a_bad_mapping_and_a_future_birth_date_are_plain() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("client.birth_date"), "{err}");
 }
+
+/// A payment unassigned reopens the documents it paid; the client's credit settles them at
+/// once (found probing from outside: the client held credit and an unpaid invoice together,
+/// and dunning reminded and suspended on the whole amount).
+#[test]
+fn credit_settles_what_an_unassigned_payment_reopens() {
+    let d = Daemon::start("unassign-credit", "");
+    d.add_client("1001");
+    d.add_tariff("Fiber", "499");
+    d.subscribe("1001", "Fiber", "2026-10-01");
+    d.ispctl_json(&["billing", "run", "--as-of", "2026-10-01"]);
+    let pay = |amount: &str, date: &str| {
+        d.ispctl_json(&[
+            "payment", "add", "--client", "1001", "--amount", amount, "--date", date,
+        ]);
+    };
+    pay("300", "2026-10-05");
+    pay("250", "2026-10-06");
+    let balance = || {
+        let b = d.ispctl_json(&["client", "balance", "1001"]);
+        (
+            b["owed"].as_str().unwrap().to_owned(),
+            b["credit"].as_str().unwrap().to_owned(),
+        )
+    };
+    assert_eq!(balance(), ("0.00".into(), "51.00".into()));
+    let first = d.query("SELECT id FROM payment ORDER BY id")[0].clone();
+    d.ispctl_json(&["payment", "unassign", &first]);
+    assert_eq!(balance(), ("249.00".into(), "0.00".into()));
+}

@@ -861,6 +861,10 @@ pub async fn unassign(app: &App<'_>, actor: &Actor, payment_id: i64) -> AppResul
     store
         .record_unassignment_in(&mut tx, actor, (payment_id, client, &number), &undone)
         .await?;
+    // The documents it paid are open again: the client's credit settles them now, so it
+    // never holds credit and an unpaid document at once (found probing from outside).
+    let today = app.clock.today();
+    settlement::settle_account(store, &mut tx, actor, client, today).await?;
     tx.commit().await?;
     Ok(number)
 }
