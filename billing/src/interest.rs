@@ -43,8 +43,27 @@ pub struct Overdue {
     pub due_date: NaiveDate,
     /// What the invoice still asks (its total less payments and credit notes).
     pub open: Decimal,
+    /// What was settled on it after its due date, by day (payments, credit, credit notes):
+    /// each day before one asked that much more. Paid late, an invoice still accrues for the
+    /// days it was owed.
+    pub settled_late: Vec<(NaiveDate, Decimal)>,
     /// The last day whose interest was already charged or waived.
     pub settled_until: Option<NaiveDate>,
+}
+
+impl Overdue {
+    /// What it asked on `day`: what it asks now and what was settled on that day or after
+    /// (the day of payment is still a day of delay, as the statutory rules count it: interest
+    /// runs up to the payment day inclusive).
+    fn asked_on(&self, day: NaiveDate) -> Decimal {
+        self.open
+            + self
+                .settled_late
+                .iter()
+                .filter(|(on, _)| *on >= day)
+                .map(|(_, amount)| *amount)
+                .sum::<Decimal>()
+    }
 }
 
 /// The interest one invoice accrued over `from..=until`.
@@ -53,35 +72,64 @@ pub struct Accrued {
     pub document_id: i64,
     pub number: String,
     pub from: NaiveDate,
+    /// The last day it accrued: `today`, or the day before it was paid up.
     pub until: NaiveDate,
+    /// The days it accrued on.
     pub days: u32,
+    /// What it asks now.
     pub open: Decimal,
+    /// The runs of days it asked one amount: (days, amount), oldest first.
+    pub asked: Vec<(u32, Decimal)>,
     pub amount: Decimal,
 }
 
-/// The interest `document` accrued through `today` and not charged or waived yet; `None` when
-/// it owes nothing, is not overdue, or the interest rounds to nothing.
+/// The interest `document` accrued through `today` and not charged or waived yet, each day
+/// on what it asked that day; `None` when it owed nothing on those days, is not overdue, or
+/// the interest rounds to nothing.
 pub fn accrued(rate: InterestRate, document: &Overdue, today: NaiveDate) -> Option<Accrued> {
     let first = document
         .settled_until
         .unwrap_or(document.due_date)
         .max(document.due_date);
     let from = first.succ_opt()?;
-    if document.open <= Decimal::ZERO || from > today {
+    if from > today {
         return None;
     }
-    let days = u32::try_from((today - from).num_days() + 1).ok()?;
-    let amount = round_money(
-        document.open * rate.annual_percent() * Decimal::from(days)
-            / (Decimal::ONE_HUNDRED * Decimal::from(365)),
-    );
+    // The days what it asked changes on (the day after each settlement), each starting a run.
+    let mut starts: Vec<NaiveDate> = document
+        .settled_late
+        .iter()
+        .filter_map(|(on, _)| on.succ_opt())
+        .filter(|on| *on > from && *on <= today)
+        .collect();
+    starts.push(from);
+    starts.sort_unstable();
+    starts.dedup();
+    let (mut asked, mut until, mut owed) = (Vec::new(), from, Decimal::ZERO);
+    for (i, start) in starts.iter().enumerate() {
+        let end = starts
+            .get(i + 1)
+            .and_then(|next| next.pred_opt())
+            .unwrap_or(today);
+        let amount = document.asked_on(*start);
+        if amount <= Decimal::ZERO {
+            continue;
+        }
+        let days = u32::try_from((end - *start).num_days() + 1).ok()?;
+        owed += amount * Decimal::from(days);
+        asked.push((days, amount));
+        until = end;
+    }
+    let amount =
+        round_money(owed * rate.annual_percent() / (Decimal::ONE_HUNDRED * Decimal::from(365)));
     (amount > Decimal::ZERO).then(|| Accrued {
         document_id: document.document_id,
         number: document.number.clone(),
         from,
-        until: today,
-        days,
+        until,
+        days: asked.iter().map(|(days, _)| days).sum(),
         open: document.open,
+        asked,
         amount,
     })
 }
@@ -122,18 +170,26 @@ pub fn note(
 
 /// The interest note's line for one invoice: interest is no supply, so VAT 0.
 pub fn line(rate: InterestRate, item: &Accrued) -> Line {
+    let asked: Vec<String> = item
+        .asked
+        .iter()
+        .map(|(days, amount)| format!("{days} days of {amount}"))
+        .collect();
+    let on = match item.asked.as_slice() {
+        [(days, amount)] => format!("{days} days at {} % a year of {amount}", percent(rate)),
+        _ => format!("{} at {} % a year", asked.join(" and "), percent(rate)),
+    };
     untaxed_line(
         format!(
-            "Interest on {} from {} to {}: {} days at {} % a year of {}",
-            item.number,
-            item.from,
-            item.until,
-            item.days,
-            rate.annual_percent().normalize(),
-            item.open
+            "Interest on {} from {} to {}: {on}",
+            item.number, item.from, item.until
         ),
         item.amount,
     )
+}
+
+fn percent(rate: InterestRate) -> Decimal {
+    rate.annual_percent().normalize()
 }
 
 #[cfg(test)]
@@ -154,6 +210,7 @@ mod tests {
             number: "2026000007".into(),
             due_date: day(due),
             open,
+            settled_late: Vec::new(),
             settled_until: settled.map(day),
         }
     }
@@ -228,6 +285,45 @@ mod tests {
                 "open {open} due {due} settled {settled:?} on {today}"
             );
         }
+    }
+
+    /// Found probing from outside: the amount it asked now was charged for every overdue day,
+    /// and an invoice paid late accrued nothing.
+    #[test]
+    fn each_day_accrues_on_what_it_asked_that_day() {
+        let paid_in_part = Overdue {
+            settled_late: vec![(day("2026-11-15"), dec("400"))],
+            ..overdue(dec("600"), "2026-10-15", None)
+        };
+        let got = accrued(rate(dec("8.75")), &paid_in_part, day("2026-11-30")).unwrap();
+        // 16 Oct – 15 Nov (the payment day too) at 1,000, 16 – 30 Nov at 600.
+        assert_eq!(got.asked, [(31, dec("1000")), (15, dec("600"))]);
+        assert_eq!((got.days, got.amount), (46, dec("9.59")));
+        assert_eq!(
+            line(rate(dec("8.75")), &got).description,
+            "Interest on 2026000007 from 2026-10-16 to 2026-11-30: 31 days of 1000 and 15 days \
+             of 600 at 8.75 % a year"
+        );
+        // Paid whole on the 28th, 13 days late: those days, then nothing.
+        let paid_late = Overdue {
+            settled_late: vec![(day("2026-10-28"), dec("300"))],
+            ..overdue(Decimal::ZERO, "2026-10-15", None)
+        };
+        let got = accrued(rate(dec("8.75")), &paid_late, day("2026-11-30")).unwrap();
+        assert_eq!(
+            (got.from, got.until, got.days),
+            (day("2026-10-16"), day("2026-10-28"), 13)
+        );
+        assert_eq!(got.amount, dec("0.93"));
+        // Charged through then: nothing more.
+        let charged = Overdue {
+            settled_until: Some(day("2026-10-28")),
+            ..paid_late
+        };
+        assert_eq!(
+            accrued(rate(dec("8.75")), &charged, day("2026-11-30")),
+            None
+        );
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! already charged or waived, and the runs of days an interest note charged or a waiver wrote
 //! off. What accrues is `ispd_billing::interest`'s.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
 use ispd_billing::interest::{Accrued, Overdue};
 use ispd_billing::money;
@@ -29,6 +31,18 @@ pub enum OverdueOf<'a> {
 }
 
 type Row = (i64, String, String, String, String, i64, Option<String>);
+
+/// The payments and the client's credit that settled invoice `i` after its due date, by day
+/// (`day`, `amount`): the days before each asked that much more. A credit note is no
+/// settlement: what it took off was never owed.
+const SETTLED_LATE: &str = "SELECT a.invoice_id AS invoice_id, p.received_on AS day,
+        a.amount_minor AS amount
+     FROM payment_allocation a JOIN payment p ON p.id = a.payment_id
+        JOIN invoice d ON d.id = a.invoice_id
+     WHERE p.received_on > d.due_date
+     UNION ALL SELECT ca.invoice_id, ca.applied_on, ca.amount_minor
+     FROM credit_application ca JOIN invoice d ON d.id = ca.invoice_id
+     WHERE ca.credit_note_id IS NULL AND ca.applied_on > d.due_date";
 
 impl Store {
     /// The invoices still owing something after their due date, before `today`, oldest
@@ -58,8 +72,15 @@ impl Store {
     ) -> StoreResult<Vec<OverdueInvoice>> {
         let mut w = Where::default();
         w.and("i.kind = {}", Arg::Text("invoice".into()));
+        // Still owing, or paid late after the last day of interest charged or waived.
         w.and(
-            "i.state IN ('unpaid', 'partially_paid') AND i.due_date < {}",
+            &format!(
+                "(i.state IN ('unpaid', 'partially_paid') OR (i.state = 'paid' AND EXISTS (
+                    SELECT 1 FROM ({SETTLED_LATE}) s WHERE s.invoice_id = i.id AND s.day > COALESCE(
+                        (SELECT MAX(until_date) FROM interest_charge ic WHERE ic.invoice_id = i.id),
+                        i.due_date))))
+                 AND i.due_date < {{}}"
+            ),
             Arg::Text(date_text(today)),
         );
         match of {
@@ -76,8 +97,10 @@ impl Store {
         );
         let rows: Vec<Row> = w
             .bind(sqlx::query_as(AssertSqlSafe(sql)))
-            .fetch_all(conn)
+            .fetch_all(&mut *conn)
             .await?;
+        let ids: Vec<i64> = rows.iter().map(|row| row.0).collect();
+        let mut late = Self::settled_late(conn, &ids).await?;
         rows.into_iter()
             .map(
                 |(id, client_number, number, currency, due, open, settled)| {
@@ -89,12 +112,40 @@ impl Store {
                             number,
                             due_date: parse_date("invoice.due_date", &due)?,
                             open: money::from_minor_units(open),
+                            settled_late: late.remove(&id).unwrap_or_default(),
                             settled_until: parse_opt_date("interest_charge.until_date", settled)?,
                         },
                     })
                 },
             )
             .collect()
+    }
+
+    /// [`SETTLED_LATE`] for each of the invoices `ids`.
+    async fn settled_late(
+        conn: &mut AnyConnection,
+        ids: &[i64],
+    ) -> StoreResult<HashMap<i64, Vec<(NaiveDate, rust_decimal::Decimal)>>> {
+        let mut late: HashMap<i64, Vec<_>> = HashMap::new();
+        for chunk in ids.chunks(500) {
+            let mut w = Where::default();
+            w.and_in("s.invoice_id", chunk);
+            let sql = format!(
+                "SELECT s.invoice_id, s.day, s.amount FROM ({SETTLED_LATE}) s {}",
+                w.sql()
+            );
+            let rows: Vec<(i64, String, i64)> = w
+                .bind(sqlx::query_as(AssertSqlSafe(sql)))
+                .fetch_all(&mut *conn)
+                .await?;
+            for (id, day, amount) in rows {
+                let day = parse_date("payment.received_on", &day)?;
+                late.entry(id)
+                    .or_default()
+                    .push((day, money::from_minor_units(amount)));
+            }
+        }
+        Ok(late)
     }
 
     /// Records the days `items` cover as charged on interest note `note_id`.

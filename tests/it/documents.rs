@@ -1660,7 +1660,9 @@ fn interest_on_an_overdue_invoice_on(pg: Option<&crate::daemon::PgDatabase>) {
             .any(|e| e["action"] == "interest.waive"),
         "{audit}"
     );
-    // The interest note itself carries no interest, and a paid invoice none further.
+    // The interest note itself carries no interest, and a paid invoice none after its payment
+    // day — which is still a day late (it accrued nothing at all once paid, found probing
+    // from outside: a late payer owed no interest).
     d.ispctl_json(&[
         "payment",
         "add",
@@ -1671,9 +1673,22 @@ fn interest_on_an_overdue_invoice_on(pg: Option<&crate::daemon::PgDatabase>) {
         "--date",
         "2027-01-10",
     ]);
-    assert!(
-        pending("2027-03-01").is_empty(),
-        "nothing owed, nothing accrues"
+    let paid_late = pending("2027-03-01");
+    assert_eq!(paid_late.len(), 1, "{paid_late:?}");
+    assert_eq!(
+        (
+            s(&paid_late[0], "from"),
+            s(&paid_late[0], "until"),
+            paid_late[0]["days"].as_u64(),
+            s(&paid_late[0], "amount")
+        ),
+        (
+            "2027-01-10".into(),
+            "2027-01-10".into(),
+            Some(1),
+            "0.14".into()
+        ),
+        "499.00 x 10 % / 365 for the payment day"
     );
 }
 
