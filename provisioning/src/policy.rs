@@ -553,6 +553,17 @@ pub fn speed_attributes(
 /// password.
 fn verify(login: &LoginAccess, request: &AccessRequest<'_>) -> Result<Proof, RejectReason> {
     match login.auth_type {
+        // An MS-CHAPv2 or EAP peer waits for an answer (MS-CHAP2-Success, an EAP-Message)
+        // that a MAC login, with no secret, cannot give: the NAS could not finish, and the
+        // PPP credential would never be checked.
+        AuthType::Mac
+            if matches!(
+                request.credential,
+                Credential::MsChapV2 { .. } | Credential::Unsupported
+            ) =>
+        {
+            Err(RejectReason::BadCredential)
+        }
         AuthType::Mac => match (login.mac, request.calling_station) {
             (Some(bound), Some(seen)) if bound == seen => Ok(Proof::Password),
             _ => Err(RejectReason::MacMismatch),

@@ -684,6 +684,30 @@ fn mac_logins() {
         );
         assert!(d.is_accept(), "{credential:?}: {d:?}");
     }
+    // An MS-CHAPv2 or EAP peer on the device the MAC login is bound to: refused, since no
+    // MS-CHAP2-Success or EAP answer can come back (found probing from outside: accepted,
+    // the PPP credential never checked and the NAS left unable to finish).
+    let response = ms_chap2_response(1, &[7; 16], &[9; 24]);
+    for credential in [
+        Credential::MsChapV2 {
+            challenge: &[3; 16],
+            response: &response,
+        },
+        Credential::Unsupported,
+    ] {
+        let d = decide(
+            Some(&l),
+            &request(credential, Some(mac)),
+            &mikrotik(),
+            0,
+            &config,
+        );
+        assert_eq!(
+            reason(&d),
+            Some(RejectReason::BadCredential),
+            "{credential:?}"
+        );
+    }
     // Someone typing the MAC login's name into a PPPoE client from another device.
     let other: MacAddress = "02:00:00:00:00:01".parse().unwrap();
     for calling_station in [Some(other), None] {
@@ -1251,12 +1275,14 @@ fn credential_selection_table() {
                 eap_message: mask & 8 != 0,
                 repeated: mask & 16 != 0,
             };
+            // An EAP-Message alone, or an MS-CHAP2-Response without its challenge, is a
+            // proof ispd does not check: never taken for no proof at all (a MAC login's).
             let expected = match mask {
-                0 | 8 => "none",
+                0 => "none",
                 1 => "pap",
                 2 => "chap",
                 4 if with_ms_challenge => "mschapv2",
-                4 => "none",
+                4 | 8 => "unsupported",
                 _ => "conflicting",
             };
             assert_eq!(

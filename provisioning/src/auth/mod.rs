@@ -31,6 +31,10 @@ pub enum Credential<'a> {
     },
     /// No proof attribute at all: the shape of a DHCP or hotspot MAC-authentication request.
     None,
+    /// A proof ispd does not check — an EAP-Message (ispd speaks no EAP) — or cannot: an
+    /// MS-CHAP2-Response without its challenge. Never accepted, not even for a MAC login,
+    /// whose NAS would wait for an EAP or MS-CHAPv2 answer the accept cannot carry.
+    Unsupported,
     /// More than one kind of proof (User-Password, CHAP-Password, MS-CHAP2-Response,
     /// EAP-Message). RFC 2865 §5.2 and §5.3 allow one; a request with two is never accepted,
     /// whichever of them would verify.
@@ -45,6 +49,7 @@ impl Credential<'_> {
             Credential::Chap { .. } => "chap",
             Credential::MsChapV2 { .. } => "mschapv2",
             Credential::None => "none",
+            Credential::Unsupported => "unsupported",
             Credential::Conflicting => "conflicting",
         }
     }
@@ -72,7 +77,7 @@ impl<'a> ProofAttributes<'a> {
     /// The one credential the request presents; [`Credential::Conflicting`] when it carries
     /// more than one kind, so that no order of preference can let a weaker proof stand in
     /// for the one the NAS meant. An MS-CHAP2-Response without its challenge, or an
-    /// EAP-Message alone, proves nothing ([`Credential::None`]).
+    /// EAP-Message alone, is [`Credential::Unsupported`].
     pub fn credential(&self) -> Credential<'a> {
         let kinds = [
             self.user_password.is_some(),
@@ -97,6 +102,8 @@ impl<'a> ProofAttributes<'a> {
                 challenge,
                 response,
             }
+        } else if self.ms_chap2_response.is_some() || self.eap_message {
+            Credential::Unsupported
         } else {
             Credential::None
         }
@@ -141,7 +148,7 @@ pub fn verify_password(
         } => mschapv2::verify(challenge, response, user_name, password)
             .ok()
             .map(|success| Proof::MsChapV2(Box::new(success))),
-        Credential::None | Credential::Conflicting => None,
+        Credential::None | Credential::Unsupported | Credential::Conflicting => None,
     }
 }
 
