@@ -4,7 +4,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use std::str::FromStr;
 
 use ispd_billing::FieldError;
-use ispd_billing::field::{Text, max_len, require, text};
+use ispd_billing::field::{Text, require, text};
 
 use crate::mac::MacAddress;
 
@@ -150,7 +150,7 @@ impl Login {
             ));
         }
         require("login.username", &self.username)?;
-        max_len("login.username", &self.username, 253)?;
+        max_octets("login.username", &self.username)?;
         ispd_billing::field::key("login.username", &self.username)?;
         if self.subscription_id <= 0 {
             return Err(FieldError::required("login.subscription_id"));
@@ -164,11 +164,58 @@ impl Login {
             ));
         }
         for (i, attr) in self.attributes.iter().enumerate() {
-            require(&format!("login.attributes[{i}].name"), &attr.name)?;
-            max_len(&format!("login.attributes[{i}].value"), &attr.value, 253)?;
+            let name = format!("login.attributes[{i}].name");
+            require(&name, &attr.name)?;
+            if RESERVED_ATTRIBUTES.contains(&attr.name.as_str()) {
+                return Err(FieldError::new(
+                    name,
+                    format!(
+                        "{} is ispd's to send (or never sent in an Access-Accept)",
+                        attr.name
+                    ),
+                ));
+            }
+            let value = format!("login.attributes[{i}].value");
+            // RFC 2865 §5: no string of length zero is sent.
+            require(&value, &attr.value)?;
+            max_octets(&value, &attr.value)?;
         }
         text("login.note", &self.note, Text::Remark)
     }
+}
+
+/// Attributes a login's extras may not name: the proof and the exchange (never in an
+/// Access-Accept, or only as the request had them), and what ispd itself sends and reads
+/// back — its Class tag, the answers of MS-CHAPv2.
+pub const RESERVED_ATTRIBUTES: &[&str] = &[
+    "User-Name",
+    "User-Password",
+    "CHAP-Password",
+    "CHAP-Challenge",
+    "State",
+    "Class",
+    "Proxy-State",
+    "EAP-Message",
+    "Message-Authenticator",
+    "MS-CHAP-Challenge",
+    "MS-CHAP2-Response",
+    "MS-CHAP2-Success",
+    "MS-CHAP-Error",
+    "MS-MPPE-Send-Key",
+    "MS-MPPE-Recv-Key",
+    "MS-MPPE-Encryption-Policy",
+    "MS-MPPE-Encryption-Types",
+];
+
+/// A RADIUS value holds 253 octets (RFC 2865 §5): counted in UTF-8 octets, not characters.
+fn max_octets(field: &str, value: &str) -> Result<(), FieldError> {
+    if value.len() > 253 {
+        return Err(FieldError::new(
+            field,
+            format!("at most 253 octets in UTF-8, got {}", value.len()),
+        ));
+    }
+    Ok(())
 }
 
 /// Checks an operator-chosen password: RADIUS must be able to carry it.

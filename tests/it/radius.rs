@@ -662,3 +662,87 @@ fn the_auth_port_answers_every_request_and_is_not_shared_with_a_second_daemon() 
         stdout(&out)
     );
 }
+
+/// A login's extra reply attributes (found probing from outside): a value over 253 octets was
+/// stored and then silenced every answer to the login; typed attributes went out as text;
+/// a name ispd sends itself went out twice. Refused when saved, naming the attribute; what is
+/// stored goes out as its RFC encodes it; and a reply their sum would push past 4096 octets
+/// still goes out, without the extras that do not fit.
+#[test]
+fn a_logins_extra_attributes_are_checked_typed_and_never_silence_it() {
+    let d = radius_daemon("radius-extras", "");
+    let sub =
+        d.ispctl_json(&["subscription", "list", "--client", "100"])["items"][0]["id"].to_string();
+    let add = |user: &str, attrs: &[String]| {
+        let mut args = vec![
+            "login".to_owned(),
+            "add".into(),
+            "--subscription".into(),
+            sub.clone(),
+            "--username".into(),
+            user.into(),
+            "--password".into(),
+            "arctangent".into(),
+        ];
+        for attr in attrs {
+            args.extend(["--attr".to_owned(), attr.clone()]);
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        d.ispctl(&args)
+    };
+    for (attr, field) in [
+        (format!("Reply-Message={}", "ž".repeat(127)), "253 octets"),
+        ("User-Password=secret".to_owned(), "ispd's to send"),
+        ("Class=foo".to_owned(), "ispd's to send"),
+        ("Service-Type=Framed-Usr".to_owned(), "cannot be sent"),
+        ("Tunnel-Password=x".to_owned(), "cannot be sent"),
+    ] {
+        let out = add("refused", std::slice::from_ref(&attr));
+        let err = crate::daemon::stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{attr}: {err}");
+        assert!(
+            err.contains("login.attributes[0]") && err.contains(field),
+            "{attr}: {err}"
+        );
+    }
+    let typed = [
+        "Tunnel-Type=VLAN",
+        "Tunnel-Medium-Type=IEEE-802",
+        "Tunnel-Private-Group-Id=100",
+        "Framed-IPv6-Prefix=2001:db8:9::/64",
+    ]
+    .map(str::to_owned);
+    assert!(add("vlan", &typed).status.success());
+    let out = radclient(
+        &d,
+        "auth",
+        SECRET,
+        "User-Name = \"vlan\", User-Password = \"arctangent\", Message-Authenticator = 0x00\n",
+    );
+    let lines = reply_lines(&out);
+    for wanted in [
+        "Tunnel-Type:0 = VLAN",
+        "Tunnel-Medium-Type:0 = IEEE-802",
+        "Tunnel-Private-Group-Id:0 = \"100\"",
+        "Framed-IPv6-Prefix = 2001:db8:9::/64",
+    ] {
+        assert!(lines.iter().any(|l| l == wanted), "{wanted}: {lines:?}");
+    }
+    // Seventeen lists of 247 characters: more than a reply holds. The answer still comes.
+    let long = (0..17)
+        .map(|i| format!("Mikrotik-Address-List={i:03}{}", "x".repeat(244)))
+        .collect::<Vec<_>>();
+    assert!(add("many", &long).status.success());
+    let out = radclient(
+        &d,
+        "auth",
+        SECRET,
+        "User-Name = \"many\", User-Password = \"arctangent\", Message-Authenticator = 0x00\n",
+    );
+    assert!(received(&out).contains("Access-Accept"), "{}", stdout(&out));
+    let lists = reply_lines(&out)
+        .iter()
+        .filter(|l| l.starts_with("Mikrotik-Address-List"))
+        .count();
+    assert!((1..17).contains(&lists), "as many as fit: {lists}");
+}

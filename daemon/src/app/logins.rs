@@ -34,6 +34,7 @@ pub async fn create(
     }
     login.apply_defaults();
     login.validate()?;
+    check_attributes(&login)?;
     let (password, generated) = if password.is_empty() {
         (generate_password(&generation)?, true)
     } else {
@@ -58,6 +59,7 @@ pub async fn update(
     check_nas_names(app, &login).await?;
     login.apply_defaults();
     login.validate()?;
+    check_attributes(&login)?;
     if let Some(password) = new_password {
         validate_password(password)?;
     }
@@ -246,4 +248,23 @@ async fn free_username(
             generation.username_pattern
         ),
     ))
+}
+
+/// Every extra attribute of the login can be sent: a name the dictionaries know, a value of
+/// its type (a number for Session-Timeout, an address for Framed-IP-Address). Refused naming
+/// the attribute, instead of being left out of every answer with a warning in the log.
+fn check_attributes(login: &Login) -> AppResult<()> {
+    for (i, attr) in login.attributes.iter().enumerate() {
+        if crate::radius::reply::extra(&attr.name, &attr.value).is_none() {
+            return Err(field(
+                &format!("login.attributes[{i}]"),
+                format!(
+                    "{}={} cannot be sent: an unknown name, or a value not of its type \
+                     (a number, an address)",
+                    attr.name, attr.value
+                ),
+            ));
+        }
+    }
+    Ok(())
 }

@@ -248,15 +248,35 @@ fn encode_reply(
     };
     let mut reply = packet.reply(code);
     for attr in attributes {
-        match super::reply::encode(attr, nas.secret.bytes(), packet.authenticator(), &mut salt) {
-            Some(a) => reply.push(a),
-            None => {
-                tracing::warn!(nas = %nas.name, user = user_name, attribute = ?attr_name(attr), "reply attribute skipped: unknown name or bad value")
+        let encoded =
+            super::reply::encode(attr, nas.secret.bytes(), packet.authenticator(), &mut salt);
+        // An attribute that cannot go in the reply is left out, never the reply itself: a
+        // login's extra attribute once silenced every answer to it (found probing from
+        // outside). The built-in attributes come first, so what is left out is an extra.
+        let skipped = match &encoded {
+            None => Some("unknown name or bad value"),
+            Some(a) if a.value.len() > ispd_radius::MAX_ATTRIBUTE_VALUE_LEN => {
+                Some("value over 253 octets")
+            }
+            Some(a) if reply.encoded_len() + 2 + a.value.len() > REPLY_ROOM => {
+                Some("the reply would pass 4096 octets")
+            }
+            Some(_) => None,
+        };
+        match (encoded, skipped) {
+            (Some(a), None) => reply.push(a),
+            (_, reason) => {
+                let reason = reason.unwrap_or_default();
+                tracing::warn!(nas = %nas.name, user = user_name, attribute = ?attr_name(attr), reason, "reply attribute skipped");
             }
         }
     }
     reply
 }
+
+/// What a reply's attributes may take: RFC 2865 §3's 4096 octets, less the
+/// Message-Authenticator (18 octets) every reply gets after them.
+const REPLY_ROOM: usize = ispd_radius::MAX_PACKET_LEN - 18;
 
 fn attr_name(attr: &ReplyAttribute) -> String {
     match attr {

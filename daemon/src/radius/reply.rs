@@ -114,12 +114,80 @@ const INTEGER_ATTRIBUTES: &[&str] = &[
     "WISPr-Bandwidth-Max-Down",
 ];
 const ADDRESS_ATTRIBUTES: &[&str] = &["Framed-IP-Address", "Framed-IP-Netmask", "Mikrotik-Host-IP"];
+/// IPv6 addresses (RFC 3162 §2.1, RFC 6911 §3): 16 octets.
+const IPV6_ADDRESS_ATTRIBUTES: &[&str] = &[
+    "Framed-IPv6-Address",
+    "Login-IPv6-Host",
+    "DNS-Server-IPv6-Address",
+];
+/// IPv6 prefixes (RFC 3162 §2.3, RFC 4818): reserved octet, length, prefix.
+const IPV6_PREFIX_ATTRIBUTES: &[&str] = &["Framed-IPv6-Prefix", "Delegated-IPv6-Prefix"];
+/// Tagged integers (RFC 2868 §3.1, §3.2): a tag octet (0, unused) and three value octets.
+const TAGGED_INTEGER_ATTRIBUTES: &[&str] = &["Tunnel-Type", "Tunnel-Medium-Type"];
+/// Attributes sent only encrypted, which extras cannot carry (RFC 2868 §3.5).
+const UNSENDABLE_ATTRIBUTES: &[&str] = &["Tunnel-Password"];
 
-/// A per-login extra attribute by dictionary name; `None` (logged by the caller) when the
-/// name or the value does not fit.
+/// The values an operator writes by name, as the dictionaries name them (RFC 2865 §5.6,
+/// §5.7, RFC 2868 §3.1, §3.2, RFC 3580).
+const NAMED_VALUES: &[(&str, &str, u32)] = &[
+    ("Service-Type", "Login-User", 1),
+    ("Service-Type", "Framed-User", 2),
+    ("Service-Type", "Callback-Login-User", 3),
+    ("Service-Type", "Callback-Framed-User", 4),
+    ("Service-Type", "Outbound-User", 5),
+    ("Service-Type", "Administrative-User", 6),
+    ("Service-Type", "NAS-Prompt-User", 7),
+    ("Service-Type", "Authenticate-Only", 8),
+    ("Service-Type", "Call-Check", 10),
+    ("Framed-Protocol", "PPP", 1),
+    ("Framed-Protocol", "SLIP", 2),
+    ("Tunnel-Type", "PPTP", 1),
+    ("Tunnel-Type", "L2F", 2),
+    ("Tunnel-Type", "L2TP", 3),
+    ("Tunnel-Type", "GRE", 10),
+    ("Tunnel-Type", "VLAN", 13),
+    ("Tunnel-Medium-Type", "IPv4", 1),
+    ("Tunnel-Medium-Type", "IPv6", 2),
+    ("Tunnel-Medium-Type", "IEEE-802", 6),
+];
+
+/// An integer value, as a number or by its dictionary name.
+fn integer(name: &str, value: &str) -> Option<u32> {
+    let value = value.trim();
+    value.parse::<u32>().ok().or_else(|| {
+        NAMED_VALUES
+            .iter()
+            .find(|(attribute, named, _)| *attribute == name && named.eq_ignore_ascii_case(value))
+            .map(|(_, _, number)| *number)
+    })
+}
+
+/// A per-login extra attribute by dictionary name, encoded as its type wants it; `None`
+/// (refused when the login is saved) when the name or the value does not fit.
 pub fn extra(name: &str, value: &str) -> Option<Attribute> {
+    if UNSENDABLE_ATTRIBUTES.contains(&name) {
+        return None;
+    }
     let bytes: Vec<u8> = if INTEGER_ATTRIBUTES.contains(&name) {
-        value.trim().parse::<u32>().ok()?.to_be_bytes().to_vec()
+        integer(name, value)?.to_be_bytes().to_vec()
+    } else if TAGGED_INTEGER_ATTRIBUTES.contains(&name) {
+        let number = integer(name, value)?;
+        if number > 0x00FF_FFFF {
+            return None;
+        }
+        let [_, high, middle, low] = number.to_be_bytes();
+        vec![0, high, middle, low]
+    } else if IPV6_ADDRESS_ATTRIBUTES.contains(&name) {
+        value
+            .trim()
+            .parse::<std::net::Ipv6Addr>()
+            .ok()?
+            .octets()
+            .to_vec()
+    } else if IPV6_PREFIX_ATTRIBUTES.contains(&name) {
+        let (addr, len) = value.trim().split_once('/')?;
+        let prefix = Ipv6Prefix::new(addr.parse().ok()?, len.parse().ok()?).ok()?;
+        Attribute::ipv6_prefix(0, prefix).value
     } else if ADDRESS_ATTRIBUTES.contains(&name) {
         value
             .trim()
@@ -167,5 +235,36 @@ mod tests {
         assert_eq!(a.value, vec![255, 255, 255, 0]);
         assert!(extra("Session-Timeout", "soon").is_none());
         assert!(extra("No-Such-Attribute", "x").is_none());
+    }
+
+    /// Found probing from outside: VLAN and IPv6 extras went out as text, and named values
+    /// were dropped. Each type as its RFC encodes it.
+    #[test]
+    fn typed_extras_are_encoded_as_their_rfcs_say() {
+        let bytes = |name: &str, value: &str| extra(name, value).map(|a| (a.typ, a.value));
+        // RFC 2868 §3.1, §3.2: tag 0, three octets; by number or by name.
+        assert_eq!(bytes("Tunnel-Type", "VLAN"), Some((64, vec![0, 0, 0, 13])));
+        assert_eq!(bytes("Tunnel-Type", "13"), Some((64, vec![0, 0, 0, 13])));
+        assert_eq!(
+            bytes("Tunnel-Medium-Type", "IEEE-802"),
+            Some((65, vec![0, 0, 0, 6]))
+        );
+        // RFC 2865 §5.6: Service-Type by name.
+        assert_eq!(
+            bytes("Service-Type", "Framed-User"),
+            Some((6, vec![0, 0, 0, 2]))
+        );
+        // RFC 3162 §2.3: reserved, length, the prefix's significant octets.
+        assert_eq!(
+            bytes("Framed-IPv6-Prefix", "2001:db8:9::/64"),
+            Some((97, vec![0, 64, 0x20, 0x01, 0x0d, 0xb8, 0, 9, 0, 0]))
+        );
+        // RFC 6911 §3.1: sixteen octets.
+        let address = bytes("Framed-IPv6-Address", "2001:db8::5").unwrap();
+        assert_eq!((address.0, address.1.len()), (168, 16));
+        // Sent only encrypted, or not of the type: refused.
+        assert_eq!(bytes("Tunnel-Password", "secret"), None);
+        assert_eq!(bytes("Framed-IPv6-Prefix", "2001:db8::"), None);
+        assert_eq!(bytes("Tunnel-Type", "16777216"), None);
     }
 }
