@@ -334,3 +334,17 @@ fn an_address_offered_here_is_held_when_its_accounting_goes_to_another_instance(
     }
     assert_eq!(counts(&usage(&a))[1], 0, "no longer merely offered");
 }
+
+/// One device, its MAC written three ways: one address (found probing from outside: each
+/// notation took another, so one login could drain a pool).
+#[test]
+fn a_device_is_one_device_in_any_mac_notation() {
+    let d = radius_daemon("pools-notation", POOLS);
+    pooled_logins(&d);
+    let (code, first) = ask(&d, "p1", "02:00:00:00:00:44");
+    assert_eq!(code, "Access-Accept");
+    for notation in ["02-00-00-00-00-44", "0200.0000.0044", "020000000044"] {
+        assert_eq!(ask(&d, "p1", notation).1, first, "{notation}");
+    }
+    assert_eq!(counts(&usage(&d))[1], 1, "one offer: {}", usage(&d));
+}

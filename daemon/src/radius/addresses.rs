@@ -109,7 +109,7 @@ impl Addresses {
         }
         let holder = Holder {
             username: username.to_owned(),
-            device: device.to_owned(),
+            device: device_of(device),
         };
         // A login with a prefix of its own takes none from the pool.
         let wants_prefix = !attributes.iter().any(|a| {
@@ -154,7 +154,7 @@ impl Addresses {
         }
         let holder = Holder {
             username: record.username.clone(),
-            device: record.calling_station.clone().unwrap_or_default(),
+            device: device_of(record.calling_station.as_deref().unwrap_or_default()),
         };
         let heard = Heard {
             holder: &holder,
@@ -222,12 +222,22 @@ pub const OFFERS_FILE: &str = "pool-offers.json";
 /// The offers a clean stop kept in `path`, removed as they are read (a later start after a
 /// kill -9 must not take them again): an unreadable file is logged and left out — the
 /// offers lapse within a minute anyway.
+/// The device a Calling-Station-Id names: a MAC in one notation whichever the NAS (or a
+/// subscriber's client) wrote — `02-00-…`, `0200.0000.…` and `02:00:…` are one device, which
+/// gets its address back instead of taking another each time (found probing from outside:
+/// one login drained a pool by varying the notation). Anything else as it was sent.
+fn device_of(calling_station: &str) -> String {
+    calling_station
+        .parse::<ispd_provisioning::mac::MacAddress>()
+        .map_or_else(|_| calling_station.to_owned(), |mac| mac.to_string())
+}
+
 /// Holds the address and prefix of each `open` session for its holder, as heard `now`.
 fn hold(pools: &mut Pools, open: Vec<OpenAddress>, now: DateTime<Utc>) {
     for open in open {
         let holder = Holder {
             username: open.username,
-            device: open.device,
+            device: device_of(&open.device),
         };
         let heard = Heard {
             holder: &holder,
