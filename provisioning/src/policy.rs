@@ -649,8 +649,13 @@ fn accept_attributes(
 
     out.extend(speed_attributes(login, garden, nas, config, at));
     // Extras only for full access: a per-login Framed-Route or rate override must not
-    // loosen the operator's restriction.
+    // loosen the operator's restriction. One naming an attribute ispd sends at most once
+    // takes its place: never both (found probing from outside: two Session-Timeouts).
     if garden.is_none() {
+        out.retain(|a| {
+            a.single_name()
+                .is_none_or(|name| !login.attributes.iter().any(|x| x.name == name))
+        });
         out.extend(login.attributes.iter().map(|a| ReplyAttribute::Extra {
             name: a.name.clone(),
             value: a.value.clone(),

@@ -75,3 +75,25 @@ pub enum ReplyAttribute {
     /// A per-login attribute by dictionary name; the daemon resolves and encodes it.
     Extra { name: String, value: String },
 }
+
+impl ReplyAttribute {
+    /// The dictionary name of an attribute an Accept holds at most once (RFC 2865 §5.44):
+    /// a login's extra of that name takes its place. `None` for those a reply may repeat
+    /// (address lists, AV pairs) and for those no extra may name.
+    pub fn single_name(&self) -> Option<&'static str> {
+        Some(match self {
+            ReplyAttribute::FramedIpAddress(_) => "Framed-IP-Address",
+            ReplyAttribute::FramedIpv6Prefix(_) => "Framed-IPv6-Prefix",
+            ReplyAttribute::DelegatedIpv6Prefix(_) => "Delegated-IPv6-Prefix",
+            ReplyAttribute::FramedPool(_) => "Framed-Pool",
+            ReplyAttribute::SessionTimeout(_) => "Session-Timeout",
+            ReplyAttribute::IdleTimeout(_) => "Idle-Timeout",
+            ReplyAttribute::AcctInterimInterval(_) => "Acct-Interim-Interval",
+            ReplyAttribute::FilterId(_) => "Filter-Id",
+            ReplyAttribute::MikrotikRateLimit(_) => "Mikrotik-Rate-Limit",
+            ReplyAttribute::WisprBandwidthMaxUp(_) => "WISPr-Bandwidth-Max-Up",
+            ReplyAttribute::WisprBandwidthMaxDown(_) => "WISPr-Bandwidth-Max-Down",
+            _ => return None,
+        })
+    }
+}

@@ -754,6 +754,61 @@ fn mac_logins() {
     assert_eq!(reason(&d), Some(RejectReason::BadCredential));
 }
 
+/// An extra naming an attribute ispd sends at most once takes its place (found probing from
+/// outside: Session-Timeout, Framed-IP-Address and the rate went out twice); those a reply
+/// may repeat stay beside ispd's.
+#[test]
+fn an_extra_replaces_the_attribute_of_its_name() {
+    let mut l = login();
+    l.ipv4 = Some(Ipv4Addr::new(192, 0, 2, 10));
+    l.attributes = [
+        "Session-Timeout=60",
+        "Framed-IP-Address=10.1.1.1",
+        "Mikrotik-Rate-Limit=1M/1M",
+    ]
+    .iter()
+    .map(|a| {
+        let (name, value) = a.split_once('=').unwrap();
+        ExtraAttribute {
+            name: name.into(),
+            value: value.into(),
+        }
+    })
+    .collect();
+    let config = PolicyConfig {
+        session_timeout: Some(86_400),
+        ..PolicyConfig::default()
+    };
+    let Decision::Accept { attributes, .. } = decide(
+        Some(&l),
+        &pap_request("tajne-heslo"),
+        &mikrotik(),
+        0,
+        &config,
+    ) else {
+        panic!("accepted");
+    };
+    let sent: Vec<&str> = attributes
+        .iter()
+        .filter_map(|a| match a {
+            ReplyAttribute::Extra { name, .. } => Some(name.as_str()),
+            other => other.single_name(),
+        })
+        .collect();
+    for name in [
+        "Session-Timeout",
+        "Framed-IP-Address",
+        "Mikrotik-Rate-Limit",
+    ] {
+        assert_eq!(
+            sent.iter().filter(|n| **n == name).count(),
+            1,
+            "{name}: {attributes:?}"
+        );
+    }
+    assert!(!attributes.contains(&ReplyAttribute::SessionTimeout(86_400)));
+}
+
 #[test]
 fn accept_attributes_come_in_the_documented_order() {
     let mut l = login();
