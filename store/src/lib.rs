@@ -552,6 +552,18 @@ impl Store {
         Ok(WriteTx(self.write_tx().await?))
     }
 
+    /// Runs `write` — one of the `_in` writes a use case may also run inside a transaction
+    /// of its own — in a write transaction of its own, committed when it succeeds.
+    async fn alone<T>(
+        &self,
+        write: impl AsyncFnOnce(&mut WriteTx) -> StoreResult<T>,
+    ) -> StoreResult<T> {
+        let mut tx = self.begin_write().await?;
+        let written = write(&mut tx).await?;
+        tx.commit().await?;
+        Ok(written)
+    }
+
     /// A write transaction that changes clients' money — records or assigns a payment, issues
     /// or cancels a document, pays credit back, suspends or restores for debt — holding it
     /// from its start ([`Store::hold_money_in`]).

@@ -205,12 +205,12 @@ impl Store {
         s: Subscription,
         today: NaiveDate,
     ) -> StoreResult<SubscriptionRecord> {
-        let mut tx = self.begin_write().await?;
-        let stored = self
-            .create_subscription_in(&mut tx, actor, (client_number, tariff_name), s, today)
-            .await?;
-        tx.commit().await?;
-        Ok(stored)
+        let names = (client_number, tariff_name);
+        self.alone(async move |tx| {
+            self.create_subscription_in(tx, actor, names, s, today)
+                .await
+        })
+        .await
     }
 
     /// [`Store::create_subscription`] in the caller's transaction, which commits it.
@@ -250,12 +250,8 @@ impl Store {
         tariff_name: &str,
         s: Subscription,
     ) -> StoreResult<SubscriptionRecord> {
-        let mut tx = self.begin_write().await?;
-        let stored = self
-            .update_subscription_in(&mut tx, actor, tariff_name, s)
-            .await?;
-        tx.commit().await?;
-        Ok(stored)
+        self.alone(async move |tx| self.update_subscription_in(tx, actor, tariff_name, s).await)
+            .await
     }
 
     /// [`Store::update_subscription`] in the caller's transaction, which commits it.
@@ -467,12 +463,8 @@ impl Store {
         before: &SubscriptionRecord,
         applied: &Applied,
     ) -> StoreResult<SubscriptionRecord> {
-        let mut tx = self.begin_write().await?;
-        let stored = self
-            .write_transition_in(&mut tx, actor, before, applied)
-            .await?;
-        tx.commit().await?;
-        Ok(stored)
+        self.alone(async |tx| self.write_transition_in(tx, actor, before, applied).await)
+            .await
     }
 
     /// [`Store::write_transition`] in the caller's transaction, which commits it.
@@ -568,12 +560,11 @@ impl Store {
         ended: &Applied,
         next: (Subscription, &[Discount], &[PriceChange]),
     ) -> StoreResult<(SubscriptionRecord, SubscriptionRecord)> {
-        let mut tx = self.begin_write().await?;
-        let both = self
-            .record_transfer_in(&mut tx, actor, before, ended, next)
-            .await?;
-        tx.commit().await?;
-        Ok(both)
+        self.alone(async move |tx| {
+            self.record_transfer_in(tx, actor, before, ended, next)
+                .await
+        })
+        .await
     }
 
     /// [`Store::record_transfer`] in the caller's transaction, which commits it.

@@ -254,10 +254,8 @@ impl Store {
 
     /// Replaces a tariff found by its id (so it can be renamed); versions must match.
     pub async fn update_tariff(&self, actor: &Actor, tariff: Tariff) -> StoreResult<Tariff> {
-        let mut tx = self.begin_write().await?;
-        let stored = self.update_tariff_in(&mut tx, actor, tariff).await?;
-        tx.commit().await?;
-        Ok(stored)
+        self.alone(async move |tx| self.update_tariff_in(tx, actor, tariff).await)
+            .await
     }
 
     /// [`Store::update_tariff`] in the caller's transaction, which commits it.

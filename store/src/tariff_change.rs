@@ -31,12 +31,8 @@ impl Store {
         next: (i64, Option<rust_decimal::Decimal>),
         moved: &TariffMove,
     ) -> StoreResult<SubscriptionRecord> {
-        let mut tx = self.begin_write().await?;
-        let stored = self
-            .change_tariff_in(&mut tx, actor, before, next, moved)
-            .await?;
-        tx.commit().await?;
-        Ok(stored)
+        self.alone(async |tx| self.change_tariff_in(tx, actor, before, next, moved).await)
+            .await
     }
 
     /// [`Store::change_tariff`] in the caller's transaction, which commits it.
