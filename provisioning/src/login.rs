@@ -156,11 +156,19 @@ impl Login {
             return Err(FieldError::required("login.subscription_id"));
         }
         if let Some(ip) = self.ipv4
-            && (ip.is_unspecified() || ip.is_broadcast() || ip.is_multicast() || ip.is_loopback())
+            && !assignable_ipv4(ip)
         {
             return Err(FieldError::new(
                 "login.ipv4",
                 format!("{ip} is no address a subscriber can be given"),
+            ));
+        }
+        if let Some(prefix) = self.ipv6_prefix
+            && !assignable_ipv6(prefix)
+        {
+            return Err(FieldError::new(
+                "login.ipv6_prefix",
+                format!("{prefix} is no prefix a subscriber can be given"),
             ));
         }
         for (i, attr) in self.attributes.iter().enumerate() {
@@ -182,6 +190,28 @@ impl Login {
         }
         text("login.note", &self.note, Text::Remark)
     }
+}
+
+/// An IPv4 address a subscriber can be given: not unspecified, loopback, link-local,
+/// multicast or reserved (240/4, the broadcast among them), nor 255.255.255.254, which in a
+/// Framed-IP-Address asks the NAS to choose (RFC 2865 §5.8).
+fn assignable_ipv4(ip: std::net::Ipv4Addr) -> bool {
+    !(ip.is_unspecified()
+        || ip.is_loopback()
+        || ip.is_link_local()
+        || ip.is_multicast()
+        || ip.octets()[0] >= 240)
+}
+
+/// An IPv6 prefix a subscriber can be given: some length, and not multicast, link-local,
+/// loopback or unspecified space.
+fn assignable_ipv6(prefix: Ipv6Prefix) -> bool {
+    let first = prefix.addr.segments()[0];
+    prefix.len > 0
+        && first & 0xff00 != 0xff00
+        && first & 0xffc0 != 0xfe80
+        && !prefix.addr.is_loopback()
+        && !prefix.addr.is_unspecified()
 }
 
 /// Attributes a login's extras may not name: the proof and the exchange (never in an
@@ -512,5 +542,30 @@ mod tests {
         assert!("2001:db8::/129".parse::<Ipv6Prefix>().is_err());
         assert!("2001:db8::".parse::<Ipv6Prefix>().is_err());
         assert!("::/0".parse::<Ipv6Prefix>().is_ok());
+    }
+
+    /// Found probing from outside: 255.255.255.254, 240.0.0.1, 169.254.1.1, ::/0 and
+    /// ff02::/64 were accepted as a subscriber's own address or prefix.
+    #[test]
+    fn only_assignable_addresses_and_prefixes() {
+        for ip in ["100.64.0.10", "192.0.2.7", "8.8.8.8"] {
+            assert!(assignable_ipv4(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in [
+            "0.0.0.0",
+            "127.0.0.1",
+            "169.254.1.1",
+            "224.0.0.1",
+            "240.0.0.1",
+            "255.255.255.254",
+            "255.255.255.255",
+        ] {
+            assert!(!assignable_ipv4(ip.parse().unwrap()), "{ip}");
+        }
+        let prefix = |p: &str| assignable_ipv6(p.parse().unwrap());
+        assert!(prefix("2001:db8:100::/56"));
+        for p in ["::/0", "ff02::/64", "fe80::/64", "::/128", "::1/128"] {
+            assert!(!prefix(p), "{p}");
+        }
     }
 }

@@ -196,12 +196,16 @@ pub fn cisco_policy_name(kbps: u64) -> String {
 }
 
 /// `rate-limit <direction> <bps> <normal burst bytes> <max burst bytes> conform-action
-/// transmit exceed-action drop`: CAR takes bit/s and byte bursts.
+/// transmit exceed-action drop`: CAR takes bit/s in steps of 8 kbit/s from 8,000 to
+/// 2,000,000,000, and bursts of 1,000 to 512,000,000 bytes (max 2,000 to 1,024,000,000) — a
+/// rate off the steps or past the range is a command IOS refuses (found probing from
+/// outside), so it is rounded down to a step and held in the range.
 fn cisco_rate_limit(direction: &str, kbps: u64) -> String {
-    let bps = kbps.saturating_mul(1000);
+    const STEP: u64 = 8_000;
+    let bps = (kbps.saturating_mul(1000) / STEP * STEP).clamp(STEP, 2_000_000_000);
     // 1.5 seconds of traffic, in bytes: bps / 8 * 1.5.
-    let normal = bps.saturating_mul(3) / 16;
-    let max = normal.saturating_mul(2);
+    let normal = (bps.saturating_mul(3) / 16).clamp(1_000, 512_000_000);
+    let max = normal.saturating_mul(2).clamp(2_000, 1_024_000_000);
     format!(
         "rate-limit {direction} {bps} {normal} {max} conform-action transmit exceed-action drop"
     )

@@ -1213,6 +1213,17 @@ fn cisco_forms() {
              conform-action transmit exceed-action drop",
         ]
     );
+    // IOS CAR's steps and ranges (found probing from outside: 1,500,000 and 10 Gbit/s were
+    // sent as they are): down to a step of 8 kbit/s, at most 2 Gbit/s, bursts in range.
+    assert_eq!(
+        cisco_av_pairs(rate(10_000_000, 1_500), CiscoShaping::RateLimit),
+        [
+            "lcp:interface-config#1=rate-limit input 1496000 280500 561000 \
+             conform-action transmit exceed-action drop",
+            "lcp:interface-config#2=rate-limit output 2000000000 375000000 750000000 \
+             conform-action transmit exceed-action drop",
+        ]
+    );
 }
 
 #[test]
