@@ -238,7 +238,9 @@ fn days(from: NaiveDate, to: NaiveDate) -> i64 {
 ///   the customer can check; a percent is of the base price, a resulting price gives
 ///   base − target (nothing when the target is above the base);
 /// - discounts never take the service below zero: each is limited to what the base price
-///   minus the discounts listed before it leaves;
+///   minus the discounts listed before it leaves — each of those counted for the part of the
+///   charge it covers (a discount over ten of thirty-one days takes ten thirty-firsts of its
+///   amount from what is left, not all of it);
 /// - a discount valid on only part of the charge is prorated like the charge itself: its
 ///   quantity is the charge's fraction × overlapping days / days of the charge (6 places,
 ///   half-up), so a discount covering the whole charge has exactly the service's quantity.
@@ -272,12 +274,15 @@ pub fn charge_lines(
         let Some((from, to)) = discount.overlap(charge.from, charge.to) else {
             continue;
         };
-        let amount = discount.per_period(base_price).min(remaining);
+        // The share of the charge it covers, and the most a period of it may take there.
+        let share = Decimal::from(days(from, to)) / charge_days;
+        let room = (remaining / share).round_dp_with_strategy(2, RoundingStrategy::ToZero);
+        let amount = discount.per_period(base_price).min(room);
         if amount.is_zero() {
             continue;
         }
-        remaining -= amount;
-        let quantity = (charge.fraction * Decimal::from(days(from, to)) / charge_days)
+        remaining = (remaining - amount * share).max(Decimal::ZERO);
+        let quantity = (charge.fraction * share)
             .round_dp_with_strategy(FRACTION_SCALE, RoundingStrategy::MidpointAwayFromZero);
         let name = format!("{service_name}: {}", discount.name);
         lines.push(line(described(&name, from, to), quantity, -amount));

@@ -172,6 +172,37 @@ fn charge_lines_with_discounts() {
             ],
         ),
         (
+            // Found probing from outside: an amount over part of the period took its whole
+            // amount from what was left, so the resulting price after it was cut short.
+            "a part-period amount takes only its part from what the others may take",
+            nov.clone(),
+            vec![
+                discount(
+                    "Week",
+                    Amount(dec("100")),
+                    d(2026, 11, 15),
+                    Some(d(2026, 11, 24)),
+                ),
+                open("Half", Percent(dec("50"))),
+                open("Campaign", ResultingPrice(dec("100"))),
+            ],
+            vec![
+                service.clone(),
+                line(
+                    "Fiber 100: Week 2026-11-15 – 2026-11-24",
+                    "0.333333",
+                    "-100",
+                ),
+                line("Fiber 100: Half 2026-11-15 – 2026-12-14", "1", "-249.50"),
+                // 499 − 100 × 10/30 − 249.50 = 216.166… left: the campaign's 399 capped there.
+                line(
+                    "Fiber 100: Campaign 2026-11-15 – 2026-12-14",
+                    "1",
+                    "-216.16",
+                ),
+            ],
+        ),
+        (
             "valid from 1.12.: 14 of the charge's 30 days",
             nov.clone(),
             vec![discount("Winter", Percent(dec("20")), d(2026, 12, 1), None)],
