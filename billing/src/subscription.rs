@@ -235,6 +235,47 @@ pub(crate) fn check_reason(ends: bool, reason: &str) -> Result<(), FieldError> {
 }
 
 impl ScheduledChange {
+    /// Whether it adds anything to the changes `pending` for its subscription, whose tariff
+    /// today is `tariff`: the same change for the same day is there already, or a tariff
+    /// change moves to the tariff the service will be on that day (found probing from
+    /// outside: both were stored, and the second failed on its day).
+    pub fn check_against(
+        &self,
+        pending: &[ScheduledChange],
+        tariff: &str,
+    ) -> Result<(), FieldError> {
+        if pending
+            .iter()
+            .any(|p| p.action == self.action && p.effective == self.effective)
+        {
+            return Err(FieldError::new(
+                "date",
+                format!(
+                    "the same change is scheduled for {} already",
+                    self.effective
+                ),
+            ));
+        }
+        if let Action::ChangeTariff { tariff: next } = &self.action {
+            let then = pending
+                .iter()
+                .filter(|p| p.effective < self.effective)
+                .filter_map(|p| match &p.action {
+                    Action::ChangeTariff { tariff } => Some((p.effective, tariff.as_str())),
+                    _ => None,
+                })
+                .max_by_key(|(effective, _)| *effective)
+                .map_or(tariff, |(_, tariff)| tariff);
+            if then == next {
+                return Err(FieldError::new(
+                    "tariff",
+                    format!("the service is on {next} on {} already", self.effective),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// What can be said of a scheduled change before its day: that it lies ahead, that the
     /// note fits, that only a pause or block suspends billing. Whether it may happen at all
     /// is the state machine's call on the day.
@@ -502,6 +543,41 @@ pub(crate) mod tests {
 
     pub(super) fn day(d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 11, d).unwrap()
+    }
+
+    /// Found probing from outside: the same pause scheduled twice, and a tariff change to
+    /// the tariff the service is on, were both stored; the second failed on its day.
+    #[test]
+    fn a_scheduled_change_adds_something() {
+        let change = |action: Action, d: u32| ScheduledChange {
+            action,
+            effective: day(d),
+            date: day(d),
+            billing_suspended: false,
+            note: String::new(),
+            reason: String::new(),
+        };
+        let pause = change(Action::Lifecycle(Transition::Pause), 20);
+        let to = |tariff: &str, d| {
+            change(
+                Action::ChangeTariff {
+                    tariff: tariff.into(),
+                },
+                d,
+            )
+        };
+        let pending = [pause.clone(), to("Fast", 25)];
+        let refused =
+            |c: &ScheduledChange| c.check_against(&pending, "Basic").err().map(|e| e.field);
+        assert_eq!(refused(&pause).as_deref(), Some("date"));
+        assert_eq!(refused(&to("Basic", 22)).as_deref(), Some("tariff"));
+        assert_eq!(refused(&to("Fast", 28)).as_deref(), Some("tariff"));
+        // Back to Basic after the move to Fast, a pause another day: welcome.
+        assert_eq!(refused(&to("Basic", 28)), None);
+        assert_eq!(
+            refused(&change(Action::Lifecycle(Transition::Pause), 21)),
+            None
+        );
     }
 
     /// An active subscription from 2026-11-15 (also the lifecycle tests' base).

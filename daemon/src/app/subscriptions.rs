@@ -99,6 +99,7 @@ pub async fn transition(
             note: request.note.trim().to_owned(),
         };
         change.validate(today)?;
+        check_schedule(app, request.id, &change).await?;
         app.store
             .schedule_action(actor, request.id, &change, None)
             .await?;
@@ -474,6 +475,7 @@ pub async fn change_tariff(
         };
         scheduled.validate(today)?;
         app.store.get_tariff(request.tariff).await?;
+        check_schedule(app, change.id, &scheduled).await?;
         app.store
             .schedule_action(actor, change.id, &scheduled, Some(read_at))
             .await?;
@@ -650,6 +652,20 @@ pub async fn scheduled(
         .await?)
 }
 
+/// Refuses a scheduled change that adds nothing to those pending for the subscription
+/// (`ScheduledChange::check_against`).
+async fn check_schedule(app: &App<'_>, id: i64, change: &ScheduledChange) -> AppResult<()> {
+    let tariff = app.store.get_subscription(id).await?.tariff_name;
+    let pending: Vec<ScheduledChange> = app
+        .store
+        .scheduled_actions(Some(id), false)
+        .await?
+        .into_iter()
+        .map(|a| a.change)
+        .collect();
+    Ok(change.check_against(&pending, &tariff)?)
+}
+
 /// Withdraws a pending scheduled change.
 pub async fn withdraw(app: &App<'_>, actor: &Actor, id: i64) -> AppResult<ScheduledAction> {
     Ok(app.store.withdraw_action(actor, id).await?)
@@ -752,6 +768,7 @@ pub async fn transfer(
         reason: String::new(),
     };
     change.validate(today)?;
+    check_schedule(app, request.id, &change).await?;
     app.store
         .schedule_action(actor, request.id, &change, None)
         .await?;
