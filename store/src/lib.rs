@@ -271,6 +271,16 @@ pub(crate) enum Arg {
     Int(i64),
 }
 
+impl Arg {
+    /// The argument as a statement's value.
+    fn value(&self) -> statements::Value<'_> {
+        match self {
+            Arg::Text(t) => statements::Value::from(t.as_str()),
+            Arg::Int(i) => statements::Value::from(*i),
+        }
+    }
+}
+
 /// Builds `WHERE a = $1 AND b LIKE $2 ...` with numbered placeholders, valid on both backends.
 #[derive(Debug, Default)]
 struct Where {

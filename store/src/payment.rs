@@ -13,7 +13,7 @@ use rust_decimal::Decimal;
 use sqlx::AnyConnection;
 
 use super::dunning::{DunningHold, OpenDocument};
-use super::statements::{Cells, Kind, Statements, Value};
+use super::statements::{Cells, Kind, Statements};
 
 use super::{
     Actor, Arg, Audit, DocumentKind, Store, StoreError, StoreResult, WriteTx, corrupt, date_text,
@@ -205,13 +205,7 @@ impl Store {
                 AND paid_minor > gross_minor - credited_minor
              GROUP BY client_id"
         );
-        let params = args
-            .iter()
-            .map(|arg| match arg {
-                Arg::Text(t) => Value::from(t.as_str()),
-                Arg::Int(i) => Value::from(*i),
-            })
-            .collect();
+        let params = args.iter().map(Arg::value).collect();
         let mut overpaid = HashMap::new();
         for row in conn.rows(&sql, params, &[Kind::Int, Kind::Int]).await? {
             let mut c = Cells::new("invoice", row);
@@ -233,13 +227,7 @@ impl Store {
              WHERE state IN ('unpaid', 'partially_paid') AND client_id {clients}
              ORDER BY id"
         );
-        let params = args
-            .iter()
-            .map(|arg| match arg {
-                Arg::Text(t) => Value::from(t.as_str()),
-                Arg::Int(i) => Value::from(*i),
-            })
-            .collect();
+        let params = args.iter().map(Arg::value).collect();
         use Kind::{Int, Text};
         let kinds = [Int, Int, Text, Text, Text, Int, Int, Text, Text];
         let mut open: HashMap<i64, Vec<(OpenInvoice, OpenDocument)>> = HashMap::new();
