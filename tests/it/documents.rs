@@ -40,22 +40,27 @@ fn subscribed(d: &Daemon, number: &str) -> i64 {
 /// The 499.00 CZK "Fiber 100" tariff, created once.
 fn fiber_100(d: &Daemon) {
     if d.ispctl(&["tariff", "show", "Fiber 100"]).status.code() != Some(0) {
-        d.ispctl_json(&[
-            "tariff",
-            "add",
-            "--name",
-            "Fiber 100",
-            "--down",
-            "100M",
-            "--up",
-            "20M",
-            "--price",
-            "499.00",
-            "--vat-rate",
-            "21",
-            "--price-includes-vat",
-        ]);
+        vat_tariff(d, "Fiber 100", ("100M", "20M"), "499.00");
     }
+}
+
+/// A tariff at `price` a month, 21 % VAT included.
+fn vat_tariff(d: &Daemon, name: &str, (down, up): (&str, &str), price: &str) {
+    d.ispctl_json(&[
+        "tariff",
+        "add",
+        "--name",
+        name,
+        "--down",
+        down,
+        "--up",
+        up,
+        "--price",
+        price,
+        "--vat-rate",
+        "21",
+        "--price-includes-vat",
+    ]);
 }
 
 fn subscribed_from(d: &Daemon, number: &str, activation: &str) -> i64 {
@@ -1082,21 +1087,7 @@ fn a_tariff_change_from_a_date_charges_each_part_of_the_month_at_its_price_on(
     let month = a_31_day_month_ahead();
     let day = |n: u64| (month + chrono::Days::new(n - 1)).to_string();
     let sub = subscribed_from(&d, "1001", &day(1)).to_string();
-    d.ispctl_json(&[
-        "tariff",
-        "add",
-        "--name",
-        "Fiber 300",
-        "--down",
-        "300M",
-        "--up",
-        "50M",
-        "--price",
-        "799.00",
-        "--vat-rate",
-        "21",
-        "--price-includes-vat",
-    ]);
+    vat_tariff(&d, "Fiber 300", ("300M", "50M"), "799.00");
     d.ispctl_json(&["billing", "run", "--as-of", &day(1)]);
     let invoice = s(&invoices(&d, "1001")[0], "number");
 
@@ -1217,21 +1208,7 @@ fn a_tariff_change_reprices_a_month_invoiced_in_advance() {
     let day = |n: u64| (month + chrono::Days::new(n - 1)).to_string();
     let next = (month + chrono::Months::new(1)).to_string();
     let sub = subscribed_from(&d, "1001", &day(1)).to_string();
-    d.ispctl_json(&[
-        "tariff",
-        "add",
-        "--name",
-        "Fiber 300",
-        "--down",
-        "300M",
-        "--up",
-        "50M",
-        "--price",
-        "799.00",
-        "--vat-rate",
-        "21",
-        "--price-includes-vat",
-    ]);
+    vat_tariff(&d, "Fiber 300", ("300M", "50M"), "799.00");
     // Both months invoiced on the 1st, the second ahead of its time.
     let ahead = d.ispctl_json(&[
         "invoice",

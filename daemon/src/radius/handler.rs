@@ -247,26 +247,29 @@ fn encode_reply(
         s
     };
     let mut reply = packet.reply(code);
+    let mut len = reply.encoded_len();
     for attr in attributes {
-        let encoded =
-            super::reply::encode(attr, nas.secret.bytes(), packet.authenticator(), &mut salt);
         // An attribute that cannot go in the reply is left out, never the reply itself: a
         // login's extra attribute once silenced every answer to it (found probing from
         // outside). The built-in attributes come first, so what is left out is an extra.
-        let skipped = match &encoded {
-            None => Some("unknown name or bad value"),
-            Some(a) if a.value.len() > ispd_radius::MAX_ATTRIBUTE_VALUE_LEN => {
-                Some("value over 253 octets")
+        let fits =
+            match super::reply::encode(attr, nas.secret.bytes(), packet.authenticator(), &mut salt)
+            {
+                None => Err("unknown name or bad value"),
+                Some(a) if a.value.len() > ispd_radius::MAX_ATTRIBUTE_VALUE_LEN => {
+                    Err("value over 253 octets")
+                }
+                Some(a) if len + 2 + a.value.len() > REPLY_ROOM => {
+                    Err("the reply would pass 4096 octets")
+                }
+                Some(a) => Ok(a),
+            };
+        match fits {
+            Ok(a) => {
+                len += 2 + a.value.len();
+                reply.push(a);
             }
-            Some(a) if reply.encoded_len() + 2 + a.value.len() > REPLY_ROOM => {
-                Some("the reply would pass 4096 octets")
-            }
-            Some(_) => None,
-        };
-        match (encoded, skipped) {
-            (Some(a), None) => reply.push(a),
-            (_, reason) => {
-                let reason = reason.unwrap_or_default();
+            Err(reason) => {
                 tracing::warn!(nas = %nas.name, user = user_name, attribute = ?attr_name(attr), reason, "reply attribute skipped");
             }
         }
