@@ -302,6 +302,10 @@ fn reused_while_open(pg: Option<crate::daemon::PgDatabase>) {
     send(interim("r2", 80, 0), 20);
     send(user("svoboda", start_attributes("r2")), 95);
     send(user("svoboda", interim("r2", 95, 700)), 0);
+    // Another user under an id open for novak, begun the same second as novak's.
+    send(start_attributes("r3"), 50);
+    send(user("svoboda", start_attributes("r3")), 50);
+    send(user("svoboda", interim("r3", 50, 300)), 0);
     assert_eq!(
         rows(
             &d,
@@ -313,7 +317,9 @@ fn reused_while_open(pg: Option<crate::daemon::PgDatabase>) {
             "r1|novak|Lost-Carrier|1000",
             "r1|novak|open|500",
             "r2|novak|Lost-Carrier|0",
-            "r2|svoboda|open|700"
+            "r2|svoboda|open|700",
+            "r3|novak|Lost-Carrier|0",
+            "r3|svoboda|open|300"
         ]
     );
     assert_eq!(

@@ -104,7 +104,7 @@ const ROWS_PER_STATEMENT: usize = 500;
 struct NewSession<'a> {
     item: &'a AcctItem,
     state: SessionState,
-    /// NAS + Acct-Session-Id + start: unique even when a NAS reuses session ids.
+    /// See [`session_key`].
     key: String,
 }
 
@@ -628,6 +628,21 @@ struct Rows<'a> {
     usage: Vec<((i64, NaiveDate), UsageDelta)>,
 }
 
+/// What makes a stored session one: its NAS, Acct-Session-Id, start and user. Two writers
+/// (instances hearing the same NAS) that create the same session insert it once; sessions
+/// a NAS numbered alike stay apart — a reused id begins later, or (a reboot the same
+/// second) for another user. The id and the user are length-prefixed, so no choice of
+/// either can spell another session's key.
+fn session_key(nas: &str, acct_session_id: &str, session: &SessionState) -> String {
+    format!(
+        "{nas}/{}/{}:{acct_session_id}/{}:{}",
+        session.started_at.timestamp(),
+        acct_session_id.len(),
+        session.username.len(),
+        session.username
+    )
+}
+
 /// Writes the batch's decisions into `written`, with the announcement for the other
 /// instances when one is given.
 async fn flush<S: Statements>(
@@ -643,12 +658,7 @@ async fn flush<S: Statements>(
         .iter()
         .filter_map(|k| new.remove(k))
         .map(|mut s| {
-            s.key = format!(
-                "{}/{}/{}",
-                s.item.nas_name,
-                s.item.record.acct_session_id,
-                s.state.started_at.timestamp()
-            );
+            s.key = session_key(&s.item.nas_name, &s.item.record.acct_session_id, &s.state);
             s
         })
         .collect();
