@@ -121,18 +121,27 @@ fn address_list(r: &Received) -> Option<String> {
 }
 
 /// Attempts recorded for novak, newest first: (kind, reason, outcome).
-fn attempts(d: &Daemon) -> Vec<(String, String, String)> {
-    // The attempt log is written in batches, a moment after the answer.
-    std::thread::sleep(Duration::from_millis(300));
-    d.ispctl_json(&["enforcement", "list", "--login", "novak"])["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| {
-            let text = |k: &str| a[k].as_str().unwrap().to_owned();
-            (text("kind"), text("reason"), text("outcome"))
-        })
-        .collect()
+/// novak's attempt log, newest first, once it lists `count` attempts: the log is written in
+/// batches, a moment after an exchange ends (at most 10 s is waited, polling).
+fn attempts(d: &Daemon, count: usize) -> Vec<(String, String, String)> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let listed: Vec<(String, String, String)> =
+            d.ispctl_json(&["enforcement", "list", "--login", "novak"])["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| {
+                    let text = |k: &str| a[k].as_str().unwrap().to_owned();
+                    (text("kind"), text("reason"), text("outcome"))
+                })
+                .collect();
+        if listed.len() >= count || std::time::Instant::now() >= deadline {
+            assert_eq!(listed.len(), count, "the attempt log: {listed:?}");
+            return listed;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 #[test]
@@ -170,7 +179,7 @@ fn a_block_reaches_the_online_session_and_the_resume_restores_it() {
     );
     assert_eq!(nas.dropped(), 0, "every request verified with the secret");
 
-    let recorded = attempts(&d);
+    let recorded = attempts(&d, 2);
     assert_eq!(
         recorded,
         [
@@ -243,7 +252,7 @@ fn a_nak_falls_back_to_disconnect_and_silence_is_retried_then_reconciled() {
             ispd_radius::Code::DisconnectRequest
         ]
     );
-    let recorded = attempts(&d);
+    let recorded = attempts(&d, 2);
     assert_eq!(
         recorded[0],
         ("disconnect".into(), "access change".into(), "nak".into())
@@ -256,7 +265,7 @@ fn a_nak_falls_back_to_disconnect_and_silence_is_retried_then_reconciled() {
     // Silence: the same request three times (tries = 3), then recorded as timed out.
     nas.set_mode(Mode::Silent);
     d.ispctl_json(&["subscription", "resume", &sub]);
-    let got = nas.wait_for(5, Duration::from_secs(3));
+    let got = nas.wait_for(5, Duration::from_secs(10));
     assert_eq!(got.len(), 5, "three tries of the CoA: {got:?}");
     assert!(
         got[2..]
@@ -265,8 +274,7 @@ fn a_nak_falls_back_to_disconnect_and_silence_is_retried_then_reconciled() {
                 && r.code() == ispd_radius::Code::CoaRequest),
         "a retransmission is the same request"
     );
-    std::thread::sleep(Duration::from_millis(1_000));
-    assert_eq!(attempts(&d)[0].2, "timeout");
+    assert_eq!(attempts(&d, 3)[0].2, "timeout");
     let status = d.ispctl_json(&["enforcement", "status"]);
     assert_eq!(status["unconfirmed"], 1, "left for the reconcile: {status}");
     assert_eq!(status["queues"][0]["nas"], "bras");
@@ -282,7 +290,7 @@ fn a_nak_falls_back_to_disconnect_and_silence_is_retried_then_reconciled() {
     assert_eq!(got.len(), 6);
     assert_eq!(rate(&got[5]).as_deref(), Some("2M/10M"));
     assert_eq!(
-        attempts(&d)[0],
+        attempts(&d, 4)[0],
         ("coa".into(), "reconcile".into(), "ack".into())
     );
     // Nothing left to correct.
@@ -328,10 +336,9 @@ fn a_change_the_nas_missed_is_pushed_again_after_a_restart() {
     let sub = subscription_id(&d);
     nas.set_mode(Mode::Silent);
     d.ispctl_json(&["subscription", "block", &sub]);
-    let got = nas.wait_for(3, Duration::from_secs(3));
+    let got = nas.wait_for(3, Duration::from_secs(10));
     assert_eq!(got.len(), 3, "three tries of the CoA: {got:?}");
-    std::thread::sleep(Duration::from_millis(1_000));
-    assert_eq!(attempts(&d)[0].2, "timeout");
+    assert_eq!(attempts(&d, 1)[0].2, "timeout");
 
     d.stop();
     nas.set_mode(Mode::Ack);
@@ -346,7 +353,7 @@ fn a_change_the_nas_missed_is_pushed_again_after_a_restart() {
     assert_eq!(rate(&got[3]).as_deref(), Some("256k/256k"));
     assert_eq!(address_list(&got[3]).as_deref(), Some("ispd-suspended"));
     assert_eq!(
-        attempts(&d)[0],
+        attempts(&d, 2)[0],
         ("coa".into(), "reconcile".into(), "ack".into())
     );
     // Settled: the next start has nothing to push.
@@ -516,7 +523,7 @@ fn a_temporary_speed_that_ended_while_stopped_ends_at_the_start() {
     std::thread::sleep(Duration::from_secs(4));
     assert_eq!(nas.received().len(), 1, "nothing while stopped");
     d.spawn();
-    let got = nas.wait_for(2, Duration::from_secs(3));
+    let got = nas.wait_for(2, Duration::from_secs(10));
     assert_eq!(
         got.len(),
         2,
@@ -655,7 +662,7 @@ fn the_operator_reloads_a_login_and_disconnects_a_session() {
         got.last().map(|r| r.code()),
         Some(ispd_radius::Code::DisconnectRequest)
     );
-    let recorded = attempts(&d);
+    let recorded = attempts(&d, 2);
     assert_eq!(
         recorded[0],
         (
@@ -709,7 +716,7 @@ fn a_change_to_a_session_on_a_deleted_nas_is_recorded_unsent() {
     );
     let out = d.ispctl(&["session", "disconnect", "--login", "novak"]);
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
-    let recorded = attempts(&d);
+    let recorded = attempts(&d, 3);
     // Newest first; a NAS of no known vendor is told by Disconnect.
     let outcomes: Vec<(&str, &str, &str)> = recorded
         .iter()
@@ -809,7 +816,7 @@ fn a_temporary_speed_applies_at_once_and_ends_by_itself() {
         ended >= Duration::from_millis(2_000) && ended < Duration::from_millis(5_000),
         "reverted after {ended:?}"
     );
-    assert_eq!(attempts(&d)[0].1, "time");
+    assert_eq!(attempts(&d, 2)[0].1, "time");
 
     // Taken away by hand: the tariff's speed at once.
     d.ispctl_json(&[
@@ -1018,7 +1025,7 @@ fn a_crossed_data_cap_reduces_the_speed_as_accounting_arrives() {
         SECRET,
         &interim("S2", "novak-tv", 3_000_000),
     );
-    let got = nas.wait_for(2, Duration::from_secs(3));
+    let got = nas.wait_for(2, Duration::from_secs(10));
     assert_eq!(got.len(), 2, "the crossing was pushed to both sessions");
     let mut sessions: Vec<_> = got
         .iter()
@@ -1061,7 +1068,7 @@ fn an_edge_pushed_just_before_a_clean_stop_is_not_pushed_again() {
     d.ispctl_json(&[
         "login", "speed", "novak", "--down", "50M", "--up", "5M", "--for", "1s",
     ]);
-    let got = nas.wait_for(2, Duration::from_secs(3));
+    let got = nas.wait_for(2, Duration::from_secs(10));
     assert_eq!(got.len(), 2, "the boost and its end");
     assert_eq!(rate(&got[1]).as_deref(), Some("2M/10M"));
     d.stop();
@@ -1102,7 +1109,7 @@ fn a_data_cap_whose_period_turned_while_stopped_is_lifted_at_the_start() {
     let mut d = online("enf-cap-stop", &nas, "mikrotik", "");
     cap_tariff(&d);
     d.radclient("acct", "acct", SECRET, OVER_THE_CAP);
-    let capped = nas.wait_for(1, Duration::from_secs(3));
+    let capped = nas.wait_for(1, Duration::from_secs(10));
     assert_eq!(capped.len(), 1, "the crossing pushed");
     assert_eq!(rate(&capped[0]).as_deref(), Some("512k/1M"));
 
@@ -1114,7 +1121,7 @@ fn a_data_cap_whose_period_turned_while_stopped_is_lifted_at_the_start() {
         "UPDATE instance SET heartbeat_at = '{last_month}T12:00:00.000000Z'"
     ));
     d.spawn();
-    let got = nas.wait_for(2, Duration::from_secs(3));
+    let got = nas.wait_for(2, Duration::from_secs(10));
     assert_eq!(
         got.len(),
         2,
@@ -1196,7 +1203,7 @@ fn a_session_accepted_just_before_a_change_is_told_when_its_start_arrives() {
     assert_eq!(coa.string(rfc::ACCT_SESSION_ID).as_deref(), Some("S1"));
     assert_eq!(address_list(&coa).as_deref(), Some("ispd-suspended"));
     assert_eq!(
-        attempts(&d)[0],
+        attempts(&d, 1)[0],
         ("coa".into(), "late start".into(), "ack".into())
     );
 
