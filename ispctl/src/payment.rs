@@ -74,16 +74,16 @@ pub enum Cmd {
     Unmatched,
     /// Assign an unmatched payment to a client by hand.
     ///
-    /// With --invoice the whole payment goes to that invoice (Mango's "whole payment to one
-    /// charge"); without it the payment pays the client's debt oldest first and the rest
-    /// becomes credit ("only up to the debt").
+    /// The payment pays the client's debt oldest first — with --invoice that invoice first
+    /// (Mango's "whole payment to one charge") — and the rest becomes credit; with
+    /// --only-up-to-debt (Mango's "only up to the debt") the rest stays unpaired instead.
     Assign {
         /// Payment id, as listed by `ispctl payment unmatched`.
         payment: i64,
         /// Client number.
         #[arg(long, value_name = "NUMBER")]
         client: String,
-        /// Put the whole payment on this invoice of the client.
+        /// Pay this invoice of the client first (never beyond what it asks).
         #[arg(long, value_name = "NUMBER")]
         invoice: Option<String>,
         /// Pair only up to the client's debt (Mango): the rest stays unpaired, a payment of

@@ -31,8 +31,6 @@ pub struct DunningInput {
     pub debt_suspended: bool,
     /// Every open document: invoices and debit notes (reminder fees) alike.
     pub open_invoices: Vec<OpenInvoice>,
-    /// Paid beyond documents' totals (a whole payment assigned to one invoice).
-    pub overpaid: Decimal,
     /// Kind and currency of each open document, by id.
     pub documents: HashMap<i64, OpenDocument>,
     /// The reminders already sent, with their deadlines.
@@ -197,7 +195,6 @@ impl Store {
             .into_iter()
             .collect();
         let mut open = Self::open_documents_of(&mut *conn, &clients_sql, &args).await?;
-        let mut overpaid = Self::overpaid_of(&mut *conn, &clients_sql, &args).await?;
         let mut sent = reminders_sent(&mut *conn, condition, params()).await?;
         let mut inputs = Vec::with_capacity(clients.len());
         for (id, number, never, no_reminders, suspended, stopped, paused, own_days) in clients {
@@ -217,7 +214,6 @@ impl Store {
                     .map(|(invoice, document)| (invoice.id, document.clone()))
                     .collect(),
                 open_invoices: open.into_iter().map(|(invoice, _)| invoice).collect(),
-                overpaid: overpaid.remove(&id).unwrap_or_default(),
                 reminders_sent: sent
                     .iter()
                     .map(|(invoice, level, _, deadline)| {

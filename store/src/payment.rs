@@ -108,9 +108,6 @@ pub struct UnmatchedPayment {
 pub struct ClientBalance {
     pub credit: Decimal,
     pub owed: Decimal,
-    /// Paid beyond documents' totals (a whole payment assigned to one invoice): the client's
-    /// money as much as its credit, though no later invoice draws on it.
-    pub overpaid: Decimal,
     pub suspended: bool,
     pub dunning: DunningHold,
 }
@@ -188,33 +185,6 @@ impl Store {
 
     /// The open documents of the clients `client_id {clients}` selects (`clients` binds
     /// `args`), by client, oldest id first; each asks its gross less what credit notes took off.
-    /// What the `clients` (an SQL condition on `client_id`, with its `args`) paid beyond
-    /// their documents' totals: the documents the statement lists (a pro-forma's tax invoice
-    /// is not: the pro-forma is), paid beyond what they ask after credit notes.
-    pub(super) async fn overpaid_of(
-        conn: &mut impl Statements,
-        clients: &str,
-        args: &[Arg],
-    ) -> StoreResult<HashMap<i64, Decimal>> {
-        let sql = format!(
-            "SELECT client_id,
-                CAST(COALESCE(SUM(paid_minor - (gross_minor - credited_minor)), 0) AS BIGINT)
-             FROM invoice
-             WHERE client_id {clients} AND state = 'paid' AND kind <> 'credit_note'
-                AND NOT (kind = 'invoice' AND related_invoice_id IS NOT NULL)
-                AND paid_minor > gross_minor - credited_minor
-             GROUP BY client_id"
-        );
-        let params = args.iter().map(Arg::value).collect();
-        let mut overpaid = HashMap::new();
-        for row in conn.rows(&sql, params, &[Kind::Int, Kind::Int]).await? {
-            let mut c = Cells::new("invoice", row);
-            let client = c.int("client_id")?;
-            overpaid.insert(client, money::from_minor_units(c.int("overpaid")?));
-        }
-        Ok(overpaid)
-    }
-
     pub(super) async fn open_documents_of(
         conn: &mut impl Statements,
         clients: &str,
@@ -693,14 +663,9 @@ impl Store {
             .iter()
             .map(OpenInvoice::open_amount)
             .sum();
-        let overpaid = Self::overpaid_of(&mut *conn, "= $1", &[Arg::Int(client)])
-            .await?
-            .remove(&client)
-            .unwrap_or_default();
         Ok(ClientBalance {
             credit: money::from_minor_units(credit),
             owed,
-            overpaid,
             suspended: suspended != 0,
             dunning: DunningHold {
                 stopped: stopped != 0,

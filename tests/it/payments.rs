@@ -1433,3 +1433,126 @@ fn credit_settles_what_an_unassigned_payment_reopens() {
     d.ispctl_json(&["payment", "unassign", &first]);
     assert_eq!(balance(), ("249.00".into(), "0.00".into()));
 }
+
+/// A daemon that pays credit back, with client 1001 on "Fiber" (499.00) from October,
+/// October invoiced (202600001).
+fn refunding_client(name: &str) -> Daemon {
+    let d = Daemon::start_edited(name, None, |base| {
+        base.replace("[billing]\n", "[billing]\nrefunds = true\n")
+    });
+    d.add_client("1001");
+    d.add_tariff("Fiber", "499");
+    d.subscribe("1001", "Fiber", "2026-10-01");
+    d.ispctl_json(&["billing", "run", "--as-of", "2026-10-01"]);
+    d
+}
+
+/// The unmatched payment of `amount` ("800,00") with no symbol the books know.
+fn unmatched_payment(d: &Daemon, file: &str, amount: &str) -> String {
+    let statement =
+        format!("ID;Datum;Objem;VS;Protiucet\n{file};05.10.2026;{amount};77;19-1/0800\n");
+    d.import_csv(file, &statement);
+    d.ispctl_json(&["payment", "unmatched"])["items"][0]["id"].to_string()
+}
+
+/// Found probing from outside: 800.00 assigned by hand to the 499.00 invoice stayed whole on
+/// it — the 301.00 beyond was neither credit to refund nor a settlement of the next invoice,
+/// the client was listed as owing while in its favour, and "only up to the debt" paired
+/// against the debt as if the 301.00 were not there. The chosen invoice is paid first; what
+/// it does not ask is the client's credit, as any overpayment.
+#[test]
+fn a_payment_on_one_invoice_beyond_what_it_asks_is_credit() {
+    let d = refunding_client("assign-invoice-credit");
+    let id = unmatched_payment(&d, "B1", "800,00");
+    let assigned = d.ispctl_json(&[
+        "payment",
+        "assign",
+        &id,
+        "--client",
+        "1001",
+        "--invoice",
+        "202600001",
+    ]);
+    assert_eq!(
+        (&assigned["allocated"], &assigned["to_credit"]),
+        (&json!("499.00"), &json!("301.00")),
+        "{assigned}"
+    );
+    let balance = d.ispctl_json(&["payment", "balance", "1001"]);
+    assert_eq!(
+        (&balance["balance"], &balance["owed"], &balance["credit"]),
+        (&json!("301.00"), &json!("0.00"), &json!("301.00"))
+    );
+    // November is paid from the credit at issue: 301.00 of its 499.00.
+    d.ispctl_json(&["billing", "run", "--as-of", "2026-11-01"]);
+    let balance = d.ispctl_json(&["payment", "balance", "1001"]);
+    assert_eq!(
+        (&balance["balance"], &balance["owed"], &balance["credit"]),
+        (&json!("-198.00"), &json!("198.00"), &json!("0.00"))
+    );
+    // Only up to the debt: 198.00 paired, the rest of 400.00 waits.
+    let second = unmatched_payment(&d, "B2", "400,00");
+    let paired = d.ispctl_json(&[
+        "payment",
+        "assign",
+        &second,
+        "--client",
+        "1001",
+        "--only-up-to-debt",
+    ]);
+    assert_eq!(
+        (&paired["allocated"], &paired["unpaired"]),
+        (&json!("198.00"), &json!("202.00")),
+        "{paired}"
+    );
+    let owing = d.ispctl_json(&["client", "list", "--owing"]);
+    assert_eq!(owing["items"], json!([]), "nothing owed: {owing}");
+}
+
+/// Found probing from outside: a payment whose invoice was then cancelled — the credit note
+/// made what it paid credit, and the credit paid the next invoice or was refunded — was taken
+/// back from the cancelled invoice, left "unpaid" at −499.00 paid and dunned, and the
+/// refunded money went back among the unmatched to pay another client. What a credit note
+/// moved off a document is taken back from the credit; spent, the unassignment is refused.
+#[test]
+fn a_payment_whose_invoice_was_cancelled_is_taken_back_from_the_credit() {
+    let d = refunding_client("unassign-cancelled");
+    let id = unmatched_payment(&d, "B1", "499,00");
+    d.ispctl_json(&["payment", "assign", &id, "--client", "1001"]);
+    d.ispctl_json(&["invoice", "cancel", "202600001", "--reason", "wrong tariff"]);
+    let balance = d.ispctl_json(&["payment", "balance", "1001"]);
+    assert_eq!(balance["credit"], "499.00");
+    // The credit still there: taken back from it, the cancelled invoice asks nothing.
+    d.ispctl_json(&["payment", "unassign", &id]);
+    let balance = d.ispctl_json(&["payment", "balance", "1001"]);
+    assert_eq!(
+        (&balance["balance"], &balance["owed"], &balance["credit"]),
+        (&json!("0.00"), &json!("0.00"), &json!("0.00"))
+    );
+    let cancelled = d.ispctl_json(&["invoice", "show", "202600001"]);
+    assert_eq!(cancelled["paid"], "0.00", "{cancelled}");
+    // Assigned to November's invoice, which is cancelled too, and the credit refunded:
+    // refused, nothing changes.
+    d.ispctl_json(&["billing", "run", "--as-of", "2026-11-01"]);
+    let invoices = d.ispctl_json(&["invoice", "list", "--client", "1001"]);
+    let november = invoices["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["kind"] == "invoice")
+        .map(|i| i["number"].as_str().unwrap().to_owned())
+        .find(|n| n != "202600001")
+        .unwrap_or_else(|| panic!("{invoices}"));
+    d.ispctl_json(&["payment", "assign", &id, "--client", "1001"]);
+    d.ispctl_json(&["invoice", "cancel", &november, "--reason", "wrong tariff"]);
+    d.ispctl_json(&["payment", "refund", "1001", "--amount", "499.00"]);
+    let refused = d.ispctl(&["payment", "unassign", &id]);
+    assert_eq!(refused.status.code(), Some(1));
+    let err = crate::daemon::stderr(&refused);
+    assert!(err.contains("refunded"), "{err}");
+    assert_eq!(
+        d.ispctl_json(&["payment", "unmatched"])["items"],
+        json!([]),
+        "the refunded money is not paired again"
+    );
+}

@@ -27,7 +27,6 @@
 //! - `suspension`: whether the client keeps access today ([`access_decision`]).
 
 use chrono::{Days, NaiveDate};
-use rust_decimal::Decimal;
 
 use crate::client::Invoicing;
 use crate::payment::OpenInvoice;
@@ -44,22 +43,6 @@ pub use suspension::{
     AccessDecision, OverdueInvoice, SuspensionDebt, access_decision, suspension_debt,
     suspension_reason,
 };
-
-/// The open documents as dunning weighs them: what the client paid beyond other documents'
-/// totals (a whole payment put on one invoice, Mango's "whole payment to one charge") is its
-/// money as much as credit, and settles the oldest first here — a client whose balance is in
-/// its favour is never reminded or suspended (found probing from outside: it was).
-pub fn net_of_overpaid(open: &[OpenInvoice], overpaid: Decimal) -> Vec<OpenInvoice> {
-    let mut left = overpaid.max(Decimal::ZERO);
-    let mut weighed = open.to_vec();
-    weighed.sort_by_key(|i| (i.due_date, i.issue_date, i.id));
-    for invoice in &mut weighed {
-        let settled = left.min(invoice.open_amount());
-        invoice.paid += settled;
-        left -= settled;
-    }
-    weighed
-}
 
 /// A reminder already sent, automatic or by hand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

@@ -917,33 +917,3 @@ proptest! {
         }
     }
 }
-
-/// Found probing from outside: 250.00 put whole on one 100.00 invoice, another 100.00 open
-/// and overdue — the balance +50.00 in the client's favour — and the client was suspended.
-/// What was paid beyond a total settles the oldest open documents first, as dunning weighs
-/// them.
-#[test]
-fn money_paid_beyond_a_total_counts_against_the_other_documents() {
-    let weighed = net_of_overpaid(&[invoice(3, 5, "100", "0")], dec("150"));
-    assert_eq!(weighed[0].open_amount(), Decimal::ZERO);
-    let state = ClientDunningState::default();
-    assert_eq!(
-        access_decision(&settings(), &state, &weighed, false, day(30)),
-        AccessDecision::Keep
-    );
-    assert!(reminders_due(&DunningSettings::default(), &state, &weighed, day(30)).is_empty());
-    // Less than the debt: the oldest first, the rest still counts.
-    let open = [invoice(3, 5, "100", "0"), invoice(2, 1, "100", "0")];
-    let weighed = net_of_overpaid(&open, dec("50"));
-    assert_eq!(
-        weighed
-            .iter()
-            .map(OpenInvoice::open_amount)
-            .collect::<Vec<_>>(),
-        [dec("50"), dec("100")]
-    );
-    assert_eq!(
-        access_decision(&settings(), &state, &weighed, false, day(30)),
-        suspend("150", 1)
-    );
-}

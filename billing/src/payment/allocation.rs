@@ -97,11 +97,13 @@ pub enum AssignMode {
     /// "jen do výše dluhu": settle the given invoices oldest first, the rest becomes credit
     /// (exactly [`allocate`]).
     UpToDebt,
-    /// "celou platbu k jednomu předpisu": the whole payment goes on this one invoice, even
-    /// beyond its open amount. The excess stays **on the invoice** (its `paid` exceeds `total`,
-    /// see [`OpenInvoice::overpaid`]), as Mango keeps it on the charge; it is not credit, so
-    /// [`apply_credit`] does not spend it. Existing credit is not touched.
-    WholeToOneInvoice(i64),
+    /// "celou platbu k jednomu předpisu": the whole payment is paired, this invoice first.
+    /// What the invoice does not ask is the client's overpayment, which ispd holds as credit
+    /// — refundable, and settling the client's other debt oldest first at once, so a client
+    /// never holds credit and an unpaid invoice together (Mango keeps it on the charge; an
+    /// invoice paid beyond its total made refunds, `--owing` and "up to the debt" disagree
+    /// with the balance).
+    InvoiceFirst(i64),
 }
 
 /// Places an unmatched payment on a client chosen by the operator. `open_invoices` are the
@@ -114,21 +116,11 @@ pub fn assign(
 ) -> Result<Allocation, PaymentError> {
     match mode {
         AssignMode::UpToDebt => allocate(amount, open_invoices, credit_before),
-        AssignMode::WholeToOneInvoice(id) => {
-            non_negative("payment amount", amount)?;
-            non_negative("credit", credit_before)?;
+        AssignMode::InvoiceFirst(id) => {
             if !open_invoices.iter().any(|invoice| invoice.id == id) {
                 return Err(PaymentError::UnknownInvoice(id));
             }
-            let to_invoices = if amount.is_zero() {
-                Vec::new()
-            } else {
-                vec![(id, amount)]
-            };
-            Ok(Allocation {
-                to_invoices,
-                ..Allocation::default()
-            })
+            allocate_preferring(amount, open_invoices, credit_before, &HashSet::from([id]))
         }
     }
 }
@@ -144,24 +136,39 @@ pub struct Reversal {
     pub released: Decimal,
 }
 
-/// Undoes a stored allocation: its invoice amounts are taken back, the credit it created is
-/// removed and the credit it spent is given back; the payment itself becomes unmatched again.
+/// Undoes a stored allocation: what it put on each document is taken back as far as it
+/// still lies there (`paid_now`), the credit it created is removed and the credit it spent is
+/// given back; the payment itself becomes unmatched again. What a credit note moved off a
+/// document since (a cancellation, a correction) became credit: it is taken back from there.
 ///
 /// Undo is a computed reversal rather than a silent deletion, so the caller can check and
 /// record it; the caller deletes (or negates) the allocation rows accordingly. It is refused
-/// when the credit it created has since been spent or refunded (`credit_now < to_credit`):
-/// the later use must be undone first, or money would be taken from nowhere.
-pub fn unassign(previous: &Allocation, credit_now: Decimal) -> Result<Reversal, PaymentError> {
+/// when the credit to take back has since been spent or refunded: the later use must be
+/// undone first, or money would be taken from nowhere — and a document would be left paid
+/// below zero.
+pub fn unassign(
+    previous: &Allocation,
+    paid_now: impl Fn(i64) -> Decimal,
+    credit_now: Decimal,
+) -> Result<Reversal, PaymentError> {
     non_negative("credit", credit_now)?;
-    if credit_now < previous.to_credit {
+    let from_invoices: Vec<(i64, Decimal)> = previous
+        .to_invoices
+        .iter()
+        .map(|&(id, part)| (id, part.min(paid_now(id).max(Decimal::ZERO))))
+        .filter(|(_, part)| *part > Decimal::ZERO)
+        .collect();
+    let taken: Decimal = from_invoices.iter().map(|&(_, part)| part).sum();
+    let from_credit_now = previous.to_credit + previous.allocated() - taken;
+    if credit_now < from_credit_now {
         return Err(PaymentError::CreditAlreadySpent {
-            needed: previous.to_credit,
+            needed: from_credit_now,
             available: credit_now,
         });
     }
     Ok(Reversal {
-        from_invoices: previous.to_invoices.clone(),
-        credit_after: credit_now - previous.to_credit + previous.from_credit,
+        from_invoices,
+        credit_after: credit_now - from_credit_now + previous.from_credit,
         released: previous.allocated() + previous.to_credit - previous.from_credit,
     })
 }

@@ -1,6 +1,6 @@
 //! A payment assigned by hand to a client (Mango "Párovat platbu"): the guards — a payment is
 //! assigned once, and money is never taken for another currency — then where the money goes
-//! (`assign`: the client's debt oldest first, or the whole payment on one document), and the
+//! (`assign`: the client's debt oldest first, or one document first), and the
 //! documents and credit as they stand after it; and the same taken back (`unassign_by_hand`).
 //! Storage loads what these read and writes what they return; the use cases
 //! (`app::payments::assign`, `unassign`) run both in one transaction.
@@ -20,7 +20,7 @@ pub struct Waiting {
     pub assigned: bool,
 }
 
-/// The document the operator put the whole payment on.
+/// The document the operator chose to pay first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Chosen<'a> {
     pub id: i64,
@@ -109,8 +109,9 @@ pub enum AssignError {
 }
 
 /// Assigns `payment` to the client whose `account` it is (`client` names it in refusals):
-/// with a `chosen` document, the whole payment goes on it (even beyond what it asks);
-/// otherwise on the client's debt oldest first, and what is left as `rest` says.
+/// with a `chosen` document, that one first, then the client's other debt oldest first and
+/// credit ([`AssignMode::InvoiceFirst`]); otherwise the debt oldest first, and what is left
+/// as `rest` says.
 pub fn assign_by_hand(
     payment: &Waiting,
     (client, account): (&str, &Account),
@@ -137,7 +138,7 @@ pub fn assign_by_hand(
                 invoice_currency: doc.currency.to_owned(),
             });
         }
-        Some(doc) => AssignMode::WholeToOneInvoice(doc.id),
+        Some(doc) => AssignMode::InvoiceFirst(doc.id),
         None => AssignMode::UpToDebt,
     };
     let paired = match (mode, rest) {
@@ -163,9 +164,17 @@ pub fn assign_by_hand(
 /// Takes a payment back from its client (`placed`; one on no client is refused as
 /// [`AssignError::NotAssigned`] by whoever finds it there): its documents get their amounts
 /// back, the credit it made goes and the credit it spent returns. Refused when the credit it
-/// made has been spent since (undo that first).
+/// made — or that a credit note made of what it paid — has been spent since (undo that
+/// first).
 pub fn unassign_by_hand(placed: &Placed) -> Result<Unassigned, AssignError> {
-    let reversal = unassign(&placed.allocation, placed.credit)?;
+    let paid_now = |id: i64| {
+        placed
+            .documents
+            .iter()
+            .find(|d| d.id == id)
+            .map_or(Decimal::ZERO, |d| d.paid)
+    };
+    let reversal = unassign(&placed.allocation, paid_now, placed.credit)?;
     let taken_back: Vec<(i64, Decimal)> = reversal
         .from_invoices
         .iter()
@@ -251,7 +260,7 @@ mod tests {
     }
 
     #[test]
-    fn the_whole_payment_on_one_chosen_document() {
+    fn the_chosen_document_first_then_the_debt_then_credit() {
         let chosen = Chosen {
             id: 2,
             number: "202600002",
@@ -266,16 +275,23 @@ mod tests {
         .unwrap();
         assert_eq!(
             done.documents,
-            [DocumentPaid {
-                id: 2,
-                paid: dec("600.00"),
-                state: InvoiceState::Paid
-            }]
+            [
+                DocumentPaid {
+                    id: 2,
+                    paid: dec("499.00"),
+                    state: InvoiceState::Paid
+                },
+                DocumentPaid {
+                    id: 1,
+                    paid: dec("100.00"),
+                    state: InvoiceState::Paid
+                }
+            ]
         );
         assert_eq!(
             done.credit,
-            dec("10"),
-            "credit untouched, the excess stays on it"
+            dec("11.00"),
+            "no document is paid beyond what it asks: the rest is credit"
         );
     }
 
@@ -362,7 +378,12 @@ mod tests {
             ),
             (
                 placed(&spread, "51.00"),
-                Err("the assignment left 51.00 as credit but only 20.00 credit remains"),
+                Err(
+                    "taking the payment back needs 51.00 of the client's credit (what it left \
+                     as credit, or what a credit note made of what it paid) but only 20.00 \
+                     remains: the rest was spent on later documents or refunded; cancel those \
+                     or the refund first",
+                ),
             ),
             (
                 Placed {

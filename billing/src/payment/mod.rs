@@ -92,14 +92,9 @@ pub struct OpenInvoice {
 }
 
 impl OpenInvoice {
-    /// What is still to pay: `total - paid`, never below zero (an overpaid invoice owes nothing).
+    /// What is still to pay: `total - paid`, never below zero.
     pub fn open_amount(&self) -> Decimal {
         (self.total - self.paid).max(Decimal::ZERO)
-    }
-
-    /// What was paid beyond the total (only [`AssignMode::WholeToOneInvoice`] does that).
-    pub fn overpaid(&self) -> Decimal {
-        (self.paid - self.total).max(Decimal::ZERO)
     }
 
     /// Oldest first: by due date, then issue date, then id (net47 "linked to the oldest
@@ -117,7 +112,11 @@ pub enum PaymentError {
     UnknownInvoice(i64),
     /// Undoing an assignment would take back credit that has since been spent or refunded:
     /// undo the later use first.
-    #[error("the assignment left {needed} as credit but only {available} credit remains")]
+    #[error(
+        "taking the payment back needs {needed} of the client's credit (what it left as \
+         credit, or what a credit note made of what it paid) but only {available} remains: \
+         the rest was spent on later documents or refunded; cancel those or the refund first"
+    )]
     CreditAlreadySpent { needed: Decimal, available: Decimal },
 }
 

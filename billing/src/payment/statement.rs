@@ -190,12 +190,11 @@ pub fn statement(brought_forward: Decimal, entries: &[StatementEntry]) -> Vec<St
         .collect()
 }
 
-/// Where a client stands, from its documents: its credit, plus what it paid beyond documents'
-/// totals (a whole payment put on one invoice, Mango's "whole payment to one charge"), less
-/// what its documents still ask. The same figure as the statement's closing balance, from the
-/// other side of the books; positive is in the client's favour.
-pub fn standing(credit: Decimal, overpaid: Decimal, owed: Decimal) -> Decimal {
-    credit + overpaid - owed
+/// Where a client stands, from its documents: its credit less what its documents still ask.
+/// The same figure as the statement's closing balance, from the other side of the books;
+/// positive is in the client's favour.
+pub fn standing(credit: Decimal, owed: Decimal) -> Decimal {
+    credit - owed
 }
 
 /// The closing balance: `brought_forward` plus every entry's signed amount.

@@ -416,13 +416,13 @@ fn negative_inputs_are_refused() {
     assert!(
         assign(
             dec("-1"),
-            AssignMode::WholeToOneInvoice(1),
-            &[],
+            AssignMode::InvoiceFirst(1),
+            &[invoice(1, 10, "100", "0")],
             Decimal::ZERO
         )
         .is_err()
     );
-    assert!(unassign(&Allocation::default(), dec("-1")).is_err());
+    assert!(unassign(&Allocation::default(), |_| Decimal::ZERO, dec("-1")).is_err());
 }
 
 #[test]
@@ -437,26 +437,37 @@ fn manual_assignment_modes() {
             from_credit: Decimal::ZERO,
         }
     );
-    // The whole payment on the newer invoice, overpaying it by 150; credit untouched.
-    let whole = assign(
+    // The newer invoice first, then the older one; what neither asks is credit, so the
+    // client's overpayment is refundable and settles the next documents (it once stayed on
+    // the chosen invoice, beyond its total, where nothing else saw it).
+    let first = assign(
         dec("350"),
-        AssignMode::WholeToOneInvoice(2),
+        AssignMode::InvoiceFirst(2),
         &invoices,
-        dec("30"),
+        Decimal::ZERO,
     )
     .unwrap();
-    assert_eq!(whole.to_invoices, vec![(2, dec("350"))]);
-    assert_eq!(whole.credit_after(dec("30")), dec("30"));
-    let mut after = invoices[1].clone();
-    after.paid += dec("350");
     assert_eq!(
-        (after.open_amount(), after.overpaid()),
-        (Decimal::ZERO, dec("150"))
+        first,
+        Allocation {
+            to_invoices: vec![(2, dec("200")), (1, dec("100"))],
+            to_credit: dec("50"),
+            from_credit: Decimal::ZERO,
+        }
     );
+    // Less than the chosen invoice asks: all of it there.
+    let part = assign(
+        dec("150"),
+        AssignMode::InvoiceFirst(2),
+        &invoices,
+        Decimal::ZERO,
+    )
+    .unwrap();
+    assert_eq!(part.to_invoices, vec![(2, dec("150"))]);
     assert_eq!(
         assign(
             dec("1"),
-            AssignMode::WholeToOneInvoice(99),
+            AssignMode::InvoiceFirst(99),
             &invoices,
             Decimal::ZERO
         ),
@@ -469,7 +480,7 @@ fn undo_gives_back_what_was_placed() {
     let invoices = [invoice(1, 10, "100", "0")];
     let a = allocate(dec("150"), &invoices, Decimal::ZERO).unwrap();
     assert_eq!(
-        unassign(&a, dec("50")).unwrap(),
+        unassign(&a, |_| dec("100"), dec("50")).unwrap(),
         Reversal {
             from_invoices: vec![(1, dec("100"))],
             credit_after: Decimal::ZERO,
@@ -478,7 +489,7 @@ fn undo_gives_back_what_was_placed() {
     );
     // The 50 credit was refunded meanwhile: undo the refund first.
     assert_eq!(
-        unassign(&a, dec("20")),
+        unassign(&a, |_| dec("100"), dec("20")),
         Err(PaymentError::CreditAlreadySpent {
             needed: dec("50"),
             available: dec("20")
@@ -486,8 +497,41 @@ fn undo_gives_back_what_was_placed() {
     );
     // Undoing a payment that spent old credit gives the credit back.
     let b = allocate(dec("60"), &invoices, dec("40")).unwrap();
-    let r = unassign(&b, Decimal::ZERO).unwrap();
+    let r = unassign(&b, |_| dec("100"), Decimal::ZERO).unwrap();
     assert_eq!((r.credit_after, r.released), (dec("40"), dec("60")));
+}
+
+/// Found probing from outside: a payment on an invoice later cancelled — the credit note made
+/// what it paid credit, the credit paid the next invoice — was taken back from the cancelled
+/// invoice, which was left paid −500.00 and dunned. What a credit note moved off a document
+/// is taken back from the credit, and refused when that credit is spent.
+#[test]
+fn undo_takes_back_from_credit_what_a_credit_note_moved_there() {
+    let a = allocate(dec("500"), &[invoice(1, 10, "500", "0")], Decimal::ZERO).unwrap();
+    // Cancelled: nothing lies on the invoice now, the 500 is credit.
+    let r = unassign(&a, |_| Decimal::ZERO, dec("500")).unwrap();
+    assert_eq!(
+        r,
+        Reversal {
+            from_invoices: vec![],
+            credit_after: Decimal::ZERO,
+            released: dec("500"),
+        }
+    );
+    // A correction took 100 off what it asks: 400 lie on it, 100 in the credit.
+    let r = unassign(&a, |_| dec("400"), dec("100")).unwrap();
+    assert_eq!(
+        (r.from_invoices, r.credit_after),
+        (vec![(1, dec("400"))], Decimal::ZERO)
+    );
+    // The credit it became was spent on the next invoice, or refunded.
+    assert_eq!(
+        unassign(&a, |_| Decimal::ZERO, Decimal::ZERO),
+        Err(PaymentError::CreditAlreadySpent {
+            needed: dec("500"),
+            available: Decimal::ZERO
+        })
+    );
 }
 
 #[test]
@@ -681,7 +725,9 @@ struct Ledger {
 
 impl Ledger {
     /// Checks the allocation's own rules, then stores it.
-    fn record(&mut self, a: Allocation, amount: Decimal, capped: bool) {
+    /// Checks the allocation's own rules — no document paid beyond what it asks; `first`
+    /// (a chosen document) then the rest oldest first — then stores it.
+    fn record(&mut self, a: Allocation, amount: Decimal, first: Option<i64>) {
         let before = self.invoices.clone();
         assert!(a.to_credit >= Decimal::ZERO && a.from_credit >= Decimal::ZERO);
         assert!(a.to_credit.is_zero() || a.from_credit.is_zero());
@@ -689,15 +735,16 @@ impl Ledger {
         for &(id, part) in &a.to_invoices {
             assert!(part > Decimal::ZERO, "allocation {part} is not positive");
             let invoice = self.invoices.iter_mut().find(|i| i.id == id).unwrap();
-            if capped {
-                assert!(part <= invoice.open_amount(), "{part} exceeds {invoice:?}");
-            }
+            assert!(part <= invoice.open_amount(), "{part} exceeds {invoice:?}");
             invoice.paid += part;
         }
-        if capped {
-            // Oldest first: an invoice is reached only when every older one is settled,
-            // and money left over means every invoice is settled.
-            let order = oldest_first(&before);
+        {
+            // Oldest first (after the chosen one): an invoice is reached only when every
+            // older one is settled, and money left over means every invoice is settled.
+            let (chosen, others): (Vec<&OpenInvoice>, Vec<&OpenInvoice>) = oldest_first(&before)
+                .into_iter()
+                .partition(|i| Some(i.id) == first);
+            let order: Vec<&OpenInvoice> = chosen.into_iter().chain(others).collect();
             let reached: Vec<i64> = a.to_invoices.iter().map(|&(id, _)| id).collect();
             let expected: Vec<i64> = order
                 .iter()
@@ -756,11 +803,11 @@ proptest! {
                     } else {
                         assign(amount, AssignMode::UpToDebt, &ledger.invoices, ledger.credit)
                     };
-                    ledger.record(a.unwrap(), amount, true);
+                    ledger.record(a.unwrap(), amount, None);
                 }
                 Op::ApplyCredit => {
                     let a = apply_credit(ledger.credit, &ledger.invoices).unwrap();
-                    ledger.record(a, Decimal::ZERO, true);
+                    ledger.record(a, Decimal::ZERO, None);
                 }
                 Op::AssignWhole { pick, amount } => {
                     let amount = cents(amount);
@@ -771,13 +818,12 @@ proptest! {
                     };
                     let a = assign(
                         amount,
-                        AssignMode::WholeToOneInvoice(id),
+                        AssignMode::InvoiceFirst(id),
                         &ledger.invoices,
                         ledger.credit,
                     )
                     .unwrap();
-                    prop_assert_eq!(&a.to_invoices, &vec![(id, amount)]);
-                    ledger.record(a, amount, false);
+                    ledger.record(a, amount, Some(id));
                 }
                 Op::Refund { amount } => {
                     let amount = cents(amount);
@@ -795,7 +841,10 @@ proptest! {
                         continue;
                     }
                     let index = pick % ledger.placed.len();
-                    match unassign(&ledger.placed[index], ledger.credit) {
+                    let paid_now = |id: i64| {
+                        ledger.invoices.iter().find(|i| i.id == id).map_or(Decimal::ZERO, |i| i.paid)
+                    };
+                    match unassign(&ledger.placed[index], paid_now, ledger.credit) {
                         Ok(r) => {
                             let a = ledger.placed.remove(index);
                             prop_assert_eq!(&r.from_invoices, &a.to_invoices);
@@ -848,22 +897,19 @@ proptest! {
 }
 
 #[test]
-fn standing_counts_credit_and_overpayment_against_what_is_owed() {
+fn standing_counts_credit_against_what_is_owed() {
     use super::standing;
     let cases = [
-        // (credit, overpaid, owed, standing)
-        ("0", "0", "0", "0"),
-        ("200.10", "0", "0", "200.10"),
-        ("0", "0", "998.00", "-998.00"),
-        // 600 put whole on one 499 invoice beside two open ones: 101 beyond it counts.
-        ("0", "101.00", "998.00", "-897.00"),
-        ("50", "101.00", "0", "151.00"),
+        // (credit, owed, standing)
+        ("0", "0", "0"),
+        ("200.10", "0", "200.10"),
+        ("0", "998.00", "-998.00"),
     ];
-    for (credit, overpaid, owed, expected) in cases {
+    for (credit, owed, expected) in cases {
         assert_eq!(
-            standing(dec(credit), dec(overpaid), dec(owed)),
+            standing(dec(credit), dec(owed)),
             dec(expected),
-            "{credit} {overpaid} {owed}"
+            "{credit} {owed}"
         );
     }
 }

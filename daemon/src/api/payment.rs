@@ -226,7 +226,8 @@ impl v1::payment_service_server::PaymentService for AdminState {
         if invoice.is_some() && r.only_up_to_debt {
             return Err(field(
                 "only_up_to_debt",
-                "the whole payment goes on the invoice named; pair only up to the debt without one",
+                "the invoice named is paid first and the rest is credit; pair only up to the debt \
+                 without one",
             ));
         }
         let order = payments::Assignment {
@@ -261,10 +262,7 @@ impl v1::payment_service_server::PaymentService for AdminState {
         let InCurrency { value: b, currency } = payments::balance(&self.app(), &number).await?;
         Ok(Response::new(v1::ClientBalanceResponse {
             // Always two decimal places, as money is printed everywhere else.
-            balance: format!(
-                "{:.2}",
-                ispd_billing::payment::standing(b.credit, b.overpaid, b.owed)
-            ),
+            balance: format!("{:.2}", ispd_billing::payment::standing(b.credit, b.owed)),
             credit: format!("{:.2}", b.credit),
             owed: format!("{:.2}", b.owed),
             currency,

@@ -135,18 +135,14 @@ pub(crate) async fn settle_client(
 
 /// The reminders due for a client today: never for a debit note (a reminder fee is owed and
 /// counts as debt, but reminding it would charge a fee for a fee), and one per invoice per
-/// The client's open documents as dunning weighs them (`dunning::net_of_overpaid`).
-fn weighed(input: &DunningInput) -> Vec<OpenInvoice> {
-    ispd_billing::dunning::net_of_overpaid(&input.open_invoices, input.overpaid)
-}
-
 /// day, however often the run is started.
 fn reminders_of(
     settings: &DunningSettings,
     input: &DunningInput,
     today: NaiveDate,
 ) -> Vec<ReminderDue> {
-    let remindable: Vec<OpenInvoice> = weighed(input)
+    let remindable: Vec<OpenInvoice> = input
+        .open_invoices
         .iter()
         .filter(|i| {
             input
@@ -269,13 +265,18 @@ pub(crate) fn decide(
     today: NaiveDate,
 ) -> Option<DunningChange> {
     let state = state_of(input);
-    let open = weighed(input);
-    match access_decision(settings, &state, &open, input.debt_suspended, today) {
+    match access_decision(
+        settings,
+        &state,
+        &input.open_invoices,
+        input.debt_suspended,
+        today,
+    ) {
         AccessDecision::Keep => None,
         AccessDecision::Suspend { overdue, .. } => Some(DunningChange::Suspend {
             client_number: input.client_number.clone(),
             overdue,
-            reason: suspension_reason(settings, &state, &open, today),
+            reason: suspension_reason(settings, &state, &input.open_invoices, today),
         }),
         AccessDecision::Restore => Some(DunningChange::Restore {
             client_number: input.client_number.clone(),

@@ -762,7 +762,7 @@ fn outcomes(
 pub struct Assignment<'a> {
     pub payment_id: i64,
     pub client_number: &'a str,
-    /// The document the whole payment goes on; none: the client's debt, oldest first.
+    /// The document paid first, then the rest of the debt; none: the debt, oldest first.
     pub invoice: Option<&'a str>,
     /// What becomes of the payment beyond the debt (no document chosen).
     pub rest: Rest,
