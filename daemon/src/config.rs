@@ -528,6 +528,11 @@ impl Default for EnforcementConfig {
     }
 }
 
+/// The longest a log is kept: a century.
+const MAX_KEEP_DAYS: u32 = 36_500;
+/// The longest between two runs of a periodic job: thirty days.
+const MAX_INTERVAL_SECONDS: u64 = 30 * 86_400;
+
 impl EnforcementConfig {
     fn validate(&self) -> anyhow::Result<()> {
         if !(1..=100_000).contains(&self.rate) {
@@ -538,6 +543,14 @@ impl EnforcementConfig {
         }
         if !(1..=10).contains(&self.tries) {
             bail!("enforcement.tries: 1-10");
+        }
+        // Bounded so the dates and timers made of them stay in range (found probing from
+        // outside: a huge value passed the check and panicked the reconcile task).
+        if self.reconcile_interval > MAX_INTERVAL_SECONDS {
+            bail!("enforcement.reconcile_interval: 0-{MAX_INTERVAL_SECONDS} seconds");
+        }
+        if self.keep_days > MAX_KEEP_DAYS {
+            bail!("enforcement.keep_days: 0-{MAX_KEEP_DAYS} days");
         }
         Ok(())
     }
@@ -583,6 +596,9 @@ impl AuthLogConfig {
     fn validate(&self) -> anyhow::Result<()> {
         if self.per_login > 1000 {
             bail!("auth_log.per_login: 0-1000 attempts");
+        }
+        if self.keep_days > MAX_KEEP_DAYS {
+            bail!("auth_log.keep_days: 0-{MAX_KEEP_DAYS} days");
         }
         Ok(())
     }
@@ -780,6 +796,12 @@ impl Config {
             ispd_billing::interest::InterestRate::new("billing.interest_rate_percent", percent)
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
         }
+        if self.billing.default_due_days > ispd_billing::invoice_group::MAX_DUE_DAYS {
+            bail!(
+                "billing.default_due_days: at most {} days",
+                ispd_billing::invoice_group::MAX_DUE_DAYS
+            );
+        }
         if self.billing.interest_minimum < rust_decimal::Decimal::ZERO {
             bail!("billing.interest_minimum: an amount of zero or more");
         }
@@ -899,7 +921,35 @@ pub(crate) fn toml_error(text: &str, mut error: toml::de::Error) -> String {
         message.push_str(if i % 2 == 1 { "\"…\"" } else { part });
     }
     let message = message.replace("`\0`", "`\"`").replace('\n', " ");
-    format!("{place}{message}")
+    format!("{place}{}", without_values(&message))
+}
+
+/// A type error shows the value it found between backticks ("invalid type: integer
+/// `8177334455667788`"): a secret typed as a number is hidden as a quoted one is. The key
+/// path ("in `nas.secret`") and the tokens the parser expected stay.
+fn without_values(message: &str) -> String {
+    const SHOWN: [&str; 4] = ["integer `", "floating point `", "boolean `", "character `"];
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some((at, kind)) = SHOWN
+        .iter()
+        .filter_map(|kind| rest.find(kind).map(|at| (at, kind)))
+        .min()
+    {
+        let value_at = at + kind.len();
+        out.push_str(&rest[..value_at]);
+        match rest[value_at..].find('`') {
+            Some(end) => {
+                out.push_str("…`");
+                rest = &rest[value_at + end + 1..];
+            }
+            None => {
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]

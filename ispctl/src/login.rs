@@ -3,7 +3,7 @@
 //! Passwords are never returned by the server except once: when it generates one (on `add`
 //! without `--password`, and on `reset-password`). That is the only time ispctl prints one.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use ispd_admin_proto::v1::login_service_client::LoginServiceClient;
 use ispd_admin_proto::v1::{
@@ -109,7 +109,10 @@ fn duration(text: &str) -> Result<chrono::Duration, String> {
 
 async fn speed(svc: &mut LoginServiceClient<Svc>, a: SpeedArgs, out: Out) -> Result<()> {
     let until = match (a.for_, a.until) {
-        (Some(d), _) => (chrono::Utc::now() + d).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        (Some(d), _) => chrono::Utc::now()
+            .checked_add_signed(d)
+            .with_context(|| format!("--for: {} days is past any date", d.num_days()))?
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         (None, Some(until)) => until,
         (None, None) => String::new(),
     };

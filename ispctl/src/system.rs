@@ -55,6 +55,15 @@ pub async fn run(cmd: Cmd, api: &mut Api<'_>, out: Out) -> Result<()> {
         }
         Cmd::Backup { file, force } => {
             let local = api.target().is_local();
+            // Everything that can refuse is asked before the copy is streamed, so a refused
+            // call leaves nothing behind (found probing from outside: the copy was written,
+            // then its key refused).
+            if local && key_file_of(&file).exists() && !force {
+                bail!(
+                    "{} exists; name another file or pass --force",
+                    key_file_of(&file).display()
+                );
+            }
             let (size, key_path) = backup(&mut svc, &file, force).await?;
             let key_file = if local {
                 copy_key(Path::new(&key_path), &file, force)?
@@ -103,6 +112,9 @@ async fn backup(
             file.display()
         );
     }
+    if file.is_dir() {
+        bail!("{} is a directory; name a file", file.display());
+    }
     let mut partial_name = file.as_os_str().to_owned();
     partial_name.push(".partial");
     let partial = PathBuf::from(partial_name);
@@ -137,9 +149,12 @@ async fn backup(
     });
     match complete {
         Ok(size) => {
-            std::fs::rename(&partial, file).with_context(|| {
-                format!("cannot rename {} to {}", partial.display(), file.display())
-            })?;
+            if let Err(e) = std::fs::rename(&partial, file) {
+                let _ = std::fs::remove_file(&partial);
+                return Err(e).with_context(|| {
+                    format!("cannot rename {} to {}", partial.display(), file.display())
+                });
+            }
             Ok((size, key_path))
         }
         Err(e) => {
@@ -174,13 +189,18 @@ fn refuse_the_state_dir(file: &Path, key_path: &str) -> Result<()> {
 
 /// Copies the seal key beside the backup as `<file>.key` (mode 0600) when it can be read
 /// here; `None` when it cannot (another user, another host).
+/// Where the seal key is copied beside a backup `file`: `file.key`.
+fn key_file_of(file: &Path) -> PathBuf {
+    let mut name = file.as_os_str().to_owned();
+    name.push(".key");
+    PathBuf::from(name)
+}
+
 fn copy_key(key_path: &Path, file: &Path, force: bool) -> Result<Option<PathBuf>> {
     let Ok(key) = std::fs::read(key_path) else {
         return Ok(None);
     };
-    let mut name = file.as_os_str().to_owned();
-    name.push(".key");
-    let target = PathBuf::from(name);
+    let target = key_file_of(file);
     let mut options = std::fs::OpenOptions::new();
     options.write(true).mode(0o600);
     if force {

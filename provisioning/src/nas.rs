@@ -5,7 +5,7 @@ use std::net::IpAddr;
 use ispd_billing::FieldError;
 
 use crate::enforcement::CoaMode;
-use ispd_billing::field::{Text, max_len, require, text};
+use ispd_billing::field::{Text, max_len, require, text, unseen};
 
 /// Decides the rate-limit attributes in replies (the classic support call when wrong).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
@@ -91,6 +91,14 @@ impl Nas {
     pub fn validate(&self) -> Result<(), FieldError> {
         require("nas.name", &self.name)?;
         max_len("nas.name", &self.name, 64)?;
+        // A NAS's name is written into every log line and metric of its traffic: a newline or
+        // an escape in it forged log lines (found probing from outside).
+        if self.name.chars().any(unseen) {
+            return Err(FieldError::new(
+                "nas.name",
+                "must not contain control or invisible characters",
+            ));
+        }
         text("nas.note", &self.note, Text::Remark)?;
         if self.coa_port == 0 {
             return Err(FieldError::new("nas.coa_port", "must be 1-65535"));
@@ -156,6 +164,14 @@ mod tests {
         let mut bad = nas.clone();
         bad.address = "0.0.0.0".parse().unwrap();
         assert_eq!(bad.validate().unwrap_err().field, "nas.address");
+        for forged in ["c\nZ INFO ispd::x: FAKE LINE", "c\u{1b}[2J", "c\u{200B}"] {
+            let mut bad = nas.clone();
+            bad.name = forged.into();
+            assert_eq!(bad.validate().unwrap_err().field, "nas.name", "{forged:?}");
+        }
+        let mut spaced = nas.clone();
+        spaced.name = "core router 1".into();
+        assert_eq!(spaced.validate(), Ok(()));
         let mut bad = nas.clone();
         bad.coa_port = 0;
         assert_eq!(bad.validate().unwrap_err().field, "nas.coa_port");

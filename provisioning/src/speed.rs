@@ -44,6 +44,9 @@ impl TemporarySpeed {
                 "must be in the future",
             ));
         }
+        // A temporary speed ends within the years records hold (found probing from outside:
+        // one until the year 4764 was taken, a permanent speed under another name).
+        ispd_billing::field::record_date("speed.until", self.until.date_naive())?;
         Ok(())
     }
 }
@@ -89,6 +92,20 @@ mod tests {
         Rate {
             download_kbps: down,
             upload_kbps: down / 10,
+        }
+    }
+
+    #[test]
+    fn a_temporary_speed_ends_in_the_future_within_the_record_years() {
+        let now = Utc.with_ymd_and_hms(2026, 12, 5, 12, 0, 0).unwrap();
+        let until = |y, mo, d| TemporarySpeed {
+            rate: rate(5_000),
+            until: Utc.with_ymd_and_hms(y, mo, d, 0, 0, 0).unwrap(),
+        };
+        assert!(until(2026, 12, 6).validate(now).is_ok());
+        assert!(until(2199, 12, 31).validate(now).is_ok());
+        for late in [until(2200, 1, 1), until(4764, 11, 2), until(2026, 12, 5)] {
+            assert_eq!(late.validate(now).unwrap_err().field, "speed.until");
         }
     }
 

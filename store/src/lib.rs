@@ -662,18 +662,39 @@ impl WriteTx {
     }
 }
 
-/// The URL with any password replaced, for logs and errors.
+/// The URL with any password replaced, for logs and errors: the userinfo's (up to the last
+/// `@` of the authority, so a password with an `@` in it is hidden whole) and a query
+/// parameter's (`password=`, `sslpassword=`: PostgreSQL takes either place).
 pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
-    match rest.split_once('@') {
+    let (authority_path, query) = match rest.split_once('?') {
+        Some((before, query)) => (before, Some(query)),
+        None => (rest, None),
+    };
+    let mut redacted = format!("{scheme}://");
+    match authority_path.rsplit_once('@') {
         Some((userinfo, host)) => {
             let user = userinfo.split(':').next().unwrap_or_default();
-            format!("{scheme}://{user}:***@{host}")
+            redacted.push_str(&format!("{user}:***@{host}"));
         }
-        None => url.to_owned(),
+        None => redacted.push_str(authority_path),
     }
+    if let Some(query) = query {
+        let pairs: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((key, _)) if key.to_ascii_lowercase().contains("pass") => {
+                    format!("{key}=***")
+                }
+                _ => pair.to_owned(),
+            })
+            .collect();
+        redacted.push('?');
+        redacted.push_str(&pairs.join("&"));
+    }
+    redacted
 }
 
 /// Parameters per multi-row statement (see [`Placeholders`] for why SQLite's are anonymous).
@@ -851,6 +872,15 @@ mod tests {
             "postgres://ispd:***@db:5432/ispd"
         );
         assert_eq!(redact_url("sqlite://x.db"), "sqlite://x.db");
+        // Found probing from outside: a password in the query, or with an `@` in it.
+        assert_eq!(
+            redact_url("postgres://127.0.0.1:1/ispd?user=ispd&password=QPASSleak55&sslmode=off"),
+            "postgres://127.0.0.1:1/ispd?user=ispd&password=***&sslmode=off"
+        );
+        assert_eq!(
+            redact_url("postgres://ispd:PG@word@@db/ispd?sslpassword=x"),
+            "postgres://ispd:***@db/ispd?sslpassword=***"
+        );
     }
 
     /// Migration 36 rebuilds SQLite's payment table (to drop a column's UNIQUE): a database of

@@ -840,6 +840,36 @@ fn a_temporary_speed_applies_at_once_and_ends_by_itself() {
         "{}",
         crate::daemon::stderr(&refused)
     );
+
+    // Found probing from outside: a duration past any date panicked ispctl, and an end in
+    // the year 4764 was taken. Both refused, naming what.
+    let out = d.ispctl(&[
+        "login",
+        "speed",
+        "novak",
+        "--down",
+        "1M",
+        "--up",
+        "1M",
+        "--for",
+        "99999999999d",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        crate::daemon::stderr(&out)
+    );
+    assert!(crate::daemon::stderr(&out).contains("--for"));
+    let out = d.ispctl(&[
+        "login", "speed", "novak", "--down", "1M", "--up", "1M", "--for", "999999d",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        crate::daemon::stderr(&out).contains("speed.until"),
+        "{}",
+        crate::daemon::stderr(&out)
+    );
 }
 
 #[test]

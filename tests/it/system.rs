@@ -354,6 +354,28 @@ fn a_backup_under_accounting_load_restores_what_was_acknowledged() {
     assert!(!again.status.success());
     assert!(stderr(&again).contains("--force"), "{}", stderr(&again));
     assert_eq!(std::fs::read(&file).unwrap(), before);
+
+    // Found probing from outside: a key file in the way was refused only after the copy was
+    // written, and a directory named with --force left its `.partial` behind. A refused call
+    // leaves nothing.
+    let fresh = d.dir.0.join("fresh.db");
+    std::fs::write(d.dir.0.join("fresh.db.key"), "important").unwrap();
+    let refused = d.ispctl(&["system", "backup", fresh.to_str().unwrap()]);
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("fresh.db.key"),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(!fresh.exists(), "no copy written");
+    let dir = d.dir.0.join("a-directory");
+    std::fs::create_dir(&dir).unwrap();
+    let refused = d.ispctl(&["system", "backup", dir.to_str().unwrap(), "--force"]);
+    assert!(!refused.status.success());
+    assert!(
+        !d.dir.0.join("a-directory.partial").exists(),
+        "nothing left behind"
+    );
 }
 
 #[test]

@@ -21,6 +21,9 @@ pub struct ReminderLevel {
     pub final_notice: bool,
 }
 
+/// The most days any dunning period may be: ten years (and dates made of it stay in range).
+pub const MAX_DAYS: u32 = 3_650;
+
 /// The operator's dunning settings (ISPadmin invoicing settings, general).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct DunningSettings {
@@ -78,6 +81,17 @@ impl DunningSettings {
             if level.level == 0 {
                 return Err(FieldError::new(field("level"), "levels start at 1"));
             }
+            for (name, days) in [
+                ("days_after_due", level.days_after_due),
+                ("deadline_days", level.deadline_days),
+            ] {
+                if days > MAX_DAYS {
+                    return Err(FieldError::new(
+                        field(name),
+                        format!("at most {MAX_DAYS} days"),
+                    ));
+                }
+            }
             if level.days_after_due == 0 {
                 return Err(FieldError::new(
                     field("days_after_due"),
@@ -114,6 +128,12 @@ impl DunningSettings {
                 ));
             }
             previous = Some(level);
+        }
+        if self.suspend_days_after_due > MAX_DAYS {
+            return Err(FieldError::new(
+                "dunning.suspend_days_after_due",
+                format!("at most {MAX_DAYS} days"),
+            ));
         }
         if self.suspend_min_amount.is_sign_negative() && !self.suspend_min_amount.is_zero() {
             return Err(FieldError::new(

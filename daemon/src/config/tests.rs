@@ -208,6 +208,19 @@ fn a_malformed_secret_line_is_not_echoed() {
         assert!(!err.contains("hunter2"), "{err}");
         assert!(err.contains("line 4"), "{err}");
     }
+    // Found probing from outside: a secret typed as a number, a float or a boolean was shown
+    // in the type error ("invalid type: integer `8177334455667788`").
+    for value in ["8177334455667788", "1.5e3", "true"] {
+        let text = format!("[[nas]]\nname = \"a\"\naddress = \"192.0.2.1\"\nsecret = {value}\n");
+        let err = format!("{:#}", Config::parse(&text).unwrap_err());
+        for shown in ["8177334455667788", "1500", "true"] {
+            assert!(!err.contains(shown), "{err}");
+        }
+        assert!(
+            err.contains("line 4") && err.contains("nas.secret"),
+            "{err}"
+        );
+    }
 }
 
 #[test]
@@ -219,4 +232,40 @@ fn nas_secret_stays_out_of_debug() {
     assert!(!format!("{c:?}").contains("xyzzy5461"));
     assert!(c.nas[0].require_message_authenticator);
     assert!(c.nas[0].limit_proxy_state, "on unless turned off");
+}
+
+/// Found probing from outside: values that passed `check-config` and then panicked a task
+/// (dates of a huge keep_days) or dated an invoice in the year 262142.
+#[test]
+fn numbers_that_would_overflow_a_date_are_refused_by_key() {
+    for (text, key) in [
+        (
+            "[enforcement]\nkeep_days = 4000000000\n",
+            "enforcement.keep_days",
+        ),
+        (
+            "[enforcement]\nreconcile_interval = 18446744073709551615\n",
+            "enforcement.reconcile_interval",
+        ),
+        ("[auth_log]\nkeep_days = 4000000000\n", "auth_log.keep_days"),
+        (
+            "[billing]\ndefault_due_days = 4000000000\n",
+            "billing.default_due_days",
+        ),
+        (
+            "[dunning]\nsuspend_days_after_due = 4000000000\n",
+            "dunning.suspend_days_after_due",
+        ),
+        (
+            "[[dunning.level]]\ndays_after_due = 7\ndeadline_days = 4000000000\n",
+            "dunning.level[0].deadline_days",
+        ),
+    ] {
+        let err = format!("{:#}", Config::parse(text).unwrap_err());
+        assert!(err.starts_with(key), "{text}: {err}");
+    }
+    assert!(
+        Config::parse("[enforcement]\nkeep_days = 36500\n[billing]\ndefault_due_days = 365\n")
+            .is_ok()
+    );
 }
