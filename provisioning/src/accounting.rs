@@ -82,16 +82,19 @@ pub const EVENT_AHEAD_LIMIT: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
 /// Acct-Delay-Time), but a router without a clock sends 1970.
 pub const EVENT_BEHIND_LIMIT: chrono::TimeDelta = chrono::TimeDelta::days(7);
 
-/// When a record's event happened: Event-Timestamp (else the arrival) minus Acct-Delay-Time,
-/// unless that falls outside the window around the arrival that a sane NAS clock allows;
-/// then the arrival itself.
+/// When a record's event happened: its Event-Timestamp, "the time that this event occurred
+/// on the NAS" (RFC 2869 §5.3), else the arrival less Acct-Delay-Time, which "can be
+/// subtracted from the time of arrival" (RFC 2866 §5.2) — never both, as FreeRADIUS reads
+/// them (found probing from outside: a Stop delivered two hours late was dated two hours
+/// before its own event, before the session's last Interim) — unless that falls outside the
+/// window around the arrival that a sane NAS clock allows; then the arrival itself.
 pub fn event_time(
     received: DateTime<Utc>,
     event_timestamp: Option<DateTime<Utc>>,
     delay_seconds: u32,
 ) -> DateTime<Utc> {
-    let claimed =
-        event_timestamp.unwrap_or(received) - chrono::TimeDelta::seconds(i64::from(delay_seconds));
+    let claimed = event_timestamp
+        .unwrap_or_else(|| received - chrono::TimeDelta::seconds(i64::from(delay_seconds)));
     if claimed > received + EVENT_AHEAD_LIMIT || claimed < received - EVENT_BEHIND_LIMIT {
         received
     } else {
@@ -772,6 +775,12 @@ mod tests {
                 Some(now - chrono::TimeDelta::hours(3)),
                 0,
                 now - chrono::TimeDelta::hours(3),
+            ),
+            // Delivered two hours late: the delay is in the arrival, not in the event.
+            (
+                Some(now - chrono::TimeDelta::hours(2)),
+                7200,
+                now - chrono::TimeDelta::hours(2),
             ),
             (
                 Some(now + chrono::TimeDelta::minutes(2)),

@@ -246,6 +246,39 @@ fn retransmissions_are_acknowledged_but_counted_once() {
     );
 }
 
+/// Found probing from outside: without Event-Timestamp a record's time is its arrival, and
+/// a Stop whose answer was lost, sent again 6 s later byte for byte (a NAS retrying every
+/// 5 s), was a second session with its traffic counted twice.
+#[test]
+fn a_retransmission_seconds_later_is_not_counted_again() {
+    let d = acct_daemon("acct-late-retransmit", "");
+    let socket = acct_socket(&d, Duration::from_secs(5));
+    let mut buf = [0u8; 4096];
+    let mut exchange = |packet: &[u8]| {
+        socket.send(packet).unwrap();
+        let n = socket.recv(&mut buf).unwrap();
+        assert_eq!(
+            PacketRef::decode(&buf[..n]).unwrap().code(),
+            Code::AccountingResponse
+        );
+    };
+    exchange(&acct_request(1, start_attributes("s-late")));
+    let mut stop = interim("s-late", 2, 900);
+    stop[0] = Attribute::integer(rfc::ACCT_STATUS_TYPE, 2);
+    let stop = acct_request(2, stop);
+    exchange(&stop);
+    std::thread::sleep(Duration::from_secs(6));
+    exchange(&stop);
+    assert_eq!(
+        query(&d, "SELECT COUNT(*), SUM(input_octets) FROM session"),
+        ["1|900"]
+    );
+    assert_eq!(
+        query(&d, "SELECT SUM(input_octets) FROM usage_daily"),
+        ["900"]
+    );
+}
+
 /// A NAS that rebooted without its Accounting-On reaching ispd hands out its Acct-Session-Ids
 /// again (found probing from outside): a Start of another session under the id of one still
 /// open — begun after its last record, or another user's — closes the open one as of its last
@@ -448,7 +481,8 @@ fn late_accounting_on(pg: Option<crate::daemon::PgDatabase>) {
     ));
     // The reboot was 30 s ago; this is its Accounting-On sent again.
     acct(format!(
-        "Acct-Status-Type = Accounting-On, NAS-Identifier = \"bras\", Event-Timestamp = {now}, Acct-Delay-Time = 30"
+        "Acct-Status-Type = Accounting-On, NAS-Identifier = \"bras\", Event-Timestamp = {}, Acct-Delay-Time = 30",
+        now - 30
     ));
     assert_eq!(
         rows(

@@ -99,7 +99,7 @@ impl AccountingService {
         let (done, writers_done) = mpsc::channel(1);
         let service = Arc::new(AccountingService {
             radius: radius.clone(),
-            replies: ReplyCache::new(super::DUPLICATE_WINDOW, super::DUPLICATE_CAPACITY),
+            replies: ReplyCache::new(super::ACCT_DUPLICATE_WINDOW, super::DUPLICATE_CAPACITY),
             queues,
             stop,
             writers_done: std::sync::Mutex::new(Some(writers_done)),

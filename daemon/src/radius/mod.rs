@@ -42,6 +42,13 @@ use unknown_sources::UnknownSources;
 
 /// RFC 5080 suggests keeping replies for the NAS's retransmission window.
 const DUPLICATE_WINDOW: Duration = Duration::from_secs(5);
+/// Accounting answers are kept longer. Without Event-Timestamp a record's time is its
+/// arrival, so a retransmission after the window was a new record: a Stop counted twice, a
+/// Start splitting a live session (found probing from outside: a NAS retrying every 5 s).
+/// An Accounting-Request's authenticator is a digest of the record, so the same source,
+/// Identifier and authenticator is the same record; and with one reply kept per source and
+/// Identifier (`dedup`), the longer window costs no memory.
+const ACCT_DUPLICATE_WINDOW: Duration = Duration::from_secs(60);
 /// Bounds the reply cache's memory (about 10 MB at most): it holds one reply per NAS source
 /// port and Identifier (`dedup`), 256 a port, so only a NAS sending from some 400 ports
 /// within the window would reach it.
