@@ -528,6 +528,17 @@ fn bad_requests_name_the_field_and_store_nothing() {
         "{}",
         stderr(&out)
     );
+    // A list filtered by a client that is not there says so (found probing from outside:
+    // an empty table, as if the client had nothing), as `invoice list` does.
+    for list in ["subscription", "login"] {
+        let out = d.ispctl(&[list, "list", "--client", "nosuch"]);
+        assert_eq!(out.status.code(), Some(1), "{list}");
+        assert!(
+            stderr(&out).contains("not found"),
+            "{list}: {}",
+            stderr(&out)
+        );
+    }
 }
 
 #[test]

@@ -176,6 +176,10 @@ pub async fn list(
     subscription_id: Option<i64>,
     page: PageRequest,
 ) -> AppResult<Page<LoginRecord>> {
+    // A client that is not there is said so, as `invoice list` says it, not an empty list.
+    if !client_number.is_empty() {
+        app.store.get_client(client_number).await?;
+    }
     Ok(app
         .store
         .list_logins(client_number, subscription_id, page)

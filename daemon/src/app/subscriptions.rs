@@ -930,6 +930,10 @@ pub async fn list(
     filter: &SubscriptionFilter,
     page: PageRequest,
 ) -> AppResult<Page<SubscriptionRecord>> {
+    // A client that is not there is said so, as `invoice list` says it, not an empty list.
+    if !filter.client_number.is_empty() {
+        app.store.get_client(&filter.client_number).await?;
+    }
     Ok(app.store.list_subscriptions(filter, page).await?)
 }
 
