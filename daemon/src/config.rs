@@ -909,7 +909,22 @@ pub(crate) fn toml_error(text: &str, mut error: toml::de::Error) -> String {
             let before = &text[..span.start.min(text.len())];
             let line = before.matches('\n').count() + 1;
             let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
-            format!("line {line}, column {column}: ")
+            // A syntax error carries no key path: the key its line sets is named from the
+            // line (a key is not a secret; what follows the `=` is never shown).
+            let key = text
+                .lines()
+                .nth(line - 1)
+                .and_then(|l| l.split_once('='))
+                .map(|(key, _)| key.trim())
+                .filter(|key| {
+                    !key.is_empty()
+                        && key
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+                })
+                .map(|key| format!(" (key `{key}`)"))
+                .unwrap_or_default();
+            format!("line {line}, column {column}{key}: ")
         })
         .unwrap_or_default();
     // Without its input, toml renders the message and the key path ("in `nas.secret`").

@@ -207,6 +207,8 @@ fn a_malformed_secret_line_is_not_echoed() {
         let err = format!("{:#}", Config::parse(text).unwrap_err());
         assert!(!err.contains("hunter2"), "{err}");
         assert!(err.contains("line 4"), "{err}");
+        // The key its line sets is named (found probing from outside: only the place was).
+        assert!(err.contains("secret"), "{err}");
     }
     // Found probing from outside: a secret typed as a number, a float or a boolean was shown
     // in the type error ("invalid type: integer `8177334455667788`").
