@@ -103,14 +103,14 @@ fn start_interim_stop_on_postgres() {
 }
 
 /// Rows of a query on the daemon's database: SQLite, or PostgreSQL when `pg` is given.
-fn rows(d: &Daemon, pg: Option<&crate::daemon::PgDatabase>, sql: &str) -> Vec<String> {
+pub(crate) fn rows(d: &Daemon, pg: Option<&crate::daemon::PgDatabase>, sql: &str) -> Vec<String> {
     match pg {
         Some(db) => psql(&db.url, sql).lines().map(str::to_owned).collect(),
         None => query(d, sql),
     }
 }
 
-fn database_table(pg: Option<&crate::daemon::PgDatabase>) -> String {
+pub(crate) fn database_table(pg: Option<&crate::daemon::PgDatabase>) -> String {
     pg.map(|db| format!("\n[database]\nurl = {:?}", db.url))
         .unwrap_or_default()
 }

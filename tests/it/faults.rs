@@ -628,6 +628,55 @@ fn a_user_name_that_is_not_text_is_stored_in_hex() {
     assert_eq!(d.query("SELECT username FROM session"), ["0x6eff6b"]);
 }
 
+/// Found probing from outside: a Calling-Station-Id or NAS-Port-Id with a NUL byte was UTF-8
+/// and stored as sent — PostgreSQL refuses NUL in text, so the whole record was set aside
+/// and its traffic never counted. Every text of a record is stored as User-Name is: as sent
+/// when printable, else in hex.
+#[test]
+fn a_station_id_with_a_nul_byte_is_stored_in_hex() {
+    with_nul_bytes(None);
+}
+
+#[test]
+fn a_station_id_with_a_nul_byte_is_stored_in_hex_on_postgres() {
+    if let Some(db) = crate::daemon::PgDatabase::create("nul_station") {
+        with_nul_bytes(Some(db));
+    }
+}
+
+fn with_nul_bytes(pg: Option<crate::daemon::PgDatabase>) {
+    let d = acct_daemon(
+        "fault-nul-station",
+        &crate::accounting::database_table(pg.as_ref()),
+    );
+    let socket = crate::accounting::acct_socket(&d, Duration::from_secs(5));
+    ask(
+        &socket,
+        1,
+        vec![
+            Attribute::integer(rfc::ACCT_STATUS_TYPE, 3),
+            Attribute::string(rfc::ACCT_SESSION_ID, "n1"),
+            Attribute::string(rfc::USER_NAME, "novak"),
+            Attribute::new(rfc::CALLING_STATION_ID, b"aa\0bb".to_vec()),
+            Attribute::new(rfc::NAS_PORT_ID, b"eth\x001".to_vec()),
+            Attribute::integer(rfc::ACCT_SESSION_TIME, 30),
+            Attribute::integer(rfc::ACCT_INPUT_OCTETS, 1234),
+        ],
+    );
+    assert_eq!(
+        crate::accounting::rows(
+            &d,
+            pg.as_ref(),
+            "SELECT calling_station, nas_port, input_octets FROM session"
+        ),
+        ["0x6161006262|0x6574680031|1234"]
+    );
+    assert_eq!(
+        crate::accounting::rows(&d, pg.as_ref(), "SELECT SUM(input_octets) FROM usage_daily"),
+        ["1234"]
+    );
+}
+
 /// Issue 10 item 11: a Start whose Event-Timestamp lay decades ahead was stored as such and
 /// its session never went stale. Times outside a sane window around the arrival are
 /// replaced by the arrival.

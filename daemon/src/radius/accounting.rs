@@ -804,12 +804,10 @@ fn record(
     received: DateTime<Utc>,
 ) -> Result<Option<AcctRecord>, &'static str> {
     let u32_of = |typ: u8| packet.first(typ).and_then(|a| a.as_u32().ok());
-    let text_of = |typ: u8| {
-        packet
-            .first(typ)
-            .and_then(|a| a.as_str().ok())
-            .map(str::to_owned)
-    };
+    // Every text of a record as User-Name and Acct-Session-Id are kept: as sent when it is
+    // printable, else in hex (a NUL in a Calling-Station-Id set the whole record aside on
+    // PostgreSQL, which refuses it in text).
+    let text_of = |typ: u8| packet.first(typ).map(|a| attribute_text(a.as_bytes()));
     let status_code = u32_of(rfc::ACCT_STATUS_TYPE).ok_or("no Acct-Status-Type")?;
     let Some(status) = StatusType::from_code(status_code) else {
         return Ok(None);
