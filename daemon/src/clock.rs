@@ -9,76 +9,9 @@
 //! Instants recorded where they happen — when a row was written (`created_at`, the audit
 //! log's `at`), when a datagram arrived — are not business dates and are read there.
 
-use chrono::{DateTime, Local, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
-use chrono_tz::Tz;
+use chrono::{DateTime, NaiveDate, Utc};
 
-/// The time zone business dates are counted in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Zone {
-    /// The host's zone, as the C library sees it.
-    #[default]
-    Host,
-    /// An IANA zone named in the config, whatever the host is set to.
-    Named(Tz),
-}
-
-impl Zone {
-    /// `""` is the host's zone; anything else must be an IANA name (`Europe/Prague`).
-    pub fn parse(name: &str) -> Result<Zone, String> {
-        let name = name.trim();
-        if name.is_empty() {
-            return Ok(Zone::Host);
-        }
-        name.parse::<Tz>().map(Zone::Named).map_err(|_| {
-            format!("unknown time zone {name:?}; use an IANA name such as \"Europe/Prague\"")
-        })
-    }
-
-    /// The date `at` falls on in this zone.
-    pub fn date_of(self, at: DateTime<Utc>) -> NaiveDate {
-        match self {
-            Zone::Host => at.with_timezone(&Local).date_naive(),
-            Zone::Named(tz) => at.with_timezone(&tz).date_naive(),
-        }
-    }
-
-    /// The wall-clock time of day `at` shows in this zone.
-    pub fn time_of(self, at: DateTime<Utc>) -> NaiveTime {
-        match self {
-            Zone::Host => at.with_timezone(&Local).time(),
-            Zone::Named(tz) => at.with_timezone(&tz).time(),
-        }
-    }
-
-    /// The first instant at or after `now` whose time of day in this zone is `at`.
-    pub fn next(self, now: DateTime<Utc>, at: NaiveTime) -> DateTime<Utc> {
-        match self {
-            Zone::Host => next_in(&Local, now, at),
-            Zone::Named(tz) => next_in(&tz, now, at),
-        }
-    }
-}
-
-/// [`Zone::next`] in one zone. A time of day the zone skips that day (the hour a
-/// daylight-saving change jumps over) is taken an hour later, as cron does; one it passes
-/// twice is taken the first time.
-fn next_in<Z: TimeZone>(zone: &Z, now: DateTime<Utc>, at: NaiveTime) -> DateTime<Utc> {
-    let resolve = |local: NaiveDateTime| {
-        zone.from_local_datetime(&local)
-            .earliest()
-            .or_else(|| {
-                zone.from_local_datetime(&(local + chrono::Duration::hours(1)))
-                    .earliest()
-            })
-            .map(|t| t.with_timezone(&Utc))
-    };
-    let today = now.with_timezone(zone).date_naive();
-    [today, today + chrono::Duration::days(1)]
-        .into_iter()
-        .filter_map(|day| resolve(day.and_time(at)))
-        .find(|candidate| *candidate >= now)
-        .unwrap_or(now + chrono::Duration::days(1))
-}
+pub use ispd_provisioning::zone::Zone;
 
 /// "Now" and "today" for everything that is not a pure core.
 #[derive(Debug, Clone, Copy, Default)]
@@ -139,6 +72,8 @@ impl Clock {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::{Local, NaiveTime, TimeZone};
+    use chrono_tz::Tz;
 
     fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap()

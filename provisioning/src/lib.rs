@@ -22,5 +22,6 @@ pub mod pool;
 pub mod rate;
 pub mod reply;
 pub mod speed;
+pub mod zone;
 
 pub use ispd_billing::FieldError;

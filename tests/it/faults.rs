@@ -508,10 +508,10 @@ fn answers_stay_fast_while_postgres_is_down() {
     assert_eq!(stored.trim(), (times.len() + 2).to_string(), "{}", d.log());
 }
 
-/// Issue 10 item 3: one record the database refuses (here a NUL byte in Calling-Station-Id,
-/// which PostgreSQL's text cannot hold; a User-Name with one is stored in hex since 1e8380d)
-/// is set aside with its reason; the records of its batch and behind it are stored, and
-/// every request is answered.
+/// Issue 10 item 3: one record the database refuses (here a check the test adds to the
+/// session table: every text of a record is stored since a NUL byte went to hex) is set
+/// aside with its reason; the records of its batch and behind it are stored, and every
+/// request is answered.
 #[test]
 fn a_record_the_database_refuses_is_set_aside_and_blocks_nothing() {
     let Some(db) = PgDatabase::create("poison") else {
@@ -524,6 +524,10 @@ fn a_record_the_database_refuses_is_set_aside_and_blocks_nothing() {
             db.url
         ),
     );
+    psql(
+        &db.url,
+        "ALTER TABLE session ADD CONSTRAINT no_poison CHECK (acct_session_id <> 'poison')",
+    );
     let mut nas = Nas::new(&d);
     // One burst, so the poisonous record shares its batch with good ones.
     nas.send_starts(sessions("good", 0..10));
@@ -531,7 +535,6 @@ fn a_record_the_database_refuses_is_set_aside_and_blocks_nothing() {
         Attribute::integer(rfc::ACCT_STATUS_TYPE, 1),
         Attribute::string(rfc::ACCT_SESSION_ID, "poison"),
         Attribute::string(rfc::USER_NAME, "novak"),
-        Attribute::new(rfc::CALLING_STATION_ID, b"evil\0station".to_vec()),
     ];
     nas.socket.send(&acct_request(200, poison)).unwrap();
     nas.waiting.insert(200, "poison".into());
@@ -549,17 +552,18 @@ fn a_record_the_database_refuses_is_set_aside_and_blocks_nothing() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), 1, "{rejected}");
-    assert_eq!(lines[0]["record"]["record"]["acct_session_id"], "poison");
-    assert!(
-        lines[0]["reason"].as_str().unwrap().contains("0x00"),
-        "{}",
-        lines[0]
-    );
-    assert!(
-        metrics(&d).contains("ispd_radius_acct_rejected_records_total 1\n"),
-        "{}",
-        metrics(&d)
+    // Once, or once more for a retransmission that arrived while the first was refused.
+    assert!((1..=2).contains(&lines.len()), "{rejected}");
+    for line in &lines {
+        assert_eq!(line["record"]["record"]["acct_session_id"], "poison");
+        assert!(
+            line["reason"].as_str().unwrap().contains("no_poison"),
+            "{line}"
+        );
+    }
+    assert_eq!(
+        metric(&d, "ispd_radius_acct_rejected_records_total"),
+        lines.len() as u64
     );
     // Nothing waits in a spool: the writer was never jammed.
     assert_eq!(spool_bytes(&d.state_dir), 0);

@@ -82,3 +82,35 @@ fn an_unknown_zone_is_refused_by_key_before_anything_starts() {
         "{err}"
     );
 }
+
+/// Found probing from outside: daily usage — and so a data cap's period — was counted on the
+/// host's days, so on a UTC host a login's first hours of a local day went on the day before.
+/// An Interim's traffic lands on its moment's date in the configured zone.
+#[test]
+fn usage_is_counted_on_the_configured_zones_day() {
+    for zone in [AHEAD, BEHIND] {
+        let config = crate::accounting::acct_config("")
+            .replace("[billing]\n", &format!("[billing]\ntimezone = {zone:?}\n"));
+        let d = Daemon::start_with("timezone-usage", &config);
+        crate::accounting::add_login(&d);
+        let tz: chrono_tz::Tz = zone.parse().unwrap();
+        let at = Utc::now() - chrono::Duration::seconds(60);
+        let interim = format!(
+            "Acct-Status-Type = Interim-Update, Acct-Session-Id = \"tz1\", User-Name = \"novak\", \
+             Acct-Input-Octets = 1000, Event-Timestamp = {}\n",
+            at.timestamp()
+        );
+        let out = d.radclient("acct", "acct", crate::accounting::SECRET, &interim);
+        assert!(
+            crate::daemon::stdout(&out).contains("Accounting-Response"),
+            "{}",
+            crate::daemon::stdout(&out)
+        );
+        let local_day = at.with_timezone(&tz).date_naive().to_string();
+        assert_eq!(
+            d.query("SELECT day, input_octets FROM usage_daily"),
+            [format!("{local_day}|1000")],
+            "{zone}"
+        );
+    }
+}

@@ -387,7 +387,8 @@ struct Shared {
 /// a batch at a time, between new batches, once the probe finds the database back. Only if
 /// the spool cannot be written either is a batch left unanswered, so the NASes retransmit.
 async fn writer(_alive: crate::health::Alive, mut own: Writer, shared: Shared) {
-    let mut accounting = open_writer(&shared.store, own.partition).await;
+    let zone = shared.radius.clock().zone();
+    let mut accounting = open_writer(&shared.store, own.partition, zone).await;
     write_until_stopped(&mut own, &mut accounting, &shared).await;
     // The connection first: a clean stop waits for `own._done` to go, then closes the rest.
     drop(accounting);
@@ -597,10 +598,14 @@ fn on_own_thread(
 /// The writer's way to the database, once it can be had: SQLite's own connection opens the
 /// store's file, which fails only if the file cannot be opened at all (tried again each
 /// second, told once).
-async fn open_writer(store: &Store, partition: Partition) -> AccountingWriter {
+async fn open_writer(
+    store: &Store,
+    partition: Partition,
+    zone: crate::clock::Zone,
+) -> AccountingWriter {
     let mut told = false;
     loop {
-        match store.accounting_writer(partition).await {
+        match store.accounting_writer(partition, zone).await {
             Ok(writer) => return writer,
             Err(e) => {
                 if !told {

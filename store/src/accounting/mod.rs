@@ -15,6 +15,7 @@ use ispd_provisioning::accounting::{
     AcctRecord, COUNTER_LIMIT, Counters, SessionChange, SessionState, StatusType, Stop, UsageDelta,
     apply,
 };
+use ispd_provisioning::zone::Zone;
 use sqlx::AnyConnection;
 
 use super::change_log::{OpenSessionsChanged, SESSIONS_CHANNEL};
@@ -74,13 +75,16 @@ impl Partition {
 #[derive(Debug)]
 pub(crate) struct SessionMemory {
     partition: Partition,
+    /// The zone whose days the usage is counted on (`[billing] timezone`).
+    zone: Zone,
     sessions: HashMap<Key, Known>,
 }
 
 impl SessionMemory {
-    pub(crate) fn new(partition: Partition) -> SessionMemory {
+    pub(crate) fn new(partition: Partition, zone: Zone) -> SessionMemory {
         SessionMemory {
             partition,
+            zone,
             sessions: HashMap::new(),
         }
     }
@@ -109,6 +113,21 @@ struct NewSession<'a> {
 }
 
 impl<'a> Pending<'a> {
+    fn new(zone: Zone) -> Self {
+        Pending {
+            zone,
+            creates: Vec::new(),
+            new: HashMap::new(),
+            updates: HashMap::new(),
+            usage: HashMap::new(),
+        }
+    }
+
+    /// What is planned so far, leaving this one empty (in the same zone).
+    fn take(&mut self) -> Self {
+        std::mem::replace(self, Pending::new(self.zone))
+    }
+
     /// A record for a session created earlier in this batch changes it before it is
     /// written: [`Planned::Done`] then, [`Planned::Stored`] when the session is not new in
     /// this batch, [`Planned::FlushFirst`] when the record is another session's under its
@@ -120,7 +139,7 @@ impl<'a> Pending<'a> {
         match apply(Some(&new.state), record) {
             SessionChange::Update { session, usage } => {
                 new.state = session;
-                add(&mut self.usage, new.item.login_id, record, usage);
+                add(&mut self.usage, self.zone, new.item.login_id, record, usage);
             }
             SessionChange::Reused { .. } => return Planned::FlushFirst,
             SessionChange::Create { .. } | SessionChange::Nothing => {}
@@ -152,7 +171,7 @@ impl<'a> Pending<'a> {
                 return Ok(Planned::FlushFirst);
             }
             SessionChange::Create { session, usage } => {
-                add(&mut self.usage, item.login_id, record, usage);
+                add(&mut self.usage, self.zone, item.login_id, record, usage);
                 self.updates.remove(&key);
                 self.creates.push(key.clone());
                 self.new.insert(
@@ -168,7 +187,7 @@ impl<'a> Pending<'a> {
                 let Some(known) = current else {
                     return Err(corrupt(format!("session {key:?}: an update without a row")));
                 };
-                add(&mut self.usage, known.login_id, record, usage);
+                add(&mut self.usage, self.zone, known.login_id, record, usage);
                 let before = self
                     .updates
                     .remove(&key)
@@ -191,8 +210,9 @@ enum Planned {
 }
 
 /// The batch's decisions, written by [`Store::flush`].
-#[derive(Default)]
 struct Pending<'a> {
+    /// The zone whose days the usage is counted on.
+    zone: Zone,
     /// In creation order; keyed so later records of the same session update them in place.
     creates: Vec<Key>,
     new: HashMap<Key, NewSession<'a>>,
@@ -340,7 +360,12 @@ impl Store {
     /// The writer for one partition of the sessions. On SQLite it opens its own connection
     /// to the store's file; call it from the thread that will store the batches, since each
     /// batch then blocks that thread for its commit.
-    pub async fn accounting_writer(&self, partition: Partition) -> StoreResult<AccountingWriter> {
+    /// `zone` is the one whose days usage is counted on (`[billing] timezone`).
+    pub async fn accounting_writer(
+        &self,
+        partition: Partition,
+        zone: Zone,
+    ) -> StoreResult<AccountingWriter> {
         // PostgreSQL, or an in-memory SQLite database with no file to open twice: the pool.
         let own = match self.sqlite_file() {
             Some(file) => Some(OwnConnection::open(&file, BUSY, self.write_turns.clone())?),
@@ -348,7 +373,7 @@ impl Store {
         };
         Ok(AccountingWriter {
             store: self.clone(),
-            memory: SessionMemory::new(partition),
+            memory: SessionMemory::new(partition, zone),
             own,
         })
     }
@@ -430,7 +455,7 @@ async fn write<S: Statements>(
         retry_conflicts: first_try,
         ..Written::default()
     };
-    let mut pending = Pending::default();
+    let mut pending = Pending::new(memory.zone);
     let mut loaded = load_unknown(conn, batch, memory).await?;
     for item in batch {
         let record = &item.record;
@@ -439,7 +464,7 @@ async fn write<S: Statements>(
             StatusType::AccountingOn | StatusType::AccountingOff
         ) {
             // Everything before it in the batch first, then close the NAS's sessions.
-            flush(conn, std::mem::take(&mut pending), &mut written, None).await?;
+            flush(conn, pending.take(), &mut written, None).await?;
             written.known.retain(|((nas, _), _)| nas != &item.nas_name);
             written.opened.retain(|(nas, _)| nas != &item.nas_name);
             loaded.retain(|(nas, _), _| nas != &item.nas_name);
@@ -448,7 +473,7 @@ async fn write<S: Statements>(
                 conn,
                 &item.nas_name,
                 record.event_time,
-                memory.partition,
+                (memory.partition, memory.zone),
                 &mut written.changes,
             )
             .await?;
@@ -470,7 +495,7 @@ async fn write<S: Statements>(
             if planned != Planned::FlushFirst {
                 break;
             }
-            flush(conn, std::mem::take(&mut pending), &mut written, None).await?;
+            flush(conn, pending.take(), &mut written, None).await?;
             if !written.stale.is_empty() {
                 return Ok(written);
             }
@@ -952,7 +977,7 @@ async fn close_nas_sessions<S: Statements>(
     conn: &mut S,
     nas_name: &str,
     at: DateTime<Utc>,
-    partition: Partition,
+    (partition, zone): (Partition, Zone),
     changes: &mut OpenSessionChanges,
 ) -> StoreResult<()> {
     // Only the sessions begun before it: a delayed or retransmitted Accounting-On (a new
@@ -1000,7 +1025,7 @@ async fn close_nas_sessions<S: Statements>(
                 session_seconds: seconds_then - seconds,
                 ..UsageDelta::default()
             };
-            add_at(&mut usage, login, at, delta);
+            add_at(&mut usage, zone, login, at, delta);
         }
     }
     let mut usage: Vec<_> = usage.into_iter().collect();
@@ -1037,14 +1062,18 @@ impl Store {
     }
 }
 
-/// Adds traffic to the login's local day of the event (what an operator calls "today").
+/// Adds traffic to the login's local day of the event (what an operator calls "today"), in
+/// `[billing] timezone` (found probing from outside: the host's zone was taken, so on a UTC
+/// host a Prague login's first hour of a day, and of a data cap's period, went on the day
+/// before).
 fn add(
     usage: &mut HashMap<(i64, NaiveDate), UsageDelta>,
+    zone: Zone,
     login: Option<i64>,
     record: &AcctRecord,
     delta: UsageDelta,
 ) {
-    add_at(usage, login, record.event_time, delta);
+    add_at(usage, zone, login, record.event_time, delta);
 }
 
 /// [`add`] for what happened at `at`: the traffic on that day, the time over the days it
@@ -1052,6 +1081,7 @@ fn add(
 /// would otherwise book them all on one day (more than 24 hours of it).
 fn add_at(
     usage: &mut HashMap<(i64, NaiveDate), UsageDelta>,
+    zone: Zone,
     login: Option<i64>,
     at: DateTime<Utc>,
     delta: UsageDelta,
@@ -1060,12 +1090,12 @@ fn add_at(
     if delta.is_zero() {
         return;
     }
-    let mut day = at.with_timezone(&chrono::Local).date_naive();
+    let mut day = zone.date_of(at);
     let (mut end, mut seconds) = (at, delta.session_seconds);
     let mut part = delta;
     // Ends: the time runs out, within SESSION_TIME_LIMIT's days.
     loop {
-        let start = local_midnight(day);
+        let start = zone.midnight(day);
         let here = seconds.min(u64::try_from((end - start).num_seconds()).unwrap_or(0));
         part.session_seconds = here;
         seconds -= here;
@@ -1076,18 +1106,6 @@ fn add_at(
         };
         (day, end, part) = (before, start, UsageDelta::default());
     }
-}
-
-/// When local `day` began.
-fn local_midnight(day: NaiveDate) -> DateTime<Utc> {
-    use chrono::TimeZone;
-    let midnight = day.and_time(chrono::NaiveTime::MIN);
-    chrono::Local
-        .from_local_datetime(&midnight)
-        .earliest()
-        .map(|t| t.with_timezone(&Utc))
-        // A zone whose clocks skip midnight: near enough for a day's seconds.
-        .unwrap_or_else(|| midnight.and_utc())
 }
 
 /// `stored + excluded` for a usage column of the upsert, held at [`COUNTER_LIMIT`]: the
@@ -1109,14 +1127,15 @@ mod tests {
     #[test]
     fn a_records_time_is_booked_on_the_days_it_covered() {
         let day = |d| NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
-        let at = local_midnight(day(24)) + chrono::TimeDelta::hours(2);
+        let zone = Zone::parse("Europe/Prague").unwrap();
+        let at = zone.midnight(day(24)) + chrono::TimeDelta::hours(2);
         let mut usage = HashMap::new();
         let delta = UsageDelta {
             input_octets: 100,
             output_octets: 5,
             session_seconds: 2 * 86_400 + 3 * 3_600,
         };
-        add_at(&mut usage, Some(7), at, delta);
+        add_at(&mut usage, zone, Some(7), at, delta);
         let booked = |d| usage.get(&(7, day(d))).copied().unwrap_or_default();
         assert_eq!(
             booked(24),
@@ -1124,7 +1143,7 @@ mod tests {
                 session_seconds: 7_200,
                 ..delta
             },
-            "the traffic and the last two hours on the record's day"
+            "the traffic and the last two hours on the record's local day"
         );
         for d in [23, 22] {
             assert_eq!(booked(d).session_seconds, 86_400);

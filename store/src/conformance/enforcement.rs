@@ -3,6 +3,7 @@
 use chrono::{Duration, TimeZone, Utc};
 use ispd_provisioning::accounting::{AcctRecord, Counters, StatusType};
 use ispd_provisioning::enforcement::{Outcome, RequestKind};
+use ispd_provisioning::zone::Zone;
 
 use crate::testkit::fixtures::*;
 use crate::{AcctItem, EnforcementAttempt, Partition};
@@ -103,7 +104,7 @@ async fn session(store: &Store, login: Option<i64>, username: &str, id: &str, st
         items.push(item(StatusType::Stop));
     }
     let mut memory = store
-        .accounting_writer(Partition { index: 0, count: 1 })
+        .accounting_writer(Partition { index: 0, count: 1 }, Zone::Host)
         .await
         .unwrap();
     memory.apply(&items).await.unwrap();
@@ -130,7 +131,7 @@ pub(super) async fn open_sessions_for_enforcement(store: Store) {
 
     // Traffic of an interim counts from its day on, summed per login.
     let mut memory = store
-        .accounting_writer(Partition { index: 0, count: 1 })
+        .accounting_writer(Partition { index: 0, count: 1 }, Zone::Host)
         .await
         .unwrap();
     let interim = AcctItem {

@@ -2,6 +2,7 @@
 
 use crate::Backend;
 use crate::testkit::fixtures::*;
+use ispd_provisioning::zone::Zone;
 
 pub(super) async fn access_rows_follow_the_records(store: Store) {
     use crate::AccessScope;
@@ -75,7 +76,10 @@ pub(super) async fn accounting_batches_store_sessions_once(store: Store) {
     let login = novak(&store).await;
     let item = minutes_of(login, "s1");
     let partition = Partition { index: 0, count: 1 };
-    let mut memory = store.accounting_writer(partition).await.unwrap();
+    let mut memory = store
+        .accounting_writer(partition, Zone::Host)
+        .await
+        .unwrap();
     // Start and Interim in one batch, the Interim retransmitted in the next batch, then a
     // Stop from a writer that remembers nothing (as after a restart).
     let changes = memory
@@ -91,7 +95,10 @@ pub(super) async fn accounting_batches_store_sessions_once(store: Store) {
         .apply(&[item(StatusType::InterimUpdate, 5, 300, 1000)])
         .await
         .unwrap();
-    let mut fresh = store.accounting_writer(partition).await.unwrap();
+    let mut fresh = store
+        .accounting_writer(partition, Zone::Host)
+        .await
+        .unwrap();
     let changes = fresh
         .apply(&[item(StatusType::Stop, 10, 600, 1500)])
         .await
@@ -145,7 +152,12 @@ pub(super) async fn a_start_repeated_to_a_writer_that_forgot_it_is_one_session(s
     let login = novak(&store).await;
     let item = minutes_of(login, "s1");
     let partition = Partition { index: 0, count: 1 };
-    let writer = async || store.accounting_writer(partition).await.unwrap();
+    let writer = async || {
+        store
+            .accounting_writer(partition, Zone::Host)
+            .await
+            .unwrap()
+    };
     let stored = async || {
         let history = store.session_history("novak", Default::default()).await;
         history.unwrap().items
@@ -213,8 +225,14 @@ pub(super) async fn accounting_from_two_instances_is_one_session(store: Store) {
     };
     let partition = Partition { index: 0, count: 1 };
     let (mut a, mut b) = (
-        store.accounting_writer(partition).await.unwrap(),
-        store.accounting_writer(partition).await.unwrap(),
+        store
+            .accounting_writer(partition, Zone::Host)
+            .await
+            .unwrap(),
+        store
+            .accounting_writer(partition, Zone::Host)
+            .await
+            .unwrap(),
     );
     async fn apply(writer: &mut AccountingWriter, item: AcctItem) -> crate::OpenSessionChanges {
         writer.apply(&[item]).await.unwrap().changes
@@ -297,7 +315,10 @@ pub(super) async fn accounting_from_two_instances_is_one_session(store: Store) {
             let store = store.clone();
             tokio::spawn(async move {
                 let partition = Partition { index: 0, count: 1 };
-                let mut writer = store.accounting_writer(partition).await.unwrap();
+                let mut writer = store
+                    .accounting_writer(partition, Zone::Host)
+                    .await
+                    .unwrap();
                 writer.apply(&[one]).await.unwrap()
             })
         })
@@ -352,7 +373,10 @@ pub(super) async fn a_session_the_sweep_closed_is_reopened_by_its_next_interim(s
     let login = novak(&store).await;
     let item = minutes_of(login, "p1");
     let partition = Partition { index: 0, count: 1 };
-    let mut writer = store.accounting_writer(partition).await.unwrap();
+    let mut writer = store
+        .accounting_writer(partition, Zone::Host)
+        .await
+        .unwrap();
     writer
         .apply(&[item(StatusType::Start, 0, 0, 0)])
         .await
@@ -508,9 +532,15 @@ pub(super) async fn an_instance_hears_the_others_sessions_not_its_own(store: Sto
     let mut theirs = other.listen_changes().await.unwrap().unwrap();
     let partition = Partition { index: 0, count: 1 };
     let start = |login, sid| acct_item(login, sid, StatusType::Start, 0, 0, 0, 0);
-    let mut writer = store.accounting_writer(partition).await.unwrap();
+    let mut writer = store
+        .accounting_writer(partition, Zone::Host)
+        .await
+        .unwrap();
     writer.apply(&[start(novak, "s1")]).await.unwrap();
-    let mut writer = other.accounting_writer(partition).await.unwrap();
+    let mut writer = other
+        .accounting_writer(partition, Zone::Host)
+        .await
+        .unwrap();
     writer.apply(&[start(dvorak, "s2")]).await.unwrap();
     // Each hears the other's first: its own, committed before or after, is not delivered.
     let heard = async |listener: &mut crate::ChangeListener| {
@@ -538,13 +568,19 @@ pub(super) async fn a_late_start_to_a_writer_that_forgot_the_session_opens_nothi
     let item = minutes_of(login, "s1");
     let partition = Partition { index: 0, count: 1 };
     // Only the Stop arrived: a session of ten minutes, started at minute 0.
-    let mut first = store.accounting_writer(partition).await.unwrap();
+    let mut first = store
+        .accounting_writer(partition, Zone::Host)
+        .await
+        .unwrap();
     first
         .apply(&[item(StatusType::Stop, 10, 600, 1500)])
         .await
         .unwrap();
     // Its Start, delayed and stamped two minutes in, at a writer that knows nothing of it.
-    let mut fresh = store.accounting_writer(partition).await.unwrap();
+    let mut fresh = store
+        .accounting_writer(partition, Zone::Host)
+        .await
+        .unwrap();
     let changes = fresh
         .apply(&[item(StatusType::Start, 2, 0, 0)])
         .await
@@ -596,14 +632,20 @@ pub(super) async fn accounting_text_is_stored_as_sent(store: Store) {
             .collect()
     };
     let partition = Partition { index: 0, count: 1 };
-    let mut first = store.accounting_writer(partition).await.unwrap();
+    let mut first = store
+        .accounting_writer(partition, Zone::Host)
+        .await
+        .unwrap();
     let opened = first
         .apply(&batch(StatusType::Start, 0, 0))
         .await
         .unwrap()
         .changes;
     assert_eq!(opened, vec![(login, 1); ids.len()]);
-    let mut fresh = store.accounting_writer(partition).await.unwrap();
+    let mut fresh = store
+        .accounting_writer(partition, Zone::Host)
+        .await
+        .unwrap();
     let stopped = fresh
         .apply(&batch(StatusType::Stop, 10, 1000))
         .await
