@@ -279,6 +279,61 @@ fn a_retransmission_seconds_later_is_not_counted_again() {
     );
 }
 
+/// Found probing from outside: a login deleted while online — its Disconnect answered, the
+/// NAS's Interim and Stop following — had its records refused by the database (its days are
+/// gone with it, the writer still counted for it): set aside, the traffic lost and the
+/// session open for good. The session closes; the deleted login's traffic counts for nobody.
+#[test]
+fn the_stop_of_a_deleted_logins_session_closes_it() {
+    deleted_login_stop(None);
+}
+
+#[test]
+fn the_stop_of_a_deleted_logins_session_closes_it_on_postgres() {
+    if let Some(db) = crate::daemon::PgDatabase::create("deleted_stop") {
+        deleted_login_stop(Some(db));
+    }
+}
+
+fn deleted_login_stop(pg: Option<crate::daemon::PgDatabase>) {
+    let d = acct_daemon("acct-deleted-login", &database_table(pg.as_ref()));
+    let acct = |attrs: &str| {
+        let out = radclient(&d, "acct", "acct", SECRET, &format!("{attrs}\n"));
+        assert!(out.contains("Received Accounting-Response"), "{out}");
+    };
+    acct("Acct-Status-Type = Start, Acct-Session-Id = \"g1\", User-Name = \"novak\"");
+    acct(
+        "Acct-Status-Type = Interim-Update, Acct-Session-Id = \"g1\", User-Name = \"novak\", \
+         Acct-Session-Time = 60, Acct-Input-Octets = 1000",
+    );
+    d.ispctl_json(&["login", "delete", "novak"]);
+    acct(
+        "Acct-Status-Type = Interim-Update, Acct-Session-Id = \"g1\", User-Name = \"novak\", \
+         Acct-Session-Time = 90, Acct-Input-Octets = 1500",
+    );
+    acct(
+        "Acct-Status-Type = Stop, Acct-Session-Id = \"g1\", User-Name = \"novak\", \
+         Acct-Session-Time = 120, Acct-Input-Octets = 2000, Acct-Terminate-Cause = Admin-Reset",
+    );
+    assert_eq!(
+        rows(
+            &d,
+            pg.as_ref(),
+            "SELECT COALESCE(terminate_cause, 'open'), input_octets, login_id IS NULL FROM session"
+        ),
+        [if pg.is_some() {
+            "Admin-Reset|2000|t"
+        } else {
+            "Admin-Reset|2000|1"
+        }]
+    );
+    assert!(
+        !d.state_dir.join("accounting.rejected").exists(),
+        "nothing set aside: {}",
+        d.log()
+    );
+}
+
 /// A NAS that rebooted without its Accounting-On reaching ispd hands out its Acct-Session-Ids
 /// again (found probing from outside): a Start of another session under the id of one still
 /// open — begun after its last record, or another user's — closes the open one as of its last

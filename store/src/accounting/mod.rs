@@ -815,11 +815,15 @@ fn usage_row(((login, day), delta): &((i64, NaiveDate), UsageDelta)) -> [Value<'
 }
 
 /// Daily usage per login is added to what the day already has (saturating at the counter
-/// limit).
-fn usage_upsert(values: &str) -> String {
+/// limit). `rows` yields the [`usage_row`]s as `column1`…`column5` (what both databases call
+/// the columns of a VALUES list). A login deleted meanwhile has no days any more: its rows are
+/// left out — a Stop after the Disconnect of a deleted login failed its batch on the foreign
+/// key, was set aside, and left the session open (found probing from outside).
+fn usage_upsert(rows: &str) -> String {
     format!(
         "INSERT INTO usage_daily (login_id, day, input_octets, output_octets, session_seconds)
-         {values}
+         SELECT column1, column2, column3, column4, column5 FROM ({rows}) AS v
+         WHERE v.column1 IN (SELECT id FROM login)
          ON CONFLICT (login_id, day) DO UPDATE SET
             input_octets = {}, output_octets = {}, session_seconds = {}",
         saturating_sum("input_octets"),

@@ -116,7 +116,7 @@ static WRITE: LazyLock<String> = LazyLock::new(|| {
         creates = casts(1, CREATE_TYPES),
         updates = casts(1 + CREATE_TYPES.len(), UPDATE_TYPES),
         usage = usage_upsert(&format!(
-            "SELECT * FROM unnest({})",
+            "SELECT * FROM unnest({}) AS u(column1, column2, column3, column4, column5)",
             casts(1 + CREATE_TYPES.len() + UPDATE_TYPES.len(), USAGE_TYPES)
         )),
         told = 1 + CREATE_TYPES.len() + UPDATE_TYPES.len() + USAGE_TYPES.len(),
