@@ -377,6 +377,9 @@ impl tonic::transport::server::Connected for Conn {
     }
 }
 
+/// The services anyone may call without a token (`api::router`).
+const TOKEN_FREE: [&str; 2] = ["/grpc.health.", "/grpc.reflection."];
+
 /// The tower layer that marks a connection busy for the duration of each call.
 #[derive(Clone, Copy, Default)]
 pub struct BusyLayer;
@@ -406,9 +409,15 @@ where
     }
 
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        // The token-free services (health, reflection) do not make a connection busy: a
+        // call of theirs that never sends its body held its connection past the idle
+        // timeout, and 256 such locked every operator out (found probing from outside).
+        let path = request.uri().path();
+        let token_free = TOKEN_FREE.iter().any(|prefix| path.starts_with(prefix));
         let busy = request
             .extensions()
             .get::<ConnHandle>()
+            .filter(|_| !token_free)
             .map(ConnHandle::busy);
         let call = self.0.call(request);
         Box::pin(async move {

@@ -199,6 +199,82 @@ fn idle_connections_do_not_lock_out_callers_and_are_closed() {
     drop(held_metrics);
 }
 
+/// An HTTP/2 connection that opens `streams` calls of the token-free health check and sends
+/// only their headers, never a body: the frames written by hand (HPACK literals, no Huffman).
+fn stalled_health_checks(addr: &str, streams: u32) -> std::net::TcpStream {
+    use std::io::Write;
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    let frame = |kind: u8, flags: u8, id: u32, payload: &[u8]| {
+        let len = u32::try_from(payload.len()).unwrap().to_be_bytes();
+        let mut f = vec![len[1], len[2], len[3], kind, flags];
+        f.extend_from_slice(&id.to_be_bytes());
+        f.extend_from_slice(payload);
+        f
+    };
+    let mut out = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+    out.extend(frame(4, 0, 0, &[])); // SETTINGS
+    let mut block = Vec::new();
+    for (name, value) in [
+        (":method", "POST"),
+        (":scheme", "http"),
+        (":path", "/grpc.health.v1.Health/Check"),
+        (":authority", "ispd"),
+        ("content-type", "application/grpc"),
+        ("te", "trailers"),
+    ] {
+        block.push(0);
+        block.push(u8::try_from(name.len()).unwrap());
+        block.extend_from_slice(name.as_bytes());
+        block.push(u8::try_from(value.len()).unwrap());
+        block.extend_from_slice(value.as_bytes());
+    }
+    for i in 0..streams {
+        out.extend(frame(1, 0x4, 2 * i + 1, &block)); // HEADERS, END_HEADERS, no END_STREAM
+    }
+    stream.write_all(&out).unwrap();
+    stream
+}
+
+/// Found probing from outside: connections that each opened a token-free health check and
+/// never sent its body counted as serving a call — never idle, never made room — so 256 of
+/// them locked every operator out for as long as they were held; and the streams a
+/// connection may open were not limited (100,000 on one took the daemon from 43 to 923 MB).
+#[test]
+fn stalled_token_free_calls_do_not_lock_out_callers_nor_grow_memory() {
+    let _machine = crate::daemon::timed();
+    let d = Daemon::start_with(
+        "stalled-health",
+        &flood_config("idle_timeout = 2\nmax_connections = 8\n"),
+    );
+    let admin = d.ports["admin"].as_str().unwrap().to_owned();
+    let held: Vec<_> = (0..8).map(|_| stalled_health_checks(&admin, 1)).collect();
+    std::thread::sleep(Duration::from_secs(3));
+    ispctl_answers(&d, Duration::from_secs(5));
+    drop(held);
+    // Many streams on one connection: refused past the server's limit, memory stays.
+    let rss = || rss_kib(d.pid());
+    let before = rss();
+    let flood = stalled_health_checks(&admin, 20_000);
+    std::thread::sleep(Duration::from_secs(2));
+    let grown = rss().saturating_sub(before);
+    assert!(
+        grown < 50 * 1024,
+        "grew {grown} KiB for 20,000 stalled streams"
+    );
+    drop(flood);
+    ispctl_answers(&d, Duration::from_secs(5));
+}
+
+/// The resident memory of process `pid`, in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
 /// With the descriptor limit reached, accept fails (EMFILE): the daemon backs off instead
 /// of spinning, and a caller still gets in.
 #[test]
