@@ -342,6 +342,15 @@ impl Store {
     pub async fn delete_login(&self, actor: &Actor, username: &str) -> StoreResult<()> {
         let mut tx = self.write_tx().await?;
         let before = Self::login_by_username(&mut tx, username).await?;
+        // Its open sessions keep its id (their login_id goes with it): the reconcile tells
+        // them they are refused until their NAS ends them.
+        sqlx::query(
+            "UPDATE session SET deleted_login_id = login_id
+             WHERE login_id = $1 AND stopped_at IS NULL",
+        )
+        .bind(before.login.id)
+        .execute(&mut *tx)
+        .await?;
         sqlx::query("DELETE FROM login WHERE id = $1")
             .bind(before.login.id)
             .execute(&mut *tx)

@@ -148,6 +148,7 @@ impl Store {
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct OpenSession {
     pub id: i64,
+    /// Its login, or the one it had when that was deleted.
     pub login_id: Option<i64>,
     pub username: String,
     pub nas_name: String,
@@ -157,8 +158,11 @@ pub struct OpenSession {
     pub nas_port: Option<String>,
 }
 
-const OPEN: &str = "SELECT id, login_id, username, nas_name, acct_session_id, framed_ip,
-    calling_station, nas_port FROM session WHERE stopped_at IS NULL";
+/// A deleted login's sessions name it still (`deleted_login_id`): a login that is not there
+/// is one that would now be refused.
+const OPEN: &str = "SELECT id, COALESCE(login_id, deleted_login_id) AS login_id, username,
+    nas_name, acct_session_id, framed_ip, calling_station, nas_port
+    FROM session WHERE stopped_at IS NULL";
 
 impl Store {
     /// The open sessions of these logins, and of these usernames: deleting a login sets its

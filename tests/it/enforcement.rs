@@ -329,6 +329,31 @@ fn a_reload_every_session_acknowledges_confirms_the_login() {
 /// restarts: the attempt log says the session was not told, so the start pushes it again —
 /// before, the restarted daemon took every session to have its login's current answer, and
 /// no reconcile ever corrected the blocked client's full speed.
+/// Found probing from outside: a login deleted while its NAS missed the Disconnect stayed
+/// online for good — its session lost its login with it, and the reconcile took it for a
+/// user ispd never knew. The reconcile disconnects it, as any session whose login would now
+/// be refused.
+#[test]
+fn a_deleted_login_whose_disconnect_was_missed_is_disconnected_by_the_reconcile() {
+    let nas = FakeNas::start(SECRET);
+    let d = online("enf-deleted-missed", &nas, "mikrotik", "");
+    nas.set_mode(Mode::Silent);
+    d.ispctl_json(&["login", "delete", "novak"]);
+    let got = nas.wait_for(3, Duration::from_secs(10));
+    assert_eq!(got.len(), 3, "three tries of the Disconnect: {got:?}");
+    assert!(
+        got.iter()
+            .all(|r| r.code() == ispd_radius::Code::DisconnectRequest)
+    );
+    nas.set_mode(Mode::Ack);
+    let report = d.ispctl_json(&["enforcement", "reconcile"]);
+    assert_eq!(report["queued"].as_u64(), Some(1), "{report}");
+    let got = nas.wait_for(4, AT_ONCE * 2);
+    assert_eq!(got.len(), 4);
+    assert_eq!(got[3].code(), ispd_radius::Code::DisconnectRequest);
+    assert_eq!(got[3].string(rfc::USER_NAME).as_deref(), Some("novak"));
+}
+
 #[test]
 fn a_change_the_nas_missed_is_pushed_again_after_a_restart() {
     let nas = FakeNas::start(SECRET);

@@ -197,7 +197,9 @@ pub(super) async fn open_sessions_for_enforcement(store: Store) {
         ["c"]
     );
 
-    // A deleted login's session keeps its username; its login id is gone.
+    // A deleted login's session keeps its username, and names the login it had: the
+    // reconcile disconnects it as a login's that would now be refused (its login_id column is
+    // gone with the login, so it is not found by login).
     store.delete_login(&actor(), "dvorak").await.unwrap();
     assert!(
         store
@@ -212,7 +214,7 @@ pub(super) async fn open_sessions_for_enforcement(store: Store) {
         .unwrap();
     assert_eq!(
         (by_name[0].login_id, ids(by_name.clone())),
-        (None, vec!["c".to_owned()])
+        (Some(dvorak), vec!["c".to_owned()])
     );
 
     let first = store.open_sessions_page(0, 2).await.unwrap();
