@@ -19,16 +19,24 @@ const AT_ONCE: Duration = Duration::from_secs(1);
 /// client 7, tariff "T" (10M/2M) and the login "novak" online in session "S1".
 fn online(name: &str, nas: &FakeNas, vendor: &str, extra: &str) -> Daemon {
     let d = ready(name, nas, vendor, extra);
-    let start = "Acct-Status-Type = Start, Acct-Session-Id = \"S1\", User-Name = \"novak\", \
-                 Framed-IP-Address = 100.64.0.7, Calling-Station-Id = \"AA-BB-CC-00-11-22\"\n";
-    let out = d.radclient("acct", "acct", SECRET, start);
+    comes_online(&d, "S1");
+    d
+}
+
+/// novak's session `id` starts on the NAS, and ispd shows it online: at first, or again once
+/// a Disconnect the NAS answered ended the one before.
+fn comes_online(d: &Daemon, id: &str) {
+    let start = format!(
+        "Acct-Status-Type = Start, Acct-Session-Id = \"{id}\", User-Name = \"novak\", \
+         Framed-IP-Address = 100.64.0.7, Calling-Station-Id = \"AA-BB-CC-00-11-22\"\n"
+    );
+    let out = d.radclient("acct", "acct", SECRET, &start);
     assert!(
         stdout(&out).contains("Received Accounting-Response"),
         "{}",
         stdout(&out)
     );
-    wait_until_online(&d);
-    d
+    wait_until_online(d);
 }
 
 /// The daemon of [`online`] before novak's session: NAS, client, tariff and login.
@@ -61,6 +69,23 @@ fn wait_until_online(d: &Daemon) {
             "the session never showed as online"
         );
         std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Waits (at most 10 s) until ispd shows no session online: one a Disconnect ended is closed
+/// once the NAS has answered.
+fn wait_until_offline(d: &Daemon) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !d.ispctl_json(&["session", "list"])["items"]
+        .as_array()
+        .unwrap()
+        .is_empty()
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the session is still online"
+        );
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
@@ -352,6 +377,23 @@ fn a_deleted_login_whose_disconnect_was_missed_is_disconnected_by_the_reconcile(
     assert_eq!(got.len(), 4);
     assert_eq!(got[3].code(), ispd_radius::Code::DisconnectRequest);
     assert_eq!(got[3].string(rfc::USER_NAME).as_deref(), Some("novak"));
+}
+
+/// Found probing from outside: after a Disconnect the NAS answered — ACK, or NAK "Session
+/// Context Not Found" (503) — the session still counted as online until its Stop, which a NAS
+/// without such a session never sends: the subscriber's next login was refused as over its
+/// session limit until the stale sweep, 16 minutes by default. The session is closed at once.
+#[test]
+fn a_session_the_nas_ended_no_longer_counts_as_online() {
+    for mode in [Mode::Nak(503), Mode::Ack] {
+        let nas = FakeNas::start(SECRET);
+        let d = online("enf-ended", &nas, "mikrotik", "");
+        nas.set_mode(mode);
+        d.ispctl(&["session", "disconnect", "--login", "novak"]);
+        wait_until_offline(&d);
+        let login = accepted_class(&d);
+        assert!(!login.is_empty(), "{mode:?}: logs in again");
+    }
 }
 
 #[test]
@@ -649,7 +691,9 @@ fn a_walled_garden_pool_needs_a_new_login_so_the_session_is_disconnected() {
         d.ispctl_json(&["subscription", "block", &sub]);
     });
     assert_eq!(dm.code(), ispd_radius::Code::DisconnectRequest);
-    // Deleting a login ends its sessions too.
+    // Deleting a login ends its sessions too (the one that dialled in again).
+    wait_until_offline(&d);
+    comes_online(&d, "S2");
     let dm = one_after(&nas, || {
         d.ispctl_json(&["login", "delete", "novak"]);
     });
@@ -699,7 +743,10 @@ fn the_operator_reloads_a_login_and_disconnects_a_session() {
     assert_eq!(recorded[1], ("coa".into(), "reload".into(), "ack".into()));
 
     // Any other NAK leaves the session up: the answer is shown, and the exit status says the
-    // disconnect did not happen, so a script does not take it for done.
+    // disconnect did not happen, so a script does not take it for done. (The 503 ended the
+    // session: it dials in again.)
+    wait_until_offline(&d);
+    comes_online(&d, "S2");
     nas.set_mode(Mode::Nak(506));
     let out = d.ispctl(&["--json", "session", "disconnect", "--login", "novak"]);
     assert_eq!(out.status.code(), Some(1));

@@ -24,6 +24,7 @@
 //! Sessions whose User-Name matches no login are left alone: ispd did not authenticate them.
 
 pub mod client;
+mod ended;
 mod queue;
 mod recorder;
 
@@ -82,6 +83,8 @@ struct Shared {
     radius: Arc<RadiusService>,
     config: Arc<Live<Config>>,
     recorder: recorder::Recorder,
+    /// Closes the sessions a NAS said are over.
+    ended: ended::Ended,
     unconfirmed: Mutex<HashSet<i64>>,
 }
 
@@ -225,6 +228,7 @@ impl Enforcer {
             .map(|(id, entry)| (id, Enforced::new(entry, at, policy.clone())))
             .collect();
         let shared = Arc::new(Shared {
+            ended: ended::Ended::start(store.clone(), radius.clone()),
             radius,
             config,
             recorder: recorder::Recorder::start(store.clone()),

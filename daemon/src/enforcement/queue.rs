@@ -383,8 +383,12 @@ async fn deliver(job: Job, client: &CoaClient, nas: &NasEntry, shared: &Shared) 
         ));
     }
     let (kind, reply) = last;
-    if !settles(kind, reply.outcome, reply.error_cause) {
+    let settled = settles(kind, reply.outcome, reply.error_cause);
+    if !settled {
         shared.unconfirm(job.login);
+    } else if kind == RequestKind::Disconnect {
+        // The NAS ended it, or has no such session: it is over.
+        shared.ended.ended(job.session.id);
     }
     shared.recorder.record(attempts);
     let delivered = Delivered {

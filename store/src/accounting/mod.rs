@@ -1066,6 +1066,43 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Closes the sessions `ids` their NAS said are over (a Disconnect answered), presumed as
+    /// of their last record as the stale sweep closes them: the NAS's Stop outranks it.
+    /// Returns the open-session changes per login.
+    pub async fn close_ended_sessions(&self, ids: &[i64]) -> StoreResult<OpenSessionChanges> {
+        if ids.is_empty() {
+            return Ok(OpenSessionChanges::new());
+        }
+        let mut tx = self.write_tx().await?;
+        let mut changes = OpenSessionChanges::new();
+        for chunk in ids.chunks(super::rows_per_statement(1)) {
+            let sql = format!(
+                "UPDATE session SET stopped_at = updated_at, terminate_cause = 'Admin-Reset',
+                    stop_presumed = 1, revision = revision + 1
+                 WHERE stopped_at IS NULL AND id IN ({})
+                 RETURNING id, login_id",
+                super::Placeholders::for_backend(self.backend).list(chunk.len())
+            );
+            let mut query = sqlx::query_as::<_, (i64, Option<i64>)>(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            let closed = query.fetch_all(&mut *tx).await?;
+            changes.extend(
+                closed
+                    .into_iter()
+                    .filter_map(|(_, login)| login.map(|l| (l, -1))),
+            );
+        }
+        if self.backend == Backend::Postgres {
+            announce_open_sessions(&mut tx, self.instance(), &changes).await?;
+        }
+        tx.commit().await?;
+        Ok(changes)
+    }
+}
+
 /// Adds traffic to the login's local day of the event (what an operator calls "today"), in
 /// `[billing] timezone` (found probing from outside: the host's zone was taken, so on a UTC
 /// host a Prague login's first hour of a day, and of a data cap's period, went on the day
