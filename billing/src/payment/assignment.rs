@@ -104,6 +104,11 @@ pub enum AssignError {
         invoice: String,
         invoice_currency: String,
     },
+    #[error(
+        "invoice {0} asks nothing (paid, or cancelled): assign the payment without an invoice, \
+         or name an open one"
+    )]
+    NothingAsked(String),
     #[error(transparent)]
     Payment(#[from] PaymentError),
 }
@@ -137,6 +142,11 @@ pub fn assign_by_hand(
                 invoice: doc.number.to_owned(),
                 invoice_currency: doc.currency.to_owned(),
             });
+        }
+        // Found probing from outside: a cancelled invoice was refused as "invoice 401 is
+        // not among the client's invoices", naming its row, not its number.
+        Some(doc) if !account.open.iter().any(|i| i.id == doc.id) => {
+            return Err(AssignError::NothingAsked(doc.number.to_owned()));
         }
         Some(doc) => AssignMode::InvoiceFirst(doc.id),
         None => AssignMode::UpToDebt,
@@ -293,6 +303,24 @@ mod tests {
             dec("11.00"),
             "no document is paid beyond what it asks: the rest is credit"
         );
+    }
+
+    #[test]
+    fn a_document_that_asks_nothing_cannot_be_chosen() {
+        let cancelled = Chosen {
+            id: 99,
+            number: "202600394",
+            currency: "CZK",
+        };
+        let refused = assign_by_hand(
+            &waiting("100.00"),
+            ("3001", &account("0")),
+            Some(cancelled),
+            Rest::Credit,
+        )
+        .unwrap_err();
+        assert_eq!(refused, AssignError::NothingAsked("202600394".into()));
+        assert!(refused.to_string().contains("202600394"), "{refused}");
     }
 
     #[test]
