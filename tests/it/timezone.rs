@@ -114,3 +114,39 @@ fn usage_is_counted_on_the_configured_zones_day() {
         );
     }
 }
+
+/// Found probing from outside: `client list --registered-from/--registered-until` compared
+/// the UTC day of the registration, so far from UTC a client registered "today" was listed
+/// under yesterday or tomorrow.
+#[test]
+fn a_client_registered_today_is_listed_under_the_zones_today() {
+    for zone in [AHEAD, BEHIND] {
+        let tz: chrono_tz::Tz = zone.parse().unwrap();
+        let (d, dates) = zone_dates_around(tz, || started_in(zone));
+        if dates[0] != dates[1] {
+            continue; // registered at the zone's midnight: either day is right
+        }
+        let today = &dates[0];
+        let listed = |from: &str, until: &str| -> usize {
+            d.ispctl_json(&[
+                "client",
+                "list",
+                "--registered-from",
+                from,
+                "--registered-until",
+                until,
+            ])["items"]
+                .as_array()
+                .unwrap()
+                .len()
+        };
+        let day: chrono::NaiveDate = today.parse().unwrap();
+        let (before, after) = (
+            day.pred_opt().unwrap().to_string(),
+            day.succ_opt().unwrap().to_string(),
+        );
+        assert_eq!(listed(today, today), 1, "{zone}: registered {today}");
+        assert_eq!(listed(&before, &before), 0, "{zone}: not the day before");
+        assert_eq!(listed(&after, &after), 0, "{zone}: not the day after");
+    }
+}

@@ -329,8 +329,8 @@ impl v1::client_service_server::ClientService for AdminState {
                 }
             },
             tariff: r.tariff,
-            registered_from: date("registered_from", &r.registered_from)?,
-            registered_until: date("registered_until", &r.registered_until)?,
+            registered_since: None,
+            registered_before: None,
             owing: r.owing,
             language: r.language.trim().to_owned(),
             characteristic: match r.characteristic.trim() {
@@ -338,7 +338,11 @@ impl v1::client_service_server::ClientService for AdminState {
                 text => Some(characteristic(text, "characteristic")?),
             },
         };
-        let page = clients::list(&self.app(), &filter, page(r.page)?).await?;
+        let registered = (
+            date("registered_from", &r.registered_from)?,
+            date("registered_until", &r.registered_until)?,
+        );
+        let page = clients::list(&self.app(), filter, registered, page(r.page)?).await?;
         let (clients, next_page_token) = paged(page, |c| client_to(&c));
         Ok(Response::new(v1::ListClientsResponse {
             clients,

@@ -77,11 +77,20 @@ pub async fn get(app: &App<'_>, number: &str) -> AppResult<Client> {
 }
 
 /// One page of the clients the filter selects; each filter text is a search text.
+/// The clients `filter` selects, registered from and until the days `registered` names (in
+/// `[billing] timezone`: found probing from outside, the UTC day was taken, so far from UTC
+/// a client registered "today" was listed under yesterday or tomorrow).
 pub async fn list(
     app: &App<'_>,
-    filter: &ClientFilter,
+    mut filter: ClientFilter,
+    (from, until): (Option<chrono::NaiveDate>, Option<chrono::NaiveDate>),
     page: PageRequest,
 ) -> AppResult<Page<Client>> {
+    let zone = app.clock.zone();
+    filter.registered_since = from.map(|day| zone.midnight(day));
+    filter.registered_before = until
+        .and_then(|day| day.succ_opt())
+        .map(|day| zone.midnight(day));
     for (name, value) in [
         ("name_contains", &filter.name_contains),
         ("group", &filter.group),
@@ -91,7 +100,7 @@ pub async fn list(
     ] {
         text(name, value, Text::Search)?;
     }
-    Ok(app.store.list_clients(filter, page).await?)
+    Ok(app.store.list_clients(&filter, page).await?)
 }
 
 /// Deletes a client that never had books or services, once the caller `confirmed` it: a

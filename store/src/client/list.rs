@@ -5,7 +5,7 @@ use sqlx::AssertSqlSafe;
 
 use super::row::{COLUMNS, ClientRow};
 use crate::page::{Order, fetch_rows};
-use crate::{Arg, Page, PageRequest, Store, StoreResult, Where, date_text};
+use crate::{Arg, Page, PageRequest, Store, StoreResult, Where};
 
 /// Filters for listing clients; empty fields do not filter.
 #[derive(Debug, Clone, Default)]
@@ -21,9 +21,10 @@ pub struct ClientFilter {
     pub contract_returned: Option<bool>,
     /// Only clients with an active subscription on this tariff (the "active product").
     pub tariff: String,
-    /// Registered (created) on or after / on or before these days.
-    pub registered_from: Option<chrono::NaiveDate>,
-    pub registered_until: Option<chrono::NaiveDate>,
+    /// Registered (created) at or after / before these instants: the use case makes them of
+    /// the operator's days, in `[billing] timezone`.
+    pub registered_since: Option<chrono::DateTime<chrono::Utc>>,
+    pub registered_before: Option<chrono::DateTime<chrono::Utc>>,
     /// Only clients owing something: an open document.
     pub owing: bool,
 }
@@ -109,12 +110,12 @@ impl Store {
                 Arg::Text(filter.tariff.clone()),
             );
         }
-        // created_at is an RFC 3339 UTC timestamp: its first ten characters are its day.
-        if let Some(day) = filter.registered_from {
-            w.and("substr(created_at, 1, 10) >= {}", Arg::Text(date_text(day)));
+        // created_at is a fixed-width RFC 3339 UTC timestamp: as text, it sorts as time.
+        if let Some(at) = filter.registered_since {
+            w.and("created_at >= {}", Arg::Text(crate::timestamp(at)));
         }
-        if let Some(day) = filter.registered_until {
-            w.and("substr(created_at, 1, 10) <= {}", Arg::Text(date_text(day)));
+        if let Some(at) = filter.registered_before {
+            w.and("created_at < {}", Arg::Text(crate::timestamp(at)));
         }
         if filter.owing {
             w.and_true(

@@ -328,21 +328,22 @@ pub(super) async fn list_clients_filters_and_pages(store: Store) {
     };
     assert_eq!(listed(&store, product("Fiber 100")).await, ["3"]);
     assert!(listed(&store, product("Fiber 300")).await.is_empty());
-    // Registered today, by the database's own stamp (the real clock).
-    let now = chrono::Utc::now().date_naive();
-    let registered = |from, until| ClientFilter {
-        registered_from: from,
-        registered_until: until,
+    // Registered a moment ago, by the database's own stamp (the real clock).
+    let now = chrono::Utc::now();
+    let registered = |since, before| ClientFilter {
+        registered_since: since,
+        registered_before: before,
         ..ClientFilter::default()
     };
+    let hour = chrono::Duration::hours(1);
     assert_eq!(
-        listed(&store, registered(Some(now - chrono::Days::new(1)), None))
+        listed(&store, registered(Some(now - hour), None))
             .await
             .len(),
         5
     );
     assert!(
-        listed(&store, registered(None, Some(now - chrono::Days::new(1))))
+        listed(&store, registered(None, Some(now - hour)))
             .await
             .is_empty()
     );
