@@ -137,6 +137,61 @@ fn a_change_through_one_instance_reaches_the_others_answers() {
 }
 
 /// Sends one Accounting-Request to `d`; true when it was answered.
+/// Found probing from outside: a CoA that timed out at one instance left its login
+/// unconfirmed in that instance's memory only: the other's reconcile found nothing to send,
+/// and once the first died nobody sent it. A reconcile anywhere reads which requests did not
+/// settle from the attempt log.
+#[test]
+fn a_change_one_instance_could_not_deliver_is_sent_by_the_others_reconcile() {
+    let Some(db) = PgDatabase::create("instances_unconfirmed") else {
+        return;
+    };
+    let config = format!(
+        "{}[enforcement]\ntimeout = 0.2\ntries = 3\nreconcile_interval = 0\n",
+        database_section(Some(&db))
+    );
+    let a = Daemon::start("instance-unconfirmed-a", &config);
+    let b = Daemon::start_beside("instance-unconfirmed-b", &config, &a);
+    let nas = FakeNas::start(SECRET);
+    crate::accounting::add_nas(&a, SECRET, "mikrotik", Some(nas.port()));
+    crate::accounting::add_login(&a);
+    within(Duration::from_secs(10), &b, "arctangent", |r| {
+        r.starts_with("Access-Accept")
+    });
+    let start = "Acct-Status-Type = Start, Acct-Session-Id = \"S1\", User-Name = \"novak\", \
+                 Framed-IP-Address = 100.64.0.7\n";
+    assert!(account(&a, start));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while b.ispctl_json(&["session", "list"])["items"]
+        .as_array()
+        .is_none_or(Vec::is_empty)
+    {
+        assert!(Instant::now() < deadline, "the session never showed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    nas.set_mode(crate::fake_nas::Mode::Silent);
+    let sub = crate::enforcement::subscription_id(&a);
+    a.ispctl_json(&["subscription", "block", &sub]);
+    let tried = nas.wait_for(3, Duration::from_secs(10));
+    assert_eq!(tried.len(), 3, "three tries from A: {tried:?}");
+    // The attempt log is written a moment after the exchange ends.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let listed = a.ispctl_json(&["enforcement", "list", "--login", "novak"]);
+        if listed["items"][0]["outcome"] == "timeout" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{listed}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    nas.set_mode(crate::fake_nas::Mode::Ack);
+    let report = b.ispctl_json(&["enforcement", "reconcile"]);
+    assert_eq!(report["queued"].as_u64(), Some(1), "{report}");
+    let sent = nas.wait_for(4, Duration::from_secs(5));
+    assert_eq!(sent.len(), 4, "B sent the block: {sent:?}");
+    assert_eq!(sent[3].code(), ispd_radius::Code::CoaRequest);
+}
+
 fn account(d: &Daemon, attributes: &str) -> bool {
     stdout(&d.radclient("acct", "acct", SECRET, &format!("{attributes}\n")))
         .contains("Received Accounting-Response")

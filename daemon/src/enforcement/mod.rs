@@ -451,13 +451,32 @@ impl Enforcer {
     /// Compares every open session with what it should have now and queues a correction for
     /// each that differs; the sessions of unconfirmed logins get their whole answer again.
     pub async fn reconcile(&self) -> StoreResult<ReconcileReport> {
-        let unconfirmed = std::mem::take(
+        let mut unconfirmed = std::mem::take(
             &mut *self
                 .shared
                 .unconfirmed
                 .lock()
                 .unwrap_or_else(|e| e.into_inner()),
         );
+        // Also the logins whose last request to an open session, from any instance, did not
+        // settle: the memory holds only this instance's (found probing from outside: a CoA
+        // that timed out at one instance was not sent again by another's reconcile, nor by
+        // anyone once that instance died).
+        match self.store.last_requests_to_open_sessions().await {
+            Ok(last) => unconfirmed.extend(
+                last.into_iter()
+                    .filter(|r| !settles(r.kind, r.outcome, r.error_cause))
+                    .filter_map(|r| r.login_id),
+            ),
+            Err(e) => {
+                self.shared
+                    .unconfirmed
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .extend(unconfirmed);
+                return Err(e);
+            }
+        }
         let mut report = ReconcileReport::default();
         let at = self.shared.radius.clock().at();
         let walked = self
