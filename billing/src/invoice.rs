@@ -412,6 +412,16 @@ pub fn format_number(pattern: &str, year: i32, seq: u64) -> Result<String, Numbe
     Ok(render(&parse_pattern(pattern)?, year, seq))
 }
 
+/// The year a number series of `pattern` counts within: `year` when the pattern names it
+/// (`{year}`, `{yy}`), else 0 — one series for every year, since a pattern without the year
+/// that began again each January would repeat its numbers.
+pub fn series_year(pattern: &str, year: i32) -> Result<i32, NumberFormatError> {
+    let names_year = parse_pattern(pattern)?
+        .iter()
+        .any(|t| matches!(t, Token::Year | Token::ShortYear));
+    Ok(if names_year { year } else { 0 })
+}
+
 /// The sequence number of `number` under `pattern` and `year` (e.g. to continue a series
 /// imported from another system); `None` when the number does not follow the pattern.
 pub fn sequence_of(

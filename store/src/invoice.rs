@@ -209,7 +209,7 @@ impl Store {
         } else {
             let format = Self::number_format(conn, &draft.invoice_group, draft.kind).await?;
             let year = draft.issue_date.year();
-            Self::allocate_number(conn, &draft.invoice_group, draft.kind, year, &format).await?
+            Self::allocate_number(conn, year, &format).await?
         };
         let id = Self::insert_document(conn, draft, &number).await?;
         if !Self::insert_document_lines(conn, id, draft).await? {
@@ -363,30 +363,32 @@ impl Store {
         Ok(true)
     }
 
-    /// Takes the next number of a group's series for one document kind and year. Must run
-    /// inside the transaction that stores the document, so a rollback returns the number
-    /// and concurrent issuers queue on the series row: no gaps, no duplicates.
+    /// Takes the next number of the series of `number_format` (a series is its pattern: every
+    /// group and kind numbering with it shares it; per year when the pattern names the year).
+    /// Must run inside the transaction that stores the document, so a rollback returns the
+    /// number and concurrent issuers queue on the series row: no gaps, no duplicates.
     pub(crate) async fn allocate_number(
         conn: &mut AnyConnection,
-        invoice_group: &str,
-        kind: DocumentKind,
         year: i32,
         number_format: &str,
     ) -> StoreResult<String> {
+        let invalid =
+            |e: ispd_billing::invoice::NumberFormatError| StoreError::Precondition(e.to_string());
+        let series_year =
+            ispd_billing::invoice::series_year(number_format, year).map_err(invalid)?;
         let seq: i64 = sqlx::query_scalar(
-            "INSERT INTO document_series (invoice_group, kind, year, last_seq)
-             VALUES ($1, $2, $3, 1)
-             ON CONFLICT (invoice_group, kind, year)
-             DO UPDATE SET last_seq = document_series.last_seq + 1
+            "INSERT INTO number_series (pattern, year, last_seq)
+             VALUES ($1, $2, 1)
+             ON CONFLICT (pattern, year)
+             DO UPDATE SET last_seq = number_series.last_seq + 1
              RETURNING last_seq",
         )
-        .bind(invoice_group.to_owned())
-        .bind(kind.as_str())
-        .bind(i64::from(year))
+        .bind(number_format.to_owned())
+        .bind(i64::from(series_year))
         .fetch_one(&mut *conn)
         .await?;
         ispd_billing::invoice::format_number(number_format, year, u64::try_from(seq).unwrap_or(0))
-            .map_err(|e| StoreError::Precondition(e.to_string()))
+            .map_err(invalid)
     }
 
     /// Document `number`, inside a use case's transaction.

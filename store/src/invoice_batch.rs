@@ -225,36 +225,48 @@ async fn move_billed_until<S: Statements>(
     Ok(kept)
 }
 
-/// One block of numbers per (group, kind, year) series, in draft order.
+/// One block of numbers per series (a number pattern, and the year when it names one: see
+/// [`Store::allocate_number`]), in draft order.
 async fn number_block<S: Statements>(
     conn: &mut S,
     drafts: &[InvoiceDraft],
     plain: &[usize],
 ) -> StoreResult<HashMap<usize, String>> {
-    let mut series: BTreeMap<(String, &'static str, i32), Vec<usize>> = BTreeMap::new();
+    let invalid =
+        |e: ispd_billing::invoice::NumberFormatError| StoreError::Precondition(e.to_string());
+    let mut formats: HashMap<(String, DocumentKind), String> = HashMap::new();
+    let mut series: BTreeMap<(String, i64), Vec<(usize, i32)>> = BTreeMap::new();
     for &i in plain {
         let d = &drafts[i];
-        let key = (
-            d.invoice_group.clone(),
-            d.kind.as_str(),
-            d.issue_date.year(),
-        );
-        series.entry(key).or_default().push(i);
+        let key = (d.invoice_group.clone(), d.kind);
+        let format = match formats.get(&key) {
+            Some(format) => format.clone(),
+            None => {
+                let format = Store::number_format(conn, &d.invoice_group, d.kind).await?;
+                formats.insert(key, format.clone());
+                format
+            }
+        };
+        let year = d.issue_date.year();
+        let series_year = ispd_billing::invoice::series_year(&format, year).map_err(invalid)?;
+        series
+            .entry((format, i64::from(series_year)))
+            .or_default()
+            .push((i, year));
     }
     let mut numbers = HashMap::with_capacity(plain.len());
-    for ((group, kind, year), members) in series {
+    for ((format, series_year), members) in series {
         let count = i64::try_from(members.len()).unwrap_or(i64::MAX);
         let rows = conn
             .rows(
-                "INSERT INTO document_series (invoice_group, kind, year, last_seq)
-                 VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (invoice_group, kind, year)
-                 DO UPDATE SET last_seq = document_series.last_seq + $4
+                "INSERT INTO number_series (pattern, year, last_seq)
+                 VALUES ($1, $2, $3)
+                 ON CONFLICT (pattern, year)
+                 DO UPDATE SET last_seq = number_series.last_seq + $3
                  RETURNING last_seq",
                 vec![
-                    Value::from(group.as_str()),
-                    Value::from(kind),
-                    Value::from(i64::from(year)),
+                    Value::from(format.as_str()),
+                    Value::from(series_year),
                     Value::from(count),
                 ],
                 &[Kind::Int],
@@ -264,12 +276,10 @@ async fn number_block<S: Statements>(
             .first()
             .and_then(|row| row[0].int())
             .ok_or_else(|| StoreError::Precondition("no number series came back".to_owned()))?;
-        let kind = drafts[members[0]].kind;
-        let format = Store::number_format(conn, &group, kind).await?;
-        for (k, i) in members.into_iter().enumerate() {
+        for (k, (i, year)) in members.into_iter().enumerate() {
             let seq = u64::try_from(last - count + 1 + k as i64).unwrap_or(0);
-            let number = ispd_billing::invoice::format_number(&format, year, seq)
-                .map_err(|e| StoreError::Precondition(e.to_string()))?;
+            let number =
+                ispd_billing::invoice::format_number(&format, year, seq).map_err(invalid)?;
             numbers.insert(i, number);
         }
     }

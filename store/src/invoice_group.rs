@@ -1,5 +1,6 @@
-//! Invoice groups: the provider's companies, each with its supplier details and its own
-//! number series (`document_series`, advanced by the issuing transaction in invoice.rs).
+//! Invoice groups: the provider's companies, each with its supplier details and its number
+//! patterns (a series is its pattern, `number_series`, shared by the groups on one pattern and
+//! advanced by the issuing transaction in invoice.rs).
 
 use ispd_billing::invoice::TaxableDateRule;
 use ispd_billing::invoice_group::{InvoiceGroup, NumberFormats};

@@ -372,3 +372,66 @@ fn one_off_charges_are_added_listed_and_deleted() {
     assert!(audit.contains("charge.add"), "{audit}");
     assert!(audit.contains("charge.delete"), "{audit}");
 }
+
+/// Found probing from outside: a group added without number patterns of its own numbered on
+/// the built-in ones, in a series of its own — so its first invoice took a number the default
+/// group had (or would) take, and the whole billing run failed on it, nobody billed. A
+/// number series is its pattern: the groups on one pattern share it.
+#[test]
+fn groups_on_one_number_pattern_share_its_series() {
+    let d = Daemon::start("group-series", "");
+    d.ispctl_json(&[
+        "invoice-group",
+        "add",
+        "business",
+        "--name",
+        "ISP Business s.r.o.",
+        "--street",
+        "Technická 5",
+        "--postcode",
+        "160 00",
+        "--city",
+        "Praha",
+        "--country",
+        "CZ",
+    ]);
+    d.add_tariff("Fiber", "499");
+    add_client(&d, "1001", &[]);
+    add_client(&d, "1002", &["--invoice-group", "business"]);
+    add_client(&d, "1003", &[]);
+    for client in ["1001", "1002", "1003"] {
+        d.subscribe(client, "Fiber", "2026-11-01");
+    }
+    let run = d.ispctl_json(&["billing", "run", "--as-of", "2026-11-01"]);
+    assert_eq!(run["count"], 3, "{run}");
+    let mut numbers: Vec<String> = ["1001", "1002", "1003"]
+        .iter()
+        .map(|c| {
+            d.ispctl_json(&["invoice", "list", "--client", c])["items"][0]["number"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    numbers.sort();
+    assert_eq!(numbers, ["202600001", "202600002", "202600003"]);
+    // A group with a pattern of its own numbers apart.
+    d.ispctl_json(&[
+        "invoice-group",
+        "set",
+        "business",
+        "--invoice-format",
+        "FV{year}{seq:05}",
+    ]);
+    d.subscribe("1002", "Fiber", "2026-12-01");
+    d.ispctl_json(&["billing", "run", "--as-of", "2026-12-01"]);
+    let business = d.ispctl_json(&["invoice", "list", "--client", "1002"]);
+    assert!(
+        business["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["number"] == "FV202600001"),
+        "{business}"
+    );
+}

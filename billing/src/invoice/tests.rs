@@ -501,3 +501,13 @@ proptest! {
         prop_assert_eq!(state_for(total, paid, false), state_for(-total, -paid, false));
     }
 }
+
+#[test]
+fn a_series_counts_within_the_year_its_pattern_names() {
+    use super::series_year;
+    assert_eq!(series_year("{year}{seq:05}", 2026), Ok(2026));
+    assert_eq!(series_year("FV{yy}-{seq}", 2026), Ok(2026));
+    // No year in the number: one series for all years, or January repeats December's.
+    assert_eq!(series_year("INV{seq:06}", 2026), Ok(0));
+    assert!(series_year("no sequence", 2026).is_err());
+}
