@@ -188,6 +188,7 @@ pub struct ConnHandle(Arc<Activity>, Option<std::net::SocketAddr>);
 impl ConnHandle {
     pub fn busy(&self) -> Busy {
         self.0.in_flight.fetch_add(1, Ordering::AcqRel);
+        CALLS_IN_FLIGHT.fetch_add(1, Ordering::AcqRel);
         Busy(self.0.clone())
     }
 
@@ -204,7 +205,16 @@ impl Drop for Busy {
     fn drop(&mut self) {
         self.0.touch();
         self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
+        CALLS_IN_FLIGHT.fetch_sub(1, Ordering::AcqRel);
     }
+}
+
+/// Admin calls being served, on every connection: a clean stop lets them finish first.
+static CALLS_IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+
+/// How many admin calls are being served now.
+pub fn calls_in_flight() -> usize {
+    CALLS_IN_FLIGHT.load(Ordering::Acquire)
 }
 
 /// An accepted connection holding one of the listener's slots; its reads and writes fail
@@ -395,14 +405,14 @@ impl<S> tower_layer::Layer<S> for BusyLayer {
 #[derive(Clone)]
 pub struct BusyService<S>(S);
 
-impl<S, B> tower_service::Service<http::Request<B>> for BusyService<S>
+impl<S, B, R> tower_service::Service<http::Request<B>> for BusyService<S>
 where
-    S: tower_service::Service<http::Request<B>>,
+    S: tower_service::Service<http::Request<B>, Response = http::Response<R>>,
     S::Future: Send + 'static,
 {
-    type Response = S::Response;
+    type Response = http::Response<BusyBody<R>>;
     type Error = S::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<S::Response, S::Error>> + Send>>;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, S::Error>> + Send>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
         self.0.poll_ready(cx)
@@ -421,9 +431,46 @@ where
             .map(ConnHandle::busy);
         let call = self.0.call(request);
         Box::pin(async move {
-            let response = call.await;
-            drop(busy);
-            response
+            // Busy until the answer is sent whole, not only produced: a clean stop waits for
+            // that (`server::finish_calls_in_flight`), and a large answer still being sent
+            // when the server's shutdown began was cut off mid-body.
+            let response = call.await?;
+            Ok(response.map(|inner| BusyBody { inner, busy }))
         })
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A call's response body, holding its connection busy until the body's end is sent (or
+    /// the body is dropped, the caller gone).
+    pub struct BusyBody<B> {
+        #[pin]
+        inner: B,
+        busy: Option<Busy>,
+    }
+}
+
+impl<B: http_body::Body> http_body::Body for BusyBody<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<B::Data>, B::Error>>> {
+        let this = self.project();
+        let frame = this.inner.poll_frame(cx);
+        if matches!(frame, Poll::Ready(None | Some(Err(_)))) {
+            this.busy.take();
+        }
+        frame
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
     }
 }

@@ -307,6 +307,10 @@ fn spawn_admin(
     let (stopping_tx, stopping) = tokio::sync::watch::channel(false);
     let shutdown = async move {
         shutdown_signal().await;
+        // The server's own shutdown starts once the calls in flight have answered: begun
+        // under it, a call's answer was cut off (its caller told the connection broke while
+        // the call went on and committed — found probing from outside).
+        finish_calls_in_flight().await;
         let _ = stopping_tx.send(true);
     };
     let admin_task = tokio::spawn(async move {
@@ -454,6 +458,32 @@ async fn open_store(config: &Config, url: &str, state_dir: &Path) -> anyhow::Res
         key.write(state_dir)?;
     }
     Ok(store)
+}
+
+/// Waits, at most [`CALLS_GRACE`], for the admin calls being served to answer, with a
+/// moment for their answers to leave.
+async fn finish_calls_in_flight() {
+    let calls = crate::connections::calls_in_flight();
+    if calls == 0 {
+        return;
+    }
+    tracing::info!(
+        calls,
+        within_s = CALLS_GRACE.as_secs(),
+        "waiting for the admin calls in flight to answer"
+    );
+    let deadline = tokio::time::Instant::now() + CALLS_GRACE;
+    while crate::connections::calls_in_flight() > 0 {
+        if tokio::time::Instant::now() >= deadline {
+            tracing::warn!(
+                calls = crate::connections::calls_in_flight(),
+                "admin calls still running; stopping without their answers"
+            );
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(ANSWER_FLUSH).await;
 }
 
 /// Waits for the admin server to finish after SIGTERM/SIGINT, at most [`SHUTDOWN_GRACE`].
@@ -704,8 +734,13 @@ fn restrict_permissions(dir: &Path) {
     }
 }
 
-/// How long admin calls in flight get to finish after SIGTERM.
+/// How long admin connections get to close once the calls in flight have answered.
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+/// How long the calls in flight at SIGTERM get to answer: with the grace and the 4 s the
+/// accounting writers may take, inside the unit's `TimeoutStopSec=30s`.
+const CALLS_GRACE: std::time::Duration = std::time::Duration::from_secs(18);
+/// A moment for an answered call's response to leave before the server shuts down.
+const ANSWER_FLUSH: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// How long the accounting writers get to finish the batch in hand after the admin server
 /// stopped: longer than a batch may wait for the database before it goes to the spool (3 s).

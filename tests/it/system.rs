@@ -477,3 +477,62 @@ fn integrity(file: &Path) -> String {
         .unwrap();
     crate::daemon::stdout(&out).trim().to_owned()
 }
+
+/// Found probing from outside: a long admin call in flight at SIGTERM (a billing run, a
+/// statement import) went on and committed while its caller was told the connection broke —
+/// work done and reported failed — because the server's shutdown began under it. A clean
+/// stop lets the call answer first, whole, then stops.
+#[test]
+fn a_call_in_flight_at_a_clean_stop_is_answered() {
+    let _machine = crate::daemon::timed();
+    let mut d = Daemon::start("stop-answers", "");
+    // 60,000 payments nobody's: longer to record than the 5 s the connections get.
+    let mut csv = String::from("ID;Datum;Objem;VS;Protiucet\n");
+    for i in 0..60_000 {
+        csv.push_str(&format!("B{i};05.10.2026;1,00;9{i};19-1/0800\n"));
+    }
+    let file = d.dir.0.join("big.csv");
+    std::fs::write(&file, csv).unwrap();
+    let mapping = d.dir.0.join("mapping.toml");
+    std::fs::write(&mapping, crate::documents::MAPPING).unwrap();
+    let import = std::process::Command::new(crate::daemon::ispctl())
+        .arg("--state-dir")
+        .arg(&d.state_dir)
+        .args([
+            "--json",
+            "payment",
+            "import",
+            "--format",
+            "csv",
+            "--mapping",
+        ])
+        .arg(&mapping)
+        .arg(&file)
+        .env_remove("ISPD_TOKEN")
+        .env_remove("ISPD_SERVER")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1_000));
+    d.stop();
+    let out = import.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "the import was cut off: {}\n{}",
+        stderr(&out),
+        d.log()
+    );
+    let answered: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(answered["recorded"], 60_000, "{answered}");
+    assert!(
+        d.log()
+            .contains("waiting for the admin calls in flight to answer"),
+        "the stop came after the call: the test tried nothing\n{}",
+        d.log()
+    );
+    assert!(
+        !d.state_dir.join("ispd.db-wal").exists(),
+        "the stop left the database whole"
+    );
+}
