@@ -604,6 +604,35 @@ pub fn reject(reason: RejectReason, request: &AccessRequest<'_>) -> Decision {
     }
 }
 
+impl LoginAccess {
+    /// The login's own IPv4 address: its static one, else what an extra Framed-IP-Address
+    /// names. A pool never hands it to another, and the login takes none from a pool (found
+    /// probing from outside: an extra address went out beside the pool's, and the pool gave
+    /// it to another login).
+    pub fn own_ipv4(&self) -> Option<Ipv4Addr> {
+        self.ipv4.or_else(|| {
+            self.attributes
+                .iter()
+                .find(|a| a.name == "Framed-IP-Address")
+                .and_then(|a| a.value.trim().parse().ok())
+        })
+    }
+
+    /// The login's own IPv6 prefix: its static one, else what an extra Framed-IPv6-Prefix or
+    /// Delegated-IPv6-Prefix names (as [`LoginAccess::own_ipv4`]).
+    pub fn own_ipv6_prefix(&self) -> Option<Ipv6Prefix> {
+        self.ipv6_prefix.or_else(|| {
+            self.attributes
+                .iter()
+                .find(|a| OWN_PREFIX_EXTRAS.contains(&a.name.as_str()))
+                .and_then(|a| a.value.trim().parse().ok())
+        })
+    }
+}
+
+/// The extras that give a login a prefix of its own.
+pub const OWN_PREFIX_EXTRAS: [&str; 2] = ["Framed-IPv6-Prefix", "Delegated-IPv6-Prefix"];
+
 /// The Access-Accept attributes, in the order documented on [`Decision::Accept`].
 fn accept_attributes(
     login: &LoginAccess,
@@ -624,7 +653,11 @@ fn accept_attributes(
         out.push(ReplyAttribute::FramedPool(pool.to_owned()));
     } else if let Some(ip) = login.ipv4 {
         out.push(ReplyAttribute::FramedIpAddress(ip));
-    } else if let Some(pool) = login.framed_pool.as_deref().filter(|p| !p.is_empty()) {
+    } else if let Some(pool) = login.framed_pool.as_deref().filter(|p| !p.is_empty())
+        && login.own_ipv4().is_none()
+    {
+        // A login with an address of its own (an extra Framed-IP-Address) takes none from
+        // the pool: the extra goes out below.
         out.push(ReplyAttribute::FramedPool(pool.to_owned()));
     }
     // IPv6 only outside the garden: MikroTik address lists and captive portals work on IPv4,

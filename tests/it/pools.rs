@@ -348,3 +348,38 @@ fn a_device_is_one_device_in_any_mac_notation() {
     }
     assert_eq!(counts(&usage(&d))[1], 1, "one offer: {}", usage(&d));
 }
+
+/// Found probing from outside: a login with an extra Framed-IP-Address on a pool's tariff got
+/// the pool's address as well (two Framed-IP-Address in one Accept, and an offer held for
+/// nothing), and the pool handed the extra's address to another login. The extra is the
+/// login's own address, as a static one is: the login takes none from the pool, and the
+/// pool never gives it to another.
+#[test]
+fn an_extra_address_is_the_logins_own_never_the_pools() {
+    let d = radius_daemon("pools-extra", POOLS);
+    pooled_logins(&d);
+    d.ispctl_json(&[
+        "login",
+        "edit",
+        "p1",
+        "--attr",
+        "Framed-IP-Address=100.64.0.9",
+    ]);
+    let (code, lines) = answer(&d, "p1", "02-00-00-00-00-01");
+    assert_eq!(code, "Access-Accept");
+    let addresses: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.starts_with("Framed-IP-Address"))
+        .collect();
+    assert_eq!(addresses, ["Framed-IP-Address = 100.64.0.9"], "{lines:?}");
+    // The pool's first address is the extra's: p2 and p3 get the others (novak's static one
+    // is not in this pool's range).
+    let given: Vec<Option<String>> = [("p2", "02-00-00-00-00-02"), ("p3", "02-00-00-00-00-03")]
+        .iter()
+        .map(|(user, device)| ask(&d, user, device).1)
+        .collect();
+    assert!(
+        !given.contains(&Some("100.64.0.9".to_owned())),
+        "the extra's address handed out again: {given:?}"
+    );
+}

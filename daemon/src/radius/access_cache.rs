@@ -251,12 +251,12 @@ impl AccessCache {
     fn remove(&mut self, login_id: i64) {
         if let Some(owner) = self.owners.remove(&login_id) {
             let removed = self.by_username.remove(owner.username());
-            if let Some(ip) = removed.as_ref().and_then(|l| l.ipv4)
+            if let Some(ip) = removed.as_ref().and_then(|l| l.own_ipv4())
                 && self.static_ipv4.get(&ip) == Some(&login_id)
             {
                 self.static_ipv4.remove(&ip);
             }
-            if let Some(prefix) = removed.as_ref().and_then(|l| l.ipv6_prefix) {
+            if let Some(prefix) = removed.as_ref().and_then(|l| l.own_ipv6_prefix()) {
                 let start = u128::from(prefix.addr);
                 if self
                     .static_ipv6
@@ -307,10 +307,11 @@ impl AccessCache {
         if let Some(mac) = row.mac {
             self.by_mac.insert(mac, login.clone());
         }
-        if let Some(ip) = row.ipv4 {
+        // A pool never hands out a login's own address or prefix, static or an extra's.
+        if let Some(ip) = login.own_ipv4() {
             self.static_ipv4.insert(ip, row.login_id);
         }
-        if let Some(prefix) = row.ipv6_prefix {
+        if let Some(prefix) = login.own_ipv6_prefix() {
             self.static_ipv6
                 .insert(u128::from(prefix.addr), (prefix.len, row.login_id));
         }

@@ -111,12 +111,13 @@ impl Addresses {
             username: username.to_owned(),
             device: device_of(device),
         };
-        // A login with a prefix of its own takes none from the pool.
-        let wants_prefix = !attributes.iter().any(|a| {
-            matches!(
-                a,
-                ReplyAttribute::FramedIpv6Prefix(_) | ReplyAttribute::DelegatedIpv6Prefix(_)
-            )
+        // A login with a prefix of its own (static, or an extra's) takes none from the pool.
+        let wants_prefix = !attributes.iter().any(|a| match a {
+            ReplyAttribute::FramedIpv6Prefix(_) | ReplyAttribute::DelegatedIpv6Prefix(_) => true,
+            ReplyAttribute::Extra { name, .. } => {
+                ispd_provisioning::policy::OWN_PREFIX_EXTRAS.contains(&name.as_str())
+            }
+            _ => false,
         });
         let offered = pools.offer((&name, nas), &holder, wants_prefix, request.at.utc, cache);
         drop(pools);
