@@ -291,3 +291,50 @@ fn login_show_tells_what_the_login_has_now() {
     assert!(text.status.success(), "{}", stderr(&text));
     assert!(stdout(&text).contains("walled_garden"), "{}", stdout(&text));
 }
+
+/// Found probing from outside: a User-Name that is not UTF-8 (a CPE in another code page)
+/// was logged as "", and every such one merged into one row of the authentication log. It
+/// is shown in hex, as accounting stores it.
+#[test]
+fn a_user_name_that_is_not_utf8_is_logged_in_hex() {
+    use ispd_radius::dict::rfc;
+    use ispd_radius::{Attribute, Code, Packet, PacketRef};
+    let d = radius_daemon("auth-log-binary", "");
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    socket.connect(crate::radius::auth_addr(&d)).unwrap();
+    // "čšř" in Windows-1250, and bytes that are no text at all.
+    for (id, name) in [
+        (1u8, &[0xe8u8, 0x9a, 0xf8][..]),
+        (2, &[0xff, 0xfe, 0x62][..]),
+    ] {
+        let authenticator = [id; 16];
+        let mut request = Packet::new(Code::AccessRequest, id, authenticator);
+        request.push(Attribute::new(rfc::USER_NAME, name.to_vec()));
+        let hidden = ispd_radius::password::hide(b"x", SECRET.as_bytes(), &authenticator).unwrap();
+        request.push(Attribute::new(rfc::USER_PASSWORD, hidden));
+        request.insert_message_authenticator();
+        socket
+            .send(&request.encode_request(SECRET.as_bytes()).unwrap())
+            .unwrap();
+        let mut buf = [0u8; 4096];
+        let n = socket.recv(&mut buf).unwrap();
+        assert_eq!(
+            PacketRef::decode(&buf[..n]).unwrap().code(),
+            Code::AccessReject
+        );
+    }
+    let rejects = d.ispctl_json(&["login", "auth-log", "--reason", "unknown_user"]);
+    let mut logged = attempts(&rejects);
+    logged.sort();
+    assert_eq!(
+        logged,
+        [
+            row("0xe89af8", "reject", "unknown_user"),
+            row("0xfffe62", "reject", "unknown_user")
+        ],
+        "{rejects}"
+    );
+}

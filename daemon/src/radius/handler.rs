@@ -101,10 +101,7 @@ fn access_request(
     at: At,
 ) -> (ispd_radius::Packet, AuthAttempt) {
     let cache = shared.cache;
-    let user_name = packet
-        .first(rfc::USER_NAME)
-        .and_then(|a| a.as_str().ok())
-        .unwrap_or_default();
+    let (user_name, shown_user) = user_name_of(packet);
     // The un-hidden User-Password lives here; an undecodable one counts as empty.
     let hidden = packet.first(rfc::USER_PASSWORD);
     let password = hidden.and_then(|h| {
@@ -113,24 +110,7 @@ fn access_request(
     let ms_chap2_response = packet
         .vendor_first(microsoft::VENDOR_ID, microsoft::MS_CHAP2_RESPONSE)
         .map(|a| a.as_bytes());
-    // One pass over the attributes; the vendor ones only when MS-CHAPv2 is there at all.
-    let repeated = {
-        let (mut passwords, mut chap) = (0u8, 0u8);
-        for a in packet.attributes() {
-            match a.typ {
-                rfc::USER_PASSWORD => passwords = passwords.saturating_add(1),
-                rfc::CHAP_PASSWORD => chap = chap.saturating_add(1),
-                _ => {}
-            }
-        }
-        passwords > 1
-            || chap > 1
-            || (ms_chap2_response.is_some()
-                && packet
-                    .vendor_all(microsoft::VENDOR_ID, microsoft::MS_CHAP2_RESPONSE)
-                    .nth(1)
-                    .is_some())
-    };
+    let repeated = repeated_credentials(packet, ms_chap2_response.is_some());
     let credential = ProofAttributes {
         user_password: hidden.map(|_| password.as_ref().map_or(&[][..], |p| p.as_bytes())),
         chap_password: packet.first(rfc::CHAP_PASSWORD).map(|a| a.as_bytes()),
@@ -167,21 +147,64 @@ fn access_request(
         (user_name, calling_station_text),
         cache,
     );
-    let (code, attributes, result, reason) =
-        counted(decision, nas, shared.stats, user_name, credential.method());
+    let (code, attributes, result, reason) = counted(
+        decision,
+        nas,
+        shared.stats,
+        &shown_user,
+        credential.method(),
+    );
     let attempt = AuthAttempt {
         at: at.utc,
         last_at: at.utc,
         count: 1,
-        login: login.map_or(user_name, |l| l.username.as_str()).into(),
+        login: login.map_or(&*shown_user, |l| l.username.as_str()).into(),
         nas_name: nas.name.clone(),
         calling_station: calling_station_text.into(),
         method: credential.method(),
         result,
         reason,
     };
-    let reply = encode_reply(packet, code, &attributes, nas, user_name);
+    let reply = encode_reply(packet, code, &attributes, nas, &shown_user);
     (reply, attempt)
+}
+
+/// Whether a credential attribute is sent twice: one pass over the attributes, the vendor
+/// ones only when MS-CHAPv2 is there at all.
+fn repeated_credentials(packet: &PacketRef<'_>, ms_chap2: bool) -> bool {
+    let (mut passwords, mut chap) = (0u8, 0u8);
+    for a in packet.attributes() {
+        match a.typ {
+            rfc::USER_PASSWORD => passwords = passwords.saturating_add(1),
+            rfc::CHAP_PASSWORD => chap = chap.saturating_add(1),
+            _ => {}
+        }
+    }
+    passwords > 1
+        || chap > 1
+        || (ms_chap2
+            && packet
+                .vendor_all(microsoft::VENDOR_ID, microsoft::MS_CHAP2_RESPONSE)
+                .nth(1)
+                .is_some())
+}
+
+/// The User-Name as a login is looked up by ("" when it is not UTF-8: no login's), and as logs
+/// and the authentication log show it: as sent, or in hex when it is not UTF-8 (a CPE in
+/// another code page), as accounting stores it — it was "", and every such name merged into
+/// one row (found probing from outside).
+fn user_name_of<'a>(packet: &PacketRef<'a>) -> (&'a str, std::borrow::Cow<'a, str>) {
+    let raw = packet
+        .first(rfc::USER_NAME)
+        .map(|a| a.as_bytes())
+        .unwrap_or_default();
+    let text = std::str::from_utf8(raw).unwrap_or_default();
+    let shown = if text.len() == raw.len() {
+        text.into()
+    } else {
+        ispd_provisioning::accounting::attribute_text(raw).into()
+    };
+    (text, shown)
 }
 
 /// The decision counted and logged, as the reply's code and attributes and the log's result
