@@ -196,8 +196,8 @@ impl Addresses {
         self.pools().expire(now, stale)
     }
 
-    pub fn usage(&self, cache: &AccessCache) -> Vec<PoolUsage> {
-        self.pools().usage(cache)
+    pub fn usage(&self, cache: &AccessCache, now: DateTime<Utc>) -> Vec<PoolUsage> {
+        self.pools().usage(cache, now)
     }
 
     /// At a clean stop: writes the offers whose accounting has not come yet to the state

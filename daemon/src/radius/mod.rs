@@ -222,7 +222,7 @@ impl RadiusService {
     /// Each address pool's size and use, as this instance holds them.
     pub fn pool_usage(&self) -> Vec<ispd_provisioning::pool::PoolUsage> {
         let cache = self.cache.read().unwrap_or_else(|e| e.into_inner());
-        self.addresses.usage(&cache)
+        self.addresses.usage(&cache, self.clock.now())
     }
 
     /// Applies committed session openings and closings to the Simultaneous-Use counts.

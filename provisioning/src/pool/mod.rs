@@ -276,12 +276,12 @@ impl Pools {
         let v4 = if pool.v4.is_empty() {
             None
         } else {
-            Some(pool.v4.pick(holder, |ip| statics.has_ipv4(ip))?)
+            Some(pool.v4.pick(holder, now, |ip| statics.has_ipv4(ip))?)
         };
         let v6 = if pool.v6.is_empty() || !wants_prefix {
             None
         } else {
-            Some(pool.v6.pick(holder, |p| statics.overlaps_prefix(p))?)
+            Some(pool.v6.pick(holder, now, |p| statics.overlaps_prefix(p))?)
         };
         let until = now + Self::OFFER_HOLD;
         if let Some(pick) = v4 {
@@ -383,14 +383,15 @@ impl Pools {
             .sum()
     }
 
-    /// Each pool's size and use, `statics` telling the logins' own addresses and prefixes.
-    pub fn usage(&self, statics: &impl Statics) -> Vec<PoolUsage> {
+    /// Each pool's size and use at `now`, `statics` telling the logins' own addresses and
+    /// prefixes.
+    pub fn usage(&self, statics: &impl Statics, now: DateTime<Utc>) -> Vec<PoolUsage> {
         let static_prefixes = statics.prefixes();
         self.pools
             .iter()
             .map(|pool| {
-                let (offered, in_use) = pool.v4.counts();
-                let (prefixes_offered, prefixes_in_use) = pool.v6.counts();
+                let (offered, in_use) = pool.v4.counts(now);
+                let (prefixes_offered, prefixes_in_use) = pool.v6.counts(now);
                 PoolUsage {
                     name: pool.spec.name.clone(),
                     nas: pool.spec.nas.clone(),
@@ -416,12 +417,14 @@ impl Pools {
     }
 }
 
-/// The static addresses inside a pool's ranges (a pool of a /16 is walked in well under a
-/// millisecond; `ispctl pool list` asks, not the hot path).
+/// The static addresses inside a pool's ranges that are not held already — one in use is
+/// counted there, not twice (found probing from outside: a static address online made a pool
+/// look full). A pool of a /16 is walked in well under a millisecond; `ispctl pool list`
+/// asks, not the hot path.
 fn reserved_in(side: &Side<Ipv4Range>, statics: &impl Statics) -> u64 {
     (0..side.size)
         .filter_map(|offset| side.at(offset))
-        .filter(|ip| statics.has_ipv4(*ip))
+        .filter(|ip| statics.has_ipv4(*ip) && !side.is_held(*ip))
         .count() as u64
 }
 

@@ -40,6 +40,13 @@ pub(super) struct Lease {
     pub(super) held: Held,
 }
 
+impl Lease {
+    /// An offer whose Start did not come in time.
+    fn lapsed(&self, now: DateTime<Utc>) -> bool {
+        matches!(self.held, Held::Offered { until } if until <= now)
+    }
+}
+
 /// What [`Side::pick`] found for a holder, not yet held.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Pick<A> {
@@ -110,11 +117,14 @@ impl<S: Space> Side<S> {
         }
     }
 
-    /// What `holder` would get: the one it holds (unless it became `reserved`), else the next
-    /// free one after the last handed out, round the blocks, that is not `reserved`.
+    /// What `holder` would get at `now`: the one it holds (unless it became `reserved`), else
+    /// the next free one after the last handed out, round the blocks, that is not `reserved`.
+    /// An offer that lapsed is free, whether or not the sweep has let it go yet (found
+    /// probing from outside: a full pool refused logins for up to two minutes, not one).
     pub(super) fn pick(
         &self,
         holder: &Holder,
+        now: DateTime<Utc>,
         reserved: impl Fn(S::Addr) -> bool,
     ) -> Option<Pick<S::Addr>> {
         if let Some(&addr) = self.by_holder.get(holder)
@@ -125,7 +135,8 @@ impl<S: Space> Side<S> {
         (0..self.size).find_map(|step| {
             let offset = (self.next + step) % self.size;
             let addr = self.at(offset)?;
-            (!self.leases.contains_key(&addr) && !reserved(addr)).then_some(Pick {
+            let taken = self.leases.get(&addr).is_some_and(|l| !l.lapsed(now));
+            (!taken && !reserved(addr)).then_some(Pick {
                 addr,
                 offset: Some(offset),
             })
@@ -265,13 +276,21 @@ impl<S: Space> Side<S> {
         }
     }
 
-    /// How many are offered and how many in use.
-    pub(super) fn counts(&self) -> (u64, u64) {
-        let offered = self
-            .leases
-            .values()
-            .filter(|l| matches!(l.held, Held::Offered { .. }))
-            .count() as u64;
-        (offered, self.leases.len() as u64 - offered)
+    /// How many are offered and how many in use at `now` (a lapsed offer is free).
+    pub(super) fn counts(&self, now: DateTime<Utc>) -> (u64, u64) {
+        let (mut offered, mut in_use) = (0, 0);
+        for lease in self.leases.values() {
+            match lease.held {
+                Held::Offered { .. } if lease.lapsed(now) => {}
+                Held::Offered { .. } => offered += 1,
+                Held::InUse { .. } => in_use += 1,
+            }
+        }
+        (offered, in_use)
+    }
+
+    /// Whether `addr` is held (offered, or in use).
+    pub(super) fn is_held(&self, addr: S::Addr) -> bool {
+        self.leases.contains_key(&addr)
     }
 }

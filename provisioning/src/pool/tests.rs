@@ -190,7 +190,7 @@ fn offers_lapse_sessions_keep_them_and_stops_or_silence_free_them() {
     pools.seen(ip("10.0.0.2"), &heard(&alice, at(100)));
     pools.seen(ip("10.0.0.1"), &heard(&carol, at(300)));
     assert_eq!(pools.expire(at(400), stale), 1, "alice's, last seen at 100");
-    let usage = pools.usage(&NONE);
+    let usage = pools.usage(&NONE, at(0));
     assert_eq!(
         (usage[0].in_use, usage[0].offered, usage[0].size),
         (1, 0, 2)
@@ -232,7 +232,7 @@ fn a_new_config_keeps_the_leases_that_still_fit() {
     let next = pools
         .reconfigured(vec![spec("c", &[], &["10.0.0.1-10.0.0.5"])])
         .unwrap();
-    let usage = next.usage(&NONE);
+    let usage = next.usage(&NONE, at(0));
     assert_eq!((usage[0].size, usage[0].in_use), (5, 1));
 }
 
@@ -301,7 +301,7 @@ fn prefixes_are_handed_out_beside_addresses_skipping_static_ones() {
     );
     // Carol has a prefix of her own but the IPv4 addresses are gone: nothing, nothing held.
     assert_eq!(offer(&mut pools, &carol, false, 3), None);
-    let usage = pools.usage(&statics);
+    let usage = pools.usage(&statics, at(0));
     assert_eq!(
         (
             usage[0].prefix_size,
@@ -314,7 +314,7 @@ fn prefixes_are_handed_out_beside_addresses_skipping_static_ones() {
     pools.seen_prefix(prefix("2001:db8:100:200::/56"), &heard(&bob, at(30)));
     pools.stopped_prefix(prefix("2001:db8:100:200::/56"), &heard(&alice, at(31)));
     assert_eq!(
-        pools.usage(&statics)[0].prefixes_in_use,
+        pools.usage(&statics, at(0))[0].prefixes_in_use,
         1,
         "not alice's to stop"
     );
@@ -324,7 +324,7 @@ fn prefixes_are_handed_out_beside_addresses_skipping_static_ones() {
         3,
         "alice's two, bob's address"
     );
-    let usage = pools.usage(&statics);
+    let usage = pools.usage(&statics, at(0));
     assert_eq!(
         (
             usage[0].offered,
@@ -424,7 +424,7 @@ fn a_late_record_of_an_ended_session_holds_nothing_and_a_nas_restart_frees_its_a
         holder("bob", "b"),
         holder("carol", "c"),
     );
-    let in_use = |pools: &Pools| pools.usage(&NONE)[0].in_use;
+    let in_use = |pools: &Pools| pools.usage(&NONE, at(0))[0].in_use;
     pools.seen(ip("10.0.0.1"), &heard(&alice, at(0)));
     pools.stopped(ip("10.0.0.1"), &heard(&alice, at(20)));
     pools.seen(ip("10.0.0.1"), &heard(&alice, at(10)));
@@ -454,4 +454,53 @@ fn a_late_record_of_an_ended_session_holds_nothing_and_a_nas_restart_frees_its_a
     assert_eq!(pools.expire(at(500), Duration::seconds(300)), 2);
     pools.seen(ip("10.0.0.2"), &heard(&bob, at(90)));
     assert_eq!(in_use(&pools), 1);
+}
+
+/// Found probing from outside: a lapsed offer stayed taken until the sweep let it go (every
+/// `stale_after / 4`, up to a minute), so a full pool refused logins for up to two minutes
+/// after an Accept whose Start never came, and `pool list` counted it offered.
+#[test]
+fn a_lapsed_offer_is_free_at_once() {
+    let mut pools = Pools::new(vec![spec("c", &[], &["10.0.0.1-10.0.0.1"])]).unwrap();
+    let (first, second) = (holder("a", "d1"), holder("b", "d2"));
+    assert_eq!(
+        offer4(&mut pools, ("c", "n"), &first, at(0), &NONE),
+        Some(ip("10.0.0.1"))
+    );
+    assert_eq!(
+        offer4(&mut pools, ("c", "n"), &second, at(59), &NONE),
+        None,
+        "held for its minute"
+    );
+    assert_eq!(pools.usage(&NONE, at(59))[0].offered, 1);
+    assert_eq!(pools.usage(&NONE, at(60))[0].offered, 0, "lapsed: free");
+    assert_eq!(
+        offer4(&mut pools, ("c", "n"), &second, at(60), &NONE),
+        Some(ip("10.0.0.1")),
+        "no sweep needed"
+    );
+    assert_eq!(
+        offer4(&mut pools, ("c", "n"), &first, at(61), &NONE),
+        None,
+        "the first holder lost it"
+    );
+}
+
+/// Found probing from outside: a static address inside a pool, online, was counted both in
+/// use and reserved, so the pool looked full with an address free.
+#[test]
+fn a_static_address_online_counts_once() {
+    let mut pools = Pools::new(vec![spec("c", &[], &["10.0.0.1-10.0.0.2"])]).unwrap();
+    let statics = Fixed {
+        ipv4: vec![ip("10.0.0.1")],
+        prefixes: vec![],
+    };
+    let owner = holder("static", "d1");
+    pools.seen(ip("10.0.0.1"), &heard(&owner, at(0)));
+    let usage = pools.usage(&statics, at(1));
+    assert_eq!(
+        (usage[0].in_use, usage[0].reserved, usage[0].size),
+        (1, 0, 2),
+        "one free"
+    );
 }
