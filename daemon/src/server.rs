@@ -619,7 +619,15 @@ async fn reload_on_sighup(
                     }
                     Ok(set) => {
                         tokens.store(set);
-                        let reloaded = radius.reload(&new);
+                        let open = if radius.addresses.any_pool() || !new.pool.is_empty() {
+                            store.open_session_addresses().await.unwrap_or_else(|e| {
+                                tracing::warn!(error = %e, "the open sessions' addresses were not read for the reloaded pools; their next accounting holds them");
+                                Vec::new()
+                            })
+                        } else {
+                            Vec::new()
+                        };
+                        let reloaded = radius.reload(&new, open);
                         config.store(Config {
                             loaded_at: Some(radius.clock().now()),
                             ..new

@@ -383,3 +383,40 @@ fn an_extra_address_is_the_logins_own_never_the_pools() {
         "the extra's address handed out again: {given:?}"
     );
 }
+
+/// Found probing from outside: a reload that shrank a pool past an online session's address
+/// forgot its lease, and the next reload growing the pool back handed that address to
+/// another login while the session held it. A reload holds the open sessions' addresses
+/// again, as a start does.
+#[test]
+fn a_reload_never_hands_out_an_online_sessions_address() {
+    let d = radius_daemon("pools-reload", POOLS);
+    pooled_logins(&d);
+    let (code, held) = ask(&d, "p1", "02-00-00-00-00-01");
+    assert_eq!(
+        (code.as_str(), held.as_deref()),
+        ("Access-Accept", Some("100.64.0.9"))
+    );
+    account(&d, "Start", "p1", "02-00-00-00-00-01", "100.64.0.9");
+    let config = std::fs::read_to_string(&d.config_path).unwrap();
+    let reload = |text: String| {
+        std::fs::write(&d.config_path, text).unwrap();
+        let before = d.log().matches("configuration reloaded").count();
+        d.signal("HUP");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while d.log().matches("configuration reloaded").count() == before {
+            assert!(std::time::Instant::now() < deadline, "{}", d.log());
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    };
+    reload(config.replace("100.64.0.9-100.64.0.11", "100.64.0.10-100.64.0.11"));
+    reload(config);
+    for (user, device) in [("p2", "02-00-00-00-00-02"), ("p3", "02-00-00-00-00-03")] {
+        let (_, given) = ask(&d, user, device);
+        assert_ne!(
+            given.as_deref(),
+            Some("100.64.0.9"),
+            "{user} got the online session's address"
+        );
+    }
+}

@@ -67,11 +67,21 @@ impl Addresses {
         self.pools.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// A reloaded config's pools, keeping the leases that still fit.
-    pub fn reconfigure(&self, specs: Vec<PoolSpec>) -> Result<(), PoolError> {
+    /// A reloaded config's pools, keeping the leases that still fit, with the addresses and
+    /// prefixes of the `open` sessions held again as at start: a lease that fell outside a
+    /// pool shrunk by one reload was forgotten, and the next reload growing it back handed
+    /// the address of an online session to another login (found probing from outside).
+    pub fn reconfigure(
+        &self,
+        specs: Vec<PoolSpec>,
+        open: Vec<OpenAddress>,
+        now: DateTime<Utc>,
+    ) -> Result<(), PoolError> {
         let mut pools = self.pools();
-        *pools = pools.reconfigured(specs)?;
-        self.any.store(!pools.is_empty(), Ordering::Release);
+        let mut next = pools.reconfigured(specs)?;
+        hold(&mut next, open, now);
+        self.any.store(!next.is_empty(), Ordering::Release);
+        *pools = next;
         Ok(())
     }
 

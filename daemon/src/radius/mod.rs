@@ -35,7 +35,9 @@ use crate::changes::Change;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::live::Live;
-use crate::storage::{AccessScope, OpenSessionsChanged, Store, StoreError, StoreResult};
+use crate::storage::{
+    AccessScope, OpenAddress, OpenSessionsChanged, Store, StoreError, StoreResult,
+};
 use dedup::ReplyCache;
 use stats::RadiusStats;
 use unknown_sources::UnknownSources;
@@ -180,10 +182,11 @@ impl RadiusService {
     /// config's `[[nas]]` by the feed's cache consumer, which reads it again until it can),
     /// every login when the limit changed, and the policy when it did (enforcement pushes it
     /// to online sessions).
-    pub fn reload(&self, config: &Config) -> Vec<Change> {
+    /// `open`: the open sessions' addresses, which the pools hold again.
+    pub fn reload(&self, config: &Config, open: Vec<OpenAddress>) -> Vec<Change> {
         // The config was validated before it got here: its pools read and do not overlap.
         if let Ok(specs) = config.pool_specs()
-            && let Err(e) = self.addresses.reconfigure(specs)
+            && let Err(e) = self.addresses.reconfigure(specs, open, self.clock.now())
         {
             tracing::error!(error = %e, "address pools not reloaded; the old ones stay");
         }
