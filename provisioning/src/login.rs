@@ -107,6 +107,62 @@ pub struct ExtraAttribute {
     pub value: String,
 }
 
+/// The attributes an Access-Accept holds at most once (RFC 2865 §5.44, RFC 2869 §5.19,
+/// RFC 3162 §3): a login may name each in one extra only.
+pub const AT_MOST_ONCE: [&str; 24] = [
+    "Service-Type",
+    "Framed-Protocol",
+    "Framed-IP-Address",
+    "Framed-IP-Netmask",
+    "Framed-Routing",
+    "Framed-MTU",
+    "Login-Service",
+    "Login-TCP-Port",
+    "Callback-Number",
+    "Callback-Id",
+    "Framed-IPX-Network",
+    "Session-Timeout",
+    "Idle-Timeout",
+    "Termination-Action",
+    "Login-LAT-Service",
+    "Login-LAT-Node",
+    "Login-LAT-Group",
+    "Framed-AppleTalk-Link",
+    "Framed-AppleTalk-Zone",
+    "Port-Limit",
+    "Login-LAT-Port",
+    "Acct-Interim-Interval",
+    "Framed-Pool",
+    "Framed-IPv6-Pool",
+];
+
+/// The rules of a login's extras beyond their dictionary: an attribute an Accept holds at
+/// most once named once, and a Framed-MTU of 64–65535 (RFC 2865 §5.12). Found probing from
+/// outside: two Session-Timeouts, two Service-Types and an MTU of 0 went out in one Accept.
+pub fn check_extras(extras: &[ExtraAttribute]) -> Result<(), FieldError> {
+    for (i, extra) in extras.iter().enumerate() {
+        let field = || format!("login.attributes[{i}]");
+        if AT_MOST_ONCE.contains(&extra.name.as_str())
+            && extras[..i].iter().any(|e| e.name == extra.name)
+        {
+            return Err(FieldError::new(
+                field(),
+                format!("{} is sent at most once; give it once", extra.name),
+            ));
+        }
+        if extra.name == "Framed-MTU"
+            && !extra
+                .value
+                .trim()
+                .parse::<u32>()
+                .is_ok_and(|mtu| (64..=65_535).contains(&mtu))
+        {
+            return Err(FieldError::new(field(), "Framed-MTU is 64-65535"));
+        }
+    }
+    Ok(())
+}
+
 /// A login as stored. The password lives encrypted in storage and never in this record.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Login {
@@ -391,6 +447,32 @@ impl Generation {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_extra_sent_at_most_once_is_named_once_and_an_mtu_fits() {
+        let extra = |name: &str, value: &str| ExtraAttribute {
+            name: name.into(),
+            value: value.into(),
+        };
+        let fine = [
+            extra("Session-Timeout", "100"),
+            extra("Framed-Route", "10.0.0.0/24 0.0.0.0 1"),
+            extra("Framed-Route", "10.0.1.0/24 0.0.0.0 1"),
+            extra("Framed-MTU", "1492"),
+        ];
+        assert_eq!(check_extras(&fine), Ok(()));
+        let twice = [
+            extra("Session-Timeout", "100"),
+            extra("Session-Timeout", "200"),
+        ];
+        assert_eq!(
+            check_extras(&twice).unwrap_err().field,
+            "login.attributes[1]"
+        );
+        for mtu in ["0", "63", "70000", "x"] {
+            assert!(check_extras(&[extra("Framed-MTU", mtu)]).is_err(), "{mtu}");
+        }
+    }
 
     #[test]
     fn generated_usernames_follow_the_pattern() {

@@ -705,6 +705,25 @@ fn a_logins_extra_attributes_are_checked_typed_and_never_silence_it() {
             "{attr}: {err}"
         );
     }
+    // Found probing from outside: an attribute an Accept holds once, given twice, and an
+    // MTU of 0 went out as given.
+    for (attrs, field, why) in [
+        (
+            ["Session-Timeout=100", "Session-Timeout=200"],
+            "login.attributes[1]",
+            "at most once",
+        ),
+        (
+            ["Framed-MTU=0", "Reply-Message=x"],
+            "login.attributes[0]",
+            "64-65535",
+        ),
+    ] {
+        let out = add("refused", &attrs.map(str::to_owned));
+        let err = crate::daemon::stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{attrs:?}: {err}");
+        assert!(err.contains(field) && err.contains(why), "{attrs:?}: {err}");
+    }
     let typed = [
         "Tunnel-Type=VLAN",
         "Tunnel-Medium-Type=IEEE-802",

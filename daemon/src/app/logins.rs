@@ -258,6 +258,7 @@ async fn free_username(
 /// its type (a number for Session-Timeout, an address for Framed-IP-Address). Refused naming
 /// the attribute, instead of being left out of every answer with a warning in the log.
 fn check_attributes(login: &Login) -> AppResult<()> {
+    ispd_provisioning::login::check_extras(&login.attributes)?;
     for (i, attr) in login.attributes.iter().enumerate() {
         if crate::radius::reply::extra(&attr.name, &attr.value).is_none() {
             return Err(field(
