@@ -62,6 +62,8 @@ pub(super) struct Side<S: Space> {
     pub(super) leases: HashMap<S::Addr, Lease>,
     by_holder: HashMap<super::Holder, S::Addr>,
     ended: HashMap<S::Addr, Ended>,
+    /// The address each holder's session ended on last, so its next login gets it back.
+    ended_by_holder: HashMap<super::Holder, S::Addr>,
     /// Where the next search starts (an offset into the blocks).
     next: u64,
 }
@@ -74,6 +76,7 @@ impl<S: Space> Side<S> {
             leases: HashMap::new(),
             by_holder: HashMap::new(),
             ended: HashMap::new(),
+            ended_by_holder: HashMap::new(),
             next: 0,
         }
     }
@@ -132,11 +135,20 @@ impl<S: Space> Side<S> {
         {
             return Some(Pick { addr, offset: None });
         }
+        let taken = |addr: S::Addr| self.leases.get(&addr).is_some_and(|l| !l.lapsed(now));
+        // A reconnect (its Stop came first) gets the address its session ended on back, while
+        // nobody took it meanwhile (found probing from outside: it got the next free one).
+        if let Some(&addr) = self.ended_by_holder.get(holder)
+            && self.ended.get(&addr).is_some_and(|e| e.holder == *holder)
+            && !taken(addr)
+            && !reserved(addr)
+        {
+            return Some(Pick { addr, offset: None });
+        }
         (0..self.size).find_map(|step| {
             let offset = (self.next + step) % self.size;
             let addr = self.at(offset)?;
-            let taken = self.leases.get(&addr).is_some_and(|l| !l.lapsed(now));
-            (!taken && !reserved(addr)).then_some(Pick {
+            (!taken(addr) && !reserved(addr)).then_some(Pick {
                 addr,
                 offset: Some(offset),
             })
@@ -146,13 +158,15 @@ impl<S: Space> Side<S> {
     /// Holds `pick` for `holder` as offered until `until` (a held one in use stays in use).
     pub(super) fn take(&mut self, pick: Pick<S::Addr>, holder: &Holder, until: DateTime<Utc>) {
         match pick.offset {
-            None => {
-                if let Some(lease) = self.leases.get_mut(&pick.addr)
-                    && let Held::Offered { until: held } = &mut lease.held
-                {
-                    *held = until;
+            None => match self.leases.get_mut(&pick.addr) {
+                Some(lease) if lease.holder == *holder => {
+                    if let Held::Offered { until: held } = &mut lease.held {
+                        *held = until;
+                    }
                 }
-            }
+                // The address its last session ended on, free (or a lapsed offer).
+                _ => self.hold(pick.addr, holder.clone(), Held::Offered { until }),
+            },
             Some(offset) => {
                 self.next = (offset + 1) % self.size;
                 self.hold(pick.addr, holder.clone(), Held::Offered { until });
@@ -170,7 +184,7 @@ impl<S: Space> Side<S> {
         {
             return;
         }
-        self.ended.remove(&addr);
+        self.forget_ended(addr);
         // Records of one session can arrive out of order: its latest event is kept.
         let event = match self.leases.get(&addr) {
             Some(Lease {
@@ -203,12 +217,21 @@ impl<S: Space> Side<S> {
     }
 
     fn end(&mut self, addr: S::Addr, holder: Holder, event: DateTime<Utc>, now: DateTime<Utc>) {
+        self.ended_by_holder.insert(holder.clone(), addr);
         let ended = Ended {
             holder,
             event,
             noted: now,
         };
         self.ended.insert(addr, ended);
+    }
+
+    fn forget_ended(&mut self, addr: S::Addr) {
+        if let Some(ended) = self.ended.remove(&addr)
+            && self.ended_by_holder.get(&ended.holder) == Some(&addr)
+        {
+            self.ended_by_holder.remove(&ended.holder);
+        }
     }
 
     /// `nas` restarted at `at` (its clock): every address in use by a session it last
@@ -252,6 +275,9 @@ impl<S: Space> Side<S> {
         }
         self.ended
             .retain(|_, e| e.noted.checked_add_signed(stale).is_some_and(|t| t > now));
+        let ended = &self.ended;
+        self.ended_by_holder
+            .retain(|holder, addr| ended.get(addr).is_some_and(|e| e.holder == *holder));
         gone.len()
     }
 

@@ -504,3 +504,27 @@ fn a_static_address_online_counts_once() {
         "one free"
     );
 }
+
+/// Found probing from outside: a reconnect after its Stop (PPPoE's usual order) got the
+/// next free address, not the one its session ended on, though nobody had taken it.
+#[test]
+fn a_reconnect_after_its_stop_gets_its_address_back() {
+    let mut pools = Pools::new(vec![spec("c", &[], &["10.0.0.1-10.0.0.3"])]).unwrap();
+    let (alice, bob) = (holder("a", "d1"), holder("b", "d2"));
+    assert_eq!(
+        offer4(&mut pools, ("c", "n"), &alice, at(0), &NONE),
+        Some(ip("10.0.0.1"))
+    );
+    pools.seen(ip("10.0.0.1"), &heard(&alice, at(1)));
+    pools.stopped(ip("10.0.0.1"), &heard(&alice, at(2)));
+    assert_eq!(
+        offer4(&mut pools, ("c", "n"), &bob, at(3), &NONE),
+        Some(ip("10.0.0.2")),
+        "another login gets the next one"
+    );
+    assert_eq!(
+        offer4(&mut pools, ("c", "n"), &alice, at(4), &NONE),
+        Some(ip("10.0.0.1")),
+        "alice's own, back"
+    );
+}
