@@ -444,10 +444,13 @@ pub(super) async fn closing_the_books_waits_for_a_payment_in_its_period(store: S
             .unwrap();
         committed.load(Ordering::SeqCst)
     };
+    // Marked just before the commit: a closing that did not wait for the payment is over
+    // before it (0.3 s in); one that waited returns once the commit lets it go — maybe before
+    // this task runs again (marked after, that read false on a loaded runner).
     let commit = async {
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-        open.commit().await.unwrap();
         committed.store(true, Ordering::SeqCst);
+        open.commit().await.unwrap();
     };
     let (waited, ()) = tokio::join!(close, commit);
     assert!(

@@ -59,6 +59,20 @@ pub(super) struct Job {
     pub waiters: Vec<oneshot::Sender<Delivered>>,
 }
 
+impl Job {
+    /// Takes in a newer job of the same session: its request replaces this one's (a
+    /// Disconnect stays one), its waiters wait for this one.
+    fn merge(&mut self, newer: Job) {
+        self.waiters.extend(newer.waiters);
+        self.reason = newer.reason;
+        self.session = newer.session;
+        self.login = newer.login.or(self.login);
+        if !matches!(self.request, Request::Disconnect(_)) {
+            self.request = newer.request;
+        }
+    }
+}
+
 /// What became of one session's request, as the operator who asked for it reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivered {
@@ -204,13 +218,7 @@ impl NasQueue {
         let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
         let id = job.session.id;
         if let Some(queued) = pending.jobs.get_mut(&id) {
-            queued.waiters.extend(job.waiters);
-            queued.reason = job.reason;
-            queued.session = job.session;
-            queued.login = job.login.or(queued.login);
-            if !matches!(queued.request, Request::Disconnect(_)) {
-                queued.request = job.request;
-            }
+            queued.merge(job);
         } else if pending.jobs.len() >= self.limit {
             return Err(Box::new(job));
         } else {
@@ -242,6 +250,16 @@ impl NasQueue {
             }
         }
         self.ready.notify_one();
+    }
+
+    /// A job queued for `job`'s session while `job` waited for its turn is merged into it:
+    /// the session is sent once, the newer request (found probing from outside: the older
+    /// went out, then the newer — a useless CoA to the NAS).
+    fn catch_up(&self, job: &mut Job) {
+        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(newer) = pending.jobs.remove(&job.session.id) {
+            job.merge(newer);
+        }
     }
 
     /// The oldest queued job whose session has no request out, marked busy.
@@ -286,13 +304,18 @@ impl NasQueue {
         let mut next_send = Instant::now();
         let mut peer: Option<Peer> = None;
         loop {
-            let job = self.next().await;
+            let mut job = self.next().await;
             self.out
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .insert(job.session.id, record(&job, &self.name, Outcome::Unsent));
             let settings = shared.config.load().enforcement.clone();
             tokio::time::sleep_until(next_send).await;
+            self.catch_up(&mut job);
+            self.out
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(job.session.id, record(&job, &self.name, Outcome::Unsent));
             // Keep the average at the rate: a late wake-up (timers tick in milliseconds) is
             // made up by the next sends, but an idle queue does not save up a burst.
             let now = Instant::now();
@@ -578,6 +601,22 @@ mod tests {
         assert_eq!(taken.waiters.len(), 2, "both callers hear the answer");
         assert_eq!(queue.take().unwrap().session.id, 2);
         assert!(queue.take().is_none());
+    }
+
+    /// Found probing from outside: a job taken from the queue waits for its turn (the NAS's
+    /// rate); a newer one for its session queued meanwhile went out after it.
+    #[test]
+    fn a_newer_request_queued_while_one_waits_for_its_turn_replaces_it() {
+        let queue = NasQueue::new("bras".into());
+        let (old, _) = job(1, coa("1M/1M"));
+        assert!(queue.push(old).is_ok());
+        let mut taken = queue.take().unwrap();
+        let (newer, _) = job(1, coa("2M/2M"));
+        assert!(queue.push(newer).is_ok());
+        queue.catch_up(&mut taken);
+        assert_eq!(rate_of(&taken), Some("2M/2M"));
+        assert_eq!(taken.waiters.len(), 2, "both callers hear the answer");
+        assert_eq!(queue.depth(), 0, "sent once");
     }
 
     #[test]
