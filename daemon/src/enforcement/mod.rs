@@ -90,12 +90,14 @@ struct Shared {
 
 impl Shared {
     fn unconfirm(&self, login: Option<i64>) {
-        if let Some(id) = login {
-            self.unconfirmed
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(id);
-        }
+        self.unconfirm_all(login);
+    }
+
+    fn unconfirm_all(&self, logins: impl IntoIterator<Item = i64>) {
+        self.unconfirmed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(logins);
     }
 
     /// The login's whole current answer reached every session it has: nothing is left for
@@ -469,11 +471,7 @@ impl Enforcer {
                     .filter_map(|r| r.login_id),
             ),
             Err(e) => {
-                self.shared
-                    .unconfirmed
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .extend(unconfirmed);
+                self.shared.unconfirm_all(unconfirmed);
                 return Err(e);
             }
         }
@@ -495,11 +493,7 @@ impl Enforcer {
             .await;
         if let Err(e) = walked {
             // Not walked to the end (the database away): the logins taken stay unconfirmed.
-            self.shared
-                .unconfirmed
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .extend(unconfirmed);
+            self.shared.unconfirm_all(unconfirmed);
             return Err(e);
         }
         Ok(report)
@@ -791,11 +785,7 @@ impl Enforcer {
     /// Leaves `logins` unconfirmed and asks for a reconcile now, whatever
     /// `reconcile_interval` says (`run_periodic` runs it until it has run).
     fn reconcile_soon(&self, logins: impl IntoIterator<Item = i64>) {
-        self.shared
-            .unconfirmed
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend(logins);
+        self.shared.unconfirm_all(logins);
         self.soon.notify_one();
     }
 
