@@ -107,6 +107,15 @@ pub struct ExtraAttribute {
     pub value: String,
 }
 
+/// The address an extra Framed-IP-Address gives a login: its own, as a static one is.
+pub fn extra_ipv4(extras: &[ExtraAttribute]) -> Option<(usize, Ipv4Addr)> {
+    extras
+        .iter()
+        .enumerate()
+        .find(|(_, a)| a.name == "Framed-IP-Address")
+        .and_then(|(i, a)| Some((i, a.value.trim().parse().ok()?)))
+}
+
 /// The attributes an Access-Accept holds at most once (RFC 2865 §5.44, RFC 2869 §5.19,
 /// RFC 3162 §3): a login may name each in one extra only.
 pub const AT_MOST_ONCE: [&str; 24] = [

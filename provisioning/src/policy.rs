@@ -610,12 +610,8 @@ impl LoginAccess {
     /// probing from outside: an extra address went out beside the pool's, and the pool gave
     /// it to another login).
     pub fn own_ipv4(&self) -> Option<Ipv4Addr> {
-        self.ipv4.or_else(|| {
-            self.attributes
-                .iter()
-                .find(|a| a.name == "Framed-IP-Address")
-                .and_then(|a| a.value.trim().parse().ok())
-        })
+        self.ipv4
+            .or_else(|| crate::login::extra_ipv4(&self.attributes).map(|(_, ip)| ip))
     }
 
     /// The login's own IPv6 prefix: its static one, else what an extra Framed-IPv6-Prefix or

@@ -154,7 +154,6 @@ impl Store {
     async fn check_login_unique(conn: &mut AnyConnection, login: &Login) -> StoreResult<()> {
         let checks = [
             ("login.username", "username", Some(login.username.clone())),
-            ("login.ipv4", "ipv4", login.ipv4.map(|a| a.to_string())),
             (
                 "login.ipv6_prefix",
                 "ipv6_prefix",
@@ -177,6 +176,7 @@ impl Store {
                 });
             }
         }
+        Self::check_own_ipv4_unique(conn, login).await?;
         let subscription: Option<i64> =
             sqlx::query_scalar("SELECT id FROM subscription WHERE id = $1")
                 .bind(login.subscription_id)
@@ -189,6 +189,40 @@ impl Store {
             ));
         }
         Ok(())
+    }
+
+    /// A login's own IPv4 address — its static one, else an extra Framed-IP-Address — is no
+    /// other login's, static or extra: found probing from outside, an extra naming another
+    /// login's static address was taken, two subscribers on one address.
+    async fn check_own_ipv4_unique(conn: &mut AnyConnection, login: &Login) -> StoreResult<()> {
+        let extra = ispd_provisioning::login::extra_ipv4(&login.attributes);
+        let (field, ip) = match (login.ipv4, extra) {
+            (Some(ip), _) => ("login.ipv4".to_owned(), ip),
+            (None, Some((i, ip))) => (format!("login.attributes[{i}]"), ip),
+            (None, None) => return Ok(()),
+        };
+        // As `attributes_json` writes an extra (serde_json, compact, its fields in order).
+        let as_extra = serde_json::to_string(&StoredAttribute {
+            name: "Framed-IP-Address".into(),
+            value: ip.to_string(),
+        })
+        .unwrap_or_default();
+        let other: Option<String> = sqlx::query_scalar(
+            "SELECT username FROM login
+             WHERE id <> $1 AND (ipv4 = $2 OR attributes_json LIKE $3)",
+        )
+        .bind(login.id)
+        .bind(ip.to_string())
+        .bind(format!("%{as_extra}%"))
+        .fetch_optional(&mut *conn)
+        .await?;
+        match other {
+            Some(other) => Err(StoreError::Conflict {
+                field,
+                message: format!("{ip} is already used by login {other}"),
+            }),
+            None => Ok(()),
+        }
     }
 
     pub async fn create_login(

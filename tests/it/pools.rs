@@ -382,6 +382,31 @@ fn an_extra_address_is_the_logins_own_never_the_pools() {
         !given.contains(&Some("100.64.0.9".to_owned())),
         "the extra's address handed out again: {given:?}"
     );
+    // Nor may another login take it, as a static address or an extra.
+    for (args, field) in [
+        (
+            ["login", "edit", "p2", "--ipv4", "100.64.0.9"],
+            "login.ipv4",
+        ),
+        (
+            [
+                "login",
+                "edit",
+                "p3",
+                "--attr",
+                "Framed-IP-Address=100.64.0.9",
+            ],
+            "login.attributes[0]",
+        ),
+    ] {
+        let out = d.ispctl(&args);
+        let err = crate::daemon::stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(
+            err.contains(field) && err.contains("already used by login p1"),
+            "{args:?}: {err}"
+        );
+    }
 }
 
 /// Found probing from outside: a reload that shrank a pool past an online session's address
