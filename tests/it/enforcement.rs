@@ -1214,6 +1214,18 @@ fn a_data_cap_whose_period_turned_while_stopped_is_lifted_at_the_start() {
     let capped = nas.wait_for(1, Duration::from_secs(10));
     assert_eq!(capped.len(), 1, "the crossing pushed");
     assert_eq!(rate(&capped[0]).as_deref(), Some("512k/1M"));
+    // Stopped once the NAS's answer is recorded: stopped before, the request counts as not
+    // delivered and the start pushes it again (a third request; seen on a loaded runner).
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while d.ispctl_json(&["enforcement", "list", "--login", "novak"])["items"][0]["outcome"]
+        != "ack"
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the answer never recorded"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 
     d.stop();
     let today = chrono::Local::now().date_naive();
