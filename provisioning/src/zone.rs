@@ -46,32 +46,10 @@ impl Zone {
     /// When local `day` began, as an instant. A zone whose clocks skip midnight that day
     /// (Santiago's spring change): the first instant of the day there is, near enough.
     pub fn midnight(self, day: NaiveDate) -> DateTime<Utc> {
-        let midnight = day.and_time(NaiveTime::MIN);
-        let resolved = match self {
-            Zone::Host => Local
-                .from_local_datetime(&midnight)
-                .earliest()
-                .map(|t| t.to_utc()),
-            Zone::Named(tz) => tz
-                .from_local_datetime(&midnight)
-                .earliest()
-                .map(|t| t.to_utc()),
-        };
-        resolved
-            .or_else(|| {
-                let hour_later = midnight + chrono::Duration::hours(1);
-                match self {
-                    Zone::Host => Local
-                        .from_local_datetime(&hour_later)
-                        .earliest()
-                        .map(|t| t.to_utc()),
-                    Zone::Named(tz) => tz
-                        .from_local_datetime(&hour_later)
-                        .earliest()
-                        .map(|t| t.to_utc()),
-                }
-            })
-            .unwrap_or_else(|| midnight.and_utc())
+        match self {
+            Zone::Host => midnight_in(&Local, day),
+            Zone::Named(tz) => midnight_in(&tz, day),
+        }
     }
 
     /// The first instant at or after `now` whose time of day in this zone is `at`.
@@ -81,6 +59,15 @@ impl Zone {
             Zone::Named(tz) => next_in(&tz, now, at),
         }
     }
+}
+
+/// [`Zone::midnight`] in one zone: midnight, else an hour later (a skipped midnight).
+fn midnight_in<Z: TimeZone>(zone: &Z, day: NaiveDate) -> DateTime<Utc> {
+    let midnight = day.and_time(NaiveTime::MIN);
+    [midnight, midnight + chrono::Duration::hours(1)]
+        .into_iter()
+        .find_map(|local| zone.from_local_datetime(&local).earliest())
+        .map_or_else(|| midnight.and_utc(), |t| t.with_timezone(&Utc))
 }
 
 /// [`Zone::next`] in one zone. A time of day the zone skips that day (the hour a

@@ -1447,6 +1447,12 @@ fn refunding_client(name: &str) -> Daemon {
     d
 }
 
+/// Client `client`'s balance, what it owes and its credit, as `payment balance` prints them.
+fn standing(d: &Daemon, client: &str) -> [String; 3] {
+    let balance = d.ispctl_json(&["payment", "balance", client]);
+    ["balance", "owed", "credit"].map(|k| balance[k].as_str().unwrap_or_default().to_owned())
+}
+
 /// The unmatched payment of `amount` ("800,00") with no symbol the books know.
 fn unmatched_payment(d: &Daemon, file: &str, amount: &str) -> String {
     let statement =
@@ -1478,18 +1484,10 @@ fn a_payment_on_one_invoice_beyond_what_it_asks_is_credit() {
         (&json!("499.00"), &json!("301.00")),
         "{assigned}"
     );
-    let balance = d.ispctl_json(&["payment", "balance", "1001"]);
-    assert_eq!(
-        (&balance["balance"], &balance["owed"], &balance["credit"]),
-        (&json!("301.00"), &json!("0.00"), &json!("301.00"))
-    );
+    assert_eq!(standing(&d, "1001"), ["301.00", "0.00", "301.00"]);
     // November is paid from the credit at issue: 301.00 of its 499.00.
     d.ispctl_json(&["billing", "run", "--as-of", "2026-11-01"]);
-    let balance = d.ispctl_json(&["payment", "balance", "1001"]);
-    assert_eq!(
-        (&balance["balance"], &balance["owed"], &balance["credit"]),
-        (&json!("-198.00"), &json!("198.00"), &json!("0.00"))
-    );
+    assert_eq!(standing(&d, "1001"), ["-198.00", "198.00", "0.00"]);
     // Only up to the debt: 198.00 paired, the rest of 400.00 waits.
     let second = unmatched_payment(&d, "B2", "400,00");
     let paired = d.ispctl_json(&[
@@ -1524,11 +1522,7 @@ fn a_payment_whose_invoice_was_cancelled_is_taken_back_from_the_credit() {
     assert_eq!(balance["credit"], "499.00");
     // The credit still there: taken back from it, the cancelled invoice asks nothing.
     d.ispctl_json(&["payment", "unassign", &id]);
-    let balance = d.ispctl_json(&["payment", "balance", "1001"]);
-    assert_eq!(
-        (&balance["balance"], &balance["owed"], &balance["credit"]),
-        (&json!("0.00"), &json!("0.00"), &json!("0.00"))
-    );
+    assert_eq!(standing(&d, "1001"), ["0.00", "0.00", "0.00"]);
     let cancelled = d.ispctl_json(&["invoice", "show", "202600001"]);
     assert_eq!(cancelled["paid"], "0.00", "{cancelled}");
     // Assigned to November's invoice, which is cancelled too, and the credit refunded:

@@ -464,12 +464,8 @@ impl Enforcer {
         // settle: the memory holds only this instance's (found probing from outside: a CoA
         // that timed out at one instance was not sent again by another's reconcile, nor by
         // anyone once that instance died).
-        match self.store.last_requests_to_open_sessions().await {
-            Ok(last) => unconfirmed.extend(
-                last.into_iter()
-                    .filter(|r| !settles(r.kind, r.outcome, r.error_cause))
-                    .filter_map(|r| r.login_id),
-            ),
+        match self.unsettled_logins().await {
+            Ok(logins) => unconfirmed.extend(logins),
             Err(e) => {
                 self.shared.unconfirm_all(unconfirmed);
                 return Err(e);
@@ -716,16 +712,11 @@ impl Enforcer {
     /// `reconcile_interval` says: it finishes changes already made. Read until it can be.
     pub async fn catch_up(self: Arc<Self>) {
         self.catch_up_on_the_dead().await;
-        let last = read_until_it_can(
+        let missed = read_until_it_can(
             "which sessions a change did not reach before the start",
-            || self.store.last_requests_to_open_sessions(),
+            || self.unsettled_logins(),
         )
         .await;
-        let missed: HashSet<i64> = last
-            .into_iter()
-            .filter(|r| !settles(r.kind, r.outcome, r.error_cause))
-            .filter_map(|r| r.login_id)
-            .collect();
         if missed.is_empty() {
             return;
         }
@@ -734,6 +725,19 @@ impl Enforcer {
             "sessions a change did not reach before the start: their answer is pushed again"
         );
         self.reconcile_soon(missed);
+    }
+
+    /// The logins whose last request to an open session, from any instance, did not settle
+    /// (the attempt log).
+    async fn unsettled_logins(&self) -> StoreResult<HashSet<i64>> {
+        Ok(self
+            .store
+            .last_requests_to_open_sessions()
+            .await?
+            .into_iter()
+            .filter(|r| !settles(r.kind, r.outcome, r.error_cause))
+            .filter_map(|r| r.login_id)
+            .collect())
     }
 
     /// After a start: an instance that died (a kill -9, a crash, power loss) took with it

@@ -20,6 +20,7 @@ use sqlx::AnyConnection;
 
 use super::change_log::{OpenSessionsChanged, SESSIONS_CHANNEL};
 use super::{Backend, Store, StoreError, StoreResult, corrupt, date_text, timestamp};
+use crate::Arg;
 use crate::own_write::OwnConnection;
 use crate::statements::{Cells, Kind, Statements, Value};
 
@@ -1044,57 +1045,57 @@ impl Store {
         &self,
         before: DateTime<Utc>,
     ) -> StoreResult<OpenSessionChanges> {
-        let mut tx = self.write_tx().await?;
-        let closed: Vec<(i64, Option<i64>)> = sqlx::query_as(
-            "UPDATE session SET stopped_at = updated_at, terminate_cause = 'Lost-Carrier',
-                stop_presumed = 1, revision = revision + 1
-             WHERE stopped_at IS NULL AND COALESCE(heard_at, updated_at) < $1
-             RETURNING id, login_id",
+        self.close_presumed(
+            ispd_provisioning::accounting::PRESUMED_CAUSE,
+            "COALESCE(heard_at, updated_at) < $1",
+            &[Arg::Text(timestamp(before))],
         )
-        .bind(timestamp(before))
-        .fetch_all(&mut *tx)
-        .await?;
+        .await
+    }
+
+    /// Closes the sessions `ids` their NAS said are over (a Disconnect answered), presumed as
+    /// the stale sweep closes them: the NAS's Stop outranks it.
+    pub async fn close_ended_sessions(&self, ids: &[i64]) -> StoreResult<OpenSessionChanges> {
+        let mut changes = OpenSessionChanges::new();
+        for chunk in ids.chunks(super::rows_per_statement(1)) {
+            let list = super::Placeholders::for_backend(self.backend).list(chunk.len());
+            let args: Vec<Arg> = chunk.iter().map(|id| Arg::Int(*id)).collect();
+            changes.extend(
+                self.close_presumed("Admin-Reset", &format!("id IN ({list})"), &args)
+                    .await?,
+            );
+        }
+        Ok(changes)
+    }
+
+    /// Closes the open sessions `condition` (binding `args`) selects, presumed, as of their
+    /// last update with `cause`, in one transaction that tells the other instances; returns
+    /// the open-session changes per login.
+    async fn close_presumed(
+        &self,
+        cause: &str,
+        condition: &str,
+        args: &[Arg],
+    ) -> StoreResult<OpenSessionChanges> {
+        let mut tx = self.write_tx().await?;
+        let sql = format!(
+            "UPDATE session SET stopped_at = updated_at, terminate_cause = '{cause}',
+                stop_presumed = 1, revision = revision + 1
+             WHERE stopped_at IS NULL AND {condition}
+             RETURNING id, login_id"
+        );
+        let mut query = sqlx::query_as::<_, (i64, Option<i64>)>(sqlx::AssertSqlSafe(sql));
+        for arg in args {
+            query = match arg {
+                Arg::Int(i) => query.bind(*i),
+                Arg::Text(t) => query.bind(t.clone()),
+            };
+        }
+        let closed = query.fetch_all(&mut *tx).await?;
         let changes: OpenSessionChanges = closed
             .into_iter()
             .filter_map(|(_, login)| login.map(|l| (l, -1)))
             .collect();
-        if self.backend == Backend::Postgres {
-            announce_open_sessions(&mut tx, self.instance(), &changes).await?;
-        }
-        tx.commit().await?;
-        Ok(changes)
-    }
-}
-
-impl Store {
-    /// Closes the sessions `ids` their NAS said are over (a Disconnect answered), presumed as
-    /// of their last record as the stale sweep closes them: the NAS's Stop outranks it.
-    /// Returns the open-session changes per login.
-    pub async fn close_ended_sessions(&self, ids: &[i64]) -> StoreResult<OpenSessionChanges> {
-        if ids.is_empty() {
-            return Ok(OpenSessionChanges::new());
-        }
-        let mut tx = self.write_tx().await?;
-        let mut changes = OpenSessionChanges::new();
-        for chunk in ids.chunks(super::rows_per_statement(1)) {
-            let sql = format!(
-                "UPDATE session SET stopped_at = updated_at, terminate_cause = 'Admin-Reset',
-                    stop_presumed = 1, revision = revision + 1
-                 WHERE stopped_at IS NULL AND id IN ({})
-                 RETURNING id, login_id",
-                super::Placeholders::for_backend(self.backend).list(chunk.len())
-            );
-            let mut query = sqlx::query_as::<_, (i64, Option<i64>)>(sqlx::AssertSqlSafe(sql));
-            for id in chunk {
-                query = query.bind(*id);
-            }
-            let closed = query.fetch_all(&mut *tx).await?;
-            changes.extend(
-                closed
-                    .into_iter()
-                    .filter_map(|(_, login)| login.map(|l| (l, -1))),
-            );
-        }
         if self.backend == Backend::Postgres {
             announce_open_sessions(&mut tx, self.instance(), &changes).await?;
         }
