@@ -260,6 +260,11 @@ pub enum SessionChange {
     /// Acct-Session-Id: the stored one is to be `closed` first, then the record applied
     /// again (it then begins a session of its own).
     Reused { closed: SessionState },
+    /// The record is another user's, of a session begun before the stored one (by its
+    /// Acct-Session-Time, else its own time): news of an earlier session under the reused Acct-Session-Id (delayed or
+    /// retransmitted), which the stored one must not take. It is applied to that session,
+    /// found by its user, with [`apply_earlier`].
+    Earlier,
     /// Nothing to store (a retransmitted Start, a late packet with nothing new).
     Nothing,
 }
@@ -312,6 +317,10 @@ pub fn apply(existing: Option<&SessionState>, record: &AcctRecord) -> SessionCha
             let another_user = !record.username.is_empty()
                 && !old.username.is_empty()
                 && record.username != old.username;
+            // Another user's record of a session begun before the stored one: its news.
+            if another_user && start_of_record < old.started_at {
+                return SessionChange::Earlier;
+            }
             match &old.stop {
                 Some(stop) if began_after(stop.at) || another_user => return apply(None, record),
                 None if another_user || began_after(old.updated_at + REUSE_MARGIN) => {
@@ -355,6 +364,39 @@ pub fn apply(existing: Option<&SessionState>, record: &AcctRecord) -> SessionCha
                 session: new,
                 usage,
             }
+        }
+    }
+}
+
+/// Applies a record to the earlier session it belongs to (see [`SessionChange::Earlier`]) as
+/// [`apply`] does, except that the session stays closed: a later one has begun under its
+/// Acct-Session-Id, so it ended before — when the NAS said, else presumed at its last record.
+pub fn apply_earlier(existing: Option<&SessionState>, record: &AcctRecord) -> SessionChange {
+    let closed = |mut session: SessionState| {
+        if session.stop.is_none() {
+            session.stop = Some(Stop {
+                at: session.updated_at,
+                cause: Some(PRESUMED_CAUSE.to_owned()),
+                presumed: true,
+            });
+        }
+        session
+    };
+    match apply(existing, record) {
+        SessionChange::Create { session, usage } => SessionChange::Create {
+            session: closed(session),
+            usage,
+        },
+        SessionChange::Update { session, usage } => {
+            let session = closed(session);
+            if existing == Some(&session) {
+                return SessionChange::Nothing;
+            }
+            SessionChange::Update { session, usage }
+        }
+        // The earlier session is its user's and closed: neither arises.
+        SessionChange::Reused { .. } | SessionChange::Earlier | SessionChange::Nothing => {
+            SessionChange::Nothing
         }
     }
 }
@@ -403,7 +445,7 @@ mod tests {
             SessionChange::Create { session, usage } | SessionChange::Update { session, usage } => {
                 (session, usage)
             }
-            SessionChange::Nothing | SessionChange::Reused { .. } => {
+            SessionChange::Nothing | SessionChange::Reused { .. } | SessionChange::Earlier => {
                 panic!("expected a change: {change:?}")
             }
         }
@@ -710,6 +752,74 @@ mod tests {
         ));
         assert_eq!((new.started_at, new.stop), (at(21), None));
         assert_eq!((usage.input_octets, usage.session_seconds), (300, 540));
+    }
+
+    /// The NAS gave novak's id to svoboda; novak's Stop or Interim that arrives after
+    /// svoboda's Start is novak's news: it does not touch svoboda's session, and novak's
+    /// session takes it and stays closed. Found probing from outside: it closed svoboda's
+    /// live session and counted novak's traffic a second time.
+    #[test]
+    fn a_late_record_of_the_earlier_user_is_that_users_sessions() {
+        use StatusType::{InterimUpdate, Start, Stop as StopType};
+        let svoboda = |status, minute, seconds| AcctRecord {
+            username: "svoboda".into(),
+            ..record(status, minute, seconds, 0, 0)
+        };
+        let (theirs, _) = stored(apply(None, &svoboda(Start, 10, 0)));
+        let (mine, _) = stored(apply(None, &record(Start, 0, 0, 0, 0)));
+        let (mine, _) = stored(apply(Some(&mine), &record(InterimUpdate, 5, 300, 100, 100)));
+        // Closed when svoboda's Start came, as of its last record.
+        let SessionChange::Reused { closed: mine } = apply(Some(&mine), &svoboda(Start, 10, 0))
+        else {
+            panic!("svoboda's Start closes novak's open session");
+        };
+        let table = [
+            // (novak's record, what the latest session — svoboda's — makes of it)
+            (record(StopType, 10, 600, 200, 200), true),
+            (record(InterimUpdate, 8, 480, 150, 150), true),
+            // Began after svoboda's: novak's new session, which closes svoboda's.
+            (record(Start, 20, 0, 0, 0), false),
+            (record(InterimUpdate, 30, 300, 10, 10), false),
+        ];
+        for (record, earlier) in table {
+            let change = apply(Some(&theirs), &record);
+            assert_eq!(
+                change == SessionChange::Earlier,
+                earlier,
+                "{record:?}: {change:?}"
+            );
+        }
+        // novak's late Stop: its time, cause and traffic, the 100 octets beyond the Interim.
+        let (stopped, usage) = stored(apply_earlier(
+            Some(&mine),
+            &record(StopType, 10, 600, 200, 200),
+        ));
+        assert_eq!(stopped_at(&stopped), Some(at(10)));
+        assert!(!stopped.stop.as_ref().unwrap().presumed);
+        assert_eq!((usage.input_octets, usage.session_seconds), (100, 300));
+        // A late Interim adds its traffic and leaves the session closed at its last record.
+        let (late, usage) = stored(apply_earlier(
+            Some(&mine),
+            &record(InterimUpdate, 8, 480, 150, 150),
+        ));
+        assert_eq!(stopped_at(&late), Some(at(8)));
+        assert!(late.stop.as_ref().unwrap().presumed);
+        assert_eq!(usage.input_octets, 50);
+        // Retransmitted: nothing more.
+        assert_eq!(
+            apply_earlier(Some(&late), &record(InterimUpdate, 8, 480, 150, 150)),
+            SessionChange::Nothing
+        );
+        // novak's session never stored (its records lost): created closed.
+        let (created, usage) = stored(apply_earlier(
+            None,
+            &record(InterimUpdate, 8, 480, 150, 150),
+        ));
+        assert_eq!(
+            (created.started_at, stopped_at(&created)),
+            (at(0), Some(at(8)))
+        );
+        assert_eq!(usage.input_octets, 150);
     }
 
     #[test]

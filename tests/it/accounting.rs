@@ -415,6 +415,35 @@ fn reused_while_open(pg: Option<crate::daemon::PgDatabase>) {
         ["1500"],
         "novak's traffic, all of it (svoboda has no login)"
     );
+    // svoboda given novak's id while novak's Stop was on its way: the Stop arrives after
+    // svoboda's Start and is novak's session's, not svoboda's — counted once.
+    send(start_attributes("r4"), 200);
+    send(interim("r4", 50, 400), 150);
+    send(user("svoboda", start_attributes("r4")), 100);
+    send(user("svoboda", interim("r4", 100, 300)), 0);
+    let stop: Vec<Attribute> = interim("r4", 80, 600)
+        .into_iter()
+        .map(|a| match a.typ {
+            rfc::ACCT_STATUS_TYPE => Attribute::integer(rfc::ACCT_STATUS_TYPE, 2),
+            _ => a,
+        })
+        .collect();
+    send(stop, 120);
+    assert_eq!(
+        rows(
+            &d,
+            pg.as_ref(),
+            "SELECT username, CASE WHEN stopped_at IS NULL THEN 'open'
+                    WHEN stop_presumed = 1 THEN 'presumed' ELSE 'stopped' END, input_octets
+             FROM session WHERE acct_session_id = 'r4' ORDER BY id"
+        ),
+        ["novak|stopped|600", "svoboda|open|300"]
+    );
+    assert_eq!(
+        rows(&d, pg.as_ref(), "SELECT SUM(input_octets) FROM usage_daily"),
+        ["2100"],
+        "novak's 600 octets of r4 once"
+    );
 }
 
 #[test]

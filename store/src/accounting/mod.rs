@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use ispd_provisioning::accounting::{
     AcctRecord, COUNTER_LIMIT, Counters, SessionChange, SessionState, StatusType, Stop, UsageDelta,
-    apply,
+    apply, apply_earlier,
 };
 use ispd_provisioning::zone::Zone;
 use sqlx::AnyConnection;
@@ -143,6 +143,7 @@ impl<'a> Pending<'a> {
                 add(&mut self.usage, self.zone, new.item.login_id, record, usage);
             }
             SessionChange::Reused { .. } => return Planned::FlushFirst,
+            SessionChange::Earlier => return Planned::Earlier,
             SessionChange::Create { .. } | SessionChange::Nothing => {}
         }
         Planned::Done
@@ -157,9 +158,27 @@ impl<'a> Pending<'a> {
         item: &'a AcctItem,
         current: Option<Known>,
     ) -> StoreResult<Planned> {
+        self.plan_by(apply, key, item, current)
+    }
+
+    /// [`Self::plan`], with the core's rule for the record given: [`apply`], or
+    /// [`apply_earlier`] for the earlier session of a reused Acct-Session-Id.
+    fn plan_by(
+        &mut self,
+        decide: fn(Option<&SessionState>, &AcctRecord) -> SessionChange,
+        key: Key,
+        item: &'a AcctItem,
+        current: Option<Known>,
+    ) -> StoreResult<Planned> {
         let record = &item.record;
-        match apply(current.as_ref().map(|k| &k.state), record) {
+        match decide(current.as_ref().map(|k| &k.state), record) {
             SessionChange::Nothing => {}
+            SessionChange::Earlier => return Ok(Planned::Earlier),
+            // The stored session's change in this batch is written first: the new one
+            // may only be inserted once the old one is closed (a NAS's session is open once).
+            SessionChange::Create { .. } if self.updates.contains_key(&key) => {
+                return Ok(Planned::FlushFirst);
+            }
             SessionChange::Reused { closed } => {
                 let Some(known) = current else {
                     return Err(corrupt(format!("session {key:?}: closed without a row")));
@@ -173,7 +192,6 @@ impl<'a> Pending<'a> {
             }
             SessionChange::Create { session, usage } => {
                 add(&mut self.usage, self.zone, item.login_id, record, usage);
-                self.updates.remove(&key);
                 self.creates.push(key.clone());
                 self.new.insert(
                     key,
@@ -208,6 +226,9 @@ enum Planned {
     Stored,
     /// Write what is planned so far, then plan the record again against what was written.
     FlushFirst,
+    /// The record is news of an earlier session than the latest under its Acct-Session-Id
+    /// ([`SessionChange::Earlier`]): written on its own by [`write_earlier`].
+    Earlier,
 }
 
 /// The batch's decisions, written by [`Store::flush`].
@@ -493,18 +514,59 @@ async fn write<S: Statements>(
                 }
                 planned => planned,
             };
-            if planned != Planned::FlushFirst {
+            if planned == Planned::Done {
                 break;
             }
             flush(conn, pending.take(), &mut written, None).await?;
+            if planned == Planned::Earlier {
+                write_earlier(conn, item, memory.zone, &mut written).await?;
+            }
             if !written.stale.is_empty() {
                 return Ok(written);
+            }
+            if planned == Planned::Earlier {
+                break;
             }
         }
     }
     let announce = origin.and_then(|origin| pending.announcement(&written.changes, origin));
     flush(conn, pending, &mut written, announce).await?;
     Ok(written)
+}
+
+/// A record of an earlier session than the latest under its Acct-Session-Id (another user's
+/// session has begun under it since): that session — its user's latest begun no later than
+/// the record — takes it with [`apply_earlier`] and stays closed. The writer's memory holds
+/// the latest session of each id, so what this writes is not remembered.
+async fn write_earlier<S: Statements>(
+    conn: &mut S,
+    item: &AcctItem,
+    zone: Zone,
+    written: &mut Written,
+) -> StoreResult<()> {
+    let record = &item.record;
+    let key: Key = (item.nas_name.clone(), record.acct_session_id.clone());
+    let sql = format!(
+        "SELECT {SESSION_COLUMNS} FROM session
+         WHERE nas_name = $1 AND acct_session_id = $2 AND username = $3 AND started_at <= $4
+         ORDER BY started_at DESC, id DESC LIMIT 1"
+    );
+    let params = vec![
+        Value::from(item.nas_name.as_str()),
+        Value::from(record.acct_session_id.as_str()),
+        Value::from(record.username.as_str()),
+        Value::from(timestamp(record.event_time)),
+    ];
+    let current = match conn.rows(&sql, params, &SESSION_KINDS).await?.pop() {
+        Some(row) => Some(Cells::session(row)?.1),
+        None => None,
+    };
+    let mut pending = Pending::new(zone);
+    pending.plan_by(apply_earlier, key, item, current)?;
+    let remembered = written.known.len();
+    flush(conn, pending, written, None).await?;
+    written.known.truncate(remembered);
+    Ok(())
 }
 
 impl Pending<'_> {

@@ -63,6 +63,7 @@ crate::on_both_backends! {
         radius::a_late_start_to_a_writer_that_forgot_the_session_opens_nothing,
         radius::accounting_text_is_stored_as_sent,
         radius::a_session_the_sweep_closed_is_reopened_by_its_next_interim,
+        radius::a_late_record_of_the_earlier_user_of_a_reused_id_is_that_users,
         enforcement::attempts_round_trip_newest_first_and_prune,
         auth_log::auth_log_filters_pages_and_prunes,
         enforcement::open_sessions_for_enforcement,

@@ -681,3 +681,96 @@ pub(super) async fn accounting_text_is_stored_as_sent(store: Store) {
     sent.sort();
     assert_eq!(stored, sent);
 }
+
+/// A NAS that reuses an Acct-Session-Id for another user: the first user's Stop and the
+/// second's Start in one batch are both stored, and a record of the first user's session
+/// that arrives after the second's Start (delayed, retransmitted) is that first session's
+/// news — it neither closes the second user's session nor counts the first's traffic again.
+pub(super) async fn a_late_record_of_the_earlier_user_of_a_reused_id_is_that_users(store: Store) {
+    use crate::Partition;
+    use ispd_provisioning::accounting::StatusType;
+    let novak = novak(&store).await;
+    let sub = subscribed_client(&store, "1002").await.subscription.id;
+    let dvorak = store
+        .create_login(&actor(), ppp_login("dvorak", sub), "pw-123456")
+        .await
+        .unwrap()
+        .login
+        .id;
+    let of_novak = minutes_of(novak, "r1");
+    let of_dvorak = |status, minute: i64, seconds, input| {
+        let mut item = acct_item(dvorak, "r1", status, minute * 60, seconds, input, input * 4);
+        item.record.username = "dvorak".into();
+        item
+    };
+    let partition = Partition { index: 0, count: 1 };
+    let mut writer = store
+        .accounting_writer(partition, Zone::Host)
+        .await
+        .unwrap();
+    writer
+        .apply(&[
+            of_novak(StatusType::Start, 0, 0, 0),
+            of_novak(StatusType::InterimUpdate, 5, 300, 1000),
+        ])
+        .await
+        .unwrap();
+    // novak's Stop and dvorak's Start under the same id, one batch.
+    writer
+        .apply(&[
+            of_novak(StatusType::Stop, 10, 600, 1500),
+            of_dvorak(StatusType::Start, 10, 0, 0),
+        ])
+        .await
+        .unwrap();
+    let open = || async {
+        let open = store
+            .open_sessions(&Default::default(), Default::default())
+            .await
+            .unwrap();
+        open.items
+            .iter()
+            .map(|s| s.username.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(open().await, ["dvorak"]);
+    let day = event_time(0).with_timezone(&chrono::Local).date_naive();
+    let used = |name: &'static str| {
+        let store = store.clone();
+        async move {
+            let usage = store.daily_usage(name, day, day).await.unwrap();
+            usage.iter().map(|u| u.input_octets).sum::<i64>()
+        }
+    };
+    assert_eq!(used("novak").await, 1500);
+
+    // dvorak's session ends unheard; novak gets the id again (its Start lost), then dvorak's
+    // Stop arrives late: dvorak's session, not novak's, and counted once.
+    writer
+        .apply(&[of_dvorak(StatusType::InterimUpdate, 15, 300, 700)])
+        .await
+        .unwrap();
+    writer
+        .apply(&[of_novak(StatusType::InterimUpdate, 40, 600, 200)])
+        .await
+        .unwrap();
+    assert_eq!(open().await, ["novak"]);
+    let changes = writer
+        .apply(&[of_dvorak(StatusType::Stop, 20, 600, 900)])
+        .await
+        .unwrap()
+        .changes;
+    assert!(changes.is_empty(), "no open session changes: {changes:?}");
+    assert_eq!(open().await, ["novak"], "novak's session stays open");
+    assert_eq!(used("dvorak").await, 900, "dvorak's traffic once");
+    assert_eq!(used("novak").await, 1700);
+    let history = store
+        .session_history("dvorak", Default::default())
+        .await
+        .unwrap();
+    assert_eq!(history.items.len(), 1, "{:?}", history.items);
+    assert_eq!(
+        history.items[0].stopped_at.as_deref(),
+        Some(&*crate::timestamp(event_time(20 * 60)))
+    );
+}
