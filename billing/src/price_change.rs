@@ -18,6 +18,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
 use crate::invoice::{LineInput, PriceBasis, compute_line};
+use crate::period::Period;
 use crate::subscription::Subscription;
 use crate::tariff::Tariff;
 
@@ -30,6 +31,9 @@ pub struct ServicePrice {
     pub includes_vat: bool,
     /// Percent, e.g. 21.
     pub vat_rate: Decimal,
+    /// The period `price` is for: days charged at it are a share of a period of this length
+    /// (a change between tariffs of different periods keeps the old one for the days before).
+    pub period: Period,
 }
 
 impl ServicePrice {
@@ -41,6 +45,7 @@ impl ServicePrice {
             price: price_override.unwrap_or(tariff.price),
             includes_vat: tariff.price_includes_vat,
             vat_rate: tariff.vat_rate,
+            period: tariff.period,
         }
     }
 
@@ -119,12 +124,22 @@ pub struct TariffMove {
     pub history: String,
 }
 
-/// Refused: the subscription is on that tariff already.
+/// Why a tariff move is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("subscription {subscription} is on {tariff} already")]
-pub struct AlreadyOn {
-    pub subscription: i64,
-    pub tariff: String,
+pub enum MoveError {
+    #[error("subscription {subscription} is on {tariff} already")]
+    AlreadyOn { subscription: i64, tariff: String },
+    /// A one-off or total price has no periods to split the days by: such a service changes
+    /// only to a tariff charged the same way.
+    #[error(
+        "{tariff} is charged {to}, the subscription {from}: a one-off or total price changes \
+         only to a tariff charged the same way (end the service and add one on {tariff})"
+    )]
+    PeriodKinds {
+        tariff: String,
+        from: &'static str,
+        to: &'static str,
+    },
 }
 
 /// Moves `subscription` from its tariff `current` to `next` from `from` (whether it may move
@@ -137,11 +152,19 @@ pub fn move_tariff(
     next: &Tariff,
     from: NaiveDate,
     note: &str,
-) -> Result<TariffMove, AlreadyOn> {
+) -> Result<TariffMove, MoveError> {
     if next.id == subscription.tariff_id {
-        return Err(AlreadyOn {
+        return Err(MoveError::AlreadyOn {
             subscription: subscription.id,
             tariff: next.name.clone(),
+        });
+    }
+    let periodless = |p: Period| matches!(p, Period::OneOff | Period::Total);
+    if current.period != next.period && (periodless(current.period) || periodless(next.period)) {
+        return Err(MoveError::PeriodKinds {
+            tariff: next.name.clone(),
+            from: current.period.as_str(),
+            to: next.period.as_str(),
         });
     }
     let before = ServicePrice::of(current, subscription.price_override);
@@ -224,6 +247,7 @@ mod tests {
             price: Decimal::from(amount),
             includes_vat: true,
             vat_rate: Decimal::from(21),
+            period: Period::Monthly,
         }
     }
 
@@ -336,6 +360,14 @@ mod tests {
             ..crate::subscription::tests::subscription()
         };
         let (basic, fast) = (tariff(1, "Basic", 499), tariff(2, "Fast", 799));
+        let yearly = Tariff {
+            period: crate::period::Period::Yearly,
+            ..tariff(4, "Yearly", 4990)
+        };
+        let setup = Tariff {
+            period: crate::period::Period::OneOff,
+            ..tariff(5, "Setup", 1500)
+        };
         let moved = |before: ServicePrice, history: &str| {
             Ok(TariffMove {
                 change: PriceChange {
@@ -361,6 +393,20 @@ mod tests {
             (
                 (None, &basic, ""),
                 Err("subscription 70 is on Basic already".to_owned()),
+            ),
+            // A yearly tariff splits the days by its periods; a one-off price has none.
+            (
+                (None, &yearly, ""),
+                moved(price("Basic", 499), "tariff Basic → Yearly from 2026-03-15"),
+            ),
+            (
+                (None, &setup, ""),
+                Err(
+                    "Setup is charged one-off, the subscription monthly: a one-off or total \
+                     price changes only to a tariff charged the same way (end the service and \
+                     add one on Setup)"
+                        .to_owned(),
+                ),
             ),
         ];
         for ((own, next, note), expected) in cases {

@@ -63,6 +63,10 @@ pub struct ChargeTerms {
     /// see [`crate::price_change`]). Under [`Proration::ByDays`] no charge spans one, so each
     /// part carries the price of its own days; a whole-period charge is not cut.
     pub price_changes: Vec<NaiveDate>,
+    /// Days from which the service is billed by another period (a tariff of another period
+    /// from a date), each with the period of the days before it: those days fall in the
+    /// periods of their own tariff, each part charged as a share of its own period. Unsorted.
+    pub periods_before: Vec<(NaiveDate, Period)>,
     /// The last day of the commitment: with [`Period::Total`] the one period runs from
     /// `billing_from` to it, and nothing is charged without it.
     pub commitment_until: Option<NaiveDate>,
@@ -75,7 +79,8 @@ pub struct ChargeTerms {
 impl ChargeTerms {
     /// The period containing `date` under these terms; a total price's is its whole term.
     pub fn period_containing(&self, date: NaiveDate) -> (NaiveDate, NaiveDate) {
-        if let (Period::Total, Some(last)) = (self.period, self.commitment_until) {
+        let period = self.period_on(date);
+        if let (Period::Total, Some(last)) = (period, self.commitment_until) {
             return (self.billing_from, last);
         }
         let anchor = self
@@ -84,7 +89,7 @@ impl ChargeTerms {
             .copied()
             .filter(|day| *day <= date)
             .fold(self.billing_from, NaiveDate::max);
-        let (start, end) = period_containing(date, self.period, self.alignment, anchor);
+        let (start, end) = period_containing(date, period, self.alignment, anchor);
         let cut = self
             .restarts
             .iter()
@@ -93,6 +98,27 @@ impl ChargeTerms {
             .min()
             .and_then(|day| day.pred_opt());
         (start, cut.map_or(end, |cut| end.min(cut)))
+    }
+
+    /// The period `day` is billed by: the one the first period change after it kept, else
+    /// the service's own.
+    pub fn period_on(&self, day: NaiveDate) -> Period {
+        self.periods_before
+            .iter()
+            .filter(|(from, _)| *from > day)
+            .min_by_key(|(from, _)| *from)
+            .map_or(self.period, |(_, period)| *period)
+    }
+
+    /// The day before the first change after `day` to another period than the day's, if any.
+    fn next_period_change(&self, day: NaiveDate) -> Option<NaiveDate> {
+        let period = self.period_on(day);
+        self.periods_before
+            .iter()
+            .map(|(from, _)| *from)
+            .filter(|from| *from > day && self.period_on(*from) != period)
+            .min()
+            .and_then(|from| from.pred_opt())
     }
 
     /// The last day anything is charged: the end date, and for a total price the end of its
@@ -271,7 +297,10 @@ pub fn due_charges(
     let mut charges = Vec::new();
     while cursor <= as_of && cursor <= end {
         let (start, period_end) = terms.period_containing(cursor);
-        let to = period_end.min(end);
+        // From a change to another period on, the days fall in that period's own.
+        let to = period_end
+            .min(end)
+            .min(terms.next_period_change(cursor).unwrap_or(NaiveDate::MAX));
         let period_days = days_in(start, period_end);
         let charged = charged_days(cursor, to, &terms.unbilled);
         let whole = Charge {
@@ -291,8 +320,9 @@ pub fn due_charges(
 }
 
 /// `charge` cut at the days its price changes (`terms.price_changes`), each part with the
-/// fraction of its own days. A whole-period charge is not cut: it is charged at the price of
-/// its first day.
+/// fraction of its own days. A part billed by another period than the charge's (a tariff of
+/// another period from a date) is cut again at that period's ends, each piece a share of its
+/// own period. A whole-period charge is not cut: it is charged at the price of its first day.
 pub fn split_at_price_changes(
     charge: Charge,
     terms: &ChargeTerms,
@@ -313,19 +343,37 @@ pub fn split_at_price_changes(
     let mut from = charge.from;
     for next in cuts.into_iter().map(Some).chain([None]) {
         let to = next.and_then(|day| day.pred_opt()).unwrap_or(charge.to);
-        let charged = charged_days(from, to, &terms.unbilled);
-        parts.push(Charge {
-            from,
-            to,
-            charged_days: charged,
-            period_days: charge.period_days,
-            fraction: fraction(charged, charge.period_days, proration),
-        });
+        parts.extend(pieces_by_period(from, to, terms));
         if let Some(day) = next {
             from = day;
         }
     }
     parts
+}
+
+/// `from..=to` (one price) cut at the ends of the periods its days are billed by, each piece
+/// the share of its own period (by days).
+fn pieces_by_period(from: NaiveDate, to: NaiveDate, terms: &ChargeTerms) -> Vec<Charge> {
+    let mut pieces = Vec::new();
+    let mut cursor = from;
+    while cursor <= to {
+        let (start, period_end) = terms.period_containing(cursor);
+        let end = period_end.min(to);
+        let period_days = days_in(start, period_end);
+        let charged = charged_days(cursor, end, &terms.unbilled);
+        pieces.push(Charge {
+            from: cursor,
+            to: end,
+            charged_days: charged,
+            period_days,
+            fraction: fraction(charged, period_days, Proration::ByDays),
+        });
+        match end.succ_opt() {
+            Some(next) => cursor = next,
+            None => break,
+        }
+    }
+    pieces
 }
 
 /// The charge an invoiced `from..=to` (part of one period) should have under the current

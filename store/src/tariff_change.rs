@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 
 use ispd_billing::money;
+use ispd_billing::period::Period;
 use ispd_billing::price_change::{PriceChange, RecordedChange, ServicePrice, TariffMove};
 use ispd_billing::subscription::expiration::ExpirationMove;
 
@@ -150,8 +151,8 @@ impl Store {
         sqlx::query(
             "INSERT INTO tariff_change (subscription_id, valid_from, before_tariff_id,
                 before_name, before_price_minor, before_includes_vat, before_vat_rate,
-                after_tariff_id, created_at, created_by)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                after_tariff_id, created_at, created_by, before_period)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(id)
         .bind(date_text(change.from))
@@ -163,6 +164,7 @@ impl Store {
         .bind(after)
         .bind(now())
         .bind(actor.0.clone())
+        .bind(kept.period.as_str())
         .execute(conn)
         .await?;
         Ok(())
@@ -200,18 +202,22 @@ impl Store {
         conn: &mut AnyConnection,
         only: Option<i64>,
     ) -> StoreResult<HashMap<i64, Vec<RecordedChange>>> {
-        type Row = (i64, String, String, i64, i64, String, String);
+        type Row = (i64, String, String, i64, i64, String, String, String);
         let rows: Vec<Row> = sqlx::query_as(
-            "SELECT subscription_id, valid_from, before_name, before_price_minor,
-                before_includes_vat, before_vat_rate, created_at
-             FROM tariff_change WHERE $1 IS NULL OR subscription_id = $1
-             ORDER BY subscription_id, valid_from, id",
+            "SELECT c.subscription_id, c.valid_from, c.before_name, c.before_price_minor,
+                c.before_includes_vat, c.before_vat_rate, c.created_at,
+                COALESCE(c.before_period, t.period)
+             FROM tariff_change c
+             JOIN subscription s ON s.id = c.subscription_id
+             JOIN tariff t ON t.id = s.tariff_id
+             WHERE $1 IS NULL OR c.subscription_id = $1
+             ORDER BY c.subscription_id, c.valid_from, c.id",
         )
         .bind(only)
         .fetch_all(conn)
         .await?;
         let mut changes: HashMap<i64, Vec<RecordedChange>> = HashMap::new();
-        for (id, from, name, price, includes_vat, vat_rate, recorded) in rows {
+        for (id, from, name, price, includes_vat, vat_rate, recorded, period) in rows {
             let vat_rate = vat_rate
                 .parse()
                 .map_err(|_| corrupt(format!("tariff change vat rate {vat_rate:?}")))?;
@@ -222,6 +228,8 @@ impl Store {
                     price: money::from_minor_units(price),
                     includes_vat: includes_vat != 0,
                     vat_rate,
+                    period: Period::parse(&period)
+                        .ok_or_else(|| corrupt(format!("tariff change period {period:?}")))?,
                 },
             };
             changes.entry(id).or_default().push(RecordedChange {

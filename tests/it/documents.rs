@@ -1253,6 +1253,120 @@ fn a_tariff_change_reprices_a_month_invoiced_in_advance() {
     assert!(again["invoices"].as_array().unwrap().is_empty(), "{again}");
 }
 
+/// A quarterly service moved to a monthly tariff on 15 September, its quarter invoiced on
+/// 1 July: the days before keep their share of the quarter (76/92 of 1800.00 = 1486.96), the
+/// 16 days from the 15th are 16/30 of September at 600.00 (320.00). Found probing from
+/// outside: the quarter was credited by a month's share, a credit beyond the invoice that
+/// stopped the whole billing run, every client unbilled.
+#[test]
+fn a_tariff_change_to_another_period_charges_each_part_by_its_own() {
+    use chrono::{Datelike, NaiveDate};
+    let d = start("documents-period-change", None);
+    client(&d, "1001", &[]);
+    client(&d, "1002", &[]);
+    // The next July at least a month ahead: a quarter of 92 days, September of 30.
+    let today = chrono::Local::now().date_naive();
+    let year = if today.month() < 6 {
+        today.year()
+    } else {
+        today.year() + 1
+    };
+    let day = |m: u32, n: u32| NaiveDate::from_ymd_opt(year, m, n).unwrap().to_string();
+    d.ispctl_json(&[
+        "tariff",
+        "add",
+        "--name",
+        "Quarter",
+        "--down",
+        "100M",
+        "--up",
+        "20M",
+        "--price",
+        "1800.00",
+        "--vat-rate",
+        "21",
+        "--price-includes-vat",
+        "--period",
+        "quarterly",
+    ]);
+    vat_tariff(&d, "Month", ("100M", "20M"), "600.00");
+    let sub = d.ispctl_json(&[
+        "subscription",
+        "add",
+        "--client",
+        "1001",
+        "--tariff",
+        "Quarter",
+        "--activation",
+        &day(7, 1),
+    ])["id"]
+        .to_string();
+    d.ispctl_json(&[
+        "subscription",
+        "add",
+        "--client",
+        "1002",
+        "--tariff",
+        "Month",
+        "--activation",
+        &day(9, 1),
+    ]);
+    d.ispctl_json(&["billing", "run", "--as-of", &day(7, 1)]);
+    assert_eq!(s(&invoices(&d, "1001")[0], "gross"), "1800.00");
+    d.ispctl_json(&[
+        "subscription",
+        "change-tariff",
+        &sub,
+        "Month",
+        "--date",
+        &day(9, 15),
+    ]);
+    d.ispctl_json(&["subscription", "apply-due", "--as-of", &day(9, 15)]);
+
+    let run = d.ispctl_json(&["billing", "run", "--as-of", &day(9, 15)]);
+    let documents = run["invoices"].as_array().unwrap();
+    let of = |number: &str| -> Vec<(String, String, String, String)> {
+        documents
+            .iter()
+            .filter(|doc| s(doc, "client_number") == number)
+            .flat_map(|doc| doc["lines"].as_array().unwrap().clone())
+            .map(|l| {
+                (
+                    s(&l, "quantity"),
+                    s(&l, "gross"),
+                    s(&l, "period_from"),
+                    s(&l, "period_to"),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        of("1001"),
+        [
+            ("-1".into(), "-1800.00".into(), day(7, 1), day(9, 30)),
+            ("0.826087".into(), "1486.96".into(), day(7, 1), day(9, 14)),
+            ("0.533333".into(), "320.00".into(), day(9, 15), day(9, 30)),
+        ],
+        "{run}"
+    );
+    // The other client billed in the same run.
+    assert_eq!(
+        of("1002"),
+        [("1".into(), "600.00".into(), day(9, 1), day(9, 30))]
+    );
+    assert_eq!(balance(&d, "1001").1, "1806.96");
+    // Then whole months at the new price.
+    let october = d.ispctl_json(&["billing", "run", "--as-of", &day(10, 1)]);
+    let gross: Vec<String> = october["invoices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|doc| s(doc, "client_number") == "1001")
+        .map(|doc| s(doc, "gross"))
+        .collect();
+    assert_eq!(gross, ["600.00"], "{october}");
+}
+
 /// A service transferred before its price change's day keeps the price it had until that
 /// day. Found probing from outside: the new service was charged the later price from the
 /// transfer day on (the change's days before were lost with the original).

@@ -17,6 +17,7 @@ fn terms(billing_from: NaiveDate, period: Period, alignment: Alignment) -> Charg
         alignment,
         unbilled: Vec::new(),
         price_changes: Vec::new(),
+        periods_before: Vec::new(),
         commitment_until: None,
         restarts: Vec::new(),
     }
@@ -285,6 +286,94 @@ fn a_tariff_change_cuts_the_period_it_falls_in() {
     );
 }
 
+/// A tariff of another period from 15 Dec: the days before are a share of the old tariff's
+/// period, the days from it of the new one's. Found probing from outside: both were shares of
+/// the new period (14/92 of a monthly price), and a quarter invoiced before the change was
+/// credited by a month's share — a credit larger than the invoice, which stopped the run.
+#[test]
+fn a_change_to_another_period_charges_each_part_by_its_own() {
+    let monthly_then_quarterly = ChargeTerms {
+        period: Period::Quarterly,
+        price_changes: vec![d(2026, 12, 15)],
+        periods_before: vec![(d(2026, 12, 15), Period::Monthly)],
+        ..terms(d(2026, 12, 1), Period::Quarterly, Alignment::BillingDay(1))
+    };
+    assert_eq!(
+        summary(&due_charges(
+            &monthly_then_quarterly,
+            None,
+            d(2027, 1, 1),
+            Proration::ByDays
+        )),
+        vec![
+            (d(2026, 12, 1), d(2026, 12, 14), 14, 31, dec("0.451613")),
+            (d(2026, 12, 15), d(2026, 12, 31), 17, 92, dec("0.184783")),
+            (d(2027, 1, 1), d(2027, 3, 31), 90, 90, dec("1")),
+        ]
+    );
+    let quarterly_then_monthly = ChargeTerms {
+        period: Period::Monthly,
+        price_changes: vec![d(2026, 12, 15)],
+        periods_before: vec![(d(2026, 12, 15), Period::Quarterly)],
+        ..terms(d(2026, 10, 1), Period::Monthly, Alignment::BillingDay(1))
+    };
+    // Billed as the days come: the quarter up to the change, then months.
+    assert_eq!(
+        summary(&due_charges(
+            &quarterly_then_monthly,
+            None,
+            d(2026, 12, 15),
+            Proration::ByDays
+        )),
+        vec![
+            (d(2026, 10, 1), d(2026, 12, 14), 75, 92, dec("0.815217")),
+            (d(2026, 12, 15), d(2026, 12, 31), 17, 31, dec("0.548387")),
+        ]
+    );
+    // The quarter invoiced whole before the change was recorded, charged again as it is
+    // due now: the part before at the quarter's share, the rest by months.
+    let invoiced = recharge(
+        &quarterly_then_monthly,
+        d(2026, 10, 1),
+        d(2026, 12, 31),
+        Proration::ByDays,
+    )
+    .unwrap();
+    let parts = split_at_price_changes(invoiced, &quarterly_then_monthly, Proration::ByDays);
+    assert_eq!(
+        summary(&parts),
+        vec![
+            (d(2026, 10, 1), d(2026, 12, 14), 75, 92, dec("0.815217")),
+            (d(2026, 12, 15), d(2026, 12, 31), 17, 31, dec("0.548387")),
+        ]
+    );
+    // From a month into a quarter two months before its end: by the months, then the quarter.
+    let mid_quarter = ChargeTerms {
+        price_changes: vec![d(2026, 11, 15)],
+        periods_before: vec![(d(2026, 11, 15), Period::Quarterly)],
+        ..quarterly_then_monthly.clone()
+    };
+    let invoiced = recharge(
+        &mid_quarter,
+        d(2026, 10, 1),
+        d(2026, 12, 31),
+        Proration::ByDays,
+    )
+    .unwrap();
+    assert_eq!(
+        summary(&split_at_price_changes(
+            invoiced,
+            &mid_quarter,
+            Proration::ByDays
+        )),
+        vec![
+            (d(2026, 10, 1), d(2026, 11, 14), 45, 92, dec("0.489130")),
+            (d(2026, 11, 15), d(2026, 11, 30), 16, 30, dec("0.533333")),
+            (d(2026, 12, 1), d(2026, 12, 31), 31, 31, dec("1")),
+        ]
+    );
+}
+
 #[test]
 fn repeated_runs_bill_each_day_once() {
     let terms = terms(d(2026, 11, 10), Period::Monthly, Alignment::BillingDay(1));
@@ -521,7 +610,7 @@ fn terms_strategy() -> impl Strategy<Value = ChargeTerms> {
         periodic(),
         alignment(),
         proptest::collection::vec((-40i64..900, 0i64..120), 0..4),
-        proptest::collection::vec(-40i64..900, 0..3),
+        proptest::collection::vec((-40i64..900, periodic()), 0..3),
     )
         .prop_map(|(billing_from, end, period, alignment, pauses, changes)| {
             let at = |n: i64| billing_from + chrono::Duration::days(n);
@@ -534,7 +623,9 @@ fn terms_strategy() -> impl Strategy<Value = ChargeTerms> {
                     .iter()
                     .map(|&(s, len)| (at(s), at(s + len)))
                     .collect(),
-                price_changes: changes.into_iter().map(at).collect(),
+                price_changes: changes.iter().map(|&(day, _)| at(day)).collect(),
+                // A tariff change may move to another period.
+                periods_before: changes.iter().map(|&(day, p)| (at(day), p)).collect(),
                 commitment_until: None,
                 restarts: Vec::new(),
             }
@@ -574,9 +665,10 @@ proptest! {
             let charges = due_charges(&terms, billed_until, at(run), proration);
             for c in &charges {
                 // In advance: a period is due on its first charged day, with the parts
-                // a price change cut off it.
+                // a price change cut off it (and cut again by the periods after a change
+                // to another period).
                 prop_assert!(
-                    c.from <= at(run) || terms.price_changes.contains(&c.from),
+                    c.from <= at(run) || terms.price_changes.iter().any(|day| *day <= c.from),
                     "billed before it was due"
                 );
             }
@@ -597,7 +689,11 @@ proptest! {
         for pair in all.windows(2) {
             prop_assert_eq!(pair[0].to.succ_opt().unwrap(), pair[1].from);
         }
-        let covered = terms.period_containing(latest).1.min(end);
+        let covered = terms
+            .period_containing(latest)
+            .1
+            .min(end)
+            .min(terms.next_period_change(latest).unwrap_or(NaiveDate::MAX));
         prop_assert_eq!(all.last().unwrap().to, covered);
         let mut charged = 0;
         for c in &all {
@@ -623,7 +719,7 @@ proptest! {
         cut in 0i64..400,
     ) {
         // An early end's credit is about whole charges; price changes cut them apart.
-        let terms = ChargeTerms { price_changes: Vec::new(), ..terms };
+        let terms = ChargeTerms { price_changes: Vec::new(), periods_before: Vec::new(), ..terms };
         let as_of = terms.billing_from + chrono::Duration::days(as_of);
         let charges = due_charges(&terms, None, as_of, Proration::ByDays);
         let Some(last) = charges.last() else { return Ok(()) };

@@ -213,6 +213,7 @@ mod tests {
                 price: Decimal::from(499),
                 includes_vat: true,
                 vat_rate: Decimal::from(21),
+                period: crate::period::Period::Monthly,
             },
         };
         let changes = [change(5), change(20)];

@@ -594,6 +594,10 @@ fn terms_of(s: &BillingCandidate, inputs: &RunInputs) -> ChargeTerms {
             .iter()
             .map(|c| c.change.from)
             .collect(),
+        periods_before: changes_of(s, inputs)
+            .iter()
+            .map(|c| (c.change.from, c.change.before.period))
+            .collect(),
         commitment_until: s.commitment_until,
         restarts: s.restarts.clone(),
     }
@@ -613,6 +617,7 @@ fn current_price(s: &BillingCandidate) -> ServicePrice {
         price: s.price,
         includes_vat: s.price_includes_vat,
         vat_rate: s.vat_rate,
+        period: s.period,
     }
 }
 
@@ -724,6 +729,7 @@ fn corrections_for(
             price: service.line.unit_price,
             includes_vat: first_day.includes_vat,
             vat_rate: service.line.vat_rate,
+            period: first_day.period,
         };
         // Each part of what is due now, with the new price where a tariff change reprices it.
         let parts: Vec<(Charge, Option<&ServicePrice>)> = due

@@ -215,7 +215,7 @@ pub(super) async fn scheduled_actions_are_kept_listed_and_withdrawn(store: Store
 }
 
 pub(super) async fn a_tariff_change_keeps_the_price_of_the_days_before(store: Store) {
-    use ispd_billing::price_change::{AlreadyOn, PriceChange, ServicePrice, move_tariff};
+    use ispd_billing::price_change::{MoveError, PriceChange, ServicePrice, move_tariff};
     let before = subscribed_client(&store, "1").await;
     let id = before.subscription.id;
     store
@@ -259,7 +259,7 @@ pub(super) async fn a_tariff_change_keeps_the_price_of_the_days_before(store: St
     let (_, same) = decide(&changed, "Fiber 300", date(2026, 12, 20))
         .await
         .unwrap();
-    assert!(matches!(same, Err(AlreadyOn { .. })), "{same:?}");
+    assert!(matches!(same, Err(MoveError::AlreadyOn { .. })), "{same:?}");
     let missing = decide(&changed, "Nope", date(2026, 12, 20)).await;
     expect_not_found(missing);
 
@@ -277,6 +277,7 @@ pub(super) async fn a_tariff_change_keeps_the_price_of_the_days_before(store: St
                     price: "499.90".parse().unwrap(),
                     includes_vat: true,
                     vat_rate: "21".parse().unwrap(),
+                    period: ispd_billing::period::Period::Monthly,
                 },
             }][..]
         )
