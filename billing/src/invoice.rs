@@ -24,7 +24,7 @@ use chrono::{Days, NaiveDate};
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::FieldError;
-use crate::schedule::{Charge, FRACTION_SCALE};
+use crate::schedule::{Charge, FRACTION_SCALE, charged_days};
 
 /// Whether a unit price includes VAT (a tariff's `price_includes_vat`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -242,15 +242,16 @@ fn days(from: NaiveDate, to: NaiveDate) -> i64 {
 ///   charge it covers (a discount over ten of thirty-one days takes ten thirty-firsts of its
 ///   amount from what is left, not all of it);
 /// - a discount valid on only part of the charge is prorated like the charge itself: its
-///   quantity is the charge's fraction × overlapping days / days of the charge (6 places,
-///   half-up), so a discount covering the whole charge has exactly the service's quantity.
-///   Suspended days inside the charge are assumed spread evenly over it.
+///   quantity is the charge's fraction × its charged days / the charge's charged days (6
+///   places, half-up), so a discount covering the whole charge has exactly the service's
+///   quantity, and one over days not charged (`unbilled`: pauses with billing suspended)
+///   takes nothing for them.
 pub fn charge_lines(
     service_name: &str,
     base_price: Decimal,
     basis: PriceBasis,
     vat_rate: Decimal,
-    charge: &Charge,
+    (charge, unbilled): (&Charge, &[(NaiveDate, NaiveDate)]),
     discounts: &[Discount],
 ) -> Vec<LineInput> {
     if charge.fraction.is_zero() {
@@ -269,13 +270,17 @@ pub fn charge_lines(
         base_price,
     )];
     let mut remaining = base_price.max(Decimal::ZERO);
-    let charge_days = Decimal::from(days(charge.from, charge.to));
+    let charge_days = charged_days(charge.from, charge.to, unbilled);
     for discount in discounts {
         let Some((from, to)) = discount.overlap(charge.from, charge.to) else {
             continue;
         };
+        let covered = charged_days(from, to, unbilled);
+        if covered == 0 {
+            continue;
+        }
         // The share of the charge it covers, and the most a period of it may take there.
-        let share = Decimal::from(days(from, to)) / charge_days;
+        let share = Decimal::from(covered) / Decimal::from(charge_days);
         let room = (remaining / share).round_dp_with_strategy(2, RoundingStrategy::ToZero);
         let amount = discount.per_period(base_price).min(room);
         if amount.is_zero() {

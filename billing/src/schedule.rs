@@ -261,7 +261,7 @@ fn fraction(charged: u32, period_days: u32, proration: Proration) -> Decimal {
 }
 
 /// Charged days of `from..=to`, once suspended billing is removed.
-fn charged_days(from: NaiveDate, to: NaiveDate, unbilled: &[(NaiveDate, NaiveDate)]) -> u32 {
+pub fn charged_days(from: NaiveDate, to: NaiveDate, unbilled: &[(NaiveDate, NaiveDate)]) -> u32 {
     days_in(from, to) - unbilled_days(from, to, unbilled)
 }
 

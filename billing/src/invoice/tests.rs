@@ -266,7 +266,7 @@ fn charge_lines_with_discounts() {
             price,
             PriceBasis::Gross,
             dec("21"),
-            &charge,
+            (&charge, &[]),
             &discounts,
         );
         assert_eq!(brief(&got), want, "{name}");
@@ -275,6 +275,52 @@ fn charge_lines_with_discounts() {
                 .all(|l| l.basis == PriceBasis::Gross && l.vat_rate == dec("21"))
         );
     }
+}
+
+/// October paused from the 25th with billing suspended: 24 of 31 days charged. A discount
+/// over the 1st–24th covers every charged day; one over the 25th–31st covers none. Found
+/// probing from outside: both were prorated over calendar days (24/31 and 7/31 of the
+/// charge), the first client overcharged by what the second was undercharged.
+#[test]
+fn a_discount_takes_nothing_for_days_not_charged() {
+    use DiscountValue::Percent;
+    let october = Charge {
+        from: d(2026, 10, 1),
+        to: d(2026, 10, 31),
+        charged_days: 24,
+        period_days: 31,
+        fraction: dec("0.774194"),
+    };
+    let paused = [(d(2026, 10, 25), d(2026, 10, 31))];
+    let half = |from, to| discount("Half", Percent(dec("50")), from, Some(to));
+    let lines = |discount| {
+        let got = charge_lines(
+            "Fiber",
+            dec("600"),
+            PriceBasis::Net,
+            dec("21"),
+            (&october, &paused),
+            &[discount],
+        );
+        brief(&got)
+    };
+    let service = (
+        "Fiber 2026-10-01 – 2026-10-31".to_owned(),
+        dec("0.774194"),
+        dec("600"),
+    );
+    assert_eq!(
+        lines(half(d(2026, 10, 1), d(2026, 10, 24))),
+        [
+            service.clone(),
+            (
+                "Fiber: Half 2026-10-01 – 2026-10-24".to_owned(),
+                dec("0.774194"),
+                dec("-300.00"),
+            ),
+        ]
+    );
+    assert_eq!(lines(half(d(2026, 10, 25), d(2026, 10, 31))), [service]);
 }
 
 #[test]
@@ -475,7 +521,7 @@ proptest! {
             discount("Free", DiscountValue::Percent(dec("100")), day, None),
             discount("More", DiscountValue::Amount(dec("5")), day, None),
         ];
-        let lines = charge_lines("S", price, basis, dec("21"), &charge, &free);
+        let lines = charge_lines("S", price, basis, dec("21"), (&charge, &[]), &free);
         let lines: Vec<Line> = lines.iter().map(compute_line).collect();
         prop_assert!(totals(&lines).gross.is_zero());
     }

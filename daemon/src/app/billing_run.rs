@@ -625,7 +625,7 @@ fn current_price(s: &BillingCandidate) -> ServicePrice {
 fn priced_lines(
     s: &BillingCandidate,
     price: &ServicePrice,
-    charge: &Charge,
+    (charge, unbilled): (&Charge, &[(NaiveDate, NaiveDate)]),
     discounts: &[Discount],
 ) -> Vec<InvoiceLineRecord> {
     let basis = PriceBasis::from_includes_vat(price.includes_vat);
@@ -634,7 +634,7 @@ fn priced_lines(
         price.price,
         basis,
         price.vat_rate,
-        charge,
+        (charge, unbilled),
         discounts,
     )
     .into_iter()
@@ -759,13 +759,25 @@ fn corrections_for(
         if !repricing {
             // Ended or paused: the shortened period, whole, at the price it was invoiced at.
             if let Some(charge) = &due {
-                out.extend(priced_lines(s, &invoiced_price, charge, discounts));
+                out.extend(priced_lines(
+                    s,
+                    &invoiced_price,
+                    (charge, &terms.unbilled),
+                    discounts,
+                ));
             }
         }
         for (part, price) in parts.iter().filter(|_| repricing) {
             match price {
-                Some(price) => charges.extend(priced_lines(s, price, part, discounts)),
-                None => out.extend(priced_lines(s, &invoiced_price, part, discounts)),
+                Some(price) => {
+                    charges.extend(priced_lines(s, price, (part, &terms.unbilled), discounts));
+                }
+                None => out.extend(priced_lines(
+                    s,
+                    &invoiced_price,
+                    (part, &terms.unbilled),
+                    discounts,
+                )),
             }
         }
         corrections.push(Correction {
@@ -863,7 +875,7 @@ fn draft_for_client(
             let price = price_on(charge.from, changes_of(s, inputs), &current);
             draft
                 .lines
-                .extend(priced_lines(s, price, charge, discounts));
+                .extend(priced_lines(s, price, (charge, &terms.unbilled), discounts));
         }
         if let Some(last) = charges.last() {
             draft.billed_until.push(BilledPeriods {
