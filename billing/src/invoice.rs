@@ -226,10 +226,6 @@ fn described(name: &str, from: NaiveDate, to: NaiveDate) -> String {
     }
 }
 
-fn days(from: NaiveDate, to: NaiveDate) -> i64 {
-    (to - from).num_days() + 1
-}
-
 /// The invoice lines of one charge: the service line, then one negative line per discount.
 ///
 /// Rules:
