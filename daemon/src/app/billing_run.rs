@@ -723,13 +723,10 @@ fn corrections_for(
         let changes = changes_of(s, inputs);
         let invoiced_at = service.invoiced_at;
         // The price as invoiced, under the name of the tariff of its first day.
-        let first_day = price_on(from, changes, &current);
         let invoiced_price = ServicePrice {
-            name: first_day.name.clone(),
             price: service.line.unit_price,
-            includes_vat: first_day.includes_vat,
             vat_rate: service.line.vat_rate,
-            period: first_day.period,
+            ..price_on(from, changes, &current).clone()
         };
         // Each part of what is due now, with the new price where a tariff change reprices it.
         let parts: Vec<(Charge, Option<&ServicePrice>)> = due
@@ -737,7 +734,12 @@ fn corrections_for(
             .flat_map(|c| split_at_price_changes(c.clone(), terms, proration))
             .map(|part| {
                 let price = repriced(part.from, invoiced_at, changes, &current).filter(|p| {
-                    p.price != invoiced_price.price || p.vat_rate != invoiced_price.vat_rate
+                    (p.price, p.vat_rate, p.period)
+                        != (
+                            invoiced_price.price,
+                            invoiced_price.vat_rate,
+                            invoiced_price.period,
+                        )
                 });
                 (part, price)
             })
@@ -746,38 +748,19 @@ fn corrections_for(
         if !needs_correction(invoiced, due.as_ref()) && !repricing {
             continue;
         }
-        let mut out: Vec<InvoiceLineRecord> = lines
-            .iter()
-            .map(|l| InvoiceLineRecord {
-                line: reversal(&l.line),
-                subscription_id: Some(s.subscription_id),
-                period: Some(l.period),
-                reverses: Some(l.at),
-            })
-            .collect();
+        let mut out = reversals(s, &lines);
+        let priced = |price, charge| priced_lines(s, price, (charge, &terms.unbilled), discounts);
         let mut charges = Vec::new();
         if !repricing {
             // Ended or paused: the shortened period, whole, at the price it was invoiced at.
             if let Some(charge) = &due {
-                out.extend(priced_lines(
-                    s,
-                    &invoiced_price,
-                    (charge, &terms.unbilled),
-                    discounts,
-                ));
+                out.extend(priced(&invoiced_price, charge));
             }
         }
         for (part, price) in parts.iter().filter(|_| repricing) {
             match price {
-                Some(price) => {
-                    charges.extend(priced_lines(s, price, (part, &terms.unbilled), discounts));
-                }
-                None => out.extend(priced_lines(
-                    s,
-                    &invoiced_price,
-                    (part, &terms.unbilled),
-                    discounts,
-                )),
+                Some(price) => charges.extend(priced(price, part)),
+                None => out.extend(priced(&invoiced_price, part)),
             }
         }
         corrections.push(Correction {
@@ -789,6 +772,19 @@ fn corrections_for(
         });
     }
     corrections
+}
+
+/// The lines reversing a period's invoiced `lines`, each naming the line it reverses.
+fn reversals(s: &BillingCandidate, lines: &[&LiveLine]) -> Vec<InvoiceLineRecord> {
+    lines
+        .iter()
+        .map(|l| InvoiceLineRecord {
+            line: reversal(&l.line),
+            subscription_id: Some(s.subscription_id),
+            period: Some(l.period),
+            reverses: Some(l.at),
+        })
+        .collect()
 }
 
 /// One credit note per corrected invoice.
