@@ -435,3 +435,43 @@ fn groups_on_one_number_pattern_share_its_series() {
         "{business}"
     );
 }
+
+/// A client invoiced in euros has its balance, statement and refunds stated in euros. Found
+/// probing from outside: they read the `[billing]` currency (CZK) beside euro documents.
+#[test]
+fn a_clients_account_is_stated_in_its_groups_currency() {
+    let d = Daemon::start_edited("invoice-groups-currency", None, |base| {
+        base.replace("[billing]\n", "[billing]\nrefunds = true\n")
+    });
+    d.ispctl_json(&[
+        "invoice-group",
+        "add",
+        "eur",
+        "--name",
+        "ISP Europe",
+        "--currency",
+        "EUR",
+    ]);
+    add_client(&d, "1001", &["--invoice-group", "eur"]);
+    d.ispctl_json(&[
+        "payment",
+        "add",
+        "--client",
+        "1001",
+        "--amount",
+        "30.00",
+        "--currency",
+        "EUR",
+    ]);
+    let balance = d.ispctl_json(&["client", "balance", "1001"]);
+    assert_eq!(balance["currency"], "EUR", "{balance}");
+    let text = stdout(&d.ispctl(&["client", "balance", "1001"]));
+    assert!(
+        text.contains("30.00 EUR") && !text.contains("CZK"),
+        "{text}"
+    );
+    let statement = d.ispctl_json(&["client", "statement", "1001"]);
+    assert_eq!(statement["currency"], "EUR", "{statement}");
+    let refund = d.ispctl_json(&["payment", "refund", "1001", "--amount", "10.00"]);
+    assert_eq!(refund["currency"], "EUR", "{refund}");
+}

@@ -90,6 +90,17 @@ impl App<'_> {
         }
     }
 
+    /// `value`, an amount of client `number`'s account, stated in the currency the client is
+    /// invoiced in (its invoice group's, else the billing currency): its credit and debt are
+    /// held in it. Found probing from outside: a euro client's balance and statement read CZK.
+    async fn in_client_currency<T>(&self, number: &str, value: T) -> AppResult<InCurrency<T>> {
+        let currency = self
+            .store
+            .currency_of_client(number, &self.currency())
+            .await?;
+        Ok(InCurrency { value, currency })
+    }
+
     /// After the commit: RADIUS answers the logins in `scope` with the change before this
     /// returns.
     async fn publish(&self, scope: AccessScope) {

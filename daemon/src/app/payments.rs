@@ -877,7 +877,7 @@ pub async fn unmatched(app: &App<'_>) -> AppResult<Vec<UnmatchedPayment>> {
 /// A client's credit, debt, suspension and dunning controls.
 pub async fn balance(app: &App<'_>, client_number: &str) -> AppResult<InCurrency<ClientBalance>> {
     let balance = app.store.client_balance(client_number).await?;
-    Ok(app.in_currency(balance))
+    app.in_client_currency(client_number, balance).await
 }
 
 /// Pays out `amount` of the client's credit; returns the credit left.
@@ -916,7 +916,7 @@ pub async fn refund(
         )
         .await?;
     tx.commit().await?;
-    Ok(app.in_currency(after))
+    app.in_client_currency(client_number, after).await
 }
 
 /// The client's account in date order with the running balance.
@@ -925,7 +925,8 @@ pub async fn statement(
     client_number: &str,
 ) -> AppResult<InCurrency<Vec<StatementRow>>> {
     let entries = app.store.client_statement_entries(client_number).await?;
-    Ok(app.in_currency(ispd_billing::payment::statement(Decimal::ZERO, &entries)))
+    let rows = ispd_billing::payment::statement(Decimal::ZERO, &entries);
+    app.in_client_currency(client_number, rows).await
 }
 
 /// Ends a transaction that brought money in: the clients it paid whose debt suspension the
