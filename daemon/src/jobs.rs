@@ -105,7 +105,7 @@ impl Job {
         actor: &Actor,
         today: chrono::NaiveDate,
     ) -> crate::app::AppResult<String> {
-        use crate::app::{billing_run, dunning_run, subscriptions, violations};
+        use crate::app::{billing, dunning_run, subscriptions, violations};
         Ok(match self {
             Job::ScheduledChanges => {
                 let applied = subscriptions::apply_due(app, actor, today).await?;
@@ -123,9 +123,8 @@ impl Job {
                 format!("{} violation notices enforced", enforced.len())
             }
             Job::Billing => {
-                let billing = app.config.load().billing.clone();
                 let began = std::time::Instant::now();
-                let run = billing_run::run(app.store, &billing, actor, today, false, 0).await?;
+                let run = billing::run(app, actor, today, false, 0).await?.value;
                 tracing::info!(documents = run.count, refused = run.refused.len(), %today, "daily billing run");
                 metrics::gauge!("ispd_billing_last_run_documents").set(run.count as f64);
                 metrics::gauge!("ispd_billing_last_run_refused_clients")

@@ -351,3 +351,66 @@ fn dunning_ladder(pg: Option<PgDatabase>) {
         ]
     );
 }
+
+/// A credit note from the billing run that clears the overdue debt restores the suspended
+/// client at once, as a payment or a cancellation does: October invoiced, the client
+/// suspended for it, then October paused with billing suspended — the run's credit note
+/// reverses the month. Found probing from outside: the client stayed suspended until the
+/// next dunning run.
+#[test]
+fn a_credit_note_from_the_billing_run_restores_a_suspended_client() {
+    let d = Daemon::start("dunning-credited", "");
+    crate::invoice_groups::add_client(&d, "1001", &[]);
+    d.ispctl_json(&[
+        "tariff",
+        "add",
+        "--name",
+        "Fiber 50",
+        "--down",
+        "50M",
+        "--up",
+        "10M",
+        "--price",
+        "499.00",
+        "--vat-rate",
+        "21",
+        "--price-includes-vat",
+    ]);
+    let sub = d.ispctl_json(&[
+        "subscription",
+        "add",
+        "--client",
+        "1001",
+        "--tariff",
+        "Fiber 50",
+        "--activation",
+        "2026-10-01",
+    ])["id"]
+        .to_string();
+    d.ispctl_json(&["billing", "run", "--as-of", "2026-10-01"]);
+    // 40 days past the due date, past the default 21 days' grace.
+    d.ispctl_json(&["dunning", "run", "--as-of", "2026-11-24"]);
+    assert_eq!(balance(&d, "1001")["suspended"], true);
+    d.ispctl_json(&[
+        "subscription",
+        "pause",
+        &sub,
+        "--date",
+        "2026-10-01",
+        "--billing-suspended",
+    ]);
+    let run = d.ispctl_json(&["billing", "run", "--as-of", "2026-11-24"]);
+    let kinds: Vec<&str> = run["invoices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["credit_note"], "{run}");
+    let after = balance(&d, "1001");
+    assert_eq!(
+        (&after["owed"], &after["suspended"]),
+        (&json!("0.00"), &json!(false)),
+        "{after}"
+    );
+}

@@ -22,8 +22,30 @@ pub async fn run(
     let config = app.config.load();
     let run = crate::app::billing_run::run(app.store, &config.billing, actor, as_of, dry_run, keep)
         .await?;
+    if !dry_run {
+        restore_credited(app, actor, &run, as_of).await?;
+    }
     Ok(InCurrency {
         value: run,
         currency: config.billing.currency.clone(),
     })
+}
+
+/// The clients the run credited whose debt suspension the dunning rule now lifts are
+/// restored, as a payment or a cancellation would restore them: a credit note can clear the
+/// overdue debt (a period paused or ended after it was invoiced). Found probing from
+/// outside: such a client stayed suspended until the next dunning run.
+async fn restore_credited(
+    app: &App<'_>,
+    actor: &Actor,
+    run: &RunSummary,
+    as_of: NaiveDate,
+) -> AppResult<()> {
+    if run.credited.is_empty() {
+        return Ok(());
+    }
+    let credited: Vec<&str> = run.credited.iter().map(String::as_str).collect();
+    let tx = app.store.begin_money_write().await?;
+    super::payments::commit_restoring(app, tx, actor, &credited, as_of).await?;
+    Ok(())
 }

@@ -56,6 +56,8 @@ pub struct RunSummary {
     /// Clients whose documents were not issued, and why: amounts past what ispd keeps. The
     /// others are billed; one client's absurd price must not stop every client's run.
     pub refused: Vec<RefusedClient>,
+    /// Clients issued a credit note: one may have cleared a suspended client's debt.
+    pub credited: BTreeSet<String>,
 }
 
 /// A client the run could not bill (see [`RunSummary::refused`]).
@@ -68,6 +70,9 @@ pub struct RefusedClient {
 impl RunSummary {
     fn add(&mut self, document: RunInvoice, keep: usize) {
         self.count += 1;
+        if document.draft.kind == DocumentKind::CreditNote {
+            self.credited.insert(document.draft.client_number.clone());
+        }
         let total = self
             .totals
             .entry(document.draft.currency.clone())
