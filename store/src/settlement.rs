@@ -66,6 +66,40 @@ impl Store {
         Ok(())
     }
 
+    /// The pro-forma whose tax invoice `invoice` is, if it is one: the tax invoice mirrors the
+    /// pro-forma's money, which lies on the pro-forma.
+    pub async fn proforma_of_tax_invoice_in(
+        &self,
+        tx: &mut WriteTx,
+        invoice: i64,
+    ) -> StoreResult<Option<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT p.id FROM invoice t JOIN invoice p ON p.id = t.related_invoice_id
+             WHERE t.id = $1 AND t.kind = 'invoice' AND p.kind = 'proforma'",
+        )
+        .bind(invoice)
+        .fetch_optional(tx.conn())
+        .await?)
+    }
+
+    /// The numbers of the tax invoices in force of the pro-formas payment `payment_id` paid.
+    pub async fn tax_invoices_paid_by_in(
+        &self,
+        tx: &mut WriteTx,
+        payment_id: i64,
+    ) -> StoreResult<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT DISTINCT t.number FROM payment_allocation a
+             JOIN invoice p ON p.id = a.invoice_id AND p.kind = 'proforma'
+             JOIN invoice t ON t.related_invoice_id = p.id AND t.kind = 'invoice'
+             WHERE a.payment_id = $1 AND t.state <> 'cancelled'
+             ORDER BY t.number",
+        )
+        .bind(payment_id)
+        .fetch_all(tx.conn())
+        .await?)
+    }
+
     /// Marks a document settled in full on issue (a credit note; the tax invoice of a paid
     /// pro-forma, paid by the pro-forma's money).
     pub async fn mark_settled_in(&self, tx: &mut WriteTx, id: i64) -> StoreResult<()> {

@@ -857,6 +857,18 @@ pub async fn unassign(app: &App<'_>, actor: &Actor, payment_id: i64) -> AppResul
         .placed_payment_in(&mut tx, payment_id)
         .await?
         .ok_or(AssignError::NotAssigned(payment_id))?;
+    // The tax invoice of a pro-forma it paid is a tax document of this money: it goes first
+    // (found probing from outside: it stayed paid with no money behind it).
+    let taxed = store.tax_invoices_paid_by_in(&mut tx, payment_id).await?;
+    if !taxed.is_empty() {
+        return Err(AppError::Precondition(format!(
+            "payment {payment_id} paid a pro-forma whose tax invoice {} is issued: cancel it \
+             first (ispctl invoice cancel {} --reason …), which returns the money to the \
+             client's credit, then unassign the payment",
+            taxed.join(", "),
+            taxed[0]
+        )));
+    }
     let undone = assignment::unassign_by_hand(&placed)?;
     store
         .record_unassignment_in(&mut tx, actor, (payment_id, client, &number), &undone)

@@ -13,7 +13,7 @@
 
 use chrono::NaiveDate;
 use ispd_billing::client::Client;
-use ispd_billing::credit_note;
+use ispd_billing::credit_note::{self, CreditNoteEffect};
 use ispd_billing::opening_balance;
 use ispd_billing::payment::apply_credit;
 use ispd_billing::payment::receipt::DocumentPaid;
@@ -71,10 +71,27 @@ pub(crate) async fn settle_credit_note(
     let amount = -draft.totals.gross;
     let to_credit = match draft.related_invoice_id {
         Some(invoice) => {
-            let settled = store.settled_in(tx, invoice).await?;
-            let effect = credit_note::apply(settled, amount)
-                .map_err(|e| AppError::Precondition(e.to_string()))?;
-            let ids = (issued.id, invoice, draft.client_id);
+            let mut effect = credit_effect(store, tx, invoice, amount).await?;
+            // A pro-forma's tax invoice holds none of the money, which lies on the pro-forma:
+            // the pro-forma is credited alike, and the money returned comes off it (found
+            // probing from outside: it came off the tax invoice's mirror, and the pro-forma
+            // kept it too — the client's money counted twice).
+            let holder = match store.proforma_of_tax_invoice_in(tx, invoice).await? {
+                Some(proforma) => {
+                    let mirror = CreditNoteEffect {
+                        to_credit: Decimal::ZERO,
+                        ..effect
+                    };
+                    let ids = (issued.id, invoice, draft.client_id);
+                    store
+                        .record_credit_note_effect_in(tx, ids, &mirror, draft.issue_date)
+                        .await?;
+                    effect = credit_effect(store, tx, proforma, amount).await?;
+                    proforma
+                }
+                None => invoice,
+            };
+            let ids = (issued.id, holder, draft.client_id);
             store
                 .record_credit_note_effect_in(tx, ids, &effect, draft.issue_date)
                 .await?;
@@ -90,6 +107,17 @@ pub(crate) async fn settle_credit_note(
             .await?;
     }
     Ok(())
+}
+
+/// What a credit note of `amount` does to document `invoice` (the core's rule).
+async fn credit_effect(
+    store: &Store,
+    tx: &mut WriteTx,
+    invoice: i64,
+    amount: Decimal,
+) -> AppResult<CreditNoteEffect> {
+    let settled = store.settled_in(tx, invoice).await?;
+    credit_note::apply(settled, amount).map_err(|e| AppError::Precondition(e.to_string()))
 }
 
 /// The client's credit spent on its open documents, then the tax invoices of pro-formas that
