@@ -169,6 +169,17 @@ pub enum ValueError {
     DateOutOfRange,
 }
 
+/// Why an operator's text cannot be the value of an attribute of its dictionary type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Error)]
+pub enum TextValueError {
+    /// The text is not a value of the type; says what one is written as.
+    #[error("not {0}")]
+    Invalid(&'static str),
+    /// No text can be: the type is not one a value is written in (says why).
+    #[error("no value can be given: {0}")]
+    Unsendable(&'static str),
+}
+
 /// Why a Vendor-Specific value does not follow the RFC 2865 §5.26
 /// recommended layout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Error)]

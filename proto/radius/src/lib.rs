@@ -87,7 +87,8 @@ pub use attribute::{Attribute, AttributeRef};
 pub use authenticator::MaPolicy;
 pub use code::Code;
 pub use error::{
-    AuthError, DecodeError, EncodeError, PasswordError, SaltError, ValueError, VsaError,
+    AuthError, DecodeError, EncodeError, PasswordError, SaltError, TextValueError, ValueError,
+    VsaError,
 };
 pub use packet::{Attributes, Packet, PacketRef};
 pub use secret::{HmacKey, KeyedSecret, Secret};
