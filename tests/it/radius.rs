@@ -765,3 +765,53 @@ fn a_logins_extra_attributes_are_checked_typed_and_never_silence_it() {
         .count();
     assert!((1..17).contains(&lists), "as many as fit: {lists}");
 }
+
+/// Found probing from outside: integer, address and date extras went out as ASCII text
+/// (Termination-Action `"1"`, MS-Primary-DNS-Server `"8.8.8.8"`) and Vendor-Specific=0x01 as
+/// the text `"0x01"`. Each now goes as its dictionary type, as radclient decodes it; a name
+/// whose type no text can be, or a value not of its type, is refused naming the attribute.
+#[test]
+fn typed_extras_go_as_their_dictionary_type() {
+    let d = radius_daemon("radius-typed-extras", "");
+    let edit = |attrs: &[&str]| {
+        let mut args = vec!["login", "edit", "novak", "--clear-attrs"];
+        for attr in attrs {
+            args.extend(["--attr", attr]);
+        }
+        d.ispctl(&args)
+    };
+    for (attr, why) in [
+        ("Vendor-Specific=0x01", "name the vendor's attribute"),
+        ("MS-CHAP-MPPE-Keys=0x01", "encrypted"),
+        ("Termination-Action=Sometimes", "not an integer"),
+        ("Login-IP-Host=host.example", "not an IPv4 address"),
+        ("Chargeable-User-Identity=ab01", "0x and hex digits"),
+    ] {
+        let out = edit(&[attr]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{attr}: {err}");
+        let name = attr.split('=').next().unwrap();
+        assert!(
+            err.contains("login.attributes[0]") && err.contains(name) && err.contains(why),
+            "{attr}: {err}"
+        );
+    }
+    let out = edit(&[
+        "Termination-Action=1",
+        "MS-Primary-DNS-Server=8.8.8.8",
+        "Login-IP-Host=1.2.3.4",
+        "Framed-Compression=Van-Jacobson-TCP-IP",
+        "Chargeable-User-Identity=0xab01",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lines = reply_lines(&radclient_pap(&d));
+    for wanted in [
+        "Termination-Action = RADIUS-Request",
+        "MS-Primary-DNS-Server = 8.8.8.8",
+        "Login-IP-Host = 1.2.3.4",
+        "Framed-Compression = Van-Jacobson-TCP-IP",
+        "Chargeable-User-Identity = 0xab01",
+    ] {
+        assert!(lines.iter().any(|l| l == wanted), "{wanted}: {lines:?}");
+    }
+}

@@ -255,20 +255,14 @@ async fn free_username(
 }
 
 /// Every extra attribute of the login can be sent: a name the dictionaries know, a value of
-/// its type (a number for Session-Timeout, an address for Framed-IP-Address). Refused naming
-/// the attribute, instead of being left out of every answer with a warning in the log.
+/// its dictionary type (a number for an integer, an address for an ipaddr, `0x…` for octets).
+/// Refused naming the attribute and why, instead of being left out of every answer with a
+/// warning in the log, or sent as text the NAS misreads.
 fn check_attributes(login: &Login) -> AppResult<()> {
     ispd_provisioning::login::check_extras(&login.attributes)?;
     for (i, attr) in login.attributes.iter().enumerate() {
-        if crate::radius::reply::extra(&attr.name, &attr.value).is_none() {
-            return Err(field(
-                &format!("login.attributes[{i}]"),
-                format!(
-                    "{}={} cannot be sent: an unknown name, or a value not of its type \
-                     (a number, an address)",
-                    attr.name, attr.value
-                ),
-            ));
+        if let Err(e) = crate::radius::reply::extra(&attr.name, &attr.value) {
+            return Err(field(&format!("login.attributes[{i}]"), e.to_string()));
         }
     }
     Ok(())
