@@ -239,14 +239,8 @@ impl Login {
         for (i, attr) in self.attributes.iter().enumerate() {
             let name = format!("login.attributes[{i}].name");
             require(&name, &attr.name)?;
-            if RESERVED_ATTRIBUTES.contains(&attr.name.as_str()) {
-                return Err(FieldError::new(
-                    name,
-                    format!(
-                        "{} is ispd's to send (or never sent in an Access-Accept)",
-                        attr.name
-                    ),
-                ));
+            if let Some(why) = reserved(&attr.name) {
+                return Err(FieldError::new(name, format!("{} is {why}", attr.name)));
             }
             let value = format!("login.attributes[{i}].value");
             // RFC 2865 §5: no string of length zero is sent.
@@ -279,28 +273,87 @@ fn assignable_ipv6(prefix: Ipv6Prefix) -> bool {
         && !prefix.addr.is_unspecified()
 }
 
-/// Attributes a login's extras may not name: the proof and the exchange (never in an
-/// Access-Accept, or only as the request had them), and what ispd itself sends and reads
-/// back — its Class tag, the answers of MS-CHAPv2.
-pub const RESERVED_ATTRIBUTES: &[&str] = &[
-    "User-Name",
-    "User-Password",
-    "CHAP-Password",
-    "CHAP-Challenge",
-    "State",
-    "Class",
-    "Proxy-State",
-    "EAP-Message",
-    "Message-Authenticator",
-    "MS-CHAP-Challenge",
-    "MS-CHAP2-Response",
-    "MS-CHAP2-Success",
-    "MS-CHAP-Error",
-    "MS-MPPE-Send-Key",
-    "MS-MPPE-Recv-Key",
-    "MS-MPPE-Encryption-Policy",
-    "MS-MPPE-Encryption-Types",
+/// Why a login's extras may not name an attribute: ispd sends it itself, or the RFCs' tables
+/// of which attribute may be in which packet put it at 0 in an Access-Accept.
+const ISPDS: &str = "ispd's to send (it sends or reads it back itself)";
+/// RFC 2865 §5.44: the request's, never in an Access-Accept.
+const REQUEST_ONLY: &str =
+    "never in an Access-Accept (RFC 2865 §5.44): the NAS sends it in the request";
+/// RFC 2866 §5.13, RFC 2867 §4, RFC 2869 §5.19: accounting's, never in an Access-Accept.
+const ACCOUNTING_ONLY: &str = "never in an Access-Accept (RFC 2866 §5.13, RFC 2867 §4, RFC 2869 §5.19): it belongs to accounting";
+/// RFC 2869 §5.19: the request's, never in an Access-Accept.
+const REQUEST_ONLY_2869: &str =
+    "never in an Access-Accept (RFC 2869 §5.19): the NAS sends it in the request";
+/// RFC 3162 §3: the request's, never in an Access-Accept.
+const REQUEST_ONLY_3162: &str =
+    "never in an Access-Accept (RFC 3162 §3): the NAS sends it in the request";
+/// RFC 5176 §3.5, §3.6: only in the answers to CoA and Disconnect requests.
+const COA_ONLY: &str =
+    "never in an Access-Accept (RFC 5176 §3.5): only in CoA and Disconnect answers";
+
+/// Attributes a login's extras may not name, each with why: the proof and the exchange
+/// (never in an Access-Accept, or only as the request had them), what ispd itself sends and
+/// reads back — its Class tag, the answers of MS-CHAPv2 — and what the RFCs' tables put at 0
+/// in an Access-Accept: RFC 2865 §5.44 (the NAS's identity and port, the station ids, the
+/// credentials), RFC 2866 §5.13 and RFC 2867 §4 (accounting's), RFC 2869 §5.19 (accounting's
+/// Gigawords and Event-Timestamp, the request's Connect-Info, NAS-Port-Id, ARAP-Password),
+/// RFC 3162 §3 (NAS-IPv6-Address), RFC 5176 §3.5 (Error-Cause). Found probing from outside:
+/// NAS-IP-Address, Calling-Station-Id, Acct-* and Event-Timestamp were taken and sent.
+pub const RESERVED_ATTRIBUTES: &[(&str, &str)] = &[
+    ("User-Name", ISPDS),
+    ("State", ISPDS),
+    ("Class", ISPDS),
+    ("Proxy-State", ISPDS),
+    ("EAP-Message", ISPDS),
+    ("Message-Authenticator", ISPDS),
+    ("MS-CHAP-Challenge", ISPDS),
+    ("MS-CHAP2-Response", ISPDS),
+    ("MS-CHAP2-Success", ISPDS),
+    ("MS-CHAP-Error", ISPDS),
+    ("MS-MPPE-Send-Key", ISPDS),
+    ("MS-MPPE-Recv-Key", ISPDS),
+    ("MS-MPPE-Encryption-Policy", ISPDS),
+    ("MS-MPPE-Encryption-Types", ISPDS),
+    ("User-Password", REQUEST_ONLY),
+    ("CHAP-Password", REQUEST_ONLY),
+    ("CHAP-Challenge", REQUEST_ONLY),
+    ("NAS-IP-Address", REQUEST_ONLY),
+    ("NAS-Port", REQUEST_ONLY),
+    ("Called-Station-Id", REQUEST_ONLY),
+    ("Calling-Station-Id", REQUEST_ONLY),
+    ("NAS-Identifier", REQUEST_ONLY),
+    ("NAS-Port-Type", REQUEST_ONLY),
+    ("Acct-Status-Type", ACCOUNTING_ONLY),
+    ("Acct-Delay-Time", ACCOUNTING_ONLY),
+    ("Acct-Input-Octets", ACCOUNTING_ONLY),
+    ("Acct-Output-Octets", ACCOUNTING_ONLY),
+    ("Acct-Session-Id", ACCOUNTING_ONLY),
+    ("Acct-Authentic", ACCOUNTING_ONLY),
+    ("Acct-Session-Time", ACCOUNTING_ONLY),
+    ("Acct-Input-Packets", ACCOUNTING_ONLY),
+    ("Acct-Output-Packets", ACCOUNTING_ONLY),
+    ("Acct-Terminate-Cause", ACCOUNTING_ONLY),
+    ("Acct-Multi-Session-Id", ACCOUNTING_ONLY),
+    ("Acct-Link-Count", ACCOUNTING_ONLY),
+    ("Acct-Input-Gigawords", ACCOUNTING_ONLY),
+    ("Acct-Output-Gigawords", ACCOUNTING_ONLY),
+    ("Acct-Tunnel-Connection", ACCOUNTING_ONLY),
+    ("Acct-Tunnel-Packets-Lost", ACCOUNTING_ONLY),
+    ("Event-Timestamp", ACCOUNTING_ONLY),
+    ("ARAP-Password", REQUEST_ONLY_2869),
+    ("Connect-Info", REQUEST_ONLY_2869),
+    ("NAS-Port-Id", REQUEST_ONLY_2869),
+    ("NAS-IPv6-Address", REQUEST_ONLY_3162),
+    ("Error-Cause", COA_ONLY),
 ];
+
+/// Why an extra may not name `name`, if it may not.
+pub fn reserved(name: &str) -> Option<&'static str> {
+    RESERVED_ATTRIBUTES
+        .iter()
+        .find(|(reserved, _)| *reserved == name)
+        .map(|(_, why)| *why)
+}
 
 /// A RADIUS value holds 253 octets (RFC 2865 §5): counted in UTF-8 octets, not characters.
 fn max_octets(field: &str, value: &str) -> Result<(), FieldError> {
@@ -563,6 +616,61 @@ mod tests {
             disabled: false,
             note: String::new(),
             version: 0,
+        }
+    }
+
+    /// Found probing from outside: attributes RFC 2865 §5.44 and the accounting RFCs keep out
+    /// of an Access-Accept were taken as extras and sent. Refused, naming the attribute and why.
+    #[test]
+    fn an_extra_the_rfcs_keep_out_of_an_accept_is_refused_with_why() {
+        let refusal = |name: &str| {
+            let mut l = login();
+            l.attributes = vec![
+                ExtraAttribute {
+                    name: "Idle-Timeout".into(),
+                    value: "60".into(),
+                },
+                ExtraAttribute {
+                    name: name.into(),
+                    value: "1".into(),
+                },
+            ];
+            l.validate().err().map(|e| (e.field, e.problem))
+        };
+        for (name, rfc) in [
+            ("NAS-IP-Address", "RFC 2865 §5.44"),
+            ("NAS-Port", "RFC 2865 §5.44"),
+            ("Called-Station-Id", "RFC 2865 §5.44"),
+            ("Calling-Station-Id", "RFC 2865 §5.44"),
+            ("NAS-Identifier", "RFC 2865 §5.44"),
+            ("NAS-Port-Type", "RFC 2865 §5.44"),
+            ("CHAP-Password", "RFC 2865 §5.44"),
+            ("CHAP-Challenge", "RFC 2865 §5.44"),
+            ("User-Password", "RFC 2865 §5.44"),
+            ("Acct-Session-Id", "RFC 2866 §5.13"),
+            ("Acct-Status-Type", "RFC 2866 §5.13"),
+            ("Acct-Input-Gigawords", "RFC 2869 §5.19"),
+            ("Event-Timestamp", "RFC 2869 §5.19"),
+            ("NAS-Port-Id", "RFC 2869 §5.19"),
+            ("NAS-IPv6-Address", "RFC 3162 §3"),
+            ("Error-Cause", "RFC 5176"),
+            ("Class", "ispd's to send"),
+            ("State", "ispd's to send"),
+        ] {
+            let (field, problem) = refusal(name).unwrap_or_default();
+            assert_eq!(field, "login.attributes[1].name", "{name}");
+            assert!(
+                problem.starts_with(name) && problem.contains(rfc),
+                "{name}: {problem}"
+            );
+        }
+        // What an Accept may carry stays allowed, Acct-Interim-Interval among them.
+        for name in [
+            "Acct-Interim-Interval",
+            "Termination-Action",
+            "Login-IP-Host",
+        ] {
+            assert_eq!(refusal(name), None, "{name}");
         }
     }
 

@@ -692,7 +692,7 @@ fn a_logins_extra_attributes_are_checked_typed_and_never_silence_it() {
     };
     for (attr, field) in [
         (format!("Reply-Message={}", "ž".repeat(127)), "253 octets"),
-        ("User-Password=secret".to_owned(), "ispd's to send"),
+        ("User-Password=secret".to_owned(), "RFC 2865 §5.44"),
         ("Class=foo".to_owned(), "ispd's to send"),
         ("Service-Type=Framed-Usr".to_owned(), "cannot be sent"),
         ("Tunnel-Password=x".to_owned(), "cannot be sent"),
@@ -781,6 +781,11 @@ fn typed_extras_go_as_their_dictionary_type() {
         d.ispctl(&args)
     };
     for (attr, why) in [
+        // Found probing from outside: attributes an Access-Accept never holds were sent.
+        ("NAS-IP-Address=1.2.3.4", "RFC 2865 §5.44"),
+        ("Calling-Station-Id=aa", "RFC 2865 §5.44"),
+        ("Acct-Session-Id=1", "accounting"),
+        ("Event-Timestamp=5", "RFC 2869 §5.19"),
         ("Vendor-Specific=0x01", "name the vendor's attribute"),
         ("MS-CHAP-MPPE-Keys=0x01", "encrypted"),
         ("Termination-Action=Sometimes", "not an integer"),
