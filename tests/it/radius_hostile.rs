@@ -335,3 +335,63 @@ fn proxy_state_without_a_signature_follows_limit_proxy_state() {
     assert_eq!(shown["limit_proxy_state"], false, "{shown}");
     assert!(proxied_request(&d, "127.0.0.2").is_some(), "answered again");
 }
+
+/// A signed Access-Request for novak carrying `proxy_states` Proxy-States of `len` octets;
+/// the reply, if any, within half a second.
+fn request_with_proxy_states(d: &Daemon, id: u8, proxy_states: u8, len: usize) -> Option<Vec<u8>> {
+    let authenticator = [id; 16];
+    let mut request = Packet::new(Code::AccessRequest, id, authenticator);
+    request.push(Attribute::string(rfc::USER_NAME, "novak"));
+    let hidden =
+        ispd_radius::password::hide(b"arctangent", SECRET.as_bytes(), &authenticator).unwrap();
+    request.push(Attribute::new(rfc::USER_PASSWORD, hidden));
+    for i in 0..proxy_states {
+        request.push(Attribute::new(rfc::PROXY_STATE, vec![i; len]));
+    }
+    request.insert_message_authenticator();
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    let bytes = request.encode_request(SECRET.as_bytes()).unwrap();
+    socket.send_to(&bytes, auth_addr(d)).unwrap();
+    let mut buf = [0u8; 4096];
+    let n = socket.recv(&mut buf).ok()?;
+    Some(buf[..n].to_vec())
+}
+
+/// Found probing from outside: a signed request of about 4096 octets with sixteen
+/// Proxy-States got an Access-Accept of 4094 octets without its Mikrotik-Rate-Limit and
+/// Class — the subscriber let in with no speed limit. An Accept's own attributes and the
+/// echoed Proxy-States all fit, or no Accept is sent: the request is dropped and counted.
+#[test]
+fn proxy_states_never_push_the_rate_limit_out_of_an_accept() {
+    let d = radius_daemon(
+        "radius-proxy-state-room",
+        "[metrics]\nlisten = \"127.0.0.1:0\"\n",
+    );
+    // 63 octets of header, name, password and signature, and 16 × 252 of Proxy-State.
+    let reply = request_with_proxy_states(&d, 1, 16, 250);
+    assert!(
+        reply.is_none(),
+        "dropped, not answered with {} octets",
+        reply.map_or(0, |r| r.len())
+    );
+    assert_eq!(metric(&d, "ispd_radius_dropped_reply_too_large_total"), 1);
+    assert_eq!(metric(&d, "ispd_radius_accepts_total"), 0);
+    // With room left, the Accept carries them all, its rate limit and Class among them.
+    let reply = request_with_proxy_states(&d, 2, 8, 250).expect("answered");
+    let reply = PacketRef::decode(&reply).unwrap();
+    assert_eq!(reply.code(), Code::AccessAccept);
+    assert_eq!(reply.all(rfc::PROXY_STATE).count(), 8);
+    assert!(reply.first(rfc::CLASS).is_some());
+    assert!(
+        reply
+            .vendor_first(
+                ispd_radius::dict::mikrotik::VENDOR_ID,
+                ispd_radius::dict::mikrotik::MIKROTIK_RATE_LIMIT
+            )
+            .is_some()
+    );
+    assert_eq!(metric(&d, "ispd_radius_dropped_reply_too_large_total"), 1);
+}

@@ -81,7 +81,9 @@ pub fn handle(datagram: &[u8], nas: &NasEntry, shared: &Shared<'_>, at: At) -> O
         reply.push(Attribute::string(rfc::REPLY_MESSAGE, "ispd is up"));
         (reply, None)
     } else {
-        let (reply, attempt) = access_request(&packet, nas, shared, at);
+        let Some((reply, attempt)) = access_request(&packet, nas, shared, at) else {
+            return Outcome::Drop;
+        };
         (reply, Some(attempt))
     };
     reply.insert_message_authenticator();
@@ -94,12 +96,14 @@ pub fn handle(datagram: &[u8], nas: &NasEntry, shared: &Shared<'_>, at: At) -> O
     }
 }
 
+/// The reply to an Access-Request and what the authentication log records of it; `None`
+/// (dropped, counted) when an Accept's own attributes do not fit beside the Proxy-States.
 fn access_request(
     packet: &PacketRef<'_>,
     nas: &NasEntry,
     shared: &Shared<'_>,
     at: At,
-) -> (ispd_radius::Packet, AuthAttempt) {
+) -> Option<(ispd_radius::Packet, AuthAttempt)> {
     let cache = shared.cache;
     let (user_name, shown_user) = user_name_of(packet);
     // The un-hidden User-Password lives here; an undecodable one counts as empty.
@@ -147,13 +151,15 @@ fn access_request(
         (user_name, calling_station_text),
         cache,
     );
-    let (code, attributes, result, reason) = counted(
-        decision,
-        nas,
-        shared.stats,
-        &shown_user,
-        credential.method(),
-    );
+    let answer = Answer::of(decision);
+    let Some(reply) = encode_reply(packet, answer.code, &answer.attributes, nas, &shown_user)
+    else {
+        RadiusStats::bump(&shared.stats.dropped_reply_too_large_total);
+        tracing::warn!(nas = %nas.name, user = %shown_user, "Access-Accept not sent: its attributes and the request's Proxy-States pass 4096 octets");
+        return None;
+    };
+    answer.count(nas, shared.stats, &shown_user, credential.method());
+    let Answer { result, reason, .. } = answer;
     let attempt = AuthAttempt {
         at: at.utc,
         last_at: at.utc,
@@ -165,8 +171,7 @@ fn access_request(
         result,
         reason,
     };
-    let reply = encode_reply(packet, code, &attributes, nas, &shown_user);
-    (reply, attempt)
+    Some((reply, attempt))
 }
 
 /// Whether a credential attribute is sent twice: one pass over the attributes, the vendor
@@ -207,58 +212,69 @@ fn user_name_of<'a>(packet: &PacketRef<'a>) -> (&'a str, std::borrow::Cow<'a, st
     (text, shown)
 }
 
-/// The decision counted and logged, as the reply's code and attributes and the log's result
-/// and reason.
-fn counted(
-    decision: Decision,
-    nas: &NasEntry,
-    stats: &RadiusStats,
-    user_name: &str,
-    method: &'static str,
-) -> (Code, Vec<ReplyAttribute>, AuthResult, &'static str) {
-    match decision {
-        Decision::Accept { attributes, state } => {
+/// A decision as the reply's code and attributes and the log's result and reason.
+struct Answer {
+    code: Code,
+    attributes: Vec<ReplyAttribute>,
+    result: AuthResult,
+    reason: &'static str,
+    rejected: Option<RejectReason>,
+}
+
+impl Answer {
+    fn of(decision: Decision) -> Answer {
+        match decision {
+            Decision::Accept { attributes, state } => Answer {
+                code: Code::AccessAccept,
+                attributes,
+                result: AuthResult::Accept,
+                reason: state.as_str(),
+                rejected: None,
+            },
+            Decision::Reject {
+                reason,
+                reply_message,
+                mut attributes,
+            } => {
+                attributes.insert(0, ReplyAttribute::ReplyMessage(reply_message));
+                Answer {
+                    code: Code::AccessReject,
+                    attributes,
+                    result: AuthResult::Reject,
+                    reason: reason.as_str(),
+                    rejected: Some(reason),
+                }
+            }
+        }
+    }
+
+    /// Counted and logged once its reply is encoded, so a dropped one is no accept.
+    fn count(&self, nas: &NasEntry, stats: &RadiusStats, user_name: &str, method: &'static str) {
+        let Some(reason) = self.rejected else {
             RadiusStats::bump(&stats.accepts_total);
             nas.answers.accept.increment(1);
-            tracing::debug!(nas = %nas.name, user = user_name, method = method, state = state.as_str(), "accept");
-            (
-                Code::AccessAccept,
-                attributes,
-                AuthResult::Accept,
-                state.as_str(),
-            )
+            tracing::debug!(nas = %nas.name, user = user_name, method = method, state = self.reason, "accept");
+            return;
+        };
+        RadiusStats::bump(&stats.rejects_total);
+        nas.answers.rejected(reason);
+        if reason == RejectReason::MultipleCredentials {
+            RadiusStats::bump(&stats.rejects_multiple_credentials_total);
         }
-        Decision::Reject {
-            reason,
-            reply_message,
-            mut attributes,
-        } => {
-            RadiusStats::bump(&stats.rejects_total);
-            nas.answers.rejected(reason);
-            if reason == RejectReason::MultipleCredentials {
-                RadiusStats::bump(&stats.rejects_multiple_credentials_total);
-            }
-            tracing::info!(nas = %nas.name, user = user_name, method = method, reason = reason.as_str(), "reject");
-            attributes.insert(0, ReplyAttribute::ReplyMessage(reply_message));
-            (
-                Code::AccessReject,
-                attributes,
-                AuthResult::Reject,
-                reason.as_str(),
-            )
-        }
+        tracing::info!(nas = %nas.name, user = user_name, method = method, reason = reason.as_str(), "reject");
     }
 }
 
-/// The reply packet with `attributes` encoded for `nas`; one that cannot be encoded (an
-/// operator's extra attribute with an unknown name or a bad value) is left out and logged.
+/// The reply packet with `attributes` encoded for `nas`; `None` when it is an Accept whose
+/// own attributes do not fit (see [`fit`]). One that cannot be encoded (an operator's extra
+/// attribute with an unknown name or a bad value) or does not fit is left out and logged.
 fn encode_reply(
     packet: &PacketRef<'_>,
     code: Code,
     attributes: &[ReplyAttribute],
     nas: &NasEntry,
     user_name: &str,
-) -> ispd_radius::Packet {
+) -> Option<ispd_radius::Packet> {
     let mut salt_counter = 0u16;
     let mut salt = || {
         let mut s = [0u8; 2];
@@ -270,34 +286,69 @@ fn encode_reply(
         s
     };
     let mut reply = packet.reply(code);
-    let mut len = reply.encoded_len();
-    for attr in attributes {
-        // An attribute that cannot go in the reply is left out, never the reply itself: a
-        // login's extra attribute once silenced every answer to it (found probing from
-        // outside). The built-in attributes come first, so what is left out is an extra.
-        let fits =
-            match super::reply::encode(attr, nas.secret.bytes(), packet.authenticator(), &mut salt)
-            {
-                None => Err("unknown name or bad value"),
-                Some(a) if a.value.len() > ispd_radius::MAX_ATTRIBUTE_VALUE_LEN => {
-                    Err("value over 253 octets")
-                }
-                Some(a) if len + 2 + a.value.len() > REPLY_ROOM => {
-                    Err("the reply would pass 4096 octets")
-                }
-                Some(a) => Ok(a),
-            };
-        match fits {
-            Ok(a) => {
-                len += 2 + a.value.len();
-                reply.push(a);
-            }
-            Err(reason) => {
+    let encoded: Vec<(Option<Attribute>, bool)> = attributes
+        .iter()
+        .map(|attr| {
+            let a =
+                super::reply::encode(attr, nas.secret.bytes(), packet.authenticator(), &mut salt);
+            (a, matches!(attr, ReplyAttribute::Extra { .. }))
+        })
+        .collect();
+    let verdicts = fit(reply.encoded_len(), &encoded, code == Code::AccessAccept)?;
+    for ((attr, (a, _)), verdict) in attributes.iter().zip(encoded).zip(verdicts) {
+        match (verdict, a) {
+            (Ok(()), Some(a)) => reply.push(a),
+            // `fit` passes no attribute that was not encoded.
+            (Ok(()), None) => {}
+            (Err(reason), _) => {
                 tracing::warn!(nas = %nas.name, user = user_name, attribute = ?attr_name(attr), reason, "reply attribute skipped");
             }
         }
     }
-    reply
+    Some(reply)
+}
+
+/// Whether each encoded attribute (with whether it is a login's extra) goes in a reply of
+/// which `used` octets are taken (the header, the echoed Proxy-States), in order; `None` when
+/// an Accept's own attributes do not fit. An Accept's own attributes (all but the extras:
+/// the rate limit, Class, the timeouts) all go or none: left out, the subscriber would be let
+/// in without them. Found probing from outside: sixteen Proxy-States pushed the rate limit
+/// and Class out of an Accept that was still sent. The extras take the room those leave,
+/// each that does not fit left out; a Reject may lose any, its Reply-Message too.
+fn fit(
+    used: usize,
+    encoded: &[(Option<Attribute>, bool)],
+    accept: bool,
+) -> Option<Vec<Result<(), &'static str>>> {
+    let size = |a: &Option<Attribute>| {
+        a.as_ref()
+            .filter(|a| a.value.len() <= ispd_radius::MAX_ATTRIBUTE_VALUE_LEN)
+            .map(|a| 2 + a.value.len())
+    };
+    let own =
+        |(a, extra): &(Option<Attribute>, bool)| if accept && !extra { size(a) } else { None };
+    let mut reserved: usize = encoded.iter().filter_map(own).sum();
+    if used + reserved > REPLY_ROOM {
+        return None;
+    }
+    let mut len = used;
+    let verdicts = encoded.iter().map(|entry| {
+        let Some(n) = size(&entry.0) else {
+            return Err(if entry.0.is_none() {
+                "unknown name or bad value"
+            } else {
+                "value over 253 octets"
+            });
+        };
+        if own(entry).is_some() {
+            reserved -= n;
+        } else if len + n + reserved > REPLY_ROOM {
+            return Err("the reply would pass 4096 octets");
+        }
+        len += n;
+        Ok(())
+    });
+    Some(verdicts.collect())
 }
 
 /// What a reply's attributes may take: RFC 2865 §3's 4096 octets, less the
@@ -308,5 +359,47 @@ fn attr_name(attr: &ReplyAttribute) -> String {
     match attr {
         ReplyAttribute::Extra { name, .. } => name.clone(),
         _ => "built-in".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attribute(len: usize) -> Option<Attribute> {
+        Some(Attribute::new(rfc::CLASS, vec![0; len]))
+    }
+
+    /// Found probing from outside: Proxy-States filling the reply pushed the rate limit and
+    /// Class out of an Accept that was still sent. An Accept's own attributes all go or the
+    /// Accept does not; extras, wherever they stand, take only the room those leave.
+    #[test]
+    fn an_accept_sends_all_its_own_attributes_or_none() {
+        let own = |len| (attribute(len), false);
+        let extra = |len| (attribute(len), true);
+        // An extra before the policy's last attribute (Class comes after the extras) cannot
+        // take its room.
+        let verdicts = fit(REPLY_ROOM - 200, &[own(50), extra(100), own(50)], true).unwrap();
+        assert_eq!(
+            verdicts,
+            [Ok(()), Err("the reply would pass 4096 octets"), Ok(())]
+        );
+        let verdicts = fit(REPLY_ROOM - 300, &[own(50), extra(100), own(50)], true).unwrap();
+        assert_eq!(verdicts, [Ok(()); 3]);
+        // The Accept's own do not fit beside the Proxy-States: no Accept.
+        assert_eq!(fit(REPLY_ROOM - 100, &[own(50), own(50)], true), None);
+        assert!(fit(REPLY_ROOM - 104, &[own(50), own(50)], true).is_some());
+        // A Reject loses what does not fit, its Reply-Message too.
+        let verdicts = fit(REPLY_ROOM - 100, &[own(200), own(50)], false).unwrap();
+        assert_eq!(verdicts, [Err("the reply would pass 4096 octets"), Ok(())]);
+        // One that cannot be encoded is left out, as before.
+        let verdicts = fit(20, &[(None, true), own(300)], true).unwrap();
+        assert_eq!(
+            verdicts,
+            [
+                Err("unknown name or bad value"),
+                Err("value over 253 octets")
+            ]
+        );
     }
 }

@@ -40,6 +40,7 @@ counters! {
     dropped_malformed_total: "Malformed datagrams (bad length, attributes, unknown code).",
     dropped_authenticator_total: "Requests whose authenticator or Message-Authenticator did not verify, or lacked a required one.",
     dropped_unexpected_code_total: "Packets of a code the port does not serve.",
+    dropped_reply_too_large_total: "Access-Requests not answered because the Access-Accept's own attributes (rate limit, Class, timeouts) and the Proxy-States it echoes would pass 4096 octets.",
     acct_requests_total: "Datagrams received on the RADIUS accounting ports.",
     acct_responses_total: "Accounting-Responses sent, each after its record was committed.",
     acct_store_failures_total: "Batches of accounting the database could not take.",
