@@ -263,6 +263,28 @@ fn camt(entries: &str) -> Vec<u8> {
 
 const BOOKED: &str = "<Sts>BOOK</Sts><BookgDt><Dt>2026-03-05</Dt></BookgDt>";
 
+/// An amount is an `xs:decimal` (ISO 20022), so "100.", ".50" and "+100.00" are amounts.
+/// Found probing from outside: they were refused as not numbers.
+#[test]
+fn camt053_amounts_are_xs_decimals() {
+    let amount = |written: &str| {
+        parse_camt053(&camt(&format!(
+            "<Ntry><Amt Ccy=\"CZK\">{written}</Amt><CdtDbtInd>CRDT</CdtDbtInd>{BOOKED}</Ntry>"
+        )))
+        .map(|statement| statement.lines[0].amount.to_string())
+        .map_err(|e| e.to_string())
+    };
+    for (written, want) in [("100.", "100.00"), (".50", "0.50"), ("+100.00", "100.00")] {
+        assert_eq!(amount(written).as_deref(), Ok(want), "{written}");
+    }
+    for written in [".", "+", "+.", "1.2.3"] {
+        assert_eq!(
+            amount(written),
+            Err(format!("entry 1: amount {written:?} is not a number"))
+        );
+    }
+}
+
 #[test]
 fn camt053_entry_problems() {
     let problem = |entries: &str| parse_camt053(&camt(entries)).unwrap_err().to_string();
@@ -840,6 +862,50 @@ fn windows_1250_exports_are_decoded() {
     mapping.encoding = some("cp-nothing");
     let err = parse_csv("", &mapping).unwrap_err().to_string();
     assert!(err.contains("encoding \"cp-nothing\""), "{err}");
+}
+
+/// Windows-1250 bytes that happen to form valid UTF-8 ("ŮŽ" is D9 8E) are still read as
+/// Windows-1250: the reading with Czech letters wins. Found probing from outside: "RŮŽEK
+/// JAN" read as UTF-8 lost a character and the fixed-width record was refused. A UTF-8 file
+/// with other scripts (a Cyrillic name) stays UTF-8.
+#[test]
+fn windows_1250_that_happens_to_be_utf8_is_windows_1250() {
+    // The header and the first movement, its payer renamed: no other letter outside ASCII.
+    let fixture: Vec<&str> = include_str!("statements/gpc_cz.gpc")
+        .lines()
+        .take(2)
+        .collect();
+    let utf8 = format!("{}\r\n", fixture.join("\r\n")).replace("Jan Novák", "RŮŽEK JAN");
+    let (cp1250, _, unmappable) = encoding_rs::WINDOWS_1250.encode(&utf8);
+    assert!(
+        !unmappable && std::str::from_utf8(&cp1250).is_ok(),
+        "valid UTF-8 bytes"
+    );
+    let decoded = decode(&cp1250, None).unwrap();
+    assert_eq!(decoded, utf8);
+    let statement = parse_gpc(&decoded).unwrap();
+    assert_eq!(statement.lines[0].payer_name.as_deref(), Some("RŮŽEK JAN"));
+    let cyrillic = "ID;Jméno\nC1;Дмитро Шевченко\n";
+    assert_eq!(decode(cyrillic.as_bytes(), None).unwrap(), cyrillic);
+}
+
+/// Records ended by a lone CR read as those ended by CR LF; a header with more than a record's
+/// 128 characters (a file whose line ends were lost) is refused. Found probing from outside:
+/// a CR-ended file imported as one header line — "recorded 0", its payments dropped.
+#[test]
+fn gpc_records_end_with_cr_lf_lf_or_cr() {
+    let crlf = include_str!("statements/gpc_cz.gpc");
+    let lines: Vec<&str> = crlf.lines().collect();
+    let cr = lines.join("\r");
+    assert_eq!(parse_gpc(&cr).unwrap(), parse_gpc(crlf).unwrap());
+    let glued = lines.concat();
+    assert_eq!(
+        parse_gpc(&glued).unwrap_err().to_string(),
+        format!(
+            "line 1: a 074 header has 114 to 128 characters, this one {}",
+            glued.chars().count()
+        )
+    );
 }
 
 #[test]

@@ -123,7 +123,7 @@ impl CsvColumns {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CsvMapping {
-    /// The field separator, one ASCII character (in TOML/JSON a one-character string such as
+    /// The field separator, one ASCII character (in TOML a one-character string such as
     /// `";"` or `"\t"`, or its code). Default `;`.
     #[serde(
         default = "default_delimiter",

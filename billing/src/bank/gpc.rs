@@ -111,14 +111,19 @@ fn gpc_account(digits: &str) -> Option<String> {
 ///
 /// Signs: codes 1 and 5 take money out (negative), 2 and 4 bring it in (positive); 4 and 5
 /// are reversals and never payments. The message is the `078`/`079` text, else the `076`
-/// comment. Several `074` headers are fine when they name the same account. Blank lines are
-/// skipped; any other record type is refused.
+/// comment. Several `074` headers are fine when they name the same account. Records end
+/// with CR LF, LF or a lone CR (found probing from outside: a file of CR-ended records was
+/// one header line, its movements dropped without a word). Blank lines are skipped; any
+/// other record type is refused.
 pub fn parse_gpc(text: &str) -> Result<Statement, StatementError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut statement = GpcStatement::default();
-    for (index, raw) in text.split('\n').enumerate() {
+    let records = text
+        .split('\n')
+        .flat_map(|line| line.strip_suffix('\r').unwrap_or(line).split('\r'));
+    for (index, raw) in records.enumerate() {
         let number = index + 1;
-        let record = raw.trim_end_matches(['\r', '\u{1a}']);
+        let record = raw.trim_end_matches('\u{1a}');
         if record.trim().is_empty() {
             continue;
         }
@@ -170,9 +175,10 @@ impl GpcStatement {
 
     /// A `074` header: the first names the account; a later one must name the same account.
     fn header(&mut self, chars: &[char]) -> Result<(), String> {
-        if chars.len() < 114 {
+        // Some banks trim the trailing spaces after the date (position 114).
+        if !(114..=128).contains(&chars.len()) {
             return Err(format!(
-                "a 074 header has at least 114 characters, this one {}",
+                "a 074 header has 114 to 128 characters, this one {}",
                 chars.len()
             ));
         }

@@ -83,8 +83,9 @@
 //!
 //! # CSV mapping
 //! Operators' banks all export differently, so the columns are configured; `ispctl payment
-//! import FILE --format csv --mapping FILE` reads a [`CsvMapping`] from TOML or JSON. Columns
-//! are given by header name (matched trimmed and case-insensitively) or by 0-based index.
+//! import FILE --format csv --mapping FILE` reads a [`CsvMapping`] from TOML (over gRPC it is
+//! a message of its own). Columns are given by header name (matched trimmed and
+//! case-insensitively) or by 0-based index.
 //! Unknown keys are refused. Example for a Czech export:
 //!
 //! ```toml
@@ -404,10 +405,14 @@ impl fmt::Display for Place {
 ///
 /// Czech banks write these in Windows-1250 as often as in UTF-8. `encoding` names it (a WHATWG
 /// label such as `"windows-1250"`, `"iso-8859-2"`, `"utf-8"`, as a CSV mapping's `encoding`
-/// gives it); without one, text that is valid UTF-8 is UTF-8 and anything else is read as
-/// Windows-1250. Amounts, symbols and ids are ASCII in every one of them: only names and
-/// messages depend on the choice. A file that is not in the encoding named is refused.
-/// camt.053 is XML, which names its own encoding (UTF-8): it is not decoded here.
+/// gives it); without one, text that is valid UTF-8 is UTF-8 — unless read as Windows-1250
+/// it has more Czech letters: Windows-1250 bytes can happen to form UTF-8 ("ŮŽ"
+/// is D9 8E, an Arabic vowel sign), and such a file is Windows-1250 (found probing from
+/// outside: a GPC file with "RŮŽEK" lost a character of its fixed-width record and was
+/// refused, a CSV stored the name garbled). Anything else is read as Windows-1250. Amounts,
+/// symbols and ids are ASCII in every one of them: only names and messages depend on the
+/// choice. A file that is not in the encoding named is refused. camt.053 is XML, which names
+/// its own encoding (UTF-8): it is not decoded here.
 pub fn decode<'a>(bytes: &'a [u8], encoding: Option<&str>) -> Result<Cow<'a, str>, StatementError> {
     let named = match encoding {
         Some(label) => Some(
@@ -419,10 +424,10 @@ pub fn decode<'a>(bytes: &'a [u8], encoding: Option<&str>) -> Result<Cow<'a, str
         ),
         None => None,
     };
-    let encoding = match named {
-        Some(named) => named,
-        None if std::str::from_utf8(bytes).is_ok() => encoding_rs::UTF_8,
-        None => encoding_rs::WINDOWS_1250,
+    let encoding = match (named, std::str::from_utf8(bytes)) {
+        (Some(named), _) => named,
+        (None, Ok(utf8)) if !more_czech_in_windows_1250(utf8, bytes) => encoding_rs::UTF_8,
+        (None, _) => encoding_rs::WINDOWS_1250,
     };
     let (text, malformed) = encoding.decode_without_bom_handling(bytes);
     if malformed {
@@ -432,6 +437,21 @@ pub fn decode<'a>(bytes: &'a [u8], encoding: Option<&str>) -> Result<Cow<'a, str
         )));
     }
     Ok(text)
+}
+
+/// Whether `bytes`, valid UTF-8 (`utf8`), read as Windows-1250 have more Czech letters than
+/// read as UTF-8 (and read cleanly). A heuristic: a UTF-8 file whose only text outside ASCII
+/// is in another script could read as Windows-1250 — a CSV mapping's `encoding` then says.
+fn more_czech_in_windows_1250(utf8: &str, bytes: &[u8]) -> bool {
+    const LETTERS: &str = "áčďéěíňóřšťúůýžÁČĎÉĚÍŇÓŘŠŤÚŮÝŽ";
+    let czech = |text: &str| text.chars().filter(|c| LETTERS.contains(*c)).count();
+    if utf8.is_ascii() {
+        return false;
+    }
+    match encoding_rs::WINDOWS_1250.decode_without_bom_handling_and_without_replacement(bytes) {
+        Some(cp1250) => czech(&cp1250) > czech(utf8),
+        None => false,
+    }
 }
 
 /// Gives id-less lines (empty `bank_transaction_id`) their derived id and refuses a statement

@@ -151,13 +151,19 @@ fn czech_iban_to_domestic(compact: &str) -> Option<String> {
     domestic(&digits[6..12], &digits[12..], &digits[2..6])
 }
 
-/// [prefix-]number/bank with a 1-6 digit prefix, 1-10 digit number and 4 digit bank code.
+/// [prefix-]number/bank with a 1-6 digit prefix, 1-10 digit number and 4 digit bank code; or
+/// the 16 digits of prefix and number run together, as GPC and many exports write them
+/// ("0000192000145399/0800").
 fn czech_domestic(compact: &str) -> Option<String> {
     let (account, bank) = compact.split_once('/')?;
     if bank.len() != 4 || !all_digits(bank) {
         return None;
     }
-    let (prefix, number) = account.split_once('-').unwrap_or(("", account));
+    let (prefix, number) = match account.split_once('-') {
+        Some(parts) => parts,
+        None if account.len() == 16 && all_digits(account) => account.split_at(6),
+        None => ("", account),
+    };
     let prefix_ok = prefix.is_empty() || (prefix.len() <= 6 && all_digits(prefix));
     if !prefix_ok || number.len() > 10 || !all_digits(number) {
         return None;

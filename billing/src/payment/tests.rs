@@ -130,6 +130,9 @@ fn accounts_are_normalised() {
         ("0-123/0800", "123/0800"),
         ("de89 3704 0044 0532 0130 00", "DE89370400440532013000"),
         ("12 3", "123"),
+        // Prefix and number run together (GPC's form): found probing from outside.
+        ("0000192000145399/0800", "19-2000145399/0800"),
+        ("0000000000145399/0800", "145399/0800"),
     ] {
         assert_eq!(normalize_account(text).as_deref(), Some(want), "{text}");
     }

@@ -147,12 +147,24 @@ fn camt_amount(
     if text.is_empty() {
         return Err("amount (Amt) is empty".into());
     }
-    let (whole, fraction) = text.split_once('.').unwrap_or((text, "0"));
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    if !digits(whole) || !digits(fraction) {
+    // xs:decimal, never negative (ISO 20022 ActiveOrHistoricCurrencyAndAmount): an optional
+    // "+", and digits on at least one side of the point ("100.", ".50", "+100.00" are all
+    // written so; found probing from outside: they were refused).
+    let unsigned = text.strip_prefix('+').unwrap_or(text);
+    let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(whole) || !digits(fraction) || (whole.is_empty() && fraction.is_empty()) {
         return Err(format!("amount {text:?} is not a number"));
     }
-    let amount = crate::money::exact(text).map_err(|problem| format!("amount: {problem}"))?;
+    let or_zero = |s: &'static str, part: &str| {
+        if part.is_empty() {
+            s.to_owned()
+        } else {
+            part.to_owned()
+        }
+    };
+    let canonical = format!("{}.{}", or_zero("0", whole), or_zero("0", fraction));
+    let amount = crate::money::exact(&canonical).map_err(|problem| format!("amount: {problem}"))?;
     let amount = storable(amount, text)?;
     let code = written
         .currency
