@@ -591,12 +591,16 @@ fn a_temporary_speed_that_ended_while_stopped_ends_at_the_start() {
     assert_eq!(nas.received().len(), 1, "nothing while stopped");
     d.spawn();
     let got = nas.wait_for(2, Duration::from_secs(10));
-    assert_eq!(
-        got.len(),
-        2,
+    assert!(
+        got.len() >= 2,
         "the end of the temporary speed pushed after the start"
     );
-    assert_eq!(rate(&got[1]).as_deref(), Some("2M/10M"));
+    // The tariff's rate, however often it is told (a retransmission on a loaded machine).
+    let after: Vec<Option<String>> = got[1..].iter().map(rate).collect();
+    assert!(
+        after.iter().all(|r| r.as_deref() == Some("2M/10M")),
+        "{after:?}"
+    );
 }
 
 /// The end of a temporary speed that falls while the database is away (the open sessions
