@@ -119,12 +119,8 @@ async fn backup(
     partial_name.push(".partial");
     let partial = PathBuf::from(partial_name);
     let mut stream = svc.backup(BackupRequest {}).await?.into_inner();
-    let mut out = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&partial)
+    // A `.partial` left by a backup cut short is ours to replace.
+    let mut out = create_private(&partial, true)
         .with_context(|| format!("cannot write {}", partial.display()))?;
     let (mut size, mut key_path, mut written) = (None, String::new(), 0u64);
     let received = async {
@@ -187,8 +183,26 @@ fn refuse_the_state_dir(file: &Path, key_path: &str) -> Result<()> {
     Ok(())
 }
 
-/// Copies the seal key beside the backup as `<file>.key` (mode 0600) when it can be read
-/// here; `None` when it cannot (another user, another host).
+/// A new file of mode 0600 at `path`, never one already there: opening an existing name
+/// would follow a symlink planted in its place and keep the permissions of a file someone
+/// else made (found probing from outside: a backup written through a planted `.partial`
+/// overwrote the link's target as root, and one through a leftover 0644 file stayed
+/// world-readable). With `replace`, what is at `path` is removed first (the link itself,
+/// not its target).
+fn create_private(path: &Path, replace: bool) -> std::io::Result<std::fs::File> {
+    if replace {
+        match std::fs::remove_file(path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+    }
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+}
+
 /// Where the seal key is copied beside a backup `file`: `file.key`.
 fn key_file_of(file: &Path) -> PathBuf {
     let mut name = file.as_os_str().to_owned();
@@ -196,19 +210,14 @@ fn key_file_of(file: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// Copies the seal key beside the backup as `<file>.key` (mode 0600) when it can be read
+/// here; `None` when it cannot (another user, another host).
 fn copy_key(key_path: &Path, file: &Path, force: bool) -> Result<Option<PathBuf>> {
     let Ok(key) = std::fs::read(key_path) else {
         return Ok(None);
     };
     let target = key_file_of(file);
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).mode(0o600);
-    if force {
-        options.create(true).truncate(true);
-    } else {
-        options.create_new(true);
-    }
-    let mut out = options.open(&target).with_context(|| {
+    let mut out = create_private(&target, force).with_context(|| {
         format!(
             "cannot write {} (pass --force to replace it)",
             target.display()

@@ -427,6 +427,42 @@ fn a_backup_into_the_state_directory_is_refused() {
     assert!(out.status.success(), "{}", stderr(&out));
 }
 
+/// A backup is a new private file whatever lies at its names: a symlink planted as
+/// `FILE.partial` or `FILE.key` is replaced, not followed, and a leftover `.partial` of mode
+/// 0644 does not lend the copy its permissions. Found probing from outside: the backup (run
+/// as root) overwrote the link's target with the whole database, and a leftover `.partial`
+/// left the copy world-readable.
+#[test]
+fn a_backup_never_writes_through_a_file_already_at_its_names() {
+    use std::os::unix::fs::PermissionsExt;
+    let d = Daemon::start("backup-planted", "");
+    crate::accounting::add_login(&d);
+    let victim = d.dir.0.join("victim");
+    std::fs::write(&victim, "victim").unwrap();
+    std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let file = d.dir.0.join("planted.db");
+    let name = |suffix: &str| format!("{}{suffix}", file.display());
+    std::os::unix::fs::symlink(&victim, name(".partial")).unwrap();
+    std::os::unix::fs::symlink(&victim, name(".key")).unwrap();
+    let out = d.ispctl(&["system", "backup", file.to_str().unwrap(), "--force"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "victim");
+    for written in [name(""), name(".key")] {
+        let meta = std::fs::symlink_metadata(&written).unwrap();
+        assert!(meta.file_type().is_file(), "{written} a file of its own");
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600, "{written}");
+    }
+    // A leftover `.partial` of another mode.
+    let other = d.dir.0.join("leftover.db");
+    let partial = format!("{}.partial", other.display());
+    std::fs::write(&partial, "old").unwrap();
+    std::fs::set_permissions(&partial, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = d.ispctl(&["system", "backup", other.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mode = std::fs::metadata(&other).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+}
+
 /// Sends accounting Starts (64 in flight, at most 3,000 or 30 s) and calls `midway` once a
 /// third of them is acknowledged, with the sessions acknowledged so far; returns what it
 /// returned.
