@@ -1,6 +1,6 @@
 //! What the systemd watchdog's keep-alive stands for: every RADIUS receive thread and
-//! accounting writer is alive, and no writer has been inside one batch longer than
-//! [`STUCK`]. When that fails the keep-alive stops, and systemd restarts the daemon
+//! accounting writer is alive, no writer has been inside one batch longer than [`STUCK`],
+//! and the SQLite database is still the file the daemon opened. When that fails the keep-alive stops, and systemd restarts the daemon
 //! (`WatchdogSec=` in the unit): a wedged daemon is worse than a restart — the NASes
 //! retransmit what was not answered, and a fresh process answers it from the spool or the
 //! database. A process that merely idles stays healthy: nothing here needs traffic.
@@ -22,6 +22,10 @@ pub struct Health {
     /// Per writer: when its current batch began (milliseconds after `origin`, plus one), or
     /// 0 between batches.
     busy: Mutex<Vec<Arc<AtomicU64>>>,
+    /// The SQLite database file as opened (its path, device and inode; SQLite holds it
+    /// open, so the inode is no other file's while the daemon runs). Not opened here: closing
+    /// any descriptor of a file drops the process's POSIX locks on it, SQLite's among them.
+    database: std::sync::OnceLock<(std::path::PathBuf, u64, u64)>,
 }
 
 impl Default for Health {
@@ -31,8 +35,15 @@ impl Default for Health {
             started: AtomicUsize::new(0),
             alive: Arc::default(),
             busy: Mutex::default(),
+            database: std::sync::OnceLock::new(),
         }
     }
+}
+
+/// A file's device and inode: the same name may come to name another file.
+fn identity(path: &std::path::Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
 }
 
 /// Held by a worker for as long as it runs; dropped when it returns or unwinds from a panic.
@@ -87,8 +98,27 @@ impl Health {
         }
     }
 
+    /// The SQLite database file the daemon opened: it must stay the file at that path. A
+    /// database deleted or replaced under the running daemon leaves it writing — and
+    /// acknowledging accounting — into a file no longer there, lost at the stop (found
+    /// probing from outside); the keep-alive then stops, and the start after refuses a state
+    /// directory whose database is missing.
+    pub fn watch_database(&self, path: &std::path::Path) {
+        if let Some((dev, ino)) = identity(path) {
+            let _ = self.database.set((path.to_path_buf(), dev, ino));
+        }
+    }
+
     /// Healthy, or what is not.
     pub fn verdict(&self, now: Instant) -> Result<(), String> {
+        if let Some((path, dev, ino)) = self.database.get()
+            && identity(path) != Some((*dev, *ino))
+        {
+            return Err(format!(
+                "the database {} was removed or replaced under the running daemon",
+                path.display()
+            ));
+        }
         let (started, alive) = (
             self.started.load(Ordering::Relaxed),
             self.alive.load(Ordering::Relaxed),
@@ -117,6 +147,33 @@ impl Health {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_database_removed_or_replaced_is_unhealthy() {
+        let dir = std::env::temp_dir().join(format!("ispd-health-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let db = dir.join("ispd.db");
+        std::fs::write(&db, "db").unwrap();
+        // Held open, as SQLite holds it: its inode stays its own.
+        let _sqlite = std::fs::File::open(&db).unwrap();
+        let health = Health::default();
+        health.watch_database(&db);
+        let t0 = Instant::now();
+        assert_eq!(health.verdict(t0), Ok(()));
+        std::fs::remove_file(&db).unwrap();
+        assert!(
+            health
+                .verdict(t0)
+                .unwrap_err()
+                .contains("removed or replaced")
+        );
+        // Another file under the name is not the database either.
+        let other = dir.join("other");
+        std::fs::write(&other, "other").unwrap();
+        std::fs::rename(&other, &db).unwrap();
+        assert!(health.verdict(t0).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn a_stopped_worker_or_a_stuck_writer_is_unhealthy() {

@@ -18,7 +18,7 @@ use crate::instance::Heartbeat;
 use crate::live::Live;
 use crate::radius::accounting::{AccountingService, Downtime};
 use crate::radius::{CacheUpdater, RadiusService};
-use crate::storage::{Store, redact_url};
+use crate::storage::{Backend, Store, redact_url};
 use crate::token::{self, Caller, Role, TokenHash, TokenSet};
 
 /// The RADIUS side's memory: the access cache and NAS table, and the address pools with the
@@ -122,6 +122,9 @@ pub async fn run(mut config: Config, config_path: Option<PathBuf>) -> anyhow::Re
     }
 
     announce_ready(&state_dir, &listeners.ports, admin_tls.is_some(), &url)?;
+    if let Some(file) = Backend::sqlite_file_of(&url) {
+        radius.health.watch_database(&file);
+    }
     tokio::spawn(watchdog(radius.clone()));
     serve_until_stopped(admin_task, stopping).await?;
     notify_systemd("STOPPING=1");
@@ -386,28 +389,41 @@ fn keep_in_step(
 
 /// One daemon per SQLite state: SQLite has no way to keep two processes' access caches and
 /// session memories in step (several instances run on PostgreSQL). A second start is refused
-/// before it touches anything, by an exclusive lock on `<state_dir>/ispd.lock` that the
-/// kernel releases when the holder exits — also by kill -9, so no stale lock is left. The
-/// file names the holder's process id for the message.
-fn lock_sqlite_state(state_dir: &Path, url: &str) -> anyhow::Result<Option<std::fs::File>> {
-    use std::io::{Read, Seek, Write};
-    if !url.starts_with("sqlite:") {
-        return Ok(None);
+/// before it touches anything, by exclusive locks on `<state_dir>/ispd.lock` (the spool, the
+/// key and the token are there) and on `<database file>.lock` beside the database, wherever
+/// `[database] url` puts it — found probing from outside: a second daemon with its own state
+/// directory ran on the first one's database, sealed a password with its own key, and the
+/// first could not start again. The kernel releases a lock when its holder exits — also by
+/// kill -9, so no stale lock is left. Each file names the holder's process id for the message.
+fn lock_sqlite_state(state_dir: &Path, url: &str) -> anyhow::Result<Vec<std::fs::File>> {
+    if Backend::of_url(url) != Some(Backend::Sqlite) {
+        return Ok(Vec::new());
     }
-    let path = state_dir.join("ispd.lock");
+    let mut held = vec![lock_file(&state_dir.join("ispd.lock"), state_dir)?];
+    if let Some(file) = Backend::sqlite_file_of(url) {
+        let mut name = file.clone().into_os_string();
+        name.push(".lock");
+        held.push(lock_file(Path::new(&name), &file)?);
+    }
+    Ok(held)
+}
+
+/// An exclusive lock on `path` for the SQLite state `what` (named in the refusal).
+fn lock_file(path: &Path, what: &Path) -> anyhow::Result<std::fs::File> {
+    use std::io::{Read, Seek, Write};
     let mut file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .read(true)
         .write(true)
-        .open(&path)
+        .open(path)
         .with_context(|| format!("cannot open {}", path.display()))?;
     match file.try_lock() {
         Ok(()) => {
             file.set_len(0)?;
             file.rewind()?;
             write!(file, "{}", std::process::id())?;
-            Ok(Some(file))
+            Ok(file)
         }
         Err(std::fs::TryLockError::WouldBlock) => {
             let mut holder = String::new();
@@ -416,7 +432,7 @@ fn lock_sqlite_state(state_dir: &Path, url: &str) -> anyhow::Result<Option<std::
                 "another ispd (pid {}) is running on {}: a SQLite database serves one instance; \
                  stop it first, or run several instances on PostgreSQL",
                 holder.trim(),
-                state_dir.display()
+                what.display()
             )
         }
         Err(std::fs::TryLockError::Error(e)) => {
@@ -429,7 +445,10 @@ fn lock_sqlite_state(state_dir: &Path, url: &str) -> anyhow::Result<Option<std::
 /// when the database holds nothing sealed with a previous one.
 async fn open_store(config: &Config, url: &str, state_dir: &Path) -> anyhow::Result<Store> {
     let (sealer, new_key) = match crate::seal::load(state_dir)? {
-        Some(sealer) => (sealer, None),
+        Some(sealer) => {
+            refuse_a_lost_database(url, state_dir)?;
+            (sealer, None)
+        }
         None => {
             let (sealer, key) = crate::seal::generate()?;
             (sealer, Some(key))
@@ -458,6 +477,24 @@ async fn open_store(config: &Config, url: &str, state_dir: &Path) -> anyhow::Res
         key.write(state_dir)?;
     }
     Ok(store)
+}
+
+/// A state directory with its seal key but without the SQLite database beside it held one:
+/// starting would create an empty database — an ISP with no clients, every record
+/// acknowledged before gone from sight, the admin token replaced. Found probing from
+/// outside (the database deleted under a running daemon, or a restore that named it
+/// wrongly). Refused, saying how to go on.
+fn refuse_a_lost_database(url: &str, state_dir: &Path) -> anyhow::Result<()> {
+    match Backend::sqlite_file_of(url) {
+        Some(file) if !file.exists() => anyhow::bail!(
+            "the database {} is missing but {} is here, so this state directory held one: \
+             restore the database from its backup (README \"Backup and restore\"), or move \
+             secret.key away to start with an empty database (nothing was written)",
+            file.display(),
+            crate::seal::key_path(state_dir).display()
+        ),
+        _ => Ok(()),
+    }
 }
 
 /// Waits, at most [`CALLS_GRACE`], for the admin calls being served to answer, with a

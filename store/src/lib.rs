@@ -125,6 +125,19 @@ impl Backend {
         }
     }
 
+    /// The file a `sqlite:` URL names, before anything opens it; `None` for PostgreSQL, an
+    /// in-memory database or a URL that does not parse (opening it then says why).
+    pub fn sqlite_file_of(url: &str) -> Option<std::path::PathBuf> {
+        if Backend::of_url(url) != Some(Backend::Sqlite)
+            || url.contains(":memory:")
+            || url.contains("mode=memory")
+        {
+            return None;
+        }
+        let options = sqlx::sqlite::SqliteConnectOptions::from_str(url).ok()?;
+        Some(options.get_filename().to_path_buf())
+    }
+
     pub fn of_url(url: &str) -> Option<Backend> {
         if url.starts_with("sqlite:") {
             Some(Backend::Sqlite)

@@ -1301,6 +1301,52 @@ fn systemd_hears_ready_and_watchdog_pings() {
     assert_eq!(seen[0], "READY=1", "{seen:?}");
 }
 
+/// A database deleted under the running daemon stops the watchdog's keep-alive, so systemd
+/// restarts it (into the refusal of a state directory whose database is gone) instead of
+/// letting it acknowledge accounting into a file no longer there. Found probing from outside.
+#[test]
+fn a_database_deleted_under_the_daemon_stops_the_watchdog_pings() {
+    use std::os::unix::net::UnixDatagram;
+    let dir = TempDir::new("notify-lost");
+    let socket_path = dir.0.join("notify.sock");
+    let socket = UnixDatagram::bind(&socket_path).unwrap();
+    socket
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let state = dir.0.join("state");
+    let config = dir.0.join("ispd.toml");
+    std::fs::write(&config, crate::daemon::base_config(&state)).unwrap();
+    let mut child = std::process::Command::new(ISPD)
+        .arg("--config")
+        .arg(&config)
+        .env("NOTIFY_SOCKET", &socket_path)
+        .env("WATCHDOG_USEC", "200000")
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut buf = [0u8; 256];
+    let mut next = || {
+        socket
+            .recv(&mut buf)
+            .ok()
+            .map(|n| String::from_utf8_lossy(&buf[..n]).into_owned())
+    };
+    while next().is_some_and(|m| m != "WATCHDOG=1") {}
+    std::fs::remove_file(state.join("ispd.db")).unwrap();
+    // Pings already under way may arrive; then none for a second (they come every 100 ms).
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    socket.set_nonblocking(true).unwrap();
+    while next().is_some() {}
+    socket.set_nonblocking(false).unwrap();
+    socket
+        .set_read_timeout(Some(std::time::Duration::from_secs(1)))
+        .unwrap();
+    let after = next();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(after, None, "no keep-alive once the database is gone");
+}
+
 /// An admin client that keeps its connection open and stops answering (its runtime no longer
 /// runs) must not keep the daemon from stopping: `systemctl stop` would hang.
 #[test]

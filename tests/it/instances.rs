@@ -445,6 +445,85 @@ fn the_daily_jobs_move_to_another_instance_when_their_runner_dies() {
     assert!(other.log().contains("daily billing run"), "{}", other.log());
 }
 
+/// Runs ispd on `config` (a file written in `dir`) and returns its output once it exits, or
+/// `None` if it is still running after 10 s (then killed).
+fn run_to_exit(dir: &std::path::Path, config: &str) -> Option<String> {
+    let path = dir.join("other.toml");
+    std::fs::write(&path, config).unwrap();
+    let mut child = std::process::Command::new(crate::daemon::ISPD)
+        .arg("--config")
+        .arg(&path)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::time::Instant::now() < deadline {
+        if child.try_wait().unwrap().is_some() {
+            let out = child.wait_with_output().unwrap();
+            return Some(format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
+}
+
+/// A second daemon with a state directory of its own, on the first one's database by
+/// `[database] url`, is refused too. Found probing from outside: it ran, sealed a password
+/// with a key of its own, and the first could not start again.
+#[test]
+fn a_second_daemon_on_the_same_sqlite_file_is_refused() {
+    let d = Daemon::start("sqlite-single-url", "");
+    let other_state = d.dir.0.join("other-state");
+    let config = format!(
+        "{}[database]\nurl = \"sqlite://{}\"\n",
+        crate::daemon::base_config(&other_state),
+        d.state_dir.join("ispd.db").display()
+    );
+    let text = run_to_exit(&d.dir.0, &config).expect("refused, not running");
+    assert!(
+        text.contains("another ispd") && text.contains("ispd.db"),
+        "{text}"
+    );
+    assert!(!other_state.join("secret.key").exists(), "nothing made");
+    assert!(d.ispctl(&["nas", "list"]).status.success());
+}
+
+/// A state directory with its seal key but no database held one: the start is refused,
+/// saying how to go on, instead of beginning an empty ISP. Found probing from outside: after
+/// the database was deleted, the next start created an empty one and a new admin token.
+#[test]
+fn a_state_directory_whose_database_is_gone_is_refused() {
+    let mut d = Daemon::start("sqlite-lost", "");
+    crate::accounting::add_login(&d);
+    d.stop();
+    let token = std::fs::read_to_string(d.state_dir.join("admin.token")).unwrap();
+    for file in ["ispd.db", "ispd.db-wal", "ispd.db-shm"] {
+        let _ = std::fs::remove_file(d.state_dir.join(file));
+    }
+    let config = std::fs::read_to_string(&d.config_path).unwrap();
+    let text = run_to_exit(&d.dir.0, &config).expect("refused, not running");
+    assert!(
+        text.contains("is missing") && text.contains("Backup and restore"),
+        "{text}"
+    );
+    assert!(
+        !d.state_dir.join("ispd.db").exists(),
+        "no empty database made"
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.state_dir.join("admin.token")).unwrap(),
+        token,
+        "the admin token kept"
+    );
+}
+
 #[test]
 fn a_second_daemon_on_one_sqlite_state_is_refused() {
     let d = Daemon::start("sqlite-single", "");
