@@ -11,6 +11,7 @@ use crate::token::Role;
 
 mod listeners;
 mod pool;
+mod reload;
 
 pub use listeners::{AdminConfig, MetricsConfig};
 pub use pool::PoolConfig;
@@ -756,6 +757,13 @@ impl Config {
         }
         if self.radius.acct_listen.is_empty() {
             bail!("radius.acct_listen: at least one address");
+        }
+        // 0 closed every session as stale within a second (found probing from outside).
+        if self.radius.stale_after == Some(0) {
+            bail!(
+                "radius.stale_after: at least 1 second (leave it unset for 3 × \
+                 acct_interim_interval + 60)"
+            );
         }
         if self.radius.walled_garden.address_list.is_empty()
             || self.radius.walled_garden.address_list.len() > 64

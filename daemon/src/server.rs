@@ -604,8 +604,9 @@ async fn bootstrap_admin_token(
 }
 
 /// SIGHUP (`systemctl reload ispd`): re-read the config file; a bad file is refused and the
-/// running configuration keeps serving. Tokens and NAS entries apply at once; addresses,
-/// the database and the state directory need a restart, which is logged.
+/// running configuration keeps serving. Tokens and NAS entries apply at once; the keys read
+/// only at start keep their running values, and those changed are named in the log
+/// ([`Config::reloaded_over`]).
 async fn reload_on_sighup(
     path: Option<PathBuf>,
     config: Arc<Live<Config>>,
@@ -629,19 +630,11 @@ async fn reload_on_sighup(
         match Config::load(path) {
             Err(e) => tracing::error!("reload refused, the running configuration stays: {e:#}"),
             Ok(new) => {
-                let old = config.load();
-                if new.state_dir != old.state_dir
-                    || new.database_url() != old.database_url()
-                    || new.radius.auth_listen != old.radius.auth_listen
-                    || new.radius.acct_listen != old.radius.acct_listen
-                    || new.admin.listen != old.admin.listen
-                    || new.metrics.listen != old.metrics.listen
-                    || new.billing.timezone != old.billing.timezone
-                    || new.auth_log != old.auth_log
-                    || new.admin.tls() != old.admin.tls()
-                {
+                let (new, waiting) = new.reloaded_over(&config.load());
+                if !waiting.is_empty() {
                     tracing::warn!(
-                        "state_dir, database, listen addresses, billing.timezone, [auth_log] and turning admin TLS on or off change only on restart"
+                        keys = waiting.join("; "),
+                        "changed keys that apply only at a restart keep their running values until then"
                     );
                 }
                 if let Some(live) = &admin_tls {

@@ -1269,6 +1269,49 @@ fn sighup_applies_a_good_config_and_refuses_a_bad_one() {
     );
 }
 
+/// A reload that changes `state_dir` (or another key read only at start) keeps the running
+/// value and names the key: the daemon goes on using its own state directory — a backup
+/// into it is still refused, a statement upload still held there. Found probing from
+/// outside: the new directory was half applied, and a backup with --force replaced the live
+/// database under the running daemon.
+#[test]
+fn a_reload_keeps_the_state_directory_until_a_restart() {
+    use std::os::unix::fs::MetadataExt;
+    let d = Daemon::start("reload-state-dir", "");
+    crate::accounting::add_login(&d);
+    let elsewhere = d.dir.0.join("not-yet");
+    let changed = std::fs::read_to_string(&d.config_path).unwrap().replacen(
+        &format!("state_dir = {:?}", d.state_dir.display().to_string()),
+        &format!("state_dir = {:?}", elsewhere.display().to_string()),
+        1,
+    );
+    std::fs::write(
+        &d.config_path,
+        format!("{changed}[log]\nlevel = \"debug\"\n"),
+    )
+    .unwrap();
+    d.signal("HUP");
+    d.wait_for_log("configuration reloaded");
+    assert!(
+        d.log().contains("keep their running values") && d.log().contains("state_dir"),
+        "{}",
+        d.log()
+    );
+    let live = d.state_dir.join("ispd.db");
+    let inode = std::fs::metadata(&live).unwrap().ino();
+    let out = d.ispctl(&["system", "backup", live.to_str().unwrap(), "--force"]);
+    assert!(!out.status.success(), "the live database is still guarded");
+    assert_eq!(std::fs::metadata(&live).unwrap().ino(), inode);
+    let copy = d.dir.0.join("copy.db");
+    let out = d.ispctl(&["system", "backup", copy.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!elsewhere.exists(), "nothing made in the new directory");
+}
+
 #[test]
 fn systemd_hears_ready_and_watchdog_pings() {
     use std::os::unix::net::UnixDatagram;

@@ -173,6 +173,8 @@ fn bad_values_name_the_key() {
         ("[database]\nurl = \"mysql://x\"", "database.url"),
         ("[billing]\ncurrency = \"Kč\"", "billing.currency"),
         ("[billing]\ntimezone = \"Europe/Praha\"", "billing.timezone"),
+        // Every session stale within a second (found probing from outside).
+        ("[radius]\nstale_after = 0", "radius.stale_after"),
         (
             "[[nas]]\nname = \"a\"\naddress = \"192.0.2.1\"\nsecret = \"short\"",
             "nas[0].secret",
@@ -270,4 +272,44 @@ fn numbers_that_would_overflow_a_date_are_refused_by_key() {
         Config::parse("[enforcement]\nkeep_days = 36500\n[billing]\ndefault_due_days = 365\n")
             .is_ok()
     );
+}
+
+/// A reload applies what it can (a NAS, a dunning rule) and keeps the running value of every
+/// key read only at start, naming those that changed. Found probing from outside: a reloaded
+/// `state_dir` was half applied, and the log level, the admin idle timeout and `stale_after`
+/// were ignored without a word.
+#[test]
+fn a_reload_keeps_what_applies_only_at_a_restart_and_names_it() {
+    let running = Config::parse("state_dir = \"/var/lib/ispd\"\n").unwrap();
+    let new = Config::parse(
+        "state_dir = \"/srv/other\"\n[log]\nlevel = \"trace\"\n\
+         [radius]\nstale_after = 600\n[admin]\nidle_timeout = 1\n\
+         [billing]\ntimezone = \"Europe/Prague\"\ncurrency = \"EUR\"\n\
+         [[nas]]\nname = \"a\"\naddress = \"192.0.2.1\"\nsecret = \"longenough\"\n",
+    )
+    .unwrap();
+    let (applied, waiting) = new.reloaded_over(&running);
+    assert_eq!(applied.state_dir, running.state_dir);
+    assert_eq!(applied.log.level, running.log.level);
+    assert_eq!(applied.radius.stale_after, None);
+    assert_eq!(applied.admin.idle_timeout, running.admin.idle_timeout);
+    assert_eq!(applied.billing.timezone, "");
+    assert_eq!(
+        waiting,
+        [
+            "state_dir",
+            "log",
+            "radius.auth_listen, acct_listen, stale_after",
+            "admin.listen, max_connections, idle_timeout, TLS on or off",
+            "billing.timezone",
+        ]
+    );
+    // What a reload applies, it applies.
+    assert_eq!(
+        (applied.nas.len(), applied.billing.currency.as_str()),
+        (1, "EUR")
+    );
+    // The same file again: nothing waits.
+    let (_, none) = running.clone().reloaded_over(&running);
+    assert!(none.is_empty(), "{none:?}");
 }
