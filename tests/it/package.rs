@@ -81,16 +81,25 @@ fn the_deb_installs_checks_its_config_and_purges() {
         "the --help output is the documentation"
     );
 
+    // The admin API's TLS key, put beside the config by the operator (README "Remote
+    // administration over TLS"): a purge leaves it (found probing from outside: `rm -rf
+    // /etc/ispd` took it).
+    std::fs::write("/etc/ispd/admin.key", "operator's").unwrap();
     let purged = run("dpkg", &["--purge", "ispd"]);
     assert!(purged.status.success(), "dpkg --purge: {}", stderr(&purged));
     for gone in [
         "/usr/bin/ispd",
         "/usr/bin/ispctl",
-        "/etc/ispd",
+        "/etc/ispd/ispd.toml",
         "/usr/lib/systemd/system/ispd.service",
     ] {
         assert!(!Path::new(gone).exists(), "{gone} is left after purge");
     }
+    assert_eq!(
+        std::fs::read_to_string("/etc/ispd/admin.key").unwrap(),
+        "operator's"
+    );
+    std::fs::remove_dir_all("/etc/ispd").unwrap();
 }
 
 /// Purges the package however the test ends, so a failed assertion leaves no install behind.
