@@ -171,8 +171,14 @@ fn refuse_the_state_dir(file: &Path, key_path: &str) -> Result<()> {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    if let (Ok(target), Ok(state)) = (parent.canonicalize(), state_dir.canonicalize())
-        && target == state
+    // One directory by its device and inode, not its path: a bind mount names it otherwise
+    // (found probing from outside).
+    let identity = |dir: &Path| {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(dir).ok().map(|m| (m.dev(), m.ino()))
+    };
+    if let (Ok(state), Some(target)) = (state_dir.canonicalize(), identity(parent))
+        && identity(state_dir) == Some(target)
     {
         bail!(
             "{} is in the daemon's state directory {}: a backup there replaces or dies with the database; name a file elsewhere",

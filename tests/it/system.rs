@@ -421,6 +421,28 @@ fn a_backup_into_the_state_directory_is_refused() {
             .len(),
         1
     );
+    // The state directory under another name, a bind mount of it (found probing from
+    // outside: the guard compared paths).
+    let bound = d.dir.0.join("bound");
+    std::fs::create_dir(&bound).unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args([
+            "--bind",
+            d.state_dir.to_str().unwrap(),
+            bound.to_str().unwrap(),
+        ])
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(mounted, "a bind mount (the suite runs as root)");
+    let out = d.ispctl(&[
+        "system",
+        "backup",
+        bound.join("via-bind.db").to_str().unwrap(),
+    ]);
+    let _ = std::process::Command::new("umount").arg(&bound).status();
+    assert!(!out.status.success(), "refused through a bind mount");
+    assert!(stderr(&out).contains("state directory"), "{}", stderr(&out));
+    assert!(!d.state_dir.join("via-bind.db").exists());
     // Elsewhere, as ever.
     let elsewhere = d.dir.0.join("ok.db");
     let out = d.ispctl(&["system", "backup", elsewhere.to_str().unwrap()]);
