@@ -28,10 +28,11 @@ pub fn load(state_dir: &Path) -> anyhow::Result<Option<Sealer>> {
     if !path.exists() {
         return Ok(None);
     }
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("cannot read key file {}", path.display()))?;
+    let bytes =
+        std::fs::read(&path).with_context(|| format!("cannot read key file {}", path.display()))?;
+    // Read as bytes: a binary file is a key of the wrong form, not an encoding problem.
     let mut key = [0u8; 32];
-    if hex::decode_to_slice(text.trim(), &mut key).is_err() {
+    if hex::decode_to_slice(bytes.trim_ascii(), &mut key).is_err() {
         bail!("key file {} must hold 64 hex digits", path.display());
     }
     Ok(Some(Sealer::from_key(key)))
@@ -87,6 +88,20 @@ mod tests {
             .permissions()
             .mode();
         assert_eq!(mode & 0o777, 0o600);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A key file of another form — text too short, or binary — is named as such. Found
+    /// probing from outside: a binary file said "stream did not contain valid UTF-8".
+    #[test]
+    fn a_key_file_of_another_form_says_what_it_must_hold() {
+        let dir = std::env::temp_dir().join(format!("ispd-seal-bad-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for content in [&b"abc"[..], &[0xff, 0xfe, 0x00, 0x9c][..]] {
+            std::fs::write(dir.join("secret.key"), content).unwrap();
+            let err = load(&dir).unwrap_err().to_string();
+            assert!(err.ends_with("must hold 64 hex digits"), "{err}");
+        }
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -444,6 +444,9 @@ fn lock_file(path: &Path, what: &Path) -> anyhow::Result<std::fs::File> {
 /// Opens the database with the key that seals its secrets. A missing key is created only
 /// when the database holds nothing sealed with a previous one.
 async fn open_store(config: &Config, url: &str, state_dir: &Path) -> anyhow::Result<Store> {
+    if let Some(file) = Backend::sqlite_file_of(url) {
+        check_database_file(&file)?;
+    }
     let (sealer, new_key) = match crate::seal::load(state_dir)? {
         Some(sealer) => {
             refuse_a_lost_database(url, state_dir)?;
@@ -495,6 +498,44 @@ fn refuse_a_lost_database(url: &str, state_dir: &Path) -> anyhow::Result<()> {
         ),
         _ => Ok(()),
     }
+}
+
+/// An existing SQLite database file this process can read and write, and that is one: else
+/// the pool's connections fail one by one until it gives up after seconds with "pool timed
+/// out", the cause only in the retries' lines (found probing from outside: a file that is
+/// not a database, and one a restore left owned by root).
+fn check_database_file(file: &Path) -> anyhow::Result<()> {
+    use std::io::Read;
+    let mut opened = match std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(file)
+    {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            use std::os::unix::fs::MetadataExt;
+            let meta = std::fs::metadata(file)?;
+            anyhow::bail!(
+                "cannot write the database {} (owner uid {}, mode {:o}): it must belong to the \
+                 user ispd runs as (after a restore: chown ispd:ispd it, mode 0600)",
+                file.display(),
+                meta.uid(),
+                meta.mode() & 0o7777
+            )
+        }
+        Err(e) => return Err(e).with_context(|| format!("cannot open {}", file.display())),
+        Ok(opened) => opened,
+    };
+    let mut header = [0u8; 16];
+    let read = opened.read(&mut header)?;
+    if read > 0 && header[..read] != b"SQLite format 3\0"[..read] {
+        anyhow::bail!(
+            "{} is not a SQLite database (its first bytes are not SQLite's): restore it from \
+             its backup",
+            file.display()
+        );
+    }
+    Ok(())
 }
 
 /// Waits, at most [`CALLS_GRACE`], for the admin calls being served to answer, with a

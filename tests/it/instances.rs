@@ -524,6 +524,24 @@ fn a_state_directory_whose_database_is_gone_is_refused() {
     );
 }
 
+/// A database file that is not one is named at once, not after seconds of "pool timed out".
+/// Found probing from outside.
+#[test]
+fn a_database_file_that_is_not_one_is_named_at_the_start() {
+    let dir = crate::daemon::TempDir::new("not-a-database");
+    let state = dir.0.join("state");
+    std::fs::create_dir_all(&state).unwrap();
+    std::fs::write(
+        state.join("ispd.db"),
+        "these are not the pages of a database",
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let text = run_to_exit(&dir.0, &crate::daemon::base_config(&state)).expect("refused");
+    assert!(text.contains("is not a SQLite database"), "{text}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
+
 #[test]
 fn a_second_daemon_on_one_sqlite_state_is_refused() {
     let d = Daemon::start("sqlite-single", "");
