@@ -1312,18 +1312,17 @@ fn a_reload_keeps_the_state_directory_until_a_restart() {
     assert!(!elsewhere.exists(), "nothing made in the new directory");
 }
 
-#[test]
-fn systemd_hears_ready_and_watchdog_pings() {
-    use std::os::unix::net::UnixDatagram;
-    let dir = TempDir::new("notify");
+/// ispd run as systemd runs it with `WatchdogSec=`: its notifications arrive on the
+/// returned socket (10 s read timeout); its state is in `dir`/state.
+fn under_systemd(dir: &TempDir) -> (std::os::unix::net::UnixDatagram, std::process::Child) {
     let socket_path = dir.0.join("notify.sock");
-    let socket = UnixDatagram::bind(&socket_path).unwrap();
+    let socket = std::os::unix::net::UnixDatagram::bind(&socket_path).unwrap();
     socket
         .set_read_timeout(Some(std::time::Duration::from_secs(10)))
         .unwrap();
     let config = dir.0.join("ispd.toml");
     std::fs::write(&config, crate::daemon::base_config(&dir.0.join("state"))).unwrap();
-    let mut child = std::process::Command::new(ISPD)
+    let child = std::process::Command::new(ISPD)
         .arg("--config")
         .arg(&config)
         .env("NOTIFY_SOCKET", &socket_path)
@@ -1331,6 +1330,13 @@ fn systemd_hears_ready_and_watchdog_pings() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
+    (socket, child)
+}
+
+#[test]
+fn systemd_hears_ready_and_watchdog_pings() {
+    let dir = TempDir::new("notify");
+    let (socket, mut child) = under_systemd(&dir);
     let mut seen = Vec::new();
     let mut buf = [0u8; 256];
     while seen.iter().filter(|m: &&String| *m == "WATCHDOG=1").count() < 2 {
@@ -1349,24 +1355,9 @@ fn systemd_hears_ready_and_watchdog_pings() {
 /// letting it acknowledge accounting into a file no longer there. Found probing from outside.
 #[test]
 fn a_database_deleted_under_the_daemon_stops_the_watchdog_pings() {
-    use std::os::unix::net::UnixDatagram;
     let dir = TempDir::new("notify-lost");
-    let socket_path = dir.0.join("notify.sock");
-    let socket = UnixDatagram::bind(&socket_path).unwrap();
-    socket
-        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
-        .unwrap();
+    let (socket, mut child) = under_systemd(&dir);
     let state = dir.0.join("state");
-    let config = dir.0.join("ispd.toml");
-    std::fs::write(&config, crate::daemon::base_config(&state)).unwrap();
-    let mut child = std::process::Command::new(ISPD)
-        .arg("--config")
-        .arg(&config)
-        .env("NOTIFY_SOCKET", &socket_path)
-        .env("WATCHDOG_USEC", "200000")
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
     let mut buf = [0u8; 256];
     let mut next = || {
         socket
