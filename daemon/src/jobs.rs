@@ -17,7 +17,13 @@ use crate::storage::{Actor, JobLock, Store};
 
 /// Runs forever: sleeps until the jobs are due (see [`due`]), then activates, bills and dunns
 /// as of today.
-pub async fn daily(config: Arc<Live<Config>>, store: Store, changes: ChangeFeed, clock: Clock) {
+pub async fn daily(
+    config: Arc<Live<Config>>,
+    store: Store,
+    changes: ChangeFeed,
+    clock: Clock,
+    stopping: Arc<crate::app::Stopping>,
+) {
     let actor = Actor("schedule".into());
     // The day this process last ran them, should recording that have failed.
     let mut ran: Option<chrono::NaiveDate> = None;
@@ -47,6 +53,7 @@ pub async fn daily(config: Arc<Live<Config>>, store: Store, changes: ChangeFeed,
             changes: &changes,
             clock,
             config: &config,
+            stopping: &stopping,
         };
         let outcome = run_daily(&app, &actor, today).await;
         ran = Some(today);

@@ -74,6 +74,7 @@ pub async fn run(mut config: Config, config_path: Option<PathBuf>) -> anyhow::Re
     };
     let enforcer = subscribe_consumers(&changes, &radius, &store, &live_config, down, clock).await;
     let heartbeat = keep_in_step(&store, &changes, &radius, change_log_from);
+    let stopping = Arc::new(crate::app::Stopping::new());
     let state = AdminState {
         store: store.clone(),
         config: live_config.clone(),
@@ -82,6 +83,7 @@ pub async fn run(mut config: Config, config_path: Option<PathBuf>) -> anyhow::Re
         enforcer: enforcer.clone(),
         radius: radius.clone(),
         started_at,
+        stopping: stopping.clone(),
     };
     let admin = router(state, tokens.clone())?;
     let admin_tls = listeners.admin_tls.clone();
@@ -95,7 +97,8 @@ pub async fn run(mut config: Config, config_path: Option<PathBuf>) -> anyhow::Re
         changes.clone(),
     ));
     tokio::spawn(sample_rates(radius.clone()));
-    let (admin_task, stopping) = spawn_admin(admin, listeners.admin, admin_tls.clone());
+    let (admin_task, admin_stopped) =
+        spawn_admin(admin, listeners.admin, admin_tls.clone(), stopping.clone());
     for socket in listeners.auth {
         radius
             .serve(socket)
@@ -106,6 +109,7 @@ pub async fn run(mut config: Config, config_path: Option<PathBuf>) -> anyhow::Re
         store.clone(),
         changes.clone(),
         clock,
+        stopping,
     ));
     let accounting = start_accounting(
         &radius,
@@ -126,7 +130,7 @@ pub async fn run(mut config: Config, config_path: Option<PathBuf>) -> anyhow::Re
         radius.health.watch_database(&file);
     }
     tokio::spawn(watchdog(radius.clone()));
-    serve_until_stopped(admin_task, stopping).await?;
+    serve_until_stopped(admin_task, admin_stopped).await?;
     notify_systemd("STOPPING=1");
     stop_cleanly(&radius, &enforcer, &accounting, &heartbeat, &store).await;
     tracing::info!("ispd stopped");
@@ -298,30 +302,34 @@ async fn subscribe_consumers(
     enforcer
 }
 
-/// Serves the admin API until SIGTERM/SIGINT; the receiver says when stopping began.
+/// Serves the admin API until SIGTERM/SIGINT; the receiver says when the server's own
+/// shutdown began. The signal sets `stopping` first, so a billing run in flight ends after
+/// the batch in hand and answers within [`CALLS_GRACE`].
 fn spawn_admin(
     admin: crate::api::AdminRouter,
     listener: crate::connections::Listener,
     tls: Option<Arc<Live<rustls::ServerConfig>>>,
+    stopping: Arc<crate::app::Stopping>,
 ) -> (
     tokio::task::JoinHandle<Result<(), tonic::transport::Error>>,
     tokio::sync::watch::Receiver<bool>,
 ) {
-    let (stopping_tx, stopping) = tokio::sync::watch::channel(false);
+    let (shut_tx, shut) = tokio::sync::watch::channel(false);
     let shutdown = async move {
         shutdown_signal().await;
+        stopping.begin();
         // The server's own shutdown starts once the calls in flight have answered: begun
         // under it, a call's answer was cut off (its caller told the connection broke while
         // the call went on and committed — found probing from outside).
         finish_calls_in_flight().await;
-        let _ = stopping_tx.send(true);
+        let _ = shut_tx.send(true);
     };
     let admin_task = tokio::spawn(async move {
         admin
             .serve_with_incoming_shutdown(crate::tls::incoming(listener, tls), shutdown)
             .await
     });
-    (admin_task, stopping)
+    (admin_task, shut)
 }
 
 /// Samples the request tallies for `ispctl system status`'s per-minute rates.

@@ -57,6 +57,8 @@ pub struct AdminState {
     pub radius: Arc<RadiusService>,
     /// When this instance started, for `ispctl system status`.
     pub started_at: chrono::DateTime<chrono::Utc>,
+    /// Set at SIGTERM: a billing run in flight ends after the batch in hand.
+    pub stopping: Arc<crate::app::Stopping>,
 }
 
 /// What an admin method answers: its reply message, or the status that refused it.
@@ -78,6 +80,7 @@ impl AdminState {
             changes: &self.changes,
             clock: self.clock,
             config: &self.config,
+            stopping: &self.stopping,
         }
     }
 }

@@ -3,12 +3,13 @@
 
 use chrono::NaiveDate;
 
-use super::{App, AppResult, InCurrency, books};
+use super::{App, AppError, AppResult, InCurrency, books};
 use crate::app::billing_run::RunSummary;
 use crate::storage::Actor;
 
 /// Runs billing as of `as_of` with the `[billing]` settings as configured now; `keep` is
-/// how many documents the answer lists at most.
+/// how many documents the answer lists at most. A run the daemon's stop cut short is an
+/// error naming what was issued: the caller learns the run is not complete.
 pub async fn run(
     app: &App<'_>,
     actor: &Actor,
@@ -20,10 +21,29 @@ pub async fn run(
         books::check_open(app.store, "the billing run", as_of).await?;
     }
     let config = app.config.load();
-    let run = crate::app::billing_run::run(app.store, &config.billing, actor, as_of, dry_run, keep)
-        .await?;
+    let run = crate::app::billing_run::run(
+        app.store,
+        &config.billing,
+        actor,
+        as_of,
+        (dry_run, keep),
+        app.stopping,
+    )
+    .await?;
     if !dry_run {
         restore_credited(app, actor, &run, as_of).await?;
+    }
+    if run.cut_short {
+        return Err(AppError::Unavailable(format!(
+            "the billing run was cut short by ispd's stop after {} documents{}; run it again \
+             once ispd is back: it issues the rest, and nothing twice",
+            run.count,
+            if dry_run {
+                " (a dry run: none issued)"
+            } else {
+                ", which are issued"
+            }
+        )));
     }
     Ok(InCurrency {
         value: run,

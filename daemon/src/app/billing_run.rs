@@ -25,7 +25,7 @@ use ispd_billing::schedule::{
 use ispd_billing::subscription::line_name;
 use rust_decimal::Decimal;
 
-use super::{AppError, AppResult, field, settlement};
+use super::{AppError, AppResult, Stopping, field, settlement};
 use crate::config::BillingConfig;
 use crate::storage::{
     Actor, BilledPeriods, BillingCandidate, ChargeRecord, ClientHead, DocumentKind, InvoiceDraft,
@@ -58,6 +58,8 @@ pub struct RunSummary {
     pub refused: Vec<RefusedClient>,
     /// Clients issued a credit note: one may have cleared a suspended client's debt.
     pub credited: BTreeSet<String>,
+    /// The daemon's stop ended the run before every client was billed (see [`Batches`]).
+    pub cut_short: bool,
 }
 
 /// A client the run could not bill (see [`RunSummary::refused`]).
@@ -125,19 +127,32 @@ impl ClientTerms {
 }
 
 /// Issues (or with `dry_run` only computes) every document due by `as_of`; the summary keeps
-/// the first `keep` documents in full.
+/// the first `keep` documents in full. Once `stopping` is set the run ends after the batch in
+/// hand, its batches committed, and the summary says it was cut short (see [`Batches`]).
 pub async fn run(
     store: &Store,
     config: &BillingConfig,
     actor: &Actor,
     as_of: NaiveDate,
-    dry_run: bool,
-    keep: usize,
+    (dry_run, keep): (bool, usize),
+    stopping: &Stopping,
 ) -> AppResult<RunSummary> {
-    run_in_batches(store, config, actor, as_of, dry_run, keep, BATCH).await
+    let batches = Batches {
+        size: BATCH,
+        stopping,
+    };
+    run_in_batches(store, config, actor, as_of, dry_run, keep, batches).await
 }
 
-/// [`run`] with `batch` documents a transaction (the tests' small batches).
+/// How a run is cut into transactions: `size` documents each (the tests' small batches), and
+/// none begun once `stopping` is set — the daemon's stop waits for no run of 350,000 clients,
+/// and the next run issues the rest.
+pub(crate) struct Batches<'a> {
+    pub size: usize,
+    pub stopping: &'a Stopping,
+}
+
+/// [`run`] in `batches`.
 pub(crate) async fn run_in_batches(
     store: &Store,
     config: &BillingConfig,
@@ -145,12 +160,12 @@ pub(crate) async fn run_in_batches(
     as_of: NaiveDate,
     dry_run: bool,
     keep: usize,
-    batch: usize,
+    batches: Batches<'_>,
 ) -> AppResult<RunSummary> {
     let started = std::time::Instant::now();
     let inputs = load_inputs(store, config, as_of).await?;
     let mut loaded = started.elapsed();
-    let mut storing = Storing::new(store, actor, dry_run, keep, batch);
+    let mut storing = Storing::new(store, actor, dry_run, keep, batches);
     let drafted = draft(store, config, &inputs, as_of, &mut storing, &mut loaded).await;
     // The batch still being stored is waited for whatever stopped the drafting: the run
     // returns only once nothing of it is being written.
@@ -158,7 +173,11 @@ pub(crate) async fn run_in_batches(
     // Nothing more is written on the batches' connection until the next run.
     store.close_batch_connection();
     drafted.and(stored)?;
-    let summary = storing.summary;
+    let mut summary = storing.summary;
+    summary.cut_short = storing.cut_short;
+    if storing.cut_short {
+        tracing::warn!(%as_of, dry_run, documents = summary.count, "billing run cut short by the stop; the next run issues the rest");
+    }
     tracing::info!(
         %as_of,
         dry_run,
@@ -179,7 +198,7 @@ async fn draft(
     config: &BillingConfig,
     inputs: &RunInputs,
     as_of: NaiveDate,
-    storing: &mut Storing,
+    storing: &mut Storing<'_>,
     loaded: &mut std::time::Duration,
 ) -> AppResult<()> {
     let mut pending = Vec::new();
@@ -208,6 +227,10 @@ async fn draft(
             )
             .collect();
         for client in clients {
+            // The stop drops the drafts in hand at once: the batch being stored is the last.
+            if storing.cut_short() {
+                return Ok(());
+            }
             let subscriptions = by_client.get(&client).map_or(&[][..], Vec::as_slice);
             let documents =
                 client_documents(store, config, inputs, client, subscriptions, as_of).await?;
@@ -323,7 +346,7 @@ const BATCH: usize = 5000;
 /// two cores. One batch is stored at a time and in the order drafted; batches hold disjoint
 /// clients (a client's documents go in one batch), so drafting the next reads nothing the
 /// batch being stored writes.
-struct Storing {
+struct Storing<'a> {
     store: Store,
     actor: Actor,
     dry_run: bool,
@@ -331,6 +354,9 @@ struct Storing {
     keep: usize,
     /// Documents a batch.
     size: usize,
+    stopping: &'a Stopping,
+    /// Set once `stopping` kept a batch from being begun: the drafts in hand are dropped.
+    cut_short: bool,
     batch: Option<tokio::task::JoinHandle<AppResult<StoredBatch>>>,
     summary: RunSummary,
 }
@@ -338,14 +364,16 @@ struct Storing {
 /// A batch's drafts, what became of each, and how long storing it took.
 type StoredBatch = (Vec<InvoiceDraft>, IssuedBatch, std::time::Duration);
 
-impl Storing {
-    fn new(store: &Store, actor: &Actor, dry_run: bool, keep: usize, size: usize) -> Self {
+impl<'a> Storing<'a> {
+    fn new(store: &Store, actor: &Actor, dry_run: bool, keep: usize, batches: Batches<'a>) -> Self {
         Self {
             store: store.clone(),
             actor: actor.clone(),
             dry_run,
             keep,
-            size,
+            size: batches.size,
+            stopping: batches.stopping,
+            cut_short: false,
             batch: None,
             summary: RunSummary::default(),
         }
@@ -355,7 +383,7 @@ impl Storing {
     /// counts them).
     async fn next(&mut self, drafts: Vec<InvoiceDraft>) -> AppResult<()> {
         self.finish().await?;
-        if drafts.is_empty() {
+        if drafts.is_empty() || self.cut_short() {
             return Ok(());
         }
         if self.dry_run {
@@ -376,6 +404,12 @@ impl Storing {
             Ok((drafts, issued, started.elapsed()))
         }));
         Ok(())
+    }
+
+    /// Whether the daemon's stop ended the run: no batch is begun after it (see [`Batches`]).
+    fn cut_short(&mut self) -> bool {
+        self.cut_short |= self.stopping.is_stopping();
+        self.cut_short
     }
 
     /// Waits for the batch being stored, if any, and adds its documents to the summary; only

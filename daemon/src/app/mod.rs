@@ -63,6 +63,30 @@ pub struct App<'a> {
     pub clock: Clock,
     /// Swapped on reload: read once per use case.
     pub config: &'a Live<Config>,
+    /// Set once the daemon stops: the long bulk runs end after the batch in hand.
+    pub stopping: &'a Stopping,
+}
+
+/// The daemon's stop as the long bulk use cases see it (the billing run). Set at SIGTERM;
+/// a run then commits the batch in hand and ends, cut short, instead of holding the stop
+/// past systemd's `TimeoutStopSec` (its database connections keep the store from closing).
+/// The runs are idempotent: the next one issues the rest.
+#[derive(Debug, Default)]
+pub struct Stopping(std::sync::atomic::AtomicBool);
+
+impl Stopping {
+    /// Not stopping; `const` so that a caller no stop concerns (a test) can hold a `static`.
+    pub const fn new() -> Stopping {
+        Stopping(std::sync::atomic::AtomicBool::new(false))
+    }
+
+    pub fn begin(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::Release);
+    }
+
+    pub fn is_stopping(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Acquire)
+    }
 }
 
 impl App<'_> {

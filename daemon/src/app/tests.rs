@@ -49,6 +49,7 @@ impl Harness {
     }
 
     pub(super) fn app(&self) -> App<'_> {
+        static NOT_STOPPING: crate::app::Stopping = crate::app::Stopping::new();
         App {
             store: &self.store,
             changes: &self.changes,
@@ -58,6 +59,7 @@ impl Harness {
                     .unwrap(),
             ),
             config: &self.config,
+            stopping: &NOT_STOPPING,
         }
     }
 

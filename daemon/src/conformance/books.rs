@@ -113,9 +113,21 @@ pub(super) async fn a_run_in_batches_ends_as_in_one(store: Store) {
         let config = crate::config::BillingConfig::default();
         let store = store.clone();
         async move {
-            crate::app::billing_run::run_in_batches(&store, &config, &actor(), as_of, false, 3, 2)
-                .await
-                .unwrap()
+            let batches = crate::app::billing_run::Batches {
+                size: 2,
+                stopping: &crate::app::Stopping::new(),
+            };
+            crate::app::billing_run::run_in_batches(
+                &store,
+                &config,
+                &actor(),
+                as_of,
+                false,
+                3,
+                batches,
+            )
+            .await
+            .unwrap()
         }
     };
     let summary = run(date(2026, 1, 1)).await;

@@ -9,8 +9,8 @@ pub(super) async fn bill(store: &Store, as_of: NaiveDate) -> Vec<String> {
         &crate::config::BillingConfig::default(),
         &actor(),
         as_of,
-        false,
-        usize::MAX,
+        (false, usize::MAX),
+        &crate::app::Stopping::new(),
     )
     .await
     .unwrap()

@@ -127,6 +127,7 @@ async fn record_payments(
 /// follows.
 pub(super) fn app(store: &crate::storage::Store) -> crate::app::App<'_> {
     static CHANGES: LazyLock<ChangeFeed> = LazyLock::new(ChangeFeed::default);
+    static NOT_STOPPING: crate::app::Stopping = crate::app::Stopping::new();
     static CONFIG: LazyLock<Live<Config>> = LazyLock::new(|| {
         let mut config = Config::default();
         // The books' suite pays credit back (the gate itself is the e2e tests').
@@ -139,5 +140,6 @@ pub(super) fn app(store: &crate::storage::Store) -> crate::app::App<'_> {
         changes: &CHANGES,
         clock: Clock::fixed(noon).in_zone(Zone::parse("UTC").expect("a zone")),
         config: &CONFIG,
+        stopping: &NOT_STOPPING,
     }
 }
