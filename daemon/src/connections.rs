@@ -62,6 +62,11 @@ impl Listener {
         self.limits.idle_timeout
     }
 
+    /// What closes this listener's idle connections at a stop (see [`Drain`]).
+    pub fn drain(&self) -> Drain {
+        Drain(self.open.clone())
+    }
+
     /// The next connection. Never fails: accept errors are logged and retried after a pause
     /// that doubles up to a second, and at the connection limit the longest-idle connection
     /// is closed (or, with every connection busy, one is waited for).
@@ -109,12 +114,32 @@ impl Listener {
     }
 }
 
+/// Closes a listener's connections once no call is being served on them: at a stop, after
+/// the server's goodbye (HTTP/2 GOAWAY) went out. The server itself closes a connection only
+/// once its client acknowledged the goodbye, and a client that holds an idle connection and
+/// does not read (found probing from outside: 20 of them held the stop 5 s) never does.
+pub struct Drain(Arc<OpenSet>);
+
+impl Drain {
+    /// From now on a connection with no call in flight fails its next read or write, and
+    /// does so at once for those idle now.
+    pub fn close_idle(&self) {
+        self.0.draining.store(true, Ordering::Release);
+        let conns = self.0.conns.lock().unwrap_or_else(PoisonError::into_inner);
+        for activity in conns.values() {
+            activity.wake();
+        }
+    }
+}
+
 /// The open connections of one listener, so that the longest-idle one can be closed.
 struct OpenSet {
     /// What every connection's `last_ms` counts from, so that they compare.
     epoch: Instant,
     next_id: AtomicU64,
     conns: Mutex<HashMap<u64, Arc<Activity>>>,
+    /// Set by [`Drain::close_idle`].
+    draining: AtomicBool,
 }
 
 impl Default for OpenSet {
@@ -123,6 +148,7 @@ impl Default for OpenSet {
             epoch: Instant::now(),
             next_id: AtomicU64::new(0),
             conns: Mutex::default(),
+            draining: AtomicBool::new(false),
         }
     }
 }
@@ -168,6 +194,10 @@ impl Activity {
 
     fn close(&self) {
         self.closing.store(true, Ordering::Release);
+        self.wake();
+    }
+
+    fn wake(&self) {
         if let Some(waker) = self
             .waker
             .lock()
@@ -275,6 +305,14 @@ impl Conn {
                 return Poll::Ready(Err(io::Error::new(
                     io::ErrorKind::ConnectionAborted,
                     "closed to make room for a new connection",
+                )));
+            }
+            if self.open.draining.load(Ordering::Acquire)
+                && self.activity.in_flight.load(Ordering::Acquire) == 0
+            {
+                return Poll::Ready(Err(io::Error::new(
+                    io::ErrorKind::ConnectionAborted,
+                    "closed: ispd is stopping",
                 )));
             }
             let deadline = self.activity.last() + self.idle_timeout;

@@ -315,6 +315,7 @@ fn spawn_admin(
     tokio::sync::watch::Receiver<bool>,
 ) {
     let (shut_tx, shut) = tokio::sync::watch::channel(false);
+    let drain = listener.drain();
     let shutdown = async move {
         shutdown_signal().await;
         stopping.begin();
@@ -323,6 +324,12 @@ fn spawn_admin(
         // the call went on and committed — found probing from outside).
         finish_calls_in_flight().await;
         let _ = shut_tx.send(true);
+        // The server says goodbye on every connection as this returns; a moment later the
+        // connections with no call in flight are closed, acknowledged or not.
+        tokio::spawn(async move {
+            tokio::time::sleep(GOAWAY_MOMENT).await;
+            drain.close_idle();
+        });
     };
     let admin_task = tokio::spawn(async move {
         admin
@@ -826,6 +833,8 @@ const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 /// How long the calls in flight at SIGTERM get to answer: with the grace and the 4 s the
 /// accounting writers may take, inside the unit's `TimeoutStopSec=30s`.
 const CALLS_GRACE: std::time::Duration = std::time::Duration::from_secs(18);
+/// A moment for the server's goodbye (GOAWAY) to leave before idle connections are closed.
+const GOAWAY_MOMENT: std::time::Duration = std::time::Duration::from_millis(100);
 /// A moment for an answered call's response to leave before the server shuts down.
 const ANSWER_FLUSH: std::time::Duration = std::time::Duration::from_millis(200);
 
