@@ -237,6 +237,8 @@ fn copy_key(key_path: &Path, file: &Path, force: bool) -> Result<Option<PathBuf>
 
 fn status_record(s: &StatusResponse) -> Record {
     let daily = s.last_daily_run.as_ref();
+    // During an outage the database's figures are not known: left out, not shown as 0.
+    let known = |v: i64| (!s.database_unreachable).then_some(v);
     Record::new()
         .str("version", &s.version)
         .str("instance", &s.instance)
@@ -245,9 +247,14 @@ fn status_record(s: &StatusResponse) -> Record {
         // an operator checks (found probing from outside: the table left them out).
         .opt("uptime_seconds", Some(s.uptime_seconds))
         .str("database", &s.database)
-        .opt("database_bytes", Some(s.database_bytes))
+        .str(
+            "database_reachable",
+            if s.database_unreachable { "no" } else { "yes" },
+        )
+        .str("database_problem", &s.database_problem)
+        .opt("database_bytes", known(s.database_bytes))
         .opt("access_cache_logins", Some(s.access_cache_logins))
-        .opt("open_sessions", Some(s.open_sessions))
+        .opt("open_sessions", known(s.open_sessions))
         .opt(
             "auth_per_second",
             Some((s.auth_per_second * 10.0).round() / 10.0),
@@ -257,7 +264,14 @@ fn status_record(s: &StatusResponse) -> Record {
             Some((s.accounting_per_second * 10.0).round() / 10.0),
         )
         .opt("spool_bytes", Some(s.spool_bytes))
-        .str("daily_run_day", daily.map_or("never", |d| d.day.as_str()))
+        .str(
+            "daily_run_day",
+            match daily {
+                Some(d) => d.day.as_str(),
+                None if s.database_unreachable => "",
+                None => "never",
+            },
+        )
         .str("daily_run_by", daily.map_or("", |d| d.instance.as_str()))
         .str(
             "daily_run_finished_at",

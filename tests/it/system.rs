@@ -740,3 +740,50 @@ fn idle_admin_connections_do_not_delay_the_stop() {
         d.log()
     );
 }
+
+/// Found probing from outside: during a PostgreSQL outage `system status` failed after 10 s
+/// ("database error") while accounting was spooling — when its spool figure matters most. It
+/// answers what it knows, the spool first, and says the database did not answer.
+#[test]
+fn status_answers_during_a_database_outage_with_the_spool() {
+    let Some(db) = crate::daemon::PgDatabase::create("status_outage") else {
+        return;
+    };
+    let (proxy, via_proxy) = crate::accounting::Outage::in_front_of(&db.url);
+    let d = acct_daemon(
+        "status-outage",
+        &format!("\n[database]\nurl = {via_proxy:?}"),
+    );
+    let socket = crate::accounting::acct_socket(&d, Duration::from_secs(8));
+    let mut buf = [0u8; 4096];
+    let mut send = |i: u32| {
+        socket
+            .send(&novak_start(i as u8, &format!("o{i}")))
+            .unwrap();
+        socket.recv(&mut buf).expect("acknowledged");
+    };
+    for i in 0..5 {
+        send(i);
+    }
+    let before = d.ispctl_json(&["system", "status"]);
+    assert_eq!(before["database_reachable"], "yes", "{before}");
+    assert_eq!(before["open_sessions"], 5, "{before}");
+    proxy.set_up(false);
+    for i in 5..30 {
+        send(i);
+    }
+    let asked = Instant::now();
+    let during = d.ispctl_json(&["system", "status"]);
+    assert!(
+        asked.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        asked.elapsed()
+    );
+    assert_eq!(during["database_reachable"], "no", "{during}");
+    assert!(during["spool_bytes"].as_i64().unwrap() > 0, "{during}");
+    assert!(during["database_bytes"].is_null(), "{during}");
+    assert!(during["open_sessions"].is_null(), "{during}");
+    assert_eq!(during["database"], "postgres");
+    assert_eq!(during["access_cache_logins"], 1, "{during}");
+    proxy.set_up(true);
+}

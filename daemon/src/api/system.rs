@@ -57,25 +57,33 @@ impl v1::system_service_server::SystemService for AdminState {
 
 fn status_to(s: system::Status) -> v1::StatusResponse {
     use crate::storage::timestamp;
+    let (figures, database_problem) = match s.database {
+        Ok(figures) => (Some(figures), String::new()),
+        Err(problem) => (None, problem),
+    };
     v1::StatusResponse {
         version: env!("CARGO_PKG_VERSION").to_owned(),
         instance: s.instance,
         started_at: timestamp(s.started_at),
         uptime_seconds: s.uptime_seconds,
         database: s.backend.name().to_owned(),
-        database_bytes: s.database_bytes,
+        database_bytes: figures.as_ref().map_or(0, |f| f.database_bytes),
         access_cache_logins: i64::try_from(s.access_cache_logins).unwrap_or(i64::MAX),
-        open_sessions: s.open_sessions,
+        open_sessions: figures.as_ref().map_or(0, |f| f.open_sessions),
         auth_per_second: s.per_second.auth,
         accounting_per_second: s.per_second.acct,
         spool_bytes: i64::try_from(s.spool_bytes).unwrap_or(i64::MAX),
-        last_daily_run: s.last_daily_run.map(|r| v1::DailyRun {
-            day: r.day,
-            instance: r.instance,
-            finished_at: r.finished_at,
-            outcome: r.outcome,
-        }),
+        last_daily_run: figures
+            .and_then(|f| f.last_daily_run)
+            .map(|r| v1::DailyRun {
+                day: r.day,
+                instance: r.instance,
+                finished_at: r.finished_at,
+                outcome: r.outcome,
+            }),
         config_loaded_at: s.config_loaded_at.map(timestamp).unwrap_or_default(),
+        database_unreachable: !database_problem.is_empty(),
+        database_problem,
     }
 }
 

@@ -66,33 +66,57 @@ pub struct Status {
     pub started_at: DateTime<Utc>,
     pub uptime_seconds: i64,
     pub backend: Backend,
-    pub database_bytes: i64,
+    /// What only the database knows; `Err` says why it is not known (an outage).
+    pub database: Result<DatabaseFigures, String>,
     pub access_cache_logins: usize,
-    pub open_sessions: i64,
     pub per_second: PerSecond,
     pub spool_bytes: u64,
-    pub last_daily_run: Option<JobRun>,
     pub config_loaded_at: Option<DateTime<Utc>>,
 }
 
+/// The part of the status read from the database.
+#[derive(Debug)]
+pub struct DatabaseFigures {
+    pub database_bytes: i64,
+    pub open_sessions: i64,
+    pub last_daily_run: Option<JobRun>,
+}
+
+/// How long the status waits for the database: during an outage the pool waits 10 s for a
+/// connection, and the status is wanted then most, for the spool.
+const DATABASE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// The instance's state as of now: the RADIUS side from memory, the rest from the database.
+/// A database that does not answer within [`DATABASE_WAIT`] leaves its part out, marked,
+/// and the rest is answered all the same.
 pub async fn status(
     app: &App<'_>,
     radius: &RadiusService,
     started_at: DateTime<Utc>,
 ) -> AppResult<Status> {
     let now = app.clock.now();
+    let database = match tokio::time::timeout(DATABASE_WAIT, database_figures(app)).await {
+        Ok(Ok(figures)) => Ok(figures),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err(format!("no answer within {} s", DATABASE_WAIT.as_secs())),
+    };
     Ok(Status {
         instance: app.store.instance().to_string(),
         started_at,
         uptime_seconds: (now - started_at).num_seconds(),
         backend: app.store.backend(),
-        database_bytes: app.store.database_bytes().await?,
+        database,
         access_cache_logins: radius.cached_logins(),
-        open_sessions: app.store.count_open_sessions().await?,
         per_second: radius.rates.per_second(std::time::Instant::now()),
         spool_bytes: radius.spool_bytes.load(Ordering::Relaxed),
-        last_daily_run: app.store.last_job_run(crate::jobs::DAILY).await?,
         config_loaded_at: app.config.load().loaded_at,
+    })
+}
+
+async fn database_figures(app: &App<'_>) -> AppResult<DatabaseFigures> {
+    Ok(DatabaseFigures {
+        database_bytes: app.store.database_bytes().await?,
+        open_sessions: app.store.count_open_sessions().await?,
+        last_daily_run: app.store.last_job_run(crate::jobs::DAILY).await?,
     })
 }
