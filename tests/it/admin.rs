@@ -1399,11 +1399,12 @@ fn sigterm_stops_the_daemon_despite_an_idle_admin_connection() {
             .expect("the connection is up");
         channel
     });
-    // The connection stays open; nothing polls it any more.
+    // The connection stays open; nothing polls it any more, so the server's goodbye is
+    // never acknowledged: it is closed all the same, without waiting out the grace.
     let started = std::time::Instant::now();
     d.stop();
-    assert!(started.elapsed() < std::time::Duration::from_secs(9));
-    assert!(d.log().contains("stopping anyway"), "{}", d.log());
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    assert!(!d.log().contains("stopping anyway"), "{}", d.log());
     drop(channel);
     drop(rt);
 }
