@@ -126,10 +126,7 @@ pub async fn run(mut config: Config, config_path: Option<PathBuf>) -> anyhow::Re
     }
 
     announce_ready(&state_dir, &listeners.ports, admin_tls.is_some(), &url)?;
-    if let Some(file) = Backend::sqlite_file_of(&url) {
-        radius.health.watch_database(&file);
-    }
-    tokio::spawn(watchdog(radius.clone()));
+    keep_alive_while_healthy(&radius, &url);
     serve_until_stopped(admin_task, admin_stopped).await?;
     notify_systemd("STOPPING=1");
     stop_cleanly(&radius, &enforcer, &accounting, &heartbeat, &store).await;
@@ -854,6 +851,15 @@ async fn shutdown_signal() {
         _ = term.recv() => tracing::info!("SIGTERM: finishing admin calls in flight, then stopping"),
         _ = int.recv() => tracing::info!("SIGINT: stopping"),
     }
+}
+
+/// The watchdog's keep-alive runs while the RADIUS workers live and the SQLite database is
+/// still the file opened.
+fn keep_alive_while_healthy(radius: &Arc<RadiusService>, url: &str) {
+    if let Some(file) = Backend::sqlite_file_of(url) {
+        radius.health.watch_database(&file);
+    }
+    tokio::spawn(watchdog(radius.clone()));
 }
 
 /// Under `WatchdogSec=`, systemd restarts a daemon that stops saying it is alive: ping at
