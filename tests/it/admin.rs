@@ -1046,6 +1046,44 @@ fn personal_data_is_erased_by_category_and_the_books_are_kept() {
     );
 }
 
+/// A `[[nas]]` added to the file at the address of a NAS added through the API: the file's
+/// is answered, the API's left out, and the log names both. Found probing from outside: it
+/// was silent, `nas list` showed two, and nobody could tell which secret answered.
+#[test]
+fn a_config_nas_at_an_api_nas_address_is_named_in_the_log() {
+    let d = Daemon::start("nas-clash", "");
+    crate::accounting::add_nas(&d, "api-secret-1", "mikrotik", None);
+    crate::accounting::add_login(&d);
+    let auth = |secret: &str| {
+        let out = d.radclient(
+            "auth",
+            "auth",
+            secret,
+            "User-Name = \"novak\", User-Password = \"arctangent\", Message-Authenticator = 0x00\n",
+        );
+        stdout(&out).contains("Access-Accept")
+    };
+    assert!(auth("api-secret-1"));
+    let file = std::fs::read_to_string(&d.config_path).unwrap();
+    std::fs::write(
+        &d.config_path,
+        format!(
+            "{file}[[nas]]\nname = \"file-nas\"\naddress = \"127.0.0.1\"\n\
+             secret = \"file-secret-1\"\nvendor = \"mikrotik\"\n"
+        ),
+    )
+    .unwrap();
+    d.signal("HUP");
+    d.wait_for_log("configuration reloaded");
+    let log = d.log();
+    assert!(
+        log.contains("added through the API") && log.contains("file-nas") && log.contains("bras"),
+        "{log}"
+    );
+    assert!(auth("file-secret-1"), "the file's secret answers");
+    assert!(!auth("api-secret-1"), "the API's does not");
+}
+
 #[test]
 fn nas_secrets_are_write_only() {
     let d = Daemon::start(

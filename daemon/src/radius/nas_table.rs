@@ -143,10 +143,32 @@ impl NasTable {
         );
     }
 
-    /// Config entries first; a database entry cannot shadow one (the API refuses that).
+    /// The config's entries and the database's; the API refuses a database entry at a
+    /// config entry's address or name, but a `[[nas]]` added to the file later may take one
+    /// of the database's. The file's wins, and the database's is left out whole (not
+    /// answered under either), with a WARN at every build naming both — found probing from
+    /// outside: it was silent, `nas list` showed two, and only the file's secret answered.
     pub async fn load(config: &Config, store: &Store) -> StoreResult<NasTable> {
         let mut table = NasTable::default();
+        let declared: Vec<Nas> = (0..config.nas.len())
+            .map(|i| config.nas_record(i))
+            .collect();
         for (nas, secret) in store.nas_with_secrets().await? {
+            let address = canonical(nas.address);
+            let taken = declared
+                .iter()
+                .find(|d| canonical(d.address) == address || d.name == nas.name);
+            if let Some(file) = taken {
+                tracing::warn!(
+                    config_nas = %file.name,
+                    config_address = %file.address,
+                    api_nas = %nas.name,
+                    api_address = %nas.address,
+                    "a [[nas]] of the config file has the address or name of a NAS added \
+                     through the API: the file's is answered, the API's left out; delete one"
+                );
+                continue;
+            }
             table.insert(&nas, &secret);
         }
         for (i, declared) in config.nas.iter().enumerate() {
