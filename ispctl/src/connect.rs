@@ -226,8 +226,8 @@ impl Target {
         }
         let Some(ca) = &self.tls.ca else {
             bail!(
-                "{} speaks TLS: pass --ca FILE (or ISPD_CA), the CA certificate that signed its \
-                 certificate",
+                "{} is an https:// address: pass --ca FILE (or ISPD_CA), the CA certificate \
+                 that signed the admin API's certificate (for a plain admin API, use http://)",
                 self.server_desc()
             );
         };
