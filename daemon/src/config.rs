@@ -894,6 +894,11 @@ impl Config {
     }
 
     /// The SQLite file under the state directory unless a URL is configured.
+    /// The SQLite database's file, when the database is one (see [`Self::database_url`]).
+    pub fn sqlite_file(&self) -> Option<PathBuf> {
+        crate::storage::Backend::sqlite_file_of(&self.database_url())
+    }
+
     pub fn database_url(&self) -> String {
         match &self.database.url {
             Some(url) => url.clone(),

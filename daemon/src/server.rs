@@ -49,10 +49,10 @@ pub async fn run(mut config: Config, config_path: Option<PathBuf>) -> anyhow::Re
     config.loaded_at = Some(started_at);
     let state_dir = config.state_dir.clone();
     prepare_state_dir(&state_dir)?;
-    let url = config.database_url();
+    let (url, database_file) = (config.database_url(), config.sqlite_file());
     // Held until the process ends, however it ends: the kernel releases it.
-    let _single = lock_sqlite_state(&state_dir, &url)?;
-    let store = open_store(&config, &url, &state_dir).await?;
+    let _single = lock_sqlite_state(&state_dir, &url, database_file.as_deref())?;
+    let store = open_store(&config, (&url, database_file.as_deref()), &state_dir).await?;
     bootstrap_admin_token(&config, &store, &state_dir).await?;
     let tokens = Arc::new(Live::new(token_set(&config, &store).await?));
 
@@ -126,7 +126,7 @@ pub async fn run(mut config: Config, config_path: Option<PathBuf>) -> anyhow::Re
     }
 
     announce_ready(&state_dir, &listeners.ports, admin_tls.is_some(), &url)?;
-    keep_alive_while_healthy(&radius, &url);
+    keep_alive_while_healthy(&radius, database_file.as_deref());
     serve_until_stopped(admin_task, admin_stopped).await?;
     notify_systemd("STOPPING=1");
     stop_cleanly(&radius, &enforcer, &accounting, &heartbeat, &store).await;
@@ -407,15 +407,19 @@ fn keep_in_step(
 /// directory ran on the first one's database, sealed a password with its own key, and the
 /// first could not start again. The kernel releases a lock when its holder exits — also by
 /// kill -9, so no stale lock is left. Each file names the holder's process id for the message.
-fn lock_sqlite_state(state_dir: &Path, url: &str) -> anyhow::Result<Vec<std::fs::File>> {
+fn lock_sqlite_state(
+    state_dir: &Path,
+    url: &str,
+    database_file: Option<&Path>,
+) -> anyhow::Result<Vec<std::fs::File>> {
     if Backend::of_url(url) != Some(Backend::Sqlite) {
         return Ok(Vec::new());
     }
     let mut held = vec![lock_file(&state_dir.join("ispd.lock"), state_dir)?];
-    if let Some(file) = Backend::sqlite_file_of(url) {
-        let mut name = file.clone().into_os_string();
+    if let Some(file) = database_file {
+        let mut name = file.as_os_str().to_owned();
         name.push(".lock");
-        held.push(lock_file(Path::new(&name), &file)?);
+        held.push(lock_file(Path::new(&name), file)?);
     }
     Ok(held)
 }
@@ -455,13 +459,19 @@ fn lock_file(path: &Path, what: &Path) -> anyhow::Result<std::fs::File> {
 
 /// Opens the database with the key that seals its secrets. A missing key is created only
 /// when the database holds nothing sealed with a previous one.
-async fn open_store(config: &Config, url: &str, state_dir: &Path) -> anyhow::Result<Store> {
-    if let Some(file) = Backend::sqlite_file_of(url) {
-        check_database_file(&file)?;
+async fn open_store(
+    config: &Config,
+    (url, database_file): (&str, Option<&Path>),
+    state_dir: &Path,
+) -> anyhow::Result<Store> {
+    if let Some(file) = database_file {
+        check_database_file(file)?;
     }
     let (sealer, new_key) = match crate::seal::load(state_dir)? {
         Some(sealer) => {
-            refuse_a_lost_database(url, state_dir)?;
+            if let Some(file) = database_file {
+                refuse_a_lost_database(file, state_dir)?;
+            }
             (sealer, None)
         }
         None => {
@@ -499,17 +509,17 @@ async fn open_store(config: &Config, url: &str, state_dir: &Path) -> anyhow::Res
 /// acknowledged before gone from sight, the admin token replaced. Found probing from
 /// outside (the database deleted under a running daemon, or a restore that named it
 /// wrongly). Refused, saying how to go on.
-fn refuse_a_lost_database(url: &str, state_dir: &Path) -> anyhow::Result<()> {
-    match Backend::sqlite_file_of(url) {
-        Some(file) if !file.exists() => anyhow::bail!(
+fn refuse_a_lost_database(file: &Path, state_dir: &Path) -> anyhow::Result<()> {
+    if !file.exists() {
+        anyhow::bail!(
             "the database {} is missing but {} is here, so this state directory held one: \
              restore the database from its backup (README \"Backup and restore\"), or move \
              secret.key away to start with an empty database (nothing was written)",
             file.display(),
             crate::seal::key_path(state_dir).display()
-        ),
-        _ => Ok(()),
+        );
     }
+    Ok(())
 }
 
 /// An existing SQLite database file this process can read and write, and that is one: else
@@ -855,9 +865,9 @@ async fn shutdown_signal() {
 
 /// The watchdog's keep-alive runs while the RADIUS workers live and the SQLite database is
 /// still the file opened.
-fn keep_alive_while_healthy(radius: &Arc<RadiusService>, url: &str) {
-    if let Some(file) = Backend::sqlite_file_of(url) {
-        radius.health.watch_database(&file);
+fn keep_alive_while_healthy(radius: &Arc<RadiusService>, database_file: Option<&Path>) {
+    if let Some(file) = database_file {
+        radius.health.watch_database(file);
     }
     tokio::spawn(watchdog(radius.clone()));
 }
